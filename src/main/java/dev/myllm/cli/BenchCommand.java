@@ -1,0 +1,18 @@
+package dev.myllm.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code myllm bench}: speed measurements (matrix products, tokenizer, generation, training). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure speed; compare with python3 ../shared/bench/sgemm_ceiling.py in the same sitting.",
+        subcommands = {})
+final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}
