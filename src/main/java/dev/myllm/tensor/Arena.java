@@ -1,0 +1,78 @@
+package dev.myllm.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A scope that recycles the buffers of activations and their gradients: every buffer an op
+ * allocates inside {@code try (Arena a = Arena.open()) { forward; backward; step }} goes back to a
+ * pool when the scope closes, and the next step takes it from there instead of the heap. Training
+ * therefore reaches a steady state with no new buffers per step. Tensors made inside the scope
+ * are invalid after it closes: copy out what you keep ({@link Tensor#item()}, {@link Tensor#copy()}).
+ * Parameters and their gradients are allocated outside any arena and live on.
+ */
+public final class Arena implements AutoCloseable {
+    private static final ThreadLocal<Arena> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<Map<Integer, ArrayDeque<float[]>>> POOL = ThreadLocal.withInitial(HashMap::new);
+
+    private final Arena outer;
+    private final List<float[]> taken = new ArrayList<>();
+    private boolean closed;
+
+    private Arena(Arena outer) {
+        this.outer = outer;
+    }
+
+    /** Opens a scope on this thread; scopes nest. */
+    public static Arena open() {
+        Arena a = new Arena(CURRENT.get());
+        CURRENT.set(a);
+        return a;
+    }
+
+    /** A zero-filled buffer of {@code n} floats: from the pool inside a scope, else from the heap. */
+    public static float[] zeros(int n) {
+        Arena a = CURRENT.get();
+        if (a == null) return new float[n];
+        float[] b = a.take(n);
+        Arrays.fill(b, 0f);
+        return b;
+    }
+
+    /** A buffer of {@code n} floats whose contents are undefined: the caller overwrites all of it. */
+    public static float[] uninitialized(int n) {
+        Arena a = CURRENT.get();
+        return a == null ? new float[n] : a.take(n);
+    }
+
+    private float[] take(int n) {
+        ArrayDeque<float[]> free = POOL.get().get(n);
+        float[] b = free == null || free.isEmpty() ? new float[n] : free.pop();
+        taken.add(b);
+        return b;
+    }
+
+    /** Number of buffers this scope has handed out (for tests and diagnostics). */
+    public int buffersTaken() {
+        return taken.size();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        Map<Integer, ArrayDeque<float[]>> pool = POOL.get();
+        for (float[] b : taken) pool.computeIfAbsent(b.length, k -> new ArrayDeque<>()).push(b);
+        taken.clear();
+        CURRENT.set(outer);
+    }
+
+    /** Drops every pooled buffer of this thread (after training, to give the memory back). */
+    public static void releasePool() {
+        POOL.get().clear();
+    }
+}

@@ -1,0 +1,280 @@
+package dev.myllm.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A float32 tensor: a contiguous row-major {@code float[]} with a shape, and the autograd
+ * bookkeeping of reverse mode (the op that made it, its inputs, its gradient).
+ *
+ * <p>Ops are instance methods for the elementwise and shape ops ({@code x.add(y)},
+ * {@code x.matmul(w)}) and static methods of {@link Ops} for the fused layers
+ * ({@code Ops.linear}, {@code Ops.layerNorm}, {@code Ops.causalAttention}, ...).
+ */
+public final class Tensor {
+    /** Hand-written backward of one op: reads the output's gradient, adds into its inputs' gradients. */
+    @FunctionalInterface
+    public interface Backward {
+        void run(float[] gradOut);
+    }
+
+    final float[] data;
+    final int[] shape;
+    float[] grad;
+    private boolean requiresGrad;
+    private Backward backward;
+    private Tensor[] inputs;
+    private String name;
+
+    private Tensor(float[] data, int[] shape) {
+        if (data.length != Shape.size(shape)) {
+            throw new IllegalArgumentException("data of length " + data.length + " does not fit shape " + Shape.str(shape));
+        }
+        this.data = data;
+        this.shape = shape.clone();
+    }
+
+    // ---------------------------------------------------------------- factories
+
+    /** Wraps an array (not copied) as a tensor of the given shape. */
+    public static Tensor of(float[] data, int... shape) {
+        return new Tensor(data, shape);
+    }
+
+    /** A 1-D tensor holding a copy of the values. */
+    public static Tensor vector(float... values) {
+        return new Tensor(values.clone(), new int[]{values.length});
+    }
+
+    /** A 0-D tensor (a scalar). */
+    public static Tensor scalar(float value) {
+        return new Tensor(new float[]{value}, new int[0]);
+    }
+
+    /** A tensor of zeros (taken from the current {@link Arena} if one is open). */
+    public static Tensor zeros(int... shape) {
+        return new Tensor(Arena.zeros(Shape.size(shape)), shape);
+    }
+
+    public static Tensor ones(int... shape) {
+        return full(1f, shape);
+    }
+
+    public static Tensor full(float value, int... shape) {
+        float[] d = new float[Shape.size(shape)];
+        Arrays.fill(d, value);
+        return new Tensor(d, shape);
+    }
+
+    /** {@code 0, 1, ..., n-1} as floats. */
+    public static Tensor arange(int n) {
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = i;
+        return new Tensor(d, new int[]{n});
+    }
+
+    /** Uniform values in {@code [low, high)} drawn from a seeded generator. */
+    public static Tensor uniform(Rng rng, float low, float high, int... shape) {
+        float[] d = new float[Shape.size(shape)];
+        for (int i = 0; i < d.length; i++) d[i] = low + (high - low) * rng.nextFloat();
+        return new Tensor(d, shape);
+    }
+
+    /** Normal values with the given mean and standard deviation drawn from a seeded generator. */
+    public static Tensor normal(Rng rng, float mean, float std, int... shape) {
+        float[] d = new float[Shape.size(shape)];
+        for (int i = 0; i < d.length; i++) d[i] = (float) (mean + std * rng.nextGaussian());
+        return new Tensor(d, shape);
+    }
+
+    /**
+     * The output of an op: records {@code backward} and the inputs only when grad mode is on and
+     * some input needs a gradient, so inference builds no graph.
+     */
+    public static Tensor result(float[] data, int[] shape, Backward backward, Tensor... inputs) {
+        Tensor out = new Tensor(data, shape);
+        if (GradMode.isEnabled()) {
+            for (Tensor t : inputs) {
+                if (t != null && t.requiresGrad) {
+                    out.requiresGrad = true;
+                    out.backward = backward;
+                    out.inputs = inputs;
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** The shape (a copy). */
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of one dimension; negative indices count from the end. */
+    public int dim(int d) {
+        return shape[Shape.dim(d, shape.length)];
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public int size() {
+        return data.length;
+    }
+
+    /** The backing array itself (row-major); writing to it changes the tensor. */
+    public float[] data() {
+        return data;
+    }
+
+    /** The value of a one-element tensor. */
+    public float item() {
+        if (data.length != 1) throw new IllegalStateException("item() needs one element, shape is " + Shape.str(shape));
+        return data[0];
+    }
+
+    /** A copy of the values. */
+    public float[] toArray() {
+        return data.clone();
+    }
+
+    /** The element at a full index. */
+    public float get(int... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index of rank " + index.length + " for shape " + Shape.str(shape));
+        }
+        int flat = 0;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of shape " + Shape.str(shape));
+            }
+            flat = flat * shape[i] + index[i];
+        }
+        return data[flat];
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Tensor name(String name) {
+        this.name = name;
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("tensor").append(Shape.str(shape)).append(' ');
+        int n = Math.min(data.length, 8);
+        sb.append('[');
+        for (int i = 0; i < n; i++) sb.append(i > 0 ? ", " : "").append(String.format("%.4f", data[i]));
+        if (data.length > n) sb.append(", ...");
+        return sb.append(']').toString();
+    }
+
+    // ---------------------------------------------------------------- autograd
+
+    /** Marks a leaf as needing (or not needing, that is frozen) a gradient; returns this. */
+    public Tensor requiresGrad(boolean on) {
+        if (backward != null && !on) throw new IllegalStateException("cannot freeze a non-leaf tensor; use detach()");
+        requiresGrad = on;
+        return this;
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Whether this tensor was made by a user rather than by an op. */
+    public boolean isLeaf() {
+        return backward == null;
+    }
+
+    /** The accumulated gradient as a tensor sharing its storage, or null before any backward. */
+    public Tensor grad() {
+        return grad == null ? null : new Tensor(grad, shape);
+    }
+
+    /**
+     * The gradient buffer ops accumulate into, allocated zeroed on first use: leaves (parameters)
+     * get a heap buffer that outlives any arena, intermediate tensors one from the arena.
+     */
+    public float[] gradBuffer() {
+        if (grad == null) grad = backward == null ? new float[data.length] : Arena.zeros(data.length);
+        return grad;
+    }
+
+    /** Clears the gradient to zeros (keeping the buffer). */
+    public void zeroGrad() {
+        if (grad != null) Arrays.fill(grad, 0f);
+    }
+
+    /** Drops the gradient buffer. */
+    public void clearGrad() {
+        grad = null;
+    }
+
+    /** The same values, cut from the graph. */
+    public Tensor detach() {
+        return new Tensor(data, shape);
+    }
+
+    /** A deep copy of the values (no graph). */
+    public Tensor copy() {
+        return new Tensor(data.clone(), shape);
+    }
+
+    /**
+     * Reverse-mode differentiation from this scalar: every tensor on the graph that requires a
+     * gradient receives d(this)/d(it), added to what its gradient already holds. The graph is
+     * freed afterwards, as in PyTorch; leaves keep their gradients.
+     */
+    public void backward() {
+        if (data.length != 1) throw new IllegalStateException("backward() needs a scalar, shape is " + Shape.str(shape));
+        if (!requiresGrad) throw new IllegalStateException("backward(): this tensor does not require a gradient");
+        gradBuffer()[0] += 1f;
+        List<Tensor> order = topologicalOrder();
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Tensor t = order.get(i);
+            if (t.backward != null && t.grad != null) t.backward.run(t.grad);
+            if (t.backward != null) {
+                t.backward = null;
+                t.inputs = null;
+                t.grad = null;
+                t.requiresGrad = false;
+            }
+        }
+    }
+
+    /** Tensors reachable from this one, each after all of its inputs. */
+    private List<Tensor> topologicalOrder() {
+        List<Tensor> order = new ArrayList<>();
+        Set<Tensor> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Deque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[]{this, 0});
+        seen.add(this);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int next = (Integer) frame[1];
+            Tensor[] ins = t.inputs == null ? new Tensor[0] : t.inputs;
+            if (next < ins.length) {
+                frame[1] = next + 1;
+                Tensor in = ins[next];
+                if (in != null && in.requiresGrad && seen.add(in)) stack.push(new Object[]{in, 0});
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}
