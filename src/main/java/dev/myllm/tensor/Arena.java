@@ -71,6 +71,12 @@ public final class Arena implements AutoCloseable {
         CURRENT.set(outer);
     }
 
+    /** Number of free buffers of length {@code n} in this thread's pool (for tests). */
+    static int pooled(int n) {
+        ArrayDeque<float[]> free = POOL.get().get(n);
+        return free == null ? 0 : free.size();
+    }
+
     /** Drops every pooled buffer of this thread (after training, to give the memory back). */
     public static void releasePool() {
         POOL.get().clear();

@@ -277,4 +277,140 @@ public final class Tensor {
         }
         return order;
     }
+
+    // ---------------------------------------------------------------- elementwise (see Elementwise)
+
+    public Tensor add(Tensor o) {
+        return Elementwise.add(this, o);
+    }
+
+    public Tensor sub(Tensor o) {
+        return Elementwise.sub(this, o);
+    }
+
+    public Tensor mul(Tensor o) {
+        return Elementwise.mul(this, o);
+    }
+
+    public Tensor div(Tensor o) {
+        return Elementwise.div(this, o);
+    }
+
+    public Tensor add(float c) {
+        return Elementwise.addScalar(this, c);
+    }
+
+    public Tensor scale(float c) {
+        return Elementwise.scale(this, c);
+    }
+
+    public Tensor neg() {
+        return Elementwise.scale(this, -1f);
+    }
+
+    public Tensor exp() {
+        return Elementwise.exp(this);
+    }
+
+    public Tensor log() {
+        return Elementwise.log(this);
+    }
+
+    public Tensor tanh() {
+        return Elementwise.tanh(this);
+    }
+
+    public Tensor sqrt() {
+        return Elementwise.sqrt(this);
+    }
+
+    public Tensor pow(float p) {
+        return Elementwise.pow(this, p);
+    }
+
+    public Tensor sigmoid() {
+        return Elementwise.sigmoid(this);
+    }
+
+    // ---------------------------------------------------------------- reductions (see Reductions)
+
+    public Tensor sum() {
+        return Reductions.sumAll(this);
+    }
+
+    public Tensor mean() {
+        return Reductions.meanAll(this);
+    }
+
+    public Tensor max() {
+        return Reductions.maxAll(this);
+    }
+
+    /** Sum over the last dimension; {@code keepDim} keeps it with size 1. */
+    public Tensor sumLast(boolean keepDim) {
+        return Reductions.sumLast(this, keepDim, false);
+    }
+
+    public Tensor meanLast(boolean keepDim) {
+        return Reductions.sumLast(this, keepDim, true);
+    }
+
+    public Tensor maxLast(boolean keepDim) {
+        return Reductions.maxLast(this, keepDim);
+    }
+
+    public Tensor softmax() {
+        return Reductions.softmax(this);
+    }
+
+    public Tensor logSoftmax() {
+        return Reductions.logSoftmax(this);
+    }
+
+    // ---------------------------------------------------------------- shape ops (see ShapeOps)
+
+    /** Same data, new shape (one dimension may be -1). */
+    public Tensor reshape(int... newShape) {
+        return ShapeOps.reshape(this, newShape);
+    }
+
+    /** Alias of {@link #reshape}: storage is always contiguous, so a view never copies. */
+    public Tensor view(int... newShape) {
+        return ShapeOps.reshape(this, newShape);
+    }
+
+    /** Swaps two dimensions (materialized, so the result is contiguous). */
+    public Tensor transpose(int d0, int d1) {
+        return ShapeOps.transpose(this, d0, d1);
+    }
+
+    /** The slice {@code [start, start+length)} along a dimension. */
+    public Tensor narrow(int dim, int start, int length) {
+        return ShapeOps.narrow(this, dim, start, length);
+    }
+
+    /** Splits a dimension into pieces of the given size (the last may be smaller). */
+    public List<Tensor> split(int size, int dim) {
+        return ShapeOps.split(this, size, dim);
+    }
+
+    /** Joins tensors along a dimension. */
+    public static Tensor concat(List<Tensor> parts, int dim) {
+        return ShapeOps.concat(parts, dim);
+    }
+
+    /** Matrix product with {@code torch.matmul}'s rules for 1-D to 4-D operands. */
+    public Tensor matmul(Tensor o) {
+        return MatMul.matmul(this, o);
+    }
+
+    /** Entries above the diagonal of the last two dims set to {@code value} (the causal mask). */
+    public Tensor maskedFillCausal(float value) {
+        return ShapeOps.maskedFillCausal(this, value);
+    }
+
+    /** Entries where {@code mask} is non-zero set to {@code value}; the mask broadcasts over leading dims. */
+    public Tensor maskedFill(Tensor mask, float value) {
+        return ShapeOps.maskedFill(this, mask, value);
+    }
 }

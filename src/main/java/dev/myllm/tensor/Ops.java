@@ -1,0 +1,151 @@
+package dev.myllm.tensor;
+
+/**
+ * The fused ops a GPT is made of, each one node of the graph with a hand-written backward:
+ * {@code linear}, {@code layerNorm}, {@code gelu}, {@code causalAttention}, {@code crossEntropy},
+ * {@code embedding} and {@code dropout}. Forward and backward sit side by side, shapes in comments.
+ */
+public final class Ops {
+    /** The target value that {@link #crossEntropy} skips, as in PyTorch. */
+    public static final int IGNORE_INDEX = -100;
+
+    private Ops() {
+    }
+
+    /** {@code y = x·Wᵀ + b}: x {@code (.., in)}, weight {@code (out, in)}, bias {@code (out)} or null. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        int in = x.dim(-1), out = weight.dim(0);
+        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch("linear (input vs weight)", x.shape, weight.shape);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch("linear (weight vs bias)", weight.shape, bias.shape);
+        int rows = x.size() / Math.max(1, in);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        float[] y = Arena.uninitialized(rows * out);
+        // forward: y (rows, out) = x (rows, in) · Wᵀ (in, out) + b
+        Gemm.matmulNT(x.data, 0, weight.data, 0, y, 0, rows, out, in, false);
+        if (bias != null) addBias(y, bias.data, rows, out);
+        return Tensor.result(y, shape, dy -> {
+            // backward: dx (rows, in) += dy (rows, out) · W (out, in)
+            if (x.requiresGrad()) Gemm.matmulNN(dy, 0, weight.data, 0, x.gradBuffer(), 0, rows, in, out, true);
+            // dW (out, in) += dyᵀ (out, rows) · x (rows, in)
+            if (weight.requiresGrad()) Gemm.matmulTN(dy, 0, x.data, 0, weight.gradBuffer(), 0, out, in, rows, true);
+            // db (out) += Σ_rows dy
+            if (bias != null && bias.requiresGrad()) sumRows(bias.gradBuffer(), dy, rows, out);
+        }, x, weight, bias);
+    }
+
+    private static void addBias(float[] y, float[] b, int rows, int cols) {
+        Parallel.forRange(rows, 64, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = r * cols;
+                for (int j = 0; j < cols; j++) y[o + j] += b[j];
+            }
+        });
+    }
+
+    /** {@code acc[j] += Σ_r g[r, j]}, split over columns so each sum runs in row order on one thread. */
+    private static void sumRows(float[] acc, float[] g, int rows, int cols) {
+        Parallel.forRange(cols, 256, (c0, c1) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = r * cols;
+                for (int j = c0; j < c1; j++) acc[j] += g[o + j];
+            }
+        });
+    }
+
+    /** LayerNorm over the last dimension (biased variance) with scale and shift: x {@code (.., C)}. */
+    public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        int c = x.dim(-1);
+        if (weight.size() != c || bias.size() != c) throw Shape.mismatch("layerNorm (input vs weight)", x.shape, weight.shape);
+        int rows = x.size() / Math.max(1, c);
+        float[] out = Arena.uninitialized(x.size());
+        float[] mean = Arena.uninitialized(rows), rstd = Arena.uninitialized(rows);
+        // forward: out (N, C) = (x - mean) * rstd * w + b, with mean and rstd (N) kept for backward
+        LayerNormKernel.forward(out, mean, rstd, x.data, weight.data, bias.data, rows, c, eps);
+        return Tensor.result(out, x.shape, dout -> LayerNormKernel.backward(
+                x.requiresGrad() ? x.gradBuffer() : null,
+                weight.requiresGrad() ? weight.gradBuffer() : null,
+                bias.requiresGrad() ? bias.gradBuffer() : null,
+                dout, x.data, weight.data, mean, rstd, rows, c), x, weight, bias);
+    }
+
+    /** GELU, tanh approximation, elementwise. */
+    public static Tensor gelu(Tensor x) {
+        float[] out = Arena.uninitialized(x.size());
+        GeluKernel.forward(out, x.data, x.size());
+        return Tensor.result(out, x.shape, dout -> GeluKernel.backward(x.gradBuffer(), x.data, dout, x.size()), x);
+    }
+
+    /**
+     * Causal scaled dot-product attention over {@code (B, H, T, D)} queries, keys and values:
+     * softmax(q·kᵀ/√D with the future masked), optional dropout on the weights, times v.
+     * {@code dropoutSeed} picks the dropout mask (ignored when {@code dropoutP} is 0).
+     */
+    public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, float dropoutP, long dropoutSeed) {
+        if (q.rank() != 4 || !Shape.same(q.shape, k.shape) || !Shape.same(q.shape, v.shape)) {
+            throw new IllegalArgumentException("causalAttention: q, k, v must share one (B, H, T, D) shape, got "
+                    + Shape.str(q.shape) + ", " + Shape.str(k.shape) + ", " + Shape.str(v.shape));
+        }
+        int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
+        float[] out = Arena.uninitialized(q.size());
+        float[] att = Arena.uninitialized(b * h * t * t); // (B, H, T, T) softmax weights, kept for backward
+        AttentionKernel.forward(out, att, q.data, k.data, v.data, b, h, t, d, dropoutP, dropoutSeed);
+        return Tensor.result(out, q.shape, dout -> AttentionKernel.backward(
+                q.requiresGrad() ? q.gradBuffer() : null,
+                k.requiresGrad() ? k.gradBuffer() : null,
+                v.requiresGrad() ? v.gradBuffer() : null,
+                dout, q.data, k.data, v.data, att, b, h, t, d, dropoutP, dropoutSeed), q, k, v);
+    }
+
+    /**
+     * Mean cross-entropy of logits {@code (.., V)} against integer targets (one per row); targets
+     * equal to {@link #IGNORE_INDEX} are skipped and do not count in the mean.
+     */
+    public static Tensor crossEntropy(Tensor logits, int[] targets) {
+        int v = logits.dim(-1);
+        int rows = logits.size() / Math.max(1, v);
+        if (targets.length != rows) {
+            throw new IllegalArgumentException("crossEntropy: " + rows + " rows of logits " + Shape.str(logits.shape)
+                    + " but " + targets.length + " targets");
+        }
+        int counted = 0;
+        for (int t : targets) {
+            if (t == IGNORE_INDEX) continue;
+            if (t < 0 || t >= v) throw new IllegalArgumentException("crossEntropy: target " + t + " outside vocabulary of " + v);
+            counted++;
+        }
+        float[] lse = Arena.uninitialized(rows); // (N) log-sum-exp per row, kept for backward
+        float[] loss = Arena.uninitialized(1);
+        loss[0] = CrossEntropyKernel.forward(logits.data, targets, rows, v, IGNORE_INDEX, lse);
+        int count = counted;
+        return Tensor.result(loss, new int[0], g -> {
+            if (count == 0) return;
+            CrossEntropyKernel.backward(logits.gradBuffer(), logits.data, targets, lse, rows, v, IGNORE_INDEX, g[0] / count);
+        }, logits);
+    }
+
+    /** Looks up rows of a table {@code (V, C)} for ids {@code (..)}, giving {@code (.., C)}. */
+    public static Tensor embedding(Tensor table, int[] ids, int... idShape) {
+        int vocab = table.dim(0), c = table.dim(1);
+        if (Shape.size(idShape) != ids.length) {
+            throw new IllegalArgumentException("embedding: " + ids.length + " ids do not fit shape " + Shape.str(idShape));
+        }
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException("embedding: id " + id + " outside table of " + vocab + " rows");
+        }
+        int[] shape = java.util.Arrays.copyOf(idShape, idShape.length + 1);
+        shape[idShape.length] = c;
+        float[] out = Arena.uninitialized(ids.length * c);
+        EmbeddingKernel.forward(out, table.data, ids, ids.length, c);
+        return Tensor.result(out, shape, dout -> EmbeddingKernel.backward(table.gradBuffer(), dout, ids, ids.length, c), table);
+    }
+
+    /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+    public static Tensor dropout(Tensor x, float p, long seed) {
+        if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        if (p == 0) return x;
+        float[] out = Arena.uninitialized(x.size());
+        DropoutKernel.forward(out, x.data, x.size(), p, seed);
+        return Tensor.result(out, x.shape, dout -> DropoutKernel.backward(x.gradBuffer(), dout, x.size(), p, seed), x);
+    }
+}
