@@ -1,0 +1,169 @@
+package dev.myllm.train;
+
+import dev.myllm.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SequencedMap;
+
+/**
+ * AdamW with PyTorch's semantics over named parameters: decoupled weight decay
+ * ({@code p -= lr·wd·p}), bias correction with the step count starting at 1, and eps added to
+ * the square root of the bias-corrected second moment.
+ */
+public final class AdamW {
+    /** Which parameters get weight decay. */
+    public enum Decay {
+        /** Every parameter decays (the book's {@code torch.optim.AdamW(model.parameters(), ...)}). */
+        ALL,
+        /** Only parameters of rank 2 or more (matrices) decay; biases and LayerNorm do not (nanoGPT). */
+        MATRICES
+    }
+
+    /** Hyperparameters; the learning rate is passed to each {@link #step(double)} by the schedule. */
+    public record Options(double beta1, double beta2, double eps, double weightDecay, Decay decay) {
+        /** The book's settings: betas (0.9, 0.999), eps 1e-8, weight decay 0.1, decay all. */
+        public static Options book() {
+            return new Options(0.9, 0.999, 1e-8, 0.1, Decay.ALL);
+        }
+
+        public Options {
+            if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
+            if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
+            if (!(eps > 0)) throw new IllegalArgumentException("eps must be positive, got " + eps);
+            if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+        }
+    }
+
+    /** One update of a parameter array in place; the SIMD {@code AdamWKernel.step} has this shape. */
+    @FunctionalInterface
+    interface StepKernel {
+        void step(float[] param, float[] grad, float[] m, float[] v, int n, float lr, float beta1, float beta2,
+                  float eps, float weightDecay, float bc1, float bc2);
+    }
+
+    // Switch to dev.myllm.tensor.AdamWKernel::step once the kern branch is merged; same signature.
+    static StepKernel kernel = AdamW::scalarStep;
+
+    private final SequencedMap<String, Tensor> params;
+    private final Map<String, float[]> m = new LinkedHashMap<>();
+    private final Map<String, float[]> v = new LinkedHashMap<>();
+    private final Options options;
+    private long step;
+
+    /** An optimizer over these parameters (frozen ones, which have no gradient, are skipped each step). */
+    public AdamW(Map<String, Tensor> namedParameters, Options options) {
+        this.params = new LinkedHashMap<>(namedParameters);
+        this.options = options;
+        for (var e : params.entrySet()) {
+            m.put(e.getKey(), new float[e.getValue().size()]);
+            v.put(e.getKey(), new float[e.getValue().size()]);
+        }
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** Number of updates taken so far (PyTorch's {@code state['step']}). */
+    public long stepCount() {
+        return step;
+    }
+
+    /** Whether the named parameter is decayed under this optimizer's rule. */
+    public boolean decays(String name) {
+        Tensor p = params.get(name);
+        if (p == null) throw new IllegalArgumentException("no parameter '" + name + "'");
+        return options.weightDecay > 0 && (options.decay == Decay.ALL || p.rank() >= 2);
+    }
+
+    /** One update of every parameter that has a gradient, at learning rate {@code lr}. */
+    public void step(double lr) {
+        step++;
+        // The kernel works with float betas, so 1 - β2 in float is 0.00099998713 rather than 0.001
+        // (1.3e-5 relative). Bias corrections from the same float betas cancel that exactly, which
+        // keeps us within float rounding of PyTorch (whose scalars are rounded from doubles).
+        float b1 = (float) options.beta1, b2 = (float) options.beta2;
+        float bc1 = (float) (1 - Math.pow(b1, step));
+        float bc2 = (float) (1 - Math.pow(b2, step));
+        for (var e : params.entrySet()) {
+            Tensor p = e.getValue();
+            if (!p.requiresGrad() || p.grad() == null) continue;
+            float wd = decays(e.getKey()) ? (float) options.weightDecay : 0f;
+            kernel.step(p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), (float) lr,
+                    b1, b2, (float) options.eps, wd, bc1, bc2);
+        }
+    }
+
+    /** Clears every parameter's gradient to zero. */
+    public void zeroGrad() {
+        for (Tensor p : params.values()) p.zeroGrad();
+    }
+
+    /**
+     * The scalar update, operation for operation as PyTorch's single-tensor AdamW:
+     * {@code p *= 1 - lr·wd; m = lerp(m, g, 1-β1); v = β2·v + (1-β2)·g²;
+     * p -= (lr/bc1) · m / (√v/√bc2 + eps)}.
+     */
+    static void scalarStep(float[] param, float[] grad, float[] m, float[] v, int n, float lr, float beta1, float beta2,
+                           float eps, float weightDecay, float bc1, float bc2) {
+        float decay = 1f - lr * weightDecay;
+        float stepSize = lr / bc1;
+        float bc2Sqrt = (float) Math.sqrt(bc2);
+        float oneMinusB1 = 1f - beta1, oneMinusB2 = 1f - beta2;
+        for (int i = 0; i < n; i++) {
+            float g = grad[i];
+            float p = param[i] * decay;
+            float mi = m[i] + oneMinusB1 * (g - m[i]);
+            float vi = v[i] * beta2 + oneMinusB2 * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            param[i] = p - stepSize * (mi / denom);
+        }
+    }
+
+    // ---------------------------------------------------------------- state for checkpoints
+
+    /** The moments as tensors named {@code {param}.exp_avg} and {@code {param}.exp_avg_sq} (copies). */
+    public SequencedMap<String, Tensor> stateTensors() {
+        SequencedMap<String, Tensor> out = new LinkedHashMap<>();
+        for (var e : params.entrySet()) {
+            int[] shape = e.getValue().shape();
+            out.put(e.getKey() + ".exp_avg", Tensor.of(m.get(e.getKey()).clone(), shape));
+            out.put(e.getKey() + ".exp_avg_sq", Tensor.of(v.get(e.getKey()).clone(), shape));
+        }
+        return out;
+    }
+
+    /** The scalar state as text metadata: the step count and the hyperparameters. */
+    public Map<String, String> stateMetadata() {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("step", Long.toString(step));
+        meta.put("beta1", Double.toString(options.beta1));
+        meta.put("beta2", Double.toString(options.beta2));
+        meta.put("eps", Double.toString(options.eps));
+        meta.put("weight_decay", Double.toString(options.weightDecay));
+        meta.put("decay", options.decay.name().toLowerCase(java.util.Locale.ROOT));
+        return meta;
+    }
+
+    /** Restores moments and step written by {@link #stateTensors()} and {@link #stateMetadata()}. */
+    public void loadState(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        String s = metadata.get("step");
+        if (s == null) throw new IllegalArgumentException("optimizer state has no 'step'");
+        for (var e : params.entrySet()) {
+            copyInto(tensors, e.getKey() + ".exp_avg", m.get(e.getKey()));
+            copyInto(tensors, e.getKey() + ".exp_avg_sq", v.get(e.getKey()));
+        }
+        step = Long.parseLong(s.trim());
+    }
+
+    private static void copyInto(Map<String, Tensor> tensors, String name, float[] dst) {
+        Tensor t = tensors.get(name);
+        if (t == null) throw new IllegalArgumentException("optimizer state has no '" + name + "'");
+        if (t.size() != dst.length) {
+            throw new IllegalArgumentException("optimizer state '" + name + "' has " + t.size() + " values, expected " + dst.length);
+        }
+        System.arraycopy(t.data(), 0, dst, 0, dst.length);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.myllm.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.myllm.tensor.Tensor;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ScheduleAndClipTest {
+    @Test
+    void appendixDWarmupCosineValues() {
+        LrSchedule s = new LrSchedule.WarmupCosine(1e-3, 1e-5, 1e-5, 27, 135);
+        assertThat(s.lr(0)).isCloseTo(1e-5, within(1e-12));
+        assertThat(s.lr(1)).isCloseTo(4.6667e-5, within(1e-9));
+        assertThat(s.lr(26)).isCloseTo(9.6333e-4, within(1e-8));
+        assertThat(s.lr(27)).isCloseTo(1e-3, within(1e-12));
+        assertThat(s.lr(81)).isCloseTo(5.05e-4, within(1e-9));
+        assertThat(s.lr(134)).isCloseTo(1.0209e-5, within(1e-9));
+    }
+
+    @Test
+    void constantAndBadArguments() {
+        assertThat(new LrSchedule.Constant(4e-4).lr(1000)).isEqualTo(4e-4);
+        assertThatThrownBy(() -> new LrSchedule.WarmupCosine(1e-3, 0, 0, 10, 10)).hasMessageContaining("must exceed");
+    }
+
+    @Test
+    void clipScalesToMaxNormAndReportsNorm() {
+        Tensor a = Tensor.vector(0f, 0f).requiresGrad(true), b = Tensor.vector(0f).requiresGrad(true);
+        a.gradBuffer()[0] = 3f;
+        a.gradBuffer()[1] = 0f;
+        b.gradBuffer()[0] = 4f;
+        double norm = GradClip.clip(List.of(a, b), 1.0);
+        assertThat(norm).isEqualTo(5.0);
+        assertThat(a.gradBuffer()[0]).isCloseTo(0.6f, within(1e-6f));
+        assertThat(b.gradBuffer()[0]).isCloseTo(0.8f, within(1e-6f));
+        assertThat(GradClip.globalNorm(List.of(a, b))).isCloseTo(1.0, within(1e-6));
+        // under the limit nothing changes
+        GradClip.clip(List.of(a, b), 2.0);
+        assertThat(b.gradBuffer()[0]).isCloseTo(0.8f, within(1e-6f));
+    }
+}
