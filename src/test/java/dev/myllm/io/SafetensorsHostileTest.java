@@ -131,6 +131,10 @@ class SafetensorsHostileTest {
             assertThat(st.load("a").item()).isEqualTo(0f);
             assertThat(st.load("b").item()).isEqualTo(2.5f);
         }
+        try (Safetensors st = Safetensors.open(file("{}", 0))) {
+            assertThat(st.names()).isEmpty();
+            assertThat(st.metadata()).isEmpty();
+        }
     }
 
     @Test
