@@ -1,0 +1,81 @@
+package dev.myllm.train;
+
+import dev.myllm.tensor.Rng;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The book's {@code GPTDatasetV1} with its data loader: windows of {@code context} tokens starting
+ * every {@code stride} tokens (inputs, and targets shifted by one), grouped into batches with the
+ * last partial batch dropped, optionally shuffled per epoch by a generator seeded from
+ * {@code (seed, epoch)}.
+ */
+public final class TokenWindows implements BatchSource {
+    private final int[] tokens;
+    private final int context, batchSize;
+    private final int[] starts;
+    private final boolean shuffle;
+    private final long seed;
+
+    public TokenWindows(int[] tokens, int batchSize, int context, int stride, boolean shuffle, long seed) {
+        if (batchSize < 1 || context < 1 || stride < 1) {
+            throw new IllegalArgumentException("batch size, context length and stride must be >= 1");
+        }
+        this.tokens = tokens;
+        this.context = context;
+        this.batchSize = batchSize;
+        this.shuffle = shuffle;
+        this.seed = seed;
+        // as the book: for i in range(0, len(token_ids) - max_length, stride)
+        int n = Math.max(0, (tokens.length - context + stride - 1) / stride);
+        starts = new int[n];
+        for (int i = 0; i < n; i++) starts[i] = i * stride;
+    }
+
+    /** Number of windows (samples) before batching. */
+    public int windows() {
+        return starts.length;
+    }
+
+    @Override
+    public int batchesPerEpoch() {
+        return starts.length / batchSize;
+    }
+
+    @Override
+    public Batch batch(int epoch, int index) {
+        if (index < 0 || index >= batchesPerEpoch()) {
+            throw new IndexOutOfBoundsException("batch " + index + " of " + batchesPerEpoch());
+        }
+        int[] order = order(epoch);
+        int[] in = new int[batchSize * context], tg = new int[batchSize * context];
+        for (int r = 0; r < batchSize; r++) {
+            int s = starts[order[index * batchSize + r]];
+            System.arraycopy(tokens, s, in, r * context, context);
+            System.arraycopy(tokens, s + 1, tg, r * context, context);
+        }
+        return new Batch(in, tg, batchSize, context);
+    }
+
+    private int[] cachedOrder;
+    private int cachedEpoch = -1;
+
+    private synchronized int[] order(int epoch) {
+        if (epoch != cachedEpoch) {
+            int[] o = new int[starts.length];
+            for (int i = 0; i < o.length; i++) o[i] = i;
+            if (shuffle) new Rng(seed * 1_000_003L + epoch).shuffle(o);
+            cachedOrder = o;
+            cachedEpoch = epoch;
+        }
+        return cachedOrder;
+    }
+
+    /** The first {@code n} batches of epoch 0 (all when {@code n <= 0}), for evaluation. */
+    public List<Batch> first(int n) {
+        int k = n <= 0 ? batchesPerEpoch() : Math.min(n, batchesPerEpoch());
+        List<Batch> out = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) out.add(batch(0, i));
+        return out;
+    }
+}

@@ -1,0 +1,259 @@
+package dev.myllm.train;
+
+import dev.myllm.nn.Module;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+
+/**
+ * The pretraining loop of chapter 5 with appendix D's extras: micro-batch gradient accumulation,
+ * global-norm clipping, a learning-rate schedule, periodic evaluation, samples, metrics, the loss
+ * plot, and checkpoints (periodic, final and on Ctrl-C) from which {@link #resume} continues
+ * bitwise exactly.
+ */
+public final class Trainer {
+    /** Loop settings; 0 turns the periodic things off ({@code sampleEvery} 0 means once per epoch). */
+    public record Options(long totalSteps, int gradAccum, double gradClip, int evalEvery, int evalBatches,
+                          int sampleEvery, int checkpointEvery, int keepCheckpoints) {
+        public Options {
+            if (totalSteps < 1) throw new IllegalArgumentException("training needs at least one step");
+            if (gradAccum < 1) throw new IllegalArgumentException("gradient accumulation must be >= 1, got " + gradAccum);
+            if (gradClip < 0) throw new IllegalArgumentException("gradient clip must be >= 0, got " + gradClip);
+        }
+    }
+
+    /** What happened at one optimizer step; losses are NaN where not evaluated. */
+    public record StepReport(long step, long totalSteps, int epoch, double loss, double lr, long tokens, double ms,
+                             double valLoss, double trainEvalLoss, double gradNorm) {
+    }
+
+    /** Progress callbacks for the command line. */
+    public interface Listener {
+        default void onStep(StepReport r) {
+        }
+
+        default void onSample(long step, String text) {
+        }
+
+        default void onCheckpoint(Path dir) {
+        }
+    }
+
+    private final Module module;
+    private final LanguageModel model;
+    private final ModelStore store;
+    private final AdamW optimizer;
+    private final LrSchedule schedule;
+    private final BatchSource train;
+    private final Options options;
+    private final Path runDir;
+    private List<Batch> valBatches = List.of();
+    private List<Batch> trainEvalBatches = List.of();
+    private final Map<String, Rng> rngs = new LinkedHashMap<>();
+    private Map<String, Object> commandOptions = Map.of();
+    private LongFunction<String> sampler;
+    private Listener listener = new Listener() {
+    };
+    private MetricsLog metrics = MetricsLog.inMemory();
+    private Path plotFile;
+    Runnable saveMidway = () -> {
+    };
+
+    private long step;
+    private long microBatch;
+    private long tokens;
+    private volatile boolean stopRequested;
+    private long savedAt = -1;
+
+    public Trainer(Module module, LanguageModel model, ModelStore store, AdamW optimizer, LrSchedule schedule,
+                   BatchSource train, Options options, Path runDir) {
+        if (train.batchesPerEpoch() < 1) throw new IllegalArgumentException("the training data makes no batch; use less context or a smaller batch");
+        this.module = module;
+        this.model = model;
+        this.store = store;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+        this.train = train;
+        this.options = options;
+        this.runDir = runDir;
+    }
+
+    /** Batches for the validation loss and for the training loss at evaluation time. */
+    public Trainer evaluation(List<Batch> val, List<Batch> trainEval) {
+        this.valBatches = List.copyOf(val);
+        this.trainEvalBatches = List.copyOf(trainEval);
+        return this;
+    }
+
+    /** A generator whose state goes into checkpoints (dropout, sampling). */
+    public Trainer rng(String name, Rng rng) {
+        rngs.put(name, rng);
+        return this;
+    }
+
+    /** The command's options, recorded in {@code trainer_state.json}. */
+    public Trainer commandOptions(Map<String, Object> opts) {
+        this.commandOptions = Map.copyOf(opts);
+        return this;
+    }
+
+    /** Makes a text sample at a given step (called in evaluation mode without gradients). */
+    public Trainer sampler(LongFunction<String> sampler) {
+        this.sampler = sampler;
+        return this;
+    }
+
+    public Trainer listener(Listener l) {
+        this.listener = l;
+        return this;
+    }
+
+    public Trainer metrics(MetricsLog log, Path plot) {
+        this.metrics = log;
+        this.plotFile = plot;
+        return this;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public long tokensSeen() {
+        return tokens;
+    }
+
+    /** Asks the loop to stop after the current step and save a checkpoint. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Restores weights, optimizer, data position and generators from a checkpoint (or a run directory's latest). */
+    public Trainer resume(Path dir) {
+        Path cp = Checkpoints.resolve(dir);
+        Map<String, Object> st = Checkpoints.readState(cp);
+        store.load(cp);
+        Checkpoints.loadOptimizer(cp, optimizer);
+        step = ((Number) st.get("step")).longValue();
+        microBatch = ((Number) st.get("micro_batch")).longValue();
+        tokens = ((Number) st.get("tokens_seen")).longValue();
+        Object saved = st.get("rng");
+        if (saved instanceof Map<?, ?> m) {
+            for (var e : rngs.entrySet()) {
+                Object s = m.get(e.getKey());
+                if (s == null) throw new IllegalArgumentException("checkpoint " + cp + " has no state for generator '" + e.getKey() + "'");
+                e.getValue().setState(s.toString());
+            }
+        }
+        if (optimizer.stepCount() != step) {
+            throw new IllegalArgumentException("checkpoint " + cp + " is inconsistent: optimizer at step " + optimizer.stepCount() + ", trainer at " + step);
+        }
+        savedAt = step;
+        return this;
+    }
+
+    /** Runs until the last step (or a stop request); returns the last checkpoint written. */
+    public Path run() {
+        Checkpoints.cleanTemporaries(runDir);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopRequested = true;
+            try {
+                done.await(120, TimeUnit.SECONDS); // let the loop finish its step and save
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "myllm-train-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        Path last = null;
+        try {
+            module.train(true);
+            int bpe = train.batchesPerEpoch();
+            List<Tensor> params = module.parameters();
+            while (step < options.totalSteps() && !stopRequested) {
+                long t0 = System.nanoTime();
+                int epochBefore = (int) (microBatch / bpe);
+                optimizer.zeroGrad();
+                double lossSum = 0;
+                for (int a = 0; a < options.gradAccum(); a++) {
+                    Batch b = train.batch((int) (microBatch / bpe), (int) (microBatch % bpe));
+                    microBatch++;
+                    try (Arena arena = Arena.open()) {
+                        Tensor loss = Losses.batchLoss(model, b);
+                        lossSum += loss.item();
+                        // the mean over micro-batches: each contributes 1/accum of its gradient
+                        (options.gradAccum() > 1 ? loss.scale(1f / options.gradAccum()) : loss).backward();
+                    }
+                    tokens += b.tokens();
+                }
+                double norm = options.gradClip() > 0 ? GradClip.clip(params, options.gradClip()) : Double.NaN;
+                double lr = schedule.lr(step);
+                optimizer.step(lr);
+                step++;
+                double ms = (System.nanoTime() - t0) / 1e6;
+                double val = Double.NaN, trainEval = Double.NaN;
+                if (options.evalEvery() > 0 && (step % options.evalEvery() == 0 || step == 1 || step == options.totalSteps())) {
+                    module.eval();
+                    val = Losses.loaderLoss(model, valBatches, options.evalBatches());
+                    trainEval = Losses.loaderLoss(model, trainEvalBatches, options.evalBatches());
+                    module.train(true);
+                }
+                int epoch = (int) (microBatch / bpe);
+                metrics.add(new MetricsLog.Point(step, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval));
+                listener.onStep(new StepReport(step, options.totalSteps(), epoch, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, norm));
+                boolean sampleNow = options.sampleEvery() > 0 ? step % options.sampleEvery() == 0
+                        : options.sampleEvery() == 0 && epoch > epochBefore;
+                if (sampler != null && sampleNow) listener.onSample(step, sample());
+                if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0) last = checkpoint();
+            }
+            if (savedAt != step || last == null) last = checkpoint();
+            Checkpoints.saveModelDir(runDir.resolve("model"), store);
+            if (plotFile != null) LossPlot.write(plotFile, metrics.points());
+            return last;
+        } finally {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting (Ctrl-C): the hook is running and waits for the latch above
+            }
+        }
+    }
+
+    private String sample() {
+        module.eval();
+        try (GradMode g = GradMode.noGrad(); Arena a = Arena.open()) {
+            return sampler.apply(step);
+        } finally {
+            module.train(true);
+        }
+    }
+
+    /** Writes a checkpoint of the current state now. */
+    public Path checkpoint() {
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("step", step);
+        st.put("total_steps", options.totalSteps());
+        st.put("micro_batch", microBatch);
+        st.put("epoch", microBatch / train.batchesPerEpoch());
+        st.put("batches_per_epoch", train.batchesPerEpoch());
+        st.put("tokens_seen", tokens);
+        Map<String, String> rngState = new LinkedHashMap<>();
+        rngs.forEach((k, v) -> rngState.put(k, v.state()));
+        st.put("rng", rngState);
+        st.put("schedule", schedule.describe());
+        st.put("optimizer", optimizer.stateMetadata());
+        st.put("options", commandOptions);
+        Path p = Checkpoints.save(runDir, step, store, optimizer, st, saveMidway, options.keepCheckpoints());
+        savedAt = step;
+        listener.onCheckpoint(p);
+        return p;
+    }
+}
