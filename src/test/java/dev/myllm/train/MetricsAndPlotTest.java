@@ -1,0 +1,42 @@
+package dev.myllm.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MetricsAndPlotTest {
+    @Test
+    void logWritesOneObjectPerStepAndResumeDropsLaterLines(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("m.jsonl");
+        try (MetricsLog log = MetricsLog.open(f, 0)) {
+            for (int s = 1; s <= 4; s++) log.add(new MetricsLog.Point(s, 5.0 - s, 1e-3, 256L * s, 12.345, s % 2 == 0 ? 4.5 : Double.NaN, Double.NaN));
+        }
+        List<String> lines = Files.readAllLines(f);
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(0)).isEqualTo("{\"step\":1,\"loss\":4.0,\"lr\":0.001,\"tokens\":256,\"ms\":12.35}");
+        assertThat(lines.get(1)).contains("\"val_loss\":4.5");
+        try (MetricsLog log = MetricsLog.open(f, 2)) {
+            assertThat(log.points()).extracting(MetricsLog.Point::step).containsExactly(1L, 2L);
+            log.add(new MetricsLog.Point(3, 1.0, 1e-3, 768, 1, Double.NaN, Double.NaN));
+        }
+        assertThat(Files.readAllLines(f)).hasSize(3).last().asString().contains("\"loss\":1.0");
+    }
+
+    @Test
+    void plotIsAPng(@TempDir Path tmp) throws Exception {
+        Path png = tmp.resolve("loss.png");
+        LossPlot.write(png, List.of(new MetricsLog.Point(1, 10, 1e-3, 512, 1, 9.5, 9.8),
+                new MetricsLog.Point(2, 8, 1e-3, 1024, 1, Double.NaN, Double.NaN),
+                new MetricsLog.Point(3, 6, 1e-3, 1536, 1, 7.0, 6.1)));
+        byte[] b = Files.readAllBytes(png);
+        assertThat(b.length).isGreaterThan(1000);
+        assertThat(new String(b, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+        try (var s = Files.list(tmp)) {
+            assertThat(s.count()).isEqualTo(1); // no temporary file left beside it
+        }
+    }
+}
