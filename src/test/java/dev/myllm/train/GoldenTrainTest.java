@@ -5,48 +5,20 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.io.Safetensors;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.Tensor;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Ten AdamW steps on one batch agree with tools/train_reference.py (numpy, float64) to 1e-5. */
 class GoldenTrainTest {
-    static Map<String, Tensor> readSafetensors(String resource) throws Exception {
-        byte[] all;
-        try (InputStream in = GoldenTrainTest.class.getResourceAsStream(resource)) {
-            all = in.readAllBytes();
-        }
-        ByteBuffer buf = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
-        int headerLen = (int) buf.getLong(0);
-        JsonNode header = new ObjectMapper().readTree(new String(all, 8, headerLen, java.nio.charset.StandardCharsets.UTF_8));
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Iterator<String> it = header.fieldNames(); it.hasNext(); ) {
-            String name = it.next();
-            if (name.equals("__metadata__")) continue;
-            JsonNode e = header.get(name);
-            int[] shape = new int[e.get("shape").size()];
-            for (int i = 0; i < shape.length; i++) shape[i] = e.get("shape").get(i).asInt();
-            int start = 8 + headerLen + e.get("data_offsets").get(0).asInt();
-            float[] d = new float[Math.max(1, (e.get("data_offsets").get(1).asInt() - e.get("data_offsets").get(0).asInt()) / 4)];
-            for (int i = 0; i < d.length; i++) d[i] = buf.getFloat(start + 4 * i);
-            out.put(name, Tensor.of(d, shape));
-        }
-        return out;
-    }
-
     @Test
     void tenAdamWStepsMatchNumpyReference() throws Exception {
         JsonNode g = new ObjectMapper().readTree(getClass().getResourceAsStream("/golden/train_golden.json"));
         JsonNode c = g.get("config");
         TinyGpt2 model = new TinyGpt2(c.get("vocab_size").asInt(), c.get("n_positions").asInt(), c.get("n_embd").asInt(),
                 c.get("n_layer").asInt(), c.get("n_head").asInt(), 0f, 1);
-        model.loadHf(readSafetensors("/golden/train_init.safetensors"));
+        model.loadHf(Safetensors.read(java.nio.file.Path.of(getClass().getResource("/golden/train_init.safetensors").toURI())));
         int b = g.get("batch").asInt(), t = g.get("time").asInt();
         int[] in = new int[b * t], tg = new int[b * t];
         for (int i = 0; i < in.length; i++) {
