@@ -34,11 +34,11 @@ public final class AdamW {
         }
     }
 
-    /** One update of a parameter array in place; the SIMD {@code AdamWKernel.step} has this shape. */
+    /** One update of a parameter array in place; {@code dev.myllm.tensor.AdamWKernel.step} has this shape. */
     @FunctionalInterface
     interface StepKernel {
-        void step(float[] param, float[] grad, float[] m, float[] v, int n, float lr, float beta1, float beta2,
-                  float eps, float weightDecay, float bc1, float bc2);
+        void step(float[] param, float[] grad, float[] m, float[] v, int n, double lr, double beta1, double beta2,
+                  double eps, double weightDecay, double bc1, double bc2);
     }
 
     // Switch to dev.myllm.tensor.AdamWKernel::step once the kern branch is merged; same signature.
@@ -79,18 +79,15 @@ public final class AdamW {
     /** One update of every parameter that has a gradient, at learning rate {@code lr}. */
     public void step(double lr) {
         step++;
-        // The kernel works with float betas, so 1 - β2 in float is 0.00099998713 rather than 0.001
-        // (1.3e-5 relative). Bias corrections from the same float betas cancel that exactly, which
-        // keeps us within float rounding of PyTorch (whose scalars are rounded from doubles).
-        float b1 = (float) options.beta1, b2 = (float) options.beta2;
-        float bc1 = (float) (1 - Math.pow(b1, step));
-        float bc2 = (float) (1 - Math.pow(b2, step));
+        // Bias corrections in double, as PyTorch computes them in Python floats.
+        double bc1 = 1 - Math.pow(options.beta1, step);
+        double bc2 = 1 - Math.pow(options.beta2, step);
         for (var e : params.entrySet()) {
             Tensor p = e.getValue();
             if (!p.requiresGrad() || p.grad() == null) continue;
-            float wd = decays(e.getKey()) ? (float) options.weightDecay : 0f;
-            kernel.step(p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), (float) lr,
-                    b1, b2, (float) options.eps, wd, bc1, bc2);
+            double wd = decays(e.getKey()) ? options.weightDecay : 0;
+            kernel.step(p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), lr,
+                    options.beta1, options.beta2, options.eps, wd, bc1, bc2);
         }
     }
 
@@ -100,25 +97,26 @@ public final class AdamW {
     }
 
     /**
-     * The scalar update, operation for operation as PyTorch's single-tensor AdamW:
-     * {@code p *= 1 - lr·wd; m = lerp(m, g, 1-β1); v = β2·v + (1-β2)·g²;
-     * p -= (lr/bc1) · m / (√v/√bc2 + eps)}.
+     * The scalar update, operation for operation as PyTorch's single-tensor AdamW: scalars
+     * computed in double and rounded to float once, then per element in float
+     * {@code p *= 1 - lr·wd; m = lerp(m, g, 1-β1); v = v·β2 + ((1-β2)·g)·g;
+     * p += -(lr/bc1) · m / (√v/√bc2 + eps)}.
      */
-    static void scalarStep(float[] param, float[] grad, float[] m, float[] v, int n, float lr, float beta1, float beta2,
-                           float eps, float weightDecay, float bc1, float bc2) {
-        float decay = 1f - lr * weightDecay;
-        float stepSize = lr / bc1;
+    static void scalarStep(float[] param, float[] grad, float[] m, float[] v, int n, double lr, double beta1, double beta2,
+                           double eps, double weightDecay, double bc1, double bc2) {
+        float decay = (float) (1 - lr * weightDecay);
+        float stepSize = (float) (lr / bc1);
         float bc2Sqrt = (float) Math.sqrt(bc2);
-        float oneMinusB1 = 1f - beta1, oneMinusB2 = 1f - beta2;
+        float w1 = (float) (1 - beta1), b2 = (float) beta2, c2 = (float) (1 - beta2), epsF = (float) eps;
         for (int i = 0; i < n; i++) {
             float g = grad[i];
             float p = param[i] * decay;
-            float mi = m[i] + oneMinusB1 * (g - m[i]);
-            float vi = v[i] * beta2 + oneMinusB2 * g * g;
+            float mi = m[i] + w1 * (g - m[i]);
+            float vi = v[i] * b2 + (c2 * g) * g;
             m[i] = mi;
             v[i] = vi;
-            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
-            param[i] = p - stepSize * (mi / denom);
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsF;
+            param[i] = p + -stepSize * (mi / denom);
         }
     }
 

@@ -101,7 +101,7 @@ public final class Trainer {
 
     /** The command's options, recorded in {@code trainer_state.json}. */
     public Trainer commandOptions(Map<String, Object> opts) {
-        this.commandOptions = Map.copyOf(opts);
+        this.commandOptions = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(opts)); // values may be null (unset options)
         return this;
     }
 
