@@ -210,12 +210,12 @@ public final class Download {
     }
 
     private static String describe(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnknownHostException) return "host not found (offline?)";
+            if (t instanceof ConnectException || t instanceof HttpConnectTimeoutException) return "cannot connect (offline?)";
+        }
         Throwable t = e;
         while (t.getCause() != null && t.getMessage() == null) t = t.getCause();
-        if (t instanceof UnknownHostException || t.getCause() instanceof UnknownHostException) {
-            return "host not found (offline?)";
-        }
-        if (t instanceof ConnectException || t instanceof HttpConnectTimeoutException) return "cannot connect (offline?)";
         String m = t.getMessage();
         return m == null ? t.getClass().getSimpleName() : m.replace('\n', ' ');
     }
