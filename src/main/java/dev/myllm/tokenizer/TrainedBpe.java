@@ -70,6 +70,16 @@ public final class TrainedBpe implements Tokenizer {
         return id > SPACE && id < firstMerge;
     }
 
+    /** Merge {@code i}: the pair {left, right} that makes id {@code firstMergeId() + i}. */
+    public int[] merge(int i) {
+        return merges[i].clone();
+    }
+
+    /** The id made by the first merge (257 + number of specials). */
+    public int firstMergeId() {
+        return firstMerge;
+    }
+
     /** Number of merges learned. */
     public int mergeCount() {
         return merges.length;
