@@ -68,7 +68,7 @@ final class TokenizeCommand implements Runnable {
             }
         } else {
             for (Path f : files) {
-                if (!Files.isRegularFile(f)) throw new CliException("no such file: " + f);
+                if (!Files.isRegularFile(f)) throw new CliException((Files.isDirectory(f) ? "not a file: " : "no such file: ") + f);
                 names.add(f.toString());
                 texts.add(TextFiles.readUtf8(f, replaceInvalid));
             }

@@ -66,10 +66,17 @@ final class TokenizerCommand implements Runnable {
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("merges").setInitialMax(target)
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                     .build()) {
-                t = new BpeTrainer().train(texts, vocabSize, sp, (done, total) -> bar.stepTo(done));
+                t = new BpeTrainer().train(texts, vocabSize, sp, (done, total) -> {
+                    bar.maxHint(total);
+                    bar.stepTo(done);
+                });
             }
             double s = (System.nanoTime() - t0) / 1e9;
             t.save(out);
+            if (t.mergeCount() < target) {
+                spec.commandLine().getOut().printf("stopped after %d of %d merges: no mergeable pair is left in the text%n",
+                        t.mergeCount(), target);
+            }
             spec.commandLine().getOut().printf("learned %d merges (vocabulary %d) from %.2f MB in %.1f s; wrote %s%n",
                     t.mergeCount(), t.vocabSize(), bytes / 1e6, s, out);
         }

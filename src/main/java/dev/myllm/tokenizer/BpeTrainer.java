@@ -59,6 +59,7 @@ public final class BpeTrainer {
             merge(p, z);
             if (progress != null && (done % 50 == 0 || done == target)) progress.update(done, target);
         }
+        if (progress != null && done < target) progress.update(done, done); // stopped early: no pair left
         return new TrainedBpe(specials, Arrays.copyOf(merges, done));
     }
 
