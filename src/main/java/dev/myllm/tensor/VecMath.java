@@ -109,4 +109,50 @@ final class VecMath {
         FloatVector pow2n = e.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(pow2n).blend(0f, tooSmall);
     }
+
+    /** out[oo+i] = e^(x[xo+i] - shift) for i < n; returns their float sum (vector lanes, then tail). */
+    static float expStore(float[] x, int xo, float shift, float[] out, int oo, int n) {
+        FloatVector sh = FloatVector.broadcast(F, shift);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int ub = F.loopBound(n);
+        for (; i < ub; i += L) {
+            FloatVector ev = exp(FloatVector.fromArray(F, x, xo + i).sub(sh));
+            ev.intoArray(out, oo + i);
+            acc = acc.add(ev);
+        }
+        float s = sum(acc);
+        if (i < n) {
+            // The tail goes through the same vector exp (masked), so every element of a row gets
+            // identical arithmetic wherever it sits.
+            var m = F.indexInRange(i, n);
+            FloatVector ev = exp(FloatVector.fromArray(F, x, xo + i, m).sub(sh));
+            ev.intoArray(out, oo + i, m);
+            s += sum(ev.blend(0f, m.not()));
+        }
+        return s;
+    }
+
+    /**
+     * Sum of e^(x[xo+i] - shift) for i < n, accumulated in float lanes over blocks of 64 vectors
+     * and then in double, so a 50k-long vocabulary row keeps about double-level accuracy.
+     */
+    static double expSum(float[] x, int xo, float shift, int n) {
+        FloatVector sh = FloatVector.broadcast(F, shift);
+        double total = 0;
+        int i = 0;
+        int ub = F.loopBound(n);
+        while (i < ub) {
+            int blockEnd = Math.min(ub, i + 64 * L);
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < blockEnd; i += L) acc = acc.add(exp(FloatVector.fromArray(F, x, xo + i).sub(sh)));
+            total += sum(acc);
+        }
+        if (i < n) {
+            var m = F.indexInRange(i, n);
+            FloatVector ev = exp(FloatVector.fromArray(F, x, xo + i, m).sub(sh));
+            total += sum(ev.blend(0f, m.not()));
+        }
+        return total;
+    }
 }
