@@ -1,6 +1,8 @@
 package dev.myllm.tensor;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Fused causal self-attention over (B, H, T, D) row-major q, k, v: scores q·kᵀ/√D, causal mask,
@@ -8,7 +10,82 @@ import java.util.Arrays;
  * a one-token decode step over a KV cache.
  */
 public final class AttentionKernel {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+
     private AttentionKernel() {
+    }
+
+    /**
+     * dst[dOff + j] = scale · (a[ao..ao+D) · b[bBase + j·D ..]) for j &lt; count: q·kᵀ of one row,
+     * or dout·vᵀ. Four keys at a time share each load of the query and keep four independent
+     * fma chains in flight.
+     */
+    private static void rowDots(boolean simd, float[] a, int ao, float[] b, int bBase, int D, int count, float scale,
+                                float[] dst, int dOff) {
+        int j = 0;
+        if (simd) {
+            int ub = F.loopBound(D);
+            for (; j + 4 <= count; j += 4) {
+                int b0 = bBase + j * D, b1 = b0 + D, b2 = b1 + D, b3 = b2 + D;
+                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+                FloatVector s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+                int d = 0;
+                for (; d < ub; d += L) {
+                    FloatVector av = FloatVector.fromArray(F, a, ao + d);
+                    s0 = av.fma(FloatVector.fromArray(F, b, b0 + d), s0);
+                    s1 = av.fma(FloatVector.fromArray(F, b, b1 + d), s1);
+                    s2 = av.fma(FloatVector.fromArray(F, b, b2 + d), s2);
+                    s3 = av.fma(FloatVector.fromArray(F, b, b3 + d), s3);
+                }
+                float r0 = VecMath.sum(s0), r1 = VecMath.sum(s1), r2 = VecMath.sum(s2), r3 = VecMath.sum(s3);
+                for (; d < D; d++) {
+                    float ad = a[ao + d];
+                    r0 += ad * b[b0 + d];
+                    r1 += ad * b[b1 + d];
+                    r2 += ad * b[b2 + d];
+                    r3 += ad * b[b3 + d];
+                }
+                dst[dOff + j] = r0 * scale;
+                dst[dOff + j + 1] = r1 * scale;
+                dst[dOff + j + 2] = r2 * scale;
+                dst[dOff + j + 3] = r3 * scale;
+            }
+        }
+        for (; j < count; j++) dst[dOff + j] = dot(simd, a, ao, b, bBase + j * D, D) * scale;
+    }
+
+    /**
+     * out[oo..oo+D) (= or +=) Σ_{j &lt; count} w[wo + j] · x[xBase + j·D ..]: the weighted sum of
+     * rows. Loops run column block outer, rows inner, so the partial sums stay in registers
+     * (four accumulators) instead of going through memory once per row.
+     */
+    private static void weightedRows(boolean simd, float[] w, int wo, float[] x, int xBase, int D, int count,
+                                     float[] out, int oo, boolean accumulate) {
+        int d = 0;
+        if (simd) {
+            int ub = F.loopBound(D);
+            for (; d < ub; d += L) {
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                int j = 0, xo = xBase + d;
+                for (; j + 4 <= count; j += 4, xo += 4 * D) {
+                    a0 = FloatVector.fromArray(F, x, xo).fma(FloatVector.broadcast(F, w[wo + j]), a0);
+                    a1 = FloatVector.fromArray(F, x, xo + D).fma(FloatVector.broadcast(F, w[wo + j + 1]), a1);
+                    a2 = FloatVector.fromArray(F, x, xo + 2 * D).fma(FloatVector.broadcast(F, w[wo + j + 2]), a2);
+                    a3 = FloatVector.fromArray(F, x, xo + 3 * D).fma(FloatVector.broadcast(F, w[wo + j + 3]), a3);
+                }
+                for (; j < count; j++, xo += D) a0 = FloatVector.fromArray(F, x, xo).fma(FloatVector.broadcast(F, w[wo + j]), a0);
+                FloatVector r = a0.add(a1).add(a2.add(a3));
+                if (accumulate) r = r.add(FloatVector.fromArray(F, out, oo + d));
+                r.intoArray(out, oo + d);
+            }
+        }
+        for (; d < D; d++) {
+            float acc = 0f;
+            for (int j = 0; j < count; j++) acc = Math.fma(w[wo + j], x[xBase + j * D + d], acc);
+            out[oo + d] = accumulate ? out[oo + d] + acc : acc;
+        }
     }
 
     private static float dot(boolean simd, float[] a, int ao, float[] b, int bo, int n) {
@@ -80,24 +157,24 @@ public final class AttentionKernel {
         int grain = Math.max(1, 32768 / Math.max(1, T * D));
         Parallel.forRange(B * H * T, grain, (s, e) -> {
             float[] scratch = att == null ? new float[T] : null;
+            float[] dropped = dropout ? new float[T] : null; // weights after the mask, for the weighted sum
             for (int r = s; r < e; r++) {
                 int bh = r / T, i = r % T;
                 int base = bh * T * D;
                 int qo = base + i * D;
                 float[] row = att == null ? scratch : att;
                 int ao = att == null ? 0 : r * T; // r = bh·T + i, so r·T is the row's offset in att
-                for (int j = 0; j <= i; j++) row[ao + j] = dot(simd, q, qo, k, base + j * D, D) * scale;
+                rowDots(simd, q, qo, k, base, D, i + 1, scale, row, ao);
                 softmaxInPlace(simd, row, ao, i + 1);
                 if (att != null) Arrays.fill(att, ao + i + 1, ao + T, 0f);
-                Arrays.fill(out, qo, qo + D, 0f);
-                long dropBase = (long) r * T;
-                for (int j = 0; j <= i; j++) {
-                    float w = row[ao + j];
-                    if (dropout) {
-                        if (!DropoutHash.keep(seed, dropBase + j, thr)) continue;
-                        w *= dscale;
+                if (dropout) {
+                    long dropBase = (long) r * T;
+                    for (int j = 0; j <= i; j++) {
+                        dropped[j] = DropoutHash.keep(seed, dropBase + j, thr) ? row[ao + j] * dscale : 0f;
                     }
-                    axpy(simd, w, v, base + j * D, out, qo, D);
+                    weightedRows(simd, dropped, 0, v, base, D, i + 1, out, qo, false);
+                } else {
+                    weightedRows(simd, row, ao, v, base, D, i + 1, out, qo, false);
                 }
             }
         });
@@ -137,30 +214,35 @@ public final class AttentionKernel {
         float dscale = DropoutHash.scale(dropoutP);
         boolean needScores = dq != null || dk != null;
         Parallel.forRange(B * H, 1, (s, e) -> {
-            float[] datt = new float[T]; // (T) d loss / d att for the current row
+            float[] datt = new float[T]; // (T) d loss / d att for the current row, then d loss / d score
             for (int bh = s; bh < e; bh++) {
                 int base = bh * T * D;
                 for (int i = 0; i < T; i++) {
                     int qo = base + i * D;
                     int ao = (bh * T + i) * T;
-                    // Through the weighted sum: w = att · mask · 1/(1-p); dv_j += w·dout_i, datt_j = mask·scale·(dout_i · v_j).
-                    for (int j = 0; j <= i; j++) {
-                        boolean kept = !dropout || DropoutHash.keep(seed, (long) ao + j, thr);
-                        float w = kept ? (dropout ? att[ao + j] * dscale : att[ao + j]) : 0f;
-                        if (dv != null && w != 0f) axpy(simd, w, dout, qo, dv, base + j * D, D);
-                        if (needScores) {
-                            float g = kept ? dot(simd, dout, qo, v, base + j * D, D) : 0f;
-                            datt[j] = dropout ? g * dscale : g;
+                    // Through the weighted sum: w = att · mask/(1-p); dv_j += w·dout_i, datt_j = mask/(1-p)·(dout_i · v_j).
+                    if (dv != null) {
+                        for (int j = 0; j <= i; j++) {
+                            float w = att[ao + j];
+                            if (dropout) w = DropoutHash.keep(seed, (long) ao + j, thr) ? w * dscale : 0f;
+                            if (w != 0f) axpy(simd, w, dout, qo, dv, base + j * D, D);
                         }
                     }
                     if (!needScores) continue;
+                    rowDots(simd, dout, qo, v, base, D, i + 1, 1f, datt, 0);
+                    if (dropout) {
+                        for (int j = 0; j <= i; j++) {
+                            datt[j] = DropoutHash.keep(seed, (long) ao + j, thr) ? datt[j] * dscale : 0f;
+                        }
+                    }
                     // Through the softmax: dscore_j = att_j · (datt_j − Σ att·datt), then the 1/√D scale.
                     float sum = dot(simd, att, ao, datt, 0, i + 1);
-                    for (int j = 0; j <= i; j++) {
-                        float ds = att[ao + j] * (datt[j] - sum) * scale;
-                        if (ds == 0f) continue;
-                        if (dq != null) axpy(simd, ds, k, base + j * D, dq, qo, D);
-                        if (dk != null) axpy(simd, ds, q, qo, dk, base + j * D, D);
+                    for (int j = 0; j <= i; j++) datt[j] = att[ao + j] * (datt[j] - sum) * scale;
+                    if (dq != null) weightedRows(simd, datt, 0, k, base, D, i + 1, dq, qo, true);
+                    if (dk != null) {
+                        for (int j = 0; j <= i; j++) {
+                            if (datt[j] != 0f) axpy(simd, datt[j], q, qo, dk, base + j * D, D);
+                        }
                     }
                 }
             }
@@ -203,10 +285,9 @@ public final class AttentionKernel {
             for (int h = s; h < e; h++) {
                 int qo = h * D;
                 int cb = h * tMax * D;
-                for (int t = 0; t < tLen; t++) scores[t] = dot(simd, q, qo, kCache, cb + t * D, D) * scale;
+                rowDots(simd, q, qo, kCache, cb, D, tLen, scale, scores, 0);
                 softmaxInPlace(simd, scores, 0, tLen);
-                Arrays.fill(out, qo, qo + D, 0f);
-                for (int t = 0; t < tLen; t++) axpy(simd, scores[t], vCache, cb + t * D, out, qo, D);
+                weightedRows(simd, scores, 0, vCache, cb, D, tLen, out, qo, false);
             }
         });
     }
