@@ -214,39 +214,86 @@ public final class AttentionKernel {
         float dscale = DropoutHash.scale(dropoutP);
         boolean needScores = dq != null || dk != null;
         Parallel.forRange(B * H, 1, (s, e) -> {
-            float[] datt = new float[T]; // (T) d loss / d att for the current row, then d loss / d score
+            // Rows are handled in blocks of 4 so dk and dv rows take a rank-4 update per load/store.
+            float[] w4 = new float[4 * T];  // (4, T) weights after dropout of the block's rows, 0 past the diagonal
+            float[] ds4 = new float[4 * T]; // (4, T) d loss / d score of the block's rows, 0 past the diagonal
+            float[] datt = new float[T];    // (T) d loss / d att of one row
             for (int bh = s; bh < e; bh++) {
                 int base = bh * T * D;
-                for (int i = 0; i < T; i++) {
-                    int qo = base + i * D;
-                    int ao = (bh * T + i) * T;
-                    // Through the weighted sum: w = att · mask/(1-p); dv_j += w·dout_i, datt_j = mask/(1-p)·(dout_i · v_j).
-                    if (dv != null) {
+                for (int i0 = 0; i0 < T; i0 += 4) {
+                    int rows = Math.min(4, T - i0);
+                    int cols = i0 + rows; // keys 0..cols-1 are touched by this block
+                    for (int rr = 0; rr < rows; rr++) {
+                        int i = i0 + rr;
+                        int qo = base + i * D;
+                        int ao = (bh * T + i) * T;
+                        int wo = rr * T;
+                        // Through the weighted sum: w = att · mask/(1-p), datt_j = mask/(1-p) · (dout_i · v_j).
                         for (int j = 0; j <= i; j++) {
                             float w = att[ao + j];
                             if (dropout) w = DropoutHash.keep(seed, (long) ao + j, thr) ? w * dscale : 0f;
-                            if (w != 0f) axpy(simd, w, dout, qo, dv, base + j * D, D);
+                            w4[wo + j] = w;
                         }
-                    }
-                    if (!needScores) continue;
-                    rowDots(simd, dout, qo, v, base, D, i + 1, 1f, datt, 0);
-                    if (dropout) {
-                        for (int j = 0; j <= i; j++) {
-                            datt[j] = DropoutHash.keep(seed, (long) ao + j, thr) ? datt[j] * dscale : 0f;
+                        Arrays.fill(w4, wo + i + 1, wo + cols, 0f);
+                        if (!needScores) continue;
+                        rowDots(simd, dout, qo, v, base, D, i + 1, 1f, datt, 0);
+                        if (dropout) {
+                            for (int j = 0; j <= i; j++) datt[j] = w4[wo + j] == 0f ? 0f : datt[j] * dscale;
                         }
+                        // Through the softmax: dscore_j = att_j · (datt_j − Σ att·datt), then the 1/√D scale.
+                        float sum = dot(simd, att, ao, datt, 0, i + 1);
+                        for (int j = 0; j <= i; j++) ds4[wo + j] = att[ao + j] * (datt[j] - sum) * scale;
+                        Arrays.fill(ds4, wo + i + 1, wo + cols, 0f);
+                        if (dq != null) weightedRows(simd, ds4, wo, k, base, D, i + 1, dq, qo, true);
                     }
-                    // Through the softmax: dscore_j = att_j · (datt_j − Σ att·datt), then the 1/√D scale.
-                    float sum = dot(simd, att, ao, datt, 0, i + 1);
-                    for (int j = 0; j <= i; j++) datt[j] = att[ao + j] * (datt[j] - sum) * scale;
-                    if (dq != null) weightedRows(simd, datt, 0, k, base, D, i + 1, dq, qo, true);
-                    if (dk != null) {
-                        for (int j = 0; j <= i; j++) {
-                            if (datt[j] != 0f) axpy(simd, datt[j], q, qo, dk, base + j * D, D);
-                        }
-                    }
+                    int xo = base + i0 * D;
+                    if (dv != null) rankUpdate(simd, w4, T, rows, dout, xo, D, dv, base, cols); // dv_j += Σ_r w_rj dout_r
+                    if (dk != null) rankUpdate(simd, ds4, T, rows, q, xo, D, dk, base, cols);   // dk_j += Σ_r ds_rj q_r
                 }
             }
         });
+    }
+
+    /**
+     * y[yBase + j·D ..] += Σ_{r &lt; rows} c[r·ldc + j] · x[xo + r·D ..] for j &lt; cols, adding the
+     * rows r in order (the same sums as one axpy per row), but loading and storing each y row once
+     * per block instead of once per row.
+     */
+    private static void rankUpdate(boolean simd, float[] c, int ldc, int rows, float[] x, int xo, int D, float[] y,
+                                   int yBase, int cols) {
+        if (!simd || rows != 4) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < cols; j++) {
+                    float a = c[r * ldc + j];
+                    if (a != 0f) axpy(simd, a, x, xo + r * D, y, yBase + j * D, D);
+                }
+            }
+            return;
+        }
+        int ub = F.loopBound(D);
+        for (int j = 0; j < cols; j++) {
+            float c0 = c[j], c1 = c[ldc + j], c2 = c[2 * ldc + j], c3 = c[3 * ldc + j];
+            FloatVector v0 = FloatVector.broadcast(F, c0), v1 = FloatVector.broadcast(F, c1);
+            FloatVector v2 = FloatVector.broadcast(F, c2), v3 = FloatVector.broadcast(F, c3);
+            int yo = yBase + j * D;
+            int d = 0;
+            for (; d < ub; d += L) {
+                FloatVector acc = FloatVector.fromArray(F, y, yo + d);
+                acc = FloatVector.fromArray(F, x, xo + d).fma(v0, acc);
+                acc = FloatVector.fromArray(F, x, xo + D + d).fma(v1, acc);
+                acc = FloatVector.fromArray(F, x, xo + 2 * D + d).fma(v2, acc);
+                acc = FloatVector.fromArray(F, x, xo + 3 * D + d).fma(v3, acc);
+                acc.intoArray(y, yo + d);
+            }
+            for (; d < D; d++) {
+                float acc = y[yo + d];
+                acc = Math.fma(c0, x[xo + d], acc);
+                acc = Math.fma(c1, x[xo + D + d], acc);
+                acc = Math.fma(c2, x[xo + 2 * D + d], acc);
+                acc = Math.fma(c3, x[xo + 3 * D + d], acc);
+                y[yo + d] = acc;
+            }
+        }
     }
 
     /**
