@@ -97,6 +97,11 @@ public final class AttentionKernel {
         else VecMath.axpyScalar(alpha, x, xo, y, yo, n);
     }
 
+    private static void keepMask(boolean simd, long seed, long start, int count, int thr, boolean[] keep) {
+        if (simd) DropoutHash.keepMaskSimd(seed, start, count, thr, keep, 0);
+        else DropoutHash.keepMaskScalar(seed, start, count, thr, keep, 0);
+    }
+
     /** Softmax of row[o..o+n) in place (max-subtracted). */
     private static void softmaxInPlace(boolean simd, float[] row, int o, int n) {
         float max;
@@ -158,6 +163,7 @@ public final class AttentionKernel {
         Parallel.forRange(B * H * T, grain, (s, e) -> {
             float[] scratch = att == null ? new float[T] : null;
             float[] dropped = dropout ? new float[T] : null; // weights after the mask, for the weighted sum
+            boolean[] keep = dropout ? new boolean[T] : null;
             for (int r = s; r < e; r++) {
                 int bh = r / T, i = r % T;
                 int base = bh * T * D;
@@ -168,10 +174,8 @@ public final class AttentionKernel {
                 softmaxInPlace(simd, row, ao, i + 1);
                 if (att != null) Arrays.fill(att, ao + i + 1, ao + T, 0f);
                 if (dropout) {
-                    long dropBase = (long) r * T;
-                    for (int j = 0; j <= i; j++) {
-                        dropped[j] = DropoutHash.keep(seed, dropBase + j, thr) ? row[ao + j] * dscale : 0f;
-                    }
+                    keepMask(simd, seed, (long) r * T, i + 1, thr, keep);
+                    for (int j = 0; j <= i; j++) dropped[j] = keep[j] ? row[ao + j] * dscale : 0f;
                     weightedRows(simd, dropped, 0, v, base, D, i + 1, out, qo, false);
                 } else {
                     weightedRows(simd, row, ao, v, base, D, i + 1, out, qo, false);
@@ -218,6 +222,7 @@ public final class AttentionKernel {
             float[] w4 = new float[4 * T];  // (4, T) weights after dropout of the block's rows, 0 past the diagonal
             float[] ds4 = new float[4 * T]; // (4, T) d loss / d score of the block's rows, 0 past the diagonal
             float[] datt = new float[T];    // (T) d loss / d att of one row
+            boolean[] keep = dropout ? new boolean[T] : null;
             for (int bh = s; bh < e; bh++) {
                 int base = bh * T * D;
                 for (int i0 = 0; i0 < T; i0 += 4) {
@@ -229,16 +234,17 @@ public final class AttentionKernel {
                         int ao = (bh * T + i) * T;
                         int wo = rr * T;
                         // Through the weighted sum: w = att · mask/(1-p), datt_j = mask/(1-p) · (dout_i · v_j).
-                        for (int j = 0; j <= i; j++) {
-                            float w = att[ao + j];
-                            if (dropout) w = DropoutHash.keep(seed, (long) ao + j, thr) ? w * dscale : 0f;
-                            w4[wo + j] = w;
+                        if (dropout) {
+                            keepMask(simd, seed, ao, i + 1, thr, keep);
+                            for (int j = 0; j <= i; j++) w4[wo + j] = keep[j] ? att[ao + j] * dscale : 0f;
+                        } else {
+                            System.arraycopy(att, ao, w4, wo, i + 1);
                         }
                         Arrays.fill(w4, wo + i + 1, wo + cols, 0f);
                         if (!needScores) continue;
                         rowDots(simd, dout, qo, v, base, D, i + 1, 1f, datt, 0);
                         if (dropout) {
-                            for (int j = 0; j <= i; j++) datt[j] = w4[wo + j] == 0f ? 0f : datt[j] * dscale;
+                            for (int j = 0; j <= i; j++) datt[j] = keep[j] ? datt[j] * dscale : 0f;
                         }
                         // Through the softmax: dscore_j = att_j · (datt_j − Σ att·datt), then the 1/√D scale.
                         float sum = dot(simd, att, ao, datt, 0, i + 1);

@@ -9,6 +9,7 @@ public final class DropoutKernel {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
     private static final int GRAIN = 8192;
+    private static final int BLOCK = 1024; // multiple of every species length
 
     private DropoutKernel() {
     }
@@ -48,16 +49,20 @@ public final class DropoutKernel {
         Parallel.forRange(n, GRAIN, (s, e) -> {
             int i = s;
             if (simd) {
-                // The hash is 64-bit scalar work; vectors only do the scale-and-blend. The blend
-                // (not a multiply by 0) keeps the result bitwise equal to the scalar twin.
-                boolean[] drop = new boolean[L];
+                // Masks come a block at a time from the vectorized hash; vectors then do the
+                // scale-and-blend. The blend (not a multiply by 0) keeps the result bitwise equal
+                // to the scalar twin even for inf and NaN inputs.
+                boolean[] keep = new boolean[BLOCK];
                 int ub = s + F.loopBound(e - s);
-                for (; i < ub; i += L) {
-                    for (int l = 0; l < L; l++) drop[l] = !DropoutHash.keep(seed, i + l, thr);
-                    VectorMask<Float> m = VectorMask.fromArray(F, drop, 0);
-                    FloatVector v = FloatVector.fromArray(F, src, i).mul(scale).blend(0f, m);
-                    if (accumulate) v = FloatVector.fromArray(F, dst, i).add(v);
-                    v.intoArray(dst, i);
+                while (i < ub) {
+                    int len = Math.min(BLOCK, ub - i);
+                    DropoutHash.keepMaskSimd(seed, i, len, thr, keep, 0);
+                    for (int l = 0; l < len; l += L, i += L) {
+                        VectorMask<Float> kept = VectorMask.fromArray(F, keep, l);
+                        FloatVector v = FloatVector.fromArray(F, src, i).mul(scale).blend(0f, kept.not());
+                        if (accumulate) v = FloatVector.fromArray(F, dst, i).add(v);
+                        v.intoArray(dst, i);
+                    }
                 }
             }
             for (; i < e; i++) {

@@ -73,4 +73,18 @@ class DropoutKernelTest {
             return new float[][]{y, dx};
         });
     }
+
+    @Test
+    void vectorizedMaskEqualsScalarHash() {
+        int thr = DropoutHash.threshold(0.37f);
+        for (int count : SIZES) {
+            for (long start : new long[]{0L, 5L, (1L << 33) + 3}) {
+                boolean[] a = new boolean[count + 2], b = new boolean[count + 2];
+                DropoutHash.keepMaskSimd(123L, start, count, thr, a, 1);
+                DropoutHash.keepMaskScalar(123L, start, count, thr, b, 1);
+                assertArrayEquals(b, a, "count " + count + " start " + start);
+                for (int l = 0; l < count; l++) assertEquals(DropoutHash.keep(123L, start + l, thr), a[l + 1]);
+            }
+        }
+    }
 }
