@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.tensor.AdamWKernel;
 import dev.myllm.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -8,7 +9,8 @@ import java.util.SequencedMap;
 /**
  * AdamW with PyTorch's semantics over named parameters: decoupled weight decay
  * ({@code p -= lr·wd·p}), bias correction with the step count starting at 1, and eps added to
- * the square root of the bias-corrected second moment.
+ * the square root of the bias-corrected second moment. The per-element update is
+ * {@link AdamWKernel} (SIMD, with ATen's operation order).
  */
 public final class AdamW {
     /** Which parameters get weight decay. */
@@ -33,16 +35,6 @@ public final class AdamW {
             if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         }
     }
-
-    /** One update of a parameter array in place; {@code dev.myllm.tensor.AdamWKernel.step} has this shape. */
-    @FunctionalInterface
-    interface StepKernel {
-        void step(float[] param, float[] grad, float[] m, float[] v, int n, double lr, double beta1, double beta2,
-                  double eps, double weightDecay, double bc1, double bc2);
-    }
-
-    // Switch to dev.myllm.tensor.AdamWKernel::step once the kern branch is merged; same signature.
-    static StepKernel kernel = AdamW::scalarStep;
 
     private final SequencedMap<String, Tensor> params;
     private final Map<String, float[]> m = new LinkedHashMap<>();
@@ -86,7 +78,7 @@ public final class AdamW {
             Tensor p = e.getValue();
             if (!p.requiresGrad() || p.grad() == null) continue;
             double wd = decays(e.getKey()) ? options.weightDecay : 0;
-            kernel.step(p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), lr,
+            AdamWKernel.step(p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), lr,
                     options.beta1, options.beta2, options.eps, wd, bc1, bc2);
         }
     }
@@ -94,30 +86,6 @@ public final class AdamW {
     /** Clears every parameter's gradient to zero. */
     public void zeroGrad() {
         for (Tensor p : params.values()) p.zeroGrad();
-    }
-
-    /**
-     * The scalar update, operation for operation as PyTorch's single-tensor AdamW: scalars
-     * computed in double and rounded to float once, then per element in float
-     * {@code p *= 1 - lr·wd; m = lerp(m, g, 1-β1); v = v·β2 + ((1-β2)·g)·g;
-     * p += -(lr/bc1) · m / (√v/√bc2 + eps)}.
-     */
-    static void scalarStep(float[] param, float[] grad, float[] m, float[] v, int n, double lr, double beta1, double beta2,
-                           double eps, double weightDecay, double bc1, double bc2) {
-        float decay = (float) (1 - lr * weightDecay);
-        float stepSize = (float) (lr / bc1);
-        float bc2Sqrt = (float) Math.sqrt(bc2);
-        float w1 = (float) (1 - beta1), b2 = (float) beta2, c2 = (float) (1 - beta2), epsF = (float) eps;
-        for (int i = 0; i < n; i++) {
-            float g = grad[i];
-            float p = param[i] * decay;
-            float mi = m[i] + w1 * (g - m[i]);
-            float vi = v[i] * b2 + (c2 * g) * g;
-            m[i] = mi;
-            v[i] = vi;
-            float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsF;
-            param[i] = p + -stepSize * (mi / denom);
-        }
     }
 
     // ---------------------------------------------------------------- state for checkpoints
