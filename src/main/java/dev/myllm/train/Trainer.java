@@ -71,6 +71,7 @@ public final class Trainer {
     private long microBatch;
     private long tokens;
     private volatile boolean stopRequested;
+    private long deadlineNanos = Long.MAX_VALUE;
     private long savedAt = -1;
 
     public Trainer(Module module, LanguageModel model, ModelStore store, AdamW optimizer, LrSchedule schedule,
@@ -128,6 +129,12 @@ public final class Trainer {
 
     public long tokensSeen() {
         return tokens;
+    }
+
+    /** Stops (evaluating and saving as on Ctrl-C) after the first step that ends past {@code System.nanoTime()} value {@code deadline}. */
+    public Trainer stopAt(long deadline) {
+        this.deadlineNanos = deadline;
+        return this;
     }
 
     /** Asks the loop to stop after the current step and save a checkpoint. */
@@ -199,7 +206,9 @@ public final class Trainer {
                 step++;
                 double ms = (System.nanoTime() - t0) / 1e6;
                 double val = Double.NaN, trainEval = Double.NaN;
-                if (options.evalEvery() > 0 && (step % options.evalEvery() == 0 || step == 1 || step == options.totalSteps())) {
+                if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) stopRequested = true;
+                boolean finalStep = step == options.totalSteps() || stopRequested;
+                if (options.evalEvery() > 0 && (step % options.evalEvery() == 0 || step == 1 || finalStep)) {
                     module.eval();
                     val = Losses.loaderLoss(model, valBatches, options.evalBatches());
                     trainEval = Losses.loaderLoss(model, trainEvalBatches, options.evalBatches());

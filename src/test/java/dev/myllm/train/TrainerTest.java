@@ -111,6 +111,22 @@ class TrainerTest {
     }
 
     @Test
+    void deadlineStopsEvaluatesAndSaves(@TempDir Path tmp) {
+        List<Trainer.StepReport> reports = new ArrayList<>();
+        Trainer t = trainer(tmp, 1, new ArrayList<>(), -1).stopAt(System.nanoTime());
+        t.listener(new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepReport r) {
+                reports.add(r);
+            }
+        });
+        Path cp = t.run();
+        assertThat(reports).hasSize(1);
+        assertThat(reports.getFirst().valLoss()).isFinite();
+        assertThat(cp.getFileName().toString()).isEqualTo("step-000001");
+    }
+
+    @Test
     void windowCountsFollowTheBook() {
         // range(0, n - T, stride): 4,609 tokens give 18 windows of 256, so 9 batches of 2; 4,608 give 17, so 8
         assertThat(new TokenWindows(new int[4609], 2, 256, 256, true, 123).batchesPerEpoch()).isEqualTo(9);
