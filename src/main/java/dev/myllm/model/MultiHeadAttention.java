@@ -1,0 +1,82 @@
+package dev.myllm.model;
+
+import dev.myllm.nn.Dropout;
+import dev.myllm.nn.Linear;
+import dev.myllm.nn.Module;
+import dev.myllm.tensor.CachedAttention;
+import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import java.util.List;
+
+/**
+ * Causal multi-head attention as it runs for real (the book's {@code MultiHeadAttention},
+ * section 3.6.2): one fused projection {@code c_attn} makes queries, keys and values of all heads
+ * at once, the fused attention op masks, normalizes (with dropout on the weights) and mixes per
+ * head, and {@code c_proj} projects the concatenated heads. Names follow Hugging Face GPT-2.
+ */
+public final class MultiHeadAttention extends Module {
+    private final int dOut;
+    private final int numHeads;
+    private final float dropP;
+    private final Rng dropoutRng;
+    private final Linear cAttn;
+    private final Linear cProj;
+
+    /**
+     * GPT-2 initialization: weights normal(0, {@code std}); the output projection normal(0,
+     * {@code projStd}); biases zero.
+     */
+    public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
+                              Rng rng, float std, float projStd, Rng dropoutRng) {
+        if (dOut % numHeads != 0) throw new IllegalArgumentException("d_out " + dOut + " is not divisible by " + numHeads + " heads");
+        this.dOut = dOut;
+        this.numHeads = numHeads;
+        this.dropP = dropout;
+        this.dropoutRng = dropoutRng;
+        this.cAttn = child("c_attn", new Linear(dIn, 3 * dOut, qkvBias, rng, std));
+        this.cProj = child("c_proj", new Linear(dOut, dOut, true, rng, projStd));
+    }
+
+    /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
+    public Tensor forward(Tensor x) {
+        int b = x.dim(0), t = x.dim(1), hd = dOut / numHeads;
+        Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
+        List<Tensor> parts = qkv.split(dOut, 2);                  // 3 × (B, T, d_out)
+        Tensor q = heads(parts.get(0), b, t, hd);                 // (B, H, T, hd)
+        Tensor k = heads(parts.get(1), b, t, hd);
+        Tensor v = heads(parts.get(2), b, t, hd);
+        boolean drop = isTraining() && dropP > 0;
+        Tensor ctx = Ops.causalAttention(q, k, v, drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        Tensor merged = ctx.transpose(1, 2).reshape(b, t, dOut);  // (B, T, H, hd) → (B, T, d_out)
+        return cProj.forward(merged);
+    }
+
+    /**
+     * Inference with a KV cache: {@code x} {@code (B, Tn, d_in)} holds only the new tokens; their
+     * keys and values are appended to layer {@code layer} of the cache at its current length.
+     */
+    public Tensor forward(Tensor x, KVCache cache, int layer) {
+        Tensor qkv = cAttn.forward(x);                            // (B, Tn, 3·d_out)
+        Tensor ctx = CachedAttention.attend(qkv, numHeads, cache.keys(layer), cache.values(layer),
+                cache.capacity(), cache.length());                // (B, Tn, d_out), heads concatenated
+        return cProj.forward(ctx);
+    }
+
+    /** {@code (B, T, d)} → {@code (B, H, T, d/H)}: split the last dimension into heads, heads first. */
+    private Tensor heads(Tensor x, int b, int t, int hd) {
+        return x.reshape(b, t, numHeads, hd).transpose(1, 2);
+    }
+
+    public Linear cAttn() {
+        return cAttn;
+    }
+
+    public Linear cProj() {
+        return cProj;
+    }
+
+    public int numHeads() {
+        return numHeads;
+    }
+}
