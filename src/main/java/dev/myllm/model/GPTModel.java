@@ -87,10 +87,11 @@ public final class GPTModel extends Module {
         if (past + seqLen > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + (past + seqLen) + " tokens exceeds the context length " + config.contextLength());
         }
-        int[] positions = new int[seqLen];
-        for (int t = 0; t < seqLen; t++) positions[t] = past + t;
+        // position ids (B, T): looked up per row so the add needs no broadcast index map
+        int[] positions = new int[batch * seqLen];
+        for (int i = 0; i < positions.length; i++) positions[i] = past + i % seqLen;
         Tensor tok = wte.forward(ids, batch, seqLen);                 // (B, T, C)
-        Tensor pos = wpe.forward(positions, seqLen);                  // (T, C), broadcast over B
+        Tensor pos = wpe.forward(positions, batch, seqLen);           // (B, T, C)
         Tensor x = dropEmb.forward(tok.add(pos));                     // (B, T, C)
         for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, cache, i);
         if (cache != null) cache.advance(seqLen);
