@@ -1,9 +1,170 @@
 package dev.myllm.tensor;
+
+/**
+ * Single-precision matrix products on row-major {@code float[]} slices: the three products of a
+ * linear layer (forward {@code X·Wᵀ}, input gradient {@code dY·W}, weight gradient {@code dYᵀ·X}).
+ *
+ * <p>Every product reads {@code a} from {@code aOff}, {@code b} from {@code bOff} and writes the
+ * {@code (M, N)} result at {@code cOff}; with {@code accumulate} the result is added to what is
+ * there ({@code C += A·B}) instead of replacing it. The vector path is register-blocked and packed
+ * (see {@link GemmDriver}); the {@code ...Scalar} twins are plain loops used under
+ * {@code -Dmyllm.simd=false} and by tests. Work is split over output tiles only and the reduction
+ * order depends on the shape alone, so results are bitwise the same for any number of threads.
+ */
 public final class Gemm {
-  public static void matmulNT(float[] a,int ao,float[] b,int bo,float[] c,int co,int M,int N,int K,boolean acc){
-    for(int m=0;m<M;m++)for(int n=0;n<N;n++){float s=0;for(int k=0;k<K;k++)s+=a[ao+m*K+k]*b[bo+n*K+k];c[co+m*N+n]=acc?c[co+m*N+n]+s:s;}}
-  public static void matmulNN(float[] a,int ao,float[] b,int bo,float[] c,int co,int M,int N,int K,boolean acc){
-    for(int m=0;m<M;m++)for(int n=0;n<N;n++){float s=0;for(int k=0;k<K;k++)s+=a[ao+m*K+k]*b[bo+k*N+n];c[co+m*N+n]=acc?c[co+m*N+n]+s:s;}}
-  public static void matmulTN(float[] a,int ao,float[] b,int bo,float[] c,int co,int M,int N,int K,boolean acc){
-    for(int m=0;m<M;m++)for(int n=0;n<N;n++){float s=0;for(int k=0;k<K;k++)s+=a[ao+k*M+m]*b[bo+k*N+n];c[co+m*N+n]=acc?c[co+m*N+n]+s:s;}}
+    private Gemm() {
+    }
+
+    /** {@code C[m,n] (+)= Σ_k A[m,k]·B[n,k]}; A is {@code (M, K)}, B is {@code (N, K)}, C is {@code (M, N)}. */
+    public static void matmulNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                int M, int N, int K, boolean accumulate) {
+        check("matmulNT", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
+        if (M == 0 || N == 0) return;
+        if (!Simd.ENABLED) {
+            ntScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        } else if (K == 0) {
+            zeroUnlessAccumulate(c, cOff, M, N, accumulate);
+        } else if (M <= GemmSmall.MAX_ROWS) {
+            GemmSmall.nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        } else {
+            // A(m,k) = a[m*K + k], B(k,n) = b[n*K + k]
+            GemmDriver.run(a, aOff, K, 1, b, bOff, 1, K, c, cOff, M, N, K, accumulate);
+        }
+    }
+
+    /** {@code C[m,n] (+)= Σ_k A[m,k]·B[k,n]}; A is {@code (M, K)}, B is {@code (K, N)}, C is {@code (M, N)}. */
+    public static void matmulNN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                int M, int N, int K, boolean accumulate) {
+        check("matmulNN", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(K, N)");
+        if (M == 0 || N == 0) return;
+        if (!Simd.ENABLED) {
+            nnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        } else if (K == 0) {
+            zeroUnlessAccumulate(c, cOff, M, N, accumulate);
+        } else if (M <= GemmSmall.MAX_ROWS) {
+            GemmSmall.rowsTimesB(a, aOff, K, 1, b, bOff, c, cOff, M, N, K, accumulate);
+        } else {
+            // A(m,k) = a[m*K + k], B(k,n) = b[k*N + n]
+            GemmDriver.run(a, aOff, K, 1, b, bOff, N, 1, c, cOff, M, N, K, accumulate);
+        }
+    }
+
+    /** {@code C[m,n] (+)= Σ_k A[k,m]·B[k,n]}; A is {@code (K, M)}, B is {@code (K, N)}, C is {@code (M, N)}. */
+    public static void matmulTN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                int M, int N, int K, boolean accumulate) {
+        check("matmulTN", a, aOff, b, bOff, c, cOff, M, N, K, "(K, M)", "(K, N)");
+        if (M == 0 || N == 0) return;
+        if (!Simd.ENABLED) {
+            tnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        } else if (K == 0) {
+            zeroUnlessAccumulate(c, cOff, M, N, accumulate);
+        } else if (M <= GemmSmall.MAX_ROWS) {
+            GemmSmall.rowsTimesB(a, aOff, 1, M, b, bOff, c, cOff, M, N, K, accumulate);
+        } else {
+            // A(m,k) = a[k*M + m], B(k,n) = b[k*N + n]
+            GemmDriver.run(a, aOff, 1, M, b, bOff, N, 1, c, cOff, M, N, K, accumulate);
+        }
+    }
+
+    /** Scalar twin of {@link #matmulNT}: a plain triple loop summing over k in order. */
+    public static void matmulNTScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                      int M, int N, int K, boolean accumulate) {
+        check("matmulNTScalar", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
+        ntScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+    }
+
+    /** Scalar twin of {@link #matmulNN}: a plain triple loop summing over k in order. */
+    public static void matmulNNScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                      int M, int N, int K, boolean accumulate) {
+        check("matmulNNScalar", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(K, N)");
+        nnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+    }
+
+    /** Scalar twin of {@link #matmulTN}: a plain triple loop summing over k in order. */
+    public static void matmulTNScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                      int M, int N, int K, boolean accumulate) {
+        check("matmulTNScalar", a, aOff, b, bOff, c, cOff, M, N, K, "(K, M)", "(K, N)");
+        tnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+    }
+
+    private static void ntScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate) {
+        for (int m = 0; m < M; m++) {
+            int ar = aOff + m * K;
+            for (int n = 0; n < N; n++) {
+                int br = bOff + n * K;
+                float s = 0f;
+                for (int k = 0; k < K; k++) s += a[ar + k] * b[br + k];
+                int ci = cOff + m * N + n;
+                c[ci] = accumulate ? c[ci] + s : s;
+            }
+        }
+    }
+
+    private static void nnScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate) {
+        // row by row: the k loop is outer so B is read along its rows; each C element still
+        // sums over k in order into its own float.
+        float[] row = new float[N];
+        for (int m = 0; m < M; m++) {
+            java.util.Arrays.fill(row, 0f);
+            for (int k = 0; k < K; k++) {
+                float av = a[aOff + m * K + k];
+                int br = bOff + k * N;
+                for (int n = 0; n < N; n++) row[n] += av * b[br + n];
+            }
+            store(row, c, cOff + m * N, N, accumulate);
+        }
+    }
+
+    private static void tnScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate) {
+        float[] row = new float[N];
+        for (int m = 0; m < M; m++) {
+            java.util.Arrays.fill(row, 0f);
+            for (int k = 0; k < K; k++) {
+                float av = a[aOff + k * M + m];
+                int br = bOff + k * N;
+                for (int n = 0; n < N; n++) row[n] += av * b[br + n];
+            }
+            store(row, c, cOff + m * N, N, accumulate);
+        }
+    }
+
+    private static void store(float[] row, float[] c, int ci, int n, boolean accumulate) {
+        if (accumulate) {
+            for (int j = 0; j < n; j++) c[ci + j] += row[j];
+        } else {
+            System.arraycopy(row, 0, c, ci, n);
+        }
+    }
+
+    private static void zeroUnlessAccumulate(float[] c, int cOff, int M, int N, boolean accumulate) {
+        if (!accumulate) java.util.Arrays.fill(c, cOff, cOff + M * N, 0f);
+    }
+
+    /** Validates shapes, offsets and lengths, naming the operand and its expected shape. */
+    static void check(String op, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                      int M, int N, int K, String aShape, String bShape) {
+        if (M < 0 || N < 0 || K < 0) {
+            throw new IllegalArgumentException(op + ": sizes must be >= 0, got M=" + M + ", N=" + N + ", K=" + K);
+        }
+        operand(op, "a", a, aOff, (long) M * K, aShape, M, N, K);
+        operand(op, "b", b, bOff, (long) K * N, bShape, M, N, K);
+        operand(op, "c", c, cOff, (long) M * N, "(M, N)", M, N, K);
+        if ((long) M * N > Integer.MAX_VALUE || (long) M * K > Integer.MAX_VALUE || (long) K * N > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": an operand exceeds 2^31-1 floats (M=" + M + ", N=" + N + ", K=" + K + ")");
+        }
+    }
+
+    private static void operand(String op, String name, float[] x, int off, long need, String shape,
+                                int M, int N, int K) {
+        if (x == null) throw new NullPointerException(op + ": " + name + " is null");
+        if (off < 0) throw new IllegalArgumentException(op + ": " + name + " offset must be >= 0, got " + off);
+        if (off + need > x.length) {
+            throw new IllegalArgumentException(op + ": " + name + " " + shape + " needs " + need
+                    + " floats from offset " + off + " but has length " + x.length
+                    + " (M=" + M + ", N=" + N + ", K=" + K + ")");
+        }
+    }
 }

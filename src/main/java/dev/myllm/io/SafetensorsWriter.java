@@ -1,0 +1,124 @@
+package dev.myllm.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.util.AtomicFiles;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Writes tensors to a safetensors file the way the reference implementation lays it out: an
+ * 8-byte little-endian header length, the compact JSON header ({@code __metadata__} first, then
+ * the entries) padded with spaces to a multiple of 8, then the tensors' bytes back to back.
+ *
+ * <p>Entries are written in the map's iteration order. The Python {@code safetensors} library
+ * instead sorts by dtype size (largest first), then by name; a caller that passes its tensors in
+ * that order gets byte-identical files. The file is written atomically (temporary file, then
+ * rename) and streamed, converting through one small buffer, so no second copy of the weights is
+ * built in memory.
+ *
+ * <p>Tensors that share storage (a tied embedding and output head) must be passed once: like the
+ * Python library, this refuses two entries backed by the same {@code float[]}.
+ */
+public final class SafetensorsWriter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CHUNK = 1 << 14; // elements per conversion buffer
+
+    private SafetensorsWriter() {
+    }
+
+    /**
+     * Writes {@code tensors} (in iteration order) converted to {@code dtype} (F32, F16 or BF16,
+     * rounding to nearest even), with {@code metadata} as {@code __metadata__} (omitted when null
+     * or empty; transformers writes {@code {"format": "pt"}}).
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, DType dtype) {
+        byte[] header = header(file, tensors, metadata, dtype);
+        AtomicFiles.write(file, out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            out.write(len.array());
+            out.write(header);
+            ByteBuffer buf = ByteBuffer.allocate(CHUNK * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors.values()) writeData(out, t.data(), dtype, buf);
+        });
+    }
+
+    /** The padded JSON header bytes (without the length prefix), validating names and storage. */
+    static byte[] header(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException(file + ": cannot write dtype " + dtype + " (F32, F16 or BF16)");
+        }
+        ObjectNode root = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode m = root.putObject(SafetensorsHeader.METADATA_KEY);
+            metadata.forEach((k, v) -> {
+                if (k == null || v == null) throw new IllegalArgumentException(file + ": null metadata key or value");
+                m.put(k, v);
+            });
+        }
+        Map<float[], String> owners = new IdentityHashMap<>();
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String name = e.getKey();
+            if (name == null || name.isEmpty() || name.equals(SafetensorsHeader.METADATA_KEY)) {
+                throw new IllegalArgumentException(file + ": invalid tensor name '" + name + "'");
+            }
+            float[] data = e.getValue().data();
+            String other = data.length == 0 ? null : owners.putIfAbsent(data, name);
+            if (other != null) {
+                throw new IllegalArgumentException(file + ": tensors '" + other + "' and '" + name
+                        + "' share storage; write it once");
+            }
+            ObjectNode entry = root.putObject(name);
+            entry.put("dtype", dtype.code());
+            ArrayNode shape = entry.putArray("shape");
+            for (int d : e.getValue().shape()) shape.add(d);
+            long end = offset + (long) data.length * dtype.size();
+            entry.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json;
+        try {
+            json = JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        // Padding the header to 8 bytes keeps the data section 8-byte aligned for mmap readers.
+        int padded = (json.length + 7) & ~7;
+        byte[] out = java.util.Arrays.copyOf(json, padded);
+        java.util.Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
+    }
+
+    private static void writeData(OutputStream out, float[] data, DType dtype, ByteBuffer buf) throws IOException {
+        for (int from = 0; from < data.length; from += CHUNK) {
+            int n = Math.min(CHUNK, data.length - from);
+            buf.clear();
+            switch (dtype) {
+                case F32 -> { for (int i = 0; i < n; i++) buf.putFloat(data[from + i]); }
+                case F16 -> { for (int i = 0; i < n; i++) buf.putShort(Float.floatToFloat16(data[from + i])); }
+                case BF16 -> { for (int i = 0; i < n; i++) buf.putShort(toBFloat16(data[from + i])); }
+                default -> throw new IllegalStateException("unreachable: " + dtype);
+            }
+            out.write(buf.array(), 0, buf.position());
+        }
+    }
+
+    /** float32 to bfloat16, rounding to nearest even as PyTorch does; NaN stays a (quiet) NaN. */
+    static short toBFloat16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x0040);
+        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+        return (short) (rounded >>> 16);
+    }
+}

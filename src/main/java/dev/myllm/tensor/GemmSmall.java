@@ -1,0 +1,180 @@
+package dev.myllm.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Matrix products with very few rows of C (M=1 decoding, small batches), where packing would cost
+ * as much as the product: they stream B once, straight from the caller's array, with several
+ * independent vector accumulators.
+ */
+final class GemmSmall {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+    /** Products with at most this many rows of C take these paths (the packed kernel pads to 8 rows). */
+    static final int MAX_ROWS = 4;
+    /** Below this many flops per task, another thread costs more than it saves. */
+    private static final double MIN_TASK_FLOPS = 1e6;
+
+    private GemmSmall() {
+    }
+
+    private static int grain(int items, long flopsPerItem) {
+        return (int) Math.max(1, Math.min(items, Math.ceil(MIN_TASK_FLOPS / Math.max(1, flopsPerItem))));
+    }
+
+    /**
+     * NT with few rows: {@code C[m,n] = Σ_k A[m,k]·B[n,k]}, A {@code (M, K)}, B {@code (N, K)}: dot
+     * products of rows, four rows of B at a time (they stay in L1 while every row of A passes).
+     */
+    static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                   int M, int N, int K, boolean accumulate) {
+        int groups = (N + 3) / 4;
+        Parallel.forRange(groups, grain(groups, 8L * M * K), (g0, g1) -> {
+            float[] lanes = new float[2 * L * 4];
+            for (int g = g0; g < g1; g++) {
+                int n = g * 4;
+                int rows = Math.min(4, N - n);
+                for (int m = 0; m < M; m++) {
+                    int ar = aOff + m * K;
+                    int ci = cOff + m * N + n;
+                    if (rows == 4) {
+                        dot4(a, ar, b, bOff + n * K, K, lanes, c, ci, accumulate);
+                    } else {
+                        for (int r = 0; r < rows; r++) {
+                            float s = dot1(a, ar, b, bOff + (n + r) * K, K, lanes);
+                            c[ci + r] = accumulate ? c[ci + r] + s : s;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Four dot products {@code A-row · B-row(r)} for rows r = 0..3 of B at {@code br}, {@code br+K}, ... */
+    private static void dot4(float[] a, int ar, float[] b, int br, int K, float[] lanes,
+                             float[] c, int ci, boolean accumulate) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+        int b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
+        int k = 0;
+        // two accumulators per row: eight independent FMA chains hide the FMA latency
+        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
+            FloatVector x1 = FloatVector.fromArray(F, a, ar + k + L);
+            s00 = FloatVector.fromArray(F, b, br + k).fma(x0, s00);
+            s01 = FloatVector.fromArray(F, b, br + k + L).fma(x1, s01);
+            s10 = FloatVector.fromArray(F, b, b1 + k).fma(x0, s10);
+            s11 = FloatVector.fromArray(F, b, b1 + k + L).fma(x1, s11);
+            s20 = FloatVector.fromArray(F, b, b2 + k).fma(x0, s20);
+            s21 = FloatVector.fromArray(F, b, b2 + k + L).fma(x1, s21);
+            s30 = FloatVector.fromArray(F, b, b3 + k).fma(x0, s30);
+            s31 = FloatVector.fromArray(F, b, b3 + k + L).fma(x1, s31);
+        }
+        if (k <= K - L) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
+            s00 = FloatVector.fromArray(F, b, br + k).fma(x0, s00);
+            s10 = FloatVector.fromArray(F, b, b1 + k).fma(x0, s10);
+            s20 = FloatVector.fromArray(F, b, b2 + k).fma(x0, s20);
+            s30 = FloatVector.fromArray(F, b, b3 + k).fma(x0, s30);
+            k += L;
+        }
+        s00.add(s01).intoArray(lanes, 0);
+        s10.add(s11).intoArray(lanes, L);
+        s20.add(s21).intoArray(lanes, 2 * L);
+        s30.add(s31).intoArray(lanes, 3 * L);
+        for (int r = 0; r < 4; r++) {
+            float s = sumLanes(lanes, r * L);
+            int bb = br + r * K;
+            for (int kk = k; kk < K; kk++) s = Math.fma(a[ar + kk], b[bb + kk], s);
+            c[ci + r] = accumulate ? c[ci + r] + s : s;
+        }
+    }
+
+    /** One dot product of length K (the last rows of B when N is not a multiple of 4). */
+    private static float dot1(float[] a, int ar, float[] b, int br, int K, float[] lanes) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        int k = 0;
+        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
+            s0 = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s0);
+            s1 = FloatVector.fromArray(F, b, br + k + L).fma(FloatVector.fromArray(F, a, ar + k + L), s1);
+        }
+        if (k <= K - L) {
+            s0 = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s0);
+            k += L;
+        }
+        s0.add(s1).intoArray(lanes, 0);
+        float s = sumLanes(lanes, 0);
+        for (; k < K; k++) s = Math.fma(a[ar + k], b[br + k], s);
+        return s;
+    }
+
+    /**
+     * Sums L lanes in a fixed order. {@code reduceLanes} is avoided on purpose: its association
+     * differs between the interpreted and the compiled code, which would make results depend on
+     * JIT timing.
+     */
+    private static float sumLanes(float[] x, int off) {
+        float s = 0f;
+        for (int i = 0; i < L; i++) s += x[off + i];
+        return s;
+    }
+
+    /**
+     * NN and TN with few rows: {@code C[m,n] = Σ_k A(m,k)·B[k,n]}, {@code A(m,k) = a[aOff + m·ars + k·acs]},
+     * B {@code (K, N)} row-major: strips of 4 vectors of C stay in registers while B is read along rows.
+     */
+    static void rowsTimesB(float[] a, int aOff, int ars, int acs, float[] b, int bOff, float[] c, int cOff,
+                           int M, int N, int K, boolean accumulate) {
+        int w = 4 * L;
+        int strips = (N + w - 1) / w;
+        Parallel.forRange(strips, grain(strips, 2L * w * M * K), (s0, s1) -> {
+            for (int s = s0; s < s1; s++) {
+                int n = s * w;
+                for (int m = 0; m < M; m++) {
+                    strip(a, aOff + m * ars, acs, b, bOff, c, cOff + m * N, N, K, n, Math.min(N, n + w), accumulate);
+                }
+            }
+        });
+    }
+
+    /** Columns {@code [n0, n1)} of one row of C; {@code A(m,k) = a[ar + k·acs]}. */
+    private static void strip(float[] a, int ar, int acs, float[] b, int bOff, float[] c, int cr, int N, int K,
+                              int n0, int n1, boolean accumulate) {
+        int n = n0;
+        if (n1 - n0 == 4 * L) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            for (int k = 0; k < K; k++) {
+                FloatVector x = FloatVector.broadcast(F, a[ar + k * acs]);
+                int bi = bOff + k * N + n;
+                s0 = FloatVector.fromArray(F, b, bi).fma(x, s0);
+                s1 = FloatVector.fromArray(F, b, bi + L).fma(x, s1);
+                s2 = FloatVector.fromArray(F, b, bi + 2 * L).fma(x, s2);
+                s3 = FloatVector.fromArray(F, b, bi + 3 * L).fma(x, s3);
+            }
+            put(s0, c, cr + n, accumulate);
+            put(s1, c, cr + n + L, accumulate);
+            put(s2, c, cr + n + 2 * L, accumulate);
+            put(s3, c, cr + n + 3 * L, accumulate);
+            return;
+        }
+        for (; n <= n1 - L; n += L) {
+            FloatVector s0 = FloatVector.zero(F);
+            for (int k = 0; k < K; k++) {
+                s0 = FloatVector.fromArray(F, b, bOff + k * N + n).fma(FloatVector.broadcast(F, a[ar + k * acs]), s0);
+            }
+            put(s0, c, cr + n, accumulate);
+        }
+        for (; n < n1; n++) {
+            float s = 0f;
+            for (int k = 0; k < K; k++) s = Math.fma(a[ar + k * acs], b[bOff + k * N + n], s);
+            c[cr + n] = accumulate ? c[cr + n] + s : s;
+        }
+    }
+
+    private static void put(FloatVector v, float[] c, int ci, boolean accumulate) {
+        if (accumulate) v = v.add(FloatVector.fromArray(F, c, ci));
+        v.intoArray(c, ci);
+    }
+}

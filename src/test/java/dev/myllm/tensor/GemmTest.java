@@ -1,0 +1,192 @@
+package dev.myllm.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+    /** Which of the three products; the layout of A and B follows from it. */
+    enum Kind { NT, NN, TN }
+
+    @FunctionalInterface
+    interface Product {
+        void run(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int M, int N, int K, boolean acc);
+    }
+
+    private static final int THREADS = Parallel.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(THREADS);
+    }
+
+    static Product simd(Kind kind) {
+        return switch (kind) {
+            case NT -> Gemm::matmulNT;
+            case NN -> Gemm::matmulNN;
+            case TN -> Gemm::matmulTN;
+        };
+    }
+
+    static Product scalar(Kind kind) {
+        return switch (kind) {
+            case NT -> Gemm::matmulNTScalar;
+            case NN -> Gemm::matmulNNScalar;
+            case TN -> Gemm::matmulTNScalar;
+        };
+    }
+
+    /** The reference: double-precision sums; A and B read through the kind's layout. */
+    static double[] reference(Kind kind, float[] a, int aOff, float[] b, int bOff, float[] c0, int cOff,
+                              int M, int N, int K, boolean acc) {
+        double[] out = new double[M * N];
+        for (int m = 0; m < M; m++) {
+            for (int n = 0; n < N; n++) {
+                double s = acc ? c0[cOff + m * N + n] : 0.0;
+                for (int k = 0; k < K; k++) {
+                    float av = kind == Kind.TN ? a[aOff + k * M + m] : a[aOff + m * K + k];
+                    float bv = kind == Kind.NT ? b[bOff + n * K + k] : b[bOff + k * N + n];
+                    s += (double) av * bv;
+                }
+                out[m * N + n] = s;
+            }
+        }
+        return out;
+    }
+
+    /** Same as the reference's Σ|a·b| (plus |c0|): the scale that rounding errors are relative to. */
+    static double[] magnitude(Kind kind, float[] a, int aOff, float[] b, int bOff, float[] c0, int cOff,
+                              int M, int N, int K, boolean acc) {
+        float[] absA = abs(a), absB = abs(b), absC = abs(c0);
+        return reference(kind, absA, aOff, absB, bOff, absC, cOff, M, N, K, acc);
+    }
+
+    static float[] abs(float[] x) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = Math.abs(x[i]);
+        return y;
+    }
+
+    static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    static List<int[]> shapes() {
+        int[] small = {1, 3, 7, 17, 63, 129};
+        List<int[]> out = new ArrayList<>();
+        for (int m : small) for (int n : small) for (int k : small) {
+            if ((m * 31 + n * 7 + k) % 3 == 0 || m == 1 || (m == 129 && n == 129)) out.add(new int[]{m, n, k});
+        }
+        out.add(new int[]{1000, 17, 63});
+        out.add(new int[]{7, 1000, 129});
+        out.add(new int[]{63, 129, 1000});
+        out.add(new int[]{129, 63, 1000});
+        out.add(new int[]{1, 1000, 1000});
+        out.add(new int[]{17, 3, 1000});
+        out.add(new int[]{300, 500, 600});   // several k blocks and an uneven partition
+        return out;
+    }
+
+    @Test
+    void simdAndScalarMatchDoubleReferenceOnAwkwardShapes() {
+        SplittableRandom rnd = new SplittableRandom(42);
+        int checked = 0;
+        for (Kind kind : Kind.values()) {
+            for (int[] s : shapes()) {
+                int M = s[0], N = s[1], K = s[2];
+                boolean acc = (M + N + K) % 2 == 0;
+                int aOff = rnd.nextInt(5), bOff = rnd.nextInt(5), cOff = rnd.nextInt(5);
+                float[] a = random(rnd, aOff + M * K + 3);
+                float[] b = random(rnd, bOff + K * N + 2);
+                float[] c0 = random(rnd, cOff + M * N + 4);
+                double[] ref = reference(kind, a, aOff, b, bOff, c0, cOff, M, N, K, acc);
+                double[] mag = magnitude(kind, a, aOff, b, bOff, c0, cOff, M, N, K, acc);
+                float[] cv = c0.clone(), cs = c0.clone();
+                simd(kind).run(a, aOff, b, bOff, cv, cOff, M, N, K, acc);
+                scalar(kind).run(a, aOff, b, bOff, cs, cOff, M, N, K, acc);
+                String where = kind + " M=" + M + " N=" + N + " K=" + K + " acc=" + acc;
+                for (int i = 0; i < M * N; i++) {
+                    // float32 sums of K terms: error bound ~ K·eps·Σ|a·b|; a loose multiple of it
+                    double tol = 1e-6 + 4 * (K + 2) * 6e-8 * mag[i];
+                    assertThat((double) cv[cOff + i]).as("simd %s at %d", where, i).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(tol));
+                    assertThat((double) cs[cOff + i]).as("scalar %s at %d", where, i).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(tol));
+                }
+                // untouched around the output slice
+                for (int i = 0; i < cOff; i++) assertThat(cv[i]).isEqualTo(c0[i]);
+                for (int i = cOff + M * N; i < c0.length; i++) assertThat(cv[i]).isEqualTo(c0[i]);
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThan(150);
+    }
+
+    @Test
+    void resultsAreBitwiseIdenticalForAnyThreadCount() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {3, 2000, 300}, {2, 700, 1000}, {129, 129, 129}};
+        for (Kind kind : Kind.values()) {
+            for (int[] s : shapes) {
+                int M = s[0], N = s[1], K = s[2];
+                float[] a = random(rnd, M * K), b = random(rnd, K * N), c0 = random(rnd, M * N);
+                float[][] first = new float[2][];
+                for (int t : new int[]{1, 2, 3, 1}) {
+                    Parallel.setThreads(t);
+                    for (int acc = 0; acc < 2; acc++) {
+                        float[] c = c0.clone();
+                        simd(kind).run(a, 0, b, 0, c, 0, M, N, K, acc == 1);
+                        if (first[acc] == null) first[acc] = c;
+                        else assertThat(c).as("%s %s threads=%d acc=%d", kind, java.util.Arrays.toString(s), t, acc)
+                                .isEqualTo(first[acc]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void knownSmallProduct() {
+        // A = [[1,2],[3,4]] (M=2, K=2); W = [[1,0],[0,1],[1,1]] (N=3, K=2): X·Wᵀ = [[1,2,3],[3,4,7]]
+        float[] a = {1, 2, 3, 4};
+        float[] w = {1, 0, 0, 1, 1, 1};
+        float[] c = new float[6];
+        Gemm.matmulNT(a, 0, w, 0, c, 0, 2, 3, 2, false);
+        assertThat(c).containsExactly(1, 2, 3, 3, 4, 7);
+        Gemm.matmulNT(a, 0, w, 0, c, 0, 2, 3, 2, true);
+        assertThat(c).containsExactly(2, 4, 6, 6, 8, 14);
+        // Aᵀ·B with A = (K=2, M=2) [[1,2],[3,4]], B = (K=2, N=1) [[1],[1]]: [[4],[6]]
+        float[] d = new float[2];
+        Gemm.matmulTN(a, 0, new float[]{1, 1}, 0, d, 0, 2, 1, 2, false);
+        assertThat(d).containsExactly(4, 6);
+        // K = 0: C = 0 unless accumulating
+        float[] e = {5, 5};
+        Gemm.matmulNN(new float[0], 0, new float[0], 0, e, 0, 1, 2, 0, true);
+        assertThat(e).containsExactly(5, 5);
+        Gemm.matmulNN(new float[0], 0, new float[0], 0, e, 0, 1, 2, 0, false);
+        assertThat(e).containsExactly(0, 0);
+    }
+
+    @Test
+    void rejectsBadArgumentsWithClearMessages() {
+        float[] x = new float[12];
+        assertThatThrownBy(() -> Gemm.matmulNT(x, 0, x, 0, x, 0, 3, 4, 5, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("matmulNT: a (M, K) needs 15 floats from offset 0 but has length 12");
+        assertThatThrownBy(() -> Gemm.matmulNN(x, 0, new float[7], 0, x, 0, 2, 4, 2, false))
+                .hasMessageContaining("matmulNN: b (K, N) needs 8 floats");
+        assertThatThrownBy(() -> Gemm.matmulTN(x, 0, x, 0, x, 5, 2, 4, 1, false))
+                .hasMessageContaining("matmulTN: c (M, N) needs 8 floats from offset 5");
+        assertThatThrownBy(() -> Gemm.matmulNT(x, -1, x, 0, x, 0, 1, 1, 1, false))
+                .hasMessageContaining("a offset must be >= 0, got -1");
+        assertThatThrownBy(() -> Gemm.matmulNT(x, 0, x, 0, x, 0, -2, 1, 1, false))
+                .hasMessageContaining("sizes must be >= 0, got M=-2");
+        assertThatThrownBy(() -> Gemm.matmulNN(null, 0, x, 0, x, 0, 1, 1, 1, false))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("matmulNN: a is null");
+    }
+}
