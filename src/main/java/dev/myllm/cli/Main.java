@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                InfoCommand.class,
         })
 public final class Main implements Runnable {
 
