@@ -4,10 +4,10 @@ import dev.myllm.nn.Dropout;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.CachedAttention;
+import dev.myllm.tensor.Heads;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
-import java.util.List;
 
 /**
  * Causal multi-head attention as it runs for real (the book's {@code MultiHeadAttention},
@@ -40,16 +40,11 @@ public final class MultiHeadAttention extends Module {
 
     /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
     public Tensor forward(Tensor x) {
-        int b = x.dim(0), t = x.dim(1), hd = dOut / numHeads;
         Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
-        List<Tensor> parts = qkv.split(dOut, 2);                  // 3 × (B, T, d_out)
-        Tensor q = heads(parts.get(0), b, t, hd);                 // (B, H, T, hd)
-        Tensor k = heads(parts.get(1), b, t, hd);
-        Tensor v = heads(parts.get(2), b, t, hd);
+        Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
         boolean drop = isTraining() && dropP > 0;
-        Tensor ctx = Ops.causalAttention(q, k, v, drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
-        Tensor merged = ctx.transpose(1, 2).reshape(b, t, dOut);  // (B, T, H, hd) → (B, T, d_out)
-        return cProj.forward(merged);
+        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2], drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        return cProj.forward(Heads.merge(ctx));                   // (B, H, T, hd) → (B, T, d_out)
     }
 
     /**
@@ -61,11 +56,6 @@ public final class MultiHeadAttention extends Module {
         Tensor ctx = CachedAttention.attend(qkv, numHeads, cache.keys(layer), cache.values(layer),
                 cache.capacity(), cache.length());                // (B, Tn, d_out), heads concatenated
         return cProj.forward(ctx);
-    }
-
-    /** {@code (B, T, d)} → {@code (B, H, T, d/H)}: split the last dimension into heads, heads first. */
-    private Tensor heads(Tensor x, int b, int t, int hd) {
-        return x.reshape(b, t, numHeads, hd).transpose(1, 2);
     }
 
     public Linear cAttn() {

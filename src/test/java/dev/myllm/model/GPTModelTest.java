@@ -140,7 +140,8 @@ class GPTModelTest {
         float[] full = m.forward(ids, 1, 8).toArray();
         float[] last = m.forward(ids, 1, 8, null, true).toArray();
         assertThat(last).hasSize(67);
-        for (int v = 0; v < 67; v++) assertThat(last[v]).isEqualTo(full[7 * 67 + v]);
+        // equal up to rounding: one row takes the matrix-vector kernel, eight rows the blocked one
+        for (int v = 0; v < 67; v++) assertThat(last[v]).isCloseTo(full[7 * 67 + v], org.assertj.core.data.Offset.offset(1e-6f));
     }
 
     @Test
