@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                TokenizeCommand.class,
+                TokenizerCommand.class,
+                DataCommand.class,
                 InfoCommand.class,
         })
 public final class Main implements Runnable {

@@ -29,6 +29,12 @@ public final class AtomicFiles {
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 writer.write(out);
             }
+            // createTempFile makes the file private (0600); give it the usual permissions of a new file.
+            try {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system: keep what it gave
+            }
             move(tmp, target);
             tmp = null;
         } catch (IOException e) {

@@ -1,0 +1,98 @@
+package dev.myllm.cli;
+
+import dev.myllm.data.Corpus;
+import dev.myllm.data.NamedDatasets;
+import dev.myllm.data.TokenBin;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code myllm data}: fetch named datasets and pre-tokenize corpora. */
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Datasets: fetch them, pre-tokenize them.",
+        subcommands = {DataCommand.Get.class, DataCommand.Prepare.class})
+final class DataCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** {@code myllm data get NAME}: fetch a named dataset into the cache. */
+    @Command(name = "get", mixinStandardHelpOptions = true,
+            description = "Fetch a named dataset (austen, tinyshakespeare, verdict) into $MYLLM_HOME (default ~/.cache/myllm).")
+    static final class Get implements Runnable {
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict.")
+        List<String> names = new ArrayList<>();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            NamedDatasets ds = NamedDatasets.standard();
+            for (String n : names) {
+                if (!NamedDatasets.isKnown(n)) {
+                    throw new CliException("unknown dataset: " + n + " (known: " + String.join(", ", NamedDatasets.names()) + ")");
+                }
+                List<Path> files = ds.fetch(n);
+                long bytes = 0;
+                for (Path f : files) {
+                    try {
+                        bytes += Files.size(f);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+                spec.commandLine().getOut().printf("%s: %d file%s, %.2f MB in %s%n", n, files.size(), files.size() == 1 ? "" : "s",
+                        bytes / 1e6, ds.dir(n));
+            }
+        }
+    }
+
+    /** {@code myllm data prepare}: tokenize a corpus into an llm.c {@code .bin}. */
+    @Command(name = "prepare", mixinStandardHelpOptions = true,
+            description = "Tokenize a corpus (files, folders, globs, .bin, dataset names) into an llm.c .bin file.")
+    static final class Prepare implements Runnable {
+        @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "simple|gpt2|PATH", description = "Tokenizer (default gpt2).")
+        String tokenizer;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE.bin", description = "Output file.")
+        Path out;
+
+        @Option(names = "--raw", description = "Write nanoGPT's raw uint16 format instead of llm.c's (no header).")
+        boolean raw;
+
+        @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 as U+FFFD instead of failing.")
+        boolean replaceInvalid;
+
+        @Parameters(paramLabel = "INPUT", arity = "1..*", description = "Corpus: files, folders, globs, .bin files or dataset names.")
+        List<String> inputs = new ArrayList<>();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            Tokenizer tok = Tokenizers.load(tokenizer);
+            if (tok.vocabSize() > 65536) throw new CliException("tokenizer " + tok.name() + " has more than 65,536 ids: the .bin format holds uint16");
+            long t0 = System.nanoTime();
+            int[] ids = new Corpus(NamedDatasets.standard(), replaceInvalid).tokens(inputs, tok);
+            if (raw) TokenBin.writeRaw(out, ids);
+            else TokenBin.writeLlmc(out, ids, ids.length);
+            double s = (System.nanoTime() - t0) / 1e9;
+            spec.commandLine().getOut().printf("wrote %,d tokens (%s) to %s in %.2f s%n", ids.length, tok.name(), out, s);
+        }
+    }
+}

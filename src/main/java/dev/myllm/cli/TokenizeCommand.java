@@ -1,0 +1,118 @@
+package dev.myllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.util.TextFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code myllm tokenize}: prints the token ids (or tokens, or a count) of files or standard input. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "Turn text into token ids; reads standard input when no FILE is given.")
+final class TokenizeCommand implements Runnable {
+    enum Format { ids, tokens, count, json }
+
+    enum SpecialsOpt { allow, text, error }
+
+    @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "simple|gpt2|PATH",
+            description = "Tokenizer: gpt2 (default), simple (the book's regex tokenizer) or a vocabulary file/folder.")
+    String tokenizer;
+
+    @Option(names = "--specials", defaultValue = "allow", paramLabel = "allow|text|error",
+            description = "<|endoftext|> in the input is the special token (allow, default), ordinary text (text), or an error.")
+    SpecialsOpt specials;
+
+    @Option(names = {"-f", "--format"}, defaultValue = "ids", paramLabel = "ids|tokens|count|json",
+            description = "ids: whitespace-separated ids (default); tokens: one id and token text per line; count; json.")
+    Format format;
+
+    @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 as U+FFFD instead of failing.")
+    boolean replaceInvalid;
+
+    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Text files (default: standard input).")
+    List<Path> files = new ArrayList<>();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        Tokenizer tok = Tokenizers.load(tokenizer);
+        Specials mode = switch (specials) {
+            case allow -> Specials.ALLOW;
+            case text -> Specials.TEXT;
+            case error -> Specials.ERROR;
+        };
+        List<String> names = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        if (files.isEmpty()) {
+            names.add("<stdin>");
+            try {
+                texts.add(TextFiles.decodeUtf8(System.in.readAllBytes(), "<stdin>", replaceInvalid));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        } else {
+            for (Path f : files) {
+                if (!Files.isRegularFile(f)) throw new CliException((Files.isDirectory(f) ? "not a file: " : "no such file: ") + f);
+                names.add(f.toString());
+                texts.add(TextFiles.readUtf8(f, replaceInvalid));
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        ObjectMapper om = new ObjectMapper();
+        long total = 0;
+        for (int k = 0; k < texts.size(); k++) {
+            int[] ids = tok.encode(texts.get(k), mode);
+            total += ids.length;
+            switch (format) {
+                case ids -> {
+                    StringBuilder sb = new StringBuilder(ids.length * 6);
+                    for (int i = 0; i < ids.length; i++) sb.append(i == 0 ? "" : " ").append(ids[i]);
+                    out.println(sb);
+                }
+                case tokens -> {
+                    for (int id : ids) out.println(id + "\t" + quote(om, tokenText(tok, id)));
+                }
+                case count -> out.println(texts.size() > 1 ? ids.length + "\t" + names.get(k) : String.valueOf(ids.length));
+                case json -> {
+                    ObjectNode o = om.createObjectNode();
+                    o.put("file", names.get(k));
+                    o.put("tokenizer", tok.name());
+                    o.put("count", ids.length);
+                    ArrayNode a = o.putArray("ids");
+                    for (int id : ids) a.add(id);
+                    out.println(o);
+                }
+            }
+        }
+        if (format == Format.count && texts.size() > 1) out.println(total + "\ttotal");
+        out.flush();
+    }
+
+    private static String tokenText(Tokenizer tok, int id) {
+        return new String(tok.decodeBytes(new int[]{id}), StandardCharsets.UTF_8);
+    }
+
+    private static String quote(ObjectMapper om, String s) {
+        try {
+            return om.writeValueAsString(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

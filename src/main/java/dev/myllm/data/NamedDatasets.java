@@ -1,0 +1,158 @@
+package dev.myllm.data;
+
+import dev.myllm.util.AtomicFiles;
+import dev.myllm.util.Download;
+import dev.myllm.util.MyllmHome;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Named corpora fetched once into {@code $MYLLM_HOME/datasets/NAME}: {@code verdict} and {@code tinyshakespeare}
+ * by URL with a checksum, {@code austen} from Debian's {@code r-cran-janeaustenr} package via {@code apt-get download}.
+ */
+public final class NamedDatasets {
+    /** A dataset fetched from one URL. */
+    record UrlDataset(String url, String file, String sha256, long size) {
+    }
+
+    static final Map<String, UrlDataset> URLS = Map.of(
+            "verdict", new UrlDataset(
+                    "https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt",
+                    "the-verdict.txt", "b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f", 20479),
+            // No sha256 could be verified offline for this one: its size is checked and its sha256 recorded on fetch.
+            "tinyshakespeare", new UrlDataset(
+                    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+                    "input.txt", null, 1115394));
+    static final List<String> AUSTEN_BOOKS = List.of("emma", "mansfieldpark", "northangerabbey", "persuasion",
+            "prideprejudice", "sensesensibility");
+    static final String AUSTEN_PACKAGE = "r-cran-janeaustenr";
+    static final String AUSTEN_RDB = "usr/lib/R/site-library/janeaustenr/data/Rdata.rdb";
+
+    private final Path home;
+    private final String baseUrl;
+    private final boolean progress;
+
+    /** Datasets under {@code home}; {@code baseUrl} (may be null) replaces each URL's folder, for mirrors and tests. */
+    public NamedDatasets(Path home, String baseUrl, boolean progress) {
+        this.home = home;
+        this.baseUrl = baseUrl;
+        this.progress = progress;
+    }
+
+    /** The standard cache ({@code MYLLM_HOME} or {@code ~/.cache/myllm}); {@code MYLLM_DATA_URL} overrides URLs. */
+    public static NamedDatasets standard() {
+        return new NamedDatasets(MyllmHome.dir(), System.getenv("MYLLM_DATA_URL"), true);
+    }
+
+    /** The known names. */
+    public static List<String> names() {
+        return List.of("austen", "tinyshakespeare", "verdict");
+    }
+
+    public static boolean isKnown(String name) {
+        return names().contains(name);
+    }
+
+    /** The folder of one dataset. */
+    public Path dir(String name) {
+        return home.resolve("datasets").resolve(name);
+    }
+
+    /** Fetches {@code name} unless cached; returns its text files (one document each) in order. */
+    public List<Path> fetch(String name) {
+        if (!isKnown(name)) throw new IllegalArgumentException("unknown dataset: " + name + " (known: " + String.join(", ", names()) + ")");
+        if (name.equals("austen")) return fetchAusten();
+        UrlDataset d = URLS.get(name);
+        String url = baseUrl == null ? d.url() : baseUrl.replaceAll("/+$", "") + "/" + d.file();
+        Download dl = Download.of(url, dir(name).resolve(d.file())).progress(progress);
+        if (d.sha256() != null) dl.sha256(d.sha256());
+        if (d.size() >= 0) dl.size(d.size());
+        return List.of(dl.run());
+    }
+
+    private List<Path> fetchAusten() {
+        Path dir = dir("austen");
+        List<Path> books = AUSTEN_BOOKS.stream().map(b -> dir.resolve(b + ".txt")).toList();
+        if (books.stream().allMatch(Files::isRegularFile)) return books;
+        Path apt = home.resolve("apt");
+        try {
+            Path rdb = apt.resolve("pkg").resolve(AUSTEN_RDB);
+            if (!Files.isRegularFile(rdb)) {
+                Path deb = aptDownload(apt);
+                run(List.of("dpkg-deb", "-x", deb.toString(), apt.resolve("pkg").toString()), apt, "dpkg-deb -x");
+                AtomicFiles.writeString(Download.checksumFile(deb), Download.sha256Of(deb) + "  " + deb.getFileName() + "\n");
+            }
+            writeAusten(Files.readAllBytes(rdb), rdb.toString(), dir);
+            return books;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the austen dataset: " + e.getMessage(), e);
+        }
+    }
+
+    /** Splits the six records of Rdata.rdb into one text file per novel, lines joined by newlines. */
+    static void writeAusten(byte[] rdb, String source, Path dir) {
+        List<List<String>> records = RData.readStringVectors(rdb, source);
+        if (records.size() != AUSTEN_BOOKS.size()) {
+            throw new IllegalArgumentException(source + ": expected " + AUSTEN_BOOKS.size() + " novels, found " + records.size());
+        }
+        for (int i = 0; i < records.size(); i++) {
+            AtomicFiles.writeString(dir.resolve(AUSTEN_BOOKS.get(i) + ".txt"), String.join("\n", records.get(i)) + "\n");
+        }
+    }
+
+    /** {@code apt-get download} with a private state folder: no root, no change to the system's apt state. */
+    private static Path aptDownload(Path apt) throws IOException {
+        if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
+            throw new IllegalStateException("the austen dataset needs apt-get (Debian/Ubuntu), which is missing here;"
+                    + " use the verdict or tinyshakespeare dataset, or your own text files");
+        }
+        Files.createDirectories(apt.resolve("lists/partial"));
+        Files.createDirectories(apt.resolve("cache/archives/partial"));
+        Path debs = Files.createDirectories(apt.resolve("debs"));
+        List<String> opts = List.of("-o", "Dir::State::Lists=" + apt.resolve("lists"), "-o", "Dir::Cache=" + apt.resolve("cache"),
+                "-o", "Debug::NoLocking=1", "-q");
+        List<String> update = new ArrayList<>(List.of("apt-get"));
+        update.addAll(opts);
+        update.add("update");
+        run(update, debs, "apt-get update");
+        List<String> download = new ArrayList<>(List.of("apt-get"));
+        download.addAll(opts);
+        download.addAll(List.of("download", AUSTEN_PACKAGE));
+        run(download, debs, "apt-get download " + AUSTEN_PACKAGE);
+        try (Stream<Path> s = Files.list(debs)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(AUSTEN_PACKAGE) && p.toString().endsWith(".deb"))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("apt-get download left no " + AUSTEN_PACKAGE + " .deb in " + debs));
+        }
+    }
+
+    private static void run(List<String> cmd, Path dir, String what) throws IOException {
+        Path log = Files.createTempFile("myllm-apt", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(what + " timed out");
+            }
+            if (p.exitValue() != 0) {
+                List<String> lines = Files.readAllLines(log);
+                String last = lines.stream().filter(l -> l.startsWith("E:") || l.startsWith("Err")).reduce((a, b) -> b)
+                        .orElse(lines.isEmpty() ? "" : lines.getLast());
+                throw new IllegalStateException(what + " failed (exit " + p.exitValue() + "): " + last.strip() + " (offline?)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(what + " interrupted");
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.myllm.tokenizer;
+
+import dev.myllm.util.IntList;
+import dev.myllm.util.LongLongMap;
+
+import java.io.ByteArrayOutputStream;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Byte-level BPE with GPT-2's pre-tokenizer: each piece's UTF-8 bytes start as single-byte tokens and
+ * the adjacent pair of lowest merge priority is merged until none is left (tiktoken's algorithm), with
+ * a per-piece cache. Built by {@link Vocabularies} from tiktoken, OpenAI or Hugging Face files.
+ */
+public final class BpeTokenizer implements Tokenizer {
+    private static final long NO_MERGE = -1L;
+    private static final int CACHE_LIMIT = 200_000;
+
+    private final String name;
+    private final byte[][] tokenBytes;
+    private final int[] byteToId = new int[256];
+    private final LongLongMap merges;
+    private final Map<String, Integer> specials;
+    private final String[] specialNames;
+    private final int eot;
+    // One cache per thread: encode stays lock-free when several threads tokenize shards.
+    private final ThreadLocal<HashMap<String, int[]>> cache = ThreadLocal.withInitial(() -> new HashMap<>(1 << 14));
+
+    /**
+     * A tokenizer over {@code tokenBytes} (id → bytes; null for unused ids), single-byte tokens
+     * {@code byteToId}, {@code merges} keyed {@code left << 32 | right} with value {@code priority << 32 | result},
+     * and special tokens (text → id).
+     */
+    public BpeTokenizer(String name, byte[][] tokenBytes, int[] byteToId, LongLongMap merges, Map<String, Integer> specials) {
+        this.name = name;
+        this.specials = new LinkedHashMap<>(specials);
+        int size = tokenBytes.length;
+        for (int id : specials.values()) size = Math.max(size, id + 1);
+        this.tokenBytes = java.util.Arrays.copyOf(tokenBytes, size);
+        for (var e : specials.entrySet()) this.tokenBytes[e.getValue()] = e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        System.arraycopy(byteToId, 0, this.byteToId, 0, 256);
+        for (int b = 0; b < 256; b++) {
+            if (byteToId[b] < 0) throw new IllegalArgumentException(name + ": vocabulary lacks the single byte " + b);
+        }
+        this.merges = merges;
+        this.specialNames = specials.keySet().toArray(new String[0]);
+        Integer e = specials.get("<|endoftext|>");
+        this.eot = e == null ? -1 : e;
+    }
+
+    /** GPT-2's vocabulary (r50k_base, 50,257 ids), read from the tiktoken file bundled with jtokkit. */
+    public static BpeTokenizer gpt2() {
+        return Vocabularies.gpt2();
+    }
+
+    @Override
+    public int[] encode(String text, Specials mode) {
+        IntList out = new IntList(text.length() / 3 + 16);
+        encodeInto(text, mode, out);
+        return out.toArray();
+    }
+
+    /** Encodes {@code text} appending the ids to {@code out}; the streaming form used for large corpora. */
+    public void encodeInto(String text, Specials mode, IntList out) {
+        if (mode == Specials.TEXT || specialNames.length == 0) {
+            encodeOrdinary(text, 0, text.length(), out);
+            return;
+        }
+        int pos = 0;
+        while (true) {
+            int best = -1;
+            String bestName = null;
+            for (String s : specialNames) {
+                int k = text.indexOf(s, pos);
+                if (k >= 0 && (best < 0 || k < best)) {
+                    best = k;
+                    bestName = s;
+                }
+            }
+            if (best < 0) break;
+            if (mode == Specials.ERROR) {
+                throw new IllegalArgumentException("input contains the special token " + bestName + " at character "
+                        + best + "; allow specials or treat them as text");
+            }
+            encodeOrdinary(text, pos, best, out);
+            out.add(specials.get(bestName));
+            pos = best + bestName.length();
+        }
+        encodeOrdinary(text, pos, text.length(), out);
+    }
+
+    private void encodeOrdinary(String text, int start, int end, IntList out) {
+        HashMap<String, int[]> c = cache.get();
+        Gpt2PreTokenizer.split(text, start, end, (s, e) -> {
+            String piece = text.substring(s, e);
+            int[] ids = c.get(piece);
+            if (ids == null) {
+                ids = bpe(piece);
+                if (c.size() >= CACHE_LIMIT) c.clear();
+                c.put(piece, ids);
+            }
+            if (ids.length == 1) out.add(ids[0]);
+            else out.addAll(ids);
+        });
+    }
+
+    /** Merges one piece: start from its bytes, repeatedly merge the leftmost pair of lowest priority. */
+    int[] bpe(String piece) {
+        byte[] b = utf8(piece);
+        int n = b.length;
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = byteToId[b[i] & 0xFF];
+        // pairVal[i] caches the merge of (ids[i], ids[i+1]) so each step rescans only a few pairs.
+        long[] pairVal = new long[Math.max(0, n - 1)];
+        for (int i = 0; i < n - 1; i++) pairVal[i] = merges.get(key(ids[i], ids[i + 1]), NO_MERGE);
+        while (n > 1) {
+            int bestI = -1;
+            long bestPri = Long.MAX_VALUE;
+            for (int i = 0; i < n - 1; i++) {
+                long v = pairVal[i];
+                if (v != NO_MERGE && (v >>> 32) < bestPri) {
+                    bestPri = v >>> 32;
+                    bestI = i;
+                }
+            }
+            if (bestI < 0) break;
+            ids[bestI] = (int) pairVal[bestI];
+            System.arraycopy(ids, bestI + 2, ids, bestI + 1, n - bestI - 2);
+            System.arraycopy(pairVal, bestI + 1, pairVal, bestI, n - bestI - 2);
+            n--;
+            if (bestI > 0) pairVal[bestI - 1] = merges.get(key(ids[bestI - 1], ids[bestI]), NO_MERGE);
+            if (bestI < n - 1) pairVal[bestI] = merges.get(key(ids[bestI], ids[bestI + 1]), NO_MERGE);
+        }
+        return n == ids.length ? ids : java.util.Arrays.copyOf(ids, n);
+    }
+
+    private static long key(int a, int b) {
+        return ((long) a << 32) | (b & 0xFFFFFFFFL);
+    }
+
+    private static byte[] utf8(String s) {
+        int n = s.length();
+        boolean ascii = true;
+        for (int i = 0; i < n && ascii; i++) ascii = s.charAt(i) < 0x80;
+        if (!ascii) return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) b[i] = (byte) s.charAt(i);
+        return b;
+    }
+
+    @Override
+    public byte[] decodeBytes(int[] ids) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
+        for (int id : ids) out.writeBytes(tokenBytes(id));
+        return out.toByteArray();
+    }
+
+    /** Empties this thread's word cache (benchmarks measure a cold start with it). */
+    public void clearCache() {
+        cache.get().clear();
+    }
+
+    /** The bytes of one token. */
+    public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= tokenBytes.length || tokenBytes[id] == null) {
+            throw new IllegalArgumentException("token id out of range for " + name + ": " + id);
+        }
+        return tokenBytes[id];
+    }
+
+    /** The special tokens, text → id. */
+    public Map<String, Integer> specials() {
+        return java.util.Collections.unmodifiableMap(specials);
+    }
+
+    /** Number of merge rules. */
+    public int mergeCount() {
+        return merges.size();
+    }
+
+    @Override
+    public int vocabSize() {
+        return tokenBytes.length;
+    }
+
+    @Override
+    public int eotId() {
+        return eot;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.myllm.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Turns a tokenizer spec ({@code gpt2}, {@code simple} or a vocabulary file/folder) into a {@link Tokenizer}. */
+public final class Tokenizers {
+    private Tokenizers() {
+    }
+
+    /**
+     * {@code gpt2}: GPT-2's BPE; {@code simple}: the book's V2 regex tokenizer over the-verdict's words;
+     * a path: our trained JSON, a Hugging Face {@code tokenizer.json}, a {@code .tiktoken} file, or a folder
+     * holding {@code tokenizer.json}, {@code encoder.json + vocab.bpe} or {@code vocab.json + merges.txt}.
+     */
+    public static Tokenizer load(String spec) {
+        if (spec == null || spec.isBlank() || spec.equals("gpt2") || spec.equals("r50k_base")) return BpeTokenizer.gpt2();
+        if (spec.equals("simple")) return SimpleTokenizer.v2(verdictText());
+        Path p = Path.of(spec);
+        try {
+            if (Files.isDirectory(p)) return loadDir(p);
+            if (!Files.exists(p)) throw new NoSuchFileException(spec, null, "tokenizer is not gpt2, simple or an existing file");
+            if (p.toString().endsWith(".tiktoken")) {
+                try (InputStream in = Files.newInputStream(p)) {
+                    BpeTokenizer t = Vocabularies.fromTiktoken(p.getFileName().toString(), in, Map.of());
+                    // tiktoken files hold no specials: <|endoftext|> follows the last rank, as in r50k_base.
+                    return Vocabularies.fromTiktoken(p.getFileName().toString(), Files.newInputStream(p),
+                            Map.of("<|endoftext|>", t.vocabSize()));
+                }
+            }
+            JsonNode root = new ObjectMapper().readTree(p.toFile());
+            if (TrainedBpe.FORMAT.equals(root.path("type").asText())) return TrainedBpe.fromJson(root, p);
+            if (root.has("model")) return Vocabularies.fromTokenizerJson(p);
+            throw new IllegalArgumentException(spec + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)");
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("tokenizer not found: " + spec + " (use gpt2, simple or a vocabulary file)");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read tokenizer " + spec + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Tokenizer loadDir(Path dir) throws IOException {
+        if (Files.exists(dir.resolve("tokenizer.json"))) return Vocabularies.fromTokenizerJson(dir.resolve("tokenizer.json"));
+        if (Files.exists(dir.resolve("encoder.json")) && Files.exists(dir.resolve("vocab.bpe"))) {
+            return Vocabularies.fromEncoderJson(dir.resolve("encoder.json"), dir.resolve("vocab.bpe"));
+        }
+        if (Files.exists(dir.resolve("vocab.json")) && Files.exists(dir.resolve("merges.txt"))) {
+            return Vocabularies.fromVocabJson(dir.resolve("vocab.json"), dir.resolve("merges.txt"));
+        }
+        throw new IllegalArgumentException(dir + ": no tokenizer.json, encoder.json + vocab.bpe or vocab.json + merges.txt in this folder");
+    }
+
+    /** The book's short story, bundled (public domain): the vocabulary of the {@code simple} tokenizer. */
+    public static String verdictText() {
+        try (InputStream in = Tokenizers.class.getResourceAsStream("/dev/myllm/data/the-verdict.txt")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package dev.myllm.util;
+
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Downloads one URL to a file: progress bar on stderr, resume of a partial {@code .part} file with a Range
+ * request, optional size and sha256 checks (the checksum is recorded in {@code FILE.sha256}), extra headers
+ * (e.g. a Hugging Face token), and an atomic rename so the target is either absent or complete.
+ */
+public final class Download {
+    /** Raised with a one-line message when a download cannot be completed. */
+    public static final class DownloadException extends RuntimeException {
+        public DownloadException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final String url;
+    private final Path target;
+    private String sha256;
+    private long expectedSize = -1;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private boolean progress = true;
+    private Duration timeout = Duration.ofSeconds(30);
+
+    private Download(String url, Path target) {
+        this.url = url;
+        this.target = target;
+    }
+
+    /** A download of {@code url} into {@code target}. */
+    public static Download of(String url, Path target) {
+        return new Download(url, target);
+    }
+
+    /** Expects this sha256 (hex); a mismatch deletes the download and fails. */
+    public Download sha256(String hex) {
+        this.sha256 = hex == null ? null : hex.toLowerCase();
+        return this;
+    }
+
+    /** Expects this many bytes. */
+    public Download size(long bytes) {
+        this.expectedSize = bytes;
+        return this;
+    }
+
+    /** Adds a request header (e.g. {@code Authorization: Bearer $HF_TOKEN}). */
+    public Download header(String name, String value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    /** Shows (default) or hides the progress bar. */
+    public Download progress(boolean show) {
+        this.progress = show;
+        return this;
+    }
+
+    /** Connect and read-idle timeout. */
+    public Download timeout(Duration d) {
+        this.timeout = d;
+        return this;
+    }
+
+    /** The file where the checksum of {@code file} is recorded. */
+    public static Path checksumFile(Path file) {
+        return file.resolveSibling(file.getFileName() + ".sha256");
+    }
+
+    /**
+     * Fetches the file unless it is already there and matches the expected checksum; returns the target.
+     * A partial {@code TARGET.part} from an interrupted run is resumed.
+     */
+    public Path run() {
+        try {
+            if (Files.isRegularFile(target) && matches(target)) return target;
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            Path part = target.resolveSibling(target.getFileName() + ".part");
+            fetch(part);
+            verify(part);
+            AtomicFiles.move(part, target);
+            AtomicFiles.writeString(checksumFile(target), sha256Of(target) + "  " + target.getFileName() + "\n");
+            return target;
+        } catch (DownloadException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new DownloadException("cannot download " + url + ": " + describe(e), e);
+        }
+    }
+
+    private boolean matches(Path file) throws IOException {
+        if (expectedSize >= 0 && Files.size(file) != expectedSize) return false;
+        return sha256 == null || sha256.equals(sha256Of(file));
+    }
+
+    private void fetch(Path part) throws IOException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        if (expectedSize >= 0 && have > expectedSize) {
+            Files.delete(part);
+            have = 0;
+        }
+        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofHours(6)).GET();
+        headers.forEach(rb::header);
+        if (have > 0) rb.header("Range", "bytes=" + have + "-");
+        HttpResponse<InputStream> resp;
+        try {
+            resp = client.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
+        int status = resp.statusCode();
+        boolean append = status == 206 && have > 0;
+        if (status == 416 && have > 0) {
+            // The server has nothing past what we hold: the .part file is complete.
+            resp.body().close();
+            return;
+        }
+        if (status != 200 && status != 206) {
+            resp.body().close();
+            throw new DownloadException("cannot download " + url + ": HTTP " + status + reason(status), null);
+        }
+        if (!append) have = 0;
+        long length = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+        long total = length >= 0 ? have + length : expectedSize;
+        try (InputStream in = resp.body();
+             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+             ProgressBar bar = progress ? bar(total, have) : null) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                if (bar != null) bar.stepBy(n);
+            }
+        }
+    }
+
+    private ProgressBar bar(long total, long start) {
+        String name = target.getFileName().toString();
+        return new ProgressBarBuilder().setTaskName(name.length() > 30 ? name.substring(0, 30) : name)
+                .setInitialMax(Math.max(total, 0)).startsFrom(start, Duration.ZERO).setUnit("MB", 1 << 20)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                .showSpeed().build();
+    }
+
+    private void verify(Path part) throws IOException {
+        long size = Files.size(part);
+        if (expectedSize >= 0 && size != expectedSize) {
+            Files.deleteIfExists(part);
+            throw new DownloadException("download of " + url + " has " + size + " bytes, expected " + expectedSize, null);
+        }
+        if (sha256 != null) {
+            String got = sha256Of(part);
+            if (!got.equals(sha256)) {
+                Files.deleteIfExists(part);
+                throw new DownloadException("checksum mismatch for " + url + ": sha256 " + got + ", expected " + sha256, null);
+            }
+        }
+    }
+
+    /** The sha256 of a file, as lower-case hex. */
+    public static String sha256Of(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 401, 403 -> " (not authorized; a token may be needed, e.g. HF_TOKEN)";
+            case 404 -> " (not found)";
+            default -> "";
+        };
+    }
+
+    private static String describe(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnknownHostException) return "host not found (offline?)";
+            if (t instanceof ConnectException || t instanceof HttpConnectTimeoutException) return "cannot connect (offline?)";
+        }
+        Throwable t = e;
+        while (t.getCause() != null && t.getMessage() == null) t = t.getCause();
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m.replace('\n', ' ');
+    }
+
+}
