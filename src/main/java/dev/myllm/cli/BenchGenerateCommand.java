@@ -47,8 +47,12 @@ final class BenchGenerateCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         if (threads != null) {
             if (threads < 1) throw new CliException("--threads must be >= 1, got " + threads);
             Parallel.setThreads(threads);
@@ -71,7 +75,7 @@ final class BenchGenerateCommand implements Runnable {
         // bytes read per decoded token: every weight once, except the position table (one row)
         long bytesPerToken = (c.parameterCount() - (long) (c.contextLength() - 1) * c.embDim()) * Float.BYTES;
         if (!json) {
-            System.out.printf("bench generate: %s, %,d parameters (%.0f MB float32), prompt %d, new %d, threads %d, simd %s (%d lanes)%n",
+            out.printf("bench generate: %s, %,d parameters (%.0f MB float32), prompt %d, new %d, threads %d, simd %s (%d lanes)%n",
                     model.label(), c.parameterCount(), c.weightBytes() / 1e6, promptTokens, newTokens, Parallel.threads(),
                     Simd.ENABLED, Simd.F.length());
         }
@@ -105,19 +109,21 @@ final class BenchGenerateCommand implements Runnable {
                 o.put("uncached_tokens", uncached).put("uncached_tokens_per_s", plainTps)
                         .put("speedup", cachedTotalTps / plainTps).put("same_tokens", identical);
             }
-            System.out.println(o);
+            out.println(o);
+            out.flush();
             return;
         }
-        System.out.printf("  prefill            %d tokens in %.3f s (%.1f tokens/s)%n", promptTokens, prefill, promptTokens / prefill);
-        System.out.printf("  decode with cache  %.2f tokens/s (median of %d), %.1f MB of weights per token: %.2f GB/s%n",
+        out.printf("  prefill            %d tokens in %.3f s (%.1f tokens/s)%n", promptTokens, prefill, promptTokens / prefill);
+        out.printf("  decode with cache  %.2f tokens/s (median of %d), %.1f MB of weights per token: %.2f GB/s%n",
                 tps, runs, bytesPerToken / 1e6, gbps);
-        System.out.printf("  with cache, all    %.2f tokens/s (%d new tokens, prefill included)%n", cachedTotalTps, newTokens);
+        out.printf("  with cache, all    %.2f tokens/s (%d new tokens, prefill included)%n", cachedTotalTps, newTokens);
         if (plainTps != null) {
-            System.out.printf("  without cache      %.2f tokens/s (%d new tokens)%n", plainTps, uncached);
-            System.out.printf("  speedup            %.1fx%s; same tokens: %s%n", cachedTotalTps / plainTps,
+            out.printf("  without cache      %.2f tokens/s (%d new tokens)%n", plainTps, uncached);
+            out.printf("  speedup            %.1fx%s; same tokens: %s%n", cachedTotalTps / plainTps,
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
-        System.out.println("  compare GB/s with: python3 ../shared/bench/membw.py");
+        out.println("  compare GB/s with: python3 ../shared/bench/membw.py");
+        out.flush();
     }
 
     static double median(double[] x) {

@@ -17,8 +17,12 @@ final class InfoCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         GPTConfig c = model.config();
         long total = c.parameterCount();
         long separate = c.withTiedHead(false).parameterCount();
@@ -33,28 +37,30 @@ final class InfoCommand implements Runnable {
             o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
                     .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
                     .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
-            System.out.println(o);
+            out.println(o);
+            out.flush();
             return;
         }
-        System.out.println("model: " + model.label());
-        System.out.printf("  vocab size        %,d%n", c.vocabSize());
-        System.out.printf("  context length    %,d%n", c.contextLength());
-        System.out.printf("  embedding width   %,d%n", c.embDim());
-        System.out.printf("  heads             %d (width %d)%n", c.nHeads(), c.headDim());
-        System.out.printf("  layers            %d%n", c.nLayers());
-        System.out.printf("  dropout           %s%n", c.dropRate());
-        System.out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
-        System.out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
-        System.out.printf("  layer norm eps    %s%n", c.layerNormEps());
-        System.out.println("parameters");
-        System.out.printf("  total             %,d%n", total);
-        System.out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());
-        if (c.tiedHead()) System.out.printf("  separate head     %,d (if untied)%n", separate);
-        System.out.printf("  per block         %,d%n", c.blockParameterCount());
-        System.out.println("memory");
-        System.out.printf("  weights (float32)           %s%n", bytes(c.weightBytes()));
-        System.out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
-        System.out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
+        out.println("model: " + model.label());
+        out.printf("  vocab size        %,d%n", c.vocabSize());
+        out.printf("  context length    %,d%n", c.contextLength());
+        out.printf("  embedding width   %,d%n", c.embDim());
+        out.printf("  heads             %d (width %d)%n", c.nHeads(), c.headDim());
+        out.printf("  layers            %d%n", c.nLayers());
+        out.printf("  dropout           %s%n", c.dropRate());
+        out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
+        out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
+        out.printf("  layer norm eps    %s%n", c.layerNormEps());
+        out.println("parameters");
+        out.printf("  total             %,d%n", total);
+        out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());
+        if (c.tiedHead()) out.printf("  separate head     %,d (if untied)%n", separate);
+        out.printf("  per block         %,d%n", c.blockParameterCount());
+        out.println("memory");
+        out.printf("  weights (float32)           %s%n", bytes(c.weightBytes()));
+        out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
+        out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
+        out.flush();
     }
 
     static String bytes(long b) {
