@@ -27,7 +27,6 @@ final class Broadcast {
      * shape {@code in}. The result is an index array of the output's size.
      */
     static int[] indexMap(int[] out, int[] in) {
-        int n = Shape.size(out);
         int rank = out.length;
         int[] stride = new int[rank];
         int s = 1;
@@ -37,19 +36,6 @@ final class Broadcast {
             stride[i] = d == 1 ? 0 : s;
             s *= d;
         }
-        int[] map = new int[n];
-        int[] counter = new int[rank];
-        int offset = 0;
-        for (int k = 0; k < n; k++) {
-            map[k] = offset;
-            for (int i = rank - 1; i >= 0; i--) {
-                counter[i]++;
-                offset += stride[i];
-                if (counter[i] < out[i]) break;
-                offset -= stride[i] * counter[i];
-                counter[i] = 0;
-            }
-        }
-        return map;
+        return Shape.offsets(out, stride);
     }
 }

@@ -42,6 +42,28 @@ public final class Shape {
         return n;
     }
 
+    /**
+     * Walks a shape in row-major order and gives, for each element, {@code Σ index[i]·stride[i]}:
+     * the flat offset it reads in a tensor seen through those strides (0 for a broadcast dim).
+     */
+    static int[] offsets(int[] shape, int[] stride) {
+        int rank = shape.length;
+        int[] map = new int[size(shape)];
+        int[] counter = new int[rank];
+        int offset = 0;
+        for (int k = 0; k < map.length; k++) {
+            map[k] = offset;
+            for (int i = rank - 1; i >= 0; i--) { // odometer: bump the last index, carry leftwards
+                counter[i]++;
+                offset += stride[i];
+                if (counter[i] < shape[i]) break;
+                offset -= stride[i] * counter[i];
+                counter[i] = 0;
+            }
+        }
+        return map;
+    }
+
     static boolean same(int[] a, int[] b) {
         return Arrays.equals(a, b);
     }

@@ -62,21 +62,7 @@ final class ShapeOps {
             outShape[i] = shape[perm[i]];
             outStride[i] = stride[perm[i]];
         }
-        int n = Shape.size(shape);
-        int[] map = new int[n];
-        int[] counter = new int[rank];
-        int offset = 0;
-        for (int k = 0; k < n; k++) {
-            map[k] = offset;
-            for (int i = rank - 1; i >= 0; i--) {
-                counter[i]++;
-                offset += outStride[i];
-                if (counter[i] < outShape[i]) break;
-                offset -= outStride[i] * counter[i];
-                counter[i] = 0;
-            }
-        }
-        return map;
+        return Shape.offsets(outShape, outStride);
     }
 
     static Tensor narrow(Tensor a, int dim, int start, int length) {
