@@ -152,8 +152,9 @@ class GPTModelTest {
 
     @Test
     void decodingAllocatesNothingThatGrowsWithTheModelWidth() {
-        long narrow = bytesPerDecodeStep(new GPTConfig(1000, 32, 32, 4, 2, 0f, true, true, 1e-5f));
+        // the wide model first: its longer loops get the kernels compiled sooner
         long wide = bytesPerDecodeStep(new GPTConfig(1000, 32, 256, 4, 2, 0f, true, true, 1e-5f));
+        long narrow = bytesPerDecodeStep(new GPTConfig(1000, 32, 32, 4, 2, 0f, true, true, 1e-5f));
         // without buffer reuse the wide model's step would allocate ~60 KB more (hidden layers of
         // 1024 floats, QKV of 768, ...); with it only bookkeeping (Tensor objects, shapes) is new
         assertThat(wide - narrow).isLessThan(1_000);
@@ -168,21 +169,26 @@ class GPTModelTest {
         dev.myllm.tensor.Parallel.setThreads(1); // count every allocation on this thread
         try (var g = GradMode.noGrad()) {
             KVCache cache = m.newCache(1);
-            // warm up the pool, and the JIT: until C2 compiles them, vector ops allocate boxes
-            for (int i = 0; i < 400; i++) {
-                if (cache.remaining() == 0) cache.reset();
-                try (Arena a = Arena.open()) {
-                    m.forward(new int[]{i % 1000}, 1, 1, cache, true);
+            // until C2 compiles the kernels their vector ops allocate boxes, so the figure falls
+            // as the JIT warms up: take the least of several rounds
+            long least = Long.MAX_VALUE;
+            for (int round = 0; round < 8 && least > 10_000; round++) {
+                for (int i = 0; i < 1000; i++) {
+                    if (cache.remaining() == 0) cache.reset();
+                    try (Arena a = Arena.open()) {
+                        m.forward(new int[]{i % 1000}, 1, 1, cache, true);
+                    }
                 }
-            }
-            cache.reset();
-            long before = mx.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 20; i++) {
-                try (Arena a = Arena.open()) {
-                    m.forward(new int[]{i}, 1, 1, cache, true);
+                cache.reset();
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 20; i++) {
+                    try (Arena a = Arena.open()) {
+                        m.forward(new int[]{i}, 1, 1, cache, true);
+                    }
                 }
+                least = Math.min(least, (mx.getCurrentThreadAllocatedBytes() - before) / 20);
             }
-            return (mx.getCurrentThreadAllocatedBytes() - before) / 20;
+            return least;
         } finally {
             dev.myllm.tensor.Parallel.setThreads(threads);
         }

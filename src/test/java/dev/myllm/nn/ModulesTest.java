@@ -71,6 +71,24 @@ class ModulesTest {
     }
 
     @Test
+    void dropoutMasksReplayFromTheGeneratorsState() {
+        Rng rng = new Rng(9);
+        Dropout d = new Dropout(0.5f, rng);
+        Tensor x = Tensor.ones(1000);
+        String saved = rng.state();
+        float[] first = d.forward(x).toArray();
+        int zeros = 0;
+        for (float v : first) {
+            if (v == 0f) zeros++;
+            else assertThat(v).isEqualTo(2f); // survivors are scaled by 1/(1-p)
+        }
+        assertThat(zeros).isBetween(400, 600);
+        assertThat(d.forward(x).toArray()).isNotEqualTo(first); // the next call draws a new mask
+        rng.setState(saved);
+        assertThat(d.forward(x).toArray()).containsExactly(first); // a restored state replays it
+    }
+
+    @Test
     void feedForwardUsesHuggingFaceNamesAndExpandsFourTimes() {
         FeedForward ff = new FeedForward(8, 32, new Rng(1), 0.02f, 0.01f);
         assertThat(ff.namedParameters().keySet()).containsExactly("c_fc.weight", "c_fc.bias", "c_proj.weight", "c_proj.bias");
