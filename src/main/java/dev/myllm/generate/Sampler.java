@@ -31,8 +31,7 @@ public final class Sampler {
         if (config.topK() > 0 && config.topK() < v) {
             // keep logits ≥ the k-th largest (ties at the threshold stay, as in the book's torch.where)
             System.arraycopy(logits, off, sorted, 0, v);
-            Arrays.sort(sorted);
-            threshold = sorted[v - config.topK()];
+            threshold = select(sorted, v - config.topK());
         }
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < v; i++) if (logits[off + i] >= threshold) max = Math.max(max, logits[off + i]);
@@ -75,6 +74,28 @@ public final class Sampler {
         }
         for (; i >= 0; i--) probs[(int) order[i]] = 0;
         return kept;
+    }
+
+    /** The value that would sit at index {@code k} if {@code a} were sorted ascending (quickselect; reorders {@code a}). */
+    static float select(float[] a, int k) {
+        int lo = 0, hi = a.length - 1;
+        while (lo < hi) {
+            float pivot = a[(lo + hi) >>> 1];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) {
+                    float t = a[i];
+                    a[i++] = a[j];
+                    a[j--] = t;
+                }
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return a[k];
+        }
+        return a[k];
     }
 
     static int argmax(float[] x, int off, int n) {

@@ -22,6 +22,18 @@ class SamplerTest {
     }
 
     @Test
+    void selectFindsTheKthSmallest() {
+        java.util.Random r = new java.util.Random(5);
+        for (int n : new int[]{1, 2, 7, 100, 1001}) {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) a[i] = r.nextInt(50) / 4f; // with ties
+            float[] sorted = a.clone();
+            java.util.Arrays.sort(sorted);
+            for (int k : new int[]{0, n / 3, n - 1}) assertThat(Sampler.select(a.clone(), k)).isEqualTo(sorted[k]);
+        }
+    }
+
+    @Test
     void greedyIsTheArgmax() {
         assertThat(new Sampler(GenerationConfig.greedy(1), 4).next(LOGITS, 0)).isEqualTo(3);
         assertThat(counts(sampling(1, 1, 1), 100)[3]).isEqualTo(100);   // top-1 is greedy
