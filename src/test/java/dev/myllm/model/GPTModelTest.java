@@ -105,6 +105,37 @@ class GPTModelTest {
     }
 
     @Test
+    void backwardThroughTheWholeModelMatchesFiniteDifferences() {
+        GPTModel m = new GPTModel(new GPTConfig(11, 8, 8, 2, 2, 0f, true, true, 1e-5f), 21);
+        for (Tensor t : m.parameters()) for (int i = 0; i < t.size(); i++) t.data()[i] *= t.rank() == 2 ? 20f : 1f;
+        int[] ids = {1, 5, 2, 9, 3, 3, 7, 0};
+        int[] targets = {5, 2, 9, 3, 3, 7, 0, 4};
+        Ops.crossEntropy(m.forward(ids, 2, 4).reshape(8, 11), targets).backward();
+        Rng pick = new Rng(3);
+        for (String name : List.of("wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.attn.c_attn.weight", "h.0.attn.c_attn.bias",
+                "h.1.attn.c_proj.weight", "h.1.mlp.c_fc.weight", "h.1.mlp.c_proj.bias", "ln_f.bias")) {
+            Tensor p = m.namedParameters().get(name);
+            for (int n = 0; n < 3; n++) {
+                int i = pick.nextInt(p.size());
+                float saved = p.data()[i], eps = 1e-2f;
+                p.data()[i] = saved + eps;
+                double plus = loss(m, ids, targets);
+                p.data()[i] = saved - eps;
+                double minus = loss(m, ids, targets);
+                p.data()[i] = saved;
+                double numeric = (plus - minus) / (2 * eps), analytic = p.grad().data()[i];
+                assertThat(analytic).as("%s[%d]", name, i).isCloseTo(numeric, org.assertj.core.data.Offset.offset(2e-3 + 0.05 * Math.abs(numeric)));
+            }
+        }
+    }
+
+    private static double loss(GPTModel m, int[] ids, int[] targets) {
+        try (var g = GradMode.noGrad()) {
+            return Ops.crossEntropy(m.forward(ids, 2, 4).reshape(8, 11), targets).item();
+        }
+    }
+
+    @Test
     void kvCacheGivesTheSameLogitsAsTheFullForward() {
         GPTModel m = new GPTModel(TEST, 5);
         int[] ids = randomIds(2, 2 * 12, 67);
