@@ -57,7 +57,9 @@ public final class Generator {
         int len = prompt.length;
         Sampler sampler = new Sampler(config, vocab);
         float[] logits = new float[vocab];
-        KVCache cache = config.useCache() ? model.newCache(1) : null;
+        // sized for this request only: a full-context cache of gpt2-xl would be 630 MB
+        int capacity = (int) Math.min(ctx, (long) prompt.length + config.maxNewTokens());
+        KVCache cache = config.useCache() ? new KVCache(model.config(), 1, capacity) : null;
         TextStream text = new TextStream(config, onText);
         StopReason reason = StopReason.LENGTH;
         long prefill = 0, start = System.nanoTime();

@@ -52,6 +52,9 @@ class GeneratorTest {
         Generator.Result cached = gen.generate(PROMPT, greedy);
         assertThat(cached.tokens()).hasSize(20);
         assertThat(cached.tokens()).containsExactly(gen.generate(PROMPT, greedy.withCache(false)).tokens());
+        // a short request gets a cache of prompt + new tokens only (5 + 6 < 16)
+        assertThat(gen.generate(PROMPT, GenerationConfig.greedy(6)).tokens())
+                .containsExactly(java.util.Arrays.copyOf(cached.tokens(), 6));
         GenerationConfig sampled = greedy.withSampling(1.0f, 20, 0.95f, 7);
         int[] a = gen.generate(PROMPT, sampled).tokens();
         assertThat(a).containsExactly(gen.generate(PROMPT, sampled.withCache(false)).tokens());
