@@ -232,8 +232,13 @@ class GPTModelTest {
         m.eval();
         m.forward(new int[]{1, 2}, 1, 2);
         assertThat(m.dropoutRng().state()).isEqualTo(s0);
+        float[] eval = m.forward(new int[]{1, 2}, 1, 2).toArray();
         m.train(true);
-        m.forward(new int[]{1, 2}, 1, 2);
+        float[] first = m.forward(new int[]{1, 2}, 1, 2).toArray();
         assertThat(m.dropoutRng().state()).isNotEqualTo(s0);
+        assertThat(first).isNotEqualTo(eval);                                         // dropout acted
+        assertThat(m.forward(new int[]{1, 2}, 1, 2).toArray()).isNotEqualTo(first);   // new masks each step
+        m.dropoutRng().setState(s0);
+        assertThat(m.forward(new int[]{1, 2}, 1, 2).toArray()).containsExactly(first); // a resumed run replays them
     }
 }
