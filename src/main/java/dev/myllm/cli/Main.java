@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
+                InfoCommand.class,
+                GenerateCommand.class,
+                ScoreCommand.class,
         })
 public final class Main implements Runnable {
 

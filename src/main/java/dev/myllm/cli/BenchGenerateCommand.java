@@ -1,0 +1,134 @@
+package dev.myllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Parallel;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Simd;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code myllm bench generate}: decoding speed with and without the KV cache, and the rate at
+ * which decoding reads the weights (to compare with the machine's memory bandwidth).
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Time greedy generation from a random prompt with and without the KV cache; print tokens/s "
+                + "and the GB/s of weights read while decoding.",
+                "Compare with python3 ../shared/bench/membw.py run in the same sitting."})
+final class BenchGenerateCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and prompt, default ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--prompt-tokens", defaultValue = "64", description = "Prompt length, default ${DEFAULT-VALUE}.")
+    int promptTokens;
+
+    @Option(names = "--new-tokens", defaultValue = "256", description = "Tokens to generate, default ${DEFAULT-VALUE}.")
+    int newTokens;
+
+    @Option(names = "--uncached-tokens", paramLabel = "N",
+            description = "Tokens to generate without the cache (default: as many as --new-tokens; 0 skips it).")
+    Integer uncachedTokens;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Cached runs; the median is reported. Default ${DEFAULT-VALUE}.")
+    int runs;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        if (threads != null) {
+            if (threads < 1) throw new CliException("--threads must be >= 1, got " + threads);
+            Parallel.setThreads(threads);
+        }
+        if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
+        if (newTokens < 1) throw new CliException("--new-tokens must be >= 1, got " + newTokens);
+        if (runs < 1) throw new CliException("--runs must be >= 1, got " + runs);
+        int uncached = uncachedTokens == null ? newTokens : uncachedTokens;
+        if (uncached < 0) throw new CliException("--uncached-tokens must be >= 0, got " + uncached);
+        GPTConfig c = model.config();
+        if (promptTokens + newTokens > c.contextLength()) {
+            throw new CliException("--prompt-tokens + --new-tokens = " + (promptTokens + newTokens)
+                    + " exceeds the context length " + c.contextLength());
+        }
+        GPTModel m = model.build(seed);
+        Rng rng = new Rng(seed + 1);
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(c.vocabSize());
+        Generator gen = new Generator(m, null);
+        // bytes read per decoded token: every weight once, except the position table (one row)
+        long bytesPerToken = (c.parameterCount() - (long) (c.contextLength() - 1) * c.embDim()) * Float.BYTES;
+        if (!json) {
+            out.printf("bench generate: %s, %,d parameters (%.0f MB float32), prompt %d, new %d, threads %d, simd %s (%d lanes)%n",
+                    model.label(), c.parameterCount(), c.weightBytes() / 1e6, promptTokens, newTokens, Parallel.threads(),
+                    Simd.ENABLED, Simd.F.length());
+        }
+        gen.generate(prompt, GenerationConfig.greedy(Math.min(newTokens, 16))); // warm up the JIT and the buffer pool
+        double[] prefillS = new double[runs], decodeTps = new double[runs];
+        int[] firstTokens = null;
+        for (int r = 0; r < runs; r++) {
+            Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
+            prefillS[r] = res.prefillNanos() / 1e9;
+            decodeTps[r] = (res.tokens().length - 1) / (res.decodeNanos() / 1e9);
+            if (firstTokens == null) firstTokens = res.tokens();
+        }
+        double prefill = median(prefillS), tps = median(decodeTps);
+        double gbps = tps * bytesPerToken / 1e9;
+        double cachedTotalTps = newTokens / (prefill + (newTokens - 1) / tps);
+        Double plainTps = null;
+        boolean identical = true;
+        if (uncached > 0) {
+            Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(uncached).withCache(false));
+            plainTps = uncached / ((res.prefillNanos() + res.decodeNanos()) / 1e9);
+            for (int i = 0; i < Math.min(uncached, firstTokens.length); i++) identical &= res.tokens()[i] == firstTokens[i];
+        }
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("model", model.label()).put("parameters", c.parameterCount()).put("prompt_tokens", promptTokens)
+                    .put("new_tokens", newTokens).put("threads", Parallel.threads()).put("prefill_s", prefill)
+                    .put("prefill_tokens_per_s", promptTokens / prefill).put("decode_tokens_per_s", tps)
+                    .put("cached_tokens_per_s", cachedTotalTps).put("weight_bytes_per_token", bytesPerToken)
+                    .put("weights_gb_per_s", gbps);
+            if (plainTps != null) {
+                o.put("uncached_tokens", uncached).put("uncached_tokens_per_s", plainTps)
+                        .put("speedup", cachedTotalTps / plainTps).put("same_tokens", identical);
+            }
+            out.println(o);
+            out.flush();
+            return;
+        }
+        out.printf("  prefill            %d tokens in %.3f s (%.1f tokens/s)%n", promptTokens, prefill, promptTokens / prefill);
+        out.printf("  decode with cache  %.2f tokens/s (median of %d), %.1f MB of weights per token: %.2f GB/s%n",
+                tps, runs, bytesPerToken / 1e6, gbps);
+        out.printf("  with cache, all    %.2f tokens/s (%d new tokens, prefill included)%n", cachedTotalTps, newTokens);
+        if (plainTps != null) {
+            out.printf("  without cache      %.2f tokens/s (%d new tokens)%n", plainTps, uncached);
+            out.printf("  speedup            %.1fx%s; same tokens: %s%n", cachedTotalTps / plainTps,
+                    uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
+        }
+        out.println("  compare GB/s with: python3 ../shared/bench/membw.py");
+        out.flush();
+    }
+
+    static double median(double[] x) {
+        double[] s = x.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.myllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.model.GPTConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code myllm info}: a model's configuration, parameter counts and memory, without loading weights. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Print a model's configuration, parameter counts and the memory its weights take.")
+final class InfoCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        GPTConfig c = model.config();
+        long total = c.parameterCount();
+        long separate = c.withTiedHead(false).parameterCount();
+        long kv = 2L * c.nLayers() * c.contextLength() * c.embDim() * Float.BYTES;
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("model", model.label());
+            ObjectNode cfg = o.putObject("config");
+            cfg.put("vocab_size", c.vocabSize()).put("context_length", c.contextLength()).put("emb_dim", c.embDim())
+                    .put("n_heads", c.nHeads()).put("n_layers", c.nLayers()).put("drop_rate", c.dropRate())
+                    .put("qkv_bias", c.qkvBias()).put("tied_head", c.tiedHead()).put("layer_norm_eps", c.layerNormEps());
+            o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
+                    .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
+                    .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
+            out.println(o);
+            out.flush();
+            return;
+        }
+        out.println("model: " + model.label());
+        out.printf("  vocab size        %,d%n", c.vocabSize());
+        out.printf("  context length    %,d%n", c.contextLength());
+        out.printf("  embedding width   %,d%n", c.embDim());
+        out.printf("  heads             %d (width %d)%n", c.nHeads(), c.headDim());
+        out.printf("  layers            %d%n", c.nLayers());
+        out.printf("  dropout           %s%n", c.dropRate());
+        out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
+        out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
+        out.printf("  layer norm eps    %s%n", c.layerNormEps());
+        out.println("parameters");
+        out.printf("  total             %,d%n", total);
+        out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());
+        if (c.tiedHead()) out.printf("  separate head     %,d (if untied)%n", separate);
+        out.printf("  per block         %,d%n", c.blockParameterCount());
+        out.println("memory");
+        out.printf("  weights (float32)           %s%n", bytes(c.weightBytes()));
+        out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
+        out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
+        out.flush();
+    }
+
+    static String bytes(long b) {
+        return String.format("%,.1f MB (%,.1f MiB)", b / 1e6, b / (1024.0 * 1024));
+    }
+}

@@ -1,0 +1,79 @@
+package dev.myllm.cli;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
+
+/** The options that pick a model: a preset with random weights (seeded) or a model directory, plus overrides. */
+final class ModelOptions {
+    static final class Source {
+        @Option(names = "--preset", paramLabel = "NAME",
+                description = "A model shape with fresh random weights: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini.")
+        String preset;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "A model directory (config.json + model.safetensors).")
+        Path model;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--context-length", paramLabel = "N", description = "Override the preset's context length.")
+    Integer contextLength;
+
+    @Option(names = "--qkv-bias", negatable = true, description = "Override: bias on the QKV projection (GPT-2: yes; the book's 163M count: no).")
+    Boolean qkvBias;
+
+    @Option(names = "--tied-head", negatable = true, description = "Override: output head shares the token embedding (GPT-2: yes).")
+    Boolean tiedHead;
+
+    /** The configuration asked for, without building the model. */
+    GPTConfig config() {
+        GPTConfig c;
+        if (source.preset != null) {
+            try {
+                c = GPTConfig.preset(source.preset);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--preset: " + e.getMessage());
+            }
+        } else {
+            c = ModelDirectories.readConfig(source.model);
+        }
+        try {
+            if (contextLength != null) c = c.withContextLength(contextLength);
+            if (qkvBias != null) c = c.withQkvBias(qkvBias);
+            if (tiedHead != null) c = c.withTiedHead(tiedHead);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+        return c;
+    }
+
+    /** What the model is called in messages. */
+    String label() {
+        return source.preset != null ? "preset " + source.preset : source.model.toString();
+    }
+
+    boolean isPreset() {
+        return source.preset != null;
+    }
+
+    /** The model: random weights from {@code seed} for a preset, the directory's weights otherwise. */
+    GPTModel build(long seed) {
+        GPTConfig c = config();
+        if (source.preset != null) {
+            long bytes = c.weightBytes();
+            long free = Runtime.getRuntime().maxMemory();
+            if (bytes > free * 0.9) {
+                throw new CliException(String.format("%s needs %.1f GB for its weights but Java may use %.1f GB; raise -Xmx via MYLLM_JAVA_OPTS",
+                        label(), bytes / 1e9, free / 1e9));
+            }
+            return new GPTModel(c, seed);
+        }
+        if (!Files.isDirectory(source.model)) throw new CliException("--model: not a directory: " + source.model);
+        return ModelDirectories.load(source.model, c);
+    }
+}

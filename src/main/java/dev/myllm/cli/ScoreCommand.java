@@ -1,0 +1,127 @@
+package dev.myllm.cli;
+
+import dev.myllm.io.Npy;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code myllm score}: how well a model predicts a sequence: the mean cross-entropy of ids 2..n
+ * given their prefixes, and the perplexity; optionally the logits of every position as {@code .npy}.
+ */
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = "Mean cross-entropy and perplexity of a model on a text or a sequence of token ids.")
+final class ScoreCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    static final class Input {
+        @Option(names = "--text", paramLabel = "TEXT", description = "The text to score (tokenized with --tokenizer).")
+        String text;
+
+        @Option(names = "--ids-file", paramLabel = "FILE",
+                description = "Token ids: whitespace-separated integers (as `myllm tokenize` prints), or an integer .npy file.")
+        Path idsFile;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
+
+    @Option(names = "--logits-out", paramLabel = "FILE.npy", description = "Write the float32 logits of all n positions, shape (n, vocab).")
+    Path logitsOut;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "gpt2|PATH", description = "Tokenizer for --text, default ${DEFAULT-VALUE}.")
+    String tokenizer;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        int[] ids = input.text != null ? tokenize(input.text) : readIds(input.idsFile);
+        GPTModel m = model.build(seed);
+        int n = ids.length, vocab = m.config().vocabSize();
+        if (n < 2) throw new CliException("the sequence has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
+        if (n > m.config().contextLength()) {
+            throw new CliException("the sequence has " + n + " tokens but the model's context length is " + m.config().contextLength());
+        }
+        for (int i = 0; i < n; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) throw new CliException("token id " + ids[i] + " at position " + i + " is outside the vocabulary of " + vocab);
+        }
+        double loss;
+        m.eval();
+        try (GradMode g = GradMode.noGrad()) {
+            Tensor logits = m.forward(ids, 1, n).reshape(n, vocab);                    // (n, V)
+            int[] targets = new int[n];
+            for (int i = 0; i < n - 1; i++) targets[i] = ids[i + 1];                   // position i predicts id i+1
+            targets[n - 1] = Ops.IGNORE_INDEX;                                          // nothing follows the last
+            loss = Ops.crossEntropy(logits, targets).item();
+            if (logitsOut != null) Npy.write(logitsOut, logits);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.printf("{\"tokens\":%d,\"predicted\":%d,\"cross_entropy\":%s,\"perplexity\":%s}%n", n, n - 1, loss, Math.exp(loss));
+        } else {
+            out.printf("tokens         %d (%d predicted)%n", n, n - 1);
+            out.printf("cross-entropy  %.6f nats/token%n", loss);
+            out.printf("perplexity     %.4f%n", Math.exp(loss));
+            if (logitsOut != null) out.printf("logits         %s (%d, %d) float32%n", logitsOut, n, vocab);
+        }
+        out.flush();
+    }
+
+    private int[] tokenize(String text) {
+        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer);
+        return tok.encode(text, Specials.ALLOW);
+    }
+
+    static int[] readIds(Path file) {
+        if (!Files.isRegularFile(file)) throw new CliException("--ids-file: no such file: " + file);
+        if (file.toString().endsWith(".npy")) {
+            try {
+                return Npy.readInts(file);
+            } catch (IllegalArgumentException | UncheckedIOException e) {
+                throw new CliException("--ids-file: " + e.getMessage());
+            }
+        }
+        String s;
+        try {
+            s = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new CliException("--ids-file: cannot read " + file + ": " + e.getMessage());
+        }
+        if (s.isEmpty()) return new int[0];
+        String[] parts = s.split("[\\s,]+");
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new CliException("--ids-file " + file + ": '" + parts[i] + "' (item " + (i + 1) + ") is not a token id");
+            }
+        }
+        return Arrays.copyOf(ids, ids.length);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.myllm.generate;
+
+import java.util.List;
+
+/**
+ * How to pick each next token and when to stop: at most {@code maxNewTokens}; greedy when
+ * {@code temperature} is 0, else sampling at that temperature from the {@code topK} most likely
+ * tokens (0 = all) within the smallest set of probability ≥ {@code topP} (1 = all), with a seeded
+ * generator; stop at token {@code eosId} (−1 = none) or once the text contains a stop string.
+ */
+public record GenerationConfig(int maxNewTokens, float temperature, int topK, float topP, long seed,
+                               int eosId, List<String> stopStrings, boolean useCache) {
+    /** GPT-2's {@code <|endoftext|>} id. */
+    public static final int GPT2_EOS = 50256;
+
+    public GenerationConfig {
+        if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
+        stopStrings = List.copyOf(stopStrings);
+        for (String s : stopStrings) if (s.isEmpty()) throw new IllegalArgumentException("a stop string must not be empty");
+    }
+
+    /** Greedy decoding of up to {@code maxNewTokens}, no stop token, with the KV cache. */
+    public static GenerationConfig greedy(int maxNewTokens) {
+        return new GenerationConfig(maxNewTokens, 0f, 0, 1f, 0L, -1, List.of(), true);
+    }
+
+    public GenerationConfig withSampling(float temperature, int topK, float topP, long seed) {
+        return new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, eosId, stopStrings, useCache);
+    }
+
+    public GenerationConfig withEos(int id) {
+        return new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, id, stopStrings, useCache);
+    }
+
+    public GenerationConfig withStopStrings(List<String> stops) {
+        return new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, eosId, stops, useCache);
+    }
+
+    public GenerationConfig withCache(boolean on) {
+        return new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, eosId, stopStrings, on);
+    }
+
+    public boolean isGreedy() {
+        return temperature == 0f;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.myllm.model;
+
+import dev.myllm.nn.Dropout;
+import dev.myllm.nn.Embedding;
+import dev.myllm.nn.LayerNorm;
+import dev.myllm.nn.Linear;
+import dev.myllm.nn.Module;
+import dev.myllm.nn.ModuleList;
+import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The GPT-2 model (the book's {@code GPTModel}, section 4.6): token and position embeddings,
+ * a stack of {@link TransformerBlock}s, a final LayerNorm and a linear output head that maps each
+ * position to logits over the vocabulary.
+ *
+ * <p>Parameter names are Hugging Face GPT-2's: {@code wte.weight}, {@code wpe.weight},
+ * {@code h.{i}.ln_1.weight}, {@code h.{i}.attn.c_attn.weight} (stored {@code [out, in]}; the io
+ * layer transposes Conv1D), ..., {@code ln_f.bias}, and {@code lm_head.weight} only when the head
+ * is not tied to {@code wte}.
+ *
+ * <p>Initialization (GPT-2's, as in nanoGPT): every weight normal(0, 0.02), the projections that
+ * write into the residual stream ({@code c_proj}) normal(0, 0.02/√(2·layers)), biases zero,
+ * LayerNorm scale one and shift zero. The same seed gives the same weights.
+ */
+public final class GPTModel extends Module {
+    private static final float STD = 0.02f;
+
+    private final GPTConfig config;
+    private final Rng dropoutRng;
+    private final Embedding wte;
+    private final Embedding wpe;
+    private final Dropout dropEmb;
+    private final ModuleList<TransformerBlock> h;
+    private final LayerNorm lnF;
+    private final Linear lmHead; // null when tied to wte
+
+    /** A freshly initialized model; {@code seed} fixes the weights and the first dropout masks. */
+    public GPTModel(GPTConfig config, long seed) {
+        this.config = config;
+        Rng init = new Rng(seed);
+        this.dropoutRng = new Rng(seed * 0x9E3779B97F4A7C15L + 1);
+        float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));
+        this.wte = child("wte", new Embedding(config.vocabSize(), config.embDim(), init, STD));
+        this.wpe = child("wpe", new Embedding(config.contextLength(), config.embDim(), init, STD));
+        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropoutRng));
+        this.h = child("h", new ModuleList<>());
+        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropoutRng));
+        this.lnF = child("ln_f", new LayerNorm(config.embDim(), config.layerNormEps()));
+        this.lmHead = config.tiedHead() ? null : child("lm_head", new Linear(config.embDim(), config.vocabSize(), false, init, STD));
+    }
+
+    public GPTConfig config() {
+        return config;
+    }
+
+    /**
+     * The generator every dropout layer draws its mask seeds from; a trainer saves
+     * {@link Rng#state()} in its checkpoint and restores it to replay the same masks.
+     */
+    public Rng dropoutRng() {
+        return dropoutRng;
+    }
+
+    /** Logits {@code (B, T, V)} for token ids {@code (B, T)} given row-major in {@code ids}. */
+    public Tensor forward(int[] ids, int batch, int seqLen) {
+        return forward(ids, batch, seqLen, null, false);
+    }
+
+    /**
+     * Logits for {@code (B, T)} ids. With a cache, {@code ids} are only the new tokens: they take
+     * the positions after the cached ones, and their keys and values are added to the cache
+     * (inference only, under {@code GradMode.noGrad()}). With {@code lastOnly} the output head
+     * runs on the last position alone and the result is {@code (B, 1, V)}, which is all decoding needs.
+     */
+    public Tensor forward(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
+        if (batch < 1 || seqLen < 1 || ids.length != batch * seqLen) {
+            throw new IllegalArgumentException(ids.length + " ids do not make a (" + batch + ", " + seqLen + ") batch");
+        }
+        int past = cache == null ? 0 : cache.length();
+        if (cache != null) cache.checkFits(batch, seqLen);
+        if (past + seqLen > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + (past + seqLen) + " tokens exceeds the context length " + config.contextLength());
+        }
+        // position ids (B, T): looked up per row so the add needs no broadcast index map
+        int[] positions = new int[batch * seqLen];
+        for (int i = 0; i < positions.length; i++) positions[i] = past + i % seqLen;
+        Tensor tok = wte.forward(ids, batch, seqLen);                 // (B, T, C)
+        Tensor pos = wpe.forward(positions, batch, seqLen);           // (B, T, C)
+        Tensor x = dropEmb.forward(tok.add(pos));                     // (B, T, C)
+        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, cache, i);
+        if (cache != null) cache.advance(seqLen);
+        if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
+        x = lnF.forward(x);
+        return Ops.linear(x, headWeight(), null);                     // (B, T|1, V)
+    }
+
+    /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */
+    public Tensor headWeight() {
+        return lmHead == null ? wte.weight() : lmHead.weight();
+    }
+
+    /** A new, empty KV cache for {@code batch} sequences up to the context length. */
+    public KVCache newCache(int batch) {
+        return new KVCache(config, batch);
+    }
+
+    /**
+     * Copies weights in, by Hugging Face GPT-2 name and in our {@code [out, in]} layout. Every
+     * parameter must be present with its shape; unknown names are an error so a typo cannot pass.
+     */
+    public void loadStateDict(Map<String, Tensor> weights) {
+        Map<String, Tensor> mine = namedParameters();
+        List<String> missing = new ArrayList<>();
+        for (var e : mine.entrySet()) {
+            Tensor src = weights.get(e.getKey());
+            if (src == null) {
+                missing.add(e.getKey());
+                continue;
+            }
+            Tensor dst = e.getValue();
+            if (!Arrays.equals(src.shape(), dst.shape())) {
+                throw new IllegalArgumentException("weight " + e.getKey() + " has shape " + Arrays.toString(src.shape())
+                        + " but the model expects " + Arrays.toString(dst.shape()));
+            }
+            System.arraycopy(src.data(), 0, dst.data(), 0, dst.size());
+        }
+        if (!missing.isEmpty()) throw new IllegalArgumentException("missing weights: " + String.join(", ", missing));
+        for (String name : weights.keySet()) {
+            if (!mine.containsKey(name)) throw new IllegalArgumentException("unexpected weight " + name + " for this configuration");
+        }
+    }
+
+    public Embedding tokenEmbedding() {
+        return wte;
+    }
+
+    public Embedding positionEmbedding() {
+        return wpe;
+    }
+
+    public TransformerBlock block(int i) {
+        return h.get(i);
+    }
+
+    public LayerNorm finalNorm() {
+        return lnF;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.myllm.model;
+
+import dev.myllm.nn.Dropout;
+import dev.myllm.nn.Linear;
+import dev.myllm.nn.Module;
+import dev.myllm.tensor.CachedAttention;
+import dev.myllm.tensor.Heads;
+import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+
+/**
+ * Causal multi-head attention as it runs for real (the book's {@code MultiHeadAttention},
+ * section 3.6.2): one fused projection {@code c_attn} makes queries, keys and values of all heads
+ * at once, the fused attention op masks, normalizes (with dropout on the weights) and mixes per
+ * head, and {@code c_proj} projects the concatenated heads. Names follow Hugging Face GPT-2.
+ */
+public final class MultiHeadAttention extends Module {
+    private final int dOut;
+    private final int numHeads;
+    private final float dropP;
+    private final Rng dropoutRng;
+    private final Linear cAttn;
+    private final Linear cProj;
+
+    /**
+     * GPT-2 initialization: weights normal(0, {@code std}); the output projection normal(0,
+     * {@code projStd}); biases zero.
+     */
+    public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
+                              Rng rng, float std, float projStd, Rng dropoutRng) {
+        if (dOut % numHeads != 0) throw new IllegalArgumentException("d_out " + dOut + " is not divisible by " + numHeads + " heads");
+        this.dOut = dOut;
+        this.numHeads = numHeads;
+        this.dropP = dropout;
+        this.dropoutRng = dropoutRng;
+        this.cAttn = child("c_attn", new Linear(dIn, 3 * dOut, qkvBias, rng, std));
+        this.cProj = child("c_proj", new Linear(dOut, dOut, true, rng, projStd));
+    }
+
+    /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
+    public Tensor forward(Tensor x) {
+        Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
+        Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
+        boolean drop = isTraining() && dropP > 0;
+        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2], drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        return cProj.forward(Heads.merge(ctx));                   // (B, H, T, hd) → (B, T, d_out)
+    }
+
+    /**
+     * Inference with a KV cache: {@code x} {@code (B, Tn, d_in)} holds only the new tokens; their
+     * keys and values are appended to layer {@code layer} of the cache at its current length.
+     */
+    public Tensor forward(Tensor x, KVCache cache, int layer) {
+        Tensor qkv = cAttn.forward(x);                            // (B, Tn, 3·d_out)
+        Tensor ctx = CachedAttention.attend(qkv, numHeads, cache.keys(layer), cache.values(layer),
+                cache.capacity(), cache.length());                // (B, Tn, d_out), heads concatenated
+        return cProj.forward(ctx);
+    }
+
+    public Linear cAttn() {
+        return cAttn;
+    }
+
+    public Linear cProj() {
+        return cProj;
+    }
+
+    public int numHeads() {
+        return numHeads;
+    }
+}

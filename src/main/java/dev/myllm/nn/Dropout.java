@@ -1,0 +1,35 @@
+package dev.myllm.nn;
+
+import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+
+/**
+ * Inverted dropout: in training mode each call draws a mask seed from the shared dropout
+ * {@link Rng} (the model's, so a checkpoint that saves its state replays the same masks); in
+ * evaluation mode, or with p = 0, it is the identity.
+ */
+public final class Dropout extends Module {
+    private final float p;
+    private final Rng rng;
+
+    public Dropout(float p, Rng rng) {
+        if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        this.p = p;
+        this.rng = rng;
+    }
+
+    public Tensor forward(Tensor x) {
+        if (!isTraining() || p == 0f) return x;
+        return Ops.dropout(x, p, nextSeed(rng));
+    }
+
+    public float p() {
+        return p;
+    }
+
+    /** A 64-bit seed from two draws of the generator. */
+    public static long nextSeed(Rng rng) {
+        return ((long) rng.nextInt() << 32) | (rng.nextInt() & 0xFFFFFFFFL);
+    }
+}

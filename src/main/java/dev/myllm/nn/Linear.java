@@ -1,0 +1,53 @@
+package dev.myllm.nn;
+
+import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+
+/**
+ * A fully connected layer {@code y = x·Wᵀ + b} with the weight stored {@code [out, in]} as in
+ * PyTorch's {@code nn.Linear}.
+ *
+ * <p>Two initializations: PyTorch's default (weight and bias uniform in ±1/√in, used by the book's
+ * teaching modules) and GPT-2's (weight normal(0, std), bias zero, used by {@code GPTModel}).
+ */
+public final class Linear extends Module {
+    private final Tensor weight;
+    private final Tensor bias;
+
+    /** PyTorch's default initialization: weight and bias uniform in {@code [-1/√in, 1/√in)}. */
+    public Linear(int in, int out, boolean bias, Rng rng) {
+        float bound = (float) (1 / Math.sqrt(in));
+        this.weight = parameter("weight", Tensor.uniform(rng, -bound, bound, out, in));
+        this.bias = bias ? parameter("bias", Tensor.uniform(rng, -bound, bound, out)) : null;
+    }
+
+    /** GPT-2's initialization: weight normal(0, {@code std}), bias zero. */
+    public Linear(int in, int out, boolean bias, Rng rng, float std) {
+        this.weight = parameter("weight", Tensor.normal(rng, 0f, std, out, in));
+        this.bias = bias ? parameter("bias", Tensor.of(new float[out], out)) : null;
+    }
+
+    /** x {@code (.., in)} → {@code (.., out)}. */
+    public Tensor forward(Tensor x) {
+        return Ops.linear(x, weight, bias);
+    }
+
+    /** The weight {@code (out, in)}. */
+    public Tensor weight() {
+        return weight;
+    }
+
+    /** The bias {@code (out)}, or null. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    public int inFeatures() {
+        return weight.dim(1);
+    }
+
+    public int outFeatures() {
+        return weight.dim(0);
+    }
+}

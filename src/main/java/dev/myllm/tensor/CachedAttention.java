@@ -1,0 +1,108 @@
+package dev.myllm.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Causal attention of new tokens against a key/value cache, for inference: it appends the new
+ * tokens' keys and values to the cache and attends each new query to every cached position up to
+ * its own. It reads the fused QKV projection directly and writes heads already concatenated, so
+ * decoding one token needs no transposes. Not differentiable: call it under {@link GradMode#noGrad()}.
+ */
+public final class CachedAttention {
+    private CachedAttention() {
+    }
+
+    /**
+     * qkv {@code (B, Tn, 3C)} (queries, keys, values side by side, heads of width D = C/H inside
+     * each); the caches are {@code (B, H, capacity, D)} and hold {@code past} positions already.
+     * Keys and values of the new tokens go to positions {@code [past, past+Tn)}; the result is
+     * {@code (B, Tn, C)}, identical in meaning to {@link Ops#causalAttention} over the whole sequence.
+     */
+    public static Tensor attend(Tensor qkv, int heads, float[] kCache, float[] vCache, int capacity, int past) {
+        if (GradMode.isEnabled() && qkv.requiresGrad()) {
+            throw new IllegalStateException("the KV cache is for inference: run it under GradMode.noGrad()");
+        }
+        if (qkv.rank() != 3 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("attend: qkv must be (B, T, 3C) with C divisible by " + heads + " heads, got " + Shape.str(qkv.shape));
+        }
+        int b = qkv.dim(0), tn = qkv.dim(1), c = qkv.dim(2) / 3, d = c / heads;
+        if (past < 0 || past + tn > capacity) {
+            throw new IllegalArgumentException("attend: " + past + " cached + " + tn + " new positions exceed the cache capacity " + capacity);
+        }
+        if (kCache.length < (long) b * heads * capacity * d || vCache.length < (long) b * heads * capacity * d) {
+            throw new IllegalArgumentException("attend: cache arrays too small for (" + b + ", " + heads + ", " + capacity + ", " + d + ")");
+        }
+        float[] x = qkv.data;
+        // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn)
+        for (int bi = 0; bi < b; bi++) {
+            for (int t = 0; t < tn; t++) {
+                int row = (bi * tn + t) * 3 * c;
+                for (int h = 0; h < heads; h++) {
+                    int dst = ((bi * heads + h) * capacity + past + t) * d;
+                    System.arraycopy(x, row + c + h * d, kCache, dst, d);
+                    System.arraycopy(x, row + 2 * c + h * d, vCache, dst, d);
+                }
+            }
+        }
+        float[] out = Arena.uninitialized(b * tn * c);
+        float scale = (float) (1 / Math.sqrt(d));
+        int total = past + tn;
+        // one task per (batch, head): each writes its own D columns of the output
+        Parallel.forRange(b * heads, 1, (s, e) -> {
+            float[] w = new float[total]; // scores, then weights, of one query
+            for (int bh = s; bh < e; bh++) {
+                int bi = bh / heads, h = bh % heads;
+                int cacheBase = bh * capacity * d;
+                for (int i = 0; i < tn; i++) {
+                    int qOff = (bi * tn + i) * 3 * c + h * d;
+                    int oOff = (bi * tn + i) * c + h * d;
+                    int visible = past + i + 1; // causal: positions 0..past+i
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < visible; j++) {
+                        float sc = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
+                        w[j] = sc;
+                        if (sc > max) max = sc;
+                    }
+                    double z = 0;
+                    for (int j = 0; j < visible; j++) {
+                        float p = (float) Math.exp(w[j] - max);
+                        w[j] = p;
+                        z += p;
+                    }
+                    float inv = (float) (1 / z);
+                    java.util.Arrays.fill(out, oOff, oOff + d, 0f);
+                    for (int j = 0; j < visible; j++) axpy(w[j] * inv, vCache, cacheBase + j * d, out, oOff, d);
+                }
+            }
+        });
+        return Tensor.result(out, new int[]{b, tn, c}, null);
+    }
+
+    /** {@code Σ a[ao+i]·b[bo+i]} over n elements. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        float s = 0;
+        if (Simd.ENABLED && n >= Simd.F.length()) {
+            FloatVector acc = FloatVector.zero(Simd.F);
+            for (int end = Simd.F.loopBound(n); i < end; i += Simd.F.length()) {
+                acc = FloatVector.fromArray(Simd.F, a, ao + i).fma(FloatVector.fromArray(Simd.F, b, bo + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    /** {@code y[yo+i] += alpha·x[xo+i]} over n elements. */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (Simd.ENABLED && n >= Simd.F.length()) {
+            FloatVector va = FloatVector.broadcast(Simd.F, alpha);
+            for (int end = Simd.F.loopBound(n); i < end; i += Simd.F.length()) {
+                FloatVector.fromArray(Simd.F, x, xo + i).fma(va, FloatVector.fromArray(Simd.F, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+}

@@ -1,0 +1,67 @@
+package dev.myllm.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.myllm.io.Npy;
+import dev.myllm.io.Safetensors;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Our GPT-2 forward pass against the independent numpy reference of {@code tools/gpt2_reference.py}
+ * (a random GPT-2 with random biases and LayerNorm weights, Hugging Face names, Conv1D weights).
+ */
+class GoldenGpt2Test {
+    static final Path DIR = Path.of("src/test/resources/golden/gpt2-tiny");
+
+    /** Hugging Face GPT-2 tensors → our state dict: Conv1D weights {@code [in, out]} become {@code [out, in]}. */
+    static Map<String, Tensor> fromHuggingFace(Map<String, Tensor> hf) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (var e : hf.entrySet()) {
+            String n = e.getKey();
+            boolean conv1d = n.endsWith("attn.c_attn.weight") || n.endsWith("attn.c_proj.weight")
+                    || n.endsWith("mlp.c_fc.weight") || n.endsWith("mlp.c_proj.weight");
+            out.put(n, conv1d ? e.getValue().transpose(0, 1) : e.getValue());
+        }
+        return out;
+    }
+
+    @Test
+    void logitsMatchTheNumpyReference() {
+        GPTConfig config = new GPTConfig(67, 16, 32, 4, 2, 0f, true, true, 1e-5f);
+        GPTModel model = new GPTModel(config, 0);
+        model.loadStateDict(fromHuggingFace(Safetensors.read(DIR.resolve("model.safetensors"))));
+        model.eval();
+        int[] ids = Npy.readInts(DIR.resolve("ids.npy"));
+        Tensor want = Npy.read(DIR.resolve("logits.npy"));
+        assertThat(want.shape()).containsExactly(2, 16, 67);
+        float[] got;
+        try (var g = GradMode.noGrad()) {
+            got = model.forward(ids, 2, 16).toArray();
+        }
+        float scale = 0;
+        for (float x : want.data()) scale = Math.max(scale, Math.abs(x));
+        double worst = 0;
+        for (int i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.data()[i]) / scale);
+        assertThat(worst).as("largest error relative to the largest logit %s", scale).isLessThan(1e-5);
+    }
+
+    @Test
+    void cachedDecodingMatchesTheReferenceToo() {
+        GPTModel model = new GPTModel(new GPTConfig(67, 16, 32, 4, 2, 0f, true, true, 1e-5f), 0);
+        model.loadStateDict(fromHuggingFace(Safetensors.read(DIR.resolve("model.safetensors"))));
+        int[] ids = Npy.readInts(DIR.resolve("ids.npy"));
+        float[] want = Npy.read(DIR.resolve("logits.npy")).data();
+        try (var g = GradMode.noGrad()) {
+            KVCache cache = model.newCache(1);
+            for (int t = 0; t < 16; t++) {
+                float[] got = model.forward(new int[]{ids[t]}, 1, 1, cache, true).toArray(); // first sequence, token by token
+                for (int v = 0; v < 67; v++) assertThat(Math.abs(got[v] - want[t * 67 + v])).isLessThan(1e-4f);
+            }
+        }
+    }
+}
