@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 BenchTokenizerCommand.class,
                 BenchGenerateCommand.class,
+                BenchTrainCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec

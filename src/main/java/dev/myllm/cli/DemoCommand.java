@@ -1,13 +1,111 @@
 package dev.myllm.cli;
 
+import dev.myllm.data.Corpus;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.BpeTrainer;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.TrainedBpe;
+import dev.myllm.train.GptModelStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code myllm demo}: the main job (pretraining a small GPT on Jane Austen), filled by the pretraining work. */
+/**
+ * {@code myllm demo}: the main job. Fetches Jane Austen's six novels, learns a small BPE
+ * vocabulary on them, pretrains a small GPT sized for this machine within a time budget, writes
+ * the model, the metrics log and the loss plot under {@code runs/demo}, and prints samples.
+ */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Train a small GPT on Jane Austen's novels and print samples.")
+        description = "Train a small GPT on Jane Austen's novels for a few minutes and print samples.")
 final class DemoCommand implements Runnable {
+    static final String[] PROMPTS = {"It is a truth universally acknowledged", "Mr. Darcy", "Emma was", "\"My dear"};
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--minutes", defaultValue = "10", description = "Time budget in minutes, setup included (default ${DEFAULT-VALUE}).")
+    double minutes;
+    @Option(names = "--out", defaultValue = "runs/demo", description = "Run directory, replaced (default ${DEFAULT-VALUE}).")
+    Path out;
+    @Option(names = "--data", defaultValue = "austen", description = "Corpus (default ${DEFAULT-VALUE}).")
+    String data;
+    @Option(names = "--seed", defaultValue = "123", description = "Seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
     @Override
     public void run() {
-        throw new CliException("demo is not available yet: pretraining is still being built", 1);
+        if (!(minutes > 0)) throw new CliException("--minutes must be positive, got " + minutes);
+        long start = System.nanoTime();
+        long budget = (long) (minutes * 60e9);
+        clearRun(out);
+        List<String> texts = Corpus.standard().texts(List.of(data));
+        long chars = texts.stream().mapToLong(String::length).sum();
+        Path tokFile = out.resolve(GptModelStore.TOKENIZER_FILE);
+        long t0 = System.nanoTime();
+        TrainedBpe bpe = new BpeTrainer().train(texts, DemoSizing.VOCAB, List.of("<|endoftext|>"), null);
+        bpe.save(tokFile);
+        System.err.printf(Locale.ROOT, "demo: %s: %d documents, %,d characters; BPE vocabulary of %d learned in %.1f s%n",
+                data, texts.size(), chars, bpe.vocabSize(), (System.nanoTime() - t0) / 1e9);
+        // keep ~25 s for tokenizing, the final evaluation, saving and the samples
+        long left = budget - (System.nanoTime() - start) - 25_000_000_000L;
+        DemoSizing.Plan plan = DemoSizing.plan(Math.max(left, 30_000_000_000L));
+        System.err.printf(Locale.ROOT, "demo: %s; %.0f ms per step measured, %d steps planned%n", plan.describe(), plan.stepMs(), plan.steps());
+        List<String> args = new ArrayList<>(List.of("--data", data, "--out", out.toString(), "--preset", "gpt2-small",
+                "--tokenizer", tokFile.toString(), "--steps", Long.toString(plan.steps()), "--seed", Long.toString(seed)));
+        args.addAll(plan.trainArgs());
+        CommandLine cl = new CommandLine(new TrainCommand());
+        cl.setOut(spec.commandLine().getOut());
+        cl.parseArgs(args.toArray(String[]::new));
+        TrainCommand train = cl.getCommand();
+        train.deadlineNanos = start + budget - 15_000_000_000L;
+        train.run();
+        GPTModel model = train.trainedModel;
+        Tokenizer tok = train.trainedTokenizer;
+        var o = spec.commandLine().getOut();
+        o.printf(Locale.ROOT, "%nvalidation loss %.3f -> %.3f (perplexity %.0f -> %.0f) after %.1f minutes%n", train.firstValLoss,
+                train.finalValLoss, Math.exp(train.firstValLoss), Math.exp(train.finalValLoss), (System.nanoTime() - start) / 60e9);
+        model.eval();
+        Generator gen = new Generator(model, id -> tok.decodeBytes(new int[]{id}));
+        for (int i = 0; i < PROMPTS.length; i++) {
+            String p = PROMPTS[i];
+            var r = gen.generate(tok.encode(p, Specials.ALLOW),
+                    GenerationConfig.greedy(60).withSampling(0.8f, 40, 1f, seed + i).withEos(tok.eotId()));
+            // the novels are wrapped at ~70 columns: print each sample as one paragraph
+            o.printf("%n--- %s%s%n", p, r.text().replaceAll("\\s*\\n\\s*", " "));
+        }
+        o.printf("%nmodel: %s (with its tokenizer, %s), log: %s, plot: %s%n", out.resolve("model"), GptModelStore.TOKENIZER_FILE,
+                out.resolve("metrics.jsonl"), out.resolve("loss.png"));
+        o.flush();
+    }
+
+    /** Removes an earlier demo's checkpoints and logs, so this run's steps are not mixed with them. */
+    private static void clearRun(Path dir) {
+        if (!Files.isDirectory(dir)) return;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.matches("step-\\d+") || n.startsWith(".tmp-")) deleteTree(p);
+                else if (n.equals("latest") || n.equals("metrics.jsonl")) Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 }

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 DemoCommand.class,
+                TrainCommand.class,
                 BenchCommand.class,
                 TokenizeCommand.class,
                 TokenizerCommand.class,

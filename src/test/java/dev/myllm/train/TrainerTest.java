@@ -3,35 +3,19 @@ package dev.myllm.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.myllm.io.Safetensors;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
-import dev.myllm.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
     static final int STEPS = 6;
-
-    /** Saves and loads TinyGpt2's parameters by name. */
-    record TinyStore(TinyGpt2 m) implements ModelStore {
-        @Override
-        public void save(Path dir) {
-            Safetensors.write(dir.resolve("model.safetensors"), m.namedParameters(), Map.of("format", "pt"));
-            dev.myllm.util.AtomicFiles.writeString(dir.resolve("config.json"), "{\"n_embd\": " + m.dim + "}\n");
-        }
-
-        @Override
-        public void load(Path dir) {
-            Map<String, Tensor> w = Safetensors.read(dir.resolve("model.safetensors"));
-            for (var e : m.namedParameters().entrySet()) System.arraycopy(w.get(e.getKey()).data(), 0, e.getValue().data(), 0, e.getValue().size());
-        }
-    }
 
     static int[] corpus() {
         Rng r = new Rng(5);
@@ -42,15 +26,15 @@ class TrainerTest {
 
     /** A trainer on a fresh model; model weights start from {@code initSeed}. */
     static Trainer trainer(Path dir, long initSeed, List<Double> losses, long stopAt) {
-        TinyGpt2 m = new TinyGpt2(29, 16, 16, 2, 2, 0.1f, initSeed);
-        Rng dropout = m.dropoutRng;
+        GPTModel m = new GPTModel(new GPTConfig(29, 16, 16, 2, 2, 0.1f, true, true, 1e-5f), initSeed);
+        Rng dropout = m.dropoutRng();
         dropout.setState(new Rng(99).state()); // same dropout stream whatever the init seed
         int[] tok = corpus();
         TokenWindows train = new TokenWindows(java.util.Arrays.copyOf(tok, 300), 2, 8, 5, true, 7);
         TokenWindows val = new TokenWindows(java.util.Arrays.copyOfRange(tok, 300, 400), 2, 8, 8, false, 0);
         AdamW opt = new AdamW(m.namedParameters(), new AdamW.Options(0.9, 0.95, 1e-8, 0.1, AdamW.Decay.MATRICES));
         Trainer[] self = new Trainer[1];
-        self[0] = new Trainer(m, m, new TinyStore(m), opt, new LrSchedule.WarmupCosine(3e-3, 1e-4, 1e-4, 2, STEPS), train,
+        self[0] = new Trainer(m, m::forward, new GptModelStore(m), opt, new LrSchedule.WarmupCosine(3e-3, 1e-4, 1e-4, 2, STEPS), train,
                 new Trainer.Options(STEPS, 2, 1.0, 2, 2, 0, 2, 2), dir)
                 .evaluation(val.first(2), train.first(2)).rng("dropout", dropout)
                 .listener(new Trainer.Listener() {

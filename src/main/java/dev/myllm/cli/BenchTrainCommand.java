@@ -1,0 +1,122 @@
+package dev.myllm.cli;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.Parallel;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.train.AdamW;
+import dev.myllm.train.Batch;
+import dev.myllm.train.Losses;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code myllm bench train}: median time of a full training step (forward, backward, AdamW) on
+ * random tokens, with tokens/s, achieved GFLOP/s (nanoGPT's FLOP estimate) and peak memory.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Time training steps (llm.c's CPU configuration: --preset gpt2-small --batch-size 4 --context-length 64).")
+final class BenchTrainCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--preset", defaultValue = "gpt2-small", description = "Model shape (default ${DEFAULT-VALUE}); tied head, QKV bias, dropout 0.")
+    String preset;
+    @Option(names = "--batch-size", defaultValue = "4", description = "Sequences per step (default ${DEFAULT-VALUE}).")
+    int batchSize;
+    @Option(names = "--context-length", defaultValue = "64", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+    int contextLength;
+    @Option(names = "--steps", defaultValue = "5", description = "Timed steps after one warm-up step (at least 5; default ${DEFAULT-VALUE}).")
+    int steps;
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up steps (default ${DEFAULT-VALUE}).")
+    int warmup;
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @Override
+    public void run() {
+        GPTConfig cfg;
+        try {
+            cfg = GPTConfig.preset(preset).withDropRate(0f).withQkvBias(true).withTiedHead(true);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--preset: " + e.getMessage());
+        }
+        if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
+        if (contextLength < 1 || contextLength > cfg.contextLength()) {
+            throw new CliException("--context-length must be in 1.." + cfg.contextLength() + ", got " + contextLength);
+        }
+        if (steps < 1 || warmup < 0) throw new CliException("--steps must be >= 1 and --warmup >= 0");
+        GPTModel model = new GPTModel(cfg, 1);
+        AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
+        Rng rng = new Rng(7);
+        int n = batchSize * contextLength;
+        int[] in = new int[n], tg = new int[n];
+        for (int i = 0; i < n; i++) {
+            in[i] = rng.nextInt(cfg.vocabSize());
+            tg[i] = rng.nextInt(cfg.vocabSize());
+        }
+        Batch b = new Batch(in, tg, batchSize, contextLength);
+        double[] ms = new double[steps];
+        double loss = 0;
+        for (int s = -warmup; s < steps; s++) {
+            long t0 = System.nanoTime();
+            try (Arena a = Arena.open()) {
+                opt.zeroGrad();
+                Tensor l = Losses.batchLoss(model::forward, b);
+                loss = l.item();
+                l.backward();
+                opt.step(1e-4);
+            }
+            if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
+        }
+        double[] sorted = ms.clone();
+        Arrays.sort(sorted);
+        double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+        double tokPerSec = n / (median / 1000);
+        long c = cfg.embDim(), v = cfg.vocabSize();
+        long nonEmbedding = model.parameterCount() - v * c - (long) cfg.contextLength() * c;
+        // nanoGPT's estimate: 6 per weight per token (the head counted even when tied) plus attention
+        double flopsPerToken = 6.0 * (nonEmbedding + v * c) + 12.0 * cfg.nLayers() * contextLength * c;
+        double gflops = flopsPerToken * tokPerSec / 1e9;
+        long heapPeak = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) heapPeak += p.getPeakUsage().getUsed();
+        }
+        long rssPeak = rssPeakBytes();
+        var out = spec.commandLine().getOut();
+        if (json) {
+            out.printf(Locale.ROOT, "{\"preset\":\"%s\",\"batch\":%d,\"context\":%d,\"threads\":%d,\"median_ms\":%.1f,\"tokens_per_s\":%.1f,"
+                            + "\"gflops\":%.2f,\"peak_heap_mb\":%.0f,\"peak_rss_mb\":%.0f,\"loss\":%.4f,\"step_ms\":%s}%n",
+                    preset, batchSize, contextLength, Parallel.threads(), median, tokPerSec, gflops, heapPeak / 1048576.0,
+                    rssPeak / 1048576.0, loss, Arrays.toString(ms));
+        } else {
+            out.printf(Locale.ROOT, "train step %s, batch %d × %d, %d threads: median %.1f ms over %d steps (%s)%n", preset, batchSize,
+                    contextLength, Parallel.threads(), median, steps, Arrays.stream(ms).mapToObj(x -> String.format(Locale.ROOT, "%.0f", x)).toList());
+            out.printf(Locale.ROOT, "  %.1f tokens/s, %.2f GFLOP/s (%.1f MFLOP per token), peak heap %.0f MiB, peak RSS %.0f MiB, last loss %.4f%n",
+                    tokPerSec, gflops, flopsPerToken / 1e6, heapPeak / 1048576.0, rssPeak / 1048576.0, loss);
+        }
+        out.flush();
+    }
+
+    /** The process's peak resident memory (VmHWM) on Linux, else 0. */
+    static long rssPeakBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+            }
+        } catch (Exception ignored) {
+            // not Linux: no figure
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.myllm.cli;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.train.AdamW;
+import dev.myllm.train.Batch;
+import dev.myllm.train.Losses;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Sizes the demo for this machine: a small GPT (4 layers, width 192) over a 4,096-token BPE
+ * vocabulary trained on the corpus, so most of the compute goes into the transformer rather
+ * than a 50,257-way output head; the number of steps comes from timing a few steps here.
+ */
+final class DemoSizing {
+    static final int VOCAB = 4096, LAYERS = 4, WIDTH = 192, HEADS = 6, CONTEXT = 128, BATCH = 8;
+    static final int EVAL_EVERY = 40, EVAL_BATCHES = 4;
+
+    /** The chosen run: measured step time, planned steps and the {@code train} options. */
+    record Plan(double stepMs, long steps, List<String> trainArgs) {
+        String describe() {
+            return String.format(Locale.ROOT, "GPT with %d layers, width %d, %d heads, context %d, vocabulary %d; batch %d",
+                    LAYERS, WIDTH, HEADS, CONTEXT, VOCAB, BATCH);
+        }
+    }
+
+    private DemoSizing() {
+    }
+
+    /** Times training steps on random tokens and plans as many steps as fit in {@code nanosLeft}. */
+    static Plan plan(long nanosLeft) {
+        GPTConfig cfg = new GPTConfig(VOCAB, CONTEXT, WIDTH, HEADS, LAYERS, 0f, true, true, 1e-5f);
+        GPTModel model = new GPTModel(cfg, 1);
+        AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
+        Rng rng = new Rng(1);
+        int n = BATCH * CONTEXT;
+        int[] in = new int[n], tg = new int[n];
+        for (int i = 0; i < n; i++) {
+            in[i] = rng.nextInt(VOCAB);
+            tg[i] = rng.nextInt(VOCAB);
+        }
+        Batch b = new Batch(in, tg, BATCH, CONTEXT);
+        double best = Double.MAX_VALUE;
+        for (int s = 0; s < 3; s++) {
+            long t0 = System.nanoTime();
+            try (Arena a = Arena.open()) {
+                opt.zeroGrad();
+                Tensor l = Losses.batchLoss(model::forward, b);
+                l.backward();
+                opt.step(1e-4);
+            }
+            if (s > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+        }
+        // evaluation runs 2·EVAL_BATCHES forward passes (a third of a step each) every EVAL_EVERY steps
+        double perStep = best * (1 + 2.0 * EVAL_BATCHES / 3 / EVAL_EVERY) * 1.15; // 15% for a busy machine
+        long steps = Math.max(20, (long) (nanosLeft / 1e6 / perStep));
+        long warmup = Math.max(5, steps / 10);
+        List<String> args = List.of("--n-layer", "" + LAYERS, "--n-embd", "" + WIDTH, "--n-head", "" + HEADS,
+                "--context-length", "" + CONTEXT, "--batch-size", "" + BATCH, "--dropout", "0", "--tie-weights", "--qkv-bias",
+                "--lr", "2e-3", "--min-lr", "2e-4", "--warmup-steps", "" + warmup, "--weight-decay", "0.1", "--grad-clip", "1.0",
+                "--eval-every", "" + EVAL_EVERY, "--eval-batches", "" + EVAL_BATCHES, "--sample-every", "" + Math.max(EVAL_EVERY, steps / 4),
+                "--sample-prompt", "It is a truth universally acknowledged", "--checkpoint-every", "" + Math.max(50, steps / 4),
+                "--val-fraction", "0.05");
+        return new Plan(best, steps, args);
+    }
+}

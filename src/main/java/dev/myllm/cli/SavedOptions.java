@@ -1,0 +1,57 @@
+package dev.myllm.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * A command's options as a JSON-friendly map (for {@code trainer_state.json}) and back: on
+ * {@code --resume} the saved values fill every option not given again on the command line.
+ */
+final class SavedOptions {
+    private static final Set<String> SKIP = Set.of("--help", "--version", "--resume");
+
+    private SavedOptions() {
+    }
+
+    static Map<String, Object> collect(CommandLine.Model.CommandSpec spec) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (OptionSpec o : spec.options()) {
+            if (SKIP.contains(o.longestName())) continue;
+            Object v = o.getValue();
+            if (v instanceof Path p) v = p.toString();
+            if (v instanceof List<?> l) v = l.stream().map(Object::toString).toList();
+            out.put(o.longestName().replaceFirst("^--", ""), v);
+        }
+        return out;
+    }
+
+    static void apply(CommandLine.Model.CommandSpec spec, Object saved) {
+        if (!(saved instanceof Map<?, ?> map)) return;
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        for (OptionSpec o : spec.options()) {
+            if (SKIP.contains(o.longestName()) || (given != null && given.hasMatchedOption(o))) continue;
+            String key = o.longestName().replaceFirst("^--", "");
+            if (!map.containsKey(key)) continue;
+            o.setValue(convert(map.get(key), o.type(), key));
+        }
+    }
+
+    private static Object convert(Object v, Class<?> type, String key) {
+        if (v == null) return null;
+        if (type == int.class || type == Integer.class) return ((Number) v).intValue();
+        if (type == long.class || type == Long.class) return ((Number) v).longValue();
+        if (type == double.class || type == Double.class) return ((Number) v).doubleValue();
+        if (type == float.class || type == Float.class) return ((Number) v).floatValue();
+        if (type == boolean.class || type == Boolean.class) return v;
+        if (type == Path.class) return Path.of(v.toString());
+        if (type == String.class) return v.toString();
+        if (List.class.isAssignableFrom(type) && v instanceof List<?> l) return new ArrayList<>(l.stream().map(Object::toString).toList());
+        throw new CliException("cannot restore option --" + key + " from the checkpoint");
+    }
+}

@@ -1,0 +1,275 @@
+package dev.myllm.cli;
+
+import dev.myllm.data.Corpus;
+import dev.myllm.data.Splits;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.AdamW;
+import dev.myllm.train.Checkpoints;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.train.LrSchedule;
+import dev.myllm.train.MetricsLog;
+import dev.myllm.train.TokenWindows;
+import dev.myllm.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code myllm train}: pretrains a GPT on a corpus, with evaluation, samples, checkpoints and exact resume. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Pretrain a GPT (chapter 5, appendix D). With --resume DIR the saved options are the defaults.")
+final class TrainCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", arity = "1..*", paramLabel = "SPEC", description = "Training corpus: files, folders, globs, .bin, or a dataset (austen, verdict, tinyshakespeare).")
+    List<String> data = new ArrayList<>();
+    @Option(names = "--preset", paramLabel = "NAME", description = "Model shape: ${COMPLETION-CANDIDATES}... (gpt2-small, gpt2-tiny, ...).")
+    String preset;
+    @Option(names = "--n-layer", defaultValue = "0", description = "Override the preset's number of layers.")
+    int nLayer;
+    @Option(names = "--n-embd", defaultValue = "0", description = "Override the preset's embedding width.")
+    int nEmbd;
+    @Option(names = "--n-head", defaultValue = "0", description = "Override the preset's number of heads.")
+    int nHead;
+    @Option(names = "--init", paramLabel = "MODEL_DIR", description = "Start from a model directory (config.json + model.safetensors).")
+    Path init;
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory: checkpoints, model/, metrics.jsonl, loss.png.")
+    Path out;
+    @Option(names = "--val-data", arity = "1..*", paramLabel = "SPEC", description = "Validation corpus (default: the last --val-fraction of the training tokens).")
+    List<String> valData = new ArrayList<>();
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of the tokens held out for validation (default ${DEFAULT-VALUE}).")
+    double valFraction;
+    @Option(names = "--tokenizer", defaultValue = "gpt2", description = "gpt2, simple, or a vocabulary file (default ${DEFAULT-VALUE}).")
+    String tokenizer;
+    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
+    int batchSize;
+    @Option(names = "--context-length", defaultValue = "0", description = "Tokens per sequence (default: the model's context length).")
+    int contextLength;
+    @Option(names = "--stride", defaultValue = "0", description = "Distance between window starts (default: the context length).")
+    int stride;
+    @Option(names = "--epochs", defaultValue = "1", description = "Passes over the training data (default ${DEFAULT-VALUE}); ignored with --steps.")
+    int epochs;
+    @Option(names = "--steps", defaultValue = "0", description = "Optimizer steps (overrides --epochs).")
+    long steps;
+    @Option(names = "--lr", defaultValue = "4e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+    @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
+    double minLr;
+    @Option(names = "--warmup-steps", defaultValue = "-1", description = "Linear warmup steps; with this or --min-lr the schedule is warmup + cosine.")
+    long warmupSteps;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+    @Option(names = "--decay", defaultValue = "matrices", description = "Which parameters decay: matrices (nanoGPT) or all (the book) (default ${DEFAULT-VALUE}).")
+    String decay;
+    @Option(names = "--grad-clip", defaultValue = "1.0", description = "Clip gradients to this global norm; 0 = off (default ${DEFAULT-VALUE}).")
+    double gradClip;
+    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
+    int gradAccum;
+    @Option(names = "--dropout", defaultValue = "-1", description = "Dropout rate (default: the preset's).")
+    float dropout;
+    @Option(names = "--tie-weights", negatable = true, description = "Share the output head with the token embedding (default: the preset's).")
+    Boolean tieWeights;
+    @Option(names = "--qkv-bias", negatable = true, description = "Bias in the query/key/value projection (default: the preset's).")
+    Boolean qkvBias;
+    @Option(names = "--eval-every", defaultValue = "50", description = "Evaluate every N steps; 0 = only at the end (default ${DEFAULT-VALUE}).")
+    int evalEvery;
+    @Option(names = "--eval-batches", defaultValue = "10", description = "Batches per evaluation; 0 = all (default ${DEFAULT-VALUE}).")
+    int evalBatches;
+    @Option(names = "--sample-every", defaultValue = "0", description = "Print a sample every N steps; 0 = after each epoch, -1 = never.")
+    int sampleEvery;
+    @Option(names = "--sample-prompt", defaultValue = "Every effort moves you", description = "Prompt of the samples (default '${DEFAULT-VALUE}').")
+    String samplePrompt;
+    @Option(names = "--checkpoint-every", defaultValue = "500", description = "Save a checkpoint every N steps; 0 = only at the end and on Ctrl-C.")
+    int checkpointEvery;
+    @Option(names = "--seed", defaultValue = "123", description = "Seed of weights, shuffling and dropout (default ${DEFAULT-VALUE}).")
+    long seed;
+    @Option(names = "--log", paramLabel = "FILE", description = "Metrics log, one JSON object per step (default OUT/metrics.jsonl).")
+    Path log;
+    @Option(names = "--plot", paramLabel = "FILE", description = "Loss plot PNG (default OUT/loss.png).")
+    Path plot;
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
+    Path resume;
+
+    /** Set by the demo: stop (and save) once this much wall time has passed. */
+    long deadlineNanos = Long.MAX_VALUE;
+    Trainer.Listener extraListener;
+    /** What a finished run left behind, for the demo. */
+    GPTModel trainedModel;
+    Tokenizer trainedTokenizer;
+    double finalValLoss = Double.NaN, firstValLoss = Double.NaN;
+
+    @Override
+    public void run() {
+        Map<String, Object> resumeState = null;
+        Path checkpoint = null;
+        if (resume != null) {
+            if (!Files.isDirectory(resume)) throw new CliException("--resume: no such directory: " + resume);
+            checkpoint = checkpointOf(resume);
+            resumeState = Checkpoints.readState(checkpoint);
+            SavedOptions.apply(spec, resumeState.get("options"));
+            if (out == null) out = checkpoint.toAbsolutePath().getParent();
+        }
+        validate();
+        Tokenizer tok = Tokenizers.load(tokenizer);
+        GPTConfig cfg = modelConfig(tok);
+        int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
+        if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
+        int[] tokens = Corpus.standard().tokens(data, tok);
+        int[] trainTokens, valTokens;
+        if (valData.isEmpty()) {
+            Splits.Pair<int[]> split = Splits.tokens(tokens, 1 - valFraction);
+            trainTokens = split.train();
+            valTokens = split.validation();
+        } else {
+            trainTokens = tokens;
+            valTokens = Corpus.standard().tokens(valData, tok);
+        }
+        TokenWindows train = new TokenWindows(trainTokens, batchSize, ctx, stride > 0 ? stride : ctx, true, seed);
+        TokenWindows val = new TokenWindows(valTokens, batchSize, ctx, ctx, false, 0);
+        if (train.batchesPerEpoch() < 1) {
+            throw new CliException("the training data (" + trainTokens.length + " tokens) makes no batch of " + batchSize + " × " + ctx
+                    + "; lower --batch-size or --context-length");
+        }
+        long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
+
+        GPTModel model = new GPTModel(cfg, seed);
+        if (init != null && checkpoint == null) model.loadStateDict(GptModelStore.readWeights(init, cfg));
+        AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
+                decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));
+        LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr)
+                : new LrSchedule.WarmupCosine(lr, minLr >= 0 ? minLr : lr / 10, minLr >= 0 ? minLr : lr / 10,
+                Math.max(0, Math.min(warmupSteps, total - 1)), total);
+        PrintStreamOut o = new PrintStreamOut(spec);
+        o.err.printf("model: %,d parameters (%d layers, %d heads, width %d, context %d, vocab %d); data: %,d training and %,d validation tokens, %d batches of %d × %d per epoch; %,d steps%n",
+                model.parameterCount(), cfg.nLayers(), cfg.nHeads(), cfg.embDim(), cfg.contextLength(), cfg.vocabSize(),
+                trainTokens.length, valTokens.length, train.batchesPerEpoch(), batchSize, ctx, total);
+        Path logFile = log != null ? log : out.resolve("metrics.jsonl");
+        Path plotFile = plot != null ? plot : out.resolve("loss.png");
+        int[] prompt = tok.encode(samplePrompt, Specials.ALLOW);
+        Generator gen = new Generator(model, id -> tok.decodeBytes(new int[]{id}));
+        ProgressLine progress = new ProgressLine(o.err, Math.max(1, evalEvery));
+        try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
+            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile()), opt, schedule, train,
+                    new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
+                    .evaluation(val.first(evalBatches), train.first(evalBatches))
+                    .rng("dropout", model.dropoutRng())
+                    .commandOptions(SavedOptions.collect(spec))
+                    .metrics(metrics, plotFile)
+                    .sampler(step -> samplePrompt + gen.generate(prompt, GenerationConfig.greedy(40).withSampling(1.0f, 25, 1f, seed + step)
+                            .withEos(tok.eotId())).text())
+                    .listener(new Trainer.Listener() {
+                        @Override
+                        public void onStep(Trainer.StepReport r) {
+                            progress.onStep(r);
+                            if (!Double.isNaN(r.valLoss())) {
+                                if (Double.isNaN(firstValLoss)) firstValLoss = r.valLoss();
+                                finalValLoss = r.valLoss();
+                            }
+                            if (extraListener != null) extraListener.onStep(r);
+                        }
+
+                        @Override
+                        public void onSample(long step, String text) {
+                            progress.onSample(step, text);
+                        }
+
+                        @Override
+                        public void onCheckpoint(Path dir) {
+                            progress.onCheckpoint(dir);
+                        }
+                    });
+            if (deadlineNanos != Long.MAX_VALUE) t.stopAt(deadlineNanos);
+            if (checkpoint != null) t.resume(checkpoint);
+            Path last = t.run();
+            o.err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
+        }
+        trainedModel = model;
+        trainedTokenizer = tok;
+    }
+
+    /** The tokenizer as a file to keep beside the model, when it is not a built-in one. */
+    private Path tokenizerFile() {
+        Path p = Path.of(tokenizer);
+        return !tokenizer.equals("gpt2") && !tokenizer.equals("simple") && Files.isRegularFile(p) ? p : null;
+    }
+
+    private static Path checkpointOf(Path dir) {
+        try {
+            return Checkpoints.resolve(dir);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--resume: " + e.getMessage());
+        }
+    }
+
+    private GPTConfig modelConfig(Tokenizer tok) {
+        GPTConfig cfg;
+        if (init != null) {
+            if (!Files.isRegularFile(init.resolve("config.json"))) throw new CliException("--init: no config.json in " + init);
+            cfg = GptModelStore.readConfig(init);
+        } else {
+            try {
+                cfg = GPTConfig.preset(preset);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--preset: " + e.getMessage());
+            }
+            if (tok.vocabSize() != cfg.vocabSize()) cfg = cfg.withVocabSize(tok.vocabSize());
+            if (nLayer > 0 || nEmbd > 0 || nHead > 0) {
+                try {
+                    cfg = new GPTConfig(cfg.vocabSize(), cfg.contextLength(), nEmbd > 0 ? nEmbd : cfg.embDim(), nHead > 0 ? nHead : cfg.nHeads(),
+                            nLayer > 0 ? nLayer : cfg.nLayers(), cfg.dropRate(), cfg.qkvBias(), cfg.tiedHead(), cfg.layerNormEps());
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(e.getMessage());
+                }
+            }
+        }
+        if (tok.vocabSize() > cfg.vocabSize()) {
+            throw new CliException("the tokenizer's vocabulary (" + tok.vocabSize() + ") is larger than the model's (" + cfg.vocabSize() + ")");
+        }
+        // a fresh model's position table is as long as the training context (nanoGPT's block_size)
+        if (contextLength > 0 && init == null) cfg = cfg.withContextLength(contextLength);
+        if (dropout >= 0) cfg = cfg.withDropRate(dropout);
+        if (tieWeights != null) cfg = cfg.withTiedHead(tieWeights);
+        if (qkvBias != null) cfg = cfg.withQkvBias(qkvBias);
+        return cfg;
+    }
+
+    private void validate() {
+        if (data.isEmpty()) throw new CliException("--data is required (files, folders, .bin or a dataset name such as austen)");
+        if (out == null) throw new CliException("--out is required");
+        if ((preset == null) == (init == null)) throw new CliException("give exactly one of --preset NAME and --init MODEL_DIR");
+        if (init != null && !Files.isDirectory(init)) throw new CliException("--init: no such directory: " + init);
+        if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
+        if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
+        if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
+        if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
+        if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
+        if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
+        if (!(valFraction > 0 && valFraction < 1)) throw new CliException("--val-fraction must be between 0 and 1, got " + valFraction);
+        if (weightDecay < 0) throw new CliException("--weight-decay must be >= 0, got " + weightDecay);
+        if (!decay.equals("all") && !decay.equals("matrices")) throw new CliException("--decay must be all or matrices, got " + decay);
+        if (gradClip < 0) throw new CliException("--grad-clip must be >= 0, got " + gradClip);
+        if (gradAccum < 1) throw new CliException("--grad-accum must be >= 1, got " + gradAccum);
+        if (dropout >= 1) throw new CliException("--dropout must be below 1, got " + dropout);
+        if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
+        if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
+    }
+
+    /** stdout and stderr of the command line (tests capture them). */
+    record PrintStreamOut(java.io.PrintWriter out, java.io.PrintStream err) {
+        PrintStreamOut(CommandLine.Model.CommandSpec spec) {
+            this(spec.commandLine().getOut(), System.err);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.tokenizer.Tokenizers;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static List<Double> losses(Path log) throws Exception {
+        List<Double> out = new ArrayList<>();
+        ObjectMapper om = new ObjectMapper();
+        for (String line : Files.readAllLines(log)) out.add(om.readTree(line).get("loss").asDouble());
+        return out;
+    }
+
+    static String[] tiny(Path data, Path out, int steps) {
+        return new String[]{"train", "--data", data.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple", "--out", out.toString(),
+                "--n-layer", "1", "--n-embd", "32", "--n-head", "2", "--context-length", "16", "--batch-size", "2",
+                "--steps", Integer.toString(steps), "--dropout", "0.1", "--warmup-steps", "2", "--lr", "1e-3",
+                "--eval-every", "2", "--eval-batches", "2", "--sample-every", "-1", "--checkpoint-every", "3", "--seed", "5"};
+    }
+
+    @Test
+    void resumeFromTheCommandLineContinuesExactly(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Run a = run(tiny(data, tmp.resolve("a"), 6));
+        assertThat(a.exit()).as(a.err()).isZero();
+        Run c1 = run(tiny(data, tmp.resolve("c"), 6));
+        assertThat(c1.exit()).isZero();
+        Path c = tmp.resolve("c");
+        // roll the run directory back to step 3, as if it had been killed there
+        Files.writeString(c.resolve("latest"), "step-000003\n");
+        Run c2 = run("train", "--resume", c.toString());
+        assertThat(c2.exit()).as(c2.err()).isZero();
+        assertThat(losses(c.resolve("metrics.jsonl"))).containsExactlyElementsOf(losses(tmp.resolve("a/metrics.jsonl")));
+        var cfg = new ObjectMapper().readTree(c.resolve("model/config.json").toFile());
+        assertThat(cfg.get("n_embd").asInt()).isEqualTo(32);
+        assertThat(cfg.get("n_layer").asInt()).isEqualTo(1);
+        assertThat(c.resolve("loss.png")).exists();
+    }
+
+    @Test
+    void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("v.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        for (String[] args : List.of(
+                new String[]{"train", "--data", data.toString(), "--out", tmp.resolve("o").toString()},
+                new String[]{"train", "--data", data.toString(), "--preset", "nope", "--out", tmp.resolve("o").toString()},
+                new String[]{"train", "--data", tmp.resolve("missing.txt").toString(), "--preset", "gpt2-tiny", "--out", tmp.resolve("o").toString()},
+                new String[]{"train", "--data", data.toString(), "--preset", "gpt2-tiny", "--out", tmp.resolve("o").toString(), "--lr", "-1"},
+                new String[]{"train", "--data", data.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple", "--out", tmp.resolve("o").toString(),
+                        "--batch-size", "500", "--context-length", "64"},
+                new String[]{"train", "--resume", tmp.resolve("nothing").toString()})) {
+            Run r = run(args);
+            assertThat(r.exit()).as(String.join(" ", args)).isNotZero();
+            assertThat(r.err().strip().lines().count()).as(r.err()).isLessThanOrEqualTo(2);
+            assertThat(r.err()).startsWith("myllm: ").doesNotContain("Exception");
+        }
+    }
+}
