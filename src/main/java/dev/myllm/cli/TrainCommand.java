@@ -137,10 +137,14 @@ final class TrainCommand implements Runnable {
             valTokens = Corpus.standard().tokens(valData, tok);
         }
         TokenWindows train = new TokenWindows(trainTokens, batchSize, ctx, stride > 0 ? stride : ctx, true, seed);
-        TokenWindows val = new TokenWindows(valTokens, batchSize, ctx, ctx, false, 0);
+        TokenWindows val = new TokenWindows(valTokens, batchSize, ctx, ctx, false, 0, false);
         if (train.batchesPerEpoch() < 1) {
             throw new CliException("the training data (" + trainTokens.length + " tokens) makes no batch of " + batchSize + " × " + ctx
                     + "; lower --batch-size or --context-length");
+        }
+        if (val.batchesPerEpoch() < 1) {
+            System.err.println("myllm: note: the validation data (" + valTokens.length + " tokens) is shorter than one window of "
+                    + ctx + " + 1 tokens; no validation loss will be reported");
         }
         long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
 

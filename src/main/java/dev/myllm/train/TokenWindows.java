@@ -14,10 +14,15 @@ public final class TokenWindows implements BatchSource {
     private final int[] tokens;
     private final int context, batchSize;
     private final int[] starts;
-    private final boolean shuffle;
+    private final boolean shuffle, dropLast;
     private final long seed;
 
+    /** Training windows: the last partial batch is dropped, as the book's training loader does. */
     public TokenWindows(int[] tokens, int batchSize, int context, int stride, boolean shuffle, long seed) {
+        this(tokens, batchSize, context, stride, shuffle, seed, true);
+    }
+
+    public TokenWindows(int[] tokens, int batchSize, int context, int stride, boolean shuffle, long seed, boolean dropLast) {
         if (batchSize < 1 || context < 1 || stride < 1) {
             throw new IllegalArgumentException("batch size, context length and stride must be >= 1");
         }
@@ -25,6 +30,7 @@ public final class TokenWindows implements BatchSource {
         this.context = context;
         this.batchSize = batchSize;
         this.shuffle = shuffle;
+        this.dropLast = dropLast;
         this.seed = seed;
         // as the book: for i in range(0, len(token_ids) - max_length, stride)
         int n = Math.max(0, (tokens.length - context + stride - 1) / stride);
@@ -39,7 +45,7 @@ public final class TokenWindows implements BatchSource {
 
     @Override
     public int batchesPerEpoch() {
-        return starts.length / batchSize;
+        return dropLast ? starts.length / batchSize : (starts.length + batchSize - 1) / batchSize;
     }
 
     @Override
@@ -48,13 +54,14 @@ public final class TokenWindows implements BatchSource {
             throw new IndexOutOfBoundsException("batch " + index + " of " + batchesPerEpoch());
         }
         int[] order = order(epoch);
-        int[] in = new int[batchSize * context], tg = new int[batchSize * context];
-        for (int r = 0; r < batchSize; r++) {
+        int rows = Math.min(batchSize, starts.length - index * batchSize);
+        int[] in = new int[rows * context], tg = new int[rows * context];
+        for (int r = 0; r < rows; r++) {
             int s = starts[order[index * batchSize + r]];
             System.arraycopy(tokens, s, in, r * context, context);
             System.arraycopy(tokens, s + 1, tg, r * context, context);
         }
-        return new Batch(in, tg, batchSize, context);
+        return new Batch(in, tg, rows, context);
     }
 
     private int[] cachedOrder;

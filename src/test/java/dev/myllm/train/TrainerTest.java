@@ -111,6 +111,20 @@ class TrainerTest {
     }
 
     @Test
+    void verdictGivesChapterFiveBatches() {
+        // the book: split the-verdict 90/10 by characters, context 256, stride 256, batch 2:
+        // 9 training batches (drop_last) and 1 validation batch (drop_last=False)
+        var tok = dev.myllm.tokenizer.BpeTokenizer.gpt2();
+        var split = dev.myllm.data.Splits.text(dev.myllm.tokenizer.Tokenizers.verdictText(), 0.9);
+        TokenWindows train = new TokenWindows(tok.encode(split.train()), 2, 256, 256, true, 123);
+        TokenWindows val = new TokenWindows(tok.encode(split.validation()), 2, 256, 256, false, 0, false);
+        assertThat(train.batchesPerEpoch()).isEqualTo(9);
+        assertThat(val.batchesPerEpoch()).isEqualTo(1);
+        assertThat(train.batch(0, 8).inputs()).hasSize(2 * 256);
+        assertThat(val.batch(0, 0).batch()).isEqualTo(2); // the book: "Validation tokens: 512"
+    }
+
+    @Test
     void windowCountsFollowTheBook() {
         // range(0, n - T, stride): 4,609 tokens give 18 windows of 256, so 9 batches of 2; 4,608 give 17, so 8
         assertThat(new TokenWindows(new int[4609], 2, 256, 256, true, 123).batchesPerEpoch()).isEqualTo(9);
