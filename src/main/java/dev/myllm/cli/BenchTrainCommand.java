@@ -40,6 +40,14 @@ final class BenchTrainCommand implements Runnable {
     int steps;
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up steps (default ${DEFAULT-VALUE}).")
     int warmup;
+    @Option(names = "--n-layer", defaultValue = "0", description = "Override the preset's number of layers.")
+    int nLayer;
+    @Option(names = "--n-embd", defaultValue = "0", description = "Override the preset's width.")
+    int nEmbd;
+    @Option(names = "--n-head", defaultValue = "0", description = "Override the preset's number of heads.")
+    int nHead;
+    @Option(names = "--vocab-size", defaultValue = "0", description = "Override the preset's vocabulary size.")
+    int vocab;
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -48,8 +56,12 @@ final class BenchTrainCommand implements Runnable {
         GPTConfig cfg;
         try {
             cfg = GPTConfig.preset(preset).withDropRate(0f).withQkvBias(true).withTiedHead(true);
+            if (nLayer > 0 || nEmbd > 0 || nHead > 0 || vocab > 0) {
+                cfg = new GPTConfig(vocab > 0 ? vocab : cfg.vocabSize(), cfg.contextLength(), nEmbd > 0 ? nEmbd : cfg.embDim(),
+                        nHead > 0 ? nHead : cfg.nHeads(), nLayer > 0 ? nLayer : cfg.nLayers(), 0f, true, true, cfg.layerNormEps());
+            }
         } catch (IllegalArgumentException e) {
-            throw new CliException("--preset: " + e.getMessage());
+            throw new CliException(e.getMessage());
         }
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 1 || contextLength > cfg.contextLength()) {

@@ -40,6 +40,14 @@ final class DemoCommand implements Runnable {
     Path out;
     @Option(names = "--data", defaultValue = "austen", description = "Corpus (default ${DEFAULT-VALUE}).")
     String data;
+    @Option(names = "--layers", defaultValue = "4", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
+    int layers;
+    @Option(names = "--width", defaultValue = "192", description = "Embedding width (default ${DEFAULT-VALUE}).")
+    int width;
+    @Option(names = "--heads", defaultValue = "6", description = "Attention heads (default ${DEFAULT-VALUE}).")
+    int heads;
+    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
     @Option(names = "--seed", defaultValue = "123", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -59,7 +67,7 @@ final class DemoCommand implements Runnable {
                 data, texts.size(), chars, bpe.vocabSize(), (System.nanoTime() - t0) / 1e9);
         // keep ~25 s for tokenizing, the final evaluation, saving and the samples
         long left = budget - (System.nanoTime() - start) - 25_000_000_000L;
-        DemoSizing.Plan plan = DemoSizing.plan(Math.max(left, 30_000_000_000L));
+        DemoSizing.Plan plan = DemoSizing.plan(Math.max(left, 30_000_000_000L), layers, width, heads, lr);
         System.err.printf(Locale.ROOT, "demo: %s; %.0f ms per step measured, %d steps planned%n", plan.describe(), plan.stepMs(), plan.steps());
         List<String> args = new ArrayList<>(List.of("--data", data, "--out", out.toString(), "--preset", "gpt2-small",
                 "--tokenizer", tokFile.toString(), "--steps", Long.toString(plan.steps()), "--seed", Long.toString(seed)));

@@ -12,28 +12,29 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Sizes the demo for this machine: a small GPT (4 layers, width 192) over a 4,096-token BPE
+ * Sizes the demo for this machine: a small GPT over a 4,096-token BPE
  * vocabulary trained on the corpus, so most of the compute goes into the transformer rather
  * than a 50,257-way output head; the number of steps comes from timing a few steps here.
  */
 final class DemoSizing {
-    static final int VOCAB = 4096, LAYERS = 4, WIDTH = 192, HEADS = 6, CONTEXT = 128, BATCH = 8;
+    static final int VOCAB = 4096, CONTEXT = 128, BATCH = 8;
     static final int EVAL_EVERY = 40, EVAL_BATCHES = 4;
 
     /** The chosen run: measured step time, planned steps and the {@code train} options. */
-    record Plan(double stepMs, long steps, List<String> trainArgs) {
-        String describe() {
-            return String.format(Locale.ROOT, "GPT with %d layers, width %d, %d heads, context %d, vocabulary %d; batch %d",
-                    LAYERS, WIDTH, HEADS, CONTEXT, VOCAB, BATCH);
-        }
+    record Plan(double stepMs, long steps, List<String> trainArgs, String describe) {
     }
 
     private DemoSizing() {
     }
 
     /** Times training steps on random tokens and plans as many steps as fit in {@code nanosLeft}. */
-    static Plan plan(long nanosLeft) {
-        GPTConfig cfg = new GPTConfig(VOCAB, CONTEXT, WIDTH, HEADS, LAYERS, 0f, true, true, 1e-5f);
+    static Plan plan(long nanosLeft, int layers, int width, int heads, double lr) {
+        GPTConfig cfg;
+        try {
+            cfg = new GPTConfig(VOCAB, CONTEXT, width, heads, layers, 0f, true, true, 1e-5f);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
         GPTModel model = new GPTModel(cfg, 1);
         AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
         Rng rng = new Rng(1);
@@ -59,12 +60,14 @@ final class DemoSizing {
         double perStep = best * (1 + 2.0 * EVAL_BATCHES / 3 / EVAL_EVERY) * 1.15; // 15% for a busy machine
         long steps = Math.max(20, (long) (nanosLeft / 1e6 / perStep));
         long warmup = Math.max(5, steps / 10);
-        List<String> args = List.of("--n-layer", "" + LAYERS, "--n-embd", "" + WIDTH, "--n-head", "" + HEADS,
+        List<String> args = List.of("--n-layer", "" + layers, "--n-embd", "" + width, "--n-head", "" + heads,
                 "--context-length", "" + CONTEXT, "--batch-size", "" + BATCH, "--dropout", "0", "--tie-weights", "--qkv-bias",
-                "--lr", "2e-3", "--min-lr", "2e-4", "--warmup-steps", "" + warmup, "--weight-decay", "0.1", "--grad-clip", "1.0",
+                "--lr", "" + lr, "--min-lr", "" + lr / 10, "--warmup-steps", "" + warmup, "--weight-decay", "0.1", "--grad-clip", "1.0",
                 "--eval-every", "" + EVAL_EVERY, "--eval-batches", "" + EVAL_BATCHES, "--sample-every", "" + Math.max(EVAL_EVERY, steps / 4),
                 "--sample-prompt", "It is a truth universally acknowledged", "--checkpoint-every", "" + Math.max(50, steps / 4),
                 "--val-fraction", "0.05");
-        return new Plan(best, steps, args);
+        String describe = String.format(Locale.ROOT, "GPT with %d layers, width %d, %d heads, context %d, vocabulary %d; batch %d, peak lr %.1e",
+                layers, width, heads, CONTEXT, VOCAB, BATCH, lr);
+        return new Plan(best, steps, args, describe);
     }
 }
