@@ -78,22 +78,29 @@ final class BenchTrainCommand implements Runnable {
             tg[i] = rng.nextInt(cfg.vocabSize());
         }
         Batch b = new Batch(in, tg, batchSize, contextLength);
-        double[] ms = new double[steps];
+        double[] ms = new double[steps], fwd = new double[steps], bwd = new double[steps], upd = new double[steps];
         double loss = 0;
         for (int s = -warmup; s < steps; s++) {
             long t0 = System.nanoTime();
+            long t1, t2;
             try (Arena a = Arena.open()) {
                 opt.zeroGrad();
                 Tensor l = Losses.batchLoss(model::forward, b);
                 loss = l.item();
+                t1 = System.nanoTime();
                 l.backward();
+                t2 = System.nanoTime();
                 opt.step(1e-4);
             }
-            if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
+            long t3 = System.nanoTime();
+            if (s >= 0) {
+                ms[s] = (t3 - t0) / 1e6;
+                fwd[s] = (t1 - t0) / 1e6;
+                bwd[s] = (t2 - t1) / 1e6;
+                upd[s] = (t3 - t2) / 1e6;
+            }
         }
-        double[] sorted = ms.clone();
-        Arrays.sort(sorted);
-        double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+        double median = median(ms);
         double tokPerSec = n / (median / 1000);
         long c = cfg.embDim(), v = cfg.vocabSize();
         long nonEmbedding = model.parameterCount() - v * c - (long) cfg.contextLength() * c;
@@ -116,8 +123,16 @@ final class BenchTrainCommand implements Runnable {
                     contextLength, Parallel.threads(), median, steps, Arrays.stream(ms).mapToObj(x -> String.format(Locale.ROOT, "%.0f", x)).toList());
             out.printf(Locale.ROOT, "  %.1f tokens/s, %.2f GFLOP/s (%.1f MFLOP per token), peak heap %.0f MiB, peak RSS %.0f MiB, last loss %.4f%n",
                     tokPerSec, gflops, flopsPerToken / 1e6, heapPeak / 1048576.0, rssPeak / 1048576.0, loss);
+            out.printf(Locale.ROOT, "  median forward %.0f ms (zero grad + loss), backward %.0f ms, AdamW %.0f ms%n", median(fwd), median(bwd), median(upd));
         }
         out.flush();
+    }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     /** The process's peak resident memory (VmHWM) on Linux, else 0. */
