@@ -216,6 +216,9 @@ public final class Trainer {
                 }
                 int epoch = (int) (microBatch / bpe);
                 metrics.add(new MetricsLog.Point(step, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval));
+                // redraw at each evaluation: the plot is current while training, and the graphics
+                // stack is loaded early (it cannot start inside a shutdown hook, after Ctrl-C)
+                if (plotFile != null && !Double.isNaN(val) && !finalStep) LossPlot.write(plotFile, metrics.points());
                 listener.onStep(new StepReport(step, options.totalSteps(), epoch, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, norm));
                 boolean sampleNow = options.sampleEvery() > 0 ? step % options.sampleEvery() == 0
                         : options.sampleEvery() == 0 && epoch > epochBefore;
