@@ -88,7 +88,7 @@ final class DemoCommand implements Runnable {
         for (int i = 0; i < PROMPTS.length; i++) {
             String p = PROMPTS[i];
             var r = gen.generate(tok.encode(p, Specials.ALLOW),
-                    GenerationConfig.greedy(60).withSampling(0.8f, 40, 1f, seed + i).withEos(tok.eotId()));
+                    GenerationConfig.greedy(60).withSampling(0.7f, 25, 1f, seed + i).withEos(tok.eotId()));
             // the novels are wrapped at ~70 columns: print each sample as one paragraph
             o.printf("%n--- %s%s%n", p, r.text().replaceAll("\\s*\\n\\s*", " "));
         }

@@ -45,8 +45,9 @@ final class DemoSizing {
             tg[i] = rng.nextInt(VOCAB);
         }
         Batch b = new Batch(in, tg, BATCH, CONTEXT);
-        double best = Double.MAX_VALUE;
-        for (int s = 0; s < 3; s++) {
+        // two untimed steps warm the JIT up; the median of three more resists a busy moment
+        double[] ms = new double[3];
+        for (int s = -2; s < ms.length; s++) {
             long t0 = System.nanoTime();
             try (Arena a = Arena.open()) {
                 opt.zeroGrad();
@@ -54,8 +55,9 @@ final class DemoSizing {
                 l.backward();
                 opt.step(1e-4);
             }
-            if (s > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+            if (s >= 0) ms[s] = (System.nanoTime() - t0) / 1e6;
         }
+        double best = BenchTrainCommand.median(ms);
         // evaluation runs 2·EVAL_BATCHES forward passes (a third of a step each) every EVAL_EVERY steps
         double perStep = best * (1 + 2.0 * EVAL_BATCHES / 3 / EVAL_EVERY) * 1.15; // 15% for a busy machine
         long steps = Math.max(20, (long) (nanosLeft / 1e6 / perStep));
