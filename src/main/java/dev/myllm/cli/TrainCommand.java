@@ -16,10 +16,10 @@ import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
 import dev.myllm.train.Trainer;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
@@ -104,7 +104,6 @@ final class TrainCommand implements Runnable {
 
     /** Set by the demo: stop (and save) once this much wall time has passed. */
     long deadlineNanos = Long.MAX_VALUE;
-    Trainer.Listener extraListener;
     /** What a finished run left behind, for the demo. */
     GPTModel trainedModel;
     Tokenizer trainedTokenizer;
@@ -155,15 +154,17 @@ final class TrainCommand implements Runnable {
         LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr)
                 : new LrSchedule.WarmupCosine(lr, minLr >= 0 ? minLr : lr / 10, minLr >= 0 ? minLr : lr / 10,
                 Math.max(0, Math.min(warmupSteps, total - 1)), total);
-        PrintStreamOut o = new PrintStreamOut(spec);
-        o.err.printf("model: %,d parameters (%d layers, %d heads, width %d, context %d, vocab %d); data: %,d training and %,d validation tokens, %d batches of %d × %d per epoch; %,d steps%n",
+        PrintStream err = System.err; // progress and notes; stdout stays free for results
+        err.printf("model: %,d parameters (%d layers, %d heads, width %d, context %d, vocab %d); data: %,d training and %,d validation tokens, %d batches of %d × %d per epoch; %,d steps%n",
                 model.parameterCount(), cfg.nLayers(), cfg.nHeads(), cfg.embDim(), cfg.contextLength(), cfg.vocabSize(),
                 trainTokens.length, valTokens.length, train.batchesPerEpoch(), batchSize, ctx, total);
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         Path plotFile = plot != null ? plot : out.resolve("loss.png");
         int[] prompt = tok.encode(samplePrompt, Specials.ALLOW);
         Generator gen = new Generator(model, id -> tok.decodeBytes(new int[]{id}));
-        ProgressLine progress = new ProgressLine(o.err, Math.max(1, evalEvery));
+        ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
+        Trainer[] self = new Trainer[1];
+        long[] firstStepEnd = {0};
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
             Trainer t = new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile()), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
@@ -177,11 +178,12 @@ final class TrainCommand implements Runnable {
                         @Override
                         public void onStep(Trainer.StepReport r) {
                             progress.onStep(r);
+                            if (r.step() == 1) firstStepEnd[0] = System.nanoTime();
+                            replanForDeadline(self[0], r, schedule, firstStepEnd[0]);
                             if (!Double.isNaN(r.valLoss())) {
                                 if (Double.isNaN(firstValLoss)) firstValLoss = r.valLoss();
                                 finalValLoss = r.valLoss();
                             }
-                            if (extraListener != null) extraListener.onStep(r);
                         }
 
                         @Override
@@ -194,13 +196,31 @@ final class TrainCommand implements Runnable {
                             progress.onCheckpoint(dir);
                         }
                     });
+            self[0] = t;
             if (deadlineNanos != Long.MAX_VALUE) t.stopAt(deadlineNanos);
             if (checkpoint != null) t.resume(checkpoint);
             Path last = t.run();
-            o.err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
+            err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
         }
         trainedModel = model;
         trainedTokenizer = tok;
+    }
+
+    /**
+     * With a deadline (the demo), fits the step count to the real step time: measured over the
+     * warmup (after the first step, which includes JIT warm-up and an evaluation) and fixed before
+     * the cosine decay starts, so the schedule stays seamless and the run ends near the deadline.
+     */
+    private void replanForDeadline(Trainer t, Trainer.StepReport r, LrSchedule schedule, long firstStepEnd) {
+        if (deadlineNanos == Long.MAX_VALUE || !(schedule instanceof LrSchedule.WarmupCosine wc)) return;
+        long at = Math.max(3, Math.min(wc.warmupSteps(), 25));
+        if (r.step() != at || resume != null) return;
+        long now = System.nanoTime();
+        double evalShare = evalEvery > 0 ? 2.0 * Math.max(1, evalBatches) / 3 / evalEvery : 0;
+        double perStep = (double) (now - firstStepEnd) / (r.step() - 1) * (1 + evalShare);
+        long total = Math.max(wc.warmupSteps() + 1, r.step() + (long) ((deadlineNanos - now) / perStep));
+        t.replan(total, new LrSchedule.WarmupCosine(wc.peakLr(), wc.initialLr(), wc.minLr(), wc.warmupSteps(), total));
+        System.err.printf(java.util.Locale.ROOT, "%nre-planned for the deadline: %.0f ms per step, %d steps in all%n", perStep / 1e6, total);
     }
 
     /** The tokenizer as a file to keep beside the model, when it is not a built-in one. */
@@ -268,12 +288,5 @@ final class TrainCommand implements Runnable {
         if (dropout >= 1) throw new CliException("--dropout must be below 1, got " + dropout);
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
-    }
-
-    /** stdout and stderr of the command line (tests capture them). */
-    record PrintStreamOut(java.io.PrintWriter out, java.io.PrintStream err) {
-        PrintStreamOut(CommandLine.Model.CommandSpec spec) {
-            this(spec.commandLine().getOut(), System.err);
-        }
     }
 }

@@ -51,7 +51,8 @@ public final class Trainer {
     private final LanguageModel model;
     private final ModelStore store;
     private final AdamW optimizer;
-    private final LrSchedule schedule;
+    private LrSchedule schedule;
+    private long totalSteps;
     private final BatchSource train;
     private final Options options;
     private final Path runDir;
@@ -82,6 +83,7 @@ public final class Trainer {
         this.store = store;
         this.optimizer = optimizer;
         this.schedule = schedule;
+        this.totalSteps = options.totalSteps();
         this.train = train;
         this.options = options;
         this.runDir = runDir;
@@ -137,6 +139,21 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Changes the planned length and schedule mid-run (a time-budgeted run re-plans once it knows
+     * its real step time). Seamless when the old and new schedules agree up to the current step,
+     * as warmup-cosine schedules with the same warmup do during warmup. The new step count is
+     * recorded in the checkpoint's options as {@code steps}, so a resumed run follows it too.
+     */
+    public void replan(long newTotalSteps, LrSchedule newSchedule) {
+        if (newTotalSteps < Math.max(1, step)) throw new IllegalArgumentException("cannot re-plan to " + newTotalSteps + " steps at step " + step);
+        totalSteps = newTotalSteps;
+        schedule = newSchedule;
+        Map<String, Object> opts = new LinkedHashMap<>(commandOptions);
+        opts.put("steps", newTotalSteps);
+        commandOptions = java.util.Collections.unmodifiableMap(opts);
+    }
+
     /** Asks the loop to stop after the current step and save a checkpoint. */
     public void requestStop() {
         stopRequested = true;
@@ -184,7 +201,7 @@ public final class Trainer {
             module.train(true);
             int bpe = train.batchesPerEpoch();
             List<Tensor> params = module.parameters();
-            while (step < options.totalSteps() && !stopRequested) {
+            while (step < totalSteps && !stopRequested) {
                 long t0 = System.nanoTime();
                 int epochBefore = (int) (microBatch / bpe);
                 optimizer.zeroGrad();
@@ -207,7 +224,7 @@ public final class Trainer {
                 double ms = (System.nanoTime() - t0) / 1e6;
                 double val = Double.NaN, trainEval = Double.NaN;
                 if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) stopRequested = true;
-                boolean finalStep = step == options.totalSteps() || stopRequested;
+                boolean finalStep = step == totalSteps || stopRequested;
                 if (options.evalEvery() > 0 && (step % options.evalEvery() == 0 || step == 1 || finalStep)) {
                     module.eval();
                     val = Losses.loaderLoss(model, valBatches, options.evalBatches());
@@ -219,7 +236,7 @@ public final class Trainer {
                 // redraw at each evaluation: the plot is current while training, and the graphics
                 // stack is loaded early (it cannot start inside a shutdown hook, after Ctrl-C)
                 if (plotFile != null && !Double.isNaN(val) && !finalStep) LossPlot.write(plotFile, metrics.points());
-                listener.onStep(new StepReport(step, options.totalSteps(), epoch, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, norm));
+                listener.onStep(new StepReport(step, totalSteps, epoch, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, norm));
                 boolean sampleNow = options.sampleEvery() > 0 ? step % options.sampleEvery() == 0
                         : options.sampleEvery() == 0 && epoch > epochBefore;
                 if (sampler != null && sampleNow) listener.onSample(step, sample());
@@ -252,7 +269,7 @@ public final class Trainer {
     public Path checkpoint() {
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("step", step);
-        st.put("total_steps", options.totalSteps());
+        st.put("total_steps", totalSteps);
         st.put("micro_batch", microBatch);
         st.put("epoch", microBatch / train.batchesPerEpoch());
         st.put("batches_per_epoch", train.batchesPerEpoch());

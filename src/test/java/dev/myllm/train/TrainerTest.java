@@ -125,6 +125,26 @@ class TrainerTest {
     }
 
     @Test
+    void replanDuringWarmupChangesLengthButNotTheWarmupRates(@TempDir Path tmp) {
+        List<Trainer.StepReport> reports = new ArrayList<>();
+        Trainer[] t = {trainer(tmp, 1, new ArrayList<>(), -1)};
+        t[0].commandOptions(java.util.Map.of("steps", STEPS));
+        t[0].listener(new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepReport r) {
+                reports.add(r);
+                if (r.step() == 1) t[0].replan(4, new LrSchedule.WarmupCosine(3e-3, 1e-4, 1e-4, 2, 4));
+            }
+        });
+        t[0].run();
+        assertThat(reports).extracting(Trainer.StepReport::totalSteps).containsExactly((long) STEPS, 4L, 4L, 4L);
+        // warmup rates are those of the first plan; then the new cosine: lr(3) = min + (peak-min)·(1+cos(π/2))/2
+        assertThat(reports.get(1).lr()).isEqualTo(new LrSchedule.WarmupCosine(3e-3, 1e-4, 1e-4, 2, STEPS).lr(1));
+        assertThat(reports.get(3).lr()).isCloseTo(1e-4 + 2.9e-3 * 0.5, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(Checkpoints.readState(Checkpoints.resolve(tmp)).get("options")).isEqualTo(java.util.Map.of("steps", 4));
+    }
+
+    @Test
     void windowCountsFollowTheBook() {
         // range(0, n - T, stride): 4,609 tokens give 18 windows of 256, so 9 batches of 2; 4,608 give 17, so 8
         assertThat(new TokenWindows(new int[4609], 2, 256, 256, true, 123).batchesPerEpoch()).isEqualTo(9);
