@@ -117,11 +117,10 @@ public final class Ops {
         float[] lse = Arena.uninitialized(rows); // (N) log-sum-exp per row, kept for backward
         float[] loss = Arena.uninitialized(1);
         loss[0] = CrossEntropyKernel.forward(logits.data, targets, rows, v, IGNORE_INDEX, lse);
-        int count = counted;
-        return Tensor.result(loss, new int[0], g -> {
-            if (count == 0) return;
-            CrossEntropyKernel.backward(logits.gradBuffer(), logits.data, targets, lse, rows, v, IGNORE_INDEX, g[0] / count);
-        }, logits);
+        if (counted == 0) return Tensor.result(loss, new int[0], g -> { }, logits); // NaN loss, no gradient
+        // the kernel divides by the number of counted rows itself: pass d(loss) unchanged
+        return Tensor.result(loss, new int[0], g -> CrossEntropyKernel.backward(
+                logits.gradBuffer(), logits.data, targets, lse, rows, v, IGNORE_INDEX, g[0]), logits);
     }
 
     /** Looks up rows of a table {@code (V, C)} for ids {@code (..)}, giving {@code (.., C)}. */

@@ -16,7 +16,8 @@ public final class Parallel {
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
-    private static volatile int threads = Math.max(1, Integer.getInteger("myllm.threads", CORES));
+    private static volatile int threads = Integer.getInteger("myllm.threads", 0) > 0
+            ? Integer.getInteger("myllm.threads", 0) : CORES;
     private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(CORES, threads),
             pool -> {
                 ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);

@@ -1,0 +1,347 @@
+package dev.myllm.tensor;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused causal self-attention over (B, H, T, D) row-major q, k, v: scores q·kᵀ/√D, causal mask,
+ * softmax, optional counter-based dropout on the weights, weighted sum of v; forward, backward and
+ * a one-token decode step over a KV cache.
+ */
+public final class AttentionKernel {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+
+    private AttentionKernel() {
+    }
+
+    /**
+     * dst[dOff + j] = scale · (a[ao..ao+D) · b[bBase + j·D ..]) for j &lt; count: q·kᵀ of one row,
+     * or dout·vᵀ. Four keys at a time share each load of the query and keep four independent
+     * fma chains in flight.
+     */
+    private static void rowDots(boolean simd, float[] a, int ao, float[] b, int bBase, int D, int count, float scale,
+                                float[] dst, int dOff) {
+        int j = 0;
+        if (simd) {
+            int ub = F.loopBound(D);
+            for (; j + 4 <= count; j += 4) {
+                int b0 = bBase + j * D, b1 = b0 + D, b2 = b1 + D, b3 = b2 + D;
+                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+                FloatVector s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+                int d = 0;
+                for (; d < ub; d += L) {
+                    FloatVector av = FloatVector.fromArray(F, a, ao + d);
+                    s0 = av.fma(FloatVector.fromArray(F, b, b0 + d), s0);
+                    s1 = av.fma(FloatVector.fromArray(F, b, b1 + d), s1);
+                    s2 = av.fma(FloatVector.fromArray(F, b, b2 + d), s2);
+                    s3 = av.fma(FloatVector.fromArray(F, b, b3 + d), s3);
+                }
+                float r0 = VecMath.sum(s0), r1 = VecMath.sum(s1), r2 = VecMath.sum(s2), r3 = VecMath.sum(s3);
+                for (; d < D; d++) {
+                    float ad = a[ao + d];
+                    r0 += ad * b[b0 + d];
+                    r1 += ad * b[b1 + d];
+                    r2 += ad * b[b2 + d];
+                    r3 += ad * b[b3 + d];
+                }
+                dst[dOff + j] = r0 * scale;
+                dst[dOff + j + 1] = r1 * scale;
+                dst[dOff + j + 2] = r2 * scale;
+                dst[dOff + j + 3] = r3 * scale;
+            }
+        }
+        for (; j < count; j++) dst[dOff + j] = dot(simd, a, ao, b, bBase + j * D, D) * scale;
+    }
+
+    /**
+     * out[oo..oo+D) (= or +=) Σ_{j &lt; count} w[wo + j] · x[xBase + j·D ..]: the weighted sum of
+     * rows. Loops run column block outer, rows inner, so the partial sums stay in registers
+     * (four accumulators) instead of going through memory once per row.
+     */
+    private static void weightedRows(boolean simd, float[] w, int wo, float[] x, int xBase, int D, int count,
+                                     float[] out, int oo, boolean accumulate) {
+        int d = 0;
+        if (simd) {
+            int ub = F.loopBound(D);
+            for (; d < ub; d += L) {
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                int j = 0, xo = xBase + d;
+                for (; j + 4 <= count; j += 4, xo += 4 * D) {
+                    a0 = FloatVector.fromArray(F, x, xo).fma(FloatVector.broadcast(F, w[wo + j]), a0);
+                    a1 = FloatVector.fromArray(F, x, xo + D).fma(FloatVector.broadcast(F, w[wo + j + 1]), a1);
+                    a2 = FloatVector.fromArray(F, x, xo + 2 * D).fma(FloatVector.broadcast(F, w[wo + j + 2]), a2);
+                    a3 = FloatVector.fromArray(F, x, xo + 3 * D).fma(FloatVector.broadcast(F, w[wo + j + 3]), a3);
+                }
+                for (; j < count; j++, xo += D) a0 = FloatVector.fromArray(F, x, xo).fma(FloatVector.broadcast(F, w[wo + j]), a0);
+                FloatVector r = a0.add(a1).add(a2.add(a3));
+                if (accumulate) r = r.add(FloatVector.fromArray(F, out, oo + d));
+                r.intoArray(out, oo + d);
+            }
+        }
+        for (; d < D; d++) {
+            float acc = 0f;
+            for (int j = 0; j < count; j++) acc = Math.fma(w[wo + j], x[xBase + j * D + d], acc);
+            out[oo + d] = accumulate ? out[oo + d] + acc : acc;
+        }
+    }
+
+    private static float dot(boolean simd, float[] a, int ao, float[] b, int bo, int n) {
+        return simd ? VecMath.dot(a, ao, b, bo, n) : VecMath.dotScalar(a, ao, b, bo, n);
+    }
+
+    private static void axpy(boolean simd, float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        if (simd) VecMath.axpy(alpha, x, xo, y, yo, n);
+        else VecMath.axpyScalar(alpha, x, xo, y, yo, n);
+    }
+
+    private static void keepMask(boolean simd, long seed, long start, int count, int thr, boolean[] keep) {
+        if (simd) DropoutHash.keepMaskSimd(seed, start, count, thr, keep, 0);
+        else DropoutHash.keepMaskScalar(seed, start, count, thr, keep, 0);
+    }
+
+    /** Softmax of row[o..o+n) in place (max-subtracted). */
+    private static void softmaxInPlace(boolean simd, float[] row, int o, int n) {
+        float max;
+        float sum;
+        if (simd) {
+            max = VecMath.max(row, o, n);
+            sum = VecMath.expStore(row, o, max, row, o, n);
+            SoftmaxKernel.scale(row, o, n, 1f / sum);
+        } else {
+            max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) max = Math.max(max, row[o + j]);
+            sum = 0f;
+            for (int j = 0; j < n; j++) {
+                float e = (float) Math.exp(row[o + j] - max);
+                row[o + j] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int j = 0; j < n; j++) row[o + j] *= inv;
+        }
+    }
+
+    /**
+     * Causal attention forward. The dropout mask of weight (b, h, i, j) is
+     * {@code DropoutHash.keep(seed, ((b·H + h)·T + i)·T + j, threshold(p))}: its index in att.
+     *
+     * @param out (B, H, T, D) written
+     * @param att (B, H, T, T) written: softmax probabilities before dropout, 0 for j &gt; i; saved
+     *            for backward. May be null when no backward follows (a scratch row is used).
+     * @param q   (B, H, T, D)
+     * @param k   (B, H, T, D)
+     * @param v   (B, H, T, D)
+     * @param dropoutP probability of dropping an attention weight (0 = no dropout)
+     * @param seed     the dropout seed; backward must get the same one
+     */
+    public static void forward(float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H, int T, int D,
+                               float dropoutP, long seed) {
+        forward(Simd.ENABLED, out, att, q, k, v, B, H, T, D, dropoutP, seed);
+    }
+
+    public static void forwardScalar(float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H, int T,
+                                     int D, float dropoutP, long seed) {
+        forward(false, out, att, q, k, v, B, H, T, D, dropoutP, seed);
+    }
+
+    public static void forwardSimd(float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H, int T,
+                                   int D, float dropoutP, long seed) {
+        forward(true, out, att, q, k, v, B, H, T, D, dropoutP, seed);
+    }
+
+    private static void forward(boolean simd, float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H,
+                                int T, int D, float dropoutP, long seed) {
+        float scale = (float) (1.0 / Math.sqrt(D));
+        boolean dropout = dropoutP > 0f;
+        int thr = DropoutHash.threshold(dropoutP);
+        float dscale = DropoutHash.scale(dropoutP);
+        // Rows (b, h, i) are independent; a row costs about i·D, so aim for ~32k multiply-adds per task.
+        int grain = Math.max(1, 32768 / Math.max(1, T * D));
+        Parallel.forRange(B * H * T, grain, (s, e) -> {
+            float[] scratch = att == null ? new float[T] : null;
+            float[] dropped = dropout ? new float[T] : null; // weights after the mask, for the weighted sum
+            boolean[] keep = dropout ? new boolean[T] : null;
+            for (int r = s; r < e; r++) {
+                int bh = r / T, i = r % T;
+                int base = bh * T * D;
+                int qo = base + i * D;
+                float[] row = att == null ? scratch : att;
+                int ao = att == null ? 0 : r * T; // r = bh·T + i, so r·T is the row's offset in att
+                rowDots(simd, q, qo, k, base, D, i + 1, scale, row, ao);
+                softmaxInPlace(simd, row, ao, i + 1);
+                if (att != null) Arrays.fill(att, ao + i + 1, ao + T, 0f);
+                if (dropout) {
+                    keepMask(simd, seed, (long) r * T, i + 1, thr, keep);
+                    for (int j = 0; j <= i; j++) dropped[j] = keep[j] ? row[ao + j] * dscale : 0f;
+                    weightedRows(simd, dropped, 0, v, base, D, i + 1, out, qo, false);
+                } else {
+                    weightedRows(simd, row, ao, v, base, D, i + 1, out, qo, false);
+                }
+            }
+        });
+    }
+
+    /**
+     * Causal attention backward, accumulating into dq, dk, dv (any may be null). Work is split over
+     * (b, h) pairs only: within one head every row adds into dk and dv of earlier positions, so one
+     * thread owns a whole head and adds in row order, the same for any thread count.
+     *
+     * @param dq   (B, H, T, D) +=
+     * @param dk   (B, H, T, D) +=
+     * @param dv   (B, H, T, D) +=
+     * @param dout (B, H, T, D)
+     * @param att  (B, H, T, T) from forward
+     */
+    public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v,
+                                float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
+        backward(Simd.ENABLED, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
+    }
+
+    public static void backwardScalar(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
+                                      float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
+        backward(false, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
+    }
+
+    public static void backwardSimd(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
+                                    float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
+        backward(true, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
+    }
+
+    private static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
+                                 float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
+        float scale = (float) (1.0 / Math.sqrt(D));
+        boolean dropout = dropoutP > 0f;
+        int thr = DropoutHash.threshold(dropoutP);
+        float dscale = DropoutHash.scale(dropoutP);
+        boolean needScores = dq != null || dk != null;
+        Parallel.forRange(B * H, 1, (s, e) -> {
+            // Rows are handled in blocks of 4 so dk and dv rows take a rank-4 update per load/store.
+            float[] w4 = new float[4 * T];  // (4, T) weights after dropout of the block's rows, 0 past the diagonal
+            float[] ds4 = new float[4 * T]; // (4, T) d loss / d score of the block's rows, 0 past the diagonal
+            float[] datt = new float[T];    // (T) d loss / d att of one row
+            boolean[] keep = dropout ? new boolean[T] : null;
+            for (int bh = s; bh < e; bh++) {
+                int base = bh * T * D;
+                for (int i0 = 0; i0 < T; i0 += 4) {
+                    int rows = Math.min(4, T - i0);
+                    int cols = i0 + rows; // keys 0..cols-1 are touched by this block
+                    for (int rr = 0; rr < rows; rr++) {
+                        int i = i0 + rr;
+                        int qo = base + i * D;
+                        int ao = (bh * T + i) * T;
+                        int wo = rr * T;
+                        // Through the weighted sum: w = att · mask/(1-p), datt_j = mask/(1-p) · (dout_i · v_j).
+                        if (dropout) {
+                            keepMask(simd, seed, ao, i + 1, thr, keep);
+                            for (int j = 0; j <= i; j++) w4[wo + j] = keep[j] ? att[ao + j] * dscale : 0f;
+                        } else {
+                            System.arraycopy(att, ao, w4, wo, i + 1);
+                        }
+                        Arrays.fill(w4, wo + i + 1, wo + cols, 0f);
+                        if (!needScores) continue;
+                        rowDots(simd, dout, qo, v, base, D, i + 1, 1f, datt, 0);
+                        if (dropout) {
+                            for (int j = 0; j <= i; j++) datt[j] = keep[j] ? datt[j] * dscale : 0f;
+                        }
+                        // Through the softmax: dscore_j = att_j · (datt_j − Σ att·datt), then the 1/√D scale.
+                        float sum = dot(simd, att, ao, datt, 0, i + 1);
+                        for (int j = 0; j <= i; j++) ds4[wo + j] = att[ao + j] * (datt[j] - sum) * scale;
+                        Arrays.fill(ds4, wo + i + 1, wo + cols, 0f);
+                        if (dq != null) weightedRows(simd, ds4, wo, k, base, D, i + 1, dq, qo, true);
+                    }
+                    int xo = base + i0 * D;
+                    if (dv != null) rankUpdate(simd, w4, T, rows, dout, xo, D, dv, base, cols); // dv_j += Σ_r w_rj dout_r
+                    if (dk != null) rankUpdate(simd, ds4, T, rows, q, xo, D, dk, base, cols);   // dk_j += Σ_r ds_rj q_r
+                }
+            }
+        });
+    }
+
+    /**
+     * y[yBase + j·D ..] += Σ_{r &lt; rows} c[r·ldc + j] · x[xo + r·D ..] for j &lt; cols, adding the
+     * rows r in order (the same sums as one axpy per row), but loading and storing each y row once
+     * per block instead of once per row.
+     */
+    private static void rankUpdate(boolean simd, float[] c, int ldc, int rows, float[] x, int xo, int D, float[] y,
+                                   int yBase, int cols) {
+        if (!simd || rows != 4) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < cols; j++) {
+                    float a = c[r * ldc + j];
+                    if (a != 0f) axpy(simd, a, x, xo + r * D, y, yBase + j * D, D);
+                }
+            }
+            return;
+        }
+        int ub = F.loopBound(D);
+        for (int j = 0; j < cols; j++) {
+            float c0 = c[j], c1 = c[ldc + j], c2 = c[2 * ldc + j], c3 = c[3 * ldc + j];
+            FloatVector v0 = FloatVector.broadcast(F, c0), v1 = FloatVector.broadcast(F, c1);
+            FloatVector v2 = FloatVector.broadcast(F, c2), v3 = FloatVector.broadcast(F, c3);
+            int yo = yBase + j * D;
+            int d = 0;
+            for (; d < ub; d += L) {
+                FloatVector acc = FloatVector.fromArray(F, y, yo + d);
+                acc = FloatVector.fromArray(F, x, xo + d).fma(v0, acc);
+                acc = FloatVector.fromArray(F, x, xo + D + d).fma(v1, acc);
+                acc = FloatVector.fromArray(F, x, xo + 2 * D + d).fma(v2, acc);
+                acc = FloatVector.fromArray(F, x, xo + 3 * D + d).fma(v3, acc);
+                acc.intoArray(y, yo + d);
+            }
+            for (; d < D; d++) {
+                float acc = y[yo + d];
+                acc = Math.fma(c0, x[xo + d], acc);
+                acc = Math.fma(c1, x[xo + D + d], acc);
+                acc = Math.fma(c2, x[xo + 2 * D + d], acc);
+                acc = Math.fma(c3, x[xo + 3 * D + d], acc);
+                y[yo + d] = acc;
+            }
+        }
+    }
+
+    /**
+     * One decoding step: attention of a single new query over the first {@code tLen} positions of
+     * a KV cache (the new token's own k and v must already be stored at position tLen − 1). No
+     * mask is needed (every cached position is in the past) and there is no dropout.
+     *
+     * @param out    (H, D) written
+     * @param q      (H, D) the new token's query
+     * @param kCache (H, tMax, D): head h, position t at (h·tMax + t)·D
+     * @param vCache (H, tMax, D)
+     */
+    public static void forwardQuery(float[] out, float[] q, float[] kCache, float[] vCache, int H, int tLen, int tMax,
+                                    int D) {
+        forwardQuery(Simd.ENABLED, out, q, kCache, vCache, H, tLen, tMax, D);
+    }
+
+    public static void forwardQueryScalar(float[] out, float[] q, float[] kCache, float[] vCache, int H, int tLen,
+                                          int tMax, int D) {
+        forwardQuery(false, out, q, kCache, vCache, H, tLen, tMax, D);
+    }
+
+    public static void forwardQuerySimd(float[] out, float[] q, float[] kCache, float[] vCache, int H, int tLen,
+                                        int tMax, int D) {
+        forwardQuery(true, out, q, kCache, vCache, H, tLen, tMax, D);
+    }
+
+    private static void forwardQuery(boolean simd, float[] out, float[] q, float[] kCache, float[] vCache, int H,
+                                     int tLen, int tMax, int D) {
+        if (tLen < 1 || tLen > tMax) throw new IllegalArgumentException("tLen " + tLen + " outside [1, " + tMax + "]");
+        float scale = (float) (1.0 / Math.sqrt(D));
+        // A head costs ~2·tLen·D; fork only when there is enough work to pay for it.
+        int grain = Math.max(1, 65536 / Math.max(1, 2 * tLen * D));
+        Parallel.forRange(H, grain, (s, e) -> {
+            float[] scores = new float[tLen];
+            for (int h = s; h < e; h++) {
+                int qo = h * D;
+                int cb = h * tMax * D;
+                rowDots(simd, q, qo, kCache, cb, D, tLen, scale, scores, 0);
+                softmaxInPlace(simd, scores, 0, tLen);
+                weightedRows(simd, scores, 0, vCache, cb, D, tLen, out, qo, false);
+            }
+        });
+    }
+}

@@ -1,0 +1,108 @@
+package dev.myllm.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** GELU with the tanh approximation, 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), forward and backward. */
+public final class GeluKernel {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+    private static final double K = Math.sqrt(2.0 / Math.PI);
+    private static final double C3 = 0.044715;
+    private static final float KF = (float) K;
+    private static final float C3F = (float) C3;
+    private static final int GRAIN = 8192;
+
+    private GeluKernel() {
+    }
+
+    /** out = gelu(x); out (n) written, x (n). */
+    public static void forward(float[] out, float[] x, int n) {
+        if (Simd.ENABLED) forwardSimd(out, x, n);
+        else forwardScalar(out, x, n);
+    }
+
+    /** Scalar twin: the formula in double with {@code Math.tanh}, rounded once to float. */
+    public static void forwardScalar(float[] out, float[] x, int n) {
+        Parallel.forRange(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                double xd = x[i];
+                double u = K * (xd + C3 * xd * xd * xd);
+                out[i] = (float) (0.5 * xd * (1.0 + Math.tanh(u)));
+            }
+        });
+    }
+
+    /**
+     * SIMD twin: 0.5·(1 + tanh(u)) = sigmoid(2u) = 1/(1 + e^(-2u)), so gelu = x/(1 + e^(-2u)); this
+     * form keeps full relative precision for large negative x, where 1 + tanh(u) would cancel.
+     */
+    public static void forwardSimd(float[] out, float[] x, int n) {
+        // Split on whole vectors so the scalar tail is always the same last n % L elements,
+        // whatever the thread count.
+        Parallel.forRange((n + L - 1) / L, GRAIN / L, (ks, ke) -> {
+            int i = ks * L, e = Math.min(n, ke * L);
+            int ub = i + F.loopBound(e - i);
+            for (; i < ub; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, i);
+                FloatVector u = xv.mul(xv).mul(xv).fma(FloatVector.broadcast(F, C3F), xv).mul(KF);
+                FloatVector den = VecMath.exp(u.mul(-2f)).add(1f);
+                xv.div(den).intoArray(out, i);
+            }
+            for (; i < e; i++) out[i] = geluFloat(x[i]);
+        });
+    }
+
+    /** The SIMD formula for one element (tails), in float with Math.exp. */
+    private static float geluFloat(float x) {
+        float u = KF * Math.fma(C3F, x * x * x, x);
+        return x / (1f + (float) Math.exp(-2f * u));
+    }
+
+    /** dx += gelu'(x) · dout; dx, x, dout (n). */
+    public static void backward(float[] dx, float[] x, float[] dout, int n) {
+        if (Simd.ENABLED) backwardSimd(dx, x, dout, n);
+        else backwardScalar(dx, x, dout, n);
+    }
+
+    /** Scalar twin: 0.5(1 + t) + 0.5·x·(1 - t²)·K(1 + 3·0.044715·x²) in double. */
+    public static void backwardScalar(float[] dx, float[] x, float[] dout, int n) {
+        Parallel.forRange(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                double xd = x[i];
+                double u = K * (xd + C3 * xd * xd * xd);
+                double t = Math.tanh(u);
+                double d = 0.5 * (1.0 + t) + 0.5 * xd * (1.0 - t * t) * K * (1.0 + 3.0 * C3 * xd * xd);
+                dx[i] += (float) (d * dout[i]);
+            }
+        });
+    }
+
+    /** SIMD twin with s = sigmoid(2u): gelu' = s + 2·x·s·(1 - s)·K(1 + 3·0.044715·x²). */
+    public static void backwardSimd(float[] dx, float[] x, float[] dout, int n) {
+        Parallel.forRange((n + L - 1) / L, GRAIN / L, (ks, ke) -> {
+            int i = ks * L, e = Math.min(n, ke * L);
+            int ub = i + F.loopBound(e - i);
+            for (; i < ub; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, i);
+                FloatVector x2 = xv.mul(xv);
+                FloatVector u = x2.mul(xv).fma(FloatVector.broadcast(F, C3F), xv).mul(KF);
+                FloatVector en = VecMath.exp(u.mul(-2f));
+                FloatVector sg = FloatVector.broadcast(F, 1f).div(en.add(1f));
+                FloatVector du = x2.fma(FloatVector.broadcast(F, 3f * C3F), FloatVector.broadcast(F, 1f)).mul(KF);
+                FloatVector oneMinus = en.mul(sg); // 1 - s without cancellation
+                FloatVector d = xv.mul(2f).mul(sg).mul(oneMinus).fma(du, sg);
+                d.fma(FloatVector.fromArray(F, dout, i), FloatVector.fromArray(F, dx, i)).intoArray(dx, i);
+            }
+            for (; i < e; i++) {
+                float xi = x[i];
+                float u = KF * Math.fma(C3F, xi * xi * xi, xi);
+                float en = (float) Math.exp(-2f * u);
+                float sg = 1f / (1f + en);
+                float du = KF * Math.fma(3f * C3F, xi * xi, 1f);
+                float d = Math.fma(2f * xi * sg * (en * sg), du, sg);
+                dx[i] = Math.fma(d, dout[i], dx[i]);
+            }
+        });
+    }
+}

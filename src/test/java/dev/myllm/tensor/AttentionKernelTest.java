@@ -1,0 +1,165 @@
+package dev.myllm.tensor;
+
+import static dev.myllm.tensor.KernelTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AttentionKernelTest {
+    /** Naive double attention with the same counter-based dropout mask; returns {out, att}. */
+    private static double[][] reference(float[] q, float[] k, float[] v, int B, int H, int T, int D, float p, long seed) {
+        double[] out = new double[B * H * T * D], att = new double[B * H * T * T];
+        int thr = DropoutHash.threshold(p);
+        for (int bh = 0; bh < B * H; bh++) {
+            for (int i = 0; i < T; i++) {
+                double[] s = new double[i + 1];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j <= i; j++) {
+                    for (int d = 0; d < D; d++) s[j] += (double) q[(bh * T + i) * D + d] * k[(bh * T + j) * D + d];
+                    s[j] /= Math.sqrt(D);
+                    max = Math.max(max, s[j]);
+                }
+                double z = 0;
+                for (int j = 0; j <= i; j++) z += Math.exp(s[j] - max);
+                for (int j = 0; j <= i; j++) {
+                    double a = Math.exp(s[j] - max) / z;
+                    int idx = (bh * T + i) * T + j;
+                    att[idx] = a;
+                    double w = p > 0 ? (DropoutHash.keep(seed, idx, thr) ? a / (1 - p) : 0) : a;
+                    for (int d = 0; d < D; d++) out[(bh * T + i) * D + d] += w * v[(bh * T + j) * D + d];
+                }
+            }
+        }
+        return new double[][]{out, att};
+    }
+
+    private static void checkForward(Random r, int B, int H, int T, int D, float p) {
+        int n = B * H * T * D;
+        float[] q = randn(r, n, 1f), k = randn(r, n, 1f), v = randn(r, n, 1f);
+        double[][] ref = reference(q, k, v, B, H, T, D, p, 77L);
+        float[] o1 = new float[n], a1 = new float[B * H * T * T], o2 = new float[n], a2 = new float[B * H * T * T];
+        AttentionKernel.forwardSimd(o1, a1, q, k, v, B, H, T, D, p, 77L);
+        AttentionKernel.forwardScalar(o2, a2, q, k, v, B, H, T, D, p, 77L);
+        String what = " T=" + T + " D=" + D + " p=" + p;
+        assertClose("out simd" + what, ref[0], o1, 1e-4, 2e-5);
+        assertClose("out scalar" + what, ref[0], o2, 1e-4, 2e-5);
+        assertClose("att simd" + what, ref[1], a1, 1e-4, 1e-6);
+        assertClose("att scalar" + what, ref[1], a2, 1e-4, 1e-6);
+        float[] o3 = new float[n];
+        AttentionKernel.forward(o3, null, q, k, v, B, H, T, D, p, 77L); // no saved att
+        assertArrayEquals(Simd.ENABLED ? o1 : o2, o3);
+    }
+
+    @Test
+    void forwardMatchesReferenceForAwkwardSizes() {
+        Random r = new Random(17);
+        for (int D : SIZES) checkForward(r, 1, 2, 5, D, 0f);
+        for (int T : new int[]{1, 3, 7, 17, 63, 129}) checkForward(r, 2, 1, T, 16, 0f);
+        checkForward(r, 2, 3, 17, 8, 0.3f);
+    }
+
+    @Test
+    void attentionRowsAreCausalProbabilities() {
+        Random r = new Random(18);
+        int B = 1, H = 2, T = 9, D = 4;
+        float[] q = randn(r, B * H * T * D, 1f), att = new float[B * H * T * T], out = new float[B * H * T * D];
+        AttentionKernel.forward(out, att, q, q.clone(), q.clone(), B, H, T, D, 0f, 0L);
+        for (int row = 0; row < B * H * T; row++) {
+            int i = row % T;
+            double s = 0;
+            for (int j = 0; j < T; j++) {
+                if (j > i) assertEquals(0f, att[row * T + j]);
+                s += att[row * T + j];
+            }
+            assertEquals(1.0, s, 1e-6);
+        }
+        // the first position can only attend to itself: out row 0 = v row 0
+        for (int d = 0; d < D; d++) assertEquals(q[d], out[d], 1e-6f);
+    }
+
+    @Test
+    void backwardSimdMatchesScalarAndFiniteDifferences() {
+        Random r = new Random(19);
+        for (float p : new float[]{0f, 0.3f}) {
+            for (int D : new int[]{3, 17}) {
+                int B = 1, H = 2, T = 5, n = B * H * T * D;
+                float[] q = randn(r, n, 1f), k = randn(r, n, 1f), v = randn(r, n, 1f), g = randn(r, n, 1f);
+                float[] att = new float[B * H * T * T], out = new float[n];
+                AttentionKernel.forwardScalar(out, att, q, k, v, B, H, T, D, p, 5L);
+                float[][] grads = new float[2][];
+                for (int mode = 0; mode < 2; mode++) {
+                    float[] dq = new float[n], dk = new float[n], dv = new float[n];
+                    if (mode == 0) AttentionKernel.backwardSimd(dq, dk, dv, g, q, k, v, att, B, H, T, D, p, 5L);
+                    else AttentionKernel.backwardScalar(dq, dk, dv, g, q, k, v, att, B, H, T, D, p, 5L);
+                    float[] all = new float[3 * n];
+                    System.arraycopy(dq, 0, all, 0, n);
+                    System.arraycopy(dk, 0, all, n, n);
+                    System.arraycopy(dv, 0, all, 2 * n, n);
+                    grads[mode] = all;
+                }
+                assertClose("simd vs scalar p=" + p + " D=" + D, grads[1], grads[0], 1e-4, 1e-5);
+                java.util.function.DoubleSupplier loss = () -> {
+                    AttentionKernel.forwardScalar(out, null, q, k, v, B, H, T, D, p, 5L);
+                    return dotLoss(out, g);
+                };
+                float[] dq = java.util.Arrays.copyOfRange(grads[1], 0, n);
+                float[] dk = java.util.Arrays.copyOfRange(grads[1], n, 2 * n);
+                float[] dv = java.util.Arrays.copyOfRange(grads[1], 2 * n, 3 * n);
+                gradCheck("dq p=" + p, q, dq, 1e-2f, 3e-3, loss);
+                gradCheck("dk p=" + p, k, dk, 1e-2f, 3e-3, loss);
+                gradCheck("dv p=" + p, v, dv, 1e-2f, 3e-3, loss);
+                // null gradients are skipped; dv alone equals the dv of the full call
+                float[] dvOnly = new float[n];
+                AttentionKernel.backwardScalar(null, null, dvOnly, g, q, k, v, att, B, H, T, D, p, 5L);
+                assertArrayEquals(dv, dvOnly);
+            }
+        }
+    }
+
+    @Test
+    void forwardQueryOverCacheMatchesFullForward() {
+        Random r = new Random(20);
+        int H = 3, T = 11, D = 17, tMax = 16;
+        float[] q = randn(r, H * T * D, 1f), k = randn(r, H * T * D, 1f), v = randn(r, H * T * D, 1f);
+        float[] full = new float[H * T * D];
+        AttentionKernel.forward(full, null, q, k, v, 1, H, T, D, 0f, 0L);
+        float[] kc = new float[H * tMax * D], vc = new float[H * tMax * D];
+        for (int h = 0; h < H; h++) {
+            System.arraycopy(k, h * T * D, kc, h * tMax * D, T * D);
+            System.arraycopy(v, h * T * D, vc, h * tMax * D, T * D);
+        }
+        for (int i = 0; i < T; i++) {
+            float[] qi = new float[H * D], expected = new float[H * D];
+            for (int h = 0; h < H; h++) {
+                System.arraycopy(q, (h * T + i) * D, qi, h * D, D);
+                System.arraycopy(full, (h * T + i) * D, expected, h * D, D);
+            }
+            float[] a = new float[H * D], b = new float[H * D];
+            AttentionKernel.forwardQuerySimd(a, qi, kc, vc, H, i + 1, tMax, D);
+            AttentionKernel.forwardQueryScalar(b, qi, kc, vc, H, i + 1, tMax, D);
+            assertClose("simd position " + i, expected, a, 1e-5, 1e-6);
+            assertClose("scalar position " + i, expected, b, 1e-5, 1e-6);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> AttentionKernel.forwardQuery(new float[H * D], new float[H * D], kc, vc, H, 17, tMax, D));
+    }
+
+    @Test
+    void bitwiseSameForOneAndTwoThreads() {
+        Random r = new Random(21);
+        int B = 2, H = 3, T = 64, D = 32, n = B * H * T * D;
+        float[] q = randn(r, n, 1f), k = randn(r, n, 1f), v = randn(r, n, 1f), g = randn(r, n, 1f);
+        for (float p : new float[]{0f, 0.1f}) {
+            assertThreadIndependent(() -> {
+                float[] out = new float[n], att = new float[B * H * T * T];
+                AttentionKernel.forward(out, att, q, k, v, B, H, T, D, p, 3L);
+                float[] dq = new float[n], dk = new float[n], dv = new float[n];
+                AttentionKernel.backward(dq, dk, dv, g, q, k, v, att, B, H, T, D, p, 3L);
+                float[] dec = new float[H * D];
+                AttentionKernel.forwardQuery(dec, q, k, v, H, T, T, D);
+                return new float[][]{out, att, dq, dk, dv, dec};
+            });
+        }
+    }
+}
