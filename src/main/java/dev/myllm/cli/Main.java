@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
                 TokenizerCommand.class,
                 DataCommand.class,
                 InfoCommand.class,
+                DownloadCommand.class,
+                ExportCommand.class,
         })
 public final class Main implements Runnable {
 

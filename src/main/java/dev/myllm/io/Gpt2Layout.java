@@ -83,7 +83,7 @@ final class Gpt2Layout {
         Map<String, String> seen = new LinkedHashMap<>();
         for (String name : st.names()) {
             String key = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
-            if (BUFFER.matcher(key).matches()) continue;
+            if (BUFFER.matcher(key).matches() && want.containsKey(key.substring(0, key.indexOf(".attn.")) + ".ln_1.weight")) continue;
             String twin = seen.putIfAbsent(key, name);
             if (twin != null) throw bad(st, "holds both '" + twin + "' and '" + SafetensorsHeader.clip(name) + "'");
             int[] shape = want.get(key);
@@ -101,8 +101,9 @@ final class Gpt2Layout {
                 sources.put(key, name);
             }
             TensorInfo info = st.info(name);
-            if (!info.dtype().loadable() || info.dtype() == DType.BOOL) {
-                throw bad(st, "tensor '" + name + "' has dtype " + info.dtype() + "; weights must be floating point");
+            DType dt = info.dtype();
+            if (dt != DType.F32 && dt != DType.F16 && dt != DType.BF16 && dt != DType.F64) {
+                throw bad(st, "tensor '" + name + "' has dtype " + dt + "; weights must be floating point");
             }
             if (!sameShape(info.shape(), shape)) {
                 throw bad(st, "tensor '" + name + "' has shape " + Arrays.toString(info.shape()) + ", expected "
