@@ -16,8 +16,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code myllm export}: writes a clean Hugging Face model directory from a model directory (or a seeded preset). */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a clean model directory (config.json with GPT2Config keys, model.safetensors with GPT-2 names)",
-                "that Hugging Face transformers loads; optionally in float16 or bfloat16."})
+        description = "Write a clean model directory (config.json with GPT2Config keys, model.safetensors with GPT-2 names) "
+                + "that Hugging Face transformers loads; optionally in float16 or bfloat16.")
 final class ExportCommand implements Runnable {
     @Spec
     CommandSpec spec;
