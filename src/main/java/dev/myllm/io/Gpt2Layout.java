@@ -24,6 +24,7 @@ final class Gpt2Layout {
     static final String PREFIX = "transformer.";
     static final String HEAD = "lm_head.weight";
     static final String WTE = "wte.weight";
+    static final String WPE = "wpe.weight";
     /** The causal-mask buffers older {@code transformers} versions stored; they hold no weights. */
     private static final Pattern BUFFER = Pattern.compile("h\\.\\d+\\.attn\\.(bias|masked_bias)");
     private static final Pattern QKV_BIAS = Pattern.compile("h\\.\\d+\\.attn\\.c_attn\\.bias");
@@ -43,7 +44,7 @@ final class Gpt2Layout {
         int e = c.embDim(), hidden = c.hiddenDim();
         SequencedMap<String, int[]> s = new LinkedHashMap<>();
         s.put(WTE, new int[]{c.vocabSize(), e});
-        s.put("wpe.weight", new int[]{c.contextLength(), e});
+        s.put(WPE, new int[]{c.contextLength(), e});
         for (int i = 0; i < c.nLayers(); i++) {
             String p = "h." + i + ".";
             s.put(p + "ln_1.weight", new int[]{e});
@@ -69,9 +70,10 @@ final class Gpt2Layout {
      * Which file tensor fills which of our parameters. {@code zeroBiases} are QKV biases stored for a
      * model without them (we write zeros so {@code transformers} loads the directory); they must be
      * zero. {@code tiedHead} is an {@code lm_head.weight} stored beside a tied embedding; it must
-     * equal {@code wte.weight}.
+     * equal {@code wte.weight}. {@code cropPositions}: the file has more position embeddings than
+     * the configuration's context length (a shorter context asked for); the first rows are used.
      */
-    record Plan(SequencedMap<String, String> sources, List<String> zeroBiases, String tiedHead) {
+    record Plan(SequencedMap<String, String> sources, List<String> zeroBiases, String tiedHead, boolean cropPositions) {
     }
 
     /** Maps the file's names onto the configuration's, checking names, shapes and dtypes; one-line errors. */
@@ -80,6 +82,7 @@ final class Gpt2Layout {
         SequencedMap<String, String> sources = new LinkedHashMap<>();
         List<String> zeroBiases = new ArrayList<>();
         String tiedHead = null;
+        boolean crop = false;
         Map<String, String> seen = new LinkedHashMap<>();
         for (String name : st.names()) {
             String key = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
@@ -105,7 +108,9 @@ final class Gpt2Layout {
             if (dt != DType.F32 && dt != DType.F16 && dt != DType.BF16 && dt != DType.F64) {
                 throw bad(st, "tensor '" + name + "' has dtype " + dt + "; weights must be floating point");
             }
-            if (!sameShape(info.shape(), shape)) {
+            if (key.equals(WPE) && info.shape().length == 2 && info.shape()[1] == shape[1] && info.shape()[0] > shape[0]) {
+                crop = true; // nanoGPT's crop_block_size: a shorter context uses the first positions
+            } else if (!sameShape(info.shape(), shape)) {
                 throw bad(st, "tensor '" + name + "' has shape " + Arrays.toString(info.shape()) + ", expected "
                         + Arrays.toString(shape) + " for " + describe(config));
             }
@@ -119,7 +124,7 @@ final class Gpt2Layout {
                     + (missing.size() > MAX_LISTED ? " and " + (missing.size() - MAX_LISTED) + " more" : "");
             throw bad(st, "missing tensor" + (missing.size() > 1 ? "s " : " ") + list + " for " + describe(config));
         }
-        return new Plan(sources, zeroBiases, tiedHead);
+        return new Plan(sources, zeroBiases, tiedHead, crop);
     }
 
     /** The configuration in Hugging Face's words, for error messages. */

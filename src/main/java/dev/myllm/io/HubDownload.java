@@ -39,7 +39,8 @@ import java.util.function.Function;
  * connection is resumed from the {@code .part} file (here up to {@code attempts} times, and on the
  * next run). {@code model.safetensors} comes first and {@code config.json} last, so a directory
  * with a config is complete; finally the directory is checked as {@link ModelDirectory#check}
- * does. The environment is a function so tests can aim it at a local server.
+ * does. Run again offline, files an earlier run completed are kept. The environment is a
+ * function so tests can aim it at a local server.
  */
 public final class HubDownload {
     /** The models this fetches, as the hub names them. */
@@ -105,8 +106,19 @@ public final class HubDownload {
     public GPTConfig fetch(String name, Path dir) {
         String model = model(name);
         for (String file : List.of(ModelDirectory.WEIGHTS, ModelDirectory.CONFIG)) {
-            Remote r = head(ORG + "/" + model, file);
             Path target = dir.resolve(file);
+            Remote r;
+            try {
+                r = head(ORG + "/" + model, file);
+            } catch (DownloadException e) {
+                // Offline, but an earlier run completed this file (its checksum record is written last): keep it.
+                if (!(e.getCause() instanceof IOException) || !Files.isRegularFile(target)
+                        || !Files.isRegularFile(Download.checksumFile(target))) {
+                    throw e;
+                }
+                log.accept(e.getMessage() + "; keeping the complete " + target + " downloaded before");
+                continue;
+            }
             if (r.gitSha1 != null && Files.isRegularFile(target) && !gitBlobSha1(target).equals(r.gitSha1)) {
                 deleteQuietly(target); // an old or edited copy: Download would keep it when only the size is known
             }

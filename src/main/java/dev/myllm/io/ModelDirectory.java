@@ -67,7 +67,10 @@ public final class ModelDirectory {
         return load(dir, readConfig(dir));
     }
 
-    /** Loads the weights of {@code dir} into a model of {@code config} (the directory's, perhaps with overrides). */
+    /**
+     * Loads the weights of {@code dir} into a model of {@code config} (the directory's, perhaps with
+     * overrides); a shorter context length than the directory's uses the first position embeddings.
+     */
     public static GPTModel load(Path dir, GPTConfig config) {
         try (Safetensors st = Safetensors.open(weightsFile(dir))) {
             Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config); // before allocating the model
@@ -194,6 +197,8 @@ public final class ModelDirectory {
                 for (int i = 0; i < in; i++) {
                     for (int o = 0; o < out; o++) dst[o * in + i] = src[i * out + o];
                 }
+            } else if (e.getKey().equals(Gpt2Layout.WPE) && plan.cropPositions()) {
+                System.arraycopy(st.load(e.getValue()).data(), 0, p.data(), 0, p.size());
             } else {
                 st.loadInto(e.getValue(), p.data(), 0);
             }

@@ -97,6 +97,18 @@ class HubDownloadTest {
     }
 
     @Test
+    void aCompleteDownloadIsKeptWhenOffline() {
+        Path out = tmp.resolve("out");
+        downloader(null).fetch("gpt2", out);
+        List<String> notes = new java.util.ArrayList<>();
+        var offline = new HubDownload(Map.of("HF_ENDPOINT", "http://127.0.0.1:1")::get).progress(false).log(notes::add);
+        assertThat(offline.fetch("gpt2", out)).isEqualTo(TINY);
+        assertThat(notes).hasSize(2).allMatch(n -> n.contains("cannot connect (offline?); keeping the complete"));
+        Throwable t = catchThrowable(() -> offline.fetch("gpt2", tmp.resolve("elsewhere")));
+        assertThat(t).hasMessageContaining("cannot connect (offline?)");
+    }
+
+    @Test
     void wrongChecksumFailsAndKeepsNothing() {
         hub.lie = true;
         Path out = tmp.resolve("out");

@@ -161,6 +161,20 @@ class ModelDirectoryTest {
     }
 
     @Test
+    void aShorterContextUsesTheFirstPositions() {
+        GPTModel m = randomModel(TINY, 8);
+        Path d = tmp.resolve("ctx");
+        ModelDirectory.save(m, d);
+        GPTModel short8 = ModelDirectory.load(d, TINY.withContextLength(8));
+        Tensor wpe = short8.namedParameters().get("wpe.weight");
+        assertThat(wpe.shape()).containsExactly(8, 32);
+        assertThat(wpe.data()).containsExactly(java.util.Arrays.copyOf(m.namedParameters().get("wpe.weight").data(), 8 * 32));
+        assertThat(logits(short8)).containsExactly(logits(m)); // 4 positions: the same function
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ModelDirectory.load(d, TINY.withContextLength(32))))
+                .hasMessageContaining("tensor 'wpe.weight' has shape [16, 32], expected [32, 32]");
+    }
+
+    @Test
     void halfPrecisionFilesLoadConverted() {
         GPTModel m = randomModel(TINY, 6);
         float[] want = logits(m);
