@@ -53,6 +53,7 @@ public final class HubDownload {
     private boolean progress = true;
     private int attempts = 3;
     private Consumer<String> log = s -> { };
+    private Duration timeout = Duration.ofSeconds(30);
 
     /** A downloader reading {@code HF_ENDPOINT}, {@code HF_TOKEN} and {@code MYLLM_HOME} through {@code env}. */
     public HubDownload(Function<String, String> env) {
@@ -68,6 +69,12 @@ public final class HubDownload {
     /** How many times a dropped connection is tried (resuming) before giving up; at least 1. */
     public HubDownload attempts(int n) {
         this.attempts = Math.max(1, n);
+        return this;
+    }
+
+    /** How long to wait for a connection, a response or more data before giving up (or resuming). */
+    public HubDownload timeout(Duration d) {
+        this.timeout = Objects.requireNonNull(d);
         return this;
     }
 
@@ -124,7 +131,7 @@ public final class HubDownload {
             }
             for (int attempt = 1; ; attempt++) {
                 try {
-                    Download d = Download.of(r.url, target).progress(progress).sha256(r.sha256).size(r.size);
+                    Download d = Download.of(r.url, target).progress(progress).timeout(timeout).sha256(r.sha256).size(r.size);
                     if (r.sameHost && token() != null) d.header("Authorization", "Bearer " + token());
                     d.run();
                     break;
@@ -155,10 +162,10 @@ public final class HubDownload {
             throw new DownloadException("HF_ENDPOINT '" + endpoint() + "' is not a URL", e);
         }
         if (uri.getScheme() == null || uri.getHost() == null) throw new DownloadException("HF_ENDPOINT '" + endpoint() + "' is not an http(s) URL", null);
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder rb = HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
-                    .timeout(Duration.ofSeconds(30)).header("Accept-Encoding", "identity").header("User-Agent", "myllm/0.1");
+                    .timeout(timeout).header("Accept-Encoding", "identity").header("User-Agent", "myllm/0.1");
             if (token() != null) rb.header("Authorization", "Bearer " + token());
             HttpResponse<Void> resp = send(client, rb.build(), url);
             int status = resp.statusCode();

@@ -36,6 +36,8 @@ public final class FakeHub implements AutoCloseable {
     public final List<String> requests = new CopyOnWriteArrayList<>();
     /** How many of the next CDN downloads are cut off after half the bytes. */
     public final AtomicInteger drops = new AtomicInteger();
+    /** How many of the next CDN downloads send half the bytes and then nothing, keeping the connection open. */
+    public final AtomicInteger stalls = new AtomicInteger();
     /** When set, the sha256 announced for weights is wrong. */
     public volatile boolean lie;
 
@@ -97,35 +99,50 @@ public final class FakeHub implements AutoCloseable {
 
     private void serveCdn() {
         while (!cdn.isClosed()) {
-            try (Socket s = cdn.accept()) {
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
-                String first = in.readLine();
-                if (first == null) continue;
-                String auth = null, range = null;
-                for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
-                    String lower = line.toLowerCase(java.util.Locale.ROOT);
-                    if (lower.startsWith("authorization:")) auth = line.substring(14).strip();
-                    if (lower.startsWith("range:")) range = line.substring(6).strip();
-                }
-                String path = first.split(" ")[1];
-                requests.add(first.split(" ")[0] + " " + path + " " + auth + " " + range);
-                byte[] body = files.get(path.substring(4));
-                OutputStream o = s.getOutputStream();
-                if (body == null) {
-                    o.write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    continue;
-                }
-                int from = range == null ? 0 : Integer.parseInt(range.replaceAll("\\D+(\\d+)-.*", "$1"));
-                String head = (from > 0 ? "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + from + "-" + (body.length - 1) + "/" + body.length
-                        : "HTTP/1.1 200 OK") + "\r\nContent-Length: " + (body.length - from) + "\r\nConnection: close\r\n\r\n";
-                o.write(head.getBytes(StandardCharsets.US_ASCII));
-                boolean drop = drops.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
-                int to = drop ? from + (body.length - from) / 2 : body.length;
-                o.write(body, from, to - from);
-                o.flush(); // closing the socket with fewer bytes than announced: a dropped connection
+            try {
+                Socket s = cdn.accept();
+                Thread t = new Thread(() -> answer(s), "fake-cdn-connection");
+                t.setDaemon(true);
+                t.start();
             } catch (IOException e) {
-                // a client that went away, or the socket closed at the end of a test
+                // closed at the end of a test
             }
+        }
+    }
+
+    private void answer(Socket socket) {
+        try (Socket s = socket) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            String first = in.readLine();
+            if (first == null) return;
+            String auth = null, range = null;
+            for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
+                String lower = line.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("authorization:")) auth = line.substring(14).strip();
+                if (lower.startsWith("range:")) range = line.substring(6).strip();
+            }
+            String path = first.split(" ")[1];
+            requests.add(first.split(" ")[0] + " " + path + " " + auth + " " + range);
+            byte[] body = files.get(path.substring(4));
+            OutputStream o = s.getOutputStream();
+            if (body == null) {
+                o.write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                return;
+            }
+            int from = range == null ? 0 : Integer.parseInt(range.replaceAll("\\D+(\\d+)-.*", "$1"));
+            String head = (from > 0 ? "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + from + "-" + (body.length - 1) + "/" + body.length
+                    : "HTTP/1.1 200 OK") + "\r\nContent-Length: " + (body.length - from) + "\r\nConnection: close\r\n\r\n";
+            o.write(head.getBytes(StandardCharsets.US_ASCII));
+            boolean drop = drops.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+            boolean stall = stalls.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+            int to = drop || stall ? from + (body.length - from) / 2 : body.length;
+            o.write(body, from, to - from);
+            o.flush(); // closing the socket with fewer bytes than announced: a dropped connection
+            if (stall) Thread.sleep(5000); // the connection stays open but nothing more comes
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            // a client that went away, or the socket closed at the end of a test
         }
     }
 

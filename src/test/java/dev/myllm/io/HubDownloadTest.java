@@ -82,6 +82,19 @@ class HubDownloadTest {
     }
 
     @Test
+    void aStalledConnectionTimesOutAndResumes() {
+        Path out = tmp.resolve("out");
+        hub.stalls.set(1);
+        List<String> notes = new java.util.ArrayList<>();
+        long t0 = System.nanoTime();
+        downloader(null).timeout(java.time.Duration.ofMillis(800)).log(notes::add).fetch("gpt2", out);
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(4.5); // not the 5 s the server stalls
+        assertThat(notes).singleElement().asString().contains("no data for 800 ms (connection stalled); resuming");
+        assertThat(hub.requests).anyMatch(r -> r.endsWith("bytes=" + weightBytes / 2 + "-"));
+        assertThat(ModelDirectory.check(out)).isEqualTo(TINY);
+    }
+
+    @Test
     void resumesOnTheNextRunWhenOutOfAttempts() throws IOException {
         Path out = tmp.resolve("out");
         hub.drops.set(1);
