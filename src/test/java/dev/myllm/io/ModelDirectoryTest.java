@@ -160,6 +160,32 @@ class ModelDirectoryTest {
         assertThat(logits(back)).containsExactly(logits(m));
     }
 
+    /** config.json as the hub serves it for openai-community/gpt2 (no tie_word_embeddings: tied). */
+    static final String HUB_GPT2_CONFIG = """
+            {
+              "activation_function": "gelu_new",
+              "architectures": ["GPT2LMHeadModel"],
+              "attn_pdrop": 0.1, "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256,
+              "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "gpt2",
+              "n_ctx": 1024, "n_embd": %d, "n_head": %d, "n_layer": %d, "n_positions": 1024, "resid_pdrop": 0.1,
+              "summary_activation": null, "summary_first_dropout": 0.1, "summary_proj_to_labels": true,
+              "summary_type": "cls_index", "summary_use_proj": true,
+              "task_specific_params": {"text-generation": {"do_sample": true, "max_length": 50}},
+              "vocab_size": 50257
+            }
+            """;
+
+    @Test
+    void readsTheHubsConfigsAsThePresets() throws IOException {
+        int[][] shapes = {{768, 12, 12}, {1024, 16, 24}, {1280, 20, 36}, {1600, 25, 48}};
+        String[] names = {"gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"};
+        for (int i = 0; i < 4; i++) {
+            Path d = Files.createDirectories(tmp.resolve(names[i]));
+            Files.writeString(d.resolve("config.json"), HUB_GPT2_CONFIG.formatted(shapes[i][0], shapes[i][1], shapes[i][2]));
+            assertThat(ModelDirectory.readConfig(d)).as(names[i]).isEqualTo(GPTConfig.preset(names[i]));
+        }
+    }
+
     @Test
     void aShorterContextUsesTheFirstPositions() {
         GPTModel m = randomModel(TINY, 8);
@@ -175,7 +201,7 @@ class ModelDirectoryTest {
     }
 
     @Test
-    void halfPrecisionFilesLoadConverted() {
+    void halfPrecisionFilesLoadConverted() throws IOException {
         GPTModel m = randomModel(TINY, 6);
         float[] want = logits(m);
         for (DType t : List.of(DType.F16, DType.BF16)) {
@@ -186,6 +212,9 @@ class ModelDirectoryTest {
             float got = back.namedParameters().get("h.1.mlp.c_fc.weight").get(100, 7);
             float rounded = t == DType.F16 ? Float.float16ToFloat(Float.floatToFloat16(w)) : Float.intBitsToFloat(SafetensorsWriter.toBFloat16(w) << 16);
             assertThat(got).isEqualTo(rounded);
+            Path again = tmp.resolve(t.name() + "-again");
+            ModelDirectory.save(back, again, t); // half → float32 → half is exact
+            assertThat(Files.readAllBytes(again.resolve(ModelDirectory.WEIGHTS))).isEqualTo(Files.readAllBytes(d.resolve(ModelDirectory.WEIGHTS)));
             float[] l = logits(back);
             for (int i = 0; i < l.length; i++) assertThat(l[i]).isCloseTo(want[i], org.assertj.core.data.Offset.offset(t == DType.F16 ? 0.02f : 0.1f));
         }
