@@ -27,7 +27,7 @@ final class DownloadCommand implements Runnable {
     @Parameters(paramLabel = "NAME", description = "gpt2, gpt2-medium, gpt2-large or gpt2-xl.")
     String name;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where to put the model (default: $MYLLM_HOME/models/NAME, i.e. ~/.cache/myllm/models/NAME).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Where to put the model (default: ~/.cache/myllm/models/NAME, or $MYLLM_HOME/models/NAME when set).")
     Path out;
 
     @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
