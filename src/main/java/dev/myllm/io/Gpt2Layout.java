@@ -88,7 +88,7 @@ final class Gpt2Layout {
             String key = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
             if (BUFFER.matcher(key).matches() && want.containsKey(key.substring(0, key.indexOf(".attn.")) + ".ln_1.weight")) continue;
             String twin = seen.putIfAbsent(key, name);
-            if (twin != null) throw bad(st, "holds both '" + twin + "' and '" + SafetensorsHeader.clip(name) + "'");
+            if (twin != null) throw bad(st, "holds both '" + SafetensorsHeader.clip(twin) + "' and '" + SafetensorsHeader.clip(name) + "'");
             int[] shape = want.get(key);
             if (shape == null) {
                 if (key.equals(HEAD) && config.tiedHead()) {
