@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code myllm bench}: speed measurements (matrix products, tokenizer, generation, training). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure speed; compare with python3 ../shared/bench/sgemm_ceiling.py in the same sitting.",
-        subcommands = {})
+        subcommands = {BenchMatmulCommand.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

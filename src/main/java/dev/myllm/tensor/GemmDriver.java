@@ -16,7 +16,7 @@ final class GemmDriver {
     /** k steps per packed block: the A micro-panel ({@code KC·MR} floats, 8 KiB) stays in L1. */
     static final int KC = 256;
     /** Columns per packed B block: {@code KC·NC} floats (~1 MiB) stay in the 2 MiB L2 while every A panel streams past. */
-    static final int NC = 20 * NR;
+    static final int NC = 30 * NR;
     /** Rows per packed A block: bounds the A buffer; the B block is re-packed once per MC rows. */
     static final int MC = 128 * MR;
     /** Below this many flops per task, another thread costs more than it saves. */

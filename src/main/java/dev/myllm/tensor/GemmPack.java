@@ -1,9 +1,12 @@
 package dev.myllm.tensor;
 
+import static dev.myllm.tensor.GemmKernel.L;
 import static dev.myllm.tensor.GemmKernel.MR;
 import static dev.myllm.tensor.GemmKernel.NR;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Packing of A and B blocks into the contiguous, zero-padded micro-panels the micro-kernel reads
@@ -11,8 +14,7 @@ import java.util.Arrays;
  * and {@code B(k,n) = b[bOff + k·brs + n·bcs]}, so one packer serves all three products.
  */
 final class GemmPack {
-    /** Steps of k handled together when transposing, so the written lines stay in L1. */
-    private static final int KSTEP = 16;
+    private static final VectorSpecies<Float> F = Simd.F;
 
     private GemmPack() {
     }
@@ -29,12 +31,17 @@ final class GemmPack {
             if (ars == 1) {
                 // A is (K, M) (the TN product): MR consecutive floats per k, a plain copy
                 for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * acs, dst, panel + p * MR, rows);
-            } else if (acs == 1) {
-                // A is (M, K): each row is contiguous along k, so the panel is a transpose
-                for (int i = 0; i < rows; i++) {
-                    int s = src + i * ars;
-                    int d = panel + i;
-                    for (int p = 0; p < kc; p++) dst[d + p * MR] = a[s + p];
+            } else if (rows == MR && L % MR == 0) {
+                // A is (M, K): the panel is a transpose. One gather fills L/MR consecutive k steps
+                // of the panel: lane l reads A(r + l % MR, p + l / MR). Hardware gathers beat a
+                // scalar transpose by several times here (the scalar loop stalls on its strided stores).
+                int[] idx = idx(MR, ars, acs);
+                int steps = L / MR, p = 0;
+                for (; p + steps <= kc; p += steps) {
+                    FloatVector.fromArray(F, a, src + p * acs, idx, 0).intoArray(dst, panel + p * MR);
+                }
+                for (; p < kc; p++) {
+                    for (int i = 0; i < MR; i++) dst[panel + p * MR + i] = a[src + i * ars + p * acs];
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
@@ -56,16 +63,13 @@ final class GemmPack {
             if (bcs == 1) {
                 // B is (K, N) (the NN and TN products): NR consecutive floats per k, a plain copy
                 for (int p = 0; p < kc; p++) System.arraycopy(b, src + p * brs, dst, panel + p * NR, cols);
-            } else if (brs == 1) {
+            } else if (cols == NR && NR % L == 0) {
                 // B is (N, K) (the NT product): rows of B are columns of the panel, a transpose done
-                // KSTEP values of k at a time so both the read and the written lines stay cached
-                for (int p0 = 0; p0 < kc; p0 += KSTEP) {
-                    int pe = Math.min(kc, p0 + KSTEP);
-                    for (int j = 0; j < cols; j++) {
-                        int s = src + j * bcs;
-                        int d = panel + j;
-                        for (int p = p0; p < pe; p++) dst[d + p * NR] = b[s + p];
-                    }
+                // with gathers: lane l of the v-th vector reads B(p, j0 + v·L + l)
+                int[] idx = idx(NR, bcs, 0);
+                for (int p = 0; p < kc; p++) {
+                    int s0 = src + p * brs, d = panel + p * NR;
+                    for (int v = 0; v < NR; v += L) FloatVector.fromArray(F, b, s0, idx, v).intoArray(dst, d + v);
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
@@ -74,4 +78,14 @@ final class GemmPack {
             }
         }
     }
+
+    /** Gather offsets {@code (l % width)·s1 + (l / width)·s2} for {@code max(width, L)} lanes. */
+    private static int[] idx(int width, int s1, int s2) {
+        int[] idx = IDX.get();
+        int n = Math.max(width, L);
+        for (int l = 0; l < n; l++) idx[l] = (l % width) * s1 + (l / width) * s2;
+        return idx;
+    }
+
+    private static final ThreadLocal<int[]> IDX = ThreadLocal.withInitial(() -> new int[Math.max(NR, L) + MR]);
 }
