@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.myllm.tensor.Gemm;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Simd;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,6 +23,9 @@ import picocli.CommandLine.Option;
 final class BenchMatmulCommand implements Runnable {
     /** GPT-2 small's linear layers as (in, out): attention qkv, MLP up, MLP down, LM head. */
     static final int[][] SHAPES = {{768, 2304}, {768, 3072}, {3072, 768}, {768, 50304}};
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--rows", description = "Rows of X (batch × context), default ${DEFAULT-VALUE}.", defaultValue = "256")
     int rows;
@@ -41,6 +46,7 @@ final class BenchMatmulCommand implements Runnable {
 
     @Override
     public void run() {
+        PrintWriter pw = spec.commandLine().getOut();
         if (rows < 1) throw new CliException("--rows must be >= 1, got " + rows);
         if (!(seconds > 0) || seconds > 600) throw new CliException("--seconds must be in (0, 600], got " + seconds);
         if (threads != null) {
@@ -48,7 +54,7 @@ final class BenchMatmulCommand implements Runnable {
             Parallel.setThreads(threads);
         }
         if (!json) {
-            System.out.printf("matmul bench: rows=%d, threads=%d, simd=%s (%d lanes)%n",
+            pw.printf("matmul bench: rows=%d, threads=%d, simd=%s (%d lanes)%n",
                     rows, Parallel.threads(), Simd.ENABLED, Simd.F.length());
         }
         warmUp();
@@ -70,17 +76,17 @@ final class BenchMatmulCommand implements Runnable {
             results.add(time("dW dYt·X (TN)", in, out, out, in, rows, bwdW));
             if (!json) {
                 for (Result r : results.subList(results.size() - 3, results.size())) {
-                    System.out.printf("  %4d->%-5d %-15s M=%-5d N=%-5d K=%-5d %8.2f ms %7.1f GFLOP/s (best %.1f)%n",
+                    pw.printf("  %4d->%-5d %-15s M=%-5d N=%-5d K=%-5d %8.2f ms %7.1f GFLOP/s (best %.1f)%n",
                             r.in, r.out, r.product, r.m, r.n, r.k, r.medianMs, r.gflops, r.bestGflops);
                 }
             }
         }
         double median = median(results.stream().mapToDouble(Result::gflops).toArray());
         if (json) {
-            printJson(results, median);
+            pw.println(json(results, median));
         } else {
-            System.out.printf("median over products and shapes: %.1f GFLOP/s%n", median);
-            System.out.println("compare: python3 ../shared/bench/sgemm_ceiling.py (run it in the same sitting; "
+            pw.printf("median over products and shapes: %.1f GFLOP/s%n", median);
+            pw.println("compare: python3 ../shared/bench/sgemm_ceiling.py (run it in the same sitting; "
                     + "quote the ratio, not the absolute rate)");
         }
     }
@@ -91,7 +97,7 @@ final class BenchMatmulCommand implements Runnable {
      * before anything is timed.
      */
     private void warmUp() {
-        int m = 256, in = 768, out = 768;
+        int m = Math.min(rows, 256), in = 768, out = 768;
         SplittableRandom rnd = new SplittableRandom(1);
         float[] x = random(rnd, m * in), w = random(rnd, out * in), dy = random(rnd, m * out);
         float[] y = new float[m * out], dx = new float[m * in], dw = new float[out * in];
@@ -122,7 +128,7 @@ final class BenchMatmulCommand implements Runnable {
         return new Result(product, in, out, m, n, k, med, flops / (med * 1e6), flops / (best * 1e6));
     }
 
-    private void printJson(List<Result> results, double median) {
+    private String json(List<Result> results, double median) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         root.put("rows", rows).put("threads", Parallel.threads()).put("simd", Simd.ENABLED)
@@ -134,7 +140,7 @@ final class BenchMatmulCommand implements Runnable {
                     .put("median_ms", r.medianMs).put("gflops", r.gflops).put("best_gflops", r.bestGflops);
         }
         root.put("ceiling", "python3 ../shared/bench/sgemm_ceiling.py");
-        System.out.println(root.toString());
+        return root.toString();
     }
 
     static float[] random(SplittableRandom rnd, int n) {
