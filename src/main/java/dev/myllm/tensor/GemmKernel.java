@@ -15,9 +15,10 @@ final class GemmKernel {
     static final int MR = 8;
     /**
      * Columns of C per tile: two vectors, so 8 × 2 = 16 accumulators + 2 B vectors + 1 broadcast.
-     * Measured on AVX-512 (median of runs, one core): 8×2 ≈ 160–175 GFLOP/s, 12×2 and 6×4 similar
-     * but noisier, 8×3 slower: its larger body exhausts C2's inlining node budget, after which
-     * Vector API calls stop being inlined and every vector gets boxed (~1 GFLOP/s).
+     * Measured on AVX-512 (one core, shared machine): 8×2 ≈ 150–175 GFLOP/s; 12×2 and 6×4 similar
+     * but less steady; 8×3 ≈ 135, and ~1 GFLOP/s when its stores went through a helper method:
+     * the larger body exhausts C2's inlining node budget, Vector API calls stop being inlined and
+     * every vector gets boxed. With 8-lane AVX2 the 19 live vectors exceed its 16 registers.
      */
     static final int NR = 2 * L;
 
