@@ -42,16 +42,10 @@ final class GemmDriver {
                     float[] c, int cOff, int M, int N, int K, boolean accumulate) {
         int mTiles = (M + MR - 1) / MR;
         int nTiles = (N + NR - 1) / NR;
-        // Each thread packs all of the other operand's rows it needs: splitting over N repeats
-        // the A packing (M·K) per thread, splitting over M repeats B's (N·K); repeat the smaller.
-        int threads = Parallel.threads();
-        boolean splitN = M <= N;
-        if (splitN && nTiles < threads && mTiles > nTiles) splitN = false;      // too few columns to share
-        else if (!splitN && mTiles < threads && nTiles > mTiles) splitN = true; // too few rows to share
-        int tiles = splitN ? nTiles : mTiles;
+        boolean byColumns = splitByColumns(M, N, mTiles, nTiles, Parallel.threads());
+        int tiles = byColumns ? nTiles : mTiles;
         double flopsPerTile = 2.0 * M * N * K / tiles;
         int grain = (int) Math.max(1, Math.min(tiles, Math.ceil(MIN_TASK_FLOPS / flopsPerTile)));
-        boolean byColumns = splitN;
         Parallel.forRange(tiles, grain, (t0, t1) -> {
             if (byColumns) {
                 range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
@@ -61,6 +55,17 @@ final class GemmDriver {
                         t0 * MR, Math.min(M, t1 * MR), 0, N);
             }
         });
+    }
+
+    /**
+     * Whether threads share C by column ranges (else by row ranges). Each thread packs all of the
+     * operand it does not split: by columns it repeats A's packing (M·K), by rows B's (N·K), so
+     * split the longer side, unless that side has too few tiles to go round. Any choice gives the
+     * same bits; this only decides speed.
+     */
+    static boolean splitByColumns(int M, int N, int mTiles, int nTiles, int threads) {
+        if (M <= N) return nTiles >= threads || mTiles <= nTiles;
+        return mTiles < threads && nTiles > mTiles;
     }
 
     /** One thread's share: rows {@code [m0, m1)} and columns {@code [n0, n1)} of C, all of K. */

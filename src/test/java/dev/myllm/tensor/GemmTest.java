@@ -130,7 +130,9 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForAnyThreadCount() {
         SplittableRandom rnd = new SplittableRandom(7);
-        int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {3, 2000, 300}, {2, 700, 1000}, {129, 129, 129}};
+        // {63, 64, 300}: split by columns on 2 threads but by rows on 3 (only 2 column tiles)
+        int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {3, 2000, 300}, {2, 700, 1000},
+                {129, 129, 129}, {63, 64, 300}};
         for (Kind kind : Kind.values()) {
             for (int[] s : shapes) {
                 int M = s[0], N = s[1], K = s[2];
@@ -148,6 +150,15 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void splitSideDependsOnThreadCountOnlyWhenTilesAreScarce() {
+        int tiles64 = (64 + GemmKernel.NR - 1) / GemmKernel.NR, tiles63 = (63 + GemmKernel.MR - 1) / GemmKernel.MR;
+        assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 2)).isTrue();
+        assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 3)).isFalse();
+        assertThat(GemmDriver.splitByColumns(256, 2304, 32, 72, 2)).isTrue();     // forward: W's rows split
+        assertThat(GemmDriver.splitByColumns(50304, 768, 6288, 24, 2)).isFalse(); // LM-head dW: rows split
     }
 
     @Test
