@@ -60,8 +60,14 @@ final class GemmPack {
             int cols = Math.min(NR, nc - j0);
             if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
             int src = bOff + pc * brs + (n0 + j0) * bcs;
-            if (bcs == 1) {
+            if (bcs == 1 && cols == NR && NR % L == 0) {
                 // B is (K, N) (the NN and TN products): NR consecutive floats per k, a plain copy
+                // done with vectors (System.arraycopy's call costs more than copying 32 floats)
+                for (int p = 0; p < kc; p++) {
+                    int s0 = src + p * brs, d = panel + p * NR;
+                    for (int v = 0; v < NR; v += L) FloatVector.fromArray(F, b, s0 + v).intoArray(dst, d + v);
+                }
+            } else if (bcs == 1) {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, src + p * brs, dst, panel + p * NR, cols);
             } else if (cols == NR && NR % L == 0) {
                 // B is (N, K) (the NT product): rows of B are columns of the panel, a transpose done
