@@ -20,11 +20,11 @@ final class GemmPack {
     }
 
     /**
-     * Packs {@code A[m0 .. m0+mc, pc .. pc+kc]} into {@code ceil(mc/MR)} panels, each {@code (kc, MR)}
-     * and {@code kc·MR} floats long; rows past {@code mc} are zeros.
+     * Packs {@code A[m0 .. m0+mc, pc .. pc+kc]} into {@code ceil(mc/MR)} panels from {@code dstOff}, each
+     * {@code (kc, MR)} and {@code kc·MR} floats long; rows past {@code mc} are zeros.
      */
-    static void packA(float[] a, int aOff, int ars, int acs, int m0, int mc, int pc, int kc, float[] dst) {
-        for (int r = 0, panel = 0; r < mc; r += MR, panel += kc * MR) {
+    static void packA(float[] a, int aOff, int ars, int acs, int m0, int mc, int pc, int kc, float[] dst, int dstOff) {
+        for (int r = 0, panel = dstOff; r < mc; r += MR, panel += kc * MR) {
             int rows = Math.min(MR, mc - r);
             if (rows < MR) Arrays.fill(dst, panel, panel + kc * MR, 0f);
             int src = aOff + (m0 + r) * ars + pc * acs;
@@ -52,11 +52,11 @@ final class GemmPack {
     }
 
     /**
-     * Packs {@code B[pc .. pc+kc, n0 .. n0+nc]} into {@code ceil(nc/NR)} panels, each {@code (kc, NR)}
-     * and {@code kc·NR} floats long; columns past {@code nc} are zeros.
+     * Packs {@code B[pc .. pc+kc, n0 .. n0+nc]} into {@code ceil(nc/NR)} panels from {@code dstOff}, each
+     * {@code (kc, NR)} and {@code kc·NR} floats long; columns past {@code nc} are zeros.
      */
-    static void packB(float[] b, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst) {
-        for (int j0 = 0, panel = 0; j0 < nc; j0 += NR, panel += kc * NR) {
+    static void packB(float[] b, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
+        for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
             int cols = Math.min(NR, nc - j0);
             if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
             int src = bOff + pc * brs + (n0 + j0) * bcs;

@@ -130,9 +130,10 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForAnyThreadCount() {
         SplittableRandom rnd = new SplittableRandom(7);
-        // {63, 64, 300}: split by columns on 2 threads but by rows on 3 (only 2 column tiles)
+        // {63, 64, 300}: split by columns on 2 threads but by rows on 3 (only 2 column tiles);
+        // {1100, 1200, 64} and {64, 200, 17000}: A too tall or too big to share, fixed ranges per thread
         int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {3, 2000, 300}, {2, 700, 1000},
-                {129, 129, 129}, {63, 64, 300}};
+                {129, 129, 129}, {63, 64, 300}, {1100, 1200, 64}, {64, 200, 17000}};
         for (Kind kind : Kind.values()) {
             for (int[] s : shapes) {
                 int M = s[0], N = s[1], K = s[2];
