@@ -13,6 +13,7 @@ class GemmTest {
     /** Which of the three products; the layout of A and B follows from it. */
     enum Kind { NT, NN, TN }
 
+    /** One of the products under test, with the common argument list. */
     @FunctionalInterface
     interface Product {
         void run(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int M, int N, int K, boolean acc);
