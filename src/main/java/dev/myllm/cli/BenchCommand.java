@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure speed; compare with python3 ../shared/bench/sgemm_ceiling.py in the same sitting.",
         subcommands = {
+                BenchMatmulCommand.class,
                 BenchTokenizerCommand.class,
                 BenchGenerateCommand.class,
                 BenchTrainCommand.class,

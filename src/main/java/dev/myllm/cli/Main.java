@@ -7,16 +7,18 @@ import picocli.CommandLine.Command;
 @Command(name = "myllm", mixinStandardHelpOptions = true, version = "myllm 0.1.0",
         description = "A GPT-style large language model built from scratch in Java.",
         subcommands = {
-                CommandLine.HelpCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
-                BenchCommand.class,
+                GenerateCommand.class,
+                ScoreCommand.class,
+                InfoCommand.class,
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
-                InfoCommand.class,
-                GenerateCommand.class,
-                ScoreCommand.class,
+                DownloadCommand.class,
+                ExportCommand.class,
+                BenchCommand.class,
+                CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -4,6 +4,7 @@ import dev.myllm.data.Corpus;
 import dev.myllm.data.Splits;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
+import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Specials;
@@ -148,7 +149,7 @@ final class TrainCommand implements Runnable {
         long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
 
         GPTModel model = new GPTModel(cfg, seed);
-        if (init != null && checkpoint == null) model.loadStateDict(GptModelStore.readWeights(init, cfg));
+        if (init != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(init, cfg).namedParameters());
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
                 decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));
         LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr)
@@ -241,7 +242,11 @@ final class TrainCommand implements Runnable {
         GPTConfig cfg;
         if (init != null) {
             if (!Files.isRegularFile(init.resolve("config.json"))) throw new CliException("--init: no config.json in " + init);
-            cfg = GptModelStore.readConfig(init);
+            try {
+                cfg = ModelDirectory.readConfig(init);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--init " + e.getMessage());
+            }
         } else {
             try {
                 cfg = GPTConfig.preset(preset);

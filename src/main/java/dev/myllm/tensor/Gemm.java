@@ -20,7 +20,7 @@ public final class Gemm {
                                 int M, int N, int K, boolean accumulate) {
         check("matmulNT", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
         if (M == 0 || N == 0) return;
-        if (!Simd.ENABLED) {
+        if (!Simd.ENABLED || tiny(M, N, K)) {
             ntScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
@@ -37,7 +37,7 @@ public final class Gemm {
                                 int M, int N, int K, boolean accumulate) {
         check("matmulNN", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(K, N)");
         if (M == 0 || N == 0) return;
-        if (!Simd.ENABLED) {
+        if (!Simd.ENABLED || tiny(M, N, K)) {
             nnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
@@ -54,7 +54,7 @@ public final class Gemm {
                                 int M, int N, int K, boolean accumulate) {
         check("matmulTN", a, aOff, b, bOff, c, cOff, M, N, K, "(K, M)", "(K, N)");
         if (M == 0 || N == 0) return;
-        if (!Simd.ENABLED) {
+        if (!Simd.ENABLED || tiny(M, N, K)) {
             tnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
@@ -65,6 +65,16 @@ public final class Gemm {
             GemmDriver.run(a, aOff, 1, M, b, bOff, N, 1, c, cOff, M, N, K, accumulate);
         }
     }
+
+    /**
+     * Products this small (a few thousand multiply-adds) finish in the plain loops before the
+     * packed path has set up its buffers; the choice depends on the shape alone.
+     */
+    private static boolean tiny(int M, int N, int K) {
+        return (long) M * N * K <= TINY;
+    }
+
+    private static final long TINY = 4096;
 
     /** Scalar twin of {@link #matmulNT}: a plain triple loop summing over k in order. */
     public static void matmulNTScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
@@ -103,39 +113,29 @@ public final class Gemm {
 
     private static void nnScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate) {
-        // row by row: the k loop is outer so B is read along its rows; each C element still
-        // sums over k in order into its own float.
-        float[] row = new float[N];
-        for (int m = 0; m < M; m++) {
-            java.util.Arrays.fill(row, 0f);
-            for (int k = 0; k < K; k++) {
-                float av = a[aOff + m * K + k];
-                int br = bOff + k * N;
-                for (int n = 0; n < N; n++) row[n] += av * b[br + n];
-            }
-            store(row, c, cOff + m * N, N, accumulate);
-        }
+        rowsTimesBScalar(a, aOff, K, 1, b, bOff, c, cOff, M, N, K, accumulate);
     }
 
     private static void tnScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate) {
-        float[] row = new float[N];
-        for (int m = 0; m < M; m++) {
-            java.util.Arrays.fill(row, 0f);
-            for (int k = 0; k < K; k++) {
-                float av = a[aOff + k * M + m];
-                int br = bOff + k * N;
-                for (int n = 0; n < N; n++) row[n] += av * b[br + n];
-            }
-            store(row, c, cOff + m * N, N, accumulate);
-        }
+        rowsTimesBScalar(a, aOff, 1, M, b, bOff, c, cOff, M, N, K, accumulate);
     }
 
-    private static void store(float[] row, float[] c, int ci, int n, boolean accumulate) {
-        if (accumulate) {
-            for (int j = 0; j < n; j++) c[ci + j] += row[j];
-        } else {
-            System.arraycopy(row, 0, c, ci, n);
+    /**
+     * {@code C (+)= A·B} with {@code A(m,k) = a[aOff + m·ars + k·acs]} and B {@code (K, N)}: the k loop is
+     * outside the n loop so B is read along its rows; each C element adds its k terms in order
+     * (onto its old value when accumulating).
+     */
+    private static void rowsTimesBScalar(float[] a, int aOff, int ars, int acs, float[] b, int bOff,
+                                         float[] c, int cOff, int M, int N, int K, boolean accumulate) {
+        for (int m = 0; m < M; m++) {
+            int cr = cOff + m * N;
+            if (!accumulate) java.util.Arrays.fill(c, cr, cr + N, 0f);
+            for (int k = 0; k < K; k++) {
+                float av = a[aOff + m * ars + k * acs];
+                int br = bOff + k * N;
+                for (int n = 0; n < N; n++) c[cr + n] += av * b[br + n];
+            }
         }
     }
 

@@ -3,22 +3,31 @@ package dev.myllm.tensor;
 import static dev.myllm.tensor.GemmKernel.MR;
 import static dev.myllm.tensor.GemmKernel.NR;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * The blocked GEMM driver behind all three products: splits C into per-thread column or row
- * ranges, walks each range in cache blocks ({@code MC × KC} of A, {@code KC × NC} of B), packs
- * them and runs the micro-kernel over every {@code MR × NR} tile.
+ * The blocked GEMM driver behind all three products: splits C into column or row ranges, walks
+ * each range in cache blocks ({@code MC × KC} of A, {@code KC × NC} of B), packs them and runs the
+ * micro-kernel over every {@code MR × NR} tile.
+ *
+ * <p>Threads: when the operand that every range needs whole (A for column ranges, B for row
+ * ranges) is small enough, it is packed once and shared, and the ranges are handed out in small
+ * chunks from a counter, so a core slowed by other work on the machine takes fewer chunks.
+ * Otherwise each thread gets one fixed range and packs what it needs itself.
  *
  * <p>Determinism: KC is a constant and k blocks are always visited in ascending order, each one
  * adding its tile sum to C, so every C element sees the same operations in the same order however
- * the output is split among threads.
+ * the output is split among threads or chunks.
  */
 final class GemmDriver {
     /** k steps per packed block: the A micro-panel ({@code KC·MR} floats, 8 KiB) stays in L1. */
     static final int KC = 256;
     /** Columns per packed B block: {@code KC·NC} floats (~1 MiB) stay in the 2 MiB L2 while every A panel streams past. */
-    static final int NC = 20 * NR;
+    static final int NC = 30 * NR;
     /** Rows per packed A block: bounds the A buffer; the B block is re-packed once per MC rows. */
     static final int MC = 128 * MR;
+    /** Largest operand (in floats, 4 MiB) packed once and shared by all threads. */
+    static final int SHARED_MAX = 1 << 20;
     /** Below this many flops per task, another thread costs more than it saves. */
     private static final double MIN_TASK_FLOPS = 4e6;
 
@@ -27,6 +36,8 @@ final class GemmDriver {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC];
         final float[] edge = new float[MR * NR];
+        /** The shared pre-packed operand when this thread is the caller; grows to the largest need. */
+        float[] shared = new float[0];
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
@@ -42,68 +53,129 @@ final class GemmDriver {
                     float[] c, int cOff, int M, int N, int K, boolean accumulate) {
         int mTiles = (M + MR - 1) / MR;
         int nTiles = (N + NR - 1) / NR;
-        // Each thread packs all of the other operand's rows it needs: splitting over N repeats
-        // the A packing (M·K) per thread, splitting over M repeats B's (N·K); repeat the smaller.
         int threads = Parallel.threads();
-        boolean splitN = M <= N;
-        if (splitN && nTiles < threads && mTiles > nTiles) splitN = false;      // too few columns to share
-        else if (!splitN && mTiles < threads && nTiles > mTiles) splitN = true; // too few rows to share
-        int tiles = splitN ? nTiles : mTiles;
+        boolean byColumns = splitByColumns(M, N, mTiles, nTiles, threads);
+        int tiles = byColumns ? nTiles : mTiles;
         double flopsPerTile = 2.0 * M * N * K / tiles;
         int grain = (int) Math.max(1, Math.min(tiles, Math.ceil(MIN_TASK_FLOPS / flopsPerTile)));
-        boolean byColumns = splitN;
-        Parallel.forRange(tiles, grain, (t0, t1) -> {
-            if (byColumns) {
-                range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
-                        0, M, t0 * NR, Math.min(N, t1 * NR));
-            } else {
-                range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
-                        t0 * MR, Math.min(M, t1 * MR), 0, N);
+        int tasks = Math.min(threads, tiles / grain);
+        if (tasks <= 1) {
+            range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate, 0, M, 0, N, null, null);
+            return;
+        }
+        long sharedSize = byColumns ? (long) mTiles * MR * K : (long) nTiles * NR * K;
+        boolean share = byColumns ? M <= MC : N <= NC;
+        if (!share || sharedSize > SHARED_MAX) {
+            Parallel.forRange(tiles, grain, (t0, t1) -> {
+                if (byColumns) {
+                    range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
+                            0, M, t0 * NR, Math.min(N, t1 * NR), null, null);
+                } else {
+                    range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
+                            t0 * MR, Math.min(M, t1 * MR), 0, N, null, null);
+                }
+            });
+            return;
+        }
+        Buffers own = BUFFERS.get();
+        if (own.shared.length < sharedSize) own.shared = new float[(int) sharedSize];
+        float[] shared = own.shared;
+        // pack the shared operand whole: k block q lands at pc·(padded rows or columns), k blocks in parallel
+        int kBlocks = (K + KC - 1) / KC;
+        Parallel.forRange(kBlocks, 1, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int pc = q * KC, kc = Math.min(KC, K - pc);
+                if (byColumns) GemmPack.packA(a, aOff, ars, acs, 0, M, pc, kc, shared, pc * mTiles * MR);
+                else GemmPack.packB(b, bOff, brs, bcs, 0, N, pc, kc, shared, pc * nTiles * NR);
+            }
+        });
+        // a few chunks per thread, taken in any order: each chunk's results do not depend on who runs it.
+        // Column chunks stay wider (2 per thread): every A micro-panel is reused across a chunk's
+        // columns only, and narrow chunks measurably lose that reuse; row chunks lose nothing.
+        int perThread = byColumns ? 2 : 4;
+        int chunk = Math.max(1, Math.min(byColumns ? NC / NR : MC / MR, ceilDiv(tiles, perThread * tasks)));
+        int chunks = (tiles + chunk - 1) / chunk;
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(tasks, 1, (w0, w1) -> {
+            for (int q; (q = next.getAndIncrement()) < chunks; ) {
+                int t0 = q * chunk, t1 = Math.min(tiles, t0 + chunk);
+                if (byColumns) {
+                    range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
+                            0, M, t0 * NR, Math.min(N, t1 * NR), shared, null);
+                } else {
+                    range(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, N, K, accumulate,
+                            t0 * MR, Math.min(M, t1 * MR), 0, N, null, shared);
+                }
             }
         });
     }
 
-    /** One thread's share: rows {@code [m0, m1)} and columns {@code [n0, n1)} of C, all of K. */
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /**
+     * Whether threads share C by column ranges (else by row ranges). Each range needs all of the
+     * operand that is not split: by columns all of A (M·K), by rows all of B (N·K), so split the
+     * longer side, unless that side has too few tiles to go round. Any choice gives the same bits;
+     * this only decides speed.
+     */
+    static boolean splitByColumns(int M, int N, int mTiles, int nTiles, int threads) {
+        if (M <= N) return nTiles >= threads || mTiles <= nTiles;
+        return mTiles < threads && nTiles > mTiles;
+    }
+
+    /**
+     * One share: rows {@code [m0, m1)} and columns {@code [n0, n1)} of C, all of K. {@code preA}
+     * (all of A, when {@code m0 = 0}, {@code m1 = M <= MC}) or {@code preB} (all of B, when
+     * {@code n0 = 0}, {@code n1 = N <= NC}) is the operand already packed by {@link #run}, or null.
+     */
     private static void range(float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                               float[] c, int cOff, int N, int K, boolean accumulate,
-                              int m0, int m1, int n0, int n1) {
+                              int m0, int m1, int n0, int n1, float[] preA, float[] preB) {
         Buffers buf = BUFFERS.get();
         for (int ic = m0; ic < m1; ic += MC) {
             int mc = Math.min(MC, m1 - ic);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
                 boolean overwrite = pc == 0 && !accumulate;
-                GemmPack.packA(a, aOff, ars, acs, ic, mc, pc, kc, buf.a);       // (mc, kc) as MR-row panels
+                float[] ap = preA != null ? preA : buf.a;
+                int ai = preA != null ? pc * ((mc + MR - 1) / MR * MR) : 0;
+                if (preA == null) GemmPack.packA(a, aOff, ars, acs, ic, mc, pc, kc, ap, 0);     // (mc, kc) as MR-row panels
                 for (int jc = n0; jc < n1; jc += NC) {
                     int nc = Math.min(NC, n1 - jc);
-                    GemmPack.packB(b, bOff, brs, bcs, jc, nc, pc, kc, buf.b);   // (kc, nc) as NR-column panels
-                    block(buf, kc, mc, nc, c, cOff + ic * N + jc, N, overwrite);
+                    float[] bp = preB != null ? preB : buf.b;
+                    int bi = preB != null ? pc * ((nc + NR - 1) / NR * NR) : 0;
+                    if (preB == null) GemmPack.packB(b, bOff, brs, bcs, jc, nc, pc, kc, bp, 0); // (kc, nc) as NR-column panels
+                    block(ap, ai, bp, bi, buf.edge, kc, mc, nc, c, cOff + ic * N + jc, N, overwrite);
                 }
             }
         }
     }
 
-    /** Runs the micro-kernel over the packed {@code (mc, kc)} × {@code (kc, nc)} block into C at {@code ci}. */
-    private static void block(Buffers buf, int kc, int mc, int nc, float[] c, int ci, int ldc, boolean overwrite) {
-        float[] ap = buf.a, bp = buf.b;
+    /**
+     * Runs the micro-kernel over the packed {@code (mc, kc)} block of A at {@code ap[a0]} and
+     * {@code (kc, nc)} block of B at {@code bp[b0]}, into C at {@code ci} with row stride {@code ldc}.
+     */
+    private static void block(float[] ap, int a0, float[] bp, int b0, float[] edge, int kc, int mc, int nc,
+                              float[] c, int ci, int ldc, boolean overwrite) {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
-            int ai = ir * kc;                      // the A micro-panel (kc, MR), reused from L1 for every jr
+            int ai = a0 + ir * kc;                 // the A micro-panel (kc, MR), reused from L1 for every jr
             for (int jr = 0; jr < nc; jr += NR) {
                 int cols = Math.min(NR, nc - jr);
-                int bi = jr * kc;                  // the B micro-panel (kc, NR)
+                int bi = b0 + jr * kc;             // the B micro-panel (kc, NR)
                 int cij = ci + ir * ldc + jr;
                 if (rows == MR && cols == NR) {
                     GemmKernel.tile(ap, ai, bp, bi, kc, c, cij, ldc, overwrite);
                 } else {
                     // partial tile: compute the padded tile into a scratch and copy its valid part;
                     // each valid element gets the same operations as in a full tile
-                    float[] e = buf.edge;
-                    GemmKernel.tile(ap, ai, bp, bi, kc, e, 0, NR, true);
+                    GemmKernel.tile(ap, ai, bp, bi, kc, edge, 0, NR, true);
                     for (int i = 0; i < rows; i++) {
                         int row = cij + i * ldc;
                         for (int j = 0; j < cols; j++) {
-                            c[row + j] = overwrite ? e[i * NR + j] : c[row + j] + e[i * NR + j];
+                            c[row + j] = overwrite ? edge[i * NR + j] : c[row + j] + edge[i * NR + j];
                         }
                     }
                 }

@@ -11,10 +11,16 @@ final class GemmKernel {
     private static final VectorSpecies<Float> F = Simd.F;
     /** Lanes per vector (16 with AVX-512). */
     static final int L = F.length();
-    /** Rows of C per tile: each k broadcasts MR elements of A. */
+    /** Rows of C per tile: each k step broadcasts MR elements of A. */
     static final int MR = 8;
-    /** Columns of C per tile: three vectors, so 8 × 3 = 24 accumulators + 3 B vectors + 1 broadcast fit in 32 registers. */
-    static final int NR = 3 * L;
+    /**
+     * Columns of C per tile: two vectors, so 8 × 2 = 16 accumulators + 2 B vectors + 1 broadcast.
+     * Measured on AVX-512 (one core, shared machine): 8×2 ≈ 150–175 GFLOP/s; 12×2 and 6×4 similar
+     * but less steady; 8×3 ≈ 135, and ~1 GFLOP/s when its stores went through a helper method:
+     * the larger body exhausts C2's inlining node budget, Vector API calls stop being inlined and
+     * every vector gets boxed. With 8-lane AVX2 the 19 live vectors exceed its 16 registers.
+     */
+    static final int NR = 2 * L;
 
     private GemmKernel() {
     }
@@ -25,54 +31,54 @@ final class GemmKernel {
      * Ap is packed {@code (kc, MR)} from {@code ai}, Bp is packed {@code (kc, NR)} from {@code bi};
      * each C element is a fused multiply-add chain over k in order, starting from zero, so its value
      * does not depend on where the tile lies or which thread computes it.
+     * Everything is written out in this one method on purpose: a helper taking vectors as arguments
+     * would not be inlined in a method this large and its vector arguments would be boxed.
      */
     static void tile(float[] ap, int ai, float[] bp, int bi, int kc, float[] c, int ci, int ldc, boolean overwrite) {
         FloatVector z = FloatVector.zero(F);
-        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
-        FloatVector c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
-        FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
-        FloatVector c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         for (int p = 0; p < kc; p++) {
             int bo = bi + p * NR;
             int ao = ai + p * MR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bo);
             FloatVector b1 = FloatVector.fromArray(F, bp, bo + L);
-            FloatVector b2 = FloatVector.fromArray(F, bp, bo + 2 * L);
             FloatVector a = FloatVector.broadcast(F, ap[ao]);
-            c00 = b0.fma(a, c00); c01 = b1.fma(a, c01); c02 = b2.fma(a, c02);
+            c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
             a = FloatVector.broadcast(F, ap[ao + 1]);
-            c10 = b0.fma(a, c10); c11 = b1.fma(a, c11); c12 = b2.fma(a, c12);
+            c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
             a = FloatVector.broadcast(F, ap[ao + 2]);
-            c20 = b0.fma(a, c20); c21 = b1.fma(a, c21); c22 = b2.fma(a, c22);
+            c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
             a = FloatVector.broadcast(F, ap[ao + 3]);
-            c30 = b0.fma(a, c30); c31 = b1.fma(a, c31); c32 = b2.fma(a, c32);
+            c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
             a = FloatVector.broadcast(F, ap[ao + 4]);
-            c40 = b0.fma(a, c40); c41 = b1.fma(a, c41); c42 = b2.fma(a, c42);
+            c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
             a = FloatVector.broadcast(F, ap[ao + 5]);
-            c50 = b0.fma(a, c50); c51 = b1.fma(a, c51); c52 = b2.fma(a, c52);
+            c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
             a = FloatVector.broadcast(F, ap[ao + 6]);
-            c60 = b0.fma(a, c60); c61 = b1.fma(a, c61); c62 = b2.fma(a, c62);
+            c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
             a = FloatVector.broadcast(F, ap[ao + 7]);
-            c70 = b0.fma(a, c70); c71 = b1.fma(a, c71); c72 = b2.fma(a, c72);
+            c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
         }
-        row(c, ci, c00, c01, c02, overwrite);
-        row(c, ci + ldc, c10, c11, c12, overwrite);
-        row(c, ci + 2 * ldc, c20, c21, c22, overwrite);
-        row(c, ci + 3 * ldc, c30, c31, c32, overwrite);
-        row(c, ci + 4 * ldc, c40, c41, c42, overwrite);
-        row(c, ci + 5 * ldc, c50, c51, c52, overwrite);
-        row(c, ci + 6 * ldc, c60, c61, c62, overwrite);
-        row(c, ci + 7 * ldc, c70, c71, c72, overwrite);
-    }
-
-    private static void row(float[] c, int ci, FloatVector v0, FloatVector v1, FloatVector v2, boolean overwrite) {
         if (!overwrite) {
-            v0 = v0.add(FloatVector.fromArray(F, c, ci));
-            v1 = v1.add(FloatVector.fromArray(F, c, ci + L));
-            v2 = v2.add(FloatVector.fromArray(F, c, ci + 2 * L));
+            int r = ci;
+            c00 = c00.add(FloatVector.fromArray(F, c, r)); c01 = c01.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c10 = c10.add(FloatVector.fromArray(F, c, r)); c11 = c11.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c20 = c20.add(FloatVector.fromArray(F, c, r)); c21 = c21.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c30 = c30.add(FloatVector.fromArray(F, c, r)); c31 = c31.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c40 = c40.add(FloatVector.fromArray(F, c, r)); c41 = c41.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c50 = c50.add(FloatVector.fromArray(F, c, r)); c51 = c51.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c60 = c60.add(FloatVector.fromArray(F, c, r)); c61 = c61.add(FloatVector.fromArray(F, c, r + L)); r += ldc;
+            c70 = c70.add(FloatVector.fromArray(F, c, r)); c71 = c71.add(FloatVector.fromArray(F, c, r + L));
         }
-        v0.intoArray(c, ci);
-        v1.intoArray(c, ci + L);
-        v2.intoArray(c, ci + 2 * L);
+        int r = ci;
+        c00.intoArray(c, r); c01.intoArray(c, r + L); r += ldc;
+        c10.intoArray(c, r); c11.intoArray(c, r + L); r += ldc;
+        c20.intoArray(c, r); c21.intoArray(c, r + L); r += ldc;
+        c30.intoArray(c, r); c31.intoArray(c, r + L); r += ldc;
+        c40.intoArray(c, r); c41.intoArray(c, r + L); r += ldc;
+        c50.intoArray(c, r); c51.intoArray(c, r + L); r += ldc;
+        c60.intoArray(c, r); c61.intoArray(c, r + L); r += ldc;
+        c70.intoArray(c, r); c71.intoArray(c, r + L);
     }
 }

@@ -1,9 +1,12 @@
 package dev.myllm.tensor;
 
+import static dev.myllm.tensor.GemmKernel.L;
 import static dev.myllm.tensor.GemmKernel.MR;
 import static dev.myllm.tensor.GemmKernel.NR;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Packing of A and B blocks into the contiguous, zero-padded micro-panels the micro-kernel reads
@@ -11,30 +14,34 @@ import java.util.Arrays;
  * and {@code B(k,n) = b[bOff + k·brs + n·bcs]}, so one packer serves all three products.
  */
 final class GemmPack {
-    /** Steps of k handled together when transposing, so the written lines stay in L1. */
-    private static final int KSTEP = 16;
+    private static final VectorSpecies<Float> F = Simd.F;
 
     private GemmPack() {
     }
 
     /**
-     * Packs {@code A[m0 .. m0+mc, pc .. pc+kc]} into {@code ceil(mc/MR)} panels, each {@code (kc, MR)}
-     * and {@code kc·MR} floats long; rows past {@code mc} are zeros.
+     * Packs {@code A[m0 .. m0+mc, pc .. pc+kc]} into {@code ceil(mc/MR)} panels from {@code dstOff}, each
+     * {@code (kc, MR)} and {@code kc·MR} floats long; rows past {@code mc} are zeros.
      */
-    static void packA(float[] a, int aOff, int ars, int acs, int m0, int mc, int pc, int kc, float[] dst) {
-        for (int r = 0, panel = 0; r < mc; r += MR, panel += kc * MR) {
+    static void packA(float[] a, int aOff, int ars, int acs, int m0, int mc, int pc, int kc, float[] dst, int dstOff) {
+        for (int r = 0, panel = dstOff; r < mc; r += MR, panel += kc * MR) {
             int rows = Math.min(MR, mc - r);
             if (rows < MR) Arrays.fill(dst, panel, panel + kc * MR, 0f);
             int src = aOff + (m0 + r) * ars + pc * acs;
             if (ars == 1) {
                 // A is (K, M) (the TN product): MR consecutive floats per k, a plain copy
                 for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * acs, dst, panel + p * MR, rows);
-            } else if (acs == 1) {
-                // A is (M, K): each row is contiguous along k, so the panel is a transpose
-                for (int i = 0; i < rows; i++) {
-                    int s = src + i * ars;
-                    int d = panel + i;
-                    for (int p = 0; p < kc; p++) dst[d + p * MR] = a[s + p];
+            } else if (rows == MR && L % MR == 0) {
+                // A is (M, K): the panel is a transpose. One gather fills L/MR consecutive k steps
+                // of the panel: lane l reads A(r + l % MR, p + l / MR). Hardware gathers beat a
+                // scalar transpose by several times here (the scalar loop stalls on its strided stores).
+                int[] idx = idx(MR, ars, acs);
+                int steps = L / MR, p = 0;
+                for (; p + steps <= kc; p += steps) {
+                    FloatVector.fromArray(F, a, src + p * acs, idx, 0).intoArray(dst, panel + p * MR);
+                }
+                for (; p < kc; p++) {
+                    for (int i = 0; i < MR; i++) dst[panel + p * MR + i] = a[src + i * ars + p * acs];
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
@@ -45,27 +52,30 @@ final class GemmPack {
     }
 
     /**
-     * Packs {@code B[pc .. pc+kc, n0 .. n0+nc]} into {@code ceil(nc/NR)} panels, each {@code (kc, NR)}
-     * and {@code kc·NR} floats long; columns past {@code nc} are zeros.
+     * Packs {@code B[pc .. pc+kc, n0 .. n0+nc]} into {@code ceil(nc/NR)} panels from {@code dstOff}, each
+     * {@code (kc, NR)} and {@code kc·NR} floats long; columns past {@code nc} are zeros.
      */
-    static void packB(float[] b, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst) {
-        for (int j0 = 0, panel = 0; j0 < nc; j0 += NR, panel += kc * NR) {
+    static void packB(float[] b, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
+        for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
             int cols = Math.min(NR, nc - j0);
             if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
             int src = bOff + pc * brs + (n0 + j0) * bcs;
-            if (bcs == 1) {
+            if (bcs == 1 && cols == NR && NR % L == 0) {
                 // B is (K, N) (the NN and TN products): NR consecutive floats per k, a plain copy
+                // done with vectors (System.arraycopy's call costs more than copying 32 floats)
+                for (int p = 0; p < kc; p++) {
+                    int s0 = src + p * brs, d = panel + p * NR;
+                    for (int v = 0; v < NR; v += L) FloatVector.fromArray(F, b, s0 + v).intoArray(dst, d + v);
+                }
+            } else if (bcs == 1) {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, src + p * brs, dst, panel + p * NR, cols);
-            } else if (brs == 1) {
+            } else if (cols == NR && NR % L == 0) {
                 // B is (N, K) (the NT product): rows of B are columns of the panel, a transpose done
-                // KSTEP values of k at a time so both the read and the written lines stay cached
-                for (int p0 = 0; p0 < kc; p0 += KSTEP) {
-                    int pe = Math.min(kc, p0 + KSTEP);
-                    for (int j = 0; j < cols; j++) {
-                        int s = src + j * bcs;
-                        int d = panel + j;
-                        for (int p = p0; p < pe; p++) dst[d + p * NR] = b[s + p];
-                    }
+                // with gathers: lane l of the v-th vector reads B(p, j0 + v·L + l)
+                int[] idx = idx(NR, bcs, 0);
+                for (int p = 0; p < kc; p++) {
+                    int s0 = src + p * brs, d = panel + p * NR;
+                    for (int v = 0; v < NR; v += L) FloatVector.fromArray(F, b, s0, idx, v).intoArray(dst, d + v);
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
@@ -74,4 +84,14 @@ final class GemmPack {
             }
         }
     }
+
+    /** Gather offsets {@code (l % width)·s1 + (l / width)·s2} for {@code max(width, L)} lanes. */
+    private static int[] idx(int width, int s1, int s2) {
+        int[] idx = IDX.get();
+        int n = Math.max(width, L);
+        for (int l = 0; l < n; l++) idx[l] = (l % width) * s1 + (l / width) * s2;
+        return idx;
+    }
+
+    private static final ThreadLocal<int[]> IDX = ThreadLocal.withInitial(() -> new int[Math.max(NR, L) + MR]);
 }

@@ -16,6 +16,9 @@ final class GemmSmall {
     /** Below this many flops per task, another thread costs more than it saves. */
     private static final double MIN_TASK_FLOPS = 1e6;
 
+    /** Per-thread scratch for the lanes of four dot-product accumulators. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
+
     private GemmSmall() {
     }
 
@@ -31,7 +34,7 @@ final class GemmSmall {
                    int M, int N, int K, boolean accumulate) {
         int groups = (N + 3) / 4;
         Parallel.forRange(groups, grain(groups, 8L * M * K), (g0, g1) -> {
-            float[] lanes = new float[2 * L * 4];
+            float[] lanes = LANES.get();
             for (int g = g0; g < g1; g++) {
                 int n = g * 4;
                 int rows = Math.min(4, N - n);

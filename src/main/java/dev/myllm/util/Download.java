@@ -25,6 +25,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Downloads one URL to a file: progress bar on stderr, resume of a partial {@code .part} file with a Range
@@ -156,10 +158,38 @@ public final class Download {
              ProgressBar bar = progress ? bar(total, have) : null) {
             byte[] buf = new byte[1 << 16];
             int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-                if (bar != null) bar.stepBy(n);
+            // HttpClient's timeouts end at the response headers; a body that stops arriving would
+            // block read() for hours, so a watchdog closes the stream after `timeout` without data.
+            AtomicLong lastData = new AtomicLong(System.nanoTime());
+            AtomicBoolean stalled = new AtomicBoolean();
+            Thread watchdog = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        Thread.sleep(Math.max(10, Math.min(1000, timeout.toMillis() / 4)));
+                        if (System.nanoTime() - lastData.get() > timeout.toNanos()) {
+                            stalled.set(true);
+                            in.close();
+                            return;
+                        }
+                    }
+                } catch (InterruptedException | IOException e) {
+                    // the download ended (or closing failed: the read will end anyway)
+                }
+            });
+            try {
+                while ((n = in.read(buf)) > 0) {
+                    lastData.set(System.nanoTime());
+                    out.write(buf, 0, n);
+                    if (bar != null) bar.stepBy(n);
+                }
+            } catch (IOException e) {
+                if (!stalled.get()) throw e;
+            } finally {
+                watchdog.interrupt();
             }
+            // A closed stream reads as the end: without this the partial file would look complete.
+            if (stalled.get()) throw new IOException("no data for "
+                    + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms") + " (connection stalled)");
         }
     }
 

@@ -187,8 +187,9 @@ class GPTModelTest {
         long wide = bytesPerDecodeStep(new GPTConfig(1000, 32, 256, 4, 2, 0f, true, true, 1e-5f));
         long narrow = bytesPerDecodeStep(new GPTConfig(1000, 32, 32, 4, 2, 0f, true, true, 1e-5f));
         // without buffer reuse the wide model's step would allocate ~60 KB more (hidden layers of
-        // 1024 floats, QKV of 768, ...); with it only bookkeeping (Tensor objects, shapes) is new
-        assertThat(wide - narrow).isLessThan(1_000);
+        // 1024 floats, QKV of 768, ...); with it only bookkeeping (Tensor objects, shapes, and the
+        // thread pool's task objects, which only the wide model's products are big enough to use)
+        assertThat(wide - narrow).isLessThan(4_000);
         assertThat(narrow).isLessThan(20_000);
     }
 

@@ -3,12 +3,10 @@ package dev.myllm.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.myllm.io.Npy;
-import dev.myllm.io.Safetensors;
+import dev.myllm.io.ModelDirectory;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,23 +16,10 @@ import org.junit.jupiter.api.Test;
 class GoldenGpt2Test {
     static final Path DIR = Path.of("src/test/resources/golden/gpt2-tiny");
 
-    /** Hugging Face GPT-2 tensors → our state dict: Conv1D weights {@code [in, out]} become {@code [out, in]}. */
-    static Map<String, Tensor> fromHuggingFace(Map<String, Tensor> hf) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (var e : hf.entrySet()) {
-            String n = e.getKey();
-            boolean conv1d = n.endsWith("attn.c_attn.weight") || n.endsWith("attn.c_proj.weight")
-                    || n.endsWith("mlp.c_fc.weight") || n.endsWith("mlp.c_proj.weight");
-            out.put(n, conv1d ? e.getValue().transpose(0, 1) : e.getValue());
-        }
-        return out;
-    }
-
     @Test
     void logitsMatchTheNumpyReference() {
-        GPTConfig config = new GPTConfig(67, 16, 32, 4, 2, 0f, true, true, 1e-5f);
-        GPTModel model = new GPTModel(config, 0);
-        model.loadStateDict(fromHuggingFace(Safetensors.read(DIR.resolve("model.safetensors"))));
+        GPTModel model = ModelDirectory.load(DIR); // config.json + model.safetensors with Conv1D [in, out] weights
+        assertThat(model.config()).isEqualTo(new GPTConfig(67, 16, 32, 4, 2, 0f, true, true, 1e-5f));
         model.eval();
         int[] ids = Npy.readInts(DIR.resolve("ids.npy"));
         Tensor want = Npy.read(DIR.resolve("logits.npy"));
@@ -52,8 +37,7 @@ class GoldenGpt2Test {
 
     @Test
     void cachedDecodingMatchesTheReferenceToo() {
-        GPTModel model = new GPTModel(new GPTConfig(67, 16, 32, 4, 2, 0f, true, true, 1e-5f), 0);
-        model.loadStateDict(fromHuggingFace(Safetensors.read(DIR.resolve("model.safetensors"))));
+        GPTModel model = ModelDirectory.load(DIR);
         int[] ids = Npy.readInts(DIR.resolve("ids.npy"));
         float[] want = Npy.read(DIR.resolve("logits.npy")).data();
         try (var g = GradMode.noGrad()) {

@@ -13,6 +13,7 @@ class GemmTest {
     /** Which of the three products; the layout of A and B follows from it. */
     enum Kind { NT, NN, TN }
 
+    /** One of the products under test, with the common argument list. */
     @FunctionalInterface
     interface Product {
         void run(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int M, int N, int K, boolean acc);
@@ -130,7 +131,10 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForAnyThreadCount() {
         SplittableRandom rnd = new SplittableRandom(7);
-        int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {3, 2000, 300}, {2, 700, 1000}, {129, 129, 129}};
+        // {63, 64, 300}: split by columns on 2 threads but by rows on 3 (only 2 column tiles);
+        // {1100, 1200, 64} and {64, 200, 17000}: A too tall or too big to share, fixed ranges per thread
+        int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {3, 2000, 300}, {2, 700, 1000},
+                {129, 129, 129}, {63, 64, 300}, {1100, 1200, 64}, {64, 200, 17000}};
         for (Kind kind : Kind.values()) {
             for (int[] s : shapes) {
                 int M = s[0], N = s[1], K = s[2];
@@ -148,6 +152,15 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void splitSideDependsOnThreadCountOnlyWhenTilesAreScarce() {
+        int tiles64 = (64 + GemmKernel.NR - 1) / GemmKernel.NR, tiles63 = (63 + GemmKernel.MR - 1) / GemmKernel.MR;
+        assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 2)).isTrue();
+        assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 3)).isFalse();
+        assertThat(GemmDriver.splitByColumns(256, 2304, 32, 72, 2)).isTrue();     // forward: W's rows split
+        assertThat(GemmDriver.splitByColumns(50304, 768, 6288, 24, 2)).isFalse(); // LM-head dW: rows split
     }
 
     @Test

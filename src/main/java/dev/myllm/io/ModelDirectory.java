@@ -1,0 +1,247 @@
+package dev.myllm.io;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.util.AtomicFiles;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * A model directory as Hugging Face lays it out for GPT-2: {@code config.json} with
+ * {@code GPT2Config} keys and {@code model.safetensors} with GPT-2's tensor names.
+ *
+ * <p>Conv1D weights ({@code attn.c_attn}, {@code attn.c_proj}, {@code mlp.c_fc}, {@code mlp.c_proj})
+ * are stored {@code [in, out]} and transposed on load and save; a tied head is stored once, as
+ * {@code wte.weight}. Loading accepts the hub's names ({@code h.0.…}) and {@code save_pretrained}'s
+ * ({@code transformer.h.0.…}, with an {@code lm_head.weight} equal to {@code wte.weight} for a tied
+ * model), skips the causal-mask buffers ({@code attn.bias}, {@code attn.masked_bias}) and converts
+ * F16/BF16 files to float32. A model without QKV bias is saved with zero QKV biases (and
+ * {@code "myllm_qkv_bias": false}) so that {@code transformers}, which always has them, computes
+ * the same function.
+ *
+ * <p>Saving is atomic: a new directory is written as a hidden sibling and renamed into place, so it
+ * appears complete or not at all. An existing directory (a checkpoint may hold other files) gets
+ * each file replaced atomically, weights first and {@code config.json} last. Every error is one
+ * {@link IllegalArgumentException} (or {@link UncheckedIOException}) naming the file and tensor.
+ */
+public final class ModelDirectory {
+    /** The configuration file of a model directory. */
+    public static final String CONFIG = "config.json";
+    /** The weights file of a model directory. */
+    public static final String WEIGHTS = "model.safetensors";
+    private static final Map<String, String> METADATA = Map.of("format", "pt");
+
+    private ModelDirectory() {
+    }
+
+    /** The configuration in {@code dir/config.json}. */
+    public static GPTConfig readConfig(Path dir) {
+        checkDir(dir);
+        return Gpt2Config.read(dir.resolve(CONFIG));
+    }
+
+    /** The {@code config.json} text we write for a configuration stored as {@code dtype}. */
+    public static String configJson(GPTConfig config, DType dtype) {
+        return Gpt2Config.write(config, dtype);
+    }
+
+    /** Loads the model in {@code dir}, as its {@code config.json} describes it. */
+    public static GPTModel load(Path dir) {
+        return load(dir, readConfig(dir));
+    }
+
+    /**
+     * Loads the weights of {@code dir} into a model of {@code config} (the directory's, perhaps with
+     * overrides); a shorter context length than the directory's uses the first position embeddings.
+     */
+    public static GPTModel load(Path dir, GPTConfig config) {
+        try (Safetensors st = Safetensors.open(weightsFile(dir))) {
+            Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config); // before allocating the model
+            GPTModel model = new GPTModel(config, 0);
+            fill(model, st, plan);
+            return model;
+        }
+    }
+
+    /**
+     * Checks that {@code dir} would load (config, header, every tensor's name, shape and dtype)
+     * without reading the weights; returns the configuration.
+     */
+    public static GPTConfig check(Path dir) {
+        GPTConfig config = readConfig(dir);
+        try (Safetensors st = Safetensors.open(weightsFile(dir))) {
+            Gpt2Layout.plan(st, config);
+        }
+        return config;
+    }
+
+    /** Saves {@code model} in float32; see {@link #save(GPTModel, Path, DType)}. */
+    public static void save(GPTModel model, Path dir) {
+        save(model, dir, DType.F32);
+    }
+
+    /** Saves {@code model} into {@code dir} with its weights stored as {@code dtype} (F32, F16 or BF16). */
+    public static void save(GPTModel model, Path dir, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException(dir + ": cannot store weights as " + dtype + " (F32, F16 or BF16)");
+        }
+        Map<String, Tensor> tensors = hubTensors(model);
+        String config = configJson(model.config(), dtype);
+        if (Files.isDirectory(dir)) {
+            writeInto(dir, tensors, config, dtype);
+            return;
+        }
+        if (Files.exists(dir)) throw new IllegalArgumentException(dir + ": exists and is not a directory");
+        Path abs = dir.toAbsolutePath();
+        Path tmp = null;
+        try {
+            Files.createDirectories(abs.getParent());
+            tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".");
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (UnsupportedOperationException ignored) {
+                // not POSIX: keep what the file system gave
+            }
+            writeInto(tmp, tensors, config, dtype);
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs);
+            }
+            tmp = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) deleteTree(tmp);
+        }
+    }
+
+    /**
+     * The model's tensors under Hugging Face's names and layouts, sorted by name as Python's
+     * {@code safetensors} orders them. Conv1D transposes are made one at a time while the writer
+     * iterates, so saving gpt2-xl does not need a second copy of its weights in memory.
+     */
+    static Map<String, Tensor> hubTensors(GPTModel model) {
+        Map<String, Tensor> params = model.namedParameters();
+        GPTConfig c = model.config();
+        Set<String> names = new java.util.TreeSet<>(Gpt2Layout.fileShapes(c).keySet());
+        if (!c.qkvBias()) {
+            for (int i = 0; i < c.nLayers(); i++) names.add("h." + i + ".attn.c_attn.bias");
+        }
+        List<String> order = List.copyOf(names);
+        Function<String, Tensor> value = n -> {
+            Tensor p = params.get(n);
+            if (p == null) return Tensor.zeros(3 * c.embDim()); // the QKV bias of a model without one
+            return Gpt2Layout.isConv1d(n) ? p.transpose(0, 1) : p;
+        };
+        return new AbstractMap<>() {
+            @Override
+            public Set<Entry<String, Tensor>> entrySet() {
+                return new AbstractSet<>() {
+                    @Override
+                    public Iterator<Entry<String, Tensor>> iterator() {
+                        Iterator<String> it = order.iterator();
+                        return new Iterator<>() {
+                            @Override
+                            public boolean hasNext() {
+                                return it.hasNext();
+                            }
+
+                            @Override
+                            public Entry<String, Tensor> next() {
+                                String n = it.next();
+                                return new SimpleImmutableEntry<>(n, value.apply(n));
+                            }
+                        };
+                    }
+
+                    @Override
+                    public int size() {
+                        return order.size();
+                    }
+                };
+            }
+        };
+    }
+
+    private static void writeInto(Path dir, Map<String, Tensor> tensors, String config, DType dtype) {
+        Safetensors.write(dir.resolve(WEIGHTS), tensors, METADATA, dtype);
+        AtomicFiles.writeString(dir.resolve(CONFIG), config); // last: a complete config means complete weights
+    }
+
+    private static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
+        Map<String, Tensor> params = model.namedParameters();
+        for (var e : plan.sources().entrySet()) {
+            Tensor p = params.get(e.getKey());
+            if (Gpt2Layout.isConv1d(e.getKey())) {
+                float[] src = st.load(e.getValue()).data();
+                int out = p.shape()[0], in = p.shape()[1];
+                float[] dst = p.data();
+                for (int i = 0; i < in; i++) {
+                    for (int o = 0; o < out; o++) dst[o * in + i] = src[i * out + o];
+                }
+            } else if (e.getKey().equals(Gpt2Layout.WPE) && plan.cropPositions()) {
+                System.arraycopy(st.load(e.getValue()).data(), 0, p.data(), 0, p.size());
+            } else {
+                st.loadInto(e.getValue(), p.data(), 0);
+            }
+        }
+        for (String name : plan.zeroBiases()) {
+            for (float x : st.load(name).data()) {
+                if (x != 0) throw Gpt2Layout.bad(st, "tensor '" + name + "' is not zero but config.json says " + Gpt2Config.QKV_BIAS + ": false");
+            }
+        }
+        if (plan.tiedHead() != null && !Arrays.equals(st.load(plan.tiedHead()).data(), params.get(Gpt2Layout.WTE).data())) {
+            throw Gpt2Layout.bad(st, "tensor '" + plan.tiedHead() + "' differs from the token embedding but config.json ties them");
+        }
+    }
+
+    private static void checkDir(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory"));
+        }
+    }
+
+    private static Path weightsFile(Path dir) {
+        checkDir(dir);
+        Path w = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(w)) {
+            String hint = Files.exists(dir.resolve("pytorch_model.bin"))
+                    ? " (it has pytorch_model.bin; convert it to safetensors)" : Files.exists(dir.resolve("model.safetensors.index.json"))
+                    ? " (sharded checkpoints are not supported)" : "";
+            throw new IllegalArgumentException(dir + ": no " + WEIGHTS + hint);
+        }
+        return w;
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort: a hidden leftover sibling is harmless
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort, as above
+        }
+    }
+}
