@@ -40,13 +40,13 @@ final class DemoCommand implements Runnable {
     Path out;
     @Option(names = "--data", defaultValue = "austen", description = "Corpus (default ${DEFAULT-VALUE}).")
     String data;
-    @Option(names = "--layers", defaultValue = "4", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
+    @Option(names = "--layers", defaultValue = "6", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
     int layers;
-    @Option(names = "--width", defaultValue = "192", description = "Embedding width (default ${DEFAULT-VALUE}).")
+    @Option(names = "--width", defaultValue = "256", description = "Embedding width (default ${DEFAULT-VALUE}).")
     int width;
-    @Option(names = "--heads", defaultValue = "6", description = "Attention heads (default ${DEFAULT-VALUE}).")
+    @Option(names = "--heads", defaultValue = "8", description = "Attention heads (default ${DEFAULT-VALUE}).")
     int heads;
-    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
     @Option(names = "--seed", defaultValue = "123", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;

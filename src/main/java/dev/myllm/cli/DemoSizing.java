@@ -17,8 +17,8 @@ import java.util.Locale;
  * than a 50,257-way output head; the number of steps comes from timing a few steps here.
  */
 final class DemoSizing {
-    static final int VOCAB = 4096, CONTEXT = 128, BATCH = 8;
-    static final int EVAL_EVERY = 40, EVAL_BATCHES = 4;
+    static final int VOCAB = 4096, CONTEXT = 128, BATCH = 16;
+    static final int EVAL_EVERY = 100, EVAL_BATCHES = 8;
 
     /** The chosen run: measured step time, planned steps and the {@code train} options. */
     record Plan(double stepMs, long steps, List<String> trainArgs, String describe) {
