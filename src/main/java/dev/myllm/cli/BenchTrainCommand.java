@@ -7,7 +7,7 @@ import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
-import dev.myllm.train.Batch;
+import dev.myllm.data.Batch;
 import dev.myllm.train.Losses;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

@@ -6,7 +6,7 @@ import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
-import dev.myllm.train.Batch;
+import dev.myllm.data.Batch;
 import dev.myllm.train.Losses;
 import java.util.List;
 import java.util.Locale;

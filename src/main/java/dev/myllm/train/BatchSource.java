@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.data.Batch;
 /**
  * Batches addressed by (epoch, index), so a training run's data position is one number and a
  * resumed run reads exactly the batches it would have read; any shuffling is a pure function of

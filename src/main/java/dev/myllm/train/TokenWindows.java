@@ -1,5 +1,7 @@
 package dev.myllm.train;
 
+import dev.myllm.data.Batch;
+import dev.myllm.data.SlidingWindowDataset;
 import dev.myllm.tensor.Rng;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +13,9 @@ import java.util.List;
  * {@code (seed, epoch)}.
  */
 public final class TokenWindows implements BatchSource {
-    private final int[] tokens;
+    private final SlidingWindowDataset windows; // null when the tokens make no window at all
+    private final int count;
     private final int context, batchSize;
-    private final int[] starts;
     private final boolean shuffle, dropLast;
     private final long seed;
 
@@ -26,26 +28,25 @@ public final class TokenWindows implements BatchSource {
         if (batchSize < 1 || context < 1 || stride < 1) {
             throw new IllegalArgumentException("batch size, context length and stride must be >= 1");
         }
-        this.tokens = tokens;
         this.context = context;
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.dropLast = dropLast;
         this.seed = seed;
-        // as the book: for i in range(0, len(token_ids) - max_length, stride)
-        int n = Math.max(0, (tokens.length - context + stride - 1) / stride);
-        starts = new int[n];
-        for (int i = 0; i < n; i++) starts[i] = i * stride;
+        // a validation split may be shorter than one window: it then has no batches (and the
+        // command says so) instead of failing like an empty training corpus
+        this.windows = tokens.length > context ? new SlidingWindowDataset(tokens, context, stride) : null;
+        this.count = windows == null ? 0 : windows.size();
     }
 
     /** Number of windows (samples) before batching. */
     public int windows() {
-        return starts.length;
+        return count;
     }
 
     @Override
     public int batchesPerEpoch() {
-        return dropLast ? starts.length / batchSize : (starts.length + batchSize - 1) / batchSize;
+        return dropLast ? count / batchSize : (count + batchSize - 1) / batchSize;
     }
 
     @Override
@@ -54,12 +55,12 @@ public final class TokenWindows implements BatchSource {
             throw new IndexOutOfBoundsException("batch " + index + " of " + batchesPerEpoch());
         }
         int[] order = order(epoch);
-        int rows = Math.min(batchSize, starts.length - index * batchSize);
+        int rows = Math.min(batchSize, count - index * batchSize);
         int[] in = new int[rows * context], tg = new int[rows * context];
         for (int r = 0; r < rows; r++) {
-            int s = starts[order[index * batchSize + r]];
-            System.arraycopy(tokens, s, in, r * context, context);
-            System.arraycopy(tokens, s + 1, tg, r * context, context);
+            int w = order[index * batchSize + r];
+            windows.copyInputs(w, in, r * context);
+            windows.copyTargets(w, tg, r * context);
         }
         return new Batch(in, tg, rows, context);
     }
@@ -69,7 +70,7 @@ public final class TokenWindows implements BatchSource {
 
     private synchronized int[] order(int epoch) {
         if (epoch != cachedEpoch) {
-            int[] o = new int[starts.length];
+            int[] o = new int[count];
             for (int i = 0; i < o.length; i++) o[i] = i;
             if (shuffle) new Rng(seed * 1_000_003L + epoch).shuffle(o);
             cachedOrder = o;

@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.data.Batch;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
@@ -215,7 +216,7 @@ public final class Trainer {
                         // the mean over micro-batches: each contributes 1/accum of its gradient
                         (options.gradAccum() > 1 ? loss.scale(1f / options.gradAccum()) : loss).backward();
                     }
-                    tokens += b.tokens();
+                    tokens += b.inputs().length;
                 }
                 double norm = options.gradClip() > 0 ? GradClip.clip(params, options.gradClip()) : Double.NaN;
                 double lr = schedule.lr(step);

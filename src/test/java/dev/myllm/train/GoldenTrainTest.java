@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.data.Batch;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import java.nio.file.Files;

@@ -3,6 +3,7 @@ package dev.myllm.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.myllm.data.Batch;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Parallel;
@@ -121,7 +122,7 @@ class TrainerTest {
         assertThat(train.batchesPerEpoch()).isEqualTo(9);
         assertThat(val.batchesPerEpoch()).isEqualTo(1);
         assertThat(train.batch(0, 8).inputs()).hasSize(2 * 256);
-        assertThat(val.batch(0, 0).batch()).isEqualTo(2); // the book: "Validation tokens: 512"
+        assertThat(val.batch(0, 0).rows()).isEqualTo(2); // the book: "Validation tokens: 512"
     }
 
     @Test
