@@ -8,7 +8,10 @@ import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.GptModelStore;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -52,7 +55,8 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--ids", description = "Print the generated token ids instead of the text.")
     boolean ids;
 
-    @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "gpt2|PATH", description = "Tokenizer, default ${DEFAULT-VALUE}.")
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
+            description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
     String tokenizer;
 
     @Option(names = "--stats", description = "Print timing (tokens/s) to standard error at the end.")
@@ -69,7 +73,7 @@ final class GenerateCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        Tokenizer tok = loadTokenizer(tokenizer);
+        Tokenizer tok = loadTokenizer(tokenizer, model);
         GPTModel m = model.build(seed);
         checkVocab(tok, m);
         int[] promptIds = tok.encode(prompt, Specials.ALLOW);
@@ -101,7 +105,15 @@ final class GenerateCommand implements Runnable {
         }
     }
 
-    static Tokenizer loadTokenizer(String spec) {
+    /**
+     * The tokenizer named by {@code --tokenizer}; without one, the tokenizer a training run saved
+     * beside the model (so a demo model needs no flag), else GPT-2's.
+     */
+    static Tokenizer loadTokenizer(String spec, ModelOptions model) {
+        if (spec == null) {
+            Path own = model.directory() == null ? null : model.directory().resolve(GptModelStore.TOKENIZER_FILE);
+            spec = own != null && Files.isRegularFile(own) ? own.toString() : "gpt2";
+        }
         try {
             return Tokenizers.load(spec);
         } catch (IllegalArgumentException e) {

@@ -52,6 +52,11 @@ final class ModelOptions {
         return c;
     }
 
+    /** The model directory, or null when the model is a preset. */
+    Path directory() {
+        return source.model;
+    }
+
     /** What the model is called in messages. */
     String label() {
         return source.preset != null ? "preset " + source.preset : source.model.toString();

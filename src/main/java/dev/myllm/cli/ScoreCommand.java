@@ -49,7 +49,8 @@ final class ScoreCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "gpt2|PATH", description = "Tokenizer for --text, default ${DEFAULT-VALUE}.")
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
+            description = "Tokenizer for --text; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
     String tokenizer;
 
     @Option(names = "--json", description = "Print one JSON object.")
@@ -93,7 +94,7 @@ final class ScoreCommand implements Runnable {
     }
 
     private int[] tokenize(String text) {
-        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer);
+        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
         return tok.encode(text, Specials.ALLOW);
     }
 

@@ -61,6 +61,30 @@ class TrainCommandTest {
     }
 
     @Test
+    void aModelTrainedWithItsOwnVocabularyGeneratesWithoutNamingTheTokenizer(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Path vocab = tmp.resolve("vocab.json");
+        Run v = run("tokenizer", "train", "--vocab-size", "300", "--special", "<|endoftext|>", "--out", vocab.toString(), data.toString());
+        assertThat(v.exit()).as(v.err()).isZero();
+        String[] args = tiny(data, tmp.resolve("run"), 2);
+        for (int i = 0; i < args.length; i++) if (args[i].equals("simple")) args[i] = vocab.toString();
+        Run t = run(args);
+        assertThat(t.exit()).as(t.err()).isZero();
+        Path model = tmp.resolve("run/model");
+        assertThat(model.resolve("myllm-tokenizer.json")).exists();
+        // no --tokenizer: the vocabulary saved beside the model is used (GPT-2's 50,257 ids would not fit)
+        Run g = run("generate", "--model", model.toString(), "--prompt", "I had always", "--max-new-tokens", "4", "--ids");
+        assertThat(g.exit()).as(g.err()).isZero();
+        String[] ids = g.out().trim().split("\\s+");
+        assertThat(ids).hasSizeGreaterThanOrEqualTo(4);
+        for (String id : ids) assertThat(Integer.parseInt(id)).isBetween(0, 299);
+        Run gpt2 = run("generate", "--model", model.toString(), "--tokenizer", "gpt2", "--prompt", "I had", "--max-new-tokens", "1");
+        assertThat(gpt2.exit()).isNotZero();
+        assertThat(gpt2.err()).contains("50257").doesNotContain("Exception");
+    }
+
+    @Test
     void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("v.txt");
         Files.writeString(data, Tokenizers.verdictText());
