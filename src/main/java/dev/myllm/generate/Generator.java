@@ -1,5 +1,6 @@
 package dev.myllm.generate;
 
+import dev.myllm.tokenizer.Utf8Stream;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.KVCache;
 import dev.myllm.tensor.Arena;

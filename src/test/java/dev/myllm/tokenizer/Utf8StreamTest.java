@@ -1,4 +1,4 @@
-package dev.myllm.generate;
+package dev.myllm.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

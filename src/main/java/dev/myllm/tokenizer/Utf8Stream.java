@@ -1,4 +1,4 @@
-package dev.myllm.generate;
+package dev.myllm.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
