@@ -1,11 +1,11 @@
 package dev.myllm.generate;
 
-import dev.myllm.tokenizer.Utf8Stream;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.KVCache;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
+import dev.myllm.tokenizer.Utf8Stream;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
