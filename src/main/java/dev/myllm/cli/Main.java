@@ -48,6 +48,14 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            // an Error passes picocli's exception handler: still one line, never a stack trace
+            System.err.println("myllm: " + Errors.oneLine(e));
+            code = 1;
+        }
+        System.exit(code);
     }
 }

@@ -14,10 +14,25 @@ import java.util.Map;
  * therefore reaches a steady state with no new buffers per step. Tensors made inside the scope
  * are invalid after it closes: copy out what you keep ({@link Tensor#item()}, {@link Tensor#copy()}).
  * Parameters and their gradients are allocated outside any arena and live on.
+ *
+ * <p>The pool keeps only the sizes the last outermost scope used: a loop whose shapes change
+ * every step (generation without a KV cache, a growing prompt) cannot make it grow without bound.
  */
 public final class Arena implements AutoCloseable {
+    /** Free buffers of one length, and the outermost scope that last asked for that length. */
+    private static final class Bucket {
+        final ArrayDeque<float[]> free = new ArrayDeque<>();
+        long lastUsed;
+    }
+
+    /** One thread's free buffers by length, and a count of its closed outermost scopes. */
+    private static final class Pool {
+        final Map<Integer, Bucket> buckets = new HashMap<>();
+        long generation;
+    }
+
     private static final ThreadLocal<Arena> CURRENT = new ThreadLocal<>();
-    private static final ThreadLocal<Map<Integer, ArrayDeque<float[]>>> POOL = ThreadLocal.withInitial(HashMap::new);
+    private static final ThreadLocal<Pool> POOL = ThreadLocal.withInitial(Pool::new);
 
     private final Arena outer;
     private final List<float[]> taken = new ArrayList<>();
@@ -50,8 +65,10 @@ public final class Arena implements AutoCloseable {
     }
 
     private float[] take(int n) {
-        ArrayDeque<float[]> free = POOL.get().get(n);
-        float[] b = free == null || free.isEmpty() ? new float[n] : free.pop();
+        Pool pool = POOL.get();
+        Bucket bucket = pool.buckets.computeIfAbsent(n, k -> new Bucket());
+        bucket.lastUsed = pool.generation;
+        float[] b = bucket.free.isEmpty() ? new float[n] : bucket.free.pop();
         taken.add(b);
         return b;
     }
@@ -65,20 +82,32 @@ public final class Arena implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        Map<Integer, ArrayDeque<float[]>> pool = POOL.get();
-        for (float[] b : taken) pool.computeIfAbsent(b.length, k -> new ArrayDeque<>()).push(b);
+        Pool pool = POOL.get();
+        for (float[] b : taken) pool.buckets.get(b.length).free.push(b);
         taken.clear();
         CURRENT.set(outer);
+        if (outer == null) {
+            // an outermost scope ends: forget the lengths it did not ask for
+            long current = pool.generation++;
+            pool.buckets.values().removeIf(bucket -> bucket.lastUsed < current);
+        }
     }
 
     /** Number of free buffers of length {@code n} in this thread's pool (for tests). */
     static int pooled(int n) {
-        ArrayDeque<float[]> free = POOL.get().get(n);
-        return free == null ? 0 : free.size();
+        Bucket b = POOL.get().buckets.get(n);
+        return b == null ? 0 : b.free.size();
+    }
+
+    /** Total floats held by this thread's pool (for tests and diagnostics). */
+    static long pooledFloats() {
+        long n = 0;
+        for (var e : POOL.get().buckets.entrySet()) n += (long) e.getKey() * e.getValue().free.size();
+        return n;
     }
 
     /** Drops every pooled buffer of this thread (after training, to give the memory back). */
     public static void releasePool() {
-        POOL.get().clear();
+        POOL.get().buckets.clear();
     }
 }

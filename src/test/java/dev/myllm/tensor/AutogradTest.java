@@ -93,4 +93,17 @@ class AutogradTest {
         assertThat(Arena.pooled(64 * 64)).isEqualTo(pooledAfterFirstStep); // steady state: no growth
         assertThat(w.grad().data()).hasSize(64 * 64); // parameter gradients live outside the arena
     }
+
+    @Test
+    void arenaPoolDoesNotGrowWhenShapesChangeEveryStep() {
+        Arena.releasePool();
+        Tensor w = Tensor.ones(32, 32);
+        for (int rows = 1; rows <= 200; rows++) {
+            try (Arena a = Arena.open()) {
+                Tensor.ones(rows, 32).matmul(w).exp();  // new buffer lengths every step
+            }
+        }
+        // only the last step's lengths stay pooled: two buffers of 200 x 32
+        assertThat(Arena.pooledFloats()).isEqualTo(2L * 200 * 32);
+    }
 }
