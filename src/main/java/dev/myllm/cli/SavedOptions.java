@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * {@code --resume} the saved values fill every option not given again on the command line.
  */
 final class SavedOptions {
-    private static final Set<String> SKIP = Set.of("--help", "--version", "--resume");
+    // --out is where the run lives: a resumed run continues in the directory it resumes from
+    private static final Set<String> SKIP = Set.of("--help", "--version", "--resume", "--out");
 
     private SavedOptions() {
     }

@@ -120,6 +120,12 @@ final class TrainCommand implements Runnable {
             resumeState = Checkpoints.readState(checkpoint);
             SavedOptions.apply(spec, resumeState.get("options"));
             if (out == null) out = checkpoint.toAbsolutePath().getParent();
+            // a trained vocabulary travels with the checkpoint; the saved path may be relative to
+            // another directory or gone
+            Path own = checkpoint.resolve(GptModelStore.TOKENIZER_FILE);
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--tokenizer") && Files.isRegularFile(own)) {
+                tokenizer = own.toString();
+            }
         }
         validate();
         Tokenizer tok = Tokenizers.load(tokenizer);
