@@ -82,6 +82,13 @@ class TrainCommandTest {
         Run gpt2 = run("generate", "--model", model.toString(), "--tokenizer", "gpt2", "--prompt", "I had", "--max-new-tokens", "1");
         assertThat(gpt2.exit()).isNotZero();
         assertThat(gpt2.err()).contains("50257").doesNotContain("Exception");
+        // the run directory can move: resume continues where it now is, with the vocabulary it carries
+        Path moved = Files.move(tmp.resolve("run"), tmp.resolve("moved"));
+        Files.delete(vocab);
+        Run r = run("train", "--resume", moved.toString(), "--steps", "3");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(moved.resolve("step-000003")).isDirectory();
+        assertThat(tmp.resolve("run")).doesNotExist();
     }
 
     @Test
