@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import static dev.myllm.cli.TokCliTest.run;
+import static dev.myllm.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code myllm download} against a local fake hub, {@code myllm export}, and {@code --model DIR}, as a user runs them. */
@@ -57,7 +57,7 @@ class HubCliTest {
         try (FakeHub hub = new FakeHub(src, "gpt2")) {
             hub.drops.set(1);
             DownloadCommand.env = Map.of("HF_ENDPOINT", hub.endpoint(), "MYLLM_HOME", tmp.resolve("home").toString())::get;
-            TokCliTest.Result r = run("download", "gpt2", "-q");
+            CliRun r = run("download", "gpt2", "-q");
             assertThat(r.code()).as(r.err()).isZero();
             Path dir = tmp.resolve("home/models/gpt2");
             assertThat(r.out()).isEqualTo("downloaded openai-community/gpt2 (" + String.format("%,d", TINY.parameterCount())
@@ -66,7 +66,7 @@ class HubCliTest {
             assertThat(run("info", "--model", dir.toString()).code()).isZero();
 
             Path out = tmp.resolve("exported");
-            TokCliTest.Result e = run("export", "--model", dir.toString(), "--out", out.toString());
+            CliRun e = run("export", "--model", dir.toString(), "--out", out.toString());
             assertThat(e.code()).as(e.err()).isZero();
             assertThat(e.out()).startsWith("wrote " + out + " (" + dir + ", " + String.format("%,d", TINY.parameterCount()) + " parameters, f32, model.safetensors ");
             for (String f : new String[]{ModelDirectory.CONFIG, ModelDirectory.WEIGHTS}) {
@@ -85,7 +85,7 @@ class HubCliTest {
     @Test
     void exportsAPresetWithSeededWeights() {
         Path out = tmp.resolve("p");
-        TokCliTest.Result r = run("export", "--preset", "gpt2-tiny", "--seed", "3", "--out", out.toString(), "--dtype", "f16");
+        CliRun r = run("export", "--preset", "gpt2-tiny", "--seed", "3", "--out", out.toString(), "--dtype", "f16");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(ModelDirectory.load(out).config()).isEqualTo(GPTConfig.preset("gpt2-tiny"));
     }
@@ -120,7 +120,7 @@ class HubCliTest {
         return d;
     }
 
-    private static void assertOneLine(TokCliTest.Result r, String start) {
+    private static void assertOneLine(CliRun r, String start) {
         assertThat(r.code()).as(r.err()).isNotZero();
         String first = r.err().lines().findFirst().orElse("");
         assertThat(first).startsWith(start);

@@ -1,5 +1,7 @@
 package dev.myllm.cli;
 
+import static dev.myllm.cli.CliRun.run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.myllm.io.Npy;
@@ -7,38 +9,25 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ModelCliTest {
-    record Result(int code, String out, String err) {
-    }
 
-    static Result run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
-    static void assertOneLineError(Result r, String... fragments) {
+    static void assertOneLineError(CliRun r, String... fragments) {
         assertThat(r.code()).isNotZero();
         assertThat(r.err().strip()).startsWith("myllm: ").contains(fragments).doesNotContain("\tat ");
     }
 
     @Test
     void infoPrintsTheIssuesCounts() {
-        Result r = run("info", "--preset", "gpt2-small");
+        CliRun r = run("info", "--preset", "gpt2-small");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("124,439,808", "163,037,184", "497.8 MB", "tied to the token embedding");
-        Result book = run("info", "--preset", "gpt2-small", "--no-qkv-bias", "--no-tied-head");
+        CliRun book = run("info", "--preset", "gpt2-small", "--no-qkv-bias", "--no-tied-head");
         assertThat(book.out()).contains("total             163,009,536", "without the head  124,412,160");
         assertThat(run("info", "--preset", "gpt2-xl", "--no-qkv-bias", "--no-tied-head", "--json").out())
                 .contains("\"parameters\":1637792000", "\"n_layers\":48");
@@ -49,13 +38,13 @@ class ModelCliTest {
     @Test
     void generateIdsAreTheSameWithAndWithoutTheCache() {
         String[] base = {"generate", "--preset", "gpt2-tiny", "--seed", "3", "--prompt", "Every effort moves you", "--max-new-tokens", "6", "--ids"};
-        Result cached = run(base);
+        CliRun cached = run(base);
         assertThat(cached.code()).as(cached.err()).isZero();
         assertThat(cached.out().strip().split(" ")).hasSize(6);
         String[] plain = java.util.Arrays.copyOf(base, base.length + 1);
         plain[base.length] = "--no-kv-cache";
         assertThat(run(plain).out()).isEqualTo(cached.out());
-        Result text = run("generate", "--preset", "gpt2-tiny", "--seed", "3", "--prompt", "Every effort moves you",
+        CliRun text = run("generate", "--preset", "gpt2-tiny", "--seed", "3", "--prompt", "Every effort moves you",
                 "--max-new-tokens", "6", "--temperature", "0.8", "--top-k", "50", "--top-p", "0.9");
         assertThat(text.code()).isZero();
         assertThat(text.out()).startsWith("Every effort moves you");
@@ -67,7 +56,7 @@ class ModelCliTest {
     void scorePrintsCrossEntropyAndWritesLogits(@TempDir Path dir) throws Exception {
         Path ids = Files.writeString(dir.resolve("ids.txt"), "464 3277 1110 11\n 345 13");
         Path npy = dir.resolve("logits.npy");
-        Result r = run("score", "--preset", "gpt2-tiny", "--seed", "4", "--ids-file", ids.toString(), "--logits-out", npy.toString(), "--json");
+        CliRun r = run("score", "--preset", "gpt2-tiny", "--seed", "4", "--ids-file", ids.toString(), "--logits-out", npy.toString(), "--json");
         assertThat(r.code()).as(r.err()).isZero();
         // the same numbers computed directly
         GPTModel m = new GPTModel(GPTConfig.preset("gpt2-tiny"), 4);
@@ -89,7 +78,7 @@ class ModelCliTest {
 
     @Test
     void benchGenerateRunsOnATinyModel() {
-        Result r = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--new-tokens", "16", "--runs", "1");
+        CliRun r = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--new-tokens", "16", "--runs", "1");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("decode with cache", "GB/s", "without cache", "same tokens: yes");
         assertOneLineError(run("bench", "generate", "--preset", "gpt2-tiny", "--new-tokens", "500"), "exceeds the context length");

@@ -1,32 +1,21 @@
 package dev.myllm.cli;
 
+import static dev.myllm.cli.CliRun.run;
+
 import dev.myllm.data.TokenBin;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TokCliTest {
-    record Result(int code, String out, String err) {
-    }
 
-    static Result run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     @Test
     void tokenizeFormats(@TempDir Path dir) throws Exception {
@@ -35,10 +24,10 @@ class TokCliTest {
         assertThat(run("tokenize", "--specials", "text", "-f", "count", f.toString()).out().strip()).isEqualTo("10");
         assertThat(run("tokenize", "-f", "tokens", f.toString()).out()).startsWith("15496\t\"Hello\"\n11\t\",\"\n995\t\" world\"\n");
         assertThat(run("tokenize", "-f", "json", f.toString()).out()).contains("\"count\":4", "\"ids\":[15496,11,995,50256]");
-        Result r = run("tokenize", "--specials", "error", f.toString());
+        CliRun r = run("tokenize", "--specials", "error", f.toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.err().strip()).startsWith("myllm: ").contains("<|endoftext|>").doesNotContain("\n");
-        Result missing = run("tokenize", dir.resolve("none.txt").toString());
+        CliRun missing = run("tokenize", dir.resolve("none.txt").toString());
         assertThat(missing.code()).isNotZero();
         assertThat(missing.err()).contains("none.txt");
         assertThat(run("tokenize", "-t", dir.resolve("v.json").toString(), f.toString()).err()).contains("v.json");
@@ -48,7 +37,7 @@ class TokCliTest {
     void trainThenUseTheVocabularyThenPrepare(@TempDir Path dir) throws Exception {
         Path verdict = Files.writeString(dir.resolve("verdict.txt"), Tokenizers.verdictText());
         Path vocab = dir.resolve("v.json");
-        Result r = run("tokenizer", "train", "--vocab-size", "1000", "--out", vocab.toString(), verdict.toString());
+        CliRun r = run("tokenizer", "train", "--vocab-size", "1000", "--out", vocab.toString(), verdict.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("learned 742 merges");
         Path jack = Files.writeString(dir.resolve("jack.txt"), "Jack embraced beauty through art and life.");
@@ -56,7 +45,7 @@ class TokCliTest {
                 .isEqualTo("74 361 310 109 98 420 397 100 300 428 116 121 519 699 299 808 534");
 
         Path bin = dir.resolve("v.bin");
-        Result p = run("data", "prepare", "--out", bin.toString(), verdict.toString(), jack.toString());
+        CliRun p = run("data", "prepare", "--out", bin.toString(), verdict.toString(), jack.toString());
         assertThat(p.code()).as(p.err()).isZero();
         Tokenizer g = Tokenizers.load("gpt2");
         int[] ids = TokenBin.read(bin);
@@ -66,7 +55,7 @@ class TokCliTest {
         assertThat(run("tokenizer", "train", "--vocab-size", "100", "--out", vocab.toString(), verdict.toString()).err())
                 .contains("--vocab-size must be at least 258");
         Path empty = Files.writeString(dir.resolve("empty.txt"), "");
-        Result e = run("data", "prepare", "--out", bin.toString(), empty.toString());
+        CliRun e = run("data", "prepare", "--out", bin.toString(), empty.toString());
         assertThat(e.code()).isNotZero();
         assertThat(e.err()).contains("empty");
         assertThat(run("data", "get", "nosuch").err()).contains("unknown dataset: nosuch");

@@ -1,11 +1,11 @@
 package dev.myllm.cli;
 
+import static dev.myllm.cli.CliRun.run;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.tokenizer.Tokenizers;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,17 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainCommandTest {
-    record Run(int exit, String out, String err) {
-    }
 
-    static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     static List<Double> losses(Path log) throws Exception {
         List<Double> out = new ArrayList<>();
@@ -44,15 +34,15 @@ class TrainCommandTest {
     void resumeFromTheCommandLineContinuesExactly(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("verdict.txt");
         Files.writeString(data, Tokenizers.verdictText());
-        Run a = run(tiny(data, tmp.resolve("a"), 6));
-        assertThat(a.exit()).as(a.err()).isZero();
-        Run c1 = run(tiny(data, tmp.resolve("c"), 6));
-        assertThat(c1.exit()).isZero();
+        CliRun a = run(tiny(data, tmp.resolve("a"), 6));
+        assertThat(a.code()).as(a.err()).isZero();
+        CliRun c1 = run(tiny(data, tmp.resolve("c"), 6));
+        assertThat(c1.code()).isZero();
         Path c = tmp.resolve("c");
         // roll the run directory back to step 3, as if it had been killed there
         Files.writeString(c.resolve("latest"), "step-000003\n");
-        Run c2 = run("train", "--resume", c.toString());
-        assertThat(c2.exit()).as(c2.err()).isZero();
+        CliRun c2 = run("train", "--resume", c.toString());
+        assertThat(c2.code()).as(c2.err()).isZero();
         assertThat(losses(c.resolve("metrics.jsonl"))).containsExactlyElementsOf(losses(tmp.resolve("a/metrics.jsonl")));
         var cfg = new ObjectMapper().readTree(c.resolve("model/config.json").toFile());
         assertThat(cfg.get("n_embd").asInt()).isEqualTo(32);
@@ -65,28 +55,28 @@ class TrainCommandTest {
         Path data = tmp.resolve("verdict.txt");
         Files.writeString(data, Tokenizers.verdictText());
         Path vocab = tmp.resolve("vocab.json");
-        Run v = run("tokenizer", "train", "--vocab-size", "300", "--special", "<|endoftext|>", "--out", vocab.toString(), data.toString());
-        assertThat(v.exit()).as(v.err()).isZero();
+        CliRun v = run("tokenizer", "train", "--vocab-size", "300", "--special", "<|endoftext|>", "--out", vocab.toString(), data.toString());
+        assertThat(v.code()).as(v.err()).isZero();
         String[] args = tiny(data, tmp.resolve("run"), 2);
         for (int i = 0; i < args.length; i++) if (args[i].equals("simple")) args[i] = vocab.toString();
-        Run t = run(args);
-        assertThat(t.exit()).as(t.err()).isZero();
+        CliRun t = run(args);
+        assertThat(t.code()).as(t.err()).isZero();
         Path model = tmp.resolve("run/model");
         assertThat(model.resolve("myllm-tokenizer.json")).exists();
         // no --tokenizer: the vocabulary saved beside the model is used (GPT-2's 50,257 ids would not fit)
-        Run g = run("generate", "--model", model.toString(), "--prompt", "I had always", "--max-new-tokens", "4", "--ids");
-        assertThat(g.exit()).as(g.err()).isZero();
+        CliRun g = run("generate", "--model", model.toString(), "--prompt", "I had always", "--max-new-tokens", "4", "--ids");
+        assertThat(g.code()).as(g.err()).isZero();
         String[] ids = g.out().trim().split("\\s+");
         assertThat(ids).hasSizeGreaterThanOrEqualTo(4);
         for (String id : ids) assertThat(Integer.parseInt(id)).isBetween(0, 299);
-        Run gpt2 = run("generate", "--model", model.toString(), "--tokenizer", "gpt2", "--prompt", "I had", "--max-new-tokens", "1");
-        assertThat(gpt2.exit()).isNotZero();
+        CliRun gpt2 = run("generate", "--model", model.toString(), "--tokenizer", "gpt2", "--prompt", "I had", "--max-new-tokens", "1");
+        assertThat(gpt2.code()).isNotZero();
         assertThat(gpt2.err()).contains("50257").doesNotContain("Exception");
         // the run directory can move: resume continues where it now is, with the vocabulary it carries
         Path moved = Files.move(tmp.resolve("run"), tmp.resolve("moved"));
         Files.delete(vocab);
-        Run r = run("train", "--resume", moved.toString(), "--steps", "3");
-        assertThat(r.exit()).as(r.err()).isZero();
+        CliRun r = run("train", "--resume", moved.toString(), "--steps", "3");
+        assertThat(r.code()).as(r.err()).isZero();
         assertThat(moved.resolve("step-000003")).isDirectory();
         assertThat(tmp.resolve("run")).doesNotExist();
     }
@@ -103,8 +93,8 @@ class TrainCommandTest {
                 new String[]{"train", "--data", data.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple", "--out", tmp.resolve("o").toString(),
                         "--batch-size", "500", "--context-length", "64"},
                 new String[]{"train", "--resume", tmp.resolve("nothing").toString()})) {
-            Run r = run(args);
-            assertThat(r.exit()).as(String.join(" ", args)).isNotZero();
+            CliRun r = run(args);
+            assertThat(r.code()).as(String.join(" ", args)).isNotZero();
             assertThat(r.err().strip().lines().count()).as(r.err()).isLessThanOrEqualTo(2);
             assertThat(r.err()).startsWith("myllm: ").doesNotContain("Exception");
         }
