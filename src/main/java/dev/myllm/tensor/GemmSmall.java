@@ -13,8 +13,8 @@ final class GemmSmall {
     private static final int L = F.length();
     /** Products with at most this many rows of C take these paths (the packed kernel pads to 8 rows). */
     static final int MAX_ROWS = 4;
-    /** Below this many flops per task, another thread costs more than it saves. */
-    private static final double MIN_TASK_FLOPS = 1e6;
+    /** Below this many flops per task, another thread costs more than it saves (the pool spins, so that is little). */
+    private static final double MIN_TASK_FLOPS = 2.5e5;
 
     /** Per-thread scratch for the lanes of four dot-product accumulators. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);

@@ -1,12 +1,17 @@
 package dev.myllm.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one shared thread pool. Work is split into contiguous ranges of independent outputs (rows,
  * tiles), never over a reduction, so every result is bitwise the same for any number of threads.
+ *
+ * <p>Decoding one token runs about fifty small matrix-vector products back to back, each a
+ * fraction of a millisecond; waking a parked thread for each would cost a large share of that.
+ * So the workers spin for a short while after each job, waiting for the next one, before they
+ * park.
  */
 public final class Parallel {
     /** Body of a parallel loop: handles the half-open range {@code [start, end)}. */
@@ -18,18 +23,27 @@ public final class Parallel {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static volatile int threads = Integer.getInteger("myllm.threads", 0) > 0
             ? Integer.getInteger("myllm.threads", 0) : CORES;
-    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(CORES, threads),
-            pool -> {
-                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setName("myllm-" + t.getPoolIndex());
-                t.setDaemon(true);
-                return t;
-            }, null, false);
+    /** How long an idle worker spins for the next job before it parks. */
+    private static final long SPIN_NANOS = 200_000;
+
+    /** One job handed to the workers: a body over {@code [0, n)} in {@code chunks} ranges. */
+    private record Job(RangeBody body, int n, int chunks) {
+        void runChunk(int c) {
+            body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+        }
+    }
+
+    private static final ReentrantLock DISPATCH = new ReentrantLock();
+    private static final AtomicInteger PENDING = new AtomicInteger();
+    /** The job being run, or null; each job is a new object, so a worker never runs one twice. */
+    private static volatile Job job;
+    private static volatile Throwable failure;
+    private static Worker[] workers = new Worker[0];
 
     private Parallel() {
     }
 
-    /** The number of threads loops use ({@code -Dmyllm.threads=N}, default: all cores). */
+    /** The number of threads loops use ({@code -Dmyllm.threads=N}, default, or 0: all cores). */
     public static int threads() {
         return threads;
     }
@@ -40,28 +54,112 @@ public final class Parallel {
         threads = n;
     }
 
-    private static boolean insidePool() {
-        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
-    }
-
     /**
      * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous ranges
-     * of at least {@code grain} items each; the calling thread takes the first range.
+     * of at least {@code grain} items each; the calling thread takes the first range. A call from
+     * inside a job, or while another thread is dispatching, runs on the calling thread alone: the
+     * result is the same either way.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
-        if (chunks <= 1 || insidePool()) {
+        if (chunks <= 1 || Thread.currentThread() instanceof Worker || DISPATCH.isHeldByCurrentThread()
+                || !DISPATCH.tryLock()) {
             body.run(0, n);
             return;
         }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int start = (int) ((long) n * c / chunks);
-            int end = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = POOL.submit(() -> body.run(start, end));
+        try {
+            Worker[] ws = workersFor(chunks - 1);
+            Job j = new Job(body, n, chunks);
+            failure = null;
+            PENDING.set(chunks - 1);
+            job = j; // publishes the job
+            for (int w = 0; w < chunks - 1; w++) if (ws[w].sleeping) LockSupport.unpark(ws[w]);
+            Throwable mine = null;
+            try {
+                j.runChunk(0);
+            } catch (Throwable t) {
+                mine = t;
+            }
+            for (int spins = 0; PENDING.get() > 0; spins++) {
+                if (spins < 1 << 16) Thread.onSpinWait();
+                else Thread.yield();
+            }
+            job = null;
+            Throwable t = mine != null ? mine : failure;
+            if (t instanceof RuntimeException re) throw re;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
+        } finally {
+            DISPATCH.unlock();
         }
-        body.run(0, (int) ((long) n / chunks));
-        for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /** The first {@code k} workers, started on first need (called under the dispatch lock). */
+    private static Worker[] workersFor(int k) {
+        if (workers.length < k) {
+            Worker[] grown = java.util.Arrays.copyOf(workers, k);
+            for (int i = workers.length; i < k; i++) {
+                grown[i] = new Worker(i + 1);
+                grown[i].start();
+            }
+            workers = grown;
+        }
+        return workers;
+    }
+
+    /** A pool thread: runs chunk {@code index} of every job that has that many chunks. */
+    private static final class Worker extends Thread {
+        private final int index;
+        private Job last;
+        volatile boolean sleeping;
+
+        Worker(int index) {
+            super("myllm-" + index);
+            this.index = index;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Job j = awaitNextJob();
+                if (index < j.chunks()) {
+                    try {
+                        j.runChunk(index);
+                    } catch (Throwable t) {
+                        failure = t;
+                    } finally {
+                        PENDING.decrementAndGet();
+                    }
+                }
+            }
+        }
+
+        private boolean idle() {
+            Job j = job;
+            return j == null || j == last;
+        }
+
+        private Job awaitNextJob() {
+            long start = System.nanoTime();
+            for (int spins = 0; ; spins++) {
+                Job j = job;
+                if (j != null && j != last) {
+                    last = j;
+                    return j;
+                }
+                if ((spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                // volatile write, then re-read: either the dispatcher sees us sleeping and
+                // unparks us, or we see its new job and do not park
+                sleeping = true;
+                if (idle()) LockSupport.park(this);
+                sleeping = false;
+                start = System.nanoTime();
+            }
+        }
     }
 }
