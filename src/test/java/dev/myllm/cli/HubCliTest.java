@@ -4,6 +4,7 @@ import dev.myllm.io.FakeHub;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.RandomModels;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -14,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import static dev.myllm.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,13 +33,7 @@ class HubCliTest {
     }
 
     static GPTModel randomModel(long seed) {
-        GPTModel m = new GPTModel(TINY, seed);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (Tensor p : m.namedParameters().values()) {
-            float[] d = p.data();
-            for (int i = 0; i < d.length; i++) d[i] = (float) (r.nextDouble() - 0.5) * 0.4f;
-        }
-        return m;
+        return RandomModels.uniform(TINY, seed);
     }
 
     static float[] logits(GPTModel m) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.RandomModels;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,13 +32,7 @@ class ModelDirectoryTest {
 
     /** A model whose every parameter (biases and LayerNorm too) is random, so no mix-up can hide. */
     static GPTModel randomModel(GPTConfig c, long seed) {
-        GPTModel m = new GPTModel(c, seed);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (Tensor p : m.namedParameters().values()) {
-            float[] d = p.data();
-            for (int i = 0; i < d.length; i++) d[i] = (float) (r.nextDouble() - 0.5) * 0.4f;
-        }
-        return m;
+        return RandomModels.uniform(c, seed);
     }
 
     static float[] logits(GPTModel m) {
