@@ -3,6 +3,8 @@ package dev.myllm.cli;
 import dev.myllm.data.Corpus;
 import dev.myllm.data.NamedDatasets;
 import dev.myllm.data.TokenBin;
+import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import picocli.CommandLine;
@@ -31,9 +33,10 @@ final class DataCommand implements Runnable {
 
     /** {@code myllm data get NAME}: fetch a named dataset into the cache. */
     @Command(name = "get", mixinStandardHelpOptions = true,
-            description = "Fetch a named dataset (austen, tinyshakespeare, verdict) into $MYLLM_HOME (default ~/.cache/myllm).")
+            description = "Fetch a named dataset (austen, tinyshakespeare, verdict; the book's instruction data: instructions, preferences)"
+                    + " into $MYLLM_HOME (default ~/.cache/myllm).")
     static final class Get implements Runnable {
-        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict.")
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict, instructions, preferences.")
         List<String> names = new ArrayList<>();
 
         @CommandLine.Spec
@@ -43,8 +46,14 @@ final class DataCommand implements Runnable {
         public void run() {
             NamedDatasets ds = NamedDatasets.standard();
             for (String n : names) {
+                if (InstructionDatasets.isKnown(n)) {
+                    Path f = InstructionDatasets.standard().fetch(n);
+                    spec.commandLine().getOut().printf("%s: %d records in %s%n", n, InstructionData.read(f).size(), f);
+                    continue;
+                }
                 if (!NamedDatasets.isKnown(n)) {
-                    throw new CliException("unknown dataset: " + n + " (known: " + String.join(", ", NamedDatasets.names()) + ")");
+                    throw new CliException("unknown dataset: " + n + " (known: " + String.join(", ", NamedDatasets.names()) + ", "
+                            + String.join(", ", InstructionDatasets.names()) + ")");
                 }
                 List<Path> files = ds.fetch(n);
                 long bytes = 0;

@@ -51,6 +51,11 @@ public final class Responder {
         return text.strip();
     }
 
+    /** Whether the chat prompt of {@code e} (with the response prefix) leaves room for at least one new token. */
+    public boolean fits(InstructionExample e) {
+        return tok.encode(format.prompt(e) + format.responsePrefix(), Specials.TEXT).length < model.config().contextLength();
+    }
+
     private int[] encode(String prompt) {
         int[] ids = tok.encode(prompt, Specials.TEXT);
         int ctx = model.config().contextLength();

@@ -48,6 +48,8 @@ public final class SyntheticTasks {
             {"Jamaica", "Kingston"}, {"Uruguay", "Montevideo"}, {"Bolivia", "La Paz"}};
     static final String[] NUMBER_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"};
 
+    /** The most records {@link #generate} makes. */
+    public static final int MAX_SIZE = 100_000;
     private static final Map<String, Function<Rng, Task>> FAMILIES = new LinkedHashMap<>();
 
     static {
@@ -138,17 +140,16 @@ public final class SyntheticTasks {
      * {@code rejected} = a wrong one; fails when the families cannot make that many.
      */
     public static List<InstructionExample> generate(int size, long seed) {
-        if (size < 1) throw new IllegalArgumentException("synthetic size must be positive, got " + size);
+        if (size < 1 || size > MAX_SIZE) throw new IllegalArgumentException("synthetic size must be between 1 and " + MAX_SIZE + ", got " + size);
         Rng rng = new Rng(seed);
         Map<String, InstructionExample> out = new LinkedHashMap<>();
         List<Function<Rng, Task>> fams = new ArrayList<>(FAMILIES.values());
-        long attempts = 0, limit = 200L * size + 10_000;
-        while (out.size() < size && attempts++ < limit) {
-            Task t = fams.get((int) (attempts % fams.size())).apply(rng);
+        long attempts = 0;
+        while (out.size() < size) {
+            Task t = fams.get((int) (attempts++ % fams.size())).apply(rng);
             String key = t.instruction() + "\n" + t.input();
             out.putIfAbsent(key, new InstructionExample(t.instruction(), t.input(), t.answer(), t.answer(), t.wrong(), List.of()));
         }
-        if (out.size() < size) throw new IllegalArgumentException("the synthetic tasks have only " + out.size() + " distinct questions; ask for fewer");
         List<InstructionExample> list = new ArrayList<>(out.values());
         int[] order = new int[list.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
