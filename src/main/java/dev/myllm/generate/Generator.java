@@ -4,6 +4,7 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.model.KVCache;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.ProductMode;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Utf8Stream;
 import java.util.Arrays;
@@ -16,7 +17,9 @@ import java.util.function.Consumer;
  * <p>With the KV cache the prompt is run once (prefill) and then one token at a time; once the
  * sequence outgrows the context length, each step re-runs the last {@code contextLength} tokens,
  * exactly as the uncached path does, so both give the same tokens. Each step runs inside its own
- * {@link Arena} without autograd, so steady-state decoding reuses its buffers.
+ * {@link Arena} without autograd, so steady-state decoding reuses its buffers. Prefill and
+ * decode steps use fixed kernels ({@link ProductMode#PACKED}, {@link ProductMode#ROWS}), the ones
+ * the batched server uses, so a served request gives the same tokens as this alone.
  */
 public final class Generator {
     /** Why generation ended. */
@@ -71,11 +74,16 @@ public final class Generator {
                 try (Arena a = Arena.open()) {
                     Tensor out;
                     if (cache != null && cache.length() > 0 && cache.remaining() > 0) {
-                        out = model.forward(new int[]{seq[len - 1]}, 1, 1, cache, true); // (1, 1, V)
+                        try (ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
+                            out = model.forward(new int[]{seq[len - 1]}, 1, 1, cache, true); // (1, 1, V)
+                        }
                     } else {
                         int from = Math.max(0, len - ctx);                               // crop to the context
                         if (cache != null) cache.reset();
-                        out = model.forward(Arrays.copyOfRange(seq, from, len), 1, len - from, cache, true);
+                        // with the cache: the kernels a batched server uses too, so its tokens match these
+                        try (ProductMode.Scope pm = ProductMode.use(cache != null ? ProductMode.PACKED : ProductMode.current())) {
+                            out = model.forward(Arrays.copyOfRange(seq, from, len), 1, len - from, cache, true);
+                        }
                     }
                     System.arraycopy(out.data(), 0, logits, 0, vocab);
                 }
