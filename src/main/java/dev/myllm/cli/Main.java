@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
+                ServeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
