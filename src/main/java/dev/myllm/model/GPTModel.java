@@ -121,6 +121,31 @@ public final class GPTModel extends Module {
         return x;
     }
 
+    /**
+     * One decode step for several sequences at once (batched serving): {@code ids[b]} is the next
+     * token of the sequence cached in {@code caches[b]} (a cache of batch 1), at the position after
+     * its cached ones. Returns logits {@code (B, 1, V)} and advances every cache by one. Row b is
+     * what {@code forward(new int[]{ids[b]}, 1, 1, caches[b], true)} gives for that sequence alone;
+     * bitwise so under a fixed {@link dev.myllm.tensor.ProductMode}. Inference only.
+     */
+    public Tensor decodeStep(int[] ids, KVCache[] caches) {
+        int b = ids.length;
+        if (b < 1 || caches.length != b) throw new IllegalArgumentException(b + " ids need as many caches, got " + caches.length);
+        int[] positions = new int[b];
+        for (int i = 0; i < b; i++) {
+            caches[i].checkFits(1, 1);
+            positions[i] = caches[i].length();
+            if (positions[i] >= config.contextLength()) {
+                throw new IllegalArgumentException("sequence " + i + " already fills the context length " + config.contextLength());
+            }
+            for (int j = 0; j < i; j++) if (caches[j] == caches[i]) throw new IllegalArgumentException("caches " + j + " and " + i + " are the same");
+        }
+        Tensor x = dropEmb.forward(wte.forward(ids, b, 1).add(wpe.forward(positions, b, 1)));   // (B, 1, C)
+        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, caches, i);
+        for (KVCache c : caches) c.advance(1);
+        return Ops.linear(lnF.forward(x), headWeight(), null);                                   // (B, 1, V)
+    }
+
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */
     public Tensor headWeight() {
         return lmHead == null ? wte.weight() : lmHead.weight();
