@@ -79,6 +79,15 @@ public final class GPTModel extends Module {
      * runs on the last position alone and the result is {@code (B, 1, V)}, which is all decoding needs.
      */
     public Tensor forward(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
+        return Ops.linear(hidden(ids, batch, seqLen, cache, lastOnly), headWeight(), null); // (B, T|1, V)
+    }
+
+    /**
+     * What the output head reads: the final LayerNorm's output {@code (B, T|1, C)}, arguments as
+     * {@link #forward(int[], int, int, KVCache, boolean)}. Training feeds it to the head fused with
+     * the loss ({@code Ops.linearCrossEntropy}) instead of making all logits.
+     */
+    public Tensor hidden(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
         if (batch < 1 || seqLen < 1 || ids.length != batch * seqLen) {
             throw new IllegalArgumentException(ids.length + " ids do not make a (" + batch + ", " + seqLen + ") batch");
         }
@@ -96,8 +105,7 @@ public final class GPTModel extends Module {
         for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, cache, i);
         if (cache != null) cache.advance(seqLen);
         if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
-        x = lnF.forward(x);
-        return Ops.linear(x, headWeight(), null);                     // (B, T|1, V)
+        return lnF.forward(x);                                        // (B, T|1, C)
     }
 
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */
