@@ -14,6 +14,7 @@ import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.train.AdamW;
 import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
+import dev.myllm.train.LanguageModel;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
@@ -174,7 +175,7 @@ final class TrainCommand implements Runnable {
         Trainer[] self = new Trainer[1];
         long[] firstStepEnd = {0};
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile()), opt, schedule, train,
+            Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, tokenizerFile()), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
                     .evaluation(val.first(evalBatches), train.first(evalBatches))
                     .rng("dropout", model.dropoutRng())
