@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
                 DownloadCommand.class,
                 ExportCommand.class,
                 BenchCommand.class,
+                FinetuneCommand.class,
+                ClassifyCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
