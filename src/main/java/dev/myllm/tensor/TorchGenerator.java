@@ -13,7 +13,7 @@ import java.util.Base64;
  * <p>Which operations are fused multiply-adds and which are rounded twice is part of the
  * definition: it follows PyTorch's vectorised kernels, not the textbook formulas.
  */
-public final class TorchGenerator {
+public final class TorchGenerator implements RandomState {
     /** The seed of a {@code torch.Generator()} made without one. */
     public static final long DEFAULT_SEED = 67280421310721L;
 
