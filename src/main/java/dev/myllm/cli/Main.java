@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 FinetuneCommand.class,
                 ClassifyCommand.class,
+                BookCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
