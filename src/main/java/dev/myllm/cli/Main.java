@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
                 ExportCommand.class,
                 ServeCommand.class,
                 BenchCommand.class,
+                FinetuneCommand.class,
+                ClassifyCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
