@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
+                ServeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
