@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code myllm eval}: evaluate a fine-tuned model. */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a fine-tuned model.",
-        subcommands = {EvalInstructCommand.class})
+        subcommands = {EvalClassifyCommand.class, EvalInstructCommand.class})
 final class EvalCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
