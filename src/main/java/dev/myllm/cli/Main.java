@@ -15,8 +15,6 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
-                ChatCommand.class,
-                EvalCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
                 ServeCommand.class,
@@ -24,6 +22,7 @@ import picocli.CommandLine.Command;
                 FinetuneCommand.class,
                 ClassifyCommand.class,
                 EvalCommand.class,
+                ChatCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
