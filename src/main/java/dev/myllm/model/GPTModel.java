@@ -1,6 +1,7 @@
 package dev.myllm.model;
 
 import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Embedding;
 import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Linear;
@@ -9,6 +10,7 @@ import dev.myllm.nn.ModuleList;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
+import dev.myllm.tensor.TorchGenerator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,6 +36,7 @@ public final class GPTModel extends Module {
 
     private final GPTConfig config;
     private final Rng dropoutRng;
+    private final DropoutSource dropout;
     private final Embedding wte;
     private final Embedding wpe;
     private final Dropout dropEmb;
@@ -44,17 +47,35 @@ public final class GPTModel extends Module {
 
     /** A freshly initialized model; {@code seed} fixes the weights and the first dropout masks. */
     public GPTModel(GPTConfig config, long seed) {
+        this(config, seed, null);
+    }
+
+    /**
+     * The book's model as {@code torch.manual_seed(s); GPTModel(cfg)} makes it: PyTorch's default
+     * initialisation drawn from {@code torch} in the book's order ({@link BookInit}); the dropout
+     * masks of training then come from {@code torch} too, as in the book's run.
+     */
+    public GPTModel(GPTConfig config, TorchGenerator torch) {
+        this(config, torch.initialSeed(), torch);
+    }
+
+    private GPTModel(GPTConfig config, long seed, TorchGenerator torch) {
         this.config = config;
-        Rng init = new Rng(seed);
+        Rng init = torch == null ? new Rng(seed) : null; // null: the book's initialisation fills the weights below
         this.dropoutRng = new Rng(seed * 0x9E3779B97F4A7C15L + 1);
+        this.dropout = new DropoutSource(dropoutRng);
         float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));
         this.wte = child("wte", new Embedding(config.vocabSize(), config.embDim(), init, STD));
         this.wpe = child("wpe", new Embedding(config.contextLength(), config.embDim(), init, STD));
-        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropoutRng));
+        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropout));
         this.h = child("h", new ModuleList<>());
-        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropoutRng));
+        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropout));
         this.lnF = child("ln_f", new LayerNorm(config.embDim(), config.layerNormEps()));
         this.lmHead = config.tiedHead() ? null : child("lm_head", new Linear(config.embDim(), config.vocabSize(), false, init, STD));
+        if (torch != null) {
+            BookInit.apply(this, torch);
+            dropout.useTorch(torch);
+        }
     }
 
     public GPTConfig config() {
@@ -67,6 +88,11 @@ public final class GPTModel extends Module {
      */
     public Rng dropoutRng() {
         return dropoutRng;
+    }
+
+    /** Where the dropout layers take their masks from (the torch generator of a book-initialised model). */
+    public DropoutSource dropoutSource() {
+        return dropout;
     }
 
     /** Logits {@code (B, T, V)} for token ids {@code (B, T)} given row-major in {@code ids}. */
