@@ -91,7 +91,7 @@ class OpenAiServerTest {
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
                 int[] p = prompts.get(i);
-                int max = 8 + 3 * i;
+                int max = 6 + 2 * i;
                 boolean stream = i % 2 == 1;
                 answers.add(pool.submit(() -> post(url + "/v1/completions", "{\"prompt\":" + ids(p) + ",\"max_tokens\":" + max
                         + ",\"temperature\":0,\"stream\":" + stream + "}", KEY)));
@@ -100,7 +100,7 @@ class OpenAiServerTest {
                 HttpResponse<String> r = answers.get(i).get();
                 assertEquals(200, r.statusCode(), r.body());
                 String text = i % 2 == 1 ? streamedText(r.body()) : json(r).get("choices").get(0).get("text").asText();
-                assertThat(text).as("request %d", i).isEqualTo(solo(prompts.get(i), 8 + 3 * i).text());
+                assertThat(text).as("request %d", i).isEqualTo(solo(prompts.get(i), 6 + 2 * i).text());
             }
         } finally {
             pool.shutdownNow();
