@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
+                ChatCommand.class,
+                EvalCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
                 ServeCommand.class,
