@@ -35,6 +35,7 @@ final class ApiHandler extends Handler.Abstract {
     private final Consumer<String> log;
     private final byte[] key;
     private final Plan.Limits limits;
+    private final Classifier classifier; // null for a language model
     private volatile boolean draining;
 
     ApiHandler(ServedModel model, ServerConfig config, Scheduler scheduler, Metrics metrics, Consumer<String> log) {
@@ -45,6 +46,7 @@ final class ApiHandler extends Handler.Abstract {
         this.log = log;
         this.key = config.apiKey() == null ? null : ("Bearer " + config.apiKey()).getBytes(StandardCharsets.UTF_8);
         this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16);
+        this.classifier = model.classifier() == null ? null : new Classifier(model);
     }
 
     void drain() {
@@ -115,12 +117,28 @@ final class ApiHandler extends Handler.Abstract {
                 boolean chat = path.equals("/v1/chat/completions");
                 allow(method, "POST");
                 authorize(req);
+                if (classifier != null) {
+                    throw ApiError.notFound("model", "model_not_classifier",
+                            "The model '" + model.name() + "' is a classifier: it answers POST /v1/classify, not " + path);
+                }
                 JsonNode body = readJson(req);
                 Plan plan = chat ? Plan.chat(body, model, limits) : Plan.completion(body, model, limits);
                 out.promptTokens = plan.prompt().length;
                 out.prompt = plan.promptText();
                 generate(req, resp, cb, plan, out);
                 return chat ? "chat" : "completions";
+            }
+            case "/v1/classify" -> {
+                allow(method, "POST");
+                authorize(req);
+                if (classifier == null) {
+                    throw ApiError.notFound("model", "model_not_classifier",
+                            "The model '" + model.name() + "' is a language model: /v1/classify needs a classifier directory");
+                }
+                Classifier.Answer a = classifier.classify(readJson(req));
+                out.promptTokens = a.tokens();
+                sendJson(resp, cb, 200, a.json());
+                return "classify";
             }
             default -> {
                 if (path.startsWith("/v1/models/")) {
