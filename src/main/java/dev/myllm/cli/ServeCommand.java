@@ -150,6 +150,7 @@ final class ServeCommand implements Runnable {
             server.close();
             throw new CliException("--port: cannot listen on " + config.host() + ":" + config.port() + ": " + Errors.oneLine(e));
         }
+        if (served.classifier() == null) server.warmUp();
         err.printf("myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s%n", served.name(),
                 served.model().config().parameterCount(), served.contextLength(), config.host(), server.port(),
                 config.apiKey() == null ? "(no API key)" : "(API key required)");
