@@ -111,12 +111,13 @@ final class GenerateCommand implements Runnable {
      * beside the model (so a demo model needs no flag), else GPT-2's.
      */
     static Tokenizer loadTokenizer(String spec, ModelOptions model) {
-        if (spec == null && model.directory() != null && ModelFiles.isModelFile(model.directory())) {
+        Path gguf = spec != null ? Path.of(spec) : model.directory();
+        if (gguf != null && ModelFiles.isModelFile(gguf)) {
             try {
-                Tokenizer embedded = ModelFiles.tokenizer(model.directory());
+                Tokenizer embedded = ModelFiles.tokenizer(gguf); // a GGUF file's own tokenizer
                 if (embedded != null) return embedded;
             } catch (IllegalArgumentException e) {
-                throw new CliException("--model " + e.getMessage());
+                throw new CliException((spec != null ? "--tokenizer " : "--model ") + e.getMessage());
             }
         }
         if (spec == null) {

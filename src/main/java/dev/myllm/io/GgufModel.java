@@ -168,7 +168,7 @@ public final class GgufModel {
             int[] want = shapes.get(mine);
             long[] wantNe = ne(want);
             if (!Arrays.equals(t.ne(), wantNe)) {
-                throw GgufFile.bad(g.file(), "tensor '" + t.name() + "' has ne " + Arrays.toString(t.ne()) + ", expected " + Arrays.toString(wantNe));
+                throw GgufFile.bad(g.file(), "tensor '" + GgufFile.clip(t.name()) + "' has ne " + Arrays.toString(t.ne()) + ", expected " + Arrays.toString(wantNe));
             }
         }
         List<String> missing = new ArrayList<>();
@@ -238,7 +238,7 @@ public final class GgufModel {
         try {
             return new BpeVocab(tok, types, mer, -1).toTokenizer(f.getFileName().toString());
         } catch (IllegalArgumentException e) {
-            throw GgufFile.bad(f, e.getMessage());
+            throw GgufFile.bad(f, GgufFile.oneLine(e.getMessage()));
         }
     }
 
