@@ -29,6 +29,9 @@ final class GenerateCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
     String prompt;
 
@@ -76,6 +79,7 @@ final class GenerateCommand implements Runnable {
         }
         Tokenizer tok = loadTokenizer(tokenizer, model);
         GPTModel m = model.build(seed);
+        weights.apply(m, model);
         checkVocab(tok, m);
         int[] promptIds = tok.encode(prompt, Specials.ALLOW);
         if (promptIds.length == 0) throw new CliException("--prompt is empty: give some text to continue");

@@ -6,7 +6,6 @@ import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.nn.ModuleList;
-import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import java.util.ArrayList;
@@ -97,7 +96,7 @@ public final class GPTModel extends Module {
         if (cache != null) cache.advance(seqLen);
         if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
         x = lnF.forward(x);
-        return Ops.linear(x, headWeight(), null);                     // (B, T|1, V)
+        return lmHead == null ? wte.attend(x) : lmHead.forward(x);    // (B, T|1, V)
     }
 
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */
@@ -134,6 +133,11 @@ public final class GPTModel extends Module {
         for (String name : weights.keySet()) {
             if (!mine.containsKey(name)) throw new IllegalArgumentException("unexpected weight " + name + " for this configuration");
         }
+    }
+
+    /** The separate output head, or null when it is tied to the token embedding. */
+    public Linear outputHead() {
+        return lmHead;
     }
 
     public Embedding tokenEmbedding() {

@@ -205,6 +205,19 @@ class GgufModelTest {
     }
 
     @Test
+    void mappedQ8WeightsComputeTheReferenceLogits() {
+        Path f = fixture("tiny-q8_0.gguf");
+        GPTModel m = ModelDirectory.load(f, ModelDirectory.readConfig(f));
+        var mapped = GgufModel.mapped(f, dev.myllm.tensor.PackedMatrix.Format.Q8_0);
+        assertThat(mapped).containsKeys("wte.weight", "h.0.attn.c_attn.weight", "h.1.mlp.c_proj.weight").doesNotContainKey("wpe.weight");
+        dev.myllm.model.PackedWeights.pack(m, dev.myllm.tensor.PackedMatrix.Format.Q8_0, mapped);
+        assertThat(m.tokenEmbedding().packed()).isSameAs(mapped.get("wte.weight"));
+        float[] want = Npy.read(fixture("tiny-q8_0-logits.npy")).data();
+        float[] got = logits(m, Npy.readInts(fixture("tiny-ids.npy")));
+        for (int i = 0; i < want.length; i++) assertThat(got[i]).as("logit %d", i).isCloseTo(want[i], within(1e-3f));
+    }
+
+    @Test
     void ourQuantisationIsByteForByteTheReferenceOne() throws Exception {
         // the Python fixture's F32 weights, written again by us as each type, must give the Python file's bytes
         Path src = fixture("tiny-f32.gguf");
