@@ -123,6 +123,17 @@ public final class Ops {
                 logits.gradBuffer(), logits.data, targets, lse, rows, v, IGNORE_INDEX, g[0]), logits);
     }
 
+    /**
+     * The output head and the loss in one op: mean cross-entropy of {@code x·Wᵀ + b} (x {@code (.., C)},
+     * weight {@code (V, C)}, bias {@code (V)} or null) against one target per row, with
+     * {@link #IGNORE_INDEX} as in {@link #crossEntropy}. The same value and gradients as
+     * {@code crossEntropy(linear(x, weight, bias), targets)} without holding the {@code (N, V)}
+     * logits and their gradient: see {@link LinearCrossEntropy}.
+     */
+    public static Tensor linearCrossEntropy(Tensor x, Tensor weight, Tensor bias, int[] targets) {
+        return LinearCrossEntropy.apply(x, weight, bias, targets, IGNORE_INDEX, null, Simd.ENABLED);
+    }
+
     /** Looks up rows of a table {@code (V, C)} for ids {@code (..)}, giving {@code (.., C)}. */
     public static Tensor embedding(Tensor table, int[] ids, int... idShape) {
         int vocab = table.dim(0), c = table.dim(1);

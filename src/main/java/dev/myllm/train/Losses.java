@@ -3,7 +3,6 @@ package dev.myllm.train;
 import dev.myllm.data.Batch;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
 import java.util.Iterator;
 
@@ -14,7 +13,7 @@ public final class Losses {
 
     /** Mean cross-entropy of the model on one batch (a graph node when grad mode is on). */
     public static Tensor batchLoss(LanguageModel model, Batch b) {
-        return Ops.crossEntropy(model.logits(b.inputs(), b.rows(), b.cols()), b.targets());
+        return model.loss(b.inputs(), b.rows(), b.cols(), b.targets());
     }
 
     /**
