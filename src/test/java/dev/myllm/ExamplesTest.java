@@ -38,4 +38,29 @@ class ExamplesTest {
         Myllm.Score score = llm.score("Every effort moves you and");
         assertThat(lines[2]).isEqualTo(String.format("perplexity of the prompt: %.2f over 5 tokens", score.perplexity()));
     }
+
+    @Test
+    void fineTuneClassifier(@TempDir Path dir) throws Exception {
+        MyllmTest.tiny().save(dir.resolve("model"));
+        // an easy task: the last word tells the class
+        StringBuilder csv = new StringBuilder("label,text\n");
+        String[] spam = {"win a prize", "claim your cash prize", "free cash now", "you won cash"};
+        String[] ham = {"see you at lunch", "dinner tonight", "call me after lunch", "are we still on for dinner"};
+        for (int i = 0; i < 5; i++) {
+            for (String s : spam) csv.append("spam,").append(s).append(" ").append(i).append(" winner\n");
+            for (String h : ham) csv.append("ham,").append(h).append(" ").append(i).append(" thanks\n");
+        }
+        Path data = java.nio.file.Files.writeString(dir.resolve("msgs.csv"), csv);
+        String out = run("FineTuneClassifier", dir.resolve("model").toString(), data.toString(), dir.resolve("run").toString(), "8", "3e-3");
+        String[] lines = out.split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).isEqualTo("labels [ham, spam]; accuracy on " + data + ": 1.000");
+        TextClassifier loaded = TextClassifier.load(dir.resolve("run/model"));
+        TextClassifier.Prediction p = loaded.classify("Hey, just wanted to check if we're still on for dinner tonight?");
+        assertThat(lines[2]).isEqualTo(String.format("%s (%.3f): %s", p.label(), p.probabilities().get(p.label()),
+                "Hey, just wanted to check if we're still on for dinner tonight?"));
+        assertThat(p.probabilities().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(loaded.classify("free cash now 9 winner").label()).isEqualTo("spam");
+        assertThat(loaded.classify("dinner tonight 9 thanks").label()).isEqualTo("ham");
+    }
 }
