@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 BenchTokenizerCommand.class,
                 BenchGenerateCommand.class,
                 BenchTrainCommand.class,
+                BenchFinetuneCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec

@@ -23,7 +23,6 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 FinetuneCommand.class,
                 ClassifyCommand.class,
-                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
