@@ -95,45 +95,6 @@ final class ExportCommand implements Runnable {
         o.flush();
     }
 
-    private void exportGguf() {
-        GgufType t = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32", "float32" -> GgufType.F32;
-            case "f16", "float16" -> GgufType.F16;
-            case "bf16", "bfloat16" -> GgufType.BF16;
-            case "q8_0", "q8" -> GgufType.Q8_0;
-            default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16 or q8_0");
-        };
-        if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
-        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
-        GPTModel m = model.build(seed);
-        BpeVocab vocab;
-        try {
-            vocab = BpeVocab.of(tok, m.config().vocabSize());
-        } catch (IllegalArgumentException e) {
-            throw new CliException("cannot export to GGUF: " + e.getMessage());
-        }
-        String name = model.isPreset() ? model.label().replace("preset ", "") : model.directory().getFileName().toString().replaceFirst("\\.(gguf|bin)$", "");
-        try {
-            GgufModel.save(m, vocab, name, out, t);
-        } catch (IllegalArgumentException | UncheckedIOException e) {
-            throw new CliException("--out " + e.getMessage(), 1);
-        }
-        long bytes;
-        try {
-            bytes = Files.size(out);
-        } catch (java.io.IOException e) {
-            bytes = -1;
-        }
-        PrintWriter o = spec.commandLine().getOut();
-        o.printf("wrote %s (%s, %,d parameters, %s, tokenizer %s, %,.1f MB)%n", out, model.label(), m.config().parameterCount(),
-                t.name().toLowerCase(Locale.ROOT), tok.name(), bytes / 1e6);
-        String file = out.toString();
-        o.printf("run it in llama.cpp:  llama-cli -m %s -p \"Every effort moves you\" -n 50 --temp 0%n", file);
-        o.printf("make an Ollama model: printf 'FROM %s\\n' > Modelfile && ollama create %s -f Modelfile && ollama run %s%n",
-                out.toAbsolutePath(), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"));
-        o.flush();
-    }
-
     /** A classifier directory: copied, or with its LoRA adapter merged into the weights. */
     private void exportClassifier(Path dir) {
         if (!dtype.equalsIgnoreCase("f32") && !dtype.equalsIgnoreCase("float32")) throw new CliException("--dtype: a classifier is written in f32");
@@ -175,6 +136,45 @@ final class ExportCommand implements Runnable {
         }
         PrintWriter o = spec.commandLine().getOut();
         o.printf("wrote %s (classifier %s, %,d parameters%s)%n", out, c.labels(), c.parameterCount(), mergeLora ? ", LoRA merged" : "");
+        o.flush();
+    }
+
+    private void exportGguf() {
+        GgufType t = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32" -> GgufType.F32;
+            case "f16", "float16" -> GgufType.F16;
+            case "bf16", "bfloat16" -> GgufType.BF16;
+            case "q8_0", "q8" -> GgufType.Q8_0;
+            default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16 or q8_0");
+        };
+        if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
+        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        GPTModel m = model.build(seed);
+        BpeVocab vocab;
+        try {
+            vocab = BpeVocab.of(tok, m.config().vocabSize());
+        } catch (IllegalArgumentException e) {
+            throw new CliException("cannot export to GGUF: " + e.getMessage());
+        }
+        String name = model.isPreset() ? model.label().replace("preset ", "") : model.directory().getFileName().toString().replaceFirst("\\.(gguf|bin)$", "");
+        try {
+            GgufModel.save(m, vocab, name, out, t);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CliException("--out " + e.getMessage(), 1);
+        }
+        long bytes;
+        try {
+            bytes = Files.size(out);
+        } catch (java.io.IOException e) {
+            bytes = -1;
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("wrote %s (%s, %,d parameters, %s, tokenizer %s, %,.1f MB)%n", out, model.label(), m.config().parameterCount(),
+                t.name().toLowerCase(Locale.ROOT), tok.name(), bytes / 1e6);
+        String file = out.toString();
+        o.printf("run it in llama.cpp:  llama-cli -m %s -p \"Every effort moves you\" -n 50 --temp 0%n", file);
+        o.printf("make an Ollama model: printf 'FROM %s\\n' > Modelfile && ollama create %s -f Modelfile && ollama run %s%n",
+                out.toAbsolutePath(), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"));
         o.flush();
     }
 }
