@@ -5,6 +5,7 @@ import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
@@ -23,7 +24,8 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score and train.
+ * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score and train
+ * ({@link TextClassifier} fine-tunes and runs classifiers).
  *
  * <pre>{@code
  * Myllm llm = Myllm.load(Path.of("runs/demo/model"));
@@ -53,12 +55,19 @@ public final class Myllm {
     }
 
     /**
-     * Loads a model directory ({@code config.json} + {@code model.safetensors}) with its tokenizer: the
-     * {@code myllm-tokenizer.json} a training run keeps beside the model, else GPT-2's.
+     * Loads a model directory ({@code config.json} + {@code model.safetensors}), a GGUF file or an llm.c
+     * checkpoint, with its tokenizer: the {@code myllm-tokenizer.json} a training run keeps beside the
+     * model, or the one a GGUF file carries, else GPT-2's.
      */
     public static Myllm load(Path model) {
-        Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
-        return load(model, Files.isRegularFile(own) ? Tokenizers.load(own.toString()) : Tokenizers.load("gpt2"));
+        Tokenizer tok = null;
+        if (ModelFiles.isModelFile(model)) {
+            tok = ModelFiles.tokenizer(model);
+        } else {
+            Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
+            if (Files.isRegularFile(own)) tok = Tokenizers.load(own.toString());
+        }
+        return load(model, tok != null ? tok : Tokenizers.load("gpt2"));
     }
 
     /** Loads a model with the given tokenizer (see {@link #tokenizer(String)}). */
@@ -76,14 +85,10 @@ public final class Myllm {
         return new Myllm(new GPTModel(GPTConfig.preset(preset), seed), Tokenizers.load("gpt2"));
     }
 
-    /**
-     * The one place a model file becomes a {@link GPTModel}: a model directory today; other formats
-     * (a GGUF file) are added here, so every caller of {@link #load(Path)} gets them.
-     */
+    /** The weights alone: a model directory, a GGUF file or an llm.c checkpoint, as {@code --model} takes them. */
     public static GPTModel loadModel(Path path) {
-        if (Files.isDirectory(path)) return ModelDirectory.load(path);
-        if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory: " + path);
-        throw new IllegalArgumentException(path + ": not a model directory (config.json + model.safetensors)");
+        if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory or file: " + path);
+        return ModelDirectory.load(path);
     }
 
     /** A tokenizer: {@code gpt2}, {@code simple}, or a vocabulary file (trained, Hugging Face, tiktoken, ...). */
