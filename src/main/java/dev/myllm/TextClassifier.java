@@ -36,7 +36,12 @@ import java.util.Map;
  * }</pre>
  */
 public final class TextClassifier {
-    /** The most likely label of a text and the probability of every label, in the classifier's label order. */
+    /**
+     * The most likely label of a text and the probability of every label, in the classifier's label order.
+     *
+     * @param label         the most likely label
+     * @param probabilities each label's probability, summing to 1
+     */
     public record Prediction(String label, Map<String, Double> probabilities) {
     }
 
@@ -50,7 +55,14 @@ public final class TextClassifier {
         this.length = length;
     }
 
-    /** A classifier in memory; texts are cut and padded to {@code length} tokens as in training (0: each text as it is). */
+    /**
+     * A classifier in memory; texts are cut and padded to {@code length} tokens as in training (0: each text as it is).
+     *
+     * @param model     the classifier
+     * @param tokenizer its tokenizer
+     * @param length    tokens per text (0: no padding)
+     * @return the classifier
+     */
     public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer, int length) {
         return new TextClassifier(model, tokenizer, length);
     }
@@ -58,6 +70,9 @@ public final class TextClassifier {
     /**
      * Loads a classifier directory ({@code GPT2ForSequenceClassification} config and weights) with its tokenizer, or GPT-2's;
      * texts are not padded (exact for the {@code flexible}, {@code first} and {@code last} rules on unpadded training texts).
+     *
+     * @param dir a classifier directory
+     * @return the classifier with its tokenizer
      */
     public static TextClassifier load(Path dir) {
         return new TextClassifier(ClassifierStore.load(dir, -1), tokenizerBeside(dir), 0);
@@ -71,6 +86,10 @@ public final class TextClassifier {
     /**
      * Fine-tunes a classifier as {@code myllm finetune classify} does: balanced classes, a 70/10/20 split, a new head,
      * the chosen layers trained with AdamW, evaluation by the book's rule; {@code listener} (may be null) sees each step.
+     *
+     * @param o        the model, data and settings
+     * @param listener sees every step (may be null)
+     * @return the trained classifier, also saved under {@code o.out()/model}
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
         LabelledSplits splits = LabelledSplits.of(LabelledDatasets.standard().load(o.data()), true, o.seed());
@@ -121,22 +140,39 @@ public final class TextClassifier {
         return ids;
     }
 
-    /** The labels, in the order of the head's outputs. */
+    /**
+     * The labels, in the order of the head's outputs.
+     *
+     * @return the labels
+     */
     public List<String> labels() {
         return model.labels();
     }
 
-    /** The underlying model. */
+    /**
+     * The underlying model.
+     *
+     * @return the model
+     */
     public GPTClassifier model() {
         return model;
     }
 
-    /** The tokenizer. */
+    /**
+     * The tokenizer.
+     *
+     * @return the tokenizer
+     */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** The label of {@code text} and the probability of each label. */
+    /**
+     * The label of {@code text} and the probability of each label.
+     *
+     * @param text any text (cut to the model's context)
+     * @return the label and the probabilities
+     */
     public Prediction classify(String text) {
         int[] ids = encode(text);
         model.eval();
@@ -150,14 +186,23 @@ public final class TextClassifier {
         return new Prediction(labels().get(best), probs);
     }
 
-    /** The share of {@code examples} whose label {@link #classify} gets right. */
+    /**
+     * The share of {@code examples} whose label {@link #classify} gets right.
+     *
+     * @param examples labelled texts
+     * @return the share classified right, NaN for none
+     */
     public double accuracy(List<LabelledExample> examples) {
         if (examples.isEmpty()) return Double.NaN;
         long right = examples.stream().filter(e -> classify(e.text()).label().equals(e.label())).count();
         return (double) right / examples.size();
     }
 
-    /** Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory. */
+    /**
+     * Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory.
+     *
+     * @param dir the directory to write
+     */
     public void save(Path dir) {
         ClassifierStore.save(model, dir);
     }
