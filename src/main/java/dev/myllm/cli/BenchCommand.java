@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 BenchTokenizerCommand.class,
                 BenchGenerateCommand.class,
                 BenchTrainCommand.class,
+                BenchServeCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
