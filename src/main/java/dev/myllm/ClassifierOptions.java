@@ -41,9 +41,8 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
     }
 
     /**
-     * The book's settings (last block trainable, 5 epochs of 8, lr 5e-5, weight decay 0.1, evaluation every 50 steps
-     * on 5 batches) except the token read: the last real token ({@link TokenRule#FLEXIBLE}, the book's own fix) rather
-     * than the last position, which is a pad for short texts; so a text gets the same answer however it is padded.
+     * The book's settings, as {@code myllm finetune classify}'s: last block trainable, last position, 5 epochs of 8,
+     * lr 5e-5, weight decay 0.1, evaluation every 50 steps on 5 batches.
      *
      * @param model the GPT model directory
      * @param data  a labelled file or dataset name
@@ -51,7 +50,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the options
      */
     public static ClassifierOptions of(Path model, String data, Path out) {
-        return new ClassifierOptions(model, data, out, Trainable.LAST_BLOCK, TokenRule.FLEXIBLE, 0, 5, 8, 5e-5, 0.1, 50, 5, 123);
+        return new ClassifierOptions(model, data, out, Trainable.LAST_BLOCK, TokenRule.LAST, 0, 5, 8, 5e-5, 0.1, 50, 5, 123);
     }
 
     /**

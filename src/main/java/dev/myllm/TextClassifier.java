@@ -47,35 +47,32 @@ public final class TextClassifier {
 
     private final GPTClassifier model;
     private final Tokenizer tokenizer;
-    private final int length;
 
-    private TextClassifier(GPTClassifier model, Tokenizer tokenizer, int length) {
+    private TextClassifier(GPTClassifier model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.length = length;
     }
 
     /**
-     * A classifier in memory; texts are cut and padded to {@code length} tokens as in training (0: each text as it is).
+     * A classifier in memory; texts are cut and padded to its training length ({@link GPTClassifier#maxLength()}).
      *
      * @param model     the classifier
      * @param tokenizer its tokenizer
-     * @param length    tokens per text (0: no padding)
      * @return the classifier
      */
-    public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer, int length) {
-        return new TextClassifier(model, tokenizer, length);
+    public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer) {
+        return new TextClassifier(model, tokenizer);
     }
 
     /**
      * Loads a classifier directory ({@code GPT2ForSequenceClassification} config and weights) with its tokenizer, or GPT-2's;
-     * texts are not padded (exact for the {@code flexible}, {@code first} and {@code last} rules on unpadded training texts).
+     * texts are padded to the training length the directory records, as {@code myllm classify} does.
      *
      * @param dir a classifier directory
      * @return the classifier with its tokenizer
      */
     public static TextClassifier load(Path dir) {
-        return new TextClassifier(ClassifierStore.load(dir, -1), tokenizerBeside(dir), 0);
+        return new TextClassifier(ClassifierStore.load(dir, -1), tokenizerBeside(dir));
     }
 
     private static Tokenizer tokenizerBeside(Path dir) {
@@ -107,6 +104,7 @@ public final class TextClassifier {
             throw new IllegalArgumentException(o.data() + ": texts of " + length + " tokens exceed the model's context length "
                     + c.config().contextLength() + "; set maxLength to cut them");
         }
+        c.maxLength(length);
         ClassificationDataset train = ClassificationDataset.of(trainIds, classIds(splits.train(), labels), length, pad, o.batchSize(),
                 true, true, o.seed());
         ClassificationDataset val = ClassificationDataset.of(ClassificationDataset.tokenize(splits.validation(), tok),
@@ -131,7 +129,7 @@ public final class TextClassifier {
                     .run();
         }
         c.eval();
-        return new TextClassifier(c, tok, length);
+        return new TextClassifier(c, tok);
     }
 
     private static int[] classIds(List<LabelledExample> examples, List<String> labels) {
@@ -207,13 +205,16 @@ public final class TextClassifier {
         ClassifierStore.save(model, dir);
     }
 
-    /** The text's ids as in training: special-token text as plain text, cut and padded to the training length. */
+    /**
+     * The text's ids as in training (and {@code myllm classify}): special-token text as plain text, cut and padded
+     * to the training length; without a recorded length, cut to the context and not padded.
+     */
     private int[] encode(String text) {
         int[] ids = tokenizer.encode(text, Specials.TEXT);
-        int n = length > 0 ? length : Math.max(1, Math.min(ids.length, model.config().contextLength()));
+        int context = model.config().contextLength();
+        int n = model.maxLength() > 0 ? Math.min(model.maxLength(), context) : Math.max(1, Math.min(ids.length, context));
         int[] out = Arrays.copyOf(ids, n);
         if (ids.length < n) Arrays.fill(out, ids.length, n, model.padId());
-        if (ids.length == 0 && length == 0) out[0] = model.padId();
         return out;
     }
 }
