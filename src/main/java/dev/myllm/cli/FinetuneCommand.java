@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code myllm finetune}: fine-tune a pretrained GPT (chapter 6 classification; appendix E LoRA). */
 @Command(name = "finetune", mixinStandardHelpOptions = true, description = "Fine-tune a pretrained GPT.",
-        subcommands = {FinetuneClassifyCommand.class})
+        subcommands = {FinetuneClassifyCommand.class, FinetuneInstructCommand.class, FinetuneDpoCommand.class})
 final class FinetuneCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -7,7 +7,6 @@ import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.nn.ModuleList;
-import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tensor.TorchGenerator;
@@ -107,9 +106,7 @@ public final class GPTModel extends Module {
      * runs on the last position alone and the result is {@code (B, 1, V)}, which is all decoding needs.
      */
     public Tensor forward(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
-        Tensor x = finalHidden(ids, batch, seqLen, cache, lastOnly);   // (B, T|1, C)
-        Tensor logits = Ops.linear(x, headWeight(), null);            // (B, T|1, V)
-        return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
+        return head(finalHidden(ids, batch, seqLen, cache, lastOnly)); // (B, T|1, V)
     }
 
     /**
@@ -183,9 +180,13 @@ public final class GPTModel extends Module {
         Tensor x = dropEmb.forward(wte.forward(ids, b, 1).add(wpe.forward(positions, b, 1)));   // (B, 1, C)
         for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, caches, i);
         for (KVCache c : caches) c.advance(1);
-        Tensor normed = lnF.forward(x);                                                          // (B, 1, C)
-        Tensor logits = Ops.linear(normed, headWeight(), null);                                  // (B, 1, V)
-        return headAdapter == null ? logits : logits.add(headAdapter.apply(normed));
+        return head(lnF.forward(x));                                                             // (B, 1, V)
+    }
+
+    /** The output head on final-normed states {@code (.., C)} → logits {@code (.., V)}, from packed weights when the model has them. */
+    private Tensor head(Tensor x) {
+        Tensor logits = lmHead == null ? wte.attend(x) : lmHead.forward(x);
+        return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
     }
 
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */
@@ -222,6 +223,11 @@ public final class GPTModel extends Module {
         for (String name : weights.keySet()) {
             if (!mine.containsKey(name)) throw new IllegalArgumentException("unexpected weight " + name + " for this configuration");
         }
+    }
+
+    /** The separate output head, or null when it is tied to the token embedding. */
+    public Linear outputHead() {
+        return lmHead;
     }
 
     public Embedding tokenEmbedding() {

@@ -94,6 +94,7 @@ public final class Trainer {
     private final Map<Path, Plotter> plots = new LinkedHashMap<>();
     private EvalRule evalRule = EvalRule.EVERY_N_AND_FIRST;
     private int epochMetricBatches = -1;
+    private boolean metricsAtEval;
     Runnable saveMidway = () -> {
     };
 
@@ -194,6 +195,12 @@ public final class Trainer {
      */
     public Trainer epochMetrics(int batches) {
         this.epochMetricBatches = Math.max(0, batches);
+        return this;
+    }
+
+    /** Also computes the objective's metrics (on the evaluation batches) at every evaluation, not only at epoch ends. */
+    public Trainer metricsAtEvaluation() {
+        this.metricsAtEval = true;
         return this;
     }
 
@@ -315,10 +322,11 @@ public final class Trainer {
                         val = Losses.loaderLoss(objective, valBatches, options.evalBatches());
                         trainEval = Losses.loaderLoss(objective, trainEvalBatches, options.evalBatches());
                     }
-                    if (epochEnd) {
+                    if (epochEnd || (evalNow && metricsAtEval)) {
+                        int n = epochEnd && epochMetricBatches >= 0 ? epochMetricBatches : options.evalBatches();
                         try (GradMode g = GradMode.noGrad()) {
-                            objective.metrics(trainEvalBatches, epochMetricBatches).forEach((k, v) -> extra.put("train_" + k, v));
-                            objective.metrics(valBatches, epochMetricBatches).forEach((k, v) -> extra.put("val_" + k, v));
+                            objective.metrics(trainEvalBatches, n).forEach((k, v) -> extra.put("train_" + k, v));
+                            objective.metrics(valBatches, n).forEach((k, v) -> extra.put("val_" + k, v));
                         }
                     }
                     module.train(true);
