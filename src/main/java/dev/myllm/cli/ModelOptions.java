@@ -35,8 +35,8 @@ final class ModelOptions {
 
     /** The older spelling, kept working. */
     @Option(names = "--tied-head", negatable = true, hidden = true)
-    void tiedHeadAlias(boolean on) {
-        tiedHead = on;
+    void tiedHeadAlias(Boolean on) {
+        if (on != null) tiedHead = on;
     }
 
     @Option(names = "--init", paramLabel = "book|gpt2",

@@ -23,7 +23,7 @@ final class SavedOptions {
     static Map<String, Object> collect(CommandLine.Model.CommandSpec spec) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (OptionSpec o : spec.options()) {
-            if (SKIP.contains(o.longestName())) continue;
+            if (SKIP.contains(o.longestName()) || o.hidden()) continue; // hidden: old spellings of visible options
             Object v = o.getValue();
             if (v instanceof Path p) v = p.toString();
             if (v instanceof List<?> l) v = l.stream().map(Object::toString).toList();
@@ -36,7 +36,7 @@ final class SavedOptions {
         if (!(saved instanceof Map<?, ?> map)) return;
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
         for (OptionSpec o : spec.options()) {
-            if (SKIP.contains(o.longestName()) || (given != null && given.hasMatchedOption(o))) continue;
+            if (SKIP.contains(o.longestName()) || o.hidden() || (given != null && given.hasMatchedOption(o))) continue;
             String key = o.longestName().replaceFirst("^--", "");
             if (!map.containsKey(key)) continue;
             o.setValue(convert(map.get(key), o.type(), key));
