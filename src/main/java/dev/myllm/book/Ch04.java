@@ -59,7 +59,7 @@ final class Ch04 {
             out = new Generator(model, null).generate(encoded, GenerationConfig.greedy(10)).tokens();
         }
         r.ints("untrained model, 10 greedy tokens", out, "[27018, 24086, 47843, 30961, 42348, 7267, 49706, 43231, 47062, 34657]");
-        r.same("decoded", tokenizer.decode(out), "Featureiman Byeswickattribute argue logger Normandy Compton analogous");
+        r.same("decoded", "Hello, I am" + tokenizer.decode(out), "Hello, I am Featureiman Byeswickattribute argue logger Normandy Compton analogous");
         r.note("initialising the 124M model (PyTorch's generator)", String.format(Locale.ROOT, "%.2f s", initSeconds), "-",
                 "wall time on this machine, allocation included");
         return r;
