@@ -4,7 +4,6 @@ import dev.myllm.nn.Dropout;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.CachedAttention;
-import dev.myllm.tensor.Heads;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
@@ -41,10 +40,10 @@ public final class MultiHeadAttention extends Module {
     /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
     public Tensor forward(Tensor x) {
         Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
-        Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
         boolean drop = isTraining() && dropP > 0;
-        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2], drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
-        return cProj.forward(Heads.merge(ctx));                   // (B, H, T, hd) → (B, T, d_out)
+        // per head: softmax(q·kᵀ/√hd, causal) · v, read from and written to rows of heads side by side
+        Tensor ctx = Ops.causalSelfAttention(qkv, numHeads, drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        return cProj.forward(ctx);                                // (B, T, d_out)
     }
 
     /**

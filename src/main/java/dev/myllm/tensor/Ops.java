@@ -79,7 +79,8 @@ public final class Ops {
     /**
      * Causal scaled dot-product attention over {@code (B, H, T, D)} queries, keys and values:
      * softmax(q·kᵀ/√D with the future masked), optional dropout on the weights, times v.
-     * {@code dropoutSeed} picks the dropout mask (ignored when {@code dropoutP} is 0).
+     * {@code dropoutSeed} picks the dropout mask (ignored when {@code dropoutP} is 0). Tiled with an
+     * online softmax ({@link FlashAttention}): only one log-sum-exp per row is kept for backward.
      */
     public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, float dropoutP, long dropoutSeed) {
         if (q.rank() != 4 || !Shape.same(q.shape, k.shape) || !Shape.same(q.shape, v.shape)) {
@@ -87,14 +88,54 @@ public final class Ops {
                     + Shape.str(q.shape) + ", " + Shape.str(k.shape) + ", " + Shape.str(v.shape));
         }
         int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
+        FlashAttention.Layout l = FlashAttention.Layout.heads(h, t, d);
         float[] out = Arena.uninitialized(q.size());
-        float[] att = Arena.uninitialized(b * h * t * t); // (B, H, T, T) softmax weights, kept for backward
-        AttentionKernel.forward(out, att, q.data, k.data, v.data, b, h, t, d, dropoutP, dropoutSeed);
-        return Tensor.result(out, q.shape, dout -> AttentionKernel.backward(
+        float[] lse = Arena.uninitialized(b * h * t); // (B, H, T), kept for backward
+        FlashAttention.forward(out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, dropoutP, dropoutSeed);
+        return Tensor.result(out, q.shape, dout -> FlashAttention.backward(
                 q.requiresGrad() ? q.gradBuffer() : null,
                 k.requiresGrad() ? k.gradBuffer() : null,
                 v.requiresGrad() ? v.gradBuffer() : null,
-                dout, q.data, k.data, v.data, att, b, h, t, d, dropoutP, dropoutSeed), q, k, v);
+                dout, out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, dropoutP, dropoutSeed), q, k, v);
+    }
+
+    /**
+     * Multi-head causal self-attention straight from a fused projection: qkv {@code (B, T, 3C)}
+     * (queries, keys, values side by side, each {@code heads} heads of {@code C/heads}) to the
+     * heads' outputs side by side {@code (B, T, C)}. The same numbers as splitting the heads,
+     * {@link #causalAttention} and merging them, without the copies.
+     */
+    public static Tensor causalSelfAttention(Tensor qkv, int heads, float dropoutP, long dropoutSeed) {
+        if (qkv.rank() != 3 || heads < 1 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("causalSelfAttention: expected (B, T, 3C) with C divisible by " + heads
+                    + " heads, got " + Shape.str(qkv.shape));
+        }
+        int b = qkv.dim(0), t = qkv.dim(1), c = qkv.dim(2) / 3, d = c / heads;
+        FlashAttention.Layout lq = FlashAttention.Layout.rows(0, t, d, 3 * c), lk = FlashAttention.Layout.rows(c, t, d, 3 * c),
+                lv = FlashAttention.Layout.rows(2 * c, t, d, 3 * c), lo = FlashAttention.Layout.rows(0, t, d, c);
+        float[] out = Arena.uninitialized(b * t * c);
+        float[] lse = Arena.uninitialized(b * heads * t); // (B, H, T), kept for backward
+        FlashAttention.forward(out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv, b, heads, t, d, dropoutP, dropoutSeed);
+        return Tensor.result(out, new int[]{b, t, c}, dout -> {
+            float[] g = qkv.gradBuffer();
+            FlashAttention.backward(g, g, g, dout, out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv,
+                    b, heads, t, d, dropoutP, dropoutSeed);
+        }, qkv);
+    }
+
+    /**
+     * The causal softmax weights {@code (B, H, T, T)} of {@code (B, H, T, D)} queries and keys, 0
+     * above the diagonal, without dropout and outside any graph: for inspecting a forward pass.
+     */
+    public static Tensor causalAttentionWeights(Tensor q, Tensor k) {
+        if (q.rank() != 4 || !Shape.same(q.shape, k.shape)) {
+            throw new IllegalArgumentException("causalAttentionWeights: q and k must share one (B, H, T, D) shape, got "
+                    + Shape.str(q.shape) + ", " + Shape.str(k.shape));
+        }
+        int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
+        float[] att = new float[b * h * t * t];
+        AttentionKernel.forward(new float[q.size()], att, q.data, k.data, k.data, b, h, t, d, 0f, 0L);
+        return Tensor.of(att, b, h, t, t);
     }
 
     /**
