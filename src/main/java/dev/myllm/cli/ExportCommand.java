@@ -1,8 +1,12 @@
 package dev.myllm.cli;
 
 import dev.myllm.io.DType;
+import dev.myllm.io.GgufModel;
+import dev.myllm.io.GgufType;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.BpeVocab;
+import dev.myllm.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,10 +18,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code myllm export}: writes a clean Hugging Face model directory from a model directory (or a seeded preset). */
+/**
+ * {@code myllm export}: writes a clean Hugging Face model directory, or a GGUF file for llama.cpp
+ * and Ollama, from a model (directory, GGUF file, llm.c checkpoint or seeded preset).
+ */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Write a clean model directory (config.json with GPT2Config keys, model.safetensors with GPT-2 names) "
-                + "that Hugging Face transformers loads; optionally in float16 or bfloat16.")
+                + "that Hugging Face transformers loads, optionally in float16 or bfloat16; or, with --format gguf, "
+                + "one GGUF file (tokenizer embedded) that llama.cpp, Ollama and LM Studio run.")
 final class ExportCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -25,21 +33,39 @@ final class ExportCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The directory to write (created, or its two files replaced).")
+    @Option(names = "--out", required = true, paramLabel = "DIR|FILE",
+            description = "The directory to write (created, or its two files replaced); with --format gguf, the .gguf file.")
     Path out;
 
-    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32", description = "How to store the weights: f32 (default), f16 or bf16.")
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "safetensors",
+            description = "safetensors (default: a Hugging Face model directory) or gguf (one file for llama.cpp and Ollama).")
+    String format;
+
+    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
+            description = "How to store the weights: f32 (default), f16 or bf16; q8_0 too with --format gguf.")
     String dtype;
+
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
+            description = "The tokenizer to embed in a GGUF file; default: the model's own (GGUF, myllm-tokenizer.json), else gpt2.")
+    String tokenizer;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of a preset's random weights (default 0).")
     long seed;
 
     @Override
     public void run() {
+        String f = format.toLowerCase(Locale.ROOT);
+        if (f.equals("gguf")) {
+            exportGguf();
+            return;
+        }
+        if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
+        if (tokenizer != null) throw new CliException("--tokenizer applies to --format gguf only");
         DType t = switch (dtype.toLowerCase(Locale.ROOT)) {
             case "f32", "float32" -> DType.F32;
             case "f16", "float16" -> DType.F16;
             case "bf16", "bfloat16" -> DType.BF16;
+            case "q8_0" -> throw new CliException("--dtype q8_0 needs --format gguf (safetensors has no Q8_0)");
             default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16 or bf16");
         };
         GPTModel m = model.build(seed);
@@ -57,6 +83,45 @@ final class ExportCommand implements Runnable {
         PrintWriter o = spec.commandLine().getOut();
         o.printf("wrote %s (%s, %,d parameters, %s, model.safetensors %,.1f MB)%n", out, model.label(),
                 m.config().parameterCount(), t.name().toLowerCase(Locale.ROOT), bytes / 1e6);
+        o.flush();
+    }
+
+    private void exportGguf() {
+        GgufType t = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32" -> GgufType.F32;
+            case "f16", "float16" -> GgufType.F16;
+            case "bf16", "bfloat16" -> GgufType.BF16;
+            case "q8_0", "q8" -> GgufType.Q8_0;
+            default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16 or q8_0");
+        };
+        if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
+        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        GPTModel m = model.build(seed);
+        BpeVocab vocab;
+        try {
+            vocab = BpeVocab.of(tok, m.config().vocabSize());
+        } catch (IllegalArgumentException e) {
+            throw new CliException("cannot export to GGUF: " + e.getMessage());
+        }
+        String name = model.isPreset() ? model.label().replace("preset ", "") : model.directory().getFileName().toString().replaceFirst("\\.(gguf|bin)$", "");
+        try {
+            GgufModel.save(m, vocab, name, out, t);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CliException("--out " + e.getMessage(), 1);
+        }
+        long bytes;
+        try {
+            bytes = Files.size(out);
+        } catch (java.io.IOException e) {
+            bytes = -1;
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("wrote %s (%s, %,d parameters, %s, tokenizer %s, %,.1f MB)%n", out, model.label(), m.config().parameterCount(),
+                t.name().toLowerCase(Locale.ROOT), tok.name(), bytes / 1e6);
+        String file = out.toString();
+        o.printf("run it in llama.cpp:  llama-cli -m %s -p \"Every effort moves you\" -n 50 --temp 0%n", file);
+        o.printf("make an Ollama model: printf 'FROM %s\\n' > Modelfile && ollama create %s -f Modelfile && ollama run %s%n",
+                out.toAbsolutePath(), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"));
         o.flush();
     }
 }

@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
+import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Specials;
@@ -56,7 +57,7 @@ final class GenerateCommand implements Runnable {
     boolean ids;
 
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
-            description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
+            description = "Tokenizer; default: the one a GGUF file embeds, or the model directory's myllm-tokenizer.json if it has one, else gpt2.")
     String tokenizer;
 
     @Option(names = "--stats", description = "Print timing (tokens/s) to standard error at the end.")
@@ -110,6 +111,14 @@ final class GenerateCommand implements Runnable {
      * beside the model (so a demo model needs no flag), else GPT-2's.
      */
     static Tokenizer loadTokenizer(String spec, ModelOptions model) {
+        if (spec == null && model.directory() != null && ModelFiles.isModelFile(model.directory())) {
+            try {
+                Tokenizer embedded = ModelFiles.tokenizer(model.directory());
+                if (embedded != null) return embedded;
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
+        }
         if (spec == null) {
             Path own = model.directory() == null ? null : model.directory().resolve(GptModelStore.TOKENIZER_FILE);
             spec = own != null && Files.isRegularFile(own) ? own.toString() : "gpt2";

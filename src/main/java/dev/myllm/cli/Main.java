@@ -15,8 +15,11 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
+                ChatCommand.class,
+                EvalCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
+                ServeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })

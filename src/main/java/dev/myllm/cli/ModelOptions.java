@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import java.nio.file.Files;
@@ -14,7 +15,8 @@ final class ModelOptions {
                 description = "A model shape with fresh random weights: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini.")
         String preset;
 
-        @Option(names = "--model", paramLabel = "DIR", description = "A model directory (config.json + model.safetensors).")
+        @Option(names = "--model", paramLabel = "DIR|FILE",
+                description = "A model directory (config.json + model.safetensors), a GPT-2 GGUF file or an llm.c checkpoint (.bin).")
         Path model;
     }
 
@@ -52,7 +54,7 @@ final class ModelOptions {
         return c;
     }
 
-    /** The model directory, or null when the model is a preset. */
+    /** The model directory (or single model file), or null when the model is a preset. */
     Path directory() {
         return source.model;
     }
@@ -78,7 +80,9 @@ final class ModelOptions {
             }
             return new GPTModel(c, seed);
         }
-        if (!Files.isDirectory(source.model)) throw new CliException("--model: not a directory: " + source.model);
+        if (!Files.isDirectory(source.model) && !ModelFiles.isModelFile(source.model)) {
+            throw new CliException("--model: no such directory or file: " + source.model);
+        }
         return ModelDirectories.load(source.model, c);
     }
 }

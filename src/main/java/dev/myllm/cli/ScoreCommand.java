@@ -83,7 +83,7 @@ final class ScoreCommand implements Runnable {
                 Npy.write(logitsOut, logits);
             } else {
                 // the head fused with the loss: a chunk of logits at a time, never all n
-                loss = Ops.linearCrossEntropy(m.hidden(ids, 1, n, null, false), m.headWeight(), null, targets).item();
+                loss = dev.myllm.train.LanguageModel.of(m).loss(ids, 1, n, targets).item();
             }
         }
         PrintWriter out = spec.commandLine().getOut();

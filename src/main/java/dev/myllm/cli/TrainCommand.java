@@ -5,6 +5,7 @@ import dev.myllm.data.Splits;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Specials;
@@ -45,7 +46,7 @@ final class TrainCommand implements Runnable {
     int nEmbd;
     @Option(names = "--n-head", defaultValue = "0", description = "Override the preset's number of heads.")
     int nHead;
-    @Option(names = "--init", paramLabel = "MODEL_DIR", description = "Start from a model directory (config.json + model.safetensors).")
+    @Option(names = "--init", paramLabel = "MODEL_DIR", description = "Start from a model directory (config.json + model.safetensors), a GGUF file or an llm.c checkpoint.")
     Path init;
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory: checkpoints, model/, metrics.jsonl, loss.png.")
     Path out;
@@ -248,7 +249,7 @@ final class TrainCommand implements Runnable {
     private GPTConfig modelConfig(Tokenizer tok) {
         GPTConfig cfg;
         if (init != null) {
-            if (!Files.isRegularFile(init.resolve("config.json"))) throw new CliException("--init: no config.json in " + init);
+            if (!ModelFiles.isModelFile(init) && !Files.isRegularFile(init.resolve("config.json"))) throw new CliException("--init: no config.json in " + init);
             try {
                 cfg = ModelDirectory.readConfig(init);
             } catch (IllegalArgumentException e) {
@@ -285,7 +286,7 @@ final class TrainCommand implements Runnable {
         if (data.isEmpty()) throw new CliException("--data is required (files, folders, .bin or a dataset name such as austen)");
         if (out == null) throw new CliException("--out is required");
         if ((preset == null) == (init == null)) throw new CliException("give exactly one of --preset NAME and --init MODEL_DIR");
-        if (init != null && !Files.isDirectory(init)) throw new CliException("--init: no such directory: " + init);
+        if (init != null && !Files.isDirectory(init) && !ModelFiles.isModelFile(init)) throw new CliException("--init: no such directory or file: " + init);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);

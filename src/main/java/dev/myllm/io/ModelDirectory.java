@@ -53,7 +53,11 @@ public final class ModelDirectory {
 
     /** The configuration in {@code dir/config.json}. */
     public static GPTConfig readConfig(Path dir) {
+        if (ModelFiles.isModelFile(dir)) return ModelFiles.readConfig(dir);
         checkDir(dir);
+        if (ClassifierDirectory.isClassifier(dir)) {
+            throw new IllegalArgumentException(dir + ": is a sequence classifier (GPT2ForSequenceClassification), not a language model");
+        }
         return Gpt2Config.read(dir.resolve(CONFIG));
     }
 
@@ -72,6 +76,7 @@ public final class ModelDirectory {
      * overrides); a shorter context length than the directory's uses the first position embeddings.
      */
     public static GPTModel load(Path dir, GPTConfig config) {
+        if (ModelFiles.isModelFile(dir)) return ModelFiles.load(dir, config);
         try (Safetensors st = Safetensors.open(weightsFile(dir))) {
             Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config); // before allocating the model
             GPTModel model = new GPTModel(config, 0);
@@ -86,6 +91,7 @@ public final class ModelDirectory {
      */
     public static GPTConfig check(Path dir) {
         GPTConfig config = readConfig(dir);
+        if (ModelFiles.isModelFile(dir)) return config;
         try (Safetensors st = Safetensors.open(weightsFile(dir))) {
             Gpt2Layout.plan(st, config);
         }
@@ -186,7 +192,7 @@ public final class ModelDirectory {
         AtomicFiles.writeString(dir.resolve(CONFIG), config); // last: a complete config means complete weights
     }
 
-    private static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
+    static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
         Map<String, Tensor> params = model.namedParameters();
         for (var e : plan.sources().entrySet()) {
             Tensor p = params.get(e.getKey());
@@ -219,7 +225,7 @@ public final class ModelDirectory {
         }
     }
 
-    private static Path weightsFile(Path dir) {
+    static Path weightsFile(Path dir) {
         checkDir(dir);
         Path w = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(w)) {
@@ -231,7 +237,7 @@ public final class ModelDirectory {
         return w;
     }
 
-    private static void deleteTree(Path root) {
+    static void deleteTree(Path root) {
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

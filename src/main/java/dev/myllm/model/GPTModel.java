@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The GPT-2 model (the book's {@code GPTModel}, section 4.6): token and position embeddings,
@@ -39,6 +40,7 @@ public final class GPTModel extends Module {
     private final ModuleList<TransformerBlock> h;
     private final LayerNorm lnF;
     private final Linear lmHead; // null when tied to wte
+    private UnaryOperator<Tensor> headAdapter; // a low-rank update of the head's output (LoRA), or null
 
     /** A freshly initialized model; {@code seed} fixes the weights and the first dropout masks. */
     public GPTModel(GPTConfig config, long seed) {
@@ -79,7 +81,27 @@ public final class GPTModel extends Module {
      * runs on the last position alone and the result is {@code (B, 1, V)}, which is all decoding needs.
      */
     public Tensor forward(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
-        return Ops.linear(hidden(ids, batch, seqLen, cache, lastOnly), headWeight(), null); // (B, T|1, V)
+        Tensor x = finalHidden(ids, batch, seqLen, cache, lastOnly);   // (B, T|1, C)
+        Tensor logits = Ops.linear(x, headWeight(), null);            // (B, T|1, V)
+        return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
+    }
+
+    /**
+     * The hidden states {@code (B, T, C)} the last transformer block outputs, before the final
+     * LayerNorm: what a classifier head (chapter 6) reads instead of the vocabulary projection.
+     */
+    public Tensor hidden(int[] ids, int batch, int seqLen) {
+        return body(ids, batch, seqLen, null);
+    }
+
+    /** Adds {@code adapter(x)} to the output head's logits, where x is the final-normed state (LoRA on the head); null removes it. */
+    public void setHeadAdapter(UnaryOperator<Tensor> adapter) {
+        this.headAdapter = adapter;
+    }
+
+    /** Whether a LoRA adapter sits on the output head (then the head cannot be fused with the loss). */
+    public boolean hasHeadAdapter() {
+        return headAdapter != null;
     }
 
     /**
@@ -87,7 +109,13 @@ public final class GPTModel extends Module {
      * {@link #forward(int[], int, int, KVCache, boolean)}. Training feeds it to the head fused with
      * the loss ({@code Ops.linearCrossEntropy}) instead of making all logits.
      */
-    public Tensor hidden(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
+    public Tensor finalHidden(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
+        Tensor x = body(ids, batch, seqLen, cache);
+        if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
+        return lnF.forward(x);                                        // (B, T|1, C)
+    }
+
+    private Tensor body(int[] ids, int batch, int seqLen, KVCache cache) {
         if (batch < 1 || seqLen < 1 || ids.length != batch * seqLen) {
             throw new IllegalArgumentException(ids.length + " ids do not make a (" + batch + ", " + seqLen + ") batch");
         }
@@ -104,8 +132,34 @@ public final class GPTModel extends Module {
         Tensor x = dropEmb.forward(tok.add(pos));                     // (B, T, C)
         for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, cache, i);
         if (cache != null) cache.advance(seqLen);
-        if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
-        return lnF.forward(x);                                        // (B, T|1, C)
+        return x;
+    }
+
+    /**
+     * One decode step for several sequences at once (batched serving): {@code ids[b]} is the next
+     * token of the sequence cached in {@code caches[b]} (a cache of batch 1), at the position after
+     * its cached ones. Returns logits {@code (B, 1, V)} and advances every cache by one. Row b is
+     * what {@code forward(new int[]{ids[b]}, 1, 1, caches[b], true)} gives for that sequence alone;
+     * bitwise so under a fixed {@link dev.myllm.tensor.ProductMode}. Inference only.
+     */
+    public Tensor decodeStep(int[] ids, KVCache[] caches) {
+        int b = ids.length;
+        if (b < 1 || caches.length != b) throw new IllegalArgumentException(b + " ids need as many caches, got " + caches.length);
+        int[] positions = new int[b];
+        for (int i = 0; i < b; i++) {
+            caches[i].checkFits(1, 1);
+            positions[i] = caches[i].length();
+            if (positions[i] >= config.contextLength()) {
+                throw new IllegalArgumentException("sequence " + i + " already fills the context length " + config.contextLength());
+            }
+            for (int j = 0; j < i; j++) if (caches[j] == caches[i]) throw new IllegalArgumentException("caches " + j + " and " + i + " are the same");
+        }
+        Tensor x = dropEmb.forward(wte.forward(ids, b, 1).add(wpe.forward(positions, b, 1)));   // (B, 1, C)
+        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, caches, i);
+        for (KVCache c : caches) c.advance(1);
+        Tensor normed = lnF.forward(x);                                                          // (B, 1, C)
+        Tensor logits = Ops.linear(normed, headWeight(), null);                                  // (B, 1, V)
+        return headAdapter == null ? logits : logits.add(headAdapter.apply(normed));
     }
 
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */

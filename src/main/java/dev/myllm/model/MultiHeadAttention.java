@@ -57,6 +57,25 @@ public final class MultiHeadAttention extends Module {
         return cProj.forward(ctx);
     }
 
+    /**
+     * One decode step of several sequences, each with its own cache: row b of {@code x}
+     * {@code (B, 1, d_in)} is the new token of the sequence cached in {@code caches[b]}, at that
+     * cache's current length.
+     */
+    public Tensor forward(Tensor x, KVCache[] caches, int layer) {
+        int b = caches.length;
+        float[][] k = new float[b][], v = new float[b][];
+        int[] capacity = new int[b], past = new int[b];
+        for (int i = 0; i < b; i++) {
+            k[i] = caches[i].keys(layer);
+            v[i] = caches[i].values(layer);
+            capacity[i] = caches[i].capacity();
+            past[i] = caches[i].length();
+        }
+        Tensor qkv = cAttn.forward(x);                            // (B, 1, 3·d_out)
+        return cProj.forward(CachedAttention.attendEach(qkv, numHeads, k, v, capacity, past));
+    }
+
     public Linear cAttn() {
         return cAttn;
     }

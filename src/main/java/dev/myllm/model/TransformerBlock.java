@@ -37,8 +37,16 @@ public final class TransformerBlock extends Module {
         return x.add(dropShortcut.forward(h));              // shortcut around the feed-forward
     }
 
+    /** One decode step of several sequences with their own caches: x {@code (B, 1, C)}, one row per cache. */
+    public Tensor forward(Tensor x, KVCache[] caches, int layer) {
+        Tensor h = attn.forward(ln1.forward(x), caches, layer);
+        x = x.add(dropShortcut.forward(h));
+        h = mlp.forward(ln2.forward(x));
+        return x.add(dropShortcut.forward(h));
+    }
+
     public Tensor forward(Tensor x) {
-        return forward(x, null, 0);
+        return forward(x, (KVCache) null, 0);
     }
 
     public LayerNorm ln1() {

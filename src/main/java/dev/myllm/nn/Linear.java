@@ -3,6 +3,7 @@ package dev.myllm.nn;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
+import java.util.function.UnaryOperator;
 
 /**
  * A fully connected layer {@code y = x·Wᵀ + b} with the weight stored {@code [out, in]} as in
@@ -14,6 +15,7 @@ import dev.myllm.tensor.Tensor;
 public final class Linear extends Module {
     private final Tensor weight;
     private final Tensor bias;
+    private UnaryOperator<Tensor> adapter; // a low-rank update added to the output (LoRA), or null
 
     /** PyTorch's default initialization: weight and bias uniform in {@code [-1/√in, 1/√in)}. */
     public Linear(int in, int out, boolean bias, Rng rng) {
@@ -30,7 +32,18 @@ public final class Linear extends Module {
 
     /** x {@code (.., in)} → {@code (.., out)}. */
     public Tensor forward(Tensor x) {
-        return Ops.linear(x, weight, bias);
+        Tensor y = Ops.linear(x, weight, bias);
+        return adapter == null ? y : y.add(adapter.apply(x));
+    }
+
+    /** Adds {@code adapter(x)} to every output from now on (appendix E's LoRA update); null removes it. */
+    public void setAdapter(UnaryOperator<Tensor> adapter) {
+        this.adapter = adapter;
+    }
+
+    /** The adapter set by {@link #setAdapter}, or null. */
+    public UnaryOperator<Tensor> adapter() {
+        return adapter;
     }
 
     /** The weight {@code (out, in)}. */

@@ -135,6 +135,16 @@ public final class BpeTokenizer implements Tokenizer {
         return n == ids.length ? ids : java.util.Arrays.copyOf(ids, n);
     }
 
+    /** The merge of {@code (left, right)} as {@code priority << 32 | result}, or -1 (for exporting the merge list). */
+    long mergeOf(int left, int right) {
+        return merges.get(key(left, right), NO_MERGE);
+    }
+
+    /** The id of the single-byte token {@code b}. */
+    int byteId(int b) {
+        return byteToId[b & 0xFF];
+    }
+
     private static long key(int a, int b) {
         return ((long) a << 32) | (b & 0xFFFFFFFFL);
     }

@@ -127,7 +127,7 @@ public final class Vocabularies {
     }
 
     /** Vocabulary strings are GPT-2's byte-to-unicode text; merge priority is the line index. */
-    private static BpeTokenizer build(String name, Map<String, Integer> vocab, List<String[]> merges, Map<String, Integer> specials) {
+    static BpeTokenizer build(String name, Map<String, Integer> vocab, List<String[]> merges, Map<String, Integer> specials) {
         int max = 0;
         for (int v : vocab.values()) max = Math.max(max, v);
         byte[][] tokenBytes = new byte[max + 1][];

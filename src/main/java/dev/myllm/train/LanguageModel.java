@@ -28,7 +28,8 @@ public interface LanguageModel {
 
             @Override
             public Tensor loss(int[] ids, int batch, int time, int[] targets) {
-                return Ops.linearCrossEntropy(model.hidden(ids, batch, time, null, false), model.headWeight(), null, targets);
+                if (model.hasHeadAdapter()) return Ops.crossEntropy(logits(ids, batch, time), targets); // LoRA on the head: unfused
+                return Ops.linearCrossEntropy(model.finalHidden(ids, batch, time, null, false), model.headWeight(), null, targets);
             }
         };
     }

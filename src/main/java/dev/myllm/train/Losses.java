@@ -22,6 +22,11 @@ public final class Losses {
      * there are no batches, as in the book.
      */
     public static double loaderLoss(LanguageModel model, Iterable<Batch> batches, int numBatches) {
+        return loaderLoss(Objective.languageModel(model), batches, numBatches);
+    }
+
+    /** {@link #loaderLoss(LanguageModel, Iterable, int)} for any objective: the mean of its per-batch losses. */
+    public static double loaderLoss(Objective objective, Iterable<Batch> batches, int numBatches) {
         double total = 0;
         int n = 0;
         try (GradMode g = GradMode.noGrad()) {
@@ -29,7 +34,7 @@ public final class Losses {
             while (it.hasNext() && (numBatches <= 0 || n < numBatches)) {
                 Batch b = it.next();
                 try (Arena a = Arena.open()) {
-                    total += batchLoss(model, b).item();
+                    total += objective.loss(b).item();
                 }
                 n++;
             }

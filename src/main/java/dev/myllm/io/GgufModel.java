@@ -1,0 +1,251 @@
+package dev.myllm.io;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.tokenizer.BpeTokenizer;
+import dev.myllm.tokenizer.BpeVocab;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+
+/**
+ * GPT-2 as llama.cpp reads it from GGUF (architecture {@code gpt2}): the keys and their exact
+ * types, tensor names ({@code token_embd.weight}, {@code blk.N.attn_qkv.weight}, ...), and the
+ * embedded byte-level BPE tokenizer. Our weights are {@code [out, in]} row-major, which is ggml's
+ * {@code ne = [in, out]}, so no tensor is transposed either way. 1-D tensors and
+ * {@code position_embd} are always F32; Q8_0 applies only to matrices whose rows are a multiple
+ * of 32 (others F16); {@code output.weight} is written only for an untied head.
+ */
+public final class GgufModel {
+    private static final String ARCH = "gpt2";
+
+    private GgufModel() {
+    }
+
+    /** Our parameter name → GGUF tensor name, in the order convert_hf_to_gguf writes them. */
+    static SequencedMap<String, String> names(GPTConfig c) {
+        SequencedMap<String, String> m = new LinkedHashMap<>();
+        m.put("wte.weight", "token_embd.weight");
+        m.put("wpe.weight", "position_embd.weight");
+        for (int i = 0; i < c.nLayers(); i++) {
+            String h = "h." + i + ".", b = "blk." + i + ".";
+            m.put(h + "ln_1.weight", b + "attn_norm.weight");
+            m.put(h + "ln_1.bias", b + "attn_norm.bias");
+            m.put(h + "attn.c_attn.weight", b + "attn_qkv.weight");
+            m.put(h + "attn.c_attn.bias", b + "attn_qkv.bias");
+            m.put(h + "attn.c_proj.weight", b + "attn_output.weight");
+            m.put(h + "attn.c_proj.bias", b + "attn_output.bias");
+            m.put(h + "ln_2.weight", b + "ffn_norm.weight");
+            m.put(h + "ln_2.bias", b + "ffn_norm.bias");
+            m.put(h + "mlp.c_fc.weight", b + "ffn_up.weight");
+            m.put(h + "mlp.c_fc.bias", b + "ffn_up.bias");
+            m.put(h + "mlp.c_proj.weight", b + "ffn_down.weight");
+            m.put(h + "mlp.c_proj.bias", b + "ffn_down.bias");
+        }
+        m.put("ln_f.weight", "output_norm.weight");
+        m.put("ln_f.bias", "output_norm.bias");
+        if (!c.tiedHead()) m.put("lm_head.weight", "output.weight");
+        return m;
+    }
+
+    /** llama.cpp's {@code general.file_type} for a file whose matrices are mostly {@code t}. */
+    static int fileType(GgufType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q4_1 -> 3;
+            case Q8_0 -> 7;
+            case BF16 -> 32;
+        };
+    }
+
+    /** The type a tensor is stored as in a file of type {@code fileType}. */
+    static GgufType tensorType(String ggufName, long[] ne, GgufType fileType) {
+        if (ne.length == 1 || ggufName.equals("position_embd.weight")) return GgufType.F32;
+        if (fileType.blockSize > 1 && ne[0] % fileType.blockSize != 0) return GgufType.F16;
+        return fileType;
+    }
+
+    /**
+     * Writes {@code model} with {@code vocab} (as long as the model's vocabulary) to {@code file}
+     * (atomically), matrices stored as {@code type} (F32, F16, BF16 or Q8_0).
+     */
+    public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type) {
+        if (type != GgufType.F32 && type != GgufType.F16 && type != GgufType.BF16 && type != GgufType.Q8_0) {
+            throw new IllegalArgumentException(file + ": cannot write " + type + " (F32, F16, BF16 or Q8_0)");
+        }
+        GPTConfig c = model.config();
+        if (vocab.tokens().size() != c.vocabSize()) {
+            throw new IllegalArgumentException(file + ": the tokenizer has " + vocab.tokens().size() + " tokens, the model " + c.vocabSize() + " rows");
+        }
+        GgufWriter w = new GgufWriter();
+        w.putString("general.architecture", ARCH);
+        w.putString("general.name", name);
+        w.putU32("general.file_type", fileType(type));
+        w.putU32("general.quantization_version", 2);
+        w.putU32(ARCH + ".context_length", c.contextLength());
+        w.putU32(ARCH + ".embedding_length", c.embDim());
+        w.putU32(ARCH + ".feed_forward_length", c.hiddenDim());
+        w.putU32(ARCH + ".block_count", c.nLayers());
+        w.putU32(ARCH + ".attention.head_count", c.nHeads());
+        w.putF32(ARCH + ".attention.layer_norm_epsilon", c.layerNormEps());
+        w.putString("tokenizer.ggml.model", "gpt2");
+        w.putString("tokenizer.ggml.pre", "gpt-2");
+        w.putStrings("tokenizer.ggml.tokens", vocab.tokens());
+        w.putI32s("tokenizer.ggml.token_type", vocab.types());
+        w.putStrings("tokenizer.ggml.merges", vocab.merges());
+        if (vocab.eot() >= 0) {
+            w.putU32("tokenizer.ggml.bos_token_id", vocab.eot());
+            w.putU32("tokenizer.ggml.eos_token_id", vocab.eot());
+        }
+        w.putBool("tokenizer.ggml.add_bos_token", false);
+        w.putBool("tokenizer.ggml.add_eos_token", false);
+        Map<String, Tensor> params = model.namedParameters();
+        float[] zeroQkvBias = new float[3 * c.embDim()];
+        for (var e : names(c).entrySet()) {
+            Tensor p = params.get(e.getKey());
+            float[] data = p == null ? zeroQkvBias : p.data(); // a model without QKV bias: llama.cpp needs one, zeros
+            long[] ne = p == null ? new long[]{3L * c.embDim()} : ne(p.shape());
+            w.addTensor(e.getValue(), ne, tensorType(e.getValue(), ne, type), data, 0);
+        }
+        w.write(file);
+    }
+
+    private static long[] ne(int[] shape) {
+        long[] ne = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
+        return ne;
+    }
+
+    /** The configuration a GPT-2 GGUF file describes; unknown architectures and missing keys are one-line errors. */
+    public static GPTConfig config(GgufFile g) {
+        Path f = g.file();
+        GgufFile.Value arch = g.get("general.architecture");
+        if (arch == null) throw GgufFile.bad(f, "missing key general.architecture");
+        if (!(arch.value() instanceof String a) || !a.equals(ARCH)) {
+            throw GgufFile.bad(f, "architecture '" + GgufFile.clip(String.valueOf(arch.value())) + "' is not supported (only gpt2)");
+        }
+        long ctx = g.unsigned(ARCH + ".context_length", GgufFile.U32);
+        long emb = g.unsigned(ARCH + ".embedding_length", GgufFile.U32);
+        long layers = g.unsigned(ARCH + ".block_count", GgufFile.U32);
+        long heads = g.unsigned(ARCH + ".attention.head_count", GgufFile.U32);
+        float eps = g.f32(ARCH + ".attention.layer_norm_epsilon");
+        GgufFile.Value ffv = g.get(ARCH + ".feed_forward_length");
+        long ff = ffv != null && ffv.type() == GgufFile.U32 ? (long) ffv.value() : 4 * emb;
+        if (ff != 4 * emb) throw GgufFile.bad(f, ARCH + ".feed_forward_length " + ff + " is not 4 × embedding_length " + emb + " (only GPT-2's shape is supported)");
+        GgufFile.Info wte = g.tensors().get("token_embd.weight");
+        if (wte == null) throw GgufFile.bad(f, "missing tensor token_embd.weight");
+        if (wte.ne().length != 2) throw GgufFile.bad(f, "tensor token_embd.weight has " + wte.ne().length + " dimensions, expected 2");
+        long vocab = wte.ne()[1];
+        long limit = 1L << 24;
+        if (ctx > limit || emb > limit || layers > 4096 || heads > limit || vocab > limit) {
+            throw GgufFile.bad(f, "model dimensions are out of range (context " + ctx + ", width " + emb + ", layers " + layers + ", heads " + heads + ", vocabulary " + vocab + ")");
+        }
+        boolean tied = !g.tensors().containsKey("output.weight");
+        try {
+            return new GPTConfig((int) vocab, (int) ctx, (int) emb, (int) heads, (int) layers, 0.1f, true, tied, eps);
+        } catch (IllegalArgumentException e) {
+            throw GgufFile.bad(f, e.getMessage());
+        }
+    }
+
+    /** Checks every tensor's name, shape and presence against {@code c}; returns GGUF name → our name. */
+    static Map<String, String> plan(GgufFile g, GPTConfig c) {
+        Map<String, String> ours = new LinkedHashMap<>();
+        names(c).forEach((mine, theirs) -> ours.put(theirs, mine));
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        Gpt2Layout.fileShapes(c).forEach((n, s) -> shapes.put(n, Gpt2Layout.isConv1d(n) ? new int[]{s[1], s[0]} : s));
+        for (GgufFile.Info t : g.tensors().values()) {
+            String mine = ours.get(t.name());
+            if (mine == null) throw GgufFile.bad(g.file(), "unexpected tensor '" + GgufFile.clip(t.name()) + "' for a gpt2 model of " + c.nLayers() + " layers");
+            int[] want = shapes.get(mine);
+            long[] wantNe = ne(want);
+            if (!Arrays.equals(t.ne(), wantNe)) {
+                throw GgufFile.bad(g.file(), "tensor '" + t.name() + "' has ne " + Arrays.toString(t.ne()) + ", expected " + Arrays.toString(wantNe));
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (String theirs : ours.keySet()) {
+            if (!g.tensors().containsKey(theirs)) missing.add(theirs);
+        }
+        if (!missing.isEmpty()) {
+            throw GgufFile.bad(g.file(), "missing tensor" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing.subList(0, Math.min(4, missing.size())))
+                    + (missing.size() > 4 ? " and " + (missing.size() - 4) + " more" : ""));
+        }
+        return ours;
+    }
+
+    /** Loads a GPT-2 GGUF file into a float32 model of its own configuration. */
+    public static GPTModel load(Path file) {
+        try (GgufFile g = GgufFile.open(file)) {
+            return load(g, config(g));
+        }
+    }
+
+    /** Loads into a model of {@code c} (the file's, perhaps with a shorter context or other dropout). */
+    public static GPTModel load(GgufFile g, GPTConfig c) {
+        GPTConfig own = config(g);
+        if (own.contextLength() < c.contextLength()) {
+            throw GgufFile.bad(g.file(), "has " + own.contextLength() + " positions, fewer than the context length " + c.contextLength() + " asked for");
+        }
+        if (c.tiedHead() != own.tiedHead() || !c.qkvBias() || c.vocabSize() != own.vocabSize() || c.embDim() != own.embDim()
+                || c.nHeads() != own.nHeads() || c.nLayers() != own.nLayers()) {
+            throw GgufFile.bad(g.file(), "holds " + Gpt2Layout.describe(own) + ", not the configuration asked for (" + Gpt2Layout.describe(c) + ")");
+        }
+        Map<String, String> plan = plan(g, own);
+        GPTModel m = new GPTModel(c, 0);
+        Map<String, Tensor> params = m.namedParameters();
+        float[] wpe = new float[own.contextLength() * own.embDim()];
+        for (var e : plan.entrySet()) {
+            GgufFile.Info t = g.tensors().get(e.getKey());
+            Tensor p = params.get(e.getValue());
+            if (e.getValue().equals("wpe.weight")) {
+                g.dequantize(t, wpe, 0);
+                System.arraycopy(wpe, 0, p.data(), 0, p.size());
+            } else {
+                g.dequantize(t, p.data(), 0);
+            }
+        }
+        return m;
+    }
+
+    /** The tokenizer embedded in the file (llama.cpp's {@code gpt2} model). */
+    public static BpeTokenizer tokenizer(GgufFile g) {
+        Path f = g.file();
+        String model = g.string("tokenizer.ggml.model");
+        if (!model.equals("gpt2")) throw GgufFile.bad(f, "tokenizer.ggml.model '" + GgufFile.clip(model) + "' is not supported (only gpt2, byte-level BPE)");
+        List<Object> tokens = g.array("tokenizer.ggml.tokens", GgufFile.STRING);
+        List<Object> merges = g.array("tokenizer.ggml.merges", GgufFile.STRING);
+        GgufFile.Value tt = g.get("tokenizer.ggml.token_type");
+        int[] types = new int[tokens.size()];
+        Arrays.fill(types, BpeVocab.NORMAL);
+        if (tt != null) {
+            List<Object> l = g.array("tokenizer.ggml.token_type", GgufFile.I32);
+            if (l.size() != tokens.size()) throw GgufFile.bad(f, "tokenizer.ggml.token_type has " + l.size() + " entries for " + tokens.size() + " tokens");
+            for (int i = 0; i < types.length; i++) types[i] = (int) (long) (Long) l.get(i);
+        }
+        List<String> tok = new ArrayList<>(tokens.size());
+        for (Object o : tokens) tok.add((String) o);
+        List<String> mer = new ArrayList<>(merges.size());
+        for (Object o : merges) mer.add((String) o);
+        try {
+            return new BpeVocab(tok, types, mer, -1).toTokenizer(f.getFileName().toString());
+        } catch (IllegalArgumentException e) {
+            throw GgufFile.bad(f, e.getMessage());
+        }
+    }
+
+    /** The tokenizer embedded in a GGUF file. */
+    public static BpeTokenizer tokenizer(Path file) {
+        try (GgufFile g = GgufFile.open(file)) {
+            return tokenizer(g);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.myllm.io;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The ggml tensor types a GGUF file may hold that we read (F32, F16, BF16, Q8_0, Q4_0, Q4_1), with
+ * llama.cpp's block layouts: Q8_0 is 32 values as {f16 d; int8 q[32]} (34 bytes, x = q·d), Q4_0 is
+ * {f16 d; 16 bytes of nibbles} (x = (q − 8)·d, low nibbles first), Q4_1 is {f16 d; f16 m; 16 bytes}
+ * (x = q·d + m).
+ */
+public enum GgufType {
+    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q8_0(8, 32, 34), BF16(30, 1, 2);
+
+    private static final ValueLayout.OfFloat LF = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort LS = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The type's number in the file. */
+    public final int id;
+    /** Values per block (1 for plain types). */
+    public final int blockSize;
+    /** Bytes per block. */
+    public final int blockBytes;
+
+    GgufType(int id, int blockSize, int blockBytes) {
+        this.id = id;
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+    }
+
+    /** The type with this number, or null when we do not read it. */
+    public static GgufType of(long id) {
+        for (GgufType t : values()) {
+            if (t.id == id) return t;
+        }
+        return null;
+    }
+
+    /** Bytes that {@code n} values take ({@code n} a multiple of the block size). */
+    public long bytes(long n) {
+        return n / blockSize * blockBytes;
+    }
+
+    /** Converts {@code n} values stored at {@code src[at ..]} to float32 into {@code dst[off ..]}. */
+    public void dequantize(MemorySegment src, long at, float[] dst, int off, int n) {
+        switch (this) {
+            case F32 -> MemorySegment.copy(src, LF, at, dst, off, n);
+            case F16 -> { for (int i = 0; i < n; i++) dst[off + i] = Float.float16ToFloat(src.get(LS, at + 2L * i)); }
+            case BF16 -> { for (int i = 0; i < n; i++) dst[off + i] = Float.intBitsToFloat(src.get(LS, at + 2L * i) << 16); }
+            case Q8_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    long p = at + 34L * b;
+                    float d = Float.float16ToFloat(src.get(LS, p));
+                    for (int j = 0; j < 32; j++) dst[off + 32 * b + j] = src.get(ValueLayout.JAVA_BYTE, p + 2 + j) * d;
+                }
+            }
+            case Q4_0, Q4_1 -> {
+                int head = this == Q4_0 ? 2 : 4;
+                for (int b = 0; b < n / 32; b++) {
+                    long p = at + (long) blockBytes * b;
+                    float d = Float.float16ToFloat(src.get(LS, p));
+                    float m = this == Q4_1 ? Float.float16ToFloat(src.get(LS, p + 2)) : 0f;
+                    int zero = this == Q4_0 ? 8 : 0;
+                    for (int j = 0; j < 16; j++) {
+                        int q = src.get(ValueLayout.JAVA_BYTE, p + head + j) & 0xFF;
+                        dst[off + 32 * b + j] = ((q & 0xF) - zero) * d + m;
+                        dst[off + 32 * b + j + 16] = ((q >>> 4) - zero) * d + m;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Encodes {@code n} floats from {@code src[off ..]} into {@code dst} (F32, F16, BF16 or Q8_0; n a multiple of the block). */
+    public void quantize(float[] src, int off, int n, java.nio.ByteBuffer dst) {
+        switch (this) {
+            case F32 -> { for (int i = 0; i < n; i++) dst.putFloat(src[off + i]); }
+            case F16 -> { for (int i = 0; i < n; i++) dst.putShort(Float.floatToFloat16(src[off + i])); }
+            case BF16 -> { for (int i = 0; i < n; i++) dst.putShort(SafetensorsWriter.toBFloat16(src[off + i])); }
+            case Q8_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    int s = off + 32 * b;
+                    float amax = 0;
+                    for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(src[s + j]));
+                    // ggml's quantize_row_q8_0_ref: d = amax / 127, q = roundf(x / d) (half away from zero)
+                    float d = amax / 127f;
+                    float id = d != 0 ? 1f / d : 0f;
+                    dst.putShort(Float.floatToFloat16(d));
+                    for (int j = 0; j < 32; j++) {
+                        float v = src[s + j] * id;
+                        dst.put((byte) (v < 0 ? -Math.round(-v) : Math.round(v)));
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot write " + this);
+        }
+    }
+}
