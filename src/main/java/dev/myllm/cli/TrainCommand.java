@@ -15,6 +15,7 @@ import dev.myllm.train.AdamW;
 import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LanguageModel;
+import dev.myllm.train.MemoryEstimate;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
@@ -134,6 +135,11 @@ final class TrainCommand implements Runnable {
         GPTConfig cfg = modelConfig(tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
+        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx);
+        long heap = Runtime.getRuntime().maxMemory();
+        String refusal = memory.refusal(batchSize, ctx, heap);
+        if (refusal != null) throw new CliException(refusal);
+        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] tokens = Corpus.standard().tokens(data, tok);
         int[] trainTokens, valTokens;
         if (valData.isEmpty()) {

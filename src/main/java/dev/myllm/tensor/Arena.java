@@ -16,8 +16,10 @@ import java.util.Set;
  * are invalid after it closes: copy out what you keep ({@link Tensor#item()}, {@link Tensor#copy()}).
  * Parameters and their gradients are allocated outside any arena and live on.
  *
- * <p>The pool keeps only the sizes the last outermost scope used: a loop whose shapes change
- * every step (generation without a KV cache, a growing prompt) cannot make it grow without bound.
+ * <p>The pool keeps only the sizes the last two outermost scopes used: a loop whose shapes change
+ * every step (generation without a KV cache, a growing prompt) cannot make it grow without bound,
+ * and training steps that alternate with an evaluation (one outermost scope around its batches)
+ * keep their buffers across it.
  */
 public final class Arena implements AutoCloseable {
     /** Free buffers of one length, and the outermost scope that last asked for that length. */
@@ -109,9 +111,9 @@ public final class Arena implements AutoCloseable {
         taken.clear();
         CURRENT.set(outer);
         if (outer == null) {
-            // an outermost scope ends: forget the lengths it did not ask for
+            // an outermost scope ends: forget the lengths neither it nor the one before asked for
             long current = pool.generation++;
-            pool.buckets.values().removeIf(bucket -> bucket.lastUsed < current);
+            pool.buckets.values().removeIf(bucket -> bucket.lastUsed < current - 1);
         }
     }
 

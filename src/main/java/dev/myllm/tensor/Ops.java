@@ -208,6 +208,14 @@ public final class Ops {
         return LinearCrossEntropy.apply(x, weight, bias, targets, IGNORE_INDEX, null, Simd.ENABLED);
     }
 
+    /**
+     * Floats {@link #linearCrossEntropy} holds from forward to backward for {@code rows} rows, a
+     * vocabulary of {@code vocab} and width {@code width} (for memory estimates).
+     */
+    public static long linearCrossEntropyFloats(int rows, int vocab, int width, boolean weightGrad) {
+        return LinearCrossEntropy.heldFloats(rows, vocab, width, true, weightGrad, false);
+    }
+
     /** Looks up rows of a table {@code (V, C)} for ids {@code (..)}, giving {@code (.., C)}. */
     public static Tensor embedding(Tensor table, int[] ids, int... idShape) {
         int vocab = table.dim(0), c = table.dim(1);
