@@ -1,5 +1,10 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
+import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.server.ChatTemplate;
 import dev.myllm.server.OpenAiServer;
@@ -20,7 +25,8 @@ import picocli.CommandLine.Spec;
 /** {@code myllm serve}: an OpenAI-compatible HTTP server for one model, with batched decoding. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a model over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/models, "
-                + "/health, /metrics), decoding all running requests as one batch.",
+                + "/health, /metrics), decoding all running requests as one batch; the playground page at / "
+                + "shows how the model reads a text (/v1/inspect).",
                 "Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C drains and exits 0."})
 final class ServeCommand implements Runnable {
     @Mixin
@@ -76,6 +82,10 @@ final class ServeCommand implements Runnable {
             description = "On SIGTERM, time running requests get to finish, default ${DEFAULT-VALUE}.")
     int grace;
 
+    @Option(names = "--inspect-max-tokens", defaultValue = "512", paramLabel = "N",
+            description = "Most tokens one /v1/inspect request (the playground page at /) analyses, default ${DEFAULT-VALUE}.")
+    int inspectMaxTokens;
+
     @Option(names = "--log-prompts", description = "Put prompt text in the request log (off by default).")
     boolean logPrompts;
 
@@ -121,6 +131,7 @@ final class ServeCommand implements Runnable {
         check("--request-timeout", requestTimeout, 1, Integer.MAX_VALUE);
         check("--idle-timeout", idleTimeout, 1, Integer.MAX_VALUE);
         check("--grace", grace, 0, Integer.MAX_VALUE);
+        check("--inspect-max-tokens", inspectMaxTokens, 1, 1 << 20);
         return new ServerConfig(host, port, key, maxBatch, maxQueue, prefillChunk, maxBody, maxTokens, maxN,
                 Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout), Duration.ofSeconds(grace), logPrompts, 512);
     }
@@ -138,16 +149,18 @@ final class ServeCommand implements Runnable {
                 err.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS) + " " + line);
                 err.flush();
             }
-        });
+        }).inspectMaxTokens(inspectMaxTokens);
         try {
             server.start();
         } catch (Exception e) {
             server.close();
             throw new CliException("--port: cannot listen on " + config.host() + ":" + config.port() + ": " + Errors.oneLine(e));
         }
+        if (served.classifier() == null) server.warmUp();
         err.printf("myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s%n", served.name(),
                 served.model().config().parameterCount(), served.contextLength(), config.host(), server.port(),
                 config.apiKey() == null ? "(no API key)" : "(API key required)");
+        err.printf("myllm serve: the playground is at http://%s:%d/%n", config.host(), server.port());
         err.flush();
         return server;
     }
@@ -155,11 +168,31 @@ final class ServeCommand implements Runnable {
     /** The model, tokenizer and chat template a server answers with. */
     static ServedModel load(ModelOptions model, String tokenizer, long seed, String name) {
         Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        String n = name != null ? name : model.isPreset() ? model.source.preset
+                : model.directory().toAbsolutePath().normalize().getFileName().toString();
+        if (model.directory() != null && ClassifierDirectory.isClassifier(model.directory())) {
+            GPTClassifier c;
+            try {
+                c = ClassifierStore.load(model.directory(), -1f);
+            } catch (RuntimeException e) {
+                throw new CliException("--model: " + Errors.oneLine(e));
+            }
+            if (tok.vocabSize() > c.config().vocabSize()) {
+                throw new CliException("tokenizer " + tok.name() + " has " + tok.vocabSize() + " ids but the classifier's vocabulary is "
+                        + c.config().vocabSize());
+            }
+            return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
+        }
         GPTModel m = model.build(seed);
         GenerateCommand.checkVocab(tok, m);
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
-        String n = name != null ? name : model.isPreset() ? model.source.preset
-                : model.directory().toAbsolutePath().normalize().getFileName().toString();
-        return new ServedModel(n, m, tok, GenerateCommand.decoder(tok), ChatTemplate.transcript(), eos, System.currentTimeMillis() / 1000);
+        PromptFormat format;
+        try {
+            format = SavedFormat.read(model.directory());
+        } catch (RuntimeException e) {
+            throw new CliException("--model: " + Errors.oneLine(e));
+        }
+        ChatTemplate chat = format == null ? ChatTemplate.transcript() : ChatTemplate.of(format);
+        return new ServedModel(n, m, tok, GenerateCommand.decoder(tok), chat, eos, System.currentTimeMillis() / 1000);
     }
 }

@@ -1,6 +1,6 @@
 package dev.myllm.model;
 
-import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.CachedAttention;
@@ -18,7 +18,7 @@ public final class MultiHeadAttention extends Module {
     private final int dOut;
     private final int numHeads;
     private final float dropP;
-    private final Rng dropoutRng;
+    private final DropoutSource dropoutSource;
     private final Linear cAttn;
     private final Linear cProj;
 
@@ -28,11 +28,17 @@ public final class MultiHeadAttention extends Module {
      */
     public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
                               Rng rng, float std, float projStd, Rng dropoutRng) {
+        this(dIn, dOut, numHeads, dropout, qkvBias, rng, std, projStd, new DropoutSource(dropoutRng));
+    }
+
+    /** As above, with the model's shared source of dropout masks. */
+    public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
+                              Rng rng, float std, float projStd, DropoutSource dropoutSource) {
         if (dOut % numHeads != 0) throw new IllegalArgumentException("d_out " + dOut + " is not divisible by " + numHeads + " heads");
         this.dOut = dOut;
         this.numHeads = numHeads;
         this.dropP = dropout;
-        this.dropoutRng = dropoutRng;
+        this.dropoutSource = dropoutSource;
         this.cAttn = child("c_attn", new Linear(dIn, 3 * dOut, qkvBias, rng, std));
         this.cProj = child("c_proj", new Linear(dOut, dOut, true, rng, projStd));
     }
@@ -40,9 +46,13 @@ public final class MultiHeadAttention extends Module {
     /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
     public Tensor forward(Tensor x) {
         Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
+        AttentionRecorder recorder = AttentionRecorder.current(); // null unless a pass is being inspected
+        if (recorder != null) recorder.attention(qkv, numHeads);
         boolean drop = isTraining() && dropP > 0;
-        // per head: softmax(q·kᵀ/√hd, causal) · v, read from and written to rows of heads side by side
-        Tensor ctx = Ops.causalSelfAttention(qkv, numHeads, drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        int b = qkv.dim(0), t = qkv.dim(1);
+        // per head: softmax(q·kᵀ/√hd, causal) · v, read from and written to rows of heads side by side;
+        // the dropout mask is over (B, H, T, T)
+        Tensor ctx = Ops.causalSelfAttention(qkv, numHeads, drop ? dropoutSource.next(dropP, b * numHeads * t * t) : null);
         return cProj.forward(ctx);                                // (B, T, d_out)
     }
 

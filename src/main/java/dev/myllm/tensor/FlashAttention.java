@@ -18,8 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Determinism: the forward pass splits work over (head, query block) pairs and the backward
  * pass over heads, each with a fixed visiting order, so results are bitwise the same for any
- * number of threads. The dropout mask of weight (b, h, i, j) is
- * {@code DropoutHash.keep(seed, ((b·H + h)·T + i)·T + j, threshold(p))}, as in {@link AttentionKernel}.
+ * number of threads. The dropout mask of weight (b, h, i, j) is element {@code ((b·H + h)·T + i)·T + j}
+ * of a {@link DropoutMask}, as in {@link AttentionKernel}.
  */
 public final class FlashAttention {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -95,19 +95,16 @@ public final class FlashAttention {
      *
      * @param out (B, H, T, D) in layout {@code lo}, written
      * @param lse (B·H·T) written: log Σ_j e^(score_ij) of every query row, for backward
-     * @param dropoutP probability of dropping an attention weight (0 = none); backward needs the same seed
+     * @param mask which attention weights dropout keeps (null: no dropout); backward needs the same one
      */
     public static void forward(float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk,
-                               float[] v, Layout lv, int B, int H, int T, int D, float dropoutP, long seed) {
-        forward(Simd.ENABLED, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, dropoutP, seed);
+                               float[] v, Layout lv, int B, int H, int T, int D, DropoutMask mask) {
+        forward(Simd.ENABLED, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, mask);
     }
 
     static void forward(boolean simd, float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk,
-                        float[] v, Layout lv, int B, int H, int T, int D, float dropoutP, long seed) {
+                        float[] v, Layout lv, int B, int H, int T, int D, DropoutMask mask) {
         float scale = (float) (1.0 / Math.sqrt(D));
-        boolean dropout = dropoutP > 0f;
-        int thr = DropoutHash.threshold(dropoutP);
-        float dscale = DropoutHash.scale(dropoutP);
         int tp = roundUp(T, BLOCK), dp = roundUp(D, NR), blocks = tp / BLOCK;
         // an item is one query block of one head: about BLOCK·T·D multiply-adds on average
         int grain = (int) Math.max(1, 65536 / Math.max(1L, (long) BLOCK * T * D));
@@ -123,7 +120,7 @@ public final class FlashAttention {
                     loadTransposed(k, lk, b, h, T, D, wk.kt, tp);
                     loaded = bh;
                 }
-                forwardBlock(simd, wk, bh, qb * BLOCK, T, D, tp, dp, scale, dropout, thr, dscale, seed);
+                forwardBlock(simd, wk, bh, qb * BLOCK, T, D, tp, dp, scale, mask);
                 int i0 = qb * BLOCK, rows = Math.min(BLOCK, T - i0);
                 for (int r = 0; r < rows; r++) {
                     int oo = lo.at(b, h, i0 + r);
@@ -137,7 +134,7 @@ public final class FlashAttention {
 
     /** One query block: o, m, l of its rows over all key blocks up to the diagonal. */
     private static void forwardBlock(boolean simd, Work wk, int bh, int i0, int T, int D, int tp, int dp, float scale,
-                                     boolean dropout, int thr, float dscale, long seed) {
+                                     DropoutMask mask) {
         int rows = Math.min(BLOCK, T - i0), rowsP = roundUp(rows, MR);
         float[] s = wk.s, o = wk.o, m = wk.m, l = wk.l;
         Arrays.fill(o, 0, rowsP * dp, 0f);
@@ -158,8 +155,9 @@ public final class FlashAttention {
                 l[r] = l[r] * corr + sum;
                 m[r] = mNew;
                 if (corr != 1f) scaleRow(simd, o, r * dp, dp, corr);
-                if (dropout) {
-                    keepMask(simd, seed, ((long) bh * T + i) * T + j0, lim, thr, wk.keep);
+                if (mask != null) {
+                    mask.keep(simd, ((long) bh * T + i) * T + j0, lim, wk.keep, 0);
+                    float dscale = mask.scale();
                     for (int c = 0; c < lim; c++) s[so + c] = wk.keep[c] ? s[so + c] * dscale : 0f;
                 }
             }
@@ -208,11 +206,6 @@ public final class FlashAttention {
         for (; i < n; i++) x[o + i] *= f;
     }
 
-    private static void keepMask(boolean simd, long seed, long start, int count, int thr, boolean[] keep) {
-        if (simd) DropoutHash.keepMaskSimd(seed, start, count, thr, keep, 0);
-        else DropoutHash.keepMaskScalar(seed, start, count, thr, keep, 0);
-    }
-
     // ------------------------------------------------------------------ backward
 
     /**
@@ -222,17 +215,14 @@ public final class FlashAttention {
      */
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] out, Layout lo, float[] lse,
                                 float[] q, Layout lq, float[] k, Layout lk, float[] v, Layout lv,
-                                int B, int H, int T, int D, float dropoutP, long seed) {
-        backward(Simd.ENABLED, dq, dk, dv, dout, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, dropoutP, seed);
+                                int B, int H, int T, int D, DropoutMask mask) {
+        backward(Simd.ENABLED, dq, dk, dv, dout, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, mask);
     }
 
     static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] out, Layout lo,
                          float[] lse, float[] q, Layout lq, float[] k, Layout lk, float[] v, Layout lv,
-                         int B, int H, int T, int D, float dropoutP, long seed) {
+                         int B, int H, int T, int D, DropoutMask mask) {
         float scale = (float) (1.0 / Math.sqrt(D));
-        boolean dropout = dropoutP > 0f;
-        int thr = DropoutHash.threshold(dropoutP);
-        float dscale = DropoutHash.scale(dropoutP);
         int tp = roundUp(T, BLOCK), dp = roundUp(D, NR);
         boolean needScores = dq != null || dk != null;
         // one thread owns a head: its dk and dv rows collect from every later query block, in order
@@ -255,7 +245,7 @@ public final class FlashAttention {
                     }
                 }
                 for (int i0 = 0; i0 < T; i0 += BLOCK) {
-                    backwardBlock(simd, wk, bh, i0, T, D, tp, dp, scale, dropout, thr, dscale, seed, lse,
+                    backwardBlock(simd, wk, bh, i0, T, D, tp, dp, scale, mask, lse,
                             dq != null, dk != null, dv != null);
                     if (dq != null) {
                         int rows = Math.min(BLOCK, T - i0);
@@ -284,9 +274,11 @@ public final class FlashAttention {
      * {@code wk.dqp}, dk and dv of the keys added into {@code wk.dkp}, {@code wk.dvp}.
      */
     private static void backwardBlock(boolean simd, Work wk, int bh, int i0, int T, int D, int tp, int dp, float scale,
-                                      boolean dropout, int thr, float dscale, long seed, float[] lse,
+                                      DropoutMask mask, float[] lse,
                                       boolean wantQ, boolean wantK, boolean wantV) {
         int rows = Math.min(BLOCK, T - i0), rowsP = roundUp(rows, MR);
+        boolean dropout = mask != null;
+        float dscale = dropout ? mask.scale() : 1f;
         float[] s = wk.s, ds = wk.ds, w = dropout ? wk.w : wk.s;
         boolean needScores = wantQ || wantK;
         if (wantQ) Arrays.fill(wk.dqp, 0, rowsP * dp, 0f);
@@ -304,7 +296,7 @@ public final class FlashAttention {
                 Arrays.fill(s, so + lim, so + BLOCK, Float.NEGATIVE_INFINITY);
                 expRow(simd, s, so, rowLse); // the weights, 0 past the diagonal
                 if (dropout) {
-                    keepMask(simd, seed, ((long) bh * T + i) * T + j0, lim, thr, wk.keep);
+                    mask.keep(simd, ((long) bh * T + i) * T + j0, lim, wk.keep, 0);
                     for (int c = 0; c < BLOCK; c++) {
                         boolean kept = c < lim && wk.keep[c];
                         w[so + c] = kept ? s[so + c] * dscale : 0f;

@@ -116,6 +116,11 @@ public final class Ops {
      * online softmax ({@link FlashAttention}): only one log-sum-exp per row is kept for backward.
      */
     public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, float dropoutP, long dropoutSeed) {
+        return causalAttention(q, k, v, dropoutP > 0 ? DropoutMask.hashed(dropoutP, dropoutSeed) : null);
+    }
+
+    /** Causal attention with a given dropout mask over the {@code (B, H, T, T)} weights (null: no dropout). */
+    public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, DropoutMask mask) {
         if (q.rank() != 4 || !Shape.same(q.shape, k.shape) || !Shape.same(q.shape, v.shape)) {
             throw new IllegalArgumentException("causalAttention: q, k, v must share one (B, H, T, D) shape, got "
                     + Shape.str(q.shape) + ", " + Shape.str(k.shape) + ", " + Shape.str(v.shape));
@@ -124,12 +129,12 @@ public final class Ops {
         FlashAttention.Layout l = FlashAttention.Layout.heads(h, t, d);
         float[] out = Arena.uninitialized(q.size());
         float[] lse = Arena.uninitialized(b * h * t); // (B, H, T), kept for backward
-        FlashAttention.forward(out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, dropoutP, dropoutSeed);
+        FlashAttention.forward(out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, mask);
         return Tensor.result(out, q.shape, dout -> FlashAttention.backward(
                 q.requiresGrad() ? q.gradBuffer() : null,
                 k.requiresGrad() ? k.gradBuffer() : null,
                 v.requiresGrad() ? v.gradBuffer() : null,
-                dout, out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, dropoutP, dropoutSeed), q, k, v);
+                dout, out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, mask), q, k, v);
     }
 
     /**
@@ -139,6 +144,11 @@ public final class Ops {
      * {@link #causalAttention} and merging them, without the copies.
      */
     public static Tensor causalSelfAttention(Tensor qkv, int heads, float dropoutP, long dropoutSeed) {
+        return causalSelfAttention(qkv, heads, dropoutP > 0 ? DropoutMask.hashed(dropoutP, dropoutSeed) : null);
+    }
+
+    /** {@link #causalSelfAttention(Tensor, int, float, long)} with a given dropout mask over the {@code (B, H, T, T)} weights (null: none). */
+    public static Tensor causalSelfAttention(Tensor qkv, int heads, DropoutMask mask) {
         if (qkv.rank() != 3 || heads < 1 || qkv.dim(2) % (3 * heads) != 0) {
             throw new IllegalArgumentException("causalSelfAttention: expected (B, T, 3C) with C divisible by " + heads
                     + " heads, got " + Shape.str(qkv.shape));
@@ -148,11 +158,11 @@ public final class Ops {
                 lv = FlashAttention.Layout.rows(2 * c, t, d, 3 * c), lo = FlashAttention.Layout.rows(0, t, d, c);
         float[] out = Arena.uninitialized(b * t * c);
         float[] lse = Arena.uninitialized(b * heads * t); // (B, H, T), kept for backward
-        FlashAttention.forward(out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv, b, heads, t, d, dropoutP, dropoutSeed);
+        FlashAttention.forward(out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv, b, heads, t, d, mask);
         return Tensor.result(out, new int[]{b, t, c}, dout -> {
             float[] g = qkv.gradBuffer();
             FlashAttention.backward(g, g, g, dout, out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv,
-                    b, heads, t, d, dropoutP, dropoutSeed);
+                    b, heads, t, d, mask);
         }, qkv);
     }
 
@@ -167,7 +177,7 @@ public final class Ops {
         }
         int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
         float[] att = new float[b * h * t * t];
-        AttentionKernel.forward(new float[q.size()], att, q.data, k.data, k.data, b, h, t, d, 0f, 0L);
+        AttentionKernel.forward(new float[q.size()], att, q.data, k.data, k.data, b, h, t, d, null);
         return Tensor.of(att, b, h, t, t);
     }
 
@@ -239,5 +249,12 @@ public final class Ops {
         float[] out = Arena.uninitialized(x.size());
         DropoutKernel.forward(out, x.data, x.size(), p, seed);
         return Tensor.result(out, x.shape, dout -> DropoutKernel.backward(x.gradBuffer(), dout, x.size(), p, seed), x);
+    }
+
+    /** Dropout with a given mask: kept elements times the mask's scale, the rest zero. */
+    public static Tensor dropout(Tensor x, DropoutMask mask) {
+        float[] out = Arena.uninitialized(x.size());
+        DropoutKernel.forward(out, x.data, x.size(), mask);
+        return Tensor.result(out, x.shape, dout -> DropoutKernel.backward(x.gradBuffer(), dout, x.size(), mask), x);
     }
 }

@@ -10,11 +10,15 @@ import org.junit.jupiter.api.Test;
 
 /** The tiled online-softmax attention against a double reference, its scalar twin, finite differences and other layouts. */
 class FlashAttentionTest {
+    private static DropoutMask mask(float p, long seed) {
+        return p > 0 ? DropoutMask.hashed(p, seed) : null;
+    }
+
     private static float[] forward(boolean simd, float[] q, float[] k, float[] v, float[] lse, int B, int H, int T, int D,
                                    float p, long seed) {
         Layout l = Layout.heads(H, T, D);
         float[] out = new float[B * H * T * D];
-        FlashAttention.forward(simd, out, l, lse, q, l, k, l, v, l, B, H, T, D, p, seed);
+        FlashAttention.forward(simd, out, l, lse, q, l, k, l, v, l, B, H, T, D, mask(p, seed));
         return out;
     }
 
@@ -26,7 +30,7 @@ class FlashAttentionTest {
         float[] lse = new float[B * H * T];
         float[] out = forward(simd, q, k, v, lse, B, H, T, D, p, seed);
         float[] dq = wantQ ? new float[n] : null, dk = wantK ? new float[n] : null, dv = wantV ? new float[n] : null;
-        FlashAttention.backward(simd, dq, dk, dv, g, out, l, lse, q, l, k, l, v, l, B, H, T, D, p, seed);
+        FlashAttention.backward(simd, dq, dk, dv, g, out, l, lse, q, l, k, l, v, l, B, H, T, D, mask(p, seed));
         float[] all = new float[3 * n];
         if (wantQ) System.arraycopy(dq, 0, all, 0, n);
         if (wantK) System.arraycopy(dk, 0, all, n, n);
