@@ -207,6 +207,9 @@ final class FinetuneClassifyCommand implements Runnable {
         if (ClassifierDirectory.isClassifier(model)) {
             c = Classifiers.load(model, dropout);
             if (!c.labels().equals(labels)) throw new CliException("--model " + model + " classifies " + c.labels() + " but the data has labels " + labels);
+            if (c.tokenRule() != rule && spec.commandLine().getParseResult().hasMatchedOption("--token")) {
+                System.err.println("myllm: note: " + model + " reads --token " + c.tokenRule().id() + "; the classifier keeps its rule");
+            }
         } else {
             GPTModel body;
             try {
