@@ -102,6 +102,7 @@ final class BenchServeCommand implements Runnable {
             } catch (Exception e) {
                 throw new CliException("cannot start the server: " + Errors.oneLine(e));
             }
+            server.warmUp();
             String url = "http://127.0.0.1:" + server.port() + "/v1/completions";
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             if (!json) {
