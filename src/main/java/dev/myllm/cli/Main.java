@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 ClassifyCommand.class,
                 EvalCommand.class,
                 ChatCommand.class,
+                BookCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
