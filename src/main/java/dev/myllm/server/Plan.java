@@ -11,7 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * the sampling settings, how many choices, and how to answer (stream, usage, echo, log-probabilities).
  */
 record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, int n, boolean stream,
-            boolean includeUsage, boolean echo, int maxLogprobs) {
+            boolean includeUsage, boolean echo) {
 
     /** Server-side caps on what one request may ask for. */
     record Limits(int maxTokens, int maxN, int maxStops) {
@@ -56,7 +56,7 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         if (echo && logprobs != null) throw ApiError.badField("echo", "echo together with logprobs is not supported");
         boolean stream = f.bool("stream", false);
         Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits);
-        return new Plan(false, ids, text, s, n, stream, includeUsage(f, stream), echo, 5);
+        return new Plan(false, ids, text, s, n, stream, includeUsage(f, stream), echo);
     }
 
     static Plan chat(JsonNode body, ServedModel m, Limits limits) {
@@ -98,7 +98,7 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         for (String stop : m.chat().stops()) if (!stops.contains(stop)) stops.add(stop);
         s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed(), s.presencePenalty(),
                 s.frequencyPenalty(), stops, s.logprobs(), s.ignoreEos());
-        return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false, 20);
+        return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false);
     }
 
     /** A message's text: a string, or a list of {@code {"type": "text", "text": ...}} parts. */
