@@ -238,23 +238,31 @@ class OpenAiServerTest {
 
     @Test
     void aClientThatDisconnectsMidStreamIsCancelledAndOthersGoOn() throws Exception {
-        double before = TestServers.metric(get(url + "/metrics", KEY).body(), "myllm_cancelled_sequences_total");
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/completions")).header("Authorization", "Bearer " + KEY)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once upon a time\",\"max_tokens\":48,\"temperature\":0,\"stream\":true}")).build();
-        HttpResponse<InputStream> r = TestServers.HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
-        InputStream in = r.body();
-        byte[] first = in.readNBytes(64); // the start of the first event
-        assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("data: {");
-        in.close(); // hang up mid-stream
-        long end = System.nanoTime() + 20_000_000_000L;
-        double cancelled = before;
-        while (System.nanoTime() < end && cancelled == before) {
-            Thread.sleep(100);
-            cancelled = TestServers.metric(get(url + "/metrics", KEY).body(), "myllm_cancelled_sequences_total");
+        // a long context, so the generation cannot finish before the hang-up is noticed
+        ServedModel longer = new ServedModel("tiny", dev.myllm.model.RandomModels.uniform(TestServers.CONFIG.withContextLength(1024), 7),
+                model.tokenizer(), model.decoder(), ChatTemplate.transcript(), model.eosId(), 0L);
+        try (TestServers.Running s = TestServers.start(longer, ServerConfig.defaults())) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(s.base() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once upon a time\",\"max_tokens\":1000,"
+                            + "\"temperature\":0,\"ignore_eos\":true,\"stream\":true}")).build();
+            HttpResponse<InputStream> r = TestServers.HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            InputStream in = r.body();
+            byte[] first = in.readNBytes(64); // the start of the first event
+            assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("data: {");
+            in.close(); // hang up mid-stream
+            long end = System.nanoTime() + 30_000_000_000L;
+            double cancelled = 0;
+            while (System.nanoTime() < end && cancelled == 0) {
+                Thread.sleep(50);
+                cancelled = TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_cancelled_sequences_total");
+            }
+            assertThat(cancelled).isEqualTo(1);
+            assertThat(TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_active_sequences")).isZero();
+            while (System.nanoTime() < end && s.log().stream().noneMatch(l -> l.startsWith("POST /v1/completions 499 "))) Thread.sleep(20);
+            assertThat(s.log()).anyMatch(l -> l.startsWith("POST /v1/completions 499 "));
+            HttpResponse<String> next = post(s.base() + "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":3}", null);
+            assertEquals(200, next.statusCode());
         }
-        assertThat(cancelled).isEqualTo(before + 1);
-        HttpResponse<String> next = post(url + "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":3}", KEY);
-        assertEquals(200, next.statusCode());
     }
 
     @Test
