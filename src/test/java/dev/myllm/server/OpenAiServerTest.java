@@ -180,6 +180,41 @@ class OpenAiServerTest {
     }
 
     @Test
+    void echoWithLogprobsScoresThePromptInChunks() throws Exception {
+        // prompt chunks of 2 (16 when nothing else runs), so a 30-token prompt is scored across chunk borders
+        ServerConfig small = new ServerConfig("127.0.0.1", 0, null, 4, 8, 2, 1 << 20, 64, 2,
+                Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1), false, 64);
+        Rng rng = new Rng(5);
+        int[] prompt = new int[30];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(50000);
+        float[] logits;
+        try (dev.myllm.tensor.GradMode g = dev.myllm.tensor.GradMode.noGrad()) {
+            logits = model.model().forward(prompt, 1, prompt.length).toArray();
+        }
+        int v = model.vocabSize();
+        try (TestServers.Running s = TestServers.start(model, small)) {
+            for (int max : new int[]{0, 3}) {
+                JsonNode o = json(post(s.base() + "/v1/completions", "{\"prompt\":" + ids(prompt) + ",\"max_tokens\":" + max
+                        + ",\"echo\":true,\"logprobs\":2,\"temperature\":0}", null));
+                JsonNode lp = o.get("choices").get(0).get("logprobs");
+                assertThat(lp.get("tokens")).hasSize(prompt.length + max);
+                assertThat(lp.get("token_logprobs").get(0).isNull()).isTrue();
+                assertThat(lp.get("top_logprobs").get(0).isNull()).isTrue();
+                for (int t = 1; t < prompt.length; t++) {
+                    double max0 = Double.NEGATIVE_INFINITY, z = 0;
+                    for (int i = 0; i < v; i++) max0 = Math.max(max0, logits[(t - 1) * v + i]);
+                    for (int i = 0; i < v; i++) z += Math.exp(logits[(t - 1) * v + i] - max0);
+                    double expected = logits[(t - 1) * v + prompt[t]] - max0 - Math.log(z);
+                    assertThat(lp.get("token_logprobs").get(t).asDouble()).as("token %d", t).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4));
+                    assertThat(lp.get("top_logprobs").get(t)).hasSize(2);
+                }
+                assertThat(o.get("choices").get(0).get("text").asText()).startsWith(model.tokenizer().decode(prompt));
+                assertThat(o.get("usage").get("completion_tokens").asInt()).isEqualTo(max);
+            }
+        }
+    }
+
+    @Test
     void errorsHaveOpenAisShapeAndStatus() throws Exception {
         record Case(String path, String body, int status, String param) {
         }
