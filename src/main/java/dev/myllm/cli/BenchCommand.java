@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 BenchGenerateCommand.class,
                 BenchTrainCommand.class,
                 BenchServeCommand.class,
+                BenchFinetuneCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec

@@ -52,7 +52,7 @@ final class FinetuneClassifyCommand implements Runnable {
     String token;
     @Option(names = "--no-head-bias", description = "A head without bias (Hugging Face's score layer) instead of the book's Linear with bias.")
     boolean noHeadBias;
-    @Option(names = "--max-length", defaultValue = "0", description = "Cut and pad every text to N tokens (default: the longest training text; spam: 256).")
+    @Option(names = "--max-length", defaultValue = "0", description = "Cut and pad every text to N tokens (default: the longest training text; spam: 256 or the model's context if shorter).")
     int maxLength;
     @Option(names = "--epochs", defaultValue = "5", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
     int epochs;
@@ -126,7 +126,9 @@ final class FinetuneClassifyCommand implements Runnable {
 
         List<int[]> trainIds = ClassificationDataset.tokenize(splits.train(), tok);
         int context = c.config().contextLength();
-        int length = maxLength > 0 ? maxLength : data.defaultMaxLength().orElse(ClassificationDataset.longest(trainIds));
+        // a dataset's own default (spam: 256) is cut to a shorter context, as --max-length would be
+        int length = maxLength > 0 ? maxLength : data.defaultMaxLength().isPresent() ? Math.min(data.defaultMaxLength().getAsInt(), context)
+                : ClassificationDataset.longest(trainIds);
         if (length > context) {
             throw new CliException(maxLength > 0 ? "--max-length " + maxLength + " exceeds the model's context length " + context
                     : data.source("train") + ": the longest text has " + length + " tokens, more than the model's context length " + context

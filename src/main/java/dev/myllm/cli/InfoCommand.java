@@ -47,6 +47,7 @@ final class InfoCommand implements Runnable {
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
+            if (model.isPreset()) o.put("init", model.initScheme());
             ObjectNode cfg = o.putObject("config");
             cfg.put("vocab_size", c.vocabSize()).put("context_length", c.contextLength()).put("emb_dim", c.embDim())
                     .put("n_heads", c.nHeads()).put("n_layers", c.nLayers()).put("drop_rate", c.dropRate())
@@ -72,6 +73,7 @@ final class InfoCommand implements Runnable {
         out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
         out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
         out.printf("  layer norm eps    %s%n", c.layerNormEps());
+        if (model.isPreset()) out.printf("  initialisation    %s%n", model.initScheme());
         out.println("parameters");
         out.printf("  total             %,d%n", total);
         out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());

@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
 /** {@code myllm serve}: an OpenAI-compatible HTTP server for one model, with batched decoding. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a model over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/models, "
-                + "/v1/classify for a classifier directory, /health, /metrics), decoding all running requests as one batch.",
+                + "/v1/classify for a classifier directory, /health, /metrics), decoding all running requests as one batch; "
+                + "the playground page at / shows how the model reads a text (/v1/inspect).",
                 "Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C drains and exits 0."})
 final class ServeCommand implements Runnable {
     @Mixin
@@ -81,6 +82,10 @@ final class ServeCommand implements Runnable {
             description = "On SIGTERM, time running requests get to finish, default ${DEFAULT-VALUE}.")
     int grace;
 
+    @Option(names = "--inspect-max-tokens", defaultValue = "512", paramLabel = "N",
+            description = "Most tokens one /v1/inspect request (the playground page at /) analyses, default ${DEFAULT-VALUE}.")
+    int inspectMaxTokens;
+
     @Option(names = "--log-prompts", description = "Put prompt text in the request log (off by default).")
     boolean logPrompts;
 
@@ -126,6 +131,7 @@ final class ServeCommand implements Runnable {
         check("--request-timeout", requestTimeout, 1, Integer.MAX_VALUE);
         check("--idle-timeout", idleTimeout, 1, Integer.MAX_VALUE);
         check("--grace", grace, 0, Integer.MAX_VALUE);
+        check("--inspect-max-tokens", inspectMaxTokens, 1, 1 << 20);
         return new ServerConfig(host, port, key, maxBatch, maxQueue, prefillChunk, maxBody, maxTokens, maxN,
                 Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout), Duration.ofSeconds(grace), logPrompts, 512);
     }
@@ -143,7 +149,7 @@ final class ServeCommand implements Runnable {
                 err.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS) + " " + line);
                 err.flush();
             }
-        });
+        }).inspectMaxTokens(inspectMaxTokens);
         try {
             server.start();
         } catch (Exception e) {
@@ -154,6 +160,7 @@ final class ServeCommand implements Runnable {
         err.printf("myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s%n", served.name(),
                 served.model().config().parameterCount(), served.contextLength(), config.host(), server.port(),
                 config.apiKey() == null ? "(no API key)" : "(API key required)");
+        err.printf("myllm serve: the playground is at http://%s:%d/%n", config.host(), server.port());
         err.flush();
         return server;
     }

@@ -89,6 +89,13 @@ final class TrainCommand implements Runnable {
     float dropout;
     @Option(names = "--tie-weights", negatable = true, description = "Share the output head with the token embedding (default: the preset's).")
     Boolean tieWeights;
+
+    /** The spelling info and generate used to have, kept working. */
+    @Option(names = "--tied-head", negatable = true, hidden = true)
+    void tiedHeadAlias(Boolean on) {
+        if (on == null) return; // picocli resets options with null before each parse
+        tieWeights = on;
+    }
     @Option(names = "--qkv-bias", negatable = true, description = "Bias in the query/key/value projection (default: the preset's).")
     Boolean qkvBias;
     @Option(names = "--eval-every", defaultValue = "50", description = "Evaluate every N steps; 0 = only at the end (default ${DEFAULT-VALUE}).")
@@ -146,7 +153,10 @@ final class TrainCommand implements Runnable {
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
         int[] trainTokens, valTokens;
-        if (valData.isEmpty() && split.equals("chars")) {
+        if (valData.isEmpty() && valFraction == 0) {
+            trainTokens = Corpus.standard().tokens(data, tok); // no validation
+            valTokens = new int[0];
+        } else if (valData.isEmpty() && split.equals("chars")) {
             Splits.Pair<String> parts = Splits.text(String.join(tok.eotId() >= 0 ? "<|endoftext|>" : "", Corpus.standard().texts(data)), 1 - valFraction);
             trainTokens = tok.encode(parts.train(), Specials.ALLOW);
             valTokens = tok.encode(parts.validation(), Specials.ALLOW);

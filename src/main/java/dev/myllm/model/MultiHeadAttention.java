@@ -47,6 +47,8 @@ public final class MultiHeadAttention extends Module {
     /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
     public Tensor forward(Tensor x) {
         Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
+        AttentionRecorder recorder = AttentionRecorder.current(); // null unless a pass is being inspected
+        if (recorder != null) recorder.attention(qkv, numHeads);
         Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
         boolean drop = isTraining() && dropP > 0;
         Tensor ctx = Ops.causalAttention(h[0], h[1], h[2],                   // mask over (B, H, T, T)

@@ -36,6 +36,7 @@ final class ApiHandler extends Handler.Abstract {
     private final byte[] key;
     private final Plan.Limits limits;
     private final Classifier classifier; // null for a language model
+    final Playground playground;
     private volatile boolean draining;
 
     ApiHandler(ServedModel model, ServerConfig config, Scheduler scheduler, Metrics metrics, Consumer<String> log) {
@@ -47,6 +48,7 @@ final class ApiHandler extends Handler.Abstract {
         this.key = config.apiKey() == null ? null : ("Bearer " + config.apiKey()).getBytes(StandardCharsets.UTF_8);
         this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16);
         this.classifier = model.classifier() == null ? null : new Classifier(model);
+        this.playground = new Playground(model);
     }
 
     void drain() {
@@ -140,7 +142,30 @@ final class ApiHandler extends Handler.Abstract {
                 sendJson(resp, cb, 200, a.json());
                 return "classify";
             }
+            case "/v1/inspect" -> {
+                allow(method, "POST");
+                authorize(req);
+                JsonNode body = readJson(req);
+                ObjectNode answer = playground.inspect(body, config.requestTimeout().toMillis());
+                out.promptTokens = answer.path("usage").path("prompt_tokens").asInt();
+                sendJson(resp, cb, 200, answer);
+                return "inspect";
+            }
+            case "/v1/inspect/model" -> {
+                allow(method, "GET");
+                authorize(req);
+                sendJson(resp, cb, 200, playground.modelInfo());
+                return "inspect";
+            }
             default -> {
+                Playground.Asset asset = method.equals("GET") || method.equals("HEAD") ? Playground.asset(path) : null;
+                if (asset != null) {
+                    resp.setStatus(200);
+                    resp.getHeaders().put(HttpHeader.CONTENT_TYPE, asset.type());
+                    resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+                    resp.write(true, ByteBuffer.wrap(method.equals("HEAD") ? new byte[0] : asset.bytes()), cb);
+                    return "playground";
+                }
                 if (path.startsWith("/v1/models/")) {
                     allow(method, "GET");
                     authorize(req);

@@ -81,6 +81,12 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /** Caps the tokens one {@code /v1/inspect} request may analyse (default 512, and never beyond the context). */
+    public OpenAiServer inspectMaxTokens(int n) {
+        handler.playground.maxTokens(n);
+        return this;
+    }
+
     /** The port it listens on (the real one when configured with port 0). */
     public int port() {
         return connector.getLocalPort();

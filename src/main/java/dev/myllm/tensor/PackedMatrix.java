@@ -3,20 +3,17 @@ package dev.myllm.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A weight matrix {@code (rows, cols)} kept in 16 or 8 bits for inference: F16, BF16, or Q8_0
- * (llama.cpp's blocks of 32 int8 along a row with one f16 scale, 34 bytes). Bytes live in a
- * {@link MemorySegment}, on the heap or mapped from a file. Products read the packed bytes
- * directly (activations stay float32): decoding is bound by memory bandwidth, so fewer bytes per
- * weight is more tokens per second. Row-split over threads, each output summed in one fixed order,
+ * (llama.cpp's blocks of 32 int8 along a row with one f16 scale, 34 bytes). The bits live in
+ * {@code int[]} arrays (two halves, or four int8, per int; Q8_0 scales apart as floats), which the
+ * Vector API loads fastest. Products read the packed weights directly (activations stay float32):
+ * decoding is bound by memory bandwidth, so fewer bytes per weight is more tokens per second. Row-split over threads, each output summed in one fixed order,
  * so results do not depend on the number of threads. Inference only: there is no gradient.
  */
 public final class PackedMatrix {
@@ -37,10 +34,9 @@ public final class PackedMatrix {
     }
 
     private static final ValueLayout.OfShort LS = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LI = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int LANES = F.length();
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16));
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));
     /** Above this many input rows, tiles of the matrix are widened to float32 and multiplied by the packed GEMM. */
     private static final int SMALL_M = 8;
     private static final int TILE_ROWS = 128;
@@ -49,51 +45,88 @@ public final class PackedMatrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
-    private final MemorySegment bytes;
+    private final int rowInts;   // ints per row: halves (F16/BF16, rows padded to even) or int8 quads (Q8_0)
+    private final int[] bits;
+    private final float[] scales; // Q8_0: one per block of 32, row after row; else null
 
-    private PackedMatrix(Format format, int rows, int cols, MemorySegment bytes) {
+    private PackedMatrix(Format format, int rows, int cols) {
         if (format == Format.Q8_0 && cols % 32 != 0) throw new IllegalArgumentException("Q8_0 needs rows of a multiple of 32 weights, got " + cols);
         this.format = format;
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = format.rowBytes(cols);
-        if (bytes.byteSize() != rowBytes * rows) {
-            throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + rowBytes * rows + " bytes, got " + bytes.byteSize());
-        }
-        this.bytes = bytes;
+        this.rowInts = format == Format.Q8_0 ? cols / 4 : (cols + 1) / 2;
+        this.bits = new int[Math.toIntExact((long) rowInts * rows)];
+        this.scales = format == Format.Q8_0 ? new float[rows * (cols / 32)] : null;
     }
 
-    /** A matrix over existing bytes in the format's layout (e.g. a GGUF tensor, memory-mapped). */
+    /** A matrix from bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped), copied into packed arrays. */
     public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes) {
-        return new PackedMatrix(format, rows, cols, bytes);
+        PackedMatrix p = new PackedMatrix(format, rows, cols);
+        if (bytes.byteSize() != p.rowBytes * rows) {
+            throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + p.rowBytes * rows + " bytes, got " + bytes.byteSize());
+        }
+        Parallel.forRange(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                long at = r * p.rowBytes;
+                if (format == Format.Q8_0) {
+                    for (int b = 0; b < cols / 32; b++) {
+                        long q = at + 34L * b;
+                        p.scales[r * (cols / 32) + b] = Float.float16ToFloat(bytes.get(LS, q));
+                        for (int j = 0; j < 8; j++) p.bits[r * p.rowInts + 8 * b + j] = bytes.get(LI, q + 2 + 4L * j);
+                    }
+                } else {
+                    for (int k = 0; k < cols; k++) p.setHalf(r, k, bytes.get(LS, at + 2L * k));
+                }
+            }
+        });
+        return p;
+    }
+
+    private void setHalf(int r, int k, short h) {
+        int i = r * rowInts + k / 2;
+        bits[i] = (k & 1) == 0 ? (bits[i] & 0xFFFF0000) | (h & 0xFFFF) : (bits[i] & 0xFFFF) | (h << 16);
+    }
+
+    private short half(int r, int k) {
+        int v = bits[r * rowInts + k / 2];
+        return (short) ((k & 1) == 0 ? v : v >>> 16);
+    }
+
+    private byte q8(int r, int k) {
+        return (byte) (bits[r * rowInts + k / 4] >> (8 * (k & 3)));
     }
 
     /** Encodes a float32 row-major {@code (rows, cols)} matrix (Q8_0 as ggml's reference quantiser does). */
     public static PackedMatrix encode(Format format, float[] w, int rows, int cols) {
-        long n = format.rowBytes(cols) * rows;
-        MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(n)]);
+        PackedMatrix p = new PackedMatrix(format, rows, cols);
         Parallel.forRange(rows, 16, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) encodeRow(format, w, r * cols, cols, seg, r * format.rowBytes(cols));
+            for (int r = r0; r < r1; r++) p.encodeRow(w, r);
         });
-        return new PackedMatrix(format, rows, cols, seg);
+        return p;
     }
 
-    private static void encodeRow(Format format, float[] w, int off, int cols, MemorySegment seg, long at) {
+    private void encodeRow(float[] w, int r) {
+        int off = r * cols;
         switch (format) {
-            case F16 -> { for (int i = 0; i < cols; i++) seg.set(LS, at + 2L * i, Float.floatToFloat16(w[off + i])); }
-            case BF16 -> { for (int i = 0; i < cols; i++) seg.set(LS, at + 2L * i, toBf16(w[off + i])); }
+            case F16 -> { for (int i = 0; i < cols; i++) setHalf(r, i, Float.floatToFloat16(w[off + i])); }
+            case BF16 -> { for (int i = 0; i < cols; i++) setHalf(r, i, toBf16(w[off + i])); }
             case Q8_0 -> {
                 for (int b = 0; b < cols / 32; b++) {
                     int s = off + 32 * b;
-                    long p = at + 34L * b;
                     float amax = 0;
                     for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[s + j]));
                     float d = amax / 127f;
                     float id = d != 0 ? 1f / d : 0f;
-                    seg.set(LS, p, Float.floatToFloat16(d));
-                    for (int j = 0; j < 32; j++) {
-                        float v = w[s + j] * id;
-                        seg.set(ValueLayout.JAVA_BYTE, p + 2 + j, (byte) (v < 0 ? -Math.round(-v) : Math.round(v)));
+                    scales[r * (cols / 32) + b] = Float.float16ToFloat(Float.floatToFloat16(d)); // stored as f16, as in the file
+                    for (int j = 0; j < 32; j += 4) {
+                        int v = 0;
+                        for (int t = 0; t < 4; t++) {
+                            float x = w[s + j + t] * id;
+                            int q = x < 0 ? -Math.round(-x) : Math.round(x);
+                            v |= (q & 0xFF) << (8 * t);
+                        }
+                        bits[r * rowInts + (32 * b + j) / 4] = v;
                     }
                 }
             }
@@ -121,7 +154,7 @@ public final class PackedMatrix {
 
     /** Bytes the weights take (read once per matrix-vector product). */
     public long byteSize() {
-        return bytes.byteSize();
+        return rowBytes * rows;
     }
 
     /** Row {@code r} widened to float32 into {@code dst[off ..]} (an embedding lookup). */
@@ -131,16 +164,14 @@ public final class PackedMatrix {
 
     private void rowsToFloat(int r0, int n, float[] dst, int off) {
         for (int r = r0; r < r0 + n; r++) {
-            long at = r * rowBytes;
             int o = off + (r - r0) * cols;
             switch (format) {
-                case F16 -> { for (int i = 0; i < cols; i++) dst[o + i] = Float.float16ToFloat(bytes.get(LS, at + 2L * i)); }
-                case BF16 -> { for (int i = 0; i < cols; i++) dst[o + i] = Float.intBitsToFloat(bytes.get(LS, at + 2L * i) << 16); }
+                case F16 -> { for (int i = 0; i < cols; i++) dst[o + i] = Float.float16ToFloat(half(r, i)); }
+                case BF16 -> { for (int i = 0; i < cols; i++) dst[o + i] = Float.intBitsToFloat(half(r, i) << 16); }
                 case Q8_0 -> {
                     for (int b = 0; b < cols / 32; b++) {
-                        long p = at + 34L * b;
-                        float d = Float.float16ToFloat(bytes.get(LS, p));
-                        for (int j = 0; j < 32; j++) dst[o + 32 * b + j] = bytes.get(ValueLayout.JAVA_BYTE, p + 2 + j) * d;
+                        float d = scales[r * (cols / 32) + b];
+                        for (int j = 0; j < 32; j++) dst[o + 32 * b + j] = q8(r, 32 * b + j) * d;
                     }
                 }
             }
@@ -153,15 +184,18 @@ public final class PackedMatrix {
      * W to float32 and use the GEMM.
      */
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
-        if (m > SMALL_M) {
+        // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
+        ProductMode mode = ProductMode.current();
+        if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
             matmulTiled(x, xOff, m, y, yOff);
             return;
         }
         int grain = Math.max(1, (1 << 16) / Math.max(1, cols));
+        float[] xp = Simd.ENABLED && VECTOR_OK ? permute(x, xOff, m) : null;
         Parallel.forRange(rows, grain, (r0, r1) -> {
             float[] acc = new float[m];
             for (int r = r0; r < r1; r++) {
-                if (Simd.ENABLED) dotRowSimd(r, x, xOff, m, acc);
+                if (xp != null) dotRowPermuted(r, xp, m, acc);
                 else dotRowScalar(r, x, xOff, m, acc);
                 for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
             }
@@ -182,20 +216,17 @@ public final class PackedMatrix {
 
     /** The scalar twin: {@code acc[i] = Σ_k x[i, k] · W[r, k]}, in the same per-element order as ever. */
     void dotRowScalar(int r, float[] x, int xOff, int m, float[] acc) {
-        long at = r * rowBytes;
         for (int i = 0; i < m; i++) {
             int xo = xOff + i * cols;
             float s = 0;
             switch (format) {
-                case F16 -> { for (int k = 0; k < cols; k++) s += Float.float16ToFloat(bytes.get(LS, at + 2L * k)) * x[xo + k]; }
-                case BF16 -> { for (int k = 0; k < cols; k++) s += Float.intBitsToFloat(bytes.get(LS, at + 2L * k) << 16) * x[xo + k]; }
+                case F16 -> { for (int k = 0; k < cols; k++) s += Float.float16ToFloat(half(r, k)) * x[xo + k]; }
+                case BF16 -> { for (int k = 0; k < cols; k++) s += Float.intBitsToFloat(half(r, k) << 16) * x[xo + k]; }
                 case Q8_0 -> {
                     for (int b = 0; b < cols / 32; b++) {
-                        long p = at + 34L * b;
-                        float d = Float.float16ToFloat(bytes.get(LS, p));
                         float bs = 0;
-                        for (int j = 0; j < 32; j++) bs += bytes.get(ValueLayout.JAVA_BYTE, p + 2 + j) * x[xo + 32 * b + j];
-                        s += d * bs;
+                        for (int j = 0; j < 32; j++) bs += q8(r, 32 * b + j) * x[xo + 32 * b + j];
+                        s += scales[r * (cols / 32) + b] * bs;
                     }
                 }
             }
@@ -203,72 +234,106 @@ public final class PackedMatrix {
         }
     }
 
-    /** Vector API twin of {@link #dotRowScalar}: each weight vector is decoded once and used for every input row. */
+    /**
+     * Vector API twin of {@link #dotRowScalar} (for tests: permutes {@code x} itself). The kernels load
+     * ints, not shorts or bytes, and split them with shifts, because widening conversions between
+     * vector shapes are slow in the Vector API; the input is permuted once per product to match.
+     */
     void dotRowSimd(int r, float[] x, int xOff, int m, float[] acc) {
-        long at = r * rowBytes;
-        for (int i0 = 0; i0 < m; i0 += 4) {
-            int mm = Math.min(4, m - i0);
-            switch (format) {
-                case F16, BF16 -> dot16(at, x, xOff + i0 * cols, mm, acc, i0);
-                case Q8_0 -> dotQ8(at, x, xOff + i0 * cols, mm, acc, i0);
+        dotRowPermuted(r, permute(x, xOff, m), m, acc);
+    }
+
+    /** Whether this CPU's vectors suit the kernels (8 or more float lanes); else the scalar twin runs. */
+    private static final boolean VECTOR_OK = LANES >= 8;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    /**
+     * {@code m} rows of x reordered as the kernels read the weights: for F16/BF16, each chunk of
+     * 2·lanes becomes its even elements then its odd ones; for Q8_0, each block of 32 becomes
+     * the elements 0, 4, 8.. then 1, 5, 9.. then 2, 6.. then 3, 7...
+     */
+    float[] permute(float[] x, int xOff, int m) {
+        float[] xp = new float[m * cols];
+        for (int i = 0; i < m; i++) {
+            int src = xOff + i * cols, dst = i * cols;
+            if (format == Format.Q8_0) {
+                for (int b = 0; b < cols; b += 32) {
+                    for (int g = 0; g < 4; g++) {
+                        for (int j = 0; j < 8; j++) xp[dst + b + 8 * g + j] = x[src + b + 4 * j + g];
+                    }
+                }
+            } else {
+                int chunk = 2 * LANES, whole = cols / chunk * chunk;
+                for (int c = 0; c < whole; c += chunk) {
+                    for (int j = 0; j < LANES; j++) {
+                        xp[dst + c + j] = x[src + c + 2 * j];
+                        xp[dst + c + LANES + j] = x[src + c + 2 * j + 1];
+                    }
+                }
+                System.arraycopy(x, src + whole, xp, dst + whole, cols - whole);
             }
         }
+        return xp;
     }
 
-    private FloatVector decode16(long p) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, bytes, p, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.S2I, F.withLanes(int.class), 0);
-        if (format == Format.BF16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        // IEEE half to float: shift exponent and mantissa into place, rescale by 2^112 (exact, also for
-        // subnormal halves), then put the sign back. Weights are finite, so Inf/NaN need no care.
-        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().or(sign).reinterpretAsFloats();
+    private void dotRowPermuted(int r, float[] xp, int m, float[] acc) {
+        // one input row at a time: the packed row (a few KB) stays in L1 for the next ones
+        for (int i = 0; i < m; i++) acc[i] = format == Format.Q8_0 ? dotQ8(r, xp, i * cols) : dot16(r, xp, i * cols);
     }
 
-    private void dot16(long at, float[] x, int xo, int mm, float[] acc, int i0) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int k = 0;
-        int bound = F.loopBound(cols);
-        for (; k < bound; k += LANES) {
-            FloatVector w = decode16(at + 2L * k);
-            a0 = w.fma(FloatVector.fromArray(F, x, xo + k), a0);
-            if (mm > 1) a1 = w.fma(FloatVector.fromArray(F, x, xo + cols + k), a1);
-            if (mm > 2) a2 = w.fma(FloatVector.fromArray(F, x, xo + 2 * cols + k), a2);
-            if (mm > 3) a3 = w.fma(FloatVector.fromArray(F, x, xo + 3 * cols + k), a3);
-        }
-        FloatVector[] as = {a0, a1, a2, a3};
-        for (int i = 0; i < mm; i++) {
-            float s = as[i].reduceLanes(VectorOperators.ADD);
-            for (int kk = k; kk < cols; kk++) {
-                short h = bytes.get(LS, at + 2L * kk);
-                float w = format == Format.BF16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h);
-                s += w * x[xo + i * cols + kk];
+    /** Half-precision bits, already shifted into float position (exponent and mantissa) and sign, to float. */
+    private static FloatVector halfToFloat(IntVector mag13, IntVector sign) {
+        // rescaling by 2^112 is exact, also for subnormal halves; weights are finite, so Inf/NaN need no care
+        return mag13.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+
+    private float dot16(int r, float[] xp, int xo) {
+        FloatVector a = FloatVector.zero(F);
+        int chunk = 2 * LANES, whole = cols / chunk * chunk;
+        int base = r * rowInts;
+        if (format == Format.BF16) {
+            for (int k = 0; k < whole; k += chunk) {
+                IntVector v = IntVector.fromArray(I, bits, base + k / 2);
+                FloatVector we = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector wo = v.and(0xFFFF0000).reinterpretAsFloats();
+                a = wo.fma(FloatVector.fromArray(F, xp, xo + k + LANES), we.fma(FloatVector.fromArray(F, xp, xo + k), a));
             }
-            acc[i0 + i] = s;
+        } else {
+            for (int k = 0; k < whole; k += chunk) {
+                IntVector v = IntVector.fromArray(I, bits, base + k / 2);
+                FloatVector we = halfToFloat(v.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000), v.lanewise(VectorOperators.LSHL, 16).and(0x80000000));
+                FloatVector wo = halfToFloat(v.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000), v.and(0x80000000));
+                a = wo.fma(FloatVector.fromArray(F, xp, xo + k + LANES), we.fma(FloatVector.fromArray(F, xp, xo + k), a));
+            }
         }
+        float s = a.reduceLanes(VectorOperators.ADD);
+        for (int k = whole; k < cols; k++) {
+            short h = half(r, k);
+            s += (format == Format.BF16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h)) * xp[xo + k]; // the tail is not permuted
+        }
+        return s;
     }
 
-    private void dotQ8(long at, float[] x, int xo, int mm, float[] acc, int i0) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int blocks = cols / 32;
+    private float dotQ8(int r, float[] xp, int xo) {
+        FloatVector a = FloatVector.zero(F8);
+        int blocks = cols / 32, base = r * rowInts, sb = r * blocks;
         for (int b = 0; b < blocks; b++) {
-            long p = at + 34L * b;
-            float d = Float.float16ToFloat(bytes.get(LS, p));
-            for (int j = 0; j < 32; j += LANES) {
-                FloatVector w = ((FloatVector) ByteVector.fromMemorySegment(B, bytes, p + 2 + j, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d);
-                int k = 32 * b + j;
-                a0 = w.fma(FloatVector.fromArray(F, x, xo + k), a0);
-                if (mm > 1) a1 = w.fma(FloatVector.fromArray(F, x, xo + cols + k), a1);
-                if (mm > 2) a2 = w.fma(FloatVector.fromArray(F, x, xo + 2 * cols + k), a2);
-                if (mm > 3) a3 = w.fma(FloatVector.fromArray(F, x, xo + 3 * cols + k), a3);
-            }
+            IntVector v = IntVector.fromArray(I8, bits, base + 8 * b); // the block's 32 int8
+            // byte g of each int, sign-extended: elements g, g+4, g+8, ... of the block
+            FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+            FloatVector w1 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+            FloatVector w2 = (FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+            FloatVector w3 = (FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+            int k = xo + 32 * b;
+            FloatVector blk = w0.mul(FloatVector.fromArray(F8, xp, k));
+            blk = w1.fma(FloatVector.fromArray(F8, xp, k + 8), blk);
+            blk = w2.fma(FloatVector.fromArray(F8, xp, k + 16), blk);
+            blk = w3.fma(FloatVector.fromArray(F8, xp, k + 24), blk);
+            a = blk.fma(FloatVector.broadcast(F8, scales[sb + b]), a);
         }
-        acc[i0] = a0.reduceLanes(VectorOperators.ADD);
-        if (mm > 1) acc[i0 + 1] = a1.reduceLanes(VectorOperators.ADD);
-        if (mm > 2) acc[i0 + 2] = a2.reduceLanes(VectorOperators.ADD);
-        if (mm > 3) acc[i0 + 3] = a3.reduceLanes(VectorOperators.ADD);
+        return a.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code x (.., cols) → (.., rows)}: {@code x·Wᵀ + bias} (bias may be null), no gradient. */
