@@ -184,7 +184,9 @@ public final class PackedMatrix {
      * W to float32 and use the GEMM.
      */
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
-        if (m > SMALL_M) {
+        // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
+        ProductMode mode = ProductMode.current();
+        if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
             matmulTiled(x, xOff, m, y, yOff);
             return;
         }
