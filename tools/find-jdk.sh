@@ -1,21 +1,37 @@
 # Sourced by ./myllm and ./test: sets JAVA_HOME to a JDK 25 or newer, or exits with one line.
-myllm_find_jdk() {
-  local candidates=() d v
-  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
-  for d in /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* \
-           "$HOME"/.jdks/* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
-    [ -d "$d" ] && candidates+=("$d")
+# Looks at JAVA_HOME, the java on PATH, macOS's java_home, SDKMAN, Homebrew and the usual JVM folders.
+myllm_jdk_candidates() {
+  local d
+  [ -n "${JAVA_HOME:-}" ] && echo "$JAVA_HOME"
+  if command -v java >/dev/null 2>&1; then
+    java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p'
+  fi
+  if [ -x /usr/libexec/java_home ]; then # macOS
+    /usr/libexec/java_home -v 25+ 2>/dev/null || /usr/libexec/java_home -v 25 2>/dev/null || true
+  fi
+  local sdkman="${SDKMAN_DIR:-$HOME/.sdkman}/candidates/java"
+  for d in "$sdkman/current" "$sdkman"/* /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.jdks/* \
+           /Library/Java/JavaVirtualMachines/*/Contents/Home "$HOME"/Library/Java/JavaVirtualMachines/*/Contents/Home \
+           /opt/homebrew/opt/openjdk*/libexec/openjdk.jdk/Contents/Home \
+           /usr/local/opt/openjdk*/libexec/openjdk.jdk/Contents/Home; do
+    [ -d "$d" ] && echo "$d"
   done
-  for d in "${candidates[@]}"; do
+  return 0
+}
+myllm_find_jdk() {
+  local d v
+  while IFS= read -r d; do
     if [ -x "$d/bin/java" ] && [ -x "$d/bin/javac" ]; then
       v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
       if [ "${v%%.*}" -ge 25 ] 2>/dev/null; then echo "$d"; return 0; fi
     fi
-  done
+  done < <(myllm_jdk_candidates)
   return 1
 }
 if ! MYLLM_JDK=$(myllm_find_jdk); then
-  echo "myllm: no JDK 25 found (looked at JAVA_HOME and /usr/lib/jvm); install one (e.g. Temurin 25) and set JAVA_HOME to it" >&2
+  echo "myllm: no JDK 25 or newer found (looked at JAVA_HOME, PATH, /usr/lib/jvm, macOS java_home, SDKMAN, Homebrew);" \
+       "install one and set JAVA_HOME to it: Debian/Ubuntu 'sudo apt-get install openjdk-25-jdk' (or Temurin 25 from adoptium.net)," \
+       "macOS 'brew install --cask temurin', SDKMAN 'sdk install java 25.0.1-tem'" >&2
   exit 1
 fi
 export JAVA_HOME="$MYLLM_JDK"

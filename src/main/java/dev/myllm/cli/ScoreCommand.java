@@ -78,12 +78,17 @@ final class ScoreCommand implements Runnable {
         double loss;
         m.eval();
         try (GradMode g = GradMode.noGrad()) {
-            Tensor logits = m.forward(ids, 1, n).reshape(n, vocab);                    // (n, V)
             int[] targets = new int[n];
             for (int i = 0; i < n - 1; i++) targets[i] = ids[i + 1];                   // position i predicts id i+1
             targets[n - 1] = Ops.IGNORE_INDEX;                                          // nothing follows the last
-            loss = Ops.crossEntropy(logits, targets).item();
-            if (logitsOut != null) Npy.write(logitsOut, logits);
+            if (logitsOut != null) {
+                Tensor logits = m.forward(ids, 1, n).reshape(n, vocab);                // (n, V), written out
+                loss = Ops.crossEntropy(logits, targets).item();
+                Npy.write(logitsOut, logits);
+            } else {
+                // the head fused with the loss: a chunk of logits at a time, never all n
+                loss = dev.myllm.train.LanguageModel.of(m).loss(ids, 1, n, targets).item();
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -16,7 +16,9 @@ import java.util.stream.Stream;
 
 /**
  * Named corpora fetched once into {@code $MYLLM_HOME/datasets/NAME}: {@code verdict} and {@code tinyshakespeare}
- * by URL with a checksum, {@code austen} from Debian's {@code r-cran-janeaustenr} package via {@code apt-get download}.
+ * by URL with a checksum, {@code austen} from Debian's {@code r-cran-janeaustenr} package: its {@code .deb} fetched
+ * over HTTPS from the Debian archive, checked against a pinned sha256 and unpacked in Java, with
+ * {@code apt-get download} as the fallback when that download fails.
  */
 public final class NamedDatasets {
     /** A dataset fetched from one URL. */
@@ -36,9 +38,24 @@ public final class NamedDatasets {
     static final String AUSTEN_PACKAGE = "r-cran-janeaustenr";
     static final String AUSTEN_RDB = "usr/lib/R/site-library/janeaustenr/data/Rdata.rdb";
 
+    /** A Debian package file: its archive URLs (tried in order), file name, sha256 and size. */
+    record DebFile(List<String> urls, String file, String sha256, long size) {
+    }
+
+    /**
+     * Debian bookworm's {@code r-cran-janeaustenr_1.0.0-1_all.deb} (Packages: Filename, SHA256, Size). The pool URL
+     * serves it while a Debian release carries this version; snapshot.debian.org keeps every file by its sha1 forever.
+     */
+    static final DebFile AUSTEN_DEB = new DebFile(List.of(
+            "https://deb.debian.org/debian/pool/main/r/r-cran-janeaustenr/r-cran-janeaustenr_1.0.0-1_all.deb",
+            "https://snapshot.debian.org/file/0526a5841219e475fbbf6e2d3bcd96e6fb0f479d"),
+            "r-cran-janeaustenr_1.0.0-1_all.deb", "df6bddf211906d1ff404f8ff662c21b34e6660e7f54a311084e749050c019c95", 1626392);
+
     private final Path home;
     private final String baseUrl;
     private final boolean progress;
+    private DebFile austenDeb = AUSTEN_DEB;
+    private boolean aptFallback = true;
 
     /** Datasets under {@code home}; {@code baseUrl} (may be null) replaces each URL's folder, for mirrors and tests. */
     public NamedDatasets(Path home, String baseUrl, boolean progress) {
@@ -50,6 +67,13 @@ public final class NamedDatasets {
     /** The standard cache ({@code MYLLM_HOME} or {@code ~/.cache/myllm}); {@code MYLLM_DATA_URL} overrides URLs. */
     public static NamedDatasets standard() {
         return new NamedDatasets(MyllmHome.dir(), System.getenv("MYLLM_DATA_URL"), true);
+    }
+
+    /** Tests: another {@code .deb} for austen, and whether {@code apt-get} may be tried when it cannot be downloaded. */
+    NamedDatasets austenSource(DebFile deb, boolean allowApt) {
+        this.austenDeb = deb;
+        this.aptFallback = allowApt;
+        return this;
     }
 
     /** The known names. */
@@ -82,6 +106,45 @@ public final class NamedDatasets {
         Path dir = dir("austen");
         List<Path> books = AUSTEN_BOOKS.stream().map(b -> dir.resolve(b + ".txt")).toList();
         if (books.stream().allMatch(Files::isRegularFile)) return books;
+        Path deb;
+        try {
+            deb = downloadDeb(austenDeb);
+        } catch (Download.DownloadException e) {
+            // A wrong checksum or size is a warning sign, not an outage: stop rather than try elsewhere.
+            if (!aptFallback || isMismatch(e)) throw e;
+            try {
+                return fetchAustenWithApt(dir, books);
+            } catch (RuntimeException apt) {
+                throw new IllegalStateException(e.getMessage() + "; the apt-get fallback failed too: " + apt.getMessage(), apt);
+            }
+        }
+        writeAusten(DebArchive.readFile(deb, AUSTEN_RDB), deb + ":" + AUSTEN_RDB, dir);
+        return books;
+    }
+
+    /** The first of the package's URLs that downloads ({@code baseUrl} replaces them all); the file is cached under {@code debs/}. */
+    private Path downloadDeb(DebFile d) {
+        List<String> urls = baseUrl == null ? d.urls() : List.of(baseUrl.replaceAll("/+$", "") + "/" + d.file());
+        Download.DownloadException first = null;
+        for (String url : urls) {
+            try {
+                return Download.of(url, home.resolve("debs").resolve(d.file())).sha256(d.sha256()).size(d.size())
+                        .progress(progress).run();
+            } catch (Download.DownloadException e) {
+                if (isMismatch(e)) throw e;
+                if (first == null) first = e;
+            }
+        }
+        throw first;
+    }
+
+    private static boolean isMismatch(Download.DownloadException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("checksum mismatch") || m.contains(" bytes, expected ");
+    }
+
+    /** The route before the direct download: {@code apt-get download}, then {@code dpkg-deb -x}. */
+    private List<Path> fetchAustenWithApt(Path dir, List<Path> books) {
         Path apt = home.resolve("apt");
         try {
             Path rdb = apt.resolve("pkg").resolve(AUSTEN_RDB);
@@ -110,8 +173,8 @@ public final class NamedDatasets {
 
     /** {@code apt-get download} with a private state folder: no root, no change to the system's apt state. */
     private static Path aptDownload(Path apt) throws IOException {
-        if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-            throw new IllegalStateException("the austen dataset needs apt-get (Debian/Ubuntu), which is missing here;"
+        if (!onPath("apt-get")) {
+            throw new IllegalStateException("apt-get is missing here (not Debian/Ubuntu);"
                     + " use the verdict or tinyshakespeare dataset, or your own text files");
         }
         Files.createDirectories(apt.resolve("lists/partial"));
@@ -131,6 +194,15 @@ public final class NamedDatasets {
             return s.filter(p -> p.getFileName().toString().startsWith(AUSTEN_PACKAGE) && p.toString().endsWith(".deb"))
                     .findFirst().orElseThrow(() -> new IllegalStateException("apt-get download left no " + AUSTEN_PACKAGE + " .deb in " + debs));
         }
+    }
+
+    private static boolean onPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String d : path.split(java.io.File.pathSeparator)) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) return true;
+        }
+        return false;
     }
 
     private static void run(List<String> cmd, Path dir, String what) throws IOException {

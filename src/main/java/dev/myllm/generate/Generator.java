@@ -4,8 +4,8 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.model.KVCache;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.ProductMode;
 import dev.myllm.tensor.Tensor;
-import dev.myllm.tokenizer.Utf8Stream;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * <p>With the KV cache the prompt is run once (prefill) and then one token at a time; once the
  * sequence outgrows the context length, each step re-runs the last {@code contextLength} tokens,
  * exactly as the uncached path does, so both give the same tokens. Each step runs inside its own
- * {@link Arena} without autograd, so steady-state decoding reuses its buffers.
+ * {@link Arena} without autograd, so steady-state decoding reuses its buffers. Prefill and
+ * decode steps use fixed kernels ({@link ProductMode#PACKED}, {@link ProductMode#ROWS}), the ones
+ * the batched server uses, so a served request gives the same tokens as this alone.
  */
 public final class Generator {
     /** Why generation ended. */
@@ -61,7 +63,7 @@ public final class Generator {
         // sized for this request only: a full-context cache of gpt2-xl would be 630 MB
         int capacity = (int) Math.min(ctx, (long) prompt.length + config.maxNewTokens());
         KVCache cache = config.useCache() ? new KVCache(model.config(), 1, capacity) : null;
-        TextStream text = new TextStream(config, onText);
+        TextStream text = new TextStream(config.stopStrings(), onText);
         StopReason reason = StopReason.LENGTH;
         long prefill = 0, start = System.nanoTime();
         boolean wasTraining = model.isTraining();
@@ -71,11 +73,16 @@ public final class Generator {
                 try (Arena a = Arena.open()) {
                     Tensor out;
                     if (cache != null && cache.length() > 0 && cache.remaining() > 0) {
-                        out = model.forward(new int[]{seq[len - 1]}, 1, 1, cache, true); // (1, 1, V)
+                        try (ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
+                            out = model.forward(new int[]{seq[len - 1]}, 1, 1, cache, true); // (1, 1, V)
+                        }
                     } else {
                         int from = Math.max(0, len - ctx);                               // crop to the context
                         if (cache != null) cache.reset();
-                        out = model.forward(Arrays.copyOfRange(seq, from, len), 1, len - from, cache, true);
+                        // with the cache: the kernels a batched server uses too, so its tokens match these
+                        try (ProductMode.Scope pm = ProductMode.use(cache != null ? ProductMode.PACKED : ProductMode.current())) {
+                            out = model.forward(Arrays.copyOfRange(seq, from, len), 1, len - from, cache, true);
+                        }
                     }
                     System.arraycopy(out.data(), 0, logits, 0, vocab);
                 }
@@ -97,71 +104,5 @@ public final class Generator {
         long total = System.nanoTime() - start;
         String all = decoder == null ? "" : text.finish(reason == StopReason.STOP_STRING);
         return new Result(Arrays.copyOfRange(seq, prompt.length, len), all, reason, prompt.length, prefill, total - prefill);
-    }
-
-    /** The text side: UTF-8 reassembly, stop-string search, and holding back a possible stop-string start. */
-    private static final class TextStream {
-        private final GenerationConfig config;
-        private final Consumer<String> sink;
-        private final Utf8Stream utf8 = new Utf8Stream();
-        private final StringBuilder text = new StringBuilder();
-        private final int longestStop;
-        private int emitted;
-        private int stopAt = -1;
-
-        TextStream(GenerationConfig config, Consumer<String> sink) {
-            this.config = config;
-            this.sink = sink;
-            this.longestStop = config.stopStrings().stream().mapToInt(String::length).max().orElse(0);
-        }
-
-        /** Adds a token's bytes; true when the text now contains a stop string. */
-        boolean add(byte[] bytes) {
-            String piece = utf8.push(bytes);
-            if (piece.isEmpty()) return false;
-            int searchFrom = Math.max(0, text.length() - longestStop + 1);
-            text.append(piece);
-            for (String s : config.stopStrings()) {
-                int i = text.indexOf(s, searchFrom);
-                if (i >= 0 && (stopAt < 0 || i < stopAt)) stopAt = i;
-            }
-            if (stopAt >= 0) return true;
-            emit(text.length() - heldBack());
-            return false;
-        }
-
-        /** Length of the longest end of the text that is the start of some stop string. */
-        private int heldBack() {
-            int best = 0;
-            for (String s : config.stopStrings()) {
-                for (int n = Math.min(s.length() - 1, text.length()); n > best; n--) {
-                    if (endsWithPrefix(s, n)) {
-                        best = n;
-                        break;
-                    }
-                }
-            }
-            return best;
-        }
-
-        private boolean endsWithPrefix(String s, int n) {
-            int off = text.length() - n;
-            for (int i = 0; i < n; i++) if (text.charAt(off + i) != s.charAt(i)) return false;
-            return true;
-        }
-
-        private void emit(int upTo) {
-            if (upTo > emitted) {
-                if (sink != null) sink.accept(text.substring(emitted, upTo));
-                emitted = upTo;
-            }
-        }
-
-        String finish(boolean stopped) {
-            if (!stopped) text.append(utf8.flush());
-            int end = stopped ? stopAt : text.length();
-            emit(end);
-            return text.substring(0, end);
-        }
     }
 }

@@ -81,6 +81,11 @@ final class Gpt2Config {
      * and indented as Python's {@code json.dumps(indent=2, sort_keys=True)} does, plus our extra.
      */
     static String write(GPTConfig c, DType dtype) {
+        return write(c, dtype, Map.of());
+    }
+
+    /** {@link #write(GPTConfig, DType)} with more keys, or keys replaced (a classifier's {@code architectures}, labels). */
+    static String write(GPTConfig c, DType dtype, Map<String, Object> extra) {
         Map<String, Object> m = new TreeMap<>();
         m.put("activation_function", "gelu_new");
         m.put("architectures", new String[]{"GPT2LMHeadModel"});
@@ -113,6 +118,7 @@ final class Gpt2Config {
         m.put("use_cache", true);
         m.put("vocab_size", c.vocabSize());
         m.put(QKV_BIAS, c.qkvBias());
+        m.putAll(extra);
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         m.forEach((k, v) -> o.set(k, JSON.valueToTree(v)));
         DefaultIndenter nl = new DefaultIndenter("  ", "\n");

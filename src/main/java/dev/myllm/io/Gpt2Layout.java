@@ -78,6 +78,11 @@ final class Gpt2Layout {
 
     /** Maps the file's names onto the configuration's, checking names, shapes and dtypes; one-line errors. */
     static Plan plan(Safetensors st, GPTConfig config) {
+        return plan(st, config, name -> false);
+    }
+
+    /** {@link #plan(Safetensors, GPTConfig)} ignoring the file's tensors {@code skip} accepts (a classifier's {@code score.*}). */
+    static Plan plan(Safetensors st, GPTConfig config, java.util.function.Predicate<String> skip) {
         SequencedMap<String, int[]> want = fileShapes(config);
         SequencedMap<String, String> sources = new LinkedHashMap<>();
         List<String> zeroBiases = new ArrayList<>();
@@ -85,6 +90,7 @@ final class Gpt2Layout {
         boolean crop = false;
         Map<String, String> seen = new LinkedHashMap<>();
         for (String name : st.names()) {
+            if (skip.test(name)) continue;
             String key = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
             if (BUFFER.matcher(key).matches() && want.containsKey(key.substring(0, key.indexOf(".attn.")) + ".ln_1.weight")) continue;
             String twin = seen.putIfAbsent(key, name);

@@ -55,6 +55,9 @@ public final class ModelDirectory {
     public static GPTConfig readConfig(Path dir) {
         if (ModelFiles.isModelFile(dir)) return ModelFiles.readConfig(dir);
         checkDir(dir);
+        if (ClassifierDirectory.isClassifier(dir)) {
+            throw new IllegalArgumentException(dir + ": is a sequence classifier (GPT2ForSequenceClassification), not a language model");
+        }
         return Gpt2Config.read(dir.resolve(CONFIG));
     }
 
@@ -189,7 +192,7 @@ public final class ModelDirectory {
         AtomicFiles.writeString(dir.resolve(CONFIG), config); // last: a complete config means complete weights
     }
 
-    private static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
+    static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
         Map<String, Tensor> params = model.namedParameters();
         for (var e : plan.sources().entrySet()) {
             Tensor p = params.get(e.getKey());
@@ -222,7 +225,7 @@ public final class ModelDirectory {
         }
     }
 
-    private static Path weightsFile(Path dir) {
+    static Path weightsFile(Path dir) {
         checkDir(dir);
         Path w = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(w)) {
@@ -234,7 +237,7 @@ public final class ModelDirectory {
         return w;
     }
 
-    private static void deleteTree(Path root) {
+    static void deleteTree(Path root) {
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

@@ -1,6 +1,7 @@
 package dev.myllm.model;
 
 import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Embedding;
 import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Linear;
@@ -8,10 +9,12 @@ import dev.myllm.nn.Module;
 import dev.myllm.nn.ModuleList;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
+import dev.myllm.tensor.TorchGenerator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The GPT-2 model (the book's {@code GPTModel}, section 4.6): token and position embeddings,
@@ -32,26 +35,46 @@ public final class GPTModel extends Module {
 
     private final GPTConfig config;
     private final Rng dropoutRng;
+    private final DropoutSource dropout;
     private final Embedding wte;
     private final Embedding wpe;
     private final Dropout dropEmb;
     private final ModuleList<TransformerBlock> h;
     private final LayerNorm lnF;
     private final Linear lmHead; // null when tied to wte
+    private UnaryOperator<Tensor> headAdapter; // a low-rank update of the head's output (LoRA), or null
 
     /** A freshly initialized model; {@code seed} fixes the weights and the first dropout masks. */
     public GPTModel(GPTConfig config, long seed) {
+        this(config, seed, null);
+    }
+
+    /**
+     * The book's model as {@code torch.manual_seed(s); GPTModel(cfg)} makes it: PyTorch's default
+     * initialisation drawn from {@code torch} in the book's order ({@link BookInit}); the dropout
+     * masks of training then come from {@code torch} too, as in the book's run.
+     */
+    public GPTModel(GPTConfig config, TorchGenerator torch) {
+        this(config, torch.initialSeed(), torch);
+    }
+
+    private GPTModel(GPTConfig config, long seed, TorchGenerator torch) {
         this.config = config;
-        Rng init = new Rng(seed);
+        Rng init = torch == null ? new Rng(seed) : null; // null: the book's initialisation fills the weights below
         this.dropoutRng = new Rng(seed * 0x9E3779B97F4A7C15L + 1);
+        this.dropout = new DropoutSource(dropoutRng);
         float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));
         this.wte = child("wte", new Embedding(config.vocabSize(), config.embDim(), init, STD));
         this.wpe = child("wpe", new Embedding(config.contextLength(), config.embDim(), init, STD));
-        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropoutRng));
+        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropout));
         this.h = child("h", new ModuleList<>());
-        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropoutRng));
+        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropout));
         this.lnF = child("ln_f", new LayerNorm(config.embDim(), config.layerNormEps()));
         this.lmHead = config.tiedHead() ? null : child("lm_head", new Linear(config.embDim(), config.vocabSize(), false, init, STD));
+        if (torch != null) {
+            BookInit.apply(this, torch);
+            dropout.useTorch(torch);
+        }
     }
 
     public GPTConfig config() {
@@ -66,6 +89,11 @@ public final class GPTModel extends Module {
         return dropoutRng;
     }
 
+    /** Where the dropout layers take their masks from (the torch generator of a book-initialised model). */
+    public DropoutSource dropoutSource() {
+        return dropout;
+    }
+
     /** Logits {@code (B, T, V)} for token ids {@code (B, T)} given row-major in {@code ids}. */
     public Tensor forward(int[] ids, int batch, int seqLen) {
         return forward(ids, batch, seqLen, null, false);
@@ -78,6 +106,39 @@ public final class GPTModel extends Module {
      * runs on the last position alone and the result is {@code (B, 1, V)}, which is all decoding needs.
      */
     public Tensor forward(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
+        return head(finalHidden(ids, batch, seqLen, cache, lastOnly)); // (B, T|1, V)
+    }
+
+    /**
+     * The hidden states {@code (B, T, C)} the last transformer block outputs, before the final
+     * LayerNorm: what a classifier head (chapter 6) reads instead of the vocabulary projection.
+     */
+    public Tensor hidden(int[] ids, int batch, int seqLen) {
+        return body(ids, batch, seqLen, null);
+    }
+
+    /** Adds {@code adapter(x)} to the output head's logits, where x is the final-normed state (LoRA on the head); null removes it. */
+    public void setHeadAdapter(UnaryOperator<Tensor> adapter) {
+        this.headAdapter = adapter;
+    }
+
+    /** Whether a LoRA adapter sits on the output head (then the head cannot be fused with the loss). */
+    public boolean hasHeadAdapter() {
+        return headAdapter != null;
+    }
+
+    /**
+     * What the output head reads: the final LayerNorm's output {@code (B, T|1, C)}, arguments as
+     * {@link #forward(int[], int, int, KVCache, boolean)}. Training feeds it to the head fused with
+     * the loss ({@code Ops.linearCrossEntropy}) instead of making all logits.
+     */
+    public Tensor finalHidden(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
+        Tensor x = body(ids, batch, seqLen, cache);
+        if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
+        return lnF.forward(x);                                        // (B, T|1, C)
+    }
+
+    private Tensor body(int[] ids, int batch, int seqLen, KVCache cache) {
         if (batch < 1 || seqLen < 1 || ids.length != batch * seqLen) {
             throw new IllegalArgumentException(ids.length + " ids do not make a (" + batch + ", " + seqLen + ") batch");
         }
@@ -94,9 +155,38 @@ public final class GPTModel extends Module {
         Tensor x = dropEmb.forward(tok.add(pos));                     // (B, T, C)
         for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, cache, i);
         if (cache != null) cache.advance(seqLen);
-        if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
-        x = lnF.forward(x);
-        return lmHead == null ? wte.attend(x) : lmHead.forward(x);    // (B, T|1, V)
+        return x;
+    }
+
+    /**
+     * One decode step for several sequences at once (batched serving): {@code ids[b]} is the next
+     * token of the sequence cached in {@code caches[b]} (a cache of batch 1), at the position after
+     * its cached ones. Returns logits {@code (B, 1, V)} and advances every cache by one. Row b is
+     * what {@code forward(new int[]{ids[b]}, 1, 1, caches[b], true)} gives for that sequence alone;
+     * bitwise so under a fixed {@link dev.myllm.tensor.ProductMode}. Inference only.
+     */
+    public Tensor decodeStep(int[] ids, KVCache[] caches) {
+        int b = ids.length;
+        if (b < 1 || caches.length != b) throw new IllegalArgumentException(b + " ids need as many caches, got " + caches.length);
+        int[] positions = new int[b];
+        for (int i = 0; i < b; i++) {
+            caches[i].checkFits(1, 1);
+            positions[i] = caches[i].length();
+            if (positions[i] >= config.contextLength()) {
+                throw new IllegalArgumentException("sequence " + i + " already fills the context length " + config.contextLength());
+            }
+            for (int j = 0; j < i; j++) if (caches[j] == caches[i]) throw new IllegalArgumentException("caches " + j + " and " + i + " are the same");
+        }
+        Tensor x = dropEmb.forward(wte.forward(ids, b, 1).add(wpe.forward(positions, b, 1)));   // (B, 1, C)
+        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, caches, i);
+        for (KVCache c : caches) c.advance(1);
+        return head(lnF.forward(x));                                                             // (B, 1, V)
+    }
+
+    /** The output head on final-normed states {@code (.., C)} → logits {@code (.., V)}, from packed weights when the model has them. */
+    private Tensor head(Tensor x) {
+        Tensor logits = lmHead == null ? wte.attend(x) : lmHead.forward(x);
+        return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
     }
 
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */

@@ -1,6 +1,6 @@
 package dev.myllm.model;
 
-import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.CachedAttention;
@@ -19,7 +19,7 @@ public final class MultiHeadAttention extends Module {
     private final int dOut;
     private final int numHeads;
     private final float dropP;
-    private final Rng dropoutRng;
+    private final DropoutSource dropoutSource;
     private final Linear cAttn;
     private final Linear cProj;
 
@@ -29,11 +29,17 @@ public final class MultiHeadAttention extends Module {
      */
     public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
                               Rng rng, float std, float projStd, Rng dropoutRng) {
+        this(dIn, dOut, numHeads, dropout, qkvBias, rng, std, projStd, new DropoutSource(dropoutRng));
+    }
+
+    /** As above, with the model's shared source of dropout masks. */
+    public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
+                              Rng rng, float std, float projStd, DropoutSource dropoutSource) {
         if (dOut % numHeads != 0) throw new IllegalArgumentException("d_out " + dOut + " is not divisible by " + numHeads + " heads");
         this.dOut = dOut;
         this.numHeads = numHeads;
         this.dropP = dropout;
-        this.dropoutRng = dropoutRng;
+        this.dropoutSource = dropoutSource;
         this.cAttn = child("c_attn", new Linear(dIn, 3 * dOut, qkvBias, rng, std));
         this.cProj = child("c_proj", new Linear(dOut, dOut, true, rng, projStd));
     }
@@ -41,9 +47,12 @@ public final class MultiHeadAttention extends Module {
     /** {@code (B, T, d_in)} → {@code (B, T, d_out)}. */
     public Tensor forward(Tensor x) {
         Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
+        AttentionRecorder recorder = AttentionRecorder.current(); // null unless a pass is being inspected
+        if (recorder != null) recorder.attention(qkv, numHeads);
         Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
         boolean drop = isTraining() && dropP > 0;
-        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2], drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2],                   // mask over (B, H, T, T)
+                drop ? dropoutSource.next(dropP, h[0].dim(0) * numHeads * h[0].dim(2) * h[0].dim(2)) : null);
         return cProj.forward(Heads.merge(ctx));                   // (B, H, T, hd) → (B, T, d_out)
     }
 
@@ -56,6 +65,25 @@ public final class MultiHeadAttention extends Module {
         Tensor ctx = CachedAttention.attend(qkv, numHeads, cache.keys(layer), cache.values(layer),
                 cache.capacity(), cache.length());                // (B, Tn, d_out), heads concatenated
         return cProj.forward(ctx);
+    }
+
+    /**
+     * One decode step of several sequences, each with its own cache: row b of {@code x}
+     * {@code (B, 1, d_in)} is the new token of the sequence cached in {@code caches[b]}, at that
+     * cache's current length.
+     */
+    public Tensor forward(Tensor x, KVCache[] caches, int layer) {
+        int b = caches.length;
+        float[][] k = new float[b][], v = new float[b][];
+        int[] capacity = new int[b], past = new int[b];
+        for (int i = 0; i < b; i++) {
+            k[i] = caches[i].keys(layer);
+            v[i] = caches[i].values(layer);
+            capacity[i] = caches[i].capacity();
+            past[i] = caches[i].length();
+        }
+        Tensor qkv = cAttn.forward(x);                            // (B, 1, 3·d_out)
+        return cProj.forward(CachedAttention.attendEach(qkv, numHeads, k, v, capacity, past));
     }
 
     public Linear cAttn() {

@@ -4,6 +4,7 @@ import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
+import java.util.function.UnaryOperator;
 
 /**
  * A fully connected layer {@code y = x·Wᵀ + b} with the weight stored {@code [out, in]} as in
@@ -15,6 +16,7 @@ import dev.myllm.tensor.Tensor;
 public final class Linear extends Module {
     private final Tensor weight;
     private final Tensor bias;
+    private UnaryOperator<Tensor> adapter; // a low-rank update added to the output (LoRA), or null
     private PackedMatrix packed; // inference weights in 16 or 8 bits; null: the float32 weight
 
     /** PyTorch's default initialization: weight and bias uniform in {@code [-1/√in, 1/√in)}. */
@@ -32,8 +34,18 @@ public final class Linear extends Module {
 
     /** x {@code (.., in)} → {@code (.., out)}. */
     public Tensor forward(Tensor x) {
-        if (packed != null) return packed.linear(x, bias);
-        return Ops.linear(x, weight, bias);
+        Tensor y = packed != null ? packed.linear(x, bias) : Ops.linear(x, weight, bias);
+        return adapter == null ? y : y.add(adapter.apply(x));
+    }
+
+    /** Adds {@code adapter(x)} to every output from now on (appendix E's LoRA update); null removes it. */
+    public void setAdapter(UnaryOperator<Tensor> adapter) {
+        this.adapter = adapter;
+    }
+
+    /** The adapter set by {@link #setAdapter}, or null. */
+    public UnaryOperator<Tensor> adapter() {
+        return adapter;
     }
 
     /** Computes from {@code p} (the weight in 16 or 8 bits) instead of the float32 weight: inference only; null undoes it. */

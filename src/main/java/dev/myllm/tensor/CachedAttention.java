@@ -1,7 +1,6 @@
 package dev.myllm.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Causal attention of new tokens against a key/value cache, for inference: it appends the new
@@ -55,28 +54,85 @@ public final class CachedAttention {
                 int bi = bh / heads, h = bh % heads;
                 int cacheBase = bh * capacity * d;
                 for (int i = 0; i < tn; i++) {
-                    int qOff = (bi * tn + i) * 3 * c + h * d;
-                    int oOff = (bi * tn + i) * c + h * d;
-                    int visible = past + i + 1; // causal: positions 0..past+i
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < visible; j++) {
-                        float sc = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
-                        w[j] = sc;
-                        if (sc > max) max = sc;
-                    }
-                    double z = 0;
-                    for (int j = 0; j < visible; j++) {
-                        float p = (float) Math.exp(w[j] - max);
-                        w[j] = p;
-                        z += p;
-                    }
-                    float inv = (float) (1 / z);
-                    java.util.Arrays.fill(out, oOff, oOff + d, 0f);
-                    for (int j = 0; j < visible; j++) axpy(w[j] * inv, vCache, cacheBase + j * d, out, oOff, d);
+                    query(x, (bi * tn + i) * 3 * c + h * d, kCache, vCache, cacheBase, past + i + 1, d, scale, w,
+                            out, (bi * tn + i) * c + h * d);
                 }
             }
         });
         return Tensor.result(out, new int[]{b, tn, c}, null);
+    }
+
+    /**
+     * One new token for each of B sequences that have their own caches, as in batched decoding:
+     * row b of qkv {@code (B, 1, 3C)} is the token at position {@code past[b]} of the sequence
+     * whose caches are {@code kCaches[b]}, {@code vCaches[b]} ({@code (1, H, capacity[b], D)}).
+     * Its key and value are written at {@code past[b]}, and its query attends positions
+     * {@code 0..past[b]}. Each row's result is bitwise what {@link #attend} gives for that sequence alone.
+     */
+    public static Tensor attendEach(Tensor qkv, int heads, float[][] kCaches, float[][] vCaches, int[] capacity, int[] past) {
+        if (GradMode.isEnabled() && qkv.requiresGrad()) {
+            throw new IllegalStateException("the KV cache is for inference: run it under GradMode.noGrad()");
+        }
+        if (qkv.rank() != 3 || qkv.dim(1) != 1 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("attendEach: qkv must be (B, 1, 3C) with C divisible by " + heads + " heads, got " + Shape.str(qkv.shape));
+        }
+        int b = qkv.dim(0), c = qkv.dim(2) / 3, d = c / heads;
+        if (kCaches.length != b || vCaches.length != b || capacity.length != b || past.length != b) {
+            throw new IllegalArgumentException("attendEach: need one cache and position per row, " + b + " rows");
+        }
+        float[] x = qkv.data;
+        int longest = 0;
+        for (int bi = 0; bi < b; bi++) {
+            if (past[bi] < 0 || past[bi] >= capacity[bi]) {
+                throw new IllegalArgumentException("attendEach: row " + bi + ": position " + past[bi] + " outside the cache capacity " + capacity[bi]);
+            }
+            if (kCaches[bi].length < (long) heads * capacity[bi] * d || vCaches[bi].length < (long) heads * capacity[bi] * d) {
+                throw new IllegalArgumentException("attendEach: row " + bi + ": cache arrays too small");
+            }
+            longest = Math.max(longest, past[bi] + 1);
+            int row = bi * 3 * c;
+            for (int h = 0; h < heads; h++) {
+                int dst = (h * capacity[bi] + past[bi]) * d;
+                System.arraycopy(x, row + c + h * d, kCaches[bi], dst, d);
+                System.arraycopy(x, row + 2 * c + h * d, vCaches[bi], dst, d);
+            }
+        }
+        float[] out = Arena.uninitialized(b * c);
+        float scale = (float) (1 / Math.sqrt(d));
+        int scratch = longest;
+        Parallel.forRange(b * heads, 1, (s, e) -> {
+            float[] w = new float[scratch];
+            for (int bh = s; bh < e; bh++) {
+                int bi = bh / heads, h = bh % heads;
+                query(x, bi * 3 * c + h * d, kCaches[bi], vCaches[bi], h * capacity[bi] * d, past[bi] + 1, d, scale, w,
+                        out, bi * c + h * d);
+            }
+        });
+        return Tensor.result(out, new int[]{b, 1, c}, null);
+    }
+
+    /**
+     * One query against the first {@code visible} cached positions of one head: scaled scores,
+     * softmax (sum in double, in position order), weighted sum of the values into {@code out[oOff..oOff+d)}.
+     * Both entry points use it, so a query's result depends on nothing but its inputs.
+     */
+    private static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
+                              int d, float scale, float[] w, float[] out, int oOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < visible; j++) {
+            float sc = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
+            w[j] = sc;
+            if (sc > max) max = sc;
+        }
+        double z = 0;
+        for (int j = 0; j < visible; j++) {
+            float p = (float) Math.exp(w[j] - max);
+            w[j] = p;
+            z += p;
+        }
+        float inv = (float) (1 / z);
+        java.util.Arrays.fill(out, oOff, oOff + d, 0f);
+        for (int j = 0; j < visible; j++) axpy(w[j] * inv, vCache, cacheBase + j * d, out, oOff, d);
     }
 
     /** {@code Σ a[ao+i]·b[bo+i]} over n elements. */
@@ -88,7 +144,7 @@ public final class CachedAttention {
             for (int end = Simd.F.loopBound(n); i < end; i += Simd.F.length()) {
                 acc = FloatVector.fromArray(Simd.F, a, ao + i).fma(FloatVector.fromArray(Simd.F, b, bo + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VecMath.sum(acc); // fixed lane order: reduceLanes may associate differently once compiled
         }
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;

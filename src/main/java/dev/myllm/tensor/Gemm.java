@@ -20,11 +20,13 @@ public final class Gemm {
                                 int M, int N, int K, boolean accumulate) {
         check("matmulNT", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
         if (M == 0 || N == 0) return;
-        if (!Simd.ENABLED || tiny(M, N, K)) {
+        // a fixed mode ignores the shape, so each row of C gets the same kernel whatever M is
+        ProductMode mode = ProductMode.current();
+        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && tiny(M, N, K))) {
             ntScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
-        } else if (M <= GemmSmall.MAX_ROWS) {
+        } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && M <= GemmSmall.MAX_ROWS)) {
             GemmSmall.nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
         } else {
             // A(m,k) = a[m*K + k], B(k,n) = b[n*K + k]

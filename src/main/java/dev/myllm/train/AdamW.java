@@ -42,9 +42,16 @@ public final class AdamW {
     private final Options options;
     private long step;
 
-    /** An optimizer over these parameters (frozen ones, which have no gradient, are skipped each step). */
+    /**
+     * An optimizer over the trainable ones among these parameters: frozen parameters (not
+     * requiring a gradient when the optimizer is made) get no moments, no state in checkpoints and
+     * no update, as PyTorch's AdamW skips parameters without a gradient.
+     */
     public AdamW(Map<String, Tensor> namedParameters, Options options) {
-        this.params = new LinkedHashMap<>(namedParameters);
+        this.params = new LinkedHashMap<>();
+        namedParameters.forEach((k, p) -> {
+            if (p.requiresGrad()) params.put(k, p);
+        });
         this.options = options;
         for (var e : params.entrySet()) {
             m.put(e.getKey(), new float[e.getValue().size()]);
@@ -59,6 +66,11 @@ public final class AdamW {
     /** Number of updates taken so far (PyTorch's {@code state['step']}). */
     public long stepCount() {
         return step;
+    }
+
+    /** The names of the parameters this optimizer updates (the trainable ones), in order. */
+    public java.util.Set<String> parameterNames() {
+        return java.util.Collections.unmodifiableSet(params.keySet());
     }
 
     /** Whether the named parameter is decayed under this optimizer's rule. */

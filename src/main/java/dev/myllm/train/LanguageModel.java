@@ -1,9 +1,36 @@
 package dev.myllm.train;
 
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
 
 /** What training needs of a model: logits {@code (B, T, V)} for token ids {@code (B, T)}, row-major. */
 @FunctionalInterface
 public interface LanguageModel {
     Tensor logits(int[] ids, int batch, int time);
+
+    /**
+     * Mean cross-entropy of the predictions for {@code (B, T)} ids against one target per position
+     * ({@code Ops.IGNORE_INDEX} skipped). This default makes all logits first; {@link #of} fuses
+     * a GPT's output head with the loss so the {@code (B·T, V)} logits are never held.
+     */
+    default Tensor loss(int[] ids, int batch, int time, int[] targets) {
+        return Ops.crossEntropy(logits(ids, batch, time), targets);
+    }
+
+    /** A GPT model whose loss runs the output head fused with the cross-entropy. */
+    static LanguageModel of(GPTModel model) {
+        return new LanguageModel() {
+            @Override
+            public Tensor logits(int[] ids, int batch, int time) {
+                return model.forward(ids, batch, time);
+            }
+
+            @Override
+            public Tensor loss(int[] ids, int batch, int time, int[] targets) {
+                if (model.hasHeadAdapter()) return Ops.crossEntropy(logits(ids, batch, time), targets); // LoRA on the head: unfused
+                return Ops.linearCrossEntropy(model.finalHidden(ids, batch, time, null, false), model.headWeight(), null, targets);
+            }
+        };
+    }
 }

@@ -3,7 +3,6 @@ package dev.myllm.train;
 import dev.myllm.data.Batch;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
 import java.util.Iterator;
 
@@ -14,7 +13,7 @@ public final class Losses {
 
     /** Mean cross-entropy of the model on one batch (a graph node when grad mode is on). */
     public static Tensor batchLoss(LanguageModel model, Batch b) {
-        return Ops.crossEntropy(model.logits(b.inputs(), b.rows(), b.cols()), b.targets());
+        return model.loss(b.inputs(), b.rows(), b.cols(), b.targets());
     }
 
     /**
@@ -23,6 +22,11 @@ public final class Losses {
      * there are no batches, as in the book.
      */
     public static double loaderLoss(LanguageModel model, Iterable<Batch> batches, int numBatches) {
+        return loaderLoss(Objective.languageModel(model), batches, numBatches);
+    }
+
+    /** {@link #loaderLoss(LanguageModel, Iterable, int)} for any objective: the mean of its per-batch losses. */
+    public static double loaderLoss(Objective objective, Iterable<Batch> batches, int numBatches) {
         double total = 0;
         int n = 0;
         try (GradMode g = GradMode.noGrad()) {
@@ -30,7 +34,7 @@ public final class Losses {
             while (it.hasNext() && (numBatches <= 0 || n < numBatches)) {
                 Batch b = it.next();
                 try (Arena a = Arena.open()) {
-                    total += batchLoss(model, b).item();
+                    total += objective.loss(b).item();
                 }
                 n++;
             }

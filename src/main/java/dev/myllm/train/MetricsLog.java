@@ -11,17 +11,33 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code .jsonl} metrics log: one JSON object per optimizer step ({@code step}, {@code loss},
  * {@code lr}, {@code tokens}, {@code ms}, and {@code val_loss}/{@code train_eval_loss} where
- * evaluated), flushed line by line. It also keeps the points in memory for the loss plot.
+ * evaluated, plus any extra metrics such as {@code val_accuracy}), flushed line by line. It also keeps the points in memory for the loss plot.
  */
 public final class MetricsLog implements AutoCloseable {
     /** One logged step; {@code valLoss} and {@code trainEvalLoss} are NaN where not evaluated. */
-    public record Point(long step, double loss, double lr, long tokens, double ms, double valLoss, double trainEvalLoss) {
+    public record Point(long step, double loss, double lr, long tokens, double ms, double valLoss, double trainEvalLoss,
+                        Map<String, Double> metrics) {
+        /** A step without extra metrics. */
+        public Point(long step, double loss, double lr, long tokens, double ms, double valLoss, double trainEvalLoss) {
+            this(step, loss, lr, tokens, ms, valLoss, trainEvalLoss, Map.of());
+        }
+
+        public Point {
+            metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+        }
     }
+
+    /** The fields every line has or may have; any other numeric field is an extra metric (such as {@code val_accuracy}). */
+    private static final Set<String> STANDARD = Set.of("step", "loss", "lr", "tokens", "ms", "val_loss", "train_eval_loss");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final BufferedWriter out;
@@ -56,8 +72,12 @@ public final class MetricsLog implements AutoCloseable {
                         break; // a torn last line from a killed run
                     }
                     if (n.path("step").asLong() > resumeStep) break;
+                    Map<String, Double> extra = new LinkedHashMap<>();
+                    n.properties().forEach(f -> {
+                        if (!STANDARD.contains(f.getKey()) && f.getValue().isNumber()) extra.put(f.getKey(), f.getValue().asDouble());
+                    });
                     kept.add(new Point(n.path("step").asLong(), n.path("loss").asDouble(), n.path("lr").asDouble(),
-                            n.path("tokens").asLong(), n.path("ms").asDouble(), num(n, "val_loss"), num(n, "train_eval_loss")));
+                            n.path("tokens").asLong(), n.path("ms").asDouble(), num(n, "val_loss"), num(n, "train_eval_loss"), extra));
                     keptText.append(line).append('\n');
                 }
             }
@@ -83,6 +103,9 @@ public final class MetricsLog implements AutoCloseable {
                 .put("ms", Math.round(p.ms() * 100) / 100.0);
         if (!Double.isNaN(p.valLoss())) o.put("val_loss", p.valLoss());
         if (!Double.isNaN(p.trainEvalLoss())) o.put("train_eval_loss", p.trainEvalLoss());
+        p.metrics().forEach((k, v) -> {
+            if (!Double.isNaN(v)) o.put(k, v);
+        });
         try {
             out.write(o.toString());
             out.write('\n');

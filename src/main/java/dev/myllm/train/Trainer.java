@@ -4,7 +4,7 @@ import dev.myllm.data.Batch;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.RandomState;
 import dev.myllm.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,12 +13,17 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
- * The pretraining loop of chapter 5 with appendix D's extras: micro-batch gradient accumulation,
- * global-norm clipping, a learning-rate schedule, periodic evaluation, samples, metrics, the loss
- * plot, and checkpoints (periodic, final and on Ctrl-C) from which {@link #resume} continues
- * bitwise exactly.
+ * The one training loop, for pretraining (chapter 5 with appendix D's extras) and fine-tuning
+ * (chapters 6–7): an {@link Objective} gives each batch's loss; the loop adds micro-batch gradient
+ * accumulation, global-norm clipping, a learning-rate schedule, periodic evaluation (loss, and the
+ * objective's metrics such as accuracy), samples, metrics, plots, and checkpoints (periodic, final
+ * and on Ctrl-C) from which {@link #resume} continues bitwise exactly.
+ *
+ * <p>Only parameters that require a gradient train: frozen ones get no gradient buffer and, when
+ * the {@link AdamW} was made after freezing, no optimizer state.
  */
 public final class Trainer {
     /** Loop settings; 0 turns the periodic things off ({@code sampleEvery} 0 means once per epoch). */
@@ -31,9 +36,29 @@ public final class Trainer {
         }
     }
 
-    /** What happened at one optimizer step; losses are NaN where not evaluated. */
+    /**
+     * What happened at one optimizer step; losses are NaN where not evaluated; {@code metrics} holds
+     * the objective's metrics where evaluated, prefixed {@code train_} and {@code val_}.
+     */
     public record StepReport(long step, long totalSteps, int epoch, double loss, double lr, long tokens, double ms,
-                             double valLoss, double trainEvalLoss, double gradNorm) {
+                             double valLoss, double trainEvalLoss, double gradNorm, Map<String, Double> metrics) {
+    }
+
+    /** When the periodic evaluation runs (the loss on the first {@code evalBatches} batches of each set). */
+    public enum EvalRule {
+        /** After steps {@code 1}, {@code N}, {@code 2N}, ... and the last one (nanoGPT-like; pretraining's default). */
+        EVERY_N_AND_FIRST,
+        /**
+         * The book's {@code global_step % eval_freq == 0} with {@code global_step} starting at -1:
+         * after updates {@code 1}, {@code 1+N}, {@code 1+2N}, ... (printed by the book as steps 0, N, 2N).
+         */
+        BOOK
+    }
+
+    /** Draws a plot of the metrics so far into a file. */
+    @FunctionalInterface
+    public interface Plotter {
+        void draw(Path file, List<MetricsLog.Point> points);
     }
 
     /** Progress callbacks for the command line. */
@@ -49,7 +74,7 @@ public final class Trainer {
     }
 
     private final Module module;
-    private final LanguageModel model;
+    private final Objective objective;
     private final ModelStore store;
     private final AdamW optimizer;
     private LrSchedule schedule;
@@ -59,13 +84,17 @@ public final class Trainer {
     private final Path runDir;
     private List<Batch> valBatches = List.of();
     private List<Batch> trainEvalBatches = List.of();
-    private final Map<String, Rng> rngs = new LinkedHashMap<>();
+    private Supplier<List<Batch>> valSource, trainEvalSource; // null: the fixed lists above
+    private final Map<String, RandomState> rngs = new LinkedHashMap<>();
     private Map<String, Object> commandOptions = Map.of();
     private LongFunction<String> sampler;
     private Listener listener = new Listener() {
     };
     private MetricsLog metrics = MetricsLog.inMemory();
-    private Path plotFile;
+    private final Map<Path, Plotter> plots = new LinkedHashMap<>();
+    private EvalRule evalRule = EvalRule.EVERY_N_AND_FIRST;
+    private int epochMetricBatches = -1;
+    private boolean metricsAtEval;
     Runnable saveMidway = () -> {
     };
 
@@ -76,11 +105,21 @@ public final class Trainer {
     private long deadlineNanos = Long.MAX_VALUE;
     private long savedAt = -1;
 
+    /** A pretraining loop: next-token cross-entropy of {@code model}. */
     public Trainer(Module module, LanguageModel model, ModelStore store, AdamW optimizer, LrSchedule schedule,
+                   BatchSource train, Options options, Path runDir) {
+        this(module, Objective.languageModel(model), store, optimizer, schedule, train, options, runDir);
+    }
+
+    /**
+     * A loop minimizing {@code objective} over the trainable parameters of {@code module}
+     * (its train/eval mode is switched around evaluations).
+     */
+    public Trainer(Module module, Objective objective, ModelStore store, AdamW optimizer, LrSchedule schedule,
                    BatchSource train, Options options, Path runDir) {
         if (train.batchesPerEpoch() < 1) throw new IllegalArgumentException("the training data makes no batch; use less context or a smaller batch");
         this.module = module;
-        this.model = model;
+        this.objective = objective;
         this.store = store;
         this.optimizer = optimizer;
         this.schedule = schedule;
@@ -97,8 +136,18 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Batches fetched anew at each evaluation, the training set's first (the book iterates its
+     * loaders then, and a shuffled loader draws a fresh order from the global generator).
+     */
+    public Trainer evaluation(Supplier<List<Batch>> val, Supplier<List<Batch>> trainEval) {
+        this.valSource = val;
+        this.trainEvalSource = trainEval;
+        return this;
+    }
+
     /** A generator whose state goes into checkpoints (dropout, sampling). */
-    public Trainer rng(String name, Rng rng) {
+    public Trainer rng(String name, RandomState rng) {
         rngs.put(name, rng);
         return this;
     }
@@ -120,9 +169,38 @@ public final class Trainer {
         return this;
     }
 
+    /** Where each step is logged, and the loss plot's file (null for none). */
     public Trainer metrics(MetricsLog log, Path plot) {
         this.metrics = log;
-        this.plotFile = plot;
+        if (plot != null) plots.put(plot, LossPlot::write);
+        return this;
+    }
+
+    /** One more plot, redrawn at each evaluation and at the end (for example the accuracy plot). */
+    public Trainer plot(Path file, Plotter plotter) {
+        plots.put(file, plotter);
+        return this;
+    }
+
+    /** Which steps evaluate the loss (default {@link EvalRule#EVERY_N_AND_FIRST}). */
+    public Trainer evalRule(EvalRule rule) {
+        this.evalRule = rule;
+        return this;
+    }
+
+    /**
+     * Also evaluates the objective's {@link Objective#metrics} at the end of each epoch, on the first
+     * {@code batches} batches of the training-evaluation and validation sets (0 = all); the book's
+     * per-epoch accuracy. Off by default.
+     */
+    public Trainer epochMetrics(int batches) {
+        this.epochMetricBatches = Math.max(0, batches);
+        return this;
+    }
+
+    /** Also computes the objective's metrics (on the evaluation batches) at every evaluation, not only at epoch ends. */
+    public Trainer metricsAtEvaluation() {
+        this.metricsAtEval = true;
         return this;
     }
 
@@ -201,7 +279,7 @@ public final class Trainer {
         try {
             module.train(true);
             int bpe = train.batchesPerEpoch();
-            List<Tensor> params = module.parameters();
+            List<Tensor> params = module.parameters().stream().filter(Tensor::requiresGrad).toList();
             while (step < totalSteps && !stopRequested) {
                 long t0 = System.nanoTime();
                 int epochBefore = (int) (microBatch / bpe);
@@ -211,7 +289,7 @@ public final class Trainer {
                     Batch b = train.batch((int) (microBatch / bpe), (int) (microBatch % bpe));
                     microBatch++;
                     try (Arena arena = Arena.open()) {
-                        Tensor loss = Losses.batchLoss(model, b);
+                        Tensor loss = objective.loss(b);
                         lossSum += loss.item();
                         // the mean over micro-batches: each contributes 1/accum of its gradient
                         (options.gradAccum() > 1 ? loss.scale(1f / options.gradAccum()) : loss).backward();
@@ -226,18 +304,39 @@ public final class Trainer {
                 double val = Double.NaN, trainEval = Double.NaN;
                 if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) stopRequested = true;
                 boolean finalStep = step == totalSteps || stopRequested;
-                if (options.evalEvery() > 0 && (step % options.evalEvery() == 0 || step == 1 || finalStep)) {
+                int epoch = (int) (microBatch / bpe);
+                boolean evalNow = options.evalEvery() > 0 && switch (evalRule) {
+                    case EVERY_N_AND_FIRST -> step % options.evalEvery() == 0 || step == 1 || finalStep;
+                    case BOOK -> (step - 1) % options.evalEvery() == 0 || stopRequested;
+                };
+                // an epoch ends when the data position crosses an epoch boundary (with accumulation it may land inside one)
+                boolean epochEnd = epochMetricBatches >= 0 && epoch > epochBefore;
+                Map<String, Double> extra = new LinkedHashMap<>();
+                if (evalNow || epochEnd) {
                     module.eval();
-                    val = Losses.loaderLoss(model, valBatches, options.evalBatches());
-                    trainEval = Losses.loaderLoss(model, trainEvalBatches, options.evalBatches());
+                    if (evalNow && valSource != null) {
+                        trainEvalBatches = trainEvalSource.get();
+                        valBatches = valSource.get();
+                    }
+                    if (evalNow) {
+                        val = Losses.loaderLoss(objective, valBatches, options.evalBatches());
+                        trainEval = Losses.loaderLoss(objective, trainEvalBatches, options.evalBatches());
+                    }
+                    if (epochEnd || (evalNow && metricsAtEval)) {
+                        int n = epochEnd && epochMetricBatches >= 0 ? epochMetricBatches : options.evalBatches();
+                        try (GradMode g = GradMode.noGrad()) {
+                            objective.metrics(trainEvalBatches, n).forEach((k, v) -> extra.put("train_" + k, v));
+                            objective.metrics(valBatches, n).forEach((k, v) -> extra.put("val_" + k, v));
+                        }
+                    }
                     module.train(true);
                 }
-                int epoch = (int) (microBatch / bpe);
-                metrics.add(new MetricsLog.Point(step, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval));
+                metrics.add(new MetricsLog.Point(step, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, extra));
                 // redraw at each evaluation: the plot is current while training, and the graphics
                 // stack is loaded early (it cannot start inside a shutdown hook, after Ctrl-C)
-                if (plotFile != null && !Double.isNaN(val) && !finalStep) LossPlot.write(plotFile, metrics.points());
-                listener.onStep(new StepReport(step, totalSteps, epoch, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, norm));
+                if ((!Double.isNaN(val) || !extra.isEmpty()) && !finalStep) drawPlots();
+                listener.onStep(new StepReport(step, totalSteps, epoch, lossSum / options.gradAccum(), lr, tokens, ms, val, trainEval, norm,
+                        Map.copyOf(extra)));
                 boolean sampleNow = options.sampleEvery() > 0 ? step % options.sampleEvery() == 0
                         : options.sampleEvery() == 0 && epoch > epochBefore;
                 if (sampler != null && sampleNow) listener.onSample(step, sample());
@@ -245,7 +344,7 @@ public final class Trainer {
             }
             if (savedAt != step || last == null) last = checkpoint();
             Checkpoints.saveModelDir(runDir.resolve("model"), store);
-            if (plotFile != null) LossPlot.write(plotFile, metrics.points());
+            drawPlots();
             return last;
         } finally {
             done.countDown();
@@ -255,6 +354,12 @@ public final class Trainer {
                 // the JVM is exiting (Ctrl-C): the hook is running and waits for the latch above
             }
         }
+    }
+
+    private void drawPlots() {
+        if (plots.isEmpty()) return;
+        List<MetricsLog.Point> points = metrics.points();
+        plots.forEach((file, plotter) -> plotter.draw(file, points));
     }
 
     private String sample() {

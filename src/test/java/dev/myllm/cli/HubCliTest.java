@@ -98,7 +98,7 @@ class HubCliTest {
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertOneLine(run("info", "--model", empty.toString()), "myllm: --model " + empty + ": no config.json");
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", tmp.resolve("y").toString(), "--dtype", "f8"), "myllm: --dtype: unknown type 'f8'");
-        assertOneLine(run("export", "--preset", "gpt2-tiny"), "myllm: Missing required option: '--out=DIR'");
+        assertOneLine(run("export", "--preset", "gpt2-tiny"), "myllm: Missing required option: '--out=DIR|FILE'");
         Path file = Files.writeString(tmp.resolve("file"), "x");
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", file.toString()), "myllm: --out " + file + ": exists and is not a directory");
         try (FakeHub hub = new FakeHub(exported(), "gpt2")) {

@@ -68,6 +68,9 @@ class ModelCliTest {
         Tensor written = Npy.read(npy);
         assertThat(written.shape()).containsExactly(6, 50257);
         assertThat(written.data()[50257 * 5 + 7]).isEqualTo(logits.data()[50257 * 5 + 7]);
+        // without --logits-out the head runs fused with the loss: the same value
+        assertThat(run("score", "--preset", "gpt2-tiny", "--seed", "4", "--ids-file", ids.toString(), "--json").out())
+                .contains("\"cross_entropy\":" + (double) loss);
         assertThat(run("score", "--preset", "gpt2-tiny", "--text", "Hello there, friend").out()).contains("tokens         4 (3 predicted)", "perplexity");
         assertOneLineError(run("score", "--preset", "gpt2-tiny", "--text", "Hello"), "at least 2");
         Files.writeString(ids, "1 2 x");

@@ -70,7 +70,7 @@ class ModelDirectoryHostileTest {
         Files.writeString(empty.resolve("pytorch_model.bin"), "");
         rejects(empty, "convert it to safetensors");
         Path file = Files.writeString(tmp.resolve("plain"), "x");
-        rejects(file, "plain: not a directory");
+        rejects(file, "plain: not a model directory, GGUF file or llm.c checkpoint");
     }
 
     @Test

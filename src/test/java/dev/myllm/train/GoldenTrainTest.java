@@ -44,7 +44,7 @@ class GoldenTrainTest {
             float loss;
             try (Arena a = Arena.open()) {
                 opt.zeroGrad();
-                Tensor l = Losses.batchLoss(model::forward, batch);
+                Tensor l = Losses.batchLoss(LanguageModel.of(model), batch);
                 loss = l.item();
                 l.backward();
                 opt.step(o.get("lr").asDouble());

@@ -1,0 +1,266 @@
+package dev.myllm;
+
+import dev.myllm.data.Batch;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.generate.TokenDecoder;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.ModelFiles;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tokenizer.BpeTokenizer;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.train.Losses;
+import dev.myllm.train.Trainer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score and train
+ * ({@link TextClassifier} fine-tunes and runs classifiers).
+ *
+ * <pre>{@code
+ * Myllm llm = Myllm.load(Path.of("runs/demo/model"));
+ * llm.generate("Mr. Darcy", GenerationConfig.greedy(30), System.out::print);   // streamed
+ * double ppl = llm.score("It is a truth universally acknowledged").perplexity();
+ * }</pre>
+ *
+ * <p>Nothing here prints or reads a command line; errors are exceptions with a one-line message
+ * ({@link IllegalArgumentException} for bad input, {@link java.io.UncheckedIOException} for files).
+ * An instance is not thread-safe: generate from one thread at a time (or one instance per thread).
+ */
+public final class Myllm {
+    /**
+     * How well the model predicts a text: {@code tokens} ids, of which all but the first are predicted.
+     *
+     * @param tokens       the number of token ids in the text
+     * @param crossEntropy the mean cross-entropy, nats per predicted token
+     * @param perplexity   {@code exp(crossEntropy)}
+     */
+    public record Score(int tokens, double crossEntropy, double perplexity) {
+    }
+
+    private final GPTModel model;
+    private final Tokenizer tokenizer;
+
+    private Myllm(GPTModel model, Tokenizer tokenizer) {
+        if (tokenizer.vocabSize() > model.config().vocabSize()) {
+            throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has " + tokenizer.vocabSize()
+                    + " ids but the model's vocabulary is " + model.config().vocabSize());
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /**
+     * Loads a model directory ({@code config.json} + {@code model.safetensors}), a GGUF file or an llm.c
+     * checkpoint, with its tokenizer: the {@code myllm-tokenizer.json} a training run keeps beside the
+     * model, or the one a GGUF file carries, else GPT-2's.
+     *
+     * @param model a model directory, GGUF file or llm.c checkpoint
+     * @return the model and its tokenizer
+     */
+    public static Myllm load(Path model) {
+        Tokenizer tok = null;
+        if (ModelFiles.isModelFile(model)) {
+            tok = ModelFiles.tokenizer(model);
+        } else {
+            Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
+            if (Files.isRegularFile(own)) tok = Tokenizers.load(own.toString());
+        }
+        return load(model, tok != null ? tok : Tokenizers.load("gpt2"));
+    }
+
+    /**
+     * Loads a model with the given tokenizer (see {@link #tokenizer(String)}).
+     *
+     * @param model     a model directory, GGUF file or llm.c checkpoint
+     * @param tokenizer the tokenizer to use with it
+     * @return the model and the tokenizer
+     */
+    public static Myllm load(Path model, Tokenizer tokenizer) {
+        return new Myllm(loadModel(model), tokenizer);
+    }
+
+    /**
+     * A model already in memory (built, trained or loaded elsewhere) with its tokenizer.
+     *
+     * @param model     the model
+     * @param tokenizer its tokenizer; every id it makes must be in the model's vocabulary
+     * @return the pair
+     */
+    public static Myllm of(GPTModel model, Tokenizer tokenizer) {
+        return new Myllm(model, tokenizer);
+    }
+
+    /**
+     * A preset shape ({@code gpt2-small}, {@code gpt2-tiny}, ...) with random weights from {@code seed} and GPT-2's tokenizer.
+     *
+     * @param preset the shape's name
+     * @param seed   the seed of the weights
+     * @return an untrained model
+     */
+    public static Myllm random(String preset, long seed) {
+        return new Myllm(new GPTModel(GPTConfig.preset(preset), seed), Tokenizers.load("gpt2"));
+    }
+
+    /**
+     * The weights alone: a model directory, a GGUF file or an llm.c checkpoint, as {@code --model} takes them.
+     *
+     * @param path a model directory, GGUF file or llm.c checkpoint
+     * @return the model, float32
+     */
+    public static GPTModel loadModel(Path path) {
+        if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory or file: " + path);
+        return ModelDirectory.load(path);
+    }
+
+    /**
+     * A tokenizer: {@code gpt2}, {@code simple}, or a vocabulary file (trained, Hugging Face, tiktoken, ...).
+     *
+     * @param spec {@code gpt2}, {@code simple} or a file
+     * @return the tokenizer
+     */
+    public static Tokenizer tokenizer(String spec) {
+        return Tokenizers.load(spec);
+    }
+
+    /**
+     * Pretrains a model as {@code myllm train} does, reporting each step to {@code listener}; returns the trained model.
+     *
+     * @param options  the data, model and settings
+     * @param listener sees every step, sample and checkpoint (may be null)
+     * @return the trained model with its tokenizer
+     */
+    public static Myllm train(TrainingOptions options, Trainer.Listener listener) {
+        return Training.run(options, listener);
+    }
+
+    /**
+     * The model.
+     *
+     * @return the model
+     */
+    public GPTModel model() {
+        return model;
+    }
+
+    /**
+     * The tokenizer.
+     *
+     * @return the tokenizer
+     */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /**
+     * Token ids of {@code text}; special-token text such as {@code <|endoftext|>} becomes its id.
+     *
+     * @param text any text
+     * @return its token ids
+     */
+    public int[] tokenize(String text) {
+        return tokenizer.encode(text, Specials.ALLOW);
+    }
+
+    /**
+     * The text of {@code ids}.
+     *
+     * @param ids token ids
+     * @return their text
+     */
+    public String detokenize(int[] ids) {
+        return tokenizer.decode(ids);
+    }
+
+    /**
+     * Continues {@code prompt}; stops at {@code <|endoftext|>}, a stop string of {@code config}, or its token limit.
+     *
+     * @param prompt the text to continue
+     * @param config the sampling settings and limits
+     * @return the new text and tokens, and why generation stopped
+     */
+    public Generator.Result generate(String prompt, GenerationConfig config) {
+        return generate(prompt, config, null);
+    }
+
+    /**
+     * Continues {@code prompt}, passing each new piece of text to {@code onText} as soon as it is
+     * complete (never half a UTF-8 character); the result holds the whole text and the token ids.
+     *
+     * @param prompt the text to continue
+     * @param config the sampling settings and limits
+     * @param onText receives the new text piece by piece (may be null)
+     * @return the new text and tokens, and why generation stopped
+     */
+    public Generator.Result generate(String prompt, GenerationConfig config, Consumer<String> onText) {
+        int[] ids = tokenize(prompt);
+        if (ids.length == 0) throw new IllegalArgumentException("the prompt is empty: give some text to continue");
+        int eos = tokenizer.eotId() >= 0 && tokenizer.eotId() < model.config().vocabSize() ? tokenizer.eotId() : -1;
+        return new Generator(model, decoder()).generate(ids, config.withEos(eos), onText);
+    }
+
+    /**
+     * Continues {@code prompt} as an iterator over the pieces of text, produced on a background
+     * thread as the caller reads; close it (try-with-resources) to stop early.
+     *
+     * @param prompt the text to continue
+     * @param config the sampling settings and limits
+     * @return the pieces of new text, in order
+     */
+    public TextStream stream(String prompt, GenerationConfig config) {
+        tokenize(prompt); // bad input fails here, on the caller's thread
+        return new TextStream(onText -> generate(prompt, config, onText));
+    }
+
+    /**
+     * The mean cross-entropy (nats per token) and perplexity of the model predicting each token of {@code text} from those before it.
+     *
+     * @param text at least two tokens, at most the context length
+     * @return the token count, cross-entropy and perplexity
+     */
+    public Score score(String text) {
+        int[] ids = tokenize(text);
+        int n = ids.length;
+        if (n < 2) throw new IllegalArgumentException("the text has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
+        if (n > model.config().contextLength()) {
+            throw new IllegalArgumentException("the text has " + n + " tokens but the model's context length is " + model.config().contextLength());
+        }
+        Batch b = new Batch(Arrays.copyOf(ids, n - 1), Arrays.copyOfRange(ids, 1, n), 1, n - 1);
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        double loss;
+        try (GradMode g = GradMode.noGrad(); Arena a = Arena.open()) {
+            loss = Losses.batchLoss(model::forward, b).item();
+        } finally {
+            model.train(wasTraining);
+        }
+        return new Score(n, loss, Losses.perplexity(loss));
+    }
+
+    /**
+     * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}).
+     *
+     * @param dir the directory to write (created if needed)
+     */
+    public void save(Path dir) {
+        ModelDirectory.save(model, dir);
+    }
+
+    /** Token bytes for streaming; ids the tokenizer does not know (padding rows) decode to nothing. */
+    private TokenDecoder decoder() {
+        return id -> {
+            if (id < 0 || id >= tokenizer.vocabSize()) return new byte[0];
+            return tokenizer instanceof BpeTokenizer b ? b.tokenBytes(id) : tokenizer.decodeBytes(new int[]{id});
+        };
+    }
+}

@@ -1,0 +1,66 @@
+package dev.myllm;
+
+import dev.myllm.data.Corpus;
+import dev.myllm.data.Splits;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.AdamW;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.train.LrSchedule;
+import dev.myllm.train.MetricsLog;
+import dev.myllm.train.TokenWindows;
+import dev.myllm.train.Trainer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@link Myllm#train}: the same data split, model, AdamW, schedule and {@link Trainer} as {@code myllm train}, without printing. */
+final class Training {
+    private Training() {
+    }
+
+    static Myllm run(TrainingOptions o, Trainer.Listener listener) {
+        Tokenizer tok = Myllm.tokenizer(o.tokenizer());
+        GPTConfig cfg;
+        if (o.init() != null) {
+            cfg = ModelDirectory.readConfig(o.init());
+        } else {
+            cfg = GPTConfig.preset(o.preset());
+            if (tok.vocabSize() != cfg.vocabSize()) cfg = cfg.withVocabSize(tok.vocabSize());
+            // a fresh model's position table is as long as the training context (nanoGPT's block_size)
+            if (o.contextLength() > 0) cfg = cfg.withContextLength(o.contextLength());
+        }
+        if (tok.vocabSize() > cfg.vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer's vocabulary (" + tok.vocabSize() + ") is larger than the model's (" + cfg.vocabSize() + ")");
+        }
+        int ctx = o.contextLength() > 0 ? o.contextLength() : Math.min(cfg.contextLength(), 256);
+        if (ctx > cfg.contextLength()) throw new IllegalArgumentException("contextLength " + ctx + " exceeds the model's " + cfg.contextLength());
+        Splits.Pair<int[]> split = Splits.tokens(Corpus.standard().tokens(o.data(), tok), 1 - o.valFraction());
+        TokenWindows train = new TokenWindows(split.train(), o.batchSize(), ctx, ctx, true, o.seed());
+        TokenWindows val = new TokenWindows(split.validation(), o.batchSize(), ctx, ctx, false, 0, false);
+        if (train.batchesPerEpoch() < 1) {
+            throw new IllegalArgumentException("the training data (" + split.train().length + " tokens) makes no batch of "
+                    + o.batchSize() + " × " + ctx + "; lower batchSize or contextLength");
+        }
+        GPTModel model = new GPTModel(cfg, o.seed());
+        if (o.init() != null) model.loadStateDict(ModelDirectory.load(o.init(), cfg).namedParameters());
+        AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay(), AdamW.Decay.MATRICES));
+        LrSchedule schedule = o.warmupSteps() == 0 ? new LrSchedule.Constant(o.lr())
+                : new LrSchedule.WarmupCosine(o.lr(), o.lr() / 10, o.lr() / 10, Math.min(o.warmupSteps(), o.steps() - 1), o.steps());
+        Path tokenizerFile = !o.tokenizer().equals("gpt2") && !o.tokenizer().equals("simple") && Files.isRegularFile(Path.of(o.tokenizer()))
+                ? Path.of(o.tokenizer()) : null;
+        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
+            new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile), opt, schedule, train,
+                    new Trainer.Options(o.steps(), 1, o.gradClip(), o.evalEvery(), o.evalBatches(), 0, 0, 1), o.out())
+                    .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
+                    .rng("dropout", model.dropoutRng())
+                    .metrics(metrics, o.out().resolve("loss.png"))
+                    .listener(listener == null ? new Trainer.Listener() {
+                    } : listener)
+                    .run();
+        }
+        return Myllm.of(model, tok);
+    }
+}

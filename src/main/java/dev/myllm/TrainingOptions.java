@@ -1,0 +1,148 @@
+package dev.myllm;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What {@link Myllm#train} trains and how, with the defaults of {@code myllm train}: start from
+ * {@link #of(List, Path)} and change what you need with the {@code with...} methods.
+ *
+ * @param data         the corpus: files, folders, globs, llm.c/nanoGPT {@code .bin} files or a dataset name ({@code austen})
+ * @param out          the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
+ * @param preset       the model shape with fresh weights ({@code gpt2-tiny}, {@code gpt2-small}, ...), or null with {@code init}
+ * @param init         a model directory to continue from instead of a preset, or null
+ * @param tokenizer    {@code gpt2}, {@code simple} or a vocabulary file
+ * @param batchSize    sequences per step
+ * @param contextLength tokens per sequence (0: the model's, at most 256)
+ * @param steps        optimizer steps
+ * @param lr           peak learning rate
+ * @param warmupSteps  linear warmup steps before a cosine decay to {@code lr / 10} (0: a constant rate)
+ * @param weightDecay  AdamW weight decay (matrices only, as nanoGPT)
+ * @param gradClip     global gradient-norm clip (0: none)
+ * @param evalEvery    validation loss every N steps (0: never)
+ * @param evalBatches  batches per validation
+ * @param valFraction  the share of the corpus held out for validation (its end)
+ * @param seed         seed of the weights, the shuffling and dropout
+ */
+public record TrainingOptions(List<String> data, Path out, String preset, Path init, String tokenizer, int batchSize,
+                              int contextLength, long steps, double lr, long warmupSteps, double weightDecay, double gradClip,
+                              int evalEvery, int evalBatches, double valFraction, long seed) {
+    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    public TrainingOptions {
+        data = List.copyOf(data);
+        if (data.isEmpty()) throw new IllegalArgumentException("data: give files, folders, .bin files or a dataset name");
+        if (out == null) throw new IllegalArgumentException("out: the run directory is required");
+        if ((preset == null) == (init == null)) throw new IllegalArgumentException("give exactly one of preset and init");
+        if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        if (contextLength < 0) throw new IllegalArgumentException("contextLength must be >= 0, got " + contextLength);
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
+        if (warmupSteps < 0) throw new IllegalArgumentException("warmupSteps must be >= 0, got " + warmupSteps);
+        if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+        if (gradClip < 0) throw new IllegalArgumentException("gradClip must be >= 0, got " + gradClip);
+        if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
+        if (!(valFraction > 0 && valFraction < 1)) throw new IllegalArgumentException("valFraction must be between 0 and 1, got " + valFraction);
+    }
+
+    /**
+     * Training a {@code gpt2-tiny} on {@code data} into {@code out}: batch 8, context 128, 200 steps at a constant 4e-4.
+     *
+     * @param data the corpus
+     * @param out  the run directory
+     * @return the options
+     */
+    public static TrainingOptions of(List<String> data, Path out) {
+        return new TrainingOptions(data, out, "gpt2-tiny", null, "gpt2", 8, 128, 200, 4e-4, 0, 0.1, 1.0, 50, 10, 0.1, 123);
+    }
+
+    /**
+     * The same with a preset shape (and no {@code init}).
+     *
+     * @param name the preset's name
+     * @return the changed options
+     */
+    public TrainingOptions withPreset(String name) {
+        return new TrainingOptions(data, out, name, null, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+
+    /**
+     * The same, continuing from a model directory (and no preset).
+     *
+     * @param modelDir the model directory
+     * @return the changed options
+     */
+    public TrainingOptions withInit(Path modelDir) {
+        return new TrainingOptions(data, out, null, modelDir, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+
+    /**
+     * The same with another tokenizer.
+     *
+     * @param spec {@code gpt2}, {@code simple} or a vocabulary file
+     * @return the changed options
+     */
+    public TrainingOptions withTokenizer(String spec) {
+        return new TrainingOptions(data, out, preset, init, spec, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+
+    /**
+     * The same with another batch shape.
+     *
+     * @param batchSize     sequences per step
+     * @param contextLength tokens per sequence
+     * @return the changed options
+     */
+    public TrainingOptions withBatch(int batchSize, int contextLength) {
+        return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+
+    /**
+     * The same with another number of steps.
+     *
+     * @param steps optimizer steps
+     * @return the changed options
+     */
+    public TrainingOptions withSteps(long steps) {
+        return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+
+    /**
+     * The same with another peak learning rate and warmup (0: constant rate).
+     *
+     * @param lr          peak learning rate
+     * @param warmupSteps warmup steps (0: constant rate)
+     * @return the changed options
+     */
+    public TrainingOptions withLearningRate(double lr, long warmupSteps) {
+        return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+
+    /**
+     * The same with another evaluation schedule.
+     *
+     * @param every   steps between evaluations (0: none)
+     * @param batches batches per evaluation
+     * @return the changed options
+     */
+    public TrainingOptions withEvaluation(int every, int batches) {
+        return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, every, batches, valFraction, seed);
+    }
+
+    /**
+     * The same with another seed.
+     *
+     * @param seed the seed
+     * @return the changed options
+     */
+    public TrainingOptions withSeed(long seed) {
+        return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed);
+    }
+}

@@ -1,0 +1,124 @@
+package dev.myllm.cli;
+
+import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.Responder;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code myllm chat}: talk to an instruction-tuned model, or answer one instruction and exit. */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Talk to an instruction-tuned model in its prompt format; answers stream and end at <|endoftext|>.",
+                "Type /reset to forget the conversation, /exit (or end the input) to leave.",
+                "With --instruction it answers once and exits."})
+final class ChatCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--instruction", paramLabel = "TEXT", description = "Answer this one instruction and exit.")
+    String instruction;
+
+    @Option(names = "--input", paramLabel = "TEXT", description = "The instruction's input (with --instruction).")
+    String input;
+
+    @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format; default: the one saved with the model, else alpaca.")
+    String format;
+
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
+            description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
+    String tokenizer;
+
+    @Option(names = "--max-new-tokens", defaultValue = "256", paramLabel = "N", description = "At most N tokens per answer, default ${DEFAULT-VALUE}.")
+    int maxNewTokens;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        if (input != null && instruction == null) throw new CliException("--input needs --instruction");
+        if (maxNewTokens < 1) throw new CliException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+        Responder r = InstructModels.responder(model, tokenizer, format, maxNewTokens, seed);
+        PrintWriter out = spec.commandLine().getOut();
+        if (instruction != null) {
+            try {
+                answer(r, new InstructionExample(instruction, input, "", null, null, List.of()), out);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--instruction: " + e.getMessage());
+            }
+            return;
+        }
+        conversation(r, out);
+    }
+
+    private void conversation(Responder r, PrintWriter out) {
+        PrintWriter err = spec.commandLine().getErr();
+        List<InstructionExample.Exchange> history = new ArrayList<>();
+        out.println("Chatting with " + model.label() + " (" + r.format().id() + " format). /reset forgets, /exit leaves.");
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        while (true) {
+            out.print("> ");
+            out.flush();
+            String line;
+            try {
+                line = in.readLine();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (line == null || line.strip().equals("/exit")) break;
+            String text = line.strip();
+            if (text.isEmpty()) continue;
+            if (text.equals("/reset")) {
+                history.clear();
+                out.println("(conversation forgotten)");
+                continue;
+            }
+            InstructionExample e = new InstructionExample(text, "", "", null, null, r.format().hasTurns() ? history : List.of());
+            // the oldest exchanges go first when the conversation outgrows the context
+            while (!r.fits(e) && !e.history().isEmpty()) {
+                e = new InstructionExample(text, "", "", null, null, e.history().subList(1, e.history().size()));
+            }
+            if (!r.fits(e)) {
+                err.println("myllm: this message is too long for the model's context; try a shorter one");
+                err.flush();
+                continue;
+            }
+            String answer = answer(r, e, out);
+            if (r.format().hasTurns()) {
+                history.clear();
+                history.addAll(e.history());
+                history.add(new InstructionExample.Exchange(text, answer));
+            }
+        }
+        out.println();
+        out.flush();
+    }
+
+    private static String answer(Responder r, InstructionExample e, PrintWriter out) {
+        boolean[] started = {false};
+        String answer = r.stream(e, piece -> {
+            // the answer's leading newlines belong to the format, not to what a person reads
+            String p = started[0] ? piece : piece.stripLeading();
+            if (p.isEmpty()) return;
+            started[0] = true;
+            out.print(p);
+            out.flush();
+        });
+        out.println();
+        out.flush();
+        return answer;
+    }
+}

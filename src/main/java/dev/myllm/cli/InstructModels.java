@@ -1,0 +1,34 @@
+package dev.myllm.cli;
+
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.Responder;
+import dev.myllm.finetune.SavedFormat;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Tokenizer;
+
+/** Loads an instruction-tuned model for {@code chat} and {@code eval instruct}: weights, tokenizer and prompt format. */
+final class InstructModels {
+    private InstructModels() {
+    }
+
+    /** The format named by {@code --format}, else the one saved with the model, else the book's Alpaca. */
+    static PromptFormat format(String option, ModelOptions model) {
+        try {
+            if (option != null) return PromptFormat.parse(option);
+            PromptFormat saved = SavedFormat.read(model.directory());
+            return saved != null ? saved : PromptFormat.ALPACA;
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--format: " + e.getMessage());
+        }
+    }
+
+    static Responder responder(ModelOptions model, String tokenizer, String format, int maxNewTokens, long seed) {
+        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        GPTModel m = model.build(seed);
+        GenerateCommand.checkVocab(tok, m);
+        if (tok.eotId() < 0 || tok.eotId() >= m.config().vocabSize()) {
+            throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> token the model knows: answers could not end");
+        }
+        return new Responder(m, tok, GenerateCommand.decoder(tok), format(format, model), maxNewTokens);
+    }
+}

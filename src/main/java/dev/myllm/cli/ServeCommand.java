@@ -1,0 +1,198 @@
+package dev.myllm.cli;
+
+import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
+import dev.myllm.io.ClassifierDirectory;
+import dev.myllm.model.GPTModel;
+import dev.myllm.server.ChatTemplate;
+import dev.myllm.server.OpenAiServer;
+import dev.myllm.server.ServedModel;
+import dev.myllm.server.ServerConfig;
+import dev.myllm.tokenizer.Tokenizer;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code myllm serve}: an OpenAI-compatible HTTP server for one model, with batched decoding. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve a model over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/models, "
+                + "/health, /metrics), decoding all running requests as one batch; the playground page at / "
+                + "shows how the model reads a text (/v1/inspect).",
+                "Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C drains and exits 0."})
+final class ServeCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
+            description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
+    String tokenizer;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind, default ${DEFAULT-VALUE} (this machine only).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "Port, default ${DEFAULT-VALUE} (0: any free port).")
+    int port;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "The model's name in the API (default: the directory's or preset's name).")
+    String name;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Require 'Authorization: Bearer KEY' on /v1 and /metrics (default: $MYLLM_API_KEY, else no key).")
+    String apiKey;
+
+    @Option(names = "--max-batch", defaultValue = "16", paramLabel = "N", description = "Sequences decoded together at most, default ${DEFAULT-VALUE}.")
+    int maxBatch;
+
+    @Option(names = "--max-queue", defaultValue = "64", paramLabel = "N", description = "Sequences waiting for a slot before 429, default ${DEFAULT-VALUE}.")
+    int maxQueue;
+
+    @Option(names = "--prefill-chunk", defaultValue = "64", paramLabel = "TOKENS",
+            description = "Prompt tokens prefilled between two decode steps, default ${DEFAULT-VALUE}.")
+    int prefillChunk;
+
+    @Option(names = "--max-tokens", defaultValue = "4096", paramLabel = "N", description = "Cap on max_tokens, default ${DEFAULT-VALUE}.")
+    int maxTokens;
+
+    @Option(names = "--max-n", defaultValue = "8", paramLabel = "N", description = "Cap on n (choices per request), default ${DEFAULT-VALUE}.")
+    int maxN;
+
+    @Option(names = "--max-body", defaultValue = "1048576", paramLabel = "BYTES", description = "Largest request body, default ${DEFAULT-VALUE}.")
+    int maxBody;
+
+    @Option(names = "--request-timeout", defaultValue = "300", paramLabel = "SECONDS", description = "Time limit of one request, default ${DEFAULT-VALUE}.")
+    int requestTimeout;
+
+    @Option(names = "--idle-timeout", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Close a connection idle this long (also a client that stops reading), default ${DEFAULT-VALUE}.")
+    int idleTimeout;
+
+    @Option(names = "--grace", defaultValue = "10", paramLabel = "SECONDS",
+            description = "On SIGTERM, time running requests get to finish, default ${DEFAULT-VALUE}.")
+    int grace;
+
+    @Option(names = "--inspect-max-tokens", defaultValue = "512", paramLabel = "N",
+            description = "Most tokens one /v1/inspect request (the playground page at /) analyses, default ${DEFAULT-VALUE}.")
+    int inspectMaxTokens;
+
+    @Option(names = "--log-prompts", description = "Put prompt text in the request log (off by default).")
+    boolean logPrompts;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        ServerConfig config = config();
+        OpenAiServer server = start(config);
+        PrintWriter err = spec.commandLine().getErr();
+        CountDownLatch stop = new CountDownLatch(1);
+        // handle the signals ourselves: a graceful drain, then a normal exit 0 (a JVM killed by SIGTERM exits 143)
+        for (String sig : new String[]{"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
+            } catch (IllegalArgumentException unsupported) {
+                // not on this platform: the JVM's default handling stays
+            }
+        }
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        err.println("myllm serve: stopping (finishing running requests for up to " + grace + " s)");
+        err.flush();
+        server.shutdown(Duration.ofSeconds(grace));
+        err.println("myllm serve: stopped");
+        err.flush();
+    }
+
+    ServerConfig config() {
+        String key = apiKey != null ? apiKey : System.getenv("MYLLM_API_KEY");
+        if (key != null && key.isBlank()) throw new CliException("--api-key (or MYLLM_API_KEY) is empty");
+        check("--port", port, 0, 65535);
+        check("--max-batch", maxBatch, 1, 4096);
+        check("--max-queue", maxQueue, 1, 1_000_000);
+        check("--prefill-chunk", prefillChunk, 1, 1 << 20);
+        check("--max-tokens", maxTokens, 1, Integer.MAX_VALUE);
+        check("--max-n", maxN, 1, 128);
+        check("--max-body", maxBody, 1024, Integer.MAX_VALUE - 1);
+        check("--request-timeout", requestTimeout, 1, Integer.MAX_VALUE);
+        check("--idle-timeout", idleTimeout, 1, Integer.MAX_VALUE);
+        check("--grace", grace, 0, Integer.MAX_VALUE);
+        check("--inspect-max-tokens", inspectMaxTokens, 1, 1 << 20);
+        return new ServerConfig(host, port, key, maxBatch, maxQueue, prefillChunk, maxBody, maxTokens, maxN,
+                Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout), Duration.ofSeconds(grace), logPrompts, 512);
+    }
+
+    private static void check(String option, long v, long min, long max) {
+        if (v < min || v > max) throw new CliException(option + " must be in [" + min + ", " + max + "], got " + v);
+    }
+
+    /** Loads the model and starts the server; prints where it listens. */
+    OpenAiServer start(ServerConfig config) {
+        ServedModel served = load(model, tokenizer, seed, name);
+        PrintWriter err = spec.commandLine().getErr();
+        OpenAiServer server = new OpenAiServer(served, config, line -> {
+            synchronized (err) {
+                err.println(LocalTime.now().truncatedTo(ChronoUnit.MILLIS) + " " + line);
+                err.flush();
+            }
+        }).inspectMaxTokens(inspectMaxTokens);
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.close();
+            throw new CliException("--port: cannot listen on " + config.host() + ":" + config.port() + ": " + Errors.oneLine(e));
+        }
+        if (served.classifier() == null) server.warmUp();
+        err.printf("myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s%n", served.name(),
+                served.model().config().parameterCount(), served.contextLength(), config.host(), server.port(),
+                config.apiKey() == null ? "(no API key)" : "(API key required)");
+        err.printf("myllm serve: the playground is at http://%s:%d/%n", config.host(), server.port());
+        err.flush();
+        return server;
+    }
+
+    /** The model, tokenizer and chat template a server answers with. */
+    static ServedModel load(ModelOptions model, String tokenizer, long seed, String name) {
+        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        String n = name != null ? name : model.isPreset() ? model.source.preset
+                : model.directory().toAbsolutePath().normalize().getFileName().toString();
+        if (model.directory() != null && ClassifierDirectory.isClassifier(model.directory())) {
+            GPTClassifier c;
+            try {
+                c = ClassifierStore.load(model.directory(), -1f);
+            } catch (RuntimeException e) {
+                throw new CliException("--model: " + Errors.oneLine(e));
+            }
+            if (tok.vocabSize() > c.config().vocabSize()) {
+                throw new CliException("tokenizer " + tok.name() + " has " + tok.vocabSize() + " ids but the classifier's vocabulary is "
+                        + c.config().vocabSize());
+            }
+            return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
+        }
+        GPTModel m = model.build(seed);
+        GenerateCommand.checkVocab(tok, m);
+        int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
+        PromptFormat format;
+        try {
+            format = SavedFormat.read(model.directory());
+        } catch (RuntimeException e) {
+            throw new CliException("--model: " + Errors.oneLine(e));
+        }
+        ChatTemplate chat = format == null ? ChatTemplate.transcript() : ChatTemplate.of(format);
+        return new ServedModel(n, m, tok, GenerateCommand.decoder(tok), chat, eos, System.currentTimeMillis() / 1000);
+    }
+}

@@ -1,0 +1,253 @@
+package dev.myllm.finetune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.io.Safetensors;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.model.TransformerBlock;
+import dev.myllm.nn.Linear;
+import dev.myllm.nn.Module;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.util.AtomicFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Appendix E's {@code replace_linear_with_lora}: a {@link LoRALinear} on every linear map of a GPT
+ * (per block the fused QKV projection with three pairs, the attention output, both feed-forward
+ * layers) and on the output head (a classifier's {@code score} or the language model's head), in
+ * the book's order. Embeddings and LayerNorms get none. Adapters are named by Hugging Face module
+ * path ({@code transformer.h.0.attn.c_attn}, {@code score}, {@code lm_head}) and saved as a PEFT
+ * adapter ({@code adapter_model.safetensors} + {@code adapter_config.json}).
+ */
+public final class LoRA extends Module {
+    /** The adapter weights file. */
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    /** The adapter settings file. */
+    public static final String CONFIG = "adapter_config.json";
+    private static final String PEFT_PREFIX = "base_model.model.";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** How α becomes the update's factor: α/r (the current book and PEFT) or α (the printed book, before its PR #823). */
+    public enum Scale {
+        ALPHA_OVER_RANK, ALPHA;
+
+        /** {@code alpha/rank} or {@code alpha}. */
+        public static Scale parse(String s) {
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "alpha/rank", "alpha-over-rank", "rank" -> ALPHA_OVER_RANK;
+                case "alpha" -> ALPHA;
+                default -> throw new IllegalArgumentException("unknown LoRA scale '" + s + "'; choose alpha/rank or alpha");
+            };
+        }
+
+        public String id() {
+            return this == ALPHA ? "alpha" : "alpha/rank";
+        }
+    }
+
+    /** Rank, α and the scale rule. */
+    public record Settings(int rank, double alpha, Scale rule) {
+        public Settings {
+            if (rank < 1) throw new IllegalArgumentException("--lora-rank must be >= 1, got " + rank);
+            if (!(alpha > 0)) throw new IllegalArgumentException("--lora-alpha must be positive, got " + alpha);
+        }
+
+        /** The factor on {@code x·A·B}. */
+        public double scale() {
+            return rule == Scale.ALPHA ? alpha : alpha / rank;
+        }
+    }
+
+    private final Settings settings;
+    private final Map<String, LoRALinear> layers = new LinkedHashMap<>();
+    private final Map<String, Linear> targets = new LinkedHashMap<>();
+
+    private LoRA(Settings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Puts adapters on every linear map of {@code body} and on {@code head} (a classifier's
+     * {@code score}), or, when {@code head} is null, on the language model's output head. A draws
+     * come from {@code rng} in the book's order.
+     */
+    public static LoRA attach(GPTModel body, Linear head, Settings s, Rng rng) {
+        LoRA l = new LoRA(s);
+        int n = body.config().nLayers();
+        for (int i = 0; i < n; i++) {
+            TransformerBlock blk = body.block(i);
+            String p = "transformer.h." + i + ".";
+            l.add(p + "attn.c_attn", blk.attn().cAttn(), 3, rng);
+            l.add(p + "attn.c_proj", blk.attn().cProj(), 1, rng);
+            l.add(p + "mlp.c_fc", blk.mlp().fc(), 1, rng);
+            l.add(p + "mlp.c_proj", blk.mlp().proj(), 1, rng);
+        }
+        if (head != null) {
+            l.add("score", head, 1, rng);
+        } else {
+            GPTConfig c = body.config();
+            LoRALinear lm = new LoRALinear(c.embDim(), c.vocabSize(), 1, s.rank(), s.scale(), rng);
+            l.layers.put("lm_head", l.child("lm_head", lm));
+            body.setHeadAdapter(lm::delta);
+        }
+        return l;
+    }
+
+    private void add(String path, Linear target, int blocks, Rng rng) {
+        LoRALinear a = child(path, LoRALinear.attach(target, blocks, settings.rank(), settings.scale(), rng));
+        layers.put(path, a);
+        targets.put(path, target);
+    }
+
+    /**
+     * The trainable parameters LoRA adds to a GPT of {@code c}: on the blocks, and on a
+     * {@code classes}-way head, or on the vocabulary head when {@code classes} is 0
+     * (gpt2-small, 2 classes, r 16: 2,666,528; gpt2-medium's LM, r 16: 7,898,384).
+     */
+    public static long parameterCount(GPTConfig c, int classes, int rank) {
+        long d = c.embDim(), h = c.hiddenDim();
+        long perBlock = 3 * rank * (d + d) + rank * (d + d) + rank * (d + h) + rank * (h + d);
+        long head = rank * (d + (classes > 0 ? classes : c.vocabSize()));
+        return c.nLayers() * perBlock + head;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The adapters by module path, in the book's order. */
+    public Map<String, LoRALinear> layers() {
+        return java.util.Collections.unmodifiableMap(layers);
+    }
+
+    /**
+     * Adds every update into its base weight ({@code W += scale·(A·B)ᵀ}) and removes the adapters
+     * from the forward pass: the model then computes the same function with plain linear layers.
+     * A tied vocabulary head cannot take its update (it is the token embedding too).
+     */
+    public void merge(GPTModel body) {
+        if (layers.containsKey("lm_head")) {
+            throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
+        }
+        for (var e : layers.entrySet()) {
+            Linear t = targets.get(e.getKey());
+            float[] w = t.weight().data(), d = e.getValue().mergedDelta();
+            for (int i = 0; i < w.length; i++) w[i] += d[i];
+        }
+        for (Linear t : targets.values()) t.setAdapter(null);
+    }
+
+    // ---------------------------------------------------------------- PEFT files
+
+    /**
+     * The adapters as PEFT stores them: {@code base_model.model.PATH.lora_A.weight} {@code (R, in)}
+     * and {@code lora_B.weight} {@code (out, R)}. A fused QKV projection's three pairs are one
+     * adapter of rank 3r with A stacked and B block-diagonal, the same map.
+     */
+    public Map<String, Tensor> peftTensors() {
+        Map<String, Tensor> out = new TreeMap<>();
+        for (var e : layers.entrySet()) {
+            LoRALinear l = e.getValue();
+            int r = l.rank(), n = l.blocks(), in = l.inFeatures(), o = l.outFeatures(), bo = o / n, big = r * n;
+            float[] a = new float[big * in], b = new float[o * big];
+            for (int blk = 0; blk < n; blk++) {
+                float[] ad = l.a(blk).data(), bd = l.b(blk).data();
+                for (int k = 0; k < r; k++) {
+                    for (int i = 0; i < in; i++) a[(blk * r + k) * in + i] = ad[i * r + k];
+                    for (int j = 0; j < bo; j++) b[(blk * bo + j) * big + blk * r + k] = bd[k * bo + j];
+                }
+            }
+            out.put(PEFT_PREFIX + e.getKey() + ".lora_A.weight", Tensor.of(a, big, in));
+            out.put(PEFT_PREFIX + e.getKey() + ".lora_B.weight", Tensor.of(b, o, big));
+        }
+        return out;
+    }
+
+    /** Loads adapter weights written by {@link #peftTensors()} into these adapters; one-line errors. */
+    public void loadPeft(Map<String, Tensor> tensors, Path file) {
+        for (var e : layers.entrySet()) {
+            LoRALinear l = e.getValue();
+            int r = l.rank(), n = l.blocks(), in = l.inFeatures(), o = l.outFeatures(), bo = o / n, big = r * n;
+            Tensor a = need(tensors, PEFT_PREFIX + e.getKey() + ".lora_A.weight", big, in, file);
+            Tensor b = need(tensors, PEFT_PREFIX + e.getKey() + ".lora_B.weight", o, big, file);
+            for (int blk = 0; blk < n; blk++) {
+                float[] ad = l.a(blk).data(), bd = l.b(blk).data();
+                for (int k = 0; k < r; k++) {
+                    for (int i = 0; i < in; i++) ad[i * r + k] = a.data()[(blk * r + k) * in + i];
+                    for (int j = 0; j < bo; j++) bd[k * bo + j] = b.data()[(blk * bo + j) * big + blk * r + k];
+                }
+            }
+        }
+    }
+
+    private static Tensor need(Map<String, Tensor> t, String name, int rows, int cols, Path file) {
+        Tensor x = t.get(name);
+        if (x == null) throw new IllegalArgumentException(file + ": missing tensor '" + name + "'");
+        if (x.rank() != 2 || x.dim(0) != rows || x.dim(1) != cols) {
+            throw new IllegalArgumentException(file + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(x.shape())
+                    + ", expected [" + rows + ", " + cols + "]");
+        }
+        return x;
+    }
+
+    /** Writes {@code adapter_model.safetensors} and {@code adapter_config.json} into {@code dir}. */
+    public void save(Path dir, String taskType) {
+        Safetensors.write(dir.resolve(WEIGHTS), peftTensors(), Map.of("format", "pt"));
+        ObjectNode c = JSON.createObjectNode();
+        double s = settings.scale();
+        int r = settings.rank();
+        c.putNull("base_model_name_or_path");
+        c.put("bias", "none");
+        c.put("fan_in_fan_out", true); // GPT-2's Conv1D layers store [in, out]
+        c.put("lora_alpha", s * r);    // PEFT scales by lora_alpha / r
+        c.put("lora_dropout", 0.0);
+        c.put("peft_type", "LORA");
+        c.put("r", r);
+        c.putObject("rank_pattern").put("c_attn", 3 * r);
+        c.putObject("alpha_pattern").put("c_attn", s * 3 * r);
+        var tm = c.putArray("target_modules");
+        tm.add("c_attn").add("c_proj").add("c_fc").add(layers.containsKey("score") ? "score" : "lm_head");
+        c.put("task_type", taskType);
+        c.putObject("myllm_lora").put("rank", r).put("alpha", settings.alpha()).put("scale", settings.rule().id());
+        try {
+            AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(c) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether {@code dir} holds an adapter. */
+    public static boolean present(Path dir) {
+        return Files.isRegularFile(dir.resolve(CONFIG));
+    }
+
+    /** The settings in {@code dir/adapter_config.json}. */
+    public static Settings readSettings(Path dir) {
+        Path f = dir.resolve(CONFIG);
+        try {
+            JsonNode n = JSON.readTree(f.toFile()).path("myllm_lora");
+            if (!n.isObject()) throw new IllegalArgumentException(f + ": not a myllm LoRA adapter (no 'myllm_lora' key)");
+            return new Settings(n.path("rank").asInt(), n.path("alpha").asDouble(), Scale.parse(n.path("scale").asText("alpha/rank")));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(f + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    /** Loads {@code dir/adapter_model.safetensors} into these adapters. */
+    public void load(Path dir) {
+        Path f = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(f)) throw new IllegalArgumentException(dir + ": no " + WEIGHTS);
+        loadPeft(Safetensors.read(f), f);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.myllm.finetune;
+
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.generate.TokenDecoder;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import java.util.function.Consumer;
+
+/**
+ * Answers instructions with an instruction-tuned model (section 7.6): greedy decoding of the
+ * formatted prompt until the end-of-text token (not appended) or {@code maxNewTokens}, then the
+ * book's response extraction.
+ */
+public final class Responder {
+    private final GPTModel model;
+    private final Tokenizer tok;
+    private final PromptFormat format;
+    private final Generator generator;
+    private final GenerationConfig config;
+
+    public Responder(GPTModel model, Tokenizer tok, TokenDecoder decoder, PromptFormat format, int maxNewTokens) {
+        if (tok.eotId() < 0) throw new IllegalArgumentException("tokenizer " + tok.name() + " has no <|endoftext|> token to stop at");
+        this.model = model;
+        this.tok = tok;
+        this.format = format;
+        this.generator = new Generator(model, decoder);
+        this.config = GenerationConfig.greedy(maxNewTokens).withEos(tok.eotId());
+    }
+
+    public PromptFormat format() {
+        return format;
+    }
+
+    /**
+     * The book's way (used by evaluation): generate from {@code format_input(entry)} alone, then
+     * extract; the model writes the response marker itself.
+     */
+    public String respond(InstructionExample e) {
+        String text = generator.generate(encode(format.prompt(e)), config).text();
+        return format.extract(text);
+    }
+
+    /**
+     * The chat way: the prompt already ends with the response prefix, so every piece of generated
+     * text belongs to the answer and can be streamed to {@code onText} as it comes.
+     */
+    public String stream(InstructionExample e, Consumer<String> onText) {
+        String text = generator.generate(encode(format.prompt(e) + format.responsePrefix()), config, onText).text();
+        return text.strip();
+    }
+
+    /** Whether the chat prompt of {@code e} (with the response prefix) leaves room for at least one new token. */
+    public boolean fits(InstructionExample e) {
+        return tok.encode(format.prompt(e) + format.responsePrefix(), Specials.TEXT).length < model.config().contextLength();
+    }
+
+    private int[] encode(String prompt) {
+        int[] ids = tok.encode(prompt, Specials.TEXT);
+        int ctx = model.config().contextLength();
+        if (ids.length >= ctx) {
+            throw new IllegalArgumentException("the prompt is " + ids.length + " tokens long but the model's context is " + ctx
+                    + " tokens: shorten the instruction" + (format.hasTurns() ? " or /reset the conversation" : ""));
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,141 @@
+package dev.myllm.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.util.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A sequence classifier as Hugging Face lays out {@code GPT2ForSequenceClassification}: a model
+ * directory whose {@code config.json} has {@code architectures: ["GPT2ForSequenceClassification"]},
+ * {@code num_labels}, {@code id2label}, {@code label2id} and {@code pad_token_id}, and whose
+ * {@code model.safetensors} holds the GPT-2 body under the {@code transformer.} prefix (read with
+ * or without it) plus the head {@code score.weight} {@code (classes, C)} and, with our optional
+ * head bias, {@code score.bias}. Our extras: {@code myllm_token_rule} and {@code myllm_max_length}.
+ */
+public final class ClassifierDirectory {
+    /** The Hugging Face architecture name. */
+    public static final String ARCHITECTURE = "GPT2ForSequenceClassification";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ClassifierDirectory() {
+    }
+
+    /** What the head means: label names by class id, the pad id, the position rule, and the padded length it was trained at (0 = unknown). */
+    public record Head(List<String> labels, int padId, String tokenRule, int maxLength) {
+        public Head {
+            labels = List.copyOf(labels);
+        }
+    }
+
+    /** A loaded classifier: the GPT body (no vocabulary head), the head's weight and bias (or null), and its meaning. */
+    public record Loaded(GPTModel body, Tensor scoreWeight, Tensor scoreBias, Head head) {
+    }
+
+    /** Whether {@code dir/config.json} names the classifier architecture. */
+    public static boolean isClassifier(Path dir) {
+        Path f = dir.resolve(ModelDirectory.CONFIG);
+        if (!Files.isRegularFile(f)) return false;
+        try {
+            JsonNode a = JSON.readTree(f.toFile()).path("architectures");
+            for (JsonNode n : a) if (ARCHITECTURE.equals(n.asText())) return true;
+            return false;
+        } catch (IOException e) {
+            return false; // the model reader reports a broken config.json properly
+        }
+    }
+
+    /**
+     * Writes the classifier into {@code dir} (created if missing; its two files replaced, weights
+     * first and {@code config.json} last). {@code body} must have no separate vocabulary head.
+     */
+    public static void save(GPTModel body, Tensor scoreWeight, Tensor scoreBias, Head head, Path dir) {
+        if (!body.config().tiedHead()) throw new IllegalArgumentException("a classifier body has no vocabulary head");
+        Map<String, Tensor> tensors = new TreeMap<>();
+        ModelDirectory.hubTensors(body).forEach((k, v) -> tensors.put(Gpt2Layout.PREFIX + k, v));
+        tensors.put("score.weight", scoreWeight);
+        if (scoreBias != null) tensors.put("score.bias", scoreBias);
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("architectures", new String[]{ARCHITECTURE});
+        Map<String, String> id2label = new LinkedHashMap<>();
+        Map<String, Integer> label2id = new LinkedHashMap<>();
+        for (int i = 0; i < head.labels().size(); i++) {
+            id2label.put(Integer.toString(i), head.labels().get(i));
+            label2id.put(head.labels().get(i), i);
+        }
+        extra.put("num_labels", head.labels().size());
+        extra.put("id2label", id2label);
+        extra.put("label2id", label2id);
+        extra.put("pad_token_id", head.padId());
+        extra.put("myllm_token_rule", head.tokenRule());
+        if (head.maxLength() > 0) extra.put("myllm_max_length", head.maxLength());
+        String config = Gpt2Config.write(body.config(), DType.F32, extra);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        Safetensors.write(dir.resolve(ModelDirectory.WEIGHTS), tensors, Map.of("format", "pt"));
+        AtomicFiles.writeString(dir.resolve(ModelDirectory.CONFIG), config);
+    }
+
+    /** Loads a classifier directory; every problem is one {@link IllegalArgumentException} naming the file. */
+    public static Loaded load(Path dir) {
+        Path cfgFile = dir.resolve(ModelDirectory.CONFIG);
+        if (!isClassifier(dir)) {
+            throw new IllegalArgumentException(dir + ": is a language model, not a classifier (config.json does not name " + ARCHITECTURE + ")");
+        }
+        GPTConfig config = Gpt2Config.read(cfgFile);
+        Head head = readHead(cfgFile);
+        try (Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir))) {
+            Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config.withTiedHead(true), n -> n.startsWith("score."));
+            GPTModel body = new GPTModel(config.withTiedHead(true), 0);
+            ModelDirectory.fill(body, st, plan);
+            if (!st.contains("score.weight")) throw Gpt2Layout.bad(st, "missing tensor 'score.weight'");
+            Tensor w = st.load("score.weight");
+            if (w.rank() != 2 || w.dim(0) != head.labels().size() || w.dim(1) != config.embDim()) {
+                throw Gpt2Layout.bad(st, "tensor 'score.weight' has shape " + java.util.Arrays.toString(w.shape()) + ", expected ["
+                        + head.labels().size() + ", " + config.embDim() + "]");
+            }
+            Tensor b = null;
+            if (st.contains("score.bias")) {
+                b = st.load("score.bias");
+                if (b.rank() != 1 || b.dim(0) != head.labels().size()) throw Gpt2Layout.bad(st, "tensor 'score.bias' has the wrong shape");
+            }
+            for (String n : st.names()) {
+                if (n.startsWith("score.") && !n.equals("score.weight") && !n.equals("score.bias")) throw Gpt2Layout.bad(st, "unexpected tensor '" + n + "'");
+            }
+            return new Loaded(body, w, b, head);
+        }
+    }
+
+    private static Head readHead(Path file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
+        }
+        JsonNode id2label = root.path("id2label");
+        int n = root.has("num_labels") ? root.path("num_labels").asInt() : id2label.size();
+        if (n < 2) throw new IllegalArgumentException(file + ": a classifier needs at least 2 labels, num_labels is " + n);
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            JsonNode l = id2label.get(Integer.toString(i));
+            labels.add(l == null ? "LABEL_" + i : l.asText()); // transformers' default names
+        }
+        JsonNode pad = root.get("pad_token_id");
+        if (pad == null || !pad.canConvertToInt()) throw new IllegalArgumentException(file + ": a classifier needs an integer pad_token_id");
+        return new Head(labels, pad.asInt(), root.path("myllm_token_rule").asText("flexible"), root.path("myllm_max_length").asInt(0));
+    }
+}

@@ -1,0 +1,352 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * The HTTP routes: {@code /health}, {@code /metrics}, {@code /v1/models}, {@code /v1/completions},
+ * {@code /v1/chat/completions}. Checks the key, the body size and every field; answers errors in
+ * OpenAI's shape; streams with server-sent events; logs one line per request.
+ */
+final class ApiHandler extends Handler.Abstract {
+    private final ServedModel model;
+    private final ServerConfig config;
+    private final Scheduler scheduler;
+    private final Metrics metrics;
+    private final Consumer<String> log;
+    private final byte[] key;
+    private final Plan.Limits limits;
+    private final Classifier classifier; // null for a language model
+    final Playground playground;
+    private volatile boolean draining;
+
+    ApiHandler(ServedModel model, ServerConfig config, Scheduler scheduler, Metrics metrics, Consumer<String> log) {
+        this.model = model;
+        this.config = config;
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.log = log;
+        this.key = config.apiKey() == null ? null : ("Bearer " + config.apiKey()).getBytes(StandardCharsets.UTF_8);
+        this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16);
+        this.classifier = model.classifier() == null ? null : new Classifier(model);
+        this.playground = new Playground(model);
+    }
+
+    void drain() {
+        draining = true;
+    }
+
+    /** What the log line and the metrics report about one request. */
+    private static final class Outcome {
+        int status = 200;
+        int promptTokens;
+        int completionTokens;
+        String prompt;
+        String note = "";
+    }
+
+    @Override
+    public boolean handle(Request req, Response resp, Callback cb) {
+        long t0 = System.nanoTime();
+        String path = Request.getPathInContext(req), method = req.getMethod();
+        Outcome out = new Outcome();
+        String endpoint = "other";
+        try {
+            endpoint = route(req, resp, cb, path, method, out);
+        } catch (ApiError e) {
+            out.status = e.status;
+            out.note = e.code == null ? "" : e.code;
+            sendJson(resp, cb, e.status, Answers.error(e));
+        } catch (Throwable e) {
+            // a bug, not bad input: still a well-formed answer, and the server keeps going
+            out.status = 500;
+            out.note = e.getClass().getSimpleName();
+            sendJson(resp, cb, 500, Answers.error(new ApiError(500, "server_error", null, null, "internal error: " + e)));
+        } finally {
+            metrics.request(endpoint, out.status, out.promptTokens, out.completionTokens);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %s %d %d+%d tokens %.0f ms",
+                    method, path, out.status, out.promptTokens, out.completionTokens, (System.nanoTime() - t0) / 1e6));
+            if (!out.note.isEmpty()) line.append(' ').append(out.note);
+            if (config.logPrompts() && out.prompt != null) line.append(" prompt=").append(Answers.JSON.valueToTree(out.prompt));
+            log.accept(line.toString());
+        }
+        return true;
+    }
+
+    private String route(Request req, Response resp, Callback cb, String path, String method, Outcome out) throws Exception {
+        switch (path) {
+            case "/health" -> {
+                allow(method, "GET");
+                ObjectNode o = Answers.JSON.createObjectNode().put("status", draining ? "draining" : "ok");
+                out.status = draining ? 503 : 200;
+                sendJson(resp, cb, out.status, o);
+                return "health";
+            }
+            case "/metrics" -> {
+                allow(method, "GET");
+                authorize(req);
+                resp.setStatus(200);
+                resp.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                Content.Sink.write(resp, true, metrics.render(), cb);
+                return "metrics";
+            }
+            case "/v1/models" -> {
+                allow(method, "GET");
+                authorize(req);
+                sendJson(resp, cb, 200, Answers.models(model));
+                return "models";
+            }
+            case "/v1/completions", "/v1/chat/completions" -> {
+                boolean chat = path.equals("/v1/chat/completions");
+                allow(method, "POST");
+                authorize(req);
+                if (classifier != null) {
+                    throw ApiError.notFound("model", "model_not_classifier",
+                            "The model '" + model.name() + "' is a classifier: it answers POST /v1/classify, not " + path);
+                }
+                JsonNode body = readJson(req);
+                Plan plan = chat ? Plan.chat(body, model, limits) : Plan.completion(body, model, limits);
+                out.promptTokens = plan.prompt().length;
+                out.prompt = plan.promptText();
+                generate(req, resp, cb, plan, out);
+                return chat ? "chat" : "completions";
+            }
+            case "/v1/classify" -> {
+                allow(method, "POST");
+                authorize(req);
+                if (classifier == null) {
+                    throw ApiError.notFound("model", "model_not_classifier",
+                            "The model '" + model.name() + "' is a language model: /v1/classify needs a classifier directory");
+                }
+                Classifier.Answer a = classifier.classify(readJson(req));
+                out.promptTokens = a.tokens();
+                sendJson(resp, cb, 200, a.json());
+                return "classify";
+            }
+            case "/v1/inspect" -> {
+                allow(method, "POST");
+                authorize(req);
+                JsonNode body = readJson(req);
+                ObjectNode answer = playground.inspect(body, config.requestTimeout().toMillis());
+                out.promptTokens = answer.path("usage").path("prompt_tokens").asInt();
+                sendJson(resp, cb, 200, answer);
+                return "inspect";
+            }
+            case "/v1/inspect/model" -> {
+                allow(method, "GET");
+                authorize(req);
+                sendJson(resp, cb, 200, playground.modelInfo());
+                return "inspect";
+            }
+            default -> {
+                Playground.Asset asset = method.equals("GET") || method.equals("HEAD") ? Playground.asset(path) : null;
+                if (asset != null) {
+                    resp.setStatus(200);
+                    resp.getHeaders().put(HttpHeader.CONTENT_TYPE, asset.type());
+                    resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+                    resp.write(true, ByteBuffer.wrap(method.equals("HEAD") ? new byte[0] : asset.bytes()), cb);
+                    return "playground";
+                }
+                if (path.startsWith("/v1/models/")) {
+                    allow(method, "GET");
+                    authorize(req);
+                    String name = path.substring("/v1/models/".length());
+                    if (!name.equals(model.name())) throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist");
+                    sendJson(resp, cb, 200, Answers.model(model));
+                    return "models";
+                }
+                throw ApiError.notFound(null, "unknown_url", "Unknown request URL: " + method + " " + path);
+            }
+        }
+    }
+
+    private static void allow(String method, String expected) {
+        if (!method.equals(expected)) {
+            throw new ApiError(405, "invalid_request_error", null, "method_not_allowed", "Use " + expected + " for this URL, not " + method);
+        }
+    }
+
+    private void authorize(Request req) {
+        if (key == null) return;
+        String h = req.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (h == null) throw ApiError.unauthorized("You didn't provide an API key: send the header Authorization: Bearer KEY");
+        // constant time: the comparison does not stop at the first differing byte
+        if (!MessageDigest.isEqual(key, h.getBytes(StandardCharsets.UTF_8))) throw ApiError.unauthorized("Incorrect API key provided");
+    }
+
+    private JsonNode readJson(Request req) throws IOException {
+        long length = req.getLength();
+        int max = config.maxBodyBytes();
+        ApiError tooLarge = new ApiError(413, "invalid_request_error", null, "request_too_large",
+                "The request body is larger than this server's limit of " + max + " bytes");
+        if (length > max) throw tooLarge;
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(req)) {
+            body = in.readNBytes(max + 1);
+        }
+        if (body.length > max) throw tooLarge;
+        if (body.length == 0) throw ApiError.badRequest("The request body is empty; send a JSON object");
+        try {
+            return Answers.JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiError.badRequest("We could not parse the JSON body of your request: " + e.getOriginalMessage());
+        }
+    }
+
+    private void generate(Request req, Response resp, Callback cb, Plan plan, Outcome out) throws Exception {
+        if (draining) throw new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");
+        Call call = new Call(plan, model.vocabSize());
+        switch (scheduler.submit(call.sequences)) {
+            case QUEUE_FULL -> throw new ApiError(429, "rate_limit_error", null, "queue_full",
+                    "The server is busy (" + scheduler.waitingCount() + " sequences queued); retry later");
+            case SHUTTING_DOWN -> throw new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");
+            case NONE -> { }
+        }
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        req.addFailureListener(t -> call.cancel()); // the connection failed: stop generating for it
+        // an idle connection while the model works is fine (the time limit bounds it); a write
+        // that makes no progress for the idle timeout is a client that stopped reading: fail it
+        AtomicBoolean writing = new AtomicBoolean();
+        req.addIdleTimeoutListener(t -> writing.get());
+        String id = (plan.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        Answers answers = new Answers(model, plan, id);
+        try {
+            if (plan.stream()) stream(resp, cb, call, answers, deadline, out, writing);
+            else whole(resp, cb, call, answers, deadline, out);
+        } finally {
+            call.cancel(); // no-op when all finished; frees the slots of an abandoned request at once
+            out.completionTokens = call.completionTokens();
+        }
+    }
+
+    private void whole(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out) throws Exception {
+        List<Answers.Choice> choices = new ArrayList<>();
+        for (int i = 0; i < call.plan.n(); i++) choices.add(new Answers.Choice());
+        int open = choices.size();
+        while (open > 0) {
+            Call.Event e = call.next((deadline - System.nanoTime()) / 1_000_000);
+            if (e == null) throw timeout();
+            Answers.Choice c = choices.get(e.index());
+            if (e.error() != null) throw failure(e.error());
+            c.text.append(e.text());
+            if (e.finish() != null) {
+                c.finish = e.finish();
+                open--;
+            } else if (e.logprob() != null) {
+                c.ids.add(e.id());
+                c.logprobs.add(e.logprob());
+            }
+        }
+        sendJson(resp, cb, 200, answers.complete(choices, call.completionTokens()));
+    }
+
+    private void stream(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out, AtomicBoolean writing)
+            throws Exception {
+        resp.setStatus(200);
+        resp.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        int n = call.plan.n();
+        boolean[] started = new boolean[n];
+        int[] offsets = new int[n];
+        int open = n;
+        try {
+            if (call.plan.echo()) {
+                String echo = answers.echoText();
+                for (int i = 0; i < n; i++) {
+                    send(resp, writing, answers.chunk(i, echo, List.of(), List.of(), null, false, 0));
+                    offsets[i] = echo.length();
+                }
+            }
+            while (open > 0) {
+                Call.Event e = call.next((deadline - System.nanoTime()) / 1_000_000);
+                if (e == null) throw timeout();
+                if (e.error() != null) throw failure(e.error());
+                int i = e.index();
+                List<Integer> ids = e.logprob() == null ? List.of() : List.of(e.id());
+                List<dev.myllm.server.Sequence.TokenLogprob> lps = e.logprob() == null ? List.of() : List.of(e.logprob());
+                if (e.finish() != null) open--;
+                // a token that completed no character yet (and carries no log-probabilities) waits for the next
+                if (e.finish() == null && e.text().isEmpty() && lps.isEmpty()) continue;
+                send(resp, writing, answers.chunk(i, e.text(), ids, lps, e.finish(), !started[i], offsets[i]));
+                started[i] = true;
+                offsets[i] += e.text().length();
+            }
+            if (call.plan.includeUsage()) send(resp, writing, answers.usageChunk(call.completionTokens()));
+            writeBlocking(resp, writing, true, "data: [DONE]\n\n");
+            cb.succeeded();
+        } catch (ApiError err) {
+            // the status line is gone: the error travels as an event, then the stream ends
+            out.status = err.status;
+            out.note = err.code;
+            try {
+                writeBlocking(resp, writing, false, "data: " + Answers.JSON.writeValueAsString(Answers.error(err)) + "\n\n");
+                writeBlocking(resp, writing, true, "data: [DONE]\n\n");
+                cb.succeeded();
+            } catch (IOException gone) {
+                cb.failed(gone);
+            }
+        } catch (IOException gone) {
+            out.status = 499; // nginx's "client closed request"
+            out.note = "client gone";
+            call.cancel();
+            cb.failed(gone);
+        }
+    }
+
+    private void send(Response resp, AtomicBoolean writing, ObjectNode chunk) throws IOException {
+        writeBlocking(resp, writing, false, "data: " + Answers.JSON.writeValueAsString(chunk) + "\n\n");
+    }
+
+    /** Writes and waits until written; a client that stopped reading fails it after the idle timeout. */
+    private static void writeBlocking(Response resp, AtomicBoolean writing, boolean last, String s) throws IOException {
+        writing.set(true);
+        try (Blocker.Callback b = Blocker.callback()) {
+            resp.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), b);
+            b.block();
+        } finally {
+            writing.set(false);
+        }
+    }
+
+    private ApiError timeout() {
+        return new ApiError(408, "timeout_error", null, "request_timeout",
+                "The request took longer than this server's limit of " + config.requestTimeout().toSeconds() + " s");
+    }
+
+    private static ApiError failure(String message) {
+        return message.contains("shutting down")
+                ? new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down")
+                : new ApiError(500, "server_error", null, null, "generation failed: " + message);
+    }
+
+    private static void sendJson(Response resp, Callback cb, int status, ObjectNode body) {
+        resp.setStatus(status);
+        resp.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        String s;
+        try {
+            s = Answers.JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        Content.Sink.write(resp, true, s, cb);
+    }
+}

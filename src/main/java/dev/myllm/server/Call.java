@@ -1,0 +1,63 @@
+package dev.myllm.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request's sequences and the events they send back. The scheduler thread puts events in
+ * an unbounded queue (bounded in practice by max_tokens · n) and never waits on a client; the
+ * request's own thread takes them out and writes them, as fast as its client reads.
+ */
+final class Call implements Sequence.Listener {
+    /** A token (text may be empty), the end of a choice ({@code finish} set), or its failure ({@code error} set). */
+    record Event(int index, int id, String text, Sequence.TokenLogprob logprob, String finish, String error) {
+    }
+
+    final Plan plan;
+    final List<Sequence> sequences = new ArrayList<>();
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+    Call(Plan plan, int vocab) {
+        this.plan = plan;
+        for (int i = 0; i < plan.n(); i++) {
+            Sampling s = plan.sampling();
+            if (i > 0) {
+                s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed() + i, s.presencePenalty(),
+                        s.frequencyPenalty(), s.stops(), s.logprobs(), s.ignoreEos());
+            }
+            sequences.add(new Sequence(i, plan.prompt(), s, vocab, this));
+        }
+    }
+
+    @Override
+    public void token(Sequence s, int id, String text, Sequence.TokenLogprob logprob) {
+        events.add(new Event(s.index, id, text, logprob, null, null));
+    }
+
+    @Override
+    public void finished(Sequence s, String reason, String tail) {
+        events.add(new Event(s.index, -1, tail, null, reason, null));
+    }
+
+    @Override
+    public void failed(Sequence s, String message) {
+        events.add(new Event(s.index, -1, "", null, null, message));
+    }
+
+    /** The next event, or null if none came within {@code millis}. */
+    Event next(long millis) throws InterruptedException {
+        return events.poll(Math.max(0, millis), TimeUnit.MILLISECONDS);
+    }
+
+    void cancel() {
+        for (Sequence s : sequences) s.cancel();
+    }
+
+    int completionTokens() {
+        int n = 0;
+        for (Sequence s : sequences) n += s.generated;
+        return n;
+    }
+}

@@ -1,0 +1,103 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads request fields with OpenAI's types and ranges; any mismatch is a 400 that names the field. */
+final class Fields {
+    private final JsonNode body;
+
+    Fields(JsonNode body) {
+        if (body == null || !body.isObject()) throw ApiError.badRequest("the request body must be a JSON object");
+        this.body = body;
+    }
+
+    /** The field, or null when absent or JSON null. */
+    JsonNode get(String name) {
+        JsonNode n = body.get(name);
+        return n == null || n.isNull() ? null : n;
+    }
+
+    boolean has(String name) {
+        return get(name) != null;
+    }
+
+    String string(String name, String fallback) {
+        JsonNode n = get(name);
+        if (n == null) return fallback;
+        if (!n.isTextual()) throw ApiError.badField(name, name + " must be a string");
+        return n.asText();
+    }
+
+    boolean bool(String name, boolean fallback) {
+        JsonNode n = get(name);
+        if (n == null) return fallback;
+        if (!n.isBoolean()) throw ApiError.badField(name, name + " must be true or false");
+        return n.asBoolean();
+    }
+
+    /** An integer in [min, max], or {@code fallback} (which may be null) when absent. */
+    Integer integer(String name, Integer fallback, long min, long max) {
+        JsonNode n = get(name);
+        if (n == null) return fallback;
+        if (!n.isIntegralNumber() && !(n.isNumber() && n.asDouble() == Math.rint(n.asDouble()))) {
+            throw ApiError.badField(name, name + " must be an integer");
+        }
+        long v = n.asLong();
+        if (!n.canConvertToLong() || v < min || v > max) {
+            throw ApiError.badField(name, name + " must be between " + min + " and " + max + ", got " + n.asText());
+        }
+        return (int) v;
+    }
+
+    Long longValue(String name) {
+        JsonNode n = get(name);
+        if (n == null) return null;
+        if (!n.isIntegralNumber() || !n.canConvertToLong()) throw ApiError.badField(name, name + " must be an integer");
+        return n.asLong();
+    }
+
+    /** A number in [min, max] (inclusive unless {@code openMin}). */
+    float number(String name, float fallback, double min, boolean openMin, double max) {
+        JsonNode n = get(name);
+        if (n == null) return fallback;
+        if (!n.isNumber()) throw ApiError.badField(name, name + " must be a number");
+        double v = n.asDouble();
+        if (!(openMin ? v > min : v >= min) || !(v <= max)) {
+            throw ApiError.badField(name, name + " must be " + (openMin ? "> " : ">= ") + fmt(min) + " and <= " + fmt(max) + ", got " + n.asText());
+        }
+        return (float) v;
+    }
+
+    /** {@code stop}: a string or a list of up to {@code max} non-empty strings. */
+    List<String> stops(String name, int max) {
+        JsonNode n = get(name);
+        List<String> out = new ArrayList<>();
+        if (n == null) return out;
+        if (n.isTextual()) {
+            out.add(n.asText());
+        } else if (n.isArray()) {
+            for (JsonNode s : n) {
+                if (!s.isTextual()) throw ApiError.badField(name, name + " must be a string or a list of strings");
+                out.add(s.asText());
+            }
+        } else {
+            throw ApiError.badField(name, name + " must be a string or a list of strings");
+        }
+        if (out.size() > max) throw ApiError.badField(name, name + " may hold at most " + max + " strings, got " + out.size());
+        for (String s : out) if (s.isEmpty()) throw ApiError.badField(name, name + " must not contain an empty string");
+        return out;
+    }
+
+    /** Rejects a field this server does not implement, unless it is absent or has a neutral value. */
+    void unsupported(String name, String why) {
+        JsonNode n = get(name);
+        if (n == null || (n.isContainerNode() && n.isEmpty())) return;
+        throw ApiError.badField(name, name + " is not supported: " + why);
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+}

@@ -1,0 +1,270 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.model.AttentionRecorder;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.tokenizer.Specials;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code POST /v1/inspect}: one forward pass over a text (or ids) that reports its tokens as
+ * readable pieces, the attention weights of the layers asked for (all their heads, recorded by
+ * {@link AttentionRecorder} in the same pass), and at every position the top next tokens, the
+ * actual next token's probability, rank and loss; and {@code GET /v1/inspect/model}, what the
+ * playground shows about the model.
+ */
+final class Inspector {
+    /** Most attention weights one answer may carry (about 6 bytes each in JSON). */
+    static final long MAX_WEIGHTS = 4_000_000;
+    private static final int MAX_TOP_K = 20;
+
+    private final ServedModel served;
+    private final int maxTokens;
+
+    Inspector(ServedModel served, int maxTokens) {
+        this.served = served;
+        this.maxTokens = maxTokens;
+    }
+
+    /** The analysis of one request body. */
+    ObjectNode inspect(JsonNode body) {
+        Fields f = new Fields(body);
+        GPTModel model = served.model();
+        GPTConfig cfg = model.config();
+        String name = f.string("model", null);
+        if (name != null && !name.equals(served.name())) {
+            throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist");
+        }
+        int[] ids = ids(f, cfg);
+        int t = ids.length;
+        int[] layers = indices(f, "layers", cfg.nLayers(), new int[0]);
+        int[] heads = indices(f, "heads", cfg.nHeads(), null);
+        if (heads == null) heads = all(cfg.nHeads());
+        int topK = f.integer("top_k", 5, 0, MAX_TOP_K);
+        int decimals = f.integer("decimals", 3, 1, 6);
+        boolean lastLogits = f.bool("last_logits", false);
+        long weights = (long) layers.length * heads.length * t * (t + 1L) / 2;
+        if (weights > MAX_WEIGHTS) {
+            throw ApiError.badField("layers", "that many layers and heads over " + t + " tokens make " + weights
+                    + " attention weights, more than this server sends at once (" + MAX_WEIGHTS + "); ask for fewer layers or heads");
+        }
+
+        Pass pass = run(model, ids, layers);
+        ObjectNode o = Answers.JSON.createObjectNode();
+        o.put("object", "inspection").put("model", served.name());
+        o.put("text", served.tokenizer().decode(ids));
+        o.set("tokens", tokens(ids));
+        ArrayNode preds = o.putArray("predictions");
+        double sum = 0;
+        for (int i = 0; i < t; i++) {
+            ObjectNode p = preds.addObject();
+            p.put("position", i);
+            ArrayNode top = p.putArray("top");
+            for (int id : pass.top[i]) {
+                top.addObject().put("id", id).put("piece", piece(id)).put("prob", (float) Math.exp(pass.logit(i, id) - pass.lse[i]));
+            }
+            if (i + 1 < t) {
+                int next = ids[i + 1];
+                double loss = pass.lse[i] - pass.logit(i, next);
+                sum += loss;
+                p.put("next_id", next).put("next_prob", (float) Math.exp(-loss)).put("next_rank", pass.rank(i, next))
+                        .put("loss", (float) loss);
+            }
+        }
+        if (t > 1) {
+            double mean = sum / (t - 1);
+            o.put("loss", (float) mean).put("perplexity", (float) Math.exp(mean));
+        } else {
+            o.putNull("loss").putNull("perplexity");
+        }
+        ArrayNode att = o.putArray("attention");
+        double scale = Math.pow(10, decimals);
+        for (int l : layers) {
+            ObjectNode layer = att.addObject().put("layer", l);
+            ArrayNode hs = layer.putArray("heads");
+            for (int h : heads) {
+                ObjectNode head = hs.addObject().put("head", h);
+                ArrayNode rows = head.putArray("weights");
+                for (int i = 0; i < t; i++) {
+                    ArrayNode row = rows.addArray();   // keys 0..i: the rest is masked, always 0
+                    for (int j = 0; j <= i; j++) row.add(Math.rint(pass.attention.weight(l, h, i, j) * scale) / scale);
+                }
+            }
+        }
+        if (lastLogits) {
+            ArrayNode row = o.putArray("last_logits");
+            for (int v = 0; v < cfg.vocabSize(); v++) row.add(Math.rint(pass.logit(t - 1, v) * 1e4) / 1e4);
+        }
+        o.putObject("usage").put("prompt_tokens", t).put("total_tokens", t);
+        return o;
+    }
+
+    /** The forward pass's numbers: logits rows (or the top, rank and log-sum-exp made from them) and the weights. */
+    private static final class Pass {
+        float[] logits;   // (T, V)
+        int vocab;
+        double[] lse;
+        int[][] top;
+        AttentionRecorder attention;
+
+        float logit(int i, int id) {
+            return logits[i * vocab + id];
+        }
+
+        /** 1 for the most likely token; ties count in the token's favour. */
+        int rank(int i, int id) {
+            float x = logit(i, id);
+            int r = 1;
+            for (int v = 0, o = i * vocab; v < vocab; v++) if (logits[o + v] > x) r++;
+            return r;
+        }
+    }
+
+    private static Pass run(GPTModel model, int[] ids, int[] layers) {
+        int t = ids.length, vocab = model.config().vocabSize();
+        Pass p = new Pass();
+        p.vocab = vocab;
+        try (GradMode g = GradMode.noGrad(); Arena a = Arena.open()) {
+            AttentionRecorder.Recording<Tensor> r = AttentionRecorder.record(model.config().nLayers(), layers,
+                    () -> model.forward(ids, 1, t));
+            p.logits = Arrays.copyOf(r.result().data(), t * vocab);   // the arena takes the tensor back at the end
+            p.attention = r.weights();
+        }
+        p.lse = new double[t];
+        p.top = new int[t][];
+        for (int i = 0; i < t; i++) {
+            int o = i * vocab;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < vocab; v++) max = Math.max(max, p.logits[o + v]);
+            double z = 0;
+            for (int v = 0; v < vocab; v++) z += Math.exp(p.logits[o + v] - max);
+            p.lse[i] = max + Math.log(z);
+            p.top[i] = top(p.logits, o, vocab, MAX_TOP_K);
+        }
+        return p;
+    }
+
+    /** The ids of the {@code k} largest of {@code x[o..o+n)}, largest first (the lower id first on ties). */
+    static int[] top(float[] x, int o, int n, int k) {
+        k = Math.min(k, n);
+        int[] best = new int[k];
+        int size = 0;
+        for (int v = 0; v < n; v++) {
+            float xv = x[o + v];
+            if (size == k && xv <= x[o + best[k - 1]]) continue;
+            int pos = size < k ? size++ : k - 1;
+            while (pos > 0 && x[o + best[pos - 1]] < xv) {
+                best[pos] = best[pos - 1];
+                pos--;
+            }
+            best[pos] = v;
+        }
+        return best;
+    }
+
+    private int[] ids(Fields f, GPTConfig cfg) {
+        boolean text = f.has("text"), ids = f.has("ids");
+        if (text == ids) throw ApiError.badRequest("send exactly one of text (a string) or ids (a list of token ids)");
+        int[] out;
+        if (text) {
+            String s = f.string("text", "");
+            out = served.tokenizer().encode(s, Specials.ALLOW);
+            if (out.length == 0) throw ApiError.badField("text", "text must not be empty");
+        } else {
+            JsonNode arr = f.get("ids");
+            if (!arr.isArray() || arr.isEmpty()) throw ApiError.badField("ids", "ids must be a non-empty list of token ids");
+            if (arr.size() > maxTokens) throw tooLong("ids", arr.size(), cfg);
+            out = new int[arr.size()];
+            for (int i = 0; i < out.length; i++) {
+                JsonNode n = arr.get(i);
+                if (!n.isIntegralNumber() || n.asLong() < 0 || n.asLong() >= cfg.vocabSize()) {
+                    throw ApiError.badField("ids", "ids[" + i + "] must be a token id in [0, " + cfg.vocabSize() + "), got " + n);
+                }
+                out[i] = n.asInt();
+            }
+        }
+        if (out.length > Math.min(maxTokens, cfg.contextLength())) throw tooLong(text ? "text" : "ids", out.length, cfg);
+        return out;
+    }
+
+    private ApiError tooLong(String field, int n, GPTConfig cfg) {
+        return ApiError.badField(field, field + " has " + n + " tokens; this server inspects at most "
+                + Math.min(maxTokens, cfg.contextLength()) + " (--inspect-max-tokens " + maxTokens + ", context " + cfg.contextLength() + ")");
+    }
+
+    /** A list of distinct indices below {@code n}, the string "all", or {@code fallback} when absent. */
+    private static int[] indices(Fields f, String field, int n, int[] fallback) {
+        JsonNode v = f.get(field);
+        if (v == null) return fallback;
+        if (v.isTextual() && v.asText().equals("all")) return all(n);
+        if (!v.isArray()) throw ApiError.badField(field, field + " must be a list of indices or \"all\"");
+        boolean[] seen = new boolean[n];
+        int[] out = new int[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode x = v.get(i);
+            if (!x.isIntegralNumber() || x.asLong() < 0 || x.asLong() >= n) {
+                throw ApiError.badField(field, field + "[" + i + "] must be an index in [0, " + n + "), got " + x);
+            }
+            if (seen[x.asInt()]) throw ApiError.badField(field, field + " lists " + x + " twice");
+            seen[x.asInt()] = true;
+            out[i] = x.asInt();
+        }
+        return out;
+    }
+
+    private static int[] all(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = i;
+        return a;
+    }
+
+    /** The tokens as ids and readable pieces; {@code split} marks a token holding bytes of a character cut in two. */
+    private ArrayNode tokens(int[] ids) {
+        ArrayNode out = Answers.JSON.createArrayNode();
+        byte[][] bytes = new byte[ids.length][];
+        for (int i = 0; i < ids.length; i++) bytes[i] = served.decoder().bytes(ids[i]);
+        List<Pieces.Piece> pieces = Pieces.of(bytes);
+        for (int i = 0; i < ids.length; i++) {
+            Pieces.Piece p = pieces.get(i);
+            ObjectNode o = out.addObject().put("id", ids[i]).put("piece", p.text());
+            if (p.split()) o.put("split", true);
+        }
+        return out;
+    }
+
+    /** One token alone as a readable piece. */
+    private String piece(int id) {
+        return Pieces.of(new byte[][]{served.decoder().bytes(id)}).getFirst().text();
+    }
+
+    /** What the playground's model panel shows: the configuration, parameter counts and prompt format. */
+    ObjectNode modelInfo() {
+        GPTConfig c = served.model().config();
+        ObjectNode o = Answers.JSON.createObjectNode();
+        o.put("object", "model_info").put("model", served.name()).put("tokenizer", served.tokenizer().name())
+                .put("eos_id", served.eosId()).put("inspect_max_tokens", Math.min(maxTokens, c.contextLength()));
+        o.putObject("config").put("vocab_size", c.vocabSize()).put("n_positions", c.contextLength()).put("n_embd", c.embDim())
+                .put("n_head", c.nHeads()).put("n_layer", c.nLayers()).put("head_dim", c.headDim()).put("dropout", c.dropRate())
+                .put("qkv_bias", c.qkvBias()).put("tied_head", c.tiedHead()).put("layer_norm_epsilon", c.layerNormEps());
+        o.putObject("parameters").put("total", c.parameterCount())
+                .put("token_embedding", (long) c.vocabSize() * c.embDim())
+                .put("position_embedding", (long) c.contextLength() * c.embDim())
+                .put("per_block", c.blockParameterCount()).put("blocks", c.nLayers() * c.blockParameterCount())
+                .put("final_norm", 2L * c.embDim()).put("head", c.headParameterCount())
+                .put("bytes_float32", c.weightBytes());
+        ChatTemplate chat = served.chat();
+        String marker = "\u0000TEXT\u0000";
+        String rendered = chat.render(List.of(new ChatTemplate.Message("user", marker)));
+        int at = rendered.indexOf(marker);
+        ObjectNode fmt = o.putObject("prompt_format").put("name", chat.name());
+        if (at >= 0) fmt.put("prefix", rendered.substring(0, at)).put("suffix", rendered.substring(at + marker.length()));
+        return o;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.myllm.server;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * An OpenAI-compatible HTTP server for one model (Jetty, core handlers, no servlets): requests
+ * run on virtual threads and wait on their own event queues, while one {@link Scheduler} thread
+ * decodes all running sequences as one batch.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private final ServerConfig config;
+    private final ServedModel model;
+    private final Metrics metrics = new Metrics();
+    private final Scheduler scheduler;
+    private final ApiHandler handler;
+    private final Server jetty;
+    private final ServerConnector connector;
+
+    public OpenAiServer(ServedModel model, ServerConfig config, Consumer<String> log) {
+        this.config = config;
+        this.model = model;
+        this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), metrics);
+        this.handler = new ApiHandler(model, config, scheduler, metrics, log);
+        QueuedThreadPool pool = new QueuedThreadPool(64, 4);
+        pool.setName("myllm-http");
+        // each blocking request gets a virtual thread: thousands of waiting clients cost little
+        pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        jetty = new Server(pool);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(true);
+        http.setRequestHeaderSize(16 * 1024);
+        connector = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        connector.setIdleTimeout(config.idleTimeout().toMillis());
+        jetty.addConnector(connector);
+        jetty.addBean(new NetworkConnectionLimit(config.maxConnections(), connector));
+        jetty.setHandler(handler);
+        jetty.setStopTimeout(config.grace().toMillis());
+    }
+
+    /** Starts listening (and the scheduler); throws when the address is taken. */
+    public OpenAiServer start() throws Exception {
+        scheduler.start();
+        jetty.start();
+        return this;
+    }
+
+    /**
+     * Runs a few short requests through the scheduler (prefill, then batched decode steps) so the
+     * JIT has compiled the kernels before the first client waits on them.
+     */
+    public void warmUp() {
+        int vocab = model.vocabSize();
+        List<Call> calls = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int[] prompt = new int[8 + 8 * i];
+            for (int j = 0; j < prompt.length; j++) prompt[j] = (j * 7919 + i) % vocab;
+            Sampling s = new Sampling(Math.min(8, model.contextLength() - prompt.length), 0f, 1f, 0, 0L, 0f, 0f, List.of(), -1, true);
+            if (s.maxTokens() < 1) return;
+            calls.add(new Call(new Plan(false, prompt, null, s, 1, false, false, false, 0), vocab));
+        }
+        for (Call c : calls) scheduler.submit(c.sequences);
+        try {
+            for (Call c : calls) {
+                for (Call.Event e; (e = c.next(60_000)) != null; ) if (e.finish() != null || e.error() != null) break;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Caps the tokens one {@code /v1/inspect} request may analyse (default 512, and never beyond the context). */
+    public OpenAiServer inspectMaxTokens(int n) {
+        handler.playground.maxTokens(n);
+        return this;
+    }
+
+    /** The port it listens on (the real one when configured with port 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    public String host() {
+        return config.host();
+    }
+
+    /**
+     * Graceful stop: refuse new requests (503), let running and queued ones finish for up to
+     * {@code grace}, then cancel what is left and close.
+     */
+    public void shutdown(Duration grace) {
+        handler.drain();
+        scheduler.stopAccepting();
+        long end = System.nanoTime() + grace.toNanos();
+        while (!scheduler.idle() && System.nanoTime() < end) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        scheduler.stop("the server is shutting down");
+        try {
+            jetty.setStopTimeout(Math.max(100, Math.min(2000, (end - System.nanoTime()) / 1_000_000)));
+            jetty.stop();
+        } catch (Exception e) {
+            // stopping is best effort: the process is on its way out
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+
+    /** Waits until the HTTP server has stopped. */
+    public void join() throws InterruptedException {
+        jetty.join();
+    }
+}

@@ -1,0 +1,163 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.myllm.tokenizer.Specials;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A checked {@code /v1/completions} or {@code /v1/chat/completions} request: the prompt as ids,
+ * the sampling settings, how many choices, and how to answer (stream, usage, echo, log-probabilities).
+ */
+record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, int n, boolean stream,
+            boolean includeUsage, boolean echo, int maxLogprobs) {
+
+    /** Server-side caps on what one request may ask for. */
+    record Limits(int maxTokens, int maxN, int maxStops) {
+    }
+
+    static Plan completion(JsonNode body, ServedModel m, Limits limits) {
+        Fields f = new Fields(body);
+        checkModel(f, m);
+        JsonNode p = f.get("prompt");
+        if (p == null) throw ApiError.badField("prompt", "prompt is required");
+        int[] ids;
+        String text;
+        if (p.isArray() && p.size() == 1 && (p.get(0).isTextual() || p.get(0).isArray())) p = p.get(0); // a batch of one
+        if (p.isTextual()) {
+            text = p.asText();
+            ids = m.tokenizer().encode(text, Specials.ALLOW);
+        } else if (p.isArray()) {
+            ids = new int[p.size()];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode t = p.get(i);
+                if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= m.vocabSize()) {
+                    throw ApiError.badField("prompt", "prompt[" + i + "] must be a token id in [0, " + m.vocabSize() + ")"
+                            + (t.isTextual() || t.isArray() ? "; a batch of several prompts is not supported, send one per request" : ""));
+                }
+                ids[i] = t.asInt();
+            }
+            text = null;
+        } else {
+            throw ApiError.badField("prompt", "prompt must be a string or a list of token ids");
+        }
+        if (ids.length == 0) throw ApiError.badField("prompt", "prompt is empty: give at least one token");
+        f.unsupported("suffix", "this model only continues text");
+        f.unsupported("logit_bias", "not implemented");
+        Integer bestOf = f.integer("best_of", null, 1, limits.maxN());
+        int n = f.integer("n", 1, 1, limits.maxN());
+        if (bestOf != null && bestOf != n) throw ApiError.badField("best_of", "best_of other than n is not supported");
+        int room = m.contextLength() - ids.length;
+        if (room < 1) throw ApiError.badField("prompt", "the prompt has " + ids.length + " tokens; the context length is " + m.contextLength());
+        int maxTokens = maxTokens(f, "max_tokens", 16, room, limits, ids.length, m);
+        Integer logprobs = f.integer("logprobs", null, 0, 5);
+        boolean echo = f.bool("echo", false);
+        if (echo && logprobs != null) throw ApiError.badField("echo", "echo together with logprobs is not supported");
+        boolean stream = f.bool("stream", false);
+        Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits);
+        return new Plan(false, ids, text, s, n, stream, includeUsage(f, stream), echo, 5);
+    }
+
+    static Plan chat(JsonNode body, ServedModel m, Limits limits) {
+        Fields f = new Fields(body);
+        checkModel(f, m);
+        JsonNode msgs = f.get("messages");
+        if (msgs == null || !msgs.isArray() || msgs.isEmpty()) throw ApiError.badField("messages", "messages must be a non-empty list");
+        List<ChatTemplate.Message> list = new ArrayList<>();
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode msg = msgs.get(i);
+            String at = "messages[" + i + "]";
+            if (!msg.isObject()) throw ApiError.badField(at, at + " must be an object");
+            JsonNode role = msg.get("role");
+            if (role == null || !role.isTextual() || !List.of("system", "developer", "user", "assistant", "tool").contains(role.asText())) {
+                throw ApiError.badField(at + ".role", at + ".role must be one of system, developer, user, assistant, tool");
+            }
+            list.add(new ChatTemplate.Message(role.asText(), content(msg.get("content"), at + ".content", role.asText())));
+        }
+        f.unsupported("tools", "this model does not call tools");
+        f.unsupported("functions", "this model does not call functions");
+        f.unsupported("logit_bias", "not implemented");
+        JsonNode rf = f.get("response_format");
+        if (rf != null && !(rf.isObject() && "text".equals(rf.path("type").asText()))) {
+            throw ApiError.badField("response_format", "only {\"type\": \"text\"} is supported");
+        }
+        String text = m.chat().render(list);
+        int[] ids = m.tokenizer().encode(text, Specials.TEXT);
+        int room = m.contextLength() - ids.length;
+        if (room < 1) throw ApiError.badField("messages", "the messages make " + ids.length + " tokens; the context length is " + m.contextLength());
+        String field = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        int maxTokens = maxTokens(f, field, Math.min(room, limits.maxTokens()), room, limits, ids.length, m);
+        boolean logprobs = f.bool("logprobs", false);
+        Integer top = f.integer("top_logprobs", null, 0, 20);
+        if (top != null && !logprobs) throw ApiError.badField("top_logprobs", "top_logprobs needs logprobs: true");
+        int n = f.integer("n", 1, 1, limits.maxN());
+        boolean stream = f.bool("stream", false);
+        Sampling s = sampling(f, maxTokens, logprobs ? (top == null ? 0 : top) : -1, limits);
+        List<String> stops = new ArrayList<>(s.stops());
+        for (String stop : m.chat().stops()) if (!stops.contains(stop)) stops.add(stop);
+        s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed(), s.presencePenalty(),
+                s.frequencyPenalty(), stops, s.logprobs(), s.ignoreEos());
+        return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false, 20);
+    }
+
+    /** A message's text: a string, or a list of {@code {"type": "text", "text": ...}} parts. */
+    private static String content(JsonNode c, String at, String role) {
+        if (c == null || c.isNull()) {
+            if (role.equals("assistant")) return "";
+            throw ApiError.badField(at, at + " is required");
+        }
+        if (c.isTextual()) return c.asText();
+        if (c.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ApiError.badField(at, at + " parts must be {\"type\": \"text\", \"text\": ...}; this model reads text only");
+                }
+                sb.append(part.get("text").asText());
+            }
+            return sb.toString();
+        }
+        throw ApiError.badField(at, at + " must be a string or a list of text parts");
+    }
+
+    private static void checkModel(Fields f, ServedModel m) {
+        String name = f.string("model", m.name());
+        if (!name.equals(m.name())) {
+            throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist; this server has '" + m.name() + "'");
+        }
+    }
+
+    private static int maxTokens(Fields f, String field, int fallback, int room, Limits limits, int promptTokens, ServedModel m) {
+        int v = f.integer(field, fallback, 1, Integer.MAX_VALUE);
+        if (v > limits.maxTokens()) throw ApiError.badField(field, field + " is at most " + limits.maxTokens() + " on this server, got " + v);
+        if (v > room) {
+            throw ApiError.badField(field, "the prompt (" + promptTokens + " tokens) plus " + field + " (" + v
+                    + ") exceeds the context length " + m.contextLength());
+        }
+        return v;
+    }
+
+    private static Sampling sampling(Fields f, int maxTokens, int logprobs, Limits limits) {
+        float temperature = f.number("temperature", 1f, 0, false, 2);
+        float topP = f.number("top_p", 1f, 0, true, 1);
+        int topK = f.integer("top_k", 0, 0, Integer.MAX_VALUE);
+        Long seed = f.longValue("seed");
+        float presence = f.number("presence_penalty", 0f, -2, false, 2);
+        float frequency = f.number("frequency_penalty", 0f, -2, false, 2);
+        List<String> stops = f.stops("stop", limits.maxStops());
+        boolean ignoreEos = f.bool("ignore_eos", false); // an extension (vLLM's name): exactly max_tokens, for benchmarks
+        return new Sampling(maxTokens, temperature, topP, topK, seed == null ? ThreadLocalRandom.current().nextLong() : seed,
+                presence, frequency, stops, logprobs, ignoreEos);
+    }
+
+    private static boolean includeUsage(Fields f, boolean stream) {
+        JsonNode so = f.get("stream_options");
+        if (so == null) return false;
+        if (!stream) throw ApiError.badField("stream_options", "stream_options is only allowed with stream: true");
+        if (!so.isObject()) throw ApiError.badField("stream_options", "stream_options must be an object");
+        JsonNode u = so.get("include_usage");
+        if (u != null && !u.isNull() && !u.isBoolean()) throw ApiError.badField("stream_options.include_usage", "stream_options.include_usage must be true or false");
+        return u != null && u.asBoolean();
+    }
+}

@@ -1,0 +1,218 @@
+package dev.myllm.server;
+
+import dev.myllm.model.GPTModel;
+import dev.myllm.model.KVCache;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.ProductMode;
+import dev.myllm.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Continuous batching on one thread: each turn admits waiting sequences into free slots (up to
+ * {@code maxBatch}), prefills one chunk of one new prompt, then runs one decode step for every
+ * running sequence together ({@link GPTModel#decodeStep}), samples each sequence's next token with
+ * its own settings, and drops finished or cancelled sequences at once.
+ *
+ * <p>Prefill runs with {@link ProductMode#PACKED} and decode steps with {@link ProductMode#ROWS},
+ * as {@code Generator} does, so each sequence gets bitwise the logits it would get alone.
+ */
+final class Scheduler implements Runnable {
+    private final ServedModel served;
+    private final GPTModel model;
+    private final int maxBatch;
+    private final int maxQueue;
+    private final int prefillChunk;
+    private final Metrics metrics;
+    private final Object lock = new Object();
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();    // guarded by lock
+    private final List<Sequence> active = new ArrayList<>();            // scheduler thread only
+    private volatile boolean accepting = true;
+    private volatile boolean stopped;
+    private volatile int activeCount;
+    private final Thread thread;
+
+    Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
+        this.served = served;
+        this.model = served.model();
+        this.maxBatch = maxBatch;
+        this.maxQueue = maxQueue;
+        this.prefillChunk = prefillChunk;
+        this.metrics = metrics;
+        model.eval();
+        this.thread = new Thread(this, "myllm-scheduler");
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Why {@link #submit} refused. */
+    enum Refusal { NONE, QUEUE_FULL, SHUTTING_DOWN }
+
+    /** Queues all of a request's sequences, or none of them. */
+    Refusal submit(List<Sequence> seqs) {
+        synchronized (lock) {
+            if (!accepting) return Refusal.SHUTTING_DOWN;
+            if (waiting.size() + seqs.size() > maxQueue) return Refusal.QUEUE_FULL;
+            waiting.addAll(seqs);
+            metrics.queued(waiting.size());
+            lock.notifyAll();
+        }
+        return Refusal.NONE;
+    }
+
+    int waitingCount() {
+        synchronized (lock) {
+            return waiting.size();
+        }
+    }
+
+    int activeCount() {
+        return activeCount;
+    }
+
+    /** Stops taking sequences; running and queued ones go on until {@link #stop()}. */
+    void stopAccepting() {
+        accepting = false;
+    }
+
+    /** Whether nothing is queued or running. */
+    boolean idle() {
+        return waitingCount() == 0 && activeCount == 0;
+    }
+
+    /** Ends the loop; sequences still queued or running fail with {@code message}. */
+    void stop(String message) {
+        accepting = false;
+        stopped = true;
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Sequence> left = new ArrayList<>(active);
+        synchronized (lock) {
+            left.addAll(waiting);
+            waiting.clear();
+        }
+        for (Sequence s : left) if (s.state != Sequence.State.DONE) s.listener.failed(s, message);
+        active.clear();
+        activeCount = 0;
+    }
+
+    @Override
+    public void run() {
+        try (GradMode g = GradMode.noGrad()) {
+            while (!stopped) {
+                admit();
+                if (active.isEmpty()) {
+                    synchronized (lock) {
+                        if (waiting.isEmpty() && !stopped) {
+                            try {
+                                lock.wait(50);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                try {
+                    turn();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // never leave a client hanging: fail what was running, keep serving
+                    for (Sequence s : active) if (s.state != Sequence.State.DONE) s.listener.failed(s, "internal error: " + e);
+                    active.clear();
+                }
+                active.removeIf(s -> {
+                    if (s.state == Sequence.State.DONE) return true;
+                    if (s.cancelled()) {
+                        metrics.cancelled();
+                        s.listener.failed(s, "cancelled");
+                        s.state = Sequence.State.DONE;
+                        return true;
+                    }
+                    return false;
+                });
+                activeCount = active.size();
+                metrics.active(activeCount);
+            }
+        }
+    }
+
+    /** Moves waiting sequences into free slots; drops cancelled ones without running them. */
+    private void admit() {
+        synchronized (lock) {
+            while (active.size() < maxBatch && !waiting.isEmpty()) {
+                Sequence s = waiting.poll();
+                if (s.cancelled()) {
+                    s.listener.failed(s, "cancelled");
+                    metrics.cancelled();
+                    continue;
+                }
+                s.state = Sequence.State.PREFILL;
+                active.add(s);
+            }
+            metrics.queued(waiting.size());
+        }
+        activeCount = active.size();
+    }
+
+    private void turn() {
+        List<Sequence> decoding = new ArrayList<>();
+        Sequence prefilling = null;
+        for (Sequence s : active) {
+            if (s.cancelled() || s.state == Sequence.State.DONE) continue;
+            if (s.state == Sequence.State.DECODE) decoding.add(s);
+            else if (prefilling == null && s.state == Sequence.State.PREFILL) prefilling = s;
+        }
+        // a prompt runs in bigger pieces when no stream is waiting on this turn
+        if (prefilling != null) prefill(prefilling, decoding.isEmpty() ? Math.max(prefillChunk, 512) : prefillChunk);
+        if (!decoding.isEmpty()) decode(decoding);
+    }
+
+    private void prefill(Sequence s, int chunk) {
+        if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
+        int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk);
+        float[] logits;
+        long t0 = System.nanoTime();
+        try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
+            Tensor out = model.forward(Arrays.copyOfRange(s.prompt, from, to), 1, to - from, s.cache, true);
+            logits = to == s.prompt.length ? out.toArray() : null;
+        }
+        metrics.prefilled(to - from, System.nanoTime() - t0);
+        s.prefilled = to;
+        if (logits == null) return;
+        s.state = Sequence.State.DECODE;
+        metrics.firstToken(System.nanoTime() - s.submittedNanos);
+        if (!s.accept(logits, 0, served.vocabSize(), served.eosId(), served.decoder()::bytes)) s.cache = null; // free the slot now
+    }
+
+    private void decode(List<Sequence> seqs) {
+        int b = seqs.size(), vocab = served.vocabSize();
+        int[] ids = new int[b];
+        KVCache[] caches = new KVCache[b];
+        for (int i = 0; i < b; i++) {
+            ids[i] = seqs.get(i).next;
+            caches[i] = seqs.get(i).cache;
+        }
+        long t0 = System.nanoTime();
+        float[] logits;
+        try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
+            logits = model.decodeStep(ids, caches).toArray();
+        }
+        metrics.decodeStep(b, System.nanoTime() - t0);
+        for (int i = 0; i < b; i++) {
+            Sequence s = seqs.get(i);
+            if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package dev.myllm.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The output head fused with the cross-entropy loss, as llm.c's fused classifier: the logits
+ * {@code x·Wᵀ + b} are made a chunk of rows at a time and reduced to the loss at once, so the
+ * full {@code (N, V)} logits never exist together with their gradient.
+ *
+ * <p>Without a backward to follow (evaluation, {@code score}) only one chunk of logits is alive.
+ * When a backward follows, the softmax is turned into the logits' gradient in the same pass
+ * (the upstream gradient of a loss is almost always 1, and scaling afterwards is exact then),
+ * and one of two plans keeps what backward needs, whichever holds fewer floats:
+ * <ul>
+ * <li>{@link Plan#KEEP_PROBS}: the softmax probabilities {@code (N, V)} in place of the logits;
+ *     backward forms the gradient from them and runs the head's two products, exactly as the
+ *     unfused {@code linear} + {@code crossEntropy} pair does. Small batches.</li>
+ * <li>{@link Plan#FOLD}: each chunk's logit gradient is folded at once into the gradients of
+ *     {@code x} {@code (N, C)}, {@code W} {@code (V, C)} and {@code b}, kept until backward adds
+ *     them (times the upstream gradient) to the inputs' gradients. Large batches.</li>
+ * </ul>
+ * For an upstream gradient of 1 both give bitwise the unfused pair's loss and gradients: chunks
+ * start at multiples of {@link #CHUNK}, which is the products' k block, so the weight gradient
+ * adds the same partial sums in the same order.
+ */
+final class LinearCrossEntropy {
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = F.length();
+    /** Rows of logits per chunk: {@link GemmDriver#KC}, so chunk boundaries are k-block boundaries of the weight-gradient product. */
+    static final int CHUNK = GemmDriver.KC;
+
+    /** What the forward pass keeps for backward. */
+    enum Plan { LOSS_ONLY, KEEP_PROBS, FOLD }
+
+    private LinearCrossEntropy() {
+    }
+
+    /**
+     * Mean cross-entropy of {@code x·Wᵀ + b} against {@code targets}, ignoring {@code ignoreIndex}.
+     * {@code plan} null picks the plan that holds the fewest floats.
+     */
+    static Tensor apply(Tensor x, Tensor w, Tensor b, int[] targets, int ignoreIndex, Plan plan, boolean simd) {
+        int c = x.dim(-1);
+        if (w.rank() != 2 || w.dim(1) != c) throw Shape.mismatch("linearCrossEntropy (input vs weight)", x.shape, w.shape);
+        int v = w.dim(0);
+        if (b != null && (b.rank() != 1 || b.dim(0) != v)) throw Shape.mismatch("linearCrossEntropy (weight vs bias)", w.shape, b.shape);
+        int n = x.size() / Math.max(1, c);
+        if (targets.length != n) {
+            throw new IllegalArgumentException("linearCrossEntropy: " + n + " rows of input " + Shape.str(x.shape) + " but "
+                    + targets.length + " targets");
+        }
+        int valid = 0;
+        for (int t : targets) {
+            if (t == ignoreIndex) continue;
+            if (t < 0 || t >= v) throw new IllegalArgumentException("linearCrossEntropy: target " + t + " outside vocabulary of " + v);
+            valid++;
+        }
+        int counted = valid;
+        boolean dx = x.requiresGrad(), dw = w.requiresGrad(), db = b != null && b.requiresGrad();
+        boolean grad = GradMode.isEnabled() && (dx || dw || db);
+        if (counted == 0) return Tensor.result(new float[]{Float.NaN}, new int[0], g -> { }, x, w, b); // as crossEntropy: NaN, no gradient
+        if (!grad) plan = Plan.LOSS_ONLY;
+        else if (plan == null || plan == Plan.LOSS_ONLY) plan = cheaper(n, v, c, dx, dw, db);
+        float scale = 1f / counted;
+        double[] rowLoss = new double[n];
+        return switch (plan) {
+            case LOSS_ONLY -> {
+                float[] chunk = Arena.uninitialized(Math.min(n, CHUNK + 4) * v);
+                for (int r0 = 0; r0 < n; ) {
+                    int rows = chunkRows(r0, n);
+                    logits(x, w, b, r0, rows, c, v, chunk);
+                    rows(simd, chunk, targets, r0, rows, v, ignoreIndex, rowLoss, Float.NaN);
+                    r0 += rows;
+                }
+                yield Tensor.result(new float[]{mean(rowLoss, targets, ignoreIndex, counted)}, new int[0], g -> { }, x, w, b);
+            }
+            case KEEP_PROBS -> {
+                // all rows at once into one (N, V) buffer: it holds the logits, then their softmax
+                float[] p = Arena.uninitialized(n * v);
+                logits(x, w, b, 0, n, c, v, p);
+                rows(simd, p, targets, 0, n, v, ignoreIndex, rowLoss, 0f);
+                yield Tensor.result(new float[]{mean(rowLoss, targets, ignoreIndex, counted)}, new int[0], g -> {
+                    float s = g[0] / counted;
+                    toGradient(simd, p, targets, n, v, ignoreIndex, s);
+                    // the unfused head's backward: dx += dlogits·W, dW += dlogitsᵀ·x, db += Σ_rows dlogits
+                    if (dx) Gemm.matmulNN(p, 0, w.data, 0, x.gradBuffer(), 0, n, c, v, true);
+                    if (dw) Gemm.matmulTN(p, 0, x.data, 0, w.gradBuffer(), 0, v, c, n, true);
+                    if (db) sumRows(b.gradBuffer(), p, 0, n, v);
+                }, x, w, b);
+            }
+            case FOLD -> {
+                float[] chunk = Arena.uninitialized(Math.min(n, CHUNK + 4) * v);
+                float[] gx = dx ? Arena.uninitialized(n * c) : null;
+                float[] gw = dw ? Arena.uninitialized(v * c) : null;
+                float[] gb = db ? Arena.zeros(v) : null;
+                for (int r0 = 0; r0 < n; ) {
+                    int rows = chunkRows(r0, n);
+                    logits(x, w, b, r0, rows, c, v, chunk);
+                    // the chunk becomes d(loss)/d(logits) for an upstream gradient of 1
+                    rows(simd, chunk, targets, r0, rows, v, ignoreIndex, rowLoss, scale);
+                    if (dx) Gemm.matmulNN(chunk, 0, w.data, 0, gx, r0 * c, rows, c, v, false);
+                    if (dw) Gemm.matmulTN(chunk, 0, x.data, r0 * c, gw, 0, v, c, rows, r0 > 0);
+                    if (db) sumRows(gb, chunk, 0, rows, v);
+                    r0 += rows;
+                }
+                yield Tensor.result(new float[]{mean(rowLoss, targets, ignoreIndex, counted)}, new int[0], g -> {
+                    if (dx) addScaled(x.gradBuffer(), gx, g[0]);
+                    if (dw) addScaled(w.gradBuffer(), gw, g[0]);
+                    if (db) addScaled(b.gradBuffer(), gb, g[0]);
+                }, x, w, b);
+            }
+        };
+    }
+
+    /** The plan that keeps fewer floats for backward. */
+    static Plan cheaper(int n, int v, int c, boolean dx, boolean dw, boolean db) {
+        long keep = (long) n * v;
+        long fold = (long) Math.min(n, CHUNK + 4) * v + (dx ? (long) n * c : 0) + (dw ? (long) v * c : 0) + (db ? v : 0);
+        return keep <= fold ? Plan.KEEP_PROBS : Plan.FOLD;
+    }
+
+    /**
+     * Rows of the chunk starting at {@code r0}: {@link #CHUNK}, except that a remainder of up to 4
+     * rows joins the chunk before it, so no chunk is small enough to take a different matrix-product
+     * kernel than the whole would (which would change the logits' last bits).
+     */
+    static int chunkRows(int r0, int n) {
+        int left = n - r0;
+        return left <= CHUNK + GemmSmall.MAX_ROWS ? left : CHUNK;
+    }
+
+    /** out (rows, V) = x[r0..r0+rows) · Wᵀ + b. */
+    private static void logits(Tensor x, Tensor w, Tensor b, int r0, int rows, int c, int v, float[] out) {
+        Gemm.matmulNT(x.data, r0 * c, w.data, 0, out, 0, rows, v, c, false);
+        if (b != null) {
+            float[] bias = b.data;
+            Parallel.forRange(rows, 64, (s, e) -> {
+                for (int r = s; r < e; r++) {
+                    int o = r * v;
+                    for (int j = 0; j < v; j++) out[o + j] += bias[j];
+                }
+            });
+        }
+    }
+
+    /**
+     * For each row of {@code buf} (rows {@code r0..r0+rows} of the batch): the row's loss
+     * {@code lse − logit[target]} into {@code rowLoss}, then, unless {@code scale} is NaN, the row
+     * replaced by {@code softmax · scale} with {@code scale} subtracted at the target (scale 0
+     * leaves the plain softmax: {@link #toGradient} finishes it later). Ignored rows become zeros.
+     */
+    private static void rows(boolean simd, float[] buf, int[] targets, int r0, int rows, int v, int ignoreIndex,
+                             double[] rowLoss, float scale) {
+        boolean write = !Float.isNaN(scale);
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, v)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int t = targets[r0 + r];
+                int o = r * v;
+                if (t == ignoreIndex) {
+                    if (write) java.util.Arrays.fill(buf, o, o + v, 0f);
+                    continue;
+                }
+                double lse = simd ? CrossEntropyKernel.lseSimd(buf, o, v) : CrossEntropyKernel.lseScalar(buf, o, v);
+                rowLoss[r0 + r] = lse - buf[o + t];
+                if (!write) continue;
+                softmax(simd, buf, o, v, (float) lse);
+                if (scale != 0f) {
+                    scaleRow(simd, buf, o, v, scale);
+                    buf[o + t] -= scale;
+                }
+            }
+        });
+    }
+
+    /** row = e^(row − lse), with the same expressions as the cross-entropy kernel's backward. */
+    private static void softmax(boolean simd, float[] x, int o, int v, float lse) {
+        int i = 0;
+        if (simd) {
+            FloatVector lv = FloatVector.broadcast(F, lse);
+            for (int ub = F.loopBound(v); i < ub; i += L) {
+                VecMath.exp(FloatVector.fromArray(F, x, o + i).sub(lv)).intoArray(x, o + i);
+            }
+        }
+        for (; i < v; i++) x[o + i] = (float) Math.exp(x[o + i] - lse);
+    }
+
+    /** row = fma(row, scale, 0): one rounding, as the unfused kernel's fused multiply-add onto a zeroed gradient. */
+    private static void scaleRow(boolean simd, float[] x, int o, int v, float scale) {
+        int i = 0;
+        if (simd) {
+            FloatVector sc = FloatVector.broadcast(F, scale), zero = FloatVector.zero(F);
+            for (int ub = F.loopBound(v); i < ub; i += L) {
+                FloatVector.fromArray(F, x, o + i).fma(sc, zero).intoArray(x, o + i);
+            }
+        }
+        for (; i < v; i++) x[o + i] = Math.fma(x[o + i], scale, 0f);
+    }
+
+    /** Softmax rows (N, V) → d(loss)/d(logits) for upstream gradient {@code scale}·count. */
+    private static void toGradient(boolean simd, float[] p, int[] targets, int n, int v, int ignoreIndex, float scale) {
+        Parallel.forRange(n, Math.max(1, 16384 / Math.max(1, v)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int t = targets[r];
+                if (t == ignoreIndex) continue; // already zeros
+                scaleRow(simd, p, r * v, v, scale);
+                p[r * v + t] -= scale;
+            }
+        });
+    }
+
+    /** The mean of the counted rows' losses, summed in double in row order (as the cross-entropy kernel). */
+    private static float mean(double[] rowLoss, int[] targets, int ignoreIndex, int counted) {
+        double total = 0;
+        for (int r = 0; r < rowLoss.length; r++) if (targets[r] != ignoreIndex) total += rowLoss[r];
+        return (float) (total / counted);
+    }
+
+    /** {@code acc[j] += Σ_r g[r, j]}, split over columns so each sum runs in row order on one thread. */
+    private static void sumRows(float[] acc, float[] g, int off, int rows, int cols) {
+        Parallel.forRange(cols, 256, (c0, c1) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = off + r * cols;
+                for (int j = c0; j < c1; j++) acc[j] += g[o + j];
+            }
+        });
+    }
+
+    /** {@code dst += s·src} (just {@code dst += src} when s is 1, so the sum is exact as the unfused path's). */
+    private static void addScaled(float[] dst, float[] src, float s) {
+        Parallel.forRange(src.length, 1 << 15, (i0, i1) -> {
+            if (s == 1f) {
+                for (int i = i0; i < i1; i++) dst[i] += src[i];
+            } else {
+                for (int i = i0; i < i1; i++) dst[i] += s * src[i];
+            }
+        });
+    }
+}

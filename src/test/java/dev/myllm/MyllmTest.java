@@ -1,0 +1,128 @@
+package dev.myllm;
+
+import dev.myllm.cli.Main;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.model.RandomModels;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The library entry point gives what the command line gives, without printing. */
+class MyllmTest {
+    static final String TEXT = "It is a truth universally acknowledged, that a single man in possession of a good fortune";
+
+    static Myllm tiny() {
+        GPTModel m = RandomModels.uniform(GPTConfig.preset("gpt2-tiny"), 7);
+        return Myllm.of(m, Tokenizers.load("gpt2"));
+    }
+
+    private static String cli(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute(args)).as(err.toString()).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void generatesScoresAndStreamsAsTheCommandLineDoes(@TempDir Path dir) {
+        Myllm llm = tiny();
+        Path model = dir.resolve("model");
+        llm.save(model);
+        Myllm loaded = Myllm.load(model);
+        assertThat(loaded.detokenize(loaded.tokenize(TEXT + "<|endoftext|>"))).isEqualTo(TEXT + "<|endoftext|>");
+        assertThat(loaded.tokenize("Hello, world")).containsExactly(15496, 11, 995);
+
+        GenerationConfig sampled = GenerationConfig.greedy(12).withSampling(0.9f, 40, 0.95f, 5);
+        Generator.Result r = loaded.generate("Every effort moves you", sampled);
+        assertThat(r.tokens()).hasSize(12);
+        String printed = cli("generate", "--model", model.toString(), "--prompt", "Every effort moves you", "--max-new-tokens", "12",
+                "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95", "--seed", "5");
+        assertThat(printed).isEqualTo("Every effort moves you" + r.text() + System.lineSeparator());
+
+        List<String> pieces = new ArrayList<>();
+        Generator.Result streamed = loaded.generate("Every effort moves you", sampled, pieces::add);
+        assertThat(String.join("", pieces)).isEqualTo(r.text());
+        assertThat(streamed.tokens()).isEqualTo(r.tokens());
+
+        Myllm.Score s = loaded.score(TEXT);
+        assertThat(s.tokens()).isEqualTo(loaded.tokenize(TEXT).length);
+        String json = cli("score", "--model", model.toString(), "--text", TEXT, "--json");
+        double cliLoss = Double.parseDouble(json.replaceAll(".*\"cross_entropy\":([^,]+),.*\\s*", "$1"));
+        assertThat(s.crossEntropy()).isCloseTo(cliLoss, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(s.perplexity()).isCloseTo(Math.exp(s.crossEntropy()), org.assertj.core.data.Offset.offset(1e-9));
+        // the in-memory model and the saved one agree
+        assertThat(llm.score(TEXT).crossEntropy()).isEqualTo(s.crossEntropy());
+    }
+
+    @Test
+    void theIteratorGivesThePiecesAndStopsWhenClosed() {
+        Myllm llm = tiny();
+        GenerationConfig cfg = GenerationConfig.greedy(20);
+        Generator.Result whole = llm.generate("Hello", cfg);
+        StringBuilder sb = new StringBuilder();
+        TextStream stream = llm.stream("Hello", cfg);
+        try (stream) {
+            assertThat(stream.result()).isNull();
+            stream.forEachRemaining(sb::append);
+        }
+        assertThat(sb.toString()).isEqualTo(whole.text());
+        assertThat(stream.result().tokens()).isEqualTo(whole.tokens());
+
+        TextStream early = llm.stream("Hello", GenerationConfig.greedy(100_000));
+        String first;
+        try (early) {
+            first = early.next();
+        }
+        assertThat(first).isNotEmpty();
+        assertThat(early.hasNext()).isFalse();
+        assertThat(early.result()).isNull();
+        // the model is usable again afterwards: same tokens as before
+        assertThat(llm.generate("Hello", cfg).tokens()).isEqualTo(whole.tokens());
+    }
+
+    @Test
+    void badInputIsOneLine() {
+        Myllm llm = tiny();
+        assertThatThrownBy(() -> llm.score("Hi")).hasMessage("the text has 1 token; scoring needs at least 2");
+        assertThatThrownBy(() -> llm.generate("", GenerationConfig.greedy(3))).hasMessage("the prompt is empty: give some text to continue");
+        assertThatThrownBy(() -> Myllm.load(Path.of("no/such/model"))).hasMessageContaining("no/such/model");
+        assertThatThrownBy(() -> TrainingOptions.of(List.of("x.txt"), Path.of("out")).withSteps(0)).hasMessage("steps must be >= 1, got 0");
+    }
+
+    @Test
+    void trainsWithProgressAndLoadsTheResult(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
+        TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run"))
+                .withBatch(4, 32).withSteps(12).withLearningRate(3e-3, 0).withEvaluation(6, 2).withSeed(3);
+        List<Trainer.StepReport> steps = new ArrayList<>();
+        Myllm trained = Myllm.train(o, new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepReport r) {
+                steps.add(r);
+            }
+        });
+        assertThat(steps).extracting(Trainer.StepReport::step).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L);
+        assertThat(steps.getLast().loss()).isLessThan(steps.getFirst().loss() - 1);
+        assertThat(steps.get(5).valLoss()).isFinite();
+        assertThat(dir.resolve("run/metrics.jsonl")).exists();
+        Myllm loaded = Myllm.load(dir.resolve("run/model"));
+        assertThat(loaded.score(TEXT).crossEntropy()).isEqualTo(trained.score(TEXT).crossEntropy());
+    }
+}
