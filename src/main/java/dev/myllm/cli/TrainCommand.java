@@ -92,7 +92,8 @@ final class TrainCommand implements Runnable {
 
     /** The spelling info and generate used to have, kept working. */
     @Option(names = "--tied-head", negatable = true, hidden = true)
-    void tiedHeadAlias(boolean on) {
+    void tiedHeadAlias(Boolean on) {
+        if (on == null) return; // picocli resets options with null before each parse
         tieWeights = on;
     }
     @Option(names = "--qkv-bias", negatable = true, description = "Bias in the query/key/value projection (default: the preset's).")
