@@ -56,7 +56,7 @@ final class Inspector {
                     + " attention weights, more than this server sends at once (" + MAX_WEIGHTS + "); ask for fewer layers or heads");
         }
 
-        Pass pass = run(model, ids, layers);
+        Pass pass = run(model, ids, layers, topK);
         ObjectNode o = Answers.JSON.createObjectNode();
         o.put("object", "inspection").put("model", served.name());
         o.put("text", served.tokenizer().decode(ids));
@@ -67,7 +67,8 @@ final class Inspector {
             ObjectNode p = preds.addObject();
             p.put("position", i);
             ArrayNode top = p.putArray("top");
-            for (int id : pass.top[i]) {
+            for (int r = 0; r < Math.min(topK, pass.top[i].length); r++) {
+                int id = pass.top[i][r];
                 top.addObject().put("id", id).put("piece", piece(id)).put("prob", (float) Math.exp(pass.logit(i, id) - pass.lse[i]));
             }
             if (i + 1 < t) {
@@ -127,7 +128,7 @@ final class Inspector {
         }
     }
 
-    private static Pass run(GPTModel model, int[] ids, int[] layers) {
+    private static Pass run(GPTModel model, int[] ids, int[] layers, int topK) {
         int t = ids.length, vocab = model.config().vocabSize();
         Pass p = new Pass();
         p.vocab = vocab;
@@ -146,7 +147,7 @@ final class Inspector {
             double z = 0;
             for (int v = 0; v < vocab; v++) z += Math.exp(p.logits[o + v] - max);
             p.lse[i] = max + Math.log(z);
-            p.top[i] = top(p.logits, o, vocab, MAX_TOP_K);
+            p.top[i] = top(p.logits, o, vocab, topK);
         }
         return p;
     }
