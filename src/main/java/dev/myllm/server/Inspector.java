@@ -7,6 +7,7 @@ import dev.myllm.model.AttentionRecorder;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.CrossEntropyKernel;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Specials;
@@ -138,16 +139,16 @@ final class Inspector {
             p.logits = Arrays.copyOf(r.result().data(), t * vocab);   // the arena takes the tensor back at the end
             p.attention = r.weights();
         }
+        // log-sum-exp of every row by the loss kernel scoring uses (the last row's target is a stand-in: only lse is read)
+        int[] targets = new int[t];
+        for (int i = 0; i + 1 < t; i++) targets[i] = ids[i + 1];
+        float[] lse = new float[t];
+        CrossEntropyKernel.forward(p.logits, targets, t, vocab, CrossEntropyKernel.IGNORE_INDEX, lse);
         p.lse = new double[t];
         p.top = new int[t][];
         for (int i = 0; i < t; i++) {
-            int o = i * vocab;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < vocab; v++) max = Math.max(max, p.logits[o + v]);
-            double z = 0;
-            for (int v = 0; v < vocab; v++) z += Math.exp(p.logits[o + v] - max);
-            p.lse[i] = max + Math.log(z);
-            p.top[i] = top(p.logits, o, vocab, topK);
+            p.lse[i] = lse[i];
+            p.top[i] = top(p.logits, i * vocab, vocab, topK);
         }
         return p;
     }
