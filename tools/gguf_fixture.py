@@ -205,6 +205,47 @@ def forward(w, ids):
     return x @ w["token_embd.weight"].T
 
 
+LLMC_ORDER = ["attn_norm.weight", "attn_norm.bias", "attn_qkv.weight", "attn_qkv.bias", "attn_output.weight", "attn_output.bias",
+              "ffn_norm.weight", "ffn_norm.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"]
+
+
+def write_llmc(path, w, version):
+    """llm.c's write_model: 256 int32 header, then params in fill_in_parameter_sizes order, wte padded to Vp rows."""
+    vp = 272
+    header = np.zeros(256, np.int32)
+    header[:8] = [20240326, version, T, V, L, H, C, vp]
+    wte = np.zeros((vp, C), np.float32)
+    wte[:V] = w["token_embd.weight"]
+    parts = [wte, w["position_embd.weight"]]
+    for name in LLMC_ORDER:
+        parts.append(np.stack([w[f"blk.{i}.{name}"] for i in range(L)]))
+    parts += [w["output_norm.weight"], w["output_norm.bias"]]
+    flat = np.concatenate([p.reshape(-1) for p in parts]).astype(np.float32)
+    if version == 3:
+        body, deq = flat.tobytes(), flat
+    else:
+        b = bf16_bits(flat)
+        body, deq = b.tobytes(), (b.astype(np.uint32) << 16).view(np.float32)
+    Path(path).write_bytes(header.tobytes() + body)
+    # the same split back into named weights, as stored
+    out, at = {}, 0
+    def take(shape):
+        nonlocal at
+        n = int(np.prod(shape))
+        a = deq[at:at + n].astype(np.float64).reshape(shape)
+        at += n
+        return a
+    out["token_embd.weight"] = take((vp, C))[:V]
+    out["position_embd.weight"] = take((T, C))
+    for name in LLMC_ORDER:
+        stacked = take((L,) + w[f"blk.0.{name}"].shape)
+        for i in range(L):
+            out[f"blk.{i}.{name}"] = stacked[i]
+    out["output_norm.weight"] = take((C,))
+    out["output_norm.bias"] = take((C,))
+    return out
+
+
 def npy(path, a):
     np.save(path, np.asarray(a, np.float32))
 
@@ -217,6 +258,9 @@ def main():
         deq = write_gguf(out / f"tiny-{t.lower()}.gguf", t, w)
         npy(out / f"tiny-{t.lower()}-logits.npy", forward(deq, IDS))
     np.save(out / "tiny-ids.npy", np.array(IDS, np.int32))
+    for version in (3, 5):
+        deq = write_llmc(out / f"tiny-llmc-v{version}.bin", w, version)
+        npy(out / f"tiny-llmc-v{version}-logits.npy", forward(deq, IDS))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
@@ -23,7 +24,8 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score and train.
+ * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score and train
+ * ({@link TextClassifier} fine-tunes and runs classifiers).
  *
  * <pre>{@code
  * Myllm llm = Myllm.load(Path.of("runs/demo/model"));
@@ -36,7 +38,13 @@ import java.util.function.Consumer;
  * An instance is not thread-safe: generate from one thread at a time (or one instance per thread).
  */
 public final class Myllm {
-    /** How well the model predicts a text: {@code tokens} ids, of which all but the first are predicted. */
+    /**
+     * How well the model predicts a text: {@code tokens} ids, of which all but the first are predicted.
+     *
+     * @param tokens       the number of token ids in the text
+     * @param crossEntropy the mean cross-entropy, nats per predicted token
+     * @param perplexity   {@code exp(crossEntropy)}
+     */
     public record Score(int tokens, double crossEntropy, double perplexity) {
     }
 
@@ -53,70 +61,134 @@ public final class Myllm {
     }
 
     /**
-     * Loads a model directory ({@code config.json} + {@code model.safetensors}) with its tokenizer: the
-     * {@code myllm-tokenizer.json} a training run keeps beside the model, else GPT-2's.
+     * Loads a model directory ({@code config.json} + {@code model.safetensors}), a GGUF file or an llm.c
+     * checkpoint, with its tokenizer: the {@code myllm-tokenizer.json} a training run keeps beside the
+     * model, or the one a GGUF file carries, else GPT-2's.
+     *
+     * @param model a model directory, GGUF file or llm.c checkpoint
+     * @return the model and its tokenizer
      */
     public static Myllm load(Path model) {
-        Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
-        return load(model, Files.isRegularFile(own) ? Tokenizers.load(own.toString()) : Tokenizers.load("gpt2"));
+        Tokenizer tok = null;
+        if (ModelFiles.isModelFile(model)) {
+            tok = ModelFiles.tokenizer(model);
+        } else {
+            Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
+            if (Files.isRegularFile(own)) tok = Tokenizers.load(own.toString());
+        }
+        return load(model, tok != null ? tok : Tokenizers.load("gpt2"));
     }
 
-    /** Loads a model with the given tokenizer (see {@link #tokenizer(String)}). */
+    /**
+     * Loads a model with the given tokenizer (see {@link #tokenizer(String)}).
+     *
+     * @param model     a model directory, GGUF file or llm.c checkpoint
+     * @param tokenizer the tokenizer to use with it
+     * @return the model and the tokenizer
+     */
     public static Myllm load(Path model, Tokenizer tokenizer) {
         return new Myllm(loadModel(model), tokenizer);
     }
 
-    /** A model already in memory (built, trained or loaded elsewhere) with its tokenizer. */
+    /**
+     * A model already in memory (built, trained or loaded elsewhere) with its tokenizer.
+     *
+     * @param model     the model
+     * @param tokenizer its tokenizer; every id it makes must be in the model's vocabulary
+     * @return the pair
+     */
     public static Myllm of(GPTModel model, Tokenizer tokenizer) {
         return new Myllm(model, tokenizer);
     }
 
-    /** A preset shape ({@code gpt2-small}, {@code gpt2-tiny}, ...) with random weights from {@code seed} and GPT-2's tokenizer. */
+    /**
+     * A preset shape ({@code gpt2-small}, {@code gpt2-tiny}, ...) with random weights from {@code seed} and GPT-2's tokenizer.
+     *
+     * @param preset the shape's name
+     * @param seed   the seed of the weights
+     * @return an untrained model
+     */
     public static Myllm random(String preset, long seed) {
         return new Myllm(new GPTModel(GPTConfig.preset(preset), seed), Tokenizers.load("gpt2"));
     }
 
     /**
-     * The one place a model file becomes a {@link GPTModel}: a model directory today; other formats
-     * (a GGUF file) are added here, so every caller of {@link #load(Path)} gets them.
+     * The weights alone: a model directory, a GGUF file or an llm.c checkpoint, as {@code --model} takes them.
+     *
+     * @param path a model directory, GGUF file or llm.c checkpoint
+     * @return the model, float32
      */
     public static GPTModel loadModel(Path path) {
-        if (Files.isDirectory(path)) return ModelDirectory.load(path);
-        if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory: " + path);
-        throw new IllegalArgumentException(path + ": not a model directory (config.json + model.safetensors)");
+        if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory or file: " + path);
+        return ModelDirectory.load(path);
     }
 
-    /** A tokenizer: {@code gpt2}, {@code simple}, or a vocabulary file (trained, Hugging Face, tiktoken, ...). */
+    /**
+     * A tokenizer: {@code gpt2}, {@code simple}, or a vocabulary file (trained, Hugging Face, tiktoken, ...).
+     *
+     * @param spec {@code gpt2}, {@code simple} or a file
+     * @return the tokenizer
+     */
     public static Tokenizer tokenizer(String spec) {
         return Tokenizers.load(spec);
     }
 
-    /** Pretrains a model as {@code myllm train} does, reporting each step to {@code listener}; returns the trained model. */
+    /**
+     * Pretrains a model as {@code myllm train} does, reporting each step to {@code listener}; returns the trained model.
+     *
+     * @param options  the data, model and settings
+     * @param listener sees every step, sample and checkpoint (may be null)
+     * @return the trained model with its tokenizer
+     */
     public static Myllm train(TrainingOptions options, Trainer.Listener listener) {
         return Training.run(options, listener);
     }
 
-    /** The model. */
+    /**
+     * The model.
+     *
+     * @return the model
+     */
     public GPTModel model() {
         return model;
     }
 
-    /** The tokenizer. */
+    /**
+     * The tokenizer.
+     *
+     * @return the tokenizer
+     */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** Token ids of {@code text}; special-token text such as {@code <|endoftext|>} becomes its id. */
+    /**
+     * Token ids of {@code text}; special-token text such as {@code <|endoftext|>} becomes its id.
+     *
+     * @param text any text
+     * @return its token ids
+     */
     public int[] tokenize(String text) {
         return tokenizer.encode(text, Specials.ALLOW);
     }
 
-    /** The text of {@code ids}. */
+    /**
+     * The text of {@code ids}.
+     *
+     * @param ids token ids
+     * @return their text
+     */
     public String detokenize(int[] ids) {
         return tokenizer.decode(ids);
     }
 
-    /** Continues {@code prompt}; stops at {@code <|endoftext|>}, a stop string of {@code config}, or its token limit. */
+    /**
+     * Continues {@code prompt}; stops at {@code <|endoftext|>}, a stop string of {@code config}, or its token limit.
+     *
+     * @param prompt the text to continue
+     * @param config the sampling settings and limits
+     * @return the new text and tokens, and why generation stopped
+     */
     public Generator.Result generate(String prompt, GenerationConfig config) {
         return generate(prompt, config, null);
     }
@@ -124,6 +196,11 @@ public final class Myllm {
     /**
      * Continues {@code prompt}, passing each new piece of text to {@code onText} as soon as it is
      * complete (never half a UTF-8 character); the result holds the whole text and the token ids.
+     *
+     * @param prompt the text to continue
+     * @param config the sampling settings and limits
+     * @param onText receives the new text piece by piece (may be null)
+     * @return the new text and tokens, and why generation stopped
      */
     public Generator.Result generate(String prompt, GenerationConfig config, Consumer<String> onText) {
         int[] ids = tokenize(prompt);
@@ -135,13 +212,22 @@ public final class Myllm {
     /**
      * Continues {@code prompt} as an iterator over the pieces of text, produced on a background
      * thread as the caller reads; close it (try-with-resources) to stop early.
+     *
+     * @param prompt the text to continue
+     * @param config the sampling settings and limits
+     * @return the pieces of new text, in order
      */
     public TextStream stream(String prompt, GenerationConfig config) {
         tokenize(prompt); // bad input fails here, on the caller's thread
         return new TextStream(onText -> generate(prompt, config, onText));
     }
 
-    /** The mean cross-entropy (nats per token) and perplexity of the model predicting each token of {@code text} from those before it. */
+    /**
+     * The mean cross-entropy (nats per token) and perplexity of the model predicting each token of {@code text} from those before it.
+     *
+     * @param text at least two tokens, at most the context length
+     * @return the token count, cross-entropy and perplexity
+     */
     public Score score(String text) {
         int[] ids = tokenize(text);
         int n = ids.length;
@@ -161,7 +247,11 @@ public final class Myllm {
         return new Score(n, loss, Losses.perplexity(loss));
     }
 
-    /** Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}). */
+    /**
+     * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}).
+     *
+     * @param dir the directory to write (created if needed)
+     */
     public void save(Path dir) {
         ModelDirectory.save(model, dir);
     }

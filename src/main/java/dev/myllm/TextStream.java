@@ -102,7 +102,11 @@ public final class TextStream implements Iterator<String>, AutoCloseable {
         return piece;
     }
 
-    /** The generation's result (all its text, ids and why it stopped), once every piece has been read; null before. */
+    /**
+     * The generation's result (all its text, ids and why it stopped), once every piece has been read; null before.
+     *
+     * @return the result, or null while pieces remain or after an early close
+     */
     public Generator.Result result() {
         return result;
     }

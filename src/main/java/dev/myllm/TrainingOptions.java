@@ -44,54 +44,103 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
         if (!(valFraction > 0 && valFraction < 1)) throw new IllegalArgumentException("valFraction must be between 0 and 1, got " + valFraction);
     }
 
-    /** Training a {@code gpt2-tiny} on {@code data} into {@code out}: batch 8, context 128, 200 steps at a constant 4e-4. */
+    /**
+     * Training a {@code gpt2-tiny} on {@code data} into {@code out}: batch 8, context 128, 200 steps at a constant 4e-4.
+     *
+     * @param data the corpus
+     * @param out  the run directory
+     * @return the options
+     */
     public static TrainingOptions of(List<String> data, Path out) {
         return new TrainingOptions(data, out, "gpt2-tiny", null, "gpt2", 8, 128, 200, 4e-4, 0, 0.1, 1.0, 50, 10, 0.1, 123);
     }
 
-    /** The same with a preset shape (and no {@code init}). */
+    /**
+     * The same with a preset shape (and no {@code init}).
+     *
+     * @param name the preset's name
+     * @return the changed options
+     */
     public TrainingOptions withPreset(String name) {
         return new TrainingOptions(data, out, name, null, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);
     }
 
-    /** The same, continuing from a model directory (and no preset). */
+    /**
+     * The same, continuing from a model directory (and no preset).
+     *
+     * @param modelDir the model directory
+     * @return the changed options
+     */
     public TrainingOptions withInit(Path modelDir) {
         return new TrainingOptions(data, out, null, modelDir, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);
     }
 
-    /** The same with another tokenizer. */
+    /**
+     * The same with another tokenizer.
+     *
+     * @param spec {@code gpt2}, {@code simple} or a vocabulary file
+     * @return the changed options
+     */
     public TrainingOptions withTokenizer(String spec) {
         return new TrainingOptions(data, out, preset, init, spec, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);
     }
 
-    /** The same with another batch shape. */
+    /**
+     * The same with another batch shape.
+     *
+     * @param batchSize     sequences per step
+     * @param contextLength tokens per sequence
+     * @return the changed options
+     */
     public TrainingOptions withBatch(int batchSize, int contextLength) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);
     }
 
-    /** The same with another number of steps. */
+    /**
+     * The same with another number of steps.
+     *
+     * @param steps optimizer steps
+     * @return the changed options
+     */
     public TrainingOptions withSteps(long steps) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);
     }
 
-    /** The same with another peak learning rate and warmup (0: constant rate). */
+    /**
+     * The same with another peak learning rate and warmup (0: constant rate).
+     *
+     * @param lr          peak learning rate
+     * @param warmupSteps warmup steps (0: constant rate)
+     * @return the changed options
+     */
     public TrainingOptions withLearningRate(double lr, long warmupSteps) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);
     }
 
-    /** The same with another evaluation schedule. */
+    /**
+     * The same with another evaluation schedule.
+     *
+     * @param every   steps between evaluations (0: none)
+     * @param batches batches per evaluation
+     * @return the changed options
+     */
     public TrainingOptions withEvaluation(int every, int batches) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, every, batches, valFraction, seed);
     }
 
-    /** The same with another seed. */
+    /**
+     * The same with another seed.
+     *
+     * @param seed the seed
+     * @return the changed options
+     */
     public TrainingOptions withSeed(long seed) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
                 gradClip, evalEvery, evalBatches, valFraction, seed);

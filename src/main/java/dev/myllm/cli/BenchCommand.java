@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 BenchTokenizerCommand.class,
                 BenchGenerateCommand.class,
                 BenchTrainCommand.class,
+                BenchServeCommand.class,
+                BenchFinetuneCommand.class,
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec

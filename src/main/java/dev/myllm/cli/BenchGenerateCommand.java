@@ -6,6 +6,7 @@ import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Simd;
@@ -24,6 +25,9 @@ import picocli.CommandLine.Option;
 final class BenchGenerateCommand implements Runnable {
     @Mixin
     ModelOptions model;
+
+    @Mixin
+    WeightDtype weights;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and prompt, default ${DEFAULT-VALUE}.")
     long seed;
@@ -68,15 +72,19 @@ final class BenchGenerateCommand implements Runnable {
                     + " exceeds the context length " + c.contextLength());
         }
         GPTModel m = model.build(seed);
+        String dtypeUsed = weights.apply(m, model);
         Rng rng = new Rng(seed + 1);
         int[] prompt = new int[promptTokens];
         for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(c.vocabSize());
         Generator gen = new Generator(m, null);
         // bytes read per decoded token: every weight once, except the position table (one row)
-        long bytesPerToken = (c.parameterCount() - (long) (c.contextLength() - 1) * c.embDim()) * Float.BYTES;
+        // (matrices as stored, the rest float32: biases, LayerNorms, one row of each embedding)
+        long small = 2L * c.embDim();
+        for (var p : m.namedParameters().values()) if (p.rank() == 1) small += p.size();
+        long bytesPerToken = PackedWeights.bytesPerToken(m) + small * Float.BYTES;
         if (!json) {
-            out.printf("bench generate: %s, %,d parameters (%.0f MB float32), prompt %d, new %d, threads %d, simd %s (%d lanes)%n",
-                    model.label(), c.parameterCount(), c.weightBytes() / 1e6, promptTokens, newTokens, Parallel.threads(),
+            out.printf("bench generate: %s, %,d parameters (%.0f MB float32), weights %s, prompt %d, new %d, threads %d, simd %s (%d lanes)%n",
+                    model.label(), c.parameterCount(), c.weightBytes() / 1e6, dtypeUsed, promptTokens, newTokens, Parallel.threads(),
                     Simd.ENABLED, Simd.F.length());
         }
         gen.generate(prompt, GenerationConfig.greedy(Math.min(newTokens, 16))); // warm up the JIT and the buffer pool
@@ -100,7 +108,7 @@ final class BenchGenerateCommand implements Runnable {
         }
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
-            o.put("model", model.label()).put("parameters", c.parameterCount()).put("prompt_tokens", promptTokens)
+            o.put("model", model.label()).put("dtype", dtypeUsed).put("parameters", c.parameterCount()).put("prompt_tokens", promptTokens)
                     .put("new_tokens", newTokens).put("threads", Parallel.threads()).put("prefill_s", prefill)
                     .put("prefill_tokens_per_s", promptTokens / prefill).put("decode_tokens_per_s", tps)
                     .put("cached_tokens_per_s", cachedTotalTps).put("weight_bytes_per_token", bytesPerToken)

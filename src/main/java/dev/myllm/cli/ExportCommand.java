@@ -52,8 +52,17 @@ final class ExportCommand implements Runnable {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of a preset's random weights (default 0).")
     long seed;
 
+    @Option(names = "--merge-lora", description = "Add a LoRA adapter's update into the base weights (W + scale·(A·B)ᵀ) and write a plain model without the adapter.")
+    boolean mergeLora;
+
     @Override
     public void run() {
+        Path dir = model.directory();
+        if (dir != null && dev.myllm.io.ClassifierDirectory.isClassifier(dir)) {
+            exportClassifier(dir);
+            return;
+        }
+        if (mergeLora) throw new CliException("--merge-lora: " + model.label() + " has no LoRA adapter (adapter_config.json)");
         String f = format.toLowerCase(Locale.ROOT);
         if (f.equals("gguf")) {
             exportGguf();
@@ -83,6 +92,50 @@ final class ExportCommand implements Runnable {
         PrintWriter o = spec.commandLine().getOut();
         o.printf("wrote %s (%s, %,d parameters, %s, model.safetensors %,.1f MB)%n", out, model.label(),
                 m.config().parameterCount(), t.name().toLowerCase(Locale.ROOT), bytes / 1e6);
+        o.flush();
+    }
+
+    /** A classifier directory: copied, or with its LoRA adapter merged into the weights. */
+    private void exportClassifier(Path dir) {
+        if (!dtype.equalsIgnoreCase("f32") && !dtype.equalsIgnoreCase("float32")) throw new CliException("--dtype: a classifier is written in f32");
+        dev.myllm.finetune.GPTClassifier c = Classifiers.load(dir, -1);
+        int length = c.maxLength();
+        if (mergeLora) {
+            if (c.lora() == null) throw new CliException("--merge-lora: " + dir + " has no LoRA adapter (adapter_config.json)");
+            try {
+                c.lora().merge(c.transformer());
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--merge-lora: " + e.getMessage());
+            }
+            c = dev.myllm.finetune.GPTClassifier.of(c.transformer(), c.score().weight(), c.score().bias(), c.labels(), c.tokenRule(), c.padId());
+            c.maxLength(length);
+        }
+        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-" + System.nanoTime());
+        try {
+            if (Files.exists(out) && !Files.isDirectory(out)) throw new CliException("--out " + out + ": exists and is not a directory");
+            dev.myllm.finetune.ClassifierStore.save(c, tmp);
+            Path tokFile = Classifiers.tokenizerFile(dir, null);
+            if (tokFile != null) Files.copy(tokFile, tmp.resolve(tokFile.getFileName()));
+            if (Files.exists(out)) {
+                try (var s = Files.list(out)) {
+                    if (s.findAny().isPresent()) throw new CliException("--out " + out + ": exists and is not empty");
+                }
+                Files.delete(out);
+            }
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new CliException("--out " + out + ": " + e.getMessage(), 1);
+        } finally {
+            if (Files.exists(tmp)) {
+                try (var s = Files.walk(tmp)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                } catch (java.io.IOException ignored) {
+                    // best effort: a hidden leftover
+                }
+            }
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("wrote %s (classifier %s, %,d parameters%s)%n", out, c.labels(), c.parameterCount(), mergeLora ? ", LoRA merged" : "");
         o.flush();
     }
 

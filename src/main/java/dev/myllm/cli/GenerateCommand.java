@@ -29,6 +29,9 @@ final class GenerateCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
     String prompt;
 
@@ -76,6 +79,7 @@ final class GenerateCommand implements Runnable {
         }
         Tokenizer tok = loadTokenizer(tokenizer, model);
         GPTModel m = model.build(seed);
+        weights.apply(m, model);
         checkVocab(tok, m);
         int[] promptIds = tok.encode(prompt, Specials.ALLOW);
         if (promptIds.length == 0) throw new CliException("--prompt is empty: give some text to continue");
@@ -111,12 +115,13 @@ final class GenerateCommand implements Runnable {
      * beside the model (so a demo model needs no flag), else GPT-2's.
      */
     static Tokenizer loadTokenizer(String spec, ModelOptions model) {
-        if (spec == null && model.directory() != null && ModelFiles.isModelFile(model.directory())) {
+        Path gguf = spec != null ? Path.of(spec) : model.directory();
+        if (gguf != null && ModelFiles.isModelFile(gguf)) {
             try {
-                Tokenizer embedded = ModelFiles.tokenizer(model.directory());
+                Tokenizer embedded = ModelFiles.tokenizer(gguf); // a GGUF file's own tokenizer
                 if (embedded != null) return embedded;
             } catch (IllegalArgumentException e) {
-                throw new CliException("--model " + e.getMessage());
+                throw new CliException((spec != null ? "--tokenizer " : "--model ") + e.getMessage());
             }
         }
         if (spec == null) {

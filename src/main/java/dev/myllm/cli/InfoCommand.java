@@ -17,6 +17,15 @@ final class InfoCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @Option(names = "--num-classes", paramLabel = "N", description = "Count as a classifier with an N-class head (chapter 6) instead of the vocabulary head.")
+    Integer numClasses;
+
+    @Option(names = "--lora-rank", paramLabel = "R", description = "Count LoRA adapters of rank R on every linear map and the head (appendix E).")
+    Integer loraRank;
+
+    @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA alpha (only shown; it does not change the counts).")
+    Double loraAlpha;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -27,9 +36,18 @@ final class InfoCommand implements Runnable {
         long total = c.parameterCount();
         long separate = c.withTiedHead(false).parameterCount();
         long kv = 2L * c.nLayers() * c.contextLength() * c.embDim() * Float.BYTES;
+        if (numClasses != null && numClasses < 2) throw new CliException("--num-classes must be >= 2, got " + numClasses);
+        if (loraRank != null && loraRank < 1) throw new CliException("--lora-rank must be >= 1, got " + loraRank);
+        // a classifier replaces the vocabulary head by Linear(C, classes) with bias (the book's)
+        long fineTotal = numClasses == null ? total : c.withTiedHead(true).parameterCount() + (long) c.embDim() * numClasses + numClasses;
+        long fineTrainable = loraRank != null ? dev.myllm.finetune.LoRA.parameterCount(c, numClasses == null ? 0 : numClasses, loraRank)
+                : numClasses != null ? c.blockParameterCount() + 2L * c.embDim() + (long) c.embDim() * numClasses + numClasses : -1;
+        String fineWhat = loraRank != null ? "LoRA rank " + loraRank + (loraAlpha != null ? " alpha " + loraAlpha : "") + ", base frozen"
+                : "last block + final norm + head";
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
+            if (model.isPreset()) o.put("init", model.initScheme());
             ObjectNode cfg = o.putObject("config");
             cfg.put("vocab_size", c.vocabSize()).put("context_length", c.contextLength()).put("emb_dim", c.embDim())
                     .put("n_heads", c.nHeads()).put("n_layers", c.nLayers()).put("drop_rate", c.dropRate())
@@ -37,6 +55,10 @@ final class InfoCommand implements Runnable {
             o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
                     .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
                     .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
+            if (fineTrainable >= 0) {
+                o.putObject("fine_tuning").put("num_classes", numClasses == null ? 0 : numClasses).put("what", fineWhat)
+                        .put("parameters", fineTotal).put("trainable", fineTrainable);
+            }
             out.println(o);
             out.flush();
             return;
@@ -51,11 +73,16 @@ final class InfoCommand implements Runnable {
         out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
         out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
         out.printf("  layer norm eps    %s%n", c.layerNormEps());
+        if (model.isPreset()) out.printf("  initialisation    %s%n", model.initScheme());
         out.println("parameters");
         out.printf("  total             %,d%n", total);
         out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());
         if (c.tiedHead()) out.printf("  separate head     %,d (if untied)%n", separate);
         out.printf("  per block         %,d%n", c.blockParameterCount());
+        if (fineTrainable >= 0) {
+            out.printf("fine-tuning%s (%s)%n", numClasses == null ? "" : " as a " + numClasses + "-class classifier", fineWhat);
+            out.printf("  trainable         %,d of %,d%n", fineTrainable, fineTotal);
+        }
         out.println("memory");
         out.printf("  weights (float32)           %s%n", bytes(c.weightBytes()));
         out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));

@@ -15,12 +15,14 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 DataCommand.class,
-                ChatCommand.class,
-                EvalCommand.class,
                 DownloadCommand.class,
                 ExportCommand.class,
                 ServeCommand.class,
                 BenchCommand.class,
+                FinetuneCommand.class,
+                ClassifyCommand.class,
+                EvalCommand.class,
+                ChatCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.TorchGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
     static final class Source {
         @Option(names = "--preset", paramLabel = "NAME",
-                description = "A model shape with fresh random weights: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini.")
+                description = "A model shape with fresh random weights: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini, book-124m, book-124m-256.")
         String preset;
 
         @Option(names = "--model", paramLabel = "DIR|FILE",
@@ -29,8 +30,18 @@ final class ModelOptions {
     @Option(names = "--qkv-bias", negatable = true, description = "Override: bias on the QKV projection (GPT-2: yes; the book's 163M count: no).")
     Boolean qkvBias;
 
-    @Option(names = "--tied-head", negatable = true, description = "Override: output head shares the token embedding (GPT-2: yes).")
+    @Option(names = "--tie-weights", negatable = true, description = "Override: output head shares the token embedding (GPT-2: yes; the book: no).")
     Boolean tiedHead;
+
+    /** The older spelling, kept working. */
+    @Option(names = "--tied-head", negatable = true, hidden = true)
+    void tiedHeadAlias(boolean on) {
+        tiedHead = on;
+    }
+
+    @Option(names = "--init", paramLabel = "book|gpt2",
+            description = "A preset's initialisation: book (PyTorch's, from its generator; book-* presets) or gpt2 (N(0, 0.02); the others).")
+    String init;
 
     /** The configuration asked for, without building the model. */
     GPTConfig config() {
@@ -52,6 +63,14 @@ final class ModelOptions {
             throw new CliException(e.getMessage());
         }
         return c;
+    }
+
+    /** book or gpt2: how a preset's weights are drawn. */
+    String initScheme() {
+        if (init == null) return GPTConfig.isBookPreset(source.preset) ? "book" : "gpt2";
+        if (source.preset == null) throw new CliException("--init applies to a --preset (a --model has its weights)");
+        if (!init.equals("book") && !init.equals("gpt2")) throw new CliException("--init must be book or gpt2, got " + init);
+        return init;
     }
 
     /** The model directory (or single model file), or null when the model is a preset. */
@@ -78,7 +97,7 @@ final class ModelOptions {
                 throw new CliException(String.format("%s needs %.1f GB for its weights but Java may use %.1f GB; raise -Xmx via MYLLM_JAVA_OPTS",
                         label(), bytes / 1e9, free / 1e9));
             }
-            return new GPTModel(c, seed);
+            return initScheme().equals("book") ? new GPTModel(c, new TorchGenerator(seed)) : new GPTModel(c, seed);
         }
         if (!Files.isDirectory(source.model) && !ModelFiles.isModelFile(source.model)) {
             throw new CliException("--model: no such directory or file: " + source.model);

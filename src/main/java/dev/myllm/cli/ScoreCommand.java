@@ -31,6 +31,9 @@ final class ScoreCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     static final class Input {
         @Option(names = "--text", paramLabel = "TEXT", description = "The text to score (tokenized with --tokenizer).")
         String text;
@@ -63,6 +66,7 @@ final class ScoreCommand implements Runnable {
     public void run() {
         int[] ids = input.text != null ? tokenize(input.text) : readIds(input.idsFile);
         GPTModel m = model.build(seed);
+        String dtypeUsed = weights.apply(m, model);
         int n = ids.length, vocab = m.config().vocabSize();
         if (n < 2) throw new CliException("the sequence has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
         if (n > m.config().contextLength()) {
@@ -88,9 +92,10 @@ final class ScoreCommand implements Runnable {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.printf("{\"tokens\":%d,\"predicted\":%d,\"cross_entropy\":%s,\"perplexity\":%s}%n", n, n - 1, loss, Math.exp(loss));
+            out.printf("{\"tokens\":%d,\"predicted\":%d,\"dtype\":\"%s\",\"cross_entropy\":%s,\"perplexity\":%s}%n", n, n - 1, dtypeUsed, loss, Math.exp(loss));
         } else {
             out.printf("tokens         %d (%d predicted)%n", n, n - 1);
+            out.printf("weights        %s%n", dtypeUsed);
             out.printf("cross-entropy  %.6f nats/token%n", loss);
             out.printf("perplexity     %.4f%n", Math.exp(loss));
             if (logitsOut != null) out.printf("logits         %s (%d, %d) float32%n", logitsOut, n, vocab);

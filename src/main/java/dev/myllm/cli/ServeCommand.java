@@ -1,5 +1,10 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
+import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.server.ChatTemplate;
 import dev.myllm.server.OpenAiServer;
@@ -151,6 +156,7 @@ final class ServeCommand implements Runnable {
             server.close();
             throw new CliException("--port: cannot listen on " + config.host() + ":" + config.port() + ": " + Errors.oneLine(e));
         }
+        if (served.classifier() == null) server.warmUp();
         err.printf("myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s%n", served.name(),
                 served.model().config().parameterCount(), served.contextLength(), config.host(), server.port(),
                 config.apiKey() == null ? "(no API key)" : "(API key required)");
@@ -162,11 +168,31 @@ final class ServeCommand implements Runnable {
     /** The model, tokenizer and chat template a server answers with. */
     static ServedModel load(ModelOptions model, String tokenizer, long seed, String name) {
         Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        String n = name != null ? name : model.isPreset() ? model.source.preset
+                : model.directory().toAbsolutePath().normalize().getFileName().toString();
+        if (model.directory() != null && ClassifierDirectory.isClassifier(model.directory())) {
+            GPTClassifier c;
+            try {
+                c = ClassifierStore.load(model.directory(), -1f);
+            } catch (RuntimeException e) {
+                throw new CliException("--model: " + Errors.oneLine(e));
+            }
+            if (tok.vocabSize() > c.config().vocabSize()) {
+                throw new CliException("tokenizer " + tok.name() + " has " + tok.vocabSize() + " ids but the classifier's vocabulary is "
+                        + c.config().vocabSize());
+            }
+            return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
+        }
         GPTModel m = model.build(seed);
         GenerateCommand.checkVocab(tok, m);
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
-        String n = name != null ? name : model.isPreset() ? model.source.preset
-                : model.directory().toAbsolutePath().normalize().getFileName().toString();
-        return new ServedModel(n, m, tok, GenerateCommand.decoder(tok), ChatTemplate.transcript(), eos, System.currentTimeMillis() / 1000);
+        PromptFormat format;
+        try {
+            format = SavedFormat.read(model.directory());
+        } catch (RuntimeException e) {
+            throw new CliException("--model: " + Errors.oneLine(e));
+        }
+        ChatTemplate chat = format == null ? ChatTemplate.transcript() : ChatTemplate.of(format);
+        return new ServedModel(n, m, tok, GenerateCommand.decoder(tok), chat, eos, System.currentTimeMillis() / 1000);
     }
 }

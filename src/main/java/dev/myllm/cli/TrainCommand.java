@@ -8,6 +8,7 @@ import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.TorchGenerator;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
@@ -46,8 +47,12 @@ final class TrainCommand implements Runnable {
     int nEmbd;
     @Option(names = "--n-head", defaultValue = "0", description = "Override the preset's number of heads.")
     int nHead;
-    @Option(names = "--init", paramLabel = "MODEL_DIR", description = "Start from a model directory (config.json + model.safetensors), a GGUF file or an llm.c checkpoint.")
+    @Option(names = "--init", paramLabel = "book|gpt2|MODEL", description = "With --preset: book (PyTorch's initialisation from its generator, the book-* presets' default) "
+            + "or gpt2 (N(0, 0.02), the others' default). Alone: start from a model directory (config.json + model.safetensors), a GGUF file or an llm.c checkpoint.")
     Path init;
+    @Option(names = "--split", defaultValue = "tokens", paramLabel = "tokens|chars",
+            description = "Hold out the last --val-fraction of the tokens, or of the characters as the book does (book-* presets: chars).")
+    String split;
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory: checkpoints, model/, metrics.jsonl, loss.png.")
     Path out;
     @Option(names = "--val-data", arity = "1..*", paramLabel = "SPEC", description = "Validation corpus (default: the last --val-fraction of the training tokens).")
@@ -84,6 +89,12 @@ final class TrainCommand implements Runnable {
     float dropout;
     @Option(names = "--tie-weights", negatable = true, description = "Share the output head with the token embedding (default: the preset's).")
     Boolean tieWeights;
+
+    /** The spelling info and generate used to have, kept working. */
+    @Option(names = "--tied-head", negatable = true, hidden = true)
+    void tiedHeadAlias(boolean on) {
+        tieWeights = on;
+    }
     @Option(names = "--qkv-bias", negatable = true, description = "Bias in the query/key/value projection (default: the preset's).")
     Boolean qkvBias;
     @Option(names = "--eval-every", defaultValue = "50", description = "Evaluate every N steps; 0 = only at the end (default ${DEFAULT-VALUE}).")
@@ -104,6 +115,9 @@ final class TrainCommand implements Runnable {
     Path plot;
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
     Path resume;
+
+    /** The model --init starts from (null with --init book|gpt2). */
+    private Path initModel;
 
     /** Set by the demo: stop (and save) once this much wall time has passed. */
     long deadlineNanos = Long.MAX_VALUE;
@@ -129,35 +143,51 @@ final class TrainCommand implements Runnable {
                 tokenizer = own.toString();
             }
         }
+        if (resume == null && GPTConfig.isBookPreset(preset)) BookRun.applyDefaults(this, spec.commandLine().getParseResult());
+        String scheme = initScheme();
+        initModel = scheme == null ? init : null;
         validate();
         Tokenizer tok = Tokenizers.load(tokenizer);
         GPTConfig cfg = modelConfig(tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
-        int[] tokens = Corpus.standard().tokens(data, tok);
         int[] trainTokens, valTokens;
-        if (valData.isEmpty()) {
-            Splits.Pair<int[]> split = Splits.tokens(tokens, 1 - valFraction);
-            trainTokens = split.train();
-            valTokens = split.validation();
+        if (valData.isEmpty() && valFraction == 0) {
+            trainTokens = Corpus.standard().tokens(data, tok); // no validation
+            valTokens = new int[0];
+        } else if (valData.isEmpty() && split.equals("chars")) {
+            Splits.Pair<String> parts = Splits.text(String.join(tok.eotId() >= 0 ? "<|endoftext|>" : "", Corpus.standard().texts(data)), 1 - valFraction);
+            trainTokens = tok.encode(parts.train(), Specials.ALLOW);
+            valTokens = tok.encode(parts.validation(), Specials.ALLOW);
+        } else if (valData.isEmpty()) {
+            int[] tokens = Corpus.standard().tokens(data, tok);
+            Splits.Pair<int[]> parts = Splits.tokens(tokens, 1 - valFraction);
+            trainTokens = parts.train();
+            valTokens = parts.validation();
         } else {
-            trainTokens = tokens;
+            trainTokens = Corpus.standard().tokens(data, tok);
             valTokens = Corpus.standard().tokens(valData, tok);
         }
+        boolean book = "book".equals(scheme) || (scheme == null && GPTConfig.isBookPreset(preset));
+        TorchGenerator torch = book ? new TorchGenerator(seed) : null; // the book's global generator: weights, then loaders and dropout
         TokenWindows train = new TokenWindows(trainTokens, batchSize, ctx, stride > 0 ? stride : ctx, true, seed);
         TokenWindows val = new TokenWindows(valTokens, batchSize, ctx, ctx, false, 0, false);
+        if (book) {
+            train.torchOrder(torch);
+            val.torchOrder(torch);
+        }
         if (train.batchesPerEpoch() < 1) {
             throw new CliException("the training data (" + trainTokens.length + " tokens) makes no batch of " + batchSize + " × " + ctx
                     + "; lower --batch-size or --context-length");
         }
-        if (val.batchesPerEpoch() < 1) {
+        if (val.batchesPerEpoch() < 1 && valFraction > 0) {
             System.err.println("myllm: note: the validation data (" + valTokens.length + " tokens) is shorter than one window of "
                     + ctx + " + 1 tokens; no validation loss will be reported");
         }
         long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
 
-        GPTModel model = new GPTModel(cfg, seed);
-        if (init != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(init, cfg).namedParameters());
+        GPTModel model = book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed);
+        if (initModel != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
                 decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));
         LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr)
@@ -177,7 +207,6 @@ final class TrainCommand implements Runnable {
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
             Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, tokenizerFile()), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
-                    .evaluation(val.first(evalBatches), train.first(evalBatches))
                     .rng("dropout", model.dropoutRng())
                     .commandOptions(SavedOptions.collect(spec))
                     .metrics(metrics, plotFile)
@@ -205,6 +234,13 @@ final class TrainCommand implements Runnable {
                             progress.onCheckpoint(dir);
                         }
                     });
+            if (book) {
+                // the book's train_model_simple: evaluation after steps 1, 6, 11, ... on loaders iterated anew
+                t.evaluation(() -> val.iterate(evalBatches), () -> train.iterate(evalBatches)).evalRule(Trainer.EvalRule.BOOK)
+                        .rng("torch", torch).rng("loader", train.orderState());
+            } else {
+                t.evaluation(val.first(evalBatches), train.first(evalBatches));
+            }
             self[0] = t;
             if (deadlineNanos != Long.MAX_VALUE) t.stopAt(deadlineNanos);
             if (checkpoint != null) t.resume(checkpoint);
@@ -238,6 +274,14 @@ final class TrainCommand implements Runnable {
         return !tokenizer.equals("gpt2") && !tokenizer.equals("simple") && Files.isRegularFile(p) ? p : null;
     }
 
+    /** book or gpt2 when --init names an initialisation rather than a model to start from. */
+    private String initScheme() {
+        if (init == null || preset == null) return null;
+        String s = init.toString();
+        if (s.equals("book") || s.equals("gpt2")) return s;
+        throw new CliException("--init with --preset must be book or gpt2, got " + s);
+    }
+
     private static Path checkpointOf(Path dir) {
         try {
             return Checkpoints.resolve(dir);
@@ -248,10 +292,10 @@ final class TrainCommand implements Runnable {
 
     private GPTConfig modelConfig(Tokenizer tok) {
         GPTConfig cfg;
-        if (init != null) {
-            if (!ModelFiles.isModelFile(init) && !Files.isRegularFile(init.resolve("config.json"))) throw new CliException("--init: no config.json in " + init);
+        if (initModel != null) {
+            if (!ModelFiles.isModelFile(initModel) && !Files.isRegularFile(initModel.resolve("config.json"))) throw new CliException("--init: no config.json in " + initModel);
             try {
-                cfg = ModelDirectory.readConfig(init);
+                cfg = ModelDirectory.readConfig(initModel);
             } catch (IllegalArgumentException e) {
                 throw new CliException("--init " + e.getMessage());
             }
@@ -275,7 +319,7 @@ final class TrainCommand implements Runnable {
             throw new CliException("the tokenizer's vocabulary (" + tok.vocabSize() + ") is larger than the model's (" + cfg.vocabSize() + ")");
         }
         // a fresh model's position table is as long as the training context (nanoGPT's block_size)
-        if (contextLength > 0 && init == null) cfg = cfg.withContextLength(contextLength);
+        if (contextLength > 0 && initModel == null) cfg = cfg.withContextLength(contextLength);
         if (dropout >= 0) cfg = cfg.withDropRate(dropout);
         if (tieWeights != null) cfg = cfg.withTiedHead(tieWeights);
         if (qkvBias != null) cfg = cfg.withQkvBias(qkvBias);
@@ -285,15 +329,16 @@ final class TrainCommand implements Runnable {
     private void validate() {
         if (data.isEmpty()) throw new CliException("--data is required (files, folders, .bin or a dataset name such as austen)");
         if (out == null) throw new CliException("--out is required");
-        if ((preset == null) == (init == null)) throw new CliException("give exactly one of --preset NAME and --init MODEL_DIR");
-        if (init != null && !Files.isDirectory(init) && !ModelFiles.isModelFile(init)) throw new CliException("--init: no such directory or file: " + init);
+        if ((preset == null) == (initModel == null)) throw new CliException("give exactly one of --preset NAME and --init MODEL_DIR");
+        if (initModel != null && !Files.isDirectory(initModel) && !ModelFiles.isModelFile(initModel)) throw new CliException("--init: no such directory or file: " + initModel);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
         if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
-        if (!(valFraction > 0 && valFraction < 1)) throw new CliException("--val-fraction must be between 0 and 1, got " + valFraction);
+        if (!(valFraction >= 0 && valFraction < 1)) throw new CliException("--val-fraction must be at least 0 and below 1, got " + valFraction);
+        if (!split.equals("tokens") && !split.equals("chars")) throw new CliException("--split must be tokens or chars, got " + split);
         if (weightDecay < 0) throw new CliException("--weight-decay must be >= 0, got " + weightDecay);
         if (!decay.equals("all") && !decay.equals("matrices")) throw new CliException("--decay must be all or matrices, got " + decay);
         if (gradClip < 0) throw new CliException("--grad-clip must be >= 0, got " + gradClip);

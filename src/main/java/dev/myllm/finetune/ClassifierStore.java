@@ -42,7 +42,7 @@ public final class ClassifierStore implements ModelStore {
     /** Writes {@code m} (and its adapter, if any) into {@code dir}. */
     public static void save(GPTClassifier m, Path dir) {
         ClassifierDirectory.save(m.transformer(), m.score().weight(), m.score().bias(),
-                new ClassifierDirectory.Head(m.labels(), m.padId(), m.tokenRule().id()), dir);
+                new ClassifierDirectory.Head(m.labels(), m.padId(), m.tokenRule().id(), m.maxLength()), dir);
         if (m.lora() != null) m.lora().save(dir, "SEQ_CLS");
     }
 
@@ -80,6 +80,7 @@ public final class ClassifierStore implements ModelStore {
         }
         GPTClassifier c = GPTClassifier.of(body, l.scoreWeight(), l.scoreBias(), l.head().labels(),
                 TokenRule.parse(l.head().tokenRule()), l.head().padId());
+        c.maxLength(l.head().maxLength());
         if (LoRA.present(dir)) {
             c.addLoRA(LoRA.readSettings(dir), new dev.myllm.tensor.Rng(0));
             c.lora().load(dir);

@@ -24,6 +24,7 @@ public final class GPTClassifier extends Module {
     private final TokenRule rule;
     private final int padId;
     private LoRA lora;
+    private int maxLength;
 
     /**
      * A new head on {@code body} (whose vocabulary head, if separate, is dropped): weight and bias
@@ -102,6 +103,16 @@ public final class GPTClassifier extends Module {
 
     public int padId() {
         return padId;
+    }
+
+    /** The padded length texts were trained at (the book's {@code train_dataset.max_length}), 0 when unknown. */
+    public int maxLength() {
+        return maxLength;
+    }
+
+    /** Records the padded training length, saved with the model so prediction pads the same way. */
+    public void maxLength(int n) {
+        this.maxLength = n;
     }
 
     public GPTConfig config() {

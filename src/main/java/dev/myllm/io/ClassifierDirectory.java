@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * {@code num_labels}, {@code id2label}, {@code label2id} and {@code pad_token_id}, and whose
  * {@code model.safetensors} holds the GPT-2 body under the {@code transformer.} prefix (read with
  * or without it) plus the head {@code score.weight} {@code (classes, C)} and, with our optional
- * head bias, {@code score.bias}. Our extras: {@code myllm_token_rule}.
+ * head bias, {@code score.bias}. Our extras: {@code myllm_token_rule} and {@code myllm_max_length}.
  */
 public final class ClassifierDirectory {
     /** The Hugging Face architecture name. */
@@ -31,8 +31,8 @@ public final class ClassifierDirectory {
     private ClassifierDirectory() {
     }
 
-    /** What the head means: label names by class id, the pad id, and the position rule. */
-    public record Head(List<String> labels, int padId, String tokenRule) {
+    /** What the head means: label names by class id, the pad id, the position rule, and the padded length it was trained at (0 = unknown). */
+    public record Head(List<String> labels, int padId, String tokenRule, int maxLength) {
         public Head {
             labels = List.copyOf(labels);
         }
@@ -78,6 +78,7 @@ public final class ClassifierDirectory {
         extra.put("label2id", label2id);
         extra.put("pad_token_id", head.padId());
         extra.put("myllm_token_rule", head.tokenRule());
+        if (head.maxLength() > 0) extra.put("myllm_max_length", head.maxLength());
         String config = Gpt2Config.write(body.config(), DType.F32, extra);
         try {
             Files.createDirectories(dir);
@@ -135,6 +136,6 @@ public final class ClassifierDirectory {
         }
         JsonNode pad = root.get("pad_token_id");
         if (pad == null || !pad.canConvertToInt()) throw new IllegalArgumentException(file + ": a classifier needs an integer pad_token_id");
-        return new Head(labels, pad.asInt(), root.path("myllm_token_rule").asText("flexible"));
+        return new Head(labels, pad.asInt(), root.path("myllm_token_rule").asText("flexible"), root.path("myllm_max_length").asInt(0));
     }
 }

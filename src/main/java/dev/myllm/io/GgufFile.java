@@ -259,7 +259,11 @@ public final class GgufFile implements AutoCloseable {
     }
 
     static String clip(String s) {
-        String t = s.length() > 80 ? s.substring(0, 80) + "…" : s;
+        return oneLine(s.length() > 80 ? s.substring(0, 80) + "…" : s);
+    }
+
+    /** Control characters (a newline in a token or name) as '?', so that an error stays one line. */
+    static String oneLine(String t) {
         StringBuilder b = new StringBuilder(t.length());
         t.codePoints().forEach(cp -> b.appendCodePoint(Character.isISOControl(cp) ? '?' : cp));
         return b.toString();

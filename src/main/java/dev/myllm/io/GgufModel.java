@@ -2,6 +2,7 @@ package dev.myllm.io;
 
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.BpeVocab;
@@ -168,7 +169,7 @@ public final class GgufModel {
             int[] want = shapes.get(mine);
             long[] wantNe = ne(want);
             if (!Arrays.equals(t.ne(), wantNe)) {
-                throw GgufFile.bad(g.file(), "tensor '" + t.name() + "' has ne " + Arrays.toString(t.ne()) + ", expected " + Arrays.toString(wantNe));
+                throw GgufFile.bad(g.file(), "tensor '" + GgufFile.clip(t.name()) + "' has ne " + Arrays.toString(t.ne()) + ", expected " + Arrays.toString(wantNe));
             }
         }
         List<String> missing = new ArrayList<>();
@@ -238,8 +239,33 @@ public final class GgufModel {
         try {
             return new BpeVocab(tok, types, mer, -1).toTokenizer(f.getFileName().toString());
         } catch (IllegalArgumentException e) {
-            throw GgufFile.bad(f, e.getMessage());
+            throw GgufFile.bad(f, GgufFile.oneLine(e.getMessage()));
         }
+    }
+
+    /**
+     * The file's matrices stored exactly as {@code format}, memory-mapped (no copy), by our parameter
+     * name; the mapping stays open for the life of the process, as the matrices read from it.
+     */
+    public static Map<String, PackedMatrix> mapped(Path file, PackedMatrix.Format format) {
+        GgufType want = GgufType.valueOf(format.name());
+        GgufFile g = GgufFile.open(file);
+        Map<String, PackedMatrix> out = new LinkedHashMap<>();
+        Map<String, String> ours = new LinkedHashMap<>();
+        names(config(g)).forEach((mine, theirs) -> ours.put(theirs, mine));
+        for (GgufFile.Info t : g.tensors().values()) {
+            String mine = ours.get(t.name());
+            if (mine == null || t.ne().length != 2 || t.type() != want || mine.equals("wpe.weight")) continue;
+            out.put(mine, PackedMatrix.wrap(format, (int) t.ne()[1], (int) t.ne()[0], g.bytes(t)));
+        }
+        if (out.isEmpty()) g.close();
+        return out;
+    }
+
+    /** How most matrices of the file are stored ({@code blk.0.attn_qkv.weight}'s type). */
+    public static GgufType storedType(GgufFile g) {
+        GgufFile.Info t = g.tensors().get("blk.0.attn_qkv.weight");
+        return t == null ? GgufType.F32 : t.type();
     }
 
     /** The tokenizer embedded in a GGUF file. */

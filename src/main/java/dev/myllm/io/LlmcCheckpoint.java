@@ -66,6 +66,17 @@ public final class LlmcCheckpoint {
         return new Header(cfg, h[1], vp, bytes);
     }
 
+    /** {@code f32} for a version 3 file, {@code bf16} for version 5. */
+    static String storedType(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(b, 0);
+            return b.getInt(4) == 5 ? "bf16" : "f32";
+        } catch (IOException e) {
+            return "f32";
+        }
+    }
+
     /** The configuration in the header. */
     public static GPTConfig config(Path file) {
         return read(file, null, null);

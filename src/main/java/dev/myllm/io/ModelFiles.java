@@ -47,6 +47,34 @@ public final class ModelFiles {
         return GgufFile.isGguf(file) ? GgufModel.tokenizer(file) : null;
     }
 
+    /**
+     * How a model's matrices are stored: {@code f32}, {@code f16}, {@code bf16}, {@code q8_0},
+     * {@code q4_0} or {@code q4_1}, for a model directory, GGUF file or llm.c checkpoint.
+     */
+    public static String storedType(Path path) {
+        if (GgufFile.isGguf(path)) {
+            try (GgufFile g = GgufFile.open(path)) {
+                return GgufModel.storedType(g).name().toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+        if (LlmcCheckpoint.isCheckpoint(path)) return LlmcCheckpoint.storedType(path);
+        if (!Files.isDirectory(path)) return "f32";
+        Path w = path.resolve(ModelDirectory.WEIGHTS);
+        if (!Files.isRegularFile(w)) return "f32";
+        try (Safetensors st = Safetensors.open(w)) {
+            for (TensorInfo t : st.entries()) {
+                if (t.shape().length == 2) {
+                    return switch (t.dtype()) {
+                        case F16 -> "f16";
+                        case BF16 -> "bf16";
+                        default -> "f32";
+                    };
+                }
+            }
+        }
+        return "f32";
+    }
+
     private static IllegalArgumentException unknown(Path file) {
         return new IllegalArgumentException(file + ": not a model directory, GGUF file or llm.c checkpoint");
     }

@@ -43,11 +43,19 @@ public record GPTConfig(int vocabSize, int contextLength, int embDim, int nHeads
         // small models with GPT-2's vocabulary, for tests and demos on a laptop
         PRESETS.put("gpt2-tiny", new GPTConfig(GPT2_VOCAB, 128, 64, 4, 2, 0.0f, true, true, 1e-5f));
         PRESETS.put("gpt2-mini", new GPTConfig(GPT2_VOCAB, 256, 256, 4, 4, 0.1f, true, true, 1e-5f));
+        // the book's GPT_CONFIG_124M (no QKV bias, separate head) and chapter 5's context of 256
+        PRESETS.put("book-124m", new GPTConfig(GPT2_VOCAB, 1024, 768, 12, 12, 0.1f, false, false, 1e-5f));
+        PRESETS.put("book-124m-256", new GPTConfig(GPT2_VOCAB, 256, 768, 12, 12, 0.1f, false, false, 1e-5f));
     }
 
     /** The preset names, in order of size within each family. */
     public static java.util.Set<String> presetNames() {
         return java.util.Collections.unmodifiableSet(PRESETS.keySet());
+    }
+
+    /** True for the book's presets, which default to the book's initialisation and training semantics. */
+    public static boolean isBookPreset(String name) {
+        return name != null && name.toLowerCase(Locale.ROOT).startsWith("book-");
     }
 
     /** A preset by name ({@code gpt2} is an alias of {@code gpt2-small}, as on the hub). */

@@ -1,14 +1,15 @@
 package dev.myllm.model;
 
 import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Embedding;
 import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.nn.ModuleList;
-import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
+import dev.myllm.tensor.TorchGenerator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,6 +35,7 @@ public final class GPTModel extends Module {
 
     private final GPTConfig config;
     private final Rng dropoutRng;
+    private final DropoutSource dropout;
     private final Embedding wte;
     private final Embedding wpe;
     private final Dropout dropEmb;
@@ -44,17 +46,35 @@ public final class GPTModel extends Module {
 
     /** A freshly initialized model; {@code seed} fixes the weights and the first dropout masks. */
     public GPTModel(GPTConfig config, long seed) {
+        this(config, seed, null);
+    }
+
+    /**
+     * The book's model as {@code torch.manual_seed(s); GPTModel(cfg)} makes it: PyTorch's default
+     * initialisation drawn from {@code torch} in the book's order ({@link BookInit}); the dropout
+     * masks of training then come from {@code torch} too, as in the book's run.
+     */
+    public GPTModel(GPTConfig config, TorchGenerator torch) {
+        this(config, torch.initialSeed(), torch);
+    }
+
+    private GPTModel(GPTConfig config, long seed, TorchGenerator torch) {
         this.config = config;
-        Rng init = new Rng(seed);
+        Rng init = torch == null ? new Rng(seed) : null; // null: the book's initialisation fills the weights below
         this.dropoutRng = new Rng(seed * 0x9E3779B97F4A7C15L + 1);
+        this.dropout = new DropoutSource(dropoutRng);
         float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));
         this.wte = child("wte", new Embedding(config.vocabSize(), config.embDim(), init, STD));
         this.wpe = child("wpe", new Embedding(config.contextLength(), config.embDim(), init, STD));
-        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropoutRng));
+        this.dropEmb = child("drop", new Dropout(config.dropRate(), dropout));
         this.h = child("h", new ModuleList<>());
-        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropoutRng));
+        for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropout));
         this.lnF = child("ln_f", new LayerNorm(config.embDim(), config.layerNormEps()));
         this.lmHead = config.tiedHead() ? null : child("lm_head", new Linear(config.embDim(), config.vocabSize(), false, init, STD));
+        if (torch != null) {
+            BookInit.apply(this, torch);
+            dropout.useTorch(torch);
+        }
     }
 
     public GPTConfig config() {
@@ -69,6 +89,11 @@ public final class GPTModel extends Module {
         return dropoutRng;
     }
 
+    /** Where the dropout layers take their masks from (the torch generator of a book-initialised model). */
+    public DropoutSource dropoutSource() {
+        return dropout;
+    }
+
     /** Logits {@code (B, T, V)} for token ids {@code (B, T)} given row-major in {@code ids}. */
     public Tensor forward(int[] ids, int batch, int seqLen) {
         return forward(ids, batch, seqLen, null, false);
@@ -81,9 +106,7 @@ public final class GPTModel extends Module {
      * runs on the last position alone and the result is {@code (B, 1, V)}, which is all decoding needs.
      */
     public Tensor forward(int[] ids, int batch, int seqLen, KVCache cache, boolean lastOnly) {
-        Tensor x = finalHidden(ids, batch, seqLen, cache, lastOnly);   // (B, T|1, C)
-        Tensor logits = Ops.linear(x, headWeight(), null);            // (B, T|1, V)
-        return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
+        return head(finalHidden(ids, batch, seqLen, cache, lastOnly)); // (B, T|1, V)
     }
 
     /**
@@ -157,9 +180,13 @@ public final class GPTModel extends Module {
         Tensor x = dropEmb.forward(wte.forward(ids, b, 1).add(wpe.forward(positions, b, 1)));   // (B, 1, C)
         for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, caches, i);
         for (KVCache c : caches) c.advance(1);
-        Tensor normed = lnF.forward(x);                                                          // (B, 1, C)
-        Tensor logits = Ops.linear(normed, headWeight(), null);                                  // (B, 1, V)
-        return headAdapter == null ? logits : logits.add(headAdapter.apply(normed));
+        return head(lnF.forward(x));                                                             // (B, 1, V)
+    }
+
+    /** The output head on final-normed states {@code (.., C)} → logits {@code (.., V)}, from packed weights when the model has them. */
+    private Tensor head(Tensor x) {
+        Tensor logits = lmHead == null ? wte.attend(x) : lmHead.forward(x);
+        return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
     }
 
     /** The output head's weight {@code (V, C)}: {@code wte.weight} itself when tied. */
@@ -196,6 +223,11 @@ public final class GPTModel extends Module {
         for (String name : weights.keySet()) {
             if (!mine.containsKey(name)) throw new IllegalArgumentException("unexpected weight " + name + " for this configuration");
         }
+    }
+
+    /** The separate output head, or null when it is tied to the token embedding. */
+    public Linear outputHead() {
+        return lmHead;
     }
 
     public Embedding tokenEmbedding() {

@@ -1,6 +1,6 @@
 package dev.myllm.model;
 
-import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.CachedAttention;
@@ -19,7 +19,7 @@ public final class MultiHeadAttention extends Module {
     private final int dOut;
     private final int numHeads;
     private final float dropP;
-    private final Rng dropoutRng;
+    private final DropoutSource dropoutSource;
     private final Linear cAttn;
     private final Linear cProj;
 
@@ -29,11 +29,17 @@ public final class MultiHeadAttention extends Module {
      */
     public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
                               Rng rng, float std, float projStd, Rng dropoutRng) {
+        this(dIn, dOut, numHeads, dropout, qkvBias, rng, std, projStd, new DropoutSource(dropoutRng));
+    }
+
+    /** As above, with the model's shared source of dropout masks. */
+    public MultiHeadAttention(int dIn, int dOut, int numHeads, float dropout, boolean qkvBias,
+                              Rng rng, float std, float projStd, DropoutSource dropoutSource) {
         if (dOut % numHeads != 0) throw new IllegalArgumentException("d_out " + dOut + " is not divisible by " + numHeads + " heads");
         this.dOut = dOut;
         this.numHeads = numHeads;
         this.dropP = dropout;
-        this.dropoutRng = dropoutRng;
+        this.dropoutSource = dropoutSource;
         this.cAttn = child("c_attn", new Linear(dIn, 3 * dOut, qkvBias, rng, std));
         this.cProj = child("c_proj", new Linear(dOut, dOut, true, rng, projStd));
     }
@@ -45,7 +51,8 @@ public final class MultiHeadAttention extends Module {
         if (recorder != null) recorder.attention(qkv, numHeads);
         Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
         boolean drop = isTraining() && dropP > 0;
-        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2], drop ? dropP : 0f, drop ? Dropout.nextSeed(dropoutRng) : 0L);
+        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2],                   // mask over (B, H, T, T)
+                drop ? dropoutSource.next(dropP, h[0].dim(0) * numHeads * h[0].dim(2) * h[0].dim(2)) : null);
         return cProj.forward(Heads.merge(ctx));                   // (B, H, T, hd) → (B, T, d_out)
     }
 

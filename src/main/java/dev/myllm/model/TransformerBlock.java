@@ -1,6 +1,7 @@
 package dev.myllm.model;
 
 import dev.myllm.nn.Dropout;
+import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.FeedForward;
 import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Module;
@@ -19,6 +20,11 @@ public final class TransformerBlock extends Module {
     private final Dropout dropShortcut;
 
     public TransformerBlock(GPTConfig cfg, Rng rng, float std, float projStd, Rng dropoutRng) {
+        this(cfg, rng, std, projStd, new DropoutSource(dropoutRng));
+    }
+
+    /** As above, with the model's shared source of dropout masks. */
+    public TransformerBlock(GPTConfig cfg, Rng rng, float std, float projStd, DropoutSource dropoutRng) {
         this.ln1 = child("ln_1", new LayerNorm(cfg.embDim(), cfg.layerNormEps()));
         this.attn = child("attn", new MultiHeadAttention(cfg.embDim(), cfg.embDim(), cfg.nHeads(), cfg.dropRate(),
                 cfg.qkvBias(), rng, std, projStd, dropoutRng));

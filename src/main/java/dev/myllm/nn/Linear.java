@@ -1,6 +1,7 @@
 package dev.myllm.nn;
 
 import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import java.util.function.UnaryOperator;
@@ -16,6 +17,7 @@ public final class Linear extends Module {
     private final Tensor weight;
     private final Tensor bias;
     private UnaryOperator<Tensor> adapter; // a low-rank update added to the output (LoRA), or null
+    private PackedMatrix packed; // inference weights in 16 or 8 bits; null: the float32 weight
 
     /** PyTorch's default initialization: weight and bias uniform in {@code [-1/√in, 1/√in)}. */
     public Linear(int in, int out, boolean bias, Rng rng) {
@@ -32,7 +34,7 @@ public final class Linear extends Module {
 
     /** x {@code (.., in)} → {@code (.., out)}. */
     public Tensor forward(Tensor x) {
-        Tensor y = Ops.linear(x, weight, bias);
+        Tensor y = packed != null ? packed.linear(x, bias) : Ops.linear(x, weight, bias);
         return adapter == null ? y : y.add(adapter.apply(x));
     }
 
@@ -44,6 +46,19 @@ public final class Linear extends Module {
     /** The adapter set by {@link #setAdapter}, or null. */
     public UnaryOperator<Tensor> adapter() {
         return adapter;
+    }
+
+    /** Computes from {@code p} (the weight in 16 or 8 bits) instead of the float32 weight: inference only; null undoes it. */
+    public void usePacked(PackedMatrix p) {
+        if (p != null && (p.rows() != outFeatures() || p.cols() != inFeatures())) {
+            throw new IllegalArgumentException("packed weight (" + p.rows() + ", " + p.cols() + ") does not fit Linear(" + inFeatures() + ", " + outFeatures() + ")");
+        }
+        this.packed = p;
+    }
+
+    /** The packed weight in use, or null. */
+    public PackedMatrix packed() {
+        return packed;
     }
 
     /** The weight {@code (out, in)}. */

@@ -156,7 +156,13 @@ final class Answers {
     static ObjectNode model(ServedModel m) {
         ObjectNode o = JSON.createObjectNode();
         o.put("id", m.name()).put("object", "model").put("created", m.created()).put("owned_by", "myllm");
-        o.put("context_length", m.contextLength()).put("chat_template", m.chat().name());
+        o.put("context_length", m.contextLength());
+        if (m.classifier() != null) {
+            o.put("task", "classify");
+            o.putPOJO("labels", m.classifier().labels());
+        } else {
+            o.put("task", "generate").put("chat_template", m.chat().name());
+        }
         return o;
     }
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -34,6 +35,7 @@ final class ApiHandler extends Handler.Abstract {
     private final Consumer<String> log;
     private final byte[] key;
     private final Plan.Limits limits;
+    private final Classifier classifier; // null for a language model
     final Playground playground;
     private volatile boolean draining;
 
@@ -45,6 +47,7 @@ final class ApiHandler extends Handler.Abstract {
         this.log = log;
         this.key = config.apiKey() == null ? null : ("Bearer " + config.apiKey()).getBytes(StandardCharsets.UTF_8);
         this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16);
+        this.classifier = model.classifier() == null ? null : new Classifier(model);
         this.playground = new Playground(model);
     }
 
@@ -116,12 +119,28 @@ final class ApiHandler extends Handler.Abstract {
                 boolean chat = path.equals("/v1/chat/completions");
                 allow(method, "POST");
                 authorize(req);
+                if (classifier != null) {
+                    throw ApiError.notFound("model", "model_not_classifier",
+                            "The model '" + model.name() + "' is a classifier: it answers POST /v1/classify, not " + path);
+                }
                 JsonNode body = readJson(req);
                 Plan plan = chat ? Plan.chat(body, model, limits) : Plan.completion(body, model, limits);
                 out.promptTokens = plan.prompt().length;
                 out.prompt = plan.promptText();
                 generate(req, resp, cb, plan, out);
                 return chat ? "chat" : "completions";
+            }
+            case "/v1/classify" -> {
+                allow(method, "POST");
+                authorize(req);
+                if (classifier == null) {
+                    throw ApiError.notFound("model", "model_not_classifier",
+                            "The model '" + model.name() + "' is a language model: /v1/classify needs a classifier directory");
+                }
+                Classifier.Answer a = classifier.classify(readJson(req));
+                out.promptTokens = a.tokens();
+                sendJson(resp, cb, 200, a.json());
+                return "classify";
             }
             case "/v1/inspect" -> {
                 allow(method, "POST");
@@ -204,10 +223,14 @@ final class ApiHandler extends Handler.Abstract {
         }
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         req.addFailureListener(t -> call.cancel()); // the connection failed: stop generating for it
+        // an idle connection while the model works is fine (the time limit bounds it); a write
+        // that makes no progress for the idle timeout is a client that stopped reading: fail it
+        AtomicBoolean writing = new AtomicBoolean();
+        req.addIdleTimeoutListener(t -> writing.get());
         String id = (plan.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         Answers answers = new Answers(model, plan, id);
         try {
-            if (plan.stream()) stream(resp, cb, call, answers, deadline, out);
+            if (plan.stream()) stream(resp, cb, call, answers, deadline, out, writing);
             else whole(resp, cb, call, answers, deadline, out);
         } finally {
             call.cancel(); // no-op when all finished; frees the slots of an abandoned request at once
@@ -236,7 +259,8 @@ final class ApiHandler extends Handler.Abstract {
         sendJson(resp, cb, 200, answers.complete(choices, call.completionTokens()));
     }
 
-    private void stream(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out) throws Exception {
+    private void stream(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out, AtomicBoolean writing)
+            throws Exception {
         resp.setStatus(200);
         resp.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
@@ -248,7 +272,7 @@ final class ApiHandler extends Handler.Abstract {
             if (call.plan.echo()) {
                 String echo = answers.echoText();
                 for (int i = 0; i < n; i++) {
-                    send(resp, answers.chunk(i, echo, List.of(), List.of(), null, false, 0));
+                    send(resp, writing, answers.chunk(i, echo, List.of(), List.of(), null, false, 0));
                     offsets[i] = echo.length();
                 }
             }
@@ -262,20 +286,20 @@ final class ApiHandler extends Handler.Abstract {
                 if (e.finish() != null) open--;
                 // a token that completed no character yet (and carries no log-probabilities) waits for the next
                 if (e.finish() == null && e.text().isEmpty() && lps.isEmpty()) continue;
-                send(resp, answers.chunk(i, e.text(), ids, lps, e.finish(), !started[i], offsets[i]));
+                send(resp, writing, answers.chunk(i, e.text(), ids, lps, e.finish(), !started[i], offsets[i]));
                 started[i] = true;
                 offsets[i] += e.text().length();
             }
-            if (call.plan.includeUsage()) send(resp, answers.usageChunk(call.completionTokens()));
-            writeBlocking(resp, true, "data: [DONE]\n\n");
+            if (call.plan.includeUsage()) send(resp, writing, answers.usageChunk(call.completionTokens()));
+            writeBlocking(resp, writing, true, "data: [DONE]\n\n");
             cb.succeeded();
         } catch (ApiError err) {
             // the status line is gone: the error travels as an event, then the stream ends
             out.status = err.status;
             out.note = err.code;
             try {
-                writeBlocking(resp, false, "data: " + Answers.JSON.writeValueAsString(Answers.error(err)) + "\n\n");
-                writeBlocking(resp, true, "data: [DONE]\n\n");
+                writeBlocking(resp, writing, false, "data: " + Answers.JSON.writeValueAsString(Answers.error(err)) + "\n\n");
+                writeBlocking(resp, writing, true, "data: [DONE]\n\n");
                 cb.succeeded();
             } catch (IOException gone) {
                 cb.failed(gone);
@@ -288,15 +312,18 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private void send(Response resp, ObjectNode chunk) throws IOException {
-        writeBlocking(resp, false, "data: " + Answers.JSON.writeValueAsString(chunk) + "\n\n");
+    private void send(Response resp, AtomicBoolean writing, ObjectNode chunk) throws IOException {
+        writeBlocking(resp, writing, false, "data: " + Answers.JSON.writeValueAsString(chunk) + "\n\n");
     }
 
     /** Writes and waits until written; a client that stopped reading fails it after the idle timeout. */
-    private static void writeBlocking(Response resp, boolean last, String s) throws IOException {
+    private static void writeBlocking(Response resp, AtomicBoolean writing, boolean last, String s) throws IOException {
+        writing.set(true);
         try (Blocker.Callback b = Blocker.callback()) {
             resp.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), b);
             b.block();
+        } finally {
+            writing.set(false);
         }
     }
 

@@ -25,7 +25,7 @@ final class Call implements Sequence.Listener {
             Sampling s = plan.sampling();
             if (i > 0) {
                 s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed() + i, s.presencePenalty(),
-                        s.frequencyPenalty(), s.stops(), s.logprobs());
+                        s.frequencyPenalty(), s.stops(), s.logprobs(), s.ignoreEos());
             }
             sequences.add(new Sequence(i, plan.prompt(), s, vocab, this));
         }

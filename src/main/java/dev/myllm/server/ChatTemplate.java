@@ -17,6 +17,11 @@ public interface ChatTemplate {
     /** Text that ends the assistant's turn (besides the end-of-text token). */
     List<String> stops();
 
+    /** The prompt format an instruction-tuned model was saved with (alpaca, phi3). */
+    static ChatTemplate of(dev.myllm.finetune.PromptFormat format) {
+        return new InstructTemplate(format);
+    }
+
     /**
      * The format for models that carry none: a plain transcript ({@code User: ...}, {@code
      * Assistant: ...}, a system message first as it is), which any base model can continue.

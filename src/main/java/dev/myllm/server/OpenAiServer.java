@@ -1,6 +1,8 @@
 package dev.myllm.server;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -17,6 +19,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class OpenAiServer implements AutoCloseable {
     private final ServerConfig config;
+    private final ServedModel model;
     private final Metrics metrics = new Metrics();
     private final Scheduler scheduler;
     private final ApiHandler handler;
@@ -25,6 +28,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     public OpenAiServer(ServedModel model, ServerConfig config, Consumer<String> log) {
         this.config = config;
+        this.model = model;
         this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), metrics);
         this.handler = new ApiHandler(model, config, scheduler, metrics, log);
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
@@ -51,6 +55,30 @@ public final class OpenAiServer implements AutoCloseable {
         scheduler.start();
         jetty.start();
         return this;
+    }
+
+    /**
+     * Runs a few short requests through the scheduler (prefill, then batched decode steps) so the
+     * JIT has compiled the kernels before the first client waits on them.
+     */
+    public void warmUp() {
+        int vocab = model.vocabSize();
+        List<Call> calls = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int[] prompt = new int[8 + 8 * i];
+            for (int j = 0; j < prompt.length; j++) prompt[j] = (j * 7919 + i) % vocab;
+            Sampling s = new Sampling(Math.min(8, model.contextLength() - prompt.length), 0f, 1f, 0, 0L, 0f, 0f, List.of(), -1, true);
+            if (s.maxTokens() < 1) return;
+            calls.add(new Call(new Plan(false, prompt, null, s, 1, false, false, false, 0), vocab));
+        }
+        for (Call c : calls) scheduler.submit(c.sequences);
+        try {
+            for (Call c : calls) {
+                for (Call.Event e; (e = c.next(60_000)) != null; ) if (e.finish() != null || e.error() != null) break;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Caps the tokens one {@code /v1/inspect} request may analyse (default 512, and never beyond the context). */

@@ -97,7 +97,7 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         List<String> stops = new ArrayList<>(s.stops());
         for (String stop : m.chat().stops()) if (!stops.contains(stop)) stops.add(stop);
         s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed(), s.presencePenalty(),
-                s.frequencyPenalty(), stops, s.logprobs());
+                s.frequencyPenalty(), stops, s.logprobs(), s.ignoreEos());
         return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false, 20);
     }
 
@@ -146,8 +146,9 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         float presence = f.number("presence_penalty", 0f, -2, false, 2);
         float frequency = f.number("frequency_penalty", 0f, -2, false, 2);
         List<String> stops = f.stops("stop", limits.maxStops());
+        boolean ignoreEos = f.bool("ignore_eos", false); // an extension (vLLM's name): exactly max_tokens, for benchmarks
         return new Sampling(maxTokens, temperature, topP, topK, seed == null ? ThreadLocalRandom.current().nextLong() : seed,
-                presence, frequency, stops, logprobs);
+                presence, frequency, stops, logprobs, ignoreEos);
     }
 
     private static boolean includeUsage(Fields f, boolean stream) {

@@ -98,7 +98,7 @@ final class Sequence {
             id = sampler.next(logits, off);
         }
         if (generated == 0) firstTokenNanos = System.nanoTime();
-        if (id == eos) return finish("stop", false);
+        if (id == eos && !sampling.ignoreEos()) return finish("stop", false);
         generated++;
         if (counts != null) counts[id]++;
         next = id;

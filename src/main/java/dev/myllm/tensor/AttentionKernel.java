@@ -97,11 +97,6 @@ public final class AttentionKernel {
         else VecMath.axpyScalar(alpha, x, xo, y, yo, n);
     }
 
-    private static void keepMask(boolean simd, long seed, long start, int count, int thr, boolean[] keep) {
-        if (simd) DropoutHash.keepMaskSimd(seed, start, count, thr, keep, 0);
-        else DropoutHash.keepMaskScalar(seed, start, count, thr, keep, 0);
-    }
-
     /** Softmax of row[o..o+n) in place (max-subtracted). */
     private static void softmaxInPlace(boolean simd, float[] row, int o, int n) {
         float max;
@@ -152,12 +147,26 @@ public final class AttentionKernel {
         forward(true, out, att, q, k, v, B, H, T, D, dropoutP, seed);
     }
 
+    /** Forward with a given dropout mask over att's (B, H, T, T) indices, or none when {@code mask} is null. */
+    public static void forward(float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H, int T, int D,
+                               DropoutMask mask) {
+        forward(Simd.ENABLED, out, att, q, k, v, B, H, T, D, mask);
+    }
+
+    private static DropoutMask mask(float dropoutP, long seed) {
+        return dropoutP > 0f ? DropoutMask.hashed(dropoutP, seed) : null;
+    }
+
     private static void forward(boolean simd, float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H,
                                 int T, int D, float dropoutP, long seed) {
+        forward(simd, out, att, q, k, v, B, H, T, D, mask(dropoutP, seed));
+    }
+
+    private static void forward(boolean simd, float[] out, float[] att, float[] q, float[] k, float[] v, int B, int H,
+                                int T, int D, DropoutMask mask) {
         float scale = (float) (1.0 / Math.sqrt(D));
-        boolean dropout = dropoutP > 0f;
-        int thr = DropoutHash.threshold(dropoutP);
-        float dscale = DropoutHash.scale(dropoutP);
+        boolean dropout = mask != null;
+        float dscale = dropout ? mask.scale() : 1f;
         // Rows (b, h, i) are independent; a row costs about i·D, so aim for ~32k multiply-adds per task.
         int grain = Math.max(1, 32768 / Math.max(1, T * D));
         Parallel.forRange(B * H * T, grain, (s, e) -> {
@@ -174,7 +183,7 @@ public final class AttentionKernel {
                 softmaxInPlace(simd, row, ao, i + 1);
                 if (att != null) Arrays.fill(att, ao + i + 1, ao + T, 0f);
                 if (dropout) {
-                    keepMask(simd, seed, (long) r * T, i + 1, thr, keep);
+                    mask.keep(simd, (long) r * T, i + 1, keep, 0);
                     for (int j = 0; j <= i; j++) dropped[j] = keep[j] ? row[ao + j] * dscale : 0f;
                     weightedRows(simd, dropped, 0, v, base, D, i + 1, out, qo, false);
                 } else {
@@ -210,12 +219,22 @@ public final class AttentionKernel {
         backward(true, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
     }
 
+    /** Backward with the mask forward was given (null: none). */
+    public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v,
+                                float[] att, int B, int H, int T, int D, DropoutMask mask) {
+        backward(Simd.ENABLED, dq, dk, dv, dout, q, k, v, att, B, H, T, D, mask);
+    }
+
     private static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
                                  float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
+        backward(simd, dq, dk, dv, dout, q, k, v, att, B, H, T, D, mask(dropoutP, seed));
+    }
+
+    private static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
+                                 float[] v, float[] att, int B, int H, int T, int D, DropoutMask mask) {
         float scale = (float) (1.0 / Math.sqrt(D));
-        boolean dropout = dropoutP > 0f;
-        int thr = DropoutHash.threshold(dropoutP);
-        float dscale = DropoutHash.scale(dropoutP);
+        boolean dropout = mask != null;
+        float dscale = dropout ? mask.scale() : 1f;
         boolean needScores = dq != null || dk != null;
         Parallel.forRange(B * H, 1, (s, e) -> {
             // Rows are handled in blocks of 4 so dk and dv rows take a rank-4 update per load/store.
@@ -235,7 +254,7 @@ public final class AttentionKernel {
                         int wo = rr * T;
                         // Through the weighted sum: w = att · mask/(1-p), datt_j = mask/(1-p) · (dout_i · v_j).
                         if (dropout) {
-                            keepMask(simd, seed, ao, i + 1, thr, keep);
+                            mask.keep(simd, ao, i + 1, keep, 0);
                             for (int j = 0; j <= i; j++) w4[wo + j] = keep[j] ? att[ao + j] * dscale : 0f;
                         } else {
                             System.arraycopy(att, ao, w4, wo, i + 1);

@@ -42,10 +42,23 @@ public final class DropoutKernel {
         apply(dx, dout, n, p, seed, true, true);
     }
 
-    /** dst = (accumulate ? dst : 0) + mask ⊙ src · scale. */
+    /** out[i] = mask.keep(i) ? x[i]·scale : 0 with a given mask. */
+    public static void forward(float[] out, float[] x, int n, DropoutMask mask) {
+        apply(out, x, n, mask, false, Simd.ENABLED);
+    }
+
+    /** dx[i] += mask.keep(i) ? dout[i]·scale : 0. */
+    public static void backward(float[] dx, float[] dout, int n, DropoutMask mask) {
+        apply(dx, dout, n, mask, true, Simd.ENABLED);
+    }
+
     private static void apply(float[] dst, float[] src, int n, float p, long seed, boolean accumulate, boolean simd) {
-        int thr = DropoutHash.threshold(p);
-        float scale = DropoutHash.scale(p);
+        apply(dst, src, n, DropoutMask.hashed(p, seed), accumulate, simd);
+    }
+
+    /** dst = (accumulate ? dst : 0) + mask ⊙ src · scale. */
+    private static void apply(float[] dst, float[] src, int n, DropoutMask mask, boolean accumulate, boolean simd) {
+        float scale = mask.scale();
         Parallel.forRange(n, GRAIN, (s, e) -> {
             int i = s;
             if (simd) {
@@ -56,7 +69,7 @@ public final class DropoutKernel {
                 int ub = s + F.loopBound(e - s);
                 while (i < ub) {
                     int len = Math.min(BLOCK, ub - i);
-                    DropoutHash.keepMaskSimd(seed, i, len, thr, keep, 0);
+                    mask.keep(true, i, len, keep, 0);
                     for (int l = 0; l < len; l += L, i += L) {
                         VectorMask<Float> kept = VectorMask.fromArray(F, keep, l);
                         FloatVector v = FloatVector.fromArray(F, src, i).mul(scale).blend(0f, kept.not());
@@ -66,7 +79,7 @@ public final class DropoutKernel {
                 }
             }
             for (; i < e; i++) {
-                float v = DropoutHash.keep(seed, i, thr) ? src[i] * scale : 0f;
+                float v = mask.keep(i) ? src[i] * scale : 0f;
                 dst[i] = accumulate ? dst[i] + v : v;
             }
         });

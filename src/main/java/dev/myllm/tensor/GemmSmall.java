@@ -38,7 +38,14 @@ final class GemmSmall {
             for (int g = g0; g < g1; g++) {
                 int n = g * 4;
                 int rows = Math.min(4, N - n);
-                for (int m = 0; m < M; m++) {
+                int m = 0;
+                if (rows == 4) {
+                    // two rows of A per pass over the four B rows: half the B loads per multiply-add
+                    for (; m + 1 < M; m += 2) {
+                        dot4x2(a, aOff + m * K, aOff + (m + 1) * K, b, bOff + n * K, K, lanes, c, cOff + m * N + n, N, accumulate);
+                    }
+                }
+                for (; m < M; m++) {
                     int ar = aOff + m * K;
                     int ci = cOff + m * N + n;
                     if (rows == 4) {
@@ -86,6 +93,76 @@ final class GemmSmall {
         s10.add(s11).intoArray(lanes, L);
         s20.add(s21).intoArray(lanes, 2 * L);
         s30.add(s31).intoArray(lanes, 3 * L);
+        for (int r = 0; r < 4; r++) {
+            float s = sumLanes(lanes, r * L);
+            int bb = br + r * K;
+            for (int kk = k; kk < K; kk++) s = Math.fma(a[ar + kk], b[bb + kk], s);
+            c[ci + r] = accumulate ? c[ci + r] + s : s;
+        }
+    }
+
+    /**
+     * {@link #dot4} for two rows of A at once ({@code ar}, {@code ar2}; results at {@code ci} and
+     * {@code ci + N}). Every C element gets exactly the operations {@code dot4} gives it, in the
+     * same order, so a row's bits do not depend on whether it was paired.
+     */
+    private static void dot4x2(float[] a, int ar, int ar2, float[] b, int br, int K, float[] lanes,
+                               float[] c, int ci, int N, boolean accumulate) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+        FloatVector t00 = z, t01 = z, t10 = z, t11 = z, t20 = z, t21 = z, t30 = z, t31 = z;
+        int b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
+        int k = 0;
+        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
+            FloatVector x1 = FloatVector.fromArray(F, a, ar + k + L);
+            FloatVector y0 = FloatVector.fromArray(F, a, ar2 + k);
+            FloatVector y1 = FloatVector.fromArray(F, a, ar2 + k + L);
+            FloatVector v = FloatVector.fromArray(F, b, br + k);
+            s00 = v.fma(x0, s00); t00 = v.fma(y0, t00);
+            v = FloatVector.fromArray(F, b, br + k + L);
+            s01 = v.fma(x1, s01); t01 = v.fma(y1, t01);
+            v = FloatVector.fromArray(F, b, b1 + k);
+            s10 = v.fma(x0, s10); t10 = v.fma(y0, t10);
+            v = FloatVector.fromArray(F, b, b1 + k + L);
+            s11 = v.fma(x1, s11); t11 = v.fma(y1, t11);
+            v = FloatVector.fromArray(F, b, b2 + k);
+            s20 = v.fma(x0, s20); t20 = v.fma(y0, t20);
+            v = FloatVector.fromArray(F, b, b2 + k + L);
+            s21 = v.fma(x1, s21); t21 = v.fma(y1, t21);
+            v = FloatVector.fromArray(F, b, b3 + k);
+            s30 = v.fma(x0, s30); t30 = v.fma(y0, t30);
+            v = FloatVector.fromArray(F, b, b3 + k + L);
+            s31 = v.fma(x1, s31); t31 = v.fma(y1, t31);
+        }
+        if (k <= K - L) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
+            FloatVector y0 = FloatVector.fromArray(F, a, ar2 + k);
+            FloatVector v = FloatVector.fromArray(F, b, br + k);
+            s00 = v.fma(x0, s00); t00 = v.fma(y0, t00);
+            v = FloatVector.fromArray(F, b, b1 + k);
+            s10 = v.fma(x0, s10); t10 = v.fma(y0, t10);
+            v = FloatVector.fromArray(F, b, b2 + k);
+            s20 = v.fma(x0, s20); t20 = v.fma(y0, t20);
+            v = FloatVector.fromArray(F, b, b3 + k);
+            s30 = v.fma(x0, s30); t30 = v.fma(y0, t30);
+            k += L;
+        }
+        s00.add(s01).intoArray(lanes, 0);
+        s10.add(s11).intoArray(lanes, L);
+        s20.add(s21).intoArray(lanes, 2 * L);
+        s30.add(s31).intoArray(lanes, 3 * L);
+        finish4(a, ar, b, br, K, k, lanes, c, ci, accumulate);
+        t00.add(t01).intoArray(lanes, 0);
+        t10.add(t11).intoArray(lanes, L);
+        t20.add(t21).intoArray(lanes, 2 * L);
+        t30.add(t31).intoArray(lanes, 3 * L);
+        finish4(a, ar2, b, br, K, k, lanes, c, ci + N, accumulate);
+    }
+
+    /** The end of {@link #dot4}: four lane sums in fixed order, the scalar tail from {@code k}, then store. */
+    private static void finish4(float[] a, int ar, float[] b, int br, int K, int k, float[] lanes,
+                                float[] c, int ci, boolean accumulate) {
         for (int r = 0; r < 4; r++) {
             float s = sumLanes(lanes, r * L);
             int bb = br + r * K;

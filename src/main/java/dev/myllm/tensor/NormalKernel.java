@@ -4,6 +4,7 @@ package dev.myllm.tensor;
  * The Box–Muller transform of PyTorch's 16-lane float32 {@code normal_} kernel, operation by
  * operation: its own float polynomials for log and sin/cos (Cephes-style, not the C library's),
  * with exactly the multiply-adds the compiled kernel fuses, so every value matches PyTorch's bits.
+ * Scalar on purpose: it runs once per model, mostly before the JIT has compiled vector code well.
  */
 final class NormalKernel {
     private static final float SQRTHF = f(0x3f3504f3);
@@ -20,6 +21,11 @@ final class NormalKernel {
 
     private static float f(int bits) {
         return Float.intBitsToFloat(bits);
+    }
+
+    /** {@link #transform16} on {@code blocks} consecutive blocks of 16 starting at {@code off}. */
+    static void transformBlocks(float[] d, int off, int blocks, float mean, float std) {
+        for (int b = 0; b < blocks; b++) transform16(d, off + 16 * b, mean, std);
     }
 
     /** Turns the 16 uniforms at {@code d[off..off+15]} into normals, pairing lane j with lane j+8. */

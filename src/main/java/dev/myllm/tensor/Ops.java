@@ -82,6 +82,11 @@ public final class Ops {
      * {@code dropoutSeed} picks the dropout mask (ignored when {@code dropoutP} is 0).
      */
     public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, float dropoutP, long dropoutSeed) {
+        return causalAttention(q, k, v, dropoutP > 0 ? DropoutMask.hashed(dropoutP, dropoutSeed) : null);
+    }
+
+    /** Causal attention with a given dropout mask over the {@code (B, H, T, T)} weights (null: no dropout). */
+    public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, DropoutMask mask) {
         if (q.rank() != 4 || !Shape.same(q.shape, k.shape) || !Shape.same(q.shape, v.shape)) {
             throw new IllegalArgumentException("causalAttention: q, k, v must share one (B, H, T, D) shape, got "
                     + Shape.str(q.shape) + ", " + Shape.str(k.shape) + ", " + Shape.str(v.shape));
@@ -89,12 +94,12 @@ public final class Ops {
         int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
         float[] out = Arena.uninitialized(q.size());
         float[] att = Arena.uninitialized(b * h * t * t); // (B, H, T, T) softmax weights, kept for backward
-        AttentionKernel.forward(out, att, q.data, k.data, v.data, b, h, t, d, dropoutP, dropoutSeed);
+        AttentionKernel.forward(out, att, q.data, k.data, v.data, b, h, t, d, mask);
         return Tensor.result(out, q.shape, dout -> AttentionKernel.backward(
                 q.requiresGrad() ? q.gradBuffer() : null,
                 k.requiresGrad() ? k.gradBuffer() : null,
                 v.requiresGrad() ? v.gradBuffer() : null,
-                dout, q.data, k.data, v.data, att, b, h, t, d, dropoutP, dropoutSeed), q, k, v);
+                dout, q.data, k.data, v.data, att, b, h, t, d, mask), q, k, v);
     }
 
     /**
@@ -157,5 +162,12 @@ public final class Ops {
         float[] out = Arena.uninitialized(x.size());
         DropoutKernel.forward(out, x.data, x.size(), p, seed);
         return Tensor.result(out, x.shape, dout -> DropoutKernel.backward(x.gradBuffer(), dout, x.size(), p, seed), x);
+    }
+
+    /** Dropout with a given mask: kept elements times the mask's scale, the rest zero. */
+    public static Tensor dropout(Tensor x, DropoutMask mask) {
+        float[] out = Arena.uninitialized(x.size());
+        DropoutKernel.forward(out, x.data, x.size(), mask);
+        return Tensor.result(out, x.shape, dout -> DropoutKernel.backward(x.gradBuffer(), dout, x.size(), mask), x);
     }
 }

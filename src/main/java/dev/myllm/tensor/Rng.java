@@ -4,7 +4,7 @@ package dev.myllm.tensor;
  * A small seeded random generator (xoshiro128** seeded through SplitMix64) whose whole state can
  * be saved and restored, so a resumed training run draws exactly the numbers it would have drawn.
  */
-public final class Rng {
+public final class Rng implements RandomState {
     private int s0, s1, s2, s3;
     private double spareGaussian;
     private boolean hasSpare;

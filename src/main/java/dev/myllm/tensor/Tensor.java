@@ -84,10 +84,13 @@ public final class Tensor {
         return new Tensor(d, shape);
     }
 
-    /** Normal values with the given mean and standard deviation drawn from a seeded generator. */
+    /**
+     * Normal values with the given mean and standard deviation drawn from a seeded generator; a
+     * null generator draws nothing and leaves zeros (for weights another initialisation fills in).
+     */
     public static Tensor normal(Rng rng, float mean, float std, int... shape) {
         float[] d = new float[Shape.size(shape)];
-        for (int i = 0; i < d.length; i++) d[i] = (float) (mean + std * rng.nextGaussian());
+        for (int i = 0; rng != null && i < d.length; i++) d[i] = (float) (mean + std * rng.nextGaussian());
         return new Tensor(d, shape);
     }
 

@@ -13,12 +13,13 @@ import java.util.Base64;
  * <p>Which operations are fused multiply-adds and which are rounded twice is part of the
  * definition: it follows PyTorch's vectorised kernels, not the textbook formulas.
  */
-public final class TorchGenerator {
+public final class TorchGenerator implements RandomState {
     /** The seed of a {@code torch.Generator()} made without one. */
     public static final long DEFAULT_SEED = 67280421310721L;
 
     private static final int N = 624, M = 397;
     private final int[] mt = new int[N];
+    private final int[] tempered = new int[N]; // the outputs of the current state, tempered in bulk after each twist
     private int pos;
     private long seed;
     private boolean hasCachedNormal;
@@ -43,29 +44,45 @@ public final class TorchGenerator {
         return seed;
     }
 
+    /** Regenerates the state in place and in order, then tempers all 624 outputs at once. */
     private void twist() {
         int[] w = mt;
-        for (int i = 0; i < N - M; i++) {
+        for (int i = 0; i < N - 1; i++) {
             int y = (w[i] & 0x80000000) | (w[i + 1] & 0x7FFFFFFF);
-            w[i] = w[i + M] ^ (y >>> 1) ^ (-(y & 1) & 0x9908B0DF);
-        }
-        for (int i = N - M; i < N - 1; i++) {
-            int y = (w[i] & 0x80000000) | (w[i + 1] & 0x7FFFFFFF);
-            w[i] = w[i + M - N] ^ (y >>> 1) ^ (-(y & 1) & 0x9908B0DF);
+            w[i] = w[i < N - M ? i + M : i + M - N] ^ (y >>> 1) ^ (-(y & 1) & 0x9908B0DF);
         }
         int y = (w[N - 1] & 0x80000000) | (w[0] & 0x7FFFFFFF);
         w[N - 1] = w[M - 1] ^ (y >>> 1) ^ (-(y & 1) & 0x9908B0DF);
+        temperAll();
         pos = 0;
+    }
+
+    private void temperAll() {
+        for (int i = 0; i < N; i++) {
+            int y = mt[i];
+            y ^= y >>> 11;
+            y ^= (y << 7) & 0x9D2C5680;
+            y ^= (y << 15) & 0xEFC60000;
+            tempered[i] = y ^ (y >>> 18);
+        }
     }
 
     /** One draw: 32 random bits (an unsigned value held in an int). */
     public int random() {
         if (pos == N) twist();
-        int y = mt[pos++];
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9D2C5680;
-        y ^= (y << 15) & 0xEFC60000;
-        return y ^ (y >>> 18);
+        return tempered[pos++];
+    }
+
+    /** n float conversions of n draws (section 2 of the spec), into dst[off..]. */
+    private void fillFloats(float[] dst, int off, int n) {
+        while (n > 0) {
+            if (pos == N) twist();
+            int k = Math.min(n, N - pos);
+            for (int j = 0; j < k; j++) dst[off + j] = (tempered[pos + j] & 0xFFFFFF) * 0x1.0p-24f;
+            pos += k;
+            off += k;
+            n -= k;
+        }
     }
 
     /** Two draws, the first one the high word. */
@@ -89,8 +106,11 @@ public final class TorchGenerator {
     /** {@code uniform_(a, b)} on {@code n} float32 values at {@code out[off..]}: one draw each, {@code fma(x, b-a, a)}. */
     public void uniform(float[] out, int off, int n, double a, double b) {
         float lo = (float) a, hi = (float) b, span = hi - lo;
+        // Plain scalar loops: this runs once per model, mostly before the JIT has warmed up, when
+        // Vector API code is far slower than scalar code (measured).
+        fillFloats(out, off, n);
         for (int i = off; i < off + n; i++) {
-            float v = Math.fma(nextFloat(), span, lo);
+            float v = Math.fma(out[i], span, lo);
             out[i] = v == hi ? lo : v;
         }
     }
@@ -134,12 +154,13 @@ public final class TorchGenerator {
             normalStrided(out, off, n, 1, mean, std);
             return;
         }
-        for (int i = off; i < off + n; i++) out[i] = nextFloat();
         float m = (float) mean, s = (float) std;
         int end = off + n;
-        for (int b = off; b + 16 <= end; b += 16) NormalKernel.transform16(out, b, m, s);
+        fillFloats(out, off, n);
+        // the blocks are independent once their uniforms are drawn: any thread count gives the same bits
+        Parallel.forRange(n / 16, 4096, (b0, b1) -> NormalKernel.transformBlocks(out, off + 16 * b0, b1 - b0, m, s));
         if (n % 16 != 0) {
-            for (int i = end - 16; i < end; i++) out[i] = nextFloat();
+            fillFloats(out, end - 16, 16);
             NormalKernel.transform16(out, end - 16, m, s);
         }
     }
@@ -348,6 +369,7 @@ public final class TorchGenerator {
         for (int i = 0; i < N; i++) mt[i] = b.getInt();
         int p = b.getInt();
         if (p < 0 || p > N) throw new IllegalArgumentException("bad torch generator state");
+        temperAll();
         pos = p;
         seed = b.getLong();
         hasCachedNormal = b.get() != 0;

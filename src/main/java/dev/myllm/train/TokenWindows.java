@@ -2,7 +2,9 @@ package dev.myllm.train;
 
 import dev.myllm.data.Batch;
 import dev.myllm.data.SlidingWindowDataset;
+import dev.myllm.tensor.RandomState;
 import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.TorchGenerator;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -54,7 +56,10 @@ public final class TokenWindows implements BatchSource {
         if (index < 0 || index >= batchesPerEpoch()) {
             throw new IndexOutOfBoundsException("batch " + index + " of " + batchesPerEpoch());
         }
-        int[] order = order(epoch);
+        return rows(order(epoch), index);
+    }
+
+    private Batch rows(int[] order, int index) {
         int rows = Math.min(batchSize, count - index * batchSize);
         int[] in = new int[rows * context], tg = new int[rows * context];
         for (int r = 0; r < rows; r++) {
@@ -68,15 +73,72 @@ public final class TokenWindows implements BatchSource {
     private int[] cachedOrder;
     private int cachedEpoch = -1;
 
+    private TorchGenerator torch;
+
+    /**
+     * The book's loader semantics: each epoch's order (and each {@link #iterate}) is drawn when it
+     * starts from PyTorch's global generator {@code g}, as a single-process {@code DataLoader} does
+     * (base seed, then with shuffling a {@code randperm} on a generator seeded from the next draw).
+     * Epochs must then be visited in order.
+     */
+    public TokenWindows torchOrder(TorchGenerator g) {
+        this.torch = g;
+        return this;
+    }
+
     private synchronized int[] order(int epoch) {
         if (epoch != cachedEpoch) {
-            int[] o = new int[count];
-            for (int i = 0; i < o.length; i++) o[i] = i;
-            if (shuffle) new Rng(seed * 1_000_003L + epoch).shuffle(o);
+            int[] o;
+            if (torch != null) {
+                o = torch.dataLoaderEpoch(count, shuffle);
+            } else {
+                o = new int[count];
+                for (int i = 0; i < o.length; i++) o[i] = i;
+                if (shuffle) new Rng(seed * 1_000_003L + epoch).shuffle(o);
+            }
             cachedOrder = o;
             cachedEpoch = epoch;
         }
         return cachedOrder;
+    }
+
+    /**
+     * The first {@code n} batches (all when {@code n <= 0}) of a new pass over the data, as the
+     * book's {@code calc_loss_loader} reads them: with {@link #torchOrder} the pass draws its own
+     * order now (the training epoch's order is untouched); otherwise it is epoch 0's.
+     */
+    public List<Batch> iterate(int n) {
+        if (torch == null || batchesPerEpoch() == 0) return first(n);
+        int[] o = torch.dataLoaderEpoch(count, shuffle);
+        int k = n <= 0 ? batchesPerEpoch() : Math.min(n, batchesPerEpoch());
+        List<Batch> out = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) out.add(rows(o, i));
+        return out;
+    }
+
+    /** The current epoch's order as restorable state (with {@link #torchOrder} it cannot be recomputed on resume). */
+    public RandomState orderState() {
+        return new RandomState() {
+            @Override
+            public String state() {
+                synchronized (TokenWindows.this) {
+                    StringBuilder sb = new StringBuilder().append(cachedEpoch);
+                    if (cachedOrder != null) for (int i : cachedOrder) sb.append(' ').append(i);
+                    return sb.toString();
+                }
+            }
+
+            @Override
+            public void setState(String state) {
+                String[] p = state.trim().split(" ");
+                synchronized (TokenWindows.this) {
+                    cachedEpoch = Integer.parseInt(p[0]);
+                    cachedOrder = new int[p.length - 1];
+                    for (int i = 1; i < p.length; i++) cachedOrder[i - 1] = Integer.parseInt(p[i]);
+                    if (cachedEpoch >= 0 && cachedOrder.length != count) throw new IllegalArgumentException("loader state has " + cachedOrder.length + " windows, not " + count);
+                }
+            }
+        };
     }
 
     /** The first {@code n} batches of epoch 0 (all when {@code n <= 0}), for evaluation. */

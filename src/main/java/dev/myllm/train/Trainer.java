@@ -4,7 +4,7 @@ import dev.myllm.data.Batch;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.RandomState;
 import dev.myllm.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
  * The one training loop, for pretraining (chapter 5 with appendix D's extras) and fine-tuning
@@ -83,7 +84,8 @@ public final class Trainer {
     private final Path runDir;
     private List<Batch> valBatches = List.of();
     private List<Batch> trainEvalBatches = List.of();
-    private final Map<String, Rng> rngs = new LinkedHashMap<>();
+    private Supplier<List<Batch>> valSource, trainEvalSource; // null: the fixed lists above
+    private final Map<String, RandomState> rngs = new LinkedHashMap<>();
     private Map<String, Object> commandOptions = Map.of();
     private LongFunction<String> sampler;
     private Listener listener = new Listener() {
@@ -92,6 +94,7 @@ public final class Trainer {
     private final Map<Path, Plotter> plots = new LinkedHashMap<>();
     private EvalRule evalRule = EvalRule.EVERY_N_AND_FIRST;
     private int epochMetricBatches = -1;
+    private boolean metricsAtEval;
     Runnable saveMidway = () -> {
     };
 
@@ -133,8 +136,18 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Batches fetched anew at each evaluation, the training set's first (the book iterates its
+     * loaders then, and a shuffled loader draws a fresh order from the global generator).
+     */
+    public Trainer evaluation(Supplier<List<Batch>> val, Supplier<List<Batch>> trainEval) {
+        this.valSource = val;
+        this.trainEvalSource = trainEval;
+        return this;
+    }
+
     /** A generator whose state goes into checkpoints (dropout, sampling). */
-    public Trainer rng(String name, Rng rng) {
+    public Trainer rng(String name, RandomState rng) {
         rngs.put(name, rng);
         return this;
     }
@@ -182,6 +195,12 @@ public final class Trainer {
      */
     public Trainer epochMetrics(int batches) {
         this.epochMetricBatches = Math.max(0, batches);
+        return this;
+    }
+
+    /** Also computes the objective's metrics (on the evaluation batches) at every evaluation, not only at epoch ends. */
+    public Trainer metricsAtEvaluation() {
+        this.metricsAtEval = true;
         return this;
     }
 
@@ -295,14 +314,19 @@ public final class Trainer {
                 Map<String, Double> extra = new LinkedHashMap<>();
                 if (evalNow || epochEnd) {
                     module.eval();
+                    if (evalNow && valSource != null) {
+                        trainEvalBatches = trainEvalSource.get();
+                        valBatches = valSource.get();
+                    }
                     if (evalNow) {
                         val = Losses.loaderLoss(objective, valBatches, options.evalBatches());
                         trainEval = Losses.loaderLoss(objective, trainEvalBatches, options.evalBatches());
                     }
-                    if (epochEnd) {
+                    if (epochEnd || (evalNow && metricsAtEval)) {
+                        int n = epochEnd && epochMetricBatches >= 0 ? epochMetricBatches : options.evalBatches();
                         try (GradMode g = GradMode.noGrad()) {
-                            objective.metrics(trainEvalBatches, epochMetricBatches).forEach((k, v) -> extra.put("train_" + k, v));
-                            objective.metrics(valBatches, epochMetricBatches).forEach((k, v) -> extra.put("val_" + k, v));
+                            objective.metrics(trainEvalBatches, n).forEach((k, v) -> extra.put("train_" + k, v));
+                            objective.metrics(valBatches, n).forEach((k, v) -> extra.put("val_" + k, v));
                         }
                     }
                     module.train(true);

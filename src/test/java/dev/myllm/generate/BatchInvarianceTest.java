@@ -89,6 +89,30 @@ class BatchInvarianceTest {
         }
     }
 
+    @Test
+    void fixedKernelsGiveEachRowTheSameBitsForAnyRowCount() {
+        Rng rng = new Rng(9);
+        for (ProductMode mode : new ProductMode[]{ProductMode.ROWS, ProductMode.PACKED}) {
+            for (int[] nk : new int[][]{{37, 45}, {96, 64}, {130, 200}, {5, 300}}) {
+                int n = nk[0], k = nk[1], rows = 11;
+                float[] a = new float[rows * k], b = new float[n * k];
+                for (int i = 0; i < a.length; i++) a[i] = rng.nextFloat() - 0.5f;
+                for (int i = 0; i < b.length; i++) b[i] = rng.nextFloat() - 0.5f;
+                for (int m = 1; m <= rows; m++) {
+                    float[] all = new float[m * n];
+                    try (ProductMode.Scope s = ProductMode.use(mode)) {
+                        dev.myllm.tensor.Gemm.matmulNT(a, 0, b, 0, all, 0, m, n, k, false);
+                        for (int r = 0; r < m; r++) {
+                            float[] one = new float[n];
+                            dev.myllm.tensor.Gemm.matmulNT(a, r * k, b, 0, one, 0, 1, n, k, false);
+                            assertArrayEquals(one, Arrays.copyOfRange(all, r * n, (r + 1) * n), mode + " row " + r + " of " + m + ", N=" + n + ", K=" + k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Logits of every step of greedy decoding alone, fed the given tokens: prefill, then one token at a time. */
     static float[][] solo(GPTModel m, int[] prompt, int[] tokens) {
         float[][] out = new float[tokens.length][];

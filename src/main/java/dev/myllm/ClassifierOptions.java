@@ -1,0 +1,118 @@
+package dev.myllm;
+
+import dev.myllm.finetune.TokenRule;
+import dev.myllm.finetune.Trainable;
+
+import java.nio.file.Path;
+
+/**
+ * How {@link TextClassifier#finetune} turns a language model into a classifier, with the book's chapter 6
+ * defaults: start from {@link #of(Path, String, Path)} and change what you need with the {@code with...} methods.
+ *
+ * @param model       the GPT model directory to start from (a new head is put on it)
+ * @param data        a labelled CSV/TSV/JSONL file ({@code label} and {@code text} columns) or a dataset name
+ *                    ({@code sms}); balanced per class, then split 70/10/20 into training, validation and test
+ * @param out         the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
+ * @param trainable   what trains; the rest is frozen
+ * @param tokenRule   which position the head reads
+ * @param maxLength   tokens per text, cut and padded (0: the longest training text)
+ * @param epochs      passes over the training split
+ * @param batchSize   texts per step
+ * @param lr          learning rate (constant)
+ * @param weightDecay AdamW weight decay (all parameters, as the book)
+ * @param evalEvery   evaluation every N steps (0: never)
+ * @param evalBatches batches per evaluation
+ * @param seed        seed of the split, the new head, the shuffling and dropout
+ */
+public record ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
+                                int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed) {
+    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    public ClassifierOptions {
+        if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
+        if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a labelled file or dataset name is required");
+        if (out == null) throw new IllegalArgumentException("out: the run directory is required");
+        if (trainable == Trainable.LORA) throw new IllegalArgumentException("trainable: LoRA is available from the command line (myllm finetune classify)");
+        if (maxLength < 0) throw new IllegalArgumentException("maxLength must be >= 0, got " + maxLength);
+        if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
+        if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+        if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
+    }
+
+    /**
+     * The book's settings, as {@code myllm finetune classify}'s: last block trainable, last position, 5 epochs of 8,
+     * lr 5e-5, weight decay 0.1, evaluation every 50 steps on 5 batches.
+     *
+     * @param model the GPT model directory
+     * @param data  a labelled file or dataset name
+     * @param out   the run directory
+     * @return the options
+     */
+    public static ClassifierOptions of(Path model, String data, Path out) {
+        return new ClassifierOptions(model, data, out, Trainable.LAST_BLOCK, TokenRule.LAST, 0, 5, 8, 5e-5, 0.1, 50, 5, 123);
+    }
+
+    /**
+     * The same with another choice of what trains.
+     *
+     * @param t what trains
+     * @return the changed options
+     */
+    public ClassifierOptions withTrainable(Trainable t) {
+        return new ClassifierOptions(model, data, out, t, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another token rule.
+     *
+     * @param r the position the head reads
+     * @return the changed options
+     */
+    public ClassifierOptions withTokenRule(TokenRule r) {
+        return new ClassifierOptions(model, data, out, trainable, r, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another text length (0: the longest training text).
+     *
+     * @param tokens tokens per text
+     * @return the changed options
+     */
+    public ClassifierOptions withMaxLength(int tokens) {
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, tokens, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another number of epochs, batch size and learning rate.
+     *
+     * @param epochs    passes over the data
+     * @param batchSize texts per step
+     * @param lr        learning rate
+     * @return the changed options
+     */
+    public ClassifierOptions withTraining(int epochs, int batchSize, double lr) {
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another evaluation schedule.
+     *
+     * @param every   steps between evaluations (0: none)
+     * @param batches batches per evaluation
+     * @return the changed options
+     */
+    public ClassifierOptions withEvaluation(int every, int batches) {
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, every, batches, seed);
+    }
+
+    /**
+     * The same with another seed.
+     *
+     * @param seed the seed
+     * @return the changed options
+     */
+    public ClassifierOptions withSeed(long seed) {
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+    }
+}

@@ -1,0 +1,203 @@
+package dev.myllm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.server.OpenAiServer;
+import dev.myllm.server.ServedModel;
+import dev.myllm.server.ServerConfig;
+import dev.myllm.tensor.Parallel;
+import dev.myllm.tensor.Rng;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code myllm bench serve}: starts the server in this process and drives it over HTTP with
+ * {@code --concurrency} streaming clients; reports aggregate output tokens/s, time to first
+ * token and inter-token latency.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Load-test the OpenAI server in-process over HTTP: N concurrent streaming completions of random prompts.",
+                "Reports output tokens/s over all streams, time to first token and inter-token latency (p50, p99)."})
+final class BenchServeCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--concurrency", defaultValue = "1", paramLabel = "N", description = "Concurrent streams, default ${DEFAULT-VALUE}.")
+    int concurrency;
+
+    @Option(names = "--requests", paramLabel = "M", description = "Requests in all (default: 2 per stream, at least 4).")
+    Integer requests;
+
+    @Option(names = "--prompt-tokens", defaultValue = "64", paramLabel = "P", description = "Prompt length in tokens, default ${DEFAULT-VALUE}.")
+    int promptTokens;
+
+    @Option(names = "--max-tokens", defaultValue = "128", paramLabel = "K", description = "Tokens generated per request, default ${DEFAULT-VALUE}.")
+    int maxTokens;
+
+    @Option(names = "--max-batch", paramLabel = "N", description = "The server's --max-batch (default: the concurrency, at least 16).")
+    Integer maxBatch;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of a preset's weights and of the prompts, default ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH", description = "Tokenizer (as for serve).")
+    String tokenizer;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    /** One request's timings. */
+    private record Timing(long start, long first, long end, List<Long> gaps, int tokens) {
+    }
+
+    @Override
+    public void run() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (concurrency < 1) throw new CliException("--concurrency must be >= 1, got " + concurrency);
+        int total = requests != null ? requests : Math.max(4, 2 * concurrency);
+        if (total < 1) throw new CliException("--requests must be >= 1, got " + total);
+        if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
+        if (maxTokens < 1) throw new CliException("--max-tokens must be >= 1, got " + maxTokens);
+        ServedModel served = ServeCommand.load(model, tokenizer, seed, "bench");
+        if (promptTokens + maxTokens > served.contextLength()) {
+            throw new CliException("--prompt-tokens + --max-tokens = " + (promptTokens + maxTokens) + " exceeds the context length " + served.contextLength());
+        }
+        int batch = maxBatch != null ? maxBatch : Math.max(16, concurrency);
+        ServerConfig config = ServerConfig.defaults().withPort(0).withBatch(batch, Math.max(64, total))
+                .withLimits(1 << 20, Math.max(4096, maxTokens), 8)
+                .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
+        Rng rng = new Rng(seed + 1);
+        List<String> bodies = new ArrayList<>();
+        for (int r = 0; r < total; r++) {
+            StringBuilder ids = new StringBuilder();
+            for (int i = 0; i < promptTokens; i++) ids.append(i == 0 ? "" : ",").append(rng.nextInt(Math.min(50000, served.vocabSize())));
+            bodies.add("{\"prompt\":[" + ids + "],\"max_tokens\":" + maxTokens + ",\"temperature\":0,\"ignore_eos\":true,"
+                    + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        }
+        try (OpenAiServer server = new OpenAiServer(served, config, line -> { })) {
+            try {
+                server.start();
+            } catch (Exception e) {
+                throw new CliException("cannot start the server: " + Errors.oneLine(e));
+            }
+            server.warmUp();
+            String url = "http://127.0.0.1:" + server.port() + "/v1/completions";
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            if (!json) {
+                out.printf("bench serve: %s, %d streams, %d requests, prompt %d, max tokens %d, max batch %d, threads %d%n",
+                        model.label(), concurrency, total, promptTokens, maxTokens, batch, Parallel.threads());
+                out.flush();
+            }
+            try {
+                one(http, url, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
+            } catch (Exception e) {
+                throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
+            }
+            AtomicInteger next = new AtomicInteger();
+            List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
+            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+            long t0 = System.nanoTime();
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < concurrency; w++) {
+                workers.add(pool.submit(() -> {
+                    for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(http, url, bodies.get(r)));
+                    return null;
+                }));
+            }
+            try {
+                for (Future<?> f : workers) f.get();
+            } catch (Exception e) {
+                throw new CliException("a request failed: " + Errors.oneLine(e.getCause() != null ? e.getCause() : e));
+            } finally {
+                pool.shutdownNow();
+            }
+            double wall = (System.nanoTime() - t0) / 1e9;
+            report(out, timings, wall, total);
+        }
+    }
+
+    private void report(PrintWriter out, List<Timing> timings, double wall, int total) {
+        long tokens = 0;
+        List<Long> ttft = new ArrayList<>(), gaps = new ArrayList<>();
+        for (Timing t : timings) {
+            tokens += t.tokens();
+            ttft.add(t.first() - t.start());
+            gaps.addAll(t.gaps());
+        }
+        double tps = tokens / wall;
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("model", model.label()).put("concurrency", concurrency).put("requests", total).put("prompt_tokens", promptTokens)
+                    .put("max_tokens", maxTokens).put("completion_tokens", tokens).put("wall_s", wall).put("tokens_per_s", tps)
+                    .put("per_stream_tokens_per_s", tps / concurrency)
+                    .put("ttft_p50_ms", pct(ttft, 50)).put("ttft_p99_ms", pct(ttft, 99))
+                    .put("itl_p50_ms", pct(gaps, 50)).put("itl_p99_ms", pct(gaps, 99)).put("threads", Parallel.threads());
+            out.println(o);
+        } else {
+            out.printf("  output tokens      %d in %.2f s: %.2f tokens/s (%.2f per stream)%n", tokens, wall, tps, tps / concurrency);
+            out.printf("  time to 1st token  p50 %.1f ms, p99 %.1f ms%n", pct(ttft, 50), pct(ttft, 99));
+            out.printf("  inter-token        p50 %.1f ms, p99 %.1f ms%n", pct(gaps, 50), pct(gaps, 99));
+        }
+        out.flush();
+    }
+
+    /** The p-th percentile in milliseconds (nearest rank). */
+    static double pct(List<Long> nanos, int p) {
+        if (nanos.isEmpty()) return 0;
+        List<Long> s = new ArrayList<>(nanos);
+        Collections.sort(s);
+        int i = (int) Math.ceil(p / 100.0 * s.size()) - 1;
+        return s.get(Math.max(0, Math.min(s.size() - 1, i))) / 1e6;
+    }
+
+    /** One streaming request: when each token's chunk arrived, and the completion tokens from the usage chunk. */
+    private static Timing one(HttpClient http, String url, String body) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        long start = System.nanoTime(), first = 0, last = 0;
+        List<Long> gaps = new ArrayList<>();
+        int tokens = 0;
+        HttpResponse<Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("HTTP " + r.statusCode() + ": " + String.join("\n", r.body().toList()));
+        }
+        try (Stream<String> lines = r.body()) {
+            for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
+                String line = it.next();
+                if (!line.startsWith("data: ") || line.equals("data: [DONE]")) continue;
+                long now = System.nanoTime();
+                JsonNode chunk = m.readTree(line.substring(6));
+                if (chunk.has("error")) throw new IllegalStateException(chunk.get("error").get("message").asText());
+                if (chunk.path("usage").has("completion_tokens")) tokens = chunk.get("usage").get("completion_tokens").asInt();
+                if (chunk.path("choices").isEmpty() || chunk.get("choices").get(0).get("text").asText().isEmpty()) continue;
+                if (first == 0) first = now;
+                else gaps.add(now - last);
+                last = now;
+            }
+        }
+        return new Timing(start, first == 0 ? System.nanoTime() : first, System.nanoTime(), gaps, tokens);
+    }
+}

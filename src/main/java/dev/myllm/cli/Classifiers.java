@@ -1,0 +1,76 @@
+package dev.myllm.cli;
+
+import dev.myllm.data.LabelledExample;
+import dev.myllm.finetune.ClassificationDataset;
+import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.io.ClassifierDirectory;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.GptModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** What the classifier commands share: loading a classifier directory, its tokenizer, and encoding labelled texts. */
+final class Classifiers {
+    private Classifiers() {
+    }
+
+    /** The tokenizer saved beside the model ({@code myllm-tokenizer.json}), else GPT-2's, unless {@code spec} names one. */
+    static Tokenizer tokenizer(Path modelDir, String spec) {
+        if (spec == null) {
+            Path own = modelDir.resolve(GptModelStore.TOKENIZER_FILE);
+            spec = Files.isRegularFile(own) ? own.toString() : "gpt2";
+        }
+        try {
+            return Tokenizers.load(spec);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--tokenizer: " + e.getMessage());
+        }
+    }
+
+    /** The tokenizer file to keep beside a saved model, or null for a built-in one. */
+    static Path tokenizerFile(Path modelDir, String spec) {
+        if (spec != null) {
+            Path p = Path.of(spec);
+            return Files.isRegularFile(p) ? p : null;
+        }
+        Path own = modelDir.resolve(GptModelStore.TOKENIZER_FILE);
+        return Files.isRegularFile(own) ? own : null;
+    }
+
+    /** A classifier directory, with one-line errors (a language model's directory is refused). */
+    static GPTClassifier load(Path dir, float dropout) {
+        if (!Files.isDirectory(dir)) throw new CliException("--model: no such directory: " + dir);
+        if (!ClassifierDirectory.isClassifier(dir)) {
+            throw new CliException("--model " + dir + " is a language model, not a classifier; make one with ./myllm finetune classify");
+        }
+        try {
+            return ClassifierStore.load(dir, dropout);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--model " + e.getMessage());
+        }
+    }
+
+    /** Class ids of the examples' labels in {@code labels}; an unknown label is a one-line error naming the source. */
+    static int[] classIds(List<LabelledExample> examples, List<String> labels, String source) {
+        Map<String, Integer> ids = new java.util.HashMap<>();
+        for (int i = 0; i < labels.size(); i++) ids.put(labels.get(i), i);
+        int[] out = new int[examples.size()];
+        for (int i = 0; i < out.length; i++) {
+            Integer id = ids.get(examples.get(i).label());
+            if (id == null) throw new CliException(source + ": label '" + examples.get(i).label() + "' is not one of the model's " + labels);
+            out[i] = id;
+        }
+        return out;
+    }
+
+    /** An evaluation dataset of {@code examples} padded or cut to {@code length}. */
+    static ClassificationDataset dataset(List<LabelledExample> examples, List<String> labels, Tokenizer tok, int length, int padId,
+                                         int batchSize, String source) {
+        return ClassificationDataset.of(ClassificationDataset.tokenize(examples, tok), classIds(examples, labels, source), length, padId,
+                batchSize, false, false, 0);
+    }
+}

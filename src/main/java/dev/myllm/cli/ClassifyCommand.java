@@ -1,0 +1,121 @@
+package dev.myllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.data.LabelledExample;
+import dev.myllm.data.LabelledFiles;
+import dev.myllm.finetune.ClassificationObjective;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code myllm classify}: the book's {@code classify_review}, for any classifier directory. */
+@Command(name = "classify", mixinStandardHelpOptions = true,
+        description = "Classify texts with a fine-tuned classifier: prints the label and its probability.")
+final class ClassifyCommand implements Runnable {
+    private static final int BATCH = 8;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "A classifier directory (from finetune classify).")
+    Path model;
+    @Parameters(arity = "0..*", paramLabel = "TEXT", description = "Texts to classify.")
+    List<String> texts = new ArrayList<>();
+    @Option(names = "--file", paramLabel = "FILE", description = "Texts one per line, or a labelled .csv/.tsv/.jsonl file (then accuracy is printed too).")
+    Path file;
+    @Option(names = "--json", description = "One JSON object per text.")
+    boolean json;
+    @Option(names = "--max-length", defaultValue = "0", description = "Cut and pad to N tokens (default: the length the model was trained at).")
+    int maxLength;
+    @Option(names = "--tokenizer", paramLabel = "SPEC", description = "Tokenizer (default: the one saved beside the model, else gpt2).")
+    String tokenizer;
+
+    @Override
+    public void run() {
+        List<String> labelsGiven = null;
+        List<String> all = new ArrayList<>(texts);
+        if (file != null) {
+            String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+            try {
+                if (name.endsWith(".csv") || name.endsWith(".tsv") || name.endsWith(".jsonl") || name.endsWith(".json")) {
+                    labelsGiven = new ArrayList<>();
+                    for (LabelledExample e : LabelledFiles.read(file)) {
+                        all.add(e.text());
+                        labelsGiven.add(e.label());
+                    }
+                } else {
+                    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) if (!line.isBlank()) all.add(line);
+                }
+            } catch (IOException e) {
+                throw new CliException("--file: cannot read " + file + ": " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--file: " + e.getMessage());
+            }
+        }
+        if (all.isEmpty()) throw new CliException("nothing to classify: give texts or --file FILE");
+        if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
+        GPTClassifier c = Classifiers.load(model, -1);
+        c.eval();
+        Tokenizer tok = Classifiers.tokenizer(model, tokenizer);
+        int supported = c.config().contextLength();
+        int length = Math.min(maxLength > 0 ? maxLength : c.maxLength() > 0 ? c.maxLength() : supported, supported);
+        PrintWriter out = spec.commandLine().getOut();
+        ObjectMapper mapper = new ObjectMapper();
+        int k = c.labels().size();
+        long correct = 0;
+        for (int s = 0; s < all.size(); s += BATCH) {
+            int rows = Math.min(BATCH, all.size() - s);
+            // the book pads every text to the training length; without one, to the longest in the batch
+            int[][] enc = new int[rows][];
+            int cols = 0;
+            for (int r = 0; r < rows; r++) {
+                int[] ids = tok.encode(all.get(s + r), Specials.TEXT);
+                enc[r] = Arrays.copyOf(ids, Math.min(ids.length, length));
+                cols = Math.max(cols, enc[r].length);
+            }
+            if (c.maxLength() > 0 || maxLength > 0) cols = length;
+            cols = Math.max(cols, 1);
+            int[] ids = new int[rows * cols];
+            Arrays.fill(ids, c.padId());
+            for (int r = 0; r < rows; r++) System.arraycopy(enc[r], 0, ids, r * cols, enc[r].length);
+            float[] p = ClassificationObjective.probabilities(c, ids, rows, cols);
+            for (int r = 0; r < rows; r++) {
+                int best = 0;
+                for (int j = 1; j < k; j++) if (p[r * k + j] > p[r * k + best]) best = j;
+                String label = c.labels().get(best);
+                if (labelsGiven != null && label.equals(labelsGiven.get(s + r))) correct++;
+                if (json) {
+                    ObjectNode o = mapper.createObjectNode();
+                    o.put("text", all.get(s + r)).put("label", label).put("probability", p[r * k + best]);
+                    ObjectNode probs = o.putObject("probabilities");
+                    for (int j = 0; j < k; j++) probs.put(c.labels().get(j), p[r * k + j]);
+                    if (labelsGiven != null) o.put("true_label", labelsGiven.get(s + r));
+                    out.println(o);
+                } else {
+                    out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", label, p[r * k + best], oneLine(all.get(s + r)));
+                }
+            }
+        }
+        if (labelsGiven != null && !json) out.printf(Locale.ROOT, "accuracy %.2f%% (%d/%d)%n", 100.0 * correct / all.size(), correct, all.size());
+        out.flush();
+    }
+
+    private static String oneLine(String s) {
+        String t = s.replaceAll("\\s+", " ").strip();
+        return t.length() > 100 ? t.substring(0, 100) + "…" : t;
+    }
+}

@@ -1,0 +1,257 @@
+package dev.myllm.cli;
+
+import dev.myllm.data.LabelledExample;
+import dev.myllm.data.LabelledSplits;
+import dev.myllm.finetune.ClassificationDataset;
+import dev.myllm.finetune.ClassificationObjective;
+import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.LoRA;
+import dev.myllm.finetune.TokenRule;
+import dev.myllm.finetune.Trainable;
+import dev.myllm.io.ClassifierDirectory;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.AccuracyPlot;
+import dev.myllm.train.AdamW;
+import dev.myllm.train.Checkpoints;
+import dev.myllm.train.LrSchedule;
+import dev.myllm.train.MetricsLog;
+import dev.myllm.train.Trainer;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code myllm finetune classify}: chapter 6's classification fine-tuning (and appendix E's LoRA), with checkpoints and exact resume. */
+@Command(name = "classify", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Fine-tune a GPT into a text classifier (chapter 6; --trainable lora: appendix E). "
+                + "Defaults are the book's. With --resume DIR the saved options are the defaults.")
+final class FinetuneClassifyCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "A GPT model directory (a new head is made) or a classifier directory (its head is kept).")
+    Path model;
+    @Mixin
+    LabelledDataOptions data;
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory: checkpoints, model/, metrics.jsonl, loss.png, accuracy.png.")
+    Path out;
+    @Option(names = "--trainable", defaultValue = "last-block", description = "What trains: head, last-block, last-two-blocks, all or lora (default ${DEFAULT-VALUE}).")
+    String trainable;
+    @Option(names = "--token", defaultValue = "last", description = "Position read: last (the book), flexible (last non-pad), first or mean (default ${DEFAULT-VALUE}).")
+    String token;
+    @Option(names = "--no-head-bias", description = "A head without bias (Hugging Face's score layer) instead of the book's Linear with bias.")
+    boolean noHeadBias;
+    @Option(names = "--max-length", defaultValue = "0", description = "Cut and pad every text to N tokens (default: the longest training text; spam: 256 or the model's context if shorter).")
+    int maxLength;
+    @Option(names = "--epochs", defaultValue = "5", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
+    int epochs;
+    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per batch (default ${DEFAULT-VALUE}).")
+    int batchSize;
+    @Option(names = "--lr", defaultValue = "-1", description = "AdamW learning rate (default 5e-5; with --trainable lora and the alpha/rank scale 8e-4, as the book's notebook).")
+    double lr;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay on every trainable tensor (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+    @Option(names = "--lora-rank", defaultValue = "16", description = "LoRA rank r (default ${DEFAULT-VALUE}).")
+    int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default ${DEFAULT-VALUE}).")
+    double loraAlpha;
+    @Option(names = "--lora-scale", defaultValue = "alpha/rank", description = "Update factor: alpha/rank (current book, PEFT) or alpha (printed book) (default ${DEFAULT-VALUE}).")
+    String loraScale;
+    @Option(names = "--dropout", defaultValue = "0.0", description = "Dropout rate while fine-tuning (default ${DEFAULT-VALUE}, the book's).")
+    float dropout;
+    @Option(names = "--eval-every", defaultValue = "50", description = "Evaluate the loss after steps 1, 1+N, 1+2N, ... (the book's steps 0, N, ...; default ${DEFAULT-VALUE}).")
+    int evalEvery;
+    @Option(names = "--eval-batches", defaultValue = "5", description = "Batches per evaluation and per-epoch accuracy (default ${DEFAULT-VALUE}).")
+    int evalBatches;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Save a checkpoint every N steps; 0 = at the end and on Ctrl-C (default).")
+    int checkpointEvery;
+    @Option(names = "--seed", defaultValue = "123", description = "Seed of the split, the head, LoRA and shuffling (default ${DEFAULT-VALUE}).")
+    long seed;
+    @Option(names = "--no-shuffle", description = "Keep the training order fixed.")
+    boolean noShuffle;
+    @Option(names = "--tokenizer", paramLabel = "SPEC", description = "Tokenizer (default: the one saved beside the model, else gpt2).")
+    String tokenizer;
+    @Option(names = "--log", paramLabel = "FILE", description = "Metrics log, one JSON object per step (default OUT/metrics.jsonl).")
+    Path log;
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
+    Path resume;
+
+    @Override
+    public void run() {
+        Path checkpoint = null;
+        Map<String, Object> resumeState = null;
+        if (resume != null) {
+            if (!Files.isDirectory(resume)) throw new CliException("--resume: no such directory: " + resume);
+            try {
+                checkpoint = Checkpoints.resolve(resume);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--resume: " + e.getMessage());
+            }
+            resumeState = Checkpoints.readState(checkpoint);
+            SavedOptions.apply(spec, resumeState.get("options"));
+            if (out == null) out = checkpoint.toAbsolutePath().getParent();
+        }
+        validate();
+        Trainable what = parse(() -> Trainable.parse(trainable), "--trainable");
+        TokenRule rule = parse(() -> TokenRule.parse(token), "--token");
+        LoRA.Scale scaleRule = parse(() -> LoRA.Scale.parse(loraScale), "--lora-scale");
+        double rate = lr > 0 ? lr : what == Trainable.LORA && scaleRule == LoRA.Scale.ALPHA_OVER_RANK ? 8e-4 : 5e-5;
+        PrintStream err = System.err;
+
+        LabelledSplits splits = data.splits(seed);
+        List<String> labels = splits.labels();
+        Tokenizer tok = Classifiers.tokenizer(model, tokenizer);
+        int pad = tok.eotId();
+        if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
+
+        GPTClassifier c = buildModel(labels, rule, pad, what, scaleRule);
+        if (pad >= c.config().vocabSize()) throw new CliException("the pad id " + pad + " is outside the model's vocabulary of " + c.config().vocabSize());
+        for (String l : labels) {
+            if (splits.train().stream().noneMatch(e -> e.label().equals(l))) {
+                throw new CliException(data.source("train") + ": class '" + l + "' has no training examples");
+            }
+        }
+        if (splits.train().isEmpty()) throw new CliException(data.source("train") + ": no training examples");
+
+        List<int[]> trainIds = ClassificationDataset.tokenize(splits.train(), tok);
+        int context = c.config().contextLength();
+        // a dataset's own default (spam: 256) is cut to a shorter context, as --max-length would be
+        int length = maxLength > 0 ? maxLength : data.defaultMaxLength().isPresent() ? Math.min(data.defaultMaxLength().getAsInt(), context)
+                : ClassificationDataset.longest(trainIds);
+        if (length > context) {
+            throw new CliException(maxLength > 0 ? "--max-length " + maxLength + " exceeds the model's context length " + context
+                    : data.source("train") + ": the longest text has " + length + " tokens, more than the model's context length " + context
+                    + "; give --max-length N to cut texts");
+        }
+        c.maxLength(length);
+        ClassificationDataset train = ClassificationDataset.of(trainIds, Classifiers.classIds(splits.train(), labels, data.source("train")),
+                length, pad, batchSize, true, !noShuffle, seed);
+        ClassificationDataset val = Classifiers.dataset(splits.validation(), labels, tok, length, pad, batchSize, data.source("validation"));
+        ClassificationDataset test = Classifiers.dataset(splits.test(), labels, tok, length, pad, batchSize, data.source("test"));
+        if (train.batchesPerEpoch() < 1) {
+            throw new CliException(data.source("train") + ": " + train.size() + " examples make no batch of " + batchSize + "; lower --batch-size");
+        }
+        long total = (long) epochs * train.batchesPerEpoch();
+        AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay, AdamW.Decay.ALL));
+        long trainableCount = opt.parameterNames().stream().mapToLong(n -> c.namedParameters().get(n).size()).sum();
+        err.printf(Locale.ROOT, "classifier: %s classes %s, %,d of %,d parameters train (%s), token %s, lr %.2g; data: %d / %d / %d examples, length %d, %d batches of %d per epoch; %d steps%n",
+                labels.size(), labels, trainableCount, c.parameterCount(), what.id(), rule.id(), rate,
+                train.size(), val.size(), test.size(), length, train.batchesPerEpoch(), batchSize, total);
+
+        Path logFile = log != null ? log : out.resolve("metrics.jsonl");
+        ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
+        ClassificationObjective objective = new ClassificationObjective(c);
+        try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
+            Trainer t = new Trainer(c, objective, new ClassifierStore(c, Classifiers.tokenizerFile(model, tokenizer)), opt,
+                    new LrSchedule.Constant(rate), train,
+                    new Trainer.Options(total, 1, 0, evalEvery, evalBatches, -1, checkpointEvery, 2), out)
+                    .evaluation(val.first(evalBatches), train.first(evalBatches))
+                    .evalRule(Trainer.EvalRule.BOOK)
+                    .epochMetrics(evalBatches)
+                    .rng("dropout", c.transformer().dropoutRng())
+                    .commandOptions(SavedOptions.collect(spec))
+                    .metrics(metrics, out.resolve("loss.png"))
+                    .plot(out.resolve("accuracy.png"), AccuracyPlot::write)
+                    .listener(new Trainer.Listener() {
+                        @Override
+                        public void onStep(Trainer.StepReport r) {
+                            progress.onStep(r);
+                            if (!r.metrics().isEmpty()) {
+                                err.printf(Locale.ROOT, "epoch %d: training accuracy %.2f%% | validation accuracy %.2f%%%n", r.epoch(),
+                                        100 * r.metrics().getOrDefault("train_accuracy", Double.NaN),
+                                        100 * r.metrics().getOrDefault("val_accuracy", Double.NaN));
+                            }
+                        }
+
+                        @Override
+                        public void onCheckpoint(Path dir) {
+                            progress.onCheckpoint(dir);
+                        }
+                    });
+            if (checkpoint != null) {
+                try {
+                    t.resume(checkpoint);
+                } catch (IllegalArgumentException e) {
+                    throw new CliException("--resume: " + e.getMessage());
+                }
+            }
+            Path last = t.run();
+            c.eval();
+            err.printf(Locale.ROOT, "accuracy: training %s, validation %s, test %s%n", pct(c, train.first(0)), pct(c, val.all()), pct(c, test.all()));
+            err.printf("saved: %s (checkpoint), %s (model), %s, %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"),
+                    out.resolve("accuracy.png"));
+        }
+    }
+
+    private static String pct(GPTClassifier c, List<dev.myllm.data.Batch> batches) {
+        long n = batches.stream().mapToLong(dev.myllm.data.Batch::rows).sum();
+        double a = ClassificationObjective.accuracy(c, batches, 0);
+        return String.format(Locale.ROOT, "%.2f%% (%d/%d)", 100 * a, Math.round(a * n), n);
+    }
+
+    /** A new head on a language model, or a classifier directory's model with its head kept. */
+    private GPTClassifier buildModel(List<String> labels, TokenRule rule, int pad, Trainable what, LoRA.Scale scaleRule) {
+        if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);
+        GPTClassifier c;
+        if (ClassifierDirectory.isClassifier(model)) {
+            c = Classifiers.load(model, dropout);
+            if (!c.labels().equals(labels)) throw new CliException("--model " + model + " classifies " + c.labels() + " but the data has labels " + labels);
+        } else {
+            GPTModel body;
+            try {
+                GPTConfig cfg = ModelDirectory.readConfig(model).withDropRate(dropout);
+                body = ModelDirectory.load(model, cfg);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
+            c = GPTClassifier.withNewHead(body, labels, !noHeadBias, rule, pad, new Rng(seed));
+        }
+        if (what == Trainable.LORA && c.lora() == null) {
+            try {
+                c.addLoRA(new LoRA.Settings(loraRank, loraAlpha, scaleRule), new Rng(seed + 1));
+            } catch (IllegalArgumentException e) {
+                throw new CliException(e.getMessage());
+            }
+        }
+        if (what != Trainable.LORA && c.lora() != null) throw new CliException("--model " + model + " has a LoRA adapter; continue with --trainable lora or merge it first (export --merge-lora)");
+        what.apply(c);
+        return c;
+    }
+
+    private interface Parse<T> {
+        T get();
+    }
+
+    private static <T> T parse(Parse<T> p, String option) {
+        try {
+            return p.get();
+        } catch (IllegalArgumentException e) {
+            throw new CliException(option + ": " + e.getMessage());
+        }
+    }
+
+    private void validate() {
+        if (model == null) throw new CliException("--model is required (a GPT model directory or a classifier directory)");
+        if (out == null) throw new CliException("--out is required");
+        if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
+        if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
+        if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
+        if (weightDecay < 0) throw new CliException("--weight-decay must be >= 0, got " + weightDecay);
+        if (!(dropout >= 0 && dropout < 1)) throw new CliException("--dropout must be in [0, 1), got " + dropout);
+        if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
+        if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
+        if (loraRank < 1) throw new CliException("--lora-rank must be >= 1, got " + loraRank);
+        if (!(loraAlpha > 0)) throw new CliException("--lora-alpha must be positive, got " + loraAlpha);
+    }
+}

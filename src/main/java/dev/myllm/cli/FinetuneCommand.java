@@ -1,0 +1,17 @@
+package dev.myllm.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code myllm finetune}: fine-tune a pretrained GPT (chapter 6 classification; appendix E LoRA). */
+@Command(name = "finetune", mixinStandardHelpOptions = true, description = "Fine-tune a pretrained GPT.",
+        subcommands = {FinetuneClassifyCommand.class, FinetuneInstructCommand.class, FinetuneDpoCommand.class})
+final class FinetuneCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.myllm.cli;
+
+import dev.myllm.finetune.BatchOrder;
+import dev.myllm.finetune.DpoObjective;
+import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.PreferenceBatches;
+import dev.myllm.finetune.PreferenceDataset;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Tokenizer;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code myllm finetune dpo}: the book's direct preference optimization on the shared training loop. */
+@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Preference-tune an instruction-tuned GPT with DPO (the book's bonus notebook): a frozen reference copy, "
+                + "mean per-token log-probabilities of the response, beta 0.1. Logs loss, chosen/rejected rewards, margin and "
+                + "accuracy on train and validation. With --resume DIR the saved options are the defaults.")
+final class FinetuneDpoCommand extends InstructTraining {
+    @Option(names = "--epochs", defaultValue = "1", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
+    int epochs;
+    @Option(names = "--lr", defaultValue = "5e-6", description = "AdamW learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay on every tensor (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+    @Option(names = "--beta", defaultValue = "0.1", description = "DPO's beta (default ${DEFAULT-VALUE}).")
+    double beta;
+
+    @Override
+    int epochs() {
+        return epochs;
+    }
+
+    @Override
+    double lr() {
+        return lr;
+    }
+
+    @Override
+    double weightDecay() {
+        return weightDecay;
+    }
+
+    @Override
+    public void run() {
+        prepare();
+        if (!(beta > 0)) throw new CliException("--beta must be positive, got " + beta);
+        InstructionData.Split split = split();
+        PromptFormat f = promptFormat();
+        Tokenizer tok = tokenizer();
+        GPTModel policy = loadModel();
+        GPTModel reference = loadModel(); // the starting weights, frozen, never updated
+        reference.setTrainable(false);
+        reference.eval();
+        int pad = padId(tok, policy);
+        int allowed = Math.min(maxLength, policy.config().contextLength());
+        PreferenceDataset train, val;
+        try {
+            train = new PreferenceDataset(split.train(), tok, f, allowed, source("train"));
+            val = new PreferenceDataset(split.val(), tok, f, allowed, source("val"));
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+        if (val.size() == 0) throw new CliException(source("val") + ": no validation records");
+        PreferenceBatches trainBatches = new PreferenceBatches(train, new BatchOrder(train.size(), batchSize, !noShuffle, true, seed), pad, allowed);
+        PreferenceBatches valBatches = new PreferenceBatches(val, new BatchOrder(val.size(), batchSize, false, false, seed), pad, allowed);
+        if (trainBatches.batchesPerEpoch() < 1) {
+            throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
+        }
+        err.printf(Locale.ROOT, "DPO: %,d parameters, format %s, beta %.3g, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %d epochs%n",
+                policy.parameterCount(), f.id(), beta, lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, epochs);
+        train(policy, new DpoObjective(policy::forward, reference::forward, beta), store(policy, f), trainBatches,
+                valBatches.first(evalBatches), trainBatches.first(evalBatches), null, true, r -> {
+                    if (r.metrics().isEmpty()) return;
+                    err.printf(Locale.ROOT, "step %d: train loss %.3f, val loss %.3f | reward margin train %.3f, val %.3f | accuracy train %.1f%%, val %.1f%%"
+                                    + " | val rewards chosen %.3f, rejected %.3f%n",
+                            r.step(), r.trainEvalLoss(), r.valLoss(), r.metrics().get("train_reward_margin"), r.metrics().get("val_reward_margin"),
+                            100 * r.metrics().get("train_reward_accuracy"), 100 * r.metrics().get("val_reward_accuracy"),
+                            r.metrics().get("val_chosen_reward"), r.metrics().get("val_rejected_reward"));
+                });
+    }
+}

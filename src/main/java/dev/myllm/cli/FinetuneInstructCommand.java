@@ -1,0 +1,82 @@
+package dev.myllm.cli;
+
+import dev.myllm.finetune.BatchOrder;
+import dev.myllm.finetune.InstructionBatches;
+import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.InstructionDataset;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Specials;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.Objective;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code myllm finetune instruct}: chapter 7's instruction fine-tuning on the shared training loop. */
+@Command(name = "instruct", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Instruction-tune a GPT (chapter 7): the book's prompt format, collate (EOS, -100 padding) and defaults. "
+                + "With --resume DIR the saved options are the defaults.")
+final class FinetuneInstructCommand extends InstructTraining {
+    @Option(names = "--epochs", defaultValue = "2", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
+    int epochs;
+    @Option(names = "--lr", defaultValue = "5e-5", description = "AdamW learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay on every tensor (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+    @Option(names = "--mask-instruction", description = "Leave the prompt's tokens out of the loss (exercise 7.2).")
+    boolean maskInstruction;
+
+    @Override
+    int epochs() {
+        return epochs;
+    }
+
+    @Override
+    double lr() {
+        return lr;
+    }
+
+    @Override
+    double weightDecay() {
+        return weightDecay;
+    }
+
+    @Override
+    public void run() {
+        prepare();
+        InstructionData.Split split = split();
+        PromptFormat f = promptFormat();
+        Tokenizer tok = tokenizer();
+        GPTModel m = loadModel();
+        int pad = padId(tok, m);
+        int allowed = Math.min(maxLength, m.config().contextLength());
+        InstructionDataset train, val;
+        try {
+            train = new InstructionDataset(split.train(), tok, f, allowed, source("train"));
+            val = new InstructionDataset(split.val(), tok, f, allowed, source("val"));
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+        if (val.size() == 0) throw new CliException(source("val") + ": no validation records");
+        InstructionBatches trainBatches = new InstructionBatches(train, new BatchOrder(train.size(), batchSize, !noShuffle, true, seed),
+                pad, allowed, maskInstruction);
+        InstructionBatches valBatches = new InstructionBatches(val, new BatchOrder(val.size(), batchSize, false, false, seed),
+                pad, allowed, maskInstruction);
+        if (trainBatches.batchesPerEpoch() < 1) {
+            throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
+        }
+        err.printf(Locale.ROOT, "instruction tuning: %,d parameters, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %d epochs%n",
+                m.parameterCount(), f.id(), maskInstruction ? " (instruction masked)" : "", lr, train.size(), val.size(), split.test().size(),
+                trainBatches.batchesPerEpoch(), batchSize, epochs);
+        // the book's per-epoch sample: 50 greedy tokens after the first validation prompt, no stop at EOS
+        int[] samplePrompt = tok.encode(f.prompt(split.val().getFirst()), Specials.TEXT);
+        Generator gen = new Generator(m, GenerateCommand.decoder(tok));
+        java.util.function.LongFunction<String> sampler = samplePrompt.length < m.config().contextLength()
+                ? step -> gen.generate(samplePrompt, GenerationConfig.greedy(50)).text() : null;
+        train(m, Objective.languageModel(m::forward), store(m, f), trainBatches, valBatches.first(evalBatches),
+                trainBatches.first(evalBatches), sampler, false, r -> { });
+    }
+}

@@ -1,0 +1,60 @@
+package dev.myllm.cli;
+
+import dev.myllm.io.GgufFile;
+import dev.myllm.io.GgufModel;
+import dev.myllm.io.ModelFiles;
+import dev.myllm.model.GPTModel;
+import dev.myllm.model.PackedWeights;
+import dev.myllm.tensor.PackedMatrix;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The {@code --dtype} of inference commands: the type the weights are kept in while the model runs. */
+final class WeightDtype {
+    @Option(names = "--dtype", paramLabel = "TYPE",
+            description = "Weights in memory while running: f32, f16, bf16 or q8_0 (default: as the model stores them; f32 for a preset).")
+    String dtype;
+
+    /** The type asked for, or the one the model is stored in. */
+    String resolve(ModelOptions model) {
+        if (dtype != null) {
+            String t = dtype.toLowerCase(Locale.ROOT);
+            return switch (t) {
+                case "f32", "float32" -> "f32";
+                case "f16", "float16" -> "f16";
+                case "bf16", "bfloat16" -> "bf16";
+                case "q8_0", "q8" -> "q8_0";
+                default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16 or q8_0");
+            };
+        }
+        if (model.directory() == null) return "f32";
+        String stored;
+        try {
+            stored = ModelFiles.storedType(model.directory());
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--model " + e.getMessage());
+        }
+        // Q4 files run as Q8_0: the nearest type with kernels here (their weights are exact in it up to the scale's rounding)
+        return stored.startsWith("q4") ? "q8_0" : stored;
+    }
+
+    /** Switches {@code m} to the resolved type (matrices a GGUF file stores in it are memory-mapped); returns its name. */
+    String apply(GPTModel m, ModelOptions model) {
+        String t = resolve(model);
+        if (t.equals("f32")) return t;
+        PackedMatrix.Format f = PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT));
+        Path src = model.directory();
+        Map<String, PackedMatrix> ready = Map.of();
+        if (src != null && GgufFile.isGguf(src)) {
+            try {
+                ready = GgufModel.mapped(src, f);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
+        }
+        PackedWeights.pack(m, f, ready);
+        return t;
+    }
+}

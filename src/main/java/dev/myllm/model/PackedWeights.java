@@ -1,0 +1,81 @@
+package dev.myllm.model;
+
+import dev.myllm.nn.Embedding;
+import dev.myllm.nn.Linear;
+import dev.myllm.nn.Module;
+import dev.myllm.tensor.PackedMatrix;
+import dev.myllm.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Switches a {@link GPTModel} to weights kept in 16 or 8 bits for inference: every Linear of the
+ * blocks, the token embedding (also the tied output head) and a separate head compute from a
+ * {@link PackedMatrix}; LayerNorms, biases and position embeddings stay float32 (they are small).
+ * Q8_0 applies to matrices whose rows are a multiple of 32 weights; others are kept F16.
+ */
+public final class PackedWeights {
+    private PackedWeights() {
+    }
+
+    /** The format a matrix of {@code cols} columns gets when {@code f} is asked for. */
+    public static PackedMatrix.Format formatFor(PackedMatrix.Format f, int cols) {
+        return f == PackedMatrix.Format.Q8_0 && cols % 32 != 0 ? PackedMatrix.Format.F16 : f;
+    }
+
+    /** The matrices that may be packed, by parameter name ({@code wte.weight}, {@code h.0.attn.c_attn.weight}, ...). */
+    public static Map<String, Tensor> packable(GPTModel m) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        walk("", m, (name, mod) -> {
+            if (mod instanceof Linear l) out.put(name + "weight", l.weight());
+            else if (mod instanceof Embedding e && name.equals("wte.")) out.put(name + "weight", e.weight());
+        });
+        return out;
+    }
+
+    /**
+     * Packs the model: matrices found in {@code ready} (by parameter name; e.g. mapped from a file)
+     * are used as they are, the others are encoded from their float32 weights as {@code f}.
+     */
+    public static void pack(GPTModel m, PackedMatrix.Format f, Map<String, PackedMatrix> ready) {
+        walk("", m, (name, mod) -> {
+            String key = name + "weight";
+            if (mod instanceof Linear l) l.usePacked(packed(key, l.weight(), f, ready));
+            else if (mod instanceof Embedding e && name.equals("wte.")) e.usePacked(packed(key, e.weight(), f, ready));
+        });
+    }
+
+    /** Packs every matrix of the model as {@code f}. */
+    public static void pack(GPTModel m, PackedMatrix.Format f) {
+        pack(m, f, Map.of());
+    }
+
+    private static PackedMatrix packed(String name, Tensor w, PackedMatrix.Format f, Map<String, PackedMatrix> ready) {
+        PackedMatrix p = ready.get(name);
+        if (p != null) return p;
+        int rows = w.dim(0), cols = w.dim(1);
+        return PackedMatrix.encode(formatFor(f, cols), w.data(), rows, cols);
+    }
+
+    /** Bytes of weights one decoded token reads: every block matrix and the output head, as stored. */
+    public static long bytesPerToken(GPTModel m) {
+        long[] n = {0};
+        walk("", m, (name, mod) -> {
+            if (mod instanceof Linear l) n[0] += l.packed() != null ? l.packed().byteSize() : 4L * l.weight().size();
+        });
+        if (m.outputHead() == null) {
+            Embedding e = m.tokenEmbedding();
+            n[0] += e.packed() != null ? e.packed().byteSize() : 4L * e.weight().size();
+        }
+        return n[0];
+    }
+
+    private interface Visitor {
+        void visit(String name, Module m);
+    }
+
+    private static void walk(String prefix, Module m, Visitor v) {
+        v.visit(prefix, m);
+        for (var e : m.children().entrySet()) walk(prefix + e.getKey() + ".", e.getValue(), v);
+    }
+}

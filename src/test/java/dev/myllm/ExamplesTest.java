@@ -1,0 +1,66 @@
+package dev.myllm;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The programs under {@code examples/} compile with the tests and run on a tiny model. */
+class ExamplesTest {
+    /** Runs an example's {@code main} (they live in the unnamed package, so by name) and returns what it printed. */
+    static String run(String example, String... args) throws Exception {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            Class.forName(example).getMethod("main", String[].class).invoke(null, (Object) args);
+        } finally {
+            System.setOut(saved);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void generateText(@TempDir Path dir) throws Exception {
+        Myllm llm = MyllmTest.tiny();
+        llm.save(dir.resolve("model"));
+        String out = run("GenerateText", dir.resolve("model").toString(), "Every effort moves you", "8");
+        String greedy = llm.generate("Every effort moves you", dev.myllm.generate.GenerationConfig.greedy(8)).text();
+        String[] lines = out.split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).isEqualTo("Every effort moves you" + greedy);
+        assertThat(lines[1]).startsWith("Every effort moves you").isNotEqualTo(lines[0]);
+        Myllm.Score score = llm.score("Every effort moves you and");
+        assertThat(lines[2]).isEqualTo(String.format("perplexity of the prompt: %.2f over 5 tokens", score.perplexity()));
+    }
+
+    @Test
+    void fineTuneClassifier(@TempDir Path dir) throws Exception {
+        MyllmTest.tiny().save(dir.resolve("model"));
+        // an easy task: the last word tells the class
+        StringBuilder csv = new StringBuilder("label,text\n");
+        String[] spam = {"win a prize", "claim your cash prize", "free cash now", "you won cash"};
+        String[] ham = {"see you at lunch", "dinner tonight", "call me after lunch", "are we still on for dinner"};
+        for (int i = 0; i < 5; i++) {
+            for (String s : spam) csv.append("spam,").append(s).append(" ").append(i).append(" winner\n");
+            for (String h : ham) csv.append("ham,").append(h).append(" ").append(i).append(" thanks\n");
+        }
+        Path data = java.nio.file.Files.writeString(dir.resolve("msgs.csv"), csv);
+        String out = run("FineTuneClassifier", dir.resolve("model").toString(), data.toString(), dir.resolve("run").toString(), "8", "3e-3");
+        String[] lines = out.split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).isEqualTo("labels [ham, spam]; accuracy on " + data + ": 1.000");
+        TextClassifier loaded = TextClassifier.load(dir.resolve("run/model"));
+        // the saved classifier pads as training did: it gets the whole file right too
+        assertThat(loaded.accuracy(dev.myllm.data.LabelledFiles.read(data))).isEqualTo(1.0);
+        TextClassifier.Prediction p = loaded.classify("Hey, just wanted to check if we're still on for dinner tonight?");
+        assertThat(lines[2]).isEqualTo(String.format("%s (%.3f): %s", p.label(), p.probabilities().get(p.label()),
+                "Hey, just wanted to check if we're still on for dinner tonight?"));
+        assertThat(p.probabilities().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+    }
+}

@@ -1,0 +1,129 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** finetune classify, classify, eval classify and export --merge-lora on a tiny GPT-2-vocabulary model and a small labelled file. */
+class FinetuneCliTest {
+    static final Path DATA = Path.of("src/test/resources/finetune/tiny-spam.csv");
+    @TempDir
+    static Path tmp;
+    static Path lm;
+
+    @BeforeAll
+    static void model() {
+        lm = tmp.resolve("lm");
+        ModelDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 40, 16, 2, 2, 0f, true, true, 1e-5f), 1), lm);
+    }
+
+    static CliRun finetune(Path out, String... more) {
+        return finetune(out, DATA, more);
+    }
+
+    static CliRun finetune(Path out, Path data, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("finetune", "classify", "--model", lm.toString(), "--data", data.toString(),
+                "--out", out.toString(), "--batch-size", "4", "--eval-every", "2", "--eval-batches", "2", "--lr", "1e-3"));
+        args.addAll(List.of(more));
+        return CliRun.run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void resumedRunEqualsAnUninterruptedOne() throws Exception {
+        Path a = tmp.resolve("a"), b = tmp.resolve("b");
+        assertThat(finetune(a, "--epochs", "2").code()).isZero();
+        assertThat(finetune(b, "--epochs", "1").code()).isZero();
+        CliRun r = CliRun.run("finetune", "classify", "--resume", b.toString(), "--epochs", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readAllBytes(b.resolve("model/model.safetensors"))).isEqualTo(Files.readAllBytes(a.resolve("model/model.safetensors")));
+        List<String> la = Files.readAllLines(a.resolve("metrics.jsonl")), lb = Files.readAllLines(b.resolve("metrics.jsonl"));
+        assertThat(lb).hasSameSizeAs(la).hasSize(10); // 22 training examples: 5 batches of 4 per epoch
+        ObjectMapper m = new ObjectMapper();
+        for (int i = 0; i < la.size(); i++) {
+            JsonNode x = m.readTree(la.get(i)), y = m.readTree(lb.get(i));
+            assertThat(y.get("loss").asDouble()).isEqualTo(x.get("loss").asDouble());
+            assertThat(y.has("val_loss")).isEqualTo(x.has("val_loss"));
+        }
+        // the book's evaluation steps (global step 0, 2, 4, ... = updates 1, 3, 5, ...) and accuracy per epoch
+        assertThat(m.readTree(la.get(0)).has("val_loss")).isTrue();
+        assertThat(m.readTree(la.get(1)).has("val_loss")).isFalse();
+        assertThat(m.readTree(la.get(4)).get("val_accuracy").asDouble()).isBetween(0.0, 1.0);
+        assertThat(m.readTree(la.get(9)).has("train_accuracy")).isTrue();
+        assertThat(a.resolve("loss.png")).exists();
+        assertThat(a.resolve("accuracy.png")).exists();
+        JsonNode cfg = m.readTree(a.resolve("model/config.json").toFile());
+        assertThat(cfg.get("architectures").get(0).asText()).isEqualTo("GPT2ForSequenceClassification");
+        assertThat(cfg.get("pad_token_id").asInt()).isEqualTo(50256);
+        assertThat(cfg.get("id2label").get("1").asText()).isEqualTo("spam");
+
+        CliRun c = CliRun.run("classify", "--model", a.resolve("model").toString(), "--json", "WINNER claim your free cash prize", "see you at lunch");
+        assertThat(c.code()).as(c.err()).isZero();
+        List<String> lines = c.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        double p = m.readTree(lines.get(0)).get("probabilities").get("ham").asDouble() + m.readTree(lines.get(0)).get("probabilities").get("spam").asDouble();
+        assertThat(p).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-6));
+        CliRun e = CliRun.run("eval", "classify", "--model", a.resolve("model").toString(), "--data", DATA.toString(), "--json");
+        assertThat(e.code()).as(e.err()).isZero();
+        JsonNode ev = m.readTree(e.out());
+        assertThat(ev.get("examples").asInt()).isEqualTo(7); // 16 ham + 16 spam after balancing: 22 / 3 / 7
+        long diag = ev.get("confusion").get(0).get(0).asLong() + ev.get("confusion").get(1).get(1).asLong();
+        assertThat(ev.get("correct").asLong()).isEqualTo(diag);
+    }
+
+    @Test
+    void loraRunMergesToTheSameClassifier() throws Exception {
+        Path out = tmp.resolve("lora");
+        CliRun r = finetune(out, "--epochs", "1", "--trainable", "lora", "--lora-rank", "2", "--lora-alpha", "4", "--token", "flexible", "--no-head-bias");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(out.resolve("model/adapter_model.safetensors")).exists();
+        assertThat(out.resolve("model/adapter_config.json")).exists();
+        CliRun x = CliRun.run("export", "--model", out.resolve("model").toString(), "--merge-lora", "--out", tmp.resolve("merged").toString());
+        assertThat(x.code()).as(x.err()).isZero();
+        assertThat(tmp.resolve("merged/adapter_config.json")).doesNotExist();
+        String text = "Claim your free prize now";
+        ObjectMapper m = new ObjectMapper();
+        JsonNode u = m.readTree(CliRun.run("classify", "--model", out.resolve("model").toString(), "--json", text).out());
+        JsonNode v = m.readTree(CliRun.run("classify", "--model", tmp.resolve("merged").toString(), "--json", text).out());
+        assertThat(v.get("probabilities").get("spam").asDouble()).isCloseTo(u.get("probabilities").get("spam").asDouble(),
+                org.assertj.core.api.Assertions.within(1e-5));
+    }
+
+    @Test
+    void oneLineErrors() throws Exception {
+        Path empty = tmp.resolve("empty.csv");
+        Files.writeString(empty, "");
+        assertError(finetune(tmp.resolve("e1"), empty), "empty");
+
+        Path tr = tmp.resolve("tr.csv"), va = tmp.resolve("va.csv"), te = tmp.resolve("te.csv");
+        Files.writeString(tr, "label,text\nham,hello there\nspam,win cash now\nham,see you\nspam,free prize\n");
+        Files.writeString(va, "label,text\nham,ok\nspam,cash\n");
+        Files.writeString(te, "label,text\nham,fine\neggs,breakfast\n");
+        assertError(CliRun.run("finetune", "classify", "--model", lm.toString(), "--train", tr.toString(), "--val", va.toString(),
+                "--test", te.toString(), "--out", tmp.resolve("e2").toString()), "class 'eggs' has no training examples");
+
+        Path longText = tmp.resolve("long.csv");
+        Files.writeString(longText, "label,text\nham," + "word ".repeat(60) + "\nspam,win\nham,hi\nspam,cash\nham,a\nspam,b\nham,c\nspam,d\nham,e\nspam,f\n");
+        assertError(finetune(tmp.resolve("e3"), longText), "more than the model's context length 40; give --max-length");
+        assertThat(finetune(tmp.resolve("e3b"), longText, "--max-length", "12", "--epochs", "1").code()).isZero();
+
+        assertError(CliRun.run("generate", "--model", tmp.resolve("e3b/model").toString(), "--prompt", "hi"), "is a sequence classifier");
+        assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
+        assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
+        assertError(finetune(tmp.resolve("e4"), "--trainable", "some"), "--trainable: unknown");
+    }
+
+    private static void assertError(CliRun r, String message) {
+        assertThat(r.code()).as(r.out() + r.err()).isNotZero();
+        assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
+    }
+}

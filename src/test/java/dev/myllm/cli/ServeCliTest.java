@@ -1,0 +1,36 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/** {@code serve} and {@code bench serve} on the command line: bad options are one line, the benchmark reports real figures. */
+class ServeCliTest {
+    @Test
+    void badOptionsAreOneLineErrors() {
+        CliRun r = CliRun.run("serve", "--preset", "gpt2-tiny", "--max-batch", "0");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err().strip()).isEqualTo("myllm: --max-batch must be in [1, 4096], got 0");
+        r = CliRun.run("serve", "--preset", "gpt2-tiny", "--port", "70000");
+        assertThat(r.err().strip()).isEqualTo("myllm: --port must be in [0, 65535], got 70000");
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "0");
+        assertThat(r.err().strip()).isEqualTo("myllm: --concurrency must be >= 1, got 0");
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--prompt-tokens", "100", "--max-tokens", "100");
+        assertThat(r.err().strip()).isEqualTo("myllm: --prompt-tokens + --max-tokens = 200 exceeds the context length 128");
+    }
+
+    @Test
+    void benchServeReportsTokensPerSecondAndLatencies() throws Exception {
+        CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "3",
+                "--prompt-tokens", "5", "--max-tokens", "6", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        assertThat(o.get("completion_tokens").asInt()).isEqualTo(18); // ignore_eos: exactly max_tokens each
+        assertThat(o.get("tokens_per_s").asDouble()).isPositive();
+        assertThat(o.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(o.get("ttft_p99_ms").asDouble());
+        assertThat(o.get("itl_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(o.get("itl_p99_ms").asDouble());
+        assertThat(o.get("concurrency").asInt()).isEqualTo(2);
+    }
+}

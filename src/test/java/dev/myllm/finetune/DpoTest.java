@@ -1,0 +1,90 @@
+package dev.myllm.finetune;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.model.RandomModels;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The DPO notebook's collate, log-probabilities and loss. */
+class DpoTest {
+    static final Tokenizer GPT2 = Tokenizers.load("gpt2");
+
+    static List<InstructionExample> firstPreferences() throws Exception {
+        try (InputStream in = DpoTest.class.getResourceAsStream("/finetune/preference-first3.json")) {
+            return InstructionData.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "prefs");
+        }
+    }
+
+    @Test
+    void collateMatchesTheNotebook() throws Exception {
+        PreferenceDataset ds = new PreferenceDataset(firstPreferences().subList(0, 2), GPT2, PromptFormat.ALPACA, 1024, "prefs");
+        PreferenceBatch b = ds.batch(new int[]{0, 1}, 50256, 1024);
+        assertThat(b.rows()).isEqualTo(2);
+        assertThat(b.cols()).isEqualTo(81);
+        boolean[] m0 = Arrays.copyOf(b.chosenMask(), 81);
+        for (int t = 0; t < 81; t++) assertThat(m0[t]).as("chosen_mask[0][%d]", t).isEqualTo(t >= 50 && t < 74);
+        // the mask starts at "### Response:\n": the prompt (48 tokens) and two newlines are out
+        assertThat(b.chosen()[50]).isEqualTo(21017);
+        assertThat(b.chosen()[80]).isEqualTo(50256);
+        PreferenceBatch cut = ds.batch(new int[]{0, 1}, 50256, 60);
+        assertThat(cut.cols()).isEqualTo(60);
+        assertThat(Arrays.copyOf(cut.rejected(), 60)).isEqualTo(Arrays.copyOf(b.rejected(), 60));
+    }
+
+    @Test
+    void policyEqualToReferenceGivesLn2AndZeroRewards() throws Exception {
+        GPTConfig c = new GPTConfig(GPTConfig.GPT2_VOCAB, 128, 16, 2, 1, 0f, true, true, 1e-5f);
+        GPTModel policy = RandomModels.uniform(c, 5);
+        PreferenceDataset ds = new PreferenceDataset(firstPreferences(), GPT2, PromptFormat.ALPACA, 128, "prefs");
+        PreferenceBatch b = ds.batch(new int[]{0, 1, 2}, 50256, 128);
+        DpoLoss.Result r = DpoLoss.batch(policy::forward, policy::forward, b, 0.1);
+        assertThat((double) r.loss().item()).isCloseTo(Math.log(2), offset(1e-7));
+        assertThat(r.chosenReward()).isZero();
+        assertThat(r.rejectedReward()).isZero();
+        assertThat(r.margin()).isZero();
+        assertThat(r.accuracy()).isZero();
+    }
+
+    @Test
+    void sequenceLogProbsAreMaskedMeansOfTokenLogProbs() {
+        // two rows, three positions, vocabulary 2: row 0 counts positions 1 and 2, row 1 only position 2
+        float[] x = {0f, 1f, 2f, 0f, 0f, 0f, 1f, 1f, 3f, 1f, 0f, 0f};
+        Tensor logits = Tensor.of(x, 2, 3, 2);
+        int[] ids = {0, 1, 0, 1, 1, 0};
+        boolean[] mask = {false, true, true, false, false, true};
+        float[] lp = SequenceLogProbs.of(logits, ids, mask, 2, 3).toArray();
+        double a = 1 - Math.log(1 + Math.E);          // log softmax([0,1])[1]
+        double b = 2 - Math.log(Math.exp(2) + 1);     // log softmax([2,0])[0]
+        double c = 3 - Math.log(Math.exp(3) + Math.E); // log softmax([3,1])[0], position 1 of row 1
+        assertThat((double) lp[0]).isCloseTo((a + b) / 2, offset(1e-6));
+        assertThat((double) lp[1]).isCloseTo(c, offset(1e-6));
+    }
+
+    @Test
+    void lossAndRewardsFollowTheFormula() {
+        Tensor pc = Tensor.vector(-1.0f, -2.0f).requiresGrad(true);
+        Tensor pr = Tensor.vector(-1.5f, -1.0f).requiresGrad(true);
+        float[] rc = {-1.2f, -2.0f}, rr = {-1.2f, -1.2f};
+        DpoLoss.Result r = DpoLoss.loss(pc, pr, rc, rr, 0.1);
+        double z0 = (-1.0 + 1.2) - (-1.5 + 1.2), z1 = (-2.0 + 2.0) - (-1.0 + 1.2);
+        double expect = (-Math.log(1 / (1 + Math.exp(-0.1 * z0))) - Math.log(1 / (1 + Math.exp(-0.1 * z1)))) / 2;
+        assertThat((double) r.loss().item()).isCloseTo(expect, offset(1e-6));
+        assertThat(r.chosenReward()).isCloseTo(((-1.0 + 1.2) + 0) / 2, offset(1e-6));
+        assertThat(r.rejectedReward()).isCloseTo(((-1.5 + 1.2) + (-1.0 + 1.2)) / 2, offset(1e-6));
+        assertThat(r.accuracy()).isEqualTo(0.5);
+        r.loss().backward();
+        double g0 = -0.1 / (1 + Math.exp(0.1 * z0)) / 2;
+        assertThat((double) pc.grad().data()[0]).isCloseTo(g0, offset(1e-6));
+        assertThat((double) pr.grad().data()[0]).isCloseTo(-g0, offset(1e-6));
+    }
+}

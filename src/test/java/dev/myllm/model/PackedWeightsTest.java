@@ -1,0 +1,59 @@
+package dev.myllm.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.PackedMatrix;
+import org.junit.jupiter.api.Test;
+
+/** A model switched to 16- or 8-bit weights computes what the float32 one does, within each type's precision. */
+class PackedWeightsTest {
+    private static final int[] IDS = {5, 17, 3, 250, 99, 0, 42, 7, 255, 128, 11, 12};
+
+    private static float[] logits(GPTModel m) {
+        m.eval();
+        try (var g = GradMode.noGrad()) {
+            return m.forward(IDS, 2, 6).data().clone();
+        }
+    }
+
+    @Test
+    void packedLogitsAreCloseToFloat32() {
+        for (boolean tied : new boolean[]{true, false}) {
+            // width 48 (untied): Q8_0 takes only ffn_down (rows of 192); the others fall back to F16
+            for (int width : new int[]{tied ? 64 : 48}) {
+                GPTConfig c = new GPTConfig(300, 16, width, 4, 2, 0f, true, tied, 1e-5f);
+                float[] ref = logits(RandomModels.uniform(c, 2));
+                float scale = 0;
+                for (float v : ref) scale = Math.max(scale, Math.abs(v));
+                for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+                    GPTModel m = RandomModels.uniform(c, 2);
+                    PackedWeights.pack(m, f);
+                    assertThat(m.block(0).children().isEmpty()).isFalse();
+                    float[] got = logits(m);
+                    float err = 0;
+                    for (int i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(got[i] - ref[i]));
+                    float tol = f == PackedMatrix.Format.F16 ? 2e-3f : 3e-2f;
+                    assertThat(err / scale).as("%s tied=%s width=%d", f, tied, width).isLessThan(tol).isGreaterThan(0f);
+                    long f32Bytes = 0;
+                    for (var p : PackedWeights.packable(m).values()) f32Bytes += 4L * p.size();
+                    assertThat(PackedWeights.bytesPerToken(m)).isLessThan(f32Bytes * 6 / 10);
+                }
+            }
+        }
+    }
+
+    @Test
+    void cachedDecodingGivesTheSameTokensAsUncached() {
+        GPTConfig c = new GPTConfig(300, 32, 64, 4, 2, 0f, true, true, 1e-5f);
+        GPTModel m = RandomModels.uniform(c, 4);
+        PackedWeights.pack(m, PackedMatrix.Format.Q8_0);
+        Generator gen = new Generator(m, null);
+        int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        int[] cached = gen.generate(prompt, GenerationConfig.greedy(12)).tokens();
+        int[] plain = gen.generate(prompt, GenerationConfig.greedy(12).withCache(false)).tokens();
+        assertThat(cached).containsExactly(plain);
+    }
+}

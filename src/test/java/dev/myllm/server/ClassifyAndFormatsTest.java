@@ -1,0 +1,76 @@
+package dev.myllm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.TokenRule;
+import dev.myllm.model.RandomModels;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Rng;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code /v1/classify} on a saved classifier directory, and chat through a saved prompt format. */
+class ClassifyAndFormatsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void classifyAnswersTheClassifiersProbabilities() throws Exception {
+        GPTClassifier c = GPTClassifier.withNewHead(RandomModels.uniform(TestServers.CONFIG, 9), List.of("ham", "spam"), true,
+                TokenRule.LAST, 50256, new Rng(4));
+        ClassifierStore.save(c, dir);
+        GPTClassifier loaded = ClassifierStore.load(dir, -1f);
+        ServedModel m = ServedModel.classifier("spam", loaded, TestServers.gpt2(), TestServers.decoder(TestServers.gpt2()), 0L);
+        try (TestServers.Running s = TestServers.start(m, ServerConfig.defaults())) {
+            var r = TestServers.post(s.base() + "/v1/classify", "{\"input\":[\"Win a prize now!\",\"See you at lunch\"]}", null);
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode data = TestServers.json(r).get("data");
+            assertThat(data).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                String text = i == 0 ? "Win a prize now!" : "See you at lunch";
+                int[] ids = TestServers.gpt2().encode(text);
+                float[] logits;
+                try (GradMode g = GradMode.noGrad()) {
+                    c.eval();
+                    logits = c.logits(ids, 1, ids.length).toArray();
+                }
+                double pSpam = 1 / (1 + Math.exp(logits[0] - logits[1]));
+                assertThat(data.get(i).get("probabilities").get("spam").asDouble()).isCloseTo(pSpam, org.assertj.core.data.Offset.offset(1e-6));
+                assertThat(data.get(i).get("label").asText()).isEqualTo(pSpam > 0.5 ? "spam" : "ham");
+            }
+            assertEquals(400, TestServers.post(s.base() + "/v1/classify", "{\"input\":7}", null).statusCode());
+            var gen = TestServers.post(s.base() + "/v1/completions", "{\"prompt\":\"x\"}", null);
+            assertEquals(404, gen.statusCode());
+            assertThat(TestServers.json(gen).get("error").get("code").asText()).isEqualTo("model_not_classifier");
+        }
+    }
+
+    @Test
+    void aLanguageModelRefusesClassify() throws Exception {
+        try (TestServers.Running s = TestServers.start(TestServers.model(1), ServerConfig.defaults())) {
+            assertEquals(404, TestServers.post(s.base() + "/v1/classify", "{\"input\":\"x\"}", null).statusCode());
+        }
+    }
+
+    @Test
+    void chatRendersThroughTheSavedPromptFormat() {
+        List<ChatTemplate.Message> msgs = List.of(new ChatTemplate.Message("user", "Name a colour."),
+                new ChatTemplate.Message("assistant", "Red."), new ChatTemplate.Message("user", "Another one."));
+        ChatTemplate alpaca = ChatTemplate.of(PromptFormat.ALPACA);
+        assertThat(alpaca.render(msgs)).isEqualTo(PromptFormat.ALPACA.prompt(InstructionExample.of("Another one.", "", ""))
+                + PromptFormat.ALPACA.responsePrefix());
+        ChatTemplate phi3 = ChatTemplate.of(PromptFormat.PHI3);
+        InstructionExample withHistory = new InstructionExample("Another one.", "", "", null, null,
+                List.of(new InstructionExample.Exchange("Name a colour.", "Red.")));
+        assertThat(phi3.render(msgs)).isEqualTo(PromptFormat.PHI3.prompt(withHistory) + PromptFormat.PHI3.responsePrefix());
+        assertThat(phi3.name()).isEqualTo("phi3");
+    }
+}

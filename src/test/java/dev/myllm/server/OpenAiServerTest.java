@@ -1,0 +1,287 @@
+package dev.myllm.server;
+
+import static dev.myllm.server.TestServers.KEY;
+import static dev.myllm.server.TestServers.get;
+import static dev.myllm.server.TestServers.json;
+import static dev.myllm.server.TestServers.post;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.myllm.generate.GenerationConfig;
+import dev.myllm.generate.Generator;
+import dev.myllm.tensor.Rng;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The server over raw HTTP: answers, SSE framing, errors and statuses, limits, keys, disconnects, batching. */
+class OpenAiServerTest {
+    static ServedModel model;
+    static TestServers.Running srv;
+    static String url;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = TestServers.model(7);
+        ServerConfig c = ServerConfig.defaults().withApiKey(KEY).withBatch(4, 6).withLimits(4096, 48, 3)
+                .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2));
+        srv = TestServers.start(model, c);
+        url = srv.base();
+    }
+
+    @AfterAll
+    static void stop() {
+        srv.close();
+    }
+
+    /** What {@code ./myllm generate} makes of the prompt alone (greedy, stops at end-of-text). */
+    static Generator.Result solo(int[] prompt, int maxTokens) {
+        return new Generator(model.model(), model.decoder()).generate(prompt, GenerationConfig.greedy(maxTokens).withEos(model.eosId()));
+    }
+
+    static String ids(int[] p) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < p.length; i++) sb.append(i == 0 ? "" : ",").append(p[i]);
+        return sb.append(']').toString();
+    }
+
+    @Test
+    void completionAtTemperatureZeroIsWhatGenerateGives() throws Exception {
+        int[] prompt = model.tokenizer().encode("Every effort moves you");
+        HttpResponse<String> r = post(url + "/v1/completions",
+                "{\"model\":\"tiny\",\"prompt\":\"Every effort moves you\",\"max_tokens\":10,\"temperature\":0}", KEY);
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode o = json(r);
+        Generator.Result g = solo(prompt, 10);
+        assertThat(o.get("object").asText()).isEqualTo("text_completion");
+        assertThat(o.get("id").asText()).startsWith("cmpl-");
+        assertThat(o.get("model").asText()).isEqualTo("tiny");
+        JsonNode c = o.get("choices").get(0);
+        assertThat(c.get("text").asText()).isEqualTo(g.text());
+        assertThat(c.get("finish_reason").asText()).isEqualTo(g.stopReason() == Generator.StopReason.LENGTH ? "length" : "stop");
+        assertThat(o.get("usage").get("prompt_tokens").asInt()).isEqualTo(prompt.length);
+        assertThat(o.get("usage").get("completion_tokens").asInt()).isEqualTo(g.tokens().length);
+        assertThat(o.get("usage").get("total_tokens").asInt()).isEqualTo(prompt.length + g.tokens().length);
+    }
+
+    @Test
+    void concurrentRequestsAtTemperatureZeroEqualTheirSoloOutputs() throws Exception {
+        Rng rng = new Rng(11);
+        int requests = 7; // more than --max-batch 4: some wait in the queue and join between steps
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            int[] p = new int[1 + rng.nextInt(30)];
+            for (int j = 0; j < p.length; j++) p[j] = rng.nextInt(50000);
+            prompts.add(p);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(requests);
+        try {
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                int[] p = prompts.get(i);
+                int max = 6 + 2 * i;
+                boolean stream = i % 2 == 1;
+                answers.add(pool.submit(() -> post(url + "/v1/completions", "{\"prompt\":" + ids(p) + ",\"max_tokens\":" + max
+                        + ",\"temperature\":0,\"stream\":" + stream + "}", KEY)));
+            }
+            for (int i = 0; i < requests; i++) {
+                HttpResponse<String> r = answers.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                String text = i % 2 == 1 ? streamedText(r.body()) : json(r).get("choices").get(0).get("text").asText();
+                assertThat(text).as("request %d", i).isEqualTo(solo(prompts.get(i), 6 + 2 * i).text());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Checks the SSE framing and returns the text of choice 0. */
+    static String streamedText(String body) throws Exception {
+        assertThat(body).endsWith("data: [DONE]\n\n");
+        String[] events = body.split("\n\n");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < events.length - 1; i++) {
+            assertThat(events[i]).startsWith("data: {").doesNotContain("\n");
+            JsonNode c = TestServers.JSON.readTree(events[i].substring(6));
+            if (c.get("choices").isEmpty()) continue;
+            JsonNode ch = c.get("choices").get(0);
+            String piece = ch.has("delta") ? ch.get("delta").path("content").asText("") : ch.get("text").asText();
+            assertThat(piece).doesNotContain("\uFFFD"); // never half a UTF-8 character
+            text.append(piece);
+        }
+        assertThat(events[events.length - 1]).isEqualTo("data: [DONE]");
+        return text.toString();
+    }
+
+    @Test
+    void streamingChatHasOpenAisChunksAndUsage() throws Exception {
+        HttpResponse<String> r = post(url + "/v1/chat/completions", "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"Hi there\"}],\"max_completion_tokens\":6,\"temperature\":0,\"stream\":true,"
+                + "\"stream_options\":{\"include_usage\":true},\"logprobs\":true,\"top_logprobs\":2}", KEY);
+        assertEquals(200, r.statusCode(), r.body());
+        assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+        String[] events = r.body().split("\n\n");
+        JsonNode first = TestServers.JSON.readTree(events[0].substring(6));
+        assertThat(first.get("object").asText()).isEqualTo("chat.completion.chunk");
+        assertThat(first.get("choices").get(0).get("delta").get("role").asText()).isEqualTo("assistant");
+        JsonNode lp = first.get("choices").get(0).get("logprobs").get("content").get(0);
+        assertThat(lp.get("top_logprobs")).hasSize(2);
+        assertThat(lp.get("logprob").asDouble()).isLessThanOrEqualTo(0);
+        JsonNode usage = TestServers.JSON.readTree(events[events.length - 2].substring(6));
+        assertThat(usage.get("choices")).isEmpty();
+        String prompt = model.chat().render(List.of(new ChatTemplate.Message("system", "Be brief."), new ChatTemplate.Message("user", "Hi there")));
+        assertThat(usage.get("usage").get("prompt_tokens").asInt()).isEqualTo(model.tokenizer().encode(prompt).length);
+        JsonNode last = TestServers.JSON.readTree(events[events.length - 3].substring(6));
+        assertThat(last.get("choices").get(0).get("finish_reason").asText()).isIn("stop", "length");
+        // the whole answer is the streamed text
+        HttpResponse<String> whole = post(url + "/v1/chat/completions", "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"Hi there\"}],\"max_tokens\":6,\"temperature\":0}", KEY);
+        JsonNode w = json(whole);
+        assertThat(w.get("object").asText()).isEqualTo("chat.completion");
+        assertThat(w.get("choices").get(0).get("message").get("content").asText()).isEqualTo(streamedText(r.body()));
+    }
+
+    @Test
+    void seededSamplingRepeatsAndNGivesSeveralChoices() throws Exception {
+        String body = "{\"prompt\":\"Hello\",\"max_tokens\":8,\"temperature\":1.2,\"top_k\":50,\"top_p\":0.9,\"seed\":42,\"n\":3,"
+                + "\"presence_penalty\":0.5,\"frequency_penalty\":0.5}";
+        JsonNode a = json(post(url + "/v1/completions", body, KEY)), b = json(post(url + "/v1/completions", body, KEY));
+        assertThat(a.get("choices")).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(a.get("choices").get(i).get("index").asInt()).isEqualTo(i);
+            assertThat(a.get("choices").get(i).get("text").asText()).isEqualTo(b.get("choices").get(i).get("text").asText());
+        }
+        assertThat(a.get("choices").get(0).get("text").asText()).isNotEqualTo(a.get("choices").get(1).get("text").asText());
+        assertThat(a.get("usage").get("completion_tokens").asInt()).isEqualTo(24);
+    }
+
+    @Test
+    void stopStringsCutTheTextAndEchoRepeatsThePrompt() throws Exception {
+        int[] prompt = model.tokenizer().encode("One two");
+        String full = solo(prompt, 12).text();
+        String stop = full.substring(3, 5);
+        JsonNode o = json(post(url + "/v1/completions", "{\"prompt\":\"One two\",\"max_tokens\":12,\"temperature\":0,\"echo\":true,\"stop\":["
+                + TestServers.JSON.writeValueAsString(stop) + "]}", KEY));
+        JsonNode c = o.get("choices").get(0);
+        assertThat(c.get("text").asText()).isEqualTo("One two" + full.substring(0, full.indexOf(stop)));
+        assertThat(c.get("finish_reason").asText()).isEqualTo("stop");
+    }
+
+    @Test
+    void errorsHaveOpenAisShapeAndStatus() throws Exception {
+        record Case(String path, String body, int status, String param) {
+        }
+        List<Case> cases = List.of(
+                new Case("/v1/completions", "{not json", 400, null),
+                new Case("/v1/completions", "[1,2]", 400, null),
+                new Case("/v1/completions", "{\"max_tokens\":5}", 400, "prompt"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"temperature\":3}", 400, "temperature"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"temperature\":\"hot\"}", 400, "temperature"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"top_p\":0}", 400, "top_p"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"n\":4}", 400, "n"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"logprobs\":6}", 400, "logprobs"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":49}", 400, "max_tokens"),
+                new Case("/v1/completions", "{\"prompt\":" + ids(new int[90]) + ",\"max_tokens\":7}", 400, "max_tokens"),
+                new Case("/v1/completions", "{\"prompt\":[1,99999]}", 400, "prompt"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"stop\":[\"\"]}", 400, "stop"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"stream_options\":{\"include_usage\":true}}", 400, "stream_options"),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"model\":\"gpt-4\"}", 404, "model"),
+                new Case("/v1/chat/completions", "{\"messages\":[]}", 400, "messages"),
+                new Case("/v1/chat/completions", "{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", 400, "messages[0].role"),
+                new Case("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\"}]}", 400, "messages[0].content"),
+                new Case("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_logprobs\":2}", 400, "top_logprobs"),
+                new Case("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\"}]}", 400, "tools"),
+                new Case("/v1/nothing", "{}", 404, null),
+                new Case("/v1/completions", "{\"prompt\":\"" + "a".repeat(5000) + "\"}", 413, null));
+        for (Case k : cases) {
+            HttpResponse<String> r = post(url + k.path(), k.body(), KEY);
+            assertEquals(k.status(), r.statusCode(), k.body().substring(0, Math.min(60, k.body().length())) + " -> " + r.body());
+            JsonNode e = json(r).get("error");
+            assertThat(e.get("message").asText()).isNotBlank();
+            assertThat(e.get("type").asText()).isNotBlank();
+            if (k.param() != null) assertThat(e.get("param").asText()).as(k.body()).isEqualTo(k.param());
+            assertThat(e.has("code")).isTrue();
+        }
+        HttpResponse<String> wrongMethod = get(url + "/v1/completions", KEY);
+        assertEquals(405, wrongMethod.statusCode());
+        assertThat(srv.log()).anyMatch(l -> l.startsWith("POST /v1/completions 413"));
+    }
+
+    @Test
+    void keyIsRequiredOnV1ButNotOnHealth() throws Exception {
+        assertEquals(200, get(url + "/health", null).statusCode());
+        HttpResponse<String> none = get(url + "/v1/models", null);
+        assertEquals(401, none.statusCode());
+        assertThat(json(none).get("error").get("code").asText()).isEqualTo("invalid_api_key");
+        assertEquals(401, get(url + "/v1/models", "sk-test-kez").statusCode());
+        assertEquals(401, post(url + "/v1/completions", "{\"prompt\":\"a\"}", "wrong").statusCode());
+        HttpResponse<String> ok = get(url + "/v1/models", KEY);
+        assertEquals(200, ok.statusCode());
+        assertThat(json(ok).get("data").get(0).get("id").asText()).isEqualTo("tiny");
+        assertEquals(200, get(url + "/v1/models/tiny", KEY).statusCode());
+        assertEquals(404, get(url + "/v1/models/other", KEY).statusCode());
+        String metrics = get(url + "/metrics", KEY).body();
+        assertThat(metrics).contains("# TYPE myllm_requests_total counter", "myllm_queue_length ", "myllm_time_to_first_token_seconds_count");
+    }
+
+    @Test
+    void aClientThatDisconnectsMidStreamIsCancelledAndOthersGoOn() throws Exception {
+        double before = TestServers.metric(get(url + "/metrics", KEY).body(), "myllm_cancelled_sequences_total");
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/completions")).header("Authorization", "Bearer " + KEY)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once upon a time\",\"max_tokens\":48,\"temperature\":0,\"stream\":true}")).build();
+        HttpResponse<InputStream> r = TestServers.HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        InputStream in = r.body();
+        byte[] first = in.readNBytes(64); // the start of the first event
+        assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("data: {");
+        in.close(); // hang up mid-stream
+        long end = System.nanoTime() + 20_000_000_000L;
+        double cancelled = before;
+        while (System.nanoTime() < end && cancelled == before) {
+            Thread.sleep(100);
+            cancelled = TestServers.metric(get(url + "/metrics", KEY).body(), "myllm_cancelled_sequences_total");
+        }
+        assertThat(cancelled).isEqualTo(before + 1);
+        HttpResponse<String> next = post(url + "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":3}", KEY);
+        assertEquals(200, next.statusCode());
+    }
+
+    @Test
+    void aFullQueueAnswers429AndTheServerKeepsAnswering() throws Exception {
+        int requests = 8; // 8 requests × n=3 = 24 sequences, for 4 slots and 6 queue places
+        ExecutorService pool = Executors.newFixedThreadPool(requests);
+        try {
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                answers.add(pool.submit(() -> post(url + "/v1/completions", "{\"prompt\":\"Hello\",\"max_tokens\":40,\"n\":3}", KEY)));
+            }
+            int busy = 0, ok = 0;
+            for (Future<HttpResponse<String>> f : answers) {
+                HttpResponse<String> r = f.get();
+                if (r.statusCode() == 429) {
+                    busy++;
+                    assertThat(json(r).get("error").get("code").asText()).isEqualTo("queue_full");
+                } else {
+                    assertEquals(200, r.statusCode(), r.body());
+                    ok++;
+                }
+            }
+            assertThat(busy).isGreaterThan(0);
+            assertThat(ok).isGreaterThan(0);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(200, get(url + "/health", null).statusCode());
+    }
+}

@@ -1,0 +1,54 @@
+package dev.myllm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.ConnectException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** A graceful stop lets running requests finish and refuses new ones; the per-request time limit answers 408. */
+class ShutdownAndTimeLimitTest {
+    @Test
+    void shutdownFinishesRunningStreamsAndRefusesNewRequests() throws Exception {
+        ServedModel m = TestServers.model(2);
+        TestServers.Running s = TestServers.start(m, ServerConfig.defaults());
+        CompletableFuture<HttpResponse<String>> running = CompletableFuture.supplyAsync(() -> {
+            try {
+                return TestServers.post(s.base() + "/v1/completions",
+                        "{\"prompt\":\"Once\",\"max_tokens\":40,\"temperature\":0,\"ignore_eos\":true,\"stream\":true}", null);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < end && TestServers.metric(TestServers.get(s.base() + "/metrics", null).body(), "myllm_active_sequences") == 0) {
+            Thread.sleep(5);
+        }
+        // the stream is running: stop now
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> s.server().shutdown(Duration.ofSeconds(30)));
+        HttpResponse<String> r = running.get();
+        assertEquals(200, r.statusCode());
+        assertThat(r.body()).contains("\"finish_reason\":\"length\"").endsWith("data: [DONE]\n\n");
+        stopping.get();
+        try {
+            int status = TestServers.post(s.base() + "/v1/completions", "{\"prompt\":\"x\"}", null).statusCode();
+            assertThat(status).isEqualTo(503);
+        } catch (ConnectException closed) {
+            // the listener is gone: also a refusal
+        }
+    }
+
+    @Test
+    void aRequestOverTheTimeLimitIs408() throws Exception {
+        ServerConfig c = ServerConfig.defaults().withTimeouts(Duration.ofNanos(1), Duration.ofSeconds(5), Duration.ofSeconds(1));
+        try (TestServers.Running s = TestServers.start(TestServers.model(2), c)) {
+            HttpResponse<String> r = TestServers.post(s.base() + "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":40}", null);
+            assertEquals(408, r.statusCode(), r.body());
+            assertThat(TestServers.json(r).get("error").get("code").asText()).isEqualTo("request_timeout");
+            assertEquals(200, TestServers.get(s.base() + "/health", null).statusCode());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.myllm.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** F16, BF16 and Q8_0 weight kernels: SIMD against the scalar twin and a float64 reference, on awkward sizes. */
+class PackedMatrixTest {
+    private static final int[] ROWS = {1, 3, 67};
+    private static final int[] COLS = {32, 96, 544};
+    private static final int[] ODD_COLS = {1, 7, 17, 33, 100};
+    private static final int[] MS = {1, 2, 3, 5, 11};
+
+    /** The weights as the format stores them, widened back to float64 row by row. */
+    private static double[] dequantized(PackedMatrix p) {
+        float[] row = new float[p.cols()];
+        double[] out = new double[p.rows() * p.cols()];
+        for (int r = 0; r < p.rows(); r++) {
+            p.row(r, row, 0);
+            for (int k = 0; k < p.cols(); k++) out[r * p.cols() + k] = row[k];
+        }
+        return out;
+    }
+
+    private static void check(PackedMatrix.Format f, int rows, int cols, Random rnd) {
+        float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.5f);
+        PackedMatrix p = PackedMatrix.encode(f, w, rows, cols);
+        double[] wd = dequantized(p);
+        // the stored weights are close to the originals (Q8_0: within half a step of each block's scale)
+        for (int i = 0; i < w.length; i++) {
+            double tol = switch (f) {
+                case F16 -> Math.abs(w[i]) * 1e-3 + 1e-7;
+                case BF16 -> Math.abs(w[i]) * 8e-3 + 1e-30;
+                case Q8_0 -> 3.0 / 127 * 0.51; // amax of 0.5-sigma normals stays below ~3
+            };
+            assertThat(Math.abs(wd[i] - w[i])).as("%s weight %d", f, i).isLessThanOrEqualTo(tol);
+        }
+        for (int m : MS) {
+            float[] x = KernelTestSupport.randn(rnd, m * cols + 3, 1f);
+            double[] ref = new double[m * rows];
+            for (int i = 0; i < m; i++) {
+                for (int r = 0; r < rows; r++) {
+                    double s = 0;
+                    for (int k = 0; k < cols; k++) s += wd[r * cols + k] * x[3 + i * cols + k];
+                    ref[i * rows + r] = s;
+                }
+            }
+            float[] y = new float[m * rows + 2];
+            p.matmulNT(x, 3, m, y, 2);
+            float[] got = java.util.Arrays.copyOfRange(y, 2, y.length);
+            KernelTestSupport.assertClose(f + " " + rows + "x" + cols + " m=" + m, ref, got, 1e-4, 2e-4 * Math.sqrt(cols));
+            // the SIMD row kernel against its scalar twin
+            float[] a = new float[m], b = new float[m];
+            for (int r = 0; r < rows; r++) {
+                p.dotRowSimd(r, x, 3, m, a);
+                p.dotRowScalar(r, x, 3, m, b);
+                for (int i = 0; i < m; i++) {
+                    assertThat((double) a[i]).as("%s row %d m %d", f, r, i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(cols) + 1e-4 * Math.abs(b[i])));
+                }
+            }
+        }
+    }
+
+    @Test
+    void productsMatchTheReferenceOnAwkwardSizes() {
+        Random rnd = new Random(5);
+        for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+            for (int rows : ROWS) {
+                for (int cols : COLS) check(f, rows, cols, rnd);
+            }
+        }
+        for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+            for (int cols : ODD_COLS) check(f, 5, cols, rnd);
+        }
+    }
+
+    @Test
+    void q8Blocks() {
+        float[] w = new float[64];
+        for (int i = 0; i < 32; i++) w[i] = (i - 16) / 16f;          // amax 1: scale 1/127
+        w[40] = -2.54f;                                              // second block: amax 2.54, scale 0.02
+        PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.Q8_0, w, 1, 64);
+        assertThat(p.byteSize()).isEqualTo(68);
+        float[] back = new float[64];
+        p.row(0, back, 0);
+        assertThat(back[0]).isEqualTo(-1f * Float.float16ToFloat(Float.floatToFloat16(1f / 127)) * 127);
+        assertThat(back[40]).isCloseTo(-2.54f, org.assertj.core.data.Offset.offset(1e-3f));
+        assertThat(back[41]).isZero();
+        assertThatThrownBy(() -> PackedMatrix.encode(PackedMatrix.Format.Q8_0, new float[40], 1, 40)).hasMessageContaining("multiple of 32");
+    }
+
+    @Test
+    void sameResultWhateverTheThreads() {
+        Random rnd = new Random(9);
+        float[] w = KernelTestSupport.randn(rnd, 300 * 256, 0.3f);
+        float[] x = KernelTestSupport.randn(rnd, 3 * 256, 1f);
+        for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+            PackedMatrix p = PackedMatrix.encode(f, w, 300, 256);
+            int before = Parallel.threads();
+            float[] one = new float[900], many = new float[900];
+            try {
+                Parallel.setThreads(1);
+                p.matmulNT(x, 0, 3, one, 0);
+                Parallel.setThreads(4);
+                p.matmulNT(x, 0, 3, many, 0);
+            } finally {
+                Parallel.setThreads(before);
+            }
+            assertThat(many).as(f.name()).containsExactly(one);
+        }
+    }
+}
