@@ -225,7 +225,7 @@ class PlaygroundBrowserTest {
     void screenshotForTheReadme() throws Exception {
         String url = System.getenv("MYLLM_SCREENSHOT_URL"), out = System.getenv("MYLLM_SCREENSHOT_OUT");
         Assumptions.assumeTrue(url != null && out != null, "MYLLM_SCREENSHOT_URL and MYLLM_SCREENSHOT_OUT not set");
-        driver.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1640));
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(Integer.parseInt(System.getenv().getOrDefault("MYLLM_SCREENSHOT_WIDTH", "1280")), 1640));
         driver.get(url);
         waiting().until(d -> !chips().isEmpty());
         WebElement area = driver.findElement(By.id("text"));
