@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code myllm bench}: speed measurements (matrix products, tokenizer, generation, training). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed; compare with python3 ../shared/bench/sgemm_ceiling.py in the same sitting.",
+        description = "Measure speed; compare with python3 tools/sgemm_ceiling.py in the same sitting.",
         subcommands = {
                 BenchMatmulCommand.class,
                 BenchTokenizerCommand.class,

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Time greedy generation from a random prompt with and without the KV cache; print tokens/s "
                 + "and the GB/s of weights read while decoding.",
-                "Compare with python3 ../shared/bench/membw.py run in the same sitting."})
+                "Compare with python3 tools/membw.py (in the myllm checkout) run in the same sitting."})
 final class BenchGenerateCommand implements Runnable {
     @Mixin
     ModelOptions model;
@@ -130,7 +130,7 @@ final class BenchGenerateCommand implements Runnable {
             out.printf("  speedup            %.1fx%s; same tokens: %s%n", cachedTotalTps / plainTps,
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
-        out.println("  compare GB/s with: python3 ../shared/bench/membw.py");
+        out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }
 

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "matmul", mixinStandardHelpOptions = true,
         description = {"Time the forward (X·Wᵀ), input-gradient (dY·W) and weight-gradient (dYᵀ·X) products "
                 + "at GPT-2 layer shapes and print GFLOP/s.",
-                "Compare with python3 ../shared/bench/sgemm_ceiling.py run in the same sitting."})
+                "Compare with python3 tools/sgemm_ceiling.py run in the same sitting."})
 final class BenchMatmulCommand implements Runnable {
     /** GPT-2 small's linear layers as (in, out): attention qkv, MLP up, MLP down, LM head. */
     static final int[][] SHAPES = {{768, 2304}, {768, 3072}, {3072, 768}, {768, 50304}};
@@ -86,7 +86,7 @@ final class BenchMatmulCommand implements Runnable {
             pw.println(json(results, median));
         } else {
             pw.printf("median over products and shapes: %.1f GFLOP/s%n", median);
-            pw.println("compare: python3 ../shared/bench/sgemm_ceiling.py (run it in the same sitting; "
+            pw.println("compare: python3 tools/sgemm_ceiling.py (run it in the same sitting; "
                     + "quote the ratio, not the absolute rate)");
         }
     }
@@ -139,7 +139,7 @@ final class BenchMatmulCommand implements Runnable {
                     .put("M", r.m).put("N", r.n).put("K", r.k)
                     .put("median_ms", r.medianMs).put("gflops", r.gflops).put("best_gflops", r.bestGflops);
         }
-        root.put("ceiling", "python3 ../shared/bench/sgemm_ceiling.py");
+        root.put("ceiling", "python3 tools/sgemm_ceiling.py");
         return root.toString();
     }
 

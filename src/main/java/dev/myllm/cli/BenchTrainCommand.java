@@ -9,6 +9,7 @@ import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
 import dev.myllm.data.Batch;
 import dev.myllm.train.LanguageModel;
+import dev.myllm.train.MemoryEstimate;
 import dev.myllm.train.Losses;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -69,6 +70,11 @@ final class BenchTrainCommand implements Runnable {
             throw new CliException("--context-length must be in 1.." + cfg.contextLength() + ", got " + contextLength);
         }
         if (steps < 1 || warmup < 0) throw new CliException("--steps must be >= 1 and --warmup >= 0");
+        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, contextLength);
+        long heap = Runtime.getRuntime().maxMemory();
+        String refusal = memory.refusal(batchSize, contextLength, heap);
+        if (refusal != null) throw new CliException(refusal);
+        if (!json) spec.commandLine().getOut().println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         GPTModel model = new GPTModel(cfg, 1);
         AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
         Rng rng = new Rng(7);
@@ -116,9 +122,9 @@ final class BenchTrainCommand implements Runnable {
         var out = spec.commandLine().getOut();
         if (json) {
             out.printf(Locale.ROOT, "{\"preset\":\"%s\",\"batch\":%d,\"context\":%d,\"threads\":%d,\"median_ms\":%.1f,\"tokens_per_s\":%.1f,"
-                            + "\"gflops\":%.2f,\"peak_heap_mb\":%.0f,\"peak_rss_mb\":%.0f,\"loss\":%.4f,\"step_ms\":%s}%n",
+                            + "\"gflops\":%.2f,\"peak_heap_mb\":%.0f,\"peak_rss_mb\":%.0f,\"estimated_mb\":%.0f,\"loss\":%.4f,\"step_ms\":%s}%n",
                     preset, batchSize, contextLength, Parallel.threads(), median, tokPerSec, gflops, heapPeak / 1048576.0,
-                    rssPeak / 1048576.0, loss, Arrays.toString(ms));
+                    rssPeak / 1048576.0, memory.totalBytes() / 1048576.0, loss, Arrays.toString(ms));
         } else {
             out.printf(Locale.ROOT, "train step %s, batch %d × %d, %d threads: median %.1f ms over %d steps (%s)%n", preset, batchSize,
                     contextLength, Parallel.threads(), median, steps, Arrays.stream(ms).mapToObj(x -> String.format(Locale.ROOT, "%.0f", x)).toList());

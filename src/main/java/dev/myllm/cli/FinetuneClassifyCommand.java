@@ -146,7 +146,7 @@ final class FinetuneClassifyCommand implements Runnable {
         AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay, AdamW.Decay.ALL));
         long trainableCount = opt.parameterNames().stream().mapToLong(n -> c.namedParameters().get(n).size()).sum();
         err.printf(Locale.ROOT, "classifier: %s classes %s, %,d of %,d parameters train (%s), token %s, lr %.2g; data: %d / %d / %d examples, length %d, %d batches of %d per epoch; %d steps%n",
-                labels.size(), labels, trainableCount, c.parameterCount(), what.id(), rule.id(), rate,
+                labels.size(), labels, trainableCount, c.parameterCount(), what.id(), c.tokenRule().id(), rate,
                 train.size(), val.size(), test.size(), length, train.batchesPerEpoch(), batchSize, total);
 
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
@@ -207,6 +207,9 @@ final class FinetuneClassifyCommand implements Runnable {
         if (ClassifierDirectory.isClassifier(model)) {
             c = Classifiers.load(model, dropout);
             if (!c.labels().equals(labels)) throw new CliException("--model " + model + " classifies " + c.labels() + " but the data has labels " + labels);
+            if (c.tokenRule() != rule && spec.commandLine().getParseResult().hasMatchedOption("--token")) {
+                System.err.println("myllm: note: " + model + " reads --token " + c.tokenRule().id() + "; the classifier keeps its rule");
+            }
         } else {
             GPTModel body;
             try {

@@ -50,6 +50,8 @@ abstract class InstructTraining implements Runnable {
     Path out;
     @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format (default: the model's saved one, else alpaca).")
     String format;
+    @Option(names = "--trainable", defaultValue = "all", description = "What trains: all (the book), last-block or last-two-blocks (with the final LayerNorm; the tied embedding stays frozen) (default ${DEFAULT-VALUE}).")
+    String trainable;
     @Option(names = "--max-length", defaultValue = "1024", paramLabel = "N", description = "Cut each batch to N tokens (and to the model's context), default ${DEFAULT-VALUE}.")
     int maxLength;
     @Option(names = "--batch-size", defaultValue = "8", description = "Records per batch (default ${DEFAULT-VALUE}).")
@@ -161,6 +163,21 @@ abstract class InstructTraining implements Runnable {
         }
     }
 
+    /** Freezes all but the chosen part of the model (before the optimizer is made, so frozen tensors get no state). */
+    void freeze(GPTModel m) {
+        int n = m.config().nLayers();
+        int keep = switch (trainable) {
+            case "all" -> n;
+            case "last-block" -> 1;
+            case "last-two-blocks" -> 2;
+            default -> throw new CliException("--trainable: unknown '" + trainable + "'; choose all, last-block or last-two-blocks");
+        };
+        if (keep == n) return;
+        m.setTrainable(false);
+        for (int i = Math.max(0, n - keep); i < n; i++) m.block(i).setTrainable(true);
+        m.finalNorm().setTrainable(true);
+    }
+
     /** The pad and end-of-text id, checked against the model. */
     int padId(Tokenizer tok, GPTModel m) {
         int pad = tok.eotId();
@@ -191,6 +208,7 @@ abstract class InstructTraining implements Runnable {
                List<dev.myllm.data.Batch> trainEval, java.util.function.LongFunction<String> sampler, boolean metricsAtEval,
                Consumer<Trainer.StepReport> onStep) {
         long total = (long) epochs() * train.batchesPerEpoch();
+        freeze(m);
         AdamW opt = new AdamW(m.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));

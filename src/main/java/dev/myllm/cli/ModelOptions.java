@@ -36,7 +36,8 @@ final class ModelOptions {
     /** The older spelling, kept working. */
     @Option(names = "--tied-head", negatable = true, hidden = true)
     void tiedHeadAlias(Boolean on) {
-        if (on != null) tiedHead = on;
+        if (on == null) return; // picocli resets options with null before each parse
+        tiedHead = on;
     }
 
     @Option(names = "--init", paramLabel = "book|gpt2",

@@ -16,6 +16,7 @@ import dev.myllm.train.AdamW;
 import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LanguageModel;
+import dev.myllm.train.MemoryEstimate;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
@@ -93,7 +94,8 @@ final class TrainCommand implements Runnable {
     /** The spelling info and generate used to have, kept working. */
     @Option(names = "--tied-head", negatable = true, hidden = true)
     void tiedHeadAlias(Boolean on) {
-        if (on != null) tieWeights = on;
+        if (on == null) return; // picocli resets options with null before each parse
+        tieWeights = on;
     }
     @Option(names = "--qkv-bias", negatable = true, description = "Bias in the query/key/value projection (default: the preset's).")
     Boolean qkvBias;
@@ -151,6 +153,11 @@ final class TrainCommand implements Runnable {
         GPTConfig cfg = modelConfig(tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
+        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx);
+        long heap = Runtime.getRuntime().maxMemory();
+        String refusal = memory.refusal(batchSize, ctx, heap);
+        if (refusal != null) throw new CliException(refusal);
+        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] trainTokens, valTokens;
         if (valData.isEmpty() && valFraction == 0) {
             trainTokens = Corpus.standard().tokens(data, tok); // no validation

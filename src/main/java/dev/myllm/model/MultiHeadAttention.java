@@ -4,7 +4,6 @@ import dev.myllm.nn.DropoutSource;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.CachedAttention;
-import dev.myllm.tensor.Heads;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
@@ -49,11 +48,12 @@ public final class MultiHeadAttention extends Module {
         Tensor qkv = cAttn.forward(x);                            // (B, T, 3·d_out)
         AttentionRecorder recorder = AttentionRecorder.current(); // null unless a pass is being inspected
         if (recorder != null) recorder.attention(qkv, numHeads);
-        Tensor[] h = Heads.splitQkv(qkv, numHeads);               // q, k, v: (B, H, T, hd)
         boolean drop = isTraining() && dropP > 0;
-        Tensor ctx = Ops.causalAttention(h[0], h[1], h[2],                   // mask over (B, H, T, T)
-                drop ? dropoutSource.next(dropP, h[0].dim(0) * numHeads * h[0].dim(2) * h[0].dim(2)) : null);
-        return cProj.forward(Heads.merge(ctx));                   // (B, H, T, hd) → (B, T, d_out)
+        int b = qkv.dim(0), t = qkv.dim(1);
+        // per head: softmax(q·kᵀ/√hd, causal) · v, read from and written to rows of heads side by side;
+        // the dropout mask is over (B, H, T, T)
+        Tensor ctx = Ops.causalSelfAttention(qkv, numHeads, drop ? dropoutSource.next(dropP, b * numHeads * t * t) : null);
+        return cProj.forward(ctx);                                // (B, T, d_out)
     }
 
     /**

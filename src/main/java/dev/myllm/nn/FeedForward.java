@@ -1,5 +1,6 @@
 package dev.myllm.nn;
 
+import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 
@@ -23,7 +24,10 @@ public final class FeedForward extends Module {
 
     /** x {@code (.., C)} → {@code (.., C)}. */
     public Tensor forward(Tensor x) {
-        return proj.forward(gelu.forward(fc.forward(x))); // (.., 4C) in between
+        Tensor h = fc.forward(x);                          // (.., 4C)
+        // GELU's output is recomputed in backward rather than kept, unless a LoRA adapter on c_proj reads it
+        if (proj.adapter() == null) return Ops.geluLinear(h, proj.weight(), proj.bias());
+        return proj.forward(gelu.forward(h));
     }
 
     public Linear fc() {

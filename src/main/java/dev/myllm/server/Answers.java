@@ -30,6 +30,8 @@ final class Answers {
         final StringBuilder text = new StringBuilder();
         final List<Integer> ids = new ArrayList<>();
         final List<Sequence.TokenLogprob> logprobs = new ArrayList<>();
+        final List<Integer> promptIds = new ArrayList<>();
+        final List<Sequence.TokenLogprob> promptLogprobs = new ArrayList<>(); // null for the first token
         String finish;
     }
 
@@ -48,8 +50,15 @@ final class Answers {
                 else ch.putNull("logprobs");
             } else {
                 ch.put("text", (plan.echo() ? echoText() : "") + c.text);
-                if (plan.sampling().logprobs() >= 0) ch.set("logprobs", completionLogprobs(c.ids, c.logprobs, 0));
-                else ch.putNull("logprobs");
+                if (plan.sampling().logprobs() >= 0) {
+                    List<Integer> ids = new ArrayList<>(c.promptIds);
+                    ids.addAll(c.ids);
+                    List<Sequence.TokenLogprob> lps = new ArrayList<>(c.promptLogprobs);
+                    lps.addAll(c.logprobs);
+                    ch.set("logprobs", completionLogprobs(ids, lps, 0));
+                } else {
+                    ch.putNull("logprobs");
+                }
             }
             ch.put("finish_reason", c.finish);
         }
@@ -110,9 +119,14 @@ final class Answers {
         for (int i = 0; i < ids.size(); i++) {
             String t = token(ids.get(i));
             tokens.add(t);
-            lp.add(lps.get(i).logprob());
-            ObjectNode alt = top.addObject();
-            for (int j = 0; j < lps.get(i).topIds().length; j++) alt.put(token(lps.get(i).topIds()[j]), lps.get(i).topLogprobs()[j]);
+            if (lps.get(i) == null) { // the first token of an echoed prompt: nothing before it to predict it
+                lp.addNull();
+                top.addNull();
+            } else {
+                lp.add(lps.get(i).logprob());
+                ObjectNode alt = top.addObject();
+                for (int j = 0; j < lps.get(i).topIds().length; j++) alt.put(token(lps.get(i).topIds()[j]), lps.get(i).topLogprobs()[j]);
+            }
             off.add(offset);
             offset += t.length();
         }

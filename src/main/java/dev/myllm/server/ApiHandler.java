@@ -247,6 +247,11 @@ final class ApiHandler extends Handler.Abstract {
             if (e == null) throw timeout();
             Answers.Choice c = choices.get(e.index());
             if (e.error() != null) throw failure(e.error());
+            if (e.prompt()) {
+                c.promptIds.add(e.id());
+                c.promptLogprobs.add(e.logprob());
+                continue;
+            }
             c.text.append(e.text());
             if (e.finish() != null) {
                 c.finish = e.finish();
@@ -280,6 +285,7 @@ final class ApiHandler extends Handler.Abstract {
                 Call.Event e = call.next((deadline - System.nanoTime()) / 1_000_000);
                 if (e == null) throw timeout();
                 if (e.error() != null) throw failure(e.error());
+                if (e.prompt()) continue;
                 int i = e.index();
                 List<Integer> ids = e.logprob() == null ? List.of() : List.of(e.id());
                 List<dev.myllm.server.Sequence.TokenLogprob> lps = e.logprob() == null ? List.of() : List.of(e.logprob());

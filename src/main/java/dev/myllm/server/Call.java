@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class Call implements Sequence.Listener {
     /** A token (text may be empty), the end of a choice ({@code finish} set), or its failure ({@code error} set). */
-    record Event(int index, int id, String text, Sequence.TokenLogprob logprob, String finish, String error) {
+    record Event(int index, int id, String text, Sequence.TokenLogprob logprob, String finish, String error, boolean prompt) {
+        Event(int index, int id, String text, Sequence.TokenLogprob logprob, String finish, String error) {
+            this(index, id, text, logprob, finish, error, false);
+        }
     }
 
     final Plan plan;
@@ -27,13 +30,18 @@ final class Call implements Sequence.Listener {
                 s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed() + i, s.presencePenalty(),
                         s.frequencyPenalty(), s.stops(), s.logprobs(), s.ignoreEos());
             }
-            sequences.add(new Sequence(i, plan.prompt(), s, vocab, this));
+            sequences.add(new Sequence(i, plan.prompt(), s, vocab, this, plan.echo() && s.logprobs() >= 0));
         }
     }
 
     @Override
     public void token(Sequence s, int id, String text, Sequence.TokenLogprob logprob) {
         events.add(new Event(s.index, id, text, logprob, null, null));
+    }
+
+    @Override
+    public void promptToken(Sequence s, int id, Sequence.TokenLogprob logprob) {
+        events.add(new Event(s.index, id, "", logprob, null, null, true));
     }
 
     @Override

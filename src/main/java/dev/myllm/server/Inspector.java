@@ -7,6 +7,7 @@ import dev.myllm.model.AttentionRecorder;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.CrossEntropyKernel;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Specials;
@@ -56,7 +57,7 @@ final class Inspector {
                     + " attention weights, more than this server sends at once (" + MAX_WEIGHTS + "); ask for fewer layers or heads");
         }
 
-        Pass pass = run(model, ids, layers);
+        Pass pass = run(model, ids, layers, topK);
         ObjectNode o = Answers.JSON.createObjectNode();
         o.put("object", "inspection").put("model", served.name());
         o.put("text", served.tokenizer().decode(ids));
@@ -67,7 +68,8 @@ final class Inspector {
             ObjectNode p = preds.addObject();
             p.put("position", i);
             ArrayNode top = p.putArray("top");
-            for (int id : pass.top[i]) {
+            for (int r = 0; r < Math.min(topK, pass.top[i].length); r++) {
+                int id = pass.top[i][r];
                 top.addObject().put("id", id).put("piece", piece(id)).put("prob", (float) Math.exp(pass.logit(i, id) - pass.lse[i]));
             }
             if (i + 1 < t) {
@@ -127,7 +129,7 @@ final class Inspector {
         }
     }
 
-    private static Pass run(GPTModel model, int[] ids, int[] layers) {
+    private static Pass run(GPTModel model, int[] ids, int[] layers, int topK) {
         int t = ids.length, vocab = model.config().vocabSize();
         Pass p = new Pass();
         p.vocab = vocab;
@@ -137,16 +139,16 @@ final class Inspector {
             p.logits = Arrays.copyOf(r.result().data(), t * vocab);   // the arena takes the tensor back at the end
             p.attention = r.weights();
         }
+        // log-sum-exp of every row by the loss kernel scoring uses (the last row's target is a stand-in: only lse is read)
+        int[] targets = new int[t];
+        for (int i = 0; i + 1 < t; i++) targets[i] = ids[i + 1];
+        float[] lse = new float[t];
+        CrossEntropyKernel.forward(p.logits, targets, t, vocab, CrossEntropyKernel.IGNORE_INDEX, lse);
         p.lse = new double[t];
         p.top = new int[t][];
         for (int i = 0; i < t; i++) {
-            int o = i * vocab;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < vocab; v++) max = Math.max(max, p.logits[o + v]);
-            double z = 0;
-            for (int v = 0; v < vocab; v++) z += Math.exp(p.logits[o + v] - max);
-            p.lse[i] = max + Math.log(z);
-            p.top[i] = top(p.logits, o, vocab, MAX_TOP_K);
+            p.lse[i] = lse[i];
+            p.top[i] = top(p.logits, i * vocab, vocab, topK);
         }
         return p;
     }

@@ -69,7 +69,7 @@ public final class OpenAiServer implements AutoCloseable {
             for (int j = 0; j < prompt.length; j++) prompt[j] = (j * 7919 + i) % vocab;
             Sampling s = new Sampling(Math.min(8, model.contextLength() - prompt.length), 0f, 1f, 0, 0L, 0f, 0f, List.of(), -1, true);
             if (s.maxTokens() < 1) return;
-            calls.add(new Call(new Plan(false, prompt, null, s, 1, false, false, false, 0), vocab));
+            calls.add(new Call(new Plan(false, prompt, null, s, 1, false, false, false), vocab));
         }
         for (Call c : calls) scheduler.submit(c.sequences);
         try {

@@ -11,7 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * the sampling settings, how many choices, and how to answer (stream, usage, echo, log-probabilities).
  */
 record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, int n, boolean stream,
-            boolean includeUsage, boolean echo, int maxLogprobs) {
+            boolean includeUsage, boolean echo) {
 
     /** Server-side caps on what one request may ask for. */
     record Limits(int maxTokens, int maxN, int maxStops) {
@@ -50,13 +50,13 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         if (bestOf != null && bestOf != n) throw ApiError.badField("best_of", "best_of other than n is not supported");
         int room = m.contextLength() - ids.length;
         if (room < 1) throw ApiError.badField("prompt", "the prompt has " + ids.length + " tokens; the context length is " + m.contextLength());
-        int maxTokens = maxTokens(f, "max_tokens", 16, room, limits, ids.length, m);
-        Integer logprobs = f.integer("logprobs", null, 0, 5);
         boolean echo = f.bool("echo", false);
-        if (echo && logprobs != null) throw ApiError.badField("echo", "echo together with logprobs is not supported");
+        int maxTokens = maxTokens(f, "max_tokens", 16, room, limits, ids.length, m, echo ? 0 : 1); // echo and 0: score the prompt
+        Integer logprobs = f.integer("logprobs", null, 0, 5);
         boolean stream = f.bool("stream", false);
+        if (stream && echo && logprobs != null) throw ApiError.badField("echo", "echo with logprobs is answered whole: leave out stream");
         Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits);
-        return new Plan(false, ids, text, s, n, stream, includeUsage(f, stream), echo, 5);
+        return new Plan(false, ids, text, s, n, stream, includeUsage(f, stream), echo);
     }
 
     static Plan chat(JsonNode body, ServedModel m, Limits limits) {
@@ -87,7 +87,7 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         int room = m.contextLength() - ids.length;
         if (room < 1) throw ApiError.badField("messages", "the messages make " + ids.length + " tokens; the context length is " + m.contextLength());
         String field = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-        int maxTokens = maxTokens(f, field, Math.min(room, limits.maxTokens()), room, limits, ids.length, m);
+        int maxTokens = maxTokens(f, field, Math.min(room, limits.maxTokens()), room, limits, ids.length, m, 1);
         boolean logprobs = f.bool("logprobs", false);
         Integer top = f.integer("top_logprobs", null, 0, 20);
         if (top != null && !logprobs) throw ApiError.badField("top_logprobs", "top_logprobs needs logprobs: true");
@@ -98,7 +98,7 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         for (String stop : m.chat().stops()) if (!stops.contains(stop)) stops.add(stop);
         s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed(), s.presencePenalty(),
                 s.frequencyPenalty(), stops, s.logprobs(), s.ignoreEos());
-        return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false, 20);
+        return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false);
     }
 
     /** A message's text: a string, or a list of {@code {"type": "text", "text": ...}} parts. */
@@ -128,8 +128,8 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         }
     }
 
-    private static int maxTokens(Fields f, String field, int fallback, int room, Limits limits, int promptTokens, ServedModel m) {
-        int v = f.integer(field, fallback, 1, Integer.MAX_VALUE);
+    private static int maxTokens(Fields f, String field, int fallback, int room, Limits limits, int promptTokens, ServedModel m, int min) {
+        int v = f.integer(field, fallback, min, Integer.MAX_VALUE);
         if (v > limits.maxTokens()) throw ApiError.badField(field, field + " is at most " + limits.maxTokens() + " on this server, got " + v);
         if (v > room) {
             throw ApiError.badField(field, "the prompt (" + promptTokens + " tokens) plus " + field + " (" + v

@@ -175,25 +175,42 @@ final class Scheduler implements Runnable {
             else if (prefilling == null && s.state == Sequence.State.PREFILL) prefilling = s;
         }
         // a prompt runs in bigger pieces when no stream is waiting on this turn
-        if (prefilling != null) prefill(prefilling, decoding.isEmpty() ? Math.max(prefillChunk, 512) : prefillChunk);
+        if (prefilling != null) prefill(prefilling, decoding.isEmpty() ? 8 * prefillChunk : prefillChunk);
         if (!decoding.isEmpty()) decode(decoding);
     }
 
     private void prefill(Sequence s, int chunk) {
         if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
-        int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk);
+        int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk), vocab = served.vocabSize();
         float[] logits;
         long t0 = System.nanoTime();
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
-            Tensor out = model.forward(Arrays.copyOfRange(s.prompt, from, to), 1, to - from, s.cache, true);
-            logits = to == s.prompt.length ? out.toArray() : null;
+            // echo with logprobs needs every position's logits; the last row is the same either way
+            Tensor out = model.forward(Arrays.copyOfRange(s.prompt, from, to), 1, to - from, s.cache, !s.promptLogprobs);
+            logits = s.promptLogprobs || to == s.prompt.length ? out.toArray() : null;
         }
         metrics.prefilled(to - from, System.nanoTime() - t0);
         s.prefilled = to;
-        if (logits == null) return;
+        if (s.promptLogprobs) {
+            if (from == 0) s.promptToken(s.prompt[0], null, -1, vocab);       // the first prompt token has no log-probability
+            else s.promptToken(s.prompt[from], s.pendingRow, 0, vocab);       // scored by the previous chunk's last row
+            for (int p = from + 1; p < to; p++) s.promptToken(s.prompt[p], logits, (p - 1 - from) * vocab, vocab);
+            if (to < s.prompt.length) {
+                s.pendingRow = Arrays.copyOfRange(logits, (to - 1 - from) * vocab, (to - from) * vocab); // predicts prompt[to]
+                return;
+            }
+            logits = Arrays.copyOfRange(logits, (to - 1 - from) * vocab, (to - from) * vocab);
+        } else if (logits == null) {
+            return;
+        }
         s.state = Sequence.State.DECODE;
         metrics.firstToken(System.nanoTime() - s.submittedNanos);
-        if (!s.accept(logits, 0, served.vocabSize(), served.eosId(), served.decoder()::bytes)) s.cache = null; // free the slot now
+        if (s.sampling.maxTokens() == 0) {
+            s.finishNow("length");
+            s.cache = null;
+            return;
+        }
+        if (!s.accept(logits, 0, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null; // free the slot now
     }
 
     private void decode(List<Sequence> seqs) {

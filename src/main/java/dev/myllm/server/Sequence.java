@@ -18,6 +18,9 @@ final class Sequence {
         /** A new token, the text it completed (may be empty), and its log-probabilities when asked for. */
         void token(Sequence s, int id, String text, TokenLogprob logprob);
 
+        /** A prompt token with its log-probability given the tokens before it (null for the first). */
+        void promptToken(Sequence s, int id, TokenLogprob logprob);
+
         /** The end: {@code reason} is "stop" or "length"; {@code tail} is text held back until now. */
         void finished(Sequence s, String reason, String tail);
 
@@ -48,9 +51,14 @@ final class Sequence {
     private final int[] counts; // per-token counts for the penalties, or null
     private final float[] scratch;
     private volatile boolean cancelled;
+    /** Whether the prompt's tokens are reported with their log-probabilities ({@code echo} with {@code logprobs}). */
+    final boolean promptLogprobs;
+    /** The logits row that predicts the first token of the next prompt chunk. */
+    float[] pendingRow;
 
-    Sequence(int index, int[] prompt, Sampling sampling, int vocab, Listener listener) {
+    Sequence(int index, int[] prompt, Sampling sampling, int vocab, Listener listener, boolean promptLogprobs) {
         this.index = index;
+        this.promptLogprobs = promptLogprobs;
         this.prompt = prompt;
         this.sampling = sampling;
         this.listener = listener;
@@ -113,6 +121,24 @@ final class Sequence {
         listener.token(this, id, take(), lp);
         if (generated >= sampling.maxTokens()) return finish("length", false);
         return true;
+    }
+
+    /** Reports prompt token {@code id}, scored by the logits row at {@code row[off..]} ({@code off < 0}: no score). */
+    void promptToken(int id, float[] row, int off, int vocab) {
+        TokenLogprob lp = null;
+        if (off >= 0) {
+            double logZ = logSumExp(row, off, vocab);
+            int[] top = topIds(row, off, vocab, Math.min(sampling.logprobs(), vocab));
+            float[] topLp = new float[top.length];
+            for (int j = 0; j < top.length; j++) topLp[j] = (float) (row[off + top[j]] - logZ);
+            lp = new TokenLogprob((float) (row[off + id] - logZ), top, topLp);
+        }
+        listener.promptToken(this, id, lp);
+    }
+
+    /** Ends without generating (max_tokens 0). */
+    void finishNow(String reason) {
+        finish(reason, false);
     }
 
     private boolean finish(String reason, boolean stopString) {

@@ -1,11 +1,12 @@
 package dev.myllm.tensor;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A scope that recycles the buffers of activations and their gradients: every buffer an op
@@ -15,8 +16,10 @@ import java.util.Map;
  * are invalid after it closes: copy out what you keep ({@link Tensor#item()}, {@link Tensor#copy()}).
  * Parameters and their gradients are allocated outside any arena and live on.
  *
- * <p>The pool keeps only the sizes the last outermost scope used: a loop whose shapes change
- * every step (generation without a KV cache, a growing prompt) cannot make it grow without bound.
+ * <p>The pool keeps only the sizes the last two outermost scopes used: a loop whose shapes change
+ * every step (generation without a KV cache, a growing prompt) cannot make it grow without bound,
+ * and training steps that alternate with an evaluation (one outermost scope around its batches)
+ * keep their buffers across it.
  */
 public final class Arena implements AutoCloseable {
     /** Free buffers of one length, and the outermost scope that last asked for that length. */
@@ -35,8 +38,9 @@ public final class Arena implements AutoCloseable {
     private static final ThreadLocal<Pool> POOL = ThreadLocal.withInitial(Pool::new);
 
     private final Arena outer;
-    private final List<float[]> taken = new ArrayList<>();
+    private final Set<float[]> taken = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
+    private long held, peak; // floats held now and at most, by this scope
 
     private Arena(Arena outer) {
         this.outer = outer;
@@ -70,12 +74,32 @@ public final class Arena implements AutoCloseable {
         bucket.lastUsed = pool.generation;
         float[] b = bucket.free.isEmpty() ? new float[n] : bucket.free.pop();
         taken.add(b);
+        held += n;
+        peak = Math.max(peak, held);
         return b;
     }
 
-    /** Number of buffers this scope has handed out (for tests and diagnostics). */
+    /**
+     * Gives a buffer back before the scope closes, because its contents are dead (the gradient of
+     * an intermediate tensor once its backward has run): the next request for that length in this
+     * scope reuses it, so a backward pass needs gradient memory for a few layers, not all. A buffer
+     * the current scope did not hand out, or already gave back, is ignored.
+     */
+    public static void release(float[] b) {
+        Arena a = CURRENT.get();
+        if (a == null || b == null || !a.taken.remove(b)) return;
+        a.held -= b.length;
+        POOL.get().buckets.get(b.length).free.push(b);
+    }
+
+    /** Number of buffers this scope holds (handed out and not given back), for tests and diagnostics. */
     public int buffersTaken() {
         return taken.size();
+    }
+
+    /** The most floats this scope has held at once (for tests, diagnostics and memory estimates). */
+    public long peakFloats() {
+        return peak;
     }
 
     @Override
@@ -87,9 +111,9 @@ public final class Arena implements AutoCloseable {
         taken.clear();
         CURRENT.set(outer);
         if (outer == null) {
-            // an outermost scope ends: forget the lengths it did not ask for
+            // an outermost scope ends: forget the lengths neither it nor the one before asked for
             long current = pool.generation++;
-            pool.buckets.values().removeIf(bucket -> bucket.lastUsed < current);
+            pool.buckets.values().removeIf(bucket -> bucket.lastUsed < current - 1);
         }
     }
 

@@ -115,9 +115,20 @@ final class LinearCrossEntropy {
 
     /** The plan that keeps fewer floats for backward. */
     static Plan cheaper(int n, int v, int c, boolean dx, boolean dw, boolean db) {
-        long keep = (long) n * v;
-        long fold = (long) Math.min(n, CHUNK + 4) * v + (dx ? (long) n * c : 0) + (dw ? (long) v * c : 0) + (db ? v : 0);
-        return keep <= fold ? Plan.KEEP_PROBS : Plan.FOLD;
+        return keepFloats(n, v) <= foldFloats(n, v, c, dx, dw, db) ? Plan.KEEP_PROBS : Plan.FOLD;
+    }
+
+    /** Floats the cheaper plan holds from forward to backward. */
+    static long heldFloats(int n, int v, int c, boolean dx, boolean dw, boolean db) {
+        return Math.min(keepFloats(n, v), foldFloats(n, v, c, dx, dw, db));
+    }
+
+    private static long keepFloats(int n, int v) {
+        return (long) n * v;
+    }
+
+    private static long foldFloats(int n, int v, int c, boolean dx, boolean dw, boolean db) {
+        return (long) Math.min(n, CHUNK + 4) * v + (dx ? (long) n * c : 0) + (dw ? (long) v * c : 0) + (db ? v : 0);
     }
 
     /**

@@ -34,6 +34,39 @@ public final class Ops {
         }, x, weight, bias);
     }
 
+    /**
+     * {@code y = gelu(h)·Wᵀ + b} (a feed-forward network's output projection on its GELU) without
+     * keeping {@code gelu(h)}: backward recomputes it from h, which GELU's own backward keeps anyway.
+     * The same values and gradients as {@code linear(gelu(h), weight, bias)}, with four-fifths of
+     * the feed-forward network's activation memory.
+     */
+    public static Tensor geluLinear(Tensor h, Tensor weight, Tensor bias) {
+        int in = h.dim(-1), out = weight.dim(0);
+        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch("geluLinear (input vs weight)", h.shape, weight.shape);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch("geluLinear (weight vs bias)", weight.shape, bias.shape);
+        int rows = h.size() / Math.max(1, in), n = h.size();
+        int[] shape = h.shape();
+        shape[shape.length - 1] = out;
+        float[] a = Arena.uninitialized(n);
+        GeluKernel.forward(a, h.data, n);
+        float[] y = Arena.uninitialized(rows * out);
+        Gemm.matmulNT(a, 0, weight.data, 0, y, 0, rows, out, in, false);
+        if (bias != null) addBias(y, bias.data, rows, out);
+        Arena.release(a); // dead until backward recomputes it
+        return Tensor.result(y, shape, dy -> {
+            float[] act = Arena.uninitialized(n);
+            GeluKernel.forward(act, h.data, n); // bitwise the forward's values
+            if (weight.requiresGrad()) Gemm.matmulTN(dy, 0, act, 0, weight.gradBuffer(), 0, out, in, rows, true);
+            if (bias != null && bias.requiresGrad()) sumRows(bias.gradBuffer(), dy, rows, out);
+            if (h.requiresGrad()) {
+                // d loss / d gelu(h) = dy·W, into the same buffer (its activations are used up), then through GELU
+                Gemm.matmulNN(dy, 0, weight.data, 0, act, 0, rows, in, out, false);
+                GeluKernel.backward(h.gradBuffer(), h.data, act, n);
+            }
+            Arena.release(act);
+        }, h, weight, bias);
+    }
+
     private static void addBias(float[] y, float[] b, int rows, int cols) {
         Parallel.forRange(rows, 64, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
@@ -79,7 +112,8 @@ public final class Ops {
     /**
      * Causal scaled dot-product attention over {@code (B, H, T, D)} queries, keys and values:
      * softmax(q·kᵀ/√D with the future masked), optional dropout on the weights, times v.
-     * {@code dropoutSeed} picks the dropout mask (ignored when {@code dropoutP} is 0).
+     * {@code dropoutSeed} picks the dropout mask (ignored when {@code dropoutP} is 0). Tiled with an
+     * online softmax ({@link FlashAttention}): only one log-sum-exp per row is kept for backward.
      */
     public static Tensor causalAttention(Tensor q, Tensor k, Tensor v, float dropoutP, long dropoutSeed) {
         return causalAttention(q, k, v, dropoutP > 0 ? DropoutMask.hashed(dropoutP, dropoutSeed) : null);
@@ -92,14 +126,59 @@ public final class Ops {
                     + Shape.str(q.shape) + ", " + Shape.str(k.shape) + ", " + Shape.str(v.shape));
         }
         int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
+        FlashAttention.Layout l = FlashAttention.Layout.heads(h, t, d);
         float[] out = Arena.uninitialized(q.size());
-        float[] att = Arena.uninitialized(b * h * t * t); // (B, H, T, T) softmax weights, kept for backward
-        AttentionKernel.forward(out, att, q.data, k.data, v.data, b, h, t, d, mask);
-        return Tensor.result(out, q.shape, dout -> AttentionKernel.backward(
+        float[] lse = Arena.uninitialized(b * h * t); // (B, H, T), kept for backward
+        FlashAttention.forward(out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, mask);
+        return Tensor.result(out, q.shape, dout -> FlashAttention.backward(
                 q.requiresGrad() ? q.gradBuffer() : null,
                 k.requiresGrad() ? k.gradBuffer() : null,
                 v.requiresGrad() ? v.gradBuffer() : null,
-                dout, q.data, k.data, v.data, att, b, h, t, d, mask), q, k, v);
+                dout, out, l, lse, q.data, l, k.data, l, v.data, l, b, h, t, d, mask), q, k, v);
+    }
+
+    /**
+     * Multi-head causal self-attention straight from a fused projection: qkv {@code (B, T, 3C)}
+     * (queries, keys, values side by side, each {@code heads} heads of {@code C/heads}) to the
+     * heads' outputs side by side {@code (B, T, C)}. The same numbers as splitting the heads,
+     * {@link #causalAttention} and merging them, without the copies.
+     */
+    public static Tensor causalSelfAttention(Tensor qkv, int heads, float dropoutP, long dropoutSeed) {
+        return causalSelfAttention(qkv, heads, dropoutP > 0 ? DropoutMask.hashed(dropoutP, dropoutSeed) : null);
+    }
+
+    /** {@link #causalSelfAttention(Tensor, int, float, long)} with a given dropout mask over the {@code (B, H, T, T)} weights (null: none). */
+    public static Tensor causalSelfAttention(Tensor qkv, int heads, DropoutMask mask) {
+        if (qkv.rank() != 3 || heads < 1 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("causalSelfAttention: expected (B, T, 3C) with C divisible by " + heads
+                    + " heads, got " + Shape.str(qkv.shape));
+        }
+        int b = qkv.dim(0), t = qkv.dim(1), c = qkv.dim(2) / 3, d = c / heads;
+        FlashAttention.Layout lq = FlashAttention.Layout.rows(0, t, d, 3 * c), lk = FlashAttention.Layout.rows(c, t, d, 3 * c),
+                lv = FlashAttention.Layout.rows(2 * c, t, d, 3 * c), lo = FlashAttention.Layout.rows(0, t, d, c);
+        float[] out = Arena.uninitialized(b * t * c);
+        float[] lse = Arena.uninitialized(b * heads * t); // (B, H, T), kept for backward
+        FlashAttention.forward(out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv, b, heads, t, d, mask);
+        return Tensor.result(out, new int[]{b, t, c}, dout -> {
+            float[] g = qkv.gradBuffer();
+            FlashAttention.backward(g, g, g, dout, out, lo, lse, qkv.data, lq, qkv.data, lk, qkv.data, lv,
+                    b, heads, t, d, mask);
+        }, qkv);
+    }
+
+    /**
+     * The causal softmax weights {@code (B, H, T, T)} of {@code (B, H, T, D)} queries and keys, 0
+     * above the diagonal, without dropout and outside any graph: for inspecting a forward pass.
+     */
+    public static Tensor causalAttentionWeights(Tensor q, Tensor k) {
+        if (q.rank() != 4 || !Shape.same(q.shape, k.shape)) {
+            throw new IllegalArgumentException("causalAttentionWeights: q and k must share one (B, H, T, D) shape, got "
+                    + Shape.str(q.shape) + ", " + Shape.str(k.shape));
+        }
+        int b = q.shape[0], h = q.shape[1], t = q.shape[2], d = q.shape[3];
+        float[] att = new float[b * h * t * t];
+        AttentionKernel.forward(new float[q.size()], att, q.data, k.data, k.data, b, h, t, d, null);
+        return Tensor.of(att, b, h, t, t);
     }
 
     /**
@@ -137,6 +216,14 @@ public final class Ops {
      */
     public static Tensor linearCrossEntropy(Tensor x, Tensor weight, Tensor bias, int[] targets) {
         return LinearCrossEntropy.apply(x, weight, bias, targets, IGNORE_INDEX, null, Simd.ENABLED);
+    }
+
+    /**
+     * Floats {@link #linearCrossEntropy} holds from forward to backward for {@code rows} rows, a
+     * vocabulary of {@code vocab} and width {@code width} (for memory estimates).
+     */
+    public static long linearCrossEntropyFloats(int rows, int vocab, int width, boolean weightGrad) {
+        return LinearCrossEntropy.heldFloats(rows, vocab, width, true, weightGrad, false);
     }
 
     /** Looks up rows of a table {@code (V, C)} for ids {@code (..)}, giving {@code (.., C)}. */

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -184,7 +185,9 @@ public final class PackedMatrix {
      * W to float32 and use the GEMM.
      */
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
-        if (m > SMALL_M) {
+        // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
+        ProductMode mode = ProductMode.current();
+        if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
             matmulTiled(x, xOff, m, y, yOff);
             return;
         }
@@ -246,6 +249,11 @@ public final class PackedMatrix {
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    /** With 16 float lanes (AVX-512) Q8_0 takes two blocks per vector. */
+    private static final boolean WIDE_Q8 = LANES >= 16;
+    private static final VectorSpecies<Float> F16L = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16L = IntVector.SPECIES_512;
+    private static final VectorMask<Float> UPPER = VectorMask.fromLong(F16L, 0xFF00L);
 
     /**
      * {@code m} rows of x reordered as the kernels read the weights: for F16/BF16, each chunk of
@@ -257,7 +265,16 @@ public final class PackedMatrix {
         for (int i = 0; i < m; i++) {
             int src = xOff + i * cols, dst = i * cols;
             if (format == Format.Q8_0) {
-                for (int b = 0; b < cols; b += 32) {
+                int pairs = WIDE_Q8 ? cols / 64 : 0;
+                for (int q = 0; q < pairs; q++) {
+                    // two blocks per 16-lane vector: group g holds elements g, g+4, .. of the first block, then of the second
+                    for (int g = 0; g < 4; g++) {
+                        for (int h = 0; h < 2; h++) {
+                            for (int j = 0; j < 8; j++) xp[dst + 64 * q + 16 * g + 8 * h + j] = x[src + 64 * q + 32 * h + 4 * j + g];
+                        }
+                    }
+                }
+                for (int b = 64 * pairs; b < cols; b += 32) {
                     for (int g = 0; g < 4; g++) {
                         for (int j = 0; j < 8; j++) xp[dst + b + 8 * g + j] = x[src + b + 4 * j + g];
                     }
@@ -315,9 +332,29 @@ public final class PackedMatrix {
     }
 
     private float dotQ8(int r, float[] xp, int xo) {
-        FloatVector a = FloatVector.zero(F8);
         int blocks = cols / 32, base = r * rowInts, sb = r * blocks;
-        for (int b = 0; b < blocks; b++) {
+        int pairs = WIDE_Q8 ? blocks / 2 : 0;
+        float wide = 0;
+        if (pairs > 0) {
+            FloatVector a = FloatVector.zero(F16L);
+            for (int q = 0; q < pairs; q++) {
+                IntVector v = IntVector.fromArray(I16L, bits, base + 16 * q); // two blocks' 64 int8
+                FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w1 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w2 = (FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                FloatVector w3 = (FloatVector) v.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                int k = xo + 64 * q;
+                FloatVector blk = w0.mul(FloatVector.fromArray(F16L, xp, k));
+                blk = w1.fma(FloatVector.fromArray(F16L, xp, k + 16), blk);
+                blk = w2.fma(FloatVector.fromArray(F16L, xp, k + 32), blk);
+                blk = w3.fma(FloatVector.fromArray(F16L, xp, k + 48), blk);
+                FloatVector d = FloatVector.broadcast(F16L, scales[sb + 2 * q]).blend(scales[sb + 2 * q + 1], UPPER);
+                a = blk.fma(d, a);
+            }
+            wide = a.reduceLanes(VectorOperators.ADD);
+        }
+        FloatVector a = FloatVector.zero(F8);
+        for (int b = 2 * pairs; b < blocks; b++) {
             IntVector v = IntVector.fromArray(I8, bits, base + 8 * b); // the block's 32 int8
             // byte g of each int, sign-extended: elements g, g+4, g+8, ... of the block
             FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
@@ -331,7 +368,7 @@ public final class PackedMatrix {
             blk = w3.fma(FloatVector.fromArray(F8, xp, k + 24), blk);
             a = blk.fma(FloatVector.broadcast(F8, scales[sb + b]), a);
         }
-        return a.reduceLanes(VectorOperators.ADD);
+        return wide + a.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code x (.., cols) → (.., rows)}: {@code x·Wᵀ + bias} (bias may be null), no gradient. */

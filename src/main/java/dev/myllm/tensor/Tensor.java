@@ -249,10 +249,12 @@ public final class Tensor {
             Tensor t = order.get(i);
             if (t.backward != null && t.grad != null) t.backward.run(t.grad);
             if (t.backward != null) {
+                float[] used = t.grad;
                 t.backward = null;
                 t.inputs = null;
                 t.grad = null;
                 t.requiresGrad = false;
+                Arena.release(used); // nothing reads an intermediate gradient after its own backward
             }
         }
     }

@@ -29,7 +29,8 @@ public final class Losses {
     public static double loaderLoss(Objective objective, Iterable<Batch> batches, int numBatches) {
         double total = 0;
         int n = 0;
-        try (GradMode g = GradMode.noGrad()) {
+        // one outermost arena scope around the batches: the training step's pooled buffers survive it
+        try (GradMode g = GradMode.noGrad(); Arena all = Arena.open()) {
             Iterator<Batch> it = batches.iterator();
             while (it.hasNext() && (numBatches <= 0 || n < numBatches)) {
                 Batch b = it.next();

@@ -83,6 +83,19 @@ class FinetuneInstructCliTest {
     }
 
     @Test
+    void lastBlockLeavesTheRestAlone() {
+        Path out = dir.resolve("last");
+        CliRun r = CliRun.run(instruct(out, "--trainable", "last-block", "--epochs", "1"));
+        assertThat(r.code()).as(r.err()).isZero();
+        var before = dev.myllm.io.Safetensors.read(base.resolve("model.safetensors"));
+        var after = dev.myllm.io.Safetensors.read(out.resolve("model/model.safetensors"));
+        assertThat(after.get("wte.weight").data()).isEqualTo(before.get("wte.weight").data());
+        assertThat(after.get("h.0.attn.c_attn.weight").data()).isEqualTo(before.get("h.0.attn.c_attn.weight").data());
+        assertThat(after.get("h.1.attn.c_attn.weight").data()).isNotEqualTo(before.get("h.1.attn.c_attn.weight").data());
+        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--trainable", "lora")).err()).contains("--trainable: unknown 'lora'");
+    }
+
+    @Test
     void badDataIsOneLine() throws Exception {
         Path noChosen = Files.writeString(dir.resolve("p.json"), "[{\"instruction\": \"A\", \"output\": \"1\", \"rejected\": \"2\"}]");
         CliRun d = CliRun.run("finetune", "dpo", "--model", base.toString(), "--train", noChosen.toString(), "--val", noChosen.toString(),

@@ -83,7 +83,19 @@ class ModelCliTest {
     void benchGenerateRunsOnATinyModel() {
         CliRun r = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--new-tokens", "16", "--runs", "1");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("decode with cache", "GB/s", "without cache", "same tokens: yes");
+        assertThat(r.out()).contains("decode with cache", "GB/s", "without cache", "same tokens: yes", "tools/membw.py").doesNotContain("shared/");
         assertOneLineError(run("bench", "generate", "--preset", "gpt2-tiny", "--new-tokens", "500"), "exceeds the context length");
+    }
+
+    @Test
+    void benchTrainPrintsItsMemoryAndRefusesARunThatCannotFit() {
+        CliRun r = run("bench", "train", "--preset", "gpt2-tiny", "--batch-size", "2", "--context-length", "16", "--steps", "1", "--warmup", "0");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("memory: about ", "weights and gradients", "AdamW state", "activations", "; heap ", "GFLOP/s");
+        // gpt2-xl at 64 × 1024 needs far more than any test heap: refused before a byte is allocated
+        assertOneLineError(run("bench", "train", "--preset", "gpt2-xl", "--batch-size", "64", "--context-length", "1024"),
+                "batch 64 × 1024 needs", "the Java heap is", "--batch-size");
+        assertOneLineError(run("train", "--data", "verdict", "--preset", "gpt2-xl", "--batch-size", "64", "--context-length", "1024",
+                "--out", "target/never-written"), "batch 64 × 1024 needs");
     }
 }

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class AttentionKernelTest {
     /** Naive double attention with the same counter-based dropout mask; returns {out, att}. */
-    private static double[][] reference(float[] q, float[] k, float[] v, int B, int H, int T, int D, float p, long seed) {
+    static double[][] reference(float[] q, float[] k, float[] v, int B, int H, int T, int D, float p, long seed) {
         double[] out = new double[B * H * T * D], att = new double[B * H * T * T];
         int thr = DropoutHash.threshold(p);
         for (int bh = 0; bh < B * H; bh++) {

@@ -103,7 +103,38 @@ class AutogradTest {
                 Tensor.ones(rows, 32).matmul(w).exp();  // new buffer lengths every step
             }
         }
-        // only the last step's lengths stay pooled: two buffers of 200 x 32
-        assertThat(Arena.pooledFloats()).isEqualTo(2L * 200 * 32);
+        // only the last two steps' lengths stay pooled: two buffers of 200 x 32 and two of 199 x 32
+        assertThat(Arena.pooledFloats()).isEqualTo(2L * 200 * 32 + 2L * 199 * 32);
+    }
+
+    @Test
+    void backwardGivesIntermediateGradientsBackToTheArena() {
+        Arena.releasePool();
+        Tensor w = Tensor.ones(16, 16).requiresGrad(true);
+        try (Arena a = Arena.open()) {
+            Tensor x = w;
+            for (int i = 0; i < 10; i++) x = x.scale(0.5f);      // ten intermediate (16, 16) tensors
+            long forward = a.peakFloats();
+            assertThat(forward).isEqualTo(10L * 256);
+            x.sum().backward();
+            // each intermediate gradient is handed back once its backward ran, so the next reuses it
+            assertThat(a.peakFloats()).isLessThan(forward + 4L * 256);
+            assertThat(w.grad().data()[0]).isEqualTo(1f / 1024);
+        }
+    }
+
+    @Test
+    void releaseIgnoresForeignAndRepeatedBuffers() {
+        Arena.releasePool();
+        try (Arena a = Arena.open()) {
+            float[] b = Arena.uninitialized(7);
+            Arena.release(new float[7]);                      // not from this scope: ignored
+            Arena.release(b);
+            Arena.release(b);                                 // twice: ignored
+            assertThat(Arena.pooled(7)).isEqualTo(1);
+            assertThat(Arena.uninitialized(7)).isSameAs(b);   // reused within the scope
+            assertThat(a.buffersTaken()).isEqualTo(1);
+        }
+        assertThat(Arena.pooled(7)).isEqualTo(1);             // and pooled once at the end
     }
 }

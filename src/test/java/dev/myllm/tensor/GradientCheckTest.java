@@ -75,6 +75,8 @@ class GradientCheckTest {
                 param(52, 2, 2, 5, 3), param(53, 2, 2, 5, 3), param(54, 2, 2, 5, 3));
         check("causalAttention with dropout", t -> Ops.causalAttention(t[0], t[1], t[2], 0.3f, 1234),
                 param(55, 1, 2, 6, 4), param(56, 1, 2, 6, 4), param(57, 1, 2, 6, 4));
+        check("causalSelfAttention", t -> Ops.causalSelfAttention(t[0], 2, 0f, 0), param(63, 2, 5, 12));
+        check("causalSelfAttention with dropout", t -> Ops.causalSelfAttention(t[0], 3, 0.3f, 99), param(64, 1, 7, 9));
         int[] targets = {3, Ops.IGNORE_INDEX, 0, 6};
         check("crossEntropy", t -> Ops.crossEntropy(t[0], targets), param(58, 2, 2, 7));
         int[] ids = {2, 0, 2, 3};

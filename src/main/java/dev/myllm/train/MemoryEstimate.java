@@ -1,0 +1,72 @@
+package dev.myllm.train;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.tensor.Ops;
+import java.util.Locale;
+
+/**
+ * The memory a GPT training run needs, estimated before it starts from the shapes alone: the
+ * weights and their gradients, AdamW's two moments, and the activations one micro-batch keeps
+ * from forward to backward (as the engine allocates them: the fused head and loss, tiled
+ * attention, GELU recomputed), plus a margin for the JVM's young generation and work buffers.
+ */
+public record MemoryEstimate(long weightBytes, long optimizerBytes, long activationBytes, long marginBytes) {
+    /** The young generation the launcher sets, pack buffers and per-thread attention scratch. */
+    static final long MARGIN = 192L << 20;
+
+    /** Total bytes of heap the run needs. */
+    public long totalBytes() {
+        return weightBytes + optimizerBytes + activationBytes + marginBytes;
+    }
+
+    /** Training every parameter of {@code cfg} with AdamW on micro-batches of {@code batch × context} tokens. */
+    public static MemoryEstimate training(GPTConfig cfg, int batch, int context) {
+        long params = cfg.parameterCount();
+        return new MemoryEstimate(2 * params * Float.BYTES, 2 * params * Float.BYTES,
+                activationFloats(cfg, batch, context) * Float.BYTES, MARGIN);
+    }
+
+    /**
+     * Floats a training step holds at its peak: what the forward pass keeps for backward, plus the
+     * gradients backward has in flight at once (a block's worth; the rest are handed back early).
+     */
+    static long activationFloats(GPTConfig cfg, int batch, int context) {
+        long n = (long) batch * context, c = cfg.embDim(), h = cfg.nHeads();
+        boolean dropout = cfg.dropRate() > 0;
+        // per block: ln_1 (C + mean, rstd), qkv (3C), attention (C + one lse per head), c_proj (C), add (C),
+        // ln_2 (C + 2), c_fc (4C), c_proj on GELU (C), add (C), and two dropout outputs when on
+        long perBlock = 14 * c + h + 4 + (dropout ? 2 * c : 0);
+        long embeddings = 3 * c + (dropout ? c : 0);
+        long finalNorm = c + 2;
+        long backward = 12 * c; // residual gradient, the feed-forward network's 4C buffers, and their neighbours
+        long head = Ops.linearCrossEntropyFloats((int) n, cfg.vocabSize(), cfg.embDim(), true);
+        return n * (cfg.nLayers() * perBlock + embeddings + finalNorm + backward) + head;
+    }
+
+    /** Whether the estimate fits in {@code heapBytes}. */
+    public boolean fits(long heapBytes) {
+        return totalBytes() <= heapBytes;
+    }
+
+    /** For example "about 3.5 GiB: weights and gradients 0.9 GiB, AdamW 0.9 GiB, activations 1.4 GiB". */
+    public String describe() {
+        return String.format(Locale.ROOT, "about %s: weights and gradients %s, AdamW state %s, activations %s",
+                gib(totalBytes()), gib(weightBytes), gib(optimizerBytes), gib(activationBytes));
+    }
+
+    /** Bytes as GiB with one decimal. */
+    public static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+    }
+
+    /**
+     * The one-line refusal when the run cannot fit, or null when it fits: names the batch, what it
+     * needs, the heap, and what to change.
+     */
+    public String refusal(int batch, int context, long heapBytes) {
+        if (fits(heapBytes)) return null;
+        return String.format(Locale.ROOT, "batch %d × %d needs %s of memory (%s) but the Java heap is %s; "
+                        + "lower --batch-size or --context-length (--grad-accum keeps the tokens per step), or give Java more memory (MYLLM_JAVA_OPTS=-Xmx...)",
+                batch, context, gib(totalBytes()), describe().replaceFirst("^about [^:]*: ", ""), gib(heapBytes));
+    }
+}

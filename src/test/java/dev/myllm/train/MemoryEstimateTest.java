@@ -1,0 +1,59 @@
+package dev.myllm.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.myllm.data.Batch;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** The memory estimate against what a training step really holds, and the refusal it gives. */
+class MemoryEstimateTest {
+    /** The arena's peak over one forward and backward of a random batch. */
+    private static long measuredPeak(GPTConfig cfg, int batch, int t) {
+        GPTModel m = new GPTModel(cfg, 1);
+        m.train(true);
+        Rng r = new Rng(2);
+        int[] ids = new int[batch * t], targets = new int[batch * t];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.nextInt(cfg.vocabSize());
+            targets[i] = r.nextInt(cfg.vocabSize());
+        }
+        try (Arena a = Arena.open()) {
+            Tensor loss = Losses.batchLoss(LanguageModel.of(m), new Batch(ids, targets, batch, t));
+            loss.backward();
+            return a.peakFloats();
+        }
+    }
+
+    @Test
+    void activationEstimateIsWithinAFifthOfTheMeasuredPeak() {
+        for (GPTConfig cfg : new GPTConfig[]{
+                new GPTConfig(500, 64, 64, 4, 2, 0f, true, true, 1e-5f),    // small batch: the head keeps probabilities
+                new GPTConfig(300, 128, 32, 2, 3, 0.1f, true, false, 1e-5f)}) { // dropout, untied head
+            for (int[] bt : new int[][]{{2, 32}, {3, 128}}) {
+                if (bt[1] > cfg.contextLength()) continue;
+                long measured = measuredPeak(cfg, bt[0], bt[1]);
+                long estimated = MemoryEstimate.activationFloats(cfg, bt[0], bt[1]);
+                assertThat((double) estimated).as("%s, batch %d × %d", cfg, bt[0], bt[1])
+                        .isBetween(0.8 * measured, 1.25 * measured);
+            }
+        }
+    }
+
+    @Test
+    void gpt2SmallAtTheIssuesSizes() {
+        GPTConfig small = GPTConfig.preset("gpt2-small").withDropRate(0f).withQkvBias(true).withTiedHead(true);
+        MemoryEstimate e464 = MemoryEstimate.training(small, 4, 64), e8256 = MemoryEstimate.training(small, 8, 256);
+        // weights + gradients and AdamW's moments: 4 × 124.4M floats
+        assertThat(e464.weightBytes() + e464.optimizerBytes()).isEqualTo(16 * small.parameterCount());
+        assertThat(e464.totalBytes()).isLessThan(2_500_000_000L);
+        assertThat(e8256.totalBytes()).isBetween(3_000_000_000L, 5_000_000_000L);
+        assertThat(e8256.refusal(8, 256, 64L << 30)).isNull();
+        String no = e8256.refusal(8, 256, 3L << 30);
+        assertThat(no).startsWith("batch 8 × 256 needs 3.").contains("the Java heap is 3.0 GiB", "--batch-size", "-Xmx").doesNotContain("\n");
+    }
+}
