@@ -1,7 +1,7 @@
 package dev.myllm.model;
 
-import dev.myllm.tensor.AttentionKernel;
 import dev.myllm.tensor.Heads;
+import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -64,11 +64,9 @@ public final class AttentionRecorder {
         if (l >= wanted.length || !wanted[l]) return;
         if (qkv.dim(0) != 1) throw new IllegalStateException("attention weights are recorded for batch 1 only, got " + qkv.dim(0));
         Tensor[] h = Heads.splitQkv(qkv, numHeads);          // q, k: (1, H, T, hd)
-        int t = qkv.dim(1), d = h[0].dim(3);
-        float[] att = new float[numHeads * t * t];
-        // the kernel's own scores, mask and softmax; the weighted sum of values it also makes is dropped
-        AttentionKernel.forward(new float[numHeads * t * d], att, h[0].data(), h[1].data(), h[1].data(), 1, numHeads, t, d, 0f, 0L);
-        weights[l] = att;
+        // the engine's attention kernel: its scores, mask and softmax, without dropout
+        weights[l] = Ops.causalAttentionWeights(h[0], h[1]).data();
+        int t = qkv.dim(1);
         heads[l] = numHeads;
         seqLen = t;
     }
