@@ -36,7 +36,7 @@ final class EvalInstructCommand implements Runnable {
     String data;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "train|val|test|all",
-            description = "Which part of the book's split (85% train, 10% test, rest val) to answer, default ${DEFAULT-VALUE}.")
+            description = "Which part of the book's split (85%% train, 10%% test, rest val) to answer, default ${DEFAULT-VALUE}.")
     String split;
 
     @Option(names = "--out", paramLabel = "FILE.json", description = "Write the entries with \"model_response\" here.")

@@ -38,7 +38,7 @@ abstract class InstructTraining implements Runnable {
 
     @Option(names = "--model", paramLabel = "DIR", description = "The model directory to start from.")
     Path model;
-    @Option(names = "--data", paramLabel = "NAME|FILE", description = "instructions, preferences, synthetic, or a JSON/JSONL file; split as the book (85% train, 10% test, rest val).")
+    @Option(names = "--data", paramLabel = "NAME|FILE", description = "instructions, preferences, synthetic, or a JSON/JSONL file; split as the book (85%% train, 10%% test, rest val).")
     String data;
     @Option(names = "--train", paramLabel = "FILE", description = "Training records (with --val and --test instead of --data).")
     Path trainFile;
