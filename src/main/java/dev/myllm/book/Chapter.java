@@ -18,6 +18,7 @@ public final class Chapter {
         m.put("ch05", Ch05::run);
         m.put("appendix-a", AppendixA::run);
         m.put("appendix-d", AppendixD::run);
+        m.put("appendix-e", AppendixE::run);
         return m;
     }
 }

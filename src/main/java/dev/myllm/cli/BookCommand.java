@@ -18,12 +18,12 @@ import picocli.CommandLine.Spec;
 
 /** {@code myllm book}: runs a chapter's computations and prints each result beside the book's printed value. */
 @Command(name = "book", mixinStandardHelpOptions = true,
-        description = "Run a chapter of the book (ch02 ... ch05, appendix-a, appendix-d; all without a name) and compare with its printed numbers.")
+        description = "Run a chapter of the book (ch02 ... ch05, appendix-a, appendix-d, appendix-e; all without a name) and compare with its printed numbers.")
 final class BookCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "0..*", paramLabel = "CHAPTER", description = "ch02, ch03, ch04, ch05, appendix-a, appendix-d (default: all).")
+    @Parameters(arity = "0..*", paramLabel = "CHAPTER", description = "ch02, ch03, ch04, ch05, appendix-a, appendix-d, appendix-e (default: all).")
     List<String> chapters = new ArrayList<>();
 
     @Option(names = "--json", description = "Print one JSON object per chapter.")

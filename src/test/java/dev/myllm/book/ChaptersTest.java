@@ -27,6 +27,8 @@ class ChaptersTest {
     void appendices() {
         allSame(AppendixA.run());
         allSame(AppendixD.run());
+        Report e = AppendixE.run();
+        for (Report.Row row : e.rows()) assertNotEquals(Report.Mark.DIFFERENT, row.mark(), row.what() + " = " + row.ours());
     }
 
     @Test
