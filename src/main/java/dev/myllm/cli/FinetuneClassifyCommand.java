@@ -17,7 +17,6 @@ import dev.myllm.tensor.Rng;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AccuracyPlot;
 import dev.myllm.train.AdamW;
-import dev.myllm.train.Checkpoints;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
@@ -92,15 +91,10 @@ final class FinetuneClassifyCommand implements Runnable {
         Path checkpoint = null;
         Map<String, Object> resumeState = null;
         if (resume != null) {
-            if (!Files.isDirectory(resume)) throw new CliException("--resume: no such directory: " + resume);
-            try {
-                checkpoint = Checkpoints.resolve(resume);
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--resume: " + e.getMessage());
-            }
-            resumeState = Checkpoints.readState(checkpoint);
-            SavedOptions.apply(spec, resumeState.get("options"));
-            if (out == null) out = checkpoint.toAbsolutePath().getParent();
+            ResumePoint r = ResumePoint.open(spec, resume);
+            checkpoint = r.checkpoint();
+            resumeState = r.state();
+            if (out == null) out = r.runDirectory();
         }
         validate();
         Trainable what = parse(() -> Trainable.parse(trainable), "--trainable");

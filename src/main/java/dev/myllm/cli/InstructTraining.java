@@ -10,7 +10,6 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AdamW;
-import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
@@ -94,15 +93,10 @@ abstract class InstructTraining implements Runnable {
     /** Reads {@code --resume}'s options and checks the common ones. */
     void prepare() {
         if (resume != null) {
-            if (!Files.isDirectory(resume)) throw new CliException("--resume: no such directory: " + resume);
-            try {
-                checkpoint = Checkpoints.resolve(resume);
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--resume: " + e.getMessage());
-            }
-            resumeState = Checkpoints.readState(checkpoint);
-            SavedOptions.apply(spec, resumeState.get("options"));
-            if (out == null) out = checkpoint.toAbsolutePath().getParent();
+            ResumePoint r = ResumePoint.open(spec, resume);
+            checkpoint = r.checkpoint();
+            resumeState = r.state();
+            if (out == null) out = r.runDirectory();
         }
         if (model == null) throw new CliException("--model is required");
         if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);

@@ -13,7 +13,6 @@ import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.train.AdamW;
-import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LanguageModel;
 import dev.myllm.train.MemoryEstimate;
@@ -133,10 +132,9 @@ final class TrainCommand implements Runnable {
         Map<String, Object> resumeState = null;
         Path checkpoint = null;
         if (resume != null) {
-            if (!Files.isDirectory(resume)) throw new CliException("--resume: no such directory: " + resume);
-            checkpoint = checkpointOf(resume);
-            resumeState = Checkpoints.readState(checkpoint);
-            SavedOptions.apply(spec, resumeState.get("options"));
+            ResumePoint r = ResumePoint.open(spec, resume);
+            checkpoint = r.checkpoint();
+            resumeState = r.state();
             if (out == null) out = checkpoint.toAbsolutePath().getParent();
             // a trained vocabulary travels with the checkpoint; the saved path may be relative to
             // another directory or gone
@@ -287,14 +285,6 @@ final class TrainCommand implements Runnable {
         String s = init.toString();
         if (s.equals("book") || s.equals("gpt2")) return s;
         throw new CliException("--init with --preset must be book or gpt2, got " + s);
-    }
-
-    private static Path checkpointOf(Path dir) {
-        try {
-            return Checkpoints.resolve(dir);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--resume: " + e.getMessage());
-        }
     }
 
     private GPTConfig modelConfig(Tokenizer tok) {

@@ -1,0 +1,33 @@
+package dev.myllm.cli;
+
+import dev.myllm.train.Checkpoints;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * The checkpoint a {@code --resume DIR} names and its saved trainer state; opening it makes the
+ * saved options the command's defaults (options given on the command line still win).
+ */
+record ResumePoint(Path checkpoint, Map<String, Object> state) {
+
+    /** Resolves {@code dir} (a checkpoint or a run directory's latest one) and applies its saved options to {@code spec}. */
+    static ResumePoint open(CommandSpec spec, Path dir) {
+        if (!Files.isDirectory(dir)) throw new CliException("--resume: no such directory: " + dir);
+        Path checkpoint;
+        try {
+            checkpoint = Checkpoints.resolve(dir);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--resume: " + e.getMessage());
+        }
+        Map<String, Object> state = Checkpoints.readState(checkpoint);
+        SavedOptions.apply(spec, state.get("options"));
+        return new ResumePoint(checkpoint, state);
+    }
+
+    /** The run directory the checkpoint sits in: where a resumed run keeps writing. */
+    Path runDirectory() {
+        return checkpoint.toAbsolutePath().getParent();
+    }
+}
