@@ -101,6 +101,8 @@ final class EvalInstructCommand implements Runnable {
         ArrayNode results = json.createArrayNode();
         List<String> responses = new ArrayList<>();
         int matches = 0;
+        java.util.Map<String, int[]> byFamily = new java.util.LinkedHashMap<>(); // family -> {matches, entries}
+        for (String fam : SyntheticTasks.families()) byFamily.put(fam, new int[2]);
         long t0 = System.nanoTime();
         for (int i = 0; i < entries.size(); i++) {
             InstructionExample e = entries.get(i);
@@ -111,7 +113,13 @@ final class EvalInstructCommand implements Runnable {
                 throw new CliException("--data " + data + ": entry " + i + ": " + ex.getMessage());
             }
             responses.add(resp);
-            if (SyntheticTasks.exactMatch(resp, e.output())) matches++;
+            boolean hit = SyntheticTasks.exactMatch(resp, e.output());
+            if (hit) matches++;
+            String fam = SyntheticTasks.family(e);
+            if (fam != null) {
+                byFamily.get(fam)[0] += hit ? 1 : 0;
+                byFamily.get(fam)[1]++;
+            }
             results.add(entry(json, e, resp));
             err.printf("\rresponses %d/%d (%.0f s)", i + 1, entries.size(), (System.nanoTime() - t0) / 1e9);
             err.flush();
@@ -122,7 +130,16 @@ final class EvalInstructCommand implements Runnable {
             AtomicFiles.writeString(out, text);
             o.println("wrote " + entries.size() + " responses to " + out);
         }
-        if (checkable) o.printf("exact match: %d of %d (%.1f%%)%n", matches, entries.size(), 100.0 * matches / entries.size());
+        if (checkable) {
+            o.printf("exact match: %d of %d (%.1f%%)%n", matches, entries.size(), 100.0 * matches / entries.size());
+            if (data.equals("synthetic")) {
+                StringBuilder sb = new StringBuilder("by task:");
+                byFamily.forEach((fam, c) -> {
+                    if (c[1] > 0) sb.append(String.format(java.util.Locale.ROOT, " %s %d/%d", fam, c[0], c[1]));
+                });
+                o.println(sb);
+            }
+        }
         if (judge != null) judge(judge, entries, responses, r, o);
         o.flush();
     }

@@ -3,11 +3,13 @@ package dev.myllm.cli;
 import dev.myllm.finetune.BatchOrder;
 import dev.myllm.finetune.DpoObjective;
 import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PreferenceBatches;
 import dev.myllm.finetune.PreferenceDataset;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.LanguageModel;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,9 +52,18 @@ final class FinetuneDpoCommand extends InstructTraining {
         PromptFormat f = promptFormat();
         Tokenizer tok = tokenizer();
         GPTModel policy = loadModel();
-        GPTModel reference = loadModel(); // the starting weights, frozen, never updated
-        reference.setTrainable(false);
-        reference.eval();
+        LoRAModel lora = attachLoRA(policy);
+        // the reference: the starting weights, frozen; with LoRA the policy itself with its adapters off
+        // (the frozen weights are the starting ones), else a second copy
+        LanguageModel reference;
+        if (lora != null) {
+            reference = lora.reference();
+        } else {
+            GPTModel copy = loadModel();
+            copy.setTrainable(false);
+            copy.eval();
+            reference = copy::forward;
+        }
         int pad = padId(tok, policy);
         int allowed = Math.min(maxLength, policy.config().contextLength());
         PreferenceDataset train, val;
@@ -68,9 +79,13 @@ final class FinetuneDpoCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "DPO: %,d parameters, format %s, beta %.3g, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %d epochs%n",
-                policy.parameterCount(), f.id(), beta, lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, epochs);
-        train(policy, new DpoObjective(policy::forward, reference::forward, beta), store(policy, f), trainBatches,
+        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %d epochs%n",
+                policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
+                        " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),
+                        lora.lora().parameterCount()), f.id(), beta, lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, epochs);
+        err.println("tokens and tok/s count the padded chosen and rejected rows, both trained (the book counts the chosen only); "
+                + "the reference reads them once more without gradients");
+        train(policy, lora, new DpoObjective(policy::forward, reference, beta), f, trainBatches,
                 valBatches.first(evalBatches), trainBatches.first(evalBatches), null, true, r -> {
                     if (r.metrics().isEmpty()) return;
                     err.printf(Locale.ROOT, "step %d: train loss %.3f, val loss %.3f | reward margin train %.3f, val %.3f | accuracy train %.1f%%, val %.1f%%"

@@ -4,13 +4,14 @@ import dev.myllm.finetune.BatchOrder;
 import dev.myllm.finetune.InstructionBatches;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDataset;
+import dev.myllm.finetune.InstructionLoss;
+import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.train.Objective;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +52,7 @@ final class FinetuneInstructCommand extends InstructTraining {
         PromptFormat f = promptFormat();
         Tokenizer tok = tokenizer();
         GPTModel m = loadModel();
+        LoRAModel lora = attachLoRA(m);
         int pad = padId(tok, m);
         int allowed = Math.min(maxLength, m.config().contextLength());
         InstructionDataset train, val;
@@ -68,15 +70,16 @@ final class FinetuneInstructCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "instruction tuning: %,d parameters, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %d epochs%n",
-                m.parameterCount(), f.id(), maskInstruction ? " (instruction masked)" : "", lr, train.size(), val.size(), split.test().size(),
+        err.printf(Locale.ROOT, "instruction tuning: %,d parameters%s, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %d epochs%n",
+                m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),
+                        lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, train.size(), val.size(), split.test().size(),
                 trainBatches.batchesPerEpoch(), batchSize, epochs);
         // the book's per-epoch sample: 50 greedy tokens after the first validation prompt, no stop at EOS
         int[] samplePrompt = tok.encode(f.prompt(split.val().getFirst()), Specials.TEXT);
         Generator gen = new Generator(m, GenerateCommand.decoder(tok));
         java.util.function.LongFunction<String> sampler = samplePrompt.length < m.config().contextLength()
                 ? step -> gen.generate(samplePrompt, GenerationConfig.greedy(50)).text() : null;
-        train(m, Objective.languageModel(m::forward), store(m, f), trainBatches, valBatches.first(evalBatches),
+        train(m, lora, new InstructionLoss(m), f, trainBatches, valBatches.first(evalBatches),
                 trainBatches.first(evalBatches), sampler, false, r -> { });
     }
 }

@@ -1,5 +1,8 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
@@ -32,8 +35,12 @@ final class GenerateCommand implements Runnable {
     @Mixin
     WeightDtype weights;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT",
+            description = "The text to continue; for an instruction-tuned model (saved with a prompt format) the instruction, answered as chat does.")
     String prompt;
+
+    @Option(names = "--raw", description = "Send --prompt to an instruction-tuned model as it is, without its prompt format.")
+    boolean raw;
 
     @Option(names = "--max-new-tokens", defaultValue = "50", paramLabel = "N", description = "At most N new tokens, default ${DEFAULT-VALUE}.")
     int maxNewTokens;
@@ -81,8 +88,16 @@ final class GenerateCommand implements Runnable {
         GPTModel m = model.build(seed);
         weights.apply(m, model);
         checkVocab(tok, m);
-        int[] promptIds = tok.encode(prompt, Specials.ALLOW);
+        PromptFormat format = raw ? null : savedFormat(model);
+        // an instruction-tuned model answers --prompt as an instruction: its format's prompt and response prefix, then the answer
+        String text = format == null ? prompt
+                : format.prompt(new InstructionExample(prompt, "", "", null, null, List.of())) + format.responsePrefix();
+        int[] promptIds = tok.encode(text, format == null ? Specials.ALLOW : Specials.TEXT);
         if (promptIds.length == 0) throw new CliException("--prompt is empty: give some text to continue");
+        if (format != null && promptIds.length >= m.config().contextLength()) {
+            throw new CliException("--prompt: the formatted prompt is " + promptIds.length + " tokens but the model's context is "
+                    + m.config().contextLength() + " tokens");
+        }
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
         PrintWriter out = spec.commandLine().getOut();
         Generator gen = new Generator(m, decoder(tok));
@@ -93,7 +108,7 @@ final class GenerateCommand implements Runnable {
             for (int id : r.tokens()) j.add(Integer.toString(id));
             out.println(j);
         } else {
-            out.print(prompt);
+            if (format == null) out.print(prompt); // a continuation reads on from the prompt; an answer stands alone
             out.flush();
             r = gen.generate(promptIds, config.withEos(eos), piece -> {
                 out.print(piece);
@@ -107,6 +122,17 @@ final class GenerateCommand implements Runnable {
             spec.commandLine().getErr().printf("prompt %d tokens, %d new in %.2f s (first token %.2f s, then %.1f tokens/s), stopped: %s%n",
                     r.promptTokens(), r.tokens().length, (r.prefillNanos() + r.decodeNanos()) / 1e9, r.prefillNanos() / 1e9,
                     r.tokens().length > 1 ? (r.tokens().length - 1) / decodeS : 0.0, r.stopReason().name().toLowerCase());
+        }
+    }
+
+    /** The prompt format saved with the model directory, or null (a plain language model, a GGUF file, a preset). */
+    static PromptFormat savedFormat(ModelOptions model) {
+        Path dir = model.directory();
+        if (dir == null || !Files.isDirectory(dir)) return null;
+        try {
+            return SavedFormat.read(dir);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new CliException("--model: " + e.getMessage());
         }
     }
 

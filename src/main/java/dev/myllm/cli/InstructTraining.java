@@ -3,6 +3,8 @@ package dev.myllm.cli;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.LoRA;
+import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
 import dev.myllm.io.ModelDirectory;
@@ -16,6 +18,7 @@ import dev.myllm.train.MetricsLog;
 import dev.myllm.train.ModelStore;
 import dev.myllm.train.Objective;
 import dev.myllm.train.BatchSource;
+import dev.myllm.tensor.Rng;
 import dev.myllm.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -49,8 +52,13 @@ abstract class InstructTraining implements Runnable {
     Path out;
     @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format (default: the model's saved one, else alpaca).")
     String format;
-    @Option(names = "--trainable", defaultValue = "all", description = "What trains: all (the book), last-block or last-two-blocks (with the final LayerNorm; the tied embedding stays frozen) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--trainable", defaultValue = "all", description = "What trains: all (the book), last-block or last-two-blocks (with the final LayerNorm; the tied embedding stays frozen), "
+            + "or lora (adapters on every linear map of the blocks; model/ gets them merged) (default ${DEFAULT-VALUE}).")
     String trainable;
+    @Option(names = "--lora-rank", paramLabel = "R", description = "LoRA rank r with --trainable lora (default 16).")
+    Integer loraRank;
+    @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA alpha with --trainable lora; the update is scaled by alpha/rank (default 16).")
+    Double loraAlpha;
     @Option(names = "--max-length", defaultValue = "1024", paramLabel = "N", description = "Cut each batch to N tokens (and to the model's context), default ${DEFAULT-VALUE}.")
     int maxLength;
     @Option(names = "--batch-size", defaultValue = "8", description = "Records per batch (default ${DEFAULT-VALUE}).")
@@ -65,6 +73,12 @@ abstract class InstructTraining implements Runnable {
     int checkpointEvery;
     @Option(names = "--minutes", defaultValue = "0", description = "Stop (saving) after this much training time; 0 = no limit (default).")
     double minutes;
+    @Option(names = "--steps", defaultValue = "0", paramLabel = "N", description = "Optimizer steps (overrides --epochs; a length that does not depend on the machine's speed).")
+    long steps;
+    @Option(names = "--warmup-steps", defaultValue = "-1", paramLabel = "N", description = "Linear warmup steps; with this or --min-lr the rate follows warmup + cosine (default: constant, the book's).")
+    long warmupSteps;
+    @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
+    double minLr;
     @Option(names = "--seed", defaultValue = "123", description = "Seed of the shuffling (default ${DEFAULT-VALUE}).")
     long seed;
     @Option(names = "--no-shuffle", description = "Keep the training order fixed.")
@@ -80,6 +94,8 @@ abstract class InstructTraining implements Runnable {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
     Path resume;
 
+    /** Where a LoRA run's saved directories keep the adapter alone. */
+    static final String ADAPTER = "adapter";
     Path checkpoint;
     Map<String, Object> resumeState;
     final PrintStream err = System.err;
@@ -112,6 +128,10 @@ abstract class InstructTraining implements Runnable {
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         if (minutes < 0) throw new CliException("--minutes must be >= 0, got " + minutes);
+        if (steps < 0) throw new CliException("--steps must be >= 0, got " + steps);
+        if ((loraRank != null || loraAlpha != null) && !trainable.equals("lora")) throw new CliException("--lora-rank and --lora-alpha need --trainable lora");
+        if (loraRank != null && loraRank < 1) throw new CliException("--lora-rank must be >= 1, got " + loraRank);
+        if (loraAlpha != null && !(loraAlpha > 0)) throw new CliException("--lora-alpha must be positive, got " + loraAlpha);
     }
 
     /** The train/val/test records: the book's split of {@code --data}, or the three files. */
@@ -157,14 +177,25 @@ abstract class InstructTraining implements Runnable {
         }
     }
 
+    /**
+     * With {@code --trainable lora}, freezes {@code m} and attaches adapters (drawn from seed + 1);
+     * else null. Call before the first forward pass.
+     */
+    LoRAModel attachLoRA(GPTModel m) {
+        if (!trainable.equals("lora")) return null;
+        return new LoRAModel(m, new LoRA.Settings(loraRank == null ? 16 : loraRank, loraAlpha == null ? 16 : loraAlpha, LoRA.Scale.ALPHA_OVER_RANK),
+                new Rng(seed + 1));
+    }
+
     /** Freezes all but the chosen part of the model (before the optimizer is made, so frozen tensors get no state). */
     void freeze(GPTModel m) {
         int n = m.config().nLayers();
         int keep = switch (trainable) {
-            case "all" -> n;
+            case "all", "lora" -> n; // LoRA froze the model itself
+            
             case "last-block" -> 1;
             case "last-two-blocks" -> 2;
-            default -> throw new CliException("--trainable: unknown '" + trainable + "'; choose all, last-block or last-two-blocks");
+            default -> throw new CliException("--trainable: unknown '" + trainable + "'; choose all, last-block, last-two-blocks or lora");
         };
         if (keep == n) return;
         m.setTrainable(false);
@@ -180,34 +211,64 @@ abstract class InstructTraining implements Runnable {
         return pad;
     }
 
-    /** Saves the model with its tokenizer and the prompt format. */
-    ModelStore store(GPTModel m, PromptFormat f) {
+    /**
+     * Saves the model with its tokenizer and the prompt format. In a LoRA run every saved directory
+     * is a plain GPT with the adapters merged in, plus the adapter alone in {@code adapter/} (PEFT
+     * files); resuming reads the frozen weights from {@code --model} and the adapter from there.
+     */
+    ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
         GptModelStore base = new GptModelStore(m, Classifiers.tokenizerFile(model, tokenizer));
         return new ModelStore() {
             @Override
             public void save(Path dir) {
-                base.save(dir);
+                if (lora == null) {
+                    base.save(dir);
+                } else {
+                    lora.lora().whileMerged(() -> base.save(dir));
+                    Path a = dir.resolve(ADAPTER);
+                    try {
+                        Files.createDirectories(a);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException("cannot create " + a + ": " + e.getMessage(), e);
+                    }
+                    lora.lora().save(a, "CAUSAL_LM");
+                }
                 SavedFormat.write(dir, f);
             }
 
             @Override
             public void load(Path dir) {
-                base.load(dir);
+                if (lora == null) {
+                    base.load(dir);
+                    return;
+                }
+                base.load(model); // the frozen weights: the starting model's, unchanged
+                if (!LoRA.present(dir.resolve(ADAPTER))) throw new IllegalArgumentException(dir + " has no LoRA adapter (the run did not use --trainable lora)");
+                lora.lora().load(dir.resolve(ADAPTER));
             }
         };
     }
 
-    /** Runs the shared loop with the book's constant-rate AdamW (decay on every tensor) and returns the last checkpoint. */
-    Path train(GPTModel m, Objective objective, ModelStore store, BatchSource train, List<dev.myllm.data.Batch> val,
+    /**
+     * Runs the shared loop with the book's AdamW (decay on every tensor; a constant rate unless
+     * {@code --warmup-steps}/{@code --min-lr} ask for warmup + cosine) and returns the last checkpoint.
+     */
+    Path train(GPTModel m, LoRAModel lora, Objective objective, PromptFormat f, BatchSource train, List<dev.myllm.data.Batch> val,
                List<dev.myllm.data.Batch> trainEval, java.util.function.LongFunction<String> sampler, boolean metricsAtEval,
                Consumer<Trainer.StepReport> onStep) {
-        long total = (long) epochs() * train.batchesPerEpoch();
+        long total = steps > 0 ? steps : (long) epochs() * train.batchesPerEpoch();
         freeze(m);
-        AdamW opt = new AdamW(m.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
+        dev.myllm.nn.Module trained = lora != null ? lora : m;
+        ModelStore store = store(m, lora, f);
+        AdamW opt = new AdamW(trained.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            Trainer t = new Trainer(m, objective, store, opt, new LrSchedule.Constant(lr()), train,
+            LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr())
+                    : total < 2 ? new LrSchedule.Constant(lr())
+                    : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,
+                    Math.max(0, Math.min(warmupSteps, total - 1)), total);
+            Trainer t = new Trainer(trained, objective, store, opt, schedule, train,
                     new Trainer.Options(total, 1, 0, evalEvery, evalBatches, sampler == null ? -1 : 0, checkpointEvery, 2), out)
                     .evaluation(val, trainEval)
                     .evalRule(Trainer.EvalRule.BOOK)

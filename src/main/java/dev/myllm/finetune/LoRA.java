@@ -72,6 +72,7 @@ public final class LoRA extends Module {
     private final Settings settings;
     private final Map<String, LoRALinear> layers = new LinkedHashMap<>();
     private final Map<String, Linear> targets = new LinkedHashMap<>();
+    private GPTModel headBody; // the model whose tied head carries the "lm_head" adapter, or null
 
     private LoRA(Settings settings) {
         this.settings = settings;
@@ -83,23 +84,51 @@ public final class LoRA extends Module {
      * come from {@code rng} in the book's order.
      */
     public static LoRA attach(GPTModel body, Linear head, Settings s, Rng rng) {
-        LoRA l = new LoRA(s);
-        int n = body.config().nLayers();
-        for (int i = 0; i < n; i++) {
-            TransformerBlock blk = body.block(i);
-            String p = "transformer.h." + i + ".";
-            l.add(p + "attn.c_attn", blk.attn().cAttn(), 3, rng);
-            l.add(p + "attn.c_proj", blk.attn().cProj(), 1, rng);
-            l.add(p + "mlp.c_fc", blk.mlp().fc(), 1, rng);
-            l.add(p + "mlp.c_proj", blk.mlp().proj(), 1, rng);
-        }
+        LoRA l = blocks(body, s, rng);
         if (head != null) {
             l.add("score", head, 1, rng);
         } else {
             GPTConfig c = body.config();
             LoRALinear lm = new LoRALinear(c.embDim(), c.vocabSize(), 1, s.rank(), s.scale(), rng);
             l.layers.put("lm_head", l.child("lm_head", lm));
+            l.headBody = body;
             body.setHeadAdapter(lm::delta);
+        }
+        return l;
+    }
+
+    /**
+     * Adapters for instruction tuning a language model that can be merged back into it: every
+     * linear map of the blocks, and the output head when it is a separate layer (a head tied to the
+     * token embedding cannot take an update of its own, so it gets none).
+     */
+    public static LoRA attachMergeable(GPTModel body, Settings s, Rng rng) {
+        LoRA l = blocks(body, s, rng);
+        if (body.outputHead() != null) l.add("lm_head", body.outputHead(), 1, rng);
+        return l;
+    }
+
+    /**
+     * Switches every adapter off (the base model's function, exactly) or back on; DPO's reference
+     * model is the policy with its adapters off, so no second copy of the weights is needed.
+     */
+    public void setEnabled(boolean on) {
+        for (var e : layers.entrySet()) {
+            Linear t = targets.get(e.getKey());
+            if (t != null) t.setAdapter(on ? e.getValue()::delta : null);
+            else if (headBody != null) headBody.setHeadAdapter(on ? e.getValue()::delta : null);
+        }
+    }
+
+    private static LoRA blocks(GPTModel body, Settings s, Rng rng) {
+        LoRA l = new LoRA(s);
+        for (int i = 0; i < body.config().nLayers(); i++) {
+            TransformerBlock blk = body.block(i);
+            String p = "transformer.h." + i + ".";
+            l.add(p + "attn.c_attn", blk.attn().cAttn(), 3, rng);
+            l.add(p + "attn.c_proj", blk.attn().cProj(), 1, rng);
+            l.add(p + "mlp.c_fc", blk.mlp().fc(), 1, rng);
+            l.add(p + "mlp.c_proj", blk.mlp().proj(), 1, rng);
         }
         return l;
     }
@@ -137,7 +166,7 @@ public final class LoRA extends Module {
      * A tied vocabulary head cannot take its update (it is the token embedding too).
      */
     public void merge(GPTModel body) {
-        if (layers.containsKey("lm_head")) {
+        if (layers.containsKey("lm_head") && !targets.containsKey("lm_head")) {
             throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
         }
         for (var e : layers.entrySet()) {
@@ -146,6 +175,28 @@ public final class LoRA extends Module {
             for (int i = 0; i < w.length; i++) w[i] += d[i];
         }
         for (Linear t : targets.values()) t.setAdapter(null);
+    }
+
+    /**
+     * Runs {@code action} (for example saving the model) while every update is added into its base
+     * weight, then puts the base weights back bit for bit; the adapters stay attached throughout.
+     */
+    public void whileMerged(Runnable action) {
+        if (layers.containsKey("lm_head") && !targets.containsKey("lm_head")) {
+            throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
+        }
+        Map<Linear, float[]> saved = new LinkedHashMap<>();
+        try {
+            for (var e : layers.entrySet()) {
+                Linear t = targets.get(e.getKey());
+                float[] w = t.weight().data(), d = e.getValue().mergedDelta();
+                saved.put(t, w.clone());
+                for (int i = 0; i < w.length; i++) w[i] += d[i];
+            }
+            action.run();
+        } finally {
+            saved.forEach((t, w) -> System.arraycopy(w, 0, t.weight().data(), 0, w.length));
+        }
     }
 
     // ---------------------------------------------------------------- PEFT files
@@ -217,7 +268,9 @@ public final class LoRA extends Module {
         c.putObject("rank_pattern").put("c_attn", 3 * r);
         c.putObject("alpha_pattern").put("c_attn", s * 3 * r);
         var tm = c.putArray("target_modules");
-        tm.add("c_attn").add("c_proj").add("c_fc").add(layers.containsKey("score") ? "score" : "lm_head");
+        tm.add("c_attn").add("c_proj").add("c_fc");
+        if (layers.containsKey("score")) tm.add("score");
+        if (layers.containsKey("lm_head")) tm.add("lm_head");
         c.put("task_type", taskType);
         c.putObject("myllm_lora").put("rank", r).put("alpha", settings.alpha()).put("scale", settings.rule().id());
         try {

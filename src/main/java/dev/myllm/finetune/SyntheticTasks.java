@@ -46,7 +46,9 @@ public final class SyntheticTasks {
             {"Ukraine", "Kyiv"}, {"Colombia", "Bogota"}, {"Venezuela", "Caracas"}, {"Ethiopia", "Addis Ababa"},
             {"Indonesia", "Jakarta"}, {"Philippines", "Manila"}, {"Pakistan", "Islamabad"}, {"Afghanistan", "Kabul"},
             {"Jamaica", "Kingston"}, {"Uruguay", "Montevideo"}, {"Bolivia", "La Paz"}};
-    static final String[] NUMBER_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"};
+    static final String[] NUMBER_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+            "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+    static final String[] TENS = {"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
 
     /** The most records {@link #generate} makes. */
     public static final int MAX_SIZE = 100_000;
@@ -119,10 +121,12 @@ public final class SyntheticTasks {
                     "" + (right == a ? b : a));
         });
         FAMILIES.put("spell", r -> {
-            int n = r.nextInt(NUMBER_WORDS.length);
+            // 0-99: the words are made of parts (tens, units) that the training questions teach, so every answer can be derived
+            int n = r.nextInt(100);
+            int wrong = n == 99 ? 98 : n + 1;
             return r.nextInt(2) == 0
-                    ? new Task("Write the number " + n + " in words.", "", NUMBER_WORDS[n], NUMBER_WORDS[(n + 1) % NUMBER_WORDS.length])
-                    : new Task("Write " + NUMBER_WORDS[n] + " as a number.", "", "" + n, "" + near(r, n));
+                    ? new Task("Write the number " + n + " in words.", "", inWords(n), inWords(wrong))
+                    : new Task("Write " + inWords(n) + " as a number.", "", "" + n, "" + near(r, n));
         });
     }
 
@@ -159,6 +163,27 @@ public final class SyntheticTasks {
         return shuffled;
     }
 
+    /**
+     * The family of a synthetic record ({@code add}, {@code capital}, ...; see {@link #families()}),
+     * recognized from its instruction, or null for a record these tasks do not make.
+     */
+    public static String family(InstructionExample e) {
+        String s = e.instruction();
+        if (s.contains(" plus ") || s.startsWith("Add ") || s.contains("the sum of ")) return "add";
+        if (s.contains(" minus ") || s.startsWith("Subtract ")) return "subtract";
+        if (s.contains(" comes after ") || s.contains("the next number after ")) return "next";
+        if (s.startsWith("Convert ") || s.startsWith("How many grams ")) return "units";
+        if (s.startsWith("How many words ")) return "count";
+        if (s.startsWith("Reverse the order ")) return "reverse";
+        if (s.endsWith(" word of the following?")) return "last";
+        if (s.contains("plural")) return "plural";
+        if (s.contains("past tense")) return "past";
+        if (s.contains("capital")) return "capital";
+        if (s.startsWith("Which is ")) return "larger";
+        if (s.startsWith("Write ") && (s.endsWith(" in words.") || s.endsWith(" as a number."))) return "spell";
+        return null;
+    }
+
     /** Whether a model's response counts as the expected answer: equal after trimming spaces, a final period and case. */
     public static boolean exactMatch(String response, String expected) {
         return normalize(response).equals(normalize(expected));
@@ -168,6 +193,12 @@ public final class SyntheticTasks {
         String t = s.strip();
         if (t.endsWith(".")) t = t.substring(0, t.length() - 1).strip();
         return t.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** 0-99 in English words: {@code forty-two}. */
+    static String inWords(int n) {
+        if (n < 20) return NUMBER_WORDS[n];
+        return TENS[n / 10] + (n % 10 == 0 ? "" : "-" + NUMBER_WORDS[n % 10]);
     }
 
     static String plural(String n) {

@@ -92,7 +92,8 @@ class FinetuneInstructCliTest {
         assertThat(after.get("wte.weight").data()).isEqualTo(before.get("wte.weight").data());
         assertThat(after.get("h.0.attn.c_attn.weight").data()).isEqualTo(before.get("h.0.attn.c_attn.weight").data());
         assertThat(after.get("h.1.attn.c_attn.weight").data()).isNotEqualTo(before.get("h.1.attn.c_attn.weight").data());
-        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--trainable", "lora")).err()).contains("--trainable: unknown 'lora'");
+        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--trainable", "head")).err()).contains("--trainable: unknown 'head'");
+        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--lora-rank", "4")).err()).contains("--lora-rank and --lora-alpha need --trainable lora");
     }
 
     @Test
@@ -109,5 +110,63 @@ class FinetuneInstructCliTest {
         assertThat(l.err().strip()).startsWith("myllm: " + longPrompt + ": record 0 has a prompt of ").endsWith("which does not fit the context of 128");
         CliRun both = CliRun.run("finetune", "instruct", "--model", base.toString(), "--out", dir.resolve("z").toString());
         assertThat(both.err()).contains("give --data, or --train with --val");
+    }
+
+    @Test
+    void loraInstructSavesAMergedModelResumesExactlyAndDpoUsesTheAdaptersOffAsReference() throws Exception {
+        Path lora = dir.resolve("lora");
+        String[] args = instruct(lora, "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8", "--mask-instruction", "--steps", "6");
+        CliRun r = CliRun.run(args);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("(LoRA r 4: ");
+        List<Double> all = losses(lora.resolve("metrics.jsonl"));
+        assertThat(all).hasSize(6);
+        // model/ is a plain GPT with the update merged in (every block weight moved, the frozen embedding did not), the adapter beside it
+        var before = dev.myllm.io.Safetensors.read(base.resolve("model.safetensors"));
+        var after = dev.myllm.io.Safetensors.read(lora.resolve("model/model.safetensors"));
+        assertThat(after.get("wte.weight").data()).isEqualTo(before.get("wte.weight").data());
+        assertThat(after.get("h.0.mlp.c_fc.weight").data()).isNotEqualTo(before.get("h.0.mlp.c_fc.weight").data());
+        assertThat(lora.resolve("model/adapter/adapter_model.safetensors")).exists();
+        assertThat(lora.resolve("model/adapter/adapter_config.json")).content().contains("\"CAUSAL_LM\"");
+        // the merged model answers like the adapted one did: its first validation loss after resuming equals the run's
+        Path half = dir.resolve("lora-half");
+        args[java.util.Arrays.asList(args).indexOf("--out") + 1] = half.toString();
+        List<String> first = new ArrayList<>(List.of(args));
+        first.set(first.indexOf("--steps") + 1, "3");
+        assertThat(CliRun.run(first.toArray(String[]::new)).code()).isZero();
+        CliRun resumed = CliRun.run("finetune", "instruct", "--resume", half.toString(), "--steps", "6");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(losses(half.resolve("metrics.jsonl"))).isEqualTo(all);
+        assertThat(half.resolve("model/model.safetensors")).hasSameBinaryContentAs(lora.resolve("model/model.safetensors"));
+
+        // DPO with LoRA: one model in memory, the reference is it with the adapters off, so the first loss is ln 2 exactly
+        Path dpo = dir.resolve("lora-dpo");
+        CliRun d = CliRun.run("finetune", "dpo", "--model", lora.resolve("model").toString(), "--data", "synthetic", "--synthetic-size", "40",
+                "--trainable", "lora", "--lora-rank", "2", "--lr", "1e-3", "--eval-every", "2", "--eval-batches", "1", "--out", dpo.toString());
+        assertThat(d.code()).as(d.err()).isZero();
+        assertThat(d.err()).contains("reference: the same weights with the adapters off").contains("chosen and rejected rows");
+        List<Double> dl = losses(dpo.resolve("metrics.jsonl"));
+        assertThat(dl.getFirst()).isEqualTo(Math.log(2), org.assertj.core.data.Offset.offset(1e-7));
+        assertThat(dl.getLast()).isNotEqualTo(dl.getFirst());
+    }
+
+    @Test
+    void generateAnswersAnInstructionTunedModelInItsFormat() throws Exception {
+        Path sft = dir.resolve("gen");
+        assertThat(CliRun.run(instruct(sft, "--format", "phi3", "--steps", "2")).code()).isZero();
+        String m = sft.resolve("model").toString();
+        // the same greedy answer as chat gives, and only the answer
+        CliRun chat = CliRun.run("chat", "--model", m, "--instruction", "What is 2 plus 3?", "--max-new-tokens", "5");
+        CliRun gen = CliRun.run("generate", "--model", m, "--prompt", "What is 2 plus 3?", "--max-new-tokens", "5");
+        assertThat(gen.code()).as(gen.err()).isZero();
+        assertThat(gen.out().strip()).isEqualTo(chat.out().strip());
+        CliRun ids = CliRun.run("generate", "--model", m, "--prompt", "What is 2 plus 3?", "--max-new-tokens", "5", "--ids");
+        CliRun rawIds = CliRun.run("generate", "--model", m, "--prompt", "<|user|>\nWhat is 2 plus 3?\n<|assistant|>:\n", "--max-new-tokens", "5",
+                "--ids", "--raw");
+        assertThat(ids.out()).isEqualTo(rawIds.out());
+        // --raw continues the text itself, echoing it
+        CliRun raw = CliRun.run("generate", "--model", m, "--prompt", "What is 2 plus 3?", "--max-new-tokens", "3", "--raw");
+        assertThat(raw.out()).startsWith("What is 2 plus 3?");
+        assertThat(gen.out()).doesNotContain("<|user|>");
     }
 }
