@@ -118,7 +118,6 @@ class FinetuneInstructCliTest {
         String[] args = instruct(lora, "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8", "--mask-instruction", "--steps", "6");
         CliRun r = CliRun.run(args);
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.err()).contains("(LoRA r 4: ");
         List<Double> all = losses(lora.resolve("metrics.jsonl"));
         assertThat(all).hasSize(6);
         // model/ is a plain GPT with the update merged in (every block weight moved, the frozen embedding did not), the adapter beside it
@@ -144,7 +143,6 @@ class FinetuneInstructCliTest {
         CliRun d = CliRun.run("finetune", "dpo", "--model", lora.resolve("model").toString(), "--data", "synthetic", "--synthetic-size", "40",
                 "--trainable", "lora", "--lora-rank", "2", "--lr", "1e-3", "--eval-every", "2", "--eval-batches", "1", "--out", dpo.toString());
         assertThat(d.code()).as(d.err()).isZero();
-        assertThat(d.err()).contains("reference: the same weights with the adapters off").contains("chosen and rejected rows");
         List<Double> dl = losses(dpo.resolve("metrics.jsonl"));
         assertThat(dl.getFirst()).isEqualTo(Math.log(2), org.assertj.core.data.Offset.offset(1e-7));
         assertThat(dl.getLast()).isNotEqualTo(dl.getFirst());
