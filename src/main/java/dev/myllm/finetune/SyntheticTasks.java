@@ -85,32 +85,37 @@ public final class SyntheticTasks {
         });
         FAMILIES.put("reverse", r -> {
             List<String> w = pick(r, NOUNS, 3);
-            return new Task("Reverse the order of these words.", String.join(" ", w), w.get(2) + " " + w.get(1) + " " + w.get(0),
-                    String.join(" ", w));
+            return new Task("Reverse the order of these words.", words(w), "Reversed: " + w.get(2) + " " + w.get(1) + " " + w.get(0),
+                    "Reversed: " + String.join(" ", w));
         });
         FAMILIES.put("last", r -> {
             List<String> w = pick(r, NOUNS, 3 + r.nextInt(2));
             boolean first = r.nextInt(2) == 0;
-            return new Task("What is the " + (first ? "first" : "last") + " word of the following?", String.join(" ", w),
-                    first ? w.getFirst() : w.getLast(), first ? w.getLast() : w.getFirst());
+            String which = first ? "first" : "last";
+            return new Task("What is the " + which + " word of the following?", words(w),
+                    "The " + which + " word is " + (first ? w.getFirst() : w.getLast()) + ".",
+                    "The " + which + " word is " + (first ? w.getLast() : w.getFirst()) + ".");
         });
         FAMILIES.put("plural", r -> {
             String n = NOUNS[r.nextInt(NOUNS.length)];
             String[] q = {"What is the plural of " + n + "?", "Write the plural form of the word " + n + "."};
             String right = plural(n);
-            return new Task(q[r.nextInt(q.length)], "", right, right.equals(n + "s") ? n + "es" : n + "s");
+            return new Task(q[r.nextInt(q.length)], "", "The plural of " + n + " is " + right + ".",
+                    "The plural of " + n + " is " + (right.equals(n + "s") ? n + "es" : n + "s") + ".");
         });
         FAMILIES.put("past", r -> {
             String v = VERBS[r.nextInt(VERBS.length)];
             String[] q = {"What is the past tense of " + v + "?", "Write the past tense of the verb " + v + "."};
             String right = past(v);
-            return new Task(q[r.nextInt(q.length)], "", right, right.equals(v + "ed") ? v + "d" : v + "ed");
+            return new Task(q[r.nextInt(q.length)], "", "The past tense of " + v + " is " + right + ".",
+                    "The past tense of " + v + " is " + (right.equals(v + "ed") ? v + "d" : v + "ed") + ".");
         });
         FAMILIES.put("capital", r -> {
             int i = r.nextInt(CAPITALS.length);
             String c = CAPITALS[i][0];
             String[] q = {"What is the capital of " + c + "?", "Name the capital city of " + c + ".", "Which city is the capital of " + c + "?"};
-            return new Task(q[r.nextInt(q.length)], "", CAPITALS[i][1], CAPITALS[(i + 1 + r.nextInt(CAPITALS.length - 1)) % CAPITALS.length][1]);
+            return new Task(q[r.nextInt(q.length)], "", "The capital of " + c + " is " + CAPITALS[i][1] + ".",
+                    "The capital of " + c + " is " + CAPITALS[(i + 1 + r.nextInt(CAPITALS.length - 1)) % CAPITALS.length][1] + ".");
         });
         FAMILIES.put("larger", r -> {
             int a = r.nextInt(100), b = r.nextInt(100);
@@ -220,6 +225,16 @@ public final class SyntheticTasks {
     private static int near(Rng r, int x) {
         int d = 1 + r.nextInt(2);
         return x - d >= 0 && r.nextInt(2) == 0 ? x - d : x + d;
+    }
+
+    /**
+     * A word list as an input line. The label puts a space before every word, so each word is the
+     * same tokens here as in the answer sentence: a tokenizer trained on prose splits a word at the
+     * start of a line into rare pieces but has its space-led form whole, and a small model copies
+     * tokens far sooner than it learns to spell them.
+     */
+    private static String words(List<String> w) {
+        return "Words: " + String.join(" ", w);
     }
 
     private static List<String> pick(Rng r, String[] words, int k) {
