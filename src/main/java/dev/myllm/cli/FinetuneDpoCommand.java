@@ -79,10 +79,10 @@ final class FinetuneDpoCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %d epochs%n",
+        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
                         " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),
-                        lora.lora().parameterCount()), f.id(), beta, lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, epochs);
+                        lora.lora().parameterCount()), f.id(), beta, lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, length());
         err.println("tokens and tok/s count the padded chosen and rejected rows, both trained (the book counts the chosen only); "
                 + "the reference reads them once more without gradients");
         train(policy, lora, new DpoObjective(policy::forward, reference, beta), f, trainBatches,

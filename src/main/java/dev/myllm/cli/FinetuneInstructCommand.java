@@ -70,10 +70,10 @@ final class FinetuneInstructCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "instruction tuning: %,d parameters%s, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %d epochs%n",
+        err.printf(Locale.ROOT, "instruction tuning: %,d parameters%s, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %s%n",
                 m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),
                         lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, train.size(), val.size(), split.test().size(),
-                trainBatches.batchesPerEpoch(), batchSize, epochs);
+                trainBatches.batchesPerEpoch(), batchSize, length());
         // the book's per-epoch sample: 50 greedy tokens after the first validation prompt, no stop at EOS
         int[] samplePrompt = tok.encode(f.prompt(split.val().getFirst()), Specials.TEXT);
         Generator gen = new Generator(m, GenerateCommand.decoder(tok));

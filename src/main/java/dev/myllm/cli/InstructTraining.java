@@ -134,6 +134,11 @@ abstract class InstructTraining implements Runnable {
         if (loraAlpha != null && !(loraAlpha > 0)) throw new CliException("--lora-alpha must be positive, got " + loraAlpha);
     }
 
+    /** The run's length as the header line says it: the epochs, or the steps of {@code --steps}. */
+    String length() {
+        return steps > 0 ? steps + " steps" : epochs() + (epochs() == 1 ? " epoch" : " epochs");
+    }
+
     /** The train/val/test records: the book's split of {@code --data}, or the three files. */
     InstructionData.Split split() {
         try {
