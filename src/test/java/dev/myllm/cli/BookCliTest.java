@@ -53,7 +53,7 @@ class BookCliTest {
     void oneSeedDefaultInEveryCommand() {
         // every --seed defaults to the book's 123, so a book preset gives the book's model without it
         for (String[] cmd : new String[][]{{"train"}, {"info"}, {"generate"}, {"score"}, {"chat"}, {"serve"}, {"export"}, {"bench", "train"},
-                {"bench", "generate"}, {"bench", "serve"}, {"finetune", "classify"}, {"finetune", "instruct"}, {"eval", "classify"}}) {
+                {"bench", "generate"}, {"bench", "finetune"}, {"bench", "serve"}, {"finetune", "classify"}, {"finetune", "instruct"}, {"eval", "classify"}}) {
             String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 1);
             args[cmd.length] = "--help";
             String help = run(args).out();
