@@ -243,6 +243,8 @@ final class FinetuneClassifyCommand implements Runnable {
 
     private void validate() {
         if (model == null) throw new CliException("--model is required (a GPT model directory or a classifier directory)");
+        // checked before the data, which may be a download
+        if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);
         if (out == null) throw new CliException("--out is required");
         if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
