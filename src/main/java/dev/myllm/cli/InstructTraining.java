@@ -63,6 +63,8 @@ abstract class InstructTraining implements Runnable {
     int maxLength;
     @Option(names = "--batch-size", defaultValue = "8", description = "Records per batch (default ${DEFAULT-VALUE}).")
     int batchSize;
+    @CommandLine.Mixin
+    ActivationCheckpointing checkpointing;
     @Option(names = "--dropout", defaultValue = "0.0", description = "Dropout rate while fine-tuning (default ${DEFAULT-VALUE}, the book's).")
     float dropout;
     @Option(names = "--eval-every", defaultValue = "5", description = "Evaluate after steps 1, 1+N, 1+2N, ... (the book's steps 0, N, ...; default ${DEFAULT-VALUE}).")
@@ -263,6 +265,7 @@ abstract class InstructTraining implements Runnable {
                Consumer<Trainer.StepReport> onStep) {
         long total = steps > 0 ? steps : (long) epochs() * train.batchesPerEpoch();
         freeze(m);
+        checkpointing.apply(m);
         dev.myllm.nn.Module trained = lora != null ? lora : m;
         ModelStore store = store(m, lora, f);
         AdamW opt = new AdamW(trained.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
