@@ -183,8 +183,12 @@ public final class GPTModel extends Module {
         return head(lnF.forward(x));                                                             // (B, 1, V)
     }
 
-    /** The output head on final-normed states {@code (.., C)} → logits {@code (.., V)}, from packed weights when the model has them. */
-    private Tensor head(Tensor x) {
+    /**
+     * The output head on final-normed states {@code (.., C)} ({@link #finalHidden}) → logits
+     * {@code (.., V)}, from packed weights when the model has them: what {@link #forward} ends with,
+     * for callers that want the logits of a few positions at a time.
+     */
+    public Tensor head(Tensor x) {
         Tensor logits = lmHead == null ? wte.attend(x) : lmHead.forward(x);
         return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
     }
