@@ -70,4 +70,16 @@ class BookCliTest {
         assertEquals(0, bench.code(), bench.err());
         assertNotEquals(0, run("bench", "train", "--init", "xavier").code());
     }
+
+    @Test
+    void bookCommandJsonAndTrainOnlyWithChapter5() {
+        CliRun r = run("book", "ch03", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("{\"chapter\":\"ch03\""), r.out());
+        assertTrue(r.out().contains("\"mark\":\"same\""), r.out());
+        CliRun bad = run("book", "ch02", "--train");
+        assertNotEquals(0, bad.code());
+        assertEquals("myllm: --train applies to ch05", bad.err().strip());
+        assertTrue(run("book", "ch08").err().contains("ch06, ch07"));
+    }
 }
