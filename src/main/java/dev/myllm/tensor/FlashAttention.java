@@ -99,7 +99,9 @@ public final class FlashAttention {
      */
     public static void forward(float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk,
                                float[] v, Layout lv, int B, int H, int T, int D, DropoutMask mask) {
+        long t0 = StepProfile.begin();
         forward(Simd.ENABLED, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, mask);
+        StepProfile.end(t0, "attention forward T=" + T, 2.0 * B * H * T * (T + 1) * D); // q·kᵀ and w·v over the causal half
     }
 
     static void forward(boolean simd, float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk,
@@ -216,7 +218,9 @@ public final class FlashAttention {
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] out, Layout lo, float[] lse,
                                 float[] q, Layout lq, float[] k, Layout lk, float[] v, Layout lv,
                                 int B, int H, int T, int D, DropoutMask mask) {
+        long t0 = StepProfile.begin();
         backward(Simd.ENABLED, dq, dk, dv, dout, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, mask);
+        StepProfile.end(t0, "attention backward T=" + T, 5.0 * B * H * T * (T + 1) * D); // q·kᵀ again, dout·vᵀ, dq, dk, dv
     }
 
     static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] out, Layout lo,
