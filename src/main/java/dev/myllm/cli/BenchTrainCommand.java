@@ -57,6 +57,10 @@ final class BenchTrainCommand implements Runnable {
     boolean profile;
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
+    @Option(names = "--init", paramLabel = "book|gpt2", description = "The random weights: book (PyTorch's initialisation; book-* presets) or gpt2 (N(0, 0.02); the others).")
+    String init;
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @Override
     public void run() {
@@ -80,7 +84,7 @@ final class BenchTrainCommand implements Runnable {
         String refusal = memory.refusal(batchSize, contextLength, heap);
         if (refusal != null) throw new CliException(refusal);
         if (!json) spec.commandLine().getOut().println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
-        GPTModel model = checkpointing.apply(new GPTModel(cfg, 1));
+        GPTModel model = checkpointing.apply(ModelOptions.randomModel(cfg, ModelOptions.initScheme(preset, init), seed));
         AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
         Rng rng = new Rng(7);
         int n = batchSize * contextLength;
