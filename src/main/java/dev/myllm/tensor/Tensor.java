@@ -217,7 +217,7 @@ public final class Tensor {
 
     /** Clears the gradient to zeros (keeping the buffer). */
     public void zeroGrad() {
-        if (grad != null) Arrays.fill(grad, 0f);
+        if (grad != null) Arena.clear(grad);
     }
 
     /** Drops the gradient buffer. */
@@ -241,10 +241,21 @@ public final class Tensor {
      * freed afterwards, as in PyTorch; leaves keep their gradients.
      */
     public void backward() {
+        BACKWARD_PASSES.incrementAndGet();
         if (data.length != 1) throw new IllegalStateException("backward() needs a scalar, shape is " + Shape.str(shape));
         if (!requiresGrad) throw new IllegalStateException("backward(): this tensor does not require a gradient");
         gradBuffer()[0] += 1f;
         propagate();
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong BACKWARD_PASSES = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * How many times {@link #backward()} has been called in this process: an optimizer that left
+     * the gradients zero knows from it whether any were added since.
+     */
+    public static long backwardPasses() {
+        return BACKWARD_PASSES.get();
     }
 
     /** Backward from a non-scalar output whose gradient is {@code seed} (a checkpointed function's recomputation). */
