@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -332,9 +333,34 @@ public final class PackedMatrix {
      * differs from the interpreter's, so the same product gave different bits in a cold and a warm JVM.
      */
     static float sumLanes(FloatVector v) {
+        // lane i + lane (i ^ w): lane 0 gets exactly the halving order above, by one permute per step
+        if (v.length() == 16) {
+            v = v.add(v.rearrange(X16[0]));
+            v = v.add(v.rearrange(X16[1]));
+            v = v.add(v.rearrange(X16[2]));
+            return v.add(v.rearrange(X16[3])).lane(0);
+        }
+        if (v.length() == 8) {
+            v = v.add(v.rearrange(X8[0]));
+            v = v.add(v.rearrange(X8[1]));
+            return v.add(v.rearrange(X8[2])).lane(0);
+        }
         for (int w = v.length() / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
         return v.lane(0);
     }
+
+    private static VectorShuffle<Float>[] xorShuffles(VectorSpecies<Float> sp) {
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(sp.length())];
+        for (int j = 0, w = sp.length() / 2; w >= 1; j++, w /= 2) {
+            int x = w;
+            out[j] = VectorShuffle.fromOp(sp, i -> i ^ x);
+        }
+        return out;
+    }
+
+    private static final VectorShuffle<Float>[] X16 = xorShuffles(FloatVector.SPECIES_512);
+    private static final VectorShuffle<Float>[] X8 = xorShuffles(FloatVector.SPECIES_256);
 
     /** Half-precision bits, already shifted into float position (exponent and mantissa) and sign, to float. */
     private static FloatVector halfToFloat(IntVector mag13, IntVector sign) {
