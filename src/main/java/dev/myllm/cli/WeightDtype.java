@@ -68,6 +68,7 @@ final class WeightDtype {
             }
         }
         PackedWeights.pack(m, f, ready);
+        PackedWeights.dropFloatWeights(m); // inference only from here: the weights are held once, packed
         return t;
     }
 }

@@ -72,4 +72,21 @@ class PackedWeightsTest {
             assertThat(loss).isEqualTo(fromLogits);
         }
     }
+
+    @Test
+    void droppingTheFloatWeightsChangesNoLogit() {
+        GPTConfig c = new GPTConfig(300, 16, 64, 4, 2, 0f, true, false, 1e-5f);
+        GPTModel m = RandomModels.uniform(c, 8);
+        PackedWeights.pack(m, PackedMatrix.Format.Q8_0);
+        long params = m.parameterCount();
+        float[] before = logits(m);
+        PackedWeights.dropFloatWeights(m);
+        assertThat(logits(m)).containsExactly(before);
+        assertThat(m.parameterCount()).isEqualTo(params);
+        assertThat(m.block(1).mlp().children().values()).isNotEmpty();
+        assertThat(m.tokenEmbedding().weight().data()).isEmpty();
+        assertThat(m.outputHead().weight().data()).isEmpty();
+        assertThat(m.positionEmbedding().weight().data()).hasSize(16 * 64); // not packed: kept
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.outputHead().usePacked(null)).hasMessageContaining("dropped");
+    }
 }
