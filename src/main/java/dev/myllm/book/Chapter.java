@@ -1,5 +1,7 @@
 package dev.myllm.book;
 
+import dev.myllm.data.LabelledDatasets;
+import dev.myllm.finetune.InstructionDatasets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -16,9 +18,16 @@ public final class Chapter {
         m.put("ch03", Ch03::run);
         m.put("ch04", Ch04::run);
         m.put("ch05", Ch05::run);
+        m.put("ch06", () -> Ch06.run(LabelledDatasets.standard()));
+        m.put("ch07", () -> Ch07.run(InstructionDatasets.standard()));
         m.put("appendix-a", AppendixA::run);
         m.put("appendix-d", AppendixD::run);
         m.put("appendix-e", AppendixE::run);
         return m;
+    }
+
+    /** Chapter 5's training run ({@code book ch05 --train}): 90 steps of the 124M model, beside the book's curve. */
+    public static Report ch05Training(java.nio.file.Path runDir, dev.myllm.train.Trainer.Listener progress) {
+        return Ch05.train(dev.myllm.model.GPTConfig.preset("book-124m-256"), Long.MAX_VALUE, runDir, progress);
     }
 }

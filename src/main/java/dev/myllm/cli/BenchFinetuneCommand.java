@@ -51,6 +51,10 @@ final class BenchFinetuneCommand implements Runnable {
     int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed warm-up steps of each kind (default ${DEFAULT-VALUE}).")
     int warmup;
+    @Option(names = "--init", paramLabel = "book|gpt2", description = "The random weights: book (PyTorch's initialisation; book-* presets) or gpt2 (N(0, 0.02); the others).")
+    String init;
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
+    long seed;
 
     /** One measured phase. */
     private record Phase(String name, double medianMs, long trainable, long stateBytes, long peakHeap) {
@@ -71,7 +75,7 @@ final class BenchFinetuneCommand implements Runnable {
             throw new CliException("--batch-size must be >= 1 and --context-length in 1.." + cfg.contextLength());
         }
         if (steps < 1 || warmup < 0) throw new CliException("--steps must be >= 1 and --warmup >= 0");
-        GPTModel body = new GPTModel(cfg.withTiedHead(true), 1);
+        GPTModel body = ModelOptions.randomModel(cfg.withTiedHead(true), ModelOptions.initScheme(preset, init), seed);
         Rng rng = new Rng(7);
         int n = batchSize * contextLength;
         int[] ids = new int[n], next = new int[n], labels = new int[batchSize];

@@ -29,7 +29,7 @@ final class BenchGenerateCommand implements Runnable {
     @Mixin
     WeightDtype weights;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and prompt, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of the random weights and prompt, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(names = "--prompt-tokens", defaultValue = "64", description = "Prompt length, default ${DEFAULT-VALUE}.")

@@ -59,7 +59,7 @@ final class BenchServeCommand implements Runnable {
     @Option(names = "--max-batch", paramLabel = "N", description = "The server's --max-batch (default: the concurrency, at least 16).")
     Integer maxBatch;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of a preset's weights and of the prompts, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of a preset's weights and of the prompts, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH", description = "Tokenizer (as for serve).")

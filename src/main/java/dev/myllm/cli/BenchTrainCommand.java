@@ -50,8 +50,14 @@ final class BenchTrainCommand implements Runnable {
     int nHead;
     @Option(names = "--vocab-size", defaultValue = "0", description = "Override the preset's vocabulary size.")
     int vocab;
+    @CommandLine.Mixin
+    ActivationCheckpointing checkpointing;
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
+    @Option(names = "--init", paramLabel = "book|gpt2", description = "The random weights: book (PyTorch's initialisation; book-* presets) or gpt2 (N(0, 0.02); the others).")
+    String init;
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @Override
     public void run() {
@@ -70,12 +76,12 @@ final class BenchTrainCommand implements Runnable {
             throw new CliException("--context-length must be in 1.." + cfg.contextLength() + ", got " + contextLength);
         }
         if (steps < 1 || warmup < 0) throw new CliException("--steps must be >= 1 and --warmup >= 0");
-        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, contextLength);
+        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, contextLength, checkpointing.on);
         long heap = Runtime.getRuntime().maxMemory();
         String refusal = memory.refusal(batchSize, contextLength, heap);
         if (refusal != null) throw new CliException(refusal);
         if (!json) spec.commandLine().getOut().println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
-        GPTModel model = new GPTModel(cfg, 1);
+        GPTModel model = checkpointing.apply(ModelOptions.randomModel(cfg, ModelOptions.initScheme(preset, init), seed));
         AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
         Rng rng = new Rng(7);
         int n = batchSize * contextLength;
@@ -121,13 +127,13 @@ final class BenchTrainCommand implements Runnable {
         long rssPeak = rssPeakBytes();
         var out = spec.commandLine().getOut();
         if (json) {
-            out.printf(Locale.ROOT, "{\"preset\":\"%s\",\"batch\":%d,\"context\":%d,\"threads\":%d,\"median_ms\":%.1f,\"tokens_per_s\":%.1f,"
-                            + "\"gflops\":%.2f,\"peak_heap_mb\":%.0f,\"peak_rss_mb\":%.0f,\"estimated_mb\":%.0f,\"loss\":%.4f,\"step_ms\":%s}%n",
-                    preset, batchSize, contextLength, Parallel.threads(), median, tokPerSec, gflops, heapPeak / 1048576.0,
+            out.printf(Locale.ROOT, "{\"preset\":\"%s\",\"batch\":%d,\"context\":%d,\"threads\":%d,\"checkpoint_activations\":%b,\"median_ms\":%.1f,\"tokens_per_s\":%.1f,"
+                            + "\"gflops\":%.2f,\"peak_heap_mb\":%.0f,\"peak_rss_mb\":%.0f,\"estimated_mb\":%.1f,\"loss\":%.4f,\"step_ms\":%s}%n",
+                    preset, batchSize, contextLength, Parallel.threads(), checkpointing.on, median, tokPerSec, gflops, heapPeak / 1048576.0,
                     rssPeak / 1048576.0, memory.totalBytes() / 1048576.0, loss, Arrays.toString(ms));
         } else {
-            out.printf(Locale.ROOT, "train step %s, batch %d × %d, %d threads: median %.1f ms over %d steps (%s)%n", preset, batchSize,
-                    contextLength, Parallel.threads(), median, steps, Arrays.stream(ms).mapToObj(x -> String.format(Locale.ROOT, "%.0f", x)).toList());
+            out.printf(Locale.ROOT, "train step %s, batch %d × %d, %d threads%s: median %.1f ms over %d steps (%s)%n", preset, batchSize,
+                    contextLength, Parallel.threads(), checkpointing.on ? ", activations checkpointed" : "", median, steps, Arrays.stream(ms).mapToObj(x -> String.format(Locale.ROOT, "%.0f", x)).toList());
             out.printf(Locale.ROOT, "  %.1f tokens/s, %.2f GFLOP/s (%.1f MFLOP per token), peak heap %.0f MiB, peak RSS %.0f MiB, last loss %.4f%n",
                     tokPerSec, gflops, flopsPerToken / 1e6, heapPeak / 1048576.0, rssPeak / 1048576.0, loss);
             out.printf(Locale.ROOT, "  median forward %.0f ms (zero grad + loss), backward %.0f ms, AdamW %.0f ms%n", median(fwd), median(bwd), median(upd));

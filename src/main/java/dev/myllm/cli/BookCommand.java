@@ -18,16 +18,23 @@ import picocli.CommandLine.Spec;
 
 /** {@code myllm book}: runs a chapter's computations and prints each result beside the book's printed value. */
 @Command(name = "book", mixinStandardHelpOptions = true,
-        description = "Run a chapter of the book (ch02 ... ch05, appendix-a, appendix-d, appendix-e; all without a name) and compare with its printed numbers.")
+        description = "Run a chapter of the book (ch02 ... ch07, appendix-a, appendix-d, appendix-e; all without a name) and compare with its printed numbers.")
 final class BookCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "0..*", paramLabel = "CHAPTER", description = "ch02, ch03, ch04, ch05, appendix-a, appendix-d, appendix-e (default: all).")
+    @Parameters(arity = "0..*", paramLabel = "CHAPTER", description = "ch02, ch03, ch04, ch05, ch06, ch07, appendix-a, appendix-d, appendix-e (default: all).")
     List<String> chapters = new ArrayList<>();
 
     @Option(names = "--json", description = "Print one JSON object per chapter.")
     boolean json;
+
+    @Option(names = "--train", description = "With ch05: also run the chapter's training (90 steps of the 124M model, minutes on a CPU).")
+    boolean train;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/book-ch05",
+            description = "Where --train keeps the trained model and its checkpoint (default ${DEFAULT-VALUE}).")
+    java.nio.file.Path out;
 
     @Override
     public void run() {
@@ -36,11 +43,14 @@ final class BookCommand implements Runnable {
         for (String n : names) {
             if (!all.containsKey(n)) throw new CliException("unknown chapter '" + n + "'; choose from " + String.join(", ", all.keySet()));
         }
+        if (train && !names.contains("ch05")) throw new CliException("--train applies to ch05");
         PrintWriter out = spec.commandLine().getOut();
         boolean allSame = true;
-        for (String n : names) {
+        List<String> runs = new ArrayList<>(names);
+        if (train) runs.add(runs.indexOf("ch05") + 1, "ch05 --train");
+        for (String n : runs) {
             long t0 = System.nanoTime();
-            Report r = all.get(n).get();
+            Report r = n.equals("ch05 --train") ? Chapter.ch05Training(this.out, new ProgressLine(System.err, 5)) : all.get(n).get();
             double seconds = (System.nanoTime() - t0) / 1e9;
             allSame &= r.allSame();
             if (json) out.println(json(r, seconds));
@@ -58,13 +68,18 @@ final class BookCommand implements Runnable {
                 case DIFFERENT -> "✗";
                 case NOTE -> "·";
             };
-            out.printf("  %s %-44s %s%n", mark, row.what(), row.ours());
+            out.printf("  %s %-44s %s%n", mark, row.what(), oneLine(row.ours()));
             if (row.mark() != Report.Mark.SAME) {
-                out.printf("    %-44s %s%s%n", "book:", row.book(), row.note().isEmpty() ? "" : "  (" + row.note() + ")");
+                out.printf("    %-44s %s%s%n", "book:", oneLine(row.book()), row.note().isEmpty() ? "" : "  (" + row.note() + ")");
             }
         }
         long same = r.rows().stream().filter(x -> x.mark() == Report.Mark.SAME).count();
         out.printf(Locale.ROOT, "  %d of %d as printed in the book, %.1f s%n%n", same, r.rows().size(), seconds);
+    }
+
+    /** Texts with line breaks print on one line, the breaks written as Python would ({@code \n}). */
+    private static String oneLine(String s) {
+        return s.replace("\n", "\\n");
     }
 
     private static String json(Report r, double seconds) {

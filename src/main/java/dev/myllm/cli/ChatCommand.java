@@ -44,7 +44,7 @@ final class ChatCommand implements Runnable {
     @Option(names = "--max-new-tokens", defaultValue = "256", paramLabel = "N", description = "At most N tokens per answer, default ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Spec

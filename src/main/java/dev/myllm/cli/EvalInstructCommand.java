@@ -77,7 +77,7 @@ final class EvalInstructCommand implements Runnable {
     @Option(names = "--judge-timeout", defaultValue = "30", paramLabel = "SECONDS", description = "Per-request timeout, default ${DEFAULT-VALUE}.")
     int judgeTimeout;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Spec

@@ -49,7 +49,7 @@ final class ExportCommand implements Runnable {
             description = "The tokenizer to embed in a GGUF file; default: the model's own (GGUF, myllm-tokenizer.json), else gpt2.")
     String tokenizer;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of a preset's random weights (default 0).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of a preset's random weights (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--merge-lora", description = "Add a LoRA adapter's update into the base weights (W + scale·(A·B)ᵀ) and write a plain model without the adapter.")

@@ -43,6 +43,8 @@ final class FinetuneClassifyCommand implements Runnable {
     Path model;
     @Mixin
     LabelledDataOptions data;
+    @Mixin
+    ActivationCheckpointing checkpointing;
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory: checkpoints, model/, metrics.jsonl, loss.png, accuracy.png.")
     Path out;
     @Option(names = "--trainable", defaultValue = "last-block", description = "What trains: head, last-block, last-two-blocks, all or lora (default ${DEFAULT-VALUE}).")
@@ -110,6 +112,7 @@ final class FinetuneClassifyCommand implements Runnable {
         if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
 
         GPTClassifier c = buildModel(labels, rule, pad, what, scaleRule);
+        checkpointing.apply(c.transformer());
         if (pad >= c.config().vocabSize()) throw new CliException("the pad id " + pad + " is outside the model's vocabulary of " + c.config().vocabSize());
         for (String l : labels) {
             if (splits.train().stream().noneMatch(e -> e.label().equals(l))) {
@@ -240,6 +243,8 @@ final class FinetuneClassifyCommand implements Runnable {
 
     private void validate() {
         if (model == null) throw new CliException("--model is required (a GPT model directory or a classifier directory)");
+        // checked before the data, which may be a download
+        if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);
         if (out == null) throw new CliException("--out is required");
         if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);

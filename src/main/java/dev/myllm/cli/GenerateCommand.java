@@ -47,7 +47,7 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "Sample among the most likely tokens of total probability P (1, default: all).")
     float topP;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the sampling and of a preset's random weights, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of the sampling and of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop once the text contains TEXT (repeatable); <|endoftext|> always stops.")

@@ -17,6 +17,10 @@ final class InfoCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S",
+            description = "Seed a preset's random weights are drawn from (as in generate, score, train), shown with the initialisation; default ${DEFAULT-VALUE}.")
+    long seed;
+
     @Option(names = "--num-classes", paramLabel = "N", description = "Count as a classifier with an N-class head (chapter 6) instead of the vocabulary head.")
     Integer numClasses;
 
@@ -47,7 +51,7 @@ final class InfoCommand implements Runnable {
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
-            if (model.isPreset()) o.put("init", model.initScheme());
+            if (model.isPreset()) o.put("init", model.initScheme()).put("seed", seed);
             ObjectNode cfg = o.putObject("config");
             cfg.put("vocab_size", c.vocabSize()).put("context_length", c.contextLength()).put("emb_dim", c.embDim())
                     .put("n_heads", c.nHeads()).put("n_layers", c.nLayers()).put("drop_rate", c.dropRate())
@@ -73,7 +77,7 @@ final class InfoCommand implements Runnable {
         out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
         out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
         out.printf("  layer norm eps    %s%n", c.layerNormEps());
-        if (model.isPreset()) out.printf("  initialisation    %s%n", model.initScheme());
+        if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
         out.println("parameters");
         out.printf("  total             %,d%n", total);
         out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());

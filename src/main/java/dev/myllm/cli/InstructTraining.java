@@ -55,6 +55,8 @@ abstract class InstructTraining implements Runnable {
     int maxLength;
     @Option(names = "--batch-size", defaultValue = "8", description = "Records per batch (default ${DEFAULT-VALUE}).")
     int batchSize;
+    @CommandLine.Mixin
+    ActivationCheckpointing checkpointing;
     @Option(names = "--dropout", defaultValue = "0.0", description = "Dropout rate while fine-tuning (default ${DEFAULT-VALUE}, the book's).")
     float dropout;
     @Option(names = "--eval-every", defaultValue = "5", description = "Evaluate after steps 1, 1+N, 1+2N, ... (the book's steps 0, N, ...; default ${DEFAULT-VALUE}).")
@@ -203,6 +205,7 @@ abstract class InstructTraining implements Runnable {
                Consumer<Trainer.StepReport> onStep) {
         long total = (long) epochs() * train.batchesPerEpoch();
         freeze(m);
+        checkpointing.apply(m);
         AdamW opt = new AdamW(m.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));

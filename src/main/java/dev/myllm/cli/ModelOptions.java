@@ -11,6 +11,12 @@ import picocli.CommandLine.Option;
 
 /** The options that pick a model: a preset with random weights (seeded) or a model directory, plus overrides. */
 final class ModelOptions {
+    /**
+     * The default {@code --seed} of every command: the book's {@code torch.manual_seed(123)}, so a
+     * {@code book-*} preset gives the book's weights without the option.
+     */
+    static final String DEFAULT_SEED = "123";
+
     static final class Source {
         @Option(names = "--preset", paramLabel = "NAME",
                 description = "A model shape with fresh random weights: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini, book-124m, book-124m-256.")
@@ -68,10 +74,20 @@ final class ModelOptions {
 
     /** book or gpt2: how a preset's weights are drawn. */
     String initScheme() {
-        if (init == null) return GPTConfig.isBookPreset(source.preset) ? "book" : "gpt2";
-        if (source.preset == null) throw new CliException("--init applies to a --preset (a --model has its weights)");
+        if (init != null && source.preset == null) throw new CliException("--init applies to a --preset (a --model has its weights)");
+        return initScheme(source.preset, init);
+    }
+
+    /** book or gpt2: {@code init} checked, or the preset's default (book for the {@code book-*} presets). */
+    static String initScheme(String preset, String init) {
+        if (init == null) return GPTConfig.isBookPreset(preset) ? "book" : "gpt2";
         if (!init.equals("book") && !init.equals("gpt2")) throw new CliException("--init must be book or gpt2, got " + init);
         return init;
+    }
+
+    /** Random weights for a preset's shape: PyTorch's initialisation from its generator (book) or N(0, 0.02) (gpt2). */
+    static GPTModel randomModel(GPTConfig c, String scheme, long seed) {
+        return scheme.equals("book") ? new GPTModel(c, new TorchGenerator(seed)) : new GPTModel(c, seed);
     }
 
     /** The model directory (or single model file), or null when the model is a preset. */
@@ -98,7 +114,7 @@ final class ModelOptions {
                 throw new CliException(String.format("%s needs %.1f GB for its weights but Java may use %.1f GB; raise -Xmx via MYLLM_JAVA_OPTS",
                         label(), bytes / 1e9, free / 1e9));
             }
-            return initScheme().equals("book") ? new GPTModel(c, new TorchGenerator(seed)) : new GPTModel(c, seed);
+            return randomModel(c, initScheme(), seed);
         }
         if (!Files.isDirectory(source.model) && !ModelFiles.isModelFile(source.model)) {
             throw new CliException("--model: no such directory or file: " + source.model);

@@ -49,7 +49,7 @@ final class ScoreCommand implements Runnable {
     @Option(names = "--logits-out", paramLabel = "FILE.npy", description = "Write the float32 logits of all n positions, shape (n, vocab).")
     Path logitsOut;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",

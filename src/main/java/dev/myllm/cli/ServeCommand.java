@@ -39,7 +39,7 @@ final class ServeCommand implements Runnable {
             description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
     String tokenizer;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
+    @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind, default ${DEFAULT-VALUE} (this machine only).")

@@ -85,6 +85,8 @@ final class TrainCommand implements Runnable {
     double gradClip;
     @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
     int gradAccum;
+    @CommandLine.Mixin
+    ActivationCheckpointing checkpointing;
     @Option(names = "--dropout", defaultValue = "-1", description = "Dropout rate (default: the preset's).")
     float dropout;
     @Option(names = "--tie-weights", negatable = true, description = "Share the output head with the token embedding (default: the preset's).")
@@ -151,7 +153,7 @@ final class TrainCommand implements Runnable {
         GPTConfig cfg = modelConfig(tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
-        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx);
+        MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx, checkpointing.on);
         long heap = Runtime.getRuntime().maxMemory();
         String refusal = memory.refusal(batchSize, ctx, heap);
         if (refusal != null) throw new CliException(refusal);
@@ -191,7 +193,7 @@ final class TrainCommand implements Runnable {
         }
         long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
 
-        GPTModel model = book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed);
+        GPTModel model = checkpointing.apply(book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed));
         if (initModel != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
                 decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));

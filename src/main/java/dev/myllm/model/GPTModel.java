@@ -7,6 +7,8 @@ import dev.myllm.nn.LayerNorm;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.nn.ModuleList;
+import dev.myllm.tensor.Checkpoint;
+import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tensor.TorchGenerator;
@@ -43,6 +45,7 @@ public final class GPTModel extends Module {
     private final LayerNorm lnF;
     private final Linear lmHead; // null when tied to wte
     private UnaryOperator<Tensor> headAdapter; // a low-rank update of the head's output (LoRA), or null
+    private boolean checkpointActivations;
 
     /** A freshly initialized model; {@code seed} fixes the weights and the first dropout masks. */
     public GPTModel(GPTConfig config, long seed) {
@@ -129,6 +132,19 @@ public final class GPTModel extends Module {
         return body(ids, batch, seqLen, null);
     }
 
+    /**
+     * With {@code on}, training keeps only each block's input for backward and recomputes the
+     * block's forward there (activation checkpointing): far less activation memory for one more
+     * forward pass, the same gradients bit for bit.
+     */
+    public void setCheckpointActivations(boolean on) {
+        this.checkpointActivations = on;
+    }
+
+    public boolean checkpointActivations() {
+        return checkpointActivations;
+    }
+
     /** Adds {@code adapter(x)} to the output head's logits, where x is the final-normed state (LoRA on the head); null removes it. */
     public void setHeadAdapter(UnaryOperator<Tensor> adapter) {
         this.headAdapter = adapter;
@@ -165,7 +181,12 @@ public final class GPTModel extends Module {
         Tensor tok = wte.forward(ids, batch, seqLen);                 // (B, T, C)
         Tensor pos = wpe.forward(positions, batch, seqLen);           // (B, T, C)
         Tensor x = dropEmb.forward(tok.add(pos));                     // (B, T, C)
-        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, cache, i);
+        for (int i = 0; i < h.size(); i++) {
+            TransformerBlock block = h.get(i);
+            x = checkpointActivations && cache == null && GradMode.isEnabled()
+                    ? Checkpoint.apply(x, dropout.sameMasks(block::forward))   // keeps only x; backward runs the block again
+                    : block.forward(x, cache, i);
+        }
         if (cache != null) cache.advance(seqLen);
         return x;
     }

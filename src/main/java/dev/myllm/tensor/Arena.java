@@ -110,6 +110,8 @@ public final class Arena implements AutoCloseable {
         for (float[] b : taken) pool.buckets.get(b.length).free.push(b);
         taken.clear();
         CURRENT.set(outer);
+        // the outer scope held the same while this one was open: its peak includes ours on top
+        if (outer != null) outer.peak = Math.max(outer.peak, outer.held + peak);
         if (outer == null) {
             // an outermost scope ends: forget the lengths neither it nor the one before asked for
             long current = pool.generation++;

@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Fused causal self-attention over (B, H, T, D) row-major q, k, v: scores q·kᵀ/√D, causal mask,
- * softmax, optional counter-based dropout on the weights, weighted sum of v; forward, backward and
- * a one-token decode step over a KV cache.
+ * softmax, optional counter-based dropout on the weights, weighted sum of v, keeping the weights
+ * (what {@code Ops.attentionWeights} shows), and a one-token decode step over a KV cache. Training's
+ * forward and backward are {@link FlashAttention}'s, which keeps no weights.
  */
 public final class AttentionKernel {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -90,11 +91,6 @@ public final class AttentionKernel {
 
     private static float dot(boolean simd, float[] a, int ao, float[] b, int bo, int n) {
         return simd ? VecMath.dot(a, ao, b, bo, n) : VecMath.dotScalar(a, ao, b, bo, n);
-    }
-
-    private static void axpy(boolean simd, float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        if (simd) VecMath.axpy(alpha, x, xo, y, yo, n);
-        else VecMath.axpyScalar(alpha, x, xo, y, yo, n);
     }
 
     /** Softmax of row[o..o+n) in place (max-subtracted). */
@@ -191,134 +187,6 @@ public final class AttentionKernel {
                 }
             }
         });
-    }
-
-    /**
-     * Causal attention backward, accumulating into dq, dk, dv (any may be null). Work is split over
-     * (b, h) pairs only: within one head every row adds into dk and dv of earlier positions, so one
-     * thread owns a whole head and adds in row order, the same for any thread count.
-     *
-     * @param dq   (B, H, T, D) +=
-     * @param dk   (B, H, T, D) +=
-     * @param dv   (B, H, T, D) +=
-     * @param dout (B, H, T, D)
-     * @param att  (B, H, T, T) from forward
-     */
-    public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v,
-                                float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
-        backward(Simd.ENABLED, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
-    }
-
-    public static void backwardScalar(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
-                                      float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
-        backward(false, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
-    }
-
-    public static void backwardSimd(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
-                                    float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
-        backward(true, dq, dk, dv, dout, q, k, v, att, B, H, T, D, dropoutP, seed);
-    }
-
-    /** Backward with the mask forward was given (null: none). */
-    public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v,
-                                float[] att, int B, int H, int T, int D, DropoutMask mask) {
-        backward(Simd.ENABLED, dq, dk, dv, dout, q, k, v, att, B, H, T, D, mask);
-    }
-
-    private static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
-                                 float[] v, float[] att, int B, int H, int T, int D, float dropoutP, long seed) {
-        backward(simd, dq, dk, dv, dout, q, k, v, att, B, H, T, D, mask(dropoutP, seed));
-    }
-
-    private static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k,
-                                 float[] v, float[] att, int B, int H, int T, int D, DropoutMask mask) {
-        float scale = (float) (1.0 / Math.sqrt(D));
-        boolean dropout = mask != null;
-        float dscale = dropout ? mask.scale() : 1f;
-        boolean needScores = dq != null || dk != null;
-        Parallel.forRange(B * H, 1, (s, e) -> {
-            // Rows are handled in blocks of 4 so dk and dv rows take a rank-4 update per load/store.
-            float[] w4 = new float[4 * T];  // (4, T) weights after dropout of the block's rows, 0 past the diagonal
-            float[] ds4 = new float[4 * T]; // (4, T) d loss / d score of the block's rows, 0 past the diagonal
-            float[] datt = new float[T];    // (T) d loss / d att of one row
-            boolean[] keep = dropout ? new boolean[T] : null;
-            for (int bh = s; bh < e; bh++) {
-                int base = bh * T * D;
-                for (int i0 = 0; i0 < T; i0 += 4) {
-                    int rows = Math.min(4, T - i0);
-                    int cols = i0 + rows; // keys 0..cols-1 are touched by this block
-                    for (int rr = 0; rr < rows; rr++) {
-                        int i = i0 + rr;
-                        int qo = base + i * D;
-                        int ao = (bh * T + i) * T;
-                        int wo = rr * T;
-                        // Through the weighted sum: w = att · mask/(1-p), datt_j = mask/(1-p) · (dout_i · v_j).
-                        if (dropout) {
-                            mask.keep(simd, ao, i + 1, keep, 0);
-                            for (int j = 0; j <= i; j++) w4[wo + j] = keep[j] ? att[ao + j] * dscale : 0f;
-                        } else {
-                            System.arraycopy(att, ao, w4, wo, i + 1);
-                        }
-                        Arrays.fill(w4, wo + i + 1, wo + cols, 0f);
-                        if (!needScores) continue;
-                        rowDots(simd, dout, qo, v, base, D, i + 1, 1f, datt, 0);
-                        if (dropout) {
-                            for (int j = 0; j <= i; j++) datt[j] = keep[j] ? datt[j] * dscale : 0f;
-                        }
-                        // Through the softmax: dscore_j = att_j · (datt_j − Σ att·datt), then the 1/√D scale.
-                        float sum = dot(simd, att, ao, datt, 0, i + 1);
-                        for (int j = 0; j <= i; j++) ds4[wo + j] = att[ao + j] * (datt[j] - sum) * scale;
-                        Arrays.fill(ds4, wo + i + 1, wo + cols, 0f);
-                        if (dq != null) weightedRows(simd, ds4, wo, k, base, D, i + 1, dq, qo, true);
-                    }
-                    int xo = base + i0 * D;
-                    if (dv != null) rankUpdate(simd, w4, T, rows, dout, xo, D, dv, base, cols); // dv_j += Σ_r w_rj dout_r
-                    if (dk != null) rankUpdate(simd, ds4, T, rows, q, xo, D, dk, base, cols);   // dk_j += Σ_r ds_rj q_r
-                }
-            }
-        });
-    }
-
-    /**
-     * y[yBase + j·D ..] += Σ_{r &lt; rows} c[r·ldc + j] · x[xo + r·D ..] for j &lt; cols, adding the
-     * rows r in order (the same sums as one axpy per row), but loading and storing each y row once
-     * per block instead of once per row.
-     */
-    private static void rankUpdate(boolean simd, float[] c, int ldc, int rows, float[] x, int xo, int D, float[] y,
-                                   int yBase, int cols) {
-        if (!simd || rows != 4) {
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < cols; j++) {
-                    float a = c[r * ldc + j];
-                    if (a != 0f) axpy(simd, a, x, xo + r * D, y, yBase + j * D, D);
-                }
-            }
-            return;
-        }
-        int ub = F.loopBound(D);
-        for (int j = 0; j < cols; j++) {
-            float c0 = c[j], c1 = c[ldc + j], c2 = c[2 * ldc + j], c3 = c[3 * ldc + j];
-            FloatVector v0 = FloatVector.broadcast(F, c0), v1 = FloatVector.broadcast(F, c1);
-            FloatVector v2 = FloatVector.broadcast(F, c2), v3 = FloatVector.broadcast(F, c3);
-            int yo = yBase + j * D;
-            int d = 0;
-            for (; d < ub; d += L) {
-                FloatVector acc = FloatVector.fromArray(F, y, yo + d);
-                acc = FloatVector.fromArray(F, x, xo + d).fma(v0, acc);
-                acc = FloatVector.fromArray(F, x, xo + D + d).fma(v1, acc);
-                acc = FloatVector.fromArray(F, x, xo + 2 * D + d).fma(v2, acc);
-                acc = FloatVector.fromArray(F, x, xo + 3 * D + d).fma(v3, acc);
-                acc.intoArray(y, yo + d);
-            }
-            for (; d < D; d++) {
-                float acc = y[yo + d];
-                acc = Math.fma(c0, x[xo + d], acc);
-                acc = Math.fma(c1, x[xo + D + d], acc);
-                acc = Math.fma(c2, x[xo + 2 * D + d], acc);
-                acc = Math.fma(c3, x[xo + 3 * D + d], acc);
-                y[yo + d] = acc;
-            }
-        }
     }
 
     /**

@@ -15,6 +15,11 @@ public final class GradMode implements AutoCloseable {
         return new GradMode(false);
     }
 
+    /** Opens a scope in which the graph is recorded again (a checkpoint's recomputation inside backward). */
+    static GradMode enabled() {
+        return new GradMode(true);
+    }
+
     /** Whether graph recording is on for this thread. */
     public static boolean isEnabled() {
         return ENABLED.get();

@@ -260,6 +260,16 @@ public final class Tensor {
         if (data.length != 1) throw new IllegalStateException("backward() needs a scalar, shape is " + Shape.str(shape));
         if (!requiresGrad) throw new IllegalStateException("backward(): this tensor does not require a gradient");
         gradBuffer()[0] += 1f;
+        propagate();
+    }
+
+    /** Backward from a non-scalar output whose gradient is {@code seed} (a checkpointed function's recomputation). */
+    void backwardFrom(float[] seed) {
+        grad = seed;
+        propagate();
+    }
+
+    private void propagate() {
         List<Tensor> order = topologicalOrder();
         for (int i = order.size() - 1; i >= 0; i--) {
             Tensor t = order.get(i);
@@ -273,6 +283,13 @@ public final class Tensor {
                 Arena.release(used); // nothing reads an intermediate gradient after its own backward
             }
         }
+    }
+
+    /** The leaves on this tensor's graph that need a gradient (parameters being trained). */
+    List<Tensor> trainableLeaves() {
+        List<Tensor> leaves = new ArrayList<>();
+        for (Tensor t : topologicalOrder()) if (t.backward == null && t.requiresGrad) leaves.add(t);
+        return leaves;
     }
 
     /** Tensors reachable from this one, each after all of its inputs. */

@@ -21,9 +21,14 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
 
     /** Training every parameter of {@code cfg} with AdamW on micro-batches of {@code batch × context} tokens. */
     public static MemoryEstimate training(GPTConfig cfg, int batch, int context) {
+        return training(cfg, batch, context, false);
+    }
+
+    /** As above; with {@code checkpoint} each block keeps only its input and recomputes the rest in backward. */
+    public static MemoryEstimate training(GPTConfig cfg, int batch, int context, boolean checkpoint) {
         long params = cfg.parameterCount();
         return new MemoryEstimate(2 * params * Float.BYTES, 2 * params * Float.BYTES,
-                activationFloats(cfg, batch, context) * Float.BYTES, MARGIN);
+                activationFloats(cfg, batch, context, checkpoint) * Float.BYTES, MARGIN);
     }
 
     /**
@@ -31,6 +36,14 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
      * gradients backward has in flight at once (a block's worth; the rest are handed back early).
      */
     static long activationFloats(GPTConfig cfg, int batch, int context) {
+        return activationFloats(cfg, batch, context, false);
+    }
+
+    /**
+     * As above; with {@code checkpoint} the blocks keep only their outputs (C per token each), and
+     * the peak adds one block's activations, recomputed in backward, and its input's gradient.
+     */
+    static long activationFloats(GPTConfig cfg, int batch, int context, boolean checkpoint) {
         long n = (long) batch * context, c = cfg.embDim(), h = cfg.nHeads();
         boolean dropout = cfg.dropRate() > 0;
         // per block: ln_1 (C + mean, rstd), qkv (3C), attention (C + one lse per head), c_proj (C), add (C),
@@ -40,7 +53,8 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
         long finalNorm = c + 2;
         long backward = 12 * c; // residual gradient, the feed-forward network's 4C buffers, and their neighbours
         long head = Ops.linearCrossEntropyFloats((int) n, cfg.vocabSize(), cfg.embDim(), true);
-        return n * (cfg.nLayers() * perBlock + embeddings + finalNorm + backward) + head;
+        long blocks = checkpoint ? cfg.nLayers() * c + perBlock + c : cfg.nLayers() * perBlock;
+        return n * (blocks + embeddings + finalNorm + backward) + head;
     }
 
     /** Whether the estimate fits in {@code heapBytes}. */

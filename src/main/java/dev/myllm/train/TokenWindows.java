@@ -9,10 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The book's {@code GPTDatasetV1} with its data loader: windows of {@code context} tokens starting
- * every {@code stride} tokens (inputs, and targets shifted by one), grouped into batches with the
- * last partial batch dropped, optionally shuffled per epoch by a generator seeded from
- * {@code (seed, epoch)}.
+ * The data loader of pretraining, the book's {@code create_dataloader_v1}: {@code GPTDatasetV1}'s
+ * windows of {@code context} tokens starting every {@code stride} tokens (inputs, and targets
+ * shifted by one), in batches with or without the last partial batch ({@code drop_last}),
+ * optionally shuffled per epoch by a generator seeded from {@code (seed, epoch)}, or in PyTorch's
+ * order with {@link #torchOrder}. Batches are addressed by (epoch, index), so a resumed run reads
+ * exactly the batches it would have read.
  */
 public final class TokenWindows implements BatchSource {
     private final SlidingWindowDataset windows; // null when the tokens make no window at all

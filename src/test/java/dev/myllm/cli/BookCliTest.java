@@ -48,4 +48,38 @@ class BookCliTest {
         assertFalse(r.err().contains("shorter than one window"), r.err());
         assertTrue(Files.exists(tmp.resolve("run/model/model.safetensors")));
     }
+
+    @Test
+    void oneSeedDefaultInEveryCommand() {
+        // every --seed defaults to the book's 123, so a book preset gives the book's model without it
+        for (String[] cmd : new String[][]{{"train"}, {"info"}, {"generate"}, {"score"}, {"chat"}, {"serve"}, {"export"}, {"bench", "train"},
+                {"bench", "generate"}, {"bench", "finetune"}, {"bench", "serve"}, {"finetune", "classify"}, {"finetune", "instruct"}, {"eval", "classify"}}) {
+            String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 1);
+            args[cmd.length] = "--help";
+            String help = run(args).out();
+            assertTrue(help.contains("--seed"), String.join(" ", cmd) + " has no --seed");
+            assertTrue(help.replaceAll("\\s+", " ").contains("default 123") || help.replaceAll("\\s+", " ").contains("(default 123"),
+                    String.join(" ", cmd) + ": " + help);
+        }
+        String info = run("info", "--preset", "book-124m", "--json").out();
+        assertTrue(info.contains("\"seed\":123"), info);
+        String ids = run("generate", "--preset", "book-124m", "--prompt", "Hello, I am", "--max-new-tokens", "3", "--ids").out();
+        assertTrue(ids.contains("27018 24086 47843"), ids);
+        CliRun bench = run("bench", "train", "--preset", "book-124m", "--n-layer", "1", "--n-embd", "32", "--n-head", "2", "--vocab-size", "64",
+                "--batch-size", "1", "--context-length", "8", "--steps", "5", "--warmup", "0", "--init", "gpt2", "--seed", "5");
+        assertEquals(0, bench.code(), bench.err());
+        assertNotEquals(0, run("bench", "train", "--init", "xavier").code());
+    }
+
+    @Test
+    void bookCommandJsonAndTrainOnlyWithChapter5() {
+        CliRun r = run("book", "ch03", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("{\"chapter\":\"ch03\""), r.out());
+        assertTrue(r.out().contains("\"mark\":\"same\""), r.out());
+        CliRun bad = run("book", "ch02", "--train");
+        assertNotEquals(0, bad.code());
+        assertEquals("myllm: --train applies to ch05", bad.err().strip());
+        assertTrue(run("book", "ch08").err().contains("ch06, ch07"));
+    }
 }

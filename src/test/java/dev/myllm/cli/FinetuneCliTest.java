@@ -120,6 +120,9 @@ class FinetuneCliTest {
         assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
         assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
         assertError(finetune(tmp.resolve("e4"), "--trainable", "some"), "--trainable: unknown");
+        // a missing model is named before the data is fetched (spam would be a download)
+        assertError(CliRun.run("finetune", "classify", "--model", tmp.resolve("nowhere").toString(), "--data", "spam",
+                "--out", tmp.resolve("e5").toString()), "--model: no such directory");
     }
 
     private static void assertError(CliRun r, String message) {

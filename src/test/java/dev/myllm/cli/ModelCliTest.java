@@ -98,4 +98,25 @@ class ModelCliTest {
         assertOneLineError(run("train", "--data", "verdict", "--preset", "gpt2-xl", "--batch-size", "64", "--context-length", "1024",
                 "--out", "target/never-written"), "batch 64 × 1024 needs");
     }
+
+    @Test
+    void benchTrainWithCheckpointedActivationsGivesTheSameLossInLessMemory() {
+        String[] args = {"bench", "train", "--preset", "gpt2-tiny", "--batch-size", "2", "--context-length", "128", "--steps", "1", "--warmup", "1", "--json"};
+        CliRun plain = run(args);
+        String[] more = java.util.Arrays.copyOf(args, args.length + 1);
+        more[args.length] = "--checkpoint-activations";
+        CliRun checkpointed = run(more);
+        assertThat(plain.code()).as(plain.err()).isZero();
+        assertThat(checkpointed.code()).as(checkpointed.err()).isZero();
+        assertThat(plain.out()).contains("\"checkpoint_activations\":false");
+        assertThat(checkpointed.out()).contains("\"checkpoint_activations\":true");
+        java.util.function.BiFunction<String, String, Double> field = (json, key) -> {
+            var m = java.util.regex.Pattern.compile("\"" + key + "\":([0-9.]+)").matcher(json);
+            assertThat(m.find()).as(key + " in " + json).isTrue();
+            return Double.parseDouble(m.group(1));
+        };
+        // the same second step (same weights after the warm-up update, same gradients), with a smaller estimate
+        assertThat(field.apply(checkpointed.out(), "loss")).isEqualTo(field.apply(plain.out(), "loss"));
+        assertThat(field.apply(checkpointed.out(), "estimated_mb")).isLessThan(field.apply(plain.out(), "estimated_mb"));
+    }
 }
