@@ -41,6 +41,9 @@ final class BenchServeCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     @Option(names = "--concurrency", defaultValue = "1", paramLabel = "N", description = "Concurrent streams, default ${DEFAULT-VALUE}.")
     int concurrency;
 
@@ -93,7 +96,7 @@ final class BenchServeCommand implements Runnable {
         if (total < 1) throw new CliException("--requests must be >= 1, got " + total);
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
         if (maxTokens < 1) throw new CliException("--max-tokens must be >= 1, got " + maxTokens);
-        ServedModel served = ServeCommand.load(model, tokenizer, seed, "bench");
+        ServedModel served = ServeCommand.load(model, weights, tokenizer, seed, "bench");
         if (promptTokens + maxTokens > served.contextLength()) {
             throw new CliException("--prompt-tokens + --max-tokens = " + (promptTokens + maxTokens) + " exceeds the context length " + served.contextLength());
         }

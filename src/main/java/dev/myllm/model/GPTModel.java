@@ -61,9 +61,21 @@ public final class GPTModel extends Module {
         this(config, torch.initialSeed(), torch);
     }
 
+    /**
+     * A model whose weights are all zero, nothing drawn: for a loader that fills every weight next
+     * (drawing gpt2-xl's 1.5 billion random numbers first took longer than reading the file).
+     */
+    public static GPTModel unfilled(GPTConfig config) {
+        return new GPTModel(config, 0, null, false);
+    }
+
     private GPTModel(GPTConfig config, long seed, TorchGenerator torch) {
+        this(config, seed, torch, true);
+    }
+
+    private GPTModel(GPTConfig config, long seed, TorchGenerator torch, boolean draw) {
         this.config = config;
-        Rng init = torch == null ? new Rng(seed) : null; // null: the book's initialisation fills the weights below
+        Rng init = torch == null && draw ? new Rng(seed) : null; // null: zeros, filled below or by a loader
         this.dropoutRng = new Rng(seed * 0x9E3779B97F4A7C15L + 1);
         this.dropout = new DropoutSource(dropoutRng);
         float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));

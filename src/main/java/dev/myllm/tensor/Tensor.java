@@ -24,6 +24,7 @@ public final class Tensor {
 
     final float[] data;
     final int[] shape;
+    private final int size; // data.length, except for a shape-only tensor
     float[] grad;
     private boolean requiresGrad;
     private Backward backward;
@@ -36,6 +37,21 @@ public final class Tensor {
         }
         this.data = data;
         this.shape = shape.clone();
+        this.size = data.length;
+    }
+
+    private Tensor(int[] shape) {
+        this.data = new float[0];
+        this.shape = shape.clone();
+        this.size = Shape.size(shape);
+    }
+
+    /**
+     * A shape without values: a parameter whose weights live elsewhere (a layer computing from
+     * packed 16- or 8-bit weights keeps no float32 copy). Any op reading its values fails.
+     */
+    public static Tensor shapeOnly(int... shape) {
+        return new Tensor(shape);
     }
 
     // ---------------------------------------------------------------- factories
@@ -130,7 +146,7 @@ public final class Tensor {
     }
 
     public int size() {
-        return data.length;
+        return size;
     }
 
     /** The backing array itself (row-major); writing to it changes the tensor. */
