@@ -5,6 +5,7 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.StepProfile;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
 import dev.myllm.data.Batch;
@@ -52,6 +53,8 @@ final class BenchTrainCommand implements Runnable {
     int vocab;
     @CommandLine.Mixin
     ActivationCheckpointing checkpointing;
+    @Option(names = "--profile", description = "Also print where a step's time goes: each matrix product by shape, attention, AdamW, the rest.")
+    boolean profile;
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
     @Option(names = "--init", paramLabel = "book|gpt2", description = "The random weights: book (PyTorch's initialisation; book-* presets) or gpt2 (N(0, 0.02); the others).")
@@ -91,13 +94,15 @@ final class BenchTrainCommand implements Runnable {
             tg[i] = rng.nextInt(cfg.vocabSize());
         }
         Batch b = new Batch(in, tg, batchSize, contextLength);
-        double[] ms = new double[steps], fwd = new double[steps], bwd = new double[steps], upd = new double[steps];
+        double[] ms = new double[steps], fwd = new double[steps], bwd = new double[steps], upd = new double[steps], zero = new double[steps];
         double loss = 0;
         for (int s = -warmup; s < steps; s++) {
+            if (s == 0 && profile) StepProfile.start();
             long t0 = System.nanoTime();
-            long t1, t2;
+            long t1, t2, tz;
             try (Arena a = Arena.open()) {
                 opt.zeroGrad();
+                tz = System.nanoTime();
                 Tensor l = Losses.batchLoss(LanguageModel.of(model), b);
                 loss = l.item();
                 t1 = System.nanoTime();
@@ -111,8 +116,10 @@ final class BenchTrainCommand implements Runnable {
                 fwd[s] = (t1 - t0) / 1e6;
                 bwd[s] = (t2 - t1) / 1e6;
                 upd[s] = (t3 - t2) / 1e6;
+                zero[s] = (tz - t0) / 1e6;
             }
         }
+        StepProfile.stop();
         double median = median(ms);
         double tokPerSec = n / (median / 1000);
         long c = cfg.embDim(), v = cfg.vocabSize();
@@ -137,8 +144,25 @@ final class BenchTrainCommand implements Runnable {
             out.printf(Locale.ROOT, "  %.1f tokens/s, %.2f GFLOP/s (%.1f MFLOP per token), peak heap %.0f MiB, peak RSS %.0f MiB, last loss %.4f%n",
                     tokPerSec, gflops, flopsPerToken / 1e6, heapPeak / 1048576.0, rssPeak / 1048576.0, loss);
             out.printf(Locale.ROOT, "  median forward %.0f ms (zero grad + loss), backward %.0f ms, AdamW %.0f ms%n", median(fwd), median(bwd), median(upd));
+            if (profile) printProfile(out, Arrays.stream(ms).sum(), Arrays.stream(zero).sum(), Arrays.stream(upd).sum());
         }
         out.flush();
+    }
+
+    /** The profile's table: per step, each timed kind of call, then zeroing, AdamW and the rest, with shares of the step. */
+    private void printProfile(java.io.PrintWriter out, double totalMs, double zeroMs, double adamMs) {
+        out.printf(Locale.ROOT, "  where a step's time goes (per step, over %d steps):%n", steps);
+        double timed = zeroMs + adamMs;
+        for (StepProfile.Entry e : StepProfile.entries()) {
+            double ms = e.nanos() / 1e6;
+            timed += ms;
+            out.printf(Locale.ROOT, "    %-34s %3d× %8.1f ms %5.1f%%  %s%n", e.label(), e.calls() / steps, ms / steps, 100 * ms / totalMs,
+                    e.flops() > 0 ? String.format(Locale.ROOT, "%.1f GFLOP/s", e.gflops()) : "");
+        }
+        out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "zero gradients", zeroMs / steps, 100 * zeroMs / totalMs);
+        out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "AdamW", adamMs / steps, 100 * adamMs / totalMs);
+        out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "rest (norms, GELU, adds, loss, ...)",
+                (totalMs - timed) / steps, 100 * (totalMs - timed) / totalMs);
     }
 
     static double median(double[] xs) {

@@ -25,6 +25,9 @@ final class ChatCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     @Option(names = "--instruction", paramLabel = "TEXT", description = "Answer this one instruction and exit.")
     String instruction;
 
@@ -51,7 +54,7 @@ final class ChatCommand implements Runnable {
     public void run() {
         if (input != null && instruction == null) throw new CliException("--input needs --instruction");
         if (maxNewTokens < 1) throw new CliException("--max-new-tokens must be at least 1, got " + maxNewTokens);
-        Responder r = InstructModels.responder(model, tokenizer, format, maxNewTokens, seed);
+        Responder r = InstructModels.responder(model, weights, tokenizer, format, maxNewTokens, seed);
         PrintWriter out = spec.commandLine().getOut();
         if (instruction != null) {
             try {

@@ -31,6 +31,9 @@ final class EvalInstructCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     @Option(names = "--data", required = true, paramLabel = "instructions|preferences|synthetic|FILE",
             description = "Instruction data: the book's, the built-in synthetic tasks, or a JSON/JSONL file.")
     String data;
@@ -93,7 +96,7 @@ final class EvalInstructCommand implements Runnable {
             }
         }
         List<InstructionExample> entries = entries();
-        Responder r = InstructModels.responder(model, tokenizer, format, maxNewTokens, seed);
+        Responder r = InstructModels.responder(model, weights, tokenizer, format, maxNewTokens, seed);
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean checkable = exactMatch || data.equals("synthetic");

@@ -70,12 +70,11 @@ final class ExportCommand implements Runnable {
         }
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
         if (tokenizer != null) throw new CliException("--tokenizer applies to --format gguf only");
-        DType t = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32", "float32" -> DType.F32;
-            case "f16", "float16" -> DType.F16;
-            case "bf16", "bfloat16" -> DType.BF16;
+        DType t = switch (WeightDtype.parse(dtype)) {
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
             case "q8_0" -> throw new CliException("--dtype q8_0 needs --format gguf (safetensors has no Q8_0)");
-            default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16 or bf16");
+            default -> DType.F32;
         };
         GPTModel m = model.build(seed);
         try {
@@ -97,7 +96,7 @@ final class ExportCommand implements Runnable {
 
     /** A classifier directory: copied, or with its LoRA adapter merged into the weights. */
     private void exportClassifier(Path dir) {
-        if (!dtype.equalsIgnoreCase("f32") && !dtype.equalsIgnoreCase("float32")) throw new CliException("--dtype: a classifier is written in f32");
+        if (!WeightDtype.parse(dtype).equals("f32")) throw new CliException("--dtype: a classifier is written in f32");
         dev.myllm.finetune.GPTClassifier c = Classifiers.load(dir, -1);
         int length = c.maxLength();
         if (mergeLora) {
@@ -140,13 +139,7 @@ final class ExportCommand implements Runnable {
     }
 
     private void exportGguf() {
-        GgufType t = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32", "float32" -> GgufType.F32;
-            case "f16", "float16" -> GgufType.F16;
-            case "bf16", "bfloat16" -> GgufType.BF16;
-            case "q8_0", "q8" -> GgufType.Q8_0;
-            default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16 or q8_0");
-        };
+        GgufType t = GgufType.valueOf(WeightDtype.parse(dtype).toUpperCase(Locale.ROOT));
         if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
         Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
         GPTModel m = model.build(seed);

@@ -22,9 +22,9 @@ final class InstructModels {
         }
     }
 
-    static Responder responder(ModelOptions model, String tokenizer, String format, int maxNewTokens, long seed) {
+    static Responder responder(ModelOptions model, WeightDtype weights, String tokenizer, String format, int maxNewTokens, long seed) {
         Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
-        GPTModel m = model.build(seed);
+        GPTModel m = weights.build(model, seed);
         GenerateCommand.checkVocab(tok, m);
         if (tok.eotId() < 0 || tok.eotId() >= m.config().vocabSize()) {
             throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> token the model knows: answers could not end");

@@ -32,6 +32,9 @@ final class ServeCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    WeightDtype weights;
+
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
             description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
     String tokenizer;
@@ -142,7 +145,7 @@ final class ServeCommand implements Runnable {
 
     /** Loads the model and starts the server; prints where it listens. */
     OpenAiServer start(ServerConfig config) {
-        ServedModel served = load(model, tokenizer, seed, name);
+        ServedModel served = load(model, weights, tokenizer, seed, name);
         PrintWriter err = spec.commandLine().getErr();
         OpenAiServer server = new OpenAiServer(served, config, line -> {
             synchronized (err) {
@@ -166,7 +169,7 @@ final class ServeCommand implements Runnable {
     }
 
     /** The model, tokenizer and chat template a server answers with. */
-    static ServedModel load(ModelOptions model, String tokenizer, long seed, String name) {
+    static ServedModel load(ModelOptions model, WeightDtype weights, String tokenizer, long seed, String name) {
         Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
         String n = name != null ? name : model.isPreset() ? model.source.preset
                 : model.directory().toAbsolutePath().normalize().getFileName().toString();
@@ -183,7 +186,7 @@ final class ServeCommand implements Runnable {
             }
             return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
         }
-        GPTModel m = model.build(seed);
+        GPTModel m = weights.build(model, seed);
         GenerateCommand.checkVocab(tok, m);
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
         PromptFormat format;

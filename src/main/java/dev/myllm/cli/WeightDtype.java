@@ -11,24 +11,37 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** The {@code --dtype} of inference commands: the type the weights are kept in while the model runs. */
+/**
+ * The {@code --dtype} of inference commands ({@code generate}, {@code score}, {@code chat},
+ * {@code serve}, {@code eval instruct}, {@code bench generate|serve}): the type the weights are kept
+ * in while the model runs. {@link #parse} is also how {@code export} reads its {@code --dtype}.
+ */
 final class WeightDtype {
     @Option(names = "--dtype", paramLabel = "TYPE",
             description = "Weights in memory while running: f32, f16, bf16 or q8_0 (default: as the model stores them; f32 for a preset).")
     String dtype;
 
+    /** A weight type's name as the user wrote it ({@code float16}, {@code Q8}, ...) → f32, f16, bf16 or q8_0. */
+    static String parse(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32" -> "f32";
+            case "f16", "float16" -> "f16";
+            case "bf16", "bfloat16" -> "bf16";
+            case "q8_0", "q8" -> "q8_0";
+            default -> throw new CliException("--dtype: unknown type '" + text + "'; choose f32, f16, bf16 or q8_0");
+        };
+    }
+
+    /** The model for inference: {@code model}'s weights, kept in the type asked for. */
+    GPTModel build(ModelOptions model, long seed) {
+        GPTModel m = model.build(seed);
+        apply(m, model);
+        return m;
+    }
+
     /** The type asked for, or the one the model is stored in. */
     String resolve(ModelOptions model) {
-        if (dtype != null) {
-            String t = dtype.toLowerCase(Locale.ROOT);
-            return switch (t) {
-                case "f32", "float32" -> "f32";
-                case "f16", "float16" -> "f16";
-                case "bf16", "bfloat16" -> "bf16";
-                case "q8_0", "q8" -> "q8_0";
-                default -> throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16 or q8_0");
-            };
-        }
+        if (dtype != null) return parse(dtype);
         if (model.directory() == null) return "f32";
         String stored;
         try {
@@ -55,6 +68,7 @@ final class WeightDtype {
             }
         }
         PackedWeights.pack(m, f, ready);
+        PackedWeights.dropFloatWeights(m); // inference only from here: the weights are held once, packed
         return t;
     }
 }

@@ -201,7 +201,7 @@ public final class GgufModel {
             throw GgufFile.bad(g.file(), "holds " + Gpt2Layout.describe(own) + ", not the configuration asked for (" + Gpt2Layout.describe(c) + ")");
         }
         Map<String, String> plan = plan(g, own);
-        GPTModel m = new GPTModel(c, 0);
+        GPTModel m = GPTModel.unfilled(c); // every weight is read below
         Map<String, Tensor> params = m.namedParameters();
         float[] wpe = new float[own.contextLength() * own.embDim()];
         for (var e : plan.entrySet()) {

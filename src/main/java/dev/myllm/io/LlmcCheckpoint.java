@@ -101,7 +101,7 @@ public final class LlmcCheckpoint {
                     throw GgufFile.bad(file, "holds " + Gpt2Layout.describe(c) + ", not the configuration asked for (" + Gpt2Layout.describe(want) + ")");
                 }
             }
-            GPTModel model = new GPTModel(want != null ? want : c, 0);
+            GPTModel model = GPTModel.unfilled(want != null ? want : c); // every weight is read below
             Map<String, Tensor> p = model.namedParameters();
             int C = c.embDim(), L = c.nLayers();
             long[] at = {HEADER_INTS * 4L};

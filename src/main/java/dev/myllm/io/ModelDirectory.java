@@ -79,7 +79,7 @@ public final class ModelDirectory {
         if (ModelFiles.isModelFile(dir)) return ModelFiles.load(dir, config);
         try (Safetensors st = Safetensors.open(weightsFile(dir))) {
             Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config); // before allocating the model
-            GPTModel model = new GPTModel(config, 0);
+            GPTModel model = GPTModel.unfilled(config); // fill() writes every weight
             fill(model, st, plan);
             return model;
         }

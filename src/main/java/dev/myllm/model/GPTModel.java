@@ -61,9 +61,21 @@ public final class GPTModel extends Module {
         this(config, torch.initialSeed(), torch);
     }
 
+    /**
+     * A model whose weights are all zero, nothing drawn: for a loader that fills every weight next
+     * (drawing gpt2-xl's 1.5 billion random numbers first took longer than reading the file).
+     */
+    public static GPTModel unfilled(GPTConfig config) {
+        return new GPTModel(config, 0, null, false);
+    }
+
     private GPTModel(GPTConfig config, long seed, TorchGenerator torch) {
+        this(config, seed, torch, true);
+    }
+
+    private GPTModel(GPTConfig config, long seed, TorchGenerator torch, boolean draw) {
         this.config = config;
-        Rng init = torch == null ? new Rng(seed) : null; // null: the book's initialisation fills the weights below
+        Rng init = torch == null && draw ? new Rng(seed) : null; // null: zeros, filled below or by a loader
         this.dropoutRng = new Rng(seed * 0x9E3779B97F4A7C15L + 1);
         this.dropout = new DropoutSource(dropoutRng);
         float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));
@@ -204,8 +216,53 @@ public final class GPTModel extends Module {
         return head(lnF.forward(x));                                                             // (B, 1, V)
     }
 
-    /** The output head on final-normed states {@code (.., C)} → logits {@code (.., V)}, from packed weights when the model has them. */
-    private Tensor head(Tensor x) {
+    /**
+     * One prefill step for several sequences at once (batched serving): {@code chunks[s]} are the
+     * next prompt tokens of the sequence cached in {@code caches[s]} (a cache of batch 1), at the
+     * positions after its cached ones. Their rows go through the model together (attention stays
+     * within each sequence) and every cache advances by its chunk. Returns the logits of each
+     * chunk's last position {@code (S, 1, V)}: row s is what
+     * {@code forward(chunks[s], 1, chunks[s].length, caches[s], true)} gives for that sequence
+     * alone, bitwise so under a fixed {@link dev.myllm.tensor.ProductMode}. Inference only.
+     */
+    public Tensor prefillStep(int[][] chunks, KVCache[] caches) {
+        int n = chunks.length, total = 0;
+        if (n < 1 || caches.length != n) throw new IllegalArgumentException(n + " chunks need as many caches, got " + caches.length);
+        int[] lengths = new int[n];
+        for (int s = 0; s < n; s++) {
+            lengths[s] = chunks[s].length;
+            caches[s].checkFits(1, lengths[s]);
+            if (lengths[s] < 1) throw new IllegalArgumentException("chunk " + s + " is empty");
+            if (caches[s].length() + lengths[s] > config.contextLength()) {
+                throw new IllegalArgumentException("sequence " + s + " of " + (caches[s].length() + lengths[s]) + " tokens exceeds the context length " + config.contextLength());
+            }
+            for (int j = 0; j < s; j++) if (caches[j] == caches[s]) throw new IllegalArgumentException("caches " + j + " and " + s + " are the same");
+            total += lengths[s];
+        }
+        int[] ids = new int[total], positions = new int[total];
+        int[] last = new int[n];
+        for (int s = 0, r = 0; s < n; s++) {
+            for (int t = 0; t < lengths[s]; t++, r++) {
+                ids[r] = chunks[s][t];
+                positions[r] = caches[s].length() + t;
+            }
+            last[s] = r - 1;
+        }
+        Tensor x = dropEmb.forward(wte.forward(ids, 1, total).add(wpe.forward(positions, 1, total)));   // (1, ΣT, C)
+        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(x, caches, lengths, i);
+        for (int s = 0; s < n; s++) caches[s].advance(lengths[s]);
+        int c = config.embDim();
+        float[] rows = new float[n * c];
+        for (int s = 0; s < n; s++) System.arraycopy(x.data(), last[s] * c, rows, s * c, c);
+        return head(lnF.forward(Tensor.of(rows, n, 1, c)));                                         // (S, 1, V)
+    }
+
+    /**
+     * The output head on final-normed states {@code (.., C)} ({@link #finalHidden}) → logits
+     * {@code (.., V)}, from packed weights when the model has them: what {@link #forward} ends with,
+     * for callers that want the logits of a few positions at a time.
+     */
+    public Tensor head(Tensor x) {
         Tensor logits = lmHead == null ? wte.attend(x) : lmHead.forward(x);
         return headAdapter == null ? logits : logits.add(headAdapter.apply(x));
     }

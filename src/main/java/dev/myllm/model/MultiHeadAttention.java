@@ -73,6 +73,17 @@ public final class MultiHeadAttention extends Module {
      * cache's current length.
      */
     public Tensor forward(Tensor x, KVCache[] caches, int layer) {
+        int[] ones = new int[caches.length];
+        java.util.Arrays.fill(ones, 1);
+        return forward(x, caches, ones, layer);
+    }
+
+    /**
+     * New tokens of several sequences side by side, each with its own cache (batched prefill):
+     * the rows of {@code x} {@code (1, ΣTn, d_in)} are {@code lengths[0]} tokens of the sequence
+     * cached in {@code caches[0]}, then {@code lengths[1]} of the next, and so on.
+     */
+    public Tensor forward(Tensor x, KVCache[] caches, int[] lengths, int layer) {
         int b = caches.length;
         float[][] k = new float[b][], v = new float[b][];
         int[] capacity = new int[b], past = new int[b];
@@ -83,7 +94,7 @@ public final class MultiHeadAttention extends Module {
             past[i] = caches[i].length();
         }
         Tensor qkv = cAttn.forward(x);                            // (B, 1, 3·d_out)
-        return cProj.forward(CachedAttention.attendEach(qkv, numHeads, k, v, capacity, past));
+        return cProj.forward(CachedAttention.attendEach(qkv, numHeads, k, v, capacity, past, lengths));
     }
 
     public Linear cAttn() {

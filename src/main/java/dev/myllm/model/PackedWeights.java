@@ -45,6 +45,18 @@ public final class PackedWeights {
         });
     }
 
+    /**
+     * Drops the float32 copy of every packed matrix, so that a model run for inference holds its
+     * weights once, packed. Training, export and {@code usePacked(null)} need them: call this only
+     * on a model that will only run inference.
+     */
+    public static void dropFloatWeights(GPTModel m) {
+        walk("", m, (name, mod) -> {
+            if (mod instanceof Linear l && l.packed() != null) l.dropFloatWeight();
+            else if (mod instanceof Embedding e && e.packed() != null) e.dropFloatWeight();
+        });
+    }
+
     /** Packs every matrix of the model as {@code f}. */
     public static void pack(GPTModel m, PackedMatrix.Format f) {
         pack(m, f, Map.of());

@@ -45,7 +45,12 @@ public final class TransformerBlock extends Module {
 
     /** One decode step of several sequences with their own caches: x {@code (B, 1, C)}, one row per cache. */
     public Tensor forward(Tensor x, KVCache[] caches, int layer) {
-        Tensor h = attn.forward(ln1.forward(x), caches, layer);
+        return forward(x, caches, null, layer);
+    }
+
+    /** New tokens of several sequences side by side ({@code lengths[s]} rows each; null: one each), each with its own cache. */
+    public Tensor forward(Tensor x, KVCache[] caches, int[] lengths, int layer) {
+        Tensor h = lengths == null ? attn.forward(ln1.forward(x), caches, layer) : attn.forward(ln1.forward(x), caches, lengths, layer);
         x = x.add(dropShortcut.forward(h));
         h = mlp.forward(ln2.forward(x));
         return x.add(dropShortcut.forward(h));

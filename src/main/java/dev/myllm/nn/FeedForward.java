@@ -26,7 +26,8 @@ public final class FeedForward extends Module {
     public Tensor forward(Tensor x) {
         Tensor h = fc.forward(x);                          // (.., 4C)
         // GELU's output is recomputed in backward rather than kept, unless a LoRA adapter on c_proj reads it
-        if (proj.adapter() == null) return Ops.geluLinear(h, proj.weight(), proj.bias());
+        // or c_proj computes from packed weights (the fused op reads the float32 weight)
+        if (proj.adapter() == null && proj.packed() == null) return Ops.geluLinear(h, proj.weight(), proj.bias());
         return proj.forward(gelu.forward(h));
     }
 

@@ -14,7 +14,7 @@ import java.util.function.UnaryOperator;
  * teaching modules) and GPT-2's (weight normal(0, std), bias zero, used by {@code GPTModel}).
  */
 public final class Linear extends Module {
-    private final Tensor weight;
+    private Tensor weight; // shape only once dropped for packed weights (dropFloatWeight)
     private final Tensor bias;
     private UnaryOperator<Tensor> adapter; // a low-rank update added to the output (LoRA), or null
     private PackedMatrix packed; // inference weights in 16 or 8 bits; null: the float32 weight
@@ -50,10 +50,21 @@ public final class Linear extends Module {
 
     /** Computes from {@code p} (the weight in 16 or 8 bits) instead of the float32 weight: inference only; null undoes it. */
     public void usePacked(PackedMatrix p) {
+        if (p == null && weight.data().length != weight.size()) throw new IllegalStateException("the float32 weight was dropped; it cannot be used again");
         if (p != null && (p.rows() != outFeatures() || p.cols() != inFeatures())) {
             throw new IllegalArgumentException("packed weight (" + p.rows() + ", " + p.cols() + ") does not fit Linear(" + inFeatures() + ", " + outFeatures() + ")");
         }
         this.packed = p;
+    }
+
+    /**
+     * Forgets the float32 weight (its memory goes back to the heap) and keeps only its shape: the
+     * layer computes from its packed weight from now on. Inference only; there is no way back.
+     */
+    public void dropFloatWeight() {
+        if (packed == null) throw new IllegalStateException("no packed weight to compute from");
+        weight = Tensor.shapeOnly(weight.shape());
+        replaceParameter("weight", weight);
     }
 
     /** The packed weight in use, or null. */

@@ -49,7 +49,7 @@ final class Answers {
                 if (plan.sampling().logprobs() >= 0) ch.set("logprobs", chatLogprobs(c.ids, c.logprobs));
                 else ch.putNull("logprobs");
             } else {
-                ch.put("text", (plan.echo() ? echoText() : "") + c.text);
+                ch.put("text", (plan.echo() ? echoText(i) : "") + c.text);
                 if (plan.sampling().logprobs() >= 0) {
                     List<Integer> ids = new ArrayList<>(c.promptIds);
                     ids.addAll(c.ids);
@@ -94,8 +94,10 @@ final class Answers {
         return o;
     }
 
-    String echoText() {
-        return plan.promptText() != null ? plan.promptText() : m.tokenizer().decode(plan.prompt());
+    /** The prompt of choice {@code index} as text (echo). */
+    String echoText(int index) {
+        String text = plan.promptTexts().get(index / plan.n());
+        return text != null ? text : m.tokenizer().decode(plan.promptOf(index));
     }
 
     private ObjectNode head(String object) {
@@ -107,7 +109,7 @@ final class Answers {
 
     private ObjectNode usage(int completionTokens) {
         ObjectNode u = JSON.createObjectNode();
-        int prompt = plan.prompt().length;
+        int prompt = plan.promptTokens();
         u.put("prompt_tokens", prompt).put("completion_tokens", completionTokens).put("total_tokens", prompt + completionTokens);
         return u;
     }

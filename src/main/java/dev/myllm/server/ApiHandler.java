@@ -125,7 +125,7 @@ final class ApiHandler extends Handler.Abstract {
                 }
                 JsonNode body = readJson(req);
                 Plan plan = chat ? Plan.chat(body, model, limits) : Plan.completion(body, model, limits);
-                out.promptTokens = plan.prompt().length;
+                out.promptTokens = plan.promptTokens();
                 out.prompt = plan.promptText();
                 generate(req, resp, cb, plan, out);
                 return chat ? "chat" : "completions";
@@ -230,23 +230,40 @@ final class ApiHandler extends Handler.Abstract {
         String id = (plan.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         Answers answers = new Answers(model, plan, id);
         try {
-            if (plan.stream()) stream(resp, cb, call, answers, deadline, out, writing);
-            else whole(resp, cb, call, answers, deadline, out);
+            if (plan.stream()) {
+                stream(resp, cb, call, answers, deadline, out, writing);
+            } else {
+                HangUpWatch watch = HangUpWatch.start(req, call::cancel);
+                try {
+                    whole(resp, cb, call, answers, deadline, out, watch);
+                } finally {
+                    watch.stop();
+                }
+            }
         } finally {
             call.cancel(); // no-op when all finished; frees the slots of an abandoned request at once
             out.completionTokens = call.completionTokens();
         }
     }
 
-    private void whole(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out) throws Exception {
+    private void whole(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out, HangUpWatch watch)
+            throws Exception {
         List<Answers.Choice> choices = new ArrayList<>();
-        for (int i = 0; i < call.plan.n(); i++) choices.add(new Answers.Choice());
+        for (int i = 0; i < call.plan.choices(); i++) choices.add(new Answers.Choice());
         int open = choices.size();
         while (open > 0) {
             Call.Event e = call.next((deadline - System.nanoTime()) / 1_000_000);
             if (e == null) throw timeout();
             Answers.Choice c = choices.get(e.index());
-            if (e.error() != null) throw failure(e.error());
+            if (e.error() != null) {
+                if (watch.hungUp()) {
+                    out.status = 499; // nginx's "client closed request": nobody is left to answer
+                    out.note = "client gone";
+                    cb.failed(new org.eclipse.jetty.io.EofException("the client closed the connection"));
+                    return;
+                }
+                throw failure(e.error());
+            }
             if (e.prompt()) {
                 c.promptIds.add(e.id());
                 c.promptLogprobs.add(e.logprob());
@@ -261,6 +278,8 @@ final class ApiHandler extends Handler.Abstract {
                 c.logprobs.add(e.logprob());
             }
         }
+        watch.stop(); // before the answer: the connection reads the next request after it
+        if (watch.pipelined()) resp.getHeaders().put(HttpHeader.CONNECTION, "close");
         sendJson(resp, cb, 200, answers.complete(choices, call.completionTokens()));
     }
 
@@ -269,14 +288,14 @@ final class ApiHandler extends Handler.Abstract {
         resp.setStatus(200);
         resp.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        int n = call.plan.n();
+        int n = call.plan.choices();
         boolean[] started = new boolean[n];
         int[] offsets = new int[n];
         int open = n;
         try {
             if (call.plan.echo()) {
-                String echo = answers.echoText();
                 for (int i = 0; i < n; i++) {
+                    String echo = answers.echoText(i);
                     send(resp, writing, answers.chunk(i, echo, List.of(), List.of(), null, false, 0));
                     offsets[i] = echo.length();
                 }

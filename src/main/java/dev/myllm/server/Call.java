@@ -24,13 +24,14 @@ final class Call implements Sequence.Listener {
 
     Call(Plan plan, int vocab) {
         this.plan = plan;
-        for (int i = 0; i < plan.n(); i++) {
+        for (int c = 0; c < plan.choices(); c++) {
+            int i = c % plan.n(); // the i-th choice of its prompt: seeded as the i-th choice of a request for that prompt alone
             Sampling s = plan.sampling();
             if (i > 0) {
                 s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed() + i, s.presencePenalty(),
                         s.frequencyPenalty(), s.stops(), s.logprobs(), s.ignoreEos());
             }
-            sequences.add(new Sequence(i, plan.prompt(), s, vocab, this, plan.echo() && s.logprobs() >= 0));
+            sequences.add(new Sequence(c, plan.promptOf(c), s, vocab, this, plan.echo() && s.logprobs() >= 0));
         }
     }
 

@@ -3,12 +3,15 @@ package dev.myllm.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.myllm.model.AttentionRecorder;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.CrossEntropyKernel;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Parallel;
+import dev.myllm.tensor.ProductMode;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Specials;
 import java.util.Arrays;
@@ -57,7 +60,7 @@ final class Inspector {
                     + " attention weights, more than this server sends at once (" + MAX_WEIGHTS + "); ask for fewer layers or heads");
         }
 
-        Pass pass = run(model, ids, layers, topK);
+        Pass pass = run(model, ids, layers, topK, lastLogits);
         ObjectNode o = Answers.JSON.createObjectNode();
         o.put("object", "inspection").put("model", served.name());
         o.put("text", served.tokenizer().decode(ids));
@@ -70,13 +73,13 @@ final class Inspector {
             ArrayNode top = p.putArray("top");
             for (int r = 0; r < Math.min(topK, pass.top[i].length); r++) {
                 int id = pass.top[i][r];
-                top.addObject().put("id", id).put("piece", piece(id)).put("prob", (float) Math.exp(pass.logit(i, id) - pass.lse[i]));
+                top.addObject().put("id", id).put("piece", piece(id)).put("prob", (float) Math.exp(pass.logit(i, r) - pass.lse[i]));
             }
             if (i + 1 < t) {
                 int next = ids[i + 1];
-                double loss = pass.lse[i] - pass.logit(i, next);
+                double loss = pass.lse[i] - pass.nextLogit[i];
                 sum += loss;
-                p.put("next_id", next).put("next_prob", (float) Math.exp(-loss)).put("next_rank", pass.rank(i, next))
+                p.put("next_id", next).put("next_prob", (float) Math.exp(-loss)).put("next_rank", pass.nextRank[i])
                         .put("loss", (float) loss);
             }
         }
@@ -93,62 +96,98 @@ final class Inspector {
             ArrayNode hs = layer.putArray("heads");
             for (int h : heads) {
                 ObjectNode head = hs.addObject().put("head", h);
-                ArrayNode rows = head.putArray("weights");
+                // written as JSON text at once: a tree node per weight would be hundreds of thousands of objects
+                StringBuilder rows = new StringBuilder(t * (t + 1) / 2 * (decimals + 3) + 4 * t).append('[');
                 for (int i = 0; i < t; i++) {
-                    ArrayNode row = rows.addArray();   // keys 0..i: the rest is masked, always 0
-                    for (int j = 0; j <= i; j++) row.add(Math.rint(pass.attention.weight(l, h, i, j) * scale) / scale);
+                    rows.append(i == 0 ? "[" : ",[");  // keys 0..i: the rest is masked, always 0
+                    for (int j = 0; j <= i; j++) {
+                        if (j > 0) rows.append(',');
+                        rows.append(Math.rint(pass.attention.weight(l, h, i, j) * scale) / scale);
+                    }
+                    rows.append(']');
                 }
+                head.putRawValue("weights", new RawValue(rows.append(']').toString()));
             }
         }
         if (lastLogits) {
             ArrayNode row = o.putArray("last_logits");
-            for (int v = 0; v < cfg.vocabSize(); v++) row.add(Math.rint(pass.logit(t - 1, v) * 1e4) / 1e4);
+            for (int v = 0; v < cfg.vocabSize(); v++) row.add(Math.rint(pass.lastRow[v] * 1e4) / 1e4);
         }
         o.putObject("usage").put("prompt_tokens", t).put("total_tokens", t);
         return o;
     }
 
-    /** The forward pass's numbers: logits rows (or the top, rank and log-sum-exp made from them) and the weights. */
+    /**
+     * The forward pass's numbers per position: the top next tokens, the log-sum-exp of the logits,
+     * the actual next token's logit and rank; the last row of logits when asked for; the weights.
+     */
     private static final class Pass {
-        float[] logits;   // (T, V)
-        int vocab;
-        double[] lse;
-        int[][] top;
+        final int[][] top;
+        final float[][] topLogits;
+        final double[] lse;
+        final float[] nextLogit;
+        final int[] nextRank;
+        float[] lastRow;
         AttentionRecorder attention;
 
-        float logit(int i, int id) {
-            return logits[i * vocab + id];
+        Pass(int t) {
+            top = new int[t][];
+            topLogits = new float[t][];
+            lse = new double[t];
+            nextLogit = new float[t];
+            nextRank = new int[t];
         }
 
-        /** 1 for the most likely token; ties count in the token's favour. */
-        int rank(int i, int id) {
-            float x = logit(i, id);
-            int r = 1;
-            for (int v = 0, o = i * vocab; v < vocab; v++) if (logits[o + v] > x) r++;
-            return r;
+        float logit(int i, int r) {
+            return topLogits[i][r];
         }
     }
 
-    private static Pass run(GPTModel model, int[] ids, int[] layers, int topK) {
+    /** Rows of logits made at once: a (T, V) array of a long text would be tens of megabytes, copied around. */
+    static int chunkRows = 128;
+
+    /**
+     * One forward pass up to the final LayerNorm (recording the weights of {@code layers}), then the
+     * output head a chunk of positions at a time, each chunk reduced at once to what the answer
+     * needs. The head runs with the packed kernel, whose rows do not depend on how many share a
+     * product, so every number is the one the whole {@code (T, V)} logits would give.
+     */
+    private static Pass run(GPTModel model, int[] ids, int[] layers, int topK, boolean lastLogits) {
         int t = ids.length, vocab = model.config().vocabSize();
-        Pass p = new Pass();
-        p.vocab = vocab;
+        Pass p = new Pass(t);
         try (GradMode g = GradMode.noGrad(); Arena a = Arena.open()) {
             AttentionRecorder.Recording<Tensor> r = AttentionRecorder.record(model.config().nLayers(), layers,
-                    () -> model.forward(ids, 1, t));
-            p.logits = Arrays.copyOf(r.result().data(), t * vocab);   // the arena takes the tensor back at the end
+                    () -> model.finalHidden(ids, 1, t, null, false));
             p.attention = r.weights();
-        }
-        // log-sum-exp of every row by the loss kernel scoring uses (the last row's target is a stand-in: only lse is read)
-        int[] targets = new int[t];
-        for (int i = 0; i + 1 < t; i++) targets[i] = ids[i + 1];
-        float[] lse = new float[t];
-        CrossEntropyKernel.forward(p.logits, targets, t, vocab, CrossEntropyKernel.IGNORE_INDEX, lse);
-        p.lse = new double[t];
-        p.top = new int[t][];
-        for (int i = 0; i < t; i++) {
-            p.lse[i] = lse[i];
-            p.top[i] = top(p.logits, i * vocab, vocab, topK);
+            Tensor hidden = r.result();                                   // (1, T, C)
+            for (int r0 = 0; r0 < t; r0 += chunkRows) {
+                int n = Math.min(chunkRows, t - r0), from = r0;
+                try (Arena chunk = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
+                    float[] logits = model.head(hidden.narrow(1, r0, n)).data();    // (1, n, V)
+                    // log-sum-exp by the loss kernel scoring uses (the last row's target is a stand-in: only lse is read)
+                    int[] targets = new int[n];
+                    for (int i = 0; i < n; i++) targets[i] = from + i + 1 < t ? ids[from + i + 1] : 0;
+                    float[] lse = new float[n];
+                    CrossEntropyKernel.forward(logits, targets, n, vocab, CrossEntropyKernel.IGNORE_INDEX, lse);
+                    Parallel.forRange(n, 1, (s, e) -> {
+                        for (int i = s; i < e; i++) {
+                            int row = i * vocab, pos = from + i;
+                            p.lse[pos] = lse[i];
+                            p.top[pos] = top(logits, row, vocab, topK);
+                            p.topLogits[pos] = new float[p.top[pos].length];
+                            for (int k = 0; k < p.top[pos].length; k++) p.topLogits[pos][k] = logits[row + p.top[pos][k]];
+                            if (pos + 1 < t) {
+                                float x = logits[row + ids[pos + 1]];
+                                int rank = 1; // 1 for the most likely token; ties count in the token's favour
+                                for (int v = 0; v < vocab; v++) if (logits[row + v] > x) rank++;
+                                p.nextLogit[pos] = x;
+                                p.nextRank[pos] = rank;
+                            }
+                        }
+                    });
+                    if (lastLogits && r0 + n == t) p.lastRow = Arrays.copyOfRange(logits, (n - 1) * vocab, n * vocab);
+                }
+            }
         }
         return p;
     }

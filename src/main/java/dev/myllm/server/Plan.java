@@ -7,11 +7,42 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A checked {@code /v1/completions} or {@code /v1/chat/completions} request: the prompt as ids,
- * the sampling settings, how many choices, and how to answer (stream, usage, echo, log-probabilities).
+ * A checked {@code /v1/completions} or {@code /v1/chat/completions} request: the prompts as ids
+ * (several for a completion whose {@code prompt} is a list; their texts, or null where ids were
+ * sent), the sampling settings, how many choices per prompt, and how to answer (stream, usage,
+ * echo, log-probabilities). Choice {@code p·n + i} is the i-th choice of prompt p, as OpenAI numbers them.
  */
-record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, int n, boolean stream,
+record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Sampling sampling, int n, boolean stream,
             boolean includeUsage, boolean echo) {
+    /** Most prompts in one request (each one is a sequence in the scheduler's queue, times n). */
+    static final int MAX_PROMPTS = 64;
+
+    /** A request with one prompt ({@code text} null when it came as ids). */
+    Plan(boolean chat, int[] prompt, String text, Sampling sampling, int n, boolean stream, boolean includeUsage, boolean echo) {
+        this(chat, List.of(prompt), java.util.Collections.singletonList(text), sampling, n, stream, includeUsage, echo);
+    }
+
+    /** Choices in the answer: n for each prompt. */
+    int choices() {
+        return prompts.size() * n;
+    }
+
+    /** The prompt of choice {@code index}. */
+    int[] promptOf(int index) {
+        return prompts.get(index / n);
+    }
+
+    /** Prompt tokens counted once per prompt (not once per choice), as OpenAI's usage does. */
+    int promptTokens() {
+        int t = 0;
+        for (int[] p : prompts) t += p.length;
+        return t;
+    }
+
+    /** The prompts' text for the log line (ids are decoded by the caller when wanted). */
+    String promptText() {
+        return prompts.size() == 1 ? promptTexts.get(0) : String.valueOf(promptTexts);
+    }
 
     /** Server-side caps on what one request may ask for. */
     record Limits(int maxTokens, int maxN, int maxStops) {
@@ -22,9 +53,39 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
         checkModel(f, m);
         JsonNode p = f.get("prompt");
         if (p == null) throw ApiError.badField("prompt", "prompt is required");
+        List<int[]> prompts = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        // a string, a list of ids, or a list of either (several prompts), as OpenAI accepts
+        boolean batch = p.isArray() && !p.isEmpty() && (p.get(0).isTextual() || p.get(0).isArray());
+        if (batch) {
+            if (p.size() > MAX_PROMPTS) throw ApiError.badField("prompt", "at most " + MAX_PROMPTS + " prompts in one request, got " + p.size());
+            for (int i = 0; i < p.size(); i++) addPrompt(p.get(i), "prompt[" + i + "]", m, prompts, texts);
+        } else {
+            addPrompt(p, "prompt", m, prompts, texts);
+        }
+        int longest = 0;
+        for (int[] ids : prompts) longest = Math.max(longest, ids.length);
+        f.unsupported("suffix", "this model only continues text");
+        f.unsupported("logit_bias", "not implemented");
+        Integer bestOf = f.integer("best_of", null, 1, limits.maxN());
+        int n = f.integer("n", 1, 1, limits.maxN());
+        if (bestOf != null && bestOf != n) throw ApiError.badField("best_of", "best_of other than n is not supported");
+        int room = m.contextLength() - longest;
+        if (room < 1) throw ApiError.badField("prompt", "the prompt has " + longest + " tokens; the context length is " + m.contextLength());
+        boolean echo = f.bool("echo", false);
+        int maxTokens = maxTokens(f, "max_tokens", 16, room, limits, longest, m, echo ? 0 : 1); // echo and 0: score the prompt
+        Integer logprobs = f.integer("logprobs", null, 0, 5);
+        boolean stream = f.bool("stream", false);
+        if (stream && echo && logprobs != null) throw ApiError.badField("echo", "echo with logprobs is answered whole: leave out stream");
+        Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits);
+        return new Plan(false, List.copyOf(prompts), java.util.Collections.unmodifiableList(texts), s, n, stream,
+                includeUsage(f, stream), echo);
+    }
+
+    /** One prompt: a string, or a list of token ids. */
+    private static void addPrompt(JsonNode p, String at, ServedModel m, List<int[]> prompts, List<String> texts) {
         int[] ids;
-        String text;
-        if (p.isArray() && p.size() == 1 && (p.get(0).isTextual() || p.get(0).isArray())) p = p.get(0); // a batch of one
+        String text = null;
         if (p.isTextual()) {
             text = p.asText();
             ids = m.tokenizer().encode(text, Specials.ALLOW);
@@ -33,30 +94,16 @@ record Plan(boolean chat, int[] prompt, String promptText, Sampling sampling, in
             for (int i = 0; i < ids.length; i++) {
                 JsonNode t = p.get(i);
                 if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= m.vocabSize()) {
-                    throw ApiError.badField("prompt", "prompt[" + i + "] must be a token id in [0, " + m.vocabSize() + ")"
-                            + (t.isTextual() || t.isArray() ? "; a batch of several prompts is not supported, send one per request" : ""));
+                    throw ApiError.badField("prompt", at + "[" + i + "] must be a token id in [0, " + m.vocabSize() + ")");
                 }
                 ids[i] = t.asInt();
             }
-            text = null;
         } else {
-            throw ApiError.badField("prompt", "prompt must be a string or a list of token ids");
+            throw ApiError.badField("prompt", at + " must be a string or a list of token ids");
         }
-        if (ids.length == 0) throw ApiError.badField("prompt", "prompt is empty: give at least one token");
-        f.unsupported("suffix", "this model only continues text");
-        f.unsupported("logit_bias", "not implemented");
-        Integer bestOf = f.integer("best_of", null, 1, limits.maxN());
-        int n = f.integer("n", 1, 1, limits.maxN());
-        if (bestOf != null && bestOf != n) throw ApiError.badField("best_of", "best_of other than n is not supported");
-        int room = m.contextLength() - ids.length;
-        if (room < 1) throw ApiError.badField("prompt", "the prompt has " + ids.length + " tokens; the context length is " + m.contextLength());
-        boolean echo = f.bool("echo", false);
-        int maxTokens = maxTokens(f, "max_tokens", 16, room, limits, ids.length, m, echo ? 0 : 1); // echo and 0: score the prompt
-        Integer logprobs = f.integer("logprobs", null, 0, 5);
-        boolean stream = f.bool("stream", false);
-        if (stream && echo && logprobs != null) throw ApiError.badField("echo", "echo with logprobs is answered whole: leave out stream");
-        Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits);
-        return new Plan(false, ids, text, s, n, stream, includeUsage(f, stream), echo);
+        if (ids.length == 0) throw ApiError.badField("prompt", at + " is empty: give at least one token");
+        prompts.add(ids);
+        texts.add(text);
     }
 
     static Plan chat(JsonNode body, ServedModel m, Limits limits) {

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +24,17 @@ final class Playground {
 
     private final ServedModel model;
     private final Semaphore busy = new Semaphore(1);
+    /**
+     * Inspections run on this one platform thread, not on the request's (virtual) thread: its
+     * buffer pool ({@code Arena}) then outlives a request, so the next inspection reuses the
+     * activation buffers instead of allocating them anew, which made garbage collection the larger
+     * part of an inspection.
+     */
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "myllm-inspect");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile Inspector inspector;
 
     Playground(ServedModel model) {
@@ -54,10 +68,20 @@ final class Playground {
             throw new ApiError(429, "rate_limit_error", null, "busy", "Another inspection is running; retry later");
         }
         try {
-            return inspector.inspect(body);
+            Inspector in = inspector;
+            return worker.submit(() -> in.inspect(body)).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
         } finally {
             busy.release();
         }
+    }
+
+    /** Ends the inspection thread. */
+    void close() {
+        worker.shutdownNow();
     }
 
     ObjectNode modelInfo() {

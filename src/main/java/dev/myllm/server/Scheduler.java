@@ -13,9 +13,10 @@ import java.util.List;
 
 /**
  * Continuous batching on one thread: each turn admits waiting sequences into free slots (up to
- * {@code maxBatch}), prefills one chunk of one new prompt, then runs one decode step for every
- * running sequence together ({@link GPTModel#decodeStep}), samples each sequence's next token with
- * its own settings, and drops finished or cancelled sequences at once.
+ * {@code maxBatch}), prefills the next chunks of new prompts together ({@link GPTModel#prefillStep},
+ * a chunk's worth of tokens while streams are running, more when none is), then runs one decode
+ * step for every running sequence together ({@link GPTModel#decodeStep}), samples each sequence's
+ * next token with its own settings, and drops finished or cancelled sequences at once.
  *
  * <p>Prefill runs with {@link ProductMode#PACKED} and decode steps with {@link ProductMode#ROWS},
  * as {@code Generator} does, so each sequence gets bitwise the logits it would get alone.
@@ -168,15 +169,64 @@ final class Scheduler implements Runnable {
 
     private void turn() {
         List<Sequence> decoding = new ArrayList<>();
-        Sequence prefilling = null;
+        List<Sequence> prefilling = new ArrayList<>();
         for (Sequence s : active) {
             if (s.cancelled() || s.state == Sequence.State.DONE) continue;
             if (s.state == Sequence.State.DECODE) decoding.add(s);
-            else if (prefilling == null && s.state == Sequence.State.PREFILL) prefilling = s;
+            else if (s.state == Sequence.State.PREFILL) prefilling.add(s);
         }
-        // a prompt runs in bigger pieces when no stream is waiting on this turn
-        if (prefilling != null) prefill(prefilling, decoding.isEmpty() ? 8 * prefillChunk : prefillChunk);
+        // prompt tokens this turn: a chunk while streams wait on it, more when none does
+        int budget = decoding.isEmpty() ? 8 * prefillChunk : prefillChunk;
+        if (!prefilling.isEmpty()) {
+            Sequence head = prefilling.getFirst();
+            // echo with logprobs needs every position's logits: such a prompt runs alone
+            if (head.promptLogprobs) prefill(head, budget);
+            else prefillTogether(prefilling, budget);
+        }
         if (!decoding.isEmpty()) decode(decoding);
+    }
+
+    /**
+     * The next chunks of several prompts in one pass ({@link GPTModel#prefillStep}), up to
+     * {@code budget} tokens in all: the weights are read (and packed) once for all of them.
+     */
+    private void prefillTogether(List<Sequence> prefilling, int budget) {
+        List<Sequence> seqs = new ArrayList<>();
+        List<int[]> chunks = new ArrayList<>();
+        for (Sequence s : prefilling) {
+            if (budget <= 0) break;
+            if (s.promptLogprobs) continue;
+            int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
+            budget -= to - from;
+            if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
+            seqs.add(s);
+            chunks.add(Arrays.copyOfRange(s.prompt, from, to));
+        }
+        int n = seqs.size(), vocab = served.vocabSize(), tokens = 0;
+        KVCache[] caches = new KVCache[n];
+        for (int i = 0; i < n; i++) {
+            caches[i] = seqs.get(i).cache;
+            tokens += chunks.get(i).length;
+        }
+        float[] logits;
+        long t0 = System.nanoTime();
+        try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
+            logits = model.prefillStep(chunks.toArray(new int[0][]), caches).toArray();
+        }
+        metrics.prefilled(tokens, System.nanoTime() - t0);
+        for (int i = 0; i < n; i++) {
+            Sequence s = seqs.get(i);
+            s.prefilled += chunks.get(i).length;
+            if (s.prefilled < s.prompt.length) continue;
+            s.state = Sequence.State.DECODE;
+            metrics.firstToken(System.nanoTime() - s.submittedNanos);
+            if (s.sampling.maxTokens() == 0) {
+                s.finishNow("length");
+                s.cache = null;
+            } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
+                s.cache = null; // free the slot now
+            }
+        }
     }
 
     private void prefill(Sequence s, int chunk) {

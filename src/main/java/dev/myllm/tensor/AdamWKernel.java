@@ -42,6 +42,16 @@ public final class AdamWKernel {
         step(false, param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
     }
 
+    /**
+     * As {@link #step(float[], float[], float[], float[], int, double, double, double, double, double, double, double)},
+     * and sets the gradient to zero in the same pass (it is in cache then): the optimizer's next
+     * zeroing has nothing left to do, which saves a pass over every gradient per step.
+     */
+    public static void stepAndClear(boolean simd, float[] param, float[] grad, float[] m, float[] v, int n, double lr,
+                                    double beta1, double beta2, double eps, double weightDecay, double bc1, double bc2) {
+        step(simd, param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2, true);
+    }
+
     public static void stepSimd(float[] param, float[] grad, float[] m, float[] v, int n, double lr, double beta1,
                                 double beta2, double eps, double weightDecay, double bc1, double bc2) {
         step(true, param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
@@ -49,6 +59,12 @@ public final class AdamWKernel {
 
     private static void step(boolean simd, float[] param, float[] grad, float[] m, float[] v, int n, double lr,
                              double beta1, double beta2, double eps, double weightDecay, double bc1, double bc2) {
+        step(simd, param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2, false);
+    }
+
+    private static void step(boolean simd, float[] param, float[] grad, float[] m, float[] v, int n, double lr,
+                             double beta1, double beta2, double eps, double weightDecay, double bc1, double bc2,
+                             boolean clear) {
         final boolean decay = weightDecay != 0;
         final float decayF = (float) (1 - lr * weightDecay);
         final float w1 = (float) (1 - beta1);
@@ -64,6 +80,7 @@ public final class AdamWKernel {
         Parallel.forRange(chunks, 4096 / L, (ks, ke) -> {
             int i = ks * L, e = Math.min(n, ke * L);
             if (simd) {
+                FloatVector zero = FloatVector.zero(F);
                 int ub = i + F.loopBound(e - i);
                 for (; i < ub; i += L) {
                     FloatVector p = FloatVector.fromArray(F, param, i);
@@ -79,6 +96,7 @@ public final class AdamWKernel {
                     p.intoArray(param, i);
                     mv.intoArray(m, i);
                     vv.intoArray(v, i);
+                    if (clear) zero.intoArray(grad, i);
                 }
             }
             for (; i < e; i++) {
@@ -90,6 +108,7 @@ public final class AdamWKernel {
                 param[i] = p + negStep * mi / denom;
                 m[i] = mi;
                 v[i] = vi;
+                if (clear) grad[i] = 0f;
             }
         });
     }

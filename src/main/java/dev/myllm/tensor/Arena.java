@@ -58,8 +58,17 @@ public final class Arena implements AutoCloseable {
         Arena a = CURRENT.get();
         if (a == null) return new float[n];
         float[] b = a.take(n);
-        Arrays.fill(b, 0f);
+        clear(b);
         return b;
+    }
+
+    /** Floats from which zero-filling is split over the threads: one thread's stores do not reach the memory bandwidth. */
+    private static final int PARALLEL_CLEAR = 1 << 17;
+
+    /** Sets every element to zero, on all threads when the buffer is large (gradients of big weights, activation gradients). */
+    static void clear(float[] b) {
+        if (b.length < PARALLEL_CLEAR) Arrays.fill(b, 0f);
+        else Parallel.forRange(b.length, PARALLEL_CLEAR / 2, (s, e) -> Arrays.fill(b, s, e, 0f));
     }
 
     /** A buffer of {@code n} floats whose contents are undefined: the caller overwrites all of it. */

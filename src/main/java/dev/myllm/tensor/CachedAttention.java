@@ -70,45 +70,70 @@ public final class CachedAttention {
      * {@code 0..past[b]}. Each row's result is bitwise what {@link #attend} gives for that sequence alone.
      */
     public static Tensor attendEach(Tensor qkv, int heads, float[][] kCaches, float[][] vCaches, int[] capacity, int[] past) {
+        int[] ones = new int[kCaches.length];
+        java.util.Arrays.fill(ones, 1);
+        return attendEach(qkv, heads, kCaches, vCaches, capacity, past, ones);
+    }
+
+    /**
+     * Several sequences' new tokens side by side, as in batched prefill: the rows of qkv
+     * ({@code (B, T, 3C)} read as B·T rows) are {@code lengths[0]} new tokens of sequence 0, then
+     * {@code lengths[1]} of sequence 1, and so on; sequence s has its own caches
+     * ({@code (1, H, capacity[s], D)}) holding {@code past[s]} positions. Each segment's keys and
+     * values are appended at {@code past[s]}, and each of its queries attends the positions up to
+     * its own. Each row's result is bitwise what {@link #attend} gives for that sequence alone.
+     */
+    public static Tensor attendEach(Tensor qkv, int heads, float[][] kCaches, float[][] vCaches, int[] capacity, int[] past,
+                                    int[] lengths) {
         if (GradMode.isEnabled() && qkv.requiresGrad()) {
             throw new IllegalStateException("the KV cache is for inference: run it under GradMode.noGrad()");
         }
-        if (qkv.rank() != 3 || qkv.dim(1) != 1 || qkv.dim(2) % (3 * heads) != 0) {
-            throw new IllegalArgumentException("attendEach: qkv must be (B, 1, 3C) with C divisible by " + heads + " heads, got " + Shape.str(qkv.shape));
+        if (qkv.rank() != 3 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("attendEach: qkv must be (B, T, 3C) with C divisible by " + heads + " heads, got " + Shape.str(qkv.shape));
         }
-        int b = qkv.dim(0), c = qkv.dim(2) / 3, d = c / heads;
-        if (kCaches.length != b || vCaches.length != b || capacity.length != b || past.length != b) {
-            throw new IllegalArgumentException("attendEach: need one cache and position per row, " + b + " rows");
+        int n = kCaches.length, rows = qkv.dim(0) * qkv.dim(1), c = qkv.dim(2) / 3, d = c / heads;
+        if (vCaches.length != n || capacity.length != n || past.length != n || lengths.length != n) {
+            throw new IllegalArgumentException("attendEach: need one cache, position and length per sequence, " + n + " sequences");
         }
         float[] x = qkv.data;
+        int[] first = new int[n + 1]; // the first row of each sequence
         int longest = 0;
-        for (int bi = 0; bi < b; bi++) {
-            if (past[bi] < 0 || past[bi] >= capacity[bi]) {
-                throw new IllegalArgumentException("attendEach: row " + bi + ": position " + past[bi] + " outside the cache capacity " + capacity[bi]);
+        for (int s = 0; s < n; s++) {
+            if (lengths[s] < 1 || past[s] < 0 || past[s] + lengths[s] > capacity[s]) {
+                throw new IllegalArgumentException("attendEach: sequence " + s + ": " + past[s] + " cached + " + lengths[s]
+                        + " new positions exceed the cache capacity " + capacity[s]);
             }
-            if (kCaches[bi].length < (long) heads * capacity[bi] * d || vCaches[bi].length < (long) heads * capacity[bi] * d) {
-                throw new IllegalArgumentException("attendEach: row " + bi + ": cache arrays too small");
+            if (kCaches[s].length < (long) heads * capacity[s] * d || vCaches[s].length < (long) heads * capacity[s] * d) {
+                throw new IllegalArgumentException("attendEach: sequence " + s + ": cache arrays too small");
             }
-            longest = Math.max(longest, past[bi] + 1);
-            int row = bi * 3 * c;
-            for (int h = 0; h < heads; h++) {
-                int dst = (h * capacity[bi] + past[bi]) * d;
-                System.arraycopy(x, row + c + h * d, kCaches[bi], dst, d);
-                System.arraycopy(x, row + 2 * c + h * d, vCaches[bi], dst, d);
+            first[s + 1] = first[s] + lengths[s];
+            longest = Math.max(longest, past[s] + lengths[s]);
+            for (int t = 0; t < lengths[s]; t++) {
+                int row = (first[s] + t) * 3 * c;
+                for (int h = 0; h < heads; h++) {
+                    int dst = (h * capacity[s] + past[s] + t) * d;
+                    System.arraycopy(x, row + c + h * d, kCaches[s], dst, d);
+                    System.arraycopy(x, row + 2 * c + h * d, vCaches[s], dst, d);
+                }
             }
         }
-        float[] out = Arena.uninitialized(b * c);
+        if (first[n] != rows) throw new IllegalArgumentException("attendEach: the lengths add up to " + first[n] + ", qkv has " + rows + " rows");
+        float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
-        Parallel.forRange(b * heads, 1, (s, e) -> {
+        // one task per (sequence, head): each writes its own D columns of its sequence's rows
+        Parallel.forRange(n * heads, 1, (s0, s1) -> {
             float[] w = new float[scratch];
-            for (int bh = s; bh < e; bh++) {
-                int bi = bh / heads, h = bh % heads;
-                query(x, bi * 3 * c + h * d, kCaches[bi], vCaches[bi], h * capacity[bi] * d, past[bi] + 1, d, scale, w,
-                        out, bi * c + h * d);
+            for (int sh = s0; sh < s1; sh++) {
+                int s = sh / heads, h = sh % heads;
+                for (int t = 0; t < lengths[s]; t++) {
+                    int row = first[s] + t;
+                    query(x, row * 3 * c + h * d, kCaches[s], vCaches[s], h * capacity[s] * d, past[s] + t + 1, d, scale, w,
+                            out, row * c + h * d);
+                }
             }
         });
-        return Tensor.result(out, new int[]{b, 1, c}, null);
+        return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
     }
 
     /**

@@ -99,7 +99,9 @@ public final class FlashAttention {
      */
     public static void forward(float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk,
                                float[] v, Layout lv, int B, int H, int T, int D, DropoutMask mask) {
+        long t0 = StepProfile.begin();
         forward(Simd.ENABLED, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, mask);
+        StepProfile.end(t0, "attention forward T=" + T, 2.0 * B * H * T * (T + 1) * D); // q·kᵀ and w·v over the causal half
     }
 
     static void forward(boolean simd, float[] out, Layout lo, float[] lse, float[] q, Layout lq, float[] k, Layout lk,
@@ -150,7 +152,8 @@ public final class FlashAttention {
                 int lim = Math.min(BLOCK, i - j0 + 1); // keys j0..i are in the past of query i
                 float mb = scaleMaskMax(simd, s, so, lim, scale);
                 float mNew = Math.max(m[r], mb);
-                float corr = (float) Math.exp(m[r] - mNew); // 0 on the first block (m = -inf)
+                // 0 on the first block (m = -inf); exactly 1 when the maximum holds, as e^0 is, without the call
+                float corr = m[r] == mNew ? 1f : (float) Math.exp(m[r] - mNew);
                 float sum = expRow(simd, s, so, mNew);
                 l[r] = l[r] * corr + sum;
                 m[r] = mNew;
@@ -169,12 +172,34 @@ public final class FlashAttention {
 
     /** row[c] *= scale for c &lt; lim, −∞ beyond (up to BLOCK); returns the row's maximum. */
     private static float scaleMaskMax(boolean simd, float[] s, int so, int lim, float scale) {
-        for (int c = 0; c < lim; c++) s[so + c] *= scale;
+        scalePrefix(simd, s, so, lim, scale);
         Arrays.fill(s, so + lim, so + BLOCK, Float.NEGATIVE_INFINITY);
         if (simd) return VecMath.max(s, so, BLOCK);
         float max = Float.NEGATIVE_INFINITY;
         for (int c = 0; c < BLOCK; c++) max = Math.max(max, s[so + c]);
         return max;
+    }
+
+    /** ds = w·(ds − rd)·scale over one row of the block (vectors do the scalar loop's operations in its order). */
+    private static void softmaxGrad(boolean simd, float[] w, float[] ds, int so, float rd, float scale) {
+        int c = 0;
+        if (simd) {
+            FloatVector rdv = FloatVector.broadcast(F, rd), sv = FloatVector.broadcast(F, scale);
+            for (; c + L <= BLOCK; c += L) {
+                FloatVector.fromArray(F, w, so + c).mul(FloatVector.fromArray(F, ds, so + c).sub(rdv)).mul(sv).intoArray(ds, so + c);
+            }
+        }
+        for (; c < BLOCK; c++) ds[so + c] = w[so + c] * (ds[so + c] - rd) * scale;
+    }
+
+    /** s[so + c] *= scale for c &lt; lim (each product rounded alone, so vectors give the scalar loop's bits). */
+    private static void scalePrefix(boolean simd, float[] s, int so, int lim, float scale) {
+        int c = 0;
+        if (simd) {
+            FloatVector sv = FloatVector.broadcast(F, scale);
+            for (; c + L <= lim; c += L) FloatVector.fromArray(F, s, so + c).mul(sv).intoArray(s, so + c);
+        }
+        for (; c < lim; c++) s[so + c] *= scale;
     }
 
     /** row = e^(row − shift) over the whole block (masked entries give 0); returns the row's sum. */
@@ -216,7 +241,9 @@ public final class FlashAttention {
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] out, Layout lo, float[] lse,
                                 float[] q, Layout lq, float[] k, Layout lk, float[] v, Layout lv,
                                 int B, int H, int T, int D, DropoutMask mask) {
+        long t0 = StepProfile.begin();
         backward(Simd.ENABLED, dq, dk, dv, dout, out, lo, lse, q, lq, k, lk, v, lv, B, H, T, D, mask);
+        StepProfile.end(t0, "attention backward T=" + T, 5.0 * B * H * T * (T + 1) * D); // q·kᵀ again, dout·vᵀ, dq, dk, dv
     }
 
     static void backward(boolean simd, float[] dq, float[] dk, float[] dv, float[] dout, float[] out, Layout lo,
@@ -292,7 +319,7 @@ public final class FlashAttention {
                 int i = i0 + r, so = r * BLOCK;
                 int lim = Math.min(BLOCK, i - j0 + 1);
                 float rowLse = lse[bh * T + i];
-                for (int c = 0; c < lim; c++) s[so + c] *= scale;
+                scalePrefix(simd, s, so, lim, scale);
                 Arrays.fill(s, so + lim, so + BLOCK, Float.NEGATIVE_INFINITY);
                 expRow(simd, s, so, rowLse); // the weights, 0 past the diagonal
                 if (dropout) {
@@ -305,8 +332,7 @@ public final class FlashAttention {
                 }
                 if (needScores) {
                     // through the softmax: ds = w·(dw − Σ_j w·dw)·scale, with Σ_j w·dw = dout_i·out_i
-                    float rd = wk.rowD[i];
-                    for (int c = 0; c < BLOCK; c++) ds[so + c] = s[so + c] * (ds[so + c] - rd) * scale;
+                    softmaxGrad(simd, s, ds, so, wk.rowD[i], scale);
                 }
             }
             Arrays.fill(s, rows * BLOCK, rowsP * BLOCK, 0f);

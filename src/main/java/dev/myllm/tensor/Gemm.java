@@ -18,6 +18,13 @@ public final class Gemm {
     /** {@code C[m,n] (+)= Σ_k A[m,k]·B[n,k]}; A is {@code (M, K)}, B is {@code (N, K)}, C is {@code (M, N)}. */
     public static void matmulNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                 int M, int N, int K, boolean accumulate) {
+        long t0 = StepProfile.begin();
+        productNT(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        StepProfile.endProduct(t0, "NT", M, N, K);
+    }
+
+    private static void productNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate) {
         check("matmulNT", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
         if (M == 0 || N == 0) return;
         // a fixed mode ignores the shape, so each row of C gets the same kernel whatever M is
@@ -37,6 +44,13 @@ public final class Gemm {
     /** {@code C[m,n] (+)= Σ_k A[m,k]·B[k,n]}; A is {@code (M, K)}, B is {@code (K, N)}, C is {@code (M, N)}. */
     public static void matmulNN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                 int M, int N, int K, boolean accumulate) {
+        long t0 = StepProfile.begin();
+        productNN(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        StepProfile.endProduct(t0, "NN", M, N, K);
+    }
+
+    private static void productNN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate) {
         check("matmulNN", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(K, N)");
         if (M == 0 || N == 0) return;
         if (!Simd.ENABLED || tiny(M, N, K)) {
@@ -54,6 +68,13 @@ public final class Gemm {
     /** {@code C[m,n] (+)= Σ_k A[k,m]·B[k,n]}; A is {@code (K, M)}, B is {@code (K, N)}, C is {@code (M, N)}. */
     public static void matmulTN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                 int M, int N, int K, boolean accumulate) {
+        long t0 = StepProfile.begin();
+        productTN(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        StepProfile.endProduct(t0, "TN", M, N, K);
+    }
+
+    private static void productTN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate) {
         check("matmulTN", a, aOff, b, bOff, c, cOff, M, N, K, "(K, M)", "(K, N)");
         if (M == 0 || N == 0) return;
         if (!Simd.ENABLED || tiny(M, N, K)) {

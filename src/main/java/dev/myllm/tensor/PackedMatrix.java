@@ -7,15 +7,21 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A weight matrix {@code (rows, cols)} kept in 16 or 8 bits for inference: F16, BF16, or Q8_0
- * (llama.cpp's blocks of 32 int8 along a row with one f16 scale, 34 bytes). The bits live in
- * {@code int[]} arrays (two halves, or four int8, per int; Q8_0 scales apart as floats), which the
- * Vector API loads fastest. Products read the packed weights directly (activations stay float32):
- * decoding is bound by memory bandwidth, so fewer bytes per weight is more tokens per second. Row-split over threads, each output summed in one fixed order,
- * so results do not depend on the number of threads. Inference only: there is no gradient.
+ * (llama.cpp's blocks of 32 int8 along a row with one f16 scale). The bits live outside the Java
+ * heap in a {@link MemorySegment}: F16 and BF16 in the file layout itself, so a GGUF or
+ * safetensors tensor is used where the file is memory-mapped, without a copy; Q8_0 with the
+ * int8 of a row contiguous and the scales apart as float32 (what lets a 512-bit vector take two
+ * blocks at once), repacked once from the file's 34-byte blocks. Products read the packed
+ * weights directly (activations stay float32): decoding is bound by memory bandwidth, so fewer
+ * bytes per weight is more tokens per second. Row-split over threads, each output summed in one
+ * fixed order (vector lanes too are added in a fixed order, not by {@code reduceLanes}, whose
+ * order differs between the interpreter and compiled code), so results do not depend on the
+ * number of threads or on how warm the JVM is. Inference only: there is no gradient.
  */
 public final class PackedMatrix {
     /** How the weights are stored. */
@@ -28,7 +34,7 @@ public final class PackedMatrix {
             this.unitBytes = unitBytes;
         }
 
-        /** Bytes of one row of {@code cols} weights. */
+        /** Bytes of one row of {@code cols} weights (as in a file). */
         public long rowBytes(int cols) {
             return this == Q8_0 ? (long) cols / 32 * unitBytes : (long) cols * unitBytes;
         }
@@ -36,6 +42,8 @@ public final class PackedMatrix {
 
     private static final ValueLayout.OfShort LS = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LI = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LF = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int LANES = F.length();
     /** Above this many input rows, tiles of the matrix are widened to float32 and multiplied by the packed GEMM. */
@@ -45,39 +53,60 @@ public final class PackedMatrix {
     private final Format format;
     private final int rows;
     private final int cols;
-    private final long rowBytes;
-    private final int rowInts;   // ints per row: halves (F16/BF16, rows padded to even) or int8 quads (Q8_0)
-    private final int[] bits;
-    private final float[] scales; // Q8_0: one per block of 32, row after row; else null
+    private final long rowBytes;  // bytes of a row in the file layout (what a product reads)
+    private final long qRowBytes; // bytes of a row in `bits`: 2·cols (F16/BF16) or cols (Q8_0's int8)
+    private final MemorySegment bits;   // F16/BF16: the halves, row after row; Q8_0: the int8, row after row
+    private final MemorySegment scales; // Q8_0: float32, one per block of 32, row after row; else null
 
-    private PackedMatrix(Format format, int rows, int cols) {
-        if (format == Format.Q8_0 && cols % 32 != 0) throw new IllegalArgumentException("Q8_0 needs rows of a multiple of 32 weights, got " + cols);
+    private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales) {
         this.format = format;
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = format.rowBytes(cols);
-        this.rowInts = format == Format.Q8_0 ? cols / 4 : (cols + 1) / 2;
-        this.bits = new int[Math.toIntExact((long) rowInts * rows)];
-        this.scales = format == Format.Q8_0 ? new float[rows * (cols / 32)] : null;
+        this.qRowBytes = format == Format.Q8_0 ? cols : 2L * cols;
+        this.bits = bits;
+        this.scales = scales;
     }
 
-    /** A matrix from bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped), copied into packed arrays. */
+    private static void checkShape(Format format, int rows, int cols) {
+        if (rows < 1 || cols < 1) throw new IllegalArgumentException("a packed matrix needs rows and columns, got (" + rows + ", " + cols + ")");
+        if (format == Format.Q8_0 && cols % 32 != 0) throw new IllegalArgumentException("Q8_0 needs rows of a multiple of 32 weights, got " + cols);
+    }
+
+    /** Off-heap memory freed when the matrix is no longer reachable (64-byte aligned for the vector loads). */
+    private static MemorySegment allocate(long bytes) {
+        return java.lang.foreign.Arena.ofAuto().allocate(Math.max(1, bytes), 64);
+    }
+
+    private static PackedMatrix allocated(Format format, int rows, int cols) {
+        checkShape(format, rows, cols);
+        long n = (long) rows * cols;
+        return format == Format.Q8_0
+                ? new PackedMatrix(format, rows, cols, allocate(n), allocate(4 * (n / 32)))
+                : new PackedMatrix(format, rows, cols, allocate(2 * n), null);
+    }
+
+    /**
+     * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F16 and
+     * BF16 use the bytes in place (they must stay valid as long as the matrix is used); Q8_0 is
+     * repacked into memory of its own.
+     */
     public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes) {
-        PackedMatrix p = new PackedMatrix(format, rows, cols);
-        if (bytes.byteSize() != p.rowBytes * rows) {
-            throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + p.rowBytes * rows + " bytes, got " + bytes.byteSize());
+        checkShape(format, rows, cols);
+        long need = format.rowBytes(cols) * rows;
+        if (bytes.byteSize() != need) {
+            throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
+        if (format != Format.Q8_0) return new PackedMatrix(format, rows, cols, bytes, null);
+        PackedMatrix p = allocated(format, rows, cols);
+        int blocks = cols / 32;
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                long at = r * p.rowBytes;
-                if (format == Format.Q8_0) {
-                    for (int b = 0; b < cols / 32; b++) {
-                        long q = at + 34L * b;
-                        p.scales[r * (cols / 32) + b] = Float.float16ToFloat(bytes.get(LS, q));
-                        for (int j = 0; j < 8; j++) p.bits[r * p.rowInts + 8 * b + j] = bytes.get(LI, q + 2 + 4L * j);
-                    }
-                } else {
-                    for (int k = 0; k < cols; k++) p.setHalf(r, k, bytes.get(LS, at + 2L * k));
+                for (int b = 0; b < blocks; b++) {
+                    long q = r * p.rowBytes + 34L * b;
+                    long i = (long) r * blocks + b;
+                    p.scales.set(LF, 4 * i, Float.float16ToFloat(bytes.get(LS, q)));
+                    MemorySegment.copy(bytes, q + 2, p.bits, 32 * i, 32);
                 }
             }
         });
@@ -85,22 +114,25 @@ public final class PackedMatrix {
     }
 
     private void setHalf(int r, int k, short h) {
-        int i = r * rowInts + k / 2;
-        bits[i] = (k & 1) == 0 ? (bits[i] & 0xFFFF0000) | (h & 0xFFFF) : (bits[i] & 0xFFFF) | (h << 16);
+        bits.set(LS, r * qRowBytes + 2L * k, h);
     }
 
     private short half(int r, int k) {
-        int v = bits[r * rowInts + k / 2];
-        return (short) ((k & 1) == 0 ? v : v >>> 16);
+        return bits.get(LS, r * qRowBytes + 2L * k);
     }
 
     private byte q8(int r, int k) {
-        return (byte) (bits[r * rowInts + k / 4] >> (8 * (k & 3)));
+        return bits.get(ValueLayout.JAVA_BYTE, r * qRowBytes + k);
+    }
+
+    private float scale(int r, int b) {
+        return scales.get(LF, 4 * ((long) r * (cols / 32) + b));
     }
 
     /** Encodes a float32 row-major {@code (rows, cols)} matrix (Q8_0 as ggml's reference quantiser does). */
     public static PackedMatrix encode(Format format, float[] w, int rows, int cols) {
-        PackedMatrix p = new PackedMatrix(format, rows, cols);
+        PackedMatrix p = allocated(format, rows, cols);
+        if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) p.encodeRow(w, r);
         });
@@ -119,15 +151,11 @@ public final class PackedMatrix {
                     for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[s + j]));
                     float d = amax / 127f;
                     float id = d != 0 ? 1f / d : 0f;
-                    scales[r * (cols / 32) + b] = Float.float16ToFloat(Float.floatToFloat16(d)); // stored as f16, as in the file
-                    for (int j = 0; j < 32; j += 4) {
-                        int v = 0;
-                        for (int t = 0; t < 4; t++) {
-                            float x = w[s + j + t] * id;
-                            int q = x < 0 ? -Math.round(-x) : Math.round(x);
-                            v |= (q & 0xFF) << (8 * t);
-                        }
-                        bits[r * rowInts + (32 * b + j) / 4] = v;
+                    // stored as f16, as in the file
+                    scales.set(LF, 4 * ((long) r * (cols / 32) + b), Float.float16ToFloat(Float.floatToFloat16(d)));
+                    for (int j = 0; j < 32; j++) {
+                        float x = w[s + j] * id;
+                        bits.set(ValueLayout.JAVA_BYTE, r * qRowBytes + 32 * b + j, (byte) (x < 0 ? -Math.round(-x) : Math.round(x)));
                     }
                 }
             }
@@ -171,7 +199,7 @@ public final class PackedMatrix {
                 case BF16 -> { for (int i = 0; i < cols; i++) dst[o + i] = Float.intBitsToFloat(half(r, i) << 16); }
                 case Q8_0 -> {
                     for (int b = 0; b < cols / 32; b++) {
-                        float d = scales[r * (cols / 32) + b];
+                        float d = scale(r, b);
                         for (int j = 0; j < 32; j++) dst[o + 32 * b + j] = q8(r, 32 * b + j) * d;
                     }
                 }
@@ -195,7 +223,8 @@ public final class PackedMatrix {
         float[] xp = Simd.ENABLED && VECTOR_OK ? permute(x, xOff, m) : null;
         Parallel.forRange(rows, grain, (r0, r1) -> {
             float[] acc = new float[m];
-            for (int r = r0; r < r1; r++) {
+            int r = r0;
+            for (; r < r1; r++) {
                 if (xp != null) dotRowPermuted(r, xp, m, acc);
                 else dotRowScalar(r, x, xOff, m, acc);
                 for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
@@ -227,7 +256,7 @@ public final class PackedMatrix {
                     for (int b = 0; b < cols / 32; b++) {
                         float bs = 0;
                         for (int j = 0; j < 32; j++) bs += q8(r, 32 * b + j) * x[xo + 32 * b + j];
-                        s += scales[r * (cols / 32) + b] * bs;
+                        s += scale(r, b) * bs;
                     }
                 }
             }
@@ -298,6 +327,41 @@ public final class PackedMatrix {
         for (int i = 0; i < m; i++) acc[i] = format == Format.Q8_0 ? dotQ8(r, xp, i * cols) : dot16(r, xp, i * cols);
     }
 
+    /**
+     * The lanes of {@code v} added pairwise in a fixed order (upper half onto lower half, until one
+     * lane is left). Not {@code reduceLanes}: its order of additions is the JIT's choice and
+     * differs from the interpreter's, so the same product gave different bits in a cold and a warm JVM.
+     */
+    static float sumLanes(FloatVector v) {
+        // lane i + lane (i ^ w): lane 0 gets exactly the halving order above, by one permute per step
+        if (v.length() == 16) {
+            v = v.add(v.rearrange(X16[0]));
+            v = v.add(v.rearrange(X16[1]));
+            v = v.add(v.rearrange(X16[2]));
+            return v.add(v.rearrange(X16[3])).lane(0);
+        }
+        if (v.length() == 8) {
+            v = v.add(v.rearrange(X8[0]));
+            v = v.add(v.rearrange(X8[1]));
+            return v.add(v.rearrange(X8[2])).lane(0);
+        }
+        for (int w = v.length() / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
+        return v.lane(0);
+    }
+
+    private static VectorShuffle<Float>[] xorShuffles(VectorSpecies<Float> sp) {
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(sp.length())];
+        for (int j = 0, w = sp.length() / 2; w >= 1; j++, w /= 2) {
+            int x = w;
+            out[j] = VectorShuffle.fromOp(sp, i -> i ^ x);
+        }
+        return out;
+    }
+
+    private static final VectorShuffle<Float>[] X16 = xorShuffles(FloatVector.SPECIES_512);
+    private static final VectorShuffle<Float>[] X8 = xorShuffles(FloatVector.SPECIES_256);
+
     /** Half-precision bits, already shifted into float position (exponent and mantissa) and sign, to float. */
     private static FloatVector halfToFloat(IntVector mag13, IntVector sign) {
         // rescaling by 2^112 is exact, also for subnormal halves; weights are finite, so Inf/NaN need no care
@@ -307,23 +371,23 @@ public final class PackedMatrix {
     private float dot16(int r, float[] xp, int xo) {
         FloatVector a = FloatVector.zero(F);
         int chunk = 2 * LANES, whole = cols / chunk * chunk;
-        int base = r * rowInts;
+        long base = r * qRowBytes;
         if (format == Format.BF16) {
             for (int k = 0; k < whole; k += chunk) {
-                IntVector v = IntVector.fromArray(I, bits, base + k / 2);
+                IntVector v = IntVector.fromMemorySegment(I, bits, base + 2L * k, LE);
                 FloatVector we = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 FloatVector wo = v.and(0xFFFF0000).reinterpretAsFloats();
                 a = wo.fma(FloatVector.fromArray(F, xp, xo + k + LANES), we.fma(FloatVector.fromArray(F, xp, xo + k), a));
             }
         } else {
             for (int k = 0; k < whole; k += chunk) {
-                IntVector v = IntVector.fromArray(I, bits, base + k / 2);
+                IntVector v = IntVector.fromMemorySegment(I, bits, base + 2L * k, LE);
                 FloatVector we = halfToFloat(v.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000), v.lanewise(VectorOperators.LSHL, 16).and(0x80000000));
                 FloatVector wo = halfToFloat(v.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000), v.and(0x80000000));
                 a = wo.fma(FloatVector.fromArray(F, xp, xo + k + LANES), we.fma(FloatVector.fromArray(F, xp, xo + k), a));
             }
         }
-        float s = a.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(a);
         for (int k = whole; k < cols; k++) {
             short h = half(r, k);
             s += (format == Format.BF16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h)) * xp[xo + k]; // the tail is not permuted
@@ -332,13 +396,14 @@ public final class PackedMatrix {
     }
 
     private float dotQ8(int r, float[] xp, int xo) {
-        int blocks = cols / 32, base = r * rowInts, sb = r * blocks;
+        int blocks = cols / 32;
+        long base = r * qRowBytes, sb = 4L * r * blocks;
         int pairs = WIDE_Q8 ? blocks / 2 : 0;
         float wide = 0;
         if (pairs > 0) {
             FloatVector a = FloatVector.zero(F16L);
             for (int q = 0; q < pairs; q++) {
-                IntVector v = IntVector.fromArray(I16L, bits, base + 16 * q); // two blocks' 64 int8
+                IntVector v = IntVector.fromMemorySegment(I16L, bits, base + 64L * q, LE); // two blocks' 64 int8
                 FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
                 FloatVector w1 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
                 FloatVector w2 = (FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
@@ -348,14 +413,14 @@ public final class PackedMatrix {
                 blk = w1.fma(FloatVector.fromArray(F16L, xp, k + 16), blk);
                 blk = w2.fma(FloatVector.fromArray(F16L, xp, k + 32), blk);
                 blk = w3.fma(FloatVector.fromArray(F16L, xp, k + 48), blk);
-                FloatVector d = FloatVector.broadcast(F16L, scales[sb + 2 * q]).blend(scales[sb + 2 * q + 1], UPPER);
+                FloatVector d = FloatVector.broadcast(F16L, scales.get(LF, sb + 8L * q)).blend(scales.get(LF, sb + 8L * q + 4), UPPER);
                 a = blk.fma(d, a);
             }
-            wide = a.reduceLanes(VectorOperators.ADD);
+            wide = sumLanes(a);
         }
         FloatVector a = FloatVector.zero(F8);
         for (int b = 2 * pairs; b < blocks; b++) {
-            IntVector v = IntVector.fromArray(I8, bits, base + 8 * b); // the block's 32 int8
+            IntVector v = IntVector.fromMemorySegment(I8, bits, base + 32L * b, LE); // the block's 32 int8
             // byte g of each int, sign-extended: elements g, g+4, g+8, ... of the block
             FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
             FloatVector w1 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
@@ -366,9 +431,9 @@ public final class PackedMatrix {
             blk = w1.fma(FloatVector.fromArray(F8, xp, k + 8), blk);
             blk = w2.fma(FloatVector.fromArray(F8, xp, k + 16), blk);
             blk = w3.fma(FloatVector.fromArray(F8, xp, k + 24), blk);
-            a = blk.fma(FloatVector.broadcast(F8, scales[sb + b]), a);
+            a = blk.fma(FloatVector.broadcast(F8, scales.get(LF, sb + 4L * b)), a);
         }
-        return wide + a.reduceLanes(VectorOperators.ADD);
+        return blocks > 2 * pairs ? wide + sumLanes(a) : wide;
     }
 
     /** {@code x (.., cols) → (.., rows)}: {@code x·Wᵀ + bias} (bias may be null), no gradient. */

@@ -24,6 +24,7 @@ public final class Tensor {
 
     final float[] data;
     final int[] shape;
+    private final int size; // data.length, except for a shape-only tensor
     float[] grad;
     private boolean requiresGrad;
     private Backward backward;
@@ -36,6 +37,21 @@ public final class Tensor {
         }
         this.data = data;
         this.shape = shape.clone();
+        this.size = data.length;
+    }
+
+    private Tensor(int[] shape) {
+        this.data = new float[0];
+        this.shape = shape.clone();
+        this.size = Shape.size(shape);
+    }
+
+    /**
+     * A shape without values: a parameter whose weights live elsewhere (a layer computing from
+     * packed 16- or 8-bit weights keeps no float32 copy). Any op reading its values fails.
+     */
+    public static Tensor shapeOnly(int... shape) {
+        return new Tensor(shape);
     }
 
     // ---------------------------------------------------------------- factories
@@ -130,7 +146,7 @@ public final class Tensor {
     }
 
     public int size() {
-        return data.length;
+        return size;
     }
 
     /** The backing array itself (row-major); writing to it changes the tensor. */
@@ -217,7 +233,7 @@ public final class Tensor {
 
     /** Clears the gradient to zeros (keeping the buffer). */
     public void zeroGrad() {
-        if (grad != null) Arrays.fill(grad, 0f);
+        if (grad != null) Arena.clear(grad);
     }
 
     /** Drops the gradient buffer. */
@@ -241,10 +257,21 @@ public final class Tensor {
      * freed afterwards, as in PyTorch; leaves keep their gradients.
      */
     public void backward() {
+        BACKWARD_PASSES.incrementAndGet();
         if (data.length != 1) throw new IllegalStateException("backward() needs a scalar, shape is " + Shape.str(shape));
         if (!requiresGrad) throw new IllegalStateException("backward(): this tensor does not require a gradient");
         gradBuffer()[0] += 1f;
         propagate();
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong BACKWARD_PASSES = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * How many times {@link #backward()} has been called in this process: an optimizer that left
+     * the gradients zero knows from it whether any were added since.
+     */
+    public static long backwardPasses() {
+        return BACKWARD_PASSES.get();
     }
 
     /** Backward from a non-scalar output whose gradient is {@code seed} (a checkpointed function's recomputation). */

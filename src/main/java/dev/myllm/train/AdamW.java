@@ -1,6 +1,7 @@
 package dev.myllm.train;
 
 import dev.myllm.tensor.AdamWKernel;
+import dev.myllm.tensor.Simd;
 import dev.myllm.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +42,8 @@ public final class AdamW {
     private final Map<String, float[]> v = new LinkedHashMap<>();
     private final Options options;
     private long step;
+    /** {@link Tensor#backwardPasses()} when the last step left every gradient zero, else -1. */
+    private long clearedAt = -1;
 
     /**
      * An optimizer over the trainable ones among these parameters: frozen parameters (not
@@ -80,23 +83,32 @@ public final class AdamW {
         return options.weightDecay > 0 && (options.decay == Decay.ALL || p.rank() >= 2);
     }
 
-    /** One update of every parameter that has a gradient, at learning rate {@code lr}. */
+    /** One update of every parameter that has a gradient, at learning rate {@code lr}; the gradients are zero afterwards. */
     public void step(double lr) {
         step++;
         // Bias corrections in double, as PyTorch computes them in Python floats.
         double bc1 = 1 - Math.pow(options.beta1, step);
         double bc2 = 1 - Math.pow(options.beta2, step);
+        boolean allCleared = true;
         for (var e : params.entrySet()) {
             Tensor p = e.getValue();
-            if (!p.requiresGrad() || p.grad() == null) continue;
+            if (!p.requiresGrad() || p.grad() == null) {
+                allCleared &= p.grad() == null; // frozen since with a gradient: zeroGrad must still clear it
+                continue;
+            }
             double wd = decays(e.getKey()) ? options.weightDecay : 0;
-            AdamWKernel.step(p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), lr,
+            AdamWKernel.stepAndClear(Simd.ENABLED, p.data(), p.gradBuffer(), m.get(e.getKey()), v.get(e.getKey()), p.size(), lr,
                     options.beta1, options.beta2, options.eps, wd, bc1, bc2);
         }
+        clearedAt = allCleared ? Tensor.backwardPasses() : -1;
     }
 
-    /** Clears every parameter's gradient to zero. */
+    /**
+     * Clears every parameter's gradient to zero. A step already left them zero (it clears each
+     * gradient as it reads it), so right after one, with no backward pass since, there is nothing to do.
+     */
     public void zeroGrad() {
+        if (clearedAt == Tensor.backwardPasses()) return;
         for (Tensor p : params.values()) p.zeroGrad();
     }
 

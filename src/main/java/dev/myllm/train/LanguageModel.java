@@ -28,7 +28,9 @@ public interface LanguageModel {
 
             @Override
             public Tensor loss(int[] ids, int batch, int time, int[] targets) {
-                if (model.hasHeadAdapter()) return Ops.crossEntropy(logits(ids, batch, time), targets); // LoRA on the head: unfused
+                // LoRA on the head, or a head in 16/8 bits (the fused op reads float32 weights): unfused
+                boolean packedHead = (model.outputHead() != null ? model.outputHead().packed() : model.tokenEmbedding().packed()) != null;
+                if (model.hasHeadAdapter() || packedHead) return Ops.crossEntropy(logits(ids, batch, time), targets);
                 return Ops.linearCrossEntropy(model.finalHidden(ids, batch, time, null, false), model.headWeight(), null, targets);
             }
         };

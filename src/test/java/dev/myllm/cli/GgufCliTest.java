@@ -45,6 +45,19 @@ class GgufCliTest {
     }
 
     @Test
+    void everyInferenceCommandTakesDtype() {
+        for (String[] cmd : new String[][]{{"serve"}, {"chat"}, {"eval", "instruct"}, {"bench", "serve"}, {"generate"}, {"score"}}) {
+            assertThat(run(append(cmd, "--help")).out()).as(String.join(" ", cmd)).contains("--dtype");
+        }
+        CliRun q8 = run("chat", "--preset", "gpt2-tiny", "--dtype", "q8_0", "--max-new-tokens", "4", "--instruction", "Name a colour.");
+        assertThat(q8.code()).as(q8.err()).isZero();
+        CliRun f32 = run("chat", "--preset", "gpt2-tiny", "--dtype", "F32", "--max-new-tokens", "4", "--instruction", "Name a colour.");
+        assertThat(f32.code()).as(f32.err()).isZero();
+        assertOneLineError(run("chat", "--preset", "gpt2-tiny", "--dtype", "f8", "--instruction", "x"), "--dtype", "unknown type 'f8'");
+        assertOneLineError(run("serve", "--preset", "gpt2-tiny", "--dtype", "int4"), "--dtype", "unknown type 'int4'");
+    }
+
+    @Test
     void badArgumentsAndFilesAreOneLineErrors() throws Exception {
         Path f = dir.resolve("x.gguf");
         assertOneLineError(run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--dtype", "q4_k", "--out", f.toString()), "--dtype", "q4_k");

@@ -32,5 +32,7 @@ class ServeCliTest {
         assertThat(o.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(o.get("ttft_p99_ms").asDouble());
         assertThat(o.get("itl_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(o.get("itl_p99_ms").asDouble());
         assertThat(o.get("concurrency").asInt()).isEqualTo(2);
+        // a stream's mean gap is at most the largest gap (p99 of 15 gaps), so its rate is at least 1 / that
+        assertThat(o.get("decode_tokens_per_s").asDouble()).isGreaterThanOrEqualTo(0.999e3 / o.get("itl_p99_ms").asDouble());
     }
 }

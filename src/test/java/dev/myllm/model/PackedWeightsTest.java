@@ -56,4 +56,37 @@ class PackedWeightsTest {
         int[] plain = gen.generate(prompt, GenerationConfig.greedy(12).withCache(false)).tokens();
         assertThat(cached).containsExactly(plain);
     }
+
+    @Test
+    void theLossOfAPackedModelUsesItsPackedHead() {
+        // the fused head + loss reads float32 weights: with a packed head the loss must come from the packed logits
+        GPTConfig c = new GPTConfig(300, 32, 64, 4, 2, 0f, true, true, 1e-5f);
+        GPTModel m = RandomModels.uniform(c, 6);
+        PackedWeights.pack(m, PackedMatrix.Format.Q8_0);
+        m.eval();
+        int[] ids = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+        int[] targets = {1, 4, 1, 5, 9, 2, 6, 5, 3, dev.myllm.tensor.Ops.IGNORE_INDEX};
+        try (var g = dev.myllm.tensor.GradMode.noGrad()) {
+            float fromLogits = dev.myllm.tensor.Ops.crossEntropy(m.forward(ids, 1, ids.length).reshape(ids.length, 300), targets).item();
+            float loss = dev.myllm.train.LanguageModel.of(m).loss(ids, 1, ids.length, targets).item();
+            assertThat(loss).isEqualTo(fromLogits);
+        }
+    }
+
+    @Test
+    void droppingTheFloatWeightsChangesNoLogit() {
+        GPTConfig c = new GPTConfig(300, 16, 64, 4, 2, 0f, true, false, 1e-5f);
+        GPTModel m = RandomModels.uniform(c, 8);
+        PackedWeights.pack(m, PackedMatrix.Format.Q8_0);
+        long params = m.parameterCount();
+        float[] before = logits(m);
+        PackedWeights.dropFloatWeights(m);
+        assertThat(logits(m)).containsExactly(before);
+        assertThat(m.parameterCount()).isEqualTo(params);
+        assertThat(m.block(1).mlp().children().values()).isNotEmpty();
+        assertThat(m.tokenEmbedding().weight().data()).isEmpty();
+        assertThat(m.outputHead().weight().data()).isEmpty();
+        assertThat(m.positionEmbedding().weight().data()).hasSize(16 * 64); // not packed: kept
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.outputHead().usePacked(null)).hasMessageContaining("dropped");
+    }
 }

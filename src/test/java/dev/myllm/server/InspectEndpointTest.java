@@ -20,8 +20,13 @@ class InspectEndpointTest {
     private static OpenAiServer server, keyed;
     private static String base, keyedBase;
 
+    private static int chunkRows;
+
     @BeforeAll
     static void start() throws Exception {
+        // chunks of 3 positions, so a short text crosses chunk boundaries (the last one partial)
+        chunkRows = Inspector.chunkRows;
+        Inspector.chunkRows = 3;
         model = PlaygroundServers.model(11);
         server = PlaygroundServers.start(model, ServerConfig.defaults()).inspectMaxTokens(24);
         keyed = PlaygroundServers.start(model, ServerConfig.defaults().withApiKey("sk-pg"));
@@ -31,6 +36,7 @@ class InspectEndpointTest {
 
     @AfterAll
     static void stop() {
+        Inspector.chunkRows = chunkRows;
         server.close();
         keyed.close();
     }

@@ -50,6 +50,25 @@ class AdamWKernelTest {
     }
 
     @Test
+    void stepAndClearUpdatesBitwiseAsStepAndZeroesTheGradient() {
+        Random r = new Random(26);
+        for (int n : SIZES) {
+            for (boolean simd : new boolean[]{true, false}) {
+                float[] p = randn(r, n, 1f), m = randn(r, n, 0.1f), v = randn(r, n, 0.01f), g = randn(r, n, 0.1f);
+                for (int i = 0; i < n; i++) v[i] = Math.abs(v[i]);
+                float[] p2 = p.clone(), m2 = m.clone(), v2 = v.clone(), g2 = g.clone();
+                if (simd) AdamWKernel.stepSimd(p, g, m, v, n, LR, B1, B2, EPS, WD, 0.3, 0.02);
+                else AdamWKernel.stepScalar(p, g, m, v, n, LR, B1, B2, EPS, WD, 0.3, 0.02);
+                AdamWKernel.stepAndClear(simd, p2, g2, m2, v2, n, LR, B1, B2, EPS, WD, 0.3, 0.02);
+                assertArrayEquals(p, p2, "params n=" + n + " simd=" + simd);
+                assertArrayEquals(m, m2);
+                assertArrayEquals(v, v2);
+                assertArrayEquals(new float[n], g2, "gradient cleared n=" + n);
+            }
+        }
+    }
+
+    @Test
     void zeroWeightDecayAndSmallBeta1Branch() {
         float[] p = {1f}, g = {2f}, m = {0.5f}, v = {0f};
         // beta1 = 0.3 takes ATen's other lerp branch: m = g + (w − 1)(g − m) = 2 − 0.3·1.5

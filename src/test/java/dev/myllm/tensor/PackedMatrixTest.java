@@ -111,4 +111,64 @@ class PackedMatrixTest {
             assertThat(many).as(f.name()).containsExactly(one);
         }
     }
+
+    @Test
+    void laneSumsAddInAFixedOrder() {
+        // upper half onto lower half, until one lane: ((l0 + l8) + (l4 + l12)) + ((l2 + l10) + (l6 + l14)) + ... for 16 lanes
+        var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        Random rnd = new Random(3);
+        for (int t = 0; t < 200; t++) {
+            float[] l = new float[sp.length()];
+            for (int i = 0; i < l.length; i++) l[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8) - 4));
+            float[] ref = l.clone();
+            for (int w = ref.length / 2; w >= 1; w /= 2) {
+                for (int i = 0; i < w; i++) ref[i] = ref[i] + ref[i + w];
+            }
+            assertThat(PackedMatrix.sumLanes(jdk.incubator.vector.FloatVector.fromArray(sp, l, 0))).isEqualTo(ref[0]);
+        }
+    }
+
+    @Test
+    void sameBitsColdAndWarm() {
+        // the first products run in the interpreter, the later ones compiled: the bits must not change
+        Random rnd = new Random(11);
+        float[] w = KernelTestSupport.randn(rnd, 19 * 160, 0.3f);
+        float[] x = KernelTestSupport.randn(rnd, 160, 1f);
+        for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+            PackedMatrix p = PackedMatrix.encode(f, w, 19, 160);
+            float[] cold = new float[19], warm = new float[19];
+            p.matmulNT(x, 0, 1, cold, 0);
+            for (int i = 0; i < 4000; i++) p.matmulNT(x, 0, 1, warm, 0);
+            assertThat(warm).as(f.name()).containsExactly(cold);
+        }
+    }
+
+    @Test
+    void wrapsFileBytes() {
+        // F16 is used in place (a change to the bytes shows), Q8_0 is repacked from 34-byte blocks
+        Random rnd = new Random(13);
+        float[] w = KernelTestSupport.randn(rnd, 3 * 64, 0.5f);
+        var f16 = java.lang.foreign.Arena.ofAuto().allocate(2 * 3 * 64);
+        for (int i = 0; i < w.length; i++) f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, Float.floatToFloat16(w[i]));
+        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16);
+        float[] row = new float[64];
+        h.row(2, row, 0);
+        assertThat(row[5]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w[2 * 64 + 5])));
+        f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (2 * 64 + 5), Float.floatToFloat16(7f));
+        h.row(2, row, 0);
+        assertThat(row[5]).isEqualTo(7f);
+
+        java.nio.ByteBuffer q = java.nio.ByteBuffer.allocate(3 * 2 * 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        dev.myllm.io.GgufType.Q8_0.quantize(w, 0, w.length, q);
+        PackedMatrix fromFile = PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(q.array()));
+        PackedMatrix encoded = PackedMatrix.encode(PackedMatrix.Format.Q8_0, w, 3, 64);
+        float[] a = new float[64], b = new float[64];
+        for (int r = 0; r < 3; r++) {
+            fromFile.row(r, a, 0);
+            encoded.row(r, b, 0);
+            assertThat(a).containsExactly(b);
+        }
+        assertThatThrownBy(() -> PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(new byte[10])))
+                .hasMessageContaining("needs 204 bytes");
+    }
 }

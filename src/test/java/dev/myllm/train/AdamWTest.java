@@ -36,6 +36,23 @@ class AdamWTest {
     }
 
     @Test
+    void aStepLeavesTheGradientsZeroAndZeroGradStillClearsAfterABackward() {
+        Tensor w = Tensor.of(new float[]{1f, -2f}, 1, 2);
+        Tensor b = Tensor.vector(1f);
+        AdamW opt = new AdamW(params(w, b), AdamW.Options.book());
+        w.gradBuffer()[0] = 0.5f;
+        b.gradBuffer()[0] = 0.5f;
+        opt.step(0.1);
+        assertThat(w.grad().toArray()).containsExactly(0f, 0f);
+        assertThat(b.grad().toArray()).containsExactly(0f);
+        // a backward pass after the step adds gradients: zeroGrad must clear them
+        w.mul(w).sum().backward();
+        assertThat(w.grad().toArray()).containsExactly(2f * w.data()[0], 2f * w.data()[1]);
+        opt.zeroGrad();
+        assertThat(w.grad().toArray()).containsExactly(0f, 0f);
+    }
+
+    @Test
     void matricesRuleExemptsVectorsFromDecay() {
         Tensor w = Tensor.of(new float[]{1f}, 1, 1);
         Tensor b = Tensor.vector(1f);
