@@ -103,6 +103,7 @@ final class EvalInstructCommand implements Runnable {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ArrayNode results = json.createArrayNode();
         List<String> responses = new ArrayList<>();
+        boolean tty = System.console() != null;
         int matches = 0;
         java.util.Map<String, int[]> byFamily = new java.util.LinkedHashMap<>(); // family -> {matches, entries}
         for (String fam : SyntheticTasks.families()) byFamily.put(fam, new int[2]);
@@ -124,10 +125,12 @@ final class EvalInstructCommand implements Runnable {
                 byFamily.get(fam)[1]++;
             }
             results.add(entry(json, e, resp));
-            err.printf("\rresponses %d/%d (%.0f s)", i + 1, entries.size(), (System.nanoTime() - t0) / 1e9);
+            // redrawn in place on a terminal; in a log, a line every 50 responses and the last
+            if (tty) err.printf("\rresponses %d/%d (%.0f s)", i + 1, entries.size(), (System.nanoTime() - t0) / 1e9);
+            else if ((i + 1) % 50 == 0 || i + 1 == entries.size()) err.printf("responses %d/%d (%.0f s)%n", i + 1, entries.size(), (System.nanoTime() - t0) / 1e9);
             err.flush();
         }
-        err.println();
+        if (tty) err.println();
         if (out != null) {
             String text = results.toPrettyString() + "\n";
             AtomicFiles.writeString(out, text);
