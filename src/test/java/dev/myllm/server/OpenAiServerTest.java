@@ -35,7 +35,7 @@ class OpenAiServerTest {
     @BeforeAll
     static void start() throws Exception {
         model = TestServers.model(7);
-        ServerConfig c = ServerConfig.defaults().withApiKey(KEY).withBatch(4, 6).withLimits(4096, 48, 3)
+        ServerConfig c = ServerConfig.defaults().withApiKey(KEY).withBatch(4, 8).withLimits(4096, 48, 3)
                 .withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2));
         srv = TestServers.start(model, c);
         url = srv.base();
@@ -302,7 +302,7 @@ class OpenAiServerTest {
 
     @Test
     void aFullQueueAnswers429AndTheServerKeepsAnswering() throws Exception {
-        int requests = 8; // 8 requests × n=3 = 24 sequences, for 4 slots and 6 queue places
+        int requests = 8; // 8 requests × n=3 = 24 sequences, for 4 slots and 8 queue places
         ExecutorService pool = Executors.newFixedThreadPool(requests);
         try {
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
