@@ -1,8 +1,8 @@
 package dev.myllm.server;
 
-import static dev.myllm.server.PlaygroundServers.get;
-import static dev.myllm.server.PlaygroundServers.json;
-import static dev.myllm.server.PlaygroundServers.post;
+import static dev.myllm.server.TestServers.get;
+import static dev.myllm.server.TestServers.json;
+import static dev.myllm.server.TestServers.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 

@@ -1,7 +1,7 @@
 package dev.myllm.server;
 
-import static dev.myllm.server.PlaygroundServers.json;
-import static dev.myllm.server.PlaygroundServers.post;
+import static dev.myllm.server.TestServers.json;
+import static dev.myllm.server.TestServers.post;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,5 @@
 package dev.myllm.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.generate.TokenDecoder;
 import dev.myllm.model.GPTConfig;
@@ -9,14 +8,8 @@ import dev.myllm.model.RandomModels;
 import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 
-/** A tiny random GPT-2-vocabulary model behind a real server on a free port, for the playground's tests. */
+/** A tiny random GPT-2-vocabulary model behind a real server on a free port, for the playground's tests (HTTP helpers: {@link TestServers}). */
 final class PlaygroundServers {
     static final ObjectMapper JSON = new ObjectMapper();
     /** GPT-2's vocabulary (so its tokenizer works), 2 layers of width 32 with 4 heads, context 64. */
@@ -40,25 +33,5 @@ final class PlaygroundServers {
 
     static OpenAiServer start(ServedModel m, ServerConfig config) throws Exception {
         return new OpenAiServer(m, config.withPort(0), line -> { }).start();
-    }
-
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-
-    static HttpResponse<String> post(String url, String body, String key) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-        if (key != null) b.header("Authorization", "Bearer " + key);
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpResponse<String> get(String url, String key) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
-        if (key != null) b.header("Authorization", "Bearer " + key);
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static JsonNode json(HttpResponse<String> r) throws IOException {
-        return JSON.readTree(r.body());
     }
 }
