@@ -199,7 +199,6 @@ final class FinetuneClassifyCommand implements Runnable {
 
     /** A new head on a language model, or a classifier directory's model with its head kept. */
     private GPTClassifier buildModel(List<String> labels, TokenRule rule, int pad, Trainable what, LoRA.Scale scaleRule) {
-        if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);
         GPTClassifier c;
         if (ClassifierDirectory.isClassifier(model)) {
             c = Classifiers.load(model, dropout);

@@ -221,7 +221,7 @@ public final class ModelDirectory {
 
     private static void checkDir(Path dir) {
         if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException(dir + (Files.exists(dir) ? ": not a directory" : ": no such directory"));
+            throw new IllegalArgumentException(dir + (Files.exists(dir) ? ": not a directory" : ": no such file or directory"));
         }
     }
 

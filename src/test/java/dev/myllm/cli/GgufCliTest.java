@@ -72,7 +72,7 @@ class GgufCliTest {
         Path text = dir.resolve("notes.txt");
         Files.writeString(text, "hello");
         assertOneLineError(run("generate", "--model", text.toString(), "--prompt", "x"), "not a model directory, GGUF file or llm.c checkpoint");
-        assertOneLineError(run("generate", "--model", dir.resolve("none.gguf").toString(), "--prompt", "x"), "none.gguf: no such directory");
+        assertOneLineError(run("generate", "--model", dir.resolve("none.gguf").toString(), "--prompt", "x"), "none.gguf: no such file or directory");
     }
 
     private static String[] append(String[] a, String x) {

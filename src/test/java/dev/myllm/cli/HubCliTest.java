@@ -93,8 +93,8 @@ class HubCliTest {
         assertThat(run("download", "--help").out()).contains("HF_ENDPOINT", "--out");
         assertThat(run("export", "--help").out()).contains("--dtype", "--model");
         Path none = tmp.resolve("none");
-        assertOneLine(run("export", "--model", none.toString(), "--out", tmp.resolve("x").toString()), "myllm: --model " + none + ": no such directory");
-        assertOneLine(run("info", "--model", none.toString()), "myllm: --model " + none + ": no such directory");
+        assertOneLine(run("export", "--model", none.toString(), "--out", tmp.resolve("x").toString()), "myllm: --model " + none + ": no such file or directory");
+        assertOneLine(run("info", "--model", none.toString()), "myllm: --model " + none + ": no such file or directory");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertOneLine(run("info", "--model", empty.toString()), "myllm: --model " + empty + ": no config.json");
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", tmp.resolve("y").toString(), "--dtype", "f8"), "myllm: --dtype: unknown type 'f8'");

@@ -62,7 +62,7 @@ class ModelDirectoryHostileTest {
 
     @Test
     void missingDirectoryOrFiles() throws IOException {
-        rejects(tmp.resolve("nowhere"), "nowhere: no such directory");
+        rejects(tmp.resolve("nowhere"), "nowhere: no such file or directory");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         rejects(empty, empty + ": no config.json");
         Files.copy(good.resolve(ModelDirectory.CONFIG), empty.resolve(ModelDirectory.CONFIG));
