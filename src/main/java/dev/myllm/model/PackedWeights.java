@@ -12,7 +12,8 @@ import java.util.Map;
  * Switches a {@link GPTModel} to weights kept in 16 or 8 bits for inference: every Linear of the
  * blocks, the token embedding (also the tied output head) and a separate head compute from a
  * {@link PackedMatrix}; LayerNorms, biases and position embeddings stay float32 (they are small).
- * Q8_0 applies to matrices whose rows are a multiple of 32 weights; others are kept F16.
+ * The block types (Q8_0, Q4_0, Q4_1) apply to matrices whose rows are a multiple of 32 weights;
+ * others are kept F16.
  */
 public final class PackedWeights {
     private PackedWeights() {
@@ -20,7 +21,7 @@ public final class PackedWeights {
 
     /** The format a matrix of {@code cols} columns gets when {@code f} is asked for. */
     public static PackedMatrix.Format formatFor(PackedMatrix.Format f, int cols) {
-        return f == PackedMatrix.Format.Q8_0 && cols % 32 != 0 ? PackedMatrix.Format.F16 : f;
+        return cols % f.blockSize() != 0 ? PackedMatrix.Format.F16 : f;
     }
 
     /** The matrices that may be packed, by parameter name ({@code wte.weight}, {@code h.0.attn.c_attn.weight}, ...). */

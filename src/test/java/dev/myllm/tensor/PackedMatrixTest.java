@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** F16, BF16 and Q8_0 weight kernels: SIMD against the scalar twin and a float64 reference, on awkward sizes. */
+/** F16, BF16, Q8_0, Q4_0 and Q4_1 weight kernels: SIMD against the scalar twin and a float64 reference, on awkward sizes. */
 class PackedMatrixTest {
     private static final int[] ROWS = {1, 3, 67};
     private static final int[] COLS = {32, 96, 544};
@@ -30,10 +30,18 @@ class PackedMatrixTest {
         double[] wd = dequantized(p);
         // the stored weights are close to the originals (Q8_0: within half a step of each block's scale)
         for (int i = 0; i < w.length; i++) {
+            double amax = 0, lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE; // over the weight's block of 32
+            for (int j = i / 32 * 32; j < Math.min(w.length, i / 32 * 32 + 32); j++) {
+                amax = Math.max(amax, Math.abs(w[j]));
+                lo = Math.min(lo, w[j]);
+                hi = Math.max(hi, w[j]);
+            }
             double tol = switch (f) {
                 case F16 -> Math.abs(w[i]) * 1e-3 + 1e-7;
                 case BF16 -> Math.abs(w[i]) * 8e-3 + 1e-30;
                 case Q8_0 -> 3.0 / 127 * 0.51; // amax of 0.5-sigma normals stays below ~3
+                case Q4_0 -> amax / 8 * 1.01;           // a step of amax/8 (levels −8..7: −amax is clipped to 7 steps)
+                case Q4_1 -> (hi - lo) / 15 * 0.51 + 2e-3; // half a step (plus the f16 minimum's rounding)
             };
             assertThat(Math.abs(wd[i] - w[i])).as("%s weight %d", f, i).isLessThanOrEqualTo(tol);
         }
@@ -58,6 +66,18 @@ class PackedMatrixTest {
                 p.dotRowScalar(r, x, 3, m, b);
                 for (int i = 0; i < m; i++) {
                     assertThat((double) a[i]).as("%s row %d m %d", f, r, i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(cols) + 1e-4 * Math.abs(b[i])));
+                    // the product (rows in groups; F16 with the input pre-scaled) gives the row kernel's bits
+                    if (m <= 8 && Simd.ENABLED) assertThat(got[i * rows + r]).as("%s product row %d m %d", f, r, i).isEqualTo(a[i]);
+                }
+            }
+            // rows computed in a group give exactly the bits of rows computed alone
+            for (int r = 0; r < rows; r += 4) {
+                int n = Math.min(4, rows - r);
+                float[] group = new float[n], alone = new float[1];
+                p.dotGroupSimd(r, n, x, 3, group);
+                for (int j = 0; j < n; j++) {
+                    p.dotRowSimd(r + j, x, 3, 1, alone);
+                    assertThat(group[j]).as("%s group row %d", f, r + j).isEqualTo(alone[0]);
                 }
             }
         }
@@ -97,9 +117,9 @@ class PackedMatrixTest {
         float[] w = KernelTestSupport.randn(rnd, 300 * 256, 0.3f);
         float[] x = KernelTestSupport.randn(rnd, 3 * 256, 1f);
         for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
-            PackedMatrix p = PackedMatrix.encode(f, w, 300, 256);
+            PackedMatrix p = PackedMatrix.encode(f, w, 299, 256); // 299: groups of 4 rows split unevenly
             int before = Parallel.threads();
-            float[] one = new float[900], many = new float[900];
+            float[] one = new float[897], many = new float[897];
             try {
                 Parallel.setThreads(1);
                 p.matmulNT(x, 0, 3, one, 0);
@@ -133,6 +153,7 @@ class PackedMatrixTest {
         // the first products run in the interpreter, the later ones compiled: the bits must not change
         Random rnd = new Random(11);
         float[] w = KernelTestSupport.randn(rnd, 19 * 160, 0.3f);
+        w[7] = 1e-6f; // a subnormal half
         float[] x = KernelTestSupport.randn(rnd, 160, 1f);
         for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
             PackedMatrix p = PackedMatrix.encode(f, w, 19, 160);

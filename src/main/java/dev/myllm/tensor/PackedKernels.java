@@ -1,0 +1,253 @@
+package dev.myllm.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API kernels of {@link PackedMatrix}: dot products of up to four packed weight rows
+ * with one float32 input row. Four rows at a time share each load of the input and give the core
+ * four independent chains of multiply-adds; each row's sum is still formed in exactly the same
+ * order whether it is computed alone or in a group, so results do not depend on how rows fall
+ * into threads. Weights are widened to float32 in registers (bytes and halves by one sign-extending
+ * conversion, which the JIT turns into a load that widens) and never written back to memory.
+ */
+final class PackedKernels {
+    static final VectorSpecies<Float> F = Simd.F;
+    static final int L = F.length();
+    /** Whether this CPU's vectors suit the kernels (8 or more float lanes); else the scalar twin runs. */
+    static final boolean OK = L >= 8 && L <= 16;
+    /** Rows per group. */
+    static final int GROUP = 4;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private PackedKernels() {
+    }
+
+    /**
+     * {@code y[yo + j] = Σ_k W[r + j, k] · x[xo + k]} for {@code j < n} ({@code n} from 1 to 4): every
+     * row's bits are the same for any {@code n}.
+     */
+    static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+        switch (p.format()) {
+            case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false);
+            case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo);
+            case Q4_0, Q4_1 -> dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
+        }
+    }
+
+    // ---- F16 and BF16: L halves → L floats -------------------------------------------------
+
+    /**
+     * L weights from {@code off}: BF16 exactly; F16 as the half's bits in float position, that is
+     * the weight times 2^-112 (see {@link #F16_SCALE}), unless {@code rescale}.
+     */
+    private static FloatVector half(MemorySegment bits, long off, boolean bf, boolean rescale) {
+        IntVector i = (IntVector) ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        if (bf) return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        // the half sign-extended and shifted by 13 has its sign at bit 31 and its exponent and mantissa
+        // where a float keeps them (weights are finite, so Inf/NaN need no care)
+        FloatVector w = i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        return rescale ? w.mul(F16_SCALE) : w;
+    }
+
+    /**
+     * An F16 weight read as {@link #half} reads it is the weight times 2^-112; multiplying either
+     * factor by 2^112 is exact (also for subnormal halves), so {@code (w·2^-112)·(x·2^112)} is
+     * exactly {@code w·x} and a fused multiply-add rounds it the same way. The input is scaled once
+     * per product instead of every weight (when no input is so large that it would overflow).
+     */
+    static final float F16_SCALE = 0x1p112f;
+
+    /** Whether {@code x[off .. off+n)} may be scaled by {@link #F16_SCALE} without overflow. */
+    static boolean scalable(float[] x, int off, int n) {
+        float max = 0;
+        for (int k = 0; k < n; k++) max = Math.max(max, Math.abs(x[off + k]));
+        return max < 0x1p12f; // a sum of products stays far below Float.MAX_VALUE (2^128) too
+    }
+
+    /** The F16 weight (r, k) times 2^-112, as {@link #half} reads it. */
+    private static float halfBits(PackedMatrix p, int r, int k) {
+        return Float.intBitsToFloat((p.bits.get(PackedMatrix.LS, r * p.qRowBytes + 2L * k) << 13) & 0x8FFFE000);
+    }
+
+    /** {@code scaled}: F16 only, x is already multiplied by {@link #F16_SCALE}. */
+    static void dot16(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, boolean scaled) {
+        MemorySegment bits = p.bits;
+        boolean bf = p.format() == PackedMatrix.Format.BF16, rescale = !bf && !scaled;
+        int cols = p.cols(), whole = cols / L * L;
+        long rb = p.qRowBytes;
+        long b0 = r * rb;
+        if (n == GROUP) {
+            long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int k = 0; k < whole; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + k);
+                long o = 2L * k;
+                a0 = half(bits, b0 + o, bf, rescale).fma(xv, a0);
+                a1 = half(bits, b1 + o, bf, rescale).fma(xv, a1);
+                a2 = half(bits, b2 + o, bf, rescale).fma(xv, a2);
+                a3 = half(bits, b3 + o, bf, rescale).fma(xv, a3);
+            }
+            y[yo] = tail16(p, r, whole, scaled, sumLanes(a0), x, xo);
+            y[yo + 1] = tail16(p, r + 1, whole, scaled, sumLanes(a1), x, xo);
+            y[yo + 2] = tail16(p, r + 2, whole, scaled, sumLanes(a2), x, xo);
+            y[yo + 3] = tail16(p, r + 3, whole, scaled, sumLanes(a3), x, xo);
+            return;
+        }
+        for (int j = 0; j < n; j++, b0 += rb) {
+            FloatVector a = FloatVector.zero(F);
+            for (int k = 0; k < whole; k += L) a = half(bits, b0 + 2L * k, bf, rescale).fma(FloatVector.fromArray(F, x, xo + k), a);
+            y[yo + j] = tail16(p, r + j, whole, scaled, sumLanes(a), x, xo);
+        }
+    }
+
+    /** The columns past the last whole vector, added one by one. */
+    private static float tail16(PackedMatrix p, int r, int from, boolean scaled, float s, float[] x, int xo) {
+        for (int k = from; k < p.cols(); k++) s += (scaled ? halfBits(p, r, k) : p.weight(r, k)) * x[xo + k];
+        return s;
+    }
+
+    // ---- Q8_0: blocks of 32 int8 with a float scale ---------------------------------------
+
+    private static FloatVector q8(MemorySegment bits, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo) {
+        MemorySegment bits = p.bits, sc = p.scales;
+        int blocks = p.cols() / 32;
+        long rb = p.qRowBytes, sb = 4L * blocks;
+        long b0 = r * rb, s0 = r * sb;
+        if (n == GROUP) {
+            long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                // the block's partial sums, then one multiply-add by each row's scale
+                FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+                for (int j = 0; j < 32; j += L) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + j);
+                    long o = 32L * b + j;
+                    p0 = q8(bits, b0 + o).fma(xv, p0);
+                    p1 = q8(bits, b1 + o).fma(xv, p1);
+                    p2 = q8(bits, b2 + o).fma(xv, p2);
+                    p3 = q8(bits, b3 + o).fma(xv, p3);
+                }
+                a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
+                a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
+                a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s2 + 4L * b)), a2);
+                a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s3 + 4L * b)), a3);
+            }
+            y[yo] = sumLanes(a0);
+            y[yo + 1] = sumLanes(a1);
+            y[yo + 2] = sumLanes(a2);
+            y[yo + 3] = sumLanes(a3);
+            return;
+        }
+        for (int i = 0; i < n; i++, b0 += rb, s0 += sb) {
+            FloatVector a = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                FloatVector pb = FloatVector.zero(F);
+                for (int j = 0; j < 32; j += L) pb = q8(bits, b0 + 32L * b + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
+                a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a);
+            }
+            y[yo + i] = sumLanes(a);
+        }
+    }
+
+    // ---- Q4_0 and Q4_1: blocks of 32 nibbles (16 bytes: element j low, j + 16 high) -----------
+
+    /** L bytes of nibbles from {@code off}, widened to ints (sign-extended: mask before use). */
+    private static IntVector nibbles(MemorySegment bits, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    /**
+     * Q4_0: {@code Σ (q − 8)·d·x}; Q4_1: {@code Σ (q·d + m)·x = d·Σ q·x + m·Σ x}, the second from
+     * {@code blockSums} (each block's sum of x, formed once per input row).
+     */
+    private static void dotQ4(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+        MemorySegment bits = p.bits, sc = p.scales, mins = p.mins;
+        int zero = p.format() == PackedMatrix.Format.Q4_0 ? 8 : 0;
+        int blocks = p.cols() / 32;
+        long rb = p.qRowBytes, sb = 4L * blocks;
+        for (int i0 = 0; i0 < n; i0 += 2) {
+            // two rows at a time: the nibble unpacking takes more registers than Q8_0's bytes
+            boolean two = i0 + 1 < n;
+            long b0 = (r + i0) * rb, b1 = b0 + rb, s0 = (r + i0) * sb, s1 = s0 + sb;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            float m0 = 0, m1 = 0;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector p0 = FloatVector.zero(F), p1 = p0;
+                for (int j = 0; j < 16; j += L) {
+                    int k = xo + 32 * b + j;
+                    FloatVector xl = FloatVector.fromArray(F, x, k), xh = FloatVector.fromArray(F, x, k + 16);
+                    long o = 16L * b + j;
+                    IntVector q0 = nibbles(bits, b0 + o);
+                    p0 = ((FloatVector) q0.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xl, p0);
+                    p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xh, p0);
+                    if (two) {
+                        IntVector q1 = nibbles(bits, b1 + o);
+                        p1 = ((FloatVector) q1.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xl, p1);
+                        p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+                    }
+                }
+                a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
+                if (two) a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
+                if (mins != null) {
+                    m0 += mins.get(PackedMatrix.LF, s0 + 4L * b) * blockSums[bso + b];
+                    if (two) m1 += mins.get(PackedMatrix.LF, s1 + 4L * b) * blockSums[bso + b];
+                }
+            }
+            y[yo + i0] = sumLanes(a0) + m0;
+            if (two) y[yo + i0 + 1] = sumLanes(a1) + m1;
+        }
+    }
+
+    // ---- lanes added in a fixed order -----------------------------------------------------
+
+    /**
+     * The lanes of {@code v} added pairwise in a fixed order (upper half onto lower half, until one
+     * lane is left). Not {@code reduceLanes}: its order of additions is the JIT's choice and
+     * differs from the interpreter's, so the same product gave different bits in a cold and a warm JVM.
+     */
+    static float sumLanes(FloatVector v) {
+        // lane i + lane (i ^ w): lane 0 gets exactly the halving order above, by one permute per step
+        if (v.length() == 16) {
+            v = v.add(v.rearrange(X16[0]));
+            v = v.add(v.rearrange(X16[1]));
+            v = v.add(v.rearrange(X16[2]));
+            return v.add(v.rearrange(X16[3])).lane(0);
+        }
+        if (v.length() == 8) {
+            v = v.add(v.rearrange(X8[0]));
+            v = v.add(v.rearrange(X8[1]));
+            return v.add(v.rearrange(X8[2])).lane(0);
+        }
+        for (int w = v.length() / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
+        return v.lane(0);
+    }
+
+    private static VectorShuffle<Float>[] xorShuffles(VectorSpecies<Float> sp) {
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(sp.length())];
+        for (int j = 0, w = sp.length() / 2; w >= 1; j++, w /= 2) {
+            int x = w;
+            out[j] = VectorShuffle.fromOp(sp, i -> i ^ x);
+        }
+        return out;
+    }
+
+    private static final VectorShuffle<Float>[] X16 = xorShuffles(FloatVector.SPECIES_512);
+    private static final VectorShuffle<Float>[] X8 = xorShuffles(FloatVector.SPECIES_256);
+}
