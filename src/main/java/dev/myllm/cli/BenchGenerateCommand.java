@@ -71,8 +71,8 @@ final class BenchGenerateCommand implements Runnable {
             throw new CliException("--prompt-tokens + --new-tokens = " + (promptTokens + newTokens)
                     + " exceeds the context length " + c.contextLength());
         }
-        GPTModel m = model.build(seed);
-        String dtypeUsed = weights.apply(m, model);
+        GPTModel m = weights.build(model, seed);
+        String dtypeUsed = weights.used();
         Rng rng = new Rng(seed + 1);
         int[] prompt = new int[promptTokens];
         for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(c.vocabSize());

@@ -42,7 +42,7 @@ final class ExportCommand implements Runnable {
     String format;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            description = "How to store the weights: f32 (default), f16 or bf16; q8_0 too with --format gguf.")
+            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0 or q4_1 too with --format gguf.")
     String dtype;
 
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
@@ -73,7 +73,7 @@ final class ExportCommand implements Runnable {
         DType t = switch (WeightDtype.parse(dtype)) {
             case "f16" -> DType.F16;
             case "bf16" -> DType.BF16;
-            case "q8_0" -> throw new CliException("--dtype q8_0 needs --format gguf (safetensors has no Q8_0)");
+            case "q8_0", "q4_0", "q4_1" -> throw new CliException("--dtype " + WeightDtype.parse(dtype) + " needs --format gguf (safetensors has no block types)");
             default -> DType.F32;
         };
         GPTModel m = model.build(seed);

@@ -85,8 +85,7 @@ final class GenerateCommand implements Runnable {
             throw new CliException(e.getMessage());
         }
         Tokenizer tok = loadTokenizer(tokenizer, model);
-        GPTModel m = model.build(seed);
-        weights.apply(m, model);
+        GPTModel m = weights.build(model, seed);
         checkVocab(tok, m);
         PromptFormat format = raw ? null : savedFormat(model);
         // an instruction-tuned model answers --prompt as an instruction: its format's prompt and response prefix, then the answer

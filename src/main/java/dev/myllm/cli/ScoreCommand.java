@@ -65,8 +65,8 @@ final class ScoreCommand implements Runnable {
     @Override
     public void run() {
         int[] ids = input.text != null ? tokenize(input.text) : readIds(input.idsFile);
-        GPTModel m = model.build(seed);
-        String dtypeUsed = weights.apply(m, model);
+        GPTModel m = weights.build(model, seed);
+        String dtypeUsed = weights.used();
         int n = ids.length, vocab = m.config().vocabSize();
         if (n < 2) throw new CliException("the sequence has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
         if (n > m.config().contextLength()) {

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  */
 final class WeightDtype {
     @Option(names = "--dtype", paramLabel = "TYPE",
-            description = "Weights in memory while running: f32, f16, bf16 or q8_0 (default: as the model stores them; f32 for a preset).")
+            description = "Weights in memory while running: f32, f16, bf16, q8_0, q4_0 or q4_1 (default: as the model stores them; f32 for a preset).")
     String dtype;
 
     /** A weight type's name as the user wrote it ({@code float16}, {@code Q8}, ...) → f32, f16, bf16 or q8_0. */
@@ -28,15 +28,41 @@ final class WeightDtype {
             case "f16", "float16" -> "f16";
             case "bf16", "bfloat16" -> "bf16";
             case "q8_0", "q8" -> "q8_0";
-            default -> throw new CliException("--dtype: unknown type '" + text + "'; choose f32, f16, bf16 or q8_0");
+            case "q4_0" -> "q4_0";
+            case "q4_1" -> "q4_1";
+            default -> throw new CliException("--dtype: unknown type '" + text + "'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
         };
     }
 
-    /** The model for inference: {@code model}'s weights, kept in the type asked for. */
+    private String used;
+
+    /**
+     * The model for inference: {@code model}'s weights, kept in the type asked for. A GGUF file run
+     * in a packed type is loaded straight into it (its matrices memory-mapped where stored so),
+     * never as float32 first.
+     */
     GPTModel build(ModelOptions model, long seed) {
+        String t = resolve(model);
+        Path src = model.directory();
+        if (!t.equals("f32") && src != null && GgufFile.isGguf(src)) {
+            GPTModel m;
+            try {
+                m = GgufModel.loadPacked(src, model.config(), PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
+            PackedWeights.dropFloatWeights(m);
+            used = t;
+            return m;
+        }
         GPTModel m = model.build(seed);
-        apply(m, model);
+        used = apply(m, model);
         return m;
+    }
+
+    /** The type {@link #build} kept the weights in. */
+    String used() {
+        return used;
     }
 
     /** The type asked for, or the one the model is stored in. */
@@ -49,8 +75,7 @@ final class WeightDtype {
         } catch (IllegalArgumentException e) {
             throw new CliException("--model " + e.getMessage());
         }
-        // Q4 files run as Q8_0: the nearest type with kernels here (their weights are exact in it up to the scale's rounding)
-        return stored.startsWith("q4") ? "q8_0" : stored;
+        return stored;
     }
 
     /** Switches {@code m} to the resolved type (matrices a GGUF file stores in it are memory-mapped); returns its name. */

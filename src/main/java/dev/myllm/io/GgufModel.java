@@ -2,6 +2,7 @@ package dev.myllm.io;
 
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.BpeTokenizer;
@@ -76,12 +77,9 @@ public final class GgufModel {
 
     /**
      * Writes {@code model} with {@code vocab} (as long as the model's vocabulary) to {@code file}
-     * (atomically), matrices stored as {@code type} (F32, F16, BF16 or Q8_0).
+     * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0 or Q4_1).
      */
     public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type) {
-        if (type != GgufType.F32 && type != GgufType.F16 && type != GgufType.BF16 && type != GgufType.Q8_0) {
-            throw new IllegalArgumentException(file + ": cannot write " + type + " (F32, F16, BF16 or Q8_0)");
-        }
         GPTConfig c = model.config();
         if (vocab.tokens().size() != c.vocabSize()) {
             throw new IllegalArgumentException(file + ": the tokenizer has " + vocab.tokens().size() + " tokens, the model " + c.vocabSize() + " rows");
@@ -192,6 +190,69 @@ public final class GgufModel {
 
     /** Loads into a model of {@code c} (the file's, perhaps with a shorter context or other dropout). */
     public static GPTModel load(GgufFile g, GPTConfig c) {
+        GPTConfig own = fits(g, c);
+        Map<String, String> plan = plan(g, own);
+        GPTModel m = GPTModel.unfilled(c); // every weight is read below
+        Map<String, Tensor> params = m.namedParameters();
+        for (var e : plan.entrySet()) read(g, g.tensors().get(e.getKey()), e.getValue(), own, params.get(e.getValue()));
+        return m;
+    }
+
+    /** Reads a float32 parameter; the position table only as far as {@code p}'s context length. */
+    private static void read(GgufFile g, GgufFile.Info t, String mine, GPTConfig own, Tensor p) {
+        if (mine.equals("wpe.weight")) {
+            float[] wpe = new float[own.contextLength() * own.embDim()];
+            g.dequantize(t, wpe, 0);
+            System.arraycopy(wpe, 0, p.data(), 0, p.size());
+        } else {
+            g.dequantize(t, p.data(), 0);
+        }
+    }
+
+    /**
+     * Loads {@code file} for inference with its matrices kept as {@code f} (block types only where
+     * rows are a multiple of 32, else F16), no float32 copy of them ever made: a matrix the file
+     * stores as that type comes from the memory-mapped file (F16 and BF16 used in place, the block
+     * types repacked), any other is widened and encoded one matrix at a time. The mapping stays
+     * open for the life of the process, as the matrices read from it.
+     */
+    public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f) {
+        GgufFile g = GgufFile.open(file);
+        boolean inPlace = false;
+        try {
+            GPTConfig own = fits(g, c);
+            Map<String, String> plan = plan(g, own);
+            GPTModel m = GPTModel.unfilledForPacking(c);
+            Map<String, Tensor> params = m.namedParameters();
+            java.util.Set<String> packable = PackedWeights.packable(m).keySet();
+            Map<String, PackedMatrix> ready = new LinkedHashMap<>();
+            for (var e : plan.entrySet()) {
+                GgufFile.Info t = g.tensors().get(e.getKey());
+                String mine = e.getValue();
+                if (!packable.contains(mine)) {
+                    read(g, t, mine, own, params.get(mine));
+                    continue;
+                }
+                int rows = (int) t.ne()[1], cols = (int) t.ne()[0];
+                PackedMatrix.Format want = PackedWeights.formatFor(f, cols);
+                if (t.type().name().equals(want.name())) {
+                    ready.put(mine, PackedMatrix.wrap(want, rows, cols, g.bytes(t)));
+                    inPlace |= want == PackedMatrix.Format.F16 || want == PackedMatrix.Format.BF16;
+                } else {
+                    float[] w = new float[rows * cols];
+                    g.dequantize(t, w, 0);
+                    ready.put(mine, PackedMatrix.encode(want, w, rows, cols));
+                }
+            }
+            PackedWeights.pack(m, f, ready);
+            return m;
+        } finally {
+            if (!inPlace) g.close(); // nothing reads the mapping any more
+        }
+    }
+
+    /** Checks that the file holds a model {@code c} may be loaded from; returns the file's own configuration. */
+    private static GPTConfig fits(GgufFile g, GPTConfig c) {
         GPTConfig own = config(g);
         if (own.contextLength() < c.contextLength()) {
             throw GgufFile.bad(g.file(), "has " + own.contextLength() + " positions, fewer than the context length " + c.contextLength() + " asked for");
@@ -200,21 +261,7 @@ public final class GgufModel {
                 || c.nHeads() != own.nHeads() || c.nLayers() != own.nLayers()) {
             throw GgufFile.bad(g.file(), "holds " + Gpt2Layout.describe(own) + ", not the configuration asked for (" + Gpt2Layout.describe(c) + ")");
         }
-        Map<String, String> plan = plan(g, own);
-        GPTModel m = GPTModel.unfilled(c); // every weight is read below
-        Map<String, Tensor> params = m.namedParameters();
-        float[] wpe = new float[own.contextLength() * own.embDim()];
-        for (var e : plan.entrySet()) {
-            GgufFile.Info t = g.tensors().get(e.getKey());
-            Tensor p = params.get(e.getValue());
-            if (e.getValue().equals("wpe.weight")) {
-                g.dequantize(t, wpe, 0);
-                System.arraycopy(wpe, 0, p.data(), 0, p.size());
-            } else {
-                g.dequantize(t, p.data(), 0);
-            }
-        }
-        return m;
+        return own;
     }
 
     /** The tokenizer embedded in the file (llama.cpp's {@code gpt2} model). */

@@ -72,7 +72,7 @@ public enum GgufType {
         }
     }
 
-    /** Encodes {@code n} floats from {@code src[off ..]} into {@code dst} (F32, F16, BF16 or Q8_0; n a multiple of the block). */
+    /** Encodes {@code n} floats from {@code src[off ..]} into {@code dst} (n a multiple of the block; the block types as ggml's reference quantisers). */
     public void quantize(float[] src, int off, int n, java.nio.ByteBuffer dst) {
         switch (this) {
             case F32 -> { for (int i = 0; i < n; i++) dst.putFloat(src[off + i]); }
@@ -93,7 +93,41 @@ public enum GgufType {
                     }
                 }
             }
-            default -> throw new IllegalArgumentException("cannot write " + this);
+            case Q4_0, Q4_1 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    int s = off + 32 * b;
+                    float d, lo = 0;
+                    if (this == Q4_0) {
+                        // ggml's quantize_row_q4_0_ref: d = (the value of largest magnitude) / -8, q = min(15, (int) (x/d + 8.5))
+                        float amax = 0, max = 0;
+                        for (int j = 0; j < 32; j++) {
+                            if (amax < Math.abs(src[s + j])) {
+                                amax = Math.abs(src[s + j]);
+                                max = src[s + j];
+                            }
+                        }
+                        d = max / -8;
+                        dst.putShort(Float.floatToFloat16(d));
+                    } else {
+                        // quantize_row_q4_1_ref: d = (max − min) / 15, m = min, q = min(15, (int) ((x − m)/d + 0.5))
+                        float mn = Float.MAX_VALUE, mx = -Float.MAX_VALUE;
+                        for (int j = 0; j < 32; j++) {
+                            mn = Math.min(mn, src[s + j]);
+                            mx = Math.max(mx, src[s + j]);
+                        }
+                        d = (mx - mn) / 15;
+                        lo = mn;
+                        dst.putShort(Float.floatToFloat16(d));
+                        dst.putShort(Float.floatToFloat16(mn));
+                    }
+                    float id = d != 0 ? 1f / d : 0f;
+                    for (int j = 0; j < 16; j++) {
+                        int q0 = this == Q4_0 ? (int) (src[s + j] * id + 8.5f) : (int) ((src[s + j] - lo) * id + 0.5f);
+                        int q1 = this == Q4_0 ? (int) (src[s + j + 16] * id + 8.5f) : (int) ((src[s + j + 16] - lo) * id + 0.5f);
+                        dst.put((byte) (Math.min(15, q0) | Math.min(15, q1) << 4));
+                    }
+                }
+            }
         }
     }
 }

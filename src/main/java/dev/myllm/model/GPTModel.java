@@ -69,6 +69,15 @@ public final class GPTModel extends Module {
         return new GPTModel(config, 0, null, false);
     }
 
+    /**
+     * As {@link #unfilled}, but the matrices that packed weights replace (every Linear, the token
+     * table) have a shape and no values: for a loader that gives them packed weights next
+     * ({@link PackedWeights#pack}), so no float32 copy of them is ever allocated.
+     */
+    public static GPTModel unfilledForPacking(GPTConfig config) {
+        return dev.myllm.nn.UnfilledMatrices.build(() -> new GPTModel(config, 0, null, false));
+    }
+
     private GPTModel(GPTConfig config, long seed, TorchGenerator torch) {
         this(config, seed, torch, true);
     }
@@ -80,7 +89,7 @@ public final class GPTModel extends Module {
         this.dropout = new DropoutSource(dropoutRng);
         float projStd = (float) (STD / Math.sqrt(2.0 * config.nLayers()));
         this.wte = child("wte", new Embedding(config.vocabSize(), config.embDim(), init, STD));
-        this.wpe = child("wpe", new Embedding(config.contextLength(), config.embDim(), init, STD));
+        this.wpe = child("wpe", dev.myllm.nn.UnfilledMatrices.filled(() -> new Embedding(config.contextLength(), config.embDim(), init, STD)));
         this.dropEmb = child("drop", new Dropout(config.dropRate(), dropout));
         this.h = child("h", new ModuleList<>());
         for (int i = 0; i < config.nLayers(); i++) h.add(new TransformerBlock(config, init, STD, projStd, dropout));

@@ -12,7 +12,7 @@ public final class Embedding extends Module {
 
     /** Weight normal(0, {@code std}); PyTorch's default is std 1, GPT-2's 0.02 (token) and 0.01 (position). */
     public Embedding(int num, int dim, Rng rng, float std) {
-        this.weight = parameter("weight", Tensor.normal(rng, 0f, std, num, dim));
+        this.weight = parameter("weight", rng == null && UnfilledMatrices.active() ? Tensor.shapeOnly(num, dim) : Tensor.normal(rng, 0f, std, num, dim));
     }
 
     /** ids of shape {@code idShape} → {@code (idShape.., dim)}. */

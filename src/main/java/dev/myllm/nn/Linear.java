@@ -28,7 +28,7 @@ public final class Linear extends Module {
 
     /** GPT-2's initialization: weight normal(0, {@code std}), bias zero. */
     public Linear(int in, int out, boolean bias, Rng rng, float std) {
-        this.weight = parameter("weight", Tensor.normal(rng, 0f, std, out, in));
+        this.weight = parameter("weight", rng == null && UnfilledMatrices.active() ? Tensor.shapeOnly(out, in) : Tensor.normal(rng, 0f, std, out, in));
         this.bias = bias ? parameter("bias", Tensor.of(new float[out], out)) : null;
     }
 
