@@ -8,7 +8,6 @@ import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.PackedMatrix;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -78,21 +77,11 @@ final class WeightDtype {
         return stored;
     }
 
-    /** Switches {@code m} to the resolved type (matrices a GGUF file stores in it are memory-mapped); returns its name. */
+    /** Switches {@code m} (float32 weights) to the resolved type; returns its name. */
     String apply(GPTModel m, ModelOptions model) {
         String t = resolve(model);
         if (t.equals("f32")) return t;
-        PackedMatrix.Format f = PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT));
-        Path src = model.directory();
-        Map<String, PackedMatrix> ready = Map.of();
-        if (src != null && GgufFile.isGguf(src)) {
-            try {
-                ready = GgufModel.mapped(src, f);
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--model " + e.getMessage());
-            }
-        }
-        PackedWeights.pack(m, f, ready);
+        PackedWeights.pack(m, PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT)));
         PackedWeights.dropFloatWeights(m); // inference only from here: the weights are held once, packed
         return t;
     }

@@ -290,25 +290,6 @@ public final class GgufModel {
         }
     }
 
-    /**
-     * The file's matrices stored exactly as {@code format}, memory-mapped (no copy), by our parameter
-     * name; the mapping stays open for the life of the process, as the matrices read from it.
-     */
-    public static Map<String, PackedMatrix> mapped(Path file, PackedMatrix.Format format) {
-        GgufType want = GgufType.valueOf(format.name());
-        GgufFile g = GgufFile.open(file);
-        Map<String, PackedMatrix> out = new LinkedHashMap<>();
-        Map<String, String> ours = new LinkedHashMap<>();
-        names(config(g)).forEach((mine, theirs) -> ours.put(theirs, mine));
-        for (GgufFile.Info t : g.tensors().values()) {
-            String mine = ours.get(t.name());
-            if (mine == null || t.ne().length != 2 || t.type() != want || mine.equals("wpe.weight")) continue;
-            out.put(mine, PackedMatrix.wrap(format, (int) t.ne()[1], (int) t.ne()[0], g.bytes(t)));
-        }
-        if (out.isEmpty()) g.close();
-        return out;
-    }
-
     /** How most matrices of the file are stored ({@code blk.0.attn_qkv.weight}'s type). */
     public static GgufType storedType(GgufFile g) {
         GgufFile.Info t = g.tensors().get("blk.0.attn_qkv.weight");

@@ -205,16 +205,28 @@ class GgufModelTest {
     }
 
     @Test
-    void mappedQ8WeightsComputeTheReferenceLogits() {
-        Path f = fixture("tiny-q8_0.gguf");
-        GPTModel m = ModelDirectory.load(f, ModelDirectory.readConfig(f));
-        var mapped = GgufModel.mapped(f, dev.myllm.tensor.PackedMatrix.Format.Q8_0);
-        assertThat(mapped).containsKeys("wte.weight", "h.0.attn.c_attn.weight", "h.1.mlp.c_proj.weight").doesNotContainKey("wpe.weight");
-        dev.myllm.model.PackedWeights.pack(m, dev.myllm.tensor.PackedMatrix.Format.Q8_0, mapped);
-        assertThat(m.tokenEmbedding().packed()).isSameAs(mapped.get("wte.weight"));
-        float[] want = Npy.read(fixture("tiny-q8_0-logits.npy")).data();
-        float[] got = logits(m, Npy.readInts(fixture("tiny-ids.npy")));
-        for (int i = 0; i < want.length; i++) assertThat(got[i]).as("logit %d", i).isCloseTo(want[i], within(1e-3f));
+    void packedLoadsComputeTheReferenceLogitsWithoutFloatMatrices() {
+        int[] ids = Npy.readInts(fixture("tiny-ids.npy"));
+        for (String t : new String[]{"f16", "bf16", "q8_0", "q4_0", "q4_1"}) {
+            Path f = fixture("tiny-" + t + ".gguf");
+            dev.myllm.tensor.PackedMatrix.Format fmt = dev.myllm.tensor.PackedMatrix.Format.valueOf(t.toUpperCase());
+            GPTModel m = GgufModel.loadPacked(f, ModelDirectory.readConfig(f), fmt);
+            // the matrices are the file's type, computed from directly, and were never float32
+            assertThat(m.tokenEmbedding().packed().format()).as(t).isEqualTo(fmt);
+            var qkv = (dev.myllm.nn.Linear) m.block(1).children().get("attn").children().get("c_attn");
+            assertThat(qkv.packed().format()).as(t).isEqualTo(fmt);
+            assertThat(qkv.weight().data()).as(t).isEmpty();
+            assertThat(m.positionEmbedding().weight().data()).as(t).hasSize(32 * 32);
+            float[] want = Npy.read(fixture("tiny-" + t + "-logits.npy")).data();
+            float[] got = logits(m, ids);
+            for (int i = 0; i < want.length; i++) assertThat(got[i]).as("%s logit %d", t, i).isCloseTo(want[i], within(1e-3f));
+        }
+        // another type than stored: widened and re-encoded matrix by matrix (F16 rounds the Q4_0 values a little)
+        Path f = fixture("tiny-q4_0.gguf");
+        GPTModel m = GgufModel.loadPacked(f, ModelDirectory.readConfig(f), dev.myllm.tensor.PackedMatrix.Format.F16);
+        float[] want = Npy.read(fixture("tiny-q4_0-logits.npy")).data();
+        float[] got = logits(m, ids);
+        for (int i = 0; i < want.length; i++) assertThat(got[i]).as("q4_0 as f16 logit %d", i).isCloseTo(want[i], within(2e-2f * maxAbs(want)));
     }
 
     @Test
@@ -223,7 +235,7 @@ class GgufModelTest {
         Path src = fixture("tiny-f32.gguf");
         GPTModel m = ModelDirectory.load(src, ModelDirectory.readConfig(src));
         BpeVocab v = BpeVocab.of(ModelFiles.tokenizer(src), 261);
-        for (String t : new String[]{"f16", "bf16", "q8_0"}) {
+        for (String t : new String[]{"f16", "bf16", "q8_0", "q4_0", "q4_1"}) {
             Path ours = dir.resolve(t + ".gguf");
             GgufModel.save(m, v, "x", ours, GgufType.valueOf(t.toUpperCase()));
             try (GgufFile a = GgufFile.open(ours); GgufFile b = GgufFile.open(fixture("tiny-" + t + ".gguf"))) {
