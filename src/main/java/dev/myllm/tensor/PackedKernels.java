@@ -24,8 +24,8 @@ final class PackedKernels {
     static final int L = F.length();
     /** Whether this CPU's vectors suit the kernels (8 or more float lanes); else the scalar twin runs. */
     static final boolean OK = L >= 8 && L <= 16;
-    /** Rows per group. */
-    static final int GROUP = 4;
+    /** Rows per group: 4, or 1 with {@code -Dmyllm.packed.rows=1} (to compare; a row's bits are the same either way). */
+    static final int GROUP = Integer.getInteger("myllm.packed.rows", 4) == 1 ? 1 : 4;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
@@ -88,7 +88,7 @@ final class PackedKernels {
         int cols = p.cols(), whole = cols / L * L;
         long rb = p.qRowBytes;
         long b0 = r * rb;
-        if (n == GROUP) {
+        if (n == 4) {
             long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int k = 0; k < whole; k += L) {
@@ -129,7 +129,7 @@ final class PackedKernels {
         int blocks = p.cols() / 32;
         long rb = p.qRowBytes, sb = 4L * blocks;
         long b0 = r * rb, s0 = r * sb;
-        if (n == GROUP) {
+        if (n == 4) {
             long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int b = 0; b < blocks; b++) {
