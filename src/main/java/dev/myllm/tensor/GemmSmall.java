@@ -1,5 +1,6 @@
 package dev.myllm.tensor;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -39,36 +40,56 @@ final class GemmSmall {
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
         int groups = (N + 3) / 4;
-        Parallel.forRange(groups, grain(groups, 8L * M * K), (g0, g1) -> {
-            float[] lanes = LANES.get();
-            for (int g = g0; g < g1; g++) {
-                int n = g * 4;
-                int rows = Math.min(4, N - n);
-                int m = 0;
-                if (rows == 4) {
-                    // three rows of A per pass over the four B rows (two and two when four are left,
-                    // two when two are): fewer passes over B, fewer B loads per multiply-add
-                    for (; M - m >= 3 && M - m != 4; m += 3) {
-                        dot4x3(a, aOff + m * K, K, b, bOff + n * K, lanes, c, cOff + m * N + n, N, accumulate);
-                    }
-                    for (; m + 1 < M; m += 2) {
-                        dot4x2(a, aOff + m * K, aOff + (m + 1) * K, b, bOff + n * K, K, lanes, c, cOff + m * N + n, N, accumulate);
-                    }
+        int block = Math.max(grain(groups, 8L * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
+        int blocks = (groups + block - 1) / block;
+        if (blocks <= 1) {
+            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, 0, groups);
+            return;
+        }
+        // threads take blocks of groups as they come free, not a fixed share each: a thread that
+        // another process (or the server's own I/O) holds up does not hold the product up
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(Math.min(Parallel.threads(), blocks), 1, (t0, t1) -> {
+            for (int i; (i = next.getAndIncrement()) < blocks; ) {
+                ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, i * block, Math.min(groups, (i + 1) * block));
+            }
+        });
+    }
+
+    /** Blocks of column groups per thread that {@link #nt} hands out: enough to even out a late start. */
+    private static final int BLOCKS_PER_THREAD = 16;
+
+    /** Column groups {@code [g0, g1)} (four rows of B each) of {@link #nt}. */
+    private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate, int g0, int g1) {
+        float[] lanes = LANES.get();
+        for (int g = g0; g < g1; g++) {
+            int n = g * 4;
+            int rows = Math.min(4, N - n);
+            int m = 0;
+            if (rows == 4) {
+                // three rows of A per pass over the four B rows (two and two when four are left,
+                // two when two are): fewer passes over B, fewer B loads per multiply-add
+                for (; M - m >= 3 && M - m != 4; m += 3) {
+                    dot4x3(a, aOff + m * K, K, b, bOff + n * K, lanes, c, cOff + m * N + n, N, accumulate);
                 }
-                for (; m < M; m++) {
-                    int ar = aOff + m * K;
-                    int ci = cOff + m * N + n;
-                    if (rows == 4) {
-                        dot4(a, ar, b, bOff + n * K, K, lanes, c, ci, accumulate);
-                    } else {
-                        for (int r = 0; r < rows; r++) {
-                            float s = dot1(a, ar, b, bOff + (n + r) * K, K, lanes);
-                            c[ci + r] = accumulate ? c[ci + r] + s : s;
-                        }
+                for (; m + 1 < M; m += 2) {
+                    dot4x2(a, aOff + m * K, aOff + (m + 1) * K, b, bOff + n * K, K, lanes, c, cOff + m * N + n, N, accumulate);
+                }
+            }
+            for (; m < M; m++) {
+                int ar = aOff + m * K;
+                int ci = cOff + m * N + n;
+                if (rows == 4) {
+                    dot4(a, ar, b, bOff + n * K, K, lanes, c, ci, accumulate);
+                } else {
+                    for (int r = 0; r < rows; r++) {
+                        float s = dot1(a, ar, b, bOff + (n + r) * K, K, lanes);
+                        c[ci + r] = accumulate ? c[ci + r] + s : s;
                     }
                 }
             }
-        });
+        }
     }
 
     /**

@@ -65,6 +65,28 @@ class GemmSmallTest {
     }
 
     @Test
+    void blocksHandedOutToThreadsGiveTheSameBitsAsOneThread() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int N = 4001, K = 67; // a ragged last group, many blocks of groups for every row count
+        float[] a = GemmTest.random(rnd, 9 * K), b = GemmTest.random(rnd, N * K);
+        for (int M = 1; M <= 9; M++) {
+            float[] first = null;
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                float[] c = new float[M * N];
+                GemmSmall.nt(a, 0, b, 0, c, 0, M, N, K, false);
+                if (first == null) first = c;
+                else assertThat(c).as("M=%d threads=%d", M, threads).isEqualTo(first);
+            }
+            for (int r = 0; r < M; r++) {
+                float[] one = new float[N];
+                GemmSmall.nt(a, r * K, b, 0, one, 0, 1, N, K, false);
+                assertThat(Arrays.copyOfRange(first, r * N, (r + 1) * N)).as("row %d of %d", r, M).isEqualTo(one);
+            }
+        }
+    }
+
+    @Test
     void rowsModeProductsMatchTheScalarTwinAndADoubleReference() {
         SplittableRandom rnd = new SplittableRandom(5);
         for (int K : KS) {
