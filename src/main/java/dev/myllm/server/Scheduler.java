@@ -41,6 +41,8 @@ final class Scheduler implements Runnable {
     private final long[] stepsByBatch, nanosByBatch;
     private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
     private volatile boolean profileProducts;
+    /** How long an idle scheduler waits after a first arrival for others before it starts. */
+    private static final long GATHER_MILLIS = 3;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -145,6 +147,12 @@ final class Scheduler implements Runnable {
                         if (waiting.isEmpty() && !stopped) {
                             try {
                                 lock.wait(50);
+                                // requests that come together arrive a few milliseconds apart:
+                                // wait that long for the others, so one prefill pass takes them all
+                                long until = System.nanoTime() + GATHER_MILLIS * 1_000_000;
+                                while (!waiting.isEmpty() && waiting.size() < maxBatch && !stopped && System.nanoTime() < until) {
+                                    lock.wait(1);
+                                }
                             } catch (InterruptedException e) {
                                 return;
                             }
@@ -214,10 +222,12 @@ final class Scheduler implements Runnable {
             if (s.state == Sequence.State.DECODE) decoding.add(s);
             else if (s.state == Sequence.State.PREFILL) prefilling.add(s);
         }
-        // prompt tokens this turn: a chunk while streams wait on it; when none does, a chunk for
-        // every slot (up to 16): a burst of requests is prefilled in one pass, so the weights are
-        // read once for all and every one of them starts decoding at the same step
-        int budget = decoding.isEmpty() ? Math.max(8, Math.min(16, maxBatch)) * prefillChunk : prefillChunk;
+        // prompt tokens this turn: when no stream waits on it, a chunk for every slot (up to 16),
+        // so a burst of requests is prefilled in one pass (the weights read once for all) and
+        // starts decoding at the same step; while streams run, a chunk for each prompt waiting, up
+        // to four, so several that arrive together join in one short stall rather than one by one
+        int budget = decoding.isEmpty() ? Math.max(8, Math.min(16, maxBatch)) * prefillChunk
+                : Math.min(4, prefilling.size()) * prefillChunk;
         if (!prefilling.isEmpty()) {
             Sequence head = prefilling.getFirst();
             // echo with logprobs needs every position's logits: such a prompt runs alone
