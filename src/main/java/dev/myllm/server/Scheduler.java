@@ -42,7 +42,7 @@ final class Scheduler implements Runnable {
     private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
     private volatile boolean profileProducts;
     /** How long an idle scheduler waits after a first arrival for others before it starts. */
-    private static final long GATHER_MILLIS = 3;
+    private static final long GATHER_MILLIS = 5;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
