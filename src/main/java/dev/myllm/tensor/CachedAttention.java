@@ -121,10 +121,13 @@ public final class CachedAttention {
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
-        // one task per (sequence, head): each writes its own D columns of its sequence's rows
-        Parallel.forRange(n * heads, 1, (s0, s1) -> {
+        // one task per (sequence, head): each writes its own D columns of its sequence's rows; the
+        // threads take tasks as they come free (sequences differ in length, and a thread may start late)
+        int tasks = n * heads;
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Parallel.forRange(Math.min(tasks, Parallel.threads()), 1, (t0, t1) -> {
             float[] w = new float[scratch];
-            for (int sh = s0; sh < s1; sh++) {
+            for (int sh; (sh = next.getAndIncrement()) < tasks; ) {
                 int s = sh / heads, h = sh % heads;
                 for (int t = 0; t < lengths[s]; t++) {
                     int row = first[s] + t;
