@@ -35,7 +35,6 @@ final class FlashBackward {
         final float[] st = new float[BK * NR], dpt = new float[BK * NR], wt = new float[BK * NR];
         final float[] lse = new float[NR], rowD = new float[NR];
         final boolean[] keep = new boolean[BK];
-        final int[] gidx = new int[Math.max(NR, L)];
         int dp8, dpn, tp8, tpn;
 
         void ensure(int T, int D) {
@@ -59,7 +58,6 @@ final class FlashBackward {
                 dot = new float[D * NR];
             }
             if (dqt.length < dp8 * NR) dqt = new float[dp8 * NR];
-            for (int i = 0; i < gidx.length; i++) gidx[i] = i * NR;
         }
     }
 
@@ -94,7 +92,7 @@ final class FlashBackward {
                         wk.rowD[i] = simd ? VecMath.dot(dout, oo, out, oo, D) : VecMath.dotScalar(dout, oo, out, oo, D);
                     }
                     block(simd, wk, bh, q0, T, D, scale, mask, dq != null, dk != null, dv != null);
-                    if (dq != null) addTransposed(simd, wk, dq, lq, b, h, q0, n, D);
+                    if (dq != null) addTransposed(wk, dq, lq, b, h, q0, n, D);
                 }
                 for (int t = 0; t < T; t++) {
                     if (dk != null) add(dk, lk.at(b, h, t), wk.dkp, t * wk.dpn, D);
@@ -218,17 +216,12 @@ final class FlashBackward {
         Arrays.fill(dst, T * dpn, tpn * dpn, 0f);
     }
 
-    /** dq rows q0.. += dqᵀ columns (a gather down each column). */
-    private static void addTransposed(boolean simd, Work wk, float[] dq, Layout lq, int b, int h, int q0, int n, int D) {
+    /** dq rows q0.. += dqᵀ columns. */
+    private static void addTransposed(Work wk, float[] dq, Layout lq, int b, int h, int q0, int n, int D) {
         float[] dqt = wk.dqt;
         for (int i = 0; i < n; i++) {
-            int go = lq.at(b, h, q0 + i), d = 0;
-            if (simd) {
-                for (; d + L <= D; d += L) {
-                    FloatVector.fromArray(F, dqt, d * NR + i, wk.gidx, 0).add(FloatVector.fromArray(F, dq, go + d)).intoArray(dq, go + d);
-                }
-            }
-            for (; d < D; d++) dq[go + d] = dqt[d * NR + i] + dq[go + d];
+            int go = lq.at(b, h, q0 + i);
+            for (int d = 0; d < D; d++) dq[go + d] = dqt[d * NR + i] + dq[go + d];
         }
     }
 

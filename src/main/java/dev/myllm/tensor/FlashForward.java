@@ -44,7 +44,6 @@ final class FlashForward {
         final float[] st = new float[BK * NR];
         final float[] m = new float[NR], l = new float[NR], mb = new float[NR], corr = new float[NR], sum = new float[NR];
         final boolean[] keep = new boolean[BK];
-        final int[] gidx = new int[Math.max(NR, L)];
         /** D rounded up to whole 8-row panels: the rows of oᵀ. */
         int dp;
 
@@ -54,7 +53,6 @@ final class FlashForward {
             if (vpan.length < dp * T) vpan = new float[dp * T];
             if (qt.length < D * NR) qt = new float[D * NR];
             if (ot.length < dp * NR) ot = new float[dp * NR];
-            for (int i = 0; i < gidx.length; i++) gidx[i] = i * NR;
         }
     }
 
@@ -84,7 +82,7 @@ final class FlashForward {
                 int q0 = qb * NR, rows = Math.min(NR, T - q0);
                 GemmPack.packB(q, lq.at(b, h, 0), 1, lq.sT(), q0, rows, 0, D, wk.qt, 0);
                 block(simd, wk, bh, q0, T, D, scale, mask);
-                store(simd, wk, out, lo, b, h, q0, rows, D);
+                store(wk, out, lo, b, h, q0, rows, D);
                 for (int i = 0; i < rows; i++) lse[bh * T + q0 + i] = wk.m[i] + (float) Math.log(wk.l[i]);
             }
         });
@@ -217,19 +215,13 @@ final class FlashForward {
         }
     }
 
-    /** out rows q0.. = oᵀ columns / l, transposed back (a gather down each column of oᵀ). */
-    private static void store(boolean simd, Work wk, float[] out, Layout lo, int b, int h, int q0, int rows, int D) {
+    /** out rows q0.. = oᵀ columns / l, transposed back. */
+    private static void store(Work wk, float[] out, Layout lo, int b, int h, int q0, int rows, int D) {
         float[] ot = wk.ot, l = wk.l;
         for (int i = 0; i < rows; i++) {
-            int oo = lo.at(b, h, q0 + i), d = 0;
+            int oo = lo.at(b, h, q0 + i);
             float inv = 1f / l[i];
-            if (simd) {
-                FloatVector iv = FloatVector.broadcast(F, inv);
-                for (; d + L <= D; d += L) {
-                    FloatVector.fromArray(F, ot, d * NR + i, wk.gidx, 0).mul(iv).intoArray(out, oo + d);
-                }
-            }
-            for (; d < D; d++) out[oo + d] = ot[d * NR + i] * inv;
+            for (int d = 0; d < D; d++) out[oo + d] = ot[d * NR + i] * inv;
         }
     }
 }
