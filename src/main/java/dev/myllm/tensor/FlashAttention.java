@@ -10,10 +10,12 @@ import jdk.incubator.vector.VectorSpecies;
  * recomputes each block of weights from it. No {@code (B, H, T, T)} array is ever made, so the
  * memory of attention grows with T, not T².
  *
- * <p>Every block product runs through one register-blocked tile ({@code 8 × 2L}: eight rows
- * against two vectors of columns), on per-head copies of q, k and v padded to whole tiles, so
- * no product needs a horizontal sum. q, k, v and the output can be laid out as {@code (B, H, T, D)}
- * or as parts of {@code (B, T, ·)} rows (a fused QKV projection), see {@link Layout}.
+ * <p>Both passes work transposed, a key per row and a query per vector lane ({@link FlashForward},
+ * {@link FlashBackward}): the block products are packed {@link GemmKernel} tiles, the online
+ * softmax's maxima and sums are lanewise, and only the key gradients go through {@link #tile},
+ * the same {@code 8 × 2L} tile reading its A operand with strides. q, k, v and the output can be
+ * laid out as {@code (B, H, T, D)} or as parts of {@code (B, T, ·)} rows (a fused QKV
+ * projection), see {@link Layout}.
  *
  * <p>Determinism: the forward pass splits work over (head, query block) pairs and the backward
  * pass over heads, each with a fixed visiting order, so results are bitwise the same for any
@@ -27,8 +29,6 @@ public final class FlashAttention {
     static final int MR = 8;
     /** Columns of a tile: two vectors. */
     static final int NR = 2 * L;
-    /** Query rows per block and keys per block (a whole number of tiles both ways). */
-    static final int BLOCK = Math.max(NR, MR);
 
     private FlashAttention() {
     }
