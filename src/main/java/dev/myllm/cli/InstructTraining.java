@@ -277,7 +277,8 @@ abstract class InstructTraining implements Runnable {
                     : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,
                     Math.max(0, Math.min(warmupSteps, total - 1)), total);
             Trainer t = new Trainer(trained, objective, store, opt, schedule, train,
-                    new Trainer.Options(total, 1, 0, evalEvery, evalBatches, sampler == null ? -1 : 0, checkpointEvery, 2), out)
+                    // the evaluation lists come cut to size (DPO validates on all its pairs): evaluate them whole
+                    new Trainer.Options(total, 1, 0, evalEvery, 0, sampler == null ? -1 : 0, checkpointEvery, 2), out)
                     .evaluation(val, trainEval)
                     .evalRule(Trainer.EvalRule.BOOK)
                     .rng("dropout", m.dropoutRng())
