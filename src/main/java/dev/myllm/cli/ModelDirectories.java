@@ -1,8 +1,16 @@
 package dev.myllm.cli;
 
+import dev.myllm.io.GgufFile;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.BpeVocab;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.TokenizerJson;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.util.AtomicFiles;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The seam to the io layer's model directory (config.json with Hugging Face keys and model.safetensors). */
@@ -24,5 +32,49 @@ final class ModelDirectories {
         } catch (IllegalArgumentException e) {
             throw new CliException("--model " + e.getMessage());
         }
+    }
+
+    /**
+     * Checks that a model to train from exists: a model directory or a single model file (a GPT-2
+     * GGUF file, whose weights load upcast to float32, or an llm.c checkpoint).
+     */
+    static void requireModel(Path model) {
+        if (!Files.isDirectory(model) && !ModelFiles.isModelFile(model)) throw new CliException("--model " + model + ": no such file or directory");
+    }
+
+    /**
+     * The tokenizer of the model to train: {@code spec} when given, a GGUF file's embedded one, else
+     * the one saved beside a model directory, else GPT-2's.
+     */
+    static Tokenizer tokenizer(Path model, String spec) {
+        if (spec == null && ModelFiles.isModelFile(model)) {
+            try {
+                Tokenizer embedded = ModelFiles.tokenizer(model);
+                if (embedded != null) return embedded;
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
+        }
+        return Classifiers.tokenizer(model, spec);
+    }
+
+    /**
+     * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: {@code spec}'s
+     * or the model directory's file, or for a GGUF file its embedded tokenizer written into the run
+     * directory as a {@code tokenizer.json} (so the saved directories read the same ids).
+     */
+    static Path tokenizerFile(Path model, String spec, Tokenizer tok, int rows, Path runDir) {
+        if (spec != null || !ModelFiles.isModelFile(model)) return Classifiers.tokenizerFile(model, spec);
+        if (!GgufFile.isGguf(model)) return null; // an llm.c checkpoint: GPT-2's tokenizer
+        Path f = runDir.resolve(GptModelStore.TOKENIZER_FILE);
+        try {
+            Files.createDirectories(runDir);
+            AtomicFiles.writeString(f, TokenizerJson.of(BpeVocab.of(tok, rows)));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--model " + model + ": its tokenizer cannot be saved: " + e.getMessage());
+        }
+        return f;
     }
 }
