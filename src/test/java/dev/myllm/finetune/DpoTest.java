@@ -157,4 +157,27 @@ class DpoTest {
         assertThat(policyCalls[0]).isEqualTo(10);
         assertThat(referenceCalls[0]).isEqualTo(6);
     }
+
+    @Test
+    void syntheticPreferencesShareNoQuestionWithTheTestSplitAndCoverEveryFamily() {
+        // finetune dpo --data synthetic trains on the train part and validates on the val part of the same split that
+        // eval instruct --split test scores: none of their questions may be a test question
+        InstructionData.Split s = InstructionData.bookSplit(SyntheticTasks.generate(InstructionDatasets.SYNTHETIC_SIZE, 123));
+        java.util.Set<String> test = new java.util.HashSet<>();
+        for (InstructionExample e : s.test()) test.add(e.instruction() + "\n" + e.input());
+        java.util.Map<String, Integer> valFamilies = new java.util.TreeMap<>();
+        for (List<InstructionExample> part : List.of(s.train(), s.val())) {
+            for (InstructionExample e : part) {
+                assertThat(test).as(e.toString()).doesNotContain(e.instruction() + "\n" + e.input());
+                // the rejected answer is wrong but in the chosen one's words: the same first word
+                assertThat(SyntheticTasks.exactMatch(e.rejected(), e.chosen())).as(e.toString()).isFalse();
+                assertThat(e.rejected().split("[ -]")[0].matches("[0-9]+")).as(e.toString()).isEqualTo(e.chosen().split("[ -]")[0].matches("[0-9]+"));
+            }
+        }
+        for (InstructionExample e : s.val()) valFamilies.merge(SyntheticTasks.family(e), 1, Integer::sum);
+        assertThat(valFamilies.keySet()).containsExactlyInAnyOrderElementsOf(SyntheticTasks.families());
+        // families with few distinct questions (plurals, past tenses, differences) run out early: 5 or more each
+        assertThat(valFamilies.values()).allMatch(n -> n >= 5);
+        assertThat(valFamilies.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(300);
+    }
 }
