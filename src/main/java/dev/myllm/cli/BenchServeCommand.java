@@ -62,8 +62,8 @@ final class BenchServeCommand implements Runnable {
     @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of a preset's weights and of the prompts, default ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH", description = "Tokenizer (as for serve).")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;

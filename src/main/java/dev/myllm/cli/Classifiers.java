@@ -6,8 +6,6 @@ import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.GptModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,29 +14,6 @@ import java.util.Map;
 /** What the classifier commands share: loading a classifier directory, its tokenizer, and encoding labelled texts. */
 final class Classifiers {
     private Classifiers() {
-    }
-
-    /** The tokenizer saved beside the model ({@code myllm-tokenizer.json}), else GPT-2's, unless {@code spec} names one. */
-    static Tokenizer tokenizer(Path modelDir, String spec) {
-        if (spec == null) {
-            Path own = modelDir.resolve(GptModelStore.TOKENIZER_FILE);
-            spec = Files.isRegularFile(own) ? own.toString() : "gpt2";
-        }
-        try {
-            return Tokenizers.load(spec);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--tokenizer: " + e.getMessage());
-        }
-    }
-
-    /** The tokenizer file to keep beside a saved model, or null for a built-in one. */
-    static Path tokenizerFile(Path modelDir, String spec) {
-        if (spec != null) {
-            Path p = Path.of(spec);
-            return Files.isRegularFile(p) ? p : null;
-        }
-        Path own = modelDir.resolve(GptModelStore.TOKENIZER_FILE);
-        return Files.isRegularFile(own) ? own : null;
     }
 
     /** A classifier directory, with one-line errors (a language model's directory is refused). */

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -41,8 +42,8 @@ final class ClassifyCommand implements Runnable {
     boolean json;
     @Option(names = "--max-length", defaultValue = "0", description = "Cut and pad to N tokens (default: the length the model was trained at).")
     int maxLength;
-    @Option(names = "--tokenizer", paramLabel = "SPEC", description = "Tokenizer (default: the one saved beside the model, else gpt2).")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Override
     public void run() {
@@ -70,7 +71,7 @@ final class ClassifyCommand implements Runnable {
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
         GPTClassifier c = Classifiers.load(model, -1);
         c.eval();
-        Tokenizer tok = Classifiers.tokenizer(model, tokenizer);
+        Tokenizer tok = tokenizer.load(model);
         int supported = c.config().contextLength();
         int length = Math.min(maxLength > 0 ? maxLength : c.maxLength() > 0 ? c.maxLength() : supported, supported);
         PrintWriter out = spec.commandLine().getOut();

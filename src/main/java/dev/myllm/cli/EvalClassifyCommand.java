@@ -39,8 +39,8 @@ final class EvalClassifyCommand implements Runnable {
     int batchSize;
     @Option(names = "--max-length", defaultValue = "0", description = "Cut and pad to N tokens (default: the length the model was trained at).")
     int maxLength;
-    @Option(names = "--tokenizer", paramLabel = "SPEC", description = "Tokenizer (default: the one saved beside the model, else gpt2).")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -59,7 +59,7 @@ final class EvalClassifyCommand implements Runnable {
         }
         String name = split.equals("val") ? "validation" : split;
         if (rows.isEmpty()) throw new CliException(data.source(name) + ": no examples");
-        Tokenizer tok = Classifiers.tokenizer(model, tokenizer);
+        Tokenizer tok = tokenizer.load(model);
         List<int[]> enc = ClassificationDataset.tokenize(rows, tok);
         int supported = c.config().contextLength();
         int length = Math.min(maxLength > 0 ? maxLength : c.maxLength() > 0 ? c.maxLength() : ClassificationDataset.longest(enc), supported);

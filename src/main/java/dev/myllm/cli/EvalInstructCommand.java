@@ -51,9 +51,8 @@ final class EvalInstructCommand implements Runnable {
     @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format; default: the one saved with the model, else alpaca.")
     String format;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
-            description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--max-new-tokens", defaultValue = "256", paramLabel = "N", description = "At most N tokens per response, default ${DEFAULT-VALUE}.")
     int maxNewTokens;

@@ -45,9 +45,8 @@ final class ExportCommand implements Runnable {
             description = "How to store the weights: f32 (default), f16 or bf16; q8_0 too with --format gguf.")
     String dtype;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
-            description = "The tokenizer to embed in a GGUF file; default: the model's own (GGUF, myllm-tokenizer.json), else gpt2.")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of a preset's random weights (default ${DEFAULT-VALUE}).")
     long seed;
@@ -69,7 +68,7 @@ final class ExportCommand implements Runnable {
             return;
         }
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
-        if (tokenizer != null) throw new CliException("--tokenizer applies to --format gguf only");
+        if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
         DType t = switch (WeightDtype.parse(dtype)) {
             case "f16" -> DType.F16;
             case "bf16" -> DType.BF16;
@@ -113,7 +112,7 @@ final class ExportCommand implements Runnable {
         try {
             if (Files.exists(out) && !Files.isDirectory(out)) throw new CliException("--out " + out + ": exists and is not a directory");
             dev.myllm.finetune.ClassifierStore.save(c, tmp);
-            Path tokFile = Classifiers.tokenizerFile(dir, null);
+            Path tokFile = TokenizerOption.ownFile(dir);
             if (tokFile != null) Files.copy(tokFile, tmp.resolve(tokFile.getFileName()));
             if (Files.exists(out)) {
                 try (var s = Files.list(out)) {
@@ -141,7 +140,7 @@ final class ExportCommand implements Runnable {
     private void exportGguf() {
         GgufType t = GgufType.valueOf(WeightDtype.parse(dtype).toUpperCase(Locale.ROOT));
         if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
-        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        Tokenizer tok = tokenizer.load(model);
         GPTModel m = model.build(seed);
         BpeVocab vocab;
         try {

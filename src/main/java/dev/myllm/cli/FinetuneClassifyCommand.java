@@ -1,6 +1,5 @@
 package dev.myllm.cli;
 
-import dev.myllm.data.LabelledExample;
 import dev.myllm.data.LabelledSplits;
 import dev.myllm.finetune.ClassificationDataset;
 import dev.myllm.finetune.ClassificationObjective;
@@ -80,8 +79,8 @@ final class FinetuneClassifyCommand implements Runnable {
     long seed;
     @Option(names = "--no-shuffle", description = "Keep the training order fixed.")
     boolean noShuffle;
-    @Option(names = "--tokenizer", paramLabel = "SPEC", description = "Tokenizer (default: the one saved beside the model, else gpt2).")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
     @Option(names = "--log", paramLabel = "FILE", description = "Metrics log, one JSON object per step (default OUT/metrics.jsonl).")
     Path log;
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
@@ -106,7 +105,7 @@ final class FinetuneClassifyCommand implements Runnable {
 
         LabelledSplits splits = data.splits(seed);
         List<String> labels = splits.labels();
-        Tokenizer tok = ModelDirectories.tokenizer(model, tokenizer);
+        Tokenizer tok = tokenizer.load(model);
         int pad = tok.eotId();
         if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
 
@@ -149,7 +148,7 @@ final class FinetuneClassifyCommand implements Runnable {
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         ClassificationObjective objective = new ClassificationObjective(c);
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            Trainer t = new Trainer(c, objective, new ClassifierStore(c, ModelDirectories.tokenizerFile(model, tokenizer, tok, c.config().vocabSize(), out)), opt,
+            Trainer t = new Trainer(c, objective, new ClassifierStore(c, ModelDirectories.tokenizerFile(tokenizer, model, tok, c.config().vocabSize(), out)), opt,
                     new LrSchedule.Constant(rate), train,
                     new Trainer.Options(total, 1, 0, evalEvery, evalBatches, -1, checkpointEvery, 2), out)
                     .evaluation(val.first(evalBatches), train.first(evalBatches))

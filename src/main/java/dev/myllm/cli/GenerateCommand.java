@@ -6,13 +6,10 @@ import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
-import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.GptModelStore;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,9 +63,8 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--ids", description = "Print the generated token ids instead of the text.")
     boolean ids;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
-            description = "Tokenizer; default: the one a GGUF file embeds, or the model directory's myllm-tokenizer.json if it has one, else gpt2.")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--stats", description = "Print timing (tokens/s) to standard error at the end.")
     boolean stats;
@@ -84,7 +80,7 @@ final class GenerateCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        Tokenizer tok = loadTokenizer(tokenizer, model);
+        Tokenizer tok = tokenizer.load(model);
         GPTModel m = model.build(seed);
         weights.apply(m, model);
         checkVocab(tok, m);
@@ -133,31 +129,6 @@ final class GenerateCommand implements Runnable {
             return SavedFormat.read(dir);
         } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             throw new CliException("--model: " + e.getMessage());
-        }
-    }
-
-    /**
-     * The tokenizer named by {@code --tokenizer}; without one, the tokenizer a training run saved
-     * beside the model (so a demo model needs no flag), else GPT-2's.
-     */
-    static Tokenizer loadTokenizer(String spec, ModelOptions model) {
-        Path gguf = spec != null ? Path.of(spec) : model.directory();
-        if (gguf != null && ModelFiles.isModelFile(gguf)) {
-            try {
-                Tokenizer embedded = ModelFiles.tokenizer(gguf); // a GGUF file's own tokenizer
-                if (embedded != null) return embedded;
-            } catch (IllegalArgumentException e) {
-                throw new CliException((spec != null ? "--tokenizer " : "--model ") + e.getMessage());
-            }
-        }
-        if (spec == null) {
-            Path own = model.directory() == null ? null : model.directory().resolve(GptModelStore.TOKENIZER_FILE);
-            spec = own != null && Files.isRegularFile(own) ? own.toString() : "gpt2";
-        }
-        try {
-            return Tokenizers.load(spec);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--tokenizer: " + e.getMessage());
         }
     }
 

@@ -22,8 +22,8 @@ final class InstructModels {
         }
     }
 
-    static Responder responder(ModelOptions model, WeightDtype weights, String tokenizer, String format, int maxNewTokens, long seed) {
-        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+    static Responder responder(ModelOptions model, WeightDtype weights, TokenizerOption tokenizer, String format, int maxNewTokens, long seed) {
+        Tokenizer tok = tokenizer.load(model);
         GPTModel m = weights.build(model, seed);
         GenerateCommand.checkVocab(tok, m);
         if (tok.eotId() < 0 || tok.eotId() >= m.config().vocabSize()) {

@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -88,8 +89,8 @@ abstract class InstructTraining implements Runnable {
     int syntheticSize;
     @Option(names = "--synthetic-seed", defaultValue = "123", description = "Seed of --data synthetic (default ${DEFAULT-VALUE}).")
     long syntheticSeed;
-    @Option(names = "--tokenizer", paramLabel = "SPEC", description = "Tokenizer (default: the one saved beside the model, else gpt2).")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
     @Option(names = "--log", paramLabel = "FILE", description = "Metrics log, one JSON object per step (default OUT/metrics.jsonl).")
     Path log;
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
@@ -170,7 +171,7 @@ abstract class InstructTraining implements Runnable {
     }
 
     Tokenizer tokenizer() {
-        return ModelDirectories.tokenizer(model, tokenizer);
+        return tokenizer.load(model);
     }
 
     /** The model directory's GPT, with this run's dropout. */
@@ -218,7 +219,7 @@ abstract class InstructTraining implements Runnable {
      * files); resuming reads the frozen weights from {@code --model} and the adapter from there.
      */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
-        GptModelStore base = new GptModelStore(m, ModelDirectories.tokenizerFile(model, tokenizer, tokenizer(), m.config().vocabSize(), out));
+        GptModelStore base = new GptModelStore(m, ModelDirectories.tokenizerFile(tokenizer, model, tokenizer(), m.config().vocabSize(), out));
         return new ModelStore() {
             @Override
             public void save(Path dir) {

@@ -43,29 +43,15 @@ final class ModelDirectories {
     }
 
     /**
-     * The tokenizer of the model to train: {@code spec} when given, a GGUF file's embedded one, else
-     * the one saved beside a model directory, else GPT-2's.
+     * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: the option's
+     * file (named, or the model directory's own), or a GGUF file's embedded tokenizer written into
+     * the run directory as a {@code tokenizer.json} (so the saved directories read the same ids).
      */
-    static Tokenizer tokenizer(Path model, String spec) {
-        if (spec == null && ModelFiles.isModelFile(model)) {
-            try {
-                Tokenizer embedded = ModelFiles.tokenizer(model);
-                if (embedded != null) return embedded;
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--model " + e.getMessage());
-            }
-        }
-        return Classifiers.tokenizer(model, spec);
-    }
-
-    /**
-     * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: {@code spec}'s
-     * or the model directory's file, or for a GGUF file its embedded tokenizer written into the run
-     * directory as a {@code tokenizer.json} (so the saved directories read the same ids).
-     */
-    static Path tokenizerFile(Path model, String spec, Tokenizer tok, int rows, Path runDir) {
-        if (spec != null || !ModelFiles.isModelFile(model)) return Classifiers.tokenizerFile(model, spec);
-        if (!GgufFile.isGguf(model)) return null; // an llm.c checkpoint: GPT-2's tokenizer
+    static Path tokenizerFile(TokenizerOption option, Path model, Tokenizer tok, int rows, Path runDir) {
+        Path file = option.file(model);
+        if (file != null) return file;
+        Path source = option.spec != null ? Path.of(option.spec) : model;
+        if (source == null || !ModelFiles.isModelFile(source) || !GgufFile.isGguf(source)) return null;
         Path f = runDir.resolve(GptModelStore.TOKENIZER_FILE);
         try {
             Files.createDirectories(runDir);

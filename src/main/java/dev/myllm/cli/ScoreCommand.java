@@ -52,9 +52,8 @@ final class ScoreCommand implements Runnable {
     @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
-            description = "Tokenizer for --text; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
@@ -104,7 +103,7 @@ final class ScoreCommand implements Runnable {
     }
 
     private int[] tokenize(String text) {
-        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+        Tokenizer tok = tokenizer.load(model);
         return tok.encode(text, Specials.ALLOW);
     }
 

@@ -35,9 +35,8 @@ final class ServeCommand implements Runnable {
     @Mixin
     WeightDtype weights;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|PATH",
-            description = "Tokenizer; default: the model directory's myllm-tokenizer.json if it has one, else gpt2.")
-    String tokenizer;
+    @Mixin
+    TokenizerOption tokenizer;
 
     @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, paramLabel = "S", description = "Seed of a preset's random weights, default ${DEFAULT-VALUE}.")
     long seed;
@@ -169,8 +168,8 @@ final class ServeCommand implements Runnable {
     }
 
     /** The model, tokenizer and chat template a server answers with. */
-    static ServedModel load(ModelOptions model, WeightDtype weights, String tokenizer, long seed, String name) {
-        Tokenizer tok = GenerateCommand.loadTokenizer(tokenizer, model);
+    static ServedModel load(ModelOptions model, WeightDtype weights, TokenizerOption tokenizer, long seed, String name) {
+        Tokenizer tok = tokenizer.load(model);
         String n = name != null ? name : model.isPreset() ? model.source.preset
                 : model.directory().toAbsolutePath().normalize().getFileName().toString();
         if (model.directory() != null && ClassifierDirectory.isClassifier(model.directory())) {

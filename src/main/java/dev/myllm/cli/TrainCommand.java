@@ -59,7 +59,8 @@ final class TrainCommand implements Runnable {
     List<String> valData = new ArrayList<>();
     @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of the tokens held out for validation (default ${DEFAULT-VALUE}).")
     double valFraction;
-    @Option(names = "--tokenizer", defaultValue = "gpt2", description = "gpt2, simple, or a vocabulary file (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "gpt2|simple|PATH",
+            description = "Tokenizer: gpt2, simple (the book's regex tokenizer) or a vocabulary file (default ${DEFAULT-VALUE}).")
     String tokenizer;
     @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
     int batchSize;

@@ -43,6 +43,8 @@ public final class Tokenizers {
             throw new IllegalArgumentException(spec + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)");
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("tokenizer not found: " + spec + " (use gpt2, simple or a vocabulary file)");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(spec + ": not a valid tokenizer file (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read tokenizer " + spec + ": " + e.getMessage(), e);
         }

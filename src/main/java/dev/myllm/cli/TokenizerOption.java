@@ -1,0 +1,59 @@
+package dev.myllm.cli;
+
+import dev.myllm.io.ModelFiles;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code -t/--tokenizer} option of every command that reads a model, and the one rule that
+ * resolves it: the tokenizer named, else the model's own (embedded in a GGUF file, or the
+ * {@code myllm-tokenizer.json} a training run saved beside the weights), else GPT-2's.
+ */
+final class TokenizerOption {
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|simple|PATH",
+            description = "Tokenizer; default: the model's own (embedded in a GGUF file, or the model directory's myllm-tokenizer.json), else gpt2.")
+    String spec;
+
+    /** The tokenizer for a model read from {@code model} (a directory or a model file; null for a preset). */
+    Tokenizer load(Path model) {
+        Path gguf = spec != null ? Path.of(spec) : model;
+        if (gguf != null && ModelFiles.isModelFile(gguf)) {
+            try {
+                Tokenizer embedded = ModelFiles.tokenizer(gguf); // a GGUF file's own tokenizer
+                if (embedded != null) return embedded;
+            } catch (IllegalArgumentException e) {
+                throw new CliException((spec != null ? "--tokenizer " : "--model ") + e.getMessage());
+            }
+        }
+        try {
+            return Tokenizers.load(spec != null ? spec : ownFile(model) != null ? ownFile(model).toString() : "gpt2");
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--tokenizer: " + e.getMessage());
+        }
+    }
+
+    /** The tokenizer for the model {@code model} picks. */
+    Tokenizer load(ModelOptions model) {
+        return load(model.directory());
+    }
+
+    /** The tokenizer file to keep beside a model saved from {@code model}, or null for a built-in or embedded one. */
+    Path file(Path model) {
+        if (spec != null) {
+            Path p = Path.of(spec);
+            return Files.isRegularFile(p) && !ModelFiles.isModelFile(p) ? p : null;
+        }
+        return ownFile(model);
+    }
+
+    /** The tokenizer a training run saved in a model directory, if there is one. */
+    static Path ownFile(Path model) {
+        if (model == null || !Files.isDirectory(model)) return null;
+        Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
+        return Files.isRegularFile(own) ? own : null;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.myllm.cli;
+
+import static dev.myllm.cli.CliRun.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.myllm.train.GptModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenizerOptionTest {
+    @TempDir
+    Path dir;
+
+    private static Path gguf() throws Exception {
+        return Path.of(TokenizerOptionTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
+    }
+
+    private static TokenizerOption option(String spec) {
+        TokenizerOption t = new TokenizerOption();
+        t.spec = spec;
+        return t;
+    }
+
+    @Test
+    void withoutASpecAPresetGetsGpt2AndAGgufFileItsOwnTokenizer() throws Exception {
+        assertThat(option(null).load((Path) null).vocabSize()).isEqualTo(50257);
+        assertThat(option(null).load(dir).vocabSize()).isEqualTo(50257);
+        int embedded = option(null).load(gguf()).vocabSize();
+        assertThat(embedded).isLessThan(50257).isEqualTo(option(gguf().toString()).load((Path) null).vocabSize());
+        assertThat(option("simple").load(gguf()).name()).isEqualTo("simple");
+    }
+
+    @Test
+    void aSavedTokenizerFileIsFoundAndKeptBesideTheSavedModel() throws Exception {
+        assertThat(option(null).file(dir)).isNull();
+        assertThat(option(gguf().toString()).file(dir)).as("an embedded tokenizer is not a file to copy").isNull();
+        Path own = dir.resolve(GptModelStore.TOKENIZER_FILE);
+        Files.writeString(own, "not a tokenizer");
+        assertThat(option(null).file(dir)).isEqualTo(own);
+        assertThatThrownBy(() -> option(null).load(dir)).isInstanceOf(CliException.class).hasMessageStartingWith("--tokenizer: ");
+        assertThatThrownBy(() -> option(dir.resolve("missing.json").toString()).load((Path) null))
+                .isInstanceOf(CliException.class).hasMessageStartingWith("--tokenizer: ");
+    }
+
+    @Test
+    void everyCommandThatReadsAModelSpellsTheOptionTheSameWay() {
+        String[][] commands = {{"generate"}, {"score"}, {"chat"}, {"serve"}, {"export"}, {"classify"}, {"train"},
+                {"eval", "classify"}, {"eval", "instruct"}, {"finetune", "classify"}, {"finetune", "instruct"}, {"finetune", "dpo"},
+                {"bench", "serve"}};
+        for (String[] cmd : commands) {
+            String[] help = java.util.Arrays.copyOf(cmd, cmd.length + 1);
+            help[cmd.length] = "--help";
+            assertThat(run(help).out()).as(String.join(" ", cmd)).contains("-t, --tokenizer=gpt2|simple|PATH");
+        }
+    }
+}
