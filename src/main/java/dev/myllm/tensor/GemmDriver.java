@@ -26,8 +26,8 @@ final class GemmDriver {
     static final int NC = 30 * NR;
     /** Rows per packed A block: bounds the A buffer; the B block is re-packed once per MC rows. */
     static final int MC = 128 * MR;
-    /** Largest operand (in floats, 4 MiB) packed once and shared by all threads. */
-    static final int SHARED_MAX = 1 << 20;
+    /** Largest operand (in floats, 16 MiB) packed once and shared by all threads: a (768, 3072) weight is 9 MiB, and packing it once per thread (its gathers, for the NT product) cost more than its reuse from L3 saves. */
+    static final int SHARED_MAX = 1 << 22;
     /** Below this many flops per task, another thread costs more than it saves. */
     private static final double MIN_TASK_FLOPS = 4e6;
 

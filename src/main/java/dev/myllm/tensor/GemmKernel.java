@@ -81,4 +81,19 @@ final class GemmKernel {
         c60.intoArray(c, r); c61.intoArray(c, r + L); r += ldc;
         c70.intoArray(c, r); c71.intoArray(c, r + L);
     }
+
+    /**
+     * Scalar twin of {@link #tile}: the same fused multiply-add chain per element, from zero, then
+     * stored or added to C, so both give the same bits.
+     */
+    static void tileScalar(float[] ap, int ai, float[] bp, int bi, int kc, float[] c, int ci, int ldc, boolean overwrite) {
+        for (int m = 0; m < MR; m++) {
+            for (int n = 0; n < NR; n++) {
+                float t = 0f;
+                for (int p = 0; p < kc; p++) t = Math.fma(ap[ai + p * MR + m], bp[bi + p * NR + n], t);
+                int o = ci + m * ldc + n;
+                c[o] = overwrite ? t : t + c[o];
+            }
+        }
+    }
 }

@@ -84,7 +84,7 @@ class FlashAttentionTest {
                 FlashAttention.tile(a, 3, 70, 1, b, 5, 3 * nr, kc, c1, 2, 3 * nr, acc);
                 FlashAttention.tileScalar(a, 3, 70, 1, b, 5, 3 * nr, kc, c2, 2, 3 * nr, acc);
                 assertArrayEquals(c2, c1, "kc=" + kc + " accumulate=" + acc);
-                // transposed A (stride 1 between rows) as the dk and dv products read it
+                // transposed A (stride 1 between rows)
                 FlashAttention.tile(a, 1, 1, 8, b, 0, nr, kc, c1, 0, nr, acc);
                 FlashAttention.tileScalar(a, 1, 1, 8, b, 0, nr, kc, c2, 0, nr, acc);
                 assertArrayEquals(c2, c1, "transposed kc=" + kc + " accumulate=" + acc);
@@ -96,7 +96,7 @@ class FlashAttentionTest {
     void backwardSimdMatchesScalarAndFiniteDifferences() {
         Random r = new Random(33);
         for (float p : new float[]{0f, 0.3f}) {
-            for (int[] td : new int[][]{{5, 3}, {5, 17}, {35, 4}}) {
+            for (int[] td : new int[][]{{5, 3}, {5, 17}, {35, 4}, {70, 3}}) { // 70: two key blocks, three query blocks
                 int B = 1, H = 2, T = td[0], D = td[1], n = B * H * T * D;
                 float[] q = randn(r, n, 1f), k = randn(r, n, 1f), v = randn(r, n, 1f), g = randn(r, n, 1f);
                 float[] simd = backward(true, g, q, k, v, B, H, T, D, p, 5L, true, true, true);

@@ -202,4 +202,23 @@ class GemmTest {
         assertThatThrownBy(() -> Gemm.matmulNN(null, 0, x, 0, x, 0, 1, 1, 1, false))
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("matmulNN: a is null");
     }
+
+    @Test
+    void microKernelAndItsScalarTwinGiveTheSameBits() {
+        SplittableRandom r = new SplittableRandom(41);
+        int mr = GemmKernel.MR, nr = GemmKernel.NR, ldc = nr + 5;
+        for (int kc : new int[]{0, 1, 7, 64, 257}) {
+            float[] ap = new float[3 + kc * mr], bp = new float[2 + kc * nr], c0 = new float[4 + mr * ldc];
+            for (int i = 0; i < ap.length; i++) ap[i] = (float) r.nextGaussian();
+            for (int i = 0; i < bp.length; i++) bp[i] = (float) r.nextGaussian();
+            for (int i = 0; i < c0.length; i++) c0[i] = (float) r.nextGaussian();
+            for (boolean overwrite : new boolean[]{true, false}) {
+                float[] c1 = c0.clone(), c2 = c0.clone();
+                GemmKernel.tile(ap, 3, bp, 2, kc, c1, 4, ldc, overwrite);
+                GemmKernel.tileScalar(ap, 3, bp, 2, kc, c2, 4, ldc, overwrite);
+                assertThat(c1).as("kc=%d overwrite=%s", kc, overwrite).isEqualTo(c2);
+                if (kc > 0) assertThat(c1).as("the tile wrote something").isNotEqualTo(c0);
+            }
+        }
+    }
 }
