@@ -80,6 +80,13 @@ class FinetuneGgufCliTest {
         CliRun d = finetune("dpo", gguf, dpo);
         assertThat(d.code()).as(d.err()).isZero();
         assertThat(firstLoss(dpo)).isCloseTo(Math.log(2), offset(1e-6));
+        // the final report covers every validation pair (40 synthetic records: 34 / 4 / 2)
+        var report = new ObjectMapper().readTree(dpo.resolve("dpo-eval.json").toFile());
+        assertThat(report.at("/validation/pairs").asDouble()).isEqualTo(2.0);
+        assertThat(report.get("by_family").size()).isBetween(1, 2);
+        CliRun bad = finetune("dpo", gguf, dir.resolve("dpo-bad"), "--rpo-alpha", "-1");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err().strip()).endsWith("--rpo-alpha must be >= 0, got -1.0").doesNotContain("\n");
         Path cls = dir.resolve("cls");
         CliRun c = CliRun.run("finetune", "classify", "--model", gguf.toString(), "--data", FinetuneCliTest.DATA.toString(),
                 "--out", cls.toString(), "--batch-size", "4", "--eval-every", "0", "--epochs", "1", "--max-length", "32");
