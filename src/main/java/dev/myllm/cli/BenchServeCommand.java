@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.ServedModel;
+import dev.myllm.server.SchedulerProfile;
 import dev.myllm.server.ServerConfig;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
+import dev.myllm.tensor.StepProfile;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -67,6 +69,10 @@ final class BenchServeCommand implements Runnable {
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
+
+    @Option(names = "--profile", description = "Also report where the scheduler's time went (prefill, decode steps by batch size, "
+            + "picking and sending tokens, the rest) and the decode steps' matrix products.")
+    boolean profile;
 
     @Spec
     CommandSpec spec;
@@ -131,6 +137,8 @@ final class BenchServeCommand implements Runnable {
             } catch (Exception e) {
                 throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
             }
+            SchedulerProfile before = server.schedulerProfile();
+            if (profile) server.profileProducts();
             AtomicInteger next = new AtomicInteger();
             List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
             ExecutorService pool = Executors.newFixedThreadPool(concurrency);
@@ -150,11 +158,13 @@ final class BenchServeCommand implements Runnable {
                 pool.shutdownNow();
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            report(out, timings, wall, total);
+            StepProfile.stop();
+            SchedulerProfile p = profile ? server.schedulerProfile().since(before) : null;
+            report(out, timings, wall, total, p);
         }
     }
 
-    private void report(PrintWriter out, List<Timing> timings, double wall, int total) {
+    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p) {
         long tokens = 0;
         List<Long> ttft = new ArrayList<>(), gaps = new ArrayList<>();
         for (Timing t : timings) {
@@ -170,6 +180,14 @@ final class BenchServeCommand implements Runnable {
                     .put("per_stream_tokens_per_s", tps / concurrency).put("decode_tokens_per_s", decodeRate(timings))
                     .put("ttft_p50_ms", pct(ttft, 50)).put("ttft_p99_ms", pct(ttft, 99))
                     .put("itl_p50_ms", pct(gaps, 50)).put("itl_p99_ms", pct(gaps, 99)).put("threads", Parallel.threads());
+            if (p != null) {
+                ObjectNode pj = o.putObject("profile");
+                pj.put("turns", p.turns()).put("prefill_tokens", p.prefillTokens()).put("prefill_s", p.prefillNanos() / 1e9)
+                        .put("decode_steps", p.decodeSteps()).put("decode_rows", p.decodeRows()).put("decode_s", p.decodeNanos() / 1e9)
+                        .put("accept_s", p.acceptNanos() / 1e9).put("other_s", p.otherNanos() / 1e9).put("idle_s", p.idleNanos() / 1e9);
+                ObjectNode steps = pj.putObject("step_ms_by_batch");
+                for (int b = 1; b < p.stepsByBatch().length; b++) if (p.stepsByBatch()[b] > 0) steps.put(Integer.toString(b), p.stepMillis(b));
+            }
             out.println(o);
         } else {
             out.printf("  output tokens      %d in %.2f s: %.2f tokens/s (%.2f per stream)%n", tokens, wall, tps, tps / concurrency);
@@ -177,8 +195,34 @@ final class BenchServeCommand implements Runnable {
             out.printf("  inter-token        p50 %.1f ms, p99 %.1f ms%n", pct(gaps, 50), pct(gaps, 99));
             out.printf("  decode per stream  %.2f tokens/s after the first token (median over requests; bench generate's decode rate)%n",
                     decodeRate(timings));
+            if (p != null) printProfile(out, p, wall);
         }
         out.flush();
+    }
+
+    /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */
+    private static void printProfile(PrintWriter out, SchedulerProfile p, double wall) {
+        out.printf("  scheduler (%.2f s of wall time, %d turns):%n", wall, p.turns());
+        out.printf("    prefill          %7.3f s  %d prompt tokens (%.1f tokens/s)%n", p.prefillNanos() / 1e9, p.prefillTokens(),
+                p.prefillNanos() == 0 ? 0 : p.prefillTokens() / (p.prefillNanos() / 1e9));
+        out.printf("    decode steps     %7.3f s  %d steps, %d rows (mean batch %.1f)%n", p.decodeNanos() / 1e9, p.decodeSteps(), p.decodeRows(),
+                p.decodeSteps() == 0 ? 0 : (double) p.decodeRows() / p.decodeSteps());
+        out.printf("    pick and send    %7.3f s  sampling, detokenizing, handing tokens to the request threads%n", p.acceptNanos() / 1e9);
+        out.printf("    rest of turns    %7.3f s%n", p.otherNanos() / 1e9);
+        out.printf("    idle             %7.3f s%n", p.idleNanos() / 1e9);
+        StringBuilder sb = new StringBuilder("    ms per decode step by batch size:");
+        for (int b = 1; b < p.stepsByBatch().length; b++) {
+            if (p.stepsByBatch()[b] > 0) sb.append(String.format(java.util.Locale.ROOT, " %d: %.1f (%d)", b, p.stepMillis(b), p.stepsByBatch()[b]));
+        }
+        out.println(sb);
+        List<StepProfile.Entry> entries = StepProfile.entries();
+        if (!entries.isEmpty()) {
+            out.println("    heaviest calls on the scheduler thread (prefill M > 16 rows, decode M = batch):");
+            for (int i = 0; i < Math.min(12, entries.size()); i++) {
+                StepProfile.Entry e = entries.get(i);
+                out.printf("      %-34s %6d calls %8.3f s %8.1f GFLOP/s%n", e.label(), e.calls(), e.nanos() / 1e9, e.gflops());
+            }
+        }
     }
 
     /** The p-th percentile in milliseconds (nearest rank). */

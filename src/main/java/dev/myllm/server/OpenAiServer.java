@@ -81,6 +81,19 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /** Where the scheduler thread's time went so far. */
+    public SchedulerProfile schedulerProfile() {
+        return scheduler.profile();
+    }
+
+    /**
+     * Times every matrix product the scheduler thread runs from its next turn on, in
+     * {@link dev.myllm.tensor.StepProfile} (read its entries, then stop it).
+     */
+    public void profileProducts() {
+        scheduler.profileProducts();
+    }
+
     /** Caps the tokens one {@code /v1/inspect} request may analyse (default 512, and never beyond the context). */
     public OpenAiServer inspectMaxTokens(int n) {
         handler.playground.maxTokens(n);

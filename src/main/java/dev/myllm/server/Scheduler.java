@@ -35,6 +35,14 @@ final class Scheduler implements Runnable {
     private volatile boolean stopped;
     private volatile int activeCount;
     private final Thread thread;
+    // where the scheduler thread's time goes (scheduler thread only; read through profile())
+    private final Object profileLock = new Object();
+    private long turns, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
+    private final long[] stepsByBatch, nanosByBatch;
+    private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
+    private volatile boolean profileProducts;
+    /** How long an idle scheduler waits after a first arrival for others before it starts. */
+    private static final long GATHER_MILLIS = 5;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -43,6 +51,8 @@ final class Scheduler implements Runnable {
         this.maxQueue = maxQueue;
         this.prefillChunk = prefillChunk;
         this.metrics = metrics;
+        this.stepsByBatch = new long[maxBatch + 1];
+        this.nanosByBatch = new long[maxBatch + 1];
         model.eval();
         this.thread = new Thread(this, "myllm-scheduler");
         thread.setDaemon(true);
@@ -65,6 +75,19 @@ final class Scheduler implements Runnable {
             lock.notifyAll();
         }
         return Refusal.NONE;
+    }
+
+    /** The time split so far (see {@link SchedulerProfile}). */
+    SchedulerProfile profile() {
+        synchronized (profileLock) {
+            return new SchedulerProfile(turns, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos,
+                    otherNanos, idleNanos, stepsByBatch.clone(), nanosByBatch.clone());
+        }
+    }
+
+    /** From its next turn on, the scheduler thread times every matrix product ({@link dev.myllm.tensor.StepProfile}). */
+    void profileProducts() {
+        profileProducts = true;
     }
 
     int waitingCount() {
@@ -113,19 +136,34 @@ final class Scheduler implements Runnable {
     public void run() {
         try (GradMode g = GradMode.noGrad()) {
             while (!stopped) {
+                if (profileProducts) {
+                    profileProducts = false;
+                    dev.myllm.tensor.StepProfile.start();
+                }
+                long t0 = System.nanoTime();
                 admit();
                 if (active.isEmpty()) {
                     synchronized (lock) {
                         if (waiting.isEmpty() && !stopped) {
                             try {
                                 lock.wait(50);
+                                // requests that come together arrive a few milliseconds apart:
+                                // wait that long for the others, so one prefill pass takes them all
+                                long until = System.nanoTime() + GATHER_MILLIS * 1_000_000;
+                                while (!waiting.isEmpty() && waiting.size() < maxBatch && !stopped && System.nanoTime() < until) {
+                                    lock.wait(1);
+                                }
                             } catch (InterruptedException e) {
                                 return;
                             }
                         }
                     }
+                    synchronized (profileLock) {
+                        idleNanos += System.nanoTime() - t0;
+                    }
                     continue;
                 }
+                turnPrefill = turnDecode = turnAccept = turnPrefillTokens = 0;
                 try {
                     turn();
                 } catch (RuntimeException | OutOfMemoryError e) {
@@ -145,6 +183,15 @@ final class Scheduler implements Runnable {
                 });
                 activeCount = active.size();
                 metrics.active(activeCount);
+                long spent = System.nanoTime() - t0;
+                synchronized (profileLock) {
+                    turns++;
+                    prefillTokens += turnPrefillTokens;
+                    prefillNanos += turnPrefill;
+                    decodeNanos += turnDecode;
+                    acceptNanos += turnAccept;
+                    otherNanos += spent - turnPrefill - turnDecode - turnAccept;
+                }
             }
         }
     }
@@ -175,8 +222,12 @@ final class Scheduler implements Runnable {
             if (s.state == Sequence.State.DECODE) decoding.add(s);
             else if (s.state == Sequence.State.PREFILL) prefilling.add(s);
         }
-        // prompt tokens this turn: a chunk while streams wait on it, more when none does
-        int budget = decoding.isEmpty() ? 8 * prefillChunk : prefillChunk;
+        // prompt tokens this turn: when no stream waits on it, a chunk for every slot (up to 16),
+        // so a burst of requests is prefilled in one pass (the weights read once for all) and
+        // starts decoding at the same step; while streams run, a chunk for each prompt waiting, up
+        // to four, so several that arrive together join in one short stall rather than one by one
+        int budget = decoding.isEmpty() ? Math.max(8, Math.min(16, maxBatch)) * prefillChunk
+                : Math.min(4, prefilling.size()) * prefillChunk;
         if (!prefilling.isEmpty()) {
             Sequence head = prefilling.getFirst();
             // echo with logprobs needs every position's logits: such a prompt runs alone
@@ -213,7 +264,10 @@ final class Scheduler implements Runnable {
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
             logits = model.prefillStep(chunks.toArray(new int[0][]), caches).toArray();
         }
-        metrics.prefilled(tokens, System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        metrics.prefilled(tokens, t1 - t0);
+        turnPrefill += t1 - t0;
+        turnPrefillTokens += tokens;
         for (int i = 0; i < n; i++) {
             Sequence s = seqs.get(i);
             s.prefilled += chunks.get(i).length;
@@ -227,6 +281,7 @@ final class Scheduler implements Runnable {
                 s.cache = null; // free the slot now
             }
         }
+        turnAccept += System.nanoTime() - t1;
     }
 
     private void prefill(Sequence s, int chunk) {
@@ -240,6 +295,8 @@ final class Scheduler implements Runnable {
             logits = s.promptLogprobs || to == s.prompt.length ? out.toArray() : null;
         }
         metrics.prefilled(to - from, System.nanoTime() - t0);
+        turnPrefill += System.nanoTime() - t0;
+        turnPrefillTokens += to - from;
         s.prefilled = to;
         if (s.promptLogprobs) {
             if (from == 0) s.promptToken(s.prompt[0], null, -1, vocab);       // the first prompt token has no log-probability
@@ -276,10 +333,21 @@ final class Scheduler implements Runnable {
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
             logits = model.decodeStep(ids, caches).toArray();
         }
-        metrics.decodeStep(b, System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        metrics.decodeStep(b, t1 - t0);
+        turnDecode += t1 - t0;
+        synchronized (profileLock) {
+            decodeSteps++;
+            decodeRows += b;
+            if (b < stepsByBatch.length) {
+                stepsByBatch[b]++;
+                nanosByBatch[b] += t1 - t0;
+            }
+        }
         for (int i = 0; i < b; i++) {
             Sequence s = seqs.get(i);
             if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null;
         }
+        turnAccept += System.nanoTime() - t1;
     }
 }

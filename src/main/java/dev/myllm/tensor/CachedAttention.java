@@ -121,10 +121,13 @@ public final class CachedAttention {
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
-        // one task per (sequence, head): each writes its own D columns of its sequence's rows
-        Parallel.forRange(n * heads, 1, (s0, s1) -> {
+        // one task per (sequence, head): each writes its own D columns of its sequence's rows; the
+        // threads take tasks as they come free (sequences differ in length, and a thread may start late)
+        int tasks = n * heads;
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Parallel.forRange(Math.min(tasks, Parallel.threads()), 1, (t0, t1) -> {
             float[] w = new float[scratch];
-            for (int sh = s0; sh < s1; sh++) {
+            for (int sh; (sh = next.getAndIncrement()) < tasks; ) {
                 int s = sh / heads, h = sh % heads;
                 for (int t = 0; t < lengths[s]; t++) {
                     int row = first[s] + t;
@@ -156,8 +159,46 @@ public final class CachedAttention {
             z += p;
         }
         float inv = (float) (1 / z);
-        java.util.Arrays.fill(out, oOff, oOff + d, 0f);
-        for (int j = 0; j < visible; j++) axpy(w[j] * inv, vCache, cacheBase + j * d, out, oOff, d);
+        weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
+    }
+
+    /**
+     * {@code out[oOff..oOff+d) = Σ_j (w[j]·inv)·v_j} over the first {@code visible} cached values,
+     * in position order: what {@link #axpy} into a zeroed row gives, bit for bit (the same
+     * multiply-adds per element, in the same order), with up to four vectors of the output held in
+     * registers across all positions instead of loaded and stored at each one.
+     */
+    static void weightedSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff) {
+        int i = 0;
+        if (Simd.ENABLED && d >= Simd.F.length()) {
+            int l = Simd.F.length(), end = Simd.F.loopBound(d);
+            for (; i + 4 * l <= end; i += 4 * l) {
+                FloatVector y0 = FloatVector.zero(Simd.F), y1 = y0, y2 = y0, y3 = y0;
+                for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) {
+                    FloatVector a = FloatVector.broadcast(Simd.F, w[j] * inv);
+                    y0 = FloatVector.fromArray(Simd.F, vCache, v).fma(a, y0);
+                    y1 = FloatVector.fromArray(Simd.F, vCache, v + l).fma(a, y1);
+                    y2 = FloatVector.fromArray(Simd.F, vCache, v + 2 * l).fma(a, y2);
+                    y3 = FloatVector.fromArray(Simd.F, vCache, v + 3 * l).fma(a, y3);
+                }
+                y0.intoArray(out, oOff + i);
+                y1.intoArray(out, oOff + i + l);
+                y2.intoArray(out, oOff + i + 2 * l);
+                y3.intoArray(out, oOff + i + 3 * l);
+            }
+            for (; i < end; i += l) {
+                FloatVector y = FloatVector.zero(Simd.F);
+                for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) {
+                    y = FloatVector.fromArray(Simd.F, vCache, v).fma(FloatVector.broadcast(Simd.F, w[j] * inv), y);
+                }
+                y.intoArray(out, oOff + i);
+            }
+        }
+        for (; i < d; i++) {
+            float y = 0f;
+            for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) y += w[j] * inv * vCache[v];
+            out[oOff + i] = y;
+        }
     }
 
     /** {@code Σ a[ao+i]·b[bo+i]} over n elements. */

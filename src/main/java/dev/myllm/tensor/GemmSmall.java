@@ -1,5 +1,6 @@
 package dev.myllm.tensor;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,8 +17,8 @@ final class GemmSmall {
     /** Below this many flops per task, another thread costs more than it saves (the pool spins, so that is little). */
     private static final double MIN_TASK_FLOPS = 2.5e5;
 
-    /** Per-thread scratch for the lanes of four dot-product accumulators. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * L]);
+    /** Per-thread scratch for the lanes of twelve dot-product accumulators. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[12 * L]);
 
     private GemmSmall() {
     }
@@ -28,37 +29,136 @@ final class GemmSmall {
 
     /**
      * NT with few rows: {@code C[m,n] = Σ_k A[m,k]·B[n,k]}, A {@code (M, K)}, B {@code (N, K)}: dot
-     * products of rows, four rows of B at a time (they stay in L1 while every row of A passes).
+     * products of rows, four rows of B at a time (they stay in L1 while every row of A passes,
+     * three rows of A per pass, then two, then one).
+     *
+     * <p>Batch-invariant: every path gives each C element exactly {@link #dot4}'s operations in
+     * its order (two vector accumulators over alternate blocks of L, a last odd block into the
+     * first, the lanes summed left to right, a scalar tail), so a row's bits do not depend on M,
+     * on which rows share a pass, or on the split over threads.
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
         int groups = (N + 3) / 4;
-        Parallel.forRange(groups, grain(groups, 8L * M * K), (g0, g1) -> {
-            float[] lanes = LANES.get();
-            for (int g = g0; g < g1; g++) {
-                int n = g * 4;
-                int rows = Math.min(4, N - n);
-                int m = 0;
-                if (rows == 4) {
-                    // two rows of A per pass over the four B rows: half the B loads per multiply-add
-                    for (; m + 1 < M; m += 2) {
-                        dot4x2(a, aOff + m * K, aOff + (m + 1) * K, b, bOff + n * K, K, lanes, c, cOff + m * N + n, N, accumulate);
-                    }
+        int block = Math.max(grain(groups, 8L * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
+        int blocks = (groups + block - 1) / block;
+        if (blocks <= 1) {
+            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, 0, groups);
+            return;
+        }
+        // threads take blocks of groups as they come free, not a fixed share each: a thread that
+        // another process (or the server's own I/O) holds up does not hold the product up
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(Math.min(Parallel.threads(), blocks), 1, (t0, t1) -> {
+            for (int i; (i = next.getAndIncrement()) < blocks; ) {
+                ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, i * block, Math.min(groups, (i + 1) * block));
+            }
+        });
+    }
+
+    /** Blocks of column groups per thread that {@link #nt} hands out: enough to even out a late start. */
+    private static final int BLOCKS_PER_THREAD = 16;
+
+    /** Column groups {@code [g0, g1)} (four rows of B each) of {@link #nt}. */
+    private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                 int M, int N, int K, boolean accumulate, int g0, int g1) {
+        float[] lanes = LANES.get();
+        for (int g = g0; g < g1; g++) {
+            int n = g * 4;
+            int rows = Math.min(4, N - n);
+            int m = 0;
+            if (rows == 4) {
+                // three rows of A per pass over the four B rows (two and two when four are left,
+                // two when two are): fewer passes over B, fewer B loads per multiply-add
+                for (; M - m >= 3 && M - m != 4; m += 3) {
+                    dot4x3(a, aOff + m * K, K, b, bOff + n * K, lanes, c, cOff + m * N + n, N, accumulate);
                 }
-                for (; m < M; m++) {
-                    int ar = aOff + m * K;
-                    int ci = cOff + m * N + n;
-                    if (rows == 4) {
-                        dot4(a, ar, b, bOff + n * K, K, lanes, c, ci, accumulate);
-                    } else {
-                        for (int r = 0; r < rows; r++) {
-                            float s = dot1(a, ar, b, bOff + (n + r) * K, K, lanes);
-                            c[ci + r] = accumulate ? c[ci + r] + s : s;
-                        }
+                for (; m + 1 < M; m += 2) {
+                    dot4x2(a, aOff + m * K, aOff + (m + 1) * K, b, bOff + n * K, K, lanes, c, cOff + m * N + n, N, accumulate);
+                }
+            }
+            for (; m < M; m++) {
+                int ar = aOff + m * K;
+                int ci = cOff + m * N + n;
+                if (rows == 4) {
+                    dot4(a, ar, b, bOff + n * K, K, lanes, c, ci, accumulate);
+                } else {
+                    for (int r = 0; r < rows; r++) {
+                        float s = dot1(a, ar, b, bOff + (n + r) * K, K, lanes);
+                        c[ci + r] = accumulate ? c[ci + r] + s : s;
                     }
                 }
             }
-        });
+        }
+    }
+
+    /**
+     * {@link #dot4} for three consecutive rows of A at {@code ar}, {@code ar+K}, {@code ar+2K}
+     * (results at {@code ci}, {@code ci+N}, {@code ci+2N}): each B vector is loaded once for the
+     * three rows, and all 24 accumulators ({@code s<row><B row><chain>}) stay in registers. Every C
+     * element gets exactly the operations {@code dot4} gives it, in the same order.
+     */
+    private static void dot4x3(float[] a, int ar, int K, float[] b, int br, float[] lanes,
+                               float[] c, int ci, int N, boolean accumulate) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s000 = z, s001 = z, s010 = z, s011 = z, s020 = z, s021 = z, s030 = z, s031 = z;
+        FloatVector s100 = z, s101 = z, s110 = z, s111 = z, s120 = z, s121 = z, s130 = z, s131 = z;
+        FloatVector s200 = z, s201 = z, s210 = z, s211 = z, s220 = z, s221 = z, s230 = z, s231 = z;
+        int a1 = ar + K, a2 = ar + 2 * K, b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
+        int k = 0;
+        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
+            {
+                FloatVector x0 = FloatVector.fromArray(F, a, ar + k), x1 = FloatVector.fromArray(F, a, a1 + k);
+                FloatVector x2 = FloatVector.fromArray(F, a, a2 + k);
+                FloatVector v = FloatVector.fromArray(F, b, br + k);
+                s000 = v.fma(x0, s000); s100 = v.fma(x1, s100); s200 = v.fma(x2, s200);
+                v = FloatVector.fromArray(F, b, b1 + k);
+                s010 = v.fma(x0, s010); s110 = v.fma(x1, s110); s210 = v.fma(x2, s210);
+                v = FloatVector.fromArray(F, b, b2 + k);
+                s020 = v.fma(x0, s020); s120 = v.fma(x1, s120); s220 = v.fma(x2, s220);
+                v = FloatVector.fromArray(F, b, b3 + k);
+                s030 = v.fma(x0, s030); s130 = v.fma(x1, s130); s230 = v.fma(x2, s230);
+            }
+            int k1 = k + L;
+            FloatVector x0 = FloatVector.fromArray(F, a, ar + k1), x1 = FloatVector.fromArray(F, a, a1 + k1);
+            FloatVector x2 = FloatVector.fromArray(F, a, a2 + k1);
+            FloatVector v = FloatVector.fromArray(F, b, br + k1);
+            s001 = v.fma(x0, s001); s101 = v.fma(x1, s101); s201 = v.fma(x2, s201);
+            v = FloatVector.fromArray(F, b, b1 + k1);
+            s011 = v.fma(x0, s011); s111 = v.fma(x1, s111); s211 = v.fma(x2, s211);
+            v = FloatVector.fromArray(F, b, b2 + k1);
+            s021 = v.fma(x0, s021); s121 = v.fma(x1, s121); s221 = v.fma(x2, s221);
+            v = FloatVector.fromArray(F, b, b3 + k1);
+            s031 = v.fma(x0, s031); s131 = v.fma(x1, s131); s231 = v.fma(x2, s231);
+        }
+        if (k <= K - L) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ar + k), x1 = FloatVector.fromArray(F, a, a1 + k);
+            FloatVector x2 = FloatVector.fromArray(F, a, a2 + k);
+            FloatVector v = FloatVector.fromArray(F, b, br + k);
+            s000 = v.fma(x0, s000); s100 = v.fma(x1, s100); s200 = v.fma(x2, s200);
+            v = FloatVector.fromArray(F, b, b1 + k);
+            s010 = v.fma(x0, s010); s110 = v.fma(x1, s110); s210 = v.fma(x2, s210);
+            v = FloatVector.fromArray(F, b, b2 + k);
+            s020 = v.fma(x0, s020); s120 = v.fma(x1, s120); s220 = v.fma(x2, s220);
+            v = FloatVector.fromArray(F, b, b3 + k);
+            s030 = v.fma(x0, s030); s130 = v.fma(x1, s130); s230 = v.fma(x2, s230);
+            k += L;
+        }
+        s000.add(s001).intoArray(lanes, 0 * L);
+        s010.add(s011).intoArray(lanes, 1 * L);
+        s020.add(s021).intoArray(lanes, 2 * L);
+        s030.add(s031).intoArray(lanes, 3 * L);
+        s100.add(s101).intoArray(lanes, 4 * L);
+        s110.add(s111).intoArray(lanes, 5 * L);
+        s120.add(s121).intoArray(lanes, 6 * L);
+        s130.add(s131).intoArray(lanes, 7 * L);
+        s200.add(s201).intoArray(lanes, 8 * L);
+        s210.add(s211).intoArray(lanes, 9 * L);
+        s220.add(s221).intoArray(lanes, 10 * L);
+        s230.add(s231).intoArray(lanes, 11 * L);
+        finish4(a, ar, b, br, K, k, lanes, 0, c, ci, accumulate);
+        finish4(a, a1, b, br, K, k, lanes, 4 * L, c, ci + N, accumulate);
+        finish4(a, a2, b, br, K, k, lanes, 8 * L, c, ci + 2 * N, accumulate);
     }
 
     /** Four dot products {@code A-row · B-row(r)} for rows r = 0..3 of B at {@code br}, {@code br+K}, ... */
@@ -152,19 +252,19 @@ final class GemmSmall {
         s10.add(s11).intoArray(lanes, L);
         s20.add(s21).intoArray(lanes, 2 * L);
         s30.add(s31).intoArray(lanes, 3 * L);
-        finish4(a, ar, b, br, K, k, lanes, c, ci, accumulate);
+        finish4(a, ar, b, br, K, k, lanes, 0, c, ci, accumulate);
         t00.add(t01).intoArray(lanes, 0);
         t10.add(t11).intoArray(lanes, L);
         t20.add(t21).intoArray(lanes, 2 * L);
         t30.add(t31).intoArray(lanes, 3 * L);
-        finish4(a, ar2, b, br, K, k, lanes, c, ci + N, accumulate);
+        finish4(a, ar2, b, br, K, k, lanes, 0, c, ci + N, accumulate);
     }
 
-    /** The end of {@link #dot4}: four lane sums in fixed order, the scalar tail from {@code k}, then store. */
-    private static void finish4(float[] a, int ar, float[] b, int br, int K, int k, float[] lanes,
+    /** The end of {@link #dot4}: four lane sums (from {@code lanes[lo..]}) in fixed order, the scalar tail from {@code k}, then store. */
+    private static void finish4(float[] a, int ar, float[] b, int br, int K, int k, float[] lanes, int lo,
                                 float[] c, int ci, boolean accumulate) {
         for (int r = 0; r < 4; r++) {
-            float s = sumLanes(lanes, r * L);
+            float s = sumLanes(lanes, lo + r * L);
             int bb = br + r * K;
             for (int kk = k; kk < K; kk++) s = Math.fma(a[ar + kk], b[bb + kk], s);
             c[ci + r] = accumulate ? c[ci + r] + s : s;

@@ -1,0 +1,36 @@
+package dev.myllm.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The weighted sum of cached values that ends every attention query keeps its output in registers
+ * across positions; it must give what position-by-position {@code axpy} into a zeroed row gives,
+ * bit for bit, so decoding's tokens did not change with it.
+ */
+class CachedAttentionSumTest {
+    @Test
+    void weightedSumEqualsAxpyIntoZerosBitwiseOnAwkwardSizes() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        int l = Simd.F.length();
+        for (int d : new int[]{1, 3, l - 1, l, l + 1, 2 * l + 3, 4 * l, 4 * l + 1, 5 * l + 7, 9 * l}) {
+            for (int visible : new int[]{1, 2, 7, 64, 129}) {
+                int base = 5;
+                float[] v = GemmTest.random(rnd, base + visible * d + 3);
+                float[] w = new float[visible];
+                for (int j = 0; j < visible; j++) w[j] = (float) rnd.nextDouble();
+                float inv = (float) (1 / (0.5 + rnd.nextDouble()));
+                float[] expected = new float[d + 4], actual = new float[d + 4];
+                Arrays.fill(actual, 9f); // every output element is written, nothing around it
+                Arrays.fill(expected, 9f);
+                Arrays.fill(expected, 2, 2 + d, 0f);
+                for (int j = 0; j < visible; j++) CachedAttention.axpy(w[j] * inv, v, base + j * d, expected, 2, d);
+                CachedAttention.weightedSum(w, inv, v, base, visible, d, actual, 2);
+                assertThat(actual).as("d=%d visible=%d", d, visible).isEqualTo(expected);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.myllm.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The few-row product of decode steps ({@link ProductMode#ROWS}): each row of C is bitwise what
+ * the one-row product gives for that row, for every row count (one, two, three-row passes and
+ * their mixes), ragged column groups, K around the vector width, offsets, accumulation and thread
+ * counts; and it and its scalar twin agree with a double-precision reference.
+ */
+class GemmSmallTest {
+    private static final int THREADS = Parallel.threads();
+    private static final int L = Simd.F.length();
+    /** K around one and two vector widths and past them, so every odd-block and tail case occurs. */
+    private static final int[] KS = {1, L - 1, L, L + 1, 2 * L - 1, 2 * L, 2 * L + 1, 3 * L, 3 * L + 5, 4 * L + 1, 7 * L + 3};
+    private static final int[] NS = {1, 3, 4, 5, 9, 14};
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(THREADS);
+    }
+
+    @Test
+    void everyRowHasItsOneRowBitsForAnyRowCount() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int rows = 19; // one-row, pairs, three-row passes and every remainder, past 16
+        int checked = 0;
+        for (int threads : new int[]{1, 2}) {
+            Parallel.setThreads(threads);
+            for (int K : KS) {
+                for (int N : NS) {
+                    int aOff = 3, bOff = 5, cOff = 2;
+                    float[] a = GemmTest.random(rnd, aOff + rows * K), b = GemmTest.random(rnd, bOff + N * K);
+                    float[] c0 = GemmTest.random(rnd, cOff + rows * N);
+                    for (boolean acc : new boolean[]{false, true}) {
+                        float[][] alone = new float[rows][];
+                        for (int r = 0; r < rows; r++) {
+                            alone[r] = Arrays.copyOfRange(c0, cOff + r * N, cOff + (r + 1) * N);
+                            GemmSmall.nt(a, aOff + r * K, b, bOff, alone[r], 0, 1, N, K, acc);
+                        }
+                        for (int m = 2; m <= rows; m++) {
+                            float[] c = c0.clone();
+                            GemmSmall.nt(a, aOff, b, bOff, c, cOff, m, N, K, acc);
+                            for (int r = 0; r < m; r++) {
+                                assertThat(Arrays.copyOfRange(c, cOff + r * N, cOff + (r + 1) * N))
+                                        .as("row %d of %d, N=%d K=%d acc=%s threads=%d", r, m, N, K, acc, threads)
+                                        .isEqualTo(alone[r]);
+                            }
+                            // nothing outside the product is touched
+                            assertThat(Arrays.copyOfRange(c, 0, cOff)).isEqualTo(Arrays.copyOfRange(c0, 0, cOff));
+                            assertThat(Arrays.copyOfRange(c, cOff + m * N, c.length)).isEqualTo(Arrays.copyOfRange(c0, cOff + m * N, c0.length));
+                            checked++;
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(2 * KS.length * NS.length * 2 * (rows - 1));
+    }
+
+    @Test
+    void blocksHandedOutToThreadsGiveTheSameBitsAsOneThread() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int N = 4001, K = 67; // a ragged last group, many blocks of groups for every row count
+        float[] a = GemmTest.random(rnd, 9 * K), b = GemmTest.random(rnd, N * K);
+        for (int M = 1; M <= 9; M++) {
+            float[] first = null;
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                float[] c = new float[M * N];
+                GemmSmall.nt(a, 0, b, 0, c, 0, M, N, K, false);
+                if (first == null) first = c;
+                else assertThat(c).as("M=%d threads=%d", M, threads).isEqualTo(first);
+            }
+            for (int r = 0; r < M; r++) {
+                float[] one = new float[N];
+                GemmSmall.nt(a, r * K, b, 0, one, 0, 1, N, K, false);
+                assertThat(Arrays.copyOfRange(first, r * N, (r + 1) * N)).as("row %d of %d", r, M).isEqualTo(one);
+            }
+        }
+    }
+
+    @Test
+    void rowsModeProductsMatchTheScalarTwinAndADoubleReference() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int K : KS) {
+            for (int M : new int[]{1, 2, 3, 4, 5, 7, 8, 11, 16}) {
+                int N = NS[(K + M) % NS.length] + 4;
+                float[] a = GemmTest.random(rnd, M * K), b = GemmTest.random(rnd, N * K), c0 = GemmTest.random(rnd, M * N);
+                boolean acc = (K + M) % 2 == 1;
+                double[] ref = GemmTest.reference(GemmTest.Kind.NT, a, 0, b, 0, c0, 0, M, N, K, acc);
+                double[] mag = GemmTest.magnitude(GemmTest.Kind.NT, a, 0, b, 0, c0, 0, M, N, K, acc);
+                float[] rows = c0.clone(), scalar = c0.clone();
+                try (ProductMode.Scope s = ProductMode.use(ProductMode.ROWS)) {
+                    Gemm.matmulNT(a, 0, b, 0, rows, 0, M, N, K, acc);
+                }
+                Gemm.matmulNTScalar(a, 0, b, 0, scalar, 0, M, N, K, acc);
+                for (int i = 0; i < M * N; i++) {
+                    double tol = 1e-6 + 4 * (K + 2) * 6e-8 * mag[i];
+                    assertThat((double) rows[i]).as("simd M=%d N=%d K=%d at %d", M, N, K, i).isCloseTo(ref[i], within(tol));
+                    assertThat((double) scalar[i]).as("scalar M=%d N=%d K=%d at %d", M, N, K, i).isCloseTo(ref[i], within(tol));
+                }
+            }
+        }
+    }
+}
