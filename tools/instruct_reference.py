@@ -9,7 +9,10 @@ and writes src/test/resources/finetune/instruct_golden.json with:
     AdamW(lr 1e-2, weight decay 0.1) steps on that batch: the losses;
   - dpo: three (prompt, chosen, rejected) triples collated as the DPO notebook (common width,
     mask = response tokens after prompt + 2), reference = the starting weights, three
-    AdamW(lr 1e-2, weight decay 0.01) steps with beta 0.1: loss, rewards and accuracy before each step.
+    AdamW(lr 1e-2, weight decay 0.01) steps with beta 0.1: loss, rewards and accuracy before each step;
+  - rpo: the same three DPO steps from the same start with RPO's extra term (Pang et al. 2024, TRL's
+    rpo_alpha): loss = DPO loss + alpha * mean over pairs of the chosen response's mean per-token NLL,
+    alpha 0.5.
 Usage: python3 tools/instruct_reference.py
 """
 import json
@@ -155,15 +158,33 @@ def main():
         loss.backward()
         opt.step()
 
+    # RPO: the DPO steps again from the starting weights, plus alpha x the chosen NLL
+    alpha = 0.5
+    pol = read_safetensors(INIT)
+    opt = adamw(list(pol.values()), 1e-2, 0.01)
+    rpo = []
+    for _ in range(3):
+        opt.zero_grad()
+        pc = logprobs(forward(pol, batch["chosen"]), batch["chosen"], batch["chosen_mask"])
+        pr = logprobs(forward(pol, batch["rejected"]), batch["rejected"], batch["rejected_mask"])
+        z = (pc - pr) - (rc - rr)
+        loss = -torch.nn.functional.logsigmoid(0.1 * z).mean() + alpha * (-pc).mean()
+        rpo.append(dict(loss=loss.item(), chosen_reward=(pc - rc).mean().item(), rejected_reward=(pr - rr).mean().item(),
+                        accuracy=(z > 0).double().mean().item(), chosen_logp=pc.mean().item()))
+        loss.backward()
+        opt.step()
+
     fixture = dict(note="float64 PyTorch reference, tools/instruct_reference.py; weights: golden/train_init.safetensors",
                    eos=EOS, sft=dict(items=items, instruction_lengths=lengths, inputs=x.tolist(), targets=y.tolist(),
                                      lr=1e-2, weight_decay=0.1, losses=sft_losses),
                    dpo=dict(prompts=prompts, chosen=chosen, rejected=rejected, width=width, beta=0.1, lr=1e-2,
-                            weight_decay=0.01, steps=dpo))
+                            weight_decay=0.01, steps=dpo),
+                   rpo=dict(beta=0.1, alpha=alpha, lr=1e-2, weight_decay=0.01, steps=rpo))
     with open(OUT, "w") as f:
         json.dump(fixture, f, indent=1)
     print("sft losses:", sft_losses)
     print("dpo:", dpo)
+    print("rpo:", rpo)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.TokenRule;
 import dev.myllm.finetune.Trainable;
 import dev.myllm.io.ClassifierDirectory;
-import dev.myllm.io.ModelDirectory;
-import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tokenizer.Tokenizer;
@@ -20,7 +18,6 @@ import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +35,8 @@ final class FinetuneClassifyCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "A GPT model directory (a new head is made) or a classifier directory (its head is kept).")
+    @Option(names = "--model", paramLabel = "DIR", description = "A GPT model directory, GPT-2 GGUF file (upcast to float32) or llm.c checkpoint (a new head is made), "
+            + "or a classifier directory (its head is kept).")
     Path model;
     @Mixin
     LabelledDataOptions data;
@@ -149,7 +147,7 @@ final class FinetuneClassifyCommand implements Runnable {
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         ClassificationObjective objective = new ClassificationObjective(c);
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            Trainer t = new Trainer(c, objective, new ClassifierStore(c, tokenizer.file(model)), opt,
+            Trainer t = new Trainer(c, objective, new ClassifierStore(c, ModelDirectories.tokenizerFile(tokenizer, model, tok, c.config().vocabSize(), out)), opt,
                     new LrSchedule.Constant(rate), train,
                     new Trainer.Options(total, 1, 0, evalEvery, evalBatches, -1, checkpointEvery, 2), out)
                     .evaluation(val.first(evalBatches), train.first(evalBatches))
@@ -206,13 +204,7 @@ final class FinetuneClassifyCommand implements Runnable {
                 System.err.println("myllm: note: " + model + " reads --token " + c.tokenRule().id() + "; the classifier keeps its rule");
             }
         } else {
-            GPTModel body;
-            try {
-                GPTConfig cfg = ModelDirectory.readConfig(model).withDropRate(dropout);
-                body = ModelDirectory.load(model, cfg);
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--model " + e.getMessage());
-            }
+            GPTModel body = ModelDirectories.load(model, ModelDirectories.readConfig(model).withDropRate(dropout));
             c = GPTClassifier.withNewHead(body, labels, !noHeadBias, rule, pad, new Rng(seed));
         }
         if (what == Trainable.LORA && c.lora() == null) {
@@ -242,7 +234,7 @@ final class FinetuneClassifyCommand implements Runnable {
     private void validate() {
         if (model == null) throw new CliException("--model is required (a GPT model directory or a classifier directory)");
         // checked before the data, which may be a download
-        if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);
+        ModelDirectories.requireModel(model);
         if (out == null) throw new CliException("--out is required");
         if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);

@@ -6,6 +6,11 @@ import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PreferenceBatches;
 import dev.myllm.finetune.PreferenceDataset;
+import dev.myllm.finetune.PreferenceReport;
+import dev.myllm.data.Batch;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
@@ -28,6 +33,10 @@ final class FinetuneDpoCommand extends InstructTraining {
     double weightDecay;
     @Option(names = "--beta", defaultValue = "0.1", description = "DPO's beta (default ${DEFAULT-VALUE}).")
     double beta;
+    @Option(names = "--rpo-alpha", defaultValue = "0", paramLabel = "A",
+            description = "Add A x the chosen answer's mean per-token NLL to the DPO loss (RPO, Pang et al. 2024; TRL's rpo_alpha), "
+                    + "so the chosen answers stay likely; 0 = the book's DPO (default ${DEFAULT-VALUE}).")
+    double rpoAlpha;
 
     @Override
     int epochs() {
@@ -48,6 +57,7 @@ final class FinetuneDpoCommand extends InstructTraining {
     public void run() {
         prepare();
         if (!(beta > 0)) throw new CliException("--beta must be positive, got " + beta);
+        if (!(rpoAlpha >= 0) || Double.isInfinite(rpoAlpha)) throw new CliException("--rpo-alpha must be >= 0, got " + rpoAlpha);
         InstructionData.Split split = split();
         PromptFormat f = promptFormat();
         Tokenizer tok = tokenizer();
@@ -79,20 +89,39 @@ final class FinetuneDpoCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
+        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
                         " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),
-                        lora.lora().parameterCount()), f.id(), beta, lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, length());
-        err.println("tokens and tok/s count the padded chosen and rejected rows, both trained (the book counts the chosen only); "
-                + "the reference reads them once more without gradients");
-        train(policy, lora, new DpoObjective(policy::forward, reference, beta), f, trainBatches,
-                valBatches.first(evalBatches), trainBatches.first(evalBatches), null, true, r -> {
-                    if (r.metrics().isEmpty()) return;
-                    err.printf(Locale.ROOT, "step %d: train loss %.3f, val loss %.3f | reward margin train %.3f, val %.3f | accuracy train %.1f%%, val %.1f%%"
-                                    + " | val rewards chosen %.3f, rejected %.3f%n",
-                            r.step(), r.trainEvalLoss(), r.valLoss(), r.metrics().get("train_reward_margin"), r.metrics().get("val_reward_margin"),
-                            100 * r.metrics().get("train_reward_accuracy"), 100 * r.metrics().get("val_reward_accuracy"),
-                            r.metrics().get("val_chosen_reward"), r.metrics().get("val_rejected_reward"));
-                });
+                        lora.lora().parameterCount()), f.id(), beta, rpoAlpha > 0 ? String.format(Locale.ROOT, ", RPO alpha %.3g", rpoAlpha) : "",
+                lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, length());
+        err.printf(Locale.ROOT, "evaluation: all %d validation pairs, %s; tokens and tok/s count the padded chosen and rejected rows, "
+                + "both trained (the book counts the chosen only); the reference reads them once more without gradients%n",
+                val.size(), evalBatches == 0 ? "all training pairs" : "the first " + evalBatches + " training batches");
+        DpoObjective objective = new DpoObjective(policy::forward, reference, beta, rpoAlpha);
+        List<Batch> valAll = valBatches.first(0);
+        train(policy, lora, objective, f, trainBatches, valAll, trainBatches.first(evalBatches), null, true, r -> {
+            if (r.metrics().isEmpty()) return;
+            err.printf(Locale.ROOT, "step %d: train loss %.3f, val loss %.3f | reward margin train %.3f, val %.3f | accuracy train %.1f%%, val %.1f%%"
+                            + " | val log-probs chosen %.3f, rejected %.3f%n",
+                    r.step(), r.trainEvalLoss(), r.valLoss(), r.metrics().get("train_reward_margin"), r.metrics().get("val_reward_margin"),
+                    100 * r.metrics().get("train_reward_accuracy"), 100 * r.metrics().get("val_reward_accuracy"),
+                    r.metrics().get("val_chosen_logp"), r.metrics().get("val_rejected_logp"));
+        });
+        // the final model on the whole validation split, by task family for synthetic data
+        policy.eval();
+        PreferenceReport report = PreferenceReport.of(split.val(), objective.pairs(valAll, 0));
+        Map<String, Double> all = report.overall();
+        err.printf(Locale.ROOT, "final validation (%d pairs): reward accuracy %.1f%%, margin %.3f (chosen %.3f, rejected %.3f), "
+                        + "log-probs chosen %.3f, rejected %.3f%n", report.pairs().size(), 100 * all.get("reward_accuracy"),
+                all.get("reward_margin"), all.get("chosen_reward"), all.get("rejected_reward"), all.get("chosen_logp"), all.get("rejected_logp"));
+        if (!report.byFamily().isEmpty()) {
+            StringBuilder sb = new StringBuilder("reward accuracy by task:");
+            report.byFamily().forEach((fam, m) -> sb.append(String.format(Locale.ROOT, " %s %d/%d", fam,
+                    Math.round(m.get("reward_accuracy") * m.get("pairs")), Math.round(m.get("pairs")))));
+            err.println(sb);
+        }
+        Path file = out.resolve("dpo-eval.json");
+        report.write(file);
+        err.println("saved: " + file);
     }
 }

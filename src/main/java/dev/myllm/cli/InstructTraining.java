@@ -7,8 +7,6 @@ import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
-import dev.myllm.io.ModelDirectory;
-import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AdamW;
@@ -39,7 +37,8 @@ abstract class InstructTraining implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "The model directory to start from.")
+    @Option(names = "--model", paramLabel = "DIR|FILE", description = "The model to start from: a model directory, a GPT-2 GGUF file "
+            + "(weights upcast to float32, its tokenizer used) or an llm.c checkpoint (.bin).")
     Path model;
     @Option(names = "--data", paramLabel = "NAME|FILE", description = "instructions, preferences, synthetic, or a JSON/JSONL file; split as the book (85%% train, 10%% test, rest val).")
     String data;
@@ -118,7 +117,7 @@ abstract class InstructTraining implements Runnable {
             if (out == null) out = r.runDirectory();
         }
         if (model == null) throw new CliException("--model is required");
-        if (!Files.isDirectory(model)) throw new CliException("--model: no such directory: " + model);
+        ModelDirectories.requireModel(model);
         if (out == null) throw new CliException("--out is required");
         if ((data == null) == (trainFile == null)) throw new CliException("give --data, or --train with --val (and optionally --test)");
         if (trainFile != null && valFile == null) throw new CliException("--train needs --val");
@@ -177,12 +176,7 @@ abstract class InstructTraining implements Runnable {
 
     /** The model directory's GPT, with this run's dropout. */
     GPTModel loadModel() {
-        try {
-            GPTConfig cfg = ModelDirectory.readConfig(model).withDropRate(dropout);
-            return ModelDirectory.load(model, cfg);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--model " + e.getMessage());
-        }
+        return ModelDirectories.load(model, ModelDirectories.readConfig(model).withDropRate(dropout));
     }
 
     /**
@@ -225,7 +219,7 @@ abstract class InstructTraining implements Runnable {
      * files); resuming reads the frozen weights from {@code --model} and the adapter from there.
      */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
-        GptModelStore base = new GptModelStore(m, tokenizer.file(model));
+        GptModelStore base = new GptModelStore(m, ModelDirectories.tokenizerFile(tokenizer, model, tokenizer(), m.config().vocabSize(), out));
         return new ModelStore() {
             @Override
             public void save(Path dir) {
@@ -278,7 +272,8 @@ abstract class InstructTraining implements Runnable {
                     : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,
                     Math.max(0, Math.min(warmupSteps, total - 1)), total);
             Trainer t = new Trainer(trained, objective, store, opt, schedule, train,
-                    new Trainer.Options(total, 1, 0, evalEvery, evalBatches, sampler == null ? -1 : 0, checkpointEvery, 2), out)
+                    // the evaluation lists come cut to size (DPO validates on all its pairs): evaluate them whole
+                    new Trainer.Options(total, 1, 0, evalEvery, 0, sampler == null ? -1 : 0, checkpointEvery, 2), out)
                     .evaluation(val, trainEval)
                     .evalRule(Trainer.EvalRule.BOOK)
                     .rng("dropout", m.dropoutRng())

@@ -122,7 +122,7 @@ class FinetuneCliTest {
         assertError(finetune(tmp.resolve("e4"), "--trainable", "some"), "--trainable: unknown");
         // a missing model is named before the data is fetched (spam would be a download)
         assertError(CliRun.run("finetune", "classify", "--model", tmp.resolve("nowhere").toString(), "--data", "spam",
-                "--out", tmp.resolve("e5").toString()), "--model: no such directory");
+                "--out", tmp.resolve("e5").toString()), "nowhere: no such file or directory");
     }
 
     private static void assertError(CliRun r, String message) {

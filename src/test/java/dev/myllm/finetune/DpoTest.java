@@ -87,4 +87,97 @@ class DpoTest {
         assertThat((double) pc.grad().data()[0]).isCloseTo(g0, offset(1e-6));
         assertThat((double) pr.grad().data()[0]).isCloseTo(-g0, offset(1e-6));
     }
+
+    @Test
+    void theNllTermAddsAlphaTimesTheChosenNllAndItsGradient() {
+        Tensor pc = Tensor.vector(-1.0f, -2.0f).requiresGrad(true);
+        Tensor pr = Tensor.vector(-1.5f, -1.0f).requiresGrad(true);
+        float[] rc = {-1.2f, -2.0f}, rr = {-1.2f, -1.2f};
+        double dpo = DpoLoss.loss(pc, pr, rc, rr, 0.1).loss().item();
+        DpoLoss.Result r = DpoLoss.loss(pc, pr, rc, rr, 0.1, 0.75);
+        assertThat((double) r.loss().item()).isCloseTo(dpo + 0.75 * (1.0 + 2.0) / 2, offset(1e-6));
+        r.loss().backward();
+        double z0 = (-1.0 + 1.2) - (-1.5 + 1.2);
+        double g0 = -0.1 / (1 + Math.exp(0.1 * z0)) / 2;
+        assertThat((double) pc.grad().data()[0]).isCloseTo(g0 - 0.75 / 2, offset(1e-6));
+        assertThat((double) pr.grad().data()[0]).isCloseTo(-g0, offset(1e-6)); // the rejected side is DPO's alone
+    }
+
+    @Test
+    void withWeightZeroPolicyEqualToReferenceStillGivesLn2() throws Exception {
+        GPTConfig c = new GPTConfig(GPTConfig.GPT2_VOCAB, 128, 16, 2, 1, 0f, true, true, 1e-5f);
+        GPTModel policy = RandomModels.uniform(c, 5);
+        PreferenceDataset ds = new PreferenceDataset(firstPreferences(), GPT2, PromptFormat.ALPACA, 128, "prefs");
+        PreferenceBatch b = ds.batch(new int[]{0, 1, 2}, 50256, 128);
+        DpoLoss.Result r = DpoLoss.batch(policy::forward, DpoLoss.reference(policy::forward, b), b, 0.1, 0);
+        assertThat((double) r.loss().item()).isCloseTo(Math.log(2), offset(1e-7));
+        DpoLoss.Result withNll = DpoLoss.batch(policy::forward, DpoLoss.reference(policy::forward, b), b, 0.1, 2);
+        double meanChosen = (r.policyChosen()[0] + r.policyChosen()[1] + r.policyChosen()[2]) / 3.0;
+        assertThat((double) withNll.loss().item()).isCloseTo(Math.log(2) - 2 * meanChosen, offset(1e-5));
+    }
+
+    @Test
+    void evaluationRunsTheReferenceOnceAndThePolicyOncePerEvaluation() throws Exception {
+        GPTConfig c = new GPTConfig(GPTConfig.GPT2_VOCAB, 128, 16, 2, 1, 0f, true, true, 1e-5f);
+        GPTModel policy = RandomModels.uniform(c, 5), reference = RandomModels.uniform(c, 6);
+        PreferenceDataset ds = new PreferenceDataset(firstPreferences(), GPT2, PromptFormat.ALPACA, 128, "prefs");
+        List<dev.myllm.data.Batch> batches = List.of(PreferenceBatches.encode(ds.batch(new int[]{0, 1}, 50256, 128)),
+                PreferenceBatches.encode(ds.batch(new int[]{2}, 50256, 128)));
+        int[] policyCalls = {0}, referenceCalls = {0};
+        DpoObjective obj = new DpoObjective((ids, bt, t) -> {
+            policyCalls[0]++;
+            return policy.forward(ids, bt, t);
+        }, (ids, bt, t) -> {
+            referenceCalls[0]++;
+            return reference.forward(ids, bt, t);
+        }, 0.1);
+        // as the trainer evaluates: the loss over the batches, then the metrics over the same batches
+        double loss = dev.myllm.train.Losses.loaderLoss(obj, batches, 0);
+        java.util.Map<String, Double> m;
+        try (dev.myllm.tensor.GradMode g = dev.myllm.tensor.GradMode.noGrad()) {
+            m = obj.metrics(batches, 0);
+        }
+        assertThat(policyCalls[0]).isEqualTo(4);    // chosen and rejected of two batches, once
+        assertThat(referenceCalls[0]).isEqualTo(4);
+        // the metrics are means over the three pairs, not over the two batches
+        List<DpoObjective.Pair> pairs = obj.pairs(batches, 0);
+        assertThat(pairs).hasSize(3);
+        assertThat(m.get("pairs")).isEqualTo(3.0);
+        double margin = 0;
+        for (DpoObjective.Pair p : pairs) margin += (p.chosenReward() - p.rejectedReward()) / 3;
+        assertThat(m.get("reward_margin")).isCloseTo(margin, offset(1e-9));
+        assertThat(policyCalls[0]).isEqualTo(4);
+        // a training step invalidates the policy's results; the reference's stay
+        try (dev.myllm.tensor.Arena a = dev.myllm.tensor.Arena.open()) {
+            obj.loss(batches.get(1));
+        }
+        assertThat(policyCalls[0]).isEqualTo(6);
+        assertThat(referenceCalls[0]).isEqualTo(6); // a training batch's reference pass is not kept
+        assertThat(dev.myllm.train.Losses.loaderLoss(obj, batches, 0)).isCloseTo(loss, offset(1e-6)); // weights unchanged
+        assertThat(policyCalls[0]).isEqualTo(10);
+        assertThat(referenceCalls[0]).isEqualTo(6);
+    }
+
+    @Test
+    void syntheticPreferencesShareNoQuestionWithTheTestSplitAndCoverEveryFamily() {
+        // finetune dpo --data synthetic trains on the train part and validates on the val part of the same split that
+        // eval instruct --split test scores: none of their questions may be a test question
+        InstructionData.Split s = InstructionData.bookSplit(SyntheticTasks.generate(InstructionDatasets.SYNTHETIC_SIZE, 123));
+        java.util.Set<String> test = new java.util.HashSet<>();
+        for (InstructionExample e : s.test()) test.add(e.instruction() + "\n" + e.input());
+        java.util.Map<String, Integer> valFamilies = new java.util.TreeMap<>();
+        for (List<InstructionExample> part : List.of(s.train(), s.val())) {
+            for (InstructionExample e : part) {
+                assertThat(test).as(e.toString()).doesNotContain(e.instruction() + "\n" + e.input());
+                // the rejected answer is wrong but in the chosen one's words: the same first word
+                assertThat(SyntheticTasks.exactMatch(e.rejected(), e.chosen())).as(e.toString()).isFalse();
+                assertThat(e.rejected().split("[ -]")[0].matches("[0-9]+")).as(e.toString()).isEqualTo(e.chosen().split("[ -]")[0].matches("[0-9]+"));
+            }
+        }
+        for (InstructionExample e : s.val()) valFamilies.merge(SyntheticTasks.family(e), 1, Integer::sum);
+        assertThat(valFamilies.keySet()).containsExactlyInAnyOrderElementsOf(SyntheticTasks.families());
+        // families with few distinct questions (plurals, past tenses, differences) run out early: 5 or more each
+        assertThat(valFamilies.values()).allMatch(n -> n >= 5);
+        assertThat(valFamilies.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(300);
+    }
 }

@@ -9,6 +9,7 @@ import dev.myllm.data.Batch;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.train.AdamW;
 import dev.myllm.train.GptModelStore;
@@ -109,6 +110,40 @@ class InstructGoldenTest {
                 opt.step(d.get("lr").asDouble());
             }
             assertThat(loss).as("DPO loss before step %d", step + 1).isCloseTo(want.get("loss").asDouble(), within(2e-5));
+        }
+    }
+
+    @Test
+    void rpoStepsMatchTheReference() throws Exception {
+        JsonNode d = G.get("dpo"), rp = G.get("rpo");
+        PreferenceBatch b = PreferenceDataset.collate(lists(d.get("prompts")), lists(d.get("chosen")), lists(d.get("rejected")),
+                G.get("eos").asInt(), 0, true);
+        GPTModel policy = tinyModel(), reference = tinyModel();
+        reference.setTrainable(false);
+        AdamW opt = new AdamW(policy.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, rp.get("weight_decay").asDouble(), AdamW.Decay.ALL));
+        DpoObjective obj = new DpoObjective(policy::forward, reference::forward, rp.get("beta").asDouble(), rp.get("alpha").asDouble());
+        Batch asBatch = PreferenceBatches.encode(b);
+        for (int step = 0; step < 3; step++) {
+            JsonNode want = rp.get("steps").get(step);
+            var metrics = obj.metrics(List.of(asBatch), 0);
+            assertThat(metrics.get("chosen_reward")).as("chosen reward %d", step).isCloseTo(want.get("chosen_reward").asDouble(), within(1e-4));
+            assertThat(metrics.get("rejected_reward")).as("rejected reward %d", step).isCloseTo(want.get("rejected_reward").asDouble(), within(1e-4));
+            assertThat(metrics.get("chosen_logp")).as("chosen log-prob %d", step).isCloseTo(want.get("chosen_logp").asDouble(), within(1e-4));
+            assertThat(metrics.get("reward_accuracy")).isEqualTo(want.get("accuracy").asDouble());
+            double evalLoss;
+            try (GradMode g = GradMode.noGrad(); Arena a = Arena.open()) {
+                evalLoss = obj.loss(asBatch).item(); // the evaluation's loss: the same value, no graph
+            }
+            double loss;
+            try (Arena a = Arena.open()) {
+                opt.zeroGrad();
+                Tensor l = obj.loss(asBatch);
+                loss = l.item();
+                l.backward();
+                opt.step(rp.get("lr").asDouble());
+            }
+            assertThat(loss).as("RPO loss before step %d", step + 1).isCloseTo(want.get("loss").asDouble(), within(2e-5));
+            assertThat(evalLoss).isCloseTo(loss, within(1e-6));
         }
     }
 }

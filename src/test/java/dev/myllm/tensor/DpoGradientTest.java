@@ -22,4 +22,12 @@ class DpoGradientTest {
         float[] rc = {-2f, -1.5f, -2.5f}, rr = {-1.8f, -2.2f, -1.1f};
         GradCheck.check("dpoLoss", in -> DpoLoss.loss(in[0], in[1], rc, rr, 2.0).loss(), pc, pr);
     }
+
+    @Test
+    void dpoLossWithTheNllTerm() {
+        Tensor pc = Tensor.uniform(new Rng(6), -3f, -1f, 3).requiresGrad(true);
+        Tensor pr = Tensor.uniform(new Rng(7), -3f, -1f, 3).requiresGrad(true);
+        float[] rc = {-2f, -1.5f, -2.5f}, rr = {-1.8f, -2.2f, -1.1f};
+        GradCheck.check("dpoLoss + nll", in -> DpoLoss.loss(in[0], in[1], rc, rr, 2.0, 0.7).loss(), pc, pr);
+    }
 }
