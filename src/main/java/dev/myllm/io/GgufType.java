@@ -1,5 +1,6 @@
 package dev.myllm.io;
 
+import dev.myllm.tensor.Quantize;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -77,55 +78,14 @@ public enum GgufType {
         switch (this) {
             case F32 -> { for (int i = 0; i < n; i++) dst.putFloat(src[off + i]); }
             case F16 -> { for (int i = 0; i < n; i++) dst.putShort(Float.floatToFloat16(src[off + i])); }
-            case BF16 -> { for (int i = 0; i < n; i++) dst.putShort(SafetensorsWriter.toBFloat16(src[off + i])); }
-            case Q8_0 -> {
-                for (int b = 0; b < n / 32; b++) {
-                    int s = off + 32 * b;
-                    float amax = 0;
-                    for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(src[s + j]));
-                    // ggml's quantize_row_q8_0_ref: d = amax / 127, q = roundf(x / d) (half away from zero)
-                    float d = amax / 127f;
-                    float id = d != 0 ? 1f / d : 0f;
+            case BF16 -> { for (int i = 0; i < n; i++) dst.putShort(Quantize.bf16(src[off + i])); }
+            case Q8_0, Q4_0, Q4_1 -> {
+                byte[] q = new byte[Quantize.BLOCK];
+                for (int s = off; s < off + n; s += Quantize.BLOCK) {
+                    float d = this == Q8_0 ? Quantize.q8_0(src, s, q) : this == Q4_0 ? Quantize.q4_0(src, s, q) : Quantize.q4_1(src, s, q);
                     dst.putShort(Float.floatToFloat16(d));
-                    for (int j = 0; j < 32; j++) {
-                        float v = src[s + j] * id;
-                        dst.put((byte) (v < 0 ? -Math.round(-v) : Math.round(v)));
-                    }
-                }
-            }
-            case Q4_0, Q4_1 -> {
-                for (int b = 0; b < n / 32; b++) {
-                    int s = off + 32 * b;
-                    float d, lo = 0;
-                    if (this == Q4_0) {
-                        // ggml's quantize_row_q4_0_ref: d = (the value of largest magnitude) / -8, q = min(15, (int) (x/d + 8.5))
-                        float amax = 0, max = 0;
-                        for (int j = 0; j < 32; j++) {
-                            if (amax < Math.abs(src[s + j])) {
-                                amax = Math.abs(src[s + j]);
-                                max = src[s + j];
-                            }
-                        }
-                        d = max / -8;
-                        dst.putShort(Float.floatToFloat16(d));
-                    } else {
-                        // quantize_row_q4_1_ref: d = (max − min) / 15, m = min, q = min(15, (int) ((x − m)/d + 0.5))
-                        float mn = Float.MAX_VALUE, mx = -Float.MAX_VALUE;
-                        for (int j = 0; j < 32; j++) {
-                            mn = Math.min(mn, src[s + j]);
-                            mx = Math.max(mx, src[s + j]);
-                        }
-                        d = (mx - mn) / 15;
-                        lo = mn;
-                        dst.putShort(Float.floatToFloat16(d));
-                        dst.putShort(Float.floatToFloat16(mn));
-                    }
-                    float id = d != 0 ? 1f / d : 0f;
-                    for (int j = 0; j < 16; j++) {
-                        int q0 = this == Q4_0 ? (int) (src[s + j] * id + 8.5f) : (int) ((src[s + j] - lo) * id + 0.5f);
-                        int q1 = this == Q4_0 ? (int) (src[s + j + 16] * id + 8.5f) : (int) ((src[s + j + 16] - lo) * id + 0.5f);
-                        dst.put((byte) (Math.min(15, q0) | Math.min(15, q1) << 4));
-                    }
+                    if (this == Q4_1) dst.putShort(Float.floatToFloat16(Quantize.min(src, s)));
+                    dst.put(q, 0, this == Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2);
                 }
             }
         }

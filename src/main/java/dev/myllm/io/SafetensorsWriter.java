@@ -1,5 +1,6 @@
 package dev.myllm.io;
 
+import dev.myllm.tensor.Quantize;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -107,18 +108,10 @@ public final class SafetensorsWriter {
             switch (dtype) {
                 case F32 -> { for (int i = 0; i < n; i++) buf.putFloat(data[from + i]); }
                 case F16 -> { for (int i = 0; i < n; i++) buf.putShort(Float.floatToFloat16(data[from + i])); }
-                case BF16 -> { for (int i = 0; i < n; i++) buf.putShort(toBFloat16(data[from + i])); }
+                case BF16 -> { for (int i = 0; i < n; i++) buf.putShort(Quantize.bf16(data[from + i])); }
                 default -> throw new IllegalStateException("unreachable: " + dtype);
             }
             out.write(buf.array(), 0, buf.position());
         }
-    }
-
-    /** float32 to bfloat16, rounding to nearest even as PyTorch does; NaN stays a (quiet) NaN. */
-    static short toBFloat16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x0040);
-        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
-        return (short) (rounded >>> 16);
     }
 }

@@ -169,54 +169,20 @@ public final class PackedMatrix {
         int off = r * cols;
         switch (format) {
             case F16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Float.floatToFloat16(w[off + i])); }
-            case BF16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, toBf16(w[off + i])); }
-            case Q8_0 -> {
-                for (int b = 0; b < cols / 32; b++) {
-                    int s = off + 32 * b;
-                    float amax = 0;
-                    for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[s + j]));
-                    float d = amax / 127f;
-                    float id = d != 0 ? 1f / d : 0f;
+            case BF16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Quantize.bf16(w[off + i])); }
+            case Q8_0, Q4_0, Q4_1 -> {
+                byte[] q = new byte[Quantize.BLOCK];
+                int codeBytes = format == Format.Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2;
+                for (int b = 0; b < cols / Quantize.BLOCK; b++) {
+                    int s = off + Quantize.BLOCK * b;
+                    float d = switch (format) {
+                        case Q8_0 -> Quantize.q8_0(w, s, q);
+                        case Q4_0 -> Quantize.q4_0(w, s, q);
+                        default -> Quantize.q4_1(w, s, q);
+                    };
                     setScale(r, b, d);
-                    for (int j = 0; j < 32; j++) {
-                        float x = w[s + j] * id;
-                        bits.set(ValueLayout.JAVA_BYTE, r * qRowBytes + 32 * b + j, (byte) (x < 0 ? -Math.round(-x) : Math.round(x)));
-                    }
-                }
-            }
-            case Q4_0, Q4_1 -> {
-                for (int b = 0; b < cols / 32; b++) {
-                    int s = off + 32 * b;
-                    float d, lo;
-                    if (format == Format.Q4_0) {
-                        // quantize_row_q4_0_ref: d = (value of largest magnitude) / -8, q = min(15, (int) (x/d + 8.5))
-                        float amax = 0, max = 0;
-                        for (int j = 0; j < 32; j++) {
-                            if (amax < Math.abs(w[s + j])) {
-                                amax = Math.abs(w[s + j]);
-                                max = w[s + j];
-                            }
-                        }
-                        d = max / -8;
-                        lo = -8.5f; // q = (int) (x/d + 8.5)
-                    } else {
-                        // quantize_row_q4_1_ref: d = (max − min) / 15, m = min, q = min(15, (int) ((x − m)/d + 0.5))
-                        float mn = Float.MAX_VALUE, mx = -Float.MAX_VALUE;
-                        for (int j = 0; j < 32; j++) {
-                            mn = Math.min(mn, w[s + j]);
-                            mx = Math.max(mx, w[s + j]);
-                        }
-                        d = (mx - mn) / 15;
-                        lo = mn;
-                        mins.set(LF, 4 * ((long) r * (cols / 32) + b), Float.float16ToFloat(Float.floatToFloat16(mn)));
-                    }
-                    float id = d != 0 ? 1f / d : 0f;
-                    setScale(r, b, d);
-                    for (int j = 0; j < 16; j++) {
-                        int q0 = format == Format.Q4_0 ? (int) (w[s + j] * id + 8.5f) : (int) ((w[s + j] - lo) * id + 0.5f);
-                        int q1 = format == Format.Q4_0 ? (int) (w[s + j + 16] * id + 8.5f) : (int) ((w[s + j + 16] - lo) * id + 0.5f);
-                        bits.set(ValueLayout.JAVA_BYTE, r * qRowBytes + 16L * b + j, (byte) (Math.min(15, q0) | Math.min(15, q1) << 4));
-                    }
+                    if (format == Format.Q4_1) mins.set(LF, 4 * ((long) r * (cols / 32) + b), Float.float16ToFloat(Float.floatToFloat16(Quantize.min(w, s))));
+                    MemorySegment.copy(q, 0, bits, ValueLayout.JAVA_BYTE, r * qRowBytes + (long) codeBytes * b, codeBytes);
                 }
             }
         }
@@ -225,13 +191,6 @@ public final class PackedMatrix {
     /** A block's scale, stored as f16 as in the file. */
     private void setScale(int r, int b, float d) {
         scales.set(LF, 4 * ((long) r * (cols / 32) + b), Float.float16ToFloat(Float.floatToFloat16(d)));
-    }
-
-    /** float32 to bfloat16, round to nearest even (NaN stays NaN). */
-    static short toBf16(float f) {
-        int b = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((b >>> 16) | 0x40);
-        return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
     }
 
     public Format format() {

@@ -204,7 +204,7 @@ class ModelDirectoryTest {
             GPTModel back = ModelDirectory.load(d);
             float w = m.namedParameters().get("h.1.mlp.c_fc.weight").get(100, 7);
             float got = back.namedParameters().get("h.1.mlp.c_fc.weight").get(100, 7);
-            float rounded = t == DType.F16 ? Float.float16ToFloat(Float.floatToFloat16(w)) : Float.intBitsToFloat(SafetensorsWriter.toBFloat16(w) << 16);
+            float rounded = t == DType.F16 ? Float.float16ToFloat(Float.floatToFloat16(w)) : Float.intBitsToFloat(dev.myllm.tensor.Quantize.bf16(w) << 16);
             assertThat(got).isEqualTo(rounded);
             Path again = tmp.resolve(t.name() + "-again");
             ModelDirectory.save(back, again, t); // half → float32 → half is exact
