@@ -193,12 +193,7 @@ final class GemmSmall {
         s10.add(s11).intoArray(lanes, L);
         s20.add(s21).intoArray(lanes, 2 * L);
         s30.add(s31).intoArray(lanes, 3 * L);
-        for (int r = 0; r < 4; r++) {
-            float s = sumLanes(lanes, r * L);
-            int bb = br + r * K;
-            for (int kk = k; kk < K; kk++) s = Math.fma(a[ar + kk], b[bb + kk], s);
-            c[ci + r] = accumulate ? c[ci + r] + s : s;
-        }
+        finish4(a, ar, b, br, K, k, lanes, 0, c, ci, accumulate);
     }
 
     /**
@@ -263,12 +258,26 @@ final class GemmSmall {
     /** The end of {@link #dot4}: four lane sums (from {@code lanes[lo..]}) in fixed order, the scalar tail from {@code k}, then store. */
     private static void finish4(float[] a, int ar, float[] b, int br, int K, int k, float[] lanes, int lo,
                                 float[] c, int ci, boolean accumulate) {
-        for (int r = 0; r < 4; r++) {
-            float s = sumLanes(lanes, lo + r * L);
-            int bb = br + r * K;
-            for (int kk = k; kk < K; kk++) s = Math.fma(a[ar + kk], b[bb + kk], s);
-            c[ci + r] = accumulate ? c[ci + r] + s : s;
+        // the four lane sums side by side: each keeps sumLanes' left-to-right order, but the four
+        // chains of dependent additions overlap instead of waiting on one another
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        for (int i = lo; i < lo + L; i++) {
+            s0 += lanes[i];
+            s1 += lanes[i + L];
+            s2 += lanes[i + 2 * L];
+            s3 += lanes[i + 3 * L];
         }
+        for (int kk = k; kk < K; kk++) {
+            float x = a[ar + kk];
+            s0 = Math.fma(x, b[br + kk], s0);
+            s1 = Math.fma(x, b[br + K + kk], s1);
+            s2 = Math.fma(x, b[br + 2 * K + kk], s2);
+            s3 = Math.fma(x, b[br + 3 * K + kk], s3);
+        }
+        c[ci] = accumulate ? c[ci] + s0 : s0;
+        c[ci + 1] = accumulate ? c[ci + 1] + s1 : s1;
+        c[ci + 2] = accumulate ? c[ci + 2] + s2 : s2;
+        c[ci + 3] = accumulate ? c[ci + 3] + s3 : s3;
     }
 
     /** One dot product of length K (the last rows of B when N is not a multiple of 4). */
