@@ -101,14 +101,7 @@ class InstructGoldenTest {
             assertThat(metrics.get("chosen_reward")).as("chosen reward %d", step).isCloseTo(want.get("chosen_reward").asDouble(), within(1e-4));
             assertThat(metrics.get("rejected_reward")).as("rejected reward %d", step).isCloseTo(want.get("rejected_reward").asDouble(), within(1e-4));
             assertThat(metrics.get("reward_accuracy")).isEqualTo(want.get("accuracy").asDouble());
-            double loss;
-            try (Arena a = Arena.open()) {
-                opt.zeroGrad();
-                Tensor l = obj.loss(asBatch);
-                loss = l.item();
-                l.backward();
-                opt.step(d.get("lr").asDouble());
-            }
+            double loss = lossThenStep(obj, asBatch, opt, d.get("lr").asDouble());
             assertThat(loss).as("DPO loss before step %d", step + 1).isCloseTo(want.get("loss").asDouble(), within(2e-5));
         }
     }
@@ -134,16 +127,21 @@ class InstructGoldenTest {
             try (GradMode g = GradMode.noGrad(); Arena a = Arena.open()) {
                 evalLoss = obj.loss(asBatch).item(); // the evaluation's loss: the same value, no graph
             }
-            double loss;
-            try (Arena a = Arena.open()) {
-                opt.zeroGrad();
-                Tensor l = obj.loss(asBatch);
-                loss = l.item();
-                l.backward();
-                opt.step(rp.get("lr").asDouble());
-            }
+            double loss = lossThenStep(obj, asBatch, opt, rp.get("lr").asDouble());
             assertThat(loss).as("RPO loss before step %d", step + 1).isCloseTo(want.get("loss").asDouble(), within(2e-5));
             assertThat(evalLoss).isCloseTo(loss, within(1e-6));
+        }
+    }
+
+    /** The objective's loss on the batch, then one AdamW step on its gradient. */
+    private static double lossThenStep(DpoObjective obj, Batch batch, AdamW opt, double lr) {
+        try (Arena a = Arena.open()) {
+            opt.zeroGrad();
+            Tensor l = obj.loss(batch);
+            double loss = l.item();
+            l.backward();
+            opt.step(lr);
+            return loss;
         }
     }
 }
