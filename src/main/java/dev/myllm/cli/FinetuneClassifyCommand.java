@@ -147,7 +147,7 @@ final class FinetuneClassifyCommand implements Runnable {
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         ClassificationObjective objective = new ClassificationObjective(c);
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            Trainer t = new Trainer(c, objective, new ClassifierStore(c, ModelDirectories.tokenizerFile(tokenizer, model, tok, c.config().vocabSize(), out)), opt,
+            Trainer t = new Trainer(c, objective, new ClassifierStore(c, tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out)), opt,
                     new LrSchedule.Constant(rate), train,
                     new Trainer.Options(total, 1, 0, evalEvery, evalBatches, -1, checkpointEvery, 2), out)
                     .evaluation(val.first(evalBatches), train.first(evalBatches))

@@ -219,7 +219,7 @@ abstract class InstructTraining implements Runnable {
      * files); resuming reads the frozen weights from {@code --model} and the adapter from there.
      */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
-        GptModelStore base = new GptModelStore(m, ModelDirectories.tokenizerFile(tokenizer, model, tokenizer(), m.config().vocabSize(), out));
+        GptModelStore base = new GptModelStore(m, tokenizer.fileToKeep(model, tokenizer(), m.config().vocabSize(), out));
         return new ModelStore() {
             @Override
             public void save(Path dir) {

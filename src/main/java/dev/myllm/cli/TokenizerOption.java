@@ -1,9 +1,13 @@
 package dev.myllm.cli;
 
+import dev.myllm.io.GgufFile;
 import dev.myllm.io.ModelFiles;
-import dev.myllm.train.GptModelStore;
+import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.TokenizerJson;
 import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.util.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -41,13 +45,35 @@ final class TokenizerOption {
         return load(model.directory());
     }
 
-    /** The tokenizer file to keep beside a model saved from {@code model}, or null for a built-in or embedded one. */
+    /** The tokenizer file named or found beside {@code model}, or null for a built-in or embedded one. */
     Path file(Path model) {
         if (spec != null) {
             Path p = Path.of(spec);
             return Files.isRegularFile(p) && !ModelFiles.isModelFile(p) ? p : null;
         }
         return ownFile(model);
+    }
+
+    /**
+     * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: the option's
+     * file (named, or the model directory's own), or a GGUF file's embedded tokenizer written into
+     * the run directory as a {@code tokenizer.json} (so the saved directories read the same ids).
+     */
+    Path fileToKeep(Path model, Tokenizer tok, int rows, Path runDir) {
+        Path file = file(model);
+        if (file != null) return file;
+        Path source = spec != null ? Path.of(spec) : model;
+        if (source == null || !ModelFiles.isModelFile(source) || !GgufFile.isGguf(source)) return null;
+        Path f = runDir.resolve(GptModelStore.TOKENIZER_FILE);
+        try {
+            Files.createDirectories(runDir);
+            AtomicFiles.writeString(f, TokenizerJson.of(BpeVocab.of(tok, rows)));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--model " + model + ": its tokenizer cannot be saved: " + e.getMessage());
+        }
+        return f;
     }
 
     /** The tokenizer a training run saved in a model directory, if there is one. */
