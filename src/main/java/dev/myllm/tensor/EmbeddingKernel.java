@@ -22,9 +22,11 @@ public final class EmbeddingKernel {
      */
     public static void forward(float[] out, float[] table, int[] ids, int n, int C) {
         checkIds(ids, n, table.length / C);
+        long t0 = StepProfile.begin();
         Parallel.forRange(n, Math.max(1, 16384 / Math.max(1, C)), (s, e) -> {
             for (int r = s; r < e; r++) System.arraycopy(table, ids[r] * C, out, r * C, C);
         });
+        StepProfile.end(t0, "embedding forward", 0);
     }
 
     private static void checkIds(int[] ids, int n, int vocab) {
@@ -45,7 +47,9 @@ public final class EmbeddingKernel {
      * @param ids    (n)
      */
     public static void backward(float[] dtable, float[] dout, int[] ids, int n, int C) {
+        long t0 = StepProfile.begin();
         backward(Simd.ENABLED, dtable, dout, ids, n, C);
+        StepProfile.end(t0, "embedding backward", 0);
     }
 
     public static void backwardScalar(float[] dtable, float[] dout, int[] ids, int n, int C) {

@@ -18,8 +18,10 @@ public final class GeluKernel {
 
     /** out = gelu(x); out (n) written, x (n). */
     public static void forward(float[] out, float[] x, int n) {
+        long t0 = StepProfile.begin();
         if (Simd.ENABLED) forwardSimd(out, x, n);
         else forwardScalar(out, x, n);
+        StepProfile.end(t0, "GELU forward", 0);
     }
 
     /** Scalar twin: the formula in double with {@code Math.tanh}, rounded once to float. */
@@ -61,8 +63,10 @@ public final class GeluKernel {
 
     /** dx += gelu'(x) · dout; dx, x, dout (n). */
     public static void backward(float[] dx, float[] x, float[] dout, int n) {
+        long t0 = StepProfile.begin();
         if (Simd.ENABLED) backwardSimd(dx, x, dout, n);
         else backwardScalar(dx, x, dout, n);
+        StepProfile.end(t0, "GELU backward", 0);
     }
 
     /** Scalar twin: 0.5(1 + t) + 0.5·x·(1 - t²)·K(1 + 3·0.044715·x²) in double. */

@@ -27,8 +27,10 @@ public final class LayerNormKernel {
      */
     public static void forward(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
                                int N, int C, float eps) {
+        long t0 = StepProfile.begin();
         if (Simd.ENABLED) forwardSimd(out, mean, rstd, x, weight, bias, N, C, eps);
         else forwardScalar(out, mean, rstd, x, weight, bias, N, C, eps);
+        StepProfile.end(t0, "layerNorm forward", 0);
     }
 
     public static void forwardScalar(float[] out, float[] mean, float[] rstd, float[] x, float[] weight, float[] bias,
@@ -107,8 +109,10 @@ public final class LayerNormKernel {
      */
     public static void backward(float[] dx, float[] dweight, float[] dbias, float[] dout, float[] x, float[] weight,
                                 float[] mean, float[] rstd, int N, int C) {
+        long t0 = StepProfile.begin();
         if (Simd.ENABLED) backwardSimd(dx, dweight, dbias, dout, x, weight, mean, rstd, N, C);
         else backwardScalar(dx, dweight, dbias, dout, x, weight, mean, rstd, N, C);
+        StepProfile.end(t0, "layerNorm backward", 0);
     }
 
     public static void backwardScalar(float[] dx, float[] dweight, float[] dbias, float[] dout, float[] x,

@@ -79,10 +79,14 @@ final class LinearCrossEntropy {
                 // all rows at once into one (N, V) buffer: it holds the logits, then their softmax
                 float[] p = Arena.uninitialized(n * v);
                 logits(x, w, b, 0, n, c, v, p);
+                long t0 = StepProfile.begin();
                 rows(simd, p, targets, 0, n, v, ignoreIndex, rowLoss, 0f);
+                StepProfile.end(t0, "cross-entropy softmax", 0);
                 yield Tensor.result(new float[]{mean(rowLoss, targets, ignoreIndex, counted)}, new int[0], g -> {
                     float s = g[0] / counted;
+                    long t1 = StepProfile.begin();
                     toGradient(simd, p, targets, n, v, ignoreIndex, s);
+                    StepProfile.end(t1, "cross-entropy gradient", 0);
                     // the unfused head's backward: dx += dlogits·W, dW += dlogitsᵀ·x, db += Σ_rows dlogits
                     if (dx) Gemm.matmulNN(p, 0, w.data, 0, x.gradBuffer(), 0, n, c, v, true);
                     if (dw) Gemm.matmulTN(p, 0, x.data, 0, w.gradBuffer(), 0, v, c, n, true);

@@ -68,22 +68,12 @@ public final class Ops {
     }
 
     private static void addBias(float[] y, float[] b, int rows, int cols) {
-        Parallel.forRange(rows, 64, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int o = r * cols;
-                for (int j = 0; j < cols; j++) y[o + j] += b[j];
-            }
-        });
+        Elementwise.addToRows(Simd.ENABLED, y, 0, b, rows, cols);
     }
 
     /** {@code acc[j] += Σ_r g[r, j]}, split over columns so each sum runs in row order on one thread. */
     private static void sumRows(float[] acc, float[] g, int rows, int cols) {
-        Parallel.forRange(cols, 256, (c0, c1) -> {
-            for (int r = 0; r < rows; r++) {
-                int o = r * cols;
-                for (int j = c0; j < c1; j++) acc[j] += g[o + j];
-            }
-        });
+        Elementwise.sumRowsInto(Simd.ENABLED, acc, g, 0, rows, cols);
     }
 
     /** LayerNorm over the last dimension (biased variance) with scale and shift: x {@code (.., C)}. */

@@ -221,4 +221,41 @@ class GemmTest {
             }
         }
     }
+
+    @Test
+    void packingAnNtOperandGivesItsTransposeWhateverTheBlockSizes() {
+        // B is (N, K) row-major (the NT product): panel p·NR + j holds B[n0 + j, pc + p]; whole 16 × 16
+        // blocks go through the register transpose, k tails and partial panels element by element
+        SplittableRandom r = new SplittableRandom(5);
+        int nr = GemmKernel.NR;
+        for (int[] s : new int[][]{{70, 300, 3, 1, 256}, {2 * nr, 64, 0, 0, 16}, {nr, 40, 7, 5, 17}, {nr + 1, 33, 0, 2, 31}, {5, 16, 1, 0, 15}}) {
+            int n = s[0], k = s[1], n0 = s[2], pc = s[3], kc = s[4], bOff = 3, nc = n - n0;
+            float[] b = random(r, bOff + n * k);
+            int panels = (nc + nr - 1) / nr;
+            float[] dst = new float[2 + panels * kc * nr];
+            java.util.Arrays.fill(dst, Float.NaN); // padding must be written as zeros, not left
+            GemmPack.packB(b, bOff, 1, k, n0, nc, pc, kc, dst, 2);
+            for (int q = 0; q < panels; q++) {
+                for (int p = 0; p < kc; p++) {
+                    for (int j = 0; j < nr; j++) {
+                        int col = q * nr + j;
+                        float want = col < nc ? b[bOff + (n0 + col) * k + pc + p] : 0f;
+                        assertThat(dst[2 + q * kc * nr + p * nr + j]).as("n=%d k=%d panel %d p=%d j=%d", n, k, q, p, j).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void registerTransposeOfOneBlock() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GemmPack.VECTOR_TRANSPOSE, "16-lane vectors only");
+        float[] b = new float[20 * 21];
+        for (int i = 0; i < b.length; i++) b[i] = i;
+        float[] dst = new float[1 + 16 * 19];
+        GemmPack.transpose16(b, 2, 21, dst, 1, 19);
+        for (int j = 0; j < 16; j++) {
+            for (int p = 0; p < 16; p++) assertThat(dst[1 + p * 19 + j]).as("j=%d p=%d", j, p).isEqualTo(b[2 + j * 21 + p]);
+        }
+    }
 }
