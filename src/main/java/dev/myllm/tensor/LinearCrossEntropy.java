@@ -13,13 +13,15 @@ import jdk.incubator.vector.VectorSpecies;
  * (the upstream gradient of a loss is almost always 1, and scaling afterwards is exact then),
  * and one of two plans keeps what backward needs, whichever holds fewer floats:
  * <ul>
- * <li>{@link Plan#KEEP_PROBS}: the softmax probabilities {@code (N, V)} in place of the logits;
- *     backward forms the gradient from them and runs the head's two products, exactly as the
+ * <li>{@link Plan#KEEP_PROBS}: the logits' gradient {@code (N, V)} (for an upstream gradient of
+ *     1) in place of the logits; backward runs the head's two products on it, exactly as the
  *     unfused {@code linear} + {@code crossEntropy} pair does. Small batches.</li>
  * <li>{@link Plan#FOLD}: each chunk's logit gradient is folded at once into the gradients of
  *     {@code x} {@code (N, C)}, {@code W} {@code (V, C)} and {@code b}, kept until backward adds
  *     them (times the upstream gradient) to the inputs' gradients. Large batches.</li>
  * </ul>
+ * Another upstream gradient scales the kept gradient (within float rounding of the unfused pair;
+ * exact for powers of two, as a loss divided by 2, 4, 8 accumulation steps).
  * For an upstream gradient of 1 both give bitwise the unfused pair's loss and gradients: chunks
  * start at multiples of {@link #CHUNK}, which is the products' k block, so the weight gradient
  * adds the same partial sums in the same order.
@@ -79,14 +81,18 @@ final class LinearCrossEntropy {
                 // all rows at once into one (N, V) buffer: it holds the logits, then their softmax
                 float[] p = Arena.uninitialized(n * v);
                 logits(x, w, b, 0, n, c, v, p);
+                // made into the logits' gradient for an upstream gradient of 1 (a loss's), in the same pass
                 long t0 = StepProfile.begin();
-                rows(simd, p, targets, 0, n, v, ignoreIndex, rowLoss, 0f);
+                rows(simd, p, targets, 0, n, v, ignoreIndex, rowLoss, scale);
                 StepProfile.end(t0, "cross-entropy softmax", 0);
                 yield Tensor.result(new float[]{mean(rowLoss, targets, ignoreIndex, counted)}, new int[0], g -> {
-                    float s = g[0] / counted;
-                    long t1 = StepProfile.begin();
-                    toGradient(simd, p, targets, n, v, ignoreIndex, s);
-                    StepProfile.end(t1, "cross-entropy gradient", 0);
+                    if (g[0] != 1f) {
+                        // another upstream gradient (a loss scaled for accumulation): scale the gradient by it,
+                        // within float rounding of forming it with g/count directly (exact for powers of two)
+                        long t1 = StepProfile.begin();
+                        rescale(simd, p, n * v, g[0]);
+                        StepProfile.end(t1, "cross-entropy gradient", 0);
+                    }
                     // the unfused head's backward: dx += dlogits·W, dW += dlogitsᵀ·x, db += Σ_rows dlogits
                     if (dx) Gemm.matmulNN(p, 0, w.data, 0, x.gradBuffer(), 0, n, c, v, true);
                     if (dw) Gemm.matmulTN(p, 0, x.data, 0, w.gradBuffer(), 0, v, c, n, true);
@@ -148,22 +154,14 @@ final class LinearCrossEntropy {
     /** out (rows, V) = x[r0..r0+rows) · Wᵀ + b. */
     private static void logits(Tensor x, Tensor w, Tensor b, int r0, int rows, int c, int v, float[] out) {
         Gemm.matmulNT(x.data, r0 * c, w.data, 0, out, 0, rows, v, c, false);
-        if (b != null) {
-            float[] bias = b.data;
-            Parallel.forRange(rows, 64, (s, e) -> {
-                for (int r = s; r < e; r++) {
-                    int o = r * v;
-                    for (int j = 0; j < v; j++) out[o + j] += bias[j];
-                }
-            });
-        }
+        if (b != null) Elementwise.addToRows(Simd.ENABLED, out, 0, b.data, rows, v);
     }
 
     /**
      * For each row of {@code buf} (rows {@code r0..r0+rows} of the batch): the row's loss
      * {@code lse − logit[target]} into {@code rowLoss}, then, unless {@code scale} is NaN, the row
      * replaced by {@code softmax · scale} with {@code scale} subtracted at the target (scale 0
-     * leaves the plain softmax: {@link #toGradient} finishes it later). Ignored rows become zeros.
+     * leaves the plain softmax). Ignored rows become zeros.
      */
     private static void rows(boolean simd, float[] buf, int[] targets, int r0, int rows, int v, int ignoreIndex,
                              double[] rowLoss, float scale) {
@@ -179,48 +177,44 @@ final class LinearCrossEntropy {
                 double lse = simd ? CrossEntropyKernel.lseSimd(buf, o, v) : CrossEntropyKernel.lseScalar(buf, o, v);
                 rowLoss[r0 + r] = lse - buf[o + t];
                 if (!write) continue;
-                softmax(simd, buf, o, v, (float) lse);
-                if (scale != 0f) {
-                    scaleRow(simd, buf, o, v, scale);
-                    buf[o + t] -= scale;
-                }
+                softmax(simd, buf, o, v, (float) lse, scale);
+                if (scale != 0f) buf[o + t] -= scale;
             }
         });
     }
 
-    /** row = e^(row − lse), with the same expressions as the cross-entropy kernel's backward. */
-    private static void softmax(boolean simd, float[] x, int o, int v, float lse) {
+    /**
+     * row = e^(row − lse), with the same expressions as the cross-entropy kernel's backward, then
+     * (scale not 0) {@code fma(e, scale, 0)}: one rounding, as the unfused kernel's fused multiply-add
+     * onto a zeroed gradient, in the same pass.
+     */
+    private static void softmax(boolean simd, float[] x, int o, int v, float lse, float scale) {
         int i = 0;
+        boolean scaled = scale != 0f;
         if (simd) {
-            FloatVector lv = FloatVector.broadcast(F, lse);
+            FloatVector lv = FloatVector.broadcast(F, lse), sc = FloatVector.broadcast(F, scale), zero = FloatVector.zero(F);
             for (int ub = F.loopBound(v); i < ub; i += L) {
-                VecMath.exp(FloatVector.fromArray(F, x, o + i).sub(lv)).intoArray(x, o + i);
+                FloatVector e = VecMath.exp(FloatVector.fromArray(F, x, o + i).sub(lv));
+                (scaled ? e.fma(sc, zero) : e).intoArray(x, o + i);
             }
         }
-        for (; i < v; i++) x[o + i] = (float) Math.exp(x[o + i] - lse);
-    }
-
-    /** row = fma(row, scale, 0): one rounding, as the unfused kernel's fused multiply-add onto a zeroed gradient. */
-    private static void scaleRow(boolean simd, float[] x, int o, int v, float scale) {
-        int i = 0;
-        if (simd) {
-            FloatVector sc = FloatVector.broadcast(F, scale), zero = FloatVector.zero(F);
-            for (int ub = F.loopBound(v); i < ub; i += L) {
-                FloatVector.fromArray(F, x, o + i).fma(sc, zero).intoArray(x, o + i);
-            }
+        for (; i < v; i++) {
+            float e = (float) Math.exp(x[o + i] - lse);
+            x[o + i] = scaled ? Math.fma(e, scale, 0f) : e;
         }
-        for (; i < v; i++) x[o + i] = Math.fma(x[o + i], scale, 0f);
     }
 
-    /** Softmax rows (N, V) → d(loss)/d(logits) for upstream gradient {@code scale}·count. */
-    private static void toGradient(boolean simd, float[] p, int[] targets, int n, int v, int ignoreIndex, float scale) {
-        Parallel.forRange(n, Math.max(1, 16384 / Math.max(1, v)), (s, e) -> {
-            for (int r = s; r < e; r++) {
-                int t = targets[r];
-                if (t == ignoreIndex) continue; // already zeros
-                scaleRow(simd, p, r * v, v, scale);
-                p[r * v + t] -= scale;
+    /** {@code x[i] = fma(x[i], g, 0)} for i &lt; n (a gradient times a non-unit upstream gradient). */
+    private static void rescale(boolean simd, float[] x, int n, float g) {
+        Parallel.forRange((n + L - 1) / L, 4096 / L, (ks, ke) -> {
+            int i = ks * L, e = Math.min(n, ke * L);
+            if (simd) {
+                FloatVector gv = FloatVector.broadcast(F, g), zero = FloatVector.zero(F);
+                for (int ub = i + F.loopBound(e - i); i < ub; i += L) {
+                    FloatVector.fromArray(F, x, i).fma(gv, zero).intoArray(x, i);
+                }
             }
+            for (; i < e; i++) x[i] = Math.fma(x[i], g, 0f);
         });
     }
 
@@ -233,12 +227,7 @@ final class LinearCrossEntropy {
 
     /** {@code acc[j] += Σ_r g[r, j]}, split over columns so each sum runs in row order on one thread. */
     private static void sumRows(float[] acc, float[] g, int off, int rows, int cols) {
-        Parallel.forRange(cols, 256, (c0, c1) -> {
-            for (int r = 0; r < rows; r++) {
-                int o = off + r * cols;
-                for (int j = c0; j < c1; j++) acc[j] += g[o + j];
-            }
-        });
+        Elementwise.sumRowsInto(Simd.ENABLED, acc, g, off, rows, cols);
     }
 
     /** {@code dst += s·src} (just {@code dst += src} when s is 1, so the sum is exact as the unfused path's). */

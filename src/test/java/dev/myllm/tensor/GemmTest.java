@@ -258,4 +258,29 @@ class GemmTest {
             for (int p = 0; p < 16; p++) assertThat(dst[1 + p * 19 + j]).as("j=%d p=%d", j, p).isEqualTo(b[2 + j * 21 + p]);
         }
     }
+
+    @Test
+    void packingAnNnOrNtLeftOperandGivesItsTransposeWhateverTheBlockSizes() {
+        // A is (M, K) row-major: panel q holds rows q·MR.. as (kc, MR); pairs of full panels go through
+        // the register transpose, a last odd or partial panel and the k tails element by element
+        SplittableRandom r = new SplittableRandom(6);
+        int mr = GemmKernel.MR;
+        for (int[] s : new int[][]{{40, 300, 3, 1, 256}, {16, 64, 0, 0, 16}, {2 * mr + 3, 40, 2, 5, 17}, {33, 33, 0, 2, 31}, {5, 16, 1, 0, 15}}) {
+            int m = s[0], k = s[1], m0 = s[2], pc = s[3], kc = s[4], aOff = 2, mc = m - m0;
+            float[] a = random(r, aOff + m * k);
+            int panels = (mc + mr - 1) / mr;
+            float[] dst = new float[1 + panels * kc * mr];
+            java.util.Arrays.fill(dst, Float.NaN);
+            GemmPack.packA(a, aOff, k, 1, m0, mc, pc, kc, dst, 1);
+            for (int q = 0; q < panels; q++) {
+                for (int p = 0; p < kc; p++) {
+                    for (int i = 0; i < mr; i++) {
+                        int row = q * mr + i;
+                        float want = row < mc ? a[aOff + (m0 + row) * k + pc + p] : 0f;
+                        assertThat(dst[1 + q * kc * mr + p * mr + i]).as("m=%d k=%d panel %d p=%d i=%d", m, k, q, p, i).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -72,7 +72,8 @@ class LinearCrossEntropyTest {
 
     @Test
     void upstreamGradientScalesTheResult() {
-        // grad accumulation backpropagates loss / accum: KEEP_PROBS is exact, FOLD scales afterwards
+        // grad accumulation backpropagates loss / accum: both plans scale the gradient made for an upstream 1,
+        // KEEP_PROBS before the head's products (exact for a power of two), FOLD after them
         Rng r = new Rng(6);
         int n = 300, c = 24, v = 97;
         Tensor x = Tensor.normal(r, 0, 1, n, c).requiresGrad(true);
@@ -81,6 +82,10 @@ class LinearCrossEntropyTest {
         List<float[]> ref = run(false, null, Simd.ENABLED, 0.25f, x, w, null, t);
         assertSameBits("KEEP_PROBS", ref, run(true, Plan.KEEP_PROBS, Simd.ENABLED, 0.25f, x, w, null, t));
         assertClose("FOLD", ref, run(true, Plan.FOLD, Simd.ENABLED, 0.25f, x, w, null, t), 1e-6);
+        for (boolean simd : new boolean[]{true, false}) {
+            List<float[]> refTwin = run(false, null, simd, 1f / 3, x, w, null, t);
+            assertClose("KEEP_PROBS 1/3 simd=" + simd, refTwin, run(true, Plan.KEEP_PROBS, simd, 1f / 3, x, w, null, t), 1e-6);
+        }
     }
 
     @Test
