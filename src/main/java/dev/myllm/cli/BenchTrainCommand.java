@@ -53,7 +53,7 @@ final class BenchTrainCommand implements Runnable {
     int vocab;
     @CommandLine.Mixin
     ActivationCheckpointing checkpointing;
-    @Option(names = "--profile", description = "Also print where a step's time goes: each matrix product by shape, attention, AdamW, the rest.")
+    @Option(names = "--profile", description = "Also print where a step's time goes: each matrix product by shape, attention, layer norms, GELU, adds, biases, the loss's softmax, AdamW, the rest.")
     boolean profile;
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
@@ -161,7 +161,7 @@ final class BenchTrainCommand implements Runnable {
         }
         out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "zero gradients", zeroMs / steps, 100 * zeroMs / totalMs);
         out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "AdamW", adamMs / steps, 100 * adamMs / totalMs);
-        out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "rest (norms, GELU, adds, loss, ...)",
+        out.printf(Locale.ROOT, "    %-34s      %8.1f ms %5.1f%%%n", "rest (autograd, buffers, ...)",
                 (totalMs - timed) / steps, 100 * (totalMs - timed) / totalMs);
     }
 
