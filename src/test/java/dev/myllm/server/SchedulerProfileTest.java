@@ -61,7 +61,6 @@ class SchedulerProfileTest {
             // two rounds of five sequences, sequence i decoding i + 1 steps after its first token
             assertThat(p.decodeRows()).isEqualTo(2 * (1 + 2 + 3 + 4 + 5));
             for (int b = 1; b <= 5; b++) assertThat(p.stepsByBatch()[b]).as("steps of batch %d", b).isPositive();
-            assertThat(s.server().schedulerProfile().since(p).turns()).isZero();
             HttpResponse<String> r = post(s.base() + "/v1/completions", "{\"prompt\":[1,2,3],\"max_tokens\":2,\"temperature\":0}", null);
             assertThat(r.statusCode()).isEqualTo(200);
         }
