@@ -42,7 +42,7 @@ final class Scheduler implements Runnable {
     private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
     private volatile boolean profileProducts;
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
-    private static final long GATHER_GAP_NANOS = 1_000_000;
+    private static final long GATHER_GAP_NANOS = 2_000_000;
     /** The longest it gathers a burst. */
     private static final long GATHER_MAX_NANOS = 5_000_000;
 

@@ -45,9 +45,10 @@ public final class Parallel {
             this.chunks = chunks;
         }
 
-        /** Runs ranges until none is left unclaimed. */
-        void work() {
-            for (int c; (c = claimed.getAndIncrement()) < chunks; ) {
+        /** Runs ranges until none is left unclaimed; returns how many this thread ran. */
+        int work() {
+            int ran = 0;
+            for (int c; (c = claimed.getAndIncrement()) < chunks; ran++) {
                 try {
                     body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
                 } catch (Throwable t) {
@@ -56,7 +57,29 @@ public final class Parallel {
                     done.incrementAndGet();
                 }
             }
+            return ran;
         }
+    }
+
+    /**
+     * What the pool did since the start (for profiles): loops split over threads, their ranges,
+     * how many of them the dispatching thread ran itself, and how long it then waited for ranges
+     * other threads were still running.
+     */
+    public record Stats(long jobs, long ranges, long rangesByCaller, long waitNanos) {
+        /** The difference from an earlier reading. */
+        public Stats since(Stats earlier) {
+            return new Stats(jobs - earlier.jobs, ranges - earlier.ranges, rangesByCaller - earlier.rangesByCaller,
+                    waitNanos - earlier.waitNanos);
+        }
+    }
+
+    // written only by the thread holding DISPATCH
+    private static volatile long jobs, ranges, rangesByCaller, waitNanos;
+
+    /** The pool's counts so far. */
+    public static Stats stats() {
+        return new Stats(jobs, ranges, rangesByCaller, waitNanos);
     }
 
     private static final ReentrantLock DISPATCH = new ReentrantLock();
@@ -98,12 +121,19 @@ public final class Parallel {
             Job j = new Job(body, n, chunks);
             job = j; // publishes the job
             for (int w = 0; w < chunks - 1; w++) if (ws[w].sleeping) LockSupport.unpark(ws[w]);
-            j.work();
-            for (int spins = 0; j.done.get() < chunks; spins++) {
-                if (spins < 1 << 16) Thread.onSpinWait();
-                else Thread.yield();
+            int mine = j.work();
+            if (j.done.get() < chunks) {
+                long w0 = System.nanoTime();
+                for (int spins = 0; j.done.get() < chunks; spins++) {
+                    if (spins < 1 << 16) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+                waitNanos += System.nanoTime() - w0;
             }
             job = null;
+            jobs++;
+            ranges += chunks;
+            rangesByCaller += mine;
             Throwable t = j.failure;
             if (t instanceof RuntimeException re) throw re;
             if (t instanceof Error e) throw e;

@@ -39,6 +39,19 @@ class ParallelTest {
     }
 
     @Test
+    void statsCountLoopsAndTheirRanges() {
+        Parallel.setThreads(2);
+        Parallel.Stats before = Parallel.stats();
+        for (int i = 0; i < 20; i++) Parallel.forRange(10, 1, (s, e) -> { });
+        Parallel.forRange(1, 1, (s, e) -> { });   // one range: runs inline, not a split loop
+        Parallel.Stats d = Parallel.stats().since(before);
+        assertThat(d.jobs()).isEqualTo(20);
+        assertThat(d.ranges()).isEqualTo(40);
+        assertThat(d.rangesByCaller()).isBetween(0L, 40L); // usually at least one each, but a spinning worker may take both
+        assertThat(d.waitNanos()).isNotNegative();
+    }
+
+    @Test
     void aFailureInAnyRangeReachesTheCaller() {
         Parallel.setThreads(3);
         for (int bad = 0; bad < 3; bad++) {
