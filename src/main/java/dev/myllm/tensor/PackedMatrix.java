@@ -165,13 +165,28 @@ public final class PackedMatrix {
         PackedMatrix p = allocated(format, rows, cols);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
         Parallel.forRange(rows, 16, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) p.encodeRow(w, r);
+            for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);
         });
         return p;
     }
 
-    private void encodeRow(float[] w, int r) {
-        int off = r * cols;
+    /**
+     * A matrix whose rows {@link #encodeRows} fills next: a loader streams a file's rows through a
+     * small float32 buffer instead of widening a whole matrix first.
+     */
+    public static PackedMatrix empty(Format format, int rows, int cols) {
+        return allocated(format, rows, cols);
+    }
+
+    /** Encodes rows {@code [r0, r0 + n)} from {@code w[off ..]} (row-major, {@code cols} a row), as {@link #encode} would. */
+    public void encodeRows(float[] w, int off, int r0, int n) {
+        if (r0 < 0 || n < 0 || r0 + n > rows || off < 0 || off + (long) n * cols > w.length) {
+            throw new IllegalArgumentException("rows [" + r0 + ", " + (r0 + n) + ") from offset " + off + " do not fit (" + rows + ", " + cols + ") and " + w.length + " values");
+        }
+        for (int i = 0; i < n; i++) encodeRow(w, off + i * cols, r0 + i);
+    }
+
+    private void encodeRow(float[] w, int off, int r) {
         switch (format) {
             case F16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Float.floatToFloat16(w[off + i])); }
             case BF16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Quantize.bf16(w[off + i])); }
