@@ -253,6 +253,12 @@ public final class PackedMatrix {
      * widen tiles of W to float32 and use the GEMM.
      */
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
+        long t0 = StepProfile.begin();
+        product(x, xOff, m, y, yOff);
+        if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols); // (no label built when off)
+    }
+
+    private void product(float[] x, int xOff, int m, float[] y, int yOff) {
         // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
         ProductMode mode = ProductMode.current();
         if (format == Format.F32) {
