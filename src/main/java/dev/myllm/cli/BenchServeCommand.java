@@ -138,6 +138,7 @@ final class BenchServeCommand implements Runnable {
                 throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
             }
             SchedulerProfile before = server.schedulerProfile();
+            Parallel.Stats poolBefore = Parallel.stats();
             if (profile) server.profileProducts();
             AtomicInteger next = new AtomicInteger();
             List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
@@ -160,11 +161,11 @@ final class BenchServeCommand implements Runnable {
             double wall = (System.nanoTime() - t0) / 1e9;
             StepProfile.stop();
             SchedulerProfile p = profile ? server.schedulerProfile().since(before) : null;
-            report(out, timings, wall, total, p);
+            report(out, timings, wall, total, p, Parallel.stats().since(poolBefore));
         }
     }
 
-    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p) {
+    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p, Parallel.Stats pool) {
         long tokens = 0;
         List<Long> ttft = new ArrayList<>(), gaps = new ArrayList<>();
         for (Timing t : timings) {
@@ -187,6 +188,8 @@ final class BenchServeCommand implements Runnable {
                         .put("accept_s", p.acceptNanos() / 1e9).put("other_s", p.otherNanos() / 1e9).put("idle_s", p.idleNanos() / 1e9);
                 ObjectNode steps = pj.putObject("step_ms_by_batch");
                 for (int b = 1; b < p.stepsByBatch().length; b++) if (p.stepsByBatch()[b] > 0) steps.put(Integer.toString(b), p.stepMillis(b));
+                pj.put("pool_loops", pool.jobs()).put("pool_ranges", pool.ranges()).put("pool_ranges_by_caller", pool.rangesByCaller())
+                        .put("pool_wait_s", pool.waitNanos() / 1e9);
             }
             out.println(o);
         } else {
@@ -195,13 +198,13 @@ final class BenchServeCommand implements Runnable {
             out.printf("  inter-token        p50 %.1f ms, p99 %.1f ms%n", pct(gaps, 50), pct(gaps, 99));
             out.printf("  decode per stream  %.2f tokens/s after the first token (median over requests; bench generate's decode rate)%n",
                     decodeRate(timings));
-            if (p != null) printProfile(out, p, wall);
+            if (p != null) printProfile(out, p, wall, pool);
         }
         out.flush();
     }
 
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */
-    private static void printProfile(PrintWriter out, SchedulerProfile p, double wall) {
+    private static void printProfile(PrintWriter out, SchedulerProfile p, double wall, Parallel.Stats pool) {
         out.printf("  scheduler (%.2f s of wall time, %d turns):%n", wall, p.turns());
         out.printf("    prefill          %7.3f s  %d prompt tokens (%.1f tokens/s)%n", p.prefillNanos() / 1e9, p.prefillTokens(),
                 p.prefillNanos() == 0 ? 0 : p.prefillTokens() / (p.prefillNanos() / 1e9));
@@ -215,6 +218,10 @@ final class BenchServeCommand implements Runnable {
             if (p.stepsByBatch()[b] > 0) sb.append(String.format(java.util.Locale.ROOT, " %d: %.1f (%d)", b, p.stepMillis(b), p.stepsByBatch()[b]));
         }
         out.println(sb);
+        // a worker that starts late (parked, or a core taken by the request threads) shows as ranges
+        // the dispatching thread ran itself beyond its share, and as waits for ranges still running
+        out.printf("    thread pool      %d loops split over threads, %.0f%% of their ranges run by the dispatching thread, %.3f s waiting for the others%n",
+                pool.jobs(), pool.ranges() == 0 ? 0 : 100.0 * pool.rangesByCaller() / pool.ranges(), pool.waitNanos() / 1e9);
         List<StepProfile.Entry> entries = StepProfile.entries();
         if (!entries.isEmpty()) {
             out.println("    heaviest calls on the scheduler thread (prefill M > 16 rows, decode M = batch):");

@@ -41,8 +41,10 @@ final class Scheduler implements Runnable {
     private final long[] stepsByBatch, nanosByBatch;
     private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
     private volatile boolean profileProducts;
-    /** How long an idle scheduler waits after a first arrival for others before it starts. */
-    private static final long GATHER_MILLIS = 5;
+    /** How long an idle scheduler waits after an arrival for the next one before it starts. */
+    private static final long GATHER_GAP_NANOS = 2_000_000;
+    /** The longest it gathers a burst. */
+    private static final long GATHER_MAX_NANOS = 5_000_000;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -147,11 +149,19 @@ final class Scheduler implements Runnable {
                         if (waiting.isEmpty() && !stopped) {
                             try {
                                 lock.wait(50);
-                                // requests that come together arrive a few milliseconds apart:
-                                // wait that long for the others, so one prefill pass takes them all
-                                long until = System.nanoTime() + GATHER_MILLIS * 1_000_000;
-                                while (!waiting.isEmpty() && waiting.size() < maxBatch && !stopped && System.nanoTime() < until) {
-                                    lock.wait(1);
+                                // requests that come together arrive a few hundred microseconds
+                                // apart: while they keep coming (each within GATHER_GAP of the
+                                // last, up to GATHER_MAX in all), wait for the next, so one prefill
+                                // pass takes them all; a lone request waits one gap
+                                long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
+                                int seen = waiting.size();
+                                while (!waiting.isEmpty() && waiting.size() < maxBatch && !stopped && now < until && now < quiet) {
+                                    lock.wait(0, 200_000);
+                                    now = System.nanoTime();
+                                    if (waiting.size() != seen) {
+                                        seen = waiting.size();
+                                        quiet = now + GATHER_GAP_NANOS;
+                                    }
                                 }
                             } catch (InterruptedException e) {
                                 return;

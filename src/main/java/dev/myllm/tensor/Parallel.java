@@ -26,18 +26,65 @@ public final class Parallel {
     /** How long an idle worker spins for the next job before it parks. */
     private static final long SPIN_NANOS = 200_000;
 
-    /** One job handed to the workers: a body over {@code [0, n)} in {@code chunks} ranges. */
-    private record Job(RangeBody body, int n, int chunks) {
-        void runChunk(int c) {
-            body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+    /**
+     * One job handed to the workers: a body over {@code [0, n)} in {@code chunks} ranges. Any
+     * thread claims the next unclaimed range; the dispatching thread claims ranges too, so a worker
+     * that starts late (parked, or descheduled by another thread or process) leaves its range to
+     * the others instead of holding the job up; only ranges already being run are waited for.
+     */
+    private static final class Job {
+        final RangeBody body;
+        final int n, chunks;
+        final AtomicInteger claimed = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        volatile Throwable failure;
+
+        Job(RangeBody body, int n, int chunks) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        /** Runs ranges until none is left unclaimed; returns how many this thread ran. */
+        int work() {
+            int ran = 0;
+            for (int c; (c = claimed.getAndIncrement()) < chunks; ran++) {
+                try {
+                    body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+            return ran;
         }
     }
 
+    /**
+     * What the pool did since the start (for profiles): loops split over threads, their ranges,
+     * how many of them the dispatching thread ran itself, and how long it then waited for ranges
+     * other threads were still running.
+     */
+    public record Stats(long jobs, long ranges, long rangesByCaller, long waitNanos) {
+        /** The difference from an earlier reading. */
+        public Stats since(Stats earlier) {
+            return new Stats(jobs - earlier.jobs, ranges - earlier.ranges, rangesByCaller - earlier.rangesByCaller,
+                    waitNanos - earlier.waitNanos);
+        }
+    }
+
+    // written only by the thread holding DISPATCH
+    private static volatile long jobs, ranges, rangesByCaller, waitNanos;
+
+    /** The pool's counts so far. */
+    public static Stats stats() {
+        return new Stats(jobs, ranges, rangesByCaller, waitNanos);
+    }
+
     private static final ReentrantLock DISPATCH = new ReentrantLock();
-    private static final AtomicInteger PENDING = new AtomicInteger();
     /** The job being run, or null; each job is a new object, so a worker never runs one twice. */
     private static volatile Job job;
-    private static volatile Throwable failure;
     private static Worker[] workers = new Worker[0];
 
     private Parallel() {
@@ -56,7 +103,8 @@ public final class Parallel {
 
     /**
      * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous ranges
-     * of at least {@code grain} items each; the calling thread takes the first range. A call from
+     * of at least {@code grain} items each; the calling thread takes ranges too, and runs any that no
+     * worker has started by the time it is free. A call from
      * inside a job, or while another thread is dispatching, runs on the calling thread alone: the
      * result is the same either way.
      */
@@ -71,22 +119,22 @@ public final class Parallel {
         try {
             Worker[] ws = workersFor(chunks - 1);
             Job j = new Job(body, n, chunks);
-            failure = null;
-            PENDING.set(chunks - 1);
             job = j; // publishes the job
             for (int w = 0; w < chunks - 1; w++) if (ws[w].sleeping) LockSupport.unpark(ws[w]);
-            Throwable mine = null;
-            try {
-                j.runChunk(0);
-            } catch (Throwable t) {
-                mine = t;
-            }
-            for (int spins = 0; PENDING.get() > 0; spins++) {
-                if (spins < 1 << 16) Thread.onSpinWait();
-                else Thread.yield();
+            int mine = j.work();
+            if (j.done.get() < chunks) {
+                long w0 = System.nanoTime();
+                for (int spins = 0; j.done.get() < chunks; spins++) {
+                    if (spins < 1 << 16) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+                waitNanos += System.nanoTime() - w0;
             }
             job = null;
-            Throwable t = mine != null ? mine : failure;
+            jobs++;
+            ranges += chunks;
+            rangesByCaller += mine;
+            Throwable t = j.failure;
             if (t instanceof RuntimeException re) throw re;
             if (t instanceof Error e) throw e;
             if (t != null) throw new IllegalStateException(t);
@@ -108,31 +156,20 @@ public final class Parallel {
         return workers;
     }
 
-    /** A pool thread: runs chunk {@code index} of every job that has that many chunks. */
+    /** A pool thread: takes ranges of every job it sees until none is left. */
     private static final class Worker extends Thread {
-        private final int index;
         private Job last;
         volatile boolean sleeping;
 
         Worker(int index) {
             super("myllm-" + index);
-            this.index = index;
             setDaemon(true);
         }
 
         @Override
         public void run() {
             while (true) {
-                Job j = awaitNextJob();
-                if (index < j.chunks()) {
-                    try {
-                        j.runChunk(index);
-                    } catch (Throwable t) {
-                        failure = t;
-                    } finally {
-                        PENDING.decrementAndGet();
-                    }
-                }
+                awaitNextJob().work();
             }
         }
 

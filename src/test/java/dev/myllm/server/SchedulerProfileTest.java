@@ -52,4 +52,17 @@ class SchedulerProfileTest {
             assertThat(p.otherNanos()).isNotNegative();
         }
     }
+
+    @Test
+    void warmUpRunsDecodeStepsOfEveryBatchSizeFromFiveDownToOne() throws Exception {
+        try (TestServers.Running s = TestServers.start(TestServers.model(4), ServerConfig.defaults().withBatch(8, 16))) {
+            s.server().warmUp();
+            SchedulerProfile p = s.server().schedulerProfile();
+            // two rounds of five sequences, sequence i decoding i + 1 steps after its first token
+            assertThat(p.decodeRows()).isEqualTo(2 * (1 + 2 + 3 + 4 + 5));
+            for (int b = 1; b <= 5; b++) assertThat(p.stepsByBatch()[b]).as("steps of batch %d", b).isPositive();
+            HttpResponse<String> r = post(s.base() + "/v1/completions", "{\"prompt\":[1,2,3],\"max_tokens\":2,\"temperature\":0}", null);
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+    }
 }
