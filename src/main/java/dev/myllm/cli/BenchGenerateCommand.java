@@ -10,6 +10,7 @@ import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Simd;
+import dev.myllm.tensor.StepProfile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,8 +43,11 @@ final class BenchGenerateCommand implements Runnable {
             description = "Tokens to generate without the cache (default: as many as --new-tokens; 0 skips it).")
     Integer uncachedTokens;
 
-    @Option(names = "--runs", defaultValue = "3", description = "Cached runs; the median is reported. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--runs", defaultValue = "7", description = "Cached runs after a warm-up run; the median is reported with the slowest and fastest. Default ${DEFAULT-VALUE}.")
     int runs;
+
+    @Option(names = "--profile", description = "After the runs, one more decode with every weight product timed: milliseconds per token by product shape, and the rest of the step.")
+    boolean profile;
 
     @Option(names = "--threads", description = "Threads (default: all cores).")
     Integer threads;
@@ -87,7 +91,9 @@ final class BenchGenerateCommand implements Runnable {
                     model.label(), c.parameterCount(), c.weightBytes() / 1e6, dtypeUsed, promptTokens, newTokens, Parallel.threads(),
                     Simd.ENABLED, Simd.F.length());
         }
-        gen.generate(prompt, GenerationConfig.greedy(Math.min(newTokens, 16))); // warm up the JIT and the buffer pool
+        // a whole run to warm up: the JIT compiles the decode step's code at every cache length it meets,
+        // and a short warm-up left the first timed run up to 1.7x off the others
+        gen.generate(prompt, GenerationConfig.greedy(newTokens));
         double[] prefillS = new double[runs], decodeTps = new double[runs];
         int[] firstTokens = null;
         for (int r = 0; r < runs; r++) {
@@ -97,6 +103,23 @@ final class BenchGenerateCommand implements Runnable {
             if (firstTokens == null) firstTokens = res.tokens();
         }
         double prefill = median(prefillS), tps = median(decodeTps);
+        double[] sorted = decodeTps.clone();
+        java.util.Arrays.sort(sorted);
+        double slowest = sorted[0], fastest = sorted[runs - 1];
+        java.util.List<StepProfile.Entry> parts = null;
+        double profiledMsPerToken = 0;
+        if (profile) {
+            StepProfile.start();
+            Generator.Result res;
+            try {
+                res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
+            } finally {
+                StepProfile.stop();
+            }
+            // products of the prefill are labelled by their many rows; decode's have one
+            parts = StepProfile.entries();
+            profiledMsPerToken = res.decodeNanos() / 1e6 / (res.tokens().length - 1);
+        }
         double gbps = tps * bytesPerToken / 1e9;
         double cachedTotalTps = newTokens / (prefill + (newTokens - 1) / tps);
         Double plainTps = null;
@@ -111,6 +134,7 @@ final class BenchGenerateCommand implements Runnable {
             o.put("model", model.label()).put("dtype", dtypeUsed).put("parameters", c.parameterCount()).put("prompt_tokens", promptTokens)
                     .put("new_tokens", newTokens).put("threads", Parallel.threads()).put("prefill_s", prefill)
                     .put("prefill_tokens_per_s", promptTokens / prefill).put("decode_tokens_per_s", tps)
+                    .put("decode_tokens_per_s_slowest", slowest).put("decode_tokens_per_s_fastest", fastest).put("runs", runs)
                     .put("cached_tokens_per_s", cachedTotalTps).put("weight_bytes_per_token", bytesPerToken)
                     .put("weights_gb_per_s", gbps);
             if (plainTps != null) {
@@ -122,16 +146,32 @@ final class BenchGenerateCommand implements Runnable {
             return;
         }
         out.printf("  prefill            %d tokens in %.3f s (%.1f tokens/s)%n", promptTokens, prefill, promptTokens / prefill);
-        out.printf("  decode with cache  %.2f tokens/s (median of %d), %.1f MB of weights per token: %.2f GB/s%n",
-                tps, runs, bytesPerToken / 1e6, gbps);
+        out.printf("  decode with cache  %.2f tokens/s (median of %d; slowest %.2f, fastest %.2f), %.1f MB of weights per token: %.2f GB/s%n",
+                tps, runs, slowest, fastest, bytesPerToken / 1e6, gbps);
         out.printf("  with cache, all    %.2f tokens/s (%d new tokens, prefill included)%n", cachedTotalTps, newTokens);
         if (plainTps != null) {
             out.printf("  without cache      %.2f tokens/s (%d new tokens)%n", plainTps, uncached);
             out.printf("  speedup            %.1fx%s; same tokens: %s%n", cachedTotalTps / plainTps,
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
+        if (parts != null) printProfile(out, parts, profiledMsPerToken, newTokens - 1);
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
+    }
+
+    /** Milliseconds per decoded token of each one-row weight product, and of everything else in the step. */
+    private static void printProfile(java.io.PrintWriter out, java.util.List<StepProfile.Entry> parts, double msPerToken, int steps) {
+        out.printf("  profile (one more run, ms per decoded token):%n");
+        double products = 0;
+        for (StepProfile.Entry e : parts) {
+            if (!e.label().matches(".* 1×\\d+×\\d+")) continue; // decode products have one row
+            double ms = e.nanos() / 1e6 / steps;
+            products += ms;
+            out.printf("    %-36s %7.3f ms  (%d a token)%n", e.label(), ms, e.calls() / steps);
+        }
+        out.printf("    %-36s %7.3f ms%n", "weight products", products);
+        out.printf("    %-36s %7.3f ms  (attention over the cache, LayerNorm, GELU, adds, sampling, dispatch)%n", "the rest", msPerToken - products);
+        out.printf("    %-36s %7.3f ms%n", "decode step", msPerToken);
     }
 
     static double median(double[] x) {

@@ -3,9 +3,12 @@ package dev.myllm.cli;
 import dev.myllm.io.GgufFile;
 import dev.myllm.io.GgufModel;
 import dev.myllm.io.ModelFiles;
+import dev.myllm.io.PackedDirectory;
+import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.PackedMatrix;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -36,18 +39,21 @@ final class WeightDtype {
     private String used;
 
     /**
-     * The model for inference: {@code model}'s weights, kept in the type asked for. A GGUF file run
-     * in a packed type is loaded straight into it (its matrices memory-mapped where stored so),
-     * never as float32 first.
+     * The model for inference: {@code model}'s weights, kept in the type asked for. A GGUF file or
+     * a model directory is loaded straight into that type, never as a float32 model first: matrices
+     * stored so are used where the file is memory-mapped (float32 ones too), so they cost no heap.
      */
     GPTModel build(ModelOptions model, long seed) {
         String t = resolve(model);
         Path src = model.directory();
-        if (!t.equals("f32") && src != null && GgufFile.isGguf(src)) {
+        boolean gguf = src != null && GgufFile.isGguf(src);
+        if (gguf || (src != null && Files.isDirectory(src))) {
+            PackedMatrix.Format f = PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT));
             GPTModel m;
             try {
-                m = GgufModel.loadPacked(src, model.config(), PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT)));
-            } catch (IllegalArgumentException e) {
+                GPTConfig c = model.config();
+                m = gguf ? GgufModel.loadPacked(src, c, f) : PackedDirectory.load(src, c, f);
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
                 throw new CliException("--model " + e.getMessage());
             }
             PackedWeights.dropFloatWeights(m);

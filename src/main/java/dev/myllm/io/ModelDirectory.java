@@ -194,28 +194,35 @@ public final class ModelDirectory {
 
     static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
         Map<String, Tensor> params = model.namedParameters();
-        for (var e : plan.sources().entrySet()) {
-            Tensor p = params.get(e.getKey());
-            if (Gpt2Layout.isConv1d(e.getKey())) {
-                float[] src = st.load(e.getValue()).data();
-                int out = p.shape()[0], in = p.shape()[1];
-                float[] dst = p.data();
-                for (int i = 0; i < in; i++) {
-                    for (int o = 0; o < out; o++) dst[o * in + i] = src[i * out + o];
-                }
-            } else if (e.getKey().equals(Gpt2Layout.WPE) && plan.cropPositions()) {
-                System.arraycopy(st.load(e.getValue()).data(), 0, p.data(), 0, p.size());
-            } else {
-                st.loadInto(e.getValue(), p.data(), 0);
-            }
+        for (var e : plan.sources().entrySet()) fillOne(st, plan, e.getKey(), e.getValue(), params.get(e.getKey()));
+        checkZeroBiases(st, plan);
+        if (plan.tiedHead() != null && !Arrays.equals(st.load(plan.tiedHead()).data(), params.get(Gpt2Layout.WTE).data())) {
+            throw Gpt2Layout.bad(st, "tensor '" + plan.tiedHead() + "' differs from the token embedding but config.json ties them");
         }
+    }
+
+    /** Fills float32 parameter {@code key} from the file's tensor {@code name} (Conv1D transposed, a longer position table cropped). */
+    static void fillOne(Safetensors st, Gpt2Layout.Plan plan, String key, String name, Tensor p) {
+        if (Gpt2Layout.isConv1d(key)) {
+            float[] src = st.load(name).data();
+            int out = p.shape()[0], in = p.shape()[1];
+            float[] dst = p.data();
+            for (int i = 0; i < in; i++) {
+                for (int o = 0; o < out; o++) dst[o * in + i] = src[i * out + o];
+            }
+        } else if (key.equals(Gpt2Layout.WPE) && plan.cropPositions()) {
+            System.arraycopy(st.load(name).data(), 0, p.data(), 0, p.size());
+        } else {
+            st.loadInto(name, p.data(), 0);
+        }
+    }
+
+    /** QKV biases stored for a model without them must be zero. */
+    static void checkZeroBiases(Safetensors st, Gpt2Layout.Plan plan) {
         for (String name : plan.zeroBiases()) {
             for (float x : st.load(name).data()) {
                 if (x != 0) throw Gpt2Layout.bad(st, "tensor '" + name + "' is not zero but config.json says " + Gpt2Config.QKV_BIAS + ": false");
             }
-        }
-        if (plan.tiedHead() != null && !Arrays.equals(st.load(plan.tiedHead()).data(), params.get(Gpt2Layout.WTE).data())) {
-            throw Gpt2Layout.bad(st, "tensor '" + plan.tiedHead() + "' differs from the token embedding but config.json ties them");
         }
     }
 

@@ -154,6 +154,29 @@ public final class Safetensors implements AutoCloseable {
         convert(t, dst, offset);
     }
 
+    /**
+     * Converts elements {@code [from, from + n)} of one tensor (in its row-major order) into
+     * {@code dst[offset ..]}: a loader streams a large tensor through a small buffer this way.
+     */
+    public void loadRange(String name, long from, int n, float[] dst, int offset) {
+        TensorInfo t = info(name);
+        if (!t.dtype().loadable()) intShape(t); // the one-line error; nothing else to check (called often: no garbage)
+        if (from < 0 || n < 0 || from + n > t.numel() || offset < 0 || offset + n > dst.length) {
+            throw new IllegalArgumentException(file + ": elements [" + from + ", " + (from + n) + ") of tensor '" + SafetensorsHeader.clip(name)
+                    + "' (" + t.numel() + " elements) do not fit");
+        }
+        convert(t, from, n, dst, offset);
+    }
+
+    /**
+     * The bytes of one tensor where the file is mapped (little-endian, as stored): valid until
+     * {@link #close}, so a model may compute from them without a copy.
+     */
+    public MemorySegment segment(String name) {
+        TensorInfo t = info(name);
+        return data.asSlice(t.begin(), t.byteLength());
+    }
+
     /** Loads every tensor as float32, in header order. */
     public SequencedMap<String, Tensor> loadAll() {
         SequencedMap<String, Tensor> out = new LinkedHashMap<>();
@@ -190,8 +213,11 @@ public final class Safetensors implements AutoCloseable {
     }
 
     private void convert(TensorInfo t, float[] out, int at) {
-        int n = (int) t.numel();
-        long p = t.begin();
+        convert(t, 0, (int) t.numel(), out, at);
+    }
+
+    private void convert(TensorInfo t, long from, int n, float[] out, int at) {
+        long p = t.begin() + from * t.dtype().size();
         MemorySegment d = data;
         try {
             switch (t.dtype()) {

@@ -41,6 +41,7 @@ final class PackedKernels {
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
         switch (p.format()) {
             case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false);
+            case F32 -> dotF32(p, r, n, x, xo, y, yo, new float[4 * L]);
             case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo);
             case Q4_0, Q4_1 -> dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
         }
@@ -116,6 +117,92 @@ final class PackedKernels {
     private static float tail16(PackedMatrix p, int r, int from, boolean scaled, float s, float[] x, int xo) {
         for (int k = from; k < p.cols(); k++) s += (scaled ? halfBits(p, r, k) : p.weight(r, k)) * x[xo + k];
         return s;
+    }
+
+    // ---- F32: GemmSmall's dot products, reading the weights from memory ------------------------
+
+    private static FloatVector f32(MemorySegment bits, long off) {
+        return FloatVector.fromMemorySegment(F, bits, off, LE);
+    }
+
+    /**
+     * As {@code GemmSmall.dot4} (n = 4) and {@code dot1} compute each output, operation for
+     * operation: two accumulators over alternate blocks of L, a last odd block into the first,
+     * their sum's lanes added left to right, then the tail by scalar fused multiply-adds. So an F32
+     * matrix gives bitwise the float32 array's results. {@code lanes}: scratch of 4·L floats.
+     */
+    static void dotF32(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] lanes) {
+        MemorySegment bits = p.bits;
+        int K = p.cols();
+        long rb = p.qRowBytes, b0 = r * rb;
+        if (n == 4) {
+            long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+            FloatVector z = FloatVector.zero(F);
+            FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            int k = 0;
+            for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
+                FloatVector x0 = FloatVector.fromArray(F, x, xo + k), x1 = FloatVector.fromArray(F, x, xo + k + L);
+                long o = 4L * k, o1 = o + 4L * L;
+                s00 = f32(bits, b0 + o).fma(x0, s00);
+                s01 = f32(bits, b0 + o1).fma(x1, s01);
+                s10 = f32(bits, b1 + o).fma(x0, s10);
+                s11 = f32(bits, b1 + o1).fma(x1, s11);
+                s20 = f32(bits, b2 + o).fma(x0, s20);
+                s21 = f32(bits, b2 + o1).fma(x1, s21);
+                s30 = f32(bits, b3 + o).fma(x0, s30);
+                s31 = f32(bits, b3 + o1).fma(x1, s31);
+            }
+            if (k <= K - L) {
+                FloatVector x0 = FloatVector.fromArray(F, x, xo + k);
+                long o = 4L * k;
+                s00 = f32(bits, b0 + o).fma(x0, s00);
+                s10 = f32(bits, b1 + o).fma(x0, s10);
+                s20 = f32(bits, b2 + o).fma(x0, s20);
+                s30 = f32(bits, b3 + o).fma(x0, s30);
+                k += L;
+            }
+            s00.add(s01).intoArray(lanes, 0);
+            s10.add(s11).intoArray(lanes, L);
+            s20.add(s21).intoArray(lanes, 2 * L);
+            s30.add(s31).intoArray(lanes, 3 * L);
+            float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+            for (int i = 0; i < L; i++) {
+                t0 += lanes[i];
+                t1 += lanes[i + L];
+                t2 += lanes[i + 2 * L];
+                t3 += lanes[i + 3 * L];
+            }
+            for (int kk = k; kk < K; kk++) {
+                float xv = x[xo + kk];
+                long o = 4L * kk;
+                t0 = Math.fma(xv, bits.get(PackedMatrix.LF, b0 + o), t0);
+                t1 = Math.fma(xv, bits.get(PackedMatrix.LF, b1 + o), t1);
+                t2 = Math.fma(xv, bits.get(PackedMatrix.LF, b2 + o), t2);
+                t3 = Math.fma(xv, bits.get(PackedMatrix.LF, b3 + o), t3);
+            }
+            y[yo] = t0;
+            y[yo + 1] = t1;
+            y[yo + 2] = t2;
+            y[yo + 3] = t3;
+            return;
+        }
+        for (int j = 0; j < n; j++, b0 += rb) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            int k = 0;
+            for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
+                s0 = f32(bits, b0 + 4L * k).fma(FloatVector.fromArray(F, x, xo + k), s0);
+                s1 = f32(bits, b0 + 4L * (k + L)).fma(FloatVector.fromArray(F, x, xo + k + L), s1);
+            }
+            if (k <= K - L) {
+                s0 = f32(bits, b0 + 4L * k).fma(FloatVector.fromArray(F, x, xo + k), s0);
+                k += L;
+            }
+            s0.add(s1).intoArray(lanes, 0);
+            float s = 0f;
+            for (int i = 0; i < L; i++) s += lanes[i];
+            for (; k < K; k++) s = Math.fma(x[xo + k], bits.get(PackedMatrix.LF, b0 + 4L * k), s);
+            y[yo + j] = s;
+        }
     }
 
     // ---- Q8_0: blocks of 32 int8 with a float scale ---------------------------------------

@@ -5,10 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A weight matrix {@code (rows, cols)} kept in 16, 8 or 4 bits for inference: F16, BF16, Q8_0
- * (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0 or Q4_1 (blocks of 32
- * nibbles with a scale, and for Q4_1 a minimum). The bits live outside the Java heap in a
- * {@link MemorySegment}: F16 and BF16 in the file layout itself, so a GGUF or safetensors tensor
+ * A weight matrix {@code (rows, cols)} kept outside the Java heap for inference, in 32, 16, 8 or
+ * 4 bits: F32, F16, BF16, Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0
+ * or Q4_1 (blocks of 32 nibbles with a scale, and for Q4_1 a minimum). The bits live in a
+ * {@link MemorySegment}: F32, F16 and BF16 in the file layout itself, so a GGUF or safetensors tensor
  * is used where the file is memory-mapped, without a copy; the block types with the quantised
  * values of a row contiguous and the scales apart as float32 (what lets a vector take a whole
  * block), repacked once from the file's blocks. Products read the packed weights directly
@@ -21,7 +21,9 @@ import java.nio.ByteOrder;
 public final class PackedMatrix {
     /** How the weights are stored. */
     public enum Format {
-        F16(1, 2), BF16(1, 2), Q8_0(32, 34), Q4_0(32, 18), Q4_1(32, 20);
+        F16(1, 2), BF16(1, 2), Q8_0(32, 34), Q4_0(32, 18), Q4_1(32, 20),
+        /** Float32 as in a file: a matrix that needs no conversion, used where it is memory-mapped. */
+        F32(1, 4);
 
         private final int block;
         private final int blockBytes;
@@ -64,6 +66,7 @@ public final class PackedMatrix {
         this.rowBytes = format.rowBytes(cols);
         this.qRowBytes = switch (format) {
             case F16, BF16 -> 2L * cols;
+            case F32 -> 4L * cols;
             case Q8_0 -> cols;
             case Q4_0, Q4_1 -> cols / 2;
         };
@@ -87,6 +90,7 @@ public final class PackedMatrix {
         long n = (long) rows * cols;
         return switch (format) {
             case F16, BF16 -> new PackedMatrix(format, rows, cols, allocate(2 * n), null, null);
+            case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
             case Q8_0 -> new PackedMatrix(format, rows, cols, allocate(n), allocate(4 * (n / 32)), null);
             case Q4_0 -> new PackedMatrix(format, rows, cols, allocate(n / 2), allocate(4 * (n / 32)), null);
             case Q4_1 -> new PackedMatrix(format, rows, cols, allocate(n / 2), allocate(4 * (n / 32)), allocate(4 * (n / 32)));
@@ -104,7 +108,7 @@ public final class PackedMatrix {
         if (bytes.byteSize() != need) {
             throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
-        if (format == Format.F16 || format == Format.BF16) return new PackedMatrix(format, rows, cols, bytes, null, null);
+        if (format == Format.F16 || format == Format.BF16 || format == Format.F32) return new PackedMatrix(format, rows, cols, bytes, null, null);
         PackedMatrix p = allocated(format, rows, cols);
         int blocks = cols / 32, bb = format.blockBytes, head = bb - (int) (p.qRowBytes / blocks);
         Parallel.forRange(rows, 16, (r0, r1) -> {
@@ -150,6 +154,7 @@ public final class PackedMatrix {
         return switch (format) {
             case F16 -> Float.float16ToFloat(half(r, k));
             case BF16 -> Float.intBitsToFloat(half(r, k) << 16);
+            case F32 -> bits.get(LF, r * qRowBytes + 4L * k);
             case Q8_0, Q4_0 -> quant(r, k) * scale(r, k / 32);
             case Q4_1 -> quant(r, k) * scale(r, k / 32) + min(r, k / 32);
         };
@@ -160,16 +165,32 @@ public final class PackedMatrix {
         PackedMatrix p = allocated(format, rows, cols);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
         Parallel.forRange(rows, 16, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) p.encodeRow(w, r);
+            for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);
         });
         return p;
     }
 
-    private void encodeRow(float[] w, int r) {
-        int off = r * cols;
+    /**
+     * A matrix whose rows {@link #encodeRows} fills next: a loader streams a file's rows through a
+     * small float32 buffer instead of widening a whole matrix first.
+     */
+    public static PackedMatrix empty(Format format, int rows, int cols) {
+        return allocated(format, rows, cols);
+    }
+
+    /** Encodes rows {@code [r0, r0 + n)} from {@code w[off ..]} (row-major, {@code cols} a row), as {@link #encode} would. */
+    public void encodeRows(float[] w, int off, int r0, int n) {
+        if (r0 < 0 || n < 0 || r0 + n > rows || off < 0 || off + (long) n * cols > w.length) {
+            throw new IllegalArgumentException("rows [" + r0 + ", " + (r0 + n) + ") from offset " + off + " do not fit (" + rows + ", " + cols + ") and " + w.length + " values");
+        }
+        for (int i = 0; i < n; i++) encodeRow(w, off + i * cols, r0 + i);
+    }
+
+    private void encodeRow(float[] w, int off, int r) {
         switch (format) {
             case F16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Float.floatToFloat16(w[off + i])); }
             case BF16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Quantize.bf16(w[off + i])); }
+            case F32 -> MemorySegment.copy(w, off, bits, LF, r * qRowBytes, cols);
             case Q8_0, Q4_0, Q4_1 -> {
                 byte[] q = new byte[Quantize.BLOCK];
                 int codeBytes = format == Format.Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2;
@@ -216,6 +237,10 @@ public final class PackedMatrix {
     }
 
     private void rowsToFloat(int r0, int n, float[] dst, int off) {
+        if (format == Format.F32) {
+            MemorySegment.copy(bits, LF, r0 * qRowBytes, dst, off, n * cols);
+            return;
+        }
         for (int r = r0; r < r0 + n; r++) {
             int o = off + (r - r0) * cols;
             for (int i = 0; i < cols; i++) dst[o + i] = weight(r, i);
@@ -228,8 +253,18 @@ public final class PackedMatrix {
      * widen tiles of W to float32 and use the GEMM.
      */
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
+        long t0 = StepProfile.begin();
+        product(x, xOff, m, y, yOff);
+        if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols); // (no label built when off)
+    }
+
+    private void product(float[] x, int xOff, int m, float[] y, int yOff) {
         // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
         ProductMode mode = ProductMode.current();
+        if (format == Format.F32) {
+            matmulF32(mode, x, xOff, m, y, yOff);
+            return;
+        }
         if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
             matmulTiled(x, xOff, m, y, yOff);
             return;
@@ -267,6 +302,39 @@ public final class PackedMatrix {
         });
     }
 
+    /**
+     * F32 takes the path {@link Gemm#matmulNT} takes for the same shape and mode, with the same
+     * operations in the same order (a few rows: {@code GemmSmall}'s; many: the GEMM on tiles; tiny
+     * or without SIMD: the plain loop), so a mapped matrix gives exactly the bits of the float32
+     * array it replaces and {@code generate} the same tokens.
+     */
+    private void matmulF32(ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff) {
+        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && (long) m * rows * cols <= GEMM_TINY)) {
+            float[] acc = new float[m];
+            for (int r = 0; r < rows; r++) {
+                dotRowScalar(r, x, xOff, m, acc);
+                for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
+            }
+        } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= GemmSmall.MAX_ROWS)) {
+            int groups = (rows + 3) / 4;
+            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / 4), (g0, g1) -> {
+                float[] lanes = new float[4 * PackedKernels.L];
+                for (int gi = g0; gi < g1; gi++) {
+                    int r = gi * 4, n = Math.min(4, rows - r);
+                    for (int i = 0; i < m; i++) PackedKernels.dotF32(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, lanes);
+                }
+            });
+        } else {
+            // the packed GEMM, also on a last tile so small that Gemm would take another path for it
+            try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
+                matmulTiled(x, xOff, m, y, yOff);
+            }
+        }
+    }
+
+    /** {@code Gemm}'s limit (M·N·K) under which a product takes the plain loop. */
+    private static final long GEMM_TINY = 4096;
+
     /** Q4_1: each block's sum of x, per input row (the minimum's share of the product). */
     private float[] blockSums(float[] x, int xOff, int m) {
         int blocks = cols / 32;
@@ -282,10 +350,12 @@ public final class PackedMatrix {
     }
 
     private void matmulTiled(float[] x, int xOff, int m, float[] y, int yOff) {
-        float[] tile = new float[TILE_ROWS * cols];
-        float[] out = new float[m * TILE_ROWS];
-        for (int r0 = 0; r0 < rows; r0 += TILE_ROWS) {
-            int n = Math.min(TILE_ROWS, rows - r0);
+        // F32 tiles are a plain copy, so larger ones (about 4 MB) cost nothing and let the GEMM run longer
+        int tr = Math.min(rows, format == Format.F32 ? Math.max(TILE_ROWS, (1 << 20) / cols) : TILE_ROWS);
+        float[] tile = new float[tr * cols];
+        float[] out = new float[m * tr];
+        for (int r0 = 0; r0 < rows; r0 += tr) {
+            int n = Math.min(tr, rows - r0);
             int start = r0;
             Parallel.forRange(n, 8, (a, b) -> rowsToFloat(start + a, b - a, tile, a * cols));
             Gemm.matmulNT(x, xOff, tile, 0, out, 0, m, n, cols, false);
@@ -298,7 +368,7 @@ public final class PackedMatrix {
         for (int i = 0; i < m; i++) {
             int xo = xOff + i * cols;
             float s = 0, ms = 0;
-            if (format == Format.F16 || format == Format.BF16) {
+            if (format == Format.F16 || format == Format.BF16 || format == Format.F32) {
                 for (int k = 0; k < cols; k++) s += weight(r, k) * x[xo + k];
             } else {
                 for (int b = 0; b < cols / 32; b++) {
@@ -317,12 +387,20 @@ public final class PackedMatrix {
 
     /** The Vector API kernel for row {@code r} alone (for tests: the twin of {@link #dotRowScalar}). */
     void dotRowSimd(int r, float[] x, int xOff, int m, float[] acc) {
+        if (format == Format.F32) {
+            for (int i = 0; i < m; i++) PackedKernels.dotF32(this, r, 1, x, xOff + i * cols, acc, i, new float[4 * PackedKernels.L]);
+            return;
+        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
         for (int i = 0; i < m; i++) PackedKernels.dot(this, r, 1, x, xOff + i * cols, acc, i, sums, i * (cols / 32));
     }
 
     /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
     void dotGroupSimd(int r, int n, float[] x, int xOff, float[] y) {
+        if (format == Format.F32) {
+            PackedKernels.dotF32(this, r, n, x, xOff, y, 0, new float[4 * PackedKernels.L]);
+            return;
+        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, 1) : null;
         PackedKernels.dot(this, r, n, x, xOff, y, 0, sums, 0);
     }
