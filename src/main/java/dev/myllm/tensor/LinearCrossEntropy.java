@@ -67,16 +67,8 @@ final class LinearCrossEntropy {
         float scale = 1f / counted;
         double[] rowLoss = new double[n];
         return switch (plan) {
-            case LOSS_ONLY -> {
-                float[] chunk = Arena.uninitialized(Math.min(n, CHUNK + 4) * v);
-                for (int r0 = 0; r0 < n; ) {
-                    int rows = chunkRows(r0, n);
-                    logits(x, w, b, r0, rows, c, v, chunk);
-                    rows(simd, chunk, targets, r0, rows, v, ignoreIndex, rowLoss, Float.NaN);
-                    r0 += rows;
-                }
-                yield Tensor.result(new float[]{mean(rowLoss, targets, ignoreIndex, counted)}, new int[0], g -> { }, x, w, b);
-            }
+            case LOSS_ONLY -> Tensor.result(new float[]{lossOnly(n, v, targets, ignoreIndex, counted, simd,
+                    (r0, rows, out) -> logits(x, w, b, r0, rows, c, v, out))}, new int[0], g -> { }, x, w, b);
             case KEEP_PROBS -> {
                 // all rows at once into one (N, V) buffer: it holds the logits, then their softmax
                 float[] p = Arena.uninitialized(n * v);
@@ -121,6 +113,49 @@ final class LinearCrossEntropy {
                 }, x, w, b);
             }
         };
+    }
+
+    /**
+     * Mean cross-entropy of {@code x·Wᵀ} for inference weights kept packed ({@link PackedMatrix}, in
+     * 32, 16, 8 or 4 bits): the loss only, one chunk of logits at a time as {@link #apply}'s, so a
+     * float32 matrix gives bitwise the loss of the float32 array.
+     */
+    static Tensor apply(Tensor x, PackedMatrix w, int[] targets, int ignoreIndex, boolean simd) {
+        int c = x.dim(-1), v = w.rows();
+        if (w.cols() != c) throw Shape.mismatch("linearCrossEntropy (input vs packed weight)", x.shape, new int[]{v, w.cols()});
+        if (GradMode.isEnabled() && x.requiresGrad()) throw new IllegalStateException("packed weights are for inference only (no gradient)");
+        int n = x.size() / Math.max(1, c);
+        if (targets.length != n) {
+            throw new IllegalArgumentException("linearCrossEntropy: " + n + " rows of input " + Shape.str(x.shape) + " but "
+                    + targets.length + " targets");
+        }
+        int valid = 0;
+        for (int t : targets) {
+            if (t == ignoreIndex) continue;
+            if (t < 0 || t >= v) throw new IllegalArgumentException("linearCrossEntropy: target " + t + " outside vocabulary of " + v);
+            valid++;
+        }
+        float loss = valid == 0 ? Float.NaN
+                : lossOnly(n, v, targets, ignoreIndex, valid, simd, (r0, rows, out) -> w.matmulNT(x.data, r0 * c, rows, out, 0));
+        return Tensor.of(new float[]{loss}, new int[0]);
+    }
+
+    /** Writes the logits of rows {@code [r0, r0 + rows)} into {@code out (rows, V)}. */
+    private interface ChunkLogits {
+        void into(int r0, int rows, float[] out);
+    }
+
+    /** The mean loss with one chunk of logits alive at a time. */
+    private static float lossOnly(int n, int v, int[] targets, int ignoreIndex, int counted, boolean simd, ChunkLogits logits) {
+        double[] rowLoss = new double[n];
+        float[] chunk = Arena.uninitialized(Math.min(n, CHUNK + 4) * v);
+        for (int r0 = 0; r0 < n; ) {
+            int rows = chunkRows(r0, n);
+            logits.into(r0, rows, chunk);
+            rows(simd, chunk, targets, r0, rows, v, ignoreIndex, rowLoss, Float.NaN);
+            r0 += rows;
+        }
+        return mean(rowLoss, targets, ignoreIndex, counted);
     }
 
     /** The plan that keeps fewer floats for backward. */

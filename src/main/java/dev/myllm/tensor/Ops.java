@@ -209,6 +209,14 @@ public final class Ops {
     }
 
     /**
+     * Mean cross-entropy of {@code x·Wᵀ} for a packed inference head (no gradient), one chunk of
+     * logits at a time: what {@code score} and evaluation use when the weights are packed.
+     */
+    public static Tensor linearCrossEntropy(Tensor x, PackedMatrix weight, int[] targets) {
+        return LinearCrossEntropy.apply(x, weight, targets, IGNORE_INDEX, Simd.ENABLED);
+    }
+
+    /**
      * Floats {@link #linearCrossEntropy} holds from forward to backward for {@code rows} rows, a
      * vocabulary of {@code vocab} and width {@code width} (for memory estimates).
      */

@@ -2,6 +2,7 @@ package dev.myllm.train;
 
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Tensor;
 
 /** What training needs of a model: logits {@code (B, T, V)} for token ids {@code (B, T)}, row-major. */
@@ -28,10 +29,12 @@ public interface LanguageModel {
 
             @Override
             public Tensor loss(int[] ids, int batch, int time, int[] targets) {
-                // LoRA on the head, or a head in 16/8 bits (the fused op reads float32 weights): unfused
-                boolean packedHead = (model.outputHead() != null ? model.outputHead().packed() : model.tokenEmbedding().packed()) != null;
-                if (model.hasHeadAdapter() || packedHead) return Ops.crossEntropy(logits(ids, batch, time), targets);
-                return Ops.linearCrossEntropy(model.finalHidden(ids, batch, time, null, false), model.headWeight(), null, targets);
+                // LoRA on the head: unfused; packed inference weights: their own fused loss (no gradient)
+                if (model.hasHeadAdapter()) return Ops.crossEntropy(logits(ids, batch, time), targets);
+                PackedMatrix packedHead = model.outputHead() != null ? model.outputHead().packed() : model.tokenEmbedding().packed();
+                Tensor hidden = model.finalHidden(ids, batch, time, null, false);
+                if (packedHead != null) return Ops.linearCrossEntropy(hidden, packedHead, targets);
+                return Ops.linearCrossEntropy(hidden, model.headWeight(), null, targets);
             }
         };
     }

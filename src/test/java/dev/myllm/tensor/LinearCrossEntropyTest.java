@@ -71,6 +71,31 @@ class LinearCrossEntropyTest {
     }
 
     @Test
+    void packedHeadsGiveTheUnfusedLossOfTheirOwnLogits() {
+        // score and evaluation with packed inference weights: one chunk of logits at a time, the same bits as
+        // the whole (N, V) logits of the same packed matrix; float32 packed, the same bits as the float32 array
+        Rng r = new Rng(8);
+        int n = 600, c = 64, v = 301;
+        Tensor x = Tensor.normal(r, 0, 1, 2, n / 2, c);
+        float[] w = Tensor.normal(r, 0, 0.3f, v, c).data();
+        int[] t = targets(r, n, v, true);
+        try (GradMode g = GradMode.noGrad()) {
+            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F32, PackedMatrix.Format.F16, PackedMatrix.Format.Q8_0}) {
+                PackedMatrix packed = PackedMatrix.encode(f, w, v, c);
+                float fused = Ops.linearCrossEntropy(x, packed, t).item();
+                float unfused = Ops.crossEntropy(packed.linear(x, null).reshape(n, v), t).item();
+                assertThat(Float.floatToIntBits(fused)).as(f.toString()).isEqualTo(Float.floatToIntBits(unfused));
+                assertThat(fused).as(f.toString()).isBetween(1f, 20f);
+            }
+            float f32 = Ops.linearCrossEntropy(x, PackedMatrix.encode(PackedMatrix.Format.F32, w, v, c), t).item();
+            float array = Ops.linearCrossEntropy(x, Tensor.of(w, v, c), null, t).item();
+            assertThat(Float.floatToIntBits(f32)).isEqualTo(Float.floatToIntBits(array));
+        }
+        assertThatThrownBy(() -> Ops.linearCrossEntropy(Tensor.zeros(3, 7), PackedMatrix.encode(PackedMatrix.Format.F32, w, v, c), new int[3]))
+                .hasMessageContaining("packed weight");
+    }
+
+    @Test
     void upstreamGradientScalesTheResult() {
         // grad accumulation backpropagates loss / accum: both plans scale the gradient made for an upstream 1,
         // KEEP_PROBS before the head's products (exact for a power of two), FOLD after them
