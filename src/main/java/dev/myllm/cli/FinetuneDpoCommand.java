@@ -37,6 +37,10 @@ final class FinetuneDpoCommand extends InstructTraining {
             description = "Add A x the chosen answer's mean per-token NLL to the DPO loss (RPO, Pang et al. 2024; TRL's rpo_alpha), "
                     + "so the chosen answers stay likely; 0 = the book's DPO (default ${DEFAULT-VALUE}).")
     double rpoAlpha;
+    @Option(names = "--append-eos", description = "End the chosen and the rejected answer with the end-of-text token, as the instruction "
+            + "collate does, so that DPO compares complete answers (an answer that is the start of the other, 670 against 6700, "
+            + "is otherwise no different answer); the book appends none.")
+    boolean appendEos;
 
     @Override
     int epochs() {
@@ -78,8 +82,8 @@ final class FinetuneDpoCommand extends InstructTraining {
         int allowed = Math.min(maxLength, policy.config().contextLength());
         PreferenceDataset train, val;
         try {
-            train = new PreferenceDataset(split.train(), tok, f, allowed, source("train"));
-            val = new PreferenceDataset(split.val(), tok, f, allowed, source("val"));
+            train = new PreferenceDataset(split.train(), tok, f, allowed, source("train"), appendEos ? pad : -1);
+            val = new PreferenceDataset(split.val(), tok, f, allowed, source("val"), appendEos ? pad : -1);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
@@ -89,10 +93,10 @@ final class FinetuneDpoCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
+        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
                         " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),
-                        lora.lora().parameterCount()), f.id(), beta, rpoAlpha > 0 ? String.format(Locale.ROOT, ", RPO alpha %.3g", rpoAlpha) : "",
+                        lora.lora().parameterCount()), f.id(), beta, rpoAlpha > 0 ? String.format(Locale.ROOT, ", RPO alpha %.3g", rpoAlpha) : "", appendEos ? ", answers end with end-of-text" : "",
                 lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, length());
         err.printf(Locale.ROOT, "evaluation: all %d validation pairs, %s; tokens and tok/s count the padded chosen and rejected rows, "
                 + "both trained (the book counts the chosen only); the reference reads them once more without gradients%n",
