@@ -38,7 +38,13 @@ public record PreferenceReport(List<InstructionExample> records, List<DpoObjecti
      * chosen and rejected answers, rewards and margin, so the pairs DPO loses can be read.
      */
     public void write(Path file) {
+        write(file, Map.of());
+    }
+
+    /** {@link #write(Path)} with {@code model}, facts about the scored model (which step), first when not empty. */
+    public void write(Path file, Map<String, Object> model) {
         Map<String, Object> o = new LinkedHashMap<>();
+        if (!model.isEmpty()) o.put("model", model);
         o.put("validation", overall);
         if (!byFamily.isEmpty()) o.put("by_family", byFamily);
         List<Map<String, Object>> each = new ArrayList<>();
