@@ -1,7 +1,11 @@
 package dev.myllm.cli;
 
+import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** The {@code ./myllm} command line: one subcommand per job, each with {@code --help}. */
 @Command(name = "myllm", mixinStandardHelpOptions = true, version = "myllm 0.1.0",
@@ -29,7 +33,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
 
     @Override
     public void run() {
@@ -39,18 +43,49 @@ public final class Main implements Runnable {
     /** Builds the configured picocli command line; tests use it to run commands in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        labelValues(cl.getCommandSpec());
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             cmd.getErr().println("myllm: " + Errors.oneLine(ex));
             if (System.getenv("MYLLM_DEBUG") != null) ex.printStackTrace(cmd.getErr());
             return ex instanceof CliException ce ? ce.exitCode() : 1;
         });
         cl.setParameterExceptionHandler((ex, args) -> {
-            ex.getCommandLine().getErr().println("myllm: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("myllm: " + firstProblem(ex));
             ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName()
                     + " --help' for more information.");
             return 2;
         });
         return cl;
+    }
+
+    /**
+     * The message for a command line picocli rejects. picocli checks required options before it
+     * reports unknown ones, so {@code generate --promt x} would say "--prompt is missing" and hide
+     * the typo; the unknown argument is the real problem and is named first.
+     */
+    private static String firstProblem(CommandLine.ParameterException ex) {
+        List<String> unmatched = ex.getCommandLine().getUnmatchedArguments();
+        if (ex instanceof CommandLine.MissingParameterException && !unmatched.isEmpty()) {
+            String first = unmatched.getFirst();
+            return (first.startsWith("-") ? "Unknown option: '" : "Unmatched argument: '") + first + "'";
+        }
+        return ex.getMessage();
+    }
+
+    /**
+     * One rule for the placeholder of every option value that names none itself: the option's
+     * name in capitals, as argparse shows it ({@code --batch-size=BATCH_SIZE}), instead of
+     * picocli's field names ({@code --batch-size=<batchSize>}), which mean nothing to a user.
+     */
+    static void labelValues(CommandSpec spec) {
+        for (OptionSpec option : List.copyOf(spec.options())) {
+            String label = option.paramLabel();
+            if (option.arity().max() == 0 || !(label.startsWith("<") && label.endsWith(">"))) continue;
+            String name = option.longestName().replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
+            spec.remove(option);
+            spec.addOption(option.toBuilder().paramLabel(name).build());
+        }
+        spec.subcommands().values().forEach(sub -> labelValues(sub.getCommandSpec()));
     }
 
     public static void main(String[] args) {
