@@ -118,7 +118,8 @@ final class FinetuneDpoCommand extends InstructTraining {
         DpoObjective objective = new DpoObjective(policy::forward, reference, beta, rpoAlpha);
         List<Batch> valAll = valBatches.first(0);
         ModelStore kept = store(policy, lora, f);
-        Map<String, Object> best = keepBest ? readBest(out.resolve(BEST)) : Map.of();
+        // a resumed run continues its own best; a new one replaces whatever an earlier run left there
+        Map<String, Object> best = keepBest && checkpoint != null ? readBest(out.resolve(BEST)) : Map.of();
         double[] bestAccuracy = {best.isEmpty() ? -1 : ((Number) best.get("val_reward_accuracy")).doubleValue()};
         train(policy, lora, objective, f, trainBatches, valAll, trainBatches.first(evalBatches), null, true, r -> {
             if (r.metrics().isEmpty()) return;
