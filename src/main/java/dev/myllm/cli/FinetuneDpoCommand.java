@@ -8,7 +8,14 @@ import dev.myllm.finetune.PreferenceBatches;
 import dev.myllm.finetune.PreferenceDataset;
 import dev.myllm.finetune.PreferenceReport;
 import dev.myllm.data.Batch;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.train.ModelStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import dev.myllm.finetune.PromptFormat;
@@ -37,6 +44,17 @@ final class FinetuneDpoCommand extends InstructTraining {
             description = "Add A x the chosen answer's mean per-token NLL to the DPO loss (RPO, Pang et al. 2024; TRL's rpo_alpha), "
                     + "so the chosen answers stay likely; 0 = the book's DPO (default ${DEFAULT-VALUE}).")
     double rpoAlpha;
+    @Option(names = "--append-eos", description = "End the chosen and the rejected answer with the end-of-text token, as the instruction "
+            + "collate does, so that DPO compares complete answers (an answer that is the start of the other, 670 against 6700, "
+            + "is otherwise no different answer); the book appends none.")
+    boolean appendEos;
+    @Option(names = "--keep-best", description = "Keep the model of the evaluation with the highest validation reward accuracy (the "
+            + "latest of equals) instead of the last one: saved to OUT/best/ when reached, then as OUT/model/ and scored in "
+            + "dpo-eval.json. Chosen on the validation pairs, so its accuracy there flatters it: judge it on the test split.")
+    boolean keepBest;
+
+    /** Where {@code --keep-best} keeps the best model so far, and the file in it that says its step and accuracy. */
+    static final String BEST = "best", BEST_FILE = "myllm-best.json";
 
     @Override
     int epochs() {
@@ -78,8 +96,8 @@ final class FinetuneDpoCommand extends InstructTraining {
         int allowed = Math.min(maxLength, policy.config().contextLength());
         PreferenceDataset train, val;
         try {
-            train = new PreferenceDataset(split.train(), tok, f, allowed, source("train"));
-            val = new PreferenceDataset(split.val(), tok, f, allowed, source("val"));
+            train = new PreferenceDataset(split.train(), tok, f, allowed, source("train"), appendEos ? pad : -1);
+            val = new PreferenceDataset(split.val(), tok, f, allowed, source("val"), appendEos ? pad : -1);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
@@ -89,24 +107,45 @@ final class FinetuneDpoCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new CliException(source("train") + ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size");
         }
-        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
+        err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
                         " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),
-                        lora.lora().parameterCount()), f.id(), beta, rpoAlpha > 0 ? String.format(Locale.ROOT, ", RPO alpha %.3g", rpoAlpha) : "",
+                        lora.lora().parameterCount()), f.id(), beta, rpoAlpha > 0 ? String.format(Locale.ROOT, ", RPO alpha %.3g", rpoAlpha) : "", appendEos ? ", answers end with end-of-text" : "",
                 lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, length());
         err.printf(Locale.ROOT, "evaluation: all %d validation pairs, %s; tokens and tok/s count the padded chosen and rejected rows, "
                 + "both trained (the book counts the chosen only); the reference reads them once more without gradients%n",
                 val.size(), evalBatches == 0 ? "all training pairs" : "the first " + evalBatches + " training batches");
         DpoObjective objective = new DpoObjective(policy::forward, reference, beta, rpoAlpha);
         List<Batch> valAll = valBatches.first(0);
+        ModelStore kept = store(policy, lora, f);
+        // a resumed run continues its own best; a new one replaces whatever an earlier run left there
+        Map<String, Object> best = keepBest && checkpoint != null ? readBest(out.resolve(BEST)) : Map.of();
+        double[] bestAccuracy = {best.isEmpty() ? -1 : ((Number) best.get("val_reward_accuracy")).doubleValue()};
         train(policy, lora, objective, f, trainBatches, valAll, trainBatches.first(evalBatches), null, true, r -> {
             if (r.metrics().isEmpty()) return;
+            double acc = r.metrics().get("val_reward_accuracy");
+            if (keepBest && acc >= bestAccuracy[0]) {
+                bestAccuracy[0] = acc;
+                saveBest(kept, out.resolve(BEST), r.step(), acc);
+            }
             err.printf(Locale.ROOT, "step %d: train loss %.3f, val loss %.3f | reward margin train %.3f, val %.3f | accuracy train %.1f%%, val %.1f%%"
                             + " | val log-probs chosen %.3f, rejected %.3f%n",
                     r.step(), r.trainEvalLoss(), r.valLoss(), r.metrics().get("train_reward_margin"), r.metrics().get("val_reward_margin"),
                     100 * r.metrics().get("train_reward_accuracy"), 100 * r.metrics().get("val_reward_accuracy"),
                     r.metrics().get("val_chosen_logp"), r.metrics().get("val_rejected_logp"));
         });
+        Map<String, Object> about = new java.util.LinkedHashMap<>();
+        if (keepBest && Files.isDirectory(out.resolve(BEST))) {
+            // the kept model replaces the last one: model/ and the report are the best evaluation's
+            Map<String, Object> b = readBest(out.resolve(BEST));
+            kept.load(out.resolve(BEST));
+            objective.policyChanged();
+            saveDirectory(kept, out.resolve("model"), null);
+            about.put("step", b.get("step"));
+            about.put("kept", "the evaluation with the highest validation reward accuracy (--keep-best)");
+            err.printf(Locale.ROOT, "kept: the model of step %s (validation reward accuracy %.1f%%), saved as %s%n", b.get("step"),
+                    100 * ((Number) b.get("val_reward_accuracy")).doubleValue(), out.resolve("model"));
+        }
         // the final model on the whole validation split, by task family for synthetic data
         policy.eval();
         PreferenceReport report = PreferenceReport.of(split.val(), objective.pairs(valAll, 0));
@@ -121,7 +160,48 @@ final class FinetuneDpoCommand extends InstructTraining {
             err.println(sb);
         }
         Path file = out.resolve("dpo-eval.json");
-        report.write(file);
+        report.write(file, about);
         err.println("saved: " + file);
+    }
+
+    /** The step and accuracy of the model kept in {@code dir}, empty when there is none. */
+    private static Map<String, Object> readBest(Path dir) {
+        Path f = dir.resolve(BEST_FILE);
+        if (!Files.isRegularFile(f)) return Map.of();
+        try {
+            return new ObjectMapper().readValue(f.toFile(), new TypeReference<Map<String, Object>>() {
+            });
+        } catch (IOException e) {
+            throw new CliException(f + ": " + e.getMessage());
+        }
+    }
+
+    private static void saveBest(ModelStore store, Path dir, long step, double accuracy) {
+        Map<String, Object> b = new java.util.LinkedHashMap<>();
+        b.put("step", step);
+        b.put("val_reward_accuracy", accuracy);
+        saveDirectory(store, dir, b);
+    }
+
+    /** Saves the model (and {@code best}, when given, beside it) into a new directory, then swaps it for {@code dst}. */
+    private static void saveDirectory(ModelStore store, Path dst, Map<String, Object> best) {
+        Path tmp = dst.resolveSibling(".tmp-" + dst.getFileName() + "-" + System.nanoTime());
+        Path old = dst.resolveSibling(".old-" + dst.getFileName() + "-" + System.nanoTime());
+        try {
+            Files.createDirectories(tmp);
+            store.save(tmp);
+            if (best != null) Files.writeString(tmp.resolve(BEST_FILE), new ObjectMapper().writeValueAsString(best) + "\n");
+            if (Files.exists(dst)) Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+            if (Files.exists(old)) deleteTree(old);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model " + dst + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 }

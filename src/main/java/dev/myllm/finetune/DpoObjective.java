@@ -87,6 +87,11 @@ public final class DpoObjective implements Objective {
         return kept;
     }
 
+    /** Forgets the policy's kept evaluation results: call after changing its weights other than by a training step. */
+    public void policyChanged() {
+        lastEvaluation.clear();
+    }
+
     /** The per-pair log-probabilities over the first {@code numBatches} batches (all when {@code numBatches <= 0}), in order, without gradients. */
     public List<Pair> pairs(List<Batch> batches, int numBatches) {
         List<Pair> out = new ArrayList<>();

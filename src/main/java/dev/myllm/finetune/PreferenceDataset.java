@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The DPO notebook's {@code PreferenceDataset} and collate: each record encoded as its prompt,
- * prompt + response prefix + chosen, and the same with rejected (no end-of-text token).
+ * prompt + response prefix + chosen, and the same with rejected (no end-of-text token, as the
+ * notebook; optionally with one, so each answer is compared as a complete answer).
  */
 public final class PreferenceDataset {
     /** Prompt tokens plus the two newline tokens of the response prefix: what the book leaves out of the mask. */
@@ -17,7 +18,18 @@ public final class PreferenceDataset {
     private final List<int[]> chosen = new ArrayList<>();
     private final List<int[]> rejected = new ArrayList<>();
 
+    /** The notebook's encoding: no end-of-text token after the answers. */
     public PreferenceDataset(List<InstructionExample> examples, Tokenizer tok, PromptFormat format, int maxLength, String source) {
+        this(examples, tok, format, maxLength, source, -1);
+    }
+
+    /**
+     * With {@code endId >= 0}, that token (the end-of-text id the instruction collate appends) ends
+     * both answers and counts in their log-probabilities: without it an answer that is the start of
+     * the other ("670" against "6700") is not a different answer to the model, only a shorter
+     * stretch of the same text, and stopping after it can be neither rewarded nor penalised.
+     */
+    public PreferenceDataset(List<InstructionExample> examples, Tokenizer tok, PromptFormat format, int maxLength, String source, int endId) {
         InstructionData.requirePreferences(examples, source);
         for (int i = 0; i < examples.size(); i++) {
             InstructionExample e = examples.get(i);
@@ -27,9 +39,16 @@ public final class PreferenceDataset {
                         + " tokens, which does not fit the context of " + maxLength);
             }
             prompts.add(p);
-            chosen.add(tok.encode(format.fullText(e, e.chosen()), Specials.TEXT));
-            rejected.add(tok.encode(format.fullText(e, e.rejected()), Specials.TEXT));
+            chosen.add(ended(tok.encode(format.fullText(e, e.chosen()), Specials.TEXT), endId));
+            rejected.add(ended(tok.encode(format.fullText(e, e.rejected()), Specials.TEXT), endId));
         }
+    }
+
+    private static int[] ended(int[] ids, int endId) {
+        if (endId < 0) return ids;
+        int[] out = Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = endId;
+        return out;
     }
 
     public int size() {

@@ -13,7 +13,8 @@ import java.util.Map;
  * How a preference-tuned policy scores a set of preference records: the {@link DpoObjective#summary}
  * over all pairs and, for synthetic records, per task family (where DPO succeeds and where not).
  */
-public record PreferenceReport(List<DpoObjective.Pair> pairs, Map<String, Double> overall, Map<String, Map<String, Double>> byFamily) {
+public record PreferenceReport(List<InstructionExample> records, List<DpoObjective.Pair> pairs, Map<String, Double> overall,
+                               Map<String, Map<String, Double>> byFamily) {
     /** The report of {@code pairs}, one per record of {@code records} in the same order. */
     public static PreferenceReport of(List<InstructionExample> records, List<DpoObjective.Pair> pairs) {
         if (records.size() != pairs.size()) throw new IllegalArgumentException(records.size() + " records but " + pairs.size() + " pairs");
@@ -29,14 +30,42 @@ public record PreferenceReport(List<DpoObjective.Pair> pairs, Map<String, Double
         if (synthetic) groups.forEach((fam, ps) -> {
             if (!ps.isEmpty()) by.put(fam, DpoObjective.summary(ps));
         });
-        return new PreferenceReport(List.copyOf(pairs), DpoObjective.summary(pairs), by);
+        return new PreferenceReport(List.copyOf(records), List.copyOf(pairs), DpoObjective.summary(pairs), by);
     }
 
-    /** Writes the overall and per-family summaries as JSON. */
+    /**
+     * Writes the overall and per-family summaries as JSON, then every pair: its record's question,
+     * chosen and rejected answers, rewards and margin, so the pairs DPO loses can be read.
+     */
     public void write(Path file) {
+        write(file, Map.of());
+    }
+
+    /** {@link #write(Path)} with {@code model}, facts about the scored model (which step), first when not empty. */
+    public void write(Path file, Map<String, Object> model) {
         Map<String, Object> o = new LinkedHashMap<>();
+        if (!model.isEmpty()) o.put("model", model);
         o.put("validation", overall);
         if (!byFamily.isEmpty()) o.put("by_family", byFamily);
+        List<Map<String, Object>> each = new ArrayList<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            InstructionExample e = records.get(i);
+            DpoObjective.Pair p = pairs.get(i);
+            Map<String, Object> m = new LinkedHashMap<>();
+            String fam = SyntheticTasks.family(e);
+            if (!byFamily.isEmpty() && fam != null) m.put("family", fam);
+            m.put("instruction", e.instruction());
+            if (!e.input().isEmpty()) m.put("input", e.input());
+            m.put("chosen", e.chosen());
+            m.put("rejected", e.rejected());
+            m.put("chosen_reward", p.chosenReward());
+            m.put("rejected_reward", p.rejectedReward());
+            m.put("reward_margin", p.chosenReward() - p.rejectedReward());
+            m.put("ref_chosen_logp", p.refChosen());
+            m.put("ref_rejected_logp", p.refRejected());
+            each.add(m);
+        }
+        o.put("pairs", each);
         AtomicFiles.writeString(file, toJson(o));
     }
 

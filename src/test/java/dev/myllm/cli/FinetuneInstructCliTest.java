@@ -83,6 +83,39 @@ class FinetuneInstructCliTest {
     }
 
     @Test
+    void dpoKeepsTheBestValidationModelWhenAsked() throws Exception {
+        Path sft = dir.resolve("keep-sft");
+        assertThat(CliRun.run(instruct(sft, "--format", "phi3", "--steps", "4")).code()).isZero();
+        Path dpo = dir.resolve("keep-dpo");
+        CliRun d = CliRun.run("finetune", "dpo", "--model", sft.resolve("model").toString(), "--data", "synthetic", "--synthetic-size", "200",
+                "--lr", "3e-2", "--beta", "2", "--steps", "10", "--eval-every", "1", "--eval-batches", "1", "--keep-best", "--append-eos",
+                "--out", dpo.toString());
+        assertThat(d.code()).as(d.err()).isZero();
+        // the kept model is the evaluation with the highest validation reward accuracy, the latest of equals
+        long bestStep = -1;
+        double bestAcc = -1;
+        List<Double> seen = new ArrayList<>();
+        for (String line : Files.readAllLines(dpo.resolve("metrics.jsonl"))) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            if (n.has("val_reward_accuracy")) seen.add(n.get("val_reward_accuracy").asDouble());
+            if (n.has("val_reward_accuracy") && n.get("val_reward_accuracy").asDouble() >= bestAcc) {
+                bestAcc = n.get("val_reward_accuracy").asDouble();
+                bestStep = n.get("step").asLong();
+            }
+        }
+        JsonNode best = new ObjectMapper().readTree(dpo.resolve("best/myllm-best.json").toFile());
+        assertThat(best.get("step").asLong()).isEqualTo(bestStep);
+        assertThat(best.get("val_reward_accuracy").asDouble()).isEqualTo(bestAcc);
+        assertThat(dpo.resolve("model/model.safetensors")).hasSameBinaryContentAs(dpo.resolve("best/model.safetensors"));
+        // the report scores the kept weights, not the last ones: the same accuracy as at that evaluation
+        JsonNode report = new ObjectMapper().readTree(dpo.resolve("dpo-eval.json").toFile());
+        assertThat(report.at("/model/step").asLong()).isEqualTo(bestStep);
+        assertThat(report.at("/validation/reward_accuracy").asDouble()).isEqualTo(bestAcc);
+        assertThat(report.get("pairs").size()).isEqualTo(report.at("/validation/pairs").asInt());
+        assertThat(bestStep).as("this run's best evaluation is not its last, so the report had to reload it: %s", seen).isLessThan(10);
+    }
+
+    @Test
     void lastBlockLeavesTheRestAlone() {
         Path out = dir.resolve("last");
         CliRun r = CliRun.run(instruct(out, "--trainable", "last-block", "--epochs", "1"));

@@ -42,6 +42,29 @@ class DpoTest {
     }
 
     @Test
+    void anAppendedEndTokenEndsBothAnswersInsideTheMask() throws Exception {
+        List<InstructionExample> two = firstPreferences().subList(0, 2);
+        PreferenceBatch book = new PreferenceDataset(two, GPT2, PromptFormat.ALPACA, 1024, "prefs").batch(new int[]{0, 1}, 50256, 1024);
+        PreferenceBatch ended = new PreferenceDataset(two, GPT2, PromptFormat.ALPACA, 1024, "prefs", 50256).batch(new int[]{0, 1}, 50256, 1024);
+        assertThat(ended.cols()).isEqualTo(82); // the longest answer is one token longer
+        // row 0: the same 74 tokens, then the end token at 74, now selected (the notebook's mask ends at 73)
+        assertThat(Arrays.copyOf(ended.chosen(), 74)).isEqualTo(Arrays.copyOf(book.chosen(), 74));
+        assertThat(ended.chosen()[74]).isEqualTo(50256);
+        for (int t = 0; t < 82; t++) assertThat(ended.chosenMask()[t]).as("chosen_mask[0][%d]", t).isEqualTo(t >= 50 && t < 75);
+        // every row's selection grows by exactly that one token, chosen and rejected
+        for (int row = 0; row < 2; row++) {
+            assertThat(count(ended.chosenMask(), row, 82)).isEqualTo(count(book.chosenMask(), row, 81) + 1);
+            assertThat(count(ended.rejectedMask(), row, 82)).isEqualTo(count(book.rejectedMask(), row, 81) + 1);
+        }
+    }
+
+    private static int count(boolean[] mask, int row, int cols) {
+        int n = 0;
+        for (int t = 0; t < cols; t++) if (mask[row * cols + t]) n++;
+        return n;
+    }
+
+    @Test
     void policyEqualToReferenceGivesLn2AndZeroRewards() throws Exception {
         GPTConfig c = new GPTConfig(GPTConfig.GPT2_VOCAB, 128, 16, 2, 1, 0f, true, true, 1e-5f);
         GPTModel policy = RandomModels.uniform(c, 5);
