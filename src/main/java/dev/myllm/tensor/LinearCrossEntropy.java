@@ -48,17 +48,7 @@ final class LinearCrossEntropy {
         int v = w.dim(0);
         if (b != null && (b.rank() != 1 || b.dim(0) != v)) throw Shape.mismatch("linearCrossEntropy (weight vs bias)", w.shape, b.shape);
         int n = x.size() / Math.max(1, c);
-        if (targets.length != n) {
-            throw new IllegalArgumentException("linearCrossEntropy: " + n + " rows of input " + Shape.str(x.shape) + " but "
-                    + targets.length + " targets");
-        }
-        int valid = 0;
-        for (int t : targets) {
-            if (t == ignoreIndex) continue;
-            if (t < 0 || t >= v) throw new IllegalArgumentException("linearCrossEntropy: target " + t + " outside vocabulary of " + v);
-            valid++;
-        }
-        int counted = valid;
+        int counted = validTargets(x, n, v, targets, ignoreIndex);
         boolean dx = x.requiresGrad(), dw = w.requiresGrad(), db = b != null && b.requiresGrad();
         boolean grad = GradMode.isEnabled() && (dx || dw || db);
         if (counted == 0) return Tensor.result(new float[]{Float.NaN}, new int[0], g -> { }, x, w, b); // as crossEntropy: NaN, no gradient
@@ -125,6 +115,14 @@ final class LinearCrossEntropy {
         if (w.cols() != c) throw Shape.mismatch("linearCrossEntropy (input vs packed weight)", x.shape, new int[]{v, w.cols()});
         if (GradMode.isEnabled() && x.requiresGrad()) throw new IllegalStateException("packed weights are for inference only (no gradient)");
         int n = x.size() / Math.max(1, c);
+        int valid = validTargets(x, n, v, targets, ignoreIndex);
+        float loss = valid == 0 ? Float.NaN
+                : lossOnly(n, v, targets, ignoreIndex, valid, simd, (r0, rows, out) -> w.matmulNT(x.data, r0 * c, rows, out, 0));
+        return Tensor.of(new float[]{loss}, new int[0]);
+    }
+
+    /** The targets that count (not {@code ignoreIndex}), after checking there is one per row and each is in the vocabulary. */
+    private static int validTargets(Tensor x, int n, int v, int[] targets, int ignoreIndex) {
         if (targets.length != n) {
             throw new IllegalArgumentException("linearCrossEntropy: " + n + " rows of input " + Shape.str(x.shape) + " but "
                     + targets.length + " targets");
@@ -135,9 +133,7 @@ final class LinearCrossEntropy {
             if (t < 0 || t >= v) throw new IllegalArgumentException("linearCrossEntropy: target " + t + " outside vocabulary of " + v);
             valid++;
         }
-        float loss = valid == 0 ? Float.NaN
-                : lossOnly(n, v, targets, ignoreIndex, valid, simd, (r0, rows, out) -> w.matmulNT(x.data, r0 * c, rows, out, 0));
-        return Tensor.of(new float[]{loss}, new int[0]);
+        return valid;
     }
 
     /** Writes the logits of rows {@code [r0, r0 + rows)} into {@code out (rows, V)}. */
