@@ -41,7 +41,7 @@ final class PackedKernels {
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
         switch (p.format()) {
             case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false);
-            case F32 -> dotF32(p, r, n, x, xo, y, yo, new float[4 * L]);
+            case F32 -> dotF32(p, r, n, x, xo, y, yo, new float[4 * L]); // (tests; products pass their own lanes)
             case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo);
             case Q4_0, Q4_1 -> dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
         }

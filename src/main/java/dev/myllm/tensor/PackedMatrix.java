@@ -387,20 +387,12 @@ public final class PackedMatrix {
 
     /** The Vector API kernel for row {@code r} alone (for tests: the twin of {@link #dotRowScalar}). */
     void dotRowSimd(int r, float[] x, int xOff, int m, float[] acc) {
-        if (format == Format.F32) {
-            for (int i = 0; i < m; i++) PackedKernels.dotF32(this, r, 1, x, xOff + i * cols, acc, i, new float[4 * PackedKernels.L]);
-            return;
-        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
         for (int i = 0; i < m; i++) PackedKernels.dot(this, r, 1, x, xOff + i * cols, acc, i, sums, i * (cols / 32));
     }
 
     /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
     void dotGroupSimd(int r, int n, float[] x, int xOff, float[] y) {
-        if (format == Format.F32) {
-            PackedKernels.dotF32(this, r, n, x, xOff, y, 0, new float[4 * PackedKernels.L]);
-            return;
-        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, 1) : null;
         PackedKernels.dot(this, r, n, x, xOff, y, 0, sums, 0);
     }
