@@ -22,6 +22,8 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Time greedy generation from a random prompt with and without the KV cache; print tokens/s "
                 + "and the GB/s of weights read while decoding.",
+                "Several types, as in --dtype f32,f16,bf16,q8_0: each loaded once, measured in interleaved rounds "
+                        + "(after a warm-up of each), with each type's ratio to f32.",
                 "Compare with python3 tools/membw.py (in the myllm checkout) run in the same sitting."})
 final class BenchGenerateCommand implements Runnable {
     @Mixin
@@ -58,12 +60,20 @@ final class BenchGenerateCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Validates the options and measures one type, or several in interleaved rounds. */
     @Override
     public void run() {
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (threads != null) {
             if (threads < 1) throw new CliException("--threads must be >= 1, got " + threads);
             Parallel.setThreads(threads);
+        }
+        java.util.List<String> types = null;
+        if (weights.dtype != null && weights.dtype.contains(",")) {
+            types = BenchGenerateRounds.types(weights.dtype);
+            if (uncachedTokens != null && uncachedTokens > 0) {
+                throw new CliException("--uncached-tokens applies to one --dtype; with a list of types give 0 or leave it out");
+            }
         }
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
         if (newTokens < 1) throw new CliException("--new-tokens must be >= 1, got " + newTokens);
@@ -75,17 +85,15 @@ final class BenchGenerateCommand implements Runnable {
             throw new CliException("--prompt-tokens + --new-tokens = " + (promptTokens + newTokens)
                     + " exceeds the context length " + c.contextLength());
         }
+        if (types != null) {
+            BenchGenerateRounds.run(this, out, types);
+            return;
+        }
         GPTModel m = weights.build(model, seed);
         String dtypeUsed = weights.used();
-        Rng rng = new Rng(seed + 1);
-        int[] prompt = new int[promptTokens];
-        for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(c.vocabSize());
+        int[] prompt = prompt(c);
         Generator gen = new Generator(m, null);
-        // bytes read per decoded token: every weight once, except the position table (one row)
-        // (matrices as stored, the rest float32: biases, LayerNorms, one row of each embedding)
-        long small = 2L * c.embDim();
-        for (var p : m.namedParameters().values()) if (p.rank() == 1) small += p.size();
-        long bytesPerToken = PackedWeights.bytesPerToken(m) + small * Float.BYTES;
+        long bytesPerToken = bytesPerToken(m);
         if (!json) {
             out.printf("bench generate: %s, %,d parameters (%.0f MB float32), weights %s, prompt %d, new %d, threads %d, simd %s (%d lanes)%n",
                     model.label(), c.parameterCount(), c.weightBytes() / 1e6, dtypeUsed, promptTokens, newTokens, Parallel.threads(),
@@ -106,20 +114,7 @@ final class BenchGenerateCommand implements Runnable {
         double[] sorted = decodeTps.clone();
         java.util.Arrays.sort(sorted);
         double slowest = sorted[0], fastest = sorted[runs - 1];
-        java.util.List<StepProfile.Entry> parts = null;
-        double profiledMsPerToken = 0;
-        if (profile) {
-            StepProfile.start();
-            Generator.Result res;
-            try {
-                res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
-            } finally {
-                StepProfile.stop();
-            }
-            // products of the prefill are labelled by their many rows; decode's have one
-            parts = StepProfile.entries();
-            profiledMsPerToken = res.decodeNanos() / 1e6 / (res.tokens().length - 1);
-        }
+        Profile parts = profile ? profile(gen, prompt) : null;
         double gbps = tps * bytesPerToken / 1e9;
         double cachedTotalTps = newTokens / (prefill + (newTokens - 1) / tps);
         Double plainTps = null;
@@ -154,13 +149,52 @@ final class BenchGenerateCommand implements Runnable {
             out.printf("  speedup            %.1fx%s; same tokens: %s%n", cachedTotalTps / plainTps,
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
-        if (parts != null) printProfile(out, parts, profiledMsPerToken, newTokens - 1);
+        if (parts != null) printProfile(out, parts);
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }
 
+    /** The random prompt of {@code --prompt-tokens} ids (from {@code --seed}). */
+    int[] prompt(GPTConfig c) {
+        Rng rng = new Rng(seed + 1);
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(c.vocabSize());
+        return prompt;
+    }
+
+    /**
+     * Bytes read per decoded token: every weight once, except the position table (one row)
+     * (matrices as stored, the rest float32: biases, LayerNorms, one row of each embedding).
+     */
+    static long bytesPerToken(GPTModel m) {
+        long small = 2L * m.config().embDim();
+        for (var p : m.namedParameters().values()) if (p.rank() == 1) small += p.size();
+        return PackedWeights.bytesPerToken(m) + small * Float.BYTES;
+    }
+
+    /** One profiled decode: the timed calls, and the milliseconds per decoded token of the whole step. */
+    record Profile(java.util.List<StepProfile.Entry> parts, double msPerToken, int steps) {
+    }
+
+    /** One more run of {@code gen} with every weight product timed. */
+    Profile profile(Generator gen, int[] prompt) {
+        StepProfile.start();
+        Generator.Result res;
+        try {
+            res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
+        } finally {
+            StepProfile.stop();
+        }
+        // products of the prefill are labelled by their many rows; decode's have one
+        int steps = res.tokens().length - 1;
+        return new Profile(StepProfile.entries(), res.decodeNanos() / 1e6 / steps, steps);
+    }
+
     /** Milliseconds per decoded token of each one-row weight product, and of everything else in the step. */
-    private static void printProfile(java.io.PrintWriter out, java.util.List<StepProfile.Entry> parts, double msPerToken, int steps) {
+    static void printProfile(java.io.PrintWriter out, Profile profile) {
+        java.util.List<StepProfile.Entry> parts = profile.parts();
+        double msPerToken = profile.msPerToken();
+        int steps = profile.steps();
         out.printf("  profile (one more run, ms per decoded token):%n");
         double products = 0;
         for (StepProfile.Entry e : parts) {

@@ -2,6 +2,10 @@ package dev.myllm.cli;
 
 import static dev.myllm.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,6 +28,65 @@ class BenchGenerateCommandTest {
         double products = value(r.out(), "weight products"), rest = value(r.out(), "the rest"), step = value(r.out(), "decode step");
         assertThat(products).isPositive();
         assertThat(products + rest).isCloseTo(step, org.assertj.core.data.Offset.offset(0.002));
+    }
+
+    @Test
+    void readsAListOfTypesInOrderWithoutRepeats() {
+        assertThat(BenchGenerateRounds.types("f32, F16,bfloat16,q8")).containsExactly("f32", "f16", "bf16", "q8_0");
+        assertThatThrownBy(() -> BenchGenerateRounds.types("f32,f16,float16")).isInstanceOf(CliException.class)
+                .hasMessage("--dtype: float16 is listed twice in 'f32,f16,float16'");
+        assertThatThrownBy(() -> BenchGenerateRounds.types("f32,,f16")).hasMessageContaining("empty type");
+    }
+
+    @Test
+    void aWrongTypeInTheListIsOneLine() {
+        CliRun r = run("bench", "generate", "--preset", "gpt2-tiny", "--dtype", "f32,q9");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err().strip()).isEqualTo("myllm: --dtype: unknown type 'q9'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
+        CliRun u = run("bench", "generate", "--preset", "gpt2-tiny", "--dtype", "f32,f16", "--uncached-tokens", "4");
+        assertThat(u.code()).isNotZero();
+        assertThat(u.err().strip()).startsWith("myllm: --uncached-tokens applies to one --dtype").doesNotContain("\n");
+    }
+
+    @Test
+    void measuresSeveralTypesInRoundsWithTheirRatioToF32() throws Exception {
+        String[] common = {"bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "4", "--new-tokens", "6", "--runs", "3", "--json"};
+        CliRun r = run(concat(common, "--dtype", "q8_0,f32"));
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        assertThat(o.get("baseline").asText()).isEqualTo("f32");
+        JsonNode q8 = o.get("types").get(0), f32 = o.get("types").get(1);
+        assertThat(q8.get("dtype").asText()).isEqualTo("q8_0");
+        assertThat(f32.get("ratio").asDouble()).isEqualTo(1.0);
+        assertThat(f32.get("round_ratio_max").asDouble()).isEqualTo(1.0);
+        assertThat(q8.get("decode_tokens_per_s_rounds")).hasSize(3);
+        double[] rounds = new double[3], base = new double[3];
+        for (int i = 0; i < 3; i++) {
+            rounds[i] = q8.get("decode_tokens_per_s_rounds").get(i).asDouble();
+            base[i] = f32.get("decode_tokens_per_s_rounds").get(i).asDouble();
+        }
+        double median = BenchGenerateCommand.median(rounds);
+        assertThat(q8.get("decode_tokens_per_s").asDouble()).isEqualTo(median);
+        assertThat(q8.get("ratio").asDouble()).isCloseTo(median / BenchGenerateCommand.median(base), org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(q8.get("round_ratio_min").asDouble()).isLessThanOrEqualTo(q8.get("round_ratio_median").asDouble())
+                .isCloseTo(java.util.stream.IntStream.range(0, 3).mapToDouble(i -> rounds[i] / base[i]).min().orElseThrow(),
+                        org.assertj.core.data.Offset.offset(1e-12));
+        // the bytes a token reads are those of the type measured alone
+        CliRun alone = run(concat(common, "--dtype", "q8_0", "--uncached-tokens", "0"));
+        assertThat(q8.get("weight_bytes_per_token").asLong())
+                .isEqualTo(new ObjectMapper().readTree(alone.out()).get("weight_bytes_per_token").asLong())
+                .isLessThan(f32.get("weight_bytes_per_token").asLong() / 3);
+        CliRun text = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "4", "--new-tokens", "6", "--runs", "1",
+                "--dtype", "f32,bf16", "--profile");
+        assertThat(text.code()).as(text.err()).isZero();
+        assertThat(text.out()).containsPattern("\\n  bf16 +[\\d.]+ tokens/s \\([\\d.]+-[\\d.]+\\) +[\\d.]+ MB/token +[\\d.]+ GB/s +[\\d.]+x f32")
+                .contains("  bf16:\n  profile", "packed BF16 1×");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private static double value(String out, String label) {
