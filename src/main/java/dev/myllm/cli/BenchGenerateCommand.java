@@ -99,9 +99,9 @@ final class BenchGenerateCommand implements Runnable {
                     model.label(), c.parameterCount(), c.weightBytes() / 1e6, dtypeUsed, promptTokens, newTokens, Parallel.threads(),
                     Simd.ENABLED, Simd.F.length());
         }
-        // a whole run to warm up: the JIT compiles the decode step's code at every cache length it meets,
+        // whole runs to warm up: the JIT compiles the decode step's code at every cache length it meets,
         // and a short warm-up left the first timed run up to 1.7x off the others
-        gen.generate(prompt, GenerationConfig.greedy(newTokens));
+        warmUp(() -> gen.generate(prompt, GenerationConfig.greedy(newTokens)));
         double[] prefillS = new double[runs], decodeTps = new double[runs];
         int[] firstTokens = null;
         for (int r = 0; r < runs; r++) {
@@ -154,6 +154,28 @@ final class BenchGenerateCommand implements Runnable {
         out.flush();
     }
 
+    /** The most untimed runs (or rounds) {@link #warmUp} makes. */
+    static final int MAX_WARMUPS = 3;
+
+    /**
+     * Runs {@code round} untimed until the JIT compiled for less than 1% of a round's time (at most
+     * {@link #MAX_WARMUPS} times); returns how often it ran. One run was not always enough: on a
+     * busy machine the Q8_0 kernel was still being compiled in the first timed runs.
+     */
+    static int warmUp(Runnable round) {
+        for (int n = 1; ; n++) {
+            long jit = jitMillis(), t0 = System.nanoTime();
+            round.run();
+            if (n == MAX_WARMUPS || jit < 0 || jitMillis() - jit < 0.01 * (System.nanoTime() - t0) / 1e6) return n;
+        }
+    }
+
+    /** Milliseconds the JIT has spent compiling so far, or -1 when the JVM does not tell. */
+    static long jitMillis() {
+        java.lang.management.CompilationMXBean c = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : -1;
+    }
+
     /** The random prompt of {@code --prompt-tokens} ids (from {@code --seed}). */
     int[] prompt(GPTConfig c) {
         Rng rng = new Rng(seed + 1);
@@ -176,18 +198,39 @@ final class BenchGenerateCommand implements Runnable {
     record Profile(java.util.List<StepProfile.Entry> parts, double msPerToken, int steps) {
     }
 
-    /** One more run of {@code gen} with every weight product timed. */
+    /**
+     * One more run of {@code gen} with every weight product timed, less a prefill alone timed the
+     * same way: the prefill's head is a product of one row too (the last position's), and it takes
+     * the tiled path, which widens the whole matrix, so counted with decoding's it made "the rest" negative.
+     */
     Profile profile(Generator gen, int[] prompt) {
+        java.util.List<StepProfile.Entry> prefill = timed(gen, prompt, 1).parts();
+        Timed run = timed(gen, prompt, newTokens);
+        Generator.Result res = run.res();
+        java.util.Map<String, StepProfile.Entry> before = new java.util.HashMap<>();
+        for (StepProfile.Entry e : prefill) before.put(e.label(), e);
+        java.util.List<StepProfile.Entry> decode = new java.util.ArrayList<>();
+        for (StepProfile.Entry e : run.parts()) {
+            StepProfile.Entry b = before.get(e.label());
+            if (b == null) decode.add(e);
+            else if (e.calls() > b.calls()) decode.add(new StepProfile.Entry(e.label(), e.calls() - b.calls(), Math.max(0, e.nanos() - b.nanos()), e.flops() - b.flops()));
+        }
+        decode.sort((a, b) -> Long.compare(b.nanos(), a.nanos()));
+        int steps = res.tokens().length - 1;
+        return new Profile(decode, res.decodeNanos() / 1e6 / steps, steps);
+    }
+
+    private record Timed(Generator.Result res, java.util.List<StepProfile.Entry> parts) {
+    }
+
+    private static Timed timed(Generator gen, int[] prompt, int tokens) {
         StepProfile.start();
-        Generator.Result res;
         try {
-            res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
+            Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(tokens));
+            return new Timed(res, StepProfile.entries());
         } finally {
             StepProfile.stop();
         }
-        // products of the prefill are labelled by their many rows; decode's have one
-        int steps = res.tokens().length - 1;
-        return new Profile(StepProfile.entries(), res.decodeNanos() / 1e6 / steps, steps);
     }
 
     /** Milliseconds per decoded token of each one-row weight product, and of everything else in the step. */

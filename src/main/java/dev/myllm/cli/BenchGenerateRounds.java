@@ -60,8 +60,12 @@ final class BenchGenerateRounds {
             out.flush();
         }
         GenerationConfig greedy = GenerationConfig.greedy(cmd.newTokens);
-        // a whole untimed run of each type first: the JIT compiles the kernels each type uses
-        for (Subject s : subjects) s.gen().generate(prompt, greedy);
+        // untimed rounds first, until the JIT is done with the kernels of every type (a later type's
+        // first run can make the JIT recompile code an earlier one shares)
+        int warmups = BenchGenerateCommand.warmUp(() -> {
+            for (Subject s : subjects) s.gen().generate(prompt, greedy);
+        });
+        long jit0 = BenchGenerateCommand.jitMillis();
         for (int r = 0; r < runs; r++) {
             // each round starts one type later, so no type always runs just after the same other
             for (int i = 0; i < subjects.size(); i++) {
@@ -70,11 +74,13 @@ final class BenchGenerateRounds {
                 s.tps()[r] = (res.tokens().length - 1) / (res.decodeNanos() / 1e9);
             }
         }
+        long jitMs = BenchGenerateCommand.jitMillis() - jit0;
         Subject base = subjects.stream().filter(s -> s.dtype().equals("f32")).findFirst().orElse(subjects.get(0));
         if (cmd.json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", cmd.model.label()).put("parameters", c.parameterCount()).put("prompt_tokens", cmd.promptTokens)
-                    .put("new_tokens", cmd.newTokens).put("threads", Parallel.threads()).put("runs", runs).put("baseline", base.dtype());
+                    .put("new_tokens", cmd.newTokens).put("threads", Parallel.threads()).put("runs", runs).put("baseline", base.dtype())
+                    .put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs);
             ArrayNode a = o.putArray("types");
             for (Subject s : subjects) {
                 double[] ratios = ratios(s, base), sorted = sorted(s.tps());
@@ -100,6 +106,7 @@ final class BenchGenerateRounds {
                     s.dtype(), tps, sorted[0], sorted[runs - 1], s.bytesPerToken() / 1e6, tps * s.bytesPerToken() / 1e9,
                     tps / median(base.tps()), base.dtype(), median(ratios), rs[0], rs[runs - 1]);
         }
+        out.printf("  warm-up %d round%s; the JIT compiled for %d ms during the timed rounds%n", warmups, warmups == 1 ? "" : "s", jitMs);
         if (cmd.profile) {
             for (Subject s : subjects) {
                 out.printf("  %s:%n", s.dtype());
