@@ -39,10 +39,15 @@ final class PackedKernels {
      * row's bits are the same for any {@code n}.
      */
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+        dot(p, r, n, x, xo, y, yo, blockSums, bso, new float[4 * L]); // (tests; products pass their own lanes)
+    }
+
+    /** As above, with {@code lanes}: scratch of 4·L floats where the accumulators' lanes are added. */
+    static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] lanes) {
         switch (p.format()) {
-            case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false);
-            case F32 -> dotF32(p, r, n, x, xo, y, yo, new float[4 * L]); // (tests; products pass their own lanes)
-            case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo);
+            case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false, lanes);
+            case F32 -> dotF32(p, r, n, x, xo, y, yo, lanes);
+            case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo, lanes);
             case Q4_0, Q4_1 -> dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
         }
     }
@@ -83,34 +88,57 @@ final class PackedKernels {
     }
 
     /** {@code scaled}: F16 only, x is already multiplied by {@link #F16_SCALE}. */
-    static void dot16(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, boolean scaled) {
+    static void dot16(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, boolean scaled, float[] lanes) {
+        if (n == 4) dot16x4(p, r, x, xo, y, yo, scaled, lanes);
+        else for (int j = 0; j < n; j++) dot16x1(p, r + j, x, xo, y, yo + j, scaled, lanes);
+    }
+
+    // The four-row and one-row loops are methods of their own (also for Q8_0), and their lanes are
+    // added from memory ({@link #sumLanes(float[], int)}): with the one-row loop and the vector
+    // sumLanes in the same method, C2 reached its node limit while inlining and left the last rows'
+    // sumLanes calls, each boxing the vector passed to it (an allocation per group of rows).
+
+    private static void dot16x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, boolean scaled, float[] t) {
         MemorySegment bits = p.bits;
         boolean bf = p.format() == PackedMatrix.Format.BF16, rescale = !bf && !scaled;
-        int cols = p.cols(), whole = cols / L * L;
+        int whole = p.cols() / L * L;
         long rb = p.qRowBytes;
-        long b0 = r * rb;
-        if (n == 4) {
-            long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int k = 0; k < whole; k += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + k);
-                long o = 2L * k;
-                a0 = half(bits, b0 + o, bf, rescale).fma(xv, a0);
-                a1 = half(bits, b1 + o, bf, rescale).fma(xv, a1);
-                a2 = half(bits, b2 + o, bf, rescale).fma(xv, a2);
-                a3 = half(bits, b3 + o, bf, rescale).fma(xv, a3);
-            }
-            y[yo] = tail16(p, r, whole, scaled, sumLanes(a0), x, xo);
-            y[yo + 1] = tail16(p, r + 1, whole, scaled, sumLanes(a1), x, xo);
-            y[yo + 2] = tail16(p, r + 2, whole, scaled, sumLanes(a2), x, xo);
-            y[yo + 3] = tail16(p, r + 3, whole, scaled, sumLanes(a3), x, xo);
-            return;
+        long b0 = r * rb, b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < whole; k += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + k);
+            long o = 2L * k;
+            a0 = half(bits, b0 + o, bf, rescale).fma(xv, a0);
+            a1 = half(bits, b1 + o, bf, rescale).fma(xv, a1);
+            a2 = half(bits, b2 + o, bf, rescale).fma(xv, a2);
+            a3 = half(bits, b3 + o, bf, rescale).fma(xv, a3);
         }
-        for (int j = 0; j < n; j++, b0 += rb) {
-            FloatVector a = FloatVector.zero(F);
-            for (int k = 0; k < whole; k += L) a = half(bits, b0 + 2L * k, bf, rescale).fma(FloatVector.fromArray(F, x, xo + k), a);
-            y[yo + j] = tail16(p, r + j, whole, scaled, sumLanes(a), x, xo);
+        a0.intoArray(t, 0);
+        a1.intoArray(t, L);
+        a2.intoArray(t, 2 * L);
+        a3.intoArray(t, 3 * L);
+        float s0 = sumLanes(t, 0), s1 = sumLanes(t, L), s2 = sumLanes(t, 2 * L), s3 = sumLanes(t, 3 * L);
+        if (whole < p.cols()) {
+            s0 = tail16(p, r, whole, scaled, s0, x, xo);
+            s1 = tail16(p, r + 1, whole, scaled, s1, x, xo);
+            s2 = tail16(p, r + 2, whole, scaled, s2, x, xo);
+            s3 = tail16(p, r + 3, whole, scaled, s3, x, xo);
         }
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+    }
+
+    private static void dot16x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, boolean scaled, float[] t) {
+        MemorySegment bits = p.bits;
+        boolean bf = p.format() == PackedMatrix.Format.BF16, rescale = !bf && !scaled;
+        int whole = p.cols() / L * L;
+        long b0 = r * p.qRowBytes;
+        FloatVector a = FloatVector.zero(F);
+        for (int k = 0; k < whole; k += L) a = half(bits, b0 + 2L * k, bf, rescale).fma(FloatVector.fromArray(F, x, xo + k), a);
+        a.intoArray(t, 0);
+        y[yo] = tail16(p, r, whole, scaled, sumLanes(t, 0), x, xo);
     }
 
     /** The columns past the last whole vector, added one by one. */
@@ -211,45 +239,56 @@ final class PackedKernels {
         return (FloatVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    private static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo) {
+    private static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] t) {
+        if (n == 4) dotQ8x4(p, r, x, xo, y, yo, t);
+        else for (int i = 0; i < n; i++) dotQ8x1(p, r + i, x, xo, y, yo + i, t);
+    }
+
+    private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         MemorySegment bits = p.bits, sc = p.scales;
         int blocks = p.cols() / 32;
         long rb = p.qRowBytes, sb = 4L * blocks;
         long b0 = r * rb, s0 = r * sb;
-        if (n == 4) {
-            long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int b = 0; b < blocks; b++) {
-                // the block's partial sums, then one multiply-add by each row's scale
-                FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
-                for (int j = 0; j < 32; j += L) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + j);
-                    long o = 32L * b + j;
-                    p0 = q8(bits, b0 + o).fma(xv, p0);
-                    p1 = q8(bits, b1 + o).fma(xv, p1);
-                    p2 = q8(bits, b2 + o).fma(xv, p2);
-                    p3 = q8(bits, b3 + o).fma(xv, p3);
-                }
-                a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
-                a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
-                a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s2 + 4L * b)), a2);
-                a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s3 + 4L * b)), a3);
+        long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            // the block's partial sums, then one multiply-add by each row's scale
+            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + j);
+                long o = 32L * b + j;
+                p0 = q8(bits, b0 + o).fma(xv, p0);
+                p1 = q8(bits, b1 + o).fma(xv, p1);
+                p2 = q8(bits, b2 + o).fma(xv, p2);
+                p3 = q8(bits, b3 + o).fma(xv, p3);
             }
-            y[yo] = sumLanes(a0);
-            y[yo + 1] = sumLanes(a1);
-            y[yo + 2] = sumLanes(a2);
-            y[yo + 3] = sumLanes(a3);
-            return;
+            a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s2 + 4L * b)), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s3 + 4L * b)), a3);
         }
-        for (int i = 0; i < n; i++, b0 += rb, s0 += sb) {
-            FloatVector a = FloatVector.zero(F);
-            for (int b = 0; b < blocks; b++) {
-                FloatVector pb = FloatVector.zero(F);
-                for (int j = 0; j < 32; j += L) pb = q8(bits, b0 + 32L * b + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
-                a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a);
-            }
-            y[yo + i] = sumLanes(a);
+        a0.intoArray(t, 0);
+        a1.intoArray(t, L);
+        a2.intoArray(t, 2 * L);
+        a3.intoArray(t, 3 * L);
+        y[yo] = sumLanes(t, 0);
+        y[yo + 1] = sumLanes(t, L);
+        y[yo + 2] = sumLanes(t, 2 * L);
+        y[yo + 3] = sumLanes(t, 3 * L);
+    }
+
+    private static void dotQ8x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
+        MemorySegment bits = p.bits, sc = p.scales;
+        int blocks = p.cols() / 32;
+        long b0 = r * p.qRowBytes, s0 = r * 4L * blocks;
+        FloatVector a = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            FloatVector pb = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) pb = q8(bits, b0 + 32L * b + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
+            a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a);
         }
+        a.intoArray(t, 0);
+        y[yo] = sumLanes(t, 0);
     }
 
     // ---- Q4_0 and Q4_1: blocks of 32 nibbles (16 bytes: element j low, j + 16 high) -----------
@@ -323,6 +362,18 @@ final class PackedKernels {
         }
         for (int w = v.length() / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
         return v.lane(0);
+    }
+
+    /**
+     * The L lanes stored at {@code t[off ..]} added in {@link #sumLanes(FloatVector)}'s order (upper
+     * half onto lower half), so the same bits; overwrites them. Scalar adds from memory take C2 far
+     * fewer nodes than the permutes, which matters in kernels that sum four rows.
+     */
+    static float sumLanes(float[] t, int off) {
+        for (int w = L / 2; w >= 1; w /= 2) {
+            for (int i = off; i < off + w; i++) t[i] += t[i + w];
+        }
+        return t[off];
     }
 
     private static VectorShuffle<Float>[] xorShuffles(VectorSpecies<Float> sp) {

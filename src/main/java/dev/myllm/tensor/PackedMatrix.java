@@ -285,19 +285,21 @@ public final class PackedMatrix {
             float[] xs = new float[m * cols];
             for (int k = 0; k < xs.length; k++) xs[k] = x[xOff + k] * PackedKernels.F16_SCALE;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
+                float[] lanes = new float[4 * PackedKernels.L];
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g, n = Math.min(g, rows - r);
-                    for (int i = 0; i < m; i++) PackedKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true);
+                    for (int i = 0; i < m; i++) PackedKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
                 }
             });
             return;
         }
         // whole groups per thread: one fork/join per product, each thread streaming through its rows
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
+            float[] lanes = new float[4 * PackedKernels.L];
             for (int gi = g0; gi < g1; gi++) {
                 int r = gi * g, n = Math.min(g, rows - r);
                 // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones
-                for (int i = 0; i < m; i++) PackedKernels.dot(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, sums, i * (cols / 32));
+                for (int i = 0; i < m; i++) PackedKernels.dot(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, sums, i * (cols / 32), lanes);
             }
         });
     }

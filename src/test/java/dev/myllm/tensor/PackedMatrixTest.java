@@ -182,6 +182,10 @@ class PackedMatrixTest {
                 for (int i = 0; i < w; i++) ref[i] = ref[i] + ref[i + w];
             }
             assertThat(PackedMatrix.sumLanes(jdk.incubator.vector.FloatVector.fromArray(sp, l, 0))).isEqualTo(ref[0]);
+            // the kernels' version from memory (lanes stored at an offset) adds in the same order
+            float[] stored = new float[l.length + 5];
+            System.arraycopy(l, 0, stored, 5, l.length);
+            assertThat(PackedKernels.sumLanes(stored, 5)).isEqualTo(ref[0]);
         }
     }
 
