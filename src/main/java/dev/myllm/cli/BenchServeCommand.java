@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.generate.Generator;
 import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.ServedModel;
 import dev.myllm.server.SchedulerProfile;
@@ -70,6 +71,11 @@ final class BenchServeCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @Option(names = "--generate-runs", defaultValue = "7", paramLabel = "R",
+            description = "Before the server starts, time what bench generate times on the same model and shape (R runs after a warm-up, "
+                    + "the first request's prompt), to report the server's tokens/s as a share of it; 0 skips it. Default ${DEFAULT-VALUE}.")
+    int generateRuns;
+
     @Option(names = "--profile", description = "Also report where the scheduler's time went (prefill, decode steps by batch size, "
             + "picking and sending tokens, the rest) and the decode steps' matrix products.")
     boolean profile;
@@ -102,6 +108,7 @@ final class BenchServeCommand implements Runnable {
         if (total < 1) throw new CliException("--requests must be >= 1, got " + total);
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
         if (maxTokens < 1) throw new CliException("--max-tokens must be >= 1, got " + maxTokens);
+        if (generateRuns < 0) throw new CliException("--generate-runs must be >= 0, got " + generateRuns);
         ServedModel served = ServeCommand.load(model, weights, tokenizer, seed, "bench");
         if (promptTokens + maxTokens > served.contextLength()) {
             throw new CliException("--prompt-tokens + --max-tokens = " + (promptTokens + maxTokens) + " exceeds the context length " + served.contextLength());
@@ -112,11 +119,31 @@ final class BenchServeCommand implements Runnable {
                 .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
         Rng rng = new Rng(seed + 1);
         List<String> bodies = new ArrayList<>();
+        int[] firstPrompt = null;
         for (int r = 0; r < total; r++) {
             StringBuilder ids = new StringBuilder();
-            for (int i = 0; i < promptTokens; i++) ids.append(i == 0 ? "" : ",").append(rng.nextInt(Math.min(50000, served.vocabSize())));
+            int[] prompt = new int[promptTokens];
+            for (int i = 0; i < promptTokens; i++) {
+                prompt[i] = rng.nextInt(Math.min(50000, served.vocabSize()));
+                ids.append(i == 0 ? "" : ",").append(prompt[i]);
+            }
+            if (firstPrompt == null) firstPrompt = prompt;
             bodies.add("{\"prompt\":[" + ids + "],\"max_tokens\":" + maxTokens + ",\"temperature\":0,\"ignore_eos\":true,"
                     + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        }
+        if (!json) {
+            out.printf("bench serve: %s, %d streams, %d requests, prompt %d, max tokens %d, max batch %d, threads %d%n",
+                    model.label(), concurrency, total, promptTokens, maxTokens, batch, Parallel.threads());
+            out.flush();
+        }
+        // the same process, model, threads and shape as the server's run: the ratio does not move
+        // with the JVM or the minute, as a comparison with a separate bench generate run does
+        BenchGenerateCommand.Decoding alone = generateRuns == 0 ? null
+                : BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens, generateRuns);
+        if (alone != null && !json) {
+            out.printf("  generate alone     %.2f tokens/s, prefill included (decode %.2f tokens/s, median of %d runs; bench generate's loop)%n",
+                    alone.tokensPerS(), alone.decodeTokensPerS(), generateRuns);
+            out.flush();
         }
         try (OpenAiServer server = new OpenAiServer(served, config, line -> { })) {
             try {
@@ -127,11 +154,6 @@ final class BenchServeCommand implements Runnable {
             server.warmUp();
             String url = "http://127.0.0.1:" + server.port() + "/v1/completions";
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            if (!json) {
-                out.printf("bench serve: %s, %d streams, %d requests, prompt %d, max tokens %d, max batch %d, threads %d%n",
-                        model.label(), concurrency, total, promptTokens, maxTokens, batch, Parallel.threads());
-                out.flush();
-            }
             try {
                 one(http, url, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
             } catch (Exception e) {
@@ -161,11 +183,12 @@ final class BenchServeCommand implements Runnable {
             double wall = (System.nanoTime() - t0) / 1e9;
             StepProfile.stop();
             SchedulerProfile p = profile ? server.schedulerProfile().since(before) : null;
-            report(out, timings, wall, total, p, Parallel.stats().since(poolBefore));
+            report(out, timings, wall, total, p, Parallel.stats().since(poolBefore), alone);
         }
     }
 
-    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p, Parallel.Stats pool) {
+    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p, Parallel.Stats pool,
+                        BenchGenerateCommand.Decoding alone) {
         long tokens = 0;
         List<Long> ttft = new ArrayList<>(), gaps = new ArrayList<>();
         for (Timing t : timings) {
@@ -173,14 +196,19 @@ final class BenchServeCommand implements Runnable {
             ttft.add(t.first() - t.start());
             gaps.addAll(t.gaps());
         }
-        double tps = tokens / wall;
+        double tps = tokens / wall, decode = decodeRate(timings);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label()).put("concurrency", concurrency).put("requests", total).put("prompt_tokens", promptTokens)
                     .put("max_tokens", maxTokens).put("completion_tokens", tokens).put("wall_s", wall).put("tokens_per_s", tps)
-                    .put("per_stream_tokens_per_s", tps / concurrency).put("decode_tokens_per_s", decodeRate(timings))
+                    .put("per_stream_tokens_per_s", tps / concurrency).put("decode_tokens_per_s", decode)
                     .put("ttft_p50_ms", pct(ttft, 50)).put("ttft_p99_ms", pct(ttft, 99))
                     .put("itl_p50_ms", pct(gaps, 50)).put("itl_p99_ms", pct(gaps, 99)).put("threads", Parallel.threads());
+            if (alone != null) {
+                o.put("generate_tokens_per_s", alone.tokensPerS()).put("ratio_to_generate", tps / alone.tokensPerS())
+                        .put("generate_decode_tokens_per_s", alone.decodeTokensPerS())
+                        .put("decode_ratio_to_generate", decode / alone.decodeTokensPerS());
+            }
             if (p != null) {
                 ObjectNode pj = o.putObject("profile");
                 pj.put("turns", p.turns()).put("prefill_tokens", p.prefillTokens()).put("prefill_s", p.prefillNanos() / 1e9)
@@ -197,10 +225,23 @@ final class BenchServeCommand implements Runnable {
             out.printf("  time to 1st token  p50 %.1f ms, p99 %.1f ms%n", pct(ttft, 50), pct(ttft, 99));
             out.printf("  inter-token        p50 %.1f ms, p99 %.1f ms%n", pct(gaps, 50), pct(gaps, 99));
             out.printf("  decode per stream  %.2f tokens/s after the first token (median over requests; bench generate's decode rate)%n",
-                    decodeRate(timings));
+                    decode);
+            if (alone != null) printRatio(out, tps, decode, alone);
             if (p != null) printProfile(out, p, wall, pool);
         }
         out.flush();
+    }
+
+    /** The server's tokens/s beside generate's in this process: a share for one stream, a multiple for several. */
+    private void printRatio(PrintWriter out, double tps, double decode, BenchGenerateCommand.Decoding alone) {
+        if (concurrency == 1) {
+            out.printf("  one stream: %.2f tokens/s = %.1f%% of generate alone (%.2f tokens/s, same process); decode %.1f%% (%.2f of %.2f)%n",
+                    tps, 100 * tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS(), decode,
+                    alone.decodeTokensPerS());
+        } else {
+            out.printf("  %d streams: %.2f tokens/s = %.2fx generate alone (%.2f tokens/s, same process); per stream decode %.1f%% of it%n",
+                    concurrency, tps, tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS());
+        }
     }
 
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */
