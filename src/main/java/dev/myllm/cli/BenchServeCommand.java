@@ -12,20 +12,14 @@ import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.StepProfile;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -138,8 +132,12 @@ final class BenchServeCommand implements Runnable {
         }
         // the same process, model, threads and shape as the server's run: the ratio does not move
         // with the JVM or the minute, as a comparison with a separate bench generate run does
+        ThreadCpu genCpu = ThreadCpu.now();
+        Parallel.Stats genPool = Parallel.stats();
         BenchGenerateCommand.Decoding alone = generateRuns == 0 ? null
                 : BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens, generateRuns);
+        genPool = Parallel.stats().since(genPool);
+        genCpu = ThreadCpu.now().since(genCpu);
         if (alone != null && !json) {
             out.printf("  generate alone     %.2f tokens/s, prefill included (decode %.2f tokens/s, median of %d runs; bench generate's loop)%n",
                     alone.tokensPerS(), alone.decodeTokensPerS(), generateRuns);
@@ -152,15 +150,15 @@ final class BenchServeCommand implements Runnable {
                 throw new CliException("cannot start the server: " + Errors.oneLine(e));
             }
             server.warmUp();
-            String url = "http://127.0.0.1:" + server.port() + "/v1/completions";
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            int port = server.port();
             try {
-                one(http, url, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
+                one(port, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
             } catch (Exception e) {
                 throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
             }
             SchedulerProfile before = server.schedulerProfile();
             Parallel.Stats poolBefore = Parallel.stats();
+            ThreadCpu cpuBefore = ThreadCpu.now();
             if (profile) server.profileProducts();
             AtomicInteger next = new AtomicInteger();
             List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
@@ -169,12 +167,14 @@ final class BenchServeCommand implements Runnable {
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < concurrency; w++) {
                 workers.add(pool.submit(() -> {
-                    for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(http, url, bodies.get(r)));
+                    for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(port, bodies.get(r)));
                     return null;
                 }));
             }
+            ThreadCpu cpuAfter;
             try {
                 for (Future<?> f : workers) f.get();
+                cpuAfter = ThreadCpu.now(); // while the load generator's threads are alive
             } catch (Exception e) {
                 throw new CliException("a request failed: " + Errors.oneLine(e.getCause() != null ? e.getCause() : e));
             } finally {
@@ -184,6 +184,16 @@ final class BenchServeCommand implements Runnable {
             StepProfile.stop();
             SchedulerProfile p = profile ? server.schedulerProfile().since(before) : null;
             report(out, timings, wall, total, p, Parallel.stats().since(poolBefore), alone);
+            if (profile && !json) {
+                long tokens = 0;
+                for (Timing t : timings) tokens += t.tokens();
+                if (alone != null) {
+                    printPool(out, "generate alone", genPool);
+                    genCpu.print(out, "generate alone", (long) (1 + generateRuns) * maxTokens);
+                }
+                cpuAfter.since(cpuBefore).print(out, "server", tokens);
+                out.flush();
+            }
         }
     }
 
@@ -259,10 +269,7 @@ final class BenchServeCommand implements Runnable {
             if (p.stepsByBatch()[b] > 0) sb.append(String.format(java.util.Locale.ROOT, " %d: %.1f (%d)", b, p.stepMillis(b), p.stepsByBatch()[b]));
         }
         out.println(sb);
-        // a worker that starts late (parked, or a core taken by the request threads) shows as ranges
-        // the dispatching thread ran itself beyond its share, and as waits for ranges still running
-        out.printf("    thread pool      %d loops split over threads, %.0f%% of their ranges run by the dispatching thread, %.3f s waiting for the others%n",
-                pool.jobs(), pool.ranges() == 0 ? 0 : 100.0 * pool.rangesByCaller() / pool.ranges(), pool.waitNanos() / 1e9);
+        printPool(out, "server", pool);
         List<StepProfile.Entry> entries = StepProfile.entries();
         if (!entries.isEmpty()) {
             out.println("    heaviest calls on the scheduler thread (prefill M > 16 rows, decode M = batch):");
@@ -270,6 +277,57 @@ final class BenchServeCommand implements Runnable {
                 StepProfile.Entry e = entries.get(i);
                 out.printf("      %-34s %6d calls %8.3f s %8.1f GFLOP/s%n", e.label(), e.calls(), e.nanos() / 1e9, e.gflops());
             }
+        }
+    }
+
+    /** The pool's share of work: a worker that starts late shows as ranges the dispatcher ran itself and as waits. */
+    private static void printPool(PrintWriter out, String who, Parallel.Stats pool) {
+        // a worker that starts late (parked, or a core taken by the request threads) shows as ranges
+        // the dispatching thread ran itself beyond its share, and as waits for ranges still running
+        out.printf("    thread pool (%s) %d loops split over threads, %.0f%% of their ranges run by the dispatching thread, %.3f s waiting for the others%n",
+                who, pool.jobs(), pool.ranges() == 0 ? 0 : 100.0 * pool.rangesByCaller() / pool.ranges(), pool.waitNanos() / 1e9);
+    }
+
+    /**
+     * CPU time of this process's threads, grouped by name with the numbers taken out (the
+     * scheduler, the pool's workers, the HTTP server's carriers, the load generator's threads):
+     * what a token costs on each, beside the model's own work.
+     */
+    private record ThreadCpu(java.util.Map<Long, String> names, java.util.Map<Long, Long> nanos, long process) {
+        static ThreadCpu now() {
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            java.util.Map<Long, String> names = new java.util.HashMap<>();
+            java.util.Map<Long, Long> nanos = new java.util.HashMap<>();
+            for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (ti == null) continue;
+                long t = mx.getThreadCpuTime(ti.getThreadId());
+                if (t < 0) continue;
+                names.put(ti.getThreadId(), ti.getThreadName().replaceAll("[@{].*", "").replaceAll("\\d+", "N"));
+                nanos.put(ti.getThreadId(), t);
+            }
+            long process = java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                    ? os.getProcessCpuTime() : -1;
+            return new ThreadCpu(names, nanos, process);
+        }
+
+        /** CPU spent since {@code earlier}, per thread (threads started since count from zero). */
+        ThreadCpu since(ThreadCpu earlier) {
+            java.util.Map<Long, Long> d = new java.util.HashMap<>();
+            for (var e : nanos.entrySet()) d.put(e.getKey(), e.getValue() - earlier.nanos.getOrDefault(e.getKey(), 0L));
+            return new ThreadCpu(names, d, process < 0 || earlier.process < 0 ? -1 : process - earlier.process);
+        }
+
+        void print(PrintWriter out, String who, long tokens) {
+            java.util.Map<String, Long> byGroup = new java.util.TreeMap<>();
+            for (var e : nanos.entrySet()) byGroup.merge(names.get(e.getKey()), e.getValue(), Long::sum);
+            StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "    cpu ms per token (%s):", who));
+            long threads = 0;
+            for (var e : byGroup.entrySet()) {
+                threads += e.getValue();
+                if (e.getValue() / 1e6 / tokens >= 0.005) sb.append(String.format(java.util.Locale.ROOT, " %s %.3f;", e.getKey(), e.getValue() / 1e6 / tokens));
+            }
+            if (process >= 0) sb.append(String.format(java.util.Locale.ROOT, " other (GC, JIT) %.3f", (process - threads) / 1e6 / tokens));
+            out.println(sb);
         }
     }
 
@@ -283,36 +341,33 @@ final class BenchServeCommand implements Runnable {
     }
 
     /** One streaming request: when each token's chunk arrived, and the completion tokens from the usage chunk. */
-    private static Timing one(HttpClient http, String url, String body) throws Exception {
+    private static Timing one(int port, String body) throws Exception {
         ObjectMapper m = new ObjectMapper();
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        long start = System.nanoTime(), first = 0, last = 0;
+        long start = System.nanoTime();
+        long[] firstLast = new long[2];
+        int[] tokens = new int[1];
         List<Long> gaps = new ArrayList<>();
-        int tokens = 0;
-        HttpResponse<Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException("HTTP " + r.statusCode() + ": " + String.join("\n", r.body().toList()));
-        }
-        try (Stream<String> lines = r.body()) {
-            for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
-                String line = it.next();
-                if (!line.startsWith("data: ") || line.equals("data: [DONE]")) continue;
-                long now = System.nanoTime();
-                // the client shares the machine with the server: parse only the chunks that need it
-                if (line.contains("\"error\"") || line.contains("\"completion_tokens\"")) {
-                    JsonNode chunk = m.readTree(line.substring(6));
-                    if (chunk.has("error")) throw new IllegalStateException(chunk.get("error").get("message").asText());
-                    if (chunk.path("usage").has("completion_tokens")) tokens = chunk.get("usage").get("completion_tokens").asInt();
-                    if (chunk.path("choices").isEmpty() || chunk.get("choices").get(0).get("text").asText().isEmpty()) continue;
-                } else if (!line.contains("\"text\":\"") || line.contains("\"text\":\"\"")) {
-                    continue; // a chunk without text (a token that completed no character yet)
+        SseClient.post(port, "/v1/completions", body, line -> {
+            if (!line.startsWith("data: ") || line.equals("data: [DONE]")) return;
+            long now = System.nanoTime();
+            // the client shares the machine with the server: parse only the chunks that need it
+            if (line.contains("\"error\"") || line.contains("\"completion_tokens\"")) {
+                JsonNode chunk;
+                try {
+                    chunk = m.readTree(line.substring(6));
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("a chunk that is not JSON: " + line);
                 }
-                if (first == 0) first = now;
-                else gaps.add(now - last);
-                last = now;
+                if (chunk.has("error")) throw new IllegalStateException(chunk.get("error").get("message").asText());
+                if (chunk.path("usage").has("completion_tokens")) tokens[0] = chunk.get("usage").get("completion_tokens").asInt();
+                if (chunk.path("choices").isEmpty() || chunk.get("choices").get(0).get("text").asText().isEmpty()) return;
+            } else if (!line.contains("\"text\":\"") || line.contains("\"text\":\"\"")) {
+                return; // a chunk without text (a token that completed no character yet)
             }
-        }
-        return new Timing(start, first == 0 ? System.nanoTime() : first, System.nanoTime(), gaps, tokens);
+            if (firstLast[0] == 0) firstLast[0] = now;
+            else gaps.add(now - firstLast[1]);
+            firstLast[1] = now;
+        });
+        return new Timing(start, firstLast[0] == 0 ? System.nanoTime() : firstLast[0], System.nanoTime(), gaps, tokens[0]);
     }
 }
