@@ -195,6 +195,16 @@ final class BenchServeCommand implements Runnable {
                 out.flush();
             }
         }
+        if (profile && alone != null && !json) {
+            // the same loop once more, with the code the JIT compiled for the server: slower than
+            // before the server points at the code (profiles of several batch sizes), as fast at
+            // the server's threads (its request threads and the load generator's, on the same cores)
+            BenchGenerateCommand.Decoding again = BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens,
+                    generateRuns);
+            out.printf("  generate again     %.2f tokens/s after the server (decode %.2f tokens/s; before it %.2f and %.2f)%n",
+                    again.tokensPerS(), again.decodeTokensPerS(), alone.tokensPerS(), alone.decodeTokensPerS());
+            out.flush();
+        }
     }
 
     private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p, Parallel.Stats pool,

@@ -59,9 +59,14 @@ class ServeCliTest {
         assertThat(r.out()).containsPattern("one stream: \\d+\\.\\d\\d tokens/s = \\d+\\.\\d% of generate alone \\(\\d+\\.\\d\\d tokens/s, same process\\)");
 
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "2", "--prompt-tokens", "5",
-                "--max-tokens", "6", "--generate-runs", "1");
+                "--max-tokens", "6", "--generate-runs", "1", "--profile");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).containsPattern("2 streams: \\d+\\.\\d\\d tokens/s = \\d+\\.\\d\\dx generate alone");
+        // the profile: the pool and the CPU per token of each thread group, for generate alone and for the server
+        assertThat(r.out()).containsPattern("thread pool \\(generate alone\\) \\d+ loops").containsPattern("thread pool \\(server\\) \\d+ loops");
+        assertThat(r.out()).containsPattern("cpu ms per token \\(generate alone\\): .*main \\d+\\.\\d{3};")
+                .containsPattern("cpu ms per token \\(server\\): .*myllm-scheduler \\d+\\.\\d{3};")
+                .containsPattern("generate again +\\d+\\.\\d\\d tokens/s after the server");
 
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--requests", "1", "--prompt-tokens", "5", "--max-tokens", "6",
                 "--generate-runs", "0", "--json");
