@@ -83,7 +83,8 @@ class SseClientTest {
         r.writeBytes("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         AtomicReference<String> request = new AtomicReference<>();
         assertThat(post(r.toByteArray(), request)).containsExactly("data: a", "", "data: é", "", "data: [DONE]", "");
-        assertThat(request.get()).startsWith("POST /v1/completions HTTP/1.1\r\n").contains("Content-Length: 8\r\n") // é is two bytes.endsWith("\r\n\r\n{\"é\":1}");
+        assertThat(request.get()).startsWith("POST /v1/completions HTTP/1.1\r\n").contains("Content-Length: 8\r\n") // é is two bytes
+                .endsWith("\r\n\r\n{\"é\":1}");
     }
 
     @Test
