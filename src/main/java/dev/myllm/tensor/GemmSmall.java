@@ -20,12 +20,12 @@ final class GemmSmall {
     private static final double MIN_TASK_FLOPS = 2.5e5;
 
     /** Rows of A that one pass multiplies with each group of B rows (the widest kernel). */
-    private static final int PASS_ROWS = 8;
+    static final int PASS_ROWS = 8;
     /** Rows of B per group: three for several rows of A (24 accumulators), four for one. */
-    private static final int GROUP = 3, GROUP_ONE = 4;
+    static final int GROUP = 3, GROUP_ONE = 4;
 
     /** Per-thread scratch: the lanes of up to 24 accumulators (padded to whole reductions of 8), and their sums. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[24 * L + 3 * Math.max(8, L)]);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(GemmSmall::scratch);
 
     private GemmSmall() {
     }
@@ -109,18 +109,32 @@ final class GemmSmall {
      */
     private static void finish(float[] lanes, int rows, int g, int mr, int gr, float[] a, int ar, int K,
                                float[] b, int br, float[] c, int ci, int N, boolean accumulate) {
-        int sums = 24 * L, count = rows * g;
-        for (int e = 0; e < count; e += 8) sumLanes8(lanes, e * L, lanes, sums + (e >> 3) * SUMS_STRIDE);
+        sumPass(lanes, rows * g);
         int whole = K - K % L;
         for (int i = 0; i < mr; i++) {
             for (int j = 0; j < gr; j++) {
-                float s = lanes[sums + sumAt(i * g + j)];
+                float s = passSum(lanes, i * g + j);
                 int ai = ar + i * K, bj = br + j * K;
                 for (int k = whole; k < K; k++) s = Math.fma(a[ai + k], b[bj + k], s);
                 int o = ci + i * N + j;
                 c[o] = accumulate ? c[o] + s : s;
             }
         }
+    }
+
+    /** Scratch for one thread's passes: the lanes of up to 24 accumulators and their sums. */
+    static float[] scratch() {
+        return new float[24 * L + 3 * SUMS_STRIDE];
+    }
+
+    /** The lane sums of a pass's first {@code count} accumulators (at {@code lanes[e·L ..]}), for {@link #passSum}. */
+    static void sumPass(float[] lanes, int count) {
+        for (int e = 0; e < count; e += 8) sumLanes8(lanes, e * L, lanes, 24 * L + (e >> 3) * SUMS_STRIDE);
+    }
+
+    /** Accumulator {@code e}'s lane sum after {@link #sumPass}. */
+    static float passSum(float[] lanes, int e) {
+        return lanes[24 * L + sumAt(e)];
     }
 
     /** One dot product's accumulator (rows of B left over past the last whole group). */
