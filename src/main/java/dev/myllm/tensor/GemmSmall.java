@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix products with very few rows of C (M=1 decoding, small batches), where packing would cost
- * as much as the product: they stream B once, straight from the caller's array, with several
- * independent vector accumulators.
+ * as much as the product: they stream B once, straight from the caller's array, each group of B's
+ * rows multiplied with up to eight rows of A while it is loaded.
  */
 final class GemmSmall {
     private static final VectorSpecies<Float> F = Simd.F;
