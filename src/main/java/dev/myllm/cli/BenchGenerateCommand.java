@@ -45,7 +45,7 @@ final class BenchGenerateCommand implements Runnable {
             description = "Tokens to generate without the cache (default: as many as --new-tokens; 0 skips it).")
     Integer uncachedTokens;
 
-    @Option(names = "--runs", defaultValue = "7", description = "Cached runs after a warm-up run; the median is reported with the slowest and fastest. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--runs", defaultValue = "7", description = "Cached runs (with several --dtype types: rounds) after warm-up runs until the JIT is quiet (at most 3); the median is reported with the slowest and fastest. Default ${DEFAULT-VALUE}.")
     int runs;
 
     @Option(names = "--profile", description = "After the runs, one more decode with every weight product timed: milliseconds per token by product shape, and the rest of the step.")
