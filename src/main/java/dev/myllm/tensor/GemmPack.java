@@ -73,13 +73,15 @@ final class GemmPack {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, src + p * brs, dst, panel + p * NR, cols);
             } else if (brs == 1 && cols == NR && VECTOR_TRANSPOSE) {
                 // B is (N, K) (the NT product) and the panel is its transpose: 16 × 16 blocks through
-                // registers, then the last kc % 16 steps element by element
-                int p = 0;
-                for (; p + 16 <= kc; p += 16) {
-                    for (int j = 0; j < NR; j += 16) transpose16(b, src + j * bcs + p, bcs, dst, panel + p * NR + j, NR);
-                }
-                for (; p < kc; p++) {
-                    for (int j = 0; j < NR; j++) dst[panel + p * NR + j] = b[src + j * bcs + p];
+                // registers, then the last kc % 16 steps element by element. Sixteen rows of B at a
+                // time, each read along k to the end before the next sixteen: the hardware prefetchers
+                // follow 16 streams, where 32 at once measured 1.6× slower from memory (a 3072 × 768 weight)
+                for (int j = 0; j < NR; j += 16) {
+                    int p = 0;
+                    for (; p + 16 <= kc; p += 16) transpose16(b, src + j * bcs + p, bcs, dst, panel + p * NR + j, NR);
+                    for (; p < kc; p++) {
+                        for (int jj = j; jj < j + 16; jj++) dst[panel + p * NR + jj] = b[src + jj * bcs + p];
+                    }
                 }
             } else {
                 // B is (N, K) (the NT product): rows of B are columns of the panel, copied row by row
