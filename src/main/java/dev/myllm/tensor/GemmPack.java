@@ -15,6 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class GemmPack {
     private static final VectorSpecies<Float> F = Simd.F;
+    /** MR = 8 floats: one k step of an A panel. */
+    private static final VectorSpecies<Float> PANEL_ROW = FloatVector.SPECIES_256;
 
     private GemmPack() {
     }
@@ -31,7 +33,10 @@ final class GemmPack {
             if (ars == 1) {
                 // A is (K, M) (the TN product): MR consecutive floats per k, a plain copy (a loop of
                 // known length: measured 1.7× faster than a System.arraycopy call per k)
-                if (rows == MR) {
+                if (rows == MR && MR == 8) {
+                    // one 256-bit vector per k
+                    for (int p = 0; p < kc; p++) FloatVector.fromArray(PANEL_ROW, a, src + p * acs).intoArray(dst, panel + p * MR);
+                } else if (rows == MR) {
                     for (int p = 0; p < kc; p++) {
                         int s = src + p * acs, d = panel + p * MR;
                         for (int i = 0; i < MR; i++) dst[d + i] = a[s + i];
