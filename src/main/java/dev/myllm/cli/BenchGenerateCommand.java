@@ -91,21 +91,9 @@ final class BenchGenerateCommand implements Runnable {
                     model.label(), c.parameterCount(), c.weightBytes() / 1e6, dtypeUsed, promptTokens, newTokens, Parallel.threads(),
                     Simd.ENABLED, Simd.F.length());
         }
-        // a whole run to warm up: the JIT compiles the decode step's code at every cache length it meets,
-        // and a short warm-up left the first timed run up to 1.7x off the others
-        gen.generate(prompt, GenerationConfig.greedy(newTokens));
-        double[] prefillS = new double[runs], decodeTps = new double[runs];
-        int[] firstTokens = null;
-        for (int r = 0; r < runs; r++) {
-            Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
-            prefillS[r] = res.prefillNanos() / 1e9;
-            decodeTps[r] = (res.tokens().length - 1) / (res.decodeNanos() / 1e9);
-            if (firstTokens == null) firstTokens = res.tokens();
-        }
-        double prefill = median(prefillS), tps = median(decodeTps);
-        double[] sorted = decodeTps.clone();
-        java.util.Arrays.sort(sorted);
-        double slowest = sorted[0], fastest = sorted[runs - 1];
+        Decoding d = measure(gen, prompt, newTokens, runs);
+        double prefill = d.prefillS(), tps = d.decodeTokensPerS(), slowest = d.slowest(), fastest = d.fastest();
+        int[] firstTokens = d.firstTokens();
         java.util.List<StepProfile.Entry> parts = null;
         double profiledMsPerToken = 0;
         if (profile) {
@@ -121,7 +109,7 @@ final class BenchGenerateCommand implements Runnable {
             profiledMsPerToken = res.decodeNanos() / 1e6 / (res.tokens().length - 1);
         }
         double gbps = tps * bytesPerToken / 1e9;
-        double cachedTotalTps = newTokens / (prefill + (newTokens - 1) / tps);
+        double cachedTotalTps = d.tokensPerS();
         Double plainTps = null;
         boolean identical = true;
         if (uncached > 0) {
@@ -172,6 +160,36 @@ final class BenchGenerateCommand implements Runnable {
         out.printf("    %-36s %7.3f ms%n", "weight products", products);
         out.printf("    %-36s %7.3f ms  (attention over the cache, LayerNorm, GELU, adds, sampling, dispatch)%n", "the rest", msPerToken - products);
         out.printf("    %-36s %7.3f ms%n", "decode step", msPerToken);
+    }
+
+    /**
+     * What {@code bench generate} times, on its own or beside another benchmark ({@code bench serve}):
+     * the median prefill seconds and decode tokens/s over the runs, the slowest and fastest decode
+     * rates, the first run's tokens, and tokens/s of the whole generation (prefill included).
+     */
+    record Decoding(double prefillS, double decodeTokensPerS, double slowest, double fastest, int[] firstTokens, int newTokens) {
+        /** New tokens per second of a whole generation, prefill included (the median prefill and decode rate). */
+        double tokensPerS() {
+            return newTokens / (prefillS + (newTokens - 1) / decodeTokensPerS);
+        }
+    }
+
+    /** One warm-up run, then {@code runs} timed greedy generations of {@code newTokens} from {@code prompt} with the cache. */
+    static Decoding measure(Generator gen, int[] prompt, int newTokens, int runs) {
+        // a whole run to warm up: the JIT compiles the decode step's code at every cache length it meets,
+        // and a short warm-up left the first timed run up to 1.7x off the others
+        gen.generate(prompt, GenerationConfig.greedy(newTokens));
+        double[] prefillS = new double[runs], decodeTps = new double[runs];
+        int[] firstTokens = null;
+        for (int r = 0; r < runs; r++) {
+            Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
+            prefillS[r] = res.prefillNanos() / 1e9;
+            decodeTps[r] = (res.tokens().length - 1) / (res.decodeNanos() / 1e9);
+            if (firstTokens == null) firstTokens = res.tokens();
+        }
+        double[] sorted = decodeTps.clone();
+        java.util.Arrays.sort(sorted);
+        return new Decoding(median(prefillS), median(decodeTps), sorted[0], sorted[runs - 1], firstTokens, newTokens);
     }
 
     static double median(double[] x) {

@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.generate.Generator;
 import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.ServedModel;
 import dev.myllm.server.SchedulerProfile;
@@ -11,20 +12,14 @@ import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.StepProfile;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -70,6 +65,11 @@ final class BenchServeCommand implements Runnable {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @Option(names = "--generate-runs", defaultValue = "7", paramLabel = "R",
+            description = "Before the server starts, time what bench generate times on the same model and shape (R runs after a warm-up, "
+                    + "the first request's prompt), to report the server's tokens/s as a share of it; 0 skips it. Default ${DEFAULT-VALUE}.")
+    int generateRuns;
+
     @Option(names = "--profile", description = "Also report where the scheduler's time went (prefill, decode steps by batch size, "
             + "picking and sending tokens, the rest) and the decode steps' matrix products.")
     boolean profile;
@@ -102,6 +102,7 @@ final class BenchServeCommand implements Runnable {
         if (total < 1) throw new CliException("--requests must be >= 1, got " + total);
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
         if (maxTokens < 1) throw new CliException("--max-tokens must be >= 1, got " + maxTokens);
+        if (generateRuns < 0) throw new CliException("--generate-runs must be >= 0, got " + generateRuns);
         ServedModel served = ServeCommand.load(model, weights, tokenizer, seed, "bench");
         if (promptTokens + maxTokens > served.contextLength()) {
             throw new CliException("--prompt-tokens + --max-tokens = " + (promptTokens + maxTokens) + " exceeds the context length " + served.contextLength());
@@ -112,11 +113,35 @@ final class BenchServeCommand implements Runnable {
                 .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
         Rng rng = new Rng(seed + 1);
         List<String> bodies = new ArrayList<>();
+        int[] firstPrompt = null;
         for (int r = 0; r < total; r++) {
             StringBuilder ids = new StringBuilder();
-            for (int i = 0; i < promptTokens; i++) ids.append(i == 0 ? "" : ",").append(rng.nextInt(Math.min(50000, served.vocabSize())));
+            int[] prompt = new int[promptTokens];
+            for (int i = 0; i < promptTokens; i++) {
+                prompt[i] = rng.nextInt(Math.min(50000, served.vocabSize()));
+                ids.append(i == 0 ? "" : ",").append(prompt[i]);
+            }
+            if (firstPrompt == null) firstPrompt = prompt;
             bodies.add("{\"prompt\":[" + ids + "],\"max_tokens\":" + maxTokens + ",\"temperature\":0,\"ignore_eos\":true,"
                     + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        }
+        if (!json) {
+            out.printf("bench serve: %s, %d streams, %d requests, prompt %d, max tokens %d, max batch %d, threads %d%n",
+                    model.label(), concurrency, total, promptTokens, maxTokens, batch, Parallel.threads());
+            out.flush();
+        }
+        // the same process, model, threads and shape as the server's run: the ratio does not move
+        // with the JVM or the minute, as a comparison with a separate bench generate run does
+        ThreadCpu genCpu = ThreadCpu.now();
+        Parallel.Stats genPool = Parallel.stats();
+        BenchGenerateCommand.Decoding alone = generateRuns == 0 ? null
+                : BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens, generateRuns);
+        genPool = Parallel.stats().since(genPool);
+        genCpu = ThreadCpu.now().since(genCpu);
+        if (alone != null && !json) {
+            out.printf("  generate alone     %.2f tokens/s, prefill included (decode %.2f tokens/s, median of %d runs; bench generate's loop)%n",
+                    alone.tokensPerS(), alone.decodeTokensPerS(), generateRuns);
+            out.flush();
         }
         try (OpenAiServer server = new OpenAiServer(served, config, line -> { })) {
             try {
@@ -125,20 +150,15 @@ final class BenchServeCommand implements Runnable {
                 throw new CliException("cannot start the server: " + Errors.oneLine(e));
             }
             server.warmUp();
-            String url = "http://127.0.0.1:" + server.port() + "/v1/completions";
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            if (!json) {
-                out.printf("bench serve: %s, %d streams, %d requests, prompt %d, max tokens %d, max batch %d, threads %d%n",
-                        model.label(), concurrency, total, promptTokens, maxTokens, batch, Parallel.threads());
-                out.flush();
-            }
+            int port = server.port();
             try {
-                one(http, url, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
+                one(port, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
             } catch (Exception e) {
                 throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
             }
             SchedulerProfile before = server.schedulerProfile();
             Parallel.Stats poolBefore = Parallel.stats();
+            ThreadCpu cpuBefore = ThreadCpu.now();
             if (profile) server.profileProducts();
             AtomicInteger next = new AtomicInteger();
             List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
@@ -147,12 +167,14 @@ final class BenchServeCommand implements Runnable {
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < concurrency; w++) {
                 workers.add(pool.submit(() -> {
-                    for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(http, url, bodies.get(r)));
+                    for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(port, bodies.get(r)));
                     return null;
                 }));
             }
+            ThreadCpu cpuAfter;
             try {
                 for (Future<?> f : workers) f.get();
+                cpuAfter = ThreadCpu.now(); // while the load generator's threads are alive
             } catch (Exception e) {
                 throw new CliException("a request failed: " + Errors.oneLine(e.getCause() != null ? e.getCause() : e));
             } finally {
@@ -161,11 +183,32 @@ final class BenchServeCommand implements Runnable {
             double wall = (System.nanoTime() - t0) / 1e9;
             StepProfile.stop();
             SchedulerProfile p = profile ? server.schedulerProfile().since(before) : null;
-            report(out, timings, wall, total, p, Parallel.stats().since(poolBefore));
+            report(out, timings, wall, total, p, Parallel.stats().since(poolBefore), alone);
+            if (profile && !json) {
+                long tokens = 0;
+                for (Timing t : timings) tokens += t.tokens();
+                if (alone != null) {
+                    printPool(out, "generate alone", genPool);
+                    genCpu.print(out, "generate alone", (long) (1 + generateRuns) * maxTokens);
+                }
+                cpuAfter.since(cpuBefore).print(out, "server", tokens);
+                out.flush();
+            }
+        }
+        if (profile && alone != null && !json) {
+            // the same loop once more, with the code the JIT compiled for the server: slower than
+            // before the server points at the code (profiles of several batch sizes), as fast at
+            // the server's threads (its request threads and the load generator's, on the same cores)
+            BenchGenerateCommand.Decoding again = BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens,
+                    generateRuns);
+            out.printf("  generate again     %.2f tokens/s after the server (decode %.2f tokens/s; before it %.2f and %.2f)%n",
+                    again.tokensPerS(), again.decodeTokensPerS(), alone.tokensPerS(), alone.decodeTokensPerS());
+            out.flush();
         }
     }
 
-    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p, Parallel.Stats pool) {
+    private void report(PrintWriter out, List<Timing> timings, double wall, int total, SchedulerProfile p, Parallel.Stats pool,
+                        BenchGenerateCommand.Decoding alone) {
         long tokens = 0;
         List<Long> ttft = new ArrayList<>(), gaps = new ArrayList<>();
         for (Timing t : timings) {
@@ -173,14 +216,19 @@ final class BenchServeCommand implements Runnable {
             ttft.add(t.first() - t.start());
             gaps.addAll(t.gaps());
         }
-        double tps = tokens / wall;
+        double tps = tokens / wall, decode = decodeRate(timings);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label()).put("concurrency", concurrency).put("requests", total).put("prompt_tokens", promptTokens)
                     .put("max_tokens", maxTokens).put("completion_tokens", tokens).put("wall_s", wall).put("tokens_per_s", tps)
-                    .put("per_stream_tokens_per_s", tps / concurrency).put("decode_tokens_per_s", decodeRate(timings))
+                    .put("per_stream_tokens_per_s", tps / concurrency).put("decode_tokens_per_s", decode)
                     .put("ttft_p50_ms", pct(ttft, 50)).put("ttft_p99_ms", pct(ttft, 99))
                     .put("itl_p50_ms", pct(gaps, 50)).put("itl_p99_ms", pct(gaps, 99)).put("threads", Parallel.threads());
+            if (alone != null) {
+                o.put("generate_tokens_per_s", alone.tokensPerS()).put("ratio_to_generate", tps / alone.tokensPerS())
+                        .put("generate_decode_tokens_per_s", alone.decodeTokensPerS())
+                        .put("decode_ratio_to_generate", decode / alone.decodeTokensPerS());
+            }
             if (p != null) {
                 ObjectNode pj = o.putObject("profile");
                 pj.put("turns", p.turns()).put("prefill_tokens", p.prefillTokens()).put("prefill_s", p.prefillNanos() / 1e9)
@@ -197,10 +245,23 @@ final class BenchServeCommand implements Runnable {
             out.printf("  time to 1st token  p50 %.1f ms, p99 %.1f ms%n", pct(ttft, 50), pct(ttft, 99));
             out.printf("  inter-token        p50 %.1f ms, p99 %.1f ms%n", pct(gaps, 50), pct(gaps, 99));
             out.printf("  decode per stream  %.2f tokens/s after the first token (median over requests; bench generate's decode rate)%n",
-                    decodeRate(timings));
+                    decode);
+            if (alone != null) printRatio(out, tps, decode, alone);
             if (p != null) printProfile(out, p, wall, pool);
         }
         out.flush();
+    }
+
+    /** The server's tokens/s beside generate's in this process: a share for one stream, a multiple for several. */
+    private void printRatio(PrintWriter out, double tps, double decode, BenchGenerateCommand.Decoding alone) {
+        if (concurrency == 1) {
+            out.printf("  one stream: %.2f tokens/s = %.1f%% of generate alone (%.2f tokens/s, same process); decode %.1f%% (%.2f of %.2f)%n",
+                    tps, 100 * tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS(), decode,
+                    alone.decodeTokensPerS());
+        } else {
+            out.printf("  %d streams: %.2f tokens/s = %.2fx generate alone (%.2f tokens/s, same process); per stream decode %.1f%% of it%n",
+                    concurrency, tps, tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS());
+        }
     }
 
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */
@@ -218,10 +279,7 @@ final class BenchServeCommand implements Runnable {
             if (p.stepsByBatch()[b] > 0) sb.append(String.format(java.util.Locale.ROOT, " %d: %.1f (%d)", b, p.stepMillis(b), p.stepsByBatch()[b]));
         }
         out.println(sb);
-        // a worker that starts late (parked, or a core taken by the request threads) shows as ranges
-        // the dispatching thread ran itself beyond its share, and as waits for ranges still running
-        out.printf("    thread pool      %d loops split over threads, %.0f%% of their ranges run by the dispatching thread, %.3f s waiting for the others%n",
-                pool.jobs(), pool.ranges() == 0 ? 0 : 100.0 * pool.rangesByCaller() / pool.ranges(), pool.waitNanos() / 1e9);
+        printPool(out, "server", pool);
         List<StepProfile.Entry> entries = StepProfile.entries();
         if (!entries.isEmpty()) {
             out.println("    heaviest calls on the scheduler thread (prefill M > 16 rows, decode M = batch):");
@@ -229,6 +287,57 @@ final class BenchServeCommand implements Runnable {
                 StepProfile.Entry e = entries.get(i);
                 out.printf("      %-34s %6d calls %8.3f s %8.1f GFLOP/s%n", e.label(), e.calls(), e.nanos() / 1e9, e.gflops());
             }
+        }
+    }
+
+    /** The pool's share of work: a worker that starts late shows as ranges the dispatcher ran itself and as waits. */
+    private static void printPool(PrintWriter out, String who, Parallel.Stats pool) {
+        // a worker that starts late (parked, or a core taken by the request threads) shows as ranges
+        // the dispatching thread ran itself beyond its share, and as waits for ranges still running
+        out.printf("    thread pool (%s) %d loops split over threads, %.0f%% of their ranges run by the dispatching thread, %.3f s waiting for the others%n",
+                who, pool.jobs(), pool.ranges() == 0 ? 0 : 100.0 * pool.rangesByCaller() / pool.ranges(), pool.waitNanos() / 1e9);
+    }
+
+    /**
+     * CPU time of this process's threads, grouped by name with the numbers taken out (the
+     * scheduler, the pool's workers, the HTTP server's carriers, the load generator's threads):
+     * what a token costs on each, beside the model's own work.
+     */
+    private record ThreadCpu(java.util.Map<Long, String> names, java.util.Map<Long, Long> nanos, long process) {
+        static ThreadCpu now() {
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            java.util.Map<Long, String> names = new java.util.HashMap<>();
+            java.util.Map<Long, Long> nanos = new java.util.HashMap<>();
+            for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (ti == null) continue;
+                long t = mx.getThreadCpuTime(ti.getThreadId());
+                if (t < 0) continue;
+                names.put(ti.getThreadId(), ti.getThreadName().replaceAll("[@{].*", "").replaceAll("\\d+", "N"));
+                nanos.put(ti.getThreadId(), t);
+            }
+            long process = java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                    ? os.getProcessCpuTime() : -1;
+            return new ThreadCpu(names, nanos, process);
+        }
+
+        /** CPU spent since {@code earlier}, per thread (threads started since count from zero). */
+        ThreadCpu since(ThreadCpu earlier) {
+            java.util.Map<Long, Long> d = new java.util.HashMap<>();
+            for (var e : nanos.entrySet()) d.put(e.getKey(), e.getValue() - earlier.nanos.getOrDefault(e.getKey(), 0L));
+            return new ThreadCpu(names, d, process < 0 || earlier.process < 0 ? -1 : process - earlier.process);
+        }
+
+        void print(PrintWriter out, String who, long tokens) {
+            java.util.Map<String, Long> byGroup = new java.util.TreeMap<>();
+            for (var e : nanos.entrySet()) byGroup.merge(names.get(e.getKey()), e.getValue(), Long::sum);
+            StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "    cpu ms per token (%s):", who));
+            long threads = 0;
+            for (var e : byGroup.entrySet()) {
+                threads += e.getValue();
+                if (e.getValue() / 1e6 / tokens >= 0.005) sb.append(String.format(java.util.Locale.ROOT, " %s %.3f;", e.getKey(), e.getValue() / 1e6 / tokens));
+            }
+            if (process >= 0) sb.append(String.format(java.util.Locale.ROOT, " other (GC, JIT) %.3f", (process - threads) / 1e6 / tokens));
+            out.println(sb);
         }
     }
 
@@ -242,36 +351,33 @@ final class BenchServeCommand implements Runnable {
     }
 
     /** One streaming request: when each token's chunk arrived, and the completion tokens from the usage chunk. */
-    private static Timing one(HttpClient http, String url, String body) throws Exception {
+    private static Timing one(int port, String body) throws Exception {
         ObjectMapper m = new ObjectMapper();
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        long start = System.nanoTime(), first = 0, last = 0;
+        long start = System.nanoTime();
+        long[] firstLast = new long[2];
+        int[] tokens = new int[1];
         List<Long> gaps = new ArrayList<>();
-        int tokens = 0;
-        HttpResponse<Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException("HTTP " + r.statusCode() + ": " + String.join("\n", r.body().toList()));
-        }
-        try (Stream<String> lines = r.body()) {
-            for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
-                String line = it.next();
-                if (!line.startsWith("data: ") || line.equals("data: [DONE]")) continue;
-                long now = System.nanoTime();
-                // the client shares the machine with the server: parse only the chunks that need it
-                if (line.contains("\"error\"") || line.contains("\"completion_tokens\"")) {
-                    JsonNode chunk = m.readTree(line.substring(6));
-                    if (chunk.has("error")) throw new IllegalStateException(chunk.get("error").get("message").asText());
-                    if (chunk.path("usage").has("completion_tokens")) tokens = chunk.get("usage").get("completion_tokens").asInt();
-                    if (chunk.path("choices").isEmpty() || chunk.get("choices").get(0).get("text").asText().isEmpty()) continue;
-                } else if (!line.contains("\"text\":\"") || line.contains("\"text\":\"\"")) {
-                    continue; // a chunk without text (a token that completed no character yet)
+        SseClient.post(port, "/v1/completions", body, line -> {
+            if (!line.startsWith("data: ") || line.equals("data: [DONE]")) return;
+            long now = System.nanoTime();
+            // the client shares the machine with the server: parse only the chunks that need it
+            if (line.contains("\"error\"") || line.contains("\"completion_tokens\"")) {
+                JsonNode chunk;
+                try {
+                    chunk = m.readTree(line.substring(6));
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("a chunk that is not JSON: " + line);
                 }
-                if (first == 0) first = now;
-                else gaps.add(now - last);
-                last = now;
+                if (chunk.has("error")) throw new IllegalStateException(chunk.get("error").get("message").asText());
+                if (chunk.path("usage").has("completion_tokens")) tokens[0] = chunk.get("usage").get("completion_tokens").asInt();
+                if (chunk.path("choices").isEmpty() || chunk.get("choices").get(0).get("text").asText().isEmpty()) return;
+            } else if (!line.contains("\"text\":\"") || line.contains("\"text\":\"\"")) {
+                return; // a chunk without text (a token that completed no character yet)
             }
-        }
-        return new Timing(start, first == 0 ? System.nanoTime() : first, System.nanoTime(), gaps, tokens);
+            if (firstLast[0] == 0) firstLast[0] = now;
+            else gaps.add(now - firstLast[1]);
+            firstLast[1] = now;
+        });
+        return new Timing(start, firstLast[0] == 0 ? System.nanoTime() : firstLast[0], System.nanoTime(), gaps, tokens[0]);
     }
 }

@@ -49,7 +49,7 @@ final class FinetuneDpoCommand extends InstructTraining {
             + "is otherwise no different answer); the book appends none.")
     boolean appendEos;
     @Option(names = "--keep-best", description = "Keep the model of the evaluation with the highest validation reward accuracy (the "
-            + "latest of equals) instead of the last one: saved to OUT/best/ when reached, then as OUT/model/ and scored in "
+            + "latest of equals; the last step counts as one) instead of the last one: saved to OUT/best/ when reached, then as OUT/model/ and scored in "
             + "dpo-eval.json. Chosen on the validation pairs, so its accuracy there flatters it: judge it on the test split.")
     boolean keepBest;
 
@@ -121,8 +121,11 @@ final class FinetuneDpoCommand extends InstructTraining {
         // a resumed run continues its own best; a new one replaces whatever an earlier run left there
         Map<String, Object> best = keepBest && checkpoint != null ? readBest(out.resolve(BEST)) : Map.of();
         double[] bestAccuracy = {best.isEmpty() ? -1 : ((Number) best.get("val_reward_accuracy")).doubleValue()};
+        long[] lastStep = {0}, lastEvaluated = {0};
         train(policy, lora, objective, f, trainBatches, valAll, trainBatches.first(evalBatches), null, true, r -> {
+            lastStep[0] = r.step();
             if (r.metrics().isEmpty()) return;
+            lastEvaluated[0] = r.step();
             double acc = r.metrics().get("val_reward_accuracy");
             if (keepBest && acc >= bestAccuracy[0]) {
                 bestAccuracy[0] = acc;
@@ -135,20 +138,32 @@ final class FinetuneDpoCommand extends InstructTraining {
                     r.metrics().get("val_chosen_logp"), r.metrics().get("val_rejected_logp"));
         });
         Map<String, Object> about = new java.util.LinkedHashMap<>();
-        if (keepBest && Files.isDirectory(out.resolve(BEST))) {
-            // the kept model replaces the last one: model/ and the report are the best evaluation's
-            Map<String, Object> b = readBest(out.resolve(BEST));
-            kept.load(out.resolve(BEST));
-            objective.policyChanged();
-            saveDirectory(kept, out.resolve("model"), null);
-            about.put("step", b.get("step"));
-            about.put("kept", "the evaluation with the highest validation reward accuracy (--keep-best)");
-            err.printf(Locale.ROOT, "kept: the model of step %s (validation reward accuracy %.1f%%), saved as %s%n", b.get("step"),
-                    100 * ((Number) b.get("val_reward_accuracy")).doubleValue(), out.resolve("model"));
-        }
         // the final model on the whole validation split, by task family for synthetic data
         policy.eval();
         PreferenceReport report = PreferenceReport.of(split.val(), objective.pairs(valAll, 0));
+        if (keepBest && Files.isDirectory(out.resolve(BEST))) {
+            Map<String, Object> b = readBest(out.resolve(BEST));
+            double bestAccuracySeen = ((Number) b.get("val_reward_accuracy")).doubleValue();
+            double last = report.overall().get("reward_accuracy");
+            // the last step is a candidate too when no evaluation fell on it (the latest of equals wins)
+            if (lastEvaluated[0] != lastStep[0] && last >= bestAccuracySeen) {
+                about.put("step", lastStep[0]);
+                about.put("kept", "the last model: no evaluation scored higher on validation (--keep-best)");
+                err.printf(Locale.ROOT, "kept: the last model, step %d (validation reward accuracy %.1f%%, the best evaluation %.1f%%)%n",
+                        lastStep[0], 100 * last, 100 * bestAccuracySeen);
+            } else {
+                // the kept model replaces the last one: model/ and the report are the best evaluation's
+                kept.load(out.resolve(BEST));
+                objective.policyChanged();
+                saveDirectory(kept, out.resolve("model"), null);
+                about.put("step", b.get("step"));
+                about.put("kept", "the evaluation with the highest validation reward accuracy (--keep-best)");
+                err.printf(Locale.ROOT, "kept: the model of step %s (validation reward accuracy %.1f%%), saved as %s%n", b.get("step"),
+                        100 * bestAccuracySeen, out.resolve("model"));
+                policy.eval();
+                report = PreferenceReport.of(split.val(), objective.pairs(valAll, 0));
+            }
+        }
         Map<String, Double> all = report.overall();
         err.printf(Locale.ROOT, "final validation (%d pairs): reward accuracy %.1f%%, margin %.3f (chosen %.3f, rejected %.3f), "
                         + "log-probs chosen %.3f, rejected %.3f%n", report.pairs().size(), 100 * all.get("reward_accuracy"),

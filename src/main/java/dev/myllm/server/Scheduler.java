@@ -343,6 +343,9 @@ final class Scheduler implements Runnable {
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
             logits = model.decodeStep(ids, caches).toArray();
         }
+        // the pool's workers park now rather than spin through the hand-off below: the request
+        // threads it wakes get their core, instead of preempting this thread
+        dev.myllm.tensor.Parallel.rest();
         long t1 = System.nanoTime();
         metrics.decodeStep(b, t1 - t0);
         turnDecode += t1 - t0;

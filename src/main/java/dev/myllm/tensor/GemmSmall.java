@@ -2,12 +2,14 @@ package dev.myllm.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix products with very few rows of C (M=1 decoding, small batches), where packing would cost
- * as much as the product: they stream B once, straight from the caller's array, with several
- * independent vector accumulators.
+ * as much as the product: they stream B once, straight from the caller's array, each group of B's
+ * rows multiplied with up to eight rows of A while it is loaded.
  */
 final class GemmSmall {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -17,8 +19,13 @@ final class GemmSmall {
     /** Below this many flops per task, another thread costs more than it saves (the pool spins, so that is little). */
     private static final double MIN_TASK_FLOPS = 2.5e5;
 
-    /** Per-thread scratch for the lanes of twelve dot-product accumulators. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[12 * L]);
+    /** Rows of A that one pass multiplies with each group of B rows (the widest kernel). */
+    static final int PASS_ROWS = 8;
+    /** Rows of B per group: three for several rows of A (24 accumulators), four for one. */
+    static final int GROUP = 3, GROUP_ONE = 4;
+
+    /** Per-thread scratch: the lanes of up to 24 accumulators (padded to whole reductions of 8), and their sums. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(GemmSmall::scratch);
 
     private GemmSmall() {
     }
@@ -29,21 +36,22 @@ final class GemmSmall {
 
     /**
      * NT with few rows: {@code C[m,n] = Σ_k A[m,k]·B[n,k]}, A {@code (M, K)}, B {@code (N, K)}: dot
-     * products of rows, four rows of B at a time (they stay in L1 while every row of A passes,
-     * three rows of A per pass, then two, then one).
+     * products of rows. Each group of three rows of B is read from memory once and multiplied with
+     * up to eight rows of A in that one pass (24 accumulators in registers), so the multiply-adds
+     * overlap the memory traffic instead of following it; more rows of A take more passes over the
+     * group while it is in L1. One row of A takes groups of four rows of B.
      *
-     * <p>Batch-invariant: every path gives each C element exactly {@link #dot4}'s operations in
-     * its order (two vector accumulators over alternate blocks of L, a last odd block into the
-     * first, the lanes summed left to right, a scalar tail), so a row's bits do not depend on M,
-     * on which rows share a pass, or on the split over threads.
+     * <p>Batch-invariant: every C element gets exactly {@link #dotReference}'s operations, in its
+     * order, whatever M is, which rows share a pass and how the groups fall to threads.
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
-        int groups = (N + 3) / 4;
-        int block = Math.max(grain(groups, 8L * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
+        int g = M == 1 ? GROUP_ONE : GROUP;
+        int groups = (N + g - 1) / g;
+        int block = Math.max(grain(groups, 2L * g * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
         int blocks = (groups + block - 1) / block;
         if (blocks <= 1) {
-            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, 0, groups);
+            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, 0, groups);
             return;
         }
         // threads take blocks of groups as they come free, not a fixed share each: a thread that
@@ -51,7 +59,7 @@ final class GemmSmall {
         AtomicInteger next = new AtomicInteger();
         Parallel.forRange(Math.min(Parallel.threads(), blocks), 1, (t0, t1) -> {
             for (int i; (i = next.getAndIncrement()) < blocks; ) {
-                ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, i * block, Math.min(groups, (i + 1) * block));
+                ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, i * block, Math.min(groups, (i + 1) * block));
             }
         });
     }
@@ -59,255 +67,285 @@ final class GemmSmall {
     /** Blocks of column groups per thread that {@link #nt} hands out: enough to even out a late start. */
     private static final int BLOCKS_PER_THREAD = 16;
 
-    /** Column groups {@code [g0, g1)} (four rows of B each) of {@link #nt}. */
+    /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                                 int M, int N, int K, boolean accumulate, int g0, int g1) {
+                                 int M, int N, int K, boolean accumulate, int g, int gr0, int gr1) {
         float[] lanes = LANES.get();
-        for (int g = g0; g < g1; g++) {
-            int n = g * 4;
-            int rows = Math.min(4, N - n);
-            int m = 0;
-            if (rows == 4) {
-                // three rows of A per pass over the four B rows (two and two when four are left,
-                // two when two are): fewer passes over B, fewer B loads per multiply-add
-                for (; M - m >= 3 && M - m != 4; m += 3) {
-                    dot4x3(a, aOff + m * K, K, b, bOff + n * K, lanes, c, cOff + m * N + n, N, accumulate);
-                }
-                for (; m + 1 < M; m += 2) {
-                    dot4x2(a, aOff + m * K, aOff + (m + 1) * K, b, bOff + n * K, K, lanes, c, cOff + m * N + n, N, accumulate);
-                }
-            }
-            for (; m < M; m++) {
-                int ar = aOff + m * K;
-                int ci = cOff + m * N + n;
-                if (rows == 4) {
-                    dot4(a, ar, b, bOff + n * K, K, lanes, c, ci, accumulate);
-                } else {
-                    for (int r = 0; r < rows; r++) {
-                        float s = dot1(a, ar, b, bOff + (n + r) * K, K, lanes);
-                        c[ci + r] = accumulate ? c[ci + r] + s : s;
+        for (int gi = gr0; gi < gr1; gi++) {
+            int n = gi * g, br = bOff + n * K;
+            if (N - n < g) {
+                // the last rows of B when N is not a multiple of the group
+                for (int m = 0; m < M; m++) {
+                    for (int r = n; r < N; r++) {
+                        rows1x1(a, aOff + m * K, K, b, bOff + r * K, lanes);
+                        finish(lanes, 1, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate);
                     }
                 }
+                continue;
+            }
+            if (g == GROUP_ONE) {
+                rows1x4(a, aOff, 1, K, b, br, lanes);
+                finish(lanes, 1, GROUP_ONE, 1, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, N, accumulate);
+                continue;
+            }
+            for (int m = 0; m < M; m += PASS_ROWS) {
+                int mr = Math.min(PASS_ROWS, M - m), ar = aOff + m * K;
+                int rows = mr > 4 ? 8 : mr > 2 ? 4 : 2; // fewer real rows repeat the last (one pass all the same)
+                switch (rows) {
+                    case 8 -> rows8x3(a, ar, mr, K, b, br, lanes);
+                    case 4 -> rows4x3(a, ar, mr, K, b, br, lanes);
+                    default -> rows2x3(a, ar, mr, K, b, br, lanes);
+                }
+                finish(lanes, rows, GROUP, mr, GROUP, a, ar, K, b, br, c, cOff + m * N + n, N, accumulate);
             }
         }
     }
 
     /**
-     * {@link #dot4} for three consecutive rows of A at {@code ar}, {@code ar+K}, {@code ar+2K}
-     * (results at {@code ci}, {@code ci+N}, {@code ci+2N}): each B vector is loaded once for the
-     * three rows, and all 24 accumulators ({@code s<row><B row><chain>}) stay in registers. Every C
-     * element gets exactly the operations {@code dot4} gives it, in the same order.
+     * The end of every element's dot product: the lanes of its accumulator (element (i, j) of a
+     * pass at {@code lanes[(i·g + j)·L ..]}) summed by {@link #sumLanes8}' tree, then the columns
+     * past the last whole vector by scalar fused multiply-adds in order, then the store. Only the
+     * first {@code mr} rows and {@code gr} columns are real.
      */
-    private static void dot4x3(float[] a, int ar, int K, float[] b, int br, float[] lanes,
-                               float[] c, int ci, int N, boolean accumulate) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s000 = z, s001 = z, s010 = z, s011 = z, s020 = z, s021 = z, s030 = z, s031 = z;
-        FloatVector s100 = z, s101 = z, s110 = z, s111 = z, s120 = z, s121 = z, s130 = z, s131 = z;
-        FloatVector s200 = z, s201 = z, s210 = z, s211 = z, s220 = z, s221 = z, s230 = z, s231 = z;
-        int a1 = ar + K, a2 = ar + 2 * K, b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
-        int k = 0;
-        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
-            {
-                FloatVector x0 = FloatVector.fromArray(F, a, ar + k), x1 = FloatVector.fromArray(F, a, a1 + k);
-                FloatVector x2 = FloatVector.fromArray(F, a, a2 + k);
-                FloatVector v = FloatVector.fromArray(F, b, br + k);
-                s000 = v.fma(x0, s000); s100 = v.fma(x1, s100); s200 = v.fma(x2, s200);
-                v = FloatVector.fromArray(F, b, b1 + k);
-                s010 = v.fma(x0, s010); s110 = v.fma(x1, s110); s210 = v.fma(x2, s210);
-                v = FloatVector.fromArray(F, b, b2 + k);
-                s020 = v.fma(x0, s020); s120 = v.fma(x1, s120); s220 = v.fma(x2, s220);
-                v = FloatVector.fromArray(F, b, b3 + k);
-                s030 = v.fma(x0, s030); s130 = v.fma(x1, s130); s230 = v.fma(x2, s230);
+    private static void finish(float[] lanes, int rows, int g, int mr, int gr, float[] a, int ar, int K,
+                               float[] b, int br, float[] c, int ci, int N, boolean accumulate) {
+        sumPass(lanes, rows * g);
+        int whole = K - K % L;
+        for (int i = 0; i < mr; i++) {
+            for (int j = 0; j < gr; j++) {
+                float s = passSum(lanes, i * g + j);
+                int ai = ar + i * K, bj = br + j * K;
+                for (int k = whole; k < K; k++) s = Math.fma(a[ai + k], b[bj + k], s);
+                int o = ci + i * N + j;
+                c[o] = accumulate ? c[o] + s : s;
             }
-            int k1 = k + L;
-            FloatVector x0 = FloatVector.fromArray(F, a, ar + k1), x1 = FloatVector.fromArray(F, a, a1 + k1);
-            FloatVector x2 = FloatVector.fromArray(F, a, a2 + k1);
-            FloatVector v = FloatVector.fromArray(F, b, br + k1);
-            s001 = v.fma(x0, s001); s101 = v.fma(x1, s101); s201 = v.fma(x2, s201);
-            v = FloatVector.fromArray(F, b, b1 + k1);
-            s011 = v.fma(x0, s011); s111 = v.fma(x1, s111); s211 = v.fma(x2, s211);
-            v = FloatVector.fromArray(F, b, b2 + k1);
-            s021 = v.fma(x0, s021); s121 = v.fma(x1, s121); s221 = v.fma(x2, s221);
-            v = FloatVector.fromArray(F, b, b3 + k1);
-            s031 = v.fma(x0, s031); s131 = v.fma(x1, s131); s231 = v.fma(x2, s231);
         }
-        if (k <= K - L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, ar + k), x1 = FloatVector.fromArray(F, a, a1 + k);
-            FloatVector x2 = FloatVector.fromArray(F, a, a2 + k);
-            FloatVector v = FloatVector.fromArray(F, b, br + k);
-            s000 = v.fma(x0, s000); s100 = v.fma(x1, s100); s200 = v.fma(x2, s200);
-            v = FloatVector.fromArray(F, b, b1 + k);
-            s010 = v.fma(x0, s010); s110 = v.fma(x1, s110); s210 = v.fma(x2, s210);
-            v = FloatVector.fromArray(F, b, b2 + k);
-            s020 = v.fma(x0, s020); s120 = v.fma(x1, s120); s220 = v.fma(x2, s220);
-            v = FloatVector.fromArray(F, b, b3 + k);
-            s030 = v.fma(x0, s030); s130 = v.fma(x1, s130); s230 = v.fma(x2, s230);
-            k += L;
-        }
-        s000.add(s001).intoArray(lanes, 0 * L);
-        s010.add(s011).intoArray(lanes, 1 * L);
-        s020.add(s021).intoArray(lanes, 2 * L);
-        s030.add(s031).intoArray(lanes, 3 * L);
-        s100.add(s101).intoArray(lanes, 4 * L);
-        s110.add(s111).intoArray(lanes, 5 * L);
-        s120.add(s121).intoArray(lanes, 6 * L);
-        s130.add(s131).intoArray(lanes, 7 * L);
-        s200.add(s201).intoArray(lanes, 8 * L);
-        s210.add(s211).intoArray(lanes, 9 * L);
-        s220.add(s221).intoArray(lanes, 10 * L);
-        s230.add(s231).intoArray(lanes, 11 * L);
-        finish4(a, ar, b, br, K, k, lanes, 0, c, ci, accumulate);
-        finish4(a, a1, b, br, K, k, lanes, 4 * L, c, ci + N, accumulate);
-        finish4(a, a2, b, br, K, k, lanes, 8 * L, c, ci + 2 * N, accumulate);
     }
 
-    /** Four dot products {@code A-row · B-row(r)} for rows r = 0..3 of B at {@code br}, {@code br+K}, ... */
-    private static void dot4(float[] a, int ar, float[] b, int br, int K, float[] lanes,
-                             float[] c, int ci, boolean accumulate) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-        int b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
-        int k = 0;
-        // two accumulators per row: eight independent FMA chains hide the FMA latency
-        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
-            FloatVector x1 = FloatVector.fromArray(F, a, ar + k + L);
-            s00 = FloatVector.fromArray(F, b, br + k).fma(x0, s00);
-            s01 = FloatVector.fromArray(F, b, br + k + L).fma(x1, s01);
-            s10 = FloatVector.fromArray(F, b, b1 + k).fma(x0, s10);
-            s11 = FloatVector.fromArray(F, b, b1 + k + L).fma(x1, s11);
-            s20 = FloatVector.fromArray(F, b, b2 + k).fma(x0, s20);
-            s21 = FloatVector.fromArray(F, b, b2 + k + L).fma(x1, s21);
-            s30 = FloatVector.fromArray(F, b, b3 + k).fma(x0, s30);
-            s31 = FloatVector.fromArray(F, b, b3 + k + L).fma(x1, s31);
+    /** Scratch for one thread's passes: the lanes of up to 24 accumulators and their sums. */
+    static float[] scratch() {
+        return new float[24 * L + 3 * SUMS_STRIDE];
+    }
+
+    /** The lane sums of a pass's first {@code count} accumulators (at {@code lanes[e·L ..]}), for {@link #passSum}. */
+    static void sumPass(float[] lanes, int count) {
+        for (int e = 0; e < count; e += 8) sumLanes8(lanes, e * L, lanes, 24 * L + (e >> 3) * SUMS_STRIDE);
+    }
+
+    /** Accumulator {@code e}'s lane sum after {@link #sumPass}. */
+    static float passSum(float[] lanes, int e) {
+        return lanes[24 * L + sumAt(e)];
+    }
+
+    /** One dot product's accumulator (rows of B left over past the last whole group). */
+    private static void rows1x1(float[] a, int ar, int K, float[] b, int br, float[] lanes) {
+        FloatVector s = FloatVector.zero(F);
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            s = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s);
         }
-        if (k <= K - L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
-            s00 = FloatVector.fromArray(F, b, br + k).fma(x0, s00);
-            s10 = FloatVector.fromArray(F, b, b1 + k).fma(x0, s10);
-            s20 = FloatVector.fromArray(F, b, b2 + k).fma(x0, s20);
-            s30 = FloatVector.fromArray(F, b, b3 + k).fma(x0, s30);
-            k += L;
-        }
-        s00.add(s01).intoArray(lanes, 0);
-        s10.add(s11).intoArray(lanes, L);
-        s20.add(s21).intoArray(lanes, 2 * L);
-        s30.add(s31).intoArray(lanes, 3 * L);
-        finish4(a, ar, b, br, K, k, lanes, 0, c, ci, accumulate);
+        s.intoArray(lanes, 0);
     }
 
     /**
-     * {@link #dot4} for two rows of A at once ({@code ar}, {@code ar2}; results at {@code ci} and
-     * {@code ci + N}). Every C element gets exactly the operations {@code dot4} gives it, in the
-     * same order, so a row's bits do not depend on whether it was paired.
+     * The lane sums of eight accumulators at {@code lanes[off + e·L ..]} (e = 0..7) into
+     * {@code out[oo + e]}, each by the tree of {@link #treeSum} (lane i plus lane i + w for w = L/2,
+     * L/4, ... 1). With 8 or 16 lanes the eight trees run side by side in vector registers: each
+     * step adds the halves of two accumulators at once (the halves of one move into the lanes the
+     * other has finished with), so eight sums cost 7 such steps instead of 8·log2(L) shuffles.
+     * Addition is commutative bit for bit, so the same pairs give the same sums as one tree at a time.
      */
-    private static void dot4x2(float[] a, int ar, int ar2, float[] b, int br, int K, float[] lanes,
-                               float[] c, int ci, int N, boolean accumulate) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-        FloatVector t00 = z, t01 = z, t10 = z, t11 = z, t20 = z, t21 = z, t30 = z, t31 = z;
-        int b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
-        int k = 0;
-        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
-            FloatVector x1 = FloatVector.fromArray(F, a, ar + k + L);
-            FloatVector y0 = FloatVector.fromArray(F, a, ar2 + k);
-            FloatVector y1 = FloatVector.fromArray(F, a, ar2 + k + L);
-            FloatVector v = FloatVector.fromArray(F, b, br + k);
-            s00 = v.fma(x0, s00); t00 = v.fma(y0, t00);
-            v = FloatVector.fromArray(F, b, br + k + L);
-            s01 = v.fma(x1, s01); t01 = v.fma(y1, t01);
-            v = FloatVector.fromArray(F, b, b1 + k);
-            s10 = v.fma(x0, s10); t10 = v.fma(y0, t10);
-            v = FloatVector.fromArray(F, b, b1 + k + L);
-            s11 = v.fma(x1, s11); t11 = v.fma(y1, t11);
-            v = FloatVector.fromArray(F, b, b2 + k);
-            s20 = v.fma(x0, s20); t20 = v.fma(y0, t20);
-            v = FloatVector.fromArray(F, b, b2 + k + L);
-            s21 = v.fma(x1, s21); t21 = v.fma(y1, t21);
-            v = FloatVector.fromArray(F, b, b3 + k);
-            s30 = v.fma(x0, s30); t30 = v.fma(y0, t30);
-            v = FloatVector.fromArray(F, b, b3 + k + L);
-            s31 = v.fma(x1, s31); t31 = v.fma(y1, t31);
+    static void sumLanes8(float[] lanes, int off, float[] out, int oo) {
+        if (L != 8 && L != 16) {
+            for (int e = 0; e < 8; e++) out[oo + e] = treeSum(lanes, off + e * L);
+            return;
         }
-        if (k <= K - L) {
-            FloatVector x0 = FloatVector.fromArray(F, a, ar + k);
-            FloatVector y0 = FloatVector.fromArray(F, a, ar2 + k);
-            FloatVector v = FloatVector.fromArray(F, b, br + k);
-            s00 = v.fma(x0, s00); t00 = v.fma(y0, t00);
-            v = FloatVector.fromArray(F, b, b1 + k);
-            s10 = v.fma(x0, s10); t10 = v.fma(y0, t10);
-            v = FloatVector.fromArray(F, b, b2 + k);
-            s20 = v.fma(x0, s20); t20 = v.fma(y0, t20);
-            v = FloatVector.fromArray(F, b, b3 + k);
-            s30 = v.fma(x0, s30); t30 = v.fma(y0, t30);
-            k += L;
-        }
-        s00.add(s01).intoArray(lanes, 0);
-        s10.add(s11).intoArray(lanes, L);
-        s20.add(s21).intoArray(lanes, 2 * L);
-        s30.add(s31).intoArray(lanes, 3 * L);
-        finish4(a, ar, b, br, K, k, lanes, 0, c, ci, accumulate);
-        t00.add(t01).intoArray(lanes, 0);
-        t10.add(t11).intoArray(lanes, L);
-        t20.add(t21).intoArray(lanes, 2 * L);
-        t30.add(t31).intoArray(lanes, 3 * L);
-        finish4(a, ar2, b, br, K, k, lanes, 0, c, ci + N, accumulate);
+        FloatVector v0 = FloatVector.fromArray(F, lanes, off), v1 = FloatVector.fromArray(F, lanes, off + L);
+        FloatVector v2 = FloatVector.fromArray(F, lanes, off + 2 * L), v3 = FloatVector.fromArray(F, lanes, off + 3 * L);
+        FloatVector v4 = FloatVector.fromArray(F, lanes, off + 4 * L), v5 = FloatVector.fromArray(F, lanes, off + 5 * L);
+        FloatVector v6 = FloatVector.fromArray(F, lanes, off + 6 * L), v7 = FloatVector.fromArray(F, lanes, off + 7 * L);
+        // step w: lanes with bit w clear get the first vector's lane i + lane (i ^ w), lanes with it set the second's
+        FloatVector u0 = v0.blend(v1, BIT0).add(v1.blend(v0, BIT0).rearrange(XOR0));
+        FloatVector u1 = v2.blend(v3, BIT0).add(v3.blend(v2, BIT0).rearrange(XOR0));
+        FloatVector u2 = v4.blend(v5, BIT0).add(v5.blend(v4, BIT0).rearrange(XOR0));
+        FloatVector u3 = v6.blend(v7, BIT0).add(v7.blend(v6, BIT0).rearrange(XOR0));
+        FloatVector t0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(XOR1));
+        FloatVector t1 = u2.blend(u3, BIT1).add(u3.blend(u2, BIT1).rearrange(XOR1));
+        FloatVector r = t0.blend(t1, BIT2).add(t1.blend(t0, BIT2).rearrange(XOR2));
+        if (L == 16) r = r.add(r.rearrange(XOR3));
+        // accumulator e = 4·e2 + 2·e1 + e0 ends in the lanes whose bits L/2, L/4, L/8 are e0, e1, e2
+        r.intoArray(out, oo);
     }
 
-    /** The end of {@link #dot4}: four lane sums (from {@code lanes[lo..]}) in fixed order, the scalar tail from {@code k}, then store. */
-    private static void finish4(float[] a, int ar, float[] b, int br, int K, int k, float[] lanes, int lo,
-                                float[] c, int ci, boolean accumulate) {
-        // the four lane sums side by side: each keeps sumLanes' left-to-right order, but the four
-        // chains of dependent additions overlap instead of waiting on one another
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        for (int i = lo; i < lo + L; i++) {
-            s0 += lanes[i];
-            s1 += lanes[i + L];
-            s2 += lanes[i + 2 * L];
-            s3 += lanes[i + 3 * L];
-        }
-        for (int kk = k; kk < K; kk++) {
-            float x = a[ar + kk];
-            s0 = Math.fma(x, b[br + kk], s0);
-            s1 = Math.fma(x, b[br + K + kk], s1);
-            s2 = Math.fma(x, b[br + 2 * K + kk], s2);
-            s3 = Math.fma(x, b[br + 3 * K + kk], s3);
-        }
-        c[ci] = accumulate ? c[ci] + s0 : s0;
-        c[ci + 1] = accumulate ? c[ci + 1] + s1 : s1;
-        c[ci + 2] = accumulate ? c[ci + 2] + s2 : s2;
-        c[ci + 3] = accumulate ? c[ci + 3] + s3 : s3;
+    /** Where {@link #sumLanes8} leaves the sum of accumulator {@code e} (0..23) of a pass, from the start of its output. */
+    static int sumAt(int e) {
+        return (e >> 3) * SUMS_STRIDE + OWNER_LANE[e & 7];
     }
 
-    /** One dot product of length K (the last rows of B when N is not a multiple of 4). */
-    private static float dot1(float[] a, int ar, float[] b, int br, int K, float[] lanes) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
-        int k = 0;
-        for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
-            s0 = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s0);
-            s1 = FloatVector.fromArray(F, b, br + k + L).fma(FloatVector.fromArray(F, a, ar + k + L), s1);
+    /** {@link #sumLanes8}' output per eight accumulators. */
+    private static final int SUMS_STRIDE = Math.max(8, L);
+    private static final int[] OWNER_LANE = new int[8];
+    private static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
+    private static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
+
+    static {
+        for (int e = 0; e < 8; e++) {
+            OWNER_LANE[e] = L != 8 && L != 16 ? e : (e & 1) * (L / 2) + (e >> 1 & 1) * (L / 4) + (e >> 2 & 1) * (L / 8);
         }
-        if (k <= K - L) {
-            s0 = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s0);
-            k += L;
+    }
+
+    /** Lane bit of reduction step s: L/2, L/4, ... (1 past the last). */
+    private static int stepBit(int s) {
+        return Math.max(1, L >> (s + 1));
+    }
+
+    private static VectorMask<Float> bit(int s) {
+        boolean[] bit = new boolean[L];
+        for (int i = 0; i < L; i++) bit[i] = (i & stepBit(s)) != 0;
+        return VectorMask.fromArray(F, bit, 0);
+    }
+
+    private static VectorShuffle<Float> xor(int s) {
+        int w = stepBit(s);
+        return VectorShuffle.fromOp(F, i -> i ^ w);
+    }
+
+    /** The lanes of {@code x[off .. off+L)} summed as a tree: lane i plus lane i + w for w = L/2, L/4, ... 1; lane 0. */
+    static float treeSum(float[] x, int off) {
+        float[] t = java.util.Arrays.copyOfRange(x, off, off + L);
+        for (int w = L / 2; w >= 1; w /= 2) {
+            for (int i = 0; i < w; i++) t[i] += t[i + w];
         }
-        s0.add(s1).intoArray(lanes, 0);
-        float s = sumLanes(lanes, 0);
-        for (; k < K; k++) s = Math.fma(a[ar + k], b[br + k], s);
-        return s;
+        return t[0];
     }
 
     /**
-     * Sums L lanes in a fixed order. {@code reduceLanes} is avoided on purpose: its association
-     * differs between the interpreted and the compiled code, which would make results depend on
-     * JIT timing.
+     * The operations every path gives each C element, one at a time in plain Java (the definition
+     * that tests hold the kernels to): one fused multiply-add chain per lane over the whole vectors
+     * of the row, {@link #treeSum} of the lanes, then the columns past the last whole vector.
      */
-    private static float sumLanes(float[] x, int off) {
-        float s = 0f;
-        for (int i = 0; i < L; i++) s += x[off + i];
+    static float dotReference(float[] a, int ar, float[] b, int br, int K) {
+        float[] lanes = new float[L];
+        int whole = K - K % L;
+        for (int k = 0; k < whole; k += L) {
+            for (int i = 0; i < L; i++) lanes[i] = Math.fma(b[br + k + i], a[ar + k + i], lanes[i]);
+        }
+        float s = treeSum(lanes, 0);
+        for (int k = whole; k < K; k++) s = Math.fma(a[ar + k], b[br + k], s);
         return s;
     }
+
+    // ---- the passes: R rows of A by G rows of B, one accumulator per element, written out (no
+    // arrays of vectors: C2 keeps the R·G accumulators in registers) ------------------------------
+
+    private static void rows8x3(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
+        // rows of A past mr repeat the last real one (their sums are computed but not stored)
+        int a0 = ar, a1 = ar + Math.min(1, mr - 1) * K, a2 = ar + Math.min(2, mr - 1) * K, a3 = ar + Math.min(3, mr - 1) * K;
+        int a4 = ar + Math.min(4, mr - 1) * K, a5 = ar + Math.min(5, mr - 1) * K, a6 = ar + Math.min(6, mr - 1) * K, a7 = ar + Math.min(7, mr - 1) * K;
+        int b0 = br, b1 = br + K, b2 = br + 2 * K;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z;
+        FloatVector s10 = z, s11 = z, s12 = z;
+        FloatVector s20 = z, s21 = z, s22 = z;
+        FloatVector s30 = z, s31 = z, s32 = z;
+        FloatVector s40 = z, s41 = z, s42 = z;
+        FloatVector s50 = z, s51 = z, s52 = z;
+        FloatVector s60 = z, s61 = z, s62 = z;
+        FloatVector s70 = z, s71 = z, s72 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
+            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
+            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            s10 = w0.fma(x, s10); s11 = w1.fma(x, s11); s12 = w2.fma(x, s12);
+            x = FloatVector.fromArray(F, a, a2 + k);
+            s20 = w0.fma(x, s20); s21 = w1.fma(x, s21); s22 = w2.fma(x, s22);
+            x = FloatVector.fromArray(F, a, a3 + k);
+            s30 = w0.fma(x, s30); s31 = w1.fma(x, s31); s32 = w2.fma(x, s32);
+            x = FloatVector.fromArray(F, a, a4 + k);
+            s40 = w0.fma(x, s40); s41 = w1.fma(x, s41); s42 = w2.fma(x, s42);
+            x = FloatVector.fromArray(F, a, a5 + k);
+            s50 = w0.fma(x, s50); s51 = w1.fma(x, s51); s52 = w2.fma(x, s52);
+            x = FloatVector.fromArray(F, a, a6 + k);
+            s60 = w0.fma(x, s60); s61 = w1.fma(x, s61); s62 = w2.fma(x, s62);
+            x = FloatVector.fromArray(F, a, a7 + k);
+            s70 = w0.fma(x, s70); s71 = w1.fma(x, s71); s72 = w2.fma(x, s72);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
+        s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+        s20.intoArray(lanes, 6 * L); s21.intoArray(lanes, 7 * L); s22.intoArray(lanes, 8 * L);
+        s30.intoArray(lanes, 9 * L); s31.intoArray(lanes, 10 * L); s32.intoArray(lanes, 11 * L);
+        s40.intoArray(lanes, 12 * L); s41.intoArray(lanes, 13 * L); s42.intoArray(lanes, 14 * L);
+        s50.intoArray(lanes, 15 * L); s51.intoArray(lanes, 16 * L); s52.intoArray(lanes, 17 * L);
+        s60.intoArray(lanes, 18 * L); s61.intoArray(lanes, 19 * L); s62.intoArray(lanes, 20 * L);
+        s70.intoArray(lanes, 21 * L); s71.intoArray(lanes, 22 * L); s72.intoArray(lanes, 23 * L);
+    }
+
+    private static void rows4x3(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
+        // rows of A past mr repeat the last real one (their sums are computed but not stored)
+        int a0 = ar, a1 = ar + Math.min(1, mr - 1) * K, a2 = ar + Math.min(2, mr - 1) * K, a3 = ar + Math.min(3, mr - 1) * K;
+        int b0 = br, b1 = br + K, b2 = br + 2 * K;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z;
+        FloatVector s10 = z, s11 = z, s12 = z;
+        FloatVector s20 = z, s21 = z, s22 = z;
+        FloatVector s30 = z, s31 = z, s32 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
+            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
+            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            s10 = w0.fma(x, s10); s11 = w1.fma(x, s11); s12 = w2.fma(x, s12);
+            x = FloatVector.fromArray(F, a, a2 + k);
+            s20 = w0.fma(x, s20); s21 = w1.fma(x, s21); s22 = w2.fma(x, s22);
+            x = FloatVector.fromArray(F, a, a3 + k);
+            s30 = w0.fma(x, s30); s31 = w1.fma(x, s31); s32 = w2.fma(x, s32);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
+        s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+        s20.intoArray(lanes, 6 * L); s21.intoArray(lanes, 7 * L); s22.intoArray(lanes, 8 * L);
+        s30.intoArray(lanes, 9 * L); s31.intoArray(lanes, 10 * L); s32.intoArray(lanes, 11 * L);
+    }
+
+    private static void rows2x3(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
+        // rows of A past mr repeat the last real one (their sums are computed but not stored)
+        int a0 = ar, a1 = ar + Math.min(1, mr - 1) * K;
+        int b0 = br, b1 = br + K, b2 = br + 2 * K;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z;
+        FloatVector s10 = z, s11 = z, s12 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
+            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
+            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            s10 = w0.fma(x, s10); s11 = w1.fma(x, s11); s12 = w2.fma(x, s12);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
+        s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+    }
+
+    private static void rows1x4(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
+        int a0 = ar;
+        int b0 = br, b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
+            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
+            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
+            FloatVector w3 = FloatVector.fromArray(F, b, b3 + k);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02); s03 = w3.fma(x, s03);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L); s03.intoArray(lanes, 3 * L);
+    }
+
 
     /**
      * NN and TN with few rows: {@code C[m,n] = Σ_k A(m,k)·B[k,n]}, {@code A(m,k) = a[aOff + m·ars + k·acs]},

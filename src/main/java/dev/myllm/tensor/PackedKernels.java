@@ -41,7 +41,7 @@ final class PackedKernels {
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
         switch (p.format()) {
             case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false);
-            case F32 -> dotF32(p, r, n, x, xo, y, yo, new float[4 * L]); // (tests; products pass their own lanes)
+            case F32 -> dotF32(p, r, n, x, xo, 1, y, yo, 0, GemmSmall.scratch()); // (tests; products pass their own lanes)
             case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo);
             case Q4_0, Q4_1 -> dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
         }
@@ -119,91 +119,193 @@ final class PackedKernels {
         return s;
     }
 
-    // ---- F32: GemmSmall's dot products, reading the weights from memory ------------------------
+    // ---- F32: GemmSmall's passes, reading the weights from memory ------------------------
 
     private static FloatVector f32(MemorySegment bits, long off) {
         return FloatVector.fromMemorySegment(F, bits, off, LE);
     }
 
     /**
-     * As {@code GemmSmall.dot4} (n = 4) and {@code dot1} compute each output, operation for
-     * operation: two accumulators over alternate blocks of L, a last odd block into the first,
-     * their sum's lanes added left to right, then the tail by scalar fused multiply-adds. So an F32
-     * matrix gives bitwise the float32 array's results. {@code lanes}: scratch of 4·L floats.
+     * {@code y[yo + i·ys + j] = Σ_k W[r + j, k] · x[xo + i·K + k]} for the {@code m} input rows i and
+     * the {@code n} weight rows j from r: {@code GemmSmall.nt}'s passes, operation for operation
+     * (each group of weight rows read once for up to eight input rows, one accumulator chain per
+     * output, the same lane-sum tree, then the tail by scalar fused multiply-adds in order), so an
+     * F32 matrix gives bitwise the float32 array's results. Groups are {@code GemmSmall.GROUP} rows
+     * ({@code GROUP_ONE} for one input row); a shorter {@code n} takes the rows one at a time.
+     * {@code lanes}: {@code GemmSmall.scratch()}.
      */
-    static void dotF32(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] lanes) {
-        MemorySegment bits = p.bits;
+    static void dotF32(PackedMatrix p, int r, int n, float[] x, int xo, int m, float[] y, int yo, int ys, float[] lanes) {
+        MemorySegment w = p.bits;
         int K = p.cols();
-        long rb = p.qRowBytes, b0 = r * rb;
-        if (n == 4) {
-            long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
-            FloatVector z = FloatVector.zero(F);
-            FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-            int k = 0;
-            for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
-                FloatVector x0 = FloatVector.fromArray(F, x, xo + k), x1 = FloatVector.fromArray(F, x, xo + k + L);
-                long o = 4L * k, o1 = o + 4L * L;
-                s00 = f32(bits, b0 + o).fma(x0, s00);
-                s01 = f32(bits, b0 + o1).fma(x1, s01);
-                s10 = f32(bits, b1 + o).fma(x0, s10);
-                s11 = f32(bits, b1 + o1).fma(x1, s11);
-                s20 = f32(bits, b2 + o).fma(x0, s20);
-                s21 = f32(bits, b2 + o1).fma(x1, s21);
-                s30 = f32(bits, b3 + o).fma(x0, s30);
-                s31 = f32(bits, b3 + o1).fma(x1, s31);
-            }
-            if (k <= K - L) {
-                FloatVector x0 = FloatVector.fromArray(F, x, xo + k);
-                long o = 4L * k;
-                s00 = f32(bits, b0 + o).fma(x0, s00);
-                s10 = f32(bits, b1 + o).fma(x0, s10);
-                s20 = f32(bits, b2 + o).fma(x0, s20);
-                s30 = f32(bits, b3 + o).fma(x0, s30);
-                k += L;
-            }
-            s00.add(s01).intoArray(lanes, 0);
-            s10.add(s11).intoArray(lanes, L);
-            s20.add(s21).intoArray(lanes, 2 * L);
-            s30.add(s31).intoArray(lanes, 3 * L);
-            float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-            for (int i = 0; i < L; i++) {
-                t0 += lanes[i];
-                t1 += lanes[i + L];
-                t2 += lanes[i + 2 * L];
-                t3 += lanes[i + 3 * L];
-            }
-            for (int kk = k; kk < K; kk++) {
-                float xv = x[xo + kk];
-                long o = 4L * kk;
-                t0 = Math.fma(xv, bits.get(PackedMatrix.LF, b0 + o), t0);
-                t1 = Math.fma(xv, bits.get(PackedMatrix.LF, b1 + o), t1);
-                t2 = Math.fma(xv, bits.get(PackedMatrix.LF, b2 + o), t2);
-                t3 = Math.fma(xv, bits.get(PackedMatrix.LF, b3 + o), t3);
-            }
-            y[yo] = t0;
-            y[yo + 1] = t1;
-            y[yo + 2] = t2;
-            y[yo + 3] = t3;
+        long rb = p.qRowBytes, br = r * rb;
+        if (m == 1 && n == GemmSmall.GROUP_ONE) {
+            rows1x4(w, br, rb, x, xo, 1, K, lanes);
+            finishF32(lanes, n, n, n, 1, w, br, rb, x, xo, K, y, yo, ys);
             return;
         }
-        for (int j = 0; j < n; j++, b0 += rb) {
-            FloatVector s0 = FloatVector.zero(F), s1 = s0;
-            int k = 0;
-            for (int ke = K - 2 * L; k <= ke; k += 2 * L) {
-                s0 = f32(bits, b0 + 4L * k).fma(FloatVector.fromArray(F, x, xo + k), s0);
-                s1 = f32(bits, b0 + 4L * (k + L)).fma(FloatVector.fromArray(F, x, xo + k + L), s1);
+        if (n != GemmSmall.GROUP) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    rows1x1(w, br + j * rb, x, xo + i * K, K, lanes);
+                    finishF32(lanes, 1, 1, 1, 1, w, br + j * rb, rb, x, xo + i * K, K, y, yo + i * ys + j, ys);
+                }
             }
-            if (k <= K - L) {
-                s0 = f32(bits, b0 + 4L * k).fma(FloatVector.fromArray(F, x, xo + k), s0);
-                k += L;
+            return;
+        }
+        for (int i = 0; i < m; i += GemmSmall.PASS_ROWS) {
+            int mr = Math.min(GemmSmall.PASS_ROWS, m - i), ar = xo + i * K;
+            int rows = mr > 4 ? 8 : mr > 2 ? 4 : 2;
+            switch (rows) {
+                case 8 -> rows8x3(w, br, rb, x, ar, mr, K, lanes);
+                case 4 -> rows4x3(w, br, rb, x, ar, mr, K, lanes);
+                default -> rows2x3(w, br, rb, x, ar, mr, K, lanes);
             }
-            s0.add(s1).intoArray(lanes, 0);
-            float s = 0f;
-            for (int i = 0; i < L; i++) s += lanes[i];
-            for (; k < K; k++) s = Math.fma(x[xo + k], bits.get(PackedMatrix.LF, b0 + 4L * k), s);
-            y[yo + j] = s;
+            finishF32(lanes, rows * n, n, n, mr, w, br, rb, x, ar, K, y, yo + i * ys, ys);
         }
     }
+
+    /**
+     * The lane sums of a pass's {@code count} accumulators ({@code g} a row), the tail of each real
+     * output ({@code mr} rows, {@code gr} columns) and the store, as {@code GemmSmall.finish}.
+     */
+    private static void finishF32(float[] lanes, int count, int g, int gr, int mr, MemorySegment w, long br, long rb,
+                                  float[] x, int xo, int K, float[] y, int yo, int ys) {
+        GemmSmall.sumPass(lanes, count);
+        int whole = K - K % L;
+        for (int i = 0; i < mr; i++) {
+            for (int j = 0; j < gr; j++) {
+                float s = GemmSmall.passSum(lanes, i * g + j);
+                long bj = br + j * rb;
+                int xi = xo + i * K;
+                for (int k = whole; k < K; k++) s = Math.fma(x[xi + k], w.get(PackedMatrix.LF, bj + 4L * k), s);
+                y[yo + i * ys + j] = s;
+            }
+        }
+    }
+
+    private static void rows1x1(MemorySegment w, long br, float[] a, int ar, int K, float[] lanes) {
+        FloatVector s = FloatVector.zero(F);
+        for (int k = 0, whole = K - K % L; k < whole; k += L) s = f32(w, br + 4L * k).fma(FloatVector.fromArray(F, a, ar + k), s);
+        s.intoArray(lanes, 0);
+    }
+
+    private static void rows8x3(MemorySegment w, long br, long rb, float[] a, int ar, int mr, int K,
+                                float[] lanes) {
+        // rows of A past mr repeat the last real one (their sums are computed but not stored)
+        int a0 = ar, a1 = ar + Math.min(1, mr - 1) * K, a2 = ar + Math.min(2, mr - 1) * K, a3 = ar + Math.min(3, mr - 1) * K;
+        int a4 = ar + Math.min(4, mr - 1) * K, a5 = ar + Math.min(5, mr - 1) * K, a6 = ar + Math.min(6, mr - 1) * K, a7 = ar + Math.min(7, mr - 1) * K;
+        long b0 = br, b1 = br + rb, b2 = br + 2 * rb;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z;
+        FloatVector s10 = z, s11 = z, s12 = z;
+        FloatVector s20 = z, s21 = z, s22 = z;
+        FloatVector s30 = z, s31 = z, s32 = z;
+        FloatVector s40 = z, s41 = z, s42 = z;
+        FloatVector s50 = z, s51 = z, s52 = z;
+        FloatVector s60 = z, s61 = z, s62 = z;
+        FloatVector s70 = z, s71 = z, s72 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            long o = 4L * k;
+            FloatVector w0 = f32(w, b0 + o);
+            FloatVector w1 = f32(w, b1 + o);
+            FloatVector w2 = f32(w, b2 + o);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            s10 = w0.fma(x, s10); s11 = w1.fma(x, s11); s12 = w2.fma(x, s12);
+            x = FloatVector.fromArray(F, a, a2 + k);
+            s20 = w0.fma(x, s20); s21 = w1.fma(x, s21); s22 = w2.fma(x, s22);
+            x = FloatVector.fromArray(F, a, a3 + k);
+            s30 = w0.fma(x, s30); s31 = w1.fma(x, s31); s32 = w2.fma(x, s32);
+            x = FloatVector.fromArray(F, a, a4 + k);
+            s40 = w0.fma(x, s40); s41 = w1.fma(x, s41); s42 = w2.fma(x, s42);
+            x = FloatVector.fromArray(F, a, a5 + k);
+            s50 = w0.fma(x, s50); s51 = w1.fma(x, s51); s52 = w2.fma(x, s52);
+            x = FloatVector.fromArray(F, a, a6 + k);
+            s60 = w0.fma(x, s60); s61 = w1.fma(x, s61); s62 = w2.fma(x, s62);
+            x = FloatVector.fromArray(F, a, a7 + k);
+            s70 = w0.fma(x, s70); s71 = w1.fma(x, s71); s72 = w2.fma(x, s72);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
+        s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+        s20.intoArray(lanes, 6 * L); s21.intoArray(lanes, 7 * L); s22.intoArray(lanes, 8 * L);
+        s30.intoArray(lanes, 9 * L); s31.intoArray(lanes, 10 * L); s32.intoArray(lanes, 11 * L);
+        s40.intoArray(lanes, 12 * L); s41.intoArray(lanes, 13 * L); s42.intoArray(lanes, 14 * L);
+        s50.intoArray(lanes, 15 * L); s51.intoArray(lanes, 16 * L); s52.intoArray(lanes, 17 * L);
+        s60.intoArray(lanes, 18 * L); s61.intoArray(lanes, 19 * L); s62.intoArray(lanes, 20 * L);
+        s70.intoArray(lanes, 21 * L); s71.intoArray(lanes, 22 * L); s72.intoArray(lanes, 23 * L);
+    }
+
+    private static void rows4x3(MemorySegment w, long br, long rb, float[] a, int ar, int mr, int K,
+                                float[] lanes) {
+        // rows of A past mr repeat the last real one (their sums are computed but not stored)
+        int a0 = ar, a1 = ar + Math.min(1, mr - 1) * K, a2 = ar + Math.min(2, mr - 1) * K, a3 = ar + Math.min(3, mr - 1) * K;
+        long b0 = br, b1 = br + rb, b2 = br + 2 * rb;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z;
+        FloatVector s10 = z, s11 = z, s12 = z;
+        FloatVector s20 = z, s21 = z, s22 = z;
+        FloatVector s30 = z, s31 = z, s32 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            long o = 4L * k;
+            FloatVector w0 = f32(w, b0 + o);
+            FloatVector w1 = f32(w, b1 + o);
+            FloatVector w2 = f32(w, b2 + o);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            s10 = w0.fma(x, s10); s11 = w1.fma(x, s11); s12 = w2.fma(x, s12);
+            x = FloatVector.fromArray(F, a, a2 + k);
+            s20 = w0.fma(x, s20); s21 = w1.fma(x, s21); s22 = w2.fma(x, s22);
+            x = FloatVector.fromArray(F, a, a3 + k);
+            s30 = w0.fma(x, s30); s31 = w1.fma(x, s31); s32 = w2.fma(x, s32);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
+        s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+        s20.intoArray(lanes, 6 * L); s21.intoArray(lanes, 7 * L); s22.intoArray(lanes, 8 * L);
+        s30.intoArray(lanes, 9 * L); s31.intoArray(lanes, 10 * L); s32.intoArray(lanes, 11 * L);
+    }
+
+    private static void rows2x3(MemorySegment w, long br, long rb, float[] a, int ar, int mr, int K,
+                                float[] lanes) {
+        // rows of A past mr repeat the last real one (their sums are computed but not stored)
+        int a0 = ar, a1 = ar + Math.min(1, mr - 1) * K;
+        long b0 = br, b1 = br + rb, b2 = br + 2 * rb;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z;
+        FloatVector s10 = z, s11 = z, s12 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            long o = 4L * k;
+            FloatVector w0 = f32(w, b0 + o);
+            FloatVector w1 = f32(w, b1 + o);
+            FloatVector w2 = f32(w, b2 + o);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            s10 = w0.fma(x, s10); s11 = w1.fma(x, s11); s12 = w2.fma(x, s12);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
+        s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+    }
+
+    private static void rows1x4(MemorySegment w, long br, long rb, float[] a, int ar, int mr, int K,
+                                float[] lanes) {
+        int a0 = ar;
+        long b0 = br, b1 = br + rb, b2 = br + 2 * rb, b3 = br + 3 * rb;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+        for (int k = 0, whole = K - K % L; k < whole; k += L) {
+            long o = 4L * k;
+            FloatVector w0 = f32(w, b0 + o);
+            FloatVector w1 = f32(w, b1 + o);
+            FloatVector w2 = f32(w, b2 + o);
+            FloatVector w3 = f32(w, b3 + o);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02); s03 = w3.fma(x, s03);
+        }
+        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L); s03.intoArray(lanes, 3 * L);
+    }
+
 
     // ---- Q8_0: blocks of 32 int8 with a float scale ---------------------------------------
 

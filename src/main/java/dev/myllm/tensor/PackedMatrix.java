@@ -316,12 +316,13 @@ public final class PackedMatrix {
                 for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
             }
         } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= GemmSmall.MAX_ROWS)) {
-            int groups = (rows + 3) / 4;
-            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / 4), (g0, g1) -> {
-                float[] lanes = new float[4 * PackedKernels.L];
+            // GemmSmall.nt's groups of weight rows, each read once for all m input rows
+            int g = m == 1 ? GemmSmall.GROUP_ONE : GemmSmall.GROUP, groups = (rows + g - 1) / g;
+            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
+                float[] lanes = GemmSmall.scratch();
                 for (int gi = g0; gi < g1; gi++) {
-                    int r = gi * 4, n = Math.min(4, rows - r);
-                    for (int i = 0; i < m; i++) PackedKernels.dotF32(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, lanes);
+                    int r = gi * g;
+                    PackedKernels.dotF32(this, r, Math.min(g, rows - r), x, xOff, m, y, yOff + r, rows, lanes);
                 }
             });
         } else {

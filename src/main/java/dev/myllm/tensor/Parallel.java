@@ -83,6 +83,8 @@ public final class Parallel {
     }
 
     private static final ReentrantLock DISPATCH = new ReentrantLock();
+    /** Set by {@link #rest()}: idle workers park at once instead of spinning; the next job clears it. */
+    private static volatile boolean resting;
     /** The job being run, or null; each job is a new object, so a worker never runs one twice. */
     private static volatile Job job;
     private static Worker[] workers = new Worker[0];
@@ -119,6 +121,7 @@ public final class Parallel {
         try {
             Worker[] ws = workersFor(chunks - 1);
             Job j = new Job(body, n, chunks);
+            if (resting) resting = false;
             job = j; // publishes the job
             for (int w = 0; w < chunks - 1; w++) if (ws[w].sleeping) LockSupport.unpark(ws[w]);
             int mine = j.work();
@@ -141,6 +144,17 @@ public final class Parallel {
         } finally {
             DISPATCH.unlock();
         }
+    }
+
+    /**
+     * Tells the idle workers that no job is coming soon, so they park now instead of spinning for
+     * the next one: a caller that hands work to other threads between bursts of loops (a server
+     * passing each decoded token to its request threads) leaves them a free core rather than one
+     * held by a spinning worker, with the handing-off thread itself preempted. The next loop wakes
+     * the workers. Results do not change.
+     */
+    public static void rest() {
+        resting = true;
     }
 
     /** The first {@code k} workers, started on first need (called under the dispatch lock). */
@@ -186,7 +200,7 @@ public final class Parallel {
                     last = j;
                     return j;
                 }
-                if ((spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                if (!resting && ((spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS)) {
                     Thread.onSpinWait();
                     continue;
                 }

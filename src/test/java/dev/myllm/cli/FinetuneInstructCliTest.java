@@ -116,6 +116,36 @@ class FinetuneInstructCliTest {
     }
 
     @Test
+    void dpoKeepBestWeighsTheLastStepWhenNoEvaluationFellOnIt() throws Exception {
+        Path sft = dir.resolve("keep-last-sft");
+        assertThat(CliRun.run(instruct(sft, "--format", "phi3", "--steps", "4")).code()).isZero();
+        Path dpo = dir.resolve("keep-last-dpo");
+        // evaluations at steps 1, 5 and 9 (the book's rule); step 10 is the last
+        CliRun d = CliRun.run("finetune", "dpo", "--model", sft.resolve("model").toString(), "--data", "synthetic", "--synthetic-size", "200",
+                "--lr", "1e-2", "--beta", "2", "--steps", "10", "--eval-every", "4", "--eval-batches", "1", "--keep-best", "--append-eos",
+                "--seed", "3", "--out", dpo.toString());
+        assertThat(d.code()).as(d.err()).isZero();
+        List<Long> evaluated = new ArrayList<>();
+        double bestLogged = -1;
+        for (String line : Files.readAllLines(dpo.resolve("metrics.jsonl"))) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            if (!n.has("val_reward_accuracy")) continue;
+            evaluated.add(n.get("step").asLong());
+            bestLogged = Math.max(bestLogged, n.get("val_reward_accuracy").asDouble());
+        }
+        assertThat(evaluated).containsExactly(1L, 5L, 9L);
+        JsonNode report = new ObjectMapper().readTree(dpo.resolve("dpo-eval.json").toFile());
+        JsonNode best = new ObjectMapper().readTree(dpo.resolve("best/myllm-best.json").toFile());
+        double kept = report.at("/validation/reward_accuracy").asDouble();
+        // this run's last model (step 10) scores higher than every evaluation (0.7), so it is the one kept
+        assertThat(report.at("/model/step").asLong()).isEqualTo(10);
+        assertThat(kept).isGreaterThan(bestLogged);
+        assertThat(best.get("step").asLong()).isEqualTo(9);
+        assertThat(report.at("/model/kept").asText()).startsWith("the last model");
+        assertThat(Files.readAllBytes(dpo.resolve("model/model.safetensors"))).isNotEqualTo(Files.readAllBytes(dpo.resolve("best/model.safetensors")));
+    }
+
+    @Test
     void lastBlockLeavesTheRestAlone() {
         Path out = dir.resolve("last");
         CliRun r = CliRun.run(instruct(out, "--trainable", "last-block", "--epochs", "1"));

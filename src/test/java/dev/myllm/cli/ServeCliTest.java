@@ -19,6 +19,8 @@ class ServeCliTest {
         assertThat(r.err().strip()).isEqualTo("myllm: --concurrency must be >= 1, got 0");
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--prompt-tokens", "100", "--max-tokens", "100");
         assertThat(r.err().strip()).isEqualTo("myllm: --prompt-tokens + --max-tokens = 200 exceeds the context length 128");
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--generate-runs", "-1");
+        assertThat(r.err().strip()).isEqualTo("myllm: --generate-runs must be >= 0, got -1");
     }
 
     @Test
@@ -34,5 +36,41 @@ class ServeCliTest {
         assertThat(o.get("concurrency").asInt()).isEqualTo(2);
         // a stream's mean gap is at most the largest gap (p99 of 15 gaps), so its rate is at least 1 / that
         assertThat(o.get("decode_tokens_per_s").asDouble()).isGreaterThanOrEqualTo(0.999e3 / o.get("itl_p99_ms").asDouble());
+    }
+
+    @Test
+    void benchServeComparesOneStreamWithGenerateInTheSameProcess() throws Exception {
+        CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--requests", "2", "--prompt-tokens", "5", "--max-tokens", "6",
+                "--generate-runs", "2", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        double gen = o.get("generate_tokens_per_s").asDouble(), decode = o.get("generate_decode_tokens_per_s").asDouble();
+        assertThat(gen).isPositive();
+        // a whole generation (prefill included) is slower than its decode steps alone
+        assertThat(decode).isGreaterThan(gen);
+        assertThat(o.get("ratio_to_generate").asDouble()).isCloseTo(o.get("tokens_per_s").asDouble() / gen, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(o.get("decode_ratio_to_generate").asDouble())
+                .isCloseTo(o.get("decode_tokens_per_s").asDouble() / decode, org.assertj.core.data.Offset.offset(1e-9));
+
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--requests", "2", "--prompt-tokens", "5", "--max-tokens", "6",
+                "--generate-runs", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("generate alone +\\d+\\.\\d\\d tokens/s, prefill included \\(decode \\d+\\.\\d\\d tokens/s, median of 1 runs");
+        assertThat(r.out()).containsPattern("one stream: \\d+\\.\\d\\d tokens/s = \\d+\\.\\d% of generate alone \\(\\d+\\.\\d\\d tokens/s, same process\\)");
+
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "2", "--prompt-tokens", "5",
+                "--max-tokens", "6", "--generate-runs", "1", "--profile");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("2 streams: \\d+\\.\\d\\d tokens/s = \\d+\\.\\d\\dx generate alone");
+        // the profile: the pool and the CPU per token of each thread group, for generate alone and for the server
+        assertThat(r.out()).containsPattern("thread pool \\(generate alone\\) \\d+ loops").containsPattern("thread pool \\(server\\) \\d+ loops");
+        assertThat(r.out()).containsPattern("cpu ms per token \\(generate alone\\): .*main \\d+\\.\\d{3};")
+                .containsPattern("cpu ms per token \\(server\\): .*myllm-scheduler \\d+\\.\\d{3};")
+                .containsPattern("generate again +\\d+\\.\\d\\d tokens/s after the server");
+
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--requests", "1", "--prompt-tokens", "5", "--max-tokens", "6",
+                "--generate-runs", "0", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(new ObjectMapper().readTree(r.out()).has("ratio_to_generate")).isFalse();
     }
 }

@@ -65,6 +65,52 @@ class GemmSmallTest {
     }
 
     @Test
+    void everyElementIsTheReferenceOrderBitForBit() {
+        // every M from 1 to 17 (one pass of 8, 4 or 2 rows with repeated rows, two and three passes),
+        // N not a multiple of the group, K not a multiple of the vector width, one and three threads
+        SplittableRandom rnd = new SplittableRandom(17);
+        int checked = 0;
+        for (int threads : new int[]{1, 3}) {
+            Parallel.setThreads(threads);
+            for (int K : new int[]{1, L - 1, L, 37, 100, 8 * L + 3}) {
+                for (int N : new int[]{1, 2, 3, 4, 5, 6, 7, 13}) {
+                    for (int M = 1; M <= 17; M++) {
+                        float[] a = GemmTest.random(rnd, 1 + M * K), b = GemmTest.random(rnd, 2 + N * K);
+                        float[] c0 = GemmTest.random(rnd, 3 + M * N);
+                        boolean acc = (M + N) % 2 == 0;
+                        float[] c = c0.clone();
+                        GemmSmall.nt(a, 1, b, 2, c, 3, M, N, K, acc);
+                        for (int m = 0; m < M; m++) {
+                            for (int n = 0; n < N; n++) {
+                                float s = GemmSmall.dotReference(a, 1 + m * K, b, 2 + n * K, K);
+                                float want = acc ? c0[3 + m * N + n] + s : s;
+                                assertThat(c[3 + m * N + n]).as("M=%d N=%d K=%d (%d, %d) threads=%d", M, N, K, m, n, threads)
+                                        .isEqualTo(want);
+                            }
+                        }
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(2 * 6 * 8 * 17);
+    }
+
+    @Test
+    void theLaneTreeOfEightAccumulatorsAtOnceIsTheOneAtATimeTree() {
+        SplittableRandom rnd = new SplittableRandom(19);
+        float[] lanes = new float[8 * L + 3];
+        for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (rnd.nextDouble(-1, 1) * Math.pow(2, rnd.nextInt(-20, 20)));
+        float[] out = new float[3 + Math.max(8, L)];
+        GemmSmall.sumLanes8(lanes, 3, out, 3);
+        float[] got = new float[8];
+        for (int e = 0; e < 8; e++) got[e] = out[3 + GemmSmall.sumAt(e)];
+        float[] want = new float[8];
+        for (int e = 0; e < 8; e++) want[e] = GemmSmall.treeSum(lanes, 3 + e * L);
+        assertThat(got).isEqualTo(want);
+    }
+
+    @Test
     void blocksHandedOutToThreadsGiveTheSameBitsAsOneThread() {
         SplittableRandom rnd = new SplittableRandom(13);
         int N = 4001, K = 67; // a ragged last group, many blocks of groups for every row count

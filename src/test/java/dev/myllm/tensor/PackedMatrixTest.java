@@ -110,7 +110,7 @@ class PackedMatrixTest {
                 int rows = s[0], cols = s[1];
                 float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.3f);
                 PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.F32, w, rows, cols);
-                for (int m : new int[]{1, 2, 3, 4, 5, 9, 17}) {
+                for (int m : new int[]{1, 2, 3, 4, 5, 8, 9, 17}) {
                     float[] x = KernelTestSupport.randn(rnd, m * cols + 1, 1f);
                     for (ProductMode mode : ProductMode.values()) {
                         for (int threads : new int[]{1, 3}) {

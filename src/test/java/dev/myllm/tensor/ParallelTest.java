@@ -92,4 +92,30 @@ class ParallelTest {
         holder.join(10_000);
         assertThat(holder.isAlive()).isFalse();
     }
+
+    @Test
+    void afterRestTheNextLoopWakesTheWorkersAndCoversEveryIndex() throws Exception {
+        Parallel.setThreads(2);
+        for (int rep = 0; rep < 20; rep++) {
+            Parallel.rest();
+            if (rep % 5 == 0) Thread.sleep(2); // long enough for the worker to park
+            // each range waits until both have started: only two threads at once get through at once
+            CountDownLatch both = new CountDownLatch(2);
+            ConcurrentHashMap<Thread, Boolean> ran = new ConcurrentHashMap<>();
+            AtomicIntegerArray hits = new AtomicIntegerArray(10);
+            Parallel.forRange(10, 5, (s, e) -> {
+                ran.put(Thread.currentThread(), true);
+                both.countDown();
+                try {
+                    both.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                for (int i = s; i < e; i++) hits.incrementAndGet(i);
+            });
+            assertThat(both.getCount()).as("rep %d: the worker woke for the loop after rest()", rep).isZero();
+            assertThat(ran).hasSize(2);
+            for (int i = 0; i < 10; i++) assertThat(hits.get(i)).isEqualTo(1);
+        }
+    }
 }
