@@ -26,6 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class FlashForward {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
+    /** MR floats: one row of an 8-dimension value panel. */
+    private static final VectorSpecies<Float> PANEL_ROW = FloatVector.SPECIES_256;
     /** Keys per softmax step: a multiple of MR; the lanewise rescale of oᵀ is paid once per block. */
     static final int BK = 64;
     /** Row {@code p}: −∞ in lanes below p (queries before the key), 0 from p on; added to a score row it applies the causal mask. */
@@ -98,8 +100,11 @@ final class FlashForward {
         int full = simd && L >= MR ? D / MR * MR : 0;
         for (int j = 0; j < T; j++) {
             int src = off + j * sT, d = 0;
+            if (MR == 8) {
+                // 8 consecutive floats: one 256-bit vector (a call to arraycopy costs more than the copy)
+                for (; d < full; d += MR) FloatVector.fromArray(PANEL_ROW, v, src + d).intoArray(vpan, d * T + j * MR);
+            }
             for (; d < full; d += MR) {
-                // 8 consecutive floats: a plain copy (a call to arraycopy costs more than the copy)
                 int dst = d * T + j * MR;
                 for (int i = 0; i < MR; i++) vpan[dst + i] = v[src + d + i];
             }

@@ -55,14 +55,16 @@ public final class Ops {
         Arena.release(a); // dead until backward recomputes it
         return Tensor.result(y, shape, dy -> {
             float[] act = Arena.uninitialized(n);
-            GeluKernel.forward(act, h.data, n); // bitwise the forward's values
+            if (h.requiresGrad()) {
+                // d loss / d gelu(h) = dy·W first, then one pass takes it through GELU and leaves the
+                // recomputed activations (bitwise the forward's values) in the same buffer for dW
+                Gemm.matmulNN(dy, 0, weight.data, 0, act, 0, rows, in, out, false);
+                GeluKernel.backwardRecompute(h.gradBuffer(), h.data, act, n);
+            } else {
+                GeluKernel.forward(act, h.data, n); // bitwise the forward's values
+            }
             if (weight.requiresGrad()) Gemm.matmulTN(dy, 0, act, 0, weight.gradBuffer(), 0, out, in, rows, true);
             if (bias != null && bias.requiresGrad()) sumRows(bias.gradBuffer(), dy, rows, out);
-            if (h.requiresGrad()) {
-                // d loss / d gelu(h) = dy·W, into the same buffer (its activations are used up), then through GELU
-                Gemm.matmulNN(dy, 0, weight.data, 0, act, 0, rows, in, out, false);
-                GeluKernel.backward(h.gradBuffer(), h.data, act, n);
-            }
             Arena.release(act);
         }, h, weight, bias);
     }

@@ -73,4 +73,27 @@ class GeluKernelTest {
             return new float[][]{out, dx};
         });
     }
+
+    @Test
+    void backwardRecomputeIsBitwiseBackwardThenForward() {
+        Random r = new Random(8);
+        for (int n : new int[]{1, 3, 7, 17, 63, 129, 1000, 20011}) {
+            float[] x = uniform(r, n, -8f, 8f), dout = randn(r, n, 1f), init = randn(r, n, 1f);
+            for (boolean simd : new boolean[]{true, false}) {
+                float[] dxRef = init.clone(), act = new float[n];
+                if (simd) {
+                    GeluKernel.backwardSimd(dxRef, x, dout, n);
+                    GeluKernel.forwardSimd(act, x, n);
+                } else {
+                    GeluKernel.backwardScalar(dxRef, x, dout, n);
+                    GeluKernel.forwardScalar(act, x, n);
+                }
+                float[] dx = init.clone(), g = dout.clone();
+                if (simd) GeluKernel.backwardRecomputeSimd(dx, x, g, n);
+                else GeluKernel.backwardRecomputeScalar(dx, x, g, n);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(dxRef, dx, "dx simd=" + simd + " n=" + n);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(act, g, "activations simd=" + simd + " n=" + n);
+            }
+        }
+    }
 }

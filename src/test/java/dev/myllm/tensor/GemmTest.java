@@ -283,4 +283,29 @@ class GemmTest {
             }
         }
     }
+
+    @Test
+    void packingATnLeftOperandCopiesItsColumnsWhateverTheBlockSizes() {
+        // A is (K, M) row-major (the TN product): panel q holds columns q·MR.. as (kc, MR); full panels
+        // copy MR consecutive floats per k step as one vector, a partial panel element by element
+        SplittableRandom r = new SplittableRandom(7);
+        int mr = GemmKernel.MR;
+        for (int[] s : new int[][]{{40, 300, 3, 1, 256}, {16, 64, 0, 0, 16}, {2 * mr + 3, 40, 2, 5, 17}, {33, 33, 0, 2, 31}, {5, 16, 1, 0, 15}}) {
+            int m = s[0], k = s[1], m0 = s[2], pc = s[3], kc = s[4], aOff = 2, mc = m - m0;
+            float[] a = random(r, aOff + m * k);
+            int panels = (mc + mr - 1) / mr;
+            float[] dst = new float[1 + panels * kc * mr];
+            java.util.Arrays.fill(dst, Float.NaN);
+            GemmPack.packA(a, aOff, 1, m, m0, mc, pc, kc, dst, 1);
+            for (int q = 0; q < panels; q++) {
+                for (int p = 0; p < kc; p++) {
+                    for (int i = 0; i < mr; i++) {
+                        int col = q * mr + i;
+                        float want = col < mc ? a[aOff + (pc + p) * m + m0 + col] : 0f;
+                        assertThat(dst[1 + q * kc * mr + p * mr + i]).as("m=%d k=%d panel %d p=%d i=%d", m, k, q, p, i).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
 }
