@@ -64,6 +64,7 @@ public final class OpenAiServer implements AutoCloseable {
      * from five down to one, every row split the decode kernels make (3+2, 2+2, 3, 2, 1): code the
      * JIT compiled before it saw a split is thrown away and recompiled when that split first
      * comes, in the middle of a client's request (seen: a batch-5 step of 1.2 s in a measured run).
+     * Then three {@code /v1/inspect} passes of 128 tokens, for the playground's first request.
      */
     public void warmUp() {
         int vocab = model.vocabSize(), seqs = Math.min(config.maxBatch(), 5);
@@ -86,6 +87,24 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            }
+        }
+        // one short inspection too: the playground's first request otherwise waits seconds for the
+        // JIT (the forward pass with attention recorded, the per-position top tokens, the JSON)
+        for (int round = 0; round < 3; round++) {
+            int n = Math.min(128, model.contextLength());
+            com.fasterxml.jackson.databind.node.ObjectNode body = Answers.JSON.createObjectNode();
+            com.fasterxml.jackson.databind.node.ArrayNode ids = body.putArray("ids");
+            for (int j = 0; j < n; j++) ids.add((j * 7919 + 11 + round) % vocab);
+            body.putArray("layers").add(0);
+            body.put("top_k", 5);
+            try {
+                handler.playground.inspect(body, 60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ApiError e) {
+                return; // a busy or refusing inspector only leaves the JIT colder
             }
         }
     }
