@@ -251,6 +251,9 @@ class OpenAiServerTest {
         }
         HttpResponse<String> wrongMethod = get(url + "/v1/completions", KEY);
         assertEquals(405, wrongMethod.statusCode());
+        // the request's log line is written once its response is done, so it may come just after
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end && srv.log().stream().noneMatch(l -> l.startsWith("POST /v1/completions 413"))) Thread.sleep(10);
         assertThat(srv.log()).anyMatch(l -> l.startsWith("POST /v1/completions 413"));
     }
 
