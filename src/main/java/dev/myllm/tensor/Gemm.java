@@ -93,7 +93,7 @@ public final class Gemm {
      * Products this small (a few thousand multiply-adds) finish in the plain loops before the
      * packed path has set up its buffers; the choice depends on the shape alone.
      */
-    private static boolean tiny(int M, int N, int K) {
+    static boolean tiny(int M, int N, int K) {
         return (long) M * N * K <= TINY;
     }
 

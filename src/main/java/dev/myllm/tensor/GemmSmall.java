@@ -70,7 +70,7 @@ final class GemmSmall {
     /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate, int g, int gr0, int gr1) {
-        float[] lanes = LANES.get();
+        float[] lanes = lanes();
         for (int gi = gr0; gi < gr1; gi++) {
             int n = gi * g, br = bOff + n * K;
             if (N - n < g) {
@@ -125,6 +125,11 @@ final class GemmSmall {
     /** Scratch for one thread's passes: the lanes of up to 24 accumulators and their sums. */
     static float[] scratch() {
         return new float[24 * L + 3 * SUMS_STRIDE];
+    }
+
+    /** This thread's {@link #scratch}, made once (decoding calls the kernels dozens of times a token). */
+    static float[] lanes() {
+        return LANES.get();
     }
 
     /** The lane sums of a pass's first {@code count} accumulators (at {@code lanes[e·L ..]}), for {@link #passSum}. */

@@ -282,10 +282,10 @@ public final class PackedMatrix {
         }
         int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
         if (format == Format.F16 && PackedKernels.scalable(x, xOff, m * cols)) {
-            float[] xs = new float[m * cols];
-            for (int k = 0; k < xs.length; k++) xs[k] = x[xOff + k] * PackedKernels.F16_SCALE;
+            float[] xs = scaledInput(m * cols);
+            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * PackedKernels.F16_SCALE;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-                float[] lanes = new float[4 * PackedKernels.L];
+                float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g, n = Math.min(g, rows - r);
                     for (int i = 0; i < m; i++) PackedKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
@@ -295,7 +295,7 @@ public final class PackedMatrix {
         }
         // whole groups per thread: one fork/join per product, each thread streaming through its rows
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-            float[] lanes = new float[4 * PackedKernels.L];
+            float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
             for (int gi = g0; gi < g1; gi++) {
                 int r = gi * g, n = Math.min(g, rows - r);
                 // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones
@@ -311,7 +311,7 @@ public final class PackedMatrix {
      * array it replaces and {@code generate} the same tokens.
      */
     private void matmulF32(ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff) {
-        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && (long) m * rows * cols <= GEMM_TINY)) {
+        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && Gemm.tiny(m, rows, cols))) {
             float[] acc = new float[m];
             for (int r = 0; r < rows; r++) {
                 dotRowScalar(r, x, xOff, m, acc);
@@ -321,7 +321,7 @@ public final class PackedMatrix {
             // GemmSmall.nt's groups of weight rows, each read once for all m input rows
             int g = m == 1 ? GemmSmall.GROUP_ONE : GemmSmall.GROUP, groups = (rows + g - 1) / g;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-                float[] lanes = GemmSmall.scratch();
+                float[] lanes = GemmSmall.lanes();
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g;
                     PackedKernels.dotF32(this, r, Math.min(g, rows - r), x, xOff, m, y, yOff + r, rows, lanes);
@@ -335,8 +335,14 @@ public final class PackedMatrix {
         }
     }
 
-    /** {@code Gemm}'s limit (M·N·K) under which a product takes the plain loop. */
-    private static final long GEMM_TINY = 4096;
+    /** The calling thread's buffer for an F16 product's scaled input (every token's products would allocate it anew). */
+    private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scaledInput(int n) {
+        float[][] holder = SCALED.get();
+        if (holder[0].length < n) holder[0] = new float[n];
+        return holder[0];
+    }
 
     /** Q4_1: each block's sum of x, per input row (the minimum's share of the product). */
     private float[] blockSums(float[] x, int xOff, int m) {

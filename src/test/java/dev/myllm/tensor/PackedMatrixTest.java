@@ -233,4 +233,36 @@ class PackedMatrixTest {
         assertThatThrownBy(() -> PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(new byte[10])))
                 .hasMessageContaining("needs 204 bytes");
     }
+
+    @Test
+    void aDecodeProductAllocatesNoBuffers() {
+        // decoding runs dozens of these a token: lanes and the F16 scaled input are per-thread
+        // buffers made once, so what is left is a few small objects (the loop's lambda)
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(4);
+        float[] w = new float[768 * 768], x = new float[768], y = new float[768];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        int threads = Parallel.threads();
+        Parallel.setThreads(1); // every allocation on this thread
+        try (ProductMode.Scope s = ProductMode.use(ProductMode.ROWS)) {
+            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F32, PackedMatrix.Format.F16,
+                    PackedMatrix.Format.BF16, PackedMatrix.Format.Q8_0}) {
+                PackedMatrix p = PackedMatrix.encode(f, w, 768, 768);
+                long least = Long.MAX_VALUE, previous = -1;
+                for (int round = 0; round < 20; round++) { // until C2 has compiled the kernels (boxes before)
+                    for (int i = 0; i < 300; i++) p.matmulNT(x, 0, 1, y, 0);
+                    long before = mx.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 20; i++) p.matmulNT(x, 0, 1, y, 0);
+                    long bytes = (mx.getCurrentThreadAllocatedBytes() - before) / 20;
+                    least = Math.min(least, bytes);
+                    if (round >= 2 && bytes == previous) break;
+                    previous = bytes;
+                }
+                assertThat(least).as(f + ": bytes allocated per one-row 768 x 768 product").isLessThan(256);
+            }
+        } finally {
+            Parallel.setThreads(threads);
+        }
+    }
 }
