@@ -27,12 +27,19 @@ public final class GeluKernel {
     /** Scalar twin: the formula in double with {@code Math.tanh}, rounded once to float. */
     public static void forwardScalar(float[] out, float[] x, int n) {
         Parallel.forRange(n, GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                double xd = x[i];
-                double u = K * (xd + C3 * xd * xd * xd);
-                out[i] = (float) (0.5 * xd * (1.0 + Math.tanh(u)));
-            }
+            for (int i = s; i < e; i++) out[i] = (float) geluDouble(x[i]);
         });
+    }
+
+    /** The scalar twins' gelu(x), in double with {@code Math.tanh}. */
+    private static double geluDouble(double x) {
+        return 0.5 * x * (1.0 + Math.tanh(K * (x + C3 * x * x * x)));
+    }
+
+    /** The scalar twins' gelu'(x): 0.5(1 + t) + 0.5·x·(1 - t²)·K(1 + 3·0.044715·x²), t = tanh(u), in double. */
+    private static double geluGradDouble(double x) {
+        double t = Math.tanh(K * (x + C3 * x * x * x));
+        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * K * (1.0 + 3.0 * C3 * x * x);
     }
 
     /**
@@ -72,13 +79,7 @@ public final class GeluKernel {
     /** Scalar twin: 0.5(1 + t) + 0.5·x·(1 - t²)·K(1 + 3·0.044715·x²) in double. */
     public static void backwardScalar(float[] dx, float[] x, float[] dout, int n) {
         Parallel.forRange(n, GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                double xd = x[i];
-                double u = K * (xd + C3 * xd * xd * xd);
-                double t = Math.tanh(u);
-                double d = 0.5 * (1.0 + t) + 0.5 * xd * (1.0 - t * t) * K * (1.0 + 3.0 * C3 * xd * xd);
-                dx[i] += (float) (d * dout[i]);
-            }
+            for (int i = s; i < e; i++) dx[i] += (float) (geluGradDouble(x[i]) * dout[i]);
         });
     }
 
@@ -127,12 +128,8 @@ public final class GeluKernel {
     public static void backwardRecomputeScalar(float[] dx, float[] x, float[] g, int n) {
         Parallel.forRange(n, GRAIN, (s, e) -> {
             for (int i = s; i < e; i++) {
-                double xd = x[i];
-                double u = K * (xd + C3 * xd * xd * xd);
-                double t = Math.tanh(u);
-                double d = 0.5 * (1.0 + t) + 0.5 * xd * (1.0 - t * t) * K * (1.0 + 3.0 * C3 * xd * xd);
-                dx[i] += (float) (d * g[i]);
-                g[i] = (float) (0.5 * xd * (1.0 + t));
+                dx[i] += (float) (geluGradDouble(x[i]) * g[i]);
+                g[i] = (float) geluDouble(x[i]);
             }
         });
     }
