@@ -70,6 +70,23 @@ final class GemmSmall {
     /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate, int g, int gr0, int gr1) {
+        // an eight-row pass: each chunk of B is first pulled into cache, then computed (CacheWarm);
+        // the lighter passes of one to four rows were measured slower with it
+        int chunk = M < CacheWarm.MIN_ROWS ? 0 : CacheWarm.rowsPerChunk(4L * g * K);
+        if (chunk == 0) {
+            ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, gr0, gr1);
+            return;
+        }
+        for (int c0 = gr0; c0 < gr1; c0 += chunk) {
+            int c1 = Math.min(gr1, c0 + chunk);
+            CacheWarm.touch(b, bOff + c0 * g * K, bOff + Math.min(N, c1 * g) * K);
+            ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, c0, c1);
+        }
+    }
+
+    /** {@link #ntGroups} on groups already warmed (or not). */
+    private static void ntChunk(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                int M, int N, int K, boolean accumulate, int g, int gr0, int gr1) {
         float[] lanes = lanes();
         for (int gi = gr0; gi < gr1; gi++) {
             int n = gi * g, br = bOff + n * K;

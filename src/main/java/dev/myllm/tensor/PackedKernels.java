@@ -154,6 +154,25 @@ final class PackedKernels {
     }
 
     /**
+     * Groups {@code [g0, g1)} ({@code g} weight rows each) of an F32 product with {@code m} input
+     * rows, each group by {@link #dotF32}: for eight-row passes, each chunk of weight rows is
+     * first pulled into cache ({@link CacheWarm}), as {@code GemmSmall.nt} does.
+     */
+    static void dotF32Groups(PackedMatrix p, int g, int g0, int g1, float[] x, int xo, int m, float[] y, int yo, float[] lanes) {
+        int rows = p.rows();
+        int chunk = m < CacheWarm.MIN_ROWS ? 0 : CacheWarm.rowsPerChunk(g * p.qRowBytes);
+        for (int c0 = g0; c0 < g1; ) {
+            int c1 = chunk == 0 ? g1 : Math.min(g1, c0 + chunk);
+            if (chunk != 0) CacheWarm.touch(p.bits, c0 * g * p.qRowBytes, Math.min(rows, c1 * g) * p.qRowBytes);
+            for (int gi = c0; gi < c1; gi++) {
+                int r = gi * g;
+                dotF32(p, r, Math.min(g, rows - r), x, xo, m, y, yo + r, rows, lanes);
+            }
+            c0 = c1;
+        }
+    }
+
+    /**
      * {@code y[yo + i·ys + j] = Σ_k W[r + j, k] · x[xo + i·K + k]} for the {@code m} input rows i and
      * the {@code n} weight rows j from r: {@code GemmSmall.nt}'s passes, operation for operation
      * (each group of weight rows read once for up to eight input rows, one accumulator chain per

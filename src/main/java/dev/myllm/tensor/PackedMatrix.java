@@ -320,13 +320,8 @@ public final class PackedMatrix {
         } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= GemmSmall.MAX_ROWS)) {
             // GemmSmall.nt's groups of weight rows, each read once for all m input rows
             int g = m == 1 ? GemmSmall.GROUP_ONE : GemmSmall.GROUP, groups = (rows + g - 1) / g;
-            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-                float[] lanes = GemmSmall.lanes();
-                for (int gi = g0; gi < g1; gi++) {
-                    int r = gi * g;
-                    PackedKernels.dotF32(this, r, Math.min(g, rows - r), x, xOff, m, y, yOff + r, rows, lanes);
-                }
-            });
+            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g),
+                    (g0, g1) -> PackedKernels.dotF32Groups(this, g, g0, g1, x, xOff, m, y, yOff, GemmSmall.lanes()));
         } else {
             // the packed GEMM, also on a last tile so small that Gemm would take another path for it
             try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
