@@ -340,32 +340,30 @@ final class PackedKernels {
     }
 
     private static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] t) {
-        if (n == 4) dotQ8x4(p, r, x, xo, y, yo, t);
+        if (n == PackedMatrix.GROUP && r % PackedMatrix.GROUP == 0) dotQ8x4(p, r, x, xo, y, yo, t);
         else for (int i = 0; i < n; i++) dotQ8x1(p, r + i, x, xo, y, yo + i, t);
     }
 
+    /** Rows r to r + 3, a whole group of {@link PackedMatrix#block}'s layout: block b of row j at 32·(4b + j) from the group's start. */
     private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         MemorySegment bits = p.bits, sc = p.scales;
         int blocks = p.cols() / 32;
-        long rb = p.qRowBytes, sb = 4L * blocks;
-        long b0 = r * rb, s0 = r * sb;
-        long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
+        long q = 32 * p.block(r, 0), s = 4 * p.block(r, 0);
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < blocks; b++, q += 128, s += 16) {
             // the block's partial sums, then one multiply-add by each row's scale
             FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
             for (int j = 0; j < 32; j += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + j);
-                long o = 32L * b + j;
-                p0 = q8(bits, b0 + o).fma(xv, p0);
-                p1 = q8(bits, b1 + o).fma(xv, p1);
-                p2 = q8(bits, b2 + o).fma(xv, p2);
-                p3 = q8(bits, b3 + o).fma(xv, p3);
+                p0 = q8(bits, q + j).fma(xv, p0);
+                p1 = q8(bits, q + 32 + j).fma(xv, p1);
+                p2 = q8(bits, q + 64 + j).fma(xv, p2);
+                p3 = q8(bits, q + 96 + j).fma(xv, p3);
             }
-            a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
-            a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s2 + 4L * b)), a2);
-            a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s3 + 4L * b)), a3);
+            a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 4)), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 8)), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 12)), a3);
         }
         sum4(a0, a1, a2, a3).intoArray(t, 0);
         y[yo] = t[R0];
@@ -374,15 +372,17 @@ final class PackedKernels {
         y[yo + 3] = t[R3];
     }
 
+    /** One row, its blocks {@code n} blocks apart ({@code n} the rows of its group). */
     private static void dotQ8x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         MemorySegment bits = p.bits, sc = p.scales;
         int blocks = p.cols() / 32;
-        long b0 = r * p.qRowBytes, s0 = r * 4L * blocks;
+        long first = p.block(r, 0), n = blocks > 1 ? p.block(r, 1) - first : 1;
+        long q = 32 * first, s = 4 * first;
         FloatVector a = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < blocks; b++, q += 32 * n, s += 4 * n) {
             FloatVector pb = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L) pb = q8(bits, b0 + 32L * b + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
-            a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a);
+            for (int j = 0; j < 32; j += L) pb = q8(bits, q + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
+            a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a);
         }
         a.intoArray(t, 0);
         y[yo] = sumLanes(t, 0);
