@@ -348,9 +348,11 @@ final class PackedKernels {
     private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         MemorySegment bits = p.bits, sc = p.scales;
         int blocks = p.cols() / 32;
-        long q = 32 * p.block(r, 0), s = 4 * p.block(r, 0);
+        long q0 = 32 * p.block(r, 0), s0 = 4 * p.block(r, 0);
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++, q += 128, s += 16) {
+        for (int b = 0; b < blocks; b++) {
+            // (addresses as functions of the int counter b: the JIT then checks the bounds once, before the loop)
+            long q = q0 + 128L * b, s = s0 + 16L * b;
             // the block's partial sums, then one multiply-add by each row's scale
             FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
             for (int j = 0; j < 32; j += L) {
@@ -377,9 +379,10 @@ final class PackedKernels {
         MemorySegment bits = p.bits, sc = p.scales;
         int blocks = p.cols() / 32;
         long first = p.block(r, 0), n = blocks > 1 ? p.block(r, 1) - first : 1;
-        long q = 32 * first, s = 4 * first;
+        long q0 = 32 * first, s0 = 4 * first;
         FloatVector a = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++, q += 32 * n, s += 4 * n) {
+        for (int b = 0; b < blocks; b++) {
+            long q = q0 + 32 * n * b, s = s0 + 4 * n * b;
             FloatVector pb = FloatVector.zero(F);
             for (int j = 0; j < 32; j += L) pb = q8(bits, q + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
             a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a);
