@@ -37,14 +37,24 @@ final class Scheduler implements Runnable {
     private final Thread thread;
     // where the scheduler thread's time goes (scheduler thread only; read through profile())
     private final Object profileLock = new Object();
-    private long turns, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
+    private long turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
     private final long[] stepsByBatch, nanosByBatch;
-    private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
+    private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens, turnPrefillPasses; // this turn's shares
+    /** Sequences that finished in the turn that left no sequence running, and when: their clients may be about to send the next requests. */
+    private int returning;
+    private long emptiedNanos;
     private volatile boolean profileProducts;
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
-    private static final long GATHER_GAP_NANOS = 2_000_000;
+    private static final long GATHER_GAP_NANOS = 3_000_000;
     /** The longest it gathers a burst. */
-    private static final long GATHER_MAX_NANOS = 5_000_000;
+    private static final long GATHER_MAX_NANOS = 10_000_000;
+    /**
+     * After a turn in which the last running sequences finished, arrivals within this long count
+     * as their clients' next requests ({@link #returning}).
+     */
+    private static final long RETURN_WINDOW_NANOS = 100_000_000;
+    /** The longest an idle scheduler waits for the clients of sequences that just finished to come back. */
+    private static final long RETURN_MAX_NANOS = 30_000_000;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -82,7 +92,7 @@ final class Scheduler implements Runnable {
     /** The time split so far (see {@link SchedulerProfile}). */
     SchedulerProfile profile() {
         synchronized (profileLock) {
-            return new SchedulerProfile(turns, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos,
+            return new SchedulerProfile(turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos,
                     otherNanos, idleNanos, stepsByBatch.clone(), nanosByBatch.clone());
         }
     }
@@ -149,13 +159,23 @@ final class Scheduler implements Runnable {
                         if (waiting.isEmpty() && !stopped) {
                             try {
                                 lock.wait(50);
-                                // requests that come together arrive a few hundred microseconds
-                                // apart: while they keep coming (each within GATHER_GAP of the
-                                // last, up to GATHER_MAX in all), wait for the next, so one prefill
-                                // pass takes them all; a lone request waits one gap
+                                // requests that come together arrive a few hundred microseconds to
+                                // a few milliseconds apart (the HTTP threads share the cores): while
+                                // they keep coming (each within GATHER_GAP of the last, up to
+                                // GATHER_MAX in all), wait for the next, so one prefill pass takes
+                                // them all (the weights read once, the products at their best rate);
+                                // a lone request waits one gap. Right after the last running
+                                // sequences finished, their clients' next requests are expected:
+                                // wait for as many (up to RETURN_MAX), and not at all for one
                                 long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
+                                int want = maxBatch;
+                                if (returning > 0 && now - emptiedNanos < RETURN_WINDOW_NANOS) {
+                                    want = Math.min(maxBatch, returning);
+                                    until = quiet = now + RETURN_MAX_NANOS;
+                                }
+                                returning = 0;
                                 int seen = waiting.size();
-                                while (!waiting.isEmpty() && waiting.size() < maxBatch && !stopped && now < until && now < quiet) {
+                                while (!waiting.isEmpty() && waiting.size() < want && !stopped && now < until && now < quiet) {
                                     lock.wait(0, 200_000);
                                     now = System.nanoTime();
                                     if (waiting.size() != seen) {
@@ -173,7 +193,8 @@ final class Scheduler implements Runnable {
                     }
                     continue;
                 }
-                turnPrefill = turnDecode = turnAccept = turnPrefillTokens = 0;
+                turnPrefill = turnDecode = turnAccept = turnPrefillTokens = turnPrefillPasses = 0;
+                int before = active.size();
                 try {
                     turn();
                 } catch (RuntimeException | OutOfMemoryError e) {
@@ -192,11 +213,16 @@ final class Scheduler implements Runnable {
                     return false;
                 });
                 activeCount = active.size();
+                if (activeCount == 0) {
+                    returning = before;
+                    emptiedNanos = System.nanoTime();
+                }
                 metrics.active(activeCount);
                 long spent = System.nanoTime() - t0;
                 synchronized (profileLock) {
                     turns++;
                     prefillTokens += turnPrefillTokens;
+                    prefillPasses += turnPrefillPasses;
                     prefillNanos += turnPrefill;
                     decodeNanos += turnDecode;
                     acceptNanos += turnAccept;
@@ -269,29 +295,37 @@ final class Scheduler implements Runnable {
             caches[i] = seqs.get(i).cache;
             tokens += chunks.get(i).length;
         }
-        float[] logits;
         long t0 = System.nanoTime();
+        // the sequences pick their tokens from the logits in the arena's buffer, before the scope
+        // hands it back: no copy of them
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
-            logits = model.prefillStep(chunks.toArray(new int[0][]), caches).toArray();
-        }
-        long t1 = System.nanoTime();
-        metrics.prefilled(tokens, t1 - t0);
-        turnPrefill += t1 - t0;
-        turnPrefillTokens += tokens;
-        for (int i = 0; i < n; i++) {
-            Sequence s = seqs.get(i);
-            s.prefilled += chunks.get(i).length;
-            if (s.prefilled < s.prompt.length) continue;
-            s.state = Sequence.State.DECODE;
-            metrics.firstToken(System.nanoTime() - s.submittedNanos);
-            if (s.sampling.maxTokens() == 0) {
-                s.finishNow("length");
-                s.cache = null;
-            } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
-                s.cache = null; // free the slot now
+            float[] logits = logits(model.prefillStep(chunks.toArray(new int[0][]), caches), n, vocab);
+            long t1 = System.nanoTime();
+            metrics.prefilled(tokens, t1 - t0);
+            turnPrefill += t1 - t0;
+            turnPrefillTokens += tokens;
+            turnPrefillPasses++;
+            for (int i = 0; i < n; i++) {
+                Sequence s = seqs.get(i);
+                s.prefilled += chunks.get(i).length;
+                if (s.prefilled < s.prompt.length) continue;
+                s.state = Sequence.State.DECODE;
+                metrics.firstToken(System.nanoTime() - s.submittedNanos);
+                if (s.sampling.maxTokens() == 0) {
+                    s.finishNow("length");
+                    s.cache = null;
+                } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
+                    s.cache = null; // free the slot now
+                }
             }
+            turnAccept += System.nanoTime() - t1;
         }
-        turnAccept += System.nanoTime() - t1;
+    }
+
+    /** The logits {@code (rows, 1, V)} as one array of {@code rows·V}: the tensor's own when it is exactly that. */
+    private static float[] logits(Tensor out, int rows, int vocab) {
+        float[] d = out.data();
+        return d.length == rows * vocab ? d : java.util.Arrays.copyOf(out.toArray(), rows * vocab);
     }
 
     private void prefill(Sequence s, int chunk) {
@@ -307,6 +341,7 @@ final class Scheduler implements Runnable {
         metrics.prefilled(to - from, System.nanoTime() - t0);
         turnPrefill += System.nanoTime() - t0;
         turnPrefillTokens += to - from;
+        turnPrefillPasses++;
         s.prefilled = to;
         if (s.promptLogprobs) {
             if (from == 0) s.promptToken(s.prompt[0], null, -1, vocab);       // the first prompt token has no log-probability
@@ -339,28 +374,30 @@ final class Scheduler implements Runnable {
             caches[i] = seqs.get(i).cache;
         }
         long t0 = System.nanoTime();
-        float[] logits;
+        // each sequence picks its token from the logits in the arena's buffer, before the scope
+        // hands it back: copying 8 rows of GPT-2's logits (1.6 MB, a new array) cost about as much
+        // as sampling them all
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
-            logits = model.decodeStep(ids, caches).toArray();
-        }
-        // the pool's workers park now rather than spin through the hand-off below: the request
-        // threads it wakes get their core, instead of preempting this thread
-        dev.myllm.tensor.Parallel.rest();
-        long t1 = System.nanoTime();
-        metrics.decodeStep(b, t1 - t0);
-        turnDecode += t1 - t0;
-        synchronized (profileLock) {
-            decodeSteps++;
-            decodeRows += b;
-            if (b < stepsByBatch.length) {
-                stepsByBatch[b]++;
-                nanosByBatch[b] += t1 - t0;
+            float[] logits = logits(model.decodeStep(ids, caches), b, vocab);
+            // the pool's workers park now rather than spin through the hand-off below: the request
+            // threads it wakes get their core, instead of preempting this thread
+            dev.myllm.tensor.Parallel.rest();
+            long t1 = System.nanoTime();
+            metrics.decodeStep(b, t1 - t0);
+            turnDecode += t1 - t0;
+            synchronized (profileLock) {
+                decodeSteps++;
+                decodeRows += b;
+                if (b < stepsByBatch.length) {
+                    stepsByBatch[b]++;
+                    nanosByBatch[b] += t1 - t0;
+                }
             }
+            for (int i = 0; i < b; i++) {
+                Sequence s = seqs.get(i);
+                if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null;
+            }
+            turnAccept += System.nanoTime() - t1;
         }
-        for (int i = 0; i < b; i++) {
-            Sequence s = seqs.get(i);
-            if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null;
-        }
-        turnAccept += System.nanoTime() - t1;
     }
 }

@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The weighted sum of cached values that ends every attention query keeps its output in registers
- * across positions; it must give what position-by-position {@code axpy} into a zeroed row gives,
- * bit for bit, so decoding's tokens did not change with it.
+ * across positions, and the scores are taken four keys at a time; each must give what the plain
+ * loops give ({@code axpy} into a zeroed row, one {@code dot} per key), bit for bit, so decoding's
+ * tokens did not change with them.
  */
 class CachedAttentionSumTest {
     @Test
@@ -29,6 +30,26 @@ class CachedAttentionSumTest {
                 Arrays.fill(expected, 2, 2 + d, 0f);
                 for (int j = 0; j < visible; j++) CachedAttention.axpy(w[j] * inv, v, base + j * d, expected, 2, d);
                 CachedAttention.weightedSum(w, inv, v, base, visible, d, actual, 2);
+                assertThat(actual).as("d=%d visible=%d", d, visible).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void fourKeysAtATimeScoreBitwiseAsOneDotEachOnAwkwardSizes() {
+        SplittableRandom rnd = new SplittableRandom(22);
+        int l = Simd.F.length();
+        for (int d : new int[]{1, 3, l - 1, l, l + 1, 2 * l + 3, 4 * l, 4 * l + 1, 5 * l + 7}) {
+            for (int visible : new int[]{1, 2, 3, 4, 5, 7, 8, 64, 129}) {
+                int base = 3, qOff = 2;
+                float[] k = GemmTest.random(rnd, base + visible * d + 3);
+                float[] x = GemmTest.random(rnd, qOff + d + 1);
+                float scale = (float) (1 / Math.sqrt(d));
+                float[] expected = new float[visible + 2], actual = new float[visible + 2];
+                Arrays.fill(actual, 9f); // only the first visible scores are written
+                Arrays.fill(expected, 9f);
+                for (int j = 0; j < visible; j++) expected[j] = CachedAttention.dot(x, qOff, k, base + j * d, d) * scale;
+                CachedAttention.scores(x, qOff, k, base, visible, d, scale, actual);
                 assertThat(actual).as("d=%d visible=%d", d, visible).isEqualTo(expected);
             }
         }
