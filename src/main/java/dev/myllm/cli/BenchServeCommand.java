@@ -151,10 +151,20 @@ final class BenchServeCommand implements Runnable {
             }
             server.warmUp();
             int port = server.port();
+            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             try {
-                one(port, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
+                // warm up every client thread and connection path together (short requests): cold
+                // clients send their first requests tens of milliseconds apart, so the measured run
+                // would start with prompts prefilled one or two at a time instead of all together
+                List<Future<Timing>> warm = new ArrayList<>();
+                for (int w = 0; w < concurrency; w++) {
+                    String body = bodies.get(w % total).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens));
+                    warm.add(pool.submit(() -> one(port, body)));
+                }
+                for (Future<Timing> f : warm) f.get();
             } catch (Exception e) {
-                throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
+                pool.shutdownNow();
+                throw new CliException("the warm-up request failed: " + Errors.oneLine(e.getCause() != null ? e.getCause() : e));
             }
             SchedulerProfile before = server.schedulerProfile();
             Parallel.Stats poolBefore = Parallel.stats();
@@ -162,7 +172,6 @@ final class BenchServeCommand implements Runnable {
             if (profile) server.profileProducts();
             AtomicInteger next = new AtomicInteger();
             List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
-            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             long t0 = System.nanoTime();
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < concurrency; w++) {
@@ -351,9 +360,11 @@ final class BenchServeCommand implements Runnable {
         return s.get(Math.max(0, Math.min(s.size() - 1, i))) / 1e6;
     }
 
+    private static final ObjectMapper CLIENT_JSON = new ObjectMapper();
+
     /** One streaming request: when each token's chunk arrived, and the completion tokens from the usage chunk. */
     private static Timing one(int port, String body) throws Exception {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = CLIENT_JSON;
         long start = System.nanoTime();
         long[] firstLast = new long[2];
         int[] tokens = new int[1];

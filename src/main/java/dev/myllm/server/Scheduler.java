@@ -34,6 +34,8 @@ final class Scheduler implements Runnable {
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile int activeCount;
+    /** Requests being read and checked by the HTTP threads, not yet queued ({@link #arriving()}). */
+    private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
     private final Thread thread;
     // where the scheduler thread's time goes (scheduler thread only; read through profile())
     private final Object profileLock = new Object();
@@ -45,9 +47,9 @@ final class Scheduler implements Runnable {
     private long emptiedNanos;
     private volatile boolean profileProducts;
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
-    private static final long GATHER_GAP_NANOS = 3_000_000;
+    private static final long GATHER_GAP_NANOS = 8_000_000;
     /** The longest it gathers a burst. */
-    private static final long GATHER_MAX_NANOS = 10_000_000;
+    private static final long GATHER_MAX_NANOS = 30_000_000;
     /**
      * After a turn in which the last running sequences finished, arrivals within this long count
      * as their clients' next requests ({@link #returning}).
@@ -87,6 +89,31 @@ final class Scheduler implements Runnable {
             lock.notifyAll();
         }
         return Refusal.NONE;
+    }
+
+    /**
+     * A request on its way to the queue (its body being read and checked): an idle scheduler
+     * gathering a burst waits for it (up to the gathering limit), so requests that come together
+     * are prefilled in one pass. Close it once the request is queued or refused.
+     */
+    Arrival arriving() {
+        incoming.incrementAndGet();
+        return new Arrival();
+    }
+
+    /** One request's place among the {@link #arriving()} ones; closing it twice counts once. */
+    final class Arrival implements AutoCloseable {
+        private boolean closed;
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            incoming.decrementAndGet();
+            synchronized (lock) {
+                lock.notifyAll();
+            }
+        }
     }
 
     /** The time split so far (see {@link SchedulerProfile}). */
@@ -159,30 +186,6 @@ final class Scheduler implements Runnable {
                         if (waiting.isEmpty() && !stopped) {
                             try {
                                 lock.wait(50);
-                                // requests that come together arrive a few hundred microseconds to
-                                // a few milliseconds apart (the HTTP threads share the cores): while
-                                // they keep coming (each within GATHER_GAP of the last, up to
-                                // GATHER_MAX in all), wait for the next, so one prefill pass takes
-                                // them all (the weights read once, the products at their best rate);
-                                // a lone request waits one gap. Right after the last running
-                                // sequences finished, their clients' next requests are expected:
-                                // wait for as many (up to RETURN_MAX), and not at all for one
-                                long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
-                                int want = maxBatch;
-                                if (returning > 0 && now - emptiedNanos < RETURN_WINDOW_NANOS) {
-                                    want = Math.min(maxBatch, returning);
-                                    until = quiet = now + RETURN_MAX_NANOS;
-                                }
-                                returning = 0;
-                                int seen = waiting.size();
-                                while (!waiting.isEmpty() && waiting.size() < want && !stopped && now < until && now < quiet) {
-                                    lock.wait(0, 200_000);
-                                    now = System.nanoTime();
-                                    if (waiting.size() != seen) {
-                                        seen = waiting.size();
-                                        quiet = now + GATHER_GAP_NANOS;
-                                    }
-                                }
                             } catch (InterruptedException e) {
                                 return;
                             }
@@ -192,6 +195,20 @@ final class Scheduler implements Runnable {
                         idleNanos += System.nanoTime() - t0;
                     }
                     continue;
+                }
+                if (freshBurst()) {
+                    long g0 = System.nanoTime();
+                    try {
+                        gather();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    admit();
+                    long gathered = System.nanoTime() - g0;
+                    t0 += gathered;
+                    synchronized (profileLock) {
+                        idleNanos += gathered;
+                    }
                 }
                 turnPrefill = turnDecode = turnAccept = turnPrefillTokens = turnPrefillPasses = 0;
                 int before = active.size();
@@ -227,6 +244,44 @@ final class Scheduler implements Runnable {
                     decodeNanos += turnDecode;
                     acceptNanos += turnAccept;
                     otherNanos += spent - turnPrefill - turnDecode - turnAccept;
+                }
+            }
+        }
+    }
+
+    /** Whether no sequence runs yet: all admitted ones wait for their first prompt chunk. */
+    private boolean freshBurst() {
+        for (Sequence s : active) if (s.state != Sequence.State.PREFILL || s.prefilled > 0) return false;
+        return true;
+    }
+
+    /**
+     * Before the first prefill of a burst, waits for the rest of it. Requests that come together
+     * arrive a few hundred microseconds to a few milliseconds apart (the HTTP threads share the
+     * cores): while they keep coming (each within GATHER_GAP of the last) or others are still being
+     * read, up to GATHER_MAX in all, wait for them, so one prefill pass takes them all (the weights
+     * read once, the products at their best rate); a lone request waits one gap. Right after the
+     * last running sequences finished, their clients' next requests are expected: wait for as many
+     * (up to RETURN_MAX), and not at all for one.
+     */
+    private void gather() throws InterruptedException {
+        long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
+        int want = maxBatch;
+        boolean expected = returning > 0 && now - emptiedNanos < RETURN_WINDOW_NANOS;
+        if (expected) {
+            want = Math.min(maxBatch, returning);
+            until = quiet = now + RETURN_MAX_NANOS;
+        }
+        returning = 0;
+        synchronized (lock) {
+            int seen = active.size() + waiting.size();
+            while (seen < want && !stopped && now < until && (now < quiet || incoming.get() > 0)) {
+                lock.wait(0, 200_000);
+                now = System.nanoTime();
+                int n = active.size() + waiting.size();
+                if (n != seen) {
+                    seen = n;
+                    if (!expected) quiet = now + GATHER_GAP_NANOS;
                 }
             }
         }
