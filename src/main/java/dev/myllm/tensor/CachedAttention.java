@@ -153,14 +153,34 @@ public final class CachedAttention {
         scores(x, qOff, kCache, cacheBase, visible, d, scale, w);
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < visible; j++) if (w[j] > max) max = w[j];
+        exps(w, max, visible);
         double z = 0;
-        for (int j = 0; j < visible; j++) {
-            float p = (float) Math.exp(w[j] - max);
-            w[j] = p;
-            z += p;
-        }
+        for (int j = 0; j < visible; j++) z += w[j];
         float inv = (float) (1 / z);
         weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
+    }
+
+    /**
+     * {@code w[j] = e^(w[j] - max)} for {@code j < n}: with SIMD the training kernels' vector exp
+     * ({@link VecMath#exp}, about 1 ulp), the last partial vector masked so that every element gets
+     * the same arithmetic wherever it sits (a query's weights depend on its scores alone); the
+     * scalar twin uses {@code Math.exp}. A scalar exp per cached position was a third of a decode
+     * step's attention.
+     */
+    static void exps(float[] w, float max, int n) {
+        if (!Simd.ENABLED) {
+            for (int j = 0; j < n; j++) w[j] = (float) Math.exp(w[j] - max);
+            return;
+        }
+        FloatVector m = FloatVector.broadcast(Simd.F, max);
+        int l = Simd.F.length(), j = 0;
+        for (int end = Simd.F.loopBound(n); j < end; j += l) {
+            VecMath.exp(FloatVector.fromArray(Simd.F, w, j).sub(m)).intoArray(w, j);
+        }
+        if (j < n) {
+            var mask = Simd.F.indexInRange(j, n);
+            VecMath.exp(FloatVector.fromArray(Simd.F, w, j, mask).sub(m)).intoArray(w, j, mask);
+        }
     }
 
     /**

@@ -54,4 +54,25 @@ class CachedAttentionSumTest {
             }
         }
     }
+
+    @Test
+    void softmaxExpsAreCloseToMathExpAndTheSameInATailAsInAFullVector() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        int l = Simd.F.length();
+        float[] scores = new float[5 * l + 3];
+        for (int j = 0; j < scores.length; j++) scores[j] = (float) (rnd.nextDouble() * 40 - 30);
+        float max = 10f;
+        float[] all = scores.clone();
+        CachedAttention.exps(all, max, all.length);
+        for (int j = 0; j < all.length; j++) {
+            double want = Math.exp(scores[j] - max);
+            assertThat((double) all[j]).as("j=%d", j).isCloseTo(want, org.assertj.core.data.Offset.offset(want * 2e-6 + 1e-38));
+        }
+        for (int n : new int[]{1, l - 1, l, l + 1, 3 * l + 2}) {
+            float[] part = scores.clone();
+            CachedAttention.exps(part, max, n);
+            for (int j = 0; j < n; j++) assertThat(part[j]).as("n=%d j=%d", n, j).isEqualTo(all[j]);
+            for (int j = n; j < part.length; j++) assertThat(part[j]).as("untouched n=%d j=%d", n, j).isEqualTo(scores[j]);
+        }
+    }
 }
