@@ -42,9 +42,14 @@ final class Scheduler implements Runnable {
     private long turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
     private final long[] stepsByBatch, nanosByBatch;
     private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens, turnPrefillPasses; // this turn's shares
-    /** Sequences that finished in the turn that left no sequence running, and when: their clients may be about to send the next requests. */
+    /**
+     * Sequences that finished within {@link #RETURN_WINDOW_NANOS} before the last running one did,
+     * and when that was: their clients may be about to send their next requests.
+     */
     private int returning;
     private long emptiedNanos;
+    /** When sequences finished recently, and how many: {time, count} (scheduler thread only). */
+    private final ArrayDeque<long[]> finishes = new ArrayDeque<>();
     private volatile boolean profileProducts;
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
     private static final long GATHER_GAP_NANOS = 8_000_000;
@@ -54,7 +59,7 @@ final class Scheduler implements Runnable {
      * After a turn in which the last running sequences finished, arrivals within this long count
      * as their clients' next requests ({@link #returning}).
      */
-    private static final long RETURN_WINDOW_NANOS = 100_000_000;
+    private static final long RETURN_WINDOW_NANOS = 250_000_000;
     /** The longest an idle scheduler waits for the clients of sequences that just finished to come back. */
     private static final long RETURN_MAX_NANOS = 30_000_000;
 
@@ -230,8 +235,17 @@ final class Scheduler implements Runnable {
                     return false;
                 });
                 activeCount = active.size();
+                if (activeCount < before) {
+                    long now = System.nanoTime();
+                    finishes.add(new long[]{now, before - activeCount});
+                    while (now - finishes.getFirst()[0] > RETURN_WINDOW_NANOS) finishes.removeFirst();
+                }
                 if (activeCount == 0) {
-                    returning = before;
+                    // all of them, not only the last turn's: a burst split over several passes
+                    // finishes over several turns, and its clients come back together
+                    returning = 0;
+                    for (long[] f : finishes) returning += (int) f[1];
+                    finishes.clear();
                     emptiedNanos = System.nanoTime();
                 }
                 metrics.active(activeCount);
