@@ -28,6 +28,8 @@ final class Scheduler implements Runnable {
     private final int maxQueue;
     private final int prefillChunk;
     private final Metrics metrics;
+    /** Caches of finished sequences for the next ones: up to a batch of them, 512 MB at most. */
+    private final CachePool cachePool;
     private final Object lock = new Object();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();    // guarded by lock
     private final List<Sequence> active = new ArrayList<>();            // scheduler thread only
@@ -61,7 +63,7 @@ final class Scheduler implements Runnable {
      */
     private static final long RETURN_WINDOW_NANOS = 250_000_000;
     /** The longest an idle scheduler waits for the clients of sequences that just finished to come back. */
-    private static final long RETURN_MAX_NANOS = 30_000_000;
+    private static final long RETURN_MAX_NANOS = 50_000_000;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -70,6 +72,7 @@ final class Scheduler implements Runnable {
         this.maxQueue = maxQueue;
         this.prefillChunk = prefillChunk;
         this.metrics = metrics;
+        this.cachePool = new CachePool(model.config(), maxBatch, 512L << 20);
         this.stepsByBatch = new long[maxBatch + 1];
         this.nanosByBatch = new long[maxBatch + 1];
         model.eval();
@@ -230,6 +233,7 @@ final class Scheduler implements Runnable {
                         metrics.cancelled();
                         s.listener.failed(s, "cancelled");
                         s.state = Sequence.State.DONE;
+                        release(s);
                         return true;
                     }
                     return false;
@@ -301,6 +305,12 @@ final class Scheduler implements Runnable {
         }
     }
 
+    /** Gives a finished sequence's cache back to the pool. */
+    private void release(Sequence s) {
+        cachePool.give(s.cache);
+        s.cache = null;
+    }
+
     /** Moves waiting sequences into free slots; drops cancelled ones without running them. */
     private void admit() {
         synchronized (lock) {
@@ -354,7 +364,7 @@ final class Scheduler implements Runnable {
             if (s.promptLogprobs) continue;
             int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
             budget -= to - from;
-            if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
+            if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
             seqs.add(s);
             chunks.add(Arrays.copyOfRange(s.prompt, from, to));
         }
@@ -382,9 +392,9 @@ final class Scheduler implements Runnable {
                 metrics.firstToken(System.nanoTime() - s.submittedNanos);
                 if (s.sampling.maxTokens() == 0) {
                     s.finishNow("length");
-                    s.cache = null;
+                    release(s);
                 } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
-                    s.cache = null; // free the slot now
+                    release(s); // free the slot now
                 }
             }
             turnAccept += System.nanoTime() - t1;
@@ -398,7 +408,7 @@ final class Scheduler implements Runnable {
     }
 
     private void prefill(Sequence s, int chunk) {
-        if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
+        if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
         int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk), vocab = served.vocabSize();
         float[] logits;
         long t0 = System.nanoTime();
@@ -428,10 +438,10 @@ final class Scheduler implements Runnable {
         metrics.firstToken(System.nanoTime() - s.submittedNanos);
         if (s.sampling.maxTokens() == 0) {
             s.finishNow("length");
-            s.cache = null;
+            release(s);
             return;
         }
-        if (!s.accept(logits, 0, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null; // free the slot now
+        if (!s.accept(logits, 0, vocab, served.eosId(), served.decoder()::bytes)) release(s); // free the slot now
     }
 
     private void decode(List<Sequence> seqs) {
@@ -464,7 +474,7 @@ final class Scheduler implements Runnable {
             }
             for (int i = 0; i < b; i++) {
                 Sequence s = seqs.get(i);
-                if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null;
+                if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) release(s);
             }
             turnAccept += System.nanoTime() - t1;
         }

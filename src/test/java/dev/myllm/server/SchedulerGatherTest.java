@@ -33,7 +33,8 @@ class SchedulerGatherTest {
         ServedModel served = TestServers.model(5);
         int vocab = served.vocabSize();
         int[] p1 = {11, 22, 33, 44, 55}, p2 = {7, 8, 9};
-        // each alone first: the tokens to expect
+        // each alone first: the tokens to expect (the second one in the first one's cache, taken
+        // again from the pool with its stale keys and values: it must not matter)
         Scheduler solo = new Scheduler(served, 4, 8, 64, new Metrics());
         solo.start();
         List<Integer> want1, want2;
