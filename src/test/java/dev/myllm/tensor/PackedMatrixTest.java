@@ -187,6 +187,25 @@ class PackedMatrixTest {
             System.arraycopy(l, 0, stored, 5, l.length);
             assertThat(PackedKernels.sumLanes(stored, 5)).isEqualTo(ref[0]);
         }
+        // the four-row kernels' sum4: each of four vectors' lanes in that order too, at lanes R0..R3
+        if (PackedKernels.OK && sp.length() == PackedKernels.L) {
+            int[] at = {PackedKernels.R0, PackedKernels.R1, PackedKernels.R2, PackedKernels.R3};
+            for (int t = 0; t < 200; t++) {
+                var v = new jdk.incubator.vector.FloatVector[4];
+                float[] want = new float[4];
+                for (int j = 0; j < 4; j++) {
+                    float[] l = new float[sp.length()];
+                    for (int i = 0; i < l.length; i++) l[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8) - 4));
+                    v[j] = jdk.incubator.vector.FloatVector.fromArray(sp, l, 0);
+                    for (int w = l.length / 2; w >= 1; w /= 2) {
+                        for (int i = 0; i < w; i++) l[i] = l[i] + l[i + w];
+                    }
+                    want[j] = l[0];
+                }
+                float[] got = PackedKernels.sum4(v[0], v[1], v[2], v[3]).toArray();
+                for (int j = 0; j < 4; j++) assertThat(got[at[j]]).as("row %d", j).isEqualTo(want[j]);
+            }
+        }
     }
 
     @Test
