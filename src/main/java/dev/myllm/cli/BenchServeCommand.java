@@ -293,7 +293,7 @@ final class BenchServeCommand implements Runnable {
         List<StepProfile.Entry> entries = StepProfile.entries();
         if (!entries.isEmpty()) {
             out.println("    heaviest calls on the scheduler thread (prefill M > 16 rows, decode M = batch):");
-            for (int i = 0; i < Math.min(60, entries.size()); i++) {
+            for (int i = 0; i < Math.min(20, entries.size()); i++) {
                 StepProfile.Entry e = entries.get(i);
                 out.printf("      %-34s %6d calls %8.3f s %8.1f GFLOP/s%n", e.label(), e.calls(), e.nanos() / 1e9, e.gflops());
             }
