@@ -151,10 +151,20 @@ final class BenchServeCommand implements Runnable {
             }
             server.warmUp();
             int port = server.port();
+            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             try {
-                one(port, bodies.get(0).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens))); // warm up
+                // warm up every client thread and connection path together (short requests): cold
+                // clients send their first requests tens of milliseconds apart, so the measured run
+                // would start with prompts prefilled one or two at a time instead of all together
+                List<Future<Timing>> warm = new ArrayList<>();
+                for (int w = 0; w < concurrency; w++) {
+                    String body = bodies.get(w % total).replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":" + Math.min(8, maxTokens));
+                    warm.add(pool.submit(() -> one(port, body)));
+                }
+                for (Future<Timing> f : warm) f.get();
             } catch (Exception e) {
-                throw new CliException("the warm-up request failed: " + Errors.oneLine(e));
+                pool.shutdownNow();
+                throw new CliException("the warm-up request failed: " + Errors.oneLine(e.getCause() != null ? e.getCause() : e));
             }
             SchedulerProfile before = server.schedulerProfile();
             Parallel.Stats poolBefore = Parallel.stats();
@@ -162,7 +172,6 @@ final class BenchServeCommand implements Runnable {
             if (profile) server.profileProducts();
             AtomicInteger next = new AtomicInteger();
             List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
-            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             long t0 = System.nanoTime();
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < concurrency; w++) {
@@ -231,7 +240,7 @@ final class BenchServeCommand implements Runnable {
             }
             if (p != null) {
                 ObjectNode pj = o.putObject("profile");
-                pj.put("turns", p.turns()).put("prefill_tokens", p.prefillTokens()).put("prefill_s", p.prefillNanos() / 1e9)
+                pj.put("turns", p.turns()).put("prefill_passes", p.prefillPasses()).put("prefill_tokens", p.prefillTokens()).put("prefill_s", p.prefillNanos() / 1e9)
                         .put("decode_steps", p.decodeSteps()).put("decode_rows", p.decodeRows()).put("decode_s", p.decodeNanos() / 1e9)
                         .put("accept_s", p.acceptNanos() / 1e9).put("other_s", p.otherNanos() / 1e9).put("idle_s", p.idleNanos() / 1e9);
                 ObjectNode steps = pj.putObject("step_ms_by_batch");
@@ -267,8 +276,9 @@ final class BenchServeCommand implements Runnable {
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */
     private static void printProfile(PrintWriter out, SchedulerProfile p, double wall, Parallel.Stats pool) {
         out.printf("  scheduler (%.2f s of wall time, %d turns):%n", wall, p.turns());
-        out.printf("    prefill          %7.3f s  %d prompt tokens (%.1f tokens/s)%n", p.prefillNanos() / 1e9, p.prefillTokens(),
-                p.prefillNanos() == 0 ? 0 : p.prefillTokens() / (p.prefillNanos() / 1e9));
+        out.printf("    prefill          %7.3f s  %d prompt tokens (%.1f tokens/s) in %d passes (mean %.0f rows)%n", p.prefillNanos() / 1e9,
+                p.prefillTokens(), p.prefillNanos() == 0 ? 0 : p.prefillTokens() / (p.prefillNanos() / 1e9), p.prefillPasses(),
+                p.prefillPasses() == 0 ? 0 : (double) p.prefillTokens() / p.prefillPasses());
         out.printf("    decode steps     %7.3f s  %d steps, %d rows (mean batch %.1f)%n", p.decodeNanos() / 1e9, p.decodeSteps(), p.decodeRows(),
                 p.decodeSteps() == 0 ? 0 : (double) p.decodeRows() / p.decodeSteps());
         out.printf("    pick and send    %7.3f s  sampling, detokenizing, handing tokens to the request threads%n", p.acceptNanos() / 1e9);
@@ -283,7 +293,7 @@ final class BenchServeCommand implements Runnable {
         List<StepProfile.Entry> entries = StepProfile.entries();
         if (!entries.isEmpty()) {
             out.println("    heaviest calls on the scheduler thread (prefill M > 16 rows, decode M = batch):");
-            for (int i = 0; i < Math.min(12, entries.size()); i++) {
+            for (int i = 0; i < Math.min(20, entries.size()); i++) {
                 StepProfile.Entry e = entries.get(i);
                 out.printf("      %-34s %6d calls %8.3f s %8.1f GFLOP/s%n", e.label(), e.calls(), e.nanos() / 1e9, e.gflops());
             }
@@ -350,9 +360,11 @@ final class BenchServeCommand implements Runnable {
         return s.get(Math.max(0, Math.min(s.size() - 1, i))) / 1e6;
     }
 
+    private static final ObjectMapper CLIENT_JSON = new ObjectMapper();
+
     /** One streaming request: when each token's chunk arrived, and the completion tokens from the usage chunk. */
     private static Timing one(int port, String body) throws Exception {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = CLIENT_JSON;
         long start = System.nanoTime();
         long[] firstLast = new long[2];
         int[] tokens = new int[1];

@@ -123,11 +123,13 @@ final class ApiHandler extends Handler.Abstract {
                     throw ApiError.notFound("model", "model_not_classifier",
                             "The model '" + model.name() + "' is a classifier: it answers POST /v1/classify, not " + path);
                 }
-                JsonNode body = readJson(req);
-                Plan plan = chat ? Plan.chat(body, model, limits) : Plan.completion(body, model, limits);
-                out.promptTokens = plan.promptTokens();
-                out.prompt = plan.promptText();
-                generate(req, resp, cb, plan, out);
+                try (Scheduler.Arrival arrival = scheduler.arriving()) {
+                    JsonNode body = readJson(req);
+                    Plan plan = chat ? Plan.chat(body, model, limits) : Plan.completion(body, model, limits);
+                    out.promptTokens = plan.promptTokens();
+                    out.prompt = plan.promptText();
+                    generate(req, resp, cb, plan, out, arrival);
+                }
                 return chat ? "chat" : "completions";
             }
             case "/v1/classify" -> {
@@ -212,10 +214,12 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private void generate(Request req, Response resp, Callback cb, Plan plan, Outcome out) throws Exception {
+    private void generate(Request req, Response resp, Callback cb, Plan plan, Outcome out, Scheduler.Arrival arrival) throws Exception {
         if (draining) throw new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");
         Call call = new Call(plan, model.vocabSize());
-        switch (scheduler.submit(call.sequences)) {
+        Scheduler.Refusal refusal = scheduler.submit(call.sequences);
+        arrival.close(); // queued (or refused): no longer on its way
+        switch (refusal) {
             case QUEUE_FULL -> throw new ApiError(429, "rate_limit_error", null, "queue_full",
                     "The server is busy (" + scheduler.waitingCount() + " sequences queued); retry later");
             case SHUTTING_DOWN -> throw new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");

@@ -28,23 +28,50 @@ final class Scheduler implements Runnable {
     private final int maxQueue;
     private final int prefillChunk;
     private final Metrics metrics;
+    /** Caches of finished sequences for the next ones: up to a batch of them, 512 MB at most. */
+    private final CachePool cachePool;
+    /**
+     * The scheduler thread's outermost arena scope, from one prefill pass to the next (null when
+     * idle); each step runs in a scope nested in it. The arena keeps only the buffer sizes of the
+     * last two outermost scopes: were each decode step outermost, a prefill pass after 128 of them
+     * would find none of its sizes and allocate its activations anew (270 MB for 8 prompts of 64
+     * tokens on gpt2-small), the collector then taking longer than its products.
+     */
+    private Arena epoch;
     private final Object lock = new Object();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();    // guarded by lock
     private final List<Sequence> active = new ArrayList<>();            // scheduler thread only
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile int activeCount;
+    /** Requests being read and checked by the HTTP threads, not yet queued ({@link #arriving()}). */
+    private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
     private final Thread thread;
     // where the scheduler thread's time goes (scheduler thread only; read through profile())
     private final Object profileLock = new Object();
-    private long turns, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
+    private long turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
     private final long[] stepsByBatch, nanosByBatch;
-    private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens; // this turn's shares
+    private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens, turnPrefillPasses; // this turn's shares
+    /**
+     * Sequences that finished within {@link #RETURN_WINDOW_NANOS} before the last running one did,
+     * and when that was: their clients may be about to send their next requests.
+     */
+    private int returning;
+    private long emptiedNanos;
+    /** When sequences finished recently, and how many: {time, count} (scheduler thread only). */
+    private final ArrayDeque<long[]> finishes = new ArrayDeque<>();
     private volatile boolean profileProducts;
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
-    private static final long GATHER_GAP_NANOS = 2_000_000;
+    private static final long GATHER_GAP_NANOS = 8_000_000;
     /** The longest it gathers a burst. */
-    private static final long GATHER_MAX_NANOS = 5_000_000;
+    private static final long GATHER_MAX_NANOS = 30_000_000;
+    /**
+     * After a turn in which the last running sequences finished, arrivals within this long count
+     * as their clients' next requests ({@link #returning}).
+     */
+    private static final long RETURN_WINDOW_NANOS = 250_000_000;
+    /** The longest an idle scheduler waits for the clients of sequences that just finished to come back. */
+    private static final long RETURN_MAX_NANOS = 50_000_000;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -53,6 +80,7 @@ final class Scheduler implements Runnable {
         this.maxQueue = maxQueue;
         this.prefillChunk = prefillChunk;
         this.metrics = metrics;
+        this.cachePool = new CachePool(model.config(), maxBatch, 512L << 20);
         this.stepsByBatch = new long[maxBatch + 1];
         this.nanosByBatch = new long[maxBatch + 1];
         model.eval();
@@ -79,10 +107,35 @@ final class Scheduler implements Runnable {
         return Refusal.NONE;
     }
 
+    /**
+     * A request on its way to the queue (its body being read and checked): an idle scheduler
+     * gathering a burst waits for it (up to the gathering limit), so requests that come together
+     * are prefilled in one pass. Close it once the request is queued or refused.
+     */
+    Arrival arriving() {
+        incoming.incrementAndGet();
+        return new Arrival();
+    }
+
+    /** One request's place among the {@link #arriving()} ones; closing it twice counts once. */
+    final class Arrival implements AutoCloseable {
+        private boolean closed;
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            incoming.decrementAndGet();
+            synchronized (lock) {
+                lock.notifyAll();
+            }
+        }
+    }
+
     /** The time split so far (see {@link SchedulerProfile}). */
     SchedulerProfile profile() {
         synchronized (profileLock) {
-            return new SchedulerProfile(turns, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos,
+            return new SchedulerProfile(turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos,
                     otherNanos, idleNanos, stepsByBatch.clone(), nanosByBatch.clone());
         }
     }
@@ -136,6 +189,14 @@ final class Scheduler implements Runnable {
 
     @Override
     public void run() {
+        try {
+            loop();
+        } finally {
+            endEpoch();
+        }
+    }
+
+    private void loop() {
         try (GradMode g = GradMode.noGrad()) {
             while (!stopped) {
                 if (profileProducts) {
@@ -145,24 +206,11 @@ final class Scheduler implements Runnable {
                 long t0 = System.nanoTime();
                 admit();
                 if (active.isEmpty()) {
+                    endEpoch(); // nothing runs: the pool may forget sizes no one asks for
                     synchronized (lock) {
                         if (waiting.isEmpty() && !stopped) {
                             try {
                                 lock.wait(50);
-                                // requests that come together arrive a few hundred microseconds
-                                // apart: while they keep coming (each within GATHER_GAP of the
-                                // last, up to GATHER_MAX in all), wait for the next, so one prefill
-                                // pass takes them all; a lone request waits one gap
-                                long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
-                                int seen = waiting.size();
-                                while (!waiting.isEmpty() && waiting.size() < maxBatch && !stopped && now < until && now < quiet) {
-                                    lock.wait(0, 200_000);
-                                    now = System.nanoTime();
-                                    if (waiting.size() != seen) {
-                                        seen = waiting.size();
-                                        quiet = now + GATHER_GAP_NANOS;
-                                    }
-                                }
                             } catch (InterruptedException e) {
                                 return;
                             }
@@ -173,7 +221,22 @@ final class Scheduler implements Runnable {
                     }
                     continue;
                 }
-                turnPrefill = turnDecode = turnAccept = turnPrefillTokens = 0;
+                if (freshBurst()) {
+                    long g0 = System.nanoTime();
+                    try {
+                        gather();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    admit();
+                    long gathered = System.nanoTime() - g0;
+                    t0 += gathered;
+                    synchronized (profileLock) {
+                        idleNanos += gathered;
+                    }
+                }
+                turnPrefill = turnDecode = turnAccept = turnPrefillTokens = turnPrefillPasses = 0;
+                int before = active.size();
                 try {
                     turn();
                 } catch (RuntimeException | OutOfMemoryError e) {
@@ -187,16 +250,31 @@ final class Scheduler implements Runnable {
                         metrics.cancelled();
                         s.listener.failed(s, "cancelled");
                         s.state = Sequence.State.DONE;
+                        release(s);
                         return true;
                     }
                     return false;
                 });
                 activeCount = active.size();
+                if (activeCount < before) {
+                    long now = System.nanoTime();
+                    finishes.add(new long[]{now, before - activeCount});
+                    while (now - finishes.getFirst()[0] > RETURN_WINDOW_NANOS) finishes.removeFirst();
+                }
+                if (activeCount == 0) {
+                    // all of them, not only the last turn's: a burst split over several passes
+                    // finishes over several turns, and its clients come back together
+                    returning = 0;
+                    for (long[] f : finishes) returning += (int) f[1];
+                    finishes.clear();
+                    emptiedNanos = System.nanoTime();
+                }
                 metrics.active(activeCount);
                 long spent = System.nanoTime() - t0;
                 synchronized (profileLock) {
                     turns++;
                     prefillTokens += turnPrefillTokens;
+                    prefillPasses += turnPrefillPasses;
                     prefillNanos += turnPrefill;
                     decodeNanos += turnDecode;
                     acceptNanos += turnAccept;
@@ -204,6 +282,61 @@ final class Scheduler implements Runnable {
                 }
             }
         }
+    }
+
+    /** Whether no sequence runs yet: all admitted ones wait for their first prompt chunk. */
+    private boolean freshBurst() {
+        for (Sequence s : active) if (s.state != Sequence.State.PREFILL || s.prefilled > 0) return false;
+        return true;
+    }
+
+    /**
+     * Before the first prefill of a burst, waits for the rest of it. Requests that come together
+     * arrive a few hundred microseconds to a few milliseconds apart (the HTTP threads share the
+     * cores): while they keep coming (each within GATHER_GAP of the last) or others are still being
+     * read, up to GATHER_MAX in all, wait for them, so one prefill pass takes them all (the weights
+     * read once, the products at their best rate); a lone request waits one gap. Right after the
+     * last running sequences finished, their clients' next requests are expected: wait for as many
+     * (up to RETURN_MAX), and not at all for one.
+     */
+    private void gather() throws InterruptedException {
+        long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
+        int want = maxBatch;
+        boolean expected = returning > 0 && now - emptiedNanos < RETURN_WINDOW_NANOS;
+        if (expected) {
+            want = Math.min(maxBatch, returning);
+            until = quiet = now + RETURN_MAX_NANOS;
+        }
+        returning = 0;
+        synchronized (lock) {
+            int seen = active.size() + waiting.size();
+            while (seen < want && !stopped && now < until && (now < quiet || incoming.get() > 0)) {
+                lock.wait(0, 200_000);
+                now = System.nanoTime();
+                int n = active.size() + waiting.size();
+                if (n != seen) {
+                    seen = n;
+                    if (!expected) quiet = now + GATHER_GAP_NANOS;
+                }
+            }
+        }
+    }
+
+    /** Starts a new outermost arena scope (before a prefill pass; see {@link #epoch}). */
+    private void newEpoch() {
+        endEpoch();
+        epoch = Arena.open();
+    }
+
+    private void endEpoch() {
+        if (epoch != null) epoch.close();
+        epoch = null;
+    }
+
+    /** Gives a finished sequence's cache back to the pool. */
+    private void release(Sequence s) {
+        cachePool.give(s.cache);
+        s.cache = null;
     }
 
     /** Moves waiting sequences into free slots; drops cancelled ones without running them. */
@@ -259,7 +392,7 @@ final class Scheduler implements Runnable {
             if (s.promptLogprobs) continue;
             int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
             budget -= to - from;
-            if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
+            if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
             seqs.add(s);
             chunks.add(Arrays.copyOfRange(s.prompt, from, to));
         }
@@ -269,35 +402,45 @@ final class Scheduler implements Runnable {
             caches[i] = seqs.get(i).cache;
             tokens += chunks.get(i).length;
         }
-        float[] logits;
+        newEpoch();
         long t0 = System.nanoTime();
+        // the sequences pick their tokens from the logits in the arena's buffer, before the scope
+        // hands it back: no copy of them
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
-            logits = model.prefillStep(chunks.toArray(new int[0][]), caches).toArray();
-        }
-        long t1 = System.nanoTime();
-        metrics.prefilled(tokens, t1 - t0);
-        turnPrefill += t1 - t0;
-        turnPrefillTokens += tokens;
-        for (int i = 0; i < n; i++) {
-            Sequence s = seqs.get(i);
-            s.prefilled += chunks.get(i).length;
-            if (s.prefilled < s.prompt.length) continue;
-            s.state = Sequence.State.DECODE;
-            metrics.firstToken(System.nanoTime() - s.submittedNanos);
-            if (s.sampling.maxTokens() == 0) {
-                s.finishNow("length");
-                s.cache = null;
-            } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
-                s.cache = null; // free the slot now
+            float[] logits = logits(model.prefillStep(chunks.toArray(new int[0][]), caches), n, vocab);
+            long t1 = System.nanoTime();
+            metrics.prefilled(tokens, t1 - t0);
+            turnPrefill += t1 - t0;
+            turnPrefillTokens += tokens;
+            turnPrefillPasses++;
+            for (int i = 0; i < n; i++) {
+                Sequence s = seqs.get(i);
+                s.prefilled += chunks.get(i).length;
+                if (s.prefilled < s.prompt.length) continue;
+                s.state = Sequence.State.DECODE;
+                metrics.firstToken(System.nanoTime() - s.submittedNanos);
+                if (s.sampling.maxTokens() == 0) {
+                    s.finishNow("length");
+                    release(s);
+                } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
+                    release(s); // free the slot now
+                }
             }
+            turnAccept += System.nanoTime() - t1;
         }
-        turnAccept += System.nanoTime() - t1;
+    }
+
+    /** The logits {@code (rows, 1, V)} as one array of {@code rows·V}: the tensor's own when it is exactly that. */
+    private static float[] logits(Tensor out, int rows, int vocab) {
+        float[] d = out.data();
+        return d.length == rows * vocab ? d : java.util.Arrays.copyOf(out.toArray(), rows * vocab);
     }
 
     private void prefill(Sequence s, int chunk) {
-        if (s.cache == null) s.cache = new KVCache(model.config(), 1, Math.min(model.config().contextLength(), s.cacheTokens()));
+        if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
         int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk), vocab = served.vocabSize();
         float[] logits;
+        newEpoch();
         long t0 = System.nanoTime();
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
             // echo with logprobs needs every position's logits; the last row is the same either way
@@ -307,6 +450,7 @@ final class Scheduler implements Runnable {
         metrics.prefilled(to - from, System.nanoTime() - t0);
         turnPrefill += System.nanoTime() - t0;
         turnPrefillTokens += to - from;
+        turnPrefillPasses++;
         s.prefilled = to;
         if (s.promptLogprobs) {
             if (from == 0) s.promptToken(s.prompt[0], null, -1, vocab);       // the first prompt token has no log-probability
@@ -324,10 +468,10 @@ final class Scheduler implements Runnable {
         metrics.firstToken(System.nanoTime() - s.submittedNanos);
         if (s.sampling.maxTokens() == 0) {
             s.finishNow("length");
-            s.cache = null;
+            release(s);
             return;
         }
-        if (!s.accept(logits, 0, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null; // free the slot now
+        if (!s.accept(logits, 0, vocab, served.eosId(), served.decoder()::bytes)) release(s); // free the slot now
     }
 
     private void decode(List<Sequence> seqs) {
@@ -339,28 +483,30 @@ final class Scheduler implements Runnable {
             caches[i] = seqs.get(i).cache;
         }
         long t0 = System.nanoTime();
-        float[] logits;
+        // each sequence picks its token from the logits in the arena's buffer, before the scope
+        // hands it back: copying 8 rows of GPT-2's logits (1.6 MB, a new array) cost about as much
+        // as sampling them all
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
-            logits = model.decodeStep(ids, caches).toArray();
-        }
-        // the pool's workers park now rather than spin through the hand-off below: the request
-        // threads it wakes get their core, instead of preempting this thread
-        dev.myllm.tensor.Parallel.rest();
-        long t1 = System.nanoTime();
-        metrics.decodeStep(b, t1 - t0);
-        turnDecode += t1 - t0;
-        synchronized (profileLock) {
-            decodeSteps++;
-            decodeRows += b;
-            if (b < stepsByBatch.length) {
-                stepsByBatch[b]++;
-                nanosByBatch[b] += t1 - t0;
+            float[] logits = logits(model.decodeStep(ids, caches), b, vocab);
+            // the pool's workers park now rather than spin through the hand-off below: the request
+            // threads it wakes get their core, instead of preempting this thread
+            dev.myllm.tensor.Parallel.rest();
+            long t1 = System.nanoTime();
+            metrics.decodeStep(b, t1 - t0);
+            turnDecode += t1 - t0;
+            synchronized (profileLock) {
+                decodeSteps++;
+                decodeRows += b;
+                if (b < stepsByBatch.length) {
+                    stepsByBatch[b]++;
+                    nanosByBatch[b] += t1 - t0;
+                }
             }
+            for (int i = 0; i < b; i++) {
+                Sequence s = seqs.get(i);
+                if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) release(s);
+            }
+            turnAccept += System.nanoTime() - t1;
         }
-        for (int i = 0; i < b; i++) {
-            Sequence s = seqs.get(i);
-            if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) s.cache = null;
-        }
-        turnAccept += System.nanoTime() - t1;
     }
 }

@@ -32,6 +32,7 @@ public final class CachedAttention {
         if (kCache.length < (long) b * heads * capacity * d || vCache.length < (long) b * heads * capacity * d) {
             throw new IllegalArgumentException("attend: cache arrays too small for (" + b + ", " + heads + ", " + capacity + ", " + d + ")");
         }
+        long t0 = StepProfile.begin();
         float[] x = qkv.data;
         // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn)
         for (int bi = 0; bi < b; bi++) {
@@ -59,6 +60,7 @@ public final class CachedAttention {
                 }
             }
         });
+        StepProfile.end(t0, tn == 1 ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
         return Tensor.result(out, new int[]{b, tn, c}, null);
     }
 
@@ -95,6 +97,7 @@ public final class CachedAttention {
         if (vCaches.length != n || capacity.length != n || past.length != n || lengths.length != n) {
             throw new IllegalArgumentException("attendEach: need one cache, position and length per sequence, " + n + " sequences");
         }
+        long p0 = StepProfile.begin();
         float[] x = qkv.data;
         int[] first = new int[n + 1]; // the first row of each sequence
         int longest = 0;
@@ -136,6 +139,7 @@ public final class CachedAttention {
                 }
             }
         });
+        StepProfile.end(p0, rows == n ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
         return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
     }
 
@@ -146,20 +150,74 @@ public final class CachedAttention {
      */
     private static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
                               int d, float scale, float[] w, float[] out, int oOff) {
+        scores(x, qOff, kCache, cacheBase, visible, d, scale, w);
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) {
-            float sc = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
-            w[j] = sc;
-            if (sc > max) max = sc;
-        }
+        for (int j = 0; j < visible; j++) if (w[j] > max) max = w[j];
+        exps(w, max, visible);
         double z = 0;
-        for (int j = 0; j < visible; j++) {
-            float p = (float) Math.exp(w[j] - max);
-            w[j] = p;
-            z += p;
-        }
+        for (int j = 0; j < visible; j++) z += w[j];
         float inv = (float) (1 / z);
         weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
+    }
+
+    /**
+     * {@code w[j] = e^(w[j] - max)} for {@code j < n}: with SIMD the training kernels' vector exp
+     * ({@link VecMath#exp}, about 1 ulp), the last partial vector masked so that every element gets
+     * the same arithmetic wherever it sits (a query's weights depend on its scores alone); the
+     * scalar twin uses {@code Math.exp}. A scalar exp per cached position was a third of a decode
+     * step's attention.
+     */
+    static void exps(float[] w, float max, int n) {
+        if (!Simd.ENABLED) {
+            for (int j = 0; j < n; j++) w[j] = (float) Math.exp(w[j] - max);
+            return;
+        }
+        FloatVector m = FloatVector.broadcast(Simd.F, max);
+        int l = Simd.F.length(), j = 0;
+        for (int end = Simd.F.loopBound(n); j < end; j += l) {
+            VecMath.exp(FloatVector.fromArray(Simd.F, w, j).sub(m)).intoArray(w, j);
+        }
+        if (j < n) {
+            var mask = Simd.F.indexInRange(j, n);
+            VecMath.exp(FloatVector.fromArray(Simd.F, w, j, mask).sub(m)).intoArray(w, j, mask);
+        }
+    }
+
+    /**
+     * {@code w[j] = dot(q, k_j)·scale} for the first {@code visible} cached keys: four keys at a
+     * time, each with its own accumulator and the query's vectors loaded once for the four, so the
+     * four chains of multiply-adds and their lane sums overlap. Each score is bitwise what
+     * {@link #dot} gives (the same multiply-adds per lane, in the same order, the same lane sum).
+     */
+    static void scores(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w) {
+        int j = 0;
+        if (Simd.ENABLED && d >= Simd.F.length()) {
+            int l = Simd.F.length(), end = Simd.F.loopBound(d);
+            for (; j + 4 <= visible; j += 4) {
+                int k0 = cacheBase + j * d, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d;
+                FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0;
+                for (int i = 0; i < end; i += l) {
+                    FloatVector q = FloatVector.fromArray(Simd.F, x, qOff + i);
+                    a0 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + i), a0);
+                    a1 = q.fma(FloatVector.fromArray(Simd.F, kCache, k1 + i), a1);
+                    a2 = q.fma(FloatVector.fromArray(Simd.F, kCache, k2 + i), a2);
+                    a3 = q.fma(FloatVector.fromArray(Simd.F, kCache, k3 + i), a3);
+                }
+                float s0 = VecMath.sum(a0), s1 = VecMath.sum(a1), s2 = VecMath.sum(a2), s3 = VecMath.sum(a3);
+                for (int i = end; i < d; i++) {
+                    float qi = x[qOff + i];
+                    s0 += qi * kCache[k0 + i];
+                    s1 += qi * kCache[k1 + i];
+                    s2 += qi * kCache[k2 + i];
+                    s3 += qi * kCache[k3 + i];
+                }
+                w[j] = s0 * scale;
+                w[j + 1] = s1 * scale;
+                w[j + 2] = s2 * scale;
+                w[j + 3] = s3 * scale;
+            }
+        }
+        for (; j < visible; j++) w[j] = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
     }
 
     /**

@@ -34,6 +34,7 @@ class SchedulerProfileTest {
             }
             SchedulerProfile p = s.server().schedulerProfile().since(before);
             assertThat(p.prefillTokens()).isEqualTo(5 + 9 + 3);
+            assertThat(p.prefillPasses()).isBetween(1L, 3L); // each prompt fits one chunk; ones that arrive together share a pass
             // the first token of each comes from its prompt's logits; every other one from a decode step
             assertThat(p.decodeRows()).isEqualTo(3 + 6 + 5);
             long steps = 0, rows = 0;

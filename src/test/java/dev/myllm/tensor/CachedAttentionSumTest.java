@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The weighted sum of cached values that ends every attention query keeps its output in registers
- * across positions; it must give what position-by-position {@code axpy} into a zeroed row gives,
- * bit for bit, so decoding's tokens did not change with it.
+ * across positions, and the scores are taken four keys at a time; each must give what the plain
+ * loops give ({@code axpy} into a zeroed row, one {@code dot} per key), bit for bit, so decoding's
+ * tokens did not change with them.
  */
 class CachedAttentionSumTest {
     @Test
@@ -31,6 +32,47 @@ class CachedAttentionSumTest {
                 CachedAttention.weightedSum(w, inv, v, base, visible, d, actual, 2);
                 assertThat(actual).as("d=%d visible=%d", d, visible).isEqualTo(expected);
             }
+        }
+    }
+
+    @Test
+    void fourKeysAtATimeScoreBitwiseAsOneDotEachOnAwkwardSizes() {
+        SplittableRandom rnd = new SplittableRandom(22);
+        int l = Simd.F.length();
+        for (int d : new int[]{1, 3, l - 1, l, l + 1, 2 * l + 3, 4 * l, 4 * l + 1, 5 * l + 7}) {
+            for (int visible : new int[]{1, 2, 3, 4, 5, 7, 8, 64, 129}) {
+                int base = 3, qOff = 2;
+                float[] k = GemmTest.random(rnd, base + visible * d + 3);
+                float[] x = GemmTest.random(rnd, qOff + d + 1);
+                float scale = (float) (1 / Math.sqrt(d));
+                float[] expected = new float[visible + 2], actual = new float[visible + 2];
+                Arrays.fill(actual, 9f); // only the first visible scores are written
+                Arrays.fill(expected, 9f);
+                for (int j = 0; j < visible; j++) expected[j] = CachedAttention.dot(x, qOff, k, base + j * d, d) * scale;
+                CachedAttention.scores(x, qOff, k, base, visible, d, scale, actual);
+                assertThat(actual).as("d=%d visible=%d", d, visible).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void softmaxExpsAreCloseToMathExpAndTheSameInATailAsInAFullVector() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        int l = Simd.F.length();
+        float[] scores = new float[5 * l + 3];
+        for (int j = 0; j < scores.length; j++) scores[j] = (float) (rnd.nextDouble() * 40 - 30);
+        float max = 10f;
+        float[] all = scores.clone();
+        CachedAttention.exps(all, max, all.length);
+        for (int j = 0; j < all.length; j++) {
+            double want = Math.exp(scores[j] - max);
+            assertThat((double) all[j]).as("j=%d", j).isCloseTo(want, org.assertj.core.data.Offset.offset(want * 2e-6 + 1e-38));
+        }
+        for (int n : new int[]{1, l - 1, l, l + 1, 3 * l + 2}) {
+            float[] part = scores.clone();
+            CachedAttention.exps(part, max, n);
+            for (int j = 0; j < n; j++) assertThat(part[j]).as("n=%d j=%d", n, j).isEqualTo(all[j]);
+            for (int j = n; j < part.length; j++) assertThat(part[j]).as("untouched n=%d j=%d", n, j).isEqualTo(scores[j]);
         }
     }
 }
