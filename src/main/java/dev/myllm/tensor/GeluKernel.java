@@ -85,30 +85,7 @@ public final class GeluKernel {
 
     /** SIMD twin with s = sigmoid(2u): gelu' = s + 2·x·s·(1 - s)·K(1 + 3·0.044715·x²). */
     public static void backwardSimd(float[] dx, float[] x, float[] dout, int n) {
-        Parallel.forRange((n + L - 1) / L, GRAIN / L, (ks, ke) -> {
-            int i = ks * L, e = Math.min(n, ke * L);
-            int ub = i + F.loopBound(e - i);
-            for (; i < ub; i += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, i);
-                FloatVector x2 = xv.mul(xv);
-                FloatVector u = x2.mul(xv).fma(FloatVector.broadcast(F, C3F), xv).mul(KF);
-                FloatVector en = VecMath.exp(u.mul(-2f));
-                FloatVector sg = FloatVector.broadcast(F, 1f).div(en.add(1f));
-                FloatVector du = x2.fma(FloatVector.broadcast(F, 3f * C3F), FloatVector.broadcast(F, 1f)).mul(KF);
-                FloatVector oneMinus = en.mul(sg); // 1 - s without cancellation
-                FloatVector d = xv.mul(2f).mul(sg).mul(oneMinus).fma(du, sg);
-                d.fma(FloatVector.fromArray(F, dout, i), FloatVector.fromArray(F, dx, i)).intoArray(dx, i);
-            }
-            for (; i < e; i++) {
-                float xi = x[i];
-                float u = KF * Math.fma(C3F, xi * xi * xi, xi);
-                float en = (float) Math.exp(-2f * u);
-                float sg = 1f / (1f + en);
-                float du = KF * Math.fma(3f * C3F, xi * xi, 1f);
-                float d = Math.fma(2f * xi * sg * (en * sg), du, sg);
-                dx[i] = Math.fma(d, dout[i], dx[i]);
-            }
-        });
+        backwardSimd(dx, x, dout, n, false);
     }
 
     /**
@@ -136,6 +113,14 @@ public final class GeluKernel {
 
     /** SIMD twin of {@link #backwardRecompute}: {@link #backwardSimd}'s and {@link #forwardSimd}'s expressions, sharing e^(−2u). */
     public static void backwardRecomputeSimd(float[] dx, float[] x, float[] g, int n) {
+        backwardSimd(dx, x, g, n, true);
+    }
+
+    /**
+     * {@code dx += gelu'(x)·g}, and with {@code recompute} also {@code g = gelu(x)} = x/(1 + e^(−2u))
+     * from the same e^(−2u) (the loop-invariant flag is unswitched by the JIT).
+     */
+    private static void backwardSimd(float[] dx, float[] x, float[] g, int n, boolean recompute) {
         Parallel.forRange((n + L - 1) / L, GRAIN / L, (ks, ke) -> {
             int i = ks * L, e = Math.min(n, ke * L);
             int ub = i + F.loopBound(e - i);
@@ -147,10 +132,10 @@ public final class GeluKernel {
                 FloatVector den = en.add(1f);
                 FloatVector sg = FloatVector.broadcast(F, 1f).div(den);
                 FloatVector du = x2.fma(FloatVector.broadcast(F, 3f * C3F), FloatVector.broadcast(F, 1f)).mul(KF);
-                FloatVector oneMinus = en.mul(sg);
+                FloatVector oneMinus = en.mul(sg); // 1 - s without cancellation
                 FloatVector d = xv.mul(2f).mul(sg).mul(oneMinus).fma(du, sg);
                 d.fma(FloatVector.fromArray(F, g, i), FloatVector.fromArray(F, dx, i)).intoArray(dx, i);
-                xv.div(den).intoArray(g, i);
+                if (recompute) xv.div(den).intoArray(g, i);
             }
             for (; i < e; i++) {
                 float xi = x[i];
@@ -160,7 +145,7 @@ public final class GeluKernel {
                 float du = KF * Math.fma(3f * C3F, xi * xi, 1f);
                 float d = Math.fma(2f * xi * sg * (en * sg), du, sg);
                 dx[i] = Math.fma(d, g[i], dx[i]);
-                g[i] = xi / (1f + en);
+                if (recompute) g[i] = xi / (1f + en);
             }
         });
     }
