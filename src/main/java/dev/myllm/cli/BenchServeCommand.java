@@ -235,7 +235,7 @@ final class BenchServeCommand implements Runnable {
                     .put("itl_p50_ms", pct(gaps, 50)).put("itl_p99_ms", pct(gaps, 99)).put("threads", Parallel.threads());
             if (alone != null) {
                 o.put("generate_tokens_per_s", alone.tokensPerS()).put("ratio_to_generate", tps / alone.tokensPerS())
-                        .put("generate_decode_tokens_per_s", alone.decodeTokensPerS())
+                        .put("generate_decode_tokens_per_s", alone.decodeTokensPerS()).put("generate_prefill_s", alone.prefillS())
                         .put("decode_ratio_to_generate", decode / alone.decodeTokensPerS());
             }
             if (p != null) {
