@@ -32,10 +32,10 @@ final class Scheduler implements Runnable {
     private final CachePool cachePool;
     /**
      * The scheduler thread's outermost arena scope, from one prefill pass to the next (null when
-     * idle); each step runs in a scope nested in it. The arena keeps only the buffer sizes of the
-     * last two outermost scopes: were each decode step outermost, a prefill pass after 128 of them
-     * would find none of its sizes and allocate its activations anew (270 MB for 8 prompts of 64
-     * tokens on gpt2-small), the collector then taking longer than its products.
+     * idle); each step runs in a scope nested in it. The arena always keeps the buffer sizes of the
+     * last two outermost scopes, older ones only within its budget ({@link #arenaRetainBytes()}):
+     * were each decode step outermost, 128 decode steps would push a prefill pass's sizes out of
+     * those two.
      */
     private Arena epoch;
     private final Object lock = new Object();
@@ -187,8 +187,20 @@ final class Scheduler implements Runnable {
         activeCount = 0;
     }
 
+    /**
+     * Bytes of activation buffers of older shapes the scheduler thread's arena keeps (beyond the
+     * last two prefill passes'): a pass's row count is the prompt tokens that arrived together, so
+     * the shapes of one wave come back a few passes later, and each new allocation of them was
+     * hundreds of megabytes to page in and for the collector to copy (gpt2-small: 270 MB for 8
+     * prompts of 64 tokens). An eighth of the heap, at most 2 GB.
+     */
+    static long arenaRetainBytes() {
+        return Math.min(2L << 30, Runtime.getRuntime().maxMemory() / 8);
+    }
+
     @Override
     public void run() {
+        Arena.retain(arenaRetainBytes());
         try {
             loop();
         } finally {

@@ -1,12 +1,10 @@
 package dev.myllm.tensor;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Map;
-import java.util.Set;
+import java.util.List;
 
 /**
  * A scope that recycles the buffers of activations and their gradients: every buffer an op
@@ -16,41 +14,130 @@ import java.util.Set;
  * are invalid after it closes: copy out what you keep ({@link Tensor#item()}, {@link Tensor#copy()}).
  * Parameters and their gradients are allocated outside any arena and live on.
  *
- * <p>The pool keeps only the sizes the last two outermost scopes used: a loop whose shapes change
+ * <p>The pool keeps the sizes the last two outermost scopes used: a loop whose shapes change
  * every step (generation without a KV cache, a growing prompt) cannot make it grow without bound,
  * and training steps that alternate with an evaluation (one outermost scope around its batches)
- * keep their buffers across it.
+ * keep their buffers across it. A thread whose shapes recur less regularly (a server's prefill
+ * passes, whose row counts depend on which prompts arrived together) can keep older sizes too, the
+ * most recently used first, up to a number of bytes ({@link #retain}): a shape that comes back
+ * then finds its buffers instead of allocating (and page-faulting, and having the collector copy)
+ * hundreds of megabytes again.
  */
 public final class Arena implements AutoCloseable {
     /** Free buffers of one length, and the outermost scope that last asked for that length. */
     private static final class Bucket {
+        final int length;
         final ArrayDeque<float[]> free = new ArrayDeque<>();
         long lastUsed;
+
+        Bucket(int length) {
+            this.length = length;
+        }
     }
 
-    /** One thread's free buffers by length, and a count of its closed outermost scopes. */
+    /**
+     * One thread's free buffers by length (an open-addressing table: no boxed keys per request),
+     * a count of its closed outermost scopes, the bytes of older sizes it may keep, the floats it
+     * allocated from the heap, and the taken-sets of closed scopes for the next ones to reuse.
+     */
     private static final class Pool {
-        final Map<Integer, Bucket> buckets = new HashMap<>();
+        Bucket[] table = new Bucket[64];
+        int size;
         long generation;
+        long retainBytes;
+        long allocatedFloats;
+        final ArrayDeque<IdentityHashMap<float[], Bucket>> spareSets = new ArrayDeque<>();
+
+        Bucket bucket(int n) {
+            int mask = table.length - 1;
+            for (int i = mix(n) & mask; ; i = (i + 1) & mask) {
+                Bucket b = table[i];
+                if (b == null) break;
+                if (b.length == n) return b;
+            }
+            if (2 * (size + 1) > table.length) rebuild(table.length * 2, null);
+            Bucket b = new Bucket(n);
+            insert(b);
+            size++;
+            return b;
+        }
+
+        Bucket find(int n) {
+            int mask = table.length - 1;
+            for (int i = mix(n) & mask; ; i = (i + 1) & mask) {
+                Bucket b = table[i];
+                if (b == null || b.length == n) return b;
+            }
+        }
+
+        private void insert(Bucket b) {
+            int mask = table.length - 1, i = mix(b.length) & mask;
+            while (table[i] != null) i = (i + 1) & mask;
+            table[i] = b;
+        }
+
+        List<Bucket> buckets() {
+            List<Bucket> all = new ArrayList<>(size);
+            for (Bucket b : table) if (b != null) all.add(b);
+            return all;
+        }
+
+        /** A table of {@code capacity} slots holding the buckets of {@code keep} (null: all of the current ones). */
+        void rebuild(int capacity, List<Bucket> keep) {
+            List<Bucket> all = keep != null ? keep : buckets();
+            table = new Bucket[capacity];
+            size = all.size();
+            for (Bucket b : all) insert(b);
+        }
+
+        void clear() {
+            table = new Bucket[64];
+            size = 0;
+        }
+
+        private static int mix(int n) {
+            int h = n * 0x9E3779B9;
+            return h ^ (h >>> 16);
+        }
     }
 
     private static final ThreadLocal<Arena> CURRENT = new ThreadLocal<>();
     private static final ThreadLocal<Pool> POOL = ThreadLocal.withInitial(Pool::new);
 
     private final Arena outer;
-    private final Set<float[]> taken = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Pool pool;
+    /** The buffers this scope handed out, each with its bucket. */
+    private final IdentityHashMap<float[], Bucket> taken;
     private boolean closed;
     private long held, peak; // floats held now and at most, by this scope
 
-    private Arena(Arena outer) {
+    private Arena(Arena outer, Pool pool) {
         this.outer = outer;
+        this.pool = pool;
+        IdentityHashMap<float[], Bucket> spare = pool.spareSets.poll();
+        this.taken = spare != null ? spare : new IdentityHashMap<>();
     }
 
     /** Opens a scope on this thread; scopes nest. */
     public static Arena open() {
-        Arena a = new Arena(CURRENT.get());
+        Arena a = new Arena(CURRENT.get(), POOL.get());
         CURRENT.set(a);
         return a;
+    }
+
+    /**
+     * Lets this thread's pool keep, besides the sizes of its last two outermost scopes, older
+     * sizes (the most recently used first) of up to {@code bytes} bytes in all; 0, the default,
+     * keeps none. For threads whose shapes recur irregularly, such as a server's scheduler.
+     */
+    public static void retain(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("retain: bytes must be >= 0, got " + bytes);
+        POOL.get().retainBytes = bytes;
+    }
+
+    /** Floats this thread's scopes have allocated from the heap so far, not taken from the pool (for tests and diagnostics). */
+    public static long allocatedFloats() {
+        return POOL.get().allocatedFloats;
     }
 
     /** A zero-filled buffer of {@code n} floats: from the pool inside a scope, else from the heap. */
@@ -78,11 +165,14 @@ public final class Arena implements AutoCloseable {
     }
 
     private float[] take(int n) {
-        Pool pool = POOL.get();
-        Bucket bucket = pool.buckets.computeIfAbsent(n, k -> new Bucket());
+        Bucket bucket = pool.bucket(n);
         bucket.lastUsed = pool.generation;
-        float[] b = bucket.free.isEmpty() ? new float[n] : bucket.free.pop();
-        taken.add(b);
+        float[] b = bucket.free.poll();
+        if (b == null) {
+            b = new float[n];
+            pool.allocatedFloats += n;
+        }
+        taken.put(b, bucket);
         held += n;
         peak = Math.max(peak, held);
         return b;
@@ -96,9 +186,11 @@ public final class Arena implements AutoCloseable {
      */
     public static void release(float[] b) {
         Arena a = CURRENT.get();
-        if (a == null || b == null || !a.taken.remove(b)) return;
+        if (a == null || b == null) return;
+        Bucket bucket = a.taken.remove(b);
+        if (bucket == null) return;
         a.held -= b.length;
-        POOL.get().buckets.get(b.length).free.push(b);
+        bucket.free.push(b);
     }
 
     /** Number of buffers this scope holds (handed out and not given back), for tests and diagnostics. */
@@ -115,34 +207,50 @@ public final class Arena implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        Pool pool = POOL.get();
-        for (float[] b : taken) pool.buckets.get(b.length).free.push(b);
+        taken.forEach((b, bucket) -> bucket.free.push(b));
         taken.clear();
+        pool.spareSets.push(taken);
         CURRENT.set(outer);
         // the outer scope held the same while this one was open: its peak includes ours on top
         if (outer != null) outer.peak = Math.max(outer.peak, outer.held + peak);
-        if (outer == null) {
-            // an outermost scope ends: forget the lengths neither it nor the one before asked for
-            long current = pool.generation++;
-            pool.buckets.values().removeIf(bucket -> bucket.lastUsed < current - 1);
+        if (outer == null) forgetOldSizes();
+    }
+
+    /**
+     * An outermost scope ends: forget the lengths neither it nor the one before asked for, but
+     * those used most recently among them of up to {@link #retain} bytes in all.
+     */
+    private void forgetOldSizes() {
+        long current = pool.generation++;
+        List<Bucket> old = new ArrayList<>(), keep = new ArrayList<>();
+        for (Bucket b : pool.buckets()) (b.lastUsed < current - 1 ? old : keep).add(b);
+        if (old.isEmpty()) return;
+        old.sort((x, y) -> Long.compare(y.lastUsed, x.lastUsed)); // most recently used first
+        long bytes = 0;
+        for (Bucket b : old) {
+            if (b.free.isEmpty()) continue;
+            bytes += 4L * b.length * b.free.size();
+            if (bytes > pool.retainBytes) break;
+            keep.add(b);
         }
+        if (keep.size() < pool.size) pool.rebuild(Math.max(64, Integer.highestOneBit(Math.max(1, 4 * keep.size() - 1))), keep);
     }
 
     /** Number of free buffers of length {@code n} in this thread's pool (for tests). */
     static int pooled(int n) {
-        Bucket b = POOL.get().buckets.get(n);
+        Bucket b = POOL.get().find(n);
         return b == null ? 0 : b.free.size();
     }
 
     /** Total floats held by this thread's pool (for tests and diagnostics). */
     static long pooledFloats() {
         long n = 0;
-        for (var e : POOL.get().buckets.entrySet()) n += (long) e.getKey() * e.getValue().free.size();
+        for (Bucket b : POOL.get().buckets()) n += (long) b.length * b.free.size();
         return n;
     }
 
     /** Drops every pooled buffer of this thread (after training, to give the memory back). */
     public static void releasePool() {
-        POOL.get().buckets.clear();
+        POOL.get().clear();
     }
 }
