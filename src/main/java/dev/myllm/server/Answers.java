@@ -1,5 +1,7 @@
 package dev.myllm.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,10 +21,62 @@ final class Answers {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
 
+    /** The JSON of a stream chunk before its choice's index, and after its finish reason (rendered once per request). */
+    private final String chunkHead, chunkTail;
+
     Answers(ServedModel m, Plan plan, String id) {
         this.m = m;
         this.plan = plan;
         this.id = id;
+        this.chunkHead = "{\"id\":" + quote(id) + ",\"object\":" + quote(plan.chat() ? "chat.completion.chunk" : "text_completion")
+                + ",\"created\":" + created + ",\"model\":" + quote(m.name()) + ",\"system_fingerprint\":null,\"choices\":[{\"index\":";
+        this.chunkTail = plan.includeUsage() ? "}],\"usage\":null}\n\n" : "}]}\n\n";
+    }
+
+    /** A JSON string literal, escaped as Jackson writes it. */
+    private static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 8).append('"');
+        JsonStringEncoder.getInstance().quoteAsString(s, sb);
+        return sb.append('"').toString();
+    }
+
+    /**
+     * The server-sent event {@code data: {chunk}\n\n} of {@link #chunk} for one token (or the end)
+     * of choice {@code index}, in UTF-8. Without log-probabilities (the usual stream) it is pasted
+     * from pieces rendered once per request, the same bytes as Jackson writes for the chunk's tree:
+     * building and serializing a tree per token cost the request threads more than sending it.
+     */
+    byte[] chunkEvent(int index, String text, int id, Sequence.TokenLogprob lp, String finish, boolean first, int textOffset) {
+        if (lp != null) return event(chunk(index, text, List.of(id), List.of(lp), finish, first, textOffset));
+        StringBuilder sb = new StringBuilder(chunkHead.length() + text.length() + 96).append("data: ").append(chunkHead).append(index);
+        if (plan.chat()) {
+            sb.append(",\"delta\":{");
+            if (first) sb.append("\"role\":\"assistant\"");
+            if (finish == null || !text.isEmpty()) {
+                if (first) sb.append(',');
+                sb.append("\"content\":\"");
+                JsonStringEncoder.getInstance().quoteAsString(text, sb);
+                sb.append('"');
+            }
+            sb.append('}');
+        } else {
+            sb.append(",\"text\":\"");
+            JsonStringEncoder.getInstance().quoteAsString(text, sb);
+            sb.append('"');
+        }
+        sb.append(",\"logprobs\":null,\"finish_reason\":");
+        if (finish == null) sb.append("null");
+        else sb.append(quote(finish));
+        return sb.append(chunkTail).toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The server-sent event {@code data: {json}\n\n} of a JSON object, in UTF-8. */
+    static byte[] event(ObjectNode o) {
+        try {
+            return ("data: " + JSON.writeValueAsString(o) + "\n\n").getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** One choice as it builds up, for the non-streaming answer. */

@@ -12,14 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 
 /**
@@ -217,6 +215,17 @@ final class ApiHandler extends Handler.Abstract {
     private void generate(Request req, Response resp, Callback cb, Plan plan, Outcome out, Scheduler.Arrival arrival) throws Exception {
         if (draining) throw new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");
         Call call = new Call(plan, model.vocabSize());
+        String id = (plan.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        Answers answers = new Answers(model, plan, id);
+        // a stream's chunks are written by the scheduler thread as its tokens come; until the
+        // request is accepted they only accumulate (a refusal still gets its status line)
+        SseStream sse = null;
+        if (plan.stream()) {
+            sse = new SseStream(resp, call::cancel);
+            ChunkWriter chunks = new ChunkWriter(answers, sse, plan.choices());
+            if (plan.echo()) for (int i = 0; i < plan.choices(); i++) chunks.echo(i, answers.echoText(i));
+            call.streamTo(chunks);
+        }
         Scheduler.Refusal refusal = scheduler.submit(call.sequences);
         arrival.close(); // queued (or refused): no longer on its way
         switch (refusal) {
@@ -227,16 +236,15 @@ final class ApiHandler extends Handler.Abstract {
         }
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         req.addFailureListener(t -> call.cancel()); // the connection failed: stop generating for it
-        // an idle connection while the model works is fine (the time limit bounds it); a write
-        // that makes no progress for the idle timeout is a client that stopped reading: fail it
-        AtomicBoolean writing = new AtomicBoolean();
-        req.addIdleTimeoutListener(t -> writing.get());
-        String id = (plan.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-        Answers answers = new Answers(model, plan, id);
         try {
-            if (plan.stream()) {
-                stream(resp, cb, call, answers, deadline, out, writing);
+            if (sse != null) {
+                // an idle connection while the model works is fine (the time limit bounds it); a
+                // write that makes no progress for the idle timeout is a client that stopped reading: fail it
+                SseStream writes = sse;
+                req.addIdleTimeoutListener(t -> writes.writing());
+                stream(resp, cb, call, answers, sse, deadline, out);
             } else {
+                req.addIdleTimeoutListener(t -> false);
                 HangUpWatch watch = HangUpWatch.start(req, call::cancel);
                 try {
                     whole(resp, cb, call, answers, deadline, out, watch);
@@ -287,48 +295,39 @@ final class ApiHandler extends Handler.Abstract {
         sendJson(resp, cb, 200, answers.complete(choices, call.completionTokens()));
     }
 
-    private void stream(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out, AtomicBoolean writing)
+    /**
+     * Waits for the end of every choice (their chunks are on their way: {@link ChunkWriter}), then
+     * closes the stream with the usage chunk and {@code [DONE]}; a time limit or a failure ends it
+     * with an error event instead.
+     */
+    private void stream(Response resp, Callback cb, Call call, Answers answers, SseStream sse, long deadline, Outcome out)
             throws Exception {
         resp.setStatus(200);
         resp.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         resp.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        int n = call.plan.choices();
-        boolean[] started = new boolean[n];
-        int[] offsets = new int[n];
-        int open = n;
+        sse.start();
         try {
-            if (call.plan.echo()) {
-                for (int i = 0; i < n; i++) {
-                    String echo = answers.echoText(i);
-                    send(resp, writing, answers.chunk(i, echo, List.of(), List.of(), null, false, 0));
-                    offsets[i] = echo.length();
-                }
-            }
-            while (open > 0) {
+            for (int open = call.plan.choices(); open > 0; ) {
                 Call.Event e = call.next((deadline - System.nanoTime()) / 1_000_000);
                 if (e == null) throw timeout();
-                if (e.error() != null) throw failure(e.error());
-                if (e.prompt()) continue;
-                int i = e.index();
-                List<Integer> ids = e.logprob() == null ? List.of() : List.of(e.id());
-                List<dev.myllm.server.Sequence.TokenLogprob> lps = e.logprob() == null ? List.of() : List.of(e.logprob());
+                if (e.error() != null) {
+                    if (sse.failed()) throw new org.eclipse.jetty.io.EofException("the client closed the connection");
+                    throw failure(e.error());
+                }
                 if (e.finish() != null) open--;
-                // a token that completed no character yet (and carries no log-probabilities) waits for the next
-                if (e.finish() == null && e.text().isEmpty() && lps.isEmpty()) continue;
-                send(resp, writing, answers.chunk(i, e.text(), ids, lps, e.finish(), !started[i], offsets[i]));
-                started[i] = true;
-                offsets[i] += e.text().length();
             }
-            if (call.plan.includeUsage()) send(resp, writing, answers.usageChunk(call.completionTokens()));
-            writeBlocking(resp, writing, true, "data: [DONE]\n\n");
+            byte[] usage = call.plan.includeUsage() ? Answers.event(answers.usageChunk(call.completionTokens())) : new byte[0];
+            if (!sse.end(concat(usage, DONE))) throw new org.eclipse.jetty.io.EofException("the client closed the connection");
+            sse.await();
             cb.succeeded();
         } catch (ApiError err) {
             // the status line is gone: the error travels as an event, then the stream ends
             out.status = err.status;
             out.note = err.code;
+            call.cancel();
             try {
-                writeBlocking(resp, writing, false, "data: " + Answers.JSON.writeValueAsString(Answers.error(err)) + "\n\n");
-                writeBlocking(resp, writing, true, "data: [DONE]\n\n");
+                sse.end(concat(Answers.event(Answers.error(err)), DONE)); // false when the client is gone: await says so
+                sse.await();
                 cb.succeeded();
             } catch (IOException gone) {
                 cb.failed(gone);
@@ -341,19 +340,12 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private void send(Response resp, AtomicBoolean writing, ObjectNode chunk) throws IOException {
-        writeBlocking(resp, writing, false, "data: " + Answers.JSON.writeValueAsString(chunk) + "\n\n");
-    }
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
 
-    /** Writes and waits until written; a client that stopped reading fails it after the idle timeout. */
-    private static void writeBlocking(Response resp, AtomicBoolean writing, boolean last, String s) throws IOException {
-        writing.set(true);
-        try (Blocker.Callback b = Blocker.callback()) {
-            resp.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), b);
-            b.block();
-        } finally {
-            writing.set(false);
-        }
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     private ApiError timeout() {

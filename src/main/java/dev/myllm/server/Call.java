@@ -8,7 +8,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * One request's sequences and the events they send back. The scheduler thread puts events in
  * an unbounded queue (bounded in practice by max_tokens · n) and never waits on a client; the
- * request's own thread takes them out and writes them, as fast as its client reads.
+ * request's own thread takes them out and writes them, as fast as its client reads. A streamed
+ * request's tokens go to its {@link Sink} instead, on the scheduler thread (which writes them
+ * without waiting), and only the ends and failures of its choices to the queue: no hand-off to
+ * the request's thread per token.
  */
 final class Call implements Sequence.Listener {
     /** A token (text may be empty), the end of a choice ({@code finish} set), or its failure ({@code error} set). */
@@ -18,7 +21,15 @@ final class Call implements Sequence.Listener {
         }
     }
 
+    /** Takes a streamed request's tokens and choice ends on the scheduler thread; must not block. */
+    interface Sink {
+        void token(int index, int id, String text, Sequence.TokenLogprob logprob);
+
+        void finished(int index, String reason, String tail);
+    }
+
     final Plan plan;
+    private volatile Sink sink;
     final List<Sequence> sequences = new ArrayList<>();
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -35,18 +46,27 @@ final class Call implements Sequence.Listener {
         }
     }
 
+    /** Sends tokens and choice ends to {@code k} as well (ends still come as events too); set before the sequences are queued. */
+    void streamTo(Sink k) {
+        sink = k;
+    }
+
     @Override
     public void token(Sequence s, int id, String text, Sequence.TokenLogprob logprob) {
-        events.add(new Event(s.index, id, text, logprob, null, null));
+        Sink k = sink;
+        if (k != null) k.token(s.index, id, text, logprob);
+        else events.add(new Event(s.index, id, text, logprob, null, null));
     }
 
     @Override
     public void promptToken(Sequence s, int id, Sequence.TokenLogprob logprob) {
-        events.add(new Event(s.index, id, "", logprob, null, null, true));
+        if (sink == null) events.add(new Event(s.index, id, "", logprob, null, null, true)); // a stream shows the echo as text only
     }
 
     @Override
     public void finished(Sequence s, String reason, String tail) {
+        Sink k = sink;
+        if (k != null) k.finished(s.index, reason, tail);
         events.add(new Event(s.index, -1, tail, null, reason, null));
     }
 
