@@ -140,6 +140,11 @@ public final class Arena implements AutoCloseable {
         return POOL.get().allocatedFloats;
     }
 
+    /** Whether a scope is open on this thread. */
+    public static boolean active() {
+        return CURRENT.get() != null;
+    }
+
     /** A zero-filled buffer of {@code n} floats: from the pool inside a scope, else from the heap. */
     public static float[] zeros(int n) {
         Arena a = CURRENT.get();
