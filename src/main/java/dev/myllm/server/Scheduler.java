@@ -61,6 +61,8 @@ final class Scheduler implements Runnable {
     /** When sequences finished recently, and how many: {time, count} (scheduler thread only). */
     private final ArrayDeque<long[]> finishes = new ArrayDeque<>();
     private volatile boolean profileProducts;
+    /** Decode batches from which the sequences pick and send their tokens on all the pool's threads. */
+    private static final int PARALLEL_ACCEPT = 4;
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
     private static final long GATHER_GAP_NANOS = 8_000_000;
     /** The longest it gathers a burst. */
@@ -500,9 +502,6 @@ final class Scheduler implements Runnable {
         // as sampling them all
         try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
             float[] logits = logits(model.decodeStep(ids, caches), b, vocab);
-            // the pool's workers park now rather than spin through the hand-off below: the request
-            // threads it wakes get their core, instead of preempting this thread
-            dev.myllm.tensor.Parallel.rest();
             long t1 = System.nanoTime();
             metrics.decodeStep(b, t1 - t0);
             turnDecode += t1 - t0;
@@ -514,10 +513,21 @@ final class Scheduler implements Runnable {
                     nanosByBatch[b] += t1 - t0;
                 }
             }
-            for (int i = 0; i < b; i++) {
-                Sequence s = seqs.get(i);
-                if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) release(s);
-            }
+            // several sequences pick and send their tokens on the pool's threads too (each sequence
+            // on one thread; their listeners take tokens from any thread): sampling a row and
+            // writing its chunk to the socket cost about as much as a step's attention at 8 rows
+            boolean[] going = new boolean[b];
+            Sequence.Decoder decoder = served.decoder()::bytes;
+            int eos = served.eosId();
+            boolean spread = b >= PARALLEL_ACCEPT;
+            // the pool's workers park now rather than spin: the threads the chunks wake (clients,
+            // non-streamed requests' threads) get their core instead of preempting this one
+            if (!spread) dev.myllm.tensor.Parallel.rest();
+            dev.myllm.tensor.Parallel.forRange(b, spread ? 1 : b, (from, to) -> {
+                for (int i = from; i < to; i++) going[i] = seqs.get(i).accept(logits, i * vocab, vocab, eos, decoder);
+            });
+            if (spread) dev.myllm.tensor.Parallel.rest();
+            for (int i = 0; i < b; i++) if (!going[i]) release(seqs.get(i));
             turnAccept += System.nanoTime() - t1;
         }
     }
