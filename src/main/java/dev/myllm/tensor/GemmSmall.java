@@ -217,8 +217,9 @@ final class GemmSmall {
     private static final int[] OWNER_LANE = new int[8];
     /** {@link #sumAt} of the 24 accumulators of a pass. */
     private static final int[] SUM_AT = new int[24];
-    private static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
-    private static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
+    /** The masks and shuffles of {@link #sumLanes8}' steps (also for passes that write the steps out). */
+    static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
+    static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
 
     static {
         for (int e = 0; e < 8; e++) {
