@@ -12,17 +12,21 @@ import java.util.List;
  * by M rows through {@code GemmSmall.nt} (the path of {@code ProductMode.ROWS}), two builds loaded
  * side by side in one JVM (a class loader each), alternating build by build and step by step so a
  * busy machine slows both alike. Prints the median step and per-shape milliseconds of each, and
- * checks that both give the same bits.
+ * checks that both give the same bits. With a fifth argument of 1 the products run on one thread
+ * and are timed in that thread's CPU time, which other processes on a busy machine do not inflate
+ * (then the per-step ratio new/old is printed too).
  *
  * <pre>
  * cp target/myllm.jar /tmp/old.jar   # before the change; rebuild after it
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java /tmp/old.jar target/myllm.jar 8 40
  * # one build, weight warming off (:0) against 256 KB chunks (:256)
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java target/myllm.jar:0 target/myllm.jar:256 8 40
+ * # one thread, thread CPU time
+ * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java /tmp/old.jar target/myllm.jar 8 30 1
  * </pre>
  */
 public class DecodeAB {
-    private static Method nt(String spec) throws Exception {
+    private static Method nt(String spec, int threads) throws Exception {
         int colon = spec.lastIndexOf(':');
         String jar = colon > 0 ? spec.substring(0, colon) : spec;
         URLClassLoader cl = new URLClassLoader(new URL[]{new java.io.File(jar).toURI().toURL()},
@@ -31,6 +35,7 @@ public class DecodeAB {
         Method m = g.getDeclaredMethod("nt", float[].class, int.class, float[].class, int.class, float[].class,
                 int.class, int.class, int.class, int.class, boolean.class);
         m.setAccessible(true);
+        if (threads > 0) Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("setThreads", int.class).invoke(null, threads);
         if (colon > 0) {
             Field f = Class.forName("dev.myllm.tensor.CacheWarm", true, cl).getDeclaredField("chunkBytes");
             f.setAccessible(true);
@@ -41,11 +46,14 @@ public class DecodeAB {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: DecodeAB A.jar[:warmKB] B.jar[:warmKB] [rows] [steps]");
+            System.err.println("usage: DecodeAB A.jar[:warmKB] B.jar[:warmKB] [rows] [steps] [threads: 1 = CPU time]");
             System.exit(2);
         }
-        Method[] ms = {nt(args[0]), nt(args[1])};
+        int threads = args.length > 4 ? Integer.parseInt(args[4]) : 0;
+        Method[] ms = {nt(args[0], threads), nt(args[1], threads)};
         int rows = args.length > 2 ? Integer.parseInt(args[2]) : 8, steps = args.length > 3 ? Integer.parseInt(args[3]) : 40;
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpu = threads == 1;
         int[][] shapes = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
         String[] names = {"2304x768", "768x768", "3072x768", "768x3072", "50257x768"};
         List<float[]> ws = new ArrayList<>();
@@ -66,14 +74,14 @@ public class DecodeAB {
         for (int st = 0; st < steps; st++) {
             for (int i0 = 0; i0 < 2; i0++) {
                 int v = (st & 1) == 0 ? i0 : 1 - i0;
-                long t0 = System.nanoTime();
+                long t0 = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
                 for (int i = 0; i < ws.size(); i++) {
                     int[] s = sh.get(i);
-                    long t = System.nanoTime();
+                    long t = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
                     ms[v].invoke(null, x, 0, ws.get(i), 0, c[v], 0, rows, s[0], s[1], false);
-                    per[v][i == ws.size() - 1 ? 4 : i % 4][st] += (System.nanoTime() - t) * 1e-6;
+                    per[v][i == ws.size() - 1 ? 4 : i % 4][st] += ((cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t) * 1e-6;
                 }
-                step[v][st] = (System.nanoTime() - t0) * 1e-6;
+                step[v][st] = ((cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0) * 1e-6;
             }
             if (!Arrays.equals(c[0], c[1])) throw new AssertionError("the two builds give different bits");
         }
@@ -82,6 +90,13 @@ public class DecodeAB {
                     args[v], rows, median(step[v]), best(step[v])));
             for (int k = 0; k < 5; k++) b.append(String.format(" %s %.2f", names[k], median(per[v][k])));
             System.out.println(b);
+        }
+        if (cpu) {
+            double[] ratio = new double[steps - 2];
+            for (int st = 2; st < steps; st++) ratio[st - 2] = step[1][st] / step[0][st];
+            Arrays.sort(ratio);
+            System.out.printf("one thread, CPU time; B/A per step: median %.3f (quartiles %.3f %.3f)%n",
+                    ratio[ratio.length / 2], ratio[ratio.length / 4], ratio[3 * ratio.length / 4]);
         }
     }
 

@@ -1,5 +1,13 @@
 package dev.myllm.tensor;
 
+import static dev.myllm.tensor.GemmSmall.BIT0;
+import static dev.myllm.tensor.GemmSmall.BIT1;
+import static dev.myllm.tensor.GemmSmall.BIT2;
+import static dev.myllm.tensor.GemmSmall.XOR0;
+import static dev.myllm.tensor.GemmSmall.XOR1;
+import static dev.myllm.tensor.GemmSmall.XOR2;
+import static dev.myllm.tensor.GemmSmall.XOR3;
+
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -11,6 +19,11 @@ import jdk.incubator.vector.FloatVector;
 public final class CachedAttention {
     private CachedAttention() {
     }
+
+    /** Lane e (< 8) takes the lane where {@link GemmSmall#sumLanes8} leaves accumulator e's sum. */
+    private static final jdk.incubator.vector.VectorShuffle<Float> KEY_ORDER =
+            jdk.incubator.vector.VectorShuffle.fromOp(Simd.F, i -> i < 8 ? GemmSmall.sumAt(i) : i);
+    private static final jdk.incubator.vector.VectorMask<Float> FIRST_EIGHT = Simd.F.indexInRange(0, 8);
 
     /**
      * qkv {@code (B, Tn, 3C)} (queries, keys, values side by side, heads of width D = C/H inside
@@ -50,7 +63,7 @@ public final class CachedAttention {
         int total = past + tn;
         // one task per (batch, head): each writes its own D columns of the output
         Parallel.forRange(b * heads, 1, (s, e) -> {
-            float[] w = new float[total]; // scores, then weights, of one query
+            float[] w = new float[total + Simd.F.length()]; // scores, then weights, of one query (and room for scores' last store)
             for (int bh = s; bh < e; bh++) {
                 int bi = bh / heads, h = bh % heads;
                 int cacheBase = bh * capacity * d;
@@ -129,7 +142,7 @@ public final class CachedAttention {
         int tasks = n * heads;
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Parallel.forRange(Math.min(tasks, Parallel.threads()), 1, (t0, t1) -> {
-            float[] w = new float[scratch];
+            float[] w = new float[scratch + Simd.F.length()];
             for (int sh; (sh = next.getAndIncrement()) < tasks; ) {
                 int s = sh / heads, h = sh % heads;
                 for (int t = 0; t < lengths[s]; t++) {
@@ -184,15 +197,42 @@ public final class CachedAttention {
     }
 
     /**
-     * {@code w[j] = dot(q, k_j)·scale} for the first {@code visible} cached keys: four keys at a
-     * time, each with its own accumulator and the query's vectors loaded once for the four, so the
-     * four chains of multiply-adds and their lane sums overlap. Each score is bitwise what
-     * {@link #dot} gives (the same multiply-adds per lane, in the same order, the same lane sum).
+     * {@code w[j] = dot(q, k_j)·scale} for the first {@code visible} cached keys: eight keys at a
+     * time (with 8 or 16 lanes and heads of whole vectors, as GPT-2's), then four, each with its
+     * own accumulator and the query's vectors loaded once for them, so the chains of multiply-adds
+     * overlap. The lanes of eight accumulators are summed side by side ({@link GemmSmall#sumLanes8}'
+     * steps), scaled lane by lane and stored in key order with one masked store; of four, one at a
+     * time. Each score is bitwise what {@link #dot} gives (the same multiply-adds per lane, in the
+     * same order, the same pairs of lanes added: {@link VecMath#sum}'s tree is
+     * {@link GemmSmall#treeSum}'s; the same product by the scale). Only the first {@code visible}
+     * elements of {@code w} are written; the masked store takes its fast path when {@code w} has a
+     * vector's room past them, so the attention paths allocate that.
      */
     static void scores(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w) {
         int j = 0;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
+            for (; (l == 8 || l == 16) && end == d && j + 8 <= visible; j += 8) {
+                int k0 = cacheBase + j * d;
+                FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int i = 0; i < end; i += l) {
+                    FloatVector q = FloatVector.fromArray(Simd.F, x, qOff + i);
+                    a0 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + i), a0);
+                    a1 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + d + i), a1);
+                    a2 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 2 * d + i), a2);
+                    a3 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 3 * d + i), a3);
+                    a4 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 4 * d + i), a4);
+                    a5 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 5 * d + i), a5);
+                    a6 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 6 * d + i), a6);
+                    a7 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 7 * d + i), a7);
+                }
+                // GemmSmall.sumLanes8's steps, written out (C2 may not inline a method of that size here)
+                FloatVector u0 = a0.blend(a1, BIT0).add(a1.blend(a0, BIT0).rearrange(XOR0)), u1 = a2.blend(a3, BIT0).add(a3.blend(a2, BIT0).rearrange(XOR0));
+                FloatVector u2 = a4.blend(a5, BIT0).add(a5.blend(a4, BIT0).rearrange(XOR0)), u3 = a6.blend(a7, BIT0).add(a7.blend(a6, BIT0).rearrange(XOR0));
+                FloatVector t0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(XOR1)), t1 = u2.blend(u3, BIT1).add(u3.blend(u2, BIT1).rearrange(XOR1));
+                FloatVector r = t0.blend(t1, BIT2).add(t1.blend(t0, BIT2).rearrange(XOR2));
+                (l == 16 ? r.add(r.rearrange(XOR3)) : r).mul(scale).rearrange(KEY_ORDER).intoArray(w, j, FIRST_EIGHT);
+            }
             for (; j + 4 <= visible; j += 4) {
                 int k0 = cacheBase + j * d, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d;
                 FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0;

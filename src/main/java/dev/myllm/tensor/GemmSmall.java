@@ -95,14 +95,14 @@ final class GemmSmall {
                 for (int m = 0; m < M; m++) {
                     for (int r = n; r < N; r++) {
                         rows1x1(a, aOff + m * K, K, b, bOff + r * K, lanes);
-                        finish(lanes, 1, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate);
+                        finish(lanes, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate);
                     }
                 }
                 continue;
             }
             if (g == GROUP_ONE) {
                 rows1x4(a, aOff, 1, K, b, br, lanes);
-                finish(lanes, 1, GROUP_ONE, 1, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, N, accumulate);
+                finish(lanes, GROUP_ONE, 1, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, N, accumulate);
                 continue;
             }
             for (int m = 0; m < M; m += PASS_ROWS) {
@@ -113,21 +113,26 @@ final class GemmSmall {
                     case 4 -> rows4x3(a, ar, mr, K, b, br, lanes);
                     default -> rows2x3(a, ar, mr, K, b, br, lanes);
                 }
-                finish(lanes, rows, GROUP, mr, GROUP, a, ar, K, b, br, c, cOff + m * N + n, N, accumulate);
+                finish(lanes, GROUP, mr, GROUP, a, ar, K, b, br, c, cOff + m * N + n, N, accumulate);
             }
         }
     }
 
     /**
-     * The end of every element's dot product: the lanes of its accumulator (element (i, j) of a
-     * pass at {@code lanes[(i·g + j)·L ..]}) summed by {@link #sumLanes8}' tree, then the columns
-     * past the last whole vector by scalar fused multiply-adds in order, then the store. Only the
-     * first {@code mr} rows and {@code gr} columns are real.
+     * The end of every element's dot product, after the pass left the lane sums of its
+     * accumulators (element (i, j) of a pass is accumulator {@code i·g + j}) where {@link #passSum}
+     * reads them: the columns past the last whole vector by scalar fused multiply-adds in order,
+     * then the store. Only the first {@code mr} rows and {@code gr} columns are real.
      */
-    private static void finish(float[] lanes, int rows, int g, int mr, int gr, float[] a, int ar, int K,
+    private static void finish(float[] lanes, int g, int mr, int gr, float[] a, int ar, int K,
                                float[] b, int br, float[] c, int ci, int N, boolean accumulate) {
-        sumPass(lanes, rows * g);
         int whole = K - K % L;
+        if (whole == K && !accumulate) { // (every decode product: just the stores)
+            for (int i = 0; i < mr; i++) {
+                for (int j = 0, o = ci + i * N, e = i * g; j < gr; j++) c[o + j] = lanes[SUMS + SUM_AT[e + j]];
+            }
+            return;
+        }
         for (int i = 0; i < mr; i++) {
             for (int j = 0; j < gr; j++) {
                 float s = passSum(lanes, i * g + j);
@@ -151,12 +156,15 @@ final class GemmSmall {
 
     /** The lane sums of a pass's first {@code count} accumulators (at {@code lanes[e·L ..]}), for {@link #passSum}. */
     static void sumPass(float[] lanes, int count) {
-        for (int e = 0; e < count; e += 8) sumLanes8(lanes, e * L, lanes, 24 * L + (e >> 3) * SUMS_STRIDE);
+        for (int e = 0; e < count; e += 8) sumLanes8(lanes, e * L, lanes, SUMS + (e >> 3) * SUMS_STRIDE);
     }
+
+    /** Where in the scratch the lane sums of a pass go (after the lanes of 24 accumulators). */
+    private static final int SUMS = 24 * L;
 
     /** Accumulator {@code e}'s lane sum after {@link #sumPass}. */
     static float passSum(float[] lanes, int e) {
-        return lanes[24 * L + sumAt(e)];
+        return lanes[SUMS + sumAt(e)];
     }
 
     /** One dot product's accumulator (rows of B left over past the last whole group). */
@@ -166,6 +174,7 @@ final class GemmSmall {
             s = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s);
         }
         s.intoArray(lanes, 0);
+        sumPass(lanes, 1);
     }
 
     /**
@@ -206,13 +215,17 @@ final class GemmSmall {
     /** {@link #sumLanes8}' output per eight accumulators. */
     private static final int SUMS_STRIDE = Math.max(8, L);
     private static final int[] OWNER_LANE = new int[8];
-    private static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
-    private static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
+    /** {@link #sumAt} of the 24 accumulators of a pass. */
+    private static final int[] SUM_AT = new int[24];
+    /** The masks and shuffles of {@link #sumLanes8}' steps (also for passes that write the steps out). */
+    static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
+    static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
 
     static {
         for (int e = 0; e < 8; e++) {
             OWNER_LANE[e] = L != 8 && L != 16 ? e : (e & 1) * (L / 2) + (e >> 1 & 1) * (L / 4) + (e >> 2 & 1) * (L / 8);
         }
+        for (int e = 0; e < 24; e++) SUM_AT[e] = sumAt(e);
     }
 
     /** Lane bit of reduction step s: L/2, L/4, ... (1 past the last). */
@@ -294,6 +307,26 @@ final class GemmSmall {
             x = FloatVector.fromArray(F, a, a7 + k);
             s70 = w0.fma(x, s70); s71 = w1.fma(x, s71); s72 = w2.fma(x, s72);
         }
+        if (L == 8 || L == 16) {
+            // the lane sums straight from the registers, sumLanes8's steps written out (so its bits; in
+            // helper methods C2 did not know the vectors' class and boxed them)
+            FloatVector u00 = s00.blend(s01, BIT0).add(s01.blend(s00, BIT0).rearrange(XOR0)), u01 = s02.blend(s10, BIT0).add(s10.blend(s02, BIT0).rearrange(XOR0));
+            FloatVector u02 = s11.blend(s12, BIT0).add(s12.blend(s11, BIT0).rearrange(XOR0)), u03 = s20.blend(s21, BIT0).add(s21.blend(s20, BIT0).rearrange(XOR0));
+            FloatVector t00 = u00.blend(u01, BIT1).add(u01.blend(u00, BIT1).rearrange(XOR1)), t01 = u02.blend(u03, BIT1).add(u03.blend(u02, BIT1).rearrange(XOR1));
+            FloatVector r0 = t00.blend(t01, BIT2).add(t01.blend(t00, BIT2).rearrange(XOR2));
+            (L == 16 ? r0.add(r0.rearrange(XOR3)) : r0).intoArray(lanes, SUMS);
+            FloatVector u10 = s22.blend(s30, BIT0).add(s30.blend(s22, BIT0).rearrange(XOR0)), u11 = s31.blend(s32, BIT0).add(s32.blend(s31, BIT0).rearrange(XOR0));
+            FloatVector u12 = s40.blend(s41, BIT0).add(s41.blend(s40, BIT0).rearrange(XOR0)), u13 = s42.blend(s50, BIT0).add(s50.blend(s42, BIT0).rearrange(XOR0));
+            FloatVector t10 = u10.blend(u11, BIT1).add(u11.blend(u10, BIT1).rearrange(XOR1)), t11 = u12.blend(u13, BIT1).add(u13.blend(u12, BIT1).rearrange(XOR1));
+            FloatVector r1 = t10.blend(t11, BIT2).add(t11.blend(t10, BIT2).rearrange(XOR2));
+            (L == 16 ? r1.add(r1.rearrange(XOR3)) : r1).intoArray(lanes, SUMS + SUMS_STRIDE);
+            FloatVector u20 = s51.blend(s52, BIT0).add(s52.blend(s51, BIT0).rearrange(XOR0)), u21 = s60.blend(s61, BIT0).add(s61.blend(s60, BIT0).rearrange(XOR0));
+            FloatVector u22 = s62.blend(s70, BIT0).add(s70.blend(s62, BIT0).rearrange(XOR0)), u23 = s71.blend(s72, BIT0).add(s72.blend(s71, BIT0).rearrange(XOR0));
+            FloatVector t20 = u20.blend(u21, BIT1).add(u21.blend(u20, BIT1).rearrange(XOR1)), t21 = u22.blend(u23, BIT1).add(u23.blend(u22, BIT1).rearrange(XOR1));
+            FloatVector r2 = t20.blend(t21, BIT2).add(t21.blend(t20, BIT2).rearrange(XOR2));
+            (L == 16 ? r2.add(r2.rearrange(XOR3)) : r2).intoArray(lanes, SUMS + 2 * SUMS_STRIDE);
+            return;
+        }
         s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
         s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
         s20.intoArray(lanes, 6 * L); s21.intoArray(lanes, 7 * L); s22.intoArray(lanes, 8 * L);
@@ -302,6 +335,7 @@ final class GemmSmall {
         s50.intoArray(lanes, 15 * L); s51.intoArray(lanes, 16 * L); s52.intoArray(lanes, 17 * L);
         s60.intoArray(lanes, 18 * L); s61.intoArray(lanes, 19 * L); s62.intoArray(lanes, 20 * L);
         s70.intoArray(lanes, 21 * L); s71.intoArray(lanes, 22 * L); s72.intoArray(lanes, 23 * L);
+        sumPass(lanes, 24);
     }
 
     private static void rows4x3(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
@@ -330,6 +364,7 @@ final class GemmSmall {
         s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
         s20.intoArray(lanes, 6 * L); s21.intoArray(lanes, 7 * L); s22.intoArray(lanes, 8 * L);
         s30.intoArray(lanes, 9 * L); s31.intoArray(lanes, 10 * L); s32.intoArray(lanes, 11 * L);
+        sumPass(lanes, 12);
     }
 
     private static void rows2x3(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
@@ -350,6 +385,7 @@ final class GemmSmall {
         }
         s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
         s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
+        sumPass(lanes, 6);
     }
 
     private static void rows1x4(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
@@ -366,6 +402,7 @@ final class GemmSmall {
             s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02); s03 = w3.fma(x, s03);
         }
         s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L); s03.intoArray(lanes, 3 * L);
+        sumPass(lanes, 4);
     }
 
 

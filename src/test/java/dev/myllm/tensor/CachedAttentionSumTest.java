@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The weighted sum of cached values that ends every attention query keeps its output in registers
- * across positions, and the scores are taken four keys at a time; each must give what the plain
+ * across positions, and the scores are taken eight and four keys at a time; each must give what the plain
  * loops give ({@code axpy} into a zeroed row, one {@code dot} per key), bit for bit, so decoding's
  * tokens did not change with them.
  */
@@ -36,11 +36,11 @@ class CachedAttentionSumTest {
     }
 
     @Test
-    void fourKeysAtATimeScoreBitwiseAsOneDotEachOnAwkwardSizes() {
+    void eightAndFourKeysAtATimeScoreBitwiseAsOneDotEachOnAwkwardSizes() {
         SplittableRandom rnd = new SplittableRandom(22);
         int l = Simd.F.length();
         for (int d : new int[]{1, 3, l - 1, l, l + 1, 2 * l + 3, 4 * l, 4 * l + 1, 5 * l + 7}) {
-            for (int visible : new int[]{1, 2, 3, 4, 5, 7, 8, 64, 129}) {
+            for (int visible : new int[]{1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 64, 129}) { // eights, fours and ones
                 int base = 3, qOff = 2;
                 float[] k = GemmTest.random(rnd, base + visible * d + 3);
                 float[] x = GemmTest.random(rnd, qOff + d + 1);
