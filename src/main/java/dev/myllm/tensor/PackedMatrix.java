@@ -110,13 +110,13 @@ public final class PackedMatrix {
     }
 
     /**
-     * Whether F16/BF16 rows of our own memory are padded ({@code -Dmyllm.packed.pad=true}, off by
-     * default): an experiment for a quiet machine. The four-row kernels read four rows side by side;
-     * at 2048 bytes apart (gpt2-medium's 1024 columns) a one-thread harness once ran them 30-40%
-     * slower than at 2080 bytes, and once not, on a busy machine. The bits of every product are the
-     * same either way.
+     * Whether F16/BF16 rows of our own memory are padded (default; {@code -Dmyllm.packed.pad=false}
+     * to compare). The four-row kernels read four rows side by side; 2048 bytes apart (gpt2-medium's
+     * 1024 columns) they ran slower than 2112 bytes apart: gpt2-medium f16 decoding 1.37-1.43x f32
+     * unpadded against 1.47-1.56x padded in three old/new pairs on a shared machine, gpt2-small
+     * unchanged. The bits of every product are the same either way.
      */
-    static final boolean PAD = Boolean.getBoolean("myllm.packed.pad");
+    static final boolean PAD = !"false".equals(System.getProperty("myllm.packed.pad"));
 
     /**
      * Bytes from one F16/BF16 row to the next in memory of our own: {@code 2·cols}, plus 64 with
