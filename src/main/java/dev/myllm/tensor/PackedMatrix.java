@@ -61,16 +61,20 @@ public final class PackedMatrix {
     final MemorySegment mins;     // Q4_1: float32 minimum per block; else null
 
     private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins) {
-        this.format = format;
-        this.rows = rows;
-        this.cols = cols;
-        this.rowBytes = format.rowBytes(cols);
-        this.qRowBytes = switch (format) {
+        this(format, rows, cols, bits, scales, mins, switch (format) {
             case F16, BF16 -> 2L * cols;
             case F32 -> 4L * cols;
             case Q8_0 -> cols;
             case Q4_0, Q4_1 -> cols / 2;
-        };
+        });
+    }
+
+    private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins, long qRowBytes) {
+        this.format = format;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = format.rowBytes(cols);
+        this.qRowBytes = qRowBytes;
         this.bits = bits;
         this.scales = scales;
         this.mins = mins;
@@ -87,15 +91,40 @@ public final class PackedMatrix {
     }
 
     private static PackedMatrix allocated(Format format, int rows, int cols) {
+        return allocated(format, rows, cols, PAD);
+    }
+
+    private static PackedMatrix allocated(Format format, int rows, int cols, boolean pad) {
         checkShape(format, rows, cols);
         long n = (long) rows * cols;
         return switch (format) {
-            case F16, BF16 -> new PackedMatrix(format, rows, cols, allocate(2 * n), null, null);
+            case F16, BF16 -> {
+                long stride = halfStride(cols, pad);
+                yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride);
+            }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
             case Q8_0 -> new PackedMatrix(format, rows, cols, allocate(n), allocate(4 * (n / 32)), null);
             case Q4_0 -> new PackedMatrix(format, rows, cols, allocate(n / 2), allocate(4 * (n / 32)), null);
             case Q4_1 -> new PackedMatrix(format, rows, cols, allocate(n / 2), allocate(4 * (n / 32)), allocate(4 * (n / 32)));
         };
+    }
+
+    /**
+     * Whether F16/BF16 rows of our own memory are padded (default; {@code -Dmyllm.packed.pad=false}
+     * to compare). The four-row kernels read four rows side by side; 2048 bytes apart (gpt2-medium's
+     * 1024 columns) they ran slower than 2112 bytes apart: gpt2-medium f16 decoding 1.37-1.43x f32
+     * unpadded against 1.47-1.56x padded in three old/new pairs on a shared machine, gpt2-small
+     * unchanged. The bits of every product are the same either way.
+     */
+    static final boolean PAD = !"false".equals(System.getProperty("myllm.packed.pad"));
+
+    /**
+     * Bytes from one F16/BF16 row to the next in memory of our own: {@code 2·cols}, plus 64 with
+     * {@code pad} when that is a multiple of 1024 (a mapped file's rows stay as they are).
+     */
+    static long halfStride(int cols, boolean pad) {
+        long b = 2L * cols;
+        return pad && b % 1024 == 0 ? b + 64 : b;
     }
 
     /**
@@ -181,7 +210,12 @@ public final class PackedMatrix {
 
     /** Encodes a float32 row-major {@code (rows, cols)} matrix (the block types as ggml's reference quantisers do). */
     public static PackedMatrix encode(Format format, float[] w, int rows, int cols) {
-        PackedMatrix p = allocated(format, rows, cols);
+        return encode(format, w, rows, cols, PAD);
+    }
+
+    /** As above, F16/BF16 rows padded or not ({@link #halfStride}); for tests. */
+    static PackedMatrix encode(Format format, float[] w, int rows, int cols, boolean pad) {
+        PackedMatrix p = allocated(format, rows, cols, pad);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);

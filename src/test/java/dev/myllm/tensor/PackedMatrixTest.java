@@ -149,6 +149,37 @@ class PackedMatrixTest {
     }
 
     @Test
+    void paddedHalfRowsGiveTheSameBits() {
+        Random rnd = new Random(13);
+        for (int cols : new int[]{512, 1024}) {
+            assertThat(PackedMatrix.halfStride(cols, true)).isEqualTo(2L * cols + 64);
+            assertThat(PackedMatrix.halfStride(cols + 16, true)).isEqualTo(2L * cols + 32);
+            assertThat(PackedMatrix.halfStride(cols, false)).isEqualTo(2L * cols);
+            float[] w = KernelTestSupport.randn(rnd, 7 * cols, 0.5f);
+            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+                PackedMatrix plain = PackedMatrix.encode(f, w, 7, cols, false), padded = PackedMatrix.encode(f, w, 7, cols, true);
+                assertThat(padded.byteSize()).isEqualTo(plain.byteSize()); // the weights' bytes, as a file holds them
+                float[] a = new float[cols], b = new float[cols];
+                for (int r = 0; r < 7; r++) {
+                    plain.row(r, a, 0);
+                    padded.row(r, b, 0);
+                    assertThat(b).as("%s row %d", f, r).containsExactly(a);
+                }
+                for (int m : new int[]{1, 3}) {
+                    float[] x = KernelTestSupport.randn(rnd, m * cols, 1f);
+                    float[] y0 = new float[m * 7], y1 = new float[m * 7], s0 = new float[m], s1 = new float[m];
+                    plain.matmulNT(x, 0, m, y0, 0);
+                    padded.matmulNT(x, 0, m, y1, 0);
+                    assertThat(y1).as("%s m=%d", f, m).containsExactly(y0);
+                    plain.dotRowScalar(6, x, 0, m, s0);
+                    padded.dotRowScalar(6, x, 0, m, s1);
+                    assertThat(s1).containsExactly(s0);
+                }
+            }
+        }
+    }
+
+    @Test
     void sameResultWhateverTheThreads() {
         Random rnd = new Random(9);
         float[] w = KernelTestSupport.randn(rnd, 300 * 256, 0.3f);
