@@ -3,8 +3,10 @@ package dev.myllm.tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A scope that recycles the buffers of activations and their gradients: every buffer an op
@@ -36,68 +38,19 @@ public final class Arena implements AutoCloseable {
     }
 
     /**
-     * One thread's free buffers by length (an open-addressing table: no boxed keys per request),
-     * a count of its closed outermost scopes, the bytes of older sizes it may keep, the floats it
-     * allocated from the heap, and the taken-sets of closed scopes for the next ones to reuse.
+     * One thread's free buffers by length, a count of its closed outermost scopes, the bytes of
+     * older sizes it may keep, the floats it allocated from the heap, and the taken-sets of closed
+     * scopes for the next ones to reuse.
      */
     private static final class Pool {
-        Bucket[] table = new Bucket[64];
-        int size;
+        final Map<Integer, Bucket> buckets = new HashMap<>();
         long generation;
         long retainBytes;
         long allocatedFloats;
         final ArrayDeque<IdentityHashMap<float[], Bucket>> spareSets = new ArrayDeque<>();
 
         Bucket bucket(int n) {
-            int mask = table.length - 1;
-            for (int i = mix(n) & mask; ; i = (i + 1) & mask) {
-                Bucket b = table[i];
-                if (b == null) break;
-                if (b.length == n) return b;
-            }
-            if (2 * (size + 1) > table.length) rebuild(table.length * 2, null);
-            Bucket b = new Bucket(n);
-            insert(b);
-            size++;
-            return b;
-        }
-
-        Bucket find(int n) {
-            int mask = table.length - 1;
-            for (int i = mix(n) & mask; ; i = (i + 1) & mask) {
-                Bucket b = table[i];
-                if (b == null || b.length == n) return b;
-            }
-        }
-
-        private void insert(Bucket b) {
-            int mask = table.length - 1, i = mix(b.length) & mask;
-            while (table[i] != null) i = (i + 1) & mask;
-            table[i] = b;
-        }
-
-        List<Bucket> buckets() {
-            List<Bucket> all = new ArrayList<>(size);
-            for (Bucket b : table) if (b != null) all.add(b);
-            return all;
-        }
-
-        /** A table of {@code capacity} slots holding the buckets of {@code keep} (null: all of the current ones). */
-        void rebuild(int capacity, List<Bucket> keep) {
-            List<Bucket> all = keep != null ? keep : buckets();
-            table = new Bucket[capacity];
-            size = all.size();
-            for (Bucket b : all) insert(b);
-        }
-
-        void clear() {
-            table = new Bucket[64];
-            size = 0;
-        }
-
-        private static int mix(int n) {
-            int h = n * 0x9E3779B9;
-            return h ^ (h >>> 16);
+            return buckets.computeIfAbsent(n, Bucket::new);
         }
     }
 
@@ -227,35 +180,37 @@ public final class Arena implements AutoCloseable {
      */
     private void forgetOldSizes() {
         long current = pool.generation++;
-        List<Bucket> old = new ArrayList<>(), keep = new ArrayList<>();
-        for (Bucket b : pool.buckets()) (b.lastUsed < current - 1 ? old : keep).add(b);
+        List<Bucket> old = new ArrayList<>();
+        for (Bucket b : pool.buckets.values()) if (b.lastUsed < current - 1) old.add(b);
         if (old.isEmpty()) return;
         old.sort((x, y) -> Long.compare(y.lastUsed, x.lastUsed)); // most recently used first
         long bytes = 0;
+        boolean full = false;
         for (Bucket b : old) {
-            if (b.free.isEmpty()) continue;
-            bytes += 4L * b.length * b.free.size();
-            if (bytes > pool.retainBytes) break;
-            keep.add(b);
+            if (!full && !b.free.isEmpty()) {
+                bytes += 4L * b.length * b.free.size();
+                full = bytes > pool.retainBytes;
+                if (!full) continue;
+            }
+            pool.buckets.remove(b.length);
         }
-        if (keep.size() < pool.size) pool.rebuild(Math.max(64, Integer.highestOneBit(Math.max(1, 4 * keep.size() - 1))), keep);
     }
 
     /** Number of free buffers of length {@code n} in this thread's pool (for tests). */
     static int pooled(int n) {
-        Bucket b = POOL.get().find(n);
+        Bucket b = POOL.get().buckets.get(n);
         return b == null ? 0 : b.free.size();
     }
 
     /** Total floats held by this thread's pool (for tests and diagnostics). */
     static long pooledFloats() {
         long n = 0;
-        for (Bucket b : POOL.get().buckets()) n += (long) b.length * b.free.size();
+        for (Bucket b : POOL.get().buckets.values()) n += (long) b.length * b.free.size();
         return n;
     }
 
     /** Drops every pooled buffer of this thread (after training, to give the memory back). */
     public static void releasePool() {
-        POOL.get().clear();
+        POOL.get().buckets.clear();
     }
 }
