@@ -2,7 +2,6 @@ package dev.myllm.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -17,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with one float32 input row. Four rows at a time share each load of the input and give the core
  * four independent chains of multiply-adds; each row's sum is still formed in exactly the same
  * order whether it is computed alone or in a group, so results do not depend on how rows fall
- * into threads. Weights are widened to float32 in registers (bytes and halves by one sign-extending
+ * into threads. Weights are widened to float32 in registers (halves by one sign-extending
  * conversion, which the JIT turns into a load that widens) and never written back to memory.
  */
 final class PackedKernels {
@@ -29,7 +28,6 @@ final class PackedKernels {
     static final int GROUP = Integer.getInteger("myllm.packed.rows", 4) == 1 ? 1 : 4;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private PackedKernels() {
@@ -48,8 +46,8 @@ final class PackedKernels {
         switch (p.format()) {
             case F16, BF16 -> dot16(p, r, n, x, xo, y, yo, false, lanes);
             case F32 -> dotF32(p, r, n, x, xo, 1, y, yo, 0, GemmSmall.scratch()); // (tests; products call dotF32 themselves)
-            case Q8_0 -> dotQ8(p, r, n, x, xo, y, yo, lanes);
-            case Q4_0, Q4_1 -> dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
+            case Q8_0 -> QuantKernels.dotQ8(p, r, n, x, xo, y, yo, lanes);
+            case Q4_0, Q4_1 -> QuantKernels.dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
         }
     }
 
@@ -351,113 +349,6 @@ final class PackedKernels {
         s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L); s03.intoArray(lanes, 3 * L);
     }
 
-
-    // ---- Q8_0: blocks of 32 int8 with a float scale ---------------------------------------
-
-    private static FloatVector q8(MemorySegment bits, long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    private static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] t) {
-        if (n == PackedMatrix.GROUP && r % PackedMatrix.GROUP == 0) dotQ8x4(p, r, x, xo, y, yo, t);
-        else for (int i = 0; i < n; i++) dotQ8x1(p, r + i, x, xo, y, yo + i, t);
-    }
-
-    /** Rows r to r + 3, a whole group of {@link PackedMatrix#block}'s layout: block b of row j at 32·(4b + j) from the group's start. */
-    private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
-        MemorySegment bits = p.bits, sc = p.scales;
-        int blocks = p.cols() / 32;
-        long q0 = 32 * p.block(r, 0), s0 = 4 * p.block(r, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            // (addresses as functions of the int counter b: the JIT then checks the bounds once, before the loop)
-            long q = q0 + 128L * b, s = s0 + 16L * b;
-            // the block's partial sums, then one multiply-add by each row's scale
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + j);
-                p0 = q8(bits, q + j).fma(xv, p0);
-                p1 = q8(bits, q + 32 + j).fma(xv, p1);
-                p2 = q8(bits, q + 64 + j).fma(xv, p2);
-                p3 = q8(bits, q + 96 + j).fma(xv, p3);
-            }
-            a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 4)), a1);
-            a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 8)), a2);
-            a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 12)), a3);
-        }
-        sum4(a0, a1, a2, a3).intoArray(t, 0);
-        y[yo] = t[R0];
-        y[yo + 1] = t[R1];
-        y[yo + 2] = t[R2];
-        y[yo + 3] = t[R3];
-    }
-
-    /** One row, its blocks {@code n} blocks apart ({@code n} the rows of its group). */
-    private static void dotQ8x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
-        MemorySegment bits = p.bits, sc = p.scales;
-        int blocks = p.cols() / 32;
-        long first = p.block(r, 0), n = blocks > 1 ? p.block(r, 1) - first : 1;
-        long q0 = 32 * first, s0 = 4 * first;
-        FloatVector a = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long q = q0 + 32 * n * b, s = s0 + 4 * n * b;
-            FloatVector pb = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L) pb = q8(bits, q + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
-            a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a);
-        }
-        a.intoArray(t, 0);
-        y[yo] = sumLanes(t, 0);
-    }
-
-    // ---- Q4_0 and Q4_1: blocks of 32 nibbles (16 bytes: element j low, j + 16 high) -----------
-
-    /** L bytes of nibbles from {@code off}, widened to ints (sign-extended: mask before use). */
-    private static IntVector nibbles(MemorySegment bits, long off) {
-        return (IntVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    /**
-     * Q4_0: {@code Σ (q − 8)·d·x}; Q4_1: {@code Σ (q·d + m)·x = d·Σ q·x + m·Σ x}, the second from
-     * {@code blockSums} (each block's sum of x, formed once per input row).
-     */
-    private static void dotQ4(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
-        MemorySegment bits = p.bits, sc = p.scales, mins = p.mins;
-        int zero = p.format() == PackedMatrix.Format.Q4_0 ? 8 : 0;
-        int blocks = p.cols() / 32;
-        long rb = p.qRowBytes, sb = 4L * blocks;
-        for (int i0 = 0; i0 < n; i0 += 2) {
-            // two rows at a time: the nibble unpacking takes more registers than Q8_0's bytes
-            boolean two = i0 + 1 < n;
-            long b0 = (r + i0) * rb, b1 = b0 + rb, s0 = (r + i0) * sb, s1 = s0 + sb;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            float m0 = 0, m1 = 0;
-            for (int b = 0; b < blocks; b++) {
-                FloatVector p0 = FloatVector.zero(F), p1 = p0;
-                for (int j = 0; j < 16; j += L) {
-                    int k = xo + 32 * b + j;
-                    FloatVector xl = FloatVector.fromArray(F, x, k), xh = FloatVector.fromArray(F, x, k + 16);
-                    long o = 16L * b + j;
-                    IntVector q0 = nibbles(bits, b0 + o);
-                    p0 = ((FloatVector) q0.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xl, p0);
-                    p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xh, p0);
-                    if (two) {
-                        IntVector q1 = nibbles(bits, b1 + o);
-                        p1 = ((FloatVector) q1.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xl, p1);
-                        p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xh, p1);
-                    }
-                }
-                a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
-                if (two) a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
-                if (mins != null) {
-                    m0 += mins.get(PackedMatrix.LF, s0 + 4L * b) * blockSums[bso + b];
-                    if (two) m1 += mins.get(PackedMatrix.LF, s1 + 4L * b) * blockSums[bso + b];
-                }
-            }
-            y[yo + i0] = sumLanes(a0) + m0;
-            if (two) y[yo + i0 + 1] = sumLanes(a1) + m1;
-        }
-    }
 
     // ---- lanes added in a fixed order -----------------------------------------------------
 
