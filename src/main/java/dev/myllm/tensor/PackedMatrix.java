@@ -59,6 +59,12 @@ public final class PackedMatrix {
     final MemorySegment bits;     // F16/BF16: the halves, row after row; Q8_0: the int8; Q4: the nibble bytes
     final MemorySegment scales;   // block types: float32, one per block of 32, row after row; else null
     final MemorySegment mins;     // Q4_1: float32 minimum per block; else null
+    // The block types keep their bytes and scales in Java arrays (bits and scales are views of them):
+    // a kernel indexing an array with int offsets compiles to plain loads, where the segment's long
+    // offsets and liveness checks left C2 rebuilding bounds checks inside the loop.
+    final byte[] codes;           // the block types: the bytes of `bits`; else null
+    final float[] scaleArray;     // the block types: the floats of `scales`; else null
+    final float[] minArray;       // Q4_1: the floats of `mins`; else null
 
     private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins) {
         this(format, rows, cols, bits, scales, mins, switch (format) {
@@ -78,6 +84,11 @@ public final class PackedMatrix {
         this.bits = bits;
         this.scales = scales;
         this.mins = mins;
+        // (the block types' segments are always whole arrays of our own, see allocated)
+        boolean blocks = format.block > 1;
+        this.codes = blocks ? (byte[]) bits.heapBase().orElseThrow() : null;
+        this.scaleArray = blocks ? (float[]) scales.heapBase().orElseThrow() : null;
+        this.minArray = mins != null ? (float[]) mins.heapBase().orElseThrow() : null;
     }
 
     private static void checkShape(Format format, int rows, int cols) {
@@ -88,6 +99,15 @@ public final class PackedMatrix {
     /** Off-heap memory freed when the matrix is no longer reachable (64-byte aligned for the vector loads). */
     private static MemorySegment allocate(long bytes) {
         return java.lang.foreign.Arena.ofAuto().allocate(Math.max(1, bytes), 64);
+    }
+
+    private static MemorySegment bytes(long n) {
+        if (n > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("a block-type matrix of " + n + " bytes is too large (at most 2^31)");
+        return MemorySegment.ofArray(new byte[(int) n]);
+    }
+
+    private static MemorySegment floats(long n) {
+        return MemorySegment.ofArray(new float[(int) n]);
     }
 
     private static PackedMatrix allocated(Format format, int rows, int cols) {
@@ -103,9 +123,9 @@ public final class PackedMatrix {
                 yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride);
             }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
-            case Q8_0 -> new PackedMatrix(format, rows, cols, allocate(n), allocate(4 * (n / 32)), null);
-            case Q4_0 -> new PackedMatrix(format, rows, cols, allocate(n / 2), allocate(4 * (n / 32)), null);
-            case Q4_1 -> new PackedMatrix(format, rows, cols, allocate(n / 2), allocate(4 * (n / 32)), allocate(4 * (n / 32)));
+            case Q8_0 -> new PackedMatrix(format, rows, cols, bytes(n), floats(n / 32), null);
+            case Q4_0 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), null);
+            case Q4_1 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), floats(n / 32));
         };
     }
 

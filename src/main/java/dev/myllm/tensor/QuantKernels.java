@@ -26,8 +26,9 @@ final class QuantKernels {
 
     // ---- Q8_0: blocks of 32 int8 with a float scale ---------------------------------------
 
-    private static FloatVector q8(MemorySegment bits, long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    /** L weights from {@code c[off ..]}, sign-extended and converted to float (one vpmovsxbd and one vcvtdq2ps). */
+    private static FloatVector q8(byte[] c, int off) {
+        return (FloatVector) ByteVector.fromArray(B, c, off).convertShape(VectorOperators.B2F, F, 0);
     }
 
     static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] t) {
@@ -35,28 +36,35 @@ final class QuantKernels {
         else for (int i = 0; i < n; i++) dotQ8x1(p, r + i, x, xo, y, yo + i, t);
     }
 
+    /**
+     * Row j's share of a block: {@code Σ_i q[i]·x[i]} over the block's 32 weights at {@code c[q ..]},
+     * with x from {@code xk}, as one chain of multiply-adds L weights at a time (the first a multiply).
+     * Straight-line code: with a loop over the block nested in the loop over blocks, C2 rebuilt
+     * bounds checks for every block (dozens of scalar instructions per vector of weights).
+     */
+    private static FloatVector block(byte[] c, int q, float[] x, int xk) {
+        FloatVector s = q8(c, q).mul(FloatVector.fromArray(F, x, xk));
+        s = q8(c, q + L).fma(FloatVector.fromArray(F, x, xk + L), s);
+        if (L == 8) {
+            s = q8(c, q + 16).fma(FloatVector.fromArray(F, x, xk + 16), s);
+            s = q8(c, q + 24).fma(FloatVector.fromArray(F, x, xk + 24), s);
+        }
+        return s;
+    }
+
     /** Rows r to r + 3, a whole group of {@link PackedMatrix#block}'s layout: block b of row j at 32·(4b + j) from the group's start. */
     private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
-        MemorySegment bits = p.bits, sc = p.scales;
-        int blocks = p.cols() / 32;
-        long q0 = 32 * p.block(r, 0), s0 = 4 * p.block(r, 0);
+        byte[] c = p.codes;
+        float[] sc = p.scaleArray;
+        int blocks = p.cols() / 32, s0 = (int) p.block(r, 0), q0 = 32 * s0;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < blocks; b++) {
-            // (addresses as functions of the int counter b: the JIT then checks the bounds once, before the loop)
-            long q = q0 + 128L * b, s = s0 + 16L * b;
-            // the block's partial sums, then one multiply-add by each row's scale
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + 32 * b + j);
-                p0 = q8(bits, q + j).fma(xv, p0);
-                p1 = q8(bits, q + 32 + j).fma(xv, p1);
-                p2 = q8(bits, q + 64 + j).fma(xv, p2);
-                p3 = q8(bits, q + 96 + j).fma(xv, p3);
-            }
-            a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 4)), a1);
-            a2 = p2.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 8)), a2);
-            a3 = p3.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s + 12)), a3);
+            int q = q0 + 128 * b, s = s0 + 4 * b, xk = xo + 32 * b;
+            // each row's partial sum of the block, then one multiply-add by the row's scale
+            a0 = block(c, q, x, xk).fma(FloatVector.broadcast(F, sc[s]), a0);
+            a1 = block(c, q + 32, x, xk).fma(FloatVector.broadcast(F, sc[s + 1]), a1);
+            a2 = block(c, q + 64, x, xk).fma(FloatVector.broadcast(F, sc[s + 2]), a2);
+            a3 = block(c, q + 96, x, xk).fma(FloatVector.broadcast(F, sc[s + 3]), a3);
         }
         PackedKernels.sum4(a0, a1, a2, a3).intoArray(t, 0);
         y[yo] = t[PackedKernels.R0];
@@ -67,16 +75,13 @@ final class QuantKernels {
 
     /** One row, its blocks {@code n} blocks apart ({@code n} the rows of its group). */
     private static void dotQ8x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
-        MemorySegment bits = p.bits, sc = p.scales;
-        int blocks = p.cols() / 32;
-        long first = p.block(r, 0), n = blocks > 1 ? p.block(r, 1) - first : 1;
-        long q0 = 32 * first, s0 = 4 * first;
+        byte[] c = p.codes;
+        float[] sc = p.scaleArray;
+        int blocks = p.cols() / 32, s0 = (int) p.block(r, 0), n = blocks > 1 ? (int) p.block(r, 1) - s0 : 1;
         FloatVector a = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            long q = q0 + 32 * n * b, s = s0 + 4 * n * b;
-            FloatVector pb = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L) pb = q8(bits, q + j).fma(FloatVector.fromArray(F, x, xo + 32 * b + j), pb);
-            a = pb.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s)), a);
+            int s = s0 + n * b;
+            a = block(c, 32 * s, x, xo + 32 * b).fma(FloatVector.broadcast(F, sc[s]), a);
         }
         a.intoArray(t, 0);
         y[yo] = PackedKernels.sumLanes(t, 0);
