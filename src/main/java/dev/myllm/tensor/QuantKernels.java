@@ -1,7 +1,5 @@
 package dev.myllm.tensor;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -19,7 +17,6 @@ final class QuantKernels {
     private static final int L = PackedKernels.L;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private QuantKernels() {
     }
@@ -89,9 +86,31 @@ final class QuantKernels {
 
     // ---- Q4_0 and Q4_1: blocks of 32 nibbles (16 bytes: element j low, j + 16 high) -----------
 
-    /** L bytes of nibbles from {@code off}, widened to ints (sign-extended: mask before use). */
-    private static IntVector nibbles(MemorySegment bits, long off) {
-        return (IntVector) ByteVector.fromMemorySegment(B, bits, off, LE).convertShape(VectorOperators.B2I, I, 0);
+    /** L bytes of nibbles from {@code c[off ..]}, widened to ints (sign-extended: mask before use). */
+    private static IntVector nibbles(byte[] c, int off) {
+        return (IntVector) ByteVector.fromArray(B, c, off).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    /** {@code (q − zero)·x + acc} for the nibbles q of {@code v} (low ones, or high ones when {@code high}). */
+    private static FloatVector nib(IntVector v, boolean high, int zero, FloatVector x, FloatVector acc) {
+        IntVector q = high ? v.lanewise(VectorOperators.LSHR, 4) : v;
+        return ((FloatVector) q.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(x, acc);
+    }
+
+    /**
+     * A row's share of a block: {@code Σ (q − zero)·x} over the 16 bytes at {@code c[o ..]}, x from
+     * {@code k}, L bytes at a time (low nibbles, then high), straight-line as {@link #block}.
+     */
+    private static FloatVector block4(byte[] c, int o, int zero, float[] x, int k) {
+        IntVector q = nibbles(c, o);
+        FloatVector s = nib(q, false, zero, FloatVector.fromArray(F, x, k), FloatVector.zero(F));
+        s = nib(q, true, zero, FloatVector.fromArray(F, x, k + 16), s);
+        if (L == 8) {
+            q = nibbles(c, o + 8);
+            s = nib(q, false, zero, FloatVector.fromArray(F, x, k + 8), s);
+            s = nib(q, true, zero, FloatVector.fromArray(F, x, k + 24), s);
+        }
+        return s;
     }
 
     /**
@@ -99,40 +118,43 @@ final class QuantKernels {
      * {@code blockSums} (each block's sum of x, formed once per input row).
      */
     static void dotQ4(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
-        MemorySegment bits = p.bits, sc = p.scales, mins = p.mins;
+        // two rows at a time: the nibble unpacking takes more registers than Q8_0's bytes
+        int i0 = 0;
+        for (; i0 + 1 < n; i0 += 2) dotQ4x2(p, r + i0, x, xo, y, yo + i0, blockSums, bso);
+        if (i0 < n) dotQ4x1(p, r + i0, x, xo, y, yo + i0, blockSums, bso);
+    }
+
+    private static void dotQ4x2(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+        byte[] c = p.codes;
+        float[] sc = p.scaleArray, mins = p.minArray;
         int zero = p.format() == PackedMatrix.Format.Q4_0 ? 8 : 0;
-        int blocks = p.cols() / 32;
-        long rb = p.qRowBytes, sb = 4L * blocks;
-        for (int i0 = 0; i0 < n; i0 += 2) {
-            // two rows at a time: the nibble unpacking takes more registers than Q8_0's bytes
-            boolean two = i0 + 1 < n;
-            long b0 = (r + i0) * rb, b1 = b0 + rb, s0 = (r + i0) * sb, s1 = s0 + sb;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            float m0 = 0, m1 = 0;
-            for (int b = 0; b < blocks; b++) {
-                FloatVector p0 = FloatVector.zero(F), p1 = p0;
-                for (int j = 0; j < 16; j += L) {
-                    int k = xo + 32 * b + j;
-                    FloatVector xl = FloatVector.fromArray(F, x, k), xh = FloatVector.fromArray(F, x, k + 16);
-                    long o = 16L * b + j;
-                    IntVector q0 = nibbles(bits, b0 + o);
-                    p0 = ((FloatVector) q0.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xl, p0);
-                    p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xh, p0);
-                    if (two) {
-                        IntVector q1 = nibbles(bits, b1 + o);
-                        p1 = ((FloatVector) q1.and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xl, p1);
-                        p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(zero).convert(VectorOperators.I2F, 0)).fma(xh, p1);
-                    }
-                }
-                a0 = p0.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s0 + 4L * b)), a0);
-                if (two) a1 = p1.fma(FloatVector.broadcast(F, sc.get(PackedMatrix.LF, s1 + 4L * b)), a1);
-                if (mins != null) {
-                    m0 += mins.get(PackedMatrix.LF, s0 + 4L * b) * blockSums[bso + b];
-                    if (two) m1 += mins.get(PackedMatrix.LF, s1 + 4L * b) * blockSums[bso + b];
-                }
+        int blocks = p.cols() / 32, s0 = r * blocks, s1 = s0 + blocks;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        float m0 = 0, m1 = 0;
+        for (int b = 0; b < blocks; b++) {
+            int k = xo + 32 * b;
+            a0 = block4(c, 16 * (s0 + b), zero, x, k).fma(FloatVector.broadcast(F, sc[s0 + b]), a0);
+            a1 = block4(c, 16 * (s1 + b), zero, x, k).fma(FloatVector.broadcast(F, sc[s1 + b]), a1);
+            if (mins != null) {
+                m0 += mins[s0 + b] * blockSums[bso + b];
+                m1 += mins[s1 + b] * blockSums[bso + b];
             }
-            y[yo + i0] = PackedKernels.sumLanes(a0) + m0;
-            if (two) y[yo + i0 + 1] = PackedKernels.sumLanes(a1) + m1;
         }
+        y[yo] = PackedKernels.sumLanes(a0) + m0;
+        y[yo + 1] = PackedKernels.sumLanes(a1) + m1;
+    }
+
+    private static void dotQ4x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+        byte[] c = p.codes;
+        float[] sc = p.scaleArray, mins = p.minArray;
+        int zero = p.format() == PackedMatrix.Format.Q4_0 ? 8 : 0;
+        int blocks = p.cols() / 32, s0 = r * blocks;
+        FloatVector a0 = FloatVector.zero(F);
+        float m0 = 0;
+        for (int b = 0; b < blocks; b++) {
+            a0 = block4(c, 16 * (s0 + b), zero, x, xo + 32 * b).fma(FloatVector.broadcast(F, sc[s0 + b]), a0);
+            if (mins != null) m0 += mins[s0 + b] * blockSums[bso + b];
+        }
+        y[yo] = PackedKernels.sumLanes(a0) + m0;
     }
 }
