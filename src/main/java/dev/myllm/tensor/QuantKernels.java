@@ -55,13 +55,26 @@ final class QuantKernels {
         float[] sc = p.scaleArray;
         int blocks = p.cols() / 32, s0 = (int) p.block(r, 0), q0 = 32 * s0;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            int q = q0 + 128 * b, s = s0 + 4 * b, xk = xo + 32 * b;
-            // each row's partial sum of the block, then one multiply-add by the row's scale
-            a0 = block(c, q, x, xk).fma(FloatVector.broadcast(F, sc[s]), a0);
-            a1 = block(c, q + 32, x, xk).fma(FloatVector.broadcast(F, sc[s + 1]), a1);
-            a2 = block(c, q + 64, x, xk).fma(FloatVector.broadcast(F, sc[s + 2]), a2);
-            a3 = block(c, q + 96, x, xk).fma(FloatVector.broadcast(F, sc[s + 3]), a3);
+        if (L == 16) {
+            // block()'s operations written out: C2 inlined a call per row only when it judged the
+            // call site hot, and boxed the vectors passed and returned when it did not
+            for (int b = 0; b < blocks; b++) {
+                int q = q0 + 128 * b, s = s0 + 4 * b, xk = xo + 32 * b;
+                FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
+                a0 = q8(c, q + 16).fma(x1, q8(c, q).mul(x0)).fma(FloatVector.broadcast(F, sc[s]), a0);
+                a1 = q8(c, q + 48).fma(x1, q8(c, q + 32).mul(x0)).fma(FloatVector.broadcast(F, sc[s + 1]), a1);
+                a2 = q8(c, q + 80).fma(x1, q8(c, q + 64).mul(x0)).fma(FloatVector.broadcast(F, sc[s + 2]), a2);
+                a3 = q8(c, q + 112).fma(x1, q8(c, q + 96).mul(x0)).fma(FloatVector.broadcast(F, sc[s + 3]), a3);
+            }
+        } else {
+            for (int b = 0; b < blocks; b++) {
+                int q = q0 + 128 * b, s = s0 + 4 * b, xk = xo + 32 * b;
+                // each row's partial sum of the block, then one multiply-add by the row's scale
+                a0 = block(c, q, x, xk).fma(FloatVector.broadcast(F, sc[s]), a0);
+                a1 = block(c, q + 32, x, xk).fma(FloatVector.broadcast(F, sc[s + 1]), a1);
+                a2 = block(c, q + 64, x, xk).fma(FloatVector.broadcast(F, sc[s + 2]), a2);
+                a3 = block(c, q + 96, x, xk).fma(FloatVector.broadcast(F, sc[s + 3]), a3);
+            }
         }
         PackedKernels.sum4(a0, a1, a2, a3).intoArray(t, 0);
         y[yo] = t[PackedKernels.R0];
