@@ -5,15 +5,15 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A weight matrix {@code (rows, cols)} kept outside the Java heap for inference, in 32, 16, 8 or
- * 4 bits: F32, F16, BF16, Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0
- * or Q4_1 (blocks of 32 nibbles with a scale, and for Q4_1 a minimum). The bits live in a
- * {@link MemorySegment}: F32, F16 and BF16 in the file layout itself, so a GGUF or safetensors tensor
- * is used where the file is memory-mapped, without a copy; the block types with the quantised
- * values of a block contiguous and the scales apart as float32 (what lets a vector take a whole
- * block), repacked once from the file's blocks (Q8_0 with each group of four rows' blocks
- * interleaved, see {@link #block}). Products read the packed weights directly
- * (activations stay float32; kernels in {@link PackedKernels}). Row-split over threads, each
+ * A weight matrix {@code (rows, cols)} kept for inference in 32, 16, 8 or 4 bits: F32, F16, BF16,
+ * Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0 or Q4_1 (blocks of 32
+ * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32, F16
+ * and BF16 outside the heap in the file layout itself, so a GGUF or safetensors tensor is used where
+ * the file is memory-mapped, without a copy; the block types in Java arrays, the quantised values of
+ * a block contiguous and the scales widened to float32 (what lets a vector take a whole block),
+ * repacked once from the file's blocks (Q8_0 with each group of four rows' blocks and scales
+ * interleaved, see {@link #codeAt}). Products read the packed weights directly
+ * (activations stay float32; kernels in {@link PackedKernels} and {@link QuantKernels}). Row-split over threads, each
  * output summed in one fixed order (vector lanes too are added in a fixed order, not by
  * {@code reduceLanes}, whose order differs between the interpreter and compiled code), so results
  * do not depend on the number of threads or on how warm the JVM is. Inference only: there is no
@@ -87,7 +87,7 @@ public final class PackedMatrix {
         // (the block types' segments are always whole arrays of our own, see allocated)
         boolean blocks = format.block > 1;
         this.codes = blocks ? (byte[]) bits.heapBase().orElseThrow() : null;
-        this.scaleArray = blocks ? (float[]) scales.heapBase().orElseThrow() : null;
+        this.scaleArray = scales != null ? (float[]) scales.heapBase().orElseThrow() : null;
         this.minArray = mins != null ? (float[]) mins.heapBase().orElseThrow() : null;
     }
 
@@ -123,7 +123,7 @@ public final class PackedMatrix {
                 yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride);
             }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
-            case Q8_0 -> new PackedMatrix(format, rows, cols, bytes(n), floats(n / 32), null);
+            case Q8_0 -> new PackedMatrix(format, rows, cols, bytes(n / 32 * Q8_BLOCK), null, null); // (scales among the codes)
             case Q4_0 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), null);
             case Q4_1 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), floats(n / 32));
         };
@@ -165,10 +165,9 @@ public final class PackedMatrix {
             for (int r = r0; r < r1; r++) {
                 for (int b = 0; b < blocks; b++) {
                     long q = r * p.rowBytes + (long) bb * b;
-                    long i = p.block(r, b);
-                    p.scales.set(LF, 4 * i, Float.float16ToFloat(bytes.get(LS, q)));
-                    if (p.mins != null) p.mins.set(LF, 4 * i, Float.float16ToFloat(bytes.get(LS, q + 2)));
-                    MemorySegment.copy(bytes, q + head, p.bits, (bb - head) * i, bb - head);
+                    p.setScale(r, b, Float.float16ToFloat(bytes.get(LS, q)));
+                    if (p.mins != null) p.mins.set(LF, 4 * p.block(r, b), Float.float16ToFloat(bytes.get(LS, q + 2)));
+                    MemorySegment.copy(bytes, q + head, p.bits, p.codeAt(r, b), bb - head);
                 }
             }
         });
@@ -183,24 +182,37 @@ public final class PackedMatrix {
     /** Rows whose blocks Q8_0 interleaves: the four-row kernel's group. */
     static final int GROUP = 4;
 
-    /**
-     * Where row {@code r}'s block {@code b} is stored, as an index among all the blocks: its values
-     * start at this index times the block's bytes (32 for Q8_0, 16 for Q4), its scale (and minimum)
-     * at this index. Q4: row after row. Q8_0: each group of {@link #GROUP} rows (fewer in the last
-     * group) keeps its rows' blocks interleaved, block b of every row of the group side by side, so
-     * the four-row kernel reads the weights as one sequential stream instead of four (memory
-     * prefetches one stream better, and the addresses are one base plus constants).
-     */
+    /** Bytes a Q8_0 block takes in memory: 32 int8 and a float32 scale. */
+    static final int Q8_BLOCK = 36;
+
+    /** Q4: where row {@code r}'s block {@code b} is stored, as an index among all the blocks (row after row): its scale (and minimum) at this index. */
     long block(int r, int b) {
-        long blocks = cols / 32;
-        if (format != Format.Q8_0) return r * blocks + b;
+        return (long) r * (cols / 32) + b;
+    }
+
+    /**
+     * The byte in {@link #bits} where row {@code r}'s block {@code b} starts. Q4: 16 bytes a block,
+     * row after row. Q8_0: each group of {@link #GROUP} rows (n, fewer in the last group) stores
+     * block b of its rows side by side, their n·32 codes and then their n float32 scales ({@link
+     * #scaleAt}), 36·n bytes a block: the four-row kernel reads one sequential stream instead of
+     * four rows' and a scale stream (memory prefetches few streams better, and the addresses are
+     * one base plus constants).
+     */
+    long codeAt(int r, int b) {
+        if (format != Format.Q8_0) return 16 * block(r, b);
         int r0 = r - r % GROUP, n = Math.min(GROUP, rows - r0);
-        return r0 * blocks + (long) b * n + (r - r0);
+        return (long) r0 * (cols / 32) * Q8_BLOCK + (long) b * n * Q8_BLOCK + 32L * (r - r0);
+    }
+
+    /** Q8_0: the byte in {@link #bits} of row {@code r}'s block {@code b}'s scale (float32, little-endian). */
+    long scaleAt(int r, int b) {
+        int r0 = r - r % GROUP, n = Math.min(GROUP, rows - r0);
+        return codeAt(r, b) + 32L * (n - (r - r0)) + 4L * (r - r0);
     }
 
     private int quant(int r, int k) {
         return switch (format) {
-            case Q8_0 -> bits.get(ValueLayout.JAVA_BYTE, 32 * block(r, k / 32) + k % 32);
+            case Q8_0 -> bits.get(ValueLayout.JAVA_BYTE, codeAt(r, k / 32) + k % 32);
             case Q4_0, Q4_1 -> {
                 int b = bits.get(ValueLayout.JAVA_BYTE, r * qRowBytes + 16L * (k / 32) + (k % 16)) & 0xFF;
                 yield ((k % 32) < 16 ? b & 0xF : b >>> 4) - (format == Format.Q4_0 ? 8 : 0);
@@ -210,7 +222,7 @@ public final class PackedMatrix {
     }
 
     private float scale(int r, int b) {
-        return scales.get(LF, 4 * block(r, b));
+        return format == Format.Q8_0 ? bits.get(LF, scaleAt(r, b)) : scales.get(LF, 4 * block(r, b));
     }
 
     private float min(int r, int b) {
@@ -276,15 +288,17 @@ public final class PackedMatrix {
                     };
                     setScale(r, b, d);
                     if (format == Format.Q4_1) mins.set(LF, 4 * block(r, b), Float.float16ToFloat(Float.floatToFloat16(Quantize.min(w, s))));
-                    MemorySegment.copy(q, 0, bits, ValueLayout.JAVA_BYTE, codeBytes * block(r, b), codeBytes);
+                    MemorySegment.copy(q, 0, bits, ValueLayout.JAVA_BYTE, codeAt(r, b), codeBytes);
                 }
             }
         }
     }
 
-    /** A block's scale, stored as f16 as in the file. */
+    /** A block's scale, stored as f16 as in the file (widened to float32). */
     private void setScale(int r, int b, float d) {
-        scales.set(LF, 4 * block(r, b), Float.float16ToFloat(Float.floatToFloat16(d)));
+        float v = Float.float16ToFloat(Float.floatToFloat16(d));
+        if (format == Format.Q8_0) bits.set(LF, scaleAt(r, b), v);
+        else scales.set(LF, 4 * block(r, b), v);
     }
 
     public Format format() {

@@ -1,5 +1,8 @@
 package dev.myllm.tensor;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -49,31 +52,41 @@ final class QuantKernels {
         return s;
     }
 
-    /** Rows r to r + 3, a whole group of {@link PackedMatrix#block}'s layout: block b of row j at 32·(4b + j) from the group's start. */
+    /** A float32 (a Q8_0 scale) from four bytes of a {@code byte[]}, little-endian: one plain load. */
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private static FloatVector scale(byte[] c, int at) {
+        return FloatVector.broadcast(F, (float) FLOAT.get(c, at));
+    }
+
+    /**
+     * Rows r to r + 3, a whole group of {@link PackedMatrix#codeAt}'s layout: block b of row j at
+     * 144·b + 32·j from the group's start, its scale at 144·b + 128 + 4·j.
+     */
     private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         byte[] c = p.codes;
-        float[] sc = p.scaleArray;
-        int blocks = p.cols() / 32, s0 = (int) p.block(r, 0), q0 = 32 * s0;
+        int blocks = p.cols() / 32, q0 = (int) p.codeAt(r, 0);
+        final int step = 4 * PackedMatrix.Q8_BLOCK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         if (L == 16) {
             // block()'s operations written out: C2 inlined a call per row only when it judged the
             // call site hot, and boxed the vectors passed and returned when it did not
             for (int b = 0; b < blocks; b++) {
-                int q = q0 + 128 * b, s = s0 + 4 * b, xk = xo + 32 * b;
+                int q = q0 + step * b, xk = xo + 32 * b;
                 FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
-                a0 = q8(c, q + 16).fma(x1, q8(c, q).mul(x0)).fma(FloatVector.broadcast(F, sc[s]), a0);
-                a1 = q8(c, q + 48).fma(x1, q8(c, q + 32).mul(x0)).fma(FloatVector.broadcast(F, sc[s + 1]), a1);
-                a2 = q8(c, q + 80).fma(x1, q8(c, q + 64).mul(x0)).fma(FloatVector.broadcast(F, sc[s + 2]), a2);
-                a3 = q8(c, q + 112).fma(x1, q8(c, q + 96).mul(x0)).fma(FloatVector.broadcast(F, sc[s + 3]), a3);
+                a0 = q8(c, q + 16).fma(x1, q8(c, q).mul(x0)).fma(scale(c, q + 128), a0);
+                a1 = q8(c, q + 48).fma(x1, q8(c, q + 32).mul(x0)).fma(scale(c, q + 132), a1);
+                a2 = q8(c, q + 80).fma(x1, q8(c, q + 64).mul(x0)).fma(scale(c, q + 136), a2);
+                a3 = q8(c, q + 112).fma(x1, q8(c, q + 96).mul(x0)).fma(scale(c, q + 140), a3);
             }
         } else {
             for (int b = 0; b < blocks; b++) {
-                int q = q0 + 128 * b, s = s0 + 4 * b, xk = xo + 32 * b;
+                int q = q0 + step * b, xk = xo + 32 * b;
                 // each row's partial sum of the block, then one multiply-add by the row's scale
-                a0 = block(c, q, x, xk).fma(FloatVector.broadcast(F, sc[s]), a0);
-                a1 = block(c, q + 32, x, xk).fma(FloatVector.broadcast(F, sc[s + 1]), a1);
-                a2 = block(c, q + 64, x, xk).fma(FloatVector.broadcast(F, sc[s + 2]), a2);
-                a3 = block(c, q + 96, x, xk).fma(FloatVector.broadcast(F, sc[s + 3]), a3);
+                a0 = block(c, q, x, xk).fma(scale(c, q + 128), a0);
+                a1 = block(c, q + 32, x, xk).fma(scale(c, q + 132), a1);
+                a2 = block(c, q + 64, x, xk).fma(scale(c, q + 136), a2);
+                a3 = block(c, q + 96, x, xk).fma(scale(c, q + 140), a3);
             }
         }
         PackedKernels.sum4(a0, a1, a2, a3).intoArray(t, 0);
@@ -83,16 +96,13 @@ final class QuantKernels {
         y[yo + 3] = t[PackedKernels.R3];
     }
 
-    /** One row, its blocks {@code n} blocks apart ({@code n} the rows of its group). */
+    /** One row, its blocks 36·n bytes apart ({@code n} the rows of its group). */
     private static void dotQ8x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         byte[] c = p.codes;
-        float[] sc = p.scaleArray;
-        int blocks = p.cols() / 32, s0 = (int) p.block(r, 0), n = blocks > 1 ? (int) p.block(r, 1) - s0 : 1;
+        int blocks = p.cols() / 32, q0 = (int) p.codeAt(r, 0), s0 = (int) p.scaleAt(r, 0);
+        int n = Math.min(PackedMatrix.GROUP, p.rows() - (r - r % PackedMatrix.GROUP)), step = n * PackedMatrix.Q8_BLOCK;
         FloatVector a = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            int s = s0 + n * b;
-            a = block(c, 32 * s, x, xo + 32 * b).fma(FloatVector.broadcast(F, sc[s]), a);
-        }
+        for (int b = 0; b < blocks; b++) a = block(c, q0 + step * b, x, xo + 32 * b).fma(scale(c, s0 + step * b), a);
         a.intoArray(t, 0);
         y[yo] = PackedKernels.sumLanes(t, 0);
     }
