@@ -285,6 +285,43 @@ class PackedMatrixTest {
     }
 
     @Test
+    void q8GroupsKeepTheirScalesAmongTheirCodes() {
+        // 7 rows: a group of four and a last group of three, each block's codes then its rows' scales;
+        // from a file's 34-byte blocks or encoded, the same weights, and products with the bits of
+        // the rows computed one by one whatever the threads
+        Random rnd = new Random(17);
+        int rows = 7, cols = 96;
+        float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.5f);
+        java.nio.ByteBuffer q = java.nio.ByteBuffer.allocate(rows * 3 * 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        dev.myllm.io.GgufType.Q8_0.quantize(w, 0, w.length, q);
+        PackedMatrix fromFile = PackedMatrix.wrap(PackedMatrix.Format.Q8_0, rows, cols, java.lang.foreign.MemorySegment.ofArray(q.array()));
+        PackedMatrix encoded = PackedMatrix.encode(PackedMatrix.Format.Q8_0, w, rows, cols);
+        assertThat(fromFile.codes).hasSize(rows * cols / 32 * PackedMatrix.Q8_BLOCK).containsExactly(encoded.codes);
+        // row 5 (the second of the last group of three), block 2: after the first group (4 rows, 3 blocks of
+        // 36 bytes) and two blocks of this one, after row 4's codes; its scale after the block's 96 codes and row 4's scale
+        assertThat(encoded.codeAt(5, 2)).isEqualTo(4L * 3 * 36 + 2 * 3 * 36 + 32);
+        assertThat(encoded.scaleAt(5, 2)).isEqualTo(4L * 3 * 36 + 2 * 3 * 36 + 96 + 4);
+        float[] x = KernelTestSupport.randn(rnd, cols, 1f), alone = new float[1];
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                float[] y = new float[rows];
+                fromFile.matmulNT(x, 0, 1, y, 0);
+                for (int r = 0; r < rows; r++) {
+                    fromFile.dotRowSimd(r, x, 0, 1, alone);
+                    assertThat(y[r]).as("row %d, %d threads", r, threads).isEqualTo(alone[0]);
+                    double ref = 0;
+                    for (int k = 0; k < cols; k++) ref += (double) fromFile.weight(r, k) * x[k];
+                    assertThat((double) y[r]).isCloseTo(ref, org.assertj.core.data.Offset.offset(1e-4));
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
     void aDecodeProductAllocatesNoBuffers() {
         // decoding runs dozens of these a token: lanes and the F16 scaled input are per-thread
         // buffers made once, so what is left is a few small objects (the loop's lambda)
