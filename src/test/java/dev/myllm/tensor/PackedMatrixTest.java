@@ -285,6 +285,21 @@ class PackedMatrixTest {
     }
 
     @Test
+    void rowsWidenToTheWeightsOneByOne() {
+        // row() (embedding lookups, and the tiles that prompts multiply) widens the block types a block
+        // at a time: exactly the values weight(r, k) gives, in every group of Q8_0's layout
+        Random rnd = new Random(23);
+        for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+            PackedMatrix p = PackedMatrix.encode(f, KernelTestSupport.randn(rnd, 7 * 96, 0.5f), 7, 96);
+            float[] row = new float[96];
+            for (int r = 0; r < 7; r++) {
+                p.row(r, row, 0);
+                for (int k = 0; k < 96; k++) assertThat(row[k]).as("%s (%d, %d)", f, r, k).isEqualTo(p.weight(r, k));
+            }
+        }
+    }
+
+    @Test
     void q8GroupsKeepTheirScalesAmongTheirCodes() {
         // 7 rows: a group of four and a last group of three, each block's codes then its rows' scales;
         // from a file's 34-byte blocks or encoded, the same weights, and products with the bits of
