@@ -221,11 +221,11 @@ public final class PackedMatrix {
         };
     }
 
-    private float scale(int r, int b) {
+    float scale(int r, int b) {
         return format == Format.Q8_0 ? bits.get(LF, scaleAt(r, b)) : scales.get(LF, 4 * block(r, b));
     }
 
-    private float min(int r, int b) {
+    float min(int r, int b) {
         return mins == null ? 0f : mins.get(LF, 4 * block(r, b));
     }
 
@@ -330,29 +330,8 @@ public final class PackedMatrix {
         }
         for (int r = r0; r < r0 + n; r++) {
             int o = off + (r - r0) * cols;
-            if (codes == null) {
-                for (int i = 0; i < cols; i++) dst[o + i] = weight(r, i);
-                continue;
-            }
-            // the block types a block at a time (the values weight gives, without its per-weight address arithmetic)
-            for (int b = 0; b < cols / 32; b++) {
-                int c = (int) codeAt(r, b), k = o + 32 * b;
-                float d = scale(r, b);
-                if (format == Format.Q8_0) {
-                    for (int j = 0; j < 32; j++) dst[k + j] = codes[c + j] * d;
-                } else if (format == Format.Q4_0) {
-                    for (int j = 0; j < 16; j++) {
-                        dst[k + j] = ((codes[c + j] & 0xF) - 8) * d;
-                        dst[k + 16 + j] = (((codes[c + j] & 0xFF) >>> 4) - 8) * d;
-                    }
-                } else {
-                    float mn = min(r, b);
-                    for (int j = 0; j < 16; j++) {
-                        dst[k + j] = (codes[c + j] & 0xF) * d + mn;
-                        dst[k + 16 + j] = ((codes[c + j] & 0xFF) >>> 4) * d + mn;
-                    }
-                }
-            }
+            if (codes != null) QuantKernels.widenRow(this, r, dst, o); // (the block types a block at a time)
+            else for (int i = 0; i < cols; i++) dst[o + i] = weight(r, i);
         }
     }
 

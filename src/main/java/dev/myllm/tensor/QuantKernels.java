@@ -180,4 +180,30 @@ final class QuantKernels {
         }
         y[yo] = PackedKernels.sumLanes(a0) + m0;
     }
+
+    /**
+     * Row {@code r} of a block type widened to float32 into {@code dst[o ..]}, a block at a time: the
+     * values {@link PackedMatrix#weight} gives, without its address arithmetic for every weight.
+     */
+    static void widenRow(PackedMatrix p, int r, float[] dst, int o) {
+        byte[] codes = p.codes;
+        for (int b = 0; b < p.cols() / 32; b++) {
+            int c = (int) p.codeAt(r, b), k = o + 32 * b;
+            float d = p.scale(r, b);
+            if (p.format() == PackedMatrix.Format.Q8_0) {
+                for (int j = 0; j < 32; j++) dst[k + j] = codes[c + j] * d;
+            } else if (p.format() == PackedMatrix.Format.Q4_0) {
+                for (int j = 0; j < 16; j++) {
+                    dst[k + j] = ((codes[c + j] & 0xF) - 8) * d;
+                    dst[k + 16 + j] = (((codes[c + j] & 0xFF) >>> 4) - 8) * d;
+                }
+            } else {
+                float mn = p.min(r, b);
+                for (int j = 0; j < 16; j++) {
+                    dst[k + j] = (codes[c + j] & 0xF) * d + mn;
+                    dst[k + 16 + j] = ((codes[c + j] & 0xFF) >>> 4) * d + mn;
+                }
+            }
+        }
+    }
 }
