@@ -6,11 +6,13 @@ import java.util.Arrays;
 /**
  * Picks the next token from a row of logits: argmax when greedy, otherwise top-k filtering,
  * temperature scaling, top-p (nucleus) filtering and a draw from the seeded generator (the
- * book's section 5.3). Scratch arrays are sized once for the vocabulary and reused.
+ * book's section 5.3). Scratch arrays are sized once for the vocabulary and reused; greedy
+ * decoding needs none (a server makes a sampler per request: 400 KB each for GPT-2's vocabulary).
  */
 public final class Sampler {
     private final GenerationConfig config;
     private final Rng rng;
+    private final int vocabSize;
     private final double[] probs;
     private final float[] sorted;
     private final long[] order;
@@ -18,14 +20,16 @@ public final class Sampler {
     public Sampler(GenerationConfig config, int vocabSize) {
         this.config = config;
         this.rng = new Rng(config.seed());
-        this.probs = new double[vocabSize];
-        this.sorted = config.topK() > 0 ? new float[vocabSize] : null;
-        this.order = config.topP() < 1 ? new long[vocabSize] : null;
+        this.vocabSize = vocabSize;
+        boolean greedy = config.isGreedy();
+        this.probs = greedy ? null : new double[vocabSize];
+        this.sorted = !greedy && config.topK() > 0 ? new float[vocabSize] : null;
+        this.order = !greedy && config.topP() < 1 ? new long[vocabSize] : null;
     }
 
     /** The next token id from {@code logits[off .. off+V)}. */
     public int next(float[] logits, int off) {
-        int v = probs.length;
+        int v = vocabSize;
         if (config.isGreedy()) return argmax(logits, off, v);
         float threshold = Float.NEGATIVE_INFINITY;
         if (config.topK() > 0 && config.topK() < v) {
@@ -57,7 +61,7 @@ public final class Sampler {
     /** Zeroes every token outside the smallest most-likely set whose probability reaches top-p; returns the new total. */
     private double nucleus(double z) {
         int n = 0;
-        for (int i = 0; i < probs.length; i++) {
+        for (int i = 0; i < vocabSize; i++) {
             if (probs[i] > 0) order[n++] = ((long) Float.floatToIntBits((float) (probs[i] / z)) << 32) | i;
         }
         Arrays.sort(order, 0, n); // positive floats order like their bits: ascending probability

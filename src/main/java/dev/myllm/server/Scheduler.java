@@ -47,33 +47,13 @@ final class Scheduler implements Runnable {
     /** Requests being read and checked by the HTTP threads, not yet queued ({@link #arriving()}). */
     private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
     private final Thread thread;
-    // where the scheduler thread's time goes (scheduler thread only; read through profile())
-    private final Object profileLock = new Object();
-    private long turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos, otherNanos, idleNanos;
-    private final long[] stepsByBatch, nanosByBatch;
-    private long turnPrefill, turnDecode, turnAccept, turnPrefillTokens, turnPrefillPasses; // this turn's shares
-    /**
-     * Sequences that finished within {@link #RETURN_WINDOW_NANOS} before the last running one did,
-     * and when that was: their clients may be about to send their next requests.
-     */
-    private int returning;
-    private long emptiedNanos;
-    /** When sequences finished recently, and how many: {time, count} (scheduler thread only). */
-    private final ArrayDeque<long[]> finishes = new ArrayDeque<>();
+    /** Where the scheduler thread's time goes (read through {@link #profile()}). */
+    private final SchedulerTimes times;
+    /** When an idle scheduler starts on a burst of requests (scheduler thread only). */
+    private final BurstGathering gathering = new BurstGathering();
     private volatile boolean profileProducts;
     /** Decode batches from which the sequences pick and send their tokens on all the pool's threads. */
     private static final int PARALLEL_ACCEPT = 4;
-    /** How long an idle scheduler waits after an arrival for the next one before it starts. */
-    private static final long GATHER_GAP_NANOS = 8_000_000;
-    /** The longest it gathers a burst. */
-    private static final long GATHER_MAX_NANOS = 30_000_000;
-    /**
-     * After a turn in which the last running sequences finished, arrivals within this long count
-     * as their clients' next requests ({@link #returning}).
-     */
-    private static final long RETURN_WINDOW_NANOS = 250_000_000;
-    /** The longest an idle scheduler waits for the clients of sequences that just finished to come back. */
-    private static final long RETURN_MAX_NANOS = 50_000_000;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -83,8 +63,7 @@ final class Scheduler implements Runnable {
         this.prefillChunk = prefillChunk;
         this.metrics = metrics;
         this.cachePool = new CachePool(model.config(), maxBatch, 512L << 20);
-        this.stepsByBatch = new long[maxBatch + 1];
-        this.nanosByBatch = new long[maxBatch + 1];
+        this.times = new SchedulerTimes(maxBatch);
         model.eval();
         this.thread = new Thread(this, "myllm-scheduler");
         thread.setDaemon(true);
@@ -136,10 +115,7 @@ final class Scheduler implements Runnable {
 
     /** The time split so far (see {@link SchedulerProfile}). */
     SchedulerProfile profile() {
-        synchronized (profileLock) {
-            return new SchedulerProfile(turns, prefillPasses, prefillTokens, prefillNanos, decodeSteps, decodeRows, decodeNanos, acceptNanos,
-                    otherNanos, idleNanos, stepsByBatch.clone(), nanosByBatch.clone());
-        }
+        return times.profile();
     }
 
     /** From its next turn on, the scheduler thread times every matrix product ({@link dev.myllm.tensor.StepProfile}). */
@@ -230,9 +206,7 @@ final class Scheduler implements Runnable {
                             }
                         }
                     }
-                    synchronized (profileLock) {
-                        idleNanos += System.nanoTime() - t0;
-                    }
+                    times.idle(System.nanoTime() - t0);
                     continue;
                 }
                 if (freshBurst()) {
@@ -245,11 +219,9 @@ final class Scheduler implements Runnable {
                     admit();
                     long gathered = System.nanoTime() - g0;
                     t0 += gathered;
-                    synchronized (profileLock) {
-                        idleNanos += gathered;
-                    }
+                    times.idle(gathered);
                 }
-                turnPrefill = turnDecode = turnAccept = turnPrefillTokens = turnPrefillPasses = 0;
+                times.startTurn();
                 int before = active.size();
                 try {
                     turn();
@@ -270,30 +242,9 @@ final class Scheduler implements Runnable {
                     return false;
                 });
                 activeCount = active.size();
-                if (activeCount < before) {
-                    long now = System.nanoTime();
-                    finishes.add(new long[]{now, before - activeCount});
-                    while (now - finishes.getFirst()[0] > RETURN_WINDOW_NANOS) finishes.removeFirst();
-                }
-                if (activeCount == 0) {
-                    // all of them, not only the last turn's: a burst split over several passes
-                    // finishes over several turns, and its clients come back together
-                    returning = 0;
-                    for (long[] f : finishes) returning += (int) f[1];
-                    finishes.clear();
-                    emptiedNanos = System.nanoTime();
-                }
+                gathering.turnEnded(before, activeCount);
                 metrics.active(activeCount);
-                long spent = System.nanoTime() - t0;
-                synchronized (profileLock) {
-                    turns++;
-                    prefillTokens += turnPrefillTokens;
-                    prefillPasses += turnPrefillPasses;
-                    prefillNanos += turnPrefill;
-                    decodeNanos += turnDecode;
-                    acceptNanos += turnAccept;
-                    otherNanos += spent - turnPrefill - turnDecode - turnAccept;
-                }
+                times.endTurn(System.nanoTime() - t0);
             }
         }
     }
@@ -304,36 +255,9 @@ final class Scheduler implements Runnable {
         return true;
     }
 
-    /**
-     * Before the first prefill of a burst, waits for the rest of it. Requests that come together
-     * arrive a few hundred microseconds to a few milliseconds apart (the HTTP threads share the
-     * cores): while they keep coming (each within GATHER_GAP of the last) or others are still being
-     * read, up to GATHER_MAX in all, wait for them, so one prefill pass takes them all (the weights
-     * read once, the products at their best rate); a lone request waits one gap. Right after the
-     * last running sequences finished, their clients' next requests are expected: wait for as many
-     * (up to RETURN_MAX), and not at all for one.
-     */
+    /** Before the first prefill of a burst, waits for the rest of it ({@link BurstGathering}). */
     private void gather() throws InterruptedException {
-        long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
-        int want = maxBatch;
-        boolean expected = returning > 0 && now - emptiedNanos < RETURN_WINDOW_NANOS;
-        if (expected) {
-            want = Math.min(maxBatch, returning);
-            until = quiet = now + RETURN_MAX_NANOS;
-        }
-        returning = 0;
-        synchronized (lock) {
-            int seen = active.size() + waiting.size();
-            while (seen < want && !stopped && now < until && (now < quiet || incoming.get() > 0)) {
-                lock.wait(0, 200_000);
-                now = System.nanoTime();
-                int n = active.size() + waiting.size();
-                if (n != seen) {
-                    seen = n;
-                    if (!expected) quiet = now + GATHER_GAP_NANOS;
-                }
-            }
-        }
+        gathering.await(lock, maxBatch, () -> active.size() + waiting.size(), incoming::get, () -> stopped);
     }
 
     /** Starts a new outermost arena scope (before a prefill pass; see {@link #epoch}). */
@@ -424,9 +348,7 @@ final class Scheduler implements Runnable {
             float[] logits = logits(model.prefillStep(chunks.toArray(new int[0][]), caches), n, vocab);
             long t1 = System.nanoTime();
             metrics.prefilled(tokens, t1 - t0);
-            turnPrefill += t1 - t0;
-            turnPrefillTokens += tokens;
-            turnPrefillPasses++;
+            times.prefill(tokens, t1 - t0);
             for (int i = 0; i < n; i++) {
                 Sequence s = seqs.get(i);
                 s.prefilled += chunks.get(i).length;
@@ -440,7 +362,7 @@ final class Scheduler implements Runnable {
                     release(s); // free the slot now
                 }
             }
-            turnAccept += System.nanoTime() - t1;
+            times.accept(System.nanoTime() - t1);
         }
     }
 
@@ -462,9 +384,7 @@ final class Scheduler implements Runnable {
             logits = s.promptLogprobs || to == s.prompt.length ? out.toArray() : null;
         }
         metrics.prefilled(to - from, System.nanoTime() - t0);
-        turnPrefill += System.nanoTime() - t0;
-        turnPrefillTokens += to - from;
-        turnPrefillPasses++;
+        times.prefill(to - from, System.nanoTime() - t0);
         s.prefilled = to;
         if (s.promptLogprobs) {
             if (from == 0) s.promptToken(s.prompt[0], null, -1, vocab);       // the first prompt token has no log-probability
@@ -504,15 +424,7 @@ final class Scheduler implements Runnable {
             float[] logits = logits(model.decodeStep(ids, caches), b, vocab);
             long t1 = System.nanoTime();
             metrics.decodeStep(b, t1 - t0);
-            turnDecode += t1 - t0;
-            synchronized (profileLock) {
-                decodeSteps++;
-                decodeRows += b;
-                if (b < stepsByBatch.length) {
-                    stepsByBatch[b]++;
-                    nanosByBatch[b] += t1 - t0;
-                }
-            }
+            times.decodeStep(b, t1 - t0);
             // several sequences pick and send their tokens on the pool's threads too (each sequence
             // on one thread; their listeners take tokens from any thread): sampling 8 rows and
             // writing their chunks took 1-3 ms of a 25-70 ms step in bench serve --profile, with
@@ -529,7 +441,7 @@ final class Scheduler implements Runnable {
             });
             if (spread) dev.myllm.tensor.Parallel.rest();
             for (int i = 0; i < b; i++) if (!going[i]) release(seqs.get(i));
-            turnAccept += System.nanoTime() - t1;
+            times.accept(System.nanoTime() - t1);
         }
     }
 }

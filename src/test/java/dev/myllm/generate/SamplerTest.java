@@ -40,6 +40,27 @@ class SamplerTest {
     }
 
     @Test
+    void greedyDecodingAllocatesNoScratchForTheVocabulary() {
+        // a server makes a sampler per request: GPT-2's vocabulary in doubles is 400 KB
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int vocab = 50257;
+        float[] logits = new float[vocab];
+        logits[1234] = 1f;
+        for (int warm = 0; warm < 3; warm++) new Sampler(GenerationConfig.greedy(1), vocab).next(logits, 0);
+        long a0 = mx.getCurrentThreadAllocatedBytes();
+        Sampler greedy = new Sampler(GenerationConfig.greedy(1), vocab);
+        int id = greedy.next(logits, 0);
+        long greedyBytes = mx.getCurrentThreadAllocatedBytes() - a0;
+        long a1 = mx.getCurrentThreadAllocatedBytes();
+        Sampler drawing = new Sampler(sampling(1, 5, 0.9f), vocab);
+        long drawingBytes = mx.getCurrentThreadAllocatedBytes() - a1;
+        assertThat(id).isEqualTo(1234);
+        assertThat(greedyBytes).isLessThan(16_000);
+        assertThat(drawingBytes).isGreaterThan(8L * vocab); // (and sampling still gets its scratch)
+        assertThat(drawing.next(logits, 0)).isBetween(0, vocab - 1);
+    }
+
+    @Test
     void temperatureOneDrawsFromTheSoftmax() {
         int[] n = counts(sampling(1, 0, 1), 40_000);
         for (int i = 0; i < 4; i++) assertThat(n[i] / 40_000.0).isCloseTo((i + 1) / 10.0, within(0.01));
