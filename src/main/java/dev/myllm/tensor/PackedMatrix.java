@@ -334,14 +334,14 @@ public final class PackedMatrix {
             return;
         }
         int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
-        if (format == Format.F16 && PackedKernels.scalable(x, xOff, m * cols)) {
+        if (format == Format.F16 && HalfKernels.scalable(x, xOff, m * cols)) {
             float[] xs = scaledInput(m * cols);
-            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * PackedKernels.F16_SCALE;
+            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * HalfKernels.F16_SCALE;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
                 float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g, n = Math.min(g, rows - r);
-                    for (int i = 0; i < m; i++) PackedKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
+                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
                 }
             });
             return;
