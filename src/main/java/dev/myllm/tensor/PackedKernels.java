@@ -38,10 +38,10 @@ final class PackedKernels {
      * row's bits are the same for any {@code n}.
      */
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
-        dot(p, r, n, x, xo, y, yo, blockSums, bso, new float[4 * L]); // (tests; products pass their own lanes)
+        dot(p, r, n, x, xo, y, yo, blockSums, bso, new float[8 * L]); // (tests; products pass their own lanes)
     }
 
-    /** As above, with {@code lanes}: scratch of 4·L floats where the accumulators' lanes are added. */
+    /** As above, with {@code lanes}: scratch of 8·L floats where the accumulators' lanes are added. */
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] lanes) {
         switch (p.format()) {
             case F16, BF16 -> HalfKernels.dot16(p, r, n, x, xo, y, yo, false, lanes);
