@@ -22,21 +22,22 @@ final class HalfKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /**
-     * Rows per group of a product: BF16 8, F16 4 (default), or both 4 or 1 with
-     * {@code -Dmyllm.packed.rows} (to compare; a row's bits are the same either way). A row's
-     * multiply-adds form one chain, each waiting for the last (4 cycles on the cores this was tuned
-     * on); eight rows give the two FMA units eight chains to interleave where four left them half
-     * idle. (F16's widening, a shift and a mask, in eight rows took C2 past its node limit while
-     * inlining: vectors were boxed.)
+     * Rows per group of a product: 4 (default), 1, or with {@code -Dmyllm.packed.rows=8} BF16 in
+     * eights (a row's bits are the same either way). A row's multiply-adds form one chain, each
+     * waiting for the last; eight rows give the FMA units eight chains instead of four. Not the
+     * default: one-thread CPU-time A/Bs on a shared machine (tools/HalfAB.java) showed no clear gain
+     * from memory (gpt2-small's products 0.95-0.99 of four rows' time, gpt2-medium's 0.99-1.04,
+     * against unchanged F16 as the control), about 4% from cache. F16 stays in fours: its widening
+     * (a shift and a mask) in eight rows took C2 past its node limit while inlining, which boxed vectors.
      */
     static int group(PackedMatrix.Format f) {
-        return f == PackedMatrix.Format.BF16 || ROWS != 8 ? ROWS : 4;
+        return f == PackedMatrix.Format.F16 ? Math.min(ROWS, 4) : ROWS;
     }
 
-    private static final int ROWS = switch (Integer.getInteger("myllm.packed.rows", 8)) {
+    private static final int ROWS = switch (Integer.getInteger("myllm.packed.rows", 4)) {
         case 1 -> 1;
-        case 4 -> 4;
-        default -> 8;
+        case 8 -> 8;
+        default -> 4;
     };
 
     private HalfKernels() {
