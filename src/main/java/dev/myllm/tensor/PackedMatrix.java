@@ -368,22 +368,22 @@ public final class PackedMatrix {
             });
             return;
         }
-        int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
-        if (format == Format.F16 && PackedKernels.scalable(x, xOff, m * cols)) {
+        int g = format == Format.F16 || format == Format.BF16 ? HalfKernels.group(format) : PackedKernels.GROUP, groups = (rows + g - 1) / g;
+        if (format == Format.F16 && HalfKernels.scalable(x, xOff, m * cols)) {
             float[] xs = scaledInput(m * cols);
-            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * PackedKernels.F16_SCALE;
+            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * HalfKernels.F16_SCALE;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-                float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
+                float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g, n = Math.min(g, rows - r);
-                    for (int i = 0; i < m; i++) PackedKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
+                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
                 }
             });
             return;
         }
         // whole groups per thread: one fork/join per product, each thread streaming through its rows
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-            float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
+            float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
             for (int gi = g0; gi < g1; gi++) {
                 int r = gi * g, n = Math.min(g, rows - r);
                 // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones

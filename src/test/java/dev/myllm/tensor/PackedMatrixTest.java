@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /** F16, BF16, Q8_0, Q4_0 and Q4_1 weight kernels: SIMD against the scalar twin and a float64 reference, on awkward sizes. */
 class PackedMatrixTest {
-    private static final int[] ROWS = {1, 3, 67};
+    private static final int[] ROWS = {1, 3, 67, 13};
     private static final int[] COLS = {32, 96, 544};
     private static final int[] ODD_COLS = {1, 7, 17, 33, 100};
     private static final int[] MS = {1, 2, 3, 5, 11};
@@ -73,8 +73,8 @@ class PackedMatrixTest {
                 }
             }
             // rows computed in a group give exactly the bits of rows computed alone
-            for (int r = 0; r < rows; r += 4) {
-                int n = Math.min(4, rows - r);
+            for (int r = 0; r < rows; r += 8) {
+                int n = Math.min(8, rows - r);
                 float[] group = new float[n], alone = new float[1];
                 p.dotGroupSimd(r, n, x, 3, group);
                 for (int j = 0; j < n; j++) {
