@@ -173,9 +173,6 @@ final class GemmSmall {
         c[o7 + 0] = lanes[S21]; c[o7 + 1] = lanes[S22]; c[o7 + 2] = lanes[S23];
     }
 
-    /** Where {@link #sumLanes8} leaves the sums of a pass's 24 accumulators, with 16 lanes (for {@link #store8x3}). */
-    private static final int S0 = 384 + 0, S1 = 384 + 8, S2 = 384 + 4, S3 = 384 + 12, S4 = 384 + 2, S5 = 384 + 10, S6 = 384 + 6, S7 = 384 + 14, S8 = 384 + 16, S9 = 384 + 24, S10 = 384 + 20, S11 = 384 + 28, S12 = 384 + 18, S13 = 384 + 26, S14 = 384 + 22, S15 = 384 + 30, S16 = 384 + 32, S17 = 384 + 40, S18 = 384 + 36, S19 = 384 + 44, S20 = 384 + 34, S21 = 384 + 42, S22 = 384 + 38, S23 = 384 + 46;
-
     /** Scratch for one thread's passes: the lanes of up to 24 accumulators and their sums. */
     static float[] scratch() {
         return new float[24 * L + 3 * SUMS_STRIDE];
@@ -259,6 +256,10 @@ final class GemmSmall {
         }
         for (int e = 0; e < 24; e++) SUM_AT[e] = sumAt(e);
     }
+
+    /** Where {@link #sumLanes8} leaves the sums of a pass's 24 accumulators in the scratch (for {@link #store8x3}, which only 16 lanes use). */
+    private static final int S0 = SUMS + sumAt(0), S1 = SUMS + sumAt(1), S2 = SUMS + sumAt(2), S3 = SUMS + sumAt(3), S4 = SUMS + sumAt(4), S5 = SUMS + sumAt(5), S6 = SUMS + sumAt(6), S7 = SUMS + sumAt(7), S8 = SUMS + sumAt(8), S9 = SUMS + sumAt(9), S10 = SUMS + sumAt(10), S11 = SUMS + sumAt(11),
+        S12 = SUMS + sumAt(12), S13 = SUMS + sumAt(13), S14 = SUMS + sumAt(14), S15 = SUMS + sumAt(15), S16 = SUMS + sumAt(16), S17 = SUMS + sumAt(17), S18 = SUMS + sumAt(18), S19 = SUMS + sumAt(19), S20 = SUMS + sumAt(20), S21 = SUMS + sumAt(21), S22 = SUMS + sumAt(22), S23 = SUMS + sumAt(23);
 
     /** Lane bit of reduction step s: L/2, L/4, ... (1 past the last). */
     private static int stepBit(int s) {
