@@ -7,6 +7,7 @@ import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.ProductMode;
 import dev.myllm.tensor.Tensor;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -16,7 +17,9 @@ import java.util.function.Consumer;
  * <p>With the KV cache the prompt is run once (prefill) and then one token at a time; once the
  * sequence outgrows the context length, each step re-runs the last {@code contextLength} tokens,
  * exactly as the uncached path does, so both give the same tokens. Each step runs inside its own
- * {@link Arena} without autograd, so steady-state decoding reuses its buffers. Prefill and
+ * {@link Arena} without autograd, so steady-state decoding reuses its buffers; with the cache the
+ * whole call is one outer scope too, so the next call of the same shape finds the prefill's
+ * buffers again, and the cache itself is kept for the next call (see {@link #takeCache}). Prefill and
  * decode steps use fixed kernels ({@link ProductMode#PACKED}, {@link ProductMode#ROWS}), the ones
  * the batched server uses, so a served request gives the same tokens as this alone.
  */
@@ -32,8 +35,13 @@ public final class Generator {
                          long prefillNanos, long decodeNanos) {
     }
 
+    /** Positions a new cache is rounded up to, so it fits the next calls of about the same length. */
+    private static final int CACHE_ROUND = 64;
+
     private final GPTModel model;
     private final TokenDecoder decoder;
+    /** The cache of the last call, kept for the next one (null while a call uses it). */
+    private final AtomicReference<KVCache> spare = new AtomicReference<>();
 
     /** {@code decoder} may be null when no text is wanted (then stop strings cannot be used). */
     public Generator(GPTModel model, TokenDecoder decoder) {
@@ -60,15 +68,16 @@ public final class Generator {
         int len = prompt.length;
         Sampler sampler = new Sampler(config, vocab);
         float[] logits = new float[vocab];
-        // sized for this request only: a full-context cache of gpt2-xl would be 630 MB
-        int capacity = (int) Math.min(ctx, (long) prompt.length + config.maxNewTokens());
-        KVCache cache = config.useCache() ? new KVCache(model.config(), 1, capacity) : null;
+        KVCache cache = config.useCache() ? takeCache((int) Math.min(ctx, (long) prompt.length + config.maxNewTokens())) : null;
         TextStream text = new TextStream(config.stopStrings(), onText);
         StopReason reason = StopReason.LENGTH;
         long prefill = 0, start = System.nanoTime();
         boolean wasTraining = model.isTraining();
         model.eval();
-        try (GradMode g = GradMode.noGrad()) {
+        // with the cache, one scope around the call: its steps' shapes are few (the prompt, one
+        // token, the context), so the pool keeps them all for the next call; without it every step
+        // is a new length, and each step's own scope lets the pool forget the old ones
+        try (GradMode g = GradMode.noGrad(); Arena call = cache != null ? Arena.open() : null) {
             for (int step = 0; step < config.maxNewTokens(); step++) {
                 try (Arena a = Arena.open()) {
                     Tensor out;
@@ -100,9 +109,30 @@ public final class Generator {
             }
         } finally {
             model.train(wasTraining);
+            if (cache != null) spare.set(cache);
         }
         long total = System.nanoTime() - start;
         String all = decoder == null ? "" : text.finish(reason == StopReason.STOP_STRING);
         return new Result(Arrays.copyOfRange(seq, prompt.length, len), all, reason, prompt.length, prefill, total - prefill);
+    }
+
+    /**
+     * An empty cache of at least {@code capacity} positions: the last call's when it is large
+     * enough, else a new one rounded up to {@link #CACHE_ROUND} positions (at most the context).
+     * A cache kept across calls outlives the young generation's collections and moves to the old
+     * one, where it is no longer copied at each collection; a new multi-megabyte cache per call
+     * was. Stale keys and values past the length are never read (each position is written before
+     * a query sees it), so a reused cache gives the same bits as a new one. Each call takes the
+     * cache for itself, so calls on several threads at once each have their own.
+     */
+    private KVCache takeCache(int capacity) {
+        KVCache c = spare.getAndSet(null);
+        if (c != null && c.capacity() >= capacity) {
+            c.reset();
+            return c;
+        }
+        // sized for about this request, not the full context: a full-context cache of gpt2-xl is 630 MB
+        int ctx = model.config().contextLength();
+        return new KVCache(model.config(), 1, Math.min(ctx, (capacity + CACHE_ROUND - 1) / CACHE_ROUND * CACHE_ROUND));
     }
 }

@@ -444,8 +444,10 @@ public final class PackedMatrix {
     private void matmulTiled(float[] x, int xOff, int m, float[] y, int yOff) {
         // F32 tiles are a plain copy, so larger ones (about 4 MB) cost nothing and let the GEMM run longer
         int tr = Math.min(rows, format == Format.F32 ? Math.max(TILE_ROWS, (1 << 20) / cols) : TILE_ROWS);
-        float[] tile = new float[tr * cols];
-        float[] out = new float[m * tr];
+        // scratch from the arena, given back at once: a prompt's products take the same two buffers
+        // again instead of megabytes of new arrays each
+        float[] tile = Arena.uninitialized(tr * cols);
+        float[] out = Arena.uninitialized(m * tr);
         for (int r0 = 0; r0 < rows; r0 += tr) {
             int n = Math.min(tr, rows - r0);
             int start = r0;
@@ -453,6 +455,8 @@ public final class PackedMatrix {
             Gemm.matmulNT(x, xOff, tile, 0, out, 0, m, n, cols, false);
             for (int i = 0; i < m; i++) System.arraycopy(out, i * n, y, yOff + i * rows + r0, n);
         }
+        Arena.release(out);
+        Arena.release(tile);
     }
 
     /** The scalar twin: {@code acc[i] = Σ_k x[i, k] · W[r, k]}, blocks summed one by one and then scaled. */
