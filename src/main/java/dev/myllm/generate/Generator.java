@@ -116,6 +116,11 @@ public final class Generator {
         return new Result(Arrays.copyOfRange(seq, prompt.length, len), all, reason, prompt.length, prefill, total - prefill);
     }
 
+    /** The cache kept for the next call, or null (for tests). */
+    KVCache keptCache() {
+        return spare.get();
+    }
+
     /**
      * An empty cache of at least {@code capacity} positions: the last call's when it is large
      * enough, else a new one rounded up to {@link #CACHE_ROUND} positions (at most the context).
