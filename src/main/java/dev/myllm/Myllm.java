@@ -50,6 +50,8 @@ public final class Myllm {
 
     private final GPTModel model;
     private final Tokenizer tokenizer;
+    /** One generator for every call: it keeps its KV cache for the next call (safe from several threads). */
+    private final Generator generator;
 
     private Myllm(GPTModel model, Tokenizer tokenizer) {
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
@@ -58,6 +60,7 @@ public final class Myllm {
         }
         this.model = model;
         this.tokenizer = tokenizer;
+        this.generator = new Generator(model, decoder());
     }
 
     /**
@@ -206,7 +209,7 @@ public final class Myllm {
         int[] ids = tokenize(prompt);
         if (ids.length == 0) throw new IllegalArgumentException("the prompt is empty: give some text to continue");
         int eos = tokenizer.eotId() >= 0 && tokenizer.eotId() < model.config().vocabSize() ? tokenizer.eotId() : -1;
-        return new Generator(model, decoder()).generate(ids, config.withEos(eos), onText);
+        return generator.generate(ids, config.withEos(eos), onText);
     }
 
     /**
