@@ -42,7 +42,7 @@ final class PackedKernels {
     /** As above, with {@code lanes}: scratch of 8·L floats where the accumulators' lanes are added. */
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] lanes) {
         switch (p.format()) {
-            case F16, BF16 -> HalfKernels.dot16(p, r, n, x, xo, y, yo, false, lanes);
+            case F16, BF16 -> HalfKernels.dot16(p, r, n, x, xo, y, yo, lanes);
             case F32 -> dotF32(p, r, n, x, xo, 1, y, yo, 0, GemmSmall.scratch()); // (tests; products call dotF32 themselves)
             case Q8_0 -> QuantKernels.dotQ8(p, r, n, x, xo, y, yo, lanes);
             case Q4_0, Q4_1 -> QuantKernels.dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
