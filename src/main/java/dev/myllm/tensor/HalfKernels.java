@@ -18,7 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * even halves are widened by moving them up, the odd ones by masking off the even ones, and they
  * meet the input's even and odd columns, separated once per product ({@link #prepare}). Decoding
  * is bound by how many loads are in flight, not by arithmetic, and this takes half the loads and
- * fewer instructions per cache line than widening L halves at a time.
+ * fewer instructions per cache line than widening L halves at a time. With
+ * {@code -Dmyllm.half.lines=false} the kernels widen L halves a load instead (consecutive columns in
+ * the lanes, the input as it is), to compare; the scalar twin follows whichever is in use.
  */
 final class HalfKernels {
     private static final VectorSpecies<Float> F = PackedKernels.F;
@@ -29,6 +31,14 @@ final class HalfKernels {
     static final int BLOCK = 2 * (PackedKernels.OK ? L : 8);
     /** Lanes of the accumulators the scalar twin mirrors. */
     private static final int LANES = BLOCK / 2;
+    private static final VectorSpecies<Short> S = jdk.incubator.vector.VectorSpecies.of(short.class,
+            jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, 16 * L)));
+
+    /**
+     * Whether the kernels take a cache line a load (default) or L halves ({@code -Dmyllm.half.lines=false}).
+     * Not final only so that tests can check both.
+     */
+    static boolean lines = !"false".equals(System.getProperty("myllm.half.lines"));
 
     /** Rows per group of a product: 4, or 1 with {@code -Dmyllm.packed.rows=1} (a row's bits are the same either way). */
     static final int GROUP = PackedKernels.GROUP;
@@ -52,19 +62,20 @@ final class HalfKernels {
         return max < 0x1p12f; // a sum of products stays far below Float.MAX_VALUE (2^128) too
     }
 
-    /** Columns the vector loop takes: whole blocks. */
-    private static int whole(int cols) {
-        return cols - cols % BLOCK;
+    /** Columns the vector loop takes: whole blocks (of {@link #BLOCK} columns, or half as many without {@link #lines}). */
+    private static int whole(int cols, boolean lines) {
+        int b = lines ? BLOCK : BLOCK / 2;
+        return cols - cols % b;
     }
 
     /**
      * The {@code m} input rows of {@code x} (from {@code xOff}, {@code cols} each) laid out for the
      * kernels into {@code out[0 .. m·cols)}: within each block of {@link #BLOCK} columns the even
      * columns first, then the odd ones; the columns past the last whole block as they are; all
-     * times {@code scale}.
+     * times {@code scale}. (Without {@link #lines}: in their order.)
      */
     static void prepare(float[] x, int xOff, int m, int cols, float scale, float[] out) {
-        int whole = whole(cols), h = BLOCK / 2;
+        int whole = lines ? whole(cols, true) : 0, h = BLOCK / 2;
         for (int i = 0; i < m; i++) {
             int s = xOff + i * cols, d = i * cols;
             for (int b = 0; b < whole; b += BLOCK) {
@@ -90,13 +101,14 @@ final class HalfKernels {
      * (without it F16 rows go one at a time, each weight rescaled: a rare input of 4096 or more).
      */
     static void dot16(PackedMatrix p, int r, int n, float[] xp, int xo, float[] y, int yo, boolean scaled, float[] t) {
-        boolean bf = p.format() == PackedMatrix.Format.BF16;
+        boolean bf = p.format() == PackedMatrix.Format.BF16, lines = HalfKernels.lines;
         if (n == 4 && (bf || scaled)) {
-            int whole = whole(p.cols());
+            int whole = whole(p.cols(), lines);
             long rb = p.qRowBytes;
             // the loops are methods of their own, one per format: both widenings and the lane sums in
             // one method took C2 past its node limit while inlining, which boxed vectors
-            if (bf) rows4bf(p.bits, r * rb, rb, xp, xo, whole, t);
+            if (!lines) halves4(p.bits, r * rb, rb, bf, xp, xo, whole, t);
+            else if (bf) rows4bf(p.bits, r * rb, rb, xp, xo, whole, t);
             else rows4h(p.bits, r * rb, rb, xp, xo, whole, t);
             sum4(t);
             y[yo] = tail(p, r, whole, scaled, t[PackedKernels.R0], xp, xo);
@@ -104,7 +116,7 @@ final class HalfKernels {
             y[yo + 2] = tail(p, r + 2, whole, scaled, t[PackedKernels.R2], xp, xo);
             y[yo + 3] = tail(p, r + 3, whole, scaled, t[PackedKernels.R3], xp, xo);
         } else {
-            for (int j = 0; j < n; j++) y[yo + j] = dot1(p, r + j, xp, xo, scaled, t);
+            for (int j = 0; j < n; j++) y[yo + j] = lines ? dot1(p, r + j, xp, xo, scaled, t) : halves1(p, r + j, xp, xo, scaled, t);
         }
     }
 
@@ -187,7 +199,7 @@ final class HalfKernels {
     private static float dot1(PackedMatrix p, int r, float[] xp, int xo, boolean scaled, float[] t) {
         MemorySegment bits = p.bits;
         boolean bf = p.format() == PackedMatrix.Format.BF16;
-        int whole = whole(p.cols());
+        int whole = whole(p.cols(), true);
         long b0 = r * p.qRowBytes;
         FloatVector a = FloatVector.zero(F), c = a;
         for (int k = 0; k < whole; k += 2 * L) {
@@ -228,21 +240,66 @@ final class HalfKernels {
      * sums and tail, so the same bits (the vectors' F16 input scaling changes no product).
      */
     static float dotScalar(PackedMatrix p, int r, float[] x, int xo) {
-        int whole = whole(p.cols()), h = LANES;
+        int whole = whole(p.cols(), lines), h = LANES;
         float[] a = new float[h], c = new float[h];
-        for (int b = 0; b < whole; b += BLOCK) {
+        for (int b = 0; b < whole; b += lines ? 2 * h : h) {
             for (int j = 0; j < h; j++) {
-                int k = b + 2 * j;
-                a[j] = Math.fma(p.weight(r, k), x[xo + k], a[j]);
-                c[j] = Math.fma(p.weight(r, k + 1), x[xo + k + 1], c[j]);
+                if (lines) {
+                    int k = b + 2 * j;
+                    a[j] = Math.fma(p.weight(r, k), x[xo + k], a[j]);
+                    c[j] = Math.fma(p.weight(r, k + 1), x[xo + k + 1], c[j]);
+                } else {
+                    a[j] = Math.fma(p.weight(r, b + j), x[xo + b + j], a[j]);
+                }
             }
         }
-        for (int j = 0; j < h; j++) a[j] += c[j];
+        if (lines) {
+            for (int j = 0; j < h; j++) a[j] += c[j];
+        }
         for (int w = h / 2; w >= 1; w /= 2) {
             for (int j = 0; j < w; j++) a[j] += a[j + w];
         }
         float s = a[0];
         for (int k = whole; k < p.cols(); k++) s += p.weight(r, k) * x[xo + k];
         return s;
+    }
+
+    // ---- L halves a load (-Dmyllm.half.lines=false) ---------------------------------------
+
+    /** L weights from {@code off}: BF16 exactly; F16 times 2^-112, unless {@code rescale}. */
+    private static FloatVector half(MemorySegment bits, long off, boolean bf, boolean rescale) {
+        IntVector i = (IntVector) jdk.incubator.vector.ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        if (bf) return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        // the half sign-extended and shifted by 13: the sign at bit 31, exponent and mantissa where a float keeps them
+        FloatVector w = i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        return rescale ? w.mul(F16_SCALE) : w;
+    }
+
+    /** Four rows (BF16, or F16 with a scaled input), L columns a step: the accumulators into {@code t[0 .. 4L)}. */
+    private static void halves4(MemorySegment bits, long b0, long rb, boolean bf, float[] x, int xo, int whole, float[] t) {
+        long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < whole; k += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + k);
+            long o = 2L * k;
+            a0 = half(bits, b0 + o, bf, false).fma(xv, a0);
+            a1 = half(bits, b1 + o, bf, false).fma(xv, a1);
+            a2 = half(bits, b2 + o, bf, false).fma(xv, a2);
+            a3 = half(bits, b3 + o, bf, false).fma(xv, a3);
+        }
+        a0.intoArray(t, 0);
+        a1.intoArray(t, L);
+        a2.intoArray(t, 2 * L);
+        a3.intoArray(t, 3 * L);
+    }
+
+    private static float halves1(PackedMatrix p, int r, float[] x, int xo, boolean scaled, float[] t) {
+        boolean bf = p.format() == PackedMatrix.Format.BF16, rescale = !bf && !scaled;
+        int whole = whole(p.cols(), false);
+        long b0 = r * p.qRowBytes;
+        FloatVector a = FloatVector.zero(F);
+        for (int k = 0; k < whole; k += L) a = half(p.bits, b0 + 2L * k, bf, rescale).fma(FloatVector.fromArray(F, x, xo + k), a);
+        a.intoArray(t, 0);
+        return tail(p, r, whole, scaled, PackedKernels.sumLanes(t, 0), x, xo);
     }
 }

@@ -102,6 +102,22 @@ class PackedMatrixTest {
     }
 
     @Test
+    void halvesWidenedLAtATimeToo() {
+        // -Dmyllm.half.lines=false: the other layout of the F16/BF16 kernels, its twin in its order
+        Random rnd = new Random(6);
+        boolean before = HalfKernels.lines;
+        try {
+            HalfKernels.lines = !before;
+            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+                for (int cols : new int[]{1, 15, 31, 33, 96, 768 + 17}) check(f, 7, cols, rnd);
+            }
+            everyFiniteHalfWidensExactly();
+        } finally {
+            HalfKernels.lines = before;
+        }
+    }
+
+    @Test
     void f32IsTheFloatArrayBitForBit() {
         // a mapped F32 matrix must give exactly what the float32 array gives through Gemm, so that
         // generate's tokens do not change when the weights are used from the file
