@@ -105,11 +105,10 @@ final class HalfKernels {
         if (n == 4 && (bf || scaled)) {
             int whole = whole(p.cols(), lines);
             long rb = p.qRowBytes;
-            // the loops are methods of their own, one per format: both widenings and the lane sums in
-            // one method took C2 past its node limit while inlining, which boxed vectors
-            if (!lines) halves4(p.bits, r * rb, rb, bf, xp, xo, whole, t);
-            else if (bf) rows4bf(p.bits, r * rb, rb, xp, xo, whole, t);
-            else rows4h(p.bits, r * rb, rb, xp, xo, whole, t);
+            // the loop is a method of its own: with the lane sums in the same method C2 reached its
+            // node limit while inlining, which boxed vectors
+            if (lines) rows4(p.bits, r * rb, rb, xp, xo, whole, shift(bf), evenMask(bf), oddMask(bf), t);
+            else halves4(p.bits, r * rb, rb, bf, xp, xo, whole, t);
             sum4(t);
             y[yo] = tail(p, r, whole, scaled, t[PackedKernels.R0], xp, xo);
             y[yo + 1] = tail(p, r + 1, whole, scaled, t[PackedKernels.R1], xp, xo);
@@ -126,68 +125,61 @@ final class HalfKernels {
                 FloatVector.fromArray(F, t, 2 * L), FloatVector.fromArray(F, t, 3 * L)).intoArray(t, 0);
     }
 
-    private static FloatVector even16(IntVector i) {
-        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    // An int of a load holds an even column's half in its low 16 bits and the odd column's in its high
+    // 16 bits. Moved so that a half's sign is bit 31 and its exponent and mantissa sit where a float
+    // keeps them: BF16 by the shift left alone (even) or the mask alone (odd); F16 by an arithmetic
+    // shift right by 3 from the top and the exponent's top bits masked off, the weight times 2^-112
+    // (weights are finite, so Inf/NaN need no care). One loop takes both, the shift and masks as
+    // arguments: with BF16's constants folded into a loop of its own, C2 unrolled that loop four times
+    // (F16's, larger, it left alone) and BF16 products ran 8-13% slower on rows of 768 columns
+    // (tools/HalfAB.java, one thread, cold), as fast as F16's once they shared the loop.
+
+    /** The widening's arithmetic shift: 0 for BF16, 3 for F16. */
+    private static int shift(boolean bf) {
+        return bf ? 0 : 3;
     }
 
-    private static FloatVector odd16(IntVector i) {
-        return i.and(0xFFFF0000).reinterpretAsFloats();
+    /** The even halves' mask. */
+    private static int evenMask(boolean bf) {
+        return bf ? -1 : 0x8FFFE000;
     }
 
-    // An F16 half moved so that its sign is bit 31 and its exponent and mantissa sit where a float
-    // keeps them (an arithmetic shift right by 3 from the top, the exponent's top bits masked off):
-    // the weight times 2^-112. Weights are finite, so Inf/NaN need no care.
-    private static FloatVector evenH(IntVector i) {
-        return i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
+    /** The odd halves' mask. */
+    private static int oddMask(boolean bf) {
+        return bf ? 0xFFFF0000 : 0x8FFFE000;
     }
 
-    private static FloatVector oddH(IntVector i) {
-        return i.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
+    private static FloatVector even(IntVector i, int sh, int em) {
+        return i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, sh).and(em).reinterpretAsFloats();
+    }
+
+    private static FloatVector odd(IntVector i, int sh, int om) {
+        return i.lanewise(VectorOperators.ASHR, sh).and(om).reinterpretAsFloats();
     }
 
     private static IntVector line(MemorySegment bits, long off) {
         return IntVector.fromMemorySegment(I, bits, off, LE);
     }
 
-    /** Four BF16 rows from byte {@code b0}, {@code rb} apart: each row's even and odd accumulators added, into {@code t[0 .. 4L)}. */
-    private static void rows4bf(MemorySegment bits, long b0, long rb, float[] xp, int xo, int whole, float[] t) {
+    /**
+     * Four rows from byte {@code b0}, {@code rb} apart, a cache line of each a step (BF16, or F16
+     * with a scaled input): each row's even and odd accumulators added, into {@code t[0 .. 4L)}.
+     */
+    private static void rows4(MemorySegment bits, long b0, long rb, float[] xp, int xo, int whole, int sh, int em, int om, float[] t) {
         long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
         for (int k = 0; k < whole; k += 2 * L) {
             FloatVector ev = FloatVector.fromArray(F, xp, xo + k), od = FloatVector.fromArray(F, xp, xo + k + L);
             long o = 2L * k;
             IntVector i0 = line(bits, b0 + o), i1 = line(bits, b1 + o), i2 = line(bits, b2 + o), i3 = line(bits, b3 + o);
-            a0 = even16(i0).fma(ev, a0);
-            c0 = odd16(i0).fma(od, c0);
-            a1 = even16(i1).fma(ev, a1);
-            c1 = odd16(i1).fma(od, c1);
-            a2 = even16(i2).fma(ev, a2);
-            c2 = odd16(i2).fma(od, c2);
-            a3 = even16(i3).fma(ev, a3);
-            c3 = odd16(i3).fma(od, c3);
-        }
-        a0.add(c0).intoArray(t, 0);
-        a1.add(c1).intoArray(t, L);
-        a2.add(c2).intoArray(t, 2 * L);
-        a3.add(c3).intoArray(t, 3 * L);
-    }
-
-    /** {@link #rows4bf} for F16 (the input scaled by {@link #F16_SCALE}). */
-    private static void rows4h(MemorySegment bits, long b0, long rb, float[] xp, int xo, int whole, float[] t) {
-        long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        for (int k = 0; k < whole; k += 2 * L) {
-            FloatVector ev = FloatVector.fromArray(F, xp, xo + k), od = FloatVector.fromArray(F, xp, xo + k + L);
-            long o = 2L * k;
-            IntVector i0 = line(bits, b0 + o), i1 = line(bits, b1 + o), i2 = line(bits, b2 + o), i3 = line(bits, b3 + o);
-            a0 = evenH(i0).fma(ev, a0);
-            c0 = oddH(i0).fma(od, c0);
-            a1 = evenH(i1).fma(ev, a1);
-            c1 = oddH(i1).fma(od, c1);
-            a2 = evenH(i2).fma(ev, a2);
-            c2 = oddH(i2).fma(od, c2);
-            a3 = evenH(i3).fma(ev, a3);
-            c3 = oddH(i3).fma(od, c3);
+            a0 = even(i0, sh, em).fma(ev, a0);
+            c0 = odd(i0, sh, om).fma(od, c0);
+            a1 = even(i1, sh, em).fma(ev, a1);
+            c1 = odd(i1, sh, om).fma(od, c1);
+            a2 = even(i2, sh, em).fma(ev, a2);
+            c2 = odd(i2, sh, om).fma(od, c2);
+            a3 = even(i3, sh, em).fma(ev, a3);
+            c3 = odd(i3, sh, om).fma(od, c3);
         }
         a0.add(c0).intoArray(t, 0);
         a1.add(c1).intoArray(t, L);
@@ -202,19 +194,13 @@ final class HalfKernels {
         int whole = whole(p.cols(), true);
         long b0 = r * p.qRowBytes;
         FloatVector a = FloatVector.zero(F), c = a;
+        int sh = shift(bf), em = evenMask(bf), om = oddMask(bf);
         for (int k = 0; k < whole; k += 2 * L) {
             IntVector i = line(bits, b0 + 2L * k);
-            FloatVector e, d;
-            if (bf) {
-                e = even16(i);
-                d = odd16(i);
-            } else {
-                e = evenH(i);
-                d = oddH(i);
-                if (!scaled) {
-                    e = e.mul(F16_SCALE);
-                    d = d.mul(F16_SCALE);
-                }
+            FloatVector e = even(i, sh, em), d = odd(i, sh, om);
+            if (!bf && !scaled) {
+                e = e.mul(F16_SCALE);
+                d = d.mul(F16_SCALE);
             }
             a = e.fma(FloatVector.fromArray(F, xp, xo + k), a);
             c = d.fma(FloatVector.fromArray(F, xp, xo + k + L), c);
