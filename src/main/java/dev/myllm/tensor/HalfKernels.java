@@ -4,7 +4,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,8 +33,7 @@ final class HalfKernels {
     static final int BLOCK = 2 * (PackedKernels.OK ? L : 8);
     /** Lanes of the accumulators the scalar twin mirrors. */
     private static final int LANES = BLOCK / 2;
-    private static final VectorSpecies<Short> S = jdk.incubator.vector.VectorSpecies.of(short.class,
-            jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, 16 * L)));
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
 
     /**
      * Whether the kernels take a cache line a load (default) or L halves ({@code -Dmyllm.half.lines=false}).
@@ -254,7 +255,7 @@ final class HalfKernels {
 
     /** L weights from {@code off}: BF16 exactly; F16 times 2^-112, unless {@code rescale}. */
     private static FloatVector half(MemorySegment bits, long off, boolean bf, boolean rescale) {
-        IntVector i = (IntVector) jdk.incubator.vector.ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        IntVector i = (IntVector) ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
         if (bf) return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         // the half sign-extended and shifted by 13: the sign at bit 31, exponent and mantissa where a float keeps them
         FloatVector w = i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();

@@ -15,8 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with one float32 input row. Four rows at a time share each load of the input and give the core
  * four independent chains of multiply-adds; each row's sum is still formed in exactly the same
  * order whether it is computed alone or in a group, so results do not depend on how rows fall
- * into threads. Weights are widened to float32 in registers (halves by one sign-extending
- * conversion, which the JIT turns into a load that widens) and never written back to memory.
+ * into threads. Weights are widened to float32 in registers and never written back to memory.
  */
 final class PackedKernels {
     static final VectorSpecies<Float> F = Simd.F;
