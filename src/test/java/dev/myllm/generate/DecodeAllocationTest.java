@@ -80,22 +80,29 @@ class DecodeAllocationTest {
             int[] first = gen.generate(PROMPT, GenerationConfig.greedy(2 * N)).tokens();
             KVCache kept = gen.keptCache();
             assertThat(kept.capacity()).isEqualTo(128); // 8 + 80 positions, rounded up to 64
-            for (int i = 0; i < 60; i++) { // warm-up: the JIT
-                gen.generate(PROMPT, GenerationConfig.greedy(2 * N));
-                if (i % 10 == 0) gen.generate(LONG_PROMPT, GenerationConfig.greedy(1));
+            long perToken = Long.MAX_VALUE, prefillCall = Long.MAX_VALUE;
+            // warm-up, then measure; again (up to a limit) while the bytes are over the bounds: on a
+            // busy machine the JIT may still be compiling after the first warm-up (the interpreter
+            // boxes every vector), but no amount of warm-up lets a real regression pass
+            for (int attempt = 0; attempt < 8 && (perToken >= TOKEN_BOUND || prefillCall >= PREFILL_BOUND); attempt++) {
+                for (int i = 0; i < 30; i++) {
+                    gen.generate(PROMPT, GenerationConfig.greedy(2 * N));
+                    if (i % 10 == 0) gen.generate(LONG_PROMPT, GenerationConfig.greedy(1));
+                }
+                gen.generate(PROMPT, GenerationConfig.greedy(2 * N)); // (the pool keeps the sizes of the last two calls only)
+                long floats0 = Arena.allocatedFloats();
+                long shortCall = leastBytes(gen, PROMPT, N, 6), longCall = leastBytes(gen, PROMPT, 2 * N, 6);
+                assertThat(Arena.allocatedFloats() - floats0).as(name + ": floats the arena had to allocate once warm").isEqualTo(0);
+                perToken = Math.max(0, longCall - shortCall) / N;
+                // a long prompt and one new token: the prefill and the call's own objects (the old code
+                // made a new cache per call, and for packed weights new tiles per product: 1.6 MB here)
+                gen.generate(LONG_PROMPT, GenerationConfig.greedy(1));
+                floats0 = Arena.allocatedFloats();
+                prefillCall = leastBytes(gen, LONG_PROMPT, 1, 6);
+                assertThat(Arena.allocatedFloats() - floats0).as(name + ": floats the arena allocated for the same prefill again").isEqualTo(0);
+                System.out.printf("%s: %,d bytes/token; a call of a 100-token prompt and one new token %,d bytes%n", name, perToken, prefillCall);
             }
-            long floats0 = Arena.allocatedFloats();
-            long shortCall = leastBytes(gen, PROMPT, N, 6), longCall = leastBytes(gen, PROMPT, 2 * N, 6);
-            assertThat(Arena.allocatedFloats() - floats0).as(name + ": floats the arena had to allocate once warm").isEqualTo(0);
-            // a long prompt and one new token: the prefill and the call's own objects (the old code
-            // made a new cache per call, and for packed weights new tiles per product: 1.6 MB here)
-            gen.generate(LONG_PROMPT, GenerationConfig.greedy(1)); // (the pool keeps the sizes of the last two calls only)
-            floats0 = Arena.allocatedFloats();
-            long prefillCall = leastBytes(gen, LONG_PROMPT, 1, 6);
-            assertThat(Arena.allocatedFloats() - floats0).as(name + ": floats the arena allocated for the same prefill again").isEqualTo(0);
             assertThat(gen.keptCache()).as(name + ": one cache for every call that fits it").isSameAs(kept);
-            long perToken = Math.max(0, longCall - shortCall) / N;
-            System.out.printf("%s: %,d bytes/token; a call of a 100-token prompt and one new token %,d bytes%n", name, perToken, prefillCall);
             assertThat(perToken).as(name + ": bytes per decoded token").isLessThan(TOKEN_BOUND);
             assertThat(prefillCall).as(name + ": bytes of a call of a long prompt").isLessThan(PREFILL_BOUND);
             // the kept cache and the pooled buffers give the same tokens as a new generator
@@ -118,7 +125,8 @@ class DecodeAllocationTest {
             for (int i = 0; i < b; i++) caches[i] = new KVCache(CONFIG, 1, 128);
             int[] ids = {1, 2, 3, 4};
             long floats0 = 0;
-            for (int round = 0; round < 40; round++) {
+            // rounds until the least bytes of a round are under the bound (the JIT done) or a limit
+            for (int round = 0; round < 40 || (round < 200 && least / steps / b >= TOKEN_BOUND / 2); round++) {
                 if (round == 30) floats0 = Arena.allocatedFloats();
                 for (KVCache c : caches) c.reset();
                 long b0 = THREADS.getCurrentThreadAllocatedBytes();
