@@ -70,15 +70,15 @@ public final class PackedWeights {
         return PackedMatrix.encode(formatFor(f, cols), w.data(), rows, cols);
     }
 
-    /** Bytes of weights one decoded token reads: every block matrix and the output head, as stored. */
+    /** Bytes of weights one decoded token reads: every block matrix and the output head, as laid out in memory. */
     public static long bytesPerToken(GPTModel m) {
         long[] n = {0};
         walk("", m, (name, mod) -> {
-            if (mod instanceof Linear l) n[0] += l.packed() != null ? l.packed().byteSize() : 4L * l.weight().size();
+            if (mod instanceof Linear l) n[0] += l.packed() != null ? l.packed().readBytes() : 4L * l.weight().size();
         });
         if (m.outputHead() == null) {
             Embedding e = m.tokenEmbedding();
-            n[0] += e.packed() != null ? e.packed().byteSize() : 4L * e.weight().size();
+            n[0] += e.packed() != null ? e.packed().readBytes() : 4L * e.weight().size();
         }
         return n[0];
     }

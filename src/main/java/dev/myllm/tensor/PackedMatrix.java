@@ -313,9 +313,19 @@ public final class PackedMatrix {
         return cols;
     }
 
-    /** Bytes the weights take in the file layout (read once per matrix-vector product). */
+    /** Bytes the weights take in the file layout. */
     public long byteSize() {
         return rowBytes * rows;
+    }
+
+    /**
+     * Bytes a matrix-vector product reads: the file layout's for F32, F16 and BF16; for the block
+     * types their layout in memory (Q8_0's 36-byte blocks carry a float32 scale where the file's 34
+     * carry an f16; Q4's codes, scales and minimums side by side).
+     */
+    public long readBytes() {
+        if (codes == null) return rowBytes * rows;
+        return codes.length + 4L * ((scaleArray == null ? 0 : scaleArray.length) + (minArray == null ? 0 : minArray.length));
     }
 
     /** Row {@code r} widened to float32 into {@code dst[off ..]} (an embedding lookup). */

@@ -134,12 +134,22 @@ class PackedMatrixTest {
     }
 
     @Test
+    void readBytesCountTheLayoutInMemory() {
+        float[] w = new float[3 * 64];
+        for (int i = 0; i < w.length; i++) w[i] = (i % 13 - 6) / 7f;
+        assertThat(PackedMatrix.encode(PackedMatrix.Format.BF16, w, 3, 64).readBytes()).isEqualTo(3 * 64 * 2);
+        assertThat(PackedMatrix.encode(PackedMatrix.Format.Q4_0, w, 3, 64).readBytes()).isEqualTo(3 * 2 * (16 + 4));
+        assertThat(PackedMatrix.encode(PackedMatrix.Format.Q4_1, w, 3, 64).readBytes()).isEqualTo(3 * 2 * (16 + 8));
+    }
+
+    @Test
     void q8Blocks() {
         float[] w = new float[64];
         for (int i = 0; i < 32; i++) w[i] = (i - 16) / 16f;          // amax 1: scale 1/127
         w[40] = -2.54f;                                              // second block: amax 2.54, scale 0.02
         PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.Q8_0, w, 1, 64);
         assertThat(p.byteSize()).isEqualTo(68);
+        assertThat(p.readBytes()).isEqualTo(72); // in memory each block's scale is a float32 beside its 32 codes
         float[] back = new float[64];
         p.row(0, back, 0);
         assertThat(back[0]).isEqualTo(-1f * Float.float16ToFloat(Float.floatToFloat16(1f / 127)) * 127);
