@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * no change; a pass over two or four parts of the chunk side by side (more streams for the
  * prefetcher), no change (0.994×, 1.014×); instead of the warming pass, the first four rows' pass
  * straight from memory and then the other rows' from cache, 1.33× slower (a four-row pass cold is
- * far from memory speed).
+ * far from memory speed). Nor can one core pull in for the other: a thread reading 256 KB chunks that
+ * another thread had read 0.5 to 2 MB earlier read them no faster than from memory (11-25 GB/s
+ * against 13-29 alone, a read test on this machine): no shared cache hands the lines over.
  */
 final class CacheWarm {
     /** Bytes of a cache line: one load each. */
