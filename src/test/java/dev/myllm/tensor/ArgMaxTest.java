@@ -58,6 +58,13 @@ class ArgMaxTest {
         nanFirst[0] = Float.NaN;
         assertThat(ArgMax.of(nanFirst, 0, 64)).isZero().isEqualTo(reference(nanFirst, 0, 64));
 
+        // again once the JIT has compiled it (the vector max must keep NaN and zeros' signs as Math.max)
+        for (int rep = 0; rep < 20_000; rep++) {
+            if (ArgMax.of(nanLater, 0, 64) != 50 || ArgMax.of(zeros, 0, 64) != 20 || ArgMax.of(nanFirst, 0, 64) != 0) {
+                throw new AssertionError("compiled argmax differs at repetition " + rep);
+            }
+        }
+
         float[] minusInf = new float[64];
         java.util.Arrays.fill(minusInf, Float.NEGATIVE_INFINITY);
         assertThat(ArgMax.of(minusInf, 0, 64)).isZero();
