@@ -15,8 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * with one float32 input row. Four rows at a time share each load of the input and give the core
  * four independent chains of multiply-adds; each row's sum is still formed in exactly the same
  * order whether it is computed alone or in a group, so results do not depend on how rows fall
- * into threads. Weights are widened to float32 in registers (halves by one sign-extending
- * conversion, which the JIT turns into a load that widens) and never written back to memory.
+ * into threads. Weights are widened to float32 in registers and never written back to memory.
  */
 final class PackedKernels {
     static final VectorSpecies<Float> F = Simd.F;
@@ -42,7 +41,7 @@ final class PackedKernels {
     /** As above, with {@code lanes}: scratch of 8·L floats where the accumulators' lanes are added. */
     static void dot(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] lanes) {
         switch (p.format()) {
-            case F16, BF16 -> HalfKernels.dot16(p, r, n, x, xo, y, yo, false, lanes);
+            case F16, BF16 -> HalfKernels.dot16(p, r, n, x, xo, y, yo, lanes);
             case F32 -> dotF32(p, r, n, x, xo, 1, y, yo, 0, GemmSmall.scratch()); // (tests; products call dotF32 themselves)
             case Q8_0 -> QuantKernels.dotQ8(p, r, n, x, xo, y, yo, lanes);
             case Q4_0, Q4_1 -> QuantKernels.dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);

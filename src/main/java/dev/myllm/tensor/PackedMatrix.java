@@ -378,19 +378,22 @@ public final class PackedMatrix {
             });
             return;
         }
-        int g = format == Format.F16 || format == Format.BF16 ? HalfKernels.group(format) : PackedKernels.GROUP, groups = (rows + g - 1) / g;
-        if (format == Format.F16 && HalfKernels.scalable(x, xOff, m * cols)) {
-            float[] xs = scaledInput(m * cols);
-            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * HalfKernels.F16_SCALE;
+        if (format == Format.F16 || format == Format.BF16) {
+            // the input laid out once per product for the kernels (even and odd columns apart; F16 scaled)
+            boolean scaled = format == Format.F16 && HalfKernels.scalable(x, xOff, m * cols);
+            float[] xp = preparedInput(m * cols);
+            HalfKernels.prepare(x, xOff, m, cols, scaled ? HalfKernels.F16_SCALE : 1f, xp);
+            int g = HalfKernels.GROUP, groups = (rows + g - 1) / g;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-                float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
+                float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g, n = Math.min(g, rows - r);
-                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xs, i * cols, y, yOff + i * rows + r, true, lanes);
+                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xp, i * cols, y, yOff + i * rows + r, scaled, lanes);
                 }
             });
             return;
         }
+        int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
         // whole groups per thread: one fork/join per product, each thread streaming through its rows
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
             float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
@@ -428,11 +431,11 @@ public final class PackedMatrix {
         }
     }
 
-    /** The calling thread's buffer for an F16 product's scaled input (every token's products would allocate it anew). */
-    private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's buffer for an F16/BF16 product's prepared input (every token's products would allocate it anew). */
+    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    private static float[] scaledInput(int n) {
-        float[][] holder = SCALED.get();
+    private static float[] preparedInput(int n) {
+        float[][] holder = PREPARED.get();
         if (holder[0].length < n) holder[0] = new float[n];
         return holder[0];
     }
@@ -470,7 +473,9 @@ public final class PackedMatrix {
         for (int i = 0; i < m; i++) {
             int xo = xOff + i * cols;
             float s = 0, ms = 0;
-            if (format == Format.F16 || format == Format.BF16 || format == Format.F32) {
+            if (format == Format.F16 || format == Format.BF16) {
+                s = HalfKernels.dotScalar(this, r, x, xo); // (the vector kernels' order of additions)
+            } else if (format == Format.F32) {
                 for (int k = 0; k < cols; k++) s += weight(r, k) * x[xo + k];
             } else {
                 for (int b = 0; b < cols / 32; b++) {

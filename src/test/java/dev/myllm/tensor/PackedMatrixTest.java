@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class PackedMatrixTest {
     private static final int[] ROWS = {1, 3, 67, 13};
     private static final int[] COLS = {32, 96, 544};
-    private static final int[] ODD_COLS = {1, 7, 17, 33, 100};
+    private static final int[] ODD_COLS = {1, 7, 15, 17, 31, 33, 47, 100, 768 + 17};
     private static final int[] MS = {1, 2, 3, 5, 11};
 
     /** The weights as the format stores them, widened back to float64 row by row. */
@@ -67,6 +67,9 @@ class PackedMatrixTest {
                 p.dotRowScalar(r, x, 3, m, b);
                 for (int i = 0; i < m; i++) {
                     assertThat((double) a[i]).as("%s row %d m %d", f, r, i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(cols) + 1e-4 * Math.abs(b[i])));
+                    // F16/BF16: the twin adds in the kernels' order (lanes, even and odd columns, tail), so the same bits
+                    boolean half = f == PackedMatrix.Format.F16 || f == PackedMatrix.Format.BF16;
+                    if (half && Simd.ENABLED && PackedKernels.OK) assertThat(a[i]).as("%s twin row %d m %d", f, r, i).isEqualTo(b[i]);
                     // the product (rows in groups; F16 with the input pre-scaled) gives the row kernel's bits
                     // (F32 follows the float32 GEMM's paths instead: f32IsTheFloatArrayBitForBit)
                     if (m <= 8 && Simd.ENABLED && f != PackedMatrix.Format.F32) assertThat(got[i * rows + r]).as("%s product row %d m %d", f, r, i).isEqualTo(a[i]);
@@ -95,6 +98,22 @@ class PackedMatrixTest {
         }
         for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
             for (int cols : ODD_COLS) check(f, 5, cols, rnd);
+        }
+    }
+
+    @Test
+    void halvesWidenedLAtATimeToo() {
+        // -Dmyllm.half.lines=false: the other layout of the F16/BF16 kernels, its twin in its order
+        Random rnd = new Random(6);
+        boolean before = HalfKernels.lines;
+        try {
+            HalfKernels.lines = !before;
+            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+                for (int cols : new int[]{1, 15, 31, 33, 96, 768 + 17}) check(f, 7, cols, rnd);
+            }
+            everyFiniteHalfWidensExactly();
+        } finally {
+            HalfKernels.lines = before;
         }
     }
 
@@ -262,6 +281,35 @@ class PackedMatrixTest {
             p.matmulNT(x, 0, 1, cold, 0);
             for (int i = 0; i < 4000; i++) p.matmulNT(x, 0, 1, warm, 0);
             assertThat(warm).as(f.name()).containsExactly(cold);
+        }
+    }
+
+    @Test
+    void everyFiniteHalfWidensExactly() {
+        // all 65536 bit patterns (Inf/NaN zeroed), 64 a row, so each sits once at every place of a
+        // load: a one-hot input picks each weight out through the products' widening (F16 with the
+        // input pre-scaled, and one row at a time with each weight rescaled for an input of 8192)
+        for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+            var bits = java.lang.foreign.Arena.ofAuto().allocate(2 * 65536, 64);
+            for (int i = 0; i < 65536; i++) {
+                boolean nonFinite = f == PackedMatrix.Format.F16 ? (i & 0x7C00) == 0x7C00 : (i & 0x7F80) == 0x7F80;
+                bits.set(PackedMatrix.LS, 2L * i, (short) (nonFinite ? 0 : i));
+            }
+            PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits);
+            float[] y = new float[1024];
+            for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
+                for (int c = 0; c < 64; c++) {
+                    float[] x = new float[64];
+                    x[c] = one;
+                    p.matmulNT(x, 0, 1, y, 0);
+                    for (int r = 0; r < 1024; r++) {
+                        float want = p.weight(r, c) * one + 0f, got = y[r] + 0f; // (+0 and -0 alike)
+                        if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
+                            throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
+                        }
+                    }
+                }
+            }
         }
     }
 
