@@ -21,8 +21,6 @@ import java.util.List;
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java /tmp/old.jar target/myllm.jar 8 40
  * # one build, weight warming off (:0) against 256 KB chunks (:256)
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java target/myllm.jar:0 target/myllm.jar:256 8 40
- * # two threads (wall time): warming as usual against threads taking turns at it (CacheWarm.turns, 40 µs wait)
- * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java target/myllm.jar:256 target/myllm.jar:256,40 8 60
  * # one thread, thread CPU time
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java /tmp/old.jar target/myllm.jar 8 30 1
  * </pre>
@@ -39,27 +37,17 @@ public class DecodeAB {
         m.setAccessible(true);
         if (threads > 0) Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("setThreads", int.class).invoke(null, threads);
         if (colon > 0) {
-            // warmKB, or warmKB,waitMicros: threads take turns warming, waiting at most that long
-            String[] w = spec.substring(colon + 1).split(",");
             Class<?> cw = Class.forName("dev.myllm.tensor.CacheWarm", true, cl);
             Field f = cw.getDeclaredField("chunkBytes");
             f.setAccessible(true);
-            f.setInt(null, Integer.parseInt(w[0]) * 1024);
-            if (w.length > 1) {
-                Field t = cw.getDeclaredField("turns");
-                t.setAccessible(true);
-                t.setBoolean(null, true);
-                Field mw = cw.getDeclaredField("maxWaitNanos");
-                mw.setAccessible(true);
-                mw.setLong(null, Long.parseLong(w[1]) * 1000);
-            }
+            f.setInt(null, Integer.parseInt(spec.substring(colon + 1)) * 1024);
         }
         return m;
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: DecodeAB A.jar[:warmKB[,turnWaitMicros]] B.jar[:warmKB[,turnWaitMicros]] [rows] [steps] [threads: 1 = CPU time]");
+            System.err.println("usage: DecodeAB A.jar[:warmKB] B.jar[:warmKB] [rows] [steps] [threads: 1 = CPU time]");
             System.exit(2);
         }
         int threads = args.length > 4 ? Integer.parseInt(args[4]) : 0;

@@ -2,7 +2,6 @@ package dev.myllm.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Pulls a stretch of weights into the core's cache with one cheap load per 64-byte line, just
@@ -22,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * straight from memory and then the other rows' from cache, 1.33× slower (a four-row pass cold is
  * far from memory speed). Nor can one core pull in for the other: a thread reading 256 KB chunks that
  * another thread had read 0.5 to 2 MB earlier read them no faster than from memory (11-25 GB/s
- * against 13-29 alone, a read test on this machine): no shared cache hands the lines over.
+ * against 13-29 alone, a read test on this machine): no shared cache hands the lines over. Nor do
+ * threads gain by taking turns at warming (one warms while the other computes, at most one of two
+ * at a time, a bounded wait for the turn): 22.2 ms a decode step against 18.1 (tools/DecodeAB, two
+ * threads, 8 rows), as one core's warming pass reads about 22 GB/s and two together more.
  */
 final class CacheWarm {
     /** Bytes of a cache line: one load each. */
@@ -40,49 +42,7 @@ final class CacheWarm {
     /** Where the loaded values go, so the JIT cannot drop the loads (written once per chunk; races are harmless). */
     static int sink;
 
-    /**
-     * Opt-in ({@code -Dmyllm.warm.turns=true}; only {@code GemmSmall.nt}'s float32 path): threads
-     * take turns warming, at most half the pool (one of two) at a time, each waiting at most
-     * {@link #maxWaitNanos} for its turn, so that one core warms while the other computes instead
-     * of both warming together and then both computing with the bus idle. Measured slower on this
-     * machine (tools/DecodeAB, two threads, 8 rows, wall time; same bits): 22.2 ms a step against
-     * 18.1 in a quiet moment with a 40 µs wait, and slower again, in noise, with 5 and 10 µs: one
-     * core's warming pass reads about 22 GB/s, two together more, so serializing the passes loses
-     * more bus time than the overlap gains.
-     */
-    static volatile boolean turns = Boolean.getBoolean("myllm.warm.turns");
-
-    /** How long a thread waits for its turn before it warms beside the others ({@code -Dmyllm.warm.waitus}, µs). */
-    static volatile long maxWaitNanos = Long.getLong("myllm.warm.waitus", 40) * 1000;
-
-    /** Threads warming now (with {@link #turns}). */
-    private static final AtomicInteger WARMING = new AtomicInteger();
-
     private CacheWarm() {
-    }
-
-    /** Waits for a turn (see {@link #turns}); true when this thread took a seat, to give back after warming. */
-    private static boolean awaitTurn() {
-        if (!turns || Parallel.threads() < 2) return false;
-        int seats = Math.max(1, Parallel.threads() / 2);
-        long start = System.nanoTime(), limit = maxWaitNanos;
-        for (int spins = 0; ; spins++) {
-            int v = WARMING.get();
-            if (v < seats && WARMING.compareAndSet(v, v + 1)) return true;
-            // a thread descheduled in the middle of its chunk must not hold the others up
-            if ((spins & 15) == 15 && System.nanoTime() - start > limit) return false;
-            Thread.onSpinWait();
-        }
-    }
-
-    /** {@link #touch(float[], int, int)}, in this thread's turn when {@link #turns} is on. */
-    static void touchInTurn(float[] a, int from, int to) {
-        boolean seated = awaitTurn();
-        try {
-            touch(a, from, to);
-        } finally {
-            if (seated) WARMING.decrementAndGet();
-        }
     }
 
     /** The warm chunk in rows of {@code rowBytes} bytes (at least one), or 0 when warming is off. */

@@ -79,7 +79,7 @@ final class GemmSmall {
         }
         for (int c0 = gr0; c0 < gr1; c0 += chunk) {
             int c1 = Math.min(gr1, c0 + chunk);
-            CacheWarm.touchInTurn(b, bOff + c0 * g * K, bOff + Math.min(N, c1 * g) * K);
+            CacheWarm.touch(b, bOff + c0 * g * K, bOff + Math.min(N, c1 * g) * K);
             ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, c0, c1);
         }
     }

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Test;
  * chunks of every size (a fraction of a group, one group, a few, all of them, off), the float32
  * array path ({@link GemmSmall#nt}) and the mapped F32 path ({@link PackedMatrix#matmulNT} in
  * {@link ProductMode#ROWS}) give every element {@link GemmSmall#dotReference}'s bits, for one to
- * nine rows, K off the vector width, N off the group, one and three threads, with and without
- * threads taking turns at warming.
+ * nine rows, K off the vector width, N off the group, one and three threads.
  */
 class CacheWarmTest {
     private static final int THREADS = Parallel.threads();
@@ -23,7 +22,6 @@ class CacheWarmTest {
     void restore() {
         Parallel.setThreads(THREADS);
         CacheWarm.chunkBytes = CHUNK;
-        CacheWarm.turns = false;
     }
 
     @Test
@@ -46,7 +44,6 @@ class CacheWarmTest {
                     CacheWarm.chunkBytes = chunk;
                     for (int threads : new int[]{1, 3}) {
                         Parallel.setThreads(threads);
-                        CacheWarm.turns = (M + chunk) % 2 == 0; // threads taking turns at warming, half the time
                         float[] c = new float[3 + M * N];
                         GemmSmall.nt(a, 1, b, 2, c, 3, M, N, K, false);
                         assertThat(java.util.Arrays.copyOfRange(c, 3, c.length))
