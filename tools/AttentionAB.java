@@ -20,6 +20,7 @@ import java.util.SplittableRandom;
  * cp target/myllm.jar /tmp/old.jar   # before the change; rebuild after it
  * java -Xmx2g --add-modules jdk.incubator.vector tools/AttentionAB.java /tmp/old.jar target/myllm.jar 300 128
  * # arguments: old.jar new.jar [steps] [cached positions of the first sequence (+3 per sequence)] [threads]
+ * # a variant of one build: static fields set after the jar, e.g. target/myllm.jar:CachedAttention.TOUCH_V=true
  * </pre>
  */
 public class AttentionAB {
@@ -29,11 +30,22 @@ public class AttentionAB {
     private record Build(Method attend, Method noGrad, Method data, Object[] qkv, float[][][] k, float[][][] v) {
     }
 
-    private static Build load(String jar, int threads, int capacity) throws Exception {
+    private static Build load(String spec, int threads, int capacity) throws Exception {
+        // jar[:Class.field=value...]: static fields of dev.myllm.tensor classes to set in this build (variants of one jar)
+        String[] parts = spec.split(":");
+        String jar = parts[0];
         URLClassLoader cl = new URLClassLoader(new URL[]{new java.io.File(jar).toURI().toURL()},
                 ClassLoader.getPlatformClassLoader());
         Class<?> tensor = Class.forName("dev.myllm.tensor.Tensor", true, cl);
         Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("setThreads", int.class).invoke(null, threads);
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            int dot = kv[0].lastIndexOf('.');
+            java.lang.reflect.Field f = Class.forName("dev.myllm.tensor." + kv[0].substring(0, dot), true, cl).getDeclaredField(kv[0].substring(dot + 1));
+            f.setAccessible(true);
+            if (f.getType() == boolean.class) f.setBoolean(null, Boolean.parseBoolean(kv[1]));
+            else f.setInt(null, Integer.parseInt(kv[1]));
+        }
         Method of = tensor.getMethod("of", float[].class, int[].class);
         SplittableRandom r = new SplittableRandom(7);
         Object[] qkv = new Object[LAYERS];

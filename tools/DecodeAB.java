@@ -37,7 +37,8 @@ public class DecodeAB {
         m.setAccessible(true);
         if (threads > 0) Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("setThreads", int.class).invoke(null, threads);
         if (colon > 0) {
-            Field f = Class.forName("dev.myllm.tensor.CacheWarm", true, cl).getDeclaredField("chunkBytes");
+            Class<?> cw = Class.forName("dev.myllm.tensor.CacheWarm", true, cl);
+            Field f = cw.getDeclaredField("chunkBytes");
             f.setAccessible(true);
             f.setInt(null, Integer.parseInt(spec.substring(colon + 1)) * 1024);
         }

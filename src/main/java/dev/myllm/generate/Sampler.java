@@ -103,8 +103,6 @@ public final class Sampler {
     }
 
     static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
-        return best;
+        return dev.myllm.tensor.ArgMax.of(x, off, n);
     }
 }

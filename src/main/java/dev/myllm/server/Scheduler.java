@@ -436,8 +436,11 @@ final class Scheduler implements Runnable {
             // the pool's workers park now rather than spin: the threads the chunks wake (clients,
             // non-streamed requests' threads) get their core instead of preempting this one
             if (!spread) dev.myllm.tensor.Parallel.rest();
-            dev.myllm.tensor.Parallel.forRange(b, spread ? 1 : b, (from, to) -> {
-                for (int i = from; i < to; i++) going[i] = seqs.get(i).accept(logits, i * vocab, vocab, eos, decoder);
+            // the threads take sequences one at a time as they come free, not half each: a thread
+            // that a woken client preempts (each token's write wakes one) leaves its rest to the other
+            java.util.concurrent.atomic.AtomicInteger nextSeq = new java.util.concurrent.atomic.AtomicInteger();
+            dev.myllm.tensor.Parallel.forRange(spread ? Math.min(b, dev.myllm.tensor.Parallel.threads()) : 1, 1, (r0, r1) -> {
+                for (int i; (i = nextSeq.getAndIncrement()) < b; ) going[i] = seqs.get(i).accept(logits, i * vocab, vocab, eos, decoder);
             });
             if (spread) dev.myllm.tensor.Parallel.rest();
             for (int i = 0; i < b; i++) if (!going[i]) release(seqs.get(i));

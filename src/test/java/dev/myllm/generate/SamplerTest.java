@@ -46,7 +46,8 @@ class SamplerTest {
         int vocab = 50257;
         float[] logits = new float[vocab];
         logits[1234] = 1f;
-        for (int warm = 0; warm < 3; warm++) new Sampler(GenerationConfig.greedy(1), vocab).next(logits, 0);
+        // (the argmax's vectors are objects until the JIT compiles it: warm it up first)
+        for (int warm = 0; warm < 300; warm++) new Sampler(GenerationConfig.greedy(1), vocab).next(logits, 0);
         long a0 = mx.getCurrentThreadAllocatedBytes();
         Sampler greedy = new Sampler(GenerationConfig.greedy(1), vocab);
         int id = greedy.next(logits, 0);
