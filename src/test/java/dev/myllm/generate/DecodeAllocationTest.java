@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * that type are not checked; the exact checks (no buffer from outside the pool, one cache, the
  * same tokens) always are.
  */
+@org.junit.jupiter.api.Tag("allocation") // (counts bytes: run in a JVM of its own, see pom.xml)
 class DecodeAllocationTest {
     /** GPT-2's head width, rows of whole Q8_0 blocks; a 1,000-token vocabulary, so a logits row is 4 KB. */
     static final GPTConfig CONFIG = new GPTConfig(1000, 128, 256, 4, 2, 0f, true, true, 1e-5f);

@@ -39,6 +39,7 @@ class SamplerTest {
         assertThat(counts(sampling(1, 1, 1), 100)[3]).isEqualTo(100);   // top-1 is greedy
     }
 
+    @org.junit.jupiter.api.Tag("allocation") // (counts bytes: run in a JVM of its own, see pom.xml)
     @Test
     void greedyDecodingAllocatesNoScratchForTheVocabulary() {
         // a server makes a sampler per request: GPT-2's vocabulary in doubles is 400 KB

@@ -181,6 +181,7 @@ class GPTModelTest {
         assertThatThrownBy(() -> m.forward(new int[]{1}, 1, 1, m.newCache(1), true)).hasMessageContaining("noGrad");
     }
 
+    @org.junit.jupiter.api.Tag("allocation") // (counts bytes: run in a JVM of its own, see pom.xml)
     @Test
     void decodingAllocatesNothingThatGrowsWithTheModelWidth() {
         // the wide model first: its longer loops get the kernels compiled sooner

@@ -395,6 +395,7 @@ class PackedMatrixTest {
         }
     }
 
+    @org.junit.jupiter.api.Tag("allocation") // (counts bytes: run in a JVM of its own, see pom.xml)
     @Test
     void aDecodeProductAllocatesNoBuffers() {
         // decoding runs dozens of these a token: lanes and the F16 scaled input are per-thread
