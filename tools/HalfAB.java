@@ -25,8 +25,6 @@ import java.util.SplittableRandom;
  * java ... tools/HalfAB.java /tmp/old.jar target/myllm.jar hot F16,BF16 20
  * # a build against itself with a system property set in the second (name=value)
  * java ... tools/HalfAB.java target/myllm.jar target/myllm.jar small F16 20 myllm.packed.rows=1
- * # F16/BF16 kernels of one build: a cache line a load ("old") against 16 halves a load ("new")
- * java ... tools/HalfAB.java target/myllm.jar target/myllm.jar small F16,BF16 20 myllm.half.lines=false
  * </pre>
  */
 public class HalfAB {

@@ -379,16 +379,22 @@ public final class PackedMatrix {
             return;
         }
         if (format == Format.F16 || format == Format.BF16) {
-            // the input laid out once per product for the kernels (even and odd columns apart; F16 scaled)
+            // F16: the input scaled once per product (see HalfKernels.F16_SCALE) when none would overflow
             boolean scaled = format == Format.F16 && HalfKernels.scalable(x, xOff, m * cols);
-            float[] xp = preparedInput(m * cols);
-            HalfKernels.prepare(x, xOff, m, cols, scaled ? HalfKernels.F16_SCALE : 1f, xp);
-            int g = HalfKernels.GROUP, groups = (rows + g - 1) / g;
+            float[] xs = x;
+            int xs0 = xOff;
+            if (scaled) {
+                xs = scaledInput(m * cols);
+                xs0 = 0;
+                for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * HalfKernels.F16_SCALE;
+            }
+            float[] xin = xs;
+            int x0 = xs0, g = HalfKernels.GROUP, groups = (rows + g - 1) / g;
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
                 float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
                 for (int gi = g0; gi < g1; gi++) {
                     int r = gi * g, n = Math.min(g, rows - r);
-                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xp, i * cols, y, yOff + i * rows + r, scaled, lanes);
+                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xin, x0 + i * cols, y, yOff + i * rows + r, scaled, lanes);
                 }
             });
             return;
@@ -431,11 +437,11 @@ public final class PackedMatrix {
         }
     }
 
-    /** The calling thread's buffer for an F16/BF16 product's prepared input (every token's products would allocate it anew). */
-    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's buffer for an F16 product's scaled input (every token's products would allocate it anew). */
+    private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    private static float[] preparedInput(int n) {
-        float[][] holder = PREPARED.get();
+    private static float[] scaledInput(int n) {
+        float[][] holder = SCALED.get();
         if (holder[0].length < n) holder[0] = new float[n];
         return holder[0];
     }

@@ -67,7 +67,7 @@ class PackedMatrixTest {
                 p.dotRowScalar(r, x, 3, m, b);
                 for (int i = 0; i < m; i++) {
                     assertThat((double) a[i]).as("%s row %d m %d", f, r, i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(cols) + 1e-4 * Math.abs(b[i])));
-                    // F16/BF16: the twin adds in the kernels' order (lanes, even and odd columns, tail), so the same bits
+                    // F16/BF16: the twin adds in the kernels' order (lanes, lane sums, tail), so the same bits
                     boolean half = f == PackedMatrix.Format.F16 || f == PackedMatrix.Format.BF16;
                     if (half && Simd.ENABLED && PackedKernels.OK) assertThat(a[i]).as("%s twin row %d m %d", f, r, i).isEqualTo(b[i]);
                     // the product (rows in groups; F16 with the input pre-scaled) gives the row kernel's bits
@@ -98,22 +98,6 @@ class PackedMatrixTest {
         }
         for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
             for (int cols : ODD_COLS) check(f, 5, cols, rnd);
-        }
-    }
-
-    @Test
-    void halvesWidenedLAtATimeToo() {
-        // -Dmyllm.half.lines=false: the other layout of the F16/BF16 kernels, its twin in its order
-        Random rnd = new Random(6);
-        boolean before = HalfKernels.lines;
-        try {
-            HalfKernels.lines = !before;
-            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
-                for (int cols : new int[]{1, 15, 31, 33, 96, 768 + 17}) check(f, 7, cols, rnd);
-            }
-            everyFiniteHalfWidensExactly();
-        } finally {
-            HalfKernels.lines = before;
         }
     }
 
