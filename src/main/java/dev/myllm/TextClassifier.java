@@ -9,6 +9,7 @@ import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.ArgMax;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
@@ -176,12 +177,8 @@ public final class TextClassifier {
         model.eval();
         float[] p = ClassificationObjective.probabilities(model, ids, 1, ids.length);
         Map<String, Double> probs = new LinkedHashMap<>();
-        int best = 0;
-        for (int j = 0; j < p.length; j++) {
-            probs.put(labels().get(j), (double) p[j]);
-            if (p[j] > p[best]) best = j;
-        }
-        return new Prediction(labels().get(best), probs);
+        for (int j = 0; j < p.length; j++) probs.put(labels().get(j), (double) p[j]);
+        return new Prediction(labels().get(ArgMax.of(p, 0, p.length)), probs);
     }
 
     /**

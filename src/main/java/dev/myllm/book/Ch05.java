@@ -158,8 +158,6 @@ final class Ch05 {
     }
 
     static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-        return best;
+        return dev.myllm.tensor.ArgMax.of(x, 0, x.length);
     }
 }

@@ -6,6 +6,7 @@ import dev.myllm.data.LabelledExample;
 import dev.myllm.data.LabelledFiles;
 import dev.myllm.finetune.ClassificationObjective;
 import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.tensor.ArgMax;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -95,8 +96,7 @@ final class ClassifyCommand implements Runnable {
             for (int r = 0; r < rows; r++) System.arraycopy(enc[r], 0, ids, r * cols, enc[r].length);
             float[] p = ClassificationObjective.probabilities(c, ids, rows, cols);
             for (int r = 0; r < rows; r++) {
-                int best = 0;
-                for (int j = 1; j < k; j++) if (p[r * k + j] > p[r * k + best]) best = j;
+                int best = ArgMax.of(p, r * k, k);
                 String label = c.labels().get(best);
                 if (labelsGiven != null && label.equals(labelsGiven.get(s + r))) correct++;
                 if (json) {

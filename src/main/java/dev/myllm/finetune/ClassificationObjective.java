@@ -2,6 +2,7 @@ package dev.myllm.finetune;
 
 import dev.myllm.data.Batch;
 import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.ArgMax;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
@@ -52,11 +53,7 @@ public final class ClassificationObjective implements Objective {
             float[] lg = model.logits(ids, rows, cols).data();
             int k = model.labels().size();
             int[] out = new int[rows];
-            for (int r = 0; r < rows; r++) {
-                int best = 0;
-                for (int j = 1; j < k; j++) if (lg[r * k + j] > lg[r * k + best]) best = j;
-                out[r] = best;
-            }
+            for (int r = 0; r < rows; r++) out[r] = ArgMax.of(lg, r * k, k);
             return out;
         }
     }

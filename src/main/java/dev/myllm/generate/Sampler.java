@@ -1,5 +1,6 @@
 package dev.myllm.generate;
 
+import dev.myllm.tensor.ArgMax;
 import dev.myllm.tensor.Rng;
 import java.util.Arrays;
 
@@ -30,7 +31,7 @@ public final class Sampler {
     /** The next token id from {@code logits[off .. off+V)}. */
     public int next(float[] logits, int off) {
         int v = vocabSize;
-        if (config.isGreedy()) return argmax(logits, off, v);
+        if (config.isGreedy()) return ArgMax.of(logits, off, v);
         float threshold = Float.NEGATIVE_INFINITY;
         if (config.topK() > 0 && config.topK() < v) {
             // keep logits ≥ the k-th largest (ties at the threshold stay, as in the book's torch.where)
@@ -100,9 +101,5 @@ public final class Sampler {
             else return a[k];
         }
         return a[k];
-    }
-
-    static int argmax(float[] x, int off, int n) {
-        return dev.myllm.tensor.ArgMax.of(x, off, n);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.tensor.Arena;
+import dev.myllm.tensor.ArgMax;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tokenizer.Specials;
 import java.util.ArrayList;
@@ -73,8 +74,7 @@ final class Classifier {
             double max = Double.NEGATIVE_INFINITY, z = 0;
             for (float x : logits) max = Math.max(max, x);
             for (float x : logits) z += Math.exp(x - max);
-            int best = 0;
-            for (int c = 1; c < logits.length; c++) if (logits[c] > logits[best]) best = c;
+            int best = ArgMax.of(logits, 0, logits.length);
             ObjectNode d = data.addObject();
             d.put("index", i).put("label", labels.get(best));
             ObjectNode p = d.putObject("probabilities");

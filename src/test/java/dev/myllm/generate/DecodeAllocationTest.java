@@ -170,7 +170,7 @@ class DecodeAllocationTest {
                 for (int s = 0; s < steps; s++) {
                     try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
                         float[] logits = m.decodeStep(ids, caches).data();
-                        for (int i = 0; i < b; i++) ids[i] = Sampler.argmax(logits, i * CONFIG.vocabSize(), CONFIG.vocabSize());
+                        for (int i = 0; i < b; i++) ids[i] = dev.myllm.tensor.ArgMax.of(logits, i * CONFIG.vocabSize(), CONFIG.vocabSize());
                     }
                 }
                 if (round >= 30) least = Math.min(least, THREADS.getCurrentThreadAllocatedBytes() - b0);

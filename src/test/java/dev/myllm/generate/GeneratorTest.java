@@ -37,7 +37,7 @@ class GeneratorTest {
             for (int step = 0; step < 6; step++) {
                 int[] ids = seq.stream().mapToInt(Integer::intValue).toArray();
                 float[] logits = MODEL.forward(ids, 1, ids.length).toArray();
-                seq.add(Sampler.argmax(logits, (ids.length - 1) * 67, 67));
+                seq.add(dev.myllm.tensor.ArgMax.of(logits, (ids.length - 1) * 67, 67));
             }
         }
         assertThat(got).containsExactly(seq.subList(5, 11).stream().mapToInt(Integer::intValue).toArray());
