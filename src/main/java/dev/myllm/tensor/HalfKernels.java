@@ -40,6 +40,24 @@ final class HalfKernels {
     }
 
     /**
+     * Whether F16/BF16 rows of our own memory are padded (default; {@code -Dmyllm.packed.pad=false}
+     * to compare). The four-row kernels read four rows side by side; 2048 bytes apart (gpt2-medium's
+     * 1024 columns) they ran slower than 2112 bytes apart: gpt2-medium f16 decoding 1.37-1.43x f32
+     * unpadded against 1.47-1.56x padded in three old/new pairs on a shared machine, gpt2-small
+     * unchanged. The bits of every product are the same either way.
+     */
+    static final boolean PAD = !"false".equals(System.getProperty("myllm.packed.pad"));
+
+    /**
+     * Bytes from one F16/BF16 row to the next in memory of our own: {@code 2·cols}, plus 64 with
+     * {@code pad} when that is a multiple of 1024 (a mapped file's rows stay as they are).
+     */
+    static long halfStride(int cols, boolean pad) {
+        long b = 2L * cols;
+        return pad && b % 1024 == 0 ? b + 64 : b;
+    }
+
+    /**
      * An F16 weight read as these kernels read it (its bits moved into float position) is the
      * weight times 2^-112; multiplying either factor by 2^112 is exact (also for subnormal halves),
      * so {@code (w·2^-112)·(x·2^112)} is exactly {@code w·x} and a fused multiply-add rounds it the
@@ -60,31 +78,76 @@ final class HalfKernels {
         return cols - cols % LANES;
     }
 
+    /**
+     * {@code y (m, rows) = x (m, cols) · Wᵀ} for an F16 or BF16 matrix and a few input rows, each
+     * group of four weight rows read once for all of them. A thread takes one range of rows and
+     * splits it in four quarters, and a group is the i-th row of each quarter: the four rows a
+     * group reads side by side then run on in memory from the previous group's, four long streams
+     * through the matrix instead of four new short ones each group (rows of 768 halves are 1.5 KB,
+     * too short for the hardware prefetchers to get going). A row's bits are the same in any group
+     * or alone, so they do not depend on {@code m} or on the number of threads.
+     */
+    static void product(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff) {
+        int rows = p.rows(), cols = p.cols();
+        // F16: the input scaled once per product (see F16_SCALE) when none would overflow
+        boolean scaled = p.format() == PackedMatrix.Format.F16 && scalable(x, xOff, m * cols);
+        float[] xs = x;
+        int xs0 = xOff;
+        if (scaled) {
+            xs = scaledInput(m * cols);
+            xs0 = 0;
+            for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * F16_SCALE;
+        }
+        float[] xin = xs;
+        int x0 = xs0, g = GROUP, groups = (rows + g - 1) / g;
+        Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
+            float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
+            int r0 = g0 * g, r1 = Math.min(rows, g1 * g), q = (r1 - r0) / g, rs = g == 1 ? 1 : q;
+            for (int j = 0; j < q; j++) {
+                int r = r0 + j;
+                for (int i = 0; i < m; i++) dot16(p, r, g, rs, xin, x0 + i * cols, y, yOff + i * rows + r, scaled, lanes);
+            }
+            for (int r = r0 + g * q; r < r1; r++) { // the rows left over: one at a time
+                for (int i = 0; i < m; i++) dot16(p, r, 1, 1, xin, x0 + i * cols, y, yOff + i * rows + r, scaled, lanes);
+            }
+        });
+    }
+
+    /** The calling thread's buffer for an F16 product's scaled input (every token's products would allocate it anew). */
+    private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scaledInput(int n) {
+        float[][] holder = SCALED.get();
+        if (holder[0].length < n) holder[0] = new float[n];
+        return holder[0];
+    }
+
     /** Test entry (x as it is, F16 unscaled): rows {@code r .. r+n} into {@code y[yo ..]}. */
     static void dot16(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] lanes) {
-        dot16(p, r, n, x, xo, y, yo, false, lanes);
+        dot16(p, r, n, 1, x, xo, y, yo, false, lanes);
     }
 
     /**
-     * Rows {@code r .. r+n} times the input row {@code x[xo ..]}, into {@code y[yo ..]}. {@code scaled}:
-     * F16 only, the input is already multiplied by {@link #F16_SCALE} (without it F16 rows go one at a
-     * time, each weight rescaled: a rare input of 4096 or more).
+     * Rows {@code r + j·rs} for {@code j < n} times the input row {@code x[xo ..]}, into
+     * {@code y[yo + j·rs]}. {@code scaled}: F16 only, the input is already multiplied by {@link
+     * #F16_SCALE} (without it F16 rows go one at a time, each weight rescaled: a rare input of 4096
+     * or more).
      */
-    static void dot16(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, boolean scaled, float[] t) {
+    static void dot16(PackedMatrix p, int r, int n, int rs, float[] x, int xo, float[] y, int yo, boolean scaled, float[] t) {
         boolean bf = p.format() == PackedMatrix.Format.BF16;
         if (n == 4 && (bf || scaled)) {
             int whole = whole(p.cols());
             long rb = p.qRowBytes;
             // the loop is a method of its own: with the lane sums in the same method C2 reached its
             // node limit while inlining, which boxed vectors
-            halves4(p.bits, r * rb, rb, bf, x, xo, whole, t);
+            halves4(p.bits, r * rb, rs * rb, bf, x, xo, whole, t);
             sum4(t);
             y[yo] = tail(p, r, whole, scaled, t[PackedKernels.R0], x, xo);
-            y[yo + 1] = tail(p, r + 1, whole, scaled, t[PackedKernels.R1], x, xo);
-            y[yo + 2] = tail(p, r + 2, whole, scaled, t[PackedKernels.R2], x, xo);
-            y[yo + 3] = tail(p, r + 3, whole, scaled, t[PackedKernels.R3], x, xo);
+            y[yo + rs] = tail(p, r + rs, whole, scaled, t[PackedKernels.R1], x, xo);
+            y[yo + 2 * rs] = tail(p, r + 2 * rs, whole, scaled, t[PackedKernels.R2], x, xo);
+            y[yo + 3 * rs] = tail(p, r + 3 * rs, whole, scaled, t[PackedKernels.R3], x, xo);
         } else {
-            for (int j = 0; j < n; j++) y[yo + j] = halves1(p, r + j, x, xo, scaled, t);
+            for (int j = 0; j < n; j++) y[yo + j * rs] = halves1(p, r + j * rs, x, xo, scaled, t);
         }
     }
 
@@ -104,7 +167,7 @@ final class HalfKernels {
         return rescale ? w.mul(F16_SCALE) : w;
     }
 
-    /** Four rows from byte {@code b0}, {@code rb} apart (BF16, or F16 with a scaled input): the accumulators into {@code t[0 .. 4L)}. */
+    /** Four rows from byte {@code b0}, {@code rb} apart (a whole number of rows; BF16, or F16 with a scaled input): the accumulators into {@code t[0 .. 4L)}. */
     private static void halves4(MemorySegment bits, long b0, long rb, boolean bf, float[] x, int xo, int whole, float[] t) {
         long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;

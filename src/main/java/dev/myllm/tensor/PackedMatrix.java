@@ -111,7 +111,7 @@ public final class PackedMatrix {
     }
 
     private static PackedMatrix allocated(Format format, int rows, int cols) {
-        return allocated(format, rows, cols, PAD);
+        return allocated(format, rows, cols, HalfKernels.PAD);
     }
 
     private static PackedMatrix allocated(Format format, int rows, int cols, boolean pad) {
@@ -119,7 +119,7 @@ public final class PackedMatrix {
         long n = (long) rows * cols;
         return switch (format) {
             case F16, BF16 -> {
-                long stride = halfStride(cols, pad);
+                long stride = HalfKernels.halfStride(cols, pad);
                 yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride);
             }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
@@ -127,24 +127,6 @@ public final class PackedMatrix {
             case Q4_0 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), null);
             case Q4_1 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), floats(n / 32));
         };
-    }
-
-    /**
-     * Whether F16/BF16 rows of our own memory are padded (default; {@code -Dmyllm.packed.pad=false}
-     * to compare). The four-row kernels read four rows side by side; 2048 bytes apart (gpt2-medium's
-     * 1024 columns) they ran slower than 2112 bytes apart: gpt2-medium f16 decoding 1.37-1.43x f32
-     * unpadded against 1.47-1.56x padded in three old/new pairs on a shared machine, gpt2-small
-     * unchanged. The bits of every product are the same either way.
-     */
-    static final boolean PAD = !"false".equals(System.getProperty("myllm.packed.pad"));
-
-    /**
-     * Bytes from one F16/BF16 row to the next in memory of our own: {@code 2·cols}, plus 64 with
-     * {@code pad} when that is a multiple of 1024 (a mapped file's rows stay as they are).
-     */
-    static long halfStride(int cols, boolean pad) {
-        long b = 2L * cols;
-        return pad && b % 1024 == 0 ? b + 64 : b;
     }
 
     /**
@@ -242,10 +224,10 @@ public final class PackedMatrix {
 
     /** Encodes a float32 row-major {@code (rows, cols)} matrix (the block types as ggml's reference quantisers do). */
     public static PackedMatrix encode(Format format, float[] w, int rows, int cols) {
-        return encode(format, w, rows, cols, PAD);
+        return encode(format, w, rows, cols, HalfKernels.PAD);
     }
 
-    /** As above, F16/BF16 rows padded or not ({@link #halfStride}); for tests. */
+    /** As above, F16/BF16 rows padded or not ({@link HalfKernels#halfStride}); for tests. */
     static PackedMatrix encode(Format format, float[] w, int rows, int cols, boolean pad) {
         PackedMatrix p = allocated(format, rows, cols, pad);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
@@ -379,24 +361,7 @@ public final class PackedMatrix {
             return;
         }
         if (format == Format.F16 || format == Format.BF16) {
-            // F16: the input scaled once per product (see HalfKernels.F16_SCALE) when none would overflow
-            boolean scaled = format == Format.F16 && HalfKernels.scalable(x, xOff, m * cols);
-            float[] xs = x;
-            int xs0 = xOff;
-            if (scaled) {
-                xs = scaledInput(m * cols);
-                xs0 = 0;
-                for (int k = 0; k < m * cols; k++) xs[k] = x[xOff + k] * HalfKernels.F16_SCALE;
-            }
-            float[] xin = xs;
-            int x0 = xs0, g = HalfKernels.GROUP, groups = (rows + g - 1) / g;
-            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-                float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
-                for (int gi = g0; gi < g1; gi++) {
-                    int r = gi * g, n = Math.min(g, rows - r);
-                    for (int i = 0; i < m; i++) HalfKernels.dot16(this, r, n, xin, x0 + i * cols, y, yOff + i * rows + r, scaled, lanes);
-                }
-            });
+            HalfKernels.product(this, x, xOff, m, y, yOff);
             return;
         }
         int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
@@ -435,15 +400,6 @@ public final class PackedMatrix {
                 matmulTiled(x, xOff, m, y, yOff);
             }
         }
-    }
-
-    /** The calling thread's buffer for an F16 product's scaled input (every token's products would allocate it anew). */
-    private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] scaledInput(int n) {
-        float[][] holder = SCALED.get();
-        if (holder[0].length < n) holder[0] = new float[n];
-        return holder[0];
     }
 
     /** Q4_1: each block's sum of x, per input row (the minimum's share of the product). */

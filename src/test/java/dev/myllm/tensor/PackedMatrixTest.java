@@ -165,9 +165,9 @@ class PackedMatrixTest {
     void paddedHalfRowsGiveTheSameBits() {
         Random rnd = new Random(13);
         for (int cols : new int[]{512, 1024}) {
-            assertThat(PackedMatrix.halfStride(cols, true)).isEqualTo(2L * cols + 64);
-            assertThat(PackedMatrix.halfStride(cols + 16, true)).isEqualTo(2L * cols + 32);
-            assertThat(PackedMatrix.halfStride(cols, false)).isEqualTo(2L * cols);
+            assertThat(HalfKernels.halfStride(cols, true)).isEqualTo(2L * cols + 64);
+            assertThat(HalfKernels.halfStride(cols + 16, true)).isEqualTo(2L * cols + 32);
+            assertThat(HalfKernels.halfStride(cols, false)).isEqualTo(2L * cols);
             float[] w = KernelTestSupport.randn(rnd, 7 * cols, 0.5f);
             for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
                 PackedMatrix plain = PackedMatrix.encode(f, w, 7, cols, false), padded = PackedMatrix.encode(f, w, 7, cols, true);
@@ -190,6 +190,50 @@ class PackedMatrixTest {
                 }
             }
         }
+    }
+
+    @Test
+    void halfProductsGroupRowsAcrossQuartersWithTheBitsOfEachRowAlone() {
+        // HalfKernels.product groups the i-th row of each quarter of a thread's range: on row counts
+        // that split unevenly (rows left over, ranges not a multiple of 4) and with 1 to 3 threads,
+        // every row of every input row must still be the scalar twin's bits for that row alone
+        Random rnd = new Random(21);
+        int before = Parallel.threads();
+        try {
+            for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+                for (int rows : new int[]{1, 3, 4, 5, 7, 17, 38, 131, 1001, 2791}) { // (the last two split over threads at 160 and 47 columns)
+                    for (int cols : new int[]{16, 47, 160}) {
+                        float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.3f);
+                        for (PackedMatrix p : new PackedMatrix[]{PackedMatrix.encode(f, w, rows, cols), mapped(f, w, rows, cols)}) {
+                            for (int m : new int[]{1, 3}) {
+                                float[] x = KernelTestSupport.randn(rnd, m * cols, 1f), twin = new float[m];
+                                for (int threads = 1; threads <= 3; threads++) {
+                                    Parallel.setThreads(threads);
+                                    float[] y = new float[m * rows];
+                                    p.matmulNT(x, 0, m, y, 0);
+                                    for (int r = 0; r < rows; r++) {
+                                        p.dotRowScalar(r, x, 0, m, twin);
+                                        for (int i = 0; i < m; i++) {
+                                            assertThat(y[i * rows + r]).as("%s %dx%d m=%d threads %d row %d input %d", f, rows, cols, m, threads, r, i).isEqualTo(twin[i]);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded), as a mapped file gives them. */
+    private static PackedMatrix mapped(PackedMatrix.Format f, float[] w, int rows, int cols) {
+        PackedMatrix own = PackedMatrix.encode(f, w, rows, cols, false);
+        var bytes = java.lang.foreign.Arena.ofAuto().allocate(own.byteSize(), 64);
+        bytes.copyFrom(own.bits);
+        return PackedMatrix.wrap(f, rows, cols, bytes);
     }
 
     @Test
