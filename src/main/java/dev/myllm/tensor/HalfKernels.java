@@ -19,7 +19,11 @@ import jdk.incubator.vector.VectorSpecies;
  * widened apart against an input split once per product), half the loads and fewer instructions a
  * line. tools/HalfAB (gpt2-small's products, one JVM, quiet machine) gave it 1.02-1.03 of these
  * kernels' time on one thread and the same on two, and bench generate's ratios did not move; two
- * rows at a time took 1.3x the time, eight took C2 past what it keeps in registers.
+ * rows at a time took 1.3x the time, eight took C2 past what it keeps in registers. Again with one
+ * chain per row (even column, then odd): BF16 1.05-1.19 of this time, F16 0.86-1.10 (noise on a
+ * shared machine). The segment loads need no heap array (as Q8_0's codes have): C2's code for
+ * {@link #halves4} (disassembled) is plain vector loads with no checks inside the loop, and a
+ * {@code short[]} loop ran no faster from memory (its 16-byte header leaves loads straddling lines).
  */
 final class HalfKernels {
     private static final VectorSpecies<Float> F = PackedKernels.F;
