@@ -178,6 +178,7 @@ final class BenchServeCommand implements Runnable {
                 ThreadCpu cpuBefore = ThreadCpu.now();
                 if (profile) server.profileProducts();
                 long jit0 = BenchGenerateCommand.jitMillis();
+                long[] gc0 = gcCountAndMillis();
                 for (int r = 0; r < roundCount; r++) {
                     // each round starts one level later, so no level always runs just after the same other
                     for (int i = 0; i < levels.size(); i++) {
@@ -192,6 +193,8 @@ final class BenchServeCommand implements Runnable {
                     }
                 }
                 long jitMs = BenchGenerateCommand.jitMillis() - jit0;
+                long[] gc = gcCountAndMillis();
+                report.collections(gc[0] - gc0[0], gc[1] - gc0[1]);
                 ThreadCpu cpu = ThreadCpu.now().since(cpuBefore); // while the load generator's threads are alive
                 StepProfile.stop();
                 SchedulerProfile p = profile ? server.schedulerProfile().since(before) : null;
@@ -218,6 +221,16 @@ final class BenchServeCommand implements Runnable {
                     again.tokensPerS(), again.decodeTokensPerS(), alone.tokensPerS(), alone.decodeTokensPerS());
             out.flush();
         }
+    }
+
+    /** Collections so far and the milliseconds they took, over all the JVM's collectors. */
+    static long[] gcCountAndMillis() {
+        long n = 0, ms = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[]{n, ms};
     }
 
     /**

@@ -39,6 +39,7 @@ final class BenchServeReport {
     private final String label;
     private final List<Level> levels = new ArrayList<>();
     private final int rounds, promptTokens, maxTokens;
+    private long gcCount, gcMillis;
 
     BenchServeReport(PrintWriter out, boolean json, String label, List<Integer> streams, IntUnaryOperator requests, int rounds,
                      int promptTokens, int maxTokens) {
@@ -60,6 +61,12 @@ final class BenchServeReport {
         l.wallS()[round] = run.wallS();
         l.tokens()[round] = run.tokens();
         l.timings().addAll(run.timings());
+    }
+
+    /** Garbage collections during the timed rounds, and their milliseconds. */
+    void collections(long count, long millis) {
+        gcCount = count;
+        gcMillis = millis;
     }
 
     /** Output tokens of every level and round. */
@@ -89,7 +96,8 @@ final class BenchServeReport {
                 for (Level l : levels) c.add(l.streams());
                 o.put("prompt_tokens", promptTokens).put("max_tokens", maxTokens).put("completion_tokens", tokens()).put("wall_s", wall);
             }
-            o.put("threads", Parallel.threads()).put("rounds", rounds).put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs);
+            o.put("threads", Parallel.threads()).put("rounds", rounds).put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs)
+                    .put("gc_count_while_timed", gcCount).put("gc_ms_while_timed", gcMillis);
             if (alone != null) {
                 o.put("generate_tokens_per_s", alone.tokensPerS()).put("generate_decode_tokens_per_s", alone.decodeTokensPerS())
                         .put("generate_prefill_s", alone.prefillS());
@@ -183,7 +191,8 @@ final class BenchServeReport {
     }
 
     private void printJit(int warmups, long jitMs) {
-        out.printf("  warm-up %d wave%s of every level; the JIT compiled for %d ms during the timed rounds%n", warmups, warmups == 1 ? "" : "s", jitMs);
+        out.printf("  warm-up %d wave%s of every level; the JIT compiled for %d ms during the timed rounds; %d collections took %d ms%n",
+                warmups, warmups == 1 ? "" : "s", jitMs, gcCount, gcMillis);
     }
 
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */

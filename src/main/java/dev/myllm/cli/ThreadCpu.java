@@ -14,28 +14,31 @@ import java.util.TreeMap;
  * scheduler, the pool's workers, the HTTP server's carriers, the load generator's threads):
  * what a token costs on each, beside the model's own work.
  */
-record ThreadCpu(Map<Long, String> names, Map<Long, Long> nanos, long process) {
+record ThreadCpu(Map<Long, String> names, Map<Long, Long> nanos, Map<Long, Long> bytes, long process) {
     static ThreadCpu now() {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Map<Long, String> names = new HashMap<>();
-        Map<Long, Long> nanos = new HashMap<>();
+        Map<Long, Long> nanos = new HashMap<>(), bytes = new HashMap<>();
         for (ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
             if (ti == null) continue;
             long t = mx.getThreadCpuTime(ti.getThreadId());
             if (t < 0) continue;
             names.put(ti.getThreadId(), ti.getThreadName().replaceAll("[@{].*", "").replaceAll("\\d+", "N"));
             nanos.put(ti.getThreadId(), t);
+            // allocation tells where the garbage that the collector pauses for comes from
+            if (mx instanceof com.sun.management.ThreadMXBean sun) bytes.put(ti.getThreadId(), Math.max(0, sun.getThreadAllocatedBytes(ti.getThreadId())));
         }
         long process = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getProcessCpuTime() : -1;
-        return new ThreadCpu(names, nanos, process);
+        return new ThreadCpu(names, nanos, bytes, process);
     }
 
-    /** CPU spent since {@code earlier}, per thread (threads started since count from zero). */
+    /** CPU spent and bytes allocated since {@code earlier}, per thread (threads started since count from zero). */
     ThreadCpu since(ThreadCpu earlier) {
-        Map<Long, Long> d = new HashMap<>();
+        Map<Long, Long> d = new HashMap<>(), b = new HashMap<>();
         for (var e : nanos.entrySet()) d.put(e.getKey(), e.getValue() - earlier.nanos.getOrDefault(e.getKey(), 0L));
-        return new ThreadCpu(names, d, process < 0 || earlier.process < 0 ? -1 : process - earlier.process);
+        for (var e : bytes.entrySet()) b.put(e.getKey(), e.getValue() - earlier.bytes.getOrDefault(e.getKey(), 0L));
+        return new ThreadCpu(names, d, b, process < 0 || earlier.process < 0 ? -1 : process - earlier.process);
     }
 
     void print(PrintWriter out, String who, long tokens) {
@@ -49,5 +52,13 @@ record ThreadCpu(Map<Long, String> names, Map<Long, Long> nanos, long process) {
         }
         if (process >= 0) sb.append(String.format(Locale.ROOT, " other (GC, JIT) %.3f", (process - threads) / 1e6 / tokens));
         out.println(sb);
+        if (bytes.isEmpty()) return;
+        Map<String, Long> allocated = new TreeMap<>();
+        for (var e : bytes.entrySet()) allocated.merge(names.get(e.getKey()), e.getValue(), Long::sum);
+        StringBuilder kb = new StringBuilder(String.format(Locale.ROOT, "    KB allocated per token (%s):", who));
+        for (var e : allocated.entrySet()) {
+            if (e.getValue() / 1024.0 / tokens >= 0.05) kb.append(String.format(Locale.ROOT, " %s %.1f;", e.getKey(), e.getValue() / 1024.0 / tokens));
+        }
+        out.println(kb);
     }
 }

@@ -56,6 +56,8 @@ class ServeCliTest {
         assertThat(o.get("rounds").asInt()).isEqualTo(2);
         assertThat(o.get("warmup_rounds").asInt()).isBetween(1, BenchGenerateCommand.MAX_WARMUPS);
         assertThat(o.get("jit_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(o.get("gc_count_while_timed").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(o.get("gc_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
         double gen = o.get("generate_tokens_per_s").asDouble();
         assertThat(gen).isPositive();
         JsonNode levels = o.get("levels");
@@ -97,7 +99,7 @@ class ServeCliTest {
         assertThat(r.out()).contains("streams 1,2 in 3 interleaved rounds, requests 4,4 a round")
                 .containsPattern("\\n +1 stream +\\d+\\.\\d\\d tokens/s \\(\\d+\\.\\d\\d-\\d+\\.\\d\\d\\) +1\\.00x 1 \\(rounds 1\\.00, 1\\.00-1\\.00\\) +\\d+\\.\\d\\dx generate")
                 .containsPattern("\\n +2 streams +\\d+\\.\\d\\d tokens/s .* TTFT p50 \\d+ p99 \\d+ ms +ITL p50 \\d+\\.\\d p99 \\d+\\.\\d ms")
-                .containsPattern("warm-up \\d waves? of every level; the JIT compiled for \\d+ ms during the timed rounds");
+                .containsPattern("warm-up \\d waves? of every level; the JIT compiled for \\d+ ms during the timed rounds; \\d+ collections took \\d+ ms");
     }
 
     @Test
