@@ -25,6 +25,19 @@ public final class CachedAttention {
             jdk.incubator.vector.VectorShuffle.fromOp(Simd.F, i -> i < 8 ? GemmSmall.sumAt(i) : i);
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_EIGHT = Simd.F.indexInRange(0, 8);
 
+    /** Each thread's room for one query's scores and weights (one array per task and call was most of a decoded token's garbage). */
+    private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** The calling thread's weights buffer, at least {@code n} long (only the first {@code visible} elements are ever read). */
+    private static float[] weights(int n) {
+        float[] w = WEIGHTS.get();
+        if (w.length < n) {
+            w = new float[Math.max(n, 2 * w.length)];
+            WEIGHTS.set(w);
+        }
+        return w;
+    }
+
     /**
      * qkv {@code (B, Tn, 3C)} (queries, keys, values side by side, heads of width D = C/H inside
      * each); the caches are {@code (B, H, capacity, D)} and hold {@code past} positions already.
@@ -63,7 +76,7 @@ public final class CachedAttention {
         int total = past + tn;
         // one task per (batch, head): each writes its own D columns of the output
         Parallel.forRange(b * heads, 1, (s, e) -> {
-            float[] w = new float[total + Simd.F.length()]; // scores, then weights, of one query (and room for scores' last store)
+            float[] w = weights(total + Simd.F.length()); // scores, then weights, of one query (and room for scores' last store)
             for (int bh = s; bh < e; bh++) {
                 int bi = bh / heads, h = bh % heads;
                 int cacheBase = bh * capacity * d;
@@ -142,7 +155,7 @@ public final class CachedAttention {
         int tasks = n * heads;
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Parallel.forRange(Math.min(tasks, Parallel.threads()), 1, (t0, t1) -> {
-            float[] w = new float[scratch + Simd.F.length()];
+            float[] w = weights(scratch + Simd.F.length());
             for (int sh; (sh = next.getAndIncrement()) < tasks; ) {
                 int s = sh / heads, h = sh % heads;
                 for (int t = 0; t < lengths[s]; t++) {
