@@ -172,7 +172,14 @@ final class BenchServeCommand implements Runnable {
             ExecutorService pool = Executors.newFixedThreadPool(most);
             try {
                 ServeLoad load = new ServeLoad(pool, server.port(), served.vocabSize());
-                int warmups = warmUp(load, levels, bodies);
+                // one generate run in every round (not with --profile, whose counts are the server's)
+                Generator roundGen = new Generator(served.model(), null);
+                int[] genPrompt = firstPrompt;
+                java.util.function.DoubleSupplier rounder = alone == null || profile ? null : () -> {
+                    Generator.Result res = roundGen.generate(genPrompt, dev.myllm.generate.GenerationConfig.greedy(maxTokens));
+                    return res.tokens().length / ((res.prefillNanos() + res.decodeNanos()) / 1e9);
+                };
+                int warmups = warmUp(load, levels, bodies, rounder);
                 SchedulerProfile before = server.schedulerProfile();
                 Parallel.Stats poolBefore = Parallel.stats();
                 ThreadCpu cpuBefore = ThreadCpu.now();
@@ -180,9 +187,16 @@ final class BenchServeCommand implements Runnable {
                 long jit0 = BenchGenerateCommand.jitMillis();
                 long[] gc0 = gcCountAndMillis();
                 for (int r = 0; r < roundCount; r++) {
-                    // each round starts one level later, so no level always runs just after the same other
-                    for (int i = 0; i < levels.size(); i++) {
-                        int li = (r + i) % levels.size(), streams = levels.get(li);
+                    // each round starts one level later, so no level always runs just after the same other;
+                    // generate alone takes its turn too (the server idle), so its ratio is taken per round
+                    int turns = levels.size() + (rounder != null ? 1 : 0);
+                    for (int i = 0; i < turns; i++) {
+                        int li = (r + i) % turns;
+                        if (li == levels.size()) {
+                            report.addGenerate(r, rounder.getAsDouble());
+                            continue;
+                        }
+                        int streams = levels.get(li);
                         ServeLoad.Run run;
                         try {
                             run = load.run(bodies, streams, requestsAt(streams));
@@ -240,12 +254,13 @@ final class BenchServeCommand implements Runnable {
      * the waves. One level's code alone was not enough: the server's Jetty, Jackson and attention
      * paths were still being compiled in the first measured seconds, and each batch size meets its own.
      */
-    private int warmUp(ServeLoad load, List<Integer> levels, List<String> bodies) {
+    private int warmUp(ServeLoad load, List<Integer> levels, List<String> bodies, java.util.function.DoubleSupplier generate) {
         int most = levels.stream().mapToInt(Integer::intValue).max().orElseThrow();
         try {
             load.warmConnections(most, promptTokens, maxTokens, seed + 2);
             Exception[] failed = new Exception[1];
             int n = BenchGenerateCommand.warmUp(() -> {
+                if (generate != null) generate.getAsDouble();
                 for (int c : levels) {
                     if (failed[0] != null) return;
                     try {

@@ -40,6 +40,8 @@ final class BenchServeReport {
     private final List<Level> levels = new ArrayList<>();
     private final int rounds, promptTokens, maxTokens;
     private long gcCount, gcMillis;
+    /** Generate alone's tokens/s (prefill included) in each round, or null when it did not run in the rounds. */
+    private double[] generateTps;
 
     BenchServeReport(PrintWriter out, boolean json, String label, List<Integer> streams, IntUnaryOperator requests, int rounds,
                      int promptTokens, int maxTokens) {
@@ -61,6 +63,19 @@ final class BenchServeReport {
         l.wallS()[round] = run.wallS();
         l.tokens()[round] = run.tokens();
         l.timings().addAll(run.timings());
+    }
+
+    /** Generate alone's tokens/s in round {@code round} (its whole generation, prefill included). */
+    void addGenerate(int round, double tps) {
+        if (generateTps == null) generateTps = new double[rounds];
+        generateTps[round] = tps;
+    }
+
+    /** Each round's tokens/s of {@code l} over generate alone's in the same round. */
+    private double[] generateRatios(Level l) {
+        double[] r = new double[rounds];
+        for (int i = 0; i < rounds; i++) r[i] = l.tps()[i] / generateTps[i];
+        return r;
     }
 
     /** Garbage collections during the timed rounds, and their milliseconds. */
@@ -102,6 +117,10 @@ final class BenchServeReport {
                 o.put("generate_tokens_per_s", alone.tokensPerS()).put("generate_decode_tokens_per_s", alone.decodeTokensPerS())
                         .put("generate_prefill_s", alone.prefillS());
             }
+            if (generateTps != null) {
+                ArrayNode g = o.putArray("generate_tokens_per_s_rounds");
+                for (double v : generateTps) g.add(v);
+            }
             ArrayNode a = o.putArray("levels");
             for (Level l : levels) levelFields(a.addObject(), l, alone);
             if (p != null) profileFields(o.putObject("profile"), p, pool);
@@ -136,6 +155,11 @@ final class BenchServeReport {
         if (alone != null) {
             o.put("ratio_to_generate", tps / alone.tokensPerS()).put("decode_ratio_to_generate", decode / alone.decodeTokensPerS());
         }
+        if (generateTps != null) {
+            double[] g = sorted(generateRatios(l));
+            o.put("round_ratio_to_generate_median", BenchGenerateCommand.median(g)).put("round_ratio_to_generate_min", g[0])
+                    .put("round_ratio_to_generate_max", g[rounds - 1]);
+        }
     }
 
     private static void profileFields(ObjectNode pj, SchedulerProfile p, Parallel.Stats pool) {
@@ -162,6 +186,11 @@ final class BenchServeReport {
         out.printf("  time to 1st token  p50 %.1f ms, p99 %.1f ms%n", ServeLoad.pct(ttft, 50), ServeLoad.pct(ttft, 99));
         out.printf("  inter-token        p50 %.1f ms, p99 %.1f ms%n", ServeLoad.pct(gaps, 50), ServeLoad.pct(gaps, 99));
         out.printf("  decode per stream  %.2f tokens/s after the first token (median over requests; bench generate's decode rate)%n", decode);
+        if (generateTps != null) {
+            double[] g = sorted(generateTps), r = sorted(generateRatios(l));
+            out.printf("  generate in rounds %.2f tokens/s (median of %d, %.2f-%.2f, the server idle); this level over it each round: %.2fx (%.2f-%.2f)%n",
+                    BenchGenerateCommand.median(generateTps), rounds, g[0], g[rounds - 1], BenchGenerateCommand.median(r), r[0], r[rounds - 1]);
+        }
         if (alone == null) return;
         if (l.streams() == 1) {
             out.printf("  one stream: %.2f tokens/s = %.1f%% of generate alone (%.2f tokens/s, same process); decode %.1f%% (%.2f of %.2f)%n",
@@ -177,15 +206,19 @@ final class BenchServeReport {
     private void printLevels(BenchGenerateCommand.Decoding alone) {
         Level first = levels.getFirst();
         out.printf("  tokens/s: median of %d rounds (slowest-fastest); x %d: ratio of the medians (each round's ratio: median, lowest-highest)%s%n",
-                rounds, first.streams(), alone == null ? "" : String.format(Locale.ROOT, "; x generate: of generate alone (%.2f tokens/s)",
-                        alone.tokensPerS()));
+                rounds, first.streams(), alone == null ? "" : String.format(Locale.ROOT, "; x generate: of generate alone before the server "
+                        + "(%.2f tokens/s)%s", alone.tokensPerS(), generateTps == null ? "" : String.format(Locale.ROOT,
+                        " and each round's over that round's generate run (%.2f tokens/s, %.2f-%.2f)", BenchGenerateCommand.median(generateTps),
+                        sorted(generateTps)[0], sorted(generateTps)[rounds - 1])));
         for (Level l : levels) {
             List<Long> ttft = ServeLoad.ttfts(l.timings()), gaps = ServeLoad.gaps(l.timings());
             double tps = l.median();
             double[] s = sorted(l.tps()), r = sorted(roundRatios(l));
             out.printf("  %3d stream%s %8.2f tokens/s (%.2f-%.2f)  %5.2fx %d (rounds %.2f, %.2f-%.2f)%s  TTFT p50 %.0f p99 %.0f ms  ITL p50 %.1f p99 %.1f ms%n",
                     l.streams(), l.streams() == 1 ? " " : "s", tps, s[0], s[rounds - 1], tps / first.median(), first.streams(), BenchGenerateCommand.median(r), r[0], r[rounds - 1],
-                    alone == null ? "" : String.format(Locale.ROOT, "  %5.2fx generate", tps / alone.tokensPerS()),
+                    alone == null ? "" : String.format(Locale.ROOT, "  %5.2fx generate%s", tps / alone.tokensPerS(), generateTps == null ? ""
+                            : String.format(Locale.ROOT, " (rounds %.2f, %.2f-%.2f)", BenchGenerateCommand.median(generateRatios(l)),
+                            sorted(generateRatios(l))[0], sorted(generateRatios(l))[rounds - 1])),
                     ServeLoad.pct(ttft, 50), ServeLoad.pct(ttft, 99), ServeLoad.pct(gaps, 50), ServeLoad.pct(gaps, 99));
         }
     }

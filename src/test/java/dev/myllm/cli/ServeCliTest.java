@@ -60,6 +60,11 @@ class ServeCliTest {
         assertThat(o.get("gc_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
         double gen = o.get("generate_tokens_per_s").asDouble();
         assertThat(gen).isPositive();
+        // generate alone also takes a turn in every round: each level's ratio to it round by round
+        JsonNode genRounds = o.get("generate_tokens_per_s_rounds");
+        assertThat(genRounds).hasSize(2);
+        assertThat(genRounds.get(0).asDouble()).isPositive();
+        assertThat(genRounds.get(1).asDouble()).isPositive();
         JsonNode levels = o.get("levels");
         assertThat(levels).hasSize(3);
         double first = levels.get(0).get("tokens_per_s").asDouble();
@@ -87,6 +92,9 @@ class ServeCliTest {
             assertThat(l.get("round_ratio_median").asDouble()).isLessThanOrEqualTo(l.get("round_ratio_max").asDouble() * (1 + 1e-12));
             assertThat(l.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(l.get("ttft_p99_ms").asDouble());
             assertThat(l.get("itl_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(l.get("itl_p99_ms").asDouble());
+            double g0 = rounds.get(0).asDouble() / genRounds.get(0).asDouble(), g1 = rounds.get(1).asDouble() / genRounds.get(1).asDouble();
+            assertThat(l.get("round_ratio_to_generate_min").asDouble()).isCloseTo(Math.min(g0, g1), org.assertj.core.data.Offset.offset(1e-9 * g0));
+            assertThat(l.get("round_ratio_to_generate_max").asDouble()).isCloseTo(Math.max(g0, g1), org.assertj.core.data.Offset.offset(1e-9 * g0));
         }
         // the first level against itself, round by round
         assertThat(levels.get(0).get("round_ratio_min").asDouble()).isEqualTo(1.0);
@@ -97,7 +105,7 @@ class ServeCliTest {
                 "--generate-runs", "1");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("streams 1,2 in 3 interleaved rounds, requests 4,4 a round")
-                .containsPattern("\\n +1 stream +\\d+\\.\\d\\d tokens/s \\(\\d+\\.\\d\\d-\\d+\\.\\d\\d\\) +1\\.00x 1 \\(rounds 1\\.00, 1\\.00-1\\.00\\) +\\d+\\.\\d\\dx generate")
+                .containsPattern("\\n +1 stream +\\d+\\.\\d\\d tokens/s \\(\\d+\\.\\d\\d-\\d+\\.\\d\\d\\) +1\\.00x 1 \\(rounds 1\\.00, 1\\.00-1\\.00\\) +\\d+\\.\\d\\dx generate \\(rounds \\d+\\.\\d\\d, ")
                 .containsPattern("\\n +2 streams +\\d+\\.\\d\\d tokens/s .* TTFT p50 \\d+ p99 \\d+ ms +ITL p50 \\d+\\.\\d p99 \\d+\\.\\d ms")
                 .containsPattern("warm-up \\d waves? of every level; the JIT compiled for \\d+ ms during the timed rounds; \\d+ collections took \\d+ ms");
     }
