@@ -54,6 +54,8 @@ final class Scheduler implements Runnable {
     private volatile boolean profileProducts;
     /** Decode batches from which the sequences pick and send their tokens on all the pool's threads. */
     private static final int PARALLEL_ACCEPT = 4;
+    /** Each decode step's picking and sending, one object for every turn (scheduler thread only). */
+    private final Accepting picking;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
         this.served = served;
@@ -64,6 +66,7 @@ final class Scheduler implements Runnable {
         this.metrics = metrics;
         this.cachePool = new CachePool(model.config(), maxBatch, 512L << 20);
         this.times = new SchedulerTimes(maxBatch);
+        this.picking = new Accepting(maxBatch, served.eosId(), served.decoder()::bytes);
         model.eval();
         this.thread = new Thread(this, "myllm-scheduler");
         thread.setDaemon(true);
@@ -429,22 +432,52 @@ final class Scheduler implements Runnable {
             // on one thread; their listeners take tokens from any thread): sampling 8 rows and
             // writing their chunks took 1-3 ms of a 25-70 ms step in bench serve --profile, with
             // the second core idle
-            boolean[] going = new boolean[b];
-            Sequence.Decoder decoder = served.decoder()::bytes;
-            int eos = served.eosId();
             boolean spread = b >= PARALLEL_ACCEPT;
             // the pool's workers park now rather than spin: the threads the chunks wake (clients,
             // non-streamed requests' threads) get their core instead of preempting this one
             if (!spread) dev.myllm.tensor.Parallel.rest();
-            // the threads take sequences one at a time as they come free, not half each: a thread
-            // that a woken client preempts (each token's write wakes one) leaves its rest to the other
-            java.util.concurrent.atomic.AtomicInteger nextSeq = new java.util.concurrent.atomic.AtomicInteger();
-            dev.myllm.tensor.Parallel.forRange(spread ? Math.min(b, dev.myllm.tensor.Parallel.threads()) : 1, 1, (r0, r1) -> {
-                for (int i; (i = nextSeq.getAndIncrement()) < b; ) going[i] = seqs.get(i).accept(logits, i * vocab, vocab, eos, decoder);
-            });
+            boolean[] going = picking.start(seqs, logits, vocab);
+            dev.myllm.tensor.Parallel.forRange(spread ? Math.min(b, dev.myllm.tensor.Parallel.threads()) : 1, 1, picking);
             if (spread) dev.myllm.tensor.Parallel.rest();
             for (int i = 0; i < b; i++) if (!going[i]) release(seqs.get(i));
             times.accept(System.nanoTime() - t1);
+        }
+    }
+
+    /**
+     * One decode step's sequences picking their tokens from the step's logits and sending them, on
+     * the threads that take them: each thread takes the next sequence as it comes free, not half
+     * each, since a thread that a woken client preempts (each token's write wakes one) then leaves
+     * its rest to the other. Reused every turn, so a turn makes no counter or lambda.
+     */
+    private static final class Accepting implements dev.myllm.tensor.Parallel.RangeBody {
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private final boolean[] going;
+        private final int eos;
+        private final Sequence.Decoder decoder;
+        private List<Sequence> seqs;
+        private float[] logits;
+        private int vocab, count;
+
+        Accepting(int maxBatch, int eos, Sequence.Decoder decoder) {
+            this.going = new boolean[maxBatch];
+            this.eos = eos;
+            this.decoder = decoder;
+        }
+
+        /** Sets up a step of {@code seqs}; returns the array in which entry i says whether sequence i goes on. */
+        boolean[] start(List<Sequence> seqs, float[] logits, int vocab) {
+            this.seqs = seqs;
+            this.logits = logits;
+            this.vocab = vocab;
+            this.count = seqs.size();
+            next.set(0);
+            return going;
+        }
+
+        @Override
+        public void run(int start, int end) {
+            for (int i; (i = next.getAndIncrement()) < count; ) going[i] = seqs.get(i).accept(logits, i * vocab, vocab, eos, decoder);
         }
     }
 }

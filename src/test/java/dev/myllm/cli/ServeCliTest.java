@@ -24,6 +24,93 @@ class ServeCliTest {
     }
 
     @Test
+    void concurrencyListsAreParsedAndBadOnesAreOneLineErrors() {
+        assertThat(BenchServeCommand.levels("1,4,8,16")).containsExactly(1, 4, 8, 16);
+        assertThat(BenchServeCommand.levels(" 8 , 1")).containsExactly(8, 1);
+        assertThat(BenchServeCommand.levels("3")).containsExactly(3);
+        String[][] bad = {
+                {"1,x", "myllm: --concurrency takes a number of streams or a list such as 1,4,8,16, got '1,x'"},
+                {"1,,4", "myllm: --concurrency takes a number of streams or a list such as 1,4,8,16, got '1,,4'"},
+                {"1,0", "myllm: --concurrency must be >= 1, got 0"},
+                {"1,-2", "myllm: --concurrency must be >= 1, got -2"},
+                {"4,1,4", "myllm: --concurrency: 4 is listed twice in '4,1,4'"},
+                {"5000", "myllm: --concurrency must be at most 4096, got 5000"},
+        };
+        for (String[] b : bad) {
+            CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", b[0]);
+            assertThat(r.code()).as(b[0]).isEqualTo(2);
+            assertThat(r.err().strip()).as(b[0]).isEqualTo(b[1]);
+        }
+        CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "1,2", "--rounds", "0");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("myllm: --rounds must be >= 1, got 0");
+    }
+
+    @Test
+    void benchServeMeasuresSeveralLevelsInRoundsInOneProcess() throws Exception {
+        CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "1,2,3", "--rounds", "2", "--prompt-tokens", "5",
+                "--max-tokens", "6", "--generate-runs", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        assertThat(o.get("concurrency").toString()).isEqualTo("[1,2,3]");
+        assertThat(o.get("rounds").asInt()).isEqualTo(2);
+        assertThat(o.get("warmup_rounds").asInt()).isBetween(1, BenchGenerateCommand.MAX_WARMUPS);
+        assertThat(o.get("jit_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(o.get("gc_count_while_timed").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(o.get("gc_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
+        double gen = o.get("generate_tokens_per_s").asDouble();
+        assertThat(gen).isPositive();
+        // generate alone also takes a turn in every round: each level's ratio to it round by round
+        JsonNode genRounds = o.get("generate_tokens_per_s_rounds");
+        assertThat(genRounds).hasSize(2);
+        assertThat(genRounds.get(0).asDouble()).isPositive();
+        assertThat(genRounds.get(1).asDouble()).isPositive();
+        JsonNode levels = o.get("levels");
+        assertThat(levels).hasSize(3);
+        double first = levels.get(0).get("tokens_per_s").asDouble();
+        long all = 0;
+        for (int i = 0; i < 3; i++) {
+            JsonNode l = levels.get(i);
+            int streams = i + 1, requests = Math.max(4, 2 * streams);
+            assertThat(l.get("concurrency").asInt()).isEqualTo(streams);
+            assertThat(l.get("requests").asInt()).isEqualTo(requests);
+            // ignore_eos: exactly max_tokens each, in each of the 2 rounds
+            assertThat(l.get("completion_tokens").asLong()).isEqualTo(2L * requests * 6);
+            all += l.get("completion_tokens").asLong();
+            JsonNode rounds = l.get("tokens_per_s_rounds");
+            assertThat(rounds).hasSize(2);
+            double lo = Math.min(rounds.get(0).asDouble(), rounds.get(1).asDouble()), hi = Math.max(rounds.get(0).asDouble(), rounds.get(1).asDouble());
+            assertThat(lo).isPositive();
+            assertThat(l.get("tokens_per_s_min").asDouble()).isEqualTo(lo);
+            assertThat(l.get("tokens_per_s_max").asDouble()).isEqualTo(hi);
+            double tps = l.get("tokens_per_s").asDouble();
+            assertThat(tps).isCloseTo((lo + hi) / 2, org.assertj.core.data.Offset.offset(1e-9 * hi)); // the median of two
+            assertThat(l.get("ratio_to_first").asDouble()).isCloseTo(tps / first, org.assertj.core.data.Offset.offset(1e-9 * tps / first));
+            assertThat(l.get("ratio_to_generate").asDouble()).isCloseTo(tps / gen, org.assertj.core.data.Offset.offset(1e-9 * tps / gen));
+            assertThat(l.get("round_ratio_min").asDouble()).isPositive()
+                    .isLessThanOrEqualTo(l.get("round_ratio_median").asDouble() * (1 + 1e-12));
+            assertThat(l.get("round_ratio_median").asDouble()).isLessThanOrEqualTo(l.get("round_ratio_max").asDouble() * (1 + 1e-12));
+            assertThat(l.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(l.get("ttft_p99_ms").asDouble());
+            assertThat(l.get("itl_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(l.get("itl_p99_ms").asDouble());
+            double g0 = rounds.get(0).asDouble() / genRounds.get(0).asDouble(), g1 = rounds.get(1).asDouble() / genRounds.get(1).asDouble();
+            assertThat(l.get("round_ratio_to_generate_min").asDouble()).isCloseTo(Math.min(g0, g1), org.assertj.core.data.Offset.offset(1e-9 * g0));
+            assertThat(l.get("round_ratio_to_generate_max").asDouble()).isCloseTo(Math.max(g0, g1), org.assertj.core.data.Offset.offset(1e-9 * g0));
+        }
+        // the first level against itself, round by round
+        assertThat(levels.get(0).get("round_ratio_min").asDouble()).isEqualTo(1.0);
+        assertThat(levels.get(0).get("round_ratio_max").asDouble()).isEqualTo(1.0);
+        assertThat(o.get("completion_tokens").asLong()).isEqualTo(all);
+
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "1,2", "--prompt-tokens", "5", "--max-tokens", "6",
+                "--generate-runs", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("streams 1,2 in 3 interleaved rounds, requests 4,4 a round")
+                .containsPattern("\\n +1 stream +\\d+\\.\\d\\d tokens/s \\(\\d+\\.\\d\\d-\\d+\\.\\d\\d\\) +1\\.00x 1 \\(rounds 1\\.00, 1\\.00-1\\.00\\) +\\d+\\.\\d\\dx generate \\(rounds \\d+\\.\\d\\d, ")
+                .containsPattern("\\n +2 streams +\\d+\\.\\d\\d tokens/s .* TTFT p50 \\d+ p99 \\d+ ms +ITL p50 \\d+\\.\\d p99 \\d+\\.\\d ms")
+                .containsPattern("warm-up \\d waves? of every level; the JIT compiled for \\d+ ms during the timed rounds; \\d+ collections took \\d+ ms");
+    }
+
+    @Test
     void benchServeReportsTokensPerSecondAndLatencies() throws Exception {
         CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "3",
                 "--prompt-tokens", "5", "--max-tokens", "6", "--json");
@@ -36,6 +123,11 @@ class ServeCliTest {
         assertThat(o.get("concurrency").asInt()).isEqualTo(2);
         // a stream's mean gap is at most the largest gap (p99 of 15 gaps), so its rate is at least 1 / that
         assertThat(o.get("decode_tokens_per_s").asDouble()).isGreaterThanOrEqualTo(0.999e3 / o.get("itl_p99_ms").asDouble());
+        // one level is a list of one: the same fields in "levels", measured once
+        assertThat(o.get("rounds").asInt()).isEqualTo(1);
+        assertThat(o.get("levels")).hasSize(1);
+        assertThat(o.get("levels").get(0).get("tokens_per_s").asDouble()).isEqualTo(o.get("tokens_per_s").asDouble());
+        assertThat(o.get("tokens_per_s").asDouble()).isCloseTo(18 / o.get("wall_s").asDouble(), org.assertj.core.data.Offset.offset(1e-9 * o.get("tokens_per_s").asDouble()));
     }
 
     @Test
