@@ -128,11 +128,10 @@ final class BenchServeCommand implements Runnable {
                 .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
         // the same prompts at every level and round (the first ones at every level): no level gets easier text
         Rng rng = new Rng(seed + 1);
-        ServeLoad prompts = new ServeLoad(null, 0, served.vocabSize());
         List<String> bodies = new ArrayList<>();
         int[] firstPrompt = null;
         for (int r = 0; r < mostRequests; r++) {
-            int[] prompt = prompts.prompt(rng, promptTokens);
+            int[] prompt = ServeLoad.prompt(rng, promptTokens, served.vocabSize());
             if (firstPrompt == null) firstPrompt = prompt;
             bodies.add(ServeLoad.body(prompt, maxTokens));
         }

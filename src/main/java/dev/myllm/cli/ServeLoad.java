@@ -46,13 +46,14 @@ final class ServeLoad {
 
     /** A greedy streamed completion of {@code length} random prompt tokens, {@code maxTokens} of them generated whatever comes. */
     String body(Rng rng, int length, int maxTokens) {
-        return body(prompt(rng, length), maxTokens);
+        return body(prompt(rng, length, vocab), maxTokens);
     }
 
-    /** {@code length} random token ids below the vocabulary size (at most 50000). */
-    int[] prompt(Rng rng, int length) {
+    /** {@code length} random token ids below {@code vocab} and 50000. */
+    static int[] prompt(Rng rng, int length, int vocab) {
         int[] p = new int[length];
-        for (int i = 0; i < length; i++) p[i] = rng.nextInt(vocab);
+        int below = Math.min(50000, vocab);
+        for (int i = 0; i < length; i++) p[i] = rng.nextInt(below);
         return p;
     }
 
