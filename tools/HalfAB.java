@@ -25,6 +25,7 @@ import java.util.SplittableRandom;
  * java ... tools/HalfAB.java /tmp/old.jar target/myllm.jar hot F16,BF16 20
  * # a build against itself with a system property set in the second (name=value)
  * java ... tools/HalfAB.java target/myllm.jar target/myllm.jar small F16 20 myllm.packed.rows=1
+ * # several properties: myllm.packed.tileCols=4096 myllm.packed.streams=4
  * </pre>
  */
 public class HalfAB {
@@ -38,7 +39,7 @@ public class HalfAB {
         Class<?> p = Class.forName("dev.myllm.tensor.PackedMatrix", true, cl);
         Class<?> f = Class.forName("dev.myllm.tensor.PackedMatrix$Format", true, cl);
         Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("setThreads", int.class).invoke(null, threads);
-        for (String k : new String[]{"PackedKernels", "HalfKernels"}) { // initialised now, so a property set later is not theirs
+        for (String k : new String[]{"PackedKernels", "HalfKernels", "HalfLayout"}) { // initialised now, so a property set later is not theirs
             try {
                 Class.forName("dev.myllm.tensor." + k, true, cl);
             } catch (ClassNotFoundException e) {
@@ -52,15 +53,15 @@ public class HalfAB {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static void main(String[] args) throws Exception {
         if (args.length < 5) {
-            System.err.println("usage: HalfAB OLD.jar NEW.jar small|medium F16,BF16,F32 steps [prop=value for NEW]");
+            System.err.println("usage: HalfAB OLD.jar NEW.jar small|medium|hot F16,BF16,F32,Q8_0 steps [prop=value ... for NEW]");
             System.exit(2);
         }
         boolean medium = args[2].equals("medium");
         String[] formats = args[3].split(",");
         int steps = Integer.parseInt(args[4]);
         Build a = load(args[0]);
-        if (args.length > 5) {
-            String[] kv = args[5].split("=", 2);
+        for (int i = 5; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
             System.setProperty(kv[0], kv[1]); // read by the second build's classes as they initialise
         }
         Build b = load(args[1]);

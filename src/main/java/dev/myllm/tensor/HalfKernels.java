@@ -32,7 +32,7 @@ final class HalfKernels {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, 16 * L)));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Lanes of the accumulators the scalar twin mirrors. */
-    private static final int LANES = PackedKernels.OK ? L : 8;
+    static final int LANES = PackedKernels.OK ? L : 8;
 
     /** The scalar twin's accumulators, one set per thread. */
     private static final ThreadLocal<float[]> TWIN_LANES = ThreadLocal.withInitial(() -> new float[LANES]);
@@ -41,24 +41,6 @@ final class HalfKernels {
     static final int GROUP = PackedKernels.GROUP;
 
     private HalfKernels() {
-    }
-
-    /**
-     * Whether F16/BF16 rows of our own memory are padded (default; {@code -Dmyllm.packed.pad=false}
-     * to compare). The four-row kernels read four rows side by side; 2048 bytes apart (gpt2-medium's
-     * 1024 columns) they ran slower than 2112 bytes apart: gpt2-medium f16 decoding 1.37-1.43x f32
-     * unpadded against 1.47-1.56x padded in three old/new pairs on a shared machine, gpt2-small
-     * unchanged. The bits of every product are the same either way.
-     */
-    static final boolean PAD = !"false".equals(System.getProperty("myllm.packed.pad"));
-
-    /**
-     * Bytes from one F16/BF16 row to the next in memory of our own: {@code 2·cols}, plus 64 with
-     * {@code pad} when that is a multiple of 1024 (a mapped file's rows stay as they are).
-     */
-    static long halfStride(int cols, boolean pad) {
-        long b = 2L * cols;
-        return pad && b % 1024 == 0 ? b + 64 : b;
     }
 
     /**
@@ -105,6 +87,18 @@ final class HalfKernels {
         }
         float[] xin = xs;
         int x0 = xs0, g = GROUP, groups = (rows + g - 1) / g;
+        if (p.tiled) {
+            // a group is four adjacent rows, one contiguous run: a thread's groups are one stream
+            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
+                float[] lanes = GemmSmall.lanes();
+                for (int v = g0; v < g1; v++) {
+                    int gi = PackedKernels.streamed(g0, g1, v, PackedKernels.STREAMS), r = gi * g, n = Math.min(g, rows - r);
+                    // one input row at a time: the group (a few KB) stays in L1 for the next ones
+                    for (int i = 0; i < m; i++) dot16(p, r, n, 1, xin, x0 + i * cols, y, yOff + i * rows + r, scaled, lanes);
+                }
+            });
+            return;
+        }
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
             float[] lanes = GemmSmall.lanes(); // (4 accumulators' lanes fit)
             int r0 = g0 * g, r1 = Math.min(rows, g1 * g), q = (r1 - r0) / g, rs = g == 1 ? 1 : q;
@@ -140,12 +134,14 @@ final class HalfKernels {
      */
     static void dot16(PackedMatrix p, int r, int n, int rs, float[] x, int xo, float[] y, int yo, boolean scaled, float[] t) {
         boolean bf = p.format() == PackedMatrix.Format.BF16;
-        if (n == 4 && (bf || scaled)) {
+        boolean tiles4 = p.tiled && r % HalfLayout.GROUP == 0 && rs == 1; // (tiles: four rows only as a whole group)
+        if (n == 4 && (bf || scaled) && (!p.tiled || tiles4)) {
             int whole = whole(p.cols());
-            long rb = p.qRowBytes;
-            // the loop is a method of its own: with the lane sums in the same method C2 reached its
-            // node limit while inlining, which boxed vectors
-            halves4(p.bits, r * rb, rs * rb, bf, x, xo, whole, t);
+            // the loop is a method of its own (with the lane sums in the same method C2 reached its
+            // node limit while inlining, which boxed vectors). Rows: 4 rows rs apart, each row's next vector 2L bytes on; tiles: a group's rows 2L
+            // bytes apart, each row's next vector a tile of the group (8L bytes) on
+            long b0 = tiles4 ? HalfLayout.tileAt(p, r, 0) : r * p.qRowBytes;
+            halves4(p.bits, b0, tiles4 ? 2L * L : rs * p.qRowBytes, tiles4 ? 8L * L : 2L * L, bf, x, xo, whole, t);
             sum4(t);
             y[yo] = tail(p, r, whole, scaled, t[PackedKernels.R0], x, xo);
             y[yo + rs] = tail(p, r + rs, whole, scaled, t[PackedKernels.R1], x, xo);
@@ -164,25 +160,67 @@ final class HalfKernels {
 
     /** L weights from {@code off}: BF16 exactly; F16 times 2^-112, unless {@code rescale}. */
     private static FloatVector half(MemorySegment bits, long off, boolean bf, boolean rescale) {
-        IntVector i = (IntVector) ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
-        if (bf) return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        // the half sign-extended and shifted by 13: the sign at bit 31, exponent and mantissa where a
-        // float keeps them (weights are finite, so Inf/NaN need no care)
-        FloatVector w = i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        if (bf) return bf16(bits, off);
+        FloatVector w = f16(bits, off);
         return rescale ? w.mul(F16_SCALE) : w;
     }
 
-    /** Four rows from byte {@code b0}, {@code rb} apart (a whole number of rows; BF16, or F16 with a scaled input): the accumulators into {@code t[0 .. 4L)}. */
-    private static void halves4(MemorySegment bits, long b0, long rb, boolean bf, float[] x, int xo, int whole, float[] t) {
+    private static IntVector widened(MemorySegment bits, long off) {
+        return (IntVector) ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    /** L BF16 weights from {@code off}. */
+    private static FloatVector bf16(MemorySegment bits, long off) {
+        return widened(bits, off).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** L F16 weights from {@code off}, times 2^-112. */
+    private static FloatVector f16(MemorySegment bits, long off) {
+        // the half sign-extended and shifted by 13: the sign at bit 31, exponent and mantissa where a
+        // float keeps them (weights are finite, so Inf/NaN need no care)
+        return widened(bits, off).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+    }
+
+    /**
+     * Four rows from byte {@code b0}, {@code rb} apart, each row's next L halves {@code vs} bytes on
+     * (BF16, or F16 with a scaled input): the accumulators into {@code t[0 .. 4L)}. One loop for both
+     * layouts (with a loop for each, C2 compiled the row-major one 1.2-1.3x slower), but one for each
+     * format: with the format a branch in the loop, a JVM that had run one format ran the other
+     * 1.2-1.3x slower after C2 recompiled the loop for both (tools/HalfAB, F16 after BF16: 17.2 ms
+     * a gpt2-medium step on two threads, against 12.9 ms in a JVM of its own).
+     */
+    private static void halves4(MemorySegment bits, long b0, long rb, long vs, boolean bf, float[] x, int xo, int whole, float[] t) {
+        if (bf) halves4Bf(bits, b0, rb, vs, x, xo, whole, t);
+        else halves4F16(bits, b0, rb, vs, x, xo, whole, t);
+    }
+
+    private static void halves4Bf(MemorySegment bits, long b0, long rb, long vs, float[] x, int xo, int whole, float[] t) {
         long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int k = 0; k < whole; k += L) {
+        long o = 0;
+        for (int k = 0; k < whole; k += L, o += vs) {
             FloatVector xv = FloatVector.fromArray(F, x, xo + k);
-            long o = 2L * k;
-            a0 = half(bits, b0 + o, bf, false).fma(xv, a0);
-            a1 = half(bits, b1 + o, bf, false).fma(xv, a1);
-            a2 = half(bits, b2 + o, bf, false).fma(xv, a2);
-            a3 = half(bits, b3 + o, bf, false).fma(xv, a3);
+            a0 = bf16(bits, b0 + o).fma(xv, a0);
+            a1 = bf16(bits, b1 + o).fma(xv, a1);
+            a2 = bf16(bits, b2 + o).fma(xv, a2);
+            a3 = bf16(bits, b3 + o).fma(xv, a3);
+        }
+        a0.intoArray(t, 0);
+        a1.intoArray(t, L);
+        a2.intoArray(t, 2 * L);
+        a3.intoArray(t, 3 * L);
+    }
+
+    private static void halves4F16(MemorySegment bits, long b0, long rb, long vs, float[] x, int xo, int whole, float[] t) {
+        long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        long o = 0;
+        for (int k = 0; k < whole; k += L, o += vs) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + k);
+            a0 = f16(bits, b0 + o).fma(xv, a0);
+            a1 = f16(bits, b1 + o).fma(xv, a1);
+            a2 = f16(bits, b2 + o).fma(xv, a2);
+            a3 = f16(bits, b3 + o).fma(xv, a3);
         }
         a0.intoArray(t, 0);
         a1.intoArray(t, L);
@@ -194,16 +232,17 @@ final class HalfKernels {
     private static float halves1(PackedMatrix p, int r, float[] x, int xo, boolean scaled, float[] t) {
         boolean bf = p.format() == PackedMatrix.Format.BF16, rescale = !bf && !scaled;
         int whole = whole(p.cols());
-        long b0 = r * p.qRowBytes;
         FloatVector a = FloatVector.zero(F);
-        for (int k = 0; k < whole; k += L) a = half(p.bits, b0 + 2L * k, bf, rescale).fma(FloatVector.fromArray(F, x, xo + k), a);
+        // a row's vectors: 2L bytes apart in rows, 2L times the rows of its group apart in tiles
+        long o = p.tiled ? HalfLayout.tileAt(p, r, 0) : r * p.qRowBytes, step = 2L * L * (p.tiled ? HalfLayout.groupRows(p, r) : 1);
+        for (int k = 0; k < whole; k += L, o += step) a = half(p.bits, o, bf, rescale).fma(FloatVector.fromArray(F, x, xo + k), a);
         a.intoArray(t, 0);
         return tail(p, r, whole, scaled, PackedKernels.sumLanes(t, 0), x, xo);
     }
 
     /** The F16 weight (r, k) times 2^-112, as the kernels read it. */
     private static float halfBits(PackedMatrix p, int r, int k) {
-        return Float.intBitsToFloat((p.bits.get(PackedMatrix.LS, r * p.qRowBytes + 2L * k) << 13) & 0x8FFFE000);
+        return Float.intBitsToFloat((p.bits.get(PackedMatrix.LS, HalfLayout.at(p, r, k)) << 13) & 0x8FFFE000);
     }
 
     /** The columns past the last whole vector, added one by one. */

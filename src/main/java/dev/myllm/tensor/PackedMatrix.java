@@ -66,16 +66,19 @@ public final class PackedMatrix {
     final float[] scaleArray;     // the block types: the floats of `scales`; else null
     final float[] minArray;       // Q4_1: the floats of `mins`; else null
 
+    final boolean tiled;          // F16/BF16: rows in HalfKernels' Layout.TILES (else row after row, qRowBytes apart)
+
     private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins) {
         this(format, rows, cols, bits, scales, mins, switch (format) {
             case F16, BF16 -> 2L * cols;
             case F32 -> 4L * cols;
             case Q8_0 -> cols;
             case Q4_0, Q4_1 -> cols / 2;
-        });
+        }, false);
     }
 
-    private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins, long qRowBytes) {
+    private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins, long qRowBytes, boolean tiled) {
+        this.tiled = tiled;
         this.format = format;
         this.rows = rows;
         this.cols = cols;
@@ -111,16 +114,16 @@ public final class PackedMatrix {
     }
 
     private static PackedMatrix allocated(Format format, int rows, int cols) {
-        return allocated(format, rows, cols, HalfKernels.PAD);
+        return allocated(format, rows, cols, HalfLayout.layout(cols));
     }
 
-    private static PackedMatrix allocated(Format format, int rows, int cols, boolean pad) {
+    private static PackedMatrix allocated(Format format, int rows, int cols, HalfLayout.Layout layout) {
         checkShape(format, rows, cols);
         long n = (long) rows * cols;
         return switch (format) {
             case F16, BF16 -> {
-                long stride = HalfKernels.halfStride(cols, pad);
-                yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride);
+                long stride = HalfLayout.halfStride(cols, layout == HalfLayout.Layout.PADDED);
+                yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride, layout == HalfLayout.Layout.TILES);
             }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
             case Q8_0 -> new PackedMatrix(format, rows, cols, bytes(n / 32 * Q8_BLOCK), null, null); // (scales among the codes)
@@ -158,7 +161,7 @@ public final class PackedMatrix {
     }
 
     private short half(int r, int k) {
-        return bits.get(LS, r * qRowBytes + 2L * k);
+        return bits.get(LS, HalfLayout.at(this, r, k));
     }
 
     /** Rows whose blocks Q8_0 interleaves: the four-row kernel's group. */
@@ -224,12 +227,12 @@ public final class PackedMatrix {
 
     /** Encodes a float32 row-major {@code (rows, cols)} matrix (the block types as ggml's reference quantisers do). */
     public static PackedMatrix encode(Format format, float[] w, int rows, int cols) {
-        return encode(format, w, rows, cols, HalfKernels.PAD);
+        return encode(format, w, rows, cols, HalfLayout.layout(cols));
     }
 
-    /** As above, F16/BF16 rows padded or not ({@link HalfKernels#halfStride}); for tests. */
-    static PackedMatrix encode(Format format, float[] w, int rows, int cols, boolean pad) {
-        PackedMatrix p = allocated(format, rows, cols, pad);
+    /** As above, F16/BF16 rows in the given layout; for tests. */
+    static PackedMatrix encode(Format format, float[] w, int rows, int cols, HalfLayout.Layout layout) {
+        PackedMatrix p = allocated(format, rows, cols, layout);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);
@@ -255,8 +258,7 @@ public final class PackedMatrix {
 
     private void encodeRow(float[] w, int off, int r) {
         switch (format) {
-            case F16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Float.floatToFloat16(w[off + i])); }
-            case BF16 -> { for (int i = 0; i < cols; i++) bits.set(LS, r * qRowBytes + 2L * i, Quantize.bf16(w[off + i])); }
+            case F16, BF16 -> HalfLayout.encodeRow(this, w, off, r);
             case F32 -> MemorySegment.copy(w, off, bits, LF, r * qRowBytes, cols);
             case Q8_0, Q4_0, Q4_1 -> {
                 byte[] q = new byte[Quantize.BLOCK];
@@ -323,7 +325,7 @@ public final class PackedMatrix {
         for (int r = r0; r < r0 + n; r++) {
             int o = off + (r - r0) * cols;
             if (codes != null) QuantKernels.widenRow(this, r, dst, o); // (the block types a block at a time)
-            else for (int i = 0; i < cols; i++) dst[o + i] = weight(r, i);
+            else HalfLayout.widenRow(this, r, dst, o);
         }
     }
 
@@ -368,8 +370,8 @@ public final class PackedMatrix {
         // whole groups per thread: one fork/join per product, each thread streaming through its rows
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
             float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
-            for (int gi = g0; gi < g1; gi++) {
-                int r = gi * g, n = Math.min(g, rows - r);
+            for (int v = g0; v < g1; v++) {
+                int gi = format == Format.Q8_0 ? PackedKernels.streamed(g0, g1, v, PackedKernels.STREAMS) : v, r = gi * g, n = Math.min(g, rows - r);
                 // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones
                 for (int i = 0; i < m; i++) PackedKernels.dot(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, sums, i * (cols / 32), lanes);
             }

@@ -162,39 +162,77 @@ class PackedMatrixTest {
     }
 
     @Test
-    void paddedHalfRowsGiveTheSameBits() {
+    void everyHalfLayoutGivesTheSameBits() {
+        // plain rows (a file's), padded rows and tiles of four rows: the same weights and the same
+        // bits of every product, on whole and partial tiles and a last group of 1 to 3 rows
         Random rnd = new Random(13);
-        for (int cols : new int[]{512, 1024}) {
-            assertThat(HalfKernels.halfStride(cols, true)).isEqualTo(2L * cols + 64);
-            assertThat(HalfKernels.halfStride(cols + 16, true)).isEqualTo(2L * cols + 32);
-            assertThat(HalfKernels.halfStride(cols, false)).isEqualTo(2L * cols);
-            float[] w = KernelTestSupport.randn(rnd, 7 * cols, 0.5f);
+        assertThat(HalfLayout.halfStride(512, true)).isEqualTo(2L * 512 + 64);
+        assertThat(HalfLayout.halfStride(512 + 16, true)).isEqualTo(2L * 512 + 32);
+        assertThat(HalfLayout.halfStride(512, false)).isEqualTo(2L * 512);
+        for (int[] s : new int[][]{{7, 512}, {7, 1024}, {5, 37}, {6, 15}, {9, 33}, {4, 16}, {3, 100}, {1, 1}}) {
+            int rows = s[0], cols = s[1];
+            float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.5f);
             for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
-                PackedMatrix plain = PackedMatrix.encode(f, w, 7, cols, false), padded = PackedMatrix.encode(f, w, 7, cols, true);
-                assertThat(padded.byteSize()).isEqualTo(plain.byteSize()); // the weights' bytes, as a file holds them
-                float[] a = new float[cols], b = new float[cols];
-                for (int r = 0; r < 7; r++) {
-                    plain.row(r, a, 0);
-                    padded.row(r, b, 0);
-                    assertThat(b).as("%s row %d", f, r).containsExactly(a);
-                }
-                for (int m : new int[]{1, 3}) {
-                    float[] x = KernelTestSupport.randn(rnd, m * cols, 1f);
-                    float[] y0 = new float[m * 7], y1 = new float[m * 7], s0 = new float[m], s1 = new float[m];
-                    plain.matmulNT(x, 0, m, y0, 0);
-                    padded.matmulNT(x, 0, m, y1, 0);
-                    assertThat(y1).as("%s m=%d", f, m).containsExactly(y0);
-                    plain.dotRowScalar(6, x, 0, m, s0);
-                    padded.dotRowScalar(6, x, 0, m, s1);
-                    assertThat(s1).containsExactly(s0);
+                PackedMatrix plain = PackedMatrix.encode(f, w, rows, cols, HalfLayout.Layout.ROWS);
+                for (HalfLayout.Layout layout : new HalfLayout.Layout[]{HalfLayout.Layout.PADDED, HalfLayout.Layout.TILES}) {
+                    PackedMatrix other = PackedMatrix.encode(f, w, rows, cols, layout);
+                    assertThat(other.tiled).isEqualTo(layout == HalfLayout.Layout.TILES);
+                    assertThat(other.byteSize()).isEqualTo(plain.byteSize()); // the weights' bytes, as a file holds them
+                    float[] a = new float[cols], b = new float[cols];
+                    for (int r = 0; r < rows; r++) {
+                        plain.row(r, a, 0);
+                        other.row(r, b, 0);
+                        assertThat(b).as("%s %s row %d", f, layout, r).containsExactly(a);
+                        for (int k = 0; k < cols; k++) assertThat(other.weight(r, k)).isEqualTo(a[k]);
+                    }
+                    for (int m : new int[]{1, 3}) {
+                        float[] x = KernelTestSupport.randn(rnd, m * cols, 1f);
+                        float[] y0 = new float[m * rows], y1 = new float[m * rows], s0 = new float[m], s1 = new float[m];
+                        plain.matmulNT(x, 0, m, y0, 0);
+                        other.matmulNT(x, 0, m, y1, 0);
+                        assertThat(y1).as("%s %s (%d, %d) m=%d", f, layout, rows, cols, m).containsExactly(y0);
+                        plain.dotRowScalar(rows - 1, x, 0, m, s0);
+                        other.dotRowScalar(rows - 1, x, 0, m, s1);
+                        assertThat(s1).containsExactly(s0);
+                    }
                 }
             }
         }
     }
 
     @Test
+    void tilesInterleaveFourRowsAVectorAtATime() {
+        // (rows 6, cols 37) in tiles of T columns: the first group's rows take turns a tile at a
+        // time, the narrower last tile (37 % T columns) too; the last group has two rows
+        int T = HalfLayout.TILE, rows = 6, cols = 37, last = cols - cols % T;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = i;
+        PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.BF16, w, rows, cols, HalfLayout.Layout.TILES);
+        assertThat(p.tiled).isTrue();
+        assertThat(p.bits.byteSize()).isEqualTo(2L * rows * cols);
+        assertThat(HalfLayout.at(p, 0, 0)).isZero();
+        assertThat(HalfLayout.at(p, 1, 0)).isEqualTo(2L * T);
+        assertThat(HalfLayout.at(p, 3, 1)).isEqualTo(3 * 2L * T + 2);
+        assertThat(HalfLayout.at(p, 0, T)).isEqualTo(2L * 4 * T);
+        assertThat(HalfLayout.at(p, 0, last)).isEqualTo(2L * 4 * last);
+        assertThat(HalfLayout.at(p, 2, last + 1)).isEqualTo(2L * 4 * last + 2L * 2 * (cols - last) + 2);
+        assertThat(HalfLayout.at(p, 5, 0)).isEqualTo(2L * 4 * cols + 2L * T);
+        assertThat(HalfLayout.at(p, 5, T + 1)).isEqualTo(2L * 4 * cols + 2L * 2 * T + 2L * T + 2);
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < cols; k++) {
+                assertThat(p.bits.get(PackedMatrix.LS, HalfLayout.at(p, r, k))).isEqualTo(Quantize.bf16(r * cols + k));
+                assertThat(p.weight(r, k)).isEqualTo(Float.intBitsToFloat(Quantize.bf16(r * cols + k) << 16));
+            }
+        }
+        // wider rows than TILE_COLS keep padded rows (four streams read faster there)
+        assertThat(HalfLayout.layout(HalfLayout.TILE_COLS)).isEqualTo(HalfLayout.TILES ? HalfLayout.Layout.TILES : HalfLayout.Layout.PADDED);
+        assertThat(HalfLayout.layout(HalfLayout.TILE_COLS + 1)).isEqualTo(HalfLayout.PAD ? HalfLayout.Layout.PADDED : HalfLayout.Layout.ROWS);
+    }
+
+    @Test
     void halfProductsGroupRowsAcrossQuartersWithTheBitsOfEachRowAlone() {
-        // HalfKernels.product groups the i-th row of each quarter of a thread's range: on row counts
+        // HalfKernels.product groups the i-th row of each quarter of a thread's range (row-major
+        // layouts) or a tile group's four adjacent rows: on row counts
         // that split unevenly (rows left over, ranges not a multiple of 4) and with 1 to 3 threads,
         // every row of every input row must still be the scalar twin's bits for that row alone
         Random rnd = new Random(21);
@@ -204,7 +242,8 @@ class PackedMatrixTest {
                 for (int rows : new int[]{1, 3, 4, 5, 7, 17, 38, 131, 1001, 2791}) { // (the last two split over threads at 160 and 47 columns)
                     for (int cols : new int[]{16, 47, 160}) {
                         float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.3f);
-                        for (PackedMatrix p : new PackedMatrix[]{PackedMatrix.encode(f, w, rows, cols), mapped(f, w, rows, cols)}) {
+                        for (PackedMatrix p : new PackedMatrix[]{PackedMatrix.encode(f, w, rows, cols, HalfLayout.Layout.TILES),
+                                PackedMatrix.encode(f, w, rows, cols, HalfLayout.Layout.PADDED), mapped(f, w, rows, cols)}) {
                             for (int m : new int[]{1, 3}) {
                                 float[] x = KernelTestSupport.randn(rnd, m * cols, 1f), twin = new float[m];
                                 for (int threads = 1; threads <= 3; threads++) {
@@ -230,7 +269,7 @@ class PackedMatrixTest {
 
     /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded), as a mapped file gives them. */
     private static PackedMatrix mapped(PackedMatrix.Format f, float[] w, int rows, int cols) {
-        PackedMatrix own = PackedMatrix.encode(f, w, rows, cols, false);
+        PackedMatrix own = PackedMatrix.encode(f, w, rows, cols, HalfLayout.Layout.ROWS);
         var bytes = java.lang.foreign.Arena.ofAuto().allocate(own.byteSize(), 64);
         bytes.copyFrom(own.bits);
         return PackedMatrix.wrap(f, rows, cols, bytes);

@@ -1,0 +1,116 @@
+package dev.myllm.tensor;
+
+/**
+ * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
+ * layout, used where it is mapped), rows padded, or tiles of four rows read as one stream.
+ */
+final class HalfLayout {
+    private HalfLayout() {
+    }
+
+    /** How the F16/BF16 rows of a matrix are laid out in {@link PackedMatrix#bits}. */
+    enum Layout {
+        /** Row after row, {@code 2·cols} bytes apart: a file's layout (a mapped file is used as it is). */
+        ROWS,
+        /** Row after row, padded by {@link #halfStride}. */
+        PADDED,
+        /**
+         * Each group of four rows (fewer in the last group) interleaved a tile of {@link #TILE}
+         * columns (one vector load) at a time: row 0's tile, row 1's, 2's, 3's, then the next tile, so
+         * that a group is one contiguous run and a thread's range of groups one sequential stream
+         * (see {@link HalfKernels#product}). The last, narrower tile of a row (the columns past a
+         * multiple of {@code TILE}) likewise, each row's part after the other's.
+         */
+        TILES
+    }
+
+    /**
+     * Whether F16/BF16 rows of our own memory in row-major layout are padded (default; {@code
+     * -Dmyllm.packed.pad=false} to compare). The four-row kernels read four rows side by side; 2048
+     * bytes apart (gpt2-medium's 1024 columns) they ran slower than 2112 bytes apart: gpt2-medium
+     * f16 decoding 1.37-1.43x f32 unpadded against 1.47-1.56x padded in three old/new pairs on a
+     * shared machine, gpt2-small unchanged. The bits of every product are the same either way.
+     */
+    static final boolean PAD = !"false".equals(System.getProperty("myllm.packed.pad"));
+
+    /** Whether matrices encoded into memory of our own take tiles ({@code -Dmyllm.packed.tiles=false} to compare). */
+    static final boolean TILES = !"false".equals(System.getProperty("myllm.packed.tiles"));
+
+    /** The widest rows that take tiles (wider ones: padded rows, read as four streams). */
+    static final int TILE_COLS = Integer.getInteger("myllm.packed.tileCols", 2048);
+
+    /** The layout of a matrix of {@code cols} columns encoded into memory of our own. */
+    static Layout layout(int cols) {
+        return TILES && cols <= TILE_COLS ? Layout.TILES : PAD ? Layout.PADDED : Layout.ROWS;
+    }
+
+    /**
+     * Bytes from one F16/BF16 row to the next in a row-major layout: {@code 2·cols}, plus 64 with
+     * {@code pad} when that is a multiple of 1024 (a mapped file's rows stay as they are).
+     */
+    static long halfStride(int cols, boolean pad) {
+        long b = 2L * cols;
+        return pad && b % 1024 == 0 ? b + 64 : b;
+    }
+
+    /** Lanes of a vector of the kernels (a tile is two). */
+    static final int LANES = HalfKernels.LANES;
+
+    /** Columns of a row a whole tile holds: one vector's. */
+    static final int TILE = LANES;
+
+    /** Rows a group of tiles interleaves. */
+    static final int GROUP = 4;
+
+    /** Rows in row {@code r}'s group of tiles. */
+    static int groupRows(PackedMatrix p, int r) {
+        return Math.min(GROUP, p.rows() - (r - r % GROUP));
+    }
+
+    /** Tiles: the byte where row {@code r}'s part of the tile from column {@code kb} (a multiple of TILE) starts. */
+    static long tileAt(PackedMatrix p, int r, int kb) {
+        int r0 = r - r % GROUP, w = Math.min(TILE, p.cols() - kb);
+        return 2L * r0 * p.cols() + 2L * groupRows(p, r) * kb + 2L * w * (r - r0);
+    }
+
+    /** The byte in {@code p.bits} of weight {@code (r, k)}. */
+    static long at(PackedMatrix p, int r, int k) {
+        if (!p.tiled) return r * p.qRowBytes + 2L * k;
+        int kb = k - k % TILE;
+        return tileAt(p, r, kb) + 2L * (k - kb);
+    }
+
+    /** Encodes row {@code r} of an F16/BF16 matrix from {@code w[off ..]}. */
+    static void encodeRow(PackedMatrix p, float[] w, int off, int r) {
+        boolean bf = p.format() == PackedMatrix.Format.BF16;
+        int cols = p.cols();
+        if (!p.tiled) {
+            long o = r * p.qRowBytes;
+            for (int k = 0; k < cols; k++) p.bits.set(PackedMatrix.LS, o + 2L * k, half(bf, w[off + k]));
+            return;
+        }
+        for (int kb = 0; kb < cols; kb += TILE) {
+            long t = tileAt(p, r, kb);
+            int wd = Math.min(TILE, cols - kb);
+            for (int c = 0; c < wd; c++) p.bits.set(PackedMatrix.LS, t + 2L * c, half(bf, w[off + kb + c]));
+        }
+    }
+
+    private static short half(boolean bf, float v) {
+        return bf ? Quantize.bf16(v) : Float.floatToFloat16(v);
+    }
+
+    /** Row {@code r} widened to float32 into {@code dst[o ..]}: the values of {@link PackedMatrix#weight}. */
+    static void widenRow(PackedMatrix p, int r, float[] dst, int o) {
+        boolean bf = p.format() == PackedMatrix.Format.BF16;
+        int cols = p.cols();
+        for (int kb = 0; kb < cols; kb += TILE) {
+            int wd = Math.min(TILE, cols - kb);
+            long t = p.tiled ? tileAt(p, r, kb) : r * p.qRowBytes + 2L * kb;
+            for (int c = 0; c < wd; c++) {
+                short h = p.bits.get(PackedMatrix.LS, t + 2L * c);
+                dst[o + kb + c] = bf ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h);
+            }
+        }
+    }
+}
