@@ -178,32 +178,31 @@ final class HalfKernels {
     private static FloatVector f16(MemorySegment bits, long off) {
         // the half sign-extended and shifted by 13: the sign at bit 31, exponent and mantissa where a
         // float keeps them (weights are finite, so Inf/NaN need no care)
-        return widened(bits, off).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        return widened(bits, off).lanewise(VectorOperators.LSHL, 13).and(F16_MASK).reinterpretAsFloats();
     }
 
     /**
      * Four rows from byte {@code b0}, {@code rb} apart, each row's next L halves {@code vs} bytes on
      * (BF16, or F16 with a scaled input): the accumulators into {@code t[0 .. 4L)}. One loop for both
-     * layouts (with a loop for each, C2 compiled the row-major one 1.2-1.3x slower), but one for each
-     * format: with the format a branch in the loop, a JVM that had run one format ran the other
-     * 1.2-1.3x slower after C2 recompiled the loop for both (tools/HalfAB, F16 after BF16: 17.2 ms
-     * a gpt2-medium step on two threads, against 12.9 ms in a JVM of its own).
+     * layouts (with a loop for each, C2 compiled the row-major one 1.2-1.3x slower) and both formats,
+     * without a branch: a weight is the widened half shifted and masked ({@link #decode}). With the
+     * format a branch in the loop, a JVM that had run one format ran the other 1.2-1.3x slower once
+     * C2 recompiled the loop for both (tools/HalfAB, F16 after BF16: 17.2 ms a gpt2-medium step on
+     * two threads, 12.9 ms in a JVM of its own); with a loop for each format called from one method,
+     * bench generate's F16 ran at times 2-5x slower than BF16 in the same JVM (C2 inlining both
+     * loops into their caller, with the vectors boxed).
      */
     private static void halves4(MemorySegment bits, long b0, long rb, long vs, boolean bf, float[] x, int xo, int whole, float[] t) {
-        if (bf) halves4Bf(bits, b0, rb, vs, x, xo, whole, t);
-        else halves4F16(bits, b0, rb, vs, x, xo, whole, t);
-    }
-
-    private static void halves4Bf(MemorySegment bits, long b0, long rb, long vs, float[] x, int xo, int whole, float[] t) {
         long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
+        int sh = bf ? 16 : 13, mask = bf ? -1 : F16_MASK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         long o = 0;
         for (int k = 0; k < whole; k += L, o += vs) {
             FloatVector xv = FloatVector.fromArray(F, x, xo + k);
-            a0 = bf16(bits, b0 + o).fma(xv, a0);
-            a1 = bf16(bits, b1 + o).fma(xv, a1);
-            a2 = bf16(bits, b2 + o).fma(xv, a2);
-            a3 = bf16(bits, b3 + o).fma(xv, a3);
+            a0 = decode(bits, b0 + o, sh, mask).fma(xv, a0);
+            a1 = decode(bits, b1 + o, sh, mask).fma(xv, a1);
+            a2 = decode(bits, b2 + o, sh, mask).fma(xv, a2);
+            a3 = decode(bits, b3 + o, sh, mask).fma(xv, a3);
         }
         a0.intoArray(t, 0);
         a1.intoArray(t, L);
@@ -211,21 +210,12 @@ final class HalfKernels {
         a3.intoArray(t, 3 * L);
     }
 
-    private static void halves4F16(MemorySegment bits, long b0, long rb, long vs, float[] x, int xo, int whole, float[] t) {
-        long b1 = b0 + rb, b2 = b1 + rb, b3 = b2 + rb;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        long o = 0;
-        for (int k = 0; k < whole; k += L, o += vs) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + k);
-            a0 = f16(bits, b0 + o).fma(xv, a0);
-            a1 = f16(bits, b1 + o).fma(xv, a1);
-            a2 = f16(bits, b2 + o).fma(xv, a2);
-            a3 = f16(bits, b3 + o).fma(xv, a3);
-        }
-        a0.intoArray(t, 0);
-        a1.intoArray(t, L);
-        a2.intoArray(t, 2 * L);
-        a3.intoArray(t, 3 * L);
+    /** Bits an F16 weight keeps after its shift (sign, exponent, mantissa; see {@link #f16}). */
+    private static final int F16_MASK = 0x8FFFE000;
+
+    /** L weights from {@code off}: the halves widened, shifted by {@code sh} and masked (BF16: 16 and all bits, F16: 13 and {@link #F16_MASK}). */
+    private static FloatVector decode(MemorySegment bits, long off, int sh, int mask) {
+        return widened(bits, off).lanewise(VectorOperators.LSHL, sh).and(mask).reinterpretAsFloats();
     }
 
     /** One row (the last rows of a product, and F16 with an unscaled input: each weight times 2^112). */
