@@ -66,8 +66,12 @@ final class HalfKernels {
 
     /**
      * {@code y (m, rows) = x (m, cols) · Wᵀ} for an F16 or BF16 matrix and a few input rows, each
-     * group of four weight rows read once for all of them. A thread takes one range of rows and
-     * splits it in four quarters, and a group is the i-th row of each quarter: the four rows a
+     * group of four weight rows read once for all of them. Tiles ({@link HalfLayout.Layout#TILES}):
+     * a group is four adjacent rows, one contiguous run, so a thread's range of groups is one
+     * stream (gpt2-medium's products on two threads, tools/HalfAB: BF16 0.86-0.89 and F16 0.90-0.91
+     * of the time of four quarter streams of padded rows; 1024×4096 ran slower in tiles, 1.03-1.23,
+     * so rows wider than {@link HalfLayout#TILE_COLS} keep padded rows). Rows (padded, or a mapped
+     * file's): a thread takes one range of rows and splits it in four quarters, and a group is the i-th row of each quarter: the four rows a
      * group reads side by side then run on in memory from the previous group's, four long streams
      * through the matrix instead of four new short ones each group (rows of 768 halves are 1.5 KB,
      * too short for the hardware prefetchers to get going). A row's bits are the same in any group
@@ -91,8 +95,8 @@ final class HalfKernels {
             // a group is four adjacent rows, one contiguous run: a thread's groups are one stream
             Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
                 float[] lanes = GemmSmall.lanes();
-                for (int v = g0; v < g1; v++) {
-                    int gi = PackedKernels.streamed(g0, g1, v, PackedKernels.STREAMS), r = gi * g, n = Math.min(g, rows - r);
+                for (int gi = g0; gi < g1; gi++) {
+                    int r = gi * g, n = Math.min(g, rows - r);
                     // one input row at a time: the group (a few KB) stays in L1 for the next ones
                     for (int i = 0; i < m; i++) dot16(p, r, n, 1, xin, x0 + i * cols, y, yOff + i * rows + r, scaled, lanes);
                 }

@@ -25,18 +25,6 @@ final class PackedKernels {
     /** Rows per group: 4, or 1 with {@code -Dmyllm.packed.rows=1} (to compare; a row's bits are the same either way). */
     static final int GROUP = Integer.getInteger("myllm.packed.rows", 4) == 1 ? 1 : 4;
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
-
-    /** Streams a thread's range of groups is read as (experiment: {@code -Dmyllm.packed.streams}). */
-    static final int STREAMS = Integer.getInteger("myllm.packed.streams", 1);
-
-    /**
-     * The group a thread visits {@code i}-th ({@code g0 <= i < g1}) when its range is read as {@code s}
-     * streams: the range split in s parts, taking a group of each in turn (the rest in order).
-     */
-    static int streamed(int g0, int g1, int i, int s) {
-        int q = (g1 - g0) / s, j = i - g0;
-        return j >= s * q ? i : g0 + (j % s) * q + j / s;
-    }
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private PackedKernels() {

@@ -8,8 +8,9 @@ import java.nio.ByteOrder;
  * A weight matrix {@code (rows, cols)} kept for inference in 32, 16, 8 or 4 bits: F32, F16, BF16,
  * Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0 or Q4_1 (blocks of 32
  * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32, F16
- * and BF16 outside the heap in the file layout itself, so a GGUF or safetensors tensor is used where
- * the file is memory-mapped, without a copy; the block types in Java arrays, the quantised values of
+ * and BF16 outside the heap, from a file in its layout itself, so a GGUF or safetensors tensor is used
+ * where the file is memory-mapped, without a copy (F16 and BF16 converted into memory of our own
+ * take {@link HalfLayout}'s tiles, four rows read as one stream); the block types in Java arrays, the quantised values of
  * a block contiguous and the scales widened to float32 (what lets a vector take a whole block),
  * repacked once from the file's blocks (Q8_0 with each group of four rows' blocks and scales
  * interleaved, see {@link #codeAt}). Products read the packed weights directly
@@ -49,7 +50,6 @@ public final class PackedMatrix {
     static final ValueLayout.OfFloat LF = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Above this many input rows, tiles of the matrix are widened to float32 and multiplied by the packed GEMM. */
     private static final int SMALL_M = 8;
-    private static final int TILE_ROWS = 128;
 
     private final Format format;
     private final int rows;
@@ -317,7 +317,7 @@ public final class PackedMatrix {
         rowsToFloat(r, 1, dst, off);
     }
 
-    private void rowsToFloat(int r0, int n, float[] dst, int off) {
+    void rowsToFloat(int r0, int n, float[] dst, int off) {
         if (format == Format.F32) {
             MemorySegment.copy(bits, LF, r0 * qRowBytes, dst, off, n * cols);
             return;
@@ -344,11 +344,11 @@ public final class PackedMatrix {
         // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
         ProductMode mode = ProductMode.current();
         if (format == Format.F32) {
-            matmulF32(mode, x, xOff, m, y, yOff);
+            PackedPaths.f32(this, mode, x, xOff, m, y, yOff);
             return;
         }
         if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
-            matmulTiled(x, xOff, m, y, yOff);
+            PackedPaths.tiled(this, x, xOff, m, y, yOff);
             return;
         }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
@@ -370,38 +370,12 @@ public final class PackedMatrix {
         // whole groups per thread: one fork/join per product, each thread streaming through its rows
         Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
             float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
-            for (int v = g0; v < g1; v++) {
-                int gi = format == Format.Q8_0 ? PackedKernels.streamed(g0, g1, v, PackedKernels.STREAMS) : v, r = gi * g, n = Math.min(g, rows - r);
+            for (int gi = g0; gi < g1; gi++) {
+                int r = gi * g, n = Math.min(g, rows - r);
                 // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones
                 for (int i = 0; i < m; i++) PackedKernels.dot(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, sums, i * (cols / 32), lanes);
             }
         });
-    }
-
-    /**
-     * F32 takes the path {@link Gemm#matmulNT} takes for the same shape and mode, with the same
-     * operations in the same order (a few rows: {@code GemmSmall}'s; many: the GEMM on tiles; tiny
-     * or without SIMD: the plain loop), so a mapped matrix gives exactly the bits of the float32
-     * array it replaces and {@code generate} the same tokens.
-     */
-    private void matmulF32(ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff) {
-        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && Gemm.tiny(m, rows, cols))) {
-            float[] acc = new float[m];
-            for (int r = 0; r < rows; r++) {
-                dotRowScalar(r, x, xOff, m, acc);
-                for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
-            }
-        } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= GemmSmall.MAX_ROWS)) {
-            // GemmSmall.nt's groups of weight rows, each read once for all m input rows
-            int g = m == 1 ? GemmSmall.GROUP_ONE : GemmSmall.GROUP, groups = (rows + g - 1) / g;
-            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g),
-                    (g0, g1) -> PackedKernels.dotF32Groups(this, g, g0, g1, x, xOff, m, y, yOff, GemmSmall.lanes()));
-        } else {
-            // the packed GEMM, also on a last tile so small that Gemm would take another path for it
-            try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
-                matmulTiled(x, xOff, m, y, yOff);
-            }
-        }
     }
 
     /** Q4_1: each block's sum of x, per input row (the minimum's share of the product). */
@@ -416,24 +390,6 @@ public final class PackedMatrix {
             }
         }
         return s;
-    }
-
-    private void matmulTiled(float[] x, int xOff, int m, float[] y, int yOff) {
-        // F32 tiles are a plain copy, so larger ones (about 4 MB) cost nothing and let the GEMM run longer
-        int tr = Math.min(rows, format == Format.F32 ? Math.max(TILE_ROWS, (1 << 20) / cols) : TILE_ROWS);
-        // scratch from the arena, given back at once: a prompt's products take the same two buffers
-        // again instead of megabytes of new arrays each
-        float[] tile = Arena.uninitialized(tr * cols);
-        float[] out = Arena.uninitialized(m * tr);
-        for (int r0 = 0; r0 < rows; r0 += tr) {
-            int n = Math.min(tr, rows - r0);
-            int start = r0;
-            Parallel.forRange(n, 8, (a, b) -> rowsToFloat(start + a, b - a, tile, a * cols));
-            Gemm.matmulNT(x, xOff, tile, 0, out, 0, m, n, cols, false);
-            for (int i = 0; i < m; i++) System.arraycopy(out, i * n, y, yOff + i * rows + r0, n);
-        }
-        Arena.release(out);
-        Arena.release(tile);
     }
 
     /** The scalar twin: {@code acc[i] = Σ_k x[i, k] · W[r, k]}, blocks summed one by one and then scaled. */

@@ -1,0 +1,60 @@
+package dev.myllm.tensor;
+
+/**
+ * The paths of a {@link PackedMatrix} product other than the few-row kernels: F32 along {@link
+ * Gemm}'s paths, and many input rows (a prompt, scoring) on tiles of the matrix widened to float32
+ * for the GEMM.
+ */
+final class PackedPaths {
+    private static final int TILE_ROWS = 128;
+
+    private PackedPaths() {
+    }
+
+    /**
+     * F32 takes the path {@link Gemm#matmulNT} takes for the same shape and mode, with the same
+     * operations in the same order (a few rows: {@code GemmSmall}'s; many: the GEMM on tiles; tiny
+     * or without SIMD: the plain loop), so a mapped matrix gives exactly the bits of the float32
+     * array it replaces and {@code generate} the same tokens.
+     */
+    static void f32(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff) {
+        int rows = p.rows(), cols = p.cols();
+        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && Gemm.tiny(m, rows, cols))) {
+            float[] acc = new float[m];
+            for (int r = 0; r < rows; r++) {
+                p.dotRowScalar(r, x, xOff, m, acc);
+                for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
+            }
+        } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= GemmSmall.MAX_ROWS)) {
+            // GemmSmall.nt's groups of weight rows, each read once for all m input rows
+            int g = m == 1 ? GemmSmall.GROUP_ONE : GemmSmall.GROUP, groups = (rows + g - 1) / g;
+            Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g),
+                    (g0, g1) -> PackedKernels.dotF32Groups(p, g, g0, g1, x, xOff, m, y, yOff, GemmSmall.lanes()));
+        } else {
+            // the packed GEMM, also on a last tile so small that Gemm would take another path for it
+            try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
+                tiled(p, x, xOff, m, y, yOff);
+            }
+        }
+    }
+
+    /** Many input rows: tiles of W widened to float32 and multiplied by the GEMM. */
+    static void tiled(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff) {
+        int rows = p.rows(), cols = p.cols();
+        // F32 tiles are a plain copy, so larger ones (about 4 MB) cost nothing and let the GEMM run longer
+        int tr = Math.min(rows, p.format() == PackedMatrix.Format.F32 ? Math.max(TILE_ROWS, (1 << 20) / cols) : TILE_ROWS);
+        // scratch from the arena, given back at once: a prompt's products take the same two buffers
+        // again instead of megabytes of new arrays each
+        float[] tile = Arena.uninitialized(tr * cols);
+        float[] out = Arena.uninitialized(m * tr);
+        for (int r0 = 0; r0 < rows; r0 += tr) {
+            int n = Math.min(tr, rows - r0);
+            int start = r0;
+            Parallel.forRange(n, 8, (a, b) -> p.rowsToFloat(start + a, b - a, tile, a * cols));
+            Gemm.matmulNT(x, xOff, tile, 0, out, 0, m, n, cols, false);
+            for (int i = 0; i < m; i++) System.arraycopy(out, i * n, y, yOff + i * rows + r0, n);
+        }
+        Arena.release(out);
+        Arena.release(tile);
+    }
+}
