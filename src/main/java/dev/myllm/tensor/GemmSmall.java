@@ -46,7 +46,11 @@ final class GemmSmall {
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
-        int g = M == 1 ? GROUP_ONE : GROUP;
+        if (M == 1) {
+            ntOne(a, aOff, b, bOff, c, cOff, N, K, accumulate);
+            return;
+        }
+        int g = GROUP;
         int groups = (N + g - 1) / g;
         int block = Math.max(grain(groups, 2L * g * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
         int blocks = (groups + block - 1) / block;
@@ -62,6 +66,64 @@ final class GemmSmall {
                 ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, i * block, Math.min(groups, (i + 1) * block));
             }
         });
+    }
+
+    /**
+     * {@link #nt} with one row of A (decoding one sequence), in methods of its own: compiled with the
+     * several-row passes in the same methods, after a server's batched steps had run them, the JIT
+     * left the one-row pass's {@link #finish} out of line (the methods had grown too big) and one
+     * stream decoded 15-25% slower in that process than before it served. Its own methods keep
+     * their own profile and inlining, whatever ran before. Same operations as before, so same bits.
+     */
+    private static void ntOne(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int N, int K, boolean accumulate) {
+        int groups = (N + GROUP_ONE - 1) / GROUP_ONE;
+        int block = Math.max(grain(groups, 2L * GROUP_ONE * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
+        int blocks = (groups + block - 1) / block;
+        if (blocks <= 1) {
+            ntOneGroups(a, aOff, b, bOff, c, cOff, N, K, accumulate, 0, groups);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(Math.min(Parallel.threads(), blocks), 1, (t0, t1) -> {
+            for (int i; (i = next.getAndIncrement()) < blocks; ) {
+                ntOneGroups(a, aOff, b, bOff, c, cOff, N, K, accumulate, i * block, Math.min(groups, (i + 1) * block));
+            }
+        });
+    }
+
+    /** Column groups {@code [g0, g1)} of four rows of B each of {@link #ntOne}. */
+    private static void ntOneGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                    int N, int K, boolean accumulate, int gr0, int gr1) {
+        float[] lanes = lanes();
+        for (int gi = gr0; gi < gr1; gi++) {
+            int n = gi * GROUP_ONE, br = bOff + n * K;
+            if (N - n < GROUP_ONE) {
+                // the last rows of B when N is not a multiple of the group
+                for (int r = n; r < N; r++) {
+                    rows1x1(a, aOff, K, b, bOff + r * K, lanes);
+                    finishOne(lanes, 1, a, aOff, K, b, bOff + r * K, c, cOff + r, accumulate);
+                }
+                continue;
+            }
+            rows1x4(a, aOff, 1, K, b, br, lanes);
+            finishOne(lanes, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, accumulate);
+        }
+    }
+
+    /** {@link #finish} of a one-row pass ({@code gr} columns): the same operations, in a method only {@link #ntOne} calls. */
+    private static void finishOne(float[] lanes, int gr, float[] a, int ar, int K, float[] b, int br, float[] c, int ci,
+                                  boolean accumulate) {
+        int whole = K - K % L;
+        if (whole == K && !accumulate) { // (every decode product: just the stores)
+            for (int j = 0; j < gr; j++) c[ci + j] = lanes[SUMS + SUM_AT[j]];
+            return;
+        }
+        for (int j = 0; j < gr; j++) {
+            float s = passSum(lanes, j);
+            int bj = br + j * K;
+            for (int k = whole; k < K; k++) s = Math.fma(a[ar + k], b[bj + k], s);
+            c[ci + j] = accumulate ? c[ci + j] + s : s;
+        }
     }
 
     /** Blocks of column groups per thread that {@link #nt} hands out: enough to even out a late start. */
@@ -98,11 +160,6 @@ final class GemmSmall {
                         finish(lanes, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate);
                     }
                 }
-                continue;
-            }
-            if (g == GROUP_ONE) {
-                rows1x4(a, aOff, 1, K, b, br, lanes);
-                finish(lanes, GROUP_ONE, 1, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, N, accumulate);
                 continue;
             }
             for (int m = 0; m < M; m += PASS_ROWS) {
