@@ -74,6 +74,8 @@ final class BenchGenerateCommand implements Runnable {
             if (uncachedTokens != null && uncachedTokens > 0) {
                 throw new CliException("--uncached-tokens applies to one --dtype; with a list of types give 0 or leave it out");
             }
+        } else if (weights.dtype != null) {
+            WeightDtype.parse(weights.dtype); // a wrong type is named before any check of the model's shape
         }
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
         if (newTokens < 1) throw new CliException("--new-tokens must be >= 1, got " + newTokens);

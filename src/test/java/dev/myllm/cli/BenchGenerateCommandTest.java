@@ -43,6 +43,9 @@ class BenchGenerateCommandTest {
         CliRun r = run("bench", "generate", "--preset", "gpt2-tiny", "--dtype", "f32,q9");
         assertThat(r.code()).isNotZero();
         assertThat(r.err().strip()).isEqualTo("myllm: --dtype: unknown type 'q9'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
+        CliRun one = run("bench", "generate", "--preset", "gpt2-tiny", "--dtype", "q9"); // named before the prompt's fit to the context
+        assertThat(one.code()).isNotZero();
+        assertThat(one.err().strip()).isEqualTo("myllm: --dtype: unknown type 'q9'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
         CliRun u = run("bench", "generate", "--preset", "gpt2-tiny", "--dtype", "f32,f16", "--uncached-tokens", "4");
         assertThat(u.code()).isNotZero();
         assertThat(u.err().strip()).startsWith("myllm: --uncached-tokens applies to one --dtype").doesNotContain("\n");
