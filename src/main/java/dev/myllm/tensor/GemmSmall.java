@@ -30,7 +30,7 @@ final class GemmSmall {
     private GemmSmall() {
     }
 
-    private static int grain(int items, long flopsPerItem) {
+    static int grain(int items, long flopsPerItem) {
         return (int) Math.max(1, Math.min(items, Math.ceil(MIN_TASK_FLOPS / Math.max(1, flopsPerItem))));
     }
 
@@ -47,7 +47,7 @@ final class GemmSmall {
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
         if (M == 1) {
-            ntOne(a, aOff, b, bOff, c, cOff, N, K, accumulate);
+            GemmOne.nt(a, aOff, b, bOff, c, cOff, N, K, accumulate); // (its own class: see there)
             return;
         }
         int g = GROUP;
@@ -78,66 +78,8 @@ final class GemmSmall {
     /** The shortest run of column groups a thread takes in {@link #nt}'s several-row products. */
     private static final int TAIL_GROUPS = 2;
 
-    /**
-     * {@link #nt} with one row of A (decoding one sequence), in methods of its own: compiled with the
-     * several-row passes in the same methods, after a server's batched steps had run them, the JIT
-     * left the one-row pass's {@link #finish} out of line (the methods had grown too big) and one
-     * stream decoded 15-25% slower in that process than before it served. Its own methods keep
-     * their own profile and inlining, whatever ran before. Same operations as before, so same bits.
-     */
-    private static void ntOne(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int N, int K, boolean accumulate) {
-        int groups = (N + GROUP_ONE - 1) / GROUP_ONE;
-        int block = Math.max(grain(groups, 2L * GROUP_ONE * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
-        int blocks = (groups + block - 1) / block;
-        if (blocks <= 1) {
-            ntOneGroups(a, aOff, b, bOff, c, cOff, N, K, accumulate, 0, groups);
-            return;
-        }
-        AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(Math.min(Parallel.threads(), blocks), 1, (t0, t1) -> {
-            for (int i; (i = next.getAndIncrement()) < blocks; ) {
-                ntOneGroups(a, aOff, b, bOff, c, cOff, N, K, accumulate, i * block, Math.min(groups, (i + 1) * block));
-            }
-        });
-    }
-
-    /** Column groups {@code [g0, g1)} of four rows of B each of {@link #ntOne}. */
-    private static void ntOneGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                                    int N, int K, boolean accumulate, int gr0, int gr1) {
-        float[] lanes = lanes();
-        for (int gi = gr0; gi < gr1; gi++) {
-            int n = gi * GROUP_ONE, br = bOff + n * K;
-            if (N - n < GROUP_ONE) {
-                // the last rows of B when N is not a multiple of the group
-                for (int r = n; r < N; r++) {
-                    rows1x1(a, aOff, K, b, bOff + r * K, lanes);
-                    finishOne(lanes, 1, a, aOff, K, b, bOff + r * K, c, cOff + r, accumulate);
-                }
-                continue;
-            }
-            rows1x4(a, aOff, 1, K, b, br, lanes);
-            finishOne(lanes, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, accumulate);
-        }
-    }
-
-    /** {@link #finish} of a one-row pass ({@code gr} columns): the same operations, in a method only {@link #ntOne} calls. */
-    private static void finishOne(float[] lanes, int gr, float[] a, int ar, int K, float[] b, int br, float[] c, int ci,
-                                  boolean accumulate) {
-        int whole = K - K % L;
-        if (whole == K && !accumulate) { // (every decode product: just the stores)
-            for (int j = 0; j < gr; j++) c[ci + j] = lanes[SUMS + SUM_AT[j]];
-            return;
-        }
-        for (int j = 0; j < gr; j++) {
-            float s = passSum(lanes, j);
-            int bj = br + j * K;
-            for (int k = whole; k < K; k++) s = Math.fma(a[ar + k], b[bj + k], s);
-            c[ci + j] = accumulate ? c[ci + j] + s : s;
-        }
-    }
-
     /** Blocks of column groups per thread that {@link #nt} hands out: enough to even out a late start. */
-    private static final int BLOCKS_PER_THREAD = 16;
+    static final int BLOCKS_PER_THREAD = 16;
 
     /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
@@ -256,7 +198,7 @@ final class GemmSmall {
     }
 
     /** Where in the scratch the lane sums of a pass go (after the lanes of 24 accumulators). */
-    private static final int SUMS = 24 * L;
+    static final int SUMS = 24 * L;
 
     /** Accumulator {@code e}'s lane sum after {@link #sumPass}. */
     static float passSum(float[] lanes, int e) {
@@ -264,7 +206,7 @@ final class GemmSmall {
     }
 
     /** One dot product's accumulator (rows of B left over past the last whole group). */
-    private static void rows1x1(float[] a, int ar, int K, float[] b, int br, float[] lanes) {
+    static void rows1x1(float[] a, int ar, int K, float[] b, int br, float[] lanes) {
         FloatVector s = FloatVector.zero(F);
         for (int k = 0, whole = K - K % L; k < whole; k += L) {
             s = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s);
@@ -312,7 +254,7 @@ final class GemmSmall {
     private static final int SUMS_STRIDE = Math.max(8, L);
     private static final int[] OWNER_LANE = new int[8];
     /** {@link #sumAt} of the 24 accumulators of a pass. */
-    private static final int[] SUM_AT = new int[24];
+    static final int[] SUM_AT = new int[24];
     /** The masks and shuffles of {@link #sumLanes8}' steps (also for passes that write the steps out). */
     static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
     static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
@@ -488,22 +430,6 @@ final class GemmSmall {
         sumPass(lanes, 6);
     }
 
-    private static void rows1x4(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
-        int a0 = ar;
-        int b0 = br, b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
-        for (int k = 0, whole = K - K % L; k < whole; k += L) {
-            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
-            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
-            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
-            FloatVector w3 = FloatVector.fromArray(F, b, b3 + k);
-            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
-            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02); s03 = w3.fma(x, s03);
-        }
-        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L); s03.intoArray(lanes, 3 * L);
-        sumPass(lanes, 4);
-    }
 
 
     /**
