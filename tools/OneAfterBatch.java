@@ -9,9 +9,11 @@ import java.util.Arrays;
 /**
  * Whether one-row decoding slows after batched decoding in the same JVM, without the server:
  * gpt2-small f32 (random weights), five {@code generate} calls of 128 tokens (median ms per token),
- * then 2 x 128 decode steps of ROWS sequences at once, and again, four times. In a JVM that has
- * served batches, one stream ran 15-25% slower; this harness shows whether the model's kernels
- * are the cause.
+ * then ROWS prompts prefilled in one pass and 128 decode steps of them at once (as the server's
+ * Scheduler runs a burst), twice, and again, four times. In a JVM that has served batches, one
+ * stream ran 15-25% slower: GemmSmall's one-row product shared its methods with the several-row
+ * passes, and once those had run, the JIT recompiled them with the one-row pass's finish out of
+ * line. Before that was fixed, this harness showed generate 9.9 ms a token before and 10.4-10.6 after.
  *
  * <pre>
  * source tools/find-jdk.sh && $JAVA_HOME/bin/java -Xmx8g --add-modules jdk.incubator.vector -cp target/myllm.jar tools/OneAfterBatch.java 8
@@ -48,12 +50,16 @@ public class OneAfterBatch {
         KVCache[] caches = new KVCache[b];
         int[] last = new int[b];
         try (GradMode g = GradMode.noGrad(); Arena epoch = Arena.open()) {
+            // all prompts in one pass, as the server's Scheduler prefills a burst (rows of several sequences)
+            int[][] chunks = new int[b][];
             for (int s = 0; s < b; s++) {
                 caches[s] = new KVCache(m.config(), 1, prompt.length + n + 1);
-                try (Arena sc = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
-                    float[] l = m.prefillStep(new int[][]{prompt}, new KVCache[]{caches[s]}).data();
-                    last[s] = ArgMax.of(l, 0, m.config().vocabSize());
-                }
+                chunks[s] = prompt.clone();
+                chunks[s][0] = s; // (each sequence its own text)
+            }
+            try (Arena sc = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
+                float[] l = m.prefillStep(chunks, caches).data();
+                for (int s = 0; s < b; s++) last[s] = ArgMax.of(l, s * m.config().vocabSize(), m.config().vocabSize());
             }
             for (int i = 0; i < n; i++) {
                 try (Arena sc = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {

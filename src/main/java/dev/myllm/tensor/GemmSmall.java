@@ -30,7 +30,7 @@ final class GemmSmall {
     private GemmSmall() {
     }
 
-    private static int grain(int items, long flopsPerItem) {
+    static int grain(int items, long flopsPerItem) {
         return (int) Math.max(1, Math.min(items, Math.ceil(MIN_TASK_FLOPS / Math.max(1, flopsPerItem))));
     }
 
@@ -46,7 +46,11 @@ final class GemmSmall {
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
-        int g = M == 1 ? GROUP_ONE : GROUP;
+        if (M == 1) {
+            GemmOne.nt(a, aOff, b, bOff, c, cOff, N, K, accumulate); // (its own class: see there)
+            return;
+        }
+        int g = GROUP;
         int groups = (N + g - 1) / g;
         int block = Math.max(grain(groups, 2L * g * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
         int blocks = (groups + block - 1) / block;
@@ -54,18 +58,28 @@ final class GemmSmall {
             ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, 0, groups);
             return;
         }
-        // threads take blocks of groups as they come free, not a fixed share each: a thread that
-        // another process (or the server's own I/O) holds up does not hold the product up
+        // threads take runs of groups as they come free, not a fixed share each: a thread that
+        // another process (or the server's own I/O) holds up does not hold the product up. Each
+        // run is half of what is left per thread (at least TAIL_GROUPS): long runs first, whose
+        // chunks are whole CacheWarm chunks, short ones last, so the threads end close together.
+        // Fixed blocks of 1/16 of a thread's share left ragged chunks at every block's end and up
+        // to a block's time of one thread waiting for the other at every product's end: the eight-row
+        // products of a gpt2-small step took 7-9% longer (tools/DecodeAB, two threads, 5 runs).
+        int threads = Math.min(Parallel.threads(), blocks);
         AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(Math.min(Parallel.threads(), blocks), 1, (t0, t1) -> {
-            for (int i; (i = next.getAndIncrement()) < blocks; ) {
-                ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, i * block, Math.min(groups, (i + 1) * block));
+        Parallel.forRange(threads, 1, (t0, t1) -> {
+            for (int s; (s = next.get()) < groups; ) {
+                int size = Math.max(TAIL_GROUPS, (groups - s) / (2 * threads));
+                if (next.compareAndSet(s, s + size)) ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, s, Math.min(groups, s + size));
             }
         });
     }
 
+    /** The shortest run of column groups a thread takes in {@link #nt}'s several-row products. */
+    private static final int TAIL_GROUPS = 2;
+
     /** Blocks of column groups per thread that {@link #nt} hands out: enough to even out a late start. */
-    private static final int BLOCKS_PER_THREAD = 16;
+    static final int BLOCKS_PER_THREAD = 16;
 
     /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
@@ -98,11 +112,6 @@ final class GemmSmall {
                         finish(lanes, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate);
                     }
                 }
-                continue;
-            }
-            if (g == GROUP_ONE) {
-                rows1x4(a, aOff, 1, K, b, br, lanes);
-                finish(lanes, GROUP_ONE, 1, GROUP_ONE, a, aOff, K, b, br, c, cOff + n, N, accumulate);
                 continue;
             }
             for (int m = 0; m < M; m += PASS_ROWS) {
@@ -189,7 +198,7 @@ final class GemmSmall {
     }
 
     /** Where in the scratch the lane sums of a pass go (after the lanes of 24 accumulators). */
-    private static final int SUMS = 24 * L;
+    static final int SUMS = 24 * L;
 
     /** Accumulator {@code e}'s lane sum after {@link #sumPass}. */
     static float passSum(float[] lanes, int e) {
@@ -197,7 +206,7 @@ final class GemmSmall {
     }
 
     /** One dot product's accumulator (rows of B left over past the last whole group). */
-    private static void rows1x1(float[] a, int ar, int K, float[] b, int br, float[] lanes) {
+    static void rows1x1(float[] a, int ar, int K, float[] b, int br, float[] lanes) {
         FloatVector s = FloatVector.zero(F);
         for (int k = 0, whole = K - K % L; k < whole; k += L) {
             s = FloatVector.fromArray(F, b, br + k).fma(FloatVector.fromArray(F, a, ar + k), s);
@@ -245,7 +254,7 @@ final class GemmSmall {
     private static final int SUMS_STRIDE = Math.max(8, L);
     private static final int[] OWNER_LANE = new int[8];
     /** {@link #sumAt} of the 24 accumulators of a pass. */
-    private static final int[] SUM_AT = new int[24];
+    static final int[] SUM_AT = new int[24];
     /** The masks and shuffles of {@link #sumLanes8}' steps (also for passes that write the steps out). */
     static final VectorMask<Float> BIT0 = bit(0), BIT1 = bit(1), BIT2 = bit(2);
     static final VectorShuffle<Float> XOR0 = xor(0), XOR1 = xor(1), XOR2 = xor(2), XOR3 = xor(3);
@@ -421,22 +430,6 @@ final class GemmSmall {
         sumPass(lanes, 6);
     }
 
-    private static void rows1x4(float[] a, int ar, int mr, int K, float[] b, int br, float[] lanes) {
-        int a0 = ar;
-        int b0 = br, b1 = br + K, b2 = br + 2 * K, b3 = br + 3 * K;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
-        for (int k = 0, whole = K - K % L; k < whole; k += L) {
-            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
-            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
-            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
-            FloatVector w3 = FloatVector.fromArray(F, b, b3 + k);
-            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
-            s00 = w0.fma(x, s00); s01 = w1.fma(x, s01); s02 = w2.fma(x, s02); s03 = w3.fma(x, s03);
-        }
-        s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L); s03.intoArray(lanes, 3 * L);
-        sumPass(lanes, 4);
-    }
 
 
     /**
