@@ -430,8 +430,6 @@ final class GemmSmall {
         sumPass(lanes, 6);
     }
 
-
-
     /**
      * NN and TN with few rows: {@code C[m,n] = Σ_k A(m,k)·B[k,n]}, {@code A(m,k) = a[aOff + m·ars + k·acs]},
      * B {@code (K, N)} row-major: strips of 4 vectors of C stay in registers while B is read along rows.

@@ -142,8 +142,9 @@ final class HalfKernels {
         if (n == 4 && (bf || scaled) && (!p.tiled || tiles4)) {
             int whole = whole(p.cols());
             // the loop is a method of its own (with the lane sums in the same method C2 reached its
-            // node limit while inlining, which boxed vectors). Rows: 4 rows rs apart, each row's next vector 2L bytes on; tiles: a group's rows 2L
-            // bytes apart, each row's next vector a tile of the group (8L bytes) on
+            // node limit while inlining, which boxed vectors). Rows: four rows rs apart, each row's
+            // next vector 2L bytes on; tiles: a group's rows 2L bytes apart, each row's next vector
+            // a tile of the group (8L bytes) on
             long b0 = tiles4 ? HalfLayout.tileAt(p, r, 0) : r * p.qRowBytes;
             halves4(p.bits, b0, tiles4 ? 2L * L : rs * p.qRowBytes, tiles4 ? 8L * L : 2L * L, bf, x, xo, whole, t);
             sum4(t);
@@ -162,27 +163,10 @@ final class HalfKernels {
                 FloatVector.fromArray(F, t, 2 * L), FloatVector.fromArray(F, t, 3 * L)).intoArray(t, 0);
     }
 
-    /** L weights from {@code off}: BF16 exactly; F16 times 2^-112, unless {@code rescale}. */
+    /** L weights from {@code off}: BF16 exactly; F16 times 2^-112 ({@link #decode}), unless {@code rescale}. */
     private static FloatVector half(MemorySegment bits, long off, boolean bf, boolean rescale) {
-        if (bf) return bf16(bits, off);
-        FloatVector w = f16(bits, off);
+        FloatVector w = bf ? decode(bits, off, 16, -1) : decode(bits, off, 13, F16_MASK);
         return rescale ? w.mul(F16_SCALE) : w;
-    }
-
-    private static IntVector widened(MemorySegment bits, long off) {
-        return (IntVector) ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
-    }
-
-    /** L BF16 weights from {@code off}. */
-    private static FloatVector bf16(MemorySegment bits, long off) {
-        return widened(bits, off).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** L F16 weights from {@code off}, times 2^-112. */
-    private static FloatVector f16(MemorySegment bits, long off) {
-        // the half sign-extended and shifted by 13: the sign at bit 31, exponent and mantissa where a
-        // float keeps them (weights are finite, so Inf/NaN need no care)
-        return widened(bits, off).lanewise(VectorOperators.LSHL, 13).and(F16_MASK).reinterpretAsFloats();
     }
 
     /**
@@ -217,9 +201,15 @@ final class HalfKernels {
     /** Bits an F16 weight keeps after its shift (sign, exponent, mantissa; see {@link #f16}). */
     private static final int F16_MASK = 0x8FFFE000;
 
-    /** L weights from {@code off}: the halves widened, shifted by {@code sh} and masked (BF16: 16 and all bits, F16: 13 and {@link #F16_MASK}). */
+    /**
+     * L weights from {@code off}: the halves widened (sign-extended), shifted by {@code sh} and
+     * masked. BF16: 16 and all bits, exactly the weight. F16: 13 and {@link #F16_MASK}, the sign at
+     * bit 31 and exponent and mantissa where a float keeps them, so the weight times 2^-112 (weights
+     * are finite, so Inf/NaN need no care).
+     */
     private static FloatVector decode(MemorySegment bits, long off, int sh, int mask) {
-        return widened(bits, off).lanewise(VectorOperators.LSHL, sh).and(mask).reinterpretAsFloats();
+        IntVector i = (IntVector) ShortVector.fromMemorySegment(S, bits, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        return i.lanewise(VectorOperators.LSHL, sh).and(mask).reinterpretAsFloats();
     }
 
     /** One row (the last rows of a product, and F16 with an unscaled input: each weight times 2^112). */
@@ -236,7 +226,7 @@ final class HalfKernels {
 
     /** The F16 weight (r, k) times 2^-112, as the kernels read it. */
     private static float halfBits(PackedMatrix p, int r, int k) {
-        return Float.intBitsToFloat((p.bits.get(PackedMatrix.LS, HalfLayout.at(p, r, k)) << 13) & 0x8FFFE000);
+        return Float.intBitsToFloat((p.bits.get(PackedMatrix.LS, HalfLayout.at(p, r, k)) << 13) & F16_MASK);
     }
 
     /** The columns past the last whole vector, added one by one. */
