@@ -267,12 +267,61 @@ class PackedMatrixTest {
         }
     }
 
-    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded), as a mapped file gives them. */
+    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded) read in place, as with {@code -Dmyllm.packed.mapped=true}. */
     private static PackedMatrix mapped(PackedMatrix.Format f, float[] w, int rows, int cols) {
+        return PackedMatrix.wrap(f, rows, cols, fileBytes(f, w, rows, cols), true);
+    }
+
+    /** A file's bytes of an F16/BF16 matrix: its halves row after row, at an even offset that is no multiple of 4 (as a safetensors file may place them). */
+    private static java.lang.foreign.MemorySegment fileBytes(PackedMatrix.Format f, float[] w, int rows, int cols) {
         PackedMatrix own = PackedMatrix.encode(f, w, rows, cols, HalfLayout.Layout.ROWS);
-        var bytes = java.lang.foreign.Arena.ofAuto().allocate(own.byteSize(), 64);
+        var bytes = java.lang.foreign.Arena.ofAuto().allocate(own.byteSize() + 64, 64).asSlice(6, own.byteSize());
         bytes.copyFrom(own.bits);
-        return PackedMatrix.wrap(f, rows, cols, bytes);
+        return bytes;
+    }
+
+    @Test
+    void fileHalvesCopiedIntoTilesGiveTheBitsOfTheFileRead() {
+        // wrap copies a file's F16/BF16 rows into the layout of our own memory (tiles, or padded
+        // rows past TILE_COLS): the same weights and the same bits of every product as reading
+        // the file's rows in place and as the scalar twin, with 1 to 3 threads, on partial tiles,
+        // a last group of 1 to 3 rows, and rows wider than TILE_COLS
+        Random rnd = new Random(31);
+        int before = Parallel.threads();
+        try {
+            for (int[] s : new int[][]{{7, 1024}, {5, 37}, {6, 15}, {131, 160}, {3, HalfLayout.TILE_COLS + 16}, {1, 1}}) {
+                int rows = s[0], cols = s[1];
+                float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.4f);
+                for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+                    PackedMatrix inPlace = mapped(f, w, rows, cols), copied = PackedMatrix.wrap(f, rows, cols, fileBytes(f, w, rows, cols), false);
+                    assertThat(inPlace.tiled).isFalse();
+                    assertThat(copied.tiled).isEqualTo(HalfLayout.layout(cols) == HalfLayout.Layout.TILES);
+                    assertThat(copied.byteSize()).isEqualTo(inPlace.byteSize());
+                    float[] a = new float[cols], b = new float[cols];
+                    for (int r = 0; r < rows; r++) {
+                        inPlace.row(r, a, 0);
+                        copied.row(r, b, 0);
+                        assertThat(b).as("%s (%d, %d) row %d", f, rows, cols, r).containsExactly(a);
+                    }
+                    for (int m : new int[]{1, 3}) {
+                        float[] x = KernelTestSupport.randn(rnd, m * cols, 1f), twin = new float[m];
+                        for (int threads = 1; threads <= 3; threads++) {
+                            Parallel.setThreads(threads);
+                            float[] y0 = new float[m * rows], y1 = new float[m * rows];
+                            inPlace.matmulNT(x, 0, m, y0, 0);
+                            copied.matmulNT(x, 0, m, y1, 0);
+                            assertThat(y1).as("%s (%d, %d) m=%d threads %d", f, rows, cols, m, threads).containsExactly(y0);
+                            for (int r = 0; r < rows; r++) {
+                                copied.dotRowScalar(r, x, 0, m, twin);
+                                for (int i = 0; i < m; i++) assertThat(y1[i * rows + r]).isEqualTo(twin[i]);
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 
     @Test
@@ -362,7 +411,8 @@ class PackedMatrixTest {
                 boolean nonFinite = f == PackedMatrix.Format.F16 ? (i & 0x7C00) == 0x7C00 : (i & 0x7F80) == 0x7F80;
                 bits.set(PackedMatrix.LS, 2L * i, (short) (nonFinite ? 0 : i));
             }
-            PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits);
+            for (boolean inPlace : new boolean[]{true, false}) { // the file's rows, and their copy in tiles
+            PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits, inPlace);
             float[] y = new float[1024];
             for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
                 for (int c = 0; c < 64; c++) {
@@ -374,26 +424,34 @@ class PackedMatrixTest {
                         if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
                             throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
                         }
+                        if (!inPlace && c == 0 && r == 1) assertThat(p.weight(r, c)).isEqualTo(f == PackedMatrix.Format.F16 ? Float.float16ToFloat((short) 64) : Float.intBitsToFloat(64 << 16));
                     }
                 }
+            }
             }
         }
     }
 
     @Test
     void wrapsFileBytes() {
-        // F16 is used in place (a change to the bytes shows), Q8_0 is repacked from 34-byte blocks
+        // F16 in place (-Dmyllm.packed.mapped=true) reads the bytes (a change to them shows); by
+        // default it is a copy (a change does not show); Q8_0 is repacked from 34-byte blocks
         Random rnd = new Random(13);
         float[] w = KernelTestSupport.randn(rnd, 3 * 64, 0.5f);
         var f16 = java.lang.foreign.Arena.ofAuto().allocate(2 * 3 * 64);
         for (int i = 0; i < w.length; i++) f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, Float.floatToFloat16(w[i]));
-        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16);
+        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, true), copy = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, false);
+        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F16)).isEqualTo(HalfLayout.MAPPED);
+        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F32)).isTrue();
+        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.Q8_0)).isFalse();
         float[] row = new float[64];
         h.row(2, row, 0);
         assertThat(row[5]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w[2 * 64 + 5])));
         f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (2 * 64 + 5), Float.floatToFloat16(7f));
         h.row(2, row, 0);
         assertThat(row[5]).isEqualTo(7f);
+        copy.row(2, row, 0);
+        assertThat(row[5]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w[2 * 64 + 5])));
 
         java.nio.ByteBuffer q = java.nio.ByteBuffer.allocate(3 * 2 * 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         dev.myllm.io.GgufType.Q8_0.quantize(w, 0, w.length, q);
