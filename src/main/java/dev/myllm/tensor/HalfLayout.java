@@ -2,7 +2,8 @@ package dev.myllm.tensor;
 
 /**
  * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
- * layout, used where it is mapped), rows padded, or tiles of four rows read as one stream.
+ * layout, read where it is mapped with {@code -Dmyllm.packed.mapped=true}), rows padded, or tiles of
+ * four rows read as one stream.
  */
 final class HalfLayout {
     private HalfLayout() {
@@ -10,7 +11,7 @@ final class HalfLayout {
 
     /** How the F16/BF16 rows of a matrix are laid out in {@link PackedMatrix#bits}. */
     enum Layout {
-        /** Row after row, {@code 2·cols} bytes apart: a file's layout (a mapped file is used as it is). */
+        /** Row after row, {@code 2·cols} bytes apart: a file's layout (a mapped file read in place). */
         ROWS,
         /** Row after row, padded by {@link #halfStride}. */
         PADDED,

@@ -8,9 +8,10 @@ import java.nio.ByteOrder;
  * A weight matrix {@code (rows, cols)} kept for inference in 32, 16, 8 or 4 bits: F32, F16, BF16,
  * Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0 or Q4_1 (blocks of 32
  * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32, F16
- * and BF16 outside the heap, from a file in its layout itself, so a GGUF or safetensors tensor is used
- * where the file is memory-mapped, without a copy (F16 and BF16 converted into memory of our own
- * take {@link HalfLayout}'s tiles, four rows read as one stream); the block types in Java arrays, the quantised values of
+ * and BF16 outside the heap; F32 from a file in its layout itself, so a GGUF or safetensors tensor is
+ * used where the file is memory-mapped, without a copy; F16 and BF16 in memory of our own in {@link
+ * HalfLayout}'s tiles, four rows read as one stream (a file's halves copied there on load, or read
+ * in place with {@code -Dmyllm.packed.mapped=true}, see {@link #wrap}); the block types in Java arrays, the quantised values of
  * a block contiguous and the scales widened to float32 (what lets a vector take a whole block),
  * repacked once from the file's blocks (Q8_0 with each group of four rows' blocks and scales
  * interleaved, see {@link #codeAt}). Products read the packed weights directly
