@@ -360,22 +360,22 @@ class PackedMatrixTest {
                 bits.set(PackedMatrix.LS, 2L * i, (short) (nonFinite ? 0 : i));
             }
             for (boolean inPlace : new boolean[]{true, false}) { // the file's rows, and their copy in tiles
-            PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits, inPlace);
-            float[] y = new float[1024];
-            for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
-                for (int c = 0; c < 64; c++) {
-                    float[] x = new float[64];
-                    x[c] = one;
-                    p.matmulNT(x, 0, 1, y, 0);
-                    for (int r = 0; r < 1024; r++) {
-                        float want = p.weight(r, c) * one + 0f, got = y[r] + 0f; // (+0 and -0 alike)
-                        if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
-                            throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
+                PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits, inPlace);
+                float[] y = new float[1024];
+                for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
+                    for (int c = 0; c < 64; c++) {
+                        float[] x = new float[64];
+                        x[c] = one;
+                        p.matmulNT(x, 0, 1, y, 0);
+                        for (int r = 0; r < 1024; r++) {
+                            float want = p.weight(r, c) * one + 0f, got = y[r] + 0f; // (+0 and -0 alike)
+                            if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
+                                throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
+                            }
+                            if (!inPlace && c == 0 && r == 1) assertThat(p.weight(r, c)).isEqualTo(f == PackedMatrix.Format.F16 ? Float.float16ToFloat((short) 64) : Float.intBitsToFloat(64 << 16));
                         }
-                        if (!inPlace && c == 0 && r == 1) assertThat(p.weight(r, c)).isEqualTo(f == PackedMatrix.Format.F16 ? Float.float16ToFloat((short) 64) : Float.intBitsToFloat(64 << 16));
                     }
                 }
-            }
             }
         }
     }
