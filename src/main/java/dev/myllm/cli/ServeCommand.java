@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,17 +99,28 @@ final class ServeCommand implements Runnable {
     @Override
     public void run() {
         ServerConfig config = config();
-        OpenAiServer server = start(config);
         PrintWriter err = spec.commandLine().getErr();
         CountDownLatch stop = new CountDownLatch(1);
-        // handle the signals ourselves: a graceful drain, then a normal exit 0 (a JVM killed by SIGTERM exits 143)
+        AtomicBoolean listening = new AtomicBoolean();
+        // handle the signals ourselves, from the start: a graceful drain, then a normal exit 0 (a
+        // JVM killed by SIGTERM exits 143); while the model loads and warms up there is nothing to
+        // drain, so a signal then exits at once
         for (String sig : new String[]{"TERM", "INT"}) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
+                    if (!listening.get()) {
+                        err.println("myllm serve: stopped while starting");
+                        err.flush();
+                        System.exit(0);
+                    }
+                    stop.countDown();
+                });
             } catch (IllegalArgumentException unsupported) {
                 // not on this platform: the JVM's default handling stays
             }
         }
+        OpenAiServer server = start(config);
+        listening.set(true);
         try {
             stop.await();
         } catch (InterruptedException e) {

@@ -1,0 +1,57 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code myllm serve} as its own process: SIGTERM drains the server and the process exits 0. */
+class ServeSignalTest {
+    private static final Pattern LISTENING = Pattern.compile("at http://127\\.0\\.0\\.1:(\\d+)/v1");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigtermStopsTheServerAndExitsZero() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = dir.resolve("serve.err");
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                "dev.myllm.cli.Main", "serve", "--preset", "gpt2-tiny", "--port", "0", "--grace", "5")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(log.toFile()).start();
+        try {
+            int port = -1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (port < 0 && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(100);
+                Matcher m = LISTENING.matcher(Files.readString(log));
+                if (m.find()) port = Integer.parseInt(m.group(1));
+            }
+            assertThat(port).as(Files.readString(log)).isPositive();
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"max_tokens\": 3, \"temperature\": 0}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).contains("\"completion_tokens\":3");
+
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String err = Files.readString(log);
+            assertThat(p.exitValue()).as(err).isZero();
+            assertThat(err).contains("myllm serve: stopping (finishing running requests for up to 5 s)");
+            assertThat(err.strip()).endsWith("myllm serve: stopped");
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}
