@@ -40,8 +40,9 @@ final class WeightDtype {
 
     /**
      * The model for inference: {@code model}'s weights, kept in the type asked for. A GGUF file or
-     * a model directory is loaded straight into that type, never as a float32 model first: matrices
-     * stored so are used where the file is memory-mapped (float32 ones too), so they cost no heap.
+     * a model directory is loaded straight into that type, never as a float32 model first: float32
+     * matrices stored so are used where the file is memory-mapped, F16/BF16 ones copied into tiles off
+     * the heap ({@code -Dmyllm.packed.mapped=true}: used where mapped too), so they cost no heap.
      */
     GPTModel build(ModelOptions model, long seed) {
         String t = resolve(model);

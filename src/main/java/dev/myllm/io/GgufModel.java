@@ -212,9 +212,10 @@ public final class GgufModel {
     /**
      * Loads {@code file} for inference with its matrices kept as {@code f} (block types only where
      * rows are a multiple of 32, else F16), no float32 copy of them ever made on the heap: a matrix
-     * the file stores as that type comes from the memory-mapped file (F32, F16 and BF16 used in
-     * place, the block types repacked), any other is widened and encoded one matrix at a time. The mapping stays
-     * open for the life of the process, as the matrices read from it.
+     * the file stores as that type comes from the memory-mapped file (F32 used in place, F16 and BF16
+     * copied into tiles of our own unless {@code -Dmyllm.packed.mapped=true} keeps them in place, the
+     * block types repacked), any other is widened and encoded one matrix at a time. A mapping read in
+     * place stays open for the life of the process, as the matrices read from it.
      */
     public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f) {
         GgufFile g = GgufFile.open(file);
@@ -237,7 +238,7 @@ public final class GgufModel {
                 PackedMatrix.Format want = PackedWeights.formatFor(f, cols);
                 if (t.type().name().equals(want.name())) {
                     ready.put(mine, PackedMatrix.wrap(want, rows, cols, g.bytes(t)));
-                    inPlace |= want == PackedMatrix.Format.F32 || want == PackedMatrix.Format.F16 || want == PackedMatrix.Format.BF16;
+                    inPlace |= PackedMatrix.inPlace(want); // (F16/BF16 copied into tiles unless -Dmyllm.packed.mapped=true)
                 } else {
                     float[] w = new float[rows * cols];
                     g.dequantize(t, w, 0);

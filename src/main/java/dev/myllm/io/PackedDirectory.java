@@ -16,8 +16,9 @@ import java.util.Set;
 /**
  * A model directory ({@code config.json} + {@code model.safetensors}) opened for inference with its
  * matrices kept as one {@link PackedMatrix.Format}, never widened to a float32 model first: a
- * matrix the file already stores in that type and layout (the token table, a separate head) is used
- * in place where the file is mapped; any other (the Conv1D weights, stored transposed, or another
+ * matrix the file already stores in that type and layout (the token table, a separate head) is
+ * taken as {@link PackedMatrix#wrap} takes it (F32 in place where the file is mapped, F16/BF16
+ * copied into tiles unless {@code -Dmyllm.packed.mapped=true}); any other (the Conv1D weights, stored transposed, or another
  * type) streams through a buffer of a few rows into memory of its own, and its pages of the file
  * are released. So the Java heap holds no weights, and the resident memory stays near the size of
  * the packed weights. Inference only; training loads float32 with {@link ModelDirectory#load}.
@@ -55,7 +56,7 @@ public final class PackedDirectory {
                 boolean conv = Gpt2Layout.isConv1d(mine);
                 if (!conv && stores(st.info(theirs).dtype(), want)) {
                     ready.put(mine, PackedMatrix.wrap(want, rows, cols, st.segment(theirs)));
-                    inPlace = true;
+                    inPlace |= PackedMatrix.inPlace(want);
                 } else {
                     ready.put(mine, convert(st, theirs, conv, want, rows, cols));
                 }

@@ -2,7 +2,8 @@ package dev.myllm.tensor;
 
 /**
  * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
- * layout, used where it is mapped), rows padded, or tiles of four rows read as one stream.
+ * layout, read where it is mapped with {@code -Dmyllm.packed.mapped=true}), rows padded, or tiles of
+ * four rows read as one stream.
  */
 final class HalfLayout {
     private HalfLayout() {
@@ -10,7 +11,7 @@ final class HalfLayout {
 
     /** How the F16/BF16 rows of a matrix are laid out in {@link PackedMatrix#bits}. */
     enum Layout {
-        /** Row after row, {@code 2·cols} bytes apart: a file's layout (a mapped file is used as it is). */
+        /** Row after row, {@code 2·cols} bytes apart: a file's layout (a mapped file read in place). */
         ROWS,
         /** Row after row, padded by {@link #halfStride}. */
         PADDED,
@@ -35,6 +36,40 @@ final class HalfLayout {
 
     /** Whether matrices encoded into memory of our own take tiles ({@code -Dmyllm.packed.tiles=false} to compare). */
     static final boolean TILES = !"false".equals(System.getProperty("myllm.packed.tiles"));
+
+    /**
+     * Whether F16/BF16 matrices that a file stores as they are used are read where the file is
+     * mapped, row after row ({@code -Dmyllm.packed.mapped=true}: no copy, nothing to wait for at
+     * load), instead of being copied into tiles in memory of our own (the default; see {@link
+     * PackedMatrix#inPlace}).
+     */
+    static final boolean MAPPED = Boolean.getBoolean("myllm.packed.mapped");
+
+    /**
+     * Fills {@code p} (just allocated, in its own layout) from {@code bytes}, its halves row after
+     * row as a file holds them, and returns it: each thread copies a range of rows, a tile (32
+     * bytes) as four longs, so a file is read in order once.
+     */
+    static PackedMatrix copy(java.lang.foreign.MemorySegment bytes, PackedMatrix p) {
+        int cols = p.cols(), whole = cols - cols % TILE;
+        Parallel.forRange(p.rows(), 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                long src = 2L * cols * r;
+                if (!p.tiled) {
+                    java.lang.foreign.MemorySegment.copy(bytes, src, p.bits, r * p.qRowBytes, 2L * cols);
+                    continue;
+                }
+                for (int kb = 0; kb < whole; kb += TILE) {
+                    long s = src + 2L * kb, d = tileAt(p, r, kb);
+                    for (int b = 0; b < 2 * TILE; b += 8) p.bits.set(LL, d + b, bytes.get(LL, s + b));
+                }
+                if (whole < cols) java.lang.foreign.MemorySegment.copy(bytes, src + 2L * whole, p.bits, tileAt(p, r, whole), 2L * (cols - whole));
+            }
+        });
+        return p;
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfLong LL = java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
     /** The widest rows that take tiles (wider ones: padded rows, read as four streams). */
     static final int TILE_COLS = Integer.getInteger("myllm.packed.tileCols", 2048);

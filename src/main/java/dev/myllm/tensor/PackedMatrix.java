@@ -8,9 +8,10 @@ import java.nio.ByteOrder;
  * A weight matrix {@code (rows, cols)} kept for inference in 32, 16, 8 or 4 bits: F32, F16, BF16,
  * Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0 or Q4_1 (blocks of 32
  * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32, F16
- * and BF16 outside the heap, from a file in its layout itself, so a GGUF or safetensors tensor is used
- * where the file is memory-mapped, without a copy (F16 and BF16 converted into memory of our own
- * take {@link HalfLayout}'s tiles, four rows read as one stream); the block types in Java arrays, the quantised values of
+ * and BF16 outside the heap; F32 from a file in its layout itself, so a GGUF or safetensors tensor is
+ * used where the file is memory-mapped, without a copy; F16 and BF16 in memory of our own in {@link
+ * HalfLayout}'s tiles, four rows read as one stream (a file's halves copied there on load, or read
+ * in place with {@code -Dmyllm.packed.mapped=true}, see {@link #wrap}); the block types in Java arrays, the quantised values of
  * a block contiguous and the scales widened to float32 (what lets a vector take a whole block),
  * repacked once from the file's blocks (Q8_0 with each group of four rows' blocks and scales
  * interleaved, see {@link #codeAt}). Products read the packed weights directly
@@ -133,17 +134,40 @@ public final class PackedMatrix {
     }
 
     /**
-     * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F16 and
-     * BF16 use the bytes in place (they must stay valid as long as the matrix is used); the block
-     * types are repacked into memory of their own (and a mapped file's pages are then released).
+     * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F32 uses
+     * the bytes in place (they must stay valid as long as the matrix is used), and so do F16 and
+     * BF16 with {@code -Dmyllm.packed.mapped=true} ({@link #inPlace}); otherwise F16 and BF16 are
+     * copied into {@link HalfLayout}'s tiles in memory of our own (off the heap), and the block types
+     * repacked, and a mapped file's pages are then released.
      */
     public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes) {
+        return wrap(format, rows, cols, bytes, inPlace(format));
+    }
+
+    /**
+     * Whether {@link #wrap} reads a matrix of {@code format} from the bytes it is given, so a
+     * loader must keep a file mapped as long as the matrix is used: F32 always; F16 and BF16 only
+     * with {@code -Dmyllm.packed.mapped=true}, since a file's row-major halves decode slower than
+     * tiles (gpt2-medium F16: 1.38-1.45x the f32 tokens/s against 1.87x; docs/performance.md).
+     */
+    public static boolean inPlace(Format format) {
+        return format == Format.F32 || ((format == Format.F16 || format == Format.BF16) && HalfLayout.MAPPED);
+    }
+
+    /** As {@link #wrap(Format, int, int, MemorySegment)}, F16/BF16 in place as {@code halvesInPlace} says (tests). */
+    static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, boolean halvesInPlace) {
         checkShape(format, rows, cols);
         long need = format.rowBytes(cols) * rows;
         if (bytes.byteSize() != need) {
             throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
-        if (format == Format.F16 || format == Format.BF16 || format == Format.F32) return new PackedMatrix(format, rows, cols, bytes, null, null);
+        boolean half = format == Format.F16 || format == Format.BF16;
+        if (format == Format.F32 || (half && halvesInPlace)) return new PackedMatrix(format, rows, cols, bytes, null, null);
+        if (half) {
+            PackedMatrix p = HalfLayout.copy(bytes, allocated(format, rows, cols));
+            if (bytes.isMapped()) bytes.unload(); // (as below)
+            return p;
+        }
         PackedMatrix p = allocated(format, rows, cols);
         int blocks = cols / 32, bb = format.blockBytes, head = bb - (int) (p.qRowBytes / blocks);
         Parallel.forRange(rows, 16, (r0, r1) -> {

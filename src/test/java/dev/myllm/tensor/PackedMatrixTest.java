@@ -267,12 +267,9 @@ class PackedMatrixTest {
         }
     }
 
-    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded), as a mapped file gives them. */
+    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded) read in place, as with {@code -Dmyllm.packed.mapped=true}. */
     private static PackedMatrix mapped(PackedMatrix.Format f, float[] w, int rows, int cols) {
-        PackedMatrix own = PackedMatrix.encode(f, w, rows, cols, HalfLayout.Layout.ROWS);
-        var bytes = java.lang.foreign.Arena.ofAuto().allocate(own.byteSize(), 64);
-        bytes.copyFrom(own.bits);
-        return PackedMatrix.wrap(f, rows, cols, bytes);
+        return PackedMatrix.wrap(f, rows, cols, FileHalvesTest.fileBytes(f, w, rows, cols), true);
     }
 
     @Test
@@ -362,17 +359,20 @@ class PackedMatrixTest {
                 boolean nonFinite = f == PackedMatrix.Format.F16 ? (i & 0x7C00) == 0x7C00 : (i & 0x7F80) == 0x7F80;
                 bits.set(PackedMatrix.LS, 2L * i, (short) (nonFinite ? 0 : i));
             }
-            PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits);
-            float[] y = new float[1024];
-            for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
-                for (int c = 0; c < 64; c++) {
-                    float[] x = new float[64];
-                    x[c] = one;
-                    p.matmulNT(x, 0, 1, y, 0);
-                    for (int r = 0; r < 1024; r++) {
-                        float want = p.weight(r, c) * one + 0f, got = y[r] + 0f; // (+0 and -0 alike)
-                        if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
-                            throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
+            for (boolean inPlace : new boolean[]{true, false}) { // the file's rows, and their copy in tiles
+                PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits, inPlace);
+                float[] y = new float[1024];
+                for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
+                    for (int c = 0; c < 64; c++) {
+                        float[] x = new float[64];
+                        x[c] = one;
+                        p.matmulNT(x, 0, 1, y, 0);
+                        for (int r = 0; r < 1024; r++) {
+                            float want = p.weight(r, c) * one + 0f, got = y[r] + 0f; // (+0 and -0 alike)
+                            if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
+                                throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
+                            }
+                            if (!inPlace && c == 0 && r == 1) assertThat(p.weight(r, c)).isEqualTo(f == PackedMatrix.Format.F16 ? Float.float16ToFloat((short) 64) : Float.intBitsToFloat(64 << 16));
                         }
                     }
                 }
@@ -382,18 +382,24 @@ class PackedMatrixTest {
 
     @Test
     void wrapsFileBytes() {
-        // F16 is used in place (a change to the bytes shows), Q8_0 is repacked from 34-byte blocks
+        // F16 in place (-Dmyllm.packed.mapped=true) reads the bytes (a change to them shows); by
+        // default it is a copy (a change does not show); Q8_0 is repacked from 34-byte blocks
         Random rnd = new Random(13);
         float[] w = KernelTestSupport.randn(rnd, 3 * 64, 0.5f);
         var f16 = java.lang.foreign.Arena.ofAuto().allocate(2 * 3 * 64);
         for (int i = 0; i < w.length; i++) f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, Float.floatToFloat16(w[i]));
-        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16);
+        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, true), copy = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, false);
+        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F16)).isEqualTo(HalfLayout.MAPPED);
+        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F32)).isTrue();
+        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.Q8_0)).isFalse();
         float[] row = new float[64];
         h.row(2, row, 0);
         assertThat(row[5]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w[2 * 64 + 5])));
         f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (2 * 64 + 5), Float.floatToFloat16(7f));
         h.row(2, row, 0);
         assertThat(row[5]).isEqualTo(7f);
+        copy.row(2, row, 0);
+        assertThat(row[5]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w[2 * 64 + 5])));
 
         java.nio.ByteBuffer q = java.nio.ByteBuffer.allocate(3 * 2 * 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         dev.myllm.io.GgufType.Q8_0.quantize(w, 0, w.length, q);
