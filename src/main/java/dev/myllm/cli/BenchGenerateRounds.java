@@ -49,6 +49,7 @@ final class BenchGenerateRounds {
         for (String t : types) {
             WeightDtype w = new WeightDtype();
             w.dtype = t;
+            w.mmap = cmd.weights.mmap;
             GPTModel m = w.build(cmd.model, cmd.seed);
             subjects.add(new Subject(w.used(), new Generator(m, null), BenchGenerateCommand.bytesPerToken(m), new double[runs]));
             // the float32 weights packing dropped, collected now (not in a timed run, and the next

@@ -11,6 +11,7 @@ import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.ServedModel;
 import dev.myllm.server.ServerConfig;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tensor.PackedMatrix;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -185,7 +186,7 @@ final class ServeCommand implements Runnable {
             }
             return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
         }
-        GPTModel m = weights.build(model, seed);
+        GPTModel m = weights.build(model, seed, PackedMatrix.Halves.COPIED); // a server decodes for long: copy F16/BF16 files into tiles
         GenerateCommand.checkVocab(tok, m);
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
         PromptFormat format;

@@ -209,15 +209,20 @@ public final class GgufModel {
         }
     }
 
+    /** As {@link #loadPacked(Path, GPTConfig, PackedMatrix.Format, PackedMatrix.Halves)}, F16/BF16 read where mapped (no copy: starts at once). */
+    public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f) {
+        return loadPacked(file, c, f, PackedMatrix.Halves.MAPPED);
+    }
+
     /**
      * Loads {@code file} for inference with its matrices kept as {@code f} (block types only where
      * rows are a multiple of 32, else F16), no float32 copy of them ever made on the heap: a matrix
      * the file stores as that type comes from the memory-mapped file (F32 used in place, F16 and BF16
-     * copied into tiles of our own unless {@code -Dmyllm.packed.mapped=true} keeps them in place, the
-     * block types repacked), any other is widened and encoded one matrix at a time. A mapping read in
-     * place stays open for the life of the process, as the matrices read from it.
+     * as {@code halves} says, the block types repacked), any other is widened and encoded one matrix
+     * at a time. A mapping read in place stays open for the life of the process, as the matrices
+     * read from it.
      */
-    public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f) {
+    public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f, PackedMatrix.Halves halves) {
         GgufFile g = GgufFile.open(file);
         boolean inPlace = false;
         try {
@@ -237,8 +242,8 @@ public final class GgufModel {
                 int rows = (int) t.ne()[1], cols = (int) t.ne()[0];
                 PackedMatrix.Format want = PackedWeights.formatFor(f, cols);
                 if (t.type().name().equals(want.name())) {
-                    ready.put(mine, PackedMatrix.wrap(want, rows, cols, g.bytes(t)));
-                    inPlace |= PackedMatrix.inPlace(want); // (F16/BF16 copied into tiles unless -Dmyllm.packed.mapped=true)
+                    ready.put(mine, PackedMatrix.wrap(want, rows, cols, g.bytes(t), halves));
+                    inPlace |= PackedMatrix.inPlace(want, halves);
                 } else {
                     float[] w = new float[rows * cols];
                     g.dequantize(t, w, 0);

@@ -18,7 +18,7 @@ import java.util.Set;
  * matrices kept as one {@link PackedMatrix.Format}, never widened to a float32 model first: a
  * matrix the file already stores in that type and layout (the token table, a separate head) is
  * taken as {@link PackedMatrix#wrap} takes it (F32 in place where the file is mapped, F16/BF16
- * copied into tiles unless {@code -Dmyllm.packed.mapped=true}); any other (the Conv1D weights, stored transposed, or another
+ * as {@link PackedMatrix.Halves} says); any other (the Conv1D weights, stored transposed, or another
  * type) streams through a buffer of a few rows into memory of its own, and its pages of the file
  * are released. So the Java heap holds no weights, and the resident memory stays near the size of
  * the packed weights. Inference only; training loads float32 with {@link ModelDirectory#load}.
@@ -30,12 +30,17 @@ public final class PackedDirectory {
     private PackedDirectory() {
     }
 
+    /** As {@link #load(Path, GPTConfig, PackedMatrix.Format, PackedMatrix.Halves)}, F16/BF16 read where mapped. */
+    public static GPTModel load(Path dir, GPTConfig config, PackedMatrix.Format f) {
+        return load(dir, config, f, PackedMatrix.Halves.MAPPED);
+    }
+
     /**
      * Loads {@code dir} as a model of {@code config} with its matrices as {@code f} (block types
      * only where rows are a multiple of 32, else F16). When a matrix is used in place the file stays
      * mapped for the life of the process, as the matrices read from it.
      */
-    public static GPTModel load(Path dir, GPTConfig config, PackedMatrix.Format f) {
+    public static GPTModel load(Path dir, GPTConfig config, PackedMatrix.Format f, PackedMatrix.Halves halves) {
         Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir));
         boolean inPlace = false;
         try {
@@ -55,8 +60,8 @@ public final class PackedDirectory {
                 PackedMatrix.Format want = PackedWeights.formatFor(f, cols);
                 boolean conv = Gpt2Layout.isConv1d(mine);
                 if (!conv && stores(st.info(theirs).dtype(), want)) {
-                    ready.put(mine, PackedMatrix.wrap(want, rows, cols, st.segment(theirs)));
-                    inPlace |= PackedMatrix.inPlace(want);
+                    ready.put(mine, PackedMatrix.wrap(want, rows, cols, st.segment(theirs), halves));
+                    inPlace |= PackedMatrix.inPlace(want, halves);
                 } else {
                     ready.put(mine, convert(st, theirs, conv, want, rows, cols));
                 }

@@ -2,7 +2,7 @@ package dev.myllm.tensor;
 
 /**
  * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
- * layout, read where it is mapped with {@code -Dmyllm.packed.mapped=true}), rows padded, or tiles of
+ * layout, read where it is mapped: {@link PackedMatrix.Halves#MAPPED}), rows padded, or tiles of
  * four rows read as one stream.
  */
 final class HalfLayout {
@@ -36,14 +36,6 @@ final class HalfLayout {
 
     /** Whether matrices encoded into memory of our own take tiles ({@code -Dmyllm.packed.tiles=false} to compare). */
     static final boolean TILES = !"false".equals(System.getProperty("myllm.packed.tiles"));
-
-    /**
-     * Whether F16/BF16 matrices that a file stores as they are used are read where the file is
-     * mapped, row after row ({@code -Dmyllm.packed.mapped=true}: no copy, nothing to wait for at
-     * load), instead of being copied into tiles in memory of our own (the default; see {@link
-     * PackedMatrix#inPlace}).
-     */
-    static final boolean MAPPED = Boolean.getBoolean("myllm.packed.mapped");
 
     /**
      * Fills {@code p} (just allocated, in its own layout) from {@code bytes}, its halves row after

@@ -10,8 +10,8 @@ import java.nio.ByteOrder;
  * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32, F16
  * and BF16 outside the heap; F32 from a file in its layout itself, so a GGUF or safetensors tensor is
  * used where the file is memory-mapped, without a copy; F16 and BF16 in memory of our own in {@link
- * HalfLayout}'s tiles, four rows read as one stream (a file's halves copied there on load, or read
- * in place with {@code -Dmyllm.packed.mapped=true}, see {@link #wrap}); the block types in Java arrays, the quantised values of
+ * HalfLayout}'s tiles, four rows read as one stream, or a file's halves read where it is mapped
+ * ({@link Halves}); the block types in Java arrays, the quantised values of
  * a block contiguous and the scales widened to float32 (what lets a vector take a whole block),
  * repacked once from the file's blocks (Q8_0 with each group of four rows' blocks and scales
  * interleaved, see {@link #codeAt}). Products read the packed weights directly
@@ -134,27 +134,40 @@ public final class PackedMatrix {
     }
 
     /**
+     * What becomes of F16/BF16 matrices that a file stores as they are used: read where the file is
+     * mapped, or copied into tiles of our own. Mapped starts at once and holds no memory of its own;
+     * a file's row-major halves decode slower than tiles, though (gpt2-medium F16: 1.38-1.46x the
+     * f32 tokens/s against 1.78-1.95x copied), and the copy costs seconds at load on this machine
+     * (gpt2-medium 3.1-3.4 s against 0.3; docs/performance.md).
+     */
+    public enum Halves {
+        /** Read where the file is mapped, row after row. */
+        MAPPED,
+        /** Copied into {@link HalfLayout}'s tiles off the heap, and the file's pages released. */
+        COPIED
+    }
+
+    /**
      * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F32 uses
      * the bytes in place (they must stay valid as long as the matrix is used), and so do F16 and
-     * BF16 with {@code -Dmyllm.packed.mapped=true} ({@link #inPlace}); otherwise F16 and BF16 are
-     * copied into {@link HalfLayout}'s tiles in memory of our own (off the heap), and the block types
-     * repacked, and a mapped file's pages are then released.
+     * BF16 when {@code halves} is {@link Halves#MAPPED} ({@link #inPlace}); otherwise F16 and BF16
+     * are copied into {@link HalfLayout}'s tiles in memory of our own (off the heap), and the block
+     * types repacked, and a mapped file's pages are then released.
      */
-    public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes) {
-        return wrap(format, rows, cols, bytes, inPlace(format));
+    public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, Halves halves) {
+        return wrap(format, rows, cols, bytes, inPlace(format, halves));
     }
 
     /**
      * Whether {@link #wrap} reads a matrix of {@code format} from the bytes it is given, so a
-     * loader must keep a file mapped as long as the matrix is used: F32 always; F16 and BF16 only
-     * with {@code -Dmyllm.packed.mapped=true}, since a file's row-major halves decode slower than
-     * tiles (gpt2-medium F16: 1.38-1.45x the f32 tokens/s against 1.87x; docs/performance.md).
+     * loader must keep a file mapped as long as the matrix is used: F32 always; F16 and BF16 when
+     * {@code halves} says {@link Halves#MAPPED}.
      */
-    public static boolean inPlace(Format format) {
-        return format == Format.F32 || ((format == Format.F16 || format == Format.BF16) && HalfLayout.MAPPED);
+    public static boolean inPlace(Format format, Halves halves) {
+        return format == Format.F32 || ((format == Format.F16 || format == Format.BF16) && halves == Halves.MAPPED);
     }
 
-    /** As {@link #wrap(Format, int, int, MemorySegment)}, F16/BF16 in place as {@code halvesInPlace} says (tests). */
+    /** As {@link #wrap(Format, int, int, MemorySegment, Halves)}, F16/BF16 in place as {@code halvesInPlace} says. */
     static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, boolean halvesInPlace) {
         checkShape(format, rows, cols);
         long need = format.rowBytes(cols) * rows;

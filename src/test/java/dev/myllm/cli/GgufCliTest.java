@@ -45,6 +45,24 @@ class GgufCliTest {
     }
 
     @Test
+    void halvesMappedOrCopiedGenerateTheSameTokens() {
+        // an F16 file read where it is mapped (--mmap, generate's default) and copied into tiles
+        // (--no-mmap, serve's default) holds the same weights: the same greedy ids
+        Path f = dir.resolve("tiny-f16.gguf");
+        assertThat(run("export", "--model", fixture("tiny-f32.gguf"), "--format", "gguf", "--dtype", "f16", "--out", f.toString()).code()).isZero();
+        String[] gen = {"generate", "--prompt", "Hello the world", "--max-new-tokens", "12", "--ids", "--model", f.toString()};
+        CliRun byDefault = run(gen), mapped = run(append(gen, "--mmap")), copied = run(append(gen, "--no-mmap"));
+        assertThat(byDefault.code()).as(byDefault.err()).isZero();
+        assertThat(copied.code()).as(copied.err()).isZero();
+        assertThat(byDefault.out().strip().split(" ")).hasSize(12);
+        assertThat(mapped.out()).isEqualTo(byDefault.out());
+        assertThat(copied.out()).isEqualTo(byDefault.out());
+        for (String[] cmd : new String[][]{{"serve"}, {"generate"}, {"score"}, {"bench", "generate"}}) {
+            assertThat(run(append(cmd, "--help")).out()).as(String.join(" ", cmd)).contains("--[no-]mmap");
+        }
+    }
+
+    @Test
     void everyInferenceCommandTakesDtype() {
         for (String[] cmd : new String[][]{{"serve"}, {"chat"}, {"eval", "instruct"}, {"bench", "serve"}, {"generate"}, {"score"}}) {
             assertThat(run(append(cmd, "--help")).out()).as(String.join(" ", cmd)).contains("--dtype");

@@ -267,7 +267,7 @@ class PackedMatrixTest {
         }
     }
 
-    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded) read in place, as with {@code -Dmyllm.packed.mapped=true}. */
+    /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded) read in place ({@link PackedMatrix.Halves#MAPPED}). */
     private static PackedMatrix mapped(PackedMatrix.Format f, float[] w, int rows, int cols) {
         return PackedMatrix.wrap(f, rows, cols, FileHalvesTest.fileBytes(f, w, rows, cols), true);
     }
@@ -382,16 +382,20 @@ class PackedMatrixTest {
 
     @Test
     void wrapsFileBytes() {
-        // F16 in place (-Dmyllm.packed.mapped=true) reads the bytes (a change to them shows); by
-        // default it is a copy (a change does not show); Q8_0 is repacked from 34-byte blocks
+        // F16 in place (Halves.MAPPED) reads the bytes (a change to them shows); copied (Halves.COPIED)
+        // it does not (a change does not show); Q8_0 is repacked from 34-byte blocks
         Random rnd = new Random(13);
         float[] w = KernelTestSupport.randn(rnd, 3 * 64, 0.5f);
         var f16 = java.lang.foreign.Arena.ofAuto().allocate(2 * 3 * 64);
         for (int i = 0; i < w.length; i++) f16.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, Float.floatToFloat16(w[i]));
-        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, true), copy = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, false);
-        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F16)).isEqualTo(HalfLayout.MAPPED);
-        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F32)).isTrue();
-        assertThat(PackedMatrix.inPlace(PackedMatrix.Format.Q8_0)).isFalse();
+        PackedMatrix h = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, PackedMatrix.Halves.MAPPED);
+        PackedMatrix copy = PackedMatrix.wrap(PackedMatrix.Format.F16, 3, 64, f16, PackedMatrix.Halves.COPIED);
+        for (PackedMatrix.Halves halves : PackedMatrix.Halves.values()) {
+            assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F16, halves)).isEqualTo(halves == PackedMatrix.Halves.MAPPED);
+            assertThat(PackedMatrix.inPlace(PackedMatrix.Format.BF16, halves)).isEqualTo(halves == PackedMatrix.Halves.MAPPED);
+            assertThat(PackedMatrix.inPlace(PackedMatrix.Format.F32, halves)).isTrue();
+            assertThat(PackedMatrix.inPlace(PackedMatrix.Format.Q8_0, halves)).isFalse();
+        }
         float[] row = new float[64];
         h.row(2, row, 0);
         assertThat(row[5]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w[2 * 64 + 5])));
@@ -403,7 +407,7 @@ class PackedMatrixTest {
 
         java.nio.ByteBuffer q = java.nio.ByteBuffer.allocate(3 * 2 * 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         dev.myllm.io.GgufType.Q8_0.quantize(w, 0, w.length, q);
-        PackedMatrix fromFile = PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(q.array()));
+        PackedMatrix fromFile = PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(q.array()), PackedMatrix.Halves.MAPPED);
         PackedMatrix encoded = PackedMatrix.encode(PackedMatrix.Format.Q8_0, w, 3, 64);
         float[] a = new float[64], b = new float[64];
         for (int r = 0; r < 3; r++) {
@@ -411,7 +415,7 @@ class PackedMatrixTest {
             encoded.row(r, b, 0);
             assertThat(a).containsExactly(b);
         }
-        assertThatThrownBy(() -> PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(new byte[10])))
+        assertThatThrownBy(() -> PackedMatrix.wrap(PackedMatrix.Format.Q8_0, 3, 64, java.lang.foreign.MemorySegment.ofArray(new byte[10]), PackedMatrix.Halves.MAPPED))
                 .hasMessageContaining("needs 204 bytes");
     }
 
@@ -440,7 +444,7 @@ class PackedMatrixTest {
         float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.5f);
         java.nio.ByteBuffer q = java.nio.ByteBuffer.allocate(rows * 3 * 34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         dev.myllm.io.GgufType.Q8_0.quantize(w, 0, w.length, q);
-        PackedMatrix fromFile = PackedMatrix.wrap(PackedMatrix.Format.Q8_0, rows, cols, java.lang.foreign.MemorySegment.ofArray(q.array()));
+        PackedMatrix fromFile = PackedMatrix.wrap(PackedMatrix.Format.Q8_0, rows, cols, java.lang.foreign.MemorySegment.ofArray(q.array()), PackedMatrix.Halves.MAPPED);
         PackedMatrix encoded = PackedMatrix.encode(PackedMatrix.Format.Q8_0, w, rows, cols);
         assertThat(fromFile.codes).hasSize(rows * cols / 32 * PackedMatrix.Q8_BLOCK).containsExactly(encoded.codes);
         // row 5 (the second of the last group of three), block 2: after the first group (4 rows, 3 blocks of
