@@ -21,6 +21,8 @@ import java.util.List;
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java /tmp/old.jar target/myllm.jar 8 40
  * # one build, weight warming off (:0) against 256 KB chunks (:256)
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java target/myllm.jar:0 target/myllm.jar:256 8 40
+ * # one build, a static field of a dev.myllm.tensor class set in one of them
+ * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java target/myllm.jar:GemmSmall.FIELD=false target/myllm.jar 8 40
  * # one thread, thread CPU time
  * java -Xmx2g --add-modules jdk.incubator.vector tools/DecodeAB.java /tmp/old.jar target/myllm.jar 8 30 1
  * </pre>
@@ -36,7 +38,15 @@ public class DecodeAB {
                 int.class, int.class, int.class, int.class, boolean.class);
         m.setAccessible(true);
         if (threads > 0) Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("setThreads", int.class).invoke(null, threads);
-        if (colon > 0) {
+        if (colon > 0 && spec.indexOf('=', colon) > 0) {
+            // jar:Class.FIELD=value: a static field of a dev.myllm.tensor class set in this build (a variant of one jar)
+            String[] kv = spec.substring(colon + 1).split("=", 2);
+            int dot = kv[0].lastIndexOf('.');
+            Field f = Class.forName("dev.myllm.tensor." + kv[0].substring(0, dot), true, cl).getDeclaredField(kv[0].substring(dot + 1));
+            f.setAccessible(true);
+            if (f.getType() == boolean.class) f.setBoolean(null, Boolean.parseBoolean(kv[1]));
+            else f.setInt(null, Integer.parseInt(kv[1]));
+        } else if (colon > 0) {
             Class<?> cw = Class.forName("dev.myllm.tensor.CacheWarm", true, cl);
             Field f = cw.getDeclaredField("chunkBytes");
             f.setAccessible(true);
@@ -47,7 +57,7 @@ public class DecodeAB {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: DecodeAB A.jar[:warmKB] B.jar[:warmKB] [rows] [steps] [threads: 1 = CPU time]");
+            System.err.println("usage: DecodeAB A.jar[:warmKB|:Class.field=value] B.jar[...] [rows] [steps] [threads: 1 = CPU time]");
             System.exit(2);
         }
         int threads = args.length > 4 ? Integer.parseInt(args[4]) : 0;
@@ -92,11 +102,11 @@ public class DecodeAB {
             for (int k = 0; k < 5; k++) b.append(String.format(" %s %.2f", names[k], median(per[v][k])));
             System.out.println(b);
         }
-        if (cpu) {
+        {
             double[] ratio = new double[steps - 2];
             for (int st = 2; st < steps; st++) ratio[st - 2] = step[1][st] / step[0][st];
             Arrays.sort(ratio);
-            System.out.printf("one thread, CPU time; B/A per step: median %.3f (quartiles %.3f %.3f)%n",
+            System.out.printf((cpu ? "one thread, CPU time" : "wall time") + "; B/A per step: median %.3f (quartiles %.3f %.3f)%n",
                     ratio[ratio.length / 2], ratio[ratio.length / 4], ratio[3 * ratio.length / 4]);
         }
     }
