@@ -153,10 +153,15 @@ final class BenchGenerateCommand implements Runnable {
      * busy machine the Q8_0 kernel was still being compiled in the first timed runs.
      */
     static int warmUp(Runnable round) {
+        return warmUp(round, MAX_WARMUPS);
+    }
+
+    /** As {@link #warmUp(Runnable)}, at most {@code most} times. */
+    static int warmUp(Runnable round, int most) {
         for (int n = 1; ; n++) {
             long jit = jitMillis(), t0 = System.nanoTime();
             round.run();
-            if (n == MAX_WARMUPS || jit < 0 || jitMillis() - jit < 0.01 * (System.nanoTime() - t0) / 1e6) return n;
+            if (n == most || jit < 0 || jitMillis() - jit < 0.01 * (System.nanoTime() - t0) / 1e6) return n;
         }
     }
 

@@ -253,6 +253,13 @@ final class BenchServeCommand implements Runnable {
      * the waves. One level's code alone was not enough: the server's Jetty, Jackson and attention
      * paths were still being compiled in the first measured seconds, and each batch size meets its own.
      */
+    /**
+     * The most untimed waves before the timed rounds. A server has more code for the JIT than
+     * generate alone (HTTP, JSON, the scheduler, every batch size): after 3 waves it still compiled
+     * for 1.3-3.0 s during the timed rounds of 8 streams, 3-7% of the two cores' time.
+     */
+    static final int MAX_WARMUP_WAVES = 8;
+
     private int warmUp(ServeLoad load, List<Integer> levels, List<String> bodies, java.util.function.DoubleSupplier generate) {
         int most = levels.stream().mapToInt(Integer::intValue).max().orElseThrow();
         try {
@@ -268,7 +275,7 @@ final class BenchServeCommand implements Runnable {
                         failed[0] = e;
                     }
                 }
-            });
+            }, MAX_WARMUP_WAVES);
             if (failed[0] != null) throw failed[0];
             return n;
         } catch (Exception e) {

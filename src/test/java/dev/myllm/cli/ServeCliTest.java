@@ -54,7 +54,7 @@ class ServeCliTest {
         JsonNode o = new ObjectMapper().readTree(r.out());
         assertThat(o.get("concurrency").toString()).isEqualTo("[1,2,3]");
         assertThat(o.get("rounds").asInt()).isEqualTo(2);
-        assertThat(o.get("warmup_rounds").asInt()).isBetween(1, BenchGenerateCommand.MAX_WARMUPS);
+        assertThat(o.get("warmup_rounds").asInt()).isBetween(1, BenchServeCommand.MAX_WARMUP_WAVES);
         assertThat(o.get("jit_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
         assertThat(o.get("gc_count_while_timed").asLong()).isGreaterThanOrEqualTo(0);
         assertThat(o.get("gc_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
