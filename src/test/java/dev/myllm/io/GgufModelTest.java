@@ -223,6 +223,9 @@ class GgufModelTest {
             float[] want = Npy.read(fixture("tiny-" + t + "-logits.npy")).data();
             float[] got = logits(m, ids);
             for (int i = 0; i < want.length; i++) assertThat(got[i]).as("%s logit %d", t, i).isCloseTo(want[i], within(1e-3f));
+            // F16/BF16 copied into tiles instead of read where mapped: the same bits
+            GPTModel copied = GgufModel.loadPacked(f, ModelDirectory.readConfig(f), fmt, dev.myllm.tensor.PackedMatrix.Halves.COPIED);
+            assertThat(logits(copied, ids)).as(t).containsExactly(got);
         }
         // another type than stored: widened and re-encoded matrix by matrix (F16 rounds the Q4_0 values a little)
         Path f = fixture("tiny-q4_0.gguf");

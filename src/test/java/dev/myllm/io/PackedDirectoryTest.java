@@ -73,8 +73,10 @@ class PackedDirectoryTest {
             for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
                 GPTModel want = ModelDirectory.load(d);
                 if (f != PackedMatrix.Format.F32) PackedWeights.pack(want, f);
-                GPTModel got = PackedDirectory.load(d, c, f);
-                assertThat(logits(got)).as("%s stored, %s", stored, f).containsExactly(logits(want));
+                for (PackedMatrix.Halves halves : PackedMatrix.Halves.values()) {
+                    GPTModel got = PackedDirectory.load(d, c, f, halves);
+                    assertThat(logits(got)).as("%s stored, %s, %s", stored, f, halves).containsExactly(logits(want));
+                }
             }
         }
     }
