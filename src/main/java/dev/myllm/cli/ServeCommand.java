@@ -157,6 +157,7 @@ final class ServeCommand implements Runnable {
 
     /** Loads the model and starts the server; prints where it listens. */
     OpenAiServer start(ServerConfig config) {
+        long t0 = System.nanoTime();
         ServedModel served = load(model, weights, tokenizer, seed, name);
         PrintWriter err = spec.commandLine().getErr();
         OpenAiServer server = new OpenAiServer(served, config, line -> {
@@ -171,10 +172,16 @@ final class ServeCommand implements Runnable {
             server.close();
             throw new CliException("--port: cannot listen on " + config.host() + ":" + config.port() + ": " + Errors.oneLine(e));
         }
-        if (served.classifier() == null) server.warmUp();
-        err.printf("myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s%n", served.name(),
+        if (served.classifier() == null) {
+            // requests that come meanwhile wait in the queue; the line says why the banner takes a while
+            err.printf(java.util.Locale.ROOT, "myllm serve: %s loaded in %.1f s; warming up (a few requests of its own first, so the JIT has compiled what yours run)%n",
+                    served.name(), (System.nanoTime() - t0) / 1e9);
+            err.flush();
+            server.warmUp();
+        }
+        err.printf(java.util.Locale.ROOT, "myllm serve: %s (%,d parameters, context %d) at http://%s:%d/v1 %s, ready in %.1f s%n", served.name(),
                 served.model().config().parameterCount(), served.contextLength(), config.host(), server.port(),
-                config.apiKey() == null ? "(no API key)" : "(API key required)");
+                config.apiKey() == null ? "(no API key)" : "(API key required)", (System.nanoTime() - t0) / 1e9);
         err.printf("myllm serve: the playground is at http://%s:%d/%n", config.host(), server.port());
         err.flush();
         return server;

@@ -37,6 +37,9 @@ class ServeSignalTest {
                 if (m.find()) port = Integer.parseInt(m.group(1));
             }
             assertThat(port).as(Files.readString(log)).isPositive();
+            // the load, then the warm-up, said as they happen
+            assertThat(Files.readString(log)).containsPattern("myllm serve: gpt2-tiny loaded in \\d+\\.\\d s; warming up")
+                    .containsPattern("/v1 \\(no API key\\), ready in \\d+\\.\\d s");
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"max_tokens\": 3, \"temperature\": 0}")).build(),
