@@ -1,5 +1,8 @@
 package dev.myllm.tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
  * layout, read where it is mapped: {@link PackedMatrix.Halves#MAPPED}), rows padded, or tiles of
@@ -42,26 +45,24 @@ final class HalfLayout {
      * row as a file holds them, and returns it: each thread copies a range of rows, a tile (32
      * bytes) as four longs, so a file is read in order once.
      */
-    static PackedMatrix copy(java.lang.foreign.MemorySegment bytes, PackedMatrix p) {
+    static PackedMatrix copy(MemorySegment bytes, PackedMatrix p) {
         int cols = p.cols(), whole = cols - cols % TILE;
         Parallel.forRange(p.rows(), 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 long src = 2L * cols * r;
                 if (!p.tiled) {
-                    java.lang.foreign.MemorySegment.copy(bytes, src, p.bits, r * p.qRowBytes, 2L * cols);
+                    MemorySegment.copy(bytes, src, p.bits, r * p.qRowBytes, 2L * cols);
                     continue;
                 }
                 for (int kb = 0; kb < whole; kb += TILE) {
                     long s = src + 2L * kb, d = tileAt(p, r, kb);
-                    for (int b = 0; b < 2 * TILE; b += 8) p.bits.set(LL, d + b, bytes.get(LL, s + b));
+                    for (int b = 0; b < 2 * TILE; b += 8) p.bits.set(ValueLayout.JAVA_LONG_UNALIGNED, d + b, bytes.get(ValueLayout.JAVA_LONG_UNALIGNED, s + b));
                 }
-                if (whole < cols) java.lang.foreign.MemorySegment.copy(bytes, src + 2L * whole, p.bits, tileAt(p, r, whole), 2L * (cols - whole));
+                if (whole < cols) MemorySegment.copy(bytes, src + 2L * whole, p.bits, tileAt(p, r, whole), 2L * (cols - whole));
             }
         });
         return p;
     }
-
-    private static final java.lang.foreign.ValueLayout.OfLong LL = java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
     /** The widest rows that take tiles (wider ones: padded rows, read as four streams). */
     static final int TILE_COLS = Integer.getInteger("myllm.packed.tileCols", 2048);
@@ -127,6 +128,11 @@ final class HalfLayout {
         return bf ? Quantize.bf16(v) : Float.floatToFloat16(v);
     }
 
+    /** A half's value in float32 (BF16's bits are float32's top half). */
+    static float widen(boolean bf, short h) {
+        return bf ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h);
+    }
+
     /** Row {@code r} widened to float32 into {@code dst[o ..]}: the values of {@link PackedMatrix#weight}. */
     static void widenRow(PackedMatrix p, int r, float[] dst, int o) {
         boolean bf = p.format() == PackedMatrix.Format.BF16;
@@ -136,7 +142,7 @@ final class HalfLayout {
             long t = p.tiled ? tileAt(p, r, kb) : r * p.qRowBytes + 2L * kb;
             for (int c = 0; c < wd; c++) {
                 short h = p.bits.get(PackedMatrix.LS, t + 2L * c);
-                dst[o + kb + c] = bf ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h);
+                dst[o + kb + c] = widen(bf, h);
             }
         }
     }

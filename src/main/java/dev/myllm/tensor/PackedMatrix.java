@@ -148,17 +148,6 @@ public final class PackedMatrix {
     }
 
     /**
-     * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F32 uses
-     * the bytes in place (they must stay valid as long as the matrix is used), and so do F16 and
-     * BF16 when {@code halves} is {@link Halves#MAPPED} ({@link #inPlace}); otherwise F16 and BF16
-     * are copied into {@link HalfLayout}'s tiles in memory of our own (off the heap), and the block
-     * types repacked, and a mapped file's pages are then released.
-     */
-    public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, Halves halves) {
-        return wrap(format, rows, cols, bytes, inPlace(format, halves));
-    }
-
-    /**
      * Whether {@link #wrap} reads a matrix of {@code format} from the bytes it is given, so a
      * loader must keep a file mapped as long as the matrix is used: F32 always; F16 and BF16 when
      * {@code halves} says {@link Halves#MAPPED}.
@@ -167,16 +156,21 @@ public final class PackedMatrix {
         return format == Format.F32 || ((format == Format.F16 || format == Format.BF16) && halves == Halves.MAPPED);
     }
 
-    /** As {@link #wrap(Format, int, int, MemorySegment, Halves)}, F16/BF16 in place as {@code halvesInPlace} says. */
-    static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, boolean halvesInPlace) {
+    /**
+     * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F32 uses
+     * the bytes in place (they must stay valid as long as the matrix is used), and so do F16 and
+     * BF16 when {@code halves} is {@link Halves#MAPPED} ({@link #inPlace}); otherwise F16 and BF16
+     * are copied into {@link HalfLayout}'s tiles in memory of our own (off the heap), and the block
+     * types repacked, and a mapped file's pages are then released.
+     */
+    public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, Halves halves) {
         checkShape(format, rows, cols);
         long need = format.rowBytes(cols) * rows;
         if (bytes.byteSize() != need) {
             throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
-        boolean half = format == Format.F16 || format == Format.BF16;
-        if (format == Format.F32 || (half && halvesInPlace)) return new PackedMatrix(format, rows, cols, bytes, null, null);
-        if (half) {
+        if (inPlace(format, halves)) return new PackedMatrix(format, rows, cols, bytes, null, null);
+        if (format == Format.F16 || format == Format.BF16) {
             PackedMatrix p = HalfLayout.copy(bytes, allocated(format, rows, cols));
             if (bytes.isMapped()) bytes.unload(); // (as below)
             return p;
@@ -254,8 +248,7 @@ public final class PackedMatrix {
     /** Weight {@code (r, k)} widened to float32. */
     float weight(int r, int k) {
         return switch (format) {
-            case F16 -> Float.float16ToFloat(half(r, k));
-            case BF16 -> Float.intBitsToFloat(half(r, k) << 16);
+            case F16, BF16 -> HalfLayout.widen(format == Format.BF16, half(r, k));
             case F32 -> bits.get(LF, r * qRowBytes + 4L * k);
             case Q8_0, Q4_0 -> quant(r, k) * scale(r, k / 32);
             case Q4_1 -> quant(r, k) * scale(r, k / 32) + min(r, k / 32);

@@ -28,7 +28,8 @@ class FileHalvesTest {
                 int rows = s[0], cols = s[1];
                 float[] w = KernelTestSupport.randn(rnd, rows * cols, 0.4f);
                 for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
-                    PackedMatrix inPlace = PackedMatrix.wrap(f, rows, cols, fileBytes(f, w, rows, cols), true), copied = PackedMatrix.wrap(f, rows, cols, fileBytes(f, w, rows, cols), false);
+                    PackedMatrix inPlace = PackedMatrix.wrap(f, rows, cols, fileBytes(f, w, rows, cols), PackedMatrix.Halves.MAPPED);
+                    PackedMatrix copied = PackedMatrix.wrap(f, rows, cols, fileBytes(f, w, rows, cols), PackedMatrix.Halves.COPIED);
                     assertThat(inPlace.tiled).isFalse();
                     assertThat(copied.tiled).isEqualTo(HalfLayout.layout(cols) == HalfLayout.Layout.TILES);
                     assertThat(copied.byteSize()).isEqualTo(inPlace.byteSize());

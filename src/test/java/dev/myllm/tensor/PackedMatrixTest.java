@@ -269,7 +269,7 @@ class PackedMatrixTest {
 
     /** The matrix {@link PackedMatrix#wrap} makes over a file's bytes (rows not padded) read in place ({@link PackedMatrix.Halves#MAPPED}). */
     private static PackedMatrix mapped(PackedMatrix.Format f, float[] w, int rows, int cols) {
-        return PackedMatrix.wrap(f, rows, cols, FileHalvesTest.fileBytes(f, w, rows, cols), true);
+        return PackedMatrix.wrap(f, rows, cols, FileHalvesTest.fileBytes(f, w, rows, cols), PackedMatrix.Halves.MAPPED);
     }
 
     @Test
@@ -359,8 +359,8 @@ class PackedMatrixTest {
                 boolean nonFinite = f == PackedMatrix.Format.F16 ? (i & 0x7C00) == 0x7C00 : (i & 0x7F80) == 0x7F80;
                 bits.set(PackedMatrix.LS, 2L * i, (short) (nonFinite ? 0 : i));
             }
-            for (boolean inPlace : new boolean[]{true, false}) { // the file's rows, and their copy in tiles
-                PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits, inPlace);
+            for (PackedMatrix.Halves halves : PackedMatrix.Halves.values()) { // the file's rows, and their copy in tiles
+                PackedMatrix p = PackedMatrix.wrap(f, 1024, 64, bits, halves);
                 float[] y = new float[1024];
                 for (float one : f == PackedMatrix.Format.F16 ? new float[]{1f, 8192f} : new float[]{1f}) {
                     for (int c = 0; c < 64; c++) {
@@ -372,7 +372,7 @@ class PackedMatrixTest {
                             if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
                                 throw new AssertionError(f + " half 0x" + Integer.toHexString(r * 64 + c) + " times " + one + ": " + got + " want " + want);
                             }
-                            if (!inPlace && c == 0 && r == 1) assertThat(p.weight(r, c)).isEqualTo(f == PackedMatrix.Format.F16 ? Float.float16ToFloat((short) 64) : Float.intBitsToFloat(64 << 16));
+                            if (halves == PackedMatrix.Halves.COPIED && c == 0 && r == 1) assertThat(p.weight(r, c)).isEqualTo(f == PackedMatrix.Format.F16 ? Float.float16ToFloat((short) 64) : Float.intBitsToFloat(64 << 16));
                         }
                     }
                 }
