@@ -28,12 +28,19 @@ public final class CachedAttention {
     /** Each thread's room for one query's scores and weights (one array per task and call was most of a decoded token's garbage). */
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** Each thread's room for the second query of a pair ({@link #query2}). */
+    private static final ThreadLocal<float[]> WEIGHTS2 = ThreadLocal.withInitial(() -> new float[0]);
+
     /** The calling thread's weights buffer, at least {@code n} long (only the first {@code visible} elements are ever read). */
     private static float[] weights(int n) {
-        float[] w = WEIGHTS.get();
+        return room(WEIGHTS, n);
+    }
+
+    private static float[] room(ThreadLocal<float[]> buffer, int n) {
+        float[] w = buffer.get();
         if (w.length < n) {
             w = new float[Math.max(n, 2 * w.length)];
-            WEIGHTS.set(w);
+            buffer.set(w);
         }
         return w;
     }
@@ -150,18 +157,23 @@ public final class CachedAttention {
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
-        // one task per (sequence, head): each writes its own D columns of its sequence's rows; the
-        // threads take tasks as they come free (sequences differ in length, and a thread may start late)
-        int tasks = n * heads;
+        // one task per (sequence, pair of heads): each writes its own 2D columns of its sequence's rows
+        // (a lone last head of an odd count, D); the threads take tasks as they come free (sequences
+        // differ in length, and a thread may start late)
+        int pairs = (heads + 1) / 2, tasks = n * pairs;
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Parallel.forRange(Math.min(tasks, Parallel.threads()), 1, (t0, t1) -> {
-            float[] w = weights(scratch + Simd.F.length());
-            for (int sh; (sh = next.getAndIncrement()) < tasks; ) {
-                int s = sh / heads, h = sh % heads;
+            float[] w = weights(scratch + Simd.F.length()), w2 = room(WEIGHTS2, scratch + Simd.F.length());
+            for (int sp; (sp = next.getAndIncrement()) < tasks; ) {
+                int s = sp / pairs, h = 2 * (sp % pairs), base = h * capacity[s] * d;
                 for (int t = 0; t < lengths[s]; t++) {
                     int row = first[s] + t;
-                    query(x, row * 3 * c + h * d, kCaches[s], vCaches[s], h * capacity[s] * d, past[s] + t + 1, d, scale, w,
-                            out, row * c + h * d);
+                    if (h + 1 < heads) {
+                        query2(x, row * 3 * c + h * d, kCaches[s], vCaches[s], base, base + capacity[s] * d, past[s] + t + 1, d, scale,
+                                w, w2, out, row * c + h * d);
+                    } else {
+                        query(x, row * 3 * c + h * d, kCaches[s], vCaches[s], base, past[s] + t + 1, d, scale, w, out, row * c + h * d);
+                    }
                 }
             }
         });
@@ -177,13 +189,50 @@ public final class CachedAttention {
     private static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
                               int d, float scale, float[] w, float[] out, int oOff) {
         scores(x, qOff, kCache, cacheBase, visible, d, scale, w);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) if (w[j] > max) max = w[j];
+        float max = max(w, visible);
         exps(w, max, visible);
         double z = 0;
         for (int j = 0; j < visible; j++) z += w[j];
         float inv = (float) (1 / z);
         weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
+    }
+
+    /**
+     * Two queries of the same length, heads h and h+1 of one token (the second's query {@code d}
+     * after the first's, and its output too), pipelined: keys of A, keys of B, values of A, values
+     * of B, one stream of the cache at a time, with each softmax sum (a chain of {@code visible}
+     * dependent double adds that left the memory idle) taken alongside the next stream. Each query
+     * gets exactly {@link #query}'s operations in the same order, so its result is bitwise
+     * {@link #query}'s. Reading the two heads' keys (or values) interleaved instead was slower
+     * (1.14x for the scores): on this machine one sequential stream at a time reads fastest.
+     */
+    private static void query2(float[] x, int qOff, float[] kCache, float[] vCache, int baseA, int baseB, int visible,
+                               int d, float scale, float[] wA, float[] wB, float[] out, int oOff) {
+        scores(x, qOff, kCache, baseA, visible, d, scale, wA);
+        exps(wA, max(wA, visible), visible);
+        double zA = scoresAndSum(x, qOff + d, kCache, baseB, visible, d, scale, wB, wA);
+        exps(wB, max(wB, visible), visible);
+        double zB = weightedSumAndSum(wA, (float) (1 / zA), vCache, baseA, visible, d, out, oOff, wB);
+        weightedSum(wB, (float) (1 / zB), vCache, baseB, visible, d, out, oOff + d);
+    }
+
+    /**
+     * The largest of {@code w[0..n)}, ignoring NaNs in the scalar twin (the first strictly larger
+     * wins) and returning NaN for them with SIMD: either way a NaN score gives NaN outputs (its
+     * weight is NaN, so is the sum), and otherwise the two can differ only in the sign of a zero
+     * maximum, which {@code e^(w - max)} does not see ({@code w - ±0} differs only for {@code w = -0},
+     * and {@code e^(±0) = 1} both ways).
+     */
+    static float max(float[] w, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        int j = 0;
+        if (Simd.ENABLED && n >= Simd.F.length()) {
+            FloatVector m = FloatVector.broadcast(Simd.F, Float.NEGATIVE_INFINITY);
+            for (int end = Simd.F.loopBound(n), l = Simd.F.length(); j < end; j += l) m = m.max(FloatVector.fromArray(Simd.F, w, j));
+            max = m.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        }
+        for (; j < n; j++) if (w[j] > max) max = w[j];
+        return max;
     }
 
     /**
@@ -222,6 +271,16 @@ public final class CachedAttention {
      * vector's room past them, so the attention paths allocate that.
      */
     static void scores(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w) {
+        scoresAndSum(x, qOff, kCache, cacheBase, visible, d, scale, w, null);
+    }
+
+    /**
+     * {@link #scores}, with {@code Σ side[j]} over the same positions taken alongside when {@code side} is not null (in double,
+     * in position order, as {@link #query} sums its weights): a few adds per block of keys, so that
+     * chain of adds runs while the keys stream in.
+     */
+    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w, float[] side) {
+        double z = 0;
         int j = 0;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
@@ -245,6 +304,7 @@ public final class CachedAttention {
                 FloatVector t0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(XOR1)), t1 = u2.blend(u3, BIT1).add(u3.blend(u2, BIT1).rearrange(XOR1));
                 FloatVector r = t0.blend(t1, BIT2).add(t1.blend(t0, BIT2).rearrange(XOR2));
                 (l == 16 ? r.add(r.rearrange(XOR3)) : r).mul(scale).rearrange(KEY_ORDER).intoArray(w, j, FIRST_EIGHT);
+                if (side != null) z = z + side[j] + side[j + 1] + side[j + 2] + side[j + 3] + side[j + 4] + side[j + 5] + side[j + 6] + side[j + 7];
             }
             for (; j + 4 <= visible; j += 4) {
                 int k0 = cacheBase + j * d, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d;
@@ -268,9 +328,14 @@ public final class CachedAttention {
                 w[j + 1] = s1 * scale;
                 w[j + 2] = s2 * scale;
                 w[j + 3] = s3 * scale;
+                if (side != null) z = z + side[j] + side[j + 1] + side[j + 2] + side[j + 3];
             }
         }
-        for (; j < visible; j++) w[j] = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
+        for (; j < visible; j++) {
+            w[j] = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
+            if (side != null) z += side[j];
+        }
+        return z;
     }
 
     /**
@@ -280,7 +345,11 @@ public final class CachedAttention {
      * registers across all positions instead of loaded and stored at each one.
      */
     static void weightedSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff) {
-        int i = 0;
+        weightedSumFrom(0, w, inv, vCache, cacheBase, visible, d, out, oOff);
+    }
+
+    /** {@link #weightedSum}'s elements from {@code i} on (the loops are the same whatever {@code i}: element by element, position by position). */
+    private static void weightedSumFrom(int i, float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff) {
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
             for (; i + 4 * l <= end; i += 4 * l) {
@@ -310,6 +379,36 @@ public final class CachedAttention {
             for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) y += w[j] * inv * vCache[v];
             out[oOff + i] = y;
         }
+    }
+
+    /**
+     * {@link #weightedSum}, returning {@code Σ side[j]} over the same positions (in double, in
+     * position order, as {@link #query} sums its weights), taken alongside the first pass over the values.
+     */
+    static double weightedSumAndSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff, float[] side) {
+        int l = Simd.F.length(), end = Simd.F.loopBound(d);
+        if (!Simd.ENABLED || d < 4 * l) {
+            weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
+            double z = 0;
+            for (int j = 0; j < visible; j++) z += side[j];
+            return z;
+        }
+        double z = 0;
+        FloatVector y0 = FloatVector.zero(Simd.F), y1 = y0, y2 = y0, y3 = y0;
+        for (int j = 0, v = cacheBase; j < visible; j++, v += d) {
+            FloatVector a = FloatVector.broadcast(Simd.F, w[j] * inv);
+            y0 = FloatVector.fromArray(Simd.F, vCache, v).fma(a, y0);
+            y1 = FloatVector.fromArray(Simd.F, vCache, v + l).fma(a, y1);
+            y2 = FloatVector.fromArray(Simd.F, vCache, v + 2 * l).fma(a, y2);
+            y3 = FloatVector.fromArray(Simd.F, vCache, v + 3 * l).fma(a, y3);
+            z += side[j];
+        }
+        y0.intoArray(out, oOff);
+        y1.intoArray(out, oOff + l);
+        y2.intoArray(out, oOff + 2 * l);
+        y3.intoArray(out, oOff + 3 * l);
+        if (d > 4 * l) weightedSumFrom(4 * l, w, inv, vCache, cacheBase, visible, d, out, oOff);
+        return z;
     }
 
     /** {@code Σ a[ao+i]·b[bo+i]} over n elements. */
