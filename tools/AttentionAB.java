@@ -27,7 +27,7 @@ public class AttentionAB {
     private static final int SEQS = 8, LAYERS = 12, HEADS = 12, D = 64, C = HEADS * D;
 
     /** One build: its attendEach, and the caches and inputs it runs on (the same values for both). */
-    private record Build(Method attend, Method noGrad, Method data, Object[] qkv, float[][][] k, float[][][] v) {
+    private record Build(Method attend, Method noGrad, Method data, Method rest, Object[] qkv, float[][][] k, float[][][] v) {
     }
 
     private static Build load(String spec, int threads, int capacity) throws Exception {
@@ -60,7 +60,7 @@ public class AttentionAB {
         Method attend = Class.forName("dev.myllm.tensor.CachedAttention", true, cl).getMethod("attendEach", tensor,
                 int.class, float[][].class, float[][].class, int[].class, int[].class);
         return new Build(attend, Class.forName("dev.myllm.tensor.GradMode", true, cl).getMethod("noGrad"),
-                tensor.getMethod("toArray"), qkv, k, v);
+                tensor.getMethod("toArray"), Class.forName("dev.myllm.tensor.Parallel", true, cl).getMethod("rest"), qkv, k, v);
     }
 
     public static void main(String[] args) throws Exception {
@@ -92,6 +92,9 @@ public class AttentionAB {
                     }
                 }
                 t[x][st] = ((cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0) * 1e-6;
+                // its workers park now rather than spin through the other build's step, taking a core
+                // from it (each build has its own pool); a server does the same between decode steps
+                b[x].rest.invoke(null);
             }
         }
         for (int l = 0; l < LAYERS; l++) {
