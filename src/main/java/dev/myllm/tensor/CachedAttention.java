@@ -345,11 +345,19 @@ public final class CachedAttention {
      * registers across all positions instead of loaded and stored at each one.
      */
     static void weightedSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff) {
-        weightedSumFrom(0, w, inv, vCache, cacheBase, visible, d, out, oOff);
+        weightedSumAndSum(w, inv, vCache, cacheBase, visible, d, out, oOff, null);
     }
 
-    /** {@link #weightedSum}'s elements from {@code i} on (the loops are the same whatever {@code i}: element by element, position by position). */
-    private static void weightedSumFrom(int i, float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff) {
+    /**
+     * {@link #weightedSum}, with {@code Σ side[j]} over the same positions taken alongside when
+     * {@code side} is not null (in double, in position order, as {@link #query} sums its weights):
+     * one add per position during the first pass over the values, so that chain of adds runs while
+     * they stream in.
+     */
+    static double weightedSumAndSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff,
+                                    float[] side) {
+        double z = 0;
+        int i = 0;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
             for (; i + 4 * l <= end; i += 4 * l) {
@@ -360,7 +368,9 @@ public final class CachedAttention {
                     y1 = FloatVector.fromArray(Simd.F, vCache, v + l).fma(a, y1);
                     y2 = FloatVector.fromArray(Simd.F, vCache, v + 2 * l).fma(a, y2);
                     y3 = FloatVector.fromArray(Simd.F, vCache, v + 3 * l).fma(a, y3);
+                    if (side != null) z += side[j];
                 }
+                side = null; // summed once, in the first pass
                 y0.intoArray(out, oOff + i);
                 y1.intoArray(out, oOff + i + l);
                 y2.intoArray(out, oOff + i + 2 * l);
@@ -379,35 +389,7 @@ public final class CachedAttention {
             for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) y += w[j] * inv * vCache[v];
             out[oOff + i] = y;
         }
-    }
-
-    /**
-     * {@link #weightedSum}, returning {@code Σ side[j]} over the same positions (in double, in
-     * position order, as {@link #query} sums its weights), taken alongside the first pass over the values.
-     */
-    static double weightedSumAndSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff, float[] side) {
-        int l = Simd.F.length(), end = Simd.F.loopBound(d);
-        if (!Simd.ENABLED || d < 4 * l) {
-            weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
-            double z = 0;
-            for (int j = 0; j < visible; j++) z += side[j];
-            return z;
-        }
-        double z = 0;
-        FloatVector y0 = FloatVector.zero(Simd.F), y1 = y0, y2 = y0, y3 = y0;
-        for (int j = 0, v = cacheBase; j < visible; j++, v += d) {
-            FloatVector a = FloatVector.broadcast(Simd.F, w[j] * inv);
-            y0 = FloatVector.fromArray(Simd.F, vCache, v).fma(a, y0);
-            y1 = FloatVector.fromArray(Simd.F, vCache, v + l).fma(a, y1);
-            y2 = FloatVector.fromArray(Simd.F, vCache, v + 2 * l).fma(a, y2);
-            y3 = FloatVector.fromArray(Simd.F, vCache, v + 3 * l).fma(a, y3);
-            z += side[j];
-        }
-        y0.intoArray(out, oOff);
-        y1.intoArray(out, oOff + l);
-        y2.intoArray(out, oOff + 2 * l);
-        y3.intoArray(out, oOff + 3 * l);
-        if (d > 4 * l) weightedSumFrom(4 * l, w, inv, vCache, cacheBase, visible, d, out, oOff);
+        if (side != null) for (int j = 0; j < visible; j++) z += side[j];
         return z;
     }
 
