@@ -17,8 +17,9 @@ import dev.myllm.tensor.Tensor;
  * streaming kernels, greedy picks), as a {@code bench serve --concurrency 8 --prompt-tokens 64
  * --max-tokens 128} wave does. Prints each round's prefill and mean decode step, the pool's
  * waiting per decode step ({@code Parallel.stats}: the dispatching thread waiting for ranges other
- * threads still run), the spread of the decode steps, and for the last round the time per operation ({@code StepProfile}). Run it
- * with the launcher's collector flags: the collector changes the timings.
+ * threads still run), the spread of the decode steps, and for the last round the time per
+ * operation ({@code StepProfile}). Run it with the launcher's collector flags: the collector
+ * changes the timings.
  *
  * <pre>
  * source tools/find-jdk.sh && $JAVA_HOME/bin/java -XX:+UseParallelGC -XX:MaxNewSize=64m --add-modules jdk.incubator.vector -cp target/myllm.jar tools/ServeSteps.java 5
