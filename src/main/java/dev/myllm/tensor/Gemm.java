@@ -23,10 +23,30 @@ public final class Gemm {
         StepProfile.endProduct(t0, "NT", M, N, K);
     }
 
+    /**
+     * {@code C[m,n] = Σ_k A[m,k]·B[n,k] + bias[n]} (a linear layer's forward), bitwise the product
+     * followed by {@link Elementwise#addToRows}: the few-row kernels add the bias as they store
+     * each element, the others in a pass after. {@code bias} null: no bias.
+     */
+    public static void matmulNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                int M, int N, int K, float[] bias) {
+        if (bias != null && bias.length < N) throw new IllegalArgumentException("matmulNT: bias of " + bias.length + " for " + N + " columns");
+        long t0 = StepProfile.begin();
+        boolean added = productNT(a, aOff, b, bOff, c, cOff, M, N, K, false, bias);
+        StepProfile.endProduct(t0, "NT", M, N, K);
+        if (bias != null && !added) Elementwise.addToRows(Simd.ENABLED, c, cOff, bias, M, N);
+    }
+
     private static void productNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate) {
+        productNT(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, null);
+    }
+
+    /** The product; returns whether it added {@code bias} too (the few-row kernels do, as they store). */
+    private static boolean productNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                     int M, int N, int K, boolean accumulate, float[] bias) {
         check("matmulNT", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
-        if (M == 0 || N == 0) return;
+        if (M == 0 || N == 0) return true;
         // a fixed mode ignores the shape, so each row of C gets the same kernel whatever M is
         ProductMode mode = ProductMode.current();
         if (!Simd.ENABLED || (mode == ProductMode.SHAPE && tiny(M, N, K))) {
@@ -34,11 +54,13 @@ public final class Gemm {
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
         } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && M <= GemmSmall.MAX_ROWS)) {
-            GemmSmall.nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+            GemmSmall.nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias);
+            return true;
         } else {
             // A(m,k) = a[m*K + k], B(k,n) = b[n*K + k]
             GemmDriver.run(a, aOff, K, 1, b, bOff, 1, K, c, cOff, M, N, K, accumulate);
         }
+        return false;
     }
 
     /** {@code C[m,n] (+)= Σ_k A[m,k]·B[k,n]}; A is {@code (M, K)}, B is {@code (K, N)}, C is {@code (M, N)}. */
@@ -58,7 +80,7 @@ public final class Gemm {
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
         } else if (M <= GemmSmall.MAX_ROWS) {
-            GemmSmall.rowsTimesB(a, aOff, K, 1, b, bOff, c, cOff, M, N, K, accumulate);
+            GemmRows.rowsTimesB(a, aOff, K, 1, b, bOff, c, cOff, M, N, K, accumulate);
         } else {
             // A(m,k) = a[m*K + k], B(k,n) = b[k*N + n]
             GemmDriver.run(a, aOff, K, 1, b, bOff, N, 1, c, cOff, M, N, K, accumulate);
@@ -82,7 +104,7 @@ public final class Gemm {
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
         } else if (M <= GemmSmall.MAX_ROWS) {
-            GemmSmall.rowsTimesB(a, aOff, 1, M, b, bOff, c, cOff, M, N, K, accumulate);
+            GemmRows.rowsTimesB(a, aOff, 1, M, b, bOff, c, cOff, M, N, K, accumulate);
         } else {
             // A(m,k) = a[k*M + m], B(k,n) = b[k*N + n]
             GemmDriver.run(a, aOff, 1, M, b, bOff, N, 1, c, cOff, M, N, K, accumulate);

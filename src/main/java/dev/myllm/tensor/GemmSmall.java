@@ -46,8 +46,19 @@ final class GemmSmall {
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
+        nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, null);
+    }
+
+    /**
+     * {@link #nt}, with {@code bias[n]} (when not null, and not with {@code accumulate}) added to
+     * every element of column n as it is stored: {@code c = s + bias[n]}, the one add a separate
+     * pass would make (the same bits), without reading C back. One row of A takes that pass.
+     */
+    static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                   int M, int N, int K, boolean accumulate, float[] bias) {
         if (M == 1) {
             GemmOne.nt(a, aOff, b, bOff, c, cOff, N, K, accumulate); // (its own class: see there)
+            if (bias != null) for (int n = 0; n < N; n++) c[cOff + n] += bias[n];
             return;
         }
         int g = GROUP;
@@ -55,7 +66,7 @@ final class GemmSmall {
         int block = Math.max(grain(groups, 2L * g * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
         int blocks = (groups + block - 1) / block;
         if (blocks <= 1) {
-            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, 0, groups);
+            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, 0, groups);
             return;
         }
         // threads take runs of groups as they come free, not a fixed share each: a thread that
@@ -70,7 +81,7 @@ final class GemmSmall {
         Parallel.forRange(threads, 1, (t0, t1) -> {
             for (int s; (s = next.get()) < groups; ) {
                 int size = Math.max(TAIL_GROUPS, (groups - s) / (2 * threads));
-                if (next.compareAndSet(s, s + size)) ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, s, Math.min(groups, s + size));
+                if (next.compareAndSet(s, s + size)) ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, s, Math.min(groups, s + size));
             }
         });
     }
@@ -83,24 +94,24 @@ final class GemmSmall {
 
     /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                                 int M, int N, int K, boolean accumulate, int g, int gr0, int gr1) {
+                                 int M, int N, int K, boolean accumulate, float[] bias, int g, int gr0, int gr1) {
         // an eight-row pass: each chunk of B is first pulled into cache, then computed (CacheWarm);
         // the lighter passes of one to four rows were measured slower with it
         int chunk = M < CacheWarm.MIN_ROWS ? 0 : CacheWarm.rowsPerChunk(4L * g * K);
         if (chunk == 0) {
-            ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, gr0, gr1);
+            ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, gr0, gr1);
             return;
         }
         for (int c0 = gr0; c0 < gr1; c0 += chunk) {
             int c1 = Math.min(gr1, c0 + chunk);
             CacheWarm.touch(b, bOff + c0 * g * K, bOff + Math.min(N, c1 * g) * K);
-            ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, g, c0, c1);
+            ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, c0, c1);
         }
     }
 
     /** {@link #ntGroups} on groups already warmed (or not). */
     private static void ntChunk(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                                int M, int N, int K, boolean accumulate, int g, int gr0, int gr1) {
+                                int M, int N, int K, boolean accumulate, float[] bias, int g, int gr0, int gr1) {
         float[] lanes = lanes();
         for (int gi = gr0; gi < gr1; gi++) {
             int n = gi * g, br = bOff + n * K;
@@ -109,7 +120,7 @@ final class GemmSmall {
                 for (int m = 0; m < M; m++) {
                     for (int r = n; r < N; r++) {
                         rows1x1(a, aOff + m * K, K, b, bOff + r * K, lanes);
-                        finish(lanes, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate);
+                        finish(lanes, 1, 1, 1, a, aOff + m * K, K, b, bOff + r * K, c, cOff + m * N + r, N, accumulate, bias, r);
                     }
                 }
                 continue;
@@ -122,7 +133,7 @@ final class GemmSmall {
                     case 4 -> rows4x3(a, ar, mr, K, b, br, lanes);
                     default -> rows2x3(a, ar, mr, K, b, br, lanes);
                 }
-                finish(lanes, GROUP, mr, GROUP, a, ar, K, b, br, c, cOff + m * N + n, N, accumulate);
+                finish(lanes, GROUP, mr, GROUP, a, ar, K, b, br, c, cOff + m * N + n, N, accumulate, bias, n);
             }
         }
     }
@@ -131,19 +142,22 @@ final class GemmSmall {
      * The end of every element's dot product, after the pass left the lane sums of its
      * accumulators (element (i, j) of a pass is accumulator {@code i·g + j}) where {@link #passSum}
      * reads them: the columns past the last whole vector by scalar fused multiply-adds in order,
-     * then the store. Only the first {@code mr} rows and {@code gr} columns are real.
+     * then the store, plus {@code bias[bn + j]} for column j when there is a bias. Only the first
+     * {@code mr} rows and {@code gr} columns are real.
      */
     private static void finish(float[] lanes, int g, int mr, int gr, float[] a, int ar, int K,
-                               float[] b, int br, float[] c, int ci, int N, boolean accumulate) {
+                               float[] b, int br, float[] c, int ci, int N, boolean accumulate, float[] bias, int bn) {
         int whole = K - K % L;
         if (whole == K && !accumulate && mr == PASS_ROWS && gr == GROUP && g == GROUP && L == 16) {
             store8x3(lanes, c, ci, N);
+            if (bias != null) addBias(c, ci, N, PASS_ROWS, GROUP, bias, bn);
             return;
         }
         if (whole == K && !accumulate) { // (every decode product: just the stores)
             for (int i = 0; i < mr; i++) {
                 for (int j = 0, o = ci + i * N, e = i * g; j < gr; j++) c[o + j] = lanes[SUMS + SUM_AT[e + j]];
             }
+            if (bias != null) addBias(c, ci, N, mr, gr, bias, bn);
             return;
         }
         for (int i = 0; i < mr; i++) {
@@ -152,8 +166,15 @@ final class GemmSmall {
                 int ai = ar + i * K, bj = br + j * K;
                 for (int k = whole; k < K; k++) s = Math.fma(a[ai + k], b[bj + k], s);
                 int o = ci + i * N + j;
-                c[o] = accumulate ? c[o] + s : s;
+                c[o] = accumulate ? c[o] + s : bias != null ? s + bias[bn + j] : s;
             }
+        }
+    }
+
+    /** {@code c[ci + i·N + j] += bias[bn + j]} for a pass's {@code rows} by {@code cols} block, while it is in L1. */
+    private static void addBias(float[] c, int ci, int N, int rows, int cols, float[] bias, int bn) {
+        for (int i = 0, o = ci; i < rows; i++, o += N) {
+            for (int j = 0; j < cols; j++) c[o + j] += bias[bn + j];
         }
     }
 
@@ -428,63 +449,5 @@ final class GemmSmall {
         s00.intoArray(lanes, 0 * L); s01.intoArray(lanes, 1 * L); s02.intoArray(lanes, 2 * L);
         s10.intoArray(lanes, 3 * L); s11.intoArray(lanes, 4 * L); s12.intoArray(lanes, 5 * L);
         sumPass(lanes, 6);
-    }
-
-    /**
-     * NN and TN with few rows: {@code C[m,n] = Σ_k A(m,k)·B[k,n]}, {@code A(m,k) = a[aOff + m·ars + k·acs]},
-     * B {@code (K, N)} row-major: strips of 4 vectors of C stay in registers while B is read along rows.
-     */
-    static void rowsTimesB(float[] a, int aOff, int ars, int acs, float[] b, int bOff, float[] c, int cOff,
-                           int M, int N, int K, boolean accumulate) {
-        int w = 4 * L;
-        int strips = (N + w - 1) / w;
-        Parallel.forRange(strips, grain(strips, 2L * w * M * K), (s0, s1) -> {
-            for (int s = s0; s < s1; s++) {
-                int n = s * w;
-                for (int m = 0; m < M; m++) {
-                    strip(a, aOff + m * ars, acs, b, bOff, c, cOff + m * N, N, K, n, Math.min(N, n + w), accumulate);
-                }
-            }
-        });
-    }
-
-    /** Columns {@code [n0, n1)} of one row of C; {@code A(m,k) = a[ar + k·acs]}. */
-    private static void strip(float[] a, int ar, int acs, float[] b, int bOff, float[] c, int cr, int N, int K,
-                              int n0, int n1, boolean accumulate) {
-        int n = n0;
-        if (n1 - n0 == 4 * L) {
-            FloatVector z = FloatVector.zero(F);
-            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
-            for (int k = 0; k < K; k++) {
-                FloatVector x = FloatVector.broadcast(F, a[ar + k * acs]);
-                int bi = bOff + k * N + n;
-                s0 = FloatVector.fromArray(F, b, bi).fma(x, s0);
-                s1 = FloatVector.fromArray(F, b, bi + L).fma(x, s1);
-                s2 = FloatVector.fromArray(F, b, bi + 2 * L).fma(x, s2);
-                s3 = FloatVector.fromArray(F, b, bi + 3 * L).fma(x, s3);
-            }
-            put(s0, c, cr + n, accumulate);
-            put(s1, c, cr + n + L, accumulate);
-            put(s2, c, cr + n + 2 * L, accumulate);
-            put(s3, c, cr + n + 3 * L, accumulate);
-            return;
-        }
-        for (; n <= n1 - L; n += L) {
-            FloatVector s0 = FloatVector.zero(F);
-            for (int k = 0; k < K; k++) {
-                s0 = FloatVector.fromArray(F, b, bOff + k * N + n).fma(FloatVector.broadcast(F, a[ar + k * acs]), s0);
-            }
-            put(s0, c, cr + n, accumulate);
-        }
-        for (; n < n1; n++) {
-            float s = 0f;
-            for (int k = 0; k < K; k++) s = Math.fma(a[ar + k * acs], b[bOff + k * N + n], s);
-            c[cr + n] = accumulate ? c[cr + n] + s : s;
-        }
-    }
-
-    private static void put(FloatVector v, float[] c, int ci, boolean accumulate) {
-        if (accumulate) v = v.add(FloatVector.fromArray(F, c, ci));
-        v.intoArray(c, ci);
     }
 }

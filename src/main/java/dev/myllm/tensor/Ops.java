@@ -22,8 +22,7 @@ public final class Ops {
         shape[shape.length - 1] = out;
         float[] y = Arena.uninitialized(rows * out);
         // forward: y (rows, out) = x (rows, in) · Wᵀ (in, out) + b
-        Gemm.matmulNT(x.data, 0, weight.data, 0, y, 0, rows, out, in, false);
-        if (bias != null) addBias(y, bias.data, rows, out);
+        Gemm.matmulNT(x.data, 0, weight.data, 0, y, 0, rows, out, in, bias == null ? null : bias.data);
         return Tensor.result(y, shape, dy -> {
             // backward: dx (rows, in) += dy (rows, out) · W (out, in)
             if (x.requiresGrad()) Gemm.matmulNN(dy, 0, weight.data, 0, x.gradBuffer(), 0, rows, in, out, true);
@@ -50,8 +49,7 @@ public final class Ops {
         float[] a = Arena.uninitialized(n);
         GeluKernel.forward(a, h.data, n);
         float[] y = Arena.uninitialized(rows * out);
-        Gemm.matmulNT(a, 0, weight.data, 0, y, 0, rows, out, in, false);
-        if (bias != null) addBias(y, bias.data, rows, out);
+        Gemm.matmulNT(a, 0, weight.data, 0, y, 0, rows, out, in, bias == null ? null : bias.data);
         Arena.release(a); // dead until backward recomputes it
         return Tensor.result(y, shape, dy -> {
             float[] act = Arena.uninitialized(n);
@@ -67,10 +65,6 @@ public final class Ops {
             if (bias != null && bias.requiresGrad()) sumRows(bias.gradBuffer(), dy, rows, out);
             Arena.release(act);
         }, h, weight, bias);
-    }
-
-    private static void addBias(float[] y, float[] b, int rows, int cols) {
-        Elementwise.addToRows(Simd.ENABLED, y, 0, b, rows, cols);
     }
 
     /** {@code acc[j] += Σ_r g[r, j]}, split over columns so each sum runs in row order on one thread. */

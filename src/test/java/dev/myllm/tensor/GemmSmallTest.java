@@ -65,6 +65,41 @@ class GemmSmallTest {
     }
 
     @Test
+    void aBiasAddedAsTheElementsAreStoredIsBitwiseTheSeparateAdd() {
+        // Gemm.matmulNT with a bias against the product then Elementwise.addToRows, in every product
+        // mode (the few-row kernels add it as they store, the packed one in a pass after), for row
+        // counts with one, two and three passes and leftovers, ragged column groups, K around the
+        // vector width, one to three threads; the bias holds -0 and values that round the sum
+        SplittableRandom rnd = new SplittableRandom(23);
+        int checked = 0;
+        for (int threads : new int[]{1, 2, 3}) {
+            Parallel.setThreads(threads);
+            for (ProductMode mode : ProductMode.values()) {
+                for (int M : new int[]{1, 2, 3, 7, 8, 9, 17}) {
+                    for (int N : new int[]{1, 2, 3, 4, 5, 50}) {
+                        for (int K : new int[]{1, L - 1, L, L + 1, 3 * L + 5, 48 * L}) {
+                            int aOff = 1, bOff = 2, cOff = 3;
+                            float[] a = GemmTest.random(rnd, aOff + M * K), b = GemmTest.random(rnd, bOff + N * K);
+                            float[] bias = GemmTest.random(rnd, N + 2);
+                            bias[0] = -0f;
+                            if (N > 1) bias[1] = 1e-9f;
+                            float[] separate = GemmTest.random(rnd, cOff + M * N + 4), fused = separate.clone();
+                            try (ProductMode.Scope s = ProductMode.use(mode)) {
+                                Gemm.matmulNT(a, aOff, b, bOff, separate, cOff, M, N, K, false);
+                                Elementwise.addToRows(Simd.ENABLED, separate, cOff, bias, M, N);
+                                Gemm.matmulNT(a, aOff, b, bOff, fused, cOff, M, N, K, bias);
+                            }
+                            assertThat(fused).as("%s M=%d N=%d K=%d threads=%d", mode, M, N, K, threads).isEqualTo(separate);
+                            checked++;
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(checked).isEqualTo(3 * ProductMode.values().length * 7 * 6 * 6);
+    }
+
+    @Test
     void everyElementIsTheReferenceOrderBitForBit() {
         // every M from 1 to 17 (one pass of 8, 4 or 2 rows with repeated rows, two and three passes),
         // N not a multiple of the group, K not a multiple of the vector width, one and three threads
