@@ -1,5 +1,6 @@
 package dev.myllm.nn;
 
+import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
@@ -24,6 +25,10 @@ public final class FeedForward extends Module {
 
     /** x {@code (.., C)} → {@code (.., C)}. */
     public Tensor forward(Tensor x) {
+        if (!GradMode.isEnabled() && fc.adapter() == null && fc.packed() == null) {
+            // inference: the expansion, its bias and GELU in one pass over the hidden columns
+            return proj.forward(Ops.linearGelu(x, fc.weight(), fc.bias()));
+        }
         Tensor h = fc.forward(x);                          // (.., 4C)
         // GELU's output is recomputed in backward rather than kept, unless a LoRA adapter on c_proj reads it
         // or c_proj computes from packed weights (the fused op reads the float32 weight)

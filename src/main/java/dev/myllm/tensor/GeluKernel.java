@@ -18,16 +18,25 @@ public final class GeluKernel {
 
     /** out = gelu(x); out (n) written, x (n). */
     public static void forward(float[] out, float[] x, int n) {
+        forward(out, 0, x, 0, n);
+    }
+
+    /** out[outOff ..] = gelu(x[xOff ..]) over n elements (out may be x). */
+    public static void forward(float[] out, int outOff, float[] x, int xOff, int n) {
         long t0 = StepProfile.begin();
-        if (Simd.ENABLED) forwardSimd(out, x, n);
-        else forwardScalar(out, x, n);
+        if (Simd.ENABLED) forwardSimd(out, outOff, x, xOff, n);
+        else forwardScalar(out, outOff, x, xOff, n);
         StepProfile.end(t0, "GELU forward", 0);
     }
 
     /** Scalar twin: the formula in double with {@code Math.tanh}, rounded once to float. */
     public static void forwardScalar(float[] out, float[] x, int n) {
+        forwardScalar(out, 0, x, 0, n);
+    }
+
+    private static void forwardScalar(float[] out, int outOff, float[] x, int xOff, int n) {
         Parallel.forRange(n, GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) out[i] = (float) geluDouble(x[i]);
+            for (int i = s; i < e; i++) out[outOff + i] = (float) geluDouble(x[xOff + i]);
         });
     }
 
@@ -47,19 +56,43 @@ public final class GeluKernel {
      * form keeps full relative precision for large negative x, where 1 + tanh(u) would cancel.
      */
     public static void forwardSimd(float[] out, float[] x, int n) {
+        forwardSimd(out, 0, x, 0, n);
+    }
+
+    private static void forwardSimd(float[] out, int outOff, float[] x, int xOff, int n) {
         // Split on whole vectors so the scalar tail is always the same last n % L elements,
         // whatever the thread count.
         Parallel.forRange((n + L - 1) / L, GRAIN / L, (ks, ke) -> {
             int i = ks * L, e = Math.min(n, ke * L);
             int ub = i + F.loopBound(e - i);
             for (; i < ub; i += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, i);
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
                 FloatVector u = xv.mul(xv).mul(xv).fma(FloatVector.broadcast(F, C3F), xv).mul(KF);
                 FloatVector den = VecMath.exp(u.mul(-2f)).add(1f);
-                xv.div(den).intoArray(out, i);
+                xv.div(den).intoArray(out, outOff + i);
             }
-            for (; i < e; i++) out[i] = geluFloat(x[i]);
+            for (; i < e; i++) out[outOff + i] = geluFloat(x[xOff + i]);
         });
+    }
+
+    /**
+     * {@link #forwardSimd}'s vector formula in place on columns {@code [n0, n1)} of {@code rows}
+     * rows of a {@code (.., N)} block at {@code ci} (a product's columns, just stored), the last
+     * vector of each row masked: every element gets the operations {@link #forwardSimd} gives the
+     * elements of its whole vectors, so this equals it wherever that has no scalar tail (n a
+     * multiple of the vector width).
+     */
+    static void forwardBlock(float[] c, int ci, int N, int rows, int n0, int n1) {
+        for (int r = 0, o = ci; r < rows; r++, o += N) {
+            for (int j = n0; j < n1; j += L) {
+                var m = F.indexInRange(j, n1);
+                FloatVector xv = FloatVector.fromArray(F, c, o + j, m);
+                // forwardSimd's loop body, written out (a helper taking a vector may be left out of line and box it)
+                FloatVector u = xv.mul(xv).mul(xv).fma(FloatVector.broadcast(F, C3F), xv).mul(KF);
+                FloatVector den = VecMath.exp(u.mul(-2f)).add(1f);
+                xv.div(den).intoArray(c, o + j, m);
+            }
+        }
     }
 
     /** The SIMD formula for one element (tails), in float with Math.exp. */

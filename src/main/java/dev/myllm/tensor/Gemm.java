@@ -30,21 +30,35 @@ public final class Gemm {
      */
     public static void matmulNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                 int M, int N, int K, float[] bias) {
+        matmulNT(a, aOff, b, bOff, c, cOff, M, N, K, bias, false);
+    }
+
+    /**
+     * {@link #matmulNT(float[], int, float[], int, float[], int, int, int, int, float[])}, then with
+     * {@code gelu} {@link GeluKernel#forward} of the result in place, bitwise: the several-row
+     * kernels apply it to each chunk of columns they finish while it is in cache, when the result's
+     * size is a multiple of the vector width (GeluKernel's scalar tail is then empty); otherwise it
+     * runs as a pass after.
+     */
+    public static void matmulNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                                int M, int N, int K, float[] bias, boolean gelu) {
         if (bias != null && bias.length < N) throw new IllegalArgumentException("matmulNT: bias of " + bias.length + " for " + N + " columns");
+        boolean geluInside = gelu && M >= 2 && (long) M * N % Simd.F.length() == 0;
         long t0 = StepProfile.begin();
-        boolean added = productNT(a, aOff, b, bOff, c, cOff, M, N, K, false, bias);
+        boolean inside = productNT(a, aOff, b, bOff, c, cOff, M, N, K, false, bias, geluInside);
         StepProfile.endProduct(t0, "NT", M, N, K);
-        if (bias != null && !added) Elementwise.addToRows(Simd.ENABLED, c, cOff, bias, M, N);
+        if (bias != null && !inside) Elementwise.addToRows(Simd.ENABLED, c, cOff, bias, M, N);
+        if (gelu && !(inside && geluInside)) GeluKernel.forward(c, cOff, c, cOff, M * N);
     }
 
     private static void productNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate) {
-        productNT(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, null);
+        productNT(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, null, false);
     }
 
-    /** The product; returns whether it added {@code bias} too (the few-row kernels do, as they store). */
+    /** The product; returns whether it added {@code bias} (and applied {@code gelu}) too: the few-row kernels do, as they store. */
     private static boolean productNT(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                                     int M, int N, int K, boolean accumulate, float[] bias) {
+                                     int M, int N, int K, boolean accumulate, float[] bias, boolean gelu) {
         check("matmulNT", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
         if (M == 0 || N == 0) return true;
         // a fixed mode ignores the shape, so each row of C gets the same kernel whatever M is
@@ -54,7 +68,7 @@ public final class Gemm {
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
         } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && M <= GemmSmall.MAX_ROWS)) {
-            GemmSmall.nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias);
+            GemmSmall.nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu);
             return true;
         } else {
             // A(m,k) = a[m*K + k], B(k,n) = b[n*K + k]

@@ -46,16 +46,19 @@ final class GemmSmall {
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                    int M, int N, int K, boolean accumulate) {
-        nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, null);
+        nt(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, null, false);
     }
 
     /**
      * {@link #nt}, with {@code bias[n]} (when not null, and not with {@code accumulate}) added to
      * every element of column n as it is stored: {@code c = s + bias[n]}, the one add a separate
-     * pass would make (the same bits), without reading C back. One row of A takes that pass.
+     * pass would make (the same bits), without reading C back. One row of A takes that pass. With
+     * {@code gelu} (several rows, no {@code accumulate}), each chunk of columns then goes through
+     * {@link GeluKernel#forwardBlock} while it is in cache.
      */
     static void nt(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                   int M, int N, int K, boolean accumulate, float[] bias) {
+                   int M, int N, int K, boolean accumulate, float[] bias, boolean gelu) {
+        if (gelu && (M < 2 || accumulate)) throw new IllegalArgumentException("nt: GELU is for a several-row product that stores");
         if (M == 1) {
             GemmOne.nt(a, aOff, b, bOff, c, cOff, N, K, accumulate); // (its own class: see there)
             if (bias != null) for (int n = 0; n < N; n++) c[cOff + n] += bias[n];
@@ -66,7 +69,7 @@ final class GemmSmall {
         int block = Math.max(grain(groups, 2L * g * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
         int blocks = (groups + block - 1) / block;
         if (blocks <= 1) {
-            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, 0, groups);
+            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu, g, 0, groups);
             return;
         }
         // threads take runs of groups as they come free, not a fixed share each: a thread that
@@ -81,7 +84,7 @@ final class GemmSmall {
         Parallel.forRange(threads, 1, (t0, t1) -> {
             for (int s; (s = next.get()) < groups; ) {
                 int size = Math.max(TAIL_GROUPS, (groups - s) / (2 * threads));
-                if (next.compareAndSet(s, s + size)) ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, s, Math.min(groups, s + size));
+                if (next.compareAndSet(s, s + size)) ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu, g, s, Math.min(groups, s + size));
             }
         });
     }
@@ -94,18 +97,20 @@ final class GemmSmall {
 
     /** Column groups {@code [g0, g1)} ({@code g} rows of B each) of {@link #nt}. */
     private static void ntGroups(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
-                                 int M, int N, int K, boolean accumulate, float[] bias, int g, int gr0, int gr1) {
+                                 int M, int N, int K, boolean accumulate, float[] bias, boolean gelu, int g, int gr0, int gr1) {
         // an eight-row pass: each chunk of B is first pulled into cache, then computed (CacheWarm);
         // the lighter passes of one to four rows were measured slower with it
         int chunk = M < CacheWarm.MIN_ROWS ? 0 : CacheWarm.rowsPerChunk(4L * g * K);
         if (chunk == 0) {
             ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, gr0, gr1);
+            if (gelu) GeluKernel.forwardBlock(c, cOff, N, M, gr0 * g, Math.min(N, gr1 * g));
             return;
         }
         for (int c0 = gr0; c0 < gr1; c0 += chunk) {
             int c1 = Math.min(gr1, c0 + chunk);
             CacheWarm.touch(b, bOff + c0 * g * K, bOff + Math.min(N, c1 * g) * K);
             ntChunk(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, g, c0, c1);
+            if (gelu) GeluKernel.forwardBlock(c, cOff, N, M, c0 * g, Math.min(N, c1 * g));
         }
     }
 

@@ -34,6 +34,27 @@ public final class Ops {
     }
 
     /**
+     * {@code y = gelu(x·Wᵀ + b)}, for inference only (no graph, under {@link GradMode#noGrad}): a
+     * feed-forward network's first layer with its GELU, bitwise {@code gelu(linear(x, weight,
+     * bias))}; the few-row kernels apply both as they finish each chunk of columns
+     * ({@link Gemm#matmulNT(float[], int, float[], int, float[], int, int, int, int, float[], boolean)}).
+     */
+    public static Tensor linearGelu(Tensor x, Tensor weight, Tensor bias) {
+        if (GradMode.isEnabled() && (x.requiresGrad() || weight.requiresGrad() || (bias != null && bias.requiresGrad()))) {
+            throw new IllegalStateException("linearGelu is for inference: run it under GradMode.noGrad()");
+        }
+        int in = x.dim(-1), out = weight.dim(0);
+        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch("linearGelu (input vs weight)", x.shape, weight.shape);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch("linearGelu (weight vs bias)", weight.shape, bias.shape);
+        int rows = x.size() / Math.max(1, in);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        float[] y = Arena.uninitialized(rows * out);
+        Gemm.matmulNT(x.data, 0, weight.data, 0, y, 0, rows, out, in, bias == null ? null : bias.data, true);
+        return Tensor.result(y, shape, null);
+    }
+
+    /**
      * {@code y = gelu(h)·Wᵀ + b} (a feed-forward network's output projection on its GELU) without
      * keeping {@code gelu(h)}: backward recomputes it from h, which GELU's own backward keeps anyway.
      * The same values and gradients as {@code linear(gelu(h), weight, bias)}, with four-fifths of

@@ -100,6 +100,47 @@ class GemmSmallTest {
     }
 
     @Test
+    void aGeluAppliedToEachFinishedChunkIsBitwiseTheSeparatePass() {
+        // Gemm.matmulNT with a bias and GELU against the product, Elementwise.addToRows and
+        // GeluKernel.forward: sizes that are multiples of the vector width (GELU inside the
+        // few-row kernels, chunk by chunk) and sizes that are not (a pass after), every product
+        // mode, one to three threads, chunks of warmed weights small enough that a product has many
+        SplittableRandom rnd = new SplittableRandom(29);
+        int savedChunk = CacheWarm.chunkBytes;
+        int checked = 0;
+        try {
+            CacheWarm.chunkBytes = 4096;
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (ProductMode mode : ProductMode.values()) {
+                    for (int M : new int[]{1, 2, 3, 8, 9}) {
+                        for (int N : new int[]{L, 3 * L, 50, 16 * L + 3}) {
+                            for (int K : new int[]{1, L + 1, 4 * L, 24 * L}) {
+                                int aOff = 2, bOff = 1, cOff = 5;
+                                float[] a = GemmTest.random(rnd, aOff + M * K), b = GemmTest.random(rnd, bOff + N * K);
+                                for (int i = 0; i < a.length; i += 7) a[i] *= 8f; // some sums far out on both sides of GELU
+                                float[] bias = GemmTest.random(rnd, N);
+                                float[] separate = GemmTest.random(rnd, cOff + M * N + 3), fused = separate.clone();
+                                try (ProductMode.Scope s = ProductMode.use(mode)) {
+                                    Gemm.matmulNT(a, aOff, b, bOff, separate, cOff, M, N, K, false);
+                                    Elementwise.addToRows(Simd.ENABLED, separate, cOff, bias, M, N);
+                                    GeluKernel.forward(separate, cOff, separate, cOff, M * N);
+                                    Gemm.matmulNT(a, aOff, b, bOff, fused, cOff, M, N, K, bias, true);
+                                }
+                                assertThat(fused).as("%s M=%d N=%d K=%d threads=%d", mode, M, N, K, threads).isEqualTo(separate);
+                                checked++;
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            CacheWarm.chunkBytes = savedChunk;
+        }
+        assertThat(checked).isEqualTo(3 * ProductMode.values().length * 5 * 4 * 4);
+    }
+
+    @Test
     void everyElementIsTheReferenceOrderBitForBit() {
         // every M from 1 to 17 (one pass of 8, 4 or 2 rows with repeated rows, two and three passes),
         // N not a multiple of the group, K not a multiple of the vector width, one and three threads
