@@ -84,13 +84,11 @@ public final class CachedAttention {
         // one task per (batch, head): each writes its own D columns of the output
         Parallel.forRange(b * heads, 1, (s, e) -> {
             float[] w = weights(total + Simd.F.length()); // scores, then weights, of one query (and room for scores' last store)
+            float[][] rows = tn >= PrefillAttention.GROUP ? PrefillAttention.rows(total + Simd.F.length()) : null;
             for (int bh = s; bh < e; bh++) {
                 int bi = bh / heads, h = bh % heads;
-                int cacheBase = bh * capacity * d;
-                for (int i = 0; i < tn; i++) {
-                    query(x, (bi * tn + i) * 3 * c + h * d, kCache, vCache, cacheBase, past + i + 1, d, scale, w,
-                            out, (bi * tn + i) * c + h * d);
-                }
+                PrefillAttention.attend(x, bi * tn * 3 * c + h * d, 3 * c, kCache, vCache, bh * capacity * d, past + 1, tn, d, scale, w, rows,
+                        out, bi * tn * c + h * d, c);
             }
         });
         StepProfile.end(t0, tn == 1 ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
@@ -166,6 +164,14 @@ public final class CachedAttention {
             float[] w = weights(scratch + Simd.F.length()), w2 = room(WEIGHTS2, scratch + Simd.F.length());
             for (int sp; (sp = next.getAndIncrement()) < tasks; ) {
                 int s = sp / pairs, h = 2 * (sp % pairs), base = h * capacity[s] * d;
+                if (lengths[s] > 1) { // prefill: each head's rows a few at a time
+                    float[][] wr = PrefillAttention.rows(scratch + Simd.F.length());
+                    for (int hh = h; hh < Math.min(h + 2, heads); hh++) {
+                        PrefillAttention.attend(x, first[s] * 3 * c + hh * d, 3 * c, kCaches[s], vCaches[s], hh * capacity[s] * d, past[s] + 1,
+                                lengths[s], d, scale, w, wr, out, first[s] * c + hh * d, c);
+                    }
+                    continue;
+                }
                 for (int t = 0; t < lengths[s]; t++) {
                     int row = first[s] + t;
                     if (h + 1 < heads) {
@@ -186,7 +192,7 @@ public final class CachedAttention {
      * softmax (sum in double, in position order), weighted sum of the values into {@code out[oOff..oOff+d)}.
      * Both entry points use it, so a query's result depends on nothing but its inputs.
      */
-    private static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
+    static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
                               int d, float scale, float[] w, float[] out, int oOff) {
         scores(x, qOff, kCache, cacheBase, visible, d, scale, w);
         float max = max(w, visible);
@@ -280,8 +286,17 @@ public final class CachedAttention {
      * chain of adds runs while the keys stream in.
      */
     static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w, float[] side) {
+        return scoresAndSum(x, qOff, kCache, cacheBase, 0, visible, d, scale, w, side);
+    }
+
+    /**
+     * {@link #scoresAndSum} over the keys {@code [from, visible)} only ({@code w[from..visible)}; the side sum over
+     * the same positions): each score is {@link #dot}'s whatever keys share its block, so the keys may be taken in pieces.
+     */
+    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int from, int visible, int d, float scale, float[] w,
+                               float[] side) {
         double z = 0;
-        int j = 0;
+        int j = from;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
             for (; (l == 8 || l == 16) && end == d && j + 8 <= visible; j += 8) {
