@@ -67,16 +67,10 @@ public final class CachedAttention {
         }
         long t0 = StepProfile.begin();
         float[] x = qkv.data;
-        // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn)
-        for (int bi = 0; bi < b; bi++) {
-            for (int t = 0; t < tn; t++) {
-                int row = (bi * tn + t) * 3 * c;
-                for (int h = 0; h < heads; h++) {
-                    int dst = ((bi * heads + h) * capacity + past + t) * d;
-                    System.arraycopy(x, row + c + h * d, kCache, dst, d);
-                    System.arraycopy(x, row + 2 * c + h * d, vCache, dst, d);
-                }
-            }
+        // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn); for prefill each
+        // task appends its own head's (in parallel, and just before they are read)
+        for (int bi = 0; bi < b && tn == 1; bi++) {
+            for (int h = 0; h < heads; h++) append(x, bi * 3 * c, 3 * c, 1, c, h, d, kCache, vCache, ((bi * heads + h) * capacity + past) * d);
         }
         float[] out = Arena.uninitialized(b * tn * c);
         float scale = (float) (1 / Math.sqrt(d));
@@ -87,6 +81,7 @@ public final class CachedAttention {
             float[][] rows = tn >= PrefillAttention.GROUP ? PrefillAttention.rows(total + Simd.F.length()) : null;
             for (int bh = s; bh < e; bh++) {
                 int bi = bh / heads, h = bh % heads;
+                if (tn > 1) append(x, bi * tn * 3 * c, 3 * c, tn, c, h, d, kCache, vCache, (bh * capacity + past) * d);
                 PrefillAttention.attend(x, bi * tn * 3 * c + h * d, 3 * c, kCache, vCache, bh * capacity * d, past + 1, tn, d, scale, w, rows,
                         out, bi * tn * c + h * d, c);
             }
@@ -142,16 +137,13 @@ public final class CachedAttention {
             }
             first[s + 1] = first[s] + lengths[s];
             longest = Math.max(longest, past[s] + lengths[s]);
-            for (int t = 0; t < lengths[s]; t++) {
-                int row = (first[s] + t) * 3 * c;
-                for (int h = 0; h < heads; h++) {
-                    int dst = (h * capacity[s] + past[s] + t) * d;
-                    System.arraycopy(x, row + c + h * d, kCaches[s], dst, d);
-                    System.arraycopy(x, row + 2 * c + h * d, vCaches[s], dst, d);
-                }
-            }
         }
         if (first[n] != rows) throw new IllegalArgumentException("attendEach: the lengths add up to " + first[n] + ", qkv has " + rows + " rows");
+        for (int s = 0; s < n; s++) { // a prefill's segment is appended by its tasks, head by head
+            for (int h = 0; h < heads && lengths[s] == 1; h++) {
+                append(x, first[s] * 3 * c, 3 * c, 1, c, h, d, kCaches[s], vCaches[s], (h * capacity[s] + past[s]) * d);
+            }
+        }
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
@@ -167,6 +159,7 @@ public final class CachedAttention {
                 if (lengths[s] > 1) { // prefill: each head's rows a few at a time
                     float[][] wr = PrefillAttention.rows(scratch + Simd.F.length());
                     for (int hh = h; hh < Math.min(h + 2, heads); hh++) {
+                        append(x, first[s] * 3 * c, 3 * c, lengths[s], c, hh, d, kCaches[s], vCaches[s], (hh * capacity[s] + past[s]) * d);
                         PrefillAttention.attend(x, first[s] * 3 * c + hh * d, 3 * c, kCaches[s], vCaches[s], hh * capacity[s] * d, past[s] + 1,
                                 lengths[s], d, scale, w, wr, out, first[s] * c + hh * d, c);
                     }
@@ -185,6 +178,17 @@ public final class CachedAttention {
         });
         StepProfile.end(p0, rows == n ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
         return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
+    }
+
+    /**
+     * Head {@code h}'s keys and values of {@code count} rows of qkv (row r at {@code x[row0 + r·stride]}, keys {@code c}
+     * after the queries, values {@code 2c}) to the caches from {@code dst}, one row of {@code d} after another.
+     */
+    private static void append(float[] x, int row0, int stride, int count, int c, int h, int d, float[] kCache, float[] vCache, int dst) {
+        for (int r = 0, row = row0 + h * d; r < count; r++, row += stride, dst += d) {
+            System.arraycopy(x, row + c, kCache, dst, d);
+            System.arraycopy(x, row + 2 * c, vCache, dst, d);
+        }
     }
 
     /**
