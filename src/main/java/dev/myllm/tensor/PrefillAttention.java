@@ -44,8 +44,8 @@ final class PrefillAttention {
     /**
      * Four queries seeing {@code v0}, {@code v0+1}, {@code v0+2}, {@code v0+3} positions, step by step as
      * {@link CachedAttention#query} takes one, so each gets the same operations in the same order:
-     * its scores ({@link CachedAttention#dot}'s each, whichever block a key falls in), taken a
-     * piece of keys at a time for all four so the piece stays in L1; its maximum and exps over its
+     * its scores ({@link CachedAttention#dot}'s each, whichever block a key falls in: {@link PrefillScores}
+     * with sixteen lanes, else {@link #scores}); its maximum and exps over its
      * own row; its sum in double over positions in order (the four chains side by side); the
      * weights times {@code inv} once (the float product query broadcasts); then the four weighted
      * sums in one pass over the values, sixteen chains of multiply-adds instead of four, each
