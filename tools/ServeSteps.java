@@ -17,8 +17,9 @@ import dev.myllm.tensor.Tensor;
  * streaming kernels, greedy picks), as a {@code bench serve --concurrency 8 --prompt-tokens 64
  * --max-tokens 128} wave does. Prints each round's prefill and mean decode step, the pool's
  * waiting per decode step ({@code Parallel.stats}: the dispatching thread waiting for ranges other
- * threads still run), and for the last round the time per operation ({@code StepProfile}). Run it
- * with the launcher's collector flags: the collector changes the timings.
+ * threads still run), the spread of the decode steps, and for the last round the time per
+ * operation ({@code StepProfile}). Run it with the launcher's collector flags: the collector
+ * changes the timings.
  *
  * <pre>
  * source tools/find-jdk.sh && $JAVA_HOME/bin/java -XX:+UseParallelGC -XX:MaxNewSize=64m --add-modules jdk.incubator.vector -cp target/myllm.jar tools/ServeSteps.java 5
@@ -49,21 +50,40 @@ public class ServeSteps {
             }
             long t1 = System.nanoTime();
             Parallel.Stats p0 = Parallel.stats();
+            long[] stepNanos = new long[STEPS];
             for (int s = 0; s < STEPS; s++) {
+                long q0 = System.nanoTime();
                 try (GradMode g = GradMode.noGrad(); Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
                     pick(model.decodeStep(ids, caches), ids, vocab);
                 }
+                stepNanos[s] = System.nanoTime() - q0;
             }
             long t2 = System.nanoTime();
             StepProfile.stop();
             Parallel.Stats ps = Parallel.stats().since(p0);
             System.out.printf("round %d: prefill %.1f ms, decode step %.2f ms (pool waiting %.3f ms a step)%n",
                     round, (t1 - t0) / 1e6, (t2 - t1) / 1e6 / STEPS, ps.waitNanos() / 1e6 / STEPS);
+            printSpread(stepNanos);
         }
         System.out.println("last round, per operation (prefill and decode together):");
         for (StepProfile.Entry e : StepProfile.entries()) {
             System.out.printf("  %-40s %6d calls %9.2f ms %7.1f GFLOP/s%n", e.label(), e.calls(), e.nanos() / 1e6, e.gflops());
         }
+    }
+
+    /**
+     * The decode steps' spread: the fastest, the 10th, 50th and 90th percentile and the slowest, and
+     * where the slow ones (over 1.3x the median) fell: on a shared machine they come in bursts of a
+     * few consecutive steps, which is how the mean step ends above the median.
+     */
+    private static void printSpread(long[] nanos) {
+        long[] s = nanos.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        StringBuilder slow = new StringBuilder();
+        for (int i = 0; i < n; i++) if (nanos[i] > 1.3 * s[n / 2]) slow.append(' ').append(i);
+        System.out.printf("  steps: fastest %.1f ms, p10 %.1f, median %.1f, p90 %.1f, slowest %.1f; over 1.3x the median:%s%n",
+                s[0] / 1e6, s[n / 10] / 1e6, s[n / 2] / 1e6, s[n * 9 / 10] / 1e6, s[n - 1] / 1e6, slow.length() == 0 ? " none" : slow);
     }
 
     /** Each row's greedy pick, as the scheduler's sequences make it. */
