@@ -67,16 +67,10 @@ public final class CachedAttention {
         }
         long t0 = StepProfile.begin();
         float[] x = qkv.data;
-        // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn)
-        for (int bi = 0; bi < b; bi++) {
-            for (int t = 0; t < tn; t++) {
-                int row = (bi * tn + t) * 3 * c;
-                for (int h = 0; h < heads; h++) {
-                    int dst = ((bi * heads + h) * capacity + past + t) * d;
-                    System.arraycopy(x, row + c + h * d, kCache, dst, d);
-                    System.arraycopy(x, row + 2 * c + h * d, vCache, dst, d);
-                }
-            }
+        // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn); for prefill each
+        // task appends its own head's (in parallel, and just before they are read)
+        for (int bi = 0; bi < b && tn == 1; bi++) {
+            for (int h = 0; h < heads; h++) append(x, bi * 3 * c, 3 * c, 1, c, h, d, kCache, vCache, ((bi * heads + h) * capacity + past) * d);
         }
         float[] out = Arena.uninitialized(b * tn * c);
         float scale = (float) (1 / Math.sqrt(d));
@@ -84,13 +78,12 @@ public final class CachedAttention {
         // one task per (batch, head): each writes its own D columns of the output
         Parallel.forRange(b * heads, 1, (s, e) -> {
             float[] w = weights(total + Simd.F.length()); // scores, then weights, of one query (and room for scores' last store)
+            float[][] rows = tn >= PrefillAttention.GROUP ? PrefillAttention.rows(total + Simd.F.length()) : null;
             for (int bh = s; bh < e; bh++) {
                 int bi = bh / heads, h = bh % heads;
-                int cacheBase = bh * capacity * d;
-                for (int i = 0; i < tn; i++) {
-                    query(x, (bi * tn + i) * 3 * c + h * d, kCache, vCache, cacheBase, past + i + 1, d, scale, w,
-                            out, (bi * tn + i) * c + h * d);
-                }
+                if (tn > 1) append(x, bi * tn * 3 * c, 3 * c, tn, c, h, d, kCache, vCache, (bh * capacity + past) * d);
+                PrefillAttention.attend(x, bi * tn * 3 * c + h * d, 3 * c, kCache, vCache, bh * capacity * d, past + 1, tn, d, scale, w, rows,
+                        out, bi * tn * c + h * d, c);
             }
         });
         StepProfile.end(t0, tn == 1 ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
@@ -144,16 +137,13 @@ public final class CachedAttention {
             }
             first[s + 1] = first[s] + lengths[s];
             longest = Math.max(longest, past[s] + lengths[s]);
-            for (int t = 0; t < lengths[s]; t++) {
-                int row = (first[s] + t) * 3 * c;
-                for (int h = 0; h < heads; h++) {
-                    int dst = (h * capacity[s] + past[s] + t) * d;
-                    System.arraycopy(x, row + c + h * d, kCaches[s], dst, d);
-                    System.arraycopy(x, row + 2 * c + h * d, vCaches[s], dst, d);
-                }
-            }
         }
         if (first[n] != rows) throw new IllegalArgumentException("attendEach: the lengths add up to " + first[n] + ", qkv has " + rows + " rows");
+        for (int s = 0; s < n; s++) { // a prefill's segment is appended by its tasks, head by head
+            for (int h = 0; h < heads && lengths[s] == 1; h++) {
+                append(x, first[s] * 3 * c, 3 * c, 1, c, h, d, kCaches[s], vCaches[s], (h * capacity[s] + past[s]) * d);
+            }
+        }
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
@@ -166,6 +156,15 @@ public final class CachedAttention {
             float[] w = weights(scratch + Simd.F.length()), w2 = room(WEIGHTS2, scratch + Simd.F.length());
             for (int sp; (sp = next.getAndIncrement()) < tasks; ) {
                 int s = sp / pairs, h = 2 * (sp % pairs), base = h * capacity[s] * d;
+                if (lengths[s] > 1) { // prefill: each head's rows a few at a time
+                    float[][] wr = PrefillAttention.rows(scratch + Simd.F.length());
+                    for (int hh = h; hh < Math.min(h + 2, heads); hh++) {
+                        append(x, first[s] * 3 * c, 3 * c, lengths[s], c, hh, d, kCaches[s], vCaches[s], (hh * capacity[s] + past[s]) * d);
+                        PrefillAttention.attend(x, first[s] * 3 * c + hh * d, 3 * c, kCaches[s], vCaches[s], hh * capacity[s] * d, past[s] + 1,
+                                lengths[s], d, scale, w, wr, out, first[s] * c + hh * d, c);
+                    }
+                    continue;
+                }
                 for (int t = 0; t < lengths[s]; t++) {
                     int row = first[s] + t;
                     if (h + 1 < heads) {
@@ -182,11 +181,22 @@ public final class CachedAttention {
     }
 
     /**
+     * Head {@code h}'s keys and values of {@code count} rows of qkv (row r at {@code x[row0 + r·stride]}, keys {@code c}
+     * after the queries, values {@code 2c}) to the caches from {@code dst}, one row of {@code d} after another.
+     */
+    private static void append(float[] x, int row0, int stride, int count, int c, int h, int d, float[] kCache, float[] vCache, int dst) {
+        for (int r = 0, row = row0 + h * d; r < count; r++, row += stride, dst += d) {
+            System.arraycopy(x, row + c, kCache, dst, d);
+            System.arraycopy(x, row + 2 * c, vCache, dst, d);
+        }
+    }
+
+    /**
      * One query against the first {@code visible} cached positions of one head: scaled scores,
      * softmax (sum in double, in position order), weighted sum of the values into {@code out[oOff..oOff+d)}.
      * Both entry points use it, so a query's result depends on nothing but its inputs.
      */
-    private static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
+    static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
                               int d, float scale, float[] w, float[] out, int oOff) {
         scores(x, qOff, kCache, cacheBase, visible, d, scale, w);
         float max = max(w, visible);
@@ -280,8 +290,17 @@ public final class CachedAttention {
      * chain of adds runs while the keys stream in.
      */
     static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w, float[] side) {
+        return scoresAndSum(x, qOff, kCache, cacheBase, 0, visible, d, scale, w, side);
+    }
+
+    /**
+     * {@link #scoresAndSum} over the keys {@code [from, visible)} only ({@code w[from..visible)}; the side sum over
+     * the same positions): each score is {@link #dot}'s whatever keys share its block, so the keys may be taken in pieces.
+     */
+    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int from, int visible, int d, float scale, float[] w,
+                               float[] side) {
         double z = 0;
-        int j = 0;
+        int j = from;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
             for (; (l == 8 || l == 16) && end == d && j + 8 <= visible; j += 8) {
