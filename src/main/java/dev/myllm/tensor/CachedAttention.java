@@ -24,6 +24,7 @@ public final class CachedAttention {
     private static final jdk.incubator.vector.VectorShuffle<Float> KEY_ORDER =
             jdk.incubator.vector.VectorShuffle.fromOp(Simd.F, i -> i < 8 ? GemmSmall.sumAt(i) : i);
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_EIGHT = Simd.F.indexInRange(0, 8);
+    private static final jdk.incubator.vector.VectorMask<Float> FIRST_FOUR = Simd.F.indexInRange(0, 4);
 
     /** Each thread's room for one query's scores and weights (one array per task and call was most of a decoded token's garbage). */
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
@@ -334,6 +335,17 @@ public final class CachedAttention {
                     a1 = q.fma(FloatVector.fromArray(Simd.F, kCache, k1 + i), a1);
                     a2 = q.fma(FloatVector.fromArray(Simd.F, kCache, k2 + i), a2);
                     a3 = q.fma(FloatVector.fromArray(Simd.F, kCache, k3 + i), a3);
+                }
+                if ((l == 8 || l == 16) && end == d) {
+                    // the eight-key block's steps on four accumulators, the third pairing t0 with itself
+                    // (each lane still gets its own accumulator's pair): VecMath.sum, called here, was
+                    // left out of line in this method (NodeCountInliningCutoff) and boxed its vector
+                    FloatVector u0 = a0.blend(a1, BIT0).add(a1.blend(a0, BIT0).rearrange(XOR0)), u1 = a2.blend(a3, BIT0).add(a3.blend(a2, BIT0).rearrange(XOR0));
+                    FloatVector t0 = u0.blend(u1, BIT1).add(u1.blend(u0, BIT1).rearrange(XOR1));
+                    FloatVector r = t0.add(t0.rearrange(XOR2));
+                    (l == 16 ? r.add(r.rearrange(XOR3)) : r).mul(scale).rearrange(KEY_ORDER).intoArray(w, j, FIRST_FOUR);
+                    if (side != null) z = z + side[j] + side[j + 1] + side[j + 2] + side[j + 3];
+                    continue;
                 }
                 float s0 = VecMath.sum(a0), s1 = VecMath.sum(a1), s2 = VecMath.sum(a2), s3 = VecMath.sum(a3);
                 for (int i = end; i < d; i++) {
