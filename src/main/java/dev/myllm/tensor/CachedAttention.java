@@ -259,11 +259,9 @@ public final class CachedAttention {
             return;
         }
         FloatVector m = FloatVector.broadcast(Simd.F, max);
-        int l = Simd.F.length(), j = 0;
-        for (int end = Simd.F.loopBound(n); j < end; j += l) {
-            VecMath.exp(FloatVector.fromArray(Simd.F, w, j).sub(m)).intoArray(w, j);
-        }
-        if (j < n) {
+        // one call of VecMath.exp for whole and last vectors alike: a second call, for the masked
+        // last vector only, was not hot enough to be inlined, and boxed its vectors at every query
+        for (int j = 0, l = Simd.F.length(); j < n; j += l) {
             var mask = Simd.F.indexInRange(j, n);
             VecMath.exp(FloatVector.fromArray(Simd.F, w, j, mask).sub(m)).intoArray(w, j, mask);
         }
