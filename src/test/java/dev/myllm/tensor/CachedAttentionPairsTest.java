@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Batched decoding and prefill ({@link CachedAttention#attendEach}) take heads two at a time, in a
  * pipeline of their own (a lone last head of an odd count the single way); each row must still be
- * bitwise what {@link CachedAttention#attend} gives its sequence alone, which generation uses.
+ * bitwise what its sequence gets alone, fed one token at a time through {@link CachedAttention#attend}
+ * as generation decodes.
  * Run with {@code -Dmyllm.simd=false} too, for the scalar twins.
  */
 class CachedAttentionPairsTest {
@@ -24,38 +25,13 @@ class CachedAttentionPairsTest {
                     if (d < 1) continue;
                     for (int threads = 1; threads <= 3; threads++) {
                         Parallel.setThreads(threads);
-                        check(rnd, heads, d, past, new int[]{1, 1, 1, 1, 1, 1}); // decode: one token each
-                        check(rnd, heads, d, past, new int[]{3, 1, 2, 5, 1, 4}); // prefill: several tokens each
+                        CachedAttentionPrefillTest.checkAttendEach(rnd, heads, d, past, new int[]{1, 1, 1, 1, 1, 1}); // decode: one token each
+                        CachedAttentionPrefillTest.checkAttendEach(rnd, heads, d, past, new int[]{3, 1, 2, 5, 1, 4}); // prefill: several tokens each
                     }
                 }
             }
         } finally {
             Parallel.setThreads(before);
-        }
-    }
-
-    private static void check(SplittableRandom rnd, int heads, int d, int[] past, int[] lengths) {
-        int n = past.length, c = heads * d, rows = 0;
-        for (int len : lengths) rows += len;
-        float[][] k = new float[n][], v = new float[n][], k1 = new float[n][], v1 = new float[n][];
-        int[] capacity = new int[n];
-        for (int s = 0; s < n; s++) {
-            capacity[s] = past[s] + lengths[s] + s; // some room left over, different for each
-            k[s] = GemmTest.random(rnd, heads * capacity[s] * d);
-            v[s] = GemmTest.random(rnd, heads * capacity[s] * d);
-            k1[s] = k[s].clone();
-            v1[s] = v[s].clone();
-        }
-        float[] qkv = GemmTest.random(rnd, rows * 3 * c);
-        float[] got = CachedAttention.attendEach(Tensor.of(qkv, new int[]{1, rows, 3 * c}), heads, k, v, capacity, past, lengths).toArray();
-        for (int s = 0, row = 0; s < n; row += lengths[s], s++) {
-            float[] own = java.util.Arrays.copyOfRange(qkv, row * 3 * c, (row + lengths[s]) * 3 * c);
-            float[] want = CachedAttention.attend(Tensor.of(own, new int[]{1, lengths[s], 3 * c}), heads, k1[s], v1[s], capacity[s], past[s]).toArray();
-            float[] mine = java.util.Arrays.copyOfRange(got, row * c, (row + lengths[s]) * c);
-            assertThat(mine).as("heads=%d d=%d threads=%d sequence %d (%d cached, %d new)", heads, d, Parallel.threads(), s, past[s], lengths[s])
-                    .isEqualTo(want);
-            assertThat(k[s]).isEqualTo(k1[s]);
-            assertThat(v[s]).isEqualTo(v1[s]);
         }
     }
 

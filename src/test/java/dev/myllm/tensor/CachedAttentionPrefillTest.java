@@ -81,8 +81,8 @@ class CachedAttentionPrefillTest {
         assertThat(v).isEqualTo(v1);
     }
 
-    /** Sequences of the given pasts and lengths prefilled side by side through attendEach, each against its rows fed alone. */
-    private static void checkAttendEach(SplittableRandom rnd, int heads, int d, int[] past, int[] lengths) {
+    /** Sequences of the given pasts and lengths through attendEach side by side, each against its rows fed alone (also {@link CachedAttentionPairsTest}'s check). */
+    static void checkAttendEach(SplittableRandom rnd, int heads, int d, int[] past, int[] lengths) {
         int n = past.length, c = heads * d, rows = 0;
         for (int len : lengths) rows += len;
         float[][] k = new float[n][], v = new float[n][], k1 = new float[n][], v1 = new float[n][];
