@@ -51,8 +51,9 @@ final class GemmSmall {
 
     /**
      * {@link #nt}, with {@code bias[n]} (when not null, and not with {@code accumulate}) added to
-     * every element of column n as it is stored: {@code c = s + bias[n]}, the one add a separate
-     * pass would make (the same bits), without reading C back. One row of A takes that pass. With
+     * every element of column n as each pass stores its block: {@code c = s + bias[n]}, the one add
+     * a separate pass would make (the same bits), while the block is in L1 instead of in a pass over
+     * all of C afterwards. One row of A ({@link GemmOne}) takes that pass over its row. With
      * {@code gelu} (several rows, no {@code accumulate}), each chunk of columns then goes through
      * {@link GeluKernel#forwardBlock} while it is in cache.
      */

@@ -14,12 +14,8 @@ public final class Ops {
 
     /** {@code y = x·Wᵀ + b}: x {@code (.., in)}, weight {@code (out, in)}, bias {@code (out)} or null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        int in = x.dim(-1), out = weight.dim(0);
-        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch("linear (input vs weight)", x.shape, weight.shape);
-        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch("linear (weight vs bias)", weight.shape, bias.shape);
-        int rows = x.size() / Math.max(1, in);
-        int[] shape = x.shape();
-        shape[shape.length - 1] = out;
+        int[] shape = linearShape("linear", x, weight, bias);
+        int in = x.dim(-1), out = weight.dim(0), rows = x.size() / Math.max(1, in);
         float[] y = Arena.uninitialized(rows * out);
         // forward: y (rows, out) = x (rows, in) · Wᵀ (in, out) + b
         Gemm.matmulNT(x.data, 0, weight.data, 0, y, 0, rows, out, in, bias == null ? null : bias.data);
@@ -33,6 +29,16 @@ public final class Ops {
         }, x, weight, bias);
     }
 
+    /** The output shape of {@code op}'s {@code x·Wᵀ + b} (x's with its last dimension W's rows), after checking the three fit. */
+    private static int[] linearShape(String op, Tensor x, Tensor weight, Tensor bias) {
+        int in = x.dim(-1), out = weight.dim(0);
+        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch(op + " (input vs weight)", x.shape, weight.shape);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch(op + " (weight vs bias)", weight.shape, bias.shape);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        return shape;
+    }
+
     /**
      * {@code y = gelu(x·Wᵀ + b)}, for inference only (no graph, under {@link GradMode#noGrad}): a
      * feed-forward network's first layer with its GELU, bitwise {@code gelu(linear(x, weight,
@@ -43,12 +49,8 @@ public final class Ops {
         if (GradMode.isEnabled() && (x.requiresGrad() || weight.requiresGrad() || (bias != null && bias.requiresGrad()))) {
             throw new IllegalStateException("linearGelu is for inference: run it under GradMode.noGrad()");
         }
-        int in = x.dim(-1), out = weight.dim(0);
-        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch("linearGelu (input vs weight)", x.shape, weight.shape);
-        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch("linearGelu (weight vs bias)", weight.shape, bias.shape);
-        int rows = x.size() / Math.max(1, in);
-        int[] shape = x.shape();
-        shape[shape.length - 1] = out;
+        int[] shape = linearShape("linearGelu", x, weight, bias);
+        int in = x.dim(-1), out = weight.dim(0), rows = x.size() / Math.max(1, in);
         float[] y = Arena.uninitialized(rows * out);
         Gemm.matmulNT(x.data, 0, weight.data, 0, y, 0, rows, out, in, bias == null ? null : bias.data, true);
         return Tensor.result(y, shape, null);
@@ -61,12 +63,8 @@ public final class Ops {
      * the feed-forward network's activation memory.
      */
     public static Tensor geluLinear(Tensor h, Tensor weight, Tensor bias) {
-        int in = h.dim(-1), out = weight.dim(0);
-        if (weight.rank() != 2 || weight.dim(1) != in) throw Shape.mismatch("geluLinear (input vs weight)", h.shape, weight.shape);
-        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) throw Shape.mismatch("geluLinear (weight vs bias)", weight.shape, bias.shape);
-        int rows = h.size() / Math.max(1, in), n = h.size();
-        int[] shape = h.shape();
-        shape[shape.length - 1] = out;
+        int[] shape = linearShape("geluLinear", h, weight, bias);
+        int in = h.dim(-1), out = weight.dim(0), rows = h.size() / Math.max(1, in), n = h.size();
         float[] a = Arena.uninitialized(n);
         GeluKernel.forward(a, h.data, n);
         float[] y = Arena.uninitialized(rows * out);
