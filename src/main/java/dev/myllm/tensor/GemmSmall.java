@@ -65,12 +65,17 @@ final class GemmSmall {
             if (bias != null) for (int n = 0; n < N; n++) c[cOff + n] += bias[n];
             return;
         }
+        // the passes read their rows of A from a copy that starts on a cache line (Aligned): a
+        // row's vectors then never straddle two lines. The same values, so the same bits
+        float[] copy = alignedRows(a, aOff, M, K);
+        float[] ra = copy != null ? copy : a;
+        int ro = copy != null ? Aligned.floatOffset() : aOff;
         int g = GROUP;
         int groups = (N + g - 1) / g;
         int block = Math.max(grain(groups, 2L * g * M * K), groups / (Parallel.threads() * BLOCKS_PER_THREAD));
         int blocks = (groups + block - 1) / block;
         if (blocks <= 1) {
-            ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu, g, 0, groups);
+            ntGroups(ra, ro, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu, g, 0, groups);
             return;
         }
         // threads take runs of groups as they come free, not a fixed share each: a thread that
@@ -85,9 +90,46 @@ final class GemmSmall {
         Parallel.forRange(threads, 1, (t0, t1) -> {
             for (int s; (s = next.get()) < groups; ) {
                 int size = Math.max(TAIL_GROUPS, (groups - s) / (2 * threads));
-                if (next.compareAndSet(s, s + size)) ntGroups(a, aOff, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu, g, s, Math.min(groups, s + size));
+                if (next.compareAndSet(s, s + size)) ntGroups(ra, ro, b, bOff, c, cOff, M, N, K, accumulate, bias, gelu, g, s, Math.min(groups, s + size));
             }
         });
+    }
+
+    /**
+     * Whether {@link #nt}'s several-row products copy A to a cache-line start first ({@link Aligned}; on by default;
+     * tests turn it off to compare).
+     */
+    static volatile boolean alignRows = true;
+
+    /** Rows of A at most that {@link #alignedRows} copies (a decode batch; beyond it the copy would be a prompt's activations). */
+    private static final int ALIGN_MAX_ROWS = 64;
+
+    /**
+     * The longest rows of A that {@link #alignedRows} copies: a pass's eight rows then fit in L1
+     * (32 KB). Longer rows come from L2 either way, and copying them cost more than it saved
+     * (tools/DecodeAB, one thread: the 768×3072 products 1.05× the time).
+     */
+    private static final int ALIGN_MAX_K = 1024;
+
+    /** Each thread's line-aligned copy of a product's rows of A. */
+    private static final ThreadLocal<float[]> ALIGNED_ROWS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Rows {@code [aOff, aOff + M·K)} of A copied to this thread's scratch at {@link Aligned#floatOffset()},
+     * or null where that does not pay or is not known: fewer rows than the warmed eight-row passes take
+     * (the lighter passes keep to memory speed anyway), more than a decode batch, rows longer than
+     * {@link #ALIGN_MAX_K}, or no fixed alignment.
+     */
+    private static float[] alignedRows(float[] a, int aOff, int M, int K) {
+        int at;
+        if (M < CacheWarm.MIN_ROWS || M > ALIGN_MAX_ROWS || K > ALIGN_MAX_K || !alignRows || (at = Aligned.floatOffset()) < 0) return null;
+        float[] s = ALIGNED_ROWS.get();
+        if (s.length < at + M * K) {
+            s = new float[at + M * K];
+            ALIGNED_ROWS.set(s);
+        }
+        System.arraycopy(a, aOff, s, at, M * K);
+        return s;
     }
 
     /** The shortest run of column groups a thread takes in {@link #nt}'s several-row products. */

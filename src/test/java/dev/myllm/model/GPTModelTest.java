@@ -191,7 +191,15 @@ class GPTModelTest {
         // 1024 floats, QKV of 768, ...); with it only bookkeeping (Tensor objects, shapes, and the
         // thread pool's task objects, which only the wide model's products are big enough to use)
         assertThat(wide - narrow).isLessThan(4_000);
-        assertThat(narrow).isLessThan(20_000);
+        // that bookkeeping is a few hundred small objects: under 20 KB with the JVM's default 8-byte
+        // object alignment; with the launcher's 64 (the build's tests run with it) each takes at least
+        // a cache line, and the same objects measured 29-33 KB
+        assertThat(narrow).isLessThan(objectAlignment() >= 64 ? 40_000 : 20_000);
+    }
+
+    private static int objectAlignment() {
+        var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        return Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue());
     }
 
     private static long bytesPerDecodeStep(GPTConfig config) {

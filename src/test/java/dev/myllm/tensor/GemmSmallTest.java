@@ -65,6 +65,40 @@ class GemmSmallTest {
     }
 
     @Test
+    void rowsReadFromALineAlignedCopyGiveTheSameBits() {
+        assertThat(Aligned.floatOffset()).as("the test JVM aligns objects, so the copy is taken").isGreaterThanOrEqualTo(0);
+        SplittableRandom rnd = new SplittableRandom(17);
+        int checked = 0;
+        try {
+            for (int threads : new int[]{1, 2}) {
+                Parallel.setThreads(threads);
+                for (int M : new int[]{4, 5, 8, 9, 16, 17, 64, 65}) {
+                    for (int K : new int[]{L - 1, L + 1, 3 * L + 5, 48, 768, 1025}) {
+                        for (int N : new int[]{3, 5, 14}) {
+                            int aOff = 3, bOff = 5, cOff = 2;
+                            float[] a = GemmTest.random(rnd, aOff + M * K), b = GemmTest.random(rnd, bOff + N * K);
+                            float[] bias = GemmTest.random(rnd, N), c0 = GemmTest.random(rnd, cOff + M * N);
+                            for (boolean acc : new boolean[]{false, true}) {
+                                float[][] c = new float[2][];
+                                for (int copy = 0; copy < 2; copy++) {
+                                    GemmSmall.alignRows = copy == 1;
+                                    c[copy] = c0.clone();
+                                    GemmSmall.nt(a, aOff, b, bOff, c[copy], cOff, M, N, K, acc, acc ? null : bias, false);
+                                }
+                                assertThat(c[1]).as("M=%d N=%d K=%d acc=%s threads=%d", M, N, K, acc, threads).isEqualTo(c[0]);
+                                checked++;
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            GemmSmall.alignRows = true;
+        }
+        assertThat(checked).isEqualTo(2 * 8 * 6 * 3 * 2);
+    }
+
+    @Test
     void aBiasAddedAsTheElementsAreStoredIsBitwiseTheSeparateAdd() {
         // Gemm.matmulNT with a bias against the product then Elementwise.addToRows, in every product
         // mode (the few-row kernels add it as they store, the packed one in a pass after), for row

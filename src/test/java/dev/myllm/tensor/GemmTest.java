@@ -155,6 +155,34 @@ class GemmTest {
     }
 
     @Test
+    void packedPanelsGiveTheSameBitsWhereverTheirBuffersStart() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        // shared packed A and B, per-thread packing, B micro-panels packed just before use, edge tiles
+        int[][] shapes = {{256, 300, 520}, {40, 1000, 300}, {1000, 40, 300}, {129, 129, 129}, {1100, 1200, 64}, {64, 200, 17000}};
+        int first = GemmDriver.packBase;
+        try {
+            for (int t : new int[]{1, 2}) {
+                Parallel.setThreads(t);
+                for (int[] s : shapes) {
+                    int M = s[0], N = s[1], K = s[2];
+                    float[] a = random(rnd, M * K), b = random(rnd, N * K), c0 = random(rnd, M * N);
+                    float[] expected = null;
+                    for (int base : new int[]{0, Aligned.base(), 5, 15}) {
+                        GemmDriver.packBase = base;
+                        float[] c = c0.clone();
+                        GemmDriver.run(a, 0, K, 1, b, 0, 1, K, c, 0, M, N, K, true); // C += A·Bᵀ
+                        if (expected == null) expected = c;
+                        else assertThat(c).as("%s base=%d threads=%d", java.util.Arrays.toString(s), base, t).isEqualTo(expected);
+                    }
+                    assertThat(expected).isNotEqualTo(c0);
+                }
+            }
+        } finally {
+            GemmDriver.packBase = first;
+        }
+    }
+
+    @Test
     void splitSideDependsOnThreadCountOnlyWhenTilesAreScarce() {
         int tiles64 = (64 + GemmKernel.NR - 1) / GemmKernel.NR, tiles63 = (63 + GemmKernel.MR - 1) / GemmKernel.MR;
         assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 2)).isTrue();

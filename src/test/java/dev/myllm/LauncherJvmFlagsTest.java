@@ -1,0 +1,85 @@
+package dev.myllm;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The launcher's own JVM flags, each decided by a few lines of the script run here by bash: huge
+ * pages (against a fake {@code /sys/kernel/mm/transparent_hugepage/enabled}) where the kernel
+ * offers them on request, and objects aligned to cache lines; either left out where the user's
+ * options name it.
+ */
+class LauncherJvmFlagsTest {
+    private static final String SYSFS = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+    /** The launcher's lines from {@code name=""} (or {@code name="...}) to the end of the case that follows. */
+    private static String block(String variable) throws IOException {
+        String script = Files.readString(Path.of("myllm"), StandardCharsets.UTF_8);
+        int from = script.indexOf("\n" + variable + "=\"");
+        int to = script.indexOf("esac", from);
+        assertThat(from).as("the launcher sets " + variable).isGreaterThan(0);
+        assertThat(to).isGreaterThan(from);
+        return script.substring(from + 1, to + "esac".length());
+    }
+
+    /** The value the block leaves in {@code variable}, with these user options. */
+    private static String run(String block, String variable, String javaOpts) throws Exception {
+        String script = "MYLLM_JAVA_OPTS='" + javaOpts + "'\n" + block + "\nprintf '%s' \"$" + variable + "\"\n";
+        Process p = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true).start();
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    private static String thp(Path dir, String enabled, String javaOpts) throws Exception {
+        Path fake = dir.resolve("enabled");
+        Files.writeString(fake, enabled + "\n");
+        String block = block("thp");
+        assertThat(block).contains(SYSFS);
+        return run(block.replace(SYSFS, fake.toString()), "thp", javaOpts);
+    }
+
+    @Test
+    void asksForHugePagesWhereTheKernelOffersThemOnRequest(@TempDir Path dir) throws Exception {
+        assertThat(thp(dir, "always [madvise] never", "")).isEqualTo("-XX:+UseTransparentHugePages");
+        assertThat(thp(dir, "[always] madvise never", "")).isEqualTo("-XX:+UseTransparentHugePages");
+        assertThat(thp(dir, "always madvise [never]", "")).isEmpty();
+        assertThat(thp(dir, "always defer defer+madvise [madvise] never", "-Xmx2g")).isEqualTo("-XX:+UseTransparentHugePages");
+    }
+
+    @Test
+    void theUsersOptionsDecideWhenTheyNameHugePages(@TempDir Path dir) throws Exception {
+        assertThat(thp(dir, "always [madvise] never", "-XX:-UseTransparentHugePages")).isEmpty();
+        assertThat(thp(dir, "always [madvise] never", "-Xmx2g -XX:+UseLargePages")).isEmpty();
+    }
+
+    @Test
+    void noAnswerFromTheKernelMeansNoHugePages(@TempDir Path dir) throws Exception {
+        String block = block("thp").replace(SYSFS, dir.resolve("missing").toString());
+        assertThat(run(block, "thp", "")).isEmpty();
+    }
+
+    @Test
+    void alignsObjectsToCacheLinesUnlessTheUserSetsTheAlignment() throws Exception {
+        String block = block("align");
+        assertThat(run(block, "align", "")).isEqualTo("-XX:ObjectAlignmentInBytes=64");
+        assertThat(run(block, "align", "-Xmx2g -XX:+UseTransparentHugePages")).isEqualTo("-XX:ObjectAlignmentInBytes=64");
+        assertThat(run(block, "align", "-XX:ObjectAlignmentInBytes=16")).isEmpty();
+    }
+
+    @Test
+    void theLauncherPassesBothFlagsToTheJvm() throws Exception {
+        String script = Files.readString(Path.of("myllm"), StandardCharsets.UTF_8);
+        String exec = script.substring(script.lastIndexOf("exec \"$JAVA_HOME/bin/java\""));
+        assertThat(exec).contains("$thp").contains("$align");
+    }
+}
