@@ -191,11 +191,14 @@ public final class GPTModel extends Module {
         Tensor tok = wte.forward(ids, batch, seqLen);                 // (B, T, C)
         Tensor pos = wpe.forward(positions, batch, seqLen);           // (B, T, C)
         Tensor x = dropEmb.forward(tok.add(pos));                     // (B, T, C)
+        // inference on several positions (a prompt, a step without a cache): each block in a scope of its own, as serving does
+        boolean nest = !GradMode.isEnabled() && batch * seqLen > 1;
         for (int i = 0; i < h.size(); i++) {
             TransformerBlock block = h.get(i);
+            int layer = i;
             x = checkpointActivations && cache == null && GradMode.isEnabled()
                     ? Checkpoint.apply(x, dropout.sameMasks(block::forward))   // keeps only x; backward runs the block again
-                    : block.forward(x, cache, i);
+                    : nest ? nested(x, in -> block.forward(in, cache, layer)) : block.forward(x, cache, i);
         }
         if (cache != null) cache.advance(seqLen);
         return x;
@@ -275,10 +278,19 @@ public final class GPTModel extends Module {
      * instead of 300 MB to allocate, page in and keep pooled). Copies only: the same values.
      */
     private Tensor servingBlock(int i, Tensor x, KVCache[] caches, int[] lengths) {
-        if (!Arena.active()) return h.get(i).forward(x, caches, lengths, i);
+        return nested(x, in -> h.get(i).forward(in, caches, lengths, i));
+    }
+
+    /**
+     * {@code block(x)} (a transformer block: its output has x's shape) in a nested arena scope when
+     * one is open, its output copied out to a buffer of the enclosing scope and x's buffer given
+     * back; without a scope, just {@code block(x)}. Inference only (nothing is kept for backward).
+     */
+    private static Tensor nested(Tensor x, java.util.function.UnaryOperator<Tensor> block) {
+        if (!Arena.active()) return block.apply(x);
         float[] out = Arena.uninitialized(x.data().length);
-        try (Arena block = Arena.open()) {
-            float[] y = h.get(i).forward(x, caches, lengths, i).data();
+        try (Arena scope = Arena.open()) {
+            float[] y = block.apply(x).data();
             System.arraycopy(y, 0, out, 0, out.length);
         }
         Arena.release(x.data()); // dead now; ignored unless the enclosing scope handed it out

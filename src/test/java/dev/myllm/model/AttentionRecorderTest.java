@@ -65,6 +65,32 @@ class AttentionRecorderTest {
     }
 
     @Test
+    void weightsRecordedInsideAnArenaScopeAreTheirOwn() {
+        // an inference pass inside a scope runs each block in a nested one, whose buffers the next
+        // block takes again: what the recorder kept must not be among them
+        GPTModel m = RandomModels.uniform(CFG, 11);
+        int t = IDS.length;
+        try (GradMode g = GradMode.noGrad()) {
+            AttentionRecorder outside = AttentionRecorder.record(CFG.nLayers(), new int[]{0, 1, 2}, () -> m.forward(IDS, 1, t)).weights();
+            AttentionRecorder inside;
+            try (dev.myllm.tensor.Arena a = dev.myllm.tensor.Arena.open()) {
+                inside = AttentionRecorder.record(CFG.nLayers(), new int[]{0, 1, 2}, () -> m.forward(IDS, 1, t)).weights();
+                m.forward(IDS, 1, t); // another pass in the same scope takes the pool's buffers again
+            }
+            m.forward(IDS, 1, t);
+            for (int l = 0; l < CFG.nLayers(); l++) {
+                for (int h = 0; h < CFG.nHeads(); h++) {
+                    for (int i = 0; i < t; i++) {
+                        for (int j = 0; j < t; j++) {
+                            assertThat(inside.weight(l, h, i, j)).as("l%d h%d (%d, %d)", l, h, i, j).isEqualTo(outside.weight(l, h, i, j));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void nothingIsRecordedOutsideARecordingAndBadLayersAreRefused() {
         GPTModel m = RandomModels.uniform(CFG, 3);
         assertThat(AttentionRecorder.current()).isNull();
