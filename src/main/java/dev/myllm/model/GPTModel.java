@@ -195,10 +195,9 @@ public final class GPTModel extends Module {
         boolean nest = !GradMode.isEnabled() && batch * seqLen > 1;
         for (int i = 0; i < h.size(); i++) {
             TransformerBlock block = h.get(i);
-            int layer = i;
             x = checkpointActivations && cache == null && GradMode.isEnabled()
                     ? Checkpoint.apply(x, dropout.sameMasks(block::forward))   // keeps only x; backward runs the block again
-                    : nest ? nested(x, in -> block.forward(in, cache, layer)) : block.forward(x, cache, i);
+                    : nest ? inScope(i, x, cache, null, null) : block.forward(x, cache, i);
         }
         if (cache != null) cache.advance(seqLen);
         return x;
@@ -278,19 +277,21 @@ public final class GPTModel extends Module {
      * instead of 300 MB to allocate, page in and keep pooled). Copies only: the same values.
      */
     private Tensor servingBlock(int i, Tensor x, KVCache[] caches, int[] lengths) {
-        return nested(x, in -> h.get(i).forward(in, caches, lengths, i));
+        return inScope(i, x, null, caches, lengths);
     }
 
     /**
-     * {@code block(x)} (a transformer block: its output has x's shape) in a nested arena scope when
-     * one is open, its output copied out to a buffer of the enclosing scope and x's buffer given
-     * back; without a scope, just {@code block(x)}. Inference only (nothing is kept for backward).
+     * Block {@code i} on x (with one sequence's {@code cache}, or the serving steps' {@code caches}
+     * and {@code lengths} when those are given) in a nested arena scope when one is open, its output
+     * copied out to a buffer of the enclosing scope and x's buffer given back; without a scope, just
+     * the block. Inference only (nothing is kept for backward). No lambda: serving runs it 12 times a step.
      */
-    private static Tensor nested(Tensor x, java.util.function.UnaryOperator<Tensor> block) {
-        if (!Arena.active()) return block.apply(x);
+    private Tensor inScope(int i, Tensor x, KVCache cache, KVCache[] caches, int[] lengths) {
+        TransformerBlock block = h.get(i);
+        if (!Arena.active()) return caches != null ? block.forward(x, caches, lengths, i) : block.forward(x, cache, i);
         float[] out = Arena.uninitialized(x.data().length);
         try (Arena scope = Arena.open()) {
-            float[] y = block.apply(x).data();
+            float[] y = (caches != null ? block.forward(x, caches, lengths, i) : block.forward(x, cache, i)).data();
             System.arraycopy(y, 0, out, 0, out.length);
         }
         Arena.release(x.data()); // dead now; ignored unless the enclosing scope handed it out

@@ -7,7 +7,7 @@ package dev.myllm.tensor;
  * the collector moves it. With the default 8-byte alignment an array's elements start anywhere
  * on 8-byte steps, and a 512-bit load from a row that does not start on a line touches two lines:
  * the eight-row decode pass, whose weights and inputs come from L2 and L1, then runs at 193-212
- * GFLOP/s on a core instead of 234 (an 8×3 pass over a 256 KB chunk, this machine).
+ * GFLOP/s on a core instead of 234 (an 8×3 pass over a 256 KB chunk, a scratch harness on this machine).
  *
  * <p>Kernels that copy an operand anyway (the GEMM's packed panels) or cheaply (the eight rows of
  * a decode product's input) put it at {@link #floatOffset()} of their scratch arrays. The values,
@@ -37,7 +37,7 @@ final class Aligned {
      * compact object headers, {@code 16} with compressed class pointers.
      */
     static int floatOffset(int objectAlignment, boolean compactHeaders, boolean compressedClassPointers) {
-        if (objectAlignment < LINE || objectAlignment % LINE != 0) return -1;
+        if (objectAlignment < LINE) return -1; // (the JVM takes powers of two only)
         int header = compactHeaders ? 12 : compressedClassPointers ? 16 : -1;
         return header < 0 ? -1 : (LINE - header) / Float.BYTES;
     }
@@ -47,7 +47,6 @@ final class Aligned {
         static final int OFFSET = read();
 
         private static int read() {
-            if ("false".equalsIgnoreCase(System.getProperty("myllm.aligned", "true"))) return -1;
             try {
                 var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
                 if (vm == null) return -1;
