@@ -26,7 +26,13 @@ public final class PackedMatrix {
     public enum Format {
         F16(1, 2), BF16(1, 2), Q8_0(32, 34), Q4_0(32, 18), Q4_1(32, 20),
         /** Float32 as in a file: a matrix that needs no conversion, used where it is memory-mapped. */
-        F32(1, 4);
+        F32(1, 4),
+        /**
+         * Float32 on the heap, K-major in panels of 48 output rows ({@link PanelKernels}): a few
+         * input rows make each output one sequential chain of multiply-adds, with no lane sums.
+         * Encoded (never used in place): its bits differ from {@link #F32}'s dot products.
+         */
+        F32_PANELS(1, 4);
 
         private final int block;
         private final int blockBytes;
@@ -68,11 +74,15 @@ public final class PackedMatrix {
     final float[] minArray;       // Q4_1: the floats of `mins`; else null
 
     final boolean tiled;          // F16/BF16: rows in HalfKernels' Layout.TILES (else row after row, qRowBytes apart)
+    // F32_PANELS: the weights in PanelKernels' panels, from panels[panelBase] (a cache line's start
+    // where the JVM fixes one, so a panel's rows of 48 floats are three whole lines); else null
+    final float[] panels;
+    final int panelBase;
 
     private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins) {
         this(format, rows, cols, bits, scales, mins, switch (format) {
             case F16, BF16 -> 2L * cols;
-            case F32 -> 4L * cols;
+            case F32, F32_PANELS -> 4L * cols;
             case Q8_0 -> cols;
             case Q4_0, Q4_1 -> cols / 2;
         }, false);
@@ -93,6 +103,8 @@ public final class PackedMatrix {
         this.codes = blocks ? (byte[]) bits.heapBase().orElseThrow() : null;
         this.scaleArray = scales != null ? (float[]) scales.heapBase().orElseThrow() : null;
         this.minArray = mins != null ? (float[]) mins.heapBase().orElseThrow() : null;
+        this.panels = format == Format.F32_PANELS ? (float[]) bits.heapBase().orElseThrow() : null;
+        this.panelBase = format == Format.F32_PANELS ? Aligned.base() : 0;
     }
 
     private static void checkShape(Format format, int rows, int cols) {
@@ -127,6 +139,11 @@ public final class PackedMatrix {
                 yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride, layout == HalfLayout.Layout.TILES);
             }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
+            case F32_PANELS -> {
+                long size = Aligned.base() + PanelKernels.size(rows, cols);
+                if (size > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("an F32_PANELS matrix of " + size + " floats is too large (at most 2^31)");
+                yield new PackedMatrix(format, rows, cols, floats(size), null, null); // (zeros: the last panel's padding)
+            }
             case Q8_0 -> new PackedMatrix(format, rows, cols, bytes(n / 32 * Q8_BLOCK), null, null); // (scales among the codes)
             case Q4_0 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), null);
             case Q4_1 -> new PackedMatrix(format, rows, cols, bytes(n / 2), floats(n / 32), floats(n / 32));
@@ -170,6 +187,19 @@ public final class PackedMatrix {
             throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
         if (inPlace(format, halves)) return new PackedMatrix(format, rows, cols, bytes, null, null);
+        if (format == Format.F32_PANELS) {
+            // a file's float32 rows, each scattered into its panel
+            PackedMatrix p = allocated(format, rows, cols);
+            Parallel.forRange(rows, 16, (r0, r1) -> {
+                float[] row = new float[cols];
+                for (int r = r0; r < r1; r++) {
+                    MemorySegment.copy(bytes, LF, (long) r * 4 * cols, row, 0, cols);
+                    p.encodeRow(row, 0, r);
+                }
+            });
+            if (bytes.isMapped()) bytes.unload(); // (as below)
+            return p;
+        }
         if (format == Format.F16 || format == Format.BF16) {
             PackedMatrix p = HalfLayout.copy(bytes, allocated(format, rows, cols));
             if (bytes.isMapped()) bytes.unload(); // (as below)
@@ -250,6 +280,7 @@ public final class PackedMatrix {
         return switch (format) {
             case F16, BF16 -> HalfLayout.widen(format == Format.BF16, half(r, k));
             case F32 -> bits.get(LF, r * qRowBytes + 4L * k);
+            case F32_PANELS -> panels[panelBase + PanelKernels.at(r, k, cols)];
             case Q8_0, Q4_0 -> quant(r, k) * scale(r, k / 32);
             case Q4_1 -> quant(r, k) * scale(r, k / 32) + min(r, k / 32);
         };
@@ -290,6 +321,7 @@ public final class PackedMatrix {
         switch (format) {
             case F16, BF16 -> HalfLayout.encodeRow(this, w, off, r);
             case F32 -> MemorySegment.copy(w, off, bits, LF, r * qRowBytes, cols);
+            case F32_PANELS -> PanelKernels.encodeRow(panels, panelBase, cols, w, off, r);
             case Q8_0, Q4_0, Q4_1 -> {
                 byte[] q = new byte[Quantize.BLOCK];
                 int codeBytes = format == Format.Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2;
@@ -338,6 +370,7 @@ public final class PackedMatrix {
      * carry an f16; Q4's codes, scales and minimums side by side).
      */
     public long readBytes() {
+        if (panels != null) return 4L * PanelKernels.size(rows, cols); // (with the last panel's padding)
         if (codes == null) return rowBytes * rows;
         return codes.length + 4L * ((scaleArray == null ? 0 : scaleArray.length) + (minArray == null ? 0 : minArray.length));
     }
@@ -350,6 +383,10 @@ public final class PackedMatrix {
     void rowsToFloat(int r0, int n, float[] dst, int off) {
         if (format == Format.F32) {
             MemorySegment.copy(bits, LF, r0 * qRowBytes, dst, off, n * cols);
+            return;
+        }
+        if (format == Format.F32_PANELS) {
+            PanelKernels.gatherRows(panels, panelBase, cols, r0, n, dst, off);
             return;
         }
         for (int r = r0; r < r0 + n; r++) {
@@ -375,6 +412,10 @@ public final class PackedMatrix {
         ProductMode mode = ProductMode.current();
         if (format == Format.F32) {
             PackedPaths.f32(this, mode, x, xOff, m, y, yOff);
+            return;
+        }
+        if (format == Format.F32_PANELS) {
+            PackedPaths.panels(this, mode, x, xOff, m, y, yOff, SMALL_M);
             return;
         }
         if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
@@ -431,6 +472,8 @@ public final class PackedMatrix {
                 s = HalfKernels.dotScalar(this, r, x, xo); // (the vector kernels' order of additions)
             } else if (format == Format.F32) {
                 for (int k = 0; k < cols; k++) s += weight(r, k) * x[xo + k];
+            } else if (format == Format.F32_PANELS) {
+                for (int k = 0; k < cols; k++) s = Math.fma(x[xo + k], weight(r, k), s); // (the panel kernels' chain)
             } else {
                 for (int b = 0; b < cols / 32; b++) {
                     float bs = 0, xs = 0;
@@ -448,12 +491,26 @@ public final class PackedMatrix {
 
     /** The Vector API kernel for row {@code r} alone (for tests: the twin of {@link #dotRowScalar}). */
     void dotRowSimd(int r, float[] x, int xOff, int m, float[] acc) {
+        if (format == Format.F32_PANELS) {
+            float[] y = new float[rows];
+            for (int i = 0; i < m; i++) {
+                PanelKernels.product(this, x, xOff + i * cols, 1, y, 0); // (one input row: the two-panel kernel)
+                acc[i] = y[r];
+            }
+            return;
+        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
         for (int i = 0; i < m; i++) PackedKernels.dot(this, r, 1, x, xOff + i * cols, acc, i, sums, i * (cols / 32));
     }
 
     /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
     void dotGroupSimd(int r, int n, float[] x, int xOff, float[] y) {
+        if (format == Format.F32_PANELS) {
+            float[] all = new float[rows];
+            PanelKernels.product(this, x, xOff, 1, all, 0);
+            System.arraycopy(all, r, y, 0, n);
+            return;
+        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, 1) : null;
         PackedKernels.dot(this, r, n, x, xOff, y, 0, sums, 0);
     }

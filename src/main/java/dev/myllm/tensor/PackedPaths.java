@@ -38,11 +38,30 @@ final class PackedPaths {
         }
     }
 
+    /**
+     * F32_PANELS: a few input rows ({@link ProductMode#ROWS} for any number, {@link
+     * ProductMode#SHAPE} up to {@code smallM}) on the panels' chains ({@link PanelKernels}); more
+     * rows by the packed GEMM on row-major tiles gathered from the panels, which gives exactly the
+     * bits of {@link Gemm#matmulNT} in PACKED mode on the float32 array.
+     */
+    static void panels(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
+        if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= smallM)) {
+            PanelKernels.product(p, x, xOff, m, y, yOff);
+            return;
+        }
+        // (PACKED on every tile, as F32 above: a last tile so small that Gemm would take another path)
+        try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
+            tiled(p, x, xOff, m, y, yOff);
+        }
+    }
+
     /** Many input rows: tiles of W widened to float32 and multiplied by the GEMM. */
     static void tiled(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff) {
         int rows = p.rows(), cols = p.cols();
         // F32 tiles are a plain copy, so larger ones (about 4 MB) cost nothing and let the GEMM run longer
-        int tr = Math.min(rows, p.format() == PackedMatrix.Format.F32 ? Math.max(TILE_ROWS, (1 << 20) / cols) : TILE_ROWS);
+        // (F32_PANELS too: a tile is a transpose of whole panels read in order, about as cheap)
+        boolean f32 = p.format() == PackedMatrix.Format.F32 || p.format() == PackedMatrix.Format.F32_PANELS;
+        int tr = Math.min(rows, f32 ? Math.max(TILE_ROWS, (1 << 20) / cols) : TILE_ROWS);
         // scratch from the arena, given back at once: a prompt's products take the same two buffers
         // again instead of megabytes of new arrays each
         float[] tile = Arena.uninitialized(tr * cols);

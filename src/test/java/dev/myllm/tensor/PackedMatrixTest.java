@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** F16, BF16, Q8_0, Q4_0 and Q4_1 weight kernels: SIMD against the scalar twin and a float64 reference, on awkward sizes. */
+/** F16, BF16, Q8_0, Q4_0, Q4_1 and F32_PANELS weight kernels: SIMD against the scalar twin and a float64 reference, on awkward sizes. */
 class PackedMatrixTest {
     private static final int[] ROWS = {1, 3, 67, 13};
     private static final int[] COLS = {32, 96, 544};
@@ -37,7 +37,7 @@ class PackedMatrixTest {
                 hi = Math.max(hi, w[j]);
             }
             double tol = switch (f) {
-                case F32 -> 0;
+                case F32, F32_PANELS -> 0;
                 case F16 -> Math.abs(w[i]) * 1e-3 + 1e-7;
                 case BF16 -> Math.abs(w[i]) * 8e-3 + 1e-30;
                 case Q8_0 -> 3.0 / 127 * 0.51; // amax of 0.5-sigma normals stays below ~3
@@ -70,6 +70,8 @@ class PackedMatrixTest {
                     // F16/BF16: the twin adds in the kernels' order (lanes, lane sums, tail), so the same bits
                     boolean half = f == PackedMatrix.Format.F16 || f == PackedMatrix.Format.BF16;
                     if (half && Simd.ENABLED && PackedKernels.OK) assertThat(a[i]).as("%s twin row %d m %d", f, r, i).isEqualTo(b[i]);
+                    // F32_PANELS: the twin is the kernels' own chain of fused multiply-adds
+                    if (f == PackedMatrix.Format.F32_PANELS) assertThat(a[i]).as("%s twin row %d m %d", f, r, i).isEqualTo(b[i]);
                     // the product (rows in groups; F16 with the input pre-scaled) gives the row kernel's bits
                     // (F32 follows the float32 GEMM's paths instead: f32IsTheFloatArrayBitForBit)
                     if (m <= 8 && Simd.ENABLED && f != PackedMatrix.Format.F32) assertThat(got[i * rows + r]).as("%s product row %d m %d", f, r, i).isEqualTo(a[i]);
@@ -486,7 +488,7 @@ class PackedMatrixTest {
         Parallel.setThreads(1); // every allocation on this thread
         try (ProductMode.Scope s = ProductMode.use(ProductMode.ROWS)) {
             for (PackedMatrix.Format f : new PackedMatrix.Format[]{PackedMatrix.Format.F32, PackedMatrix.Format.F16,
-                    PackedMatrix.Format.BF16, PackedMatrix.Format.Q8_0}) {
+                    PackedMatrix.Format.BF16, PackedMatrix.Format.Q8_0, PackedMatrix.Format.F32_PANELS}) {
                 PackedMatrix p = PackedMatrix.encode(f, w, 768, 768);
                 long least = Long.MAX_VALUE, previous = -1;
                 for (int round = 0; round < 20; round++) { // until C2 has compiled the kernels (boxes before)

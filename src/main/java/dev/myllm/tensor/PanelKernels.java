@@ -1,0 +1,325 @@
+package dev.myllm.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The few-row products of {@link PackedMatrix.Format#F32_PANELS}: float32 weights stored K-major
+ * in panels of {@link #W} output columns ({@code [ceil(N/W)][K][W]}, column n of panel p at
+ * {@code p·K·W + k·W + n % W}), each output one sequential chain of fused multiply-adds over k
+ * from 0: {@code acc = fma(A[r][k], W[n][k], acc)}, vectorised across the panel's columns with
+ * A[r][k] broadcast. No lane sums and no warming pass: a thread reads its panels as one stream
+ * straight from memory (gpt2-small's block products, 2 threads: 1 row 0.90x and 8 rows
+ * 0.87-0.90x the time of {@code GemmSmall.nt}'s dot products, a scratch harness).
+ *
+ * <p>Every output is its own chain, computed whole by one thread, so any grouping of rows
+ * (eight, the leftover 1 to 7, or one row over two panels) and any split of panels over threads
+ * give the same bits: products are batch-invariant and thread-invariant. The scalar twin
+ * ({@link #productScalar}) runs the same chains with {@link Math#fma}, bit for bit the vector
+ * path's (a vector FMA is a per-lane {@code Math.fma}).
+ */
+final class PanelKernels {
+    /** Output columns per panel: three 16-lane vectors (two passes of three 8-lane ones on AVX2). */
+    static final int W = 48;
+    static final VectorSpecies<Float> F = Simd.F;
+    static final int L = F.length();
+    /** Columns one kernel pass covers: three vectors; W is a multiple of it for every float species (2 to 16 lanes). */
+    private static final int PASS = 3 * L;
+    /** Input rows of the widest kernel (24 accumulators: 8 rows × 3 vectors). */
+    static final int ROWS = 8;
+
+    /** Each thread's store tile: a kernel's [8][W] (or two panels' [2][W]) results, before the valid columns are copied out. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[ROWS * W]);
+    /** The calling thread's transposed input: [group of 8 rows][K][8]. */
+    private static final ThreadLocal<float[]> AT = ThreadLocal.withInitial(() -> new float[0]);
+
+    private PanelKernels() {
+    }
+
+    /** Panels of a matrix of {@code rows} outputs (the last one zero-padded). */
+    static int panels(int rows) {
+        return (rows + W - 1) / W;
+    }
+
+    /** Floats the panels of a {@code (rows, cols)} matrix take. */
+    static long size(int rows, int cols) {
+        return (long) panels(rows) * cols * W;
+    }
+
+    /** Where weight {@code (r, k)} sits among the panels (from the first panel's start). */
+    static int at(int r, int k, int cols) {
+        return (r / W) * cols * W + k * W + r % W;
+    }
+
+    /** Writes row {@code r} (cols floats from {@code w[off ..]}) into its panel, a column of it. */
+    static void encodeRow(float[] panels, int base, int cols, float[] w, int off, int r) {
+        int o = base + at(r, 0, cols);
+        for (int k = 0; k < cols; k++) panels[o + k * W] = w[off + k];
+    }
+
+    /**
+     * Rows {@code [r0, r0 + n)} as row-major float32 into {@code dst[off ..]}: each panel read in
+     * order (its rows of W floats), its columns scattered to their rows.
+     */
+    static void gatherRows(float[] panels, int base, int cols, int r0, int n, float[] dst, int off) {
+        for (int r = r0; r < r0 + n; ) {
+            int p = r / W, j0 = r % W, j1 = Math.min(W, j0 + (r0 + n - r)); // this panel's columns [j0, j1)
+            int pb = base + p * cols * W;
+            for (int k = 0; k < cols; k++) {
+                int s = pb + k * W;
+                for (int j = j0; j < j1; j++) dst[off + (r - r0 + j - j0) * cols + k] = panels[s + j];
+            }
+            r += j1 - j0;
+        }
+    }
+
+    /** {@code y (m, rows) = x (m, cols) · Wᵀ} on the panels: the vector kernels, or the scalar twin without SIMD. */
+    static void product(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff) {
+        if (!Simd.ENABLED) {
+            productScalar(p, x, xOff, m, y, yOff);
+            return;
+        }
+        int K = p.cols(), N = p.rows(), np = panels(N);
+        float[] w = p.panels;
+        int wb = p.panelBase;
+        int grain = Math.max(1, (1 << 16) / (K * W)); // (a panel of gpt2-small's is 48 × 768: one is enough work)
+        if (m == 1) {
+            Parallel.forRange(np, grain, (p0, p1) -> onePanels(w, wb, K, N, x, xOff, y, yOff, p0, p1));
+            return;
+        }
+        // A transposed once, [group][K][8]: a k's eight broadcasts are contiguous
+        int groups = (m + ROWS - 1) / ROWS;
+        float[] at = AT.get();
+        if (at.length < groups * K * ROWS) {
+            at = new float[groups * K * ROWS];
+            AT.set(at);
+        }
+        for (int i = 0; i < m; i++) {
+            int gb = (i / ROWS) * K * ROWS + i % ROWS, xi = xOff + i * K;
+            for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k];
+        }
+        float[] a = at;
+        Parallel.forRange(np, grain, (p0, p1) -> {
+            float[] t = TILE.get();
+            for (int pi = p0; pi < p1; pi++) {
+                int pb = wb + pi * K * W, valid = Math.min(W, N - pi * W);
+                // every group of rows over this panel while it is in L2
+                for (int g = 0; g < groups; g++) {
+                    int rows = Math.min(ROWS, m - g * ROWS), ab = g * K * ROWS;
+                    for (int c = 0; c < W; c += PASS) {
+                        switch (rows) {
+                            case 8 -> rows8(a, ab, w, pb + c, K, t, c);
+                            case 7 -> rows7(a, ab, w, pb + c, K, t, c);
+                            case 6 -> rows6(a, ab, w, pb + c, K, t, c);
+                            case 5 -> rows5(a, ab, w, pb + c, K, t, c);
+                            case 4 -> rows4(a, ab, w, pb + c, K, t, c);
+                            case 3 -> rows3(a, ab, w, pb + c, K, t, c);
+                            case 2 -> rows2(a, ab, w, pb + c, K, t, c);
+                            default -> rows1(a, ab, ROWS, w, pb + c, K, t, c);
+                        }
+                    }
+                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * W, y, yOff + (g * ROWS + r) * N + pi * W, valid);
+                }
+            }
+        });
+    }
+
+    /** One input row over panels {@code [p0, p1)}: two panels at a time (six chains), a last odd one alone. */
+    private static void onePanels(float[] w, int wb, int K, int N, float[] x, int xo, float[] y, int yo, int p0, int p1) {
+        float[] t = TILE.get();
+        int pi = p0;
+        for (; pi + 1 < p1; pi += 2) {
+            int pb = wb + pi * K * W;
+            for (int c = 0; c < W; c += PASS) two1(x, xo, w, pb + c, pb + K * W + c, K, t, c);
+            // (the second panel may be the ragged last one)
+            System.arraycopy(t, 0, y, yo + pi * W, W);
+            System.arraycopy(t, W, y, yo + (pi + 1) * W, Math.min(W, N - (pi + 1) * W));
+        }
+        if (pi < p1) {
+            int pb = wb + pi * K * W;
+            for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
+            System.arraycopy(t, 0, y, yo + pi * W, Math.min(W, N - pi * W));
+        }
+    }
+
+    /**
+     * The scalar twin: every output {@code y[i][n]} the chain {@code s = fma(x[i][k], W[n][k], s)}
+     * over k in order from 0, the vector kernels' operations one lane at a time.
+     */
+    static void productScalar(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff) {
+        int K = p.cols(), N = p.rows();
+        float[] w = p.panels;
+        int wb = p.panelBase;
+        for (int i = 0; i < m; i++) {
+            int xi = xOff + i * K;
+            for (int n = 0; n < N; n++) {
+                int o = wb + at(n, 0, K);
+                float s = 0f;
+                for (int k = 0; k < K; k++) s = Math.fma(x[xi + k], w[o + k * W], s);
+                y[yOff + i * N + n] = s;
+            }
+        }
+    }
+
+    // ---- the kernels: PASS columns of a panel from w[o ..] (rows W floats apart), results into t[r·W + c ..] ----
+
+    /** One row, two panels side by side (o and o2): six chains, one broadcast. */
+    private static void two1(float[] a, int ao, float[] w, int o, int o2, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, d0 = z, d1 = z, d2 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, q2 = o2 + k * W;
+            FloatVector x = FloatVector.broadcast(F, a[ao + k]);
+            c0 = x.fma(FloatVector.fromArray(F, w, q), c0);
+            c1 = x.fma(FloatVector.fromArray(F, w, q + L), c1);
+            c2 = x.fma(FloatVector.fromArray(F, w, q + 2 * L), c2);
+            d0 = x.fma(FloatVector.fromArray(F, w, q2), d0);
+            d1 = x.fma(FloatVector.fromArray(F, w, q2 + L), d1);
+            d2 = x.fma(FloatVector.fromArray(F, w, q2 + 2 * L), d2);
+        }
+        c0.intoArray(t, c); c1.intoArray(t, c + L); c2.intoArray(t, c + 2 * L);
+        d0.intoArray(t, W + c); d1.intoArray(t, W + c + L); d2.intoArray(t, W + c + 2 * L);
+    }
+
+    /** One row, A[k] at {@code a[ao + k·as]} (as 1: the input itself; 8: a row of the transposed group). */
+    private static void rows1(float[] a, int ao, int as, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W;
+            FloatVector x = FloatVector.broadcast(F, a[ao + k * as]);
+            c0 = x.fma(FloatVector.fromArray(F, w, q), c0);
+            c1 = x.fma(FloatVector.fromArray(F, w, q + L), c1);
+            c2 = x.fma(FloatVector.fromArray(F, w, q + 2 * L), c2);
+        }
+        c0.intoArray(t, c); c1.intoArray(t, c + L); c2.intoArray(t, c + 2 * L);
+    }
+
+    /** Eight rows: 24 accumulators; each k loads three weight vectors and broadcasts a[ab + k·8 + r]. */
+    private static void rows8(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+            x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
+            x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
+            x = FloatVector.broadcast(F, a[ak + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42);
+            x = FloatVector.broadcast(F, a[ak + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52);
+            x = FloatVector.broadcast(F, a[ak + 6]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61); c62 = x.fma(w2, c62);
+            x = FloatVector.broadcast(F, a[ak + 7]); c70 = x.fma(w0, c70); c71 = x.fma(w1, c71); c72 = x.fma(w2, c72);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
+        store(t, c, 4, c40, c41, c42); store(t, c, 5, c50, c51, c52); store(t, c, 6, c60, c61, c62); store(t, c, 7, c70, c71, c72);
+    }
+
+    // the leftover rows of a product (m not a multiple of 8): rows8's loop with fewer chains
+
+    private static void rows7(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+            x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
+            x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
+            x = FloatVector.broadcast(F, a[ak + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42);
+            x = FloatVector.broadcast(F, a[ak + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52);
+            x = FloatVector.broadcast(F, a[ak + 6]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61); c62 = x.fma(w2, c62);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
+        store(t, c, 4, c40, c41, c42); store(t, c, 5, c50, c51, c52); store(t, c, 6, c60, c61, c62);
+    }
+
+    private static void rows6(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+            x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
+            x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
+            x = FloatVector.broadcast(F, a[ak + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42);
+            x = FloatVector.broadcast(F, a[ak + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
+        store(t, c, 4, c40, c41, c42); store(t, c, 5, c50, c51, c52);
+    }
+
+    private static void rows5(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        FloatVector c40 = z, c41 = z, c42 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+            x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
+            x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
+            x = FloatVector.broadcast(F, a[ak + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
+        store(t, c, 4, c40, c41, c42);
+    }
+
+    private static void rows4(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+            x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
+            x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
+    }
+
+    private static void rows3(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+            x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22);
+    }
+
+    private static void rows2(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
+            x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
+        }
+        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12);
+    }
+
+    /** Row r's three vectors into the tile at columns {@code [c, c + 3L)}. */
+    private static void store(float[] t, int c, int r, FloatVector v0, FloatVector v1, FloatVector v2) {
+        v0.intoArray(t, r * W + c);
+        v1.intoArray(t, r * W + c + L);
+        v2.intoArray(t, r * W + c + 2 * L);
+    }
+}
