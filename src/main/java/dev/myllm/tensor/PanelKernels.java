@@ -211,8 +211,14 @@ final class PanelKernels {
             x = FloatVector.broadcast(F, a[ak + 6]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61); c62 = x.fma(w2, c62);
             x = FloatVector.broadcast(F, a[ak + 7]); c70 = x.fma(w0, c70); c71 = x.fma(w1, c71); c72 = x.fma(w2, c72);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
-        store(t, c, 4, c40, c41, c42); store(t, c, 5, c50, c51, c52); store(t, c, 6, c60, c61, c62); store(t, c, 7, c70, c71, c72);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
+        c20.intoArray(t, 2 * W + c); c21.intoArray(t, 2 * W + c + L); c22.intoArray(t, 2 * W + c + 2 * L);
+        c30.intoArray(t, 3 * W + c); c31.intoArray(t, 3 * W + c + L); c32.intoArray(t, 3 * W + c + 2 * L);
+        c40.intoArray(t, 4 * W + c); c41.intoArray(t, 4 * W + c + L); c42.intoArray(t, 4 * W + c + 2 * L);
+        c50.intoArray(t, 5 * W + c); c51.intoArray(t, 5 * W + c + L); c52.intoArray(t, 5 * W + c + 2 * L);
+        c60.intoArray(t, 6 * W + c); c61.intoArray(t, 6 * W + c + L); c62.intoArray(t, 6 * W + c + 2 * L);
+        c70.intoArray(t, 7 * W + c); c71.intoArray(t, 7 * W + c + L); c72.intoArray(t, 7 * W + c + 2 * L);
     }
 
     // the leftover rows of a product (m not a multiple of 8): rows8's loop with fewer chains
@@ -233,8 +239,13 @@ final class PanelKernels {
             x = FloatVector.broadcast(F, a[ak + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52);
             x = FloatVector.broadcast(F, a[ak + 6]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61); c62 = x.fma(w2, c62);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
-        store(t, c, 4, c40, c41, c42); store(t, c, 5, c50, c51, c52); store(t, c, 6, c60, c61, c62);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
+        c20.intoArray(t, 2 * W + c); c21.intoArray(t, 2 * W + c + L); c22.intoArray(t, 2 * W + c + 2 * L);
+        c30.intoArray(t, 3 * W + c); c31.intoArray(t, 3 * W + c + L); c32.intoArray(t, 3 * W + c + 2 * L);
+        c40.intoArray(t, 4 * W + c); c41.intoArray(t, 4 * W + c + L); c42.intoArray(t, 4 * W + c + 2 * L);
+        c50.intoArray(t, 5 * W + c); c51.intoArray(t, 5 * W + c + L); c52.intoArray(t, 5 * W + c + 2 * L);
+        c60.intoArray(t, 6 * W + c); c61.intoArray(t, 6 * W + c + L); c62.intoArray(t, 6 * W + c + 2 * L);
     }
 
     private static void rows6(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
@@ -252,8 +263,12 @@ final class PanelKernels {
             x = FloatVector.broadcast(F, a[ak + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42);
             x = FloatVector.broadcast(F, a[ak + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
-        store(t, c, 4, c40, c41, c42); store(t, c, 5, c50, c51, c52);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
+        c20.intoArray(t, 2 * W + c); c21.intoArray(t, 2 * W + c + L); c22.intoArray(t, 2 * W + c + 2 * L);
+        c30.intoArray(t, 3 * W + c); c31.intoArray(t, 3 * W + c + L); c32.intoArray(t, 3 * W + c + 2 * L);
+        c40.intoArray(t, 4 * W + c); c41.intoArray(t, 4 * W + c + L); c42.intoArray(t, 4 * W + c + 2 * L);
+        c50.intoArray(t, 5 * W + c); c51.intoArray(t, 5 * W + c + L); c52.intoArray(t, 5 * W + c + 2 * L);
     }
 
     private static void rows5(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
@@ -270,8 +285,11 @@ final class PanelKernels {
             x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
             x = FloatVector.broadcast(F, a[ak + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
-        store(t, c, 4, c40, c41, c42);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
+        c20.intoArray(t, 2 * W + c); c21.intoArray(t, 2 * W + c + L); c22.intoArray(t, 2 * W + c + 2 * L);
+        c30.intoArray(t, 3 * W + c); c31.intoArray(t, 3 * W + c + L); c32.intoArray(t, 3 * W + c + 2 * L);
+        c40.intoArray(t, 4 * W + c); c41.intoArray(t, 4 * W + c + L); c42.intoArray(t, 4 * W + c + 2 * L);
     }
 
     private static void rows4(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
@@ -286,7 +304,10 @@ final class PanelKernels {
             x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
             x = FloatVector.broadcast(F, a[ak + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22); store(t, c, 3, c30, c31, c32);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
+        c20.intoArray(t, 2 * W + c); c21.intoArray(t, 2 * W + c + L); c22.intoArray(t, 2 * W + c + 2 * L);
+        c30.intoArray(t, 3 * W + c); c31.intoArray(t, 3 * W + c + L); c32.intoArray(t, 3 * W + c + 2 * L);
     }
 
     private static void rows3(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
@@ -300,7 +321,9 @@ final class PanelKernels {
             x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
             x = FloatVector.broadcast(F, a[ak + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12); store(t, c, 2, c20, c21, c22);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
+        c20.intoArray(t, 2 * W + c); c21.intoArray(t, 2 * W + c + L); c22.intoArray(t, 2 * W + c + 2 * L);
     }
 
     private static void rows2(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
@@ -313,13 +336,7 @@ final class PanelKernels {
             c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02);
             x = FloatVector.broadcast(F, a[ak + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12);
         }
-        store(t, c, 0, c00, c01, c02); store(t, c, 1, c10, c11, c12);
-    }
-
-    /** Row r's three vectors into the tile at columns {@code [c, c + 3L)}. */
-    private static void store(float[] t, int c, int r, FloatVector v0, FloatVector v1, FloatVector v2) {
-        v0.intoArray(t, r * W + c);
-        v1.intoArray(t, r * W + c + L);
-        v2.intoArray(t, r * W + c + 2 * L);
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        c10.intoArray(t, 1 * W + c); c11.intoArray(t, 1 * W + c + L); c12.intoArray(t, 1 * W + c + 2 * L);
     }
 }
