@@ -1,5 +1,6 @@
 package dev.myllm.tensor;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -84,7 +85,7 @@ final class PanelKernels {
         int wb = p.panelBase;
         int grain = Math.max(1, (1 << 16) / (K * W)); // (a panel of gpt2-small's is 48 × 768: one is enough work)
         if (m == 1) {
-            Parallel.forRange(np, grain, (p0, p1) -> onePanels(w, wb, K, N, x, xOff, y, yOff, p0, p1));
+            forPanels(np, grain, (p0, p1) -> onePanels(w, wb, K, N, x, xOff, y, yOff, p0, p1));
             return;
         }
         // A transposed once, [group][K][8]: a k's eight broadcasts are contiguous
@@ -99,7 +100,7 @@ final class PanelKernels {
             for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k];
         }
         float[] a = at;
-        Parallel.forRange(np, grain, (p0, p1) -> {
+        forPanels(np, grain, (p0, p1) -> {
             float[] t = TILE.get();
             for (int pi = p0; pi < p1; pi++) {
                 int pb = wb + pi * K * W, valid = Math.min(W, N - pi * W);
@@ -120,6 +121,29 @@ final class PanelKernels {
                     }
                     for (int r = 0; r < rows; r++) System.arraycopy(t, r * W, y, yOff + (g * ROWS + r) * N + pi * W, valid);
                 }
+            }
+        });
+    }
+
+    /**
+     * Whether threads claim runs of panels as they come free, each half of what is left per thread
+     * (at least two panels, an even number: the one-row kernel's pairs), as {@code GemmSmall.nt}
+     * does; false: one fixed share each ({@link Parallel#forRange}). Either way each panel is
+     * computed whole by one thread, so the bits are the same.
+     */
+    static volatile boolean claimRuns = true;
+
+    private static void forPanels(int np, int grain, Parallel.RangeBody body) {
+        int threads = Math.min(Parallel.threads(), Math.max(1, np / grain));
+        if (!claimRuns || threads <= 1) {
+            Parallel.forRange(np, grain, body);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(threads, 1, (t0, t1) -> {
+            for (int s; (s = next.get()) < np; ) {
+                int size = Math.max(2, ((np - s) / (2 * threads) + 1) & ~1);
+                if (next.compareAndSet(s, s + size)) body.run(s, Math.min(np, s + size));
             }
         });
     }
