@@ -19,7 +19,8 @@ import java.nio.ByteOrder;
  * output summed in one fixed order (vector lanes too are added in a fixed order, not by
  * {@code reduceLanes}, whose order differs between the interpreter and compiled code), so results
  * do not depend on the number of threads or on how warm the JVM is. Inference only: there is no
- * gradient.
+ * gradient. F32_PANELS keeps float32 on the heap in {@link PanelKernels}' panels, for products of a
+ * few rows as one chain of multiply-adds per output.
  */
 public final class PackedMatrix {
     /** How the weights are stored. */
@@ -187,19 +188,7 @@ public final class PackedMatrix {
             throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
         if (inPlace(format, halves)) return new PackedMatrix(format, rows, cols, bytes, null, null);
-        if (format == Format.F32_PANELS) {
-            // a file's float32 rows, each scattered into its panel
-            PackedMatrix p = allocated(format, rows, cols);
-            Parallel.forRange(rows, 16, (r0, r1) -> {
-                float[] row = new float[cols];
-                for (int r = r0; r < r1; r++) {
-                    MemorySegment.copy(bytes, LF, (long) r * 4 * cols, row, 0, cols);
-                    p.encodeRow(row, 0, r);
-                }
-            });
-            if (bytes.isMapped()) bytes.unload(); // (as below)
-            return p;
-        }
+        if (format == Format.F32_PANELS) return PanelKernels.fromFile(bytes, allocated(format, rows, cols));
         if (format == Format.F16 || format == Format.BF16) {
             PackedMatrix p = HalfLayout.copy(bytes, allocated(format, rows, cols));
             if (bytes.isMapped()) bytes.unload(); // (as below)
@@ -492,11 +481,7 @@ public final class PackedMatrix {
     /** The Vector API kernel for row {@code r} alone (for tests: the twin of {@link #dotRowScalar}). */
     void dotRowSimd(int r, float[] x, int xOff, int m, float[] acc) {
         if (format == Format.F32_PANELS) {
-            float[] y = new float[rows];
-            for (int i = 0; i < m; i++) {
-                PanelKernels.product(this, x, xOff + i * cols, 1, y, 0); // (one input row: the two-panel kernel)
-                acc[i] = y[r];
-            }
+            for (int i = 0; i < m; i++) PanelKernels.outputs(this, x, xOff + i * cols, r, 1, acc, i);
             return;
         }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
@@ -506,9 +491,7 @@ public final class PackedMatrix {
     /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
     void dotGroupSimd(int r, int n, float[] x, int xOff, float[] y) {
         if (format == Format.F32_PANELS) {
-            float[] all = new float[rows];
-            PanelKernels.product(this, x, xOff, 1, all, 0);
-            System.arraycopy(all, r, y, 0, n);
+            PanelKernels.outputs(this, x, xOff, r, n, y, 0);
             return;
         }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, 1) : null;

@@ -1,5 +1,6 @@
 package dev.myllm.tensor;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,8 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code p·K·W + k·W + n % W}), each output one sequential chain of fused multiply-adds over k
  * from 0: {@code acc = fma(A[r][k], W[n][k], acc)}, vectorised across the panel's columns with
  * A[r][k] broadcast. No lane sums and no warming pass: a thread reads its panels as one stream
- * straight from memory (gpt2-small's block products, 2 threads: 1 row 0.90x and 8 rows
- * 0.87-0.90x the time of {@code GemmSmall.nt}'s dot products, a scratch harness).
+ * straight from memory. gpt2-small's 49 decode products (tools/PanelsAB, cold, 2 threads, 60
+ * steps twice): 1 row 0.85-0.87x and 8 rows 0.81-0.82x the time of {@code GemmSmall.nt}'s dot
+ * products on row-major float32 (9.4 against 10.9 ms a step, 14.5-15.1 against 18.0-18.2); one
+ * thread 0.84x and 0.78x.
  *
  * <p>Every output is its own chain, computed whole by one thread, so any grouping of rows
  * (eight, the leftover 1 to 7, or one row over two panels) and any split of panels over threads
@@ -72,6 +75,27 @@ final class PanelKernels {
             }
             r += j1 - j0;
         }
+    }
+
+    /** Fills {@code p} (just allocated) from a file's float32 rows, each scattered into its panel, and returns it. */
+    static PackedMatrix fromFile(MemorySegment bytes, PackedMatrix p) {
+        int cols = p.cols();
+        Parallel.forRange(p.rows(), 16, (r0, r1) -> {
+            float[] row = new float[cols];
+            for (int r = r0; r < r1; r++) {
+                MemorySegment.copy(bytes, PackedMatrix.LF, (long) r * 4 * cols, row, 0, cols);
+                p.encodeRows(row, 0, r, 1);
+            }
+        });
+        if (bytes.isMapped()) bytes.unload(); // (not read again: do not keep the pages resident)
+        return p;
+    }
+
+    /** Outputs {@code [r, r + n)} of one input row by the vector kernels, into {@code out[o ..]} (for tests). */
+    static void outputs(PackedMatrix p, float[] x, int xo, int r, int n, float[] out, int o) {
+        float[] all = new float[p.rows()];
+        product(p, x, xo, 1, all, 0); // (one input row: the two-panel kernel)
+        System.arraycopy(all, r, out, o, n);
     }
 
     /** {@code y (m, rows) = x (m, cols) · Wᵀ} on the panels: the vector kernels, or the scalar twin without SIMD. */
@@ -186,6 +210,8 @@ final class PanelKernels {
     }
 
     // ---- the kernels: PASS columns of a panel from w[o ..] (rows W floats apart), results into t[r·W + c ..] ----
+    // (each stores its accumulators itself: a helper taking them as arguments left them boxed, and
+    // eight-row products took 2.2x row-major's time)
 
     /** One row, two panels side by side (o and o2): six chains, one broadcast. */
     private static void two1(float[] a, int ao, float[] w, int o, int o2, int K, float[] t, int c) {
