@@ -39,11 +39,14 @@ public class PanelsAB {
         List<PackedMatrix> panels = new ArrayList<>();
         List<int[]> sh = new ArrayList<>();
         long seed = 1;
+        double encodeMs = 0; // (what a load would add: the panels from row-major float32)
         for (int l = 0; l <= 12; l++) {
             for (int[] s : l < 12 ? shapes : new int[][]{{50257, 768}}) {
                 float[] w = fill(s[0] * s[1], seed++);
                 rowMajor.add(w);
+                long t0 = System.nanoTime();
                 panels.add(PackedMatrix.encode(PackedMatrix.Format.F32_PANELS, w, s[0], s[1]));
+                encodeMs += (System.nanoTime() - t0) * 1e-6;
                 sh.add(s);
             }
         }
@@ -78,7 +81,8 @@ public class PanelsAB {
                 maxRel = Math.max(maxRel, diff / big);
             }
         }
-        System.out.printf("%d steps, %d threads, after 2 warm-up steps; head logits max difference / max logit %.2e%n", steps, threads, maxRel);
+        System.out.printf("%d steps, %d threads, after 2 warm-up steps; head logits max difference / max logit %.2e; panels encoded in %.0f ms%n",
+                steps, threads, maxRel, encodeMs);
         for (int v = 0; v < 4; v++) {
             StringBuilder b = new StringBuilder(String.format("%s: step %.2f ms median (quartiles %.2f %.2f) |", variant[v],
                     median(step[v], 2), median(step[v], 1), median(step[v], 3)));

@@ -284,6 +284,14 @@ public final class PackedMatrix {
     static PackedMatrix encode(Format format, float[] w, int rows, int cols, HalfLayout.Layout layout) {
         PackedMatrix p = allocated(format, rows, cols, layout);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
+        if (format == Format.F32_PANELS) {
+            // whole panels per thread, each written in order (PanelKernels.scatterRows)
+            Parallel.forRange(PanelKernels.panels(rows), 4, (p0, p1) -> {
+                int r0 = p0 * PanelKernels.W, r1 = Math.min(rows, p1 * PanelKernels.W);
+                PanelKernels.scatterRows(p.panels, p.panelBase, cols, w, r0 * cols, r0, r1 - r0);
+            });
+            return p;
+        }
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);
         });
@@ -303,14 +311,15 @@ public final class PackedMatrix {
         if (r0 < 0 || n < 0 || r0 + n > rows || off < 0 || off + (long) n * cols > w.length) {
             throw new IllegalArgumentException("rows [" + r0 + ", " + (r0 + n) + ") from offset " + off + " do not fit (" + rows + ", " + cols + ") and " + w.length + " values");
         }
-        for (int i = 0; i < n; i++) encodeRow(w, off + i * cols, r0 + i);
+        if (format == Format.F32_PANELS) PanelKernels.scatterRows(panels, panelBase, cols, w, off, r0, n);
+        else for (int i = 0; i < n; i++) encodeRow(w, off + i * cols, r0 + i);
     }
 
     private void encodeRow(float[] w, int off, int r) {
         switch (format) {
             case F16, BF16 -> HalfLayout.encodeRow(this, w, off, r);
             case F32 -> MemorySegment.copy(w, off, bits, LF, r * qRowBytes, cols);
-            case F32_PANELS -> PanelKernels.encodeRow(panels, panelBase, cols, w, off, r);
+            case F32_PANELS -> PanelKernels.scatterRows(panels, panelBase, cols, w, off, r, 1);
             case Q8_0, Q4_0, Q4_1 -> {
                 byte[] q = new byte[Quantize.BLOCK];
                 int codeBytes = format == Format.Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2;

@@ -55,10 +55,20 @@ final class PanelKernels {
         return (r / W) * cols * W + k * W + r % W;
     }
 
-    /** Writes row {@code r} (cols floats from {@code w[off ..]}) into its panel, a column of it. */
-    static void encodeRow(float[] panels, int base, int cols, float[] w, int off, int r) {
-        int o = base + at(r, 0, cols);
-        for (int k = 0; k < cols; k++) panels[o + k * W] = w[off + k];
+    /**
+     * Rows {@code [r0, r0 + n)} from row-major {@code w[off ..]} into their panels: each panel
+     * written in order (its rows of W floats), gathered from up to W rows read side by side.
+     */
+    static void scatterRows(float[] panels, int base, int cols, float[] w, int off, int r0, int n) {
+        for (int r = r0; r < r0 + n; ) {
+            int p = r / W, j0 = r % W, j1 = Math.min(W, j0 + (r0 + n - r)); // this panel's columns [j0, j1)
+            int pb = base + p * cols * W;
+            for (int k = 0; k < cols; k++) {
+                int d = pb + k * W;
+                for (int j = j0; j < j1; j++) panels[d + j] = w[off + (r - r0 + j - j0) * cols + k];
+            }
+            r += j1 - j0;
+        }
     }
 
     /**
