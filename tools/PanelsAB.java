@@ -12,21 +12,22 @@ import java.util.List;
  * step reads them from memory as a real step does): row-major float32 through {@code
  * GemmSmall.nt} (the path of {@code ProductMode.ROWS} on a float32 model) against the same
  * weights as {@code PackedMatrix.Format.F32_PANELS} (one chain of fused multiply-adds per output),
- * M = 1 and M = 8 input rows, in one JVM, the four variants in a rotating order step by step so a
+ * M = 1 and M = 8 input rows (or those given), in one JVM, the variants in a rotating order step by step so a
  * busy machine slows all alike. Prints each variant's median step (and per-shape medians) and the
  * per-step ratio panels/row-major with its quartiles, and checks both agree to float precision.
  *
  * <pre>
  * mvn -B -q -o package -DskipTests
  * $JAVA_HOME/bin/java -Xmx3g -XX:+UseParallelGC -XX:ObjectAlignmentInBytes=64 --add-modules jdk.incubator.vector \
- *     -cp target/classes tools/PanelsAB.java [steps=40] [threads=2]
+ *     -cp target/classes tools/PanelsAB.java [steps=40] [threads=2] [rows=1,8]
  * </pre>
  */
 public class PanelsAB {
     public static void main(String[] args) throws Exception {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 40, threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-        if (steps < 4 || threads < 1) {
-            System.err.println("usage: PanelsAB [steps >= 4] [threads >= 1]");
+        int[] ms = Arrays.stream((args.length > 2 ? args[2] : "1,8").split(",")).mapToInt(Integer::parseInt).toArray();
+        if (steps < 4 || threads < 1 || Arrays.stream(ms).anyMatch(m -> m < 1 || m > 8)) {
+            System.err.println("usage: PanelsAB [steps >= 4] [threads >= 1] [rows, 1 to 8, comma-separated: 1,8]");
             System.exit(2);
         }
         Parallel.setThreads(threads);
@@ -52,15 +53,17 @@ public class PanelsAB {
         }
         float[] x = fill(8 * 3072, 99);
         float[] c0 = new float[8 * 50257], c1 = new float[8 * 50257];
-        // variants: 0 row-major M=1, 1 panels M=1, 2 row-major M=8, 3 panels M=8
-        String[] variant = {"row-major M=1", "panels    M=1", "row-major M=8", "panels    M=8"};
-        double[][] step = new double[4][steps];
-        double[][][] per = new double[4][5][steps];
+        // variant 2i: row-major with ms[i] rows, 2i + 1: panels
+        int nv = 2 * ms.length;
+        String[] variant = new String[nv];
+        for (int v = 0; v < nv; v++) variant[v] = ((v & 1) == 0 ? "row-major" : "panels   ") + " M=" + ms[v / 2];
+        double[][] step = new double[nv][steps];
+        double[][][] per = new double[nv][5][steps];
         double maxRel = 0;
         try (ProductMode.Scope scope = ProductMode.use(ProductMode.ROWS)) {
             for (int st = 0; st < steps; st++) {
-                for (int j = 0; j < 4; j++) {
-                    int v = (j + st) % 4, m = v < 2 ? 1 : 8;
+                for (int j = 0; j < nv; j++) {
+                    int v = (j + st) % nv, m = ms[v / 2];
                     boolean pan = (v & 1) == 1;
                     long t0 = System.nanoTime();
                     for (int i = 0; i < sh.size(); i++) {
@@ -83,16 +86,16 @@ public class PanelsAB {
         }
         System.out.printf("%d steps, %d threads, after 2 warm-up steps; head logits max difference / max logit %.2e; panels encoded in %.0f ms%n",
                 steps, threads, maxRel, encodeMs);
-        for (int v = 0; v < 4; v++) {
+        for (int v = 0; v < nv; v++) {
             StringBuilder b = new StringBuilder(String.format("%s: step %.2f ms median (quartiles %.2f %.2f) |", variant[v],
                     median(step[v], 2), median(step[v], 1), median(step[v], 3)));
             for (int k = 0; k < 5; k++) b.append(String.format(" %s %.2f", names[k], median(per[v][k], 2)));
             System.out.println(b);
         }
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < ms.length; m++) {
             double[] r = new double[steps];
             for (int st = 0; st < steps; st++) r[st] = step[2 * m + 1][st] / step[2 * m][st];
-            System.out.printf("M=%d panels/row-major per step: median %.3f (quartiles %.3f %.3f)%n", m == 0 ? 1 : 8,
+            System.out.printf("M=%d panels/row-major per step: median %.3f (quartiles %.3f %.3f)%n", ms[m],
                     median(r, 2), median(r, 1), median(r, 3));
         }
     }

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * thread 0.84x and 0.78x.
  *
  * <p>Every output is its own chain, computed whole by one thread, so any grouping of rows
- * (eight, the leftover 1 to 7, or one row over two panels) and any split of panels over threads
+ * (eight over a panel, the leftover 1 to 7, or 1 to 4 over two panels) and any split of panels over threads
  * give the same bits: products are batch-invariant and thread-invariant. The scalar twin
  * ({@link #productScalar}) runs the same chains with {@link Math#fma}, bit for bit the vector
  * path's (a vector FMA is a per-lane {@code Math.fma}).
@@ -134,29 +134,58 @@ final class PanelKernels {
             for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k];
         }
         float[] a = at;
-        forPanels(np, grain, (p0, p1) -> {
-            float[] t = TILE.get();
-            for (int pi = p0; pi < p1; pi++) {
-                int pb = wb + pi * K * W, valid = Math.min(W, N - pi * W);
-                // every group of rows over this panel while it is in L2
-                for (int g = 0; g < groups; g++) {
-                    int rows = Math.min(ROWS, m - g * ROWS), ab = g * K * ROWS;
+        forPanels(np, grain, (p0, p1) -> rowPanels(a, m, w, wb, K, N, y, yOff, p0, p1));
+    }
+
+    /** Rows per group at most that take two panels at once (up to 24 accumulators; 0: none, to compare); more take one panel at a time. */
+    static volatile int twoRows = 4;
+
+    /**
+     * The {@code m} transposed input rows over panels {@code [p0, p1)}, a pair of panels at a time:
+     * groups of up to {@link #twoRows} rows run over both panels side by side (two streams; one
+     * panel at a time, 2 to 5 rows took about as long as 8), larger groups over each panel of the
+     * pair in turn, while the pair is in L2 for the next group. (Two panels against one, same
+     * harness: 2 rows 0.86x, 3 rows 0.92x, 4 rows 0.97x the time; 8 rows do not take them.)
+     */
+    private static void rowPanels(float[] a, int m, float[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1) {
+        float[] t = TILE.get();
+        int groups = (m + ROWS - 1) / ROWS, two = twoRows;
+        for (int pi = p0; pi < p1; ) {
+            int n = pi + 1 < p1 ? 2 : 1, pb = wb + pi * K * W;
+            for (int g = 0; g < groups; g++) {
+                int rows = Math.min(ROWS, m - g * ROWS), ab = g * K * ROWS, ro = yo + g * ROWS * N;
+                if (n == 2 && rows <= two) {
+                    int pb2 = pb + K * W, cols = Math.min(2 * W, N - pi * W); // (the second panel may be the ragged last one)
                     for (int c = 0; c < W; c += PASS) {
                         switch (rows) {
-                            case 8 -> rows8(a, ab, w, pb + c, K, t, c);
-                            case 7 -> rows7(a, ab, w, pb + c, K, t, c);
-                            case 6 -> rows6(a, ab, w, pb + c, K, t, c);
-                            case 5 -> rows5(a, ab, w, pb + c, K, t, c);
-                            case 4 -> rows4(a, ab, w, pb + c, K, t, c);
-                            case 3 -> rows3(a, ab, w, pb + c, K, t, c);
-                            case 2 -> rows2(a, ab, w, pb + c, K, t, c);
-                            default -> rows1(a, ab, ROWS, w, pb + c, K, t, c);
+                            case 4 -> two4(a, ab, w, pb + c, pb2 + c, K, t, c);
+                            case 3 -> two3(a, ab, w, pb + c, pb2 + c, K, t, c);
+                            case 2 -> two2(a, ab, w, pb + c, pb2 + c, K, t, c);
+                            default -> two1(a, ab, ROWS, w, pb + c, pb2 + c, K, t, c);
                         }
                     }
-                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * W, y, yOff + (g * ROWS + r) * N + pi * W, valid);
+                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * 2 * W, y, ro + r * N + pi * W, cols);
+                    continue;
+                }
+                for (int q = 0; q < n; q++) {
+                    int qb = pb + q * K * W, valid = Math.min(W, N - (pi + q) * W);
+                    for (int c = 0; c < W; c += PASS) {
+                        switch (rows) {
+                            case 8 -> rows8(a, ab, w, qb + c, K, t, c);
+                            case 7 -> rows7(a, ab, w, qb + c, K, t, c);
+                            case 6 -> rows6(a, ab, w, qb + c, K, t, c);
+                            case 5 -> rows5(a, ab, w, qb + c, K, t, c);
+                            case 4 -> rows4(a, ab, w, qb + c, K, t, c);
+                            case 3 -> rows3(a, ab, w, qb + c, K, t, c);
+                            case 2 -> rows2(a, ab, w, qb + c, K, t, c);
+                            default -> rows1(a, ab, ROWS, w, qb + c, K, t, c);
+                        }
+                    }
+                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * W, y, ro + r * N + (pi + q) * W, valid);
                 }
             }
-        });
+            pi += n;
+        }
     }
 
     /**
@@ -188,7 +217,7 @@ final class PanelKernels {
         int pi = p0;
         for (; pi + 1 < p1; pi += 2) {
             int pb = wb + pi * K * W;
-            for (int c = 0; c < W; c += PASS) two1(x, xo, w, pb + c, pb + K * W + c, K, t, c);
+            for (int c = 0; c < W; c += PASS) two1(x, xo, 1, w, pb + c, pb + K * W + c, K, t, c);
             // (the second panel may be the ragged last one)
             System.arraycopy(t, 0, y, yo + pi * W, W);
             System.arraycopy(t, W, y, yo + (pi + 1) * W, Math.min(W, N - (pi + 1) * W));
@@ -223,12 +252,15 @@ final class PanelKernels {
     // (each stores its accumulators itself: a helper taking them as arguments left them boxed, and
     // eight-row products took 2.2x row-major's time)
 
-    /** One row, two panels side by side (o and o2): six chains, one broadcast. */
-    private static void two1(float[] a, int ao, float[] w, int o, int o2, int K, float[] t, int c) {
+    /**
+     * One row, two panels side by side (o and o2): six chains, one broadcast; A[k] at {@code
+     * a[ao + k·as]}. The two-panel kernels store row r's results at {@code t[r·2W ..]}, the second panel's W after.
+     */
+    private static void two1(float[] a, int ao, int as, float[] w, int o, int o2, int K, float[] t, int c) {
         FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, d0 = z, d1 = z, d2 = z;
         for (int k = 0; k < K; k++) {
             int q = o + k * W, q2 = o2 + k * W;
-            FloatVector x = FloatVector.broadcast(F, a[ao + k]);
+            FloatVector x = FloatVector.broadcast(F, a[ao + k * as]);
             c0 = x.fma(FloatVector.fromArray(F, w, q), c0);
             c1 = x.fma(FloatVector.fromArray(F, w, q + L), c1);
             c2 = x.fma(FloatVector.fromArray(F, w, q + 2 * L), c2);
@@ -238,6 +270,76 @@ final class PanelKernels {
         }
         c0.intoArray(t, c); c1.intoArray(t, c + L); c2.intoArray(t, c + 2 * L);
         d0.intoArray(t, W + c); d1.intoArray(t, W + c + L); d2.intoArray(t, W + c + 2 * L);
+    }
+
+    // two to four rows over two panels side by side: two1's loop with more rows
+
+    private static void two4(float[] a, int ab, float[] w, int o, int o2, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, d00 = z, d01 = z, d02 = z, c10 = z, c11 = z, c12 = z, d10 = z, d11 = z, d12 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, d20 = z, d21 = z, d22 = z, c30 = z, c31 = z, c32 = z, d30 = z, d31 = z, d32 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, q2 = o2 + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector v0 = FloatVector.fromArray(F, w, q2), v1 = FloatVector.fromArray(F, w, q2 + L), v2 = FloatVector.fromArray(F, w, q2 + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02); d00 = x.fma(v0, d00); d01 = x.fma(v1, d01); d02 = x.fma(v2, d02);
+            x = FloatVector.broadcast(F, a[ak + 1]);
+            c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12); d10 = x.fma(v0, d10); d11 = x.fma(v1, d11); d12 = x.fma(v2, d12);
+            x = FloatVector.broadcast(F, a[ak + 2]);
+            c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22); d20 = x.fma(v0, d20); d21 = x.fma(v1, d21); d22 = x.fma(v2, d22);
+            x = FloatVector.broadcast(F, a[ak + 3]);
+            c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32); d30 = x.fma(v0, d30); d31 = x.fma(v1, d31); d32 = x.fma(v2, d32);
+        }
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        d00.intoArray(t, 1 * W + c); d01.intoArray(t, 1 * W + c + L); d02.intoArray(t, 1 * W + c + 2 * L);
+        c10.intoArray(t, 2 * W + c); c11.intoArray(t, 2 * W + c + L); c12.intoArray(t, 2 * W + c + 2 * L);
+        d10.intoArray(t, 3 * W + c); d11.intoArray(t, 3 * W + c + L); d12.intoArray(t, 3 * W + c + 2 * L);
+        c20.intoArray(t, 4 * W + c); c21.intoArray(t, 4 * W + c + L); c22.intoArray(t, 4 * W + c + 2 * L);
+        d20.intoArray(t, 5 * W + c); d21.intoArray(t, 5 * W + c + L); d22.intoArray(t, 5 * W + c + 2 * L);
+        c30.intoArray(t, 6 * W + c); c31.intoArray(t, 6 * W + c + L); c32.intoArray(t, 6 * W + c + 2 * L);
+        d30.intoArray(t, 7 * W + c); d31.intoArray(t, 7 * W + c + L); d32.intoArray(t, 7 * W + c + 2 * L);
+    }
+
+    private static void two3(float[] a, int ab, float[] w, int o, int o2, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, d00 = z, d01 = z, d02 = z, c10 = z, c11 = z, c12 = z, d10 = z, d11 = z, d12 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, d20 = z, d21 = z, d22 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, q2 = o2 + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector v0 = FloatVector.fromArray(F, w, q2), v1 = FloatVector.fromArray(F, w, q2 + L), v2 = FloatVector.fromArray(F, w, q2 + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02); d00 = x.fma(v0, d00); d01 = x.fma(v1, d01); d02 = x.fma(v2, d02);
+            x = FloatVector.broadcast(F, a[ak + 1]);
+            c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12); d10 = x.fma(v0, d10); d11 = x.fma(v1, d11); d12 = x.fma(v2, d12);
+            x = FloatVector.broadcast(F, a[ak + 2]);
+            c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22); d20 = x.fma(v0, d20); d21 = x.fma(v1, d21); d22 = x.fma(v2, d22);
+        }
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        d00.intoArray(t, 1 * W + c); d01.intoArray(t, 1 * W + c + L); d02.intoArray(t, 1 * W + c + 2 * L);
+        c10.intoArray(t, 2 * W + c); c11.intoArray(t, 2 * W + c + L); c12.intoArray(t, 2 * W + c + 2 * L);
+        d10.intoArray(t, 3 * W + c); d11.intoArray(t, 3 * W + c + L); d12.intoArray(t, 3 * W + c + 2 * L);
+        c20.intoArray(t, 4 * W + c); c21.intoArray(t, 4 * W + c + L); c22.intoArray(t, 4 * W + c + 2 * L);
+        d20.intoArray(t, 5 * W + c); d21.intoArray(t, 5 * W + c + L); d22.intoArray(t, 5 * W + c + 2 * L);
+    }
+
+    private static void two2(float[] a, int ab, float[] w, int o, int o2, int K, float[] t, int c) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, d00 = z, d01 = z, d02 = z, c10 = z, c11 = z, c12 = z, d10 = z, d11 = z, d12 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, q2 = o2 + k * W, ak = ab + k * ROWS;
+            FloatVector w0 = FloatVector.fromArray(F, w, q), w1 = FloatVector.fromArray(F, w, q + L), w2 = FloatVector.fromArray(F, w, q + 2 * L);
+            FloatVector v0 = FloatVector.fromArray(F, w, q2), v1 = FloatVector.fromArray(F, w, q2 + L), v2 = FloatVector.fromArray(F, w, q2 + 2 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02); d00 = x.fma(v0, d00); d01 = x.fma(v1, d01); d02 = x.fma(v2, d02);
+            x = FloatVector.broadcast(F, a[ak + 1]);
+            c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12); d10 = x.fma(v0, d10); d11 = x.fma(v1, d11); d12 = x.fma(v2, d12);
+        }
+        c00.intoArray(t, c); c01.intoArray(t, c + L); c02.intoArray(t, c + 2 * L);
+        d00.intoArray(t, 1 * W + c); d01.intoArray(t, 1 * W + c + L); d02.intoArray(t, 1 * W + c + 2 * L);
+        c10.intoArray(t, 2 * W + c); c11.intoArray(t, 2 * W + c + L); c12.intoArray(t, 2 * W + c + 2 * L);
+        d10.intoArray(t, 3 * W + c); d11.intoArray(t, 3 * W + c + L); d12.intoArray(t, 3 * W + c + 2 * L);
     }
 
     /** One row, A[k] at {@code a[ao + k·as]} (as 1: the input itself; 8: a row of the transposed group). */
