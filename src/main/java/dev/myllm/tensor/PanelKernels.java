@@ -23,7 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * path's (a vector FMA is a per-lane {@code Math.fma}).
  */
 final class PanelKernels {
-    /** Output columns per panel: three 16-lane vectors (two passes of three 8-lane ones on AVX2). */
+    /**
+     * Output columns per panel: three 16-lane vectors (two passes of three 8-lane ones on AVX2;
+     * 8 and 4 lanes checked bit for bit against the twin with -XX:MaxVectorSize=32 and 16).
+     */
     static final int W = 48;
     static final VectorSpecies<Float> F = Simd.F;
     static final int L = F.length();
@@ -145,7 +148,8 @@ final class PanelKernels {
      * groups of up to {@link #twoRows} rows run over both panels side by side (two streams; one
      * panel at a time, 2 to 5 rows took about as long as 8), larger groups over each panel of the
      * pair in turn, while the pair is in L2 for the next group. (Two panels against one, same
-     * harness: 2 rows 0.86x, 3 rows 0.92x, 4 rows 0.97x the time; 8 rows do not take them.)
+     * harness: 2 rows 0.86x, 3 rows 0.92x, 4 rows 0.97x the time. Five to eight rows as passes of
+     * four over the pair instead: 1.12x and 1.06x the time of rows5 and rows8.)
      */
     private static void rowPanels(float[] a, int m, float[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1) {
         float[] t = TILE.get();
