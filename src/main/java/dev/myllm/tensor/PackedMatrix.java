@@ -141,7 +141,7 @@ public final class PackedMatrix {
             }
             case F32 -> new PackedMatrix(format, rows, cols, allocate(4 * n), null, null);
             case F32_PANELS -> {
-                long size = Aligned.base() + PanelKernels.size(rows, cols);
+                long size = Aligned.base() + PanelLayout.size(rows, cols);
                 if (size > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("an F32_PANELS matrix of " + size + " floats is too large (at most 2^31)");
                 yield new PackedMatrix(format, rows, cols, floats(size), null, null); // (zeros: the last panel's padding)
             }
@@ -188,7 +188,7 @@ public final class PackedMatrix {
             throw new IllegalArgumentException(format + " matrix (" + rows + ", " + cols + ") needs " + need + " bytes, got " + bytes.byteSize());
         }
         if (inPlace(format, halves)) return new PackedMatrix(format, rows, cols, bytes, null, null);
-        if (format == Format.F32_PANELS) return PanelKernels.fromFile(bytes, allocated(format, rows, cols));
+        if (format == Format.F32_PANELS) return PanelLayout.fromFile(bytes, allocated(format, rows, cols));
         if (format == Format.F16 || format == Format.BF16) {
             PackedMatrix p = HalfLayout.copy(bytes, allocated(format, rows, cols));
             if (bytes.isMapped()) bytes.unload(); // (as below)
@@ -269,7 +269,7 @@ public final class PackedMatrix {
         return switch (format) {
             case F16, BF16 -> HalfLayout.widen(format == Format.BF16, half(r, k));
             case F32 -> bits.get(LF, r * qRowBytes + 4L * k);
-            case F32_PANELS -> panels[panelBase + PanelKernels.at(r, k, cols)];
+            case F32_PANELS -> panels[panelBase + PanelLayout.at(r, k, cols)];
             case Q8_0, Q4_0 -> quant(r, k) * scale(r, k / 32);
             case Q4_1 -> quant(r, k) * scale(r, k / 32) + min(r, k / 32);
         };
@@ -284,14 +284,7 @@ public final class PackedMatrix {
     static PackedMatrix encode(Format format, float[] w, int rows, int cols, HalfLayout.Layout layout) {
         PackedMatrix p = allocated(format, rows, cols, layout);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
-        if (format == Format.F32_PANELS) {
-            // whole panels per thread, each written in order (PanelKernels.scatterRows)
-            Parallel.forRange(PanelKernels.panels(rows), 4, (p0, p1) -> {
-                int r0 = p0 * PanelKernels.W, r1 = Math.min(rows, p1 * PanelKernels.W);
-                PanelKernels.scatterRows(p.panels, p.panelBase, cols, w, r0 * cols, r0, r1 - r0);
-            });
-            return p;
-        }
+        if (format == Format.F32_PANELS) return PanelLayout.encode(p, w);
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);
         });
@@ -311,7 +304,7 @@ public final class PackedMatrix {
         if (r0 < 0 || n < 0 || r0 + n > rows || off < 0 || off + (long) n * cols > w.length) {
             throw new IllegalArgumentException("rows [" + r0 + ", " + (r0 + n) + ") from offset " + off + " do not fit (" + rows + ", " + cols + ") and " + w.length + " values");
         }
-        if (format == Format.F32_PANELS) PanelKernels.scatterRows(panels, panelBase, cols, w, off, r0, n);
+        if (format == Format.F32_PANELS) PanelLayout.scatterRows(panels, panelBase, cols, w, off, r0, n);
         else for (int i = 0; i < n; i++) encodeRow(w, off + i * cols, r0 + i);
     }
 
@@ -319,7 +312,7 @@ public final class PackedMatrix {
         switch (format) {
             case F16, BF16 -> HalfLayout.encodeRow(this, w, off, r);
             case F32 -> MemorySegment.copy(w, off, bits, LF, r * qRowBytes, cols);
-            case F32_PANELS -> PanelKernels.scatterRows(panels, panelBase, cols, w, off, r, 1);
+            case F32_PANELS -> PanelLayout.scatterRows(panels, panelBase, cols, w, off, r, 1);
             case Q8_0, Q4_0, Q4_1 -> {
                 byte[] q = new byte[Quantize.BLOCK];
                 int codeBytes = format == Format.Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2;
@@ -368,7 +361,7 @@ public final class PackedMatrix {
      * carry an f16; Q4's codes, scales and minimums side by side).
      */
     public long readBytes() {
-        if (panels != null) return 4L * PanelKernels.size(rows, cols); // (with the last panel's padding)
+        if (panels != null) return 4L * PanelLayout.size(rows, cols); // (with the last panel's padding)
         if (codes == null) return rowBytes * rows;
         return codes.length + 4L * ((scaleArray == null ? 0 : scaleArray.length) + (minArray == null ? 0 : minArray.length));
     }
@@ -384,7 +377,7 @@ public final class PackedMatrix {
             return;
         }
         if (format == Format.F32_PANELS) {
-            PanelKernels.gatherRows(panels, panelBase, cols, r0, n, dst, off);
+            PanelLayout.gatherRows(panels, panelBase, cols, r0, n, dst, off);
             return;
         }
         for (int r = r0; r < r0 + n; r++) {

@@ -1,20 +1,18 @@
 package dev.myllm.tensor;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The few-row products of {@link PackedMatrix.Format#F32_PANELS}: float32 weights stored K-major
- * in panels of {@link #W} output columns ({@code [ceil(N/W)][K][W]}, column n of panel p at
- * {@code p·K·W + k·W + n % W}), each output one sequential chain of fused multiply-adds over k
+ * in panels of {@link #W} output columns ({@link PanelLayout}), each output one sequential chain of fused multiply-adds over k
  * from 0: {@code acc = fma(A[r][k], W[n][k], acc)}, vectorised across the panel's columns with
  * A[r][k] broadcast. No lane sums and no warming pass: a thread reads its panels as one stream
- * straight from memory. gpt2-small's 49 decode products (tools/PanelsAB, cold, 2 threads, 60
- * steps twice): 1 row 0.85-0.87x and 8 rows 0.81-0.82x the time of {@code GemmSmall.nt}'s dot
- * products on row-major float32 (9.4 against 10.9 ms a step, 14.5-15.1 against 18.0-18.2); one
- * thread 0.84x and 0.78x.
+ * straight from memory. gpt2-small's 49 decode products (tools/PanelsAB, cold, 2 threads, 40-60
+ * steps, three runs): 1 row 0.85-0.89x, 2 rows 0.87x, 4 rows 0.74x and 8 rows 0.81-0.87x the time
+ * of {@code GemmSmall.nt}'s dot products on row-major float32 (1 row: 9.4-9.7 against 10.8-11.0 ms
+ * a step; 8 rows: 14.5-15.2 against 17.4-18.2); one thread, 1 and 8 rows: 0.84x and 0.78x.
  *
  * <p>Every output is its own chain, computed whole by one thread, so any grouping of rows
  * (eight over a panel, the leftover 1 to 7, or 1 to 4 over two panels) and any split of panels over threads
@@ -24,10 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class PanelKernels {
     /**
-     * Output columns per panel: three 16-lane vectors (two passes of three 8-lane ones on AVX2;
-     * 8 and 4 lanes checked bit for bit against the twin with -XX:MaxVectorSize=32 and 16).
+     * Output columns per panel ({@link PanelLayout#W}): three 16-lane vectors (two passes of three
+     * 8-lane ones on AVX2; 8 and 4 lanes checked bit for bit against the twin with
+     * -XX:MaxVectorSize=32 and 16).
      */
-    static final int W = 48;
+    static final int W = PanelLayout.W;
     static final VectorSpecies<Float> F = Simd.F;
     static final int L = F.length();
     /** Columns one kernel pass covers: three vectors; W is a multiple of it for every float species (2 to 16 lanes). */
@@ -43,67 +42,6 @@ final class PanelKernels {
     private PanelKernels() {
     }
 
-    /** Panels of a matrix of {@code rows} outputs (the last one zero-padded). */
-    static int panels(int rows) {
-        return (rows + W - 1) / W;
-    }
-
-    /** Floats the panels of a {@code (rows, cols)} matrix take. */
-    static long size(int rows, int cols) {
-        return (long) panels(rows) * cols * W;
-    }
-
-    /** Where weight {@code (r, k)} sits among the panels (from the first panel's start). */
-    static int at(int r, int k, int cols) {
-        return (r / W) * cols * W + k * W + r % W;
-    }
-
-    /**
-     * Rows {@code [r0, r0 + n)} from row-major {@code w[off ..]} into their panels: each panel
-     * written in order (its rows of W floats), gathered from up to W rows read side by side.
-     */
-    static void scatterRows(float[] panels, int base, int cols, float[] w, int off, int r0, int n) {
-        for (int r = r0; r < r0 + n; ) {
-            int p = r / W, j0 = r % W, j1 = Math.min(W, j0 + (r0 + n - r)); // this panel's columns [j0, j1)
-            int pb = base + p * cols * W;
-            for (int k = 0; k < cols; k++) {
-                int d = pb + k * W;
-                for (int j = j0; j < j1; j++) panels[d + j] = w[off + (r - r0 + j - j0) * cols + k];
-            }
-            r += j1 - j0;
-        }
-    }
-
-    /**
-     * Rows {@code [r0, r0 + n)} as row-major float32 into {@code dst[off ..]}: each panel read in
-     * order (its rows of W floats), its columns scattered to their rows.
-     */
-    static void gatherRows(float[] panels, int base, int cols, int r0, int n, float[] dst, int off) {
-        for (int r = r0; r < r0 + n; ) {
-            int p = r / W, j0 = r % W, j1 = Math.min(W, j0 + (r0 + n - r)); // this panel's columns [j0, j1)
-            int pb = base + p * cols * W;
-            for (int k = 0; k < cols; k++) {
-                int s = pb + k * W;
-                for (int j = j0; j < j1; j++) dst[off + (r - r0 + j - j0) * cols + k] = panels[s + j];
-            }
-            r += j1 - j0;
-        }
-    }
-
-    /** Fills {@code p} (just allocated) from a file's float32 rows, each scattered into its panel, and returns it. */
-    static PackedMatrix fromFile(MemorySegment bytes, PackedMatrix p) {
-        int cols = p.cols();
-        Parallel.forRange(p.rows(), 16, (r0, r1) -> {
-            float[] row = new float[cols];
-            for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(bytes, PackedMatrix.LF, (long) r * 4 * cols, row, 0, cols);
-                p.encodeRows(row, 0, r, 1);
-            }
-        });
-        if (bytes.isMapped()) bytes.unload(); // (not read again: do not keep the pages resident)
-        return p;
-    }
-
     /** Outputs {@code [r, r + n)} of one input row by the vector kernels, into {@code out[o ..]} (for tests). */
     static void outputs(PackedMatrix p, float[] x, int xo, int r, int n, float[] out, int o) {
         float[] all = new float[p.rows()];
@@ -117,7 +55,7 @@ final class PanelKernels {
             productScalar(p, x, xOff, m, y, yOff);
             return;
         }
-        int K = p.cols(), N = p.rows(), np = panels(N);
+        int K = p.cols(), N = p.rows(), np = PanelLayout.panels(N);
         float[] w = p.panels;
         int wb = p.panelBase;
         int grain = Math.max(1, (1 << 16) / (K * W)); // (a panel of gpt2-small's is 48 × 768: one is enough work)
@@ -244,7 +182,7 @@ final class PanelKernels {
         for (int i = 0; i < m; i++) {
             int xi = xOff + i * K;
             for (int n = 0; n < N; n++) {
-                int o = wb + at(n, 0, K);
+                int o = wb + PanelLayout.at(n, 0, K);
                 float s = 0f;
                 for (int k = 0; k < K; k++) s = Math.fma(x[xi + k], w[o + k * W], s);
                 y[yOff + i * N + n] = s;
