@@ -69,6 +69,10 @@ final class GemmPack {
      * {@code (kc, NR)} and {@code kc·NR} floats long; columns past {@code nc} are zeros.
      */
     static void packB(float[] b, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
+        if (bcs == PANELS) {
+            packBPanels(b, bOff, brs, n0, nc, pc, kc, dst, dstOff);
+            return;
+        }
         for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
             int cols = Math.min(NR, nc - j0);
             if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
@@ -101,6 +105,38 @@ final class GemmPack {
                     int s = src + j * bcs, d = panel + j;
                     if (brs == 1) for (int p = 0; p < kc; p++) dst[d + p * NR] = b[s + p]; // a stride C2 can see
                     else for (int p = 0; p < kc; p++) dst[d + p * NR] = b[s + p * brs];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #packB}'s column stride for a B held as {@link PackedMatrix.Format#F32_PANELS} panels
+     * from {@code bOff} (row stride: K), B(k, n) being weight (n, k): no matrix has a column stride
+     * of 0, so the value cannot mean anything else.
+     */
+    static final int PANELS = 0;
+
+    /**
+     * {@link #packB} from F32_PANELS panels ({@link PanelLayout}): a packed row's vectors are runs of
+     * a panel's rows (the columns {@code n0 + j} are multiples of the lanes and W of them, so no run
+     * crosses a panel), copied whole; other columns one by one.
+     */
+    private static void packBPanels(float[] w, int base, int K, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
+        int W = PanelLayout.W;
+        for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
+            int cols = Math.min(NR, nc - j0);
+            if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
+            for (int v = 0; v < cols; v += L) {
+                int c = n0 + j0 + v, n = Math.min(L, cols - v), d = panel + v;
+                int src = base + (c / W) * K * W + pc * W + c % W;
+                if (n == L && c % W + L <= W) {
+                    for (int p = 0; p < kc; p++) FloatVector.fromArray(F, w, src + p * W).intoArray(dst, d + p * NR);
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        int s = base + ((c + i) / W) * K * W + pc * W + (c + i) % W;
+                        for (int p = 0; p < kc; p++) dst[d + p * NR + i] = w[s + p * W];
+                    }
                 }
             }
         }

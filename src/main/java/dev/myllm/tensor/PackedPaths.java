@@ -41,18 +41,27 @@ final class PackedPaths {
     /**
      * F32_PANELS: a few input rows ({@link ProductMode#ROWS} for any number, {@link
      * ProductMode#SHAPE} up to {@code smallM}) on the panels' chains ({@link PanelKernels}); more
-     * rows by the packed GEMM on row-major tiles gathered from the panels, which gives exactly the
-     * bits of {@link Gemm#matmulNT} in PACKED mode on the float32 array.
+     * rows by the packed GEMM packing straight from the panels, which gives exactly the bits of
+     * {@link Gemm#matmulNT} in PACKED mode on the float32 array (without SIMD: row-major tiles).
      */
     static void panels(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
         if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= smallM)) {
             PanelKernels.product(p, x, xOff, m, y, yOff);
             return;
         }
-        // (PACKED on every tile, as F32 above: a last tile so small that Gemm would take another path)
-        try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
-            tiled(p, x, xOff, m, y, yOff);
+        if (!Simd.ENABLED) {
+            // (PACKED on every tile, as F32 above: a last tile so small that Gemm would take another path)
+            try (ProductMode.Scope s = ProductMode.use(ProductMode.PACKED)) {
+                tiled(p, x, xOff, m, y, yOff);
+            }
+            return;
         }
+        // B(k, n) = weight (n, k), read from the panels as the GEMM packs them: each 16 floats of a
+        // panel's row are the same 16 floats of a packed B row, so packing is a plain copy (from a
+        // row-major matrix it is a transpose), and the packed operand, and so every bit, is what
+        // Gemm#matmulNT gives on the float32 array in PACKED mode (GemmDriver splits by shape alone)
+        int k = p.cols();
+        GemmDriver.run(x, xOff, k, 1, p.panels, p.panelBase, k, GemmPack.PANELS, y, yOff, m, p.rows(), k, false);
     }
 
     /** Many input rows: tiles of W widened to float32 and multiplied by the GEMM. */
