@@ -58,6 +58,30 @@ public final class PackedWeights {
         });
     }
 
+    /**
+     * Packs every matrix of a model that will only run inference as {@code f} and drops each float32
+     * weight as soon as it is packed, telling {@code dropped} the float32 bytes dropped so far: a
+     * caller may collect them there, so that the packed copies reuse their memory instead of the
+     * heap growing by the model's size.
+     */
+    public static void packAndDrop(GPTModel m, PackedMatrix.Format f, java.util.function.LongConsumer dropped) {
+        long[] bytes = {0};
+        walk("", m, (name, mod) -> {
+            if (mod instanceof Linear l) {
+                l.usePacked(packed(name + "weight", l.weight(), f, Map.of()));
+                bytes[0] += 4L * l.weight().size();
+                l.dropFloatWeight();
+            } else if (mod instanceof Embedding e && name.equals("wte.")) {
+                e.usePacked(packed(name + "weight", e.weight(), f, Map.of()));
+                bytes[0] += 4L * e.weight().size();
+                e.dropFloatWeight();
+            } else {
+                return;
+            }
+            dropped.accept(bytes[0]);
+        });
+    }
+
     /** Packs every matrix of the model as {@code f}. */
     public static void pack(GPTModel m, PackedMatrix.Format f) {
         pack(m, f, Map.of());

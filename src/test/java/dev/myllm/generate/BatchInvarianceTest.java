@@ -14,7 +14,11 @@ import dev.myllm.tensor.Rng;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import dev.myllm.model.PackedWeights;
+import dev.myllm.tensor.PackedMatrix;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A sequence decoded in a batch beside others, its prompt prefilled in chunks, gets bitwise the
@@ -25,9 +29,20 @@ class BatchInvarianceTest {
     static final GPTConfig CFG = new GPTConfig(97, 64, 48, 3, 2, 0f, true, true, 1e-5f);
     static final int NEW = 10;
 
-    @Test
-    void batchedDecodeMatchesSoloBitwise() {
+    /** The test model, its weights as float32 tensors or, as inference commands keep them, in F32_PANELS. */
+    static GPTModel model(boolean panels) {
         GPTModel m = RandomModels.uniform(CFG, 5);
+        if (panels) {
+            PackedWeights.pack(m, PackedMatrix.Format.F32_PANELS);
+            PackedWeights.dropFloatWeights(m);
+        }
+        return m;
+    }
+
+    @ParameterizedTest(name = "panels {0}")
+    @ValueSource(booleans = {false, true})
+    void batchedDecodeMatchesSoloBitwise(boolean panels) {
+        GPTModel m = model(panels);
         m.eval();
         Rng rng = new Rng(3);
         int[] lengths = {1, 3, 7, 12, 20, 2};
@@ -90,9 +105,10 @@ class BatchInvarianceTest {
         }
     }
 
-    @Test
-    void prefillOfSeveralPromptsTogetherGivesEachItsSoloLogitsAndCache() {
-        GPTModel m = RandomModels.uniform(CFG, 5);
+    @ParameterizedTest(name = "panels {0}")
+    @ValueSource(booleans = {false, true})
+    void prefillOfSeveralPromptsTogetherGivesEachItsSoloLogitsAndCache(boolean panels) {
+        GPTModel m = model(panels);
         m.eval();
         Rng rng = new Rng(3);
         int[][] first = new int[4][], second = new int[4][];

@@ -1,0 +1,64 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.nn.Embedding;
+import dev.myllm.nn.Linear;
+import dev.myllm.nn.Module;
+import dev.myllm.model.RandomModels;
+import dev.myllm.tensor.PackedMatrix;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** Which layout {@code --dtype f32} keeps the weights in: panels by default, a file's rows where mapped with {@code --mmap}. */
+class WeightDtypeTest {
+    @TempDir
+    Path tmp;
+
+    @Command
+    static final class Options {
+        @Mixin
+        ModelOptions model;
+        @Mixin
+        WeightDtype weights;
+    }
+
+    private static GPTModel build(String... args) {
+        Options o = new Options();
+        new CommandLine(o).parseArgs(args);
+        return o.weights.build(o.model, 7);
+    }
+
+    /** The format of every matrix the model computes from (null where a float32 tensor is used as it is). */
+    private static List<PackedMatrix.Format> formats(Module m) {
+        List<PackedMatrix.Format> out = new ArrayList<>();
+        if (m instanceof Linear l) out.add(l.packed() == null ? null : l.packed().format());
+        if (m instanceof Embedding e && e.weight().dim(0) > 1024) out.add(e.packed() == null ? null : e.packed().format()); // wte, not wpe
+        for (Module c : m.children().values()) out.addAll(formats(c));
+        return out;
+    }
+
+    @Test
+    void float32KeepsItsWeightsInPanelsUnlessAFileIsMapped() {
+        assertThat(formats(build("--preset", "gpt2-tiny"))).hasSize(4 * GPTConfig.preset("gpt2-tiny").nLayers() + 1).containsOnly(PackedMatrix.Format.F32_PANELS);
+        // a preset has no file to map: --mmap leaves its float32 tensors as they are
+        assertThat(formats(build("--preset", "gpt2-tiny", "--mmap"))).containsOnly((PackedMatrix.Format) null);
+
+        GPTConfig c = GPTConfig.preset("gpt2-tiny");
+        Path dir = tmp.resolve("m");
+        ModelDirectory.save(RandomModels.uniform(c, 3), dir);
+        assertThat(formats(build("--model", dir.toString()))).containsOnly(PackedMatrix.Format.F32_PANELS);
+        assertThat(formats(build("--model", dir.toString(), "--no-mmap"))).containsOnly(PackedMatrix.Format.F32_PANELS);
+        assertThat(formats(build("--model", dir.toString(), "--mmap"))).containsOnly(PackedMatrix.Format.F32);
+        assertThat(formats(build("--model", dir.toString(), "--dtype", "f16"))).containsOnly(PackedMatrix.Format.F16);
+    }
+}
