@@ -39,11 +39,7 @@ public final class PackedWeights {
      * are used as they are, the others are encoded from their float32 weights as {@code f}.
      */
     public static void pack(GPTModel m, PackedMatrix.Format f, Map<String, PackedMatrix> ready) {
-        walk("", m, (name, mod) -> {
-            String key = name + "weight";
-            if (mod instanceof Linear l) l.usePacked(packed(key, l.weight(), f, ready));
-            else if (mod instanceof Embedding e && name.equals("wte.")) e.usePacked(packed(key, e.weight(), f, ready));
-        });
+        packEach(m, f, ready, false, bytes -> { });
     }
 
     /**
@@ -65,20 +61,27 @@ public final class PackedWeights {
      * heap growing by the model's size.
      */
     public static void packAndDrop(GPTModel m, PackedMatrix.Format f, java.util.function.LongConsumer dropped) {
+        packEach(m, f, Map.of(), true, dropped);
+    }
+
+    /** Packs each matrix in turn (and drops its float32 weight when {@code drop}), reporting the float32 bytes packed so far. */
+    private static void packEach(GPTModel m, PackedMatrix.Format f, Map<String, PackedMatrix> ready, boolean drop,
+                                 java.util.function.LongConsumer packedBytes) {
         long[] bytes = {0};
         walk("", m, (name, mod) -> {
+            String key = name + "weight";
             if (mod instanceof Linear l) {
-                l.usePacked(packed(name + "weight", l.weight(), f, Map.of()));
                 bytes[0] += 4L * l.weight().size();
-                l.dropFloatWeight();
+                l.usePacked(packed(key, l.weight(), f, ready));
+                if (drop) l.dropFloatWeight();
             } else if (mod instanceof Embedding e && name.equals("wte.")) {
-                e.usePacked(packed(name + "weight", e.weight(), f, Map.of()));
                 bytes[0] += 4L * e.weight().size();
-                e.dropFloatWeight();
+                e.usePacked(packed(key, e.weight(), f, ready));
+                if (drop) e.dropFloatWeight();
             } else {
                 return;
             }
-            dropped.accept(bytes[0]);
+            packedBytes.accept(bytes[0]);
         });
     }
 

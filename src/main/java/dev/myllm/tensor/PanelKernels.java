@@ -78,12 +78,12 @@ final class PanelKernels {
         forPanels(np, grain, (p0, p1) -> rowPanels(a, m, w, wb, K, N, y, yOff, p0, p1));
     }
 
-    /** Rows per group at most that take two panels at once (up to 24 accumulators; 0: none, to compare); more take one panel at a time. */
-    static volatile int twoRows = 4;
+    /** Rows per group at most that take two panels at once (up to 24 accumulators); more take one panel at a time. */
+    private static final int TWO_ROWS = 4;
 
     /**
      * The {@code m} transposed input rows over panels {@code [p0, p1)}, a pair of panels at a time:
-     * groups of up to {@link #twoRows} rows run over both panels side by side (two streams; one
+     * groups of up to {@link #TWO_ROWS} rows run over both panels side by side (two streams; one
      * panel at a time, 2 to 5 rows took about as long as 8), larger groups over each panel of the
      * pair in turn, while the pair is in L2 for the next group. (Two panels against one, same
      * harness: 2 rows 0.86x, 3 rows 0.92x, 4 rows 0.97x the time. Five to eight rows as passes of
@@ -91,12 +91,12 @@ final class PanelKernels {
      */
     private static void rowPanels(float[] a, int m, float[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1) {
         float[] t = TILE.get();
-        int groups = (m + ROWS - 1) / ROWS, two = twoRows;
+        int groups = (m + ROWS - 1) / ROWS;
         for (int pi = p0; pi < p1; ) {
             int n = pi + 1 < p1 ? 2 : 1, pb = wb + pi * K * W;
             for (int g = 0; g < groups; g++) {
                 int rows = Math.min(ROWS, m - g * ROWS), ab = g * K * ROWS, ro = yo + g * ROWS * N;
-                if (n == 2 && rows <= two) {
+                if (n == 2 && rows <= TWO_ROWS) {
                     int pb2 = pb + K * W, cols = Math.min(2 * W, N - pi * W); // (the second panel may be the ragged last one)
                     for (int c = 0; c < W; c += PASS) {
                         switch (rows) {
@@ -131,16 +131,14 @@ final class PanelKernels {
     }
 
     /**
-     * Whether threads claim runs of panels as they come free, each half of what is left per thread
-     * (at least two panels, an even number: the one-row kernel's pairs), as {@code GemmSmall.nt}
-     * does; false: one fixed share each ({@link Parallel#forRange}). Either way each panel is
-     * computed whole by one thread, so the bits are the same.
+     * Threads claim runs of panels as they come free, each half of what is left per thread (at
+     * least two panels, an even number: the one-row kernel's pairs), as {@code GemmSmall.nt} does
+     * (0.94x and 0.95x the time of one fixed share each, 1 and 8 rows). Each panel is computed
+     * whole by one thread, so the bits do not depend on who takes it.
      */
-    static volatile boolean claimRuns = true;
-
     private static void forPanels(int np, int grain, Parallel.RangeBody body) {
         int threads = Math.min(Parallel.threads(), Math.max(1, np / grain));
-        if (!claimRuns || threads <= 1) {
+        if (threads <= 1) {
             Parallel.forRange(np, grain, body);
             return;
         }
