@@ -149,13 +149,19 @@ public final class CachedAttention {
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
         // one task per (sequence, pair of heads): each writes its own 2D columns of its sequence's rows
-        // (a lone last head of an odd count, D); the threads take tasks as they come free (sequences
-        // differ in length, and a thread may start late)
+        // (a lone last head of an odd count, D); each thread takes a contiguous part of the tasks,
+        // weighted by the positions they read (sequences differ in length), and then what is left
+        // of the others' (a thread may start late)
         int pairs = (heads + 1) / 2, tasks = n * pairs;
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        Parallel.forRange(Math.min(tasks, Parallel.threads()), 1, (t0, t1) -> {
+        long[] weight = new long[tasks];
+        for (int sp = 0; sp < tasks; sp++) {
+            int s = sp / pairs;
+            weight[sp] = (long) Math.min(2, heads - 2 * (sp % pairs)) * lengths[s] * (past[s] + lengths[s]);
+        }
+        ContiguousClaims claims = new ContiguousClaims(weight, Math.min(tasks, Parallel.threads()));
+        Parallel.forRange(claims.count(), 1, (part, partEnd) -> {
             float[] w = weights(scratch + Simd.F.length()), w2 = room(WEIGHTS2, scratch + Simd.F.length());
-            for (int sp; (sp = next.getAndIncrement()) < tasks; ) {
+            for (int sp; (sp = claims.next(part)) >= 0; ) {
                 int s = sp / pairs, h = 2 * (sp % pairs), base = h * capacity[s] * d;
                 if (lengths[s] > 1) { // prefill: each head's rows a few at a time
                     float[][] wr = PrefillAttention.rows(scratch + Simd.F.length());
