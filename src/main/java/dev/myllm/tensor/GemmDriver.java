@@ -62,9 +62,10 @@ final class GemmDriver {
 
     /**
      * {@code C (+)= A·B} with {@code A(m,k) = a[aOff + m·ars + k·acs]}, {@code B(k,n) = b[bOff + k·brs + n·bcs]}
-     * and C {@code (M, N)} row-major at {@code cOff}; sizes must be positive.
+     * and C {@code (M, N)} row-major at {@code cOff}; sizes must be positive. {@code b} is a
+     * {@code float[]}, or with a panels marker as {@code bcs} a matrix's panels ({@link GemmPack#packB}).
      */
-    static void run(float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+    static void run(float[] a, int aOff, int ars, int acs, Object b, int bOff, int brs, int bcs,
                     float[] c, int cOff, int M, int N, int K, boolean accumulate) {
         int mTiles = (M + MR - 1) / MR;
         int nTiles = (N + NR - 1) / NR;
@@ -146,7 +147,7 @@ final class GemmDriver {
      * (all of A, when {@code m0 = 0}, {@code m1 = M <= MC}) or {@code preB} (all of B, when
      * {@code n0 = 0}, {@code n1 = N <= NC}) is the operand already packed by {@link #run}, or null.
      */
-    private static void range(float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+    private static void range(float[] a, int aOff, int ars, int acs, Object b, int bOff, int brs, int bcs,
                               float[] c, int cOff, int N, int K, boolean accumulate,
                               int m0, int m1, int n0, int n1, float[] preA, float[] preB, int base) {
         Buffers buf = BUFFERS.get();

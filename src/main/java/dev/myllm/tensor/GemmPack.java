@@ -68,11 +68,16 @@ final class GemmPack {
      * Packs {@code B[pc .. pc+kc, n0 .. n0+nc]} into {@code ceil(nc/NR)} panels from {@code dstOff}, each
      * {@code (kc, NR)} and {@code kc·NR} floats long; columns past {@code nc} are zeros.
      */
-    static void packB(float[] b, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
+    static void packB(Object bs, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
         if (bcs == PANELS) {
-            packBPanels(b, bOff, brs, n0, nc, pc, kc, dst, dstOff);
+            packBPanels((float[]) bs, bOff, brs, n0, nc, pc, kc, dst, dstOff);
             return;
         }
+        if (bcs == F16_PANELS || bcs == BF16_PANELS) {
+            packBHalves((short[]) bs, bcs == BF16_PANELS, bOff, brs, n0, nc, pc, kc, dst, dstOff);
+            return;
+        }
+        float[] b = (float[]) bs;
         for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
             int cols = Math.min(NR, nc - j0);
             if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
@@ -116,6 +121,42 @@ final class GemmPack {
      * of 0, so the value cannot mean anything else.
      */
     static final int PANELS = 0;
+
+    /** {@link #packB}'s column strides for F16 and BF16 matrices in panels of halves ({@link HalfLayout.Layout#PANELS}, a {@code short[]}). */
+    static final int F16_PANELS = -1, BF16_PANELS = -2;
+
+    private static final jdk.incubator.vector.VectorSpecies<Short> S = jdk.incubator.vector.VectorSpecies.of(short.class,
+            jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, 16 * L)));
+
+    /**
+     * {@link #packBPanels} from panels of halves, widened exactly (BF16: a shift; F16: its bits in
+     * float position times 2^112), so the packed floats are those of the widened float32 matrix.
+     */
+    private static void packBHalves(short[] w, boolean bf, int base, int K, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
+        int W = PanelLayout.W, sh = bf ? 16 : 13, mask = bf ? -1 : 0x8FFFE000;
+        float scale = bf ? 1f : 0x1p112f;
+        var I = F.withLanes(int.class);
+        for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
+            int cols = Math.min(NR, nc - j0);
+            if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
+            for (int v = 0; v < cols; v += L) {
+                int c = n0 + j0 + v, n = Math.min(L, cols - v), d = panel + v;
+                int src = base + (c / W) * K * W + pc * W + c % W;
+                if (n == L && c % W + L <= W && S.length() == L) {
+                    for (int p = 0; p < kc; p++) {
+                        var i = (jdk.incubator.vector.IntVector) jdk.incubator.vector.ShortVector.fromArray(S, w, src + p * W)
+                                .convertShape(jdk.incubator.vector.VectorOperators.S2I, I, 0);
+                        i.lanewise(jdk.incubator.vector.VectorOperators.LSHL, sh).and(mask).reinterpretAsFloats().mul(scale).intoArray(dst, d + p * NR);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        int s = base + ((c + i) / W) * K * W + pc * W + (c + i) % W;
+                        for (int p = 0; p < kc; p++) dst[d + p * NR + i] = HalfLayout.widen(bf, w[s + p * W]);
+                    }
+                }
+            }
+        }
+    }
 
     /**
      * {@link #packB} from F32_PANELS panels ({@link PanelLayout}): a packed row's vectors are runs of

@@ -5,8 +5,8 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
- * layout, read where it is mapped: {@link PackedMatrix.Halves#MAPPED}), rows padded, or tiles of
- * four rows read as one stream.
+ * layout, read where it is mapped: {@link PackedMatrix.Halves#MAPPED}), rows padded, tiles of
+ * four rows read as one stream, or K-major panels of 48 rows on the heap (the default).
  */
 final class HalfLayout {
     private HalfLayout() {
@@ -25,7 +25,26 @@ final class HalfLayout {
          * (see {@link HalfKernels#product}). The last, narrower tile of a row (the columns past a
          * multiple of {@code TILE}) likewise, each row's part after the other's.
          */
-        TILES
+        TILES,
+        /**
+         * {@link PanelLayout}'s panels of halves: weight {@code (n, k)} at {@code (n / 48)·K·48 + k·48
+         * + n % 48} in a heap {@code short[]} from {@link PackedMatrix#panelBase} (a cache line's
+         * start), the last panel zero-padded; products in {@link HalfPanelKernels}.
+         */
+        PANELS
+    }
+
+    /**
+     * Whether matrices encoded into memory of our own take panels (default; {@code
+     * -Dmyllm.packed.halfPanels=false} for the tiles and padded rows of before, to compare).
+     */
+    static final boolean PANEL = !"false".equals(System.getProperty("myllm.packed.halfPanels"));
+
+    /** The memory of a {@code (rows, cols)} matrix in panels: a heap array (zeros: the padding), as a segment. */
+    static MemorySegment panels(int rows, int cols) {
+        long size = 2L * Aligned.base() + PanelLayout.size(rows, cols);
+        if (size > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("an F16/BF16 matrix in panels of " + size + " halves is too large (at most 2^31)");
+        return MemorySegment.ofArray(new short[(int) size]);
     }
 
     /**
@@ -47,6 +66,19 @@ final class HalfLayout {
      */
     static PackedMatrix copy(MemorySegment bytes, PackedMatrix p) {
         int cols = p.cols(), whole = cols - cols % TILE;
+        if (p.halfPanels != null) {
+            // whole panels per thread (no cache line written by two), each row read in order and scattered into its panel
+            int W = PanelLayout.W, rows = p.rows();
+            Parallel.forRange(PanelLayout.panels(rows), 1, (p0, p1) -> {
+                short[] row = new short[cols];
+                for (int r = p0 * W; r < Math.min(rows, p1 * W); r++) {
+                    MemorySegment.copy(bytes, PackedMatrix.LS, 2L * cols * r, row, 0, cols);
+                    int o = p.panelBase + PanelLayout.at(r, 0, cols);
+                    for (int k = 0; k < cols; k++) p.halfPanels[o + k * W] = row[k];
+                }
+            });
+            return p;
+        }
         Parallel.forRange(p.rows(), 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 long src = 2L * cols * r;
@@ -69,6 +101,7 @@ final class HalfLayout {
 
     /** The layout of a matrix of {@code cols} columns encoded into memory of our own. */
     static Layout layout(int cols) {
+        if (PANEL) return Layout.PANELS;
         return TILES && cols <= TILE_COLS ? Layout.TILES : PAD ? Layout.PADDED : Layout.ROWS;
     }
 
@@ -103,6 +136,7 @@ final class HalfLayout {
 
     /** The byte in {@code p.bits} of weight {@code (r, k)}. */
     static long at(PackedMatrix p, int r, int k) {
+        if (p.halfPanels != null) return 2L * (p.panelBase + PanelLayout.at(r, k, p.cols()));
         if (!p.tiled) return r * p.qRowBytes + 2L * k;
         int kb = k - k % TILE;
         return tileAt(p, r, kb) + 2L * (k - kb);
@@ -112,6 +146,11 @@ final class HalfLayout {
     static void encodeRow(PackedMatrix p, float[] w, int off, int r) {
         boolean bf = p.format() == PackedMatrix.Format.BF16;
         int cols = p.cols();
+        if (p.halfPanels != null) {
+            int o = p.panelBase + PanelLayout.at(r, 0, cols);
+            for (int k = 0; k < cols; k++) p.halfPanels[o + k * PanelLayout.W] = half(bf, w[off + k]);
+            return;
+        }
         if (!p.tiled) {
             long o = r * p.qRowBytes;
             for (int k = 0; k < cols; k++) p.bits.set(PackedMatrix.LS, o + 2L * k, half(bf, w[off + k]));
@@ -137,6 +176,11 @@ final class HalfLayout {
     static void widenRow(PackedMatrix p, int r, float[] dst, int o) {
         boolean bf = p.format() == PackedMatrix.Format.BF16;
         int cols = p.cols();
+        if (p.halfPanels != null) {
+            int s = p.panelBase + PanelLayout.at(r, 0, cols);
+            for (int k = 0; k < cols; k++) dst[o + k] = widen(bf, p.halfPanels[s + k * PanelLayout.W]);
+            return;
+        }
         for (int kb = 0; kb < cols; kb += TILE) {
             int wd = Math.min(TILE, cols - kb);
             long t = p.tiled ? tileAt(p, r, kb) : r * p.qRowBytes + 2L * kb;

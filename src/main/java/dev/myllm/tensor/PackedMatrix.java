@@ -62,7 +62,7 @@ public final class PackedMatrix {
     private final Format format;
     private final int rows;
     private final int cols;
-    private final long rowBytes;  // bytes of a row in the file layout (what a product reads)
+    final long rowBytes;          // bytes of a row in the file layout (what a product reads)
     final long qRowBytes;         // bytes of a row in `bits`: 2·cols (F16/BF16), cols (Q8_0) or cols/2 (Q4)
     final MemorySegment bits;     // F16/BF16: the halves, row after row; Q8_0: the int8; Q4: the nibble bytes
     final MemorySegment scales;   // block types: float32, one per block of 32, row after row; else null
@@ -78,6 +78,8 @@ public final class PackedMatrix {
     // F32_PANELS: the weights in PanelKernels' panels, from panels[panelBase] (a cache line's start
     // where the JVM fixes one, so a panel's rows of 48 floats are three whole lines); else null
     final float[] panels;
+    // F16/BF16 in HalfLayout.Layout.PANELS: the halves in the same panels (bits is a view), from halfPanels[panelBase]; else null
+    final short[] halfPanels;
     final int panelBase;
 
     private PackedMatrix(Format format, int rows, int cols, MemorySegment bits, MemorySegment scales, MemorySegment mins) {
@@ -105,7 +107,8 @@ public final class PackedMatrix {
         this.scaleArray = scales != null ? (float[]) scales.heapBase().orElseThrow() : null;
         this.minArray = mins != null ? (float[]) mins.heapBase().orElseThrow() : null;
         this.panels = format == Format.F32_PANELS ? (float[]) bits.heapBase().orElseThrow() : null;
-        this.panelBase = format == Format.F32_PANELS ? Aligned.base() : 0;
+        this.halfPanels = format.block == 1 && bits.heapBase().orElse(null) instanceof short[] h ? h : null;
+        this.panelBase = format == Format.F32_PANELS ? Aligned.base() : halfPanels != null ? 2 * Aligned.base() : 0; // (a line's start: shorts)
     }
 
     private static void checkShape(Format format, int rows, int cols) {
@@ -136,6 +139,7 @@ public final class PackedMatrix {
         long n = (long) rows * cols;
         return switch (format) {
             case F16, BF16 -> {
+                if (layout == HalfLayout.Layout.PANELS) yield new PackedMatrix(format, rows, cols, HalfLayout.panels(rows, cols), null, null, 2L * cols, false);
                 long stride = HalfLayout.halfStride(cols, layout == HalfLayout.Layout.PADDED);
                 yield new PackedMatrix(format, rows, cols, allocate(stride * rows), null, null, stride, layout == HalfLayout.Layout.TILES);
             }
@@ -194,18 +198,7 @@ public final class PackedMatrix {
             if (bytes.isMapped()) bytes.unload(); // (as below)
             return p;
         }
-        PackedMatrix p = allocated(format, rows, cols);
-        int blocks = cols / 32, bb = format.blockBytes, head = bb - (int) (p.qRowBytes / blocks);
-        Parallel.forRange(rows, 16, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                for (int b = 0; b < blocks; b++) {
-                    long q = r * p.rowBytes + (long) bb * b;
-                    p.setScale(r, b, Float.float16ToFloat(bytes.get(LS, q)));
-                    if (p.mins != null) p.mins.set(LF, 4 * p.block(r, b), Float.float16ToFloat(bytes.get(LS, q + 2)));
-                    MemorySegment.copy(bytes, q + head, p.bits, p.codeAt(r, b), bb - head);
-                }
-            }
-        });
+        PackedMatrix p = QuantKernels.repack(bytes, allocated(format, rows, cols), format.blockBytes);
         if (bytes.isMapped()) bytes.unload(); // the file's pages are not read again: do not keep them resident
         return p;
     }
@@ -285,8 +278,9 @@ public final class PackedMatrix {
         PackedMatrix p = allocated(format, rows, cols, layout);
         if (w.length < (long) rows * cols) throw new IllegalArgumentException("(" + rows + ", " + cols + ") weights need " + (long) rows * cols + " values, got " + w.length);
         if (format == Format.F32_PANELS) return PanelLayout.encode(p, w);
-        Parallel.forRange(rows, 16, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) p.encodeRow(w, r * cols, r);
+        int unit = p.halfPanels != null ? PanelLayout.W : 1; // (half panels: whole panels per thread, no line written by two)
+        Parallel.forRange((rows + unit - 1) / unit, Math.max(1, 16 / unit), (u0, u1) -> {
+            for (int r = u0 * unit; r < Math.min(rows, u1 * unit); r++) p.encodeRow(w, r * cols, r);
         });
         return p;
     }
@@ -332,7 +326,7 @@ public final class PackedMatrix {
     }
 
     /** A block's scale, stored as f16 as in the file (widened to float32). */
-    private void setScale(int r, int b, float d) {
+    void setScale(int r, int b, float d) {
         float v = Float.float16ToFloat(Float.floatToFloat16(d));
         if (format == Format.Q8_0) bits.set(LF, scaleAt(r, b), v);
         else scales.set(LF, 4 * block(r, b), v);
@@ -361,7 +355,7 @@ public final class PackedMatrix {
      * carry an f16; Q4's codes, scales and minimums side by side).
      */
     public long readBytes() {
-        if (panels != null) return 4L * PanelLayout.size(rows, cols); // (with the last panel's padding)
+        if (panels != null || halfPanels != null) return (panels != null ? 4L : 2L) * PanelLayout.size(rows, cols); // (with the last panel's padding)
         if (codes == null) return rowBytes * rows;
         return codes.length + 4L * ((scaleArray == null ? 0 : scaleArray.length) + (minArray == null ? 0 : minArray.length));
     }
@@ -405,7 +399,7 @@ public final class PackedMatrix {
             PackedPaths.f32(this, mode, x, xOff, m, y, yOff);
             return;
         }
-        if (format == Format.F32_PANELS) {
+        if (panels != null || halfPanels != null) {
             PackedPaths.panels(this, mode, x, xOff, m, y, yOff, SMALL_M);
             return;
         }
@@ -459,12 +453,12 @@ public final class PackedMatrix {
         for (int i = 0; i < m; i++) {
             int xo = xOff + i * cols;
             float s = 0, ms = 0;
-            if (format == Format.F16 || format == Format.BF16) {
+            if (panels != null || halfPanels != null) {
+                for (int k = 0; k < cols; k++) s = Math.fma(x[xo + k], weight(r, k), s); // (the panel kernels' chain)
+            } else if (format == Format.F16 || format == Format.BF16) {
                 s = HalfKernels.dotScalar(this, r, x, xo); // (the vector kernels' order of additions)
             } else if (format == Format.F32) {
                 for (int k = 0; k < cols; k++) s += weight(r, k) * x[xo + k];
-            } else if (format == Format.F32_PANELS) {
-                for (int k = 0; k < cols; k++) s = Math.fma(x[xo + k], weight(r, k), s); // (the panel kernels' chain)
             } else {
                 for (int b = 0; b < cols / 32; b++) {
                     float bs = 0, xs = 0;
@@ -486,14 +480,19 @@ public final class PackedMatrix {
             for (int i = 0; i < m; i++) PanelKernels.outputs(this, x, xOff + i * cols, r, 1, acc, i);
             return;
         }
+        if (halfPanels != null) {
+            for (int i = 0; i < m; i++) HalfPanelKernels.outputs(this, x, xOff + i * cols, r, 1, acc, i);
+            return;
+        }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
         for (int i = 0; i < m; i++) PackedKernels.dot(this, r, 1, x, xOff + i * cols, acc, i, sums, i * (cols / 32));
     }
 
     /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
     void dotGroupSimd(int r, int n, float[] x, int xOff, float[] y) {
-        if (format == Format.F32_PANELS) {
-            PanelKernels.outputs(this, x, xOff, r, n, y, 0);
+        if (format == Format.F32_PANELS || halfPanels != null) {
+            if (halfPanels != null) HalfPanelKernels.outputs(this, x, xOff, r, n, y, 0);
+            else PanelKernels.outputs(this, x, xOff, r, n, y, 0);
             return;
         }
         float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, 1) : null;

@@ -39,14 +39,15 @@ final class PackedPaths {
     }
 
     /**
-     * F32_PANELS: a few input rows ({@link ProductMode#ROWS} for any number, {@link
+     * F32_PANELS, and F16/BF16 in {@link HalfLayout.Layout#PANELS} ({@link HalfPanelKernels}): a few input rows ({@link ProductMode#ROWS} for any number, {@link
      * ProductMode#SHAPE} up to {@code smallM}) on the panels' chains ({@link PanelKernels}); more
      * rows by the packed GEMM packing straight from the panels, which gives exactly the bits of
      * {@link Gemm#matmulNT} in PACKED mode on the float32 array (without SIMD: row-major tiles).
      */
     static void panels(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
         if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= smallM)) {
-            PanelKernels.product(p, x, xOff, m, y, yOff);
+            if (p.halfPanels != null) HalfPanelKernels.product(p, x, xOff, m, y, yOff);
+            else PanelKernels.product(p, x, xOff, m, y, yOff);
             return;
         }
         if (!Simd.ENABLED) {
@@ -60,8 +61,11 @@ final class PackedPaths {
         // panel's row are the same 16 floats of a packed B row, so packing is a plain copy (from a
         // row-major matrix it is a transpose), and the packed operand, and so every bit, is what
         // Gemm#matmulNT gives on the float32 array in PACKED mode (GemmDriver splits by shape alone)
+        // (panels of halves: widened as they are packed, the floats of the widened matrix)
         int k = p.cols();
-        GemmDriver.run(x, xOff, k, 1, p.panels, p.panelBase, k, GemmPack.PANELS, y, yOff, m, p.rows(), k, false);
+        boolean halves = p.halfPanels != null;
+        int marker = !halves ? GemmPack.PANELS : p.format() == PackedMatrix.Format.BF16 ? GemmPack.BF16_PANELS : GemmPack.F16_PANELS;
+        GemmDriver.run(x, xOff, k, 1, halves ? p.halfPanels : p.panels, p.panelBase, k, marker, y, yOff, m, p.rows(), k, false);
     }
 
     /** Many input rows: tiles of W widened to float32 and multiplied by the GEMM. */

@@ -206,4 +206,20 @@ final class QuantKernels {
             }
         }
     }
+
+    /** Fills {@code p} (a block type, just allocated) from a file's blocks of {@code bb} bytes: f16 scale (and minimum) first, then the codes. */
+    static PackedMatrix repack(java.lang.foreign.MemorySegment bytes, PackedMatrix p, int bb) {
+        int blocks = p.cols() / 32, head = bb - (int) (p.qRowBytes / blocks);
+        Parallel.forRange(p.rows(), 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int b = 0; b < blocks; b++) {
+                    long q = r * p.rowBytes + (long) bb * b;
+                    p.setScale(r, b, Float.float16ToFloat(bytes.get(PackedMatrix.LS, q)));
+                    if (p.mins != null) p.mins.set(PackedMatrix.LF, 4 * p.block(r, b), Float.float16ToFloat(bytes.get(PackedMatrix.LS, q + 2)));
+                    java.lang.foreign.MemorySegment.copy(bytes, q + head, p.bits, p.codeAt(r, b), bb - head);
+                }
+            }
+        });
+        return p;
+    }
 }

@@ -227,8 +227,9 @@ class PackedMatrixTest {
             }
         }
         // wider rows than TILE_COLS keep padded rows (four streams read faster there)
-        assertThat(HalfLayout.layout(HalfLayout.TILE_COLS)).isEqualTo(HalfLayout.TILES ? HalfLayout.Layout.TILES : HalfLayout.Layout.PADDED);
-        assertThat(HalfLayout.layout(HalfLayout.TILE_COLS + 1)).isEqualTo(HalfLayout.PAD ? HalfLayout.Layout.PADDED : HalfLayout.Layout.ROWS);
+        // (unless -Dmyllm.packed.halfPanels=false, every width takes panels)
+        assertThat(HalfLayout.layout(HalfLayout.TILE_COLS)).isEqualTo(HalfLayout.PANEL ? HalfLayout.Layout.PANELS : HalfLayout.TILES ? HalfLayout.Layout.TILES : HalfLayout.Layout.PADDED);
+        assertThat(HalfLayout.layout(HalfLayout.TILE_COLS + 1)).isEqualTo(HalfLayout.PANEL ? HalfLayout.Layout.PANELS : HalfLayout.PAD ? HalfLayout.Layout.PADDED : HalfLayout.Layout.ROWS);
     }
 
     @Test
