@@ -21,9 +21,13 @@ import java.util.List;
  * mvn -B -q -o package -DskipTests
  * $JAVA_HOME/bin/java -Xmx3g -XX:+UseParallelGC -XX:ObjectAlignmentInBytes=64 --add-modules jdk.incubator.vector \
  *     -cp target/classes tools/HalfPanelsAB.java [F16|BF16] [steps=40] [threads=2] [rows=1,8]
+ * # each variant's step after an untimed one (weights partly in a large last-level cache, as in bench generate)
+ * $JAVA_HOME/bin/java -Dwarm=true ... tools/HalfPanelsAB.java F16
  * </pre>
  */
 public class HalfPanelsAB {
+    private static final boolean WARM = Boolean.getBoolean("warm");
+
     public static void main(String[] args) throws Exception {
         PackedMatrix.Format f = PackedMatrix.Format.valueOf(args.length > 0 ? args[0] : "F16");
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 40, threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
@@ -68,9 +72,11 @@ public class HalfPanelsAB {
                 for (int j = 0; j < nv; j++) {
                     int v = (j + st) % nv, m = ms[v / 2];
                     boolean pan = (v & 1) == 1;
+                    // -Dwarm=true: an untimed step of the variant first, as decoding reads the same
+                    // weights token after token (a large last-level cache then holds part of them)
+                    for (int i = 0; WARM && i < sh.size(); i++) (pan ? panels : tiles).get(i).matmulNT(x, 0, m, pan ? c1 : c0, 0);
                     long t0 = System.nanoTime();
                     for (int i = 0; i < sh.size(); i++) {
-                        int[] s = sh.get(i);
                         long t = System.nanoTime();
                         if (pan) panels.get(i).matmulNT(x, 0, m, c1, 0);
                         else tiles.get(i).matmulNT(x, 0, m, c0, 0);
@@ -87,7 +93,7 @@ public class HalfPanelsAB {
                 maxRel = Math.max(maxRel, diff / big);
             }
         }
-        System.out.printf("%d steps, %d threads, after 2 warm-up steps; head logits max difference / max logit %.2e; panels encoded in %.0f ms%n",
+        System.out.printf((WARM ? "warm, " : "cold, ") + "%d steps, %d threads, after 2 warm-up steps; head logits max difference / max logit %.2e; panels encoded in %.0f ms%n",
                 steps, threads, maxRel, encodeMs);
         for (int v = 0; v < nv; v++) {
             StringBuilder b = new StringBuilder(String.format("%s: step %.2f ms median (quartiles %.2f %.2f) |", variant[v],

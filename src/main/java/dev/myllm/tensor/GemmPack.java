@@ -125,6 +125,7 @@ final class GemmPack {
     /** {@link #packB}'s column strides for F16 and BF16 matrices in panels of halves ({@link HalfLayout.Layout#PANELS}, a {@code short[]}). */
     static final int F16_PANELS = -1, BF16_PANELS = -2;
 
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final jdk.incubator.vector.VectorSpecies<Short> S = jdk.incubator.vector.VectorSpecies.of(short.class,
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, 16 * L)));
 
@@ -135,7 +136,6 @@ final class GemmPack {
     private static void packBHalves(short[] w, boolean bf, int base, int K, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
         int W = PanelLayout.W, sh = bf ? 16 : 13, mask = bf ? -1 : 0x8FFFE000;
         float scale = bf ? 1f : 0x1p112f;
-        var I = F.withLanes(int.class);
         for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
             int cols = Math.min(NR, nc - j0);
             if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
