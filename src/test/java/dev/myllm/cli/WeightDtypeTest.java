@@ -61,4 +61,36 @@ class WeightDtypeTest {
         assertThat(formats(build("--model", dir.toString(), "--mmap"))).containsOnly(PackedMatrix.Format.F32);
         assertThat(formats(build("--model", dir.toString(), "--dtype", "f16"))).containsOnly(PackedMatrix.Format.F16);
     }
+
+    /** Whether a packed matrix keeps its halves in panels (HalfLayout.Layout.PANELS; a package-private field). */
+    private static boolean inPanels(PackedMatrix p) {
+        try {
+            var f = PackedMatrix.class.getDeclaredField("halfPanels");
+            f.setAccessible(true);
+            return f.get(p) != null;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static List<PackedMatrix> matrices(Module m) {
+        List<PackedMatrix> out = new ArrayList<>();
+        if (m instanceof Linear l && l.packed() != null) out.add(l.packed());
+        if (m instanceof Embedding e && e.packed() != null) out.add(e.packed());
+        for (Module c : m.children().values()) out.addAll(matrices(c));
+        return out;
+    }
+
+    @Test
+    void halvesOfOurOwnMemoryAreInPanels() {
+        // a preset packed to f16/bf16, and a float32 directory streamed into f16, take panels of halves
+        for (String t : new String[]{"f16", "bf16"}) {
+            List<PackedMatrix> ms = matrices(build("--preset", "gpt2-tiny", "--dtype", t));
+            assertThat(ms).hasSize(4 * GPTConfig.preset("gpt2-tiny").nLayers() + 1);
+            assertThat(ms).allMatch(WeightDtypeTest::inPanels).extracting(PackedMatrix::format).containsOnly(PackedMatrix.Format.valueOf(t.toUpperCase()));
+        }
+        Path dir = tmp.resolve("h");
+        ModelDirectory.save(RandomModels.uniform(GPTConfig.preset("gpt2-tiny"), 3), dir);
+        assertThat(matrices(build("--model", dir.toString(), "--dtype", "f16"))).isNotEmpty().allMatch(WeightDtypeTest::inPanels);
+    }
 }

@@ -29,20 +29,23 @@ class BatchInvarianceTest {
     static final GPTConfig CFG = new GPTConfig(97, 64, 48, 3, 2, 0f, true, true, 1e-5f);
     static final int NEW = 10;
 
-    /** The test model, its weights as float32 tensors or, as inference commands keep them, in F32_PANELS. */
-    static GPTModel model(boolean panels) {
+    /**
+     * The test model, its weights as float32 tensors ("none") or, as inference commands keep them,
+     * packed: F32_PANELS, or F16/BF16 (in panels of halves, their default in memory of our own).
+     */
+    static GPTModel model(String packed) {
         GPTModel m = RandomModels.uniform(CFG, 5);
-        if (panels) {
-            PackedWeights.pack(m, PackedMatrix.Format.F32_PANELS);
+        if (!packed.equals("none")) {
+            PackedWeights.pack(m, PackedMatrix.Format.valueOf(packed));
             PackedWeights.dropFloatWeights(m);
         }
         return m;
     }
 
-    @ParameterizedTest(name = "panels {0}")
-    @ValueSource(booleans = {false, true})
-    void batchedDecodeMatchesSoloBitwise(boolean panels) {
-        GPTModel m = model(panels);
+    @ParameterizedTest(name = "weights {0}")
+    @ValueSource(strings = {"none", "F32_PANELS", "F16", "BF16"})
+    void batchedDecodeMatchesSoloBitwise(String packed) {
+        GPTModel m = model(packed);
         m.eval();
         Rng rng = new Rng(3);
         int[] lengths = {1, 3, 7, 12, 20, 2};
@@ -105,10 +108,10 @@ class BatchInvarianceTest {
         }
     }
 
-    @ParameterizedTest(name = "panels {0}")
-    @ValueSource(booleans = {false, true})
-    void prefillOfSeveralPromptsTogetherGivesEachItsSoloLogitsAndCache(boolean panels) {
-        GPTModel m = model(panels);
+    @ParameterizedTest(name = "weights {0}")
+    @ValueSource(strings = {"none", "F32_PANELS", "F16", "BF16"})
+    void prefillOfSeveralPromptsTogetherGivesEachItsSoloLogitsAndCache(String packed) {
+        GPTModel m = model(packed);
         m.eval();
         Rng rng = new Rng(3);
         int[][] first = new int[4][], second = new int[4][];
