@@ -205,7 +205,7 @@ final class ServeCommand implements Runnable {
             }
             return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
         }
-        GPTModel m = weights.build(model, seed, PackedMatrix.Halves.COPIED); // a server decodes for long: copy F16/BF16 files into tiles
+        GPTModel m = weights.build(model, seed, PackedMatrix.Halves.COPIED); // a server decodes for long: copy F16/BF16 files into panels
         GenerateCommand.checkVocab(tok, m);
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
         PromptFormat format;

@@ -7,11 +7,11 @@ import java.nio.ByteOrder;
 /**
  * A weight matrix {@code (rows, cols)} kept for inference in 32, 16, 8 or 4 bits: F32, F16, BF16,
  * Q8_0 (llama.cpp's blocks of 32 int8 along a row with one f16 scale), Q4_0 or Q4_1 (blocks of 32
- * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32, F16
- * and BF16 outside the heap; F32 from a file in its layout itself, so a GGUF or safetensors tensor is
- * used where the file is memory-mapped, without a copy; F16 and BF16 in memory of our own in {@link
- * HalfLayout}'s tiles, four rows read as one stream, or a file's halves read where it is mapped
- * ({@link Halves}); the block types in Java arrays, the quantised values of
+ * nibbles with a scale, and for Q4_1 a minimum). The bits live in a {@link MemorySegment}: F32
+ * outside the heap, from a file in its layout itself, so a GGUF or safetensors tensor is
+ * used where the file is memory-mapped, without a copy; F16 and BF16 in memory of our own on the
+ * heap in {@link HalfLayout}'s panels ({@link HalfPanelKernels}: one chain of multiply-adds per
+ * output, as F32_PANELS), or a file's halves read where it is mapped ({@link Halves}); the block types in Java arrays, the quantised values of
  * a block contiguous and the scales widened to float32 (what lets a vector take a whole block),
  * repacked once from the file's blocks (Q8_0 with each group of four rows' blocks and scales
  * interleaved, see {@link #codeAt}). Products read the packed weights directly
@@ -157,15 +157,15 @@ public final class PackedMatrix {
 
     /**
      * What becomes of F16/BF16 matrices that a file stores as they are used: read where the file is
-     * mapped, or copied into tiles of our own. Mapped starts at once and holds no memory of its own;
-     * a file's row-major halves decode slower than tiles, though (gpt2-medium F16: 1.38-1.46x the
+     * mapped, or copied into panels of our own. Mapped starts at once and holds no memory of its own;
+     * a file's row-major halves decode slower than a copy, though (figures from tiles, the copy before panels) (gpt2-medium F16: 1.38-1.46x the
      * f32 tokens/s against 1.78-1.95x copied), and the copy costs seconds at load on this machine
      * (gpt2-medium 3.1-3.4 s against 0.3; docs/performance.md).
      */
     public enum Halves {
         /** Read where the file is mapped, row after row. */
         MAPPED,
-        /** Copied into {@link HalfLayout}'s tiles off the heap, and the file's pages released. */
+        /** Copied into {@link HalfLayout}'s panels on the heap, and the file's pages released. */
         COPIED
     }
 
@@ -182,7 +182,7 @@ public final class PackedMatrix {
      * A matrix over bytes in the format's file layout (e.g. a GGUF tensor, memory-mapped): F32 uses
      * the bytes in place (they must stay valid as long as the matrix is used), and so do F16 and
      * BF16 when {@code halves} is {@link Halves#MAPPED} ({@link #inPlace}); otherwise F16 and BF16
-     * are copied into {@link HalfLayout}'s tiles in memory of our own (off the heap), and the block
+     * are copied into {@link HalfLayout}'s panels in memory of our own (on the heap), and the block
      * types repacked, and a mapped file's pages are then released.
      */
     public static PackedMatrix wrap(Format format, int rows, int cols, MemorySegment bytes, Halves halves) {
