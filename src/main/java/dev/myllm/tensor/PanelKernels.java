@@ -300,7 +300,9 @@ final class PanelKernels {
      * loaded one k ahead (31 of the 32 vector registers), so that the loads of weights streaming in
      * from memory issue before the 24 multiply-adds that wait on them: 0.955x the time of loading them
      * in place (the 49 decode products of gpt2-small at 8 rows, one JVM, interleaved). Five to seven
-     * rows do the same; one row (two1) stays as it is, where the same change took 1.13x the time.
+     * rows do the same (6 rows: 0.98x; 5 rows: the same time). The two-panel kernels of one to three
+     * rows stay as they are: the same change took 1.13x the time at one row and 1.06x at two and
+     * three, whose loops wait on memory rather than on their multiply-adds; four have no registers left.
      */
     private static void rows8(float[] a, int ab, float[] w, int o, int K, float[] t, int c) {
         FloatVector z = FloatVector.zero(F);
