@@ -512,12 +512,9 @@ public final class PackedMatrix {
         shape[shape.length - 1] = rows;
         float[] y = Arena.uninitialized(m * rows);
         matmulNT(x.data(), 0, m, y, 0);
-        if (bias != null) {
-            float[] b = bias.data();
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < rows; j++) y[i * rows + j] += b[j];
-            }
-        }
+        // the same additions as a scalar loop, but in vectors and on all threads: a 512-row prompt's
+        // biases took a tenth of its prefill one by one
+        if (bias != null) Elementwise.addToRows(Simd.ENABLED, y, 0, bias.data(), m, rows);
         return Tensor.of(y, shape);
     }
 
