@@ -50,7 +50,10 @@ class PackedWeightsTest {
                     assertThat(err / scale).as("%s tied=%s width=%d", f, tied, width).isLessThan(tol).isGreaterThan(0f);
                     long f32Bytes = 0;
                     for (var p : PackedWeights.packable(m).values()) f32Bytes += 4L * p.size();
-                    assertThat(PackedWeights.bytesPerToken(m)).isLessThan(f32Bytes * 6 / 10);
+                    // (F16/BF16 in panels read their last panel's padding to 48 rows too: on these
+                    // matrices of 16 to 300 rows up to 0.62 of float32's bytes)
+                    boolean halves = f == PackedMatrix.Format.F16 || f == PackedMatrix.Format.BF16;
+                    assertThat(PackedWeights.bytesPerToken(m)).isLessThan(f32Bytes * (halves ? 7 : 6) / 10);
                 }
             }
         }
