@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Where the F16/BF16 weights of a {@link PackedMatrix} sit in its memory: row after row (a file's
  * layout, read where it is mapped: {@link PackedMatrix.Halves#MAPPED}), rows padded, tiles of
- * four rows read as one stream, or K-major panels of 48 rows on the heap (the default).
+ * four rows read as one stream, or K-major panels of 48 rows on the heap.
  */
 final class HalfLayout {
     private HalfLayout() {
@@ -35,10 +35,11 @@ final class HalfLayout {
     }
 
     /**
-     * Whether matrices encoded into memory of our own take panels (default; {@code
-     * -Dmyllm.packed.halfPanels=false} for the tiles and padded rows of before, to compare).
+     * Whether matrices encoded into memory of our own take panels ({@code -Dmyllm.packed.halfPanels=true};
+     * not the default: faster in every harness and most runs, but {@code bench serve} at 8 streams
+     * ran at times 5-10x slower, not yet explained; docs/performance.md).
      */
-    static final boolean PANEL = !"false".equals(System.getProperty("myllm.packed.halfPanels"));
+    static final boolean PANEL = Boolean.getBoolean("myllm.packed.halfPanels");
 
     /** The memory of a {@code (rows, cols)} matrix in panels: a heap array (zeros: the padding), as a segment. */
     static MemorySegment panels(int rows, int cols) {

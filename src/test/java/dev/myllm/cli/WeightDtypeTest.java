@@ -82,15 +82,17 @@ class WeightDtypeTest {
     }
 
     @Test
-    void halvesOfOurOwnMemoryAreInPanels() {
-        // a preset packed to f16/bf16, and a float32 directory streamed into f16, take panels of halves
+    void halvesOfOurOwnMemoryAreInPanelsWhenAsked() {
+        // a preset packed to f16/bf16, and a float32 directory streamed into f16, take panels of
+        // halves with -Dmyllm.packed.halfPanels=true (else tiles)
+        boolean panels = Boolean.getBoolean("myllm.packed.halfPanels");
         for (String t : new String[]{"f16", "bf16"}) {
             List<PackedMatrix> ms = matrices(build("--preset", "gpt2-tiny", "--dtype", t));
             assertThat(ms).hasSize(4 * GPTConfig.preset("gpt2-tiny").nLayers() + 1);
-            assertThat(ms).allMatch(WeightDtypeTest::inPanels).extracting(PackedMatrix::format).containsOnly(PackedMatrix.Format.valueOf(t.toUpperCase()));
+            assertThat(ms).allMatch(p -> inPanels(p) == panels).extracting(PackedMatrix::format).containsOnly(PackedMatrix.Format.valueOf(t.toUpperCase()));
         }
         Path dir = tmp.resolve("h");
         ModelDirectory.save(RandomModels.uniform(GPTConfig.preset("gpt2-tiny"), 3), dir);
-        assertThat(matrices(build("--model", dir.toString(), "--dtype", "f16"))).isNotEmpty().allMatch(WeightDtypeTest::inPanels);
+        assertThat(matrices(build("--model", dir.toString(), "--dtype", "f16"))).isNotEmpty().allMatch(p -> inPanels(p) == panels);
     }
 }
