@@ -1,9 +1,11 @@
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.KVCache;
+import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.ArgMax;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.ProductMode;
 import dev.myllm.tensor.Rng;
@@ -11,8 +13,8 @@ import dev.myllm.tensor.StepProfile;
 import dev.myllm.tensor.Tensor;
 
 /**
- * The server's two kinds of step on gpt2-small (f32, random weights) without the server around
- * them: one batched prefill of 8 prompts of 64 tokens ({@code GPTModel.prefillStep}, packed
+ * The server's two kinds of step on gpt2-small (f32, random weights, in panels as the server keeps
+ * them) without the server around them: one batched prefill of 8 prompts of 64 tokens ({@code GPTModel.prefillStep}, packed
  * kernels), then 127 batched decode steps of the 8 sequences ({@code GPTModel.decodeStep}, the
  * streaming kernels, greedy picks), as a {@code bench serve --concurrency 8 --prompt-tokens 64
  * --max-tokens 128} wave does. Prints each round's prefill and mean decode step, the pool's
@@ -22,17 +24,21 @@ import dev.myllm.tensor.Tensor;
  * changes the timings.
  *
  * <pre>
- * source tools/find-jdk.sh && $JAVA_HOME/bin/java -XX:+UseParallelGC -XX:MaxNewSize=64m --add-modules jdk.incubator.vector -cp target/myllm.jar tools/ServeSteps.java 5
+ * source tools/find-jdk.sh && $JAVA_HOME/bin/java -XX:+UseParallelGC -XX:MaxNewSize=64m -XX:+UseTransparentHugePages \
+ *     -XX:ObjectAlignmentInBytes=64 --add-modules jdk.incubator.vector -cp target/myllm.jar tools/ServeSteps.java 5 [sequences=8]
  * </pre>
  */
 public class ServeSteps {
-    private static final int SEQS = 8, PROMPT = 64, STEPS = 127;
+    private static final int PROMPT = 64, STEPS = 127;
+    private static int SEQS = 8;
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        SEQS = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         GPTConfig config = GPTConfig.preset("gpt2-small");
         GPTModel model = new GPTModel(config, 42);
         model.eval();
+        PackedWeights.packAndDrop(model, PackedMatrix.Format.F32_PANELS, dropped -> { }); // as serve and bench serve load a preset
         int vocab = config.vocabSize();
         Rng r = new Rng(7);
         int[][] prompts = new int[SEQS][PROMPT];

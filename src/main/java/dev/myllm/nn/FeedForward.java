@@ -29,6 +29,10 @@ public final class FeedForward extends Module {
             // inference: the expansion, its bias and GELU in one pass over the hidden columns
             return proj.forward(Ops.linearGelu(x, fc.weight(), fc.bias()));
         }
+        if (!GradMode.isEnabled() && fc.adapter() == null) {
+            // packed weights: the expansion's bias and GELU as its products store (float32 panels)
+            return proj.forward(fc.packed().linearGelu(x, fc.bias()));
+        }
         Tensor h = fc.forward(x);                          // (.., 4C)
         // GELU's output is recomputed in backward rather than kept, unless a LoRA adapter on c_proj reads it
         // or c_proj computes from packed weights (the fused op reads the float32 weight)

@@ -505,17 +505,37 @@ public final class PackedMatrix {
 
     /** {@code x (.., cols) → (.., rows)}: {@code x·Wᵀ + bias} (bias may be null), no gradient. */
     public Tensor linear(Tensor x, Tensor bias) {
+        return linear(x, bias, false);
+    }
+
+    /**
+     * {@code GELU(x · Wᵀ + bias)}: the feed-forward network's expansion at inference. Decoding from
+     * float32 panels adds the bias and applies GELU as the products store their tiles; otherwise
+     * {@link #linear} and then {@link Ops#gelu}.
+     */
+    public Tensor linearGelu(Tensor x, Tensor bias) {
+        return linear(x, bias, true);
+    }
+
+    private Tensor linear(Tensor x, Tensor bias, boolean gelu) {
         if (GradMode.isEnabled() && x.requiresGrad()) throw new IllegalStateException("packed weights are for inference only (no gradient)");
         if (x.dim(-1) != cols) throw Shape.mismatch("packed linear (input vs weight)", x.shape(), new int[]{rows, cols});
         int m = x.size() / cols;
         int[] shape = x.shape();
         shape[shape.length - 1] = rows;
         float[] y = Arena.uninitialized(m * rows);
+        if (format == Format.F32_PANELS && Simd.ENABLED && PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
+            long t0 = StepProfile.begin();
+            PanelKernels.product(this, x.data(), 0, m, y, 0, bias == null ? null : bias.data(), gelu);
+            if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols);
+            return Tensor.of(y, shape);
+        }
         matmulNT(x.data(), 0, m, y, 0);
         // the same additions as a scalar loop, but in vectors and on all threads: a 512-row prompt's
         // biases took a tenth of its prefill one by one
         if (bias != null) Elementwise.addToRows(Simd.ENABLED, y, 0, bias.data(), m, rows);
-        return Tensor.of(y, shape);
+        Tensor out = Tensor.of(y, shape);
+        return gelu ? Ops.gelu(out) : out;
     }
 
     /** Rows for {@code ids} of shape {@code idShape}: {@code (idShape.., cols)}. */

@@ -44,8 +44,13 @@ final class PackedPaths {
      * rows by the packed GEMM packing straight from the panels, which gives exactly the bits of
      * {@link Gemm#matmulNT} in PACKED mode on the float32 array (without SIMD: row-major tiles).
      */
+    /** Whether {@code m} rows take the few-row kernels under {@code mode} (else the GEMM). */
+    static boolean fewRows(ProductMode mode, int m, int smallM) {
+        return mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= smallM);
+    }
+
     static void panels(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
-        if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= smallM)) {
+        if (fewRows(mode, m, smallM)) {
             if (p.halfPanels != null) HalfPanelKernels.product(p, x, xOff, m, y, yOff);
             else PanelKernels.product(p, x, xOff, m, y, yOff);
             return;

@@ -55,12 +55,23 @@ final class PanelKernels {
             productScalar(p, x, xOff, m, y, yOff);
             return;
         }
+        product(p, x, xOff, m, y, yOff, null, false);
+    }
+
+    /**
+     * The vector kernels' product with a layer's epilogue applied as each tile is stored: plus
+     * {@code bias} (n) when not null, then GELU when {@code gelu} ({@link GeluKernel#forwardBlock}).
+     * Each element gets the additions and the GELU the separate passes would give it (the same
+     * float add; GELU's vector formula, which is the pass's on rows of a whole number of vectors),
+     * without another pass over the output and its fork and join. SIMD only.
+     */
+    static void product(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff, float[] bias, boolean gelu) {
         int K = p.cols(), N = p.rows(), np = PanelLayout.panels(N);
         float[] w = p.panels;
         int wb = p.panelBase;
         int grain = Math.max(1, (1 << 16) / (K * W)); // (a panel of gpt2-small's is 48 × 768: one is enough work)
         if (m == 1) {
-            forPanels(np, grain, (p0, p1) -> onePanels(w, wb, K, N, x, xOff, y, yOff, p0, p1));
+            forPanels(np, grain, (p0, p1) -> onePanels(w, wb, K, N, x, xOff, y, yOff, p0, p1, bias, gelu));
             return;
         }
         // A transposed once, [group][K][8]: a k's eight broadcasts are contiguous
@@ -75,7 +86,7 @@ final class PanelKernels {
             for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k];
         }
         float[] a = at;
-        forPanels(np, grain, (p0, p1) -> rowPanels(a, m, w, wb, K, N, y, yOff, p0, p1));
+        forPanels(np, grain, (p0, p1) -> rowPanels(a, m, w, wb, K, N, y, yOff, p0, p1, bias, gelu));
     }
 
     /** Rows per group at most that take two panels at once (up to 24 accumulators); more take one panel at a time. */
@@ -89,7 +100,8 @@ final class PanelKernels {
      * harness: 2 rows 0.86x, 3 rows 0.92x, 4 rows 0.97x the time. Five to eight rows as passes of
      * four over the pair instead: 1.12x and 1.06x the time of rows5 and rows8.)
      */
-    private static void rowPanels(float[] a, int m, float[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1) {
+    private static void rowPanels(float[] a, int m, float[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1,
+                                  float[] bias, boolean gelu) {
         float[] t = TILE.get();
         int groups = (m + ROWS - 1) / ROWS;
         for (int pi = p0; pi < p1; ) {
@@ -106,7 +118,7 @@ final class PanelKernels {
                             default -> two1(a, ab, ROWS, w, pb + c, pb2 + c, K, t, c);
                         }
                     }
-                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * 2 * W, y, ro + r * N + pi * W, cols);
+                    for (int r = 0; r < rows; r++) store(t, r * 2 * W, y, ro + r * N + pi * W, cols, bias, pi * W, gelu);
                     continue;
                 }
                 for (int q = 0; q < n; q++) {
@@ -123,7 +135,7 @@ final class PanelKernels {
                             default -> rows1(a, ab, ROWS, w, qb + c, K, t, c);
                         }
                     }
-                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * W, y, ro + r * N + (pi + q) * W, valid);
+                    for (int r = 0; r < rows; r++) store(t, r * W, y, ro + r * N + (pi + q) * W, valid, bias, (pi + q) * W, gelu);
                 }
             }
             pi += n;
@@ -152,21 +164,37 @@ final class PanelKernels {
     }
 
     /** One input row over panels {@code [p0, p1)}: two panels at a time (six chains), a last odd one alone. */
-    private static void onePanels(float[] w, int wb, int K, int N, float[] x, int xo, float[] y, int yo, int p0, int p1) {
+    private static void onePanels(float[] w, int wb, int K, int N, float[] x, int xo, float[] y, int yo, int p0, int p1,
+                                  float[] bias, boolean gelu) {
         float[] t = TILE.get();
         int pi = p0;
         for (; pi + 1 < p1; pi += 2) {
             int pb = wb + pi * K * W;
             for (int c = 0; c < W; c += PASS) two1(x, xo, 1, w, pb + c, pb + K * W + c, K, t, c);
             // (the second panel may be the ragged last one)
-            System.arraycopy(t, 0, y, yo + pi * W, W);
-            System.arraycopy(t, W, y, yo + (pi + 1) * W, Math.min(W, N - (pi + 1) * W));
+            store(t, 0, y, yo + pi * W, W + Math.min(W, N - (pi + 1) * W), bias, pi * W, gelu);
         }
         if (pi < p1) {
             int pb = wb + pi * K * W;
             for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
-            System.arraycopy(t, 0, y, yo + pi * W, Math.min(W, N - pi * W));
+            store(t, 0, y, yo + pi * W, Math.min(W, N - pi * W), bias, pi * W, gelu);
         }
+    }
+
+    /**
+     * {@code n} results of a tile row from {@code t[to ..]} to {@code y[yo ..]}, output columns
+     * {@code col ..}: copied, or plus the bias and then through GELU while in cache.
+     */
+    private static void store(float[] t, int to, float[] y, int yo, int n, float[] bias, int col, boolean gelu) {
+        if (bias == null) {
+            System.arraycopy(t, to, y, yo, n);
+        } else {
+            for (int j = 0; j < n; j += L) {
+                var mask = F.indexInRange(j, n);
+                FloatVector.fromArray(F, t, to + j, mask).add(FloatVector.fromArray(F, bias, col + j, mask)).intoArray(y, yo + j, mask);
+            }
+        }
+        if (gelu) GeluKernel.forwardBlock(y, yo, n, 1, 0, n);
     }
 
     /**
