@@ -395,7 +395,12 @@ public final class PackedMatrix {
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
         long t0 = StepProfile.begin();
         PackedPaths.product(this, x, xOff, m, y, yOff, SMALL_M);
-        if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols); // (no label built when off)
+        timed(t0, m);
+    }
+
+    /** Ends the profile of a product of {@code m} rows begun at {@code t0} (no label built when the profile is off). */
+    private void timed(long t0, int m) {
+        if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols);
     }
 
     /** The scalar twin: {@code acc[i] = Σ_k x[i, k] · W[r, k]}, blocks summed one by one and then scaled. */
@@ -472,7 +477,7 @@ public final class PackedMatrix {
         if (format == Format.F32_PANELS && Simd.ENABLED && PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
             long t0 = StepProfile.begin();
             PanelKernels.product(this, x.data(), 0, m, y, 0, bias == null ? null : bias.data(), gelu);
-            if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols);
+            timed(t0, m);
             return Tensor.of(y, shape);
         }
         matmulNT(x.data(), 0, m, y, 0);
