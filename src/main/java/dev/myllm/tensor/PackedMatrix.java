@@ -388,64 +388,13 @@ public final class PackedMatrix {
      */
     public void matmulNT(float[] x, int xOff, int m, float[] y, int yOff) {
         long t0 = StepProfile.begin();
-        product(x, xOff, m, y, yOff);
-        if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols); // (no label built when off)
+        PackedPaths.product(this, x, xOff, m, y, yOff, SMALL_M);
+        timed(t0, m);
     }
 
-    private void product(float[] x, int xOff, int m, float[] y, int yOff) {
-        // a fixed ProductMode picks the path whatever m is, so each row's bits do not depend on m
-        ProductMode mode = ProductMode.current();
-        if (format == Format.F32) {
-            PackedPaths.f32(this, mode, x, xOff, m, y, yOff);
-            return;
-        }
-        if (panels != null || halfPanels != null) {
-            PackedPaths.panels(this, mode, x, xOff, m, y, yOff, SMALL_M);
-            return;
-        }
-        if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > SMALL_M)) {
-            PackedPaths.tiled(this, x, xOff, m, y, yOff);
-            return;
-        }
-        float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
-        if (!Simd.ENABLED || !PackedKernels.OK) {
-            Parallel.forRange(rows, Math.max(1, (1 << 16) / cols), (r0, r1) -> {
-                float[] acc = new float[m];
-                for (int r = r0; r < r1; r++) {
-                    dotRowScalar(r, x, xOff, m, acc);
-                    for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
-                }
-            });
-            return;
-        }
-        if (format == Format.F16 || format == Format.BF16) {
-            HalfKernels.product(this, x, xOff, m, y, yOff);
-            return;
-        }
-        int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
-        // whole groups per thread: one fork/join per product, each thread streaming through its rows
-        Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
-            float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
-            for (int gi = g0; gi < g1; gi++) {
-                int r = gi * g, n = Math.min(g, rows - r);
-                // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones
-                for (int i = 0; i < m; i++) PackedKernels.dot(this, r, n, x, xOff + i * cols, y, yOff + i * rows + r, sums, i * (cols / 32), lanes);
-            }
-        });
-    }
-
-    /** Q4_1: each block's sum of x, per input row (the minimum's share of the product). */
-    private float[] blockSums(float[] x, int xOff, int m) {
-        int blocks = cols / 32;
-        float[] s = new float[m * blocks];
-        for (int i = 0; i < m; i++) {
-            for (int b = 0; b < blocks; b++) {
-                float t = 0;
-                for (int j = 0; j < 32; j++) t += x[xOff + i * cols + 32 * b + j];
-                s[i * blocks + b] = t;
-            }
-        }
-        return s;
+    /** Ends the profile of a product of {@code m} rows begun at {@code t0} (no label built when the profile is off). */
+    private void timed(long t0, int m) {
+        if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols);
     }
 
     /** The scalar twin: {@code acc[i] = Σ_k x[i, k] · W[r, k]}, blocks summed one by one and then scaled. */
@@ -484,7 +433,7 @@ public final class PackedMatrix {
             for (int i = 0; i < m; i++) HalfPanelKernels.outputs(this, x, xOff + i * cols, r, 1, acc, i);
             return;
         }
-        float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, m) : null;
+        float[] sums = format == Format.Q4_1 ? PackedPaths.blockSums(cols, x, xOff, m) : null;
         for (int i = 0; i < m; i++) PackedKernels.dot(this, r, 1, x, xOff + i * cols, acc, i, sums, i * (cols / 32));
     }
 
@@ -495,7 +444,7 @@ public final class PackedMatrix {
             else PanelKernels.outputs(this, x, xOff, r, n, y, 0);
             return;
         }
-        float[] sums = format == Format.Q4_1 ? blockSums(x, xOff, 1) : null;
+        float[] sums = format == Format.Q4_1 ? PackedPaths.blockSums(cols, x, xOff, 1) : null;
         PackedKernels.dot(this, r, n, x, xOff, y, 0, sums, 0);
     }
 
@@ -527,7 +476,7 @@ public final class PackedMatrix {
         if (format == Format.F32_PANELS && Simd.ENABLED && PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
             long t0 = StepProfile.begin();
             PanelKernels.product(this, x.data(), 0, m, y, 0, bias == null ? null : bias.data(), gelu);
-            if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols);
+            timed(t0, m);
             return Tensor.of(y, shape);
         }
         matmulNT(x.data(), 0, m, y, 0);

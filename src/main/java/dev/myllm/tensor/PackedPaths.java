@@ -39,16 +39,77 @@ final class PackedPaths {
     }
 
     /**
-     * F32_PANELS, and F16/BF16 in {@link HalfLayout.Layout#PANELS} ({@link HalfPanelKernels}): a few input rows ({@link ProductMode#ROWS} for any number, {@link
-     * ProductMode#SHAPE} up to {@code smallM}) on the panels' chains ({@link PanelKernels}); more
-     * rows by the packed GEMM packing straight from the panels, which gives exactly the bits of
-     * {@link Gemm#matmulNT} in PACKED mode on the float32 array (without SIMD: row-major tiles).
+     * {@code y (m, rows) = x (m, cols) · Wᵀ} by the path that p's format and the current {@link
+     * ProductMode} pick: a fixed mode picks it whatever m is, so each row's bits do not depend on m.
      */
+    static void product(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
+        ProductMode mode = ProductMode.current();
+        PackedMatrix.Format format = p.format();
+        int rows = p.rows(), cols = p.cols();
+        if (format == PackedMatrix.Format.F32) {
+            f32(p, mode, x, xOff, m, y, yOff);
+            return;
+        }
+        if (format == PackedMatrix.Format.F32_PANELS || p.halfPanels != null) {
+            panels(p, mode, x, xOff, m, y, yOff, smallM);
+            return;
+        }
+        if (mode == ProductMode.PACKED || (mode == ProductMode.SHAPE && m > smallM)) {
+            tiled(p, x, xOff, m, y, yOff);
+            return;
+        }
+        float[] sums = format == PackedMatrix.Format.Q4_1 ? blockSums(cols, x, xOff, m) : null;
+        if (!Simd.ENABLED || !PackedKernels.OK) {
+            Parallel.forRange(rows, Math.max(1, (1 << 16) / cols), (r0, r1) -> {
+                float[] acc = new float[m];
+                for (int r = r0; r < r1; r++) {
+                    p.dotRowScalar(r, x, xOff, m, acc);
+                    for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
+                }
+            });
+            return;
+        }
+        if (format == PackedMatrix.Format.F16 || format == PackedMatrix.Format.BF16) {
+            HalfKernels.product(p, x, xOff, m, y, yOff);
+            return;
+        }
+        int g = PackedKernels.GROUP, groups = (rows + g - 1) / g;
+        // whole groups per thread: one fork/join per product, each thread streaming through its rows
+        Parallel.forRange(groups, Math.max(1, (1 << 16) / cols / g), (g0, g1) -> {
+            float[] lanes = GemmSmall.lanes(); // (8 accumulators' lanes fit)
+            for (int gi = g0; gi < g1; gi++) {
+                int r = gi * g, n = Math.min(g, rows - r);
+                // one input row at a time: the group's packed rows (a few KB) stay in L1 for the next ones
+                for (int i = 0; i < m; i++) PackedKernels.dot(p, r, n, x, xOff + i * cols, y, yOff + i * rows + r, sums, i * (cols / 32), lanes);
+            }
+        });
+    }
+
+    /** Q4_1: each block's sum of x, per input row (the minimum's share of the product). */
+    static float[] blockSums(int cols, float[] x, int xOff, int m) {
+        int blocks = cols / 32;
+        float[] s = new float[m * blocks];
+        for (int i = 0; i < m; i++) {
+            for (int b = 0; b < blocks; b++) {
+                float t = 0;
+                for (int j = 0; j < 32; j++) t += x[xOff + i * cols + 32 * b + j];
+                s[i * blocks + b] = t;
+            }
+        }
+        return s;
+    }
+
     /** Whether {@code m} rows take the few-row kernels under {@code mode} (else the GEMM). */
     static boolean fewRows(ProductMode mode, int m, int smallM) {
         return mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= smallM);
     }
 
+    /**
+     * F32_PANELS, and F16/BF16 in {@link HalfLayout.Layout#PANELS} ({@link HalfPanelKernels}): a few input rows ({@link ProductMode#ROWS} for any number, {@link
+     * ProductMode#SHAPE} up to {@code smallM}) on the panels' chains ({@link PanelKernels}); more
+     * rows by the packed GEMM packing straight from the panels, which gives exactly the bits of
+     * {@link Gemm#matmulNT} in PACKED mode on the float32 array (without SIMD: row-major tiles).
+     */
     static void panels(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
         if (fewRows(mode, m, smallM)) {
             if (p.halfPanels != null) HalfPanelKernels.product(p, x, xOff, m, y, yOff);
