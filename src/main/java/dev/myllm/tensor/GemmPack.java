@@ -143,10 +143,14 @@ final class GemmPack {
                 int c = n0 + j0 + v, n = Math.min(L, cols - v), d = panel + v;
                 int src = base + (c / W) * K * W + pc * W + c % W;
                 if (n == L && c % W + L <= W && S.length() == L) {
+                    // the mask and scale as vectors made here: and(int) and mul(float) broadcast through
+                    // more calls than C2 inlines below a deep caller (HalfPanelChains)
+                    var mk = jdk.incubator.vector.IntVector.broadcast(I, mask);
+                    var sc = FloatVector.broadcast(F, scale);
                     for (int p = 0; p < kc; p++) {
                         var i = (jdk.incubator.vector.IntVector) jdk.incubator.vector.ShortVector.fromArray(S, w, src + p * W)
                                 .convertShape(jdk.incubator.vector.VectorOperators.S2I, I, 0);
-                        i.lanewise(jdk.incubator.vector.VectorOperators.LSHL, sh).and(mask).reinterpretAsFloats().mul(scale).intoArray(dst, d + p * NR);
+                        i.lanewise(jdk.incubator.vector.VectorOperators.LSHL, sh).and(mk).reinterpretAsFloats().mul(sc).intoArray(dst, d + p * NR);
                     }
                 } else {
                     for (int i = 0; i < n; i++) {

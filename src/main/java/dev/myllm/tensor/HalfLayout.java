@@ -35,11 +35,33 @@ final class HalfLayout {
     }
 
     /**
-     * Whether matrices encoded into memory of our own take panels ({@code -Dmyllm.packed.halfPanels=true};
-     * not the default: faster in every harness and most runs, but {@code bench serve} at 8 streams
-     * ran at times 5-10x slower, not yet explained; docs/performance.md).
+     * Whether matrices encoded into memory of our own take panels: by default when the JVM runs
+     * with {@code -XX:PerMethodTrapLimit} of at least {@link #TRAP_LIMIT} (the launcher's setting),
+     * {@code -Dmyllm.packed.halfPanels=true|false} to choose. With the JVM's default (100), C2 could
+     * compile the 6- to 8-row chains late with every vector boxed, and {@code bench serve} at 8
+     * streams ran 10x slower (the launcher's comment, {@link HalfPanelChains}, docs/performance.md);
+     * tiles have no such risk.
      */
-    static final boolean PANEL = Boolean.getBoolean("myllm.packed.halfPanels");
+    static final boolean PANEL = panelsByDefault(System.getProperty("myllm.packed.halfPanels"), trapLimit());
+
+    /** The least {@code PerMethodTrapLimit} with which half panels are the default. */
+    static final long TRAP_LIMIT = 1000;
+
+    /** Whether half panels are on: as {@code property} says when it is set, else when {@code trapLimit} is at least {@link #TRAP_LIMIT}. */
+    static boolean panelsByDefault(String property, long trapLimit) {
+        if (property != null) return Boolean.parseBoolean(property);
+        return trapLimit >= TRAP_LIMIT;
+    }
+
+    /** This JVM's {@code PerMethodTrapLimit}, or -1 when it cannot be read (not HotSpot). */
+    static long trapLimit() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return Long.parseLong(bean.getVMOption("PerMethodTrapLimit").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return -1;
+        }
+    }
 
     /** The memory of a {@code (rows, cols)} matrix in panels: a heap array (zeros: the padding), as a segment. */
     static MemorySegment panels(int rows, int cols) {

@@ -82,10 +82,14 @@ class WeightDtypeTest {
     }
 
     @Test
-    void halvesOfOurOwnMemoryAreInPanelsWhenAsked() {
+    void halvesOfOurOwnMemoryAreInPanelsByDefault() throws ReflectiveOperationException {
         // a preset packed to f16/bf16, and a float32 directory streamed into f16, take panels of
-        // halves with -Dmyllm.packed.halfPanels=true (else tiles)
-        boolean panels = Boolean.getBoolean("myllm.packed.halfPanels");
+        // halves: by default under the JVM settings the launcher and the tests use
+        // (-XX:PerMethodTrapLimit=1000), -Dmyllm.packed.halfPanels=false for tiles
+        var field = Class.forName("dev.myllm.tensor.HalfLayout").getDeclaredField("PANEL");
+        field.setAccessible(true);
+        boolean panels = field.getBoolean(null);
+        if (System.getProperty("myllm.packed.halfPanels") == null) assertThat(panels).as("the default path of the test JVM").isTrue();
         for (String t : new String[]{"f16", "bf16"}) {
             List<PackedMatrix> ms = matrices(build("--preset", "gpt2-tiny", "--dtype", t));
             assertThat(ms).hasSize(4 * GPTConfig.preset("gpt2-tiny").nLayers() + 1);

@@ -244,6 +244,37 @@ class HalfPanelMatrixTest {
     }
 
     @Test
+    void theDefaultIsPanelsUnderTheLaunchersTrapLimitAndGivesFloat32PanelsBits() {
+        // the property decides when set; else a PerMethodTrapLimit of 1000 or more (the launcher's and
+        // the tests' setting) turns panels on, the JVM's 100 leaves tiles
+        assertThat(HalfLayout.panelsByDefault(null, 1000)).isTrue();
+        assertThat(HalfLayout.panelsByDefault(null, 100)).isFalse();
+        assertThat(HalfLayout.panelsByDefault(null, -1)).isFalse();
+        assertThat(HalfLayout.panelsByDefault("false", 5000)).isFalse();
+        assertThat(HalfLayout.panelsByDefault("true", 100)).isTrue();
+        if (System.getProperty("myllm.packed.halfPanels") == null) {
+            assertThat(HalfLayout.trapLimit()).as("surefire's argLine").isGreaterThanOrEqualTo(HalfLayout.TRAP_LIMIT);
+            assertThat(HalfLayout.PANEL).isTrue();
+        }
+        // the default path (encode without a layout, decoding's SHAPE mode): the float32 panels'
+        // vector products on the widened weights, for every row count and thread count
+        Random rnd = new Random(19);
+        int N = 150, K = 200;
+        for (PackedMatrix.Format f : HALVES) {
+            float[] w = weights(rnd, N * K), wide = new float[N * K];
+            for (int i = 0; i < w.length; i++) wide[i] = widened(f, w[i]);
+            PackedMatrix p = PackedMatrix.encode(f, w, N, K), f32 = PackedMatrix.encode(PackedMatrix.Format.F32_PANELS, wide, N, K);
+            assertThat(p.halfPanels != null).isEqualTo(HalfLayout.PANEL);
+            if (p.halfPanels == null) continue;
+            float[] x = KernelTestSupport.randn(rnd, 9 * K, 1f);
+            for (int threads : new int[]{1, 2}) {
+                Parallel.setThreads(threads);
+                for (int m = 1; m <= 9; m++) same(product(f32, ProductMode.SHAPE, x, 0, m), product(p, ProductMode.SHAPE, x, 0, m), "%s default m=%d threads %d", f, m, threads);
+            }
+        }
+    }
+
+    @Test
     void sameBitsColdAndWarm() {
         Random rnd = new Random(11);
         for (PackedMatrix.Format f : HALVES) {
