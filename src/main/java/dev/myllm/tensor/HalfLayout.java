@@ -36,7 +36,7 @@ final class HalfLayout {
 
     /**
      * Whether matrices encoded into memory of our own take panels: by default when the JVM runs
-     * with {@code -XX:PerMethodTrapLimit} of at least {@link #TRAP_LIMIT} (the launcher's setting),
+     * with {@code -XX:PerMethodTrapLimit} of at least {@link #TRAP_LIMIT} (the launcher sets 10000),
      * {@code -Dmyllm.packed.halfPanels=true|false} to choose. With the JVM's default (100), C2 could
      * compile the 6- to 8-row chains late with every vector boxed, and {@code bench serve} at 8
      * streams ran 10x slower (the launcher's comment, {@link HalfPanelChains}, docs/performance.md);

@@ -85,7 +85,7 @@ class WeightDtypeTest {
     void halvesOfOurOwnMemoryAreInPanelsByDefault() throws ReflectiveOperationException {
         // a preset packed to f16/bf16, and a float32 directory streamed into f16, take panels of
         // halves: by default under the JVM settings the launcher and the tests use
-        // (-XX:PerMethodTrapLimit=1000), -Dmyllm.packed.halfPanels=false for tiles
+        // (-XX:PerMethodTrapLimit=10000), -Dmyllm.packed.halfPanels=false for tiles
         var field = Class.forName("dev.myllm.tensor.HalfLayout").getDeclaredField("PANEL");
         field.setAccessible(true);
         boolean panels = field.getBoolean(null);
