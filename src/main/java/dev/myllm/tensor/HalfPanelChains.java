@@ -14,18 +14,20 @@ import jdk.incubator.vector.VectorSpecies;
  * the next k's W after), and stores the results into {@code t[r·W + c ..]} ({@code t[r·2W + c ..]}
  * for two panels).
  *
- * <p>Each widens its halves in the loop itself, the Vector API called directly: {@code
- * ((IntVector) ShortVector.fromArray(..).convertShape(S2I, ..)).lanewise(LSHL, sh).and(mk)
- * .reinterpretAsFloats()}, the mask a vector made once per call. Why: C2 inlines at most
- * MaxInlineLevel (15) calls deep from the method it compiles, and the Vector API's own layers take
- * up to nine of them below a call like {@code and(int)} (a scalar's broadcast); through a helper
- * that widened them ({@code h}), a chain compiled inside a deep caller (a pool thread's loop
- * inlining the product's lambdas) passed 15, and its vector operations ran as the API's Java
- * fallback, a boxed array per operation, for the rest of the run (bench serve at 8 streams 5-10x
- * slower at times, or never finishing). Here no vector operation is more than about six calls
- * below its chain, and the chains are called only from {@link HalfPanelKernels}' loop over panels,
- * too large for C2 to inline into anything (more than FreqInlineSize, 325 bytes of bytecode), so
- * each chain is compiled within a few levels of its own root.
+ * <p>How C2 compiles them decides their speed, so two things are kept in the code. Each chain
+ * widens its halves in the loop itself, the Vector API called directly ({@code ((IntVector)
+ * ShortVector.fromArray(..).convertShape(S2I, ..)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats()},
+ * the mask a vector made once per call): {@code and(int)} broadcasts its scalar through nine calls
+ * of the API's own, so through a helper a chain inlined into a deep caller could pass C2's
+ * MaxInlineLevel (15) and fall back to the API's Java code; now C2's inlining goes at most eight
+ * calls below a chain (ten with the helper; LogCompilation of bench serve). And the chains are called only from {@link HalfPanelKernels}'
+ * loop over panels, too large for C2 to inline anywhere (over FreqInlineSize, 325 bytes), so each
+ * is compiled within a few levels of its own root. (Neither was what made bench serve at 8 streams
+ * 10x slower at times: C2 also gives up class-check traps in a compilation once the profiles of
+ * the methods it inlines sum PerMethodTrapLimit of them (100), and the 6- to 8-row chains, which
+ * inline the API's shared methods dozens of times, summed 280-340 when compiled late; with real
+ * checks instead of traps they allocated every vector. The launcher sets the limit to 10000 and
+ * {@link HalfLayout#PANEL} takes panels by default only with 1000 or more.)
  */
 final class HalfPanelChains {
     private static final int W = PanelLayout.W;

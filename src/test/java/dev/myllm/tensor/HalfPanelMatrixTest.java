@@ -246,7 +246,7 @@ class HalfPanelMatrixTest {
     @Test
     void theDefaultIsPanelsUnderTheLaunchersTrapLimitAndGivesFloat32PanelsBits() {
         // the property decides when set; else a PerMethodTrapLimit of 1000 or more (the launcher and
-        // the tests' setting) turns panels on, the JVM's 100 leaves tiles
+        // the tests set 10000) turns panels on, the JVM's 100 leaves tiles
         assertThat(HalfLayout.panelsByDefault(null, 1000)).isTrue();
         assertThat(HalfLayout.panelsByDefault(null, 100)).isFalse();
         assertThat(HalfLayout.panelsByDefault(null, -1)).isFalse();
