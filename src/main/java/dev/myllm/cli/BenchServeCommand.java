@@ -247,19 +247,19 @@ final class BenchServeCommand implements Runnable {
     }
 
     /**
-     * Untimed: the clients' connections and the server's caches ({@link ServeLoad#warmConnections}),
-     * then one wave of every level (a request per stream, the measured shape) until the JIT compiled
-     * for less than 1% of a wave's time ({@link BenchGenerateCommand#warmUp}, at most 3 times); returns
-     * the waves. One level's code alone was not enough: the server's Jetty, Jackson and attention
-     * paths were still being compiled in the first measured seconds, and each batch size meets its own.
-     */
-    /**
      * The most untimed waves before the timed rounds. A server has more code for the JIT than
      * generate alone (HTTP, JSON, the scheduler, every batch size): after 3 waves it still compiled
      * for 1.3-3.0 s during the timed rounds of 8 streams, 3-7% of the two cores' time.
      */
     static final int MAX_WARMUP_WAVES = 8;
 
+    /**
+     * Untimed: the clients' connections and the server's caches ({@link ServeLoad#warmConnections}),
+     * then one wave of every level (a request per stream, the measured shape) until the JIT compiled
+     * for less than 1% of a wave's time ({@link BenchGenerateCommand#warmUp}, at most {@link #MAX_WARMUP_WAVES} times); returns
+     * the waves. One level's code alone was not enough: the server's Jetty, Jackson and attention
+     * paths were still being compiled in the first measured seconds, and each batch size meets its own.
+     */
     private int warmUp(ServeLoad load, List<Integer> levels, List<String> bodies, java.util.function.DoubleSupplier generate) {
         int most = levels.stream().mapToInt(Integer::intValue).max().orElseThrow();
         try {

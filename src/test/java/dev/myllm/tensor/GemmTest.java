@@ -184,9 +184,10 @@ class GemmTest {
 
     @Test
     void splitSideDependsOnThreadCountOnlyWhenTilesAreScarce() {
-        int tiles64 = (64 + GemmKernel.NR - 1) / GemmKernel.NR, tiles63 = (63 + GemmKernel.MR - 1) / GemmKernel.MR;
-        assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 2)).isTrue();
-        assertThat(GemmDriver.splitByColumns(63, 64, tiles63, tiles64, 3)).isFalse();
+        // 63 × 64 as 16-lane tiles (8 of MR rows, 2 of NR columns; the tile counts are arguments, so
+        // the case holds whatever the vector width the tests run with)
+        assertThat(GemmDriver.splitByColumns(63, 64, 8, 2, 2)).isTrue();
+        assertThat(GemmDriver.splitByColumns(63, 64, 8, 2, 3)).isFalse();
         assertThat(GemmDriver.splitByColumns(256, 2304, 32, 72, 2)).isTrue();     // forward: W's rows split
         assertThat(GemmDriver.splitByColumns(50304, 768, 6288, 24, 2)).isFalse(); // LM-head dW: rows split
     }
