@@ -20,9 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the mask a vector made once per call): {@code and(int)} broadcasts its scalar through nine calls
  * of the API's own, so through a helper a chain inlined into a deep caller could pass C2's
  * MaxInlineLevel (15) and fall back to the API's Java code; now C2's inlining goes at most eight
- * calls below a chain (ten with the helper; LogCompilation of bench serve). And the chains are called only from {@link HalfPanelKernels}'
- * loop over panels, too large for C2 to inline anywhere (over FreqInlineSize, 325 bytes), so each
- * is compiled within a few levels of its own root. (Neither was what made bench serve at 8 streams
+ * calls below a chain (ten with the helper; LogCompilation of bench serve). And the chains are
+ * called only from {@link HalfPanelKernels}' loop over panels, too large for C2 to inline anywhere
+ * (over FreqInlineSize, 325 bytes), so each is compiled within a few levels of its own root. (Neither was what made bench serve at 8 streams
  * 10x slower at times: C2 also gives up class-check traps in a compilation once the profiles of
  * the methods it inlines sum PerMethodTrapLimit of them (100), and the 6- to 8-row chains, which
  * inline the API's shared methods dozens of times, summed 280-340 when compiled late; with real
