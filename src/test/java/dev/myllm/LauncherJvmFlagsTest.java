@@ -14,8 +14,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The launcher's own JVM flags, each decided by a few lines of the script run here by bash: huge
  * pages (against a fake {@code /sys/kernel/mm/transparent_hugepage/enabled}) where the kernel
- * offers them on request, and objects aligned to cache lines; either left out where the user's
- * options name it.
+ * offers them on request, objects aligned to cache lines, and C2's budget of uncommon traps raised
+ * (so that kernels of many inlined Vector API calls keep their vectors in registers); each left
+ * out where the user's options name it.
  */
 class LauncherJvmFlagsTest {
     private static final String SYSFS = "/sys/kernel/mm/transparent_hugepage/enabled";
@@ -77,9 +78,17 @@ class LauncherJvmFlagsTest {
     }
 
     @Test
-    void theLauncherPassesBothFlagsToTheJvm() throws Exception {
+    void raisesTheTrapBudgetUnlessTheUserSetsIt() throws Exception {
+        String block = block("traps");
+        assertThat(run(block, "traps", "")).isEqualTo("-XX:PerMethodTrapLimit=10000");
+        assertThat(run(block, "traps", "-Xmx2g -XX:+UseTransparentHugePages")).isEqualTo("-XX:PerMethodTrapLimit=10000");
+        assertThat(run(block, "traps", "-XX:PerMethodTrapLimit=100")).isEmpty();
+    }
+
+    @Test
+    void theLauncherPassesItsFlagsToTheJvm() throws Exception {
         String script = Files.readString(Path.of("myllm"), StandardCharsets.UTF_8);
         String exec = script.substring(script.lastIndexOf("exec \"$JAVA_HOME/bin/java\""));
-        assertThat(exec).contains("$thp").contains("$align");
+        assertThat(exec).contains("$thp").contains("$align").contains("$traps");
     }
 }
