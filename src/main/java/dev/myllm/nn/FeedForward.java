@@ -2,6 +2,7 @@ package dev.myllm.nn;
 
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Ops;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 
@@ -25,13 +26,11 @@ public final class FeedForward extends Module {
 
     /** x {@code (.., C)} → {@code (.., C)}. */
     public Tensor forward(Tensor x) {
-        if (!GradMode.isEnabled() && fc.adapter() == null && fc.packed() == null) {
-            // inference: the expansion, its bias and GELU in one pass over the hidden columns
-            return proj.forward(Ops.linearGelu(x, fc.weight(), fc.bias()));
-        }
         if (!GradMode.isEnabled() && fc.adapter() == null) {
-            // packed weights: the expansion's bias and GELU as its products store (float32 panels)
-            return proj.forward(fc.packed().linearGelu(x, fc.bias()));
+            // inference: the expansion, its bias and GELU in one pass over the hidden columns (packed
+            // weights: as their products store, from panels)
+            PackedMatrix packed = fc.packed();
+            return proj.forward(packed == null ? Ops.linearGelu(x, fc.weight(), fc.bias()) : packed.linearGelu(x, fc.bias()));
         }
         Tensor h = fc.forward(x);                          // (.., 4C)
         // GELU's output is recomputed in backward rather than kept, unless a LoRA adapter on c_proj reads it

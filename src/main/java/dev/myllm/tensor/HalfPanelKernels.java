@@ -1,6 +1,5 @@
 package dev.myllm.tensor;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -45,10 +44,25 @@ final class HalfPanelKernels {
 
     /** {@code y (m, rows) = x (m, cols) · Wᵀ} on the half panels: the vector kernels, or the scalar twin. */
     static void product(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff) {
+        if (!Simd.ENABLED) {
+            productScalar(p, x, xOff, m, y, yOff);
+            return;
+        }
+        product(p, x, xOff, m, y, yOff, null, false);
+    }
+
+    /**
+     * The product with a layer's epilogue as the tiles are stored ({@link PanelKernels#store}: plus
+     * {@code bias} when not null, then GELU when {@code gelu}), as {@link PanelKernels}' fused
+     * product does. SIMD only; an F16 input the scaling would overflow takes the twin, then the
+     * same epilogue row by row.
+     */
+    static void product(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff, float[] bias, boolean gelu) {
         int K = p.cols(), N = p.rows(), np = PanelLayout.panels(N);
         boolean bf = p.format() == PackedMatrix.Format.BF16;
-        if (!Simd.ENABLED || (!bf && !HalfKernels.scalable(x, xOff, m * K))) {
+        if (!bf && !HalfKernels.scalable(x, xOff, m * K)) {
             productScalar(p, x, xOff, m, y, yOff);
+            for (int i = 0; i < m && (bias != null || gelu); i++) PanelKernels.store(y, yOff + i * N, y, yOff + i * N, N, bias, 0, gelu);
             return;
         }
         int sh = bf ? 16 : F16_SHIFT, mask = bf ? -1 : F16_MASK;
@@ -68,7 +82,7 @@ final class HalfPanelKernels {
             }
             float[] xin = xs;
             int x0 = xo;
-            forPanels(np, grain, (p0, p1) -> rowPanels(xin, x0, 1, 1, w, wb, K, N, y, yOff, p0, p1, sh, mask));
+            PanelKernels.forPanels(np, grain, (p0, p1) -> rowPanels(xin, x0, 1, 1, w, wb, K, N, y, yOff, p0, p1, sh, mask, bias, gelu));
             return;
         }
         // A transposed (and scaled) once, [group][K][8]: a k's eight broadcasts are contiguous
@@ -79,7 +93,7 @@ final class HalfPanelKernels {
             for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k] * scale;
         }
         float[] a = at;
-        forPanels(np, grain, (p0, p1) -> rowPanels(a, 0, ROWS, m, w, wb, K, N, y, yOff, p0, p1, sh, mask));
+        PanelKernels.forPanels(np, grain, (p0, p1) -> rowPanels(a, 0, ROWS, m, w, wb, K, N, y, yOff, p0, p1, sh, mask, bias, gelu));
     }
 
     /**
@@ -90,7 +104,8 @@ final class HalfPanelKernels {
      * (FreqInlineSize, 325 bytes of bytecode; this is over 700): the chains are compiled within it or
      * as their own roots, never deep inside a pool thread's loop ({@link HalfPanelChains}).
      */
-    private static void rowPanels(float[] a, int ao, int as, int m, short[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1, int sh, int mask) {
+    private static void rowPanels(float[] a, int ao, int as, int m, short[] w, int wb, int K, int N, float[] y, int yo, int p0, int p1, int sh, int mask,
+                                  float[] bias, boolean gelu) {
         float[] t = TILE.get();
         int groups = (m + ROWS - 1) / ROWS;
         for (int pi = p0; pi < p1; ) {
@@ -107,7 +122,7 @@ final class HalfPanelKernels {
                             default -> HalfPanelChains.two1(a, ab, as, w, pb + c, pb2 + c, K, t, c, sh, mask);
                         }
                     }
-                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * 2 * W, y, ro + r * N + pi * W, cols);
+                    for (int r = 0; r < rows; r++) PanelKernels.store(t, r * 2 * W, y, ro + r * N + pi * W, cols, bias, pi * W, gelu);
                     continue;
                 }
                 for (int q = 0; q < n; q++) {
@@ -124,27 +139,11 @@ final class HalfPanelKernels {
                             default -> HalfPanelChains.rows1(a, ab, as, w, qb + c, K, t, c, sh, mask);
                         }
                     }
-                    for (int r = 0; r < rows; r++) System.arraycopy(t, r * W, y, ro + r * N + (pi + q) * W, valid);
+                    for (int r = 0; r < rows; r++) PanelKernels.store(t, r * W, y, ro + r * N + (pi + q) * W, valid, bias, (pi + q) * W, gelu);
                 }
             }
             pi += n;
         }
-    }
-
-    /** Threads claim runs of panels as they come free ({@link PanelKernels}' claims): each panel computed whole by one thread. */
-    private static void forPanels(int np, int grain, Parallel.RangeBody body) {
-        int threads = Math.min(Parallel.threads(), Math.max(1, np / grain));
-        if (threads <= 1) {
-            Parallel.forRange(np, grain, body);
-            return;
-        }
-        AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(threads, 1, (t0, t1) -> {
-            for (int s; (s = next.get()) < np; ) {
-                int size = Math.max(2, ((np - s) / (2 * threads) + 1) & ~1);
-                if (next.compareAndSet(s, s + size)) body.run(s, Math.min(np, s + size));
-            }
-        });
     }
 
     /**

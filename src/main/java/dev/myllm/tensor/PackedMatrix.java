@@ -459,7 +459,7 @@ public final class PackedMatrix {
 
     /**
      * {@code GELU(x · Wᵀ + bias)}: the feed-forward network's expansion at inference. Decoding from
-     * float32 panels adds the bias and applies GELU as the products store their tiles; otherwise
+     * panels (float32, F16, BF16) adds the bias and applies GELU as the products store their tiles; otherwise
      * {@link #linear} and then {@link Ops#gelu}.
      */
     public Tensor linearGelu(Tensor x, Tensor bias) {
@@ -473,9 +473,11 @@ public final class PackedMatrix {
         int[] shape = x.shape();
         shape[shape.length - 1] = rows;
         float[] y = Arena.uninitialized(m * rows);
-        if (format == Format.F32_PANELS && Simd.ENABLED && PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
+        if ((panels != null || halfPanels != null) && Simd.ENABLED && PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
             long t0 = StepProfile.begin();
-            PanelKernels.product(this, x.data(), 0, m, y, 0, bias == null ? null : bias.data(), gelu);
+            float[] b = bias == null ? null : bias.data();
+            if (halfPanels != null) HalfPanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
+            else PanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
             timed(t0, m);
             return Tensor.of(y, shape);
         }

@@ -148,7 +148,7 @@ final class PanelKernels {
      * (0.94x and 0.95x the time of one fixed share each, 1 and 8 rows). Each panel is computed
      * whole by one thread, so the bits do not depend on who takes it.
      */
-    private static void forPanels(int np, int grain, Parallel.RangeBody body) {
+    static void forPanels(int np, int grain, Parallel.RangeBody body) {
         int threads = Math.min(Parallel.threads(), Math.max(1, np / grain));
         if (threads <= 1) {
             Parallel.forRange(np, grain, body);
@@ -183,9 +183,10 @@ final class PanelKernels {
 
     /**
      * {@code n} results of a tile row from {@code t[to ..]} to {@code y[yo ..]}, output columns
-     * {@code col ..}: copied, or plus the bias and then through GELU while in cache.
+     * {@code col ..}: copied, or plus the bias and then through GELU while in cache (the half
+     * panels' stores too; {@code t} may be {@code y} itself, the same place).
      */
-    private static void store(float[] t, int to, float[] y, int yo, int n, float[] bias, int col, boolean gelu) {
+    static void store(float[] t, int to, float[] y, int yo, int n, float[] bias, int col, boolean gelu) {
         if (bias == null) {
             System.arraycopy(t, to, y, yo, n);
         } else {

@@ -7,7 +7,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link PackedMatrix#linear} and {@link PackedMatrix#linearGelu} on float32 panels: decoding (few
+ * {@link PackedMatrix#linear} and {@link PackedMatrix#linearGelu} on panels (float32, and F16/BF16
+ * when the JVM takes half panels): decoding (few
  * rows) adds the bias and applies GELU as the products store, and must give what the product
  * followed by the separate passes ({@link Elementwise#addToRows}, {@link Ops#gelu}) gives: bit for
  * bit where the output rows are whole vectors, as GPT-2's are; a row's result must not depend on
@@ -105,5 +106,23 @@ class PanelEpilogueTest {
         }
         // and the epilogue did something: GELU of (x·W + b) is not x·W
         assertThat(all[0]).isNotEqualTo(separate(p, x, 8, null, false)[0]);
+    }
+    @Test
+    void halfPanelsStoreTheSameEpilogueBitForBit() {
+        Random r = new Random(14);
+        for (PackedMatrix.Format format : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+            for (int n : new int[]{96, 112, 768}) {
+                int k = 64;
+                PackedMatrix p = PackedMatrix.encode(format, random(r, n * k), n, k);
+                org.junit.jupiter.api.Assumptions.assumeTrue(p.halfPanels != null, "half panels are off in this JVM");
+                float[] bias = random(r, n);
+                for (int m : new int[]{1, 3, 8, 9}) {
+                    float[] x = random(r, m * k);
+                    for (boolean gelu : new boolean[]{false, true}) {
+                        same(separate(p, x, m, bias, gelu), fused(p, x, m, bias, gelu), format + " n " + n + " m " + m + " gelu " + gelu);
+                    }
+                }
+            }
+        }
     }
 }
