@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.data.NamedDatasets;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
@@ -43,8 +44,12 @@ final class TokenizeCommand implements Runnable {
     @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 as U+FFFD instead of failing.")
     boolean replaceInvalid;
 
-    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Text files (default: standard input).")
+    @Parameters(paramLabel = "FILE", arity = "0..*",
+            description = "Text files, or dataset names as train and data prepare take them (austen, tinyshakespeare, verdict); default: standard input.")
     List<Path> files = new ArrayList<>();
+
+    /** Where dataset names are fetched; tests point it at a folder of their own. */
+    static java.util.function.Supplier<NamedDatasets> datasets = NamedDatasets::standard;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -68,7 +73,18 @@ final class TokenizeCommand implements Runnable {
             }
         } else {
             for (Path f : files) {
-                if (!Files.isRegularFile(f)) throw new CliException((Files.isDirectory(f) ? "not a file: " : "no such file: ") + f);
+                if (!Files.exists(f) && NamedDatasets.isKnown(f.toString())) {
+                    // a dataset name, as every other command that reads a corpus takes one: its files in order
+                    for (Path p : datasets.get().fetch(f.toString())) {
+                        names.add(p.toString());
+                        texts.add(TextFiles.readUtf8(p, replaceInvalid));
+                    }
+                    continue;
+                }
+                if (!Files.isRegularFile(f)) {
+                    throw new CliException(Files.isDirectory(f) ? "not a file: " + f
+                            : "no such file or dataset: " + f + " (datasets: " + String.join(", ", NamedDatasets.names()) + ")");
+                }
                 names.add(f.toString());
                 texts.add(TextFiles.readUtf8(f, replaceInvalid));
             }

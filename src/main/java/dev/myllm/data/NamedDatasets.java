@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Named corpora fetched once into {@code $MYLLM_HOME/datasets/NAME}: {@code verdict} and {@code tinyshakespeare}
- * by URL with a checksum, {@code austen} from Debian's {@code r-cran-janeaustenr} package: its {@code .deb} fetched
+ * Named corpora fetched once into {@code $MYLLM_HOME/datasets/NAME}: {@code verdict} copied from the jar (the pinned
+ * file, so no network is needed; downloaded only if the jar lacks it), {@code tinyshakespeare} by URL with a size check, {@code austen} from Debian's {@code r-cran-janeaustenr} package: its {@code .deb} fetched
  * over HTTPS from the Debian archive, checked against a pinned sha256 and unpacked in Java, with
  * {@code apt-get download} as the fallback when that download fails.
  */
@@ -95,11 +95,39 @@ public final class NamedDatasets {
         if (!isKnown(name)) throw new IllegalArgumentException("unknown dataset: " + name + " (known: " + String.join(", ", names()) + ")");
         if (name.equals("austen")) return fetchAusten();
         UrlDataset d = URLS.get(name);
+        if (name.equals("verdict")) {
+            Path bundled = copyBundled(name, d, VERDICT_RESOURCE);
+            if (bundled != null) return List.of(bundled);
+        }
         String url = baseUrl == null ? d.url() : baseUrl.replaceAll("/+$", "") + "/" + d.file();
         Download dl = Download.of(url, dir(name).resolve(d.file())).progress(progress);
         if (d.sha256() != null) dl.sha256(d.sha256());
         if (d.size() >= 0) dl.size(d.size());
         return List.of(dl.run());
+    }
+
+    /** The book's story ships in the jar (the simple tokenizer's vocabulary is built from it). */
+    static final String VERDICT_RESOURCE = "/dev/myllm/data/the-verdict.txt";
+
+    /**
+     * Writes a dataset the jar carries into the cache, as a download would (with its {@code .sha256}), so it needs no
+     * network; null when the resource is missing or not the pinned file (then it is downloaded).
+     */
+    private Path copyBundled(String name, UrlDataset d, String resource) {
+        Path target = dir(name).resolve(d.file());
+        byte[] bytes;
+        try (var in = NamedDatasets.class.getResourceAsStream(resource)) {
+            if (in == null) return null;
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            return null;
+        }
+        String sha = Download.sha256Of(bytes);
+        if (!sha.equals(d.sha256())) return null;
+        if (Files.isRegularFile(target) && Download.sha256Of(target).equals(sha)) return target;
+        AtomicFiles.write(target, out -> out.write(bytes));
+        AtomicFiles.writeString(Download.checksumFile(target), sha + "  " + target.getFileName() + "\n");
+        return target;
     }
 
     private List<Path> fetchAusten() {

@@ -231,6 +231,15 @@ public final class Download {
         }
     }
 
+    /** The sha256 of some bytes, as lower-case hex. */
+    public static String sha256Of(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String reason(int status) {
         return switch (status) {
             case 401, 403 -> " (not authorized; a token may be needed, e.g. HF_TOKEN)";

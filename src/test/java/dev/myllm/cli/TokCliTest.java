@@ -34,6 +34,23 @@ class TokCliTest {
     }
 
     @Test
+    void tokenizeTakesADatasetNameAsTheReadmeShows(@TempDir Path dir) {
+        var before = TokenizeCommand.datasets;
+        // nothing listens on port 1: the story must come from the jar
+        TokenizeCommand.datasets = () -> new dev.myllm.data.NamedDatasets(dir, "http://127.0.0.1:1", false);
+        try {
+            CliRun r = run("tokenize", "--tokenizer", "simple", "verdict", "--format", "count");
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out().strip()).isEqualTo("4690");
+            CliRun missing = run("tokenize", "verdikt");
+            assertThat(missing.code()).isNotZero();
+            assertThat(missing.err().strip()).isEqualTo("myllm: no such file or dataset: verdikt (datasets: austen, tinyshakespeare, verdict)");
+        } finally {
+            TokenizeCommand.datasets = before;
+        }
+    }
+
+    @Test
     void trainThenUseTheVocabularyThenPrepare(@TempDir Path dir) throws Exception {
         Path verdict = Files.writeString(dir.resolve("verdict.txt"), Tokenizers.verdictText());
         Path vocab = dir.resolve("v.json");

@@ -132,21 +132,31 @@ class CorpusTest {
     }
 
     @Test
+    void theVerdictComesFromTheJarWithoutANetwork(@TempDir Path dir) throws IOException {
+        // nothing listens on port 1: a download would fail
+        NamedDatasets ds = new NamedDatasets(dir, "http://127.0.0.1:1", false);
+        List<Path> files = ds.fetch("verdict");
+        assertThat(files).containsExactly(dir.resolve("datasets/verdict/the-verdict.txt"));
+        assertThat(Files.readString(files.get(0))).isEqualTo(Tokenizers.verdictText());
+        assertThat(Files.readString(dir.resolve("datasets/verdict/the-verdict.txt.sha256")))
+                .isEqualTo("b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f  the-verdict.txt\n");
+        assertThat(new Corpus(ds, false).tokens(List.of("verdict"), G)).hasSize(5145);
+        assertThat(ds.fetch("verdict")).isEqualTo(files);
+    }
+
+    @Test
     void urlDatasetsDownloadOnceWithTheirChecksum(@TempDir Path dir) throws IOException {
-        byte[] verdict = Tokenizers.verdictText().getBytes(StandardCharsets.UTF_8);
+        byte[] story = new byte[1115394];
+        Arrays.fill(story, (byte) 'a');
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         int[] hits = {0};
-        server.createContext("/the-verdict.txt", ex -> {
-            hits[0]++;
-            ex.sendResponseHeaders(200, verdict.length);
-            try (OutputStream o = ex.getResponseBody()) {
-                o.write(verdict);
-            }
-        });
+        boolean[] wrongSize = {false};
         server.createContext("/input.txt", ex -> {
-            ex.sendResponseHeaders(200, 3);
+            hits[0]++;
+            byte[] body = wrongSize[0] ? "abc".getBytes() : story;
+            ex.sendResponseHeaders(200, body.length);
             try (OutputStream o = ex.getResponseBody()) {
-                o.write("abc".getBytes());
+                o.write(body);
             }
         });
         server.start();
@@ -154,12 +164,14 @@ class CorpusTest {
             String base = "http://127.0.0.1:" + server.getAddress().getPort();
             NamedDatasets ds = new NamedDatasets(dir, base, false);
             Corpus c = new Corpus(ds, false);
-            assertThat(c.tokens(List.of("verdict"), G)).hasSize(5145);
-            assertThat(c.tokens(List.of("verdict"), G)).hasSize(5145);
+            assertThat(c.texts(List.of("tinyshakespeare")).get(0)).hasSize(story.length);
+            assertThat(c.texts(List.of("tinyshakespeare")).get(0)).hasSize(story.length);
             assertThat(hits[0]).isEqualTo(1);
-            assertThat(Files.readString(dir.resolve("datasets/verdict/the-verdict.txt.sha256")))
-                    .startsWith("b41e41a68f0398a3154ae69e2e4c0e2694e17fe0d66730536837f1b01935b31f");
-            assertThatThrownBy(() -> ds.fetch("tinyshakespeare")).hasMessageContaining("3 bytes, expected 1115394");
+            assertThat(Files.readString(dir.resolve("datasets/tinyshakespeare/input.txt.sha256")))
+                    .startsWith(dev.myllm.util.Download.sha256Of(story));
+            wrongSize[0] = true;
+            NamedDatasets other = new NamedDatasets(dir.resolve("other"), base, false);
+            assertThatThrownBy(() -> other.fetch("tinyshakespeare")).hasMessageContaining("3 bytes, expected 1115394");
             assertThatThrownBy(() -> ds.fetch("wikipedia")).hasMessageContaining("unknown dataset");
         } finally {
             server.stop(0);
