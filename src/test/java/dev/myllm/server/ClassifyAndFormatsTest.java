@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.myllm.TextClassifier;
 import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.finetune.InstructionExample;
@@ -50,6 +51,32 @@ class ClassifyAndFormatsTest {
             var gen = TestServers.post(s.base() + "/v1/completions", "{\"prompt\":\"x\"}", null);
             assertEquals(404, gen.statusCode());
             assertThat(TestServers.json(gen).get("error").get("code").asText()).isEqualTo("model_not_classifier");
+        }
+    }
+
+    @Test
+    void classifyPadsToTheTrainingLengthAsTheCliAndTheLibraryDo() throws Exception {
+        GPTClassifier c = GPTClassifier.withNewHead(RandomModels.uniform(TestServers.CONFIG, 11), List.of("ham", "spam"), true,
+                TokenRule.LAST, 50256, new Rng(5));
+        c.maxLength(7); // trained on texts padded to 7 tokens: the last position of a short text is a pad
+        ClassifierStore.save(c, dir);
+        GPTClassifier loaded = ClassifierStore.load(dir, -1f);
+        ServedModel m = ServedModel.classifier("spam", loaded, TestServers.gpt2(), TestServers.decoder(TestServers.gpt2()), 0L);
+        TextClassifier lib = TextClassifier.of(ClassifierStore.load(dir, -1f), TestServers.gpt2());
+        String shortText = "Win a prize", longText = "See you at lunch on Friday by the old town hall, then the cinema";
+        try (TestServers.Running s = TestServers.start(m, ServerConfig.defaults())) {
+            var r = TestServers.post(s.base() + "/v1/classify", "{\"input\":[\"" + shortText + "\",\"" + longText + "\"]}", null);
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode json = TestServers.json(r);
+            for (int i = 0; i < 2; i++) {
+                TextClassifier.Prediction want = lib.classify(i == 0 ? shortText : longText);
+                JsonNode got = json.get("data").get(i);
+                assertThat(got.get("label").asText()).isEqualTo(want.label());
+                assertThat(got.get("probabilities").get("spam").asDouble())
+                        .isCloseTo(want.probabilities().get("spam"), org.assertj.core.data.Offset.offset(1e-6));
+            }
+            // the texts' own tokens, the long one cut to 7
+            assertThat(json.get("usage").get("prompt_tokens").asInt()).isEqualTo(TestServers.gpt2().encode(shortText).length + 7);
         }
     }
 
