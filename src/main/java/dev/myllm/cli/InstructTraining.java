@@ -131,6 +131,9 @@ abstract class InstructTraining implements Runnable {
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         if (minutes < 0) throw new CliException("--minutes must be >= 0, got " + minutes);
         if (steps < 0) throw new CliException("--steps must be >= 0, got " + steps);
+        // these default to a "not given" -1; a value typed in must be a real one
+        GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
+        GivenOptions.nonNegative(spec, "--min-lr", minLr);
         if ((loraRank != null || loraAlpha != null) && !trainable.equals("lora")) throw new CliException("--lora-rank and --lora-alpha need --trainable lora");
         if (loraRank != null && loraRank < 1) throw new CliException("--lora-rank must be >= 1, got " + loraRank);
         if (loraAlpha != null && !(loraAlpha > 0)) throw new CliException("--lora-alpha must be positive, got " + loraAlpha);

@@ -344,6 +344,13 @@ final class TrainCommand implements Runnable {
         if (gradClip < 0) throw new CliException("--grad-clip must be >= 0, got " + gradClip);
         if (gradAccum < 1) throw new CliException("--grad-accum must be >= 1, got " + gradAccum);
         if (dropout >= 1) throw new CliException("--dropout must be below 1, got " + dropout);
+        // these default to a "not given" value; a value typed in must be a real one
+        GivenOptions.nonNegative(spec, "--dropout", dropout);
+        GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
+        GivenOptions.nonNegative(spec, "--min-lr", minLr);
+        GivenOptions.positive(spec, "--n-layer", nLayer);
+        GivenOptions.positive(spec, "--n-embd", nEmbd);
+        GivenOptions.positive(spec, "--n-head", nHead);
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
     }

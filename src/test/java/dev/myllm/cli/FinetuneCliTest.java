@@ -120,6 +120,12 @@ class FinetuneCliTest {
         assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
         assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
         assertError(finetune(tmp.resolve("e4"), "--trainable", "some"), "--trainable: unknown");
+        // -1 is --lr's "not given" (the book's rate for the kind of run): typed in, it is an error, not the default
+        for (String lr : List.of("-1", "0")) {
+            assertError(CliRun.run("finetune", "classify", "--model", lm.toString(), "--data", DATA.toString(),
+                    "--out", tmp.resolve("e4b").toString(), "--lr", lr), "--lr must be positive, got " + lr + ".0");
+        }
+        assertThat(tmp.resolve("e4b")).doesNotExist();
         // a missing model is named before the data is fetched (spam would be a download)
         assertError(CliRun.run("finetune", "classify", "--model", tmp.resolve("nowhere").toString(), "--data", "spam",
                 "--out", tmp.resolve("e5").toString()), "nowhere: no such file or directory");

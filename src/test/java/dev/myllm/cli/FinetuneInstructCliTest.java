@@ -230,4 +230,19 @@ class FinetuneInstructCliTest {
         assertThat(raw.out()).startsWith("What is 2 plus 3?");
         assertThat(gen.out()).doesNotContain("<|user|>");
     }
+
+    @Test
+    void aTypedNegativeWarmupOrFloorIsAnErrorNotTheDefault() {
+        for (String[] bad : List.of(new String[]{"--warmup-steps", "-4", "--warmup-steps must be >= 0, got -4"},
+                new String[]{"--min-lr", "-3", "--min-lr must be >= 0, got -3.0"})) {
+            for (String kind : List.of("instruct", "dpo")) {
+                Path out = dir.resolve("neg-" + kind + bad[0]);
+                CliRun r = CliRun.run("finetune", kind, "--model", base.toString(), "--data", "synthetic", "--synthetic-size", "100",
+                        "--out", out.toString(), "--steps", "1", bad[0], bad[1]);
+                assertThat(r.code()).as(r.err()).isEqualTo(2);
+                assertThat(r.err()).isEqualTo("myllm: " + bad[2] + "\n");
+                assertThat(out).doesNotExist();
+            }
+        }
+    }
 }

@@ -82,6 +82,24 @@ class TrainCommandTest {
     }
 
     @Test
+    void optionsThatDefaultToNotGivenRefuseATypedNegative(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("v.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        // -1 (or 0) is how these options say "not given"; typed in, a negative used to mean the default silently
+        for (String[] bad : List.of(new String[]{"--warmup-steps", "-1", "--warmup-steps must be >= 0, got -1"},
+                new String[]{"--min-lr", "-3", "--min-lr must be >= 0, got -3.0"},
+                new String[]{"--dropout", "-0.5", "--dropout must be >= 0, got -0.5"},
+                new String[]{"--n-layer", "-2", "--n-layer must be positive, got -2"},
+                new String[]{"--n-head", "0", "--n-head must be positive, got 0"})) {
+            Path out = tmp.resolve("o");
+            CliRun r = run("train", "--data", data.toString(), "--preset", "gpt2-tiny", "--out", out.toString(), "--steps", "1", bad[0], bad[1]);
+            assertThat(r.code()).as(r.err()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("myllm: " + bad[2] + "\n");
+            assertThat(out).doesNotExist();
+        }
+    }
+
+    @Test
     void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("v.txt");
         Files.writeString(data, Tokenizers.verdictText());
