@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.data.Corpus;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
@@ -107,7 +108,7 @@ final class DemoCommand implements Runnable {
                 else if (n.equals("latest") || n.equals("metrics.jsonl")) Files.delete(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot clear " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot clear " + dir + ": " + IoErrors.reason(e), e);
         }
     }
 

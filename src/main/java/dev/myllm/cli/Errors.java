@@ -16,7 +16,9 @@ final class Errors {
                 && t.getCause() != null && t.getMessage() == null) {
             t = t.getCause();
         }
-        if (t instanceof UncheckedIOException u && u.getCause() != null) t = u.getCause();
+        // an UncheckedIOException made with a message of its own names the file the user gave ("cannot write OUT: ...");
+        // one that only wraps names what its cause names
+        if (t instanceof UncheckedIOException u && u.getCause() != null && !explicitMessage(u)) t = u.getCause();
         String msg;
         if (t instanceof NoSuchFileException e) msg = "file not found: " + e.getFile();
         else if (t instanceof AccessDeniedException e) msg = "permission denied: " + e.getFile();
@@ -25,5 +27,9 @@ final class Errors {
         else if (t.getMessage() == null || t.getMessage().isBlank()) msg = t.getClass().getSimpleName();
         else msg = t.getMessage();
         return msg.replace('\n', ' ').strip();
+    }
+
+    private static boolean explicitMessage(UncheckedIOException u) {
+        return u.getMessage() != null && !u.getMessage().equals(u.getCause().toString());
     }
 }

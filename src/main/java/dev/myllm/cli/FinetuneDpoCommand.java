@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.finetune.BatchOrder;
 import dev.myllm.finetune.DpoObjective;
 import dev.myllm.finetune.InstructionData;
@@ -210,7 +211,7 @@ final class FinetuneDpoCommand extends InstructTraining {
             Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
             if (Files.exists(old)) deleteTree(old);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot save model " + dst + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.myllm.data;
 
+import dev.myllm.util.IoErrors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,7 +46,7 @@ public final class LabelledFiles {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("no such labelled file: " + file);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         String text = TextFiles.decodeUtf8(bytes, file.toString(), false);
         if (text.startsWith("\uFEFF")) text = text.substring(1);

@@ -1,5 +1,6 @@
 package dev.myllm.data;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.util.AtomicFiles;
 import dev.myllm.util.Download;
 import dev.myllm.util.MyllmHome;
@@ -184,7 +185,7 @@ public final class NamedDatasets {
             writeAusten(Files.readAllBytes(rdb), rdb.toString(), dir);
             return books;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the austen dataset: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot prepare the austen dataset: " + IoErrors.reason(e), e);
         }
     }
 

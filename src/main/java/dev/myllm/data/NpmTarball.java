@@ -1,5 +1,6 @@
 package dev.myllm.data;
 
+import dev.myllm.util.IoErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.util.Download;
@@ -59,7 +60,7 @@ final class NpmTarball {
             }
             return target;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot fetch " + pkg + "@" + version + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot fetch " + pkg + "@" + version + ": " + IoErrors.reason(e), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.myllm.data;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.util.Download;
 import dev.myllm.util.TextFiles;
 
@@ -67,7 +68,7 @@ final class SmsSpamCollection {
         } catch (java.util.zip.ZipException e) {
             throw new IllegalArgumentException(url + ": not a zip file (" + e.getMessage() + ")");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + zip + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + zip + ": " + IoErrors.reason(e), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -1,5 +1,6 @@
 package dev.myllm.finetune;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Tensor;
@@ -34,7 +35,7 @@ public final class ClassifierStore implements ModelStore {
             try {
                 Files.copy(tokenizerFile, dir.resolve(GptModelStore.TOKENIZER_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy the tokenizer into " + dir + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot copy the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.myllm.io;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Tensor;
@@ -133,7 +134,7 @@ public final class ModelDirectory {
             }
             tmp = null;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + dir + ": " + IoErrors.reason(e), e);
         } finally {
             if (tmp != null) deleteTree(tmp);
         }

@@ -1,5 +1,6 @@
 package dev.myllm.tokenizer;
 
+import dev.myllm.util.IoErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -46,7 +47,7 @@ public final class Tokenizers {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(spec + ": not a valid tokenizer file (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read tokenizer " + spec + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read tokenizer " + spec + ": " + IoErrors.reason(e), e);
         }
     }
 

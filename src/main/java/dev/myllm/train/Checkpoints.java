@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.util.IoErrors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.myllm.io.Safetensors;
@@ -47,7 +48,7 @@ public final class Checkpoints {
             prune(runDir, dst, keep);
             return dst;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot save checkpoint " + dst + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot save checkpoint " + dst + ": " + IoErrors.reason(e), e);
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
         }
@@ -63,7 +64,7 @@ public final class Checkpoints {
             if (Files.exists(dst)) Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
             Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot save model " + dst + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e), e);
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
             if (Files.exists(old)) deleteTree(old);
@@ -91,7 +92,7 @@ public final class Checkpoints {
         try {
             return JSON.readValue(checkpoint.resolve(STATE).toFile(), Map.class);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + checkpoint.resolve(STATE) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + checkpoint.resolve(STATE) + ": " + IoErrors.reason(e), e);
         }
     }
 
@@ -126,7 +127,7 @@ public final class Checkpoints {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot delete " + root + ": " + IoErrors.reason(e), e);
         }
     }
 }

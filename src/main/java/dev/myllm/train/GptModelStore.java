@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.util.IoErrors;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import java.io.IOException;
@@ -35,7 +36,7 @@ public final class GptModelStore implements ModelStore {
             try {
                 Files.copy(tokenizerFile, dir.resolve(TOKENIZER_FILE));
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy the tokenizer into " + dir + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot copy the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.util.IoErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -86,7 +87,7 @@ public final class MetricsLog implements AutoCloseable {
             log.points.addAll(kept);
             return log;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write metrics log " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write metrics log " + file + ": " + IoErrors.reason(e), e);
         }
     }
 
@@ -111,7 +112,7 @@ public final class MetricsLog implements AutoCloseable {
             out.write('\n');
             out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write metrics log: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write metrics log: " + IoErrors.reason(e), e);
         }
     }
 

@@ -80,6 +80,18 @@ class ModelCliTest {
     }
 
     @Test
+    void anOutputThatCannotBeWrittenIsNamedNotOurTemporaryFile(@TempDir Path dir) throws Exception {
+        Path blocker = Files.writeString(dir.resolve("afile"), "x"); // a file where the output's folder should be
+        Path npy = blocker.resolve("logits.npy");
+        CliRun r = run("score", "--preset", "gpt2-tiny", "--text", "Hello there", "--logits-out", npy.toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).isEqualTo("myllm: cannot write " + npy + ": not a directory (a file is in its place)\n");
+        try (var files = Files.list(dir)) {
+            assertThat(files).containsExactly(blocker);
+        }
+    }
+
+    @Test
     void benchGenerateRunsOnATinyModel() {
         CliRun r = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--new-tokens", "16", "--runs", "1");
         assertThat(r.code()).as(r.err()).isZero();
