@@ -37,7 +37,7 @@ final class BenchFinetuneCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--preset", defaultValue = "gpt2-small", description = "Model shape (default ${DEFAULT-VALUE}); random weights, dropout 0.")
+    @Option(names = "--preset", defaultValue = "gpt2-small", paramLabel = "NAME", description = "Model shape (default ${DEFAULT-VALUE}); random weights, dropout 0.")
     String preset;
     @Option(names = "--n-layer", defaultValue = "0", description = "Override the preset's number of layers (for a quick check).")
     int nLayer;

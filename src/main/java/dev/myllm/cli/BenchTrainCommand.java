@@ -33,7 +33,7 @@ final class BenchTrainCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--preset", defaultValue = "gpt2-small", description = "Model shape (default ${DEFAULT-VALUE}); tied head, QKV bias, dropout 0.")
+    @Option(names = "--preset", defaultValue = "gpt2-small", paramLabel = "NAME", description = "Model shape (default ${DEFAULT-VALUE}); tied head, QKV bias, dropout 0.")
     String preset;
     @Option(names = "--batch-size", defaultValue = "4", description = "Sequences per step (default ${DEFAULT-VALUE}).")
     int batchSize;

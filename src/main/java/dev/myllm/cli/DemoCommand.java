@@ -41,12 +41,29 @@ final class DemoCommand implements Runnable {
     Path out;
     @Option(names = "--data", defaultValue = "austen", description = "Corpus (default ${DEFAULT-VALUE}).")
     String data;
-    @Option(names = "--layers", defaultValue = "6", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
-    int layers;
-    @Option(names = "--width", defaultValue = "256", description = "Embedding width (default ${DEFAULT-VALUE}).")
-    int width;
-    @Option(names = "--heads", defaultValue = "8", description = "Attention heads (default ${DEFAULT-VALUE}).")
-    int heads;
+    // train's and bench's names for the shape
+    @Option(names = "--n-layer", paramLabel = "N", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
+    int layers = 6; // no defaultValue: picocli would apply it after the hidden spelling below
+    @Option(names = "--n-embd", paramLabel = "N", description = "Embedding width (default ${DEFAULT-VALUE}).")
+    int width = 256; // no defaultValue: picocli would apply it after the hidden spelling below
+    @Option(names = "--n-head", paramLabel = "N", description = "Attention heads (default ${DEFAULT-VALUE}).")
+    int heads = 8; // no defaultValue: picocli would apply it after the hidden spelling below
+
+    /** The demo's first spellings, kept working. */
+    @Option(names = "--layers", hidden = true)
+    void layersAlias(Integer n) {
+        if (n != null) layers = n; // picocli resets options with null before each parse
+    }
+
+    @Option(names = "--width", hidden = true)
+    void widthAlias(Integer n) {
+        if (n != null) width = n;
+    }
+
+    @Option(names = "--heads", hidden = true)
+    void headsAlias(Integer n) {
+        if (n != null) heads = n;
+    }
     @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
     @Option(names = "--seed", defaultValue = "123", description = "Seed (default ${DEFAULT-VALUE}).")
@@ -55,6 +72,9 @@ final class DemoCommand implements Runnable {
     @Override
     public void run() {
         if (!(minutes > 0)) throw new CliException("--minutes must be positive, got " + minutes);
+        // checked before the previous run is cleared and the vocabulary learned, so a typo costs nothing
+        if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
+        DemoSizing.config(layers, width, heads);
         long start = System.nanoTime();
         long budget = (long) (minutes * 60e9);
         clearRun(out);

@@ -28,14 +28,18 @@ final class DemoSizing {
     private DemoSizing() {
     }
 
-    /** Times training steps on random tokens and plans as many steps as fit in {@code nanosLeft}. */
-    static Plan plan(long nanosLeft, int layers, int width, int heads, double lr) {
-        GPTConfig cfg;
+    /** The demo's model shape, or a one-line error naming what is wrong with it. */
+    static GPTConfig config(int layers, int width, int heads) {
         try {
-            cfg = new GPTConfig(VOCAB, CONTEXT, width, heads, layers, 0f, true, true, 1e-5f);
+            return new GPTConfig(VOCAB, CONTEXT, width, heads, layers, 0f, true, true, 1e-5f);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
+    }
+
+    /** Times training steps on random tokens and plans as many steps as fit in {@code nanosLeft}. */
+    static Plan plan(long nanosLeft, int layers, int width, int heads, double lr) {
+        GPTConfig cfg = config(layers, width, heads);
         GPTModel model = new GPTModel(cfg, 1);
         AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
         Rng rng = new Rng(1);

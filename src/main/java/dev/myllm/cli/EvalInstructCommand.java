@@ -24,9 +24,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code myllm eval instruct}: the book's section 7.7–7.8: responses to held-out instructions, exact match, an LLM judge. */
 @Command(name = "instruct", mixinStandardHelpOptions = true,
-        description = {"Answer a split of instruction data greedily (EOS stops, the book's response extraction), write the",
-                "entries with model_response, print exact match (synthetic data, or --exact-match), and with --judge-url",
-                "score each response 0-100 with the book's judge prompt (Ollama /api/chat or OpenAI /v1/chat/completions)."})
+        description = {"Answer a split of instruction data greedily (EOS stops, the book's response extraction) and print exact match "
+                + "(synthetic data, or --exact-match).",
+                "Writes the entries with model_response (--out); with --judge-url scores each response 0-100 with the book's judge prompt "
+                + "(Ollama /api/chat or OpenAI /v1/chat/completions)."})
 final class EvalInstructCommand implements Runnable {
     @Mixin
     ModelOptions model;

@@ -39,7 +39,7 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--data", arity = "1..*", paramLabel = "SPEC", description = "Training corpus: files, folders, globs, .bin, or a dataset (austen, verdict, tinyshakespeare).")
     List<String> data = new ArrayList<>();
-    @Option(names = "--preset", paramLabel = "NAME", description = "Model shape: ${COMPLETION-CANDIDATES}... (gpt2-small, gpt2-tiny, ...).")
+    @Option(names = "--preset", paramLabel = "NAME", description = "Model shape with fresh weights: gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini, book-124m, book-124m-256.")
     String preset;
     @Option(names = "--n-layer", defaultValue = "0", description = "Override the preset's number of layers.")
     int nLayer;

@@ -42,4 +42,45 @@ class HelpTextTest {
         assertThat(matmul.rows).isEqualTo(7);
         assertThat(CliRun.run("bench", "matmul", "--rows", "x").err()).startsWith("myllm: Invalid value for option '--rows'");
     }
+
+    @Test
+    void everyCommandsFirstDescriptionLineIsAWholeSentence() {
+        // the first line is what the parent's command list shows: one cut mid-sentence read "... write the"
+        checkFirstLine(Main.commandLine());
+    }
+
+    private static void checkFirstLine(CommandLine command) {
+        String[] d = command.getCommandSpec().usageMessage().description();
+        if (command.getParent() != null) {
+            assertThat(d).as(command.getCommandSpec().qualifiedName()).isNotEmpty();
+            assertThat(d[0].strip()).as(command.getCommandSpec().qualifiedName()).endsWith(".");
+        }
+        command.getSubcommands().values().forEach(HelpTextTest::checkFirstLine);
+    }
+
+    @Test
+    void trainsPresetHelpListsThePresets() {
+        String help = CliRun.run("train", "--help").out().replaceAll("\\s+", " ");
+        assertThat(help).contains("gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-tiny, gpt2-mini, book-124m, book-124m-256.")
+                .doesNotContain("Model shape: ...");
+        assertThat(CliRun.run("eval", "--help").out().replaceAll("\\s+", " ")).contains("print exact match (synthetic data, or --exact-match).");
+    }
+
+    @Test
+    void theDemoTakesTrainsNamesForTheModelShape(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        CommandLine.ParseResult parsed = Main.commandLine().parseArgs("demo", "--n-layer", "3", "--n-embd", "64", "--n-head", "4");
+        DemoCommand demo = parsed.subcommand().commandSpec().commandLine().getCommand();
+        assertThat(new int[]{demo.layers, demo.width, demo.heads}).containsExactly(3, 64, 4);
+        parsed = Main.commandLine().parseArgs("demo", "--layers", "2", "--width", "32", "--heads", "2");
+        demo = parsed.subcommand().commandSpec().commandLine().getCommand();
+        assertThat(new int[]{demo.layers, demo.width, demo.heads}).containsExactly(2, 32, 2);
+        // a shape that cannot be is refused before the previous run is cleared
+        java.nio.file.Path latest = java.nio.file.Files.writeString(java.nio.file.Files.createDirectories(tmp.resolve("demo")).resolve("latest"), "step-000010");
+        CliRun bad = CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--n-embd", "256", "--n-head", "3");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("myllm: embedding width 256 must be a positive multiple of the 3 heads\n");
+        assertThat(latest).hasContent("step-000010");
+        assertThat(CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--lr", "-1").err()).isEqualTo("myllm: --lr must be positive, got -1.0\n");
+        assertThat(latest).hasContent("step-000010");
+    }
 }
