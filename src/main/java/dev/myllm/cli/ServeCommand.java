@@ -137,6 +137,11 @@ final class ServeCommand implements Runnable {
         String key = apiKey != null ? apiKey : System.getenv("MYLLM_API_KEY");
         if (key != null && key.isBlank()) throw new CliException("--api-key (or MYLLM_API_KEY) is empty");
         check("--port", port, 0, 65535);
+        try {
+            java.net.InetAddress.getByName(host); // before the model loads: a typo should not cost its loading time
+        } catch (java.net.UnknownHostException e) {
+            throw new CliException("--host " + host + ": not an address of this machine or a host name that resolves");
+        }
         check("--max-batch", maxBatch, 1, 4096);
         check("--max-queue", maxQueue, 1, 1_000_000);
         check("--prefill-chunk", prefillChunk, 1, 1 << 20);
@@ -170,7 +175,10 @@ final class ServeCommand implements Runnable {
             server.start();
         } catch (Exception e) {
             server.close();
-            throw new CliException("--port: cannot listen on " + config.host() + ":" + config.port() + ": " + Errors.oneLine(e));
+            Throwable why = e;
+            while (why.getCause() != null && !(why instanceof java.net.BindException)) why = why.getCause();
+            String reason = why instanceof java.net.BindException b && b.getMessage() != null ? b.getMessage().toLowerCase(java.util.Locale.ROOT) : Errors.oneLine(e);
+            throw new CliException("--host/--port: cannot listen on " + config.host() + ":" + config.port() + ": " + reason);
         }
         if (served.classifier() == null) {
             // requests that come meanwhile wait in the queue; the line says why the banner takes a while

@@ -15,12 +15,24 @@ class ServeCliTest {
         assertThat(r.err().strip()).isEqualTo("myllm: --max-batch must be in [1, 4096], got 0");
         r = CliRun.run("serve", "--preset", "gpt2-tiny", "--port", "70000");
         assertThat(r.err().strip()).isEqualTo("myllm: --port must be in [0, 65535], got 70000");
+        r = CliRun.run("serve", "--preset", "gpt2-tiny", "--host", "no-such-host.invalid");
+        assertThat(r.err()).isEqualTo("myllm: --host no-such-host.invalid: not an address of this machine or a host name that resolves\n");
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "0");
         assertThat(r.err().strip()).isEqualTo("myllm: --concurrency must be >= 1, got 0");
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--prompt-tokens", "100", "--max-tokens", "100");
         assertThat(r.err().strip()).isEqualTo("myllm: --prompt-tokens + --max-tokens = 200 exceeds the context length 128");
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--generate-runs", "-1");
         assertThat(r.err().strip()).isEqualTo("myllm: --generate-runs must be >= 0, got -1");
+    }
+
+    @Test
+    void aPortInUseIsNamedWithTheReason() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            CliRun r = CliRun.run("serve", "--preset", "gpt2-tiny", "--port", Integer.toString(port));
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).endsWith("myllm: --host/--port: cannot listen on 127.0.0.1:" + port + ": address already in use\n");
+        }
     }
 
     @Test
