@@ -176,8 +176,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
     }
 
     private static int maxTokens(Fields f, String field, int fallback, int room, Limits limits, int promptTokens, ServedModel m, int min) {
-        int v = f.integer(field, fallback, min, Integer.MAX_VALUE);
-        if (v > limits.maxTokens()) throw ApiError.badField(field, field + " is at most " + limits.maxTokens() + " on this server, got " + v);
+        int v = f.integer(field, fallback, min, limits.maxTokens()); // the range named is this server's (--max-tokens)
         if (v > room) {
             throw ApiError.badField(field, "the prompt (" + promptTokens + " tokens) plus " + field + " (" + v
                     + ") exceeds the context length " + m.contextLength());

@@ -249,6 +249,11 @@ class OpenAiServerTest {
             if (k.param() != null) assertThat(e.get("param").asText()).as(k.body()).isEqualTo(k.param());
             assertThat(e.has("code")).isTrue();
         }
+        // the range a bad max_tokens is told is this server's cap, not Java's largest int
+        for (String bad : List.of("-1", "49")) {
+            HttpResponse<String> r = post(url + "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":" + bad + "}", KEY);
+            assertThat(json(r).get("error").get("message").asText()).isEqualTo("max_tokens must be between 1 and 48, got " + bad);
+        }
         HttpResponse<String> wrongMethod = get(url + "/v1/completions", KEY);
         assertEquals(405, wrongMethod.statusCode());
         // the request's log line is written once its response is done, so it may come just after
