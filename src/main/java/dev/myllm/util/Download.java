@@ -99,19 +99,32 @@ public final class Download {
      * A partial {@code TARGET.part} from an interrupted run is resumed.
      */
     public Path run() {
+        Path dir = target.toAbsolutePath().getParent();
+        boolean madeDir = !Files.exists(dir);
+        boolean done = false;
         try {
             if (Files.isRegularFile(target) && matches(target)) return target;
-            Files.createDirectories(target.toAbsolutePath().getParent());
+            Files.createDirectories(dir);
             Path part = target.resolveSibling(target.getFileName() + ".part");
             fetch(part);
             verify(part);
             AtomicFiles.move(part, target);
             AtomicFiles.writeString(checksumFile(target), sha256Of(target) + "  " + target.getFileName() + "\n");
+            done = true;
             return target;
         } catch (DownloadException e) {
             throw e;
         } catch (IOException e) {
             throw new DownloadException("cannot download " + url + ": " + describe(e), e);
+        } finally {
+            // a failed first download leaves no empty folder behind (a partial file stays, to be resumed)
+            if (!done && madeDir) {
+                try {
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // not empty: it holds the partial download
+                }
+            }
         }
     }
 

@@ -91,6 +91,10 @@ class DownloadTest {
         assertThatThrownBy(() -> Download.of(base + "/file.txt", target).progress(false).run())
                 .hasMessageContaining("cannot download").hasMessageContaining("offline");
         assertThat(target).doesNotExist();
+        // nor an empty folder made for it (myllm data get NAME offline used to leave datasets/NAME/)
+        Path inNewFolder = dir.resolve("datasets/new/out.txt");
+        assertThatThrownBy(() -> Download.of(base + "/file.txt", inNewFolder).progress(false).run()).hasMessageContaining("offline");
+        assertThat(dir.resolve("datasets/new")).doesNotExist();
     }
 
     private static Path write(Path p, byte[] b) throws IOException {
