@@ -95,6 +95,13 @@ final class ExportCommand implements Runnable {
 
     /** A classifier directory: copied, or with its LoRA adapter merged into the weights. */
     private void exportClassifier(Path dir) {
+        String f = format.toLowerCase(Locale.ROOT);
+        if (f.equals("gguf")) {
+            throw new CliException("--format gguf: " + dir + " is a classifier, and GGUF's gpt2 architecture has no classification head; "
+                    + "export it as a safetensors directory (without --format)");
+        }
+        if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
+        if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
         if (!WeightDtype.parse(dtype).equals("f32")) throw new CliException("--dtype: a classifier is written in f32");
         dev.myllm.finetune.GPTClassifier c = Classifiers.load(dir, -1);
         int length = c.maxLength();

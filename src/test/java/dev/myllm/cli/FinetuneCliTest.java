@@ -117,6 +117,11 @@ class FinetuneCliTest {
         assertThat(finetune(tmp.resolve("e3b"), longText, "--max-length", "12", "--epochs", "1").code()).isZero();
 
         assertError(CliRun.run("generate", "--model", tmp.resolve("e3b/model").toString(), "--prompt", "hi"), "is a sequence classifier");
+        // GGUF has no classifier: refused, where it used to write a safetensors directory named x.gguf and exit 0
+        Path gguf = tmp.resolve("classifier.gguf");
+        assertError(CliRun.run("export", "--model", tmp.resolve("e3b/model").toString(), "--format", "gguf", "--out", gguf.toString()),
+                "is a classifier, and GGUF's gpt2 architecture has no classification head");
+        assertThat(gguf).doesNotExist();
         assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
         assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
         assertError(finetune(tmp.resolve("e4"), "--trainable", "some"), "--trainable: unknown");
