@@ -22,6 +22,7 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
             throw new CliException("--resume: " + e.getMessage());
         }
         Map<String, Object> state = Checkpoints.readState(checkpoint);
+        SavedOptions.checkCommand(spec, dir, state.get("options"));
         SavedOptions.apply(spec, state.get("options"));
         return new ResumePoint(checkpoint, state);
     }

@@ -20,8 +20,12 @@ final class SavedOptions {
     private SavedOptions() {
     }
 
+    /** The key that names the command which wrote the options (no option is called --command). */
+    static final String COMMAND = "command";
+
     static Map<String, Object> collect(CommandLine.Model.CommandSpec spec) {
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put(COMMAND, commandName(spec));
         for (OptionSpec o : spec.options()) {
             if (SKIP.contains(o.longestName()) || o.hidden()) continue; // hidden: old spellings of visible options
             Object v = o.getValue();
@@ -30,6 +34,38 @@ final class SavedOptions {
             out.put(o.longestName().replaceFirst("^--", ""), v);
         }
         return out;
+    }
+
+    /** "train", "finetune dpo", ...: the command under {@code myllm} (the demo's own train is "train" too). */
+    static String commandName(CommandLine.Model.CommandSpec spec) {
+        List<String> parts = new ArrayList<>();
+        for (CommandLine.Model.CommandSpec s = spec; s != null && s.parent() != null; s = s.parent()) parts.add(0, s.name());
+        if (parts.isEmpty()) parts.add(spec.name());
+        return String.join(" ", parts);
+    }
+
+    /**
+     * Refuses a checkpoint another command wrote: it names the command where the options say, else (checkpoints
+     * from before they did) an option of another command gives it away. Resumed by the wrong command, a run was
+     * continued with the wrong objective and its directory overwritten.
+     */
+    static void checkCommand(CommandLine.Model.CommandSpec spec, java.nio.file.Path dir, Object saved) {
+        if (!(saved instanceof Map<?, ?> map)) return;
+        String mine = commandName(spec);
+        Object theirs = map.get(COMMAND);
+        if (theirs != null && !theirs.toString().equals(mine)) {
+            throw new CliException("--resume " + dir + ": that run was made by myllm " + theirs + "; continue it with myllm " + theirs
+                    + " --resume " + dir);
+        }
+        if (theirs != null) return;
+        Set<String> known = new java.util.HashSet<>();
+        for (OptionSpec o : spec.options()) known.add(o.longestName().replaceFirst("^--", ""));
+        for (Object key : map.keySet()) {
+            if (!known.contains(key.toString())) {
+                throw new CliException("--resume " + dir + ": that run was made by another command (it has --" + key + ", which myllm " + mine
+                        + " does not take); continue it with the command that made it");
+            }
+        }
     }
 
     static void apply(CommandLine.Model.CommandSpec spec, Object saved) {

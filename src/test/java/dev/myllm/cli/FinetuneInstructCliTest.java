@@ -245,4 +245,34 @@ class FinetuneInstructCliTest {
             }
         }
     }
+
+    @Test
+    void aRunIsResumedOnlyByTheCommandThatMadeIt() throws Exception {
+        Path sft = dir.resolve("sft-for-resume");
+        CliRun made = CliRun.run("finetune", "instruct", "--model", base.toString(), "--data", "synthetic", "--synthetic-size", "100",
+                "--out", sft.toString(), "--steps", "1", "--eval-every", "0");
+        assertThat(made.code()).as(made.err()).isZero();
+        byte[] weights = Files.readAllBytes(sft.resolve("model/model.safetensors"));
+        // finetune dpo --resume on an SFT run used to "continue" it as DPO and overwrite its model
+        CliRun dpo = CliRun.run("finetune", "dpo", "--resume", sft.toString());
+        assertThat(dpo.code()).isEqualTo(2);
+        assertThat(dpo.err()).isEqualTo("myllm: --resume " + sft + ": that run was made by myllm finetune instruct; continue it with myllm finetune instruct --resume " + sft + "\n");
+        assertThat(Files.readAllBytes(sft.resolve("model/model.safetensors"))).isEqualTo(weights);
+        assertThat(sft.resolve("dpo-eval.json")).doesNotExist();
+        // a checkpoint from before the command was recorded: an option the command does not take gives it away
+        Path state;
+        try (var files = Files.walk(sft)) {
+            state = files.filter(p -> p.getFileName().toString().equals("trainer_state.json")).findFirst().orElseThrow();
+        }
+        var mapper = new ObjectMapper();
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(state.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("options")).remove("command");
+        mapper.writeValue(state.toFile(), tree);
+        CliRun classify = CliRun.run("finetune", "classify", "--resume", sft.toString());
+        assertThat(classify.code()).isEqualTo(2);
+        assertThat(classify.err()).startsWith("myllm: --resume " + sft + ": that run was made by another command (it has --")
+                .endsWith(", which myllm finetune classify does not take); continue it with the command that made it\n");
+        CliRun train = CliRun.run("train", "--resume", sft.toString());
+        assertThat(train.err()).contains("that run was made by another command");
+    }
 }
