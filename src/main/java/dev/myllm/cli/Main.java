@@ -65,6 +65,13 @@ public final class Main implements Runnable {
      */
     private static String firstProblem(CommandLine.ParameterException ex) {
         List<String> unmatched = ex.getCommandLine().getUnmatchedArguments();
+        var subcommands = ex.getCommandLine().getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList();
+        if (ex instanceof CommandLine.UnmatchedArgumentException && !subcommands.isEmpty() && !unmatched.isEmpty()
+                && !unmatched.getFirst().startsWith("-")) {
+            // "myllm trian": a mistyped command, not an argument
+            return "unknown command '" + unmatched.getFirst() + "' for " + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + "; choose one of " + String.join(", ", subcommands);
+        }
         if (ex instanceof CommandLine.MissingParameterException && !unmatched.isEmpty()) {
             String first = unmatched.getFirst();
             return (first.startsWith("-") ? "Unknown option: '" : "Unmatched argument: '") + first + "'";

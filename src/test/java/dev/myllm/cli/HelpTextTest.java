@@ -36,6 +36,15 @@ class HelpTextTest {
     }
 
     @Test
+    void aMistypedCommandIsCalledOne() {
+        CliRun run = CliRun.run("trian", "--steps", "3");
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.err()).startsWith("myllm: unknown command 'trian' for myllm; choose one of demo, train, generate,");
+        run = CliRun.run("finetune", "clasify");
+        assertThat(run.err()).startsWith("myllm: unknown command 'clasify' for myllm finetune; choose one of classify, instruct, dpo\n");
+    }
+
+    @Test
     void relabelledOptionsStillSetTheirFields() {
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs("bench", "matmul", "--rows", "7");
         BenchMatmulCommand matmul = parsed.subcommand().subcommand().commandSpec().commandLine().getCommand();
