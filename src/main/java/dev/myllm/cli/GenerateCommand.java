@@ -78,7 +78,7 @@ final class GenerateCommand implements Runnable {
         try {
             config = new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, -1, stops, !noCache);
         } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage());
+            throw new CliException(optionNames(e.getMessage()));
         }
         Tokenizer tok = tokenizer.load(model);
         GPTModel m = weights.build(model, seed);
@@ -145,5 +145,12 @@ final class GenerateCommand implements Runnable {
             if (id < 0 || id >= tok.vocabSize()) return new byte[0];
             return tok instanceof BpeTokenizer b ? b.tokenBytes(id) : tok.decodeBytes(new int[]{id});
         };
+    }
+
+    /** GenerationConfig's message with the option a user typed: "max new tokens must ..." is --max-new-tokens's. */
+    static String optionNames(String message) {
+        String[][] names = {{"max new tokens ", "--max-new-tokens "}, {"temperature ", "--temperature "}, {"top-k ", "--top-k "}, {"top-p ", "--top-p "}};
+        for (String[] n : names) if (message.startsWith(n[0])) return n[1] + message.substring(n[0].length());
+        return message;
     }
 }

@@ -62,6 +62,7 @@ final class ModelOptions {
         } else {
             c = ModelDirectories.readConfig(source.model);
         }
+        if (contextLength != null && contextLength < 1) throw new CliException("--context-length must be >= 1, got " + contextLength);
         try {
             if (contextLength != null) c = c.withContextLength(contextLength);
             if (qkvBias != null) c = c.withQkvBias(qkvBias);

@@ -32,7 +32,7 @@ class ModelCliTest {
         assertThat(run("info", "--preset", "gpt2-xl", "--no-qkv-bias", "--no-tied-head", "--json").out())
                 .contains("\"parameters\":1637792000", "\"n_layers\":48");
         assertOneLineError(run("info", "--preset", "gpt5"), "unknown preset 'gpt5'");
-        assertOneLineError(run("info", "--preset", "gpt2-small", "--context-length", "0"), "context length");
+        assertOneLineError(run("info", "--preset", "gpt2-small", "--context-length", "0"), "--context-length must be >= 1, got 0");
     }
 
     @Test
@@ -49,6 +49,14 @@ class ModelCliTest {
         assertThat(text.code()).isZero();
         assertThat(text.out()).startsWith("Every effort moves you");
         assertOneLineError(run("generate", "--preset", "gpt2-tiny", "--prompt", "x", "--top-p", "1.5"), "top-p");
+        // each bad value is named by the option a user typed
+        for (String[] bad : new String[][]{{"--max-new-tokens", "-3", "--max-new-tokens must be >= 0, got -3"},
+                {"--temperature", "-1", "--temperature must be >= 0, got -1.0"}, {"--top-k", "-1", "--top-k must be >= 0, got -1"},
+                {"--top-p", "0", "--top-p must be in (0, 1], got 0.0"}, {"--context-length", "-5", "--context-length must be >= 1, got -5"}}) {
+            CliRun r = run("generate", "--preset", "gpt2-tiny", "--prompt", "x", bad[0], bad[1]);
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("myllm: " + bad[2] + "\n");
+        }
         assertOneLineError(run("generate", "--model", "/nonexistent", "--prompt", "x"), "--model");
     }
 
