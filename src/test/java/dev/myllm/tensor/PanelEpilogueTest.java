@@ -146,7 +146,7 @@ class PanelEpilogueTest {
                 int n = nk[0], k = nk[1];
                 PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.F32_PANELS, random(r, n * k), n, k);
                 float[] bias = random(r, n);
-                for (int m : new int[]{9, 17, 40, 300}) {
+                for (int m : new int[]{1, 5, 9, 17, 40, 300}) {
                     if (m == 300 && n * k > 1 << 20) continue;
                     float[] x = random(r, m * k);
                     for (boolean gelu : new boolean[]{false, true}) {
