@@ -238,7 +238,7 @@ public final class PackedMatrix {
         return codeAt(r, b) + 32L * (n - (r - r0)) + 4L * (r - r0);
     }
 
-    private int quant(int r, int k) {
+    int quant(int r, int k) {
         return switch (format) {
             case Q8_0 -> bits.get(ValueLayout.JAVA_BYTE, codeAt(r, k / 32) + k % 32);
             case Q4_0, Q4_1 -> {
@@ -397,70 +397,15 @@ public final class PackedMatrix {
         if (t0 != 0) StepProfile.end(t0, "packed " + format + " " + m + "×" + rows + "×" + cols, 2.0 * m * rows * cols);
     }
 
-    /** The scalar twin: {@code acc[i] = Σ_k x[i, k] · W[r, k]}, blocks summed one by one and then scaled. */
-    void dotRowScalar(int r, float[] x, int xOff, int m, float[] acc) {
-        for (int i = 0; i < m; i++) {
-            int xo = xOff + i * cols;
-            float s = 0, ms = 0;
-            if (panels != null || halfPanels != null) {
-                for (int k = 0; k < cols; k++) s = Math.fma(x[xo + k], weight(r, k), s); // (the panel kernels' chain)
-            } else if (format == Format.F16 || format == Format.BF16) {
-                s = HalfKernels.dotScalar(this, r, x, xo); // (the vector kernels' order of additions)
-            } else if (format == Format.F32) {
-                for (int k = 0; k < cols; k++) s += weight(r, k) * x[xo + k];
-            } else {
-                for (int b = 0; b < cols / 32; b++) {
-                    float bs = 0, xs = 0;
-                    for (int j = 0; j < 32; j++) {
-                        bs += quant(r, 32 * b + j) * x[xo + 32 * b + j];
-                        xs += x[xo + 32 * b + j];
-                    }
-                    s += scale(r, b) * bs;
-                    ms += min(r, b) * xs;
-                }
-            }
-            acc[i] = s + ms;
-        }
-    }
-
-    /** The Vector API kernel for row {@code r} alone (for tests: the twin of {@link #dotRowScalar}). */
-    void dotRowSimd(int r, float[] x, int xOff, int m, float[] acc) {
-        if (format == Format.F32_PANELS) {
-            for (int i = 0; i < m; i++) PanelKernels.outputs(this, x, xOff + i * cols, r, 1, acc, i);
-            return;
-        }
-        if (halfPanels != null) {
-            for (int i = 0; i < m; i++) HalfPanelKernels.outputs(this, x, xOff + i * cols, r, 1, acc, i);
-            return;
-        }
-        float[] sums = format == Format.Q4_1 ? PackedPaths.blockSums(cols, x, xOff, m) : null;
-        for (int i = 0; i < m; i++) PackedKernels.dot(this, r, 1, x, xOff + i * cols, acc, i, sums, i * (cols / 32));
-    }
-
-    /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
-    void dotGroupSimd(int r, int n, float[] x, int xOff, float[] y) {
-        if (format == Format.F32_PANELS || halfPanels != null) {
-            if (halfPanels != null) HalfPanelKernels.outputs(this, x, xOff, r, n, y, 0);
-            else PanelKernels.outputs(this, x, xOff, r, n, y, 0);
-            return;
-        }
-        float[] sums = format == Format.Q4_1 ? PackedPaths.blockSums(cols, x, xOff, 1) : null;
-        PackedKernels.dot(this, r, n, x, xOff, y, 0, sums, 0);
-    }
-
-    static float sumLanes(jdk.incubator.vector.FloatVector v) {
-        return PackedKernels.sumLanes(v);
-    }
-
     /** {@code x (.., cols) → (.., rows)}: {@code x·Wᵀ + bias} (bias may be null), no gradient. */
     public Tensor linear(Tensor x, Tensor bias) {
         return linear(x, bias, false);
     }
 
     /**
-     * {@code GELU(x · Wᵀ + bias)}: the feed-forward network's expansion at inference. Decoding from
-     * panels (float32, F16, BF16) adds the bias and applies GELU as the products store their tiles; otherwise
-     * {@link #linear} and then {@link Ops#gelu}.
+     * {@code GELU(x · Wᵀ + bias)}: the feed-forward network's expansion at inference. From panels
+     * (float32, F16, BF16) the products add the bias and apply GELU as they store their tiles, the
+     * decode kernels and the GEMM alike; otherwise {@link #linear} and then {@link Ops#gelu}.
      */
     public Tensor linearGelu(Tensor x, Tensor bias) {
         return linear(x, bias, true);
@@ -473,11 +418,17 @@ public final class PackedMatrix {
         int[] shape = x.shape();
         shape[shape.length - 1] = rows;
         float[] y = Arena.uninitialized(m * rows);
-        if ((panels != null || halfPanels != null) && Simd.ENABLED && PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
+        if ((panels != null || halfPanels != null) && Simd.ENABLED) {
+            // the bias and GELU as the tiles are stored, by the decode kernels and the GEMM alike
             long t0 = StepProfile.begin();
             float[] b = bias == null ? null : bias.data();
-            if (halfPanels != null) HalfPanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
-            else PanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
+            if (!PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
+                PackedPaths.panelsGemm(this, x.data(), 0, m, y, 0, b == null && !gelu ? null : new GemmDriver.Epilogue(b, gelu));
+            } else if (halfPanels != null) {
+                HalfPanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
+            } else {
+                PanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
+            }
             timed(t0, m);
             return Tensor.of(y, shape);
         }

@@ -22,7 +22,7 @@ final class PackedPaths {
         if (!Simd.ENABLED || (mode == ProductMode.SHAPE && Gemm.tiny(m, rows, cols))) {
             float[] acc = new float[m];
             for (int r = 0; r < rows; r++) {
-                p.dotRowScalar(r, x, xOff, m, acc);
+                dotRowScalar(p, r, x, xOff, m, acc);
                 for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
             }
         } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && m <= GemmSmall.MAX_ROWS)) {
@@ -63,7 +63,7 @@ final class PackedPaths {
             Parallel.forRange(rows, Math.max(1, (1 << 16) / cols), (r0, r1) -> {
                 float[] acc = new float[m];
                 for (int r = r0; r < r1; r++) {
-                    p.dotRowScalar(r, x, xOff, m, acc);
+                    dotRowScalar(p, r, x, xOff, m, acc);
                     for (int i = 0; i < m; i++) y[yOff + i * rows + r] = acc[i];
                 }
             });
@@ -128,10 +128,15 @@ final class PackedPaths {
         // row-major matrix it is a transpose), and the packed operand, and so every bit, is what
         // Gemm#matmulNT gives on the float32 array in PACKED mode (GemmDriver splits by shape alone)
         // (panels of halves: widened as they are packed, the floats of the widened matrix)
+        panelsGemm(p, x, xOff, m, y, yOff, null);
+    }
+
+    /** Panels by the packed GEMM (SIMD only; see {@link #panels}), each tile of y then through {@code epilogue} (or null). */
+    static void panelsGemm(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff, GemmDriver.Epilogue epilogue) {
         int k = p.cols();
         boolean halves = p.halfPanels != null;
         int marker = !halves ? GemmPack.PANELS : p.format() == PackedMatrix.Format.BF16 ? GemmPack.BF16_PANELS : GemmPack.F16_PANELS;
-        GemmDriver.run(x, xOff, k, 1, halves ? p.halfPanels : p.panels, p.panelBase, k, marker, y, yOff, m, p.rows(), k, false);
+        GemmDriver.run(x, xOff, k, 1, halves ? p.halfPanels : p.panels, p.panelBase, k, marker, y, yOff, m, p.rows(), k, false, epilogue);
     }
 
     /** Many input rows: tiles of W widened to float32 and multiplied by the GEMM. */
@@ -154,5 +159,56 @@ final class PackedPaths {
         }
         Arena.release(out);
         Arena.release(tile);
+    }
+
+    /** The scalar twin of the row kernels (the path without SIMD): {@code acc[i] = Σ_k x[i, k] · W[r, k]}, blocks summed one by one and then scaled. */
+    static void dotRowScalar(PackedMatrix p, int r, float[] x, int xOff, int m, float[] acc) {
+        for (int i = 0; i < m; i++) {
+            int xo = xOff + i * p.cols();
+            float s = 0, ms = 0;
+            if (p.panels != null || p.halfPanels != null) {
+                for (int k = 0; k < p.cols(); k++) s = Math.fma(x[xo + k], p.weight(r, k), s); // (the panel kernels' chain)
+            } else if (p.format() == PackedMatrix.Format.F16 || p.format() == PackedMatrix.Format.BF16) {
+                s = HalfKernels.dotScalar(p, r, x, xo); // (the vector kernels' order of additions)
+            } else if (p.format() == PackedMatrix.Format.F32) {
+                for (int k = 0; k < p.cols(); k++) s += p.weight(r, k) * x[xo + k];
+            } else {
+                for (int b = 0; b < p.cols() / 32; b++) {
+                    float bs = 0, xs = 0;
+                    for (int j = 0; j < 32; j++) {
+                        bs += p.quant(r, 32 * b + j) * x[xo + 32 * b + j];
+                        xs += x[xo + 32 * b + j];
+                    }
+                    s += p.scale(r, b) * bs;
+                    ms += p.min(r, b) * xs;
+                }
+            }
+            acc[i] = s + ms;
+        }
+    }
+
+    /** The Vector API kernel for row {@code r} alone (for tests: the twin of {@link #dotRowScalar}). */
+    static void dotRowSimd(PackedMatrix p, int r, float[] x, int xOff, int m, float[] acc) {
+        if (p.format() == PackedMatrix.Format.F32_PANELS) {
+            for (int i = 0; i < m; i++) PanelKernels.outputs(p, x, xOff + i * p.cols(), r, 1, acc, i);
+            return;
+        }
+        if (p.halfPanels != null) {
+            for (int i = 0; i < m; i++) HalfPanelKernels.outputs(p, x, xOff + i * p.cols(), r, 1, acc, i);
+            return;
+        }
+        float[] sums = p.format() == PackedMatrix.Format.Q4_1 ? blockSums(p.cols(), x, xOff, m) : null;
+        for (int i = 0; i < m; i++) PackedKernels.dot(p, r, 1, x, xOff + i * p.cols(), acc, i, sums, i * (p.cols() / 32));
+    }
+
+    /** The Vector API kernel for rows {@code r .. r+n} together, into {@code y[0 .. n)} (for tests). */
+    static void dotGroupSimd(PackedMatrix p, int r, int n, float[] x, int xOff, float[] y) {
+        if (p.format() == PackedMatrix.Format.F32_PANELS || p.halfPanels != null) {
+            if (p.halfPanels != null) HalfPanelKernels.outputs(p, x, xOff, r, n, y, 0);
+            else PanelKernels.outputs(p, x, xOff, r, n, y, 0);
+            return;
+        }
+        float[] sums = p.format() == PackedMatrix.Format.Q4_1 ? blockSums(p.cols(), x, xOff, 1) : null;
+        PackedKernels.dot(p, r, n, x, xOff, y, 0, sums, 0);
     }
 }

@@ -54,7 +54,7 @@ class FileHalvesTest {
                                 KernelTestSupport.assertClose(f + " panels vs file rows", y0, y1, 1e-5, 1e-5 * Math.sqrt(cols));
                             }
                             for (int r = 0; r < rows; r++) {
-                                copied.dotRowScalar(r, x, 0, m, twin);
+                                PackedPaths.dotRowScalar(copied, r, x, 0, m, twin);
                                 for (int i = 0; i < m; i++) assertThat(y1[i * rows + r]).isEqualTo(twin[i]);
                             }
                         }

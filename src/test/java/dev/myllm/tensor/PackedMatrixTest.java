@@ -63,8 +63,8 @@ class PackedMatrixTest {
             // the SIMD row kernel against its scalar twin
             float[] a = new float[m], b = new float[m];
             for (int r = 0; r < rows; r++) {
-                p.dotRowSimd(r, x, 3, m, a);
-                p.dotRowScalar(r, x, 3, m, b);
+                PackedPaths.dotRowSimd(p, r, x, 3, m, a);
+                PackedPaths.dotRowScalar(p, r, x, 3, m, b);
                 for (int i = 0; i < m; i++) {
                     assertThat((double) a[i]).as("%s row %d m %d", f, r, i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(cols) + 1e-4 * Math.abs(b[i])));
                     // F16/BF16: the twin adds in the kernels' order (lanes, lane sums, tail), so the same bits
@@ -81,9 +81,9 @@ class PackedMatrixTest {
             for (int r = 0; r < rows; r += 8) {
                 int n = Math.min(8, rows - r);
                 float[] group = new float[n], alone = new float[1];
-                p.dotGroupSimd(r, n, x, 3, group);
+                PackedPaths.dotGroupSimd(p, r, n, x, 3, group);
                 for (int j = 0; j < n; j++) {
-                    p.dotRowSimd(r + j, x, 3, 1, alone);
+                    PackedPaths.dotRowSimd(p, r + j, x, 3, 1, alone);
                     assertThat(group[j]).as("%s group row %d", f, r + j).isEqualTo(alone[0]);
                 }
             }
@@ -195,8 +195,8 @@ class PackedMatrixTest {
                         plain.matmulNT(x, 0, m, y0, 0);
                         other.matmulNT(x, 0, m, y1, 0);
                         assertThat(y1).as("%s %s (%d, %d) m=%d", f, layout, rows, cols, m).containsExactly(y0);
-                        plain.dotRowScalar(rows - 1, x, 0, m, s0);
-                        other.dotRowScalar(rows - 1, x, 0, m, s1);
+                        PackedPaths.dotRowScalar(plain, rows - 1, x, 0, m, s0);
+                        PackedPaths.dotRowScalar(other, rows - 1, x, 0, m, s1);
                         assertThat(s1).containsExactly(s0);
                     }
                 }
@@ -256,7 +256,7 @@ class PackedMatrixTest {
                                     float[] y = new float[m * rows];
                                     p.matmulNT(x, 0, m, y, 0);
                                     for (int r = 0; r < rows; r++) {
-                                        p.dotRowScalar(r, x, 0, m, twin);
+                                        PackedPaths.dotRowScalar(p, r, x, 0, m, twin);
                                         for (int i = 0; i < m; i++) {
                                             assertThat(y[i * rows + r]).as("%s %dx%d m=%d threads %d row %d input %d", f, rows, cols, m, threads, r, i).isEqualTo(twin[i]);
                                         }
@@ -310,7 +310,7 @@ class PackedMatrixTest {
             for (int w = ref.length / 2; w >= 1; w /= 2) {
                 for (int i = 0; i < w; i++) ref[i] = ref[i] + ref[i + w];
             }
-            assertThat(PackedMatrix.sumLanes(jdk.incubator.vector.FloatVector.fromArray(sp, l, 0))).isEqualTo(ref[0]);
+            assertThat(PackedKernels.sumLanes(jdk.incubator.vector.FloatVector.fromArray(sp, l, 0))).isEqualTo(ref[0]);
             // the kernels' version from memory (lanes stored at an offset) adds in the same order
             float[] stored = new float[l.length + 5];
             System.arraycopy(l, 0, stored, 5, l.length);
@@ -464,8 +464,8 @@ class PackedMatrixTest {
                 float[] y = new float[rows];
                 fromFile.matmulNT(x, 0, 1, y, 0);
                 for (int r = 0; r < rows; r++) {
-                    if (Simd.ENABLED) fromFile.dotRowSimd(r, x, 0, 1, alone);
-                    else fromFile.dotRowScalar(r, x, 0, 1, alone);
+                    if (Simd.ENABLED) PackedPaths.dotRowSimd(fromFile, r, x, 0, 1, alone);
+                    else PackedPaths.dotRowScalar(fromFile, r, x, 0, 1, alone);
                     assertThat(y[r]).as("row %d, %d threads", r, threads).isEqualTo(alone[0]);
                     double ref = 0;
                     for (int k = 0; k < cols; k++) ref += (double) fromFile.weight(r, k) * x[k];

@@ -30,8 +30,12 @@ class PanelEpilogueTest {
 
     /** The product, then the bias pass, then GELU (or not), as separate passes. */
     private static float[] separate(PackedMatrix p, float[] x, int m, float[] bias, boolean gelu) {
+        return separate(p, x, m, bias, gelu, ProductMode.ROWS);
+    }
+
+    private static float[] separate(PackedMatrix p, float[] x, int m, float[] bias, boolean gelu, ProductMode mode) {
         float[] y = new float[m * p.rows()];
-        try (ProductMode.Scope s = ProductMode.use(ProductMode.ROWS)) {
+        try (ProductMode.Scope s = ProductMode.use(mode)) {
             p.matmulNT(x, 0, m, y, 0);
         }
         if (bias != null) Elementwise.addToRows(Simd.ENABLED, y, 0, bias, m, p.rows());
@@ -39,9 +43,13 @@ class PanelEpilogueTest {
     }
 
     private static float[] fused(PackedMatrix p, float[] x, int m, float[] bias, boolean gelu) {
+        return fused(p, x, m, bias, gelu, ProductMode.ROWS);
+    }
+
+    private static float[] fused(PackedMatrix p, float[] x, int m, float[] bias, boolean gelu, ProductMode mode) {
         Tensor t = Tensor.of(x.clone(), m, p.cols());
         Tensor b = bias == null ? null : Tensor.of(bias, bias.length);
-        try (GradMode g = GradMode.noGrad(); ProductMode.Scope s = ProductMode.use(ProductMode.ROWS)) {
+        try (GradMode g = GradMode.noGrad(); ProductMode.Scope s = ProductMode.use(mode)) {
             return (gelu ? p.linearGelu(t, b) : p.linear(t, b)).data().clone();
         }
     }
@@ -123,6 +131,60 @@ class PanelEpilogueTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void theGemmStoresTheSameEpilogueBitForBit() {
+        // a prompt's products (PACKED: the GEMM, packing from the panels) add the bias and apply GELU
+        // to each tile after its last k block: one and two k blocks (KC = 256), A blocks that stay in
+        // L2 and one that does not (MB = 256 rows), ragged last tiles, one and two threads
+        Random r = new Random(15);
+        for (int threads : new int[]{1, 2}) {
+            Parallel.setThreads(threads);
+            for (int[] nk : new int[][]{{16, 37}, {96, 300}, {112, 64}, {768, 768}, {3072, 300}}) {
+                int n = nk[0], k = nk[1];
+                PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.F32_PANELS, random(r, n * k), n, k);
+                float[] bias = random(r, n);
+                for (int m : new int[]{1, 5, 9, 17, 40, 300}) {
+                    if (m == 300 && n * k > 1 << 20) continue;
+                    float[] x = random(r, m * k);
+                    for (boolean gelu : new boolean[]{false, true}) {
+                        String what = threads + " threads, n " + n + " k " + k + " m " + m + " gelu " + gelu;
+                        same(separate(p, x, m, bias, gelu, ProductMode.PACKED), fused(p, x, m, bias, gelu, ProductMode.PACKED), what);
+                        same(separate(p, x, m, null, gelu, ProductMode.PACKED), fused(p, x, m, null, gelu, ProductMode.PACKED), "no bias, " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theGemmOnHalfPanelsStoresTheSameEpilogueBitForBit() {
+        Random r = new Random(16);
+        for (PackedMatrix.Format format : new PackedMatrix.Format[]{PackedMatrix.Format.F16, PackedMatrix.Format.BF16}) {
+            PackedMatrix p = PackedMatrix.encode(format, random(r, 112 * 300), 112, 300);
+            org.junit.jupiter.api.Assumptions.assumeTrue(p.halfPanels != null, "half panels are off in this JVM");
+            float[] bias = random(r, 112);
+            for (int m : new int[]{17, 40}) {
+                float[] x = random(r, m * 300);
+                for (boolean gelu : new boolean[]{false, true}) {
+                    same(separate(p, x, m, bias, gelu, ProductMode.PACKED), fused(p, x, m, bias, gelu, ProductMode.PACKED),
+                            format + " m " + m + " gelu " + gelu);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theGemmsRaggedColumnsGetTheBiasExactly() {
+        Random r = new Random(17);
+        for (int n : new int[]{1, 15, 47, 97}) {
+            PackedMatrix p = PackedMatrix.encode(PackedMatrix.Format.F32_PANELS, random(r, n * 29), n, 29);
+            float[] bias = random(r, n), x = random(r, 33 * 29);
+            same(separate(p, x, 33, bias, false, ProductMode.PACKED), fused(p, x, 33, bias, false, ProductMode.PACKED), "n " + n);
+            float[] want = separate(p, x, 33, bias, true, ProductMode.PACKED), got = fused(p, x, 33, bias, true, ProductMode.PACKED);
+            for (int i = 0; i < want.length; i++) assertThat(got[i]).as("n %d index %d", n, i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-6f + 1e-6f * Math.abs(want[i])));
         }
     }
 }
