@@ -77,8 +77,8 @@ final class DemoCommand implements Runnable {
         DemoSizing.config(layers, width, heads);
         long start = System.nanoTime();
         long budget = (long) (minutes * 60e9);
+        List<String> texts = Corpus.standard().texts(List.of(data)); // a missing corpus must not cost the previous run
         clearRun(out);
-        List<String> texts = Corpus.standard().texts(List.of(data));
         long chars = texts.stream().mapToLong(String::length).sum();
         Path tokFile = out.resolve(GptModelStore.TOKENIZER_FILE);
         long t0 = System.nanoTime();

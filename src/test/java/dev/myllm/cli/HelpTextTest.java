@@ -91,5 +91,10 @@ class HelpTextTest {
         assertThat(latest).hasContent("step-000010");
         assertThat(CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--lr", "-1").err()).isEqualTo("myllm: --lr must be positive, got -1.0\n");
         assertThat(latest).hasContent("step-000010");
+        // nor does a corpus that is not there clear it (it used to be cleared first)
+        CliRun missing = CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--data", tmp.resolve("none.txt").toString());
+        assertThat(missing.code()).isNotZero();
+        assertThat(missing.err()).startsWith("myllm: no such file, folder or dataset: " + tmp.resolve("none.txt"));
+        assertThat(latest).hasContent("step-000010");
     }
 }
