@@ -96,6 +96,7 @@ final class FinetuneClassifyCommand implements Runnable {
             if (out == null) out = r.runDirectory();
         }
         validate();
+        if (resume == null) ResumePoint.refuseExistingRun(out);
         Trainable what = parse(() -> Trainable.parse(trainable), "--trainable");
         TokenRule rule = parse(() -> TokenRule.parse(token), "--token");
         LoRA.Scale scaleRule = parse(() -> LoRA.Scale.parse(loraScale), "--lora-scale");

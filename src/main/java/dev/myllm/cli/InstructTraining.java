@@ -119,6 +119,7 @@ abstract class InstructTraining implements Runnable {
         if (model == null) throw new CliException("--model is required");
         ModelDirectories.requireModel(model);
         if (out == null) throw new CliException("--out is required");
+        if (resume == null) ResumePoint.refuseExistingRun(out);
         if ((data == null) == (trainFile == null)) throw new CliException("give --data, or --train with --val (and optionally --test)");
         if (trainFile != null && valFile == null) throw new CliException("--train needs --val");
         if (epochs() < 1) throw new CliException("--epochs must be >= 1, got " + epochs());

@@ -27,6 +27,23 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
         return new ResumePoint(checkpoint, state);
     }
 
+    /**
+     * Refuses to start a new run in a directory that holds one: it would replace that run's model and metrics log and
+     * leave its later checkpoints beside a {@code latest} that names the new run's.
+     */
+    static void refuseExistingRun(Path out) {
+        Path latest = out.resolve(Checkpoints.LATEST);
+        if (!Files.isRegularFile(latest)) return;
+        String last;
+        try {
+            last = Files.readString(latest).strip();
+        } catch (java.io.IOException e) {
+            last = "?";
+        }
+        throw new CliException("--out " + out + " already holds a run (latest: " + last + "); continue it with --resume " + out
+                + ", or give another --out");
+    }
+
     /** The run directory the checkpoint sits in: where a resumed run keeps writing. */
     Path runDirectory() {
         return checkpoint.toAbsolutePath().getParent();

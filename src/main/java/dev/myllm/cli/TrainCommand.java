@@ -150,6 +150,7 @@ final class TrainCommand implements Runnable {
         String scheme = initScheme();
         initModel = scheme == null ? init : null;
         validate();
+        if (resume == null) ResumePoint.refuseExistingRun(out);
         Tokenizer tok = Tokenizers.load(tokenizer);
         GPTConfig cfg = modelConfig(tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
 public final class Checkpoints {
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String STATE = "trainer_state.json";
-    static final String LATEST = "latest";
+    public static final String LATEST = "latest";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Checkpoints() {

@@ -115,6 +115,7 @@ class FinetuneCliTest {
         Files.writeString(longText, "label,text\nham," + "word ".repeat(60) + "\nspam,win\nham,hi\nspam,cash\nham,a\nspam,b\nham,c\nspam,d\nham,e\nspam,f\n");
         assertError(finetune(tmp.resolve("e3"), longText), "more than the model's context length 40; give --max-length");
         assertThat(finetune(tmp.resolve("e3b"), longText, "--max-length", "12", "--epochs", "1").code()).isZero();
+        assertError(finetune(tmp.resolve("e3b"), longText, "--max-length", "12", "--epochs", "1"), "already holds a run (latest: step-");
 
         assertError(CliRun.run("generate", "--model", tmp.resolve("e3b/model").toString(), "--prompt", "hi"), "is a sequence classifier");
         // GGUF has no classifier: refused, where it used to write a safetensors directory named x.gguf and exit 0

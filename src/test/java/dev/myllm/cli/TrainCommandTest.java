@@ -82,6 +82,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void aNewRunDoesNotOverwriteAnEarlierOneInItsDirectory(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Path out = tmp.resolve("run");
+        CliRun first = run(tiny(data, out, 3));
+        assertThat(first.code()).as(first.err()).isZero();
+        String metrics = Files.readString(out.resolve("metrics.jsonl"));
+        byte[] weights = Files.readAllBytes(out.resolve("model/model.safetensors"));
+        // the same command again used to replace model/ and metrics.jsonl and point latest at its own step 2
+        CliRun again = run(tiny(data, out, 2));
+        assertThat(again.code()).isEqualTo(2);
+        assertThat(again.err()).isEqualTo("myllm: --out " + out + " already holds a run (latest: step-000003); continue it with --resume "
+                + out + ", or give another --out\n");
+        assertThat(Files.readString(out.resolve("metrics.jsonl"))).isEqualTo(metrics);
+        assertThat(Files.readAllBytes(out.resolve("model/model.safetensors"))).isEqualTo(weights);
+        assertThat(run("train", "--resume", out.toString(), "--steps", "4").code()).isZero();
+    }
+
+    @Test
     void optionsThatDefaultToNotGivenRefuseATypedNegative(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("v.txt");
         Files.writeString(data, Tokenizers.verdictText());
