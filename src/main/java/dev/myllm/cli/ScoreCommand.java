@@ -63,8 +63,10 @@ final class ScoreCommand implements Runnable {
 
     @Override
     public void run() {
-        int[] ids = input.text != null ? tokenize(input.text) : readIds(input.idsFile);
+        Tokenizer tok = input.text != null ? tokenizer.load(model) : null;
+        int[] ids = tok != null ? tok.encode(input.text, Specials.ALLOW) : readIds(input.idsFile);
         GPTModel m = weights.build(model, seed);
+        if (tok != null) GenerateCommand.checkVocab(tok, m); // as generate says it, rather than an id "outside the vocabulary"
         String dtypeUsed = weights.used();
         int n = ids.length, vocab = m.config().vocabSize();
         if (n < 2) throw new CliException("the sequence has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
@@ -100,11 +102,6 @@ final class ScoreCommand implements Runnable {
             if (logitsOut != null) out.printf("logits         %s (%d, %d) float32%n", logitsOut, n, vocab);
         }
         out.flush();
-    }
-
-    private int[] tokenize(String text) {
-        Tokenizer tok = tokenizer.load(model);
-        return tok.encode(text, Specials.ALLOW);
     }
 
     static int[] readIds(Path file) {

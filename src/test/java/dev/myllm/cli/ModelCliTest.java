@@ -85,6 +85,12 @@ class ModelCliTest {
         assertOneLineError(run("score", "--preset", "gpt2-tiny", "--ids-file", ids.toString()), "'x'");
         Files.writeString(ids, "1 99999");
         assertOneLineError(run("score", "--preset", "gpt2-tiny", "--ids-file", ids.toString()), "outside the vocabulary");
+        // a tokenizer larger than the model's vocabulary is named, as generate names it
+        Path small = dir.resolve("small");
+        dev.myllm.io.ModelDirectory.save(new GPTModel(new GPTConfig(1000, 16, 16, 2, 1, 0f, true, true, 1e-5f), 1), small);
+        CliRun wrongTokenizer = run("score", "--model", small.toString(), "--text", "Hello there");
+        assertThat(wrongTokenizer.code()).isEqualTo(2);
+        assertThat(wrongTokenizer.err()).isEqualTo("myllm: tokenizer gpt2 has 50257 ids but the model's vocabulary is 1000\n");
     }
 
     @Test
