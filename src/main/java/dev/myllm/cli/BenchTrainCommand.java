@@ -39,7 +39,7 @@ final class BenchTrainCommand implements Runnable {
     int batchSize;
     @Option(names = "--context-length", defaultValue = "64", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
     int contextLength;
-    @Option(names = "--steps", defaultValue = "5", description = "Timed steps after one warm-up step (at least 5; default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "5", description = "Timed steps after the --warmup ones; the median is reported (default ${DEFAULT-VALUE}).")
     int steps;
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up steps (default ${DEFAULT-VALUE}).")
     int warmup;

@@ -97,4 +97,11 @@ class HelpTextTest {
         assertThat(missing.err()).startsWith("myllm: no such file, folder or dataset: " + tmp.resolve("none.txt"));
         assertThat(latest).hasContent("step-000010");
     }
+
+    @Test
+    void benchFinetuneSaysSlowerWhenTheFineTuningStepIsSlower() {
+        assertThat(BenchFinetuneCommand.speed(100, 420)).isEqualTo("4.2× faster");
+        // LoRA on gpt2-tiny: the adapters cost more than the frozen body saves; it printed "0.8× faster"
+        assertThat(BenchFinetuneCommand.speed(216, 173)).isEqualTo("1.2× slower");
+    }
 }
