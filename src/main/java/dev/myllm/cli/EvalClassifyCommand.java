@@ -31,7 +31,8 @@ final class EvalClassifyCommand implements Runnable {
     Path model;
     @Mixin
     LabelledDataOptions data;
-    @Option(names = "--split", defaultValue = "test", description = "train, validation or test (default ${DEFAULT-VALUE}).")
+    @Option(names = "--split", defaultValue = "test", paramLabel = "train|val|test",
+            description = "Which part of the 70/10/20 split to evaluate: train, val (or validation) or test (default ${DEFAULT-VALUE}), as eval instruct names them.")
     String split;
     @Option(names = "--seed", defaultValue = "123", description = "Seed of the split (default ${DEFAULT-VALUE}, as finetune classify).")
     long seed;

@@ -86,7 +86,7 @@ public record LabelledSplits(List<LabelledExample> train, List<LabelledExample> 
             case "train" -> train;
             case "validation", "val" -> validation;
             case "test" -> test;
-            default -> throw new IllegalArgumentException("unknown split: " + split + " (train, validation, test)");
+            default -> throw new IllegalArgumentException("unknown split '" + split + "' (known: train, val, test)");
         };
     }
 

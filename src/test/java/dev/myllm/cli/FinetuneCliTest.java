@@ -125,6 +125,11 @@ class FinetuneCliTest {
         assertThat(gguf).doesNotExist();
         assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
         assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
+        // the splits are named as eval instruct names them (val, or validation)
+        assertError(CliRun.run("eval", "classify", "--model", tmp.resolve("e3b/model").toString(), "--data", DATA.toString(), "--split", "dev"),
+                "--split: unknown split 'dev' (known: train, val, test)");
+        CliRun val = CliRun.run("eval", "classify", "--model", tmp.resolve("e3b/model").toString(), "--data", longText.toString(), "--split", "val");
+        assertThat(val.code()).as(val.err()).isZero();
         assertError(finetune(tmp.resolve("e4"), "--trainable", "some"), "--trainable: unknown");
         // -1 is --lr's "not given" (the book's rate for the kind of run): typed in, it is an error, not the default
         for (String lr : List.of("-1", "0")) {
