@@ -11,7 +11,6 @@ import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,10 +59,11 @@ final class ClassifyCommand implements Runnable {
                         labelsGiven.add(e.label());
                     }
                 } else {
-                    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) if (!line.isBlank()) all.add(line);
+                    String text = dev.myllm.util.TextFiles.decodeUtf8Strictly(Files.readAllBytes(file), file.toString());
+                    for (String line : text.split("\\R")) if (!line.isBlank()) all.add(line);
                 }
             } catch (IOException e) {
-                throw new CliException("--file: cannot read " + file + ": " + e.getMessage());
+                throw new CliException("--file: cannot read " + file + ": " + dev.myllm.util.IoErrors.reason(e));
             } catch (IllegalArgumentException e) {
                 throw new CliException("--file: " + e.getMessage());
             }

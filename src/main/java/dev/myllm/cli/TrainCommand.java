@@ -59,6 +59,8 @@ final class TrainCommand implements Runnable {
     List<String> valData = new ArrayList<>();
     @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of the tokens held out for validation (default ${DEFAULT-VALUE}).")
     double valFraction;
+    @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 as U+FFFD instead of failing (as data prepare and tokenize).")
+    boolean replaceInvalid;
     @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "gpt2|simple|PATH",
             description = "Tokenizer: gpt2, simple (the book's regex tokenizer) or a vocabulary file (default ${DEFAULT-VALUE}).")
     String tokenizer;
@@ -161,21 +163,22 @@ final class TrainCommand implements Runnable {
         if (refusal != null) throw new CliException(refusal);
         System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] trainTokens, valTokens;
+        Corpus corpus = new Corpus(dev.myllm.data.NamedDatasets.standard(), replaceInvalid);
         if (valData.isEmpty() && valFraction == 0) {
-            trainTokens = Corpus.standard().tokens(data, tok); // no validation
+            trainTokens = corpus.tokens(data, tok); // no validation
             valTokens = new int[0];
         } else if (valData.isEmpty() && split.equals("chars")) {
-            Splits.Pair<String> parts = Splits.text(String.join(tok.eotId() >= 0 ? "<|endoftext|>" : "", Corpus.standard().texts(data)), 1 - valFraction);
+            Splits.Pair<String> parts = Splits.text(String.join(tok.eotId() >= 0 ? "<|endoftext|>" : "", corpus.texts(data)), 1 - valFraction);
             trainTokens = tok.encode(parts.train(), Specials.ALLOW);
             valTokens = tok.encode(parts.validation(), Specials.ALLOW);
         } else if (valData.isEmpty()) {
-            int[] tokens = Corpus.standard().tokens(data, tok);
+            int[] tokens = corpus.tokens(data, tok);
             Splits.Pair<int[]> parts = Splits.tokens(tokens, 1 - valFraction);
             trainTokens = parts.train();
             valTokens = parts.validation();
         } else {
-            trainTokens = Corpus.standard().tokens(data, tok);
-            valTokens = Corpus.standard().tokens(valData, tok);
+            trainTokens = corpus.tokens(data, tok);
+            valTokens = corpus.tokens(valData, tok);
         }
         boolean book = "book".equals(scheme) || (scheme == null && GPTConfig.isBookPreset(preset));
         TorchGenerator torch = book ? new TorchGenerator(seed) : null; // the book's global generator: weights, then loaders and dropout

@@ -48,7 +48,7 @@ public final class LabelledFiles {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
-        String text = TextFiles.decodeUtf8(bytes, file.toString(), false);
+        String text = TextFiles.decodeUtf8Strictly(bytes, file.toString());
         if (text.startsWith("\uFEFF")) text = text.substring(1);
         if (text.isBlank()) throw new IllegalArgumentException(file + ": empty file (no labelled examples)");
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);

@@ -80,7 +80,7 @@ final class SmsSpamCollection {
      */
     static List<LabelledExample> parse(byte[] bytes, String source) {
         List<LabelledExample> out = new ArrayList<>();
-        for (DelimitedText.Row r : DelimitedText.parse(TextFiles.decodeUtf8(bytes, source, false), '\t', source)) {
+        for (DelimitedText.Row r : DelimitedText.parse(TextFiles.decodeUtf8Strictly(bytes, source), '\t', source)) {
             if (r.fields().size() != 2) {
                 throw new IllegalArgumentException(source + " line " + r.line() + ": expected label TAB text, found " + r.fields().size() + " fields");
             }

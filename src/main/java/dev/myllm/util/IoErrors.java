@@ -25,6 +25,7 @@ public final class IoErrors {
         else if (e instanceof NotDirectoryException) what = "not a directory";
         else if (e instanceof DirectoryNotEmptyException) what = "directory not empty";
         else if (e instanceof FileSystemException f && f.getReason() != null) what = f.getReason();
+        else if (e instanceof java.nio.charset.CharacterCodingException) what = "not UTF-8 text"; // its own message: "Input length = 1"
         else return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ');
         return what;
     }

@@ -27,8 +27,17 @@ public final class TextFiles {
         return decodeUtf8(bytes, file.toString(), replace);
     }
 
-    /** Decodes {@code bytes} as UTF-8; {@code source} names them in the error message. */
+    /** Decodes {@code bytes} as UTF-8; {@code source} names them in the error message, which points to --replace-invalid. */
     public static String decodeUtf8(byte[] bytes, String source, boolean replace) {
+        return decode(bytes, source, replace, " (use --replace-invalid to decode with replacement characters)");
+    }
+
+    /** Decodes {@code bytes} as UTF-8, bad bytes an error: for a command without --replace-invalid (labelled data). */
+    public static String decodeUtf8Strictly(byte[] bytes, String source) {
+        return decode(bytes, source, false, " (save it as UTF-8)");
+    }
+
+    private static String decode(byte[] bytes, String source, boolean replace, String hint) {
         if (replace) return new String(bytes, StandardCharsets.UTF_8);
         CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
@@ -37,8 +46,7 @@ public final class TextFiles {
         CharBuffer out = CharBuffer.allocate(bytes.length);
         CoderResult r = dec.decode(in, out, true);
         if (r.isError()) {
-            throw new IllegalArgumentException(source + ": invalid UTF-8 at byte offset " + in.position()
-                    + " (use --replace-invalid to decode with replacement characters)");
+            throw new IllegalArgumentException(source + ": invalid UTF-8 at byte offset " + in.position() + hint);
         }
         dec.flush(out);
         out.flip();

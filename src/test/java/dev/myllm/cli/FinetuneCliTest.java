@@ -125,6 +125,14 @@ class FinetuneCliTest {
         assertThat(gguf).doesNotExist();
         assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
         assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
+        // a file that is not UTF-8 is said to be so (it was "Input length = 1"), without pointing to an option classify lacks
+        Path latin1 = tmp.resolve("latin1.txt"), latin1Csv = tmp.resolve("latin1.csv");
+        Files.write(latin1, new byte[]{'c', 'a', 'f', (byte) 0xe9, '\n'});
+        Files.write(latin1Csv, new byte[]{'h', 'a', 'm', ',', 'c', 'a', 'f', (byte) 0xe9, '\n'});
+        assertError(CliRun.run("classify", "--model", tmp.resolve("e3b/model").toString(), "--file", latin1.toString()),
+                "--file: " + latin1 + ": invalid UTF-8 at byte offset 3 (save it as UTF-8)");
+        assertError(CliRun.run("classify", "--model", tmp.resolve("e3b/model").toString(), "--file", latin1Csv.toString()),
+                "--file: " + latin1Csv + ": invalid UTF-8 at byte offset 7 (save it as UTF-8)");
         // the splits are named as eval instruct names them (val, or validation)
         assertError(CliRun.run("eval", "classify", "--model", tmp.resolve("e3b/model").toString(), "--data", DATA.toString(), "--split", "dev"),
                 "--split: unknown split 'dev' (known: train, val, test)");

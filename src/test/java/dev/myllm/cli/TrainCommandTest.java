@@ -101,6 +101,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void trainTakesReplaceInvalidAsItsErrorSays(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("latin1.txt");
+        byte[] text = Tokenizers.verdictText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        text[10] = (byte) 0xe9; // a Latin-1 é in the middle
+        Files.write(data, text);
+        CliRun bad = run(tiny(data, tmp.resolve("a"), 1));
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).isEqualTo("myllm: " + data + ": invalid UTF-8 at byte offset 10 (use --replace-invalid to decode with replacement characters)\n");
+        // the option it points to exists on train (it was an unknown option)
+        String[] args = java.util.Arrays.copyOf(tiny(data, tmp.resolve("b"), 1), tiny(data, tmp.resolve("b"), 1).length + 1);
+        args[args.length - 1] = "--replace-invalid";
+        CliRun ok = run(args);
+        assertThat(ok.code()).as(ok.err()).isZero();
+    }
+
+    @Test
     void optionsThatDefaultToNotGivenRefuseATypedNegative(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("v.txt");
         Files.writeString(data, Tokenizers.verdictText());
