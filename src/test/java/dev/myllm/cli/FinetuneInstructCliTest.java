@@ -232,6 +232,17 @@ class FinetuneInstructCliTest {
     }
 
     @Test
+    void instructionDataThatIsNotUtf8IsSaidToBe() throws Exception {
+        Path latin1 = Files.write(dir.resolve("latin1.json"), "[{\"instruction\":\"caf\u00e9\",\"input\":\"\",\"output\":\"x\"}]"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        CliRun r = CliRun.run("finetune", "instruct", "--model", base.toString(), "--data", latin1.toString(), "--out", dir.resolve("l1").toString(),
+                "--steps", "1");
+        assertThat(r.code()).isNotZero();
+        // it said "latin1.json: Input length = 3"
+        assertThat(r.err()).endsWith(latin1 + ": invalid UTF-8 at byte offset 20 (save it as UTF-8)\n");
+    }
+
+    @Test
     void aTypedNegativeWarmupOrFloorIsAnErrorNotTheDefault() {
         for (String[] bad : List.of(new String[]{"--warmup-steps", "-4", "--warmup-steps must be >= 0, got -4"},
                 new String[]{"--min-lr", "-3", "--min-lr must be >= 0, got -3.0"})) {
