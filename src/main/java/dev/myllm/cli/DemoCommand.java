@@ -66,6 +66,8 @@ final class DemoCommand implements Runnable {
     }
     @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
+    @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 in --data as U+FFFD instead of failing (as train).")
+    boolean replaceInvalid;
     @Option(names = "--seed", defaultValue = "123", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -77,7 +79,8 @@ final class DemoCommand implements Runnable {
         DemoSizing.config(layers, width, heads);
         long start = System.nanoTime();
         long budget = (long) (minutes * 60e9);
-        List<String> texts = Corpus.standard().texts(List.of(data)); // a missing corpus must not cost the previous run
+        // a missing corpus must not cost the previous run
+        List<String> texts = new Corpus(dev.myllm.data.NamedDatasets.standard(), replaceInvalid).texts(List.of(data));
         clearRun(out);
         long chars = texts.stream().mapToLong(String::length).sum();
         Path tokFile = out.resolve(GptModelStore.TOKENIZER_FILE);
@@ -93,6 +96,7 @@ final class DemoCommand implements Runnable {
         List<String> args = new ArrayList<>(List.of("--data", data, "--out", out.toString(), "--preset", "gpt2-small",
                 "--tokenizer", tokFile.toString(), "--steps", Long.toString(plan.steps()), "--seed", Long.toString(seed)));
         args.addAll(plan.trainArgs());
+        if (replaceInvalid) args.add("--replace-invalid");
         CommandLine cl = new CommandLine(new TrainCommand());
         cl.setOut(spec.commandLine().getOut());
         cl.parseArgs(args.toArray(String[]::new));

@@ -91,6 +91,11 @@ class HelpTextTest {
         assertThat(latest).hasContent("step-000010");
         assertThat(CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--lr", "-1").err()).isEqualTo("myllm: --lr must be positive, got -1.0\n");
         assertThat(latest).hasContent("step-000010");
+        // a corpus that is not UTF-8 points to an option the demo takes
+        java.nio.file.Path latin1 = java.nio.file.Files.write(tmp.resolve("latin1.txt"), new byte[]{'c', 'a', 'f', (byte) 0xe9});
+        assertThat(CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--data", latin1.toString()).err()).contains("--replace-invalid");
+        assertThat(Main.commandLine().parseArgs("demo", "--replace-invalid").subcommand().matchedOption("--replace-invalid")).isNotNull();
+        assertThat(latest).hasContent("step-000010");
         // nor does a corpus that is not there clear it (it used to be cleared first)
         CliRun missing = CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--data", tmp.resolve("none.txt").toString());
         assertThat(missing.code()).isNotZero();
