@@ -27,10 +27,10 @@ import picocli.CommandLine.Parameters;
 @Command(name = "classify", mixinStandardHelpOptions = true,
         description = "Classify texts with a fine-tuned classifier: prints the label and its probability.")
 final class ClassifyCommand implements Runnable {
-    private static final int BATCH = 8;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    private static final int BATCH = 8;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A classifier directory (from finetune classify).")
     Path model;
@@ -70,6 +70,7 @@ final class ClassifyCommand implements Runnable {
         }
         if (all.isEmpty()) throw new CliException("nothing to classify: give texts or --file FILE");
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
+        GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length
         GPTClassifier c = Classifiers.load(model, -1);
         c.eval();
         Tokenizer tok = tokenizer.load(model);

@@ -49,6 +49,7 @@ final class EvalClassifyCommand implements Runnable {
     public void run() {
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
+        GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length
         GPTClassifier c = Classifiers.load(model, -1);
         c.eval();
         LabelledSplits splits = data.splits(seed);

@@ -240,6 +240,7 @@ final class FinetuneClassifyCommand implements Runnable {
         if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
+        GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length
         GivenOptions.positive(spec, "--lr", lr); // -1, its default, means the book's rate for the --trainable kind
         if (weightDecay < 0) throw new CliException("--weight-decay must be >= 0, got " + weightDecay);
         if (!(dropout >= 0 && dropout < 1)) throw new CliException("--dropout must be in [0, 1), got " + dropout);

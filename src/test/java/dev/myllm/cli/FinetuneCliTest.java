@@ -72,6 +72,10 @@ class FinetuneCliTest {
         assertThat(lines).hasSize(2);
         double p = m.readTree(lines.get(0)).get("probabilities").get("ham").asDouble() + m.readTree(lines.get(0)).get("probabilities").get("spam").asDouble();
         assertThat(p).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-6));
+        // a typed 0 is not the default ("the length the model was trained at") but a wrong length
+        assertError(CliRun.run("classify", "--model", a.resolve("model").toString(), "--max-length", "0", "hi"), "--max-length must be positive, got 0");
+        assertError(CliRun.run("eval", "classify", "--model", a.resolve("model").toString(), "--data", DATA.toString(), "--max-length", "0"),
+                "--max-length must be positive, got 0");
         CliRun e = CliRun.run("eval", "classify", "--model", a.resolve("model").toString(), "--data", DATA.toString(), "--json");
         assertThat(e.code()).as(e.err()).isZero();
         JsonNode ev = m.readTree(e.out());
@@ -114,6 +118,7 @@ class FinetuneCliTest {
         Path longText = tmp.resolve("long.csv");
         Files.writeString(longText, "label,text\nham," + "word ".repeat(60) + "\nspam,win\nham,hi\nspam,cash\nham,a\nspam,b\nham,c\nspam,d\nham,e\nspam,f\n");
         assertError(finetune(tmp.resolve("e3"), longText), "more than the model's context length 40; give --max-length");
+        assertError(finetune(tmp.resolve("e3z"), longText, "--max-length", "0"), "--max-length must be positive, got 0");
         assertThat(finetune(tmp.resolve("e3b"), longText, "--max-length", "12", "--epochs", "1").code()).isZero();
         assertError(finetune(tmp.resolve("e3b"), longText, "--max-length", "12", "--epochs", "1"), "already holds a run (latest: step-");
 

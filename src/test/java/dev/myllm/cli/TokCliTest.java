@@ -71,6 +71,13 @@ class TokCliTest {
 
         assertThat(run("tokenizer", "train", "--vocab-size", "100", "--out", vocab.toString(), verdict.toString()).err())
                 .contains("--vocab-size must be at least 258");
+        // an --out that cannot be written is found before the merges are learned, and named
+        CliRun d = run("tokenizer", "train", "--vocab-size", "1000", "--out", dir.toString(), verdict.toString());
+        assertThat(d.code()).isNotZero();
+        assertThat(d.err().strip()).isEqualTo("myllm: --out " + dir + " is a directory; give the vocabulary file to write");
+        CliRun f = run("tokenizer", "train", "--vocab-size", "1000", "--out", jack.resolve("v.json").toString(), verdict.toString());
+        assertThat(f.code()).isNotZero();
+        assertThat(f.err().strip()).contains("cannot write --out " + jack.resolve("v.json") + ": " + jack + " is a file, not a directory").doesNotContain("merges");
         Path empty = Files.writeString(dir.resolve("empty.txt"), "");
         CliRun e = run("data", "prepare", "--out", bin.toString(), empty.toString());
         assertThat(e.code()).isNotZero();
