@@ -74,13 +74,17 @@ final class TokenizerCommand implements Runnable {
             long t0 = System.nanoTime();
             int target = vocabSize - 257 - sp.size();
             TrainedBpe t;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("merges").setInitialMax(target)
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                    .build()) {
-                t = new BpeTrainer().train(texts, vocabSize, sp, (done, total) -> {
-                    bar.maxHint(total);
-                    bar.stepTo(done);
-                });
+            if (!dev.myllm.util.ProgressBars.shown()) {
+                t = new BpeTrainer().train(texts, vocabSize, sp, (done, total) -> { });
+            } else {
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("merges").setInitialMax(target)
+                        .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                        .build()) {
+                    t = new BpeTrainer().train(texts, vocabSize, sp, (done, total) -> {
+                        bar.maxHint(total);
+                        bar.stepTo(done);
+                    });
+                }
             }
             double s = (System.nanoTime() - t0) / 1e9;
             t.save(out);

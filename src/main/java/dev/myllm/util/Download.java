@@ -168,7 +168,7 @@ public final class Download {
         try (InputStream in = resp.body();
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-             ProgressBar bar = progress ? bar(total, have) : null) {
+             ProgressBar bar = progress && ProgressBars.shown() ? bar(total, have) : null) {
             byte[] buf = new byte[1 << 16];
             int n;
             // HttpClient's timeouts end at the response headers; a body that stops arriving would
