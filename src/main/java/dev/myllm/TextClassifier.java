@@ -22,7 +22,6 @@ import dev.myllm.train.Trainer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -207,11 +206,6 @@ public final class TextClassifier {
      * to the training length; without a recorded length, cut to the context and not padded.
      */
     private int[] encode(String text) {
-        int[] ids = tokenizer.encode(text, Specials.TEXT);
-        int context = model.config().contextLength();
-        int n = model.maxLength() > 0 ? Math.min(model.maxLength(), context) : Math.max(1, Math.min(ids.length, context));
-        int[] out = Arrays.copyOf(ids, n);
-        if (ids.length < n) Arrays.fill(out, ids.length, n, model.padId());
-        return out;
+        return model.fit(tokenizer.encode(text, Specials.TEXT));
     }
 }

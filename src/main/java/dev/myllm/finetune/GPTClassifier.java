@@ -110,6 +110,18 @@ public final class GPTClassifier extends Module {
         return maxLength;
     }
 
+    /**
+     * A text's ids as training read them: cut and padded to the training length (within the context);
+     * without a recorded length, cut to the context and not padded.
+     */
+    public int[] fit(int[] ids) {
+        int context = config().contextLength();
+        int n = maxLength > 0 ? Math.min(maxLength, context) : Math.max(1, Math.min(ids.length, context));
+        int[] out = java.util.Arrays.copyOf(ids, n);
+        if (ids.length < n) java.util.Arrays.fill(out, ids.length, n, padId);
+        return out;
+    }
+
     /** Records the padded training length, saved with the model so prediction pads the same way. */
     public void maxLength(int n) {
         this.maxLength = n;

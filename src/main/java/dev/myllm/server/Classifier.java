@@ -9,7 +9,6 @@ import dev.myllm.tensor.ArgMax;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tokenizer.Specials;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -54,19 +53,15 @@ final class Classifier {
         int ctx = served.contextLength(), total = 0;
         // texts are cut and padded to the length the classifier was trained at, as in training, myllm classify and
         // TextClassifier: with the book's token rule (the last position) a padded text is read at a pad token
-        int length = model.maxLength() > 0 ? Math.min(model.maxLength(), ctx) : 0;
+        boolean trainedLength = model.maxLength() > 0;
         List<int[]> ids = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             int[] t = served.tokenizer().encode(texts.get(i), Specials.TEXT);
             if (t.length == 0) throw ApiError.badField("input", "input[" + i + "] is empty");
-            if (length == 0 && t.length > ctx) throw ApiError.badField("input", "input[" + i + "] has " + t.length + " tokens; the context length is " + ctx);
-            total += length > 0 ? Math.min(t.length, length) : t.length;
-            if (length > 0) {
-                int n = t.length;
-                t = Arrays.copyOf(t, length);
-                if (n < length) Arrays.fill(t, n, length, model.padId());
-            }
-            ids.add(t);
+            if (!trainedLength && t.length > ctx) throw ApiError.badField("input", "input[" + i + "] has " + t.length + " tokens; the context length is " + ctx);
+            int[] fitted = model.fit(t);
+            total += Math.min(t.length, fitted.length);
+            ids.add(fitted);
         }
         ObjectNode o = Answers.JSON.createObjectNode();
         o.put("id", "clf-" + UUID.randomUUID().toString().replace("-", "")).put("object", "classification")
