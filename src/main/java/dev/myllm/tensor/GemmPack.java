@@ -69,10 +69,6 @@ final class GemmPack {
      * {@code (kc, NR)} and {@code kc·NR} floats long; columns past {@code nc} are zeros.
      */
     static void packB(Object bs, int bOff, int brs, int bcs, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
-        if (bcs == PANELS) {
-            packBPanels((float[]) bs, bOff, brs, n0, nc, pc, kc, dst, dstOff);
-            return;
-        }
         if (bcs == F16_PANELS || bcs == BF16_PANELS) {
             packBHalves((short[]) bs, bcs == BF16_PANELS, bOff, brs, n0, nc, pc, kc, dst, dstOff);
             return;
@@ -115,13 +111,6 @@ final class GemmPack {
         }
     }
 
-    /**
-     * {@link #packB}'s column stride for a B held as {@link PackedMatrix.Format#F32_PANELS} panels
-     * from {@code bOff} (row stride: K), B(k, n) being weight (n, k): no matrix has a column stride
-     * of 0, so the value cannot mean anything else.
-     */
-    static final int PANELS = 0;
-
     /** {@link #packB}'s column strides for F16 and BF16 matrices in panels of halves ({@link HalfLayout.Layout#PANELS}, a {@code short[]}). */
     static final int F16_PANELS = -1, BF16_PANELS = -2;
 
@@ -130,7 +119,9 @@ final class GemmPack {
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, 16 * L)));
 
     /**
-     * {@link #packBPanels} from panels of halves, widened exactly (BF16: a shift; F16: its bits in
+     * {@link #packB} from panels of halves ({@link PanelLayout}: a packed row's vectors are runs of a
+     * panel's rows, the columns {@code n0 + j} being multiples of the lanes and W of them, so no run
+     * crosses a panel; other columns one by one), widened exactly (BF16: a shift; F16: its bits in
      * float position times 2^112), so the packed floats are those of the widened float32 matrix.
      */
     private static void packBHalves(short[] w, boolean bf, int base, int K, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
@@ -156,31 +147,6 @@ final class GemmPack {
                     for (int i = 0; i < n; i++) {
                         int s = base + ((c + i) / W) * K * W + pc * W + (c + i) % W;
                         for (int p = 0; p < kc; p++) dst[d + p * NR + i] = HalfLayout.widen(bf, w[s + p * W]);
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #packB} from F32_PANELS panels ({@link PanelLayout}): a packed row's vectors are runs of
-     * a panel's rows (the columns {@code n0 + j} are multiples of the lanes and W of them, so no run
-     * crosses a panel), copied whole; other columns one by one.
-     */
-    private static void packBPanels(float[] w, int base, int K, int n0, int nc, int pc, int kc, float[] dst, int dstOff) {
-        int W = PanelLayout.W;
-        for (int j0 = 0, panel = dstOff; j0 < nc; j0 += NR, panel += kc * NR) {
-            int cols = Math.min(NR, nc - j0);
-            if (cols < NR) Arrays.fill(dst, panel, panel + kc * NR, 0f);
-            for (int v = 0; v < cols; v += L) {
-                int c = n0 + j0 + v, n = Math.min(L, cols - v), d = panel + v;
-                int src = base + (c / W) * K * W + pc * W + c % W;
-                if (n == L && c % W + L <= W) {
-                    for (int p = 0; p < kc; p++) FloatVector.fromArray(F, w, src + p * W).intoArray(dst, d + p * NR);
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        int s = base + ((c + i) / W) * K * W + pc * W + (c + i) % W;
-                        for (int p = 0; p < kc; p++) dst[d + p * NR + i] = w[s + p * W];
                     }
                 }
             }

@@ -19,8 +19,8 @@ import java.nio.ByteOrder;
  * output summed in one fixed order (vector lanes too are added in a fixed order, not by
  * {@code reduceLanes}, whose order differs between the interpreter and compiled code), so results
  * do not depend on the number of threads or on how warm the JVM is. Inference only: there is no
- * gradient. F32_PANELS keeps float32 on the heap in {@link PanelKernels}' panels, for products of a
- * few rows as one chain of multiply-adds per output.
+ * gradient. F32_PANELS keeps float32 on the heap in {@link PanelKernels}' panels, for products of
+ * any number of rows as one chain of multiply-adds per output.
  */
 public final class PackedMatrix {
     /** How the weights are stored. */
@@ -422,12 +422,12 @@ public final class PackedMatrix {
             // the bias and GELU as the tiles are stored, by the decode kernels and the GEMM alike
             long t0 = StepProfile.begin();
             float[] b = bias == null ? null : bias.data();
-            if (!PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
+            if (halfPanels == null) {
+                PanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu); // (any number of rows: PackedPaths#panels)
+            } else if (!PackedPaths.fewRows(ProductMode.current(), m, SMALL_M)) {
                 PackedPaths.panelsGemm(this, x.data(), 0, m, y, 0, b == null && !gelu ? null : new GemmDriver.Epilogue(b, gelu));
-            } else if (halfPanels != null) {
-                HalfPanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
             } else {
-                PanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
+                HalfPanelKernels.product(this, x.data(), 0, m, y, 0, b, gelu);
             }
             timed(t0, m);
             return Tensor.of(y, shape);

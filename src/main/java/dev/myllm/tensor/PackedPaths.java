@@ -105,13 +105,19 @@ final class PackedPaths {
     }
 
     /**
-     * F32_PANELS, and F16/BF16 in {@link HalfLayout.Layout#PANELS} ({@link HalfPanelKernels}): a few input rows ({@link ProductMode#ROWS} for any number, {@link
-     * ProductMode#SHAPE} up to {@code smallM}) on the panels' chains ({@link PanelKernels}); more
-     * rows by the packed GEMM packing straight from the panels, which gives exactly the bits of
-     * {@link Gemm#matmulNT} in PACKED mode on the float32 array (without SIMD: row-major tiles).
+     * F32_PANELS: any number of input rows, in every mode, on the panels' chains ({@link
+     * PanelKernels}), which read each panel from memory once for all rows and then from L2, one
+     * chain per output, so a row's bits never depend on the mode, the row count or the threads
+     * (a prompt's products took 0.75-0.99x the packed GEMM's time at 16 to 1024 rows, gpt2-small and
+     * gpt2-medium shapes, which also packs the panels and reads and writes C once per 256 k).
+     * F16/BF16 in {@link HalfLayout.Layout#PANELS}: a few rows ({@link ProductMode#ROWS} for any
+     * number, {@link ProductMode#SHAPE} up to {@code smallM}) on the chains ({@link
+     * HalfPanelKernels}); more by the packed GEMM widening straight from the panels, which gives
+     * exactly the bits of {@link Gemm#matmulNT} in PACKED mode on the widened float32 array (without
+     * SIMD: row-major tiles).
      */
     static void panels(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff, int smallM) {
-        if (fewRows(mode, m, smallM)) {
+        if (p.halfPanels == null || fewRows(mode, m, smallM)) {
             if (p.halfPanels != null) HalfPanelKernels.product(p, x, xOff, m, y, yOff);
             else PanelKernels.product(p, x, xOff, m, y, yOff);
             return;
@@ -123,20 +129,18 @@ final class PackedPaths {
             }
             return;
         }
-        // B(k, n) = weight (n, k), read from the panels as the GEMM packs them: each 16 floats of a
-        // panel's row are the same 16 floats of a packed B row, so packing is a plain copy (from a
-        // row-major matrix it is a transpose), and the packed operand, and so every bit, is what
-        // Gemm#matmulNT gives on the float32 array in PACKED mode (GemmDriver splits by shape alone)
-        // (panels of halves: widened as they are packed, the floats of the widened matrix)
+        // B(k, n) = weight (n, k), read from the panels as the GEMM packs them: each 16 halves of a
+        // panel's row widen to the same 16 floats of a packed B row, so the packed operand, and so
+        // every bit, is what Gemm#matmulNT gives on the widened array in PACKED mode (GemmDriver
+        // splits by shape alone)
         panelsGemm(p, x, xOff, m, y, yOff, null);
     }
 
-    /** Panels by the packed GEMM (SIMD only; see {@link #panels}), each tile of y then through {@code epilogue} (or null). */
+    /** Panels of halves by the packed GEMM (SIMD only; see {@link #panels}), each tile of y then through {@code epilogue} (or null). */
     static void panelsGemm(PackedMatrix p, float[] x, int xOff, int m, float[] y, int yOff, GemmDriver.Epilogue epilogue) {
         int k = p.cols();
-        boolean halves = p.halfPanels != null;
-        int marker = !halves ? GemmPack.PANELS : p.format() == PackedMatrix.Format.BF16 ? GemmPack.BF16_PANELS : GemmPack.F16_PANELS;
-        GemmDriver.run(x, xOff, k, 1, halves ? p.halfPanels : p.panels, p.panelBase, k, marker, y, yOff, m, p.rows(), k, false, epilogue);
+        int marker = p.format() == PackedMatrix.Format.BF16 ? GemmPack.BF16_PANELS : GemmPack.F16_PANELS;
+        GemmDriver.run(x, xOff, k, 1, p.halfPanels, p.panelBase, k, marker, y, yOff, m, p.rows(), k, false, epilogue);
     }
 
     /** Many input rows: tiles of W widened to float32 and multiplied by the GEMM. */

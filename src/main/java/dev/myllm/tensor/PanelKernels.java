@@ -5,7 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The few-row products of {@link PackedMatrix.Format#F32_PANELS}: float32 weights stored K-major
+ * The products of {@link PackedMatrix.Format#F32_PANELS} (a decode step's few rows and a prompt's many): float32 weights stored K-major
  * in panels of {@link #W} output columns ({@link PanelLayout}), each output one sequential chain of fused multiply-adds over k
  * from 0: {@code acc = fma(A[r][k], W[n][k], acc)}, vectorised across the panel's columns with
  * A[r][k] broadcast. No lane sums and no warming pass: a thread reads its panels as one stream
@@ -74,19 +74,32 @@ final class PanelKernels {
             forPanels(np, grain, (p0, p1) -> onePanels(w, wb, K, N, x, xOff, y, yOff, p0, p1, bias, gelu));
             return;
         }
-        // A transposed once, [group][K][8]: a k's eight broadcasts are contiguous
+        // A transposed once, [group][K][8]: a k's eight broadcasts are contiguous. A decode step's
+        // few rows use this thread's own buffer (no allocation a token); a prompt's many rows a
+        // buffer of the arena, transposed by all threads
         int groups = (m + ROWS - 1) / ROWS;
-        float[] at = AT.get();
-        if (at.length < groups * K * ROWS) {
-            at = new float[groups * K * ROWS];
-            AT.set(at);
+        boolean few = groups <= FEW_GROUPS;
+        float[] a = few ? AT.get() : Arena.uninitialized(groups * K * ROWS);
+        if (few && a.length < groups * K * ROWS) {
+            a = new float[FEW_GROUPS * K * ROWS];
+            AT.set(a);
         }
-        for (int i = 0; i < m; i++) {
+        float[] at = a;
+        if (few) transpose(x, xOff, m, K, at, 0, groups);
+        else Parallel.forRange(groups, Math.max(1, (1 << 14) / (K * ROWS)), (g0, g1) -> transpose(x, xOff, m, K, at, g0, g1));
+        forPanels(np, grain, (p0, p1) -> rowPanels(at, m, w, wb, K, N, y, yOff, p0, p1, bias, gelu));
+        if (!few) Arena.release(at);
+    }
+
+    /** Groups of eight rows that take the calling thread's own transposed buffer (decode steps); more take the arena's. */
+    private static final int FEW_GROUPS = 2;
+
+    /** Groups {@code [g0, g1)} of the {@code m} rows of x into {@code at}, {@code [group][K][8]} (a last group's missing rows left as they are). */
+    private static void transpose(float[] x, int xOff, int m, int K, float[] at, int g0, int g1) {
+        for (int i = g0 * ROWS; i < Math.min(m, g1 * ROWS); i++) {
             int gb = (i / ROWS) * K * ROWS + i % ROWS, xi = xOff + i * K;
             for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k];
         }
-        float[] a = at;
-        forPanels(np, grain, (p0, p1) -> rowPanels(a, m, w, wb, K, N, y, yOff, p0, p1, bias, gelu));
     }
 
     /** Rows per group at most that take two panels at once (up to 24 accumulators); more take one panel at a time. */
