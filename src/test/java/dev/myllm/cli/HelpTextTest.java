@@ -45,6 +45,25 @@ class HelpTextTest {
     }
 
     @Test
+    void noCommandIsAUsageErrorWithTheUsageOnStderr() {
+        CliRun run = CliRun.run();
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).startsWith("myllm: missing command for myllm\nUsage: myllm [-hV] [COMMAND]").contains("  train ");
+        for (String group : new String[]{"finetune", "bench", "eval", "data", "tokenizer"}) {
+            run = CliRun.run(group);
+            assertThat(run.code()).as(group).isEqualTo(2);
+            assertThat(run.out()).as(group).isEmpty();
+            assertThat(run.err()).as(group).startsWith("myllm: missing command for myllm " + group + "\nUsage: myllm " + group + " ");
+        }
+        // asked for, the usage is no error
+        run = CliRun.run("--help");
+        assertThat(run.code()).isZero();
+        assertThat(run.out()).startsWith("Usage: myllm [-hV] [COMMAND]");
+        assertThat(CliRun.run("finetune", "--help").code()).isZero();
+    }
+
+    @Test
     void relabelledOptionsStillSetTheirFields() {
         CommandLine.ParseResult parsed = Main.commandLine().parseArgs("bench", "matmul", "--rows", "7");
         BenchMatmulCommand matmul = parsed.subcommand().subcommand().commandSpec().commandLine().getCommand();
