@@ -57,6 +57,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         labelValues(cl.getCommandSpec());
+        HelpWrapping.install(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             cmd.getErr().println("myllm: " + Errors.oneLine(ex));
             if (System.getenv("MYLLM_DEBUG") != null) ex.printStackTrace(cmd.getErr());
