@@ -14,12 +14,12 @@ import picocli.CommandLine.Command;
                 BenchServeCommand.class,
                 BenchFinetuneCommand.class,
         })
-final class BenchCommand implements Runnable {
+final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return Main.missingCommand(spec);
     }
 }

@@ -27,13 +27,13 @@ import java.util.function.Supplier;
 /** {@code myllm data}: fetch named datasets and pre-tokenize corpora. */
 @Command(name = "data", mixinStandardHelpOptions = true, description = "Datasets: fetch them, pre-tokenize them.",
         subcommands = {DataCommand.Get.class, DataCommand.Prepare.class})
-final class DataCommand implements Runnable {
+final class DataCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return Main.missingCommand(spec);
     }
 
     /** {@code myllm data get NAME}: fetch a named dataset into the cache. */

@@ -6,12 +6,12 @@ import picocli.CommandLine.Command;
 /** {@code myllm eval}: evaluate a fine-tuned model (classifier or instruction model). */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a fine-tuned model.",
         subcommands = {EvalClassifyCommand.class, EvalInstructCommand.class})
-final class EvalCommand implements Runnable {
+final class EvalCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        return Main.missingCommand(spec);
     }
 }

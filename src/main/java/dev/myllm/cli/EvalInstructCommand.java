@@ -68,7 +68,7 @@ final class EvalInstructCommand implements Runnable {
     @Option(names = "--synthetic-seed", defaultValue = "123", paramLabel = "S", description = "Seed of the synthetic data, default ${DEFAULT-VALUE}.")
     long syntheticSeed;
 
-    @Option(names = "--judge-url", paramLabel = "URL", description = "An Ollama or OpenAI-compatible server, e.g. http://localhost:11434.")
+    @Option(names = "--judge-url", paramLabel = "URL", description = "An Ollama or OpenAI-compatible server, such as http://localhost:11434.")
     String judgeUrl;
 
     @Option(names = "--judge-model", defaultValue = "llama3", paramLabel = "NAME", description = "The judge's model, default ${DEFAULT-VALUE}.")

@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
  * and Ollama, from a model (directory, GGUF file, llm.c checkpoint or seeded preset).
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Write a clean model directory (config.json with GPT2Config keys, model.safetensors with GPT-2 names) "
-                + "that Hugging Face transformers loads, optionally in float16 or bfloat16; or, with --format gguf, "
-                + "one GGUF file (tokenizer embedded) that llama.cpp, Ollama and LM Studio run.")
+        description = {"Write a model as a directory that Hugging Face transformers loads, or as one GGUF file for llama.cpp, Ollama and LM Studio.",
+                "The directory has config.json with GPT2Config keys and model.safetensors with GPT-2 names (float32, float16 or "
+                        + "bfloat16); the GGUF file (--format gguf) embeds the tokenizer."})
 final class ExportCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -6,12 +6,12 @@ import picocli.CommandLine.Command;
 /** {@code myllm finetune}: fine-tune a pretrained GPT (chapter 6 classification; appendix E LoRA). */
 @Command(name = "finetune", mixinStandardHelpOptions = true, description = "Fine-tune a pretrained GPT.",
         subcommands = {FinetuneClassifyCommand.class, FinetuneInstructCommand.class, FinetuneDpoCommand.class})
-final class FinetuneCommand implements Runnable {
+final class FinetuneCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return Main.missingCommand(spec);
     }
 }

@@ -2,14 +2,16 @@ package dev.myllm.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code myllm info}: a model's configuration, parameter counts and memory, without loading weights. */
+/** {@code myllm info}: a model's or a classifier's configuration, parameter counts and memory, without loading weights. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Print a model's configuration, parameter counts and the memory its weights take.")
+        description = {"Print a model's configuration, parameter counts and the memory its weights take.",
+                "A classifier directory (finetune classify) is described too: its labels, head, training length and adapter."})
 final class InfoCommand implements Runnable {
     @Mixin
     ModelOptions model;
@@ -36,6 +38,17 @@ final class InfoCommand implements Runnable {
     @Override
     public void run() {
         java.io.PrintWriter out = spec.commandLine().getOut();
+        java.nio.file.Path dir = model.directory();
+        if (dir != null && java.nio.file.Files.isDirectory(dir) && ClassifierDirectory.isClassifier(dir)) {
+            if (numClasses != null || loraRank != null || loraAlpha != null) {
+                throw new CliException("--num-classes, --lora-rank and --lora-alpha count the fine-tuning of a language model; " + dir + " is a classifier");
+            }
+            if (model.contextLength != null || model.qkvBias != null || model.tiedHead != null) {
+                throw new CliException("--context-length, --qkv-bias and --tie-weights change a model's shape; a classifier (" + dir + ") is described as saved");
+            }
+            ClassifierInfo.print(out, dir, json);
+            return;
+        }
         GPTConfig c = model.config();
         long total = c.parameterCount();
         long separate = c.withTiedHead(false).parameterCount();
@@ -52,10 +65,7 @@ final class InfoCommand implements Runnable {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
             if (model.isPreset()) o.put("init", model.initScheme()).put("seed", seed);
-            ObjectNode cfg = o.putObject("config");
-            cfg.put("vocab_size", c.vocabSize()).put("context_length", c.contextLength()).put("emb_dim", c.embDim())
-                    .put("n_heads", c.nHeads()).put("n_layers", c.nLayers()).put("drop_rate", c.dropRate())
-                    .put("qkv_bias", c.qkvBias()).put("tied_head", c.tiedHead()).put("layer_norm_eps", c.layerNormEps());
+            putConfig(o, c);
             o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
                     .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
                     .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
@@ -68,15 +78,7 @@ final class InfoCommand implements Runnable {
             return;
         }
         out.println("model: " + model.label());
-        out.printf("  vocab size        %,d%n", c.vocabSize());
-        out.printf("  context length    %,d%n", c.contextLength());
-        out.printf("  embedding width   %,d%n", c.embDim());
-        out.printf("  heads             %d (width %d)%n", c.nHeads(), c.headDim());
-        out.printf("  layers            %d%n", c.nLayers());
-        out.printf("  dropout           %s%n", c.dropRate());
-        out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
-        out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
-        out.printf("  layer norm eps    %s%n", c.layerNormEps());
+        printShape(out, c, true);
         if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
         out.println("parameters");
         out.printf("  total             %,d%n", total);
@@ -92,6 +94,26 @@ final class InfoCommand implements Runnable {
         out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
         out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
         out.flush();
+    }
+
+    /** The configuration's lines; {@code head} adds how the vocabulary head is made (a classifier has none). */
+    static void printShape(java.io.PrintWriter out, GPTConfig c, boolean head) {
+        out.printf("  vocab size        %,d%n", c.vocabSize());
+        out.printf("  context length    %,d%n", c.contextLength());
+        out.printf("  embedding width   %,d%n", c.embDim());
+        out.printf("  heads             %d (width %d)%n", c.nHeads(), c.headDim());
+        out.printf("  layers            %d%n", c.nLayers());
+        out.printf("  dropout           %s%n", c.dropRate());
+        out.printf("  qkv bias          %s%n", c.qkvBias() ? "yes" : "no");
+        if (head) out.printf("  output head       %s%n", c.tiedHead() ? "tied to the token embedding" : "separate");
+        out.printf("  layer norm eps    %s%n", c.layerNormEps());
+    }
+
+    /** The configuration as the JSON object {@code config} of {@code o}. */
+    static void putConfig(ObjectNode o, GPTConfig c) {
+        o.putObject("config").put("vocab_size", c.vocabSize()).put("context_length", c.contextLength()).put("emb_dim", c.embDim())
+                .put("n_heads", c.nHeads()).put("n_layers", c.nLayers()).put("drop_rate", c.dropRate())
+                .put("qkv_bias", c.qkvBias()).put("tied_head", c.tiedHead()).put("layer_norm_eps", c.layerNormEps());
     }
 
     static String bytes(long b) {

@@ -30,20 +30,34 @@ import picocli.CommandLine.Model.OptionSpec;
                 BookCommand.class,
                 CommandLine.HelpCommand.class,
         })
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
     CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return Main.missingCommand(spec);
+    }
+
+    /**
+     * What {@code myllm} or a command group ({@code myllm finetune}) does without a command: a
+     * usage error, as a bad argument is (exit 2, the usage on stderr), so that a script missing
+     * its command fails instead of passing with help text on its output.
+     */
+    static int missingCommand(CommandSpec spec) {
+        CommandLine cl = spec.commandLine();
+        cl.getErr().println("myllm: missing command for " + spec.qualifiedName());
+        cl.usage(cl.getErr());
+        cl.getErr().flush();
+        return 2;
     }
 
     /** Builds the configured picocli command line; tests use it to run commands in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         labelValues(cl.getCommandSpec());
+        HelpWrapping.install(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             cmd.getErr().println("myllm: " + Errors.oneLine(ex));
             if (System.getenv("MYLLM_DEBUG") != null) ex.printStackTrace(cmd.getErr());

@@ -37,9 +37,12 @@ final class TokenizeCommand implements Runnable {
             description = "<|endoftext|> in the input is the special token (allow, default), ordinary text (text), or an error.")
     SpecialsOpt specials;
 
-    @Option(names = {"-f", "--format"}, defaultValue = "ids", paramLabel = "ids|tokens|count|json",
-            description = "ids: whitespace-separated ids (default); tokens: one id and token text per line; count; json.")
-    Format format;
+    @Option(names = {"-f", "--format"}, paramLabel = "ids|tokens|count",
+            description = "ids: whitespace-separated ids (default); tokens: one id and token text per line; count: the number of tokens.")
+    String format; // a String: "json", its first spelling of --json, is still read but not offered
+
+    @Option(names = "--json", description = "One JSON object per input: file, tokenizer, count and ids.")
+    boolean json;
 
     @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 as U+FFFD instead of failing.")
     boolean replaceInvalid;
@@ -56,6 +59,7 @@ final class TokenizeCommand implements Runnable {
 
     @Override
     public void run() {
+        Format fmt = format();
         Tokenizer tok = Tokenizers.load(tokenizer);
         Specials mode = switch (specials) {
             case allow -> Specials.ALLOW;
@@ -95,7 +99,7 @@ final class TokenizeCommand implements Runnable {
         for (int k = 0; k < texts.size(); k++) {
             int[] ids = tok.encode(texts.get(k), mode);
             total += ids.length;
-            switch (format) {
+            switch (fmt) {
                 case ids -> {
                     StringBuilder sb = new StringBuilder(ids.length * 6);
                     for (int i = 0; i < ids.length; i++) sb.append(i == 0 ? "" : " ").append(ids[i]);
@@ -116,8 +120,20 @@ final class TokenizeCommand implements Runnable {
                 }
             }
         }
-        if (format == Format.count && texts.size() > 1) out.println(total + "\ttotal");
+        if (fmt == Format.count && texts.size() > 1) out.println(total + "\ttotal");
         out.flush();
+    }
+
+    /** --format's value, or json for --json (the name every other command uses; --format json was tokenize's first). */
+    private Format format() {
+        Format f;
+        try {
+            f = format == null ? Format.ids : Format.valueOf(format);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--format must be ids, tokens or count (or --json), got '" + format + "'");
+        }
+        if (json && format != null && f != Format.json) throw new CliException("give --json or --format " + format + ", not both");
+        return json ? Format.json : f;
     }
 
     private static String tokenText(Tokenizer tok, int id) {

@@ -18,13 +18,13 @@ import java.util.List;
 /** {@code myllm tokenizer}: tokenizer tools; {@code train} learns a BPE vocabulary from text. */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Tokenizer tools.",
         subcommands = {TokenizerCommand.Train.class})
-final class TokenizerCommand implements Runnable {
+final class TokenizerCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return Main.missingCommand(spec);
     }
 
     /** {@code myllm tokenizer train}: learns BPE merges (the book's algorithm) and saves the vocabulary as JSON. */

@@ -74,6 +74,8 @@ final class TrainCommand implements Runnable {
     int epochs;
     @Option(names = "--steps", defaultValue = "0", description = "Optimizer steps (overrides --epochs).")
     long steps;
+    @Option(names = "--minutes", defaultValue = "0", description = "Stop (saving a checkpoint --resume continues) after this much training time; 0 = no limit (default).")
+    double minutes;
     @Option(names = "--lr", defaultValue = "4e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
     @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
@@ -254,10 +256,20 @@ final class TrainCommand implements Runnable {
                 t.evaluation(val.first(evalBatches), train.first(evalBatches));
             }
             self[0] = t;
-            if (deadlineNanos != Long.MAX_VALUE) t.stopAt(deadlineNanos);
+            // --minutes counts training time, as in finetune instruct and dpo: from here, after the data is read and the model built
+            long stop = deadlineNanos;
+            if (minutes > 0) {
+                long end = System.nanoTime() + (long) (minutes * 60e9);
+                if (stop == Long.MAX_VALUE || end - stop < 0) stop = end; // nanoTime values compare by difference
+            }
+            if (stop != Long.MAX_VALUE) t.stopAt(stop);
             if (checkpoint != null) t.resume(checkpoint);
             Path last = t.run();
             err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
+            if (minutes > 0 && t.step() < total && System.nanoTime() - stop >= 0) {
+                err.printf(java.util.Locale.ROOT, "stopped at step %d of %d: --minutes %s used up; continue with: myllm train --resume %s%n",
+                        t.step(), total, minutes, out);
+            }
         }
         trainedModel = model;
         trainedTokenizer = tok;
@@ -340,6 +352,7 @@ final class TrainCommand implements Runnable {
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
         if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
+        if (!(minutes >= 0)) throw new CliException("--minutes must be >= 0, got " + minutes);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         if (!(valFraction >= 0 && valFraction < 1)) throw new CliException("--val-fraction must be at least 0 and below 1, got " + valFraction);
         if (!split.equals("tokens") && !split.equals("chars")) throw new CliException("--split must be tokens or chars, got " + split);

@@ -31,6 +31,8 @@ final class WeightDtype {
 
     /** A weight type's name as the user wrote it ({@code float16}, {@code Q8}, ...) → f32, f16, bf16 or q8_0. */
     static String parse(String text) {
+        // bench generate splits its list before it gets here: a comma anywhere else is a list given where one type goes
+        if (text.contains(",")) throw new CliException("--dtype takes one type here, got '" + text + "'; a list of types is for bench generate --dtype");
         return switch (text.toLowerCase(Locale.ROOT)) {
             case "f32", "float32" -> "f32";
             case "f16", "float16" -> "f16";

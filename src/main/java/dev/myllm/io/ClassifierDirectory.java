@@ -42,6 +42,34 @@ public final class ClassifierDirectory {
     public record Loaded(GPTModel body, Tensor scoreWeight, Tensor scoreBias, Head head) {
     }
 
+    /** What a classifier directory holds without its weights: the body's shape, the head's meaning, and whether the head has a bias. */
+    public record Summary(GPTConfig config, Head head, boolean scoreBias) {
+        /** Parameters of the body and the head (a LoRA adapter beside them not counted). */
+        public long parameterCount() {
+            return config.parameterCount() + headParameterCount();
+        }
+
+        /** The head's parameters: a (classes, C) weight, plus a bias of classes when it has one. */
+        public long headParameterCount() {
+            long classes = head.labels().size();
+            return classes * config.embDim() + (scoreBias ? classes : 0);
+        }
+    }
+
+    /** Reads {@code config.json} and the weights file's header only; every problem is one {@link IllegalArgumentException} naming the file. */
+    public static Summary summary(Path dir) {
+        Path cfgFile = dir.resolve(ModelDirectory.CONFIG);
+        if (!isClassifier(dir)) {
+            throw new IllegalArgumentException(dir + ": is a language model, not a classifier (config.json does not name " + ARCHITECTURE + ")");
+        }
+        GPTConfig config = Gpt2Config.read(cfgFile).withTiedHead(true);
+        Head head = readHead(cfgFile);
+        try (Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir))) {
+            if (!st.contains("score.weight")) throw Gpt2Layout.bad(st, "missing tensor 'score.weight'");
+            return new Summary(config, head, st.contains("score.bias"));
+        }
+    }
+
     /** Whether {@code dir/config.json} names the classifier architecture. */
     public static boolean isClassifier(Path dir) {
         Path f = dir.resolve(ModelDirectory.CONFIG);

@@ -103,6 +103,54 @@ class FinetuneCliTest {
     }
 
     @Test
+    void infoDescribesAClassifier() throws Exception {
+        Path plain = tmp.resolve("info-plain"), lora = tmp.resolve("info-lora");
+        assertThat(finetune(plain, "--epochs", "1", "--max-length", "12").code()).isZero();
+        CliRun r = finetune(lora, "--epochs", "1", "--trainable", "lora", "--lora-rank", "2", "--lora-alpha", "4", "--token", "flexible", "--no-head-bias");
+        assertThat(r.code()).as(r.err()).isZero();
+        // the tiny language model: 50,257 × 16 + 40 × 16 token and position tables, 2 blocks of 3,280, the final norm's 32
+        long body = 50257 * 16 + 40 * 16 + 2 * 3280 + 32;
+        assertThat(body).isEqualTo(811_344);
+
+        CliRun info = CliRun.run("info", "--model", plain.resolve("model").toString());
+        assertThat(info.code()).as(info.err()).isZero();
+        assertThat(info.out()).startsWith("classifier: " + plain.resolve("model") + " (GPT2ForSequenceClassification)\n"
+                        + "  labels            ham, spam (2 classes)\n"
+                        + "  head              Linear(16, 2) with bias\n"
+                        + "  reads             the last position (a pad for a short text) (--token last)\n"
+                        + "  pad token id      50256\n"
+                        + "  trained length    texts padded or cut to 12 tokens\n"
+                        + "base model\n"
+                        + "  vocab size        50,257\n"
+                        + "  context length    40\n")
+                .contains(String.format("parameters%n  total             %,d%n  base model        %,d%n  head              34%n  per block         3,280%n",
+                        body + 34, body))
+                .doesNotContain("LoRA", "output head", "KV cache");
+
+        ObjectMapper m = new ObjectMapper();
+        JsonNode j = m.readTree(CliRun.run("info", "--model", lora.resolve("model").toString(), "--json").out());
+        JsonNode k = j.get("classifier");
+        assertThat(k.get("labels").toString()).isEqualTo("[\"ham\",\"spam\"]");
+        assertThat(k.get("head_bias").asBoolean()).isFalse();
+        assertThat(k.get("token_rule").asText()).isEqualTo("flexible");
+        assertThat(k.get("max_length").asInt()).isPositive().isLessThanOrEqualTo(40);
+        assertThat(k.get("lora").toString()).isEqualTo("{\"rank\":2,\"alpha\":4.0,\"scale\":\"alpha/rank\"}");
+        assertThat(j.get("config").get("emb_dim").asInt()).isEqualTo(16);
+        // rank 2 on each block's QKV (three pairs), attention output and both feed-forward maps, and on the 16 → 2 head
+        long adapter = 2 * (3 * 2 * (16 + 16) + 2 * (16 + 16) + 2 * (16 + 64) + 2 * (64 + 16)) + 2 * (16 + 2);
+        assertThat(j.get("parameters_adapter").asLong()).isEqualTo(adapter).isEqualTo(1188);
+        assertThat(j.get("parameters_head").asLong()).isEqualTo(32);
+        assertThat(j.get("parameters").asLong()).isEqualTo(body + 32 + adapter);
+        assertThat(CliRun.run("info", "--model", lora.resolve("model").toString()).out())
+                .contains("  LoRA adapter      rank 2, alpha 4.0 (scale alpha/rank), apart from the base weights\n", "  head              Linear(16, 2) without bias\n",
+                        "  reads             the last token that is not a pad (--token flexible)\n", String.format("  LoRA adapter      %,d%n", adapter));
+
+        // options that count a language model's fine-tuning or change a shape do not apply
+        assertError(CliRun.run("info", "--model", plain.resolve("model").toString(), "--num-classes", "3"), "is a classifier");
+        assertError(CliRun.run("info", "--model", plain.resolve("model").toString(), "--context-length", "8"), "a classifier (" + plain.resolve("model") + ") is described as saved");
+    }
+
+    @Test
     void oneLineErrors() throws Exception {
         Path empty = tmp.resolve("empty.csv");
         Files.writeString(empty, "");

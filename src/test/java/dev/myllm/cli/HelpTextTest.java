@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -20,6 +22,44 @@ class HelpTextTest {
         command.usage(new PrintWriter(help));
         assertThat(help.toString()).as(command.getCommandSpec().qualifiedName()).doesNotContain("=<");
         command.getSubcommands().values().forEach(HelpTextTest::checkHelp);
+    }
+
+    @Test
+    void noHelpLineBreaksAWordAtItsDot() {
+        // picocli wraps where java.text.BreakIterator allows, which includes after the dot of
+        // "model.safetensors" or "llama.cpp": the line then ends like a sentence ("... + model.")
+        // and the next begins "safetensors)". Help is worded so that no such word meets a line's end.
+        List<String> broken = new ArrayList<>();
+        collectBrokenWords(Main.commandLine(), broken);
+        assertThat(broken).isEmpty();
+    }
+
+    @Test
+    void aWordCutAtItsDotMovesWholeToTheNextLine() {
+        String nl = System.lineSeparator();
+        assertThat(HelpWrapping.mend("One two three model." + nl + "    safetensors and more words", 24))
+                .isEqualTo("One two three" + nl + "    model.safetensors" + nl + "    and more words");
+        assertThat(HelpWrapping.mend("a server, e.g. http:" + nl + "    //localhost:11434.", 30)).isEqualTo("a server, e.g." + nl + "    http://localhost:11434.");
+        // a new entry of a command list is no continuation; a sentence's end before a capital neither
+        String list = "  download   Get a model." + nl + "  export     Write it." + nl + "Then. Next";
+        assertThat(HelpWrapping.mend(list, 80)).isEqualTo(list);
+    }
+
+    private static void collectBrokenWords(CommandLine command, List<String> broken) {
+        StringWriter help = new StringWriter();
+        command.usage(new PrintWriter(help));
+        List<String> lines = help.toString().lines().toList();
+        for (int i = 0; i + 1 < lines.size(); i++) {
+            String a = lines.get(i).stripTrailing(), b = lines.get(i + 1);
+            String next = b.strip();
+            boolean commandListEntry = b.startsWith("  ") && !b.startsWith("   "); // "  train  Pretrain a GPT ...": a new entry
+            boolean cut = a.endsWith(".") && !next.isEmpty() && Character.isLowerCase(next.charAt(0)) // "model." | "safetensors"
+                    || a.endsWith(":") && next.startsWith("/"); // "http:" | "//localhost"
+            if (cut && !commandListEntry) {
+                broken.add(command.getCommandSpec().qualifiedName() + ": " + a.strip() + " | " + next);
+            }
+        }
+        command.getSubcommands().values().forEach(sub -> collectBrokenWords(sub, broken));
     }
 
     @Test
@@ -42,6 +82,25 @@ class HelpTextTest {
         assertThat(run.err()).startsWith("myllm: unknown command 'trian' for myllm; choose one of demo, train, generate,");
         run = CliRun.run("finetune", "clasify");
         assertThat(run.err()).startsWith("myllm: unknown command 'clasify' for myllm finetune; choose one of classify, instruct, dpo\n");
+    }
+
+    @Test
+    void noCommandIsAUsageErrorWithTheUsageOnStderr() {
+        CliRun run = CliRun.run();
+        assertThat(run.code()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).startsWith("myllm: missing command for myllm\nUsage: myllm [-hV] [COMMAND]").contains("  train ");
+        for (String group : new String[]{"finetune", "bench", "eval", "data", "tokenizer"}) {
+            run = CliRun.run(group);
+            assertThat(run.code()).as(group).isEqualTo(2);
+            assertThat(run.out()).as(group).isEmpty();
+            assertThat(run.err()).as(group).startsWith("myllm: missing command for myllm " + group + "\nUsage: myllm " + group + " ");
+        }
+        // asked for, the usage is no error
+        run = CliRun.run("--help");
+        assertThat(run.code()).isZero();
+        assertThat(run.out()).startsWith("Usage: myllm [-hV] [COMMAND]");
+        assertThat(CliRun.run("finetune", "--help").code()).isZero();
     }
 
     @Test

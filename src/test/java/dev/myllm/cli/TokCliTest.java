@@ -23,7 +23,15 @@ class TokCliTest {
         assertThat(run("tokenize", f.toString()).out().strip()).isEqualTo("15496 11 995 50256");
         assertThat(run("tokenize", "--specials", "text", "-f", "count", f.toString()).out().strip()).isEqualTo("10");
         assertThat(run("tokenize", "-f", "tokens", f.toString()).out()).startsWith("15496\t\"Hello\"\n11\t\",\"\n995\t\" world\"\n");
-        assertThat(run("tokenize", "-f", "json", f.toString()).out()).contains("\"count\":4", "\"ids\":[15496,11,995,50256]");
+        // --json, as every other command spells it; --format json, its first spelling, still works but is not offered
+        String json = "{\"file\":\"" + f + "\",\"tokenizer\":\"gpt2\",\"count\":4,\"ids\":[15496,11,995,50256]}\n";
+        assertThat(run("tokenize", "--json", f.toString()).out()).isEqualTo(json);
+        assertThat(run("tokenize", "-f", "json", f.toString()).out()).isEqualTo(json);
+        assertThat(run("tokenize", "--help").out()).contains("--json", "--format=ids|tokens|count\n").doesNotContain("json.");
+        CliRun both = run("tokenize", "--json", "--format", "count", f.toString());
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).isEqualTo("myllm: give --json or --format count, not both\n");
+        assertThat(run("tokenize", "--format", "xml", f.toString()).err()).isEqualTo("myllm: --format must be ids, tokens or count (or --json), got 'xml'\n");
         CliRun r = run("tokenize", "--specials", "error", f.toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.err().strip()).startsWith("myllm: ").contains("<|endoftext|>").doesNotContain("\n");

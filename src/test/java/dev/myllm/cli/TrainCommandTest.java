@@ -51,6 +51,46 @@ class TrainCommandTest {
     }
 
     @Test
+    void minutesStopsAtTheBudgetWithACheckpointResumeContinues(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        CliRun a = run(tiny(data, tmp.resolve("a"), 6));
+        assertThat(a.code()).as(a.err()).isZero();
+        // a budget of 6 microseconds: over after the first step, which is saved as --resume expects
+        Path b = tmp.resolve("b");
+        List<String> args = new ArrayList<>(List.of(tiny(data, b, 6)));
+        args.addAll(List.of("--minutes", "1e-7"));
+        // train reports its progress on System.err, which CliRun does not capture
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+        CliRun b1;
+        try {
+            System.setErr(new java.io.PrintStream(progress, true, java.nio.charset.StandardCharsets.UTF_8));
+            b1 = run(args.toArray(String[]::new));
+        } finally {
+            System.setErr(before);
+        }
+        assertThat(b1.code()).as(b1.err()).isZero();
+        assertThat(b.resolve("latest")).hasContent("step-000001");
+        assertThat(progress.toString(java.nio.charset.StandardCharsets.UTF_8)).endsWith("stopped at step 1 of 6: --minutes 1.0E-7 used up; continue with: myllm train --resume " + b + "\n");
+        assertThat(b.resolve("model/model.safetensors")).exists();
+        assertThat(losses(b.resolve("metrics.jsonl"))).hasSize(1);
+        // resumed, the saved budget is the default again: one more step
+        assertThat(run("train", "--resume", b.toString()).code()).isZero();
+        assertThat(b.resolve("latest")).hasContent("step-000002");
+        // without a budget the run ends where the uninterrupted one did, step for step
+        CliRun b3 = run("train", "--resume", b.toString(), "--minutes", "0");
+        assertThat(b3.code()).as(b3.err()).isZero();
+        assertThat(b.resolve("latest")).hasContent("step-000006");
+        assertThat(losses(b.resolve("metrics.jsonl"))).containsExactlyElementsOf(losses(tmp.resolve("a/metrics.jsonl")));
+        assertThat(Files.readAllBytes(b.resolve("model/model.safetensors"))).isEqualTo(Files.readAllBytes(tmp.resolve("a/model/model.safetensors")));
+
+        CliRun bad = run("train", "--data", data.toString(), "--preset", "gpt2-tiny", "--out", tmp.resolve("c").toString(), "--minutes", "-1");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("myllm: --minutes must be >= 0, got -1.0\n");
+    }
+
+    @Test
     void aModelTrainedWithItsOwnVocabularyGeneratesWithoutNamingTheTokenizer(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("verdict.txt");
         Files.writeString(data, Tokenizers.verdictText());

@@ -62,6 +62,28 @@ class WeightDtypeTest {
         assertThat(formats(build("--model", dir.toString(), "--dtype", "f16"))).containsOnly(PackedMatrix.Format.F16);
     }
 
+    @Test
+    void aListOfTypesWhereOneGoesSaysWhereListsGo() {
+        String message = "myllm: --dtype takes one type here, got 'f32,f16'; a list of types is for bench generate --dtype\n";
+        String[][] commands = {
+                {"score", "--preset", "gpt2-tiny", "--text", "hi"},
+                {"generate", "--preset", "gpt2-tiny", "--prompt", "hi"},
+                {"serve", "--preset", "gpt2-tiny", "--port", "0"},
+                {"bench", "serve", "--preset", "gpt2-tiny"},
+                {"export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", tmp.resolve("x.gguf").toString()},
+        };
+        for (String[] command : commands) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command), java.util.stream.Stream.of("--dtype", "f32,f16"))
+                    .toArray(String[]::new);
+            CliRun run = CliRun.run(args);
+            assertThat(run.code()).as(command[0]).isEqualTo(2);
+            assertThat(run.err()).as(command[0]).isEqualTo(message);
+        }
+        assertThat(tmp.resolve("x.gguf")).doesNotExist();
+        // where a list is taken, its types are read one by one
+        assertThat(BenchGenerateRounds.types("f32, f16")).containsExactly("f32", "f16");
+    }
+
     /** Whether a packed matrix keeps its halves in panels (HalfLayout.Layout.PANELS; a package-private field). */
     private static boolean inPanels(PackedMatrix p) {
         try {
