@@ -221,6 +221,9 @@ class OpenAiServerTest {
         List<Case> cases = List.of(
                 new Case("/v1/completions", "{not json", 400, null),
                 new Case("/v1/completions", "[1,2]", 400, null),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1} xyz", 400, null),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}{\"prompt\":\"b\"}", 400, null),
+                new Case("/v1/completions", "  ", 400, null),
                 new Case("/v1/completions", "{\"max_tokens\":5}", 400, "prompt"),
                 new Case("/v1/completions", "{\"prompt\":\"a\",\"temperature\":3}", 400, "temperature"),
                 new Case("/v1/completions", "{\"prompt\":\"a\",\"temperature\":\"hot\"}", 400, "temperature"),
