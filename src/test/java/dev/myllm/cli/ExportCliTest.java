@@ -55,4 +55,23 @@ class ExportCliTest {
         assertThat(ids(fromGguf)).isEqualTo(ids(gguf));
         assertThat(Files.list(tmp).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("."));
     }
+
+    @Test
+    void aGgufFileOfAVocabularyTrainedHereServesThoughItHasAGap(@TempDir Path tmp) throws Exception {
+        // such a vocabulary's raw space byte (id 32) is a placeholder in the file, a token with no text,
+        // which the server's warm-up sent through the model and a model may sample: the server died at start
+        Path base = tmp.resolve("base");
+        TrainedBpe tok = new BpeTrainer().train(List.of(Tokenizers.verdictText()), 400, List.of("<|endoftext|>"), null);
+        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
+        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path gguf = tmp.resolve("base.gguf");
+        assertThat(CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--dtype", "q8_0", "--out", gguf.toString()).code()).isZero();
+        CliRun b = CliRun.run("bench", "serve", "--model", gguf.toString(), "--requests", "1", "--prompt-tokens", "5", "--max-tokens", "6",
+                "--generate-runs", "0");
+        assertThat(b.code()).as(b.err()).isZero();
+        dev.myllm.tokenizer.BpeTokenizer inFile = dev.myllm.io.GgufModel.tokenizer(gguf);
+        assertThat(inFile.hasToken(' ')).isFalse();
+        assertThat(dev.myllm.generate.TokenDecoder.of(inFile).bytes(' ')).isEmpty();
+        assertThat(dev.myllm.generate.TokenDecoder.of(inFile).bytes('a')).containsExactly('a');
+    }
 }
