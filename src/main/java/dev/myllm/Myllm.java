@@ -10,7 +10,6 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
@@ -261,9 +260,6 @@ public final class Myllm {
 
     /** Token bytes for streaming; ids the tokenizer does not know (padding rows) decode to nothing. */
     private TokenDecoder decoder() {
-        return id -> {
-            if (id < 0 || id >= tokenizer.vocabSize()) return new byte[0];
-            return tokenizer instanceof BpeTokenizer b ? b.tokenBytes(id) : tokenizer.decodeBytes(new int[]{id});
-        };
+        return TokenDecoder.of(tokenizer);
     }
 }

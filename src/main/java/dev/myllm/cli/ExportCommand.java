@@ -76,10 +76,25 @@ final class ExportCommand implements Runnable {
             default -> DType.F32;
         };
         GPTModel m = model.build(seed);
+        Path source = model.directory();
+        Tokenizer tok = source != null ? tokenizer.load(model) : null;
         try {
             ModelDirectory.save(m, out, t);
+            // what the source keeps beside its weights, so the copy tokenizes and chats as it does:
+            // a trained vocabulary (a GGUF file's embedded one written out) and an instruction format
+            if (source != null) {
+                Path tokFile = tokenizer.fileToKeep(source, tok, m.config().vocabSize(), out);
+                Path kept = out.resolve(dev.myllm.train.GptModelStore.TOKENIZER_FILE);
+                if (tokFile != null && !tokFile.toAbsolutePath().equals(kept.toAbsolutePath())) {
+                    Files.copy(tokFile, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                dev.myllm.finetune.PromptFormat format = dev.myllm.finetune.SavedFormat.read(Files.isDirectory(source) ? source : null);
+                if (format != null) dev.myllm.finetune.SavedFormat.write(out, format);
+            }
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CliException("--out " + e.getMessage(), 1);
+        } catch (java.io.IOException e) {
+            throw new CliException("--out " + out + ": " + e.getMessage(), 1);
         }
         long bytes;
         try {

@@ -178,6 +178,7 @@ final class FinetuneDpoCommand extends InstructTraining {
         Path file = out.resolve("dpo-eval.json");
         report.write(file, about);
         err.println("saved: " + file);
+        sayWhereItStopped();
     }
 
     /** The step and accuracy of the model kept in {@code dir}, empty when there is none. */

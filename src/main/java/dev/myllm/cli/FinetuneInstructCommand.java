@@ -81,5 +81,6 @@ final class FinetuneInstructCommand extends InstructTraining {
                 ? step -> gen.generate(samplePrompt, GenerationConfig.greedy(50)).text() : null;
         train(m, lora, new InstructionLoss(m), f, trainBatches, valBatches.first(evalBatches),
                 trainBatches.first(evalBatches), sampler, false, r -> { });
+        sayWhereItStopped();
     }
 }

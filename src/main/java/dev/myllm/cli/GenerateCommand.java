@@ -7,7 +7,6 @@ import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
 import dev.myllm.model.GPTModel;
-import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.io.PrintWriter;
@@ -141,10 +140,7 @@ final class GenerateCommand implements Runnable {
 
     /** Token bytes for streaming; ids the tokenizer does not know (padding rows) decode to nothing. */
     static TokenDecoder decoder(Tokenizer tok) {
-        return id -> {
-            if (id < 0 || id >= tok.vocabSize()) return new byte[0];
-            return tok instanceof BpeTokenizer b ? b.tokenBytes(id) : tok.decodeBytes(new int[]{id});
-        };
+        return TokenDecoder.of(tok);
     }
 
     /** GenerationConfig's message with the option a user typed: "max new tokens must ..." is --max-new-tokens's. */

@@ -101,6 +101,8 @@ abstract class InstructTraining implements Runnable {
     Path checkpoint;
     Map<String, Object> resumeState;
     final PrintStream err = System.err;
+    /** Where --minutes cut the run short, said last; null when it was not. */
+    private String stopLine;
 
     abstract int epochs();
 
@@ -130,7 +132,7 @@ abstract class InstructTraining implements Runnable {
         if (!(dropout >= 0 && dropout < 1)) throw new CliException("--dropout must be in [0, 1), got " + dropout);
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
-        if (minutes < 0) throw new CliException("--minutes must be >= 0, got " + minutes);
+        TimeBudget.check(minutes);
         if (steps < 0) throw new CliException("--steps must be >= 0, got " + steps);
         // these default to a "not given" -1; a value typed in must be a real one
         GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
@@ -255,6 +257,11 @@ abstract class InstructTraining implements Runnable {
         };
     }
 
+    /** Ends a command's report: where --minutes cut the run short and how to continue it, if it did. */
+    void sayWhereItStopped() {
+        if (stopLine != null) err.println(stopLine);
+    }
+
     /**
      * Runs the shared loop with the book's AdamW (decay on every tensor; a constant rate unless
      * {@code --warmup-steps}/{@code --min-lr} ask for warmup + cosine) and returns the last checkpoint.
@@ -302,7 +309,8 @@ abstract class InstructTraining implements Runnable {
                     });
             if (sampler != null) t.sampler(sampler);
             if (metricsAtEval) t.metricsAtEvaluation();
-            if (minutes > 0) t.stopAt(System.nanoTime() + (long) (minutes * 60e9));
+            TimeBudget budget = TimeBudget.startingNow(minutes);
+            if (budget.deadline() != Long.MAX_VALUE) t.stopAt(budget.deadline());
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);
@@ -312,6 +320,7 @@ abstract class InstructTraining implements Runnable {
             }
             Path last = t.run();
             err.printf(Locale.ROOT, "saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"));
+            stopLine = budget.stopLine(spec, t.step(), total, out);
             return last;
         }
     }

@@ -257,19 +257,14 @@ final class TrainCommand implements Runnable {
             }
             self[0] = t;
             // --minutes counts training time, as in finetune instruct and dpo: from here, after the data is read and the model built
-            long stop = deadlineNanos;
-            if (minutes > 0) {
-                long end = System.nanoTime() + (long) (minutes * 60e9);
-                if (stop == Long.MAX_VALUE || end - stop < 0) stop = end; // nanoTime values compare by difference
-            }
+            TimeBudget budget = TimeBudget.startingNow(minutes);
+            long stop = budget.earliest(deadlineNanos);
             if (stop != Long.MAX_VALUE) t.stopAt(stop);
             if (checkpoint != null) t.resume(checkpoint);
             Path last = t.run();
             err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
-            if (minutes > 0 && t.step() < total && System.nanoTime() - stop >= 0) {
-                err.printf(java.util.Locale.ROOT, "stopped at step %d of %d: --minutes %s used up; continue with: myllm train --resume %s%n",
-                        t.step(), total, minutes, out);
-            }
+            String stopped = budget.stopLine(spec, t.step(), total, out);
+            if (stopped != null) err.println(stopped);
         }
         trainedModel = model;
         trainedTokenizer = tok;
@@ -352,7 +347,7 @@ final class TrainCommand implements Runnable {
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
         if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
-        if (!(minutes >= 0)) throw new CliException("--minutes must be >= 0, got " + minutes);
+        TimeBudget.check(minutes);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         if (!(valFraction >= 0 && valFraction < 1)) throw new CliException("--val-fraction must be at least 0 and below 1, got " + valFraction);
         if (!split.equals("tokens") && !split.equals("chars")) throw new CliException("--split must be tokens or chars, got " + split);

@@ -151,7 +151,7 @@ final class Answers {
     /** The prompt of choice {@code index} as text (echo). */
     String echoText(int index) {
         String text = plan.promptTexts().get(index / plan.n());
-        return text != null ? text : m.tokenizer().decode(plan.promptOf(index));
+        return text != null ? text : m.text(plan.promptOf(index));
     }
 
     private ObjectNode head(String object) {

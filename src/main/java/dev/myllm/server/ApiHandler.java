@@ -193,6 +193,10 @@ final class ApiHandler extends Handler.Abstract {
         if (!MessageDigest.isEqual(key, h.getBytes(StandardCharsets.UTF_8))) throw ApiError.unauthorized("Incorrect API key provided");
     }
 
+    /** A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. */
+    private static final com.fasterxml.jackson.databind.ObjectReader BODY =
+            Answers.JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private JsonNode readJson(Request req) throws IOException {
         long length = req.getLength();
         int max = config.maxBodyBytes();
@@ -206,7 +210,7 @@ final class ApiHandler extends Handler.Abstract {
         if (body.length > max) throw tooLarge;
         if (body.length == 0) throw ApiError.badRequest("The request body is empty; send a JSON object");
         try {
-            return Answers.JSON.readTree(body);
+            return BODY.readTree(body);
         } catch (JsonProcessingException e) {
             throw ApiError.badRequest("We could not parse the JSON body of your request: " + e.getOriginalMessage());
         }

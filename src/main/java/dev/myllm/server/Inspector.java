@@ -63,7 +63,7 @@ final class Inspector {
         Pass pass = run(model, ids, layers, topK, lastLogits);
         ObjectNode o = Answers.JSON.createObjectNode();
         o.put("object", "inspection").put("model", served.name());
-        o.put("text", served.tokenizer().decode(ids));
+        o.put("text", served.text(ids));
         o.set("tokens", tokens(ids));
         ArrayNode preds = o.putArray("predictions");
         double sum = 0;

@@ -171,6 +171,11 @@ public final class BpeTokenizer implements Tokenizer {
         cache.get().clear();
     }
 
+    /** Whether {@code id} is a token (not past the vocabulary, nor a gap in it). */
+    public boolean hasToken(int id) {
+        return id >= 0 && id < tokenBytes.length && tokenBytes[id] != null;
+    }
+
     /** The bytes of one token. */
     public byte[] tokenBytes(int id) {
         if (id < 0 || id >= tokenBytes.length || tokenBytes[id] == null) {

@@ -286,4 +286,42 @@ class FinetuneInstructCliTest {
         CliRun train = CliRun.run("train", "--resume", sft.toString());
         assertThat(train.err()).contains("that run was made by another command");
     }
+
+    /** Runs the command line with System.err captured: the finetune commands report progress there, which CliRun does not capture. */
+    static String progressOf(String... args) {
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+        CliRun r;
+        try {
+            System.setErr(new java.io.PrintStream(progress, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = CliRun.run(args);
+        } finally {
+            System.setErr(before);
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        return progress.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void minutesUsedUpSaysWhereTheRunStoppedAndHowToContinue() throws Exception {
+        // a budget of 6 microseconds: over after the first step
+        Path sft = dir.resolve("sft-minutes");
+        String said = progressOf(instruct(sft, "--minutes", "1e-7"));
+        assertThat(said).endsWith("stopped at step 1 of 8: --minutes 1.0E-7 used up; continue with: myllm finetune instruct --resume " + sft + "\n");
+        assertThat(sft.resolve("latest")).hasContent("step-000001");
+        // the line's command continues the run to its end, and a run that ends says nothing of the kind
+        String resumed = progressOf("finetune", "instruct", "--resume", sft.toString(), "--minutes", "0");
+        assertThat(sft.resolve("latest")).hasContent("step-000008");
+        assertThat(resumed).doesNotContain("stopped at step");
+
+        Path dpo = dir.resolve("dpo-minutes");
+        said = progressOf("finetune", "dpo", "--model", sft.resolve("model").toString(), "--data", "synthetic", "--synthetic-size", "40",
+                "--eval-every", "2", "--eval-batches", "1", "--out", dpo.toString(), "--minutes", "1e-7");
+        assertThat(said).endsWith("stopped at step 1 of 4: --minutes 1.0E-7 used up; continue with: myllm finetune dpo --resume " + dpo + "\n");
+        assertThat(dpo.resolve("latest")).hasContent("step-000001");
+
+        CliRun nan = CliRun.run(instruct(dir.resolve("sft-nan"), "--minutes", "NaN"));
+        assertThat(nan.code()).isEqualTo(2);
+        assertThat(nan.err()).isEqualTo("myllm: --minutes must be >= 0, got NaN\n");
+    }
 }

@@ -221,6 +221,9 @@ class OpenAiServerTest {
         List<Case> cases = List.of(
                 new Case("/v1/completions", "{not json", 400, null),
                 new Case("/v1/completions", "[1,2]", 400, null),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1} xyz", 400, null),
+                new Case("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}{\"prompt\":\"b\"}", 400, null),
+                new Case("/v1/completions", "  ", 400, null),
                 new Case("/v1/completions", "{\"max_tokens\":5}", 400, "prompt"),
                 new Case("/v1/completions", "{\"prompt\":\"a\",\"temperature\":3}", 400, "temperature"),
                 new Case("/v1/completions", "{\"prompt\":\"a\",\"temperature\":\"hot\"}", 400, "temperature"),
@@ -260,6 +263,37 @@ class OpenAiServerTest {
         long end = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < end && srv.log().stream().noneMatch(l -> l.startsWith("POST /v1/completions 413"))) Thread.sleep(10);
         assertThat(srv.log()).anyMatch(l -> l.startsWith("POST /v1/completions 413"));
+    }
+
+    /** One raw HTTP/1.1 exchange: the status line and the body. */
+    static String[] raw(String request) throws Exception {
+        java.net.URI u = URI.create(url);
+        try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return new String[]{all.substring(0, all.indexOf("\r\n")), all.substring(all.indexOf("\r\n\r\n") + 4)};
+        }
+    }
+
+    @Test
+    void requestsJettyRefusesItselfGetOpenAisErrorShapeNotAnHtmlPage() throws Exception {
+        record Case(String request, int status, String message) {
+        }
+        String headers = "Host: x\r\nConnection: close\r\n";
+        List<Case> cases = List.of(
+                new Case("GET /playground/../../../etc/passwd HTTP/1.1\r\n" + headers + "\r\n", 400, "Bad Request (HTTP 400)"),
+                new Case("GET /playground/..%2f..%2fx HTTP/1.1\r\n" + headers + "\r\n", 400, "Ambiguous URI path separator (HTTP 400)"),
+                new Case("GET /v1/models HTTP/1.1\r\n" + headers + "X-Big: " + "a".repeat(20_000) + "\r\n\r\n", 431,
+                        "Request Header Fields Too Large (HTTP 431)"));
+        for (Case k : cases) {
+            String[] r = raw(k.request());
+            assertThat(r[0]).as(k.request().substring(0, 40)).startsWith("HTTP/1.1 " + k.status() + " ");
+            JsonNode e = TestServers.JSON.readTree(r[1]).get("error");
+            assertThat(e.get("message").asText()).isEqualTo(k.message());
+            assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+            assertThat(e.has("param") && e.has("code")).isTrue();
+        }
     }
 
     @Test

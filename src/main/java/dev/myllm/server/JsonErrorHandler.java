@@ -1,0 +1,45 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * The errors Jetty answers itself, before a request reaches {@link ApiHandler} (a URI it will not
+ * take, such as {@code /a/../../b}, a malformed request line, headers over the limit), in
+ * OpenAI's error shape rather than Jetty's HTML page.
+ */
+final class JsonErrorHandler extends ErrorHandler {
+
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause, Callback callback) {
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        Content.Sink.write(response, true, body(code, message), callback);
+    }
+
+    @Override
+    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+        fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+        return ByteBuffer.wrap(body(status, reason).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The JSON of an error with this status; Jetty's reason, else the status's own words. */
+    static String body(int status, String reason) {
+        String message = reason == null || reason.isBlank() ? HttpStatus.getMessage(status) : reason;
+        ApiError e = new ApiError(status, status >= 500 ? "server_error" : "invalid_request_error", null, null,
+                message + " (HTTP " + status + ")");
+        try {
+            return Answers.JSON.writeValueAsString(Answers.error(e));
+        } catch (JsonProcessingException x) {
+            throw new IllegalStateException(x);
+        }
+    }
+}

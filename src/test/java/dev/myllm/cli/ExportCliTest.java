@@ -1,0 +1,77 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.BpeTrainer;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.tokenizer.TrainedBpe;
+import dev.myllm.train.GptModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code export} to a safetensors directory keeps what the model reads beside its weights. */
+class ExportCliTest {
+
+    static String ids(Path model) {
+        CliRun g = CliRun.run("generate", "--model", model.toString(), "--prompt", "I had always thought", "--max-new-tokens", "6",
+                "--temperature", "0", "--ids");
+        assertThat(g.code()).as(g.err()).isZero();
+        return g.out();
+    }
+
+    @Test
+    void aSafetensorsCopyKeepsTheTrainedTokenizerAndThePromptFormat(@TempDir Path tmp) throws Exception {
+        // an instruction-tuned model with its own 300-token vocabulary, as finetune instruct leaves one
+        Path base = tmp.resolve("base");
+        TrainedBpe tok = new BpeTrainer().train(List.of(Tokenizers.verdictText()), 300, List.of("<|endoftext|>"), null);
+        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
+        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        SavedFormat.write(base, PromptFormat.PHI3);
+
+        Path copy = tmp.resolve("copy");
+        CliRun e = CliRun.run("export", "--model", base.toString(), "--out", copy.toString(), "--dtype", "f16");
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(copy.resolve(GptModelStore.TOKENIZER_FILE)).hasSameTextualContentAs(base.resolve(GptModelStore.TOKENIZER_FILE));
+        assertThat(SavedFormat.read(copy)).isEqualTo(PromptFormat.PHI3);
+        // the copy reads the prompt as the model does (before: GPT-2's 50,257 ids against a vocabulary of 300, an error)
+        assertThat(ids(copy)).isEqualTo(ids(base));
+
+        // from a GGUF file, whose tokenizer is inside it: written out beside the weights (before: none, GPT-2's taken)
+        Path gguf = tmp.resolve("base.gguf");
+        assertThat(CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString()).code()).isZero();
+        Path fromGguf = tmp.resolve("from-gguf");
+        CliRun g = CliRun.run("export", "--model", gguf.toString(), "--out", fromGguf.toString());
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(fromGguf.resolve(GptModelStore.TOKENIZER_FILE)).exists();
+        // (the GGUF's tokenizer splits text by GPT-2's rules and merges by rank, so the file is the reference here)
+        assertThat(ids(fromGguf)).isEqualTo(ids(gguf));
+        assertThat(Files.list(tmp).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("."));
+    }
+
+    @Test
+    void aGgufFileOfAVocabularyTrainedHereServesThoughItHasAGap(@TempDir Path tmp) throws Exception {
+        // such a vocabulary's raw space byte (id 32) is a placeholder in the file, a token with no text,
+        // which the server's warm-up sent through the model and a model may sample: the server died at start
+        Path base = tmp.resolve("base");
+        TrainedBpe tok = new BpeTrainer().train(List.of(Tokenizers.verdictText()), 400, List.of("<|endoftext|>"), null);
+        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
+        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path gguf = tmp.resolve("base.gguf");
+        assertThat(CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--dtype", "q8_0", "--out", gguf.toString()).code()).isZero();
+        CliRun b = CliRun.run("bench", "serve", "--model", gguf.toString(), "--requests", "1", "--prompt-tokens", "5", "--max-tokens", "6",
+                "--generate-runs", "0");
+        assertThat(b.code()).as(b.err()).isZero();
+        dev.myllm.tokenizer.BpeTokenizer inFile = dev.myllm.io.GgufModel.tokenizer(gguf);
+        assertThat(inFile.hasToken(' ')).isFalse();
+        assertThat(dev.myllm.generate.TokenDecoder.of(inFile).bytes(' ')).isEmpty();
+        assertThat(dev.myllm.generate.TokenDecoder.of(inFile).bytes('a')).containsExactly('a');
+    }
+}
