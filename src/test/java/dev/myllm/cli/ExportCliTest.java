@@ -27,13 +27,18 @@ class ExportCliTest {
         return g.out();
     }
 
+    /** A tiny model directory with a BPE vocabulary of {@code size} tokens learned here (on the verdict), as training one leaves it. */
+    private static Path modelWithItsOwnVocabulary(Path dir, int size) throws Exception {
+        TrainedBpe tok = new BpeTrainer().train(List.of(Tokenizers.verdictText()), size, List.of("<|endoftext|>"), null);
+        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), dir);
+        tok.save(dir.resolve(GptModelStore.TOKENIZER_FILE));
+        return dir;
+    }
+
     @Test
     void aSafetensorsCopyKeepsTheTrainedTokenizerAndThePromptFormat(@TempDir Path tmp) throws Exception {
         // an instruction-tuned model with its own 300-token vocabulary, as finetune instruct leaves one
-        Path base = tmp.resolve("base");
-        TrainedBpe tok = new BpeTrainer().train(List.of(Tokenizers.verdictText()), 300, List.of("<|endoftext|>"), null);
-        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
-        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path base = modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
         SavedFormat.write(base, PromptFormat.PHI3);
 
         Path copy = tmp.resolve("copy");
@@ -60,10 +65,7 @@ class ExportCliTest {
     void aGgufFileOfAVocabularyTrainedHereServesThoughItHasAGap(@TempDir Path tmp) throws Exception {
         // such a vocabulary's raw space byte (id 32) is a placeholder in the file, a token with no text,
         // which the server's warm-up sent through the model and a model may sample: the server died at start
-        Path base = tmp.resolve("base");
-        TrainedBpe tok = new BpeTrainer().train(List.of(Tokenizers.verdictText()), 400, List.of("<|endoftext|>"), null);
-        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
-        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path base = modelWithItsOwnVocabulary(tmp.resolve("base"), 400);
         Path gguf = tmp.resolve("base.gguf");
         assertThat(CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--dtype", "q8_0", "--out", gguf.toString()).code()).isZero();
         CliRun b = CliRun.run("bench", "serve", "--model", gguf.toString(), "--requests", "1", "--prompt-tokens", "5", "--max-tokens", "6",
