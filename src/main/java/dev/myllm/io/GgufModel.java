@@ -149,7 +149,7 @@ public final class GgufModel {
         }
         boolean tied = !g.tensors().containsKey("output.weight");
         try {
-            return new GPTConfig((int) vocab, (int) ctx, (int) emb, (int) heads, (int) layers, 0.1f, true, tied, eps);
+            return new GPTConfig((int) vocab, (int) ctx, (int) emb, (int) heads, (int) layers, 0f, true, tied, eps); // no dropout is stored: none
         } catch (IllegalArgumentException e) {
             throw GgufFile.bad(f, e.getMessage());
         }
