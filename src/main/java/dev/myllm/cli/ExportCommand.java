@@ -88,7 +88,7 @@ final class ExportCommand implements Runnable {
                 if (tokFile != null && !tokFile.toAbsolutePath().equals(kept.toAbsolutePath())) {
                     Files.copy(tokFile, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
-                dev.myllm.finetune.PromptFormat format = dev.myllm.finetune.SavedFormat.read(Files.isDirectory(source) ? source : null);
+                dev.myllm.finetune.PromptFormat format = dev.myllm.finetune.SavedFormat.read(source);
                 if (format != null) dev.myllm.finetune.SavedFormat.write(out, format);
             }
         } catch (IllegalArgumentException | UncheckedIOException e) {
@@ -171,8 +171,20 @@ final class ExportCommand implements Runnable {
             throw new CliException("cannot export to GGUF: " + e.getMessage());
         }
         String name = model.isPreset() ? model.label().replace("preset ", "") : model.directory().getFileName().toString().replaceFirst("\\.(gguf|bin)$", "");
+        dev.myllm.finetune.PromptFormat format;
         try {
-            GgufModel.save(m, vocab, name, out, t);
+            format = dev.myllm.finetune.SavedFormat.read(model.directory());
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CliException("--model: " + Errors.oneLine(e));
+        }
+        // an instruction-tuned model's format: ours to read back, and as a chat template for llama.cpp
+        java.util.Map<String, String> strings = new java.util.LinkedHashMap<>();
+        if (format != null) {
+            strings.put("tokenizer.chat_template", dev.myllm.server.ChatTemplate.jinja(format));
+            strings.put(dev.myllm.finetune.SavedFormat.GGUF_KEY, dev.myllm.finetune.SavedFormat.json(format));
+        }
+        try {
+            GgufModel.save(m, vocab, name, out, t, strings);
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CliException("--out " + e.getMessage(), 1);
         }

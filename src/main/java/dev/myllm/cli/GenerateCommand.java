@@ -10,7 +10,6 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,10 +118,10 @@ final class GenerateCommand implements Runnable {
         }
     }
 
-    /** The prompt format saved with the model directory, or null (a plain language model, a GGUF file, a preset). */
+    /** The prompt format saved with the model directory or GGUF file, or null (a plain language model, a preset). */
     static PromptFormat savedFormat(ModelOptions model) {
         Path dir = model.directory();
-        if (dir == null || !Files.isDirectory(dir)) return null;
+        if (dir == null) return null;
         try {
             return SavedFormat.read(dir);
         } catch (IllegalArgumentException | java.io.UncheckedIOException e) {

@@ -79,6 +79,10 @@ final class InfoCommand implements Runnable {
         }
         out.println("model: " + model.label());
         printShape(out, c, true);
+        if (dir != null && java.nio.file.Files.isRegularFile(dir)) {
+            // a GGUF file or llm.c checkpoint keeps no dropout rate: the 0 above is not the training run's
+            out.println("  (the file stores no dropout rate: 0, what inference uses; train --init and finetune take --dropout)");
+        }
         if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
         out.println("parameters");
         out.printf("  total             %,d%n", total);

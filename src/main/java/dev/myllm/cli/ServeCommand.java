@@ -172,7 +172,7 @@ final class ServeCommand implements Runnable {
             }
         }).inspectMaxTokens(inspectMaxTokens);
         try {
-            server.start();
+            server.startLoading(); // /health answers 503 until the ready line
         } catch (Exception e) {
             server.close();
             Throwable why = e;
@@ -192,6 +192,7 @@ final class ServeCommand implements Runnable {
                 config.apiKey() == null ? "(no API key)" : "(API key required)", (System.nanoTime() - t0) / 1e9);
         err.printf("myllm serve: the playground is at http://%s:%d/%n", config.host(), server.port());
         err.flush();
+        server.ready(); // after the line: whoever sees /health answer 200 can also read that it is ready
         return server;
     }
 

@@ -92,7 +92,7 @@ final class TrainCommand implements Runnable {
     int gradAccum;
     @CommandLine.Mixin
     ActivationCheckpointing checkpointing;
-    @Option(names = "--dropout", defaultValue = "-1", description = "Dropout rate (default: the preset's).")
+    @Option(names = "--dropout", defaultValue = "-1", description = "Dropout rate (default: the preset's, or the --init model's config.json's; 0 from a GGUF file or llm.c checkpoint, which store none).")
     float dropout;
     @Option(names = "--tie-weights", negatable = true, description = "Share the output head with the token embedding (default: the preset's).")
     Boolean tieWeights;

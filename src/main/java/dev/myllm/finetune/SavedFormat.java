@@ -2,6 +2,7 @@ package dev.myllm.finetune;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.io.GgufFile;
 import dev.myllm.util.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,32 +11,65 @@ import java.nio.file.Path;
 
 /**
  * The prompt format an instruction-tuned model was trained with, kept beside its weights in
- * {@code myllm-prompt-format.json} so that {@code generate}, {@code chat} and the server use it.
+ * {@code myllm-prompt-format.json} (in a GGUF file: the same JSON as its key
+ * {@code myllm.prompt_format}) so that {@code generate}, {@code chat} and the server use it.
  */
 public final class SavedFormat {
     /** The side file's name inside a model directory. */
     public static final String FILE = "myllm-prompt-format.json";
+    /** The GGUF metadata key holding the side file's JSON (llama.cpp ignores keys it does not know). */
+    public static final String GGUF_KEY = "myllm.prompt_format";
 
     private SavedFormat() {
     }
 
     /** Writes {@code {"prompt_format": "alpaca"}} into the model directory. */
     public static void write(Path modelDir, PromptFormat format) {
-        AtomicFiles.writeString(modelDir.resolve(FILE), "{\"prompt_format\": \"" + format.id() + "\"}\n");
+        AtomicFiles.writeString(modelDir.resolve(FILE), json(format) + "\n");
     }
 
-    /** The format saved in {@code modelDir}, or null when it has none (a model that was not instruction-tuned). */
-    public static PromptFormat read(Path modelDir) {
-        if (modelDir == null) return null;
-        Path f = modelDir.resolve(FILE);
+    /** The side file's JSON, {@code {"prompt_format": "alpaca"}}. */
+    public static String json(PromptFormat format) {
+        return "{\"prompt_format\": \"" + format.id() + "\"}";
+    }
+
+    /**
+     * The format saved with a model: in {@code model}'s side file for a directory, under
+     * {@link #GGUF_KEY} for a GGUF file; null when it has none (a model that was not
+     * instruction-tuned, another kind of file).
+     */
+    public static PromptFormat read(Path model) {
+        if (model == null) return null;
+        if (Files.isRegularFile(model)) {
+            if (!GgufFile.isGguf(model)) return null;
+            try (GgufFile g = GgufFile.open(model)) {
+                GgufFile.Value v = g.get(GGUF_KEY);
+                if (v == null) return null;
+                if (!(v.value() instanceof String s)) throw new IllegalArgumentException(model + ": key " + GGUF_KEY + " is a " + v.typeName() + ", not a string");
+                return parse(model + " (key " + GGUF_KEY + ")", s);
+            }
+        }
+        Path f = model.resolve(FILE);
         if (!Files.isRegularFile(f)) return null;
         try {
-            JsonNode n = new ObjectMapper().readTree(f.toFile());
-            JsonNode v = n.get("prompt_format");
-            if (v == null || !v.isTextual()) throw new IllegalArgumentException(f + ": no \"prompt_format\" string");
-            return PromptFormat.parse(v.asText());
+            return parse(f.toString(), Files.readString(f));
         } catch (IOException e) {
             throw new UncheckedIOException(f + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static PromptFormat parse(String where, String json) {
+        JsonNode v;
+        try {
+            v = new ObjectMapper().readTree(json).get("prompt_format");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage().lines().findFirst().orElse("not JSON"));
+        }
+        if (v == null || !v.isTextual()) throw new IllegalArgumentException(where + ": no \"prompt_format\" string");
+        try {
+            return PromptFormat.parse(v.asText());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage());
         }
     }
 }

@@ -80,6 +80,11 @@ public final class GgufModel {
      * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0 or Q4_1).
      */
     public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type) {
+        save(model, vocab, name, file, type, Map.of());
+    }
+
+    /** As {@link #save(GPTModel, BpeVocab, String, Path, GgufType)}, with {@code strings} as further string keys, in their order. */
+    public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type, Map<String, String> strings) {
         GPTConfig c = model.config();
         if (vocab.tokens().size() != c.vocabSize()) {
             throw new IllegalArgumentException(file + ": the tokenizer has " + vocab.tokens().size() + " tokens, the model " + c.vocabSize() + " rows");
@@ -106,6 +111,7 @@ public final class GgufModel {
         }
         w.putBool("tokenizer.ggml.add_bos_token", false);
         w.putBool("tokenizer.ggml.add_eos_token", false);
+        strings.forEach(w::putString);
         Map<String, Tensor> params = model.namedParameters();
         float[] zeroQkvBias = new float[3 * c.embDim()];
         for (var e : names(c).entrySet()) {
@@ -149,7 +155,7 @@ public final class GgufModel {
         }
         boolean tied = !g.tensors().containsKey("output.weight");
         try {
-            return new GPTConfig((int) vocab, (int) ctx, (int) emb, (int) heads, (int) layers, 0.1f, true, tied, eps);
+            return new GPTConfig((int) vocab, (int) ctx, (int) emb, (int) heads, (int) layers, 0f, true, tied, eps); // no dropout is stored: none
         } catch (IllegalArgumentException e) {
             throw GgufFile.bad(f, e.getMessage());
         }

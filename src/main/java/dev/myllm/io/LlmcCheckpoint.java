@@ -54,7 +54,7 @@ public final class LlmcCheckpoint {
         }
         GPTConfig cfg;
         try {
-            cfg = new GPTConfig(v, maxT, c, nh, l, 0.1f, true, true, 1e-5f);
+            cfg = new GPTConfig(v, maxT, c, nh, l, 0f, true, true, 1e-5f); // no dropout is stored: none
         } catch (IllegalArgumentException e) {
             throw GgufFile.bad(file, e.getMessage());
         }

@@ -35,6 +35,7 @@ final class ApiHandler extends Handler.Abstract {
     private final Plan.Limits limits;
     private final Classifier classifier; // null for a language model
     final Playground playground;
+    private volatile boolean loading; // listening, but warming up: /health says so until ready
     private volatile boolean draining;
 
     ApiHandler(ServedModel model, ServerConfig config, Scheduler scheduler, Metrics metrics, Consumer<String> log) {
@@ -51,6 +52,10 @@ final class ApiHandler extends Handler.Abstract {
 
     void drain() {
         draining = true;
+    }
+
+    void loading(boolean on) {
+        loading = on;
     }
 
     /** What the log line and the metrics report about one request. */
@@ -94,8 +99,11 @@ final class ApiHandler extends Handler.Abstract {
         switch (path) {
             case "/health" -> {
                 allow(method, "GET");
-                ObjectNode o = Answers.JSON.createObjectNode().put("status", draining ? "draining" : "ok");
-                out.status = draining ? 503 : 200;
+                // 503 until requests are answered at speed and once they are refused, so a load
+                // balancer or a script waiting on /health sends nothing to wait behind the warm-up
+                String status = draining ? "draining" : loading ? "loading" : "ok";
+                ObjectNode o = Answers.JSON.createObjectNode().put("status", status);
+                out.status = status.equals("ok") ? 200 : 503;
                 sendJson(resp, cb, out.status, o);
                 return "health";
             }

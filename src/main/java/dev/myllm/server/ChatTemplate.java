@@ -23,6 +23,15 @@ public interface ChatTemplate {
     }
 
     /**
+     * A Jinja chat template ({@code tokenizer.chat_template}, over {@code messages} and
+     * {@code add_generation_prompt}) that renders what {@link #of of(format)} renders, for
+     * llama.cpp's {@code --jinja}; only string contents.
+     */
+    static String jinja(dev.myllm.finetune.PromptFormat format) {
+        return InstructTemplate.jinja(format);
+    }
+
+    /**
      * The format for models that carry none: a plain transcript ({@code User: ...}, {@code
      * Assistant: ...}, a system message first as it is), which any base model can continue.
      */

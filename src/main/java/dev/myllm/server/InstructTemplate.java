@@ -41,6 +41,40 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
         return format.prompt(e) + format.responsePrefix();
     }
 
+    /**
+     * {@link #render} in Jinja: the same walk over the messages (system text joined first, the
+     * last user message the instruction, earlier pairs the history of a format with turns).
+     */
+    static String jinja(PromptFormat format) {
+        String walk = """
+                {%- set ns = namespace(system='', pending=none, history='') -%}
+                {%- for m in messages -%}
+                {%- if m['role'] == 'system' or m['role'] == 'developer' -%}{%- set ns.system = ns.system + m['content'] + '\\n\\n' -%}
+                {%- elif m['role'] == 'assistant' -%}
+                {%- if ns.pending is not none -%}{%- set ns.history = ns.history + '<|user|>\\n' + ns.pending + '\\n<|assistant|>:\\n' + m['content'] + '\\n' -%}{%- endif -%}
+                {%- set ns.pending = none -%}
+                {%- else -%}
+                {%- if ns.pending is not none -%}{%- set ns.history = ns.history + '<|user|>\\n' + ns.pending + '\\n<|assistant|>:\\n\\n' -%}{%- endif -%}
+                {%- set ns.pending = m['content'] -%}
+                {%- endif -%}
+                {%- endfor -%}
+                """;
+        if (format.hasTurns() && !format.responsePrefix().equals("\n<|assistant|>:\n")) {
+            throw new IllegalStateException("the template's history is Phi-3's; " + format.id() + " needs its own");
+        }
+        // the format's own text before an empty instruction: Alpaca's preamble, Phi-3's <|user|> line
+        String head = format.prompt(new InstructionExample("", "", "", null, null, List.of()));
+        return walk + (format.hasTurns() ? "{{ ns.history }}" : "") + text(head)
+                + "{{ ns.system }}{% if ns.pending is not none %}{{ ns.pending }}{% endif %}"
+                + "{% if add_generation_prompt %}" + text(format.responsePrefix()) + "{% endif %}";
+    }
+
+    /** Literal template text; each newline as an expression, which no trim_blocks or lstrip_blocks setting removes. */
+    private static String text(String s) {
+        if (s.contains("{") || s.contains("}")) throw new IllegalArgumentException("braces in template text: " + s);
+        return s.replace("\n", "{{ '\\n' }}");
+    }
+
     @Override
     public List<String> stops() {
         return format == PromptFormat.PHI3 ? List.of("<|user|>") : List.of("### Instruction:");

@@ -51,11 +51,26 @@ public final class OpenAiServer implements AutoCloseable {
         jetty.setStopTimeout(config.grace().toMillis());
     }
 
-    /** Starts listening (and the scheduler); throws when the address is taken. */
+    /** Starts listening (and the scheduler), ready at once; throws when the address is taken. */
     public OpenAiServer start() throws Exception {
         scheduler.start();
         jetty.start();
         return this;
+    }
+
+    /**
+     * Starts listening as {@link #start()} does, but {@code GET /health} answers 503
+     * {@code {"status": "loading"}} until {@link #ready()}: for a warm-up before the first client.
+     * Other requests are taken meanwhile (they wait in the queue).
+     */
+    public OpenAiServer startLoading() throws Exception {
+        handler.loading(true);
+        return start();
+    }
+
+    /** Ends the loading phase of {@link #startLoading()}: {@code /health} answers 200 {@code {"status": "ok"}}. */
+    public void ready() {
+        handler.loading(false);
     }
 
     /**

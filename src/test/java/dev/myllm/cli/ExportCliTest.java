@@ -62,6 +62,42 @@ class ExportCliTest {
     }
 
     @Test
+    void aGgufFileKeepsThePromptFormatAndShowsNoMadeUpDropout(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        ModelDirectory.save(new GPTModel(new GPTConfig(50257, 32, 32, 2, 1, 0f, true, true, 1e-5f), 3), base);
+        SavedFormat.write(base, PromptFormat.PHI3);
+        Path gguf = tmp.resolve("base.gguf");
+        CliRun e = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString()); // f32: the same greedy ids
+        assertThat(e.code()).as(e.err()).isZero();
+        // the format is read back from the file (generate, chat and serve use it; before: the plain transcript)
+        assertThat(SavedFormat.read(gguf)).isEqualTo(PromptFormat.PHI3);
+        try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(gguf)) {
+            assertThat(g.string(SavedFormat.GGUF_KEY)).isEqualTo("{\"prompt_format\": \"phi3\"}");
+            assertThat(g.string("tokenizer.chat_template")).isEqualTo(dev.myllm.server.ChatTemplate.jinja(PromptFormat.PHI3));
+        }
+        // an instruction-tuned GGUF file answers --prompt in its format, as the directory does
+        assertThat(ids(gguf)).isEqualTo(ids(base));
+        // and a directory exported from it keeps the format too
+        Path back = tmp.resolve("back");
+        assertThat(CliRun.run("export", "--model", gguf.toString(), "--out", back.toString()).code()).isZero();
+        assertThat(SavedFormat.read(back)).isEqualTo(PromptFormat.PHI3);
+        // a plain model's file has neither key
+        Path plain = tmp.resolve("plain.gguf");
+        assertThat(CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", plain.toString()).code()).isZero();
+        assertThat(SavedFormat.read(plain)).isNull();
+        try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(plain)) {
+            assertThat(g.metadata()).doesNotContainKeys(SavedFormat.GGUF_KEY, "tokenizer.chat_template");
+        }
+
+        // a GGUF file stores no dropout: info shows 0 and says so (before: 0.1, made up)
+        CliRun info = CliRun.run("info", "--model", gguf.toString());
+        assertThat(info.code()).as(info.err()).isZero();
+        assertThat(info.out()).contains("  dropout           0.0\n").contains("the file stores no dropout rate");
+        assertThat(CliRun.run("info", "--model", gguf.toString(), "--json").out()).contains("\"drop_rate\":0.0");
+        assertThat(CliRun.run("info", "--model", base.toString()).out()).doesNotContain("stores no dropout");
+    }
+
+    @Test
     void aGgufFileOfAVocabularyTrainedHereServesThoughItHasAGap(@TempDir Path tmp) throws Exception {
         // such a vocabulary's raw space byte (id 32) is a placeholder in the file, a token with no text,
         // which the server's warm-up sent through the model and a model may sample: the server died at start

@@ -21,6 +21,52 @@ class ServeSignalTest {
     @TempDir
     Path dir;
 
+    /**
+     * A script polling {@code /health} from the moment the port opens gets 503 {@code loading}
+     * during the warm-up and 200 only once the log says ready (the line is written first).
+     */
+    @Test
+    void healthIs503LoadingUntilTheServerSaysReady() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = dir.resolve("serve.err");
+        Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                "dev.myllm.cli.Main", "serve", "--preset", "gpt2-tiny", "--port", String.valueOf(port))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(log.toFile()).start();
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build();
+        try {
+            int loading = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (System.nanoTime() < deadline && p.isAlive()) {
+                HttpResponse<String> r;
+                try {
+                    r = http.send(health, HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(5);
+                    continue;
+                }
+                String said = Files.readString(log);
+                if (r.statusCode() == 200) {
+                    assertThat(said).as("a 200 before the ready line").containsPattern("/v1 \\(no API key\\), ready in");
+                    assertThat(r.body()).isEqualTo("{\"status\":\"ok\"}");
+                    break;
+                }
+                assertThat(r.statusCode()).isEqualTo(503);
+                assertThat(r.body()).isEqualTo("{\"status\":\"loading\"}");
+                loading++;
+                Thread.sleep(5);
+            }
+            assertThat(Files.readString(log)).contains("ready in");
+            assertThat(loading).as("answers during the warm-up").isPositive();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     @Test
     void sigtermStopsTheServerAndExitsZero() throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -42,6 +42,22 @@ class ShutdownAndTimeLimitTest {
     }
 
     @Test
+    void healthSays503LoadingUntilReadyThen200Ok() throws Exception {
+        try (OpenAiServer server = new OpenAiServer(TestServers.model(2), ServerConfig.defaults().withPort(0), line -> { }).startLoading()) {
+            String base = "http://127.0.0.1:" + server.port();
+            HttpResponse<String> loading = TestServers.get(base + "/health", null);
+            assertEquals(503, loading.statusCode());
+            assertThat(loading.body()).isEqualTo("{\"status\":\"loading\"}");
+            server.warmUp();
+            assertEquals(503, TestServers.get(base + "/health", null).statusCode());
+            server.ready();
+            HttpResponse<String> ok = TestServers.get(base + "/health", null);
+            assertEquals(200, ok.statusCode());
+            assertThat(ok.body()).isEqualTo("{\"status\":\"ok\"}");
+        }
+    }
+
+    @Test
     void aRequestOverTheTimeLimitIs408() throws Exception {
         ServerConfig c = ServerConfig.defaults().withTimeouts(Duration.ofNanos(1), Duration.ofSeconds(5), Duration.ofSeconds(1));
         try (TestServers.Running s = TestServers.start(TestServers.model(2), c)) {
