@@ -2,86 +2,58 @@ package dev.myllm.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.myllm.finetune.PromptFormat;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The GGUF export's {@code tokenizer.chat_template} renders, in Python's jinja2 (plain and with
- * Hugging Face's trim_blocks/lstrip_blocks), exactly the prompt our server renders.
+ * Hugging Face's trim_blocks/lstrip_blocks, with and without the generation prompt), exactly the
+ * prompt our server renders. The renderings come from {@code tools/chat_template_reference.py}
+ * (fixture {@code server/chat_template_jinja.json}), made from the very templates the export
+ * writes: a changed template fails here until the fixture is made again.
  */
 class JinjaChatTemplateTest {
-    private static final String PY = """
-            import json, sys, jinja2
-            cases = json.load(sys.stdin)
-            out = []
-            for c in cases:
-                for env in (jinja2.Environment(), jinja2.Environment(trim_blocks=True, lstrip_blocks=True)):
-                    t = env.from_string(c['template'])
-                    out.append(t.render(messages=c['messages'], add_generation_prompt=True))
-                    out.append(t.render(messages=c['messages'], add_generation_prompt=False))
-            json.dump(out, sys.stdout)
-            """;
-
-    static List<List<ChatTemplate.Message>> chats() {
-        var u = (java.util.function.Function<String, ChatTemplate.Message>) s -> new ChatTemplate.Message("user", s);
-        var a = (java.util.function.Function<String, ChatTemplate.Message>) s -> new ChatTemplate.Message("assistant", s);
-        var sys = new ChatTemplate.Message("system", "You are terse.");
-        return List.of(
-                List.of(u.apply("Who is Emma?")),
-                List.of(sys, u.apply("Name a colour.\nOnly one.")),
-                List.of(u.apply("Hi"), a.apply("Hello!"), u.apply("What's 2+2? {{ not code }} 'quoted' \\ back")),
-                List.of(sys, u.apply("a"), u.apply("b"), a.apply("B"), new ChatTemplate.Message("developer", "Be kind."), u.apply("c")),
-                List.of(u.apply("x"), a.apply("y")),
-                List.of(new ChatTemplate.Message("tool", "42"), u.apply("and?")));
-    }
+    private static final String FIXTURE = "/server/chat_template_jinja.json";
 
     @Test
     void theTemplateRendersWhatTheServerRenders() throws Exception {
-        Process probe;
-        try {
-            probe = new ProcessBuilder("python3", "-c", "import jinja2").start();
-        } catch (java.io.IOException e) {
-            probe = null;
+        JsonNode fixture;
+        try (InputStream in = JinjaChatTemplateTest.class.getResourceAsStream(FIXTURE)) {
+            fixture = in == null ? null : Answers.JSON.readTree(in);
         }
-        Assumptions.assumeTrue(probe != null && probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0, "python3 with jinja2 is not installed");
-
-        ArrayNode cases = Answers.JSON.createArrayNode();
-        List<String> want = new ArrayList<>();
-        for (PromptFormat f : PromptFormat.values()) {
-            ChatTemplate ours = ChatTemplate.of(f);
-            String prefix = f.responsePrefix();
-            for (List<ChatTemplate.Message> chat : chats()) {
-                ObjectNode c = cases.addObject().put("template", ChatTemplate.jinja(f));
-                ArrayNode ms = c.putArray("messages");
-                for (ChatTemplate.Message m : chat) ms.addObject().put("role", m.role()).put("content", m.content());
-                String rendered = ours.render(chat);
-                assertThat(rendered).endsWith(prefix);
-                for (int env = 0; env < 2; env++) {
-                    want.add(rendered);
-                    want.add(rendered.substring(0, rendered.length() - prefix.length())); // no generation prompt: no response prefix
-                }
-            }
+        Map<String, String> ours = new LinkedHashMap<>();
+        for (PromptFormat f : PromptFormat.values()) ours.put(f.name(), ChatTemplate.jinja(f));
+        if (fixture == null || !Answers.JSON.convertValue(fixture.get("templates"), Map.class).equals(ours)) {
+            Path dump = Path.of("target", "chat-templates.json");
+            Files.createDirectories(dump.getParent());
+            Files.writeString(dump, Answers.JSON.writeValueAsString(ours));
+            throw new AssertionError("the export's chat templates changed: python3 tools/chat_template_reference.py " + dump
+                    + " > src/test/resources" + FIXTURE);
         }
-        Process p = new ProcessBuilder("python3", "-c", PY).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        p.getOutputStream().write(Answers.JSON.writeValueAsBytes(cases));
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).isZero();
-        List<String> got = List.of(Answers.JSON.readValue(out, String[].class));
-        assertThat(got).hasSize(want.size());
-        for (int i = 0; i < want.size(); i++) assertThat(got.get(i)).as("case %d", i).isEqualTo(want.get(i));
-        // and a fixed case spelled out, so the comparison is not of two equal mistakes
+        int checked = 0;
+        for (JsonNode c : fixture.get("cases")) {
+            PromptFormat f = PromptFormat.valueOf(c.get("format").asText());
+            List<ChatTemplate.Message> chat = new ArrayList<>();
+            for (JsonNode m : c.get("messages")) chat.add(new ChatTemplate.Message(m.get("role").asText(), m.get("content").asText()));
+            String rendered = ChatTemplate.of(f).render(chat), prefix = f.responsePrefix();
+            assertThat(rendered).endsWith(prefix);
+            // without the generation prompt: no response prefix
+            String want = c.get("add_generation_prompt").asBoolean() ? rendered : rendered.substring(0, rendered.length() - prefix.length());
+            assertThat(c.get("text").asText()).as("%s, %s, %s", f, c.get("env").asText(), chat).isEqualTo(want);
+            checked++;
+        }
+        assertThat(checked).isEqualTo(PromptFormat.values().length * 2 * 6 * 2);
+        // and a case spelled out, so the comparison is not of two equal mistakes
         assertThat(ChatTemplate.of(PromptFormat.PHI3).render(List.of(new ChatTemplate.Message("user", "Hi"),
-                new ChatTemplate.Message("assistant", "Hello!"), new ChatTemplate.Message("user", "Bye"))))
-                .isEqualTo("<|user|>\nHi\n<|assistant|>:\nHello!\n<|user|>\nBye\n<|assistant|>:\n");
-        assertThat(got.get(chats().size() * 4 + 8)).isEqualTo("<|user|>\nHi\n<|assistant|>:\nHello!\n<|user|>\nWhat's 2+2? {{ not code }} 'quoted' \\ back\n<|assistant|>:\n");
+                new ChatTemplate.Message("assistant", "Hello!"), new ChatTemplate.Message("user", "What's 2+2? {{ not code }} 'quoted' \\ back"))))
+                .isEqualTo("<|user|>\nHi\n<|assistant|>:\nHello!\n<|user|>\nWhat's 2+2? {{ not code }} 'quoted' \\ back\n<|assistant|>:\n");
     }
 }
