@@ -30,12 +30,18 @@ class TrainCommandTest {
                 "--eval-every", "2", "--eval-batches", "2", "--sample-every", "-1", "--checkpoint-every", "3", "--seed", "5"};
     }
 
-    @Test
-    void resumeFromTheCommandLineContinuesExactly(@TempDir Path tmp) throws Exception {
+    /** The verdict in {@code tmp}, and {@link #tiny}'s six steps run whole into {@code tmp/a}: the run others must equal; returns the data file. */
+    static Path uninterruptedRun(Path tmp) throws Exception {
         Path data = tmp.resolve("verdict.txt");
         Files.writeString(data, Tokenizers.verdictText());
         CliRun a = run(tiny(data, tmp.resolve("a"), 6));
         assertThat(a.code()).as(a.err()).isZero();
+        return data;
+    }
+
+    @Test
+    void resumeFromTheCommandLineContinuesExactly(@TempDir Path tmp) throws Exception {
+        Path data = uninterruptedRun(tmp);
         CliRun c1 = run(tiny(data, tmp.resolve("c"), 6));
         assertThat(c1.code()).isZero();
         Path c = tmp.resolve("c");
@@ -52,10 +58,7 @@ class TrainCommandTest {
 
     @Test
     void minutesStopsAtTheBudgetWithACheckpointResumeContinues(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
-        CliRun a = run(tiny(data, tmp.resolve("a"), 6));
-        assertThat(a.code()).as(a.err()).isZero();
+        Path data = uninterruptedRun(tmp);
         // a budget of 6 microseconds: over after the first step, which is saved as --resume expects
         Path b = tmp.resolve("b");
         List<String> args = new ArrayList<>(List.of(tiny(data, b, 6)));
