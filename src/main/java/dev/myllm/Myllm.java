@@ -59,7 +59,7 @@ public final class Myllm {
         }
         this.model = model;
         this.tokenizer = tokenizer;
-        this.generator = new Generator(model, decoder());
+        this.generator = new Generator(model, TokenDecoder.of(tokenizer));
     }
 
     /**
@@ -256,10 +256,5 @@ public final class Myllm {
      */
     public void save(Path dir) {
         ModelDirectory.save(model, dir);
-    }
-
-    /** Token bytes for streaming; ids the tokenizer does not know (padding rows) decode to nothing. */
-    private TokenDecoder decoder() {
-        return TokenDecoder.of(tokenizer);
     }
 }

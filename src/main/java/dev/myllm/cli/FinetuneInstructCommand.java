@@ -76,7 +76,7 @@ final class FinetuneInstructCommand extends InstructTraining {
                 trainBatches.batchesPerEpoch(), batchSize, length());
         // the book's per-epoch sample: 50 greedy tokens after the first validation prompt, no stop at EOS
         int[] samplePrompt = tok.encode(f.prompt(split.val().getFirst()), Specials.TEXT);
-        Generator gen = new Generator(m, GenerateCommand.decoder(tok));
+        Generator gen = new Generator(m, dev.myllm.generate.TokenDecoder.of(tok));
         java.util.function.LongFunction<String> sampler = samplePrompt.length < m.config().contextLength()
                 ? step -> gen.generate(samplePrompt, GenerationConfig.greedy(50)).text() : null;
         train(m, lora, new InstructionLoss(m), f, trainBatches, valBatches.first(evalBatches),

@@ -93,7 +93,7 @@ final class GenerateCommand implements Runnable {
         }
         int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
         PrintWriter out = spec.commandLine().getOut();
-        Generator gen = new Generator(m, decoder(tok));
+        Generator gen = new Generator(m, TokenDecoder.of(tok));
         Generator.Result r;
         if (ids) {
             r = gen.generate(promptIds, config.withEos(eos));
@@ -135,11 +135,6 @@ final class GenerateCommand implements Runnable {
             throw new CliException("tokenizer " + tok.name() + " has " + tok.vocabSize() + " ids but the model's vocabulary is "
                     + m.config().vocabSize());
         }
-    }
-
-    /** Token bytes for streaming; ids the tokenizer does not know (padding rows) decode to nothing. */
-    static TokenDecoder decoder(Tokenizer tok) {
-        return TokenDecoder.of(tok);
     }
 
     /** GenerationConfig's message with the option a user typed: "max new tokens must ..." is --max-new-tokens's. */

@@ -29,6 +29,6 @@ final class InstructModels {
         if (tok.eotId() < 0 || tok.eotId() >= m.config().vocabSize()) {
             throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> token the model knows: answers could not end");
         }
-        return new Responder(m, tok, GenerateCommand.decoder(tok), format(format, model), maxNewTokens);
+        return new Responder(m, tok, dev.myllm.generate.TokenDecoder.of(tok), format(format, model), maxNewTokens);
     }
 }

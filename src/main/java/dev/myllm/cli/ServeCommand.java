@@ -212,7 +212,7 @@ final class ServeCommand implements Runnable {
                 throw new CliException("tokenizer " + tok.name() + " has " + tok.vocabSize() + " ids but the classifier's vocabulary is "
                         + c.config().vocabSize());
             }
-            return ServedModel.classifier(n, c, tok, GenerateCommand.decoder(tok), System.currentTimeMillis() / 1000);
+            return ServedModel.classifier(n, c, tok, dev.myllm.generate.TokenDecoder.of(tok), System.currentTimeMillis() / 1000);
         }
         GPTModel m = weights.build(model, seed, PackedMatrix.Halves.COPIED); // a server decodes for long: copy F16/BF16 files into panels
         GenerateCommand.checkVocab(tok, m);
@@ -224,6 +224,6 @@ final class ServeCommand implements Runnable {
             throw new CliException("--model: " + Errors.oneLine(e));
         }
         ChatTemplate chat = format == null ? ChatTemplate.transcript() : ChatTemplate.of(format);
-        return new ServedModel(n, m, tok, GenerateCommand.decoder(tok), chat, eos, System.currentTimeMillis() / 1000);
+        return new ServedModel(n, m, tok, dev.myllm.generate.TokenDecoder.of(tok), chat, eos, System.currentTimeMillis() / 1000);
     }
 }

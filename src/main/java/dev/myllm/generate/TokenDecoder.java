@@ -15,6 +15,11 @@ public interface TokenDecoder {
      */
     static TokenDecoder of(Tokenizer tok) {
         if (tok instanceof BpeTokenizer b) return id -> b.hasToken(id) ? b.tokenBytes(id) : new byte[0];
-        return id -> id < 0 || id >= tok.vocabSize() ? new byte[0] : tok.decodeBytes(new int[]{id});
+        return id -> known(tok, id) ? tok.decodeBytes(new int[]{id}) : new byte[0];
+    }
+
+    /** Whether {@code id} is one of {@code tok}'s tokens: not past its vocabulary, nor a gap in it. */
+    static boolean known(Tokenizer tok, int id) {
+        return tok instanceof BpeTokenizer b ? b.hasToken(id) : id >= 0 && id < tok.vocabSize();
     }
 }

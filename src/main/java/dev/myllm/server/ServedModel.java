@@ -33,9 +33,7 @@ public record ServedModel(String name, GPTModel model, Tokenizer tokenizer, Toke
 
     /** The text of {@code ids}; an id with no token (a padding row, a gap in the vocabulary) adds nothing, as in a stream. */
     public String text(int[] ids) {
-        int[] known = java.util.Arrays.stream(ids)
-                .filter(id -> tokenizer instanceof dev.myllm.tokenizer.BpeTokenizer b ? b.hasToken(id) : id >= 0 && id < tokenizer.vocabSize())
-                .toArray();
+        int[] known = java.util.Arrays.stream(ids).filter(id -> TokenDecoder.known(tokenizer, id)).toArray();
         return tokenizer.decode(known);
     }
 }

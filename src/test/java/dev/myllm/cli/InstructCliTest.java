@@ -31,7 +31,7 @@ class InstructCliTest {
     /** What the tiny preset answers, computed without the command line. */
     static String expectedAnswer(String instruction, int maxNew) {
         GPTModel m = new GPTModel(GPTConfig.preset("gpt2-tiny"), 123); // the default --seed
-        Responder r = new Responder(m, GPT2, GenerateCommand.decoder(GPT2), PromptFormat.ALPACA, maxNew);
+        Responder r = new Responder(m, GPT2, dev.myllm.generate.TokenDecoder.of(GPT2), PromptFormat.ALPACA, maxNew);
         return r.stream(new InstructionExample(instruction, "", "", null, null, List.of()), s -> { });
     }
 

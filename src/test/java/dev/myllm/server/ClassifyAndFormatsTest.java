@@ -29,7 +29,7 @@ class ClassifyAndFormatsTest {
                 TokenRule.LAST, 50256, new Rng(4));
         ClassifierStore.save(c, dir);
         GPTClassifier loaded = ClassifierStore.load(dir, -1f);
-        ServedModel m = ServedModel.classifier("spam", loaded, TestServers.gpt2(), TestServers.decoder(TestServers.gpt2()), 0L);
+        ServedModel m = ServedModel.classifier("spam", loaded, TestServers.gpt2(), dev.myllm.generate.TokenDecoder.of(TestServers.gpt2()), 0L);
         try (TestServers.Running s = TestServers.start(m, ServerConfig.defaults())) {
             var r = TestServers.post(s.base() + "/v1/classify", "{\"input\":[\"Win a prize now!\",\"See you at lunch\"]}", null);
             assertEquals(200, r.statusCode(), r.body());
@@ -61,7 +61,7 @@ class ClassifyAndFormatsTest {
         c.maxLength(7); // trained on texts padded to 7 tokens: the last position of a short text is a pad
         ClassifierStore.save(c, dir);
         GPTClassifier loaded = ClassifierStore.load(dir, -1f);
-        ServedModel m = ServedModel.classifier("spam", loaded, TestServers.gpt2(), TestServers.decoder(TestServers.gpt2()), 0L);
+        ServedModel m = ServedModel.classifier("spam", loaded, TestServers.gpt2(), dev.myllm.generate.TokenDecoder.of(TestServers.gpt2()), 0L);
         TextClassifier lib = TextClassifier.of(ClassifierStore.load(dir, -1f), TestServers.gpt2());
         String shortText = "Win a prize", longText = "See you at lunch on Friday by the old town hall, then the cinema";
         try (TestServers.Running s = TestServers.start(m, ServerConfig.defaults())) {

@@ -6,7 +6,6 @@ import dev.myllm.generate.TokenDecoder;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.RandomModels;
-import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -35,14 +34,10 @@ final class TestServers {
         return gpt2;
     }
 
-    static TokenDecoder decoder(Tokenizer tok) {
-        return id -> tok instanceof BpeTokenizer b ? b.tokenBytes(id) : tok.decodeBytes(new int[]{id});
-    }
-
     static ServedModel model(long seed) {
         GPTModel m = RandomModels.uniform(CONFIG, seed);
         Tokenizer tok = gpt2();
-        return new ServedModel("tiny", m, tok, decoder(tok), ChatTemplate.transcript(), tok.eotId(), 1_700_000_000L);
+        return new ServedModel("tiny", m, tok, TokenDecoder.of(tok), ChatTemplate.transcript(), tok.eotId(), 1_700_000_000L);
     }
 
     /** A started server; its log lines are collected. */
