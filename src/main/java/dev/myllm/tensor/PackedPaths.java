@@ -108,8 +108,9 @@ final class PackedPaths {
      * F32_PANELS: any number of input rows, in every mode, on the panels' chains ({@link
      * PanelKernels}), which read each panel from memory once for all rows and then from L2, one
      * chain per output, so a row's bits never depend on the mode, the row count or the threads
-     * (a prompt's products took 0.75-0.99x the packed GEMM's time at 16 to 1024 rows, gpt2-small and
-     * gpt2-medium shapes, which also packs the panels and reads and writes C once per 256 k).
+     * (in a scratch harness a prompt's products took 0.75-0.99x the time of the packed GEMM, which
+     * also packs the panels and reads and writes C once per 256 k, at 16 to 1024 rows of gpt2-small's
+     * and gpt2-medium's shapes; bench generate's prefill: docs/performance.md).
      * F16/BF16 in {@link HalfLayout.Layout#PANELS}: a few rows ({@link ProductMode#ROWS} for any
      * number, {@link ProductMode#SHAPE} up to {@code smallM}) on the chains ({@link
      * HalfPanelKernels}); more by the packed GEMM widening straight from the panels, which gives

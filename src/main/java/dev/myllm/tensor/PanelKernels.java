@@ -97,7 +97,8 @@ final class PanelKernels {
     /**
      * Groups {@code [g0, g1)} of the {@code m} rows of x into {@code at}, {@code [group][K][8]}: the
      * GEMM's A panels ({@link GemmPack#packA}, eight rows, 8 × 16 blocks through registers; a last
-     * group's missing rows zero), 0.3-0.4x the time of a scalar loop.
+     * group's missing rows zero): a 512 × 3072 input's product over one panel took 0.96-1.18 ms
+     * against 1.42-1.46 with an element-by-element loop (a scratch harness, old and new builds in turn).
      */
     private static void transpose(float[] x, int xOff, int m, int K, float[] at, int g0, int g1) {
         GemmPack.packA(x, xOff, K, 1, g0 * ROWS, Math.min(m, g1 * ROWS) - g0 * ROWS, 0, K, at, g0 * K * ROWS);

@@ -9,7 +9,7 @@ package dev.myllm.tensor;
  * for prefill). Each computes every row of C from that row of A alone, in an order fixed by K and
  * N, so a row's result is bitwise the same whatever M is. Float32 panels ({@link
  * PackedMatrix.Format#F32_PANELS}) take their chain kernels in every mode, prompts too: one chain
- * per output, faster than the packed kernel at every row count measured.
+ * per output, as fast as the packed kernel or faster at every row count measured.
  */
 public enum ProductMode {
     /** Kernel by shape (the fastest choice; training and scoring). */
