@@ -95,13 +95,20 @@ final class PanelKernels {
     private static final int FEW_GROUPS = 2;
 
     /**
-     * Groups {@code [g0, g1)} of the {@code m} rows of x into {@code at}, {@code [group][K][8]}: the
-     * GEMM's A panels ({@link GemmPack#packA}, eight rows, 8 × 16 blocks through registers; a last
-     * group's missing rows zero): a 512 × 3072 input's product over one panel took 0.96-1.18 ms
-     * against 1.42-1.46 with an element-by-element loop (a scratch harness, old and new builds in turn).
+     * Groups {@code [g0, g1)} of the {@code m} rows of x into {@code at}, {@code [group][K][8]}: whole
+     * groups as the GEMM's A panels ({@link GemmPack#packA}, 8 × 16 blocks through registers: a
+     * 512 × 3072 input's product over one panel took 0.96-1.18 ms against 1.42-1.46 with an
+     * element-by-element loop, a scratch harness, old and new builds in turn); a last group of 1 to 7
+     * rows element by element, its missing rows left as they are (its kernel reads only its rows; a
+     * decode step of 3 rows would otherwise clear a group's 8 × K floats per product).
      */
     private static void transpose(float[] x, int xOff, int m, int K, float[] at, int g0, int g1) {
-        GemmPack.packA(x, xOff, K, 1, g0 * ROWS, Math.min(m, g1 * ROWS) - g0 * ROWS, 0, K, at, g0 * K * ROWS);
+        int whole = Math.min(g1, m / ROWS);
+        if (whole > g0) GemmPack.packA(x, xOff, K, 1, g0 * ROWS, (whole - g0) * ROWS, 0, K, at, g0 * K * ROWS);
+        for (int i = Math.max(g0, whole) * ROWS; i < Math.min(m, g1 * ROWS); i++) {
+            int gb = (i / ROWS) * K * ROWS + i % ROWS, xi = xOff + i * K;
+            for (int k = 0; k < K; k++) at[gb + k * ROWS] = x[xi + k];
+        }
     }
 
     /** Rows per group at most that take two panels at once (up to 24 accumulators); more take one panel at a time. */
