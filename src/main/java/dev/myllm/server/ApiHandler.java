@@ -70,6 +70,7 @@ final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request req, Response resp, Callback cb) {
         long t0 = System.nanoTime();
+        req.setAttribute(JsonErrorHandler.SEEN, Boolean.TRUE);
         String path = Request.getPathInContext(req), method = req.getMethod();
         Outcome out = new Outcome();
         String endpoint = "other";
@@ -86,13 +87,19 @@ final class ApiHandler extends Handler.Abstract {
             sendJson(resp, cb, 500, Answers.error(new ApiError(500, "server_error", null, null, "internal error: " + e)));
         } finally {
             metrics.request(endpoint, out.status, out.promptTokens, out.completionTokens);
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %s %d %d+%d tokens %.0f ms",
-                    method, path, out.status, out.promptTokens, out.completionTokens, (System.nanoTime() - t0) / 1e6));
-            if (!out.note.isEmpty()) line.append(' ').append(out.note);
-            if (config.logPrompts() && out.prompt != null) line.append(" prompt=").append(Answers.JSON.valueToTree(out.prompt));
-            log.accept(line.toString());
+            // a load balancer's polls of a healthy server would fill the log: only the others are logged
+            if (!(endpoint.equals("health") && out.status == 200)) log.accept(logLine(method, path, out, t0));
         }
         return true;
+    }
+
+    /** The request's log line: method, path, status, tokens in and out, time, and the prompt with --log-prompts. */
+    private String logLine(String method, String path, Outcome out, long t0) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %s %d %d+%d tokens %.0f ms",
+                method, path, out.status, out.promptTokens, out.completionTokens, (System.nanoTime() - t0) / 1e6));
+        if (!out.note.isEmpty()) line.append(' ').append(out.note);
+        if (config.logPrompts() && out.prompt != null) line.append(" prompt=").append(Answers.JSON.valueToTree(out.prompt));
+        return line.toString();
     }
 
     private String route(Request req, Response resp, Callback cb, String path, String method, Outcome out) throws Exception {

@@ -47,7 +47,7 @@ public final class OpenAiServer implements AutoCloseable {
         jetty.addConnector(connector);
         jetty.addBean(new NetworkConnectionLimit(config.maxConnections(), connector));
         jetty.setHandler(handler);
-        jetty.setErrorHandler(new JsonErrorHandler()); // Jetty's own refusals (bad URIs, oversized headers) in OpenAI's shape too
+        jetty.setErrorHandler(new JsonErrorHandler(metrics, log)); // Jetty's own refusals (bad URIs, oversized headers) in OpenAI's shape too
         jetty.setStopTimeout(config.grace().toMillis());
     }
 

@@ -294,6 +294,15 @@ class OpenAiServerTest {
             assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
             assertThat(e.has("param") && e.has("code")).isTrue();
         }
+        // each is logged and counted, though no route saw it
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end && srv.log().stream().noneMatch(l -> l.contains(" 431 refused"))) Thread.sleep(10);
+        assertThat(srv.log()).contains("- - 400 refused by the HTTP layer: Bad Request",
+                "GET /playground/..%2f..%2fx 400 refused by the HTTP layer: Ambiguous URI path separator",
+                "GET /v1/models 431 refused by the HTTP layer: Request Header Fields Too Large");
+        String metrics = get(url + "/metrics", KEY).body();
+        assertThat(metrics).contains(
+                "myllm_requests_total{endpoint=\"refused\",status=\"400\"} 2\n", "myllm_requests_total{endpoint=\"refused\",status=\"431\"} 1\n");
     }
 
     @Test
