@@ -176,6 +176,10 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
     }
 
     private static int maxTokens(Fields f, String field, int fallback, int room, Limits limits, int promptTokens, ServedModel m, int min) {
+        JsonNode given = f.get(field);
+        if (min > 0 && given != null && given.isNumber() && given.asDouble() == 0 && field.equals("max_tokens") && !f.has("messages")) {
+            throw ApiError.badField(field, field + " must be between 1 and " + limits.maxTokens() + ", got 0 (0, with echo true, scores the prompt)");
+        }
         int v = f.integer(field, fallback, min, limits.maxTokens()); // the range named is this server's (--max-tokens)
         if (v > room) {
             throw ApiError.badField(field, "the prompt (" + promptTokens + " tokens) plus " + field + " (" + v

@@ -257,6 +257,12 @@ class OpenAiServerTest {
             HttpResponse<String> r = post(url + "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":" + bad + "}", KEY);
             assertThat(json(r).get("error").get("message").asText()).isEqualTo("max_tokens must be between 1 and 48, got " + bad);
         }
+        // 0 is a completion's way to score its prompt, and the error says so
+        HttpResponse<String> zero = post(url + "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":0}", KEY);
+        assertThat(json(zero).get("error").get("message").asText())
+                .isEqualTo("max_tokens must be between 1 and 48, got 0 (0, with echo true, scores the prompt)");
+        assertThat(json(post(url + "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":0,\"echo\":true}", KEY))
+                .get("usage").get("completion_tokens").asInt()).isZero();
         HttpResponse<String> wrongMethod = get(url + "/v1/completions", KEY);
         assertEquals(405, wrongMethod.statusCode());
         // the request's log line is written once its response is done, so it may come just after
