@@ -20,6 +20,7 @@ import dev.myllm.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -33,7 +34,9 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Nothing here prints or reads a command line; errors are exceptions with a one-line message
- * ({@link IllegalArgumentException} for bad input, {@link java.io.UncheckedIOException} for files).
+ * ({@link IllegalArgumentException} for bad input, {@link java.io.UncheckedIOException} for files,
+ * {@link NullPointerException} naming the argument for a null one; only {@code onText} and
+ * {@code listener} may be null).
  * An instance is not thread-safe: generate from one thread at a time (or one instance per thread).
  */
 public final class Myllm {
@@ -53,6 +56,8 @@ public final class Myllm {
     private final Generator generator;
 
     private Myllm(GPTModel model, Tokenizer tokenizer) {
+        given(model, "model");
+        given(tokenizer, "tokenizer");
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
             throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has " + tokenizer.vocabSize()
                     + " ids but the model's vocabulary is " + model.config().vocabSize());
@@ -71,6 +76,7 @@ public final class Myllm {
      * @return the model and its tokenizer
      */
     public static Myllm load(Path model) {
+        given(model, "model");
         Tokenizer tok = null;
         if (ModelFiles.isModelFile(model)) {
             tok = ModelFiles.tokenizer(model);
@@ -89,6 +95,7 @@ public final class Myllm {
      * @return the model and the tokenizer
      */
     public static Myllm load(Path model, Tokenizer tokenizer) {
+        given(tokenizer, "tokenizer"); // before reading the weights
         return new Myllm(loadModel(model), tokenizer);
     }
 
@@ -111,6 +118,7 @@ public final class Myllm {
      * @return an untrained model
      */
     public static Myllm random(String preset, long seed) {
+        given(preset, "preset");
         return new Myllm(new GPTModel(GPTConfig.preset(preset), seed), Tokenizers.load("gpt2"));
     }
 
@@ -121,6 +129,7 @@ public final class Myllm {
      * @return the model, float32
      */
     public static GPTModel loadModel(Path path) {
+        given(path, "path");
         if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory or file: " + path);
         return ModelDirectory.load(path);
     }
@@ -132,7 +141,7 @@ public final class Myllm {
      * @return the tokenizer
      */
     public static Tokenizer tokenizer(String spec) {
-        return Tokenizers.load(spec);
+        return Tokenizers.load(given(spec, "spec"));
     }
 
     /**
@@ -143,7 +152,7 @@ public final class Myllm {
      * @return the trained model with its tokenizer
      */
     public static Myllm train(TrainingOptions options, Trainer.Listener listener) {
-        return Training.run(options, listener);
+        return Training.run(given(options, "options"), listener);
     }
 
     /**
@@ -171,7 +180,7 @@ public final class Myllm {
      * @return its token ids
      */
     public int[] tokenize(String text) {
-        return tokenizer.encode(text, Specials.ALLOW);
+        return tokenizer.encode(given(text, "text"), Specials.ALLOW);
     }
 
     /**
@@ -181,7 +190,7 @@ public final class Myllm {
      * @return their text
      */
     public String detokenize(int[] ids) {
-        return tokenizer.decode(ids);
+        return tokenizer.decode(given(ids, "ids"));
     }
 
     /**
@@ -205,7 +214,8 @@ public final class Myllm {
      * @return the new text and tokens, and why generation stopped
      */
     public Generator.Result generate(String prompt, GenerationConfig config, Consumer<String> onText) {
-        int[] ids = tokenize(prompt);
+        int[] ids = tokenize(given(prompt, "prompt"));
+        given(config, "config");
         if (ids.length == 0) throw new IllegalArgumentException("the prompt is empty: give some text to continue");
         int eos = tokenizer.eotId() >= 0 && tokenizer.eotId() < model.config().vocabSize() ? tokenizer.eotId() : -1;
         return generator.generate(ids, config.withEos(eos), onText);
@@ -220,7 +230,8 @@ public final class Myllm {
      * @return the pieces of new text, in order
      */
     public TextStream stream(String prompt, GenerationConfig config) {
-        tokenize(prompt); // bad input fails here, on the caller's thread
+        tokenize(given(prompt, "prompt")); // bad input fails here, on the caller's thread
+        given(config, "config");
         return new TextStream(onText -> generate(prompt, config, onText));
     }
 
@@ -231,7 +242,7 @@ public final class Myllm {
      * @return the token count, cross-entropy and perplexity
      */
     public Score score(String text) {
-        int[] ids = tokenize(text);
+        int[] ids = tokenize(given(text, "text"));
         int n = ids.length;
         if (n < 2) throw new IllegalArgumentException("the text has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
         if (n > model.config().contextLength()) {
@@ -255,6 +266,11 @@ public final class Myllm {
      * @param dir the directory to write (created if needed)
      */
     public void save(Path dir) {
-        ModelDirectory.save(model, dir);
+        ModelDirectory.save(model, given(dir, "dir"));
+    }
+
+    /** {@code value}, or a {@link NullPointerException} that names the argument (not one from deep inside). */
+    static <T> T given(T value, String name) {
+        return Objects.requireNonNull(value, () -> name + " must not be null");
     }
 }

@@ -61,7 +61,7 @@ public final class TextClassifier {
      * @return the classifier
      */
     public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer) {
-        return new TextClassifier(model, tokenizer);
+        return new TextClassifier(Myllm.given(model, "model"), Myllm.given(tokenizer, "tokenizer"));
     }
 
     /**
@@ -72,6 +72,7 @@ public final class TextClassifier {
      * @return the classifier with its tokenizer
      */
     public static TextClassifier load(Path dir) {
+        Myllm.given(dir, "dir");
         return new TextClassifier(ClassifierStore.load(dir, -1), tokenizerBeside(dir));
     }
 
@@ -89,6 +90,7 @@ public final class TextClassifier {
      * @return the trained classifier, also saved under {@code o.out()/model}
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
+        Myllm.given(o, "options");
         LabelledSplits splits = LabelledSplits.of(LabelledDatasets.standard().load(o.data()), true, o.seed());
         List<String> labels = splits.labels();
         Tokenizer tok = tokenizerBeside(o.model());
@@ -172,7 +174,7 @@ public final class TextClassifier {
      * @return the label and the probabilities
      */
     public Prediction classify(String text) {
-        int[] ids = encode(text);
+        int[] ids = encode(Myllm.given(text, "text"));
         model.eval();
         float[] p = ClassificationObjective.probabilities(model, ids, 1, ids.length);
         Map<String, Double> probs = new LinkedHashMap<>();
@@ -187,7 +189,7 @@ public final class TextClassifier {
      * @return the share classified right, NaN for none
      */
     public double accuracy(List<LabelledExample> examples) {
-        if (examples.isEmpty()) return Double.NaN;
+        if (Myllm.given(examples, "examples").isEmpty()) return Double.NaN;
         long right = examples.stream().filter(e -> classify(e.text()).label().equals(e.label())).count();
         return (double) right / examples.size();
     }
@@ -198,7 +200,7 @@ public final class TextClassifier {
      * @param dir the directory to write
      */
     public void save(Path dir) {
-        ClassifierStore.save(model, dir);
+        ClassifierStore.save(model, Myllm.given(dir, "dir"));
     }
 
     /**

@@ -29,6 +29,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
                               int evalEvery, int evalBatches, double valFraction, long seed) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public TrainingOptions {
+        if (data == null || data.stream().anyMatch(java.util.Objects::isNull)) throw new IllegalArgumentException("data: give files, folders, .bin files or a dataset name");
         data = List.copyOf(data);
         if (data.isEmpty()) throw new IllegalArgumentException("data: give files, folders, .bin files or a dataset name");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");

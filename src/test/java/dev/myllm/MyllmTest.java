@@ -107,6 +107,51 @@ class MyllmTest {
     }
 
     @Test
+    void aNullArgumentIsNamedAtTheDoor() {
+        // before: NullPointerExceptions from deep inside ("Cannot invoke String.length() because text is null" in
+        // BpeTokenizer.encode, "path" in java.nio.file.Files, "config" in Myllm.generate after the prompt was encoded)
+        Myllm llm = tiny();
+        GenerationConfig greedy = GenerationConfig.greedy(3);
+        assertThatThrownBy(() -> Myllm.load(null)).isInstanceOf(NullPointerException.class).hasMessage("model must not be null");
+        assertThatThrownBy(() -> Myllm.load(Path.of("x"), null)).hasMessage("tokenizer must not be null");
+        assertThatThrownBy(() -> Myllm.of(null, llm.tokenizer())).hasMessage("model must not be null");
+        assertThatThrownBy(() -> Myllm.of(llm.model(), null)).hasMessage("tokenizer must not be null");
+        assertThatThrownBy(() -> Myllm.random(null, 1)).hasMessage("preset must not be null");
+        assertThatThrownBy(() -> Myllm.loadModel(null)).hasMessage("path must not be null");
+        // (a null spec was GPT-2's tokenizer, silently)
+        assertThatThrownBy(() -> Myllm.tokenizer(null)).hasMessage("spec must not be null");
+        assertThatThrownBy(() -> Myllm.train(null, null)).hasMessage("options must not be null");
+        assertThatThrownBy(() -> llm.tokenize(null)).hasMessage("text must not be null");
+        assertThatThrownBy(() -> llm.detokenize(null)).hasMessage("ids must not be null");
+        assertThatThrownBy(() -> llm.generate(null, greedy)).hasMessage("prompt must not be null");
+        assertThatThrownBy(() -> llm.generate("Hi", null)).hasMessage("config must not be null");
+        assertThatThrownBy(() -> llm.stream(null, greedy)).hasMessage("prompt must not be null");
+        // on the caller's thread, not from the stream's first hasNext()
+        assertThatThrownBy(() -> llm.stream("Hi", null)).hasMessage("config must not be null");
+        assertThatThrownBy(() -> llm.score(null)).hasMessage("text must not be null");
+        assertThatThrownBy(() -> llm.save(null)).hasMessage("dir must not be null");
+        assertThatThrownBy(() -> TextClassifier.load(null)).hasMessage("dir must not be null");
+        assertThatThrownBy(() -> TextClassifier.finetune(null, null)).hasMessage("options must not be null");
+        assertThatThrownBy(() -> TextClassifier.of(null, llm.tokenizer())).hasMessage("model must not be null");
+        assertThatThrownBy(() -> TrainingOptions.of(null, Path.of("out"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("data: give files, folders, .bin files or a dataset name");
+        assertThatThrownBy(() -> greedy.withStopStrings(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("stop strings must not be null (none: an empty list)");
+        assertThatThrownBy(() -> greedy.withStopStrings(java.util.Arrays.asList("a", null))).hasMessage("a stop string must not be null");
+    }
+
+    @Test
+    void aMissingOrEmptyClassifierDirectoryIsNotCalledALanguageModel(@TempDir Path dir) throws Exception {
+        // before: both were "...: is a language model, not a classifier (config.json does not name GPT2ForSequenceClassification)"
+        assertThatThrownBy(() -> TextClassifier.load(dir.resolve("nosuch"))).hasMessage(dir.resolve("nosuch") + ": no such classifier directory");
+        java.nio.file.Files.createDirectories(dir.resolve("empty"));
+        assertThatThrownBy(() -> TextClassifier.load(dir.resolve("empty")))
+                .hasMessage(dir.resolve("empty") + ": no config.json (not a classifier directory)");
+        tiny().save(dir.resolve("lm"));
+        assertThatThrownBy(() -> TextClassifier.load(dir.resolve("lm"))).hasMessageContaining("is a language model, not a classifier");
+    }
+
+    @Test
     void trainsWithProgressAndLoadsTheResult(@TempDir Path dir) throws Exception {
         Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
         TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run"))

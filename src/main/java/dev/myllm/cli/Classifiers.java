@@ -19,6 +19,9 @@ final class Classifiers {
     /** A classifier directory, with one-line errors (a language model's directory is refused). */
     static GPTClassifier load(Path dir, float dropout) {
         if (!Files.isDirectory(dir)) throw new CliException("--model: no such directory: " + dir);
+        if (!Files.isRegularFile(dir.resolve(dev.myllm.io.ModelDirectory.CONFIG))) {
+            throw new CliException("--model " + dir + " has no config.json: not a classifier directory");
+        }
         if (!ClassifierDirectory.isClassifier(dir)) {
             throw new CliException("--model " + dir + " is a language model, not a classifier; make one with ./myllm finetune classify");
         }

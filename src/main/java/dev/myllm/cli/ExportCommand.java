@@ -199,6 +199,10 @@ final class ExportCommand implements Runnable {
                 t.name().toLowerCase(Locale.ROOT), tok.name(), bytes / 1e6);
         String file = out.toString();
         o.printf("run it in llama.cpp:  llama-cli -m %s -p \"Every effort moves you\" -n 50 --temp 0%n", file);
+        if (format != null) {
+            // llama.cpp's non-Jinja chat path has no built-in for our formats and refuses the template (older builds default to it)
+            o.printf("chat in llama.cpp:    llama-server -m %s --jinja   (the file's chat template renders the %s prompt)%n", file, format.id());
+        }
         o.printf("make an Ollama model: printf 'FROM %s\\n' > Modelfile && ollama create %s -f Modelfile && ollama run %s%n",
                 out.toAbsolutePath(), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"));
         o.flush();

@@ -56,12 +56,20 @@ public final class ClassifierDirectory {
         }
     }
 
-    /** Reads {@code config.json} and the weights file's header only; every problem is one {@link IllegalArgumentException} naming the file. */
-    public static Summary summary(Path dir) {
+    /** {@code dir}'s config.json, once it names a classifier; a missing or empty directory is said to be one, not "a language model". */
+    private static Path requireClassifier(Path dir) {
         Path cfgFile = dir.resolve(ModelDirectory.CONFIG);
+        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no such classifier directory");
+        if (!Files.isRegularFile(cfgFile)) throw new IllegalArgumentException(dir + ": no config.json (not a classifier directory)");
         if (!isClassifier(dir)) {
             throw new IllegalArgumentException(dir + ": is a language model, not a classifier (config.json does not name " + ARCHITECTURE + ")");
         }
+        return cfgFile;
+    }
+
+    /** Reads {@code config.json} and the weights file's header only; every problem is one {@link IllegalArgumentException} naming the file. */
+    public static Summary summary(Path dir) {
+        Path cfgFile = requireClassifier(dir);
         GPTConfig config = Gpt2Config.read(cfgFile).withTiedHead(true);
         Head head = readHead(cfgFile);
         try (Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir))) {
@@ -119,10 +127,7 @@ public final class ClassifierDirectory {
 
     /** Loads a classifier directory; every problem is one {@link IllegalArgumentException} naming the file. */
     public static Loaded load(Path dir) {
-        Path cfgFile = dir.resolve(ModelDirectory.CONFIG);
-        if (!isClassifier(dir)) {
-            throw new IllegalArgumentException(dir + ": is a language model, not a classifier (config.json does not name " + ARCHITECTURE + ")");
-        }
+        Path cfgFile = requireClassifier(dir);
         GPTConfig config = Gpt2Config.read(cfgFile);
         Head head = readHead(cfgFile);
         try (Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir))) {

@@ -44,17 +44,22 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
     /**
      * {@link #render} in Jinja: the same walk over the messages (system text joined first, the
      * last user message the instruction, earlier pairs the history of a format with turns).
+     * No {@code <|user|>} or {@code <|assistant|>} appears literally (each is joined from two
+     * strings): llama.cpp's non-Jinja path guesses a built-in format from such markers (these two
+     * pick GLM-Edge's, a different prompt), and none of its built-ins is ours, so it should find
+     * nothing and say "try using --jinja".
      */
     static String jinja(PromptFormat format) {
         String walk = """
                 {%- set ns = namespace(system='', pending=none, history='') -%}
+                {%- set user = '<|' + 'user|>\\n' -%}{%- set assistant = '\\n<|' + 'assistant|>:\\n' -%}
                 {%- for m in messages -%}
                 {%- if m['role'] == 'system' or m['role'] == 'developer' -%}{%- set ns.system = ns.system + m['content'] + '\\n\\n' -%}
                 {%- elif m['role'] == 'assistant' -%}
-                {%- if ns.pending is not none -%}{%- set ns.history = ns.history + '<|user|>\\n' + ns.pending + '\\n<|assistant|>:\\n' + m['content'] + '\\n' -%}{%- endif -%}
+                {%- if ns.pending is not none -%}{%- set ns.history = ns.history + user + ns.pending + assistant + m['content'] + '\\n' -%}{%- endif -%}
                 {%- set ns.pending = none -%}
                 {%- else -%}
-                {%- if ns.pending is not none -%}{%- set ns.history = ns.history + '<|user|>\\n' + ns.pending + '\\n<|assistant|>:\\n\\n' -%}{%- endif -%}
+                {%- if ns.pending is not none -%}{%- set ns.history = ns.history + user + ns.pending + assistant + '\\n' -%}{%- endif -%}
                 {%- set ns.pending = m['content'] -%}
                 {%- endif -%}
                 {%- endfor -%}
@@ -69,10 +74,13 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
                 + "{% if add_generation_prompt %}" + text(format.responsePrefix()) + "{% endif %}";
     }
 
-    /** Literal template text; each newline as an expression, which no trim_blocks or lstrip_blocks setting removes. */
+    /**
+     * Literal template text; each newline as an expression, which no trim_blocks or lstrip_blocks
+     * setting removes, and each {@code <|} as one, so that no marker appears whole (see {@link #jinja}).
+     */
     private static String text(String s) {
         if (s.contains("{") || s.contains("}")) throw new IllegalArgumentException("braces in template text: " + s);
-        return s.replace("\n", "{{ '\\n' }}");
+        return s.replace("\n", "{{ '\\n' }}").replace("<|", "{{ '<|' }}");
     }
 
     @Override

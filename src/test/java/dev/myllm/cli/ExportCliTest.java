@@ -69,6 +69,7 @@ class ExportCliTest {
         Path gguf = tmp.resolve("base.gguf");
         CliRun e = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString()); // f32: the same greedy ids
         assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).contains("llama-server -m " + gguf + " --jinja   (the file's chat template renders the phi3 prompt)");
         // the format is read back from the file (generate, chat and serve use it; before: the plain transcript)
         assertThat(SavedFormat.read(gguf)).isEqualTo(PromptFormat.PHI3);
         try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(gguf)) {
@@ -83,7 +84,9 @@ class ExportCliTest {
         assertThat(SavedFormat.read(back)).isEqualTo(PromptFormat.PHI3);
         // a plain model's file has neither key
         Path plain = tmp.resolve("plain.gguf");
-        assertThat(CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", plain.toString()).code()).isZero();
+        CliRun p = CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", plain.toString());
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.out()).doesNotContain("--jinja");
         assertThat(SavedFormat.read(plain)).isNull();
         try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(plain)) {
             assertThat(g.metadata()).doesNotContainKeys(SavedFormat.GGUF_KEY, "tokenizer.chat_template");

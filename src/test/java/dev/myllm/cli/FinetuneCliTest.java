@@ -177,6 +177,9 @@ class FinetuneCliTest {
                 "is a classifier, and GGUF's gpt2 architecture has no classification head");
         assertThat(gguf).doesNotExist();
         assertError(CliRun.run("classify", "--model", lm.toString(), "hi"), "is a language model, not a classifier");
+        // an empty directory is not a language model either (it was said to be one)
+        Path emptyDir = java.nio.file.Files.createDirectories(tmp.resolve("empty-dir"));
+        assertError(CliRun.run("classify", "--model", emptyDir.toString(), "hi"), "--model " + emptyDir + " has no config.json: not a classifier directory");
         assertError(CliRun.run("eval", "classify", "--model", lm.toString(), "--data", DATA.toString()), "is a language model, not a classifier");
         // a file that is not UTF-8 is said to be so (it was "Input length = 1"), without pointing to an option classify lacks
         Path latin1 = tmp.resolve("latin1.txt"), latin1Csv = tmp.resolve("latin1.csv");
