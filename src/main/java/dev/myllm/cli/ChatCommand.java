@@ -88,6 +88,11 @@ final class ChatCommand implements Runnable {
                 out.println("(conversation forgotten)");
                 continue;
             }
+            if (text.matches("/[A-Za-z]+")) { // a mistyped command would otherwise go to the model as a message
+                err.println("myllm: unknown command " + text + ": /reset forgets, /exit leaves");
+                err.flush();
+                continue;
+            }
             InstructionExample e = new InstructionExample(text, "", "", null, null, r.format().hasTurns() ? history : List.of());
             // the oldest exchanges go first when the conversation outgrows the context
             while (!r.fits(e) && !e.history().isEmpty()) {

@@ -61,11 +61,13 @@ final class InfoCommand implements Runnable {
                 : numClasses != null ? c.blockParameterCount() + 2L * c.embDim() + (long) c.embDim() * numClasses + numClasses : -1;
         String fineWhat = loraRank != null ? "LoRA rank " + loraRank + (loraAlpha != null ? " alpha " + loraAlpha : "") + ", base frozen"
                 : "last block + final norm + head";
+        dev.myllm.finetune.PromptFormat format = promptFormat(dir);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
             if (model.isPreset()) o.put("init", model.initScheme()).put("seed", seed);
             putConfig(o, c);
+            if (format != null) o.put("prompt_format", format.id());
             o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
                     .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
                     .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
@@ -84,6 +86,7 @@ final class InfoCommand implements Runnable {
             out.println("  (the file stores no dropout rate: 0, what inference uses; train --init and finetune take --dropout)");
         }
         if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
+        if (format != null) out.printf("  prompt format     %s (instruction-tuned: chat, generate and serve use it)%n", format.id());
         out.println("parameters");
         out.printf("  total             %,d%n", total);
         out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());
@@ -98,6 +101,15 @@ final class InfoCommand implements Runnable {
         out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
         out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
         out.flush();
+    }
+
+    /** The prompt format an instruction-tuned model was saved with, or null (a preset, a base model). */
+    private static dev.myllm.finetune.PromptFormat promptFormat(java.nio.file.Path dir) {
+        try {
+            return dir == null ? null : dev.myllm.finetune.SavedFormat.read(dir);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--model: " + e.getMessage());
+        }
     }
 
     /** The configuration's lines; {@code head} adds how the vocabulary head is made (a classifier has none). */

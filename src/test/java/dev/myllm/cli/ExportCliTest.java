@@ -72,6 +72,13 @@ class ExportCliTest {
         assertThat(e.out()).contains("llama-server -m " + gguf + " --jinja   (the file's chat template renders the phi3 prompt)");
         // the format is read back from the file (generate, chat and serve use it; before: the plain transcript)
         assertThat(SavedFormat.read(gguf)).isEqualTo(PromptFormat.PHI3);
+        // info names it, for the directory and the file alike (and says nothing of one for a base model)
+        for (Path m : List.of(base, gguf)) {
+            assertThat(CliRun.run("info", "--model", m.toString()).out())
+                    .contains("  prompt format     phi3 (instruction-tuned: chat, generate and serve use it)\n");
+            assertThat(CliRun.run("info", "--model", m.toString(), "--json").out()).contains("\"prompt_format\":\"phi3\"");
+        }
+        assertThat(CliRun.run("info", "--preset", "gpt2-tiny").out()).doesNotContain("prompt format");
         try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(gguf)) {
             assertThat(g.string(SavedFormat.GGUF_KEY)).isEqualTo("{\"prompt_format\": \"phi3\"}");
             assertThat(g.string("tokenizer.chat_template")).isEqualTo(dev.myllm.server.ChatTemplate.jinja(PromptFormat.PHI3));

@@ -48,10 +48,12 @@ class InstructCliTest {
     @Test
     void chatAnswersFromStandardInputResetsAndExits() {
         String a = expectedAnswer("Name a colour.", 6);
-        CliRun r = withStdin("Name a colour.\n/reset\n\n/exit\nnever read\n", "chat", "--preset", "gpt2-tiny", "--max-new-tokens", "6");
+        CliRun r = withStdin("Name a colour.\n/reset\n/rest\n\n/exit\nnever read\n", "chat", "--preset", "gpt2-tiny", "--max-new-tokens", "6");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("Chatting with preset gpt2-tiny (alpaca format)");
-        assertThat(r.out()).contains("> " + a.strip() + "\n> (conversation forgotten)\n> > \n");
+        // a mistyped command is said to be one, not sent to the model
+        assertThat(r.out()).contains("> " + a.strip() + "\n> (conversation forgotten)\n> > > \n");
+        assertThat(r.err()).isEqualTo("myllm: unknown command /rest: /reset forgets, /exit leaves\n");
         assertThat(r.out()).doesNotContain("never read");
         // the one-shot form prints the same answer and nothing else
         CliRun once = CliRun.run("chat", "--preset", "gpt2-tiny", "--max-new-tokens", "6", "--instruction", "Name a colour.");
