@@ -1,6 +1,5 @@
 package dev.myllm.cli;
 
-import dev.myllm.data.Corpus;
 import dev.myllm.data.LabelledDatasets;
 import dev.myllm.data.LabelledFiles;
 import dev.myllm.data.LabelledSplits;
@@ -128,7 +127,7 @@ final class DataCommand implements java.util.concurrent.Callable<Integer> {
             Tokenizer tok = Tokenizers.load(tokenizer);
             if (tok.vocabSize() > 65536) throw new CliException("tokenizer " + tok.name() + " has more than 65,536 ids: the .bin format holds uint16");
             long t0 = System.nanoTime();
-            int[] ids = new Corpus(NamedDatasets.standard(), replaceInvalid).tokens(inputs, tok);
+            int[] ids = new CorpusInput("INPUT", replaceInvalid).tokens(inputs, tok);
             if (raw) TokenBin.writeRaw(out, ids);
             else TokenBin.writeLlmc(out, ids, ids.length);
             double s = (System.nanoTime() - t0) / 1e9;

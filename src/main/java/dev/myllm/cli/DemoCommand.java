@@ -1,7 +1,6 @@
 package dev.myllm.cli;
 
 import dev.myllm.util.IoErrors;
-import dev.myllm.data.Corpus;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.model.GPTModel;
@@ -80,7 +79,7 @@ final class DemoCommand implements Runnable {
         long start = System.nanoTime();
         long budget = (long) (minutes * 60e9);
         // a missing corpus must not cost the previous run
-        List<String> texts = new Corpus(dev.myllm.data.NamedDatasets.standard(), replaceInvalid).texts(List.of(data));
+        List<String> texts = new CorpusInput("--data", replaceInvalid).texts(List.of(data));
         clearRun(out);
         long chars = texts.stream().mapToLong(String::length).sum();
         Path tokFile = out.resolve(GptModelStore.TOKENIZER_FILE);

@@ -1,6 +1,5 @@
 package dev.myllm.cli;
 
-import dev.myllm.data.Corpus;
 import dev.myllm.tokenizer.BpeTrainer;
 import dev.myllm.tokenizer.TrainedBpe;
 import me.tongfei.progressbar.ProgressBar;
@@ -68,7 +67,7 @@ final class TokenizerCommand implements java.util.concurrent.Callable<Integer> {
                 throw new CliException("--vocab-size must be at least " + (257 + sp.size()) + " (bytes, space symbol, specials), got " + vocabSize);
             }
             checkOut(out); // before minutes of learning, not after
-            List<String> texts = new Corpus(dev.myllm.data.NamedDatasets.standard(), replaceInvalid).texts(inputs);
+            List<String> texts = new CorpusInput("INPUT", replaceInvalid).texts(inputs);
             long bytes = texts.stream().mapToLong(t -> t.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).sum();
             if (bytes == 0) throw new CliException("the training text is empty: " + String.join(" ", inputs));
             long t0 = System.nanoTime();

@@ -1,6 +1,5 @@
 package dev.myllm.cli;
 
-import dev.myllm.data.Corpus;
 import dev.myllm.data.Splits;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
@@ -165,7 +164,7 @@ final class TrainCommand implements Runnable {
         if (refusal != null) throw new CliException(refusal);
         System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] trainTokens, valTokens;
-        Corpus corpus = new Corpus(dev.myllm.data.NamedDatasets.standard(), replaceInvalid);
+        CorpusInput corpus = new CorpusInput("--data", replaceInvalid);
         if (valData.isEmpty() && valFraction == 0) {
             trainTokens = corpus.tokens(data, tok); // no validation
             valTokens = new int[0];
@@ -180,7 +179,7 @@ final class TrainCommand implements Runnable {
             valTokens = parts.validation();
         } else {
             trainTokens = corpus.tokens(data, tok);
-            valTokens = corpus.tokens(valData, tok);
+            valTokens = new CorpusInput("--val-data", replaceInvalid).tokens(valData, tok);
         }
         boolean book = "book".equals(scheme) || (scheme == null && GPTConfig.isBookPreset(preset));
         TorchGenerator torch = book ? new TorchGenerator(seed) : null; // the book's global generator: weights, then loaders and dropout

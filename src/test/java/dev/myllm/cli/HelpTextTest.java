@@ -157,9 +157,31 @@ class HelpTextTest {
         assertThat(latest).hasContent("step-000010");
         // nor does a corpus that is not there clear it (it used to be cleared first)
         CliRun missing = CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--data", tmp.resolve("none.txt").toString());
-        assertThat(missing.code()).isNotZero();
-        assertThat(missing.err()).startsWith("myllm: no such file, folder or dataset: " + tmp.resolve("none.txt"));
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("myllm: --data: no such file, folder or dataset: " + tmp.resolve("none.txt"));
         assertThat(latest).hasContent("step-000010");
+    }
+
+    @Test
+    void aCorpusThatIsNotThereIsAUsageErrorNamingItsArgumentInEveryCommand(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws java.io.IOException {
+        String none = tmp.resolve("none.txt").toString(), out = tmp.resolve("out").toString();
+        String text = java.nio.file.Files.writeString(tmp.resolve("text.txt"), "Every effort moves you. ".repeat(200)).toString();
+        String what = ": no such file, folder or dataset: " + none + " (datasets: ";
+        // (train, tokenizer train and data prepare exited 1 with no argument named; tokenize and --model said 2)
+        String[][] cases = {
+                {"--data", "train", "--preset", "gpt2-tiny", "--steps", "1", "--out", out, "--data", none},
+                {"--val-data", "train", "--preset", "gpt2-tiny", "--steps", "1", "--out", out, "--data", text, "--val-data", none},
+                {"INPUT", "tokenizer", "train", "--vocab-size", "300", "--out", tmp.resolve("t.json").toString(), none},
+                {"INPUT", "data", "prepare", "--out", tmp.resolve("t.bin").toString(), none}};
+        for (String[] c : cases) {
+            CliRun r = CliRun.run(java.util.Arrays.copyOfRange(c, 1, c.length));
+            assertThat(r.code()).as(String.join(" ", c)).isEqualTo(2);
+            assertThat(r.err().lines().filter(l -> l.startsWith("myllm: ")).toList()).as(r.err())
+                    .singleElement().matches(l -> l.startsWith("myllm: " + c[0] + what));
+        }
+        assertThat(tmp.resolve("t.json")).doesNotExist();
+        assertThat(tmp.resolve("t.bin")).doesNotExist();
     }
 
     @Test

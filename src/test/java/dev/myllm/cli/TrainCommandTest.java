@@ -151,7 +151,8 @@ class TrainCommandTest {
         Files.write(data, text);
         CliRun bad = run(tiny(data, tmp.resolve("a"), 1));
         assertThat(bad.code()).isNotZero();
-        assertThat(bad.err()).isEqualTo("myllm: " + data + ": invalid UTF-8 at byte offset 10 (use --replace-invalid to decode with replacement characters)\n");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("myllm: --data: " + data + ": invalid UTF-8 at byte offset 10 (use --replace-invalid to decode with replacement characters)\n");
         // the option it points to exists on train (it was an unknown option)
         String[] args = java.util.Arrays.copyOf(tiny(data, tmp.resolve("b"), 1), tiny(data, tmp.resolve("b"), 1).length + 1);
         args[args.length - 1] = "--replace-invalid";
