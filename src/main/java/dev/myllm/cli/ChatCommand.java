@@ -52,6 +52,7 @@ final class ChatCommand implements Runnable {
     @Override
     public void run() {
         if (input != null && instruction == null) throw new CliException("--input needs --instruction");
+        if (instruction != null && instruction.isBlank()) throw new CliException("--instruction is empty: give the task to answer");
         if (maxNewTokens < 1) throw new CliException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         Responder r = InstructModels.responder(model, weights, tokenizer, format, maxNewTokens, seed);
         PrintWriter out = spec.commandLine().getOut();

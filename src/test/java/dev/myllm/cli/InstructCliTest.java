@@ -59,6 +59,9 @@ class InstructCliTest {
         CliRun once = CliRun.run("chat", "--preset", "gpt2-tiny", "--max-new-tokens", "6", "--instruction", "Name a colour.");
         assertThat(once.code()).isZero();
         assertThat(once.out()).isEqualTo(a.strip() + "\n");
+        CliRun empty = CliRun.run("chat", "--preset", "gpt2-tiny", "--instruction", " ");
+        assertThat(empty.code()).isEqualTo(2);
+        assertThat(empty.err()).isEqualTo("myllm: --instruction is empty: give the task to answer\n");
     }
 
     @Test
