@@ -105,6 +105,8 @@ final class FinetuneClassifyCommand implements Runnable {
 
         LabelledSplits splits = data.splits(seed);
         List<String> labels = splits.labels();
+        // said here with the data's name (it was "a classifier needs at least 2 classes, got 1", exit 1)
+        if (labels.size() < 2) throw new CliException(data.name() + ": every example has the label " + labels + "; a classifier needs at least 2 classes");
         Tokenizer tok = tokenizer.load(model);
         int pad = tok.eotId();
         if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");

@@ -132,6 +132,22 @@ class RerunCliTest {
     }
 
     @Test
+    void tooLittleDataIsSaidPlainly() throws Exception {
+        Path one = tmp.resolve("one-class.csv");
+        Files.writeString(one, "label,text\nham,hello\nham,see you\nham,ok then\n");
+        // exit 1 and "a classifier needs at least 2 classes, got 1", naming no file
+        assertError(CliRun.run("finetune", "classify", "--model", lm.toString(), "--data", one.toString(), "--out", tmp.resolve("o1").toString()),
+                "--data " + one + ": every example has the label [ham]; a classifier needs at least 2 classes");
+        Path single = tmp.resolve("single.json");
+        Files.writeString(single, "[{\"instruction\": \"Say hi.\", \"input\": \"\", \"output\": \"hi\", \"chosen\": \"hi\", \"rejected\": \"no\"}]");
+        for (String kind : List.of("instruct", "dpo")) {
+            // "0 records make no batch of 8; lower --batch-size": no batch size helps
+            assertError(CliRun.run("finetune", kind, "--model", lm.toString(), "--data", single.toString(), "--out", tmp.resolve("o2").toString()),
+                    single + " (train): no training records; give more records");
+        }
+    }
+
+    @Test
     void aTypedZeroStepsIsAnErrorNotTheEpochs() throws Exception {
         // 0 is --steps' "not given": typed in, it ran the whole of --epochs
         Path out = tmp.resolve("z");
