@@ -44,6 +44,7 @@ final class BookCommand implements Runnable {
             if (!all.containsKey(n)) throw new CliException("unknown chapter '" + n + "'; choose from " + String.join(", ", all.keySet()));
         }
         if (train && !names.contains("ch05")) throw new CliException("--train applies to ch05");
+        if (train) OutputPaths.directory("--out", this.out); // before minutes of training, not after
         PrintWriter out = spec.commandLine().getOut();
         boolean allSame = true;
         List<String> runs = new ArrayList<>(names);

@@ -87,6 +87,8 @@ final class EvalInstructCommand implements Runnable {
     public void run() {
         if (maxNewTokens < 1) throw new CliException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         if (limit != null && limit < 1) throw new CliException("--limit must be at least 1, got " + limit);
+        if (out != null) OutputPaths.file("--out", out, "responses file"); // before the responses are generated, not after
+        if (judgeTimeout < 1) throw new CliException("--judge-timeout must be at least 1 second, got " + judgeTimeout);
         Judge judge = null;
         if (judgeUrl != null) {
             try {

@@ -90,7 +90,7 @@ final class FinetuneClassifyCommand implements Runnable {
         Path checkpoint = null;
         Map<String, Object> resumeState = null;
         if (resume != null) {
-            ResumePoint r = ResumePoint.open(spec, resume);
+            ResumePoint r = ResumePoint.open(spec, resume, "trainable", "lora-rank", "lora-alpha", "lora-scale", "no-head-bias");
             checkpoint = r.checkpoint();
             resumeState = r.state();
             if (out == null) out = r.runDirectory();
@@ -105,6 +105,8 @@ final class FinetuneClassifyCommand implements Runnable {
 
         LabelledSplits splits = data.splits(seed);
         List<String> labels = splits.labels();
+        // said here with the data's name (it was "a classifier needs at least 2 classes, got 1", exit 1)
+        if (labels.size() < 2) throw new CliException(data.name() + ": every example has the label " + labels + "; a classifier needs at least 2 classes");
         Tokenizer tok = tokenizer.load(model);
         int pad = tok.eotId();
         if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
@@ -138,6 +140,7 @@ final class FinetuneClassifyCommand implements Runnable {
             throw new CliException(data.source("train") + ": " + train.size() + " examples make no batch of " + batchSize + "; lower --batch-size");
         }
         long total = (long) epochs * train.batchesPerEpoch();
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--epochs");
         AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay, AdamW.Decay.ALL));
         long trainableCount = opt.parameterNames().stream().mapToLong(n -> c.namedParameters().get(n).size()).sum();
         err.printf(Locale.ROOT, "classifier: %s classes %s, %,d of %,d parameters train (%s), token %s, lr %.2g; data: %d / %d / %d examples, length %d, %d batches of %d per epoch; %d steps%n",
@@ -237,6 +240,8 @@ final class FinetuneClassifyCommand implements Runnable {
         // checked before the data, which may be a download
         ModelDirectories.requireModel(model);
         if (out == null) throw new CliException("--out is required");
+        OutputPaths.directory("--out", out);
+        if (log != null) OutputPaths.file("--log", log, "metrics log");
         if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);

@@ -113,7 +113,7 @@ abstract class InstructTraining implements Runnable {
     /** Reads {@code --resume}'s options and checks the common ones. */
     void prepare() {
         if (resume != null) {
-            ResumePoint r = ResumePoint.open(spec, resume);
+            ResumePoint r = ResumePoint.open(spec, resume, "trainable", "lora-rank", "lora-alpha");
             checkpoint = r.checkpoint();
             resumeState = r.state();
             if (out == null) out = r.runDirectory();
@@ -121,6 +121,8 @@ abstract class InstructTraining implements Runnable {
         if (model == null) throw new CliException("--model is required");
         ModelDirectories.requireModel(model);
         if (out == null) throw new CliException("--out is required");
+        OutputPaths.directory("--out", out);
+        if (log != null) OutputPaths.file("--log", log, "metrics log");
         if (resume == null) ResumePoint.refuseExistingRun(out);
         if ((data == null) == (trainFile == null)) throw new CliException("give --data, or --train with --val (and optionally --test)");
         if (trainFile != null && valFile == null) throw new CliException("--train needs --val");
@@ -133,7 +135,8 @@ abstract class InstructTraining implements Runnable {
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         TimeBudget.check(minutes);
-        if (steps < 0) throw new CliException("--steps must be >= 0, got " + steps);
+        GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
+        if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
         // these default to a "not given" -1; a value typed in must be a real one
         GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
         GivenOptions.nonNegative(spec, "--min-lr", minLr);
@@ -270,6 +273,7 @@ abstract class InstructTraining implements Runnable {
                List<dev.myllm.data.Batch> trainEval, java.util.function.LongFunction<String> sampler, boolean metricsAtEval,
                Consumer<Trainer.StepReport> onStep) {
         long total = steps > 0 ? steps : (long) epochs() * train.batchesPerEpoch();
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--steps or --epochs");
         freeze(m);
         checkpointing.apply(m);
         dev.myllm.nn.Module trained = lora != null ? lora : m;

@@ -43,6 +43,11 @@ final class LabelledDataOptions {
         return data == null ? OptionalInt.empty() : LabelledDatasets.defaultMaxLength(data);
     }
 
+    /** The data as the command line named it, for a message about all of it. */
+    String name() {
+        return data != null ? "--data " + data : "--train " + train + ", --val " + val + ", --test " + test;
+    }
+
     /** Which file to name in a message about a split. */
     String source(String split) {
         if (data != null) return "--data " + data + " (" + split + " split)";

@@ -12,8 +12,12 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 record ResumePoint(Path checkpoint, Map<String, Object> state) {
 
-    /** Resolves {@code dir} (a checkpoint or a run directory's latest one) and applies its saved options to {@code spec}. */
-    static ResumePoint open(CommandSpec spec, Path dir) {
+    /**
+     * Resolves {@code dir} (a checkpoint or a run directory's latest one) and applies its saved options to {@code spec};
+     * the {@code fixed} options (what the saved weights and optimizer state are shaped by) may be given again only with
+     * the run's own values.
+     */
+    static ResumePoint open(CommandSpec spec, Path dir, String... fixed) {
         if (!Files.isDirectory(dir)) throw new CliException("--resume: no such directory: " + dir);
         Path checkpoint;
         try {
@@ -23,6 +27,7 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
         }
         Map<String, Object> state = Checkpoints.readState(checkpoint);
         SavedOptions.checkCommand(spec, dir, state.get("options"));
+        SavedOptions.checkUnchanged(spec, dir, state.get("options"), java.util.Set.of(fixed));
         SavedOptions.apply(spec, state.get("options"));
         return new ResumePoint(checkpoint, state);
     }
@@ -42,6 +47,21 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
         }
         throw new CliException("--out " + out + " already holds a run (latest: " + last + "); continue it with --resume " + out
                 + ", or give another --out");
+    }
+
+    /**
+     * A resumed run that has already reached the length asked for has nothing to train: it used to rewrite its last
+     * checkpoint (with the new, shorter length in its options) and its model, and print "saved" as if it had trained.
+     * Reaching exactly the length is not an error (a script may run the same command twice); asking for less is.
+     */
+    static void requireStepsLeft(Path dir, long reached, long total, String lengthOptions) {
+        if (reached < total) return;
+        if (reached == total) {
+            throw new CliException("nothing to train: the run in " + dir + " has finished its " + total + " steps; give a larger "
+                    + lengthOptions + " to continue it", 0);
+        }
+        throw new CliException("--resume " + dir + ": the run is already at step " + reached + ", past the " + total
+                + " steps asked for; give a larger " + lengthOptions + " to continue it");
     }
 
     /** The run directory the checkpoint sits in: where a resumed run keeps writing. */

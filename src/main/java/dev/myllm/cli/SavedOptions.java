@@ -68,6 +68,35 @@ final class SavedOptions {
         }
     }
 
+    /**
+     * Refuses a {@code fixed} option given again with another value than the run's: a resumed run keeps its weights'
+     * shapes and what trains, and a changed one failed later on a missing tensor or optimizer entry, or (LoRA) on an
+     * option the user had not typed.
+     */
+    static void checkUnchanged(CommandLine.Model.CommandSpec spec, Path dir, Object saved, Set<String> fixed) {
+        if (!(saved instanceof Map<?, ?> map) || fixed.isEmpty()) return;
+        CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        for (OptionSpec o : spec.options()) {
+            String key = o.longestName().replaceFirst("^--", "");
+            if (!fixed.contains(key) || given == null || !given.hasMatchedOption(o)) continue;
+            Object saved0 = map.get(key);
+            // null, 0 or -1 saved: "not given", the preset or model decided; its value is not known here
+            if (saved0 == null || (saved0 instanceof Number n && n.doubleValue() <= 0)) continue;
+            Object was = convert(saved0, o.type(), key), now = o.getValue();
+            if (was instanceof Path p) was = p.toAbsolutePath().normalize();
+            if (now instanceof Path p) now = p.toAbsolutePath().normalize();
+            if (java.util.Objects.equals(was, now)) continue;
+            throw new CliException("--resume " + dir + ": the run was made " + describe(key, map.get(key)) + ", and a resumed run cannot change it ("
+                    + describe(key, o.getValue()).replaceFirst("^with ", "") + " needs a new run with another --out)");
+        }
+    }
+
+    private static String describe(String key, Object value) {
+        if (value == null || Boolean.FALSE.equals(value)) return "without --" + key;
+        if (Boolean.TRUE.equals(value)) return "with --" + key;
+        return "with --" + key + " " + value;
+    }
+
     static void apply(CommandLine.Model.CommandSpec spec, Object saved) {
         if (!(saved instanceof Map<?, ?> map)) return;
         CommandLine.ParseResult given = spec.commandLine().getParseResult();

@@ -50,23 +50,13 @@ final class TokenizerCommand implements java.util.concurrent.Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        /** A vocabulary can be written to {@code out}: not a directory, and no file where a folder on its path must be. */
-        static void checkOut(Path out) {
-            if (java.nio.file.Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the vocabulary file to write");
-            for (Path p = out.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
-                if (!java.nio.file.Files.exists(p)) continue;
-                if (!java.nio.file.Files.isDirectory(p)) throw new CliException("cannot write --out " + out + ": " + p + " is a file, not a directory");
-                break;
-            }
-        }
-
         @Override
         public void run() {
             List<String> sp = specials == null ? List.of("<|endoftext|>") : specials;
             if (vocabSize < 257 + sp.size()) {
                 throw new CliException("--vocab-size must be at least " + (257 + sp.size()) + " (bytes, space symbol, specials), got " + vocabSize);
             }
-            checkOut(out); // before minutes of learning, not after
+            OutputPaths.file("--out", out, "vocabulary file"); // before minutes of learning, not after
             List<String> texts = new CorpusInput("INPUT", replaceInvalid).texts(inputs);
             long bytes = texts.stream().mapToLong(t -> t.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).sum();
             if (bytes == 0) throw new CliException("the training text is empty: " + String.join(" ", inputs));

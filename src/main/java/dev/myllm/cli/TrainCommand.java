@@ -138,7 +138,7 @@ final class TrainCommand implements Runnable {
         Map<String, Object> resumeState = null;
         Path checkpoint = null;
         if (resume != null) {
-            ResumePoint r = ResumePoint.open(spec, resume);
+            ResumePoint r = ResumePoint.open(spec, resume, "preset", "init", "n-layer", "n-embd", "n-head");
             checkpoint = r.checkpoint();
             resumeState = r.state();
             if (out == null) out = checkpoint.toAbsolutePath().getParent();
@@ -198,6 +198,7 @@ final class TrainCommand implements Runnable {
                     + ctx + " + 1 tokens; no validation loss will be reported");
         }
         long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--steps or --epochs");
 
         GPTModel model = checkpointing.apply(book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed));
         if (initModel != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
@@ -259,7 +260,13 @@ final class TrainCommand implements Runnable {
             TimeBudget budget = TimeBudget.startingNow(minutes);
             long stop = budget.earliest(deadlineNanos);
             if (stop != Long.MAX_VALUE) t.stopAt(stop);
-            if (checkpoint != null) t.resume(checkpoint);
+            if (checkpoint != null) {
+                try {
+                    t.resume(checkpoint);
+                } catch (IllegalArgumentException e) {
+                    throw new CliException("--resume: " + e.getMessage()); // a checkpoint of another shape (--n-layer ...)
+                }
+            }
             Path last = t.run();
             err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
             String stopped = budget.stopLine(spec, t.step(), total, out);
@@ -339,12 +346,16 @@ final class TrainCommand implements Runnable {
     private void validate() {
         if (data.isEmpty()) throw new CliException("--data is required (files, folders, .bin or a dataset name such as austen)");
         if (out == null) throw new CliException("--out is required");
+        OutputPaths.directory("--out", out);
+        if (log != null) OutputPaths.file("--log", log, "metrics log");
+        if (plot != null) OutputPaths.file("--plot", plot, "loss plot");
         if ((preset == null) == (initModel == null)) throw new CliException("give exactly one of --preset NAME and --init MODEL_DIR");
         if (initModel != null && !Files.isDirectory(initModel) && !ModelFiles.isModelFile(initModel)) throw new CliException("--init: no such directory or file: " + initModel);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
         if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
+        GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
         if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
         TimeBudget.check(minutes);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);

@@ -40,6 +40,7 @@ public final class LabelledFiles {
 
     /** Reads a labelled file; the format comes from the extension ({@code .jsonl .json .csv .tsv}), else from the content. */
     public static List<LabelledExample> read(Path file, String labelColumn, String textColumn) {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a labelled file");
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);

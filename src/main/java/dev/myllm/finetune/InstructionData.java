@@ -43,6 +43,7 @@ public final class InstructionData {
 
     /** Reads every record of {@code file}; a bad record is a one-line error naming the file and the record. */
     public static List<InstructionExample> read(Path file) {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a file of records");
         String text;
         try {
             text = dev.myllm.util.TextFiles.decodeUtf8Strictly(Files.readAllBytes(file), file.toString());

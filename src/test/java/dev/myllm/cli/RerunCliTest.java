@@ -1,0 +1,166 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Tokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a user meets running the training commands again: resuming a finished run or with another shape, outputs
+ * that cannot be written (refused before the work), a directory given as data, a typed {@code --steps 0}.
+ */
+class RerunCliTest {
+    static final Path SPAM = Path.of("src/test/resources/finetune/tiny-spam.csv");
+    @TempDir
+    static Path tmp;
+    static Path lm, blocker;
+
+    @BeforeAll
+    static void model() throws Exception {
+        lm = tmp.resolve("lm");
+        ModelDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 64, 16, 2, 2, 0f, true, true, 1e-5f), 1), lm);
+        blocker = tmp.resolve("blocker"); // a file where a directory must be
+        Files.writeString(blocker, "x");
+    }
+
+    static CliRun classify(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("finetune", "classify", "--model", lm.toString(), "--data", SPAM.toString(), "--out", out.toString(),
+                "--batch-size", "4", "--eval-every", "2", "--eval-batches", "1", "--epochs", "1"));
+        a.addAll(List.of(more));
+        return CliRun.run(a.toArray(String[]::new));
+    }
+
+    static CliRun instruct(String kind, Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("finetune", kind, "--model", lm.toString(), "--data", "synthetic", "--synthetic-size", "40",
+                "--eval-every", "2", "--eval-batches", "1", "--out", out.toString()));
+        a.addAll(List.of(more));
+        return CliRun.run(a.toArray(String[]::new));
+    }
+
+    @Test
+    void aFinishedRunResumedTrainsNothingAndRewritesNothing() throws Exception {
+        Path c = tmp.resolve("c");
+        assertThat(classify(c).code()).isZero();
+        Path state = c.resolve(Files.readString(c.resolve("latest")).strip()).resolve("trainer_state.json");
+        byte[] before = Files.readAllBytes(state), model = Files.readAllBytes(c.resolve("model/model.safetensors"));
+        long modified = Files.getLastModifiedTime(c.resolve("model/model.safetensors")).toMillis();
+        Thread.sleep(20);
+        // the same length again: done already, said so, not an error
+        CliRun again = CliRun.run("finetune", "classify", "--resume", c.toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.err()).isEqualTo("myllm: nothing to train: the run in " + c + " has finished its 5 steps; give a larger --epochs to continue it\n");
+        assertThat(Files.getLastModifiedTime(c.resolve("model/model.safetensors")).toMillis()).isEqualTo(modified);
+
+        Path i = tmp.resolve("i");
+        assertThat(instruct("instruct", i, "--steps", "3").code()).isZero();
+        Path iState = i.resolve("step-000003/trainer_state.json");
+        byte[] iBefore = Files.readAllBytes(iState);
+        // fewer steps than done: it rewrote step 3's checkpoint with "steps": 2 in its options and said "saved"
+        CliRun past = CliRun.run("finetune", "instruct", "--resume", i.toString(), "--steps", "2");
+        assertError(past, "--resume " + i + ": the run is already at step 3, past the 2 steps asked for; give a larger --steps or --epochs to continue it");
+        assertThat(Files.readAllBytes(iState)).isEqualTo(iBefore);
+        assertThat(Files.readAllBytes(state)).isEqualTo(before);
+        assertThat(Files.readAllBytes(c.resolve("model/model.safetensors"))).isEqualTo(model);
+    }
+
+    @Test
+    void aResumedRunKeepsWhatTrains() {
+        Path c = tmp.resolve("k");
+        assertThat(classify(c).code()).isZero();
+        // it failed on "optimizer state has no 'transformer.wte.weight.exp_avg'"
+        assertError(CliRun.run("finetune", "classify", "--resume", c.toString(), "--epochs", "2", "--trainable", "all"),
+                "--resume " + c + ": the run was made with --trainable last-block, and a resumed run cannot change it (--trainable all needs a new run with another --out)");
+        Path l = tmp.resolve("l");
+        assertThat(instruct("instruct", l, "--steps", "2", "--trainable", "lora", "--lora-rank", "2").code()).isZero();
+        // it said "--lora-rank and --lora-alpha need --trainable lora", of an option the user had not typed
+        assertError(CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "4", "--trainable", "all"),
+                "the run was made with --trainable lora, and a resumed run cannot change it");
+        assertError(CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "4", "--lora-rank", "4"),
+                "the run was made with --lora-rank 2, and a resumed run cannot change it");
+        // the same value again is no change
+        CliRun same = CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "3", "--trainable", "lora", "--lora-rank", "2");
+        assertThat(same.code()).as(same.err()).isZero();
+    }
+
+    @Test
+    void outputsThatCannotBeWrittenAreRefusedBeforeTheWork() throws Exception {
+        Path under = blocker.resolve("run");
+        String expected = "cannot write --out " + under + ": " + blocker + " is a file, not a directory";
+        // they trained (or generated every response) first, then failed with exit 1 at the first write
+        assertError(classify(under), expected);
+        assertError(instruct("instruct", under, "--steps", "2"), expected);
+        assertError(instruct("dpo", under, "--steps", "2"), expected);
+        assertError(classify(blocker), "--out " + blocker + " is a file; give a directory");
+        Path verdict = tmp.resolve("verdict.txt");
+        Files.writeString(verdict, Tokenizers.verdictText());
+        CliRun t = CliRun.run("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple", "--n-layer", "1",
+                "--context-length", "16", "--steps", "2", "--out", tmp.resolve("t").toString(), "--plot", under.resolve("loss.png").toString());
+        assertError(t, "cannot write --plot " + under.resolve("loss.png") + ": " + blocker + " is a file, not a directory");
+        assertThat(tmp.resolve("t")).doesNotExist();
+        assertError(CliRun.run("book", "ch05", "--train", "--out", under.toString()), expected);
+
+        Path dir = tmp.resolve("a-directory");
+        Files.createDirectories(dir);
+        CliRun e = CliRun.run("eval", "instruct", "--model", lm.toString(), "--data", "synthetic", "--synthetic-size", "40", "--limit", "2",
+                "--max-new-tokens", "2", "--out", dir.toString());
+        assertError(e, "--out " + dir + " is a directory; give the responses file to write");
+        assertThat(e.err()).doesNotContain("responses 2/2");
+        assertError(CliRun.run("eval", "instruct", "--model", lm.toString(), "--data", "synthetic", "--judge-url", "http://localhost:9",
+                "--judge-timeout", "0"), "--judge-timeout must be at least 1 second, got 0"); // it said "Invalid duration: PT0S"
+    }
+
+    @Test
+    void aDirectoryGivenAsDataIsNamed() throws Exception {
+        Path dir = tmp.resolve("data-dir");
+        Files.createDirectories(dir);
+        // exit 1 with "cannot read DIR: Is a directory", naming no option
+        assertError(CliRun.run("finetune", "classify", "--model", lm.toString(), "--data", dir.toString(), "--out", tmp.resolve("d1").toString()),
+                "--data: " + dir + ": is a directory, not a labelled file");
+        assertError(CliRun.run("finetune", "instruct", "--model", lm.toString(), "--data", dir.toString(), "--out", tmp.resolve("d2").toString()),
+                "--data: " + dir + ": is a directory, not a file of records");
+        assertError(CliRun.run("eval", "instruct", "--model", lm.toString(), "--data", dir.toString()), "--data: " + dir + ": is a directory");
+        assertThat(tmp.resolve("d1")).doesNotExist();
+    }
+
+    @Test
+    void tooLittleDataIsSaidPlainly() throws Exception {
+        Path one = tmp.resolve("one-class.csv");
+        Files.writeString(one, "label,text\nham,hello\nham,see you\nham,ok then\n");
+        // exit 1 and "a classifier needs at least 2 classes, got 1", naming no file
+        assertError(CliRun.run("finetune", "classify", "--model", lm.toString(), "--data", one.toString(), "--out", tmp.resolve("o1").toString()),
+                "--data " + one + ": every example has the label [ham]; a classifier needs at least 2 classes");
+        Path single = tmp.resolve("single.json");
+        Files.writeString(single, "[{\"instruction\": \"Say hi.\", \"input\": \"\", \"output\": \"hi\", \"chosen\": \"hi\", \"rejected\": \"no\"}]");
+        for (String kind : List.of("instruct", "dpo")) {
+            // "0 records make no batch of 8; lower --batch-size": no batch size helps
+            assertError(CliRun.run("finetune", kind, "--model", lm.toString(), "--data", single.toString(), "--out", tmp.resolve("o2").toString()),
+                    single + " (train): no training records; give more records");
+        }
+    }
+
+    @Test
+    void aTypedZeroStepsIsAnErrorNotTheEpochs() throws Exception {
+        // 0 is --steps' "not given": typed in, it ran the whole of --epochs
+        Path out = tmp.resolve("z");
+        assertError(instruct("instruct", out, "--steps", "0"), "--steps must be positive, got 0");
+        Path verdict = tmp.resolve("verdict0.txt");
+        Files.writeString(verdict, Tokenizers.verdictText());
+        assertError(CliRun.run("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--steps", "0", "--out", out.toString()),
+                "--steps must be positive, got 0");
+        assertThat(out).doesNotExist();
+    }
+
+    private static void assertError(CliRun r, String message) {
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
+    }
+}
