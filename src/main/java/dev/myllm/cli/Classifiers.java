@@ -32,6 +32,11 @@ final class Classifiers {
         }
     }
 
+    /** A typed {@code --max-length} longer than the model's context is refused (it was cut to the context without a word). */
+    static void checkMaxLength(int maxLength, int context) {
+        if (maxLength > context) throw new CliException("--max-length " + maxLength + " exceeds the model's context length " + context);
+    }
+
     /** Class ids of the examples' labels in {@code labels}; an unknown label is a one-line error naming the source. */
     static int[] classIds(List<LabelledExample> examples, List<String> labels, String source) {
         Map<String, Integer> ids = new java.util.HashMap<>();

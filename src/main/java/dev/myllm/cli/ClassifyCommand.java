@@ -47,17 +47,14 @@ final class ClassifyCommand implements Runnable {
 
     @Override
     public void run() {
-        List<String> labelsGiven = null;
+        List<LabelledExample> labelled = null;
         List<String> all = new ArrayList<>(texts);
         if (file != null) {
             String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
             try {
                 if (name.endsWith(".csv") || name.endsWith(".tsv") || name.endsWith(".jsonl") || name.endsWith(".json")) {
-                    labelsGiven = new ArrayList<>();
-                    for (LabelledExample e : LabelledFiles.read(file)) {
-                        all.add(e.text());
-                        labelsGiven.add(e.label());
-                    }
+                    labelled = LabelledFiles.read(file);
+                    for (LabelledExample e : labelled) all.add(e.text());
                 } else {
                     String text = dev.myllm.util.TextFiles.decodeUtf8Strictly(Files.readAllBytes(file), file.toString());
                     for (String line : text.split("\\R")) if (!line.isBlank()) all.add(line);
@@ -73,8 +70,12 @@ final class ClassifyCommand implements Runnable {
         GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length
         GPTClassifier c = Classifiers.load(model, -1);
         c.eval();
+        // a label the model does not know is an error, as in eval classify (it counted as wrong: accuracy 0%)
+        List<String> labelsGiven = labelled == null ? null : labelled.stream().map(LabelledExample::label).toList();
+        if (labelled != null) Classifiers.classIds(labelled, c.labels(), "--file " + file);
         Tokenizer tok = tokenizer.load(model);
         int supported = c.config().contextLength();
+        Classifiers.checkMaxLength(maxLength, supported);
         int length = Math.min(maxLength > 0 ? maxLength : c.maxLength() > 0 ? c.maxLength() : supported, supported);
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();

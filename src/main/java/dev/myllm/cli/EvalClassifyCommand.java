@@ -64,6 +64,7 @@ final class EvalClassifyCommand implements Runnable {
         Tokenizer tok = tokenizer.load(model);
         List<int[]> enc = ClassificationDataset.tokenize(rows, tok);
         int supported = c.config().contextLength();
+        Classifiers.checkMaxLength(maxLength, supported);
         int length = Math.min(maxLength > 0 ? maxLength : c.maxLength() > 0 ? c.maxLength() : ClassificationDataset.longest(enc), supported);
         int[] truth = Classifiers.classIds(rows, c.labels(), data.source(name));
         ClassificationDataset ds = ClassificationDataset.of(enc, truth, length, c.padId(), batchSize, false, false, 0);

@@ -123,12 +123,12 @@ final class FinetuneClassifyCommand implements Runnable {
 
         List<int[]> trainIds = ClassificationDataset.tokenize(splits.train(), tok);
         int context = c.config().contextLength();
-        // a dataset's own default (spam: 256) is cut to a shorter context, as --max-length would be
+        Classifiers.checkMaxLength(maxLength, context);
+        // a dataset's own default (spam: 256) is cut to a shorter context; a typed --max-length is not (refused above)
         int length = maxLength > 0 ? maxLength : data.defaultMaxLength().isPresent() ? Math.min(data.defaultMaxLength().getAsInt(), context)
                 : ClassificationDataset.longest(trainIds);
         if (length > context) {
-            throw new CliException(maxLength > 0 ? "--max-length " + maxLength + " exceeds the model's context length " + context
-                    : data.source("train") + ": the longest text has " + length + " tokens, more than the model's context length " + context
+            throw new CliException(data.source("train") + ": the longest text has " + length + " tokens, more than the model's context length " + context
                     + "; give --max-length N to cut texts");
         }
         c.maxLength(length);
