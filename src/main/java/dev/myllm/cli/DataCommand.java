@@ -124,6 +124,7 @@ final class DataCommand implements java.util.concurrent.Callable<Integer> {
 
         @Override
         public void run() {
+            OutputPaths.file("--out", out, "token file"); // before the corpus is read and tokenized, not after
             Tokenizer tok = Tokenizers.load(tokenizer);
             if (tok.vocabSize() > 65536) throw new CliException("tokenizer " + tok.name() + " has more than 65,536 ids: the .bin format holds uint16");
             long t0 = System.nanoTime();

@@ -7,10 +7,10 @@ import dev.myllm.tensor.Ops;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.util.TextFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -63,6 +63,7 @@ final class ScoreCommand implements Runnable {
 
     @Override
     public void run() {
+        if (logitsOut != null) OutputPaths.file("--logits-out", logitsOut, "logits file"); // before the model is built and run, not after
         Tokenizer tok = input.text != null ? tokenizer.load(model) : null;
         int[] ids = tok != null ? tok.encode(input.text, Specials.ALLOW) : readIds(input.idsFile);
         GPTModel m = weights.build(model, seed);
@@ -105,6 +106,7 @@ final class ScoreCommand implements Runnable {
     }
 
     static int[] readIds(Path file) {
+        if (Files.isDirectory(file)) throw new CliException("--ids-file " + file + " is a directory; give a file of token ids");
         if (!Files.isRegularFile(file)) throw new CliException("--ids-file: no such file: " + file);
         if (file.toString().endsWith(".npy")) {
             try {
@@ -113,11 +115,18 @@ final class ScoreCommand implements Runnable {
                 throw new CliException("--ids-file: " + e.getMessage());
             }
         }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new CliException("--ids-file: cannot read " + file + ": " + dev.myllm.util.IoErrors.reason(e));
+        }
         String s;
         try {
-            s = Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            throw new CliException("--ids-file: cannot read " + file + ": " + e.getMessage());
+            s = TextFiles.decodeUtf8Strictly(bytes, file.toString()).strip();
+        } catch (IllegalArgumentException e) {
+            // a binary file (a .bin of tokens, say) said "Input length = 1"
+            throw new CliException("--ids-file " + file + " is not UTF-8 text of token ids; give whitespace-separated ids or an integer .npy file");
         }
         if (s.isEmpty()) return new int[0];
         String[] parts = s.split("[\\s,]+");

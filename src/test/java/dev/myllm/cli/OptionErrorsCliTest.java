@@ -13,13 +13,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Options a command took without a word or refused with a message that named no option: a {@code --max-length}
- * past the context, labels a classifier does not know.
+ * past the context, labels a classifier does not know, a directory or binary {@code --ids-file}, outputs that
+ * cannot be written.
  */
 class OptionErrorsCliTest {
     static final Path SPAM = Path.of("src/test/resources/finetune/tiny-spam.csv");
     @TempDir
     static Path tmp;
-    static Path lm, classifier;
+    static Path lm, classifier, blocker;
 
     @BeforeAll
     static void models() throws Exception {
@@ -30,6 +31,8 @@ class OptionErrorsCliTest {
                 "--batch-size", "4", "--eval-every", "2", "--eval-batches", "1", "--epochs", "1", "--max-length", "16");
         assertThat(r.code()).as(r.err()).isZero();
         classifier = run.resolve("model");
+        blocker = tmp.resolve("blocker"); // a file where a directory must be
+        Files.writeString(blocker, "x");
     }
 
     @Test
@@ -55,6 +58,52 @@ class OptionErrorsCliTest {
         assertThat(r.out()).isEmpty();
         assertError(CliRun.run("eval", "classify", "--model", classifier.toString(), "--train", SPAM.toString(), "--val", SPAM.toString(),
                 "--test", eggs.toString()), "--test " + eggs + ": label 'eggs' is not one of the model's [ham, spam]");
+    }
+
+    @Test
+    void anIdsFileThatIsADirectoryOrBinaryIsNamed() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("ids-dir"));
+        // "--ids-file: no such file: DIR"
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", dir.toString()),
+                "--ids-file " + dir + " is a directory; give a file of token ids");
+        Path bin = tmp.resolve("ids.bin");
+        Files.write(bin, new byte[]{(byte) 0xc6, 0x4d, 0x34, 0x01, (byte) 0xff, (byte) 0xfe});
+        // "--ids-file: cannot read FILE: Input length = 1"
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", bin.toString()),
+                "--ids-file " + bin + " is not UTF-8 text of token ids; give whitespace-separated ids or an integer .npy file");
+        Path ids = tmp.resolve("ids.txt");
+        Files.writeString(ids, "40 318 257\n");
+        CliRun ok = CliRun.run("score", "--model", lm.toString(), "--ids-file", ids.toString());
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).startsWith("tokens         3 (2 predicted)\n");
+    }
+
+    @Test
+    void outputsThatCannotBeWrittenAreNamedBeforeTheWork() throws Exception {
+        Path ids = tmp.resolve("ids-out.txt");
+        Files.writeString(ids, "40 318 257\n");
+        Path logits = blocker.resolve("logits.npy");
+        // exit 1, "cannot write ...", naming no option, after the model had run
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", ids.toString(), "--logits-out", logits.toString()),
+                "cannot write --logits-out " + logits + ": " + blocker + " is a file, not a directory");
+        Path responses = blocker.resolve("responses.json");
+        CliRun e = CliRun.run("eval", "instruct", "--model", lm.toString(), "--data", "synthetic", "--synthetic-size", "40", "--limit", "2",
+                "--max-new-tokens", "2", "--out", responses.toString());
+        assertError(e, "cannot write --out " + responses + ": " + blocker + " is a file, not a directory");
+        assertThat(e.err()).doesNotContain("responses 2/2");
+        Path text = tmp.resolve("corpus.txt");
+        Files.writeString(text, "Some words to tokenize.\n");
+        Path dir = Files.createDirectories(tmp.resolve("bin-dir"));
+        assertError(CliRun.run("data", "prepare", "--out", dir.toString(), text.toString()), "--out " + dir + " is a directory; give the token file to write");
+        Path under = blocker.resolve("corpus.bin");
+        assertError(CliRun.run("data", "prepare", "--out", under.toString(), text.toString()),
+                "cannot write --out " + under + ": " + blocker + " is a file, not a directory");
+        Path good = tmp.resolve("corpus.bin");
+        CliRun ok = CliRun.run("data", "prepare", "--out", good.toString(), text.toString());
+        assertThat(ok.code()).as(ok.err()).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("wrote (\\d+) tokens").matcher(ok.out());
+        assertThat(m.find()).as(ok.out()).isTrue();
+        assertThat(Files.size(good)).isEqualTo(1024 + 2L * Integer.parseInt(m.group(1))); // the llm.c header, then uint16 tokens
     }
 
     private static void assertError(CliRun r, String message) {
