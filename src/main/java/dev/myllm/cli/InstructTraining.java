@@ -260,6 +260,10 @@ abstract class InstructTraining implements Runnable {
         };
     }
 
+    private void saySaved(Path last, Path logFile) {
+        err.printf(Locale.ROOT, "saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"));
+    }
+
     /** Ends a command's report: where --minutes cut the run short and how to continue it, if it did. */
     void sayWhereItStopped() {
         if (stopLine != null) err.println(stopLine);
@@ -310,6 +314,14 @@ abstract class InstructTraining implements Runnable {
                         public void onCheckpoint(Path dir) {
                             progress.onCheckpoint(dir);
                         }
+
+                        @Override
+                        public void onInterrupted(Path last, long step) {
+                            // said here, while the JVM waits: after run() returns it may exit before the report is printed
+                            saySaved(last, logFile);
+                            String stopped = ResumePoint.stoppedLine(spec, step, total, "interrupted", out);
+                            if (stopped != null) err.println(stopped);
+                        }
                     });
             if (sampler != null) t.sampler(sampler);
             if (metricsAtEval) t.metricsAtEvaluation();
@@ -323,8 +335,10 @@ abstract class InstructTraining implements Runnable {
                 }
             }
             Path last = t.run();
-            err.printf(Locale.ROOT, "saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"));
-            stopLine = budget.stopLine(spec, t.step(), total, out);
+            if (!t.interrupted()) {
+                saySaved(last, logFile);
+                stopLine = budget.stopLine(spec, t.step(), total, out);
+            }
             return last;
         }
     }

@@ -64,6 +64,16 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
                 + " steps asked for; give a larger " + lengthOptions + " to continue it");
     }
 
+    /**
+     * The line that ends a run stopped before its last step ({@code why}: "--minutes 5.0 used up", "interrupted"): where it
+     * stopped and the command that continues it ({@code myllm train --resume OUT}); null when it reached {@code total}.
+     */
+    static String stoppedLine(CommandSpec spec, long step, long total, String why, Path out) {
+        if (step >= total) return null;
+        return String.format(java.util.Locale.ROOT, "stopped at step %d of %d: %s; continue with: %s --resume %s", step, total, why,
+                spec.qualifiedName(), out);
+    }
+
     /** The run directory the checkpoint sits in: where a resumed run keeps writing. */
     Path runDirectory() {
         return checkpoint.toAbsolutePath().getParent();

@@ -1,7 +1,6 @@
 package dev.myllm.cli;
 
 import java.nio.file.Path;
-import java.util.Locale;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
@@ -45,8 +44,7 @@ final class TimeBudget {
      * says so with the command that continues it ({@code myllm train --resume OUT}); else null.
      */
     String stopLine(CommandSpec spec, long step, long total, Path out) {
-        if (end == Long.MAX_VALUE || step >= total || System.nanoTime() - end < 0) return null;
-        return String.format(Locale.ROOT, "stopped at step %d of %d: --minutes %s used up; continue with: %s --resume %s",
-                step, total, minutes, spec.qualifiedName(), out);
+        if (end == Long.MAX_VALUE || System.nanoTime() - end < 0) return null;
+        return ResumePoint.stoppedLine(spec, step, total, "--minutes " + minutes + " used up", out);
     }
 }

@@ -247,6 +247,14 @@ final class TrainCommand implements Runnable {
                         public void onCheckpoint(Path dir) {
                             progress.onCheckpoint(dir);
                         }
+
+                        @Override
+                        public void onInterrupted(Path last, long step) {
+                            // said here, while the JVM waits: after run() returns it may exit before a word is printed
+                            saySaved(err, last, logFile, plotFile);
+                            String stopped = ResumePoint.stoppedLine(spec, step, total, "interrupted", out);
+                            if (stopped != null) err.println(stopped);
+                        }
                     });
             if (book) {
                 // the book's train_model_simple: evaluation after steps 1, 6, 11, ... on loaders iterated anew
@@ -268,12 +276,18 @@ final class TrainCommand implements Runnable {
                 }
             }
             Path last = t.run();
-            err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
-            String stopped = budget.stopLine(spec, t.step(), total, out);
-            if (stopped != null) err.println(stopped);
+            if (!t.interrupted()) {
+                saySaved(err, last, logFile, plotFile);
+                String stopped = budget.stopLine(spec, t.step(), total, out);
+                if (stopped != null) err.println(stopped);
+            }
         }
         trainedModel = model;
         trainedTokenizer = tok;
+    }
+
+    private void saySaved(PrintStream err, Path last, Path logFile, Path plotFile) {
+        err.printf("saved: %s (checkpoint), %s (model), %s, %s%n", last, out.resolve("model"), logFile, plotFile);
     }
 
     /**

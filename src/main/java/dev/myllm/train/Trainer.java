@@ -71,6 +71,14 @@ public final class Trainer {
 
         default void onCheckpoint(Path dir) {
         }
+
+        /**
+         * A shutdown (Ctrl-C, SIGTERM) stopped the run at {@code step} and {@code lastCheckpoint} is saved. Called before
+         * {@link #run()} returns, while the JVM still waits for it: once run() returns the JVM may exit at any moment, so
+         * what is said after it may never be printed.
+         */
+        default void onInterrupted(Path lastCheckpoint, long step) {
+        }
     }
 
     private final Module module;
@@ -102,6 +110,7 @@ public final class Trainer {
     private long microBatch;
     private long tokens;
     private volatile boolean stopRequested;
+    private volatile boolean interrupted; // the stop came from a shutdown (Ctrl-C), not from requestStop or the deadline
     private long deadlineNanos = Long.MAX_VALUE;
     private long savedAt = -1;
 
@@ -233,6 +242,11 @@ public final class Trainer {
         commandOptions = java.util.Collections.unmodifiableMap(opts);
     }
 
+    /** Whether a shutdown (Ctrl-C, SIGTERM) stopped the last {@link #run()}; the listener was told by {@code onInterrupted}. */
+    public boolean interrupted() {
+        return interrupted;
+    }
+
     /** Asks the loop to stop after the current step and save a checkpoint. */
     public void requestStop() {
         stopRequested = true;
@@ -267,6 +281,7 @@ public final class Trainer {
         Checkpoints.cleanTemporaries(runDir);
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
+            interrupted = true;
             stopRequested = true;
             try {
                 done.await(120, TimeUnit.SECONDS); // let the loop finish its step and save
@@ -345,6 +360,7 @@ public final class Trainer {
             if (savedAt != step || last == null) last = checkpoint();
             Checkpoints.saveModelDir(runDir.resolve("model"), store);
             drawPlots();
+            if (interrupted) listener.onInterrupted(last, step);
             return last;
         } finally {
             done.countDown();
