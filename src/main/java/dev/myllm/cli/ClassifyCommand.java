@@ -71,7 +71,12 @@ final class ClassifyCommand implements Runnable {
         GPTClassifier c = Classifiers.load(model, -1);
         c.eval();
         // a label the model does not know is an error, as in eval classify (it counted as wrong: accuracy 0%)
-        List<String> labelsGiven = labelled == null ? null : labelled.stream().map(LabelledExample::label).toList();
+        // each text's true label, lined up with the texts: none for those given on the command line, which come first
+        List<String> labelsGiven = null;
+        if (labelled != null) {
+            labelsGiven = new ArrayList<>(java.util.Collections.nCopies(texts.size(), (String) null));
+            for (LabelledExample e : labelled) labelsGiven.add(e.label());
+        }
         if (labelled != null) Classifiers.classIds(labelled, c.labels(), "--file " + file);
         Tokenizer tok = tokenizer.load(model);
         int supported = c.config().contextLength();
@@ -80,7 +85,7 @@ final class ClassifyCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         int k = c.labels().size();
-        long correct = 0;
+        long correct = 0, scored = 0;
         for (int s = 0; s < all.size(); s += BATCH) {
             int rows = Math.min(BATCH, all.size() - s);
             // the book pads every text to the training length; without one, to the longest in the batch
@@ -100,20 +105,24 @@ final class ClassifyCommand implements Runnable {
             for (int r = 0; r < rows; r++) {
                 int best = ArgMax.of(p, r * k, k);
                 String label = c.labels().get(best);
-                if (labelsGiven != null && label.equals(labelsGiven.get(s + r))) correct++;
+                String truth = labelsGiven == null ? null : labelsGiven.get(s + r);
+                if (truth != null) {
+                    scored++;
+                    if (label.equals(truth)) correct++;
+                }
                 if (json) {
                     ObjectNode o = mapper.createObjectNode();
                     o.put("text", all.get(s + r)).put("label", label).put("probability", p[r * k + best]);
                     ObjectNode probs = o.putObject("probabilities");
                     for (int j = 0; j < k; j++) probs.put(c.labels().get(j), p[r * k + j]);
-                    if (labelsGiven != null) o.put("true_label", labelsGiven.get(s + r));
+                    if (truth != null) o.put("true_label", truth);
                     out.println(o);
                 } else {
                     out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", label, p[r * k + best], oneLine(all.get(s + r)));
                 }
             }
         }
-        if (labelsGiven != null && !json) out.printf(Locale.ROOT, "accuracy %.2f%% (%d/%d)%n", 100.0 * correct / all.size(), correct, all.size());
+        if (scored > 0 && !json) out.printf(Locale.ROOT, "accuracy %.2f%% (%d/%d)%n", 100.0 * correct / scored, correct, scored);
         out.flush();
     }
 

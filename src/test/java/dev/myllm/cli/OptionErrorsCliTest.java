@@ -7,6 +7,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +59,27 @@ class OptionErrorsCliTest {
         assertThat(r.out()).isEmpty();
         assertError(CliRun.run("eval", "classify", "--model", classifier.toString(), "--train", SPAM.toString(), "--val", SPAM.toString(),
                 "--test", eggs.toString()), "--test " + eggs + ": label 'eggs' is not one of the model's [ham, spam]");
+    }
+
+    @Test
+    void textsGivenBesideALabelledFileAreNotScoredAgainstItsLabels() throws Exception {
+        Path two = tmp.resolve("two.csv");
+        Files.writeString(two, "label,text\nspam,WINNER claim your free cash prize\nham,see you at lunch\n");
+        CliRun alone = CliRun.run("classify", "--model", classifier.toString(), "--file", two.toString());
+        assertThat(alone.code()).as(alone.err()).isZero();
+        List<String> fileLines = alone.out().lines().toList();
+        // the labels were read from the first text on, so "hi" took the first row's label, each row the next one's,
+        // and the last row failed on an index past the end
+        CliRun both = CliRun.run("classify", "--model", classifier.toString(), "--file", two.toString(), "hi");
+        assertThat(both.code()).as(both.err()).isZero();
+        List<String> lines = both.out().lines().toList();
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(0)).matches("(ham|spam)\t[01]\\.\\d{4}\thi");
+        assertThat(lines.subList(1, 4)).isEqualTo(fileLines); // the same predictions and the same accuracy, over the file's rows
+        assertThat(fileLines.get(2)).matches("accuracy \\d+\\.\\d{2}% \\(\\d/2\\)");
+        for (String line : CliRun.run("classify", "--model", classifier.toString(), "--file", two.toString(), "--json", "hi").out().lines().toList()) {
+            assertThat(line.contains("\"true_label\"")).as(line).isEqualTo(!line.contains("\"text\":\"hi\""));
+        }
     }
 
     @Test
