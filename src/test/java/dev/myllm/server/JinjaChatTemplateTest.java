@@ -4,13 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.myllm.finetune.PromptFormat;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,29 +19,12 @@ class JinjaChatTemplateTest {
 
     @Test
     void theTemplateRendersWhatTheServerRenders() throws Exception {
-        JsonNode fixture;
-        try (InputStream in = JinjaChatTemplateTest.class.getResourceAsStream(FIXTURE)) {
-            fixture = in == null ? null : Answers.JSON.readTree(in);
-        }
-        Map<String, String> ours = new LinkedHashMap<>();
-        for (PromptFormat f : PromptFormat.values()) ours.put(f.name(), ChatTemplate.jinja(f));
-        if (fixture == null || !Answers.JSON.convertValue(fixture.get("templates"), Map.class).equals(ours)) {
-            Path dump = Path.of("target", "chat-templates.json");
-            Files.createDirectories(dump.getParent());
-            Files.writeString(dump, Answers.JSON.writeValueAsString(ours));
-            throw new AssertionError("the export's chat templates changed: python3 tools/chat_template_reference.py " + dump
-                    + " > src/test/resources" + FIXTURE);
-        }
+        JsonNode fixture = ChatTemplateFixtures.load(FIXTURE,
+                dump -> "python3 tools/chat_template_reference.py " + dump + " > src/test/resources" + FIXTURE);
         int checked = 0;
         for (JsonNode c : fixture.get("cases")) {
-            PromptFormat f = PromptFormat.valueOf(c.get("format").asText());
-            List<ChatTemplate.Message> chat = new ArrayList<>();
-            for (JsonNode m : c.get("messages")) chat.add(new ChatTemplate.Message(m.get("role").asText(), m.get("content").asText()));
-            String rendered = ChatTemplate.of(f).render(chat), prefix = f.responsePrefix();
-            assertThat(rendered).endsWith(prefix);
-            // without the generation prompt: no response prefix
-            String want = c.get("add_generation_prompt").asBoolean() ? rendered : rendered.substring(0, rendered.length() - prefix.length());
-            assertThat(c.get("text").asText()).as("%s, %s, %s", f, c.get("env").asText(), chat).isEqualTo(want);
+            ChatTemplateFixtures.Case k = ChatTemplateFixtures.expected(c);
+            assertThat(c.get("text").asText()).as("%s, %s, %s", k.format(), c.get("env").asText(), k.chat()).isEqualTo(k.want());
             checked++;
         }
         assertThat(checked).isEqualTo(PromptFormat.values().length * 2 * 6 * 2);

@@ -4,13 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.myllm.finetune.PromptFormat;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,29 +20,14 @@ class LlamaCppChatTemplateTest {
 
     @Test
     void llamaCppRendersWhatTheServerRendersAndGuessesNoOtherFormat() throws Exception {
-        JsonNode fixture;
-        try (InputStream in = LlamaCppChatTemplateTest.class.getResourceAsStream(FIXTURE)) {
-            fixture = in == null ? null : Answers.JSON.readTree(in);
-        }
-        Map<String, String> ours = new LinkedHashMap<>();
-        for (PromptFormat f : PromptFormat.values()) ours.put(f.name(), ChatTemplate.jinja(f));
-        if (fixture == null || !Answers.JSON.convertValue(fixture.get("templates"), Map.class).equals(ours)) {
-            Path dump = Path.of("target", "chat-templates.json");
-            Files.createDirectories(dump.getParent());
-            Files.writeString(dump, Answers.JSON.writeValueAsString(ours));
-            throw new AssertionError("the export's chat templates changed: rebuild the fixture with tools/llama_chat_reference.cpp (see its"
-                    + " header) from " + dump + " into src/test/resources" + FIXTURE);
-        }
+        JsonNode fixture = ChatTemplateFixtures.load(FIXTURE, dump -> "rebuild the fixture with tools/llama_chat_reference.cpp (see its"
+                + " header) from " + dump + " into src/test/resources" + FIXTURE);
         int checked = 0;
         for (JsonNode c : fixture.get("cases")) {
-            PromptFormat f = PromptFormat.valueOf(c.get("format").asText());
-            List<ChatTemplate.Message> chat = new ArrayList<>();
-            for (JsonNode m : c.get("messages")) chat.add(new ChatTemplate.Message(m.get("role").asText(), m.get("content").asText()));
-            String rendered = ChatTemplate.of(f).render(chat), prefix = f.responsePrefix();
-            String want = c.get("add_generation_prompt").asBoolean() ? rendered : rendered.substring(0, rendered.length() - prefix.length());
+            ChatTemplateFixtures.Case k = ChatTemplateFixtures.expected(c);
             assertThat(c.get("jinja").has("error")).as("llama.cpp's Jinja path failed: %s", c.get("jinja")).isFalse();
-            assertThat(c.get("jinja").get("text").asText()).as("%s, %s, generation prompt %s", f, chat, c.get("add_generation_prompt"))
-                    .isEqualTo(want);
+            assertThat(c.get("jinja").get("text").asText()).as("%s, %s, generation prompt %s", k.format(), k.chat(), c.get("add_generation_prompt"))
+                    .isEqualTo(k.want());
             assertThat(c.get("legacy").has("text")).as("llama.cpp's non-Jinja path took a built-in format: %s", c.get("legacy")).isFalse();
             assertThat(c.get("legacy").get("error").asText()).contains("try using --jinja");
             checked++;
