@@ -54,6 +54,18 @@ class TrainSignalTest {
                 "--eval-every", "2", "--eval-batches", "1", "--steps", "1000000", "--checkpoint-every", "2", "--out", out.toString());
     }
 
+    @Test
+    void aSignalledFinetuneClassifyRunSaysWhereItStoppedAndHowToContinue() throws Exception {
+        Path lm = tmp.resolve("lm-classify");
+        dev.myllm.io.ModelDirectory.save(new dev.myllm.model.GPTModel(new dev.myllm.model.GPTConfig(dev.myllm.model.GPTConfig.GPT2_VOCAB, 40, 16, 2, 2,
+                0f, true, true, 1e-5f), 1), lm);
+        Path out = tmp.resolve("cls");
+        // (100,000 epochs of the tiny spam file's batches)
+        signalledRun(out, "myllm finetune classify", "finetune", "classify", "--model", lm.toString(), "--data",
+                "src/test/resources/finetune/tiny-spam.csv", "--batch-size", "4", "--eval-every", "2", "--eval-batches", "1", "--epochs", "100000",
+                "--max-length", "16", "--checkpoint-every", "2", "--out", out.toString());
+    }
+
     /**
      * Runs {@code myllm ARGS} as its own process, sends SIGTERM once it has saved a checkpoint, and checks what it said last.
      * SIGTERM runs the same shutdown hook as Ctrl-C (SIGINT), which a test may be unable to send: background jobs ignore it.
@@ -79,7 +91,11 @@ class TrainSignalTest {
             long step = Long.parseLong(latest.substring("step-".length()));
             assertThat(step).isPositive();
             assertThat(err).contains("saved: " + out.resolve(latest) + " (checkpoint), " + out.resolve("model") + " (model)");
-            assertThat(err.strip()).endsWith("stopped at step " + step + " of 1000000: interrupted; continue with: " + command + " --resume " + out);
+            assertThat(err).doesNotContain("accuracy: training"); // (finetune classify's report of a finished run)
+            // (train and finetune instruct run 1,000,000 steps; finetune classify a number of epochs' batches)
+            String stopped = err.strip().lines().reduce((a, b) -> b).orElseThrow();
+            assertThat(stopped).matches(java.util.regex.Pattern.quote("stopped at step " + step + " of ") + "(1000000|\\d+00000)"
+                    + java.util.regex.Pattern.quote(": interrupted; continue with: " + command + " --resume " + out));
         } finally {
             p.destroyForcibly();
         }
