@@ -176,6 +176,14 @@ final class FinetuneClassifyCommand implements Runnable {
                         public void onCheckpoint(Path dir) {
                             progress.onCheckpoint(dir);
                         }
+
+                        @Override
+                        public void onInterrupted(Path last, long step) {
+                            // said here, while the JVM waits: after run() returns it may exit before a word is printed
+                            saySaved(last, logFile);
+                            String stopped = ResumePoint.stoppedLine(spec, step, total, "interrupted", out);
+                            if (stopped != null) err.println(stopped);
+                        }
                     });
             if (checkpoint != null) {
                 try {
@@ -185,11 +193,16 @@ final class FinetuneClassifyCommand implements Runnable {
                 }
             }
             Path last = t.run();
+            if (t.interrupted()) return; // the JVM is exiting: no time for the accuracies, and the listener has said where it saved
             c.eval();
             err.printf(Locale.ROOT, "accuracy: training %s, validation %s, test %s%n", pct(c, train.first(0)), pct(c, val.all()), pct(c, test.all()));
-            err.printf("saved: %s (checkpoint), %s (model), %s, %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"),
-                    out.resolve("accuracy.png"));
+            saySaved(last, logFile);
         }
+    }
+
+    private void saySaved(Path last, Path logFile) {
+        System.err.printf("saved: %s (checkpoint), %s (model), %s, %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"),
+                out.resolve("accuracy.png"));
     }
 
     private static String pct(GPTClassifier c, List<dev.myllm.data.Batch> batches) {
