@@ -21,7 +21,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -88,11 +87,11 @@ final class FinetuneClassifyCommand implements Runnable {
     @Override
     public void run() {
         Path checkpoint = null;
-        Map<String, Object> resumeState = null;
+        long resumedStep = 0;
         if (resume != null) {
             ResumePoint r = ResumePoint.open(spec, resume, "trainable", "lora-rank", "lora-alpha", "lora-scale", "no-head-bias");
             checkpoint = r.checkpoint();
-            resumeState = r.state();
+            resumedStep = r.step();
             if (out == null) out = r.runDirectory();
         }
         validate();
@@ -140,7 +139,7 @@ final class FinetuneClassifyCommand implements Runnable {
             throw new CliException(data.source("train") + ": " + train.size() + " examples make no batch of " + batchSize + "; lower --batch-size");
         }
         long total = (long) epochs * train.batchesPerEpoch();
-        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--epochs");
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--epochs");
         AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay, AdamW.Decay.ALL));
         long trainableCount = opt.parameterNames().stream().mapToLong(n -> c.namedParameters().get(n).size()).sum();
         err.printf(Locale.ROOT, "classifier: %s classes %s, %,d of %,d parameters train (%s), token %s, lr %.2g; data: %d / %d / %d examples, length %d, %d batches of %d per epoch; %d steps%n",
@@ -150,7 +149,7 @@ final class FinetuneClassifyCommand implements Runnable {
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         ClassificationObjective objective = new ClassificationObjective(c);
-        try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
+        try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
             Trainer t = new Trainer(c, objective, new ClassifierStore(c, tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out)), opt,
                     new LrSchedule.Constant(rate), train,
                     new Trainer.Options(total, 1, 0, evalEvery, evalBatches, -1, checkpointEvery, 2), out)
