@@ -160,6 +160,13 @@ abstract class InstructTraining implements Runnable {
         }
     }
 
+    /** The training split made no batch: {@code records} of them; no records at all is not a matter of --batch-size. */
+    CliException noTrainingBatch(int records) {
+        // the book's split keeps 85% of few records for training, which may be none
+        return new CliException(source("train") + (records == 0 ? ": no training records; give more records"
+                : ": " + records + " records make no batch of " + batchSize + "; lower --batch-size"));
+    }
+
     String source(String part) {
         return data != null ? data + " (" + part + ")" : switch (part) {
             case "train" -> trainFile.toString();

@@ -148,6 +148,10 @@ class RerunCliTest {
             // "0 records make no batch of 8; lower --batch-size": no batch size helps
             assertError(CliRun.run("finetune", kind, "--model", lm.toString(), "--data", single.toString(), "--out", tmp.resolve("o2").toString()),
                     single + " (train): no training records; give more records");
+            // some records, fewer than a batch: that one is a matter of --batch-size
+            CliRun few = instruct(kind, tmp.resolve("o3"), "--batch-size", "1000");
+            assertError(few, "synthetic (train): ");
+            assertThat(few.err()).matches("(?s).*: [1-9]\\d* records make no batch of 1000; lower --batch-size\n");
         }
     }
 
