@@ -70,14 +70,14 @@ final class ClassifyCommand implements Runnable {
         GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length
         GPTClassifier c = Classifiers.load(model, -1);
         c.eval();
-        // a label the model does not know is an error, as in eval classify (it counted as wrong: accuracy 0%)
         // each text's true label, lined up with the texts: none for those given on the command line, which come first
         List<String> labelsGiven = null;
         if (labelled != null) {
+            // a label the model does not know is an error, as in eval classify (it counted as wrong: accuracy 0%)
+            Classifiers.classIds(labelled, c.labels(), "--file " + file);
             labelsGiven = new ArrayList<>(java.util.Collections.nCopies(texts.size(), (String) null));
             for (LabelledExample e : labelled) labelsGiven.add(e.label());
         }
-        if (labelled != null) Classifiers.classIds(labelled, c.labels(), "--file " + file);
         Tokenizer tok = tokenizer.load(model);
         int supported = c.config().contextLength();
         Classifiers.checkMaxLength(maxLength, supported);

@@ -106,9 +106,7 @@ final class FinetuneDpoCommand extends InstructTraining {
         PreferenceBatches trainBatches = new PreferenceBatches(train, new BatchOrder(train.size(), batchSize, !noShuffle, true, seed), pad, allowed);
         PreferenceBatches valBatches = new PreferenceBatches(val, new BatchOrder(val.size(), batchSize, false, false, seed), pad, allowed);
         if (trainBatches.batchesPerEpoch() < 1) {
-            // no records at all is not a matter of --batch-size: the book's split keeps 85% of few records for training
-            throw new CliException(source("train") + (train.size() == 0 ? ": no training records; give more records"
-                    : ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size"));
+            throw noTrainingBatch(train.size());
         }
         err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,

@@ -68,9 +68,7 @@ final class FinetuneInstructCommand extends InstructTraining {
         InstructionBatches valBatches = new InstructionBatches(val, new BatchOrder(val.size(), batchSize, false, false, seed),
                 pad, allowed, maskInstruction);
         if (trainBatches.batchesPerEpoch() < 1) {
-            // no records at all is not a matter of --batch-size: the book's split keeps 85% of few records for training
-            throw new CliException(source("train") + (train.size() == 0 ? ": no training records; give more records"
-                    : ": " + train.size() + " records make no batch of " + batchSize + "; lower --batch-size"));
+            throw noTrainingBatch(train.size());
         }
         err.printf(Locale.ROOT, "instruction tuning: %,d parameters%s, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %s%n",
                 m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),

@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -99,7 +98,7 @@ abstract class InstructTraining implements Runnable {
     /** Where a LoRA run's saved directories keep the adapter alone. */
     static final String ADAPTER = "adapter";
     Path checkpoint;
-    Map<String, Object> resumeState;
+    long resumedStep; // the checkpoint's step, with --resume
     final PrintStream err = System.err;
     /** Where --minutes cut the run short, said last; null when it was not. */
     private String stopLine;
@@ -115,7 +114,7 @@ abstract class InstructTraining implements Runnable {
         if (resume != null) {
             ResumePoint r = ResumePoint.open(spec, resume, "trainable", "lora-rank", "lora-alpha");
             checkpoint = r.checkpoint();
-            resumeState = r.state();
+            resumedStep = r.step();
             if (out == null) out = r.runDirectory();
         }
         if (model == null) throw new CliException("--model is required");
@@ -159,6 +158,13 @@ abstract class InstructTraining implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CliException((data != null ? "--data: " : "") + e.getMessage());
         }
+    }
+
+    /** The training split made no batch: {@code records} of them; no records at all is not a matter of --batch-size. */
+    CliException noTrainingBatch(int records) {
+        // the book's split keeps 85% of few records for training, which may be none
+        return new CliException(source("train") + (records == 0 ? ": no training records; give more records"
+                : ": " + records + " records make no batch of " + batchSize + "; lower --batch-size"));
     }
 
     String source(String part) {
@@ -277,7 +283,7 @@ abstract class InstructTraining implements Runnable {
                List<dev.myllm.data.Batch> trainEval, java.util.function.LongFunction<String> sampler, boolean metricsAtEval,
                Consumer<Trainer.StepReport> onStep) {
         long total = steps > 0 ? steps : (long) epochs() * train.batchesPerEpoch();
-        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--steps or --epochs");
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
         freeze(m);
         checkpointing.apply(m);
         dev.myllm.nn.Module trained = lora != null ? lora : m;
@@ -285,7 +291,7 @@ abstract class InstructTraining implements Runnable {
         AdamW opt = new AdamW(trained.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
-        try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
+        try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
             LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr())
                     : total < 2 ? new LrSchedule.Constant(lr())
                     : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,

@@ -74,6 +74,11 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
                 spec.qualifiedName(), out);
     }
 
+    /** The step the checkpoint was saved at: where the resumed run goes on from. */
+    long step() {
+        return ((Number) state.get("step")).longValue();
+    }
+
     /** The run directory the checkpoint sits in: where a resumed run keeps writing. */
     Path runDirectory() {
         return checkpoint.toAbsolutePath().getParent();

@@ -79,9 +79,12 @@ final class SavedOptions {
         for (OptionSpec o : spec.options()) {
             String key = o.longestName().replaceFirst("^--", "");
             if (!fixed.contains(key) || given == null || !given.hasMatchedOption(o)) continue;
+            if (!map.containsKey(key)) continue; // a checkpoint from before the option existed
             Object saved0 = map.get(key);
-            // null, 0 or -1 saved: "not given", the preset or model decided; its value is not known here
-            if (saved0 == null || (saved0 instanceof Number n && n.doubleValue() <= 0)) continue;
+            // 0 or -1 saved: the preset or model decided the shape, whose value is not known here (a different one fails
+            // on the checkpoint's tensors); null is a run made without the option, which a typed value changes (a LoRA
+            // alpha changes no shape and would train on silently with another scale)
+            if (saved0 instanceof Number n && n.doubleValue() <= 0) continue;
             Object was = convert(saved0, o.type(), key), now = o.getValue();
             if (was instanceof Path p) was = p.toAbsolutePath().normalize();
             if (now instanceof Path p) now = p.toAbsolutePath().normalize();

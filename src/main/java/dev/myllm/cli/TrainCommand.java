@@ -24,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -135,12 +134,12 @@ final class TrainCommand implements Runnable {
 
     @Override
     public void run() {
-        Map<String, Object> resumeState = null;
+        long resumedStep = 0;
         Path checkpoint = null;
         if (resume != null) {
             ResumePoint r = ResumePoint.open(spec, resume, "preset", "init", "n-layer", "n-embd", "n-head");
             checkpoint = r.checkpoint();
-            resumeState = r.state();
+            resumedStep = r.step();
             if (out == null) out = checkpoint.toAbsolutePath().getParent();
             // a trained vocabulary travels with the checkpoint; the saved path may be relative to
             // another directory or gone
@@ -198,7 +197,7 @@ final class TrainCommand implements Runnable {
                     + ctx + " + 1 tokens; no validation loss will be reported");
         }
         long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
-        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--steps or --epochs");
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
 
         GPTModel model = checkpointing.apply(book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed));
         if (initModel != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
@@ -218,7 +217,7 @@ final class TrainCommand implements Runnable {
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         Trainer[] self = new Trainer[1];
         long[] firstStepEnd = {0};
-        try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
+        try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
             Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, tokenizerFile()), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
                     .rng("dropout", model.dropoutRng())

@@ -73,6 +73,10 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         int room = m.contextLength() - longest;
         if (room < 1) throw ApiError.badField("prompt", "the prompt has " + longest + " tokens; the context length is " + m.contextLength());
         boolean echo = f.bool("echo", false);
+        JsonNode given = f.get("max_tokens");
+        if (!echo && given != null && given.isNumber() && given.asDouble() == 0) { // a completion's 0 means something with echo: say what
+            throw ApiError.badField("max_tokens", "max_tokens must be between 1 and " + limits.maxTokens() + ", got 0 (0, with echo true, scores the prompt)");
+        }
         int maxTokens = maxTokens(f, "max_tokens", 16, room, limits, longest, m, echo ? 0 : 1); // echo and 0: score the prompt
         Integer logprobs = f.integer("logprobs", null, 0, 5);
         boolean stream = f.bool("stream", false);
@@ -176,10 +180,6 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
     }
 
     private static int maxTokens(Fields f, String field, int fallback, int room, Limits limits, int promptTokens, ServedModel m, int min) {
-        JsonNode given = f.get(field);
-        if (min > 0 && given != null && given.isNumber() && given.asDouble() == 0 && field.equals("max_tokens") && !f.has("messages")) {
-            throw ApiError.badField(field, field + " must be between 1 and " + limits.maxTokens() + ", got 0 (0, with echo true, scores the prompt)");
-        }
         int v = f.integer(field, fallback, min, limits.maxTokens()); // the range named is this server's (--max-tokens)
         if (v > room) {
             throw ApiError.badField(field, "the prompt (" + promptTokens + " tokens) plus " + field + " (" + v

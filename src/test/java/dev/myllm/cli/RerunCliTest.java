@@ -86,6 +86,10 @@ class RerunCliTest {
                 "the run was made with --trainable lora, and a resumed run cannot change it");
         assertError(CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "4", "--lora-rank", "4"),
                 "the run was made with --lora-rank 2, and a resumed run cannot change it");
+        // made without --lora-alpha (16), it trained on with a typed alpha's scale: nothing in the checkpoint's shapes differs
+        assertError(CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "4", "--lora-alpha", "8"),
+                "--resume " + l + ": the run was made without --lora-alpha, and a resumed run cannot change it (--lora-alpha 8.0 needs a new run with another --out)");
+        assertThat(l.resolve("step-000004")).doesNotExist();
         // the same value again is no change
         CliRun same = CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "3", "--trainable", "lora", "--lora-rank", "2");
         assertThat(same.code()).as(same.err()).isZero();
@@ -144,6 +148,10 @@ class RerunCliTest {
             // "0 records make no batch of 8; lower --batch-size": no batch size helps
             assertError(CliRun.run("finetune", kind, "--model", lm.toString(), "--data", single.toString(), "--out", tmp.resolve("o2").toString()),
                     single + " (train): no training records; give more records");
+            // some records, fewer than a batch: that one is a matter of --batch-size
+            CliRun few = instruct(kind, tmp.resolve("o3"), "--batch-size", "1000");
+            assertError(few, "synthetic (train): ");
+            assertThat(few.err()).matches("(?s).*: [1-9]\\d* records make no batch of 1000; lower --batch-size\n");
         }
     }
 

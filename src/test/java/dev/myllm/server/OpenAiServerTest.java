@@ -263,6 +263,12 @@ class OpenAiServerTest {
                 .isEqualTo("max_tokens must be between 1 and 48, got 0 (0, with echo true, scores the prompt)");
         assertThat(json(post(url + "/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":0,\"echo\":true}", KEY))
                 .get("usage").get("completion_tokens").asInt()).isZero();
+        // a chat has no echo: its 0 is only out of range
+        for (String field : List.of("max_tokens", "max_completion_tokens")) {
+            HttpResponse<String> chat = post(url + "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\""
+                    + field + "\":0}", KEY);
+            assertThat(json(chat).get("error").get("message").asText()).isEqualTo(field + " must be between 1 and 48, got 0");
+        }
         HttpResponse<String> wrongMethod = get(url + "/v1/completions", KEY);
         assertEquals(405, wrongMethod.statusCode());
         // the request's log line is written once its response is done, so it may come just after
