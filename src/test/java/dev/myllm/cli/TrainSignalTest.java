@@ -46,9 +46,7 @@ class TrainSignalTest {
 
     @Test
     void aSignalledFinetuneInstructRunSaysWhereItStoppedAndHowToContinue() throws Exception {
-        Path lm = tmp.resolve("lm");
-        dev.myllm.io.ModelDirectory.save(new dev.myllm.model.GPTModel(new dev.myllm.model.GPTConfig(dev.myllm.model.GPTConfig.GPT2_VOCAB, 64, 16, 2, 2,
-                0f, true, true, 1e-5f), 1), lm);
+        Path lm = tinyLanguageModel();
         Path out = tmp.resolve("sft");
         signalledRun(out, "myllm finetune instruct", 1_000_000, "finetune", "instruct", "--model", lm.toString(), "--data", "synthetic", "--synthetic-size", "40",
                 "--eval-every", "2", "--eval-batches", "1", "--steps", "1000000", "--checkpoint-every", "2", "--out", out.toString());
@@ -56,15 +54,23 @@ class TrainSignalTest {
 
     @Test
     void aSignalledFinetuneClassifyRunSaysWhereItStoppedAndHowToContinue() throws Exception {
-        Path lm = tmp.resolve("lm");
-        dev.myllm.io.ModelDirectory.save(new dev.myllm.model.GPTModel(new dev.myllm.model.GPTConfig(dev.myllm.model.GPTConfig.GPT2_VOCAB, 64, 16, 2, 2,
-                0f, true, true, 1e-5f), 1), lm);
+        Path lm = tinyLanguageModel();
         Path out = tmp.resolve("cls");
         // (it went on to the accuracies while the JVM exited, and its "saved" line, if any, named no way to continue)
         // 16 spam and 16 of the 24 ham once balanced, 22 of them for training: 11 batches of 2 an epoch
         signalledRun(out, "myllm finetune classify", 100_000 * 11L, "finetune", "classify", "--model", lm.toString(), "--data",
                 "src/test/resources/finetune/tiny-spam.csv", "--batch-size", "2", "--eval-every", "2", "--eval-batches", "1",
                 "--epochs", "100000", "--checkpoint-every", "2", "--out", out.toString());
+    }
+
+    /** A two-layer GPT-2-vocabulary model directory (context 64, width 16) to fine-tune. */
+    private Path tinyLanguageModel() throws java.io.IOException {
+        Path lm = tmp.resolve("lm");
+        if (!Files.exists(lm)) {
+            dev.myllm.io.ModelDirectory.save(new dev.myllm.model.GPTModel(new dev.myllm.model.GPTConfig(dev.myllm.model.GPTConfig.GPT2_VOCAB, 64, 16, 2, 2,
+                    0f, true, true, 1e-5f), 1), lm);
+        }
+        return lm;
     }
 
     /**
