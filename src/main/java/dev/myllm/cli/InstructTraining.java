@@ -135,7 +135,6 @@ abstract class InstructTraining implements Runnable {
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         TimeBudget.check(minutes);
         GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
-        if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
         // these default to a "not given" -1; a value typed in must be a real one
         GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
         GivenOptions.nonNegative(spec, "--min-lr", minLr);

@@ -369,7 +369,6 @@ final class TrainCommand implements Runnable {
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
         if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
         GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
-        if (steps < 0) throw new CliException("--steps must be >= 1, got " + steps);
         TimeBudget.check(minutes);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         if (!(valFraction >= 0 && valFraction < 1)) throw new CliException("--val-fraction must be at least 0 and below 1, got " + valFraction);
