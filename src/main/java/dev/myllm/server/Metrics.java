@@ -5,8 +5,8 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-/** The server's counters and gauges, written out in Prometheus' text format at {@code /metrics}. */
-final class Metrics {
+/** The server's counters and gauges, written out in Prometheus' text format at {@code /metrics}; not final so that a test can watch the order of its updates. */
+class Metrics {
     private static final double[] TTFT_BUCKETS = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
     private final Map<String, LongAdder> requests = new TreeMap<>(); // "endpoint status" → count, guarded by itself
@@ -45,7 +45,11 @@ final class Metrics {
     }
 
     void cancelled() {
-        cancelled.increment();
+        cancelled(1);
+    }
+
+    void cancelled(int n) {
+        cancelled.add(n);
     }
 
     void prefilled(int tokens, long nanos) {

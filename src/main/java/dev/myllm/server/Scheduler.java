@@ -9,6 +9,7 @@ import dev.myllm.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -233,20 +234,24 @@ final class Scheduler implements Runnable {
                     for (Sequence s : active) if (s.state != Sequence.State.DONE) s.listener.failed(s, "internal error: " + e);
                     active.clear();
                 }
-                active.removeIf(s -> {
-                    if (s.state == Sequence.State.DONE) return true;
-                    if (s.cancelled()) {
-                        metrics.cancelled();
+                int dropped = 0;
+                for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
+                    Sequence s = it.next();
+                    if (s.state == Sequence.State.DONE) {
+                        it.remove();
+                    } else if (s.cancelled()) {
                         s.listener.failed(s, "cancelled");
                         s.state = Sequence.State.DONE;
                         release(s);
-                        return true;
+                        it.remove();
+                        dropped++;
                     }
-                    return false;
-                });
+                }
                 activeCount = active.size();
                 gathering.turnEnded(before, activeCount);
+                // the gauge first: a scrape that sees a cancellation counted never sees its slot still held
                 metrics.active(activeCount);
+                metrics.cancelled(dropped);
                 times.endTurn(System.nanoTime() - t0);
             }
         }
