@@ -10,8 +10,8 @@ public final class KVCache {
     private final int heads;
     private final int headDim;
     private final int capacity;
-    private final float[][] keys;   // per layer (B, H, capacity, D)
-    private final float[][] values; // per layer (B, H, capacity, D)
+    private final float[][] keys;   // per layer (B, capacity, H, D): a position's keys as the QKV projection gives them
+    private final float[][] values; // per layer (B, capacity, H, D)
     private int length;
 
     /** A cache for {@code batch} sequences of up to the model's context length. */

@@ -26,6 +26,9 @@ public final class CachedAttention {
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_EIGHT = Simd.F.indexInRange(0, 8);
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_FOUR = Simd.F.indexInRange(0, 4);
 
+    /** The lengths of one sequence's decode step. */
+    private static final int[] ONE = {1};
+
     /** Each thread's room for one query's scores and weights (one array per task and call was most of a decoded token's garbage). */
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -48,7 +51,8 @@ public final class CachedAttention {
 
     /**
      * qkv {@code (B, Tn, 3C)} (queries, keys, values side by side, heads of width D = C/H inside
-     * each); the caches are {@code (B, H, capacity, D)} and hold {@code past} positions already.
+     * each); the caches are {@code (B, capacity, H, D)} (a position's keys as qkv has them, so that a
+     * decode step reads each sequence's cache as one stream) and hold {@code past} positions already.
      * Keys and values of the new tokens go to positions {@code [past, past+Tn)}; the result is
      * {@code (B, Tn, C)}, identical in meaning to {@link Ops#causalAttention} over the whole sequence.
      */
@@ -64,15 +68,16 @@ public final class CachedAttention {
             throw new IllegalArgumentException("attend: " + past + " cached + " + tn + " new positions exceed the cache capacity " + capacity);
         }
         if (kCache.length < (long) b * heads * capacity * d || vCache.length < (long) b * heads * capacity * d) {
-            throw new IllegalArgumentException("attend: cache arrays too small for (" + b + ", " + heads + ", " + capacity + ", " + d + ")");
+            throw new IllegalArgumentException("attend: cache arrays too small for (" + b + ", " + capacity + ", " + heads + ", " + d + ")");
+        }
+        if (b == 1 && tn == 1) { // one sequence's decode step: two heads a task, as batched decoding takes them
+            return attendEach(qkv, heads, new float[][]{kCache}, new float[][]{vCache}, new int[]{capacity}, new int[]{past}, ONE);
         }
         long t0 = StepProfile.begin();
         float[] x = qkv.data;
-        // append: k, v (B, Tn, H, D) inside qkv → cache (B, H, capacity, D) at [past, past+Tn); for prefill each
+        // append: k, v (B, Tn, H, D) inside qkv → cache (B, capacity, H, D) at [past, past+Tn); for prefill each
         // task appends its own head's (in parallel, and just before they are read)
-        for (int bi = 0; bi < b && tn == 1; bi++) {
-            for (int h = 0; h < heads; h++) append(x, bi * 3 * c, 3 * c, 1, c, h, d, kCache, vCache, ((bi * heads + h) * capacity + past) * d);
-        }
+        for (int bi = 0; bi < b && tn == 1; bi++) appendRow(x, bi * 3 * c, c, kCache, vCache, (bi * capacity + past) * c);
         float[] out = Arena.uninitialized(b * tn * c);
         float scale = (float) (1 / Math.sqrt(d));
         int total = past + tn;
@@ -81,9 +86,9 @@ public final class CachedAttention {
             float[] w = weights(total + Simd.F.length()); // scores, then weights, of one query (and room for scores' last store)
             float[][] rows = tn >= PrefillAttention.GROUP ? PrefillAttention.rows(total + Simd.F.length()) : null;
             for (int bh = s; bh < e; bh++) {
-                int bi = bh / heads, h = bh % heads;
-                if (tn > 1) append(x, bi * tn * 3 * c, 3 * c, tn, c, h, d, kCache, vCache, (bh * capacity + past) * d);
-                PrefillAttention.attend(x, bi * tn * 3 * c + h * d, 3 * c, kCache, vCache, bh * capacity * d, past + 1, tn, d, scale, w, rows,
+                int bi = bh / heads, h = bh % heads, base = bi * capacity * c + h * d;
+                if (tn > 1) append(x, bi * tn * 3 * c, 3 * c, tn, c, h, d, kCache, vCache, base + past * c, c);
+                PrefillAttention.attend(x, bi * tn * 3 * c + h * d, 3 * c, kCache, vCache, base, c, past + 1, tn, d, scale, w, rows,
                         out, bi * tn * c + h * d, c);
             }
         });
@@ -94,7 +99,7 @@ public final class CachedAttention {
     /**
      * One new token for each of B sequences that have their own caches, as in batched decoding:
      * row b of qkv {@code (B, 1, 3C)} is the token at position {@code past[b]} of the sequence
-     * whose caches are {@code kCaches[b]}, {@code vCaches[b]} ({@code (1, H, capacity[b], D)}).
+     * whose caches are {@code kCaches[b]}, {@code vCaches[b]} ({@code (1, capacity[b], H, D)}).
      * Its key and value are written at {@code past[b]}, and its query attends positions
      * {@code 0..past[b]}. Each row's result is bitwise what {@link #attend} gives for that sequence alone.
      */
@@ -108,7 +113,7 @@ public final class CachedAttention {
      * Several sequences' new tokens side by side, as in batched prefill: the rows of qkv
      * ({@code (B, T, 3C)} read as B·T rows) are {@code lengths[0]} new tokens of sequence 0, then
      * {@code lengths[1]} of sequence 1, and so on; sequence s has its own caches
-     * ({@code (1, H, capacity[s], D)}) holding {@code past[s]} positions. Each segment's keys and
+     * ({@code (1, capacity[s], H, D)}) holding {@code past[s]} positions. Each segment's keys and
      * values are appended at {@code past[s]}, and each of its queries attends the positions up to
      * its own. Each row's result is bitwise what {@link #attend} gives for that sequence alone.
      */
@@ -141,9 +146,7 @@ public final class CachedAttention {
         }
         if (first[n] != rows) throw new IllegalArgumentException("attendEach: the lengths add up to " + first[n] + ", qkv has " + rows + " rows");
         for (int s = 0; s < n; s++) { // a prefill's segment is appended by its tasks, head by head
-            for (int h = 0; h < heads && lengths[s] == 1; h++) {
-                append(x, first[s] * 3 * c, 3 * c, 1, c, h, d, kCaches[s], vCaches[s], (h * capacity[s] + past[s]) * d);
-            }
+            if (lengths[s] == 1) appendRow(x, first[s] * 3 * c, c, kCaches[s], vCaches[s], past[s] * c);
         }
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
@@ -162,12 +165,12 @@ public final class CachedAttention {
         Parallel.forRange(claims.count(), 1, (part, partEnd) -> {
             float[] w = weights(scratch + Simd.F.length()), w2 = room(WEIGHTS2, scratch + Simd.F.length());
             for (int sp; (sp = claims.next(part)) >= 0; ) {
-                int s = sp / pairs, h = 2 * (sp % pairs), base = h * capacity[s] * d;
+                int s = sp / pairs, h = 2 * (sp % pairs), base = h * d;
                 if (lengths[s] > 1) { // prefill: each head's rows a few at a time
                     float[][] wr = PrefillAttention.rows(scratch + Simd.F.length());
                     for (int hh = h; hh < Math.min(h + 2, heads); hh++) {
-                        append(x, first[s] * 3 * c, 3 * c, lengths[s], c, hh, d, kCaches[s], vCaches[s], (hh * capacity[s] + past[s]) * d);
-                        PrefillAttention.attend(x, first[s] * 3 * c + hh * d, 3 * c, kCaches[s], vCaches[s], hh * capacity[s] * d, past[s] + 1,
+                        append(x, first[s] * 3 * c, 3 * c, lengths[s], c, hh, d, kCaches[s], vCaches[s], past[s] * c + hh * d, c);
+                        PrefillAttention.attend(x, first[s] * 3 * c + hh * d, 3 * c, kCaches[s], vCaches[s], hh * d, c, past[s] + 1,
                                 lengths[s], d, scale, w, wr, out, first[s] * c + hh * d, c);
                     }
                     continue;
@@ -175,10 +178,9 @@ public final class CachedAttention {
                 for (int t = 0; t < lengths[s]; t++) {
                     int row = first[s] + t;
                     if (h + 1 < heads) {
-                        query2(x, row * 3 * c + h * d, kCaches[s], vCaches[s], base, base + capacity[s] * d, past[s] + t + 1, d, scale,
-                                w, w2, out, row * c + h * d);
+                        query2(x, row * 3 * c + h * d, kCaches[s], vCaches[s], base, c, past[s] + t + 1, d, scale, w, w2, out, row * c + h * d);
                     } else {
-                        query(x, row * 3 * c + h * d, kCaches[s], vCaches[s], base, past[s] + t + 1, d, scale, w, out, row * c + h * d);
+                        query(x, row * 3 * c + h * d, kCaches[s], vCaches[s], base, c, past[s] + t + 1, d, scale, w, out, row * c + h * d);
                     }
                 }
             }
@@ -189,48 +191,57 @@ public final class CachedAttention {
 
     /**
      * Head {@code h}'s keys and values of {@code count} rows of qkv (row r at {@code x[row0 + r·stride]}, keys {@code c}
-     * after the queries, values {@code 2c}) to the caches from {@code dst}, one row of {@code d} after another.
+     * after the queries, values {@code 2c}) to the caches from {@code dst}, {@code d} elements a position, positions
+     * {@code ps} apart.
      */
-    private static void append(float[] x, int row0, int stride, int count, int c, int h, int d, float[] kCache, float[] vCache, int dst) {
-        for (int r = 0, row = row0 + h * d; r < count; r++, row += stride, dst += d) {
+    private static void append(float[] x, int row0, int stride, int count, int c, int h, int d, float[] kCache, float[] vCache, int dst,
+                               int ps) {
+        for (int r = 0, row = row0 + h * d; r < count; r++, row += stride, dst += ps) {
             System.arraycopy(x, row + c, kCache, dst, d);
             System.arraycopy(x, row + 2 * c, vCache, dst, d);
         }
     }
 
+    /** The keys and values of the qkv row at {@code x[row]} (all heads: {@code c} elements each) to the caches at {@code dst}. */
+    private static void appendRow(float[] x, int row, int c, float[] kCache, float[] vCache, int dst) {
+        System.arraycopy(x, row + c, kCache, dst, c);
+        System.arraycopy(x, row + 2 * c, vCache, dst, c);
+    }
+
     /**
-     * One query against the first {@code visible} cached positions of one head: scaled scores,
-     * softmax (sum in double, in position order), weighted sum of the values into {@code out[oOff..oOff+d)}.
-     * Both entry points use it, so a query's result depends on nothing but its inputs.
+     * One query against the first {@code visible} cached positions of one head (position j's key and
+     * value at {@code cacheBase + j·ps}): scaled scores, softmax (sum in double, in position order),
+     * weighted sum of the values into {@code out[oOff..oOff+d)}. Both entry points use it, so a
+     * query's result depends on nothing but its inputs.
      */
-    static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int visible,
+    static void query(float[] x, int qOff, float[] kCache, float[] vCache, int cacheBase, int ps, int visible,
                               int d, float scale, float[] w, float[] out, int oOff) {
-        scores(x, qOff, kCache, cacheBase, visible, d, scale, w);
+        scores(x, qOff, kCache, cacheBase, ps, visible, d, scale, w);
         float max = max(w, visible);
         exps(w, max, visible);
         double z = 0;
         for (int j = 0; j < visible; j++) z += w[j];
         float inv = (float) (1 / z);
-        weightedSum(w, inv, vCache, cacheBase, visible, d, out, oOff);
+        weightedSum(w, inv, vCache, cacheBase, ps, visible, d, out, oOff);
     }
 
     /**
      * Two queries of the same length, heads h and h+1 of one token (the second's query {@code d}
-     * after the first's, and its output too), pipelined: keys of A, keys of B, values of A, values
-     * of B, one stream of the cache at a time, with each softmax sum (a chain of {@code visible}
-     * dependent double adds that left the memory idle) taken alongside the next stream. Each query
-     * gets exactly {@link #query}'s operations in the same order, so its result is bitwise
-     * {@link #query}'s. Reading the two heads' keys (or values) interleaved instead was slower
-     * (1.14x for the scores): on this machine one sequential stream at a time reads fastest.
+     * after the first's, its keys and values {@code d} after the first's in the cache, and its output
+     * {@code d} after too), pipelined: keys of A, keys of B, values of A, values of B, with each
+     * softmax sum (a chain of {@code visible} dependent double adds that left the memory idle) taken
+     * alongside the next pass. Each query gets exactly {@link #query}'s operations in the same
+     * order, so its result is bitwise {@link #query}'s.
      */
-    private static void query2(float[] x, int qOff, float[] kCache, float[] vCache, int baseA, int baseB, int visible,
+    private static void query2(float[] x, int qOff, float[] kCache, float[] vCache, int baseA, int ps, int visible,
                                int d, float scale, float[] wA, float[] wB, float[] out, int oOff) {
-        scores(x, qOff, kCache, baseA, visible, d, scale, wA);
+        int baseB = baseA + d;
+        scores(x, qOff, kCache, baseA, ps, visible, d, scale, wA);
         exps(wA, max(wA, visible), visible);
-        double zA = scoresAndSum(x, qOff + d, kCache, baseB, visible, d, scale, wB, wA);
+        double zA = scoresAndSum(x, qOff + d, kCache, baseB, ps, visible, d, scale, wB, wA);
         exps(wB, max(wB, visible), visible);
-        double zB = weightedSumAndSum(wA, (float) (1 / zA), vCache, baseA, visible, d, out, oOff, wB);
-        weightedSum(wB, (float) (1 / zB), vCache, baseB, visible, d, out, oOff + d);
+        double zB = weightedSumAndSum(wA, (float) (1 / zA), vCache, baseA, ps, visible, d, out, oOff, wB);
+        weightedSum(wB, (float) (1 / zB), vCache, baseB, ps, visible, d, out, oOff + d);
     }
 
     /**
@@ -285,8 +296,8 @@ public final class CachedAttention {
      * elements of {@code w} are written; the masked store takes its fast path when {@code w} has a
      * vector's room past them, so the attention paths allocate that.
      */
-    static void scores(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w) {
-        scoresAndSum(x, qOff, kCache, cacheBase, visible, d, scale, w, null);
+    static void scores(float[] x, int qOff, float[] kCache, int cacheBase, int ps, int visible, int d, float scale, float[] w) {
+        scoresAndSum(x, qOff, kCache, cacheBase, ps, visible, d, scale, w, null);
     }
 
     /**
@@ -294,33 +305,34 @@ public final class CachedAttention {
      * in position order, as {@link #query} sums its weights): a few adds per block of keys, so that
      * chain of adds runs while the keys stream in.
      */
-    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int visible, int d, float scale, float[] w, float[] side) {
-        return scoresAndSum(x, qOff, kCache, cacheBase, 0, visible, d, scale, w, side);
+    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int ps, int visible, int d, float scale, float[] w,
+                               float[] side) {
+        return scoresAndSum(x, qOff, kCache, cacheBase, ps, 0, visible, d, scale, w, side);
     }
 
     /**
      * {@link #scoresAndSum} over the keys {@code [from, visible)} only ({@code w[from..visible)}; the side sum over
      * the same positions): each score is {@link #dot}'s whatever keys share its block, so the keys may be taken in pieces.
      */
-    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int from, int visible, int d, float scale, float[] w,
-                               float[] side) {
+    static double scoresAndSum(float[] x, int qOff, float[] kCache, int cacheBase, int ps, int from, int visible, int d, float scale,
+                               float[] w, float[] side) {
         double z = 0;
         int j = from;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
             for (; (l == 8 || l == 16) && end == d && j + 8 <= visible; j += 8) {
-                int k0 = cacheBase + j * d;
+                int k0 = cacheBase + j * ps;
                 FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
                 for (int i = 0; i < end; i += l) {
                     FloatVector q = FloatVector.fromArray(Simd.F, x, qOff + i);
                     a0 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + i), a0);
-                    a1 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + d + i), a1);
-                    a2 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 2 * d + i), a2);
-                    a3 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 3 * d + i), a3);
-                    a4 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 4 * d + i), a4);
-                    a5 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 5 * d + i), a5);
-                    a6 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 6 * d + i), a6);
-                    a7 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 7 * d + i), a7);
+                    a1 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + ps + i), a1);
+                    a2 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 2 * ps + i), a2);
+                    a3 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 3 * ps + i), a3);
+                    a4 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 4 * ps + i), a4);
+                    a5 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 5 * ps + i), a5);
+                    a6 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 6 * ps + i), a6);
+                    a7 = q.fma(FloatVector.fromArray(Simd.F, kCache, k0 + 7 * ps + i), a7);
                 }
                 // GemmSmall.sumLanes8's steps, written out (C2 may not inline a method of that size here)
                 FloatVector u0 = a0.blend(a1, BIT0).add(a1.blend(a0, BIT0).rearrange(XOR0)), u1 = a2.blend(a3, BIT0).add(a3.blend(a2, BIT0).rearrange(XOR0));
@@ -331,7 +343,7 @@ public final class CachedAttention {
                 if (side != null) z = z + side[j] + side[j + 1] + side[j + 2] + side[j + 3] + side[j + 4] + side[j + 5] + side[j + 6] + side[j + 7];
             }
             for (; j + 4 <= visible; j += 4) {
-                int k0 = cacheBase + j * d, k1 = k0 + d, k2 = k1 + d, k3 = k2 + d;
+                int k0 = cacheBase + j * ps, k1 = k0 + ps, k2 = k1 + ps, k3 = k2 + ps;
                 FloatVector a0 = FloatVector.zero(Simd.F), a1 = a0, a2 = a0, a3 = a0;
                 for (int i = 0; i < end; i += l) {
                     FloatVector q = FloatVector.fromArray(Simd.F, x, qOff + i);
@@ -367,7 +379,7 @@ public final class CachedAttention {
             }
         }
         for (; j < visible; j++) {
-            w[j] = dot(x, qOff, kCache, cacheBase + j * d, d) * scale;
+            w[j] = dot(x, qOff, kCache, cacheBase + j * ps, d) * scale;
             if (side != null) z += side[j];
         }
         return z;
@@ -379,8 +391,8 @@ public final class CachedAttention {
      * multiply-adds per element, in the same order), with up to four vectors of the output held in
      * registers across all positions instead of loaded and stored at each one.
      */
-    static void weightedSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff) {
-        weightedSumAndSum(w, inv, vCache, cacheBase, visible, d, out, oOff, null);
+    static void weightedSum(float[] w, float inv, float[] vCache, int cacheBase, int ps, int visible, int d, float[] out, int oOff) {
+        weightedSumAndSum(w, inv, vCache, cacheBase, ps, visible, d, out, oOff, null);
     }
 
     /**
@@ -389,15 +401,15 @@ public final class CachedAttention {
      * one add per position during the first pass over the values, so that chain of adds runs while
      * they stream in.
      */
-    static double weightedSumAndSum(float[] w, float inv, float[] vCache, int cacheBase, int visible, int d, float[] out, int oOff,
-                                    float[] side) {
+    static double weightedSumAndSum(float[] w, float inv, float[] vCache, int cacheBase, int ps, int visible, int d, float[] out,
+                                    int oOff, float[] side) {
         double z = 0;
         int i = 0;
         if (Simd.ENABLED && d >= Simd.F.length()) {
             int l = Simd.F.length(), end = Simd.F.loopBound(d);
             for (; i + 4 * l <= end; i += 4 * l) {
                 FloatVector y0 = FloatVector.zero(Simd.F), y1 = y0, y2 = y0, y3 = y0;
-                for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) {
+                for (int j = 0, v = cacheBase + i; j < visible; j++, v += ps) {
                     FloatVector a = FloatVector.broadcast(Simd.F, w[j] * inv);
                     y0 = FloatVector.fromArray(Simd.F, vCache, v).fma(a, y0);
                     y1 = FloatVector.fromArray(Simd.F, vCache, v + l).fma(a, y1);
@@ -413,7 +425,7 @@ public final class CachedAttention {
             }
             for (; i < end; i += l) {
                 FloatVector y = FloatVector.zero(Simd.F);
-                for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) {
+                for (int j = 0, v = cacheBase + i; j < visible; j++, v += ps) {
                     y = FloatVector.fromArray(Simd.F, vCache, v).fma(FloatVector.broadcast(Simd.F, w[j] * inv), y);
                 }
                 y.intoArray(out, oOff + i);
@@ -421,7 +433,7 @@ public final class CachedAttention {
         }
         for (; i < d; i++) {
             float y = 0f;
-            for (int j = 0, v = cacheBase + i; j < visible; j++, v += d) y += w[j] * inv * vCache[v];
+            for (int j = 0, v = cacheBase + i; j < visible; j++, v += ps) y += w[j] * inv * vCache[v];
             out[oOff + i] = y;
         }
         if (side != null) for (int j = 0; j < visible; j++) z += side[j];

@@ -33,11 +33,11 @@ final class PrefillScores {
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[4 * 4 * KEYS]);
 
     /**
-     * The first {@code n} keys of one head ({@code k[base + p·d + e]}) transposed by blocks of sixteen:
+     * The first {@code n} keys of one head ({@code k[base + p·ps + e]}) transposed by blocks of sixteen:
      * element {@code e} of key {@code 16b + j} at {@code [(b·d + e)·16 + j]}; the lanes past {@code n} of the last block are zero.
      * Returns the calling thread's buffer.
      */
-    static float[] transpose(float[] k, int base, int n, int d) {
+    static float[] transpose(float[] k, int base, int ps, int n, int d) {
         int blocks = (n + KEYS - 1) / KEYS, size = blocks * KEYS * d;
         float[] kt = TRANSPOSED.get();
         if (kt.length < size) {
@@ -45,7 +45,7 @@ final class PrefillScores {
             TRANSPOSED.set(kt);
         }
         for (int p = 0; p < n; p++) {
-            int dst = (p / KEYS) * KEYS * d + p % KEYS, src = base + p * d;
+            int dst = (p / KEYS) * KEYS * d + p % KEYS, src = base + p * ps;
             for (int e = 0; e < d; e++, dst += KEYS) kt[dst] = k[src + e];
         }
         for (int p = n; p < blocks * KEYS; p++) {
