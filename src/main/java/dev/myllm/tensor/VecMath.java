@@ -89,17 +89,22 @@ final class VecMath {
         return m;
     }
 
-    private static final float EXP_HI = 88.0f;
-    private static final float EXP_LO = -87.0f;
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUND_MAGIC = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+    // exp's constants, package-private for GeluKernel.forwardBlock, which writes exp out (see there)
+    static final float EXP_HI = 88.0f;
+    static final float EXP_LO = -87.0f;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float ROUND_MAGIC = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+    /** exp's polynomial P in Horner's order (P5 first): e^r ≈ 1 + r + r²·P(r). */
+    static final float EXP_P5 = 1.9875691500e-4f, EXP_P4 = 1.3981999507e-3f, EXP_P3 = 8.3334519073e-3f,
+            EXP_P2 = 4.1665795894e-2f, EXP_P1 = 1.6666665459e-1f, EXP_P0 = 5.0000001201e-1f;
 
     /**
      * e^x per lane, Cephes {@code expf} (about 1 ulp): x = n·ln2 + r, |r| ≤ ln2/2, a degree-6
      * polynomial for e^r, and 2^n built in the exponent bits. Inputs below -87 give 0 (the true
-     * value is below 1.7e-38), above 88 are clamped to e^88; NaN stays NaN.
+     * value is below 1.7e-38), above 88 are clamped to e^88; NaN stays NaN. GeluKernel.forwardBlock
+     * has these operations written out (why: see there; GeluKernelTest compares the bits).
      */
     static FloatVector exp(FloatVector x) {
         var tooSmall = x.lt(EXP_LO);
@@ -107,12 +112,12 @@ final class VecMath {
         FloatVector n = xc.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
         FloatVector r = n.mul(-LN2_HI).add(xc); // n*LN2_HI is exact (LN2_HI has 9 bits), so no fma needed
         r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(F, 1.9875691500e-4f);
-        p = p.fma(r, FloatVector.broadcast(F, 1.3981999507e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector p = FloatVector.broadcast(F, EXP_P5);
+        p = p.fma(r, FloatVector.broadcast(F, EXP_P4));
+        p = p.fma(r, FloatVector.broadcast(F, EXP_P3));
+        p = p.fma(r, FloatVector.broadcast(F, EXP_P2));
+        p = p.fma(r, FloatVector.broadcast(F, EXP_P1));
+        p = p.fma(r, FloatVector.broadcast(F, EXP_P0));
         FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
         IntVector e = (IntVector) n.convert(VectorOperators.F2I, 0);
         FloatVector pow2n = e.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();

@@ -96,4 +96,33 @@ class GeluKernelTest {
             }
         }
     }
+
+    /**
+     * forwardBlock (the products' stores' GELU, with VecMath.exp written out in it) gives each
+     * element of its columns forwardSimd's bits, across exp's clamps (below -87 and above 88, at
+     * x beyond about ±8.6), zeros, infinities and NaN, and leaves the other columns as they were.
+     */
+    @Test
+    void forwardBlockIsForwardSimdBitForBit() {
+        Random r = new Random(9);
+        int L = Simd.F.length(), rows = 3, N = 4 * L + 5, n0 = L, n1 = N - 3;
+        float[] special = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-20f, -1e-20f, 8.5f, -8.5f, 8.7f, -8.7f, 9f, -9f,
+                Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        float[] c = uniform(r, rows * N, -100f, 100f);
+        System.arraycopy(special, 0, c, n0, special.length);
+        float[] d = uniform(r, rows * N, -10f, 10f);
+        for (float[] block : new float[][]{c, d}) {
+            // forwardSimd over whole vectors only (a length that is a multiple of L): every element by the vector formula
+            int padded = (block.length + L - 1) / L * L;
+            float[] want = new float[padded];
+            GeluKernel.forwardSimd(want, java.util.Arrays.copyOf(block, padded), padded);
+            float[] got = block.clone();
+            GeluKernel.forwardBlock(got, 0, N, rows, n0, n1);
+            for (int i = 0; i < block.length; i++) {
+                int col = i % N;
+                float w = col >= n0 && col < n1 ? want[i] : block[i];
+                assertEquals(Float.floatToIntBits(w), Float.floatToIntBits(got[i]), "row " + i / N + " column " + col + " x " + block[i]);
+            }
+        }
+    }
 }
