@@ -42,6 +42,7 @@ final class Scheduler implements Runnable {
     private final Object lock = new Object();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();    // guarded by lock
     private final List<Sequence> active = new ArrayList<>();            // scheduler thread only
+    private final List<Sequence> dropped = new ArrayList<>();           // a turn's cancelled sequences (scheduler thread only)
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile int activeCount;
@@ -234,24 +235,25 @@ final class Scheduler implements Runnable {
                     for (Sequence s : active) if (s.state != Sequence.State.DONE) s.listener.failed(s, "internal error: " + e);
                     active.clear();
                 }
-                int dropped = 0;
                 for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
                     Sequence s = it.next();
                     if (s.state == Sequence.State.DONE) {
                         it.remove();
                     } else if (s.cancelled()) {
-                        s.listener.failed(s, "cancelled");
                         s.state = Sequence.State.DONE;
                         release(s);
                         it.remove();
-                        dropped++;
+                        dropped.add(s);
                     }
                 }
                 activeCount = active.size();
                 gathering.turnEnded(before, activeCount);
-                // the gauge first: a scrape that sees a cancellation counted never sees its slot still held
+                // the gauge, then the count, then the news: a scrape that sees a cancellation counted
+                // never sees its slot still held, and its request ends with both already updated
                 metrics.active(activeCount);
-                metrics.cancelled(dropped);
+                metrics.cancelled(dropped.size());
+                for (Sequence s : dropped) s.listener.failed(s, "cancelled");
+                dropped.clear();
                 times.endTurn(System.nanoTime() - t0);
             }
         }
