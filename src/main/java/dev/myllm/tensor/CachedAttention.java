@@ -151,6 +151,11 @@ public final class CachedAttention {
         float[] out = Arena.uninitialized(rows * c);
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
+        if (rows == n && n >= 4 * Parallel.threads()) { // a decode step of many sequences: a sequence's heads a task
+            decodeEach(x, heads, kCaches, vCaches, past, c, d, scale, scratch, out);
+            StepProfile.end(p0, "attention over the cache (decode)", 0);
+            return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
+        }
         // one task per (sequence, pair of heads): each writes its own 2D columns of its sequence's rows
         // (a lone last head of an odd count, D); each thread takes a contiguous part of the tasks,
         // weighted by the positions they read (sequences differ in length), and then what is left
@@ -187,6 +192,24 @@ public final class CachedAttention {
         });
         StepProfile.end(p0, rows == n ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
         return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
+    }
+
+    /**
+     * One new token of each of the {@code n} sequences ({@link DecodeAttention}, a sequence a task): each thread
+     * takes a contiguous part of the sequences, weighted by the positions they read, then what is left of the others'.
+     */
+    private static void decodeEach(float[] x, int heads, float[][] kCaches, float[][] vCaches, int[] past, int c, int d, float scale,
+                                   int longest, float[] out) {
+        int n = kCaches.length;
+        long[] weight = new long[n];
+        for (int s = 0; s < n; s++) weight[s] = past[s] + 1;
+        ContiguousClaims claims = new ContiguousClaims(weight, Math.min(n, Parallel.threads()));
+        Parallel.forRange(claims.count(), 1, (part, partEnd) -> {
+            float[][] rows = DecodeAttention.rows(heads, longest + Simd.F.length());
+            for (int s; (s = claims.next(part)) >= 0; ) {
+                DecodeAttention.attend(x, s * 3 * c, kCaches[s], vCaches[s], past[s] + 1, heads, d, scale, rows, out, s * c);
+            }
+        });
     }
 
     /**
