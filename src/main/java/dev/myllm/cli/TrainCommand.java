@@ -10,7 +10,6 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.TorchGenerator;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.train.AdamW;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LanguageModel;
@@ -153,7 +152,7 @@ final class TrainCommand implements Runnable {
         initModel = scheme == null ? init : null;
         validate();
         if (resume == null) ResumePoint.refuseExistingRun(out);
-        Tokenizer tok = Tokenizers.load(tokenizer);
+        Tokenizer tok = TokenizerOption.named(tokenizer);
         GPTConfig cfg = modelConfig(tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
