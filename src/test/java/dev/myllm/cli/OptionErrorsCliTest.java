@@ -141,6 +141,16 @@ class OptionErrorsCliTest {
         assertError(CliRun.run("tokenize", "--tokenizer", "gpt3", SPAM.toString()), "--tokenizer: tokenizer not found: gpt3");
     }
 
+    @Test
+    void exportMergeLoraOfAMistypedModelNamesTheModel() {
+        Path missing = tmp.resolve("no-such-run/model");
+        // it said "--merge-lora: ... has no LoRA adapter", sending the user to look for an adapter in a directory that is not there
+        assertError(CliRun.run("export", "--model", missing.toString(), "--merge-lora", "--out", tmp.resolve("m").toString()),
+                "--model " + missing + ": no such file or directory");
+        assertError(CliRun.run("export", "--model", lm.toString(), "--merge-lora", "--out", tmp.resolve("m").toString()),
+                "--merge-lora: " + lm + " has no LoRA adapter (adapter_config.json)");
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
