@@ -158,7 +158,7 @@ final class TrainCommand implements Runnable {
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
         MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx, checkpointing.on);
         long heap = Runtime.getRuntime().maxMemory();
-        String refusal = memory.refusal(batchSize, ctx, heap);
+        String refusal = memory.refusal(batchSize, ctx, heap, true);
         if (refusal != null) throw new CliException(refusal);
         System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] trainTokens, valTokens;
