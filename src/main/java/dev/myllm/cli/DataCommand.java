@@ -8,7 +8,6 @@ import dev.myllm.data.TokenBin;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -125,7 +124,7 @@ final class DataCommand implements java.util.concurrent.Callable<Integer> {
         @Override
         public void run() {
             OutputPaths.file("--out", out, "token file"); // before the corpus is read and tokenized, not after
-            Tokenizer tok = Tokenizers.load(tokenizer);
+            Tokenizer tok = TokenizerOption.named(tokenizer);
             if (tok.vocabSize() > 65536) throw new CliException("tokenizer " + tok.name() + " has more than 65,536 ids: the .bin format holds uint16");
             long t0 = System.nanoTime();
             int[] ids = new CorpusInput("INPUT", replaceInvalid).tokens(inputs, tok);

@@ -61,7 +61,11 @@ final class ExportCommand implements Runnable {
             exportClassifier(dir);
             return;
         }
-        if (mergeLora) throw new CliException("--merge-lora: " + model.label() + " has no LoRA adapter (adapter_config.json)");
+        if (mergeLora) {
+            // a mistyped --model is named as such, not as a model without an adapter
+            if (dir != null) ModelDirectories.requireModel(dir);
+            throw new CliException("--merge-lora: " + model.label() + " has no LoRA adapter (adapter_config.json)");
+        }
         String f = format.toLowerCase(Locale.ROOT);
         if (f.equals("gguf")) {
             exportGguf();

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.myllm.data.NamedDatasets;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.util.TextFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,7 +59,7 @@ final class TokenizeCommand implements Runnable {
     @Override
     public void run() {
         Format fmt = format();
-        Tokenizer tok = Tokenizers.load(tokenizer);
+        Tokenizer tok = TokenizerOption.named(tokenizer);
         Specials mode = switch (specials) {
             case allow -> Specials.ALLOW;
             case text -> Specials.TEXT;

@@ -40,6 +40,18 @@ final class TokenizerOption {
         }
     }
 
+    /**
+     * The tokenizer a command's {@code -t/--tokenizer} names when no model goes with it ({@code tokenize}, {@code data
+     * prepare}, {@code train}): an unknown name or a missing file is a usage error naming the option, as where a model reads it.
+     */
+    static Tokenizer named(String spec) {
+        try {
+            return Tokenizers.load(spec);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--tokenizer: " + e.getMessage());
+        }
+    }
+
     /** The tokenizer for the model {@code model} picks. */
     Tokenizer load(ModelOptions model) {
         return load(model.directory());

@@ -120,10 +120,11 @@ class ModelCliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("memory: about ", "weights and gradients", "AdamW state", "activations", "; heap ", "GFLOP/s");
         // gpt2-xl at 64 × 1024 needs far more than any test heap: refused before a byte is allocated
-        assertOneLineError(run("bench", "train", "--preset", "gpt2-xl", "--batch-size", "64", "--context-length", "1024"),
-                "batch 64 × 1024 needs", "the Java heap is", "--batch-size");
+        CliRun bench = run("bench", "train", "--preset", "gpt2-xl", "--batch-size", "64", "--context-length", "1024");
+        assertOneLineError(bench, "batch 64 × 1024 needs", "the Java heap is", "--batch-size");
+        assertThat(bench.err()).doesNotContain("--grad-accum"); // an option bench train does not have
         assertOneLineError(run("train", "--data", "verdict", "--preset", "gpt2-xl", "--batch-size", "64", "--context-length", "1024",
-                "--out", "target/never-written"), "batch 64 × 1024 needs");
+                "--out", "target/never-written"), "batch 64 × 1024 needs", "(--grad-accum keeps the tokens per step)");
     }
 
     @Test

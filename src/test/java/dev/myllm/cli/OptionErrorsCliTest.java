@@ -128,6 +128,29 @@ class OptionErrorsCliTest {
         assertThat(Files.size(good)).isEqualTo(1024 + 2L * Integer.parseInt(m.group(1))); // the llm.c header, then uint16 tokens
     }
 
+    @Test
+    void aTokenizerThatIsNotThereIsAUsageErrorNamingTheOption() {
+        Path missing = tmp.resolve("nope.json");
+        String expected = "--tokenizer: tokenizer not found: " + missing;
+        // tokenize, data prepare and train said "tokenizer not found" and exited 1, where generate and score name the option
+        assertError(CliRun.run("tokenize", "--tokenizer", missing.toString(), SPAM.toString()), expected);
+        assertError(CliRun.run("data", "prepare", "--tokenizer", missing.toString(), "--out", tmp.resolve("t.bin").toString(), SPAM.toString()),
+                expected);
+        assertError(CliRun.run("train", "--tokenizer", missing.toString(), "--data", SPAM.toString(), "--preset", "gpt2-tiny",
+                "--out", tmp.resolve("t").toString()), expected);
+        assertError(CliRun.run("tokenize", "--tokenizer", "gpt3", SPAM.toString()), "--tokenizer: tokenizer not found: gpt3");
+    }
+
+    @Test
+    void exportMergeLoraOfAMistypedModelNamesTheModel() {
+        Path missing = tmp.resolve("no-such-run/model");
+        // it said "--merge-lora: ... has no LoRA adapter", sending the user to look for an adapter in a directory that is not there
+        assertError(CliRun.run("export", "--model", missing.toString(), "--merge-lora", "--out", tmp.resolve("m").toString()),
+                "--model " + missing + ": no such file or directory");
+        assertError(CliRun.run("export", "--model", lm.toString(), "--merge-lora", "--out", tmp.resolve("m").toString()),
+                "--merge-lora: " + lm + " has no LoRA adapter (adapter_config.json)");
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
