@@ -293,8 +293,8 @@ final class Scheduler implements Runnable {
             while (active.size() < maxBatch && !waiting.isEmpty()) {
                 Sequence s = waiting.poll();
                 if (s.cancelled()) {
+                    metrics.cancelled(); // counted before its request hears of it, as in the turn's drops
                     s.listener.failed(s, "cancelled");
-                    metrics.cancelled();
                     continue;
                 }
                 s.state = Sequence.State.PREFILL;

@@ -70,7 +70,7 @@ public final class CachedAttention {
         if (kCache.length < (long) b * heads * capacity * d || vCache.length < (long) b * heads * capacity * d) {
             throw new IllegalArgumentException("attend: cache arrays too small for (" + b + ", " + capacity + ", " + heads + ", " + d + ")");
         }
-        if (b == 1 && tn == 1) { // one sequence's decode step: two heads a task, as batched decoding takes them
+        if (b == 1 && tn == 1) { // one sequence's decode step: two heads a task, as a batched step of few sequences takes them
             return attendEach(qkv, heads, new float[][]{kCache}, new float[][]{vCache}, new int[]{capacity}, new int[]{past}, ONE);
         }
         long t0 = StepProfile.begin();

@@ -25,7 +25,7 @@ final class DecodeAttention {
     /** Each thread's rows of scores, then weights, one per head, and a last row for the heads' 1/Σ. */
     private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[0][0]);
 
-    /** The calling thread's {@code heads} rows, each at least {@code n} long (and at least {@code heads}: the last one holds the 1/Σ). */
+    /** The calling thread's {@code heads + 1} rows: one per head, at least {@code n} long, and a last one for the 1/Σ. */
     static float[][] rows(int heads, int n) {
         float[][] w = ROWS.get();
         if (w.length < heads + 1) {
