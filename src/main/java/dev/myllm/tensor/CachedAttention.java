@@ -26,9 +26,6 @@ public final class CachedAttention {
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_EIGHT = Simd.F.indexInRange(0, 8);
     private static final jdk.incubator.vector.VectorMask<Float> FIRST_FOUR = Simd.F.indexInRange(0, 4);
 
-    /** The lengths of one sequence's decode step. */
-    private static final int[] ONE = {1};
-
     /** Each thread's room for one query's scores and weights (one array per task and call was most of a decoded token's garbage). */
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -71,7 +68,19 @@ public final class CachedAttention {
             throw new IllegalArgumentException("attend: cache arrays too small for (" + b + ", " + capacity + ", " + heads + ", " + d + ")");
         }
         if (b == 1 && tn == 1) { // one sequence's decode step: two heads a task, as a batched step of few sequences takes them
-            return attendEach(qkv, heads, new float[][]{kCache}, new float[][]{vCache}, new int[]{capacity}, new int[]{past}, ONE);
+            long t0 = StepProfile.begin();
+            appendRow(qkv.data, 0, c, kCache, vCache, past * c);
+            float[] x = qkv.data, out = Arena.uninitialized(c);
+            float scale = (float) (1 / Math.sqrt(d));
+            Parallel.forRange((heads + 1) / 2, 1, (p0, p1) -> {
+                float[] w = weights(past + 1 + Simd.F.length()), w2 = room(WEIGHTS2, past + 1 + Simd.F.length());
+                for (int h = 2 * p0; h < Math.min(heads, 2 * p1); h += 2) {
+                    if (h + 1 < heads) query2(x, h * d, kCache, vCache, h * d, c, past + 1, d, scale, w, w2, out, h * d);
+                    else query(x, h * d, kCache, vCache, h * d, c, past + 1, d, scale, w, out, h * d);
+                }
+            });
+            StepProfile.end(t0, "attention over the cache (decode)", 0);
+            return Tensor.result(out, new int[]{1, 1, c}, null);
         }
         long t0 = StepProfile.begin();
         float[] x = qkv.data;
@@ -152,7 +161,7 @@ public final class CachedAttention {
         float scale = (float) (1 / Math.sqrt(d));
         int scratch = longest;
         if (rows == n && n >= 4 * Parallel.threads()) { // a decode step of many sequences: a sequence's heads a task
-            decodeEach(x, heads, kCaches, vCaches, past, c, d, scale, scratch, out);
+            DecodeAttention.each(x, heads, kCaches, vCaches, past, c, d, scale, scratch, out);
             StepProfile.end(p0, "attention over the cache (decode)", 0);
             return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
         }
@@ -192,24 +201,6 @@ public final class CachedAttention {
         });
         StepProfile.end(p0, rows == n ? "attention over the cache (decode)" : "attention over the cache (prefill)", 0);
         return Tensor.result(out, new int[]{qkv.dim(0), qkv.dim(1), c}, null);
-    }
-
-    /**
-     * One new token of each of the {@code n} sequences ({@link DecodeAttention}, a sequence a task): each thread
-     * takes a contiguous part of the sequences, weighted by the positions they read, then what is left of the others'.
-     */
-    private static void decodeEach(float[] x, int heads, float[][] kCaches, float[][] vCaches, int[] past, int c, int d, float scale,
-                                   int longest, float[] out) {
-        int n = kCaches.length;
-        long[] weight = new long[n];
-        for (int s = 0; s < n; s++) weight[s] = past[s] + 1;
-        ContiguousClaims claims = new ContiguousClaims(weight, Math.min(n, Parallel.threads()));
-        Parallel.forRange(claims.count(), 1, (part, partEnd) -> {
-            float[][] rows = DecodeAttention.rows(heads, longest + Simd.F.length());
-            for (int s; (s = claims.next(part)) >= 0; ) {
-                DecodeAttention.attend(x, s * 3 * c, kCaches[s], vCaches[s], past[s] + 1, heads, d, scale, rows, out, s * c);
-            }
-        });
     }
 
     /**

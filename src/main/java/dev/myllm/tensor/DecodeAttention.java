@@ -38,6 +38,24 @@ final class DecodeAttention {
     }
 
     /**
+     * One new token of each of the {@code n} sequences ({@link #attend}, a sequence a task): each thread
+     * takes a contiguous part of the sequences, weighted by the positions they read, then what is left of the others'.
+     */
+    static void each(float[] x, int heads, float[][] kCaches, float[][] vCaches, int[] past, int c, int d, float scale,
+                                   int longest, float[] out) {
+        int n = kCaches.length;
+        long[] weight = new long[n];
+        for (int s = 0; s < n; s++) weight[s] = past[s] + 1;
+        ContiguousClaims claims = new ContiguousClaims(weight, Math.min(n, Parallel.threads()));
+        Parallel.forRange(claims.count(), 1, (part, partEnd) -> {
+            float[][] rows = rows(heads, longest + Simd.F.length());
+            for (int s; (s = claims.next(part)) >= 0; ) {
+                attend(x, s * 3 * c, kCaches[s], vCaches[s], past[s] + 1, heads, d, scale, rows, out, s * c);
+            }
+        });
+    }
+
+    /**
      * The query at {@code x[qOff..qOff + C)} ({@code C = heads·d}, head h at {@code qOff + h·d}) against the
      * first {@code visible} positions of the caches (position j, head h at {@code j·C + h·d}), into
      * {@code out[oOff..oOff + C)}; {@code rows} from {@link #rows}{@code (heads, visible + a vector)}.
