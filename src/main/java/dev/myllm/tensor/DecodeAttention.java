@@ -62,13 +62,19 @@ final class DecodeAttention {
      */
     static void attend(float[] x, int qOff, float[] kCache, float[] vCache, int visible, int heads, int d, float scale,
                        float[][] rows, float[] out, int oOff) {
+        attend(x, qOff, kCache, vCache, visible, heads, 0, heads, d, scale, rows, out, oOff);
+    }
+
+    /** {@link #attend}, heads {@code [h0, h1)} only (their columns of {@code out}): one sequence's step shared by the threads. */
+    static void attend(float[] x, int qOff, float[] kCache, float[] vCache, int visible, int heads, int h0, int h1, int d, float scale,
+                       float[][] rows, float[] out, int oOff) {
         int c = heads * d, whole = visible & ~7;
         // scores: each block of eight positions for every head while its rows are in L1
         for (int j = 0; j < whole; j += 8) {
-            for (int h = 0; h < heads; h++) CachedAttention.scoresAndSum(x, qOff + h * d, kCache, h * d, c, j, j + 8, d, scale, rows[h], null);
+            for (int h = h0; h < h1; h++) CachedAttention.scoresAndSum(x, qOff + h * d, kCache, h * d, c, j, j + 8, d, scale, rows[h], null);
         }
         float[] inv = rows[heads];
-        for (int h = 0; h < heads; h++) {
+        for (int h = h0; h < h1; h++) {
             float[] w = rows[h];
             if (whole < visible) CachedAttention.scoresAndSum(x, qOff + h * d, kCache, h * d, c, whole, visible, d, scale, w, null);
             CachedAttention.exps(w, CachedAttention.max(w, visible), visible);
@@ -76,11 +82,11 @@ final class DecodeAttention {
             for (int j = 0; j < visible; j++) z += w[j];
             inv[h] = (float) (1 / z);
         }
-        int l = Simd.F.length(), h = 0;
+        int l = Simd.F.length(), h = h0;
         if (Simd.ENABLED && d == 4 * l) {
-            for (; h + 4 <= heads; h += 4) values4(rows, inv, h, vCache, visible, c, d, out, oOff + h * d);
+            for (; h + 4 <= h1; h += 4) values4(rows, inv, h, vCache, visible, c, d, out, oOff + h * d);
         }
-        for (; h < heads; h++) CachedAttention.weightedSum(rows[h], inv[h], vCache, h * d, c, visible, d, out, oOff + h * d);
+        for (; h < h1; h++) CachedAttention.weightedSum(rows[h], inv[h], vCache, h * d, c, visible, d, out, oOff + h * d);
     }
 
     /**
