@@ -290,13 +290,7 @@ public final class CachedAttention {
             for (int j = 0; j < n; j++) w[j] = (float) Math.exp(w[j] - max);
             return;
         }
-        FloatVector m = FloatVector.broadcast(Simd.F, max);
-        // one call of VecMath.exp for whole and last vectors alike: a second call, for the masked
-        // last vector only, was not hot enough to be inlined, and boxed its vectors at every query
-        for (int j = 0, l = Simd.F.length(); j < n; j += l) {
-            var mask = Simd.F.indexInRange(j, n);
-            VecMath.exp(FloatVector.fromArray(Simd.F, w, j, mask).sub(m)).intoArray(w, j, mask);
-        }
+        VecMath.expShiftedInPlace(w, max, n); // (arrays across the call: no vector to box if it is not inlined)
     }
 
     /**

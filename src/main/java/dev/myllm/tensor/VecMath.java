@@ -124,6 +124,34 @@ final class VecMath {
         return y.mul(pow2n).blend(0f, tooSmall);
     }
 
+    /**
+     * {@code w[j] = e^(w[j] - shift)} for {@code j < n}, every vector (the last one masked) through {@link #exp}'s
+     * operations written out here: its callers hand it arrays, never a vector, so no vector is boxed at a call
+     * that the JIT leaves out of line (attention's softmax: see GeluKernel.forwardBlock for how that happens; in
+     * the decode path a step of a small model then allocated 42 KB instead of ~30). VecMathKernelTest compares the bits with {@link #exp}.
+     */
+    static void expShiftedInPlace(float[] w, float shift, int n) {
+        FloatVector sh = FloatVector.broadcast(F, shift);
+        for (int j = 0; j < n; j += L) {
+            var mask = F.indexInRange(j, n);
+            FloatVector x = FloatVector.fromArray(F, w, j, mask).sub(sh);
+            var tooSmall = x.lt(EXP_LO);
+            FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+            FloatVector nf = xc.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
+            FloatVector r = nf.mul(-LN2_HI).add(xc);
+            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(F, EXP_P5);
+            p = p.fma(r, FloatVector.broadcast(F, EXP_P4));
+            p = p.fma(r, FloatVector.broadcast(F, EXP_P3));
+            p = p.fma(r, FloatVector.broadcast(F, EXP_P2));
+            p = p.fma(r, FloatVector.broadcast(F, EXP_P1));
+            p = p.fma(r, FloatVector.broadcast(F, EXP_P0));
+            FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+            FloatVector pow2n = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            y.mul(pow2n).blend(0f, tooSmall).intoArray(w, j, mask);
+        }
+    }
+
     /** out[oo+i] = e^(x[xo+i] - shift) for i < n; returns their float sum (vector lanes, then tail). */
     static float expStore(float[] x, int xo, float shift, float[] out, int oo, int n) {
         FloatVector sh = FloatVector.broadcast(F, shift);

@@ -34,6 +34,25 @@ class VecMathKernelTest {
     }
 
     @Test
+    void expShiftedInPlaceIsExpBitForBitWholeAndMaskedVectors() {
+        int L = VecMath.L;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(61);
+        for (int n : new int[]{1, L - 1, L, L + 1, 3 * L + 5}) {
+            float[] w = new float[n + L], want = new float[n + L];
+            for (int j = 0; j < w.length; j++) w[j] = (float) (rnd.nextDouble() * 200 - 150);
+            if (n > 3) { w[0] = Float.NaN; w[1] = Float.POSITIVE_INFINITY; w[2] = -0f; w[3] = Float.NEGATIVE_INFINITY; }
+            System.arraycopy(w, 0, want, 0, w.length);
+            float shift = 7.25f;
+            for (int j = 0; j < n; j += L) {
+                var m = VecMath.F.indexInRange(j, n);
+                VecMath.exp(jdk.incubator.vector.FloatVector.fromArray(VecMath.F, want, j, m).sub(shift)).intoArray(want, j, m);
+            }
+            VecMath.expShiftedInPlace(w, shift, n);
+            assertArrayEquals(want, w, "n=" + n); // and nothing past n written
+        }
+    }
+
+    @Test
     void sumAndDotAreExactOnIntegers() {
         float[] a = new float[129], b = new float[129];
         for (int i = 0; i < 129; i++) {
