@@ -31,6 +31,23 @@ final class ApiError extends RuntimeException {
         return new ApiError(401, "invalid_request_error", null, "invalid_api_key", message);
     }
 
+    /**
+     * 500 for a bug or a failure of the server itself: the client learns that it happened, not
+     * its details (class names, messages about internals), which go to the server's log ({@link #detail}).
+     */
+    static ApiError internal() {
+        return new ApiError(500, "server_error", null, "internal_error",
+                "The server had an internal error while processing your request (its log says why); you may retry it");
+    }
+
+    /** An internal error as one line of the server's log: the exception and where it was thrown (its first frames). */
+    static String detail(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e).replace('\n', ' '));
+        StackTraceElement[] frames = e.getStackTrace();
+        for (int i = 0; i < Math.min(6, frames.length); i++) sb.append(i == 0 ? " at " : " < ").append(frames[i]);
+        return sb.toString();
+    }
+
     static ApiError notFound(String param, String code, String message) {
         return new ApiError(404, "invalid_request_error", param, code, message);
     }

@@ -372,10 +372,11 @@ final class ApiHandler extends Handler.Abstract {
                 "The request took longer than this server's limit of " + config.requestTimeout().toSeconds() + " s");
     }
 
+    /** The error a request answers when one of its sequences failed with {@code message} ({@link Sequence.Listener#failed}). */
     private static ApiError failure(String message) {
-        return message.contains("shutting down")
-                ? new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down")
-                : new ApiError(500, "server_error", null, null, "generation failed: " + message);
+        if (message.contains("shutting down")) return new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");
+        if (message.equals(Scheduler.INTERNAL_ERROR)) return ApiError.internal(); // the scheduler logged what went wrong
+        return new ApiError(500, "server_error", null, null, "generation failed: " + message);
     }
 
     private static void sendJson(Response resp, Callback cb, int status, ObjectNode body) {

@@ -22,6 +22,8 @@ final class CachePool {
     private final long keepBytes;
     private final List<KVCache> free = new ArrayList<>();
     private long freeBytes;
+    /** Caches handed out and not given back; volatile so that tests can read it from other threads. */
+    private volatile int inUse;
 
     /** Keeps up to {@code keep} caches of at most {@code keepBytes} bytes in all. */
     CachePool(GPTConfig config, int keep, long keepBytes) {
@@ -45,17 +47,26 @@ final class CachePool {
             KVCache c = free.remove(best);
             freeBytes -= c.bytes();
             c.reset();
+            inUse++;
             return c;
         }
+        inUse++;
         return new KVCache(config, 1, Math.min(ctx, (need + ROUND - 1) / ROUND * ROUND));
     }
 
     /** Takes back a cache no sequence uses any more (null: nothing). */
     void give(KVCache c) {
-        if (c == null || c.batch() != 1 || c.bytes() > keepBytes) return;
+        if (c == null) return;
+        inUse--;
+        if (c.batch() != 1 || c.bytes() > keepBytes) return;
         free.add(c);
         freeBytes += c.bytes();
         while (free.size() > keep || freeBytes > keepBytes) freeBytes -= free.removeFirst().bytes();
+    }
+
+    /** Caches taken and not given back yet: those of running sequences, none once all have ended. */
+    int inUse() {
+        return inUse;
     }
 
     /** Caches kept. */

@@ -17,6 +17,7 @@ class Metrics {
     private final LongAdder decodeRows = new LongAdder();
     private final LongAdder decodeNanos = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
+    private final LongAdder failed = new LongAdder();
     private final long[] ttftBuckets = new long[TTFT_BUCKETS.length];
     private long ttftCount;
     private double ttftSum;
@@ -50,6 +51,11 @@ class Metrics {
 
     void cancelled(int n) {
         cancelled.add(n);
+    }
+
+    /** Sequences an internal error ended (a scheduler turn that threw). */
+    void failed(int n) {
+        failed.add(n);
     }
 
     void prefilled(int tokens, long nanos) {
@@ -90,6 +96,7 @@ class Metrics {
         counter(sb, "myllm_decode_steps_total", "Batched decode steps.", decodeSteps.sum());
         counter(sb, "myllm_decode_tokens_total", "Tokens decoded in batched steps (sum of batch sizes).", decodeRows.sum());
         counter(sb, "myllm_cancelled_sequences_total", "Sequences dropped before they finished (client gone, time limit).", cancelled.sum());
+        counter(sb, "myllm_failed_sequences_total", "Sequences dropped by an internal error (the server's log says which).", failed.sum());
         gauge(sb, "myllm_queue_length", "Sequences waiting for a slot.", queue.get());
         gauge(sb, "myllm_active_sequences", "Sequences holding a slot (prefilling or decoding).", active.get());
         gauge(sb, "myllm_batch_size", "Sequences in the last decode step.", lastBatch.get());

@@ -29,7 +29,7 @@ public final class OpenAiServer implements AutoCloseable {
     public OpenAiServer(ServedModel model, ServerConfig config, Consumer<String> log) {
         this.config = config;
         this.model = model;
-        this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), metrics);
+        this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), metrics, log);
         this.handler = new ApiHandler(model, config, scheduler, metrics, log);
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
         pool.setName("myllm-http");

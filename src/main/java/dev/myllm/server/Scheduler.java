@@ -43,6 +43,11 @@ final class Scheduler implements Runnable {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();    // guarded by lock
     private final List<Sequence> active = new ArrayList<>();            // scheduler thread only
     private final List<Sequence> dropped = new ArrayList<>();           // a turn's cancelled sequences (scheduler thread only)
+    private final List<Sequence> broken = new ArrayList<>();            // a failed turn's other sequences (scheduler thread only)
+    /** What a sequence's listener hears when an internal error ended it; the error itself goes to the log. */
+    static final String INTERNAL_ERROR = "internal error";
+    /** The server's log, for internal errors (their details are not the client's business). */
+    private final java.util.function.Consumer<String> log;
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile int activeCount;
@@ -59,8 +64,9 @@ final class Scheduler implements Runnable {
     /** Each decode step's picking and sending, one object for every turn (scheduler thread only). */
     private final Accepting picking;
 
-    Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics) {
+    Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics, java.util.function.Consumer<String> log) {
         this.served = served;
+        this.log = log;
         this.model = served.model();
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
@@ -136,6 +142,11 @@ final class Scheduler implements Runnable {
 
     int activeCount() {
         return activeCount;
+    }
+
+    /** KV caches taken from the pool by sequences and not given back yet (0 once nothing runs). */
+    int cachesInUse() {
+        return cachePool.inUse();
     }
 
     /** Stops taking sequences; running and queued ones go on until {@link #stop()}. */
@@ -231,9 +242,7 @@ final class Scheduler implements Runnable {
                 try {
                     turn();
                 } catch (RuntimeException | OutOfMemoryError e) {
-                    // never leave a client hanging: fail what was running, keep serving
-                    for (Sequence s : active) if (s.state != Sequence.State.DONE) s.listener.failed(s, "internal error: " + e);
-                    active.clear();
+                    turnFailed(e);
                 }
                 for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
                     Sequence s = it.next();
@@ -248,15 +257,41 @@ final class Scheduler implements Runnable {
                 }
                 activeCount = active.size();
                 gathering.turnEnded(before, activeCount);
-                // the gauge, then the count, then the news: a scrape that sees a cancellation counted
-                // never sees its slot still held, and its request ends with both already updated
+                // the gauge, then the counts, then the news: a scrape that sees a cancellation (or an
+                // internal error's failure) counted never sees its slot still held, and its request
+                // ends with both already updated
                 metrics.active(activeCount);
                 metrics.cancelled(dropped.size());
+                metrics.failed(broken.size());
                 for (Sequence s : dropped) s.listener.failed(s, "cancelled");
+                for (Sequence s : broken) s.listener.failed(s, INTERNAL_ERROR);
                 dropped.clear();
+                broken.clear();
                 times.endTurn(System.nanoTime() - t0);
             }
         }
+    }
+
+    /**
+     * After a turn threw: never leave a client hanging, and keep serving. Every sequence still
+     * running ends here as the turn's drops do (its cache back in the pool, which resets it when
+     * taken again; the gauge and the counts updated before its request hears of it): a cancelled
+     * one as cancelled, the others failed with {@link #INTERNAL_ERROR}, the exception itself only
+     * in the server's log. The turn's own arena scopes closed as it unwound; the outermost one is
+     * closed here too, so the next turn starts from no open scope, and after running out of memory
+     * the arena's pooled buffers go back to the heap.
+     */
+    private void turnFailed(Throwable e) {
+        for (Sequence s : active) {
+            release(s); // also of one that finished in this turn before the throw, whose cache the turn had no time to give back
+            if (s.state == Sequence.State.DONE) continue;
+            s.state = Sequence.State.DONE;
+            (s.cancelled() ? dropped : broken).add(s);
+        }
+        endEpoch();
+        if (e instanceof OutOfMemoryError) Arena.releasePool();
+        int n = broken.size();
+        log.accept("scheduler: a turn failed, " + n + (n == 1 ? " sequence" : " sequences") + " with it: " + ApiError.detail(e));
     }
 
     /** Whether no sequence runs yet: all admitted ones wait for their first prompt chunk. */

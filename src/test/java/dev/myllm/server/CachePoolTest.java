@@ -6,7 +6,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.KVCache;
 import org.junit.jupiter.api.Test;
 
-/** Finished sequences' caches are handed to the next ones that fit them, emptied; the pool stays bounded. */
+/** Finished sequences' caches are handed to the next ones that fit them, emptied; the pool stays bounded and counts those out. */
 class CachePoolTest {
     private static final GPTConfig CONFIG = GPTConfig.preset("gpt2-small").withContextLength(256);
 
@@ -25,9 +25,11 @@ class CachePoolTest {
         KVCache big = pool.take(200), small = pool.take(40);
         assertThat(big.capacity()).isEqualTo(256);
         assertThat(small.capacity()).isEqualTo(64);
+        assertThat(pool.inUse()).isEqualTo(2);
         pool.give(big);
         pool.give(small);
         assertThat(pool.size()).isEqualTo(2);
+        assertThat(pool.inUse()).isZero();
         // 30 positions: the 64 fits (the smallest that does); 256 would hold more than twice the need
         KVCache a = pool.take(30);
         assertThat(a).isSameAs(small);
@@ -36,6 +38,9 @@ class CachePoolTest {
         assertThat(b).isNotSameAs(big);
         assertThat(pool.take(150)).isSameAs(big);
         assertThat(pool.size()).isZero();
+        assertThat(pool.inUse()).isEqualTo(3);
+        pool.give(null); // a sequence that never got a cache
+        assertThat(pool.inUse()).isEqualTo(3);
     }
 
     @Test
@@ -46,6 +51,7 @@ class CachePoolTest {
         byCount.give(c2);
         byCount.give(c3);
         assertThat(byCount.size()).isEqualTo(2);
+        assertThat(byCount.inUse()).as("the cache the pool let go was given back all the same").isZero();
         assertThat(byCount.take(64)).isIn(c2, c3); // the oldest went first
 
         CachePool byBytes = new CachePool(CONFIG, 8, c1.bytes() + c1.bytes() / 2);

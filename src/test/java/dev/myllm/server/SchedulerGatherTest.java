@@ -35,7 +35,7 @@ class SchedulerGatherTest {
         int[] p1 = {11, 22, 33, 44, 55}, p2 = {7, 8, 9};
         // each alone first: the tokens to expect (the second one in the first one's cache, taken
         // again from the pool with its stale keys and values: it must not matter)
-        Scheduler solo = new Scheduler(served, 4, 8, 64, new Metrics());
+        Scheduler solo = new Scheduler(served, 4, 8, 64, new Metrics(), line -> { });
         solo.start();
         List<Integer> want1, want2;
         try {
@@ -49,7 +49,7 @@ class SchedulerGatherTest {
             solo.stop("done");
         }
 
-        Scheduler s = new Scheduler(served, 4, 8, 64, new Metrics());
+        Scheduler s = new Scheduler(served, 4, 8, 64, new Metrics(), line -> { });
         s.start();
         try {
             Call a = call(p1, 5, vocab), b = call(p2, 5, vocab);

@@ -29,7 +29,7 @@ class SchedulerMetricsTest {
             }
         };
         ServedModel served = TestServers.model(5);
-        Scheduler s = new Scheduler(served, 4, 8, 64, metrics);
+        Scheduler s = new Scheduler(served, 4, 8, 64, metrics, line -> { });
         s.start();
         try {
             // on the scheduler thread, in the middle of a decode turn (the first token comes from
@@ -49,7 +49,7 @@ class SchedulerMetricsTest {
     void aSequenceCancelledInTheQueueIsCountedBeforeItsRequestHearsOfIt() throws Exception {
         Metrics metrics = new Metrics();
         ServedModel served = TestServers.model(5);
-        Scheduler s = new Scheduler(served, 4, 8, 64, metrics);
+        Scheduler s = new Scheduler(served, 4, 8, 64, metrics, line -> { });
         s.start();
         try {
             Watching w = new Watching(metrics, served.vocabSize(), 0);
