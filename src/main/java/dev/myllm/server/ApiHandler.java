@@ -82,9 +82,11 @@ final class ApiHandler extends Handler.Abstract {
             sendJson(resp, cb, e.status, Answers.error(e));
         } catch (Throwable e) {
             // a bug, not bad input: still a well-formed answer, and the server keeps going
-            out.status = 500;
-            out.note = e.getClass().getSimpleName();
-            sendJson(resp, cb, 500, Answers.error(new ApiError(500, "server_error", null, null, "internal error: " + e)));
+            // (what went wrong is for the log line, not for the client)
+            ApiError internal = ApiError.internal();
+            out.status = internal.status;
+            out.note = internal.code + ": " + ApiError.detail(e);
+            sendJson(resp, cb, internal.status, Answers.error(internal));
         } finally {
             metrics.request(endpoint, out.status, out.promptTokens, out.completionTokens);
             // a load balancer's polls of a healthy server would fill the log: only the others are logged

@@ -141,6 +141,14 @@ class SchedulerFailureTest {
             assertThat(last).startsWith("data: ");
             assertServerError(TestServers.JSON.readTree(last.substring("data: ".length())).get("error"));
 
+            // any other request that fails inside the server answers the same way, its line in the log naming the exception
+            head.failAt(1);
+            var inspect = TestServers.post(srv.base() + "/v1/inspect", "{\"ids\":[11,22,33],\"top_k\":3}", null);
+            assertEquals(500, inspect.statusCode(), inspect.body());
+            assertServerError(TestServers.json(inspect).get("error"));
+            awaitLine(srv, l -> l.startsWith("POST /v1/inspect 500 ")
+                    && l.contains(" internal_error: java.lang.IllegalStateException: injected failure at "));
+
             var again = TestServers.post(srv.base() + "/v1/completions", body + "}", null);
             assertEquals(200, again.statusCode(), again.body());
             JsonNode got = TestServers.json(again).get("choices");
