@@ -135,8 +135,9 @@ final class ApiHandler extends Handler.Abstract {
                 allow(method, "POST");
                 authorize(req);
                 if (classifier != null) {
-                    throw ApiError.notFound("model", "model_not_classifier",
-                            "The model '" + model.name() + "' is a classifier: it answers POST /v1/classify, not " + path);
+                    // 404 with param "model", as OpenAI answers a model asked at an endpoint it does not serve
+                    throw ApiError.notFound("model", "model_not_generative",
+                            "The model '" + model.name() + "' is a classifier and does not generate text: use POST /v1/classify, not " + path);
                 }
                 try (Scheduler.Arrival arrival = scheduler.arriving()) {
                     JsonNode body = readJson(req);
@@ -152,7 +153,7 @@ final class ApiHandler extends Handler.Abstract {
                 authorize(req);
                 if (classifier == null) {
                     throw ApiError.notFound("model", "model_not_classifier",
-                            "The model '" + model.name() + "' is a language model: /v1/classify needs a classifier directory");
+                            "The model '" + model.name() + "' is a language model, not a classifier: /v1/classify needs a classifier directory");
                 }
                 Classifier.Answer a = classifier.classify(readJson(req));
                 out.promptTokens = a.tokens();

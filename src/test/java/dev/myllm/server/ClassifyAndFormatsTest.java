@@ -48,9 +48,17 @@ class ClassifyAndFormatsTest {
                 assertThat(data.get(i).get("label").asText()).isEqualTo(pSpam > 0.5 ? "spam" : "ham");
             }
             assertEquals(400, TestServers.post(s.base() + "/v1/classify", "{\"input\":7}", null).statusCode());
-            var gen = TestServers.post(s.base() + "/v1/completions", "{\"prompt\":\"x\"}", null);
-            assertEquals(404, gen.statusCode());
-            assertThat(TestServers.json(gen).get("error").get("code").asText()).isEqualTo("model_not_classifier");
+            // a classifier asked to generate: OpenAI's 404 for a model at an endpoint it does not serve
+            for (String path : List.of("/v1/completions", "/v1/chat/completions")) {
+                var gen = TestServers.post(s.base() + path, "{\"prompt\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", null);
+                assertEquals(404, gen.statusCode(), path);
+                JsonNode error = TestServers.json(gen).get("error");
+                assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+                assertThat(error.get("param").asText()).isEqualTo("model");
+                assertThat(error.get("code").asText()).isEqualTo("model_not_generative");
+                assertThat(error.get("message").asText()).isEqualTo("The model 'spam' is a classifier and does not generate text: "
+                        + "use POST /v1/classify, not " + path);
+            }
         }
     }
 
@@ -83,7 +91,14 @@ class ClassifyAndFormatsTest {
     @Test
     void aLanguageModelRefusesClassify() throws Exception {
         try (TestServers.Running s = TestServers.start(TestServers.model(1), ServerConfig.defaults())) {
-            assertEquals(404, TestServers.post(s.base() + "/v1/classify", "{\"input\":\"x\"}", null).statusCode());
+            var r = TestServers.post(s.base() + "/v1/classify", "{\"input\":\"x\"}", null);
+            assertEquals(404, r.statusCode());
+            JsonNode error = TestServers.json(r).get("error");
+            assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+            assertThat(error.get("param").asText()).isEqualTo("model");
+            assertThat(error.get("code").asText()).isEqualTo("model_not_classifier");
+            assertThat(error.get("message").asText())
+                    .isEqualTo("The model 'tiny' is a language model, not a classifier: /v1/classify needs a classifier directory");
         }
     }
 
