@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The launcher's own JVM flags, each decided by a few lines of the script run here by bash: huge
  * pages (against a fake {@code /sys/kernel/mm/transparent_hugepage/enabled}) where the kernel
  * offers them on request, objects aligned to cache lines, and C2's budget of uncommon traps raised
- * (so that kernels of many inlined Vector API calls keep their vectors in registers); each left
- * out where the user's options name it.
+ * (so that kernels of many inlined Vector API calls keep their vectors in registers), the vector
+ * helpers forced inline; each left out where the user's options name it.
  */
 class LauncherJvmFlagsTest {
     private static final String SYSFS = "/sys/kernel/mm/transparent_hugepage/enabled";
@@ -86,9 +86,21 @@ class LauncherJvmFlagsTest {
     }
 
     @Test
+    void forcesTheVectorHelpersInlineAsTheSuiteDoesUnlessTheUserNamesThem() throws Exception {
+        String block = block("inline");
+        String flags = run(block, "inline", "");
+        assertThat(flags).isEqualTo("-XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.myllm.tensor.VecMath::exp"
+                + " -XX:CompileCommand=inline,dev.myllm.tensor.VecMath::sum");
+        assertThat(run(block, "inline", "-Xmx2g -XX:CompileCommand=print,dev.myllm.tensor.GemmKernel::*")).isEqualTo(flags);
+        assertThat(run(block, "inline", "-XX:CompileCommand=dontinline,dev.myllm.tensor.VecMath::exp")).isEmpty();
+        // the tests run with the product's flags (ForcedInliningTest checks what they do)
+        assertThat(Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8)).contains(flags + "</argLine>");
+    }
+
+    @Test
     void theLauncherPassesItsFlagsToTheJvm() throws Exception {
         String script = Files.readString(Path.of("myllm"), StandardCharsets.UTF_8);
         String exec = script.substring(script.lastIndexOf("exec \"$JAVA_HOME/bin/java\""));
-        assertThat(exec).contains("$thp").contains("$align").contains("$traps");
+        assertThat(exec).contains("$thp").contains("$align").contains("$traps").contains("$inline");
     }
 }
