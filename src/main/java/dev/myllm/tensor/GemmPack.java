@@ -6,6 +6,7 @@ import static dev.myllm.tensor.GemmKernel.NR;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,8 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class GemmPack {
     private static final VectorSpecies<Float> F = Simd.F;
-    /** MR = 8 floats: one k step of an A panel. */
-    private static final VectorSpecies<Float> PANEL_ROW = FloatVector.SPECIES_256;
 
     private GemmPack() {
     }
@@ -26,21 +25,20 @@ final class GemmPack {
      * {@code (kc, MR)} and {@code kc·MR} floats long; rows past {@code mc} are zeros.
      */
     static void packA(float[] a, int aOff, int ars, int acs, int m0, int mc, int pc, int kc, float[] dst, int dstOff) {
-        for (int r = 0, panel = dstOff; r < mc; r += MR, panel += kc * MR) {
+        int r0 = 0;
+        if (ars == 1 && Simd.ENABLED && TWO_RUNS) {
+            // A is (K, M) (the TN product): its whole pairs of panels in tiles, the rest below
+            r0 = mc / (2 * MR) * (2 * MR);
+            packTn(a, aOff + m0 + pc * acs, acs, r0, kc, dst, dstOff);
+        }
+        for (int r = r0, panel = dstOff + r0 * kc; r < mc; r += MR, panel += kc * MR) {
             int rows = Math.min(MR, mc - r);
             if (rows < MR) Arrays.fill(dst, panel, panel + kc * MR, 0f);
             int src = aOff + (m0 + r) * ars + pc * acs;
             if (ars == 1) {
-                // A is (K, M) (the TN product): MR consecutive floats per k, a plain copy (a loop of
-                // known length: measured 1.7× faster than a System.arraycopy call per k)
-                if (rows == MR && MR == 8) {
-                    // one 256-bit vector per k
-                    for (int p = 0; p < kc; p++) FloatVector.fromArray(PANEL_ROW, a, src + p * acs).intoArray(dst, panel + p * MR);
-                } else if (rows == MR) {
-                    for (int p = 0; p < kc; p++) {
-                        int s = src + p * acs, d = panel + p * MR;
-                        for (int i = 0; i < MR; i++) dst[d + i] = a[s + i];
-                    }
+                // A is (K, M) (the TN product), a panel not in packTn's pairs: MR consecutive floats per k
+                if (rows == MR) {
+                    copyRuns(Simd.ENABLED, a, src, acs, kc, dst, panel);
                 } else {
                     for (int p = 0; p < kc; p++) System.arraycopy(a, src + p * acs, dst, panel + p * MR, rows);
                 }
@@ -61,6 +59,89 @@ final class GemmPack {
                     else for (int p = p0; p < kc; p++) dst[d + p * MR] = a[s + p * acs];
                 }
             }
+        }
+    }
+
+    /** Columns of A per tile of {@link #packTn}: 12 panels (a Zen 4 core with huge pages: 64 were 1.1× slower on (256, 50257), 128 1.45× on (256, 3072)). */
+    private static final int TN_TILE = 96;
+
+    /**
+     * {@code cols} columns (a multiple of 16) of a TN operand, {@code A(m, k) = a[src + k·acs + m]},
+     * as {@code cols/MR} panels from {@code d}: tile by tile of {@link #TN_TILE} columns, two k
+     * steps at a time along their rows, 16 columns of both as two whole loads and two two-vector
+     * permutes into two k steps of each of two panels. Along rows in tiles, not panel by panel:
+     * against a 256-bit load and store per 8 floats panel by panel (the code before, one core, the
+     * launcher's flags), A of (256, 50257) packed in blocks of 1024 columns (the tied head's
+     * gradient) 1.44× faster, all of (1024, 3072) 2.3×, (1024, 768) 1.08×; panel by panel with
+     * {@link #twoRuns} was 1.4× slower than 256 bits on the first.
+     */
+    private static void packTn(float[] a, int src, int acs, int cols, int kc, float[] dst, int d) {
+        for (int c0 = 0; c0 < cols; c0 += TN_TILE) {
+            int c1 = Math.min(cols, c0 + TN_TILE), p = 0;
+            for (; p + 1 < kc; p += 2) {
+                int s0 = src + p * acs, s1 = s0 + acs;
+                for (int c = c0; c < c1; c += 2 * MR) {
+                    FloatVector x0 = FloatVector.fromArray(F, a, s0 + c), x1 = FloatVector.fromArray(F, a, s1 + c);
+                    FIRST_HALVES.selectFrom(x0, x1).intoArray(dst, d + c * kc + p * MR);
+                    SECOND_HALVES.selectFrom(x0, x1).intoArray(dst, d + (c + MR) * kc + p * MR);
+                }
+            }
+            for (; p < kc; p++) {
+                for (int c = c0; c < c1; c += MR) run(true, a, src + p * acs + c, dst, d + c * kc + p * MR);
+            }
+        }
+    }
+
+    /**
+     * Lane sources of two-vector permutes (16 lanes only): lanes 0-7 of the first vector then lanes
+     * 0-7 of the second ({@code FIRST_HALVES}), and the same of lanes 8-15 ({@code SECOND_HALVES}).
+     */
+    static final FloatVector FIRST_HALVES = halves(0), SECOND_HALVES = halves(MR);
+
+    private static FloatVector halves(int from) {
+        float[] idx = new float[L];
+        for (int i = 0; i < L; i++) idx[i] = i < MR ? from + i : L + from + i - MR;
+        return FloatVector.fromArray(F, idx, 0);
+    }
+
+    /**
+     * {@code dst[d + p·MR + i] = a[s + p·stride + i]} for p &lt; n, i &lt; MR: n runs of MR = 8 floats
+     * copied into consecutive ones (a loop of known length: a System.arraycopy call per run measured
+     * 1.7× slower), two runs a vector with 16 lanes ({@link #twoRuns}).
+     */
+    static void copyRuns(boolean simd, float[] a, int s, int stride, int n, float[] dst, int d) {
+        int p = 0;
+        if (simd && TWO_RUNS) {
+            for (; p + 1 < n; p += 2) twoRuns(a, s + p * stride, s + (p + 1) * stride, dst, d + p * MR);
+        }
+        for (; p < n; p++) run(simd, a, s + p * stride, dst, d + p * MR);
+    }
+
+    /** Whether {@link #twoRuns} applies: {@link Simd#F} holds two runs of MR floats. */
+    static final boolean TWO_RUNS = L == 2 * MR;
+    /** Lanes 0 to 7 of {@link Simd#F} (all of them with 8 lanes): one run. */
+    private static final VectorMask<Float> FIRST_RUN = F.indexInRange(0, Math.min(MR, L));
+    /** Lanes 8 to 15 of {@link Simd#F} with 16 lanes: the second of two runs. */
+    private static final VectorMask<Float> SECOND_RUN = VectorMask.fromLong(F, TWO_RUNS ? 0xFF00L : 0L);
+
+    /**
+     * {@code dst[d .. d+8] = a[s0 .. s0+8]}, {@code dst[d+8 .. d+16] = a[s1 .. s1+8]} ({@link
+     * #TWO_RUNS} only): two masked loads, the second from {@code s1 − 8} into the upper lanes, a
+     * blend and one store: as fast as two 256-bit loads and stores where the source is in L2 (a
+     * masked store per run was 1.4× slower). Not {@code FloatVector.SPECIES_256}: see {@link Simd#F}.
+     */
+    static void twoRuns(float[] a, int s0, int s1, float[] dst, int d) {
+        FloatVector.fromArray(F, a, s0, FIRST_RUN).blend(FloatVector.fromArray(F, a, s1 - MR, SECOND_RUN), SECOND_RUN).intoArray(dst, d);
+    }
+
+    /** {@code dst[d .. d+8] = a[s .. s+8]}: one run, masked to 8 lanes with 16 of them, scalar without SIMD or with fewer than 8 lanes. */
+    static void run(boolean simd, float[] a, int s, float[] dst, int d) {
+        if (simd && L == MR) {
+            FloatVector.fromArray(F, a, s).intoArray(dst, d);
+        } else if (simd && L > MR) {
+            FloatVector.fromArray(F, a, s, FIRST_RUN).intoArray(dst, d, FIRST_RUN);
+        } else {
+            for (int i = 0; i < MR; i++) dst[d + i] = a[s + i];
         }
     }
 

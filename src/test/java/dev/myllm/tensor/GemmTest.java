@@ -315,11 +315,13 @@ class GemmTest {
 
     @Test
     void packingATnLeftOperandCopiesItsColumnsWhateverTheBlockSizes() {
-        // A is (K, M) row-major (the TN product): panel q holds columns q·MR.. as (kc, MR); full panels
-        // copy MR consecutive floats per k step as one vector, a partial panel element by element
+        // A is (K, M) row-major (the TN product): panel q holds columns q·MR.. as (kc, MR); pairs of
+        // full panels in tiles of 96 columns, two k steps at a time (an odd last one alone), a last
+        // full panel as runs of MR floats, a partial panel element by element
         SplittableRandom r = new SplittableRandom(7);
         int mr = GemmKernel.MR;
-        for (int[] s : new int[][]{{40, 300, 3, 1, 256}, {16, 64, 0, 0, 16}, {2 * mr + 3, 40, 2, 5, 17}, {33, 33, 0, 2, 31}, {5, 16, 1, 0, 15}}) {
+        for (int[] s : new int[][]{{40, 300, 3, 1, 256}, {16, 64, 0, 0, 16}, {2 * mr + 3, 40, 2, 5, 17}, {33, 33, 0, 2, 31}, {5, 16, 1, 0, 15},
+                                   {140, 77, 4, 2, 75}, {250, 9, 1, 0, 9}}) {
             int m = s[0], k = s[1], m0 = s[2], pc = s[3], kc = s[4], aOff = 2, mc = m - m0;
             float[] a = random(r, aOff + m * k);
             int panels = (mc + mr - 1) / mr;
