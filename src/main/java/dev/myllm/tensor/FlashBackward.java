@@ -74,7 +74,7 @@ final class FlashBackward {
                 int b = bh / H, h = bh % H;
                 FlashForward.packKeys(k, lk.at(b, h, 0), lk.sT(), T, D, wk.kpan);
                 FlashForward.packKeys(v, lv.at(b, h, 0), lv.sT(), T, D, wk.vpan);
-                FlashForward.packValues(simd, k, lk.at(b, h, 0), lk.sT(), T, D, wk.kdim);
+                FlashForward.packValues(k, lk.at(b, h, 0), lk.sT(), T, D, wk.kdim);
                 rows(q, lq, b, h, T, D, wk.qrows, wk.tpn, wk.dpn);
                 rows(dout, lo, b, h, T, D, wk.dorows, wk.tpn, wk.dpn);
                 Arrays.fill(wk.dkp, 0, wk.tpn * wk.dpn, 0f);

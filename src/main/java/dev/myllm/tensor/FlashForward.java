@@ -26,8 +26,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class FlashForward {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = F.length();
-    /** MR floats: one row of an 8-dimension value panel. */
-    private static final VectorSpecies<Float> PANEL_ROW = FloatVector.SPECIES_256;
     /** Keys per softmax step: a multiple of MR; the lanewise rescale of oᵀ is paid once per block. */
     static final int BK = 64;
     /** Row {@code p}: −∞ in lanes below p (queries before the key), 0 from p on; added to a score row it applies the causal mask. */
@@ -78,7 +76,7 @@ final class FlashForward {
                 int bh = item / blocks, qb = item % blocks, b = bh / H, h = bh % H;
                 if (bh != loaded) {
                     packKeys(k, lk.at(b, h, 0), lk.sT(), T, D, wk.kpan);
-                    packValues(simd, v, lv.at(b, h, 0), lv.sT(), T, D, wk.vpan);
+                    packValues(v, lv.at(b, h, 0), lv.sT(), T, D, wk.vpan);
                     loaded = bh;
                 }
                 int q0 = qb * NR, rows = Math.min(NR, T - q0);
@@ -95,26 +93,13 @@ final class FlashForward {
         GemmPack.packA(k, off, sT, 1, 0, T, 0, D, kpan, 0);
     }
 
-    /** V of one head as 8-dimension panels {@code (T, 8)}: key j, dimension d at {@code (d/8)·8T + j·8 + d%8}. */
-    static void packValues(boolean simd, float[] v, int off, int sT, int T, int D, float[] vpan) {
-        int full = simd && L >= MR ? D / MR * MR : 0;
-        for (int j = 0; j < T; j++) {
-            int src = off + j * sT, d = 0;
-            if (MR == 8) {
-                // 8 consecutive floats: one 256-bit vector (a call to arraycopy costs more than the copy)
-                for (; d < full; d += MR) FloatVector.fromArray(PANEL_ROW, v, src + d).intoArray(vpan, d * T + j * MR);
-            }
-            for (; d < full; d += MR) {
-                int dst = d * T + j * MR;
-                for (int i = 0; i < MR; i++) vpan[dst + i] = v[src + d + i];
-            }
-            for (; d < D; d++) vpan[d / MR * MR * T + j * MR + d % MR] = v[src + d];
-        }
-        if (D % MR != 0) {
-            // the last panel's missing dimensions are zero (they multiply into padding rows of oᵀ)
-            int base = D / MR * MR * T;
-            for (int j = 0; j < T; j++) Arrays.fill(vpan, base + j * MR + D % MR, base + j * MR + MR, 0f);
-        }
+    /**
+     * V of one head as 8-dimension panels {@code (T, 8)}: key j, dimension d at {@code (d/8)·8T +
+     * j·8 + d%8}, the dimensions past D of the last panel zero (they multiply into padding rows of
+     * oᵀ). These are the panels of Vᵀ as the A operand of a TN product.
+     */
+    static void packValues(float[] v, int off, int sT, int T, int D, float[] vpan) {
+        GemmPack.packA(v, off, 1, sT, 0, D, 0, T, vpan, 0);
     }
 
     /** oᵀ, m and l of the NR queries from q0 against every key they see. */

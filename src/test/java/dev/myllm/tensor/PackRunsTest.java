@@ -7,9 +7,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link GemmPack#copyRuns} (runs of 8 floats into consecutive ones, two a 16-lane vector through
- * masked loads and a blend, an odd one masked): the same floats as element by element, with the
- * vectors and with the scalar twin, nothing written outside the runs, and sources that start at 0
- * or end at the end of their array.
+ * masked loads and a blend, an odd one masked) and the value panels of {@link FlashForward} (a TN
+ * operand's panels, {@link GemmPack#packA}): the same floats as element by element (copyRuns with
+ * the vectors and with the scalar twin; the panels with whichever {@code -Dmyllm.simd} chooses),
+ * nothing written outside them, and sources that start at 0 or end at the end of their array.
  */
 class PackRunsTest {
     @Test
@@ -35,6 +36,27 @@ class PackRunsTest {
             float want = i >= 5 && p < n ? a[s0 + p * stride + j] : Float.NaN;
             assertThat(Float.floatToRawIntBits(dst[i])).as("simd=%s n=%d stride=%d from %d at %d", simd, n, stride, s0, i)
                     .isEqualTo(Float.floatToRawIntBits(want));
+        }
+    }
+
+    @Test
+    void valuePanelsHoldEightDimensionsOfEveryKey() {
+        // whole pairs of panels in packA's tiles (an odd last key alone), a last full panel as runs, a partial one zero-padded
+        SplittableRandom r = new SplittableRandom(5);
+        for (int[] s : new int[][]{{1, 8}, {3, 64}, {7, 20}, {13, 5}, {70, 24}, {9, 200}}) {
+            int T = s[0], D = s[1], sT = 3 * D + 1, off = 2, dp = (D + 7) / 8 * 8;
+            float[] v = GemmTest.random(r, off + (T - 1) * sT + D); // the last key's row ends the array
+            float[] vpan = new float[dp * T + 16];
+            java.util.Arrays.fill(vpan, Float.NaN);
+            FlashForward.packValues(v, off, sT, T, D, vpan);
+            for (int d = 0; d < dp; d++) {
+                for (int j = 0; j < T; j++) {
+                    float want = d < D ? v[off + j * sT + d] : 0f;
+                    assertThat(Float.floatToRawIntBits(vpan[d / 8 * 8 * T + j * 8 + d % 8])).as("T=%d D=%d key %d dim %d", T, D, j, d)
+                            .isEqualTo(Float.floatToRawIntBits(want));
+                }
+            }
+            for (int i = dp * T; i < vpan.length; i++) assertThat(vpan[i]).as("past the panels, T=%d D=%d", T, D).isNaN();
         }
     }
 }
