@@ -33,6 +33,17 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
     }
 
     /**
+     * Refuses a shape {@code option} typed on {@code --resume dir} whose model differs from the checkpoint's ({@code same}
+     * false), naming the checkpoint's value ({@code saved}, as the option is spelled: "--n-layer 2") and the one asked for: it
+     * failed on a missing tensor or a tensor's shape naming no option, or (another {@code --n-head}) trained on silently.
+     */
+    static void requireShape(CommandSpec spec, Path dir, String option, boolean same, String saved, String asked) {
+        if (same || !GivenOptions.given(spec, option)) return;
+        throw new CliException("--resume " + dir + ": the checkpoint's model has " + saved + ", and a resumed run cannot change it (" + asked
+                + " needs a new run with another --out)");
+    }
+
+    /**
      * Refuses to start a new run in a directory that holds one: it would replace that run's model and metrics log and
      * leave its later checkpoints beside a {@code latest} that names the new run's.
      */

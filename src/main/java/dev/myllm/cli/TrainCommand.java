@@ -136,7 +136,8 @@ final class TrainCommand implements Runnable {
         long resumedStep = 0;
         Path checkpoint = null;
         if (resume != null) {
-            ResumePoint r = ResumePoint.open(spec, resume, "preset", "init", "n-layer", "n-embd", "n-head");
+            // --n-layer, --n-embd, ... are checked against the checkpoint's model (requireResumedShape): saved as 0, the preset decided them
+            ResumePoint r = ResumePoint.open(spec, resume, "preset", "init");
             checkpoint = r.checkpoint();
             resumedStep = r.step();
             if (out == null) out = checkpoint.toAbsolutePath().getParent();
@@ -154,6 +155,7 @@ final class TrainCommand implements Runnable {
         if (resume == null) ResumePoint.refuseExistingRun(out);
         Tokenizer tok = TokenizerOption.named(tokenizer);
         GPTConfig cfg = modelConfig(tok);
+        if (checkpoint != null) requireResumedShape(checkpoint, cfg, tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
         MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx, checkpointing.on);
@@ -353,6 +355,33 @@ final class TrainCommand implements Runnable {
         if (tieWeights != null) cfg = cfg.withTiedHead(tieWeights);
         if (qkvBias != null) cfg = cfg.withQkvBias(qkvBias);
         return cfg;
+    }
+
+    /** Each shape option typed on --resume must give the checkpoint's model: one line naming it and the checkpoint's value. */
+    private void requireResumedShape(Path checkpoint, GPTConfig cfg, Tokenizer tok) {
+        GPTConfig saved;
+        try {
+            saved = ModelDirectory.readConfig(checkpoint);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            return; // no readable config.json: loading the checkpoint says what is wrong
+        }
+        shape("--n-layer", saved.nLayers(), cfg.nLayers());
+        shape("--n-embd", saved.embDim(), cfg.embDim());
+        shape("--n-head", saved.nHeads(), cfg.nHeads());
+        shape("--context-length", saved.contextLength(), cfg.contextLength());
+        flag("--tie-weights", saved.tiedHead(), cfg.tiedHead());
+        flag("--qkv-bias", saved.qkvBias(), cfg.qkvBias());
+        ResumePoint.requireShape(spec, resume, "--tokenizer", saved.vocabSize() == cfg.vocabSize(), "a vocabulary of " + saved.vocabSize() + " tokens",
+                "--tokenizer " + tokenizer + ", of " + tok.vocabSize() + " tokens,");
+    }
+
+    private void shape(String option, int saved, int asked) {
+        ResumePoint.requireShape(spec, resume, option, saved == asked, option + " " + saved, option + " " + asked);
+    }
+
+    private void flag(String option, boolean saved, boolean asked) {
+        String no = option.replaceFirst("^--", "--no-");
+        ResumePoint.requireShape(spec, resume, option, saved == asked, saved ? option : no, asked ? option : no);
     }
 
     private void validate() {

@@ -96,6 +96,40 @@ class RerunCliTest {
     }
 
     @Test
+    void shapeOptionsThatDisagreeWithTheCheckpointAreNamedWithItsValue() throws Exception {
+        Path verdict = tmp.resolve("verdict-shape.txt");
+        Files.writeString(verdict, Tokenizers.verdictText());
+        Path r = tmp.resolve("shape");
+        // gpt2-tiny decides the shape (2 layers, width 64, 4 heads, a tied head, a qkv bias): the options were saved as 0 or unset
+        CliRun made = CliRun.run("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple", "--context-length", "16",
+                "--batch-size", "2", "--steps", "1", "--eval-batches", "1", "--sample-every", "-1", "--out", r.toString());
+        assertThat(made.code()).as(made.err()).isZero();
+        byte[] state = Files.readAllBytes(r.resolve("step-000001/trainer_state.json"));
+        String cannot = ", and a resumed run cannot change it (";
+        // --n-layer and --n-embd failed on "missing tensors h.2..." or a tensor's shape, naming no option; --n-head trained on silently
+        for (String[] c : List.of(
+                new String[]{"--n-layer", "3", "the checkpoint's model has --n-layer 2" + cannot + "--n-layer 3 needs a new run with another --out)"},
+                new String[]{"--n-embd", "32", "the checkpoint's model has --n-embd 64" + cannot + "--n-embd 32 needs"},
+                new String[]{"--n-head", "2", "the checkpoint's model has --n-head 4" + cannot + "--n-head 2 needs"},
+                new String[]{"--context-length", "32", "the checkpoint's model has --context-length 16" + cannot + "--context-length 32 needs"},
+                new String[]{"--no-tie-weights", null, "the checkpoint's model has --tie-weights" + cannot + "--no-tie-weights needs"},
+                new String[]{"--no-qkv-bias", null, "the checkpoint's model has --qkv-bias" + cannot + "--no-qkv-bias needs"},
+                new String[]{"--tokenizer", "gpt2", "the checkpoint's model has a vocabulary of " + Tokenizers.load("simple").vocabSize() + " tokens"
+                        + cannot + "--tokenizer gpt2, of 50257 tokens, needs"})) {
+            List<String> a = new ArrayList<>(List.of("train", "--resume", r.toString(), "--steps", "2", c[0]));
+            if (c[1] != null) a.add(c[1]);
+            // the one line, before the memory estimate and the model's header
+            assertError(CliRun.runCapturingStderr(a.toArray(String[]::new)), "--resume " + r + ": " + c[2]);
+        }
+        assertThat(r.resolve("step-000002")).doesNotExist();
+        assertThat(Files.readAllBytes(r.resolve("step-000001/trainer_state.json"))).isEqualTo(state);
+        // the checkpoint's own values are no change
+        CliRun same = CliRun.run("train", "--resume", r.toString(), "--steps", "2", "--n-layer", "2", "--n-head", "4", "--context-length", "16",
+                "--tie-weights", "--tokenizer", "simple");
+        assertThat(same.code()).as(same.err()).isZero();
+    }
+
+    @Test
     void outputsThatCannotBeWrittenAreRefusedBeforeTheWork() throws Exception {
         Path under = blocker.resolve("run");
         String expected = "cannot write --out " + under + ": " + blocker + " is a file, not a directory";
