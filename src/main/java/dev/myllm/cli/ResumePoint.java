@@ -90,8 +90,15 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
         return ((Number) state.get("step")).longValue();
     }
 
-    /** The run directory the checkpoint sits in: where a resumed run keeps writing. */
+    /**
+     * The run directory the checkpoint sits in, spelled as {@code --resume} was (runs/x, not /home/.../runs/x, as a new
+     * run prints its --out): where a resumed run keeps writing.
+     */
     Path runDirectory() {
-        return checkpoint.toAbsolutePath().getParent();
+        Path c = checkpoint.normalize(); // "runs/x/step-000002/." is in runs/x too
+        if (c.getParent() != null) return c.getParent();
+        // "step-000002" from inside its run: the current directory; "." from inside the checkpoint: its parent, spelled out
+        boolean named = !c.toString().isEmpty() && !c.toString().equals("..");
+        return named ? Path.of(".") : c.toAbsolutePath().normalize().getParent();
     }
 }

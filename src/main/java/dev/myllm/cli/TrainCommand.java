@@ -140,7 +140,7 @@ final class TrainCommand implements Runnable {
             ResumePoint r = ResumePoint.open(spec, resume, "preset", "init");
             checkpoint = r.checkpoint();
             resumedStep = r.step();
-            if (out == null) out = checkpoint.toAbsolutePath().getParent();
+            if (out == null) out = r.runDirectory();
             // a trained vocabulary travels with the checkpoint; the saved path may be relative to
             // another directory or gone
             Path own = checkpoint.resolve(GptModelStore.TOKENIZER_FILE);

@@ -130,6 +130,39 @@ class RerunCliTest {
     }
 
     @Test
+    void aResumedRunNamesItsPathsAsTheUserGaveThem() throws Exception {
+        Path verdict = tmp.resolve("verdict-paths.txt");
+        Files.writeString(verdict, Tokenizers.verdictText());
+        // a relative path to the run, as a user types runs/x
+        Path t = Path.of("").toAbsolutePath().relativize(tmp.resolve("paths-t"));
+        CliRun first = CliRun.runCapturingStderr("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple",
+                "--n-layer", "1", "--n-embd", "32", "--context-length", "16", "--batch-size", "2", "--steps", "1", "--eval-batches", "1",
+                "--sample-every", "-1", "--out", t.toString());
+        assertThat(first.code()).as(first.err()).isZero();
+        assertThat(first.err()).contains("saved: " + t.resolve("step-000001") + " (checkpoint), " + t.resolve("model") + " (model), "
+                + t.resolve("metrics.jsonl") + ", " + t.resolve("loss.png") + "\n");
+        // resumed, it printed /tmp/junit.../paths-t/step-000002 and the rest absolute
+        CliRun resumed = CliRun.runCapturingStderr("train", "--resume", t.toString(), "--steps", "2");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(resumed.err()).contains("checkpoint: " + t.resolve("step-000002") + "\n")
+                .contains("saved: " + t.resolve("step-000002") + " (checkpoint), " + t.resolve("model") + " (model), "
+                        + t.resolve("metrics.jsonl") + ", " + t.resolve("loss.png") + "\n")
+                .doesNotContain(" " + tmp).doesNotContain(" " + Path.of("").toAbsolutePath()); // no absolute path
+        // a checkpoint named itself, and a budget that stops the run: the line that says how to continue names the run as given
+        CliRun stopped = CliRun.runCapturingStderr("train", "--resume", t.resolve("step-000002").toString(), "--steps", "4", "--minutes", "1e-7");
+        assertThat(stopped.code()).as(stopped.err()).isZero();
+        assertThat(stopped.err()).endsWith("stopped at step 3 of 4: --minutes 1.0E-7 used up; continue with: myllm train --resume " + t + "\n")
+                .doesNotContain(" " + tmp).doesNotContain(" " + Path.of("").toAbsolutePath()); // no absolute path
+
+        Path c = Path.of("").toAbsolutePath().relativize(tmp.resolve("paths-c"));
+        assertThat(classify(c).code()).isZero();
+        CliRun more = CliRun.runCapturingStderr("finetune", "classify", "--resume", c.toString(), "--epochs", "2");
+        assertThat(more.code()).as(more.err()).isZero();
+        assertThat(more.err()).contains("saved: " + c.resolve("step-000010") + " (checkpoint), " + c.resolve("model") + " (model), ")
+                .doesNotContain(" " + tmp).doesNotContain(" " + Path.of("").toAbsolutePath()); // no absolute path
+    }
+
+    @Test
     void outputsThatCannotBeWrittenAreRefusedBeforeTheWork() throws Exception {
         Path under = blocker.resolve("run");
         String expected = "cannot write --out " + under + ": " + blocker + " is a file, not a directory";
