@@ -69,10 +69,8 @@ final class TrainCommand implements Runnable {
     int stride;
     @Option(names = "--epochs", defaultValue = "1", description = "Passes over the training data (default ${DEFAULT-VALUE}); ignored with --steps.")
     int epochs;
-    @Option(names = "--steps", defaultValue = "0", description = "Optimizer steps (overrides --epochs).")
-    long steps;
-    @Option(names = "--minutes", defaultValue = "0", description = "Stop (saving a checkpoint --resume continues) after this much training time; 0 = no limit (default).")
-    double minutes;
+    @CommandLine.Mixin
+    TrainingLength runLength;
     @Option(names = "--lr", defaultValue = "4e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
     @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
@@ -197,7 +195,7 @@ final class TrainCommand implements Runnable {
             System.err.println("myllm: note: the validation data (" + valTokens.length + " tokens) is shorter than one window of "
                     + ctx + " + 1 tokens; no validation loss will be reported");
         }
-        long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
+        long total = runLength.total(Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum)));
         if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
 
         GPTModel model = checkpointing.apply(book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed));
@@ -265,9 +263,7 @@ final class TrainCommand implements Runnable {
             }
             self[0] = t;
             // --minutes counts training time, as in finetune instruct and dpo: from here, after the data is read and the model built
-            TimeBudget budget = TimeBudget.startingNow(minutes);
-            long stop = budget.earliest(deadlineNanos);
-            if (stop != Long.MAX_VALUE) t.stopAt(stop);
+            TimeBudget budget = runLength.start(t, deadlineNanos);
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);
@@ -395,9 +391,8 @@ final class TrainCommand implements Runnable {
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
-        if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
-        GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
-        TimeBudget.check(minutes);
+        if (epochs < 1 && runLength.steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
+        runLength.check(spec);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         if (!(valFraction >= 0 && valFraction < 1)) throw new CliException("--val-fraction must be at least 0 and below 1, got " + valFraction);
         if (!split.equals("tokens") && !split.equals("chars")) throw new CliException("--split must be tokens or chars, got " + split);

@@ -33,10 +33,14 @@ class RerunCliTest {
     }
 
     static CliRun classify(Path out, String... more) {
+        return CliRun.run(classifyArgs(out, more));
+    }
+
+    static String[] classifyArgs(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("finetune", "classify", "--model", lm.toString(), "--data", SPAM.toString(), "--out", out.toString(),
                 "--batch-size", "4", "--eval-every", "2", "--eval-batches", "1", "--epochs", "1"));
         a.addAll(List.of(more));
-        return CliRun.run(a.toArray(String[]::new));
+        return a.toArray(String[]::new);
     }
 
     static CliRun instruct(String kind, Path out, String... more) {
@@ -57,7 +61,7 @@ class RerunCliTest {
         // the same length again: done already, said so, not an error
         CliRun again = CliRun.run("finetune", "classify", "--resume", c.toString());
         assertThat(again.code()).as(again.err()).isZero();
-        assertThat(again.err()).isEqualTo("myllm: nothing to train: the run in " + c + " has finished its 5 steps; give a larger --epochs to continue it\n");
+        assertThat(again.err()).isEqualTo("myllm: nothing to train: the run in " + c + " has finished its 5 steps; give a larger --steps or --epochs to continue it\n");
         assertThat(Files.getLastModifiedTime(c.resolve("model/model.safetensors")).toMillis()).isEqualTo(modified);
 
         Path i = tmp.resolve("i");
@@ -223,10 +227,37 @@ class RerunCliTest {
     }
 
     @Test
+    void finetuneClassifyTakesStepsAndMinutesAsTheOtherTrainingCommands() throws Exception {
+        // it had neither: "Unknown option: '--steps'"
+        Path s = tmp.resolve("classify-steps");
+        CliRun two = CliRun.runCapturingStderr(classifyArgs(s, "--steps", "2"));
+        assertThat(two.code()).as(two.err()).isZero();
+        assertThat(two.err()).contains("5 batches of 4 per epoch; 2 steps\n");
+        assertThat(s.resolve("latest")).hasContent("step-000002");
+        assertThat(Files.readAllLines(s.resolve("metrics.jsonl"))).hasSize(2); // one line an optimizer step
+        var state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(s.resolve("step-000002/trainer_state.json").toFile());
+        assertThat(state.get("optimizer").get("step").asText()).isEqualTo("2"); // AdamW's own count
+
+        // a budget of 6 microseconds: over after the first step, saved so that --resume continues
+        Path m = tmp.resolve("classify-minutes");
+        CliRun cut = CliRun.runCapturingStderr(classifyArgs(m, "--minutes", "1e-7"));
+        assertThat(cut.code()).as(cut.err()).isZero();
+        assertThat(m.resolve("latest")).hasContent("step-000001");
+        assertThat(m.resolve("model/model.safetensors")).exists();
+        assertThat(cut.err()).endsWith("stopped at step 1 of 5: --minutes 1.0E-7 used up; continue with: myllm finetune classify --resume " + m + "\n");
+        CliRun rest = CliRun.run("finetune", "classify", "--resume", m.toString(), "--minutes", "0");
+        assertThat(rest.code()).as(rest.err()).isZero();
+        assertThat(m.resolve("latest")).hasContent("step-000005");
+        assertThat(Files.readAllLines(m.resolve("metrics.jsonl"))).hasSize(5);
+    }
+
+    @Test
     void aTypedZeroStepsIsAnErrorNotTheEpochs() throws Exception {
         // 0 is --steps' "not given": typed in, it ran the whole of --epochs
         Path out = tmp.resolve("z");
         assertError(instruct("instruct", out, "--steps", "0"), "--steps must be positive, got 0");
+        assertError(classify(out, "--steps", "0"), "--steps must be positive, got 0");
+        assertError(classify(out, "--minutes", "-1"), "--minutes must be >= 0, got -1.0");
         Path verdict = tmp.resolve("verdict0.txt");
         Files.writeString(verdict, Tokenizers.verdictText());
         assertError(CliRun.run("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--steps", "0", "--out", out.toString()),
