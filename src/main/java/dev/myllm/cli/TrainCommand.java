@@ -160,7 +160,6 @@ final class TrainCommand implements Runnable {
         long heap = Runtime.getRuntime().maxMemory();
         String refusal = memory.refusal(batchSize, ctx, heap, true);
         if (refusal != null) throw new CliException(refusal);
-        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] trainTokens, valTokens;
         CorpusInput corpus = new CorpusInput("--data", replaceInvalid);
         if (valData.isEmpty() && valFraction == 0) {
@@ -179,6 +178,8 @@ final class TrainCommand implements Runnable {
             trainTokens = corpus.tokens(data, tok);
             valTokens = new CorpusInput("--val-data", replaceInvalid).tokens(valData, tok);
         }
+        // (after the data is read: a mistyped --data is then its one line alone)
+        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         boolean book = "book".equals(scheme) || (scheme == null && GPTConfig.isBookPreset(preset));
         TorchGenerator torch = book ? new TorchGenerator(seed) : null; // the book's global generator: weights, then loaders and dropout
         TokenWindows train = new TokenWindows(trainTokens, batchSize, ctx, stride > 0 ? stride : ctx, true, seed);
