@@ -2,6 +2,7 @@ import dev.myllm.ClassifierOptions;
 import dev.myllm.TextClassifier;
 import dev.myllm.data.LabelledFiles;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -14,20 +15,36 @@ import java.nio.file.Path;
  */
 public class FineTuneClassifier {
     public static void main(String[] args) {
-        if (args.length < 3) {
-            System.err.println("usage: FineTuneClassifier MODEL_DIR DATA.csv OUT_DIR [EPOCHS [LR]]");
-            return;
+        if (args.length < 3 || args.length > 5) usage();
+        int epochs = 5;
+        double lr = 5e-5;
+        try {
+            if (args.length > 3) epochs = Integer.parseInt(args[3]);
+            if (args.length > 4) lr = Double.parseDouble(args[4]);
+        } catch (NumberFormatException e) {
+            usage();
         }
-        ClassifierOptions options = ClassifierOptions.of(Path.of(args[0]), args[1], Path.of(args[2]))
-                .withTraining(args.length > 3 ? Integer.parseInt(args[3]) : 5, 8, args.length > 4 ? Double.parseDouble(args[4]) : 5e-5);
+        try {
+            run(ClassifierOptions.of(Path.of(args[0]), args[1], Path.of(args[2])).withTraining(epochs, 8, lr));
+        } catch (IllegalArgumentException | UncheckedIOException e) { // the library's bad input and unreadable files: one line
+            System.err.println("FineTuneClassifier: " + e.getMessage());
+            System.exit(e instanceof IllegalArgumentException ? 2 : 1);
+        }
+    }
 
+    static void usage() {
+        System.err.println("usage: FineTuneClassifier MODEL_DIR DATA.csv OUT_DIR [EPOCHS [LR]]");
+        System.exit(2);
+    }
+
+    static void run(ClassifierOptions options) {
         // Trains (the book's settings unless changed) and saves the classifier under OUT_DIR/model.
         TextClassifier classifier = TextClassifier.finetune(options, null);
-        System.out.printf("labels %s; accuracy on %s: %.3f%n", classifier.labels(), args[1],
-                classifier.accuracy(LabelledFiles.read(Path.of(args[1]))));
+        System.out.printf("labels %s; accuracy on %s: %.3f%n", classifier.labels(), options.data(),
+                classifier.accuracy(LabelledFiles.read(Path.of(options.data()))));
 
         // A saved classifier loads back and gives the same answers.
-        TextClassifier loaded = TextClassifier.load(Path.of(args[2], "model"));
+        TextClassifier loaded = TextClassifier.load(options.out().resolve("model"));
         for (String text : new String[]{"You are a winner you have been specially selected to receive $1000 cash",
                 "Hey, just wanted to check if we're still on for dinner tonight?"}) {
             TextClassifier.Prediction p = loaded.classify(text);

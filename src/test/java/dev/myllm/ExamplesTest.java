@@ -25,6 +25,53 @@ class ExamplesTest {
         return buf.toString(StandardCharsets.UTF_8);
     }
 
+    /** An example run in a JVM of its own, as the README runs it: a bad argument ends it with System.exit. */
+    record Exit(int code, String out, String err) {
+    }
+
+    static Exit runAlone(String example, String... args) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), example));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        String err = read(p.getErrorStream());
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // the JVM's note on the incubating module is not the example's
+        return new Exit(p.exitValue(), out.get(), err.replaceAll("(?m)^WARNING: Using incubator modules.*\n", ""));
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void badArgumentsAreOneLineAndANonZeroExit(@TempDir Path dir) throws Exception {
+        String generate = "usage: GenerateText MODEL_DIR PROMPT [TOKENS]\n";
+        // the usage was printed with exit 0; a missing model and a TOKENS that is no number were stack traces
+        assertThat(runAlone("GenerateText", dir.toString())).isEqualTo(new Exit(2, "", generate));
+        assertThat(runAlone("GenerateText", dir.toString(), "hi", "many")).isEqualTo(new Exit(2, "", generate));
+        Path missing = dir.resolve("no-model");
+        assertThat(runAlone("GenerateText", missing.toString(), "hi"))
+                .isEqualTo(new Exit(2, "", "GenerateText: no such model directory or file: " + missing + "\n"));
+
+        String finetune = "usage: FineTuneClassifier MODEL_DIR DATA.csv OUT_DIR [EPOCHS [LR]]\n";
+        assertThat(runAlone("FineTuneClassifier", dir.toString(), "data.csv")).isEqualTo(new Exit(2, "", finetune));
+        assertThat(runAlone("FineTuneClassifier", dir.toString(), "data.csv", dir.resolve("run").toString(), "five")).isEqualTo(new Exit(2, "", finetune));
+        Path csv = java.nio.file.Files.writeString(dir.resolve("two.csv"), "label,text\nspam,win cash\nham,see you\n");
+        assertThat(runAlone("FineTuneClassifier", missing.toString(), csv.toString(), dir.resolve("run").toString()))
+                .isEqualTo(new Exit(2, "", "FineTuneClassifier: " + missing + ": no such file or directory\n"));
+        // what the library refuses is said as it says it
+        assertThat(runAlone("FineTuneClassifier", dir.toString(), csv.toString(), dir.resolve("run").toString(), "0"))
+                .isEqualTo(new Exit(2, "", "FineTuneClassifier: epochs must be >= 1, got 0\n"));
+        assertThat(dir.resolve("run")).doesNotExist();
+    }
+
     @Test
     void generateText(@TempDir Path dir) throws Exception {
         Myllm llm = MyllmTest.tiny();

@@ -67,6 +67,11 @@ final class DataCommand implements java.util.concurrent.Callable<Integer> {
                     spec.commandLine().getOut().printf("%s: %d records in %s%n", n, InstructionData.read(f).size(), f);
                     continue;
                 }
+                if (n.equals("synthetic")) {
+                    // made on the spot from --seed by the commands that take it: there is nothing to download
+                    spec.commandLine().getOut().printf("synthetic: generated when a command uses it (--data synthetic), nothing to download%n");
+                    continue;
+                }
                 if (!NamedDatasets.isKnown(n)) {
                     List<String> known = new ArrayList<>(NamedDatasets.names());
                     known.addAll(LabelledDatasets.names());

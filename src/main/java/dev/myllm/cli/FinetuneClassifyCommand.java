@@ -54,6 +54,8 @@ final class FinetuneClassifyCommand implements Runnable {
     int maxLength;
     @Option(names = "--epochs", defaultValue = "5", description = "Passes over the training data (default ${DEFAULT-VALUE}).")
     int epochs;
+    @Mixin
+    TrainingLength runLength;
     @Option(names = "--batch-size", defaultValue = "8", description = "Examples per batch (default ${DEFAULT-VALUE}).")
     int batchSize;
     @Option(names = "--lr", defaultValue = "-1", description = "AdamW learning rate (default 5e-5; with --trainable lora and the alpha/rank scale 8e-4, as the book's notebook).")
@@ -139,8 +141,8 @@ final class FinetuneClassifyCommand implements Runnable {
         if (train.batchesPerEpoch() < 1) {
             throw new CliException(data.source("train") + ": " + train.size() + " examples make no batch of " + batchSize + "; lower --batch-size");
         }
-        long total = (long) epochs * train.batchesPerEpoch();
-        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--epochs");
+        long total = runLength.total((long) epochs * train.batchesPerEpoch());
+        if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--steps or --epochs");
         AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay, AdamW.Decay.ALL));
         long trainableCount = opt.parameterNames().stream().mapToLong(n -> c.namedParameters().get(n).size()).sum();
         err.printf(Locale.ROOT, "classifier: %s classes %s, %,d of %,d parameters train (%s), token %s, lr %.2g; data: %d / %d / %d examples, length %d, %d batches of %d per epoch; %d steps%n",
@@ -186,6 +188,7 @@ final class FinetuneClassifyCommand implements Runnable {
                             err.flush();
                         }
                     });
+            TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);
@@ -198,6 +201,8 @@ final class FinetuneClassifyCommand implements Runnable {
             c.eval();
             err.printf(Locale.ROOT, "accuracy: training %s, validation %s, test %s%n", pct(c, train.first(0)), pct(c, val.all()), pct(c, test.all()));
             saySaved(err, last, logFile);
+            String stopped = budget.stopLine(spec, t.step(), total, out);
+            if (stopped != null) err.println(stopped);
         }
     }
 
@@ -257,6 +262,7 @@ final class FinetuneClassifyCommand implements Runnable {
         OutputPaths.directory("--out", out);
         if (log != null) OutputPaths.file("--log", log, "metrics log");
         if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
+        runLength.check(spec);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
         GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length

@@ -72,10 +72,8 @@ abstract class InstructTraining implements Runnable {
     int evalBatches;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Save a checkpoint every N steps; 0 = at the end and on Ctrl-C (default).")
     int checkpointEvery;
-    @Option(names = "--minutes", defaultValue = "0", description = "Stop (saving) after this much training time; 0 = no limit (default).")
-    double minutes;
-    @Option(names = "--steps", defaultValue = "0", paramLabel = "N", description = "Optimizer steps (overrides --epochs; a length that does not depend on the machine's speed).")
-    long steps;
+    @Mixin
+    TrainingLength runLength;
     @Option(names = "--warmup-steps", defaultValue = "-1", paramLabel = "N", description = "Linear warmup steps; with this or --min-lr the rate follows warmup + cosine (default: constant, the book's).")
     long warmupSteps;
     @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
@@ -133,8 +131,7 @@ abstract class InstructTraining implements Runnable {
         if (!(dropout >= 0 && dropout < 1)) throw new CliException("--dropout must be in [0, 1), got " + dropout);
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
-        TimeBudget.check(minutes);
-        GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
+        runLength.check(spec);
         // these default to a "not given" -1; a value typed in must be a real one
         GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
         GivenOptions.nonNegative(spec, "--min-lr", minLr);
@@ -145,7 +142,7 @@ abstract class InstructTraining implements Runnable {
 
     /** The run's length as the header line says it: the epochs, or the steps of {@code --steps}. */
     String length() {
-        return steps > 0 ? steps + " steps" : epochs() + (epochs() == 1 ? " epoch" : " epochs");
+        return runLength.steps > 0 ? runLength.steps + " steps" : epochs() + (epochs() == 1 ? " epoch" : " epochs");
     }
 
     /** The train/val/test records: the book's split of {@code --data}, or the three files. */
@@ -281,7 +278,7 @@ abstract class InstructTraining implements Runnable {
     Path train(GPTModel m, LoRAModel lora, Objective objective, PromptFormat f, BatchSource train, List<dev.myllm.data.Batch> val,
                List<dev.myllm.data.Batch> trainEval, java.util.function.LongFunction<String> sampler, boolean metricsAtEval,
                Consumer<Trainer.StepReport> onStep) {
-        long total = steps > 0 ? steps : (long) epochs() * train.batchesPerEpoch();
+        long total = runLength.total((long) epochs() * train.batchesPerEpoch());
         if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
         freeze(m);
         checkpointing.apply(m);
@@ -330,8 +327,7 @@ abstract class InstructTraining implements Runnable {
                     });
             if (sampler != null) t.sampler(sampler);
             if (metricsAtEval) t.metricsAtEvaluation();
-            TimeBudget budget = TimeBudget.startingNow(minutes);
-            if (budget.deadline() != Long.MAX_VALUE) t.stopAt(budget.deadline());
+            TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);

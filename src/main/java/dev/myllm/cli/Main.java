@@ -99,11 +99,18 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
      * picocli's field names ({@code --batch-size=<batchSize>}), which mean nothing to a user.
      */
     static void labelValues(CommandSpec spec) {
-        for (OptionSpec option : List.copyOf(spec.options())) {
+        // every option is taken out and added again, relabelled or not: the help lists them in the order they were added,
+        // and re-adding only the relabelled ones moved them after the others (train's --n-layer after --resume); an
+        // ArgGroup's options cannot be taken out (they name their placeholders)
+        List<OptionSpec> options = spec.options().stream().filter(o -> o.group() == null).toList();
+        options.forEach(spec::remove);
+        for (OptionSpec option : options) {
             String label = option.paramLabel();
-            if (option.arity().max() == 0 || !(label.startsWith("<") && label.endsWith(">"))) continue;
+            if (option.arity().max() == 0 || !(label.startsWith("<") && label.endsWith(">"))) {
+                spec.addOption(option);
+                continue;
+            }
             String name = option.longestName().replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
-            spec.remove(option);
             spec.addOption(option.toBuilder().paramLabel(name).build());
         }
         spec.subcommands().values().forEach(sub -> labelValues(sub.getCommandSpec()));

@@ -33,6 +33,17 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
     }
 
     /**
+     * Refuses a shape {@code option} typed on {@code --resume dir} whose model differs from the checkpoint's ({@code same}
+     * false), naming the checkpoint's value ({@code saved}, as the option is spelled: "--n-layer 2") and the one asked for: it
+     * failed on a missing tensor or a tensor's shape naming no option, or (another {@code --n-head}) trained on silently.
+     */
+    static void requireShape(CommandSpec spec, Path dir, String option, boolean same, String saved, String asked) {
+        if (same || !GivenOptions.given(spec, option)) return;
+        throw new CliException("--resume " + dir + ": the checkpoint's model has " + saved + ", and a resumed run cannot change it (" + asked
+                + " needs a new run with another --out)");
+    }
+
+    /**
      * Refuses to start a new run in a directory that holds one: it would replace that run's model and metrics log and
      * leave its later checkpoints beside a {@code latest} that names the new run's.
      */
@@ -79,8 +90,15 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
         return ((Number) state.get("step")).longValue();
     }
 
-    /** The run directory the checkpoint sits in: where a resumed run keeps writing. */
+    /**
+     * The run directory the checkpoint sits in, spelled as {@code --resume} was (runs/x, not /home/.../runs/x, as a new
+     * run prints its --out): where a resumed run keeps writing.
+     */
     Path runDirectory() {
-        return checkpoint.toAbsolutePath().getParent();
+        Path c = checkpoint.normalize(); // "runs/x/step-000002/." is in runs/x too
+        if (c.getParent() != null) return c.getParent();
+        // "step-000002" from inside its run: the current directory; "." from inside the checkpoint: its parent, spelled out
+        boolean named = !c.toString().isEmpty() && !c.toString().equals("..");
+        return named ? Path.of(".") : c.toAbsolutePath().normalize().getParent();
     }
 }

@@ -69,10 +69,8 @@ final class TrainCommand implements Runnable {
     int stride;
     @Option(names = "--epochs", defaultValue = "1", description = "Passes over the training data (default ${DEFAULT-VALUE}); ignored with --steps.")
     int epochs;
-    @Option(names = "--steps", defaultValue = "0", description = "Optimizer steps (overrides --epochs).")
-    long steps;
-    @Option(names = "--minutes", defaultValue = "0", description = "Stop (saving a checkpoint --resume continues) after this much training time; 0 = no limit (default).")
-    double minutes;
+    @CommandLine.Mixin
+    TrainingLength runLength;
     @Option(names = "--lr", defaultValue = "4e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
     @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
@@ -136,10 +134,11 @@ final class TrainCommand implements Runnable {
         long resumedStep = 0;
         Path checkpoint = null;
         if (resume != null) {
-            ResumePoint r = ResumePoint.open(spec, resume, "preset", "init", "n-layer", "n-embd", "n-head");
+            // --n-layer, --n-embd, ... are checked against the checkpoint's model (requireResumedShape): saved as 0, the preset decided them
+            ResumePoint r = ResumePoint.open(spec, resume, "preset", "init");
             checkpoint = r.checkpoint();
             resumedStep = r.step();
-            if (out == null) out = checkpoint.toAbsolutePath().getParent();
+            if (out == null) out = r.runDirectory();
             // a trained vocabulary travels with the checkpoint; the saved path may be relative to
             // another directory or gone
             Path own = checkpoint.resolve(GptModelStore.TOKENIZER_FILE);
@@ -154,13 +153,13 @@ final class TrainCommand implements Runnable {
         if (resume == null) ResumePoint.refuseExistingRun(out);
         Tokenizer tok = TokenizerOption.named(tokenizer);
         GPTConfig cfg = modelConfig(tok);
+        if (checkpoint != null) requireResumedShape(checkpoint, cfg, tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
         MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx, checkpointing.on);
         long heap = Runtime.getRuntime().maxMemory();
         String refusal = memory.refusal(batchSize, ctx, heap, true);
         if (refusal != null) throw new CliException(refusal);
-        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         int[] trainTokens, valTokens;
         CorpusInput corpus = new CorpusInput("--data", replaceInvalid);
         if (valData.isEmpty() && valFraction == 0) {
@@ -179,6 +178,8 @@ final class TrainCommand implements Runnable {
             trainTokens = corpus.tokens(data, tok);
             valTokens = new CorpusInput("--val-data", replaceInvalid).tokens(valData, tok);
         }
+        // (after the data is read: a mistyped --data is then its one line alone)
+        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         boolean book = "book".equals(scheme) || (scheme == null && GPTConfig.isBookPreset(preset));
         TorchGenerator torch = book ? new TorchGenerator(seed) : null; // the book's global generator: weights, then loaders and dropout
         TokenWindows train = new TokenWindows(trainTokens, batchSize, ctx, stride > 0 ? stride : ctx, true, seed);
@@ -195,7 +196,7 @@ final class TrainCommand implements Runnable {
             System.err.println("myllm: note: the validation data (" + valTokens.length + " tokens) is shorter than one window of "
                     + ctx + " + 1 tokens; no validation loss will be reported");
         }
-        long total = steps > 0 ? steps : Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum));
+        long total = runLength.total(Math.max(1, (long) epochs * (train.batchesPerEpoch() / gradAccum)));
         if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
 
         GPTModel model = checkpointing.apply(book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed));
@@ -263,9 +264,7 @@ final class TrainCommand implements Runnable {
             }
             self[0] = t;
             // --minutes counts training time, as in finetune instruct and dpo: from here, after the data is read and the model built
-            TimeBudget budget = TimeBudget.startingNow(minutes);
-            long stop = budget.earliest(deadlineNanos);
-            if (stop != Long.MAX_VALUE) t.stopAt(stop);
+            TimeBudget budget = runLength.start(t, deadlineNanos);
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);
@@ -355,6 +354,33 @@ final class TrainCommand implements Runnable {
         return cfg;
     }
 
+    /** Each shape option typed on --resume must give the checkpoint's model: one line naming it and the checkpoint's value. */
+    private void requireResumedShape(Path checkpoint, GPTConfig cfg, Tokenizer tok) {
+        GPTConfig saved;
+        try {
+            saved = ModelDirectory.readConfig(checkpoint);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            return; // no readable config.json: loading the checkpoint says what is wrong
+        }
+        shape("--n-layer", saved.nLayers(), cfg.nLayers());
+        shape("--n-embd", saved.embDim(), cfg.embDim());
+        shape("--n-head", saved.nHeads(), cfg.nHeads());
+        shape("--context-length", saved.contextLength(), cfg.contextLength());
+        flag("--tie-weights", saved.tiedHead(), cfg.tiedHead());
+        flag("--qkv-bias", saved.qkvBias(), cfg.qkvBias());
+        ResumePoint.requireShape(spec, resume, "--tokenizer", saved.vocabSize() == cfg.vocabSize(), "a vocabulary of " + saved.vocabSize() + " tokens",
+                "--tokenizer " + tokenizer + ", of " + tok.vocabSize() + " tokens,");
+    }
+
+    private void shape(String option, int saved, int asked) {
+        ResumePoint.requireShape(spec, resume, option, saved == asked, option + " " + saved, option + " " + asked);
+    }
+
+    private void flag(String option, boolean saved, boolean asked) {
+        String no = option.replaceFirst("^--", "--no-");
+        ResumePoint.requireShape(spec, resume, option, saved == asked, saved ? option : no, asked ? option : no);
+    }
+
     private void validate() {
         if (data.isEmpty()) throw new CliException("--data is required (files, folders, .bin or a dataset name such as austen)");
         if (out == null) throw new CliException("--out is required");
@@ -366,9 +392,8 @@ final class TrainCommand implements Runnable {
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);
-        if (epochs < 1 && steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
-        GivenOptions.positive(spec, "--steps", steps); // 0 is its "not given" (the epochs decide): typed in, it is an error
-        TimeBudget.check(minutes);
+        if (epochs < 1 && runLength.steps <= 0) throw new CliException("--epochs must be >= 1, got " + epochs);
+        runLength.check(spec);
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         if (!(valFraction >= 0 && valFraction < 1)) throw new CliException("--val-fraction must be at least 0 and below 1, got " + valFraction);
         if (!split.equals("tokens") && !split.equals("chars")) throw new CliException("--split must be tokens or chars, got " + split);

@@ -2,6 +2,7 @@ package dev.myllm.finetune;
 
 import dev.myllm.util.Download;
 import dev.myllm.util.MyllmHome;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,11 @@ public final class InstructionDatasets {
     public List<InstructionExample> load(String spec, int syntheticSize, long seed) {
         if (spec.equals("synthetic")) return SyntheticTasks.generate(syntheticSize, seed);
         if (isKnown(spec)) return InstructionData.read(fetch(spec));
-        return InstructionData.read(Path.of(spec));
+        Path file = Path.of(spec);
+        // a mistyped name is no missing file: list the names too
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("no such instruction file or dataset: " + spec + " (datasets: " + String.join(", ", names()) + ", synthetic)");
+        }
+        return InstructionData.read(file);
     }
 }

@@ -188,47 +188,4 @@ public final class AttentionKernel {
             }
         });
     }
-
-    /**
-     * One decoding step: attention of a single new query over the first {@code tLen} positions of
-     * a KV cache (the new token's own k and v must already be stored at position tLen − 1). No
-     * mask is needed (every cached position is in the past) and there is no dropout.
-     *
-     * @param out    (H, D) written
-     * @param q      (H, D) the new token's query
-     * @param kCache (H, tMax, D): head h, position t at (h·tMax + t)·D
-     * @param vCache (H, tMax, D)
-     */
-    public static void forwardQuery(float[] out, float[] q, float[] kCache, float[] vCache, int H, int tLen, int tMax,
-                                    int D) {
-        forwardQuery(Simd.ENABLED, out, q, kCache, vCache, H, tLen, tMax, D);
-    }
-
-    public static void forwardQueryScalar(float[] out, float[] q, float[] kCache, float[] vCache, int H, int tLen,
-                                          int tMax, int D) {
-        forwardQuery(false, out, q, kCache, vCache, H, tLen, tMax, D);
-    }
-
-    public static void forwardQuerySimd(float[] out, float[] q, float[] kCache, float[] vCache, int H, int tLen,
-                                        int tMax, int D) {
-        forwardQuery(true, out, q, kCache, vCache, H, tLen, tMax, D);
-    }
-
-    private static void forwardQuery(boolean simd, float[] out, float[] q, float[] kCache, float[] vCache, int H,
-                                     int tLen, int tMax, int D) {
-        if (tLen < 1 || tLen > tMax) throw new IllegalArgumentException("tLen " + tLen + " outside [1, " + tMax + "]");
-        float scale = (float) (1.0 / Math.sqrt(D));
-        // A head costs ~2·tLen·D; fork only when there is enough work to pay for it.
-        int grain = Math.max(1, 65536 / Math.max(1, 2 * tLen * D));
-        Parallel.forRange(H, grain, (s, e) -> {
-            float[] scores = new float[tLen];
-            for (int h = s; h < e; h++) {
-                int qo = h * D;
-                int cb = h * tMax * D;
-                rowDots(simd, q, qo, kCache, cb, D, tLen, scale, scores, 0);
-                softmaxInPlace(simd, scores, 0, tLen);
-                weightedRows(simd, scores, 0, vCache, cb, D, tLen, out, qo, false);
-            }
-        });
-    }
 }

@@ -16,4 +16,21 @@ record CliRun(int code, String out, String err) {
         int code = cl.execute(args);
         return new CliRun(code, out.toString(), err.toString());
     }
+
+    /**
+     * As {@link #run}, with what the command printed on {@code System.err} (a training run's progress and notes, which
+     * picocli's err does not see) ahead of picocli's err.
+     */
+    static CliRun runCapturingStderr(String... args) {
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+        CliRun r;
+        try {
+            System.setErr(new java.io.PrintStream(progress, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = run(args);
+        } finally {
+            System.setErr(before);
+        }
+        return new CliRun(r.code(), r.out(), progress.toString(java.nio.charset.StandardCharsets.UTF_8) + r.err());
+    }
 }

@@ -46,4 +46,11 @@ class DataCliTest {
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).startsWith("myllm: unknown dataset: hamspam (known: austen, tinyshakespeare, verdict, sms-spam, spam").endsWith(")\n");
     }
+
+    @Test
+    void theSyntheticTasksHaveNothingToDownload() {
+        CliRun r = CliRun.run("data", "get", "synthetic");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("synthetic: generated when a command uses it (--data synthetic), nothing to download\n");
+    }
 }

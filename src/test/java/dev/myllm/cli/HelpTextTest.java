@@ -69,6 +69,28 @@ class HelpTextTest {
     }
 
     @Test
+    void optionsAreListedInTheOrderTheyAreDeclared() {
+        // the placeholders were set by taking each option out and adding it again at the end: train listed --n-layer after
+        // --resume, and the training commands' --steps (which names its placeholder) far from --minutes (which does not)
+        assertThat(optionsInHelp("train")).containsSubsequence("--data", "--preset", "--n-layer", "--n-embd", "--n-head", "--init")
+                .containsSequence("--epochs", "--steps", "--minutes", "--lr");
+        assertThat(optionsInHelp("finetune", "classify")).containsSequence("--epochs", "--steps", "--minutes", "--batch-size");
+        for (String kind : List.of("instruct", "dpo")) {
+            assertThat(optionsInHelp("finetune", kind)).as(kind).containsSequence("--checkpoint-every", "--steps", "--minutes", "--warmup-steps");
+        }
+    }
+
+    /** The long names of the options {@code myllm ARGS... --help} lists, in its order. */
+    private static List<String> optionsInHelp(String... args) {
+        List<String> a = new ArrayList<>(List.of(args));
+        a.add("--help");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^ {2,6}(?:-\\w, )?(--[\\w-]+|--\\[no-\\][\\w-]+)").matcher(CliRun.run(a.toArray(String[]::new)).out());
+        List<String> names = new ArrayList<>();
+        while (m.find()) names.add(m.group(1));
+        return names;
+    }
+
+    @Test
     void anUnknownOptionIsNamedBeforeAMissingRequiredOne() {
         CliRun run = CliRun.run("generate", "--promt", "Hello");
         assertThat(run.code()).isEqualTo(2);

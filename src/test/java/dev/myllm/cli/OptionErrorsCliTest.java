@@ -142,6 +142,27 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void aMistypedDatasetNameListsTheDatasets() {
+        // the instruction commands said "--data: synthetc: no such file", listing no names
+        String instructions = "--data: no such instruction file or dataset: synthetc (datasets: instructions, preferences, synthetic)";
+        for (String kind : List.of("instruct", "dpo")) {
+            assertError(CliRun.run("finetune", kind, "--model", lm.toString(), "--data", "synthetc", "--out", tmp.resolve("typo-" + kind).toString()),
+                    instructions);
+            assertThat(tmp.resolve("typo-" + kind)).doesNotExist();
+        }
+        assertError(CliRun.run("eval", "instruct", "--model", lm.toString(), "--data", "synthetc"), instructions);
+        // the others did already
+        String labelled = "--data: no such labelled file or dataset: spma (datasets: sms-spam, spam)";
+        assertError(CliRun.run("finetune", "classify", "--model", lm.toString(), "--data", "spma", "--out", tmp.resolve("typo-c").toString()), labelled);
+        assertError(CliRun.run("eval", "classify", "--model", classifier.toString(), "--data", "spma"), labelled);
+        String corpus = "no such file, folder or dataset: austn (datasets: austen, tinyshakespeare, verdict)";
+        CliRun typo = CliRun.runCapturingStderr("train", "--data", "austn", "--preset", "gpt2-tiny", "--out", tmp.resolve("typo-t").toString());
+        assertError(typo, "--data: " + corpus); // (alone: the memory estimate comes after the data is read)
+        assertError(CliRun.run("data", "prepare", "austn", "--out", tmp.resolve("typo.bin").toString()), corpus);
+        assertError(CliRun.run("tokenize", "austn"), "no such file or dataset: austn (datasets: austen, tinyshakespeare, verdict)");
+    }
+
+    @Test
     void exportMergeLoraOfAMistypedModelNamesTheModel() {
         Path missing = tmp.resolve("no-such-run/model");
         // it said "--merge-lora: ... has no LoRA adapter", sending the user to look for an adapter in a directory that is not there

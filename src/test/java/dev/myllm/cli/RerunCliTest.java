@@ -33,10 +33,14 @@ class RerunCliTest {
     }
 
     static CliRun classify(Path out, String... more) {
+        return CliRun.run(classifyArgs(out, more));
+    }
+
+    static String[] classifyArgs(Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("finetune", "classify", "--model", lm.toString(), "--data", SPAM.toString(), "--out", out.toString(),
                 "--batch-size", "4", "--eval-every", "2", "--eval-batches", "1", "--epochs", "1"));
         a.addAll(List.of(more));
-        return CliRun.run(a.toArray(String[]::new));
+        return a.toArray(String[]::new);
     }
 
     static CliRun instruct(String kind, Path out, String... more) {
@@ -57,7 +61,7 @@ class RerunCliTest {
         // the same length again: done already, said so, not an error
         CliRun again = CliRun.run("finetune", "classify", "--resume", c.toString());
         assertThat(again.code()).as(again.err()).isZero();
-        assertThat(again.err()).isEqualTo("myllm: nothing to train: the run in " + c + " has finished its 5 steps; give a larger --epochs to continue it\n");
+        assertThat(again.err()).isEqualTo("myllm: nothing to train: the run in " + c + " has finished its 5 steps; give a larger --steps or --epochs to continue it\n");
         assertThat(Files.getLastModifiedTime(c.resolve("model/model.safetensors")).toMillis()).isEqualTo(modified);
 
         Path i = tmp.resolve("i");
@@ -93,6 +97,73 @@ class RerunCliTest {
         // the same value again is no change
         CliRun same = CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "3", "--trainable", "lora", "--lora-rank", "2");
         assertThat(same.code()).as(same.err()).isZero();
+    }
+
+    @Test
+    void shapeOptionsThatDisagreeWithTheCheckpointAreNamedWithItsValue() throws Exception {
+        Path verdict = tmp.resolve("verdict-shape.txt");
+        Files.writeString(verdict, Tokenizers.verdictText());
+        Path r = tmp.resolve("shape");
+        // gpt2-tiny decides the shape (2 layers, width 64, 4 heads, a tied head, a qkv bias): the options were saved as 0 or unset
+        CliRun made = CliRun.run("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple", "--context-length", "16",
+                "--batch-size", "2", "--steps", "1", "--eval-batches", "1", "--sample-every", "-1", "--out", r.toString());
+        assertThat(made.code()).as(made.err()).isZero();
+        byte[] state = Files.readAllBytes(r.resolve("step-000001/trainer_state.json"));
+        String cannot = ", and a resumed run cannot change it (";
+        // --n-layer and --n-embd failed on "missing tensors h.2..." or a tensor's shape, naming no option; --n-head trained on silently
+        for (String[] c : List.of(
+                new String[]{"--n-layer", "3", "the checkpoint's model has --n-layer 2" + cannot + "--n-layer 3 needs a new run with another --out)"},
+                new String[]{"--n-embd", "32", "the checkpoint's model has --n-embd 64" + cannot + "--n-embd 32 needs"},
+                new String[]{"--n-head", "2", "the checkpoint's model has --n-head 4" + cannot + "--n-head 2 needs"},
+                new String[]{"--context-length", "32", "the checkpoint's model has --context-length 16" + cannot + "--context-length 32 needs"},
+                new String[]{"--no-tie-weights", null, "the checkpoint's model has --tie-weights" + cannot + "--no-tie-weights needs"},
+                new String[]{"--no-qkv-bias", null, "the checkpoint's model has --qkv-bias" + cannot + "--no-qkv-bias needs"},
+                new String[]{"--tokenizer", "gpt2", "the checkpoint's model has a vocabulary of " + Tokenizers.load("simple").vocabSize() + " tokens"
+                        + cannot + "--tokenizer gpt2, of 50257 tokens, needs"})) {
+            List<String> a = new ArrayList<>(List.of("train", "--resume", r.toString(), "--steps", "2", c[0]));
+            if (c[1] != null) a.add(c[1]);
+            // the one line, before the memory estimate and the model's header
+            assertError(CliRun.runCapturingStderr(a.toArray(String[]::new)), "--resume " + r + ": " + c[2]);
+        }
+        assertThat(r.resolve("step-000002")).doesNotExist();
+        assertThat(Files.readAllBytes(r.resolve("step-000001/trainer_state.json"))).isEqualTo(state);
+        // the checkpoint's own values are no change
+        CliRun same = CliRun.run("train", "--resume", r.toString(), "--steps", "2", "--n-layer", "2", "--n-head", "4", "--context-length", "16",
+                "--tie-weights", "--tokenizer", "simple");
+        assertThat(same.code()).as(same.err()).isZero();
+    }
+
+    @Test
+    void aResumedRunNamesItsPathsAsTheUserGaveThem() throws Exception {
+        Path verdict = tmp.resolve("verdict-paths.txt");
+        Files.writeString(verdict, Tokenizers.verdictText());
+        // a relative path to the run, as a user types runs/x
+        Path t = Path.of("").toAbsolutePath().relativize(tmp.resolve("paths-t"));
+        CliRun first = CliRun.runCapturingStderr("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--tokenizer", "simple",
+                "--n-layer", "1", "--n-embd", "32", "--context-length", "16", "--batch-size", "2", "--steps", "1", "--eval-batches", "1",
+                "--sample-every", "-1", "--out", t.toString());
+        assertThat(first.code()).as(first.err()).isZero();
+        assertThat(first.err()).contains("saved: " + t.resolve("step-000001") + " (checkpoint), " + t.resolve("model") + " (model), "
+                + t.resolve("metrics.jsonl") + ", " + t.resolve("loss.png") + "\n");
+        // resumed, it printed /tmp/junit.../paths-t/step-000002 and the rest absolute
+        CliRun resumed = CliRun.runCapturingStderr("train", "--resume", t.toString(), "--steps", "2");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(resumed.err()).contains("checkpoint: " + t.resolve("step-000002") + "\n")
+                .contains("saved: " + t.resolve("step-000002") + " (checkpoint), " + t.resolve("model") + " (model), "
+                        + t.resolve("metrics.jsonl") + ", " + t.resolve("loss.png") + "\n")
+                .doesNotContain(" " + tmp).doesNotContain(" " + Path.of("").toAbsolutePath()); // no absolute path
+        // a checkpoint named itself, and a budget that stops the run: the line that says how to continue names the run as given
+        CliRun stopped = CliRun.runCapturingStderr("train", "--resume", t.resolve("step-000002").toString(), "--steps", "4", "--minutes", "1e-7");
+        assertThat(stopped.code()).as(stopped.err()).isZero();
+        assertThat(stopped.err()).endsWith("stopped at step 3 of 4: --minutes 1.0E-7 used up; continue with: myllm train --resume " + t + "\n")
+                .doesNotContain(" " + tmp).doesNotContain(" " + Path.of("").toAbsolutePath()); // no absolute path
+
+        Path c = Path.of("").toAbsolutePath().relativize(tmp.resolve("paths-c"));
+        assertThat(classify(c).code()).isZero();
+        CliRun more = CliRun.runCapturingStderr("finetune", "classify", "--resume", c.toString(), "--epochs", "2");
+        assertThat(more.code()).as(more.err()).isZero();
+        assertThat(more.err()).contains("saved: " + c.resolve("step-000010") + " (checkpoint), " + c.resolve("model") + " (model), ")
+                .doesNotContain(" " + tmp).doesNotContain(" " + Path.of("").toAbsolutePath()); // no absolute path
     }
 
     @Test
@@ -156,10 +227,37 @@ class RerunCliTest {
     }
 
     @Test
+    void finetuneClassifyTakesStepsAndMinutesAsTheOtherTrainingCommands() throws Exception {
+        // it had neither: "Unknown option: '--steps'"
+        Path s = tmp.resolve("classify-steps");
+        CliRun two = CliRun.runCapturingStderr(classifyArgs(s, "--steps", "2"));
+        assertThat(two.code()).as(two.err()).isZero();
+        assertThat(two.err()).contains("5 batches of 4 per epoch; 2 steps\n");
+        assertThat(s.resolve("latest")).hasContent("step-000002");
+        assertThat(Files.readAllLines(s.resolve("metrics.jsonl"))).hasSize(2); // one line an optimizer step
+        var state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(s.resolve("step-000002/trainer_state.json").toFile());
+        assertThat(state.get("optimizer").get("step").asText()).isEqualTo("2"); // AdamW's own count
+
+        // a budget of 6 microseconds: over after the first step, saved so that --resume continues
+        Path m = tmp.resolve("classify-minutes");
+        CliRun cut = CliRun.runCapturingStderr(classifyArgs(m, "--minutes", "1e-7"));
+        assertThat(cut.code()).as(cut.err()).isZero();
+        assertThat(m.resolve("latest")).hasContent("step-000001");
+        assertThat(m.resolve("model/model.safetensors")).exists();
+        assertThat(cut.err()).endsWith("stopped at step 1 of 5: --minutes 1.0E-7 used up; continue with: myllm finetune classify --resume " + m + "\n");
+        CliRun rest = CliRun.run("finetune", "classify", "--resume", m.toString(), "--minutes", "0");
+        assertThat(rest.code()).as(rest.err()).isZero();
+        assertThat(m.resolve("latest")).hasContent("step-000005");
+        assertThat(Files.readAllLines(m.resolve("metrics.jsonl"))).hasSize(5);
+    }
+
+    @Test
     void aTypedZeroStepsIsAnErrorNotTheEpochs() throws Exception {
         // 0 is --steps' "not given": typed in, it ran the whole of --epochs
         Path out = tmp.resolve("z");
         assertError(instruct("instruct", out, "--steps", "0"), "--steps must be positive, got 0");
+        assertError(classify(out, "--steps", "0"), "--steps must be positive, got 0");
+        assertError(classify(out, "--minutes", "-1"), "--minutes must be >= 0, got -1.0");
         Path verdict = tmp.resolve("verdict0.txt");
         Files.writeString(verdict, Tokenizers.verdictText());
         assertError(CliRun.run("train", "--data", verdict.toString(), "--preset", "gpt2-tiny", "--steps", "0", "--out", out.toString()),

@@ -79,34 +79,6 @@ class AttentionKernelTest {
     }
 
     @Test
-    void forwardQueryOverCacheMatchesFullForward() {
-        Random r = new Random(20);
-        int H = 3, T = 11, D = 17, tMax = 16;
-        float[] q = randn(r, H * T * D, 1f), k = randn(r, H * T * D, 1f), v = randn(r, H * T * D, 1f);
-        float[] full = new float[H * T * D];
-        AttentionKernel.forward(full, null, q, k, v, 1, H, T, D, 0f, 0L);
-        float[] kc = new float[H * tMax * D], vc = new float[H * tMax * D];
-        for (int h = 0; h < H; h++) {
-            System.arraycopy(k, h * T * D, kc, h * tMax * D, T * D);
-            System.arraycopy(v, h * T * D, vc, h * tMax * D, T * D);
-        }
-        for (int i = 0; i < T; i++) {
-            float[] qi = new float[H * D], expected = new float[H * D];
-            for (int h = 0; h < H; h++) {
-                System.arraycopy(q, (h * T + i) * D, qi, h * D, D);
-                System.arraycopy(full, (h * T + i) * D, expected, h * D, D);
-            }
-            float[] a = new float[H * D], b = new float[H * D];
-            AttentionKernel.forwardQuerySimd(a, qi, kc, vc, H, i + 1, tMax, D);
-            AttentionKernel.forwardQueryScalar(b, qi, kc, vc, H, i + 1, tMax, D);
-            assertClose("simd position " + i, expected, a, 1e-5, 1e-6);
-            assertClose("scalar position " + i, expected, b, 1e-5, 1e-6);
-        }
-        assertThrows(IllegalArgumentException.class,
-                () -> AttentionKernel.forwardQuery(new float[H * D], new float[H * D], kc, vc, H, 17, tMax, D));
-    }
-
-    @Test
     void bitwiseSameForOneAndTwoThreads() {
         Random r = new Random(21);
         int B = 2, H = 3, T = 64, D = 32, n = B * H * T * D;
@@ -115,9 +87,7 @@ class AttentionKernelTest {
             assertThreadIndependent(() -> {
                 float[] out = new float[n], att = new float[B * H * T * T];
                 AttentionKernel.forward(out, att, q, k, v, B, H, T, D, p, 3L);
-                float[] dec = new float[H * D];
-                AttentionKernel.forwardQuery(dec, q, k, v, H, T, T, D);
-                return new float[][]{out, att, dec};
+                return new float[][]{out, att};
             });
         }
     }
