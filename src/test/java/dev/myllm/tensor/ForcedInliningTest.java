@@ -92,6 +92,14 @@ class ForcedInliningTest {
      * token bytes, train step bytes (forced only)}.
      */
     static long[] inNewJvm(boolean forced) {
+        return inNewJvm(forced, NO_FREQUENT_SITES, forced ? "train" : "decode");
+    }
+
+    /**
+     * In a new JVM with the suite's flags (the forced-inline ones only if {@code forced}) and
+     * {@code extra}: {decode token bytes, train step bytes (0 unless {@code mode} is "train")}.
+     */
+    static long[] inNewJvm(boolean forced, List<String> extra, String mode) {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(javaBin, "--add-modules", "jdk.incubator.vector"));
         List<String> suite = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
@@ -99,8 +107,8 @@ class ForcedInliningTest {
         assertThat(suite).as("the suite's JVM flags force the helpers inline (pom.xml)")
                 .contains("-XX:CompileCommand=inline,dev.myllm.tensor.VecMath::exp", "-XX:CompileCommand=inline,dev.myllm.tensor.VecMath::sum");
         cmd.addAll(suite.stream().filter(a -> forced || !a.startsWith("-XX:CompileCommand")).toList());
-        cmd.addAll(NO_FREQUENT_SITES);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ForcedInliningTest.class.getName(), forced ? "train" : "decode"));
+        cmd.addAll(extra);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ForcedInliningTest.class.getName(), mode));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
