@@ -63,8 +63,10 @@ public final class Gemm {
         if (M == 0 || N == 0) return true;
         // a fixed mode ignores the shape, so each row of C gets the same kernel whatever M is
         ProductMode mode = ProductMode.current();
-        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && tiny(M, N, K))) {
+        if (!Simd.ENABLED) {
             ntScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
+        } else if (mode == ProductMode.SHAPE && tiny(M, N, K)) {
+            ntTiny(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
         } else if (K == 0) {
             zeroUnlessAccumulate(c, cOff, M, N, accumulate);
         } else if (mode == ProductMode.ROWS || (mode == ProductMode.SHAPE && M <= GemmSmall.MAX_ROWS)) {
@@ -135,7 +137,7 @@ public final class Gemm {
 
     private static final long TINY = 4096;
 
-    /** Scalar twin of {@link #matmulNT}: a plain triple loop summing over k in order. */
+    /** Scalar twin of {@link #matmulNT}: one chain of fused multiply-adds per element over k in order, from zero. */
     public static void matmulNTScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                       int M, int N, int K, boolean accumulate) {
         check("matmulNTScalar", a, aOff, b, bOff, c, cOff, M, N, K, "(M, K)", "(N, K)");
@@ -156,8 +158,33 @@ public final class Gemm {
         tnScalar(a, aOff, b, bOff, c, cOff, M, N, K, accumulate);
     }
 
+    /**
+     * The scalar twin: each element one chain {@code s = fma(a, b, s)} over k from zero, then stored
+     * or added to C. Why fused, not {@code s += a·b}: that is the chain of the GEMM's micro-kernel
+     * (within a KC block, {@link GemmKernel#tileScalar}) and of the float32 panels ({@link
+     * PanelKernels#productScalar}), so without SIMD a model on panels gives the plain model's bits
+     * as it does with SIMD (PackedWeightsTest; the unfused sum differed in the last bits).
+     */
     private static void ntScalar(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                                  int M, int N, int K, boolean accumulate) {
+        for (int m = 0; m < M; m++) {
+            int ar = aOff + m * K;
+            for (int n = 0; n < N; n++) {
+                int br = bOff + n * K;
+                float s = 0f;
+                for (int k = 0; k < K; k++) s = Math.fma(a[ar + k], b[br + k], s);
+                int ci = cOff + m * N + n;
+                c[ci] = accumulate ? c[ci] + s : s;
+            }
+        }
+    }
+
+    /**
+     * Tiny products with SIMD on: a plain loop, each element's products rounded and then added in k
+     * order (the bits these shapes have always had; a mapped F32 matrix's tiny path adds the same way).
+     */
+    private static void ntTiny(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                               int M, int N, int K, boolean accumulate) {
         for (int m = 0; m < M; m++) {
             int ar = aOff + m * K;
             for (int n = 0; n < N; n++) {

@@ -14,12 +14,22 @@ final class PackedPaths {
     /**
      * F32 takes the path {@link Gemm#matmulNT} takes for the same shape and mode, with the same
      * operations in the same order (a few rows: {@code GemmSmall}'s; many: the GEMM on tiles; tiny
-     * or without SIMD: the plain loop), so a mapped matrix gives exactly the bits of the float32
+     * or without SIMD: the plain loops), so a mapped matrix gives exactly the bits of the float32
      * array it replaces and {@code generate} the same tokens.
      */
     static void f32(PackedMatrix p, ProductMode mode, float[] x, int xOff, int m, float[] y, int yOff) {
         int rows = p.rows(), cols = p.cols();
-        if (!Simd.ENABLED || (mode == ProductMode.SHAPE && Gemm.tiny(m, rows, cols))) {
+        if (!Simd.ENABLED) {
+            // Gemm's scalar twin: one chain of fused multiply-adds per output, k from 0 (the tiny
+            // products below round each product first, as Gemm's tiny loop does with SIMD on)
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < m; i++) {
+                    float s = 0f;
+                    for (int k = 0; k < cols; k++) s = Math.fma(x[xOff + i * cols + k], p.weight(r, k), s);
+                    y[yOff + i * rows + r] = s;
+                }
+            }
+        } else if (mode == ProductMode.SHAPE && Gemm.tiny(m, rows, cols)) {
             float[] acc = new float[m];
             for (int r = 0; r < rows; r++) {
                 dotRowScalar(p, r, x, xOff, m, acc);
@@ -176,7 +186,7 @@ final class PackedPaths {
             } else if (p.format() == PackedMatrix.Format.F16 || p.format() == PackedMatrix.Format.BF16) {
                 s = HalfKernels.dotScalar(p, r, x, xo); // (the vector kernels' order of additions)
             } else if (p.format() == PackedMatrix.Format.F32) {
-                for (int k = 0; k < p.cols(); k++) s += p.weight(r, k) * x[xo + k];
+                for (int k = 0; k < p.cols(); k++) s += p.weight(r, k) * x[xo + k]; // (Gemm's tiny loop; without SIMD f32 takes Gemm's twin)
             } else {
                 for (int b = 0; b < p.cols() / 32; b++) {
                     float bs = 0, xs = 0;

@@ -35,7 +35,8 @@ class PackedWeightsTest {
                     float[] got = logits(m);
                     if (f == PackedMatrix.Format.F32 || f == PackedMatrix.Format.F32_PANELS) {
                         // used from memory instead of the heap, float32 stays the same bits; panels
-                        // too, as twelve rows take the GEMM on row-major tiles gathered from them
+                        // too: each output's chain of fused multiply-adds from k = 0 is the GEMM's at
+                        // these widths (K <= 256, one KC block), and without SIMD Gemm's scalar twin's
                         assertThat(got).as("%s tied=%s", f, tied).containsExactly(ref);
                         continue;
                     }

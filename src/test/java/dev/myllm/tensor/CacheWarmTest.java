@@ -48,12 +48,15 @@ class CacheWarmTest {
                         GemmSmall.nt(a, 1, b, 2, c, 3, M, N, K, false);
                         assertThat(java.util.Arrays.copyOfRange(c, 3, c.length))
                                 .as("array M=%d N=%d K=%d chunk=%d threads=%d", M, N, K, chunk, threads).containsExactly(want);
+                        checked++;
+                        // (without SIMD the mapped matrix takes Gemm's scalar twin, as the float32
+                        // array does, not GemmSmall's lanes: f32IsTheFloatArrayBitForBit checks that)
+                        if (!Simd.ENABLED) continue;
                         float[] y = new float[M * N];
                         try (ProductMode.Scope sc = ProductMode.use(ProductMode.ROWS)) {
                             p.matmulNT(a, 1, M, y, 0);
                         }
                         assertThat(y).as("mapped M=%d N=%d K=%d chunk=%d threads=%d", M, N, K, chunk, threads).containsExactly(want);
-                        checked++;
                     }
                 }
             }
