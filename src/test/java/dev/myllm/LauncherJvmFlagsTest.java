@@ -94,7 +94,7 @@ class LauncherJvmFlagsTest {
         assertThat(run(block, "inline", "-Xmx2g -XX:CompileCommand=print,dev.myllm.tensor.GemmKernel::*")).isEqualTo(flags);
         assertThat(run(block, "inline", "-XX:CompileCommand=dontinline,dev.myllm.tensor.VecMath::exp")).isEmpty();
         // the tests run with the product's flags (ForcedInliningTest checks what they do)
-        assertThat(Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8)).contains(flags + "</argLine>");
+        assertThat(Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8)).contains(flags + "</test.jvm>");
     }
 
     @Test

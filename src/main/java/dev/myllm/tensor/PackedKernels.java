@@ -6,7 +6,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -44,7 +43,7 @@ final class PackedKernels {
             case F16, BF16 -> HalfKernels.dot16(p, r, n, x, xo, y, yo, lanes);
             case F32 -> dotF32(p, r, n, x, xo, 1, y, yo, 0, GemmSmall.scratch()); // (tests; products call dotF32 themselves)
             case Q8_0 -> QuantKernels.dotQ8(p, r, n, x, xo, y, yo, lanes);
-            case Q4_0, Q4_1 -> QuantKernels.dotQ4(p, r, n, x, xo, y, yo, blockSums, bso);
+            case Q4_0, Q4_1 -> QuantKernels.dotQ4(p, r, n, x, xo, y, yo, blockSums, bso, lanes);
         }
     }
 
@@ -258,31 +257,11 @@ final class PackedKernels {
     // ---- lanes added in a fixed order -----------------------------------------------------
 
     /**
-     * The lanes of {@code v} added pairwise in a fixed order (upper half onto lower half, until one
-     * lane is left). Not {@code reduceLanes}: its order of additions is the JIT's choice and
-     * differs from the interpreter's, so the same product gave different bits in a cold and a warm JVM.
-     */
-    static float sumLanes(FloatVector v) {
-        // lane i + lane (i ^ w): lane 0 gets exactly the halving order above, by one permute per step
-        if (v.length() == 16) {
-            v = v.add(v.rearrange(X16[0]));
-            v = v.add(v.rearrange(X16[1]));
-            v = v.add(v.rearrange(X16[2]));
-            return v.add(v.rearrange(X16[3])).lane(0);
-        }
-        if (v.length() == 8) {
-            v = v.add(v.rearrange(X8[0]));
-            v = v.add(v.rearrange(X8[1]));
-            return v.add(v.rearrange(X8[2])).lane(0);
-        }
-        for (int w = v.length() / 2; w >= 1; w /= 2) v = v.add(v.slice(w));
-        return v.lane(0);
-    }
-
-    /**
-     * The L lanes stored at {@code t[off ..]} added in {@link #sumLanes(FloatVector)}'s order (upper
-     * half onto lower half), so the same bits; overwrites them. Scalar adds from memory take C2 far
-     * fewer nodes than the permutes, which matters in kernels that sum four rows.
+     * The L lanes stored at {@code t[off ..]} added pairwise in a fixed order (upper half onto lower
+     * half, until one lane is left); overwrites them. Not {@code reduceLanes}: its order of additions
+     * is the JIT's choice and differs from the interpreter's, so the same product gave different bits
+     * in a cold and a warm JVM. From memory rather than by permutes: scalar adds take C2 far fewer
+     * nodes, and a vector passed to a method C2 does not inline is boxed.
      */
     static float sumLanes(float[] t, int off) {
         for (int w = L / 2; w >= 1; w /= 2) {
@@ -292,7 +271,7 @@ final class PackedKernels {
     }
 
     /**
-     * The lanes of four accumulators added in {@link #sumLanes(FloatVector)}'s order, all four at
+     * The lanes of four accumulators added in {@link #sumLanes(float[], int)}'s order, all four at
      * once: after the first halving step, rows 0 and 1 share a vector (row 1's sums in its upper
      * half, where a lane holds the same sum as its partner, since addition commutes), after the
      * second rows 2 and 3 join them; the sum of row j ends at lane {@code R0..R3}. The same bits as
@@ -317,18 +296,6 @@ final class PackedKernels {
     private static final VectorMask<Float> HALF = VectorMask.fromLong(F, OK ? (1L << L) - (1L << (L / 2)) : 0);
     private static final VectorMask<Float> QUARTER = VectorMask.fromLong(F, OK ? (L == 16 ? 0xF0F0L : 0xCCL) : 0);
 
-    private static VectorShuffle<Float>[] xorShuffles(VectorSpecies<Float> sp) {
-        @SuppressWarnings("unchecked")
-        VectorShuffle<Float>[] out = new VectorShuffle[Integer.numberOfTrailingZeros(sp.length())];
-        for (int j = 0, w = sp.length() / 2; w >= 1; j++, w /= 2) {
-            int x = w;
-            out[j] = VectorShuffle.fromOp(sp, i -> i ^ x);
-        }
-        return out;
-    }
-
-    private static final VectorShuffle<Float>[] X16 = xorShuffles(FloatVector.SPECIES_512);
-    private static final VectorShuffle<Float>[] X8 = xorShuffles(FloatVector.SPECIES_256);
     // lane i with lane i ^ L/2, i ^ L/4, ... in the kernels' own species (fields, which the JIT takes as constants)
     private static final VectorShuffle<Float> XOR_HALF = xor(L / 2), XOR_QUARTER = xor(L / 4), XOR_EIGHTH = xor(L / 8), XOR_SIXTEENTH = xor(L / 16);
 

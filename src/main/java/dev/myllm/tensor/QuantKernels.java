@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API kernels of {@link PackedMatrix}'s block types (Q8_0, Q4_0, Q4_1), called through
  * {@link PackedKernels#dot}: each row's sum formed in one fixed order whether it is computed alone or
- * in a group, and its lanes added in {@link PackedKernels#sumLanes(FloatVector)}'s order.
+ * in a group, and its lanes added in {@link PackedKernels#sumLanes(float[], int)}'s order.
  */
 final class QuantKernels {
     private static final VectorSpecies<Float> F = PackedKernels.F;
@@ -32,8 +32,11 @@ final class QuantKernels {
     }
 
     static void dotQ8(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] t) {
-        if (n == PackedMatrix.GROUP && r % PackedMatrix.GROUP == 0) dotQ8x4(p, r, x, xo, y, yo, t);
-        else for (int i = 0; i < n; i++) dotQ8x1(p, r + i, x, xo, y, yo + i, t);
+        if (n == PackedMatrix.GROUP && r % PackedMatrix.GROUP == 0 && L == 16) dotQ8x4(p, r, x, xo, y, yo, t);
+        else if (n == PackedMatrix.GROUP && r % PackedMatrix.GROUP == 0) {
+            dotQ8x2(p, r, 0, x, xo, y, yo, t);
+            dotQ8x2(p, r, 2, x, xo, y, yo + 2, t);
+        } else for (int i = 0; i < n; i++) dotQ8x1(p, r + i, x, xo, y, yo + i, t);
     }
 
     /**
@@ -60,40 +63,55 @@ final class QuantKernels {
     }
 
     /**
-     * Rows r to r + 3, a whole group of {@link PackedMatrix#codeAt}'s layout: block b of row j at
-     * 144·b + 32·j from the group's start, its scale at 144·b + 128 + 4·j.
+     * Rows r to r + 3, a whole group of {@link PackedMatrix#codeAt}'s layout, with 16 lanes: block b
+     * of row j at 144·b + 32·j from the group's start, its scale at 144·b + 128 + 4·j.
      */
     private static void dotQ8x4(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] t) {
         byte[] c = p.codes;
         int blocks = p.cols() / 32, q0 = (int) p.codeAt(r, 0);
         final int step = 4 * PackedMatrix.Q8_BLOCK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        if (L == 16) {
-            // block()'s operations written out: C2 inlined a call per row only when it judged the
-            // call site hot, and boxed the vectors passed and returned when it did not
-            for (int b = 0; b < blocks; b++) {
-                int q = q0 + step * b, xk = xo + 32 * b;
-                FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
-                a0 = q8(c, q + 16).fma(x1, q8(c, q).mul(x0)).fma(scale(c, q + 128), a0);
-                a1 = q8(c, q + 48).fma(x1, q8(c, q + 32).mul(x0)).fma(scale(c, q + 132), a1);
-                a2 = q8(c, q + 80).fma(x1, q8(c, q + 64).mul(x0)).fma(scale(c, q + 136), a2);
-                a3 = q8(c, q + 112).fma(x1, q8(c, q + 96).mul(x0)).fma(scale(c, q + 140), a3);
-            }
-        } else {
-            for (int b = 0; b < blocks; b++) {
-                int q = q0 + step * b, xk = xo + 32 * b;
-                // each row's partial sum of the block, then one multiply-add by the row's scale
-                a0 = block(c, q, x, xk).fma(scale(c, q + 128), a0);
-                a1 = block(c, q + 32, x, xk).fma(scale(c, q + 132), a1);
-                a2 = block(c, q + 64, x, xk).fma(scale(c, q + 136), a2);
-                a3 = block(c, q + 96, x, xk).fma(scale(c, q + 140), a3);
-            }
+        // block()'s operations written out: C2 inlined a call per row only when it judged the
+        // call site hot, and boxed the vectors passed and returned when it did not
+        for (int b = 0; b < blocks; b++) {
+            int q = q0 + step * b, xk = xo + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
+            a0 = q8(c, q + 16).fma(x1, q8(c, q).mul(x0)).fma(scale(c, q + 128), a0);
+            a1 = q8(c, q + 48).fma(x1, q8(c, q + 32).mul(x0)).fma(scale(c, q + 132), a1);
+            a2 = q8(c, q + 80).fma(x1, q8(c, q + 64).mul(x0)).fma(scale(c, q + 136), a2);
+            a3 = q8(c, q + 112).fma(x1, q8(c, q + 96).mul(x0)).fma(scale(c, q + 140), a3);
         }
         PackedKernels.sum4(a0, a1, a2, a3).intoArray(t, 0);
         y[yo] = t[PackedKernels.R0];
         y[yo + 1] = t[PackedKernels.R1];
         y[yo + 2] = t[PackedKernels.R2];
         y[yo + 3] = t[PackedKernels.R3];
+    }
+
+    /**
+     * Rows r + j and r + j + 1 (j = 0 or 2) of a whole group, with 8 lanes (256-bit vectors), each
+     * row's block as {@link #block} forms it. Half a group per method: the four rows of 16 conversions
+     * a block in one loop took C2 past its node budget for inlining, so it called q8() and boxed
+     * every vector (3.4 MB a 768 x 768 product).
+     */
+    private static void dotQ8x2(PackedMatrix p, int r, int j, float[] x, int xo, float[] y, int yo, float[] t) {
+        byte[] c = p.codes;
+        int blocks = p.cols() / 32, q0 = (int) p.codeAt(r, 0);
+        final int step = 4 * PackedMatrix.Q8_BLOCK;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            int q = q0 + step * b, u = q + 32 * j, v = u + 32, xk = xo + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xk + 16), x3 = FloatVector.fromArray(F, x, xk + 24);
+            a0 = q8(c, u + 24).fma(x3, q8(c, u + 16).fma(x2, q8(c, u + 8).fma(x1, q8(c, u).mul(x0))))
+                    .fma(scale(c, q + 128 + 4 * j), a0);
+            a1 = q8(c, v + 24).fma(x3, q8(c, v + 16).fma(x2, q8(c, v + 8).fma(x1, q8(c, v).mul(x0))))
+                    .fma(scale(c, q + 132 + 4 * j), a1);
+        }
+        a0.intoArray(t, 0);
+        a1.intoArray(t, L);
+        y[yo] = PackedKernels.sumLanes(t, 0);
+        y[yo + 1] = PackedKernels.sumLanes(t, L);
     }
 
     /** One row, its blocks 36·n bytes apart ({@code n} the rows of its group). */
@@ -140,14 +158,16 @@ final class QuantKernels {
      * Q4_0: {@code Σ (q − 8)·d·x}; Q4_1: {@code Σ (q·d + m)·x = d·Σ q·x + m·Σ x}, the second from
      * {@code blockSums} (each block's sum of x, formed once per input row).
      */
-    static void dotQ4(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
-        // two rows at a time: the nibble unpacking takes more registers than Q8_0's bytes
+    static void dotQ4(PackedMatrix p, int r, int n, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] t) {
+        // two rows at a time with 16 lanes (the nibble unpacking takes more registers than Q8_0's
+        // bytes); one with 8, whose blocks take twice the operations: two rows in one loop took C2
+        // past its node budget for inlining, so it called block4() and boxed every vector
         int i0 = 0;
-        for (; i0 + 1 < n; i0 += 2) dotQ4x2(p, r + i0, x, xo, y, yo + i0, blockSums, bso);
-        if (i0 < n) dotQ4x1(p, r + i0, x, xo, y, yo + i0, blockSums, bso);
+        for (; L == 16 && i0 + 1 < n; i0 += 2) dotQ4x2(p, r + i0, x, xo, y, yo + i0, blockSums, bso, t);
+        for (; i0 < n; i0++) dotQ4x1(p, r + i0, x, xo, y, yo + i0, blockSums, bso, t);
     }
 
-    private static void dotQ4x2(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+    private static void dotQ4x2(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] t) {
         byte[] c = p.codes;
         float[] sc = p.scaleArray, mins = p.minArray;
         int zero = p.format() == PackedMatrix.Format.Q4_0 ? 8 : 0;
@@ -163,11 +183,15 @@ final class QuantKernels {
                 m1 += mins[s1 + b] * blockSums[bso + b];
             }
         }
-        y[yo] = PackedKernels.sumLanes(a0) + m0;
-        y[yo + 1] = PackedKernels.sumLanes(a1) + m1;
+        // lanes added from memory: a vector passed to a lane-sum method was boxed whenever C2
+        // recompiled this loop without inlining it (74 KB a 768 x 768 product)
+        a0.intoArray(t, 0);
+        a1.intoArray(t, L);
+        y[yo] = PackedKernels.sumLanes(t, 0) + m0;
+        y[yo + 1] = PackedKernels.sumLanes(t, L) + m1;
     }
 
-    private static void dotQ4x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso) {
+    private static void dotQ4x1(PackedMatrix p, int r, float[] x, int xo, float[] y, int yo, float[] blockSums, int bso, float[] t) {
         byte[] c = p.codes;
         float[] sc = p.scaleArray, mins = p.minArray;
         int zero = p.format() == PackedMatrix.Format.Q4_0 ? 8 : 0;
@@ -178,7 +202,8 @@ final class QuantKernels {
             a0 = block4(c, 16 * (s0 + b), zero, x, xo + 32 * b).fma(FloatVector.broadcast(F, sc[s0 + b]), a0);
             if (mins != null) m0 += mins[s0 + b] * blockSums[bso + b];
         }
-        y[yo] = PackedKernels.sumLanes(a0) + m0;
+        a0.intoArray(t, 0);
+        y[yo] = PackedKernels.sumLanes(t, 0) + m0;
     }
 
     /**
