@@ -50,6 +50,7 @@ final class Scheduler implements Runnable {
     private final java.util.function.Consumer<String> log;
     private volatile boolean accepting = true;
     private volatile boolean stopped;
+    private volatile String stopMessage;
     private volatile int activeCount;
     /** Requests being read and checked by the HTTP threads, not yet queued ({@link #arriving()}). */
     private final java.util.concurrent.atomic.AtomicInteger incoming = new java.util.concurrent.atomic.AtomicInteger();
@@ -159,26 +160,54 @@ final class Scheduler implements Runnable {
         return waitingCount() == 0 && activeCount == 0;
     }
 
-    /** Ends the loop; sequences still queued or running fail with {@code message}. */
+    /**
+     * Ends the loop; sequences still queued or running fail with {@code message}. Waits up to 10 s
+     * for a turn in progress to end.
+     */
     void stop(String message) {
+        stop(message, 10_000);
+    }
+
+    /**
+     * As {@link #stop(String)}, waiting at most {@code waitMillis}. The scheduler thread itself ends
+     * what is left once its turn is over (it owns the running sequences: failing them from here
+     * while a long turn still ran them raced it), giving their caches back and setting the gauge.
+     */
+    void stop(String message, long waitMillis) {
+        stopMessage = message;
         accepting = false;
         stopped = true;
         synchronized (lock) {
             lock.notifyAll();
         }
         try {
-            thread.join(10_000);
+            thread.join(waitMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** On the scheduler thread as it ends: every sequence not yet done fails with the stop's message. */
+    private void failLeft() {
         List<Sequence> left = new ArrayList<>(active);
         synchronized (lock) {
             left.addAll(waiting);
             waiting.clear();
         }
-        for (Sequence s : left) if (s.state != Sequence.State.DONE) s.listener.failed(s, message);
         active.clear();
+        for (Sequence s : left) if (s.cache != null) release(s);
         activeCount = 0;
+        metrics.active(0);
+        String message = stopMessage == null ? "the scheduler stopped" : stopMessage;
+        for (Sequence s : left) {
+            if (s.state == Sequence.State.DONE) continue;
+            s.state = Sequence.State.DONE;
+            try {
+                s.listener.failed(s, message);
+            } catch (RuntimeException e) { // (a buggy listener must not keep the others from hearing)
+                log.accept("scheduler: a listener failed at stop: " + ApiError.detail(e));
+            }
+        }
     }
 
     /**
@@ -199,6 +228,7 @@ final class Scheduler implements Runnable {
             loop();
         } finally {
             endEpoch();
+            failLeft();
         }
     }
 
