@@ -192,13 +192,15 @@ final class PanelKernels {
         int pi = p0;
         for (; pi + 1 < p1; pi += 2) {
             int pb = wb + pi * K * W;
-            for (int c = 0; c < W; c += PASS) two1(x, xo, 1, w, pb + c, pb + K * W + c, K, t, c);
+            if (WIDE) twoWide(x, xo, w, pb, pb + K * W, K, t);
+            else for (int c = 0; c < W; c += PASS) two1(x, xo, 1, w, pb + c, pb + K * W + c, K, t, c);
             // (the second panel may be the ragged last one)
             store(t, 0, y, yo + pi * W, W + Math.min(W, N - (pi + 1) * W), bias, pi * W, gelu);
         }
         if (pi < p1) {
             int pb = wb + pi * K * W;
-            for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
+            if (WIDE) oneWide(x, xo, w, pb, K, t);
+            else for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
             store(t, 0, y, yo + pi * W, Math.min(W, N - pi * W), bias, pi * W, gelu);
         }
     }
@@ -242,6 +244,52 @@ final class PanelKernels {
     // ---- the kernels: PASS columns of a panel from w[o ..] (rows W floats apart), results into t[r·W + c ..] ----
     // (each stores its accumulators itself: a helper taking them as arguments left them boxed, and
     // eight-row products took 2.2x row-major's time)
+
+    /**
+     * Whether one input row takes a panel's whole width at once: with 8 lanes a panel's 48 columns
+     * are six vectors, and twelve chains over two panels still fit AVX2's 16 registers. In passes of
+     * three vectors each k's 192 bytes of a panel were read in two halves, one pass after the other.
+     */
+    private static final boolean WIDE = L == 8 && W == 6 * L;
+
+    /** {@link #two1} over whole panels with 8 lanes ({@link #WIDE}): twelve chains, one broadcast, the same chain per column. */
+    private static void twoWide(float[] x, int xo, float[] w, int o, int o2, int K, float[] t) {
+        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, q2 = o2 + k * W;
+            FloatVector a = FloatVector.broadcast(F, x[xo + k]);
+            c0 = a.fma(FloatVector.fromArray(F, w, q), c0);
+            c1 = a.fma(FloatVector.fromArray(F, w, q + 8), c1);
+            c2 = a.fma(FloatVector.fromArray(F, w, q + 16), c2);
+            c3 = a.fma(FloatVector.fromArray(F, w, q + 24), c3);
+            c4 = a.fma(FloatVector.fromArray(F, w, q + 32), c4);
+            c5 = a.fma(FloatVector.fromArray(F, w, q + 40), c5);
+            d0 = a.fma(FloatVector.fromArray(F, w, q2), d0);
+            d1 = a.fma(FloatVector.fromArray(F, w, q2 + 8), d1);
+            d2 = a.fma(FloatVector.fromArray(F, w, q2 + 16), d2);
+            d3 = a.fma(FloatVector.fromArray(F, w, q2 + 24), d3);
+            d4 = a.fma(FloatVector.fromArray(F, w, q2 + 32), d4);
+            d5 = a.fma(FloatVector.fromArray(F, w, q2 + 40), d5);
+        }
+        c0.intoArray(t, 0); c1.intoArray(t, 8); c2.intoArray(t, 16); c3.intoArray(t, 24); c4.intoArray(t, 32); c5.intoArray(t, 40);
+        d0.intoArray(t, W); d1.intoArray(t, W + 8); d2.intoArray(t, W + 16); d3.intoArray(t, W + 24); d4.intoArray(t, W + 32); d5.intoArray(t, W + 40);
+    }
+
+    /** {@link #rows1} over a whole panel with 8 lanes ({@link #WIDE}): six chains. */
+    private static void oneWide(float[] x, int xo, float[] w, int o, int K, float[] t) {
+        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W;
+            FloatVector a = FloatVector.broadcast(F, x[xo + k]);
+            c0 = a.fma(FloatVector.fromArray(F, w, q), c0);
+            c1 = a.fma(FloatVector.fromArray(F, w, q + 8), c1);
+            c2 = a.fma(FloatVector.fromArray(F, w, q + 16), c2);
+            c3 = a.fma(FloatVector.fromArray(F, w, q + 24), c3);
+            c4 = a.fma(FloatVector.fromArray(F, w, q + 32), c4);
+            c5 = a.fma(FloatVector.fromArray(F, w, q + 40), c5);
+        }
+        c0.intoArray(t, 0); c1.intoArray(t, 8); c2.intoArray(t, 16); c3.intoArray(t, 24); c4.intoArray(t, 32); c5.intoArray(t, 40);
+    }
 
     /**
      * One row, two panels side by side (o and o2): six chains, one broadcast; A[k] at {@code
