@@ -130,6 +130,17 @@ final class PanelKernels {
             int n = pi + 1 < p1 ? 2 : 1, pb = wb + pi * K * W;
             for (int g = 0; g < groups; g++) {
                 int rows = Math.min(ROWS, m - g * ROWS), ab = g * K * ROWS, ro = yo + g * ROWS * N;
+                if (WIDE) { // two rows at a time over each whole panel of the pair
+                    for (int q = 0; q < n; q++) {
+                        int qb = pb + q * K * W, valid = Math.min(W, N - (pi + q) * W);
+                        for (int r0 = 0; r0 < rows; r0 += 2) {
+                            if (r0 + 1 < rows) rows2Wide(a, ab + r0, w, qb, K, t, r0 * W);
+                            else oneWide(a, ab + r0, ROWS, w, qb, K, t, r0 * W);
+                        }
+                        for (int r = 0; r < rows; r++) store(t, r * W, y, ro + r * N + (pi + q) * W, valid, bias, (pi + q) * W, gelu);
+                    }
+                    continue;
+                }
                 if (n == 2 && rows <= TWO_ROWS) {
                     int pb2 = pb + K * W, cols = Math.min(2 * W, N - pi * W); // (the second panel may be the ragged last one)
                     for (int c = 0; c < W; c += PASS) {
@@ -199,7 +210,7 @@ final class PanelKernels {
         }
         if (pi < p1) {
             int pb = wb + pi * K * W;
-            if (WIDE) oneWide(x, xo, w, pb, K, t);
+            if (WIDE) oneWide(x, xo, 1, w, pb, K, t, 0);
             else for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
             store(t, 0, y, yo + pi * W, Math.min(W, N - pi * W), bias, pi * W, gelu);
         }
@@ -275,12 +286,12 @@ final class PanelKernels {
         d0.intoArray(t, W); d1.intoArray(t, W + 8); d2.intoArray(t, W + 16); d3.intoArray(t, W + 24); d4.intoArray(t, W + 32); d5.intoArray(t, W + 40);
     }
 
-    /** {@link #rows1} over a whole panel with 8 lanes ({@link #WIDE}): six chains. */
-    private static void oneWide(float[] x, int xo, float[] w, int o, int K, float[] t) {
+    /** {@link #rows1} over a whole panel with 8 lanes ({@link #WIDE}): six chains; A[k] at {@code x[xo + k·xs]}, results at {@code t[tc ..]}. */
+    private static void oneWide(float[] x, int xo, int xs, float[] w, int o, int K, float[] t, int tc) {
         FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
         for (int k = 0; k < K; k++) {
             int q = o + k * W;
-            FloatVector a = FloatVector.broadcast(F, x[xo + k]);
+            FloatVector a = FloatVector.broadcast(F, x[xo + k * xs]);
             c0 = a.fma(FloatVector.fromArray(F, w, q), c0);
             c1 = a.fma(FloatVector.fromArray(F, w, q + 8), c1);
             c2 = a.fma(FloatVector.fromArray(F, w, q + 16), c2);
@@ -288,7 +299,31 @@ final class PanelKernels {
             c4 = a.fma(FloatVector.fromArray(F, w, q + 32), c4);
             c5 = a.fma(FloatVector.fromArray(F, w, q + 40), c5);
         }
-        c0.intoArray(t, 0); c1.intoArray(t, 8); c2.intoArray(t, 16); c3.intoArray(t, 24); c4.intoArray(t, 32); c5.intoArray(t, 40);
+        c0.intoArray(t, tc); c1.intoArray(t, tc + 8); c2.intoArray(t, tc + 16); c3.intoArray(t, tc + 24); c4.intoArray(t, tc + 32); c5.intoArray(t, tc + 40);
+    }
+
+    /** Two rows of a transposed group (A[k] at {@code a[ab + k·8]} and the next) over a whole panel with 8 lanes: twelve chains, results at {@code t[tc ..]} and a row after. */
+    private static void rows2Wide(float[] a, int ab, float[] w, int o, int K, float[] t, int tc) {
+        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W, ak = ab + k * ROWS;
+            FloatVector x0 = FloatVector.broadcast(F, a[ak]), x1 = FloatVector.broadcast(F, a[ak + 1]);
+            FloatVector v = FloatVector.fromArray(F, w, q);
+            c0 = x0.fma(v, c0); d0 = x1.fma(v, d0);
+            v = FloatVector.fromArray(F, w, q + 8);
+            c1 = x0.fma(v, c1); d1 = x1.fma(v, d1);
+            v = FloatVector.fromArray(F, w, q + 16);
+            c2 = x0.fma(v, c2); d2 = x1.fma(v, d2);
+            v = FloatVector.fromArray(F, w, q + 24);
+            c3 = x0.fma(v, c3); d3 = x1.fma(v, d3);
+            v = FloatVector.fromArray(F, w, q + 32);
+            c4 = x0.fma(v, c4); d4 = x1.fma(v, d4);
+            v = FloatVector.fromArray(F, w, q + 40);
+            c5 = x0.fma(v, c5); d5 = x1.fma(v, d5);
+        }
+        c0.intoArray(t, tc); c1.intoArray(t, tc + 8); c2.intoArray(t, tc + 16); c3.intoArray(t, tc + 24); c4.intoArray(t, tc + 32); c5.intoArray(t, tc + 40);
+        int u = tc + W;
+        d0.intoArray(t, u); d1.intoArray(t, u + 8); d2.intoArray(t, u + 16); d3.intoArray(t, u + 24); d4.intoArray(t, u + 32); d5.intoArray(t, u + 40);
     }
 
     /**
