@@ -134,8 +134,8 @@ final class PanelKernels {
                     for (int q = 0; q < n; q++) {
                         int qb = pb + q * K * W, valid = Math.min(W, N - (pi + q) * W);
                         for (int r0 = 0; r0 < rows; r0 += 2) {
-                            if (r0 + 1 < rows) rows2Wide(a, ab + r0, w, qb, K, t, r0 * W);
-                            else oneWide(a, ab + r0, ROWS, w, qb, K, t, r0 * W);
+                            if (r0 + 1 < rows) WidePanelKernels.rows2(a, ab + r0, w, qb, K, t, r0 * W);
+                            else WidePanelKernels.one(a, ab + r0, ROWS, w, qb, K, t, r0 * W);
                         }
                         for (int r = 0; r < rows; r++) store(t, r * W, y, ro + r * N + (pi + q) * W, valid, bias, (pi + q) * W, gelu);
                     }
@@ -203,14 +203,14 @@ final class PanelKernels {
         int pi = p0;
         for (; pi + 1 < p1; pi += 2) {
             int pb = wb + pi * K * W;
-            if (WIDE) twoWide(x, xo, w, pb, pb + K * W, K, t);
+            if (WIDE) WidePanelKernels.two(x, xo, w, pb, pb + K * W, K, t);
             else for (int c = 0; c < W; c += PASS) two1(x, xo, 1, w, pb + c, pb + K * W + c, K, t, c);
             // (the second panel may be the ragged last one)
             store(t, 0, y, yo + pi * W, W + Math.min(W, N - (pi + 1) * W), bias, pi * W, gelu);
         }
         if (pi < p1) {
             int pb = wb + pi * K * W;
-            if (WIDE) oneWide(x, xo, 1, w, pb, K, t, 0);
+            if (WIDE) WidePanelKernels.one(x, xo, 1, w, pb, K, t, 0);
             else for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
             store(t, 0, y, yo + pi * W, Math.min(W, N - pi * W), bias, pi * W, gelu);
         }
@@ -262,69 +262,6 @@ final class PanelKernels {
      * three vectors each k's 192 bytes of a panel were read in two halves, one pass after the other.
      */
     private static final boolean WIDE = L == 8 && W == 6 * L;
-
-    /** {@link #two1} over whole panels with 8 lanes ({@link #WIDE}): twelve chains, one broadcast, the same chain per column. */
-    private static void twoWide(float[] x, int xo, float[] w, int o, int o2, int K, float[] t) {
-        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
-        for (int k = 0; k < K; k++) {
-            int q = o + k * W, q2 = o2 + k * W;
-            FloatVector a = FloatVector.broadcast(F, x[xo + k]);
-            c0 = a.fma(FloatVector.fromArray(F, w, q), c0);
-            c1 = a.fma(FloatVector.fromArray(F, w, q + 8), c1);
-            c2 = a.fma(FloatVector.fromArray(F, w, q + 16), c2);
-            c3 = a.fma(FloatVector.fromArray(F, w, q + 24), c3);
-            c4 = a.fma(FloatVector.fromArray(F, w, q + 32), c4);
-            c5 = a.fma(FloatVector.fromArray(F, w, q + 40), c5);
-            d0 = a.fma(FloatVector.fromArray(F, w, q2), d0);
-            d1 = a.fma(FloatVector.fromArray(F, w, q2 + 8), d1);
-            d2 = a.fma(FloatVector.fromArray(F, w, q2 + 16), d2);
-            d3 = a.fma(FloatVector.fromArray(F, w, q2 + 24), d3);
-            d4 = a.fma(FloatVector.fromArray(F, w, q2 + 32), d4);
-            d5 = a.fma(FloatVector.fromArray(F, w, q2 + 40), d5);
-        }
-        c0.intoArray(t, 0); c1.intoArray(t, 8); c2.intoArray(t, 16); c3.intoArray(t, 24); c4.intoArray(t, 32); c5.intoArray(t, 40);
-        d0.intoArray(t, W); d1.intoArray(t, W + 8); d2.intoArray(t, W + 16); d3.intoArray(t, W + 24); d4.intoArray(t, W + 32); d5.intoArray(t, W + 40);
-    }
-
-    /** {@link #rows1} over a whole panel with 8 lanes ({@link #WIDE}): six chains; A[k] at {@code x[xo + k·xs]}, results at {@code t[tc ..]}. */
-    private static void oneWide(float[] x, int xo, int xs, float[] w, int o, int K, float[] t, int tc) {
-        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
-        for (int k = 0; k < K; k++) {
-            int q = o + k * W;
-            FloatVector a = FloatVector.broadcast(F, x[xo + k * xs]);
-            c0 = a.fma(FloatVector.fromArray(F, w, q), c0);
-            c1 = a.fma(FloatVector.fromArray(F, w, q + 8), c1);
-            c2 = a.fma(FloatVector.fromArray(F, w, q + 16), c2);
-            c3 = a.fma(FloatVector.fromArray(F, w, q + 24), c3);
-            c4 = a.fma(FloatVector.fromArray(F, w, q + 32), c4);
-            c5 = a.fma(FloatVector.fromArray(F, w, q + 40), c5);
-        }
-        c0.intoArray(t, tc); c1.intoArray(t, tc + 8); c2.intoArray(t, tc + 16); c3.intoArray(t, tc + 24); c4.intoArray(t, tc + 32); c5.intoArray(t, tc + 40);
-    }
-
-    /** Two rows of a transposed group (A[k] at {@code a[ab + k·8]} and the next) over a whole panel with 8 lanes: twelve chains, results at {@code t[tc ..]} and a row after. */
-    private static void rows2Wide(float[] a, int ab, float[] w, int o, int K, float[] t, int tc) {
-        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
-        for (int k = 0; k < K; k++) {
-            int q = o + k * W, ak = ab + k * ROWS;
-            FloatVector x0 = FloatVector.broadcast(F, a[ak]), x1 = FloatVector.broadcast(F, a[ak + 1]);
-            FloatVector v = FloatVector.fromArray(F, w, q);
-            c0 = x0.fma(v, c0); d0 = x1.fma(v, d0);
-            v = FloatVector.fromArray(F, w, q + 8);
-            c1 = x0.fma(v, c1); d1 = x1.fma(v, d1);
-            v = FloatVector.fromArray(F, w, q + 16);
-            c2 = x0.fma(v, c2); d2 = x1.fma(v, d2);
-            v = FloatVector.fromArray(F, w, q + 24);
-            c3 = x0.fma(v, c3); d3 = x1.fma(v, d3);
-            v = FloatVector.fromArray(F, w, q + 32);
-            c4 = x0.fma(v, c4); d4 = x1.fma(v, d4);
-            v = FloatVector.fromArray(F, w, q + 40);
-            c5 = x0.fma(v, c5); d5 = x1.fma(v, d5);
-        }
-        c0.intoArray(t, tc); c1.intoArray(t, tc + 8); c2.intoArray(t, tc + 16); c3.intoArray(t, tc + 24); c4.intoArray(t, tc + 32); c5.intoArray(t, tc + 40);
-        int u = tc + W;
-        d0.intoArray(t, u); d1.intoArray(t, u + 8); d2.intoArray(t, u + 16); d3.intoArray(t, u + 24); d4.intoArray(t, u + 32); d5.intoArray(t, u + 40);
-    }
 
     /**
      * One row, two panels side by side (o and o2): six chains, one broadcast; A[k] at {@code
