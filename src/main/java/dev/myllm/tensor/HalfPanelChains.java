@@ -150,6 +150,27 @@ final class HalfPanelChains {
         d10.intoArray(t, 3 * W + c); d11.intoArray(t, 3 * W + c + L); d12.intoArray(t, 3 * W + c + 2 * L);
     }
 
+    /**
+     * One row over a whole panel with 8 lanes (AVX2): each k's 48 halves as six vectors, read in
+     * one go (rows1's passes of three read each k's 96 bytes in two halves, one pass after the
+     * other); six chains, the same per column. Results at {@code t[0 .. W)}.
+     */
+    static void oneWide(float[] a, int ao, int as, short[] w, int o, int K, float[] t, int sh, int mask) {
+        IntVector mk = IntVector.broadcast(I, mask);
+        FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+        for (int k = 0; k < K; k++) {
+            int q = o + k * W;
+            FloatVector x = FloatVector.broadcast(F, a[ao + k * as]);
+            c0 = x.fma(((IntVector) ShortVector.fromArray(S, w, q).convertShape(S2I, I, 0)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats(), c0);
+            c1 = x.fma(((IntVector) ShortVector.fromArray(S, w, q + 8).convertShape(S2I, I, 0)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats(), c1);
+            c2 = x.fma(((IntVector) ShortVector.fromArray(S, w, q + 16).convertShape(S2I, I, 0)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats(), c2);
+            c3 = x.fma(((IntVector) ShortVector.fromArray(S, w, q + 24).convertShape(S2I, I, 0)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats(), c3);
+            c4 = x.fma(((IntVector) ShortVector.fromArray(S, w, q + 32).convertShape(S2I, I, 0)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats(), c4);
+            c5 = x.fma(((IntVector) ShortVector.fromArray(S, w, q + 40).convertShape(S2I, I, 0)).lanewise(LSHL, sh).and(mk).reinterpretAsFloats(), c5);
+        }
+        c0.intoArray(t, 0); c1.intoArray(t, 8); c2.intoArray(t, 16); c3.intoArray(t, 24); c4.intoArray(t, 32); c5.intoArray(t, 40);
+    }
+
     /** One row, A[k] at {@code a[ao + k·as]} (as 1: the input itself; 8: a row of the transposed group). */
     static void rows1(float[] a, int ao, int as, short[] w, int o, int K, float[] t, int c, int sh, int mask) {
         IntVector mk = IntVector.broadcast(I, mask);
