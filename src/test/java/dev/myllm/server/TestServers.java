@@ -19,6 +19,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A tiny random GPT-2-vocabulary model behind a real server on a free port, and a raw HTTP client for it. */
 final class TestServers {
+    /** What a test's head adapter answers when it adds nothing: zero logits of {@code x}'s shape with the last dimension {@code vocab}. */
+    static dev.myllm.tensor.Tensor zeroLogits(dev.myllm.tensor.Tensor x, int vocab) {
+        int[] shape = x.shape().clone();
+        shape[shape.length - 1] = vocab;
+        return dev.myllm.tensor.Tensor.zeros(shape);
+    }
+
     static final ObjectMapper JSON = new ObjectMapper();
     /** Vocabulary of GPT-2 (so its tokenizer works), 2 layers of width 32, context 96. */
     static final GPTConfig CONFIG = new GPTConfig(50257, 96, 32, 2, 2, 0f, true, true, 1e-5f);
