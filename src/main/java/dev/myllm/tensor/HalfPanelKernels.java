@@ -25,8 +25,6 @@ final class HalfPanelKernels {
     private static final int PASS = 3 * L;
     static final int ROWS = 8;
     private static final int TWO_ROWS = 4;
-    /** Whether one input row takes each panel whole ({@link HalfPanelChains#oneWide}): 8 lanes, six vectors a panel. */
-    private static final boolean WIDE = L == 8 && W == 6 * L;
     /** F16: the shift and mask that put a half's sign, exponent and mantissa where a float keeps them (HalfKernels' decode). */
     private static final int F16_SHIFT = 13, F16_MASK = 0x8FFFE000;
 
@@ -110,7 +108,7 @@ final class HalfPanelKernels {
                                   float[] bias, boolean gelu) {
         float[] t = TILE.get();
         int groups = (m + ROWS - 1) / ROWS;
-        if (WIDE && m == 1) { // one row with 8 lanes: each panel read whole, one at a time
+        if (WidePanelKernels.ON && m == 1) { // one row with 8 lanes: each panel read whole, one at a time
             for (int pi = p0; pi < p1; pi++) {
                 HalfPanelChains.oneWide(a, ao, as, w, wb + pi * K * W, K, t, sh, mask);
                 PanelKernels.store(t, 0, y, yo + pi * W, Math.min(W, N - pi * W), bias, pi * W, gelu);

@@ -130,7 +130,7 @@ final class PanelKernels {
             int n = pi + 1 < p1 ? 2 : 1, pb = wb + pi * K * W;
             for (int g = 0; g < groups; g++) {
                 int rows = Math.min(ROWS, m - g * ROWS), ab = g * K * ROWS, ro = yo + g * ROWS * N;
-                if (WIDE) { // two rows at a time over each whole panel of the pair
+                if (WidePanelKernels.ON) { // two rows at a time over each whole panel of the pair
                     for (int q = 0; q < n; q++) {
                         int qb = pb + q * K * W, valid = Math.min(W, N - (pi + q) * W);
                         for (int r0 = 0; r0 < rows; r0 += 2) {
@@ -203,14 +203,14 @@ final class PanelKernels {
         int pi = p0;
         for (; pi + 1 < p1; pi += 2) {
             int pb = wb + pi * K * W;
-            if (WIDE) WidePanelKernels.two(x, xo, w, pb, pb + K * W, K, t);
+            if (WidePanelKernels.ON) WidePanelKernels.two(x, xo, w, pb, pb + K * W, K, t);
             else for (int c = 0; c < W; c += PASS) two1(x, xo, 1, w, pb + c, pb + K * W + c, K, t, c);
             // (the second panel may be the ragged last one)
             store(t, 0, y, yo + pi * W, W + Math.min(W, N - (pi + 1) * W), bias, pi * W, gelu);
         }
         if (pi < p1) {
             int pb = wb + pi * K * W;
-            if (WIDE) WidePanelKernels.one(x, xo, 1, w, pb, K, t, 0);
+            if (WidePanelKernels.ON) WidePanelKernels.one(x, xo, 1, w, pb, K, t, 0);
             else for (int c = 0; c < W; c += PASS) rows1(x, xo, 1, w, pb + c, K, t, c);
             store(t, 0, y, yo + pi * W, Math.min(W, N - pi * W), bias, pi * W, gelu);
         }
@@ -255,13 +255,6 @@ final class PanelKernels {
     // ---- the kernels: PASS columns of a panel from w[o ..] (rows W floats apart), results into t[r·W + c ..] ----
     // (each stores its accumulators itself: a helper taking them as arguments left them boxed, and
     // eight-row products took 2.2x row-major's time)
-
-    /**
-     * Whether one input row takes a panel's whole width at once: with 8 lanes a panel's 48 columns
-     * are six vectors, and twelve chains over two panels still fit AVX2's 16 registers. In passes of
-     * three vectors each k's 192 bytes of a panel were read in two halves, one pass after the other.
-     */
-    private static final boolean WIDE = L == 8 && W == 6 * L;
 
     /**
      * One row, two panels side by side (o and o2): six chains, one broadcast; A[k] at {@code

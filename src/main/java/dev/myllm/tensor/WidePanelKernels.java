@@ -13,6 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class WidePanelKernels {
     private static final VectorSpecies<Float> F = PanelKernels.F;
     private static final int W = PanelKernels.W;
+    /**
+     * Whether the panel products take these kernels: 8 lanes, where a panel's 48 columns are six
+     * vectors (and twelve chains still fit AVX2's 16 registers).
+     */
+    static final boolean ON = PanelKernels.L == 8 && W == 6 * PanelKernels.L;
 
     private WidePanelKernels() {
     }
