@@ -50,6 +50,32 @@ final class ApiHandler extends Handler.Abstract {
         this.playground = new Playground(model);
     }
 
+    /** Requests the scheduler took and that have not answered yet. */
+    private final java.util.Set<Call> accepted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Answers every accepted request still running as failed with {@code message} (a shutdown
+     * whose scheduler turn outlasts its wait), then waits up to {@code millis} for them to be
+     * written; returns how many were still open.
+     */
+    int failAccepted(String message, long millis) {
+        int n = 0;
+        for (Call c : accepted) {
+            c.failAll(message);
+            n++;
+        }
+        long end = System.nanoTime() + millis * 1_000_000;
+        while (!accepted.isEmpty() && System.nanoTime() < end) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return n;
+    }
+
     void drain() {
         draining = true;
     }
@@ -256,6 +282,7 @@ final class ApiHandler extends Handler.Abstract {
             case SHUTTING_DOWN -> throw new ApiError(503, "server_error", null, "shutting_down", "The server is shutting down");
             case NONE -> { }
         }
+        accepted.add(call);
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         req.addFailureListener(t -> call.cancel()); // the connection failed: stop generating for it
         try {
@@ -277,6 +304,7 @@ final class ApiHandler extends Handler.Abstract {
         } finally {
             call.cancel(); // no-op when all finished; frees the slots of an abandoned request at once
             out.completionTokens = call.completionTokens();
+            accepted.remove(call);
         }
     }
 

@@ -80,6 +80,15 @@ final class Call implements Sequence.Listener {
         return events.poll(Math.max(0, millis), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Fails every choice with {@code message} from outside the scheduler (a shutdown whose turn
+     * outlasts its wait): only the request's thread hears, at once; the sequences stay the
+     * scheduler's, and what it sends them later goes nowhere (the response is over by then).
+     */
+    void failAll(String message) {
+        for (Sequence s : sequences) events.add(new Event(s.index, -1, "", null, null, message));
+    }
+
     void cancel() {
         for (Sequence s : sequences) s.cancel();
     }

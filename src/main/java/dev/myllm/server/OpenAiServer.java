@@ -25,8 +25,13 @@ public final class OpenAiServer implements AutoCloseable {
     private final ApiHandler handler;
     private final Server jetty;
     private final ServerConnector connector;
+    private final Consumer<String> log;
+    private static final String SHUTTING_DOWN = "the server is shutting down";
+    /** How long a shutdown waits for the scheduler's turn in progress before answering its requests itself (tests shorten it). */
+    long schedulerStopWaitMillis = 10_000;
 
     public OpenAiServer(ServedModel model, ServerConfig config, Consumer<String> log) {
+        this.log = log;
         this.config = config;
         this.model = model;
         this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), metrics, log);
@@ -169,7 +174,13 @@ public final class OpenAiServer implements AutoCloseable {
                 break;
             }
         }
-        scheduler.stop("the server is shutting down");
+        if (!scheduler.stop(SHUTTING_DOWN, schedulerStopWaitMillis)) {
+            // a turn outlasts the wait (a long prompt's prefill on a big model): its requests, and
+            // those queued behind it, hear now, before the connections close, rather than when the
+            // turn ends and nobody is left to tell
+            int told = handler.failAccepted(SHUTTING_DOWN, 2000);
+            log.accept("shutdown: the scheduler's turn outlasted " + schedulerStopWaitMillis + " ms; " + told + " request(s) answered 503");
+        }
         try {
             jetty.setStopTimeout(Math.max(100, Math.min(2000, (end - System.nanoTime()) / 1_000_000)));
             jetty.stop();

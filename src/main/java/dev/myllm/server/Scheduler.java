@@ -169,11 +169,12 @@ final class Scheduler implements Runnable {
     }
 
     /**
-     * As {@link #stop(String)}, waiting at most {@code waitMillis}. The scheduler thread itself ends
-     * what is left once its turn is over (it owns the running sequences: failing them from here
-     * while a long turn still ran them raced it), giving their caches back and setting the gauge.
+     * As {@link #stop(String)}, waiting at most {@code waitMillis}; returns whether the loop has
+     * ended. The scheduler thread itself ends what is left once its turn is over (it owns the
+     * running sequences: failing them from here while a long turn still ran them raced it), giving
+     * their caches back and setting the gauge.
      */
-    void stop(String message, long waitMillis) {
+    boolean stop(String message, long waitMillis) {
         stopMessage = message;
         accepting = false;
         stopped = true;
@@ -185,6 +186,7 @@ final class Scheduler implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return !thread.isAlive();
     }
 
     /** On the scheduler thread as it ends: every sequence not yet done fails with the stop's message. */

@@ -44,6 +44,51 @@ class ShutdownAndTimeLimitTest {
     }
 
     @Test
+    void aShutdownWhileATurnOutlastsTheSchedulersWaitStillAnswersItsRequests() throws Exception {
+        // a turn longer than the stop's wait (a long prompt's prefill on a big model): the requests
+        // it runs, and one queued behind it, hear of the shutdown before the connections close,
+        // not when the turn ends (then their streams are sealed)
+        ServedModel m = TestServers.model(4);
+        SchedulerStopTest.BlockingHead head = new SchedulerStopTest.BlockingHead(m.vocabSize());
+        m.model().setHeadAdapter(head);
+        ServerConfig c = ServerConfig.defaults().withBatch(1, 8);
+        TestServers.Running s = TestServers.start(m, c);
+        try {
+            s.server().schedulerStopWaitMillis = 200;
+            head.blockAt(3); // the prefill's head is call 1: the second decode step holds the turn
+            CompletableFuture<HttpResponse<String>> streamed = postAsync(s, true);
+            assertThat(head.entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<HttpResponse<String>> queued = postAsync(s, false);
+            long end = System.nanoTime() + 30_000_000_000L;
+            while (System.nanoTime() < end && TestServers.metric(TestServers.get(s.base() + "/metrics", null).body(), "myllm_queue_length") == 0) {
+                Thread.sleep(5);
+            }
+            s.server().shutdown(Duration.ZERO);
+            HttpResponse<String> r = streamed.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode()); // (the status line went out with the stream's start)
+            assertThat(r.body()).contains("\"code\":\"shutting_down\"").endsWith("data: [DONE]\n\n");
+            HttpResponse<String> q = queued.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(503, q.statusCode(), q.body());
+            assertThat(TestServers.json(q).get("error").get("code").asText()).isEqualTo("shutting_down");
+            assertThat(s.log()).anyMatch(l -> l.startsWith("POST /v1/completions 503 "));
+        } finally {
+            head.release.countDown();
+            s.close();
+        }
+    }
+
+    private static CompletableFuture<HttpResponse<String>> postAsync(TestServers.Running s, boolean stream) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return TestServers.post(s.base() + "/v1/completions",
+                        "{\"prompt\":\"Once\",\"max_tokens\":40,\"temperature\":0,\"ignore_eos\":true,\"stream\":" + stream + "}", null);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    @Test
     void healthSays503LoadingUntilReadyThen200Ok() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         try (OpenAiServer server = new OpenAiServer(TestServers.model(2), ServerConfig.defaults().withPort(0), log::add).startLoading()) {
