@@ -64,15 +64,7 @@ final class ApiHandler extends Handler.Abstract {
             c.failAll(message);
             n++;
         }
-        long end = System.nanoTime() + millis * 1_000_000;
-        while (!accepted.isEmpty() && System.nanoTime() < end) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Polling.until(accepted::isEmpty, System.nanoTime() + millis * 1_000_000, 5);
         return n;
     }
 

@@ -166,14 +166,7 @@ public final class OpenAiServer implements AutoCloseable {
         handler.drain();
         scheduler.stopAccepting();
         long end = System.nanoTime() + grace.toNanos();
-        while (!scheduler.idle() && System.nanoTime() < end) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Polling.until(scheduler::idle, end, 20);
         if (!scheduler.stop(SHUTTING_DOWN, schedulerStopWaitMillis)) {
             // a turn outlasts the wait (a long prompt's prefill on a big model): its requests, and
             // those queued behind it, hear now, before the connections close, rather than when the
