@@ -172,7 +172,7 @@ public final class OpenAiServer implements AutoCloseable {
             // those queued behind it, hear now, before the connections close, rather than when the
             // turn ends and nobody is left to tell
             int told = handler.failAccepted(SHUTTING_DOWN, 2000);
-            log.accept("shutdown: the scheduler's turn outlasted " + schedulerStopWaitMillis + " ms; " + told + " request(s) answered 503");
+            log.accept("shutdown: the scheduler's turn outlasted " + schedulerStopWaitMillis + " ms; told " + told + " running request(s) the server is shutting down");
         }
         try {
             jetty.setStopTimeout(Math.max(100, Math.min(2000, (end - System.nanoTime()) / 1_000_000)));
