@@ -70,7 +70,8 @@ class ShutdownAndTimeLimitTest {
             HttpResponse<String> q = queued.get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(503, q.statusCode(), q.body());
             assertThat(TestServers.json(q).get("error").get("code").asText()).isEqualTo("shutting_down");
-            assertThat(s.log()).anyMatch(l -> l.startsWith("POST /v1/completions 503 "));
+            assertThat(s.log()).anyMatch(l -> l.startsWith("POST /v1/completions 503 "))
+                    .contains("shutdown: the scheduler's turn outlasted 200 ms; told 2 running request(s) the server is shutting down");
         } finally {
             head.release.countDown();
             s.close();
