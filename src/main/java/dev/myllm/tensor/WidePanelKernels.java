@@ -22,7 +22,7 @@ final class WidePanelKernels {
     private WidePanelKernels() {
     }
 
-    /** {@code PanelKernels.two1} over whole panels with 8 lanes: twelve chains, one broadcast, the same chain per column. */
+    /** {@code PanelChains.two1} over whole panels with 8 lanes: twelve chains, one broadcast, the same chain per column. */
     static void two(float[] x, int xo, float[] w, int o, int o2, int K, float[] t) {
         FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
         for (int k = 0; k < K; k++) {
@@ -45,7 +45,7 @@ final class WidePanelKernels {
         d0.intoArray(t, W); d1.intoArray(t, W + 8); d2.intoArray(t, W + 16); d3.intoArray(t, W + 24); d4.intoArray(t, W + 32); d5.intoArray(t, W + 40);
     }
 
-    /** {@code PanelKernels.rows1} over a whole panel with 8 lanes: six chains; A[k] at {@code x[xo + k·xs]}, results at {@code t[tc ..]}. */
+    /** {@code PanelChains.rows1} over a whole panel with 8 lanes: six chains; A[k] at {@code x[xo + k·xs]}, results at {@code t[tc ..]}. */
     static void one(float[] x, int xo, int xs, float[] w, int o, int K, float[] t, int tc) {
         FloatVector z = FloatVector.zero(F), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
         for (int k = 0; k < K; k++) {
