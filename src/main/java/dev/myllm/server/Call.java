@@ -86,7 +86,7 @@ final class Call implements Sequence.Listener {
      * scheduler's, and what it sends them later goes nowhere (the response is over by then).
      */
     void failAll(String message) {
-        for (Sequence s : sequences) events.add(new Event(s.index, -1, "", null, null, message));
+        for (Sequence s : sequences) failed(s, message);
     }
 
     void cancel() {

@@ -28,7 +28,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Consumer<String> log;
     private static final String SHUTTING_DOWN = "the server is shutting down";
     /** How long a shutdown waits for the scheduler's turn in progress before answering its requests itself (tests shorten it). */
-    long schedulerStopWaitMillis = 10_000;
+    long schedulerStopWaitMillis = Scheduler.STOP_WAIT_MILLIS;
 
     public OpenAiServer(ServedModel model, ServerConfig config, Consumer<String> log) {
         this.log = log;

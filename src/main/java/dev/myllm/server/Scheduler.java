@@ -165,8 +165,11 @@ final class Scheduler implements Runnable {
      * for a turn in progress to end.
      */
     void stop(String message) {
-        stop(message, 10_000);
+        stop(message, STOP_WAIT_MILLIS);
     }
+
+    /** How long {@link #stop(String)} waits for a turn in progress. */
+    static final long STOP_WAIT_MILLIS = 10_000;
 
     /**
      * As {@link #stop(String)}, waiting at most {@code waitMillis}; returns whether the loop has
