@@ -1,14 +1,10 @@
 package dev.myllm.server;
 
 import dev.myllm.model.GPTModel;
-import dev.myllm.model.KVCache;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tensor.ProductMode;
-import dev.myllm.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
@@ -19,26 +15,16 @@ import java.util.List;
  * step for every running sequence together ({@link GPTModel#decodeStep}), samples each sequence's
  * next token with its own settings, and drops finished or cancelled sequences at once.
  *
- * <p>Prefill runs with {@link ProductMode#PACKED} and decode steps with {@link ProductMode#ROWS},
- * as {@code Generator} does, so each sequence gets bitwise the logits it would get alone.
+ * <p>This class owns the queue, the turns and the lifecycle; {@link Passes} runs the model for a
+ * turn, so each sequence gets bitwise the logits it would get alone.
  */
 final class Scheduler implements Runnable {
-    private final ServedModel served;
-    private final GPTModel model;
     private final int maxBatch;
     private final int maxQueue;
     private final int prefillChunk;
     private final Metrics metrics;
-    /** Caches of finished sequences for the next ones: up to a batch of them, 512 MB at most. */
-    private final CachePool cachePool;
-    /**
-     * The scheduler thread's outermost arena scope, from one prefill pass to the next (null when
-     * idle); each step runs in a scope nested in it. The arena always keeps the buffer sizes of the
-     * last two outermost scopes, older ones only within its budget ({@link #arenaRetainBytes()}):
-     * were each decode step outermost, 128 decode steps would push a prefill pass's sizes out of
-     * those two.
-     */
-    private Arena epoch;
+    /** Prefill passes, decode steps and the sequences' caches. */
+    private final Passes passes;
     private final Object lock = new Object();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();    // guarded by lock
     private final List<Sequence> active = new ArrayList<>();            // scheduler thread only
@@ -60,23 +46,16 @@ final class Scheduler implements Runnable {
     /** When an idle scheduler starts on a burst of requests (scheduler thread only). */
     private final BurstGathering gathering = new BurstGathering();
     private volatile boolean profileProducts;
-    /** Decode batches from which the sequences pick and send their tokens on all the pool's threads. */
-    private static final int PARALLEL_ACCEPT = 4;
-    /** Each decode step's picking and sending, one object for every turn (scheduler thread only). */
-    private final Accepting picking;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics, java.util.function.Consumer<String> log) {
-        this.served = served;
         this.log = log;
-        this.model = served.model();
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
         this.prefillChunk = prefillChunk;
         this.metrics = metrics;
-        this.cachePool = new CachePool(model.config(), maxBatch, 512L << 20);
         this.times = new SchedulerTimes(maxBatch);
-        this.picking = new Accepting(maxBatch, served.eosId(), served.decoder()::bytes);
-        model.eval();
+        this.passes = new Passes(served, maxBatch, metrics, times);
+        served.model().eval();
         this.thread = new Thread(this, "myllm-scheduler");
         thread.setDaemon(true);
     }
@@ -147,10 +126,10 @@ final class Scheduler implements Runnable {
 
     /** KV caches taken from the pool by sequences and not given back yet (0 once nothing runs). */
     int cachesInUse() {
-        return cachePool.inUse();
+        return passes.cachesInUse();
     }
 
-    /** Stops taking sequences; running and queued ones go on until {@link #stop()}. */
+    /** Stops taking sequences; running and queued ones go on until {@link #stop(String)}. */
     void stopAccepting() {
         accepting = false;
     }
@@ -200,7 +179,7 @@ final class Scheduler implements Runnable {
             waiting.clear();
         }
         active.clear();
-        for (Sequence s : left) if (s.cache != null) release(s);
+        for (Sequence s : left) if (s.cache != null) passes.release(s);
         activeCount = 0;
         metrics.active(0);
         String message = stopMessage == null ? "the scheduler stopped" : stopMessage;
@@ -232,7 +211,7 @@ final class Scheduler implements Runnable {
         try {
             loop();
         } finally {
-            endEpoch();
+            passes.endEpoch();
             failLeft();
         }
     }
@@ -247,7 +226,7 @@ final class Scheduler implements Runnable {
                 long t0 = System.nanoTime();
                 admit();
                 if (active.isEmpty()) {
-                    endEpoch(); // nothing runs: the pool may forget sizes no one asks for
+                    passes.endEpoch(); // nothing runs: the pool may forget sizes no one asks for
                     synchronized (lock) {
                         if (waiting.isEmpty() && !stopped) {
                             try {
@@ -285,7 +264,7 @@ final class Scheduler implements Runnable {
                         it.remove();
                     } else if (s.cancelled()) {
                         s.state = Sequence.State.DONE;
-                        release(s);
+                        passes.release(s);
                         it.remove();
                         dropped.add(s);
                     }
@@ -318,12 +297,12 @@ final class Scheduler implements Runnable {
      */
     private void turnFailed(Throwable e) {
         for (Sequence s : active) {
-            release(s); // also of one that finished in this turn before the throw, whose cache the turn had no time to give back
+            passes.release(s); // also of one that finished in this turn before the throw, whose cache the turn had no time to give back
             if (s.state == Sequence.State.DONE) continue;
             s.state = Sequence.State.DONE;
             (s.cancelled() ? dropped : broken).add(s);
         }
-        endEpoch();
+        passes.endEpoch();
         if (e instanceof OutOfMemoryError) Arena.releasePool();
         int n = broken.size();
         log.accept("scheduler: a turn failed, " + n + (n == 1 ? " sequence" : " sequences") + " with it: " + ApiError.detail(e));
@@ -338,23 +317,6 @@ final class Scheduler implements Runnable {
     /** Before the first prefill of a burst, waits for the rest of it ({@link BurstGathering}). */
     private void gather() throws InterruptedException {
         gathering.await(lock, maxBatch, () -> active.size() + waiting.size(), incoming::get, () -> stopped);
-    }
-
-    /** Starts a new outermost arena scope (before a prefill pass; see {@link #epoch}). */
-    private void newEpoch() {
-        endEpoch();
-        epoch = Arena.open();
-    }
-
-    private void endEpoch() {
-        if (epoch != null) epoch.close();
-        epoch = null;
-    }
-
-    /** Gives a finished sequence's cache back to the pool. */
-    private void release(Sequence s) {
-        cachePool.give(s.cache);
-        s.cache = null;
     }
 
     /** Moves waiting sequences into free slots; drops cancelled ones without running them. */
@@ -392,132 +354,10 @@ final class Scheduler implements Runnable {
         if (!prefilling.isEmpty()) {
             Sequence head = prefilling.getFirst();
             // echo with logprobs needs every position's logits: such a prompt runs alone
-            if (head.promptLogprobs) prefill(head, budget);
-            else prefillTogether(prefilling, budget);
+            if (head.promptLogprobs) passes.prefill(head, budget);
+            else passes.prefillTogether(prefilling, budget);
         }
-        if (!decoding.isEmpty()) decode(decoding);
+        if (!decoding.isEmpty()) passes.decode(decoding);
     }
 
-    /**
-     * The next chunks of several prompts in one pass ({@link GPTModel#prefillStep}), up to
-     * {@code budget} tokens in all: the weights are read (and packed) once for all of them.
-     */
-    private void prefillTogether(List<Sequence> prefilling, int budget) {
-        List<Sequence> seqs = new ArrayList<>();
-        List<int[]> chunks = new ArrayList<>();
-        for (Sequence s : prefilling) {
-            if (budget <= 0) break;
-            if (s.promptLogprobs) continue;
-            int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
-            budget -= to - from;
-            if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
-            seqs.add(s);
-            chunks.add(Arrays.copyOfRange(s.prompt, from, to));
-        }
-        int n = seqs.size(), vocab = served.vocabSize(), tokens = 0;
-        KVCache[] caches = new KVCache[n];
-        for (int i = 0; i < n; i++) {
-            caches[i] = seqs.get(i).cache;
-            tokens += chunks.get(i).length;
-        }
-        newEpoch();
-        long t0 = System.nanoTime();
-        // the sequences pick their tokens from the logits in the arena's buffer, before the scope
-        // hands it back: no copy of them
-        try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
-            float[] logits = logits(model.prefillStep(chunks.toArray(new int[0][]), caches), n, vocab);
-            long t1 = System.nanoTime();
-            metrics.prefilled(tokens, t1 - t0);
-            times.prefill(tokens, t1 - t0);
-            for (int i = 0; i < n; i++) {
-                Sequence s = seqs.get(i);
-                s.prefilled += chunks.get(i).length;
-                if (s.prefilled < s.prompt.length) continue;
-                s.state = Sequence.State.DECODE;
-                metrics.firstToken(System.nanoTime() - s.submittedNanos);
-                if (s.sampling.maxTokens() == 0) {
-                    s.finishNow("length");
-                    release(s);
-                } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
-                    release(s); // free the slot now
-                }
-            }
-            times.accept(System.nanoTime() - t1);
-        }
-    }
-
-    /** The logits {@code (rows, 1, V)} as one array of {@code rows·V}: the tensor's own when it is exactly that. */
-    private static float[] logits(Tensor out, int rows, int vocab) {
-        float[] d = out.data();
-        return d.length == rows * vocab ? d : java.util.Arrays.copyOf(out.toArray(), rows * vocab);
-    }
-
-    private void prefill(Sequence s, int chunk) {
-        if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
-        int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk), vocab = served.vocabSize();
-        float[] logits;
-        newEpoch();
-        long t0 = System.nanoTime();
-        try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
-            // echo with logprobs needs every position's logits; the last row is the same either way
-            Tensor out = model.forward(Arrays.copyOfRange(s.prompt, from, to), 1, to - from, s.cache, !s.promptLogprobs);
-            logits = s.promptLogprobs || to == s.prompt.length ? out.toArray() : null;
-        }
-        metrics.prefilled(to - from, System.nanoTime() - t0);
-        times.prefill(to - from, System.nanoTime() - t0);
-        s.prefilled = to;
-        if (s.promptLogprobs) {
-            if (from == 0) s.promptToken(s.prompt[0], null, -1, vocab);       // the first prompt token has no log-probability
-            else s.promptToken(s.prompt[from], s.pendingRow, 0, vocab);       // scored by the previous chunk's last row
-            for (int p = from + 1; p < to; p++) s.promptToken(s.prompt[p], logits, (p - 1 - from) * vocab, vocab);
-            if (to < s.prompt.length) {
-                s.pendingRow = Arrays.copyOfRange(logits, (to - 1 - from) * vocab, (to - from) * vocab); // predicts prompt[to]
-                return;
-            }
-            logits = Arrays.copyOfRange(logits, (to - 1 - from) * vocab, (to - from) * vocab);
-        } else if (logits == null) {
-            return;
-        }
-        s.state = Sequence.State.DECODE;
-        metrics.firstToken(System.nanoTime() - s.submittedNanos);
-        if (s.sampling.maxTokens() == 0) {
-            s.finishNow("length");
-            release(s);
-            return;
-        }
-        if (!s.accept(logits, 0, vocab, served.eosId(), served.decoder()::bytes)) release(s); // free the slot now
-    }
-
-    private void decode(List<Sequence> seqs) {
-        int b = seqs.size(), vocab = served.vocabSize();
-        int[] ids = new int[b];
-        KVCache[] caches = new KVCache[b];
-        for (int i = 0; i < b; i++) {
-            ids[i] = seqs.get(i).next;
-            caches[i] = seqs.get(i).cache;
-        }
-        long t0 = System.nanoTime();
-        // each sequence picks its token from the logits in the arena's buffer, before the scope
-        // hands it back: copying 8 rows of GPT-2's logits (1.6 MB, a new array) cost about as much
-        // as sampling them all
-        try (Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
-            float[] logits = logits(model.decodeStep(ids, caches), b, vocab);
-            long t1 = System.nanoTime();
-            metrics.decodeStep(b, t1 - t0);
-            times.decodeStep(b, t1 - t0);
-            // several sequences pick and send their tokens on the pool's threads too (each sequence
-            // on one thread; their listeners take tokens from any thread): sampling 8 rows and
-            // writing their chunks took 1-3 ms of a 25-70 ms step in bench serve --profile, with
-            // the second core idle
-            boolean spread = b >= PARALLEL_ACCEPT;
-            // the pool's workers park now rather than spin: the threads the chunks wake (clients,
-            // non-streamed requests' threads) get their core instead of preempting this one
-            if (!spread) dev.myllm.tensor.Parallel.rest();
-            boolean[] going = picking.start(seqs, logits, vocab);
-            dev.myllm.tensor.Parallel.forRange(spread ? Math.min(b, dev.myllm.tensor.Parallel.threads()) : 1, 1, picking);
-            if (spread) dev.myllm.tensor.Parallel.rest();
-            for (int i = 0; i < b; i++) if (!going[i]) release(seqs.get(i));
-            times.accept(System.nanoTime() - t1);
-        }
-    }
 }
