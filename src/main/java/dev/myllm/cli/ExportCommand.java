@@ -51,6 +51,11 @@ final class ExportCommand implements Runnable {
     @Option(names = "--seed", paramLabel = "S", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of a preset's random weights (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--modelfile", paramLabel = "FILE",
+            description = "With --format gguf: also write an Ollama Modelfile (FROM the .gguf file; an instruction-tuned model's prompt "
+                    + "format as its TEMPLATE and stop strings), for: ollama create NAME -f FILE.")
+    Path modelfile;
+
     @Option(names = "--merge-lora", description = "Add a LoRA adapter's update into the base weights (W + scale·(A·B)ᵀ) and write a plain model without the adapter.")
     boolean mergeLora;
 
@@ -71,6 +76,7 @@ final class ExportCommand implements Runnable {
             exportGguf();
             return;
         }
+        if (modelfile != null) throw new CliException("--modelfile applies to --format gguf only");
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
         if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
         DType t = switch (WeightDtype.parse(dtype)) {
@@ -166,6 +172,12 @@ final class ExportCommand implements Runnable {
     private void exportGguf() {
         GgufType t = GgufType.valueOf(WeightDtype.parse(dtype).toUpperCase(Locale.ROOT));
         if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
+        if (modelfile != null) {
+            if (modelfile.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new CliException("--modelfile " + modelfile + " is the --out file; give the Modelfile its own name");
+            }
+            OutputPaths.file("--modelfile", modelfile, "Modelfile");
+        }
         Tokenizer tok = tokenizer.load(model);
         GPTModel m = model.build(seed);
         BpeVocab vocab;
@@ -207,8 +219,20 @@ final class ExportCommand implements Runnable {
             // llama.cpp's non-Jinja chat path has no built-in for our formats and refuses the template (older builds default to it)
             o.printf("chat in llama.cpp:    llama-server -m %s --jinja   (the file's chat template renders the %s prompt)%n", file, format.id());
         }
-        o.printf("make an Ollama model: printf 'FROM %s\\n' > Modelfile && ollama create %s -f Modelfile && ollama run %s%n",
-                out.toAbsolutePath(), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"), name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"));
+        String ollamaName = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-");
+        if (modelfile != null) {
+            try {
+                dev.myllm.util.AtomicFiles.writeString(modelfile, OllamaModelfile.text(modelfile, out, ollamaName, format));
+            } catch (UncheckedIOException e) {
+                throw new CliException("--modelfile " + modelfile + ": " + Errors.oneLine(e), 1);
+            }
+            o.printf("wrote %s (Ollama%s)%n", modelfile, format == null ? "" : ", the " + format.id() + " prompt format as its TEMPLATE");
+            o.printf("make an Ollama model: ollama create %s -f %s && ollama run %s%n", ollamaName, modelfile, ollamaName);
+        } else {
+            o.printf("make an Ollama model: printf 'FROM %s\\n' > Modelfile && ollama create %s -f Modelfile && ollama run %s%s%n",
+                    out.toAbsolutePath(), ollamaName, ollamaName,
+                    format == null ? "" : "   (--modelfile FILE writes one with the prompt format, which Ollama needs as its TEMPLATE)");
+        }
         o.flush();
     }
 }

@@ -32,6 +32,14 @@ public interface ChatTemplate {
     }
 
     /**
+     * An Ollama template (Go's {@code text/template} over {@code .Messages}, a Modelfile's {@code
+     * TEMPLATE}) that renders what {@link #of of(format)} renders for the messages Ollama hands it.
+     */
+    static String ollama(dev.myllm.finetune.PromptFormat format) {
+        return InstructTemplate.ollama(format);
+    }
+
+    /**
      * The format for models that carry none: a plain transcript ({@code User: ...}, {@code
      * Assistant: ...}, a system message first as it is), which any base model can continue.
      */

@@ -75,6 +75,49 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
     }
 
     /**
+     * {@link #render} as an Ollama template (Go's {@code text/template} over {@code .Messages}, for a
+     * Modelfile's {@code TEMPLATE}): the same walk as {@link #jinja}, in Go's variables and {@code
+     * printf}. Ollama joins consecutive messages of one role with a blank line before any template sees
+     * them, so for such a chat the prompt is {@link #render}'s of the joined messages.
+     */
+    static String ollama(PromptFormat format) {
+        if (format.hasTurns() && !format.responsePrefix().equals("\n<|assistant|>:\n")) {
+            throw new IllegalStateException("the template's history is Phi-3's; " + format.id() + " needs its own");
+        }
+        String head = format.prompt(new InstructionExample("", "", "", null, null, List.of()));
+        String t = """
+                {{- $system := "" }}{{ $pending := "" }}{{ $open := false }}{{ $history := "" }}
+                {{- range .Messages }}
+                {{- if or (eq .Role "system") (eq .Role "developer") }}{{ $system = printf "%s%s\\n\\n" $system .Content }}
+                {{- else if eq .Role "assistant" }}
+                {{- if $open }}{{ $history = printf "%s<|user|>\\n%s\\n<|assistant|>:\\n%s\\n" $history $pending .Content }}{{ end }}
+                {{- $open = false }}
+                {{- else }}
+                {{- if $open }}{{ $history = printf "%s<|user|>\\n%s\\n<|assistant|>:\\n\\n" $history $pending }}{{ end }}
+                {{- $open = true }}{{ $pending = .Content }}
+                {{- end }}
+                {{- end }}
+                """ + (format.hasTurns() ? "{{- $history }}" : "{{- \"\" }}") + goText(head)
+                + "{{ $system }}{{ if $open }}{{ $pending }}{{ end }}" + goText(format.responsePrefix());
+        if (t.contains("\"\"\"")) throw new IllegalStateException("a Modelfile cannot hold three quotes in a row: " + t);
+        return t;
+    }
+
+    /** Literal text as a Go string constant ({@code {{ "..." }}}, newlines as {@code \n}): no whitespace for the template to trim. */
+    private static String goText(String s) {
+        StringBuilder b = new StringBuilder("{{ \"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> b.append(c);
+            }
+        }
+        return b.append("\" }}").toString();
+    }
+
+    /**
      * Literal template text; each newline as an expression, which no trim_blocks or lstrip_blocks
      * setting removes, and each {@code <|} as one, so that no marker appears whole (see {@link #jinja}).
      */

@@ -122,4 +122,39 @@ class ExportCliTest {
         assertThat(dev.myllm.generate.TokenDecoder.of(inFile).bytes(' ')).isEmpty();
         assertThat(dev.myllm.generate.TokenDecoder.of(inFile).bytes('a')).containsExactly('a');
     }
+
+    @Test
+    void anOllamaModelfileCarriesThePromptFormatAsItsTemplate(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("my chat");
+        ModelDirectory.save(new GPTModel(new GPTConfig(50257, 32, 32, 2, 1, 0f, true, true, 1e-5f), 3), base);
+        SavedFormat.write(base, PromptFormat.ALPACA);
+        Path gguf = tmp.resolve("chat.gguf"), modelfile = tmp.resolve("Modelfile");
+        CliRun e = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString(), "--modelfile", modelfile.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).contains("wrote " + modelfile + " (Ollama, the alpaca prompt format as its TEMPLATE)\n")
+                .contains("make an Ollama model: ollama create my-chat -f " + modelfile + " && ollama run my-chat\n");
+        // FROM the file beside it, the template between triple quotes as Ollama's parser takes it verbatim, the stop quoted (it has spaces)
+        assertThat(Files.readString(modelfile)).isEqualTo("# my-chat for Ollama, written by myllm export (prompt format alpaca)\n"
+                + "# make it: ollama create my-chat -f Modelfile\n"
+                + "FROM ./chat.gguf\n"
+                + "TEMPLATE \"\"\"" + dev.myllm.server.ChatTemplate.ollama(PromptFormat.ALPACA) + "\"\"\"\n"
+                + "PARAMETER stop \"### Instruction:\"\n");
+        // a base model: FROM only (Ollama's own {{ .Prompt }} template), the file elsewhere by its absolute path
+        Path elsewhere = tmp.resolve("sub").resolve("Modelfile");
+        CliRun p = CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", tmp.resolve("plain.gguf").toString(),
+                "--modelfile", elsewhere.toString());
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(Files.readString(elsewhere)).endsWith("\nFROM " + tmp.resolve("plain.gguf").toAbsolutePath() + "\n").doesNotContain("TEMPLATE");
+        // without --modelfile, the hint says what it would add
+        assertThat(CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString()).out())
+                .contains("(--modelfile FILE writes one with the prompt format, which Ollama needs as its TEMPLATE)");
+        // misuse: one line naming the option, nothing written
+        CliRun dir = CliRun.run("export", "--model", base.toString(), "--out", tmp.resolve("d").toString(), "--modelfile", modelfile.toString());
+        assertThat(dir.code()).isEqualTo(2);
+        assertThat(dir.err()).isEqualTo("myllm: --modelfile applies to --format gguf only\n");
+        CliRun same = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString(), "--modelfile", gguf.toString());
+        assertThat(same.code()).isEqualTo(2);
+        assertThat(same.err()).isEqualTo("myllm: --modelfile " + gguf + " is the --out file; give the Modelfile its own name\n");
+        assertThat(Files.exists(tmp.resolve("d"))).isFalse();
+    }
 }

@@ -27,17 +27,22 @@ final class ChatTemplateFixtures {
 
     /**
      * The fixture at {@code resource}, after checking it was made from the export's templates; if not,
-     * the templates are written to {@code target/chat-templates.json} and the error is {@code remake} of that path.
+     * the export's Jinja templates are written to {@code target/chat-templates.json} and the error is {@code remake} of that path.
      */
     static JsonNode load(String resource, Function<Path, String> remake) throws IOException {
+        return load(resource, ChatTemplate::jinja, "chat-templates.json", remake);
+    }
+
+    /** {@link #load(String, Function)} of a fixture made from other templates ({@code template} of each format), dumped to {@code target/dumpName}. */
+    static JsonNode load(String resource, Function<PromptFormat, String> template, String dumpName, Function<Path, String> remake) throws IOException {
         JsonNode fixture;
         try (InputStream in = ChatTemplateFixtures.class.getResourceAsStream(resource)) {
             fixture = in == null ? null : Answers.JSON.readTree(in);
         }
         Map<String, String> ours = new LinkedHashMap<>();
-        for (PromptFormat f : PromptFormat.values()) ours.put(f.name(), ChatTemplate.jinja(f));
+        for (PromptFormat f : PromptFormat.values()) ours.put(f.name(), template.apply(f));
         if (fixture == null || !Answers.JSON.convertValue(fixture.get("templates"), Map.class).equals(ours)) {
-            Path dump = Path.of("target", "chat-templates.json");
+            Path dump = Path.of("target", dumpName);
             Files.createDirectories(dump.getParent());
             Files.writeString(dump, Answers.JSON.writeValueAsString(ours));
             throw new AssertionError("the export's chat templates changed: " + remake.apply(dump));
