@@ -11,7 +11,8 @@ import java.util.function.IntSupplier;
  * others are still being read, up to GATHER_MAX in all, it waits for them, so one prefill pass
  * takes them all (the weights read once, the products at their best rate); a lone request waits
  * one gap. Right after the last running sequences finished, their clients' next requests are
- * expected: it waits for as many (up to RETURN_MAX), and not at all for one. Scheduler thread only.
+ * expected: it waits for as many (up to RETURN_MAX), and not at all for one alone; more than
+ * expected make a burst. Scheduler thread only.
  */
 final class BurstGathering {
     /** How long an idle scheduler waits after an arrival for the next one before it starts. */
@@ -59,17 +60,14 @@ final class BurstGathering {
      */
     void await(Object lock, int maxBatch, IntSupplier sequences, IntSupplier reading, BooleanSupplier stopped)
             throws InterruptedException {
-        long now = System.nanoTime(), until = now + GATHER_MAX_NANOS, quiet = now + GATHER_GAP_NANOS;
-        int want = maxBatch;
+        long now = System.nanoTime();
         boolean expected = returning > 0 && now - emptiedNanos < RETURN_WINDOW_NANOS;
-        if (expected) {
-            want = Math.min(maxBatch, returning);
-            until = quiet = now + RETURN_MAX_NANOS;
-        }
+        int want = expected ? Math.min(maxBatch, returning) : maxBatch;
+        long until = now + (expected ? RETURN_MAX_NANOS : GATHER_MAX_NANOS), quiet = now + GATHER_GAP_NANOS;
         returning = 0;
         synchronized (lock) {
             int seen = sequences.getAsInt();
-            while (seen < want && !stopped.getAsBoolean() && now < until && (now < quiet || reading.getAsInt() > 0)) {
+            while (seen < maxBatch && !stopped.getAsBoolean() && now < until && more(expected, seen, want, now < quiet, reading.getAsInt())) {
                 // arrivals, requests read and a stop notify the lock; the timeout is only the next
                 // deadline (the quiet gap's end, or the limit while a request is still being read),
                 // rounded up to whole milliseconds. (The former lock.wait(0, 200_000) was no 0.2 ms
@@ -80,9 +78,22 @@ final class BurstGathering {
                 int n = sequences.getAsInt();
                 if (n != seen) {
                     seen = n;
-                    if (!expected) quiet = now + GATHER_GAP_NANOS;
+                    quiet = now + GATHER_GAP_NANOS;
                 }
             }
         }
+    }
+
+    /**
+     * Whether to wait on: for requests being read; for expected clients until as many came back,
+     * then no longer (a lone client's next request does not wait); for a burst (nothing expected, or
+     * more than expected: 8 new streams right after 1 finished took their first request as the one
+     * returning client, prefilled it alone and the rest in two more passes) while arrivals keep
+     * coming within the quiet gap.
+     */
+    private static boolean more(boolean expected, int seen, int want, boolean beforeQuiet, int reading) {
+        if (reading > 0) return true;
+        if (expected && seen <= want) return seen < want;
+        return beforeQuiet;
     }
 }

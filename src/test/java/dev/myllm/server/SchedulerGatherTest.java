@@ -73,4 +73,42 @@ class SchedulerGatherTest {
             s.stop("done");
         }
     }
+
+    @Test
+    void aBurstRightAfterALoneClientFinishedIsNotTakenForItsNextRequest() throws Exception {
+        ServedModel served = TestServers.model(5);
+        int vocab = served.vocabSize();
+        int[] p0 = {3, 1, 4}, p1 = {11, 22, 33, 44, 55}, p2 = {7, 8, 9};
+        Scheduler s = new Scheduler(served, 4, 8, 64, new Metrics(), line -> { });
+        s.start();
+        try {
+            // one client's request runs to its end: its next request is expected
+            tokens(s, call(p0, 3, vocab));
+            long before = s.profile().prefillPasses();
+            // then two clients at once (as bench serve going from 1 stream to 8): the first request
+            // is no reason to start while the other is still being read
+            Call a = call(p1, 5, vocab), b = call(p2, 5, vocab);
+            long t0, t1;
+            try (Scheduler.Arrival second = s.arriving()) {
+                t0 = System.nanoTime();
+                s.submit(a.sequences);
+                Thread.sleep(12);
+                t1 = System.nanoTime();
+                long passes = s.profile().prefillPasses() - before;
+                assumeTrue((t1 - t0) / 1e6 < 40, "the test thread slept too long");
+                assertThat(passes).as("no pass while a request is on its way").isZero();
+                s.submit(b.sequences);
+            }
+            tokens(a);
+            tokens(b);
+            assertThat(s.profile().prefillPasses() - before).isEqualTo(1);
+        } finally {
+            s.stop("done");
+        }
+    }
+
+    private static void tokens(Scheduler s, Call c) throws InterruptedException {
+        s.submit(c.sequences);
+        assertThat(tokens(c)).hasSize(3);
+    }
 }
