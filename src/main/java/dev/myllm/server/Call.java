@@ -37,11 +37,7 @@ final class Call implements Sequence.Listener {
         this.plan = plan;
         for (int c = 0; c < plan.choices(); c++) {
             int i = c % plan.n(); // the i-th choice of its prompt: seeded as the i-th choice of a request for that prompt alone
-            Sampling s = plan.sampling();
-            if (i > 0) {
-                s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed() + i, s.presencePenalty(),
-                        s.frequencyPenalty(), s.stops(), s.logprobs(), s.ignoreEos());
-            }
+            Sampling s = i > 0 ? plan.sampling().withSeed(plan.sampling().seed() + i) : plan.sampling();
             sequences.add(new Sequence(c, plan.promptOf(c), s, vocab, this, plan.echo() && s.logprobs() >= 0));
         }
     }

@@ -66,7 +66,6 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         int longest = 0;
         for (int[] ids : prompts) longest = Math.max(longest, ids.length);
         f.unsupported("suffix", "this model only continues text");
-        f.unsupported("logit_bias", "not implemented");
         Integer bestOf = f.integer("best_of", null, 1, limits.maxN());
         int n = f.integer("n", 1, 1, limits.maxN());
         if (bestOf != null && bestOf != n) throw ApiError.badField("best_of", "best_of other than n is not supported");
@@ -81,7 +80,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         Integer logprobs = f.integer("logprobs", null, 0, 5);
         boolean stream = f.bool("stream", false);
         if (stream && echo && logprobs != null) throw ApiError.badField("echo", "echo with logprobs is answered whole: leave out stream");
-        Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits);
+        Sampling s = sampling(f, maxTokens, logprobs == null ? -1 : logprobs, limits, m.vocabSize());
         return new Plan(false, List.copyOf(prompts), java.util.Collections.unmodifiableList(texts), s, n, stream,
                 includeUsage(f, stream), echo);
     }
@@ -128,7 +127,6 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         }
         f.unsupported("tools", "this model does not call tools");
         f.unsupported("functions", "this model does not call functions");
-        f.unsupported("logit_bias", "not implemented");
         JsonNode rf = f.get("response_format");
         if (rf != null && !(rf.isObject() && "text".equals(rf.path("type").asText()))) {
             throw ApiError.badField("response_format", "only {\"type\": \"text\"} is supported");
@@ -144,11 +142,10 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         if (top != null && !logprobs) throw ApiError.badField("top_logprobs", "top_logprobs needs logprobs: true");
         int n = f.integer("n", 1, 1, limits.maxN());
         boolean stream = f.bool("stream", false);
-        Sampling s = sampling(f, maxTokens, logprobs ? (top == null ? 0 : top) : -1, limits);
+        Sampling s = sampling(f, maxTokens, logprobs ? (top == null ? 0 : top) : -1, limits, m.vocabSize());
         List<String> stops = new ArrayList<>(s.stops());
         for (String stop : m.chat().stops()) if (!stops.contains(stop)) stops.add(stop);
-        s = new Sampling(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.seed(), s.presencePenalty(),
-                s.frequencyPenalty(), stops, s.logprobs(), s.ignoreEos());
+        s = s.withStops(stops);
         return new Plan(true, ids, text, s, n, stream, includeUsage(f, stream), false);
     }
 
@@ -188,7 +185,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         return v;
     }
 
-    private static Sampling sampling(Fields f, int maxTokens, int logprobs, Limits limits) {
+    private static Sampling sampling(Fields f, int maxTokens, int logprobs, Limits limits, int vocab) {
         float temperature = f.number("temperature", 1f, 0, false, 2);
         float topP = f.number("top_p", 1f, 0, true, 1);
         int topK = f.integer("top_k", 0, 0, Integer.MAX_VALUE);
@@ -198,7 +195,41 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         List<String> stops = f.stops("stop", limits.maxStops());
         boolean ignoreEos = f.bool("ignore_eos", false); // an extension (vLLM's name): exactly max_tokens, for benchmarks
         return new Sampling(maxTokens, temperature, topP, topK, seed == null ? ThreadLocalRandom.current().nextLong() : seed,
-                presence, frequency, stops, logprobs, ignoreEos);
+                presence, frequency, stops, logprobs, ignoreEos, logitBias(f, vocab));
+    }
+
+    /**
+     * OpenAI's {@code logit_bias}: an object of token ids (as strings) to values in [-100, 100], each
+     * added to its token's logit before the pick (-100 in effect bans a token, 100 forces it);
+     * null when absent or empty.
+     */
+    private static Sampling.LogitBias logitBias(Fields f, int vocab) {
+        JsonNode n = f.get("logit_bias");
+        if (n == null) return null;
+        if (!n.isObject()) throw ApiError.badField("logit_bias", "logit_bias must be an object of token ids to numbers");
+        if (n.isEmpty()) return null;
+        int[] ids = new int[n.size()];
+        float[] values = new float[n.size()];
+        int i = 0;
+        for (var e : n.properties()) {
+            String key = e.getKey();
+            int id;
+            try {
+                id = Integer.parseInt(key);
+            } catch (NumberFormatException x) {
+                id = -1;
+            }
+            if (id < 0 || id >= vocab || !key.equals(Integer.toString(id))) {
+                throw ApiError.badField("logit_bias", "logit_bias keys must be token ids in [0, " + vocab + "), got '" + key + "'");
+            }
+            JsonNode v = e.getValue();
+            if (!v.isNumber() || !(v.asDouble() >= -100 && v.asDouble() <= 100)) {
+                throw ApiError.badField("logit_bias", "logit_bias values must be numbers between -100 and 100, got " + v + " for token " + key);
+            }
+            ids[i] = id;
+            values[i++] = (float) v.asDouble();
+        }
+        return new Sampling.LogitBias(ids, values);
     }
 
     private static boolean includeUsage(Fields f, boolean stream) {

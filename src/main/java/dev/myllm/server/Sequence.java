@@ -67,7 +67,7 @@ final class Sequence {
         this.sampler = new Sampler(gc, vocab);
         this.text = new TextStream(sampling.stops(), pending::append);
         this.counts = sampling.penalized() ? new int[vocab] : null;
-        this.scratch = sampling.penalized() ? new float[vocab] : null;
+        this.scratch = sampling.adjusted() ? new float[vocab] : null;
     }
 
     void cancel() {
@@ -94,17 +94,7 @@ final class Sequence {
             logZ = logSumExp(logits, off, vocab);
             top = topIds(logits, off, vocab, Math.min(sampling.logprobs(), vocab));
         }
-        int id;
-        if (counts != null) {
-            // OpenAI's penalties: logit − count·frequency − (count > 0)·presence
-            for (int i = 0; i < vocab; i++) {
-                int c = counts[i];
-                scratch[i] = c == 0 ? logits[off + i] : logits[off + i] - c * sampling.frequencyPenalty() - sampling.presencePenalty();
-            }
-            id = sampler.next(scratch, 0);
-        } else {
-            id = sampler.next(logits, off);
-        }
+        int id = scratch != null ? sampler.next(adjusted(logits, off, vocab), 0) : sampler.next(logits, off);
         if (generated == 0) firstTokenNanos = System.nanoTime();
         if (id == eos && !sampling.ignoreEos()) return finish("stop", false);
         generated++;
@@ -121,6 +111,24 @@ final class Sequence {
         listener.token(this, id, take(), lp);
         if (generated >= sampling.maxTokens()) return finish("length", false);
         return true;
+    }
+
+    /**
+     * The row with OpenAI's penalties (logit − count·frequency − (count > 0)·presence) and then
+     * {@code logit_bias} applied, in this sequence's scratch row.
+     */
+    private float[] adjusted(float[] logits, int off, int vocab) {
+        if (counts != null) {
+            for (int i = 0; i < vocab; i++) {
+                int c = counts[i];
+                scratch[i] = c == 0 ? logits[off + i] : logits[off + i] - c * sampling.frequencyPenalty() - sampling.presencePenalty();
+            }
+        } else {
+            System.arraycopy(logits, off, scratch, 0, vocab);
+        }
+        Sampling.LogitBias b = sampling.logitBias();
+        if (b != null) for (int i = 0; i < b.ids().length; i++) scratch[b.ids()[i]] += b.values()[i];
+        return scratch;
     }
 
     /** Reports prompt token {@code id}, scored by the logits row at {@code row[off..]} ({@code off < 0}: no score). */
@@ -154,7 +162,7 @@ final class Sequence {
         return s;
     }
 
-    /** {@code log Σ exp(logits)}: log-probabilities are the raw logits minus this (before penalties and temperature). */
+    /** {@code log Σ exp(logits)}: log-probabilities are the raw logits minus this (before penalties, bias and temperature). */
     static double logSumExp(float[] logits, int off, int vocab) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
