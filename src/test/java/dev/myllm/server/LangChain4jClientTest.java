@@ -121,6 +121,14 @@ class LangChain4jClientTest {
     }
 
     @Test
+    void logitBiasGoesThroughTheClient() {
+        // LangChain4j's logitBias, as the client sends it: a large bias on "." makes every token one
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(base).apiKey(TestServers.KEY).modelName("tiny")
+                .temperature(0.0).maxTokens(3).logitBias(java.util.Map.of("13", 100)).timeout(Duration.ofSeconds(60)).build();
+        assertThat(chat.chat(UserMessage.from("Hi")).aiMessage().text()).isEqualTo("...");
+    }
+
+    @Test
     void aWrongKeyIsAnAuthenticationError() {
         OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(base).apiKey("sk-wrong").modelName("tiny")
                 .maxTokens(2).timeout(Duration.ofSeconds(30)).maxRetries(0).build();
