@@ -69,6 +69,13 @@ def gelu(x):
 
 def forward(w, ids, n_layer, n_head, eps):
     """GPT-2 logits (B, T, V) for ids (B, T); Conv1D weights are [in, out]: y = x @ W + b."""
+    x = hidden(w, ids, n_layer, n_head, eps)
+    head = w["lm_head.weight"] if "lm_head.weight" in w else w["wte.weight"]  # tied: (V, C)
+    return x @ head.T
+
+
+def hidden(w, ids, n_layer, n_head, eps):
+    """What the head reads: the final LayerNorm's output (B, T, C) for ids (B, T)."""
     B, T = ids.shape
     x = w["wte.weight"][ids] + w["wpe.weight"][np.arange(T)]          # (B, T, C)
     C = x.shape[-1]
@@ -89,9 +96,7 @@ def forward(w, ids, n_layer, n_head, eps):
         m = layer_norm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
         h = gelu(m @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
         x = x + h @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
-    x = layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], eps)
-    head = w["lm_head.weight"] if "lm_head.weight" in w else w["wte.weight"]  # tied: (V, C)
-    return x @ head.T
+    return layer_norm(x, w["ln_f.weight"], w["ln_f.bias"], eps)
 
 
 def random_gpt2(rng, vocab, ctx, d, n_layer):

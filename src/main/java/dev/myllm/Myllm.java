@@ -261,6 +261,29 @@ public final class Myllm {
     }
 
     /**
+     * The text's embedding, as the server's {@code /v1/embeddings} answers it: the final LayerNorm's
+     * output averaged over the text's tokens, scaled to length 1 ({@link GPTModel#embedding}).
+     *
+     * @param text at least one token, at most the context length
+     * @return one float per embedding dimension
+     */
+    public float[] embed(String text) {
+        int[] ids = tokenize(given(text, "text"));
+        int n = ids.length;
+        if (n < 1) throw new IllegalArgumentException("the text has no tokens; an embedding needs at least 1");
+        if (n > model.config().contextLength()) {
+            throw new IllegalArgumentException("the text has " + n + " tokens but the model's context length is " + model.config().contextLength());
+        }
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        try {
+            return model.embedding(ids);
+        } finally {
+            model.train(wasTraining);
+        }
+    }
+
+    /**
      * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}).
      *
      * @param dir the directory to write (created if needed)

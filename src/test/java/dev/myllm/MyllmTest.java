@@ -98,6 +98,18 @@ class MyllmTest {
     }
 
     @Test
+    void anEmbeddingIsTheModelsUnitLengthMeanOfItsFinalStates() {
+        Myllm llm = tiny();
+        float[] e = llm.embed("It is a truth");
+        assertThat(e).hasSize(llm.model().config().embDim()).isEqualTo(llm.model().embedding(llm.tokenize("It is a truth")));
+        double norm = 0;
+        for (float v : e) norm += (double) v * v;
+        assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(llm.embed("Universally acknowledged")).isNotEqualTo(e);
+        assertThatThrownBy(() -> llm.embed("")).hasMessage("the text has no tokens; an embedding needs at least 1");
+    }
+
+    @Test
     void badInputIsOneLine() {
         Myllm llm = tiny();
         assertThatThrownBy(() -> llm.score("Hi")).hasMessage("the text has 1 token; scoring needs at least 2");

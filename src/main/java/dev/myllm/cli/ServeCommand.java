@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code myllm serve}: an OpenAI-compatible HTTP server for one model, with batched decoding. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve a model over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/models, "
-                + "/v1/classify for a classifier directory, /health, /metrics), decoding all running requests as one batch; "
+        description = {"Serve a model over OpenAI's HTTP API (/v1/completions, /v1/chat/completions, /v1/embeddings, "
+                + "/v1/models, /v1/classify for a classifier directory, /health, /metrics), decoding all running requests as one batch; "
                 + "the playground page at / shows how the model reads a text (/v1/inspect).",
                 "Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C drains and exits 0."})
 final class ServeCommand implements Runnable {

@@ -10,6 +10,7 @@ import dev.myllm.nn.ModuleList;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.Checkpoint;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.ProductMode;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tensor.TorchGenerator;
@@ -174,6 +175,26 @@ public final class GPTModel extends Module {
         Tensor x = body(ids, batch, seqLen, cache);
         if (lastOnly && seqLen > 1) x = x.narrow(1, seqLen - 1, 1);   // (B, 1, C)
         return lnF.forward(x);                                        // (B, T|1, C)
+    }
+
+    /**
+     * A text's embedding: the final LayerNorm's output (what the head reads) averaged over the
+     * positions of {@code ids} (one sequence, at most the context length), then scaled to length 1,
+     * as OpenAI's and llama.cpp's mean-pooled embeddings are. {@code C} floats; inference only.
+     */
+    public float[] embedding(int[] ids) {
+        int t = ids.length, c = config.embDim();
+        double[] sum = new double[c];
+        try (GradMode g = GradMode.noGrad(); Arena a = Arena.open(); ProductMode.Scope pm = ProductMode.use(ProductMode.PACKED)) {
+            float[] h = finalHidden(ids, 1, t, null, false).toArray();   // (1, T, C)
+            for (int p = 0; p < t; p++) for (int j = 0; j < c; j++) sum[j] += h[p * c + j];
+        }
+        double norm = 0;
+        for (double v : sum) norm += v * v;
+        norm = Math.sqrt(norm);
+        float[] out = new float[c];
+        for (int j = 0; j < c; j++) out[j] = norm == 0 ? 0f : (float) (sum[j] / norm); // (the mean's 1/T cancels)
+        return out;
     }
 
     private Tensor body(int[] ids, int batch, int seqLen, KVCache cache) {

@@ -35,6 +35,9 @@ final class ApiHandler extends Handler.Abstract {
     private final Plan.Limits limits;
     private final Classifier classifier; // null for a language model
     final Playground playground;
+    /** Inspections and embeddings, one at a time beside the scheduler. */
+    final SideThread side = new SideThread();
+    private final Embeddings embeddings;
     private volatile boolean loading; // listening, but warming up: /health says so until ready
     private volatile boolean draining;
 
@@ -47,7 +50,8 @@ final class ApiHandler extends Handler.Abstract {
         this.key = config.apiKey() == null ? null : ("Bearer " + config.apiKey()).getBytes(StandardCharsets.UTF_8);
         this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16);
         this.classifier = model.classifier() == null ? null : new Classifier(model);
-        this.playground = new Playground(model);
+        this.playground = new Playground(model, side);
+        this.embeddings = new Embeddings(model);
     }
 
     /** Requests the scheduler took and that have not answered yet. */
@@ -177,6 +181,19 @@ final class ApiHandler extends Handler.Abstract {
                 out.promptTokens = a.tokens();
                 sendJson(resp, cb, 200, a.json());
                 return "classify";
+            }
+            case "/v1/embeddings" -> {
+                allow(method, "POST");
+                authorize(req);
+                if (classifier != null) {
+                    throw ApiError.notFound("model", "model_not_generative",
+                            "The model '" + model.name() + "' is a classifier and makes no embeddings here: use POST /v1/classify");
+                }
+                Embeddings.Request er = embeddings.read(readJson(req));
+                ObjectNode answer = side.run(() -> embeddings.answer(er), config.requestTimeout().toMillis());
+                out.promptTokens = answer.path("usage").path("prompt_tokens").asInt();
+                sendJson(resp, cb, 200, answer);
+                return "embeddings";
             }
             case "/v1/inspect" -> {
                 allow(method, "POST");

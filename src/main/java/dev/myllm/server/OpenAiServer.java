@@ -180,7 +180,7 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (Exception e) {
             // stopping is best effort: the process is on its way out
         }
-        handler.playground.close();
+        handler.side.close();
     }
 
     @Override

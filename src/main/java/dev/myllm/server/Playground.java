@@ -5,16 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The web playground: its static page (HTML, CSS and JavaScript shipped in the jar, no network
  * needed) at {@code /} and {@code /playground/*}, and the {@link Inspector} behind
- * {@code /v1/inspect}. Inspections run one at a time beside the decoding scheduler.
+ * {@code /v1/inspect}. Inspections run on the {@link SideThread}, one at a time beside the decoding scheduler.
  */
 final class Playground {
     static final int DEFAULT_MAX_TOKENS = 512;
@@ -23,22 +18,13 @@ final class Playground {
             "js", "text/javascript; charset=utf-8", "svg", "image/svg+xml", "png", "image/png");
 
     private final ServedModel model;
-    private final Semaphore busy = new Semaphore(1);
-    /**
-     * Inspections run on this one platform thread, not on the request's (virtual) thread: its
-     * buffer pool ({@code Arena}) then outlives a request, so the next inspection reuses the
-     * activation buffers instead of allocating them anew, which made garbage collection the larger
-     * part of an inspection.
-     */
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "myllm-inspect");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Where inspections run (with embeddings, one at a time). */
+    private final SideThread side;
     private volatile Inspector inspector;
 
-    Playground(ServedModel model) {
+    Playground(ServedModel model, SideThread side) {
         this.model = model;
+        this.side = side;
         this.inspector = new Inspector(model, DEFAULT_MAX_TOKENS);
     }
 
@@ -64,24 +50,8 @@ final class Playground {
     }
 
     ObjectNode inspect(JsonNode body, long waitMillis) throws InterruptedException {
-        if (!busy.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
-            throw new ApiError(429, "rate_limit_error", null, "busy", "Another inspection is running; retry later");
-        }
-        try {
-            Inspector in = inspector;
-            return worker.submit(() -> in.inspect(body)).get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            if (e.getCause() instanceof Error err) throw err;
-            throw new IllegalStateException(e.getCause());
-        } finally {
-            busy.release();
-        }
-    }
-
-    /** Ends the inspection thread. */
-    void close() {
-        worker.shutdownNow();
+        Inspector in = inspector;
+        return side.run(() -> in.inspect(body), waitMillis);
     }
 
     ObjectNode modelInfo() {

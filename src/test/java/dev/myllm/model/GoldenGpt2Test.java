@@ -48,4 +48,24 @@ class GoldenGpt2Test {
             }
         }
     }
+
+    @Test
+    void embeddingsMatchTheNumpyReference() {
+        // tools/embedding_reference.py: the final LayerNorm's output, averaged over the positions, scaled to length 1
+        GPTModel model = ModelDirectory.load(DIR);
+        model.eval();
+        int[] ids = Npy.readInts(DIR.resolve("ids.npy"));
+        Tensor want = Npy.read(DIR.resolve("embeddings.npy"));
+        assertThat(want.shape()).containsExactly(3, 32);
+        int[][] inputs = {java.util.Arrays.copyOfRange(ids, 0, 16), java.util.Arrays.copyOfRange(ids, 16, 32), java.util.Arrays.copyOfRange(ids, 0, 5)};
+        for (int e = 0; e < 3; e++) {
+            float[] got = model.embedding(inputs[e]);
+            double norm = 0;
+            for (int j = 0; j < 32; j++) {
+                assertThat(Math.abs(got[j] - want.data()[e * 32 + j])).as("input %d, element %d", e, j).isLessThan(1e-5f);
+                norm += (double) got[j] * got[j];
+            }
+            assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
 }

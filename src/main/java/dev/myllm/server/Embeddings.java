@@ -1,0 +1,113 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.myllm.tokenizer.Specials;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * {@code POST /v1/embeddings} in OpenAI's shapes: each input (a string, token ids, or a list of
+ * either) becomes the model's mean-pooled, unit-length embedding ({@link dev.myllm.model.GPTModel#embedding}),
+ * as floats or, with {@code encoding_format: "base64"} (what OpenAI's Python and JavaScript SDKs ask
+ * for), as the base64 of little-endian float32 bytes.
+ */
+final class Embeddings {
+    /** Most inputs in one request, as OpenAI allows. */
+    static final int MAX_INPUTS = 2048;
+
+    private final ServedModel served;
+
+    Embeddings(ServedModel served) {
+        this.served = served;
+    }
+
+    /** The inputs of a request body as token ids, checked: a 400 names what is wrong. */
+    record Request(List<int[]> inputs, boolean base64) {
+    }
+
+    Request read(JsonNode body) {
+        Fields f = new Fields(body);
+        String name = f.string("model", served.name());
+        if (!name.equals(served.name())) {
+            throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist; this server has '" + served.name() + "'");
+        }
+        String format = f.string("encoding_format", "float");
+        if (!format.equals("float") && !format.equals("base64")) {
+            throw ApiError.badField("encoding_format", "encoding_format must be float or base64, got '" + format + "'");
+        }
+        int width = served.model().config().embDim();
+        Integer dims = f.integer("dimensions", null, 1, Integer.MAX_VALUE);
+        if (dims != null && dims != width) {
+            throw ApiError.badField("dimensions", "this model's embeddings have " + width + " dimensions, got " + dims);
+        }
+        JsonNode in = f.get("input");
+        if (in == null) throw ApiError.badField("input", "input is required");
+        List<int[]> inputs = new ArrayList<>();
+        // a string, a list of ids, or a list of strings or of lists of ids (several inputs)
+        boolean several = in.isArray() && !in.isEmpty() && (in.get(0).isTextual() || in.get(0).isArray());
+        if (several) {
+            if (in.size() > MAX_INPUTS) throw ApiError.badField("input", "at most " + MAX_INPUTS + " inputs in one request, got " + in.size());
+            for (int i = 0; i < in.size(); i++) inputs.add(ids(in.get(i), "input[" + i + "]"));
+        } else {
+            inputs.add(ids(in, "input"));
+        }
+        return new Request(inputs, format.equals("base64"));
+    }
+
+    private int[] ids(JsonNode n, String at) {
+        int[] ids;
+        if (n.isTextual()) {
+            if (n.asText().isEmpty()) throw ApiError.badField("input", at + " is an empty string");
+            ids = served.tokenizer().encode(n.asText(), Specials.ALLOW);
+        } else if (n.isArray() && !n.isEmpty()) {
+            ids = new int[n.size()];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode t = n.get(i);
+                if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= served.vocabSize()) {
+                    throw ApiError.badField("input", at + "[" + i + "] must be a token id in [0, " + served.vocabSize() + ")");
+                }
+                ids[i] = t.asInt();
+            }
+        } else {
+            throw ApiError.badField("input", at + " must be a non-empty string or list of token ids");
+        }
+        if (ids.length > served.contextLength()) {
+            throw ApiError.badField("input", at + " has " + ids.length + " tokens; the context length is " + served.contextLength());
+        }
+        return ids;
+    }
+
+    /** The answer: one embedding per input, in order, and the tokens read (on the side thread). */
+    ObjectNode answer(Request r) {
+        ObjectNode o = Answers.JSON.createObjectNode();
+        o.put("object", "list");
+        ArrayNode data = o.putArray("data");
+        int tokens = 0;
+        for (int i = 0; i < r.inputs().size(); i++) {
+            int[] ids = r.inputs().get(i);
+            tokens += ids.length;
+            float[] e = served.model().embedding(ids);
+            ObjectNode d = data.addObject();
+            d.put("object", "embedding");
+            d.put("index", i);
+            if (r.base64()) {
+                ByteBuffer b = ByteBuffer.allocate(4 * e.length).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : e) b.putFloat(v);
+                d.put("embedding", Base64.getEncoder().encodeToString(b.array()));
+            } else {
+                ArrayNode a = d.putArray("embedding");
+                for (float v : e) a.add(v);
+            }
+        }
+        o.put("model", served.name());
+        ObjectNode usage = o.putObject("usage");
+        usage.put("prompt_tokens", tokens);
+        usage.put("total_tokens", tokens);
+        return o;
+    }
+}
