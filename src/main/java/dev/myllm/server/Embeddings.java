@@ -19,6 +19,11 @@ import java.util.List;
 final class Embeddings {
     /** Most inputs in one request, as OpenAI allows. */
     static final int MAX_INPUTS = 2048;
+    /**
+     * Most tokens in one request, in contexts: the side thread runs a request whole and alone (16
+     * of gpt2-small's take about ten seconds here).
+     */
+    static final int MAX_CONTEXTS = 16;
 
     private final ServedModel served;
 
@@ -55,6 +60,12 @@ final class Embeddings {
             for (int i = 0; i < in.size(); i++) inputs.add(ids(in.get(i), "input[" + i + "]"));
         } else {
             inputs.add(ids(in, "input"));
+        }
+        long tokens = 0, most = (long) MAX_CONTEXTS * served.contextLength();
+        for (int[] ids : inputs) tokens += ids.length;
+        if (tokens > most) {
+            throw ApiError.badField("input", "the inputs make " + tokens + " tokens; one request may have at most " + most
+                    + " (" + MAX_CONTEXTS + " contexts): send them in several");
         }
         return new Request(inputs, format.equals("base64"));
     }

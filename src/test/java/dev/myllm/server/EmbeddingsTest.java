@@ -99,6 +99,11 @@ class EmbeddingsTest {
                 {"{\"input\":\"a\",\"dimensions\":64}", "dimensions", "this model's embeddings have 32 dimensions, got 64"},
                 {"{\"input\":" + java.util.Arrays.toString(new int[97]).replace(" ", "") + "}", "input", "input has 97 tokens; the context length is 96"},
         };
+        StringBuilder many = new StringBuilder("{\"input\":[");
+        for (int i = 0; i < 17; i++) many.append(i == 0 ? "" : ",").append(java.util.Arrays.toString(new int[96]).replace(" ", ""));
+        cases = java.util.Arrays.copyOf(cases, cases.length + 1);
+        cases[cases.length - 1] = new String[]{many.append("]}").toString(), "input",
+                "the inputs make 1632 tokens; one request may have at most 1536 (16 contexts): send them in several"};
         for (String[] c : cases) {
             HttpResponse<String> r = post(srv.base() + "/v1/embeddings", c[0], KEY);
             assertThat(r.statusCode()).as(c[0] + ": " + r.body()).isEqualTo(400);
