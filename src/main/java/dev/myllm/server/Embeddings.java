@@ -76,14 +76,7 @@ final class Embeddings {
             if (n.asText().isEmpty()) throw ApiError.badField("input", at + " is an empty string");
             ids = served.tokenizer().encode(n.asText(), Specials.ALLOW);
         } else if (n.isArray() && !n.isEmpty()) {
-            ids = new int[n.size()];
-            for (int i = 0; i < ids.length; i++) {
-                JsonNode t = n.get(i);
-                if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= served.vocabSize()) {
-                    throw ApiError.badField("input", at + "[" + i + "] must be a token id in [0, " + served.vocabSize() + ")");
-                }
-                ids[i] = t.asInt();
-            }
+            ids = Fields.tokenIds(n, "input", at, served.vocabSize());
         } else {
             throw ApiError.badField("input", at + " must be a non-empty string or list of token ids");
         }

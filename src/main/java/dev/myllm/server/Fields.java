@@ -90,6 +90,19 @@ final class Fields {
         return out;
     }
 
+    /** A non-empty JSON list as token ids in [0, vocab); otherwise a 400 for {@code field} naming the entry ({@code at[i]}) and its value. */
+    static int[] tokenIds(JsonNode list, String field, String at, int vocab) {
+        int[] ids = new int[list.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode t = list.get(i);
+            if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= vocab) {
+                throw ApiError.badField(field, at + "[" + i + "] must be a token id in [0, " + vocab + "), got " + t);
+            }
+            ids[i] = t.asInt();
+        }
+        return ids;
+    }
+
     /** Rejects a field this server does not implement, unless it is absent or has a neutral value. */
     void unsupported(String name, String why) {
         JsonNode n = get(name);

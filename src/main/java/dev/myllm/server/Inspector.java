@@ -222,14 +222,7 @@ final class Inspector {
             JsonNode arr = f.get("ids");
             if (!arr.isArray() || arr.isEmpty()) throw ApiError.badField("ids", "ids must be a non-empty list of token ids");
             if (arr.size() > maxTokens) throw tooLong("ids", arr.size(), cfg);
-            out = new int[arr.size()];
-            for (int i = 0; i < out.length; i++) {
-                JsonNode n = arr.get(i);
-                if (!n.isIntegralNumber() || n.asLong() < 0 || n.asLong() >= cfg.vocabSize()) {
-                    throw ApiError.badField("ids", "ids[" + i + "] must be a token id in [0, " + cfg.vocabSize() + "), got " + n);
-                }
-                out[i] = n.asInt();
-            }
+            out = Fields.tokenIds(arr, "ids", "ids", cfg.vocabSize());
         }
         if (out.length > Math.min(maxTokens, cfg.contextLength())) throw tooLong(text ? "text" : "ids", out.length, cfg);
         return out;

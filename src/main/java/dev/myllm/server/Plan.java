@@ -93,14 +93,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
             text = p.asText();
             ids = m.tokenizer().encode(text, Specials.ALLOW);
         } else if (p.isArray()) {
-            ids = new int[p.size()];
-            for (int i = 0; i < ids.length; i++) {
-                JsonNode t = p.get(i);
-                if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= m.vocabSize()) {
-                    throw ApiError.badField("prompt", at + "[" + i + "] must be a token id in [0, " + m.vocabSize() + ")");
-                }
-                ids[i] = t.asInt();
-            }
+            ids = Fields.tokenIds(p, "prompt", at, m.vocabSize());
         } else {
             throw ApiError.badField("prompt", at + " must be a string or a list of token ids");
         }

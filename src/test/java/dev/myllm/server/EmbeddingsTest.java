@@ -93,7 +93,7 @@ class EmbeddingsTest {
                 {"{}", "input", "input is required"},
                 {"{\"input\":\"\"}", "input", "input is an empty string"},
                 {"{\"input\":[\"a\",\"\"]}", "input", "input[1] is an empty string"},
-                {"{\"input\":[1,50257]}", "input", "input[1] must be a token id in [0, 50257)"},
+                {"{\"input\":[1,50257]}", "input", "input[1] must be a token id in [0, 50257), got 50257"},
                 {"{\"input\":42}", "input", "input must be a non-empty string or list of token ids"},
                 {"{\"input\":\"a\",\"encoding_format\":\"int8\"}", "encoding_format", "encoding_format must be float or base64, got 'int8'"},
                 {"{\"input\":\"a\",\"dimensions\":64}", "dimensions", "this model's embeddings have 32 dimensions, got 64"},
