@@ -61,6 +61,7 @@ final class ExportCommand implements Runnable {
 
     @Override
     public void run() {
+        if (modelfile != null && !format.toLowerCase(Locale.ROOT).equals("gguf")) throw new CliException("--modelfile applies to --format gguf only");
         Path dir = model.directory();
         if (dir != null && dev.myllm.io.ClassifierDirectory.isClassifier(dir)) {
             exportClassifier(dir);
@@ -76,7 +77,6 @@ final class ExportCommand implements Runnable {
             exportGguf();
             return;
         }
-        if (modelfile != null) throw new CliException("--modelfile applies to --format gguf only");
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
         if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
         DType t = switch (WeightDtype.parse(dtype)) {
@@ -193,6 +193,15 @@ final class ExportCommand implements Runnable {
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CliException("--model: " + Errors.oneLine(e));
         }
+        String ollamaName = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-");
+        String modelfileText = null;
+        if (modelfile != null) {
+            try {
+                modelfileText = OllamaModelfile.text(modelfile, out, ollamaName, format); // before minutes of writing
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--modelfile " + modelfile + ": " + e.getMessage());
+            }
+        }
         // an instruction-tuned model's format: ours to read back, and as a chat template for llama.cpp
         java.util.Map<String, String> strings = new java.util.LinkedHashMap<>();
         if (format != null) {
@@ -219,10 +228,9 @@ final class ExportCommand implements Runnable {
             // llama.cpp's non-Jinja chat path has no built-in for our formats and refuses the template (older builds default to it)
             o.printf("chat in llama.cpp:    llama-server -m %s --jinja   (the file's chat template renders the %s prompt)%n", file, format.id());
         }
-        String ollamaName = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-");
         if (modelfile != null) {
             try {
-                dev.myllm.util.AtomicFiles.writeString(modelfile, OllamaModelfile.text(modelfile, out, ollamaName, format));
+                dev.myllm.util.AtomicFiles.writeString(modelfile, modelfileText);
             } catch (UncheckedIOException e) {
                 throw new CliException("--modelfile " + modelfile + ": " + Errors.oneLine(e), 1);
             }

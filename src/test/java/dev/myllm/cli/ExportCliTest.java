@@ -156,5 +156,12 @@ class ExportCliTest {
         assertThat(same.code()).isEqualTo(2);
         assertThat(same.err()).isEqualTo("myllm: --modelfile " + gguf + " is the --out file; give the Modelfile its own name\n");
         assertThat(Files.exists(tmp.resolve("d"))).isFalse();
+        // a path a Modelfile cannot hold: said before the GGUF file is written
+        Path quoted = tmp.resolve("q\"x.gguf"), other = tmp.resolve("Other");
+        CliRun q = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", quoted.toString(), "--modelfile", other.toString());
+        assertThat(q.code()).isEqualTo(2);
+        assertThat(q.err()).isEqualTo("myllm: --modelfile " + other + ": cannot write to a Modelfile: ./q\"x.gguf\n");
+        assertThat(Files.exists(quoted)).isFalse();
+        assertThat(Files.exists(other)).isFalse();
     }
 }
