@@ -197,7 +197,7 @@ final class ExportCommand implements Runnable {
         String modelfileText = null;
         if (modelfile != null) {
             try {
-                modelfileText = OllamaModelfile.text(modelfile, out, ollamaName, format); // before minutes of writing
+                modelfileText = OllamaModelfile.text(modelfile, out, ollamaName, format, m.config().contextLength()); // before minutes of writing
             } catch (IllegalArgumentException e) {
                 throw new CliException("--modelfile " + modelfile + ": " + e.getMessage());
             }

@@ -13,13 +13,18 @@ final class OllamaModelfile {
     private OllamaModelfile() {
     }
 
-    /** The Modelfile at {@code modelfile} for {@code gguf}; {@code format} null for a model without one. */
-    static String text(Path modelfile, Path gguf, String name, PromptFormat format) {
+    /**
+     * The Modelfile at {@code modelfile} for {@code gguf}; {@code format} null for a model without one.
+     * {@code num_ctx} is the model's context length: Ollama's default is larger, and GPT-2 has no
+     * position embedding past its context (llama.cpp would read past the end of {@code wpe}).
+     */
+    static String text(Path modelfile, Path gguf, String name, PromptFormat format, int contextLength) {
         StringBuilder b = new StringBuilder();
         b.append("# ").append(name).append(" for Ollama, written by myllm export")
                 .append(format == null ? "" : " (prompt format " + format.id() + ")").append('\n');
         b.append("# make it: ollama create ").append(name).append(" -f ").append(modelfile.getFileName()).append('\n');
         b.append("FROM ").append(quoted(from(modelfile, gguf))).append('\n');
+        b.append("PARAMETER num_ctx ").append(contextLength).append('\n');
         if (format != null) {
             b.append("TEMPLATE \"\"\"").append(ChatTemplate.ollama(format)).append("\"\"\"\n");
             for (String stop : ChatTemplate.of(format).stops()) b.append("PARAMETER stop ").append(quoted(stop)).append('\n');

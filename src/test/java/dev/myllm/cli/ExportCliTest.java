@@ -137,6 +137,7 @@ class ExportCliTest {
         assertThat(Files.readString(modelfile)).isEqualTo("# my-chat for Ollama, written by myllm export (prompt format alpaca)\n"
                 + "# make it: ollama create my-chat -f Modelfile\n"
                 + "FROM ./chat.gguf\n"
+                + "PARAMETER num_ctx 32\n"
                 + "TEMPLATE \"\"\"" + dev.myllm.server.ChatTemplate.ollama(PromptFormat.ALPACA) + "\"\"\"\n"
                 + "PARAMETER stop \"### Instruction:\"\n");
         // a base model: FROM only (Ollama's own {{ .Prompt }} template), the file elsewhere by its absolute path
@@ -144,7 +145,8 @@ class ExportCliTest {
         CliRun p = CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", tmp.resolve("plain.gguf").toString(),
                 "--modelfile", elsewhere.toString());
         assertThat(p.code()).as(p.err()).isZero();
-        assertThat(Files.readString(elsewhere)).endsWith("\nFROM " + tmp.resolve("plain.gguf").toAbsolutePath() + "\n").doesNotContain("TEMPLATE");
+        assertThat(Files.readString(elsewhere)).endsWith("\nFROM " + tmp.resolve("plain.gguf").toAbsolutePath() + "\nPARAMETER num_ctx 128\n")
+                .doesNotContain("TEMPLATE");
         // without --modelfile, the hint says what it would add
         assertThat(CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString()).out())
                 .contains("(--modelfile FILE writes one with the prompt format, which Ollama needs as its TEMPLATE)");
