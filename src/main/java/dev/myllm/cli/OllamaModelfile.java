@@ -15,8 +15,8 @@ final class OllamaModelfile {
 
     /**
      * The Modelfile at {@code modelfile} for {@code gguf}; {@code format} null for a model without one.
-     * {@code num_ctx} is the model's context length: Ollama's default is larger, and GPT-2 has no
-     * position embedding past its context (llama.cpp would read past the end of {@code wpe}).
+     * {@code num_ctx} is the model's context length: Ollama's default is larger, and GPT-2's position
+     * embedding ({@code wpe}) has no row for a position past its context.
      */
     static String text(Path modelfile, Path gguf, String name, PromptFormat format, int contextLength) {
         StringBuilder b = new StringBuilder();
