@@ -245,9 +245,7 @@ public final class Myllm {
         int[] ids = tokenize(given(text, "text"));
         int n = ids.length;
         if (n < 2) throw new IllegalArgumentException("the text has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
-        if (n > model.config().contextLength()) {
-            throw new IllegalArgumentException("the text has " + n + " tokens but the model's context length is " + model.config().contextLength());
-        }
+        requireFits(n);
         Batch b = new Batch(Arrays.copyOf(ids, n - 1), Arrays.copyOfRange(ids, 1, n), 1, n - 1);
         boolean wasTraining = model.isTraining();
         model.eval();
@@ -271,15 +269,20 @@ public final class Myllm {
         int[] ids = tokenize(given(text, "text"));
         int n = ids.length;
         if (n < 1) throw new IllegalArgumentException("the text has no tokens; an embedding needs at least 1");
-        if (n > model.config().contextLength()) {
-            throw new IllegalArgumentException("the text has " + n + " tokens but the model's context length is " + model.config().contextLength());
-        }
+        requireFits(n);
         boolean wasTraining = model.isTraining();
         model.eval();
         try {
             return model.embedding(ids);
         } finally {
             model.train(wasTraining);
+        }
+    }
+
+    /** A text of {@code n} tokens must fit the model's context. */
+    private void requireFits(int n) {
+        if (n > model.config().contextLength()) {
+            throw new IllegalArgumentException("the text has " + n + " tokens but the model's context length is " + model.config().contextLength());
         }
     }
 

@@ -64,11 +64,7 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
                 {%- endif -%}
                 {%- endfor -%}
                 """;
-        if (format.hasTurns() && !format.responsePrefix().equals("\n<|assistant|>:\n")) {
-            throw new IllegalStateException("the template's history is Phi-3's; " + format.id() + " needs its own");
-        }
-        // the format's own text before an empty instruction: Alpaca's preamble, Phi-3's <|user|> line
-        String head = format.prompt(new InstructionExample("", "", "", null, null, List.of()));
+        String head = head(format);
         return walk + (format.hasTurns() ? "{{ ns.history }}" : "") + text(head)
                 + "{{ ns.system }}{% if ns.pending is not none %}{{ ns.pending }}{% endif %}"
                 + "{% if add_generation_prompt %}" + text(format.responsePrefix()) + "{% endif %}";
@@ -81,10 +77,7 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
      * them, so for such a chat the prompt is {@link #render}'s of the joined messages.
      */
     static String ollama(PromptFormat format) {
-        if (format.hasTurns() && !format.responsePrefix().equals("\n<|assistant|>:\n")) {
-            throw new IllegalStateException("the template's history is Phi-3's; " + format.id() + " needs its own");
-        }
-        String head = format.prompt(new InstructionExample("", "", "", null, null, List.of()));
+        String head = head(format);
         String t = """
                 {{- $system := "" }}{{ $pending := "" }}{{ $open := false }}{{ $history := "" }}
                 {{- range .Messages }}
@@ -101,6 +94,18 @@ record InstructTemplate(PromptFormat format) implements ChatTemplate {
                 + "{{ $system }}{{ if $open }}{{ $pending }}{{ end }}" + goText(format.responsePrefix());
         if (t.contains("\"\"\"")) throw new IllegalStateException("a Modelfile cannot hold three quotes in a row: " + t);
         return t;
+    }
+
+    /**
+     * The format's own text before an empty instruction (Alpaca's preamble, Phi-3's {@code <|user|>}
+     * line), what both templates write before the system text and the instruction; their history
+     * is written out as Phi-3's, so a format with turns must have Phi-3's response prefix.
+     */
+    private static String head(PromptFormat format) {
+        if (format.hasTurns() && !format.responsePrefix().equals("\n<|assistant|>:\n")) {
+            throw new IllegalStateException("the templates' history is Phi-3's; " + format.id() + " needs its own");
+        }
+        return format.prompt(new InstructionExample("", "", "", null, null, List.of()));
     }
 
     /** Literal text as a Go string constant ({@code {{ "..." }}}, newlines as {@code \n}): no whitespace for the template to trim. */
