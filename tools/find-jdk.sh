@@ -4,7 +4,16 @@ myllm_jdk_candidates() {
   local d
   [ -n "${JAVA_HOME:-}" ] && echo "$JAVA_HOME"
   if command -v java >/dev/null 2>&1; then
-    java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p'
+    # the JDK a symlinked java lives in, without starting it (a JVM start is about 0.1 s)
+    local bin
+    bin=$(readlink -f "$(command -v java)" 2>/dev/null || true)
+    case "$bin" in
+      */bin/java) d="${bin%/bin/java}" ;;
+      *) d="" ;;
+    esac
+    if [ -n "$d" ] && [ -f "$d/release" ]; then echo "$d"
+    else java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p'
+    fi
   fi
   if [ -x /usr/libexec/java_home ]; then # macOS
     /usr/libexec/java_home -v 25+ 2>/dev/null || /usr/libexec/java_home -v 25 2>/dev/null || true
@@ -22,7 +31,9 @@ myllm_find_jdk() {
   local d v
   while IFS= read -r d; do
     if [ -x "$d/bin/java" ] && [ -x "$d/bin/javac" ]; then
-      v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+      # the release file every JDK since 9 has, read instead of starting each candidate's JVM
+      v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$d/release" 2>/dev/null || true)
+      [ -n "$v" ] || v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
       if [ "${v%%.*}" -ge 25 ] 2>/dev/null; then echo "$d"; return 0; fi
     fi
   done < <(myllm_jdk_candidates)
