@@ -5,15 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code myllm bench}: speed measurements (matrix products, tokenizer, generation, training). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed; compare with python3 tools/sgemm_ceiling.py in the same sitting.",
-        subcommands = {
-                BenchMatmulCommand.class,
-                BenchTokenizerCommand.class,
-                BenchGenerateCommand.class,
-                BenchTrainCommand.class,
-                BenchServeCommand.class,
-                BenchFinetuneCommand.class,
-        })
+        description = "Measure speed; compare with python3 tools/sgemm_ceiling.py in the same sitting.")
 final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

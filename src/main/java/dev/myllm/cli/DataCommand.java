@@ -23,8 +23,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /** {@code myllm data}: fetch named datasets and pre-tokenize corpora. */
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Datasets: fetch them, pre-tokenize them.",
-        subcommands = {DataCommand.Get.class, DataCommand.Prepare.class})
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Datasets: fetch them, pre-tokenize them.")
 final class DataCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

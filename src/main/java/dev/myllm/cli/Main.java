@@ -9,27 +9,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /** The {@code ./myllm} command line: one subcommand per job, each with {@code --help}. */
 @Command(name = "myllm", mixinStandardHelpOptions = true, version = "myllm 0.1.0",
-        description = "A GPT-style large language model built from scratch in Java.",
-        subcommands = {
-                DemoCommand.class,
-                TrainCommand.class,
-                GenerateCommand.class,
-                ScoreCommand.class,
-                InfoCommand.class,
-                TokenizeCommand.class,
-                TokenizerCommand.class,
-                DataCommand.class,
-                DownloadCommand.class,
-                ExportCommand.class,
-                ServeCommand.class,
-                BenchCommand.class,
-                FinetuneCommand.class,
-                ClassifyCommand.class,
-                EvalCommand.class,
-                ChatCommand.class,
-                BookCommand.class,
-                CommandLine.HelpCommand.class,
-        })
+        description = "A GPT-style large language model built from scratch in Java.")
 public final class Main implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
@@ -53,9 +33,21 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         return 2;
     }
 
-    /** Builds the configured picocli command line; tests use it to run commands in-process. */
+    /** The configured picocli command line with every command; tests use it to run commands in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        CommandTree.addAll(cl, Main.class);
+        return configured(cl);
+    }
+
+    /** The command line {@code ./myllm ARGS} runs: the commands {@code args} name ({@link CommandTree#addFor}), configured alike. */
+    public static CommandLine commandLine(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        CommandTree.addFor(cl, Main.class, List.of(args));
+        return configured(cl);
+    }
+
+    private static CommandLine configured(CommandLine cl) {
         labelValues(cl.getCommandSpec());
         HelpWrapping.install(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
@@ -119,7 +111,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     public static void main(String[] args) {
         int code;
         try {
-            code = commandLine().execute(args);
+            code = commandLine(args).execute(args);
         } catch (OutOfMemoryError e) {
             // an Error passes picocli's exception handler: still one line, never a stack trace
             System.err.println("myllm: " + Errors.oneLine(e));

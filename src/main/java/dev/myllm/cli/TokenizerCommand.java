@@ -15,8 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** {@code myllm tokenizer}: tokenizer tools; {@code train} learns a BPE vocabulary from text. */
-@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Tokenizer tools.",
-        subcommands = {TokenizerCommand.Train.class})
+@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Tokenizer tools.")
 final class TokenizerCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -7,9 +7,9 @@ import picocli.CommandLine;
 /** One in-process run of the command line: its exit code and what it printed on each stream. */
 record CliRun(int code, String out, String err) {
 
-    /** Runs {@code myllm ARGS...} through the same picocli setup as {@code ./myllm}. */
+    /** Runs {@code myllm ARGS...} through the same picocli setup as {@code ./myllm} (only the commands named registered). */
     static CliRun run(String... args) {
-        CommandLine cl = Main.commandLine();
+        CommandLine cl = Main.commandLine(args);
         StringWriter out = new StringWriter(), err = new StringWriter();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
