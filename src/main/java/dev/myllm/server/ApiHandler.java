@@ -12,9 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -189,10 +191,7 @@ final class ApiHandler extends Handler.Abstract {
                     throw ApiError.notFound("model", "model_not_generative",
                             "The model '" + model.name() + "' is a classifier and makes no embeddings here: use POST /v1/classify");
                 }
-                Embeddings.Request er = embeddings.read(readJson(req));
-                ObjectNode answer = side.run(() -> embeddings.answer(er), config.requestTimeout().toMillis());
-                out.promptTokens = answer.path("usage").path("prompt_tokens").asInt();
-                sendJson(resp, cb, 200, answer);
+                embed(req, resp, cb, out);
                 return "embeddings";
             }
             case "/v1/inspect" -> {
@@ -315,6 +314,36 @@ final class ApiHandler extends Handler.Abstract {
             out.completionTokens = call.completionTokens();
             accepted.remove(call);
         }
+    }
+
+    /**
+     * Embeds a request's inputs on the side thread, watching its connection: a client that hangs up
+     * stops the work before the next input (a 499 in the log), and the time limit ends it with a 408.
+     */
+    private void embed(Request req, Response resp, Callback cb, Outcome out) throws Exception {
+        Embeddings.Request er = embeddings.read(readJson(req));
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        AtomicBoolean gone = new AtomicBoolean();
+        req.addFailureListener(t -> gone.set(true));
+        HangUpWatch watch = HangUpWatch.start(req, () -> gone.set(true));
+        Embeddings.Answer answer;
+        try {
+            answer = side.run(() -> embeddings.answer(er, () -> {
+                if (System.nanoTime() - deadline > 0) throw timeout();
+                return gone.get();
+            }), config.requestTimeout().toMillis());
+        } finally {
+            watch.stop();
+        }
+        if (answer.json() == null) {
+            out.status = 499; // as a completion's: nobody is left to answer
+            out.note = "client gone after " + answer.embedded() + " of " + er.inputs().size() + " inputs";
+            cb.failed(new EofException("the client closed the connection"));
+            return;
+        }
+        if (watch.pipelined()) resp.getHeaders().put(HttpHeader.CONNECTION, "close");
+        out.promptTokens = answer.json().path("usage").path("prompt_tokens").asInt();
+        sendJson(resp, cb, 200, answer.json());
     }
 
     private void whole(Response resp, Callback cb, Call call, Answers answers, long deadline, Outcome out, HangUpWatch watch)

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code POST /v1/embeddings} in OpenAI's shapes: each input (a string, token ids, or a list of
@@ -86,13 +87,22 @@ final class Embeddings {
         return ids;
     }
 
-    /** The answer: one embedding per input, in order, and the tokens read (on the side thread). */
-    ObjectNode answer(Request r) {
+    /** What {@link #answer} made: the response body, or null when the request was abandoned after {@code embedded} inputs. */
+    record Answer(ObjectNode json, int embedded) {
+    }
+
+    /**
+     * The answer: one embedding per input, in order, and the tokens read (on the side thread). Before
+     * each input it asks {@code abandoned} (a client gone, which a long request of sixteen contexts
+     * would otherwise outlive by seconds, holding the side thread) and stops if so.
+     */
+    Answer answer(Request r, BooleanSupplier abandoned) {
         ObjectNode o = Answers.JSON.createObjectNode();
         o.put("object", "list");
         ArrayNode data = o.putArray("data");
         int tokens = 0;
         for (int i = 0; i < r.inputs().size(); i++) {
+            if (abandoned.getAsBoolean()) return new Answer(null, i);
             int[] ids = r.inputs().get(i);
             tokens += ids.length;
             float[] e = served.model().embedding(ids);
@@ -112,6 +122,6 @@ final class Embeddings {
         ObjectNode usage = o.putObject("usage");
         usage.put("prompt_tokens", tokens);
         usage.put("total_tokens", tokens);
-        return o;
+        return new Answer(o, r.inputs().size());
     }
 }

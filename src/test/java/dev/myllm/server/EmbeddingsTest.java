@@ -115,4 +115,32 @@ class EmbeddingsTest {
         assertThat(model.statusCode()).isEqualTo(404);
         assertThat(post(srv.base() + "/v1/embeddings", "{\"input\":\"a\"}", null).statusCode()).isEqualTo(401);
     }
+    @Test
+    void aClientThatHangsUpStopsItsRequestAndTheNextIsAnswered() throws Exception {
+        // sixteen contexts of 1024 tokens on a wider model: long enough to hang up in the middle
+        ServedModel wide = new ServedModel("wide", dev.myllm.model.RandomModels.uniform(
+                new dev.myllm.model.GPTConfig(50257, 1024, 128, 2, 2, 0f, true, true, 1e-5f), 5),
+                model.tokenizer(), model.decoder(), ChatTemplate.transcript(), model.eosId(), 0L);
+        StringBuilder body = new StringBuilder("{\"input\":[");
+        for (int i = 0; i < 16; i++) body.append(i == 0 ? "" : ",").append(java.util.Arrays.toString(new int[1024]).replace(" ", ""));
+        String request = body.append("]}").toString();
+        try (TestServers.Running s = TestServers.start(wide, ServerConfig.defaults())) {
+            int port = Integer.parseInt(s.base().substring(s.base().lastIndexOf(':') + 1));
+            try (java.net.Socket sock = new java.net.Socket("127.0.0.1", port)) {
+                byte[] bytes = request.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                sock.getOutputStream().write(("POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                sock.getOutputStream().write(bytes);
+                sock.getOutputStream().flush();
+            } // hang up at once: the server finds it before the next input
+            long end = System.nanoTime() + 60_000_000_000L;
+            while (System.nanoTime() < end && s.log().stream().noneMatch(l -> l.startsWith("POST /v1/embeddings "))) Thread.sleep(10);
+            String line = s.log().stream().filter(l -> l.startsWith("POST /v1/embeddings ")).findFirst().orElseThrow();
+            assertThat(line).startsWith("POST /v1/embeddings 499 ").containsPattern("client gone after ([0-9]|1[0-5]) of 16 inputs$");
+            // the side thread is free again: the next request is answered
+            HttpResponse<String> r = post(s.base() + "/v1/embeddings", "{\"input\":[[464,3139,286],[11]]}", null);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(json(r).get("data")).hasSize(2);
+        }
+    }
 }
