@@ -1,6 +1,11 @@
 package dev.myllm;
 
 import dev.myllm.data.Batch;
+import dev.myllm.finetune.Conversation;
+import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.Responder;
+import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
@@ -20,12 +25,14 @@ import dev.myllm.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score and train
- * ({@link TextClassifier} fine-tunes and runs classifiers).
+ * The entry point for using myllm from Java: a GPT model with its tokenizer, to tokenize, generate, score, embed,
+ * answer instructions in a tuned model's prompt format, and train ({@link TextClassifier} fine-tunes and runs classifiers).
  *
  * <pre>{@code
  * Myllm llm = Myllm.load(Path.of("runs/demo/model"));
@@ -52,10 +59,12 @@ public final class Myllm {
 
     private final GPTModel model;
     private final Tokenizer tokenizer;
+    /** The prompt format of an instruction-tuned model (saved with it, or given), else null. */
+    private final PromptFormat format;
     /** One generator for every call: it keeps its KV cache for the next call (safe from several threads). */
     private final Generator generator;
 
-    private Myllm(GPTModel model, Tokenizer tokenizer) {
+    private Myllm(GPTModel model, Tokenizer tokenizer, PromptFormat format) {
         given(model, "model");
         given(tokenizer, "tokenizer");
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
@@ -64,13 +73,15 @@ public final class Myllm {
         }
         this.model = model;
         this.tokenizer = tokenizer;
+        this.format = format;
         this.generator = new Generator(model, TokenDecoder.of(tokenizer));
     }
 
     /**
      * Loads a model directory ({@code config.json} + {@code model.safetensors}), a GGUF file or an llm.c
      * checkpoint, with its tokenizer: the {@code myllm-tokenizer.json} a training run keeps beside the
-     * model, or the one a GGUF file carries, else GPT-2's.
+     * model, or the one a GGUF file carries, else GPT-2's; and the prompt format an instruction-tuned
+     * model was saved with ({@link #promptFormat}).
      *
      * @param model a model directory, GGUF file or llm.c checkpoint
      * @return the model and its tokenizer
@@ -96,7 +107,8 @@ public final class Myllm {
      */
     public static Myllm load(Path model, Tokenizer tokenizer) {
         given(tokenizer, "tokenizer"); // before reading the weights
-        return new Myllm(loadModel(model), tokenizer);
+        GPTModel m = loadModel(model);
+        return new Myllm(m, tokenizer, SavedFormat.read(model));
     }
 
     /**
@@ -107,7 +119,7 @@ public final class Myllm {
      * @return the pair
      */
     public static Myllm of(GPTModel model, Tokenizer tokenizer) {
-        return new Myllm(model, tokenizer);
+        return new Myllm(model, tokenizer, null);
     }
 
     /**
@@ -119,7 +131,7 @@ public final class Myllm {
      */
     public static Myllm random(String preset, long seed) {
         given(preset, "preset");
-        return new Myllm(new GPTModel(GPTConfig.preset(preset), seed), Tokenizers.load("gpt2"));
+        return new Myllm(new GPTModel(GPTConfig.preset(preset), seed), Tokenizers.load("gpt2"), null);
     }
 
     /**
@@ -277,6 +289,75 @@ public final class Myllm {
         } finally {
             model.train(wasTraining);
         }
+    }
+
+    /**
+     * The prompt format the model was instruction-tuned with, as saved beside it by {@code myllm finetune
+     * instruct} (or given to {@link #withPromptFormat}); empty for a model loaded without one.
+     *
+     * @return the format, if known
+     */
+    public Optional<PromptFormat> promptFormat() {
+        return Optional.ofNullable(format);
+    }
+
+    /**
+     * The same model and tokenizer, answering instructions in {@code format}.
+     *
+     * @param format the prompt format the model was tuned with
+     * @return a new instance (its own KV cache) sharing the weights
+     */
+    public Myllm withPromptFormat(PromptFormat format) {
+        return new Myllm(model, tokenizer, given(format, "format"));
+    }
+
+    /**
+     * Answers an instruction as {@code myllm chat --instruction} does (chapter 7): the instruction in
+     * the model's prompt format (the book's Alpaca when it has none), then greedy decoding until
+     * {@code <|endoftext|>}, at most 256 new tokens.
+     *
+     * @param instruction the task
+     * @return the answer, stripped
+     */
+    public String respond(String instruction) {
+        return respond(instruction, "", 256, null);
+    }
+
+    /**
+     * Answers an instruction with an input (the book's {@code ### Input:}), streaming the answer's
+     * pieces to {@code onText} from its first visible character.
+     *
+     * @param instruction  the task
+     * @param input        the text it is about; empty for none
+     * @param maxNewTokens the most tokens the answer may take
+     * @param onText       receives the answer piece by piece (may be null)
+     * @return the answer, stripped
+     */
+    public String respond(String instruction, String input, int maxNewTokens, Consumer<String> onText) {
+        given(instruction, "instruction");
+        given(input, "input");
+        if (instruction.isBlank()) throw new IllegalArgumentException("the instruction is empty: give the task to answer");
+        InstructionExample e = new InstructionExample(instruction, input, "", null, null, List.of());
+        return responder(maxNewTokens).stream(e, onText == null ? piece -> { } : onText);
+    }
+
+    /**
+     * A conversation as {@code myllm chat} holds one: a format with turns (Phi-3) sees the earlier
+     * exchanges, the oldest dropped when they outgrow the context.
+     *
+     * @param maxNewTokens the most tokens each answer may take
+     * @return a new conversation
+     */
+    public Conversation conversation(int maxNewTokens) {
+        return new Conversation(responder(maxNewTokens));
+    }
+
+    private Responder responder(int maxNewTokens) {
+        if (maxNewTokens < 1) throw new IllegalArgumentException("maxNewTokens must be at least 1, got " + maxNewTokens);
+        if (tokenizer.eotId() < 0 || tokenizer.eotId() >= model.config().vocabSize()) {
+            throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no <|endoftext|> token the model knows: answers could not end");
+        }
+        return new Responder(model, tokenizer, TokenDecoder.of(tokenizer), format != null ? format : PromptFormat.ALPACA, maxNewTokens);
     }
 
     /** A text of {@code n} tokens must fit the model's context. */

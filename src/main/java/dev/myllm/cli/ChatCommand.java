@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.Conversation;
 import dev.myllm.finetune.InstructionExample;
 import dev.myllm.finetune.Responder;
 import java.io.BufferedReader;
@@ -8,7 +9,6 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,7 +69,7 @@ final class ChatCommand implements Runnable {
 
     private void conversation(Responder r, PrintWriter out) {
         PrintWriter err = spec.commandLine().getErr();
-        List<InstructionExample.Exchange> history = new ArrayList<>();
+        Conversation chat = new Conversation(r);
         out.println("Chatting with " + model.label() + " (" + r.format().id() + " format). /reset forgets, /exit leaves.");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         while (true) {
@@ -85,7 +85,7 @@ final class ChatCommand implements Runnable {
             String text = line.strip();
             if (text.isEmpty()) continue;
             if (text.equals("/reset")) {
-                history.clear();
+                chat.reset();
                 out.println("(conversation forgotten)");
                 continue;
             }
@@ -94,39 +94,27 @@ final class ChatCommand implements Runnable {
                 err.flush();
                 continue;
             }
-            InstructionExample e = new InstructionExample(text, "", "", null, null, r.format().hasTurns() ? history : List.of());
-            // the oldest exchanges go first when the conversation outgrows the context
-            while (!r.fits(e) && !e.history().isEmpty()) {
-                e = new InstructionExample(text, "", "", null, null, e.history().subList(1, e.history().size()));
-            }
-            if (!r.fits(e)) {
-                err.println("myllm: this message is too long for the model's context; try a shorter one");
+            try {
+                chat.say(text, piece -> print(out, piece));
+                out.println();
+                out.flush();
+            } catch (IllegalArgumentException e) {
+                err.println("myllm: " + e.getMessage());
                 err.flush();
-                continue;
-            }
-            String answer = answer(r, e, out);
-            if (r.format().hasTurns()) {
-                history.clear();
-                history.addAll(e.history());
-                history.add(new InstructionExample.Exchange(text, answer));
             }
         }
         out.println();
         out.flush();
     }
 
-    private static String answer(Responder r, InstructionExample e, PrintWriter out) {
-        boolean[] started = {false};
-        String answer = r.stream(e, piece -> {
-            // the answer's leading newlines belong to the format, not to what a person reads
-            String p = started[0] ? piece : piece.stripLeading();
-            if (p.isEmpty()) return;
-            started[0] = true;
-            out.print(p);
-            out.flush();
-        });
+    private static void answer(Responder r, InstructionExample e, PrintWriter out) {
+        r.stream(e, piece -> print(out, piece));
         out.println();
         out.flush();
-        return answer;
+    }
+
+    private static void print(PrintWriter out, String piece) {
+        out.print(piece);
+        out.flush();
     }
 }

@@ -44,10 +44,18 @@ public final class Responder {
 
     /**
      * The chat way: the prompt already ends with the response prefix, so every piece of generated
-     * text belongs to the answer and can be streamed to {@code onText} as it comes.
+     * text belongs to the answer and can be streamed to {@code onText} as it comes, from its first
+     * visible character (the newlines the model writes first belong to the format, not to what a
+     * person reads); returns the answer stripped.
      */
     public String stream(InstructionExample e, Consumer<String> onText) {
-        String text = generator.generate(encode(format.prompt(e) + format.responsePrefix()), config, onText).text();
+        boolean[] started = {false};
+        String text = generator.generate(encode(format.prompt(e) + format.responsePrefix()), config, piece -> {
+            String p = started[0] ? piece : piece.stripLeading();
+            if (p.isEmpty()) return;
+            started[0] = true;
+            onText.accept(p);
+        }).text();
         return text.strip();
     }
 
