@@ -168,6 +168,18 @@ public final class Myllm {
     }
 
     /**
+     * Instruction-tunes a model as {@code myllm finetune instruct} does (chapter 7, every weight training): the
+     * book's split and collate, the prompt format saved with the result; {@code listener} sees each step and sample.
+     *
+     * @param options  the model, data and settings
+     * @param listener sees every step, sample and checkpoint (may be null)
+     * @return the tuned model with its tokenizer and prompt format, also saved under {@code options.out()/model}
+     */
+    public static Myllm finetuneInstructions(InstructOptions options, Trainer.Listener listener) {
+        return InstructionTuning.run(given(options, "options"), listener);
+    }
+
+    /**
      * The model.
      *
      * @return the model

@@ -3,22 +3,34 @@ package dev.myllm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.cli.Main;
 import dev.myllm.finetune.Conversation;
 import dev.myllm.finetune.InstructionExample;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
+import dev.myllm.finetune.SyntheticTasks;
 import dev.myllm.generate.GenerationConfig;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.BpeTrainer;
+import dev.myllm.tokenizer.TrainedBpe;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.train.Trainer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Chapter 7 from Java: a tuned model answers instructions in its saved prompt format, as {@code myllm chat} does. */
+/** Chapter 7 from Java: instruction tuning as {@code myllm finetune instruct}, and answers in the saved prompt format as {@code myllm chat}. */
 class MyllmInstructTest {
 
     /** What greedy decoding of the prompt (in the format, with its response prefix) gives, stripped: the answer by hand. */
@@ -112,5 +124,56 @@ class MyllmInstructTest {
                 .hasMessage("the message is too long for the model's context; try a shorter one");
         assertThatThrownBy(() -> llm.respond(tooLong)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("the prompt is ").hasMessageContaining("tokens long but the model's context is");
+    }
+    @Test
+    void finetunesAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
+        // a small model with its own vocabulary, and 40 records in a file (as FinetuneInstructCliTest's)
+        Path base = dir.resolve("base");
+        List<InstructionExample> records = SyntheticTasks.generate(40, 1);
+        List<String> texts = new ArrayList<>();
+        for (InstructionExample e : records) texts.add(PromptFormat.ALPACA.fullText(e, e.output()));
+        TrainedBpe tok = new BpeTrainer().train(texts, 400, List.of("<|endoftext|>"), null);
+        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 128, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
+        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path data = dir.resolve("records.json");
+        List<Map<String, String>> json = new ArrayList<>();
+        for (InstructionExample e : records) json.add(Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output()));
+        new ObjectMapper().writeValue(data.toFile(), json);
+
+        Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
+        List<Trainer.StepReport> steps = new ArrayList<>();
+        Myllm tuned = Myllm.finetuneInstructions(InstructOptions.of(base, data.toString(), lib).withFormat(PromptFormat.PHI3)
+                .withTraining(2, 8, 1e-3).withEvaluation(3, 1).withMaskedInstruction(true), new Trainer.Listener() {
+                    @Override
+                    public void onStep(Trainer.StepReport r) {
+                        steps.add(r);
+                    }
+                });
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        assertThat(cl.execute("finetune", "instruct", "--model", base.toString(), "--data", data.toString(), "--format", "phi3",
+                "--lr", "1e-3", "--eval-every", "3", "--eval-batches", "1", "--mask-instruction", "--out", cli.toString())).as(err.toString()).isZero();
+
+        // the same steps, losses and weights, the format saved beside them
+        List<String> libLog = Files.readAllLines(lib.resolve("metrics.jsonl")), cliLog = Files.readAllLines(cli.resolve("metrics.jsonl"));
+        assertThat(libLog).hasSize(8).hasSameSizeAs(cliLog); // 34 training records, batches of 8 (last dropped), 2 epochs
+        for (int i = 0; i < libLog.size(); i++) {
+            JsonNode a = new ObjectMapper().readTree(libLog.get(i)), b = new ObjectMapper().readTree(cliLog.get(i));
+            assertThat(a.get("loss").asDouble()).isEqualTo(b.get("loss").asDouble()).isEqualTo(steps.get(i).loss());
+            assertThat(a.path("val_loss").asDouble(-1)).isEqualTo(b.path("val_loss").asDouble(-1));
+        }
+        assertThat(steps.getLast().loss()).isLessThan(steps.getFirst().loss());
+        assertThat(Files.mismatch(lib.resolve("model/model.safetensors"), cli.resolve("model/model.safetensors"))).isEqualTo(-1L);
+        assertThat(SavedFormat.read(lib.resolve("model"))).isEqualTo(PromptFormat.PHI3);
+        assertThat(lib.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).exists();
+        assertThat(tuned.promptFormat()).contains(PromptFormat.PHI3);
+        assertThat(tuned.respond("Say yes.", "", 3, null)).isEqualTo(Myllm.load(cli.resolve("model")).respond("Say yes.", "", 3, null));
+
+        assertThatThrownBy(() -> Myllm.finetuneInstructions(InstructOptions.of(base, data.toString(), lib), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + lib + " already holds a run; give another directory");
+        assertThatThrownBy(() -> InstructOptions.of(base, data.toString(), lib).withTraining(0, 8, 1e-3))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("epochs must be >= 1, got 0");
     }
 }

@@ -231,35 +231,27 @@ abstract class InstructTraining implements Runnable {
      */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
         GptModelStore base = new GptModelStore(m, tokenizer.fileToKeep(model, tokenizer(), m.config().vocabSize(), out));
-        return new ModelStore() {
+        if (lora == null) return SavedFormat.beside(base, f);
+        return SavedFormat.beside(new ModelStore() {
             @Override
             public void save(Path dir) {
-                if (lora == null) {
-                    base.save(dir);
-                } else {
-                    lora.lora().whileMerged(() -> base.save(dir));
-                    Path a = dir.resolve(ADAPTER);
-                    try {
-                        Files.createDirectories(a);
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException("cannot create " + a + ": " + e.getMessage(), e);
-                    }
-                    lora.lora().save(a, "CAUSAL_LM");
+                lora.lora().whileMerged(() -> base.save(dir));
+                Path a = dir.resolve(ADAPTER);
+                try {
+                    Files.createDirectories(a);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("cannot create " + a + ": " + e.getMessage(), e);
                 }
-                SavedFormat.write(dir, f);
+                lora.lora().save(a, "CAUSAL_LM");
             }
 
             @Override
             public void load(Path dir) {
-                if (lora == null) {
-                    base.load(dir);
-                    return;
-                }
                 base.load(model); // the frozen weights: the starting model's, unchanged
                 if (!LoRA.present(dir.resolve(ADAPTER))) throw new IllegalArgumentException(dir + " has no LoRA adapter (the run did not use --trainable lora)");
                 lora.lora().load(dir.resolve(ADAPTER));
             }
-        };
+        }, f);
     }
 
     private void saySaved(Path last, Path logFile) {

@@ -3,6 +3,7 @@ package dev.myllm.finetune;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.io.GgufFile;
+import dev.myllm.train.ModelStore;
 import dev.myllm.util.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +27,22 @@ public final class SavedFormat {
     /** Writes {@code {"prompt_format": "alpaca"}} into the model directory. */
     public static void write(Path modelDir, PromptFormat format) {
         AtomicFiles.writeString(modelDir.resolve(FILE), json(format) + "\n");
+    }
+
+    /** {@code store}, writing {@code format} beside every model it saves (a run's checkpoints and its {@code model/}). */
+    public static ModelStore beside(ModelStore store, PromptFormat format) {
+        return new ModelStore() {
+            @Override
+            public void save(Path dir) {
+                store.save(dir);
+                write(dir, format);
+            }
+
+            @Override
+            public void load(Path dir) {
+                store.load(dir);
+            }
+        };
     }
 
     /** The side file's JSON, {@code {"prompt_format": "alpaca"}}. */

@@ -1,0 +1,116 @@
+package dev.myllm;
+
+import dev.myllm.finetune.PromptFormat;
+
+import java.nio.file.Path;
+
+/**
+ * How {@link Myllm#finetuneInstructions} instruction-tunes a language model, with the book's chapter 7 defaults:
+ * start from {@link #of(Path, String, Path)} and change what you need with the {@code with...} methods.
+ *
+ * @param model           the GPT model directory to start from; every weight trains (the book's full fine-tuning)
+ * @param data            {@code instructions} (the book's 1,100 records), {@code synthetic}, or a JSON/JSONL file of
+ *                        {@code instruction}, {@code input}, {@code output} records; split as the book (85% train, 10% test, rest validation)
+ * @param out             the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
+ * @param format          the prompt format; null: the one saved with the model, else the book's Alpaca
+ * @param epochs          passes over the training split
+ * @param batchSize       records per step
+ * @param maxLength       each batch cut to this many tokens (and to the model's context)
+ * @param lr              AdamW learning rate (constant)
+ * @param weightDecay     AdamW weight decay (every tensor, as the book)
+ * @param maskInstruction leave the prompt's tokens out of the loss (exercise 7.2)
+ * @param evalEvery       evaluation after steps 1, 1+N, 1+2N, ... (the book's rule; 0: never)
+ * @param evalBatches     batches per evaluation
+ * @param seed            seed of the shuffling
+ */
+public record InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
+                              double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed) {
+    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    public InstructOptions {
+        if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
+        if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a dataset name or instruction file is required");
+        if (out == null) throw new IllegalArgumentException("out: the run directory is required");
+        if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        if (maxLength < 2) throw new IllegalArgumentException("maxLength must be >= 2, got " + maxLength);
+        if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
+        if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+        if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
+    }
+
+    /**
+     * The book's settings, as {@code myllm finetune instruct}'s: the model's saved format (else Alpaca), 2 epochs of 8
+     * records cut to 1,024 tokens, lr 5e-5, weight decay 0.1, evaluation every 5 steps on 5 batches, seed 123.
+     *
+     * @param model the GPT model directory
+     * @param data  a dataset name or instruction file
+     * @param out   the run directory
+     * @return the options
+     */
+    public static InstructOptions of(Path model, String data, Path out) {
+        return new InstructOptions(model, data, out, null, 2, 8, 1024, 5e-5, 0.1, false, 5, 5, 123);
+    }
+
+    /**
+     * The same with another prompt format.
+     *
+     * @param f the format to train (and save with the model)
+     * @return the changed options
+     */
+    public InstructOptions withFormat(PromptFormat f) {
+        return new InstructOptions(model, data, out, f, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another number of epochs, batch size and learning rate.
+     *
+     * @param epochs    passes over the data
+     * @param batchSize records per step
+     * @param lr        learning rate
+     * @return the changed options
+     */
+    public InstructOptions withTraining(int epochs, int batchSize, double lr) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another batch length.
+     *
+     * @param tokens the most tokens of a batch
+     * @return the changed options
+     */
+    public InstructOptions withMaxLength(int tokens) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, tokens, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with the prompt's tokens left out of the loss, or not (exercise 7.2).
+     *
+     * @param mask whether to mask the instruction
+     * @return the changed options
+     */
+    public InstructOptions withMaskedInstruction(boolean mask) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, mask, evalEvery, evalBatches, seed);
+    }
+
+    /**
+     * The same with another evaluation schedule.
+     *
+     * @param every   steps between evaluations (0: none)
+     * @param batches batches per evaluation
+     * @return the changed options
+     */
+    public InstructOptions withEvaluation(int every, int batches) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, every, batches, seed);
+    }
+
+    /**
+     * The same with another seed.
+     *
+     * @param seed the seed of the shuffling
+     * @return the changed options
+     */
+    public InstructOptions withSeed(long seed) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+    }
+}
