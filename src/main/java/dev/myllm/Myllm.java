@@ -13,6 +13,9 @@ import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.server.OpenAiServer;
+import dev.myllm.server.ServedModel;
+import dev.myllm.server.ServerConfig;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tokenizer.Specials;
@@ -370,6 +373,35 @@ public final class Myllm {
             throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no <|endoftext|> token the model knows: answers could not end");
         }
         return new Responder(model, tokenizer, TokenDecoder.of(tokenizer), format != null ? format : PromptFormat.ALPACA, maxNewTokens);
+    }
+
+    /**
+     * Serves the model over OpenAI's HTTP API as {@code myllm serve} does (completions; chats in the model's prompt
+     * format, else a plain transcript; embeddings; the playground at {@code /}), after a short warm-up. The weights
+     * stay float32 rows ({@code myllm serve} packs them for faster decoding). Stop it with {@link OpenAiServer#shutdown}
+     * or {@link OpenAiServer#close}; while it runs, the server uses the model: leave this instance's other methods alone.
+     *
+     * @param name   the model name clients ask for
+     * @param config host, port (0: a free one, see {@link OpenAiServer#port()}), API key and limits; start from {@link ServerConfig#defaults()}
+     * @param log    receives one line per request (may be null)
+     * @return the running server
+     */
+    public OpenAiServer serve(String name, ServerConfig config, Consumer<String> log) {
+        given(name, "name");
+        given(config, "config");
+        model.eval();
+        OpenAiServer server = new OpenAiServer(ServedModel.generative(name, model, tokenizer, format), config, log == null ? line -> { } : log);
+        try {
+            server.startLoading();
+        } catch (Exception e) {
+            server.close();
+            Throwable why = e;
+            while (why.getCause() != null && !(why instanceof java.net.BindException)) why = why.getCause();
+            throw new IllegalArgumentException("cannot listen on " + config.host() + ":" + config.port() + ": " + why.getMessage(), e);
+        }
+        server.warmUp();
+        server.ready();
+        return server;
     }
 
     /** A text of {@code n} tokens must fit the model's context. */

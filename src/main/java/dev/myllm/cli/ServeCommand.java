@@ -6,7 +6,6 @@ import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
 import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTModel;
-import dev.myllm.server.ChatTemplate;
 import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.ServedModel;
 import dev.myllm.server.ServerConfig;
@@ -216,14 +215,12 @@ final class ServeCommand implements Runnable {
         }
         GPTModel m = weights.build(model, seed, PackedMatrix.Halves.COPIED); // a server decodes for long: copy F16/BF16 files into panels
         GenerateCommand.checkVocab(tok, m);
-        int eos = tok.eotId() >= 0 && tok.eotId() < m.config().vocabSize() ? tok.eotId() : -1;
         PromptFormat format;
         try {
             format = SavedFormat.read(model.directory());
         } catch (RuntimeException e) {
             throw new CliException("--model: " + Errors.oneLine(e));
         }
-        ChatTemplate chat = format == null ? ChatTemplate.transcript() : ChatTemplate.of(format);
-        return new ServedModel(n, m, tok, dev.myllm.generate.TokenDecoder.of(tok), chat, eos, System.currentTimeMillis() / 1000);
+        return ServedModel.generative(n, m, tok, format);
     }
 }

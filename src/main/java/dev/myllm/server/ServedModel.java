@@ -1,6 +1,7 @@
 package dev.myllm.server;
 
 import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.PromptFormat;
 import dev.myllm.generate.TokenDecoder;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
@@ -16,6 +17,16 @@ public record ServedModel(String name, GPTModel model, Tokenizer tokenizer, Toke
     /** A language model. */
     public ServedModel(String name, GPTModel model, Tokenizer tokenizer, TokenDecoder decoder, ChatTemplate chat, int eosId, long created) {
         this(name, model, tokenizer, decoder, chat, eosId, created, null);
+    }
+
+    /**
+     * A language model answering chats in {@code format}, the prompt format it was instruction-tuned with (null: a
+     * base model, whose chats are a plain transcript), stopping at the tokenizer's end-of-text token when the model has it.
+     */
+    public static ServedModel generative(String name, GPTModel model, Tokenizer tokenizer, PromptFormat format) {
+        int eos = tokenizer.eotId() >= 0 && tokenizer.eotId() < model.config().vocabSize() ? tokenizer.eotId() : -1;
+        ChatTemplate chat = format == null ? ChatTemplate.transcript() : ChatTemplate.of(format);
+        return new ServedModel(name, model, tokenizer, TokenDecoder.of(tokenizer), chat, eos, System.currentTimeMillis() / 1000);
     }
 
     /** A sequence classifier. */
