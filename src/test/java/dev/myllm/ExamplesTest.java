@@ -110,4 +110,27 @@ class ExamplesTest {
                 "Hey, just wanted to check if we're still on for dinner tonight?"));
         assertThat(p.probabilities().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
     }
+    @Test
+    void followInstructions(@TempDir Path dir) throws Exception {
+        MyllmTest.tiny().save(dir.resolve("model"));
+        java.util.List<java.util.Map<String, String>> records = new java.util.ArrayList<>();
+        for (dev.myllm.finetune.InstructionExample e : dev.myllm.finetune.SyntheticTasks.generate(40, 2)) {
+            records.add(java.util.Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output()));
+        }
+        Path data = dir.resolve("records.json");
+        new com.fasterxml.jackson.databind.ObjectMapper().writeValue(data.toFile(), records);
+        String out = run("FollowInstructions", dir.resolve("model").toString(), data.toString(), dir.resolve("run").toString(), "1", "1e-3");
+        String[] lines = out.split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).matches("tuned in the alpaca format; last validation loss [0-9]+\\.[0-9]{3}");
+        Myllm tuned = Myllm.load(dir.resolve("run/model"));
+        assertThat(tuned.promptFormat()).contains(dev.myllm.finetune.PromptFormat.ALPACA);
+        assertThat(lines[1]).isEqualTo("Rewrite the sentence using a simile. -> " + tuned.respond("Rewrite the sentence using a simile.", "", 40, null));
+        assertThat(lines[2]).startsWith("What is the capital of France? -> ");
+
+        String usage = "usage: FollowInstructions MODEL_DIR DATA OUT_DIR [EPOCHS [LR]]\n";
+        assertThat(runAlone("FollowInstructions", dir.toString(), "instructions")).isEqualTo(new Exit(2, "", usage));
+        assertThat(runAlone("FollowInstructions", dir.resolve("model").toString(), data.toString(), dir.resolve("run").toString()))
+                .isEqualTo(new Exit(2, "", "FollowInstructions: out: " + dir.resolve("run") + " already holds a run; give another directory\n"));
+    }
 }
