@@ -249,6 +249,17 @@ public final class GgufFile implements AutoCloseable {
         t.type.dequantize(map, dataStart + t.offset, dst, off, (int) n);
     }
 
+    /**
+     * Converts rows {@code [firstRow, firstRow + rows)} of a matrix (rows of {@code ne[0]} values, a whole number
+     * of the type's blocks) to float32 into {@code dst[off ..]}.
+     */
+    public void dequantizeRows(Info t, long firstRow, int rows, float[] dst, int off) {
+        long cols = t.ne[0], n = (long) rows * cols;
+        if (firstRow < 0 || rows < 0 || (firstRow + rows) * cols > t.count()) throw bad(file, "rows " + firstRow + "+" + rows + " are outside tensor '" + clip(t.name) + "'");
+        if (n > dst.length - off) throw bad(file, "rows of tensor '" + clip(t.name) + "' are larger than their destination");
+        t.type.dequantize(map, dataStart + t.offset + t.type.bytes(firstRow * cols), dst, off, (int) n);
+    }
+
     @Override
     public void close() {
         arena.close();

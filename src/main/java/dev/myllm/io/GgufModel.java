@@ -4,6 +4,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.PackedMatrix;
+import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.BpeVocab;
@@ -25,6 +26,9 @@ import java.util.SequencedMap;
  * of 32 (others F16); {@code output.weight} is written only for an untied head.
  */
 public final class GgufModel {
+    /** Rows of a matrix converted at a time (per thread) when the file stores it in another type. */
+    private static final int CONVERT_ROWS = 64;
+
     private static final String ARCH = "gpt2";
 
     private GgufModel() {
@@ -251,9 +255,7 @@ public final class GgufModel {
                     ready.put(mine, PackedMatrix.wrap(want, rows, cols, g.bytes(t), halves));
                     inPlace |= PackedMatrix.inPlace(want, halves);
                 } else {
-                    float[] w = new float[rows * cols];
-                    g.dequantize(t, w, 0);
-                    ready.put(mine, PackedMatrix.encode(want, w, rows, cols));
+                    ready.put(mine, convert(g, t, want, rows, cols));
                 }
             }
             PackedWeights.pack(m, f, ready);
@@ -261,6 +263,27 @@ public final class GgufModel {
         } finally {
             if (!inPlace) g.close(); // nothing reads the mapping any more
         }
+    }
+
+    /**
+     * Tensor {@code t} as a {@code (rows, cols)} matrix of {@code want}: chunks of rows widened to float32 and
+     * encoded, threads taking chunks with a small buffer each (a whole float32 copy of the token table was
+     * 154 MB of garbage for gpt2-small); then its pages of the file are released, not read again.
+     */
+    private static PackedMatrix convert(GgufFile g, GgufFile.Info t, PackedMatrix.Format want, int rows, int cols) {
+        PackedMatrix out = PackedMatrix.empty(want, rows, cols);
+        int chunks = (rows + CONVERT_ROWS - 1) / CONVERT_ROWS;
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Parallel.forRange(Math.min(chunks, Parallel.threads()), 1, (t0, t1) -> {
+            float[] w = new float[CONVERT_ROWS * cols];
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                int r0 = c * CONVERT_ROWS, n = Math.min(CONVERT_ROWS, rows - r0);
+                g.dequantizeRows(t, r0, n, w, 0);
+                out.encodeRows(w, 0, r0, n);
+            }
+        });
+        g.bytes(t).unload(); // a mapping's pages count as the process's memory while they stay resident
+        return out;
     }
 
     /** Checks that the file holds a model {@code c} may be loaded from; returns the file's own configuration. */
