@@ -103,4 +103,27 @@ class LauncherJvmFlagsTest {
         String exec = script.substring(script.lastIndexOf("exec \"$JAVA_HOME/bin/java\""));
         assertThat(exec).contains("$thp").contains("$align").contains("$traps").contains("$inline");
     }
+    /** The launcher's young-generation lines, run with these command arguments and user options. */
+    private static String young(String args, String javaOpts) throws Exception {
+        String script = Files.readString(Path.of("myllm"), StandardCharsets.UTF_8);
+        int from = script.indexOf("\nyoung=\"");
+        int to = script.indexOf("esac", script.indexOf("esac", from) + 4);
+        assertThat(from).isGreaterThan(0);
+        return run("set -- " + args + "\n" + script.substring(from + 1, to + "esac".length()), "young", javaOpts);
+    }
+
+    @Test
+    void commandsThatOnlyRunAModelGetASmallerYoungGeneration() throws Exception {
+        assertThat(young("generate --model m --prompt hi", "")).isEqualTo("-XX:MaxNewSize=16m");
+        assertThat(young("chat --model m", "")).isEqualTo("-XX:MaxNewSize=16m");
+        assertThat(young("score --model m --text hi", "")).isEqualTo("-XX:MaxNewSize=16m");
+        assertThat(young("bench generate --preset gpt2-small", "")).isEqualTo("-XX:MaxNewSize=16m");
+        // training, serving and the other benchmarks keep 64 MB; the user's own sizing wins
+        assertThat(young("train --data verdict", "")).isEqualTo("-XX:MaxNewSize=64m");
+        assertThat(young("serve --model m", "")).isEqualTo("-XX:MaxNewSize=64m");
+        assertThat(young("bench serve --preset gpt2-small", "")).isEqualTo("-XX:MaxNewSize=64m");
+        assertThat(young("bench train", "")).isEqualTo("-XX:MaxNewSize=64m");
+        assertThat(young("generate --model m", "-Xmn200m")).isEmpty();
+        assertThat(young("train", "-XX:NewRatio=3")).isEmpty();
+    }
 }
