@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -103,15 +102,36 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
+    /** What {@link #parse} read from a file's header, kept for the next open of the same file. */
+    private record Header(Object fileKey, long size, java.nio.file.attribute.FileTime modified, int version, SequencedMap<String, Value> metadata,
+                          SequencedMap<String, Info> tensors, long dataStart) {
+    }
+
+    /**
+     * The last header parsed. A command opens its model file several times (its configuration, stored
+     * type, tokenizer, weights, prompt format), and a GPT-2 header is 100,000 strings: parsing it
+     * each time cost about 0.1 s and tens of megabytes of garbage. Soft: the collector may drop it.
+     */
+    private static volatile java.lang.ref.SoftReference<Header> lastHeader = new java.lang.ref.SoftReference<>(null);
+
     /** Opens and checks a GGUF file; close it to release the mapping. */
     public static GgufFile open(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 24) throw bad(file, "file of " + size + " bytes is too short for a GGUF header");
+            java.nio.file.attribute.BasicFileAttributes attrs = java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            Object key = attrs.fileKey() != null ? attrs.fileKey() : file.toAbsolutePath().normalize();
+            java.nio.file.attribute.FileTime modified = attrs.lastModifiedTime(); // as precise as the file system keeps it
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                return parse(file, arena, map);
+                Header h = lastHeader.get();
+                if (h != null && h.fileKey.equals(key) && h.size == size && h.modified.equals(modified)) {
+                    return new GgufFile(file, arena, map, h.version, h.metadata, h.tensors, h.dataStart);
+                }
+                GgufFile g = parse(file, arena, map);
+                lastHeader = new java.lang.ref.SoftReference<>(new Header(key, size, modified, g.version, g.metadata, g.tensors, g.dataStart));
+                return g;
             } catch (RuntimeException | IOException e) {
                 arena.close();
                 throw e;
@@ -325,17 +345,24 @@ public final class GgufFile implements AutoCloseable {
             if (n > Integer.MAX_VALUE - 8) throw bad(file, what + " is too long");
             byte[] b = m.asSlice(pos, n).toArray(ValueLayout.JAVA_BYTE);
             pos += n;
+            // String's own decoding (fast, no buffers: a vocabulary is 100,000 strings, read on every
+            // open) replaces a malformed sequence with U+FFFD; only then does the strict decoder decide
+            String s = new String(b, StandardCharsets.UTF_8);
+            if (s.indexOf('\uFFFD') < 0) return s;
             try {
-                CharBuffer cb = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b));
-                return cb.toString();
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
             } catch (CharacterCodingException e) {
                 throw bad(file, what + " at byte " + (pos - n) + " is not UTF-8");
             }
         }
 
         Value value(int type, String key, boolean allowArray) {
-            String what = "the value of " + clip(key);
+            return value(type, key, allowArray, "the value of " + clip(key));
+        }
+
+        /** {@link #value(int, String, boolean)}, {@code what} naming it in errors (made once for an array's elements). */
+        private Value value(int type, String key, boolean allowArray, String what) {
             Object v = switch (type) {
                 case U8 -> { need(1, what); yield (long) (m.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF); }
                 case I8 -> { need(1, what); yield (long) m.get(ValueLayout.JAVA_BYTE, pos++); }
@@ -392,8 +419,8 @@ public final class GgufFile implements AutoCloseable {
                     };
                     if (n < 0 || n > remaining() / min) throw bad(file, "array " + clip(key) + " of " + Long.toUnsignedString(n) + " elements runs past the end of the file");
                     List<Object> items = new ArrayList<>((int) n);
-                    for (long i = 0; i < n; i++) items.add(value(elem, key, false).value);
-                    yield new Array(elem, items);
+                    for (long i = 0; i < n; i++) items.add(value(elem, key, false, what).value);
+                    yield new Array(elem, Collections.unmodifiableList(items)); // shared by later opens of the file
                 }
                 default -> throw bad(file, "key " + clip(key) + " has unknown value type " + Integer.toUnsignedString(type));
             };

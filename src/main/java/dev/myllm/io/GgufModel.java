@@ -268,7 +268,7 @@ public final class GgufModel {
     /**
      * Tensor {@code t} as a {@code (rows, cols)} matrix of {@code want}: chunks of rows widened to float32 and
      * encoded, threads taking chunks with a small buffer each (a whole float32 copy of the token table was
-     * 154 MB of garbage for gpt2-small); then its pages of the file are released, not read again.
+     * 154 MB of garbage for gpt2-small), each chunk's pages of the file released once it is done.
      */
     private static PackedMatrix convert(GgufFile g, GgufFile.Info t, PackedMatrix.Format want, int rows, int cols) {
         PackedMatrix out = PackedMatrix.empty(want, rows, cols);
@@ -280,9 +280,10 @@ public final class GgufModel {
                 int r0 = c * CONVERT_ROWS, n = Math.min(CONVERT_ROWS, rows - r0);
                 g.dequantizeRows(t, r0, n, w, 0);
                 out.encodeRows(w, 0, r0, n);
+                // a mapping's pages count as the process's memory while resident: these rows are done
+                PackedDirectory.release(g.bytes(t), t.type().bytes((long) r0 * cols), t.type().bytes((long) n * cols));
             }
         });
-        g.bytes(t).unload(); // a mapping's pages count as the process's memory while they stay resident
         return out;
     }
 

@@ -88,7 +88,7 @@ public final class PackedDirectory {
      */
     private static PackedMatrix convert(Safetensors st, String name, boolean conv, PackedMatrix.Format want, int rows, int cols) {
         PackedMatrix out = PackedMatrix.empty(want, rows, cols);
-        int chunks = (rows + CHUNK - 1) / CHUNK;
+        int chunks = (rows + CHUNK - 1) / CHUNK, size = st.info(name).dtype().size();
         // one buffer per thread, chunks handed out as threads come free
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         Parallel.forRange(Math.min(chunks, Parallel.threads()), 1, (t0, t1) -> {
@@ -105,11 +105,22 @@ public final class PackedDirectory {
                     st.loadRange(name, (long) r0 * cols, n * cols, w, 0);
                 }
                 out.encodeRows(w, 0, r0, n);
+                // rows read whole are not read again: release their pages now, not after the whole
+                // matrix (gpt2-small's token table held 154 MB of the file resident beside its panels)
+                if (!conv) release(st.segment(name), (long) r0 * cols * size, (long) n * cols * size);
             }
         });
         MemorySegment s = st.segment(name);
         if (s.isMapped()) s.unload(); // its pages are not read again: do not keep them resident
         return out;
+    }
+
+    /**
+     * Drops {@code bytes} of a mapped segment from {@code offset} out of the process's resident memory
+     * (they are read again from the file if touched); a no-op for a segment not mapped.
+     */
+    static void release(MemorySegment s, long offset, long bytes) {
+        if (s.isMapped()) s.asSlice(offset, bytes).unload();
     }
 
     /** A {@code lm_head.weight} stored beside a tied embedding must equal it (compared a chunk at a time). */

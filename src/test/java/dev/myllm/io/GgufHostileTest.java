@@ -151,6 +151,48 @@ class GgufHostileTest {
         le(b).putInt(at, 0);
         le(b).putLong(at + 4, 3);
         rejects(write(b), "not a multiple of the alignment");
+        // strings must be UTF-8: a lone continuation byte and a cut two-byte sequence are refused,
+        // a real U+FFFD (EF BF BD) is a character like any other
+        b = fixtureBytes();
+        at = indexOf(b, "tokenizer.ggml.model");
+        b[at + 3] = (byte) 0x80;
+        rejects(write(b), "metadata key at byte " + (at) + " is not UTF-8");
+        b = fixtureBytes();
+        at = indexOf(b, "tokenizer.ggml.model");
+        b[at + 19] = (byte) 0xC3;
+        rejects(write(b), "metadata key at byte " + (at) + " is not UTF-8");
+        b = fixtureBytes();
+        at = indexOf(b, "general.name") + "general.name".length() + 4 + 8; // the name's bytes
+        b[at] = (byte) 0xEF;
+        b[at + 1] = (byte) 0xBF;
+        b[at + 2] = (byte) 0xBD;
+        try (GgufFile g = GgufFile.open(write(b))) {
+            assertThat(g.string("general.name")).startsWith("\uFFFD");
+        }
+    }
+
+    @Test
+    void aHeaderIsParsedOnceUntilTheFileChanges() throws Exception {
+        byte[] b = fixtureBytes();
+        Path f = write(b);
+        GgufFile.Value first;
+        try (GgufFile g = GgufFile.open(f)) {
+            first = g.get("general.name");
+        }
+        try (GgufFile g = GgufFile.open(f)) {
+            assertThat(g.get("general.name")).isSameAs(first); // the header kept from the last open
+            assertThat(g.array("tokenizer.ggml.tokens", GgufFile.STRING)).isUnmodifiable();
+        }
+        // the same file rewritten in place, the same size: read again (its time moved on explicitly: a
+        // file system's clock may tick more coarsely than this test runs)
+        int at = indexOf(b, "tiny-fixture");
+        b[at] = 'T';
+        java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(f);
+        Files.write(f, b);
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(before.toMillis() + 2000));
+        try (GgufFile g = GgufFile.open(f)) {
+            assertThat(g.string("general.name")).isEqualTo("Tiny-fixture");
+        }
     }
 
     private static int indexOf(byte[] b, String s) {
