@@ -118,9 +118,9 @@ class LauncherJvmFlagsTest {
         assertThat(young("chat --model m", "")).isEqualTo("-XX:MaxNewSize=16m");
         assertThat(young("score --model m --text hi", "")).isEqualTo("-XX:MaxNewSize=16m");
         assertThat(young("bench generate --preset gpt2-small", "")).isEqualTo("-XX:MaxNewSize=16m");
-        // training, serving and the other benchmarks keep 64 MB; the user's own sizing wins
+        assertThat(young("serve --model m", "")).isEqualTo("-XX:MaxNewSize=16m");
+        // training and the other benchmarks keep 64 MB; the user's own sizing wins
         assertThat(young("train --data verdict", "")).isEqualTo("-XX:MaxNewSize=64m");
-        assertThat(young("serve --model m", "")).isEqualTo("-XX:MaxNewSize=64m");
         assertThat(young("bench serve --preset gpt2-small", "")).isEqualTo("-XX:MaxNewSize=64m");
         assertThat(young("bench train", "")).isEqualTo("-XX:MaxNewSize=64m");
         assertThat(young("generate --model m", "-Xmn200m")).isEmpty();
