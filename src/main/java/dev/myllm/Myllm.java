@@ -9,15 +9,20 @@ import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
+import dev.myllm.io.GgufFile;
+import dev.myllm.io.GgufModel;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.ModelFiles;
+import dev.myllm.io.PackedDirectory;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.PackedWeights;
 import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.ServedModel;
 import dev.myllm.server.ServerConfig;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
@@ -91,6 +96,11 @@ public final class Myllm {
      */
     public static Myllm load(Path model) {
         given(model, "model");
+        return load(model, tokenizerFor(model));
+    }
+
+    /** The tokenizer a GGUF file carries, or the one a training run kept beside the model, else GPT-2's. */
+    private static Tokenizer tokenizerFor(Path model) {
         Tokenizer tok = null;
         if (ModelFiles.isModelFile(model)) {
             tok = ModelFiles.tokenizer(model);
@@ -98,7 +108,44 @@ public final class Myllm {
             Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
             if (Files.isRegularFile(own)) tok = Tokenizers.load(own.toString());
         }
-        return load(model, tok != null ? tok : Tokenizers.load("gpt2"));
+        return tok != null ? tok : Tokenizers.load("gpt2");
+    }
+
+    /**
+     * Loads a model directory or GPT-2 GGUF file for inference only, as {@code myllm generate --dtype TYPE}
+     * and {@code myllm serve} load it: every matrix kept in {@code dtype} ({@code f32} as float32 panels,
+     * {@code f16}, {@code bf16}, {@code q8_0}, {@code q4_0}, {@code q4_1}) and read from the file a few rows at a
+     * time, never as a float32 model (gpt2-small in f32 peaks at about 0.64 GB instead of twice its weights),
+     * with its tokenizer and prompt format as {@link #load(Path)} finds them. Generating, scoring, embedding,
+     * answering and serving work as with a float32 model (float32 panels sum in another order than rows:
+     * the same text, logits equal to float precision); {@link #save} does not, as the float32 weights are gone.
+     *
+     * @param model a model directory or GGUF file
+     * @param dtype the type the matrices are kept in
+     * @return the model, ready to decode
+     */
+    public static Myllm loadForInference(Path model, String dtype) {
+        given(model, "model");
+        PackedMatrix.Format f = switch (given(dtype, "dtype").toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> PackedMatrix.Format.F32_PANELS;
+            case "f16" -> PackedMatrix.Format.F16;
+            case "bf16" -> PackedMatrix.Format.BF16;
+            case "q8_0" -> PackedMatrix.Format.Q8_0;
+            case "q4_0" -> PackedMatrix.Format.Q4_0;
+            case "q4_1" -> PackedMatrix.Format.Q4_1;
+            default -> throw new IllegalArgumentException("dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
+        };
+        boolean gguf = GgufFile.isGguf(model);
+        if (!gguf && !Files.isDirectory(model)) {
+            throw new IllegalArgumentException(Files.exists(model) ? model + ": not a model directory or GGUF file (an llm.c checkpoint loads with load)"
+                    : "no such model directory or file: " + model);
+        }
+        Tokenizer tok = tokenizerFor(model); // before reading the weights
+        GPTConfig c = ModelDirectory.readConfig(model);
+        GPTModel m = gguf ? GgufModel.loadPacked(model, c, f, PackedMatrix.Halves.COPIED) : PackedDirectory.load(model, c, f, PackedMatrix.Halves.COPIED);
+        PackedWeights.dropFloatWeights(m);
+        m.eval();
+        return new Myllm(m, tok, SavedFormat.read(model));
     }
 
     /**
@@ -417,7 +464,11 @@ public final class Myllm {
      * @param dir the directory to write (created if needed)
      */
     public void save(Path dir) {
-        ModelDirectory.save(model, given(dir, "dir"));
+        given(dir, "dir");
+        if (PackedWeights.packable(model).values().stream().anyMatch(w -> w.size() > 0 && w.data().length == 0)) {
+            throw new IllegalStateException("this model was loaded for inference: its float32 weights are gone, so it cannot be saved (load it with load)");
+        }
+        ModelDirectory.save(model, dir);
     }
 
     /** {@code value}, or a {@link NullPointerException} that names the argument (not one from deep inside). */
