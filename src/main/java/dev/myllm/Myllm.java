@@ -425,7 +425,7 @@ public final class Myllm {
     /**
      * Serves the model over OpenAI's HTTP API as {@code myllm serve} does (completions; chats in the model's prompt
      * format, else a plain transcript; embeddings; the playground at {@code /}), after a short warm-up. The weights
-     * stay float32 rows ({@code myllm serve} packs them for faster decoding). Stop it with {@link OpenAiServer#shutdown}
+     * stay as loaded: {@link #loadForInference} packs them as {@code myllm serve} does, for its speed and memory. Stop it with {@link OpenAiServer#shutdown}
      * or {@link OpenAiServer#close}; while it runs, the server uses the model: leave this instance's other methods alone.
      *
      * @param name   the model name clients ask for
