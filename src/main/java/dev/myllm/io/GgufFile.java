@@ -5,15 +5,19 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.SoftReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -90,7 +94,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     static boolean hasMagic(Path file, int magic) {
-        if (!java.nio.file.Files.isRegularFile(file)) return false;
+        if (!Files.isRegularFile(file)) return false;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
             while (b.hasRemaining() && ch.read(b) > 0) {
@@ -103,7 +107,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /** What {@link #parse} read from a file's header, kept for the next open of the same file. */
-    private record Header(Object fileKey, long size, java.nio.file.attribute.FileTime modified, int version, SequencedMap<String, Value> metadata,
+    private record Header(Object fileKey, long size, FileTime modified, int version, SequencedMap<String, Value> metadata,
                           SequencedMap<String, Info> tensors, long dataStart) {
     }
 
@@ -112,16 +116,16 @@ public final class GgufFile implements AutoCloseable {
      * type, tokenizer, weights, prompt format), and a GPT-2 header is 100,000 strings: parsing it
      * each time cost about 0.1 s and tens of megabytes of garbage. Soft: the collector may drop it.
      */
-    private static volatile java.lang.ref.SoftReference<Header> lastHeader = new java.lang.ref.SoftReference<>(null);
+    private static volatile SoftReference<Header> lastHeader = new SoftReference<>(null);
 
     /** Opens and checks a GGUF file; close it to release the mapping. */
     public static GgufFile open(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 24) throw bad(file, "file of " + size + " bytes is too short for a GGUF header");
-            java.nio.file.attribute.BasicFileAttributes attrs = java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
             Object key = attrs.fileKey() != null ? attrs.fileKey() : file.toAbsolutePath().normalize();
-            java.nio.file.attribute.FileTime modified = attrs.lastModifiedTime(); // as precise as the file system keeps it
+            FileTime modified = attrs.lastModifiedTime(); // as precise as the file system keeps it
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
@@ -130,7 +134,7 @@ public final class GgufFile implements AutoCloseable {
                     return new GgufFile(file, arena, map, h.version, h.metadata, h.tensors, h.dataStart);
                 }
                 GgufFile g = parse(file, arena, map);
-                lastHeader = new java.lang.ref.SoftReference<>(new Header(key, size, modified, g.version, g.metadata, g.tensors, g.dataStart));
+                lastHeader = new SoftReference<>(new Header(key, size, modified, g.version, g.metadata, g.tensors, g.dataStart));
                 return g;
             } catch (RuntimeException | IOException e) {
                 arena.close();
