@@ -3,44 +3,31 @@ package dev.myllm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.myllm.cli.Main;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code Myllm.loadForInference}: the weights packed as {@code myllm generate --dtype} keeps them, the same text. */
 class MyllmInferenceTest {
     private static final String PROMPT = "Every effort moves you";
 
-    private static String cli(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        assertThat(cl.execute(args)).as(err.toString()).isZero();
-        return out.toString();
-    }
-
     @Test
     void decodesAsGenerateDoesInEachType(@TempDir Path dir) {
         Path model = dir.resolve("model"), gguf = dir.resolve("model.gguf");
         MyllmTest.tiny().save(model);
-        cli("export", "--model", model.toString(), "--format", "gguf", "--out", gguf.toString());
+        MyllmTest.cli("export", "--model", model.toString(), "--format", "gguf", "--out", gguf.toString());
         for (Path source : List.of(model, gguf)) {
             for (String type : List.of("f32", "q8_0")) {
                 Myllm llm = Myllm.loadForInference(source, type);
                 String text = llm.generate(PROMPT, GenerationConfig.greedy(10)).text();
                 List<String> cmd = new ArrayList<>(List.of("generate", "--model", source.toString(), "--prompt", PROMPT, "--max-new-tokens", "10"));
                 if (!type.equals("f32") || source == gguf) cmd.addAll(List.of("--dtype", type));
-                assertThat(PROMPT + text + System.lineSeparator()).as("%s %s", source.getFileName(), type).isEqualTo(cli(cmd.toArray(String[]::new)));
+                assertThat(PROMPT + text + System.lineSeparator()).as("%s %s", source.getFileName(), type).isEqualTo(MyllmTest.cli(cmd.toArray(String[]::new)));
                 assertThat(llm.score(PROMPT).perplexity()).isFinite();
             }
         }

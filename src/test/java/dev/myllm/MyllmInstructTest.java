@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.myllm.cli.Main;
 import dev.myllm.finetune.Conversation;
 import dev.myllm.finetune.InstructionExample;
 import dev.myllm.finetune.PromptFormat;
@@ -19,8 +18,6 @@ import dev.myllm.tokenizer.BpeTrainer;
 import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.Trainer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Chapter 7 from Java: instruction tuning as {@code myllm finetune instruct}, and answers in the saved prompt format as {@code myllm chat}. */
 class MyllmInstructTest {
@@ -56,12 +52,7 @@ class MyllmInstructTest {
         assertThat(String.join("", pieces).strip()).isEqualTo(answer);
         assertThat(pieces.getFirst()).doesNotStartWith(" ").doesNotStartWith("\n");
 
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        assertThat(cl.execute("chat", "--model", model.toString(), "--instruction", "Name a colour.", "--max-new-tokens", "8")).as(err.toString()).isZero();
-        assertThat(out.toString().strip()).isEqualTo(answer);
+        assertThat(MyllmTest.cli("chat", "--model", model.toString(), "--instruction", "Name a colour.", "--max-new-tokens", "8").strip()).isEqualTo(answer);
     }
 
     @Test
@@ -149,12 +140,8 @@ class MyllmInstructTest {
                         steps.add(r);
                     }
                 });
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        assertThat(cl.execute("finetune", "instruct", "--model", base.toString(), "--data", data.toString(), "--format", "phi3",
-                "--lr", "1e-3", "--eval-every", "3", "--eval-batches", "1", "--mask-instruction", "--out", cli.toString())).as(err.toString()).isZero();
+        MyllmTest.cli("finetune", "instruct", "--model", base.toString(), "--data", data.toString(), "--format", "phi3",
+                "--lr", "1e-3", "--eval-every", "3", "--eval-batches", "1", "--mask-instruction", "--out", cli.toString());
 
         // the same steps, losses and weights, the format saved beside them
         List<String> libLog = Files.readAllLines(lib.resolve("metrics.jsonl")), cliLog = Files.readAllLines(cli.resolve("metrics.jsonl"));

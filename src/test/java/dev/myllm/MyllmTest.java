@@ -31,7 +31,8 @@ class MyllmTest {
         return Myllm.of(m, Tokenizers.load("gpt2"));
     }
 
-    private static String cli(String... args) {
+    /** What {@code myllm ARGS} prints on stdout, in-process; fails the test on a non-zero exit. */
+    static String cli(String... args) {
         CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter(), err = new StringWriter();
         cl.setOut(new PrintWriter(out));
