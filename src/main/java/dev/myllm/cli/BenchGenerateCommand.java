@@ -121,7 +121,7 @@ final class BenchGenerateCommand implements Runnable {
                     .put("prefill_tokens_per_s", promptTokens / prefill).put("decode_tokens_per_s", tps)
                     .put("decode_tokens_per_s_slowest", slowest).put("decode_tokens_per_s_fastest", fastest).put("runs", runs)
                     .put("cached_tokens_per_s", cachedTotalTps).put("weight_bytes_per_token", bytesPerToken)
-                    .put("weights_gb_per_s", gbps);
+                    .put("weights_gb_per_s", gbps).put("peak_rss_mb", Math.round(PeakMemory.mib()));
             if (plainTps != null) {
                 o.put("uncached_tokens", uncached).put("uncached_tokens_per_s", plainTps)
                         .put("speedup", cachedTotalTps / plainTps).put("same_tokens", identical);
@@ -140,6 +140,7 @@ final class BenchGenerateCommand implements Runnable {
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
         if (parts != null) printProfile(out, parts);
+        out.print(PeakMemory.line());
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }

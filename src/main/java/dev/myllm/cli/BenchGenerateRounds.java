@@ -83,7 +83,7 @@ final class BenchGenerateRounds {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", cmd.model.label()).put("parameters", c.parameterCount()).put("prompt_tokens", cmd.promptTokens)
                     .put("new_tokens", cmd.newTokens).put("threads", Parallel.threads()).put("runs", runs).put("baseline", base.dtype())
-                    .put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs);
+                    .put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs).put("peak_rss_mb", Math.round(PeakMemory.mib()));
             ArrayNode a = o.putArray("types");
             for (Subject s : subjects) {
                 double[] ratios = ratios(s, base), sorted = sorted(s.tps());
@@ -116,6 +116,7 @@ final class BenchGenerateRounds {
                 BenchGenerateCommand.printProfile(out, cmd.profile(s.gen(), prompt));
             }
         }
+        out.print(PeakMemory.line().replace("so far)", "so far, every type loaded)"));
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }

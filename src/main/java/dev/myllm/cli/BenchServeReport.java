@@ -112,7 +112,7 @@ final class BenchServeReport {
                 o.put("prompt_tokens", promptTokens).put("max_tokens", maxTokens).put("completion_tokens", tokens()).put("wall_s", wall);
             }
             o.put("threads", Parallel.threads()).put("rounds", rounds).put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs)
-                    .put("gc_count_while_timed", gcCount).put("gc_ms_while_timed", gcMillis);
+                    .put("gc_count_while_timed", gcCount).put("gc_ms_while_timed", gcMillis).put("peak_rss_mb", Math.round(PeakMemory.mib()));
             if (alone != null) {
                 o.put("generate_tokens_per_s", alone.tokensPerS()).put("generate_decode_tokens_per_s", alone.decodeTokensPerS())
                         .put("generate_prefill_s", alone.prefillS());
@@ -226,6 +226,8 @@ final class BenchServeReport {
     private void printJit(int warmups, long jitMs) {
         out.printf("  warm-up %d wave%s of every level; the JIT compiled for %d ms during the timed rounds; %d collections took %d ms%n",
                 warmups, warmups == 1 ? "" : "s", jitMs, gcCount, gcMillis);
+        // the server, its load generator and their clients' buffers: one process
+        out.print(PeakMemory.line().replace("so far)", "so far: server and load generator)"));
     }
 
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */

@@ -131,7 +131,7 @@ final class BenchTrainCommand implements Runnable {
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
             if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) heapPeak += p.getPeakUsage().getUsed();
         }
-        long rssPeak = rssPeakBytes();
+        long rssPeak = PeakMemory.bytes();
         var out = spec.commandLine().getOut();
         if (json) {
             out.printf(Locale.ROOT, "{\"preset\":\"%s\",\"batch\":%d,\"context\":%d,\"threads\":%d,\"checkpoint_activations\":%b,\"median_ms\":%.1f,\"tokens_per_s\":%.1f,"
@@ -170,17 +170,5 @@ final class BenchTrainCommand implements Runnable {
         Arrays.sort(s);
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    /** The process's peak resident memory (VmHWM) on Linux, else 0. */
-    static long rssPeakBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
-            }
-        } catch (Exception ignored) {
-            // not Linux: no figure
-        }
-        return 0;
     }
 }

@@ -25,6 +25,10 @@ class BenchGenerateCommandTest {
         assertThat(median).isLessThanOrEqualTo(fastest);
         // every one-row product of the step, each block's four and the head: 4·layers + 1 a token
         assertThat(r.out()).contains("packed Q8_0 1×", "(1 a token)", "the rest");
+        // the memory beside the speed: this JVM's peak, which already held the tests before it
+        Matcher rss = Pattern.compile("peak RSS +(\\d+) MiB \\(the whole process so far\\)").matcher(r.out());
+        assertThat(rss.find()).as(r.out()).isTrue();
+        assertThat(Long.parseLong(rss.group(1))).isCloseTo(PeakMemory.bytes() >> 20, org.assertj.core.data.Offset.offset(64L)).isPositive();
         double products = value(r.out(), "weight products"), rest = value(r.out(), "the rest"), step = value(r.out(), "decode step");
         assertThat(products).isPositive();
         assertThat(products + rest).isCloseTo(step, org.assertj.core.data.Offset.offset(0.002));
@@ -58,6 +62,7 @@ class BenchGenerateCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode o = new ObjectMapper().readTree(r.out());
         assertThat(o.get("baseline").asText()).isEqualTo("f32");
+        assertThat(o.get("peak_rss_mb").asLong()).isPositive();
         JsonNode q8 = o.get("types").get(0), f32 = o.get("types").get(1);
         assertThat(q8.get("dtype").asText()).isEqualTo("q8_0");
         assertThat(f32.get("ratio").asDouble()).isEqualTo(1.0);

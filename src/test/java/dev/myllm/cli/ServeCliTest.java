@@ -70,6 +70,7 @@ class ServeCliTest {
         assertThat(o.get("jit_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
         assertThat(o.get("gc_count_while_timed").asLong()).isGreaterThanOrEqualTo(0);
         assertThat(o.get("gc_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(o.get("peak_rss_mb").asLong()).isPositive().isCloseTo(PeakMemory.bytes() >> 20, org.assertj.core.data.Offset.offset(64L));
         double gen = o.get("generate_tokens_per_s").asDouble();
         assertThat(gen).isPositive();
         // generate alone also takes a turn in every round: each level's ratio to it round by round
