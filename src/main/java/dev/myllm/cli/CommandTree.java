@@ -63,6 +63,7 @@ final class CommandTree {
     static void addFor(CommandLine cl, Class<?> group, List<String> args) {
         List<Class<?>> commands = GROUPS.getOrDefault(group, List.of());
         String first = args.isEmpty() ? null : args.getFirst();
+        if (args.size() == 1 && (first.equals("-V") || first.equals("--version"))) return; // the version needs no command
         for (Class<?> c : commands) {
             if (first != null && name(c).equals(first) && c != CommandLine.HelpCommand.class) {
                 CommandLine sub = new CommandLine(c);

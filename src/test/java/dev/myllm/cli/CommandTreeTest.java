@@ -27,6 +27,7 @@ class CommandTreeTest {
             assertThat(Main.commandLine(args).getSubcommands().keySet()).isEqualTo(Main.commandLine().getSubcommands().keySet());
         }
         assertThat(Main.commandLine().getSubcommands()).hasSize(18);
+        assertThat(Main.commandLine("--version").getSubcommands()).isEmpty(); // the version alone needs none
         assertThat(Main.commandLine().getSubcommands().get("finetune").getSubcommands()).containsOnlyKeys("classify", "instruct", "dpo");
     }
 
@@ -36,6 +37,7 @@ class CommandTreeTest {
                 new String[0],
                 new String[]{"--help"},
                 new String[]{"-V"},
+                new String[]{"--version"},
                 new String[]{"trian"},
                 new String[]{"help", "bench"},
                 new String[]{"bench"},
