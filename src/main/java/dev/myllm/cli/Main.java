@@ -49,6 +49,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     private static CommandLine configured(CommandLine cl) {
         labelValues(cl.getCommandSpec());
+        sameVersion(cl.getCommandSpec(), cl.getCommandSpec().version());
         HelpWrapping.install(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             cmd.getErr().println("myllm: " + Errors.oneLine(ex));
@@ -106,6 +107,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             spec.addOption(option.toBuilder().paramLabel(name).build());
         }
         spec.subcommands().values().forEach(sub -> labelValues(sub.getCommandSpec()));
+    }
+
+    /** Every command's {@code --version} prints the program's (picocli's own default for a subcommand is an empty line). */
+    private static void sameVersion(CommandSpec spec, String[] version) {
+        spec.version(version);
+        spec.subcommands().values().forEach(sub -> sameVersion(sub.getCommandSpec(), version));
     }
 
     public static void main(String[] args) {

@@ -58,6 +58,10 @@ class CommandTreeTest {
         Run typo = run(Main.commandLine("bench", "servee"), "bench", "servee");
         assertThat(typo.code()).isEqualTo(2);
         assertThat(typo.err()).contains("unknown command 'servee' for myllm bench; choose one of matmul, tokenizer, generate, train, serve, finetune");
+        // every command's --version is the program's
+        for (String[] args : List.of(new String[]{"--version"}, new String[]{"bench", "serve", "--version"}, new String[]{"train", "-V"})) {
+            assertThat(run(Main.commandLine(args), args).out().strip()).as(String.join(" ", args)).isEqualTo("myllm 0.1.0");
+        }
     }
 
     private record Run(int code, String out, String err) {
