@@ -95,5 +95,16 @@ class VocabularyFormatsTest {
         }
         Path f = Files.writeString(dir.resolve("r50k.tiktoken"), sb);
         assertSameAsGpt2(Tokenizers.load(f.toString()));
+        // Windows line ends and blank lines (spaces too) read the same; a line without its rank, or a rank that is no number, is one line
+        Path crlf = Files.writeString(dir.resolve("crlf.tiktoken"), "\n  \n" + sb.toString().replace("\n", "\r\n"));
+        assertSameAsGpt2(Tokenizers.load(crlf.toString()));
+        try (var in = new java.io.ByteArrayInputStream("YQ== 0\nYg==\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Vocabularies.fromTiktoken("t", in, java.util.Map.of()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("t: line 2 is not 'base64 rank'");
+        }
+        try (var in = new java.io.ByteArrayInputStream("YQ== 0\nYg== one\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Vocabularies.fromTiktoken("t", in, java.util.Map.of()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("t: bad rank in tiktoken file: ");
+        }
     }
 }
