@@ -43,6 +43,9 @@ class MyllmServeTest {
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"Name a colour.\"}],\"max_tokens\":6,\"temperature\":0}");
             assertThat(chat.get("model").asText()).isEqualTo("tiny-phi3");
             assertThat(chat.get("choices").get(0).get("message").get("content").asText().strip()).isEqualTo(llm.respond("Name a colour.", "", 6, null));
+            // the request's log line comes once its answer is sent: wait for it
+            long end = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < end && log.stream().noneMatch(l -> l.startsWith("POST /v1/chat/completions 200 "))) Thread.sleep(10);
             assertThat(log).anyMatch(l -> l.startsWith("POST /v1/chat/completions 200 "));
 
             // the address is taken: one line naming it
