@@ -10,10 +10,8 @@ import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
 import dev.myllm.io.GgufFile;
-import dev.myllm.io.GgufModel;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.ModelFiles;
-import dev.myllm.io.PackedDirectory;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
@@ -126,24 +124,19 @@ public final class Myllm {
      */
     public static Myllm loadForInference(Path model, String dtype) {
         given(model, "model");
-        PackedMatrix.Format f = switch (given(dtype, "dtype").toLowerCase(java.util.Locale.ROOT)) {
-            case "f32" -> PackedMatrix.Format.F32_PANELS;
-            case "f16" -> PackedMatrix.Format.F16;
-            case "bf16" -> PackedMatrix.Format.BF16;
-            case "q8_0" -> PackedMatrix.Format.Q8_0;
-            case "q4_0" -> PackedMatrix.Format.Q4_0;
-            case "q4_1" -> PackedMatrix.Format.Q4_1;
-            default -> throw new IllegalArgumentException("dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
-        };
+        PackedMatrix.Format f;
+        try {
+            f = PackedWeights.decodingFormat(PackedWeights.typeName(given(dtype, "dtype")));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dtype: " + e.getMessage());
+        }
         boolean gguf = GgufFile.isGguf(model);
         if (!gguf && !Files.isDirectory(model)) {
             throw new IllegalArgumentException(Files.exists(model) ? model + ": not a model directory or GGUF file (an llm.c checkpoint loads with load)"
                     : "no such model directory or file: " + model);
         }
         Tokenizer tok = tokenizerFor(model); // before reading the weights
-        GPTConfig c = ModelDirectory.readConfig(model);
-        GPTModel m = gguf ? GgufModel.loadPacked(model, c, f, PackedMatrix.Halves.COPIED) : PackedDirectory.load(model, c, f, PackedMatrix.Halves.COPIED);
-        PackedWeights.dropFloatWeights(m);
+        GPTModel m = ModelFiles.loadPacked(model, ModelDirectory.readConfig(model), f, PackedMatrix.Halves.COPIED);
         m.eval();
         return new Myllm(m, tok, SavedFormat.read(model));
     }
@@ -465,7 +458,7 @@ public final class Myllm {
      */
     public void save(Path dir) {
         given(dir, "dir");
-        if (PackedWeights.packable(model).values().stream().anyMatch(w -> w.size() > 0 && w.data().length == 0)) {
+        if (!PackedWeights.hasFloatWeights(model)) {
             throw new IllegalStateException("this model was loaded for inference: its float32 weights are gone, so it cannot be saved (load it with load)");
         }
         ModelDirectory.save(model, dir);

@@ -1,16 +1,12 @@
 package dev.myllm.cli;
 
 import dev.myllm.io.GgufFile;
-import dev.myllm.io.GgufModel;
 import dev.myllm.io.ModelFiles;
-import dev.myllm.io.PackedDirectory;
-import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.PackedMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,15 +29,11 @@ final class WeightDtype {
     static String parse(String text) {
         // bench generate splits its list before it gets here: a comma anywhere else is a list given where one type goes
         if (text.contains(",")) throw new CliException("--dtype takes one type here, got '" + text + "'; a list of types is for bench generate --dtype");
-        return switch (text.toLowerCase(Locale.ROOT)) {
-            case "f32", "float32" -> "f32";
-            case "f16", "float16" -> "f16";
-            case "bf16", "bfloat16" -> "bf16";
-            case "q8_0", "q8" -> "q8_0";
-            case "q4_0" -> "q4_0";
-            case "q4_1" -> "q4_1";
-            default -> throw new CliException("--dtype: unknown type '" + text + "'; choose f32, f16, bf16, q8_0, q4_0 or q4_1");
-        };
+        try {
+            return PackedWeights.typeName(text);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--dtype: " + e.getMessage());
+        }
     }
 
     private String used;
@@ -67,12 +59,10 @@ final class WeightDtype {
             PackedMatrix.Format f = format(t);
             GPTModel m;
             try {
-                GPTConfig c = model.config();
-                m = gguf ? GgufModel.loadPacked(src, c, f, halves) : PackedDirectory.load(src, c, f, halves);
+                m = ModelFiles.loadPacked(src, model.config(), f, halves);
             } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
                 throw new CliException("--model " + e.getMessage());
             }
-            PackedWeights.dropFloatWeights(m);
             used = t;
             return m;
         }
@@ -118,12 +108,10 @@ final class WeightDtype {
     }
 
     /**
-     * The in-memory format of type {@code t}: float32 decodes from {@link PackedMatrix.Format#F32_PANELS}
-     * (about 1.1x faster than rows at one and at eight sequences) unless {@code --mmap} asks for a
-     * file's float32 matrices where they are mapped.
+     * The in-memory format of type {@code t}: {@link PackedWeights#decodingFormat}, unless {@code --mmap}
+     * asks for a file's float32 matrices where they are mapped.
      */
     private PackedMatrix.Format format(String t) {
-        if (t.equals("f32")) return Boolean.TRUE.equals(mmap) ? PackedMatrix.Format.F32 : PackedMatrix.Format.F32_PANELS;
-        return PackedMatrix.Format.valueOf(t.toUpperCase(Locale.ROOT));
+        return t.equals("f32") && Boolean.TRUE.equals(mmap) ? PackedMatrix.Format.F32 : PackedWeights.decodingFormat(t);
     }
 }

@@ -2,6 +2,8 @@ package dev.myllm.io;
 
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.PackedWeights;
+import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tokenizer.Tokenizer;
 
 import java.nio.file.Files;
@@ -40,6 +42,17 @@ public final class ModelFiles {
         }
         if (LlmcCheckpoint.isCheckpoint(file)) return LlmcCheckpoint.load(file, config);
         throw unknown(file);
+    }
+
+    /**
+     * A model directory or GGUF file for inference only, its matrices kept as {@code f} and read a few
+     * rows at a time, never as a float32 model ({@link GgufModel#loadPacked}, {@link PackedDirectory#load});
+     * the float32 copies of the packed matrices are dropped.
+     */
+    public static GPTModel loadPacked(Path path, GPTConfig config, PackedMatrix.Format f, PackedMatrix.Halves halves) {
+        GPTModel m = GgufFile.isGguf(path) ? GgufModel.loadPacked(path, config, f, halves) : PackedDirectory.load(path, config, f, halves);
+        PackedWeights.dropFloatWeights(m);
+        return m;
     }
 
     /** The tokenizer a model file carries (a GGUF file's), or null. */
