@@ -140,7 +140,7 @@ final class BenchGenerateCommand implements Runnable {
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
         if (parts != null) printProfile(out, parts);
-        out.print(PeakMemory.line());
+        out.print(PeakMemory.line(""));
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }

@@ -116,7 +116,7 @@ final class BenchGenerateRounds {
                 BenchGenerateCommand.printProfile(out, cmd.profile(s.gen(), prompt));
             }
         }
-        out.print(PeakMemory.line().replace("so far)", "so far, every type loaded)"));
+        out.print(PeakMemory.line("every type loaded"));
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }

@@ -227,7 +227,7 @@ final class BenchServeReport {
         out.printf("  warm-up %d wave%s of every level; the JIT compiled for %d ms during the timed rounds; %d collections took %d ms%n",
                 warmups, warmups == 1 ? "" : "s", jitMs, gcCount, gcMillis);
         // the server, its load generator and their clients' buffers: one process
-        out.print(PeakMemory.line().replace("so far)", "so far: server and load generator)"));
+        out.print(PeakMemory.line("the server and its load generator"));
     }
 
     /** The scheduler's time split over the run, decode step times by batch size, and the heaviest products. */

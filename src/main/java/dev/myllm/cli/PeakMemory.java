@@ -26,9 +26,10 @@ final class PeakMemory {
         return bytes() / (1024.0 * 1024.0);
     }
 
-    /** The report's line, {@code "  peak RSS           812 MiB (the whole process so far)"}, or empty where unknown. */
-    static String line() {
+    /** The report's line, {@code "  peak RSS           812 MiB (the whole process so far[, what])"}, or empty where unknown. */
+    static String line(String what) {
         long b = bytes();
-        return b == 0 ? "" : String.format(Locale.ROOT, "  peak RSS           %.0f MiB (the whole process so far)%n", b / (1024.0 * 1024.0));
+        return b == 0 ? "" : String.format(Locale.ROOT, "  peak RSS           %.0f MiB (the whole process so far%s)%n",
+                b / (1024.0 * 1024.0), what.isEmpty() ? "" : ", " + what);
     }
 }
