@@ -7,13 +7,10 @@ import dev.myllm.finetune.InstructionDataset;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionLoss;
 import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.Responder;
 import dev.myllm.finetune.SavedFormat;
-import dev.myllm.generate.GenerationConfig;
-import dev.myllm.generate.Generator;
-import dev.myllm.generate.TokenDecoder;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
-import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.train.AdamW;
@@ -61,11 +58,7 @@ final class InstructionTuning {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw new IllegalArgumentException(o.data() + " (train): " + train.size() + " records make no batch of " + o.batchSize());
         }
-        // the book's per-epoch sample: 50 greedy tokens after the first validation prompt, no stop at EOS
-        int[] samplePrompt = tok.encode(f.prompt(split.val().getFirst()), Specials.TEXT);
-        Generator gen = new Generator(m, TokenDecoder.of(tok));
-        LongFunction<String> sampler = samplePrompt.length < m.config().contextLength()
-                ? step -> gen.generate(samplePrompt, GenerationConfig.greedy(50)).text() : null;
+        LongFunction<String> sampler = Responder.bookSample(m, tok, f, split.val().getFirst());
         long total = (long) o.epochs() * trainBatches.batchesPerEpoch();
         AdamW opt = new AdamW(m.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay(), AdamW.Decay.ALL));
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {

@@ -7,10 +7,8 @@ import dev.myllm.finetune.InstructionDataset;
 import dev.myllm.finetune.InstructionLoss;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
-import dev.myllm.generate.GenerationConfig;
-import dev.myllm.generate.Generator;
+import dev.myllm.finetune.Responder;
 import dev.myllm.model.GPTModel;
-import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -74,13 +72,8 @@ final class FinetuneInstructCommand extends InstructTraining {
                 m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),
                         lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, train.size(), val.size(), split.test().size(),
                 trainBatches.batchesPerEpoch(), batchSize, length());
-        // the book's per-epoch sample: 50 greedy tokens after the first validation prompt, no stop at EOS
-        int[] samplePrompt = tok.encode(f.prompt(split.val().getFirst()), Specials.TEXT);
-        Generator gen = new Generator(m, dev.myllm.generate.TokenDecoder.of(tok));
-        java.util.function.LongFunction<String> sampler = samplePrompt.length < m.config().contextLength()
-                ? step -> gen.generate(samplePrompt, GenerationConfig.greedy(50)).text() : null;
         train(m, lora, new InstructionLoss(m), f, trainBatches, valBatches.first(evalBatches),
-                trainBatches.first(evalBatches), sampler, false, r -> { });
+                trainBatches.first(evalBatches), Responder.bookSample(m, tok, f, split.val().getFirst()), false, r -> { });
         sayWhereItStopped();
     }
 }

@@ -7,6 +7,7 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * Answers instructions with an instruction-tuned model (section 7.6): greedy decoding of the
@@ -27,6 +28,17 @@ public final class Responder {
         this.format = format;
         this.generator = new Generator(model, decoder);
         this.config = GenerationConfig.greedy(maxNewTokens).withEos(tok.eotId());
+    }
+
+    /**
+     * The book's sample after each evaluation of instruction tuning: 50 greedy tokens after {@code first}'s prompt
+     * (the first validation record), no stop at the end-of-text token; null when the prompt fills the context.
+     */
+    public static LongFunction<String> bookSample(GPTModel model, Tokenizer tok, PromptFormat format, InstructionExample first) {
+        int[] prompt = tok.encode(format.prompt(first), Specials.TEXT);
+        if (prompt.length >= model.config().contextLength()) return null;
+        Generator gen = new Generator(model, TokenDecoder.of(tok));
+        return step -> gen.generate(prompt, GenerationConfig.greedy(50)).text();
     }
 
     public PromptFormat format() {
