@@ -219,7 +219,7 @@ public final class Myllm {
      * @return the tuned model with its tokenizer and prompt format, also saved under {@code options.out()/model}
      */
     public static Myllm finetuneInstructions(InstructOptions options, Trainer.Listener listener) {
-        return InstructionTuning.run(given(options, "options"), listener);
+        return FinetuneInstructions.run(given(options, "options"), listener);
     }
 
     /**

@@ -1,13 +1,10 @@
 package dev.myllm.cli;
 
-import dev.myllm.finetune.BatchOrder;
 import dev.myllm.finetune.InstructionBatches;
 import dev.myllm.finetune.InstructionData;
-import dev.myllm.finetune.InstructionDataset;
-import dev.myllm.finetune.InstructionLoss;
+import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
-import dev.myllm.finetune.Responder;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import java.util.Locale;
@@ -51,29 +48,20 @@ final class FinetuneInstructCommand extends InstructTraining {
         Tokenizer tok = tokenizer();
         GPTModel m = loadModel();
         LoRAModel lora = attachLoRA(m);
-        int pad = padId(tok, m);
-        int allowed = Math.min(maxLength, m.config().contextLength());
-        InstructionDataset train, val;
+        InstructionTuning data;
         try {
-            train = new InstructionDataset(split.train(), tok, f, allowed, source("train"));
-            val = new InstructionDataset(split.val(), tok, f, allowed, source("val"));
+            data = new InstructionTuning(m, tok, f, split, new InstructionTuning.Batching(maxLength, batchSize, !noShuffle, seed, maskInstruction), this::source);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        if (val.size() == 0) throw new CliException(source("val") + ": no validation records");
-        InstructionBatches trainBatches = new InstructionBatches(train, new BatchOrder(train.size(), batchSize, !noShuffle, true, seed),
-                pad, allowed, maskInstruction);
-        InstructionBatches valBatches = new InstructionBatches(val, new BatchOrder(val.size(), batchSize, false, false, seed),
-                pad, allowed, maskInstruction);
-        if (trainBatches.batchesPerEpoch() < 1) {
-            throw noTrainingBatch(train.size());
-        }
+        InstructionBatches trainBatches = data.trainBatches();
+        if (trainBatches.batchesPerEpoch() < 1) throw noTrainingBatch(data.trainRecords());
         err.printf(Locale.ROOT, "instruction tuning: %,d parameters%s, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %s%n",
                 m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),
-                        lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, train.size(), val.size(), split.test().size(),
+                        lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, data.trainRecords(), data.valRecords(), data.testRecords(),
                 trainBatches.batchesPerEpoch(), batchSize, length());
-        train(m, lora, new InstructionLoss(m), f, trainBatches, valBatches.first(evalBatches),
-                trainBatches.first(evalBatches), Responder.bookSample(m, tok, f, split.val().getFirst()), false, r -> { });
+        train(m, lora, data.loss(), f, trainBatches, data.valBatches().first(evalBatches),
+                trainBatches.first(evalBatches), data.bookSample(), false, r -> { });
         sayWhereItStopped();
     }
 }

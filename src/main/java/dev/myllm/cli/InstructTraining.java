@@ -1,15 +1,16 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.train.AdamW;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
@@ -218,10 +219,11 @@ abstract class InstructTraining implements Runnable {
 
     /** The pad and end-of-text id, checked against the model. */
     int padId(Tokenizer tok, GPTModel m) {
-        int pad = tok.eotId();
-        if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to end answers and pad with");
-        if (pad >= m.config().vocabSize()) throw new CliException("the end-of-text id " + pad + " is outside the model's vocabulary of " + m.config().vocabSize());
-        return pad;
+        try {
+            return InstructionTuning.padId(tok, m);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
     }
 
     /**
@@ -276,7 +278,6 @@ abstract class InstructTraining implements Runnable {
         checkpointing.apply(m);
         dev.myllm.nn.Module trained = lora != null ? lora : m;
         ModelStore store = store(m, lora, f);
-        AdamW opt = new AdamW(trained.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay(), AdamW.Decay.ALL));
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
@@ -284,12 +285,8 @@ abstract class InstructTraining implements Runnable {
                     : total < 2 ? new LrSchedule.Constant(lr())
                     : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,
                     Math.max(0, Math.min(warmupSteps, total - 1)), total);
-            Trainer t = new Trainer(trained, objective, store, opt, schedule, train,
-                    // the evaluation lists come cut to size (DPO validates on all its pairs): evaluate them whole
-                    new Trainer.Options(total, 1, 0, evalEvery, 0, sampler == null ? -1 : 0, checkpointEvery, 2), out)
-                    .evaluation(val, trainEval)
-                    .evalRule(Trainer.EvalRule.BOOK)
-                    .rng("dropout", m.dropoutRng())
+            Trainer t = FineTuning.trainer(trained, m, objective, store, train, val, trainEval,
+                    new FineTuning.Settings(schedule, weightDecay(), total, evalEvery, checkpointEvery), out)
                     .commandOptions(SavedOptions.collect(spec))
                     .metrics(metrics, out.resolve("loss.png"))
                     .listener(new Trainer.Listener() {

@@ -1,0 +1,60 @@
+package dev.myllm;
+
+import dev.myllm.finetune.FineTuning;
+import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.InstructionDatasets;
+import dev.myllm.finetune.InstructionTuning;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.Checkpoints;
+import dev.myllm.train.GptModelStore;
+import dev.myllm.train.LrSchedule;
+import dev.myllm.train.MetricsLog;
+import dev.myllm.train.Trainer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.LongFunction;
+
+/**
+ * {@link Myllm#finetuneInstructions}: {@code myllm finetune instruct}'s run with every weight training (section 7.6) —
+ * the same {@link InstructionTuning} data and {@link FineTuning} trainer — without printing.
+ */
+final class FinetuneInstructions {
+    private FinetuneInstructions() {
+    }
+
+    static Myllm run(InstructOptions o, Trainer.Listener listener) {
+        if (!Files.isDirectory(o.model())) throw new IllegalArgumentException("model: no such model directory: " + o.model());
+        if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
+            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
+        }
+        InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(o.data(), InstructionDatasets.SYNTHETIC_SIZE, 123));
+        PromptFormat saved = SavedFormat.read(o.model());
+        PromptFormat f = o.format() != null ? o.format() : saved != null ? saved : PromptFormat.ALPACA;
+        Path ownTokenizer = o.model().resolve(GptModelStore.TOKENIZER_FILE);
+        Tokenizer tok = Tokenizers.load(Files.isRegularFile(ownTokenizer) ? ownTokenizer.toString() : "gpt2");
+        GPTModel m = ModelDirectory.load(o.model(), ModelDirectory.readConfig(o.model()).withDropRate(0f)); // the book's drop_rate 0.0
+        InstructionTuning data = new InstructionTuning(m, tok, f, split,
+                new InstructionTuning.Batching(o.maxLength(), o.batchSize(), true, o.seed(), o.maskInstruction()), part -> o.data() + " (" + part + ")");
+        int batches = data.trainBatches().batchesPerEpoch();
+        if (batches < 1) throw new IllegalArgumentException(o.data() + " (train): " + data.trainRecords() + " records make no batch of " + o.batchSize());
+        LongFunction<String> sampler = data.bookSample();
+        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
+            Trainer t = FineTuning.trainer(m, m, data.loss(), SavedFormat.beside(new GptModelStore(m, Files.isRegularFile(ownTokenizer) ? ownTokenizer : null), f),
+                    data.trainBatches(), data.valBatches().first(o.evalBatches()), data.trainBatches().first(o.evalBatches()),
+                    new FineTuning.Settings(new LrSchedule.Constant(o.lr()), o.weightDecay(), (long) o.epochs() * batches, o.evalEvery(), 0), o.out())
+                    .metrics(metrics, o.out().resolve("loss.png"))
+                    .listener(listener == null ? new Trainer.Listener() {
+                    } : listener);
+            if (sampler != null) t.sampler(sampler);
+            t.run();
+        }
+        m.eval();
+        return Myllm.of(m, tok).withPromptFormat(f);
+    }
+}

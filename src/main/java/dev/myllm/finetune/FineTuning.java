@@ -1,0 +1,52 @@
+package dev.myllm.finetune;
+
+import dev.myllm.data.Batch;
+import dev.myllm.model.GPTModel;
+import dev.myllm.nn.Module;
+import dev.myllm.train.AdamW;
+import dev.myllm.train.BatchSource;
+import dev.myllm.train.LrSchedule;
+import dev.myllm.train.ModelStore;
+import dev.myllm.train.Objective;
+import dev.myllm.train.Trainer;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The shared {@link Trainer} as the book's fine-tuning runs it (chapter 7 and the DPO notebook): AdamW with decay on every
+ * trainable tensor, the book's evaluation rule on fixed lists of batches, and dropout's generator kept in checkpoints.
+ */
+public final class FineTuning {
+    private FineTuning() {
+    }
+
+    /**
+     * A run's length and rates.
+     *
+     * @param schedule        the learning rate by step (the book's: constant)
+     * @param weightDecay     AdamW's decay, on every trainable tensor (the book's 0.1)
+     * @param totalSteps      optimizer steps of the run
+     * @param evalEvery       evaluate after steps 1, 1+N, 1+2N, ... (the book prints them as steps 0, N, 2N); 0: never
+     * @param checkpointEvery save a checkpoint every N steps; 0: at the end and when interrupted
+     */
+    public record Settings(LrSchedule schedule, double weightDecay, long totalSteps, int evalEvery, int checkpointEvery) {
+    }
+
+    /**
+     * The trainer of {@code trained} (the model, or its LoRA wrapper), ready for a listener, metrics and a sampler
+     * (a sample after each epoch, as chapter 7 prints one).
+     *
+     * @param model     the GPT whose dropout generator the checkpoints keep
+     * @param val       the validation batches each evaluation reads whole
+     * @param trainEval the training batches each evaluation reads whole
+     */
+    public static Trainer trainer(Module trained, GPTModel model, Objective objective, ModelStore store, BatchSource train,
+                                  List<Batch> val, List<Batch> trainEval, Settings s, Path out) {
+        AdamW opt = new AdamW(trained.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, s.weightDecay(), AdamW.Decay.ALL));
+        return new Trainer(trained, objective, store, opt, s.schedule(), train,
+                new Trainer.Options(s.totalSteps(), 1, 0, s.evalEvery(), 0, 0, s.checkpointEvery(), 2), out)
+                .evaluation(val, trainEval)
+                .evalRule(Trainer.EvalRule.BOOK)
+                .rng("dropout", model.dropoutRng());
+    }
+}
