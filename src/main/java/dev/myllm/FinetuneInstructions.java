@@ -34,8 +34,7 @@ final class FinetuneInstructions {
             throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
         }
         InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(o.data(), InstructionDatasets.SYNTHETIC_SIZE, 123));
-        PromptFormat saved = SavedFormat.read(o.model());
-        PromptFormat f = o.format() != null ? o.format() : saved != null ? saved : PromptFormat.ALPACA;
+        PromptFormat f = SavedFormat.orBook(o.model(), o.format());
         Path ownTokenizer = o.model().resolve(GptModelStore.TOKENIZER_FILE);
         Tokenizer tok = Tokenizers.load(Files.isRegularFile(ownTokenizer) ? ownTokenizer.toString() : "gpt2");
         GPTModel m = ModelDirectory.load(o.model(), ModelDirectory.readConfig(o.model()).withDropRate(0f)); // the book's drop_rate 0.0

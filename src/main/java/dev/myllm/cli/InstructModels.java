@@ -14,9 +14,7 @@ final class InstructModels {
     /** The format named by {@code --format}, else the one saved with the model, else the book's Alpaca. */
     static PromptFormat format(String option, ModelOptions model) {
         try {
-            if (option != null) return PromptFormat.parse(option);
-            PromptFormat saved = SavedFormat.read(model.directory());
-            return saved != null ? saved : PromptFormat.ALPACA;
+            return SavedFormat.orBook(model.directory(), option == null ? null : PromptFormat.parse(option));
         } catch (IllegalArgumentException e) {
             throw new CliException("--format: " + e.getMessage());
         }

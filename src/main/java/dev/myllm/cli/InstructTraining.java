@@ -174,9 +174,7 @@ abstract class InstructTraining implements Runnable {
 
     PromptFormat promptFormat() {
         try {
-            if (format != null) return PromptFormat.parse(format);
-            PromptFormat saved = SavedFormat.read(model);
-            return saved != null ? saved : PromptFormat.ALPACA;
+            return SavedFormat.orBook(model, format == null ? null : PromptFormat.parse(format));
         } catch (IllegalArgumentException e) {
             throw new CliException("--format: " + e.getMessage());
         }

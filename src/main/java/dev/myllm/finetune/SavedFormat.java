@@ -75,6 +75,13 @@ public final class SavedFormat {
         }
     }
 
+    /** The format a run or a chat uses: {@code given} when not null, else the one saved with {@code model}, else the book's Alpaca. */
+    public static PromptFormat orBook(Path model, PromptFormat given) {
+        if (given != null) return given;
+        PromptFormat saved = read(model);
+        return saved != null ? saved : PromptFormat.ALPACA;
+    }
+
     private static PromptFormat parse(String where, String json) {
         JsonNode v;
         try {
