@@ -58,6 +58,38 @@ public final class KVCache {
         length = 0;
     }
 
+    /**
+     * Keeps the first {@code positions} positions and forgets the rest: the next tokens are written from there on. A
+     * prompt's prefix kept from an earlier prefill is reused this way (a prefill pass gives each position the same bits
+     * however the prompt is cut into passes).
+     */
+    public void truncate(int positions) {
+        if (positions < 0 || positions > length) {
+            throw new IllegalArgumentException("cannot keep " + positions + " positions of a KV cache holding " + length);
+        }
+        length = positions;
+    }
+
+    /**
+     * Holds the first {@code positions} positions of {@code from} (both for one sequence, of the same model) and nothing
+     * after them: a kept prompt prefix moved into a cache large enough for the new sequence.
+     */
+    public void copyPrefix(KVCache from, int positions) {
+        if (batch != 1 || from.batch != 1 || from.heads != heads || from.headDim != headDim || from.keys.length != keys.length) {
+            throw new IllegalArgumentException("KV caches of different shapes");
+        }
+        if (positions < 0 || positions > from.length || positions > capacity) {
+            throw new IllegalArgumentException("cannot copy " + positions + " positions of a KV cache holding " + from.length
+                    + " into one of capacity " + capacity);
+        }
+        int n = positions * heads * headDim; // (1, capacity, H, D): the first positions are one run
+        for (int l = 0; l < keys.length; l++) {
+            System.arraycopy(from.keys[l], 0, keys[l], 0, n);
+            System.arraycopy(from.values[l], 0, values[l], 0, n);
+        }
+        length = positions;
+    }
+
     /** Bytes held by the cache. */
     public long bytes() {
         return 2L * keys.length * keys[0].length * Float.BYTES;

@@ -90,7 +90,7 @@ final class Answers {
     }
 
     /** The whole answer. */
-    ObjectNode complete(List<Choice> choices, int completionTokens) {
+    ObjectNode complete(List<Choice> choices, int completionTokens, int cachedTokens) {
         ObjectNode o = head(plan.chat() ? "chat.completion" : "text_completion");
         ArrayNode arr = o.putArray("choices");
         for (int i = 0; i < choices.size(); i++) {
@@ -116,7 +116,7 @@ final class Answers {
             }
             ch.put("finish_reason", c.finish);
         }
-        o.set("usage", usage(completionTokens));
+        o.set("usage", usage(completionTokens, cachedTokens));
         return o;
     }
 
@@ -141,10 +141,10 @@ final class Answers {
     }
 
     /** The last chunk of a stream with {@code stream_options.include_usage}: no choices, the usage. */
-    ObjectNode usageChunk(int completionTokens) {
+    ObjectNode usageChunk(int completionTokens, int cachedTokens) {
         ObjectNode o = head(plan.chat() ? "chat.completion.chunk" : "text_completion");
         o.putArray("choices");
-        o.set("usage", usage(completionTokens));
+        o.set("usage", usage(completionTokens, cachedTokens));
         return o;
     }
 
@@ -161,10 +161,12 @@ final class Answers {
         return o;
     }
 
-    private ObjectNode usage(int completionTokens) {
+    /** OpenAI's usage, with the prompt tokens a kept KV cache held ({@code prompt_tokens_details.cached_tokens}). */
+    private ObjectNode usage(int completionTokens, int cachedTokens) {
         ObjectNode u = JSON.createObjectNode();
         int prompt = plan.promptTokens();
         u.put("prompt_tokens", prompt).put("completion_tokens", completionTokens).put("total_tokens", prompt + completionTokens);
+        u.putObject("prompt_tokens_details").put("cached_tokens", cachedTokens);
         return u;
     }
 

@@ -380,7 +380,7 @@ final class ApiHandler extends Handler.Abstract {
         }
         watch.stop(); // before the answer: the connection reads the next request after it
         if (watch.pipelined()) resp.getHeaders().put(HttpHeader.CONNECTION, "close");
-        sendJson(resp, cb, 200, answers.complete(choices, call.completionTokens()));
+        sendJson(resp, cb, 200, answers.complete(choices, call.completionTokens(), call.cachedTokens()));
     }
 
     /**
@@ -404,7 +404,7 @@ final class ApiHandler extends Handler.Abstract {
                 }
                 if (e.finish() != null) open--;
             }
-            byte[] usage = call.plan.includeUsage() ? Answers.event(answers.usageChunk(call.completionTokens())) : new byte[0];
+            byte[] usage = call.plan.includeUsage() ? Answers.event(answers.usageChunk(call.completionTokens(), call.cachedTokens())) : new byte[0];
             if (!sse.end(concat(usage, DONE))) throw new org.eclipse.jetty.io.EofException("the client closed the connection");
             sse.await();
             cb.succeeded();

@@ -6,21 +6,31 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The KV caches of finished sequences, kept for the next ones (scheduler thread only). A new
- * cache is tens of megabytes of fresh arrays for GPT-2 (14 MB for gpt2-small at 192 positions):
- * eight of them per wave of requests made the collector run and the first prefill write into
- * pages the process had never touched, which took longer than the prefill's products. A cache
- * taken again holds stale keys and values past its length, which attention never reads: each
- * position is written before any query sees it, so the results are the same bits as with a new one.
+ * The KV caches of finished sequences, kept for the next ones (scheduler thread only), with the prompt tokens whose
+ * positions they still hold, so that a new prompt starting with the same tokens (a chat's earlier turns, a shared
+ * system prompt, the same prompt again) skips their prefill.
+ *
+ * <p>A new cache is tens of megabytes of fresh arrays for GPT-2 (14 MB for gpt2-small at 192 positions): eight of them
+ * per wave of requests made the collector run and the first prefill write into pages the process had never touched,
+ * which took longer than the prefill's products. A cache taken again holds stale keys and values past the positions it
+ * keeps, which attention never reads: each position is written before any query sees it.
+ *
+ * <p>Only prompt positions are kept, and only those a prefill pass wrote: a prefill pass gives a position the same bits
+ * whether the prompt came in one pass or in chunks, so a reused prefix changes no logit; decode steps use other
+ * kernels (one row at a time), so the positions of generated tokens are not offered again.
  */
 final class CachePool {
     /** Positions a new cache is rounded up to, so caches fit the next requests of about the same size. */
     private static final int ROUND = 64;
 
+    /** A cache and the prompt tokens whose positions it holds from a prefill pass (none: an empty array). */
+    private record Kept(KVCache cache, int[] prefix) {
+    }
+
     private final GPTConfig config;
     private final int keep;
     private final long keepBytes;
-    private final List<KVCache> free = new ArrayList<>();
+    private final List<Kept> free = new ArrayList<>();
     private long freeBytes;
     /** Caches handed out and not given back; volatile so that tests can read it from other threads. */
     private volatile int inUse;
@@ -32,36 +42,82 @@ final class CachePool {
         this.keepBytes = keepBytes;
     }
 
-    /**
-     * An empty cache for one sequence of up to {@code tokens} positions: the smallest free one
-     * that holds them and is not more than twice the size needed, or a new one.
-     */
+    /** An empty cache for one sequence of up to {@code tokens} positions (no prefix reused). */
     KVCache take(int tokens) {
-        int ctx = config.contextLength(), need = Math.min(ctx, tokens);
-        int best = -1;
-        for (int i = 0; i < free.size(); i++) {
-            int cap = free.get(i).capacity();
-            if (cap >= need && cap <= 2L * need + ROUND && (best < 0 || cap < free.get(best).capacity())) best = i;
-        }
-        if (best >= 0) {
-            KVCache c = free.remove(best);
-            freeBytes -= c.bytes();
-            c.reset();
-            inUse++;
-            return c;
-        }
-        inUse++;
-        return new KVCache(config, 1, Math.min(ctx, (need + ROUND - 1) / ROUND * ROUND));
+        return take(null, tokens);
     }
 
-    /** Takes back a cache no sequence uses any more (null: nothing). */
+    /**
+     * A cache for one sequence of up to {@code tokens} positions whose prompt is {@code prompt} (null: reuse nothing).
+     * It comes back holding the longest start of the prompt that a kept cache holds ({@link KVCache#length()}; never the
+     * prompt's last position, whose logits the sequence needs): that cache itself when it is large enough and the prompt
+     * goes on from all it holds, else a copy of the shared positions (a chat's next turn outgrows the last one's cache;
+     * another prompt shares only a system prompt), the kept one staying in the pool. Without
+     * a shared start: the smallest empty cache that holds the tokens and is not more than twice the size needed, or a
+     * new one.
+     */
+    KVCache take(int[] prompt, int tokens) {
+        int ctx = config.contextLength(), need = Math.min(ctx, tokens);
+        int source = -1, shared = 0;
+        for (int i = 0; prompt != null && i < free.size(); i++) {
+            int s = shared(free.get(i).prefix(), prompt);
+            boolean fits = free.get(i).cache().capacity() >= need;
+            if (s > shared || s == shared && s > 0 && fits && free.get(source).cache().capacity() < need) {
+                source = i;
+                shared = s;
+            }
+        }
+        inUse++;
+        // a kept cache is handed over only when the prompt goes on from all it holds: taking one that holds more (another
+        // conversation's turns after a shared system prompt) would lose the rest, and a copy of the shared positions
+        // costs far less than their prefill
+        if (source >= 0 && free.get(source).cache().capacity() >= need && shared == free.get(source).prefix().length) {
+            KVCache c = remove(source);
+            c.truncate(shared);
+            return c;
+        }
+        int fit = -1;
+        for (int i = 0; i < free.size(); i++) {
+            int cap = free.get(i).cache().capacity();
+            if (i != source && cap >= need && cap <= 2L * need + ROUND && (fit < 0 || cap < free.get(fit).cache().capacity())) fit = i;
+        }
+        KVCache from = source >= 0 ? free.get(source).cache() : null;
+        KVCache c = fit >= 0 ? remove(fit) : new KVCache(config, 1, Math.min(ctx, (need + ROUND - 1) / ROUND * ROUND));
+        if (from != null) c.copyPrefix(from, shared);
+        else c.truncate(0);
+        return c;
+    }
+
+    private KVCache remove(int i) {
+        KVCache c = free.remove(i).cache();
+        freeBytes -= c.bytes();
+        return c;
+    }
+
+    /** How many leading tokens {@code prompt} shares with {@code prefix}, leaving out the prompt's last token. */
+    private static int shared(int[] prefix, int[] prompt) {
+        int n = Math.min(prefix.length, prompt.length - 1), i = 0;
+        while (i < n && prefix[i] == prompt[i]) i++;
+        return i;
+    }
+
+    /** Takes back a cache no sequence uses any more (null: nothing); it keeps no prompt positions for reuse. */
     void give(KVCache c) {
+        give(c, null, 0);
+    }
+
+    /**
+     * Takes back a cache no sequence uses any more (null: nothing), whose first {@code prefilled} positions hold
+     * {@code prompt}'s tokens as a prefill pass wrote them (null or 0: none to reuse).
+     */
+    void give(KVCache c, int[] prompt, int prefilled) {
         if (c == null) return;
         inUse--;
         if (c.batch() != 1 || c.bytes() > keepBytes) return;
-        free.add(c);
+        int kept = prompt == null ? 0 : Math.min(Math.min(prefilled, prompt.length), c.length());
+        free.add(new Kept(c, kept == 0 ? new int[0] : java.util.Arrays.copyOf(prompt, kept)));
         freeBytes += c.bytes();
-        while (free.size() > keep || freeBytes > keepBytes) freeBytes -= free.removeFirst().bytes();
+        while (free.size() > keep || freeBytes > keepBytes) freeBytes -= free.removeFirst().cache().bytes();
     }
 
     /** Caches taken and not given back yet: those of running sequences, none once all have ended. */

@@ -89,6 +89,20 @@ final class Call implements Sequence.Listener {
         for (Sequence s : sequences) s.cancel();
     }
 
+    /**
+     * Prompt tokens reused from kept KV caches: for each prompt, the most any of its choices reused (OpenAI's
+     * {@code usage.prompt_tokens_details.cached_tokens}).
+     */
+    int cachedTokens() {
+        int n = plan.n(), sum = 0;
+        for (int p = 0; p * n < sequences.size(); p++) {
+            int most = 0;
+            for (int c = p * n; c < Math.min(sequences.size(), (p + 1) * n); c++) most = Math.max(most, sequences.get(c).cached);
+            sum += most;
+        }
+        return sum;
+    }
+
     int completionTokens() {
         int n = 0;
         for (Sequence s : sequences) n += s.generated;

@@ -13,6 +13,7 @@ class Metrics {
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder prefillTokens = new LongAdder();
+    private final LongAdder cachedTokens = new LongAdder();
     private final LongAdder decodeSteps = new LongAdder();
     private final LongAdder decodeRows = new LongAdder();
     private final LongAdder decodeNanos = new LongAdder();
@@ -62,6 +63,11 @@ class Metrics {
         prefillTokens.add(tokens);
     }
 
+    /** Prompt tokens whose positions a kept KV cache already held, so no prefill ran for them. */
+    void promptCached(int tokens) {
+        cachedTokens.add(tokens);
+    }
+
     synchronized void decodeStep(int batch, long nanos) {
         decodeSteps.increment();
         decodeRows.add(batch);
@@ -93,6 +99,7 @@ class Metrics {
         counter(sb, "myllm_prompt_tokens_total", "Prompt tokens of answered requests.", promptTokens.sum());
         counter(sb, "myllm_completion_tokens_total", "Generated tokens of answered requests.", completionTokens.sum());
         counter(sb, "myllm_prefill_tokens_total", "Prompt tokens run through the model.", prefillTokens.sum());
+        counter(sb, "myllm_prompt_tokens_cached_total", "Prompt tokens reused from a kept KV cache instead of run through the model.", cachedTokens.sum());
         counter(sb, "myllm_decode_steps_total", "Batched decode steps.", decodeSteps.sum());
         counter(sb, "myllm_decode_tokens_total", "Tokens decoded in batched steps (sum of batch sizes).", decodeRows.sum());
         counter(sb, "myllm_cancelled_sequences_total", "Sequences dropped before they finished (client gone, time limit).", cancelled.sum());

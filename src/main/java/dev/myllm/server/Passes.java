@@ -51,10 +51,26 @@ final class Passes {
         return cachePool.inUse();
     }
 
-    /** Gives a finished sequence's cache back to the pool. */
+    /** Gives a finished sequence's cache back to the pool, with its prefilled prompt positions for the next prompts. */
     void release(Sequence s) {
+        cachePool.give(s.cache, s.prompt, s.prefilled);
+        s.cache = null;
+    }
+
+    /** Gives a sequence's cache back after a failed turn, keeping nothing of it for reuse. */
+    void discard(Sequence s) {
         cachePool.give(s.cache);
         s.cache = null;
+    }
+
+    /**
+     * Gives a sequence starting its prefill a cache, holding the longest start of its prompt that a kept cache has
+     * ({@code reuse}), which it then does not prefill again.
+     */
+    private void takeCache(Sequence s, boolean reuse) {
+        s.cache = cachePool.take(reuse ? s.prompt : null, s.cacheTokens());
+        s.cached = s.prefilled = s.cache.length();
+        if (s.cached > 0) metrics.promptCached(s.cached);
     }
 
     /** Starts a new outermost arena scope (before a prefill pass; see {@link #epoch}). */
@@ -79,9 +95,9 @@ final class Passes {
         for (Sequence s : prefilling) {
             if (budget <= 0) break;
             if (s.promptLogprobs) continue;
+            if (s.cache == null) takeCache(s, true);
             int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
             budget -= to - from;
-            if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
             seqs.add(s);
             chunks.add(Arrays.copyOfRange(s.prompt, from, to));
         }
@@ -124,7 +140,7 @@ final class Passes {
     }
 
     void prefill(Sequence s, int chunk) {
-        if (s.cache == null) s.cache = cachePool.take(s.cacheTokens());
+        if (s.cache == null) takeCache(s, false); // every prompt position's logits are needed
         int from = s.prefilled, to = Math.min(s.prompt.length, from + chunk), vocab = served.vocabSize();
         float[] logits;
         newEpoch();

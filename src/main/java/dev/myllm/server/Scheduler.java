@@ -297,7 +297,7 @@ final class Scheduler implements Runnable {
      */
     private void turnFailed(Throwable e) {
         for (Sequence s : active) {
-            passes.release(s); // also of one that finished in this turn before the throw, whose cache the turn had no time to give back
+            passes.discard(s); // also of one that finished in this turn before the throw, whose cache the turn had no time to give back
             if (s.state == Sequence.State.DONE) continue;
             s.state = Sequence.State.DONE;
             (s.cancelled() ? dropped : broken).add(s);

@@ -42,6 +42,8 @@ final class Sequence {
     State state = State.WAITING;
     KVCache cache;
     int prefilled;
+    /** Prompt positions taken from a kept cache instead of prefilled (set once the sequence has its cache). */
+    int cached;
     int next = -1;            // the last sampled token, fed at the next decode step
     int generated;
     long firstTokenNanos;

@@ -61,6 +61,36 @@ class PackedWeightsTest {
     }
 
     @Test
+    void aPrefillGivesEveryPositionTheSameBitsHoweverThePromptIsCut() {
+        // what the server's kept prompt prefixes rest on: positions prefilled earlier (in another
+        // request, in other chunks) hold the bits that one pass over the whole prompt gives them
+        GPTConfig c = new GPTConfig(300, 128, 64, 4, 2, 0f, true, true, 1e-5f);
+        int[] ids = new int[70];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 37 + 11) % 300;
+        for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+            GPTModel m = RandomModels.uniform(c, 8);
+            PackedWeights.pack(m, f);
+            m.eval();
+            float[] whole = prefilled(m, ids, ids.length);
+            for (int cut : new int[]{1, 8, 9, 33, 69}) {
+                assertThat(prefilled(m, ids, cut)).as("%s cut at %d", f, cut).containsExactly(whole);
+            }
+        }
+    }
+
+    /** The last position's logits after prefilling {@code ids} in two passes, cut after {@code cut} tokens. */
+    private static float[] prefilled(GPTModel m, int[] ids, int cut) {
+        KVCache cache = m.newCache(1);
+        float[] out = null;
+        try (var g = GradMode.noGrad(); var pm = dev.myllm.tensor.ProductMode.use(dev.myllm.tensor.ProductMode.PACKED)) {
+            for (int[] part : new int[][]{java.util.Arrays.copyOfRange(ids, 0, cut), java.util.Arrays.copyOfRange(ids, cut, ids.length)}) {
+                if (part.length > 0) out = m.forward(part, 1, part.length, cache, true).toArray();
+            }
+        }
+        return out;
+    }
+
+    @Test
     void cachedDecodingGivesTheSameTokensAsUncached() {
         GPTConfig c = new GPTConfig(300, 32, 64, 4, 2, 0f, true, true, 1e-5f);
         GPTModel m = RandomModels.uniform(c, 4);

@@ -60,4 +60,98 @@ class CachePoolTest {
         assertThat(byBytes.size()).isEqualTo(1);
         assertThat(new CachePool(CONFIG, 8, c1.bytes() - 1).take(64)).isNotNull();
     }
+
+    /** A small model whose caches the prefix tests fill by real forward passes. */
+    private static final GPTConfig SMALL = new GPTConfig(300, 256, 32, 2, 2, 0f, true, true, 1e-5f);
+    private static final dev.myllm.model.GPTModel MODEL = dev.myllm.model.RandomModels.uniform(SMALL, 1);
+
+    /** A cache as a finished sequence leaves it: {@code ids} run through the model (the prompt's positions and the answer's). */
+    private static KVCache filled(CachePool pool, int tokens, int[] ids) {
+        KVCache c = pool.take(tokens);
+        prefill(c, ids);
+        return c;
+    }
+
+    /** The last position's logits of {@code ids} run through the model after what {@code c} holds, as the server prefills. */
+    private static float[] prefill(KVCache c, int[] ids) {
+        try (var g = dev.myllm.tensor.GradMode.noGrad(); var pm = dev.myllm.tensor.ProductMode.use(dev.myllm.tensor.ProductMode.PACKED)) {
+            return MODEL.forward(ids, 1, ids.length, c, true).toArray();
+        }
+    }
+
+    private static int[] ids(int from, int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = (from + i) % 300;
+        return a;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    @Test
+    void aPromptStartingWithAKeptPrefixGetsTheCacheHoldingItsLongestStart() {
+        CachePool pool = new CachePool(SMALL, 4, 1L << 30);
+        int[] system = ids(100, 30);
+        int[] a = concat(system, ids(150, 10)), b = concat(system, ids(200, 20));
+        KVCache ca = filled(pool, 60, concat(a, ids(1, 5))), cb = filled(pool, 60, b);
+        KVCache other = filled(pool, 60, ids(250, 40));
+        pool.give(ca, a, a.length);                      // 40 prompt positions prefilled, then 5 generated
+        pool.give(cb, b, 25);                            // cut off after 25 of its 50 prompt positions
+        pool.give(other, ids(250, 40), 40);
+        assertThat(pool.size()).isEqualTo(3);
+
+        int[] next = concat(concat(a, ids(1, 5)), ids(3, 5)); // a's prompt, its answer, a new question
+        KVCache got = pool.take(next, next.length + 10);
+        assertThat(got).isSameAs(ca);
+        assertThat(got.length()).as("all of a's prompt, none of its answer").isEqualTo(40);
+        assertThat(pool.inUse()).isEqualTo(1);
+
+        // b's first 25 tokens again: all but the last position, whose logits the sequence needs, and copied, since
+        // handing b's cache over would lose its 25th position
+        KVCache again = pool.take(java.util.Arrays.copyOf(b, 25), 40);
+        assertThat(again).as("the emptied cache of the size rule, not b's").isSameAs(other);
+        assertThat(again.length()).isEqualTo(24);
+        assertThat(pool.size()).isEqualTo(1);
+        pool.give(again, b, 24);
+        KVCache whole = pool.take(b, 60);
+        assertThat(whole).as("b going on from all a cache holds: that cache").isIn(cb, again);
+        assertThat(whole.length()).isEqualTo(whole == cb ? 25 : 24);
+        pool.give(whole);
+        other = pool.take(ids(10, 30), 40);
+
+        // nothing shared: the size rule picks an emptied cache
+        assertThat(other.length()).isZero();
+    }
+
+    @Test
+    void aKeptPrefixTooSmallForTheNewSequenceIsCopiedIntoOneThatFits() {
+        CachePool pool = new CachePool(SMALL, 4, 1L << 30);
+        int[] p = ids(10, 50), question = ids(3, 10);
+        KVCache small = filled(pool, 60, concat(p, ids(1, 5)));
+        assertThat(small.capacity()).isEqualTo(64);
+        pool.give(small, p, 50);
+        // a 60-token prompt and 90 new tokens do not fit 64 positions: a new cache with the 50 positions copied
+        KVCache big = pool.take(concat(p, question), 150);
+        assertThat(big).isNotSameAs(small);
+        assertThat(big.capacity()).isEqualTo(192);
+        assertThat(big.length()).isEqualTo(50);
+        assertThat(pool.size()).as("the kept cache stays for the next prompt").isEqualTo(1);
+        // going on from the copy gives the bits of one pass over the whole prompt
+        assertThat(prefill(big, question)).containsExactly(prefill(new KVCache(SMALL, 1, 128), concat(p, question)));
+    }
+
+    @Test
+    void noPrefixIsOfferedAfterAFailedTurnOrToEcho() {
+        CachePool pool = new CachePool(SMALL, 4, 1L << 30);
+        int[] p = ids(10, 50);
+        KVCache c = filled(pool, 60, p);
+        pool.give(c); // a failed turn gives its caches back without their prompts
+        assertThat(pool.take(p, 60)).isSameAs(c).extracting(KVCache::length).isEqualTo(0);
+        pool.give(c, p, 50);
+        // no prompt given (echo with log-probabilities needs every position's logits): emptied
+        assertThat(pool.take(null, 60)).isSameAs(c).extracting(KVCache::length).isEqualTo(0);
+    }
 }

@@ -1,0 +1,85 @@
+package dev.myllm.server;
+
+import static dev.myllm.server.TestServers.get;
+import static dev.myllm.server.TestServers.json;
+import static dev.myllm.server.TestServers.post;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A prompt that starts as an earlier one did (a chat's earlier turns, a shared system prompt, the same prompt again)
+ * reuses the positions the earlier prefill left in a kept KV cache: the answers and their log-probabilities are
+ * bitwise those of a server that computed every position, and the usage counts the reused tokens as OpenAI does.
+ */
+class PromptCacheTest {
+    private static int[] ids(int from, int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = (from + 97 * i) % 50000;
+        return a;
+    }
+
+    private static int[] concat(int[]... parts) {
+        int[] out = new int[0];
+        for (int[] p : parts) {
+            int at = out.length;
+            out = Arrays.copyOf(out, at + p.length);
+            System.arraycopy(p, 0, out, at, p.length);
+        }
+        return out;
+    }
+
+    private static String body(int[] prompt, boolean stream) {
+        return "{\"prompt\":" + Arrays.toString(prompt).replace(" ", "") + ",\"max_tokens\":6,\"temperature\":0,\"logprobs\":5"
+                + (stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : "") + "}";
+    }
+
+    @Test
+    void aKeptPrefixGivesTheSameAnswerBitForBitAndIsCountedAsCached() throws Exception {
+        int[] system = ids(11, 40);
+        int[] first = concat(system, ids(3001, 9));
+        int[] second = concat(system, ids(7001, 12));       // shares the first 40 tokens with the first prompt
+        int[] followUp = concat(first, ids(9001, 15));      // the first prompt, continued
+        List<int[]> prompts = List.of(first, second, followUp, first);
+
+        // the reference: each prompt on a server of its own, every position computed
+        List<JsonNode> fresh = new ArrayList<>();
+        for (int[] p : prompts) {
+            try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults())) {
+                JsonNode o = json(post(s.base() + "/v1/completions", body(p, false), null));
+                assertThat(o.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt()).isZero();
+                fresh.add(o);
+            }
+        }
+
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults())) {
+            int[] cached = new int[prompts.size()];
+            for (int i = 0; i < prompts.size(); i++) {
+                JsonNode o = json(post(s.base() + "/v1/completions", body(prompts.get(i), false), null));
+                assertThat(o.get("choices").get(0).get("text").asText()).as("prompt %d", i).isEqualTo(fresh.get(i).get("choices").get(0).get("text").asText());
+                // the log-probabilities print as the floats they are: equal text is equal bits
+                assertThat(o.get("choices").get(0).get("logprobs")).as("prompt %d", i).isEqualTo(fresh.get(i).get("choices").get(0).get("logprobs"));
+                assertThat(o.get("usage").get("prompt_tokens").asInt()).isEqualTo(prompts.get(i).length);
+                cached[i] = o.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt();
+            }
+            // nothing kept yet; the system prompt; all of the first prompt, copied into a larger cache (its 6 answer
+            // positions came from decode steps, which are not reused); the first prompt again, but its last position,
+            // which is computed for its logits
+            assertThat(cached).containsExactly(0, 40, first.length, first.length - 1);
+            double counted = TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prompt_tokens_cached_total");
+            assertThat(counted).isEqualTo(40 + first.length + first.length - 1);
+            double run = TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prefill_tokens_total");
+            assertThat(run).isEqualTo(Arrays.stream(prompts.toArray(int[][]::new)).mapToInt(p -> p.length).sum() - counted);
+
+            // streamed, the usage chunk says the same
+            String events = post(s.base() + "/v1/completions", body(followUp, true), null).body();
+            String[] e = events.split("\n\n");
+            JsonNode usage = TestServers.JSON.readTree(e[e.length - 2].substring(6)).get("usage");
+            assertThat(usage.get("prompt_tokens_details").get("cached_tokens").asInt()).isEqualTo(followUp.length - 1);
+        }
+    }
+}
