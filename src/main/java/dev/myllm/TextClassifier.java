@@ -96,7 +96,8 @@ public final class TextClassifier {
         Tokenizer tok = tokenizerBeside(o.model());
         int pad = tok.eotId();
         if (pad < 0) throw new IllegalArgumentException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
-        GPTModel body = ModelDirectory.load(o.model());
+        // the book's drop_rate 0.0, as myllm finetune classify's --dropout default (a GPT-2 config.json asks for 0.1)
+        GPTModel body = ModelDirectory.load(o.model(), ModelDirectory.readConfig(o.model()).withDropRate(0f));
         GPTClassifier c = GPTClassifier.withNewHead(body, labels, true, o.tokenRule(), pad, new Rng(o.seed()));
         o.trainable().apply(c);
 
