@@ -9,13 +9,15 @@ import java.nio.file.Path;
  * How {@link TextClassifier#finetune} turns a language model into a classifier, with the book's chapter 6
  * defaults: start from {@link #of(Path, String, Path)} and change what you need with the {@code with...} methods.
  *
- * @param model       the GPT model directory to start from (a new head is put on it)
+ * @param model       the GPT model directory or model file to start from (a new head is put on it), or a classifier
+ *                    directory (its head, which must know the data's labels, is kept)
  * @param data        a labelled CSV/TSV/JSONL file ({@code label} and {@code text} columns) or a dataset name
- *                    ({@code sms}); balanced per class, then split 70/10/20 into training, validation and test
+ *                    ({@code sms-spam}, {@code spam}); balanced per class, then split 70/10/20 into training, validation and test
  * @param out         the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
  * @param trainable   what trains; the rest is frozen
  * @param tokenRule   which position the head reads
- * @param maxLength   tokens per text, cut and padded (0: the longest training text)
+ * @param maxLength   tokens per text, cut and padded (0: the dataset's own, spam's 256 cut to the context, else the
+ *                    longest training text)
  * @param epochs      passes over the training split
  * @param batchSize   texts per step
  * @param lr          learning rate (constant)
@@ -74,7 +76,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
     }
 
     /**
-     * The same with another text length (0: the longest training text).
+     * The same with another text length (0: the dataset's own, else the longest training text).
      *
      * @param tokens tokens per text
      * @return the changed options

@@ -3,20 +3,16 @@ package dev.myllm;
 import dev.myllm.data.LabelledDatasets;
 import dev.myllm.data.LabelledExample;
 import dev.myllm.data.LabelledSplits;
-import dev.myllm.finetune.ClassificationDataset;
 import dev.myllm.finetune.ClassificationObjective;
 import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.ClassifierTuning;
 import dev.myllm.finetune.GPTClassifier;
-import dev.myllm.io.ModelDirectory;
-import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.ArgMax;
-import dev.myllm.tensor.Rng;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.AdamW;
+import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
-import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 
@@ -44,6 +40,9 @@ public final class TextClassifier {
      */
     public record Prediction(String label, Map<String, Double> probabilities) {
     }
+
+    /** How {@link #finetune}'s messages name {@link ClassifierOptions}' fields. */
+    private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("model:", "maxLength", "batchSize");
 
     private final GPTClassifier model;
     private final Tokenizer tokenizer;
@@ -82,8 +81,10 @@ public final class TextClassifier {
     }
 
     /**
-     * Fine-tunes a classifier as {@code myllm finetune classify} does: balanced classes, a 70/10/20 split, a new head,
-     * the chosen layers trained with AdamW, evaluation by the book's rule; {@code listener} (may be null) sees each step.
+     * Fine-tunes a classifier as {@code myllm finetune classify} does ({@link ClassifierTuning}): balanced classes, a
+     * 70/10/20 split, a new head, the chosen layers trained with AdamW at the book's dropout 0.0, evaluation by the
+     * book's rule; {@code listener} (may be null) sees each step. Bad data or settings are one-line
+     * {@link IllegalArgumentException}s naming them.
      *
      * @param o        the model, data and settings
      * @param listener sees every step (may be null)
@@ -91,53 +92,28 @@ public final class TextClassifier {
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
         Myllm.given(o, "options");
+        // a second run would mix its checkpoints with the first's (the command line continues one with --resume)
+        if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
+            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
+        }
         LabelledSplits splits = LabelledSplits.of(LabelledDatasets.standard().load(o.data()), true, o.seed());
-        List<String> labels = splits.labels();
         Tokenizer tok = tokenizerBeside(o.model());
-        int pad = tok.eotId();
-        if (pad < 0) throw new IllegalArgumentException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
-        GPTModel body = ModelDirectory.load(o.model());
-        GPTClassifier c = GPTClassifier.withNewHead(body, labels, true, o.tokenRule(), pad, new Rng(o.seed()));
-        o.trainable().apply(c);
-
-        List<int[]> trainIds = ClassificationDataset.tokenize(splits.train(), tok);
-        int length = o.maxLength() > 0 ? o.maxLength() : LabelledDatasets.defaultMaxLength(o.data()).orElse(ClassificationDataset.longest(trainIds));
-        if (length > c.config().contextLength()) {
-            throw new IllegalArgumentException(o.data() + ": texts of " + length + " tokens exceed the model's context length "
-                    + c.config().contextLength() + "; set maxLength to cut them");
-        }
-        c.maxLength(length);
-        ClassificationDataset train = ClassificationDataset.of(trainIds, classIds(splits.train(), labels), length, pad, o.batchSize(),
-                true, true, o.seed());
-        ClassificationDataset val = ClassificationDataset.of(ClassificationDataset.tokenize(splits.validation(), tok),
-                classIds(splits.validation(), labels), length, pad, o.batchSize(), false, false, o.seed());
-        if (train.batchesPerEpoch() < 1) {
-            throw new IllegalArgumentException(o.data() + ": " + train.size() + " training examples make no batch of " + o.batchSize());
-        }
-        long total = (long) o.epochs() * train.batchesPerEpoch();
-        AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay(), AdamW.Decay.ALL));
+        // a head with bias, shuffled batches and the book's drop_rate 0.0 (a GPT-2 config.json asks for 0.1), as the command line's defaults
+        ClassifierTuning tuning = ClassifierTuning.prepare(ClassifierTuning.Data.split(splits, o.data(), LabelledDatasets.defaultMaxLength(o.data())), tok,
+                new ClassifierTuning.Settings(o.model(), o.trainable(), null, o.tokenRule(), true, 0f, o.maxLength(), o.batchSize(), true, o.seed()),
+                NAMES);
         Path own = o.model().resolve(GptModelStore.TOKENIZER_FILE);
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
-            new Trainer(c, new ClassificationObjective(c), new ClassifierStore(c, Files.isRegularFile(own) ? own : null), opt,
-                    new LrSchedule.Constant(o.lr()), train,
-                    new Trainer.Options(total, 1, 0, o.evalEvery(), o.evalBatches(), -1, 0, 1), o.out())
-                    .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
-                    .evalRule(Trainer.EvalRule.BOOK)
-                    .epochMetrics(o.evalBatches())
-                    .rng("dropout", c.transformer().dropoutRng())
-                    .metrics(metrics, o.out().resolve("loss.png"))
+            long steps = (long) o.epochs() * tuning.train().batchesPerEpoch();
+            tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), o.weightDecay(), o.evalEvery(), o.evalBatches(), 0),
+                            Files.isRegularFile(own) ? own : null, metrics, o.out())
                     .listener(listener == null ? new Trainer.Listener() {
                     } : listener)
                     .run();
         }
+        GPTClassifier c = tuning.classifier();
         c.eval();
         return new TextClassifier(c, tok);
-    }
-
-    private static int[] classIds(List<LabelledExample> examples, List<String> labels) {
-        int[] ids = new int[examples.size()];
-        for (int i = 0; i < ids.length; i++) ids[i] = labels.indexOf(examples.get(i).label());
-        return ids;
     }
 
     /**

@@ -65,7 +65,7 @@ class ExamplesTest {
         assertThat(runAlone("FineTuneClassifier", dir.toString(), "data.csv", dir.resolve("run").toString(), "five")).isEqualTo(new Exit(2, "", finetune));
         Path csv = java.nio.file.Files.writeString(dir.resolve("two.csv"), "label,text\nspam,win cash\nham,see you\n");
         assertThat(runAlone("FineTuneClassifier", missing.toString(), csv.toString(), dir.resolve("run").toString()))
-                .isEqualTo(new Exit(2, "", "FineTuneClassifier: " + missing + ": no such file or directory\n"));
+                .isEqualTo(new Exit(2, "", "FineTuneClassifier: model: " + missing + ": no such file or directory\n"));
         // what the library refuses is said as it says it
         assertThat(runAlone("FineTuneClassifier", dir.toString(), csv.toString(), dir.resolve("run").toString(), "0"))
                 .isEqualTo(new Exit(2, "", "FineTuneClassifier: epochs must be >= 1, got 0\n"));

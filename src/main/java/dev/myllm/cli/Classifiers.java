@@ -5,11 +5,9 @@ import dev.myllm.finetune.ClassificationDataset;
 import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.io.ClassifierDirectory;
-import dev.myllm.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /** What the classifier commands share: loading a classifier directory, its tokenizer, and encoding labelled texts. */
 final class Classifiers {
@@ -39,21 +37,10 @@ final class Classifiers {
 
     /** Class ids of the examples' labels in {@code labels}; an unknown label is a one-line error naming the source. */
     static int[] classIds(List<LabelledExample> examples, List<String> labels, String source) {
-        Map<String, Integer> ids = new java.util.HashMap<>();
-        for (int i = 0; i < labels.size(); i++) ids.put(labels.get(i), i);
-        int[] out = new int[examples.size()];
-        for (int i = 0; i < out.length; i++) {
-            Integer id = ids.get(examples.get(i).label());
-            if (id == null) throw new CliException(source + ": label '" + examples.get(i).label() + "' is not one of the model's " + labels);
-            out[i] = id;
+        try {
+            return ClassificationDataset.classIds(examples, labels, source);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
         }
-        return out;
-    }
-
-    /** An evaluation dataset of {@code examples} padded or cut to {@code length}. */
-    static ClassificationDataset dataset(List<LabelledExample> examples, List<String> labels, Tokenizer tok, int length, int padId,
-                                         int batchSize, String source) {
-        return ClassificationDataset.of(ClassificationDataset.tokenize(examples, tok), classIds(examples, labels, source), length, padId,
-                batchSize, false, false, 0);
     }
 }

@@ -3,18 +3,13 @@ package dev.myllm.cli;
 import dev.myllm.data.LabelledSplits;
 import dev.myllm.finetune.ClassificationDataset;
 import dev.myllm.finetune.ClassificationObjective;
-import dev.myllm.finetune.ClassifierStore;
+import dev.myllm.finetune.ClassifierTuning;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.TokenRule;
 import dev.myllm.finetune.Trainable;
-import dev.myllm.io.ClassifierDirectory;
-import dev.myllm.model.GPTModel;
-import dev.myllm.tensor.Rng;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AccuracyPlot;
-import dev.myllm.train.AdamW;
-import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 import java.io.PrintStream;
@@ -32,6 +27,9 @@ import picocli.CommandLine.Option;
         description = "Fine-tune a GPT into a text classifier (chapter 6; --trainable lora: appendix E). "
                 + "Defaults are the book's. With --resume DIR the saved options are the defaults.")
 final class FinetuneClassifyCommand implements Runnable {
+    /** How the shared assembly's messages name what was typed. */
+    private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("--model", "--max-length", "--batch-size");
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -106,62 +104,36 @@ final class FinetuneClassifyCommand implements Runnable {
         PrintStream err = System.err;
 
         LabelledSplits splits = data.splits(seed);
-        List<String> labels = splits.labels();
-        // said here with the data's name (it was "a classifier needs at least 2 classes, got 1", exit 1)
-        if (labels.size() < 2) throw new CliException(data.name() + ": every example has the label " + labels + "; a classifier needs at least 2 classes");
         Tokenizer tok = tokenizer.load(model);
-        int pad = tok.eotId();
-        if (pad < 0) throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
-
-        GPTClassifier c = buildModel(labels, rule, pad, what, scaleRule);
+        ClassifierTuning tuning;
+        try {
+            tuning = ClassifierTuning.prepare(
+                    new ClassifierTuning.Data(splits, data.name(), data.source("train"), data.source("validation"), data.source("test"), data.defaultMaxLength()),
+                    tok, new ClassifierTuning.Settings(model, what, what == Trainable.LORA ? new LoRA.Settings(loraRank, loraAlpha, scaleRule) : null,
+                            rule, !noHeadBias, dropout, maxLength, batchSize, !noShuffle, seed), NAMES);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+        GPTClassifier c = tuning.classifier();
+        // a classifier directory keeps the rule its head was trained with
+        if (c.tokenRule() != rule && spec.commandLine().getParseResult().hasMatchedOption("--token")) {
+            err.println("myllm: note: " + model + " reads --token " + c.tokenRule().id() + "; the classifier keeps its rule");
+        }
         checkpointing.apply(c.transformer());
-        if (pad >= c.config().vocabSize()) throw new CliException("the pad id " + pad + " is outside the model's vocabulary of " + c.config().vocabSize());
-        for (String l : labels) {
-            if (splits.train().stream().noneMatch(e -> e.label().equals(l))) {
-                throw new CliException(data.source("train") + ": class '" + l + "' has no training examples");
-            }
-        }
-        if (splits.train().isEmpty()) throw new CliException(data.source("train") + ": no training examples");
-
-        List<int[]> trainIds = ClassificationDataset.tokenize(splits.train(), tok);
-        int context = c.config().contextLength();
-        Classifiers.checkMaxLength(maxLength, context);
-        // a dataset's own default (spam: 256) is cut to a shorter context; a typed --max-length is not (refused above)
-        int length = maxLength > 0 ? maxLength : data.defaultMaxLength().isPresent() ? Math.min(data.defaultMaxLength().getAsInt(), context)
-                : ClassificationDataset.longest(trainIds);
-        if (length > context) {
-            throw new CliException(data.source("train") + ": the longest text has " + length + " tokens, more than the model's context length " + context
-                    + "; give --max-length N to cut texts");
-        }
-        c.maxLength(length);
-        ClassificationDataset train = ClassificationDataset.of(trainIds, Classifiers.classIds(splits.train(), labels, data.source("train")),
-                length, pad, batchSize, true, !noShuffle, seed);
-        ClassificationDataset val = Classifiers.dataset(splits.validation(), labels, tok, length, pad, batchSize, data.source("validation"));
-        ClassificationDataset test = Classifiers.dataset(splits.test(), labels, tok, length, pad, batchSize, data.source("test"));
-        if (train.batchesPerEpoch() < 1) {
-            throw new CliException(data.source("train") + ": " + train.size() + " examples make no batch of " + batchSize + "; lower --batch-size");
-        }
+        ClassificationDataset train = tuning.train(), val = tuning.validation(), test = tuning.test();
+        List<String> labels = c.labels();
         long total = runLength.total((long) epochs * train.batchesPerEpoch());
         if (checkpoint != null) ResumePoint.requireStepsLeft(resume, ((Number) resumeState.get("step")).longValue(), total, "--steps or --epochs");
-        AdamW opt = new AdamW(c.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay, AdamW.Decay.ALL));
-        long trainableCount = opt.parameterNames().stream().mapToLong(n -> c.namedParameters().get(n).size()).sum();
         err.printf(Locale.ROOT, "classifier: %s classes %s, %,d of %,d parameters train (%s), token %s, lr %.2g; data: %d / %d / %d examples, length %d, %d batches of %d per epoch; %d steps%n",
-                labels.size(), labels, trainableCount, c.parameterCount(), what.id(), c.tokenRule().id(), rate,
-                train.size(), val.size(), test.size(), length, train.batchesPerEpoch(), batchSize, total);
+                labels.size(), labels, tuning.trainableCount(), c.parameterCount(), what.id(), c.tokenRule().id(), rate,
+                train.size(), val.size(), test.size(), c.maxLength(), train.batchesPerEpoch(), batchSize, total);
 
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
-        ClassificationObjective objective = new ClassificationObjective(c);
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            Trainer t = new Trainer(c, objective, new ClassifierStore(c, tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out)), opt,
-                    new LrSchedule.Constant(rate), train,
-                    new Trainer.Options(total, 1, 0, evalEvery, evalBatches, -1, checkpointEvery, 2), out)
-                    .evaluation(val.first(evalBatches), train.first(evalBatches))
-                    .evalRule(Trainer.EvalRule.BOOK)
-                    .epochMetrics(evalBatches)
-                    .rng("dropout", c.transformer().dropoutRng())
+            Trainer t = tuning.trainer(new ClassifierTuning.Training(total, rate, weightDecay, evalEvery, evalBatches, checkpointEvery),
+                            tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out), metrics, out)
                     .commandOptions(SavedOptions.collect(spec))
-                    .metrics(metrics, out.resolve("loss.png"))
                     .plot(out.resolve("accuracy.png"), AccuracyPlot::write)
                     .listener(new Trainer.Listener() {
                         @Override
@@ -215,31 +187,6 @@ final class FinetuneClassifyCommand implements Runnable {
         long n = batches.stream().mapToLong(dev.myllm.data.Batch::rows).sum();
         double a = ClassificationObjective.accuracy(c, batches, 0);
         return String.format(Locale.ROOT, "%.2f%% (%d/%d)", 100 * a, Math.round(a * n), n);
-    }
-
-    /** A new head on a language model, or a classifier directory's model with its head kept. */
-    private GPTClassifier buildModel(List<String> labels, TokenRule rule, int pad, Trainable what, LoRA.Scale scaleRule) {
-        GPTClassifier c;
-        if (ClassifierDirectory.isClassifier(model)) {
-            c = Classifiers.load(model, dropout);
-            if (!c.labels().equals(labels)) throw new CliException("--model " + model + " classifies " + c.labels() + " but the data has labels " + labels);
-            if (c.tokenRule() != rule && spec.commandLine().getParseResult().hasMatchedOption("--token")) {
-                System.err.println("myllm: note: " + model + " reads --token " + c.tokenRule().id() + "; the classifier keeps its rule");
-            }
-        } else {
-            GPTModel body = ModelDirectories.load(model, ModelDirectories.readConfig(model).withDropRate(dropout));
-            c = GPTClassifier.withNewHead(body, labels, !noHeadBias, rule, pad, new Rng(seed));
-        }
-        if (what == Trainable.LORA && c.lora() == null) {
-            try {
-                c.addLoRA(new LoRA.Settings(loraRank, loraAlpha, scaleRule), new Rng(seed + 1));
-            } catch (IllegalArgumentException e) {
-                throw new CliException(e.getMessage());
-            }
-        }
-        if (what != Trainable.LORA && c.lora() != null) throw new CliException("--model " + model + " has a LoRA adapter; continue with --trainable lora or merge it first (export --merge-lora)");
-        what.apply(c);
-        return c;
     }
 
     private interface Parse<T> {

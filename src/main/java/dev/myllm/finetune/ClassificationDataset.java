@@ -7,7 +7,9 @@ import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.BatchSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The book's {@code SpamDataset} with its loader: every text tokenized, cut to {@code length}
@@ -39,6 +41,19 @@ public final class ClassificationDataset implements BatchSource {
     public static List<int[]> tokenize(List<LabelledExample> examples, Tokenizer tok) {
         List<int[]> out = new ArrayList<>(examples.size());
         for (LabelledExample e : examples) out.add(tok.encode(e.text(), Specials.TEXT));
+        return out;
+    }
+
+    /** Class ids of the examples' labels in {@code labels}; an unknown label is a one-line error naming {@code source}. */
+    public static int[] classIds(List<LabelledExample> examples, List<String> labels, String source) {
+        Map<String, Integer> ids = new HashMap<>();
+        for (int i = 0; i < labels.size(); i++) ids.put(labels.get(i), i);
+        int[] out = new int[examples.size()];
+        for (int i = 0; i < out.length; i++) {
+            Integer id = ids.get(examples.get(i).label());
+            if (id == null) throw new IllegalArgumentException(source + ": label '" + examples.get(i).label() + "' is not one of the model's " + labels);
+            out[i] = id;
+        }
         return out;
     }
 
