@@ -8,7 +8,6 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.train.AdamW;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
@@ -201,14 +200,11 @@ public final class ClassifierTuning {
      * @return the trainer, not yet run
      */
     public Trainer trainer(Training t, Path tokenizerFile, MetricsLog metrics, Path out) {
-        AdamW opt = new AdamW(classifier.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, t.weightDecay(), AdamW.Decay.ALL));
-        return new Trainer(classifier, new ClassificationObjective(classifier), new ClassifierStore(classifier, tokenizerFile), opt,
-                new LrSchedule.Constant(t.lr()), train,
-                new Trainer.Options(t.steps(), 1, 0, t.evalEvery(), t.evalBatches(), -1, t.checkpointEvery(), 2), out)
-                .evaluation(validation.first(t.evalBatches()), train.first(t.evalBatches()))
-                .evalRule(Trainer.EvalRule.BOOK)
+        // the evaluation lists come cut to evalBatches, and are read whole
+        return FineTuning.trainer(classifier, classifier.transformer(), new ClassificationObjective(classifier),
+                        new ClassifierStore(classifier, tokenizerFile), train, validation.first(t.evalBatches()), train.first(t.evalBatches()),
+                        new FineTuning.Settings(new LrSchedule.Constant(t.lr()), t.weightDecay(), t.steps(), t.evalEvery(), t.checkpointEvery()), out)
                 .epochMetrics(t.evalBatches())
-                .rng("dropout", classifier.transformer().dropoutRng())
                 .metrics(metrics, out.resolve("loss.png"));
     }
 

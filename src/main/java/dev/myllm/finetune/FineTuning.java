@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The shared {@link Trainer} as the book's fine-tuning runs it (chapter 7 and the DPO notebook): AdamW with decay on every
+ * The shared {@link Trainer} as the book's fine-tuning runs it (chapters 6 and 7, the DPO notebook): AdamW with decay on every
  * trainable tensor, the book's evaluation rule on fixed lists of batches, and dropout's generator kept in checkpoints.
  */
 public final class FineTuning {
