@@ -27,6 +27,7 @@ final class InstructModels {
         if (tok.eotId() < 0 || tok.eotId() >= m.config().vocabSize()) {
             throw new CliException("tokenizer " + tok.name() + " has no <|endoftext|> token the model knows: answers could not end");
         }
-        return new Responder(m, tok, dev.myllm.generate.TokenDecoder.of(tok), format(format, model), maxNewTokens);
+        // the weights are fixed for the command's life: a chat's next turn, or the next record's shared preamble, need not be prefilled again
+        return new Responder(m, tok, dev.myllm.generate.TokenDecoder.of(tok), format(format, model), maxNewTokens, true);
     }
 }

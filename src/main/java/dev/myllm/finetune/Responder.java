@@ -22,11 +22,20 @@ public final class Responder {
     private final GenerationConfig config;
 
     public Responder(GPTModel model, Tokenizer tok, TokenDecoder decoder, PromptFormat format, int maxNewTokens) {
+        this(model, tok, decoder, format, maxNewTokens, false);
+    }
+
+    /**
+     * With {@code reusePrompts}, each answer's prefill starts from the positions the last one's prompt shares with this
+     * one (a chat's earlier turns, a format's preamble); the answers are the same bits. Only for a model whose weights
+     * do not change while the responder is used: kept positions come from the weights of their time.
+     */
+    public Responder(GPTModel model, Tokenizer tok, TokenDecoder decoder, PromptFormat format, int maxNewTokens, boolean reusePrompts) {
         if (tok.eotId() < 0) throw new IllegalArgumentException("tokenizer " + tok.name() + " has no <|endoftext|> token to stop at");
         this.model = model;
         this.tok = tok;
         this.format = format;
-        this.generator = new Generator(model, decoder);
+        this.generator = new Generator(model, decoder, reusePrompts);
         this.config = GenerationConfig.greedy(maxNewTokens).withEos(tok.eotId());
     }
 

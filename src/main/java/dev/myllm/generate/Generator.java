@@ -40,13 +40,31 @@ public final class Generator {
 
     private final GPTModel model;
     private final TokenDecoder decoder;
-    /** The cache of the last call, kept for the next one (null while a call uses it). */
-    private final AtomicReference<KVCache> spare = new AtomicReference<>();
+    /** The cache of the last call and the tokens whose positions its prefill wrote, kept for the next call (null while a call uses it). */
+    private final AtomicReference<Kept> spare = new AtomicReference<>();
+    private final boolean reusePrompts;
+    /** Prompt positions the last call took from the call before it (for tests). */
+    private volatile int lastReused;
+
+    private record Kept(KVCache cache, int[] prefix) {
+    }
 
     /** {@code decoder} may be null when no text is wanted (then stop strings cannot be used). */
     public Generator(GPTModel model, TokenDecoder decoder) {
+        this(model, decoder, false);
+    }
+
+    /**
+     * With {@code reusePrompts}, a call whose prompt starts as the last call's did keeps the positions that call's
+     * prefill wrote and prefills only the rest (a chat resending its conversation with one more turn). The results are
+     * the same bits: a prefill gives each position the same bits however the prompt is cut into passes, and the
+     * positions of generated tokens (decode steps, other kernels) are not reused. Benchmarks that repeat one prompt
+     * leave it off, so that every call measures its prefill.
+     */
+    public Generator(GPTModel model, TokenDecoder decoder, boolean reusePrompts) {
         this.model = model;
         this.decoder = decoder;
+        this.reusePrompts = reusePrompts;
     }
 
     /** Generates without streaming. */
@@ -68,7 +86,10 @@ public final class Generator {
         int len = prompt.length;
         Sampler sampler = new Sampler(config, vocab);
         float[] logits = new float[vocab];
-        KVCache cache = config.useCache() ? takeCache((int) Math.min(ctx, (long) prompt.length + config.maxNewTokens())) : null;
+        KVCache cache = config.useCache() ? takeCache(prompt, (int) Math.min(ctx, (long) prompt.length + config.maxNewTokens())) : null;
+        int[] prefix = cache == null ? null : Arrays.copyOf(prompt, cache.length()); // what the cache's positions hold from a prefill
+        lastReused = cache == null ? 0 : cache.length();
+        boolean prefilled = false;
         TextStream text = new TextStream(config.stopStrings(), onText);
         StopReason reason = StopReason.LENGTH;
         long prefill = 0, start = System.nanoTime();
@@ -81,16 +102,22 @@ public final class Generator {
             for (int step = 0; step < config.maxNewTokens(); step++) {
                 try (Arena a = Arena.open()) {
                     Tensor out;
-                    if (cache != null && cache.length() > 0 && cache.remaining() > 0) {
+                    if (cache != null && prefilled && cache.remaining() > 0) {
                         try (ProductMode.Scope pm = ProductMode.use(ProductMode.ROWS)) {
                             out = model.forward(new int[]{seq[len - 1]}, 1, 1, cache, true); // (1, 1, V)
                         }
                     } else {
                         int from = Math.max(0, len - ctx);                               // crop to the context
-                        if (cache != null) cache.reset();
+                        // the first prefill goes on from the positions kept from the last call (none when cropped)
+                        int kept = cache != null && !prefilled && from == 0 ? cache.length() : 0;
+                        if (cache != null) cache.truncate(kept);
                         // with the cache: the kernels a batched server uses too, so its tokens match these
                         try (ProductMode.Scope pm = ProductMode.use(cache != null ? ProductMode.PACKED : ProductMode.current())) {
-                            out = model.forward(Arrays.copyOfRange(seq, from, len), 1, len - from, cache, true);
+                            out = model.forward(Arrays.copyOfRange(seq, from + kept, len), 1, len - from - kept, cache, true);
+                        }
+                        if (cache != null) {
+                            prefix = Arrays.copyOfRange(seq, from, len);
+                            prefilled = true;
                         }
                     }
                     System.arraycopy(out.data(), 0, logits, 0, vocab);
@@ -109,35 +136,49 @@ public final class Generator {
             }
         } finally {
             model.train(wasTraining);
-            if (cache != null) spare.set(cache);
+            if (cache != null) spare.set(new Kept(cache, Arrays.copyOf(prefix, Math.min(prefix.length, cache.length()))));
         }
         long total = System.nanoTime() - start;
         String all = decoder == null ? "" : text.finish(reason == StopReason.STOP_STRING);
         return new Result(Arrays.copyOfRange(seq, prompt.length, len), all, reason, prompt.length, prefill, total - prefill);
     }
 
+    /** Prompt positions the last call took from the one before it instead of prefilling them (for tests). */
+    int lastReused() {
+        return lastReused;
+    }
+
     /** The cache kept for the next call, or null (for tests). */
     KVCache keptCache() {
-        return spare.get();
+        Kept k = spare.get();
+        return k == null ? null : k.cache();
     }
 
     /**
-     * An empty cache of at least {@code capacity} positions: the last call's when it is large
-     * enough, else a new one rounded up to {@link #CACHE_ROUND} positions (at most the context).
-     * A cache kept across calls outlives the young generation's collections and moves to the old
-     * one, where it is no longer copied at each collection; a new multi-megabyte cache per call
-     * was. Stale keys and values past the length are never read (each position is written before
-     * a query sees it), so a reused cache gives the same bits as a new one. Each call takes the
-     * cache for itself, so calls on several threads at once each have their own.
+     * A cache of at least {@code capacity} positions for {@code prompt}: the last call's when it is large enough, else a
+     * new one rounded up to {@link #CACHE_ROUND} positions (at most the context). With {@link #reusePrompts} it holds
+     * the positions of the longest start the prompt shares with what the last call prefilled (never the prompt's last
+     * one, whose logits the call needs), copied when the cache is new; otherwise it is empty. A cache kept across calls
+     * outlives the young generation's collections and moves to the old one, where it is no longer copied at each
+     * collection; a new multi-megabyte cache per call was. Stale keys and values past the length are never read (each
+     * position is written before a query sees it), so a reused cache gives the same bits as a new one. Each call takes
+     * the cache for itself, so calls on several threads at once each have their own.
      */
-    private KVCache takeCache(int capacity) {
-        KVCache c = spare.getAndSet(null);
-        if (c != null && c.capacity() >= capacity) {
-            c.reset();
-            return c;
+    private KVCache takeCache(int[] prompt, int capacity) {
+        Kept k = spare.getAndSet(null);
+        int shared = 0;
+        if (reusePrompts && k != null && prompt.length <= model.config().contextLength()) {
+            int n = Math.min(k.prefix().length, prompt.length - 1);
+            while (shared < n && k.prefix()[shared] == prompt[shared]) shared++;
+        }
+        if (k != null && k.cache().capacity() >= capacity) {
+            k.cache().truncate(shared);
+            return k.cache();
         }
         // sized for about this request, not the full context: a full-context cache of gpt2-xl is 630 MB
         int ctx = model.config().contextLength();
-        return new KVCache(model.config(), 1, Math.min(ctx, (capacity + CACHE_ROUND - 1) / CACHE_ROUND * CACHE_ROUND));
+        KVCache c = new KVCache(model.config(), 1, Math.min(ctx, (capacity + CACHE_ROUND - 1) / CACHE_ROUND * CACHE_ROUND));
+        if (shared > 0) c.copyPrefix(k.cache(), shared);
+        return c;
     }
 }

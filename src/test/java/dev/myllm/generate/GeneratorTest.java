@@ -64,6 +64,44 @@ class GeneratorTest {
     }
 
     @Test
+    void aPromptStartingAsTheLastCallsReusesItsPrefillAndGivesTheSameTokens() {
+        GPTModel m = new GPTModel(new GPTConfig(67, 64, 32, 4, 2, 0.1f, true, true, 1e-5f), 11);
+        for (var t : m.parameters()) for (int i = 0; i < t.size(); i++) t.data()[i] *= t.rank() == 2 ? 15f : 1f;
+        Generator reusing = new Generator(m, null, true), fresh = new Generator(m, null);
+        GenerationConfig sampled = GenerationConfig.greedy(10).withSampling(1.0f, 0, 1.0f, 5);
+        int[] first = {3, 1, 4, 1, 5, 9, 2, 6};
+        int[] answer = reusing.generate(first, sampled).tokens();
+        assertThat(reusing.lastReused()).isZero();
+        // a chat's next turn: the first prompt, its answer and a new question
+        int[] next = java.util.stream.IntStream.concat(java.util.stream.IntStream.concat(java.util.Arrays.stream(first),
+                java.util.Arrays.stream(answer)), java.util.stream.IntStream.of(7, 7, 8)).toArray();
+        for (GenerationConfig c : List.of(sampled, GenerationConfig.greedy(12))) {
+            int[] want = fresh.generate(next, c).tokens();
+            reusing.generate(first, c);
+            assertThat(reusing.generate(next, c).tokens()).as("%s", c).containsExactly(want);
+            // the first prompt's positions only: the answer's came from decode steps
+            assertThat(reusing.lastReused()).isEqualTo(first.length);
+        }
+        // the same prompt again: all but its last position; the answers as before
+        int[] again = reusing.generate(next, sampled).tokens();
+        assertThat(reusing.lastReused()).isEqualTo(next.length - 1);
+        assertThat(again).containsExactly(fresh.generate(next, sampled).tokens());
+        // a larger request than the kept cache holds: the shared positions copied into a new one
+        int[] longer = java.util.Arrays.copyOf(next, 40);
+        for (int i = next.length; i < 40; i++) longer[i] = i % 67;
+        assertThat(reusing.generate(longer, GenerationConfig.greedy(20)).tokens()).containsExactly(fresh.generate(longer, GenerationConfig.greedy(20)).tokens());
+        assertThat(reusing.lastReused()).isEqualTo(next.length);
+        // past the context the window slides and is prefilled again: still the same tokens, and what the
+        // slid cache holds is offered to the next call only for the prompt it holds
+        assertThat(reusing.generate(longer, GenerationConfig.greedy(40)).tokens()).containsExactly(fresh.generate(longer, GenerationConfig.greedy(40)).tokens());
+        assertThat(reusing.generate(longer, GenerationConfig.greedy(5)).tokens()).containsExactly(fresh.generate(longer, GenerationConfig.greedy(5)).tokens());
+        assertThat(reusing.lastReused()).isZero();
+        // a generator that does not reuse (the default, as benchmarks want) prefills every call whole
+        fresh.generate(next, sampled);
+        assertThat(fresh.lastReused()).isZero();
+    }
+
+    @Test
     void aPromptLongerThanTheContextIsCroppedToItsEnd() {
         int[] longPrompt = new int[40];
         for (int i = 0; i < 40; i++) longPrompt[i] = (i * 7) % 67;
