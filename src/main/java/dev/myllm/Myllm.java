@@ -69,6 +69,8 @@ public final class Myllm {
     private final PromptFormat format;
     /** One generator for every call: it keeps its KV cache for the next call (safe from several threads). */
     private final Generator generator;
+    /** Whether generations reuse the last prompt's prefill: only where the weights cannot change. */
+    private final boolean reusePrompts;
 
     private Myllm(GPTModel model, Tokenizer tokenizer, PromptFormat format) {
         given(model, "model");
@@ -80,7 +82,10 @@ public final class Myllm {
         this.model = model;
         this.tokenizer = tokenizer;
         this.format = format;
-        this.generator = new Generator(model, TokenDecoder.of(tokenizer));
+        // a model loaded for inference has no float32 matrices to train: its weights stay as they are, so a call
+        // whose prompt starts as the last one's can go on from that call's prefill (the same bits)
+        this.reusePrompts = !PackedWeights.hasFloatWeights(model);
+        this.generator = new Generator(model, TokenDecoder.of(tokenizer), reusePrompts);
     }
 
     /**
@@ -117,6 +122,8 @@ public final class Myllm {
      * with its tokenizer and prompt format as {@link #load(Path)} finds them. Generating, scoring, embedding,
      * answering and serving work as with a float32 model (float32 panels sum in another order than rows:
      * the same text, logits equal to float precision); {@link #save} does not, as the float32 weights are gone.
+     * As the weights cannot change, a call whose prompt starts as the last call's did (a growing conversation)
+     * prefills only the rest, with the same results to the bit.
      *
      * @param model a model directory or GGUF file
      * @param dtype the type the matrices are kept in
@@ -412,7 +419,7 @@ public final class Myllm {
         if (tokenizer.eotId() < 0 || tokenizer.eotId() >= model.config().vocabSize()) {
             throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no <|endoftext|> token the model knows: answers could not end");
         }
-        return new Responder(model, tokenizer, TokenDecoder.of(tokenizer), format != null ? format : PromptFormat.ALPACA, maxNewTokens);
+        return new Responder(model, tokenizer, TokenDecoder.of(tokenizer), format != null ? format : PromptFormat.ALPACA, maxNewTokens, reusePrompts);
     }
 
     /**

@@ -29,6 +29,10 @@ class MyllmInferenceTest {
                 if (!type.equals("f32") || source == gguf) cmd.addAll(List.of("--dtype", type));
                 assertThat(PROMPT + text + System.lineSeparator()).as("%s %s", source.getFileName(), type).isEqualTo(MyllmTest.cli(cmd.toArray(String[]::new)));
                 assertThat(llm.score(PROMPT).perplexity()).isFinite();
+                // the text so far and more: this call goes on from the last one's prefill, and says what a new model would
+                String more = PROMPT + text + " and then";
+                assertThat(llm.generate(more, GenerationConfig.greedy(10)).text()).as("%s %s, continued", source.getFileName(), type)
+                        .isEqualTo(Myllm.loadForInference(source, type).generate(more, GenerationConfig.greedy(10)).text());
             }
         }
         // the prompt format saved with the model comes along (myllm generate would wrap the prompt in it)
