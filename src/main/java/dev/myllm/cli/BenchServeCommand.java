@@ -58,6 +58,11 @@ final class BenchServeCommand implements Runnable {
     @Option(names = "--max-batch", paramLabel = "N", description = "The server's --max-batch (default: the largest concurrency, at least 16).")
     Integer maxBatch;
 
+    @Option(names = "--prompt-cache", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "The server's --prompt-cache. Off by default: every level and round sends the same prompts, whose "
+                    + "prefill a kept cache would take away after their first time.")
+    boolean promptCache;
+
     @Option(names = "--seed", defaultValue = ModelOptions.DEFAULT_SEED, description = "Seed of a preset's weights and of the prompts, default ${DEFAULT-VALUE}.")
     long seed;
 
@@ -125,7 +130,7 @@ final class BenchServeCommand implements Runnable {
         int mostRequests = levels.stream().mapToInt(this::requestsAt).max().orElseThrow();
         ServerConfig config = ServerConfig.defaults().withPort(0).withBatch(batch, Math.max(64, mostRequests))
                 .withLimits(1 << 20, Math.max(4096, maxTokens), 8)
-                .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
+                .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1)).withPromptCache(promptCache);
         // the same prompts at every level and round (the first ones at every level): no level gets easier text
         Rng rng = new Rng(seed + 1);
         List<String> bodies = new ArrayList<>();

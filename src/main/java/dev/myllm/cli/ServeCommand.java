@@ -92,6 +92,11 @@ final class ServeCommand implements Runnable {
     @Option(names = "--log-prompts", description = "Put prompt text in the request log (off by default).")
     boolean logPrompts;
 
+    @Option(names = "--prompt-cache", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Start a prompt that begins as an earlier one did (a chat's next turn, a shared system prompt) from the "
+                    + "positions that one's prefill left in a kept KV cache: the same answers, a shorter wait (default: on).")
+    boolean promptCache;
+
     @Spec
     CommandSpec spec;
 
@@ -152,7 +157,7 @@ final class ServeCommand implements Runnable {
         check("--grace", grace, 0, Integer.MAX_VALUE);
         check("--inspect-max-tokens", inspectMaxTokens, 1, 1 << 20);
         return new ServerConfig(host, port, key, maxBatch, maxQueue, prefillChunk, maxBody, maxTokens, maxN,
-                Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout), Duration.ofSeconds(grace), logPrompts, 512);
+                Duration.ofSeconds(requestTimeout), Duration.ofSeconds(idleTimeout), Duration.ofSeconds(grace), logPrompts, 512, promptCache);
     }
 
     private static void check(String option, long v, long min, long max) {

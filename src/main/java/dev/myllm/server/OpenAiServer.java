@@ -34,7 +34,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.log = log;
         this.config = config;
         this.model = model;
-        this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), metrics, log);
+        this.scheduler = new Scheduler(model, config.maxBatch(), config.maxQueue(), config.prefillChunk(), config.promptCache(), metrics, log);
         this.handler = new ApiHandler(model, config, scheduler, metrics, log);
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
         pool.setName("myllm-http");

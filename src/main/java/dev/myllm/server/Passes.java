@@ -24,6 +24,8 @@ final class Passes {
     private final SchedulerTimes times;
     /** Caches of finished sequences for the next ones: up to a batch of them, 512 MB at most. */
     private final CachePool cachePool;
+    /** Whether a prompt goes on from a kept cache's positions of its start ({@link CachePool#take(int[], int)}). */
+    private final boolean promptCache;
     /**
      * The outermost arena scope, from one prefill pass to the next (null when idle); each step
      * runs in a scope nested in it. The arena always keeps the buffer sizes of the last two
@@ -37,12 +39,13 @@ final class Passes {
     /** Each decode step's picking and sending, one object for every turn. */
     private final Accepting picking;
 
-    Passes(ServedModel served, int maxBatch, Metrics metrics, SchedulerTimes times) {
+    Passes(ServedModel served, int maxBatch, boolean promptCache, Metrics metrics, SchedulerTimes times) {
         this.served = served;
         this.model = served.model();
         this.metrics = metrics;
         this.times = times;
         this.cachePool = new CachePool(model.config(), maxBatch, 512L << 20);
+        this.promptCache = promptCache;
         this.picking = new Accepting(maxBatch, served.eosId(), served.decoder()::bytes);
     }
 
@@ -95,7 +98,7 @@ final class Passes {
         for (Sequence s : prefilling) {
             if (budget <= 0) break;
             if (s.promptLogprobs) continue;
-            if (s.cache == null) takeCache(s, true);
+            if (s.cache == null) takeCache(s, promptCache);
             int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
             budget -= to - from;
             seqs.add(s);

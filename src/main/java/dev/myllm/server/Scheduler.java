@@ -48,13 +48,19 @@ final class Scheduler implements Runnable {
     private volatile boolean profileProducts;
 
     Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, Metrics metrics, java.util.function.Consumer<String> log) {
+        this(served, maxBatch, maxQueue, prefillChunk, true, metrics, log);
+    }
+
+    /** With {@code promptCache}, a prompt starting as an earlier one did goes on from that one's kept positions ({@link CachePool}). */
+    Scheduler(ServedModel served, int maxBatch, int maxQueue, int prefillChunk, boolean promptCache, Metrics metrics,
+              java.util.function.Consumer<String> log) {
         this.log = log;
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
         this.prefillChunk = prefillChunk;
         this.metrics = metrics;
         this.times = new SchedulerTimes(maxBatch);
-        this.passes = new Passes(served, maxBatch, metrics, times);
+        this.passes = new Passes(served, maxBatch, promptCache, metrics, times);
         served.model().eval();
         this.thread = new Thread(this, "myllm-scheduler");
         thread.setDaemon(true);

@@ -26,6 +26,15 @@ class ServeCliTest {
     }
 
     @Test
+    void promptPrefixesAreReusedUnlessNoPromptCacheSaysOtherwise() {
+        ServeCommand on = new ServeCommand(), off = new ServeCommand();
+        new picocli.CommandLine(on).parseArgs("--preset", "gpt2-tiny");
+        new picocli.CommandLine(off).parseArgs("--preset", "gpt2-tiny", "--no-prompt-cache");
+        assertThat(on.config().promptCache()).isTrue();
+        assertThat(off.config().promptCache()).isFalse();
+    }
+
+    @Test
     void aPortInUseIsNamedWithTheReason() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();

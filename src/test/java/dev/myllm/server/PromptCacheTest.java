@@ -82,4 +82,18 @@ class PromptCacheTest {
             assertThat(usage.get("prompt_tokens_details").get("cached_tokens").asInt()).isEqualTo(followUp.length - 1);
         }
     }
+
+    @Test
+    void withoutThePromptCacheEveryPositionIsPrefilled() throws Exception {
+        int[] prompt = ids(11, 30);
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults().withPromptCache(false))) {
+            for (int i = 0; i < 2; i++) {
+                JsonNode o = json(post(s.base() + "/v1/completions", body(prompt, false), null));
+                assertThat(o.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt()).isZero();
+            }
+            String metrics = get(s.base() + "/metrics", null).body();
+            assertThat(TestServers.metric(metrics, "myllm_prompt_tokens_cached_total")).isZero();
+            assertThat(TestServers.metric(metrics, "myllm_prefill_tokens_total")).isEqualTo(60);
+        }
+    }
 }
