@@ -140,16 +140,16 @@ final class BenchServeCommand implements Runnable {
             if (firstPrompt == null) firstPrompt = prompt;
             bodies.add(ServeLoad.body(prompt, maxTokens));
         }
-        BenchServeReport report = new BenchServeReport(out, json, model.label(), levels, this::requestsAt, roundCount, promptTokens, maxTokens);
+        BenchServeReport report = new BenchServeReport(out, json, model.label(), levels, this::requestsAt, roundCount, promptTokens, maxTokens, promptCache);
         if (!json) {
             if (levels.size() == 1) {
-                out.printf("bench serve: %s, %d streams, %d requests%s, prompt %d, max tokens %d, max batch %d, threads %d%n",
+                out.printf("bench serve: %s, %d streams, %d requests%s, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
                         model.label(), most, requestsAt(most), roundCount == 1 ? "" : " in each of " + roundCount + " rounds",
-                        promptTokens, maxTokens, batch, Parallel.threads());
+                        promptTokens, maxTokens, batch, Parallel.threads(), promptCache ? ", prompt cache on" : "");
             } else {
-                out.printf("bench serve: %s, streams %s in %d interleaved rounds, requests %s a round, prompt %d, max tokens %d, max batch %d, threads %d%n",
+                out.printf("bench serve: %s, streams %s in %d interleaved rounds, requests %s a round, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
                         model.label(), concurrency.replace(" ", ""), roundCount, String.join(",", levels.stream().map(c -> "" + requestsAt(c)).toList()),
-                        promptTokens, maxTokens, batch, Parallel.threads());
+                        promptTokens, maxTokens, batch, Parallel.threads(), promptCache ? ", prompt cache on" : "");
             }
             out.flush();
         }

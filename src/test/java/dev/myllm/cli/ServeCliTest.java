@@ -74,6 +74,7 @@ class ServeCliTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode o = new ObjectMapper().readTree(r.out());
         assertThat(o.get("concurrency").toString()).isEqualTo("[1,2,3]");
+        assertThat(o.get("prompt_cache").asBoolean()).as("off: the levels send the same prompts again").isFalse();
         assertThat(o.get("rounds").asInt()).isEqualTo(2);
         assertThat(o.get("warmup_rounds").asInt()).isBetween(1, BenchServeCommand.MAX_WARMUP_WAVES);
         assertThat(o.get("jit_ms_while_timed").asLong()).isGreaterThanOrEqualTo(0);
@@ -135,9 +136,10 @@ class ServeCliTest {
     @Test
     void benchServeReportsTokensPerSecondAndLatencies() throws Exception {
         CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "3",
-                "--prompt-tokens", "5", "--max-tokens", "6", "--json");
+                "--prompt-tokens", "5", "--max-tokens", "6", "--prompt-cache", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode o = new ObjectMapper().readTree(r.out());
+        assertThat(o.get("prompt_cache").asBoolean()).isTrue();
         assertThat(o.get("completion_tokens").asInt()).isEqualTo(18); // ignore_eos: exactly max_tokens each
         assertThat(o.get("tokens_per_s").asDouble()).isPositive();
         assertThat(o.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(o.get("ttft_p99_ms").asDouble());
