@@ -84,6 +84,35 @@ class PromptCacheTest {
     }
 
     @Test
+    void severalChoicesAndEchoedLogprobsReuseAndLeaveTheSameBits() throws Exception {
+        int[] p = ids(11, 37), more = concat(p, ids(501, 9)), most = concat(more, ids(7, 3));
+        // n = 8 twice: eight kept caches, then eight one-token prefill chunks in one pass; echo with logprobs
+        // prefills alone (every position's logits) and reuses nothing, but its positions are offered to the next prompt
+        List<String> bodies = List.of(body(p, ",\"n\":8"), body(p, ",\"n\":8"), body(more, ",\"n\":8"),
+                body(p, ",\"echo\":true"), body(more, ""), body(most, ",\"echo\":true"), body(most, ""));
+        List<JsonNode> fresh = new ArrayList<>();
+        for (String b : bodies) {
+            try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults())) {
+                fresh.add(json(post(s.base() + "/v1/completions", b, null)));
+            }
+        }
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults())) {
+            int[] cached = new int[bodies.size()];
+            for (int i = 0; i < bodies.size(); i++) {
+                JsonNode o = json(post(s.base() + "/v1/completions", bodies.get(i), null));
+                assertThat(o.get("choices")).as("request %d", i).isEqualTo(fresh.get(i).get("choices"));
+                cached[i] = o.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt();
+            }
+            // a prompt's cached tokens counted once, however many choices reused them
+            assertThat(cached).containsExactly(0, p.length - 1, p.length, 0, more.length - 1, 0, most.length - 1);
+        }
+    }
+
+    private static String body(int[] prompt, String extra) {
+        return "{\"prompt\":" + Arrays.toString(prompt).replace(" ", "") + ",\"max_tokens\":6,\"temperature\":0,\"logprobs\":5" + extra + "}";
+    }
+
+    @Test
     void withoutThePromptCacheEveryPositionIsPrefilled() throws Exception {
         int[] prompt = ids(11, 30);
         try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults().withPromptCache(false))) {
