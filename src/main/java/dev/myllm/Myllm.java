@@ -162,7 +162,9 @@ public final class Myllm {
     }
 
     /**
-     * A model already in memory (built, trained or loaded elsewhere) with its tokenizer.
+     * A model already in memory (built, trained or loaded elsewhere) with its tokenizer. When its matrices are packed
+     * (no float32 weights to train), a call whose prompt starts as the last call's goes on from that call's prefill, as
+     * with {@link #loadForInference}: its remaining float weights (norms, biases) must then not change between calls.
      *
      * @param model     the model
      * @param tokenizer its tokenizer; every id it makes must be in the model's vocabulary

@@ -67,13 +67,13 @@ final class CachePool {
                 shared = s;
             }
         }
-        inUse++;
         // a kept cache is handed over only when the prompt goes on from all it holds: taking one that holds more (another
         // conversation's turns after a shared system prompt) would lose the rest, and a copy of the shared positions
         // costs far less than their prefill
         if (source >= 0 && free.get(source).cache().capacity() >= need && shared == free.get(source).prefix().length) {
             KVCache c = remove(source);
             c.truncate(shared);
+            inUse++;
             return c;
         }
         int fit = -1;
@@ -85,6 +85,7 @@ final class CachePool {
         KVCache c = fit >= 0 ? remove(fit) : new KVCache(config, 1, Math.min(ctx, (need + ROUND - 1) / ROUND * ROUND));
         if (from != null) c.copyPrefix(from, shared);
         else c.truncate(0);
+        inUse++; // counted once the cache exists: a failed allocation takes none
         return c;
     }
 

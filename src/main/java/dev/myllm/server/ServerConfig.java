@@ -24,6 +24,14 @@ public record ServerConfig(String host, int port, String apiKey, int maxBatch, i
         if (apiKey != null && apiKey.isEmpty()) throw new IllegalArgumentException("the API key must not be empty");
     }
 
+    /** The settings with kept prompt prefixes (the constructor before {@code promptCache} was added). */
+    public ServerConfig(String host, int port, String apiKey, int maxBatch, int maxQueue, int prefillChunk, int maxBodyBytes,
+                        int maxTokens, int maxN, Duration requestTimeout, Duration idleTimeout, Duration grace, boolean logPrompts,
+                        int maxConnections) {
+        this(host, port, apiKey, maxBatch, maxQueue, prefillChunk, maxBodyBytes, maxTokens, maxN, requestTimeout, idleTimeout, grace,
+                logPrompts, maxConnections, true);
+    }
+
     /** Loopback only, port 8080, no key, 16 sequences at a time, 64 queued, 1 MiB bodies, 5-minute requests, prompt prefixes reused. */
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, null, 16, 64, 64, 1 << 20, 4096, 8,

@@ -183,7 +183,7 @@ class OpenAiServerTest {
     void echoWithLogprobsScoresThePromptInChunks() throws Exception {
         // prompt chunks of 2 (16 when nothing else runs), so a 30-token prompt is scored across chunk borders
         ServerConfig small = new ServerConfig("127.0.0.1", 0, null, 4, 8, 2, 1 << 20, 64, 2,
-                Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1), false, 64, true);
+                Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1), false, 64);
         Rng rng = new Rng(5);
         int[] prompt = new int[30];
         for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(50000);
