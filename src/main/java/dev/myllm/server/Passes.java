@@ -90,19 +90,30 @@ final class Passes {
 
     /**
      * The next chunks of several prompts in one pass ({@link GPTModel#prefillStep}), up to
-     * {@code budget} tokens in all: the weights are read (and packed) once for all of them.
+     * {@code budget} tokens in all: the weights are read (and packed) once for all of them. A prompt
+     * that another sequence of the pass also has (the {@code n} choices of a request, the same
+     * prompt sent twice at once) runs once: its followers get a copy of the positions it wrote and
+     * pick from its logits, the same bits as their own rows would be.
      */
     void prefillTogether(List<Sequence> prefilling, int budget) {
         List<Sequence> seqs = new ArrayList<>();
         List<int[]> chunks = new ArrayList<>();
+        List<List<Sequence>> followers = new ArrayList<>();
         for (Sequence s : prefilling) {
-            if (budget <= 0) break;
             if (s.promptLogprobs) continue;
+            int lead = leader(s, seqs);
+            if (lead >= 0) {
+                if (s.cache == null) takeCache(s, false); // its positions come from the leader's pass
+                followers.get(lead).add(s);
+                continue;
+            }
+            if (budget <= 0) continue;
             if (s.cache == null) takeCache(s, promptCache);
             int from = s.prefilled, to = Math.min(s.prompt.length, from + budget);
             budget -= to - from;
             seqs.add(s);
             chunks.add(Arrays.copyOfRange(s.prompt, from, to));
+            followers.add(new ArrayList<>(0));
         }
         int n = seqs.size(), vocab = served.vocabSize(), tokens = 0;
         KVCache[] caches = new KVCache[n];
@@ -119,20 +130,42 @@ final class Passes {
             long t1 = System.nanoTime();
             metrics.prefilled(tokens, t1 - t0);
             times.prefill(tokens, t1 - t0);
+            // every cache filled before any sequence picks: a leader that ends at once gives its cache back
             for (int i = 0; i < n; i++) {
                 Sequence s = seqs.get(i);
                 s.prefilled += chunks.get(i).length;
-                if (s.prefilled < s.prompt.length) continue;
-                s.state = Sequence.State.DECODE;
-                metrics.firstToken(System.nanoTime() - s.submittedNanos);
-                if (s.sampling.maxTokens() == 0) {
-                    s.finishNow("length");
-                    release(s);
-                } else if (!s.accept(logits, i * vocab, vocab, served.eosId(), served.decoder()::bytes)) {
-                    release(s); // free the slot now
+                for (Sequence f : followers.get(i)) {
+                    f.cache.copyPrefix(s.cache, s.prefilled);
+                    f.prefilled = s.prefilled;
                 }
             }
+            for (int i = 0; i < n; i++) {
+                firstPick(seqs.get(i), logits, i * vocab);
+                for (Sequence f : followers.get(i)) firstPick(f, logits, i * vocab);
+            }
             times.accept(System.nanoTime() - t1);
+        }
+    }
+
+    /** The sequence of the pass whose prompt is {@code s}'s and holds at least the positions {@code s} does, or -1. */
+    private static int leader(Sequence s, List<Sequence> pass) {
+        for (int i = 0; i < pass.size(); i++) {
+            Sequence l = pass.get(i);
+            if (l.prompt.length == s.prompt.length && s.prefilled <= l.prefilled && Arrays.equals(l.prompt, s.prompt)) return i;
+        }
+        return -1;
+    }
+
+    /** After a prefill pass: a sequence whose prompt is done picks its first token from its row of the logits. */
+    private void firstPick(Sequence s, float[] logits, int off) {
+        if (s.prefilled < s.prompt.length) return;
+        s.state = Sequence.State.DECODE;
+        metrics.firstToken(System.nanoTime() - s.submittedNanos);
+        if (s.sampling.maxTokens() == 0) {
+            s.finishNow("length");
+            release(s);
+        } else if (!s.accept(logits, off, served.vocabSize(), served.eosId(), served.decoder()::bytes)) {
+            release(s); // free the slot now
         }
     }
 

@@ -108,6 +108,28 @@ class PromptCacheTest {
         }
     }
 
+    @Test
+    void theChoicesOfOnePromptPrefillItOnceWithTheBitsOfItsOwnPass() throws Exception {
+        int[] p = ids(23, 41);
+        // without kept prefixes, so that only the sharing within one pass is at work
+        ServerConfig noCache = ServerConfig.defaults().withPromptCache(false);
+        JsonNode alone;
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), noCache)) {
+            alone = json(post(s.base() + "/v1/completions", body(p, ""), null)).get("choices").get(0);
+        }
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), noCache)) {
+            JsonNode o = json(post(s.base() + "/v1/completions", body(p, ",\"n\":4"), null));
+            assertThat(o.get("choices")).hasSize(4);
+            for (int c = 0; c < 4; c++) {
+                JsonNode ch = o.get("choices").get(c);
+                assertThat(ch.get("text")).as("choice %d", c).isEqualTo(alone.get("text"));
+                assertThat(ch.get("logprobs")).as("choice %d", c).isEqualTo(alone.get("logprobs"));
+            }
+            // the prompt ran through the model once, not four times
+            assertThat(TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prefill_tokens_total")).isEqualTo(p.length);
+        }
+    }
+
     private static String body(int[] prompt, String extra) {
         return "{\"prompt\":" + Arrays.toString(prompt).replace(" ", "") + ",\"max_tokens\":6,\"temperature\":0,\"logprobs\":5" + extra + "}";
     }
