@@ -143,8 +143,8 @@ final class BenchServeCommand implements Runnable {
         BenchServeReport report = new BenchServeReport(out, json, model.label(), levels, this::requestsAt, roundCount, promptTokens, maxTokens, promptCache);
         if (!json) {
             if (levels.size() == 1) {
-                out.printf("bench serve: %s, %d streams, %d requests%s, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
-                        model.label(), most, requestsAt(most), roundCount == 1 ? "" : " in each of " + roundCount + " rounds",
+                out.printf("bench serve: %s, %d stream%s, %d request%s%s, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
+                        model.label(), most, most == 1 ? "" : "s", requestsAt(most), requestsAt(most) == 1 ? "" : "s", roundCount == 1 ? "" : " in each of " + roundCount + " rounds",
                         promptTokens, maxTokens, batch, Parallel.threads(), promptCache ? ", prompt cache on" : "");
             } else {
                 out.printf("bench serve: %s, streams %s in %d interleaved rounds, requests %s a round, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
