@@ -130,6 +130,43 @@ class PromptCacheTest {
         }
     }
 
+    @Test
+    void concurrentRequestsSharingStartsGetTheirSoloAnswersBitForBit() throws Exception {
+        // three system prompts, each with several questions, some asked twice and some with n = 2; a batch of 3 and
+        // prompt chunks of 8, so that requests queue, prompts are cut across passes (a leader's chunk ending short of its
+        // prompt, with followers), kept prefixes are taken, copied and handed over while others decode
+        List<int[]> prompts = new ArrayList<>();
+        for (int sys = 0; sys < 3; sys++) {
+            int[] system = ids(1000 * sys + 5, 20 + 7 * sys);
+            for (int q = 0; q < 4; q++) prompts.add(concat(system, ids(300 * sys + 17 * q + 1, 3 + 5 * q)));
+        }
+        prompts.add(prompts.get(1));
+        prompts.add(prompts.get(6));
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) bodies.add(body(prompts.get(i), i % 3 == 0 ? ",\"n\":2" : ""));
+        List<JsonNode> solo = new ArrayList<>();
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), ServerConfig.defaults().withPromptCache(false))) {
+            for (String b : bodies) solo.add(json(post(s.base() + "/v1/completions", b, null)).get("choices"));
+        }
+        ServerConfig small = new ServerConfig("127.0.0.1", 0, null, 3, 64, 8, 1 << 20, 4096, 8,
+                java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(1), false, 64);
+        try (TestServers.Running s = TestServers.start(TestServers.model(5), small)) {
+            for (int round = 0; round < 2; round++) { // the second round finds every prompt's start kept
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(bodies.size());
+                try {
+                    List<java.util.concurrent.Future<JsonNode>> answers = new ArrayList<>();
+                    for (String b : bodies) answers.add(pool.submit(() -> json(post(s.base() + "/v1/completions", b, null))));
+                    for (int i = 0; i < bodies.size(); i++) {
+                        assertThat(answers.get(i).get().get("choices")).as("round %d, request %d", round, i).isEqualTo(solo.get(i));
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
+            }
+            assertThat(TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prompt_tokens_cached_total")).isPositive();
+        }
+    }
+
     private static String body(int[] prompt, String extra) {
         return "{\"prompt\":" + Arrays.toString(prompt).replace(" ", "") + ",\"max_tokens\":6,\"temperature\":0,\"logprobs\":5" + extra + "}";
     }
