@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import picocli.CommandLine.Command;
@@ -57,6 +58,12 @@ final class BenchServeCommand implements Runnable {
 
     @Option(names = "--max-batch", paramLabel = "N", description = "The server's --max-batch (default: the largest concurrency, at least 16).")
     Integer maxBatch;
+
+    @Option(names = "--shared-prefix", defaultValue = "0", paramLabel = "N",
+            description = "The first N prompt tokens are the same in every request (a system prompt) and the rest new in every "
+                    + "request, so that only that start can be reused (with --prompt-cache). Default 0: the same random prompts "
+                    + "at every level and round.")
+    int sharedPrefix;
 
     @Option(names = "--prompt-cache", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "The server's --prompt-cache. Off by default: every level and round sends the same prompts, whose "
@@ -121,6 +128,9 @@ final class BenchServeCommand implements Runnable {
         if (roundCount < 1) throw new CliException("--rounds must be >= 1, got " + roundCount);
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);
         if (maxTokens < 1) throw new CliException("--max-tokens must be >= 1, got " + maxTokens);
+        if (sharedPrefix < 0 || sharedPrefix >= promptTokens) {
+            throw new CliException("--shared-prefix must be in [0, --prompt-tokens), got " + sharedPrefix + " with --prompt-tokens " + promptTokens);
+        }
         if (generateRuns < 0) throw new CliException("--generate-runs must be >= 0, got " + generateRuns);
         ServedModel served = ServeCommand.load(model, weights, tokenizer, seed, "bench");
         if (promptTokens + maxTokens > served.contextLength()) {
@@ -131,25 +141,40 @@ final class BenchServeCommand implements Runnable {
         ServerConfig config = ServerConfig.defaults().withPort(0).withBatch(batch, Math.max(64, mostRequests))
                 .withLimits(1 << 20, Math.max(4096, maxTokens), 8)
                 .withTimeouts(Duration.ofHours(1), Duration.ofMinutes(5), Duration.ofSeconds(1)).withPromptCache(promptCache);
-        // the same prompts at every level and round (the first ones at every level): no level gets easier text
+        // the same prompts at every level and round (the first ones at every level): no level gets easier text;
+        // with a shared prefix, a new rest in every request, so that no whole prompt comes twice
         Rng rng = new Rng(seed + 1);
-        List<String> bodies = new ArrayList<>();
-        int[] firstPrompt = null;
-        for (int r = 0; r < mostRequests; r++) {
-            int[] prompt = ServeLoad.prompt(rng, promptTokens, served.vocabSize());
-            if (firstPrompt == null) firstPrompt = prompt;
-            bodies.add(ServeLoad.body(prompt, maxTokens));
+        IntFunction<String> bodies;
+        int[] firstPrompt;
+        if (sharedPrefix == 0) {
+            List<String> same = new ArrayList<>();
+            for (int r = 0; r < mostRequests; r++) same.add(ServeLoad.body(ServeLoad.prompt(rng, promptTokens, served.vocabSize()), maxTokens));
+            firstPrompt = ServeLoad.prompt(new Rng(seed + 1), promptTokens, served.vocabSize());
+            bodies = same::get;
+        } else {
+            int[] prefix = ServeLoad.prompt(rng, sharedPrefix, served.vocabSize());
+            java.util.function.Supplier<int[]> next = () -> {
+                synchronized (rng) {
+                    int[] p = java.util.Arrays.copyOf(prefix, promptTokens);
+                    System.arraycopy(ServeLoad.prompt(rng, promptTokens - sharedPrefix, served.vocabSize()), 0, p, sharedPrefix, promptTokens - sharedPrefix);
+                    return p;
+                }
+            };
+            firstPrompt = next.get();
+            bodies = r -> ServeLoad.body(next.get(), maxTokens);
         }
-        BenchServeReport report = new BenchServeReport(out, json, model.label(), levels, this::requestsAt, roundCount, promptTokens, maxTokens, promptCache);
+        BenchServeReport report = new BenchServeReport(out, json, model.label(), levels, this::requestsAt, roundCount, promptTokens, maxTokens, promptCache, sharedPrefix);
         if (!json) {
             if (levels.size() == 1) {
                 out.printf("bench serve: %s, %d stream%s, %d request%s%s, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
                         model.label(), most, most == 1 ? "" : "s", requestsAt(most), requestsAt(most) == 1 ? "" : "s", roundCount == 1 ? "" : " in each of " + roundCount + " rounds",
-                        promptTokens, maxTokens, batch, Parallel.threads(), promptCache ? ", prompt cache on" : "");
+                        promptTokens, maxTokens, batch, Parallel.threads(), (sharedPrefix > 0 ? ", shared prefix " + sharedPrefix : "")
+                                + (promptCache ? ", prompt cache on" : ""));
             } else {
                 out.printf("bench serve: %s, streams %s in %d interleaved rounds, requests %s a round, prompt %d, max tokens %d, max batch %d, threads %d%s%n",
                         model.label(), concurrency.replace(" ", ""), roundCount, String.join(",", levels.stream().map(c -> "" + requestsAt(c)).toList()),
-                        promptTokens, maxTokens, batch, Parallel.threads(), promptCache ? ", prompt cache on" : "");
+                        promptTokens, maxTokens, batch, Parallel.threads(), (sharedPrefix > 0 ? ", shared prefix " + sharedPrefix : "")
+                                + (promptCache ? ", prompt cache on" : ""));
             }
             out.flush();
         }
@@ -265,7 +290,7 @@ final class BenchServeCommand implements Runnable {
      * the waves. One level's code alone was not enough: the server's Jetty, Jackson and attention
      * paths were still being compiled in the first measured seconds, and each batch size meets its own.
      */
-    private int warmUp(ServeLoad load, List<Integer> levels, List<String> bodies, java.util.function.DoubleSupplier generate) {
+    private int warmUp(ServeLoad load, List<Integer> levels, IntFunction<String> bodies, java.util.function.DoubleSupplier generate) {
         int most = levels.stream().mapToInt(Integer::intValue).max().orElseThrow();
         try {
             load.warmConnections(most, promptTokens, maxTokens, seed + 2);

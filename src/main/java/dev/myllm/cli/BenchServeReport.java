@@ -41,14 +41,17 @@ final class BenchServeReport {
     private final int rounds, promptTokens, maxTokens;
     /** Whether the server reused kept prompt prefixes (the prompts repeat across levels and rounds). */
     private final boolean promptCache;
+    /** Prompt tokens every request shares (0: the same whole prompts at every level and round). */
+    private final int sharedPrefix;
     private long gcCount, gcMillis;
     /** Generate alone's tokens/s (prefill included) in each round, or null when it did not run in the rounds. */
     private double[] generateTps;
 
     BenchServeReport(PrintWriter out, boolean json, String label, List<Integer> streams, IntUnaryOperator requests, int rounds,
-                     int promptTokens, int maxTokens, boolean promptCache) {
+                     int promptTokens, int maxTokens, boolean promptCache, int sharedPrefix) {
         this.out = out;
         this.promptCache = promptCache;
+        this.sharedPrefix = sharedPrefix;
         this.json = json;
         this.label = label;
         this.rounds = rounds;
@@ -114,7 +117,7 @@ final class BenchServeReport {
                 for (Level l : levels) c.add(l.streams());
                 o.put("prompt_tokens", promptTokens).put("max_tokens", maxTokens).put("completion_tokens", tokens()).put("wall_s", wall);
             }
-            o.put("prompt_cache", promptCache).put("threads", Parallel.threads()).put("rounds", rounds).put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs)
+            o.put("prompt_cache", promptCache).put("shared_prefix_tokens", sharedPrefix).put("threads", Parallel.threads()).put("rounds", rounds).put("warmup_rounds", warmups).put("jit_ms_while_timed", jitMs)
                     .put("gc_count_while_timed", gcCount).put("gc_ms_while_timed", gcMillis).put("peak_rss_mb", Math.round(PeakMemory.mib()));
             if (alone != null) {
                 o.put("generate_tokens_per_s", alone.tokensPerS()).put("generate_decode_tokens_per_s", alone.decodeTokensPerS())

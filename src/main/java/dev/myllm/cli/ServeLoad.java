@@ -70,13 +70,18 @@ final class ServeLoad {
      * the next request as its last one ends.
      */
     Run run(List<String> bodies, int streams, int total) throws Exception {
+        return run(bodies::get, streams, total);
+    }
+
+    /** {@code total} requests, the r-th one's body {@code bodies.apply(r)}, sent by {@code streams} client threads. */
+    Run run(java.util.function.IntFunction<String> bodies, int streams, int total) throws Exception {
         AtomicInteger next = new AtomicInteger();
         List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
         long t0 = System.nanoTime();
         List<Future<?>> workers = new ArrayList<>();
         for (int w = 0; w < streams; w++) {
             workers.add(pool.submit(() -> {
-                for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(port, bodies.get(r)));
+                for (int r; (r = next.getAndIncrement()) < total; ) timings.add(one(port, bodies.apply(r)));
                 return null;
             }));
         }

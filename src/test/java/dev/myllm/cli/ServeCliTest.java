@@ -23,6 +23,8 @@ class ServeCliTest {
         assertThat(r.err().strip()).isEqualTo("myllm: --prompt-tokens + --max-tokens = 200 exceeds the context length 128");
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--generate-runs", "-1");
         assertThat(r.err().strip()).isEqualTo("myllm: --generate-runs must be >= 0, got -1");
+        r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--shared-prefix", "8");
+        assertThat(r.err().strip()).isEqualTo("myllm: --shared-prefix must be in [0, --prompt-tokens), got 8 with --prompt-tokens 8");
     }
 
     @Test
@@ -136,10 +138,11 @@ class ServeCliTest {
     @Test
     void benchServeReportsTokensPerSecondAndLatencies() throws Exception {
         CliRun r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "3",
-                "--prompt-tokens", "5", "--max-tokens", "6", "--prompt-cache", "--json");
+                "--prompt-tokens", "5", "--max-tokens", "6", "--prompt-cache", "--shared-prefix", "3", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode o = new ObjectMapper().readTree(r.out());
         assertThat(o.get("prompt_cache").asBoolean()).isTrue();
+        assertThat(o.get("shared_prefix_tokens").asInt()).isEqualTo(3);
         assertThat(o.get("completion_tokens").asInt()).isEqualTo(18); // ignore_eos: exactly max_tokens each
         assertThat(o.get("tokens_per_s").asDouble()).isPositive();
         assertThat(o.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(o.get("ttft_p99_ms").asDouble());
