@@ -167,10 +167,7 @@ public final class Generator {
     private KVCache takeCache(int[] prompt, int capacity) {
         Kept k = spare.getAndSet(null);
         int shared = 0;
-        if (reusePrompts && k != null && prompt.length <= model.config().contextLength()) {
-            int n = Math.min(k.prefix().length, prompt.length - 1);
-            while (shared < n && k.prefix()[shared] == prompt[shared]) shared++;
-        }
+        if (reusePrompts && k != null && prompt.length <= model.config().contextLength()) shared = KVCache.reusable(k.prefix(), prompt);
         if (k != null && k.cache().capacity() >= capacity) {
             k.cache().truncate(shared);
             return k.cache();

@@ -90,6 +90,16 @@ public final class KVCache {
         length = positions;
     }
 
+    /**
+     * How many positions written for {@code prefix} a sequence with {@code prompt} can keep: the tokens they share from the
+     * start, never the prompt's last one, whose logits the sequence needs.
+     */
+    public static int reusable(int[] prefix, int[] prompt) {
+        int n = Math.min(prefix.length, prompt.length - 1), i = 0;
+        while (i < n && prefix[i] == prompt[i]) i++;
+        return i;
+    }
+
     /** Bytes held by the cache. */
     public long bytes() {
         return 2L * keys.length * keys[0].length * Float.BYTES;

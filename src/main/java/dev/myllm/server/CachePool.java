@@ -60,7 +60,7 @@ final class CachePool {
         int ctx = config.contextLength(), need = Math.min(ctx, tokens);
         int source = -1, shared = 0;
         for (int i = 0; prompt != null && i < free.size(); i++) {
-            int s = shared(free.get(i).prefix(), prompt);
+            int s = KVCache.reusable(free.get(i).prefix(), prompt);
             boolean fits = free.get(i).cache().capacity() >= need;
             if (s > shared || s == shared && s > 0 && fits && free.get(source).cache().capacity() < need) {
                 source = i;
@@ -93,13 +93,6 @@ final class CachePool {
         KVCache c = free.remove(i).cache();
         freeBytes -= c.bytes();
         return c;
-    }
-
-    /** How many leading tokens {@code prompt} shares with {@code prefix}, leaving out the prompt's last token. */
-    private static int shared(int[] prefix, int[] prompt) {
-        int n = Math.min(prefix.length, prompt.length - 1), i = 0;
-        while (i < n && prefix[i] == prompt[i]) i++;
-        return i;
     }
 
     /** Takes back a cache no sequence uses any more (null: nothing); it keeps no prompt positions for reuse. */
