@@ -87,6 +87,8 @@ final class ApiHandler extends Handler.Abstract {
         int status = 200;
         int promptTokens;
         int completionTokens;
+        /** Prompt tokens reused from a kept cache (the answer's {@code cached_tokens}). */
+        int cachedTokens;
         String prompt;
         String note = "";
     }
@@ -112,7 +114,7 @@ final class ApiHandler extends Handler.Abstract {
             out.note = internal.code + ": " + ApiError.detail(e);
             sendJson(resp, cb, internal.status, Answers.error(internal));
         } finally {
-            metrics.request(endpoint, out.status, out.promptTokens, out.completionTokens);
+            metrics.request(endpoint, out.status, out.promptTokens, out.completionTokens, out.cachedTokens);
             // a load balancer's polls of a healthy server would fill the log: only the others are logged
             if (!(endpoint.equals("health") && out.status == 200)) log.accept(logLine(method, path, out, t0));
         }
@@ -312,6 +314,7 @@ final class ApiHandler extends Handler.Abstract {
         } finally {
             call.cancel(); // no-op when all finished; frees the slots of an abandoned request at once
             out.completionTokens = call.completionTokens();
+            out.cachedTokens = call.cachedTokens();
             accepted.remove(call);
         }
     }

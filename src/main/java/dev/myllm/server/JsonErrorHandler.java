@@ -51,7 +51,7 @@ final class JsonErrorHandler extends ErrorHandler {
     }
 
     private void refused(String request, int status, String reason) {
-        metrics.request("refused", status, 0, 0);
+        metrics.request("refused", status, 0, 0, 0);
         String why = reason == null || reason.isBlank() ? HttpStatus.getMessage(status) : reason;
         log.accept(request + " " + status + " refused by the HTTP layer: " + why);
     }

@@ -30,12 +30,14 @@ class Metrics {
     private final long[] windowNanos = new long[64];
     private int windowAt;
 
-    void request(String endpoint, int status, int prompt, int completion) {
+    /** One answered request: its prompt tokens, of which {@code cached} came from a kept cache, and its completion tokens. */
+    void request(String endpoint, int status, int prompt, int completion, int cached) {
         synchronized (requests) {
             requests.computeIfAbsent(endpoint + " " + status, k -> new LongAdder()).increment();
         }
         promptTokens.add(prompt);
         completionTokens.add(completion);
+        cachedTokens.add(cached);
     }
 
     void queued(int n) {
@@ -61,11 +63,6 @@ class Metrics {
 
     void prefilled(int tokens, long nanos) {
         prefillTokens.add(tokens);
-    }
-
-    /** Prompt tokens whose positions a kept KV cache already held, so no prefill ran for them. */
-    void promptCached(int tokens) {
-        cachedTokens.add(tokens);
     }
 
     synchronized void decodeStep(int batch, long nanos) {
@@ -99,7 +96,7 @@ class Metrics {
         counter(sb, "myllm_prompt_tokens_total", "Prompt tokens of answered requests.", promptTokens.sum());
         counter(sb, "myllm_completion_tokens_total", "Generated tokens of answered requests.", completionTokens.sum());
         counter(sb, "myllm_prefill_tokens_total", "Prompt tokens run through the model.", prefillTokens.sum());
-        counter(sb, "myllm_prompt_tokens_cached_total", "Prompt tokens reused from a kept KV cache instead of run through the model.", cachedTokens.sum());
+        counter(sb, "myllm_prompt_tokens_cached_total", "Prompt tokens of answered requests reused from a kept KV cache (their usage.prompt_tokens_details.cached_tokens).", cachedTokens.sum());
         counter(sb, "myllm_decode_steps_total", "Batched decode steps.", decodeSteps.sum());
         counter(sb, "myllm_decode_tokens_total", "Tokens decoded in batched steps (sum of batch sizes).", decodeRows.sum());
         counter(sb, "myllm_cancelled_sequences_total", "Sequences dropped before they finished (client gone, time limit).", cancelled.sum());

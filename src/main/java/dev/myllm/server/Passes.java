@@ -73,7 +73,6 @@ final class Passes {
     private void takeCache(Sequence s, boolean reuse) {
         s.cache = cachePool.take(reuse ? s.prompt : null, s.cacheTokens());
         s.cached = s.prefilled = s.cache.length();
-        if (s.cached > 0) metrics.promptCached(s.cached);
     }
 
     /** Starts a new outermost arena scope (before a prefill pass; see {@link #epoch}). */

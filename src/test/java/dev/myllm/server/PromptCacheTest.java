@@ -105,6 +105,9 @@ class PromptCacheTest {
             }
             // a prompt's cached tokens counted once, however many choices reused them
             assertThat(cached).containsExactly(0, p.length - 1, p.length, 0, more.length - 1, 0, most.length - 1);
+            // and /metrics counts them as the answers do: once a prompt, not once a choice
+            assertThat(TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prompt_tokens_cached_total"))
+                    .isEqualTo(Arrays.stream(cached).sum());
         }
     }
 
@@ -151,19 +154,24 @@ class PromptCacheTest {
         ServerConfig small = new ServerConfig("127.0.0.1", 0, null, 3, 64, 8, 1 << 20, 4096, 8,
                 java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(1), false, 64);
         try (TestServers.Running s = TestServers.start(TestServers.model(5), small)) {
+            int answeredCached = 0;
             for (int round = 0; round < 2; round++) { // the second round finds every prompt's start kept
                 java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(bodies.size());
                 try {
                     List<java.util.concurrent.Future<JsonNode>> answers = new ArrayList<>();
                     for (String b : bodies) answers.add(pool.submit(() -> json(post(s.base() + "/v1/completions", b, null))));
                     for (int i = 0; i < bodies.size(); i++) {
-                        assertThat(answers.get(i).get().get("choices")).as("round %d, request %d", round, i).isEqualTo(solo.get(i));
+                        JsonNode o = answers.get(i).get();
+                        assertThat(o.get("choices")).as("round %d, request %d", round, i).isEqualTo(solo.get(i));
+                        answeredCached += o.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt();
                     }
                 } finally {
                     pool.shutdownNow();
                 }
             }
-            assertThat(TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prompt_tokens_cached_total")).isPositive();
+            // the count is the answers' own: once a prompt, however many of its choices took a kept start
+            assertThat(answeredCached).isPositive();
+            assertThat(TestServers.metric(get(s.base() + "/metrics", null).body(), "myllm_prompt_tokens_cached_total")).isEqualTo(answeredCached);
         }
     }
 
