@@ -17,7 +17,9 @@ import java.util.List;
  *
  * <p>Only prompt positions are kept, and only those a prefill pass wrote: a prefill pass gives a position the same bits
  * whether the prompt came in one pass or in chunks, so a reused prefix changes no logit; decode steps use other
- * kernels (one row at a time), so the positions of generated tokens are not offered again.
+ * kernels (one row at a time), so the positions of generated tokens are not offered again. When the pool is full, the
+ * cache given back or copied from longest ago goes first, and a prompt sharing nothing empties a cache holding no
+ * prompt before one that does.
  */
 final class CachePool {
     /** Positions a new cache is rounded up to, so caches fit the next requests of about the same size. */
@@ -79,14 +81,31 @@ final class CachePool {
         int fit = -1;
         for (int i = 0; i < free.size(); i++) {
             int cap = free.get(i).cache().capacity();
-            if (i != source && cap >= need && cap <= 2L * need + ROUND && (fit < 0 || cap < free.get(fit).cache().capacity())) fit = i;
+            if (i != source && cap >= need && cap <= 2L * need + ROUND && (fit < 0 || overwriteSooner(free.get(i), free.get(fit)))) fit = i;
         }
-        KVCache from = source >= 0 ? free.get(source).cache() : null;
+        Kept from = source >= 0 ? free.get(source) : null;
         KVCache c = fit >= 0 ? remove(fit) : new KVCache(config, 1, Math.min(ctx, (need + ROUND - 1) / ROUND * ROUND));
-        if (from != null) c.copyPrefix(from, shared);
-        else c.truncate(0);
+        if (from != null) {
+            c.copyPrefix(from.cache(), shared);
+            // the source was just of use (a system prompt many requests share): it goes last in the order of eviction
+            free.remove(from);
+            free.add(from);
+        } else {
+            c.truncate(0);
+        }
         inUse++; // counted once the cache exists: a failed allocation takes none
         return c;
+    }
+
+    /**
+     * Which of two fitting kept caches to empty for a prompt that shares nothing with them: one that holds no prompt
+     * positions before one that does (those may serve the next prompt), then the smaller (the larger stays for larger
+     * requests); between equals the earlier in {@code free}, the one given back or used longest ago.
+     */
+    private static boolean overwriteSooner(Kept a, Kept b) {
+        boolean aHolds = a.prefix().length > 0, bHolds = b.prefix().length > 0;
+        if (aHolds != bHolds) return !aHolds;
+        return a.cache().capacity() < b.cache().capacity();
     }
 
     private KVCache remove(int i) {
@@ -111,6 +130,7 @@ final class CachePool {
         int kept = prompt == null ? 0 : Math.min(Math.min(prefilled, prompt.length), c.length());
         free.add(new Kept(c, kept == 0 ? new int[0] : java.util.Arrays.copyOf(prompt, kept)));
         freeBytes += c.bytes();
+        // the least recently given back or copied from goes first
         while (free.size() > keep || freeBytes > keepBytes) freeBytes -= free.removeFirst().cache().bytes();
     }
 

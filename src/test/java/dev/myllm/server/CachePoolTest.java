@@ -154,4 +154,40 @@ class CachePoolTest {
         // no prompt given (echo with log-probabilities needs every position's logits): emptied
         assertThat(pool.take(null, 60)).isSameAs(c).extracting(KVCache::length).isEqualTo(0);
     }
+
+    @Test
+    void aPromptSharingNothingEmptiesACacheThatHoldsNoPromptBeforeOneThatDoes() {
+        CachePool pool = new CachePool(SMALL, 4, 1L << 30);
+        int[] system = ids(100, 30);
+        KVCache holding = filled(pool, 60, system), empty = filled(pool, 60, ids(7, 20));
+        pool.give(holding, system, 30);  // given back first: the older of two caches of one size
+        pool.give(empty);                // a failed turn's: no prompt positions to offer
+        KVCache got = pool.take(ids(200, 20), 40);
+        assertThat(got).isSameAs(empty);
+        assertThat(got.length()).isZero();
+        // the system prompt is still there for the next request that starts with it
+        KVCache next = pool.take(concat(system, ids(5, 8)), 60);
+        assertThat(next).isSameAs(holding);
+        assertThat(next.length()).isEqualTo(30);
+    }
+
+    @Test
+    void aKeptPrefixCopiedFromIsTheLastToBeLetGo() {
+        CachePool pool = new CachePool(SMALL, 2, 1L << 30);
+        int[] system = ids(100, 30), other = ids(200, 30);
+        KVCache shared = filled(pool, 60, system), second = filled(pool, 60, other);
+        pool.give(shared, system, 30);
+        pool.give(second, other, 30);
+        // a question after the system prompt that needs more room than the kept cache has: copied from it
+        KVCache asked = pool.take(concat(system, ids(3, 10)), 150);
+        assertThat(asked).isNotSameAs(shared);
+        assertThat(asked.length()).isEqualTo(30);
+        // a third cache given back: the pool keeps two, and lets go the one of no use since, not the system prompt's
+        pool.give(asked);
+        assertThat(pool.size()).isEqualTo(2);
+        KVCache again = pool.take(concat(system, ids(9, 4)), 60);
+        assertThat(again).isSameAs(shared);
+        assertThat(again.length()).isEqualTo(30);
+        assertThat(pool.take(concat(other, ids(9, 4)), 60).length()).as("the other prompt's cache was let go").isZero();
+    }
 }
