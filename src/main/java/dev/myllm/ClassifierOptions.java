@@ -1,5 +1,6 @@
 package dev.myllm;
 
+import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.TokenRule;
 import dev.myllm.finetune.Trainable;
 
@@ -14,7 +15,7 @@ import java.nio.file.Path;
  * @param data        a labelled CSV/TSV/JSONL file ({@code label} and {@code text} columns) or a dataset name
  *                    ({@code sms-spam}, {@code spam}); balanced per class, then split 70/10/20 into training, validation and test
  * @param out         the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
- * @param trainable   what trains; the rest is frozen
+ * @param trainable   what trains; the rest is frozen ({@link Trainable#LORA}: set through {@link #withLoRA})
  * @param tokenRule   which position the head reads
  * @param maxLength   tokens per text, cut and padded (0: the dataset's own, spam's 256 cut to the context, else the
  *                    longest training text)
@@ -24,22 +25,33 @@ import java.nio.file.Path;
  * @param weightDecay AdamW weight decay (all parameters, as the book)
  * @param evalEvery   evaluation every N steps (0: never)
  * @param evalBatches batches per evaluation
- * @param seed        seed of the split, the new head, the shuffling and dropout
+ * @param seed        seed of the split, the new head, the shuffling and dropout (LoRA's adapters: seed + 1)
+ * @param lora        LoRA's rank, alpha and scale rule when {@code trainable} is {@link Trainable#LORA} (appendix E), else
+ *                    null (dropped when another choice of what trains is given)
  */
 public record ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
-                                int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed) {
+                                int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed,
+                                LoRA.Settings lora) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public ClassifierOptions {
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a labelled file or dataset name is required");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
-        if (trainable == Trainable.LORA) throw new IllegalArgumentException("trainable: LoRA is available from the command line (myllm finetune classify)");
+        if (trainable == null) throw new IllegalArgumentException("trainable: what trains is required");
+        if (trainable == Trainable.LORA && lora == null) throw new IllegalArgumentException("trainable: LoRA needs its rank and alpha; use withLoRA(rank, alpha)");
+        if (trainable != Trainable.LORA) lora = null;
         if (maxLength < 0) throw new IllegalArgumentException("maxLength must be >= 0, got " + maxLength);
         if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
         if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
         if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
+    }
+
+    /** The options without LoRA (what trains is not {@link Trainable#LORA}). */
+    public ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
+                             int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed) {
+        this(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, null);
     }
 
     /**
@@ -62,7 +74,23 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withTrainable(Trainable t) {
-        return new ClassifierOptions(model, data, out, t, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+        return new ClassifierOptions(model, data, out, t, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
+    }
+
+    /**
+     * The same with low-rank adapters (appendix E) on every linear layer and the output head training, besides the new
+     * head, the rest frozen; the update's factor is alpha/rank (the current book and PEFT). The book's notebook trains
+     * them at a learning rate of 8e-4 ({@link #withTraining}); {@link #of} keeps chapter 6's 5e-5.
+     *
+     * @param rank  the adapters' rank r (the book: 16)
+     * @param alpha alpha (the book: 16)
+     * @return the changed options
+     */
+    public ClassifierOptions withLoRA(int rank, double alpha) {
+        if (rank < 1) throw new IllegalArgumentException("rank must be >= 1, got " + rank);
+        if (!(alpha > 0)) throw new IllegalArgumentException("alpha must be positive, got " + alpha);
+        return new ClassifierOptions(model, data, out, Trainable.LORA, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery,
+                evalBatches, seed, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK));
     }
 
     /**
@@ -72,7 +100,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withTokenRule(TokenRule r) {
-        return new ClassifierOptions(model, data, out, trainable, r, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+        return new ClassifierOptions(model, data, out, trainable, r, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
     }
 
     /**
@@ -82,7 +110,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withMaxLength(int tokens) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, tokens, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, tokens, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
     }
 
     /**
@@ -94,7 +122,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withTraining(int epochs, int batchSize, double lr) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
     }
 
     /**
@@ -105,7 +133,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withEvaluation(int every, int batches) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, every, batches, seed);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, every, batches, seed, lora);
     }
 
     /**
@@ -115,6 +143,6 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withSeed(long seed) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
     }
 }

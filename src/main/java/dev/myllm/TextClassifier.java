@@ -42,7 +42,7 @@ public final class TextClassifier {
     }
 
     /** How {@link #finetune}'s messages name {@link ClassifierOptions}' fields. */
-    private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("model:", "maxLength", "batchSize");
+    private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("model:", "maxLength", "batchSize", "withLoRA(rank, alpha)");
 
     private final GPTClassifier model;
     private final Tokenizer tokenizer;
@@ -100,7 +100,7 @@ public final class TextClassifier {
         Tokenizer tok = tokenizerBeside(o.model());
         // a head with bias, shuffled batches and the book's drop_rate 0.0 (a GPT-2 config.json asks for 0.1), as the command line's defaults
         ClassifierTuning tuning = ClassifierTuning.prepare(ClassifierTuning.Data.split(splits, o.data(), LabelledDatasets.defaultMaxLength(o.data())), tok,
-                new ClassifierTuning.Settings(o.model(), o.trainable(), null, o.tokenRule(), true, 0f, o.maxLength(), o.batchSize(), true, o.seed()),
+                new ClassifierTuning.Settings(o.model(), o.trainable(), o.lora(), o.tokenRule(), true, 0f, o.maxLength(), o.batchSize(), true, o.seed()),
                 NAMES);
         Path own = o.model().resolve(GptModelStore.TOKENIZER_FILE);
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {

@@ -127,4 +127,44 @@ class TextClassifierTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("model: " + out.resolve("model") + " classifies [ham, spam] but the data has labels [eggs, ham]");
     }
+
+    @Test
+    void finetunesWithLoRAAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
+        List<String> rows = rows();
+        Path base = base(dir, rows);
+        Path data = Files.writeString(dir.resolve("msgs.csv"), "label,text\n" + String.join("\n", rows) + "\n");
+        Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
+        TextClassifier tuned = TextClassifier.finetune(
+                ClassifierOptions.of(base, data.toString(), lib).withLoRA(2, 4).withTraining(1, 4, 8e-4).withEvaluation(0, 1), null);
+        MyllmTest.cli("finetune", "classify", "--model", base.toString(), "--data", data.toString(), "--out", cli.toString(),
+                "--trainable", "lora", "--lora-rank", "2", "--lora-alpha", "4", "--epochs", "1", "--batch-size", "4", "--lr", "8e-4",
+                "--eval-every", "0", "--eval-batches", "1");
+
+        // the same adapters, trained the same way, bit for bit
+        ObjectMapper m = new ObjectMapper();
+        List<String> libLog = Files.readAllLines(lib.resolve("metrics.jsonl")), cliLog = Files.readAllLines(cli.resolve("metrics.jsonl"));
+        assertThat(libLog).hasSize(7).hasSameSizeAs(cliLog);
+        for (int i = 0; i < libLog.size(); i++) {
+            assertThat(m.readTree(libLog.get(i)).get("loss").asDouble()).as("step %d", i + 1).isEqualTo(m.readTree(cliLog.get(i)).get("loss").asDouble());
+        }
+        try (var files = Files.list(cli.resolve("model"))) {
+            List<Path> weights = files.filter(f -> f.toString().endsWith(".safetensors")).toList();
+            assertThat(weights).isNotEmpty();
+            for (Path f : weights) {
+                assertThat(Files.mismatch(f, lib.resolve("model").resolve(f.getFileName()))).as(f.getFileName().toString()).isEqualTo(-1L);
+            }
+        }
+        String text = "free cash prize 3 winner";
+        assertThat(tuned.classify(text)).isEqualTo(TextClassifier.load(cli.resolve("model")).classify(text));
+
+        // the classifier has adapters: going on without LoRA is refused, as a program asks for it
+        assertThatThrownBy(() -> TextClassifier.finetune(ClassifierOptions.of(lib.resolve("model"), data.toString(), dir.resolve("more")), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("model: " + lib.resolve("model") + " has a LoRA adapter; continue with withLoRA(rank, alpha) or merge it first (myllm export --merge-lora)");
+        ClassifierOptions o = ClassifierOptions.of(base, data.toString(), dir.resolve("x"));
+        assertThatThrownBy(() -> o.withTrainable(Trainable.LORA)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("trainable: LoRA needs its rank and alpha; use withLoRA(rank, alpha)");
+        assertThatThrownBy(() -> o.withLoRA(0, 4)).isInstanceOf(IllegalArgumentException.class).hasMessage("rank must be >= 1, got 0");
+        assertThat(o.withLoRA(2, 4).withTrainable(Trainable.HEAD).lora()).as("another choice of what trains drops the adapters' settings").isNull();
+    }
 }

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
                 + "Defaults are the book's. With --resume DIR the saved options are the defaults.")
 final class FinetuneClassifyCommand implements Runnable {
     /** How the shared assembly's messages name what was typed. */
-    private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("--model", "--max-length", "--batch-size");
+    private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("--model", "--max-length", "--batch-size", "--trainable lora");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -82,8 +82,9 @@ public final class ClassifierTuning {
      * @param model     the model, said before its path
      * @param maxLength the text length setting
      * @param batchSize the batch size setting
+     * @param lora      how to ask for LoRA training, to continue a classifier that has adapters
      */
-    public record Names(String model, String maxLength, String batchSize) {
+    public record Names(String model, String maxLength, String batchSize, String lora) {
     }
 
     /**
@@ -175,7 +176,7 @@ public final class ClassifierTuning {
         }
         if (s.trainable() == Trainable.LORA && c.lora() == null) c.addLoRA(s.lora(), new Rng(s.seed() + 1));
         if (s.trainable() != Trainable.LORA && c.lora() != null) {
-            throw new IllegalArgumentException(names.model() + " " + s.model() + " has a LoRA adapter; continue with --trainable lora or merge it first (export --merge-lora)");
+            throw new IllegalArgumentException(names.model() + " " + s.model() + " has a LoRA adapter; continue with " + names.lora() + " or merge it first (myllm export --merge-lora)");
         }
         s.trainable().apply(c);
         return c;

@@ -59,8 +59,8 @@ public final class LoRA extends Module {
     /** Rank, α and the scale rule. */
     public record Settings(int rank, double alpha, Scale rule) {
         public Settings {
-            if (rank < 1) throw new IllegalArgumentException("--lora-rank must be >= 1, got " + rank);
-            if (!(alpha > 0)) throw new IllegalArgumentException("--lora-alpha must be positive, got " + alpha);
+            if (rank < 1) throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
+            if (!(alpha > 0)) throw new IllegalArgumentException("LoRA alpha must be positive, got " + alpha);
         }
 
         /** The factor on {@code x·A·B}. */

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The padded length {@link ClassifierTuning} picks, and its messages in the words of whoever calls it. */
 class ClassifierTuningTest {
-    static final ClassifierTuning.Names CLI = new ClassifierTuning.Names("--model", "--max-length", "--batch-size");
+    static final ClassifierTuning.Names CLI = new ClassifierTuning.Names("--model", "--max-length", "--batch-size", "--trainable lora");
 
     static List<LabelledExample> examples(String label, String text, int n) {
         List<LabelledExample> out = new ArrayList<>();
