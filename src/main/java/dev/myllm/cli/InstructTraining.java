@@ -4,23 +4,22 @@ import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.InstructStore;
 import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
+import dev.myllm.finetune.Trainable;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.ModelStore;
 import dev.myllm.train.Objective;
 import dev.myllm.train.BatchSource;
-import dev.myllm.tensor.Rng;
 import dev.myllm.train.Trainer;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -94,8 +93,6 @@ abstract class InstructTraining implements Runnable {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint or a run directory's latest one.")
     Path resume;
 
-    /** Where a LoRA run's saved directories keep the adapter alone. */
-    static final String ADAPTER = "adapter";
     Path checkpoint;
     long resumedStep; // the checkpoint's step, with --resume
     final PrintStream err = System.err;
@@ -195,24 +192,19 @@ abstract class InstructTraining implements Runnable {
      */
     LoRAModel attachLoRA(GPTModel m) {
         if (!trainable.equals("lora")) return null;
-        return new LoRAModel(m, new LoRA.Settings(loraRank == null ? 16 : loraRank, loraAlpha == null ? 16 : loraAlpha, LoRA.Scale.ALPHA_OVER_RANK),
-                new Rng(seed + 1));
+        return LoRAModel.attach(m, new LoRA.Settings(loraRank == null ? 16 : loraRank, loraAlpha == null ? 16 : loraAlpha, LoRA.Scale.ALPHA_OVER_RANK), seed);
     }
 
     /** Freezes all but the chosen part of the model (before the optimizer is made, so frozen tensors get no state). */
     void freeze(GPTModel m) {
-        int n = m.config().nLayers();
-        int keep = switch (trainable) {
-            case "all", "lora" -> n; // LoRA froze the model itself
-            
-            case "last-block" -> 1;
-            case "last-two-blocks" -> 2;
+        Trainable what = switch (trainable) {
+            case "all" -> Trainable.ALL;
+            case "last-block" -> Trainable.LAST_BLOCK;
+            case "last-two-blocks" -> Trainable.LAST_TWO_BLOCKS;
+            case "lora" -> Trainable.LORA;
             default -> throw new CliException("--trainable: unknown '" + trainable + "'; choose all, last-block, last-two-blocks or lora");
         };
-        if (keep == n) return;
-        m.setTrainable(false);
-        for (int i = Math.max(0, n - keep); i < n; i++) m.block(i).setTrainable(true);
-        m.finalNorm().setTrainable(true);
+        what.apply(m);
     }
 
     /** The pad and end-of-text id, checked against the model. */
@@ -224,34 +216,9 @@ abstract class InstructTraining implements Runnable {
         }
     }
 
-    /**
-     * Saves the model with its tokenizer and the prompt format. In a LoRA run every saved directory
-     * is a plain GPT with the adapters merged in, plus the adapter alone in {@code adapter/} (PEFT
-     * files); resuming reads the frozen weights from {@code --model} and the adapter from there.
-     */
+    /** Saves the model with its tokenizer and the prompt format; resuming a LoRA run reads the frozen weights from {@code --model}. */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
-        GptModelStore base = new GptModelStore(m, tokenizer.fileToKeep(model, tokenizer(), m.config().vocabSize(), out));
-        if (lora == null) return SavedFormat.beside(base, f);
-        return SavedFormat.beside(new ModelStore() {
-            @Override
-            public void save(Path dir) {
-                lora.lora().whileMerged(() -> base.save(dir));
-                Path a = dir.resolve(ADAPTER);
-                try {
-                    Files.createDirectories(a);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException("cannot create " + a + ": " + e.getMessage(), e);
-                }
-                lora.lora().save(a, "CAUSAL_LM");
-            }
-
-            @Override
-            public void load(Path dir) {
-                base.load(model); // the frozen weights: the starting model's, unchanged
-                if (!LoRA.present(dir.resolve(ADAPTER))) throw new IllegalArgumentException(dir + " has no LoRA adapter (the run did not use --trainable lora)");
-                lora.lora().load(dir.resolve(ADAPTER));
-            }
-        }, f);
+        return new InstructStore(m, lora, tokenizer.fileToKeep(model, tokenizer(), m.config().vocabSize(), out), f, model, "--trainable lora");
     }
 
     private void saySaved(Path last, Path logFile) {

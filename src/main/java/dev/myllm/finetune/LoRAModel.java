@@ -21,6 +21,19 @@ public final class LoRAModel extends Module {
     }
 
     /**
+     * Freezes {@code model} and attaches adapters drawn from {@code seed + 1}, the rule of a classifier's adapters
+     * ({@link ClassifierTuning}): the run's own seed shuffles its batches. Call before the first forward pass.
+     *
+     * @param model    the GPT to tune
+     * @param settings the adapters' rank, alpha and scale rule
+     * @param seed     the run's seed
+     * @return the model with its adapters, what the trainer and the optimizer see
+     */
+    public static LoRAModel attach(GPTModel model, LoRA.Settings settings, long seed) {
+        return new LoRAModel(model, settings, new Rng(seed + 1));
+    }
+
+    /**
      * The starting model, for DPO's reference: the same weights with the adapters switched off (and
      * no dropout), so no second copy is held. Not for use while the policy's graph is being built
      * on another thread.

@@ -1,5 +1,6 @@
 package dev.myllm.finetune;
 
+import dev.myllm.model.GPTModel;
 import java.util.Locale;
 
 /**
@@ -47,6 +48,28 @@ public enum Trainable {
             case LORA -> c.lora().setTrainable(true);
             case ALL -> { }
         }
+    }
+
+    /**
+     * Freezes a language model being instruction- or preference-tuned (chapter 7, DPO) but this choice's part: the
+     * last one or two blocks with the final LayerNorm (the tied embedding stays frozen), or everything; for {@link #LORA}
+     * the model stays as {@link LoRAModel} froze it and its adapters train. A language model has no new head, so
+     * {@link #HEAD} is refused. Call before the optimizer is made, so that frozen tensors get no state.
+     *
+     * @param m the GPT
+     */
+    public void apply(GPTModel m) {
+        int n = m.config().nLayers();
+        int keep = switch (this) {
+            case ALL, LORA -> n; // LoRA froze the model itself
+            case LAST_BLOCK -> 1;
+            case LAST_TWO_BLOCKS -> 2;
+            case HEAD -> throw new IllegalArgumentException("a language model has no new head to train alone; choose all, last-block, last-two-blocks or lora");
+        };
+        if (keep == n) return;
+        m.setTrainable(false);
+        for (int i = Math.max(0, n - keep); i < n; i++) m.block(i).setTrainable(true);
+        m.finalNorm().setTrainable(true);
     }
 
     /** Number of scalar parameters that train. */
