@@ -1,6 +1,8 @@
 package dev.myllm;
 
+import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.Trainable;
 
 import java.nio.file.Path;
 
@@ -8,7 +10,7 @@ import java.nio.file.Path;
  * How {@link Myllm#finetuneInstructions} instruction-tunes a language model, with the book's chapter 7 defaults:
  * start from {@link #of(Path, String, Path)} and change what you need with the {@code with...} methods.
  *
- * @param model           the GPT model directory to start from; every weight trains (the book's full fine-tuning)
+ * @param model           the GPT model directory to start from
  * @param data            {@code instructions} (the book's 1,100 records), {@code synthetic}, or a JSON/JSONL file of
  *                        {@code instruction}, {@code input}, {@code output} records; split as the book (85% train, 10% test, rest validation)
  * @param out             the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
@@ -21,10 +23,16 @@ import java.nio.file.Path;
  * @param maskInstruction leave the prompt's tokens out of the loss (exercise 7.2)
  * @param evalEvery       evaluation after steps 1, 1+N, 1+2N, ... (the book's rule; 0: never)
  * @param evalBatches     batches per evaluation
- * @param seed            seed of the shuffling
+ * @param seed            seed of the shuffling (LoRA's adapters: seed + 1)
+ * @param trainable       what trains, the rest frozen: {@link Trainable#ALL} (the book's full fine-tuning), the last one or
+ *                        two blocks, or LoRA adapters ({@link Trainable#LORA}: set through {@link #withLoRA}); not
+ *                        {@link Trainable#HEAD}, a classifier's
+ * @param lora            LoRA's rank, alpha and scale rule when {@code trainable} is {@link Trainable#LORA} (appendix E), else
+ *                        null (dropped when another choice of what trains is given)
  */
 public record InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
-                              double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed) {
+                              double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed,
+                              Trainable trainable, LoRA.Settings lora) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public InstructOptions {
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
@@ -36,11 +44,24 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
         if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
         if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
+        if (trainable == null) throw new IllegalArgumentException("trainable: what trains is required");
+        if (trainable == Trainable.HEAD) {
+            throw new IllegalArgumentException("trainable: a language model has no new head to train alone; choose ALL, LAST_BLOCK, LAST_TWO_BLOCKS or LORA");
+        }
+        if (trainable == Trainable.LORA && lora == null) throw new IllegalArgumentException("trainable: LoRA needs its rank and alpha; use withLoRA(rank, alpha)");
+        if (trainable != Trainable.LORA) lora = null;
+    }
+
+    /** The options with every weight training (the book's full fine-tuning). */
+    public InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
+                           double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed) {
+        this(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, Trainable.ALL, null);
     }
 
     /**
-     * The book's settings, as {@code myllm finetune instruct}'s: the model's saved format (else Alpaca), 2 epochs of 8
-     * records cut to 1,024 tokens, lr 5e-5, weight decay 0.1, evaluation every 5 steps on 5 batches, seed 123.
+     * The book's settings, as {@code myllm finetune instruct}'s: every weight trains, the model's saved format (else
+     * Alpaca), 2 epochs of 8 records cut to 1,024 tokens, lr 5e-5, weight decay 0.1, evaluation every 5 steps on 5
+     * batches, seed 123.
      *
      * @param model the GPT model directory
      * @param data  a dataset name or instruction file
@@ -52,13 +73,42 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
     }
 
     /**
+     * The same with another choice of what trains: {@link Trainable#ALL}, {@link Trainable#LAST_BLOCK} or
+     * {@link Trainable#LAST_TWO_BLOCKS} (with the final LayerNorm; the tied embedding stays frozen), as
+     * {@code --trainable}; LoRA's adapters through {@link #withLoRA}.
+     *
+     * @param t what trains
+     * @return the changed options
+     */
+    public InstructOptions withTrainable(Trainable t) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, t, lora);
+    }
+
+    /**
+     * The same with low-rank adapters (appendix E) on every linear map of the blocks (and on the output head when it is
+     * not tied to the token embedding), the model itself frozen, as {@code --trainable lora}: the update's factor is
+     * alpha/rank (the current book and PEFT), the adapters are drawn from seed + 1, and {@code model/} gets them merged
+     * in, with the adapter alone in {@code model/adapter/} (PEFT files).
+     *
+     * @param rank  the adapters' rank r (the command line's default: 16)
+     * @param alpha alpha (the command line's default: 16)
+     * @return the changed options
+     */
+    public InstructOptions withLoRA(int rank, double alpha) {
+        if (rank < 1) throw new IllegalArgumentException("rank must be >= 1, got " + rank);
+        if (!(alpha > 0)) throw new IllegalArgumentException("alpha must be positive, got " + alpha);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed,
+                Trainable.LORA, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK));
+    }
+
+    /**
      * The same with another prompt format.
      *
      * @param f the format to train (and save with the model)
      * @return the changed options
      */
     public InstructOptions withFormat(PromptFormat f) {
-        return new InstructOptions(model, data, out, f, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+        return new InstructOptions(model, data, out, f, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
     }
 
     /**
@@ -70,7 +120,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withTraining(int epochs, int batchSize, double lr) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
     }
 
     /**
@@ -80,7 +130,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withMaxLength(int tokens) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, tokens, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, tokens, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
     }
 
     /**
@@ -90,7 +140,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withMaskedInstruction(boolean mask) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, mask, evalEvery, evalBatches, seed);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, mask, evalEvery, evalBatches, seed, trainable, lora);
     }
 
     /**
@@ -101,7 +151,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withEvaluation(int every, int batches) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, every, batches, seed);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, every, batches, seed, trainable, lora);
     }
 
     /**
@@ -111,6 +161,6 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withSeed(long seed) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
     }
 }

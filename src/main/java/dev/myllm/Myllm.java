@@ -220,7 +220,7 @@ public final class Myllm {
     }
 
     /**
-     * Instruction-tunes a model as {@code myllm finetune instruct} does (chapter 7, every weight training): the
+     * Instruction-tunes a model as {@code myllm finetune instruct} does (chapter 7; every weight, the last blocks or LoRA adapters): the
      * book's split and collate, the prompt format saved with the result; {@code listener} sees each step and sample.
      *
      * @param options  the model, data and settings
