@@ -48,7 +48,23 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
         if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
     }
 
-    /** The options without LoRA (what trains is not {@link Trainable#LORA}). */
+    /**
+     * The options without LoRA (what trains is not {@link Trainable#LORA}), as before LoRA could be chosen.
+     *
+     * @param model       the GPT model directory or model file, or a classifier directory
+     * @param data        a labelled file or dataset name
+     * @param out         the run directory
+     * @param trainable   what trains
+     * @param tokenRule   which position the head reads
+     * @param maxLength   tokens per text (0: the dataset's own, else the longest training text)
+     * @param epochs      passes over the training split
+     * @param batchSize   texts per step
+     * @param lr          learning rate (constant)
+     * @param weightDecay AdamW weight decay
+     * @param evalEvery   evaluation every N steps (0: never)
+     * @param evalBatches batches per evaluation
+     * @param seed        seed of the split, the new head, the shuffling and dropout
+     */
     public ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
                              int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed) {
         this(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, null);

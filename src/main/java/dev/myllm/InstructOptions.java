@@ -52,7 +52,23 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
         if (trainable != Trainable.LORA) lora = null;
     }
 
-    /** The options with every weight training (the book's full fine-tuning). */
+    /**
+     * The options with every weight training (the book's full fine-tuning), as before what trains could be chosen.
+     *
+     * @param model           the GPT model directory to start from
+     * @param data            a dataset name or instruction file
+     * @param out             the run directory
+     * @param format          the prompt format (null: the model's saved one, else Alpaca)
+     * @param epochs          passes over the training split
+     * @param batchSize       records per step
+     * @param maxLength       the most tokens of a batch
+     * @param lr              AdamW learning rate (constant)
+     * @param weightDecay     AdamW weight decay
+     * @param maskInstruction leave the prompt's tokens out of the loss
+     * @param evalEvery       evaluation after steps 1, 1+N, 1+2N, ... (0: never)
+     * @param evalBatches     batches per evaluation
+     * @param seed            seed of the shuffling
+     */
     public InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                            double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed) {
         this(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, Trainable.ALL, null);
