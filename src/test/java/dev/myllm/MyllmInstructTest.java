@@ -6,14 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.finetune.Conversation;
+import dev.myllm.finetune.InstructStore;
 import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
 import dev.myllm.finetune.SyntheticTasks;
+import dev.myllm.finetune.Trainable;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.Safetensors;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.BpeTrainer;
 import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.train.GptModelStore;
@@ -116,42 +121,82 @@ class MyllmInstructTest {
         assertThatThrownBy(() -> llm.respond(tooLong)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("the prompt is ").hasMessageContaining("tokens long but the model's context is");
     }
+    /** A small model with its own vocabulary, and 40 records in a file (as FinetuneInstructCliTest's). */
+    private record Tiny(Path base, Path data) {
+        static Tiny in(Path dir) throws Exception {
+            Path base = dir.resolve("base");
+            List<InstructionExample> records = SyntheticTasks.generate(40, 1);
+            List<String> texts = new ArrayList<>();
+            for (InstructionExample e : records) texts.add(PromptFormat.ALPACA.fullText(e, e.output()));
+            TrainedBpe tok = new BpeTrainer().train(texts, 400, List.of("<|endoftext|>"), null);
+            ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 128, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
+            tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+            Path data = dir.resolve("records.json");
+            List<Map<String, String>> json = new ArrayList<>();
+            for (InstructionExample e : records) json.add(Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output()));
+            new ObjectMapper().writeValue(data.toFile(), json);
+            return new Tiny(base, data);
+        }
+
+        /** {@code myllm finetune instruct} on it, into {@code out}, with {@code extra} options. */
+        void cli(Path out, String... extra) {
+            List<String> args = new ArrayList<>(List.of("finetune", "instruct", "--model", base.toString(), "--data", data.toString(),
+                    "--lr", "1e-3", "--eval-every", "3", "--eval-batches", "1", "--out", out.toString()));
+            args.addAll(List.of(extra));
+            MyllmTest.cli(args.toArray(String[]::new));
+        }
+    }
+
+    /** Each step's loss in a run's metrics.jsonl, and the listener saw the same. */
+    private static List<Double> sameLosses(Path lib, Path cli, List<Trainer.StepReport> steps, int count) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        List<String> libLog = Files.readAllLines(lib.resolve("metrics.jsonl")), cliLog = Files.readAllLines(cli.resolve("metrics.jsonl"));
+        assertThat(libLog).hasSize(count).hasSameSizeAs(cliLog);
+        List<Double> losses = new ArrayList<>();
+        for (int i = 0; i < libLog.size(); i++) {
+            JsonNode a = m.readTree(libLog.get(i)), b = m.readTree(cliLog.get(i));
+            assertThat(a.get("loss").asDouble()).as("step %d", i + 1).isEqualTo(b.get("loss").asDouble()).isEqualTo(steps.get(i).loss());
+            assertThat(a.path("val_loss").asDouble(-1)).as("step %d", i + 1).isEqualTo(b.path("val_loss").asDouble(-1));
+            losses.add(a.get("loss").asDouble());
+        }
+        return losses;
+    }
+
+    /** The files of {@code dir} (recursively) ending in one of {@code endings}, relative to it. */
+    private static List<Path> files(Path dir, String... endings) throws Exception {
+        try (var s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).map(dir::relativize).filter(p -> List.of(endings).stream().anyMatch(p.toString()::endsWith)).sorted().toList();
+        }
+    }
+
+    private static void sameFiles(Path lib, Path cli, String... endings) throws Exception {
+        List<Path> want = files(cli, endings);
+        assertThat(files(lib, endings)).isEqualTo(want);
+        for (Path f : want) assertThat(Files.mismatch(lib.resolve(f), cli.resolve(f))).as(f.toString()).isEqualTo(-1L);
+    }
+
+    private static Trainer.Listener into(List<Trainer.StepReport> steps) {
+        return new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepReport r) {
+                steps.add(r);
+            }
+        };
+    }
+
     @Test
     void finetunesAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
-        // a small model with its own vocabulary, and 40 records in a file (as FinetuneInstructCliTest's)
-        Path base = dir.resolve("base");
-        List<InstructionExample> records = SyntheticTasks.generate(40, 1);
-        List<String> texts = new ArrayList<>();
-        for (InstructionExample e : records) texts.add(PromptFormat.ALPACA.fullText(e, e.output()));
-        TrainedBpe tok = new BpeTrainer().train(texts, 400, List.of("<|endoftext|>"), null);
-        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 128, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
-        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
-        Path data = dir.resolve("records.json");
-        List<Map<String, String>> json = new ArrayList<>();
-        for (InstructionExample e : records) json.add(Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output()));
-        new ObjectMapper().writeValue(data.toFile(), json);
-
+        Tiny t = Tiny.in(dir);
+        Path base = t.base(), data = t.data();
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         List<Trainer.StepReport> steps = new ArrayList<>();
         Myllm tuned = Myllm.finetuneInstructions(InstructOptions.of(base, data.toString(), lib).withFormat(PromptFormat.PHI3)
-                .withTraining(2, 8, 1e-3).withEvaluation(3, 1).withMaskedInstruction(true), new Trainer.Listener() {
-                    @Override
-                    public void onStep(Trainer.StepReport r) {
-                        steps.add(r);
-                    }
-                });
-        MyllmTest.cli("finetune", "instruct", "--model", base.toString(), "--data", data.toString(), "--format", "phi3",
-                "--lr", "1e-3", "--eval-every", "3", "--eval-batches", "1", "--mask-instruction", "--out", cli.toString());
+                .withTraining(2, 8, 1e-3).withEvaluation(3, 1).withMaskedInstruction(true), into(steps));
+        t.cli(cli, "--format", "phi3", "--mask-instruction");
 
         // the same steps, losses and weights, the format saved beside them
-        List<String> libLog = Files.readAllLines(lib.resolve("metrics.jsonl")), cliLog = Files.readAllLines(cli.resolve("metrics.jsonl"));
-        assertThat(libLog).hasSize(8).hasSameSizeAs(cliLog); // 34 training records, batches of 8 (last dropped), 2 epochs
-        for (int i = 0; i < libLog.size(); i++) {
-            JsonNode a = new ObjectMapper().readTree(libLog.get(i)), b = new ObjectMapper().readTree(cliLog.get(i));
-            assertThat(a.get("loss").asDouble()).isEqualTo(b.get("loss").asDouble()).isEqualTo(steps.get(i).loss());
-            assertThat(a.path("val_loss").asDouble(-1)).isEqualTo(b.path("val_loss").asDouble(-1));
-        }
-        assertThat(steps.getLast().loss()).isLessThan(steps.getFirst().loss());
+        List<Double> losses = sameLosses(lib, cli, steps, 8); // 34 training records, batches of 8 (last dropped), 2 epochs
+        assertThat(losses.getLast()).isLessThan(losses.getFirst());
         assertThat(Files.mismatch(lib.resolve("model/model.safetensors"), cli.resolve("model/model.safetensors"))).isEqualTo(-1L);
         assertThat(SavedFormat.read(lib.resolve("model"))).isEqualTo(PromptFormat.PHI3);
         assertThat(lib.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).exists();
@@ -162,5 +207,76 @@ class MyllmInstructTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + lib + " already holds a run; give another directory");
         assertThatThrownBy(() -> InstructOptions.of(base, data.toString(), lib).withTraining(0, 8, 1e-3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("epochs must be >= 1, got 0");
+    }
+
+    @Test
+    void finetunesWithLoRAAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
+        Tiny t = Tiny.in(dir);
+        Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
+        List<Trainer.StepReport> steps = new ArrayList<>();
+        Myllm tuned = Myllm.finetuneInstructions(InstructOptions.of(t.base(), t.data().toString(), lib).withLoRA(4, 8)
+                .withTraining(1, 8, 1e-3).withEvaluation(3, 1), into(steps));
+        t.cli(cli, "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8", "--epochs", "1");
+
+        // the same adapters (drawn from seed + 1, scaled by alpha/rank), trained the same way, bit for bit
+        sameLosses(lib, cli, steps, 4);
+        sameFiles(lib.resolve("model"), cli.resolve("model"), ".safetensors", ".json");
+        assertThat(lib.resolve("model").resolve(InstructStore.ADAPTER).resolve("adapter_model.safetensors")).exists();
+        // model/ has the update merged in: the blocks moved, the frozen embedding did not
+        var before = Safetensors.read(t.base().resolve("model.safetensors"));
+        var after = Safetensors.read(lib.resolve("model/model.safetensors"));
+        assertThat(after.get("wte.weight").data()).isEqualTo(before.get("wte.weight").data());
+        assertThat(after.get("h.0.mlp.c_fc.weight").data()).isNotEqualTo(before.get("h.0.mlp.c_fc.weight").data());
+
+        // the model returned is model/'s: the adapters merged in memory too, every weight trainable as a loaded one's
+        Path saved = dir.resolve("returned");
+        tuned.save(saved);
+        assertThat(Files.mismatch(saved.resolve("model.safetensors"), cli.resolve("model/model.safetensors"))).isEqualTo(-1L);
+        assertThat(tuned.model().parameters()).allMatch(Tensor::requiresGrad);
+        assertThat(tuned.respond("Say yes.", "", 3, null)).isEqualTo(Myllm.load(cli.resolve("model")).respond("Say yes.", "", 3, null));
+    }
+
+    @Test
+    void finetunesTheLastBlockAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
+        Tiny t = Tiny.in(dir);
+        Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
+        List<Trainer.StepReport> steps = new ArrayList<>();
+        Myllm tuned = Myllm.finetuneInstructions(InstructOptions.of(t.base(), t.data().toString(), lib).withTrainable(Trainable.LAST_BLOCK)
+                .withTraining(1, 8, 1e-3).withEvaluation(3, 1), into(steps));
+        t.cli(cli, "--trainable", "last-block", "--epochs", "1");
+
+        sameLosses(lib, cli, steps, 4);
+        sameFiles(lib.resolve("model"), cli.resolve("model"), ".safetensors");
+        // only the last block (and the final LayerNorm) moved
+        var before = Safetensors.read(t.base().resolve("model.safetensors"));
+        var after = Safetensors.read(lib.resolve("model/model.safetensors"));
+        assertThat(after.get("wte.weight").data()).isEqualTo(before.get("wte.weight").data());
+        assertThat(after.get("h.0.attn.c_attn.weight").data()).isEqualTo(before.get("h.0.attn.c_attn.weight").data());
+        assertThat(after.get("h.1.attn.c_attn.weight").data()).isNotEqualTo(before.get("h.1.attn.c_attn.weight").data());
+        assertThat(tuned.model().parameters()).allMatch(Tensor::requiresGrad);
+        assertThat(tuned.respond("Say yes.", "", 3, null)).isEqualTo(Myllm.load(cli.resolve("model")).respond("Say yes.", "", 3, null));
+    }
+
+    @Test
+    void badTrainingChoicesAreOneLine() {
+        InstructOptions o = InstructOptions.of(Path.of("base"), "synthetic", Path.of("out"));
+        assertThat(o.trainable()).isEqualTo(Trainable.ALL);
+        assertThat(o.lora()).isNull();
+        assertThatThrownBy(() -> o.withTrainable(Trainable.LORA)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("trainable: LoRA needs its rank and alpha; use withLoRA(rank, alpha)");
+        assertThatThrownBy(() -> o.withTrainable(Trainable.HEAD)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("trainable: a language model has no new head to train alone; choose ALL, LAST_BLOCK, LAST_TWO_BLOCKS or LORA");
+        assertThatThrownBy(() -> o.withTrainable(null)).isInstanceOf(IllegalArgumentException.class).hasMessage("trainable: what trains is required");
+        assertThatThrownBy(() -> o.withLoRA(0, 8)).isInstanceOf(IllegalArgumentException.class).hasMessage("rank must be >= 1, got 0");
+        assertThatThrownBy(() -> o.withLoRA(4, 0)).isInstanceOf(IllegalArgumentException.class).hasMessage("alpha must be positive, got 0.0");
+
+        InstructOptions lora = o.withLoRA(4, 8);
+        assertThat(lora.lora()).isEqualTo(new LoRA.Settings(4, 8, LoRA.Scale.ALPHA_OVER_RANK));
+        assertThat(lora.lora().scale()).isEqualTo(2.0);
+        assertThat(lora.withSeed(7).withTraining(1, 4, 1e-4).lora()).as("kept through other changes").isEqualTo(lora.lora());
+        assertThat(lora.withTrainable(Trainable.LORA).lora()).isEqualTo(lora.lora());
+        assertThat(lora.withTrainable(Trainable.LAST_TWO_BLOCKS).lora()).as("another choice of what trains drops the adapters' settings").isNull();
+        // the constructor without them, as before, trains every weight
+        assertThat(new InstructOptions(Path.of("base"), "synthetic", Path.of("out"), null, 2, 8, 1024, 5e-5, 0.1, false, 5, 5, 123)).isEqualTo(o);
     }
 }
