@@ -66,6 +66,7 @@ public enum Trainable {
             case LAST_TWO_BLOCKS -> 2;
             case HEAD -> throw new IllegalArgumentException("a language model has no new head to train alone; choose all, last-block, last-two-blocks or lora");
         };
+        // as many blocks as the model has: nothing is frozen, the embeddings included (finetune instruct has always done so)
         if (keep == n) return;
         m.setTrainable(false);
         for (int i = Math.max(0, n - keep); i < n; i++) m.block(i).setTrainable(true);
