@@ -258,6 +258,22 @@ class MyllmInstructTest {
     }
 
     @Test
+    void theLastTwoBlocksOfATwoBlockModelLeaveTheEmbeddingsFrozen(@TempDir Path dir) throws Exception {
+        Tiny t = Tiny.in(dir);
+        Myllm.finetuneInstructions(InstructOptions.of(t.base(), t.data().toString(), dir.resolve("lib")).withTrainable(Trainable.LAST_TWO_BLOCKS)
+                .withTraining(1, 8, 1e-3).withEvaluation(0, 1), null);
+        // every block trains, as the help says the embeddings do not (they did when the blocks were all the model had)
+        var before = Safetensors.read(t.base().resolve("model.safetensors"));
+        var after = Safetensors.read(dir.resolve("lib/model/model.safetensors"));
+        for (String frozen : List.of("wte.weight", "wpe.weight")) {
+            assertThat(java.util.Arrays.equals(after.get(frozen).data(), before.get(frozen).data())).as(frozen + " unchanged").isTrue();
+        }
+        for (String moved : List.of("h.0.attn.c_attn.weight", "h.1.mlp.c_fc.weight", "ln_f.weight")) {
+            assertThat(java.util.Arrays.equals(after.get(moved).data(), before.get(moved).data())).as(moved + " unchanged").isFalse();
+        }
+    }
+
+    @Test
     void badTrainingChoicesAreOneLine() {
         InstructOptions o = InstructOptions.of(Path.of("base"), "synthetic", Path.of("out"));
         assertThat(o.trainable()).isEqualTo(Trainable.ALL);

@@ -67,9 +67,13 @@ final class BenchFinetuneCommand implements Runnable {
         try {
             cfg = GPTConfig.preset(preset).withDropRate(0f);
             if (nLayer > 0) cfg = new GPTConfig(cfg.vocabSize(), cfg.contextLength(), cfg.embDim(), cfg.nHeads(), nLayer, 0f, cfg.qkvBias(), cfg.tiedHead(), cfg.layerNormEps());
-            what = Trainable.parse(trainable);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
+        }
+        try {
+            what = Trainable.parse(trainable);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--trainable: " + e.getMessage());
         }
         if (batchSize < 1 || contextLength < 1 || contextLength > cfg.contextLength()) {
             throw new CliException("--batch-size must be >= 1 and --context-length in 1.." + cfg.contextLength());

@@ -25,7 +25,7 @@ public enum Trainable {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown --trainable '" + s + "'; choose head, last-block, last-two-blocks, all or lora");
+            throw new IllegalArgumentException("unknown choice '" + s + "'; choose head, last-block, last-two-blocks, all or lora");
         }
     }
 
@@ -66,8 +66,9 @@ public enum Trainable {
             case LAST_TWO_BLOCKS -> 2;
             case HEAD -> throw new IllegalArgumentException("a language model has no new head to train alone; choose all, last-block, last-two-blocks or lora");
         };
-        // as many blocks as the model has: nothing is frozen, the embeddings included (finetune instruct has always done so)
-        if (keep == n) return;
+        if (this == ALL || this == LORA) return;
+        // the last blocks and the final norm train, the embeddings (and a tied head) stay frozen, even when the model has
+        // no more blocks than that
         m.setTrainable(false);
         for (int i = Math.max(0, n - keep); i < n; i++) m.block(i).setTrainable(true);
         m.finalNorm().setTrainable(true);
