@@ -105,6 +105,7 @@ final class ApiHandler extends Handler.Abstract {
         } catch (ApiError e) {
             out.status = e.status;
             out.note = e.code == null ? "" : e.code;
+            finishBody(req, resp);
             sendJson(resp, cb, e.status, Answers.error(e));
         } catch (Throwable e) {
             // a bug, not bad input: still a well-formed answer, and the server keeps going
@@ -112,6 +113,7 @@ final class ApiHandler extends Handler.Abstract {
             ApiError internal = ApiError.internal();
             out.status = internal.status;
             out.note = internal.code + ": " + ApiError.detail(e);
+            finishBody(req, resp);
             sendJson(resp, cb, internal.status, Answers.error(internal));
         } finally {
             metrics.request(endpoint, out.status, out.promptTokens, out.completionTokens, out.cachedTokens);
@@ -250,6 +252,29 @@ final class ApiHandler extends Handler.Abstract {
     /** A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. */
     private static final com.fasterxml.jackson.databind.ObjectReader BODY =
             Answers.JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * Before an error answer: reads what is left of the request's body (up to the body limit), so that the connection
+     * can carry the client's next request. Jetty does not read an abandoned body that has not all arrived; it closes the
+     * connection after the answer, with no {@code Connection: close} for the client to see, and a client that reuses
+     * the connection gets no answer to its next request. A body beyond the limit is not read: the answer closes the
+     * connection and says so.
+     */
+    private void finishBody(Request req, Response resp) {
+        if (resp.isCommitted()) return;
+        long left = config.maxBodyBytes() + 1L;
+        boolean ended = false;
+        if (req.getLength() <= config.maxBodyBytes()) {
+            try (InputStream in = Content.Source.asInputStream(req)) {
+                byte[] sink = new byte[8192];
+                for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) >= 0; ) left -= n;
+                ended = left > 0;
+            } catch (IOException e) {
+                ended = false; // the client is gone or the body broken: nothing more comes on this connection
+            }
+        }
+        if (!ended) resp.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
 
     private JsonNode readJson(Request req) throws IOException {
         long length = req.getLength();
