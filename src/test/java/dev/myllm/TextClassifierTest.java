@@ -35,6 +35,11 @@ class TextClassifierTest {
         return rows;
     }
 
+    /** The rows as a labelled CSV file. */
+    static Path csv(Path dir, List<String> rows) throws java.io.IOException {
+        return Files.writeString(dir.resolve("msgs.csv"), "label,text\n" + String.join("\n", rows) + "\n");
+    }
+
     /** A small model with its own vocabulary whose config.json asks for dropout 0.1, as GPT-2's does (the book tunes at 0.0). */
     static Path base(Path dir, List<String> rows) {
         Path base = dir.resolve("base");
@@ -49,7 +54,7 @@ class TextClassifierTest {
     void finetunesAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
         List<String> rows = rows();
         Path base = base(dir, rows);
-        Path data = Files.writeString(dir.resolve("msgs.csv"), "label,text\n" + String.join("\n", rows) + "\n");
+        Path data = csv(dir, rows);
 
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         List<Trainer.StepReport> steps = new ArrayList<>();
@@ -89,7 +94,7 @@ class TextClassifierTest {
     void refusesTheDataTheCommandLineRefuses(@TempDir Path dir) throws Exception {
         List<String> rows = rows();
         Path base = base(dir, rows);
-        Path data = Files.writeString(dir.resolve("msgs.csv"), "label,text\n" + String.join("\n", rows) + "\n");
+        Path data = csv(dir, rows);
         Path out = dir.resolve("run");
         ClassifierOptions o = ClassifierOptions.of(base, data.toString(), out).withTraining(1, 4, 1e-3);
 
@@ -132,7 +137,7 @@ class TextClassifierTest {
     void finetunesWithLoRAAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
         List<String> rows = rows();
         Path base = base(dir, rows);
-        Path data = Files.writeString(dir.resolve("msgs.csv"), "label,text\n" + String.join("\n", rows) + "\n");
+        Path data = csv(dir, rows);
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         TextClassifier tuned = TextClassifier.finetune(
                 ClassifierOptions.of(base, data.toString(), lib).withLoRA(2, 4).withTraining(1, 4, 8e-4).withEvaluation(0, 1), null);
