@@ -232,6 +232,22 @@ public final class Myllm {
     }
 
     /**
+     * Preference-tunes a model with direct preference optimization as {@code myllm finetune dpo} does (the book's DPO
+     * notebook; every weight, the last blocks or LoRA adapters): the book's split and the notebook's collate, a frozen
+     * reference (with LoRA the same weights with the adapters off), the loss, rewards and accuracies logged at each
+     * evaluation, the final model's report on every validation pair written to {@code options.out()/dpo-eval.json}, and
+     * the prompt format saved with the result; {@code listener} sees each step (an evaluation's rewards in its metrics).
+     *
+     * @param options  the model, preference data and settings
+     * @param listener sees every step and checkpoint (may be null)
+     * @return the tuned model (with {@link PreferenceOptions#keepBest}, the kept one) with its tokenizer and prompt format,
+     *         also saved under {@code options.out()/model}
+     */
+    public static Myllm finetunePreferences(PreferenceOptions options, Trainer.Listener listener) {
+        return FinetunePreferences.run(given(options, "options"), listener);
+    }
+
+    /**
      * The model.
      *
      * @return the model

@@ -1,29 +1,19 @@
 package dev.myllm.cli;
 
-import dev.myllm.util.IoErrors;
-import dev.myllm.finetune.BatchOrder;
-import dev.myllm.finetune.DpoObjective;
 import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.KeepBest;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PreferenceBatches;
-import dev.myllm.finetune.PreferenceDataset;
 import dev.myllm.finetune.PreferenceReport;
-import dev.myllm.data.Batch;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.myllm.train.ModelStore;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.List;
-import java.util.Map;
+import dev.myllm.finetune.PreferenceTuning;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.LanguageModel;
+import dev.myllm.train.ModelStore;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -54,9 +44,6 @@ final class FinetuneDpoCommand extends InstructTraining {
             + "dpo-eval.json. Chosen on the validation pairs, so its accuracy there flatters it: judge it on the test split.")
     boolean keepBest;
 
-    /** Where {@code --keep-best} keeps the best model so far, and the file in it that says its step and accuracy. */
-    static final String BEST = "best", BEST_FILE = "myllm-best.json";
-
     @Override
     int epochs() {
         return epochs;
@@ -82,89 +69,49 @@ final class FinetuneDpoCommand extends InstructTraining {
         Tokenizer tok = tokenizer();
         GPTModel policy = loadModel();
         LoRAModel lora = attachLoRA(policy);
-        // the reference: the starting weights, frozen; with LoRA the policy itself with its adapters off
-        // (the frozen weights are the starting ones), else a second copy
-        LanguageModel reference;
-        if (lora != null) {
-            reference = lora.reference();
-        } else {
-            GPTModel copy = loadModel();
-            copy.setTrainable(false);
-            copy.eval();
-            reference = copy::forward;
-        }
-        int pad = padId(tok, policy);
-        int allowed = Math.min(maxLength, policy.config().contextLength());
-        PreferenceDataset train, val;
+        LanguageModel reference = PreferenceTuning.reference(lora, this::loadModel);
+        PreferenceTuning dpo;
         try {
-            train = new PreferenceDataset(split.train(), tok, f, allowed, source("train"), appendEos ? pad : -1);
-            val = new PreferenceDataset(split.val(), tok, f, allowed, source("val"), appendEos ? pad : -1);
+            dpo = new PreferenceTuning(policy, lora, reference, tok, f, split, new PreferenceTuning.Batching(maxLength, batchSize, !noShuffle, seed, appendEos),
+                    new PreferenceTuning.Dpo(beta, rpoAlpha), this::source);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        if (val.size() == 0) throw new CliException(source("val") + ": no validation records");
-        PreferenceBatches trainBatches = new PreferenceBatches(train, new BatchOrder(train.size(), batchSize, !noShuffle, true, seed), pad, allowed);
-        PreferenceBatches valBatches = new PreferenceBatches(val, new BatchOrder(val.size(), batchSize, false, false, seed), pad, allowed);
+        PreferenceBatches trainBatches = dpo.trainBatches();
         if (trainBatches.batchesPerEpoch() < 1) {
-            throw noTrainingBatch(train.size());
+            throw noTrainingBatch(dpo.trainRecords());
         }
         err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
                         " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),
                         lora.lora().parameterCount()), f.id(), beta, rpoAlpha > 0 ? String.format(Locale.ROOT, ", RPO alpha %.3g", rpoAlpha) : "", appendEos ? ", answers end with end-of-text" : "",
-                lr, train.size(), val.size(), trainBatches.batchesPerEpoch(), batchSize, length());
+                lr, dpo.trainRecords(), dpo.valRecords(), trainBatches.batchesPerEpoch(), batchSize, length());
         err.printf(Locale.ROOT, "evaluation: all %d validation pairs, %s; tokens and tok/s count the padded chosen and rejected rows, "
                 + "both trained (the book counts the chosen only); the reference reads them once more without gradients%n",
-                val.size(), evalBatches == 0 ? "all training pairs" : "the first " + evalBatches + " training batches");
-        DpoObjective objective = new DpoObjective(policy::forward, reference, beta, rpoAlpha);
-        List<Batch> valAll = valBatches.first(0);
+                dpo.valRecords(), evalBatches == 0 ? "all training pairs" : "the first " + evalBatches + " training batches");
         ModelStore kept = store(policy, lora, f);
         // a resumed run continues its own best; a new one replaces whatever an earlier run left there
-        Map<String, Object> best = keepBest && checkpoint != null ? readBest(out.resolve(BEST)) : Map.of();
-        double[] bestAccuracy = {best.isEmpty() ? -1 : ((Number) best.get("val_reward_accuracy")).doubleValue()};
-        long[] lastStep = {0}, lastEvaluated = {0};
-        train(policy, lora, objective, f, trainBatches, valAll, trainBatches.first(evalBatches), null, true, r -> {
-            lastStep[0] = r.step();
+        KeepBest best = keepBest ? new KeepBest(kept, out, checkpoint != null, "--keep-best", CliException::new) : null;
+        train(policy, lora, f, trainBatches.batchesPerEpoch(), (store, s) -> dpo.trainer(store, s, evalBatches, out), r -> {
+            if (best != null) best.onStep(r);
             if (r.metrics().isEmpty()) return;
-            lastEvaluated[0] = r.step();
-            double acc = r.metrics().get("val_reward_accuracy");
-            if (keepBest && acc >= bestAccuracy[0]) {
-                bestAccuracy[0] = acc;
-                saveBest(kept, out.resolve(BEST), r.step(), acc);
-            }
             err.printf(Locale.ROOT, "step %d: train loss %.3f, val loss %.3f | reward margin train %.3f, val %.3f | accuracy train %.1f%%, val %.1f%%"
                             + " | val log-probs chosen %.3f, rejected %.3f%n",
                     r.step(), r.trainEvalLoss(), r.valLoss(), r.metrics().get("train_reward_margin"), r.metrics().get("val_reward_margin"),
                     100 * r.metrics().get("train_reward_accuracy"), 100 * r.metrics().get("val_reward_accuracy"),
                     r.metrics().get("val_chosen_logp"), r.metrics().get("val_rejected_logp"));
         });
-        Map<String, Object> about = new java.util.LinkedHashMap<>();
         // the final model on the whole validation split, by task family for synthetic data
-        policy.eval();
-        PreferenceReport report = PreferenceReport.of(split.val(), objective.pairs(valAll, 0));
-        if (keepBest && Files.isDirectory(out.resolve(BEST))) {
-            Map<String, Object> b = readBest(out.resolve(BEST));
-            double bestAccuracySeen = ((Number) b.get("val_reward_accuracy")).doubleValue();
-            double last = report.overall().get("reward_accuracy");
-            // the last step is a candidate too when no evaluation fell on it (the latest of equals wins)
-            if (lastEvaluated[0] != lastStep[0] && last >= bestAccuracySeen) {
-                about.put("step", lastStep[0]);
-                about.put("kept", "the last model: no evaluation scored higher on validation (--keep-best)");
-                err.printf(Locale.ROOT, "kept: the last model, step %d (validation reward accuracy %.1f%%, the best evaluation %.1f%%)%n",
-                        lastStep[0], 100 * last, 100 * bestAccuracySeen);
-            } else {
-                // the kept model replaces the last one: model/ and the report are the best evaluation's
-                kept.load(out.resolve(BEST));
-                objective.policyChanged();
-                saveDirectory(kept, out.resolve("model"), null);
-                about.put("step", b.get("step"));
-                about.put("kept", "the evaluation with the highest validation reward accuracy (--keep-best)");
-                err.printf(Locale.ROOT, "kept: the model of step %s (validation reward accuracy %.1f%%), saved as %s%n", b.get("step"),
-                        100 * bestAccuracySeen, out.resolve("model"));
-                policy.eval();
-                report = PreferenceReport.of(split.val(), objective.pairs(valAll, 0));
-            }
+        PreferenceTuning.Outcome o = dpo.finish(best, out);
+        KeepBest.Kept k = o.kept();
+        if (k != null && k.last()) {
+            err.printf(Locale.ROOT, "kept: the last model, step %d (validation reward accuracy %.1f%%, the best evaluation %.1f%%)%n",
+                    k.step(), 100 * k.accuracy(), 100 * k.bestAccuracy());
+        } else if (k != null) {
+            err.printf(Locale.ROOT, "kept: the model of step %s (validation reward accuracy %.1f%%), saved as %s%n", k.step(),
+                    100 * k.accuracy(), out.resolve("model"));
         }
+        PreferenceReport report = o.report();
         Map<String, Double> all = report.overall();
         err.printf(Locale.ROOT, "final validation (%d pairs): reward accuracy %.1f%%, margin %.3f (chosen %.3f, rejected %.3f), "
                         + "log-probs chosen %.3f, rejected %.3f%n", report.pairs().size(), 100 * all.get("reward_accuracy"),
@@ -176,49 +123,8 @@ final class FinetuneDpoCommand extends InstructTraining {
             err.println(sb);
         }
         Path file = out.resolve("dpo-eval.json");
-        report.write(file, about);
+        o.write(file);
         err.println("saved: " + file);
         sayWhereItStopped();
-    }
-
-    /** The step and accuracy of the model kept in {@code dir}, empty when there is none. */
-    private static Map<String, Object> readBest(Path dir) {
-        Path f = dir.resolve(BEST_FILE);
-        if (!Files.isRegularFile(f)) return Map.of();
-        try {
-            return new ObjectMapper().readValue(f.toFile(), new TypeReference<Map<String, Object>>() {
-            });
-        } catch (IOException e) {
-            throw new CliException(f + ": " + e.getMessage());
-        }
-    }
-
-    private static void saveBest(ModelStore store, Path dir, long step, double accuracy) {
-        Map<String, Object> b = new java.util.LinkedHashMap<>();
-        b.put("step", step);
-        b.put("val_reward_accuracy", accuracy);
-        saveDirectory(store, dir, b);
-    }
-
-    /** Saves the model (and {@code best}, when given, beside it) into a new directory, then swaps it for {@code dst}. */
-    private static void saveDirectory(ModelStore store, Path dst, Map<String, Object> best) {
-        Path tmp = dst.resolveSibling(".tmp-" + dst.getFileName() + "-" + System.nanoTime());
-        Path old = dst.resolveSibling(".old-" + dst.getFileName() + "-" + System.nanoTime());
-        try {
-            Files.createDirectories(tmp);
-            store.save(tmp);
-            if (best != null) Files.writeString(tmp.resolve(BEST_FILE), new ObjectMapper().writeValueAsString(best) + "\n");
-            if (Files.exists(dst)) Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-            if (Files.exists(old)) deleteTree(old);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e), e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.myllm.cli;
 
+import dev.myllm.data.Batch;
+import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.InstructionBatches;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionTuning;
@@ -7,7 +9,10 @@ import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.Trainer;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -60,8 +65,12 @@ final class FinetuneInstructCommand extends InstructTraining {
                 m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),
                         lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, data.trainRecords(), data.valRecords(), data.testRecords(),
                 trainBatches.batchesPerEpoch(), batchSize, length());
-        train(m, lora, data.loss(), f, trainBatches, data.valBatches().first(evalBatches),
-                trainBatches.first(evalBatches), data.bookSample(), false, r -> { });
+        List<Batch> val = data.valBatches().first(evalBatches), trainEval = trainBatches.first(evalBatches);
+        LongFunction<String> sampler = data.bookSample();
+        train(m, lora, f, trainBatches.batchesPerEpoch(), (store, s) -> {
+            Trainer t = FineTuning.trainer(lora != null ? lora : m, m, data.loss(), store, trainBatches, val, trainEval, s, out);
+            return sampler != null ? t.sampler(sampler) : t;
+        }, r -> { });
         sayWhereItStopped();
     }
 }

@@ -5,7 +5,6 @@ import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionExample;
 import dev.myllm.finetune.InstructStore;
-import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
@@ -16,8 +15,6 @@ import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.ModelStore;
-import dev.myllm.train.Objective;
-import dev.myllm.train.BatchSource;
 import dev.myllm.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -207,15 +204,6 @@ abstract class InstructTraining implements Runnable {
         what.apply(m);
     }
 
-    /** The pad and end-of-text id, checked against the model. */
-    int padId(Tokenizer tok, GPTModel m) {
-        try {
-            return InstructionTuning.padId(tok, m);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage());
-        }
-    }
-
     /** Saves the model with its tokenizer and the prompt format; resuming a LoRA run reads the frozen weights from {@code --model}. */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
         return new InstructStore(m, lora, tokenizer.fileToKeep(model, tokenizer(), m.config().vocabSize(), out), f, model, "--trainable lora");
@@ -230,18 +218,20 @@ abstract class InstructTraining implements Runnable {
         if (stopLine != null) err.println(stopLine);
     }
 
+    /** Makes a command's trainer once the model is frozen: {@link FineTuning#trainer} on the command's data and objective. */
+    interface Assembly {
+        Trainer trainer(ModelStore store, FineTuning.Settings settings);
+    }
+
     /**
      * Runs the shared loop with the book's AdamW (decay on every tensor; a constant rate unless
      * {@code --warmup-steps}/{@code --min-lr} ask for warmup + cosine) and returns the last checkpoint.
      */
-    Path train(GPTModel m, LoRAModel lora, Objective objective, PromptFormat f, BatchSource train, List<dev.myllm.data.Batch> val,
-               List<dev.myllm.data.Batch> trainEval, java.util.function.LongFunction<String> sampler, boolean metricsAtEval,
-               Consumer<Trainer.StepReport> onStep) {
-        long total = runLength.total((long) epochs() * train.batchesPerEpoch());
+    Path train(GPTModel m, LoRAModel lora, PromptFormat f, int batchesPerEpoch, Assembly assembly, Consumer<Trainer.StepReport> onStep) {
+        long total = runLength.total((long) epochs() * batchesPerEpoch);
         if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
         freeze(m);
         checkpointing.apply(m);
-        dev.myllm.nn.Module trained = lora != null ? lora : m;
         ModelStore store = store(m, lora, f);
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
@@ -250,8 +240,7 @@ abstract class InstructTraining implements Runnable {
                     : total < 2 ? new LrSchedule.Constant(lr())
                     : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,
                     Math.max(0, Math.min(warmupSteps, total - 1)), total);
-            Trainer t = FineTuning.trainer(trained, m, objective, store, train, val, trainEval,
-                    new FineTuning.Settings(schedule, weightDecay(), total, evalEvery, checkpointEvery), out)
+            Trainer t = assembly.trainer(store, new FineTuning.Settings(schedule, weightDecay(), total, evalEvery, checkpointEvery))
                     .commandOptions(SavedOptions.collect(spec))
                     .metrics(metrics, out.resolve("loss.png"))
                     .listener(new Trainer.Listener() {
@@ -279,8 +268,6 @@ abstract class InstructTraining implements Runnable {
                             if (stopped != null) err.println(stopped);
                         }
                     });
-            if (sampler != null) t.sampler(sampler);
-            if (metricsAtEval) t.metricsAtEvaluation();
             TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
             if (checkpoint != null) {
                 try {
