@@ -117,6 +117,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
         int code;
+        dev.myllm.util.ProgressBars.enable(); // below the command line nothing draws for a person
         try {
             code = commandLine(args).execute(args);
         } catch (OutOfMemoryError e) {
