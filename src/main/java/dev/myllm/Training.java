@@ -7,6 +7,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AdamW;
+import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
@@ -22,6 +23,22 @@ final class Training {
     }
 
     static Myllm run(TrainingOptions o, Trainer.Listener listener) {
+        Path checkpoint = null;
+        long resumedStep = 0;
+        if (o.resume()) {
+            if (!Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
+                throw new IllegalArgumentException("out: " + o.out() + " holds no run to resume; train without withResume() to start one");
+            }
+            checkpoint = Checkpoints.resolve(o.out());
+            resumedStep = ((Number) Checkpoints.readState(checkpoint).get("step")).longValue();
+            if (resumedStep >= o.steps()) {
+                throw new IllegalArgumentException("steps: the run in " + o.out() + " is already at step " + resumedStep
+                        + "; give more than " + resumedStep + " steps to continue it");
+            }
+        } else if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
+            // a second run there would mix its checkpoints, model and metrics with the first's
+            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
+        }
         Tokenizer tok = Myllm.tokenizer(o.tokenizer());
         GPTConfig cfg;
         if (o.init() != null) {
@@ -35,6 +52,7 @@ final class Training {
         if (tok.vocabSize() > cfg.vocabSize()) {
             throw new IllegalArgumentException("the tokenizer's vocabulary (" + tok.vocabSize() + ") is larger than the model's (" + cfg.vocabSize() + ")");
         }
+        if (checkpoint != null) requireSameShape(o, checkpoint, cfg);
         int ctx = o.contextLength() > 0 ? o.contextLength() : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new IllegalArgumentException("contextLength " + ctx + " exceeds the model's " + cfg.contextLength());
         Splits.Pair<int[]> split = Splits.tokens(Corpus.standard().tokens(o.data(), tok), 1 - o.valFraction());
@@ -45,22 +63,50 @@ final class Training {
                     + o.batchSize() + " × " + ctx + "; lower batchSize or contextLength");
         }
         GPTModel model = new GPTModel(cfg, o.seed());
-        if (o.init() != null) model.loadStateDict(ModelDirectory.load(o.init(), cfg).namedParameters());
+        if (o.init() != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(o.init(), cfg).namedParameters());
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay(), AdamW.Decay.MATRICES));
         LrSchedule schedule = o.warmupSteps() == 0 ? new LrSchedule.Constant(o.lr())
                 : new LrSchedule.WarmupCosine(o.lr(), o.lr() / 10, o.lr() / 10, Math.min(o.warmupSteps(), o.steps() - 1), o.steps());
         Path tokenizerFile = !o.tokenizer().equals("gpt2") && !o.tokenizer().equals("simple") && Files.isRegularFile(Path.of(o.tokenizer()))
                 ? Path.of(o.tokenizer()) : null;
-        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
-            new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile), opt, schedule, train,
+        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), resumedStep)) {
+            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile), opt, schedule, train,
                     new Trainer.Options(o.steps(), 1, o.gradClip(), o.evalEvery(), o.evalBatches(), 0, 0, 1), o.out())
                     .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
                     .rng("dropout", model.dropoutRng())
                     .metrics(metrics, o.out().resolve("loss.png"))
                     .listener(listener == null ? new Trainer.Listener() {
-                    } : listener)
-                    .run();
+                    } : listener);
+            if (checkpoint != null) t.resume(checkpoint);
+            t.run();
         }
         return Myllm.of(model, tok);
+    }
+
+    /**
+     * A resumed run keeps its model's shape: a setting that changes it is refused naming the setting, not with the
+     * missing or misshapen tensor that loading the checkpoint would fail on.
+     */
+    private static void requireSameShape(TrainingOptions o, Path checkpoint, GPTConfig cfg) {
+        GPTConfig saved;
+        try {
+            saved = ModelDirectory.readConfig(checkpoint);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            return; // no readable config.json: loading the checkpoint says what is wrong
+        }
+        String what = o.init() != null ? "init " + o.init() : "preset " + o.preset();
+        if (saved.nLayers() != cfg.nLayers() || saved.embDim() != cfg.embDim() || saved.nHeads() != cfg.nHeads()
+                || saved.tiedHead() != cfg.tiedHead() || saved.qkvBias() != cfg.qkvBias()) {
+            throw new IllegalArgumentException("resume: the run in " + o.out() + " has a model of " + saved.nLayers() + " layers, "
+                    + saved.nHeads() + " heads, width " + saved.embDim() + "; " + what + " gives another; resume with the run's own preset or init");
+        }
+        if (saved.contextLength() != cfg.contextLength()) {
+            throw new IllegalArgumentException("resume: the run in " + o.out() + " has a context length of " + saved.contextLength()
+                    + ", contextLength gives " + cfg.contextLength() + "; resume with the run's own contextLength");
+        }
+        if (saved.vocabSize() != cfg.vocabSize()) {
+            throw new IllegalArgumentException("resume: the run in " + o.out() + " has a vocabulary of " + saved.vocabSize()
+                    + " tokens, tokenizer " + o.tokenizer() + " gives " + cfg.vocabSize() + "; resume with the run's own tokenizer");
+        }
     }
 }

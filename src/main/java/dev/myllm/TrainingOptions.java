@@ -23,10 +23,11 @@ import java.util.List;
  * @param evalBatches  batches per validation
  * @param valFraction  the share of the corpus held out for validation (its end)
  * @param seed         seed of the weights, the shuffling and dropout
+ * @param resume       continue the run in {@code out} from its latest checkpoint instead of starting one there
  */
 public record TrainingOptions(List<String> data, Path out, String preset, Path init, String tokenizer, int batchSize,
                               int contextLength, long steps, double lr, long warmupSteps, double weightDecay, double gradClip,
-                              int evalEvery, int evalBatches, double valFraction, long seed) {
+                              int evalEvery, int evalBatches, double valFraction, long seed, boolean resume) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public TrainingOptions {
         if (data == null || data.stream().anyMatch(java.util.Objects::isNull)) throw new IllegalArgumentException("data: give files, folders, .bin files or a dataset name");
@@ -43,6 +44,33 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
         if (gradClip < 0) throw new IllegalArgumentException("gradClip must be >= 0, got " + gradClip);
         if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
         if (!(valFraction > 0 && valFraction < 1)) throw new IllegalArgumentException("valFraction must be between 0 and 1, got " + valFraction);
+    }
+
+    /**
+     * The options of a new run (no {@code resume}), as before resuming existed.
+     *
+     * @param data          the corpus
+     * @param out           the run directory
+     * @param preset        the model shape, or null with {@code init}
+     * @param init          a model directory to continue from, or null
+     * @param tokenizer     {@code gpt2}, {@code simple} or a vocabulary file
+     * @param batchSize     sequences per step
+     * @param contextLength tokens per sequence (0: the model's, at most 256)
+     * @param steps         optimizer steps
+     * @param lr            peak learning rate
+     * @param warmupSteps   warmup steps (0: a constant rate)
+     * @param weightDecay   AdamW weight decay
+     * @param gradClip      global gradient-norm clip (0: none)
+     * @param evalEvery     validation loss every N steps (0: never)
+     * @param evalBatches   batches per validation
+     * @param valFraction   the share of the corpus held out for validation
+     * @param seed          seed of the weights, the shuffling and dropout
+     */
+    public TrainingOptions(List<String> data, Path out, String preset, Path init, String tokenizer, int batchSize,
+                           int contextLength, long steps, double lr, long warmupSteps, double weightDecay, double gradClip,
+                           int evalEvery, int evalBatches, double valFraction, long seed) {
+        this(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay, gradClip,
+                evalEvery, evalBatches, valFraction, seed, false);
     }
 
     /**
@@ -64,7 +92,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withPreset(String name) {
         return new TrainingOptions(data, out, name, null, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
     }
 
     /**
@@ -75,7 +103,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withInit(Path modelDir) {
         return new TrainingOptions(data, out, null, modelDir, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
     }
 
     /**
@@ -86,7 +114,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withTokenizer(String spec) {
         return new TrainingOptions(data, out, preset, init, spec, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
     }
 
     /**
@@ -98,7 +126,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withBatch(int batchSize, int contextLength) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
     }
 
     /**
@@ -109,7 +137,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withSteps(long steps) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
     }
 
     /**
@@ -121,7 +149,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withLearningRate(double lr, long warmupSteps) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
     }
 
     /**
@@ -133,7 +161,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withEvaluation(int every, int batches) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, every, batches, valFraction, seed);
+                gradClip, every, batches, valFraction, seed, resume);
     }
 
     /**
@@ -144,6 +172,20 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      */
     public TrainingOptions withSeed(long seed) {
         return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
-                gradClip, evalEvery, evalBatches, valFraction, seed);
+                gradClip, evalEvery, evalBatches, valFraction, seed, resume);
+    }
+
+    /**
+     * The same, continuing the run in {@code out} from its latest checkpoint: weights, AdamW moments, data position and
+     * dropout generator, so that training K steps and then resuming to N (with {@code withSteps(N)}) gives the model and
+     * per-step losses of training N steps at once. The other settings should be the first call's; those that shape the
+     * model ({@code preset}, {@code init}, {@code tokenizer}, {@code contextLength}) must be. A warmup-cosine schedule is
+     * laid out over the steps of each call, so a split run equals a whole one only at a constant rate.
+     *
+     * @return the changed options
+     */
+    public TrainingOptions withResume() {
+        return new TrainingOptions(data, out, preset, init, tokenizer, batchSize, contextLength, steps, lr, warmupSteps, weightDecay,
+                gradClip, evalEvery, evalBatches, valFraction, seed, true);
     }
 }

@@ -183,4 +183,67 @@ class MyllmTest {
         Myllm loaded = Myllm.load(dir.resolve("run/model"));
         assertThat(loaded.score(TEXT).crossEntropy()).isEqualTo(trained.score(TEXT).crossEntropy());
     }
+
+    @Test
+    void refusesAnOutDirectoryThatHoldsARun(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
+        TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run")).withBatch(2, 16).withSteps(1).withEvaluation(0, 0);
+        Myllm.train(o, null);
+        byte[] model = Files.readAllBytes(dir.resolve("run/model/model.safetensors"));
+        assertThatThrownBy(() -> Myllm.train(o.withSeed(9), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + dir.resolve("run") + " already holds a run; give another directory");
+        assertThat(dir.resolve("run/model/model.safetensors")).hasBinaryContent(model);
+    }
+
+    @Test
+    void resumingContinuesTheRunBitwise(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
+        TrainingOptions whole = TrainingOptions.of(List.of(text.toString()), dir.resolve("whole"))
+                .withBatch(2, 16).withSteps(6).withLearningRate(3e-3, 0).withEvaluation(2, 1).withSeed(5);
+        TrainingOptions split = new TrainingOptions(whole.data(), dir.resolve("split"), whole.preset(), whole.init(), whole.tokenizer(),
+                whole.batchSize(), whole.contextLength(), whole.steps(), whole.lr(), whole.warmupSteps(), whole.weightDecay(),
+                whole.gradClip(), whole.evalEvery(), whole.evalBatches(), whole.valFraction(), whole.seed());
+        Myllm.train(whole, null);
+        Myllm.train(split.withSteps(4), null);
+        List<Long> resumedSteps = new ArrayList<>();
+        Myllm resumed = Myllm.train(split.withResume(), new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepReport r) {
+                resumedSteps.add(r.step());
+            }
+        });
+        assertThat(resumedSteps).containsExactly(5L, 6L);
+        assertThat(dir.resolve("split/model/model.safetensors")).hasBinaryContent(Files.readAllBytes(dir.resolve("whole/model/model.safetensors")));
+        assertThat(losses(dir.resolve("split/metrics.jsonl"))).hasSize(6).isEqualTo(losses(dir.resolve("whole/metrics.jsonl")));
+        assertThat(resumed.score("It is a truth").crossEntropy()).isEqualTo(Myllm.load(dir.resolve("whole/model")).score("It is a truth").crossEntropy());
+    }
+
+    @Test
+    void refusesResumingWhatCannotBeResumed(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
+        TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run")).withBatch(2, 16).withSteps(2).withEvaluation(0, 0);
+        assertThatThrownBy(() -> Myllm.train(o.withResume(), null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("out: " + dir.resolve("run") + " holds no run to resume; train without withResume() to start one");
+        Myllm.train(o, null);
+        assertThatThrownBy(() -> Myllm.train(o.withResume(), null))
+                .hasMessage("steps: the run in " + dir.resolve("run") + " is already at step 2; give more than 2 steps to continue it");
+        assertThatThrownBy(() -> Myllm.train(o.withSteps(4).withBatch(2, 8).withResume(), null))
+                .hasMessage("resume: the run in " + dir.resolve("run") + " has a context length of 16, contextLength gives 8; resume with the run's own contextLength");
+        assertThatThrownBy(() -> Myllm.train(o.withSteps(4).withTokenizer("simple").withResume(), null))
+                .hasMessageStartingWith("resume: the run in " + dir.resolve("run") + " has a vocabulary of 50257 tokens, tokenizer simple gives ");
+        assertThatThrownBy(() -> Myllm.train(o.withSteps(4).withPreset("gpt2-small").withBatch(2, 16).withResume(), null))
+                .hasMessage("resume: the run in " + dir.resolve("run") + " has a model of 2 layers, 4 heads, width 64; preset gpt2-small gives another;"
+                        + " resume with the run's own preset or init");
+    }
+
+    /** The training loss of each step in a metrics log, in order. */
+    private static List<Double> losses(Path metrics) throws Exception {
+        List<Double> out = new ArrayList<>();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String line : Files.readAllLines(metrics)) {
+            var node = json.readTree(line);
+            if (node.has("loss")) out.add(node.get("loss").asDouble());
+        }
+        return out;
+    }
 }
