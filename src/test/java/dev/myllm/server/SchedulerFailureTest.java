@@ -153,10 +153,18 @@ class SchedulerFailureTest {
             assertEquals(200, again.statusCode(), again.body());
             JsonNode got = TestServers.json(again).get("choices");
             for (int i = 0; i < 2; i++) assertThat(got.get(i).get("text").asText()).isEqualTo(want.get(i).get("text").asText());
+            // a finished answer can reach its client before the scheduler's turn ends and sets the gauge
+            awaitMetric(srv, "myllm_active_sequences", 0);
             metrics = TestServers.get(srv.base() + "/metrics", null).body();
             assertThat(TestServers.metric(metrics, "myllm_active_sequences")).isZero();
             assertThat(TestServers.metric(metrics, "myllm_failed_sequences_total")).isEqualTo(4);
         }
+    }
+
+    /** Waits up to 10 s for a gauge of {@code /metrics} to read {@code value}. */
+    private static void awaitMetric(TestServers.Running srv, String name, double value) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end && TestServers.metric(TestServers.get(srv.base() + "/metrics", null).body(), name) != value) Thread.sleep(10);
     }
 
     /** Waits for a log line (a request's line comes after its answer has gone). */
