@@ -3,23 +3,17 @@ package dev.myllm;
 import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.InstructStore;
 import dev.myllm.finetune.InstructionData;
-import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
-import dev.myllm.finetune.SavedFormat;
 import dev.myllm.finetune.Trainable;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.Checkpoints;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.LongFunction;
 
@@ -33,14 +27,10 @@ final class FinetuneInstructions {
     }
 
     static Myllm run(InstructOptions o, Trainer.Listener listener) {
-        if (!Files.isDirectory(o.model())) throw new IllegalArgumentException("model: no such model directory: " + o.model());
-        if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
-            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
-        }
-        InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(o.data(), InstructionDatasets.SYNTHETIC_SIZE, 123));
-        PromptFormat f = SavedFormat.orBook(o.model(), o.format());
-        Path ownTokenizer = o.model().resolve(GptModelStore.TOKENIZER_FILE);
-        Tokenizer tok = Tokenizers.load(Files.isRegularFile(ownTokenizer) ? ownTokenizer.toString() : "gpt2");
+        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), o.data(), o.format());
+        InstructionData.Split split = start.split();
+        PromptFormat f = start.format();
+        Tokenizer tok = start.tokenizer();
         GPTModel m = ModelDirectory.load(o.model(), ModelDirectory.readConfig(o.model()).withDropRate(0f)); // the book's drop_rate 0.0
         LoRAModel lora = o.trainable() == Trainable.LORA ? LoRAModel.attach(m, o.lora(), o.seed()) : null;
         InstructionTuning data = new InstructionTuning(m, tok, f, split,
@@ -51,7 +41,7 @@ final class FinetuneInstructions {
         o.trainable().apply(m);
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
             Trainer t = FineTuning.trainer(lora != null ? lora : m, m, data.loss(),
-                    new InstructStore(m, lora, Files.isRegularFile(ownTokenizer) ? ownTokenizer : null, f, o.model(), "withLoRA(rank, alpha)"),
+                    new InstructStore(m, lora, start.tokenizerFile(), f, o.model(), "withLoRA(rank, alpha)"),
                     data.trainBatches(), data.valBatches().first(o.evalBatches()), data.trainBatches().first(o.evalBatches()),
                     new FineTuning.Settings(new LrSchedule.Constant(o.lr()), o.weightDecay(), (long) o.epochs() * batches, o.evalEvery(), 0), o.out())
                     .metrics(metrics, o.out().resolve("loss.png"))

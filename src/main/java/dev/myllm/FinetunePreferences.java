@@ -3,25 +3,19 @@ package dev.myllm;
 import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.InstructStore;
 import dev.myllm.finetune.InstructionData;
-import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.KeepBest;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PreferenceTuning;
 import dev.myllm.finetune.PromptFormat;
-import dev.myllm.finetune.SavedFormat;
 import dev.myllm.finetune.Trainable;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.Checkpoints;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LanguageModel;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -34,15 +28,11 @@ final class FinetunePreferences {
     }
 
     static Myllm run(PreferenceOptions o, Trainer.Listener listener) {
-        if (!Files.isDirectory(o.model())) throw new IllegalArgumentException("model: no such model directory: " + o.model());
-        if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
-            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
-        }
-        InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(o.data(), InstructionDatasets.SYNTHETIC_SIZE, 123));
-        PromptFormat f = SavedFormat.orBook(o.model(), o.format());
-        Path ownTokenizer = o.model().resolve(GptModelStore.TOKENIZER_FILE);
-        Path tokenizerFile = Files.isRegularFile(ownTokenizer) ? ownTokenizer : null;
-        Tokenizer tok = Tokenizers.load(tokenizerFile != null ? tokenizerFile.toString() : "gpt2");
+        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), o.data(), o.format());
+        InstructionData.Split split = start.split();
+        PromptFormat f = start.format();
+        Path tokenizerFile = start.tokenizerFile();
+        Tokenizer tok = start.tokenizer();
         GPTModel policy = load(o.model());
         LoRAModel lora = o.trainable() == Trainable.LORA ? LoRAModel.attach(policy, o.lora(), o.seed()) : null;
         LanguageModel reference = PreferenceTuning.reference(lora, () -> load(o.model()));
