@@ -163,19 +163,30 @@ class MyllmInstructTest {
     }
 
     /** The files of {@code dir} (recursively) ending in one of {@code endings}, relative to it. */
-    private static List<Path> files(Path dir, String... endings) throws Exception {
+    /** The files under {@code dir} ending in one of {@code endings} (none given: all), relative and sorted. */
+    static List<Path> files(Path dir, String... endings) throws Exception {
         try (var s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).map(dir::relativize).filter(p -> List.of(endings).stream().anyMatch(p.toString()::endsWith)).sorted().toList();
+            return s.filter(Files::isRegularFile).map(dir::relativize).filter(p -> endings.length == 0 || List.of(endings).stream().anyMatch(p.toString()::endsWith)).sorted().toList();
         }
     }
 
-    private static void sameFiles(Path lib, Path cli, String... endings) throws Exception {
+    /** {@code lib} holds the files {@code cli} does (those ending in one of {@code endings}; none given: all), byte for byte. */
+    static void sameFiles(Path lib, Path cli, String... endings) throws Exception {
         List<Path> want = files(cli, endings);
         assertThat(files(lib, endings)).isEqualTo(want);
         for (Path f : want) assertThat(Files.mismatch(lib.resolve(f), cli.resolve(f))).as(f.toString()).isEqualTo(-1L);
     }
 
-    private static Trainer.Listener into(List<Trainer.StepReport> steps) {
+    /** The model returned is model/'s: saved again it is the same file, and it answers as model/ loaded does. */
+    static void returnsModelDir(Myllm tuned, Path run, Path scratch) throws Exception {
+        tuned.save(scratch);
+        assertThat(Files.mismatch(scratch.resolve("model.safetensors"), run.resolve("model/model.safetensors"))).isEqualTo(-1L);
+        assertThat(tuned.model().parameters()).allMatch(Tensor::requiresGrad);
+        assertThat(tuned.respond("Say yes.", "", 3, null)).isEqualTo(Myllm.load(run.resolve("model")).respond("Say yes.", "", 3, null));
+    }
+
+    /** A listener that collects the steps. */
+    static Trainer.Listener into(List<Trainer.StepReport> steps) {
         return new Trainer.Listener() {
             @Override
             public void onStep(Trainer.StepReport r) {
@@ -229,11 +240,7 @@ class MyllmInstructTest {
         assertThat(after.get("h.0.mlp.c_fc.weight").data()).isNotEqualTo(before.get("h.0.mlp.c_fc.weight").data());
 
         // the model returned is model/'s: the adapters merged in memory too, every weight trainable as a loaded one's
-        Path saved = dir.resolve("returned");
-        tuned.save(saved);
-        assertThat(Files.mismatch(saved.resolve("model.safetensors"), cli.resolve("model/model.safetensors"))).isEqualTo(-1L);
-        assertThat(tuned.model().parameters()).allMatch(Tensor::requiresGrad);
-        assertThat(tuned.respond("Say yes.", "", 3, null)).isEqualTo(Myllm.load(cli.resolve("model")).respond("Say yes.", "", 3, null));
+        returnsModelDir(tuned, cli, dir.resolve("returned"));
     }
 
     @Test

@@ -89,43 +89,13 @@ class MyllmPreferenceTest {
     }
 
     /** The files of {@code dir} (recursively), relative to it. */
-    private static List<Path> files(Path dir) throws Exception {
-        try (var s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).map(dir::relativize).sorted().toList();
-        }
-    }
-
-    /** {@code lib} holds the files {@code cli} does, byte for byte. */
-    private static void sameFiles(Path lib, Path cli) throws Exception {
-        List<Path> want = files(cli);
-        assertThat(files(lib)).isEqualTo(want);
-        for (Path f : want) assertThat(Files.mismatch(lib.resolve(f), cli.resolve(f))).as(f.toString()).isEqualTo(-1L);
-    }
-
-    private static Trainer.Listener into(List<Trainer.StepReport> steps) {
-        return new Trainer.Listener() {
-            @Override
-            public void onStep(Trainer.StepReport r) {
-                steps.add(r);
-            }
-        };
-    }
-
-    /** The model returned is model/'s: saved again it is the same file, and it answers as model/ loaded does. */
-    private static void returnsModelDir(Myllm tuned, Path run, Path scratch) throws Exception {
-        tuned.save(scratch);
-        assertThat(Files.mismatch(scratch.resolve("model.safetensors"), run.resolve("model/model.safetensors"))).isEqualTo(-1L);
-        assertThat(tuned.model().parameters()).allMatch(Tensor::requiresGrad);
-        assertThat(tuned.respond("Say yes.", "", 3, null)).isEqualTo(Myllm.load(run.resolve("model")).respond("Say yes.", "", 3, null));
-    }
-
     @Test
     void finetunesAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
         Tiny t = Tiny.in(dir);
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         List<Trainer.StepReport> steps = new ArrayList<>();
         Myllm tuned = Myllm.finetunePreferences(t.options(lib).withFormat(PromptFormat.PHI3).withTraining(2, 8, 1e-3).withEvaluation(2, 1)
-                .withBeta(0.5).withRpoAlpha(0.2).withAppendEos(true).withWeightDecay(0.1).withMaxLength(100).withSeed(7), into(steps));
+                .withBeta(0.5).withRpoAlpha(0.2).withAppendEos(true).withWeightDecay(0.1).withMaxLength(100).withSeed(7), MyllmInstructTest.into(steps));
         t.cli(cli, "--format", "phi3", "--epochs", "2", "--lr", "1e-3", "--eval-every", "2", "--eval-batches", "1",
                 "--beta", "0.5", "--rpo-alpha", "0.2", "--append-eos", "--weight-decay", "0.1", "--max-length", "100", "--seed", "7");
 
@@ -134,12 +104,12 @@ class MyllmPreferenceTest {
         assertThat(m).filteredOn(n -> n.has("val_reward_accuracy")).extracting(n -> n.get("step").asInt()).containsExactly(1, 3, 5, 7);
         assertThat(m.getLast().get("loss").asDouble()).isLessThan(m.getFirst().get("loss").asDouble());
         // the same weights, format, tokenizer and final report
-        sameFiles(lib.resolve("model"), cli.resolve("model"));
+        MyllmInstructTest.sameFiles(lib.resolve("model"), cli.resolve("model"));
         assertThat(Files.mismatch(lib.resolve("dpo-eval.json"), cli.resolve("dpo-eval.json"))).isEqualTo(-1L);
         assertThat(new ObjectMapper().readTree(lib.resolve("dpo-eval.json").toFile()).at("/validation/pairs").asInt()).isEqualTo(2);
         assertThat(SavedFormat.read(lib.resolve("model"))).isEqualTo(PromptFormat.PHI3);
         assertThat(tuned.promptFormat()).contains(PromptFormat.PHI3);
-        returnsModelDir(tuned, cli, dir.resolve("returned"));
+        MyllmInstructTest.returnsModelDir(tuned, cli, dir.resolve("returned"));
 
         assertThatThrownBy(() -> Myllm.finetunePreferences(t.options(lib), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + lib + " already holds a run; give another directory");
@@ -150,13 +120,13 @@ class MyllmPreferenceTest {
         Tiny t = Tiny.in(dir);
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         List<Trainer.StepReport> steps = new ArrayList<>();
-        Myllm tuned = Myllm.finetunePreferences(t.options(lib).withLoRA(2, 4).withTraining(1, 8, 1e-3).withEvaluation(2, 1), into(steps));
+        Myllm tuned = Myllm.finetunePreferences(t.options(lib).withLoRA(2, 4).withTraining(1, 8, 1e-3).withEvaluation(2, 1), MyllmInstructTest.into(steps));
         t.cli(cli, "--trainable", "lora", "--lora-rank", "2", "--lora-alpha", "4", "--lr", "1e-3", "--eval-every", "2", "--eval-batches", "1");
 
         // the reference is the policy with its adapters off, so before the first update the two agree: ln 2
         List<JsonNode> m = sameMetrics(lib, cli, steps, 4);
         assertThat(m.getFirst().get("loss").asDouble()).isCloseTo(Math.log(2), org.assertj.core.data.Offset.offset(1e-7));
-        sameFiles(lib.resolve("model"), cli.resolve("model"));
+        MyllmInstructTest.sameFiles(lib.resolve("model"), cli.resolve("model"));
         assertThat(lib.resolve("model").resolve(InstructStore.ADAPTER).resolve("adapter_model.safetensors")).exists();
         assertThat(Files.mismatch(lib.resolve("dpo-eval.json"), cli.resolve("dpo-eval.json"))).isEqualTo(-1L);
         // model/ has the update merged in: the blocks moved, the frozen embedding did not
@@ -164,7 +134,7 @@ class MyllmPreferenceTest {
         var after = Safetensors.read(lib.resolve("model/model.safetensors"));
         assertThat(after.get("wte.weight").data()).isEqualTo(before.get("wte.weight").data());
         assertThat(after.get("h.0.mlp.c_fc.weight").data()).isNotEqualTo(before.get("h.0.mlp.c_fc.weight").data());
-        returnsModelDir(tuned, cli, dir.resolve("returned"));
+        MyllmInstructTest.returnsModelDir(tuned, cli, dir.resolve("returned"));
     }
 
     @Test
@@ -173,12 +143,12 @@ class MyllmPreferenceTest {
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         List<Trainer.StepReport> steps = new ArrayList<>();
         Myllm tuned = Myllm.finetunePreferences(t.options(lib).withTrainable(Trainable.LAST_BLOCK).withKeepBest(true)
-                .withTraining(1, 8, 3e-2).withBeta(2).withEvaluation(1, 1), into(steps));
+                .withTraining(1, 8, 3e-2).withBeta(2).withEvaluation(1, 1), MyllmInstructTest.into(steps));
         t.cli(cli, "--trainable", "last-block", "--keep-best", "--lr", "3e-2", "--beta", "2", "--eval-every", "1", "--eval-batches", "1");
 
         sameMetrics(lib, cli, steps, 10);
-        sameFiles(lib.resolve(KeepBest.DIR), cli.resolve(KeepBest.DIR));
-        sameFiles(lib.resolve("model"), cli.resolve("model"));
+        MyllmInstructTest.sameFiles(lib.resolve(KeepBest.DIR), cli.resolve(KeepBest.DIR));
+        MyllmInstructTest.sameFiles(lib.resolve("model"), cli.resolve("model"));
         // this run's best evaluation is not its last: model/ is the kept one, reloaded, and the report is of it
         JsonNode best = new ObjectMapper().readTree(lib.resolve(KeepBest.DIR).resolve(KeepBest.FILE).toFile());
         assertThat(best.get("step").asInt()).isLessThan(10);
@@ -198,7 +168,7 @@ class MyllmPreferenceTest {
         var after = Safetensors.read(lib.resolve("model/model.safetensors"));
         assertThat(after.get("h.0.attn.c_attn.weight").data()).isEqualTo(before.get("h.0.attn.c_attn.weight").data());
         assertThat(after.get("h.1.attn.c_attn.weight").data()).isNotEqualTo(before.get("h.1.attn.c_attn.weight").data());
-        returnsModelDir(tuned, cli, dir.resolve("returned"));
+        MyllmInstructTest.returnsModelDir(tuned, cli, dir.resolve("returned"));
     }
 
     @Test
