@@ -38,18 +38,8 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a dataset name or instruction file is required");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
-        if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-        if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
-        if (maxLength < 2) throw new IllegalArgumentException("maxLength must be >= 2, got " + maxLength);
-        if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
-        if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
-        if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
-        if (trainable == null) throw new IllegalArgumentException("trainable: what trains is required");
-        if (trainable == Trainable.HEAD) {
-            throw new IllegalArgumentException("trainable: a language model has no new head to train alone; choose ALL, LAST_BLOCK, LAST_TWO_BLOCKS or LORA");
-        }
-        if (trainable == Trainable.LORA && lora == null) throw new IllegalArgumentException("trainable: LoRA needs its rank and alpha; use withLoRA(rank, alpha)");
-        if (trainable != Trainable.LORA) lora = null;
+        TuningChecks.training(epochs, batchSize, maxLength, lr, weightDecay, evalEvery, evalBatches);
+        lora = TuningChecks.trainable(trainable, lora);
     }
 
     /**

@@ -285,6 +285,9 @@ class MyllmInstructTest {
         InstructOptions o = InstructOptions.of(Path.of("base"), "synthetic", Path.of("out"));
         assertThat(o.trainable()).isEqualTo(Trainable.ALL);
         assertThat(o.lora()).isNull();
+        // the same checks as PreferenceOptions': a weight decay that is not a number is refused too
+        assertThatThrownBy(() -> new InstructOptions(o.model(), o.data(), o.out(), null, 1, 8, 100, 1e-3, Double.NaN, true, 0, 1, 1, Trainable.ALL, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("weightDecay must be >= 0, got NaN");
         assertThatThrownBy(() -> o.withTrainable(Trainable.LORA)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("trainable: LoRA needs its rank and alpha; use withLoRA(rank, alpha)");
         assertThatThrownBy(() -> o.withTrainable(Trainable.HEAD)).isInstanceOf(IllegalArgumentException.class)
