@@ -25,12 +25,16 @@ final class Training {
     static Myllm run(TrainingOptions o, Trainer.Listener listener) {
         Path checkpoint = null;
         long resumedStep = 0;
+        Object savedOptions = null;
         if (o.resume()) {
             if (!Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
                 throw new IllegalArgumentException("out: " + o.out() + " holds no run to resume; train without withResume() to start one");
             }
             checkpoint = Checkpoints.resolve(o.out());
-            resumedStep = ((Number) Checkpoints.readState(checkpoint).get("step")).longValue();
+            java.util.Map<String, Object> state = Checkpoints.readState(checkpoint);
+            savedOptions = state.get("options");
+            TrainingResume.requireTrainRun(o, savedOptions);
+            resumedStep = ((Number) state.get("step")).longValue();
             if (resumedStep >= o.steps()) {
                 throw new IllegalArgumentException("steps: the run in " + o.out() + " is already at step " + resumedStep
                         + "; give more than " + resumedStep + " steps to continue it");
@@ -55,6 +59,7 @@ final class Training {
         if (checkpoint != null) requireSameShape(o, checkpoint, cfg);
         int ctx = o.contextLength() > 0 ? o.contextLength() : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new IllegalArgumentException("contextLength " + ctx + " exceeds the model's " + cfg.contextLength());
+        if (checkpoint != null) TrainingResume.requireSameSettings(o, savedOptions, cfg, ctx);
         Splits.Pair<int[]> split = Splits.tokens(Corpus.standard().tokens(o.data(), tok), 1 - o.valFraction());
         TokenWindows train = new TokenWindows(split.train(), o.batchSize(), ctx, ctx, true, o.seed());
         TokenWindows val = new TokenWindows(split.validation(), o.batchSize(), ctx, ctx, false, 0, false);
@@ -65,8 +70,8 @@ final class Training {
         GPTModel model = new GPTModel(cfg, o.seed());
         if (o.init() != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(o.init(), cfg).namedParameters());
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay(), AdamW.Decay.MATRICES));
-        LrSchedule schedule = o.warmupSteps() == 0 ? new LrSchedule.Constant(o.lr())
-                : new LrSchedule.WarmupCosine(o.lr(), o.lr() / 10, o.lr() / 10, Math.min(o.warmupSteps(), o.steps() - 1), o.steps());
+        // myllm train's schedule (warmupSteps 0 is its "no --warmup-steps"), laid out as it is over this call's steps
+        LrSchedule schedule = LrSchedule.forRun(o.lr(), -1, o.warmupSteps() > 0 ? o.warmupSteps() : -1, o.steps());
         Path tokenizerFile = !o.tokenizer().equals("gpt2") && !o.tokenizer().equals("simple") && Files.isRegularFile(Path.of(o.tokenizer()))
                 ? Path.of(o.tokenizer()) : null;
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), resumedStep)) {
@@ -74,6 +79,8 @@ final class Training {
                     new Trainer.Options(o.steps(), 1, o.gradClip(), o.evalEvery(), o.evalBatches(), 0, 0, 1), o.out())
                     .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
                     .rng("dropout", model.dropoutRng())
+                    // saved as the command saves its own, so myllm train --resume continues with this run's settings
+                    .commandOptions(TrainingRunOptions.continuing(o, savedOptions))
                     .metrics(metrics, o.out().resolve("loss.png"))
                     .listener(listener == null ? new Trainer.Listener() {
                     } : listener);

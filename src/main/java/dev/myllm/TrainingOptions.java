@@ -178,9 +178,16 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
     /**
      * The same, continuing the run in {@code out} from its latest checkpoint: weights, AdamW moments, data position and
      * dropout generator, so that training K steps and then resuming to N (with {@code withSteps(N)}) gives the model and
-     * per-step losses of training N steps at once. The other settings should be the first call's; those that shape the
-     * model ({@code preset}, {@code init}, {@code tokenizer}, {@code contextLength}) must be. A warmup-cosine schedule is
-     * laid out over the steps of each call, so a split run equals a whole one only at a constant rate.
+     * per-step losses of training N steps at once. The run may have been started by this library or by
+     * {@code myllm train} (each saves its options in the checkpoint as the command does, so either continues the other's
+     * runs); another command's run is refused. The settings that change the weights ({@code preset}, {@code batchSize},
+     * {@code contextLength}, {@code lr}, {@code warmupSteps}, {@code weightDecay}, {@code gradClip}, {@code valFraction},
+     * {@code seed}, and the model's shape and vocabulary) must be the run's own, or the call is refused naming the first
+     * that differs, as is a command-started run with a setting these options cannot give ({@code --decay all}, ...);
+     * {@code data} and the evaluation may change. A warmup-cosine schedule is laid out over the steps of each call, as
+     * {@code myllm train --resume DIR --steps N} lays it out over the new {@code --steps}: resuming with the same
+     * {@code steps} continues the schedule exactly, while more steps re-lay the cosine from the resumed step on, so
+     * such a split run equals a whole one only at a constant rate.
      *
      * @return the changed options
      */

@@ -203,9 +203,8 @@ final class TrainCommand implements Runnable {
         if (initModel != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
                 decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));
-        LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr)
-                : new LrSchedule.WarmupCosine(lr, minLr >= 0 ? minLr : lr / 10, minLr >= 0 ? minLr : lr / 10,
-                Math.max(0, Math.min(warmupSteps, total - 1)), total);
+        // over this run's total: a --resume with a larger --steps lays the warmup and cosine out again over the new length
+        LrSchedule schedule = LrSchedule.forRun(lr, minLr, warmupSteps, total);
         PrintStream err = System.err; // progress and notes; stdout stays free for results
         err.printf("model: %,d parameters (%d layers, %d heads, width %d, context %d, vocab %d); data: %,d training and %,d validation tokens, %d batches of %d × %d per epoch; %,d steps%n",
                 model.parameterCount(), cfg.nLayers(), cfg.nHeads(), cfg.embDim(), cfg.contextLength(), cfg.vocabSize(),

@@ -8,6 +8,19 @@ public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.Warmu
     /** A short description for logs and {@code trainer_state.json}. */
     String describe();
 
+    /**
+     * The schedule of a pretraining run of {@code totalSteps} steps, as {@code myllm train} and {@code Myllm.train} lay it
+     * out: a constant {@code lr} when neither {@code minLr} nor {@code warmupSteps} is given (negative), else a warmup
+     * (capped below the last step) and cosine decay over {@code totalSteps}, from and down to {@code minLr} ({@code lr / 10}
+     * when not given). A resumed run that raises its length lays the cosine out again over the new total, so from the step
+     * it resumes at it follows neither the first run's schedule nor that of a run planned that long from the start.
+     */
+    static LrSchedule forRun(double lr, double minLr, long warmupSteps, long totalSteps) {
+        if (warmupSteps < 0 && minLr < 0) return new Constant(lr);
+        double floor = minLr >= 0 ? minLr : lr / 10;
+        return new WarmupCosine(lr, floor, floor, Math.max(0, Math.min(warmupSteps, totalSteps - 1)), totalSteps);
+    }
+
     /** The same rate at every step. */
     record Constant(double lr) implements LrSchedule {
         public Constant {
