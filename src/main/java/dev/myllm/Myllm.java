@@ -210,6 +210,8 @@ public final class Myllm {
 
     /**
      * Pretrains a model as {@code myllm train} does, reporting each step to {@code listener}; returns the trained model.
+     * Each checkpoint keeps the run's options as the command keeps its own, so {@code myllm train --resume} continues the
+     * run with its settings (and {@link TrainingOptions#withResume()} continues a run the command started).
      *
      * @param options  the data, model and settings
      * @param listener sees every step, sample and checkpoint (may be null)
