@@ -86,8 +86,9 @@ public final class TextClassifier {
 
     /**
      * Fine-tunes a classifier as {@code myllm finetune classify} does ({@link ClassifierTuning}): balanced classes, a
-     * 70/10/20 split, a new head, the chosen layers trained with AdamW at the book's dropout 0.0, evaluation by the
-     * book's rule; {@code listener} (may be null) sees each step. Bad data or settings are one-line
+     * 70/10/20 split, a new head, the chosen layers trained with AdamW at the book's dropout 0.0 (unless the options' run
+     * asks for another), evaluation by the book's rule, the run's length, checkpoints and resume as {@link TuningRun} says;
+     * {@code listener} (may be null) sees each step. Bad data or settings are one-line
      * {@link IllegalArgumentException}s naming them.
      *
      * @param o        the model, data and settings
