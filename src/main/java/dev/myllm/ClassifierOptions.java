@@ -57,8 +57,22 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
     }
 
     /**
-     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen; each parameter
-     * is the record component of its name.
+     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen.
+     *
+     * @param model       the model to start from
+     * @param data        the data
+     * @param out         the run directory
+     * @param trainable   what trains
+     * @param tokenRule   which position the head reads
+     * @param maxLength   the most tokens of a batch (a text)
+     * @param epochs      passes over the training split
+     * @param batchSize   records per step
+     * @param lr          AdamW learning rate
+     * @param weightDecay AdamW weight decay
+     * @param evalEvery   evaluation every N steps (0: never)
+     * @param evalBatches batches per evaluation
+     * @param seed        the seed
+     * @param lora        LoRA's settings with LoRA, else null
      */
     public ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
                              int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed,

@@ -46,8 +46,23 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
     }
 
     /**
-     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen; each parameter
-     * is the record component of its name.
+     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen.
+     *
+     * @param model           the model to start from
+     * @param data            the data
+     * @param out             the run directory
+     * @param format          the prompt format (null: the saved one, else Alpaca)
+     * @param epochs          passes over the training split
+     * @param batchSize       records per step
+     * @param maxLength       the most tokens of a batch (a text)
+     * @param lr              AdamW learning rate
+     * @param weightDecay     AdamW weight decay
+     * @param maskInstruction leave the prompt's tokens out of the loss
+     * @param evalEvery       evaluation every N steps (0: never)
+     * @param evalBatches     batches per evaluation
+     * @param seed            the seed
+     * @param trainable       what trains
+     * @param lora            LoRA's settings with LoRA, else null
      */
     public InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                            double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed,

@@ -59,8 +59,26 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
     }
 
     /**
-     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen; each parameter
-     * is the record component of its name.
+     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen.
+     *
+     * @param model       the model to start from
+     * @param data        the data
+     * @param out         the run directory
+     * @param format      the prompt format (null: the saved one, else Alpaca)
+     * @param epochs      passes over the training split
+     * @param batchSize   records per step
+     * @param maxLength   the most tokens of a batch (a text)
+     * @param lr          AdamW learning rate
+     * @param weightDecay AdamW weight decay
+     * @param beta        DPO's beta
+     * @param rpoAlpha    the RPO term's weight (0: none)
+     * @param appendEos   end the answers with end-of-text
+     * @param keepBest    keep the best evaluation's model
+     * @param evalEvery   evaluation every N steps (0: never)
+     * @param evalBatches batches per evaluation
+     * @param seed        the seed
+     * @param trainable   what trains
+     * @param lora        LoRA's settings with LoRA, else null
      */
     public PreferenceOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                              double lr, double weightDecay, double beta, double rpoAlpha, boolean appendEos, boolean keepBest,
