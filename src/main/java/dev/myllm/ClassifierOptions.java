@@ -28,12 +28,20 @@ import java.nio.file.Path;
  * @param seed        seed of the split, the new head, the shuffling and dropout (LoRA's adapters: seed + 1)
  * @param lora        LoRA's rank, alpha and scale rule when {@code trainable} is {@link Trainable#LORA} (appendix E), else
  *                    null (dropped when another choice of what trains is given)
+ * @param run         the run controls, as the command's: {@link TuningRun#book()} (the epochs decide the length, no dropout) or
+ *                    steps, a time limit, dropout, checkpoints, resume; the rate stays constant, as {@code myllm finetune classify}
+ *                    has no warmup or cosine
  */
 public record ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
                                 int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed,
-                                LoRA.Settings lora) {
+                                LoRA.Settings lora, TuningRun run) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public ClassifierOptions {
+        if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
+        if (run.warmupSteps() != null || run.minLr() != null) {
+            throw new IllegalArgumentException("run: classification keeps the book's constant rate (myllm finetune classify has no warmup or cosine); "
+                    + "leave warmupSteps and minLr unset");
+        }
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a labelled file or dataset name is required");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
@@ -46,6 +54,30 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
         if (weightDecay < 0) throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
         if (evalEvery < 0 || evalBatches < 0) throw new IllegalArgumentException("evalEvery and evalBatches must be >= 0");
+    }
+
+    /**
+     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen.
+     *
+     * @param model       the model to start from
+     * @param data        the data
+     * @param out         the run directory
+     * @param trainable   what trains
+     * @param tokenRule   which position the head reads
+     * @param maxLength   the most tokens of a batch (a text)
+     * @param epochs      passes over the training split
+     * @param batchSize   records per step
+     * @param lr          AdamW learning rate
+     * @param weightDecay AdamW weight decay
+     * @param evalEvery   evaluation every N steps (0: never)
+     * @param evalBatches batches per evaluation
+     * @param seed        the seed
+     * @param lora        LoRA's settings with LoRA, else null
+     */
+    public ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
+                             int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed,
+                             LoRA.Settings lora) {
+        this(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, TuningRun.book());
     }
 
     /**
@@ -90,7 +122,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withTrainable(Trainable t) {
-        return new ClassifierOptions(model, data, out, t, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
+        return new ClassifierOptions(model, data, out, t, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, run);
     }
 
     /**
@@ -106,7 +138,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
         if (rank < 1) throw new IllegalArgumentException("rank must be >= 1, got " + rank);
         if (!(alpha > 0)) throw new IllegalArgumentException("alpha must be positive, got " + alpha);
         return new ClassifierOptions(model, data, out, Trainable.LORA, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery,
-                evalBatches, seed, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK));
+                evalBatches, seed, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK), run);
     }
 
     /**
@@ -116,7 +148,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withTokenRule(TokenRule r) {
-        return new ClassifierOptions(model, data, out, trainable, r, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
+        return new ClassifierOptions(model, data, out, trainable, r, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, run);
     }
 
     /**
@@ -126,7 +158,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withMaxLength(int tokens) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, tokens, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, tokens, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, run);
     }
 
     /**
@@ -138,7 +170,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withTraining(int epochs, int batchSize, double lr) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, run);
     }
 
     /**
@@ -149,7 +181,7 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withEvaluation(int every, int batches) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, every, batches, seed, lora);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, every, batches, seed, lora, run);
     }
 
     /**
@@ -159,6 +191,67 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      * @return the changed options
      */
     public ClassifierOptions withSeed(long seed) {
-        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora);
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, run);
+    }
+
+    /**
+     * The same with other run controls (length, time limit, schedule, dropout, checkpoints, resume).
+     *
+     * @param r the run controls
+     * @return the changed options
+     */
+    public ClassifierOptions withRun(TuningRun r) {
+        return new ClassifierOptions(model, data, out, trainable, tokenRule, maxLength, epochs, batchSize, lr, weightDecay, evalEvery, evalBatches, seed, lora, r);
+    }
+
+    /**
+     * The same with a length in optimizer steps instead of epochs, as {@code --steps}.
+     *
+     * @param steps the run's steps (0: the epochs decide)
+     * @return the changed options
+     */
+    public ClassifierOptions withSteps(long steps) {
+        return withRun(run.withSteps(steps));
+    }
+
+    /**
+     * The same with a time limit, as {@code --minutes}: the run stops with a checkpoint after this much training time.
+     *
+     * @param minutes the limit in minutes (0: none)
+     * @return the changed options
+     */
+    public ClassifierOptions withMinutes(double minutes) {
+        return withRun(run.withMinutes(minutes));
+    }
+
+    /**
+     * The same with another dropout rate while fine-tuning, as {@code --dropout}.
+     *
+     * @param rate the rate, in [0, 1)
+     * @return the changed options
+     */
+    public ClassifierOptions withDropout(float rate) {
+        return withRun(run.withDropout(rate));
+    }
+
+    /**
+     * The same with a checkpoint every N steps, as {@code --checkpoint-every}.
+     *
+     * @param every steps between checkpoints (0: at the end)
+     * @return the changed options
+     */
+    public ClassifierOptions withCheckpointEvery(int every) {
+        return withRun(run.withCheckpointEvery(every));
+    }
+
+    /**
+     * The same continuing the run in {@code out} from its latest checkpoint, as {@code --resume OUT}: a run stopped by
+     * {@link #withMinutes}, an interrupt or a shorter length goes on exactly as if it had not stopped. Give the run's
+     * own settings (a longer length may be given); a run another command made is refused.
+     *
+     * @return the changed options
+     */
+    public ClassifierOptions withResume() {
+        return withRun(run.withResume());
     }
 }

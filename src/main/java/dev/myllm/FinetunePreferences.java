@@ -12,45 +12,53 @@ import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.LanguageModel;
-import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * {@link Myllm#finetunePreferences}: {@code myllm finetune dpo}'s run (the book's DPO notebook) — the same
  * {@link PreferenceTuning} data, reference, objective, trainer and report, freezing ({@link Trainable}), LoRA adapters
- * ({@link LoRAModel}), {@link InstructStore} and {@link KeepBest} — without printing.
+ * ({@link LoRAModel}), {@link InstructStore} and {@link KeepBest}, length, schedule and checkpoints — without printing.
  */
 final class FinetunePreferences {
+    /** The command whose runs these are: its checkpoints and ours continue each other. */
+    static final String COMMAND = "finetune dpo";
+
     private FinetunePreferences() {
     }
 
     static Myllm run(PreferenceOptions o, Trainer.Listener listener) {
-        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), o.data(), o.format());
+        TuningRun r = o.run();
+        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), r, COMMAND, o.data(), o.format());
         InstructionData.Split split = start.split();
         PromptFormat f = start.format();
         Path tokenizerFile = start.tokenizerFile();
         Tokenizer tok = start.tokenizer();
-        GPTModel policy = load(o.model());
+        GPTModel policy = load(o.model(), r.dropout());
         LoRAModel lora = o.trainable() == Trainable.LORA ? LoRAModel.attach(policy, o.lora(), o.seed()) : null;
-        LanguageModel reference = PreferenceTuning.reference(lora, () -> load(o.model()));
+        LanguageModel reference = PreferenceTuning.reference(lora, () -> load(o.model(), r.dropout()));
         PreferenceTuning dpo = new PreferenceTuning(policy, lora, reference, tok, f, split,
                 new PreferenceTuning.Batching(o.maxLength(), o.batchSize(), true, o.seed(), o.appendEos()),
                 new PreferenceTuning.Dpo(o.beta(), o.rpoAlpha()), part -> o.data() + " (" + part + ")");
         int batches = dpo.trainBatches().batchesPerEpoch();
         if (batches < 1) throw new IllegalArgumentException(o.data() + " (train): " + dpo.trainRecords() + " records make no batch of " + o.batchSize() + "; lower batchSize");
+        long total = FineTuning.totalSteps(r.steps(), (long) o.epochs() * batches);
+        start.run().requireStepsLeft(total);
         o.trainable().apply(policy);
-        KeepBest best = o.keepBest() ? new KeepBest(store(policy, lora, tokenizerFile, f, o), o.out(), false, "keepBest", IllegalArgumentException::new) : null;
-        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
-            dpo.trainer(store(policy, lora, tokenizerFile, f, o),
-                            new FineTuning.Settings(new LrSchedule.Constant(o.lr()), o.weightDecay(), (long) o.epochs() * batches, o.evalEvery(), 0),
-                            o.evalBatches(), o.out())
+        // a resumed run continues its own best; a new one replaces whatever an earlier run left there
+        KeepBest best = o.keepBest() ? new KeepBest(store(policy, lora, tokenizerFile, f, o), o.out(), start.run().resumed(), "keepBest",
+                IllegalArgumentException::new) : null;
+        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), start.run().resumedStep())) {
+            Trainer t = dpo.trainer(store(policy, lora, tokenizerFile, f, o),
+                            new FineTuning.Settings(FineTuning.schedule(o.lr(), r.warmupSteps(), r.minLr(), total), o.weightDecay(), total, o.evalEvery(),
+                                    r.checkpointEvery()), o.evalBatches(), o.out())
                     .metrics(metrics, o.out().resolve("loss.png"))
                     .listener(best != null ? best.around(listener) : listener != null ? listener : new Trainer.Listener() {
-                    })
-                    .run();
+                    });
+            start.run().start(t, savedOptions(o)).run();
         }
         // the final (or kept) model on every validation pair, as dpo-eval.json
         dpo.finish(best, o.out()).write(o.out().resolve("dpo-eval.json"));
@@ -61,9 +69,23 @@ final class FinetunePreferences {
         return Myllm.of(policy, tok).withPromptFormat(f);
     }
 
-    /** The model directory's GPT with the book's drop_rate 0.0. */
-    private static GPTModel load(Path model) {
-        return ModelDirectory.load(model, ModelDirectory.readConfig(model).withDropRate(0f));
+    /** The options as {@code myllm finetune dpo} saves them, so that {@code --resume} continues the run with its settings. */
+    static Map<String, Object> savedOptions(PreferenceOptions o) {
+        Map<String, Object> saved = InstructRunStart.commandOptions(COMMAND, o.model(), o.data(), o.format(), o.trainable(), o.lora(), o.maxLength(),
+                o.batchSize(), o.run(), o.evalEvery(), o.evalBatches(), o.seed());
+        saved.put("epochs", o.epochs());
+        saved.put("lr", o.lr());
+        saved.put("weight-decay", o.weightDecay());
+        saved.put("beta", o.beta());
+        saved.put("rpo-alpha", o.rpoAlpha());
+        saved.put("append-eos", o.appendEos());
+        saved.put("keep-best", o.keepBest());
+        return saved;
+    }
+
+    /** The model directory's GPT with the run's dropout (the book's 0.0 unless asked). */
+    private static GPTModel load(Path model, float dropout) {
+        return ModelDirectory.load(model, ModelDirectory.readConfig(model).withDropRate(dropout));
     }
 
     private static InstructStore store(GPTModel m, LoRAModel lora, Path tokenizerFile, PromptFormat f, PreferenceOptions o) {

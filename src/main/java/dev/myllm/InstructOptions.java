@@ -18,7 +18,7 @@ import java.nio.file.Path;
  * @param epochs          passes over the training split
  * @param batchSize       records per step
  * @param maxLength       each batch cut to this many tokens (and to the model's context)
- * @param lr              AdamW learning rate (constant)
+ * @param lr              AdamW learning rate (constant unless the run asks for warmup + cosine)
  * @param weightDecay     AdamW weight decay (every tensor, as the book)
  * @param maskInstruction leave the prompt's tokens out of the loss (exercise 7.2)
  * @param evalEvery       evaluation after steps 1, 1+N, 1+2N, ... (the book's rule; 0: never)
@@ -29,17 +29,45 @@ import java.nio.file.Path;
  *                        {@link Trainable#HEAD}, a classifier's
  * @param lora            LoRA's rank, alpha and scale rule when {@code trainable} is {@link Trainable#LORA} (appendix E), else
  *                        null (dropped when another choice of what trains is given)
+ * @param run             the run controls, as the command's: {@link TuningRun#book()} (the epochs decide the length, a constant
+ *                        rate, no dropout) or steps, a time limit, warmup + cosine, dropout, checkpoints, resume
  */
 public record InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                               double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed,
-                              Trainable trainable, LoRA.Settings lora) {
+                              Trainable trainable, LoRA.Settings lora, TuningRun run) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public InstructOptions {
+        if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a dataset name or instruction file is required");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
         TuningChecks.training(epochs, batchSize, maxLength, lr, weightDecay, evalEvery, evalBatches);
         lora = TuningChecks.trainable(trainable, lora);
+    }
+
+    /**
+     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen.
+     *
+     * @param model           the model to start from
+     * @param data            the data
+     * @param out             the run directory
+     * @param format          the prompt format (null: the saved one, else Alpaca)
+     * @param epochs          passes over the training split
+     * @param batchSize       records per step
+     * @param maxLength       the most tokens of a batch (a text)
+     * @param lr              AdamW learning rate
+     * @param weightDecay     AdamW weight decay
+     * @param maskInstruction leave the prompt's tokens out of the loss
+     * @param evalEvery       evaluation every N steps (0: never)
+     * @param evalBatches     batches per evaluation
+     * @param seed            the seed
+     * @param trainable       what trains
+     * @param lora            LoRA's settings with LoRA, else null
+     */
+    public InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
+                           double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed,
+                           Trainable trainable, LoRA.Settings lora) {
+        this(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, TuningRun.book());
     }
 
     /**
@@ -87,7 +115,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withTrainable(Trainable t) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, t, lora);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, t, lora, run);
     }
 
     /**
@@ -104,7 +132,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
         if (rank < 1) throw new IllegalArgumentException("rank must be >= 1, got " + rank);
         if (!(alpha > 0)) throw new IllegalArgumentException("alpha must be positive, got " + alpha);
         return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed,
-                Trainable.LORA, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK));
+                Trainable.LORA, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK), run);
     }
 
     /**
@@ -114,7 +142,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withFormat(PromptFormat f) {
-        return new InstructOptions(model, data, out, f, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
+        return new InstructOptions(model, data, out, f, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -126,7 +154,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withTraining(int epochs, int batchSize, double lr) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -136,7 +164,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withMaxLength(int tokens) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, tokens, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, tokens, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -146,7 +174,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withMaskedInstruction(boolean mask) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, mask, evalEvery, evalBatches, seed, trainable, lora);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, mask, evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -157,7 +185,7 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withEvaluation(int every, int batches) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, every, batches, seed, trainable, lora);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, every, batches, seed, trainable, lora, run);
     }
 
     /**
@@ -167,6 +195,79 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @return the changed options
      */
     public InstructOptions withSeed(long seed) {
-        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora);
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, run);
+    }
+
+    /**
+     * The same with other run controls (length, time limit, schedule, dropout, checkpoints, resume).
+     *
+     * @param r the run controls
+     * @return the changed options
+     */
+    public InstructOptions withRun(TuningRun r) {
+        return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, r);
+    }
+
+    /**
+     * The same with a length in optimizer steps instead of epochs, as {@code --steps}.
+     *
+     * @param steps the run's steps (0: the epochs decide)
+     * @return the changed options
+     */
+    public InstructOptions withSteps(long steps) {
+        return withRun(run.withSteps(steps));
+    }
+
+    /**
+     * The same with a warmup + cosine rate, as {@code --warmup-steps N --min-lr X}: from {@code minLr} up to the lr over
+     * {@code warmupSteps}, then half a cosine down to {@code minLr} at the last step.
+     *
+     * @param warmupSteps warmup steps
+     * @param minLr       the floor and the warmup's start
+     * @return the changed options
+     */
+    public InstructOptions withWarmupCosine(long warmupSteps, double minLr) {
+        return withRun(run.withWarmupCosine(warmupSteps, minLr));
+    }
+
+    /**
+     * The same with a time limit, as {@code --minutes}: the run stops with a checkpoint after this much training time.
+     *
+     * @param minutes the limit in minutes (0: none)
+     * @return the changed options
+     */
+    public InstructOptions withMinutes(double minutes) {
+        return withRun(run.withMinutes(minutes));
+    }
+
+    /**
+     * The same with another dropout rate while fine-tuning, as {@code --dropout}.
+     *
+     * @param rate the rate, in [0, 1)
+     * @return the changed options
+     */
+    public InstructOptions withDropout(float rate) {
+        return withRun(run.withDropout(rate));
+    }
+
+    /**
+     * The same with a checkpoint every N steps, as {@code --checkpoint-every}.
+     *
+     * @param every steps between checkpoints (0: at the end)
+     * @return the changed options
+     */
+    public InstructOptions withCheckpointEvery(int every) {
+        return withRun(run.withCheckpointEvery(every));
+    }
+
+    /**
+     * The same continuing the run in {@code out} from its latest checkpoint, as {@code --resume OUT}: a run stopped by
+     * {@link #withMinutes}, an interrupt or a shorter length goes on exactly as if it had not stopped. Give the run's
+     * own settings (a longer length may be given); a run another command made is refused.
+     *
+     * @return the changed options
+     */
+    public InstructOptions withResume() {
+        return withRun(run.withResume());
     }
 }

@@ -1,16 +1,19 @@
 package dev.myllm;
 
 import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.LoRA;
+import dev.myllm.finetune.Trainable;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What the library's instruction and preference tuning start from, as {@code myllm finetune instruct} and {@code dpo}
@@ -21,24 +24,57 @@ import java.nio.file.Path;
  * @param format        the prompt format
  * @param tokenizerFile the model directory's own tokenizer file, or null (GPT-2's)
  * @param tokenizer     the tokenizer
+ * @param run           the run directory: a new run, or the one to resume
  */
-record InstructRunStart(InstructionData.Split split, PromptFormat format, Path tokenizerFile, Tokenizer tokenizer) {
+record InstructRunStart(InstructionData.Split split, PromptFormat format, Path tokenizerFile, Tokenizer tokenizer, LibraryRun run) {
 
-    /** Checks the model directory and the run directory, then reads the data, the format and the tokenizer. */
-    static InstructRunStart of(Path model, Path out, String data, PromptFormat format) {
+    /**
+     * Checks the model directory and the run directory (a run there of {@code command}, "finetune instruct", to resume, or
+     * none), then reads the data, the format and the tokenizer.
+     */
+    static InstructRunStart of(Path model, Path out, TuningRun controls, String command, String data, PromptFormat format) {
         if (!Files.isDirectory(model)) throw new IllegalArgumentException("model: no such model directory: " + model);
-        refuseExistingRun(out);
-        InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(data, InstructionDatasets.SYNTHETIC_SIZE, 123));
+        LibraryRun run = LibraryRun.open(out, controls, command);
+        InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(data, InstructionDatasets.SYNTHETIC_SIZE, SYNTHETIC_SEED));
         PromptFormat f = SavedFormat.orBook(model, format);
         Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
         Path tokenizerFile = Files.isRegularFile(own) ? own : null;
-        return new InstructRunStart(split, f, tokenizerFile, Tokenizers.load(tokenizerFile != null ? tokenizerFile.toString() : "gpt2"));
+        return new InstructRunStart(split, f, tokenizerFile, Tokenizers.load(tokenizerFile != null ? tokenizerFile.toString() : "gpt2"), run);
     }
 
-    /** Refuses a run directory that already holds a run: a second run would mix its checkpoints with the first's. */
-    static void refuseExistingRun(Path out) {
-        if (Files.isRegularFile(out.resolve(Checkpoints.LATEST))) {
-            throw new IllegalArgumentException("out: " + out + " already holds a run; give another directory");
-        }
+    /**
+     * The options {@code finetune instruct} and {@code dpo} share, as the command saves them in a checkpoint (its long
+     * option names without {@code --}), for a run made with these settings; the caller adds its own.
+     */
+    static Map<String, Object> commandOptions(String command, Path model, String data, PromptFormat format, Trainable trainable, LoRA.Settings lora,
+                                              int maxLength, int batchSize, TuningRun run, int evalEvery, int evalBatches, long seed) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("command", command);
+        o.put("model", model.toString());
+        o.put("data", data);
+        o.put("train", null);
+        o.put("val", null);
+        o.put("test", null);
+        o.put("format", format == null ? null : format.id());
+        o.put("trainable", trainable.id());
+        o.put("lora-rank", lora == null ? null : lora.rank());
+        o.put("lora-alpha", lora == null ? null : lora.alpha());
+        o.put("max-length", maxLength);
+        o.put("batch-size", batchSize);
+        o.put("checkpoint-activations", false);
+        o.put("eval-every", evalEvery);
+        o.put("eval-batches", evalBatches);
+        run.putInto(o);
+        run.putScheduleInto(o);
+        o.put("seed", seed);
+        o.put("no-shuffle", false);
+        o.put("synthetic-size", InstructionDatasets.SYNTHETIC_SIZE);
+        o.put("synthetic-seed", SYNTHETIC_SEED);
+        o.put("tokenizer", null);
+        o.put("log", null);
+        return o;
     }
+
+    /** The seed of {@code synthetic} data, as the command's default. */
+    private static final long SYNTHETIC_SEED = 123;
 }

@@ -223,7 +223,8 @@ public final class Myllm {
 
     /**
      * Instruction-tunes a model as {@code myllm finetune instruct} does (chapter 7; every weight, the last blocks or LoRA adapters): the
-     * book's split and collate, the prompt format saved with the result; {@code listener} sees each step and sample.
+     * book's split and collate, the prompt format saved with the result, the run's length, schedule, dropout, checkpoints
+     * and resume as the options' {@link TuningRun} says; {@code listener} sees each step and sample.
      *
      * @param options  the model, data and settings
      * @param listener sees every step, sample and checkpoint (may be null)
@@ -238,7 +239,8 @@ public final class Myllm {
      * notebook; every weight, the last blocks or LoRA adapters): the book's split and the notebook's collate, a frozen
      * reference (with LoRA the same weights with the adapters off), the loss, rewards and accuracies logged at each
      * evaluation, the final model's report on every validation pair written to {@code options.out()/dpo-eval.json}, and
-     * the prompt format saved with the result; {@code listener} sees each step (an evaluation's rewards in its metrics).
+     * the prompt format saved with the result, the run's length, schedule, dropout, checkpoints and resume as the options'
+     * {@link TuningRun} says; {@code listener} sees each step (an evaluation's rewards in its metrics).
      *
      * @param options  the model, preference data and settings
      * @param listener sees every step and checkpoint (may be null)

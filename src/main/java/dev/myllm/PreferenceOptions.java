@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * @param epochs      passes over the training split
  * @param batchSize   preference pairs per step
  * @param maxLength   each batch cut to this many tokens (and to the model's context)
- * @param lr          AdamW learning rate (constant)
+ * @param lr          AdamW learning rate (constant unless the run asks for warmup + cosine)
  * @param weightDecay AdamW weight decay (every tensor, as the notebook)
  * @param beta        DPO's beta: how far the tuned model may move from the reference
  * @param rpoAlpha    the weight of the chosen answer's mean per-token negative log-likelihood added to the loss (RPO), so
@@ -40,12 +40,15 @@ import java.nio.file.Path;
  *                    with its adapters off); not {@link Trainable#HEAD}, a classifier's
  * @param lora        LoRA's rank, alpha and scale rule when {@code trainable} is {@link Trainable#LORA}, else null (dropped
  *                    when another choice of what trains is given)
+ * @param run         the run controls, as the command's: {@link TuningRun#book()} (the epochs decide the length, a constant
+ *                    rate, no dropout) or steps, a time limit, warmup + cosine, dropout, checkpoints, resume
  */
 public record PreferenceOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                                 double lr, double weightDecay, double beta, double rpoAlpha, boolean appendEos, boolean keepBest,
-                                int evalEvery, int evalBatches, long seed, Trainable trainable, LoRA.Settings lora) {
+                                int evalEvery, int evalBatches, long seed, Trainable trainable, LoRA.Settings lora, TuningRun run) {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public PreferenceOptions {
+        if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a dataset name or preference file is required");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
@@ -53,6 +56,35 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
         if (!(beta > 0)) throw new IllegalArgumentException("beta must be positive, got " + beta);
         if (!(rpoAlpha >= 0) || Double.isInfinite(rpoAlpha)) throw new IllegalArgumentException("rpoAlpha must be >= 0, got " + rpoAlpha);
         lora = TuningChecks.trainable(trainable, lora);
+    }
+
+    /**
+     * The options with the book's run controls ({@link TuningRun#book()}), as before they could be chosen.
+     *
+     * @param model       the model to start from
+     * @param data        the data
+     * @param out         the run directory
+     * @param format      the prompt format (null: the saved one, else Alpaca)
+     * @param epochs      passes over the training split
+     * @param batchSize   records per step
+     * @param maxLength   the most tokens of a batch (a text)
+     * @param lr          AdamW learning rate
+     * @param weightDecay AdamW weight decay
+     * @param beta        DPO's beta
+     * @param rpoAlpha    the RPO term's weight (0: none)
+     * @param appendEos   end the answers with end-of-text
+     * @param keepBest    keep the best evaluation's model
+     * @param evalEvery   evaluation every N steps (0: never)
+     * @param evalBatches batches per evaluation
+     * @param seed        the seed
+     * @param trainable   what trains
+     * @param lora        LoRA's settings with LoRA, else null
+     */
+    public PreferenceOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
+                             double lr, double weightDecay, double beta, double rpoAlpha, boolean appendEos, boolean keepBest,
+                             int evalEvery, int evalBatches, long seed, Trainable trainable, LoRA.Settings lora) {
+        this(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
+                evalEvery, evalBatches, seed, trainable, lora, TuningRun.book());
     }
 
     /**
@@ -80,7 +112,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withTrainable(Trainable t) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, t, lora);
+                evalEvery, evalBatches, seed, t, lora, run);
     }
 
     /**
@@ -98,7 +130,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
         if (rank < 1) throw new IllegalArgumentException("rank must be >= 1, got " + rank);
         if (!(alpha > 0)) throw new IllegalArgumentException("alpha must be positive, got " + alpha);
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, Trainable.LORA, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK));
+                evalEvery, evalBatches, seed, Trainable.LORA, new LoRA.Settings(rank, alpha, LoRA.Scale.ALPHA_OVER_RANK), run);
     }
 
     /**
@@ -109,7 +141,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withFormat(PromptFormat f) {
         return new PreferenceOptions(model, data, out, f, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -122,7 +154,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withTraining(int epochs, int batchSize, double lr) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -133,7 +165,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withWeightDecay(double decay) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, decay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -144,7 +176,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withMaxLength(int tokens) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, tokens, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -155,7 +187,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withBeta(double beta) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -166,7 +198,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withRpoAlpha(double alpha) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, alpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -177,7 +209,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withAppendEos(boolean append) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, append, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -188,7 +220,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withKeepBest(boolean keep) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keep,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
     }
 
     /**
@@ -200,7 +232,7 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withEvaluation(int every, int batches) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                every, batches, seed, trainable, lora);
+                every, batches, seed, trainable, lora, run);
     }
 
     /**
@@ -211,6 +243,80 @@ public record PreferenceOptions(Path model, String data, Path out, PromptFormat 
      */
     public PreferenceOptions withSeed(long seed) {
         return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
-                evalEvery, evalBatches, seed, trainable, lora);
+                evalEvery, evalBatches, seed, trainable, lora, run);
+    }
+
+    /**
+     * The same with other run controls (length, time limit, schedule, dropout, checkpoints, resume).
+     *
+     * @param r the run controls
+     * @return the changed options
+     */
+    public PreferenceOptions withRun(TuningRun r) {
+        return new PreferenceOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, beta, rpoAlpha, appendEos, keepBest,
+                evalEvery, evalBatches, seed, trainable, lora, r);
+    }
+
+    /**
+     * The same with a length in optimizer steps instead of epochs, as {@code --steps}.
+     *
+     * @param steps the run's steps (0: the epochs decide)
+     * @return the changed options
+     */
+    public PreferenceOptions withSteps(long steps) {
+        return withRun(run.withSteps(steps));
+    }
+
+    /**
+     * The same with a warmup + cosine rate, as {@code --warmup-steps N --min-lr X}: from {@code minLr} up to the lr over
+     * {@code warmupSteps}, then half a cosine down to {@code minLr} at the last step.
+     *
+     * @param warmupSteps warmup steps
+     * @param minLr       the floor and the warmup's start
+     * @return the changed options
+     */
+    public PreferenceOptions withWarmupCosine(long warmupSteps, double minLr) {
+        return withRun(run.withWarmupCosine(warmupSteps, minLr));
+    }
+
+    /**
+     * The same with a time limit, as {@code --minutes}: the run stops with a checkpoint after this much training time.
+     *
+     * @param minutes the limit in minutes (0: none)
+     * @return the changed options
+     */
+    public PreferenceOptions withMinutes(double minutes) {
+        return withRun(run.withMinutes(minutes));
+    }
+
+    /**
+     * The same with another dropout rate while fine-tuning, as {@code --dropout}.
+     *
+     * @param rate the rate, in [0, 1)
+     * @return the changed options
+     */
+    public PreferenceOptions withDropout(float rate) {
+        return withRun(run.withDropout(rate));
+    }
+
+    /**
+     * The same with a checkpoint every N steps, as {@code --checkpoint-every}.
+     *
+     * @param every steps between checkpoints (0: at the end)
+     * @return the changed options
+     */
+    public PreferenceOptions withCheckpointEvery(int every) {
+        return withRun(run.withCheckpointEvery(every));
+    }
+
+    /**
+     * The same continuing the run in {@code out} from its latest checkpoint, as {@code --resume OUT}: a run stopped by
+     * {@link #withMinutes}, an interrupt or a shorter length goes on exactly as if it had not stopped. Give the run's
+     * own settings (a longer length may be given); a run another command made is refused.
+     *
+     * @return the changed options
+     */
+    public PreferenceOptions withResume() {
+        return withRun(run.withResume());
     }
 }

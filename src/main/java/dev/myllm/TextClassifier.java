@@ -6,12 +6,13 @@ import dev.myllm.data.LabelledSplits;
 import dev.myllm.finetune.ClassificationObjective;
 import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.ClassifierTuning;
+import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.LoRA;
 import dev.myllm.tensor.ArgMax;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
@@ -40,6 +41,9 @@ public final class TextClassifier {
      */
     public record Prediction(String label, Map<String, Double> probabilities) {
     }
+
+    /** The command whose runs {@link #finetune} makes: its checkpoints and ours continue each other. */
+    static final String COMMAND = "finetune classify";
 
     /** How {@link #finetune}'s messages name {@link ClassifierOptions}' fields. */
     private static final ClassifierTuning.Names NAMES = new ClassifierTuning.Names("model:", "maxLength", "batchSize", "withLoRA(rank, alpha)");
@@ -82,8 +86,9 @@ public final class TextClassifier {
 
     /**
      * Fine-tunes a classifier as {@code myllm finetune classify} does ({@link ClassifierTuning}): balanced classes, a
-     * 70/10/20 split, a new head, the chosen layers trained with AdamW at the book's dropout 0.0, evaluation by the
-     * book's rule; {@code listener} (may be null) sees each step. Bad data or settings are one-line
+     * 70/10/20 split, a new head, the chosen layers trained with AdamW at the book's dropout 0.0 (unless the options' run
+     * asks for another), evaluation by the book's rule, the run's length, checkpoints and resume as {@link TuningRun} says;
+     * {@code listener} (may be null) sees each step. Bad data or settings are one-line
      * {@link IllegalArgumentException}s naming them.
      *
      * @param o        the model, data and settings
@@ -92,28 +97,61 @@ public final class TextClassifier {
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
         Myllm.given(o, "options");
-        // a second run would mix its checkpoints with the first's (the command line continues one with --resume)
-        if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
-            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
-        }
+        TuningRun r = o.run();
+        LibraryRun run = LibraryRun.open(o.out(), r, COMMAND);
         LabelledSplits splits = LabelledSplits.of(LabelledDatasets.standard().load(o.data()), true, o.seed());
         Tokenizer tok = tokenizerBeside(o.model());
-        // a head with bias, shuffled batches and the book's drop_rate 0.0 (a GPT-2 config.json asks for 0.1), as the command line's defaults
+        // a head with bias and shuffled batches, as the command line's defaults; the run's dropout (the book's drop_rate 0.0,
+        // where a GPT-2 config.json asks for 0.1)
         ClassifierTuning tuning = ClassifierTuning.prepare(ClassifierTuning.Data.split(splits, o.data(), LabelledDatasets.defaultMaxLength(o.data())), tok,
-                new ClassifierTuning.Settings(o.model(), o.trainable(), o.lora(), o.tokenRule(), true, 0f, o.maxLength(), o.batchSize(), true, o.seed()),
+                new ClassifierTuning.Settings(o.model(), o.trainable(), o.lora(), o.tokenRule(), true, r.dropout(), o.maxLength(), o.batchSize(), true, o.seed()),
                 NAMES);
         Path own = o.model().resolve(GptModelStore.TOKENIZER_FILE);
-        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), 0)) {
-            long steps = (long) o.epochs() * tuning.train().batchesPerEpoch();
-            tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), o.weightDecay(), o.evalEvery(), o.evalBatches(), 0),
+        long steps = FineTuning.totalSteps(r.steps(), (long) o.epochs() * tuning.train().batchesPerEpoch());
+        run.requireStepsLeft(steps);
+        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
+            Trainer t = tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), o.weightDecay(), o.evalEvery(), o.evalBatches(), r.checkpointEvery()),
                             Files.isRegularFile(own) ? own : null, metrics, o.out())
                     .listener(listener == null ? new Trainer.Listener() {
-                    } : listener)
-                    .run();
+                    } : listener);
+            run.start(t, savedOptions(o)).run();
         }
         GPTClassifier c = tuning.classifier();
         c.eval();
         return new TextClassifier(c, tok);
+    }
+
+    /** The options as {@code myllm finetune classify} saves them, so that {@code --resume} continues the run with its settings. */
+    static Map<String, Object> savedOptions(ClassifierOptions o) {
+        Map<String, Object> saved = new LinkedHashMap<>();
+        saved.put("command", COMMAND);
+        saved.put("model", o.model().toString());
+        saved.put("data", o.data());
+        saved.put("train", null);
+        saved.put("val", null);
+        saved.put("test", null);
+        saved.put("no-balance", false);
+        saved.put("checkpoint-activations", false);
+        saved.put("trainable", o.trainable().id());
+        saved.put("token", o.tokenRule().id());
+        saved.put("no-head-bias", false);
+        saved.put("max-length", o.maxLength());
+        saved.put("epochs", o.epochs());
+        o.run().putInto(saved);
+        saved.put("batch-size", o.batchSize());
+        saved.put("lr", o.lr());
+        saved.put("weight-decay", o.weightDecay());
+        // the command's defaults when no adapters train
+        saved.put("lora-rank", o.lora() == null ? 16 : o.lora().rank());
+        saved.put("lora-alpha", o.lora() == null ? 16.0 : o.lora().alpha());
+        saved.put("lora-scale", o.lora() == null ? LoRA.Scale.ALPHA_OVER_RANK.id() : o.lora().rule().id());
+        saved.put("eval-every", o.evalEvery());
+        saved.put("eval-batches", o.evalBatches());
+        saved.put("seed", o.seed());
+        saved.put("no-shuffle", false);
+        saved.put("tokenizer", null);
+        saved.put("log", null);
+        return saved;
     }
 
     /**

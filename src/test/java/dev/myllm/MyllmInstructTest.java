@@ -122,7 +122,7 @@ class MyllmInstructTest {
                 .hasMessageStartingWith("the prompt is ").hasMessageContaining("tokens long but the model's context is");
     }
     /** A small model with its own vocabulary, and 40 records in a file (as FinetuneInstructCliTest's). */
-    private record Tiny(Path base, Path data) {
+    record Tiny(Path base, Path data) {
         static Tiny in(Path dir) throws Exception {
             Path base = dir.resolve("base");
             List<InstructionExample> records = SyntheticTasks.generate(40, 1);

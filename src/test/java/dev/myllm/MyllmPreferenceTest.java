@@ -35,7 +35,7 @@ import picocli.CommandLine;
 /** The book's DPO from Java: preference tuning as {@code myllm finetune dpo}, on one shared implementation. */
 class MyllmPreferenceTest {
     /** A small model with its own vocabulary, and preference records in a file (40: 34 train, 4 test, 2 validation). */
-    private record Tiny(Path base, Path data) {
+    record Tiny(Path base, Path data) {
         static Tiny in(Path dir) throws Exception {
             return in(dir, 40);
         }

@@ -12,6 +12,7 @@ import dev.myllm.finetune.SavedFormat;
 import dev.myllm.finetune.Trainable;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.Deadline;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.ModelStore;
@@ -236,10 +237,8 @@ abstract class InstructTraining implements Runnable {
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
-            LrSchedule schedule = warmupSteps < 0 && minLr < 0 ? new LrSchedule.Constant(lr())
-                    : total < 2 ? new LrSchedule.Constant(lr())
-                    : new LrSchedule.WarmupCosine(lr(), minLr >= 0 ? minLr : lr() / 10, minLr >= 0 ? minLr : lr() / 10,
-                    Math.max(0, Math.min(warmupSteps, total - 1)), total);
+            // -1, the options' default, is "not given"
+            LrSchedule schedule = FineTuning.schedule(lr(), warmupSteps < 0 ? null : warmupSteps, minLr < 0 ? null : minLr, total);
             Trainer t = assembly.trainer(store, new FineTuning.Settings(schedule, weightDecay(), total, evalEvery, checkpointEvery))
                     .commandOptions(SavedOptions.collect(spec))
                     .metrics(metrics, out.resolve("loss.png"))
@@ -268,7 +267,7 @@ abstract class InstructTraining implements Runnable {
                             if (stopped != null) err.println(stopped);
                         }
                     });
-            TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
+            TimeBudget budget = runLength.start(t, Deadline.NONE);
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);

@@ -1,19 +1,20 @@
 package dev.myllm.cli;
 
+import dev.myllm.train.Deadline;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * A training command's {@code --minutes}: the deadline it gives the trainer, counted from when
- * training starts, and the line that says where a run it cut short stopped and how to continue.
+ * A training command's {@code --minutes}: the {@link Deadline} it gives the trainer, counted from when training starts,
+ * and the line that says where a run it cut short stopped and how to continue.
  */
 final class TimeBudget {
     private final double minutes;
-    private final long end;
+    private final Deadline deadline;
 
-    private TimeBudget(double minutes, long end) {
+    private TimeBudget(double minutes, Deadline deadline) {
         this.minutes = minutes;
-        this.end = end;
+        this.deadline = deadline;
     }
 
     /** Checks a typed {@code --minutes}: a number of minutes, 0 for no limit. */
@@ -23,20 +24,12 @@ final class TimeBudget {
 
     /** The budget from now; {@code minutes} 0 is none, and so is one of centuries (its end would not fit a nanoTime value). */
     static TimeBudget startingNow(double minutes) {
-        double nanos = minutes * 60e9;
-        return new TimeBudget(minutes, minutes > 0 && nanos < 1e18 ? System.nanoTime() + (long) nanos : Long.MAX_VALUE);
+        return new TimeBudget(minutes, Deadline.startingNow(minutes));
     }
 
-    /** The {@code System.nanoTime()} value it ends at, {@code Long.MAX_VALUE} for none. */
-    long deadline() {
-        return end;
-    }
-
-    /** The earlier of this deadline and {@code other} ({@code Long.MAX_VALUE} for none). */
-    long earliest(long other) {
-        if (end == Long.MAX_VALUE) return other;
-        if (other == Long.MAX_VALUE) return end;
-        return end - other < 0 ? end : other; // nanoTime values compare by their difference
+    /** Has {@code t} stop at this deadline, or at {@code other} if that comes first ({@code Long.MAX_VALUE}: none). */
+    void applyTo(dev.myllm.train.Trainer t, long other) {
+        deadline.applyTo(t, other);
     }
 
     /**
@@ -44,7 +37,7 @@ final class TimeBudget {
      * says so with the command that continues it ({@code myllm train --resume OUT}); else null.
      */
     String stopLine(CommandSpec spec, long step, long total, Path out) {
-        if (end == Long.MAX_VALUE || System.nanoTime() - end < 0) return null;
+        if (!deadline.passed()) return null;
         return ResumePoint.stoppedLine(spec, step, total, "--minutes " + minutes + " used up", out);
     }
 }

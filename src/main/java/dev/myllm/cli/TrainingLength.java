@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.FineTuning;
 import dev.myllm.train.Trainer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -25,7 +26,7 @@ final class TrainingLength {
 
     /** The run's optimizer steps: {@code --steps}, else {@code byEpochs}, what the epochs make. */
     long total(long byEpochs) {
-        return steps > 0 ? steps : byEpochs;
+        return FineTuning.totalSteps(steps, byEpochs);
     }
 
     /**
@@ -34,8 +35,7 @@ final class TrainingLength {
      */
     TimeBudget start(Trainer t, long deadline) {
         TimeBudget budget = TimeBudget.startingNow(minutes);
-        long stop = budget.earliest(deadline);
-        if (stop != Long.MAX_VALUE) t.stopAt(stop);
+        budget.applyTo(t, deadline);
         return budget;
     }
 }

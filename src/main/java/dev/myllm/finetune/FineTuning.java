@@ -33,6 +33,35 @@ public final class FineTuning {
     }
 
     /**
+     * A run's optimizer steps: the steps asked for, else what the epochs make.
+     *
+     * @param steps    the steps asked for (0: the epochs decide)
+     * @param byEpochs epochs times batches per epoch
+     * @return the run's steps
+     */
+    public static long totalSteps(long steps, long byEpochs) {
+        return steps > 0 ? steps : byEpochs;
+    }
+
+    /**
+     * The learning rate of a fine-tuning run: the book's constant {@code lr}, unless a warmup or a floor is given; then
+     * a linear warmup from the floor to {@code lr} over {@code warmupSteps} (none when not given; at most all but the last
+     * step) and half a cosine down to the floor ({@code lr / 10} when not given). A run of one step stays constant.
+     *
+     * @param lr          the peak rate
+     * @param warmupSteps warmup steps, or null (not given)
+     * @param minLr       the cosine's floor and the warmup's start, or null (not given)
+     * @param totalSteps  the run's steps
+     * @return the schedule
+     */
+    public static LrSchedule schedule(double lr, Long warmupSteps, Double minLr, long totalSteps) {
+        if (warmupSteps == null && minLr == null || totalSteps < 2) return new LrSchedule.Constant(lr);
+        double floor = minLr != null ? minLr : lr / 10;
+        long warmup = warmupSteps != null ? Math.min(warmupSteps, totalSteps - 1) : 0;
+        return new LrSchedule.WarmupCosine(lr, floor, floor, Math.max(0, warmup), totalSteps);
+    }
+
+    /**
      * The trainer of {@code trained} (the model, or its LoRA wrapper), ready for a listener, metrics and a sampler
      * (a sample after each epoch, as chapter 7 prints one).
      *
