@@ -55,10 +55,9 @@ public final class FineTuning {
      * @return the schedule
      */
     public static LrSchedule schedule(double lr, Long warmupSteps, Double minLr, long totalSteps) {
-        if (warmupSteps == null && minLr == null || totalSteps < 2) return new LrSchedule.Constant(lr);
-        double floor = minLr != null ? minLr : lr / 10;
-        long warmup = warmupSteps != null ? Math.min(warmupSteps, totalSteps - 1) : 0;
-        return new LrSchedule.WarmupCosine(lr, floor, floor, Math.max(0, warmup), totalSteps);
+        if (totalSteps < 2) return new LrSchedule.Constant(lr);
+        // pretraining's rule, "not given" spelled as its negative values
+        return LrSchedule.forRun(lr, minLr != null ? minLr : -1, warmupSteps != null ? warmupSteps : -1, totalSteps);
     }
 
     /**

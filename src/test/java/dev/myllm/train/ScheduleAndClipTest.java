@@ -27,6 +27,32 @@ class ScheduleAndClipTest {
     }
 
     @Test
+    void aRunsScheduleFollowsWhatWasGiven() {
+        // neither warmup nor floor given (negative): the constant rate
+        assertThat(LrSchedule.forRun(1e-3, -1, -1, 6)).isEqualTo(new LrSchedule.Constant(1e-3));
+        // a warmup alone: from lr/10 up to lr over 2 steps, then half a cosine down towards lr/10 over the 4 left
+        LrSchedule w = LrSchedule.forRun(1e-3, -1, 2, 6);
+        assertThat(w.lr(0)).isCloseTo(1e-4, within(1e-15));
+        assertThat(w.lr(1)).isCloseTo(5.5e-4, within(1e-15));
+        assertThat(w.lr(2)).isCloseTo(1e-3, within(1e-15));
+        assertThat(w.lr(4)).isCloseTo(5.5e-4, within(1e-15));
+        // a floor alone: no warmup, the cosine from lr down to the floor
+        LrSchedule f = LrSchedule.forRun(1e-3, 2e-4, -1, 5);
+        assertThat(f.lr(0)).isCloseTo(1e-3, within(1e-15));
+        assertThat(f.lr(2)).isCloseTo(2e-4 + 8e-4 * 0.5 * (1 + Math.cos(Math.PI * 0.4)), within(1e-15));
+        // a warmup longer than the run stops a step before its end
+        assertThat(LrSchedule.forRun(1e-3, -1, 10, 4)).isEqualTo(new LrSchedule.WarmupCosine(1e-3, 1e-4, 1e-4, 3, 4));
+    }
+
+    @Test
+    void fineTuningKeepsOneStepRunsConstantAndReadsNullAsNotGiven() {
+        assertThat(dev.myllm.finetune.FineTuning.schedule(5e-5, null, null, 10)).isEqualTo(new LrSchedule.Constant(5e-5));
+        assertThat(dev.myllm.finetune.FineTuning.schedule(5e-5, 3L, null, 1)).isEqualTo(new LrSchedule.Constant(5e-5));
+        assertThat(dev.myllm.finetune.FineTuning.schedule(5e-5, 3L, null, 10)).isEqualTo(new LrSchedule.WarmupCosine(5e-5, 5e-6, 5e-6, 3, 10));
+        assertThat(dev.myllm.finetune.FineTuning.schedule(5e-5, null, 0.0, 10)).isEqualTo(new LrSchedule.WarmupCosine(5e-5, 0, 0, 0, 10));
+    }
+
+    @Test
     void clipScalesToMaxNormAndReportsNorm() {
         Tensor a = Tensor.vector(0f, 0f).requiresGrad(true), b = Tensor.vector(0f).requiresGrad(true);
         a.gradBuffer()[0] = 3f;
