@@ -1,10 +1,8 @@
 package dev.myllm.train;
 
-import dev.myllm.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -32,6 +30,6 @@ public final class AccuracyPlot {
         chart.getStyler().setMarkerSize(6);
         chart.addSeries("training accuracy", x, tr).setMarker(SeriesMarkers.CIRCLE);
         chart.addSeries("validation accuracy", x, va).setMarker(SeriesMarkers.DIAMOND);
-        AtomicFiles.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+        PngCharts.write(file, chart);
     }
 }

@@ -1,10 +1,8 @@
 package dev.myllm.train;
 
-import dev.myllm.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -48,7 +46,7 @@ public final class LossPlot {
         long lastStep = points.getLast().step();
         double tokensPerStep = lastStep > 0 ? (double) points.getLast().tokens() / lastStep : 0;
         chart.setCustomXAxisTickLabelsFormatter(x -> String.format(java.util.Locale.ROOT, "%.0f (%s)", x, human(x * tokensPerStep)));
-        AtomicFiles.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+        PngCharts.write(file, chart);
     }
 
     private static String human(double n) {

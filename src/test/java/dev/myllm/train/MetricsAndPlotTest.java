@@ -39,4 +39,27 @@ class MetricsAndPlotTest {
             assertThat(s.count()).isEqualTo(1); // no temporary file left beside it
         }
     }
+
+    @Test
+    void plotBypassesImageIOsFileCache(@TempDir Path tmp) throws Exception {
+        // ImageIO's file cache is what a shutdown hook closes under a run stopped by Ctrl-C; a cache directory that is gone
+        // makes any write through it fail, so the plot must not go through it
+        Path cache = Files.createDirectory(tmp.resolve("imageio-cache"));
+        boolean used = javax.imageio.ImageIO.getUseCache();
+        java.io.File dir = javax.imageio.ImageIO.getCacheDirectory();
+        try {
+            javax.imageio.ImageIO.setUseCache(true);
+            javax.imageio.ImageIO.setCacheDirectory(cache.toFile());
+            Files.delete(cache);
+            Path png = tmp.resolve("loss.png");
+            LossPlot.write(png, List.of(new MetricsLog.Point(1, 10, 1e-3, 512, 1, 9.5, 9.8),
+                    new MetricsLog.Point(2, 8, 1e-3, 1024, 1, 7.0, 6.1)));
+            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+            assertThat(image.getWidth()).isEqualTo(900);
+            assertThat(image.getHeight()).isEqualTo(540);
+        } finally {
+            javax.imageio.ImageIO.setUseCache(used);
+            javax.imageio.ImageIO.setCacheDirectory(dir);
+        }
+    }
 }
