@@ -21,16 +21,15 @@ import java.nio.file.Path;
  *                    longest training text)
  * @param epochs      passes over the training split
  * @param batchSize   texts per step
- * @param lr          learning rate (constant)
+ * @param lr          learning rate (constant, or the peak of the run's warmup + cosine)
  * @param weightDecay AdamW weight decay (all parameters, as the book)
  * @param evalEvery   evaluation every N steps (0: never)
  * @param evalBatches batches per evaluation
  * @param seed        seed of the split, the new head, the shuffling and dropout (LoRA's adapters: seed + 1)
  * @param lora        LoRA's rank, alpha and scale rule when {@code trainable} is {@link Trainable#LORA} (appendix E), else
  *                    null (dropped when another choice of what trains is given)
- * @param run         the run controls, as the command's: {@link TuningRun#book()} (the epochs decide the length, no dropout) or
- *                    steps, a time limit, dropout, checkpoints, resume; the rate stays constant, as {@code myllm finetune classify}
- *                    has no warmup or cosine
+ * @param run         the run controls, as the command's: {@link TuningRun#book()} (the epochs decide the length, a constant
+ *                    rate, no dropout) or steps, warmup + cosine, a time limit, dropout, checkpoints, resume
  */
 public record ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
                                 int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed,
@@ -38,10 +37,6 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public ClassifierOptions {
         if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
-        if (run.warmupSteps() != null || run.minLr() != null) {
-            throw new IllegalArgumentException("run: classification keeps the book's constant rate (myllm finetune classify has no warmup or cosine); "
-                    + "leave warmupSteps and minLr unset");
-        }
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");
         if (data == null || data.isBlank()) throw new IllegalArgumentException("data: a labelled file or dataset name is required");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
@@ -212,6 +207,28 @@ public record ClassifierOptions(Path model, String data, Path out, Trainable tra
      */
     public ClassifierOptions withSteps(long steps) {
         return withRun(run.withSteps(steps));
+    }
+
+    /**
+     * The same with a warmup + cosine rate, as {@code --warmup-steps N --min-lr X}: from {@code minLr} up to the lr over
+     * {@code warmupSteps}, then half a cosine down to {@code minLr} at the last step.
+     *
+     * @param warmupSteps warmup steps
+     * @param minLr       the floor and the warmup's start
+     * @return the changed options
+     */
+    public ClassifierOptions withWarmupCosine(long warmupSteps, double minLr) {
+        return withRun(run.withWarmupCosine(warmupSteps, minLr));
+    }
+
+    /**
+     * The same with a warmup + cosine rate whose floor is a tenth of the lr, as {@code --warmup-steps N} alone.
+     *
+     * @param warmupSteps warmup steps
+     * @return the changed options
+     */
+    public ClassifierOptions withWarmupCosine(long warmupSteps) {
+        return withRun(run.withWarmupCosine(warmupSteps));
     }
 
     /**

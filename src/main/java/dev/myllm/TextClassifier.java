@@ -87,7 +87,8 @@ public final class TextClassifier {
     /**
      * Fine-tunes a classifier as {@code myllm finetune classify} does ({@link ClassifierTuning}): balanced classes, a
      * 70/10/20 split, a new head, the chosen layers trained with AdamW at the book's dropout 0.0 (unless the options' run
-     * asks for another), evaluation by the book's rule, the run's length, checkpoints and resume as {@link TuningRun} says;
+     * asks for another), evaluation by the book's rule, the run's length, rate (constant, or warmup + cosine), checkpoints
+     * and resume as {@link TuningRun} says;
      * {@code listener} (may be null) sees each step. Bad data or settings are one-line
      * {@link IllegalArgumentException}s naming them.
      *
@@ -110,7 +111,8 @@ public final class TextClassifier {
         long steps = FineTuning.totalSteps(r.steps(), (long) o.epochs() * tuning.train().batchesPerEpoch());
         run.requireStepsLeft(steps);
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
-            Trainer t = tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), o.weightDecay(), o.evalEvery(), o.evalBatches(), r.checkpointEvery()),
+            Trainer t = tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), r.warmupSteps(), r.minLr(), o.weightDecay(), o.evalEvery(),
+                            o.evalBatches(), r.checkpointEvery()),
                             Files.isRegularFile(own) ? own : null, metrics, o.out())
                     .listener(listener == null ? new Trainer.Listener() {
                     } : listener);
@@ -140,6 +142,7 @@ public final class TextClassifier {
         o.run().putInto(saved);
         saved.put("batch-size", o.batchSize());
         saved.put("lr", o.lr());
+        o.run().putScheduleInto(saved);
         saved.put("weight-decay", o.weightDecay());
         // the command's defaults when no adapters train
         saved.put("lora-rank", o.lora() == null ? 16 : o.lora().rank());

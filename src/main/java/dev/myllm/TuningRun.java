@@ -137,7 +137,7 @@ public record TuningRun(long steps, Long warmupSteps, Double minLr, double minut
         options.put("checkpoint-every", checkpointEvery);
     }
 
-    /** The same, with the warmup and the floor (the commands that take them: instruct and dpo). */
+    /** The warmup and the floor as the commands save them (-1: not given), beside their {@code lr}. */
     void putScheduleInto(java.util.Map<String, Object> options) {
         options.put("warmup-steps", warmupSteps == null ? -1L : warmupSteps);
         options.put("min-lr", minLr == null ? -1.0 : minLr);

@@ -85,6 +85,11 @@ class TextClassifierTest {
         assertThat(steps.subList(7, 14).stream().mapToDouble(Trainer.StepReport::loss).average().orElseThrow()).isLessThan(first);
         assertThat(Files.mismatch(lib.resolve("model/model.safetensors"), cli.resolve("model/model.safetensors"))).isEqualTo(-1L);
         assertThat(Files.mismatch(lib.resolve("model/config.json"), cli.resolve("model/config.json"))).isEqualTo(-1L);
+        // the settings a resumed command reads are the command's own; no warmup or floor is saved as the options' -1
+        JsonNode libOptions = m.readTree(dev.myllm.train.Checkpoints.resolve(lib).resolve("trainer_state.json").toFile()).get("options");
+        assertThat(libOptions).isEqualTo(m.readTree(dev.myllm.train.Checkpoints.resolve(cli).resolve("trainer_state.json").toFile()).get("options"));
+        assertThat(libOptions.get("warmup-steps").asLong()).isEqualTo(-1);
+        assertThat(libOptions.get("min-lr").asDouble()).isEqualTo(-1.0);
         assertThat(lib.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).exists();
         String text = "free cash prize 3 winner";
         assertThat(tuned.classify(text)).isEqualTo(TextClassifier.load(cli.resolve("model")).classify(text));

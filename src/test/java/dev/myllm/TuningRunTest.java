@@ -143,19 +143,25 @@ class TuningRunTest {
         Path data = TextClassifierTest.csv(dir, rows);
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");
         ClassifierOptions o = ClassifierOptions.of(base, data.toString(), lib).withTraining(2, 4, 1e-3).withEvaluation(3, 1)
-                .withSteps(9).withDropout(0.1f).withCheckpointEvery(4);
+                .withSteps(9).withWarmupCosine(2, 1e-4).withDropout(0.1f).withCheckpointEvery(4);
         List<Trainer.StepReport> steps = new ArrayList<>();
         TextClassifier.finetune(o, MyllmInstructTest.into(steps));
         MyllmTest.cli("finetune", "classify", "--model", base.toString(), "--data", data.toString(), "--out", cli.toString(),
                 "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--eval-every", "3", "--eval-batches", "1",
-                "--steps", "9", "--dropout", "0.1", "--checkpoint-every", "4");
+                "--steps", "9", "--warmup-steps", "2", "--min-lr", "1e-4", "--dropout", "0.1", "--checkpoint-every", "4");
 
         assertThat(losses(lib)).hasSize(9).isEqualTo(losses(cli)).isEqualTo(steps.stream().map(Trainer.StepReport::loss).toList());
+        // warmup from the floor, then the cosine: the rates the command's schedule gives
+        assertThat(steps).extracting(Trainer.StepReport::lr).first().isEqualTo(1e-4);
+        assertThat(steps.get(2).lr()).isCloseTo(1e-3, org.assertj.core.data.Offset.offset(1e-15));
         sameModel(lib, cli);
         assertThat(checkpoints(lib)).containsExactly("step-000008", "step-000009").isEqualTo(checkpoints(cli)); // the last two kept
         assertThat(savedOptions(lib)).isEqualTo(savedOptions(cli));
 
-        // stopped by its time limit after the first step, then continued
+        assertThat(savedOptions(cli).get("warmup-steps").asLong()).isEqualTo(2);
+        assertThat(savedOptions(cli).get("min-lr").asDouble()).isEqualTo(1e-4);
+
+        // stopped by its time limit after the first step (in the warmup), then continued
         Path cut = dir.resolve("cut");
         TextClassifier.finetune(new ClassifierOptions(base, data.toString(), cut, o.trainable(), o.tokenRule(), 0, 2, 4, 1e-3, 0.1, 3, 1, 123, null,
                 o.run().withMinutes(1e-12)), null);
@@ -190,9 +196,11 @@ class TuningRunTest {
                 .hasMessage("run: the run controls are required; start from TuningRun.book()");
         assertThatThrownBy(() -> PreferenceOptions.of(Path.of("base"), "synthetic", Path.of("out")).withDropout(-0.1f))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("dropout must be in [0, 1), got -0.1");
-        // the command line's classification has a constant rate: no warmup or cosine to match
-        assertThatThrownBy(() -> ClassifierOptions.of(Path.of("base"), "spam", Path.of("out")).withRun(book.withWarmupCosine(2)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("run: classification keeps the book's constant rate");
+        // classification takes a warmup and a floor as the command line's does, kept through other changes
+        ClassifierOptions c = ClassifierOptions.of(Path.of("base"), "spam", Path.of("out"));
+        assertThat(c.withWarmupCosine(2).withSeed(5).run()).isEqualTo(book.withWarmupCosine(2));
+        assertThat(c.withWarmupCosine(3, 1e-5).withSteps(7).run()).isEqualTo(book.withWarmupCosine(3, 1e-5).withSteps(7));
+        assertThatThrownBy(() -> c.withWarmupCosine(-1)).isInstanceOf(IllegalArgumentException.class).hasMessage("warmupSteps must be >= 0, got -1");
 
         // a run directory: a new run refuses one that holds a run, a resumed one needs it
         MyllmInstructTest.Tiny t = MyllmInstructTest.Tiny.in(dir);

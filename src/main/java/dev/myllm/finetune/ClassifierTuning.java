@@ -8,7 +8,6 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.Trainer;
 import java.nio.file.Path;
@@ -88,16 +87,19 @@ public final class ClassifierTuning {
     }
 
     /**
-     * The book's training loop settings: AdamW with decay on every tensor and a constant learning rate.
+     * The book's training loop settings: AdamW with decay on every tensor and a constant learning rate, or warmup + cosine
+     * when a warmup or a floor is given ({@link FineTuning#schedule}).
      *
      * @param steps           optimizer steps in all
-     * @param lr              the learning rate
+     * @param lr              the learning rate (the peak, with warmup + cosine)
+     * @param warmupSteps     linear warmup steps, or null (not given)
+     * @param minLr           the cosine's floor and the warmup's start, or null (not given)
      * @param weightDecay     AdamW's weight decay
      * @param evalEvery       evaluate after steps 1, 1+N, 1+2N, ... (the book's steps 0, N, ...; 0: never)
      * @param evalBatches     batches per evaluation and per epoch's accuracy
      * @param checkpointEvery a checkpoint every N steps (0: at the end)
      */
-    public record Training(long steps, double lr, double weightDecay, int evalEvery, int evalBatches, int checkpointEvery) {
+    public record Training(long steps, double lr, Long warmupSteps, Double minLr, double weightDecay, int evalEvery, int evalBatches, int checkpointEvery) {
     }
 
     private final GPTClassifier classifier;
@@ -190,7 +192,8 @@ public final class ClassifierTuning {
     }
 
     /**
-     * The book's {@code train_classifier_simple} for this classifier: AdamW on what trains, the loss evaluated by the
+     * The book's {@code train_classifier_simple} for this classifier: AdamW on what trains (at the run's rate by
+     * {@link FineTuning#schedule}), the loss evaluated by the
      * book's rule on the first batches of each set, the accuracies at each epoch's end, each step logged to
      * {@code metrics} and drawn into {@code out/loss.png}; the caller adds its listener and starts it.
      *
@@ -204,7 +207,7 @@ public final class ClassifierTuning {
         // the evaluation lists come cut to evalBatches, and are read whole
         return FineTuning.trainer(classifier, classifier.transformer(), new ClassificationObjective(classifier),
                         new ClassifierStore(classifier, tokenizerFile), train, validation.first(t.evalBatches()), train.first(t.evalBatches()),
-                        new FineTuning.Settings(new LrSchedule.Constant(t.lr()), t.weightDecay(), t.steps(), t.evalEvery(), t.checkpointEvery()), out)
+                        new FineTuning.Settings(FineTuning.schedule(t.lr(), t.warmupSteps(), t.minLr(), t.steps()), t.weightDecay(), t.steps(), t.evalEvery(), t.checkpointEvery()), out)
                 .epochMetrics(t.evalBatches())
                 .metrics(metrics, out.resolve("loss.png"));
     }

@@ -85,6 +85,46 @@ class FinetuneCliTest {
     }
 
     @Test
+    void warmupAndFloorGiveTheWarmupCosineRates() throws Exception {
+        Path whole = tmp.resolve("warm"), cut = tmp.resolve("warm-cut");
+        CliRun r = finetune(whole, "--steps", "6", "--warmup-steps", "2", "--min-lr", "1e-4");
+        assertThat(r.code()).as(r.err()).isZero();
+        // by hand: from the floor up to --lr 1e-3 over 2 steps, then half a cosine over the 4 left, down towards the floor
+        double[] expected = {1e-4, 5.5e-4, 1e-3, 1e-4 + 4.5e-4 * (1 + Math.cos(Math.PI / 4)), 5.5e-4, 1e-4 + 4.5e-4 * (1 - Math.cos(Math.PI / 4))};
+        assertThat(rates(whole)).usingComparatorWithPrecision(1e-15).containsExactly(expected);
+        // the floor alone: no warmup, the cosine from the rate; the warmup alone: the floor is a tenth of the rate
+        assertThat(finetune(tmp.resolve("floor"), "--steps", "3", "--min-lr", "2e-4").code()).isZero();
+        assertThat(rates(tmp.resolve("floor"))).usingComparatorWithPrecision(1e-15)
+                .containsExactly(1e-3, 2e-4 + 4e-4 * (1 + Math.cos(Math.PI / 3)), 2e-4 + 4e-4 * (1 + Math.cos(2 * Math.PI / 3)));
+
+        // stopped in the warmup and resumed (the saved options bring the schedule back), it ends as the whole run
+        assertThat(finetune(cut, "--steps", "6", "--warmup-steps", "2", "--minutes", "1e-12").code()).isZero();
+        assertThat(Files.readAllLines(cut.resolve("metrics.jsonl"))).hasSize(1);
+        CliRun resumed = CliRun.run("finetune", "classify", "--resume", cut.toString(), "--minutes", "0");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(Files.readAllLines(cut.resolve("metrics.jsonl")).stream().map(FinetuneCliTest::withoutTime).toList())
+                .isEqualTo(Files.readAllLines(whole.resolve("metrics.jsonl")).stream().map(FinetuneCliTest::withoutTime).toList());
+        assertThat(Files.mismatch(cut.resolve("model/model.safetensors"), whole.resolve("model/model.safetensors"))).isEqualTo(-1L);
+    }
+
+    /** Each step's learning rate in a run's metrics.jsonl. */
+    private static double[] rates(Path run) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        return Files.readAllLines(run.resolve("metrics.jsonl")).stream().mapToDouble(l -> {
+            try {
+                return m.readTree(l).get("lr").asDouble();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).toArray();
+    }
+
+    /** A metrics line without its timing. */
+    private static String withoutTime(String line) {
+        return line.replaceAll("\"ms\":[0-9.eE+-]+,?", "");
+    }
+
+    @Test
     void loraRunMergesToTheSameClassifier() throws Exception {
         Path out = tmp.resolve("lora");
         CliRun r = finetune(out, "--epochs", "1", "--trainable", "lora", "--lora-rank", "2", "--lora-alpha", "4", "--token", "flexible", "--no-head-bias");
@@ -201,6 +241,10 @@ class FinetuneCliTest {
                     "--out", tmp.resolve("e4b").toString(), "--lr", lr), "--lr must be positive, got " + lr + ".0");
         }
         assertThat(tmp.resolve("e4b")).doesNotExist();
+        // -1 is also the "not given" of --warmup-steps and --min-lr: typed in, a negative one is refused with the flag named
+        assertError(finetune(tmp.resolve("e4c"), "--warmup-steps", "-1"), "--warmup-steps must be >= 0, got -1");
+        assertError(finetune(tmp.resolve("e4c"), "--min-lr", "-2"), "--min-lr must be >= 0, got -2.0");
+        assertThat(tmp.resolve("e4c")).doesNotExist();
         // a missing model is named before the data is fetched (spam would be a download)
         assertError(CliRun.run("finetune", "classify", "--model", tmp.resolve("nowhere").toString(), "--data", "spam",
                 "--out", tmp.resolve("e5").toString()), "nowhere: no such file or directory");

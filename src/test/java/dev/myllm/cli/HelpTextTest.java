@@ -74,7 +74,8 @@ class HelpTextTest {
         // --resume, and the training commands' --steps (which names its placeholder) far from --minutes (which does not)
         assertThat(optionsInHelp("train")).containsSubsequence("--data", "--preset", "--n-layer", "--n-embd", "--n-head", "--init")
                 .containsSequence("--epochs", "--steps", "--minutes", "--lr");
-        assertThat(optionsInHelp("finetune", "classify")).containsSequence("--epochs", "--steps", "--minutes", "--batch-size");
+        assertThat(optionsInHelp("finetune", "classify")).containsSequence("--epochs", "--steps", "--minutes", "--batch-size")
+                .containsSequence("--lr", "--warmup-steps", "--min-lr", "--weight-decay");
         for (String kind : List.of("instruct", "dpo")) {
             assertThat(optionsInHelp("finetune", kind)).as(kind).containsSequence("--checkpoint-every", "--steps", "--minutes", "--warmup-steps");
         }
