@@ -34,7 +34,7 @@ import java.nio.file.Path;
  */
 public record InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                               double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed,
-                              Trainable trainable, LoRA.Settings lora, TuningRun run) {
+                              Trainable trainable, LoRA.Settings lora, TuningRun run) implements RunControls<InstructOptions> {
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public InstructOptions {
         if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
@@ -204,70 +204,8 @@ public record InstructOptions(Path model, String data, Path out, PromptFormat fo
      * @param r the run controls
      * @return the changed options
      */
+    @Override
     public InstructOptions withRun(TuningRun r) {
         return new InstructOptions(model, data, out, format, epochs, batchSize, maxLength, lr, weightDecay, maskInstruction, evalEvery, evalBatches, seed, trainable, lora, r);
-    }
-
-    /**
-     * The same with a length in optimizer steps instead of epochs, as {@code --steps}.
-     *
-     * @param steps the run's steps (0: the epochs decide)
-     * @return the changed options
-     */
-    public InstructOptions withSteps(long steps) {
-        return withRun(run.withSteps(steps));
-    }
-
-    /**
-     * The same with a warmup + cosine rate, as {@code --warmup-steps N --min-lr X}: from {@code minLr} up to the lr over
-     * {@code warmupSteps}, then half a cosine down to {@code minLr} at the last step.
-     *
-     * @param warmupSteps warmup steps
-     * @param minLr       the floor and the warmup's start
-     * @return the changed options
-     */
-    public InstructOptions withWarmupCosine(long warmupSteps, double minLr) {
-        return withRun(run.withWarmupCosine(warmupSteps, minLr));
-    }
-
-    /**
-     * The same with a time limit, as {@code --minutes}: the run stops with a checkpoint after this much training time.
-     *
-     * @param minutes the limit in minutes (0: none)
-     * @return the changed options
-     */
-    public InstructOptions withMinutes(double minutes) {
-        return withRun(run.withMinutes(minutes));
-    }
-
-    /**
-     * The same with another dropout rate while fine-tuning, as {@code --dropout}.
-     *
-     * @param rate the rate, in [0, 1)
-     * @return the changed options
-     */
-    public InstructOptions withDropout(float rate) {
-        return withRun(run.withDropout(rate));
-    }
-
-    /**
-     * The same with a checkpoint every N steps, as {@code --checkpoint-every}.
-     *
-     * @param every steps between checkpoints (0: at the end)
-     * @return the changed options
-     */
-    public InstructOptions withCheckpointEvery(int every) {
-        return withRun(run.withCheckpointEvery(every));
-    }
-
-    /**
-     * The same continuing the run in {@code out} from its latest checkpoint, as {@code --resume OUT}: a run stopped by
-     * {@link #withMinutes}, an interrupt or a shorter length goes on exactly as if it had not stopped. Give the run's
-     * own settings (a longer length may be given); a run another command made is refused.
-     *
-     * @return the changed options
-     */
-    public InstructOptions withResume() {
-        return withRun(run.withResume());
     }
 }
