@@ -59,6 +59,7 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
         o.put("trainable", trainable.id());
         o.put("lora-rank", lora == null ? null : lora.rank());
         o.put("lora-alpha", lora == null ? null : lora.alpha());
+        o.put("lora-scale", lora == null ? null : lora.rule().id());
         o.put("max-length", maxLength);
         o.put("batch-size", batchSize);
         o.put("checkpoint-activations", false);

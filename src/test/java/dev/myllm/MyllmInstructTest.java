@@ -244,6 +244,28 @@ class MyllmInstructTest {
     }
 
     @Test
+    void finetunesWithThePrintedBooksLoRAScaleAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
+        Tiny t = Tiny.in(dir);
+        Path lib = dir.resolve("lib"), cli = dir.resolve("cli"), perRank = dir.resolve("per-rank");
+        InstructOptions o = InstructOptions.of(t.base(), t.data().toString(), lib).withTraining(1, 8, 1e-3).withEvaluation(3, 1);
+        List<Trainer.StepReport> steps = new ArrayList<>();
+        Myllm.finetuneInstructions(new InstructOptions(o.model(), o.data(), o.out(), o.format(), o.epochs(), o.batchSize(), o.maxLength(), o.lr(),
+                o.weightDecay(), o.maskInstruction(), o.evalEvery(), o.evalBatches(), o.seed(), Trainable.LORA,
+                new LoRA.Settings(4, 8, LoRA.Scale.ALPHA), o.run()), into(steps));
+        t.cli(cli, "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8", "--lora-scale", "alpha", "--epochs", "1");
+        t.cli(perRank, "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8", "--epochs", "1");
+
+        // the update scaled by alpha (8), not alpha/rank (2): the command says so with --lora-scale, and saves it for --resume
+        sameLosses(lib, cli, steps, 4);
+        sameFiles(lib.resolve("model"), cli.resolve("model"), ".safetensors", ".json");
+        assertThat(Files.readAllBytes(cli.resolve("model/model.safetensors"))).isNotEqualTo(Files.readAllBytes(perRank.resolve("model/model.safetensors")));
+        ObjectMapper json = new ObjectMapper();
+        JsonNode saved = json.readTree(dev.myllm.train.Checkpoints.resolve(cli).resolve("trainer_state.json").toFile()).get("options");
+        assertThat(saved.get("lora-scale").asText()).isEqualTo("alpha");
+        assertThat(json.readTree(dev.myllm.train.Checkpoints.resolve(lib).resolve("trainer_state.json").toFile()).get("options")).isEqualTo(saved);
+    }
+
+    @Test
     void finetunesTheLastBlockAsTheCommandLineDoes(@TempDir Path dir) throws Exception {
         Tiny t = Tiny.in(dir);
         Path lib = dir.resolve("lib"), cli = dir.resolve("cli");

@@ -56,6 +56,8 @@ abstract class InstructTraining implements Runnable {
     Integer loraRank;
     @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA alpha with --trainable lora; the update is scaled by alpha/rank (default 16).")
     Double loraAlpha;
+    @Option(names = "--lora-scale", paramLabel = "RULE", description = "LoRA update factor with --trainable lora: alpha/rank (current book, PEFT) or alpha (printed book) (default alpha/rank).")
+    String loraScale;
     @Option(names = "--max-length", defaultValue = "1024", paramLabel = "N", description = "Cut each batch to N tokens (and to the model's context), default ${DEFAULT-VALUE}.")
     int maxLength;
     @Option(names = "--batch-size", defaultValue = "8", description = "Records per batch (default ${DEFAULT-VALUE}).")
@@ -106,7 +108,7 @@ abstract class InstructTraining implements Runnable {
     /** Reads {@code --resume}'s options and checks the common ones. */
     void prepare() {
         if (resume != null) {
-            ResumePoint r = ResumePoint.open(spec, resume, "trainable", "lora-rank", "lora-alpha");
+            ResumePoint r = ResumePoint.open(spec, resume, "trainable", "lora-rank", "lora-alpha", "lora-scale");
             checkpoint = r.checkpoint();
             resumedStep = r.step();
             if (out == null) out = r.runDirectory();
@@ -131,7 +133,10 @@ abstract class InstructTraining implements Runnable {
         // these default to a "not given" -1; a value typed in must be a real one
         GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
         GivenOptions.nonNegative(spec, "--min-lr", minLr);
-        if ((loraRank != null || loraAlpha != null) && !trainable.equals("lora")) throw new CliException("--lora-rank and --lora-alpha need --trainable lora");
+        if ((loraRank != null || loraAlpha != null || loraScale != null) && !trainable.equals("lora")) {
+            throw new CliException("--lora-rank, --lora-alpha and --lora-scale need --trainable lora");
+        }
+        if (loraScale != null) loraScaleRule();
         if (loraRank != null && loraRank < 1) throw new CliException("--lora-rank must be >= 1, got " + loraRank);
         if (loraAlpha != null && !(loraAlpha > 0)) throw new CliException("--lora-alpha must be positive, got " + loraAlpha);
     }
@@ -190,7 +195,16 @@ abstract class InstructTraining implements Runnable {
      */
     LoRAModel attachLoRA(GPTModel m) {
         if (!trainable.equals("lora")) return null;
-        return LoRAModel.attach(m, new LoRA.Settings(loraRank == null ? 16 : loraRank, loraAlpha == null ? 16 : loraAlpha, LoRA.Scale.ALPHA_OVER_RANK), seed);
+        return LoRAModel.attach(m, new LoRA.Settings(loraRank == null ? 16 : loraRank, loraAlpha == null ? 16 : loraAlpha, loraScaleRule()), seed);
+    }
+
+    /** {@code --lora-scale}'s rule, alpha/rank when not given. */
+    private LoRA.Scale loraScaleRule() {
+        try {
+            return loraScale == null ? LoRA.Scale.ALPHA_OVER_RANK : LoRA.Scale.parse(loraScale);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--lora-scale: " + e.getMessage());
+        }
     }
 
     /** Freezes all but the chosen part of the model (before the optimizer is made, so frozen tensors get no state). */

@@ -156,7 +156,10 @@ class FinetuneInstructCliTest {
         assertThat(after.get("h.0.attn.c_attn.weight").data()).isEqualTo(before.get("h.0.attn.c_attn.weight").data());
         assertThat(after.get("h.1.attn.c_attn.weight").data()).isNotEqualTo(before.get("h.1.attn.c_attn.weight").data());
         assertThat(CliRun.run(instruct(dir.resolve("bad"), "--trainable", "head")).err()).contains("--trainable: unknown 'head'");
-        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--lora-rank", "4")).err()).contains("--lora-rank and --lora-alpha need --trainable lora");
+        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--lora-rank", "4")).err()).contains("--lora-rank, --lora-alpha and --lora-scale need --trainable lora");
+        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--lora-scale", "alpha")).err()).contains("--lora-rank, --lora-alpha and --lora-scale need --trainable lora");
+        assertThat(CliRun.run(instruct(dir.resolve("bad"), "--trainable", "lora", "--lora-scale", "rank²")).err().strip())
+                .isEqualTo("myllm: --lora-scale: unknown LoRA scale 'rank²'; choose alpha/rank or alpha");
     }
 
     @Test

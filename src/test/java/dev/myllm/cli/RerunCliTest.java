@@ -93,6 +93,8 @@ class RerunCliTest {
         // made without --lora-alpha (16), it trained on with a typed alpha's scale: nothing in the checkpoint's shapes differs
         assertError(CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "4", "--lora-alpha", "8"),
                 "--resume " + l + ": the run was made without --lora-alpha, and a resumed run cannot change it (--lora-alpha 8.0 needs a new run with another --out)");
+        assertError(CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "4", "--lora-scale", "alpha"),
+                "--resume " + l + ": the run was made without --lora-scale, and a resumed run cannot change it (--lora-scale alpha needs a new run with another --out)");
         assertThat(l.resolve("step-000004")).doesNotExist();
         // the same value again is no change
         CliRun same = CliRun.run("finetune", "instruct", "--resume", l.toString(), "--steps", "3", "--trainable", "lora", "--lora-rank", "2");
