@@ -68,7 +68,7 @@ final class FinetuneClassifyCommand implements Runnable {
     int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default ${DEFAULT-VALUE}).")
     double loraAlpha;
-    @Option(names = "--lora-scale", defaultValue = "alpha/rank", description = "Update factor: alpha/rank (current book, PEFT) or alpha (printed book) (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lora-scale", defaultValue = "alpha/rank", paramLabel = "RULE", description = "Update factor: alpha/rank (current book, PEFT) or alpha (printed book) (default ${DEFAULT-VALUE}).")
     String loraScale;
     @Option(names = "--dropout", defaultValue = "0.0", description = "Dropout rate while fine-tuning (default ${DEFAULT-VALUE}, the book's).")
     float dropout;
