@@ -32,7 +32,8 @@ import java.util.regex.PatternSyntaxException;
  * when a key matches the module path as PEFT matches it (the key a regex matching the whole path or
  * its end after a dot: {@code c_attn}, {@code attn.c_proj}, {@code transformer.h.0.attn.c_attn}).
  * {@code fan_in_fan_out} does not change the layout of A and B (PEFT sets it per layer type), so
- * either value is accepted. What cannot be merged into GPT-2's matrices alone is refused: DoRA,
+ * either value is accepted. {@code target_modules} (less {@code exclude_modules}) must select every
+ * module the file has weights for, and every GPT-2 module it selects must have them. What cannot be merged into GPT-2's matrices alone is refused: DoRA,
  * trained biases ({@code bias} other than none, {@code lora_bias}), {@code modules_to_save}, and an
  * adapter on a head tied to the token embedding (merging it would change the embedding too).
  * Every error is one {@link IllegalArgumentException} naming the file and the key.
@@ -48,11 +49,13 @@ public final class PeftAdapter {
     private final Path dir;
     private final Map<String, Update> updates;
     private final JsonNode targets;
+    private final JsonNode excluded;
 
-    private PeftAdapter(Path dir, Map<String, Update> updates, JsonNode targets) {
+    private PeftAdapter(Path dir, Map<String, Update> updates, JsonNode targets, JsonNode excluded) {
         this.dir = dir;
         this.updates = updates;
         this.targets = targets;
+        this.excluded = excluded;
     }
 
     /** Reads and checks {@code dir/adapter_config.json} and {@code dir/adapter_model.safetensors}. */
@@ -118,7 +121,7 @@ public final class PeftAdapter {
             if (bm.dim(1) != rank) throw shape(wf, key + ".lora_B.weight", bm, "[out, " + rank + "] (r " + rank + ")");
             ups.put(mod, new Update(mod, am, bm, rs ? a / Math.sqrt(rank) : a / rank));
         }
-        return new PeftAdapter(dir, ups, c.get("target_modules"));
+        return new PeftAdapter(dir, ups, c.get("target_modules"), c.get("exclude_modules"));
     }
 
     /** A {@code rank_pattern}/{@code alpha_pattern} value for {@code module}, as PEFT's {@code get_pattern_key} picks it. */
@@ -142,15 +145,18 @@ public final class PeftAdapter {
         }
     }
 
-    /** Whether PEFT's {@code target_modules} selects {@code module}: a string is a whole-path regex; a list matches a path or its end after a dot. */
+    /** Whether PEFT's {@code target_modules} selects {@code module} and {@code exclude_modules} does not. */
     private boolean targeted(String module) {
-        if (targets == null || targets.isNull()) return true;
-        Path cf = dir.resolve(LoRA.CONFIG);
-        if (targets.isTextual()) {
-            if (targets.asText().equals("all-linear")) return true;
-            return regex(cf, "target_modules", targets.asText(), targets.asText()).matcher(module).matches();
-        }
-        for (JsonNode t : targets) {
+        if (selects(excluded, "exclude_modules", module, false)) return false;
+        if (targets == null || targets.isNull() || targets.asText().equals("all-linear")) return true;
+        return selects(targets, "target_modules", module, false);
+    }
+
+    /** PEFT's module selection: a string is a whole-path regex; a list matches a path or its end after a dot. */
+    private boolean selects(JsonNode field, String name, String module, boolean ifAbsent) {
+        if (field == null || field.isNull()) return ifAbsent;
+        if (field.isTextual()) return regex(dir.resolve(LoRA.CONFIG), name, field.asText(), field.asText()).matcher(module).matches();
+        for (JsonNode t : field) {
             String s = t.asText();
             if (module.equals(s) || module.endsWith("." + s)) return true;
         }
@@ -194,7 +200,7 @@ public final class PeftAdapter {
             }
             if (!targeted(u.module())) {
                 throw new IllegalArgumentException(wf + ": tensor '" + key + ".lora_A.weight' is for module '" + u.module() + "', which target_modules "
-                        + targets + " does not select");
+                        + targets + (excluded == null || excluded.isNull() ? "" : " less exclude_modules " + excluded) + " does not select");
             }
             int out = t.outFeatures(), in = t.inFeatures(), r = u.a().dim(0);
             if (u.a().dim(1) != in) throw shape(wf, key + ".lora_A.weight", u.a(), "[" + r + ", " + in + "]");

@@ -118,6 +118,15 @@ class PeftAdapterTest {
                 "tensor 'base_model.model.transformer.h.0.attn.c_proj.lora_A.weight' has shape [3, 32], expected [4, in] (r 4)");
         refused(copy("untargeted", t -> { }, c -> c.putArray("target_modules").add("c_attn")),
                 "is for module 'transformer.h.0.attn.c_proj', which target_modules [\"c_attn\"] does not select");
+        // exclude_modules: an excluded module needs no weights, and may have none
+        Path excluded = copy("excluded", t -> {
+            t.remove("base_model.model.transformer.h.1.mlp.c_fc.lora_A.weight");
+            t.remove("base_model.model.transformer.h.1.mlp.c_fc.lora_B.weight");
+        }, c -> c.putArray("exclude_modules").add("transformer.h.1.mlp.c_fc"));
+        assertThat(PeftAdapter.read(excluded).updates()).hasSize(7);
+        PeftAdapter.read(excluded).mergeInto(ModelDirectory.load(BASE));
+        refused(copy("excluded2", t -> { }, c -> c.put("exclude_modules", ".*mlp\\.c_fc")),
+                "is for module 'transformer.h.0.mlp.c_fc', which target_modules");
         refused(copy("missing", t -> {
             t.remove("base_model.model.transformer.h.1.mlp.c_fc.lora_A.weight");
             t.remove("base_model.model.transformer.h.1.mlp.c_fc.lora_B.weight");
