@@ -3,6 +3,7 @@ package dev.myllm;
 import dev.myllm.data.Batch;
 import dev.myllm.finetune.Conversation;
 import dev.myllm.finetune.InstructionExample;
+import dev.myllm.finetune.PeftAdapter;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.Responder;
 import dev.myllm.finetune.SavedFormat;
@@ -131,12 +132,7 @@ public final class Myllm {
      */
     public static Myllm loadForInference(Path model, String dtype) {
         given(model, "model");
-        PackedMatrix.Format f;
-        try {
-            f = PackedWeights.decodingFormat(PackedWeights.typeName(given(dtype, "dtype")));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dtype: " + e.getMessage());
-        }
+        PackedMatrix.Format f = decodingFormat(dtype);
         boolean gguf = GgufFile.isGguf(model);
         if (!gguf && !Files.isDirectory(model)) {
             throw new IllegalArgumentException(Files.exists(model) ? model + ": not a model directory or GGUF file (an llm.c checkpoint loads with load)"
@@ -146,6 +142,54 @@ public final class Myllm {
         GPTModel m = ModelFiles.loadPacked(model, ModelDirectory.readConfig(model), f, PackedMatrix.Halves.COPIED);
         m.eval();
         return new Myllm(m, tok, SavedFormat.read(model));
+    }
+
+    /**
+     * Loads a model as {@link #load(Path)} does with a PEFT LoRA adapter ({@code adapter_config.json} +
+     * {@code adapter_model.safetensors}, from PEFT in Python or a LoRA fine-tuning run's {@code adapter/})
+     * merged into its float32 weights, as {@code --model DIR --adapter DIR} loads them ({@link PeftAdapter}).
+     *
+     * @param model   a model directory, GGUF file or llm.c checkpoint (the adapter's base model)
+     * @param adapter the adapter's directory
+     * @return the adapted model and the base model's tokenizer and prompt format
+     */
+    public static Myllm loadWithAdapter(Path model, Path adapter) {
+        return adapted(model, adapter, null);
+    }
+
+    /** The model with the adapter merged, packed as {@code f} unless null. */
+    private static Myllm adapted(Path model, Path adapter, PackedMatrix.Format f) {
+        given(model, "model");
+        PeftAdapter a = PeftAdapter.read(given(adapter, "adapter")); // checked before the weights are read
+        Tokenizer tok = tokenizerFor(model);
+        GPTModel m = loadModel(model);
+        a.mergeInto(m);
+        if (f != null) {
+            PackedWeights.packAndDrop(m, f, bytes -> { });
+            m.eval();
+        }
+        return new Myllm(m, tok, SavedFormat.read(model));
+    }
+
+    /**
+     * As {@link #loadWithAdapter(Path, Path)}, then kept for inference only as {@link #loadForInference(Path, String)}
+     * keeps it: the adapter is merged into float32 weights, which are then packed as {@code dtype}.
+     *
+     * @param model   a model directory, GGUF file or llm.c checkpoint
+     * @param adapter the adapter's directory
+     * @param dtype   the type the matrices are kept in
+     * @return the adapted model, ready to decode
+     */
+    public static Myllm loadForInference(Path model, Path adapter, String dtype) {
+        return adapted(model, adapter, decodingFormat(dtype));
+    }
+
+    private static PackedMatrix.Format decodingFormat(String dtype) {
+        try {
+            return PackedWeights.decodingFormat(PackedWeights.typeName(given(dtype, "dtype")));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dtype: " + e.getMessage());
+        }
     }
 
     /**

@@ -64,9 +64,11 @@ final class ExportCommand implements Runnable {
         if (modelfile != null && !format.toLowerCase(Locale.ROOT).equals("gguf")) throw new CliException("--modelfile applies to --format gguf only");
         Path dir = model.directory();
         if (dir != null && dev.myllm.io.ClassifierDirectory.isClassifier(dir)) {
+            model.refuseAdapter(dir + " is a classifier; --merge-lora merges the adapter it keeps");
             exportClassifier(dir);
             return;
         }
+        if (mergeLora && model.adapter != null) throw new CliException("--merge-lora merges a classifier's own adapter; --adapter is merged already");
         if (mergeLora) {
             // a mistyped --model is named as such, not as a model without an adapter
             if (dir != null) ModelDirectories.requireModel(dir);
@@ -113,7 +115,8 @@ final class ExportCommand implements Runnable {
             bytes = -1;
         }
         PrintWriter o = spec.commandLine().getOut();
-        o.printf("wrote %s (%s, %,d parameters, %s, model.safetensors %,.1f MB)%n", out, model.label(),
+        o.printf("wrote %s (%s%s, %,d parameters, %s, model.safetensors %,.1f MB)%n", out, model.label(),
+                model.adapter != null ? " + adapter " + model.adapter : "",
                 m.config().parameterCount(), t.name().toLowerCase(Locale.ROOT), bytes / 1e6);
         o.flush();
     }

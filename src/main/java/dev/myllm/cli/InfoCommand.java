@@ -46,6 +46,7 @@ final class InfoCommand implements Runnable {
             if (model.contextLength != null || model.qkvBias != null || model.tiedHead != null) {
                 throw new CliException("--context-length, --qkv-bias and --tie-weights change a model's shape; a classifier (" + dir + ") is described as saved");
             }
+            model.refuseAdapter(dir + " is a classifier; its own LoRA adapter, if any, is described with it");
             ClassifierInfo.print(out, dir, json);
             return;
         }
@@ -62,12 +63,15 @@ final class InfoCommand implements Runnable {
         String fineWhat = loraRank != null ? "LoRA rank " + loraRank + (loraAlpha != null ? " alpha " + loraAlpha : "") + ", base frozen"
                 : "last block + final norm + head";
         dev.myllm.finetune.PromptFormat format = promptFormat(dir);
+        dev.myllm.finetune.PeftAdapter adapter = model.readAdapter(); // its file checked; its fit to the model is checked when loading
+        String adapterText = adapter == null ? null : adapter.directory() + " (PEFT LoRA on " + adapter.updates().size() + " modules, merged when loading)";
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
             if (model.isPreset()) o.put("init", model.initScheme()).put("seed", seed);
             putConfig(o, c);
             if (format != null) o.put("prompt_format", format.id());
+            if (adapter != null) o.putObject("adapter").put("path", adapter.directory().toString()).put("modules", adapter.updates().size());
             o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
                     .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
                     .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
@@ -86,6 +90,7 @@ final class InfoCommand implements Runnable {
             out.println("  (the file stores no dropout rate: 0, what inference uses; train --init and finetune take --dropout)");
         }
         if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
+        if (adapterText != null) out.printf("  adapter           %s%n", adapterText);
         if (format != null) out.printf("  prompt format     %s (instruction-tuned: chat, generate and serve use it)%n", format.id());
         out.println("parameters");
         out.printf("  total             %,d%n", total);

@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.PeftAdapter;
 import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
-/** The options that pick a model: a preset with random weights (seeded) or a model directory, plus overrides. */
+/** The options that pick a model: a preset with random weights (seeded) or a model directory (perhaps with a LoRA adapter merged in), plus overrides. */
 final class ModelOptions {
     /**
      * The default {@code --seed} of every command: the book's {@code torch.manual_seed(123)}, so a
@@ -29,6 +30,10 @@ final class ModelOptions {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
+
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights when loading.")
+    Path adapter;
 
     @Option(names = "--context-length", paramLabel = "N", description = "Override the preset's context length.")
     Integer contextLength;
@@ -109,6 +114,7 @@ final class ModelOptions {
     GPTModel build(long seed) {
         GPTConfig c = config();
         if (source.preset != null) {
+            readAdapter(); // refuses one
             long bytes = c.weightBytes();
             long free = Runtime.getRuntime().maxMemory();
             if (bytes > free * 0.9) {
@@ -120,6 +126,31 @@ final class ModelOptions {
         if (!Files.isDirectory(source.model) && !ModelFiles.isModelFile(source.model)) {
             throw new CliException("--model: no such directory or file: " + source.model);
         }
-        return ModelDirectories.load(source.model, c);
+        PeftAdapter a = readAdapter(); // before minutes of loading
+        GPTModel m = ModelDirectories.load(source.model, c);
+        if (a != null) {
+            try {
+                a.mergeInto(m);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--adapter " + e.getMessage());
+            }
+        }
+        return m;
+    }
+
+    /** The {@code --adapter} read and checked, or null without one; refused with a preset, whose weights are random. */
+    PeftAdapter readAdapter() {
+        if (adapter == null) return null;
+        if (source.preset != null) throw new CliException("--adapter applies to a --model (a --preset has random weights to adapt)");
+        try {
+            return PeftAdapter.read(adapter);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--adapter " + e.getMessage());
+        }
+    }
+
+    /** Refuses {@code --adapter} for a model {@code what} cannot adapt (a classifier directory). */
+    void refuseAdapter(String what) {
+        if (adapter != null) throw new CliException("--adapter: " + what);
     }
 }

@@ -206,6 +206,7 @@ final class ServeCommand implements Runnable {
         String n = name != null ? name : model.isPreset() ? model.source.preset
                 : model.directory().toAbsolutePath().normalize().getFileName().toString();
         if (model.directory() != null && ClassifierDirectory.isClassifier(model.directory())) {
+            model.refuseAdapter(model.directory() + " is a classifier; its own LoRA adapter, if any, is in it already");
             GPTClassifier c;
             try {
                 c = ClassifierStore.load(model.directory(), -1f);

@@ -48,14 +48,16 @@ final class WeightDtype {
      * a model directory is loaded straight into that type, never as a float32 model first: float32
      * matrices stored so are used where the file is memory-mapped, F16/BF16 ones as {@code --mmap}
      * says or else as {@code byDefault} (a long-running server copies them: its decoding outweighs
-     * the seconds of the copy), so they cost no heap either way.
+     * the seconds of the copy), so they cost no heap either way. With {@code --adapter} the model is
+     * loaded as float32, the adapter merged, and then packed.
      */
     GPTModel build(ModelOptions model, long seed, PackedMatrix.Halves byDefault) {
         PackedMatrix.Halves halves = mmap == null ? byDefault : mmap ? PackedMatrix.Halves.MAPPED : PackedMatrix.Halves.COPIED;
         String t = resolve(model);
         Path src = model.directory();
         boolean gguf = src != null && GgufFile.isGguf(src);
-        if (gguf || (src != null && Files.isDirectory(src))) {
+        // an adapter merges into float32 weights, which are packed after
+        if (model.adapter == null && (gguf || (src != null && Files.isDirectory(src)))) {
             PackedMatrix.Format f = format(t);
             GPTModel m;
             try {

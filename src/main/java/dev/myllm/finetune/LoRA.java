@@ -35,7 +35,8 @@ public final class LoRA extends Module {
     public static final String WEIGHTS = "adapter_model.safetensors";
     /** The adapter settings file. */
     public static final String CONFIG = "adapter_config.json";
-    private static final String PEFT_PREFIX = "base_model.model.";
+    /** What PEFT puts before a module path in an adapter's tensor names. */
+    static final String PEFT_PREFIX = "base_model.model.";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** How α becomes the update's factor: α/r (the current book and PEFT) or α (the printed book, before its PR #823). */
@@ -122,15 +123,32 @@ public final class LoRA extends Module {
 
     private static LoRA blocks(GPTModel body, Settings s, Rng rng) {
         LoRA l = new LoRA(s);
+        for (var e : modules(body).entrySet()) {
+            if (e.getKey().equals("lm_head")) continue;
+            l.add(e.getKey(), e.getValue(), e.getKey().endsWith(".attn.c_attn") ? 3 : 1, rng);
+        }
+        return l;
+    }
+
+    /**
+     * The linear maps an adapter can target, by Hugging Face module path in the book's order: per
+     * block {@code transformer.h.N.attn.c_attn}, {@code attn.c_proj}, {@code mlp.c_fc},
+     * {@code mlp.c_proj}, then {@code lm_head} when the head is a layer of its own. Their weights
+     * are in our {@code [out, in]} layout, which is PEFT's {@code lora_B·lora_A}'s for Conv1D and
+     * Linear alike.
+     */
+    static Map<String, Linear> modules(GPTModel body) {
+        Map<String, Linear> m = new LinkedHashMap<>();
         for (int i = 0; i < body.config().nLayers(); i++) {
             TransformerBlock blk = body.block(i);
             String p = "transformer.h." + i + ".";
-            l.add(p + "attn.c_attn", blk.attn().cAttn(), 3, rng);
-            l.add(p + "attn.c_proj", blk.attn().cProj(), 1, rng);
-            l.add(p + "mlp.c_fc", blk.mlp().fc(), 1, rng);
-            l.add(p + "mlp.c_proj", blk.mlp().proj(), 1, rng);
+            m.put(p + "attn.c_attn", blk.attn().cAttn());
+            m.put(p + "attn.c_proj", blk.attn().cProj());
+            m.put(p + "mlp.c_fc", blk.mlp().fc());
+            m.put(p + "mlp.c_proj", blk.mlp().proj());
         }
-        return l;
+        if (body.outputHead() != null) m.put("lm_head", body.outputHead());
+        return m;
     }
 
     private void add(String path, Linear target, int blocks, Rng rng) {
@@ -242,7 +260,7 @@ public final class LoRA extends Module {
         }
     }
 
-    private static Tensor need(Map<String, Tensor> t, String name, int rows, int cols, Path file) {
+    static Tensor need(Map<String, Tensor> t, String name, int rows, int cols, Path file) {
         Tensor x = t.get(name);
         if (x == null) throw new IllegalArgumentException(file + ": missing tensor '" + name + "'");
         if (x.rank() != 2 || x.dim(0) != rows || x.dim(1) != cols) {

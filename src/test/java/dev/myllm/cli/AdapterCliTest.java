@@ -1,0 +1,147 @@
+package dev.myllm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.Myllm;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SyntheticTasks;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.io.Npy;
+import dev.myllm.io.Safetensors;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Tensor;
+import dev.myllm.tokenizer.BpeTrainer;
+import dev.myllm.tokenizer.TrainedBpe;
+import dev.myllm.train.GptModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --adapter}: a PEFT adapter made by PEFT merged when loading (against PEFT's merged logits),
+ * and our own LoRA run's {@code model/adapter/} on its base model giving the run's merged model.
+ */
+class AdapterCliTest {
+    static final Path TINY = Path.of("src/test/resources/golden/gpt2-tiny");
+    static final Path PEFT = Path.of("src/test/resources/peft");
+
+    @TempDir
+    static Path dir;
+    static Path base;
+    static Path run;
+
+    /** A small model with its own vocabulary and a short LoRA instruction-tuning run from it. */
+    @BeforeAll
+    static void loraRun() {
+        base = dir.resolve("base");
+        List<String> texts = new ArrayList<>();
+        for (var e : SyntheticTasks.generate(300, 1)) texts.add(PromptFormat.ALPACA.fullText(e, e.output()));
+        TrainedBpe tok = new BpeTrainer().train(texts, 400, List.of("<|endoftext|>"), null);
+        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 128, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
+        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        run = dir.resolve("run");
+        CliRun r = CliRun.run("finetune", "instruct", "--model", base.toString(), "--data", "synthetic", "--synthetic-size", "40",
+                "--eval-every", "3", "--eval-batches", "1", "--lr", "1e-2", "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8",
+                "--steps", "3", "--out", run.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    @Test
+    void exportWithAPeftAdapterWritesPeftsMergedModel() throws Exception {
+        Path out = dir.resolve("merged-peft");
+        CliRun r = CliRun.run("export", "--model", TINY.toString(), "--adapter", PEFT.resolve("lora").toString(), "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("+ adapter ");
+        JsonNode e = new ObjectMapper().readTree(PEFT.resolve("expected.json").toFile());
+        int[] ids = new int[e.get("ids").size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = e.get("ids").get(i).asInt();
+        GPTModel m = ModelDirectory.load(out);
+        m.eval();
+        float[] got;
+        try (var g = GradMode.noGrad()) {
+            got = m.forward(ids, 1, ids.length).toArray();
+        }
+        JsonNode want = e.get("adapters").get("lora").get("logits");
+        for (int t = 0; t < ids.length; t++) {
+            for (int j = 0; j < 67; j++) assertThat(Math.abs(got[t * 67 + j] - want.get(t).get(j).asDouble())).isLessThan(1e-4);
+        }
+    }
+
+    @Test
+    void ourRunsAdapterOnItsBaseIsTheRunsMergedModel() {
+        Path adapter = run.resolve("model/adapter");
+        Path out = dir.resolve("merged-own");
+        CliRun r = CliRun.run("export", "--model", base.toString(), "--adapter", adapter.toString(), "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        Map<String, Tensor> want = Safetensors.read(run.resolve("model/model.safetensors"));
+        Map<String, Tensor> got = Safetensors.read(out.resolve(ModelDirectory.WEIGHTS));
+        Map<String, Tensor> before = Safetensors.read(base.resolve(ModelDirectory.WEIGHTS));
+        assertThat(got.keySet()).isEqualTo(want.keySet());
+        for (String k : want.keySet()) {
+            float[] w = want.get(k).data(), g = got.get(k).data();
+            for (int i = 0; i < w.length; i++) assertThat(Math.abs(w[i] - g[i])).as(k).isLessThanOrEqualTo(1e-6f);
+        }
+        // the run did move the weights: the comparison is not of two copies of the base
+        assertThat(before.get("h.0.attn.c_attn.weight").data()).isNotEqualTo(want.get("h.0.attn.c_attn.weight").data());
+        // the library: the same weights
+        GPTModel lib = Myllm.loadWithAdapter(base, adapter).model();
+        assertThat(lib.block(1).mlp().fc().weight().data()).usingComparatorWithPrecision(1e-6f)
+                .containsExactly(ModelDirectory.load(run.resolve("model")).block(1).mlp().fc().weight().data());
+    }
+
+    @Test
+    void scoreWithAnAdapterAndPackedWeightsScoresAsTheMergedModel() throws Exception {
+        Path ids = dir.resolve("ids.txt");
+        Files.writeString(ids, "5 17 3 42 66 0 23 9 31 12 58 7 200 301\n");
+        for (String dtype : new String[]{"f32", "bf16"}) {
+            Path a = dir.resolve("a-" + dtype + ".npy"), b = dir.resolve("b-" + dtype + ".npy");
+            CliRun ra = CliRun.run("score", "--model", base.toString(), "--adapter", run.resolve("model/adapter").toString(), "--dtype", dtype,
+                    "--ids-file", ids.toString(), "--logits-out", a.toString());
+            assertThat(ra.code()).as(ra.err()).isZero();
+            CliRun rb = CliRun.run("score", "--model", run.resolve("model").toString(), "--dtype", dtype, "--ids-file", ids.toString(), "--logits-out", b.toString());
+            assertThat(rb.code()).as(rb.err()).isZero();
+            float[] x = Npy.read(a).data(), y = Npy.read(b).data();
+            assertThat(x).hasSameSizeAs(y);
+            // bf16 rounds weights that differ in the last float32 bits apart now and then: a looser bound there
+            for (int i = 0; i < x.length; i++) assertThat(Math.abs(x[i] - y[i])).as(dtype).isLessThan(dtype.equals("f32") ? 1e-4f : 0.05f);
+        }
+        // the library, packed
+        Myllm packed = Myllm.loadForInference(base, run.resolve("model/adapter"), "f32");
+        assertThat(packed.score("List three colours").crossEntropy())
+                .isCloseTo(Myllm.load(run.resolve("model")).score("List three colours").crossEntropy(), org.assertj.core.data.Offset.offset(1e-4));
+    }
+
+    @Test
+    void refusalsAreOneLineWithExitCode2() throws Exception {
+        oneLine(CliRun.run("generate", "--preset", "gpt2-tiny", "--adapter", PEFT.resolve("lora").toString(), "--prompt", "Hi"),
+                "--adapter applies to a --model (a --preset has random weights to adapt)");
+        oneLine(CliRun.run("export", "--model", TINY.toString(), "--adapter", dir.resolve("none").toString(), "--out", dir.resolve("x").toString()),
+                "--adapter " + dir.resolve("none") + ": no such adapter directory");
+        Path dora = Files.createDirectories(dir.resolve("dora"));
+        Files.copy(PEFT.resolve("lora/adapter_model.safetensors"), dora.resolve("adapter_model.safetensors"));
+        Files.writeString(dora.resolve("adapter_config.json"),
+                Files.readString(PEFT.resolve("lora/adapter_config.json")).replace("\"use_dora\": false", "\"use_dora\": true"));
+        oneLine(CliRun.run("score", "--model", base.toString(), "--adapter", dora.toString(), "--text", "List three colours"),
+                "--adapter " + dora.resolve("adapter_config.json") + ": 'use_dora' is true; DoRA adapters are not supported");
+        oneLine(CliRun.run("serve", "--model", base.toString(), "--adapter", dora.toString()), "'use_dora' is true");
+        assertThat(dir.resolve("x")).doesNotExist();
+        CliRun info = CliRun.run("info", "--model", TINY.toString(), "--adapter", PEFT.resolve("rslora").toString());
+        assertThat(info.code()).as(info.err()).isZero();
+        assertThat(info.out()).contains("adapter           " + PEFT.resolve("rslora") + " (PEFT LoRA on 8 modules, merged when loading)");
+    }
+
+    private static void oneLine(CliRun r, String message) {
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains(message);
+        assertThat(r.err().strip()).doesNotContain("\n");
+    }
+}
