@@ -5,21 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.Myllm;
-import dev.myllm.finetune.PromptFormat;
-import dev.myllm.finetune.SyntheticTasks;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.Npy;
 import dev.myllm.io.Safetensors;
-import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.Tensor;
-import dev.myllm.tokenizer.BpeTrainer;
-import dev.myllm.tokenizer.TrainedBpe;
-import dev.myllm.train.GptModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,12 +35,7 @@ class AdapterCliTest {
     /** A small model with its own vocabulary and a short LoRA instruction-tuning run from it. */
     @BeforeAll
     static void loraRun() {
-        base = dir.resolve("base");
-        List<String> texts = new ArrayList<>();
-        for (var e : SyntheticTasks.generate(300, 1)) texts.add(PromptFormat.ALPACA.fullText(e, e.output()));
-        TrainedBpe tok = new BpeTrainer().train(texts, 400, List.of("<|endoftext|>"), null);
-        ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 128, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
-        tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        base = FinetuneInstructCliTest.tinyBase(dir.resolve("base"));
         run = dir.resolve("run");
         CliRun r = CliRun.run("finetune", "instruct", "--model", base.toString(), "--data", "synthetic", "--synthetic-size", "40",
                 "--eval-every", "3", "--eval-batches", "1", "--lr", "1e-2", "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8",

@@ -30,12 +30,17 @@ class FinetuneInstructCliTest {
     /** A small model with its own 400-token vocabulary (a GPT-2-sized head would dominate the test's time). */
     @BeforeAll
     static void baseModel() {
-        base = dir.resolve("base");
+        base = tinyBase(dir.resolve("base"));
+    }
+
+    /** Saves the small model with its own vocabulary (trained on synthetic Alpaca texts) in {@code base}; returns it. */
+    static Path tinyBase(Path base) {
         List<String> texts = new ArrayList<>();
         for (var e : SyntheticTasks.generate(300, 1)) texts.add(PromptFormat.ALPACA.fullText(e, e.output()));
         TrainedBpe tok = new BpeTrainer().train(texts, 400, List.of("<|endoftext|>"), null);
         ModelDirectory.save(new GPTModel(new GPTConfig(tok.vocabSize(), 128, 32, 2, 2, 0f, true, true, 1e-5f), 3), base);
         tok.save(base.resolve(GptModelStore.TOKENIZER_FILE));
+        return base;
     }
 
     static List<Double> losses(Path metrics) throws Exception {
