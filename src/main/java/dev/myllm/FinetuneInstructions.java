@@ -7,7 +7,6 @@ import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.Trainable;
-import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.MetricsLog;
@@ -34,12 +33,12 @@ final class FinetuneInstructions {
         InstructionData.Split split = start.split();
         PromptFormat f = start.format();
         Tokenizer tok = start.tokenizer();
-        GPTModel m = ModelDirectory.load(o.model(), ModelDirectory.readConfig(o.model()).withDropRate(r.dropout()));
+        GPTModel m = InstructRunStart.load(o.model(), r.dropout());
         LoRAModel lora = o.trainable() == Trainable.LORA ? LoRAModel.attach(m, o.lora(), o.seed()) : null;
         InstructionTuning data = new InstructionTuning(m, tok, f, split,
                 new InstructionTuning.Batching(o.maxLength(), o.batchSize(), true, o.seed(), o.maskInstruction()), part -> o.data() + " (" + part + ")");
         int batches = data.trainBatches().batchesPerEpoch();
-        if (batches < 1) throw new IllegalArgumentException(o.data() + " (train): " + data.trainRecords() + " records make no batch of " + o.batchSize());
+        InstructRunStart.requireBatch(o.data(), batches, data.trainRecords(), o.batchSize());
         long total = FineTuning.totalSteps(r.steps(), (long) o.epochs() * batches);
         start.run().requireStepsLeft(total);
         LongFunction<String> sampler = data.bookSample();
@@ -56,11 +55,7 @@ final class FinetuneInstructions {
             if (sampler != null) t.sampler(sampler);
             start.run().start(t, savedOptions(o)).run();
         }
-        // the model as model/ holds it: the adapters merged in (the same sums as the saved copy), every weight trainable again
-        if (lora != null) lora.lora().merge(m);
-        m.setTrainable(true);
-        m.eval();
-        return Myllm.of(m, tok).withPromptFormat(f);
+        return InstructRunStart.finished(m, lora, tok, f);
     }
 
     /** The options as {@code myllm finetune instruct} saves them, so that {@code --resume} continues the run with its settings. */

@@ -8,7 +8,6 @@ import dev.myllm.finetune.LoRAModel;
 import dev.myllm.finetune.PreferenceTuning;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.Trainable;
-import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.LanguageModel;
@@ -37,14 +36,14 @@ final class FinetunePreferences {
         PromptFormat f = start.format();
         Path tokenizerFile = start.tokenizerFile();
         Tokenizer tok = start.tokenizer();
-        GPTModel policy = load(o.model(), r.dropout());
+        GPTModel policy = InstructRunStart.load(o.model(), r.dropout());
         LoRAModel lora = o.trainable() == Trainable.LORA ? LoRAModel.attach(policy, o.lora(), o.seed()) : null;
-        LanguageModel reference = PreferenceTuning.reference(lora, () -> load(o.model(), r.dropout()));
+        LanguageModel reference = PreferenceTuning.reference(lora, () -> InstructRunStart.load(o.model(), r.dropout()));
         PreferenceTuning dpo = new PreferenceTuning(policy, lora, reference, tok, f, split,
                 new PreferenceTuning.Batching(o.maxLength(), o.batchSize(), true, o.seed(), o.appendEos()),
                 new PreferenceTuning.Dpo(o.beta(), o.rpoAlpha()), part -> o.data() + " (" + part + ")");
         int batches = dpo.trainBatches().batchesPerEpoch();
-        if (batches < 1) throw new IllegalArgumentException(o.data() + " (train): " + dpo.trainRecords() + " records make no batch of " + o.batchSize() + "; lower batchSize");
+        InstructRunStart.requireBatch(o.data(), batches, dpo.trainRecords(), o.batchSize());
         long total = FineTuning.totalSteps(r.steps(), (long) o.epochs() * batches);
         start.run().requireStepsLeft(total);
         o.trainable().apply(policy);
@@ -62,11 +61,7 @@ final class FinetunePreferences {
         }
         // the final (or kept) model on every validation pair, as dpo-eval.json
         dpo.finish(best, o.out()).write(o.out().resolve("dpo-eval.json"));
-        // the model as model/ holds it: the adapters merged in (the same sums as the saved copy), every weight trainable again
-        if (lora != null) lora.lora().merge(policy);
-        policy.setTrainable(true);
-        policy.eval();
-        return Myllm.of(policy, tok).withPromptFormat(f);
+        return InstructRunStart.finished(policy, lora, tok, f);
     }
 
     /** The options as {@code myllm finetune dpo} saves them, so that {@code --resume} continues the run with its settings. */
@@ -81,11 +76,6 @@ final class FinetunePreferences {
         saved.put("append-eos", o.appendEos());
         saved.put("keep-best", o.keepBest());
         return saved;
-    }
-
-    /** The model directory's GPT with the run's dropout (the book's 0.0 unless asked). */
-    private static GPTModel load(Path model, float dropout) {
-        return ModelDirectory.load(model, ModelDirectory.readConfig(model).withDropRate(dropout));
     }
 
     private static InstructStore store(GPTModel m, LoRAModel lora, Path tokenizerFile, PromptFormat f, PreferenceOptions o) {

@@ -1,6 +1,9 @@
 package dev.myllm;
 
 import dev.myllm.finetune.InstructionData;
+import dev.myllm.finetune.LoRAModel;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTModel;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.Trainable;
 import dev.myllm.finetune.InstructionDatasets;
@@ -74,6 +77,27 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
         o.put("tokenizer", null);
         o.put("log", null);
         return o;
+    }
+
+    /** The model directory's GPT with the run's dropout (the book's 0.0 unless asked). */
+    static GPTModel load(Path model, float dropout) {
+        return ModelDirectory.load(model, ModelDirectory.readConfig(model).withDropRate(dropout));
+    }
+
+    /** Refuses a training split of {@code records} that makes no batch of {@code batchSize}. */
+    static void requireBatch(String data, int batches, int records, int batchSize) {
+        if (batches < 1) throw new IllegalArgumentException(data + " (train): " + records + " records make no batch of " + batchSize + "; lower batchSize");
+    }
+
+    /**
+     * The tuned model as {@code model/} holds it: the adapters merged in (the same sums as the saved copy), every weight
+     * trainable again, in evaluation mode, with its prompt format.
+     */
+    static Myllm finished(GPTModel m, LoRAModel lora, Tokenizer tok, PromptFormat f) {
+        if (lora != null) lora.lora().merge(m);
+        m.setTrainable(true);
+        m.eval();
+        return Myllm.of(m, tok).withPromptFormat(f);
     }
 
     /** The seed of {@code synthetic} data, as the command's default. */

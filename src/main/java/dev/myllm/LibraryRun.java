@@ -18,24 +18,34 @@ final class LibraryRun {
     private final Path out;
     private final Path checkpoint;
     private final long resumedStep;
-    private final TuningRun run;
+    private final Object savedOptions;
+    private final double minutes;
 
-    private LibraryRun(Path out, Path checkpoint, long resumedStep, TuningRun run) {
+    private LibraryRun(Path out, Path checkpoint, long resumedStep, Object savedOptions, double minutes) {
         this.out = out;
         this.checkpoint = checkpoint;
         this.resumedStep = resumedStep;
-        this.run = run;
+        this.savedOptions = savedOptions;
+        this.minutes = minutes;
     }
 
     /**
      * Checks {@code out} for {@code run}: a run to resume there, made by {@code command} ("finetune instruct"), or none.
      */
     static LibraryRun open(Path out, TuningRun run, String command) {
+        return open(out, run.resume(), run.minutes(), command);
+    }
+
+    /**
+     * Checks {@code out}: with {@code resume}, a run there made by {@code command} ("train", "finetune instruct"), else
+     * none; {@code minutes} of training time (0: no limit) count from {@link #start}.
+     */
+    static LibraryRun open(Path out, boolean resume, double minutes, String command) {
         boolean holdsRun = Files.isRegularFile(out.resolve(Checkpoints.LATEST));
-        if (!run.resume()) {
+        if (!resume) {
             // a second run there would mix its checkpoints, model and metrics with the first's
             if (holdsRun) throw new IllegalArgumentException("out: " + out + " already holds a run; give another directory");
-            return new LibraryRun(out, null, 0, run);
+            return new LibraryRun(out, null, 0, null, minutes);
         }
         if (!holdsRun) throw new IllegalArgumentException("out: " + out + " holds no run to resume; train without withResume() to start one");
         Path checkpoint = Checkpoints.resolve(out);
@@ -45,7 +55,7 @@ final class LibraryRun {
             throw new IllegalArgumentException("resume: the run in " + out + " was made by myllm " + theirs + (ENTRIES.containsKey(theirs)
                     ? " (" + ENTRIES.get(theirs) + ")" : "") + "; continue it there, or give another out");
         }
-        return new LibraryRun(out, checkpoint, ((Number) state.get("step")).longValue(), run);
+        return new LibraryRun(out, checkpoint, ((Number) state.get("step")).longValue(), state.get("options"), minutes);
     }
 
     /** The Java entry of each command whose runs a program can start. */
@@ -55,6 +65,16 @@ final class LibraryRun {
     /** Whether the run continues one. */
     boolean resumed() {
         return checkpoint != null;
+    }
+
+    /** The resumed checkpoint, or null for a new run. */
+    Path checkpoint() {
+        return checkpoint;
+    }
+
+    /** The options the resumed checkpoint saved (a map, or null: a new run, or a checkpoint from before they were saved). */
+    Object savedOptions() {
+        return savedOptions;
     }
 
     /** The step the run goes on from (0 for a new run): the metrics log keeps the lines up to it. */
@@ -67,9 +87,14 @@ final class LibraryRun {
      * checkpoint and model).
      */
     void requireStepsLeft(long total) {
+        requireStepsLeft(total, " (withSteps, or more epochs)");
+    }
+
+    /** The same, {@code how} saying how to give more steps (" (withSteps, or more epochs)"; "" when steps are the length). */
+    void requireStepsLeft(long total, String how) {
         if (checkpoint != null && resumedStep >= total) {
             throw new IllegalArgumentException("steps: the run in " + out + " is already at step " + resumedStep + "; give more than "
-                    + resumedStep + " steps (withSteps, or more epochs) to continue it");
+                    + resumedStep + " steps" + how + " to continue it");
         }
     }
 
@@ -79,7 +104,7 @@ final class LibraryRun {
      */
     Trainer start(Trainer t, Map<String, Object> options) {
         t.commandOptions(options);
-        Deadline.startingNow(run.minutes()).applyTo(t, Deadline.NONE);
+        Deadline.startingNow(minutes).applyTo(t, Deadline.NONE);
         if (checkpoint != null) t.resume(checkpoint);
         return t;
     }

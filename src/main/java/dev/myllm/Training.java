@@ -7,7 +7,6 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AdamW;
-import dev.myllm.train.Checkpoints;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
@@ -23,25 +22,12 @@ final class Training {
     }
 
     static Myllm run(TrainingOptions o, Trainer.Listener listener) {
-        Path checkpoint = null;
-        long resumedStep = 0;
-        Object savedOptions = null;
-        if (o.resume()) {
-            if (!Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
-                throw new IllegalArgumentException("out: " + o.out() + " holds no run to resume; train without withResume() to start one");
-            }
-            checkpoint = Checkpoints.resolve(o.out());
-            java.util.Map<String, Object> state = Checkpoints.readState(checkpoint);
-            savedOptions = state.get("options");
+        LibraryRun run = LibraryRun.open(o.out(), o.resume(), 0, "train");
+        Path checkpoint = run.checkpoint();
+        Object savedOptions = run.savedOptions();
+        if (checkpoint != null) {
             TrainingResume.requireTrainRun(o, savedOptions);
-            resumedStep = ((Number) state.get("step")).longValue();
-            if (resumedStep >= o.steps()) {
-                throw new IllegalArgumentException("steps: the run in " + o.out() + " is already at step " + resumedStep
-                        + "; give more than " + resumedStep + " steps to continue it");
-            }
-        } else if (Files.isRegularFile(o.out().resolve(Checkpoints.LATEST))) {
-            // a second run there would mix its checkpoints, model and metrics with the first's
-            throw new IllegalArgumentException("out: " + o.out() + " already holds a run; give another directory");
+            run.requireStepsLeft(o.steps(), "");
         }
         Tokenizer tok = Myllm.tokenizer(o.tokenizer());
         GPTConfig cfg;
@@ -74,18 +60,16 @@ final class Training {
         LrSchedule schedule = LrSchedule.forRun(o.lr(), -1, o.warmupSteps() > 0 ? o.warmupSteps() : -1, o.steps());
         Path tokenizerFile = !o.tokenizer().equals("gpt2") && !o.tokenizer().equals("simple") && Files.isRegularFile(Path.of(o.tokenizer()))
                 ? Path.of(o.tokenizer()) : null;
-        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), resumedStep)) {
+        try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
             Trainer t = new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile), opt, schedule, train,
                     new Trainer.Options(o.steps(), 1, o.gradClip(), o.evalEvery(), o.evalBatches(), 0, 0, 1), o.out())
                     .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
                     .rng("dropout", model.dropoutRng())
-                    // saved as the command saves its own, so myllm train --resume continues with this run's settings
-                    .commandOptions(TrainingRunOptions.continuing(o, savedOptions))
                     .metrics(metrics, o.out().resolve("loss.png"))
                     .listener(listener == null ? new Trainer.Listener() {
                     } : listener);
-            if (checkpoint != null) t.resume(checkpoint);
-            t.run();
+            // saved as the command saves its own, so myllm train --resume continues with this run's settings
+            run.start(t, TrainingRunOptions.continuing(o, savedOptions)).run();
         }
         return Myllm.of(model, tok);
     }

@@ -15,15 +15,13 @@ final class TrainingResume {
     private TrainingResume() {
     }
 
-    /** Refuses a run another command made (a fine-tuning run's checkpoint), as {@code myllm train --resume} does. */
+    /**
+     * Refuses a run another command made from before checkpoints named their command, as {@code myllm train --resume}
+     * does ({@link LibraryRun} refuses the runs whose options name another command).
+     */
     static void requireTrainRun(TrainingOptions o, Object saved) {
         if (!(saved instanceof Map<?, ?> map) || map.isEmpty()) return; // a library run from before it saved options
-        Object theirs = map.get(TrainingRunOptions.COMMAND);
-        if (theirs != null && !theirs.toString().equals("train")) {
-            throw new IllegalArgumentException("resume: the run in " + o.out() + " was made by myllm " + theirs + ", not train; continue it with myllm "
-                    + theirs + " --resume " + o.out());
-        }
-        if (theirs != null) return;
+        if (map.get(TrainingRunOptions.COMMAND) != null) return;
         // checkpoints from before the options named their command: an option train does not take gives another command away
         var known = TrainingRunOptions.of(o).keySet();
         for (Object key : map.keySet()) {

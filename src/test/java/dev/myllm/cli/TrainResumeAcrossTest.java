@@ -135,7 +135,7 @@ class TrainResumeAcrossTest {
         ((ObjectNode) st.get("options")).put("command", "finetune dpo");
         JSON.writeValue(stateFile.toFile(), st);
         assertThatThrownBy(() -> Myllm.train(library(data, run, 4, 0).withResume(), null)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("resume: the run in " + run + " was made by myllm finetune dpo, not train; continue it with myllm finetune dpo --resume " + run);
+                .hasMessage("resume: the run in " + run + " was made by myllm finetune dpo (Myllm.finetunePreferences); continue it there, or give another out");
         // from before the options named their command: an option train does not take gives the other command away
         ((ObjectNode) st.get("options")).remove("command");
         ((ObjectNode) st.get("options")).put("beta", 0.1);
