@@ -148,10 +148,12 @@ public final class Myllm {
      * Loads a model as {@link #load(Path)} does with a PEFT LoRA adapter ({@code adapter_config.json} +
      * {@code adapter_model.safetensors}, from PEFT in Python or a LoRA fine-tuning run's {@code adapter/})
      * merged into its float32 weights, as {@code --model DIR --adapter DIR} loads them ({@link PeftAdapter}).
+     * The prompt format is the one saved in the adapter's directory (a fine-tuning run writes its own there) when it
+     * has one, else the base model's.
      *
      * @param model   a model directory, GGUF file or llm.c checkpoint (the adapter's base model)
      * @param adapter the adapter's directory
-     * @return the adapted model and the base model's tokenizer and prompt format
+     * @return the adapted model with the base model's tokenizer
      */
     public static Myllm loadWithAdapter(Path model, Path adapter) {
         return adapted(model, adapter, null);
@@ -168,7 +170,7 @@ public final class Myllm {
             PackedWeights.packAndDrop(m, f, bytes -> { });
             m.eval();
         }
-        return new Myllm(m, tok, SavedFormat.read(model));
+        return new Myllm(m, tok, SavedFormat.read(model, adapter));
     }
 
     /**

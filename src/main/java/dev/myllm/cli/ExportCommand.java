@@ -90,6 +90,7 @@ final class ExportCommand implements Runnable {
         GPTModel m = model.build(seed);
         Path source = model.directory();
         Tokenizer tok = source != null ? tokenizer.load(model) : null;
+        dev.myllm.finetune.PromptFormat format = model.savedFormat(); // the adapter's, when it has one
         try {
             ModelDirectory.save(m, out, t);
             // what the source keeps beside its weights, so the copy tokenizes and chats as it does:
@@ -100,7 +101,6 @@ final class ExportCommand implements Runnable {
                 if (tokFile != null && !tokFile.toAbsolutePath().equals(kept.toAbsolutePath())) {
                     Files.copy(tokFile, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
-                dev.myllm.finetune.PromptFormat format = dev.myllm.finetune.SavedFormat.read(source);
                 if (format != null) dev.myllm.finetune.SavedFormat.write(out, format);
             }
         } catch (IllegalArgumentException | UncheckedIOException e) {
@@ -190,12 +190,7 @@ final class ExportCommand implements Runnable {
             throw new CliException("cannot export to GGUF: " + e.getMessage());
         }
         String name = model.isPreset() ? model.label().replace("preset ", "") : model.directory().getFileName().toString().replaceFirst("\\.(gguf|bin)$", "");
-        dev.myllm.finetune.PromptFormat format;
-        try {
-            format = dev.myllm.finetune.SavedFormat.read(model.directory());
-        } catch (IllegalArgumentException | UncheckedIOException e) {
-            throw new CliException("--model: " + Errors.oneLine(e));
-        }
+        dev.myllm.finetune.PromptFormat format = model.savedFormat();
         String ollamaName = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-");
         String modelfileText = null;
         if (modelfile != null) {

@@ -2,7 +2,6 @@ package dev.myllm.cli;
 
 import dev.myllm.finetune.InstructionExample;
 import dev.myllm.finetune.PromptFormat;
-import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
@@ -10,7 +9,6 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -81,7 +79,7 @@ final class GenerateCommand implements Runnable {
         Tokenizer tok = tokenizer.load(model);
         GPTModel m = weights.build(model, seed);
         checkVocab(tok, m);
-        PromptFormat format = raw ? null : savedFormat(model);
+        PromptFormat format = raw ? null : model.savedFormat();
         // an instruction-tuned model answers --prompt as an instruction: its format's prompt and response prefix, then the answer
         String text = format == null ? prompt
                 : format.prompt(new InstructionExample(prompt, "", "", null, null, List.of())) + format.responsePrefix();
@@ -115,17 +113,6 @@ final class GenerateCommand implements Runnable {
             spec.commandLine().getErr().printf("prompt %d tokens, %d new in %.2f s (first token %.2f s, then %.1f tokens/s), stopped: %s%n",
                     r.promptTokens(), r.tokens().length, (r.prefillNanos() + r.decodeNanos()) / 1e9, r.prefillNanos() / 1e9,
                     r.tokens().length > 1 ? (r.tokens().length - 1) / decodeS : 0.0, r.stopReason().name().toLowerCase());
-        }
-    }
-
-    /** The prompt format saved with the model directory or GGUF file, or null (a plain language model, a preset). */
-    static PromptFormat savedFormat(ModelOptions model) {
-        Path dir = model.directory();
-        if (dir == null) return null;
-        try {
-            return SavedFormat.read(dir);
-        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-            throw new CliException("--model: " + e.getMessage());
         }
     }
 

@@ -62,7 +62,7 @@ final class InfoCommand implements Runnable {
                 : numClasses != null ? c.blockParameterCount() + 2L * c.embDim() + (long) c.embDim() * numClasses + numClasses : -1;
         String fineWhat = loraRank != null ? "LoRA rank " + loraRank + (loraAlpha != null ? " alpha " + loraAlpha : "") + ", base frozen"
                 : "last block + final norm + head";
-        dev.myllm.finetune.PromptFormat format = promptFormat(dir);
+        dev.myllm.finetune.PromptFormat format = model.savedFormat();
         dev.myllm.finetune.PeftAdapter adapter = model.readAdapter(); // its file checked; its fit to the model is checked when loading
         String adapterText = adapter == null ? null : adapter.directory() + " (PEFT LoRA on " + adapter.updates().size() + " modules, merged when loading)";
         if (json) {
@@ -106,15 +106,6 @@ final class InfoCommand implements Runnable {
         out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
         out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
         out.flush();
-    }
-
-    /** The prompt format an instruction-tuned model was saved with, or null (a preset, a base model). */
-    private static dev.myllm.finetune.PromptFormat promptFormat(java.nio.file.Path dir) {
-        try {
-            return dir == null ? null : dev.myllm.finetune.SavedFormat.read(dir);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--model: " + e.getMessage());
-        }
     }
 
     /** The configuration's lines; {@code head} adds how the vocabulary head is made (a classifier has none). */

@@ -2,7 +2,6 @@ package dev.myllm.cli;
 
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.Responder;
-import dev.myllm.finetune.SavedFormat;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 
@@ -11,13 +10,17 @@ final class InstructModels {
     private InstructModels() {
     }
 
-    /** The format named by {@code --format}, else the one saved with the model, else the book's Alpaca. */
+    /** The format named by {@code --format}, else the one saved with the adapter or the model, else the book's Alpaca. */
     static PromptFormat format(String option, ModelOptions model) {
-        try {
-            return SavedFormat.orBook(model.directory(), option == null ? null : PromptFormat.parse(option));
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--format: " + e.getMessage());
+        if (option != null) {
+            try {
+                return PromptFormat.parse(option);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--format: " + e.getMessage());
+            }
         }
+        PromptFormat saved = model.savedFormat();
+        return saved != null ? saved : PromptFormat.ALPACA;
     }
 
     static Responder responder(ModelOptions model, WeightDtype weights, TokenizerOption tokenizer, String format, int maxNewTokens, long seed) {

@@ -1,10 +1,13 @@
 package dev.myllm.cli;
 
 import dev.myllm.finetune.PeftAdapter;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
 import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.TorchGenerator;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
@@ -146,6 +149,20 @@ final class ModelOptions {
             return PeftAdapter.read(adapter);
         } catch (IllegalArgumentException e) {
             throw new CliException("--adapter " + e.getMessage());
+        }
+    }
+
+    /**
+     * The prompt format saved with the model, or with the {@code --adapter} when it has one (a LoRA fine-tuning run's,
+     * which wins over its base model's: {@link SavedFormat#source}); null for a preset or a model with none.
+     */
+    PromptFormat savedFormat() {
+        if (source.model == null) return null;
+        Path from = SavedFormat.source(source.model, adapter);
+        try {
+            return SavedFormat.read(from);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CliException((from.equals(adapter) ? "--adapter: " : "--model: ") + Errors.oneLine(e));
         }
     }
 

@@ -2,8 +2,6 @@ package dev.myllm.cli;
 
 import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.GPTClassifier;
-import dev.myllm.finetune.PromptFormat;
-import dev.myllm.finetune.SavedFormat;
 import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.server.OpenAiServer;
@@ -221,12 +219,6 @@ final class ServeCommand implements Runnable {
         }
         GPTModel m = weights.build(model, seed, PackedMatrix.Halves.COPIED); // a server decodes for long: copy F16/BF16 files into panels
         GenerateCommand.checkVocab(tok, m);
-        PromptFormat format;
-        try {
-            format = SavedFormat.read(model.directory());
-        } catch (RuntimeException e) {
-            throw new CliException("--model: " + Errors.oneLine(e));
-        }
-        return ServedModel.generative(n, m, tok, format);
+        return ServedModel.generative(n, m, tok, model.savedFormat());
     }
 }

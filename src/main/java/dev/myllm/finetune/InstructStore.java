@@ -11,7 +11,7 @@ import java.nio.file.Path;
 /**
  * Saves a language model being instruction- or preference-tuned (chapter 7, DPO) as a plain GPT model directory with
  * its tokenizer and prompt format; in a LoRA run every saved directory has the adapters merged in, plus the adapter
- * alone in {@code adapter/} (PEFT files), and loading back reads the frozen weights from the starting model.
+ * alone in {@code adapter/} (PEFT files and the prompt format), and loading back reads the frozen weights from the starting model.
  */
 public final class InstructStore implements ModelStore {
     /** Where a LoRA run's saved directories keep the adapter alone. */
@@ -54,6 +54,7 @@ public final class InstructStore implements ModelStore {
                 throw new UncheckedIOException("cannot create " + a + ": " + e.getMessage(), e);
             }
             lora.lora().save(a, "CAUSAL_LM");
+            SavedFormat.write(a, format); // so the adapter on its base model chats in the run's format
         }
         SavedFormat.write(dir, format);
     }

@@ -75,6 +75,20 @@ public final class SavedFormat {
         }
     }
 
+    /**
+     * Where the format of {@code model} with a PEFT adapter merged in is kept: the adapter's directory when it has the
+     * side file (a LoRA fine-tuning run writes its format into {@code adapter/}, and the adapter made the model an
+     * instruction follower), else {@code model}; an adapter from elsewhere has none. {@code adapter} may be null.
+     */
+    public static Path source(Path model, Path adapter) {
+        return adapter != null && Files.isRegularFile(adapter.resolve(FILE)) ? adapter : model;
+    }
+
+    /** The format saved with {@code model} loaded with {@code adapter} (null: none), from {@link #source}; null when neither has one. */
+    public static PromptFormat read(Path model, Path adapter) {
+        return read(source(model, adapter));
+    }
+
     /** The format a run or a chat uses: {@code given} when not null, else the one saved with {@code model}, else the book's Alpaca. */
     public static PromptFormat orBook(Path model, PromptFormat given) {
         if (given != null) return given;

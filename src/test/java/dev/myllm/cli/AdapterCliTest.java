@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.Myllm;
+import dev.myllm.finetune.PromptFormat;
+import dev.myllm.finetune.SavedFormat;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.Npy;
 import dev.myllm.io.Safetensors;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --adapter}: a PEFT adapter made by PEFT merged when loading (against PEFT's merged logits),
- * and our own LoRA run's {@code model/adapter/} on its base model giving the run's merged model.
+ * and our own LoRA run's {@code model/adapter/} on its base model giving the run's merged model in the run's prompt format.
  */
 class AdapterCliTest {
     static final Path TINY = Path.of("src/test/resources/golden/gpt2-tiny");
@@ -32,14 +34,14 @@ class AdapterCliTest {
     static Path base;
     static Path run;
 
-    /** A small model with its own vocabulary and a short LoRA instruction-tuning run from it. */
+    /** A small model with its own vocabulary (no prompt format) and a short LoRA instruction-tuning run from it in Phi-3's format. */
     @BeforeAll
     static void loraRun() {
         base = FinetuneInstructCliTest.tinyBase(dir.resolve("base"));
         run = dir.resolve("run");
         CliRun r = CliRun.run("finetune", "instruct", "--model", base.toString(), "--data", "synthetic", "--synthetic-size", "40",
                 "--eval-every", "3", "--eval-batches", "1", "--lr", "1e-2", "--trainable", "lora", "--lora-rank", "4", "--lora-alpha", "8",
-                "--steps", "3", "--out", run.toString());
+                "--format", "phi3", "--steps", "3", "--out", run.toString());
         assertThat(r.code()).as(r.err()).isZero();
     }
 
@@ -78,12 +80,91 @@ class AdapterCliTest {
             float[] w = want.get(k).data(), g = got.get(k).data();
             for (int i = 0; i < w.length; i++) assertThat(Math.abs(w[i] - g[i])).as(k).isLessThanOrEqualTo(1e-6f);
         }
+        // the copy chats as the run's model does: in the run's format, which the base model does not have
+        assertThat(SavedFormat.read(out)).isEqualTo(PromptFormat.PHI3);
         // the run did move the weights: the comparison is not of two copies of the base
         assertThat(before.get("h.0.attn.c_attn.weight").data()).isNotEqualTo(want.get("h.0.attn.c_attn.weight").data());
         // the library: the same weights
         GPTModel lib = Myllm.loadWithAdapter(base, adapter).model();
         assertThat(lib.block(1).mlp().fc().weight().data()).usingComparatorWithPrecision(1e-6f)
                 .containsExactly(ModelDirectory.load(run.resolve("model")).block(1).mlp().fc().weight().data());
+    }
+
+    @Test
+    void ourRunsAdapterBringsItsPromptFormatAndFormatStillWins() throws Exception {
+        Path adapter = run.resolve("model/adapter");
+        assertThat(SavedFormat.read(adapter)).isEqualTo(PromptFormat.PHI3);
+        assertThat(SavedFormat.read(base)).isNull();
+        assertThat(chatFormat("--model", base.toString())).isEqualTo("alpaca");
+        assertThat(chatFormat("--model", base.toString(), "--adapter", adapter.toString())).isEqualTo("phi3");
+        assertThat(chatFormat("--model", base.toString(), "--adapter", adapter.toString(), "--format", "alpaca")).isEqualTo("alpaca");
+        // generate formats --prompt as the run's model does (the same prompt tokens); the base alone continues the bare text
+        int merged = generatedPromptTokens("--model", run.resolve("model").toString());
+        assertThat(generatedPromptTokens("--model", base.toString(), "--adapter", adapter.toString())).isEqualTo(merged);
+        assertThat(generatedPromptTokens("--model", base.toString())).isLessThan(merged);
+        assertThat(generatedPromptTokens("--model", base.toString(), "--adapter", adapter.toString(), "--raw")).isLessThan(merged);
+        CliRun info = CliRun.run("info", "--model", base.toString(), "--adapter", adapter.toString());
+        assertThat(info.code()).as(info.err()).isZero();
+        assertThat(info.out()).contains("prompt format     phi3");
+        // a GGUF export carries it too
+        Path gguf = dir.resolve("adapted.gguf");
+        CliRun g = CliRun.run("export", "--model", base.toString(), "--adapter", adapter.toString(), "--format", "gguf", "--out", gguf.toString());
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(SavedFormat.read(gguf)).isEqualTo(PromptFormat.PHI3);
+        // the library
+        assertThat(Myllm.loadWithAdapter(base, adapter).promptFormat()).contains(PromptFormat.PHI3);
+        assertThat(Myllm.loadForInference(base, adapter, "f32").promptFormat()).contains(PromptFormat.PHI3);
+    }
+
+    @Test
+    void anAdapterWithoutAFormatKeepsTheBaseModels() throws Exception {
+        // our run's adapter without its format file, as PEFT writes adapters: the base's format, or Alpaca when it has none
+        Path bare = Files.createDirectories(dir.resolve("bare-adapter"));
+        for (String f : new String[]{"adapter_config.json", "adapter_model.safetensors"}) {
+            Files.copy(run.resolve("model/adapter").resolve(f), bare.resolve(f));
+        }
+        assertThat(chatFormat("--model", base.toString(), "--adapter", bare.toString())).isEqualTo("alpaca");
+        Path phi3Base = Files.createDirectories(dir.resolve("phi3-base"));
+        for (String f : new String[]{ModelDirectory.CONFIG, ModelDirectory.WEIGHTS, dev.myllm.train.GptModelStore.TOKENIZER_FILE}) {
+            Files.copy(base.resolve(f), phi3Base.resolve(f));
+        }
+        SavedFormat.write(phi3Base, PromptFormat.PHI3);
+        assertThat(chatFormat("--model", phi3Base.toString(), "--adapter", bare.toString())).isEqualTo("phi3");
+        assertThat(Myllm.loadWithAdapter(phi3Base, bare).promptFormat()).contains(PromptFormat.PHI3);
+        assertThat(Myllm.loadWithAdapter(base, bare).promptFormat()).isEmpty();
+        Path out = dir.resolve("merged-bare");
+        CliRun r = CliRun.run("export", "--model", base.toString(), "--adapter", bare.toString(), "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(out.resolve(SavedFormat.FILE)).doesNotExist();
+    }
+
+    /** The format {@code chat} says it uses (it leaves at once). */
+    private static String chatFormat(String... model) {
+        List<String> args = new java.util.ArrayList<>(List.of("chat"));
+        args.addAll(List.of(model));
+        java.io.InputStream saved = System.in;
+        System.setIn(new java.io.ByteArrayInputStream("/exit\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        CliRun r;
+        try {
+            r = CliRun.run(args.toArray(String[]::new));
+        } finally {
+            System.setIn(saved);
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^Chatting with .* \\((\\w+) format\\)").matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        return m.group(1);
+    }
+
+    /** How many tokens {@code generate --stats} says its formatted prompt has. */
+    private static int generatedPromptTokens(String... model) {
+        List<String> args = new java.util.ArrayList<>(List.of("generate", "--prompt", "List three colours", "--max-new-tokens", "1", "--stats"));
+        args.addAll(List.of(model));
+        CliRun r = CliRun.run(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("prompt (\\d+) tokens").matcher(r.err());
+        assertThat(m.find()).as(r.err()).isTrue();
+        return Integer.parseInt(m.group(1));
     }
 
     @Test
