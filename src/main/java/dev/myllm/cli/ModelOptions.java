@@ -35,7 +35,7 @@ final class ModelOptions {
     Source source;
 
     @Option(names = "--adapter", paramLabel = "DIR",
-            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights when loading.")
+            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights when loading; a prompt format saved in it (a LoRA run's) wins over the model's.")
     Path adapter;
 
     @Option(names = "--context-length", paramLabel = "N", description = "Override the preset's context length.")
