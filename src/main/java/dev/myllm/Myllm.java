@@ -10,9 +10,7 @@ import dev.myllm.finetune.SavedFormat;
 import dev.myllm.generate.GenerationConfig;
 import dev.myllm.generate.Generator;
 import dev.myllm.generate.TokenDecoder;
-import dev.myllm.io.GgufFile;
 import dev.myllm.io.ModelDirectory;
-import dev.myllm.io.ModelFiles;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
@@ -21,11 +19,9 @@ import dev.myllm.server.ServedModel;
 import dev.myllm.server.ServerConfig;
 import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
-import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.Losses;
 import dev.myllm.train.Trainer;
 
@@ -73,7 +69,8 @@ public final class Myllm {
     /** Whether generations reuse the last prompt's prefill: only where the weights cannot change. */
     private final boolean reusePrompts;
 
-    private Myllm(GPTModel model, Tokenizer tokenizer, PromptFormat format) {
+    /** Package-private for {@link MyllmLoaders}; callers outside use the factories. */
+    Myllm(GPTModel model, Tokenizer tokenizer, PromptFormat format) {
         given(model, "model");
         given(tokenizer, "tokenizer");
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
@@ -100,19 +97,7 @@ public final class Myllm {
      */
     public static Myllm load(Path model) {
         given(model, "model");
-        return load(model, tokenizerFor(model));
-    }
-
-    /** The tokenizer a GGUF file carries, or the one a training run kept beside the model, else GPT-2's. */
-    private static Tokenizer tokenizerFor(Path model) {
-        Tokenizer tok = null;
-        if (ModelFiles.isModelFile(model)) {
-            tok = ModelFiles.tokenizer(model);
-        } else {
-            Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
-            if (Files.isRegularFile(own)) tok = Tokenizers.load(own.toString());
-        }
-        return tok != null ? tok : Tokenizers.load("gpt2");
+        return load(model, MyllmLoaders.tokenizerFor(model));
     }
 
     /**
@@ -131,17 +116,7 @@ public final class Myllm {
      * @return the model, ready to decode
      */
     public static Myllm loadForInference(Path model, String dtype) {
-        given(model, "model");
-        PackedMatrix.Format f = decodingFormat(dtype);
-        boolean gguf = GgufFile.isGguf(model);
-        if (!gguf && !Files.isDirectory(model)) {
-            throw new IllegalArgumentException(Files.exists(model) ? model + ": not a model directory or GGUF file (an llm.c checkpoint loads with load)"
-                    : "no such model directory or file: " + model);
-        }
-        Tokenizer tok = tokenizerFor(model); // before reading the weights
-        GPTModel m = ModelFiles.loadPacked(model, ModelDirectory.readConfig(model), f, PackedMatrix.Halves.COPIED);
-        m.eval();
-        return new Myllm(m, tok, SavedFormat.read(model));
+        return MyllmLoaders.packed(model, dtype);
     }
 
     /**
@@ -156,21 +131,7 @@ public final class Myllm {
      * @return the adapted model with the base model's tokenizer
      */
     public static Myllm loadWithAdapter(Path model, Path adapter) {
-        return adapted(model, adapter, null);
-    }
-
-    /** The model with the adapter merged, packed as {@code f} unless null. */
-    private static Myllm adapted(Path model, Path adapter, PackedMatrix.Format f) {
-        given(model, "model");
-        PeftAdapter a = PeftAdapter.read(given(adapter, "adapter")); // checked before the weights are read
-        Tokenizer tok = tokenizerFor(model);
-        GPTModel m = loadModel(model);
-        a.mergeInto(m);
-        if (f != null) {
-            PackedWeights.packAndDrop(m, f, bytes -> { });
-            m.eval();
-        }
-        return new Myllm(m, tok, SavedFormat.read(model, adapter));
+        return MyllmLoaders.adapted(model, adapter, null);
     }
 
     /**
@@ -183,15 +144,7 @@ public final class Myllm {
      * @return the adapted model, ready to decode
      */
     public static Myllm loadForInference(Path model, Path adapter, String dtype) {
-        return adapted(model, adapter, decodingFormat(dtype));
-    }
-
-    private static PackedMatrix.Format decodingFormat(String dtype) {
-        try {
-            return PackedWeights.decodingFormat(PackedWeights.typeName(given(dtype, "dtype")));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dtype: " + e.getMessage());
-        }
+        return MyllmLoaders.adapted(model, adapter, MyllmLoaders.decodingFormat(dtype));
     }
 
     /**
