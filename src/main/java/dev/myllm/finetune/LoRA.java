@@ -35,6 +35,9 @@ public final class LoRA extends Module {
     public static final String WEIGHTS = "adapter_model.safetensors";
     /** The adapter settings file. */
     public static final String CONFIG = "adapter_config.json";
+    /** Our own settings (rank, α, scale rule) beside the PEFT files: PEFT warns about keys of its config it does not know. */
+    public static final String SETTINGS = "myllm-lora.json";
+    private static final String SETTINGS_KEY = "myllm_lora"; // where adapters written before SETTINGS kept them
     /** What PEFT puts before a module path in an adapter's tensor names. */
     static final String PEFT_PREFIX = "base_model.model.";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -290,9 +293,10 @@ public final class LoRA extends Module {
         if (layers.containsKey("score")) tm.add("score");
         if (layers.containsKey("lm_head")) tm.add("lm_head");
         c.put("task_type", taskType);
-        c.putObject("myllm_lora").put("rank", r).put("alpha", settings.alpha()).put("scale", settings.rule().id());
+        ObjectNode own = JSON.createObjectNode().put("rank", r).put("alpha", settings.alpha()).put("scale", settings.rule().id());
         try {
             AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(c) + "\n");
+            AtomicFiles.writeString(dir.resolve(SETTINGS), JSON.writeValueAsString(own) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -303,12 +307,12 @@ public final class LoRA extends Module {
         return Files.isRegularFile(dir.resolve(CONFIG));
     }
 
-    /** The settings in {@code dir/adapter_config.json}. */
+    /** The settings in {@code dir/myllm-lora.json}, or in the {@code myllm_lora} key of an older adapter's config. */
     public static Settings readSettings(Path dir) {
-        Path f = dir.resolve(CONFIG);
+        Path own = dir.resolve(SETTINGS), f = Files.isRegularFile(own) ? own : dir.resolve(CONFIG);
         try {
-            JsonNode n = JSON.readTree(f.toFile()).path("myllm_lora");
-            if (!n.isObject()) throw new IllegalArgumentException(f + ": not a myllm LoRA adapter (no 'myllm_lora' key)");
+            JsonNode n = f == own ? JSON.readTree(f.toFile()) : JSON.readTree(f.toFile()).path(SETTINGS_KEY);
+            if (!n.isObject()) throw new IllegalArgumentException(f + ": not a myllm LoRA adapter (no " + SETTINGS + " and no '" + SETTINGS_KEY + "' key)");
             return new Settings(n.path("rank").asInt(), n.path("alpha").asDouble(), Scale.parse(n.path("scale").asText("alpha/rank")));
         } catch (IOException e) {
             throw new IllegalArgumentException(f + ": cannot read: " + e.getMessage());
