@@ -9,22 +9,32 @@ runs transformers' GPT2LMHeadModel forward on a fixed token sequence. Writes und
 src/test/resources/peft/:
   - lora/: rank_pattern {"mlp.c_proj": 2} and alpha_pattern {"transformer.h.1.attn.c_attn": 16};
   - rslora/: use_rslora (scale lora_alpha/sqrt(r)), no patterns;
-  - expected.json: the ids, the base model's logits and, per adapter, the merged model's logits
+  - gpt2-tiny-untied/: the tiny base with its own lm_head (the embedding plus seeded noise), saved by
+    save_pretrained, and untied/: an adapter on it that targets lm_head too;
+  - expected.json: the ids, the base models' logits and, per adapter, the merged model's logits
     (float32) and PEFT's scaling per module.
-Usage: python3 tools/peft_reference.py
+It also loads ours/, the adapter our writer makes (PeftAdapterTest.writeOurs, kept as a fixture),
+with PeftModel.from_pretrained and fails on any warning, on keys that differ from what PEFT's model
+holds and on weights it did not load as written; then writes PEFT's merge of it into expected.json.
+Usage: python3 tools/peft_reference.py (in a venv with torch, transformers, peft and safetensors)
 """
 import json
+import logging
 import os
 import shutil
+import sys
+import warnings
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict
+from safetensors.torch import load_file
 from transformers import GPT2LMHeadModel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RES = os.path.join(HERE, "..", "src", "test", "resources")
 BASE = os.path.join(RES, "golden", "gpt2-tiny")
 OUT = os.path.join(RES, "peft")
+UNTIED = os.path.join(OUT, "gpt2-tiny-untied")
 IDS = [5, 17, 3, 42, 66, 0, 23, 9, 31, 12, 58, 7]
 TARGETS = ["c_attn", "c_proj", "c_fc"]  # c_proj names both attn.c_proj and mlp.c_proj
 
@@ -39,43 +49,128 @@ def logits(model):
         return model(torch.tensor([IDS])).logits[0].tolist()
 
 
+def make_adapter(base_dir, name, targets, extra, base_logits):
+    """A PEFT adapter on base_dir with seeded A and B, saved to OUT/name; its scaling and merged logits."""
+    model = GPT2LMHeadModel.from_pretrained(base_dir, torch_dtype=torch.float32).eval()
+    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=targets, lora_dropout=0.0, bias="none",
+                     fan_in_fan_out=True, task_type="CAUSAL_LM", **extra)
+    peft_model = get_peft_model(model, cfg)
+    scaling = {}
+    with torch.no_grad():
+        for mod_name, mod in peft_model.named_modules():
+            if hasattr(mod, "lora_A") and "default" in mod.lora_A:
+                mod.lora_A["default"].weight.normal_(0, 0.1)
+                mod.lora_B["default"].weight.normal_(0, 0.1)  # PEFT starts B at zero: a visible update instead
+                scaling[mod_name.removeprefix("base_model.model.")] = mod.scaling["default"]
+    adapted = logits(peft_model)  # unmerged: base + scale * B(A(x))
+    d = os.path.join(OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    # PEFT's default ("auto") saves lm_head's own weight beside its A and B when lm_head is targeted,
+    # as lm_head.base_layer.weight; our reader takes LoRA weights only
+    peft_model.save_pretrained(d, save_embedding_layers=False)
+    cfg_file = os.path.join(d, "adapter_config.json")
+    with open(cfg_file) as f:
+        saved = json.load(f)
+    saved["base_model_name_or_path"] = "gpt2-tiny"  # not this machine's path
+    saved["target_modules"] = sorted(saved["target_modules"])  # a set in PEFT: its order changes run to run
+    with open(cfg_file, "w") as f:
+        json.dump(saved, f, indent=2, sort_keys=True)
+    readme = os.path.join(d, "README.md")
+    if os.path.exists(readme):
+        os.remove(readme)  # a model card template, not part of the adapter
+    merged = peft_model.merge_and_unload()
+    out = logits(merged)
+    diff = max_diff(adapted, out)
+    assert diff < 1e-4, f"{name}: merged and unmerged logits differ by {diff}"
+    print(f"{name}: {len(scaling)} modules, merged vs unmerged max diff {diff:.2e}, "
+          f"max |logit - base| {max_diff(out, base_logits):.3f}")
+    return {"scaling": scaling, "logits": out}
+
+
+def max_diff(x, y):
+    return max(abs(a - b) for rx, ry in zip(x, y) for a, b in zip(rx, ry))
+
+
+class Records(logging.Handler):
+    """Keeps every log record of WARNING or above."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record.getMessage())
+
+
+def merge_ours(d):
+    """Our writer's adapter loaded by PeftModel.from_pretrained: fails on any warning or key or value
+    PEFT did not take as written; returns PEFT's scaling and merged logits."""
+    base = GPT2LMHeadModel.from_pretrained(BASE, torch_dtype=torch.float32).eval()
+    logs = Records()
+    loggers = [logging.getLogger(n) for n in ("", "peft", "transformers")]
+    for lg in loggers:
+        lg.addHandler(logs)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            peft_model = PeftModel.from_pretrained(base, d).eval()
+    finally:
+        for lg in loggers:
+            lg.removeHandler(logs)
+    said = [f"{w.category.__name__}: {w.message}" for w in caught] + logs.records
+    if said:
+        sys.exit(f"PEFT warned loading ours/:\n" + "\n".join(said))
+    written = load_file(os.path.join(d, "adapter_model.safetensors"))
+    held = get_peft_model_state_dict(peft_model)
+    if set(written) != set(held):
+        sys.exit(f"ours/: keys PEFT did not expect {sorted(set(written) - set(held))}, "
+                 f"keys it missed {sorted(set(held) - set(written))}")
+    for k, v in written.items():
+        if held[k].shape != v.shape or not torch.equal(held[k], v):
+            sys.exit(f"ours/: {k} was not loaded as written ({tuple(v.shape)} in the file, {tuple(held[k].shape)} in PEFT)")
+    scaling = {}
+    for mod_name, mod in peft_model.named_modules():
+        if hasattr(mod, "lora_A") and "default" in mod.lora_A:
+            scaling[mod_name.removeprefix("base_model.model.")] = mod.scaling["default"]
+    adapted = logits(peft_model)
+    out = logits(peft_model.merge_and_unload())
+    diff = max_diff(adapted, out)
+    assert diff < 1e-4, f"ours: merged and unmerged logits differ by {diff}"
+    print(f"ours: loaded without warnings, {len(written)} tensors as written, {len(scaling)} modules "
+          f"(scaling {sorted(set(scaling.values()))}), merged vs unmerged max diff {diff:.2e}")
+    return {"scaling": scaling, "logits": out}
+
+
+def make_untied():
+    """The tiny base with lm_head = the token embedding plus seeded noise, saved to UNTIED; its logits."""
+    model = GPT2LMHeadModel.from_pretrained(BASE, torch_dtype=torch.float32, tie_word_embeddings=False).eval()
+    with torch.no_grad():
+        wte = model.transformer.wte.weight
+        model.lm_head.weight = torch.nn.Parameter(wte.detach().clone() + 0.05 * torch.randn(wte.shape))
+    assert model.lm_head.weight.data_ptr() != wte.data_ptr()
+    shutil.rmtree(UNTIED, ignore_errors=True)
+    model.save_pretrained(UNTIED, safe_serialization=True)
+    for extra in ("generation_config.json",):
+        if os.path.exists(os.path.join(UNTIED, extra)):
+            os.remove(os.path.join(UNTIED, extra))
+    want = logits(model)
+    again = GPT2LMHeadModel.from_pretrained(UNTIED, torch_dtype=torch.float32).eval()
+    assert not again.config.tie_word_embeddings and again.lm_head.weight.data_ptr() != again.transformer.wte.weight.data_ptr()
+    assert max_diff(logits(again), want) == 0, "the saved untied model reads back different"
+    return want
+
+
 def main():
     torch.manual_seed(2024)
     base = GPT2LMHeadModel.from_pretrained(BASE, torch_dtype=torch.float32).eval()
     expected = {"ids": IDS, "base_logits": logits(base), "adapters": {}}
     os.makedirs(OUT, exist_ok=True)
     for name, extra in VARIANTS.items():
-        model = GPT2LMHeadModel.from_pretrained(BASE, torch_dtype=torch.float32).eval()
-        cfg = LoraConfig(r=4, lora_alpha=8, target_modules=TARGETS, lora_dropout=0.0, bias="none",
-                         fan_in_fan_out=True, task_type="CAUSAL_LM", **extra)
-        peft_model = get_peft_model(model, cfg)
-        scaling = {}
-        with torch.no_grad():
-            for mod_name, mod in peft_model.named_modules():
-                if hasattr(mod, "lora_A") and "default" in mod.lora_A:
-                    mod.lora_A["default"].weight.normal_(0, 0.1)
-                    mod.lora_B["default"].weight.normal_(0, 0.1)  # PEFT starts B at zero: a visible update instead
-                    scaling[mod_name.removeprefix("base_model.model.")] = mod.scaling["default"]
-        adapted = logits(peft_model)  # unmerged: base + scale * B(A(x))
-        d = os.path.join(OUT, name)
-        shutil.rmtree(d, ignore_errors=True)
-        peft_model.save_pretrained(d)
-        cfg_file = os.path.join(d, "adapter_config.json")
-        with open(cfg_file) as f:
-            saved = json.load(f)
-        saved["base_model_name_or_path"] = "gpt2-tiny"  # not this machine's path
-        with open(cfg_file, "w") as f:
-            json.dump(saved, f, indent=2, sort_keys=True)
-        readme = os.path.join(d, "README.md")
-        if os.path.exists(readme):
-            os.remove(readme)  # a model card template, not part of the adapter
-        merged = peft_model.merge_and_unload()
-        out = logits(merged)
-        diff = max(abs(a - b) for ra, rb in zip(adapted, out) for a, b in zip(ra, rb))
-        assert diff < 1e-4, f"{name}: merged and unmerged logits differ by {diff}"
-        expected["adapters"][name] = {"scaling": scaling, "logits": out}
-        print(f"{name}: {len(scaling)} modules, merged vs unmerged max diff {diff:.2e}, "
-              f"max |logit - base| {max(abs(a - b) for ra, rb in zip(out, expected['base_logits']) for a, b in zip(ra, rb)):.3f}")
+        expected["adapters"][name] = make_adapter(BASE, name, TARGETS, extra, expected["base_logits"])
+    expected["adapters"]["ours"] = merge_ours(os.path.join(OUT, "ours"))
+    torch.manual_seed(2025)
+    expected["untied_base_logits"] = make_untied()
+    expected["adapters"]["untied"] = make_adapter(UNTIED, "untied", TARGETS + ["lm_head"], {}, expected["untied_base_logits"])
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f)
         f.write("\n")

@@ -10,6 +10,7 @@ import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.Safetensors;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PEFT adapters made and merged by PEFT itself ({@code tools/peft_reference.py}: the golden tiny
- * GPT-2, r 4, α 8, a rank and an alpha pattern, a use_rslora variant) merged by us: the same logits.
+ * GPT-2, r 4, α 8, a rank and an alpha pattern, a use_rslora variant, an untied copy with an
+ * adapter on lm_head) merged by us: the same logits; and the adapter our writer makes, which the
+ * script loaded and merged in PEFT.
  */
 class PeftAdapterTest {
     static final Path BASE = Path.of("src/test/resources/golden/gpt2-tiny");
@@ -82,6 +85,85 @@ class PeftAdapterTest {
         assertThat(a.updates().get("transformer.h.1.attn.c_attn").scale()).isEqualTo(4.0);
         assertThat(a.updates().get("transformer.h.0.attn.c_attn").scale()).isEqualTo(2.0);
         assertThat(PeftAdapter.read(PEFT.resolve("rslora")).updates().get("transformer.h.0.mlp.c_fc").scale()).isEqualTo(8 / Math.sqrt(4));
+    }
+
+    /**
+     * Our writer's adapter for a fixed recipe: the golden base, {@link LoRAModel} with rank 2 and the
+     * printed book's scale rule (α 0.75, so PEFT's lora_alpha is 1.5 and c_attn's fused rank 6 needs
+     * both patterns), B drawn from a seed (a run starts it at zero), saved by {@link InstructStore}
+     * as a LoRA run saves its {@code model/}. Returns the model with its adapters attached.
+     */
+    static LoRAModel writeOurs(Path run) {
+        LoRAModel m = new LoRAModel(ModelDirectory.load(BASE), new LoRA.Settings(2, 0.75, LoRA.Scale.ALPHA), new Rng(11));
+        Rng rng = new Rng(12);
+        for (LoRALinear l : m.lora().layers().values()) {
+            for (int i = 0; i < l.blocks(); i++) {
+                float[] b = l.b(i).data();
+                for (int j = 0; j < b.length; j++) b[j] = (float) (0.1 * rng.nextGaussian());
+            }
+        }
+        new InstructStore(m.model(), m, null, PromptFormat.ALPACA, BASE, "--trainable lora").save(run);
+        return m;
+    }
+
+    @Test
+    void ourWriterStillWritesTheAdapterPeftWasCheckedOn() throws Exception {
+        // peft/ours is what writeOurs wrote; tools/peft_reference.py loaded it with PeftModel.from_pretrained
+        // (no missing or unexpected keys, no warnings) and merged it: keep the two the same file for file
+        Path ours = PEFT.resolve("ours"), written = tmp.resolve("run").resolve(InstructStore.ADAPTER);
+        writeOurs(tmp.resolve("run"));
+        try (var want = Files.list(ours); var got = Files.list(written)) {
+            assertThat(got.map(f -> f.getFileName().toString()).sorted().toList())
+                    .isEqualTo(want.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+        try (var files = Files.list(ours)) {
+            for (Path f : files.toList()) {
+                assertThat(Files.readAllBytes(written.resolve(f.getFileName()))).as(f.getFileName().toString()).isEqualTo(Files.readAllBytes(f));
+            }
+        }
+    }
+
+    @Test
+    void ourAdapterMergedMatchesPeftAndWhatOurLoRAComputed() throws Exception {
+        JsonNode want = expected().get("adapters").get("ours");
+        assertThat(worst(merged(PEFT.resolve("ours")), want.get("logits"))).isLessThan(1e-4);
+        PeftAdapter a = PeftAdapter.read(PEFT.resolve("ours"));
+        assertThat(a.updates()).hasSize(8);
+        want.get("scaling").fields().forEachRemaining(s ->
+                assertThat(a.updates().get(s.getKey()).scale()).as(s.getKey()).isCloseTo(s.getValue().asDouble(), org.assertj.core.data.Offset.offset(1e-12)));
+        // and PEFT's function of the file is the one our adapters computed before they were written
+        assertThat(worst(writeOurs(tmp.resolve("run")).model(), want.get("logits"))).isLessThan(1e-4);
+    }
+
+    @Test
+    void ourSettingsSitBesideThePeftConfigAndOlderAdaptersStillRead() throws Exception {
+        Path a = tmp.resolve("run").resolve(InstructStore.ADAPTER);
+        writeOurs(tmp.resolve("run"));
+        LoRA.Settings want = new LoRA.Settings(2, 0.75, LoRA.Scale.ALPHA);
+        assertThat(LoRA.readSettings(a)).isEqualTo(want);
+        // an adapter written before myllm-lora.json kept them in adapter_config.json, which PEFT warns about
+        ObjectNode c = (ObjectNode) JSON.readTree(a.resolve(LoRA.CONFIG).toFile());
+        c.set("myllm_lora", JSON.readTree(a.resolve(LoRA.SETTINGS).toFile()));
+        Files.writeString(a.resolve(LoRA.CONFIG), c.toString());
+        Files.delete(a.resolve(LoRA.SETTINGS));
+        assertThat(LoRA.readSettings(a)).isEqualTo(want);
+    }
+
+    @Test
+    void anUntiedHeadTakesItsUpdateAsPeftMergesIt() throws Exception {
+        // tools/peft_reference.py: the tiny base with its own lm_head, saved by transformers; the adapter targets lm_head too
+        JsonNode e = expected(), want = e.get("adapters").get("untied");
+        Path base = PEFT.resolve("gpt2-tiny-untied");
+        GPTModel m = ModelDirectory.load(base);
+        assertThat(m.config().tiedHead()).isFalse();
+        assertThat(worst(m, e.get("untied_base_logits"))).isLessThan(1e-4);
+        PeftAdapter a = PeftAdapter.read(PEFT.resolve("untied"));
+        assertThat(a.updates()).hasSize(9).containsKey("lm_head");
+        want.get("scaling").fields().forEachRemaining(s -> assertThat(a.updates().get(s.getKey()).scale()).as(s.getKey()).isEqualTo(s.getValue().asDouble()));
+        float[] head = m.outputHead().weight().data().clone();
+        a.mergeInto(m);
+        assertThat(m.outputHead().weight().data()).as("the head changed").isNotEqualTo(head);
+        assertThat(worst(m, want.get("logits"))).isLessThan(1e-4);
     }
 
     @Test
