@@ -71,7 +71,7 @@ def make_adapter(base_dir, name, targets, extra, base_logits):
     cfg_file = os.path.join(d, "adapter_config.json")
     with open(cfg_file) as f:
         saved = json.load(f)
-    saved["base_model_name_or_path"] = "gpt2-tiny"  # not this machine's path
+    saved["base_model_name_or_path"] = os.path.basename(base_dir)  # not this machine's path
     saved["target_modules"] = sorted(saved["target_modules"])  # a set in PEFT: its order changes run to run
     with open(cfg_file, "w") as f:
         json.dump(saved, f, indent=2, sort_keys=True)
