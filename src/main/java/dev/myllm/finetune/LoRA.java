@@ -191,9 +191,7 @@ public final class LoRA extends Module {
             throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
         }
         for (var e : layers.entrySet()) {
-            Linear t = targets.get(e.getKey());
-            float[] w = t.weight().data(), d = e.getValue().mergedDelta();
-            for (int i = 0; i < w.length; i++) w[i] += d[i];
+            e.getValue().addMergedTo(targets.get(e.getKey()).weight().data());
         }
         for (Linear t : targets.values()) t.setAdapter(null);
     }
@@ -210,9 +208,9 @@ public final class LoRA extends Module {
         try {
             for (var e : layers.entrySet()) {
                 Linear t = targets.get(e.getKey());
-                float[] w = t.weight().data(), d = e.getValue().mergedDelta();
+                float[] w = t.weight().data();
                 saved.put(t, w.clone());
-                for (int i = 0; i < w.length; i++) w[i] += d[i];
+                e.getValue().addMergedTo(w);
             }
             action.run();
         } finally {

@@ -77,24 +77,18 @@ public final class LoRALinear extends Module {
     }
 
     /**
-     * The update as a weight in our {@code [out, in]} layout, {@code scale·(A·B)ᵀ} block by block,
-     * so that {@code W + mergedDelta()} computes the adapted map with a plain linear layer.
+     * Adds the update into {@code w}, a weight in our {@code [out, in]} layout:
+     * {@code w += scale·(A·B)ᵀ} block by block, after which a plain linear layer with {@code w}
+     * computes the adapted map. The arithmetic is {@link LoRAMerge#add}'s, which a PEFT adapter's
+     * merge shares.
      */
-    public float[] mergedDelta() {
+    public void addMergedTo(float[] w) {
+        if (w.length != out * in) throw new IllegalArgumentException("LoRA merge into " + w.length + " weights, expected " + out + "x" + in);
         int blockOut = out / a.length;
-        float[] w = new float[out * in];
         for (int blk = 0; blk < a.length; blk++) {
-            float[] ad = a[blk].data(), bd = b[blk].data();
-            for (int o = 0; o < blockOut; o++) {
-                int row = (blk * blockOut + o) * in;
-                for (int i = 0; i < in; i++) {
-                    double s = 0;
-                    for (int k = 0; k < rank; k++) s += (double) ad[i * rank + k] * bd[k * blockOut + o];
-                    w[row + i] = (float) (scale * s);
-                }
-            }
+            // A (in, r): A(k,i) = a[i·r + k]; B (r, out/blocks): B(o,k) = b[k·(out/blocks) + o]
+            LoRAMerge.add(w, blk * blockOut, blockOut, in, a[blk].data(), 1, rank, b[blk].data(), 1, blockOut, rank, scale);
         }
-        return w;
     }
 
     public int rank() {

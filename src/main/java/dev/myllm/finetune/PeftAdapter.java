@@ -218,19 +218,13 @@ public final class PeftAdapter {
         merges.forEach(Runnable::run);
     }
 
-    /** {@code w[o][i] += scale·Σ_k B[o][k]·A[k][i]}, summed in double. */
+    /**
+     * {@code w[o][i] += scale·Σ_k B[o][k]·A[k][i]}, with {@link LoRAMerge#add} as our own runs merge:
+     * the scale as a float, as PEFT's float32 {@code (B·A)·scaling} uses it and as our LoRA layers hold it.
+     */
     private static void add(float[] w, Update u, int out, int in) {
-        float[] a = u.a().data(), b = u.b().data();
         int r = u.a().dim(0);
-        double[] row = new double[in];
-        for (int o = 0; o < out; o++) {
-            java.util.Arrays.fill(row, 0);
-            for (int k = 0; k < r; k++) {
-                double bk = b[o * r + k];
-                if (bk == 0) continue;
-                for (int i = 0; i < in; i++) row[i] += bk * a[k * in + i];
-            }
-            for (int i = 0; i < in; i++) w[o * in + i] += (float) (u.scale() * row[i]);
-        }
+        // A (r, in): A(k,i) = a[k·in + i]; B (out, r): B(o,k) = b[o·r + k]
+        LoRAMerge.add(w, 0, out, in, u.a().data(), in, 1, u.b().data(), r, 1, r, (float) u.scale());
     }
 }
