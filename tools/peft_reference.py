@@ -11,6 +11,9 @@ src/test/resources/peft/:
   - rslora/: use_rslora (scale lora_alpha/sqrt(r)), no patterns;
   - gpt2-tiny-untied/: the tiny base with its own lm_head (the embedding plus seeded noise), saved by
     save_pretrained, and untied/: an adapter on it that targets lm_head too;
+  - untied-default/: the same kind of adapter with lm_head's own weight changed (seeded noise) and
+    saved PEFT's default way, which writes that weight as lm_head.base_layer.weight beside lm_head's A
+    and B; its logits are PEFT's merge after PeftModel.from_pretrained loaded it on gpt2-tiny-untied;
   - expected.json: the ids, the base models' logits and, per adapter, the merged model's logits
     (float32) and PEFT's scaling per module.
 It also loads ours/, the adapter our writer makes (PeftAdapterTest.writeOurs, kept as a fixture),
@@ -49,8 +52,12 @@ def logits(model):
         return model(torch.tensor([IDS])).logits[0].tolist()
 
 
-def make_adapter(base_dir, name, targets, extra, base_logits):
-    """A PEFT adapter on base_dir with seeded A and B, saved to OUT/name; its scaling and merged logits."""
+def make_adapter(base_dir, name, targets, extra, base_logits, new_head=False):
+    """A PEFT adapter on base_dir with seeded A and B, saved to OUT/name; its scaling and merged logits.
+
+    With new_head, lm_head (targeted) gets a seeded change of its own weight before the adapter is
+    saved PEFT's default way, which then stores that weight too, as a retrained or resized head would
+    be; the logits are those of PeftModel.from_pretrained on the unchanged base, merged."""
     model = GPT2LMHeadModel.from_pretrained(base_dir, torch_dtype=torch.float32).eval()
     cfg = LoraConfig(r=4, lora_alpha=8, target_modules=targets, lora_dropout=0.0, bias="none",
                      fan_in_fan_out=True, task_type="CAUSAL_LM", **extra)
@@ -62,12 +69,21 @@ def make_adapter(base_dir, name, targets, extra, base_logits):
                 mod.lora_A["default"].weight.normal_(0, 0.1)
                 mod.lora_B["default"].weight.normal_(0, 0.1)  # PEFT starts B at zero: a visible update instead
                 scaling[mod_name.removeprefix("base_model.model.")] = mod.scaling["default"]
+        if new_head:
+            head = peft_model.base_model.model.lm_head.base_layer.weight
+            head.add_(0.05 * torch.randn(head.shape))
     adapted = logits(peft_model)  # unmerged: base + scale * B(A(x))
     d = os.path.join(OUT, name)
     shutil.rmtree(d, ignore_errors=True)
     # PEFT's default ("auto") saves lm_head's own weight beside its A and B when lm_head is targeted,
-    # as lm_head.base_layer.weight; our reader takes LoRA weights only
-    peft_model.save_pretrained(d, save_embedding_layers=False)
+    # as lm_head.base_layer.weight; the other fixtures keep LoRA weights only
+    if new_head:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Setting `save_embedding_layers` to `True` ...": what this fixture is for
+            peft_model.save_pretrained(d)
+        check_head_saved(d, head, base_dir)
+    else:
+        peft_model.save_pretrained(d, save_embedding_layers=False)
     cfg_file = os.path.join(d, "adapter_config.json")
     with open(cfg_file) as f:
         saved = json.load(f)
@@ -78,6 +94,10 @@ def make_adapter(base_dir, name, targets, extra, base_logits):
     readme = os.path.join(d, "README.md")
     if os.path.exists(readme):
         os.remove(readme)  # a model card template, not part of the adapter
+    if new_head:  # what a PEFT user gets from the directory: the saved head loaded into the base, then merged
+        peft_model = PeftModel.from_pretrained(GPT2LMHeadModel.from_pretrained(base_dir, torch_dtype=torch.float32), d).eval()
+        loaded = max_diff(logits(peft_model), adapted)
+        assert loaded < 1e-5, f"{name}: PeftModel.from_pretrained differs from the model saved by {loaded}"
     merged = peft_model.merge_and_unload()
     out = logits(merged)
     diff = max_diff(adapted, out)
@@ -85,6 +105,17 @@ def make_adapter(base_dir, name, targets, extra, base_logits):
     print(f"{name}: {len(scaling)} modules, merged vs unmerged max diff {diff:.2e}, "
           f"max |logit - base| {max_diff(out, base_logits):.3f}")
     return {"scaling": scaling, "logits": out}
+
+
+def check_head_saved(d, head, base_dir):
+    """The default save wrote lm_head's weight (the changed one, not the base's) beside the LoRA weights."""
+    written = load_file(os.path.join(d, "adapter_model.safetensors"))
+    key = "base_model.model.lm_head.base_layer.weight"
+    others = sorted(k for k in written if ".lora_A." not in k and ".lora_B." not in k)
+    assert others == [key], f"the default save wrote {others} beside the LoRA weights"
+    assert torch.equal(written[key], head), f"{key} is not the head the model had"
+    base_head = load_file(os.path.join(base_dir, "model.safetensors"))["lm_head.weight"]
+    assert not torch.equal(written[key], base_head), f"{key} is the base's own head"
 
 
 def max_diff(x, y):
@@ -171,6 +202,9 @@ def main():
     torch.manual_seed(2025)
     expected["untied_base_logits"] = make_untied()
     expected["adapters"]["untied"] = make_adapter(UNTIED, "untied", TARGETS + ["lm_head"], {}, expected["untied_base_logits"])
+    torch.manual_seed(2026)
+    expected["adapters"]["untied-default"] = make_adapter(UNTIED, "untied-default", TARGETS + ["lm_head"], {},
+                                                          expected["untied_base_logits"], new_head=True)
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f)
         f.write("\n")
