@@ -33,7 +33,11 @@ import java.util.regex.PatternSyntaxException;
  * its end after a dot: {@code c_attn}, {@code attn.c_proj}, {@code transformer.h.0.attn.c_attn}).
  * {@code fan_in_fan_out} does not change the layout of A and B (PEFT sets it per layer type), so
  * either value is accepted. {@code target_modules} (less {@code exclude_modules}) must select every
- * module the file has weights for, and every GPT-2 module it selects must have them. What cannot be merged into GPT-2's matrices alone is refused: DoRA,
+ * module the file has weights for, and every GPT-2 module it selects must have them. With
+ * {@code lm_head} targeted, PEFT's default save ({@code save_embedding_layers="auto"}) also writes the
+ * head's own weight as {@code lm_head.base_layer.weight}, which {@code PeftModel.from_pretrained}
+ * loads in place of the base model's head before the update applies; so does {@link #mergeInto}.
+ * What cannot be merged into GPT-2's matrices alone is refused: DoRA,
  * trained biases ({@code bias} other than none, {@code lora_bias}), {@code modules_to_save}, and an
  * adapter on a head tied to the token embedding (merging it would change the embedding too).
  * Every error is one {@link IllegalArgumentException} naming the file and the key.
@@ -41,9 +45,14 @@ import java.util.regex.PatternSyntaxException;
 public final class PeftAdapter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern KEY = Pattern.compile(Pattern.quote(LoRA.PEFT_PREFIX) + "(.+)\\.lora_([AB])(\\.[^.]+)?\\.weight");
+    /** The one base weight PEFT saves beside LoRA weights on GPT-2: a targeted output embedding's (its input embedding takes no LoRA here). */
+    private static final String HEAD_BASE = LoRA.PEFT_PREFIX + "lm_head.base_layer.weight";
 
-    /** One module's update: A {@code (r, in)}, B {@code (out, r)} and the factor on {@code B·A}. */
-    public record Update(String module, Tensor a, Tensor b, double scale) {
+    /**
+     * One module's update: A {@code (r, in)}, B {@code (out, r)}, the factor on {@code B·A}, and the
+     * module's own weight {@code (out, in)} that replaces the base model's first, or null to keep it.
+     */
+    public record Update(String module, Tensor a, Tensor b, double scale, Tensor base) {
     }
 
     private final Path dir;
@@ -98,7 +107,13 @@ public final class PeftAdapter {
             throw new IllegalArgumentException(e.getMessage());
         }
         Map<String, Tensor[]> pairs = new TreeMap<>();
+        Tensor headBase = null;
         for (var e : tensors.entrySet()) {
+            if (e.getKey().equals(HEAD_BASE)) {
+                if (e.getValue().rank() != 2) throw new IllegalArgumentException(wf + ": tensor '" + e.getKey() + "' is not a matrix");
+                headBase = e.getValue();
+                continue;
+            }
             Matcher m = KEY.matcher(e.getKey());
             if (!m.matches()) throw new IllegalArgumentException(wf + ": unexpected tensor '" + e.getKey() + "' (LoRA adapters hold lora_A and lora_B weights)");
             Tensor[] p = pairs.computeIfAbsent(m.group(1), k -> new Tensor[2]);
@@ -108,6 +123,10 @@ public final class PeftAdapter {
             p[i] = e.getValue();
         }
         if (pairs.isEmpty()) throw new IllegalArgumentException(wf + ": holds no LoRA weights");
+        if (headBase != null && !pairs.containsKey("lm_head")) {
+            // PEFT saves the head's weight only beside the head's own LoRA weights
+            throw new IllegalArgumentException(wf + ": tensor '" + HEAD_BASE + "' without '" + LoRA.PEFT_PREFIX + "lm_head.lora_A.weight'");
+        }
         Map<String, Update> ups = new LinkedHashMap<>();
         for (var e : pairs.entrySet()) {
             String mod = e.getKey(), key = LoRA.PEFT_PREFIX + mod;
@@ -119,7 +138,7 @@ public final class PeftAdapter {
             Tensor am = e.getValue()[0], bm = e.getValue()[1];
             if (am.dim(0) != rank) throw shape(wf, key + ".lora_A.weight", am, "[" + rank + ", in] (r " + rank + ")");
             if (bm.dim(1) != rank) throw shape(wf, key + ".lora_B.weight", bm, "[out, " + rank + "] (r " + rank + ")");
-            ups.put(mod, new Update(mod, am, bm, rs ? a / Math.sqrt(rank) : a / rank));
+            ups.put(mod, new Update(mod, am, bm, rs ? a / Math.sqrt(rank) : a / rank, mod.equals("lm_head") ? headBase : null));
         }
         return new PeftAdapter(dir, ups, c.get("target_modules"), c.get("exclude_modules"));
     }
@@ -182,8 +201,9 @@ public final class PeftAdapter {
     }
 
     /**
-     * Adds every update into {@code model}'s float32 weights ({@code W += scale·B·A}), after checking
-     * every module and shape first so a refused adapter leaves the model as it was.
+     * Adds every update into {@code model}'s float32 weights ({@code W += scale·B·A}, W first set to
+     * the update's saved base weight if it has one), after checking every module and shape first so a
+     * refused adapter leaves the model as it was.
      */
     public void mergeInto(GPTModel model) {
         Path wf = dir.resolve(LoRA.WEIGHTS);
@@ -205,8 +225,15 @@ public final class PeftAdapter {
             int out = t.outFeatures(), in = t.inFeatures(), r = u.a().dim(0);
             if (u.a().dim(1) != in) throw shape(wf, key + ".lora_A.weight", u.a(), "[" + r + ", " + in + "]");
             if (u.b().dim(0) != out) throw shape(wf, key + ".lora_B.weight", u.b(), "[" + out + ", " + r + "]");
+            if (u.base() != null && (u.base().dim(0) != out || u.base().dim(1) != in)) {
+                throw shape(wf, key + ".base_layer.weight", u.base(), "[" + out + ", " + in + "] (the model's " + u.module() + ")");
+            }
             if (t.weight() == null) throw new IllegalArgumentException(wf + ": module '" + u.module() + "' has packed weights; merge before packing");
-            merges.add(() -> add(t.weight().data(), u, out, in));
+            merges.add(() -> {
+                // PeftModel.from_pretrained loads the saved base weight into the module, then the update applies on it
+                if (u.base() != null) System.arraycopy(u.base().data(), 0, t.weight().data(), 0, out * in);
+                add(t.weight().data(), u, out, in);
+            });
         }
         for (var e : mods.entrySet()) {
             boolean listed = targets != null && !targets.isNull() && !targets.asText().equals("all-linear"); // all-linear: whatever the file has

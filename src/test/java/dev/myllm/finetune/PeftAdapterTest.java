@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * PEFT adapters made and merged by PEFT itself ({@code tools/peft_reference.py}: the golden tiny
  * GPT-2, r 4, α 8, a rank and an alpha pattern, a use_rslora variant, an untied copy with an
- * adapter on lm_head) merged by us: the same logits; and the adapter our writer makes, which the
+ * adapter on lm_head, and one saved PEFT's default way with the head's own weight) merged by us: the same logits; and the adapter our writer makes, which the
  * script loaded and merged in PEFT.
  */
 class PeftAdapterTest {
@@ -167,6 +167,49 @@ class PeftAdapterTest {
     }
 
     @Test
+    void aHeadWeightSavedPeftsDefaultWayReplacesTheBaseHeadBeforeTheUpdate() throws Exception {
+        // tools/peft_reference.py: lm_head targeted and its own weight changed (as a retrained head), saved with
+        // save_embedding_layers="auto", which writes it as lm_head.base_layer.weight; PEFT loaded that on the base and merged
+        JsonNode e = expected(), want = e.get("adapters").get("untied-default");
+        Path base = PEFT.resolve("gpt2-tiny-untied"), dir = PEFT.resolve("untied-default");
+        Tensor saved = Safetensors.read(dir.resolve(LoRA.WEIGHTS)).get("base_model.model.lm_head.base_layer.weight");
+        GPTModel m = ModelDirectory.load(base);
+        assertThat(saved.data()).as("the saved head is not the base's").isNotEqualTo(m.outputHead().weight().data());
+        PeftAdapter a = PeftAdapter.read(dir);
+        assertThat(a.updates()).hasSize(9);
+        assertThat(a.updates().get("lm_head").base().data()).containsExactly(saved.data());
+        assertThat(a.updates().get("transformer.h.0.attn.c_attn").base()).isNull();
+        a.mergeInto(m);
+        assertThat(worst(m, want.get("logits"))).isLessThan(1e-4);
+        // the update alone on the base's head misses PEFT by far: the saved head made the difference
+        GPTModel kept = ModelDirectory.load(base);
+        PeftAdapter.read(PEFT.resolve("untied")).mergeInto(kept);
+        assertThat(worst(kept, want.get("logits"))).isGreaterThan(0.1);
+
+        // a head weight of the wrong shape, or without the head's LoRA weights, is refused and the model stays as it was
+        Path wrong = copyOf(dir, "wronghead", t -> t.put("base_model.model.lm_head.base_layer.weight", Tensor.zeros(66, 32)));
+        GPTModel u = ModelDirectory.load(base);
+        float[] head = u.outputHead().weight().data().clone(), attn = u.block(0).attn().cAttn().weight().data().clone();
+        assertThatThrownBy(() -> PeftAdapter.read(wrong).mergeInto(u)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("adapter_model.safetensors: tensor 'base_model.model.lm_head.base_layer.weight' has shape [66, 32], expected [67, 32]")
+                .satisfies(x -> assertThat(x.getMessage()).doesNotContain("\n"));
+        assertThat(u.outputHead().weight().data()).containsExactly(head);
+        assertThat(u.block(0).attn().cAttn().weight().data()).containsExactly(attn);
+        refused(copyOf(dir, "headonly", t -> {
+            t.remove("base_model.model.lm_head.lora_A.weight");
+            t.remove("base_model.model.lm_head.lora_B.weight");
+        }), "tensor 'base_model.model.lm_head.base_layer.weight' without 'base_model.model.lm_head.lora_A.weight'");
+        // on a tied head the refusal stays the tied head's; other base weights stay unexpected
+        refused(copy("tiedbase", t -> {
+            t.put("base_model.model.lm_head.lora_A.weight", Tensor.zeros(4, 32));
+            t.put("base_model.model.lm_head.lora_B.weight", Tensor.zeros(67, 4));
+            t.put("base_model.model.lm_head.base_layer.weight", Tensor.zeros(67, 32));
+        }, c -> { }), "module 'lm_head' (the model's head is tied to the token embedding");
+        refused(copy("otherbase", t -> t.put("base_model.model.transformer.h.0.attn.c_attn.base_layer.weight", Tensor.zeros(96, 32)), c -> { }),
+                "unexpected tensor 'base_model.model.transformer.h.0.attn.c_attn.base_layer.weight'");
+    }
+
+    @Test
     void adapterNamesInKeysAndFullPathPatternsAreAccepted() throws Exception {
         // PEFT writes ".lora_A.weight"; a state dict saved with the adapter's name has ".lora_A.default.weight"
         Path d = copy("named", (Map<String, Tensor> t) -> {
@@ -228,6 +271,16 @@ class PeftAdapterTest {
         assertThatThrownBy(() -> PeftAdapter.read(adapter).mergeInto(m)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(message).satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
         assertThat(m.block(0).attn().cAttn().weight().data()).as("a refused adapter leaves the model as it was").containsExactly(before);
+    }
+
+    /** A copy of the adapter in {@code src} with its tensors edited. */
+    private Path copyOf(Path src, String name, Consumer<Map<String, Tensor>> tensors) throws Exception {
+        Path d = Files.createDirectories(tmp.resolve(name));
+        Map<String, Tensor> t = new LinkedHashMap<>(Safetensors.read(src.resolve(LoRA.WEIGHTS)));
+        tensors.accept(t);
+        Safetensors.write(d.resolve(LoRA.WEIGHTS), t, Map.of("format", "pt"));
+        Files.copy(src.resolve(LoRA.CONFIG), d.resolve(LoRA.CONFIG));
+        return d;
     }
 
     /** A copy of the {@code lora} fixture with its tensors and config edited. */
