@@ -58,10 +58,8 @@ final class FinetuneClassifyCommand implements Runnable {
     int batchSize;
     @Option(names = "--lr", defaultValue = "-1", description = "AdamW learning rate (default 5e-5; with --trainable lora and the alpha/rank scale 8e-4, as the book's notebook).")
     double lr;
-    @Option(names = "--warmup-steps", defaultValue = "-1", paramLabel = "N", description = "Linear warmup steps; with this or --min-lr the rate follows warmup + cosine (default: constant, the book's).")
-    long warmupSteps;
-    @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
-    double minLr;
+    @Mixin
+    ScheduleOptions lrSchedule;
     @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay on every trainable tensor (default ${DEFAULT-VALUE}).")
     double weightDecay;
     @Option(names = "--lora-rank", defaultValue = "16", description = "LoRA rank r (default ${DEFAULT-VALUE}).")
@@ -135,8 +133,7 @@ final class FinetuneClassifyCommand implements Runnable {
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
-            // -1, the options' default, is "not given"
-            Trainer t = tuning.trainer(new ClassifierTuning.Training(total, rate, warmupSteps < 0 ? null : warmupSteps, minLr < 0 ? null : minLr,
+            Trainer t = tuning.trainer(new ClassifierTuning.Training(total, rate, lrSchedule.givenWarmupSteps(), lrSchedule.givenMinLr(),
                             weightDecay, evalEvery, evalBatches, checkpointEvery),
                             tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out), metrics, out)
                     .commandOptions(SavedOptions.collect(spec))
@@ -220,9 +217,7 @@ final class FinetuneClassifyCommand implements Runnable {
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);
         GivenOptions.positive(spec, "--max-length", maxLength); // 0 is its default's sentinel, not a length
         GivenOptions.positive(spec, "--lr", lr); // -1, its default, means the book's rate for the --trainable kind
-        // these default to a "not given" -1; a value typed in must be a real one
-        GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
-        GivenOptions.nonNegative(spec, "--min-lr", minLr);
+        lrSchedule.check(spec);
         if (weightDecay < 0) throw new CliException("--weight-decay must be >= 0, got " + weightDecay);
         if (!(dropout >= 0 && dropout < 1)) throw new CliException("--dropout must be in [0, 1), got " + dropout);
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");

@@ -74,10 +74,8 @@ abstract class InstructTraining implements Runnable {
     int checkpointEvery;
     @Mixin
     TrainingLength runLength;
-    @Option(names = "--warmup-steps", defaultValue = "-1", paramLabel = "N", description = "Linear warmup steps; with this or --min-lr the rate follows warmup + cosine (default: constant, the book's).")
-    long warmupSteps;
-    @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
-    double minLr;
+    @Mixin
+    ScheduleOptions lrSchedule;
     @Option(names = "--seed", defaultValue = "123", description = "Seed of the shuffling (default ${DEFAULT-VALUE}).")
     long seed;
     @Option(names = "--no-shuffle", description = "Keep the training order fixed.")
@@ -130,9 +128,7 @@ abstract class InstructTraining implements Runnable {
         if (evalEvery < 0 || evalBatches < 0) throw new CliException("--eval-every and --eval-batches must be >= 0");
         if (checkpointEvery < 0) throw new CliException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         runLength.check(spec);
-        // these default to a "not given" -1; a value typed in must be a real one
-        GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
-        GivenOptions.nonNegative(spec, "--min-lr", minLr);
+        lrSchedule.check(spec);
         if ((loraRank != null || loraAlpha != null || loraScale != null) && !trainable.equals("lora")) {
             throw new CliException("--lora-rank, --lora-alpha and --lora-scale need --trainable lora");
         }
@@ -251,8 +247,7 @@ abstract class InstructTraining implements Runnable {
         Path logFile = log != null ? log : out.resolve("metrics.jsonl");
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
-            // -1, the options' default, is "not given"
-            LrSchedule schedule = FineTuning.schedule(lr(), warmupSteps < 0 ? null : warmupSteps, minLr < 0 ? null : minLr, total);
+            LrSchedule schedule = FineTuning.schedule(lr(), lrSchedule.givenWarmupSteps(), lrSchedule.givenMinLr(), total);
             Trainer t = assembly.trainer(store, new FineTuning.Settings(schedule, weightDecay(), total, evalEvery, checkpointEvery))
                     .commandOptions(SavedOptions.collect(spec))
                     .metrics(metrics, out.resolve("loss.png"))

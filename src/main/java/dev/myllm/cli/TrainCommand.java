@@ -73,10 +73,8 @@ final class TrainCommand implements Runnable {
     TrainingLength runLength;
     @Option(names = "--lr", defaultValue = "4e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
-    @Option(names = "--min-lr", defaultValue = "-1", description = "Cosine floor and warmup start (default: lr/10 with warmup, else constant lr).")
-    double minLr;
-    @Option(names = "--warmup-steps", defaultValue = "-1", description = "Linear warmup steps; with this or --min-lr the schedule is warmup + cosine.")
-    long warmupSteps;
+    @CommandLine.Mixin
+    ScheduleOptions lrSchedule;
     @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
     double weightDecay;
     @Option(names = "--decay", defaultValue = "matrices", description = "Which parameters decay: matrices (nanoGPT) or all (the book) (default ${DEFAULT-VALUE}).")
@@ -204,7 +202,7 @@ final class TrainCommand implements Runnable {
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
                 decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));
         // over this run's total: a --resume with a larger --steps lays the warmup and cosine out again over the new length
-        LrSchedule schedule = LrSchedule.forRun(lr, minLr, warmupSteps, total);
+        LrSchedule schedule = LrSchedule.forRun(lr, lrSchedule.minLr, lrSchedule.warmupSteps, total);
         PrintStream err = System.err; // progress and notes; stdout stays free for results
         err.printf("model: %,d parameters (%d layers, %d heads, width %d, context %d, vocab %d); data: %,d training and %,d validation tokens, %d batches of %d × %d per epoch; %,d steps%n",
                 model.parameterCount(), cfg.nLayers(), cfg.nHeads(), cfg.embDim(), cfg.contextLength(), cfg.vocabSize(),
@@ -403,8 +401,7 @@ final class TrainCommand implements Runnable {
         if (dropout >= 1) throw new CliException("--dropout must be below 1, got " + dropout);
         // these default to a "not given" value; a value typed in must be a real one
         GivenOptions.nonNegative(spec, "--dropout", dropout);
-        GivenOptions.nonNegative(spec, "--warmup-steps", warmupSteps);
-        GivenOptions.nonNegative(spec, "--min-lr", minLr);
+        lrSchedule.check(spec);
         GivenOptions.positive(spec, "--n-layer", nLayer);
         GivenOptions.positive(spec, "--n-embd", nEmbd);
         GivenOptions.positive(spec, "--n-head", nHead);
