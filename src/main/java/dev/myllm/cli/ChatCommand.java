@@ -34,8 +34,8 @@ final class ChatCommand implements Runnable {
     @Option(names = "--input", paramLabel = "TEXT", description = "The instruction's input (with --instruction).")
     String input;
 
-    @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format; default: the one saved with the model, else alpaca.")
-    String format;
+    @Mixin
+    PromptFormatOption format;
 
     @Mixin
     TokenizerOption tokenizer;

@@ -49,8 +49,8 @@ final class EvalInstructCommand implements Runnable {
     @Option(names = "--limit", paramLabel = "N", description = "Only the first N entries of the split.")
     Integer limit;
 
-    @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format; default: the one saved with the model, else alpaca.")
-    String format;
+    @Mixin
+    PromptFormatOption format;
 
     @Mixin
     TokenizerOption tokenizer;

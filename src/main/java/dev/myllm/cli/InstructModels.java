@@ -11,19 +11,14 @@ final class InstructModels {
     }
 
     /** The format named by {@code --format}, else the one saved with the adapter or the model, else the book's Alpaca. */
-    static PromptFormat format(String option, ModelOptions model) {
-        if (option != null) {
-            try {
-                return PromptFormat.parse(option);
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--format: " + e.getMessage());
-            }
-        }
+    static PromptFormat format(PromptFormatOption option, ModelOptions model) {
+        PromptFormat given = option.given();
+        if (given != null) return given;
         PromptFormat saved = model.savedFormat();
         return saved != null ? saved : PromptFormat.ALPACA;
     }
 
-    static Responder responder(ModelOptions model, WeightDtype weights, TokenizerOption tokenizer, String format, int maxNewTokens, long seed) {
+    static Responder responder(ModelOptions model, WeightDtype weights, TokenizerOption tokenizer, PromptFormatOption format, int maxNewTokens, long seed) {
         Tokenizer tok = tokenizer.load(model);
         GPTModel m = weights.build(model, seed);
         GenerateCommand.checkVocab(tok, m);

@@ -47,8 +47,8 @@ abstract class InstructTraining implements Runnable {
     Path testFile;
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory: checkpoints, model/, metrics.jsonl, loss.png.")
     Path out;
-    @Option(names = "--format", paramLabel = "alpaca|phi3", description = "Prompt format (default: the model's saved one, else alpaca).")
-    String format;
+    @Mixin
+    PromptFormatOption format;
     @Option(names = "--trainable", defaultValue = "all", description = "What trains: all (the book), last-block or last-two-blocks (with the final LayerNorm; the tied embedding stays frozen), "
             + "or lora (adapters on every linear map of the blocks; model/ gets them merged) (default ${DEFAULT-VALUE}).")
     String trainable;
@@ -169,8 +169,9 @@ abstract class InstructTraining implements Runnable {
     }
 
     PromptFormat promptFormat() {
+        PromptFormat given = format.given();
         try {
-            return SavedFormat.orBook(model, format == null ? null : PromptFormat.parse(format));
+            return SavedFormat.orBook(model, given); // an unreadable side file of the model is reported here too
         } catch (IllegalArgumentException e) {
             throw new CliException("--format: " + e.getMessage());
         }
