@@ -138,20 +138,14 @@ final class FinetuneClassifyCommand implements Runnable {
                             tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out), metrics, out)
                     .commandOptions(SavedOptions.collect(spec))
                     .plot(out.resolve("accuracy.png"), AccuracyPlot::write)
-                    .listener(new Trainer.Listener() {
+                    .listener(progress.andThen(new Trainer.Listener() {
                         @Override
                         public void onStep(Trainer.StepReport r) {
-                            progress.onStep(r);
                             if (!r.metrics().isEmpty()) {
                                 err.printf(Locale.ROOT, "epoch %d: training accuracy %.2f%% | validation accuracy %.2f%%%n", r.epoch(),
                                         100 * r.metrics().getOrDefault("train_accuracy", Double.NaN),
                                         100 * r.metrics().getOrDefault("val_accuracy", Double.NaN));
                             }
-                        }
-
-                        @Override
-                        public void onCheckpoint(Path dir) {
-                            progress.onCheckpoint(dir);
                         }
 
                         @Override
@@ -162,7 +156,7 @@ final class FinetuneClassifyCommand implements Runnable {
                             if (stopped != null) err.println(stopped);
                             err.flush();
                         }
-                    });
+                    }));
             TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
             if (checkpoint != null) {
                 try {

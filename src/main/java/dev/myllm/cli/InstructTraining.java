@@ -252,21 +252,10 @@ abstract class InstructTraining implements Runnable {
             Trainer t = assembly.trainer(store, new FineTuning.Settings(schedule, weightDecay(), total, evalEvery, checkpointEvery))
                     .commandOptions(SavedOptions.collect(spec))
                     .metrics(metrics, out.resolve("loss.png"))
-                    .listener(new Trainer.Listener() {
+                    .listener(progress.andThen(new Trainer.Listener() {
                         @Override
                         public void onStep(Trainer.StepReport r) {
-                            progress.onStep(r);
                             onStep.accept(r);
-                        }
-
-                        @Override
-                        public void onSample(long step, String text) {
-                            progress.onSample(step, text);
-                        }
-
-                        @Override
-                        public void onCheckpoint(Path dir) {
-                            progress.onCheckpoint(dir);
                         }
 
                         @Override
@@ -276,7 +265,7 @@ abstract class InstructTraining implements Runnable {
                             String stopped = ResumePoint.stoppedLine(spec, step, total, "interrupted", out);
                             if (stopped != null) err.println(stopped);
                         }
-                    });
+                    }));
             TimeBudget budget = runLength.start(t, Deadline.NONE);
             if (checkpoint != null) {
                 try {

@@ -58,6 +58,35 @@ final class ProgressLine implements Trainer.Listener {
         if (!tty) err.println("checkpoint: " + dir);
     }
 
+    /** A listener that gives each event to this line first, then to {@code command}'s own listener (its report, what an interrupt saved). */
+    Trainer.Listener andThen(Trainer.Listener command) {
+        ProgressLine line = this;
+        return new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepReport r) {
+                line.onStep(r);
+                command.onStep(r);
+            }
+
+            @Override
+            public void onSample(long step, String text) {
+                line.onSample(step, text);
+                command.onSample(step, text);
+            }
+
+            @Override
+            public void onCheckpoint(java.nio.file.Path dir) {
+                line.onCheckpoint(dir);
+                command.onCheckpoint(dir);
+            }
+
+            @Override
+            public void onInterrupted(java.nio.file.Path last, long step) {
+                command.onInterrupted(last, step); // the line has nothing to say
+            }
+        };
+    }
+
     static String clock(double seconds) {
         long s = Math.round(seconds);
         return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)

@@ -222,10 +222,9 @@ final class TrainCommand implements Runnable {
                     .metrics(metrics, plotFile)
                     .sampler(step -> samplePrompt + gen.generate(prompt, GenerationConfig.greedy(40).withSampling(1.0f, 25, 1f, seed + step)
                             .withEos(tok.eotId())).text())
-                    .listener(new Trainer.Listener() {
+                    .listener(progress.andThen(new Trainer.Listener() {
                         @Override
                         public void onStep(Trainer.StepReport r) {
-                            progress.onStep(r);
                             if (r.step() == 1) firstStepEnd[0] = System.nanoTime();
                             replanForDeadline(self[0], r, schedule, firstStepEnd[0]);
                             if (!Double.isNaN(r.valLoss())) {
@@ -235,23 +234,13 @@ final class TrainCommand implements Runnable {
                         }
 
                         @Override
-                        public void onSample(long step, String text) {
-                            progress.onSample(step, text);
-                        }
-
-                        @Override
-                        public void onCheckpoint(Path dir) {
-                            progress.onCheckpoint(dir);
-                        }
-
-                        @Override
                         public void onInterrupted(Path last, long step) {
                             // said here, while the JVM waits: after run() returns it may exit before a word is printed
                             saySaved(err, last, logFile, plotFile);
                             String stopped = ResumePoint.stoppedLine(spec, step, total, "interrupted", out);
                             if (stopped != null) err.println(stopped);
                         }
-                    });
+                    }));
             if (book) {
                 // the book's train_model_simple: evaluation after steps 1, 6, 11, ... on loaders iterated anew
                 t.evaluation(() -> val.iterate(evalBatches), () -> train.iterate(evalBatches)).evalRule(Trainer.EvalRule.BOOK)
