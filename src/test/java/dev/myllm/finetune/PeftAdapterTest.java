@@ -14,6 +14,7 @@ import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -118,7 +119,11 @@ class PeftAdapterTest {
         }
         try (var files = Files.list(ours)) {
             for (Path f : files.toList()) {
-                assertThat(Files.readAllBytes(written.resolve(f.getFileName()))).as(f.getFileName().toString()).isEqualTo(Files.readAllBytes(f));
+                byte[] got = Files.readAllBytes(written.resolve(f.getFileName())), want = Files.readAllBytes(f);
+                // the first differing byte, not two dumps: if the writer changed on purpose, rewrite peft/ours with
+                // writeOurs and run tools/peft_reference.py again
+                assertThat(Arrays.mismatch(got, want)).as("%s (%d bytes, fixture %d) first differs at byte", f.getFileName(), got.length, want.length)
+                        .isEqualTo(-1);
             }
         }
     }
