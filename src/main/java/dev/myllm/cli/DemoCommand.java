@@ -76,6 +76,7 @@ final class DemoCommand implements Runnable {
         // checked before the previous run is cleared and the vocabulary learned, so a typo costs nothing
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         DemoSizing.config(layers, width, heads);
+        OutputPaths.directory("--out", out); // before the corpus is fetched and the vocabulary learned, not after
         long start = System.nanoTime();
         long budget = (long) (minutes * 60e9);
         // a missing corpus must not cost the previous run

@@ -186,6 +186,24 @@ class HelpTextTest {
     }
 
     @Test
+    void aDemoRunDirectoryThatCannotBeWrittenIsRefusedBeforeTheWork(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("afile"), "x");
+        // refused before the corpus is read (a missing one is not reached) and the vocabulary learned: it said
+        // "cannot write FILE/myllm-tokenizer.json: not a directory" with exit 1, after the BPE training
+        CliRun r = CliRun.run("demo", "--out", file.toString(), "--data", tmp.resolve("none.txt").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --out " + file + " is a file; give a directory\n");
+        java.nio.file.Path under = file.resolve("demo");
+        CliRun below = CliRun.run("demo", "--out", under.toString(), "--data", tmp.resolve("none.txt").toString());
+        assertThat(below.code()).isEqualTo(2);
+        assertThat(below.err()).isEqualTo("myllm: cannot write --out " + under + ": " + file + " is a file, not a directory\n");
+        try (var files = java.nio.file.Files.list(tmp)) {
+            assertThat(files).containsExactly(file);
+        }
+        assertThat(file).hasContent("x");
+    }
+
+    @Test
     void aCorpusThatIsNotThereIsAUsageErrorNamingItsArgumentInEveryCommand(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
             throws java.io.IOException {
         String none = tmp.resolve("none.txt").toString(), out = tmp.resolve("out").toString();
