@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.myllm.model.GPTConfig;
+import dev.myllm.util.IoErrors;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ final class Gpt2Config {
         } catch (JsonProcessingException e) {
             throw bad(file, "not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw bad(file, "cannot read: " + e.getMessage());
+            throw bad(file, "cannot read: " + IoErrors.reason(e)); // the exception's own message names the file again
         }
         if (root == null || !root.isObject()) throw bad(file, "not a JSON object");
         JsonNode type = root.get("model_type");

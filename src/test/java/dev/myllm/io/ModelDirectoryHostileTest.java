@@ -91,6 +91,22 @@ class ModelDirectoryHostileTest {
     }
 
     @Test
+    void aConfigThatCannotBeReadIsNamedOnce() throws IOException {
+        // it said "D/config.json: cannot read: Input length = 1", and for a file the system refused
+        // "D/config.json: cannot read: D/config.json: Too many levels of symbolic links"
+        Path d = withConfig("{}");
+        Files.write(d.resolve(ModelDirectory.CONFIG), new byte[]{'{', (byte) 0xff, '}'});
+        rejects(d, d.resolve("config.json") + ": cannot read: not UTF-8 text");
+        Path loop = withConfig("{}");
+        Files.delete(loop.resolve(ModelDirectory.CONFIG));
+        Files.createSymbolicLink(loop.resolve(ModelDirectory.CONFIG), loop.resolve(ModelDirectory.CONFIG));
+        String config = loop.resolve("config.json").toString();
+        Throwable t = catchThrowable(() -> ModelDirectory.load(loop));
+        assertThat(t).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(config + ": cannot read: ");
+        assertThat(t.getMessage().indexOf(config, 1)).as(t.getMessage()).isEqualTo(-1);
+    }
+
+    @Test
     void configThatDisagreesWithTheWeights() throws IOException {
         String cfg = Files.readString(good.resolve(ModelDirectory.CONFIG));
         rejects(withConfig(cfg.replace("\"vocab_size\": 67", "\"vocab_size\": 68")),
