@@ -75,7 +75,10 @@ final class BookCommand implements Runnable {
             }
         }
         long same = r.rows().stream().filter(x -> x.mark() == Report.Mark.SAME).count();
-        out.printf(Locale.ROOT, "  %d of %d as printed in the book, %.1f s%n%n", same, r.rows().size(), seconds);
+        // a note is shown beside the book's number, not checked against it: it is not one of the results counted
+        long notes = r.rows().stream().filter(x -> x.mark() == Report.Mark.NOTE).count();
+        out.printf(Locale.ROOT, "  %d of %d results as printed in the book%s, %.1f s%n%n", same, r.rows().size() - notes,
+                notes == 0 ? "" : " (and " + notes + (notes == 1 ? " note)" : " notes)"), seconds);
     }
 
     /** Texts with line breaks print on one line, the breaks written as Python would ({@code \n}). */

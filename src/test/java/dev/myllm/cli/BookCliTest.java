@@ -82,4 +82,15 @@ class BookCliTest {
         assertEquals("myllm: --train applies to ch05", bad.err().strip());
         assertTrue(run("book", "ch08").err().contains("ch06, ch07"));
     }
+
+    @Test
+    void theSummaryCountsTheResultsCheckedNotTheNotes() {
+        // appendix D: eight learning rates checked, and the book's GPU run shown as a note; it said "8 of 9 as printed"
+        CliRun r = run("book", "appendix-d");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(8, r.out().lines().filter(l -> l.startsWith("  ✓ ")).count(), r.out());
+        assertEquals(1, r.out().lines().filter(l -> l.startsWith("  · ")).count(), r.out());
+        String summary = r.out().lines().filter(l -> l.contains(" of ")).reduce((a, b) -> b).orElse("");
+        assertTrue(summary.matches("  8 of 8 results as printed in the book \\(and 1 note\\), \\d+\\.\\d s"), summary);
+    }
 }
