@@ -96,7 +96,13 @@ final class TokenizeCommand implements Runnable {
         ObjectMapper om = new ObjectMapper();
         long total = 0;
         for (int k = 0; k < texts.size(); k++) {
-            int[] ids = tok.encode(texts.get(k), mode);
+            int[] ids;
+            try {
+                ids = tok.encode(texts.get(k), mode);
+            } catch (IllegalArgumentException e) {
+                // --specials error: the input that holds the token is named, as a corpus argument's text is
+                throw new CliException(names.get(k) + ": " + e.getMessage());
+            }
             total += ids.length;
             switch (fmt) {
                 case ids -> {

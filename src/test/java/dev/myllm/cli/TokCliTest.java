@@ -42,6 +42,17 @@ class TokCliTest {
     }
 
     @Test
+    void aSpecialTokenRefusedByDashDashSpecialsErrorNamesTheFileThatHoldsIt(@TempDir Path dir) throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "Hello");
+        Path special = Files.writeString(dir.resolve("special.txt"), "Hello<|endoftext|>");
+        // it said "input contains the special token ..." with exit 1, naming neither the file nor the option
+        CliRun r = run("tokenize", "--specials", "error", plain.toString(), special.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).endsWith("myllm: " + special + ": input contains the special token <|endoftext|> at character 5;"
+                + " allow specials or treat them as text\n");
+    }
+
+    @Test
     void tokenizeTakesADatasetNameAsTheReadmeShows(@TempDir Path dir) {
         var before = TokenizeCommand.datasets;
         // nothing listens on port 1: the story must come from the jar
