@@ -46,6 +46,7 @@ final class DownloadCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
+        if (out != null) OutputPaths.directory("--out", out); // before the hub is asked and gigabytes fetched, not after
         Path dir = out != null ? out : hub.defaultDir(model);
         GPTConfig c;
         try {

@@ -108,6 +108,24 @@ class HubCliTest {
         }
     }
 
+    @Test
+    void anOutThatIsAFileIsRefusedBeforeAnyDownload() throws Exception {
+        Path file = Files.writeString(tmp.resolve("taken"), "x");
+        try (FakeHub hub = new FakeHub(exported(), "gpt2")) {
+            DownloadCommand.env = Map.of("HF_ENDPOINT", hub.endpoint())::get;
+            // it asked the hub first, then failed writing into the file's place with exit 1
+            CliRun r = run("download", "gpt2", "-q", "--out", file.toString());
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("myllm: --out " + file + " is a file; give a directory\n");
+            Path under = file.resolve("gpt2");
+            CliRun below = run("download", "gpt2", "-q", "--out", under.toString());
+            assertThat(below.code()).isEqualTo(2);
+            assertThat(below.err()).isEqualTo("myllm: cannot write --out " + under + ": " + file + " is a file, not a directory\n");
+            assertThat(hub.requests).isEmpty();
+        }
+        assertThat(file).hasContent("x");
+    }
+
     private Path exported() {
         Path d = tmp.resolve("served");
         ModelDirectory.save(randomModel(2), d);
