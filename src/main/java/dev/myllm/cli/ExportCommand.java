@@ -87,6 +87,7 @@ final class ExportCommand implements Runnable {
             case "q8_0", "q4_0", "q4_1" -> throw new CliException("--dtype " + WeightDtype.parse(dtype) + " needs --format gguf (safetensors has no block types)");
             default -> DType.F32;
         };
+        OutputPaths.directory("--out", out); // before the model is built, and in the words of every other --out
         GPTModel m = model.build(seed);
         Path source = model.directory();
         Tokenizer tok = source != null ? tokenizer.load(model) : null;
@@ -131,6 +132,7 @@ final class ExportCommand implements Runnable {
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
         if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
         if (!WeightDtype.parse(dtype).equals("f32")) throw new CliException("--dtype: a classifier is written in f32");
+        OutputPaths.directory("--out", out); // before the classifier is loaded
         dev.myllm.finetune.GPTClassifier c = Classifiers.load(dir, -1);
         int length = c.maxLength();
         if (mergeLora) {
@@ -145,7 +147,6 @@ final class ExportCommand implements Runnable {
         }
         Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-" + System.nanoTime());
         try {
-            if (Files.exists(out) && !Files.isDirectory(out)) throw new CliException("--out " + out + ": exists and is not a directory");
             dev.myllm.finetune.ClassifierStore.save(c, tmp);
             Path tokFile = TokenizerOption.ownFile(dir);
             if (tokFile != null) Files.copy(tokFile, tmp.resolve(tokFile.getFileName()));
@@ -174,7 +175,7 @@ final class ExportCommand implements Runnable {
 
     private void exportGguf() {
         GgufType t = GgufType.valueOf(WeightDtype.parse(dtype).toUpperCase(Locale.ROOT));
-        if (Files.isDirectory(out)) throw new CliException("--out " + out + " is a directory; give the .gguf file to write");
+        OutputPaths.file("--out", out, ".gguf file");
         if (modelfile != null) {
             if (modelfile.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
                 throw new CliException("--modelfile " + modelfile + " is the --out file; give the Modelfile its own name");

@@ -100,7 +100,7 @@ class HubCliTest {
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", tmp.resolve("y").toString(), "--dtype", "f8"), "myllm: --dtype: unknown type 'f8'");
         assertOneLine(run("export", "--preset", "gpt2-tiny"), "myllm: Missing required option: '--out=DIR|FILE'");
         Path file = Files.writeString(tmp.resolve("file"), "x");
-        assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", file.toString()), "myllm: --out " + file + ": exists and is not a directory");
+        assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", file.toString()), "myllm: --out " + file + " is a file; give a directory");
         try (FakeHub hub = new FakeHub(exported(), "gpt2")) {
             hub.lie = true;
             DownloadCommand.env = Map.of("HF_ENDPOINT", hub.endpoint())::get;

@@ -129,6 +129,22 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void exportsOutIsRefusedBeforeTheWorkInTheWordsOfEveryOtherOut() throws Exception {
+        // a model directory and a classifier's: "--out FILE: exists and is not a directory" (exit 1 for the model, after it was
+        // built) and "--out cannot write FILE/x: not a directory (a file is in its place)"
+        assertError(CliRun.run("export", "--model", lm.toString(), "--out", blocker.toString()), "--out " + blocker + " is a file; give a directory");
+        Path under = blocker.resolve("x");
+        assertError(CliRun.run("export", "--model", lm.toString(), "--out", under.toString()),
+                "cannot write --out " + under + ": " + blocker + " is a file, not a directory");
+        assertError(CliRun.run("export", "--model", classifier.toString(), "--out", blocker.toString()), "--out " + blocker + " is a file; give a directory");
+        // a GGUF file: its folder was found only when the file was written
+        Path gguf = blocker.resolve("m.gguf");
+        assertError(CliRun.run("export", "--model", lm.toString(), "--format", "gguf", "--out", gguf.toString()),
+                "cannot write --out " + gguf + ": " + blocker + " is a file, not a directory");
+        assertThat(blocker).hasContent("x");
+    }
+
+    @Test
     void aTokenizerThatIsNotThereIsAUsageErrorNamingTheOption() {
         Path missing = tmp.resolve("nope.json");
         String expected = "--tokenizer: tokenizer not found: " + missing;
