@@ -92,17 +92,21 @@ final class TokenizeCommand implements Runnable {
                 texts.add(TextFiles.readUtf8(f, replaceInvalid));
             }
         }
-        PrintWriter out = spec.commandLine().getOut();
-        ObjectMapper om = new ObjectMapper();
-        long total = 0;
+        // every input is encoded before any is printed: a later one that fails leaves no partial output
+        List<int[]> encoded = new ArrayList<>();
         for (int k = 0; k < texts.size(); k++) {
-            int[] ids;
             try {
-                ids = tok.encode(texts.get(k), mode);
+                encoded.add(tok.encode(texts.get(k), mode));
             } catch (IllegalArgumentException e) {
                 // --specials error: the input that holds the token is named, as a corpus argument's text is
                 throw new CliException(names.get(k) + ": " + e.getMessage());
             }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        ObjectMapper om = new ObjectMapper();
+        long total = 0;
+        for (int k = 0; k < texts.size(); k++) {
+            int[] ids = encoded.get(k);
             total += ids.length;
             switch (fmt) {
                 case ids -> {

@@ -53,6 +53,20 @@ class TokCliTest {
     }
 
     @Test
+    void nothingIsPrintedWhenALaterInputFails(@TempDir Path dir) throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "Hello");
+        Path special = Files.writeString(dir.resolve("special.txt"), "Hello<|endoftext|>");
+        // it printed the first file's ids ("15496") and then failed on the second
+        CliRun r = run("tokenize", "--specials", "error", plain.toString(), special.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        CliRun missing = run("tokenize", plain.toString(), dir.resolve("none.txt").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.out()).isEmpty();
+        assertThat(run("tokenize", plain.toString(), plain.toString()).out()).isEqualTo("15496\n15496\n");
+    }
+
+    @Test
     void tokenizeTakesADatasetNameAsTheReadmeShows(@TempDir Path dir) {
         var before = TokenizeCommand.datasets;
         // nothing listens on port 1: the story must come from the jar
