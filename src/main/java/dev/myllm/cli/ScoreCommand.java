@@ -110,6 +110,12 @@ final class ScoreCommand implements Runnable {
         if (!Files.isRegularFile(file)) throw new CliException("--ids-file: no such file: " + file);
         if (file.toString().endsWith(".npy")) {
             try {
+                // one sequence, as the help and the output speak of: rows are not flattened into one
+                int[] shape = Npy.readHeader(file).shape();
+                if (shape.length != 1) {
+                    String dims = Arrays.stream(shape).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(", ", "(", ")"));
+                    throw new CliException("--ids-file " + file + " has shape " + dims + "; give one sequence of token ids (a 1-D array)");
+                }
                 return Npy.readInts(file);
             } catch (IllegalArgumentException | UncheckedIOException e) {
                 throw new CliException("--ids-file: " + e.getMessage());

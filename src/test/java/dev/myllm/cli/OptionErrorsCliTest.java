@@ -101,6 +101,20 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void anIdsFileOfRowsIsRefusedNotFlattened() throws Exception {
+        Path rows = tmp.resolve("rows.npy");
+        dev.myllm.io.Npy.writeInts(rows, new int[]{40, 318, 257, 40, 318, 257}, 2, 3);
+        // score reads one sequence; it scored the two rows as one of 6 tokens
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", rows.toString()),
+                "--ids-file " + rows + " has shape (2, 3); give one sequence of token ids (a 1-D array)");
+        Path one = tmp.resolve("one.npy");
+        dev.myllm.io.Npy.writeInts(one, new int[]{40, 318, 257}, 3);
+        CliRun ok = CliRun.run("score", "--model", lm.toString(), "--ids-file", one.toString());
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).startsWith("tokens         3 (2 predicted)\n");
+    }
+
+    @Test
     void outputsThatCannotBeWrittenAreNamedBeforeTheWork() throws Exception {
         Path ids = tmp.resolve("ids-out.txt");
         Files.writeString(ids, "40 318 257\n");
