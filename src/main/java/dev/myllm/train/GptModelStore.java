@@ -17,12 +17,17 @@ public final class GptModelStore implements ModelStore {
     /** Where a model directory keeps a trained (non-GPT-2) tokenizer. */
     public static final String TOKENIZER_FILE = "myllm-tokenizer.json";
     private final GPTModel model;
-    private final Path tokenizerFile;
+    private final byte[] tokenizer;
 
-    /** A store for {@code model}; {@code tokenizerFile} (may be null) is copied into every saved directory. */
+    /** A store for {@code model}; {@code tokenizerFile} (may be null) is written into every saved directory. */
     public GptModelStore(GPTModel model, Path tokenizerFile) {
         this.model = model;
-        this.tokenizerFile = tokenizerFile;
+        // read once, here: a resumed run's vocabulary is its checkpoint's copy, and that checkpoint is pruned while the run goes on
+        try {
+            this.tokenizer = tokenizerFile == null ? null : Files.readAllBytes(tokenizerFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the tokenizer " + tokenizerFile + ": " + IoErrors.reason(e), e);
+        }
     }
 
     public GptModelStore(GPTModel model) {
@@ -32,11 +37,11 @@ public final class GptModelStore implements ModelStore {
     @Override
     public void save(Path dir) {
         ModelDirectory.save(model, dir);
-        if (tokenizerFile != null) {
+        if (tokenizer != null) {
             try {
-                Files.copy(tokenizerFile, dir.resolve(TOKENIZER_FILE));
+                Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
+                throw new UncheckedIOException("cannot write the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
             }
         }
     }

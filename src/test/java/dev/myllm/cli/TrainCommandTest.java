@@ -125,6 +125,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void aResumedRunWithItsOwnVocabularyOutlivesTheCheckpointItStartedFrom(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Path vocab = tmp.resolve("vocab.json");
+        assertThat(run("tokenizer", "train", "--vocab-size", "300", "--special", "<|endoftext|>", "--out", vocab.toString(), data.toString()).code()).isZero();
+        String[] args = tiny(data, tmp.resolve("run"), 2);
+        for (int i = 0; i < args.length; i++) if (args[i].equals("simple")) args[i] = vocab.toString();
+        assertThat(run(args).code()).isZero();
+        // resumed from step-000002 with checkpoints every 3 steps, two kept: step-000002 is pruned after step 6, and the
+        // saves after it used to copy the vocabulary from there ("cannot copy the tokenizer into ...: no such file")
+        Path run = tmp.resolve("run");
+        CliRun r = run("train", "--resume", run.toString(), "--steps", "10");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(run.resolve("step-000002")).doesNotExist();
+        assertThat(run.resolve("step-000010/myllm-tokenizer.json")).hasSameBinaryContentAs(vocab);
+        assertThat(run.resolve("model/myllm-tokenizer.json")).hasSameBinaryContentAs(vocab);
+    }
+
+    @Test
     void aNewRunDoesNotOverwriteAnEarlierOneInItsDirectory(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("verdict.txt");
         Files.writeString(data, Tokenizers.verdictText());
