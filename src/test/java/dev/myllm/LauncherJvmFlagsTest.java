@@ -126,4 +126,16 @@ class LauncherJvmFlagsTest {
         assertThat(young("generate --model m", "-Xmn200m")).isEmpty();
         assertThat(young("train", "-XX:NewRatio=3")).isEmpty();
     }
+
+    @Test
+    void theIncubatorWarningFilterPassesAMessageWithBinaryBytesThrough() throws Exception {
+        // a message quoting a binary file's bytes (a GGUF header) was swallowed whole: grep printed "binary file matches"
+        String script = Files.readString(Path.of("myllm"), StandardCharsets.UTF_8);
+        int from = script.lastIndexOf("2> >(") + "2> >(".length();
+        String filter = script.substring(from, script.indexOf(" >&2)", from));
+        Process p = new ProcessBuilder("bash", "-c", "printf 'WARNING: Using incubator modules: jdk.incubator.vector\\nmyllm: bad: GGUF\\003\\000\\000 x\\n' | " + filter)
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.getInputStream().readAllBytes()).isEqualTo("myllm: bad: GGUF\u0003\u0000\u0000 x\n".getBytes(StandardCharsets.UTF_8));
+    }
 }
