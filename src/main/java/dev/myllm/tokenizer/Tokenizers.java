@@ -38,16 +38,29 @@ public final class Tokenizers {
                             Map.of("<|endoftext|>", t.vocabSize()));
                 }
             }
+            String notTokenizer = spec + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)";
+            // a file that is not a JSON object (a model file, say) is named, not quoted: the parser's message carries its bytes
+            if (!startsAsJsonObject(p)) throw new IllegalArgumentException(notTokenizer);
             JsonNode root = new ObjectMapper().readTree(p.toFile());
             if (TrainedBpe.FORMAT.equals(root.path("type").asText())) return TrainedBpe.fromJson(root, p);
             if (root.has("model")) return Vocabularies.fromTokenizerJson(p);
-            throw new IllegalArgumentException(spec + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)");
+            throw new IllegalArgumentException(notTokenizer);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("tokenizer not found: " + spec + " (use gpt2, simple or a vocabulary file)");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(spec + ": not a valid tokenizer file (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read tokenizer " + spec + ": " + IoErrors.reason(e), e);
+        }
+    }
+
+    /** Whether the file's first byte after a UTF-8 byte order mark and white space is '{'. */
+    private static boolean startsAsJsonObject(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] head = in.readNBytes(4096);
+            int i = head.length >= 3 && (head[0] & 0xff) == 0xef && (head[1] & 0xff) == 0xbb && (head[2] & 0xff) == 0xbf ? 3 : 0;
+            while (i < head.length && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r')) i++;
+            return i < head.length && head[i] == '{';
         }
     }
 

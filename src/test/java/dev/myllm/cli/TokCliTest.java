@@ -39,6 +39,11 @@ class TokCliTest {
         assertThat(missing.code()).isNotZero();
         assertThat(missing.err()).contains("none.txt");
         assertThat(run("tokenize", "-t", dir.resolve("v.json").toString(), f.toString()).err()).contains("v.json");
+        // a binary file (here a GGUF model) is named, not quoted: the message used to carry its header's NUL bytes
+        Path gguf = Path.of(TokCliTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
+        CliRun binary = run("tokenize", "-t", gguf.toString(), f.toString());
+        assertThat(binary.code()).isEqualTo(2);
+        assertThat(binary.err()).isEqualTo("myllm: --tokenizer: " + gguf + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)\n");
     }
 
     @Test
