@@ -83,7 +83,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
             String first = unmatched.getFirst();
             return (first.startsWith("-") ? "Unknown option: '" : "Unmatched argument: '") + first + "'";
         }
-        return ex.getMessage();
+        // picocli starts a missing group's message with "Error: ", which would follow our "myllm: "
+        String m = ex.getMessage();
+        return m != null && m.startsWith("Error: ") ? m.substring("Error: ".length()) : m;
     }
 
     /**

@@ -99,6 +99,9 @@ class HubCliTest {
         assertOneLine(run("info", "--model", empty.toString()), "myllm: --model " + empty + ": no config.json");
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", tmp.resolve("y").toString(), "--dtype", "f8"), "myllm: --dtype: unknown type 'f8'");
         assertOneLine(run("export", "--preset", "gpt2-tiny"), "myllm: Missing required option: '--out=DIR|FILE'");
+        // a missing choice of two read "myllm: Error: Missing required argument ...": picocli's own prefix after ours
+        assertOneLine(run("export", "--out", tmp.resolve("z").toString()),
+                "myllm: Missing required argument (specify one of these): (--preset=NAME | --model=DIR|FILE)");
         Path file = Files.writeString(tmp.resolve("file"), "x");
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", file.toString()), "myllm: --out " + file + " is a file; give a directory");
         try (FakeHub hub = new FakeHub(exported(), "gpt2")) {
