@@ -33,7 +33,7 @@ final class FinetuneClassifyCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "A GPT model directory, GPT-2 GGUF file (upcast to float32) or llm.c checkpoint (a new head is made), "
+    @Option(names = "--model", paramLabel = "DIR|FILE", description = "A GPT model directory, GPT-2 GGUF file (upcast to float32) or llm.c checkpoint (a new head is made), "
             + "or a classifier directory (its head is kept).")
     Path model;
     @Mixin

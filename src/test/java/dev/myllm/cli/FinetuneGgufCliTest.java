@@ -92,6 +92,10 @@ class FinetuneGgufCliTest {
                 "--out", cls.toString(), "--batch-size", "4", "--eval-every", "0", "--epochs", "1", "--max-length", "32");
         assertThat(c.code()).as(c.err()).isZero();
         assertThat(cls.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).exists();
+        // the usage line says so too, as finetune instruct and dpo do (it read --model=DIR)
+        for (String cmd : new String[]{"classify", "instruct", "dpo"}) {
+            assertThat(CliRun.run("finetune", cmd, "--help").out()).as(cmd).contains("--model=DIR|FILE");
+        }
     }
 
     @Test
