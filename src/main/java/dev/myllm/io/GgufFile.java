@@ -1,5 +1,7 @@
 package dev.myllm.io;
 
+import dev.myllm.util.IoErrors;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -143,7 +145,7 @@ public final class GgufFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 

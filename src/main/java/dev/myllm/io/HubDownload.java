@@ -3,6 +3,7 @@ package dev.myllm.io;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.util.Download;
 import dev.myllm.util.Download.DownloadException;
+import dev.myllm.util.IoErrors;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -233,7 +234,7 @@ public final class HubDownload {
             md.update(("blob " + bytes.length + "\0").getBytes(StandardCharsets.US_ASCII));
             return HexFormat.of().formatHex(md.digest(bytes));
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot read: " + IoErrors.reason(e), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

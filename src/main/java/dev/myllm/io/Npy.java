@@ -2,6 +2,7 @@ package dev.myllm.io;
 
 import dev.myllm.tensor.Tensor;
 import dev.myllm.util.AtomicFiles;
+import dev.myllm.util.IoErrors;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -114,7 +115,7 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 
@@ -136,7 +137,7 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 
@@ -161,7 +162,7 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 

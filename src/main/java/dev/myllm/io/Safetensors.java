@@ -1,6 +1,7 @@
 package dev.myllm.io;
 
 import dev.myllm.tensor.Tensor;
+import dev.myllm.util.IoErrors;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -78,7 +79,7 @@ public final class Safetensors implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
     }
 

@@ -198,6 +198,33 @@ class TrainCommandTest {
     }
 
     @Test
+    void aCheckpointFileThatCannotBeReadIsNamedOnceWithTheReason(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Path out = tmp.resolve("o");
+        CliRun a = run(tiny(data, out, 3));
+        assertThat(a.code()).as(a.err()).isZero();
+        Path optimizer = out.resolve("step-000003/optimizer.safetensors");
+        Files.delete(optimizer);
+        Files.createDirectory(optimizer);
+        CliRun r = run("train", "--resume", out.toString(), "--steps", "4");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(lastLine(r)).isEqualTo("myllm: " + optimizer + ": cannot read: Is a directory");
+        // a symlink loop said "myllm: D/optimizer.safetensors: cannot read: D/optimizer.safetensors: Too many levels of symbolic links ..."
+        Files.delete(optimizer);
+        Files.createSymbolicLink(optimizer, optimizer);
+        r = run("train", "--resume", out.toString(), "--steps", "4");
+        assertThat(r.code()).isEqualTo(1);
+        String last = lastLine(r);
+        assertThat(last).startsWith("myllm: " + optimizer + ": cannot read: ").contains("symbolic links").doesNotContain("Exception");
+        assertThat(last.indexOf(optimizer.toString(), 8)).as(last).isEqualTo(-1);
+    }
+
+    private static String lastLine(CliRun r) {
+        return r.err().strip().lines().reduce((x, y) -> y).orElse("");
+    }
+
+    @Test
     void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
         Path data = tmp.resolve("v.txt");
         Files.writeString(data, Tokenizers.verdictText());

@@ -5,12 +5,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -244,6 +246,18 @@ class GgufHostileTest {
         w.addTensor("token_embd.weight", new long[]{32, 10}, GgufType.F32, new float[320], 0);
         w.write(h);
         rejects(h, "out of range");
+    }
+
+    @Test
+    void aFileThatCannotBeReadIsNamedOnceWithTheReason() throws IOException {
+        // they said "D/loop.gguf: cannot read: D/loop.gguf: Too many levels of symbolic links ..."
+        Path loop = dir.resolve("loop.gguf");
+        Files.createSymbolicLink(loop, loop);
+        for (Throwable t : List.of(catchThrowable(() -> GgufFile.open(loop)), catchThrowable(() -> LlmcCheckpoint.config(loop)))) {
+            assertThat(t).isInstanceOf(UncheckedIOException.class).hasMessageStartingWith(loop + ": cannot read: ")
+                    .hasMessageContaining("symbolic links");
+            assertThat(t.getMessage().indexOf(loop.toString(), 1)).as(t.getMessage()).isEqualTo(-1);
+        }
     }
 
     @Test

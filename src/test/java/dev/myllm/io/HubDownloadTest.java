@@ -155,6 +155,17 @@ class HubDownloadTest {
     }
 
     @Test
+    void aLocalCopyThatCannotBeReadIsNamedOnceWithTheReason() throws IOException {
+        // it said "D/loop: cannot read: D/loop: Too many levels of symbolic links ..."
+        Path loop = tmp.resolve("loop");
+        Files.createSymbolicLink(loop, loop);
+        Throwable t = catchThrowable(() -> HubDownload.gitBlobSha1(loop));
+        assertThat(t).isInstanceOf(java.io.UncheckedIOException.class).hasMessageStartingWith(loop + ": cannot read: ")
+                .hasMessageContaining("symbolic links");
+        assertThat(t.getMessage().indexOf(loop.toString(), 1)).as(t.getMessage()).isEqualTo(-1);
+    }
+
+    @Test
     void namesEndpointsAndEtags() {
         assertThat(HubDownload.model("GPT2-Small")).isEqualTo("gpt2");
         assertThat(HubDownload.model("openai-community/gpt2-xl")).isEqualTo("gpt2-xl");

@@ -88,4 +88,17 @@ class NpyTest {
         assertThat(catchThrowable(() -> Npy.write(f, new float[5], 2, 3)))
                 .hasMessageContaining("5 values do not fit shape (2, 3)");
     }
+
+    @Test
+    void aFileThatCannotBeReadIsNamedOnceWithTheReason() throws IOException {
+        // they said "D/loop.npy: cannot read: D/loop.npy: Too many levels of symbolic links ..."
+        Path loop = dir.resolve("loop.npy");
+        Files.createSymbolicLink(loop, loop);
+        for (Throwable t : java.util.List.of(catchThrowable(() -> Npy.readHeader(loop)), catchThrowable(() -> Npy.read(loop)),
+                catchThrowable(() -> Npy.readInts(loop)))) {
+            assertThat(t).isInstanceOf(java.io.UncheckedIOException.class).hasMessageStartingWith(loop + ": cannot read: ")
+                    .hasMessageContaining("symbolic links");
+            assertThat(t.getMessage().indexOf(loop.toString(), 1)).as(t.getMessage()).isEqualTo(-1);
+        }
+    }
 }

@@ -52,6 +52,20 @@ class SafetensorsHostileTest {
     }
 
     @Test
+    void aFileThatCannotBeReadIsNamedOnceWithTheReason() throws IOException {
+        // it said "D/loop.safetensors: cannot read: D/loop.safetensors: Too many levels of symbolic links ..."
+        Path loop = dir.resolve("loop.safetensors");
+        Files.createSymbolicLink(loop, loop);
+        Throwable t = catchThrowable(() -> Safetensors.open(loop));
+        assertThat(t).isInstanceOf(UncheckedIOException.class).hasMessageStartingWith(loop + ": cannot read: ")
+                .hasMessageContaining("symbolic links");
+        assertThat(t.getMessage().indexOf(loop.toString(), 1)).as(t.getMessage()).isEqualTo(-1);
+        Path folder = Files.createDirectory(dir.resolve("folder.safetensors"));
+        assertThat(catchThrowable(() -> Safetensors.open(folder))).isInstanceOf(UncheckedIOException.class)
+                .hasMessage(folder + ": cannot read: Is a directory");
+    }
+
+    @Test
     void rejectsBadHeaderLengths() throws IOException {
         Path empty = dir.resolve("empty.safetensors");
         Files.write(empty, new byte[0]);
