@@ -13,9 +13,11 @@ import dev.myllm.nn.Module;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.util.AtomicFiles;
+import dev.myllm.util.JsonFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -307,14 +309,14 @@ public final class LoRA extends Module {
 
     /** The settings in {@code dir/myllm-lora.json}, or in the {@code myllm_lora} key of an older adapter's config. */
     public static Settings readSettings(Path dir) {
-        Path own = dir.resolve(SETTINGS), f = Files.isRegularFile(own) ? own : dir.resolve(CONFIG);
-        try {
-            JsonNode n = f == own ? JSON.readTree(f.toFile()) : JSON.readTree(f.toFile()).path(SETTINGS_KEY);
-            if (!n.isObject()) throw new IllegalArgumentException(f + ": not a myllm LoRA adapter (no " + SETTINGS + " and no '" + SETTINGS_KEY + "' key)");
-            return new Settings(n.path("rank").asInt(), n.path("alpha").asDouble(), Scale.parse(n.path("scale").asText("alpha/rank")));
-        } catch (IOException e) {
-            throw new IllegalArgumentException(f + ": cannot read: " + e.getMessage());
+        // our own file whenever something is in its place: one that cannot be read is reported, not passed over for the older key
+        Path own = dir.resolve(SETTINGS), f = Files.exists(own, LinkOption.NOFOLLOW_LINKS) ? own : dir.resolve(CONFIG);
+        JsonNode root = JsonFiles.read(f);
+        JsonNode n = root == null ? null : f == own ? root : root.path(SETTINGS_KEY);
+        if (n == null || !n.isObject()) {
+            throw new IllegalArgumentException(f + ": not a myllm LoRA adapter (no " + SETTINGS + " and no '" + SETTINGS_KEY + "' key)");
         }
+        return new Settings(n.path("rank").asInt(), n.path("alpha").asDouble(), Scale.parse(n.path("scale").asText("alpha/rank")));
     }
 
     /** Loads {@code dir/adapter_model.safetensors} into these adapters. */

@@ -1,12 +1,11 @@
 package dev.myllm.finetune;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.io.Safetensors;
 import dev.myllm.model.GPTModel;
 import dev.myllm.nn.Linear;
 import dev.myllm.tensor.Tensor;
-import java.io.IOException;
+import dev.myllm.util.JsonFiles;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +42,6 @@ import java.util.regex.PatternSyntaxException;
  * Every error is one {@link IllegalArgumentException} naming the file and the key.
  */
 public final class PeftAdapter {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern KEY = Pattern.compile(Pattern.quote(LoRA.PEFT_PREFIX) + "(.+)\\.lora_([AB])(\\.[^.]+)?\\.weight");
     /** The one base weight PEFT saves beside LoRA weights on GPT-2: a targeted output embedding's (its input embedding takes no LoRA here). */
     private static final String HEAD_BASE = LoRA.PEFT_PREFIX + "lm_head.base_layer.weight";
@@ -76,12 +74,7 @@ public final class PeftAdapter {
             String hint = Files.exists(dir.resolve("adapter_model.bin")) ? " (it has adapter_model.bin; convert it to safetensors)" : "";
             throw new IllegalArgumentException(dir + ": no " + LoRA.WEIGHTS + hint);
         }
-        JsonNode c;
-        try {
-            c = JSON.readTree(cf.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(cf + ": cannot read: " + e.getMessage().lines().findFirst().orElse(""));
-        }
+        JsonNode c = JsonFiles.read(cf);
         if (c == null || !c.isObject()) throw new IllegalArgumentException(cf + ": not a JSON object");
         String type = c.path("peft_type").asText("");
         if (!type.equals("LORA")) throw new IllegalArgumentException(cf + ": 'peft_type' is '" + type + "'; only LORA adapters can be merged");

@@ -6,6 +6,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.util.AtomicFiles;
+import dev.myllm.util.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -153,12 +154,7 @@ public final class ClassifierDirectory {
     }
 
     private static Head readHead(Path file) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
-        }
+        JsonNode root = JsonFiles.read(file);
         JsonNode id2label = root.path("id2label");
         int n = root.has("num_labels") ? root.path("num_labels").asInt() : id2label.size();
         if (n < 2) throw new IllegalArgumentException(file + ": a classifier needs at least 2 labels, num_labels is " + n);

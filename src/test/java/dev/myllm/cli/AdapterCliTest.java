@@ -231,6 +231,10 @@ class AdapterCliTest {
         oneLine(CliRun.run("score", "--model", base.toString(), "--adapter", dora.toString(), "--text", "List three colours"),
                 "--adapter " + dora.resolve("adapter_config.json") + ": 'use_dora' is true; DoRA adapters are not supported");
         oneLine(CliRun.run("serve", "--model", base.toString(), "--adapter", dora.toString()), "'use_dora' is true");
+        // "--adapter A/adapter_config.json: cannot read: Invalid UTF-8 start byte 0xff"
+        Files.write(dora.resolve("adapter_config.json"), new byte[]{'{', (byte) 0xff, '}'});
+        oneLine(CliRun.run("generate", "--model", base.toString(), "--adapter", dora.toString(), "--prompt", "Hi"),
+                "myllm: --adapter " + dora.resolve("adapter_config.json") + ": cannot read: not UTF-8 text\n");
         assertThat(dir.resolve("x")).doesNotExist();
         CliRun info = CliRun.run("info", "--model", TINY.toString(), "--adapter", PEFT.resolve("rslora").toString());
         assertThat(info.code()).as(info.err()).isZero();

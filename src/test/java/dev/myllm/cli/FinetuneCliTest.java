@@ -188,6 +188,16 @@ class FinetuneCliTest {
         // options that count a language model's fine-tuning or change a shape do not apply
         assertError(CliRun.run("info", "--model", plain.resolve("model").toString(), "--num-classes", "3"), "is a classifier");
         assertError(CliRun.run("info", "--model", plain.resolve("model").toString(), "--context-length", "8"), "a classifier (" + plain.resolve("model") + ") is described as saved");
+
+        // the adapter's settings, unreadable: "--model M/myllm-lora.json: cannot read: Invalid UTF-8 start byte 0xff  at [Source: REDACTED ...]"
+        Path settings = lora.resolve("model/myllm-lora.json");
+        Files.write(settings, new byte[]{'{', (byte) 0xff, '}'});
+        for (String command : List.of("info", "classify")) {
+            CliRun bad = command.equals("info") ? CliRun.run("info", "--model", lora.resolve("model").toString())
+                    : CliRun.run("classify", "--model", lora.resolve("model").toString(), "win cash now");
+            assertThat(bad.code()).as(command).isEqualTo(2);
+            assertThat(bad.err()).as(command).isEqualTo("myllm: --model " + settings + ": cannot read: not UTF-8 text\n");
+        }
     }
 
     @Test

@@ -155,6 +155,41 @@ class PeftAdapterTest {
     }
 
     @Test
+    void aSettingsFileThatCannotBeReadIsNamedOnceWithTheReason() throws Exception {
+        Path a = tmp.resolve("run").resolve(InstructStore.ADAPTER);
+        writeOurs(tmp.resolve("run"));
+        Path own = a.resolve(LoRA.SETTINGS);
+        // it said "A/myllm-lora.json: cannot read: Invalid UTF-8 start byte 0xff\n at [Source: REDACTED ...; line: 1, column: 3]"
+        Files.write(own, new byte[]{'{', (byte) 0xff, '}'});
+        assertThatThrownBy(() -> LoRA.readSettings(a)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(own + ": cannot read: not UTF-8 text");
+        Files.writeString(own, "{\"rank\": ");
+        assertThatThrownBy(() -> LoRA.readSettings(a)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(own + ": not valid JSON: ").satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        // a folder or a symlink loop in its place was passed over for adapter_config.json: "no myllm-lora.json and no 'myllm_lora' key"
+        Files.delete(own);
+        Files.createDirectory(own);
+        assertThatThrownBy(() -> LoRA.readSettings(a)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(own + ": cannot read: Is a directory");
+        Files.delete(own);
+        Files.createSymbolicLink(own, own);
+        assertThatThrownBy(() -> LoRA.readSettings(a)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(own + ": cannot read: ").hasMessageContaining("symbolic links")
+                .satisfies(e -> assertThat(e.getMessage().indexOf(own.toString(), 1)).as(e.getMessage()).isEqualTo(-1));
+    }
+
+    @Test
+    void anAdapterConfigThatCannotBeReadIsNamedOnceWithTheReason() throws Exception {
+        Path bad = copyOf(PEFT.resolve("lora"), "unreadable", t -> { });
+        Path cf = bad.resolve(LoRA.CONFIG);
+        // it said "A/adapter_config.json: cannot read: Invalid UTF-8 start byte 0xff", and "cannot read" of JSON it had read
+        Files.write(cf, new byte[]{'{', (byte) 0xff, '}'});
+        refused(bad, cf + ": cannot read: not UTF-8 text");
+        Files.writeString(cf, "{\"peft_type\": ");
+        refused(bad, cf + ": not valid JSON: Unexpected end-of-input");
+    }
+
+    @Test
     void anUntiedHeadTakesItsUpdateAsPeftMergesIt() throws Exception {
         // tools/peft_reference.py: the tiny base with its own lm_head, saved by transformers; the adapter targets lm_head too
         JsonNode e = expected(), want = e.get("adapters").get("untied");
