@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.io.GgufFile;
 import dev.myllm.train.ModelStore;
 import dev.myllm.util.AtomicFiles;
+import dev.myllm.util.IoErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ public final class SavedFormat {
         try {
             return parse(f.toString(), Files.readString(f));
         } catch (IOException e) {
-            throw new UncheckedIOException(f + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(f + ": cannot read: " + IoErrors.reason(e), e); // text not UTF-8 said "Input length = 1"
         }
     }
 

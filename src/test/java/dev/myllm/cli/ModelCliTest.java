@@ -107,6 +107,18 @@ class ModelCliTest {
     }
 
     @Test
+    void aSavedPromptFormatThatCannotBeReadIsNamedWithTheReason(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("model");
+        dev.myllm.io.ModelDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 16, 16, 2, 1, 0f, true, true, 1e-5f), 1), model);
+        Path format = model.resolve(dev.myllm.finetune.SavedFormat.FILE);
+        Files.write(format, new byte[]{'{', (byte) 0xff, '}'});
+        // it said "myllm: --model: M/myllm-prompt-format.json: Input length = 1"
+        CliRun r = run("generate", "--model", model.toString(), "--prompt", "hi", "--max-new-tokens", "1");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --model: " + format + ": cannot read: not UTF-8 text\n");
+    }
+
+    @Test
     void benchGenerateRunsOnATinyModel() {
         CliRun r = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--new-tokens", "16", "--runs", "1");
         assertThat(r.code()).as(r.err()).isZero();
