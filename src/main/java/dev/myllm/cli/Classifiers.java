@@ -21,6 +21,12 @@ final class Classifiers {
             throw new CliException("--model " + dir + " has no config.json: not a classifier directory");
         }
         if (!ClassifierDirectory.isClassifier(dir)) {
+            // a config.json that does not read is no language model's either: its problem is named instead
+            try {
+                dev.myllm.io.ModelDirectory.readConfig(dir);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
             throw new CliException("--model " + dir + " is a language model, not a classifier; make one with ./myllm finetune classify");
         }
         try {

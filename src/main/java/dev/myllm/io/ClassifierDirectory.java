@@ -156,7 +156,14 @@ public final class ClassifierDirectory {
     private static Head readHead(Path file) {
         JsonNode root = JsonFiles.read(file);
         JsonNode id2label = root.path("id2label");
-        int n = root.has("num_labels") ? root.path("num_labels").asInt() : id2label.size();
+        if (!id2label.isMissingNode() && !id2label.isObject()) {
+            throw new IllegalArgumentException(file + ": 'id2label' must be an object of label names by class id, got " + clip(id2label));
+        }
+        JsonNode num = root.path("num_labels");
+        if (!num.isMissingNode() && !num.canConvertToExactIntegral()) {
+            throw new IllegalArgumentException(file + ": 'num_labels' must be an integer, got " + clip(num));
+        }
+        int n = root.has("num_labels") ? num.asInt() : id2label.size();
         if (n < 2) throw new IllegalArgumentException(file + ": a classifier needs at least 2 labels, num_labels is " + n);
         List<String> labels = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -166,5 +173,10 @@ public final class ClassifierDirectory {
         JsonNode pad = root.get("pad_token_id");
         if (pad == null || !pad.canConvertToInt()) throw new IllegalArgumentException(file + ": a classifier needs an integer pad_token_id");
         return new Head(labels, pad.asInt(), root.path("myllm_token_rule").asText("flexible"), root.path("myllm_max_length").asInt(0));
+    }
+
+    private static String clip(JsonNode n) {
+        String s = n.toString();
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
     }
 }

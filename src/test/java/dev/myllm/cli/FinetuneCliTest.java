@@ -260,6 +260,37 @@ class FinetuneCliTest {
                 "--out", tmp.resolve("e5").toString()), "nowhere: no such file or directory");
     }
 
+    @Test
+    void brokenClassifierConfigIsNamedOnce() throws Exception {
+        Path clf = tmp.resolve("broken-clf");
+        dev.myllm.io.ClassifierDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 40, 16, 2, 2, 0f, true, true, 1e-5f), 1),
+                dev.myllm.tensor.Tensor.zeros(2, 16), null, new dev.myllm.io.ClassifierDirectory.Head(List.of("ham", "spam"), 50256, "flexible", 0), clf);
+        Path cfg = clf.resolve("config.json");
+        String good = Files.readString(cfg);
+        // truncated JSON was said to be "a language model, not a classifier" by classify and eval classify
+        Files.writeString(cfg, good.substring(0, good.indexOf("\"n_embd\"")));
+        assertBrokenConfig(cfg, "not valid JSON: Unexpected end-of-input");
+        // a num_labels that is no integer read as 0 ("needs at least 2 labels, num_labels is 0")
+        Files.writeString(cfg, good.replace("\"num_labels\": 2", "\"num_labels\": \"two\""));
+        assertBrokenConfig(cfg, "'num_labels' must be an integer, got \"two\"");
+        // an id2label that is no object gave LABEL_0, LABEL_1 without a word
+        Files.writeString(cfg, good.replaceFirst("\"id2label\": \\{[^}]*}", "\"id2label\": [\"ham\", \"spam\"]"));
+        assertBrokenConfig(cfg, "'id2label' must be an object of label names by class id, got [\"ham\",\"spam\"]");
+        // a byte that is not UTF-8 was "Input length = 3", or again "a language model"
+        Files.write(cfg, good.replace("\"ham\"", "\"h\u00e9m\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertBrokenConfig(cfg, "cannot read: not UTF-8 text");
+    }
+
+    /** classify, eval classify and info each refuse the classifier with one line naming {@code cfg} once and {@code what}. */
+    private static void assertBrokenConfig(Path cfg, String what) {
+        String dir = cfg.getParent().toString();
+        for (CliRun r : List.of(CliRun.run("classify", "--model", dir, "hi"), CliRun.run("info", "--model", dir),
+                CliRun.run("eval", "classify", "--model", dir, "--data", DATA.toString()))) {
+            assertError(r, "--model " + cfg + ": " + what);
+            assertThat(r.err().split(java.util.regex.Pattern.quote(cfg.toString()), -1)).as(r.err()).hasSize(2);
+        }
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isNotZero();
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
