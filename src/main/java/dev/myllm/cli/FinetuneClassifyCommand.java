@@ -176,8 +176,10 @@ final class FinetuneClassifyCommand implements Runnable {
     }
 
     private void saySaved(PrintStream err, Path last, Path logFile) {
-        err.printf("saved: %s (checkpoint), %s (model), %s, %s, %s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"),
-                out.resolve("accuracy.png"));
+        // the accuracy plot is drawn at an epoch's end: a run of fewer steps has none to name
+        Path accuracy = out.resolve("accuracy.png");
+        err.printf("saved: %s (checkpoint), %s (model), %s, %s%s%n", last, out.resolve("model"), logFile, out.resolve("loss.png"),
+                java.nio.file.Files.exists(accuracy) ? ", " + accuracy : "");
     }
 
     private static String pct(GPTClassifier c, List<dev.myllm.data.Batch> batches) {

@@ -261,6 +261,23 @@ class FinetuneCliTest {
     }
 
     @Test
+    void savedLineNamesTheAccuracyPlotOnlyWhenDrawn() {
+        // 22 training examples make 5 batches of 4 an epoch: 2 steps end no epoch, so no accuracy is plotted
+        Path p = tmp.resolve("no-epoch");
+        CliRun r = CliRun.runCapturingStderr("finetune", "classify", "--model", lm.toString(), "--data", DATA.toString(),
+                "--out", p.toString(), "--batch-size", "4", "--eval-batches", "1", "--steps", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(p.resolve("accuracy.png")).doesNotExist();
+        assertThat(r.err()).contains(", " + p.resolve("metrics.jsonl") + ", " + p.resolve("loss.png") + "\n").doesNotContain("accuracy.png");
+        Path e = tmp.resolve("one-epoch");
+        CliRun one = CliRun.runCapturingStderr("finetune", "classify", "--model", lm.toString(), "--data", DATA.toString(),
+                "--out", e.toString(), "--batch-size", "4", "--eval-batches", "1", "--steps", "5");
+        assertThat(one.code()).as(one.err()).isZero();
+        assertThat(e.resolve("accuracy.png")).exists();
+        assertThat(one.err()).contains(", " + e.resolve("loss.png") + ", " + e.resolve("accuracy.png") + "\n");
+    }
+
+    @Test
     void brokenClassifierConfigIsNamedOnce() throws Exception {
         Path clf = tmp.resolve("broken-clf");
         dev.myllm.io.ClassifierDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 40, 16, 2, 2, 0f, true, true, 1e-5f), 1),
