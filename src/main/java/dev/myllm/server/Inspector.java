@@ -195,6 +195,7 @@ final class Inspector {
     /** The ids of the {@code k} largest of {@code x[o..o+n)}, largest first (the lower id first on ties). */
     static int[] top(float[] x, int o, int n, int k) {
         k = Math.min(k, n);
+        if (k == 0) return new int[0]; // top_k 0: no alternatives (the loop below compares with the k-th best)
         int[] best = new int[k];
         int size = 0;
         for (int v = 0; v < n; v++) {

@@ -95,6 +95,19 @@ class InspectEndpointTest {
     }
 
     @Test
+    void topKZeroSendsNoAlternatives() throws Exception {
+        // the documented range is 0-20 alternatives; 0 answered 500 (the top-k selection indexed best[-1])
+        HttpResponse<String> r = post(base + "/v1/inspect", "{\"text\": \"the cat sat\", \"top_k\": 0}", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode o = json(r);
+        assertThat(o.get("predictions")).hasSize(3);
+        for (JsonNode p : o.get("predictions")) assertThat(p.get("top")).isEmpty();
+        assertThat(o.get("predictions").get(0).get("next_rank").asInt()).isPositive();
+        assertThat(o.get("loss").asDouble()).isPositive();
+        assertThat(Inspector.top(new float[]{1, 3, 2}, 0, 3, 0)).isEmpty();
+    }
+
+    @Test
     void attentionWeightsAreTheRecordedOnesRoundedAndRowsSumToOne() throws Exception {
         int[] ids = {464, 3797, 3332, 319, 262, 2603, 13};
         JsonNode o = json(post(base + "/v1/inspect", "{\"ids\": [464, 3797, 3332, 319, 262, 2603, 13], \"layers\": [1], \"heads\": [2, 0], \"decimals\": 4}", null));
