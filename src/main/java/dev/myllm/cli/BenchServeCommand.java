@@ -132,6 +132,10 @@ final class BenchServeCommand implements Runnable {
             throw new CliException("--shared-prefix must be in [0, --prompt-tokens), got " + sharedPrefix + " with --prompt-tokens " + promptTokens);
         }
         if (generateRuns < 0) throw new CliException("--generate-runs must be >= 0, got " + generateRuns);
+        // serve's range, checked here: the server's own check named no option and exited 1
+        if (maxBatch != null && (maxBatch < 1 || maxBatch > MAX_CONCURRENCY)) {
+            throw new CliException("--max-batch must be in [1, " + MAX_CONCURRENCY + "], got " + maxBatch);
+        }
         ServedModel served = ServeCommand.load(model, weights, tokenizer, seed, "bench");
         if (promptTokens + maxTokens > served.contextLength()) {
             throw new CliException("--prompt-tokens + --max-tokens = " + (promptTokens + maxTokens) + " exceeds the context length " + served.contextLength());

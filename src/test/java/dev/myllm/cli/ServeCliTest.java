@@ -25,6 +25,12 @@ class ServeCliTest {
         assertThat(r.err().strip()).isEqualTo("myllm: --generate-runs must be >= 0, got -1");
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--prompt-tokens", "8", "--shared-prefix", "8");
         assertThat(r.err().strip()).isEqualTo("myllm: --shared-prefix must be in [0, --prompt-tokens), got 8 with --prompt-tokens 8");
+        // serve's own range, with the option named and a usage error's exit (it was "max batch must be >= 1, got 0", exit 1)
+        for (String batch : new String[]{"0", "4097"}) {
+            r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--max-batch", batch);
+            assertThat(r.code()).as(batch).isEqualTo(2);
+            assertThat(r.err()).as(batch).isEqualTo("myllm: --max-batch must be in [1, 4096], got " + batch + "\n");
+        }
     }
 
     @Test
