@@ -44,7 +44,7 @@ final class BenchServeCommand implements Runnable {
                     + "ratios' baseline). Default ${DEFAULT-VALUE}.")
     String concurrency;
 
-    @Option(names = "--requests", paramLabel = "M", description = "Requests in all at each level and round (default: 2 per stream, at least 4).")
+    @Option(names = "--requests", paramLabel = "M", description = "Requests in all at each level and round, at least the most streams (default: 2 per stream, at least 4).")
     Integer requests;
 
     @Option(names = "--rounds", paramLabel = "R", description = "Timed rounds of every level (default: 1 for one level, 3 for a list).")
@@ -124,6 +124,11 @@ final class BenchServeCommand implements Runnable {
         List<Integer> levels = levels(concurrency);
         int most = levels.stream().mapToInt(Integer::intValue).max().orElseThrow();
         if (requests != null && requests < 1) throw new CliException("--requests must be >= 1, got " + requests);
+        // "in all at each level": fewer than a level's streams would leave streams idle and report one stream's pace under their number
+        if (requests != null && requests < most) {
+            throw new CliException("--requests " + requests + " is fewer than the " + most + " streams of --concurrency " + concurrency.strip()
+                    + ": each stream needs a request at every level (give at least " + most + ")");
+        }
         int roundCount = rounds != null ? rounds : levels.size() == 1 ? 1 : 3;
         if (roundCount < 1) throw new CliException("--rounds must be >= 1, got " + roundCount);
         if (promptTokens < 1) throw new CliException("--prompt-tokens must be >= 1, got " + promptTokens);

@@ -31,6 +31,15 @@ class ServeCliTest {
             assertThat(r.code()).as(batch).isEqualTo(2);
             assertThat(r.err()).as(batch).isEqualTo("myllm: --max-batch must be in [1, 4096], got " + batch + "\n");
         }
+        // fewer requests than streams: the warm-up asked for a body per stream and failed with "Index 1 out of bounds for length 1",
+        // and a level of 4 streams with 1 request would measure one stream under the name of four
+        for (String levels : new String[]{"4", "1,4"}) {
+            r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", levels, "--requests", "1", "--prompt-tokens", "4",
+                    "--max-tokens", "4", "--generate-runs", "0");
+            assertThat(r.code()).as(levels).isEqualTo(2);
+            assertThat(r.err()).as(levels).isEqualTo("myllm: --requests 1 is fewer than the 4 streams of --concurrency " + levels
+                    + ": each stream needs a request at every level (give at least 4)\n");
+        }
     }
 
     @Test
