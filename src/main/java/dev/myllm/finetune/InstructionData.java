@@ -88,8 +88,11 @@ public final class InstructionData {
         if (n.has("messages")) return chat(n.get("messages"), where);
         String instruction = text(n, "instruction", where);
         if (instruction == null) throw new IllegalArgumentException(where + " has no \"instruction\"");
-        return new InstructionExample(instruction, text(n, "input", where), text(n, "output", where),
-                text(n, "chosen", where), text(n, "rejected", where), List.of());
+        String output = text(n, "output", where), chosen = text(n, "chosen", where), rejected = text(n, "rejected", where);
+        // the response instruction tuning learns and eval instruct compares with; a preference record
+        // (chosen and rejected, what finetune dpo reads) may go without
+        if (output == null && (chosen == null || rejected == null)) throw new IllegalArgumentException(where + " has no \"output\"");
+        return new InstructionExample(instruction, text(n, "input", where), output, chosen, rejected, List.of());
     }
 
     /** A chat record: the last assistant message is the output, the user message before it the instruction. */

@@ -32,7 +32,14 @@ class InstructionDataTest {
     void badRecordsAreOneLineErrorsNamingTheRecord(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("bad.json"), "[{\"instruction\": \"A\", \"output\": \"1\"}, {\"input\": \"x\", \"output\": \"2\"}]");
         assertThatThrownBy(() -> InstructionData.read(f)).hasMessage(f + ": record 1 has no \"instruction\"");
-        Path j = Files.writeString(dir.resolve("bad.jsonl"), "{\"instruction\": \"A\"}\n{oops\n");
+        // a record without the response to learn trained on an empty one
+        Path noOutput = Files.writeString(dir.resolve("no-output.json"), "[{\"instruction\": \"A\", \"output\": \"1\"}, {\"instruction\": \"B\", \"input\": \"x\"}]");
+        assertThatThrownBy(() -> InstructionData.read(noOutput)).hasMessage(noOutput + ": record 1 has no \"output\"");
+        assertThatThrownBy(() -> InstructionData.parse("{\"instruction\": \"A\", \"output\": null}\n", "n.jsonl"))
+                .hasMessage("n.jsonl: record 0 has no \"output\"");
+        // preference records need none: finetune dpo reads chosen and rejected
+        assertThat(InstructionData.parse("[{\"instruction\": \"A\", \"chosen\": \"1\", \"rejected\": \"2\"}]", "p.json").getFirst().chosen()).isEqualTo("1");
+        Path j = Files.writeString(dir.resolve("bad.jsonl"), "{\"instruction\": \"A\", \"output\": \"1\"}\n{oops\n");
         assertThatThrownBy(() -> InstructionData.read(j)).hasMessageStartingWith(j + ": line 2 is not JSON");
         Path chat = Files.writeString(dir.resolve("c.json"), "[{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}]");
         assertThatThrownBy(() -> InstructionData.read(chat)).hasMessage(chat + ": record 0: the last message must be the assistant's");
