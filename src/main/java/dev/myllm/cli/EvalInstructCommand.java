@@ -40,7 +40,8 @@ final class EvalInstructCommand implements Runnable {
     String data;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "train|val|test|all",
-            description = "Which part of the book's split (85%% train, 10%% test, rest val) to answer, default ${DEFAULT-VALUE}.")
+            description = "Which part of the book's split (85%% train, 10%% test, rest val) to answer: train, val (or validation), test, "
+                    + "or all (every record), default ${DEFAULT-VALUE}.")
     String split;
 
     @Option(names = "--out", paramLabel = "FILE.json", description = "Write the entries with \"model_response\" here.")
@@ -85,6 +86,10 @@ final class EvalInstructCommand implements Runnable {
 
     @Override
     public void run() {
+        // before the data is read: a typo should not cost a file's reading or the book's download
+        if (!List.of("train", "val", "validation", "test", "all").contains(split)) {
+            throw new CliException("--split: unknown split '" + split + "' (known: train, val or validation, test, all)");
+        }
         if (maxNewTokens < 1) throw new CliException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         if (limit != null && limit < 1) throw new CliException("--limit must be at least 1, got " + limit);
         if (out != null) OutputPaths.file("--out", out, "responses file"); // before the responses are generated, not after
@@ -159,12 +164,7 @@ final class EvalInstructCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CliException("--data: " + e.getMessage());
         }
-        List<InstructionExample> part;
-        try {
-            part = split.equals("all") ? all : InstructionData.bookSplit(all).part(split);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--split: " + e.getMessage());
-        }
+        List<InstructionExample> part = split.equals("all") ? all : InstructionData.bookSplit(all).part(split);
         if (part.isEmpty()) throw new CliException("--split " + split + " of " + data + " has no entries");
         return limit == null ? part : part.subList(0, Math.min(limit, part.size()));
     }

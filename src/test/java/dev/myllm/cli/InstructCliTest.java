@@ -116,4 +116,16 @@ class InstructCliTest {
                 "[{\"output\": \"x\"}]").toString());
         assertThat(bad.err().strip()).isEqualTo("myllm: --data: " + dir.resolve("b.json") + ": record 0 has no \"instruction\"");
     }
+
+    @Test
+    void evalSplitListsEveryValueAndABadOneIsRefusedBeforeTheData(@TempDir Path dir) {
+        CliRun help = CliRun.run("eval", "instruct", "--help");
+        assertThat(help.out().replaceAll("\\s+", " ")).contains("--split=train|val|test|all")
+                .contains("to answer: train, val (or validation), test, or all (every record), default test.");
+        // the data was read (a file, or a download of the book's) before the split was looked at
+        Path missing = dir.resolve("missing.json");
+        CliRun bad = CliRun.run("eval", "instruct", "--preset", "gpt2-tiny", "--data", missing.toString(), "--split", "dev");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("myllm: --split: unknown split 'dev' (known: train, val or validation, test, all)\n");
+    }
 }
