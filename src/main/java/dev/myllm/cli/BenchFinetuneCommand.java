@@ -64,6 +64,7 @@ final class BenchFinetuneCommand implements Runnable {
     public void run() {
         GPTConfig cfg;
         Trainable what;
+        GivenOptions.positive(spec, "--n-layer", nLayer); // 0, the default, means the preset's; typed, it is no layer count
         try {
             cfg = GPTConfig.preset(preset).withDropRate(0f);
             if (nLayer > 0) cfg = new GPTConfig(cfg.vocabSize(), cfg.contextLength(), cfg.embDim(), cfg.nHeads(), nLayer, 0f, cfg.qkvBias(), cfg.tiedHead(), cfg.layerNormEps());

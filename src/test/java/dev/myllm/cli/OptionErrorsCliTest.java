@@ -202,6 +202,17 @@ class OptionErrorsCliTest {
                 "--merge-lora: " + lm + " has no LoRA adapter (adapter_config.json)");
     }
 
+    @Test
+    void aTypedLayerCountBelowOneIsRefusedAsTrainRefusesIt() {
+        // 0 is --n-layer's "not given": typed, 0 and -2 benchmarked the preset's 2 layers without a word
+        for (String n : List.of("0", "-2")) {
+            CliRun r = CliRun.run("bench", "finetune", "--preset", "gpt2-tiny", "--n-layer", n, "--steps", "1", "--warmup", "0",
+                    "--batch-size", "1", "--context-length", "8");
+            assertError(r, "--n-layer must be positive, got " + n);
+            assertThat(r.out()).isEmpty();
+        }
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
