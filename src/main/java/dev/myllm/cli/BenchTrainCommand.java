@@ -62,6 +62,11 @@ final class BenchTrainCommand implements Runnable {
 
     @Override
     public void run() {
+        // 0, each one's default, means the preset's; typed, it is no shape
+        GivenOptions.positive(spec, "--n-layer", nLayer);
+        GivenOptions.positive(spec, "--n-embd", nEmbd);
+        GivenOptions.positive(spec, "--n-head", nHead);
+        GivenOptions.positive(spec, "--vocab-size", vocab);
         GPTConfig cfg;
         try {
             cfg = GPTConfig.preset(preset).withDropRate(0f).withQkvBias(true).withTiedHead(true);

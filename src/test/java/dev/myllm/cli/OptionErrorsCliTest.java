@@ -213,6 +213,17 @@ class OptionErrorsCliTest {
         }
     }
 
+    @Test
+    void benchTrainRefusesATypedShapeBelowOne() {
+        // bench train's shape overrides have the same "not given" 0: typed, they benchmarked the preset's shape
+        for (String option : List.of("--n-layer", "--n-embd", "--n-head", "--vocab-size")) {
+            CliRun r = CliRun.run("bench", "train", "--preset", "gpt2-tiny", option, "0", "--steps", "1", "--warmup", "0",
+                    "--batch-size", "1", "--context-length", "8");
+            assertError(r, option + " must be positive, got 0");
+            assertThat(r.out()).isEmpty();
+        }
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
