@@ -201,6 +201,11 @@ final class ApiHandler extends Handler.Abstract {
             case "/v1/inspect" -> {
                 allow(method, "POST");
                 authorize(req);
+                if (classifier != null) {
+                    // its body has no vocabulary head: the tied token embedding would be read as one
+                    throw ApiError.notFound("model", "model_not_generative",
+                            "The model '" + model.name() + "' is a classifier and predicts no next tokens to inspect: use POST /v1/classify");
+                }
                 JsonNode body = readJson(req);
                 ObjectNode answer = playground.inspect(body, config.requestTimeout().toMillis());
                 out.promptTokens = answer.path("usage").path("prompt_tokens").asInt();

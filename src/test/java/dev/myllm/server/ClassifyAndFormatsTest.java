@@ -59,6 +59,15 @@ class ClassifyAndFormatsTest {
                 assertThat(error.get("message").asText()).isEqualTo("The model 'spam' is a classifier and does not generate text: "
                         + "use POST /v1/classify, not " + path);
             }
+            // nor has it next tokens to inspect: /v1/inspect answered 200, the tied token embedding read as a vocabulary head
+            var inspect = TestServers.post(s.base() + "/v1/inspect", "{\"text\":\"Win a prize now!\"}", null);
+            assertEquals(404, inspect.statusCode(), inspect.body());
+            JsonNode error = TestServers.json(inspect).get("error");
+            assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+            assertThat(error.get("param").asText()).isEqualTo("model");
+            assertThat(error.get("code").asText()).isEqualTo("model_not_generative");
+            assertThat(error.get("message").asText())
+                    .isEqualTo("The model 'spam' is a classifier and predicts no next tokens to inspect: use POST /v1/classify");
         }
     }
 
