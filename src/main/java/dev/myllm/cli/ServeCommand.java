@@ -138,6 +138,8 @@ final class ServeCommand implements Runnable {
     ServerConfig config() {
         String key = apiKey != null ? apiKey : System.getenv("MYLLM_API_KEY");
         if (key != null && key.isBlank()) throw new CliException("--api-key (or MYLLM_API_KEY) is empty");
+        // clients name the model in "model" and /v1/models/NAME: an empty one is no name to send
+        if (name != null && name.isBlank()) throw new CliException("--name is empty");
         check("--port", port, 0, 65535);
         try {
             java.net.InetAddress.getByName(host); // before the model loads: a typo should not cost its loading time

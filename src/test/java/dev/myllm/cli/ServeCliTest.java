@@ -13,6 +13,15 @@ class ServeCliTest {
         CliRun r = CliRun.run("serve", "--preset", "gpt2-tiny", "--max-batch", "0");
         assertThat(r.code()).isNotZero();
         assertThat(r.err().strip()).isEqualTo("myllm: --max-batch must be in [1, 4096], got 0");
+        // an empty name served a model called "" (/v1/models listed id "", and "model": "" matched it)
+        for (String name : new String[]{"", "  "}) {
+            ServeCommand named = new ServeCommand();
+            new picocli.CommandLine(named).parseArgs("--preset", "gpt2-tiny", "--name", name);
+            org.assertj.core.api.Assertions.assertThatThrownBy(named::config).isInstanceOf(CliException.class).hasMessage("--name is empty");
+            r = CliRun.run("serve", "--preset", "gpt2-tiny", "--name", name);
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("myllm: --name is empty\n");
+        }
         r = CliRun.run("serve", "--preset", "gpt2-tiny", "--port", "70000");
         assertThat(r.err().strip()).isEqualTo("myllm: --port must be in [0, 65535], got 70000");
         r = CliRun.run("serve", "--preset", "gpt2-tiny", "--host", "no-such-host.invalid");
