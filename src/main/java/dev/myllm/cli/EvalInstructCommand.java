@@ -103,10 +103,19 @@ final class EvalInstructCommand implements Runnable {
             }
         }
         List<InstructionExample> entries = entries();
+        boolean checkable = exactMatch || data.equals("synthetic");
+        if (checkable || judge != null) {
+            // an empty reference is matched by an empty response (a model tuned on empty outputs scored 100%), and the judge has none to compare
+            for (int i = 0; i < entries.size(); i++) {
+                if (entries.get(i).output().isBlank()) {
+                    throw new CliException("--data " + data + ": entry " + i + " of --split " + split + " has an empty \"output\": "
+                            + "no reference to score its response against (--exact-match, --judge-url)");
+                }
+            }
+        }
         Responder r = InstructModels.responder(model, weights, tokenizer, format, maxNewTokens, seed);
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        boolean checkable = exactMatch || data.equals("synthetic");
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ArrayNode results = json.createArrayNode();
         List<String> responses = new ArrayList<>();

@@ -118,6 +118,24 @@ class InstructCliTest {
     }
 
     @Test
+    void scoringRefusesAnEntryWithoutAReference(@TempDir Path dir) throws Exception {
+        // an empty reference is matched by an empty response: a model tuned on empty outputs, which answers EOS at once, scored 100%
+        Path data = Files.writeString(dir.resolve("e.jsonl"), "{\"instruction\": \"Name a colour.\", \"output\": \"Red.\"}\n"
+                + "{\"instruction\": \"Say yes.\", \"output\": \" \"}\n");
+        CliRun r = CliRun.run("eval", "instruct", "--preset", "gpt2-tiny", "--data", data.toString(), "--split", "all",
+                "--max-new-tokens", "2", "--exact-match");
+        assertThat(r.code()).as(r.out()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --data " + data + ": entry 1 of --split all has an empty \"output\": "
+                + "no reference to score its response against (--exact-match, --judge-url)\n");
+        assertThat(r.out()).isEmpty();
+        // without scoring, the responses are still written
+        CliRun written = CliRun.run("eval", "instruct", "--preset", "gpt2-tiny", "--data", data.toString(), "--split", "all",
+                "--max-new-tokens", "2", "--out", dir.resolve("r.json").toString());
+        assertThat(written.code()).as(written.err()).isZero();
+        assertThat(written.out()).isEqualTo("wrote 2 responses to " + dir.resolve("r.json") + "\n");
+    }
+
+    @Test
     void evalSplitListsEveryValueAndABadOneIsRefusedBeforeTheData(@TempDir Path dir) {
         CliRun help = CliRun.run("eval", "instruct", "--help");
         assertThat(help.out().replaceAll("\\s+", " ")).contains("--split=train|val|test|all")
