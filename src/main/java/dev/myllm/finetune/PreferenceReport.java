@@ -2,6 +2,7 @@ package dev.myllm.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.myllm.train.MetricsLog;
 import dev.myllm.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,8 +46,12 @@ public record PreferenceReport(List<InstructionExample> records, List<DpoObjecti
     public void write(Path file, Map<String, Object> model) {
         Map<String, Object> o = new LinkedHashMap<>();
         if (!model.isEmpty()) o.put("model", model);
-        o.put("validation", overall);
-        if (!byFamily.isEmpty()) o.put("by_family", byFamily);
+        o.put("validation", numbers(overall));
+        if (!byFamily.isEmpty()) {
+            Map<String, Object> by = new LinkedHashMap<>();
+            byFamily.forEach((fam, m) -> by.put(fam, numbers(m)));
+            o.put("by_family", by);
+        }
         List<Map<String, Object>> each = new ArrayList<>();
         for (int i = 0; i < pairs.size(); i++) {
             InstructionExample e = records.get(i);
@@ -67,6 +72,13 @@ public record PreferenceReport(List<InstructionExample> records, List<DpoObjecti
         }
         o.put("pairs", each);
         AtomicFiles.writeString(file, toJson(o));
+    }
+
+    /** A summary with its count of pairs as an integer (the map holds every value as a double). */
+    private static Map<String, Number> numbers(Map<String, Double> summary) {
+        Map<String, Number> m = new LinkedHashMap<>();
+        summary.forEach((k, v) -> m.put(k, MetricsLog.jsonNumber(k, v)));
+        return m;
     }
 
     private static String toJson(Object o) {

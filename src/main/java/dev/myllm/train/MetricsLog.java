@@ -105,7 +105,9 @@ public final class MetricsLog implements AutoCloseable {
         if (!Double.isNaN(p.valLoss())) o.put("val_loss", p.valLoss());
         if (!Double.isNaN(p.trainEvalLoss())) o.put("train_eval_loss", p.trainEvalLoss());
         p.metrics().forEach((k, v) -> {
-            if (!Double.isNaN(v)) o.put(k, v);
+            if (Double.isNaN(v)) return;
+            if (jsonNumber(k, v) instanceof Long count) o.put(k, count);
+            else o.put(k, v);
         });
         try {
             out.write(o.toString());
@@ -114,6 +116,15 @@ public final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write metrics log: " + IoErrors.reason(e), e);
         }
+    }
+
+    /**
+     * {@code v} as JSON should carry it: a metric that counts (DPO's {@code pairs}, logged as
+     * {@code val_pairs} and {@code train_pairs}) as an integer, as counts are read; any other as it is.
+     */
+    public static Number jsonNumber(String name, double v) {
+        boolean count = name.equals("pairs") || name.endsWith("_pairs");
+        return count && v == Math.rint(v) && Math.abs(v) < 0x1p53 ? (Number) (long) v : (Number) v;
     }
 
     /** The points so far (including those read back on resume). */

@@ -117,6 +117,17 @@ class FinetuneInstructCliTest {
         assertThat(report.at("/model/step").asLong()).isEqualTo(bestStep);
         assertThat(report.at("/validation/reward_accuracy").asDouble()).isEqualTo(bestAcc);
         assertThat(report.get("pairs").size()).isEqualTo(report.at("/validation/pairs").asInt());
+        // counts are integers (they were written 30.0), in the report, its families and the metrics log
+        assertThat(report.at("/validation/pairs").isIntegralNumber()).as(report.at("/validation").toString()).isTrue();
+        report.get("by_family").forEach(f -> assertThat(f.get("pairs").isIntegralNumber()).as(f.toString()).isTrue());
+        assertThat(report.get("by_family").size()).isPositive();
+        for (String line : Files.readAllLines(dpo.resolve("metrics.jsonl"))) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            for (String k : List.of("val_pairs", "train_pairs")) {
+                if (n.has(k)) assertThat(n.get(k).isIntegralNumber()).as(line).isTrue();
+            }
+        }
+        assertThat(Files.readString(dpo.resolve("metrics.jsonl"))).contains("\"val_pairs\":");
         assertThat(bestStep).as("this run's best evaluation is not its last, so the report had to reload it: %s", seen).isLessThan(10);
     }
 
