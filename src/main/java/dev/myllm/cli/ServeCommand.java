@@ -207,6 +207,12 @@ final class ServeCommand implements Runnable {
                 : model.directory().toAbsolutePath().normalize().getFileName().toString();
         if (model.directory() != null && ClassifierDirectory.isClassifier(model.directory())) {
             model.refuseAdapter(model.directory() + " is a classifier; its own LoRA adapter, if any, is in it already");
+            // its weights are loaded as float32 and run so: another type or layout asked for would be ignored without a word
+            String option = weights.dtype != null && !WeightDtype.parse(weights.dtype).equals("f32") ? "--dtype"
+                    : weights.mmap != null ? (weights.mmap ? "--mmap" : "--no-mmap") : null;
+            if (option != null) {
+                throw new CliException(option + ": " + model.directory() + " is a classifier, served in float32 as classify runs it; leave " + option + " out");
+            }
             GPTClassifier c;
             try {
                 c = ClassifierStore.load(model.directory(), -1f);

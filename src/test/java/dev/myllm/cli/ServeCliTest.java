@@ -52,6 +52,31 @@ class ServeCliTest {
     }
 
     @Test
+    void aClassifierRefusesADtypeItWouldNotBeServedIn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        dev.myllm.model.GPTConfig c = new dev.myllm.model.GPTConfig(dev.myllm.model.GPTConfig.GPT2_VOCAB, 40, 16, 2, 2, 0f, true, true, 1e-5f);
+        dev.myllm.io.ClassifierDirectory.save(new dev.myllm.model.GPTModel(c, 1), dev.myllm.tensor.Tensor.zeros(2, 16), null,
+                new dev.myllm.io.ClassifierDirectory.Head(java.util.List.of("ham", "spam"), 50256, "flexible", 0), dir);
+        // a classifier is served in float32 whatever --dtype said (q4_0 and --mmap were taken without a word)
+        for (String[] opts : new String[][]{{"--dtype", "q4_0"}, {"--dtype", "f16"}, {"--mmap"}}) {
+            ServeCommand cmd = new ServeCommand();
+            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("--model", dir.toString()), java.util.Arrays.stream(opts))
+                    .toArray(String[]::new);
+            new picocli.CommandLine(cmd).parseArgs(args);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServeCommand.load(cmd.model, cmd.weights, cmd.tokenizer, cmd.seed, null))
+                    .as(String.join(" ", opts)).isInstanceOf(CliException.class)
+                    .hasMessage(opts[0] + ": " + dir + " is a classifier, served in float32 as classify runs it; leave " + opts[0] + " out");
+            CliRun r = CliRun.run(java.util.stream.Stream.concat(java.util.stream.Stream.of("serve"), java.util.Arrays.stream(args)).toArray(String[]::new));
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("myllm: " + opts[0] + ": " + dir + " is a classifier, served in float32 as classify runs it; leave "
+                    + opts[0] + " out\n");
+        }
+        // f32 is what it is served in: taken
+        ServeCommand f32 = new ServeCommand();
+        new picocli.CommandLine(f32).parseArgs("--model", dir.toString(), "--dtype", "float32");
+        assertThat(ServeCommand.load(f32.model, f32.weights, f32.tokenizer, f32.seed, null).classifier()).isNotNull();
+    }
+
+    @Test
     void promptPrefixesAreReusedUnlessNoPromptCacheSaysOtherwise() {
         ServeCommand on = new ServeCommand(), off = new ServeCommand();
         new picocli.CommandLine(on).parseArgs("--preset", "gpt2-tiny");
