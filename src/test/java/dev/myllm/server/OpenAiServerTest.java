@@ -318,6 +318,30 @@ class OpenAiServerTest {
     }
 
     @Test
+    void headOnGetRoutesAnswersLikeGetWithoutABody() throws Exception {
+        // HEAD /health answered 405: a monitor that checks with HEAD saw a server that was never up
+        for (String path : List.of("/health", "/v1/models", "/v1/models/tiny", "/v1/inspect/model", "/metrics", "/playground/playground.css")) {
+            HttpResponse<String> get = get(url + path, KEY);
+            HttpResponse<String> head = TestServers.HTTP.send(java.net.http.HttpRequest.newBuilder(URI.create(url + path))
+                    .timeout(java.time.Duration.ofSeconds(30)).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode()).isEqualTo(200);
+            assertThat(head.body()).as(path).isEmpty();
+            assertThat(head.headers().firstValue("content-type")).as(path).isEqualTo(get.headers().firstValue("content-type"));
+            // the length GET's body has (the metrics change between the two requests)
+            if (!path.equals("/metrics")) {
+                assertThat(head.headers().firstValueAsLong("content-length")).as(path)
+                        .hasValue(get.body().getBytes(StandardCharsets.UTF_8).length);
+            }
+        }
+        // the key still guards them, and a POST route takes no HEAD
+        String[] unauthorized = raw("HEAD /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(unauthorized[0]).startsWith("HTTP/1.1 401 ");
+        assertThat(unauthorized[1]).isEmpty();
+        assertThat(raw("HEAD /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0]).startsWith("HTTP/1.1 405 ");
+    }
+
+    @Test
     void keyIsRequiredOnV1ButNotOnHealth() throws Exception {
         assertEquals(200, get(url + "/health", null).statusCode());
         HttpResponse<String> none = get(url + "/v1/models", null);
