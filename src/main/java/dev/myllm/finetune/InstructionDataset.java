@@ -16,14 +16,18 @@ public final class InstructionDataset {
     private final int[] instructionLengths;
 
     /**
-     * Encodes {@code examples}; fails with the record's index when its prompt alone does not
-     * leave room for an answer within {@code maxLength} tokens.
+     * Encodes {@code examples}; fails with the record's index when one has no output or its prompt
+     * alone does not leave room for an answer within {@code maxLength} tokens.
      */
     public InstructionDataset(List<InstructionExample> examples, Tokenizer tok, PromptFormat format, int maxLength, String source) {
         this.examples = List.copyOf(examples);
         this.instructionLengths = new int[examples.size()];
         for (int i = 0; i < examples.size(); i++) {
             InstructionExample e = examples.get(i);
+            // a preference record may go without an output (finetune dpo reads it): here its missing output would be learned as an empty answer
+            if (e.output().isEmpty() && e.hasPreference()) {
+                throw new IllegalArgumentException(source + ": record " + i + " has no \"output\" to learn (a preference record, for finetune dpo)");
+            }
             int[] prompt = tok.encode(format.prompt(e), Specials.TEXT);
             if (prompt.length >= maxLength) {
                 throw new IllegalArgumentException(source + ": record " + i + " has a prompt of " + prompt.length

@@ -84,6 +84,16 @@ class InstructionFormatTest {
     }
 
     @Test
+    void aPreferenceRecordWithoutAnOutputIsRefusedForInstructionTuning() {
+        // finetune dpo reads such records; instruction tuning would learn a response that is not there
+        InstructionExample answered = new InstructionExample("Name a colour.", "", "Red.", null, null, List.of());
+        InstructionExample preference = new InstructionExample("Name a fruit.", "", null, "Apple.", "Car.", List.of());
+        assertThatThrownBy(() -> new InstructionDataset(List.of(answered, preference), GPT2, PromptFormat.ALPACA, 1024, "train.json"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("train.json: record 1 has no \"output\" to learn (a preference record, for finetune dpo)");
+    }
+
+    @Test
     void collateToyMatchesTheBook() {
         Batch b = InstructionCollate.collate(List.of(new int[]{0, 1, 2, 3, 4}, new int[]{5, 6}, new int[]{7, 8, 9}), null, 50256, 1024);
         int p = 50256, x = -100;
