@@ -211,18 +211,36 @@ public final class TrainedBpe implements Tokenizer {
     }
 
     static TrainedBpe fromJson(JsonNode root, Path file) {
-        if (!FORMAT.equals(root.path("type").asText())) throw new IllegalArgumentException(file + ": not a myllm-bpe vocabulary");
+        return fromJson(root, file.toString(), file.getFileName().toString());
+    }
+
+    private static TrainedBpe fromJson(JsonNode root, String where, String name) {
+        if (root == null || !FORMAT.equals(root.path("type").asText())) throw new IllegalArgumentException(where + ": not a myllm-bpe vocabulary");
         List<String> specials = new ArrayList<>();
         int expect = SPACE + 1;
         for (var e : root.path("specials").properties()) {
-            if (e.getValue().asInt() != expect++) throw new IllegalArgumentException(file + ": special ids must follow 256 in order");
+            if (e.getValue().asInt() != expect++) throw new IllegalArgumentException(where + ": special ids must follow 256 in order");
+            if (e.getKey().isEmpty()) throw new IllegalArgumentException(where + ": a special token is empty"); // it would match everywhere
             specials.add(e.getKey());
         }
         JsonNode m = root.path("merges");
+        if (!m.isMissingNode() && !m.isArray()) throw new IllegalArgumentException(where + ": \"merges\" is not a list of id pairs");
         int[][] merges = new int[m.size()][];
-        for (int i = 0; i < merges.length; i++) merges[i] = new int[]{m.get(i).get(0).asInt(), m.get(i).get(1).asInt()};
-        TrainedBpe t = new TrainedBpe(specials, merges);
-        t.name = file.getFileName().toString();
+        for (int i = 0; i < merges.length; i++) {
+            JsonNode p = m.get(i);
+            // a pair that is not two whole numbers would read as ids 0 (or fail on null) without a word
+            if (!p.isArray() || p.size() != 2 || !p.get(0).isInt() || !p.get(1).isInt()) {
+                throw new IllegalArgumentException(where + ": merge " + (i + 1) + " is not a pair of ids");
+            }
+            merges[i] = new int[]{p.get(0).asInt(), p.get(1).asInt()};
+        }
+        TrainedBpe t;
+        try {
+            t = new TrainedBpe(specials, merges);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage());
+        }
+        t.name = name;
         return t;
     }
 }

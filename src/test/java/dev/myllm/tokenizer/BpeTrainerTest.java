@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BpeTrainerTest {
     @Test
@@ -24,6 +25,30 @@ class BpeTrainerTest {
         TrainedBpe back = TrainedBpe.load(f);
         assertThat(back.encode(s)).containsExactly(ids);
         assertThat(back.decode(back.encode(BpeGpt2Test.verdict()))).isEqualTo(BpeGpt2Test.verdict());
+    }
+
+    @Test
+    void aMalformedVocabularyFileIsAOneLineErrorNamingIt(@TempDir Path dir) throws Exception {
+        // before: a pair with a text id read as byte 0, a short pair failed with a NullPointerException, and an unknown id
+        // or an empty special (which matched at every character: encoding never ended) went without the file's name
+        java.util.Map<String, String> bad = java.util.Map.of(
+                "{\"type\": \"myllm-bpe\", \"specials\": {}, \"merges\": [[104, \"x\"]]}", "merge 1 is not a pair of ids",
+                "{\"type\": \"myllm-bpe\", \"specials\": {}, \"merges\": [[104]]}", "merge 1 is not a pair of ids",
+                "{\"type\": \"myllm-bpe\", \"specials\": {}, \"merges\": [[104, 101], 7]}", "merge 2 is not a pair of ids",
+                "{\"type\": \"myllm-bpe\", \"specials\": {}, \"merges\": {\"a\": 1}}", "\"merges\" is not a list of id pairs",
+                "{\"type\": \"myllm-bpe\", \"specials\": {}, \"merges\": [[104, 9999]]}", "merge 1 uses an unknown id (104, 9999)",
+                "{\"type\": \"myllm-bpe\", \"specials\": {\"\": 257}, \"merges\": []}", "a special token is empty");
+        int n = 0;
+        for (var b : bad.entrySet()) {
+            Path f = dir.resolve("v" + n++ + ".json");
+            java.nio.file.Files.writeString(f, b.getKey());
+            assertThatThrownBy(() -> Tokenizers.load(f.toString())).as(b.getKey()).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(f + ": " + b.getValue());
+        }
+        // no merges at all: the 256 bytes and the space symbol
+        Path bytes = dir.resolve("bytes.json");
+        java.nio.file.Files.writeString(bytes, "{\"type\": \"myllm-bpe\"}");
+        assertThat(Tokenizers.load(bytes.toString()).vocabSize()).isEqualTo(257);
     }
 
     @Test
