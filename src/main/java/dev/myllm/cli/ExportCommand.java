@@ -202,7 +202,7 @@ final class ExportCommand implements Runnable {
             }
         }
         // an instruction-tuned model's format: ours to read back, and as a chat template for llama.cpp
-        java.util.Map<String, String> strings = new java.util.LinkedHashMap<>();
+        java.util.Map<String, String> strings = new java.util.LinkedHashMap<>(GgufModel.tokenizerKeys(tok)); // how myllm reads the vocabulary back
         if (format != null) {
             strings.put("tokenizer.chat_template", dev.myllm.server.ChatTemplate.jinja(format));
             strings.put(dev.myllm.finetune.SavedFormat.GGUF_KEY, dev.myllm.finetune.SavedFormat.json(format));

@@ -6,6 +6,7 @@ import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.TokenizerJson;
 import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.util.AtomicFiles;
 import java.nio.file.Files;
@@ -69,7 +70,8 @@ final class TokenizerOption {
     /**
      * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: the option's
      * file (named, or the model directory's own), or a GGUF file's embedded tokenizer written into
-     * the run directory as a {@code tokenizer.json} (so the saved directories read the same ids).
+     * the run directory (a vocabulary trained here as its own JSON, another as a {@code tokenizer.json}),
+     * so the saved directories read the same ids.
      */
     Path fileToKeep(Path model, Tokenizer tok, int rows, Path runDir) {
         Path file = file(model);
@@ -79,7 +81,9 @@ final class TokenizerOption {
         Path f = runDir.resolve(GptModelStore.TOKENIZER_FILE);
         try {
             Files.createDirectories(runDir);
-            AtomicFiles.writeString(f, TokenizerJson.of(BpeVocab.of(tok, rows)));
+            // a vocabulary trained here (a GGUF file's myllm.tokenizer) as itself: tokenizer.json would split by GPT-2's rules
+            if (tok instanceof TrainedBpe t) t.save(f);
+            else AtomicFiles.writeString(f, TokenizerJson.of(BpeVocab.of(tok, rows)));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {

@@ -8,6 +8,8 @@ import dev.myllm.tensor.Parallel;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.BpeTokenizer;
 import dev.myllm.tokenizer.BpeVocab;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.TrainedBpe;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,13 +25,20 @@ import java.util.SequencedMap;
  * embedded byte-level BPE tokenizer. Our weights are {@code [out, in]} row-major, which is ggml's
  * {@code ne = [in, out]}, so no tensor is transposed either way. 1-D tensors and
  * {@code position_embd} are always F32; Q8_0 applies only to matrices whose rows are a multiple
- * of 32 (others F16); {@code output.weight} is written only for an untied head.
+ * of 32 (others F16); {@code output.weight} is written only for an untied head. A vocabulary
+ * trained here also goes in whole as {@code myllm.tokenizer}, which we read it back from.
  */
 public final class GgufModel {
     /** Rows of a matrix converted at a time (per thread) when the file stores it in another type. */
     private static final int CONVERT_ROWS = 64;
 
     private static final String ARCH = "gpt2";
+
+    /**
+     * The key holding a vocabulary trained here as its {@code myllm-tokenizer.json}: the tokens and merges say
+     * GPT-2's pre-splitting and merging by rank, which is not how such a vocabulary reads text.
+     */
+    public static final String TOKENIZER_KEY = "myllm.tokenizer";
 
     private GgufModel() {
     }
@@ -300,8 +309,42 @@ public final class GgufModel {
         return own;
     }
 
-    /** The tokenizer embedded in the file (llama.cpp's {@code gpt2} model). */
-    public static BpeTokenizer tokenizer(GgufFile g) {
+    /**
+     * The string keys a file of {@code tok}'s vocabulary carries beyond {@code tokenizer.ggml.*}: a vocabulary
+     * trained here as {@link #TOKENIZER_KEY}; none for any other (GPT-2's files stay as llama.cpp's own).
+     */
+    public static Map<String, String> tokenizerKeys(Tokenizer tok) {
+        return tok instanceof TrainedBpe t ? Map.of(TOKENIZER_KEY, t.toJson()) : Map.of();
+    }
+
+    /** The file's tokenizer: the vocabulary trained here under {@link #TOKENIZER_KEY} when it has one, else {@link #ggmlTokenizer}. */
+    public static Tokenizer tokenizer(GgufFile g) {
+        GgufFile.Value v = g.get(TOKENIZER_KEY);
+        if (v == null) return ggmlTokenizer(g);
+        Path f = g.file();
+        String where = f + ": key " + TOKENIZER_KEY;
+        if (!(v.value() instanceof String json)) throw new IllegalArgumentException(where + " is a " + v.typeName() + ", not a string");
+        TrainedBpe t = TrainedBpe.fromJson(json, where, f.getFileName().toString());
+        // the tokens llama.cpp reads must be this vocabulary's, else the two would give ids different meanings
+        List<Object> tokens = g.array("tokenizer.ggml.tokens", GgufFile.STRING);
+        if (t.vocabSize() > tokens.size()) {
+            throw new IllegalArgumentException(where + ": holds " + t.vocabSize() + " tokens, tokenizer.ggml.tokens " + tokens.size());
+        }
+        List<String> mine = BpeVocab.of(t, tokens.size()).tokens();
+        for (int id = 0; id < tokens.size(); id++) {
+            if (!mine.get(id).equals(tokens.get(id))) {
+                throw new IllegalArgumentException(where + ": token " + id + " is '" + GgufFile.clip(mine.get(id)) + "', in tokenizer.ggml.tokens '"
+                        + GgufFile.clip(String.valueOf(tokens.get(id))) + "'");
+            }
+        }
+        return t;
+    }
+
+    /**
+     * The tokenizer {@code tokenizer.ggml.*} describe (llama.cpp's {@code gpt2} model: GPT-2's pre-splitting,
+     * merges by rank), whatever else the file holds.
+     */
+    public static BpeTokenizer ggmlTokenizer(GgufFile g) {
         Path f = g.file();
         String model = g.string("tokenizer.ggml.model");
         if (!model.equals("gpt2")) throw GgufFile.bad(f, "tokenizer.ggml.model '" + GgufFile.clip(model) + "' is not supported (only gpt2, byte-level BPE)");
@@ -332,8 +375,8 @@ public final class GgufModel {
         return t == null ? GgufType.F32 : t.type();
     }
 
-    /** The tokenizer embedded in a GGUF file. */
-    public static BpeTokenizer tokenizer(Path file) {
+    /** The tokenizer embedded in a GGUF file, as {@link #tokenizer(GgufFile)}. */
+    public static Tokenizer tokenizer(Path file) {
         try (GgufFile g = GgufFile.open(file)) {
             return tokenizer(g);
         }

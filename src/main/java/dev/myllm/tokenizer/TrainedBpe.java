@@ -193,6 +193,20 @@ public final class TrainedBpe implements Tokenizer {
     /** Writes the vocabulary as JSON (atomically). */
     public void save(Path file) {
         ObjectMapper om = new ObjectMapper();
+        AtomicFiles.write(file, out -> out.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(json(om))));
+    }
+
+    /** The JSON {@link #save} writes, on one line: how a GGUF file carries the vocabulary ({@code myllm.tokenizer}). */
+    public String toJson() {
+        ObjectMapper om = new ObjectMapper();
+        try {
+            return om.writeValueAsString(json(om));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ObjectNode json(ObjectMapper om) {
         ObjectNode root = om.createObjectNode();
         root.put("type", FORMAT);
         root.put("version", 1);
@@ -201,7 +215,7 @@ public final class TrainedBpe implements Tokenizer {
         specials.forEach(sp::put);
         ArrayNode m = root.putArray("merges");
         for (int[] pair : merges) m.addArray().add(pair[0]).add(pair[1]);
-        AtomicFiles.write(file, out -> out.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root)));
+        return root;
     }
 
     /** Reads a vocabulary written by {@link #save}. */
@@ -212,6 +226,23 @@ public final class TrainedBpe implements Tokenizer {
 
     static TrainedBpe fromJson(JsonNode root, Path file) {
         return fromJson(root, file.toString(), file.getFileName().toString());
+    }
+
+    /**
+     * Reads the JSON {@link #toJson} makes, named {@code name}; what is wrong with it is an
+     * {@link IllegalArgumentException} of one line starting with {@code where}.
+     */
+    public static TrainedBpe fromJson(String json, String where, String name) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // Jackson's message goes on with where an open array started, naming a redacted source: its first clause is enough
+            String why = e.getOriginalMessage().lines().findFirst().orElse("").replaceFirst(" \\(start marker at .*", "");
+            long at = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
+            throw new IllegalArgumentException(where + ": not valid JSON" + (at >= 0 ? " at character " + at : "") + " (" + why + ")");
+        }
+        return fromJson(root, where, name);
     }
 
     private static TrainedBpe fromJson(JsonNode root, String where, String name) {

@@ -67,7 +67,7 @@ class FinetuneGgufCliTest {
         assertThat(firstLoss(fromGguf)).isNotEqualTo(firstLoss(fromDir)); // it did read the rounded weights
         // the saved model carries the GGUF's tokenizer, which reads text as the original does
         Path saved = fromGguf.resolve("model").resolve(GptModelStore.TOKENIZER_FILE);
-        assertThat(saved).exists();
+        assertThat(saved).hasSameTextualContentAs(base.resolve(GptModelStore.TOKENIZER_FILE)); // the file's myllm.tokenizer, as trained
         String text = "What is the plural of fox?\n\nThe plural of fox is foxes.";
         assertThat(Tokenizers.load(saved.toString()).encode(text, Specials.TEXT)).isEqualTo(tok.encode(text, Specials.TEXT));
         CliRun chat = CliRun.run("chat", "--model", fromGguf.resolve("model").toString(), "--instruction", "Say yes.", "--max-new-tokens", "3");
