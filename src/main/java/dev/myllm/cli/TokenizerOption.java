@@ -61,8 +61,10 @@ final class TokenizerOption {
     /** The tokenizer file named or found beside {@code model}, or null for a built-in or embedded one. */
     Path file(Path model) {
         if (spec != null) {
+            if (spec.equals("gpt2") || spec.equals("simple") || spec.equals("r50k_base")) return null; // built in, even beside a file of that name
             Path p = Path.of(spec);
-            return Files.isRegularFile(p) && !ModelFiles.isModelFile(p) ? p : null;
+            // a GGUF file's tokenizer is embedded (fileToKeep writes it out); ModelFiles.isModelFile is any regular file
+            return Files.isRegularFile(p) && !GgufFile.isGguf(p) ? p : null;
         }
         return ownFile(model);
     }

@@ -88,6 +88,23 @@ class FinetuneInstructCliTest {
     }
 
     @Test
+    void aVocabularyNamedByTokenizerIsKeptBesideTheTunedModel() throws Exception {
+        // the base's weights alone, its vocabulary kept elsewhere and named
+        Path bare = dir.resolve("bare");
+        ModelDirectory.save(ModelDirectory.load(base), bare);
+        Path vocab = dir.resolve("bare-vocab.json");
+        Files.copy(base.resolve(GptModelStore.TOKENIZER_FILE), vocab);
+        Path out = dir.resolve("named-vocab");
+        CliRun r = CliRun.run("finetune", "instruct", "--model", bare.toString(), "--tokenizer", vocab.toString(), "--data", "synthetic",
+                "--synthetic-size", "40", "--eval-every", "0", "--eval-batches", "1", "--steps", "1", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        // it was left behind, and the tuned model read GPT-2's 50,257 ids
+        assertThat(out.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).hasSameBinaryContentAs(vocab);
+        CliRun chat = CliRun.run("chat", "--model", out.resolve("model").toString(), "--instruction", "Say yes.", "--max-new-tokens", "3");
+        assertThat(chat.code()).as(chat.err()).isZero();
+    }
+
+    @Test
     void dpoKeepsTheBestValidationModelWhenAsked() throws Exception {
         Path sft = dir.resolve("keep-sft");
         assertThat(CliRun.run(instruct(sft, "--format", "phi3", "--steps", "4")).code()).isZero();

@@ -46,6 +46,19 @@ class TokenizerOptionTest {
     }
 
     @Test
+    void aNamedVocabularyFileIsTheFileToKeep() throws Exception {
+        Path vocab = dir.resolve("vocab.json");
+        Files.writeString(vocab, "{}");
+        // every regular file counted as a model file, so a named vocabulary was never kept beside a saved model
+        assertThat(option(vocab.toString()).file(dir)).isEqualTo(vocab);
+        assertThat(option(vocab.toString()).fileToKeep(dir, null, 0, dir.resolve("run"))).isEqualTo(vocab);
+        assertThat(dir.resolve("run")).doesNotExist();
+        // a GGUF file's tokenizer is embedded: written out by fileToKeep, not copied
+        assertThat(option(gguf().toString()).file(dir)).isNull();
+        assertThat(option("gpt2").file(dir)).isNull();
+    }
+
+    @Test
     void everyCommandThatReadsAModelSpellsTheOptionTheSameWay() {
         String[][] commands = {{"generate"}, {"score"}, {"chat"}, {"serve"}, {"export"}, {"classify"}, {"train"},
                 {"eval", "classify"}, {"eval", "instruct"}, {"finetune", "classify"}, {"finetune", "instruct"}, {"finetune", "dpo"},
