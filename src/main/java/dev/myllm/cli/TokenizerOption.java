@@ -22,6 +22,16 @@ final class TokenizerOption {
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|simple|PATH",
             description = "Tokenizer; default: the model's own (embedded in a GGUF file, or the model directory's myllm-tokenizer.json), else gpt2.")
     String spec;
+    /** How the command names the model the tokenizer goes with, in its errors: {@code --model}, or train's {@code --init}. */
+    String modelOption = "--model";
+
+    /** The rule for a command that keeps {@code -t/--tokenizer} as its own option ({@code train}, whose model is {@code --init}). */
+    static TokenizerOption of(String spec, String modelOption) {
+        TokenizerOption t = new TokenizerOption();
+        t.spec = spec;
+        t.modelOption = modelOption;
+        return t;
+    }
 
     /** The tokenizer for a model read from {@code model} (a directory or a model file; null for a preset). */
     Tokenizer load(Path model) {
@@ -31,7 +41,7 @@ final class TokenizerOption {
                 Tokenizer embedded = ModelFiles.tokenizer(gguf); // a GGUF file's own tokenizer
                 if (embedded != null) return embedded;
             } catch (IllegalArgumentException e) {
-                throw new CliException((spec != null ? "--tokenizer " : "--model ") + e.getMessage());
+                throw new CliException((spec != null ? "--tokenizer " : modelOption + " ") + e.getMessage());
             }
         }
         try {
@@ -89,7 +99,7 @@ final class TokenizerOption {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
-            throw new CliException("--model " + model + ": its tokenizer cannot be saved: " + e.getMessage());
+            throw new CliException(modelOption + " " + model + ": its tokenizer cannot be saved: " + e.getMessage());
         }
         return f;
     }

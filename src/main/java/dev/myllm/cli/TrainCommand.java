@@ -58,8 +58,9 @@ final class TrainCommand implements Runnable {
     double valFraction;
     @Option(names = "--replace-invalid", description = "Decode invalid UTF-8 as U+FFFD instead of failing (as data prepare and tokenize).")
     boolean replaceInvalid;
-    @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "gpt2|simple|PATH",
-            description = "Tokenizer: gpt2, simple (the book's regex tokenizer) or a vocabulary file (default ${DEFAULT-VALUE}).")
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|simple|PATH",
+            description = "Tokenizer: gpt2, simple (the book's regex tokenizer), a vocabulary file or a GGUF file's; default: the --init model's own "
+                    + "(its myllm-tokenizer.json, or a GGUF file's embedded one), else gpt2.")
     String tokenizer;
     @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
     int batchSize;
@@ -149,7 +150,9 @@ final class TrainCommand implements Runnable {
         initModel = scheme == null ? init : null;
         validate();
         if (resume == null) ResumePoint.refuseExistingRun(out);
-        Tokenizer tok = TokenizerOption.named(tokenizer);
+        // the --init model's own vocabulary unless --tokenizer names one, as --model's in generate and finetune
+        TokenizerOption tokenizerRule = TokenizerOption.of(tokenizer, "--init");
+        Tokenizer tok = tokenizerRule.load(initModel);
         GPTConfig cfg = modelConfig(tok);
         if (checkpoint != null) requireResumedShape(checkpoint, cfg, tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
@@ -214,8 +217,10 @@ final class TrainCommand implements Runnable {
         ProgressLine progress = new ProgressLine(err, Math.max(1, evalEvery));
         Trainer[] self = new Trainer[1];
         long[] firstStepEnd = {0};
+        // kept beside every saved model, so --resume and generate --model RUN/model read the same ids (a GGUF file's is written out)
+        Path tokenizerFile = tokenizerRule.fileToKeep(initModel, tok, cfg.vocabSize(), out);
         try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
-            Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, tokenizerFile()), opt, schedule, train,
+            Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, tokenizerFile), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
                     .rng("dropout", model.dropoutRng())
                     .commandOptions(SavedOptions.collect(spec))
@@ -288,12 +293,6 @@ final class TrainCommand implements Runnable {
         long total = Math.max(wc.warmupSteps() + 1, r.step() + (long) ((deadlineNanos - now) / perStep));
         t.replan(total, new LrSchedule.WarmupCosine(wc.peakLr(), wc.initialLr(), wc.minLr(), wc.warmupSteps(), total));
         System.err.printf(java.util.Locale.ROOT, "%nre-planned for the deadline: %.0f ms per step, %d steps in all%n", perStep / 1e6, total);
-    }
-
-    /** The tokenizer as a file to keep beside the model, when it is not a built-in one. */
-    private Path tokenizerFile() {
-        Path p = Path.of(tokenizer);
-        return !tokenizer.equals("gpt2") && !tokenizer.equals("simple") && Files.isRegularFile(p) ? p : null;
     }
 
     /** book or gpt2 when --init names an initialisation rather than a model to start from. */

@@ -5,7 +5,10 @@ import static dev.myllm.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizers;
+import dev.myllm.train.GptModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,6 +125,80 @@ class TrainCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(moved.resolve("step-000003")).isDirectory();
         assertThat(tmp.resolve("run")).doesNotExist();
+    }
+
+    /** {@code train --init INIT} for two steps on the verdict, a checkpoint after each, plus {@code more}. */
+    private static String[] fromInit(Path data, String init, Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "--init", init, "--out", out.toString(), "--steps", "2",
+                "--context-length", "16", "--batch-size", "2", "--eval-every", "0", "--eval-batches", "1", "--sample-every", "-1",
+                "--checkpoint-every", "1"));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void initFromATrainedVocabularyDirectoryOrItsGgufTrainsWithThatVocabulary(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Path base = ExportCliTest.modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
+        Path gguf = tmp.resolve("base.gguf");
+        CliRun e = run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        Path own = base.resolve(GptModelStore.TOKENIZER_FILE);
+        String text = "Mr. Darcy said,\n  hello to Mrs.<|endoftext|>";
+        int[] want = Tokenizers.load(own.toString()).encode(text, Specials.ALLOW);
+        // no --tokenizer: the model's own vocabulary (it was GPT-2's, refused: "the tokenizer's vocabulary (50257) is larger than the model's")
+        for (Path init : List.of(base, gguf)) {
+            Path out = tmp.resolve("from-" + init.getFileName());
+            CliRun t = run(fromInit(data, init.toString(), out));
+            assertThat(t.code()).as(init + ": " + t.err()).isZero();
+            for (String saved : List.of("model", "step-000001", "step-000002")) {
+                Path kept = out.resolve(saved).resolve(GptModelStore.TOKENIZER_FILE);
+                assertThat(kept).as(init + " " + saved).hasSameTextualContentAs(own);
+                assertThat(Tokenizers.load(kept.toString()).encode(text, Specials.ALLOW)).containsExactly(want);
+            }
+            CliRun g = run("generate", "--model", out.resolve("model").toString(), "--prompt", "I had always", "--max-new-tokens", "3", "--ids");
+            assertThat(g.code()).as(g.err()).isZero();
+            // resumed, the run reads the vocabulary its checkpoint carries
+            CliRun r = run("train", "--resume", out.toString(), "--steps", "3");
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(out.resolve("step-000003").resolve(GptModelStore.TOKENIZER_FILE)).hasSameTextualContentAs(own);
+        }
+        // --tokenizer still decides: GPT-2's does not fit this model
+        CliRun gpt2 = run(fromInit(data, base.toString(), tmp.resolve("gpt2"), "--tokenizer", "gpt2"));
+        assertThat(gpt2.code()).isEqualTo(2);
+        assertThat(gpt2.err()).isEqualTo("myllm: the tokenizer's vocabulary (50257) is larger than the model's ("
+                + ModelDirectory.readConfig(base).vocabSize() + ")\n");
+        // --tokenizer FILE.gguf borrows the file's vocabulary, as in every other command (it was "not a tokenizer file")
+        Path fresh = tmp.resolve("fresh");
+        String[] preset = tiny(data, fresh, 2);
+        for (int i = 0; i < preset.length; i++) if (preset[i].equals("simple")) preset[i] = gguf.toString();
+        CliRun p = run(preset);
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(ModelDirectory.readConfig(fresh.resolve("model")).vocabSize()).isEqualTo(ModelDirectory.readConfig(base).vocabSize());
+        assertThat(fresh.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).hasSameTextualContentAs(own);
+    }
+
+    @Test
+    void initFromAnLlmcCheckpointKeepsGpt2sTokenizerUnlessAGgufLendsOne(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("verdict.txt");
+        Files.writeString(data, Tokenizers.verdictText());
+        Path llmc = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-llmc-v3.bin").toURI());
+        Path gguf = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
+        int vocab = dev.myllm.io.ModelFiles.readConfig(llmc).vocabSize();
+        // an llm.c checkpoint carries no tokenizer: GPT-2's, as before, which this 261-token model cannot take
+        CliRun plain = run(fromInit(data, llmc.toString(), tmp.resolve("plain")));
+        assertThat(plain.code()).isEqualTo(2);
+        assertThat(plain.err()).isEqualTo("myllm: the tokenizer's vocabulary (50257) is larger than the model's (" + vocab + ")\n");
+        Path out = tmp.resolve("borrowed");
+        CliRun b = run(fromInit(data, llmc.toString(), out, "--tokenizer", gguf.toString()));
+        assertThat(b.code()).as(b.err()).isZero();
+        String text = "Hello the world";
+        int[] want = dev.myllm.io.ModelFiles.tokenizer(gguf).encode(text, Specials.ALLOW);
+        for (String saved : List.of("model", "step-000002")) {
+            Path kept = out.resolve(saved).resolve(GptModelStore.TOKENIZER_FILE);
+            assertThat(Tokenizers.load(kept.toString()).encode(text, Specials.ALLOW)).as(saved).containsExactly(want);
+        }
     }
 
     @Test
