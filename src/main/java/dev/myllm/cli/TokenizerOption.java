@@ -73,23 +73,25 @@ final class TokenizerOption {
         if (spec != null) {
             if (spec.equals("gpt2") || spec.equals("simple") || spec.equals("r50k_base")) return null; // built in, even beside a file of that name
             Path p = Path.of(spec);
-            // a GGUF file's tokenizer is embedded (fileToKeep writes it out); ModelFiles.isModelFile is any regular file
-            return Files.isRegularFile(p) && !GgufFile.isGguf(p) ? p : null;
+            // only a JSON vocabulary is kept as it is: a GGUF file's tokenizer is embedded, and a .tiktoken file or a
+            // tokenizer folder would not read back as myllm-tokenizer.json (fileToKeep writes those out)
+            return Files.isRegularFile(p) && !writtenOut(p) ? p : null;
         }
         return ownFile(model);
     }
 
     /**
      * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: the option's
-     * file (named, or the model directory's own), or a GGUF file's embedded tokenizer written into
-     * the run directory (a vocabulary trained here as its own JSON, another as a {@code tokenizer.json}),
+     * JSON file (named, or the model directory's own), or a GGUF file's embedded tokenizer, a named
+     * {@code .tiktoken} file or tokenizer folder written into the run directory (a vocabulary trained
+     * here as its own JSON, another as a {@code tokenizer.json}),
      * so the saved directories read the same ids.
      */
     Path fileToKeep(Path model, Tokenizer tok, int rows, Path runDir) {
         Path file = file(model);
         if (file != null) return file;
         Path source = spec != null ? Path.of(spec) : model;
-        if (source == null || !ModelFiles.isModelFile(source) || !GgufFile.isGguf(source)) return null;
+        if (source == null || !writtenOut(source)) return null;
         Path f = runDir.resolve(GptModelStore.TOKENIZER_FILE);
         try {
             Files.createDirectories(runDir);
@@ -102,6 +104,11 @@ final class TokenizerOption {
             throw new CliException(modelOption + " " + model + ": its tokenizer cannot be saved: " + e.getMessage());
         }
         return f;
+    }
+
+    /** Whether the tokenizer at {@code p} is kept beside a saved model by writing it out (a GGUF file, a .tiktoken file, a folder), not by copying. */
+    private boolean writtenOut(Path p) {
+        return (Files.isRegularFile(p) && GgufFile.isGguf(p)) || (spec != null && (Files.isDirectory(p) || p.toString().endsWith(".tiktoken")));
     }
 
     /** The tokenizer a training run saved in a model directory, if there is one. */

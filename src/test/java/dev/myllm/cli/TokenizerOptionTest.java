@@ -59,6 +59,30 @@ class TokenizerOptionTest {
     }
 
     @Test
+    void aTiktokenFileOrATokenizerFolderIsKeptAsATokenizerJson() throws Exception {
+        // 256 bytes and one merge, "he": copied as it is, a .tiktoken file would not read back as myllm-tokenizer.json
+        StringBuilder ranks = new StringBuilder();
+        for (int b = 0; b < 256; b++) ranks.append(java.util.Base64.getEncoder().encodeToString(new byte[]{(byte) b})).append(' ').append(b).append('\n');
+        ranks.append(java.util.Base64.getEncoder().encodeToString("he".getBytes())).append(" 256\n");
+        Path tiktoken = Files.writeString(dir.resolve("tiny.tiktoken"), ranks);
+        int[] ids = option(tiktoken.toString()).load((Path) null).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW);
+        assertThat(ids).containsExactly(256, 256, 257);
+        Path run = dir.resolve("run");
+        TokenizerOption t = option(tiktoken.toString());
+        Path kept = t.fileToKeep(null, t.load((Path) null), 258, run);
+        assertThat(kept).isEqualTo(run.resolve(GptModelStore.TOKENIZER_FILE));
+        assertThat(dev.myllm.tokenizer.Tokenizers.load(kept.toString()).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW)).containsExactly(ids);
+        // a Hugging Face folder (tokenizer.json inside) is not a file to copy either: it is written out the same way
+        Path folder = Files.createDirectories(dir.resolve("hf"));
+        Files.copy(kept, folder.resolve("tokenizer.json"));
+        Path run2 = dir.resolve("run2");
+        TokenizerOption f = option(folder.toString());
+        Path kept2 = f.fileToKeep(null, f.load((Path) null), 258, run2);
+        assertThat(kept2).isEqualTo(run2.resolve(GptModelStore.TOKENIZER_FILE));
+        assertThat(dev.myllm.tokenizer.Tokenizers.load(kept2.toString()).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW)).containsExactly(ids);
+    }
+
+    @Test
     void everyCommandThatReadsAModelSpellsTheOptionTheSameWay() {
         String[][] commands = {{"generate"}, {"score"}, {"chat"}, {"serve"}, {"export"}, {"classify"}, {"train"},
                 {"eval", "classify"}, {"eval", "instruct"}, {"finetune", "classify"}, {"finetune", "instruct"}, {"finetune", "dpo"},
