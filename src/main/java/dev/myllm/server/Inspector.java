@@ -213,7 +213,9 @@ final class Inspector {
 
     private int[] ids(Fields f, GPTConfig cfg) {
         boolean text = f.has("text"), ids = f.has("ids");
-        if (text == ids) throw ApiError.badRequest("send exactly one of text (a string) or ids (a list of token ids)");
+        // param names the field to act on: the one to drop (ids, text being the usual one) or the one to send
+        if (text && ids) throw ApiError.badField("ids", "send exactly one of text (a string) or ids (a list of token ids), not both");
+        if (!text && !ids) throw ApiError.badField("text", "text is required: send text (a string) or ids (a list of token ids)");
         int[] out;
         if (text) {
             String s = f.string("text", "");

@@ -157,6 +157,16 @@ class InspectEndpointTest {
         HttpResponse<String> r = post(base + "/v1/inspect", "{\"text\": \"a\", \"ids\": [1]}", null);
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(json(r).get("error").get("message").asText()).contains("exactly one of text");
+        // both: the 400 had param null; it names the field to drop (ids: text is the usual one)
+        assertThat(json(r).get("error").get("param").asText()).isEqualTo("ids");
+        assertThat(json(r).get("error").get("message").asText())
+                .isEqualTo("send exactly one of text (a string) or ids (a list of token ids), not both");
+        // neither: the field to send
+        r = post(base + "/v1/inspect", "{\"top_k\": 3}", null);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r).get("error").get("param").asText()).isEqualTo("text");
+        assertThat(json(r).get("error").get("message").asText())
+                .isEqualTo("text is required: send text (a string) or ids (a list of token ids)");
         r = post(base + "/v1/inspect", "{\"text\": \"a b\", \"layers\": [2]}", null);
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(json(r).get("error").get("param").asText()).isEqualTo("layers");
