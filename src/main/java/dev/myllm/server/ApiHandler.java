@@ -215,6 +215,12 @@ final class ApiHandler extends Handler.Abstract {
             case "/v1/inspect/model" -> {
                 allow(method, "GET");
                 authorize(req);
+                if (classifier != null) {
+                    // as POST /v1/inspect: a language model's description (tied vocabulary head, prompt format) would be false;
+                    // the playground shows this message in its status line
+                    throw ApiError.notFound("model", "model_not_generative",
+                            "The model '" + model.name() + "' is a classifier, which the playground does not inspect: use POST /v1/classify");
+                }
                 sendJson(resp, cb, 200, playground.modelInfo());
                 return "inspect";
             }

@@ -68,6 +68,15 @@ class ClassifyAndFormatsTest {
             assertThat(error.get("code").asText()).isEqualTo("model_not_generative");
             assertThat(error.get("message").asText())
                     .isEqualTo("The model 'spam' is a classifier and predicts no next tokens to inspect: use POST /v1/classify");
+            // nor a language model's description: it answered 200 with a tied vocabulary head and a prompt format
+            var info = TestServers.get(s.base() + "/v1/inspect/model", null);
+            assertEquals(404, info.statusCode(), info.body());
+            JsonNode infoError = TestServers.json(info).get("error");
+            assertThat(infoError.get("type").asText()).isEqualTo("invalid_request_error");
+            assertThat(infoError.get("param").asText()).isEqualTo("model");
+            assertThat(infoError.get("code").asText()).isEqualTo("model_not_generative");
+            assertThat(infoError.get("message").asText())
+                    .isEqualTo("The model 'spam' is a classifier, which the playground does not inspect: use POST /v1/classify");
         }
     }
 

@@ -5,6 +5,7 @@ import static dev.myllm.server.TestServers.post;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.myllm.model.RandomModels;
 import dev.myllm.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -215,6 +216,33 @@ class PlaygroundBrowserTest {
         List<String> errors = new ArrayList<>();
         for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) if (e.getLevel().intValue() >= Level.WARNING.intValue()) errors.add(e.getMessage());
         assertThat(errors).as("console errors").isEmpty();
+    }
+
+    @Test
+    void aClassifierIsNamedNotDescribedAsALanguageModel() throws Exception {
+        // the model panel said "output head: tied to the token embedding" and showed a prompt format for a classifier
+        dev.myllm.finetune.GPTClassifier c = dev.myllm.finetune.GPTClassifier.withNewHead(RandomModels.uniform(PlaygroundServers.CONFIG, 6),
+                List.of("ham", "spam"), true, dev.myllm.finetune.TokenRule.LAST, 50256, new dev.myllm.tensor.Rng(4));
+        ServedModel clf = ServedModel.classifier("spam", c, model.tokenizer(), model.decoder(), 0L);
+        try (OpenAiServer s = PlaygroundServers.start(clf, ServerConfig.defaults())) {
+            driver.get("http://127.0.0.1:" + s.port() + "/");
+            String said = "error: The model 'spam' is a classifier, which the playground does not inspect: use POST /v1/classify";
+            waiting().until(d -> d.findElement(By.id("status")).getText().equals(said));
+            assertThat(driver.findElement(By.id("model")).getText()).isEmpty();
+            assertThat(driver.findElement(By.id("wrap")).isDisplayed()).isFalse();
+            // the buttons say why rather than failing in the page's script
+            driver.findElement(By.id("append-greedy")).click();
+            driver.findElement(By.id("generate")).click();
+            driver.findElement(By.id("analyse")).click();
+            waiting().until(d -> d.findElement(By.id("status")).getText().contains("predicts no next tokens to inspect"));
+            assertThat(chips()).isEmpty();
+            List<String> errors = new ArrayList<>();
+            for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+                // the browser logs each refused request ("the server responded with a status of 404"); nothing else may fail
+                if (e.getLevel().intValue() >= Level.WARNING.intValue() && !e.getMessage().contains("status of 404")) errors.add(e.getMessage());
+            }
+            assertThat(errors).as("console errors").isEmpty();
+        }
     }
 
     /**
