@@ -72,9 +72,8 @@ public final class ClassifierDirectory {
     public static Summary summary(Path dir) {
         Path cfgFile = requireClassifier(dir);
         GPTConfig config = Gpt2Config.read(cfgFile).withTiedHead(true);
-        Head head = readHead(cfgFile);
         try (Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir))) {
-            if (!st.contains("score.weight")) throw Gpt2Layout.bad(st, "missing tensor 'score.weight'");
+            Head head = readHead(cfgFile, scoreRows(st, config));
             return new Summary(config, head, st.contains("score.bias"));
         }
     }
@@ -130,12 +129,11 @@ public final class ClassifierDirectory {
     public static Loaded load(Path dir) {
         Path cfgFile = requireClassifier(dir);
         GPTConfig config = Gpt2Config.read(cfgFile);
-        Head head = readHead(cfgFile);
         try (Safetensors st = Safetensors.open(ModelDirectory.weightsFile(dir))) {
+            Head head = readHead(cfgFile, scoreRows(st, config));
             Gpt2Layout.Plan plan = Gpt2Layout.plan(st, config.withTiedHead(true), n -> n.startsWith("score."));
             GPTModel body = new GPTModel(config.withTiedHead(true), 0);
             ModelDirectory.fill(body, st, plan);
-            if (!st.contains("score.weight")) throw Gpt2Layout.bad(st, "missing tensor 'score.weight'");
             Tensor w = st.load("score.weight");
             if (w.rank() != 2 || w.dim(0) != head.labels().size() || w.dim(1) != config.embDim()) {
                 throw Gpt2Layout.bad(st, "tensor 'score.weight' has shape " + java.util.Arrays.toString(w.shape()) + ", expected ["
@@ -153,18 +151,44 @@ public final class ClassifierDirectory {
         }
     }
 
-    private static Head readHead(Path file) {
+    /** The rows of {@code score.weight} (one per class), read from the header: a (classes, C) matrix or an error naming the weights file. */
+    private static long scoreRows(Safetensors st, GPTConfig config) {
+        if (!st.contains("score.weight")) throw Gpt2Layout.bad(st, "missing tensor 'score.weight'");
+        long[] shape = st.info("score.weight").shape();
+        if (shape.length != 2 || shape[1] != config.embDim()) {
+            throw Gpt2Layout.bad(st, "tensor 'score.weight' has shape " + java.util.Arrays.toString(shape) + ", expected [classes, " + config.embDim() + "]");
+        }
+        return shape[0];
+    }
+
+    /**
+     * The head's meaning from {@code file}; {@code classes} is the number of rows of the weights' head, which bounds
+     * num_labels before a name is made for each (a mistyped two billion would take minutes, then all memory).
+     */
+    private static Head readHead(Path file, long classes) {
         JsonNode root = JsonFiles.read(file);
         JsonNode id2label = root.path("id2label");
         if (!id2label.isMissingNode() && !id2label.isObject()) {
             throw new IllegalArgumentException(file + ": 'id2label' must be an object of label names by class id, got " + clip(id2label));
         }
         JsonNode num = root.path("num_labels");
-        if (!num.isMissingNode() && !num.canConvertToExactIntegral()) {
+        if (!num.isMissingNode() && !(num.canConvertToExactIntegral() && num.canConvertToInt())) {
             throw new IllegalArgumentException(file + ": 'num_labels' must be an integer, got " + clip(num));
         }
         int n = root.has("num_labels") ? num.asInt() : id2label.size();
+        if (root.has("num_labels") && !id2label.isMissingNode() && n != id2label.size()) {
+            throw new IllegalArgumentException(file + ": 'num_labels' is " + n + " but 'id2label' names " + id2label.size() + " labels");
+        }
         if (n < 2) throw new IllegalArgumentException(file + ": a classifier needs at least 2 labels, num_labels is " + n);
+        if (n != classes) {
+            String said = root.has("num_labels") ? "'num_labels' is " + n : "'id2label' names " + n + " labels";
+            throw new IllegalArgumentException(file + ": " + said + " but score.weight in " + ModelDirectory.WEIGHTS + " has " + classes + " rows, one per class");
+        }
+        for (int i = 0; i < n && !id2label.isMissingNode(); i++) {
+            if (!id2label.has(Integer.toString(i))) {
+                throw new IllegalArgumentException(file + ": 'id2label' has no label for class " + i + " (its keys must be the class ids 0 to " + (n - 1) + ")");
+            }
+        }
         List<String> labels = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             JsonNode l = id2label.get(Integer.toString(i));

@@ -293,6 +293,19 @@ class FinetuneCliTest {
         // an id2label that is no object gave LABEL_0, LABEL_1 without a word
         Files.writeString(cfg, good.replaceFirst("\"id2label\": \\{[^}]*}", "\"id2label\": [\"ham\", \"spam\"]"));
         assertBrokenConfig(cfg, "'id2label' must be an object of label names by class id, got [\"ham\",\"spam\"]");
+        // a num_labels that disagrees with id2label was taken, the names beyond it dropped or made up
+        Files.writeString(cfg, good.replace("\"num_labels\": 2", "\"num_labels\": 3"));
+        assertBrokenConfig(cfg, "'num_labels' is 3 but 'id2label' names 2 labels");
+        Files.writeString(cfg, good.replace("\"1\": \"spam\"", "\"7\": \"spam\""));
+        assertBrokenConfig(cfg, "'id2label' has no label for class 1 (its keys must be the class ids 0 to 1)");
+        // a huge num_labels built two billion label names (a hang, then out of memory) before the weights' shape was checked
+        Files.writeString(cfg, good.replace("\"num_labels\": 2", "\"num_labels\": 2000000000"));
+        assertBrokenConfig(cfg, "'num_labels' is 2000000000 but 'id2label' names 2 labels");
+        Files.writeString(cfg, good.replace("\"num_labels\": 2", "\"num_labels\": 2000000000").replaceFirst("\"id2label\": \\{[^}]*},", ""));
+        assertBrokenConfig(cfg, "'num_labels' is 2000000000 but score.weight in model.safetensors has 2 rows, one per class");
+        // one beyond an int was read as a negative count
+        Files.writeString(cfg, good.replace("\"num_labels\": 2", "\"num_labels\": 20000000000"));
+        assertBrokenConfig(cfg, "'num_labels' must be an integer, got 20000000000");
         // a byte that is not UTF-8 was "Input length = 3", or again "a language model"
         Files.write(cfg, good.replace("\"ham\"", "\"h\u00e9m\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         assertBrokenConfig(cfg, "cannot read: not UTF-8 text");
