@@ -107,7 +107,8 @@ final class ScoreCommand implements Runnable {
 
     static int[] readIds(Path file) {
         if (Files.isDirectory(file)) throw new CliException("--ids-file " + file + " is a directory; give a file of token ids");
-        if (!Files.isRegularFile(file)) throw new CliException("--ids-file: no such file: " + file);
+        String why = dev.myllm.util.IoErrors.notAFile(file); // a link loop is not "no such file"
+        if (why != null) throw new CliException("--ids-file " + file + ": " + why);
         if (file.toString().endsWith(".npy")) {
             try {
                 // one sequence, as the help and the output speak of: rows are not flattened into one

@@ -5,9 +5,11 @@ import dev.myllm.io.Safetensors;
 import dev.myllm.model.GPTModel;
 import dev.myllm.nn.Linear;
 import dev.myllm.tensor.Tensor;
+import dev.myllm.util.IoErrors;
 import dev.myllm.util.JsonFiles;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -69,6 +71,11 @@ public final class PeftAdapter {
     public static PeftAdapter read(Path dir) {
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + (Files.exists(dir) ? ": not a directory" : ": no such adapter directory"));
         Path cf = dir.resolve(LoRA.CONFIG), wf = dir.resolve(LoRA.WEIGHTS);
+        // something in a file's place (a directory, a link loop) is named as what it is, not as missing
+        for (Path f : List.of(cf, wf)) {
+            String why = IoErrors.notAFile(f);
+            if (why != null && Files.exists(f, LinkOption.NOFOLLOW_LINKS)) throw new IllegalArgumentException(f + ": " + why);
+        }
         if (!Files.isRegularFile(cf)) throw new IllegalArgumentException(dir + ": no " + LoRA.CONFIG + " (not a PEFT adapter directory)");
         if (!Files.isRegularFile(wf)) {
             String hint = Files.exists(dir.resolve("adapter_model.bin")) ? " (it has adapter_model.bin; convert it to safetensors)" : "";

@@ -236,7 +236,11 @@ public final class ModelDirectory {
     static Path weightsFile(Path dir) {
         checkDir(dir);
         Path w = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(w)) {
+        String why = dev.myllm.util.IoErrors.notAFile(w);
+        if (why != null && Files.exists(w, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException(w + ": " + why); // a directory or a link loop is there, not nothing
+        }
+        if (why != null) {
             String hint = Files.exists(dir.resolve("pytorch_model.bin"))
                     ? " (it has pytorch_model.bin; convert it to safetensors)" : Files.exists(dir.resolve("model.safetensors.index.json"))
                     ? " (sharded checkpoints are not supported)" : "";

@@ -5,12 +5,30 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /** What went wrong in a failed file operation, in words: Java's file exceptions carry only the path as their message. */
 public final class IoErrors {
     private IoErrors() {
+    }
+
+    /**
+     * Why {@code file} is no file to read, or null when it is one: "is a directory", "no such file or directory",
+     * or the system's reason ("Too many levels of symbolic links" for a link loop), for a message naming it.
+     * {@link Files#isRegularFile} says only false, and a caller's "no such file" would then be wrong.
+     */
+    public static String notAFile(Path file) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            if (a.isRegularFile()) return null;
+            return a.isDirectory() ? "is a directory" : "is not a regular file";
+        } catch (IOException e) {
+            return reason(e);
+        }
     }
 
     /**

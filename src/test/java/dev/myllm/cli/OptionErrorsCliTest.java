@@ -88,6 +88,12 @@ class OptionErrorsCliTest {
         // "--ids-file: no such file: DIR"
         assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", dir.toString()),
                 "--ids-file " + dir + " is a directory; give a file of token ids");
+        // a link loop was "no such file": say why it cannot be read
+        Path loop = Files.createSymbolicLink(tmp.resolve("ids-loop"), Path.of("ids-loop"));
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", loop.toString()),
+                "--ids-file " + loop + ": Too many levels of symbolic links");
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", tmp.resolve("none.txt").toString()),
+                "--ids-file " + tmp.resolve("none.txt") + ": no such file or directory");
         Path bin = tmp.resolve("ids.bin");
         Files.write(bin, new byte[]{(byte) 0xc6, 0x4d, 0x34, 0x01, (byte) 0xff, (byte) 0xfe});
         // "--ids-file: cannot read FILE: Input length = 1"

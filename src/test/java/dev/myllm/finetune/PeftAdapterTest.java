@@ -303,6 +303,18 @@ class PeftAdapterTest {
         refused(noWeights, "noweights: no adapter_model.safetensors");
         refused(tmp.resolve("nowhere"), "nowhere: no such adapter directory");
         refused(BASE, "gpt2-tiny: no adapter_config.json (not a PEFT adapter directory)");
+        // something else in a file's place was "no adapter_config.json (not a PEFT adapter directory)": say what is there
+        Path odd = copy("dirs", t -> { }, c -> { });
+        Files.delete(odd.resolve(LoRA.CONFIG));
+        Files.createDirectory(odd.resolve(LoRA.CONFIG));
+        refused(odd, odd.resolve(LoRA.CONFIG) + ": is a directory");
+        Files.delete(odd.resolve(LoRA.CONFIG));
+        Files.createSymbolicLink(odd.resolve(LoRA.CONFIG), Path.of(LoRA.CONFIG));
+        refused(odd, odd.resolve(LoRA.CONFIG) + ": Too many levels of symbolic links");
+        Path oddWeights = copy("dirs2", t -> { }, c -> { });
+        Files.delete(oddWeights.resolve(LoRA.WEIGHTS));
+        Files.createDirectory(oddWeights.resolve(LoRA.WEIGHTS));
+        refused(oddWeights, oddWeights.resolve(LoRA.WEIGHTS) + ": is a directory");
     }
 
     private void refused(Path adapter, String message) {

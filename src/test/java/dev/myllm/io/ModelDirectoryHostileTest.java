@@ -69,6 +69,13 @@ class ModelDirectoryHostileTest {
         rejects(empty, empty + ": no model.safetensors");
         Files.writeString(empty.resolve("pytorch_model.bin"), "");
         rejects(empty, "convert it to safetensors");
+        // something else in the weights' place was "no model.safetensors": say what is there
+        Path w = empty.resolve(ModelDirectory.WEIGHTS);
+        Files.createDirectory(w);
+        rejects(empty, w + ": is a directory");
+        Files.delete(w);
+        Files.createSymbolicLink(w, w.getFileName());
+        rejects(empty, w + ": Too many levels of symbolic links");
         Path file = Files.writeString(tmp.resolve("plain"), "x");
         rejects(file, "plain: not a model directory, GGUF file or llm.c checkpoint");
     }
