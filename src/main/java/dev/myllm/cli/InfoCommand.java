@@ -51,6 +51,8 @@ final class InfoCommand implements Runnable {
             return;
         }
         GPTConfig c = model.config();
+        // a directory whose weights would not load is no model to describe: fail as every command using it does
+        if (dir != null && java.nio.file.Files.isDirectory(dir)) ModelDirectories.check(dir);
         long total = c.parameterCount();
         long separate = c.withTiedHead(false).parameterCount();
         long kv = 2L * c.nLayers() * c.contextLength() * c.embDim() * Float.BYTES;

@@ -28,6 +28,15 @@ final class ModelDirectories {
         }
     }
 
+    /** Checks that {@code dir} would load (its weights' header against config.json) without reading the weights. */
+    static void check(Path dir) {
+        try {
+            ModelDirectory.check(dir);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--model " + e.getMessage());
+        }
+    }
+
     /**
      * Checks that a model to train from exists: a model directory or a single model file (a GPT-2
      * GGUF file, whose weights load upcast to float32, or an llm.c checkpoint).

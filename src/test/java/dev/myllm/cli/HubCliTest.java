@@ -97,6 +97,21 @@ class HubCliTest {
         assertOneLine(run("info", "--model", none.toString()), "myllm: --model " + none + ": no such file or directory");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertOneLine(run("info", "--model", empty.toString()), "myllm: --model " + empty + ": no config.json");
+        // weights that would not load: info described the model and exited 0, where score (and every other command) fails
+        Path hollow = tmp.resolve("hollow");
+        ModelDirectory.save(randomModel(3), hollow);
+        Path weights = hollow.resolve(ModelDirectory.WEIGHTS);
+        Files.delete(weights);
+        Files.createDirectory(weights);
+        for (String command : new String[]{"info", "score"}) {
+            CliRun r = command.equals("info") ? run("info", "--model", hollow.toString()) : run("score", "--model", hollow.toString(), "--text", "a b");
+            assertOneLine(r, "myllm: --model " + weights + ": is a directory");
+        }
+        Files.delete(weights);
+        Files.write(weights, new byte[]{1, 2, 3});
+        assertOneLine(run("info", "--model", hollow.toString()), "myllm: --model " + weights + ": file of 3 bytes is too short for a safetensors header");
+        Files.delete(weights);
+        assertOneLine(run("info", "--model", hollow.toString()), "myllm: --model " + hollow + ": no model.safetensors");
         assertOneLine(run("export", "--preset", "gpt2-tiny", "--out", tmp.resolve("y").toString(), "--dtype", "f8"), "myllm: --dtype: unknown type 'f8'");
         assertOneLine(run("export", "--preset", "gpt2-tiny"), "myllm: Missing required option: '--out=DIR|FILE'");
         // a missing choice of two read "myllm: Error: Missing required argument ...": picocli's own prefix after ours
