@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.train.ModelStore;
 import dev.myllm.train.Trainer;
 import dev.myllm.util.IoErrors;
+import dev.myllm.util.JsonFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -130,12 +131,20 @@ public final class KeepBest {
     Map<String, Object> read() {
         Path f = dir.resolve(FILE);
         if (!Files.isRegularFile(f)) return Map.of();
+        com.fasterxml.jackson.databind.JsonNode n;
         try {
-            return new ObjectMapper().readValue(f.toFile(), new TypeReference<Map<String, Object>>() {
-            });
-        } catch (IOException e) {
-            throw unreadable.apply(f + ": " + e.getMessage());
+            n = JsonFiles.read(f); // as text first: Jackson reading the file itself adds "[Source: ...]" lines
+        } catch (IllegalArgumentException e) {
+            throw unreadable.apply(e.getMessage());
         }
+        // the resumed run and the report read both as numbers
+        if (!n.path("step").isIntegralNumber() || !n.path("val_reward_accuracy").isNumber()) {
+            String got = n.toString();
+            throw unreadable.apply(f + ": not the kept model's step and val_reward_accuracy (numbers), got "
+                    + (got.length() > 60 ? got.substring(0, 60) + "…" : got));
+        }
+        return new ObjectMapper().convertValue(n, new TypeReference<Map<String, Object>>() {
+        });
     }
 
     /** Loads the kept model into the policy and saves it as {@code model} instead of the last one. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.myllm.io.Safetensors;
 import dev.myllm.util.AtomicFiles;
+import dev.myllm.util.JsonFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -86,14 +87,16 @@ public final class Checkpoints {
         throw new IllegalArgumentException("no checkpoint in " + dir + " (expected " + STATE + " or a '" + LATEST + "' file)");
     }
 
-    /** Reads a checkpoint's {@code trainer_state.json}. */
+    /**
+     * Reads a checkpoint's {@code trainer_state.json}; an unreadable or broken one is an {@link IllegalArgumentException}
+     * of one line naming it once (read as text first: Jackson reading the file itself adds "[Source: ...]" lines).
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> readState(Path checkpoint) {
-        try {
-            return JSON.readValue(checkpoint.resolve(STATE).toFile(), Map.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + checkpoint.resolve(STATE) + ": " + IoErrors.reason(e), e);
-        }
+        Path f = checkpoint.resolve(STATE);
+        com.fasterxml.jackson.databind.JsonNode n = JsonFiles.read(f);
+        if (!n.isObject()) throw new IllegalArgumentException(f + ": not a JSON object");
+        return JSON.convertValue(n, Map.class);
     }
 
     /** Loads optimizer moments and step from a checkpoint. */

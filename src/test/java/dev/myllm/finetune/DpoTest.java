@@ -26,6 +26,29 @@ class DpoTest {
     }
 
     @Test
+    void aBrokenBestFileIsOneLineNamingItOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createDirectories(out.resolve(KeepBest.DIR)).resolve(KeepBest.FILE);
+        // Jackson reading the file itself: "FILE: Unexpected end-of-input ... [Source: REDACTED ...] ... [Source: REDACTED ...]"
+        java.nio.file.Files.writeString(f, "{\"step\": 4, \"val_reward_accuracy\": ");
+        assertBrokenBest(out, f + ": not valid JSON: Unexpected end-of-input");
+        java.nio.file.Files.write(f, new byte[]{'{', '"', (byte) 0xff, '"', ':', '1', '}'});
+        assertBrokenBest(out, f + ": cannot read: not UTF-8 text");
+        // a best file without its accuracy failed on a null or a cast, without a word about the file
+        java.nio.file.Files.writeString(f, "{\"step\": 4}");
+        assertBrokenBest(out, f + ": not the kept model's step and val_reward_accuracy (numbers), got {\"step\":4}");
+        java.nio.file.Files.writeString(f, "{\"step\": 4, \"val_reward_accuracy\": 0.75}\n");
+        assertThat(new KeepBest(null, out, true, "--keep-best", IllegalStateException::new).read())
+                .containsEntry("step", 4).containsEntry("val_reward_accuracy", 0.75);
+    }
+
+    private static void assertBrokenBest(java.nio.file.Path out, String message) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new KeepBest(null, out, true, "--keep-best", IllegalStateException::new))
+                .isInstanceOf(IllegalStateException.class).hasMessageStartingWith(message)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("[Source")
+                        .containsOnlyOnce(out.resolve(KeepBest.DIR).toString()));
+    }
+
+    @Test
     void collateMatchesTheNotebook() throws Exception {
         PreferenceDataset ds = new PreferenceDataset(firstPreferences().subList(0, 2), GPT2, PromptFormat.ALPACA, 1024, "prefs");
         PreferenceBatch b = ds.batch(new int[]{0, 1}, 50256, 1024);

@@ -75,6 +75,28 @@ class TrainerTest {
     }
 
     @Test
+    void aBrokenTrainerStateIsOneLineNamingItOnce(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve(Checkpoints.STATE);
+        // Jackson reading the file itself: "cannot read FILE: Unexpected character ... [Source: REDACTED ...]"
+        Files.writeString(f, "{\"step\": 4,");
+        assertBrokenState(tmp, f + ": not valid JSON: Unexpected end-of-input");
+        Files.write(f, new byte[]{'{', '"', (byte) 0xff, '"', ':', '1', '}'});
+        assertBrokenState(tmp, f + ": cannot read: not UTF-8 text");
+        Files.writeString(f, "[4]");
+        assertBrokenState(tmp, f + ": not a JSON object");
+        Files.delete(f);
+        assertBrokenState(tmp, f + ": cannot read: no such file or directory");
+        Files.writeString(f, "{\"step\": 4}");
+        assertThat(Checkpoints.readState(tmp)).containsEntry("step", 4);
+    }
+
+    private static void assertBrokenState(Path checkpoint, String message) {
+        assertThatThrownBy(() -> Checkpoints.readState(checkpoint)).hasMessageStartingWith(message)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("[Source")
+                        .containsOnlyOnce(checkpoint.resolve(Checkpoints.STATE).toString()));
+    }
+
+    @Test
     void crashWhileSavingLeavesPreviousCheckpoint(@TempDir Path tmp) {
         Trainer t = trainer(tmp, 1, new ArrayList<>(), -1);
         int[] saves = {0};
