@@ -1,5 +1,6 @@
 package dev.myllm.data;
 
+import dev.myllm.util.IoErrors;
 import org.apache.commons.compress.archivers.ar.ArArchiveEntry;
 import org.apache.commons.compress.archivers.ar.ArArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -40,7 +41,8 @@ public final class DebArchive {
             }
             throw new IllegalArgumentException(deb + ": not a Debian package (no data.tar member)");
         } catch (IOException e) {
-            throw new UncheckedIOException(deb + ": cannot read the package: " + e.getMessage(), e);
+            // the reason in words: a file exception's message is only the path, which would be named twice
+            throw new UncheckedIOException(deb + ": cannot read the package: " + IoErrors.reason(e), e);
         }
     }
 

@@ -184,5 +184,12 @@ class AustenDebTest {
         byte[] whole = deb("data.tar.xz", austenFiles());
         Path cut = Files.write(dir.resolve("cut.deb"), java.util.Arrays.copyOf(whole, whole.length - 200));
         assertThatThrownBy(() -> DebArchive.readFile(cut, NamedDatasets.AUSTEN_RDB)).hasMessageStartingWith(cut + ": ");
+        // the reason was the exception's message, which for a missing file is the path again
+        Path none = dir.resolve("none.deb");
+        assertThatThrownBy(() -> DebArchive.readFile(none, NamedDatasets.AUSTEN_RDB))
+                .hasMessage(none + ": cannot read the package: no such file or directory");
+        Path folder = Files.createDirectory(dir.resolve("folder.deb"));
+        assertThatThrownBy(() -> DebArchive.readFile(folder, NamedDatasets.AUSTEN_RDB))
+                .hasMessage(folder + ": cannot read the package: Is a directory");
     }
 }
