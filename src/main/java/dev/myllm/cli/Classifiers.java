@@ -17,7 +17,11 @@ final class Classifiers {
     /** A classifier directory, with one-line errors (a language model's directory is refused). */
     static GPTClassifier load(Path dir, float dropout) {
         if (!Files.isDirectory(dir)) throw new CliException("--model: no such directory: " + dir);
-        if (!Files.isRegularFile(dir.resolve(dev.myllm.io.ModelDirectory.CONFIG))) {
+        Path cfg = dir.resolve(dev.myllm.io.ModelDirectory.CONFIG);
+        String why = dev.myllm.util.IoErrors.notAFile(cfg);
+        // a directory or a link loop is there, not nothing
+        if (why != null && Files.exists(cfg, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw new CliException("--model " + cfg + ": " + why);
+        if (why != null) {
             throw new CliException("--model " + dir + " has no config.json: not a classifier directory");
         }
         if (!ClassifierDirectory.isClassifier(dir)) {

@@ -309,6 +309,12 @@ class FinetuneCliTest {
         // a byte that is not UTF-8 was "Input length = 3", or again "a language model"
         Files.write(cfg, good.replace("\"ham\"", "\"h\u00e9m\"").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         assertBrokenConfig(cfg, "cannot read: not UTF-8 text");
+        // a directory in config.json's place was "has no config.json: not a classifier directory"
+        Files.delete(cfg);
+        Files.createDirectory(cfg);
+        assertError(CliRun.run("classify", "--model", clf.toString(), "hi"), "--model " + cfg + ": is a directory");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.myllm.io.ClassifierDirectory.summary(clf))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage(cfg + ": is a directory");
     }
 
     /** classify, eval classify and info each refuse the classifier with one line naming {@code cfg} once and {@code what}. */
