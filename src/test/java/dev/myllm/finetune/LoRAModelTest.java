@@ -72,4 +72,15 @@ class LoRAModelTest {
             for (String k : before.keySet()) assertThat(after.get(k)).as(k).isEqualTo(before.get(k));
         }
     }
+
+    @Test
+    void loadNamesWhatIsInTheWeightsFilesPlace(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        LoRA l = new LoRAModel(RandomModels.uniform(TINY, 4), new LoRA.Settings(2, 2, LoRA.Scale.ALPHA_OVER_RANK), new Rng(3)).lora();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> l.load(dir))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage(dir + ": no " + LoRA.WEIGHTS);
+        // a directory there was said to be no adapter_model.safetensors
+        java.nio.file.Path f = java.nio.file.Files.createDirectory(dir.resolve(LoRA.WEIGHTS));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> l.load(dir))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage(f + ": is a directory");
+    }
 }
