@@ -130,7 +130,12 @@ public final class KeepBest {
     /** The step and accuracy of the kept model, empty when there is none. */
     Map<String, Object> read() {
         Path f = dir.resolve(FILE);
-        if (!Files.isRegularFile(f)) return Map.of();
+        String why = IoErrors.notAFile(f);
+        if (why != null) {
+            // only nothing there is no best file: a directory or a link loop in its place is refused, not taken for none
+            if (Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw unreadable.apply(f + ": " + why);
+            return Map.of();
+        }
         com.fasterxml.jackson.databind.JsonNode n;
         try {
             n = JsonFiles.read(f); // as text first: Jackson reading the file itself adds "[Source: ...]" lines

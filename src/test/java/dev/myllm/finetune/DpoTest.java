@@ -36,6 +36,12 @@ class DpoTest {
         // a best file without its accuracy failed on a null or a cast, without a word about the file
         java.nio.file.Files.writeString(f, "{\"step\": 4}");
         assertBrokenBest(out, f + ": not the kept model's step and val_reward_accuracy (numbers), got {\"step\":4}");
+        // a directory in its place was taken for no best file, and the resumed run started its best over
+        java.nio.file.Files.delete(f);
+        java.nio.file.Files.createDirectory(f);
+        assertBrokenBest(out, f + ": is a directory");
+        java.nio.file.Files.delete(f);
+        assertThat(new KeepBest(null, out, true, "--keep-best", IllegalStateException::new).read()).isEmpty();
         java.nio.file.Files.writeString(f, "{\"step\": 4, \"val_reward_accuracy\": 0.75}\n");
         assertThat(new KeepBest(null, out, true, "--keep-best", IllegalStateException::new).read())
                 .containsEntry("step", 4).containsEntry("val_reward_accuracy", 0.75);
