@@ -158,6 +158,7 @@ final class FinetuneClassifyCommand implements Runnable {
                         }
                     }));
             TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
+            progress.until(budget.end(Long.MAX_VALUE));
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);

@@ -267,6 +267,7 @@ abstract class InstructTraining implements Runnable {
                         }
                     }));
             TimeBudget budget = runLength.start(t, Deadline.NONE);
+            progress.until(budget.end(Deadline.NONE));
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);

@@ -16,11 +16,25 @@ final class ProgressLine implements Trainer.Listener {
     private long firstStep = -1;
     private long firstTokens;
     private double lastVal = Double.NaN;
+    private long deadline = dev.myllm.train.Deadline.NONE;
 
     ProgressLine(PrintStream err, int every) {
         this.err = err;
         this.tty = System.console() != null;
         this.every = Math.max(1, every);
+    }
+
+    /** Caps the time left at the run's budget, which ends at {@code deadlineNanos} ({@link dev.myllm.train.Deadline#NONE}: none). */
+    void until(long deadlineNanos) {
+        this.deadline = deadlineNanos;
+    }
+
+    /**
+     * Seconds left: {@code elapsed} seconds for {@code done} steps extrapolated over {@code remaining}, but no more than
+     * {@code budgetLeft}, since the run stops there (the first steps, with JIT warm-up and an evaluation, overstate it).
+     */
+    static double timeLeft(double elapsed, long done, long remaining, double budgetLeft) {
+        return Math.max(0, Math.min(elapsed / Math.max(1, done) * remaining, budgetLeft));
     }
 
     @Override
@@ -33,7 +47,8 @@ final class ProgressLine implements Trainer.Listener {
         double secs = (System.nanoTime() - startNanos) / 1e9;
         long done = r.step() - firstStep;
         double tokPerSec = (r.tokens() - firstTokens) / Math.max(1e-9, secs);
-        double left = secs / Math.max(1, done) * (r.totalSteps() - r.step());
+        double budgetLeft = deadline == dev.myllm.train.Deadline.NONE ? Double.POSITIVE_INFINITY : (deadline - System.nanoTime()) / 1e9;
+        double left = timeLeft(secs, done, r.totalSteps() - r.step(), budgetLeft);
         int width = 20, filled = (int) (width * r.step() / Math.max(1, r.totalSteps()));
         String line = String.format(Locale.ROOT, "[%s%s] step %d/%d  loss %.3f  val %s  lr %.2e  %,.0f tok/s  %s left",
                 "#".repeat(filled), ".".repeat(width - filled), r.step(), r.totalSteps(), r.loss(),

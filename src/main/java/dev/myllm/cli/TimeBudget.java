@@ -32,6 +32,11 @@ final class TimeBudget {
         deadline.applyTo(t, other);
     }
 
+    /** The end of this budget or {@code other}, whichever comes first ({@code Deadline.NONE}: none). */
+    long end(long other) {
+        return deadline.earliest(other);
+    }
+
     /**
      * After a run: when it ended before its last step because the budget ran out, the line that
      * says so with the command that continues it ({@code myllm train --resume OUT}); else null.

@@ -256,6 +256,7 @@ final class TrainCommand implements Runnable {
             self[0] = t;
             // --minutes counts training time, as in finetune instruct and dpo: from here, after the data is read and the model built
             TimeBudget budget = runLength.start(t, deadlineNanos);
+            progress.until(budget.end(deadlineNanos));
             if (checkpoint != null) {
                 try {
                     t.resume(checkpoint);
