@@ -15,7 +15,8 @@ final class ModelDirectories {
     static GPTConfig readConfig(Path dir) {
         try {
             return ModelDirectory.readConfig(dir);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            // a file that cannot be opened arrives unchecked; it names the file as the rest do, after the option
             throw new CliException("--model " + e.getMessage());
         }
     }
@@ -23,7 +24,8 @@ final class ModelDirectories {
     static GPTModel load(Path dir, GPTConfig config) {
         try {
             return ModelDirectory.load(dir, config);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            // a file that cannot be opened arrives unchecked; it names the file as the rest do, after the option
             throw new CliException("--model " + e.getMessage());
         }
     }
@@ -32,7 +34,8 @@ final class ModelDirectories {
     static void check(Path dir) {
         try {
             ModelDirectory.check(dir);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            // a file that cannot be opened arrives unchecked; it names the file as the rest do, after the option
             throw new CliException("--model " + e.getMessage());
         }
     }

@@ -107,6 +107,17 @@ class HubCliTest {
             CliRun r = command.equals("info") ? run("info", "--model", hollow.toString()) : run("score", "--model", hollow.toString(), "--text", "a b");
             assertOneLine(r, "myllm: --model " + weights + ": is a directory");
         }
+        // a link loop: the message came without the --model prefix the others have
+        Files.delete(weights);
+        Files.createSymbolicLink(weights, weights.getFileName());
+        for (String command : new String[]{"info", "score", "generate"}) {
+            CliRun r = command.equals("info") ? run("info", "--model", hollow.toString())
+                    : command.equals("score") ? run("score", "--model", hollow.toString(), "--text", "a b")
+                    : run("generate", "--model", hollow.toString(), "--prompt", "a", "--max-new-tokens", "1");
+            assertOneLine(r, "myllm: --model " + weights + ": ");
+            assertThat(r.err()).as(command).containsIgnoringCase("symbolic links");
+            assertThat(r.err().strip()).as(command).doesNotContain("\n");
+        }
         Files.delete(weights);
         Files.write(weights, new byte[]{1, 2, 3});
         assertOneLine(run("info", "--model", hollow.toString()), "myllm: --model " + weights + ": file of 3 bytes is too short for a safetensors header");
