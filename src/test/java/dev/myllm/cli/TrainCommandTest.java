@@ -33,10 +33,21 @@ class TrainCommandTest {
                 "--eval-every", "2", "--eval-batches", "2", "--sample-every", "-1", "--checkpoint-every", "3", "--seed", "5"};
     }
 
+    /** The-verdict written into {@code tmp}, the corpus every run here trains on. */
+    static Path verdict(Path tmp) throws java.io.IOException {
+        return Files.writeString(tmp.resolve("verdict.txt"), Tokenizers.verdictText());
+    }
+
+    /** {@link #tiny}'s first three steps run into {@code out} (a checkpoint at step 3); returns {@code out}. */
+    static Path threeSteps(Path data, Path out) {
+        CliRun r = run(tiny(data, out, 3));
+        assertThat(r.code()).as(r.err()).isZero();
+        return out;
+    }
+
     /** The verdict in {@code tmp}, and {@link #tiny}'s six steps run whole into {@code tmp/a}: the run others must equal; returns the data file. */
     static Path uninterruptedRun(Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
+        Path data = verdict(tmp);
         CliRun a = run(tiny(data, tmp.resolve("a"), 6));
         assertThat(a.code()).as(a.err()).isZero();
         return data;
@@ -98,8 +109,7 @@ class TrainCommandTest {
 
     @Test
     void aModelTrainedWithItsOwnVocabularyGeneratesWithoutNamingTheTokenizer(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
+        Path data = verdict(tmp);
         Path vocab = tmp.resolve("vocab.json");
         CliRun v = run("tokenizer", "train", "--vocab-size", "300", "--special", "<|endoftext|>", "--out", vocab.toString(), data.toString());
         assertThat(v.code()).as(v.err()).isZero();
@@ -138,8 +148,7 @@ class TrainCommandTest {
 
     @Test
     void initFromATrainedVocabularyDirectoryOrItsGgufTrainsWithThatVocabulary(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
+        Path data = verdict(tmp);
         Path base = ExportCliTest.modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
         Path gguf = tmp.resolve("base.gguf");
         CliRun e = run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString());
@@ -181,8 +190,7 @@ class TrainCommandTest {
 
     @Test
     void initFromAnLlmcCheckpointKeepsGpt2sTokenizerUnlessAGgufLendsOne(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
+        Path data = verdict(tmp);
         Path llmc = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-llmc-v3.bin").toURI());
         Path gguf = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
         int vocab = dev.myllm.io.ModelFiles.readConfig(llmc).vocabSize();
@@ -203,8 +211,7 @@ class TrainCommandTest {
 
     @Test
     void aResumedRunWithItsOwnVocabularyOutlivesTheCheckpointItStartedFrom(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
+        Path data = verdict(tmp);
         Path vocab = tmp.resolve("vocab.json");
         assertThat(run("tokenizer", "train", "--vocab-size", "300", "--special", "<|endoftext|>", "--out", vocab.toString(), data.toString()).code()).isZero();
         String[] args = tiny(data, tmp.resolve("run"), 2);
@@ -222,11 +229,7 @@ class TrainCommandTest {
 
     @Test
     void aNewRunDoesNotOverwriteAnEarlierOneInItsDirectory(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
-        Path out = tmp.resolve("run");
-        CliRun first = run(tiny(data, out, 3));
-        assertThat(first.code()).as(first.err()).isZero();
+        Path data = verdict(tmp), out = threeSteps(data, tmp.resolve("run"));
         String metrics = Files.readString(out.resolve("metrics.jsonl"));
         byte[] weights = Files.readAllBytes(out.resolve("model/model.safetensors"));
         // the same command again used to replace model/ and metrics.jsonl and point latest at its own step 2
@@ -276,11 +279,7 @@ class TrainCommandTest {
 
     @Test
     void aCheckpointFileThatCannotBeReadIsNamedOnceWithTheReason(@TempDir Path tmp) throws Exception {
-        Path data = tmp.resolve("verdict.txt");
-        Files.writeString(data, Tokenizers.verdictText());
-        Path out = tmp.resolve("o");
-        CliRun a = run(tiny(data, out, 3));
-        assertThat(a.code()).as(a.err()).isZero();
+        Path data = verdict(tmp), out = threeSteps(data, tmp.resolve("o"));
         Path optimizer = out.resolve("step-000003/optimizer.safetensors");
         Files.delete(optimizer);
         Files.createDirectory(optimizer);

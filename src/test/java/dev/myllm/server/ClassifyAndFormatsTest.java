@@ -61,23 +61,21 @@ class ClassifyAndFormatsTest {
             }
             // nor has it next tokens to inspect: /v1/inspect answered 200, the tied token embedding read as a vocabulary head
             var inspect = TestServers.post(s.base() + "/v1/inspect", "{\"text\":\"Win a prize now!\"}", null);
-            assertEquals(404, inspect.statusCode(), inspect.body());
-            JsonNode error = TestServers.json(inspect).get("error");
-            assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
-            assertThat(error.get("param").asText()).isEqualTo("model");
-            assertThat(error.get("code").asText()).isEqualTo("model_not_generative");
-            assertThat(error.get("message").asText())
-                    .isEqualTo("The model 'spam' is a classifier and predicts no next tokens to inspect: use POST /v1/classify");
+            assertNotGenerative(inspect, "The model 'spam' is a classifier and predicts no next tokens to inspect: use POST /v1/classify");
             // nor a language model's description: it answered 200 with a tied vocabulary head and a prompt format
             var info = TestServers.get(s.base() + "/v1/inspect/model", null);
-            assertEquals(404, info.statusCode(), info.body());
-            JsonNode infoError = TestServers.json(info).get("error");
-            assertThat(infoError.get("type").asText()).isEqualTo("invalid_request_error");
-            assertThat(infoError.get("param").asText()).isEqualTo("model");
-            assertThat(infoError.get("code").asText()).isEqualTo("model_not_generative");
-            assertThat(infoError.get("message").asText())
-                    .isEqualTo("The model 'spam' is a classifier, which the playground does not inspect: use POST /v1/classify");
+            assertNotGenerative(info, "The model 'spam' is a classifier, which the playground does not inspect: use POST /v1/classify");
         }
+    }
+
+    /** A 404 in OpenAI's error shape with code model_not_generative, naming the model field. */
+    private static void assertNotGenerative(java.net.http.HttpResponse<String> r, String message) throws Exception {
+        assertEquals(404, r.statusCode(), r.body());
+        JsonNode error = TestServers.json(r).get("error");
+        assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(error.get("param").asText()).isEqualTo("model");
+        assertThat(error.get("code").asText()).isEqualTo("model_not_generative");
+        assertThat(error.get("message").asText()).isEqualTo(message);
     }
 
     @Test
