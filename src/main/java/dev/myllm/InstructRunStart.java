@@ -15,7 +15,6 @@ import dev.myllm.train.GptModelStore;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -51,8 +50,7 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
      */
     static Map<String, Object> commandOptions(String command, Path model, String data, PromptFormat format, Trainable trainable, LoRA.Settings lora,
                                               int maxLength, int batchSize, TuningRun run, int evalEvery, int evalBatches, long seed) {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("command", command);
+        Map<String, Object> o = TrainingRunOptions.start(command);
         o.put("model", model.toString());
         o.put("data", data);
         o.put("train", null);

@@ -125,8 +125,7 @@ public final class TextClassifier {
 
     /** The options as {@code myllm finetune classify} saves them, so that {@code --resume} continues the run with its settings. */
     static Map<String, Object> savedOptions(ClassifierOptions o) {
-        Map<String, Object> saved = new LinkedHashMap<>();
-        saved.put("command", COMMAND);
+        Map<String, Object> saved = TrainingRunOptions.start(COMMAND);
         saved.put("model", o.model().toString());
         saved.put("data", o.data());
         saved.put("train", null);

@@ -27,13 +27,23 @@ final class TrainingRunOptions {
     }
 
     /**
+     * A saved options map's first keys, as every command writes them: the command, and the directory the run was
+     * started from, against which a later {@code --resume} from elsewhere reads the run's relative paths.
+     */
+    static Map<String, Object> start(String command) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(COMMAND, command);
+        m.put("working_directory", java.nio.file.Path.of("").toAbsolutePath().toString());
+        return m;
+    }
+
+    /**
      * The options {@code myllm train} would save for the command line equivalent to {@code o}: what the library fixes
      * (token split, stride = context, AdamW on matrices, no accumulation, the preset's dropout and head) written as the
      * command's values that give it, no samples, and checkpoints only at the end as the library saves them.
      */
     static Map<String, Object> of(TrainingOptions o) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put(COMMAND, "train");
+        Map<String, Object> m = start("train");
         m.put("data", List.copyOf(o.data()));
         m.put("preset", o.preset());
         m.put("n-layer", 0);

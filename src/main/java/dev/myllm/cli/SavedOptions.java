@@ -22,10 +22,13 @@ final class SavedOptions {
 
     /** The key that names the command which wrote the options (no option is called --command). */
     static final String COMMAND = "command";
+    /** The key that keeps the directory the run was started from, against which its relative paths were typed. */
+    static final String WORKING_DIRECTORY = "working_directory";
 
     static Map<String, Object> collect(CommandLine.Model.CommandSpec spec) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put(COMMAND, commandName(spec));
+        out.put(WORKING_DIRECTORY, Path.of("").toAbsolutePath().toString());
         for (OptionSpec o : spec.options()) {
             if (SKIP.contains(o.longestName()) || o.hidden()) continue; // hidden: old spellings of visible options
             Object v = o.getValue();
@@ -85,7 +88,7 @@ final class SavedOptions {
             // on the checkpoint's tensors); null is a run made without the option, which a typed value changes (a LoRA
             // alpha changes no shape and would train on silently with another scale)
             if (saved0 instanceof Number n && n.doubleValue() <= 0) continue;
-            Object was = convert(saved0, o.type(), key), now = o.getValue();
+            Object was = convert(rebase(saved0, map), o.type(), key), now = o.getValue();
             if (was instanceof Path p) was = p.toAbsolutePath().normalize();
             if (now instanceof Path p) now = p.toAbsolutePath().normalize();
             if (java.util.Objects.equals(was, now)) continue;
@@ -107,7 +110,27 @@ final class SavedOptions {
             if (SKIP.contains(o.longestName()) || o.hidden() || (given != null && given.hasMatchedOption(o))) continue;
             String key = o.longestName().replaceFirst("^--", "");
             if (!map.containsKey(key)) continue;
-            o.setValue(convert(map.get(key), o.type(), key));
+            o.setValue(convert(rebase(map.get(key), map), o.type(), key));
+        }
+    }
+
+    /**
+     * A saved value as the run meant it: a relative path (a model, data, a tokenizer file; typed as a path or
+     * as a name-or-path string) that names nothing from here but did from the directory the run was started in
+     * is taken from there, so {@code --resume} works from any directory. Names (gpt2, verdict) and paths that
+     * resolve here are left as they are.
+     */
+    private static Object rebase(Object v, Map<?, ?> saved) {
+        if (!(saved.get(WORKING_DIRECTORY) instanceof String wd)) return v;
+        if (v instanceof List<?> l) return l.stream().map(x -> rebase(x, saved)).toList();
+        if (!(v instanceof String s) || s.isEmpty()) return v;
+        try {
+            Path p = Path.of(s);
+            if (p.isAbsolute() || java.nio.file.Files.exists(p)) return v;
+            Path there = Path.of(wd).resolve(p).normalize();
+            return java.nio.file.Files.exists(there) ? there.toString() : v;
+        } catch (java.nio.file.InvalidPathException e) {
+            return v; // a glob or a name, not a path
         }
     }
 

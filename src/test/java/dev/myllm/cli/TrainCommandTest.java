@@ -71,6 +71,24 @@ class TrainCommandTest {
     }
 
     @Test
+    void aRunStartedWithRelativePathsResumesFromAnotherDirectory(@TempDir Path tmp) throws Exception {
+        Path data = verdict(tmp), out = threeSteps(data, tmp.resolve("r"));
+        Path state = out.resolve("step-000003/trainer_state.json");
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(state.toFile());
+        var options = (com.fasterxml.jackson.databind.node.ObjectNode) json.get("options");
+        assertThat(options.get("working_directory").asText()).isEqualTo(Path.of("").toAbsolutePath().toString());
+        // as if typed "--data verdict.txt" in tmp: from here (the test's directory) the relative path names nothing,
+        // and --resume said so instead of reading the data from where the run was started
+        options.putArray("data").add("verdict.txt");
+        options.put("working_directory", tmp.toString());
+        Files.writeString(state, json.toString());
+        Files.writeString(out.resolve("latest"), "step-000003\n");
+        CliRun r = run("train", "--resume", out.toString(), "--steps", "4");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(losses(out.resolve("metrics.jsonl"))).hasSize(4);
+    }
+
+    @Test
     void minutesStopsAtTheBudgetWithACheckpointResumeContinues(@TempDir Path tmp) throws Exception {
         Path data = uninterruptedRun(tmp);
         // a budget of 6 microseconds: over after the first step, which is saved as --resume expects
