@@ -29,7 +29,7 @@ final class TokenizeCommand implements Runnable {
     enum SpecialsOpt { allow, text, error }
 
     @Option(names = {"-t", "--tokenizer"}, defaultValue = "gpt2", paramLabel = "simple|gpt2|PATH",
-            description = "Tokenizer: gpt2 (default), simple (the book's regex tokenizer) or a vocabulary file/folder.")
+            description = "Tokenizer: gpt2 (default), simple (the book's regex tokenizer), a vocabulary file/folder or a GGUF file (its embedded one).")
     String tokenizer;
 
     @Option(names = "--specials", defaultValue = "allow", paramLabel = "allow|text|error",

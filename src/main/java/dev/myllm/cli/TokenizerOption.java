@@ -56,11 +56,10 @@ final class TokenizerOption {
      * prepare}, {@code train}): an unknown name or a missing file is a usage error naming the option, as where a model reads it.
      */
     static Tokenizer named(String spec) {
-        try {
-            return Tokenizers.load(spec);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--tokenizer: " + e.getMessage());
-        }
+        // through load, so that a GGUF file lends its embedded tokenizer here too
+        TokenizerOption t = new TokenizerOption();
+        t.spec = spec;
+        return t.load((Path) null);
     }
 
     /** The tokenizer for the model {@code model} picks. */

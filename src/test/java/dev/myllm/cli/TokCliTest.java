@@ -39,11 +39,17 @@ class TokCliTest {
         assertThat(missing.code()).isNotZero();
         assertThat(missing.err()).contains("none.txt");
         assertThat(run("tokenize", "-t", dir.resolve("v.json").toString(), f.toString()).err()).contains("v.json");
-        // a binary file (here a GGUF model) is named, not quoted: the message used to carry its header's NUL bytes
+        // a GGUF file lends its embedded tokenizer, as --tokenizer FILE.gguf does wherever a model is read (it was refused)
         Path gguf = Path.of(TokCliTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
-        CliRun binary = run("tokenize", "-t", gguf.toString(), f.toString());
+        CliRun embedded = run("tokenize", "-t", gguf.toString(), f.toString());
+        assertThat(embedded.code()).as(embedded.err()).isZero();
+        int[] ids = dev.myllm.io.GgufModel.tokenizer(gguf).encode(Files.readString(f), dev.myllm.tokenizer.Specials.ALLOW);
+        assertThat(embedded.out()).isEqualTo(java.util.Arrays.stream(ids).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(" ")) + "\n");
+        // another binary file is named, not quoted: the message used to carry its bytes
+        Path binaryFile = Files.write(f.resolveSibling("model.bin"), new byte[]{0, 1, 2, (byte) 0xff});
+        CliRun binary = run("tokenize", "-t", binaryFile.toString(), f.toString());
         assertThat(binary.code()).isEqualTo(2);
-        assertThat(binary.err()).isEqualTo("myllm: --tokenizer: " + gguf + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)\n");
+        assertThat(binary.err()).isEqualTo("myllm: --tokenizer: " + binaryFile + ": not a tokenizer file (expected myllm-bpe JSON, tokenizer.json or .tiktoken)\n");
     }
 
     @Test
