@@ -18,10 +18,9 @@ final class Classifiers {
     static GPTClassifier load(Path dir, float dropout) {
         if (!Files.isDirectory(dir)) throw new CliException("--model: no such directory: " + dir);
         Path cfg = dir.resolve(dev.myllm.io.ModelDirectory.CONFIG);
-        String why = dev.myllm.util.IoErrors.notAFile(cfg);
-        // a directory or a link loop is there, not nothing
-        if (why != null && Files.exists(cfg, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw new CliException("--model " + cfg + ": " + why);
-        if (why != null) {
+        String odd = dev.myllm.util.IoErrors.inPlaceOfFile(cfg); // a directory or a link loop is there, not nothing
+        if (odd != null) throw new CliException("--model " + cfg + ": " + odd);
+        if (!Files.isRegularFile(cfg)) {
             throw new CliException("--model " + dir + " has no config.json: not a classifier directory");
         }
         if (!ClassifierDirectory.isClassifier(dir)) {

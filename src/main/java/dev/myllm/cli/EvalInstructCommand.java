@@ -87,7 +87,7 @@ final class EvalInstructCommand implements Runnable {
     @Override
     public void run() {
         // before the data is read: a typo should not cost a file's reading or the book's download
-        if (!List.of("train", "val", "validation", "test", "all").contains(split)) {
+        if (!split.equals("all") && !InstructionData.Split.PART_NAMES.contains(split)) {
             throw new CliException("--split: unknown split '" + split + "' (known: train, val or validation, test, all)");
         }
         if (maxNewTokens < 1) throw new CliException("--max-new-tokens must be at least 1, got " + maxNewTokens);

@@ -26,6 +26,9 @@ public final class InstructionData {
         }
 
         /** The part called {@code name} (train, val, test). */
+        /** The names {@link #part} takes. */
+        public static final List<String> PART_NAMES = List.of("train", "val", "validation", "test");
+
         public List<InstructionExample> part(String name) {
             return switch (name) {
                 case "train" -> train;

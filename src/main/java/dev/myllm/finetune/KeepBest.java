@@ -130,12 +130,10 @@ public final class KeepBest {
     /** The step and accuracy of the kept model, empty when there is none. */
     Map<String, Object> read() {
         Path f = dir.resolve(FILE);
-        String why = IoErrors.notAFile(f);
-        if (why != null) {
-            // only nothing there is no best file: a directory or a link loop in its place is refused, not taken for none
-            if (Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw unreadable.apply(f + ": " + why);
-            return Map.of();
-        }
+        // only nothing there is no best file: a directory or a link loop in its place is refused, not taken for none
+        String odd = IoErrors.inPlaceOfFile(f);
+        if (odd != null) throw unreadable.apply(f + ": " + odd);
+        if (!Files.isRegularFile(f)) return Map.of();
         com.fasterxml.jackson.databind.JsonNode n;
         try {
             n = JsonFiles.read(f); // as text first: Jackson reading the file itself adds "[Source: ...]" lines

@@ -322,10 +322,9 @@ public final class LoRA extends Module {
     /** Loads {@code dir/adapter_model.safetensors} into these adapters. */
     public void load(Path dir) {
         Path f = dir.resolve(WEIGHTS);
-        String why = dev.myllm.util.IoErrors.notAFile(f);
-        // a directory or a link loop is there, not nothing
-        if (why != null && Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw new IllegalArgumentException(f + ": " + why);
-        if (why != null) throw new IllegalArgumentException(dir + ": no " + WEIGHTS);
+        String odd = dev.myllm.util.IoErrors.inPlaceOfFile(f); // a directory or a link loop is there, not nothing
+        if (odd != null) throw new IllegalArgumentException(f + ": " + odd);
+        if (!Files.isRegularFile(f)) throw new IllegalArgumentException(dir + ": no " + WEIGHTS);
         loadPeft(Safetensors.read(f), f);
     }
 }

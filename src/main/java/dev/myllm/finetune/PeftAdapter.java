@@ -9,7 +9,6 @@ import dev.myllm.util.IoErrors;
 import dev.myllm.util.JsonFiles;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -73,8 +72,8 @@ public final class PeftAdapter {
         Path cf = dir.resolve(LoRA.CONFIG), wf = dir.resolve(LoRA.WEIGHTS);
         // something in a file's place (a directory, a link loop) is named as what it is, not as missing
         for (Path f : List.of(cf, wf)) {
-            String why = IoErrors.notAFile(f);
-            if (why != null && Files.exists(f, LinkOption.NOFOLLOW_LINKS)) throw new IllegalArgumentException(f + ": " + why);
+            String odd = IoErrors.inPlaceOfFile(f);
+            if (odd != null) throw new IllegalArgumentException(f + ": " + odd);
         }
         if (!Files.isRegularFile(cf)) throw new IllegalArgumentException(dir + ": no " + LoRA.CONFIG + " (not a PEFT adapter directory)");
         if (!Files.isRegularFile(wf)) {

@@ -61,10 +61,9 @@ public final class ClassifierDirectory {
     private static Path requireClassifier(Path dir) {
         Path cfgFile = dir.resolve(ModelDirectory.CONFIG);
         if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no such classifier directory");
-        String why = dev.myllm.util.IoErrors.notAFile(cfgFile);
-        // a directory or a link loop is there, not nothing
-        if (why != null && Files.exists(cfgFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) throw new IllegalArgumentException(cfgFile + ": " + why);
-        if (why != null) throw new IllegalArgumentException(dir + ": no config.json (not a classifier directory)");
+        String odd = dev.myllm.util.IoErrors.inPlaceOfFile(cfgFile); // a directory or a link loop is there, not nothing
+        if (odd != null) throw new IllegalArgumentException(cfgFile + ": " + odd);
+        if (!Files.isRegularFile(cfgFile)) throw new IllegalArgumentException(dir + ": no config.json (not a classifier directory)");
         if (!isClassifier(dir)) {
             throw new IllegalArgumentException(dir + ": is a language model, not a classifier (config.json does not name " + ARCHITECTURE + ")");
         }

@@ -236,11 +236,9 @@ public final class ModelDirectory {
     static Path weightsFile(Path dir) {
         checkDir(dir);
         Path w = dir.resolve(WEIGHTS);
-        String why = dev.myllm.util.IoErrors.notAFile(w);
-        if (why != null && Files.exists(w, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalArgumentException(w + ": " + why); // a directory or a link loop is there, not nothing
-        }
-        if (why != null) {
+        String odd = dev.myllm.util.IoErrors.inPlaceOfFile(w); // a directory or a link loop is there, not nothing
+        if (odd != null) throw new IllegalArgumentException(w + ": " + odd);
+        if (!Files.isRegularFile(w)) {
             String hint = Files.exists(dir.resolve("pytorch_model.bin"))
                     ? " (it has pytorch_model.bin; convert it to safetensors)" : Files.exists(dir.resolve("model.safetensors.index.json"))
                     ? " (sharded checkpoints are not supported)" : "";

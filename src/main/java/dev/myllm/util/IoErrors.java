@@ -32,6 +32,16 @@ public final class IoErrors {
     }
 
     /**
+     * Why what is at {@code file} is no file to read ("is a directory", a link loop's "Too many levels of symbolic
+     * links"), or null when it is a regular file or nothing is there: a caller that reports a missing file its own way
+     * then does not call a directory in its place missing.
+     */
+    public static String inPlaceOfFile(Path file) {
+        String why = notAFile(file);
+        return why != null && Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? why : null;
+    }
+
+    /**
      * The reason ("no such file or directory", "permission denied") for a message that names the file the user gave:
      * the path in the exception may be a temporary file of ours.
      */
