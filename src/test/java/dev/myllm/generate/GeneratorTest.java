@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Arena;
 import dev.myllm.tensor.GradMode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -61,6 +62,26 @@ class GeneratorTest {
         assertThat(a).isNotEqualTo(cached.tokens()); // sampling really sampled
         assertThat(gen.generate(PROMPT, sampled).tokens()).containsExactly(a); // same seed, same tokens
         assertThat(gen.generate(PROMPT, sampled.withSampling(1.0f, 20, 0.95f, 8)).tokens()).isNotEqualTo(a);
+    }
+
+    @Test
+    void generationWithoutTheCacheCollectsItsGarbageEverySoManyBytesAndWithTheCacheNever() {
+        // 50 new tokens with a context of 64: every step a new length, each step's buffers new arrays
+        GPTModel m = new GPTModel(new GPTConfig(67, 64, 32, 4, 2, 0.1f, true, true, 1e-5f), 11);
+        Generator gen = new Generator(m, null);
+        int[] collections = {0};
+        gen.collector = () -> collections[0]++;
+        gen.collectEvery = 256 << 10;
+        long floats0 = Arena.allocatedFloats();
+        int[] uncached = gen.generate(PROMPT, GenerationConfig.greedy(50).withCache(false)).tokens();
+        long bytes = 4 * (Arena.allocatedFloats() - floats0);
+        // a collection each time the new buffers since the last one reach 256 KB (a step's are less)
+        assertThat(bytes).isGreaterThan(8 * gen.collectEvery);
+        assertThat((long) collections[0]).isBetween(bytes / gen.collectEvery / 2, bytes / gen.collectEvery);
+        // with the cache the same tokens, and nothing to collect: decoding reuses its buffers
+        collections[0] = 0;
+        assertThat(gen.generate(PROMPT, GenerationConfig.greedy(50)).tokens()).containsExactly(uncached);
+        assertThat(collections[0]).isZero();
     }
 
     @Test
