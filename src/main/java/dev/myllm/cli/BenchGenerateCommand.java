@@ -109,6 +109,9 @@ final class BenchGenerateCommand implements Runnable {
         double cachedTotalTps = d.tokensPerS();
         Double plainTps = null;
         boolean identical = true;
+        // the peak of the runs with the cache, read before the comparison without it: that one makes
+        // new buffers every step, and the figure beside the decoding speed is the decoding's own
+        long cachedPeak = PeakMemory.bytes();
         if (uncached > 0) {
             Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(uncached).withCache(false));
             plainTps = uncached / ((res.prefillNanos() + res.decodeNanos()) / 1e9);
@@ -121,7 +124,8 @@ final class BenchGenerateCommand implements Runnable {
                     .put("prefill_tokens_per_s", promptTokens / prefill).put("decode_tokens_per_s", tps)
                     .put("decode_tokens_per_s_slowest", slowest).put("decode_tokens_per_s_fastest", fastest).put("runs", runs)
                     .put("cached_tokens_per_s", cachedTotalTps).put("weight_bytes_per_token", bytesPerToken)
-                    .put("weights_gb_per_s", gbps).put("peak_rss_mb", Math.round(PeakMemory.mib()));
+                    .put("weights_gb_per_s", gbps).put("peak_rss_mb", Math.round(PeakMemory.mib()))
+                    .put("peak_rss_mb_cached", Math.round(cachedPeak / (1024.0 * 1024.0)));
             if (plainTps != null) {
                 o.put("uncached_tokens", uncached).put("uncached_tokens_per_s", plainTps)
                         .put("speedup", cachedTotalTps / plainTps).put("same_tokens", identical);
@@ -140,7 +144,8 @@ final class BenchGenerateCommand implements Runnable {
                     uncached < newTokens ? " (the uncached run was shorter, so this understates it)" : "", identical ? "yes" : "NO");
         }
         if (parts != null) printProfile(out, parts);
-        out.print(PeakMemory.line(""));
+        out.print(PeakMemory.line(plainTps == null ? "" : String.format(java.util.Locale.ROOT, "%.0f MiB before the run without the cache",
+                cachedPeak / (1024.0 * 1024.0))));
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
     }

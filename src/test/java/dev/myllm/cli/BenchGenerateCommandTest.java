@@ -35,6 +35,21 @@ class BenchGenerateCommandTest {
     }
 
     @Test
+    void reportsThePeakMemoryOfTheRunsWithTheCacheApartFromTheComparisonWithout() throws Exception {
+        String[] common = {"bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "4", "--new-tokens", "6", "--runs", "1",
+                "--uncached-tokens", "6"};
+        CliRun r = run(concat(common, "--json"));
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        // read when the runs with the cache were done, before the comparison: at most the whole process's
+        assertThat(o.get("peak_rss_mb_cached")).as(r.out()).isNotNull();
+        assertThat(o.get("peak_rss_mb_cached").asLong()).isPositive().isLessThanOrEqualTo(o.get("peak_rss_mb").asLong());
+        CliRun text = run(common);
+        assertThat(text.code()).as(text.err()).isZero();
+        assertThat(text.out()).containsPattern("\\n  peak RSS +\\d+ MiB \\(the whole process so far, \\d+ MiB before the run without the cache\\)\\n");
+    }
+
+    @Test
     void readsAListOfTypesInOrderWithoutRepeats() {
         assertThat(BenchGenerateRounds.types("f32, F16,bfloat16,q8")).containsExactly("f32", "f16", "bf16", "q8_0");
         assertThatThrownBy(() -> BenchGenerateRounds.types("f32,f16,float16")).isInstanceOf(CliException.class)
