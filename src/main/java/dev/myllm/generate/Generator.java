@@ -44,7 +44,7 @@ public final class Generator {
      * they outlive a small young generation (the arena keeps the last two steps' sizes); the parallel
      * collector then grows the old generation for them instead of collecting it, up to the heap's limit
      * ({@code bench generate}'s comparison of 256 tokens on gpt2-small: 2.7 GB of garbage, a peak of
-     * 3.4 GiB of resident memory instead of 0.8). A full collection of gpt2-small's heap takes about 25 ms.
+     * 3.4 GiB of resident memory instead of 0.8). A full collection of gpt2-small's heap took 7-10 ms.
      */
     static final long UNCACHED_COLLECT_BYTES = 128L << 20;
 
