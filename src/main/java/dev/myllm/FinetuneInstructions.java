@@ -10,6 +10,7 @@ import dev.myllm.finetune.Trainable;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.MetricsLog;
+import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 
 import java.util.Map;
@@ -45,7 +46,7 @@ final class FinetuneInstructions {
         o.trainable().apply(m);
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), start.run().resumedStep())) {
             Trainer t = FineTuning.trainer(lora != null ? lora : m, m, data.loss(),
-                    new InstructStore(m, lora, start.tokenizerFile(), f, o.model(), "withLoRA(rank, alpha)"),
+                    new InstructStore(m, lora, TokenizerCopy.read(start.tokenizerFile()), f, o.model(), "withLoRA(rank, alpha)"),
                     data.trainBatches(), data.valBatches().first(o.evalBatches()), data.trainBatches().first(o.evalBatches()),
                     new FineTuning.Settings(FineTuning.schedule(o.lr(), r.warmupSteps(), r.minLr(), total), o.weightDecay(), total, o.evalEvery(),
                             r.checkpointEvery()), o.out())

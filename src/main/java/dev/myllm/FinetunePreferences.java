@@ -12,9 +12,9 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.LanguageModel;
 import dev.myllm.train.MetricsLog;
+import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -34,7 +34,7 @@ final class FinetunePreferences {
         InstructRunStart start = InstructRunStart.of(o.model(), o.out(), r, COMMAND, o.data(), o.format());
         InstructionData.Split split = start.split();
         PromptFormat f = start.format();
-        Path tokenizerFile = start.tokenizerFile();
+        TokenizerCopy kept = TokenizerCopy.read(start.tokenizerFile());
         Tokenizer tok = start.tokenizer();
         GPTModel policy = InstructRunStart.load(o.model(), r.dropout());
         LoRAModel lora = o.trainable() == Trainable.LORA ? LoRAModel.attach(policy, o.lora(), o.seed()) : null;
@@ -48,10 +48,10 @@ final class FinetunePreferences {
         start.run().requireStepsLeft(total);
         o.trainable().apply(policy);
         // a resumed run continues its own best; a new one replaces whatever an earlier run left there
-        KeepBest best = o.keepBest() ? new KeepBest(store(policy, lora, tokenizerFile, f, o), o.out(), start.run().resumed(), "keepBest",
+        KeepBest best = o.keepBest() ? new KeepBest(store(policy, lora, kept, f, o), o.out(), start.run().resumed(), "keepBest",
                 IllegalArgumentException::new) : null;
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), start.run().resumedStep())) {
-            Trainer t = dpo.trainer(store(policy, lora, tokenizerFile, f, o),
+            Trainer t = dpo.trainer(store(policy, lora, kept, f, o),
                             new FineTuning.Settings(FineTuning.schedule(o.lr(), r.warmupSteps(), r.minLr(), total), o.weightDecay(), total, o.evalEvery(),
                                     r.checkpointEvery()), o.evalBatches(), o.out())
                     .metrics(metrics, o.out().resolve("loss.png"))
@@ -78,7 +78,7 @@ final class FinetunePreferences {
         return saved;
     }
 
-    private static InstructStore store(GPTModel m, LoRAModel lora, Path tokenizerFile, PromptFormat f, PreferenceOptions o) {
-        return new InstructStore(m, lora, tokenizerFile, f, o.model(), "withLoRA(rank, alpha)");
+    private static InstructStore store(GPTModel m, LoRAModel lora, TokenizerCopy kept, PromptFormat f, PreferenceOptions o) {
+        return new InstructStore(m, lora, kept, f, o.model(), "withLoRA(rank, alpha)");
     }
 }

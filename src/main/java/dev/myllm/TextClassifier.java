@@ -15,6 +15,7 @@ import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.MetricsLog;
+import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 
 import java.nio.file.Files;
@@ -113,7 +114,7 @@ public final class TextClassifier {
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
             Trainer t = tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), r.warmupSteps(), r.minLr(), o.weightDecay(), o.evalEvery(),
                             o.evalBatches(), r.checkpointEvery()),
-                            Files.isRegularFile(own) ? own : null, metrics, o.out())
+                            TokenizerCopy.read(Files.isRegularFile(own) ? own : null), metrics, o.out())
                     .listener(listener == null ? new Trainer.Listener() {
                     } : listener);
             run.start(t, savedOptions(o)).run();

@@ -11,6 +11,7 @@ import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
+import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 
 import java.nio.file.Files;
@@ -61,7 +62,7 @@ final class Training {
         Path tokenizerFile = !o.tokenizer().equals("gpt2") && !o.tokenizer().equals("simple") && Files.isRegularFile(Path.of(o.tokenizer()))
                 ? Path.of(o.tokenizer()) : null;
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
-            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, tokenizerFile), opt, schedule, train,
+            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, TokenizerCopy.read(tokenizerFile)), opt, schedule, train,
                     new Trainer.Options(o.steps(), 1, o.gradClip(), o.evalEvery(), o.evalBatches(), 0, 0, 1), o.out())
                     .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
                     .rng("dropout", model.dropoutRng())

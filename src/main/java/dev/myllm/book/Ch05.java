@@ -103,7 +103,7 @@ final class Ch05 {
         int numEpochs = 10, evalFreq = 5, evalIter = 5;
         long steps = Math.min(maxSteps, (long) numEpochs * trainLoader.batchesPerEpoch());
         List<double[]> evals = new ArrayList<>(); // the book's step, train loss, validation loss
-        new Trainer(model, LanguageModel.of(model), new GptModelStore(model, null), optimizer, new LrSchedule.Constant(4e-4), trainLoader,
+        new Trainer(model, LanguageModel.of(model), new GptModelStore(model), optimizer, new LrSchedule.Constant(4e-4), trainLoader,
                 new Trainer.Options(steps, 1, 0, evalFreq, evalIter, -1, 0, 1), runDir)
                 .evaluation(() -> valLoader.iterate(evalIter), () -> trainLoader.iterate(evalIter)).evalRule(Trainer.EvalRule.BOOK)
                 .listener(new Trainer.Listener() {

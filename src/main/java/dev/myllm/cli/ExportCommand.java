@@ -7,6 +7,7 @@ import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.train.TokenizerCopy;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -91,23 +92,16 @@ final class ExportCommand implements Runnable {
         GPTModel m = model.build(seed);
         Path source = model.directory();
         Tokenizer tok = source != null ? tokenizer.load(model) : null;
+        // what the source keeps beside its weights, so the copy tokenizes and chats as it does: a trained vocabulary (a GGUF
+        // file's embedded one written out), taken before anything is written, and an instruction format
+        TokenizerCopy kept = source != null ? tokenizer.toKeep(source, tok, m.config().vocabSize()) : null;
         dev.myllm.finetune.PromptFormat format = model.savedFormat(); // the adapter's, when it has one
         try {
             ModelDirectory.save(m, out, t);
-            // what the source keeps beside its weights, so the copy tokenizes and chats as it does:
-            // a trained vocabulary (a GGUF file's embedded one written out) and an instruction format
-            if (source != null) {
-                Path tokFile = tokenizer.fileToKeep(source, tok, m.config().vocabSize(), out);
-                Path kept = out.resolve(dev.myllm.train.GptModelStore.TOKENIZER_FILE);
-                if (tokFile != null && !tokFile.toAbsolutePath().equals(kept.toAbsolutePath())) {
-                    Files.copy(tokFile, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-                if (format != null) dev.myllm.finetune.SavedFormat.write(out, format);
-            }
+            if (kept != null) kept.writeInto(out);
+            if (source != null && format != null) dev.myllm.finetune.SavedFormat.write(out, format);
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CliException("--out " + e.getMessage(), 1);
-        } catch (java.io.IOException e) {
-            throw new CliException("--out " + out + ": " + e.getMessage(), 1);
         }
         long bytes;
         try {

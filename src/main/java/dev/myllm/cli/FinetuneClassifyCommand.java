@@ -135,7 +135,7 @@ final class FinetuneClassifyCommand implements Runnable {
         try (MetricsLog metrics = MetricsLog.open(logFile, checkpoint == null ? 0 : ((Number) resumeState.get("step")).longValue())) {
             Trainer t = tuning.trainer(new ClassifierTuning.Training(total, rate, lrSchedule.givenWarmupSteps(), lrSchedule.givenMinLr(),
                             weightDecay, evalEvery, evalBatches, checkpointEvery),
-                            tokenizer.fileToKeep(model, tok, c.config().vocabSize(), out), metrics, out)
+                            tokenizer.toKeep(model, tok, c.config().vocabSize()), metrics, out)
                     .commandOptions(SavedOptions.collect(spec))
                     .plot(out.resolve("accuracy.png"), AccuracyPlot::write)
                     .listener(progress.andThen(new Trainer.Listener() {

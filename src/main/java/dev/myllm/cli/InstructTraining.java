@@ -218,7 +218,7 @@ abstract class InstructTraining implements Runnable {
 
     /** Saves the model with its tokenizer and the prompt format; resuming a LoRA run reads the frozen weights from {@code --model}. */
     ModelStore store(GPTModel m, LoRAModel lora, PromptFormat f) {
-        return new InstructStore(m, lora, tokenizer.fileToKeep(model, tokenizer(), m.config().vocabSize(), out), f, model, "--trainable lora");
+        return new InstructStore(m, lora, tokenizer.toKeep(model, tokenizer(), m.config().vocabSize()), f, model, "--trainable lora");
     }
 
     private void saySaved(Path last, Path logFile) {

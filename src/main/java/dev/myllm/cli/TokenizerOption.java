@@ -8,7 +8,7 @@ import dev.myllm.tokenizer.TokenizerJson;
 import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.train.GptModelStore;
-import dev.myllm.util.AtomicFiles;
+import dev.myllm.train.TokenizerCopy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -73,36 +73,31 @@ final class TokenizerOption {
             if (spec.equals("gpt2") || spec.equals("simple") || spec.equals("r50k_base")) return null; // built in, even beside a file of that name
             Path p = Path.of(spec);
             // only a JSON vocabulary is kept as it is: a GGUF file's tokenizer is embedded, and a .tiktoken file or a
-            // tokenizer folder would not read back as myllm-tokenizer.json (fileToKeep writes those out)
+            // tokenizer folder would not read back as myllm-tokenizer.json (toKeep writes those out)
             return Files.isRegularFile(p) && !writtenOut(p) ? p : null;
         }
         return ownFile(model);
     }
 
     /**
-     * The tokenizer file to keep beside every model a run saves, or null for GPT-2's: the option's
-     * JSON file (named, or the model directory's own), or a GGUF file's embedded tokenizer, a named
-     * {@code .tiktoken} file or tokenizer folder written into the run directory (a vocabulary trained
-     * here as its own JSON, another as a {@code tokenizer.json}),
-     * so the saved directories read the same ids.
+     * The tokenizer to keep beside every model a run saves, or null for GPT-2's: the option's JSON
+     * file (named, or the model directory's own), read now, or a GGUF file's embedded tokenizer, a
+     * named {@code .tiktoken} file or tokenizer folder written out in memory (a vocabulary trained
+     * here as its own JSON, another as a {@code tokenizer.json}), so the saved directories read the
+     * same ids. Nothing is written here: the copy goes only into the directories the run saves, so
+     * a run that fails before its first save leaves none behind.
      */
-    Path fileToKeep(Path model, Tokenizer tok, int rows, Path runDir) {
+    TokenizerCopy toKeep(Path model, Tokenizer tok, int rows) {
         Path file = file(model);
-        if (file != null) return file;
+        if (file != null) return TokenizerCopy.read(file);
         Path source = spec != null ? Path.of(spec) : model;
         if (source == null || !writtenOut(source)) return null;
-        Path f = runDir.resolve(GptModelStore.TOKENIZER_FILE);
         try {
-            Files.createDirectories(runDir);
             // a vocabulary trained here (a GGUF file's myllm.tokenizer) as itself: tokenizer.json would split by GPT-2's rules
-            if (tok instanceof TrainedBpe t) t.save(f);
-            else AtomicFiles.writeString(f, TokenizerJson.of(BpeVocab.of(tok, rows)));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+            return tok instanceof TrainedBpe t ? TokenizerCopy.of(t.jsonBytes()) : TokenizerCopy.of(TokenizerJson.of(BpeVocab.of(tok, rows)));
         } catch (IllegalArgumentException e) {
             throw new CliException(modelOption + " " + model + ": its tokenizer cannot be saved: " + e.getMessage());
         }
-        return f;
     }
 
     /** Whether the tokenizer at {@code p} is kept beside a saved model by writing it out (a GGUF file, a .tiktoken file, a folder), not by copying. */

@@ -17,6 +17,7 @@ import dev.myllm.train.MemoryEstimate;
 import dev.myllm.train.LrSchedule;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
+import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -218,9 +219,9 @@ final class TrainCommand implements Runnable {
         Trainer[] self = new Trainer[1];
         long[] firstStepEnd = {0};
         // kept beside every saved model, so --resume and generate --model RUN/model read the same ids (a GGUF file's is written out)
-        Path tokenizerFile = tokenizerRule.fileToKeep(initModel, tok, cfg.vocabSize(), out);
+        TokenizerCopy kept = tokenizerRule.toKeep(initModel, tok, cfg.vocabSize());
         try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
-            Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, tokenizerFile), opt, schedule, train,
+            Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, kept), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
                     .rng("dropout", model.dropoutRng())
                     .commandOptions(SavedOptions.collect(spec))

@@ -1,14 +1,10 @@
 package dev.myllm.finetune;
 
-import dev.myllm.util.IoErrors;
 import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Tensor;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.ModelStore;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.myllm.train.TokenizerCopy;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -20,24 +16,18 @@ import java.util.Map;
  */
 public final class ClassifierStore implements ModelStore {
     private final GPTClassifier model;
-    private final Path tokenizerFile;
+    private final TokenizerCopy tokenizer;
 
-    /** A store for {@code model}; {@code tokenizerFile} (may be null) is copied into every saved directory. */
-    public ClassifierStore(GPTClassifier model, Path tokenizerFile) {
+    /** A store for {@code model}; {@code tokenizer} (may be null: GPT-2's, nothing to keep) is written into every saved directory. */
+    public ClassifierStore(GPTClassifier model, TokenizerCopy tokenizer) {
         this.model = model;
-        this.tokenizerFile = tokenizerFile;
+        this.tokenizer = tokenizer;
     }
 
     @Override
     public void save(Path dir) {
         save(model, dir);
-        if (tokenizerFile != null) {
-            try {
-                Files.copy(tokenizerFile, dir.resolve(GptModelStore.TOKENIZER_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot copy the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
-            }
-        }
+        if (tokenizer != null) tokenizer.writeInto(dir);
     }
 
     /** Writes {@code m} (and its adapter, if any) into {@code dir}. */

@@ -9,6 +9,7 @@ import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.MetricsLog;
+import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 import java.nio.file.Path;
 import java.util.List;
@@ -198,15 +199,15 @@ public final class ClassifierTuning {
      * {@code metrics} and drawn into {@code out/loss.png}; the caller adds its listener and starts it.
      *
      * @param t             the steps and optimizer settings
-     * @param tokenizerFile the tokenizer file saved beside every model (null: GPT-2's)
+     * @param tokenizer     the tokenizer file kept beside every model (null: GPT-2's)
      * @param metrics       the log of every step
      * @param out           the run directory (checkpoints and {@code model/})
      * @return the trainer, not yet run
      */
-    public Trainer trainer(Training t, Path tokenizerFile, MetricsLog metrics, Path out) {
+    public Trainer trainer(Training t, TokenizerCopy tokenizer, MetricsLog metrics, Path out) {
         // the evaluation lists come cut to evalBatches, and are read whole
         return FineTuning.trainer(classifier, classifier.transformer(), new ClassificationObjective(classifier),
-                        new ClassifierStore(classifier, tokenizerFile), train, validation.first(t.evalBatches()), train.first(t.evalBatches()),
+                        new ClassifierStore(classifier, tokenizer), train, validation.first(t.evalBatches()), train.first(t.evalBatches()),
                         new FineTuning.Settings(FineTuning.schedule(t.lr(), t.warmupSteps(), t.minLr(), t.steps()), t.weightDecay(), t.steps(), t.evalEvery(), t.checkpointEvery()), out)
                 .epochMetrics(t.evalBatches())
                 .metrics(metrics, out.resolve("loss.png"));

@@ -3,6 +3,7 @@ package dev.myllm.finetune;
 import dev.myllm.model.GPTModel;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.ModelStore;
+import dev.myllm.train.TokenizerCopy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,13 +29,13 @@ public final class InstructStore implements ModelStore {
      *
      * @param m             the GPT being tuned
      * @param lora          its adapters ({@link LoRAModel#attach}), or null when the model's own weights train
-     * @param tokenizerFile copied into every saved directory (null: GPT-2's tokenizer, nothing to copy)
+     * @param tokenizer     written into every saved directory (null: GPT-2's tokenizer, nothing to keep)
      * @param format        the prompt format written beside every saved model
      * @param startingModel the model directory the run started from: a LoRA run's frozen weights, read back on resume
      * @param askedForLoRA  how the run asks for LoRA, for the message when a directory to load has no adapter
      */
-    public InstructStore(GPTModel m, LoRAModel lora, Path tokenizerFile, PromptFormat format, Path startingModel, String askedForLoRA) {
-        this.base = new GptModelStore(m, tokenizerFile);
+    public InstructStore(GPTModel m, LoRAModel lora, TokenizerCopy tokenizer, PromptFormat format, Path startingModel, String askedForLoRA) {
+        this.base = new GptModelStore(m, tokenizer);
         this.lora = lora;
         this.format = format;
         this.startingModel = startingModel;

@@ -192,8 +192,18 @@ public final class TrainedBpe implements Tokenizer {
 
     /** Writes the vocabulary as JSON (atomically). */
     public void save(Path file) {
+        byte[] json = jsonBytes();
+        AtomicFiles.write(file, out -> out.write(json));
+    }
+
+    /** The file {@link #save} writes, as bytes (UTF-8 JSON, indented). */
+    public byte[] jsonBytes() {
         ObjectMapper om = new ObjectMapper();
-        AtomicFiles.write(file, out -> out.write(om.writerWithDefaultPrettyPrinter().writeValueAsBytes(json(om))));
+        try {
+            return om.writerWithDefaultPrettyPrinter().writeValueAsBytes(json(om));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The JSON {@link #save} writes, on one line: how a GGUF file carries the vocabulary ({@code myllm.tokenizer}). */

@@ -1,11 +1,7 @@
 package dev.myllm.train;
 
-import dev.myllm.util.IoErrors;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -17,17 +13,12 @@ public final class GptModelStore implements ModelStore {
     /** Where a model directory keeps a trained (non-GPT-2) tokenizer. */
     public static final String TOKENIZER_FILE = "myllm-tokenizer.json";
     private final GPTModel model;
-    private final byte[] tokenizer;
+    private final TokenizerCopy tokenizer;
 
-    /** A store for {@code model}; {@code tokenizerFile} (may be null) is written into every saved directory. */
-    public GptModelStore(GPTModel model, Path tokenizerFile) {
+    /** A store for {@code model}; {@code tokenizer} (may be null: GPT-2's, nothing to keep) is written into every saved directory. */
+    public GptModelStore(GPTModel model, TokenizerCopy tokenizer) {
         this.model = model;
-        // read once, here: a resumed run's vocabulary is its checkpoint's copy, and that checkpoint is pruned while the run goes on
-        try {
-            this.tokenizer = tokenizerFile == null ? null : Files.readAllBytes(tokenizerFile);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the tokenizer " + tokenizerFile + ": " + IoErrors.reason(e), e);
-        }
+        this.tokenizer = tokenizer;
     }
 
     public GptModelStore(GPTModel model) {
@@ -37,13 +28,7 @@ public final class GptModelStore implements ModelStore {
     @Override
     public void save(Path dir) {
         ModelDirectory.save(model, dir);
-        if (tokenizer != null) {
-            try {
-                Files.write(dir.resolve(TOKENIZER_FILE), tokenizer);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
-            }
-        }
+        if (tokenizer != null) tokenizer.writeInto(dir);
     }
 
     @Override

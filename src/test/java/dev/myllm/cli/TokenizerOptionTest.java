@@ -51,9 +51,8 @@ class TokenizerOptionTest {
         Files.writeString(vocab, "{}");
         // every regular file counted as a model file, so a named vocabulary was never kept beside a saved model
         assertThat(option(vocab.toString()).file(dir)).isEqualTo(vocab);
-        assertThat(option(vocab.toString()).fileToKeep(dir, null, 0, dir.resolve("run"))).isEqualTo(vocab);
-        assertThat(dir.resolve("run")).doesNotExist();
-        // a GGUF file's tokenizer is embedded: written out by fileToKeep, not copied
+        assertThat(option(vocab.toString()).toKeep(dir, null, 0).bytes()).isEqualTo(Files.readAllBytes(vocab));
+        // a GGUF file's tokenizer is embedded: written out by toKeep, not copied
         assertThat(option(gguf().toString()).file(dir)).isNull();
         assertThat(option("gpt2").file(dir)).isNull();
     }
@@ -69,17 +68,21 @@ class TokenizerOptionTest {
         assertThat(ids).containsExactly(256, 256, 257);
         Path run = dir.resolve("run");
         TokenizerOption t = option(tiktoken.toString());
-        Path kept = t.fileToKeep(null, t.load((Path) null), 258, run);
-        assertThat(kept).isEqualTo(run.resolve(GptModelStore.TOKENIZER_FILE));
+        Path kept = keptIn(t.toKeep(null, t.load((Path) null), 258), run);
         assertThat(dev.myllm.tokenizer.Tokenizers.load(kept.toString()).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW)).containsExactly(ids);
         // a Hugging Face folder (tokenizer.json inside) is not a file to copy either: it is written out the same way
         Path folder = Files.createDirectories(dir.resolve("hf"));
         Files.copy(kept, folder.resolve("tokenizer.json"));
         Path run2 = dir.resolve("run2");
         TokenizerOption f = option(folder.toString());
-        Path kept2 = f.fileToKeep(null, f.load((Path) null), 258, run2);
-        assertThat(kept2).isEqualTo(run2.resolve(GptModelStore.TOKENIZER_FILE));
+        Path kept2 = keptIn(f.toKeep(null, f.load((Path) null), 258), run2);
         assertThat(dev.myllm.tokenizer.Tokenizers.load(kept2.toString()).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW)).containsExactly(ids);
+    }
+
+    /** Writes {@code kept} into the model directory {@code dir}, as a run's saves do; returns the file. */
+    private static Path keptIn(dev.myllm.train.TokenizerCopy kept, Path dir) throws java.io.IOException {
+        kept.writeInto(Files.createDirectories(dir));
+        return dir.resolve(GptModelStore.TOKENIZER_FILE);
     }
 
     @Test

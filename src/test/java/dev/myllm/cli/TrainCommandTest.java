@@ -207,6 +207,27 @@ class TrainCommandTest {
     }
 
     @Test
+    void aRunFromAGgufFileThatFailsBeforeItsFirstSaveLeavesNoTokenizerBehind(@TempDir Path tmp) throws Exception {
+        Path data = verdict(tmp);
+        Path gguf = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
+        // a metrics log that cannot be written: the run fails after the data is read and the model built, before any save
+        Path log = tmp.resolve("loop.jsonl");
+        Files.createSymbolicLink(log, log);
+        Path out = tmp.resolve("run");
+        CliRun r = run(fromInit(data, gguf.toString(), out, "--log", log.toString()));
+        assertThat(r.code()).as(r.err()).isNotZero();
+        assertThat(r.err()).startsWith("myllm: cannot write metrics log " + log);
+        // the file's embedded vocabulary was written into --out first and left there, beside no model
+        assertThat(out.resolve(GptModelStore.TOKENIZER_FILE)).doesNotExist();
+        // a --tokenizer FILE.gguf lent to another source is kept the same way: with the saved models only
+        Path llmc = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-llmc-v3.bin").toURI());
+        Path out2 = tmp.resolve("run2");
+        CliRun r2 = run(fromInit(data, llmc.toString(), out2, "--tokenizer", gguf.toString(), "--log", log.toString()));
+        assertThat(r2.code()).as(r2.err()).isNotZero();
+        assertThat(out2.resolve(GptModelStore.TOKENIZER_FILE)).doesNotExist();
+    }
+
+    @Test
     void initFromAnLlmcCheckpointKeepsGpt2sTokenizerUnlessAGgufLendsOne(@TempDir Path tmp) throws Exception {
         Path data = verdict(tmp);
         Path llmc = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-llmc-v3.bin").toURI());
