@@ -149,12 +149,14 @@ final class TrainCommand implements Runnable {
         if (resume == null && GPTConfig.isBookPreset(preset)) BookRun.applyDefaults(this, spec.commandLine().getParseResult());
         String scheme = initScheme();
         initModel = scheme == null ? init : null;
-        validate();
+        validate(checkpoint != null);
         if (resume == null) ResumePoint.refuseExistingRun(out);
-        // the --init model's own vocabulary unless --tokenizer names one, as --model's in generate and finetune
+        // the --init model's own vocabulary unless --tokenizer names one, as --model's in generate and finetune; a resumed run
+        // never reads the --init model (it may be gone): its checkpoint holds the weights, config.json and any vocabulary but GPT-2's
+        Path tokenizerModel = checkpoint == null ? initModel : null;
         TokenizerOption tokenizerRule = TokenizerOption.of(tokenizer, "--init");
-        Tokenizer tok = tokenizerRule.load(initModel);
-        GPTConfig cfg = modelConfig(tok);
+        Tokenizer tok = tokenizerRule.load(tokenizerModel);
+        GPTConfig cfg = modelConfig(tok, checkpoint);
         if (checkpoint != null) requireResumedShape(checkpoint, cfg, tok);
         int ctx = contextLength > 0 ? contextLength : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
@@ -219,7 +221,7 @@ final class TrainCommand implements Runnable {
         Trainer[] self = new Trainer[1];
         long[] firstStepEnd = {0};
         // kept beside every saved model, so --resume and generate --model RUN/model read the same ids (a GGUF file's is written out)
-        TokenizerCopy kept = tokenizerRule.toKeep(initModel, tok, cfg.vocabSize());
+        TokenizerCopy kept = tokenizerRule.toKeep(tokenizerModel, tok, cfg.vocabSize());
         try (MetricsLog metrics = MetricsLog.open(logFile, resumedStep)) {
             Trainer t = new Trainer(model, LanguageModel.of(model), new GptModelStore(model, kept), opt, schedule, train,
                     new Trainer.Options(total, gradAccum, gradClip, evalEvery, evalBatches, sampleEvery, checkpointEvery, 2), out)
@@ -305,9 +307,16 @@ final class TrainCommand implements Runnable {
         throw new CliException("--init with --preset must be book or gpt2, got " + s);
     }
 
-    private GPTConfig modelConfig(Tokenizer tok) {
+    /** The model's configuration: the preset's with its overrides, the --init model's, or (resumed from one) the checkpoint's. */
+    private GPTConfig modelConfig(Tokenizer tok, Path checkpoint) {
         GPTConfig cfg;
-        if (initModel != null) {
+        if (initModel != null && checkpoint != null) {
+            try {
+                cfg = ModelDirectory.readConfig(checkpoint); // the --init model's, with the run's --dropout, --tie-weights, ...
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                throw new CliException("--resume " + Errors.oneLine(e));
+            }
+        } else if (initModel != null) {
             if (!ModelFiles.isModelFile(initModel) && !Files.isRegularFile(initModel.resolve("config.json"))) throw new CliException("--init: no config.json in " + initModel);
             try {
                 cfg = ModelDirectory.readConfig(initModel);
@@ -368,14 +377,14 @@ final class TrainCommand implements Runnable {
         ResumePoint.requireShape(spec, resume, option, saved == asked, saved ? option : no, asked ? option : no);
     }
 
-    private void validate() {
+    private void validate(boolean resumed) {
         if (data.isEmpty()) throw new CliException("--data is required (files, folders, .bin or a dataset name such as austen)");
         if (out == null) throw new CliException("--out is required");
         OutputPaths.directory("--out", out);
         if (log != null) OutputPaths.file("--log", log, "metrics log");
         if (plot != null) OutputPaths.file("--plot", plot, "loss plot");
         if ((preset == null) == (initModel == null)) throw new CliException("give exactly one of --preset NAME and --init MODEL_DIR");
-        if (initModel != null && !Files.isDirectory(initModel) && !ModelFiles.isModelFile(initModel)) throw new CliException("--init: no such directory or file: " + initModel);
+        if (initModel != null && !resumed && !Files.isDirectory(initModel) && !ModelFiles.isModelFile(initModel)) throw new CliException("--init: no such directory or file: " + initModel);
         if (batchSize < 1) throw new CliException("--batch-size must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new CliException("--context-length must be >= 1, got " + contextLength);
         if (stride < 0) throw new CliException("--stride must be >= 1, got " + stride);

@@ -207,6 +207,37 @@ class TrainCommandTest {
     }
 
     @Test
+    void aRunFromAModelResumesExactlyAfterTheModelIsGone(@TempDir Path tmp) throws Exception {
+        Path data = verdict(tmp);
+        Path base = ExportCliTest.modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
+        String own = Files.readString(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path gguf = tmp.resolve("base.gguf");
+        CliRun e = run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        for (Path init : List.of(gguf, base)) {
+            String name = init.getFileName().toString();
+            Path whole = tmp.resolve("whole-" + name), cut = tmp.resolve("cut-" + name);
+            for (Path out : List.of(whole, cut)) {
+                CliRun r = run("train", "--data", data.toString(), "--init", init.toString(), "--out", out.toString(), "--steps", "4",
+                        "--context-length", "16", "--batch-size", "2", "--dropout", "0.1", "--eval-every", "2", "--eval-batches", "1",
+                        "--sample-every", "-1", "--checkpoint-every", "2", "--seed", "7");
+                assertThat(r.code()).as(name + ": " + r.err()).isZero();
+            }
+            // killed at step 2, and the model it started from moved away: the run directory holds all that resuming needs
+            Files.writeString(cut.resolve("latest"), "step-000002\n");
+            try (var files = Files.walk(init)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+            }
+            CliRun r = run("train", "--resume", cut.toString());
+            assertThat(r.code()).as(name + ": " + r.err()).isZero();
+            assertThat(losses(cut.resolve("metrics.jsonl"))).as(name).hasSize(4).containsExactlyElementsOf(losses(whole.resolve("metrics.jsonl")));
+            assertThat(Files.readAllBytes(cut.resolve("model/model.safetensors"))).as(name)
+                    .isEqualTo(Files.readAllBytes(whole.resolve("model/model.safetensors")));
+            assertThat(cut.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).as(name).hasContent(own);
+        }
+    }
+
+    @Test
     void aRunFromAGgufFileThatFailsBeforeItsFirstSaveLeavesNoTokenizerBehind(@TempDir Path tmp) throws Exception {
         Path data = verdict(tmp);
         Path gguf = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
