@@ -33,7 +33,9 @@ final class Training {
         Tokenizer tok = Myllm.tokenizer(o.tokenizer());
         GPTConfig cfg;
         if (o.init() != null) {
-            cfg = ModelDirectory.readConfig(o.init());
+            // resumed, the checkpoint holds the weights and the init model's configuration: that model may be gone (when it is
+            // still there, its shape is checked against the run's below)
+            cfg = ModelDirectory.readConfig(checkpoint != null && !Files.exists(o.init()) ? checkpoint : o.init());
         } else {
             cfg = GPTConfig.preset(o.preset());
             if (tok.vocabSize() != cfg.vocabSize()) cfg = cfg.withVocabSize(tok.vocabSize());

@@ -86,6 +86,23 @@ class TrainResumeAcrossTest {
     }
 
     @Test
+    void aLibraryRunFromAModelResumesAfterTheModelIsGone(@TempDir Path tmp) throws Exception {
+        Path data = verdict(tmp);
+        Myllm.train(library(data, tmp.resolve("base"), 2, 0), null);
+        Path init = tmp.resolve("base/model");
+        Myllm.train(library(data, tmp.resolve("whole"), 4, 0).withInit(init), null);
+        Path cut = tmp.resolve("cut");
+        Myllm.train(library(data, cut, 2, 0).withInit(init), null);
+        // the model it started from deleted: the checkpoint has its configuration and the weights
+        try (var files = Files.walk(tmp.resolve("base"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        Myllm.train(library(data, cut, 4, 0).withInit(init).withResume(), null);
+        assertThat(losses(cut)).hasSize(4).isEqualTo(losses(tmp.resolve("whole")));
+        assertThat(model(cut)).isEqualTo(model(tmp.resolve("whole")));
+    }
+
+    @Test
     void aLibraryRunSavesTheOptionsOfItsCommandLine(@TempDir Path tmp) throws Exception {
         Path data = verdict(tmp);
         Myllm.train(library(data, tmp.resolve("lib"), 3, 2), null);
