@@ -159,13 +159,7 @@ final class FinetuneClassifyCommand implements Runnable {
                     }));
             TimeBudget budget = runLength.start(t, Long.MAX_VALUE);
             progress.until(budget.end(Long.MAX_VALUE));
-            if (checkpoint != null) {
-                try {
-                    t.resume(checkpoint);
-                } catch (IllegalArgumentException e) {
-                    throw new CliException("--resume: " + e.getMessage());
-                }
-            }
+            if (checkpoint != null) ResumePoint.resume(t, checkpoint);
             Path last = t.run();
             if (t.interrupted()) return; // (said by onInterrupted; the accuracies would take longer than the JVM waits)
             c.eval();

@@ -268,13 +268,7 @@ abstract class InstructTraining implements Runnable {
                     }));
             TimeBudget budget = runLength.start(t, Deadline.NONE);
             progress.until(budget.end(Deadline.NONE));
-            if (checkpoint != null) {
-                try {
-                    t.resume(checkpoint);
-                } catch (IllegalArgumentException e) {
-                    throw new CliException("--resume: " + e.getMessage());
-                }
-            }
+            if (checkpoint != null) ResumePoint.resume(t, checkpoint);
             Path last = t.run();
             if (!t.interrupted()) {
                 saySaved(last, logFile);

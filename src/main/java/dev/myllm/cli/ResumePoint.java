@@ -1,6 +1,7 @@
 package dev.myllm.cli;
 
 import dev.myllm.train.Checkpoints;
+import dev.myllm.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,11 +26,29 @@ record ResumePoint(Path checkpoint, Map<String, Object> state) {
         } catch (IllegalArgumentException e) {
             throw new CliException("--resume: " + e.getMessage());
         }
-        Map<String, Object> state = Checkpoints.readState(checkpoint);
+        Map<String, Object> state;
+        try {
+            state = Checkpoints.readState(checkpoint);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--resume: " + e.getMessage());
+        }
         SavedOptions.checkCommand(spec, dir, state.get("options"));
         SavedOptions.checkUnchanged(spec, dir, state.get("options"), java.util.Set.of(fixed));
         SavedOptions.apply(spec, state.get("options"));
         return new ResumePoint(checkpoint, state);
+    }
+
+    /**
+     * Loads {@code checkpoint} (weights, optimizer moments, generators) into {@code t}. A file of it that is missing,
+     * unreadable or of another shape than the run's model (--n-layer ...) is the user's input, not a failure of the run:
+     * a usage error naming --resume.
+     */
+    static void resume(Trainer t, Path checkpoint) {
+        try {
+            t.resume(checkpoint);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new CliException("--resume: " + Errors.oneLine(e));
+        }
     }
 
     /**

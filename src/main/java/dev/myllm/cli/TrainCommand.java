@@ -260,13 +260,7 @@ final class TrainCommand implements Runnable {
             // --minutes counts training time, as in finetune instruct and dpo: from here, after the data is read and the model built
             TimeBudget budget = runLength.start(t, deadlineNanos);
             progress.until(budget.end(deadlineNanos));
-            if (checkpoint != null) {
-                try {
-                    t.resume(checkpoint);
-                } catch (IllegalArgumentException e) {
-                    throw new CliException("--resume: " + e.getMessage()); // a checkpoint of another shape (--n-layer ...)
-                }
-            }
+            if (checkpoint != null) ResumePoint.resume(t, checkpoint);
             Path last = t.run();
             if (!t.interrupted()) {
                 saySaved(err, last, logFile, plotFile);

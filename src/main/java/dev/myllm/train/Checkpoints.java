@@ -96,6 +96,7 @@ public final class Checkpoints {
         Path f = checkpoint.resolve(STATE);
         com.fasterxml.jackson.databind.JsonNode n = JsonFiles.read(f);
         if (!n.isObject()) throw new IllegalArgumentException(f + ": not a JSON object");
+        if (!n.path("step").isIntegralNumber()) throw new IllegalArgumentException(f + ": no step number; not a checkpoint's state");
         return JSON.convertValue(n, Map.class);
     }
 

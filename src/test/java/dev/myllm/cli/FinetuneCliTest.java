@@ -39,6 +39,23 @@ class FinetuneCliTest {
     }
 
     @Test
+    void aCheckpointWithAMissingOrBrokenFileIsAUsageErrorNamingResume() throws Exception {
+        Path run = tmp.resolve("broken");
+        assertThat(finetune(run, "--steps", "2", "--checkpoint-every", "1").code()).isZero();
+        Path optimizer = run.resolve("step-000002/optimizer.safetensors");
+        Files.delete(optimizer);
+        // it was exit 1 with the bare file's line, as for a failure of the run itself
+        CliRun r = CliRun.run("finetune", "classify", "--resume", run.toString(), "--steps", "3");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --resume: " + optimizer + ": no such file\n");
+        Path state = run.resolve("step-000002/trainer_state.json");
+        Files.writeString(state, "[]");
+        r = CliRun.run("finetune", "classify", "--resume", run.toString(), "--steps", "3");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --resume: " + state + ": not a JSON object\n");
+    }
+
+    @Test
     void resumedRunEqualsAnUninterruptedOne() throws Exception {
         Path a = tmp.resolve("a"), b = tmp.resolve("b");
         assertThat(finetune(a, "--epochs", "2").code()).isZero();

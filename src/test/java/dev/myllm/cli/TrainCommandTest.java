@@ -351,19 +351,39 @@ class TrainCommandTest {
     void aCheckpointFileThatCannotBeReadIsNamedOnceWithTheReason(@TempDir Path tmp) throws Exception {
         Path data = verdict(tmp), out = threeSteps(data, tmp.resolve("o"));
         Path optimizer = out.resolve("step-000003/optimizer.safetensors");
+        byte[] moments = Files.readAllBytes(optimizer);
         Files.delete(optimizer);
         Files.createDirectory(optimizer);
+        // a checkpoint the user names is input: a usage error (2) naming --resume, as a truncated one already was (it was 1)
         CliRun r = run("train", "--resume", out.toString(), "--steps", "4");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(lastLine(r)).isEqualTo("myllm: " + optimizer + ": cannot read: Is a directory");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(lastLine(r)).isEqualTo("myllm: --resume: " + optimizer + ": cannot read: Is a directory");
         // a symlink loop said "myllm: D/optimizer.safetensors: cannot read: D/optimizer.safetensors: Too many levels of symbolic links ..."
         Files.delete(optimizer);
         Files.createSymbolicLink(optimizer, optimizer);
         r = run("train", "--resume", out.toString(), "--steps", "4");
-        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.code()).isEqualTo(2);
         String last = lastLine(r);
-        assertThat(last).startsWith("myllm: " + optimizer + ": cannot read: ").contains("symbolic links").doesNotContain("Exception");
-        assertThat(last.indexOf(optimizer.toString(), 8)).as(last).isEqualTo(-1);
+        assertThat(last).startsWith("myllm: --resume: " + optimizer + ": cannot read: ").contains("symbolic links").doesNotContain("Exception");
+        assertThat(last.indexOf(optimizer.toString(), 8 + "--resume: ".length())).as(last).isEqualTo(-1);
+        Files.delete(optimizer);
+        r = run("train", "--resume", out.toString(), "--steps", "4");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(lastLine(r)).isEqualTo("myllm: --resume: " + optimizer + ": no such file");
+        Files.write(optimizer, moments);
+        // the trainer state: broken JSON, or no step (that said 'Cannot invoke "java.lang.Number.longValue()" ...', exit 1)
+        Path state = out.resolve("step-000003/trainer_state.json");
+        String saved = Files.readString(state);
+        Files.writeString(state, "{");
+        r = run("train", "--resume", out.toString(), "--steps", "4");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(lastLine(r)).startsWith("myllm: --resume: " + state + ": not valid JSON: ");
+        Files.writeString(state, saved.replace("\"step\"", "\"stop\""));
+        r = run("train", "--resume", out.toString(), "--steps", "4");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(lastLine(r)).isEqualTo("myllm: --resume: " + state + ": no step number; not a checkpoint's state");
+        Files.writeString(state, saved);
+        assertThat(run("train", "--resume", out.toString(), "--steps", "4").code()).isZero();
     }
 
     private static String lastLine(CliRun r) {
