@@ -204,7 +204,13 @@ final class TrainCommand implements Runnable {
         if (checkpoint != null) ResumePoint.requireStepsLeft(resume, resumedStep, total, "--steps or --epochs");
 
         GPTModel model = checkpointing.apply(book ? new GPTModel(cfg, torch) : new GPTModel(cfg, seed));
-        if (initModel != null && checkpoint == null) model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
+        if (initModel != null && checkpoint == null) {
+            try {
+                model.loadStateDict(ModelDirectory.load(initModel, cfg).namedParameters());
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                throw new CliException("--init " + Errors.oneLine(e)); // what the header check cannot see
+            }
+        }
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, weightDecay,
                 decay.equals("all") ? AdamW.Decay.ALL : AdamW.Decay.MATRICES));
         // over this run's total: a --resume with a larger --steps lays the warmup and cosine out again over the new length
@@ -313,9 +319,9 @@ final class TrainCommand implements Runnable {
         } else if (initModel != null) {
             if (!ModelFiles.isModelFile(initModel) && !Files.isRegularFile(initModel.resolve("config.json"))) throw new CliException("--init: no config.json in " + initModel);
             try {
-                cfg = ModelDirectory.readConfig(initModel);
-            } catch (IllegalArgumentException e) {
-                throw new CliException("--init " + e.getMessage());
+                cfg = ModelDirectory.check(initModel); // its weights' header too, before the data is read
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                throw new CliException("--init " + Errors.oneLine(e));
             }
         } else {
             try {

@@ -238,6 +238,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void anInitModelWithBrokenWeightsIsAUsageErrorNamingInit(@TempDir Path tmp) throws Exception {
+        Path data = verdict(tmp);
+        Path base = ExportCliTest.modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
+        Path weights = base.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(weights);
+        Files.write(weights, java.util.Arrays.copyOf(all, all.length - 100));
+        Path out = tmp.resolve("run");
+        // its config.json read fine, its weights did not: that was exit 1 with the file's line alone
+        CliRun r = run(fromInit(data, base.toString(), out));
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("myllm: --init " + weights + ": tensor ").endsWith(" bytes\n");
+        Files.delete(weights);
+        r = run(fromInit(data, base.toString(), out));
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --init " + base + ": no model.safetensors\n");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
     void aRunFromAGgufFileThatFailsBeforeItsFirstSaveLeavesNoTokenizerBehind(@TempDir Path tmp) throws Exception {
         Path data = verdict(tmp);
         Path gguf = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-f32.gguf").toURI());
