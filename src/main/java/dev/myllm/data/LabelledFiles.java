@@ -79,7 +79,7 @@ public final class LabelledFiles {
             try {
                 node = JSON.readTree(lines[i]);
             } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
+                throw new IllegalArgumentException(where + ": not valid JSON (" + dev.myllm.util.JsonFiles.reason(e) + ")");
             }
             if (!(node instanceof ObjectNode o)) throw new IllegalArgumentException(where + ": expected a JSON object {\"text\": ..., \"label\": ...}");
             JsonNode label = o.get(labelKey);

@@ -73,12 +73,12 @@ public final class InstructionData {
                     try {
                         nodes.add(JSON.readTree(lines[i]));
                     } catch (JsonProcessingException e) {
-                        throw new IllegalArgumentException(source + ": line " + (i + 1) + " is not JSON: " + e.getOriginalMessage());
+                        throw new IllegalArgumentException(source + ": line " + (i + 1) + " is not JSON: " + dev.myllm.util.JsonFiles.reason(e));
                     }
                 }
             }
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + ": not a JSON array: " + e.getOriginalMessage());
+            throw new IllegalArgumentException(source + ": not a JSON array: " + dev.myllm.util.JsonFiles.reason(e));
         }
         List<InstructionExample> out = new ArrayList<>(nodes.size());
         for (int i = 0; i < nodes.size(); i++) out.add(record(nodes.get(i), source + ": record " + i));

@@ -46,7 +46,7 @@ final class Gpt2Config {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file.getParent() + ": no config.json (not a model directory)");
         } catch (JsonProcessingException e) {
-            throw bad(file, "not valid JSON: " + e.getOriginalMessage());
+            throw bad(file, "not valid JSON: " + dev.myllm.util.JsonFiles.reason(e));
         } catch (IOException e) {
             throw bad(file, "cannot read: " + IoErrors.reason(e)); // the exception's own message names the file again
         }

@@ -48,7 +48,7 @@ public final class Tokenizers {
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("tokenizer not found: " + spec + " (use gpt2, simple or a vocabulary file)");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException(spec + ": not a valid tokenizer file (" + e.getOriginalMessage() + ")");
+            throw new IllegalArgumentException(spec + ": not a valid tokenizer file (" + dev.myllm.util.JsonFiles.reason(e) + ")");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read tokenizer " + spec + ": " + IoErrors.reason(e), e);
         }

@@ -247,8 +247,7 @@ public final class TrainedBpe implements Tokenizer {
         try {
             root = new ObjectMapper().readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            // Jackson's message goes on with where an open array started, naming a redacted source: its first clause is enough
-            String why = e.getOriginalMessage().lines().findFirst().orElse("").replaceFirst(" \\(start marker at .*", "");
+            String why = dev.myllm.util.JsonFiles.reason(e);
             long at = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
             throw new IllegalArgumentException(where + ": not valid JSON" + (at >= 0 ? " at character " + at : "") + " (" + why + ")");
         }

@@ -23,9 +23,18 @@ public final class JsonFiles {
         try {
             return JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException(file + ": not valid JSON: " + reason(e));
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read: " + IoErrors.reason(e));
         }
+    }
+
+    /**
+     * What Jackson says is wrong, in one line without where an open object or array started ("(start marker at [Source:
+     * REDACTED (`StreamReadFeature...` disabled); line: 1, column: 2])"), which names a source we never give it.
+     */
+    public static String reason(com.fasterxml.jackson.core.JacksonException e) {
+        String m = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
+        return m.lines().findFirst().orElse("").replaceFirst(" \\(start marker at .*", "").strip();
     }
 }

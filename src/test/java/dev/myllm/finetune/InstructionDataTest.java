@@ -41,6 +41,9 @@ class InstructionDataTest {
         assertThat(InstructionData.parse("[{\"instruction\": \"A\", \"chosen\": \"1\", \"rejected\": \"2\"}]", "p.json").getFirst().chosen()).isEqualTo("1");
         Path j = Files.writeString(dir.resolve("bad.jsonl"), "{\"instruction\": \"A\", \"output\": \"1\"}\n{oops\n");
         assertThatThrownBy(() -> InstructionData.read(j)).hasMessageStartingWith(j + ": line 2 is not JSON");
+        // an array cut short said where it started, "(start marker at [Source: REDACTED (`StreamReadFeature...` disabled); line: 1, column: 2])"
+        Path cut = Files.writeString(dir.resolve("cut.json"), "[{\"instruction\": \"A\"");
+        assertThatThrownBy(() -> InstructionData.read(cut)).hasMessage(cut + ": not a JSON array: Unexpected end-of-input: expected close marker for Object");
         Path chat = Files.writeString(dir.resolve("c.json"), "[{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}]");
         assertThatThrownBy(() -> InstructionData.read(chat)).hasMessage(chat + ": record 0: the last message must be the assistant's");
         assertThatThrownBy(() -> InstructionData.read(dir.resolve("none.json"))).hasMessageEndingWith("none.json: no such file");
