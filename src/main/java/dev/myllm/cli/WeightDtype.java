@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
  */
 final class WeightDtype {
     @Option(names = "--dtype", paramLabel = "TYPE",
-            description = "Weights in memory while running: f32, f16, bf16, q8_0, q4_0 or q4_1 (default: as the model stores them; f32 for a preset).")
+            description = "Weights in memory while running: f32, f16, bf16, q8_0, q4_0 or q4_1 (default: as the model stores them, "
+                    + "a GGUF file's Q5_0/Q5_1/K-quants as q8_0; f32 for a preset).")
     String dtype;
 
     @Option(names = "--mmap", negatable = true,

@@ -190,7 +190,7 @@ public final class GgufFile implements AutoCloseable {
             }
             int typeId = c.i32();
             GgufType type = GgufType.of(Integer.toUnsignedLong(typeId));
-            if (type == null) throw bad(file, "tensor '" + clip(name) + "' has ggml type " + Integer.toUnsignedString(typeId) + ", which is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
+            if (type == null) throw bad(file, "tensor '" + clip(name) + "' has ggml type " + Integer.toUnsignedString(typeId) + ", which is not supported (" + GgufType.names() + ")");
             if (ne[0] % type.blockSize != 0) throw bad(file, "tensor '" + clip(name) + "' has rows of " + ne[0] + ", not a multiple of " + type + "'s block of " + type.blockSize);
             long offset = c.i64();
             if (offset < 0 || offset % alignment != 0) throw bad(file, "tensor '" + clip(name) + "' has offset " + Long.toUnsignedString(offset) + ", not a multiple of the alignment " + alignment);

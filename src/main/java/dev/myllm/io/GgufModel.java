@@ -78,6 +78,14 @@ public final class GgufModel {
             case Q4_1 -> 3;
             case Q8_0 -> 7;
             case BF16 -> 32;
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case Q2_K -> 10;
+            case Q3_K -> 12; // the _M mixtures: a file of one K type is what llama-quantize --pure writes for them
+            case Q4_K -> 15;
+            case Q5_K -> 17;
+            case Q6_K -> 18;
+            case IQ4_NL -> 25;
         };
     }
 

@@ -6,13 +6,19 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The ggml tensor types a GGUF file may hold that we read (F32, F16, BF16, Q8_0, Q4_0, Q4_1), with
- * llama.cpp's block layouts: Q8_0 is 32 values as {f16 d; int8 q[32]} (34 bytes, x = q·d), Q4_0 is
- * {f16 d; 16 bytes of nibbles} (x = (q − 8)·d, low nibbles first), Q4_1 is {f16 d; f16 m; 16 bytes}
- * (x = q·d + m).
+ * The ggml tensor types a GGUF file may hold that we read, with llama.cpp's block layouts: Q8_0 is 32
+ * values as {f16 d; int8 q[32]} (34 bytes, x = q·d), Q4_0 is {f16 d; 16 bytes of nibbles} (x = (q − 8)·d,
+ * low nibbles first), Q4_1 is {f16 d; f16 m; 16 bytes} (x = q·d + m). The types we run in are written
+ * too; Q5_0, Q5_1, IQ4_NL and the K-quants Q2_K to Q6_K (what {@code llama-quantize} makes) are
+ * read, widened by {@link GgmlBlocks}, and run as {@link #runType()}.
  */
 public enum GgufType {
-    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q8_0(8, 32, 34), BF16(30, 1, 2);
+    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q8_0(8, 32, 34), BF16(30, 1, 2),
+    Q5_0(6, 32, 22), Q5_1(7, 32, 24), Q2_K(10, 256, 84), Q3_K(11, 256, 110), Q4_K(12, 256, 144), Q5_K(13, 256, 176),
+    Q6_K(14, 256, 210), IQ4_NL(20, 32, 18);
+
+    /** Blocks of a read-only type widened at a time (copied out of the mapping first). */
+    private static final int CHUNK_BLOCKS = 64;
 
     private static final ValueLayout.OfFloat LF = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort LS = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -36,6 +42,20 @@ public enum GgufType {
             if (t.id == id) return t;
         }
         return null;
+    }
+
+    /**
+     * The type a model stored in this type runs in unless {@code --dtype} says otherwise: itself where the
+     * kernels read it, else Q8_0, which keeps these 2- to 6-bit values to within a quarter of their own
+     * step (8 bits a value against their 2-6, each block of 32 scaled on its own).
+     */
+    public GgufType runType() {
+        return ordinal() <= BF16.ordinal() ? this : Q8_0;
+    }
+
+    /** The types we read, comma-separated, for messages. */
+    public static String names() {
+        return String.join(", ", java.util.Arrays.stream(values()).map(Enum::name).toList());
     }
 
     /** Bytes that {@code n} values take ({@code n} a multiple of the block size). */
@@ -70,6 +90,27 @@ public enum GgufType {
                     }
                 }
             }
+            default -> {
+                int blocks = n / blockSize;
+                byte[] buf = new byte[Math.min(blocks, CHUNK_BLOCKS) * blockBytes];
+                for (int b0 = 0; b0 < blocks; b0 += CHUNK_BLOCKS) {
+                    int nb = Math.min(CHUNK_BLOCKS, blocks - b0);
+                    MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + (long) b0 * blockBytes, buf, 0, nb * blockBytes);
+                    for (int k = 0; k < nb; k++) {
+                        int p = k * blockBytes, o = off + (b0 + k) * blockSize;
+                        switch (this) {
+                            case Q5_0 -> GgmlBlocks.q5_0(buf, p, dst, o);
+                            case Q5_1 -> GgmlBlocks.q5_1(buf, p, dst, o);
+                            case IQ4_NL -> GgmlBlocks.iq4_nl(buf, p, dst, o);
+                            case Q2_K -> GgmlBlocks.q2_K(buf, p, dst, o);
+                            case Q3_K -> GgmlBlocks.q3_K(buf, p, dst, o);
+                            case Q4_K, Q5_K -> GgmlBlocks.q45_K(buf, p, dst, o, this == Q5_K);
+                            case Q6_K -> GgmlBlocks.q6_K(buf, p, dst, o);
+                            default -> throw new AssertionError(this);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -88,6 +129,7 @@ public enum GgufType {
                     dst.put(q, 0, this == Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2);
                 }
             }
+            default -> throw new IllegalArgumentException(this + " is read, not written");
         }
     }
 }

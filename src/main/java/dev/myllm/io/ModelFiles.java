@@ -61,13 +61,14 @@ public final class ModelFiles {
     }
 
     /**
-     * How a model's matrices are stored: {@code f32}, {@code f16}, {@code bf16}, {@code q8_0},
-     * {@code q4_0} or {@code q4_1}, for a model directory, GGUF file or llm.c checkpoint.
+     * How a model's matrices are stored, as the type they run in by default: {@code f32}, {@code f16},
+     * {@code bf16}, {@code q8_0}, {@code q4_0} or {@code q4_1}, for a model directory, GGUF file or llm.c
+     * checkpoint (a GGUF file's types that are only read, such as Q4_K, as {@link GgufType#runType()}).
      */
     public static String storedType(Path path) {
         if (GgufFile.isGguf(path)) {
             try (GgufFile g = GgufFile.open(path)) {
-                return GgufModel.storedType(g).name().toLowerCase(java.util.Locale.ROOT);
+                return GgufModel.storedType(g).runType().name().toLowerCase(java.util.Locale.ROOT);
             }
         }
         if (LlmcCheckpoint.isCheckpoint(path)) return LlmcCheckpoint.storedType(path);

@@ -145,11 +145,13 @@ class GgufHostileTest {
         int at = indexOf(b, "gpt2.block_count") + "gpt2.block_count".length() + 4;
         le(b).putInt(at, 3);
         rejects(write(b), "missing tensors blk.2.");
-        // the first tensor's ggml type becomes 12 (Q4_K), which we do not read
+        // the first tensor's ggml type becomes 16 (IQ2_XXS), which we do not read; 12 (Q4_K) we read, but not in rows of 32
         b = fixtureBytes();
         at = indexOf(b, "token_embd.weight") + "token_embd.weight".length() + 4 + 16;
+        le(b).putInt(at, 16);
+        rejects(write(b), "ggml type 16, which is not supported (F32, F16, Q4_0, Q4_1, Q8_0, BF16, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL)");
         le(b).putInt(at, 12);
-        rejects(write(b), "ggml type 12, which is not supported");
+        rejects(write(b), "tensor 'token_embd.weight' has rows of 32, not a multiple of Q4_K's block of 256");
         le(b).putInt(at, 0);
         le(b).putLong(at + 4, 3);
         rejects(write(b), "not a multiple of the alignment");

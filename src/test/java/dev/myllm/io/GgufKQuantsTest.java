@@ -1,0 +1,140 @@
+package dev.myllm.io;
+
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.GradMode;
+import dev.myllm.tensor.PackedMatrix;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The types {@code llama-quantize} writes that we only read (Q5_0, Q5_1, IQ4_NL, Q2_K to Q6_K), against
+ * {@code tools/gguf_fixture.py}: its reference dequantisation of random blocks (every bit of the packed
+ * scales, scales of both signs), of all-zero blocks and of awkward values quantised as ggml's reference
+ * quantisers do, bit for bit; and tiny GPT-2 files of llama-quantize-like mixtures against float64 logits.
+ */
+class GgufKQuantsTest {
+    private static final Set<GgufType> NOT_RUN = Set.of(GgufType.Q5_0, GgufType.Q5_1, GgufType.IQ4_NL, GgufType.Q2_K,
+            GgufType.Q3_K, GgufType.Q4_K, GgufType.Q5_K, GgufType.Q6_K);
+
+    @TempDir
+    Path dir;
+
+    private static float[] floats(GgufFile g, GgufFile.Info t) {
+        float[] out = new float[(int) t.count()];
+        g.dequantize(t, out, 0);
+        return out;
+    }
+
+    private static int[] bits(float[] a) {
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = Float.floatToRawIntBits(a[i]);
+        return b;
+    }
+
+    @Test
+    void everyBlockTypeDequantizesBitForBitAsTheReference() {
+        Set<String> seen = new TreeSet<>();
+        try (GgufFile g = GgufFile.open(GgufModelTest.fixture("kquants.gguf"))) {
+            for (GgufFile.Info t : g.tensors().values()) {
+                if (t.type() == GgufType.F32) continue; // the expected values and the quantised sources
+                GgufFile.Info want = g.tensors().get(t.name() + ".want");
+                assertThat(want).as(t.name()).isNotNull();
+                float[] got = floats(g, t);
+                assertThat(bits(got)).as(t.name()).containsExactly(bits(floats(g, want)));
+                // rows one at a time (as a matrix is converted for running) give the same values
+                int cols = (int) t.ne()[0], rows = (int) t.ne()[1];
+                float[] row = new float[cols];
+                for (int r = 0; r < rows; r++) {
+                    g.dequantizeRows(t, r, 1, row, 0);
+                    assertThat(bits(row)).as("%s row %d", t.name(), r).containsExactly(Arrays.copyOfRange(bits(got), r * cols, (r + 1) * cols));
+                }
+                seen.add(t.type() + "." + t.name().substring(t.name().indexOf('.') + 1));
+            }
+        }
+        for (GgufType t : NOT_RUN) {
+            assertThat(seen).as(t.name()).contains(t + ".random", t + ".zero");
+            if (t != GgufType.IQ4_NL) assertThat(seen).contains(t + ".quant");
+        }
+    }
+
+    @Test
+    void typesTheKernelsDoNotRunRunAsQ8ByDefault() {
+        for (GgufType t : GgufType.values()) {
+            assertThat(t.runType()).as(t.name()).isEqualTo(NOT_RUN.contains(t) ? GgufType.Q8_0 : t);
+        }
+        assertThat(ModelFiles.storedType(GgufModelTest.fixture("tiny256-q4_k_m.gguf"))).isEqualTo("q8_0");
+    }
+
+    private static float[] logits(GPTModel m, int[] ids) {
+        m.eval();
+        try (var ignored = GradMode.noGrad()) {
+            return m.forward(ids, 1, ids.length).data().clone();
+        }
+    }
+
+    @Test
+    void mixedKQuantModelsGiveTheReferenceLogits() {
+        int[] ids = Npy.readInts(GgufModelTest.fixture("tiny-ids.npy"));
+        for (String name : new String[]{"q4_k_m", "q3_k_m"}) {
+            Path f = GgufModelTest.fixture("tiny256-" + name + ".gguf");
+            float[] want = Npy.read(GgufModelTest.fixture("tiny256-" + name + "-logits.npy")).data();
+            GPTConfig c = ModelDirectory.readConfig(f);
+            assertThat(c.embDim()).isEqualTo(256);
+            // float32, as training and fine-tuning load it: the file's values exactly
+            float[] got = logits(ModelDirectory.load(f, c), ids);
+            assertThat(got).hasSameSizeAs(want);
+            for (int i = 0; i < want.length; i++) assertThat(got[i]).as("%s logit %d", name, i).isCloseTo(want[i], within(1e-3f));
+            // for inference: converted once to Q8_0, never a float32 matrix
+            GPTModel packed = GgufModel.loadPacked(f, c, PackedMatrix.Format.Q8_0);
+            assertThat(packed.tokenEmbedding().packed().format()).isEqualTo(PackedMatrix.Format.Q8_0);
+            float[] q8 = logits(packed, ids);
+            float scale = 0;
+            for (float w : want) scale = Math.max(scale, Math.abs(w));
+            for (int i = 0; i < want.length; i++) assertThat(q8[i]).as("%s as q8_0 logit %d", name, i).isCloseTo(want[i], within(2e-2f * scale));
+        }
+    }
+
+    @Test
+    void truncatedOrMisshapenKQuantTensorsAreOneLineErrorsNamingTheTensor() throws IOException {
+        Path src = GgufModelTest.fixture("tiny256-q4_k_m.gguf");
+        byte[] full = Files.readAllBytes(src);
+        Path cut = dir.resolve("cut.gguf");
+        Files.write(cut, Arrays.copyOf(full, full.length - 3 * 1024 - 100)); // inside ffn_down.weight, before three norms and biases of 256 floats
+        Throwable t = catchThrowable(() -> ModelDirectory.load(cut, ModelDirectory.readConfig(cut)));
+        assertThat(t).isInstanceOf(IllegalArgumentException.class);
+        assertThat(t.getMessage()).startsWith(cut + ": tensor 'blk.0.ffn_down.weight' (").contains("runs past the end of the file").doesNotContain("\n");
+        // a Q4_K matrix whose rows are not whole super-blocks: the row length says 128 instead of 256
+        byte[] b = full.clone();
+        int at = indexOf(b, "blk.0.attn_output.weight".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        int ne0 = at + "blk.0.attn_output.weight".length() + 4; // after the name: u32 n_dims, then u64 ne[0]
+        assertThat(b[ne0] & 0xFF | (b[ne0 + 1] & 0xFF) << 8).isEqualTo(256);
+        b[ne0] = (byte) 128;
+        b[ne0 + 1] = 0;
+        Path odd = dir.resolve("odd.gguf");
+        Files.write(odd, b);
+        Throwable u = catchThrowable(() -> ModelDirectory.readConfig(odd));
+        assertThat(u).isInstanceOf(IllegalArgumentException.class);
+        assertThat(u.getMessage()).isEqualTo(odd + ": tensor 'blk.0.attn_output.weight' has rows of 128, not a multiple of Q4_K's block of 256");
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+}
