@@ -67,9 +67,16 @@ final class InfoCommand implements Runnable {
         dev.myllm.finetune.PromptFormat format = model.savedFormat();
         dev.myllm.finetune.PeftAdapter adapter = model.readAdapter(); // its file checked; its fit to the model is checked when loading
         String adapterText = adapter == null ? null : adapter.directory() + " (PEFT LoRA on " + adapter.updates().size() + " modules, merged when loading)";
+        Stored stored = dir != null && java.nio.file.Files.isRegularFile(dir) && dev.myllm.io.GgufFile.isGguf(dir) ? Stored.of(dir) : null;
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
+            if (stored != null) {
+                ObjectNode types = o.putObject("gguf_types");
+                stored.counts.forEach((t, n) -> types.put(t.name(), n));
+                if (stored.fileType != null) o.put("gguf_file_type", stored.fileType);
+                o.put("runs_as", stored.runsAs);
+            }
             if (model.isPreset()) o.put("init", model.initScheme()).put("seed", seed);
             putConfig(o, c);
             if (format != null) o.put("prompt_format", format.id());
@@ -91,6 +98,12 @@ final class InfoCommand implements Runnable {
             // a GGUF file or llm.c checkpoint keeps no dropout rate: the 0 above is not the training run's
             out.println("  (the file stores no dropout rate: 0, what inference uses; train --init and finetune take --dropout)");
         }
+        if (stored != null) {
+            StringBuilder b = new StringBuilder();
+            stored.counts.forEach((t, n) -> b.append(b.isEmpty() ? "" : ", ").append(t).append(" (").append(n).append(n == 1 ? " tensor)" : " tensors)"));
+            out.printf("  stored as         %s%s%n", b, stored.fileType == null ? "" : "; file type " + stored.fileType);
+            out.printf("  runs as           %s unless --dtype says otherwise%n", stored.runsAs);
+        }
         if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
         if (adapterText != null) out.printf("  adapter           %s%n", adapterText);
         if (format != null) out.printf("  prompt format     %s (instruction-tuned: chat, generate and serve use it)%n", format.id());
@@ -108,6 +121,17 @@ final class InfoCommand implements Runnable {
         out.printf("  KV cache, full context      %s per sequence%n", bytes(kv));
         out.printf("  training with AdamW (≈4×)   %s plus activations%n", bytes(4 * c.weightBytes()));
         out.flush();
+    }
+
+    /** A GGUF file's tensor types, its llama.cpp file type, and the type its matrices run in by default. */
+    private record Stored(java.util.Map<dev.myllm.io.GgufType, Integer> counts, String fileType, String runsAs) {
+        static Stored of(java.nio.file.Path file) {
+            try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(file)) {
+                return new Stored(dev.myllm.io.GgufModel.typeCounts(g), dev.myllm.io.GgufModel.fileTypeName(g), dev.myllm.io.ModelFiles.storedType(file));
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                throw new CliException("--model " + e.getMessage());
+            }
+        }
     }
 
     /** The configuration's lines; {@code head} adds how the vocabulary head is made (a classifier has none). */

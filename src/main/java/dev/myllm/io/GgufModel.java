@@ -377,6 +377,25 @@ public final class GgufModel {
         }
     }
 
+    /** How many of the file's tensors each type stores, most first (ties in the enum's order). */
+    public static Map<GgufType, Integer> typeCounts(GgufFile g) {
+        Map<GgufType, Integer> n = new java.util.EnumMap<>(GgufType.class);
+        for (GgufFile.Info t : g.tensors().values()) n.merge(t.type(), 1, Integer::sum);
+        Map<GgufType, Integer> out = new LinkedHashMap<>();
+        n.entrySet().stream().sorted(Map.Entry.<GgufType, Integer>comparingByValue().reversed()).forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+
+    /** llama.cpp's name of the file's {@code general.file_type} ({@code Q4_K_M}, ...), its number if unknown, or null if absent. */
+    public static String fileTypeName(GgufFile g) {
+        GgufFile.Value v = g.get("general.file_type");
+        if (v == null || !(v.value() instanceof Long n)) return null;
+        String[] names = {"F32", "F16", "Q4_0", "Q4_1", null, null, null, "Q8_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
+                "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL",
+                "IQ3_S", "IQ3_M", "IQ2_S", "IQ2_M", "IQ4_XS", "IQ1_M", "BF16"};
+        return n >= 0 && n < names.length && names[n.intValue()] != null ? names[n.intValue()] : "type " + n;
+    }
+
     /** How most matrices of the file are stored ({@code blk.0.attn_qkv.weight}'s type). */
     public static GgufType storedType(GgufFile g) {
         GgufFile.Info t = g.tensors().get("blk.0.attn_qkv.weight");

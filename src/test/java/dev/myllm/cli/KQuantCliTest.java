@@ -6,7 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** A GGUF file of llama-quantize's types (Q4_K, Q5_K, Q6_K, ...) generates. */
+/** A GGUF file of llama-quantize's types (Q4_K, Q5_K, Q6_K, ...) generates, and info says what it holds and runs as. */
 class KQuantCliTest {
     private static Path fixture(String name) {
         try {
@@ -17,12 +17,19 @@ class KQuantCliTest {
     }
 
     @Test
-    void aQ4KMFileGenerates() {
+    void aQ4KMFileGeneratesAndInfoNamesItsTypes() {
         String f = fixture("tiny256-q4_k_m.gguf").toString();
         CliRun g = CliRun.run("generate", "--model", f, "--prompt", "Hello the", "--max-new-tokens", "5", "--temperature", "0", "--ids");
         assertThat(g.code()).as(g.err()).isZero();
         assertThat(g.out().trim().split("\\s+")).hasSizeGreaterThanOrEqualTo(5);
         CliRun f32 = CliRun.run("generate", "--model", f, "--dtype", "f32", "--prompt", "Hello the", "--max-new-tokens", "5", "--temperature", "0", "--ids");
         assertThat(f32.code()).as(f32.err()).isZero();
+
+        CliRun info = CliRun.run("info", "--model", f);
+        assertThat(info.code()).as(info.err()).isZero();
+        assertThat(info.out()).contains("  stored as         F32 (11 tensors), Q4_K (2 tensors), Q6_K (2 tensors), Q5_K (1 tensor); file type Q4_K_M\n")
+                .contains("  runs as           q8_0 unless --dtype says otherwise\n");
+        CliRun json = CliRun.run("info", "--model", f, "--json");
+        assertThat(json.out()).contains("\"gguf_types\":{\"F32\":11,\"Q4_K\":2,\"Q6_K\":2,\"Q5_K\":1}", "\"gguf_file_type\":\"Q4_K_M\"", "\"runs_as\":\"q8_0\"");
     }
 }
