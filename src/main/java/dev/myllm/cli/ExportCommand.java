@@ -43,7 +43,7 @@ final class ExportCommand implements Runnable {
     String format;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0 or q4_1 too with --format gguf.")
+            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0, q4_1, q4_k or q6_k too with --format gguf.")
     String dtype;
 
     @Mixin
@@ -82,10 +82,10 @@ final class ExportCommand implements Runnable {
         }
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
         if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
-        DType t = switch (WeightDtype.parse(dtype)) {
+        DType t = switch (ggufType(dtype)) {
             case "f16" -> DType.F16;
             case "bf16" -> DType.BF16;
-            case "q8_0", "q4_0", "q4_1" -> throw new CliException("--dtype " + WeightDtype.parse(dtype) + " needs --format gguf (safetensors has no block types)");
+            case "q8_0", "q4_0", "q4_1", "q4_k", "q6_k" -> throw new CliException("--dtype " + ggufType(dtype) + " needs --format gguf (safetensors has no block types)");
             default -> DType.F32;
         };
         OutputPaths.directory("--out", out); // before the model is built, and in the words of every other --out
@@ -167,8 +167,14 @@ final class ExportCommand implements Runnable {
         o.flush();
     }
 
+    /** The --dtype of export: the types a model runs in, and the K-quants a GGUF file may be written in (q4_k, q6_k). */
+    private static String ggufType(String dtype) {
+        String t = dtype.toLowerCase(Locale.ROOT);
+        return t.equals("q4_k") || t.equals("q6_k") ? t : WeightDtype.parse(dtype);
+    }
+
     private void exportGguf() {
-        GgufType t = GgufType.valueOf(WeightDtype.parse(dtype).toUpperCase(Locale.ROOT));
+        GgufType t = GgufType.valueOf(ggufType(dtype).toUpperCase(Locale.ROOT));
         OutputPaths.file("--out", out, ".gguf file");
         if (modelfile != null) {
             if (modelfile.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {

@@ -24,8 +24,9 @@ import java.util.SequencedMap;
  * types, tensor names ({@code token_embd.weight}, {@code blk.N.attn_qkv.weight}, ...), and the
  * embedded byte-level BPE tokenizer. Our weights are {@code [out, in]} row-major, which is ggml's
  * {@code ne = [in, out]}, so no tensor is transposed either way. 1-D tensors and
- * {@code position_embd} are always F32; Q8_0 applies only to matrices whose rows are a multiple
- * of 32 (others F16); {@code output.weight} is written only for an untied head. A vocabulary
+ * {@code position_embd} are always F32; a block type applies only to matrices whose rows are whole
+ * blocks (others as llama-quantize falls back: Q5_0 for Q4_K, Q8_0 for Q6_K, else F16);
+ * {@code output.weight} is written only for an untied head. A vocabulary
  * trained here also goes in whole as {@code myllm.tokenizer}, which we read it back from.
  */
 public final class GgufModel {
@@ -92,13 +93,13 @@ public final class GgufModel {
     /** The type a tensor is stored as in a file of type {@code fileType}. */
     static GgufType tensorType(String ggufName, long[] ne, GgufType fileType) {
         if (ne.length == 1 || ggufName.equals("position_embd.weight")) return GgufType.F32;
-        if (fileType.blockSize > 1 && ne[0] % fileType.blockSize != 0) return GgufType.F16;
-        return fileType;
+        return fileType.fallback(ne[0]);
     }
 
     /**
      * Writes {@code model} with {@code vocab} (as long as the model's vocabulary) to {@code file}
-     * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0 or Q4_1).
+     * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K; a
+     * matrix whose rows are not whole blocks as {@link GgufType#fallback} says).
      */
     public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type) {
         save(model, vocab, name, file, type, Map.of());

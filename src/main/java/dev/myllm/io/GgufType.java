@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
  * The ggml tensor types a GGUF file may hold that we read, with llama.cpp's block layouts: Q8_0 is 32
  * values as {f16 d; int8 q[32]} (34 bytes, x = q·d), Q4_0 is {f16 d; 16 bytes of nibbles} (x = (q − 8)·d,
  * low nibbles first), Q4_1 is {f16 d; f16 m; 16 bytes} (x = q·d + m). The types we run in are written
- * too; Q5_0, Q5_1, IQ4_NL and the K-quants Q2_K to Q6_K (what {@code llama-quantize} makes) are
+ * too; Q5_0, Q5_1, IQ4_NL and the K-quants Q2_K to Q6_K (what {@code llama-quantize} makes) are only
  * read, widened by {@link GgmlBlocks}, and run as {@link #runType()}.
  */
 public enum GgufType {
@@ -51,6 +51,22 @@ public enum GgufType {
      */
     public GgufType runType() {
         return ordinal() <= BF16.ordinal() ? this : Q8_0;
+    }
+
+    /**
+     * The type llama.cpp's {@code llama-quantize} stores a matrix of this type in when its rows of {@code cols}
+     * are not whole blocks: a K-quant's stand-in of blocks of 32 (Q4_K → Q5_0, Q6_K → Q8_0, ...), else F16.
+     */
+    public GgufType fallback(long cols) {
+        if (cols % blockSize == 0) return this;
+        GgufType t = switch (this) {
+            case Q2_K, Q3_K -> IQ4_NL;
+            case Q4_K -> Q5_0;
+            case Q5_K -> Q5_1;
+            case Q6_K -> Q8_0;
+            default -> F16;
+        };
+        return cols % t.blockSize == 0 ? t : F16;
     }
 
     /** The types we read, comma-separated, for messages. */
@@ -114,7 +130,10 @@ public enum GgufType {
         }
     }
 
-    /** Encodes {@code n} floats from {@code src[off ..]} into {@code dst} (n a multiple of the block; the block types as ggml's reference quantisers). */
+    /**
+     * Encodes {@code n} floats from {@code src[off ..]} into {@code dst} (n a multiple of the block; the block types
+     * as ggml's reference quantisers). Written: the types we run in, Q4_K, Q6_K and Q5_0 (Q4_K's stand-in).
+     */
     public void quantize(float[] src, int off, int n, java.nio.ByteBuffer dst) {
         switch (this) {
             case F32 -> { for (int i = 0; i < n; i++) dst.putFloat(src[off + i]); }
@@ -127,6 +146,15 @@ public enum GgufType {
                     dst.putShort(Float.floatToFloat16(d));
                     if (this == Q4_1) dst.putShort(Float.floatToFloat16(Quantize.min(src, s)));
                     dst.put(q, 0, this == Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2);
+                }
+            }
+            case Q4_K, Q6_K, Q5_0 -> {
+                for (int s = off; s < off + n; s += blockSize) {
+                    switch (this) {
+                        case Q4_K -> GgmlQuantize.q4_K(src, s, dst);
+                        case Q6_K -> GgmlQuantize.q6_K(src, s, dst);
+                        default -> GgmlQuantize.q5_0(src, s, dst);
+                    }
                 }
             }
             default -> throw new IllegalArgumentException(this + " is read, not written");

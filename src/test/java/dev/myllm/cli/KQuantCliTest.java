@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A GGUF file of llama-quantize's types (Q4_K, Q5_K, Q6_K, ...) generates, and info says what it holds and runs as. */
 class KQuantCliTest {
@@ -14,6 +15,24 @@ class KQuantCliTest {
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    void exportWritesQ4KAndQ6KFilesThatGenerate(@TempDir Path tmp) {
+        for (String t : new String[]{"q4_k", "Q6_K"}) {
+            Path f = tmp.resolve(t + ".gguf");
+            CliRun e = CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--dtype", t, "--out", f.toString());
+            assertThat(e.code()).as(e.err()).isZero();
+            // gpt2-tiny is 64 wide: only ffn_down's rows (256) are whole super-blocks, the others fall back to blocks of 32
+            CliRun info = CliRun.run("info", "--model", f.toString());
+            assertThat(info.out()).contains(t.equalsIgnoreCase("q4_k") ? "F32 (19 tensors), Q5_0 (7 tensors), Q4_K (2 tensors); file type Q4_K_M"
+                    : "F32 (19 tensors), Q8_0 (7 tensors), Q6_K (2 tensors); file type Q6_K");
+            CliRun g = CliRun.run("generate", "--model", f.toString(), "--prompt", "Hello", "--max-new-tokens", "3", "--temperature", "0", "--ids");
+            assertThat(g.code()).as(g.err()).isZero();
+        }
+        CliRun st = CliRun.run("export", "--preset", "gpt2-tiny", "--dtype", "q4_k", "--out", tmp.resolve("dir").toString());
+        assertThat(st.code()).isEqualTo(2);
+        assertThat(st.err()).contains("--dtype q4_k needs --format gguf");
     }
 
     @Test

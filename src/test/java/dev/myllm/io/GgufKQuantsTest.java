@@ -4,6 +4,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.GradMode;
 import dev.myllm.tensor.PackedMatrix;
+import dev.myllm.tokenizer.BpeVocab;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,6 +128,55 @@ class GgufKQuantsTest {
         Throwable u = catchThrowable(() -> ModelDirectory.readConfig(odd));
         assertThat(u).isInstanceOf(IllegalArgumentException.class);
         assertThat(u.getMessage()).isEqualTo(odd + ": tensor 'blk.0.attn_output.weight' has rows of 128, not a multiple of Q4_K's block of 256");
+    }
+
+    @Test
+    void q4KQ6KAndQ5_0AreQuantisedByteForByteAsTheReference() {
+        // the awkward values (zeros, all negative, an outlier, a constant, tiny, normal) as the Python reference quantised them
+        try (GgufFile g = GgufFile.open(GgufModelTest.fixture("kquants.gguf"))) {
+            for (GgufType t : new GgufType[]{GgufType.Q4_K, GgufType.Q6_K, GgufType.Q5_0}) {
+                float[] src = floats(g, g.tensors().get(t + ".quant.src"));
+                GgufFile.Info want = g.tensors().get(t + ".quant");
+                java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate((int) want.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                t.quantize(src, 0, src.length, out);
+                assertThat(out.position()).isEqualTo(out.capacity());
+                assertThat(out.array()).as(t.name()).containsExactly(g.bytes(want).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            }
+        }
+    }
+
+    @Test
+    void exportedQ4KAndQ6KFilesReadBackWithinTheirStep() {
+        // width 256: every matrix whole super-blocks; width 192: rows of 192 fall back as llama-quantize does (Q5_0, Q8_0)
+        for (int width : new int[]{256, 192}) {
+            GPTConfig c = new GPTConfig(300, 16, width, 4, 1, 0f, true, true, 1e-5f);
+            GPTModel m = dev.myllm.model.RandomModels.uniform(c, 5);
+            BpeVocab v = BpeVocab.of(new dev.myllm.tokenizer.TrainedBpe(java.util.List.of("<|endoftext|>"), new int[][]{{'h', 'e'}}), 300);
+            for (GgufType t : new GgufType[]{GgufType.Q4_K, GgufType.Q6_K}) {
+                Path f = dir.resolve(t + "-" + width + ".gguf");
+                GgufModel.save(m, v, "k", f, t);
+                try (GgufFile g = GgufFile.open(f)) {
+                    GgufType want = width == 256 ? t : t == GgufType.Q4_K ? GgufType.Q5_0 : GgufType.Q8_0;
+                    assertThat(g.tensors().get("blk.0.ffn_up.weight").type()).as("%s %d", t, width).isEqualTo(want);
+                    assertThat(g.tensors().get("blk.0.ffn_down.weight").type()).isEqualTo(t); // rows of 4·width: whole super-blocks
+                    assertThat(g.tensors().get("position_embd.weight").type()).isEqualTo(GgufType.F32);
+                    assertThat(g.unsigned("general.file_type", GgufFile.U32)).isEqualTo(t == GgufType.Q4_K ? 15 : 18);
+                }
+                GPTModel back = GgufModel.load(f);
+                var orig = m.namedParameters();
+                back.namedParameters().forEach((name, p) -> {
+                    float[] a = orig.get(name).data(), b = p.data();
+                    float amax = 0, err = 0;
+                    for (int i = 0; i < a.length; i++) {
+                        amax = Math.max(amax, Math.abs(a[i]));
+                        err = Math.max(err, Math.abs(a[i] - b[i]));
+                    }
+                    // within a step: a range of 2·amax in 15 steps (Q4_K, Q5_0 in 31), or amax in 32 (Q6_K, Q8_0 in 127); the
+                    // reference fits the levels to least squares, not to the largest error, and the scales have bits of their own
+                    assertThat(err).as("%s %d %s", t, width, name).isLessThanOrEqualTo(amax * (t == GgufType.Q4_K ? 2f / 15 : 1f / 32));
+                });
+            }
+        }
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {
