@@ -46,8 +46,9 @@ public enum GgufType {
 
     /**
      * The type a model stored in this type runs in unless {@code --dtype} says otherwise: itself where the
-     * kernels read it, else Q8_0, which keeps these 2- to 6-bit values to within a quarter of their own
-     * step (8 bits a value against their 2-6, each block of 32 scaled on its own).
+     * kernels read it, else Q8_0: 8 bits a value and a scale per 32 values, whose rounding step is about a
+     * quarter of Q6_K's (a block's largest value over 127 against a sub-block's over 32) and finer against
+     * the 2- to 5-bit types.
      */
     public GgufType runType() {
         return ordinal() <= BF16.ordinal() ? this : Q8_0;
