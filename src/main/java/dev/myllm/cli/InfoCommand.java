@@ -127,7 +127,8 @@ final class InfoCommand implements Runnable {
     private record Stored(java.util.Map<dev.myllm.io.GgufType, Integer> counts, String fileType, String runsAs) {
         static Stored of(java.nio.file.Path file) {
             try (dev.myllm.io.GgufFile g = dev.myllm.io.GgufFile.open(file)) {
-                return new Stored(dev.myllm.io.GgufModel.typeCounts(g), dev.myllm.io.GgufModel.fileTypeName(g), dev.myllm.io.ModelFiles.storedType(file));
+                return new Stored(dev.myllm.io.GgufModel.typeCounts(g), dev.myllm.io.GgufModel.fileTypeName(g),
+                        dev.myllm.io.GgufModel.runsAs(dev.myllm.io.ModelFiles.storedType(file), dev.myllm.io.GgufModel.matrixTypes(g)));
             } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
                 throw new CliException("--model " + e.getMessage());
             }

@@ -62,7 +62,7 @@ final class WeightDtype {
             PackedMatrix.Format f = format(t);
             GPTModel m;
             try {
-                m = ModelFiles.loadPacked(src, model.config(), f, halves);
+                m = ModelFiles.loadPacked(src, model.config(), f, halves, dtype == null);
             } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
                 throw new CliException("--model " + e.getMessage());
             }

@@ -251,6 +251,15 @@ public final class GgufModel {
      * read from it.
      */
     public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f, PackedMatrix.Halves halves) {
+        return loadPacked(file, c, f, halves, false);
+    }
+
+    /**
+     * As {@link #loadPacked(Path, GPTConfig, PackedMatrix.Format, PackedMatrix.Halves)}; {@code byDefault} when {@code f}
+     * is the file's own type rather than one asked for: then a matrix stored in a type the kernels do not run is not
+     * brought below Q8_0 ({@link #ownFormat}).
+     */
+    public static GPTModel loadPacked(Path file, GPTConfig c, PackedMatrix.Format f, PackedMatrix.Halves halves, boolean byDefault) {
         GgufFile g = GgufFile.open(file);
         boolean inPlace = false;
         try {
@@ -268,7 +277,7 @@ public final class GgufModel {
                     continue;
                 }
                 int rows = (int) t.ne()[1], cols = (int) t.ne()[0];
-                PackedMatrix.Format want = PackedWeights.formatFor(f, cols);
+                PackedMatrix.Format want = PackedWeights.formatFor(byDefault ? ownFormat(t.type(), f) : f, cols);
                 if (t.type().name().equals(want.name())) {
                     ready.put(mine, PackedMatrix.wrap(want, rows, cols, g.bytes(t), halves));
                     inPlace |= PackedMatrix.inPlace(want, halves);
@@ -376,6 +385,32 @@ public final class GgufModel {
         } catch (IllegalArgumentException e) {
             throw GgufFile.bad(f, GgufFile.oneLine(e.getMessage()));
         }
+    }
+
+    /**
+     * The format a matrix stored as {@code stored} runs in when a file's default is {@code f}: {@code f}, but not
+     * below Q8_0 for a type the kernels do not run. llama-quantize's Q4_0 and Q4_1 files keep the token embedding
+     * (the tied head) in Q6_K; quantised again to 4 bits it took the demo model's greedy tokens away from llama.cpp's.
+     */
+    static PackedMatrix.Format ownFormat(GgufType stored, PackedMatrix.Format f) {
+        boolean fourBits = f == PackedMatrix.Format.Q4_0 || f == PackedMatrix.Format.Q4_1;
+        return fourBits && stored.runType() != stored ? PackedMatrix.Format.Q8_0 : f;
+    }
+
+    /** What a file whose default run type is {@code base} runs as, its matrices of {@code types}: {@code base}, and which run as Q8_0 instead. */
+    public static String runsAs(String base, java.util.Set<GgufType> types) {
+        PackedMatrix.Format f = PackedWeights.decodingFormat(base);
+        List<String> up = types.stream().filter(t -> ownFormat(t, f) != f).sorted().map(Enum::name).toList();
+        return up.isEmpty() ? base : base + " (its " + String.join(", ", up) + " matrices as q8_0)";
+    }
+
+    /** The types of a file's matrices (the tensors that may be packed: 2-D, but the position table). */
+    public static java.util.Set<GgufType> matrixTypes(GgufFile g) {
+        java.util.Set<GgufType> out = java.util.EnumSet.noneOf(GgufType.class);
+        for (GgufFile.Info t : g.tensors().values()) {
+            if (t.ne().length == 2 && !t.name().equals("position_embd.weight")) out.add(t.type());
+        }
+        return out;
     }
 
     /** How many of the file's tensors each type stores, most first (ties in the enum's order). */

@@ -50,7 +50,12 @@ public final class ModelFiles {
      * the float32 copies of the packed matrices are dropped.
      */
     public static GPTModel loadPacked(Path path, GPTConfig config, PackedMatrix.Format f, PackedMatrix.Halves halves) {
-        GPTModel m = GgufFile.isGguf(path) ? GgufModel.loadPacked(path, config, f, halves) : PackedDirectory.load(path, config, f, halves);
+        return loadPacked(path, config, f, halves, false);
+    }
+
+    /** As {@link #loadPacked(Path, GPTConfig, PackedMatrix.Format, PackedMatrix.Halves)}, {@code byDefault} as {@link GgufModel#loadPacked(Path, GPTConfig, PackedMatrix.Format, PackedMatrix.Halves, boolean)} says. */
+    public static GPTModel loadPacked(Path path, GPTConfig config, PackedMatrix.Format f, PackedMatrix.Halves halves, boolean byDefault) {
+        GPTModel m = GgufFile.isGguf(path) ? GgufModel.loadPacked(path, config, f, halves, byDefault) : PackedDirectory.load(path, config, f, halves);
         PackedWeights.dropFloatWeights(m);
         return m;
     }

@@ -108,6 +108,25 @@ class GgufKQuantsTest {
     }
 
     @Test
+    void byDefaultAMatrixOfATypeTheKernelsDoNotRunIsNotBroughtBelowQ8() {
+        // llama-quantize's Q4_0 and Q4_1 files keep the token embedding (the tied head) in Q6_K: run as the file's
+        // Q4_1 it was quantised a second time, and the demo model's greedy tokens left llama.cpp's after 3
+        Path k = GgufModelTest.fixture("tiny256-q4_k_m.gguf");
+        GPTConfig c = ModelDirectory.readConfig(k);
+        GPTModel own = GgufModel.loadPacked(k, c, PackedMatrix.Format.Q4_1, PackedMatrix.Halves.MAPPED, true);
+        assertThat(own.tokenEmbedding().packed().format()).isEqualTo(PackedMatrix.Format.Q8_0);
+        GPTModel asked = GgufModel.loadPacked(k, c, PackedMatrix.Format.Q4_1, PackedMatrix.Halves.MAPPED, false); // --dtype q4_1
+        assertThat(asked.tokenEmbedding().packed().format()).isEqualTo(PackedMatrix.Format.Q4_1);
+        // a type the kernels run stays the file's
+        Path q41 = GgufModelTest.fixture("tiny-q4_1.gguf");
+        GPTModel plain = GgufModel.loadPacked(q41, ModelDirectory.readConfig(q41), PackedMatrix.Format.Q4_1, PackedMatrix.Halves.MAPPED, true);
+        assertThat(plain.tokenEmbedding().packed().format()).isEqualTo(PackedMatrix.Format.Q4_1);
+        assertThat(GgufModel.runsAs("q4_1", Set.of(GgufType.Q4_1, GgufType.Q6_K))).isEqualTo("q4_1 (its Q6_K matrices as q8_0)");
+        assertThat(GgufModel.runsAs("q8_0", Set.of(GgufType.Q4_K, GgufType.Q6_K))).isEqualTo("q8_0");
+        assertThat(GgufModel.runsAs("q4_0", Set.of(GgufType.Q4_0))).isEqualTo("q4_0");
+    }
+
+    @Test
     void truncatedOrMisshapenKQuantTensorsAreOneLineErrorsNamingTheTensor() throws IOException {
         Path src = GgufModelTest.fixture("tiny256-q4_k_m.gguf");
         byte[] full = Files.readAllBytes(src);
