@@ -9,9 +9,9 @@ import dev.myllm.finetune.Trainable;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.SavedFormat;
+import dev.myllm.io.ModelTokenizer;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.GptModelStore;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,9 +39,8 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
         LibraryRun run = LibraryRun.open(out, controls, command);
         InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(data, InstructionDatasets.SYNTHETIC_SIZE, SYNTHETIC_SEED));
         PromptFormat f = SavedFormat.orBook(model, format);
-        Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
-        Path tokenizerFile = Files.isRegularFile(own) ? own : null;
-        return new InstructRunStart(split, f, tokenizerFile, Tokenizers.load(tokenizerFile != null ? tokenizerFile.toString() : "gpt2"), run);
+        Tokenizer own = ModelTokenizer.of(model);
+        return new InstructRunStart(split, f, ModelTokenizer.file(model), own != null ? own : Tokenizers.load("gpt2"), run);
     }
 
     /**

@@ -7,12 +7,12 @@ import dev.myllm.finetune.SavedFormat;
 import dev.myllm.io.GgufFile;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.io.ModelFiles;
+import dev.myllm.io.ModelTokenizer;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.PackedMatrix;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.GptModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -21,15 +21,9 @@ final class MyllmLoaders {
     private MyllmLoaders() {
     }
 
-    /** The tokenizer a GGUF file carries, or the one a training run kept beside the model, else GPT-2's. */
+    /** The model's own tokenizer ({@link ModelTokenizer}), else GPT-2's. */
     static Tokenizer tokenizerFor(Path model) {
-        Tokenizer tok = null;
-        if (ModelFiles.isModelFile(model)) {
-            tok = ModelFiles.tokenizer(model);
-        } else {
-            Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
-            if (Files.isRegularFile(own)) tok = Tokenizers.load(own.toString());
-        }
+        Tokenizer tok = ModelTokenizer.of(model);
         return tok != null ? tok : Tokenizers.load("gpt2");
     }
 

@@ -10,15 +10,14 @@ import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.GPTClassifier;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.tensor.ArgMax;
+import dev.myllm.io.ModelTokenizer;
 import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenizerCopy;
 import dev.myllm.train.Trainer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,8 +80,8 @@ public final class TextClassifier {
     }
 
     private static Tokenizer tokenizerBeside(Path dir) {
-        Path own = dir.resolve(GptModelStore.TOKENIZER_FILE);
-        return Tokenizers.load(Files.isRegularFile(own) ? own.toString() : "gpt2");
+        Tokenizer own = ModelTokenizer.of(dir);
+        return own != null ? own : Tokenizers.load("gpt2");
     }
 
     /**
@@ -108,13 +107,13 @@ public final class TextClassifier {
         ClassifierTuning tuning = ClassifierTuning.prepare(ClassifierTuning.Data.split(splits, o.data(), LabelledDatasets.defaultMaxLength(o.data())), tok,
                 new ClassifierTuning.Settings(o.model(), o.trainable(), o.lora(), o.tokenRule(), true, r.dropout(), o.maxLength(), o.batchSize(), true, o.seed()),
                 NAMES);
-        Path own = o.model().resolve(GptModelStore.TOKENIZER_FILE);
+        Path own = ModelTokenizer.file(o.model());
         long steps = FineTuning.totalSteps(r.steps(), (long) o.epochs() * tuning.train().batchesPerEpoch());
         run.requireStepsLeft(steps);
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
             Trainer t = tuning.trainer(new ClassifierTuning.Training(steps, o.lr(), r.warmupSteps(), r.minLr(), o.weightDecay(), o.evalEvery(),
                             o.evalBatches(), r.checkpointEvery()),
-                            TokenizerCopy.read(Files.isRegularFile(own) ? own : null), metrics, o.out())
+                            TokenizerCopy.read(own), metrics, o.out())
                     .listener(listener == null ? new Trainer.Listener() {
                     } : listener);
             run.start(t, savedOptions(o)).run();

@@ -2,6 +2,7 @@ package dev.myllm.cli;
 
 import dev.myllm.io.GgufFile;
 import dev.myllm.io.ModelFiles;
+import dev.myllm.io.ModelTokenizer;
 import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.TokenizerJson;
@@ -35,17 +36,26 @@ final class TokenizerOption {
 
     /** The tokenizer for a model read from {@code model} (a directory or a model file; null for a preset). */
     Tokenizer load(Path model) {
-        Path gguf = spec != null ? Path.of(spec) : model;
-        if (gguf != null && ModelFiles.isModelFile(gguf)) {
+        if (spec == null) {
+            try {
+                Tokenizer own = ModelTokenizer.of(model);
+                return own != null ? own : Tokenizers.load("gpt2");
+            } catch (IllegalArgumentException e) {
+                // the model's own file, which the user did not name: say which, and how to choose another
+                throw new CliException(modelOption + " " + e.getMessage() + "; name the tokenizer to use with --tokenizer");
+            }
+        }
+        Path gguf = Path.of(spec);
+        if (ModelFiles.isModelFile(gguf)) {
             try {
                 Tokenizer embedded = ModelFiles.tokenizer(gguf); // a GGUF file's own tokenizer
                 if (embedded != null) return embedded;
             } catch (IllegalArgumentException e) {
-                throw new CliException((spec != null ? "--tokenizer " : modelOption + " ") + e.getMessage());
+                throw new CliException("--tokenizer " + e.getMessage());
             }
         }
         try {
-            return Tokenizers.load(spec != null ? spec : ownFile(model) != null ? ownFile(model).toString() : "gpt2");
+            return Tokenizers.load(spec);
         } catch (IllegalArgumentException e) {
             throw new CliException("--tokenizer: " + e.getMessage());
         }
@@ -105,10 +115,8 @@ final class TokenizerOption {
         return (Files.isRegularFile(p) && GgufFile.isGguf(p)) || (spec != null && (Files.isDirectory(p) || p.toString().endsWith(".tiktoken")));
     }
 
-    /** The tokenizer a training run saved in a model directory, if there is one. */
+    /** The tokenizer file a model directory keeps, if there is one ({@link ModelTokenizer#file}). */
     static Path ownFile(Path model) {
-        if (model == null || !Files.isDirectory(model)) return null;
-        Path own = model.resolve(GptModelStore.TOKENIZER_FILE);
-        return Files.isRegularFile(own) ? own : null;
+        return ModelTokenizer.file(model);
     }
 }

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  */
 public final class GptModelStore implements ModelStore {
     /** Where a model directory keeps a trained (non-GPT-2) tokenizer. */
-    public static final String TOKENIZER_FILE = "myllm-tokenizer.json";
+    public static final String TOKENIZER_FILE = dev.myllm.io.ModelTokenizer.OWN_FILE;
     private final GPTModel model;
     private final TokenizerCopy tokenizer;
 

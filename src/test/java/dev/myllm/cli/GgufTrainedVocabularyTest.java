@@ -120,11 +120,11 @@ class GgufTrainedVocabularyTest {
             assertThatThrownBy(() -> ModelFiles.tokenizer(f)).as(b.getKey()).hasMessage(line);
             CliRun g = CliRun.run("generate", "--model", f.toString(), "--prompt", "hi", "--max-new-tokens", "1");
             assertThat(g.code()).as(b.getKey()).isEqualTo(2);
-            assertThat(g.err()).as(b.getKey()).isEqualTo("myllm: --model " + line + "\n");
+            assertThat(g.err()).as(b.getKey()).isEqualTo("myllm: --model " + line + "; name the tokenizer to use with --tokenizer\n");
             // train --init reads the same vocabulary, and names its own option
             CliRun t = CliRun.run("train", "--init", f.toString(), "--data", "verdict", "--out", dir.resolve("never").toString());
             assertThat(t.code()).as(b.getKey()).isEqualTo(2);
-            assertThat(t.err()).as(b.getKey()).isEqualTo("myllm: --init " + line + "\n");
+            assertThat(t.err()).as(b.getKey()).isEqualTo("myllm: --init " + line + "; name the tokenizer to use with --tokenizer\n");
             assertThat(dir.resolve("never")).doesNotExist();
         }
     }

@@ -40,7 +40,9 @@ class TokenizerOptionTest {
         Path own = dir.resolve(GptModelStore.TOKENIZER_FILE);
         Files.writeString(own, "not a tokenizer");
         assertThat(option(null).file(dir)).isEqualTo(own);
-        assertThatThrownBy(() -> option(null).load(dir)).isInstanceOf(CliException.class).hasMessageStartingWith("--tokenizer: ");
+        // the model's own file is named as the model's, not as a --tokenizer the user did not give
+        assertThatThrownBy(() -> option(null).load(dir)).isInstanceOf(CliException.class).hasMessageStartingWith("--model " + own + ": ")
+                .hasMessageEndingWith("; name the tokenizer to use with --tokenizer");
         assertThatThrownBy(() -> option(dir.resolve("missing.json").toString()).load((Path) null))
                 .isInstanceOf(CliException.class).hasMessageStartingWith("--tokenizer: ");
     }
