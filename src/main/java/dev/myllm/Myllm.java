@@ -89,8 +89,9 @@ public final class Myllm {
     /**
      * Loads a model directory ({@code config.json} + {@code model.safetensors}), a GGUF file or an llm.c
      * checkpoint, with its tokenizer: the {@code myllm-tokenizer.json} a training run keeps beside the
-     * model, or the one a GGUF file carries, else GPT-2's; and the prompt format an instruction-tuned
-     * model was saved with ({@link #promptFormat}).
+     * model, else the {@code tokenizer.json} Hugging Face saves there, or the one a GGUF file carries, else
+     * GPT-2's (a {@code tokenizer.json} myllm cannot represent is an {@link IllegalArgumentException}, not
+     * replaced by GPT-2's); and the prompt format an instruction-tuned model was saved with ({@link #promptFormat}).
      *
      * @param model a model directory, GGUF file or llm.c checkpoint
      * @return the model and its tokenizer

@@ -16,12 +16,14 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code -t/--tokenizer} option of every command that reads a model, and the one rule that
- * resolves it: the tokenizer named, else the model's own (embedded in a GGUF file, or the
- * {@code myllm-tokenizer.json} a training run saved beside the weights), else GPT-2's.
+ * resolves it: the tokenizer named, else the model's own ({@link ModelTokenizer}: embedded in a GGUF
+ * file, or the directory's {@code myllm-tokenizer.json}, else its Hugging Face {@code tokenizer.json}),
+ * else GPT-2's.
  */
 final class TokenizerOption {
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|simple|PATH",
-            description = "Tokenizer; default: the model's own (embedded in a GGUF file, or the model directory's myllm-tokenizer.json), else gpt2.")
+            description = "Tokenizer; default: the model's own (embedded in a GGUF file, or the model directory's myllm-tokenizer.json, "
+                    + "else its Hugging Face tokenizer.json), else gpt2.")
     String spec;
     /** How the command names the model the tokenizer goes with, in its errors: {@code --model}, or train's {@code --init}. */
     String modelOption = "--model";

@@ -61,7 +61,7 @@ final class TrainCommand implements Runnable {
     boolean replaceInvalid;
     @Option(names = {"-t", "--tokenizer"}, paramLabel = "gpt2|simple|PATH",
             description = "Tokenizer: gpt2, simple (the book's regex tokenizer), a vocabulary file or a GGUF file's; default: the --init model's own "
-                    + "(its myllm-tokenizer.json, or a GGUF file's embedded one), else gpt2.")
+                    + "(its myllm-tokenizer.json, else its Hugging Face tokenizer.json, or a GGUF file's embedded one), else gpt2.")
     String tokenizer;
     @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
     int batchSize;

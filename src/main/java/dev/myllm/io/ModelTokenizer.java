@@ -1,17 +1,22 @@
 package dev.myllm.io;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.Tokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The one rule for the tokenizer a model keeps, for every command and the library: a GGUF file's embedded one, a model
- * directory's {@code myllm-tokenizer.json} (what a training run saved), else none: GPT-2's is meant.
+ * The one rule for the tokenizer a model keeps, for every command and the library: a GGUF file's embedded one; in a
+ * model directory its {@code myllm-tokenizer.json} (what a myllm run saved), else the {@code tokenizer.json} Hugging
+ * Face saves beside the weights; else none: GPT-2's is meant. A {@code tokenizer.json} myllm cannot represent, or one
+ * larger than the model's vocabulary, is refused rather than replaced by GPT-2's.
  */
 public final class ModelTokenizer {
     /** The file a model directory keeps a tokenizer trained or chosen with myllm in. */
     public static final String OWN_FILE = "myllm-tokenizer.json";
+    /** The file Hugging Face ({@code save_pretrained}, the hub) keeps a fast tokenizer in. */
+    public static final String HF_FILE = "tokenizer.json";
 
     private ModelTokenizer() {
     }
@@ -19,8 +24,11 @@ public final class ModelTokenizer {
     /** The tokenizer file a model directory keeps, or null (a model file, a preset, or a directory without one). */
     public static Path file(Path model) {
         if (model == null || !Files.isDirectory(model)) return null;
-        Path own = model.resolve(OWN_FILE);
-        return Files.isRegularFile(own) ? own : null;
+        for (String name : new String[]{OWN_FILE, HF_FILE}) {
+            Path f = model.resolve(name);
+            if (Files.isRegularFile(f)) return f;
+        }
+        return null;
     }
 
     /**
@@ -31,6 +39,23 @@ public final class ModelTokenizer {
         if (model == null) return null;
         if (ModelFiles.isModelFile(model)) return ModelFiles.tokenizer(model);
         Path f = file(model);
-        return f == null ? null : Tokenizers.load(f.toString());
+        if (f == null) return null;
+        Tokenizer t = Tokenizers.load(f.toString());
+        // checked here, before the weights are read, and in the words of the two files that disagree
+        Path config = model.resolve(ModelDirectory.CONFIG);
+        int rows = vocabSize(config);
+        if (rows > 0 && t.vocabSize() > rows) {
+            throw new IllegalArgumentException(f + " has " + t.vocabSize() + " tokens but " + config + " has vocab_size " + rows);
+        }
+        return t;
+    }
+
+    /** The config's {@code vocab_size}, or 0 when it cannot say (reading the model then says what is wrong). */
+    private static int vocabSize(Path config) {
+        try {
+            return new ObjectMapper().readTree(config.toFile()).path("vocab_size").asInt(0);
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 }

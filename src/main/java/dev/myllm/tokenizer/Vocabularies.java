@@ -154,13 +154,14 @@ public final class Vocabularies {
         return fromVocabAndMerges(vocabJson.getFileName().toString(), readJsonMap(vocabJson), readMergesTxt(mergesTxt));
     }
 
-    /** Hugging Face's {@code tokenizer.json} (a byte-level BPE model; added tokens become specials). */
+    /**
+     * Hugging Face's {@code tokenizer.json} (a byte-level BPE model; added tokens become specials); one that myllm would
+     * read into other ids than {@code tokenizers} does ({@link TokenizerJsonSupport}) is refused naming the file.
+     */
     public static BpeTokenizer fromTokenizerJson(Path file) throws IOException {
         JsonNode root = new ObjectMapper().readTree(file.toFile());
+        TokenizerJsonSupport.check(root, file.toString());
         JsonNode model = root.path("model");
-        if (!"BPE".equals(model.path("type").asText("BPE"))) {
-            throw new IllegalArgumentException(file + ": model type " + model.path("type").asText() + " is not BPE");
-        }
         Map<String, Integer> vocab = new LinkedHashMap<>();
         model.path("vocab").properties().forEach(e -> vocab.put(e.getKey(), e.getValue().asInt()));
         List<String[]> merges = new ArrayList<>();
@@ -170,8 +171,13 @@ public final class Vocabularies {
         }
         Map<String, Integer> specials = new LinkedHashMap<>();
         for (JsonNode a : root.path("added_tokens")) specials.put(a.path("content").asText(), a.path("id").asInt());
-        if (specials.isEmpty()) return fromVocabAndMerges(file.getFileName().toString(), vocab, merges);
-        return build(file.getFileName().toString(), vocab, merges, specials);
+        try {
+            if (specials.isEmpty()) return fromVocabAndMerges(file.getFileName().toString(), vocab, merges);
+            return build(file.getFileName().toString(), vocab, merges, specials);
+        } catch (IllegalArgumentException e) {
+            // a token outside GPT-2's byte alphabet says which token, not which file
+            throw e.getMessage().startsWith(file.getFileName().toString()) ? e : new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
     }
 
     private static BpeTokenizer fromVocabAndMerges(String name, Map<String, Integer> vocab, List<String[]> merges) {

@@ -1,0 +1,129 @@
+package dev.myllm.cli;
+
+import static dev.myllm.cli.CliRun.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.myllm.Myllm;
+import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
+import dev.myllm.model.GPTModel;
+import dev.myllm.tokenizer.BpeTokenizer;
+import dev.myllm.tokenizer.BpeVocab;
+import dev.myllm.tokenizer.TokenizerJson;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Hugging Face model directory (config.json, model.safetensors, tokenizer.json) is read with its own tokenizer.json
+ * by every command and by the library, as {@code transformers} reads it: the fixture's ids are the ones the real
+ * {@code tokenizers} gave (tools/hf_tokenizer_fixture.py). Before, GPT-2's vocabulary was used without a word.
+ */
+class HfTokenizerDirectoryTest {
+    static JsonNode expected;
+
+    @BeforeAll
+    static void read() throws Exception {
+        expected = new ObjectMapper().readTree(fixture("bytelevel/expected.json").toFile());
+    }
+
+    static Path fixture(String name) throws Exception {
+        return Path.of(HfTokenizerDirectoryTest.class.getResource("/hftok/" + name).toURI());
+    }
+
+    /** A tiny GPT-2 with GPT-2's vocabulary size, as transformers saves one, with the fixture's tokenizer.json beside it. */
+    static Path hfModel(Path dir, String fixture, int vocabSize) throws Exception {
+        ModelDirectory.save(new GPTModel(new GPTConfig(vocabSize, 64, 16, 2, 1, 0f, true, true, 1e-5f), 3), dir);
+        if (fixture != null) Files.copy(fixture(fixture + "/tokenizer.json"), dir.resolve("tokenizer.json"));
+        return dir;
+    }
+
+    static String text(int i) {
+        return expected.get("cases").get(i).get("text").asText();
+    }
+
+    static int[] ids(int i) {
+        return new ObjectMapper().convertValue(expected.get("cases").get(i).get("ids"), int[].class);
+    }
+
+    static String generated(Path model, String... more) {
+        String[] args = {"generate", "--model", model.toString(), "--prompt", text(1), "--max-new-tokens", "5", "--ids"};
+        CliRun g = run(concat(args, more));
+        assertThat(g.code()).as(g.err()).isZero();
+        return g.out();
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
+    void everyCommandAndTheLibraryReadTheDirectorysTokenizerJson(@TempDir Path tmp) throws Exception {
+        Path m = hfModel(tmp.resolve("m"), "bytelevel", 50257);
+        // score tokenizes --text into the ids tokenizers gives: the same loss as those ids given as they are
+        Path idsFile = Files.writeString(tmp.resolve("ids.txt"), Arrays.stream(ids(0)).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        CliRun byText = run("score", "--model", m.toString(), "--text", text(0), "--json");
+        CliRun byIds = run("score", "--model", m.toString(), "--ids-file", idsFile.toString(), "--json");
+        assertThat(byText.code()).as(byText.err()).isZero();
+        assertThat(byText.out()).isEqualTo(byIds.out()).contains("\"tokens\":" + ids(0).length + ",");
+        // generate reads the prompt as naming the file does
+        assertThat(generated(m)).isEqualTo(generated(m, "--tokenizer", m.resolve("tokenizer.json").toString()));
+        // tokenize takes the directory as its tokenizer folder
+        Path textFile = Files.writeString(tmp.resolve("text.txt"), text(1));
+        CliRun t = run("tokenize", "-t", m.toString(), textFile.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.out().strip()).isEqualTo(Arrays.stream(ids(1)).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        // the library's loaders
+        for (Myllm l : new Myllm[]{Myllm.load(m), Myllm.loadForInference(m, "f32")}) {
+            for (int i = 0; i < expected.get("cases").size(); i++) assertThat(l.tokenize(text(i))).as(text(i)).containsExactly(ids(i));
+        }
+        // an explicit --tokenizer still wins
+        CliRun gpt2 = run("score", "--model", m.toString(), "--text", text(0), "--json", "--tokenizer", "gpt2");
+        assertThat(gpt2.out()).contains("\"tokens\":" + BpeTokenizer.gpt2().encode(text(0), dev.myllm.tokenizer.Specials.ALLOW).length + ",");
+    }
+
+    @Test
+    void gpt2sOwnTokenizerJsonGivesWhatTheBuiltInVocabularyGave(@TempDir Path tmp) throws Exception {
+        Path plain = hfModel(tmp.resolve("plain"), null, 50257);
+        Path withFile = tmp.resolve("with-file");
+        Files.createDirectories(withFile);
+        for (String f : new String[]{"config.json", "model.safetensors"}) Files.copy(plain.resolve(f), withFile.resolve(f));
+        Files.writeString(withFile.resolve("tokenizer.json"), TokenizerJson.of(BpeVocab.of(BpeTokenizer.gpt2(), 50257)));
+        for (int i = 0; i < expected.get("cases").size(); i++) {
+            CliRun a = run("score", "--model", plain.toString(), "--text", text(i), "--json");
+            assertThat(a.code()).as(a.err()).isZero();
+            assertThat(run("score", "--model", withFile.toString(), "--text", text(i), "--json").out()).isEqualTo(a.out());
+        }
+        assertThat(generated(withFile)).isEqualTo(generated(plain));
+    }
+
+    @Test
+    void aTokenizerJsonMyllmCannotRepresentIsRefusedInOneLine(@TempDir Path tmp) throws Exception {
+        Path m = hfModel(tmp.resolve("m"), "metaspace", 50257);
+        for (String cmd : new String[]{"generate", "score"}) {
+            CliRun r = run(cmd, "--model", m.toString(), cmd.equals("generate") ? "--prompt" : "--text", "Every effort moves you");
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).startsWith("myllm: --model " + m.resolve("tokenizer.json") + ": ").contains("Metaspace")
+                    .endsWith("; name the tokenizer to use with --tokenizer\n").containsOnlyOnce("\n");
+        }
+        // named, another tokenizer is used and the file is not read
+        generated(m, "--tokenizer", "gpt2");
+    }
+
+    @Test
+    void aVocabularyLargerThanTheModelsIsRefusedBeforeTheWeightsAreRead(@TempDir Path tmp) throws Exception {
+        Path m = hfModel(tmp.resolve("m"), "bytelevel", 280);
+        CliRun r = run("generate", "--model", m.toString(), "--prompt", "Every effort");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --model " + m.resolve("tokenizer.json") + " has 300 tokens but " + m.resolve("config.json")
+                + " has vocab_size 280; name the tokenizer to use with --tokenizer\n");
+    }
+}
