@@ -98,7 +98,8 @@ final class ExportCommand implements Runnable {
         dev.myllm.finetune.PromptFormat format = model.savedFormat(); // the adapter's, when it has one
         try {
             ModelDirectory.save(m, out, t);
-            if (kept != null) kept.writeInto(out);
+            // a Hugging Face tokenizer.json under its own name, for transformers; none left over that is not this model's
+            if (source != null) TokenizerCopy.writeInto(kept, out);
             if (source != null && format != null) dev.myllm.finetune.SavedFormat.write(out, format);
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CliException("--out " + e.getMessage(), 1);

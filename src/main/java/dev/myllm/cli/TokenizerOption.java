@@ -8,7 +8,6 @@ import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.TokenizerJson;
 import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.tokenizer.TrainedBpe;
-import dev.myllm.train.GptModelStore;
 import dev.myllm.train.TokenizerCopy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,7 +104,8 @@ final class TokenizerOption {
         Path source = spec != null ? Path.of(spec) : model;
         if (source == null || !writtenOut(source)) return null;
         try {
-            // a vocabulary trained here (a GGUF file's myllm.tokenizer) as itself: tokenizer.json would split by GPT-2's rules
+            // a vocabulary trained here (a GGUF file's myllm.tokenizer) as itself: tokenizer.json would split by GPT-2's rules;
+            // another as the tokenizer.json transformers reads (the copy is kept under the name its content gives)
             return tok instanceof TrainedBpe t ? TokenizerCopy.of(t.jsonBytes()) : TokenizerCopy.of(TokenizerJson.of(BpeVocab.of(tok, rows)));
         } catch (IllegalArgumentException e) {
             throw new CliException(modelOption + " " + model + ": its tokenizer cannot be saved: " + e.getMessage());

@@ -141,8 +141,8 @@ final class TrainCommand implements Runnable {
             if (out == null) out = r.runDirectory();
             // a trained vocabulary travels with the checkpoint; the saved path may be relative to
             // another directory or gone
-            Path own = checkpoint.resolve(GptModelStore.TOKENIZER_FILE);
-            if (!spec.commandLine().getParseResult().hasMatchedOption("--tokenizer") && Files.isRegularFile(own)) {
+            Path own = dev.myllm.io.ModelTokenizer.file(checkpoint);
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--tokenizer") && own != null) {
                 tokenizer = own.toString();
             }
         }

@@ -50,6 +50,28 @@ public final class ModelTokenizer {
         return t;
     }
 
+    /**
+     * The name a tokenizer file is kept under beside saved weights: {@code tokenizer.json} for Hugging Face's format,
+     * where {@code transformers} looks for it, else {@code myllm-tokenizer.json} (a vocabulary trained here).
+     */
+    public static String keptName(byte[] content) {
+        try {
+            return new ObjectMapper().readTree(content).path("model").isObject() ? HF_FILE : OWN_FILE;
+        } catch (java.io.IOException e) {
+            return OWN_FILE;
+        }
+    }
+
+    /**
+     * Keeps {@code content} (null: none, GPT-2's) as the tokenizer of the model in {@code dir}, under {@code name}
+     * ({@link #keptName} of it), and removes a tokenizer file of the other name left there: myllm would read a stale
+     * myllm-tokenizer.json first, and transformers a stale tokenizer.json.
+     */
+    public static void keep(String name, byte[] content, Path dir) throws java.io.IOException {
+        for (String other : new String[]{OWN_FILE, HF_FILE}) if (!other.equals(name)) Files.deleteIfExists(dir.resolve(other));
+        if (content != null) dev.myllm.util.AtomicFiles.write(dir.resolve(name), out -> out.write(content));
+    }
+
     /** The config's {@code vocab_size}, or 0 when it cannot say (reading the model then says what is wrong). */
     private static int vocabSize(Path config) {
         try {

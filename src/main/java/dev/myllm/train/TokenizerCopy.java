@@ -1,5 +1,6 @@
 package dev.myllm.train;
 
+import dev.myllm.io.ModelTokenizer;
 import dev.myllm.util.IoErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,13 +11,17 @@ import java.nio.file.Path;
 /**
  * The tokenizer file a run keeps beside every model it saves, held in memory from the start: it is
  * written only into the directories the run saves (each made whole before it is renamed into place),
- * so a run that fails before its first save leaves no tokenizer behind.
+ * so a run that fails before its first save leaves no tokenizer behind. It is saved under the name its
+ * content gives ({@link ModelTokenizer#keptName}): {@code tokenizer.json} for a Hugging Face vocabulary,
+ * where transformers looks for it, {@code myllm-tokenizer.json} for one trained with myllm.
  */
 public final class TokenizerCopy {
     private final byte[] bytes;
+    private final String fileName;
 
     private TokenizerCopy(byte[] bytes) {
         this.bytes = bytes;
+        this.fileName = ModelTokenizer.keptName(bytes);
     }
 
     /** A tokenizer written out in memory (a GGUF file's embedded vocabulary, a .tiktoken file's ranks) as this JSON. */
@@ -42,13 +47,26 @@ public final class TokenizerCopy {
         }
     }
 
-    /** Writes it into the model directory {@code dir} as {@value GptModelStore#TOKENIZER_FILE}. */
+    /**
+     * Writes it into the model directory {@code dir} under {@link #fileName}, removing a tokenizer file of the other
+     * name left there (it would be read instead).
+     */
     public void writeInto(Path dir) {
+        writeInto(this, dir);
+    }
+
+    /** The same for {@code copy} (null: GPT-2's, so no tokenizer file is left in {@code dir} at all). */
+    public static void writeInto(TokenizerCopy copy, Path dir) {
         try {
-            Files.write(dir.resolve(GptModelStore.TOKENIZER_FILE), bytes);
+            ModelTokenizer.keep(copy == null ? null : copy.fileName, copy == null ? null : copy.bytes, dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the tokenizer into " + dir + ": " + IoErrors.reason(e), e);
         }
+    }
+
+    /** The name it is saved under beside a model: {@value ModelTokenizer#HF_FILE} or {@value ModelTokenizer#OWN_FILE}. */
+    public String fileName() {
+        return fileName;
     }
 
     /** The content, as a tokenizer file would hold it. */

@@ -91,6 +91,33 @@ class HfTokenizerDirectoryTest {
     }
 
     @Test
+    void exportAndTrainingKeepTheTokenizerJsonWhereTransformersLooksForIt(@TempDir Path tmp) throws Exception {
+        Path m = hfModel(tmp.resolve("m"), "bytelevel", 50257);
+        // a directory written before: its stale myllm-tokenizer.json would be read first
+        Path copy = Files.createDirectories(tmp.resolve("copy"));
+        Files.writeString(copy.resolve("myllm-tokenizer.json"), "{}");
+        CliRun e = run("export", "--model", m.toString(), "--out", copy.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(copy.resolve("tokenizer.json")).hasSameBinaryContentAs(m.resolve("tokenizer.json"));
+        assertThat(copy.resolve("myllm-tokenizer.json")).doesNotExist();
+        assertThat(generated(copy)).isEqualTo(generated(m));
+        // through a GGUF file, whose tokenizer is inside it: written out as a tokenizer.json that reads the same ids
+        Path gguf = tmp.resolve("m.gguf"), back = tmp.resolve("back");
+        assertThat(run("export", "--model", m.toString(), "--format", "gguf", "--out", gguf.toString()).code()).isZero();
+        assertThat(run("export", "--model", gguf.toString(), "--out", back.toString()).code()).isZero();
+        assertThat(back.resolve("tokenizer.json")).exists();
+        assertThat(back.resolve("myllm-tokenizer.json")).doesNotExist();
+        assertThat(generated(back)).isEqualTo(generated(gguf)).isEqualTo(generated(m));
+        // train --init reads the data with it and keeps it beside the model it saves
+        Path runDir = tmp.resolve("run");
+        CliRun t = CliRun.runCapturingStderr("train", "--init", m.toString(), "--data", "verdict", "--steps", "1", "--batch-size", "1",
+                "--context-length", "16", "--out", runDir.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(runDir.resolve("model/tokenizer.json")).hasSameBinaryContentAs(m.resolve("tokenizer.json"));
+        assertThat(runDir.resolve("model/myllm-tokenizer.json")).doesNotExist();
+    }
+
+    @Test
     void gpt2sOwnTokenizerJsonGivesWhatTheBuiltInVocabularyGave(@TempDir Path tmp) throws Exception {
         Path plain = hfModel(tmp.resolve("plain"), null, 50257);
         Path withFile = tmp.resolve("with-file");

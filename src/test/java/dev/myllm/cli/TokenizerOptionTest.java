@@ -61,7 +61,7 @@ class TokenizerOptionTest {
 
     @Test
     void aTiktokenFileOrATokenizerFolderIsKeptAsATokenizerJson() throws Exception {
-        // 256 bytes and one merge, "he": copied as it is, a .tiktoken file would not read back as myllm-tokenizer.json
+        // 256 bytes and one merge, "he": copied as it is, a .tiktoken file would not read back as a tokenizer file
         StringBuilder ranks = new StringBuilder();
         for (int b = 0; b < 256; b++) ranks.append(java.util.Base64.getEncoder().encodeToString(new byte[]{(byte) b})).append(' ').append(b).append('\n');
         ranks.append(java.util.Base64.getEncoder().encodeToString("he".getBytes())).append(" 256\n");
@@ -71,6 +71,7 @@ class TokenizerOptionTest {
         Path run = dir.resolve("run");
         TokenizerOption t = option(tiktoken.toString());
         Path kept = keptIn(t.toKeep(null, t.load((Path) null), 258), run);
+        assertThat(kept).isEqualTo(run.resolve("tokenizer.json")); // where transformers reads it
         assertThat(dev.myllm.tokenizer.Tokenizers.load(kept.toString()).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW)).containsExactly(ids);
         // a Hugging Face folder (tokenizer.json inside) is not a file to copy either: it is written out the same way
         Path folder = Files.createDirectories(dir.resolve("hf"));
@@ -78,13 +79,14 @@ class TokenizerOptionTest {
         Path run2 = dir.resolve("run2");
         TokenizerOption f = option(folder.toString());
         Path kept2 = keptIn(f.toKeep(null, f.load((Path) null), 258), run2);
+        assertThat(kept2).isEqualTo(run2.resolve("tokenizer.json"));
         assertThat(dev.myllm.tokenizer.Tokenizers.load(kept2.toString()).encode("hehe<|endoftext|>", dev.myllm.tokenizer.Specials.ALLOW)).containsExactly(ids);
     }
 
     /** Writes {@code kept} into the model directory {@code dir}, as a run's saves do; returns the file. */
     private static Path keptIn(dev.myllm.train.TokenizerCopy kept, Path dir) throws java.io.IOException {
         kept.writeInto(Files.createDirectories(dir));
-        return dir.resolve(GptModelStore.TOKENIZER_FILE);
+        return dir.resolve(kept.fileName());
     }
 
     @Test

@@ -267,14 +267,16 @@ class TrainCommandTest {
         CliRun r = run(fromInit(data, gguf.toString(), out, "--log", log.toString()));
         assertThat(r.code()).as(r.err()).isNotZero();
         assertThat(r.err()).startsWith("myllm: cannot write metrics log " + log);
-        // the file's embedded vocabulary was written into --out first and left there, beside no model
+        // the file's embedded vocabulary was written into --out first and left there, beside no model (under either name)
         assertThat(out.resolve(GptModelStore.TOKENIZER_FILE)).doesNotExist();
+        assertThat(out.resolve("tokenizer.json")).doesNotExist();
         // a --tokenizer FILE.gguf lent to another source is kept the same way: with the saved models only
         Path llmc = Path.of(TrainCommandTest.class.getResource("/gguf/tiny-llmc-v3.bin").toURI());
         Path out2 = tmp.resolve("run2");
         CliRun r2 = run(fromInit(data, llmc.toString(), out2, "--tokenizer", gguf.toString(), "--log", log.toString()));
         assertThat(r2.code()).as(r2.err()).isNotZero();
         assertThat(out2.resolve(GptModelStore.TOKENIZER_FILE)).doesNotExist();
+        assertThat(out2.resolve("tokenizer.json")).doesNotExist();
     }
 
     @Test
@@ -293,7 +295,9 @@ class TrainCommandTest {
         String text = "Hello the world";
         int[] want = dev.myllm.io.ModelFiles.tokenizer(gguf).encode(text, Specials.ALLOW);
         for (String saved : List.of("model", "step-000002")) {
-            Path kept = out.resolve(saved).resolve(GptModelStore.TOKENIZER_FILE);
+            // the GGUF file's vocabulary, not one trained here: kept as the tokenizer.json transformers reads
+            Path kept = out.resolve(saved).resolve("tokenizer.json");
+            assertThat(dev.myllm.io.ModelTokenizer.file(out.resolve(saved))).isEqualTo(kept);
             assertThat(Tokenizers.load(kept.toString()).encode(text, Specials.ALLOW)).as(saved).containsExactly(want);
         }
     }
