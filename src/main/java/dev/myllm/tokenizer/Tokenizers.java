@@ -21,7 +21,8 @@ public final class Tokenizers {
     /**
      * {@code gpt2}: GPT-2's BPE; {@code simple}: the book's V2 regex tokenizer over the-verdict's words;
      * a path: our trained JSON, a Hugging Face {@code tokenizer.json}, a {@code .tiktoken} file, or a folder
-     * holding {@code tokenizer.json}, {@code encoder.json + vocab.bpe} or {@code vocab.json + merges.txt}.
+     * holding {@code myllm-tokenizer.json} (a model directory's), {@code tokenizer.json}, {@code encoder.json + vocab.bpe}
+     * or {@code vocab.json + merges.txt}.
      */
     public static Tokenizer load(String spec) {
         if (spec == null || spec.isBlank() || spec.equals("gpt2") || spec.equals("r50k_base")) return BpeTokenizer.gpt2();
@@ -65,6 +66,9 @@ public final class Tokenizers {
     }
 
     private static Tokenizer loadDir(Path dir) throws IOException {
+        // a model directory's own vocabulary first, as the model reads it (ModelTokenizer): what a myllm run saved
+        Path own = dir.resolve("myllm-tokenizer.json");
+        if (Files.isRegularFile(own)) return load(own.toString());
         if (Files.exists(dir.resolve("tokenizer.json"))) return Vocabularies.fromTokenizerJson(dir.resolve("tokenizer.json"));
         if (Files.exists(dir.resolve("encoder.json")) && Files.exists(dir.resolve("vocab.bpe"))) {
             return Vocabularies.fromEncoderJson(dir.resolve("encoder.json"), dir.resolve("vocab.bpe"));
@@ -72,7 +76,7 @@ public final class Tokenizers {
         if (Files.exists(dir.resolve("vocab.json")) && Files.exists(dir.resolve("merges.txt"))) {
             return Vocabularies.fromVocabJson(dir.resolve("vocab.json"), dir.resolve("merges.txt"));
         }
-        throw new IllegalArgumentException(dir + ": no tokenizer.json, encoder.json + vocab.bpe or vocab.json + merges.txt in this folder");
+        throw new IllegalArgumentException(dir + ": no myllm-tokenizer.json, tokenizer.json, encoder.json + vocab.bpe or vocab.json + merges.txt in this folder");
     }
 
     /** The book's short story, bundled (public domain): the vocabulary of the {@code simple} tokenizer. */

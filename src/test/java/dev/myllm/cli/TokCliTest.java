@@ -16,6 +16,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class TokCliTest {
 
+    @Test
+    void aModelDirectoryAsTheTokenizerIsItsOwnVocabulary(@TempDir Path dir) throws Exception {
+        // a trained run's model directory: -t DIR reads the myllm-tokenizer.json generate --model DIR reads (before: "no tokenizer.json ...")
+        Path model = Files.createDirectories(dir.resolve("model"));
+        new dev.myllm.tokenizer.BpeTrainer().train(java.util.List.of(Tokenizers.verdictText()), 300, java.util.List.of("<|endoftext|>"), null)
+                .save(model.resolve("myllm-tokenizer.json"));
+        Path f = Files.writeString(dir.resolve("t.txt"), "I had always thought Jack Gisburn<|endoftext|>");
+        CliRun byDir = run("tokenize", "-t", model.toString(), f.toString());
+        assertThat(byDir.code()).as(byDir.err()).isZero();
+        assertThat(byDir.out()).isEqualTo(run("tokenize", "-t", model.resolve("myllm-tokenizer.json").toString(), f.toString()).out());
+    }
 
     @Test
     void tokenizeFormats(@TempDir Path dir) throws Exception {
