@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.myllm.io.ClassifierDirectory;
+import dev.myllm.io.ModelTokenizer;
 import dev.myllm.model.GPTConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,6 +69,7 @@ final class InfoCommand implements Runnable {
         dev.myllm.finetune.PeftAdapter adapter = model.readAdapter(); // its file checked; its fit to the model is checked when loading
         String adapterText = adapter == null ? null : adapter.directory() + " (PEFT LoRA on " + adapter.updates().size() + " modules, merged when loading)";
         Stored stored = dir != null && java.nio.file.Files.isRegularFile(dir) && dev.myllm.io.GgufFile.isGguf(dir) ? Stored.of(dir) : null;
+        String[] tokenizer = model.isPreset() ? null : tokenizerUsed(dir); // {source, tokens, how it is said}
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.label());
@@ -81,6 +83,7 @@ final class InfoCommand implements Runnable {
             putConfig(o, c);
             if (format != null) o.put("prompt_format", format.id());
             if (adapter != null) o.putObject("adapter").put("path", adapter.directory().toString()).put("modules", adapter.updates().size());
+            if (tokenizer != null) o.putObject("tokenizer").put("source", tokenizer[0]).put("tokens", Integer.parseInt(tokenizer[1]));
             o.put("parameters", total).put("parameters_without_head", c.parameterCountWithoutHead())
                     .put("parameters_with_separate_head", separate).put("parameters_per_block", c.blockParameterCount())
                     .put("weight_bytes_f32", c.weightBytes()).put("kv_cache_bytes_f32", kv);
@@ -107,6 +110,7 @@ final class InfoCommand implements Runnable {
         if (model.isPreset()) out.printf("  initialisation    %s, seed %d%n", model.initScheme(), seed);
         if (adapterText != null) out.printf("  adapter           %s%n", adapterText);
         if (format != null) out.printf("  prompt format     %s (instruction-tuned: chat, generate and serve use it)%n", format.id());
+        if (tokenizer != null) out.printf("  tokenizer         %s%n", tokenizer[2]);
         out.println("parameters");
         out.printf("  total             %,d%n", total);
         out.printf("  without the head  %,d%n", c.parameterCountWithoutHead());
@@ -133,6 +137,19 @@ final class InfoCommand implements Runnable {
                 throw new CliException("--model " + e.getMessage());
             }
         }
+    }
+
+    /**
+     * The tokenizer every command reads the model with when no --tokenizer is given ({@link ModelTokenizer}): its source
+     * ({@code tokenizer.json}, {@code embedded}, {@code gpt2}), its size and how a line says it; refused as they refuse it.
+     */
+    private String[] tokenizerUsed(java.nio.file.Path dir) {
+        dev.myllm.tokenizer.Tokenizer own = TokenizerOption.of(null, "--model").load(dir);
+        java.nio.file.Path file = ModelTokenizer.file(dir);
+        String tokens = Integer.toString(own.vocabSize());
+        if (file != null) return new String[]{file.getFileName().toString(), tokens, file.getFileName() + " (" + own.vocabSize() + " tokens)"};
+        if (ModelTokenizer.of(dir) != null) return new String[]{"embedded", tokens, "embedded in the file (" + own.vocabSize() + " tokens)"};
+        return new String[]{"gpt2", tokens, "gpt2 (built in; the " + (java.nio.file.Files.isDirectory(dir) ? "directory" : "file") + " has none)"};
     }
 
     /** The configuration's lines; {@code head} adds how the vocabulary head is made (a classifier has none). */

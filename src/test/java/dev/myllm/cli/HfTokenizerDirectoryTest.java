@@ -146,6 +146,23 @@ class HfTokenizerDirectoryTest {
     }
 
     @Test
+    void infoNamesTheTokenizerAModelDirectoryUses(@TempDir Path tmp) throws Exception {
+        Path m = hfModel(tmp.resolve("m"), "bytelevel", 50257), plain = hfModel(tmp.resolve("plain"), null, 50257);
+        assertThat(run("info", "--model", m.toString()).out()).contains("\n  tokenizer         tokenizer.json (300 tokens)\n");
+        assertThat(run("info", "--model", m.toString(), "--json").out()).contains("\"tokenizer\":{\"source\":\"tokenizer.json\",\"tokens\":300}");
+        assertThat(run("info", "--model", plain.toString()).out()).contains("\n  tokenizer         gpt2 (built in; the directory has none)\n");
+        assertThat(run("info", "--model", plain.toString(), "--json").out()).contains("\"tokenizer\":{\"source\":\"gpt2\",\"tokens\":50257}");
+        Path gguf = tmp.resolve("m.gguf");
+        assertThat(run("export", "--model", m.toString(), "--format", "gguf", "--out", gguf.toString()).code()).isZero();
+        assertThat(run("info", "--model", gguf.toString()).out()).contains("\n  tokenizer         embedded in the file (300 tokens)\n");
+        // one it cannot represent: refused as every command refuses it
+        Path bad = hfModel(tmp.resolve("bad"), "metaspace", 50257);
+        CliRun r = run("info", "--model", bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("myllm: --model " + bad.resolve("tokenizer.json") + ": ").containsOnlyOnce("\n");
+    }
+
+    @Test
     void aVocabularyLargerThanTheModelsIsRefusedBeforeTheWeightsAreRead(@TempDir Path tmp) throws Exception {
         Path m = hfModel(tmp.resolve("m"), "bytelevel", 280);
         CliRun r = run("generate", "--model", m.toString(), "--prompt", "Every effort");
