@@ -114,6 +114,12 @@ final class ExportCommand implements Runnable {
         o.printf("wrote %s (%s%s, %,d parameters, %s, model.safetensors %,.1f MB)%n", out, model.label(),
                 model.adapter != null ? " + adapter " + model.adapter : "",
                 m.config().parameterCount(), t.name().toLowerCase(Locale.ROOT), bytes / 1e6);
+        Path trained = out.resolve(dev.myllm.io.ModelTokenizer.OWN_FILE);
+        if (Files.isRegularFile(trained)) {
+            // transformers finds no tokenizer.json here and builds one of the special tokens alone, without a word
+            o.printf("note: %s is a vocabulary trained with myllm (the book's merge rules, which a tokenizer.json cannot express): "
+                    + "transformers cannot tokenize as myllm does%n", trained);
+        }
         o.flush();
     }
 

@@ -45,6 +45,9 @@ class ExportCliTest {
         CliRun e = CliRun.run("export", "--model", base.toString(), "--out", copy.toString(), "--dtype", "f16");
         assertThat(e.code()).as(e.err()).isZero();
         assertThat(copy.resolve(GptModelStore.TOKENIZER_FILE)).hasSameTextualContentAs(base.resolve(GptModelStore.TOKENIZER_FILE));
+        // transformers finds no tokenizer.json there and makes a tokenizer of the special tokens alone, without a word: say so
+        assertThat(e.out()).contains("\nnote: " + copy.resolve(GptModelStore.TOKENIZER_FILE) + " is a vocabulary trained with myllm (the book's "
+                + "merge rules, which a tokenizer.json cannot express): transformers cannot tokenize as myllm does\n");
         assertThat(SavedFormat.read(copy)).isEqualTo(PromptFormat.PHI3);
         // the copy reads the prompt as the model does (before: GPT-2's 50,257 ids against a vocabulary of 300, an error)
         assertThat(ids(copy)).isEqualTo(ids(base));

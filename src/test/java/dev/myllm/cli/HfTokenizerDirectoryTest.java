@@ -98,6 +98,7 @@ class HfTokenizerDirectoryTest {
         Files.writeString(copy.resolve("myllm-tokenizer.json"), "{}");
         CliRun e = run("export", "--model", m.toString(), "--out", copy.toString());
         assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).doesNotContain("note:");
         assertThat(copy.resolve("tokenizer.json")).hasSameBinaryContentAs(m.resolve("tokenizer.json"));
         assertThat(copy.resolve("myllm-tokenizer.json")).doesNotExist();
         assertThat(generated(copy)).isEqualTo(generated(m));
