@@ -119,6 +119,30 @@ class HfTokenizerDirectoryTest {
     }
 
     @Test
+    void aRunFromAHuggingFaceModelResumesFromItsCheckpointsTokenizerJsonAfterTheModelIsGone(@TempDir Path tmp) throws Exception {
+        Path m = hfModel(tmp.resolve("m"), "bytelevel", 50257);
+        byte[] vocab = Files.readAllBytes(m.resolve("tokenizer.json"));
+        Path whole = tmp.resolve("whole"), cut = tmp.resolve("cut");
+        for (Path out : java.util.List.of(whole, cut)) {
+            CliRun t = CliRun.runCapturingStderr("train", "--init", m.toString(), "--data", "verdict", "--steps", "2", "--batch-size", "1",
+                    "--context-length", "16", "--eval-every", "1", "--eval-batches", "1", "--sample-every", "-1", "--checkpoint-every", "1",
+                    "--seed", "7", "--out", out.toString());
+            assertThat(t.code()).as(t.err()).isZero();
+        }
+        // the checkpoint keeps the vocabulary as tokenizer.json; killed after step 1 and the model deleted, the run reads it from there
+        assertThat(cut.resolve("step-000001/tokenizer.json")).hasBinaryContent(vocab);
+        Files.writeString(cut.resolve("latest"), "step-000001\n");
+        try (var files = Files.walk(m)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        CliRun r = CliRun.runCapturingStderr("train", "--resume", cut.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(TrainCommandTest.losses(cut.resolve("metrics.jsonl"))).containsExactlyElementsOf(TrainCommandTest.losses(whole.resolve("metrics.jsonl")));
+        assertThat(cut.resolve("model/tokenizer.json")).hasBinaryContent(vocab);
+        assertThat(cut.resolve("model/myllm-tokenizer.json")).doesNotExist();
+    }
+
+    @Test
     void gpt2sOwnTokenizerJsonGivesWhatTheBuiltInVocabularyGave(@TempDir Path tmp) throws Exception {
         Path plain = hfModel(tmp.resolve("plain"), null, 50257);
         Path withFile = tmp.resolve("with-file");
