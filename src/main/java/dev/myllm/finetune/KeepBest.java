@@ -4,14 +4,12 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.myllm.train.ModelStore;
 import dev.myllm.train.Trainer;
+import dev.myllm.util.AtomicFiles;
 import dev.myllm.util.IoErrors;
 import dev.myllm.util.JsonFiles;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -158,23 +156,13 @@ public final class KeepBest {
 
     /** Saves the model (and {@code best}, when given, beside it) into a new directory, then swaps it for {@code dst}. */
     private static void saveDirectory(ModelStore store, Path dst, Map<String, Object> best) {
-        Path tmp = dst.resolveSibling(".tmp-" + dst.getFileName() + "-" + System.nanoTime());
-        Path old = dst.resolveSibling(".old-" + dst.getFileName() + "-" + System.nanoTime());
         try {
-            Files.createDirectories(tmp);
-            store.save(tmp);
-            if (best != null) Files.writeString(tmp.resolve(FILE), new ObjectMapper().writeValueAsString(best) + "\n");
-            if (Files.exists(dst)) Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-            if (Files.exists(old)) deleteTree(old);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e), e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            AtomicFiles.writeDirectory(dst, tmp -> {
+                store.save(tmp);
+                if (best != null) AtomicFiles.writeString(tmp.resolve(FILE), new ObjectMapper().writeValueAsString(best) + "\n");
+            });
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e.getCause()), e.getCause());
         }
     }
 }

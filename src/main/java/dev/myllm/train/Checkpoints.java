@@ -8,10 +8,8 @@ import dev.myllm.util.AtomicFiles;
 import dev.myllm.util.JsonFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -36,39 +34,30 @@ public final class Checkpoints {
     /** Writes a checkpoint of {@code step}; {@code midway} runs between files (tests inject a crash there). */
     static Path save(Path runDir, long step, ModelStore model, AdamW optimizer, Map<String, Object> state, Runnable midway, int keep) {
         Path dst = runDir.resolve(String.format("step-%06d", step));
-        Path tmp = runDir.resolve(".tmp-" + dst.getFileName() + "-" + System.nanoTime());
         try {
-            Files.createDirectories(tmp);
-            model.save(tmp);
-            Safetensors.write(tmp.resolve(OPTIMIZER), optimizer.stateTensors(), optimizer.stateMetadata());
-            midway.run();
-            Files.writeString(tmp.resolve(STATE), JSON.writeValueAsString(state), StandardCharsets.UTF_8);
-            if (Files.exists(dst)) deleteTree(dst); // the same step saved twice (e.g. on Ctrl-C right after a save)
-            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+            // the same step saved twice (e.g. on Ctrl-C right after a save) replaces the earlier one
+            AtomicFiles.writeDirectory(dst, tmp -> {
+                model.save(tmp);
+                Safetensors.write(tmp.resolve(OPTIMIZER), optimizer.stateTensors(), optimizer.stateMetadata());
+                midway.run();
+                AtomicFiles.writeString(tmp.resolve(STATE), JSON.writeValueAsString(state));
+            });
             AtomicFiles.writeString(runDir.resolve(LATEST), dst.getFileName() + "\n");
             prune(runDir, dst, keep);
             return dst;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save checkpoint " + dst + ": " + IoErrors.reason(e), e);
-        } finally {
-            if (Files.exists(tmp)) deleteTree(tmp);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("cannot save checkpoint " + dst + ": " + IoErrors.reason(e.getCause()), e.getCause());
         }
     }
 
     /** Replaces {@code dst} with a fresh model directory; it is always either the old or the new one. */
     static void saveModelDir(Path dst, ModelStore model) {
-        Path tmp = dst.resolveSibling(".tmp-" + dst.getFileName() + "-" + System.nanoTime());
-        Path old = dst.resolveSibling(".old-" + dst.getFileName() + "-" + System.nanoTime());
         try {
-            Files.createDirectories(tmp);
-            model.save(tmp);
-            if (Files.exists(dst)) Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e), e);
-        } finally {
-            if (Files.exists(tmp)) deleteTree(tmp);
-            if (Files.exists(old)) deleteTree(old);
+            AtomicFiles.writeDirectory(dst, model::save);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("cannot save model " + dst + ": " + IoErrors.reason(e.getCause()), e.getCause());
         }
     }
 
@@ -111,7 +100,7 @@ public final class Checkpoints {
     static void cleanTemporaries(Path runDir) {
         if (!Files.isDirectory(runDir)) return;
         try (Stream<Path> s = Files.list(runDir)) {
-            s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(Checkpoints::deleteTree);
+            s.filter(p -> p.getFileName().toString().startsWith(AtomicFiles.TMP_PREFIX)).forEach(Checkpoints::deleteTree);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
