@@ -481,9 +481,11 @@ public final class Myllm {
     }
 
     /**
-     * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}).
+     * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}), made
+     * whole beside {@code dir} and renamed into place, so that a failed save leaves what was there before.
      *
-     * @param dir the directory to write (created if needed)
+     * @param dir the directory to write: created, or replaced whole when it holds only a model's files (a directory
+     *            holding anything else is refused with an {@link IllegalArgumentException})
      */
     public void save(Path dir) {
         given(dir, "dir");

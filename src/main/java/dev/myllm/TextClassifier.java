@@ -211,12 +211,17 @@ public final class TextClassifier {
     }
 
     /**
-     * Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory.
+     * Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory (with its LoRA adapter
+     * when it has one), made whole beside {@code dir} and renamed into place, so that a failed save leaves what was
+     * there before.
      *
-     * @param dir the directory to write
+     * @param dir the directory to write: created, or replaced whole when it holds only a model's files (a directory
+     *            holding anything else is refused with an {@link IllegalArgumentException})
      */
     public void save(Path dir) {
-        ClassifierStore.save(model, Myllm.given(dir, "dir"));
+        Myllm.given(dir, "dir");
+        dev.myllm.io.ModelDirectory.requireReplaceable(dir);
+        dev.myllm.util.AtomicFiles.writeDirectory(dir, tmp -> ClassifierStore.save(model, tmp));
     }
 
     /**

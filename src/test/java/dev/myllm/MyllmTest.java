@@ -154,6 +154,56 @@ class MyllmTest {
     }
 
     @Test
+    void aSaveThatFailsPartWayLeavesWhatWasThere(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("model");
+        tiny().save(model);
+        byte[] weights = Files.readAllBytes(model.resolve("model.safetensors")), config = Files.readAllBytes(model.resolve("config.json"));
+        Myllm other = Myllm.of(RandomModels.uniform(GPTConfig.preset("gpt2-tiny").withContextLength(64), 8), Tokenizers.load("gpt2"));
+        // config.json is written after the weights (before: the weights were replaced in place, and the old config stayed with them)
+        try (AutoCloseable f = dev.myllm.util.AtomicFiles.failWritesOf("config.json")) {
+            for (Path p : List.of(model, dir.resolve("new"))) {
+                assertThatThrownBy(() -> other.save(p)).isInstanceOf(java.io.UncheckedIOException.class)
+                        .hasMessageStartingWith("cannot write " + p + ": No space left on device");
+            }
+        }
+        assertThat(model.resolve("model.safetensors")).hasBinaryContent(weights);
+        assertThat(model.resolve("config.json")).hasBinaryContent(config);
+        try (var s = Files.list(dir)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("model");
+        }
+        other.save(model);
+        assertThat(Myllm.load(model).model().config().contextLength()).isEqualTo(64);
+        // a directory holding files of the user's is not replaced
+        Path mine = Files.createDirectories(dir.resolve("mine"));
+        Files.writeString(mine.resolve("notes.txt"), "mine");
+        assertThatThrownBy(() -> other.save(mine)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(mine + ": holds notes.txt, which is not a model's file; give a new or empty directory (a model directory is replaced whole)");
+        assertThat(mine.resolve("notes.txt")).hasContent("mine");
+    }
+
+    @Test
+    void aClassifierSaveThatFailsPartWayLeavesWhatWasThere(@TempDir Path dir) throws Exception {
+        GPTConfig c = new GPTConfig(GPTConfig.GPT2_VOCAB, 32, 16, 2, 2, 0f, true, true, 1e-5f);
+        java.util.function.LongFunction<TextClassifier> classifier = seed -> TextClassifier.of(dev.myllm.finetune.GPTClassifier.withNewHead(
+                RandomModels.uniform(c, seed), List.of("ham", "spam"), true, dev.myllm.finetune.TokenRule.LAST, 50256,
+                new dev.myllm.tensor.Rng(seed)), Tokenizers.load("gpt2"));
+        Path out = dir.resolve("clf");
+        classifier.apply(1).save(out);
+        byte[] weights = Files.readAllBytes(out.resolve("model.safetensors"));
+        TextClassifier other = classifier.apply(2);
+        // before: the weights were replaced in place, then config.json failed
+        try (AutoCloseable f = dev.myllm.util.AtomicFiles.failWritesOf("config.json")) {
+            assertThatThrownBy(() -> other.save(out)).isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("No space left on device");
+        }
+        assertThat(out.resolve("model.safetensors")).hasBinaryContent(weights);
+        other.save(out);
+        assertThat(Files.readAllBytes(out.resolve("model.safetensors"))).isNotEqualTo(weights);
+        try (var s = Files.list(dir)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("clf");
+        }
+    }
+
+    @Test
     void aMissingOrEmptyClassifierDirectoryIsNotCalledALanguageModel(@TempDir Path dir) throws Exception {
         // before: both were "...: is a language model, not a classifier (config.json does not name GPT2ForSequenceClassification)"
         assertThatThrownBy(() -> TextClassifier.load(dir.resolve("nosuch"))).hasMessage(dir.resolve("nosuch") + ": no such classifier directory");

@@ -30,7 +30,7 @@ public final class ClassifierStore implements ModelStore {
         if (tokenizer != null) tokenizer.writeInto(dir);
     }
 
-    /** Writes {@code m} (and its adapter, if any) into {@code dir}. */
+    /** Writes {@code m} (and its adapter, if any) into {@code dir}, a directory made whole before it is renamed into place. */
     public static void save(GPTClassifier m, Path dir) {
         ClassifierDirectory.save(m.transformer(), m.score().weight(), m.score().bias(),
                 new ClassifierDirectory.Head(m.labels(), m.padId(), m.tokenRule().id(), m.maxLength()), dir);

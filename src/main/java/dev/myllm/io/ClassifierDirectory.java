@@ -94,8 +94,9 @@ public final class ClassifierDirectory {
     }
 
     /**
-     * Writes the classifier into {@code dir} (created if missing; its two files replaced, weights
-     * first and {@code config.json} last). {@code body} must have no separate vocabulary head.
+     * Writes the classifier's two files into {@code dir}, weights first and {@code config.json} last: a directory that
+     * its caller makes whole before renaming it into place ({@link AtomicFiles#writeDirectory}). {@code body} must
+     * have no separate vocabulary head.
      */
     public static void save(GPTModel body, Tensor scoreWeight, Tensor scoreBias, Head head, Path dir) {
         if (!body.config().tiedHead()) throw new IllegalArgumentException("a classifier body has no vocabulary head");

@@ -8,15 +8,11 @@ import dev.myllm.util.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +33,9 @@ import java.util.stream.Stream;
  * {@code "myllm_qkv_bias": false}) so that {@code transformers}, which always has them, computes
  * the same function.
  *
- * <p>Saving is atomic: a new directory is written as a hidden sibling and renamed into place, so it
- * appears complete or not at all. An existing directory (a checkpoint may hold other files) gets
- * each file replaced atomically, weights first and {@code config.json} last. Every error is one
+ * <p>Saving is atomic: the directory is written as a hidden sibling and renamed into place, so it
+ * appears complete or not at all; an existing model directory is replaced whole ({@link #requireReplaceable}),
+ * and stays as it was when the save fails. Every error is one
  * {@link IllegalArgumentException} (or {@link UncheckedIOException}) naming the file and tensor.
  */
 public final class ModelDirectory {
@@ -99,45 +95,68 @@ public final class ModelDirectory {
         return config;
     }
 
-    /** Saves {@code model} in float32; see {@link #save(GPTModel, Path, DType)}. */
+    /** Saves {@code model} in float32 as the directory {@code dir}; see {@link #save(GPTModel, Path, DType)}. */
     public static void save(GPTModel model, Path dir) {
         save(model, dir, DType.F32);
     }
 
-    /** Saves {@code model} into {@code dir} with its weights stored as {@code dtype} (F32, F16 or BF16). */
+    /**
+     * Saves {@code model} as the directory {@code dir} with its weights stored as {@code dtype} (F32, F16 or BF16):
+     * created, or replaced whole when it holds only a model's files ({@link #requireReplaceable}).
+     */
     public static void save(GPTModel model, Path dir, DType dtype) {
+        checkDtype(dir, dtype);
+        requireReplaceable(dir);
+        AtomicFiles.writeDirectory(dir, tmp -> writeInto(model, tmp, dtype));
+    }
+
+    /**
+     * Writes {@code config.json} and {@code model.safetensors} into {@code dir}, a directory being made whole before
+     * it is renamed into place (a checkpoint, an export with more files beside them).
+     */
+    public static void writeInto(GPTModel model, Path dir, DType dtype) {
+        checkDtype(dir, dtype);
+        Safetensors.write(dir.resolve(WEIGHTS), hubTensors(model), METADATA, dtype);
+        AtomicFiles.writeString(dir.resolve(CONFIG), configJson(model.config(), dtype)); // last: a complete config means complete weights
+    }
+
+    private static void checkDtype(Path dir, DType dtype) {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
             throw new IllegalArgumentException(dir + ": cannot store weights as " + dtype + " (F32, F16 or BF16)");
         }
-        Map<String, Tensor> tensors = hubTensors(model);
-        String config = configJson(model.config(), dtype);
-        if (Files.isDirectory(dir)) {
-            writeInto(dir, tensors, config, dtype);
-            return;
-        }
-        if (Files.exists(dir)) throw new IllegalArgumentException(dir + ": exists and is not a directory");
-        Path abs = dir.toAbsolutePath();
-        Path tmp = null;
-        try {
-            Files.createDirectories(abs.getParent());
-            tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".");
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            } catch (UnsupportedOperationException ignored) {
-                // not POSIX: keep what the file system gave
+    }
+
+    /**
+     * The names myllm writes into a model directory: a model's, a classifier's, an adapter's, a tokenizer, a prompt
+     * format, a checkpoint's state, a download's checksums, and the hidden leftovers of a write that was killed.
+     */
+    private static final Set<String> OWN_NAMES = Set.of(CONFIG, WEIGHTS, "myllm-tokenizer.json", "myllm-prompt-format.json",
+            "adapter_model.safetensors", "adapter_config.json", "myllm-lora.json", "adapter", "myllm-best.json",
+            "optimizer.safetensors", "trainer_state.json");
+
+    /**
+     * Checks that saving a model as {@code dir} may replace what is there: nothing, an empty directory, or a model
+     * directory holding only files myllm writes (a re-export's earlier files, a tokenizer or adapter of another model
+     * among them, go with it). Anything else, such as a folder of the user's, is refused, so that replacing the
+     * directory whole never deletes a file we did not write.
+     */
+    public static void requireReplaceable(Path dir) {
+        if (!Files.exists(dir)) return;
+        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": exists and is not a directory");
+        try (Stream<Path> s = Files.list(dir)) {
+            String other = s.map(p -> p.getFileName().toString()).filter(n -> !ownName(n)).sorted().findFirst().orElse(null);
+            if (other != null) {
+                throw new IllegalArgumentException(dir + ": holds " + other + ", which is not a model's file; give a new or empty "
+                        + "directory (a model directory is replaced whole)");
             }
-            writeInto(tmp, tensors, config, dtype);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs);
-            }
-            tmp = null;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir + ": " + IoErrors.reason(e), e);
-        } finally {
-            if (tmp != null) deleteTree(tmp);
+            throw new UncheckedIOException("cannot read " + dir + ": " + IoErrors.reason(e), e);
         }
+    }
+
+    private static boolean ownName(String n) {
+        return OWN_NAMES.contains(n) || n.endsWith(".sha256") || n.endsWith(".part") || n.startsWith(AtomicFiles.TMP_PREFIX)
+                || n.startsWith(".old-");
     }
 
     /**
@@ -186,11 +205,6 @@ public final class ModelDirectory {
                 };
             }
         };
-    }
-
-    private static void writeInto(Path dir, Map<String, Tensor> tensors, String config, DType dtype) {
-        Safetensors.write(dir.resolve(WEIGHTS), tensors, METADATA, dtype);
-        AtomicFiles.writeString(dir.resolve(CONFIG), config); // last: a complete config means complete weights
     }
 
     static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {
@@ -247,17 +261,4 @@ public final class ModelDirectory {
         return w;
     }
 
-    static void deleteTree(Path root) {
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: a hidden leftover sibling is harmless
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort, as above
-        }
-    }
 }

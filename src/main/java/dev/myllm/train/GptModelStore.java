@@ -27,7 +27,7 @@ public final class GptModelStore implements ModelStore {
 
     @Override
     public void save(Path dir) {
-        ModelDirectory.save(model, dir);
+        ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32);
         if (tokenizer != null) tokenizer.writeInto(dir);
     }
 

@@ -215,12 +215,20 @@ class ModelDirectoryTest {
     }
 
     @Test
-    void savingIntoAnExistingDirectoryKeepsItsOtherFiles() throws IOException {
-        Path d = Files.createDirectory(tmp.resolve("ckpt"));
-        Files.writeString(d.resolve("trainer_state.json"), "{}");
+    void savingOverAModelDirectoryReplacesItWhileWritingIntoOneKeepsItsOtherFiles() throws IOException {
+        // save: the directory is an output, replaced whole (a tokenizer of the earlier model would not match this one)
+        Path d = Files.createDirectory(tmp.resolve("model"));
+        Files.writeString(d.resolve("myllm-tokenizer.json"), "{}");
         ModelDirectory.save(randomModel(TINY, 7), d);
-        assertThat(d.resolve("trainer_state.json")).hasContent("{}");
+        assertThat(d).isDirectoryNotContaining(p -> p.getFileName().toString().equals("myllm-tokenizer.json"));
         assertThat(ModelDirectory.load(d).config()).isEqualTo(TINY);
+        // writeInto: a directory being made, such as a checkpoint's, keeps what else it holds
+        Path c = Files.createDirectory(tmp.resolve("ckpt"));
+        Files.writeString(c.resolve("trainer_state.json"), "{}");
+        ModelDirectory.writeInto(randomModel(TINY, 7), c, DType.F32);
+        assertThat(c.resolve("trainer_state.json")).hasContent("{}");
+        assertThat(Files.readAllBytes(c.resolve(ModelDirectory.WEIGHTS))).isEqualTo(Files.readAllBytes(d.resolve(ModelDirectory.WEIGHTS)));
+        assertThat(tmp).isDirectoryNotContaining(p -> p.getFileName().toString().startsWith("."));
         assertThat(d).isDirectoryNotContaining(p -> p.getFileName().toString().startsWith("."));
     }
 
