@@ -8,6 +8,7 @@ import dev.myllm.model.GPTModel;
 import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.TokenizerCopy;
+import dev.myllm.util.AtomicFiles;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ final class ExportCommand implements Runnable {
     ModelOptions model;
 
     @Option(names = "--out", required = true, paramLabel = "DIR|FILE",
-            description = "The directory to write (created, or its two files replaced); with --format gguf, the .gguf file.")
+            description = "The directory to write (created, or replaced whole when it holds only a model's files); with --format gguf, the .gguf file.")
     Path out;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "safetensors",
@@ -88,7 +89,7 @@ final class ExportCommand implements Runnable {
             case "q8_0", "q4_0", "q4_1", "q4_k", "q6_k" -> throw new CliException("--dtype " + ggufType(dtype) + " needs --format gguf (safetensors has no block types)");
             default -> DType.F32;
         };
-        OutputPaths.directory("--out", out); // before the model is built, and in the words of every other --out
+        OutputPaths.modelDirectory("--out", out); // before the model is built, and in the words of every other --out
         GPTModel m = model.build(seed);
         Path source = model.directory();
         Tokenizer tok = source != null ? tokenizer.load(model) : null;
@@ -97,10 +98,12 @@ final class ExportCommand implements Runnable {
         TokenizerCopy kept = source != null ? tokenizer.toKeep(source, tok, m.config().vocabSize()) : null;
         dev.myllm.finetune.PromptFormat format = model.savedFormat(); // the adapter's, when it has one
         try {
-            ModelDirectory.save(m, out, t);
-            // a Hugging Face tokenizer.json under its own name, for transformers; none left over that is not this model's
-            if (source != null) TokenizerCopy.writeInto(kept, out);
-            if (source != null && format != null) dev.myllm.finetune.SavedFormat.write(out, format);
+            // made whole beside --out, then renamed into place: a failure leaves no model without its tokenizer or format
+            AtomicFiles.writeDirectory(out, tmp -> {
+                ModelDirectory.writeInto(m, tmp, t);
+                if (kept != null) kept.writeInto(tmp);
+                if (source != null && format != null) dev.myllm.finetune.SavedFormat.write(tmp, format);
+            });
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new CliException("--out " + e.getMessage(), 1);
         }
@@ -133,7 +136,7 @@ final class ExportCommand implements Runnable {
         if (!f.equals("safetensors")) throw new CliException("--format: unknown format '" + format + "'; choose safetensors or gguf");
         if (tokenizer.spec != null) throw new CliException("--tokenizer applies to --format gguf only");
         if (!WeightDtype.parse(dtype).equals("f32")) throw new CliException("--dtype: a classifier is written in f32");
-        OutputPaths.directory("--out", out); // before the classifier is loaded
+        OutputPaths.modelDirectory("--out", out); // before the classifier is loaded
         dev.myllm.finetune.GPTClassifier c = Classifiers.load(dir, -1);
         int length = c.maxLength();
         if (mergeLora) {
@@ -146,28 +149,15 @@ final class ExportCommand implements Runnable {
             c = dev.myllm.finetune.GPTClassifier.of(c.transformer(), c.score().weight(), c.score().bias(), c.labels(), c.tokenRule(), c.padId());
             c.maxLength(length);
         }
-        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-" + System.nanoTime());
+        dev.myllm.finetune.GPTClassifier saved = c;
+        Path tokFile = TokenizerOption.ownFile(dir);
         try {
-            dev.myllm.finetune.ClassifierStore.save(c, tmp);
-            Path tokFile = TokenizerOption.ownFile(dir);
-            if (tokFile != null) Files.copy(tokFile, tmp.resolve(tokFile.getFileName()));
-            if (Files.exists(out)) {
-                try (var s = Files.list(out)) {
-                    if (s.findAny().isPresent()) throw new CliException("--out " + out + ": exists and is not empty");
-                }
-                Files.delete(out);
-            }
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.io.IOException e) {
-            throw new CliException("--out " + out + ": " + e.getMessage(), 1);
-        } finally {
-            if (Files.exists(tmp)) {
-                try (var s = Files.walk(tmp)) {
-                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                } catch (java.io.IOException ignored) {
-                    // best effort: a hidden leftover
-                }
-            }
+            AtomicFiles.writeDirectory(out, tmp -> {
+                dev.myllm.finetune.ClassifierStore.save(saved, tmp);
+                if (tokFile != null) Files.copy(tokFile, tmp.resolve(tokFile.getFileName()));
+            });
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CliException("--out " + e.getMessage(), 1);
         }
         PrintWriter o = spec.commandLine().getOut();
         o.printf("wrote %s (classifier %s, %,d parameters%s)%n", out, c.labels(), c.parameterCount(), mergeLora ? ", LoRA merged" : "");
@@ -214,10 +204,18 @@ final class ExportCommand implements Runnable {
             strings.put("tokenizer.chat_template", dev.myllm.server.ChatTemplate.jinja(format));
             strings.put(dev.myllm.finetune.SavedFormat.GGUF_KEY, dev.myllm.finetune.SavedFormat.json(format));
         }
+        // the file and its Modelfile are renamed into place together, after both are written: a failure leaves neither
+        String text = modelfileText;
         try {
-            GgufModel.save(m, vocab, name, out, t, strings);
-        } catch (IllegalArgumentException | UncheckedIOException e) {
+            java.util.Map<Path, AtomicFiles.Writer> files = new java.util.LinkedHashMap<>();
+            files.put(out, GgufModel.writer(m, vocab, name, out, t, strings));
+            if (modelfile != null) files.put(modelfile, w -> w.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            AtomicFiles.writeAll(files);
+        } catch (IllegalArgumentException e) {
             throw new CliException("--out " + e.getMessage(), 1);
+        } catch (java.io.IOException | UncheckedIOException e) {
+            throw new CliException("cannot write --out " + out + (modelfile != null ? " and --modelfile " + modelfile : "") + ": "
+                    + (e instanceof java.io.IOException io ? dev.myllm.util.IoErrors.reason(io) : Errors.oneLine(e)), 1);
         }
         long bytes;
         try {
@@ -235,11 +233,6 @@ final class ExportCommand implements Runnable {
             o.printf("chat in llama.cpp:    llama-server -m %s --jinja   (the file's chat template renders the %s prompt)%n", file, format.id());
         }
         if (modelfile != null) {
-            try {
-                dev.myllm.util.AtomicFiles.writeString(modelfile, modelfileText);
-            } catch (UncheckedIOException e) {
-                throw new CliException("--modelfile " + modelfile + ": " + Errors.oneLine(e), 1);
-            }
             o.printf("wrote %s (Ollama%s)%n", modelfile, format == null ? "" : ", the " + format.id() + " prompt format as its TEMPLATE");
             o.printf("make an Ollama model: ollama create %s -f %s && ollama run %s%n", ollamaName, modelfile, ollamaName);
         } else {

@@ -18,6 +18,19 @@ final class OutputPaths {
         writableFrom(option, dir, dir);
     }
 
+    /**
+     * A model directory the command writes whole: missing, empty, or one holding only a model's files, which it
+     * replaces (a folder with anything else in it is refused, so that nothing of the user's is deleted).
+     */
+    static void modelDirectory(String option, Path dir) {
+        directory(option, dir);
+        try {
+            dev.myllm.io.ModelDirectory.requireReplaceable(dir);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new CliException(option + " " + e.getMessage());
+        }
+    }
+
     /** A file the command writes ({@code what}: "vocabulary file", ...), made with its missing parent directories. */
     static void file(String option, Path file, String what) {
         if (Files.isDirectory(file)) throw new CliException(option + " " + file + " is a directory; give the " + what + " to write");

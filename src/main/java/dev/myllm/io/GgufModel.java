@@ -11,6 +11,7 @@ import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.tokenizer.TrainedBpe;
 
+import dev.myllm.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,6 +108,14 @@ public final class GgufModel {
 
     /** As {@link #save(GPTModel, BpeVocab, String, Path, GgufType)}, with {@code strings} as further string keys, in their order. */
     public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type, Map<String, String> strings) {
+        AtomicFiles.write(file, writer(model, vocab, name, file, type, strings));
+    }
+
+    /**
+     * What {@link #save(GPTModel, BpeVocab, String, Path, GgufType, Map)} writes, for {@link AtomicFiles#writeAll} to
+     * write with other files ({@code file} names it in errors); the keys are checked and laid out now.
+     */
+    public static AtomicFiles.Writer writer(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type, Map<String, String> strings) {
         GPTConfig c = model.config();
         if (vocab.tokens().size() != c.vocabSize()) {
             throw new IllegalArgumentException(file + ": the tokenizer has " + vocab.tokens().size() + " tokens, the model " + c.vocabSize() + " rows");
@@ -142,7 +151,7 @@ public final class GgufModel {
             long[] ne = p == null ? new long[]{3L * c.embDim()} : ne(p.shape());
             w.addTensor(e.getValue(), ne, tensorType(e.getValue(), ne, type), data, 0);
         }
-        w.write(file);
+        return w::writeTo;
     }
 
     private static long[] ne(int[] shape) {

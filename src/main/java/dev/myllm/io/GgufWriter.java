@@ -154,7 +154,8 @@ final class GgufWriter {
         AtomicFiles.write(file, this::writeTo);
     }
 
-    private void writeTo(OutputStream out) throws IOException {
+    /** Writes the whole file to {@code out}. */
+    void writeTo(OutputStream out) throws IOException {
         Sink h = new Sink();
         h.putInt(GgufFile.MAGIC).putInt(3).putLong(tensors.size()).putLong(kvs.size());
         for (var e : kvs.entrySet()) {

@@ -172,4 +172,130 @@ class ExportCliTest {
         assertThat(Files.exists(quoted)).isFalse();
         assertThat(Files.exists(other)).isFalse();
     }
+
+    /** The names in {@code dir}, sorted. */
+    static List<String> names(Path dir) throws java.io.IOException {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Each file in {@code dir} by name, with its bytes. */
+    static java.util.Map<String, List<Byte>> contents(Path dir) throws java.io.IOException {
+        java.util.Map<String, List<Byte>> m = new java.util.TreeMap<>();
+        for (String n : names(dir)) {
+            byte[] b = Files.readAllBytes(dir.resolve(n));
+            List<Byte> l = new java.util.ArrayList<>(b.length);
+            for (byte x : b) l.add(x);
+            m.put(n, l);
+        }
+        return m;
+    }
+
+    @Test
+    void aDirectoryExportThatFailsPartWayLeavesNothingNewUnderItsName(@TempDir Path tmp) throws Exception {
+        // an instruction-tuned model with its own vocabulary: weights, config, tokenizer and prompt format
+        Path base = modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
+        SavedFormat.write(base, PromptFormat.PHI3);
+        Path earlier = tmp.resolve("earlier");
+        assertThat(CliRun.run("export", "--preset", "gpt2-tiny", "--out", earlier.toString()).code()).isZero();
+        var before = contents(earlier);
+        Path fresh = tmp.resolve("fresh");
+        // the last file fails, as a full disk would: the weights, config and tokenizer were written (before: renamed into
+        // place first, so --out was left a model without its prompt format; into an existing one, its files were replaced)
+        try (AutoCloseable f = dev.myllm.util.AtomicFiles.failWritesOf(SavedFormat.FILE)) {
+            for (Path out : List.of(fresh, earlier)) {
+                CliRun e = CliRun.run("export", "--model", base.toString(), "--out", out.toString());
+                assertThat(e.code()).as(e.err()).isEqualTo(1);
+                assertThat(e.err()).startsWith("myllm: --out cannot write " + out.toAbsolutePath()).contains("No space left on device").hasLineCount(1);
+            }
+        }
+        assertThat(fresh).doesNotExist();
+        assertThat(contents(earlier)).isEqualTo(before);
+        assertThat(names(tmp)).containsExactly("base", "earlier");
+        // the export that succeeds: byte for byte what a fresh directory gets, with the model's files only
+        CliRun ok = CliRun.run("export", "--model", base.toString(), "--out", earlier.toString());
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(CliRun.run("export", "--model", base.toString(), "--out", fresh.toString()).code()).isZero();
+        assertThat(contents(earlier)).isEqualTo(contents(fresh));
+        assertThat(names(fresh)).containsExactly(ModelDirectory.CONFIG, ModelDirectory.WEIGHTS, SavedFormat.FILE, GptModelStore.TOKENIZER_FILE);
+        assertThat(names(tmp)).containsExactly("base", "earlier", "fresh");
+    }
+
+    @Test
+    void aDirectoryIsReplacedWholeSoNoFileOfTheEarlierModelStays(@TempDir Path tmp) throws Exception {
+        Path base = modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
+        SavedFormat.write(base, PromptFormat.PHI3);
+        Path out = tmp.resolve("out");
+        assertThat(CliRun.run("export", "--model", base.toString(), "--out", out.toString()).code()).isZero();
+        // a GPT-2-vocabulary model over it: the earlier tokenizer and format went with the earlier model (before: they
+        // stayed, and the new model read its prompts with the 300-token vocabulary, in the phi3 format)
+        CliRun e = CliRun.run("export", "--preset", "gpt2-tiny", "--out", out.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(names(out)).containsExactly(ModelDirectory.CONFIG, ModelDirectory.WEIGHTS);
+        assertThat(SavedFormat.read(out)).isNull();
+        // a folder that holds anything else is refused before the work, untouched (replacing it would delete the user's files)
+        Path mine = tmp.resolve("mine");
+        Files.createDirectories(mine);
+        Files.writeString(mine.resolve("notes.txt"), "mine");
+        Files.writeString(mine.resolve(ModelDirectory.CONFIG), "{}");
+        CliRun r = CliRun.run("export", "--preset", "gpt2-tiny", "--out", mine.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --out " + mine + ": holds notes.txt, which is not a model's file; give a new or empty "
+                + "directory (a model directory is replaced whole)\n");
+        assertThat(names(mine)).containsExactly(ModelDirectory.CONFIG, "notes.txt");
+        // an empty one is filled
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertThat(CliRun.run("export", "--preset", "gpt2-tiny", "--out", empty.toString()).code()).isZero();
+        assertThat(names(empty)).containsExactly(ModelDirectory.CONFIG, ModelDirectory.WEIGHTS);
+    }
+
+    @Test
+    void aGgufFileAndItsModelfileAreWrittenTogetherOrNotAtAll(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("chat");
+        ModelDirectory.save(new GPTModel(new GPTConfig(50257, 32, 32, 2, 1, 0f, true, true, 1e-5f), 3), base);
+        SavedFormat.write(base, PromptFormat.ALPACA);
+        Path gguf = tmp.resolve("chat.gguf"), modelfile = tmp.resolve("Modelfile");
+        Path earlier = tmp.resolve("earlier.gguf");
+        assertThat(CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--out", earlier.toString()).code()).isZero();
+        byte[] before = Files.readAllBytes(earlier);
+        try (AutoCloseable f = dev.myllm.util.AtomicFiles.failWritesOf("Modelfile")) {
+            for (Path out : List.of(gguf, earlier)) {
+                CliRun e = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", out.toString(),
+                        "--modelfile", modelfile.toString());
+                assertThat(e.code()).as(e.err()).isEqualTo(1);
+                assertThat(e.err()).contains("No space left on device").hasLineCount(1);
+            }
+        }
+        // before: the .gguf file was in place (a new one, or the earlier one replaced) and its Modelfile missing
+        assertThat(gguf).doesNotExist();
+        assertThat(modelfile).doesNotExist();
+        assertThat(earlier).hasBinaryContent(before);
+        assertThat(names(tmp)).containsExactly("chat", "earlier.gguf");
+        CliRun ok = CliRun.run("export", "--model", base.toString(), "--format", "gguf", "--out", gguf.toString(), "--modelfile", modelfile.toString());
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(Files.readString(modelfile)).contains("FROM ./chat.gguf\n");
+        assertThat(names(tmp)).containsExactly("Modelfile", "chat", "chat.gguf", "earlier.gguf");
+    }
+
+    @Test
+    void aClassifierExportReplacesAnEarlierOneAndKeepsItWhenItFails(@TempDir Path tmp) throws Exception {
+        Path clf = tmp.resolve("clf");
+        dev.myllm.io.ClassifierDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 40, 16, 2, 2, 0f, true, true, 1e-5f), 1),
+                dev.myllm.tensor.Tensor.zeros(2, 16), null, new dev.myllm.io.ClassifierDirectory.Head(List.of("ham", "spam"), 50256, "last", 0), clf);
+        Path out = tmp.resolve("out");
+        assertThat(CliRun.run("export", "--model", clf.toString(), "--out", out.toString()).code()).isZero();
+        var before = contents(out);
+        try (AutoCloseable f = dev.myllm.util.AtomicFiles.failWritesOf(ModelDirectory.CONFIG)) {
+            CliRun e = CliRun.run("export", "--model", clf.toString(), "--out", out.toString());
+            assertThat(e.code()).as(e.err()).isEqualTo(1);
+            assertThat(e.err()).startsWith("myllm: --out cannot write " + out).contains("No space left on device").hasLineCount(1);
+        }
+        assertThat(contents(out)).isEqualTo(before);
+        // the same export again replaces it, byte for byte (before: "exists and is not empty", where a language model's export replaced its files)
+        CliRun again = CliRun.run("export", "--model", clf.toString(), "--out", out.toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(contents(out)).isEqualTo(before);
+        assertThat(names(tmp)).containsExactly("clf", "out");
+    }
 }
