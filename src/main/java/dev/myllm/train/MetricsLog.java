@@ -82,12 +82,15 @@ public final class MetricsLog implements AutoCloseable {
                     keptText.append(line).append('\n');
                 }
             }
-            Files.writeString(file, keptText, StandardCharsets.UTF_8);
+            // rewritten whole, then renamed: a run killed here keeps the log it had
+            dev.myllm.util.AtomicFiles.writeString(file, keptText.toString());
             MetricsLog log = new MetricsLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND));
             log.points.addAll(kept);
             return log;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write metrics log " + file + ": " + IoErrors.reason(e), e);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("cannot write metrics log " + file + ": " + IoErrors.reason(e.getCause()), e.getCause());
         }
     }
 

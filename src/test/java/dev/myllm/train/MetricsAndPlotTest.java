@@ -27,6 +27,25 @@ class MetricsAndPlotTest {
     }
 
     @Test
+    void aResumeThatCannotRewriteTheLogLeavesItAsItWas(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("metrics.jsonl");
+        try (MetricsLog log = MetricsLog.open(f, 0)) {
+            for (int s = 1; s <= 4; s++) log.add(new MetricsLog.Point(s, 5.0 - s, 1e-3, 256L * s, 1, Double.NaN, Double.NaN));
+        }
+        byte[] before = Files.readAllBytes(f);
+        // the log is cut back to the checkpoint's step: written whole, then renamed (before: truncated in place, so a run
+        // killed or failing there lost the lines it meant to keep)
+        try (AutoCloseable x = dev.myllm.util.AtomicFiles.failWritesOf("metrics.jsonl")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MetricsLog.open(f, 2)).isInstanceOf(java.io.UncheckedIOException.class)
+                    .hasMessage("cannot write metrics log " + f + ": No space left on device (injected by a test)");
+        }
+        assertThat(f).hasBinaryContent(before);
+        try (var s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("metrics.jsonl");
+        }
+    }
+
+    @Test
     void plotIsAPng(@TempDir Path tmp) throws Exception {
         Path png = tmp.resolve("loss.png");
         LossPlot.write(png, List.of(new MetricsLog.Point(1, 10, 1e-3, 512, 1, 9.5, 9.8),
