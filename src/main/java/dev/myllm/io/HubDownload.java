@@ -1,6 +1,7 @@
 package dev.myllm.io;
 
 import dev.myllm.model.GPTConfig;
+import dev.myllm.util.AtomicFiles;
 import dev.myllm.util.Download;
 import dev.myllm.util.Download.DownloadException;
 import dev.myllm.util.IoErrors;
@@ -22,7 +23,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -110,9 +113,15 @@ public final class HubDownload {
         return base.resolve("models").resolve(model(name));
     }
 
-    /** Downloads {@code name} into {@code dir} (resuming, skipping complete files) and returns its configuration. */
+    /**
+     * Downloads {@code name} into {@code dir} (resuming, skipping complete files) and returns its configuration. Each
+     * file is fetched into {@code FILE.part} and checked; only when all are, they are renamed into place together, so a
+     * failed or interrupted download leaves no file under its name (the {@code .part} files stay, to be resumed) and
+     * an earlier download in {@code dir} as it was.
+     */
     public GPTConfig fetch(String name, Path dir) {
         String model = model(name);
+        Map<Path, Path> fetched = new LinkedHashMap<>(); // checked .part file -> its name; config.json last
         for (String file : List.of(ModelDirectory.WEIGHTS, ModelDirectory.CONFIG)) {
             Path target = dir.resolve(file);
             Remote r;
@@ -127,27 +136,44 @@ public final class HubDownload {
                 log.accept(e.getMessage() + "; keeping the complete " + target + " downloaded before");
                 continue;
             }
-            if (r.gitSha1 != null && Files.isRegularFile(target) && !gitBlobSha1(target).equals(r.gitSha1)) {
-                deleteQuietly(target); // an old or edited copy: Download would keep it when only the size is known
-            }
+            if (upToDate(target, r)) continue;
             for (int attempt = 1; ; attempt++) {
                 try {
                     Download d = Download.of(r.url, target).progress(progress).timeout(timeout).sha256(r.sha256).size(r.size);
                     if (r.sameHost && token() != null) d.header("Authorization", "Bearer " + token());
-                    d.run();
+                    Path part = d.fetchPart();
+                    if (r.gitSha1 != null) checkGitSha1(part, r);
+                    fetched.put(part, target);
                     break;
                 } catch (DownloadException e) {
                     if (!(e.getCause() instanceof IOException) || attempt >= attempts) throw e;
                     log.accept(file + ": " + e.getMessage() + "; resuming (attempt " + (attempt + 1) + " of " + attempts + ")");
                 }
             }
-            if (r.gitSha1 != null) checkGitSha1(target, r);
         }
+        try {
+            AtomicFiles.moveAll(fetched);
+        } catch (IOException e) {
+            throw new DownloadException("cannot put the download in " + dir + ": " + IoErrors.reason(e), e);
+        }
+        fetched.values().forEach(Download::recordChecksum);
         try {
             return ModelDirectory.check(dir);
         } catch (IllegalArgumentException e) {
             throw new DownloadException("the download from " + endpoint() + " is not a usable model: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code file} is there and what the hub announces: its size, and its sha256 or git sha1 where known. */
+    private static boolean upToDate(Path file, Remote r) {
+        if (!Files.isRegularFile(file)) return false;
+        try {
+            if (r.size >= 0 && Files.size(file) != r.size) return false;
+        } catch (IOException e) {
+            return false;
+        }
+        if (r.sha256 != null) return r.sha256.equals(Download.sha256Of(file));
+        return r.gitSha1 == null || r.gitSha1.equals(gitBlobSha1(file));
     }
 
     /** What a HEAD request says about one file: where to fetch it and how to check it. */
@@ -243,17 +269,12 @@ public final class HubDownload {
     private static void checkGitSha1(Path file, Remote r) {
         String got = gitBlobSha1(file);
         if (!got.equals(r.gitSha1)) {
-            deleteQuietly(file);
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // the error below is what matters
+            }
             throw new DownloadException("checksum mismatch for " + r.url + ": git sha1 " + got + ", expected " + r.gitSha1, null);
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-            Files.deleteIfExists(Download.checksumFile(file));
-        } catch (IOException ignored) {
-            // what follows (a fresh download or an error) is what matters
         }
     }
 }

@@ -89,6 +89,16 @@ public final class Download {
         return this;
     }
 
+    /** Where a download of {@code file} is kept until it is complete and checked. */
+    public static Path partFile(Path file) {
+        return file.resolveSibling(file.getFileName() + ".part");
+    }
+
+    /** Records the checksum of a complete {@code file} in {@link #checksumFile}: a later run offline keeps the file. */
+    public static void recordChecksum(Path file) {
+        AtomicFiles.writeString(checksumFile(file), sha256Of(file) + "  " + file.getFileName() + "\n");
+    }
+
     /** The file where the checksum of {@code file} is recorded. */
     public static Path checksumFile(Path file) {
         return file.resolveSibling(file.getFileName() + ".sha256");
@@ -99,19 +109,41 @@ public final class Download {
      * A partial {@code TARGET.part} from an interrupted run is resumed.
      */
     public Path run() {
+        if (Files.isRegularFile(target)) {
+            try {
+                if (matches(target)) return target;
+            } catch (IOException e) {
+                throw new DownloadException("cannot download " + url + ": " + describe(e), e);
+            }
+        }
+        Path part = fetchPart();
+        try {
+            AtomicFiles.move(part, target);
+        } catch (IOException e) {
+            throw new DownloadException("cannot download " + url + ": " + describe(e), e);
+        }
+        recordChecksum(target);
+        return target;
+    }
+
+    /**
+     * Fetches the file into {@code TARGET.part} (resuming one, or keeping one that is complete already) and checks it;
+     * returns it without renaming it, for a caller that puts several files in place together.
+     */
+    public Path fetchPart() {
         Path dir = target.toAbsolutePath().getParent();
         boolean madeDir = !Files.exists(dir);
         boolean done = false;
         try {
-            if (Files.isRegularFile(target) && matches(target)) return target;
             Files.createDirectories(dir);
-            Path part = target.resolveSibling(target.getFileName() + ".part");
-            fetch(part);
-            verify(part);
-            AtomicFiles.move(part, target);
-            AtomicFiles.writeString(checksumFile(target), sha256Of(target) + "  " + target.getFileName() + "\n");
+            Path part = partFile(target);
+            // a run that failed after this file was complete kept it here, not under its name
+            if (!(Files.isRegularFile(part) && expectedSize >= 0 && matches(part))) {
+                fetch(part);
+                verify(part);
+            }
             done = true;
-            return target;
+            return part;
         } catch (DownloadException e) {
             throw e;
         } catch (IOException e) {

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * HEAD as the hub does (LFS weights: 302 to a CDN URL on another host name with {@code X-Linked-Etag}
  * and {@code X-Linked-Size}; config.json: 200 with its git blob sha1 as ETag), and the CDN serves
  * ranges. {@link #drops} makes the next weight downloads stop halfway, {@link #lie} announces a
- * wrong sha256.
+ * wrong sha256, {@link #configFails} fails config.json's download.
  */
 public final class FakeHub implements AutoCloseable {
     private final HttpServer server;
@@ -40,6 +40,8 @@ public final class FakeHub implements AutoCloseable {
     public final AtomicInteger stalls = new AtomicInteger();
     /** When set, the sha256 announced for weights is wrong. */
     public volatile boolean lie;
+    /** When set, config.json's HEAD answers but its GET fails with HTTP 500: a download that breaks after the weights. */
+    public volatile boolean configFails;
 
     /** Serves {@code dir}'s config.json and model.safetensors as {@code openai-community/{model}}. */
     public FakeHub(Path dir, String... models) throws IOException {
@@ -88,6 +90,11 @@ public final class FakeHub implements AutoCloseable {
         h.add("ETag", "\"" + gitSha1(body) + "\"");
         if (ex.getRequestMethod().equals("HEAD")) {
             ex.sendResponseHeaders(200, -1);
+            ex.close();
+            return;
+        }
+        if (configFails) {
+            ex.sendResponseHeaders(500, -1);
             ex.close();
             return;
         }

@@ -143,6 +143,42 @@ class HubDownloadTest {
     }
 
     @Test
+    void aDownloadThatFailsPartWayLeavesNoFileUnderItsName() throws IOException {
+        Path out = tmp.resolve("out");
+        hub.configFails = true;
+        Throwable t = catchThrowable(() -> downloader(null).fetch("gpt2", out));
+        assertThat(t).isInstanceOf(DownloadException.class).hasMessageEndingWith("config.json: HTTP 500");
+        // before: model.safetensors was in place, a directory that is no model
+        assertThat(out.resolve(ModelDirectory.WEIGHTS)).doesNotExist();
+        assertThat(out.resolve(ModelDirectory.CONFIG)).doesNotExist();
+        assertThat(out.resolve("model.safetensors.part")).hasSize(weightBytes); // complete, kept for the next run
+        // the next run puts both in place without fetching the weights again
+        hub.configFails = false;
+        hub.requests.clear();
+        downloader(null).fetch("gpt2", out);
+        assertThat(hub.requests).noneMatch(r -> r.startsWith("GET /cdn"));
+        assertThat(Files.readAllBytes(out.resolve(ModelDirectory.WEIGHTS))).isEqualTo(Files.readAllBytes(src.resolve(ModelDirectory.WEIGHTS)));
+        try (var s = Files.list(out)) {
+            assertThat(s.map(p -> p.getFileName().toString()).sorted()).containsExactly("config.json", "config.json.sha256",
+                    "model.safetensors", "model.safetensors.sha256");
+        }
+        assertThat(ModelDirectory.check(out)).isEqualTo(TINY);
+    }
+
+    @Test
+    void aFailedUpdateKeepsTheEarlierDownload() throws IOException {
+        Path out = tmp.resolve("out");
+        downloader(null).fetch("gpt2", out);
+        String stale = Files.readString(out.resolve("config.json")).replace("\"n_head\": 4", "\"n_head\": 8");
+        Files.writeString(out.resolve("config.json"), stale);
+        hub.configFails = true;
+        assertThat(catchThrowable(() -> downloader(null).fetch("gpt2", out))).isInstanceOf(DownloadException.class);
+        // before: the stale config was deleted before its replacement came, leaving weights without a config
+        assertThat(out.resolve("config.json")).hasContent(stale);
+        assertThat(Files.readAllBytes(out.resolve(ModelDirectory.WEIGHTS))).isEqualTo(Files.readAllBytes(src.resolve(ModelDirectory.WEIGHTS)));
+    }
+
+    @Test
     void errorsAreOneLine() {
         Path out = tmp.resolve("out");
         Throwable offline = catchThrowable(() -> new HubDownload(Map.of("HF_ENDPOINT", "http://127.0.0.1:1")::get).fetch("gpt2", out));
