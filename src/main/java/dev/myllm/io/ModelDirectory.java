@@ -130,7 +130,7 @@ public final class ModelDirectory {
      * The names myllm writes into a model directory: a model's, a classifier's, an adapter's, a tokenizer, a prompt
      * format, a checkpoint's state, a download's checksums, and the hidden leftovers of a write that was killed.
      */
-    private static final Set<String> OWN_NAMES = Set.of(CONFIG, WEIGHTS, "myllm-tokenizer.json", "myllm-prompt-format.json",
+    private static final Set<String> OWN_NAMES = Set.of(CONFIG, WEIGHTS, ModelTokenizer.OWN_FILE, ModelTokenizer.HF_FILE, "myllm-prompt-format.json",
             "adapter_model.safetensors", "adapter_config.json", "myllm-lora.json", "adapter", "myllm-best.json",
             "optimizer.safetensors", "trainer_state.json");
 

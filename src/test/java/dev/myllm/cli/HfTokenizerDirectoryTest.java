@@ -102,6 +102,10 @@ class HfTokenizerDirectoryTest {
         assertThat(copy.resolve("tokenizer.json")).hasSameBinaryContentAs(m.resolve("tokenizer.json"));
         assertThat(copy.resolve("myllm-tokenizer.json")).doesNotExist();
         assertThat(generated(copy)).isEqualTo(generated(m));
+        // exporting again over it: the tokenizer.json written there is a model's file, so the directory is replaced whole
+        CliRun again = run("export", "--model", m.toString(), "--out", copy.toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(copy.resolve("tokenizer.json")).hasSameBinaryContentAs(m.resolve("tokenizer.json"));
         // through a GGUF file, whose tokenizer is inside it: written out as a tokenizer.json that reads the same ids
         Path gguf = tmp.resolve("m.gguf"), back = tmp.resolve("back");
         assertThat(run("export", "--model", m.toString(), "--format", "gguf", "--out", gguf.toString()).code()).isZero();
