@@ -310,9 +310,8 @@ public final class Myllm {
      * @return the new text and tokens, and why generation stopped
      */
     public Generator.Result generate(String prompt, GenerationConfig config, Consumer<String> onText) {
-        int[] ids = tokenize(given(prompt, "prompt"));
+        int[] ids = promptIds(prompt);
         given(config, "config");
-        if (ids.length == 0) throw new IllegalArgumentException("the prompt is empty: give some text to continue");
         int eos = tokenizer.eotId() >= 0 && tokenizer.eotId() < model.config().vocabSize() ? tokenizer.eotId() : -1;
         return generator.generate(ids, config.withEos(eos), onText);
     }
@@ -326,9 +325,16 @@ public final class Myllm {
      * @return the pieces of new text, in order
      */
     public TextStream stream(String prompt, GenerationConfig config) {
-        tokenize(given(prompt, "prompt")); // bad input fails here, on the caller's thread
+        promptIds(prompt); // bad input fails here, on the caller's thread
         given(config, "config");
         return new TextStream(onText -> generate(prompt, config, onText));
+    }
+
+    /** The ids of a prompt to continue: at least one. */
+    private int[] promptIds(String prompt) {
+        int[] ids = tokenize(given(prompt, "prompt"));
+        if (ids.length == 0) throw new IllegalArgumentException("the prompt is empty: give some text to continue");
+        return ids;
     }
 
     /**

@@ -115,6 +115,9 @@ class MyllmTest {
         Myllm llm = tiny();
         assertThatThrownBy(() -> llm.score("Hi")).hasMessage("the text has 1 token; scoring needs at least 2");
         assertThatThrownBy(() -> llm.generate("", GenerationConfig.greedy(3))).hasMessage("the prompt is empty: give some text to continue");
+        // as generate says it, on the caller's thread (the stream was made, and failed at its first hasNext())
+        assertThatThrownBy(() -> llm.stream("", GenerationConfig.greedy(3))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the prompt is empty: give some text to continue");
         assertThatThrownBy(() -> Myllm.load(Path.of("no/such/model"))).hasMessageContaining("no/such/model");
         assertThatThrownBy(() -> TrainingOptions.of(List.of("x.txt"), Path.of("out")).withSteps(0)).hasMessage("steps must be >= 1, got 0");
     }
