@@ -145,6 +145,9 @@ class MyllmTest {
         // on the caller's thread, not from the stream's first hasNext()
         assertThatThrownBy(() -> llm.stream("Hi", null)).hasMessage("config must not be null");
         assertThatThrownBy(() -> llm.score(null)).hasMessage("text must not be null");
+        // (was "Cannot invoke String.strip() because message is null")
+        assertThatThrownBy(() -> llm.conversation(3).say(null, null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("message must not be null");
         assertThatThrownBy(() -> llm.save(null)).hasMessage("dir must not be null");
         assertThatThrownBy(() -> TextClassifier.load(null)).hasMessage("dir must not be null");
         assertThatThrownBy(() -> TextClassifier.finetune(null, null)).hasMessage("options must not be null");

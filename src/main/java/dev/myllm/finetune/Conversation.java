@@ -2,6 +2,7 @@ package dev.myllm.finetune;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -13,18 +14,28 @@ public final class Conversation {
     private final Responder responder;
     private final List<InstructionExample.Exchange> history = new ArrayList<>();
 
+    /**
+     * A conversation answered by {@code responder} (the library gives one from {@code Myllm.conversation}).
+     *
+     * @param responder the model, its prompt format and the answers' length
+     * @throws NullPointerException when {@code responder} is null
+     */
     public Conversation(Responder responder) {
-        this.responder = responder;
+        this.responder = Objects.requireNonNull(responder, "responder must not be null");
     }
 
     /**
      * Answers {@code message}, streaming the answer's pieces to {@code onText} (may be null), and
      * keeps the exchange for the next message when the format has turns.
      *
+     * @param message the user's message
+     * @param onText  receives the answer piece by piece (may be null)
+     * @return the answer, stripped
+     * @throws NullPointerException     when {@code message} is null
      * @throws IllegalArgumentException when the message is blank, or too long for the context even alone
      */
     public String say(String message, Consumer<String> onText) {
-        String text = message.strip();
+        String text = Objects.requireNonNull(message, "message must not be null").strip();
         if (text.isEmpty()) throw new IllegalArgumentException("the message is empty");
         PromptFormat f = responder.format();
         InstructionExample e = example(text, f.hasTurns() ? history : List.of());

@@ -50,6 +50,7 @@ public record GenerationConfig(int maxNewTokens, float temperature, int topK, fl
         return new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, eosId, stopStrings, on);
     }
 
+    /** Whether each next token is the most likely one (temperature 0). */
     public boolean isGreedy() {
         return temperature == 0f;
     }
