@@ -241,6 +241,16 @@ class MyllmTest {
     }
 
     @Test
+    void textThatIsNotUtf8IsRefusedWithoutTheCommandLinesOption(@TempDir Path dir) throws Exception {
+        // the library has no --replace-invalid to point to (the message was "... (use --replace-invalid to decode with replacement characters)")
+        Path latin1 = Files.write(dir.resolve("latin1.txt"), "caf\u00e9 au lait ".repeat(40).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        TrainingOptions o = TrainingOptions.of(List.of(latin1.toString()), dir.resolve("run")).withBatch(2, 16).withSteps(1);
+        assertThatThrownBy(() -> Myllm.train(o, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(latin1 + ": invalid UTF-8 at byte offset 3 (save it as UTF-8)");
+        assertThat(dir.resolve("run")).doesNotExist();
+    }
+
+    @Test
     void refusesAnOutDirectoryThatHoldsARun(@TempDir Path dir) throws Exception {
         Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
         TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run")).withBatch(2, 16).withSteps(1).withEvaluation(0, 0);

@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import dev.myllm.data.Corpus;
 import dev.myllm.data.NamedDatasets;
 import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.util.TextFiles;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -29,9 +30,16 @@ final class CorpusInput {
         return checked(() -> corpus.tokens(specs, tok));
     }
 
+    /** Text that is not UTF-8, said to a command that has {@code --replace-invalid} (the library's advice is to save it as UTF-8). */
+    static String offeringReplacement(TextFiles.InvalidUtf8Exception e) {
+        return e.where() + " (use --replace-invalid to decode with replacement characters)";
+    }
+
     private <T> T checked(Supplier<T> read) {
         try {
             return read.get();
+        } catch (TextFiles.InvalidUtf8Exception e) {
+            throw new CliException(argument + ": " + offeringReplacement(e));
         } catch (IllegalArgumentException e) {
             throw new CliException(argument + ": " + e.getMessage());
         }

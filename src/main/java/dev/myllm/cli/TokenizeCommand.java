@@ -70,7 +70,7 @@ final class TokenizeCommand implements Runnable {
         if (files.isEmpty()) {
             names.add("<stdin>");
             try {
-                texts.add(TextFiles.decodeUtf8(System.in.readAllBytes(), "<stdin>", replaceInvalid));
+                texts.add(utf8(System.in.readAllBytes(), "<stdin>"));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -80,7 +80,7 @@ final class TokenizeCommand implements Runnable {
                     // a dataset name, as every other command that reads a corpus takes one: its files in order
                     for (Path p : datasets.get().fetch(f.toString())) {
                         names.add(p.toString());
-                        texts.add(TextFiles.readUtf8(p, replaceInvalid));
+                        texts.add(utf8(p));
                     }
                     continue;
                 }
@@ -89,7 +89,7 @@ final class TokenizeCommand implements Runnable {
                             : "no such file or dataset: " + f + " (datasets: " + String.join(", ", NamedDatasets.names()) + ")");
                 }
                 names.add(f.toString());
-                texts.add(TextFiles.readUtf8(f, replaceInvalid));
+                texts.add(utf8(f));
             }
         }
         // every input is encoded before any is printed: a later one that fails leaves no partial output
@@ -131,6 +131,24 @@ final class TokenizeCommand implements Runnable {
         }
         if (fmt == Format.count && texts.size() > 1) out.println(total + "\ttotal");
         out.flush();
+    }
+
+    /** A file's text; bad UTF-8 is said with the offer of {@code --replace-invalid}, as the other commands that read text say it. */
+    private String utf8(Path file) {
+        try {
+            return TextFiles.readUtf8(file, replaceInvalid);
+        } catch (TextFiles.InvalidUtf8Exception e) {
+            throw new CliException(CorpusInput.offeringReplacement(e));
+        }
+    }
+
+    /** As {@link #utf8(Path)} for bytes from {@code source}. */
+    private String utf8(byte[] bytes, String source) {
+        try {
+            return TextFiles.decodeUtf8(bytes, source, replaceInvalid);
+        } catch (TextFiles.InvalidUtf8Exception e) {
+            throw new CliException(CorpusInput.offeringReplacement(e));
+        }
     }
 
     /** --format's value, or json for --json (the name every other command uses; --format json was tokenize's first). */

@@ -78,6 +78,14 @@ class TokCliTest {
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.out()).isEmpty();
         assertThat(run("tokenize", plain.toString(), plain.toString()).out()).isEqualTo("15496\n15496\n");
+        // text that is not UTF-8 is an input error offering the command's --replace-invalid, as train and demo say it (the
+        // library, which has no such option, says to save it as UTF-8)
+        Path latin1 = Files.write(dir.resolve("latin1.txt"), "caf\u00e9".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        CliRun bad = run("tokenize", plain.toString(), latin1.toString());
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("myllm: " + latin1 + ": invalid UTF-8 at byte offset 3 (use --replace-invalid to decode with replacement characters)\n");
+        assertThat(bad.out()).isEmpty();
+        assertThat(run("tokenize", "--replace-invalid", latin1.toString()).code()).isZero();
     }
 
     @Test
