@@ -71,7 +71,7 @@ public final class ClassificationDataset implements BatchSource {
     public static ClassificationDataset of(List<int[]> encoded, int[] labels, int length, int padId, int batchSize,
                                            boolean train, boolean shuffle, long seed) {
         if (length < 1) throw new IllegalArgumentException("sequence length must be >= 1, got " + length);
-        if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
         if (encoded.size() != labels.length) throw new IllegalArgumentException(encoded.size() + " texts but " + labels.length + " labels");
         int[] ids = new int[encoded.size() * length];
         java.util.Arrays.fill(ids, padId);

@@ -55,6 +55,13 @@ class ClassifierTest {
     }
 
     @Test
+    void aDatasetRefusesABadBatchSizeInTheLibrarysWords() {
+        // the packages are usable directly: no command-line option in the message (it was "--batch-size must be >= 1, got 0")
+        assertThatThrownBy(() -> ClassificationDataset.of(List.of(new int[]{1, 2}), new int[]{0}, 4, 0, 0, true, true, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("batchSize must be >= 1, got 0");
+    }
+
+    @Test
     void tokenRulesReadTheirPositions() {
         assertThat(TokenRule.LAST.positions(IDS, 2, 6, 39)).containsExactly(5, 5);
         assertThat(TokenRule.FLEXIBLE.positions(IDS, 2, 6, 39)).containsExactly(2, 5);
