@@ -9,6 +9,7 @@ import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.AdamW;
 import dev.myllm.train.GptModelStore;
 import dev.myllm.train.LrSchedule;
+import dev.myllm.train.MemoryEstimate;
 import dev.myllm.train.MetricsLog;
 import dev.myllm.train.TokenWindows;
 import dev.myllm.train.TokenizerCopy;
@@ -49,6 +50,10 @@ final class Training {
         int ctx = o.contextLength() > 0 ? o.contextLength() : Math.min(cfg.contextLength(), 256);
         if (ctx > cfg.contextLength()) throw new IllegalArgumentException("contextLength " + ctx + " exceeds the model's " + cfg.contextLength());
         if (checkpoint != null) TrainingResume.requireSameSettings(o, savedOptions, cfg, ctx);
+        // before the data is read and a step allocates: as myllm train refuses it, not an OutOfMemoryError mid-step
+        String tooLarge = MemoryEstimate.training(cfg, o.batchSize(), ctx).refusal(o.batchSize(), ctx, Runtime.getRuntime().maxMemory(),
+                "lower batchSize or contextLength, or give the JVM more heap (-Xmx)");
+        if (tooLarge != null) throw new IllegalArgumentException(tooLarge);
         Splits.Pair<int[]> split = Splits.tokens(Corpus.standard().tokens(o.data(), tok), 1 - o.valFraction());
         TokenWindows train = new TokenWindows(split.train(), o.batchSize(), ctx, ctx, true, o.seed());
         TokenWindows val = new TokenWindows(split.validation(), o.batchSize(), ctx, ctx, false, 0, false);

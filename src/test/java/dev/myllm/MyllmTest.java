@@ -251,6 +251,19 @@ class MyllmTest {
     }
 
     @Test
+    void aRunTooLargeForTheHeapIsRefusedBeforeItStarts(@TempDir Path dir) throws Exception {
+        // as myllm train refuses it, in the library's names; it was an OutOfMemoryError from inside the first step
+        Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
+        TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run")).withPreset("gpt2-small").withBatch(64, 1024).withSteps(1);
+        assertThatThrownBy(() -> Myllm.train(o, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("batch 64 × 1024 needs ")
+                .hasMessageEndingWith("; lower batchSize or contextLength, or give the JVM more heap (-Xmx)")
+                .hasMessageContaining("but the Java heap is " + dev.myllm.train.MemoryEstimate.gib(Runtime.getRuntime().maxMemory()))
+                .hasMessageNotContaining("--");
+        assertThat(dir.resolve("run")).doesNotExist();
+    }
+
+    @Test
     void refusesAnOutDirectoryThatHoldsARun(@TempDir Path dir) throws Exception {
         Path text = Files.writeString(dir.resolve("austen.txt"), (TEXT + ", must be in want of a wife. ").repeat(60));
         TrainingOptions o = TrainingOptions.of(List.of(text.toString()), dir.resolve("run")).withBatch(2, 16).withSteps(1).withEvaluation(0, 0);

@@ -84,7 +84,7 @@ final class BenchTrainCommand implements Runnable {
         if (steps < 1 || warmup < 0) throw new CliException("--steps must be >= 1 and --warmup >= 0");
         MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, contextLength, checkpointing.on);
         long heap = Runtime.getRuntime().maxMemory();
-        String refusal = memory.refusal(batchSize, contextLength, heap, false);
+        String refusal = memory.refusal(batchSize, contextLength, heap, MemoryRemedy.of(false));
         if (refusal != null) throw new CliException(refusal);
         if (!json) spec.commandLine().getOut().println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
         GPTModel model = checkpointing.apply(ModelOptions.randomModel(cfg, ModelOptions.initScheme(preset, init), seed));

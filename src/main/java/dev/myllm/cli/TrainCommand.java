@@ -162,7 +162,7 @@ final class TrainCommand implements Runnable {
         if (ctx > cfg.contextLength()) throw new CliException("--context-length " + ctx + " exceeds the model's context length " + cfg.contextLength());
         MemoryEstimate memory = MemoryEstimate.training(cfg, batchSize, ctx, checkpointing.on);
         long heap = Runtime.getRuntime().maxMemory();
-        String refusal = memory.refusal(batchSize, ctx, heap, true);
+        String refusal = memory.refusal(batchSize, ctx, heap, MemoryRemedy.of(true));
         if (refusal != null) throw new CliException(refusal);
         int[] trainTokens, valTokens;
         CorpusInput corpus = new CorpusInput("--data", replaceInvalid);

@@ -74,14 +74,12 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
     }
 
     /**
-     * The one-line refusal when the run cannot fit, or null when it fits: names the batch, what it
-     * needs, the heap, and what to change ({@code gradAccum}: the command has {@code --grad-accum}).
+     * The one-line refusal when the run cannot fit, or null when it fits: names the batch, what it needs, the heap,
+     * then {@code remedy}, what to change in the caller's own terms (a command's options, the library's settings).
      */
-    public String refusal(int batch, int context, long heapBytes, boolean gradAccum) {
+    public String refusal(int batch, int context, long heapBytes, String remedy) {
         if (fits(heapBytes)) return null;
-        return String.format(Locale.ROOT, "batch %d × %d needs %s of memory (%s) but the Java heap is %s; "
-                        + "lower --batch-size or --context-length%s, or give Java more memory (MYLLM_JAVA_OPTS=-Xmx...)",
-                batch, context, gib(totalBytes()), describe().replaceFirst("^about [^:]*: ", ""), gib(heapBytes),
-                gradAccum ? " (--grad-accum keeps the tokens per step)" : "");
+        return String.format(Locale.ROOT, "batch %d × %d needs %s of memory (%s) but the Java heap is %s; %s",
+                batch, context, gib(totalBytes()), describe().replaceFirst("^about [^:]*: ", ""), gib(heapBytes), remedy);
     }
 }

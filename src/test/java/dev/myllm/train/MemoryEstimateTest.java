@@ -52,8 +52,8 @@ class MemoryEstimateTest {
         assertThat(e464.weightBytes() + e464.optimizerBytes()).isEqualTo(16 * small.parameterCount());
         assertThat(e464.totalBytes()).isLessThan(2_500_000_000L);
         assertThat(e8256.totalBytes()).isBetween(3_000_000_000L, 5_000_000_000L);
-        assertThat(e8256.refusal(8, 256, 64L << 30, true)).isNull();
-        String no = e8256.refusal(8, 256, 3L << 30, true);
-        assertThat(no).startsWith("batch 8 × 256 needs 3.").contains("the Java heap is 3.0 GiB", "--batch-size", "-Xmx").doesNotContain("\n");
+        assertThat(e8256.refusal(8, 256, 64L << 30, "lower it")).isNull();
+        String no = e8256.refusal(8, 256, 3L << 30, "lower it");
+        assertThat(no).startsWith("batch 8 × 256 needs 3.").contains("the Java heap is 3.0 GiB").endsWith("; lower it").doesNotContain("\n");
     }
 }

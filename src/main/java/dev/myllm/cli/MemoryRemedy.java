@@ -1,0 +1,13 @@
+package dev.myllm.cli;
+
+/** What a training command tells its user to change when a run does not fit the heap ({@code MemoryEstimate.refusal}). */
+final class MemoryRemedy {
+    private MemoryRemedy() {
+    }
+
+    /** The options to lower, the launcher's way to a larger heap, and {@code --grad-accum} where the command has it. */
+    static String of(boolean gradAccum) {
+        return "lower --batch-size or --context-length" + (gradAccum ? " (--grad-accum keeps the tokens per step)" : "")
+                + ", or give Java more memory (MYLLM_JAVA_OPTS=-Xmx...)";
+    }
+}
