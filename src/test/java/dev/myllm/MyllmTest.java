@@ -218,6 +218,15 @@ class MyllmTest {
                 .hasMessage(dir.resolve("empty") + ": no config.json (not a classifier directory)");
         tiny().save(dir.resolve("lm"));
         assertThatThrownBy(() -> TextClassifier.load(dir.resolve("lm"))).hasMessageContaining("is a language model, not a classifier");
+        // a file is there: it was "no such classifier directory" to load, and "cannot create F: F" (an UncheckedIOException) to save
+        Path file = Files.writeString(dir.resolve("notes.txt"), "hello");
+        assertThatThrownBy(() -> TextClassifier.load(file)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(file + ": is a file, not a classifier directory");
+        TextClassifier c = TextClassifier.of(dev.myllm.finetune.GPTClassifier.withNewHead(tiny().model(), List.of("ham", "spam"), true,
+                dev.myllm.finetune.TokenRule.LAST, 50256, new dev.myllm.tensor.Rng(1)), tiny().tokenizer());
+        assertThatThrownBy(() -> c.save(file)).isInstanceOf(IllegalArgumentException.class).hasMessage(file + ": exists and is not a directory");
+        assertThatThrownBy(() -> tiny().save(file)).isInstanceOf(IllegalArgumentException.class).hasMessage(file + ": exists and is not a directory");
+        assertThat(file).hasContent("hello");
     }
 
     @Test

@@ -60,7 +60,9 @@ public final class ClassifierDirectory {
     /** {@code dir}'s config.json, once it names a classifier; a missing or empty directory is said to be one, not "a language model". */
     private static Path requireClassifier(Path dir) {
         Path cfgFile = dir.resolve(ModelDirectory.CONFIG);
-        if (!Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": no such classifier directory");
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + (Files.exists(dir) ? ": is a file, not a classifier directory" : ": no such classifier directory"));
+        }
         String odd = dev.myllm.util.IoErrors.inPlaceOfFile(cfgFile); // a directory or a link loop is there, not nothing
         if (odd != null) throw new IllegalArgumentException(cfgFile + ": " + odd);
         if (!Files.isRegularFile(cfgFile)) throw new IllegalArgumentException(dir + ": no config.json (not a classifier directory)");
@@ -119,6 +121,8 @@ public final class ClassifierDirectory {
         extra.put("myllm_token_rule", head.tokenRule());
         if (head.maxLength() > 0) extra.put("myllm_max_length", head.maxLength());
         String config = Gpt2Config.write(body.config(), DType.F32, extra);
+        // as ModelDirectory.save says it (createDirectories' own message is the path alone)
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": exists and is not a directory");
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
