@@ -41,6 +41,7 @@ final class LibraryRun {
      * none; {@code minutes} of training time (0: no limit) count from {@link #start}.
      */
     static LibraryRun open(Path out, boolean resume, double minutes, String command) {
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("out: " + out + " exists and is not a directory");
         boolean holdsRun = Files.isRegularFile(out.resolve(Checkpoints.LATEST));
         if (!resume) {
             // a second run there would mix its checkpoints, model and metrics with the first's

@@ -281,6 +281,13 @@ class MyllmTest {
         assertThatThrownBy(() -> Myllm.train(o.withSeed(9), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + dir.resolve("run") + " already holds a run; give another directory");
         assertThat(dir.resolve("run/model/model.safetensors")).hasBinaryContent(model);
+        // a file in out's place is bad input named as out (it was an UncheckedIOException: "cannot write metrics log F/metrics.jsonl: ...")
+        Path file = Files.writeString(dir.resolve("notes.txt"), "hello");
+        assertThatThrownBy(() -> Myllm.train(TrainingOptions.of(o.data(), file).withBatch(2, 16).withSteps(1), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + file + " exists and is not a directory");
+        assertThatThrownBy(() -> Myllm.finetuneInstructions(InstructOptions.of(dir.resolve("run/model"), "synthetic", file), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("out: " + file + " exists and is not a directory");
+        assertThat(file).hasContent("hello");
     }
 
     @Test
