@@ -119,7 +119,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
         int code;
-        dev.myllm.util.ProgressBars.enable(); // below the command line nothing draws for a person
+        dev.myllm.util.ProgressBars.enable(ConsoleProgressBars::download); // below the command line nothing draws for a person
         try {
             code = commandLine(args).execute(args);
         } catch (OutOfMemoryError e) {

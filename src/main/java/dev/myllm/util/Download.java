@@ -1,9 +1,5 @@
 package dev.myllm.util;
 
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,9 +25,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Downloads one URL to a file: progress bar on stderr, resume of a partial {@code .part} file with a Range
- * request, optional size and sha256 checks (the checksum is recorded in {@code FILE.sha256}), extra headers
- * (e.g. a Hugging Face token), and an atomic rename so the target is either absent or complete.
+ * Downloads one URL to a file: a progress bar where the command line draws them ({@link ProgressBars}), resume of a
+ * partial {@code .part} file with a Range request, optional size and sha256 checks (the checksum is recorded in
+ * {@code FILE.sha256}), extra headers (e.g. a Hugging Face token), and an atomic rename so the target is either absent
+ * or complete.
  */
 public final class Download {
     /** Raised with a one-line message when a download cannot be completed. */
@@ -77,7 +74,7 @@ public final class Download {
         return this;
     }
 
-    /** Shows (default) or hides the progress bar. */
+    /** Shows (default; only where {@link ProgressBars} draws bars) or hides the progress bar. */
     public Download progress(boolean show) {
         this.progress = show;
         return this;
@@ -200,7 +197,7 @@ public final class Download {
         try (InputStream in = resp.body();
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-             ProgressBar bar = progress && ProgressBars.shown() ? bar(total, have) : null) {
+             ProgressBars.Bar bar = progress ? ProgressBars.start(target.getFileName().toString(), Math.max(total, 0), have) : null) {
             byte[] buf = new byte[1 << 16];
             int n;
             // HttpClient's timeouts end at the response headers; a body that stops arriving would
@@ -236,14 +233,6 @@ public final class Download {
             if (stalled.get()) throw new IOException("no data for "
                     + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms") + " (connection stalled)");
         }
-    }
-
-    private ProgressBar bar(long total, long start) {
-        String name = target.getFileName().toString();
-        return new ProgressBarBuilder().setTaskName(name.length() > 30 ? name.substring(0, 30) : name)
-                .setInitialMax(Math.max(total, 0)).startsFrom(start, Duration.ZERO).setUnit("MB", 1 << 20)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                .showSpeed().build();
     }
 
     private void verify(Path part) throws IOException {
