@@ -34,7 +34,12 @@ import java.nio.file.Path;
 public record ClassifierOptions(Path model, String data, Path out, Trainable trainable, TokenRule tokenRule, int maxLength,
                                 int epochs, int batchSize, double lr, double weightDecay, int evalEvery, int evalBatches, long seed,
                                 LoRA.Settings lora, TuningRun run) implements RunControls<ClassifierOptions> {
-    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    /**
+     * Checks every value; a bad one is an {@link IllegalArgumentException} naming it. The factories and {@code with...}
+     * methods make their options through this constructor, so they throw as it does.
+     *
+     * @throws IllegalArgumentException when a value is missing or out of range, naming it
+     */
     public ClassifierOptions {
         if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");

@@ -35,7 +35,12 @@ import java.nio.file.Path;
 public record InstructOptions(Path model, String data, Path out, PromptFormat format, int epochs, int batchSize, int maxLength,
                               double lr, double weightDecay, boolean maskInstruction, int evalEvery, int evalBatches, long seed,
                               Trainable trainable, LoRA.Settings lora, TuningRun run) implements RunControls<InstructOptions> {
-    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    /**
+     * Checks every value; a bad one is an {@link IllegalArgumentException} naming it. The factories and {@code with...}
+     * methods make their options through this constructor, so they throw as it does.
+     *
+     * @throws IllegalArgumentException when a value is missing or out of range, naming it
+     */
     public InstructOptions {
         if (run == null) throw new IllegalArgumentException("run: the run controls are required; start from TuningRun.book()");
         if (model == null) throw new IllegalArgumentException("model: a GPT model directory is required");

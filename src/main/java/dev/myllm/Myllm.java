@@ -95,6 +95,9 @@ public final class Myllm {
      *
      * @param model a model directory, GGUF file or llm.c checkpoint
      * @return the model and its tokenizer
+     * @throws NullPointerException when {@code model} is null
+     * @throws IllegalArgumentException when nothing is at {@code model}, it is no model (a classifier, another file), or its files are malformed, naming the file
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static Myllm load(Path model) {
         given(model, "model");
@@ -115,6 +118,9 @@ public final class Myllm {
      * @param model a model directory or GGUF file
      * @param dtype the type the matrices are kept in
      * @return the model, ready to decode
+     * @throws NullPointerException when {@code model} or {@code dtype} is null
+     * @throws IllegalArgumentException when {@code dtype} is not one of those types, or as {@link #load(Path)} for {@code model}
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static Myllm loadForInference(Path model, String dtype) {
         return MyllmLoaders.packed(model, dtype);
@@ -130,6 +136,9 @@ public final class Myllm {
      * @param model   a model directory, GGUF file or llm.c checkpoint (the adapter's base model)
      * @param adapter the adapter's directory
      * @return the adapted model with the base model's tokenizer
+     * @throws NullPointerException when {@code model} or {@code adapter} is null
+     * @throws IllegalArgumentException as {@link #load(Path)} for {@code model}, or when {@code adapter} is no PEFT adapter directory or does not fit the model
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static Myllm loadWithAdapter(Path model, Path adapter) {
         return MyllmLoaders.adapted(model, adapter, null);
@@ -143,6 +152,9 @@ public final class Myllm {
      * @param adapter the adapter's directory
      * @param dtype   the type the matrices are kept in
      * @return the adapted model, ready to decode
+     * @throws NullPointerException when an argument is null
+     * @throws IllegalArgumentException as {@link #loadWithAdapter} and {@link #loadForInference(Path, String)} say
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static Myllm loadForInference(Path model, Path adapter, String dtype) {
         return MyllmLoaders.adapted(model, adapter, MyllmLoaders.decodingFormat(dtype));
@@ -154,6 +166,9 @@ public final class Myllm {
      * @param model     a model directory, GGUF file or llm.c checkpoint
      * @param tokenizer the tokenizer to use with it
      * @return the model and the tokenizer
+     * @throws NullPointerException when {@code model} or {@code tokenizer} is null
+     * @throws IllegalArgumentException as {@link #load(Path)}, or when the tokenizer has more ids than the model's vocabulary
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static Myllm load(Path model, Tokenizer tokenizer) {
         given(tokenizer, "tokenizer"); // before reading the weights
@@ -169,6 +184,8 @@ public final class Myllm {
      * @param model     the model
      * @param tokenizer its tokenizer; every id it makes must be in the model's vocabulary
      * @return the pair
+     * @throws NullPointerException when {@code model} or {@code tokenizer} is null
+     * @throws IllegalArgumentException when the tokenizer has more ids than the model's vocabulary
      */
     public static Myllm of(GPTModel model, Tokenizer tokenizer) {
         return new Myllm(model, tokenizer, null);
@@ -180,6 +197,8 @@ public final class Myllm {
      * @param preset the shape's name
      * @param seed   the seed of the weights
      * @return an untrained model
+     * @throws NullPointerException when {@code preset} is null
+     * @throws IllegalArgumentException when no preset has that name (the message lists them)
      */
     public static Myllm random(String preset, long seed) {
         given(preset, "preset");
@@ -191,6 +210,9 @@ public final class Myllm {
      *
      * @param path a model directory, GGUF file or llm.c checkpoint
      * @return the model, float32
+     * @throws NullPointerException when {@code path} is null
+     * @throws IllegalArgumentException when nothing is at {@code path}, it is no model, or its files are malformed, naming the file
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static GPTModel loadModel(Path path) {
         given(path, "path");
@@ -203,6 +225,9 @@ public final class Myllm {
      *
      * @param spec {@code gpt2}, {@code simple} or a file
      * @return the tokenizer
+     * @throws NullPointerException when {@code spec} is null
+     * @throws IllegalArgumentException when {@code spec} is neither {@code gpt2}, {@code simple} nor a vocabulary file
+     * @throws java.io.UncheckedIOException when the file cannot be read
      */
     public static Tokenizer tokenizer(String spec) {
         return Tokenizers.load(given(spec, "spec"));
@@ -216,6 +241,9 @@ public final class Myllm {
      * @param options  the data, model and settings
      * @param listener sees every step, sample and checkpoint (may be null)
      * @return the trained model with its tokenizer
+     * @throws NullPointerException when {@code options} is null
+     * @throws IllegalArgumentException when the data, model, tokenizer or run directory will not do (no such file, not UTF-8, too short for one batch, a run already there or none to resume), or the batch would not fit the heap, naming it
+     * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static Myllm train(TrainingOptions options, Trainer.Listener listener) {
         return Training.run(given(options, "options"), listener);
@@ -229,6 +257,9 @@ public final class Myllm {
      * @param options  the model, data and settings
      * @param listener sees every step, sample and checkpoint (may be null)
      * @return the tuned model with its tokenizer and prompt format, also saved under {@code options.out()/model}
+     * @throws NullPointerException when {@code options} is null
+     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, malformed records, a run already there or none to resume), naming it
+     * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static Myllm finetuneInstructions(InstructOptions options, Trainer.Listener listener) {
         return FinetuneInstructions.run(given(options, "options"), listener);
@@ -246,6 +277,9 @@ public final class Myllm {
      * @param listener sees every step and checkpoint (may be null)
      * @return the tuned model (with {@link PreferenceOptions#keepBest}, the kept one) with its tokenizer and prompt format,
      *         also saved under {@code options.out()/model}
+     * @throws NullPointerException when {@code options} is null
+     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, records without {@code chosen} and {@code rejected}, a run already there or none to resume), naming it
+     * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static Myllm finetunePreferences(PreferenceOptions options, Trainer.Listener listener) {
         return FinetunePreferences.run(given(options, "options"), listener);
@@ -274,6 +308,7 @@ public final class Myllm {
      *
      * @param text any text
      * @return its token ids
+     * @throws NullPointerException when {@code text} is null
      */
     public int[] tokenize(String text) {
         return tokenizer.encode(given(text, "text"), Specials.ALLOW);
@@ -284,6 +319,8 @@ public final class Myllm {
      *
      * @param ids token ids
      * @return their text
+     * @throws NullPointerException when {@code ids} is null
+     * @throws IllegalArgumentException when an id is outside the tokenizer's vocabulary
      */
     public String detokenize(int[] ids) {
         return tokenizer.decode(given(ids, "ids"));
@@ -295,6 +332,8 @@ public final class Myllm {
      * @param prompt the text to continue
      * @param config the sampling settings and limits
      * @return the new text and tokens, and why generation stopped
+     * @throws NullPointerException when {@code prompt} or {@code config} is null
+     * @throws IllegalArgumentException when the prompt has no tokens
      */
     public Generator.Result generate(String prompt, GenerationConfig config) {
         return generate(prompt, config, null);
@@ -308,6 +347,9 @@ public final class Myllm {
      * @param config the sampling settings and limits
      * @param onText receives the new text piece by piece (may be null)
      * @return the new text and tokens, and why generation stopped
+     * @throws NullPointerException when {@code prompt} or {@code config} is null
+     * @throws IllegalArgumentException when the prompt has no tokens
+     * @throws RuntimeException what {@code onText} throws, which ends the generation
      */
     public Generator.Result generate(String prompt, GenerationConfig config, Consumer<String> onText) {
         int[] ids = promptIds(prompt);
@@ -323,6 +365,8 @@ public final class Myllm {
      * @param prompt the text to continue
      * @param config the sampling settings and limits
      * @return the pieces of new text, in order
+     * @throws NullPointerException when {@code prompt} or {@code config} is null
+     * @throws IllegalArgumentException when the prompt has no tokens
      */
     public TextStream stream(String prompt, GenerationConfig config) {
         promptIds(prompt); // bad input fails here, on the caller's thread
@@ -342,6 +386,8 @@ public final class Myllm {
      *
      * @param text at least two tokens, at most the context length
      * @return the token count, cross-entropy and perplexity
+     * @throws NullPointerException when {@code text} is null
+     * @throws IllegalArgumentException when the text has fewer than 2 tokens or more than the context length
      */
     public Score score(String text) {
         int[] ids = tokenize(given(text, "text"));
@@ -366,6 +412,8 @@ public final class Myllm {
      *
      * @param text at least one token, at most the context length
      * @return one float per embedding dimension
+     * @throws NullPointerException when {@code text} is null
+     * @throws IllegalArgumentException when the text has no tokens or more than the context length
      */
     public float[] embed(String text) {
         int[] ids = tokenize(given(text, "text"));
@@ -396,6 +444,7 @@ public final class Myllm {
      *
      * @param format the prompt format the model was tuned with
      * @return a new instance (its own KV cache) sharing the weights
+     * @throws NullPointerException when {@code format} is null
      */
     public Myllm withPromptFormat(PromptFormat format) {
         return new Myllm(model, tokenizer, given(format, "format"));
@@ -408,6 +457,8 @@ public final class Myllm {
      *
      * @param instruction the task
      * @return the answer, stripped
+     * @throws NullPointerException when {@code instruction} is null
+     * @throws IllegalArgumentException when the instruction is blank or its prompt does not fit the context, or the tokenizer has no {@code <|endoftext|>} the model knows
      */
     public String respond(String instruction) {
         return respond(instruction, "", 256, null);
@@ -422,6 +473,9 @@ public final class Myllm {
      * @param maxNewTokens the most tokens the answer may take
      * @param onText       receives the answer piece by piece (may be null)
      * @return the answer, stripped
+     * @throws NullPointerException when {@code instruction} or {@code input} is null
+     * @throws IllegalArgumentException when the instruction is blank, {@code maxNewTokens} is below 1, the prompt does not fit the context, or the tokenizer has no {@code <|endoftext|>} the model knows
+     * @throws RuntimeException what {@code onText} throws, which ends the answer
      */
     public String respond(String instruction, String input, int maxNewTokens, Consumer<String> onText) {
         given(instruction, "instruction");
@@ -437,6 +491,7 @@ public final class Myllm {
      *
      * @param maxNewTokens the most tokens each answer may take
      * @return a new conversation
+     * @throws IllegalArgumentException when {@code maxNewTokens} is below 1, or the tokenizer has no {@code <|endoftext|>} the model knows
      */
     public Conversation conversation(int maxNewTokens) {
         return new Conversation(responder(maxNewTokens));
@@ -460,6 +515,8 @@ public final class Myllm {
      * @param config host, port (0: a free one, see {@link OpenAiServer#port()}), API key and limits; start from {@link ServerConfig#defaults()}
      * @param log    receives one line per request (may be null)
      * @return the running server
+     * @throws NullPointerException when {@code name} or {@code config} is null
+     * @throws IllegalArgumentException when the server cannot listen on the configured host and port
      */
     public OpenAiServer serve(String name, ServerConfig config, Consumer<String> log) {
         given(name, "name");
@@ -492,6 +549,10 @@ public final class Myllm {
      *
      * @param dir the directory to write: created, or replaced whole when it holds only a model's files (a directory
      *            holding anything else is refused with an {@link IllegalArgumentException})
+     * @throws NullPointerException when {@code dir} is null
+     * @throws IllegalStateException when the model was loaded for inference (its float32 weights are gone)
+     * @throws IllegalArgumentException when a file is in {@code dir}'s place or {@code dir} holds files that are not a model's
+     * @throws java.io.UncheckedIOException when the directory cannot be written
      */
     public void save(Path dir) {
         given(dir, "dir");

@@ -31,6 +31,9 @@ import java.util.Map;
  * TextClassifier spam = TextClassifier.finetune(ClassifierOptions.of(Path.of("models/gpt2"), "sms.csv", Path.of("runs/spam")), null);
  * spam.classify("You won a free prize! Call now").label();   // "spam"
  * }</pre>
+ *
+ * <p>Nothing here prints; errors are exceptions with a one-line message, as {@link Myllm}'s are. An instance is not
+ * thread-safe: classify from one thread at a time (or one instance per thread).
  */
 public final class TextClassifier {
     /**
@@ -62,6 +65,7 @@ public final class TextClassifier {
      * @param model     the classifier
      * @param tokenizer its tokenizer
      * @return the classifier
+     * @throws NullPointerException when {@code model} or {@code tokenizer} is null
      */
     public static TextClassifier of(GPTClassifier model, Tokenizer tokenizer) {
         return new TextClassifier(Myllm.given(model, "model"), Myllm.given(tokenizer, "tokenizer"));
@@ -73,6 +77,9 @@ public final class TextClassifier {
      *
      * @param dir a classifier directory
      * @return the classifier with its tokenizer
+     * @throws NullPointerException when {@code dir} is null
+     * @throws IllegalArgumentException when nothing is at {@code dir}, it is no classifier directory (a language model, a file), or its files are malformed, naming the file
+     * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static TextClassifier load(Path dir) {
         Myllm.given(dir, "dir");
@@ -95,6 +102,9 @@ public final class TextClassifier {
      * @param o        the model, data and settings
      * @param listener sees every step (may be null)
      * @return the trained classifier, also saved under {@code o.out()/model}
+     * @throws NullPointerException when {@code o} is null
+     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, malformed rows, a run already there or none to resume), naming it
+     * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
         Myllm.given(o, "options");
@@ -188,6 +198,7 @@ public final class TextClassifier {
      *
      * @param text any text (cut to the model's context)
      * @return the label and the probabilities
+     * @throws NullPointerException when {@code text} is null
      */
     public Prediction classify(String text) {
         int[] ids = encode(Myllm.given(text, "text"));
@@ -203,6 +214,7 @@ public final class TextClassifier {
      *
      * @param examples labelled texts
      * @return the share classified right, NaN for none
+     * @throws NullPointerException when {@code examples} or one of them is null
      */
     public double accuracy(List<LabelledExample> examples) {
         if (Myllm.given(examples, "examples").isEmpty()) return Double.NaN;
@@ -217,6 +229,9 @@ public final class TextClassifier {
      *
      * @param dir the directory to write: created, or replaced whole when it holds only a model's files (a directory
      *            holding anything else is refused with an {@link IllegalArgumentException})
+     * @throws NullPointerException when {@code dir} is null
+     * @throws IllegalArgumentException when a file is in {@code dir}'s place or {@code dir} holds files that are not a model's
+     * @throws java.io.UncheckedIOException when the directory cannot be written
      */
     public void save(Path dir) {
         Myllm.given(dir, "dir");

@@ -13,6 +13,7 @@ import java.util.function.Function;
 /**
  * Generated text as an iterator of pieces ({@link Myllm#stream}): generation runs on its own thread a few
  * pieces ahead of the reader; {@link #close()} stops it early, and {@link #result()} gives the whole result at the end.
+ * Read it from one thread.
  */
 public final class TextStream implements Iterator<String>, AutoCloseable {
     private static final int AHEAD = 16;
@@ -73,6 +74,13 @@ public final class TextStream implements Iterator<String>, AutoCloseable {
         }
     }
 
+    /**
+     * Whether another piece of text follows, waiting for the generation to produce it.
+     *
+     * @return true while pieces remain; false once the generation ended or the stream was closed
+     * @throws RuntimeException     what the generation failed with (once; the stream is then closed)
+     * @throws IllegalStateException when the waiting thread is interrupted
+     */
     @Override
     public boolean hasNext() {
         if (next == null && result == null && !closed) {
@@ -94,6 +102,13 @@ public final class TextStream implements Iterator<String>, AutoCloseable {
         return next != null;
     }
 
+    /**
+     * The next piece of text.
+     *
+     * @return the piece
+     * @throws java.util.NoSuchElementException when no piece remains
+     * @throws IllegalStateException            as {@link #hasNext()}
+     */
     @Override
     public String next() {
         if (!hasNext()) throw new NoSuchElementException();

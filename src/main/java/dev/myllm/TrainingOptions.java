@@ -28,7 +28,12 @@ import java.util.List;
 public record TrainingOptions(List<String> data, Path out, String preset, Path init, String tokenizer, int batchSize,
                               int contextLength, long steps, double lr, long warmupSteps, double weightDecay, double gradClip,
                               int evalEvery, int evalBatches, double valFraction, long seed, boolean resume) {
-    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    /**
+     * Checks every value; a bad one is an {@link IllegalArgumentException} naming it. The factories and {@code with...}
+     * methods make their options through this constructor, so they throw as it does.
+     *
+     * @throws IllegalArgumentException when a value is missing or out of range, naming it
+     */
     public TrainingOptions {
         if (data == null || data.stream().anyMatch(java.util.Objects::isNull)) throw new IllegalArgumentException("data: give files, folders, .bin files or a dataset name");
         data = List.copyOf(data);

@@ -27,7 +27,12 @@ import java.time.Duration;
  *                        LoRA settings must be), the length may grow
  */
 public record TuningRun(long steps, Long warmupSteps, Double minLr, double minutes, float dropout, int checkpointEvery, boolean resume) {
-    /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
+    /**
+     * Checks every value; a bad one is an {@link IllegalArgumentException} naming it. The factories and {@code with...}
+     * methods make their options through this constructor, so they throw as it does.
+     *
+     * @throws IllegalArgumentException when a value is missing or out of range, naming it
+     */
     public TuningRun {
         if (steps < 0) throw new IllegalArgumentException("steps must be >= 0 (0: the epochs decide), got " + steps);
         if (warmupSteps != null && warmupSteps < 0) throw new IllegalArgumentException("warmupSteps must be >= 0, got " + warmupSteps);

@@ -63,6 +63,49 @@ class JavadocCoverageTest {
         assertThat(missing).as("public types without a Javadoc sentence").isEmpty();
     }
 
+    /**
+     * In the entry package, every public method and constructor of a class that takes an argument says what it throws
+     * ({@code @throws}), and every record's checking constructor does: a program's author reads there which
+     * exceptions to catch (a null argument, bad input, a file that cannot be read or written).
+     */
+    @Test
+    void theEntryPackageSaysWhatItThrows() throws IOException {
+        List<Path> sources;
+        try (Stream<Path> s = Files.list(Path.of("src/main/java/dev/myllm"))) {
+            sources = s.filter(p -> p.toString().endsWith(".java") && !p.endsWith("package-info.java")).toList();
+        }
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        List<String> silent = new ArrayList<>();
+        try (StandardJavaFileManager fm = javac.getStandardFileManager(null, null, null)) {
+            JavacTask task = (JavacTask) javac.getTask(null, fm, null, List.of("-proc:none"), null, fm.getJavaFileObjectsFromPaths(sources));
+            DocTrees docs = DocTrees.instance(task);
+            for (CompilationUnitTree unit : task.parse()) {
+                String source = unit.getSourceFile().getCharContent(true).toString();
+                for (Tree type : unit.getTypeDecls()) {
+                    if (!(type instanceof ClassTree c) || !c.getModifiers().getFlags().contains(Modifier.PUBLIC)) continue;
+                    boolean record = c.getKind() == Tree.Kind.RECORD;
+                    if (c.getKind() != Tree.Kind.CLASS && !record) continue;
+                    for (Tree member : c.getMembers()) {
+                        if (!(member instanceof com.sun.source.tree.MethodTree m) || !m.getModifiers().getFlags().contains(Modifier.PUBLIC)) continue;
+                        boolean constructor = m.getName().contentEquals("<init>");
+                        // a record's compact constructor (no parameter list in the source) checks every value; its other
+                        // constructors and methods pass through it
+                        boolean checked = record ? constructor && !source.substring((int) docs.getSourcePositions().getStartPosition(unit, m),
+                                (int) docs.getSourcePositions().getStartPosition(unit, m.getBody())).contains("(") : !m.getParameters().isEmpty();
+                        if (!checked) continue;
+                        DocCommentTree doc = docs.getDocCommentTree(com.sun.source.util.TreePath.getPath(unit, m));
+                        boolean throwsTag = doc != null && doc.getBlockTags().stream().anyMatch(t -> t.getKind() == com.sun.source.doctree.DocTree.Kind.THROWS);
+                        if (!throwsTag) {
+                            long line = unit.getLineMap().getLineNumber(docs.getSourcePositions().getStartPosition(unit, m));
+                            silent.add(c.getSimpleName() + ":" + line + " " + (constructor ? c.getSimpleName() : m.getName()));
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(silent).as("public methods whose Javadoc does not say what they throw").isEmpty();
+    }
+
     /** The entry package is held to every doclint check, "missing" included: each parameter and result is described. */
     @Test
     void theEntryPackageIsFullyDocumented(@org.junit.jupiter.api.io.TempDir Path out) throws IOException {
