@@ -218,6 +218,10 @@ public final class TextClassifier {
      */
     public double accuracy(List<LabelledExample> examples) {
         if (Myllm.given(examples, "examples").isEmpty()) return Double.NaN;
+        // (not indexOf(null): List.of's lists refuse to look for null)
+        for (int i = 0; i < examples.size(); i++) {
+            if (examples.get(i) == null) throw new NullPointerException("examples must not hold null (index " + i + ")");
+        }
         long right = examples.stream().filter(e -> classify(e.text()).label().equals(e.label())).count();
         return (double) right / examples.size();
     }

@@ -152,6 +152,11 @@ class MyllmTest {
         assertThatThrownBy(() -> TextClassifier.load(null)).hasMessage("dir must not be null");
         assertThatThrownBy(() -> TextClassifier.finetune(null, null)).hasMessage("options must not be null");
         assertThatThrownBy(() -> TextClassifier.of(null, llm.tokenizer())).hasMessage("model must not be null");
+        TextClassifier classifier = TextClassifier.of(dev.myllm.finetune.GPTClassifier.withNewHead(llm.model(), List.of("ham", "spam"), true,
+                dev.myllm.finetune.TokenRule.LAST, 50256, new dev.myllm.tensor.Rng(1)), llm.tokenizer());
+        // (was "Cannot invoke LabelledExample.text() because e is null")
+        assertThatThrownBy(() -> classifier.accuracy(java.util.Arrays.asList(new dev.myllm.data.LabelledExample("hi", "ham"), null)))
+                .isInstanceOf(NullPointerException.class).hasMessage("examples must not hold null (index 1)");
         assertThatThrownBy(() -> TrainingOptions.of(null, Path.of("out"))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("data: give files, folders, .bin files or a dataset name");
         assertThatThrownBy(() -> greedy.withStopStrings(null)).isInstanceOf(IllegalArgumentException.class)
