@@ -120,6 +120,12 @@ class MyllmTest {
                 .hasMessage("the prompt is empty: give some text to continue");
         assertThatThrownBy(() -> Myllm.load(Path.of("no/such/model"))).hasMessageContaining("no/such/model");
         assertThatThrownBy(() -> TrainingOptions.of(List.of("x.txt"), Path.of("out")).withSteps(0)).hasMessage("steps must be >= 1, got 0");
+        // GenerationConfig names its values as a program gives them, as Myllm.respond names maxNewTokens (was "max new tokens",
+        // "top-k" and "top-p", the command's wording, which it maps to its options)
+        assertThatThrownBy(() -> GenerationConfig.greedy(-1)).isInstanceOf(IllegalArgumentException.class).hasMessage("maxNewTokens must be >= 0, got -1");
+        assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(1f, -1, 1f, 0)).hasMessage("topK must be >= 0, got -1");
+        assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(1f, 0, 0f, 0)).hasMessage("topP must be in (0, 1], got 0.0");
+        assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(-1f, 0, 1f, 0)).hasMessage("temperature must be >= 0, got -1.0");
     }
 
     @Test
@@ -160,7 +166,7 @@ class MyllmTest {
         assertThatThrownBy(() -> TrainingOptions.of(null, Path.of("out"))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("data: give files, folders, .bin files or a dataset name");
         assertThatThrownBy(() -> greedy.withStopStrings(null)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("stop strings must not be null (none: an empty list)");
+                .hasMessage("stopStrings must not be null (none: an empty list)");
         assertThatThrownBy(() -> greedy.withStopStrings(java.util.Arrays.asList("a", null))).hasMessage("a stop string must not be null");
     }
 

@@ -124,9 +124,9 @@ final class GenerateCommand implements Runnable {
         }
     }
 
-    /** GenerationConfig's message with the option a user typed: "max new tokens must ..." is --max-new-tokens's. */
+    /** GenerationConfig's message with the option a user typed: "maxNewTokens must ..." is --max-new-tokens's. */
     static String optionNames(String message) {
-        String[][] names = {{"max new tokens ", "--max-new-tokens "}, {"temperature ", "--temperature "}, {"top-k ", "--top-k "}, {"top-p ", "--top-p "}};
+        String[][] names = {{"maxNewTokens ", "--max-new-tokens "}, {"temperature ", "--temperature "}, {"topK ", "--top-k "}, {"topP ", "--top-p "}};
         for (String[] n : names) if (message.startsWith(n[0])) return n[1] + message.substring(n[0].length());
         return message;
     }

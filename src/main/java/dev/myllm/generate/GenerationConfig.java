@@ -15,11 +15,11 @@ public record GenerationConfig(int maxNewTokens, float temperature, int topK, fl
 
     /** Checks every value; a bad one is an {@link IllegalArgumentException} naming it. */
     public GenerationConfig {
-        if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
+        if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
         if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
-        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
-        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
-        if (stopStrings == null) throw new IllegalArgumentException("stop strings must not be null (none: an empty list)");
+        if (topK < 0) throw new IllegalArgumentException("topK must be >= 0, got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+        if (stopStrings == null) throw new IllegalArgumentException("stopStrings must not be null (none: an empty list)");
         for (String s : stopStrings) if (s == null) throw new IllegalArgumentException("a stop string must not be null");
         stopStrings = List.copyOf(stopStrings);
         for (String s : stopStrings) if (s.isEmpty()) throw new IllegalArgumentException("a stop string must not be empty");

@@ -188,7 +188,7 @@ class GeneratorTest {
         Generator gen = new Generator(MODEL, null);
         assertThatThrownBy(() -> gen.generate(new int[0], GenerationConfig.greedy(3))).hasMessageContaining("prompt is empty");
         assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(-1, 0, 1, 0)).hasMessageContaining("temperature");
-        assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(1, 0, 0, 0)).hasMessageContaining("top-p");
+        assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(1, 0, 0, 0)).hasMessageContaining("topP");
         assertThatThrownBy(() -> gen.generate(PROMPT, GenerationConfig.greedy(3).withStopStrings(List.of("x"))))
                 .hasMessageContaining("decoder");
     }
