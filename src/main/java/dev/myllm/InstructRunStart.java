@@ -35,7 +35,14 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
      * none), then reads the data, the format and the tokenizer.
      */
     static InstructRunStart of(Path model, Path out, TuningRun controls, String command, String data, PromptFormat format) {
-        if (!Files.isDirectory(model)) throw new IllegalArgumentException("model: no such model directory: " + model);
+        if (!Files.isDirectory(model)) {
+            throw new IllegalArgumentException(Files.exists(model) ? "model: " + model + " is a file, not a model directory" : "model: no such model directory: " + model);
+        }
+        try {
+            ModelDirectory.readConfig(model); // an empty directory or a classifier is named as the model, before the data is read
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model: " + e.getMessage(), e);
+        }
         LibraryRun run = LibraryRun.open(out, controls, command);
         InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(data, InstructionDatasets.SYNTHETIC_SIZE, SYNTHETIC_SEED));
         PromptFormat f = SavedFormat.orBook(model, format);

@@ -220,6 +220,14 @@ class MyllmPreferenceTest {
         Tiny t = Tiny.in(dir);
         assertThatThrownBy(() -> Myllm.finetunePreferences(PreferenceOptions.of(dir.resolve("nope"), t.data().toString(), dir.resolve("x")), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("model: no such model directory: " + dir.resolve("nope"));
+        // a file where the model directory should be is not called missing; an empty directory is named as the model
+        Path notes = Files.writeString(dir.resolve("notes.txt"), "hello");
+        assertThatThrownBy(() -> Myllm.finetunePreferences(PreferenceOptions.of(notes, t.data().toString(), dir.resolve("x")), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("model: " + notes + " is a file, not a model directory");
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThatThrownBy(() -> Myllm.finetunePreferences(PreferenceOptions.of(empty, t.data().toString(), dir.resolve("x")), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("model: " + empty + ": no config.json (not a model directory)");
+        assertThat(dir.resolve("x")).doesNotExist();
         Path instructions = Files.writeString(dir.resolve("instructions.json"), "[{\"instruction\": \"A\", \"output\": \"1\"}]");
         assertThatThrownBy(() -> Myllm.finetunePreferences(PreferenceOptions.of(t.base(), instructions.toString(), dir.resolve("y")), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage(instructions + " (val): record 0 has no \"chosen\"");
