@@ -1,5 +1,7 @@
 package dev.myllm;
 
+import dev.myllm.model.GPTConfig;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -40,6 +42,13 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
         if (data.isEmpty()) throw new IllegalArgumentException("data: give files, folders, .bin files or a dataset name");
         if (out == null) throw new IllegalArgumentException("out: the run directory is required");
         if ((preset == null) == (init == null)) throw new IllegalArgumentException("give exactly one of preset and init");
+        if (preset != null) {
+            try {
+                GPTConfig.preset(preset); // a mistyped name is refused here, not when the run starts
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("preset: " + e.getMessage(), e);
+            }
+        }
         if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
         if (contextLength < 0) throw new IllegalArgumentException("contextLength must be >= 0, got " + contextLength);
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);

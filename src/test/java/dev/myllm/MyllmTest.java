@@ -126,6 +126,11 @@ class MyllmTest {
         assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(1f, -1, 1f, 0)).hasMessage("topK must be >= 0, got -1");
         assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(1f, 0, 0f, 0)).hasMessage("topP must be in (0, 1], got 0.0");
         assertThatThrownBy(() -> GenerationConfig.greedy(3).withSampling(-1f, 0, 1f, 0)).hasMessage("temperature must be >= 0, got -1.0");
+        // refused when given, as the other values are (an unknown preset was refused only by train, a stop id below -1 never)
+        assertThatThrownBy(() -> GenerationConfig.greedy(3).withEos(-5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("eosId must be >= -1 (-1: none), got -5");
+        assertThatThrownBy(() -> TrainingOptions.of(List.of("x.txt"), Path.of("out")).withPreset("gpt3")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("preset: unknown preset 'gpt3'; choose one of gpt2-small, ");
     }
 
     @Test

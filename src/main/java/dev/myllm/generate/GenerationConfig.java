@@ -19,6 +19,7 @@ public record GenerationConfig(int maxNewTokens, float temperature, int topK, fl
         if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("topK must be >= 0, got " + topK);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+        if (eosId < -1) throw new IllegalArgumentException("eosId must be >= -1 (-1: none), got " + eosId);
         if (stopStrings == null) throw new IllegalArgumentException("stopStrings must not be null (none: an empty list)");
         for (String s : stopStrings) if (s == null) throw new IllegalArgumentException("a stop string must not be null");
         stopStrings = List.copyOf(stopStrings);
