@@ -327,7 +327,9 @@ public final class Myllm {
     }
 
     /**
-     * Continues {@code prompt}; stops at {@code <|endoftext|>}, a stop string of {@code config}, or its token limit.
+     * Continues {@code prompt}; stops at {@code <|endoftext|>}, a stop string of {@code config}, or its token limit. The
+     * model sees at most its context length of tokens: a longer prompt is cropped to its last ones, as the book's
+     * {@code generate} crops it ({@link #score} and {@link #embed} refuse such a text instead).
      *
      * @param prompt the text to continue
      * @param config the sampling settings and limits
