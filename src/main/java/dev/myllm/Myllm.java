@@ -546,14 +546,16 @@ public final class Myllm {
     }
 
     /**
-     * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}), made
-     * whole beside {@code dir} and renamed into place, so that a failed save leaves what was there before.
+     * Saves the model as a Hugging Face GPT-2 model directory ({@code config.json} + {@code model.safetensors}, with its
+     * tokenizer when it is not GPT-2's and its prompt format when it has one), made whole beside {@code dir} and renamed
+     * into place, so that a failed save leaves what was there before.
      *
      * @param dir the directory to write: created, or replaced whole when it holds only a model's files (a directory
      *            holding anything else is refused with an {@link IllegalArgumentException})
      * @throws NullPointerException when {@code dir} is null
      * @throws IllegalStateException when the model was loaded for inference (its float32 weights are gone)
-     * @throws IllegalArgumentException when a file is in {@code dir}'s place or {@code dir} holds files that are not a model's
+     * @throws IllegalArgumentException when a file is in {@code dir}'s place or {@code dir} holds files that are not a model's,
+     *                                  or when its tokenizer cannot be written as a tokenizer file
      * @throws java.io.UncheckedIOException when the directory cannot be written
      */
     public void save(Path dir) {
@@ -561,7 +563,14 @@ public final class Myllm {
         if (!PackedWeights.hasFloatWeights(model)) {
             throw new IllegalStateException("this model was loaded for inference: its float32 weights are gone, so it cannot be saved (load it with load)");
         }
-        ModelDirectory.save(model, dir);
+        // its vocabulary and prompt format go with it, as a run's saved models keep them: loaded back, it reads and prompts as now
+        dev.myllm.train.TokenizerCopy kept = dev.myllm.train.TokenizerCopy.of(tokenizer, model.config().vocabSize());
+        ModelDirectory.requireReplaceable(dir);
+        dev.myllm.util.AtomicFiles.writeDirectory(dir, tmp -> {
+            ModelDirectory.writeInto(model, tmp, dev.myllm.io.DType.F32);
+            if (kept != null) kept.writeInto(tmp);
+            if (format != null) dev.myllm.finetune.SavedFormat.write(tmp, format);
+        });
     }
 
     /** {@code value}, or a {@link NullPointerException} that names the argument (not one from deep inside). */

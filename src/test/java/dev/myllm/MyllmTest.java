@@ -42,6 +42,28 @@ class MyllmTest {
     }
 
     @Test
+    void aSavedModelKeepsItsOwnVocabularyAndPromptFormat(@TempDir Path dir) {
+        // a vocabulary trained here and the Phi-3 format: loaded back, the model must read and prompt as before
+        dev.myllm.tokenizer.TrainedBpe tok = new dev.myllm.tokenizer.BpeTrainer().train(
+                List.of(TEXT, "Every effort moves you forward, said Mrs. Gisburn."), 300, List.of("<|endoftext|>"), null);
+        GPTModel m = RandomModels.uniform(new GPTConfig(tok.vocabSize(), 32, 32, 2, 2, 0f, true, true, 1e-5f), 3);
+        Myllm llm = Myllm.of(m, tok).withPromptFormat(dev.myllm.finetune.PromptFormat.PHI3);
+        Path model = dir.resolve("model");
+        llm.save(model);
+        Myllm loaded = Myllm.load(model);
+        assertThat(loaded.tokenize("Every effort moves you")).containsExactly(llm.tokenize("Every effort moves you"));
+        assertThat(loaded.promptFormat()).contains(dev.myllm.finetune.PromptFormat.PHI3);
+        assertThat(loaded.generate("Every effort", GenerationConfig.greedy(5)).tokens())
+                .containsExactly(llm.generate("Every effort", GenerationConfig.greedy(5)).tokens());
+        // GPT-2's vocabulary is the default: nothing is written for it
+        Path plain = dir.resolve("plain");
+        tiny().save(plain);
+        assertThat(plain.resolve("myllm-tokenizer.json")).doesNotExist();
+        assertThat(plain.resolve("tokenizer.json")).doesNotExist();
+        assertThat(plain.resolve("myllm-prompt-format.json")).doesNotExist();
+    }
+
+    @Test
     void generatesScoresAndStreamsAsTheCommandLineDoes(@TempDir Path dir) {
         Myllm llm = tiny();
         Path model = dir.resolve("model");

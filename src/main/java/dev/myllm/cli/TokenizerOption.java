@@ -3,11 +3,8 @@ package dev.myllm.cli;
 import dev.myllm.io.GgufFile;
 import dev.myllm.io.ModelFiles;
 import dev.myllm.io.ModelTokenizer;
-import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
-import dev.myllm.tokenizer.TokenizerJson;
 import dev.myllm.tokenizer.Tokenizers;
-import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.train.TokenizerCopy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +103,7 @@ final class TokenizerOption {
         try {
             // a vocabulary trained here (a GGUF file's myllm.tokenizer) as itself: tokenizer.json would split by GPT-2's rules;
             // another as the tokenizer.json transformers reads (the copy is kept under the name its content gives)
-            return tok instanceof TrainedBpe t ? TokenizerCopy.of(t.jsonBytes()) : TokenizerCopy.of(TokenizerJson.of(BpeVocab.of(tok, rows)));
+            return TokenizerCopy.of(tok, rows);
         } catch (IllegalArgumentException e) {
             throw new CliException(modelOption + " " + model + ": its tokenizer cannot be saved: " + e.getMessage());
         }

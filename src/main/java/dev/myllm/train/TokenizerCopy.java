@@ -1,6 +1,11 @@
 package dev.myllm.train;
 
 import dev.myllm.io.ModelTokenizer;
+import dev.myllm.tokenizer.BpeTokenizer;
+import dev.myllm.tokenizer.BpeVocab;
+import dev.myllm.tokenizer.Tokenizer;
+import dev.myllm.tokenizer.TokenizerJson;
+import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.util.IoErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +37,18 @@ public final class TokenizerCopy {
     /** The same from bytes (copied). */
     public static TokenizerCopy of(byte[] content) {
         return new TokenizerCopy(content.clone());
+    }
+
+    /**
+     * {@code tok} written out for a model of {@code rows} vocabulary rows to keep: a vocabulary trained with myllm as
+     * its own JSON, another as the {@code tokenizer.json} transformers reads; null for GPT-2's, which a model directory
+     * without a tokenizer file means.
+     *
+     * @throws IllegalArgumentException when {@code tok} cannot be written as either
+     */
+    public static TokenizerCopy of(Tokenizer tok, int rows) {
+        if (tok == BpeTokenizer.gpt2()) return null;
+        return tok instanceof TrainedBpe t ? of(t.jsonBytes()) : of(TokenizerJson.of(BpeVocab.of(tok, rows)));
     }
 
     /**
