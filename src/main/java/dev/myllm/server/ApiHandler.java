@@ -261,10 +261,6 @@ final class ApiHandler extends Handler.Abstract {
         if (!MessageDigest.isEqual(key, h.getBytes(StandardCharsets.UTF_8))) throw ApiError.unauthorized("Incorrect API key provided");
     }
 
-    /** A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. */
-    private static final com.fasterxml.jackson.databind.ObjectReader BODY =
-            Answers.JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
     /**
      * Before an error answer: reads what is left of the request's body (up to the body limit), so that the connection
      * can carry the client's next request. Jetty does not read an abandoned body that has not all arrived; it closes the
@@ -289,22 +285,7 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     private JsonNode readJson(Request req) throws IOException {
-        long length = req.getLength();
-        int max = config.maxBodyBytes();
-        ApiError tooLarge = new ApiError(413, "invalid_request_error", null, "request_too_large",
-                "The request body is larger than this server's limit of " + max + " bytes");
-        if (length > max) throw tooLarge;
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(req)) {
-            body = in.readNBytes(max + 1);
-        }
-        if (body.length > max) throw tooLarge;
-        if (body.length == 0) throw ApiError.badRequest("The request body is empty; send a JSON object");
-        try {
-            return BODY.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiError.badRequest("We could not parse the JSON body of your request: " + e.getOriginalMessage());
-        }
+        return RequestBody.read(req, config.maxBodyBytes());
     }
 
     private void generate(Request req, Response resp, Callback cb, Plan plan, Outcome out, Scheduler.Arrival arrival) throws Exception {

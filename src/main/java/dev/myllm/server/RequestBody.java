@@ -1,0 +1,87 @@
+package dev.myllm.server;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import java.io.IOException;
+import java.io.InputStream;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+
+/** A request's body as one JSON value: read up to the size limit and parsed, every failure a 4xx in OpenAI's shape. */
+final class RequestBody {
+    /** A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. */
+    private static final ObjectReader READER = Answers.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private RequestBody() {
+    }
+
+    /** The body's JSON; 413 beyond {@code max} bytes, 400 when it is empty or not JSON. */
+    static JsonNode read(Request req, int max) throws IOException {
+        long length = req.getLength();
+        ApiError tooLarge = new ApiError(413, "invalid_request_error", null, "request_too_large",
+                "The request body is larger than this server's limit of " + max + " bytes");
+        if (length > max) throw tooLarge;
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(req)) {
+            body = in.readNBytes(max + 1);
+        }
+        if (body.length > max) throw tooLarge;
+        if (body.length == 0) throw ApiError.badRequest("The request body is empty; send a JSON object");
+        try {
+            return READER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiError.badRequest("We could not parse the JSON body of your request: " + problem(e));
+        }
+    }
+
+    /**
+     * What the parser found wrong, and where, in words for the client: without the parser's own
+     * API (the feature that would allow it, the class it was reading into, its source description).
+     */
+    static String problem(JsonProcessingException e) {
+        String m = String.valueOf(e.getOriginalMessage());
+        m = m.replaceAll(", from `[^`]*`", "");                                // "(1000, from `StreamReadConstraints...`)"
+        m = m.replaceAll(":? *(enable|not allowed as per) `[^`]*`( to allow)?", ""); // "...: enable `JsonReadFeature.X` to allow"
+        m = withoutApiParentheses(m);
+        int tick = m.indexOf('`');
+        if (tick >= 0) m = m.substring(0, tick).replaceAll("[\\s:(]+$", ""); // anything else naming the parser's classes
+        m = m.replaceAll("[\\r\\n]+", " ").strip();
+        JsonLocation at = e.getLocation();
+        if (at != null && at.getLineNr() > 0) m += " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+        return m;
+    }
+
+    /** {@code m} without the parenthesised parts (nested ones whole) that name the parser's API or describe its source. */
+    private static String withoutApiParentheses(String m) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < m.length()) {
+            char c = m.charAt(i);
+            if (c != '(') {
+                out.append(c);
+                i++;
+                continue;
+            }
+            int depth = 0, end = i;
+            for (; end < m.length(); end++) {
+                if (m.charAt(end) == '(') depth++;
+                else if (m.charAt(end) == ')' && --depth == 0) break;
+            }
+            if (end >= m.length()) { // unbalanced: keep the rest as it is
+                out.append(m, i, m.length());
+                break;
+            }
+            String part = m.substring(i, end + 1);
+            if (part.contains("`") || part.contains("Feature") || part.contains("[Source")) {
+                while (out.length() > 0 && out.charAt(out.length() - 1) == ' ') out.setLength(out.length() - 1);
+            } else {
+                out.append(part);
+            }
+            i = end + 1;
+        }
+        return out.toString();
+    }
+}
