@@ -2,6 +2,7 @@ package dev.myllm.server;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -12,8 +13,13 @@ import org.eclipse.jetty.server.Request;
 
 /** A request's body as one JSON value: read up to the size limit and parsed, every failure a 4xx in OpenAI's shape. */
 final class RequestBody {
-    /** A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. */
-    private static final ObjectReader READER = Answers.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /**
+     * A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. NaN and
+     * the infinities, which JSON lacks but some clients' serializers write, are read as numbers, so
+     * that the field they were sent for refuses them with its own 400 (naming it and its range).
+     */
+    private static final ObjectReader READER = Answers.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS);
 
     private RequestBody() {
     }

@@ -190,6 +190,30 @@ class HostileInputTest {
         return rows;
     }
 
+    /** NaN and the infinities (not JSON, but sent) at every numeric field: the field's own 400, not a parse error. */
+    static List<Row> nonNumberRows() {
+        List<Row> rows = new ArrayList<>();
+        for (String v : List.of("NaN", "Infinity", "-Infinity")) {
+            for (String path : List.of(C, H)) {
+                for (String f : List.of("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "n", "top_k", "seed")) {
+                    rows.add(set(path, base(path), f, v, 400, f));
+                }
+                rows.add(set(path, base(path), "logit_bias", "{'1':" + v + "}", 400, "logit_bias"));
+            }
+            rows.add(set(C, COMPLETION, "logprobs", v, 400, "logprobs"));
+            rows.add(set(C, COMPLETION, "best_of", v, 400, "best_of"));
+            rows.add(set(C, COMPLETION, "prompt", "[" + v + "]", 400, "prompt"));
+            rows.add(set(H, CHAT, "max_completion_tokens", v, 400, "max_completion_tokens"));
+            rows.add(set(H, with(CHAT, "logprobs", "true"), "top_logprobs", v, 400, "top_logprobs"));
+            rows.add(set(E, EMBED, "dimensions", v, 400, "dimensions"));
+            rows.add(set(E, EMBED, "input", "[" + v + "]", 400, "input"));
+            rows.add(set(I, INSPECT, "top_k", v, 400, "top_k"));
+            rows.add(set(I, INSPECT, "decimals", v, 400, "decimals"));
+            rows.add(set(I, INSPECT, "layers", "[" + v + "]", 400, "layers"));
+        }
+        return rows;
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -403,6 +427,7 @@ class HostileInputTest {
         List<Row> rows = new ArrayList<>(typeRows());
         rows.addAll(inputRows());
         rows.addAll(bodyRows());
+        rows.addAll(nonNumberRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
