@@ -1,7 +1,10 @@
 package dev.myllm.server;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,10 +19,12 @@ final class RequestBody {
     /**
      * A body is one JSON value: {"prompt":"a"} xyz is refused, not read as its first value. NaN and
      * the infinities, which JSON lacks but some clients' serializers write, are read as numbers, so
-     * that the field they were sent for refuses them with its own 400 (naming it and its range).
+     * that the field they were sent for refuses them with its own 400 (naming it and its range). A
+     * field twice in one object is refused: which one was meant is a guess, and a proxy in front that
+     * guesses otherwise (the first, where the parser keeps the last) would check another request.
      */
     private static final ObjectReader READER = Answers.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS);
+            .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private RequestBody() {
     }
@@ -38,9 +43,27 @@ final class RequestBody {
         if (body.length == 0) throw ApiError.badRequest("The request body is empty; send a JSON object");
         try {
             return READER.readTree(body);
+        } catch (StreamReadException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field") && e.getProcessor() != null) {
+                String field = path(e.getProcessor().getParsingContext());
+                throw ApiError.badField(field, field + " appears twice in the request body; send each field once");
+            }
+            throw ApiError.badRequest("We could not parse the JSON body of your request: " + problem(e));
         } catch (JsonProcessingException e) {
             throw ApiError.badRequest("We could not parse the JSON body of your request: " + problem(e));
         }
+    }
+
+    /** Where the parser is, as a 400's {@code param} names a field: {@code messages[0].role}. */
+    private static String path(JsonStreamContext at) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonStreamContext c = at; c != null && !c.inRoot(); c = c.getParent()) {
+            String step = c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName();
+            if (step == null) continue;
+            if (sb.length() > 0 && sb.charAt(0) != '[') sb.insert(0, '.');
+            sb.insert(0, step);
+        }
+        return sb.toString();
     }
 
     /**

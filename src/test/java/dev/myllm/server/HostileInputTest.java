@@ -214,6 +214,22 @@ class HostileInputTest {
         return rows;
     }
 
+    /** A field twice, at the top or deeper: which one was meant is anyone's guess (and a proxy in front may read the other). */
+    static List<Row> duplicateRows() {
+        List<Row> rows = new ArrayList<>();
+        for (String path : List.of(C, H, E, I, K)) {
+            String b = base(path), field = b.substring(2, b.indexOf(':') - 1); // the body's first field
+            rows.add(row(path, b.replaceFirst("\\{", "{'" + field + "':null,"), 400, field));
+            rows.add(set(path, b, "model", path.equals(K) ? "'spam','model':'spam'" : "'tiny','model':'tiny'", 400, "model"));
+        }
+        rows.add(row(H, "{'messages':[{'role':'user','role':'user','content':'a'}],'max_tokens':1}", 400, "messages[0].role"));
+        rows.add(row(C, "{'prompt':'a','max_tokens':1,'logit_bias':{'1':1,'1':2}}", 400, "logit_bias.1"));
+        rows.add(row(C, "{'prompt':'a','max_tokens':1,'stream':true,'stream_options':{'include_usage':true,'include_usage':false}}", 400,
+                "stream_options.include_usage"));
+        rows.add(row(C, "{'prompt':'a','max_tokens':1,'x':{'y':1,'y':2}}", 400, "x.y")); // in an unknown field too
+        return rows;
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -428,6 +444,7 @@ class HostileInputTest {
         rows.addAll(inputRows());
         rows.addAll(bodyRows());
         rows.addAll(nonNumberRows());
+        rows.addAll(duplicateRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
