@@ -95,7 +95,8 @@ final class Fields {
         int[] ids = new int[list.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode t = list.get(i);
-            if (!t.isIntegralNumber() || t.asLong() < 0 || t.asLong() >= vocab) {
+            // canConvertToInt first: a number beyond 64 bits reads as its low bits (2^64 + 1 as 1)
+            if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0 || t.asInt() >= vocab) {
                 throw ApiError.badField(field, at + "[" + i + "] must be a token id in [0, " + vocab + "), got " + t);
             }
             ids[i] = t.asInt();

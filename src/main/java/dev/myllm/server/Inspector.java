@@ -246,7 +246,7 @@ final class Inspector {
         int[] out = new int[v.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode x = v.get(i);
-            if (!x.isIntegralNumber() || x.asLong() < 0 || x.asLong() >= n) {
+            if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0 || x.asInt() >= n) { // 2^64 is not 0
                 throw ApiError.badField(field, field + "[" + i + "] must be an index in [0, " + n + "), got " + x);
             }
             if (seen[x.asInt()]) throw ApiError.badField(field, field + " lists " + x + " twice");

@@ -230,6 +230,18 @@ class HostileInputTest {
         return rows;
     }
 
+    /** Integers beyond 64 bits where a token id or an index goes: refused, not read as their low bits (2^64 + 1 is not 1). */
+    static List<Row> hugeIntegerRows() {
+        return List.of(
+                set(C, COMPLETION, "prompt", "[18446744073709551617]", 400, "prompt"),
+                set(C, COMPLETION, "prompt", "[[18446744073709551617]]", 400, "prompt"),
+                set(E, EMBED, "input", "[18446744073709551617]", 400, "input"),
+                set(E, EMBED, "input", "[[1], [18446744073709551617]]", 400, "input"),
+                row(I, "{'ids':[1,18446744073709551617]}", 400, "ids"),
+                set(I, INSPECT, "layers", "[18446744073709551616]", 400, "layers"),
+                set(I, INSPECT, "heads", "[18446744073709551617]", 400, "heads"));
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -445,6 +457,7 @@ class HostileInputTest {
         rows.addAll(bodyRows());
         rows.addAll(nonNumberRows());
         rows.addAll(duplicateRows());
+        rows.addAll(hugeIntegerRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
