@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Locale;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 
@@ -29,8 +31,9 @@ final class RequestBody {
     private RequestBody() {
     }
 
-    /** The body's JSON; 413 beyond {@code max} bytes, 400 when it is empty or not JSON. */
+    /** The body's JSON; 415 when its type or encoding is not plain JSON, 413 beyond {@code max} bytes, 400 when it is empty or not JSON. */
     static JsonNode read(Request req, int max) throws IOException {
+        checkType(req);
         long length = req.getLength();
         ApiError tooLarge = new ApiError(413, "invalid_request_error", null, "request_too_large",
                 "The request body is larger than this server's limit of " + max + " bytes");
@@ -52,6 +55,29 @@ final class RequestBody {
         } catch (JsonProcessingException e) {
             throw ApiError.badRequest("We could not parse the JSON body of your request: " + problem(e));
         }
+    }
+
+    /**
+     * Refuses a body whose Content-Type is not JSON ({@code application/json} or {@code
+     * application/*+json}; none at all is read as JSON, as curl and scripts may send it) and one that
+     * is compressed. A web page may post text/plain or a form to a server on this machine without
+     * asking first (no CORS preflight): read as JSON, that would make any page its client.
+     */
+    private static void checkType(Request req) {
+        String type = req.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (type != null && !type.isBlank()) {
+            String media = type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+            boolean json = media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
+            if (!json) throw unsupported("Content-Type " + media + " is not JSON: send the body as application/json");
+        }
+        String encoding = req.getHeaders().get(HttpHeader.CONTENT_ENCODING);
+        if (encoding != null && !encoding.isBlank() && !encoding.strip().equalsIgnoreCase("identity")) {
+            throw unsupported("Content-Encoding " + encoding.strip() + " is not supported: send the body uncompressed");
+        }
+    }
+
+    private static ApiError unsupported(String message) {
+        return new ApiError(415, "invalid_request_error", null, "unsupported_media_type", message);
     }
 
     /** Where the parser is, as a 400's {@code param} names a field: {@code messages[0].role}. */

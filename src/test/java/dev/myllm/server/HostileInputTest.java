@@ -242,6 +242,23 @@ class HostileInputTest {
                 set(I, INSPECT, "heads", "[18446744073709551617]", 400, "heads"));
     }
 
+    /** The Content-Type: JSON (or none, as curl -d and scripts may send) is read; a form, text or other type is not JSON. */
+    static List<Row> contentTypeRows() {
+        List<Row> rows = new ArrayList<>();
+        for (String path : List.of(C, H, E, I, K)) {
+            byte[] ok = q(base(path)).getBytes(StandardCharsets.UTF_8);
+            for (String type : List.of("text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                    "application/xml", "application/jsonx", "json", "application/json+x", "multipart/json")) {
+                rows.add(new Row(path, ok, type, 415, null));
+            }
+            for (String type : List.of("application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json", "application/json ;x=y", " ")) {
+                rows.add(new Row(path, ok, type, 200, null));
+            }
+            rows.add(new Row(path, ok, null, 200, null));
+        }
+        return rows;
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -458,6 +475,7 @@ class HostileInputTest {
         rows.addAll(nonNumberRows());
         rows.addAll(duplicateRows());
         rows.addAll(hugeIntegerRows());
+        rows.addAll(contentTypeRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
@@ -557,6 +575,7 @@ class HostileInputTest {
                 new Raw("a negative Content-Length", request(C, json + "Content-Length: -1\r\n", body), 400),
                 new Raw("Transfer-Encoding gzip", request(C, json + "Transfer-Encoding: gzip\r\n", body), 400),
                 new Raw("Expect: 100-continue", request(C, json + "Expect: 100-continue\r\nContent-Length: " + len + "\r\n", body), 200),
+                new Raw("Content-Encoding gzip", request(C, json + "Content-Encoding: gzip\r\nContent-Length: " + len + "\r\n", body), 415),
                 new Raw("no body", request(C, json + "Content-Length: 0\r\n", ""), 400),
                 new Raw("a line break in the path", request(C + "%0d%0aFORGED%20200", json + "Content-Length: " + len + "\r\n", body), 400),
                 new Raw("a line break in the path of a known route", request(C.replace("/v1/", "/v1/%0a"), json + "Content-Length: " + len + "\r\n", body), 400));
