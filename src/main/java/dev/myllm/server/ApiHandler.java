@@ -50,7 +50,7 @@ final class ApiHandler extends Handler.Abstract {
         this.metrics = metrics;
         this.log = log;
         this.key = config.apiKey() == null ? null : ("Bearer " + config.apiKey()).getBytes(StandardCharsets.UTF_8);
-        this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16);
+        this.limits = new Plan.Limits(config.maxTokens(), config.maxN(), 16, config.maxQueue());
         this.classifier = model.classifier() == null ? null : new Classifier(model);
         this.playground = new Playground(model, side);
         this.embeddings = new Embeddings(model);

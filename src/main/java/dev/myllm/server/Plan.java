@@ -44,8 +44,8 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         return prompts.size() == 1 ? promptTexts.get(0) : String.valueOf(promptTexts);
     }
 
-    /** Server-side caps on what one request may ask for. */
-    record Limits(int maxTokens, int maxN, int maxStops) {
+    /** Server-side caps on what one request may ask for; {@code maxSequences} is the scheduler's queue (--max-queue). */
+    record Limits(int maxTokens, int maxN, int maxStops, int maxSequences) {
     }
 
     static Plan completion(JsonNode body, ServedModel m, Limits limits) {
@@ -69,6 +69,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         Integer bestOf = f.integer("best_of", null, 1, limits.maxN());
         int n = f.integer("n", 1, 1, limits.maxN());
         if (bestOf != null && bestOf != n) throw ApiError.badField("best_of", "best_of other than n is not supported");
+        checkSequences(prompts.size(), n, limits);
         int room = m.contextLength() - longest;
         if (room < 1) throw ApiError.badField("prompt", "the prompt has " + longest + " tokens; the context length is " + m.contextLength());
         boolean echo = f.bool("echo", false);
@@ -134,6 +135,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         Integer top = f.integer("top_logprobs", null, 0, 20);
         if (top != null && !logprobs) throw ApiError.badField("top_logprobs", "top_logprobs needs logprobs: true");
         int n = f.integer("n", 1, 1, limits.maxN());
+        checkSequences(1, n, limits);
         boolean stream = f.bool("stream", false);
         Sampling s = sampling(f, maxTokens, logprobs ? (top == null ? 0 : top) : -1, limits, m.vocabSize());
         List<String> stops = new ArrayList<>(s.stops());
@@ -160,6 +162,18 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
             return sb.toString();
         }
         throw ApiError.badField(at, at + " must be a string or a list of text parts");
+    }
+
+    /**
+     * Refuses a request of more sequences (prompts × n) than the scheduler ever queues: a 429 would
+     * tell its client to retry what can never be taken.
+     */
+    private static void checkSequences(int prompts, int n, Limits limits) {
+        if ((long) prompts * n <= limits.maxSequences()) return;
+        String made = prompts > 1 ? prompts + " prompts × n " + n : "n " + n;
+        throw ApiError.badField(n > 1 ? "n" : "prompt", "this request makes " + (long) prompts * n + " sequences (" + made
+                + "); this server queues at most " + limits.maxSequences() + " at once: send " + (n > 1 ? "a smaller n" : "fewer prompts")
+                + " or several requests");
     }
 
     private static void checkModel(Fields f, ServedModel m) {

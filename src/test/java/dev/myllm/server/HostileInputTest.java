@@ -259,6 +259,15 @@ class HostileInputTest {
         return rows;
     }
 
+    /** More sequences (prompts × n) than the server ever queues: no retry helps, so a 400 naming the field, not a 429. */
+    static List<Row> queueRows() {
+        return List.of(
+                set(C, with(COMPLETION, "prompt", q("['a','b','c']")), "n", "3", 400, "n"),
+                set(C, COMPLETION, "prompt", "['a','b','c','d','e','f','g','h','i']", 400, "prompt"),
+                set(C, COMPLETION, "prompt", "['a','b','c','d','e','f','g','h']", 200, null),
+                set(H, CHAT, "n", "3", 200, null));
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -476,6 +485,7 @@ class HostileInputTest {
         rows.addAll(duplicateRows());
         rows.addAll(hugeIntegerRows());
         rows.addAll(contentTypeRows());
+        rows.addAll(queueRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
