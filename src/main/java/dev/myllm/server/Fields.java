@@ -41,9 +41,7 @@ final class Fields {
     Integer integer(String name, Integer fallback, long min, long max) {
         JsonNode n = get(name);
         if (n == null) return fallback;
-        if (!n.isIntegralNumber() && !(n.isNumber() && n.asDouble() == Math.rint(n.asDouble()))) {
-            throw ApiError.badField(name, name + " must be an integer");
-        }
+        if (!integral(n)) throw ApiError.badField(name, name + " must be an integer");
         long v = n.asLong();
         if (!n.canConvertToLong() || v < min || v > max) {
             throw ApiError.badField(name, name + " must be between " + min + " and " + max + ", got " + n.asText());
@@ -51,11 +49,20 @@ final class Fields {
         return (int) v;
     }
 
+    /** A 64-bit integer (written as the other integer fields may be: 42, 42.0, 4.2e1), or null when absent. */
     Long longValue(String name) {
         JsonNode n = get(name);
         if (n == null) return null;
-        if (!n.isIntegralNumber() || !n.canConvertToLong()) throw ApiError.badField(name, name + " must be an integer");
+        if (!integral(n)) throw ApiError.badField(name, name + " must be an integer");
+        if (!n.canConvertToLong()) {
+            throw ApiError.badField(name, name + " must be between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got " + n.asText());
+        }
         return n.asLong();
+    }
+
+    /** An integer, or a number with nothing after its point (Python writes 42.0 for a float that holds 42). */
+    private static boolean integral(JsonNode n) {
+        return n.isIntegralNumber() || (n.isNumber() && n.asDouble() == Math.rint(n.asDouble()));
     }
 
     /** A number in [min, max] (inclusive unless {@code openMin}). */

@@ -268,6 +268,15 @@ class HostileInputTest {
                 set(H, CHAT, "n", "3", 200, null));
     }
 
+    /** An integer field takes an integral number written with a fraction or an exponent (42.0, 4.2e1), seed as the others. */
+    static List<Row> integralRows() {
+        List<Row> rows = new ArrayList<>();
+        for (String path : List.of(C, H)) {
+            for (String v : List.of("42.0", "4.2e1", "-1.0")) rows.add(set(path, base(path), "seed", v, 200, null));
+        }
+        return rows;
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -486,6 +495,7 @@ class HostileInputTest {
         rows.addAll(hugeIntegerRows());
         rows.addAll(contentTypeRows());
         rows.addAll(queueRows());
+        rows.addAll(integralRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
