@@ -237,11 +237,11 @@ final class ApiHandler extends Handler.Abstract {
                     allow(method, "GET");
                     authorize(req);
                     String name = path.substring("/v1/models/".length());
-                    if (!name.equals(model.name())) throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist");
+                    if (!name.equals(model.name())) throw ApiError.notFound("model", "model_not_found", "The model '" + Fields.shown(name) + "' does not exist");
                     sendJson(resp, cb, 200, Answers.model(model));
                     return "models";
                 }
-                throw ApiError.notFound(null, "unknown_url", "Unknown request URL: " + method + " " + path);
+                throw ApiError.notFound(null, "unknown_url", "Unknown request URL: " + method + " " + Fields.shown(path));
             }
         }
     }

@@ -36,7 +36,7 @@ final class Classifier {
     Answer classify(JsonNode body) {
         Fields f = new Fields(body);
         String name = f.string("model", served.name());
-        if (!name.equals(served.name())) throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist");
+        if (!name.equals(served.name())) throw ApiError.notFound("model", "model_not_found", "The model '" + Fields.shown(name) + "' does not exist");
         JsonNode in = f.get("input");
         List<String> texts = new ArrayList<>();
         if (in != null && in.isTextual()) {

@@ -40,11 +40,11 @@ final class Embeddings {
         Fields f = new Fields(body);
         String name = f.string("model", served.name());
         if (!name.equals(served.name())) {
-            throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist; this server has '" + served.name() + "'");
+            throw ApiError.notFound("model", "model_not_found", "The model '" + Fields.shown(name) + "' does not exist; this server has '" + served.name() + "'");
         }
         String format = f.string("encoding_format", "float");
         if (!format.equals("float") && !format.equals("base64")) {
-            throw ApiError.badField("encoding_format", "encoding_format must be float or base64, got '" + format + "'");
+            throw ApiError.badField("encoding_format", "encoding_format must be float or base64, got '" + Fields.shown(format) + "'");
         }
         int width = served.model().config().embDim();
         Integer dims = f.integer("dimensions", null, 1, Integer.MAX_VALUE);

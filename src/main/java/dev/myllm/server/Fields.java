@@ -44,7 +44,7 @@ final class Fields {
         if (!integral(n)) throw ApiError.badField(name, name + " must be an integer");
         long v = n.asLong();
         if (!n.canConvertToLong() || v < min || v > max) {
-            throw ApiError.badField(name, name + " must be between " + min + " and " + max + ", got " + n.asText());
+            throw ApiError.badField(name, name + " must be between " + min + " and " + max + ", got " + shown(n));
         }
         return (int) v;
     }
@@ -55,7 +55,7 @@ final class Fields {
         if (n == null) return null;
         if (!integral(n)) throw ApiError.badField(name, name + " must be an integer");
         if (!n.canConvertToLong()) {
-            throw ApiError.badField(name, name + " must be between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got " + n.asText());
+            throw ApiError.badField(name, name + " must be between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got " + shown(n));
         }
         return n.asLong();
     }
@@ -72,7 +72,7 @@ final class Fields {
         if (!n.isNumber()) throw ApiError.badField(name, name + " must be a number");
         double v = n.asDouble();
         if (!(openMin ? v > min : v >= min) || !(v <= max)) {
-            throw ApiError.badField(name, name + " must be " + (openMin ? "> " : ">= ") + fmt(min) + " and <= " + fmt(max) + ", got " + n.asText());
+            throw ApiError.badField(name, name + " must be " + (openMin ? "> " : ">= ") + fmt(min) + " and <= " + fmt(max) + ", got " + shown(n));
         }
         return (float) v;
     }
@@ -104,7 +104,7 @@ final class Fields {
             JsonNode t = list.get(i);
             // canConvertToInt first: a number beyond 64 bits reads as its low bits (2^64 + 1 as 1)
             if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0 || t.asInt() >= vocab) {
-                throw ApiError.badField(field, at + "[" + i + "] must be a token id in [0, " + vocab + "), got " + t);
+                throw ApiError.badField(field, at + "[" + i + "] must be a token id in [0, " + vocab + "), got " + shown(t));
             }
             ids[i] = t.asInt();
         }
@@ -116,6 +116,20 @@ final class Fields {
         JsonNode n = get(name);
         if (n == null || (n.isContainerNode() && n.isEmpty())) return;
         throw ApiError.badField(name, name + " is not supported: " + why);
+    }
+
+    /** A value as an error message quotes it: its JSON (a number as written), at most {@value #SHOWN} characters of it. */
+    static String shown(JsonNode v) {
+        return shown(v.isNumber() ? v.asText() : v.toString());
+    }
+
+    /** Most characters of a value an error message repeats: the client sent it, and a long one would bury the message. */
+    static final int SHOWN = 40;
+
+    /** {@code s}, or its first {@value #SHOWN} characters and how long it is. */
+    static String shown(String s) {
+        if (s.codePointCount(0, s.length()) <= SHOWN + 8) return s;
+        return s.substring(0, s.offsetByCodePoints(0, SHOWN)) + "... (" + s.length() + " characters)";
     }
 
     private static String fmt(double v) {

@@ -44,7 +44,7 @@ final class Inspector {
         GPTConfig cfg = model.config();
         String name = f.string("model", null);
         if (name != null && !name.equals(served.name())) {
-            throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist");
+            throw ApiError.notFound("model", "model_not_found", "The model '" + Fields.shown(name) + "' does not exist");
         }
         int[] ids = ids(f, cfg);
         int t = ids.length;
@@ -247,7 +247,7 @@ final class Inspector {
         for (int i = 0; i < out.length; i++) {
             JsonNode x = v.get(i);
             if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0 || x.asInt() >= n) { // 2^64 is not 0
-                throw ApiError.badField(field, field + "[" + i + "] must be an index in [0, " + n + "), got " + x);
+                throw ApiError.badField(field, field + "[" + i + "] must be an index in [0, " + n + "), got " + Fields.shown(x));
             }
             if (seen[x.asInt()]) throw ApiError.badField(field, field + " lists " + x + " twice");
             seen[x.asInt()] = true;

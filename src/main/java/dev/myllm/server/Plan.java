@@ -123,7 +123,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
         f.unsupported("functions", "this model does not call functions");
         JsonNode rf = f.get("response_format");
         if (rf != null && !(rf.isObject() && "text".equals(rf.path("type").asText()))) {
-            throw ApiError.badField("response_format", "only {\"type\": \"text\"} is supported");
+            throw ApiError.badField("response_format", "response_format must be {\"type\": \"text\"}: this server makes text only");
         }
         String text = m.chat().render(list);
         int[] ids = m.tokenizer().encode(text, Specials.TEXT);
@@ -179,7 +179,7 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
     private static void checkModel(Fields f, ServedModel m) {
         String name = f.string("model", m.name());
         if (!name.equals(m.name())) {
-            throw ApiError.notFound("model", "model_not_found", "The model '" + name + "' does not exist; this server has '" + m.name() + "'");
+            throw ApiError.notFound("model", "model_not_found", "The model '" + Fields.shown(name) + "' does not exist; this server has '" + m.name() + "'");
         }
     }
 
@@ -227,11 +227,11 @@ record Plan(boolean chat, List<int[]> prompts, List<String> promptTexts, Samplin
                 id = -1;
             }
             if (id < 0 || id >= vocab || !key.equals(Integer.toString(id))) {
-                throw ApiError.badField("logit_bias", "logit_bias keys must be token ids in [0, " + vocab + "), got '" + key + "'");
+                throw ApiError.badField("logit_bias", "logit_bias keys must be token ids in [0, " + vocab + "), got '" + Fields.shown(key) + "'");
             }
             JsonNode v = e.getValue();
             if (!v.isNumber() || !(v.asDouble() >= -100 && v.asDouble() <= 100)) {
-                throw ApiError.badField("logit_bias", "logit_bias values must be numbers between -100 and 100, got " + v + " for token " + key);
+                throw ApiError.badField("logit_bias", "logit_bias values must be numbers between -100 and 100, got " + Fields.shown(v) + " for token " + key);
             }
             ids[i] = id;
             values[i++] = (float) v.asDouble();

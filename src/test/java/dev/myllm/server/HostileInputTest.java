@@ -277,6 +277,24 @@ class HostileInputTest {
         return rows;
     }
 
+    /** A message names its field even when the value is refused as a whole; a long value is not repeated back in full. */
+    static List<Row> messageRows() {
+        String nested = "[".repeat(900) + "1" + "]".repeat(900);
+        return List.of(
+                set(H, CHAT, "response_format", "{'type':'json_object'}", 400, "response_format"),
+                set(H, CHAT, "response_format", "'text'", 400, "response_format"),
+                set(C, COMPLETION, "prompt", "[['" + "a".repeat(3000) + "']]", 400, "prompt"),
+                set(C, COMPLETION, "prompt", nested, 400, "prompt"),
+                set(E, EMBED, "input", "[1, '" + "a".repeat(3000) + "']", 400, "input"),
+                set(I, INSPECT, "layers", "[" + nested + "]", 400, "layers"),
+                set(C, COMPLETION, "stop", "['a', {'x':'" + "a".repeat(3000) + "'}]", 400, "stop"),
+                set(C, COMPLETION, "logit_bias", "{'" + "1".repeat(3000) + "':1}", 400, "logit_bias"),
+                set(C, COMPLETION, "logit_bias", "{'1':'" + "a".repeat(3000) + "'}", 400, "logit_bias"),
+                set(C, COMPLETION, "temperature", "1" + "0".repeat(900), 400, "temperature"),
+                set(E, EMBED, "encoding_format", "'" + "a".repeat(3000) + "'", 400, "encoding_format"),
+                set(C, COMPLETION, "model", "'" + "a".repeat(3000) + "'", 404, "model"));
+    }
+
     /** JSON the parser refuses: the message says what is wrong in the body, not which parser feature is off or which Java class. */
     static List<Row> parseErrorRows() {
         List<Row> rows = new ArrayList<>();
@@ -496,6 +514,7 @@ class HostileInputTest {
         rows.addAll(contentTypeRows());
         rows.addAll(queueRows());
         rows.addAll(integralRows());
+        rows.addAll(messageRows());
         rows.addAll(parseErrorRows());
         List<String> wrong = new ArrayList<>();
         for (Row r : rows) {
