@@ -266,13 +266,14 @@ final class ApiHandler extends Handler.Abstract {
      * can carry the client's next request. Jetty does not read an abandoned body that has not all arrived; it closes the
      * connection after the answer, with no {@code Connection: close} for the client to see, and a client that reuses
      * the connection gets no answer to its next request. A body beyond the limit is not read: the answer closes the
-     * connection and says so.
+     * connection and says so; so does one whose body could not be read ({@link RequestBody#BROKEN}), which would only
+     * fail again, or wait out the idle timeout again.
      */
     private void finishBody(Request req, Response resp) {
         if (resp.isCommitted()) return;
         long left = config.maxBodyBytes() + 1L;
         boolean ended = false;
-        if (req.getLength() <= config.maxBodyBytes()) {
+        if (req.getLength() <= config.maxBodyBytes() && req.getAttribute(RequestBody.BROKEN) == null) {
             try (InputStream in = Content.Source.asInputStream(req)) {
                 byte[] sink = new byte[8192];
                 for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) >= 0; ) left -= n;
@@ -285,7 +286,7 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     private JsonNode readJson(Request req) throws IOException {
-        return RequestBody.read(req, config.maxBodyBytes());
+        return RequestBody.read(req, config.maxBodyBytes(), config.idleTimeout());
     }
 
     private void generate(Request req, Response resp, Callback cb, Plan plan, Outcome out, Scheduler.Arrival arrival) throws Exception {

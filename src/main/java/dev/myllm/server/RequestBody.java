@@ -11,8 +11,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 
@@ -28,11 +32,18 @@ final class RequestBody {
     private static final ObjectReader READER = Answers.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
+    /** Set on a request whose body could not be read to its end: nothing more is read from its connection. */
+    static final String BROKEN = "myllm.body-broken";
+
     private RequestBody() {
     }
 
-    /** The body's JSON; 415 when its type or encoding is not plain JSON, 413 beyond {@code max} bytes, 400 when it is empty or not JSON. */
-    static JsonNode read(Request req, int max) throws IOException {
+    /**
+     * The body's JSON; 415 when its type or encoding is not plain JSON, 413 beyond {@code max} bytes,
+     * 400 when it is empty, not JSON or its framing broken (a bad chunk, the client's end before the
+     * body's), 408 when it stops arriving for {@code idle}.
+     */
+    static JsonNode read(Request req, int max, Duration idle) throws IOException {
         checkType(req);
         long length = req.getLength();
         ApiError tooLarge = new ApiError(413, "invalid_request_error", null, "request_too_large",
@@ -41,6 +52,10 @@ final class RequestBody {
         byte[] body;
         try (InputStream in = Content.Source.asInputStream(req)) {
             body = in.readNBytes(max + 1);
+        } catch (IOException | RuntimeException e) {
+            // the client's fault, not the server's: a 500 here told the client to retry the same broken request
+            req.setAttribute(BROKEN, Boolean.TRUE);
+            throw unreadable(e, idle);
         }
         if (body.length > max) throw tooLarge;
         if (body.length == 0) throw ApiError.badRequest("The request body is empty; send a JSON object");
@@ -55,6 +70,21 @@ final class RequestBody {
         } catch (JsonProcessingException e) {
             throw ApiError.badRequest("We could not parse the JSON body of your request: " + problem(e));
         }
+    }
+
+    /** The 4xx for a body that could not be read to its end, by what the HTTP layer said of it. */
+    private static ApiError unreadable(Throwable e, Duration idle) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException) {
+                return new ApiError(408, "timeout_error", null, "request_timeout", "The request body stopped arriving: nothing came for "
+                        + idle.toSeconds() + " s (the idle timeout) before its end");
+            }
+            if (c instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+                String why = h.getReason() == null || h.getReason().isBlank() ? HttpStatus.getMessage(h.getCode()) : h.getReason();
+                return new ApiError(h.getCode(), "invalid_request_error", null, null, "The request body could not be read: " + why);
+            }
+        }
+        return ApiError.badRequest("The request body ended before all of it arrived");
     }
 
     /**

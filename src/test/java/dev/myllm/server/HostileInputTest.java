@@ -537,12 +537,18 @@ class HostileInputTest {
 
     /** One raw HTTP/1.1 exchange on its own connection: the whole response as text, or what went wrong; at most {@code seconds}. */
     static String raw(TestServers.Running s, byte[] request, int seconds) throws Exception {
+        return raw(s, request, seconds, false);
+    }
+
+    /** As {@link #raw(TestServers.Running, byte[], int)}, and with {@code end} the client then closes its sending side. */
+    static String raw(TestServers.Running s, byte[] request, int seconds, boolean end) throws Exception {
         URI u = URI.create(s.base());
         try (Socket sock = new Socket(u.getHost(), u.getPort())) {
             sock.setSoTimeout(seconds * 1000);
             OutputStream out = sock.getOutputStream();
             out.write(request);
             out.flush();
+            if (end) sock.shutdownOutput();
             InputStream in = sock.getInputStream();
             java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
             byte[] buf = new byte[8192];
@@ -599,7 +605,10 @@ class HostileInputTest {
             bigChunks.append(Integer.toHexString(part.length())).append("\r\n").append(part).append("\r\n");
         }
         bigChunks.append("0\r\n\r\n");
-        record Raw(String what, byte[] request, int status) {
+        record Raw(String what, byte[] request, int status, boolean end) {
+            Raw(String what, byte[] request, int status) {
+                this(what, request, status, false);
+            }
         }
         List<Raw> cases = List.of(
                 new Raw("chunked", request(C, json + "Transfer-Encoding: chunked\r\n", chunked), 200),
@@ -608,6 +617,10 @@ class HostileInputTest {
                 new Raw("chunked over the limit", request(C, json + "Transfer-Encoding: chunked\r\n", bigChunks.toString()), 413),
                 new Raw("Content-Length over the limit", request(C, json + "Content-Length: " + big.length() + "\r\n", big), 413),
                 new Raw("Content-Length over the limit, body not sent", request(C, json + "Content-Length: 100000000\r\n", ""), 413),
+                new Raw("a bad chunk size", request(C, json + "Transfer-Encoding: chunked\r\n", "zz\r\n" + body + "\r\n0\r\n\r\n"), 400),
+                new Raw("a chunk longer than its size", request(C, json + "Transfer-Encoding: chunked\r\n", "2\r\n" + body + "\r\n0\r\n\r\n"), 400),
+                new Raw("a body cut short by the client's end", request(C, json + "Content-Length: " + (len + 50) + "\r\n", body), 400, true),
+                new Raw("chunks cut short by the client's end", request(C, json + "Transfer-Encoding: chunked\r\n", "40\r\n" + body), 400, true),
                 new Raw("chunked and Content-Length", request(C, json + "Transfer-Encoding: chunked\r\nContent-Length: " + len + "\r\n", chunked), 400),
                 new Raw("a Content-Length that is no number", request(C, json + "Content-Length: abc\r\n", body), 400),
                 new Raw("two Content-Lengths", request(C, json + "Content-Length: " + len + "\r\nContent-Length: 3\r\n", body), 400),
@@ -620,7 +633,7 @@ class HostileInputTest {
                 new Raw("a line break in the path of a known route", request(C.replace("/v1/", "/v1/%0a"), json + "Content-Length: " + len + "\r\n", body), 400));
         List<String> wrong = new ArrayList<>();
         for (Raw r : cases) {
-            String why = checkRaw(r.what(), raw(srv, r.request(), 15), r.status());
+            String why = checkRaw(r.what(), raw(srv, r.request(), 15, r.end()), r.status());
             if (why != null) wrong.add(why);
         }
         // a body that stops short of its Content-Length: answered or closed by the idle timeout, while others are answered meanwhile
@@ -638,6 +651,10 @@ class HostileInputTest {
         String answer = shortBody.get();
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (answer.startsWith("HUNG") || seconds > IDLE_SECONDS + 5) wrong.add("a short body: after " + seconds + " s: " + answer);
+        else if (!answer.isEmpty()) {
+            String why = checkRaw("a short body", answer, 408);
+            if (why != null) wrong.add(why);
+        }
         wrong.addAll(brokenLogLines());
         assertThat(wrong).isEmpty();
         // and the server goes on answering, on a new connection
