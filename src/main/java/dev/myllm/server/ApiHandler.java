@@ -129,7 +129,21 @@ final class ApiHandler extends Handler.Abstract {
                 method, path, out.status, out.promptTokens, out.completionTokens, (System.nanoTime() - t0) / 1e6));
         if (!out.note.isEmpty()) line.append(' ').append(out.note);
         if (config.logPrompts() && out.prompt != null) line.append(" prompt=").append(Answers.JSON.valueToTree(out.prompt));
-        return line.toString();
+        return oneLine(line);
+    }
+
+    /**
+     * {@code s} with its control characters and Unicode line separators (U+0085, U+2028) escaped as in JSON: the path is logged
+     * decoded, so /v1/%E2%80%A8x brought a line separator into the log, which a log reader may take for a new line.
+     */
+    static String oneLine(CharSequence s) {
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            else out.append(c);
+        }
+        return out.toString();
     }
 
     private String route(Request req, Response resp, Callback cb, String path, String method, Outcome out) throws Exception {

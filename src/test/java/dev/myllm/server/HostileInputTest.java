@@ -630,7 +630,8 @@ class HostileInputTest {
                 new Raw("Content-Encoding gzip", request(C, json + "Content-Encoding: gzip\r\nContent-Length: " + len + "\r\n", body), 415),
                 new Raw("no body", request(C, json + "Content-Length: 0\r\n", ""), 400),
                 new Raw("a line break in the path", request(C + "%0d%0aFORGED%20200", json + "Content-Length: " + len + "\r\n", body), 400),
-                new Raw("a line break in the path of a known route", request(C.replace("/v1/", "/v1/%0a"), json + "Content-Length: " + len + "\r\n", body), 400));
+                new Raw("a line break in the path of a known route", request(C.replace("/v1/", "/v1/%0a"), json + "Content-Length: " + len + "\r\n", body), 400),
+                new Raw("a Unicode line separator in the path", request("/v1/%E2%80%A8%C2%85x", json + "Content-Length: " + len + "\r\n", body), 404));
         List<String> wrong = new ArrayList<>();
         for (Raw r : cases) {
             String why = checkRaw(r.what(), raw(srv, r.request(), 15, r.end()), r.status());
