@@ -228,7 +228,7 @@ public final class TextClassifier {
 
     /**
      * Saves the classifier as a Hugging Face {@code GPT2ForSequenceClassification} directory (with its LoRA adapter
-     * when it has one), made whole beside {@code dir} and renamed into place, so that a failed save leaves what was
+     * when it has one, and its tokenizer when it is not GPT-2's), made whole beside {@code dir} and renamed into place, so that a failed save leaves what was
      * there before.
      *
      * @param dir the directory to write: created, or replaced whole when it holds only a model's files (a directory
@@ -240,7 +240,12 @@ public final class TextClassifier {
     public void save(Path dir) {
         Myllm.given(dir, "dir");
         dev.myllm.io.ModelDirectory.requireReplaceable(dir);
-        dev.myllm.util.AtomicFiles.writeDirectory(dir, tmp -> ClassifierStore.save(model, tmp));
+        // its vocabulary goes with it, as a run's saved classifier keeps it: loaded back, it reads texts as now
+        dev.myllm.train.TokenizerCopy kept = dev.myllm.train.TokenizerCopy.of(tokenizer, model.config().vocabSize());
+        dev.myllm.util.AtomicFiles.writeDirectory(dir, tmp -> {
+            ClassifierStore.save(model, tmp);
+            if (kept != null) kept.writeInto(tmp);
+        });
     }
 
     /**

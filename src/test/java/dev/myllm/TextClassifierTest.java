@@ -93,6 +93,11 @@ class TextClassifierTest {
         assertThat(lib.resolve("model").resolve(GptModelStore.TOKENIZER_FILE)).exists();
         String text = "free cash prize 3 winner";
         assertThat(tuned.classify(text)).isEqualTo(TextClassifier.load(cli.resolve("model")).classify(text));
+        // saved by the library, it keeps its own vocabulary as a run's model does (it was read back with GPT-2's)
+        Path saved = dir.resolve("saved");
+        tuned.save(saved);
+        assertThat(saved.resolve(GptModelStore.TOKENIZER_FILE)).hasSameBinaryContentAs(base.resolve(GptModelStore.TOKENIZER_FILE));
+        assertThat(TextClassifier.load(saved).classify(text)).isEqualTo(tuned.classify(text));
     }
 
     @Test
