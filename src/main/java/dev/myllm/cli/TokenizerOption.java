@@ -35,6 +35,14 @@ final class TokenizerOption {
     /** The tokenizer for a model read from {@code model} (a directory or a model file; null for a preset). */
     Tokenizer load(Path model) {
         if (spec == null) {
+            if (model != null && GgufFile.isGguf(model)) {
+                // the file itself first: a truncated or malformed one is not a tokenizer's fault, and --tokenizer no remedy
+                try {
+                    GgufFile.open(model).close(); // opening checks the header and every tensor's place in the file
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(modelOption + " " + e.getMessage());
+                }
+            }
             try {
                 Tokenizer own = ModelTokenizer.of(model);
                 return own != null ? own : Tokenizers.load("gpt2");

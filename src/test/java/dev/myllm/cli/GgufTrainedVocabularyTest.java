@@ -14,6 +14,7 @@ import dev.myllm.tokenizer.Specials;
 import dev.myllm.tokenizer.Tokenizers;
 import dev.myllm.tokenizer.TrainedBpe;
 import dev.myllm.train.GptModelStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +96,18 @@ class GgufTrainedVocabularyTest {
         try (GgufFile g = GgufFile.open(gguf)) {
             assertThat(g.metadata()).containsKey(KEY);
         }
+    }
+
+    @Test
+    void aTruncatedFileIsNamedWithoutTheTokenizerHint() throws Exception {
+        // the weights run past the end: nothing is wrong with its tokenizer, so --tokenizer is no remedy to suggest
+        Path cut = dir.resolve("cut.gguf");
+        byte[] whole = Files.readAllBytes(gguf);
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 100));
+        CliRun g = CliRun.run("generate", "--model", cut.toString(), "--prompt", "hi", "--max-new-tokens", "1");
+        assertThat(g.code()).isEqualTo(2);
+        assertThat(g.err()).startsWith("myllm: --model " + cut + ": ").contains("runs past the end of the file")
+                .doesNotContain("--tokenizer").containsOnlyOnce("\n");
     }
 
     @Test
