@@ -167,7 +167,13 @@ final class ExportCommand implements Runnable {
     /** The --dtype of export: the types a model runs in, and the K-quants a GGUF file may be written in (q4_k, q6_k). */
     private static String ggufType(String dtype) {
         String t = dtype.toLowerCase(Locale.ROOT);
-        return t.equals("q4_k") || t.equals("q6_k") ? t : WeightDtype.parse(dtype);
+        if (t.equals("q4_k") || t.equals("q6_k")) return t;
+        try {
+            return WeightDtype.parse(dtype);
+        } catch (CliException e) {
+            // the types a model runs in, and the two K-quants only export writes
+            throw new CliException(e.getMessage().replace("q4_0 or q4_1", "q4_0, q4_1, q4_k or q6_k"));
+        }
     }
 
     private void exportGguf() {
