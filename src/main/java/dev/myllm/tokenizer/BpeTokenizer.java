@@ -16,6 +16,8 @@ import java.util.Map;
 public final class BpeTokenizer implements Tokenizer {
     private static final long NO_MERGE = -1L;
     private static final int CACHE_LIMIT = 200_000;
+    // Pieces up to this many bytes merge by rescanning (measured faster below about 20 bytes); longer ones through a heap.
+    private static final int SHORT_PIECE = 20;
 
     private final String name;
     private final byte[][] tokenBytes;
@@ -108,6 +110,14 @@ public final class BpeTokenizer implements Tokenizer {
     /** Merges one piece: start from its bytes, repeatedly merge the leftmost pair of lowest priority. */
     int[] bpe(String piece) {
         byte[] b = utf8(piece);
+        return b.length <= SHORT_PIECE ? bpeScan(b) : bpeHeap(b);
+    }
+
+    /**
+     * The merge loop as a scan of all pairs for each merge: O(n²) in the piece's length, but the fastest for the short
+     * pieces that are most of any text, and the reference {@link #bpeHeap} must agree with.
+     */
+    int[] bpeScan(byte[] b) {
         int n = b.length;
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = byteToId[b[i] & 0xFF];
@@ -133,6 +143,89 @@ public final class BpeTokenizer implements Tokenizer {
             if (bestI < n - 1) pairVal[bestI] = merges.get(key(ids[bestI], ids[bestI + 1]), NO_MERGE);
         }
         return n == ids.length ? ids : java.util.Arrays.copyOf(ids, n);
+    }
+
+    /**
+     * The same merges in O(n log n): the parts are a linked list over the byte positions (a part keeps the position
+     * of its first byte), and a min-heap holds {@code priority << 32 | position} for each pair, so the smallest entry
+     * is the lowest priority and, among equals, the leftmost pair, as in {@link #bpeScan}. Entries are not removed
+     * when a merge changes their pair; a popped one counts only if the pair now at its position still has its priority.
+     */
+    int[] bpeHeap(byte[] b) {
+        int n = b.length;
+        if (n == 0) return new int[0];
+        int[] ids = new int[n];
+        int[] prev = new int[n];
+        int[] next = new int[n];
+        // pairVal[i]: the merge of part i with the part after it, NO_MERGE if none (or part i was merged away)
+        long[] pairVal = new long[n];
+        // each merge pushes at most two pairs, so the n - 1 first ones and 2 per merge fit
+        long[] heap = new long[3 * n];
+        int size = 0;
+        for (int i = 0; i < n; i++) {
+            ids[i] = byteToId[b[i] & 0xFF];
+            prev[i] = i - 1;
+            next[i] = i + 1;
+        }
+        pairVal[n - 1] = NO_MERGE;
+        for (int i = 0; i < n - 1; i++) {
+            long v = merges.get(key(ids[i], ids[i + 1]), NO_MERGE);
+            pairVal[i] = v;
+            if (v != NO_MERGE) heap[size++] = (v >>> 32) << 32 | i;
+        }
+        for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i);
+        int parts = n;
+        while (size > 0) {
+            long top = heap[0];
+            heap[0] = heap[--size];
+            siftDown(heap, size, 0);
+            int i = (int) top;
+            long v = pairVal[i];
+            if (v == NO_MERGE || (v >>> 32) != (top >>> 32)) continue; // stale: the pair at i changed since the push
+            int j = next[i], k = next[j];
+            ids[i] = (int) v;
+            next[i] = k;
+            if (k < n) prev[k] = i;
+            pairVal[j] = NO_MERGE;
+            parts--;
+            int p = prev[i];
+            if (p >= 0) {
+                long pv = merges.get(key(ids[p], ids[i]), NO_MERGE);
+                pairVal[p] = pv;
+                if (pv != NO_MERGE) size = push(heap, size, (pv >>> 32) << 32 | p);
+            }
+            long nv = k < n ? merges.get(key(ids[i], ids[k]), NO_MERGE) : NO_MERGE;
+            pairVal[i] = nv;
+            if (nv != NO_MERGE) size = push(heap, size, (nv >>> 32) << 32 | i);
+        }
+        int[] out = new int[parts];
+        for (int i = 0, w = 0; i < n; i = next[i]) out[w++] = ids[i];
+        return out;
+    }
+
+    private static int push(long[] heap, int size, long x) {
+        int i = size;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (heap[parent] <= x) break;
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = x;
+        return size + 1;
+    }
+
+    private static void siftDown(long[] heap, int size, int i) {
+        long x = heap[i];
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= size) break;
+            if (c + 1 < size && heap[c + 1] < heap[c]) c++;
+            if (heap[c] >= x) break;
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = x;
     }
 
     /** The merge of {@code (left, right)} as {@code priority << 32 | result}, or -1 (for exporting the merge list). */
