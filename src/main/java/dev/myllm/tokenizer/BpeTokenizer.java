@@ -16,6 +16,8 @@ import java.util.Map;
 public final class BpeTokenizer implements Tokenizer {
     private static final long NO_MERGE = -1L;
     private static final int CACHE_LIMIT = 200_000;
+    // Longer pieces are not cached: the limit counts pieces, and a piece can be as long as a request.
+    private static final int CACHE_PIECE = 64;
     // Pieces up to this many bytes merge by rescanning (measured faster below about 20 bytes); longer ones through a heap.
     private static final int SHORT_PIECE = 20;
 
@@ -96,6 +98,10 @@ public final class BpeTokenizer implements Tokenizer {
         HashMap<String, int[]> c = cache.get();
         Gpt2PreTokenizer.split(text, start, end, (s, e) -> {
             String piece = text.substring(s, e);
+            if (e - s > CACHE_PIECE) {
+                out.addAll(bpe(piece)); // rare in text, and kept whole they would let a client fill the heap with a few requests
+                return;
+            }
             int[] ids = c.get(piece);
             if (ids == null) {
                 ids = bpe(piece);
@@ -257,6 +263,11 @@ public final class BpeTokenizer implements Tokenizer {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) out.writeBytes(tokenBytes(id));
         return out.toByteArray();
+    }
+
+    /** Number of pieces in this thread's word cache. */
+    int cachedPieces() {
+        return cache.get().size();
     }
 
     /** Empties this thread's word cache (benchmarks measure a cold start with it). */

@@ -17,4 +17,13 @@ class BpeLongPieceTest {
         int aaaa = BpeGpt2Test.GPT2.encode("aaaa", Specials.TEXT)[0];
         assertThat(ids).hasSize(1 << 18).containsOnly(aaaa);
     }
+
+    @Test
+    void longPiecesAreNotKeptInTheWordCache() {
+        // the cache counts pieces, not bytes: each distinct 1 MiB word a client sent stayed in it (per request thread)
+        BpeTokenizer t = BpeGpt2Test.GPT2;
+        t.clearCache();
+        t.encode("hello " + "b".repeat(100_000) + " world", Specials.TEXT);
+        assertThat(t.cachedPieces()).isEqualTo(2);
+    }
 }
