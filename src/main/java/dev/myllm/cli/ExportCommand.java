@@ -5,6 +5,7 @@ import dev.myllm.io.GgufModel;
 import dev.myllm.io.GgufType;
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
+import dev.myllm.model.PackedWeights;
 import dev.myllm.tokenizer.BpeVocab;
 import dev.myllm.tokenizer.Tokenizer;
 import dev.myllm.train.TokenizerCopy;
@@ -167,12 +168,12 @@ final class ExportCommand implements Runnable {
     /** The --dtype of export: the types a model runs in, and the K-quants a GGUF file may be written in (q4_k, q6_k). */
     private static String ggufType(String dtype) {
         String t = dtype.toLowerCase(Locale.ROOT);
-        if (t.equals("q4_k") || t.equals("q6_k")) return t;
+        if (t.equals("q4_k") || t.equals("q6_k")) return t; // written by export, not run by the kernels
+        if (dtype.contains(",")) return WeightDtype.parse(dtype); // refuses a list in the words every command uses
         try {
-            return WeightDtype.parse(dtype);
-        } catch (CliException e) {
-            // the types a model runs in, and the two K-quants only export writes
-            throw new CliException(e.getMessage().replace("q4_0 or q4_1", "q4_0, q4_1, q4_k or q6_k"));
+            return PackedWeights.typeName(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k or q6_k");
         }
     }
 
