@@ -205,35 +205,17 @@ class GPTModelTest {
     private static long bytesPerDecodeStep(GPTConfig config) {
         GPTModel m = new GPTModel(config, 5);
         m.eval();
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         int threads = dev.myllm.tensor.Parallel.threads();
         dev.myllm.tensor.Parallel.setThreads(1); // count every allocation on this thread
         try (var g = GradMode.noGrad()) {
             KVCache cache = m.newCache(1);
-            // until C2 compiles the kernels their vector ops allocate boxes, so the figure falls
-            // as the JIT warms up (on a loaded machine for several rounds): take the least, once
-            // two rounds in a row give the same figure
-            long least = Long.MAX_VALUE, previous = -1;
-            for (int round = 0; round < 20; round++) {
-                for (int i = 0; i < 1000; i++) {
-                    if (cache.remaining() == 0) cache.reset();
-                    try (Arena a = Arena.open()) {
-                        m.forward(new int[]{i % 1000}, 1, 1, cache, true);
-                    }
+            int[] step = {0};
+            return dev.myllm.tensor.SteadyAllocation.leastBytesPerCall(() -> {
+                if (cache.remaining() == 0) cache.reset();
+                try (Arena a = Arena.open()) {
+                    m.forward(new int[]{step[0]++ % 1000}, 1, 1, cache, true);
                 }
-                cache.reset();
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 20; i++) {
-                    try (Arena a = Arena.open()) {
-                        m.forward(new int[]{i}, 1, 1, cache, true);
-                    }
-                }
-                long bytes = (mx.getCurrentThreadAllocatedBytes() - before) / 20;
-                least = Math.min(least, bytes);
-                if (round >= 2 && bytes == previous) break;
-                previous = bytes;
-            }
-            return least;
+            }, 1000, 20);
         } finally {
             dev.myllm.tensor.Parallel.setThreads(threads);
         }

@@ -481,7 +481,6 @@ class PackedMatrixTest {
     void aDecodeProductAllocatesNoBuffers() {
         // decoding runs dozens of these a token: lanes and the F16 scaled input are per-thread
         // buffers made once, so what is left is a few small objects (the loop's lambda)
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         Random rnd = new Random(4);
         float[] w = new float[768 * 768], x = new float[768], y = new float[768];
         for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
@@ -493,16 +492,7 @@ class PackedMatrixTest {
                     PackedMatrix.Format.BF16, PackedMatrix.Format.Q8_0, PackedMatrix.Format.Q4_0, PackedMatrix.Format.Q4_1,
                     PackedMatrix.Format.F32_PANELS}) {
                 PackedMatrix p = PackedMatrix.encode(f, w, 768, 768);
-                long least = Long.MAX_VALUE, previous = -1;
-                for (int round = 0; round < 20; round++) { // until C2 has compiled the kernels (boxes before)
-                    for (int i = 0; i < 300; i++) p.matmulNT(x, 0, 1, y, 0);
-                    long before = mx.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 20; i++) p.matmulNT(x, 0, 1, y, 0);
-                    long bytes = (mx.getCurrentThreadAllocatedBytes() - before) / 20;
-                    least = Math.min(least, bytes);
-                    if (round >= 2 && bytes == previous) break;
-                    previous = bytes;
-                }
+                long least = SteadyAllocation.leastBytesPerCall(() -> p.matmulNT(x, 0, 1, y, 0), 300, 20);
                 assertThat(least).as(f + ": bytes allocated per one-row 768 x 768 product").isLessThan(256);
             }
         } finally {
