@@ -96,14 +96,9 @@ public final class Checkpoints {
         }
     }
 
-    /** Removes hidden temporary directories left by a killed save. */
+    /** Removes hidden temporary directories left by a killed save (of any step: a resumed run may not save that step again). */
     static void cleanTemporaries(Path runDir) {
-        if (!Files.isDirectory(runDir)) return;
-        try (Stream<Path> s = Files.list(runDir)) {
-            s.filter(p -> p.getFileName().toString().startsWith(AtomicFiles.TMP_PREFIX)).forEach(Checkpoints::deleteTree);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        AtomicFiles.removeAbandonedIn(runDir);
     }
 
     private static void prune(Path runDir, Path newest, int keep) throws IOException {

@@ -15,13 +15,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Writes outputs so that nobody sees half of one: a file, a directory or a set of files is written under a hidden
  * {@code .tmp-NAME-*} name beside its place and renamed into place only when complete. What was there before is moved
  * aside to a hidden {@code .old-NAME-*} sibling, deleted once the new output is in, and moved back if anything fails,
- * so a failure (an exception, a full disk) leaves the previous output, or nothing, under the name.
+ * so a failure (an exception, a full disk) leaves the previous output, or nothing, under the name. A process killed
+ * mid-write leaves its hidden sibling behind; the names carry the writer's process id and host, so the next write to
+ * the same target removes the ones whose writer is certainly gone, and nothing else.
  */
 public final class AtomicFiles {
     /** Writes the content of a file to a stream. */
@@ -39,6 +43,11 @@ public final class AtomicFiles {
     /** The prefix of a hidden output being written: a killed run's leftovers start with it. */
     public static final String TMP_PREFIX = ".tmp-";
     private static final String OLD_PREFIX = ".old-";
+    /** Who writes a hidden name: this process's id and a tag of its host (a shared disk may hold another host's live writes). */
+    private static final String OWNER = ProcessHandle.current().pid() + "." + hostTag();
+    /** A hidden name's end after its target's name: the writer's process id and host tag, then a random number. */
+    private static final Pattern OWNED = Pattern.compile("-(\\d{1,18})\\.([0-9a-f]{8})-[0-9a-f]+");
+    private static final Pattern ANY_TARGET_OWNED = Pattern.compile(".+" + OWNED.pattern());
 
     /** For tests: the file name whose writes fail once written (as a full disk fails at the end), else null. */
     private static volatile String failing;
@@ -164,10 +173,19 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Removes the hidden outputs in {@code dir} that killed writes left, of any target: those of this host whose
+     * process is gone (a training run resuming in its directory clears its killed saves with it).
+     */
+    public static void removeAbandonedIn(Path dir) {
+        removeAbandoned(dir, n -> n.startsWith(TMP_PREFIX) ? ANY_TARGET_OWNED.matcher(n.substring(TMP_PREFIX.length())) : null);
+    }
+
     /** A new, empty hidden file or directory beside {@code target}, with the permissions a new one gets. */
     private static Path staging(Path target, boolean directory) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
+        removeAbandoned(target, TMP_PREFIX); // a killed write of this target: its space is better given to this one
         while (true) {
             Path p = sibling(target, TMP_PREFIX);
             try {
@@ -180,7 +198,45 @@ public final class AtomicFiles {
 
     private static Path sibling(Path target, String prefix) {
         Path abs = target.toAbsolutePath();
-        return abs.resolveSibling(prefix + abs.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
+        return abs.resolveSibling(prefix + abs.getFileName() + "-" + OWNER + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
+    }
+
+    /** Removes {@code target}'s hidden siblings named with {@code prefix} whose writer is certainly gone. */
+    private static void removeAbandoned(Path target, String prefix) {
+        Path abs = target.toAbsolutePath();
+        String start = prefix + abs.getFileName();
+        // the rest must be exactly the owner and random parts, so that a longer target's name ("out-2" for "out") never matches
+        removeAbandoned(abs.getParent(), n -> n.startsWith(start) ? OWNED.matcher(n.substring(start.length())) : null);
+    }
+
+    /** Removes the entries of {@code dir} whose name {@code owner} matches to a writer of this host that is gone. */
+    private static void removeAbandoned(Path dir, java.util.function.Function<String, Matcher> owner) {
+        if (dir == null || !Files.isDirectory(dir)) return;
+        String host = OWNER.substring(OWNER.indexOf('.') + 1);
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                Matcher m = owner.apply(p.getFileName().toString());
+                if (m == null || !m.matches() || !m.group(2).equals(host)) continue;
+                // a process id in use, even by another program now, may be the writer: kept
+                if (ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false)) continue;
+                deleteQuietly(p);
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: a leftover is hidden and named after its output, and the write itself goes on
+        }
+    }
+
+    /** Eight hex digits naming this host (its name's hash), the same for every process on it. */
+    private static String hostTag() {
+        String name = null;
+        try {
+            name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip(); // Linux, without a name lookup
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the environment's names
+        }
+        if (name == null || name.isEmpty()) name = System.getenv("COMPUTERNAME");
+        if (name == null || name.isEmpty()) name = System.getenv("HOSTNAME");
+        return String.format("%08x", (name == null ? "" : name).hashCode());
     }
 
     /**
@@ -196,7 +252,8 @@ public final class AtomicFiles {
                 if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     if (staged.size() == 1 && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                         move(e.getKey(), target); // one file: replaced in one step, a reader sees the old or the new
-                        return;
+                        done.add(new Path[]{target, null});
+                        break;
                     }
                     old = sibling(target, OLD_PREFIX);
                     rename(target, old);
@@ -221,7 +278,10 @@ public final class AtomicFiles {
             }
             throw e;
         }
-        for (Path[] d : done) if (d[1] != null) deleteQuietly(d[1]);
+        for (Path[] d : done) {
+            if (d[1] != null) deleteQuietly(d[1]);
+            removeAbandoned(d[0], OLD_PREFIX); // a killed commit's aside copy: outdated now that the new output is in
+        }
     }
 
     private static void rename(Path from, Path to) throws IOException {
