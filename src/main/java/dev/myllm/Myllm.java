@@ -567,7 +567,7 @@ public final class Myllm {
         dev.myllm.train.TokenizerCopy kept = dev.myllm.train.TokenizerCopy.of(tokenizer, model.config().vocabSize());
         ModelDirectory.requireReplaceable(dir);
         dev.myllm.util.AtomicFiles.writeDirectory(dir, tmp -> {
-            ModelDirectory.writeInto(model, tmp, dev.myllm.io.DType.F32);
+            ModelDirectory.writeInto(model, tmp, dev.myllm.io.DType.F32, tokenizer.eotId());
             if (kept != null) kept.writeInto(tmp);
             if (format != null) dev.myllm.finetune.SavedFormat.write(tmp, format);
         });

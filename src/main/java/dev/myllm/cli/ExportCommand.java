@@ -101,7 +101,8 @@ final class ExportCommand implements Runnable {
         try {
             // made whole beside --out, then renamed into place: a failure leaves no model without its tokenizer or format
             AtomicFiles.writeDirectory(out, tmp -> {
-                ModelDirectory.writeInto(m, tmp, t);
+                if (tok != null) ModelDirectory.writeInto(m, tmp, t, tok.eotId());
+                else ModelDirectory.writeInto(m, tmp, t); // a preset: GPT-2's tokenizer
                 if (kept != null) kept.writeInto(tmp);
                 if (source != null && format != null) dev.myllm.finetune.SavedFormat.write(tmp, format);
             });

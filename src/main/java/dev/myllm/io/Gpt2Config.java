@@ -87,17 +87,30 @@ final class Gpt2Config {
 
     /** {@link #write(GPTConfig, DType)} with more keys, or keys replaced (a classifier's {@code architectures}, labels). */
     static String write(GPTConfig c, DType dtype, Map<String, Object> extra) {
+        return write(c, dtype, gpt2EndOfText(c), extra);
+    }
+
+    /** The end-of-text id of GPT-2's tokenizer for a model of {@code c}: 50256, or -1 when the vocabulary has no such row. */
+    static int gpt2EndOfText(GPTConfig c) {
+        return c.vocabSize() > GPT2_EOS ? GPT2_EOS : -1;
+    }
+
+    /**
+     * The same with {@code endOfText} (the tokenizer's {@code <|endoftext|>} id, -1 for none) as
+     * {@code bos_token_id} and {@code eos_token_id}.
+     */
+    static String write(GPTConfig c, DType dtype, int endOfText, Map<String, Object> extra) {
         Map<String, Object> m = new TreeMap<>();
         m.put("activation_function", "gelu_new");
         m.put("architectures", new String[]{"GPT2LMHeadModel"});
         m.put("attn_pdrop", c.dropRate());
         m.put("embd_pdrop", c.dropRate());
         m.put("resid_pdrop", c.dropRate());
-        if (c.vocabSize() == GPTConfig.GPT2_VOCAB) {
-            // GPT-2's <|endoftext|>; another vocabulary's special ids are not ours to guess
-            m.put("bos_token_id", GPT2_EOS);
-            m.put("eos_token_id", GPT2_EOS);
-        }
+        // always written, null when there is none: without them transformers' GPT2Config takes GPT-2's 50256, which
+        // in a smaller vocabulary is no token at all (and it warns)
+        Integer eot = endOfText >= 0 && endOfText < c.vocabSize() ? endOfText : null;
+        m.put("bos_token_id", eot);
+        m.put("eos_token_id", eot);
         m.put("initializer_range", 0.02);
         m.put("layer_norm_epsilon", c.layerNormEps());
         m.put("model_type", "gpt2");

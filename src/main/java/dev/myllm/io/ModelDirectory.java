@@ -115,9 +115,18 @@ public final class ModelDirectory {
      * it is renamed into place (a checkpoint, an export with more files beside them).
      */
     public static void writeInto(GPTModel model, Path dir, DType dtype) {
+        writeInto(model, dir, dtype, Gpt2Config.gpt2EndOfText(model.config()));
+    }
+
+    /**
+     * The same for a model whose tokenizer's {@code <|endoftext|>} is {@code endOfText} (-1: it has none), which
+     * {@code config.json} names as {@code bos_token_id} and {@code eos_token_id}; the other form means GPT-2's.
+     */
+    public static void writeInto(GPTModel model, Path dir, DType dtype, int endOfText) {
         checkDtype(dir, dtype);
         Safetensors.write(dir.resolve(WEIGHTS), hubTensors(model), METADATA, dtype);
-        AtomicFiles.writeString(dir.resolve(CONFIG), configJson(model.config(), dtype)); // last: a complete config means complete weights
+        // last: a complete config means complete weights
+        AtomicFiles.writeString(dir.resolve(CONFIG), Gpt2Config.write(model.config(), dtype, endOfText, Map.of()));
     }
 
     private static void checkDtype(Path dir, DType dtype) {

@@ -63,6 +63,24 @@ public final class ModelTokenizer {
     }
 
     /**
+     * The id of {@code <|endoftext|>} in a tokenizer file's {@code content} (as {@link #keptName} sorts it: our
+     * {@code specials}, or a {@code tokenizer.json}'s added tokens and then its vocabulary), or -1 when it has none.
+     */
+    public static int endOfText(byte[] content) {
+        String eot = "<|endoftext|>";
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new ObjectMapper().readTree(content);
+            if (!root.path("model").isObject()) return root.path("specials").path(eot).asInt(-1);
+            for (com.fasterxml.jackson.databind.JsonNode a : root.path("added_tokens")) {
+                if (eot.equals(a.path("content").asText())) return a.path("id").asInt(-1);
+            }
+            return root.path("model").path("vocab").path(eot).asInt(-1);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    /**
      * Keeps {@code content} (null: none, GPT-2's) as the tokenizer of the model in {@code dir}, under {@code name}
      * ({@link #keptName} of it), and removes a tokenizer file of the other name left there: myllm would read a stale
      * myllm-tokenizer.json first, and transformers a stale tokenizer.json.

@@ -27,8 +27,12 @@ public final class GptModelStore implements ModelStore {
 
     @Override
     public void save(Path dir) {
-        ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32);
-        if (tokenizer != null) tokenizer.writeInto(dir);
+        if (tokenizer == null) {
+            ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32); // GPT-2's
+        } else {
+            ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32, tokenizer.endOfText());
+            tokenizer.writeInto(dir);
+        }
     }
 
     @Override

@@ -23,10 +23,12 @@ import java.nio.file.Path;
 public final class TokenizerCopy {
     private final byte[] bytes;
     private final String fileName;
+    private final int endOfText;
 
     private TokenizerCopy(byte[] bytes) {
         this.bytes = bytes;
         this.fileName = ModelTokenizer.keptName(bytes);
+        this.endOfText = ModelTokenizer.endOfText(bytes);
     }
 
     /** A tokenizer written out in memory (a GGUF file's embedded vocabulary, a .tiktoken file's ranks) as this JSON. */
@@ -84,6 +86,11 @@ public final class TokenizerCopy {
     /** The name it is saved under beside a model: {@value ModelTokenizer#HF_FILE} or {@value ModelTokenizer#OWN_FILE}. */
     public String fileName() {
         return fileName;
+    }
+
+    /** The id of its {@code <|endoftext|>}, which the model's {@code config.json} names, or -1 when it has none. */
+    public int endOfText() {
+        return endOfText;
     }
 
     /** The content, as a tokenizer file would hold it. */

@@ -64,6 +64,50 @@ class ExportCliTest {
         assertThat(Files.list(tmp).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("."));
     }
 
+    static com.fasterxml.jackson.databind.JsonNode config(Path dir) throws Exception {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve(ModelDirectory.CONFIG).toFile());
+    }
+
+    /** config.json's bos_token_id and eos_token_id, as "bos/eos" ("null/null" when written as null, "-" when absent). */
+    static String endOfText(Path dir) throws Exception {
+        var c = config(dir);
+        return (c.has("bos_token_id") ? c.get("bos_token_id").toString() : "-") + "/" + (c.has("eos_token_id") ? c.get("eos_token_id").toString() : "-");
+    }
+
+    @Test
+    void configJsonNamesTheModelsOwnEndOfTextNotGpt2s(@TempDir Path tmp) throws Exception {
+        // without the keys, transformers' GPT2Config takes 50256, outside a 300-token vocabulary, and warns
+        Path base = modelWithItsOwnVocabulary(tmp.resolve("base"), 300);
+        int eot = TrainedBpe.load(base.resolve(GptModelStore.TOKENIZER_FILE)).eotId();
+        assertThat(eot).isBetween(0, 299);
+        Path copy = tmp.resolve("copy");
+        CliRun e = CliRun.run("export", "--model", base.toString(), "--out", copy.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(endOfText(copy)).isEqualTo(eot + "/" + eot);
+        // the library's save, and a training run's saves (its tokenizer as a file it read, here a tokenizer.json)
+        Path saved = tmp.resolve("saved");
+        dev.myllm.Myllm.load(base).save(saved);
+        assertThat(endOfText(saved)).isEqualTo(eot + "/" + eot);
+        TrainedBpe trained = TrainedBpe.load(base.resolve(GptModelStore.TOKENIZER_FILE));
+        Path hf = Files.writeString(tmp.resolve("tokenizer.json"),
+                dev.myllm.tokenizer.TokenizerJson.of(dev.myllm.tokenizer.BpeVocab.of(trained, 300)));
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        new GptModelStore(ModelDirectory.load(base), dev.myllm.train.TokenizerCopy.read(hf)).save(run);
+        assertThat(endOfText(run)).isEqualTo(eot + "/" + eot);
+        // a vocabulary without <|endoftext|>: none to name, so null rather than GPT-2's id
+        TrainedBpe plain = new BpeTrainer().train(List.of(Tokenizers.verdictText()), 280, List.of(), null);
+        Path noEot = tmp.resolve("no-eot");
+        ModelDirectory.save(new GPTModel(new GPTConfig(plain.vocabSize(), 64, 32, 2, 2, 0f, true, true, 1e-5f), 3), noEot);
+        plain.save(noEot.resolve(GptModelStore.TOKENIZER_FILE));
+        Path noEotCopy = tmp.resolve("no-eot-copy");
+        assertThat(CliRun.run("export", "--model", noEot.toString(), "--out", noEotCopy.toString()).code()).isZero();
+        assertThat(endOfText(noEotCopy)).isEqualTo("null/null");
+        // GPT-2's vocabulary keeps GPT-2's id
+        Path gpt2 = tmp.resolve("gpt2");
+        assertThat(CliRun.run("export", "--preset", "gpt2-tiny", "--out", gpt2.toString()).code()).isZero();
+        assertThat(endOfText(gpt2)).isEqualTo("50256/50256");
+    }
+
     @Test
     void aGgufFileKeepsThePromptFormatAndShowsNoMadeUpDropout(@TempDir Path tmp) throws Exception {
         Path base = tmp.resolve("base");
