@@ -31,7 +31,10 @@ final class Training {
             TrainingResume.requireTrainRun(o, savedOptions);
             run.requireStepsLeft(o.steps(), "");
         }
-        Tokenizer tok = Myllm.tokenizer(o.tokenizer());
+        // unset, the tokenizer is the model's own, as myllm train --init reads it: the resumed run's (kept in its checkpoint,
+        // as the init model may be gone) or the init model's; else GPT-2's
+        Path ownOf = o.tokenizer() != null ? null : checkpoint != null ? checkpoint : o.init();
+        Tokenizer tok = o.tokenizer() != null ? Myllm.tokenizer(o.tokenizer()) : ownTokenizer(ownOf, checkpoint != null);
         GPTConfig cfg;
         if (o.init() != null) {
             // resumed, the checkpoint holds the weights and the init model's configuration: that model may be gone (when it is
@@ -66,10 +69,9 @@ final class Training {
         AdamW opt = new AdamW(model.namedParameters(), new AdamW.Options(0.9, 0.999, 1e-8, o.weightDecay(), AdamW.Decay.MATRICES));
         // myllm train's schedule (warmupSteps 0 is its "no --warmup-steps"), laid out as it is over this call's steps
         LrSchedule schedule = LrSchedule.forRun(o.lr(), -1, o.warmupSteps() > 0 ? o.warmupSteps() : -1, o.steps());
-        Path tokenizerFile = !o.tokenizer().equals("gpt2") && !o.tokenizer().equals("simple") && Files.isRegularFile(Path.of(o.tokenizer()))
-                ? Path.of(o.tokenizer()) : null;
+        TokenizerCopy kept = o.tokenizer() != null ? TokenizerCopy.read(namedFile(o.tokenizer())) : ownCopy(ownOf, tok, cfg.vocabSize());
         try (MetricsLog metrics = MetricsLog.open(o.out().resolve("metrics.jsonl"), run.resumedStep())) {
-            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, TokenizerCopy.read(tokenizerFile)), opt, schedule, train,
+            Trainer t = new Trainer(model, model::forward, new GptModelStore(model, kept), opt, schedule, train,
                     new Trainer.Options(o.steps(), 1, o.gradClip(), o.evalEvery(), o.evalBatches(), 0, 0, 1), o.out())
                     .evaluation(val.first(o.evalBatches()), train.first(o.evalBatches()))
                     .rng("dropout", model.dropoutRng())
@@ -80,6 +82,32 @@ final class Training {
             run.start(t, TrainingRunOptions.continuing(o, savedOptions)).run();
         }
         return Myllm.of(model, tok);
+    }
+
+    /** The tokenizer file {@code spec} names, to keep beside the run's models, or null for a built-in one. */
+    private static Path namedFile(String spec) {
+        return !spec.equals("gpt2") && !spec.equals("simple") && Files.isRegularFile(Path.of(spec)) ? Path.of(spec) : null;
+    }
+
+    /** The tokenizer {@code model} (a checkpoint, an init model, or null) keeps, else GPT-2's; a broken one is named. */
+    private static Tokenizer ownTokenizer(Path model, boolean resumed) {
+        try {
+            Tokenizer own = dev.myllm.io.ModelTokenizer.of(model);
+            return own != null ? own : Myllm.tokenizer("gpt2");
+        } catch (IllegalArgumentException e) {
+            // a file the caller did not name: say whose it is, and how to choose another
+            throw new IllegalArgumentException((resumed ? "resume " : "init ") + e.getMessage() + "; name the tokenizer with withTokenizer", e);
+        }
+    }
+
+    /**
+     * What to keep beside the run's models for the tokenizer {@code model} gave: its file, or a GGUF file's embedded
+     * vocabulary written out; null for GPT-2's.
+     */
+    private static TokenizerCopy ownCopy(Path model, Tokenizer tok, int rows) {
+        Path file = dev.myllm.io.ModelTokenizer.file(model);
+        if (file != null) return TokenizerCopy.read(file);
+        return model == null || tok == Myllm.tokenizer("gpt2") ? null : TokenizerCopy.of(tok, rows);
     }
 
     /**
@@ -105,7 +133,7 @@ final class Training {
         }
         if (saved.vocabSize() != cfg.vocabSize()) {
             throw new IllegalArgumentException("resume: the run in " + o.out() + " has a vocabulary of " + saved.vocabSize()
-                    + " tokens, tokenizer " + o.tokenizer() + " gives " + cfg.vocabSize() + "; resume with the run's own tokenizer");
+                    + " tokens, " + (o.tokenizer() != null ? "tokenizer " + o.tokenizer() : "GPT-2's tokenizer (the run keeps no other)") + " gives " + cfg.vocabSize() + "; resume with the run's own tokenizer");
         }
     }
 }

@@ -13,7 +13,8 @@ import java.util.List;
  * @param out          the run directory (checkpoints, {@code model/}, {@code metrics.jsonl}, {@code loss.png})
  * @param preset       the model shape with fresh weights ({@code gpt2-tiny}, {@code gpt2-small}, ...), or null with {@code init}
  * @param init         a model directory to continue from instead of a preset, or null
- * @param tokenizer    {@code gpt2}, {@code simple} or a vocabulary file
+ * @param tokenizer    {@code gpt2}, {@code simple} or a vocabulary file; null: the {@code init} model's own (as
+ *                     {@code myllm train --init} reads it), a resumed run's own, else GPT-2's
  * @param batchSize    sequences per step
  * @param contextLength tokens per sequence (0: the model's, at most 256)
  * @param steps        optimizer steps
@@ -67,7 +68,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      * @param out           the run directory
      * @param preset        the model shape, or null with {@code init}
      * @param init          a model directory to continue from, or null
-     * @param tokenizer     {@code gpt2}, {@code simple} or a vocabulary file
+     * @param tokenizer     {@code gpt2}, {@code simple}, a vocabulary file, or null (the init model's own, else GPT-2's)
      * @param batchSize     sequences per step
      * @param contextLength tokens per sequence (0: the model's, at most 256)
      * @param steps         optimizer steps
@@ -95,7 +96,8 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
      * @return the options
      */
     public static TrainingOptions of(List<String> data, Path out) {
-        return new TrainingOptions(data, out, "gpt2-tiny", null, "gpt2", 8, 128, 200, 4e-4, 0, 0.1, 1.0, 50, 10, 0.1, 123);
+        // the tokenizer unset rather than "gpt2": withInit then means the init model's own, as myllm train --init
+        return new TrainingOptions(data, out, "gpt2-tiny", null, null, 8, 128, 200, 4e-4, 0, 0.1, 1.0, 50, 10, 0.1, 123);
     }
 
     /**
@@ -123,7 +125,7 @@ public record TrainingOptions(List<String> data, Path out, String preset, Path i
     /**
      * The same with another tokenizer.
      *
-     * @param spec {@code gpt2}, {@code simple} or a vocabulary file
+     * @param spec {@code gpt2}, {@code simple} or a vocabulary file; null: the init model's own, else GPT-2's
      * @return the changed options
      */
     public TrainingOptions withTokenizer(String spec) {
