@@ -211,13 +211,22 @@ public final class Myllm {
      * @param path a model directory, GGUF file or llm.c checkpoint
      * @return the model, float32
      * @throws NullPointerException when {@code path} is null
-     * @throws IllegalArgumentException when nothing is at {@code path}, it is no model, or its files are malformed, naming the file
+     * @throws IllegalArgumentException when nothing is at {@code path}, it is no model, or its files are malformed, naming the file,
+     *                                  or its float32 weights alone exceed the Java heap
      * @throws java.io.UncheckedIOException when a file there cannot be read
      */
     public static GPTModel loadModel(Path path) {
         given(path, "path");
         if (!Files.exists(path)) throw new IllegalArgumentException("no such model directory or file: " + path);
-        return ModelDirectory.load(path);
+        GPTConfig config = ModelDirectory.readConfig(path);
+        // as train refuses a run that cannot fit, before the weights are read: weights alone over the heap certainly cannot
+        // (a looser rule would refuse models that load), and an OutOfMemoryError names neither the model nor a remedy
+        long heap = Runtime.getRuntime().maxMemory();
+        if (config.weightBytes() > heap) {
+            throw new IllegalArgumentException("model " + path + ": its float32 weights need " + dev.myllm.train.MemoryEstimate.gib(config.weightBytes())
+                    + " but the Java heap is " + dev.myllm.train.MemoryEstimate.gib(heap) + "; give the JVM more heap (-Xmx), or load it with loadForInference");
+        }
+        return ModelDirectory.load(path, config);
     }
 
     /**
