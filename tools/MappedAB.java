@@ -35,11 +35,12 @@ import java.util.SplittableRandom;
  * </pre>
  */
 public class MappedAB {
-    record Build(Class<?> packed, Class<?> format, Method encode, Method wrap, Method matmul, Method bf16, Object[] layouts) {
+    record Build(Object mappedHalves, Class<?> packed, Class<?> format, Method encode, Method wrap, Method matmul, Method bf16, Object[] layouts) {
     }
 
     static int threads = Integer.getInteger("threads", 2);
 
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static Build load(String jar) throws Exception {
         URLClassLoader cl = new URLClassLoader(new URL[]{new File(jar).toURI().toURL()}, ClassLoader.getPlatformClassLoader());
         Class<?> p = Class.forName("dev.myllm.tensor.PackedMatrix", true, cl);
@@ -50,7 +51,7 @@ public class MappedAB {
         enc.setAccessible(true);
         Method bf = Class.forName("dev.myllm.tensor.Quantize", true, cl).getDeclaredMethod("bf16", float.class);
         bf.setAccessible(true);
-        return new Build(p, f, enc, p.getMethod("wrap", f, int.class, int.class, MemorySegment.class),
+        return new Build(Enum.valueOf((Class) Class.forName("dev.myllm.tensor.PackedMatrix$Halves", true, cl), "MAPPED"), p, f, enc, p.getMethod("wrap", f, int.class, int.class, MemorySegment.class, Class.forName("dev.myllm.tensor.PackedMatrix$Halves", true, cl)),
                 p.getMethod("matmulNT", float[].class, int.class, int.class, float[].class, int.class), bf, lay.getEnumConstants());
     }
 
@@ -132,7 +133,7 @@ public class MappedAB {
                         case "tiles" -> b.encode.invoke(null, f, floats.get(i), rows, cols, b.layouts[2]);
                         case "padded" -> b.encode.invoke(null, f, floats.get(i), rows, cols, b.layouts[1]);
                         case "rows" -> b.encode.invoke(null, f, floats.get(i), rows, cols, b.layouts[0]);
-                        default -> b.wrap.invoke(null, f, rows, cols, file.asSlice(at[i], 2L * rows * cols));
+                        default -> b.wrap.invoke(null, f, rows, cols, file.asSlice(at[i], 2L * rows * cols), b.mappedHalves);
                     };
                 }
             }
