@@ -8,8 +8,8 @@ ftype) and `pure` (byte 19) are set, as laid out by the llama.h of node-llama-cp
 
     python3 tools/llama_quantize.py SCRATCH/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64 IN.gguf OUT.gguf 15 [--pure]
 
-A file that sets general.alignment (ours: 64) comes out with the key copied but the tensors laid out at 32,
-which llama.cpp and myllm both refuse; set the key's value to 32 in the output to read it.
+A file that sets general.alignment (ours did, to 64; they no longer set it) comes out with the key copied but
+the tensors laid out at 32, which llama.cpp and myllm both refuse; set the key's value to 32 in the output to read it.
 """
 import ctypes
 import sys
