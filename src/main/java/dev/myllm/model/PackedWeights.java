@@ -4,6 +4,7 @@ import dev.myllm.nn.Embedding;
 import dev.myllm.nn.Linear;
 import dev.myllm.nn.Module;
 import dev.myllm.tensor.PackedMatrix;
+import dev.myllm.tensor.ReadBandwidth;
 import dev.myllm.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -138,6 +139,26 @@ public final class PackedWeights {
             n[0] += e.packed() != null ? e.packed().readBytes() : 4L * e.weight().size();
         }
         return n[0];
+    }
+
+    /**
+     * A probe of the memory bandwidth that reads, in place, the weights {@link #bytesPerToken} counts
+     * (packed where they are, else float32): it holds no copy, and reads {@code bytesPerToken} bytes.
+     */
+    public static ReadBandwidth readProbe(GPTModel m) {
+        ReadBandwidth probe = new ReadBandwidth();
+        walk("", m, (name, mod) -> {
+            if (mod instanceof Linear l) {
+                if (l.packed() != null) probe.add(l.packed());
+                else probe.add(l.weight().data());
+            }
+        });
+        if (m.outputHead() == null) {
+            Embedding e = m.tokenEmbedding();
+            if (e.packed() != null) probe.add(e.packed());
+            else probe.add(e.weight().data());
+        }
+        return probe;
     }
 
     private interface Visitor {

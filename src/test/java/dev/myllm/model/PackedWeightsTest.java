@@ -134,4 +134,22 @@ class PackedWeightsTest {
         assertThat(m.positionEmbedding().weight().data()).hasSize(16 * 64); // not packed: kept
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.outputHead().usePacked(null)).hasMessageContaining("dropped");
     }
+
+    @Test
+    void theBandwidthProbeReadsTheWeightsOneDecodedTokenReads() {
+        for (boolean tied : new boolean[]{true, false}) {
+            GPTConfig c = new GPTConfig(300, 16, 64, 4, 2, 0f, true, tied, 1e-5f);
+            GPTModel plain = RandomModels.uniform(c, 4);
+            assertThat(PackedWeights.readProbe(plain).bytes()).as("float32, tied=%s", tied).isEqualTo(PackedWeights.bytesPerToken(plain));
+            for (PackedMatrix.Format f : PackedMatrix.Format.values()) {
+                GPTModel m = RandomModels.uniform(c, 4);
+                PackedWeights.packAndDrop(m, f, bytes -> { });
+                float[] before = logits(m);
+                var probe = PackedWeights.readProbe(m);
+                assertThat(probe.bytes()).as("%s tied=%s", f, tied).isEqualTo(PackedWeights.bytesPerToken(m));
+                assertThat(probe.gbps()).isPositive().isFinite();
+                assertThat(logits(m)).as("read only").containsExactly(before);
+            }
+        }
+    }
 }
