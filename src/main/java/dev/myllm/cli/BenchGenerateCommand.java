@@ -8,6 +8,7 @@ import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.Parallel;
+import dev.myllm.tensor.ReadBandwidth;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Simd;
 import dev.myllm.tensor.StepProfile;
@@ -101,7 +102,9 @@ final class BenchGenerateCommand implements Runnable {
                     model.label(), c.parameterCount(), c.weightBytes() / 1e6, dtypeUsed, promptTokens, newTokens, Parallel.threads(),
                     Simd.ENABLED, Simd.F.length());
         }
-        Decoding d = measure(gen, prompt, newTokens, runs);
+        // the memory bandwidth after each run, read from the model's own weights: on a machine whose bandwidth
+        // changes from minute to minute, it tells which runs (and which sittings) can be compared
+        Decoding d = measure(gen, prompt, newTokens, runs, PackedWeights.readProbe(m));
         double prefill = d.prefillS(), tps = d.decodeTokensPerS(), slowest = d.slowest(), fastest = d.fastest();
         int[] firstTokens = d.firstTokens();
         Profile parts = profile ? profile(gen, prompt) : null;
@@ -126,6 +129,14 @@ final class BenchGenerateCommand implements Runnable {
                     .put("cached_tokens_per_s", cachedTotalTps).put("weight_bytes_per_token", bytesPerToken)
                     .put("weights_gb_per_s", gbps).put("peak_rss_mb", Math.round(PeakMemory.mib()))
                     .put("peak_rss_mb_cached", Math.round(cachedPeak / (1024.0 * 1024.0)));
+            double[] g = d.readGbps().clone();
+            java.util.Arrays.sort(g);
+            o.put("read_gbps", median(g)).put("read_gbps_min", g[0]).put("read_gbps_max", g[runs - 1]);
+            com.fasterxml.jackson.databind.node.ArrayNode per = o.putArray("decode_tokens_per_s_runs"), reads = o.putArray("read_gbps_runs");
+            for (int r = 0; r < runs; r++) {
+                per.add(d.decodeRuns()[r]);
+                reads.add(d.readGbps()[r]);
+            }
             if (plainTps != null) {
                 o.put("uncached_tokens", uncached).put("uncached_tokens_per_s", plainTps)
                         .put("speedup", cachedTotalTps / plainTps).put("same_tokens", identical);
@@ -137,6 +148,7 @@ final class BenchGenerateCommand implements Runnable {
         out.printf("  prefill            %d tokens in %.3f s (%.1f tokens/s)%n", promptTokens, prefill, promptTokens / prefill);
         out.printf("  decode with cache  %.2f tokens/s (median of %d; slowest %.2f, fastest %.2f), %.1f MB of weights per token: %.2f GB/s%n",
                 tps, runs, slowest, fastest, bytesPerToken / 1e6, gbps);
+        printReads(out, d);
         out.printf("  with cache, all    %.2f tokens/s (%d new tokens, prefill included)%n", cachedTotalTps, newTokens);
         if (plainTps != null) {
             out.printf("  without cache      %.2f tokens/s (%d new tokens)%n", plainTps, uncached);
@@ -148,6 +160,20 @@ final class BenchGenerateCommand implements Runnable {
                 cachedPeak / (1024.0 * 1024.0))));
         out.println("  compare GB/s with: python3 tools/membw.py (in the myllm checkout)");
         out.flush();
+    }
+
+    /**
+     * The memory bandwidth read after each run (median, range) and each run's decode rate beside
+     * its read: a spread in one follows the other when the machine's bandwidth changed.
+     */
+    static void printReads(java.io.PrintWriter out, Decoding d) {
+        double[] g = d.readGbps().clone();
+        java.util.Arrays.sort(g);
+        out.printf("  memory read        %.1f GB/s (median of reads after each run, %.1f-%.1f; the weights read in place by %d threads)%n",
+                median(g), g[0], g[g.length - 1], Parallel.threads());
+        StringBuilder sb = new StringBuilder("  runs, tokens/s at GB/s:");
+        for (int r = 0; r < g.length; r++) sb.append(String.format(java.util.Locale.ROOT, " %.1f at %.1f", d.decodeRuns()[r], d.readGbps()[r]));
+        out.println(sb);
     }
 
     /** The most untimed runs (or rounds) {@link #warmUp} makes. */
@@ -255,31 +281,41 @@ final class BenchGenerateCommand implements Runnable {
     /**
      * What {@code bench generate} times, on its own or beside another benchmark ({@code bench serve}):
      * the median prefill seconds and decode tokens/s over the runs, the slowest and fastest decode
-     * rates, the first run's tokens, and tokens/s of the whole generation (prefill included).
+     * rates, the first run's tokens, and tokens/s of the whole generation (prefill included); each
+     * run's decode rate, and the memory bandwidth read after it (GB/s; null without a probe).
      */
-    record Decoding(double prefillS, double decodeTokensPerS, double slowest, double fastest, int[] firstTokens, int newTokens) {
+    record Decoding(double prefillS, double decodeTokensPerS, double slowest, double fastest, int[] firstTokens, int newTokens,
+                    double[] decodeRuns, double[] readGbps) {
         /** New tokens per second of a whole generation, prefill included (the median prefill and decode rate). */
         double tokensPerS() {
             return newTokens / (prefillS + (newTokens - 1) / decodeTokensPerS);
         }
     }
 
-    /** Warm-up runs ({@link #warmUp}), then {@code runs} timed greedy generations of {@code newTokens} from {@code prompt} with the cache. */
-    static Decoding measure(Generator gen, int[] prompt, int newTokens, int runs) {
+    /**
+     * Warm-up runs ({@link #warmUp}), then {@code runs} timed greedy generations of {@code newTokens}
+     * from {@code prompt} with the cache, each followed by a read of the memory bandwidth with
+     * {@code probe} (untimed; none when it is null).
+     */
+    static Decoding measure(Generator gen, int[] prompt, int newTokens, int runs, ReadBandwidth probe) {
         // whole runs to warm up: the JIT compiles the decode step's code at every cache length it meets,
         // and a short warm-up left the first timed run up to 1.7x off the others
-        warmUp(() -> gen.generate(prompt, GenerationConfig.greedy(newTokens)));
-        double[] prefillS = new double[runs], decodeTps = new double[runs];
+        warmUp(() -> {
+            gen.generate(prompt, GenerationConfig.greedy(newTokens));
+            if (probe != null) probe.gbps(); // (compiled before the first timed read)
+        });
+        double[] prefillS = new double[runs], decodeTps = new double[runs], gbps = probe == null ? null : new double[runs];
         int[] firstTokens = null;
         for (int r = 0; r < runs; r++) {
             Generator.Result res = gen.generate(prompt, GenerationConfig.greedy(newTokens));
             prefillS[r] = res.prefillNanos() / 1e9;
             decodeTps[r] = (res.tokens().length - 1) / (res.decodeNanos() / 1e9);
             if (firstTokens == null) firstTokens = res.tokens();
+            if (probe != null) gbps[r] = probe.gbps();
         }
         double[] sorted = decodeTps.clone();
         java.util.Arrays.sort(sorted);
-        return new Decoding(median(prefillS), median(decodeTps), sorted[0], sorted[runs - 1], firstTokens, newTokens);
+        return new Decoding(median(prefillS), median(decodeTps), sorted[0], sorted[runs - 1], firstTokens, newTokens, decodeTps, gbps);
     }
 
     static double median(double[] x) {

@@ -5,7 +5,9 @@ import dev.myllm.server.OpenAiServer;
 import dev.myllm.server.SchedulerProfile;
 import dev.myllm.server.ServedModel;
 import dev.myllm.server.ServerConfig;
+import dev.myllm.model.PackedWeights;
 import dev.myllm.tensor.Parallel;
+import dev.myllm.tensor.ReadBandwidth;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.StepProfile;
 import java.io.PrintWriter;
@@ -191,13 +193,17 @@ final class BenchServeCommand implements Runnable {
         // with the JVM or the minute, as a comparison with a separate bench generate run does
         ThreadCpu genCpu = ThreadCpu.now();
         Parallel.Stats genPool = Parallel.stats();
+        // the memory bandwidth beside each run, read from the model's own weights (no memory of its own): the machine's
+        // changes from minute to minute, and a round whose two runs read at different rates compares the machine's spells
+        ReadBandwidth probe = PackedWeights.readProbe(served.model());
         BenchGenerateCommand.Decoding alone = generateRuns == 0 ? null
-                : BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens, generateRuns);
+                : BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens, generateRuns, probe);
         genPool = Parallel.stats().since(genPool);
         genCpu = ThreadCpu.now().since(genCpu);
         if (alone != null && !json) {
-            out.printf("  generate alone     %.2f tokens/s, prefill included (decode %.2f tokens/s, median of %d runs; bench generate's loop)%n",
-                    alone.tokensPerS(), alone.decodeTokensPerS(), generateRuns);
+            out.printf("  generate alone     %.2f tokens/s, prefill included (decode %.2f tokens/s, median of %d runs; bench generate's loop; "
+                            + "memory read %.1f GB/s, the median after each run)%n",
+                    alone.tokensPerS(), alone.decodeTokensPerS(), generateRuns, BenchGenerateCommand.median(alone.readGbps()));
             out.flush();
         }
         try (OpenAiServer server = new OpenAiServer(served, config, line -> { })) {
@@ -218,6 +224,7 @@ final class BenchServeCommand implements Runnable {
                     return res.tokens().length / ((res.prefillNanos() + res.decodeNanos()) / 1e9);
                 };
                 int warmups = warmUp(load, levels, bodies, rounder);
+                probe.gbps(); // (compiled before the first timed read, when generate alone did not run)
                 SchedulerProfile before = server.schedulerProfile();
                 Parallel.Stats poolBefore = Parallel.stats();
                 ThreadCpu cpuBefore = ThreadCpu.now();
@@ -231,7 +238,8 @@ final class BenchServeCommand implements Runnable {
                     for (int i = 0; i < turns; i++) {
                         int li = (r + i) % turns;
                         if (li == levels.size()) {
-                            report.addGenerate(r, rounder.getAsDouble());
+                            double tps = rounder.getAsDouble();
+                            report.addGenerate(r, tps, probe.gbps());
                             continue;
                         }
                         int streams = levels.get(li);
@@ -241,7 +249,7 @@ final class BenchServeCommand implements Runnable {
                         } catch (Exception e) {
                             throw new CliException("a request failed: " + Errors.oneLine(e));
                         }
-                        report.add(li, r, run);
+                        report.add(li, r, run, probe.gbps()); // (the server idle: every request answered)
                     }
                 }
                 long jitMs = BenchGenerateCommand.jitMillis() - jit0;
@@ -268,7 +276,7 @@ final class BenchServeCommand implements Runnable {
             // before the server points at the code (profiles of several batch sizes), as fast at
             // the server's threads (its request threads and the load generator's, on the same cores)
             BenchGenerateCommand.Decoding again = BenchGenerateCommand.measure(new Generator(served.model(), null), firstPrompt, maxTokens,
-                    generateRuns);
+                    generateRuns, null);
             out.printf("  generate again     %.2f tokens/s after the server (decode %.2f tokens/s; before it %.2f and %.2f)%n",
                     again.tokensPerS(), again.decodeTokensPerS(), alone.tokensPerS(), alone.decodeTokensPerS());
             out.flush();

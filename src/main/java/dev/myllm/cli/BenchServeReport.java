@@ -19,8 +19,8 @@ import java.util.function.IntUnaryOperator;
  * requests, and its ratios to the first level (per round) and to {@code generate} alone.
  */
 final class BenchServeReport {
-    /** One level's rounds: tokens/s of each, and every request's timings. */
-    private record Level(int streams, int requests, double[] tps, List<ServeLoad.Timing> timings, double[] wallS, long[] tokens) {
+    /** One level's rounds: tokens/s of each, every request's timings, and the memory bandwidth read beside each round's run. */
+    private record Level(int streams, int requests, double[] tps, List<ServeLoad.Timing> timings, double[] wallS, long[] tokens, double[] gbps) {
         long allTokens() {
             return Arrays.stream(tokens).sum();
         }
@@ -46,6 +46,8 @@ final class BenchServeReport {
     private long gcCount, gcMillis;
     /** Generate alone's tokens/s (prefill included) in each round, or null when it did not run in the rounds. */
     private double[] generateTps;
+    /** The memory bandwidth read beside generate's turn in each round, GB/s. */
+    private double[] generateGbps;
 
     BenchServeReport(PrintWriter out, boolean json, String label, List<Integer> streams, IntUnaryOperator requests, int rounds,
                      int promptTokens, int maxTokens, boolean promptCache, int sharedPrefix) {
@@ -58,23 +60,34 @@ final class BenchServeReport {
         this.promptTokens = promptTokens;
         this.maxTokens = maxTokens;
         for (int c : streams) {
-            levels.add(new Level(c, requests.applyAsInt(c), new double[rounds], new ArrayList<>(), new double[rounds], new long[rounds]));
+            levels.add(new Level(c, requests.applyAsInt(c), new double[rounds], new ArrayList<>(), new double[rounds], new long[rounds], nans(rounds)));
         }
     }
 
-    /** Round {@code round} of level {@code level}. */
-    void add(int level, int round, ServeLoad.Run run) {
+    private static double[] nans(int n) {
+        double[] x = new double[n];
+        Arrays.fill(x, Double.NaN);
+        return x;
+    }
+
+    /** Round {@code round} of level {@code level}, and the memory bandwidth read beside it (GB/s; NaN: none). */
+    void add(int level, int round, ServeLoad.Run run, double gbps) {
         Level l = levels.get(level);
+        l.gbps()[round] = gbps;
         l.tps()[round] = run.tokensPerS();
         l.wallS()[round] = run.wallS();
         l.tokens()[round] = run.tokens();
         l.timings().addAll(run.timings());
     }
 
-    /** Generate alone's tokens/s in round {@code round} (its whole generation, prefill included). */
-    void addGenerate(int round, double tps) {
-        if (generateTps == null) generateTps = new double[rounds];
+    /** Generate alone's tokens/s in round {@code round} (its whole generation, prefill included), and the bandwidth read beside it. */
+    void addGenerate(int round, double tps, double gbps) {
+        if (generateTps == null) {
+            generateTps = new double[rounds];
+            generateGbps = nans(rounds);
+        }
         generateTps[round] = tps;
+        generateGbps[round] = gbps;
     }
 
     /** Each round's tokens/s of {@code l} over generate alone's in the same round. */
@@ -127,6 +140,13 @@ final class BenchServeReport {
                 ArrayNode g = o.putArray("generate_tokens_per_s_rounds");
                 for (double v : generateTps) g.add(v);
             }
+            o.put("unsteady_limit", SteadyRounds.LIMIT);
+            if (alone != null && alone.readGbps() != null) {
+                double[] g = sorted(alone.readGbps());
+                o.put("generate_read_gbps", BenchGenerateCommand.median(g)).put("generate_read_gbps_min", g[0]).put("generate_read_gbps_max", g[g.length - 1]);
+                readArray(o, "generate_read_gbps_runs", alone.readGbps());
+            }
+            if (generateGbps != null) readArray(o, "generate_read_gbps_rounds", generateGbps);
             ArrayNode a = o.putArray("levels");
             for (Level l : levels) levelFields(a.addObject(), l, alone);
             if (p != null) profileFields(o.putObject("profile"), p, pool);
@@ -166,6 +186,38 @@ final class BenchServeReport {
             o.put("round_ratio_to_generate_median", BenchGenerateCommand.median(g)).put("round_ratio_to_generate_min", g[0])
                     .put("round_ratio_to_generate_max", g[rounds - 1]);
         }
+        readFields(o, l, alone);
+    }
+
+    /** One level's reads beside its runs, and its ratios over the rounds whose two runs read at about the same rate. */
+    private void readFields(ObjectNode o, Level l, BenchGenerateCommand.Decoding alone) {
+        Level first = levels.getFirst();
+        double[] g = sorted(l.gbps());
+        o.put("read_gbps", BenchGenerateCommand.median(l.gbps())).put("read_gbps_min", g[0]).put("read_gbps_max", g[rounds - 1]);
+        readArray(o, "read_gbps_rounds", l.gbps());
+        steadyFields(o, "", l.tps(), first.tps(), l.gbps(), first.gbps());
+        if (generateTps != null) steadyFields(o, "_to_generate", l.tps(), generateTps, l.gbps(), generateGbps);
+        if (alone != null && alone.readGbps() != null) {
+            o.put("unsteady_to_generate_alone", SteadyRounds.unsteady(BenchGenerateCommand.median(l.gbps()), BenchGenerateCommand.median(alone.readGbps())));
+        }
+    }
+
+    private static void steadyFields(ObjectNode o, String suffix, double[] tps, double[] base, double[] reads, double[] baseReads) {
+        ArrayNode u = o.putArray("unsteady_rounds" + suffix);
+        for (int i : SteadyRounds.unsteadyRounds(reads, baseReads)) u.add(i);
+        double[] r = SteadyRounds.steadyRatios(tps, base, reads, baseReads);
+        o.put("steady_rounds" + suffix, r.length);
+        if (r.length > 0) o.put("round_ratio" + suffix + "_steady_median", BenchGenerateCommand.median(r));
+        else o.putNull("round_ratio" + suffix + "_steady_median");
+    }
+
+    /** {@code values} as a JSON array (null for a missing read). */
+    private static void readArray(ObjectNode o, String name, double[] values) {
+        ArrayNode a = o.putArray(name);
+        for (double v : values) {
+            if (Double.isNaN(v)) a.addNull();
+            else a.add(v);
+        }
     }
 
     private static void profileFields(ObjectNode pj, SchedulerProfile p, Parallel.Stats pool) {
@@ -197,14 +249,16 @@ final class BenchServeReport {
             out.printf("  generate in rounds %.2f tokens/s (median of %d, %.2f-%.2f, the server idle); this level over it each round: %.2fx (%.2f-%.2f)%n",
                     BenchGenerateCommand.median(generateTps), rounds, g[0], g[rounds - 1], BenchGenerateCommand.median(r), r[0], r[rounds - 1]);
         }
+        out.printf("  memory read        %s beside the run%s%s%n", reads(l.gbps()), rounds == 1 ? "" : "s",
+                generateTps == null ? "" : "; generate's turns " + reads(generateGbps) + "; this level over generate" + steady(l.tps(), generateTps, l.gbps(), generateGbps));
         if (alone == null) return;
         if (l.streams() == 1) {
-            out.printf("  one stream: %.2f tokens/s = %.1f%% of generate alone (%.2f tokens/s, same process); decode %.1f%% (%.2f of %.2f)%n",
+            out.printf("  one stream: %.2f tokens/s = %.1f%% of generate alone (%.2f tokens/s, same process); decode %.1f%% (%.2f of %.2f)%s%n",
                     tps, 100 * tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS(), decode,
-                    alone.decodeTokensPerS());
+                    alone.decodeTokensPerS(), againstAlone(l, alone));
         } else {
-            out.printf("  %d streams: %.2f tokens/s = %.2fx generate alone (%.2f tokens/s, same process); per stream decode %.1f%% of it%n",
-                    l.streams(), tps, tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS());
+            out.printf("  %d streams: %.2f tokens/s = %.2fx generate alone (%.2f tokens/s, same process); per stream decode %.1f%% of it%s%n",
+                    l.streams(), tps, tps / alone.tokensPerS(), alone.tokensPerS(), 100 * decode / alone.decodeTokensPerS(), againstAlone(l, alone));
         }
     }
 
@@ -227,6 +281,54 @@ final class BenchServeReport {
                             sorted(generateRatios(l))[0], sorted(generateRatios(l))[rounds - 1])),
                     ServeLoad.pct(ttft, 50), ServeLoad.pct(ttft, 99), ServeLoad.pct(gaps, 50), ServeLoad.pct(gaps, 99));
         }
+        printReads(alone);
+    }
+
+    /**
+     * Each level's memory bandwidth beside its runs, and its ratios to the first level and to
+     * generate's turn over the steady rounds only, naming the unsteady ones.
+     */
+    private void printReads(BenchGenerateCommand.Decoding alone) {
+        Level first = levels.getFirst();
+        out.printf("  memory read, GB/s beside each run (median, lowest-highest); a round is unsteady when its two runs' reads are more than %.0f%% apart:%n",
+                100 * SteadyRounds.LIMIT);
+        for (Level l : levels) {
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %3d stream%s %6s", l.streams(), l.streams() == 1 ? " " : "s", ""));
+            sb.append(reads(l.gbps()));
+            if (l != first) sb.append("  x ").append(first.streams()).append(steady(l.tps(), first.tps(), l.gbps(), first.gbps()));
+            if (generateTps != null) sb.append("  x generate").append(steady(l.tps(), generateTps, l.gbps(), generateGbps));
+            out.println(sb);
+        }
+        if (generateGbps != null) out.printf("     generate %6s%s%n", "", reads(generateGbps));
+        if (alone != null && alone.readGbps() != null) {
+            out.printf("     generate alone before the server %s%n", reads(alone.readGbps()));
+        }
+    }
+
+    /** {@code 62.1 GB/s (48.0-79.2)}: the median read and the range. */
+    private static String reads(double[] gbps) {
+        double[] g = sorted(gbps);
+        return String.format(Locale.ROOT, "%5.1f GB/s (%.1f-%.1f)", BenchGenerateCommand.median(gbps), g[0], g[g.length - 1]);
+    }
+
+    /** {@code over steady rounds 4.25 (2 of 3; round 3 unsteady: 70.0 against 50.0 GB/s)}. */
+    private String steady(double[] tps, double[] base, double[] reads, double[] baseReads) {
+        double[] r = SteadyRounds.steadyRatios(tps, base, reads, baseReads);
+        StringBuilder sb = new StringBuilder(" over steady rounds ");
+        sb.append(r.length == 0 ? "none" : String.format(Locale.ROOT, "%.2f", BenchGenerateCommand.median(r)));
+        sb.append(" (").append(r.length).append(" of ").append(rounds);
+        for (int i : SteadyRounds.unsteadyRounds(reads, baseReads)) {
+            sb.append(String.format(Locale.ROOT, "; round %d unsteady: %.1f against %.1f GB/s", i + 1, reads[i], baseReads[i]));
+        }
+        return sb.append(')').toString();
+    }
+
+    /** {@code ; unsteady: read 70.0 against generate alone's 50.0 GB/s} when the medians of the reads are more than the limit apart; else empty. */
+    private static String againstAlone(Level l, BenchGenerateCommand.Decoding alone) {
+        if (alone.readGbps() == null) return "";
+        double mine = BenchGenerateCommand.median(l.gbps()), theirs = BenchGenerateCommand.median(alone.readGbps());
+        return SteadyRounds.unsteady(mine, theirs)
+                ? String.format(Locale.ROOT, "; unsteady: read %.1f against generate alone's %.1f GB/s", mine, theirs) : "";
     }
 
     private void printJit(int warmups, long jitMs) {

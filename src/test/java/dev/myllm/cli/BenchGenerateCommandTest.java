@@ -50,6 +50,42 @@ class BenchGenerateCommandTest {
     }
 
     @Test
+    void readsTheMemoryBandwidthAfterEachRun() throws Exception {
+        String[] common = {"bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "4", "--new-tokens", "6", "--runs", "3",
+                "--uncached-tokens", "0"};
+        CliRun r = run(concat(common, "--json"));
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode o = new ObjectMapper().readTree(r.out());
+        JsonNode reads = o.get("read_gbps_runs"), runs = o.get("decode_tokens_per_s_runs");
+        assertThat(reads).as(r.out()).hasSize(3);
+        assertThat(runs).hasSize(3);
+        double[] sorted = new double[3];
+        for (int i = 0; i < 3; i++) {
+            assertThat(reads.get(i).asDouble()).isPositive().isFinite();
+            sorted[i] = runs.get(i).asDouble();
+        }
+        java.util.Arrays.sort(sorted);
+        assertThat(o.get("decode_tokens_per_s").asDouble()).isEqualTo(sorted[1]);
+        assertThat(o.get("read_gbps_min").asDouble()).isLessThanOrEqualTo(o.get("read_gbps").asDouble());
+        assertThat(o.get("read_gbps").asDouble()).isLessThanOrEqualTo(o.get("read_gbps_max").asDouble());
+        CliRun text = run(common);
+        assertThat(text.code()).as(text.err()).isZero();
+        assertThat(text.out()).containsPattern("\\n  memory read +\\d+\\.\\d GB/s \\(median of reads after each run, \\d+\\.\\d-\\d+\\.\\d")
+                .containsPattern("\\n  runs, tokens/s at GB/s:( \\d+\\.\\d at \\d+\\.\\d){3}\\n");
+        // several types: each one's reads beside its runs, and its ratio to f32 over the rounds read alike
+        CliRun types = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "4", "--new-tokens", "6", "--runs", "2",
+                "--dtype", "q8_0,f32", "--json");
+        assertThat(types.code()).as(types.err()).isZero();
+        JsonNode t = new ObjectMapper().readTree(types.out());
+        assertThat(t.get("unsteady_limit").asDouble()).isEqualTo(SteadyRounds.LIMIT);
+        for (JsonNode e : t.get("types")) {
+            assertThat(e.get("read_gbps_rounds")).hasSize(2);
+            assertThat(e.get("read_gbps").asDouble()).isPositive();
+            assertThat(e.get("steady_rounds").asInt() + e.get("unsteady_rounds").size()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void readsAListOfTypesInOrderWithoutRepeats() {
         assertThat(BenchGenerateRounds.types("f32, F16,bfloat16,q8")).containsExactly("f32", "f16", "bf16", "q8_0");
         assertThatThrownBy(() -> BenchGenerateRounds.types("f32,f16,float16")).isInstanceOf(CliException.class)

@@ -169,7 +169,17 @@ class ServeCliTest {
             double g0 = rounds.get(0).asDouble() / genRounds.get(0).asDouble(), g1 = rounds.get(1).asDouble() / genRounds.get(1).asDouble();
             assertThat(l.get("round_ratio_to_generate_min").asDouble()).isCloseTo(Math.min(g0, g1), org.assertj.core.data.Offset.offset(1e-9 * g0));
             assertThat(l.get("round_ratio_to_generate_max").asDouble()).isCloseTo(Math.max(g0, g1), org.assertj.core.data.Offset.offset(1e-9 * g0));
+            // the memory bandwidth beside each run, and the ratios over the rounds whose two runs read alike
+            JsonNode reads = l.get("read_gbps_rounds");
+            assertThat(reads).hasSize(2);
+            assertThat(reads.get(0).asDouble()).isPositive().isFinite();
+            assertThat(l.get("steady_rounds").asInt() + l.get("unsteady_rounds").size()).isEqualTo(2);
+            assertThat(l.get("steady_rounds_to_generate").asInt() + l.get("unsteady_rounds_to_generate").size()).isEqualTo(2);
         }
+        assertThat(o.get("generate_read_gbps_rounds")).hasSize(2);
+        assertThat(o.get("generate_read_gbps_runs")).hasSize(1);
+        assertThat(levels.get(0).get("unsteady_rounds")).as("the first level against itself").isEmpty();
+        assertThat(levels.get(0).get("round_ratio_steady_median").asDouble()).isEqualTo(1.0);
         // the first level against itself, round by round
         assertThat(levels.get(0).get("round_ratio_min").asDouble()).isEqualTo(1.0);
         assertThat(levels.get(0).get("round_ratio_max").asDouble()).isEqualTo(1.0);
@@ -181,7 +191,9 @@ class ServeCliTest {
         assertThat(r.out()).contains("streams 1,2 in 3 interleaved rounds, requests 4,4 a round")
                 .containsPattern("\\n +1 stream +\\d+\\.\\d\\d tokens/s \\(\\d+\\.\\d\\d-\\d+\\.\\d\\d\\) +1\\.00x 1 \\(rounds 1\\.00, 1\\.00-1\\.00\\) +\\d+\\.\\d\\dx generate \\(rounds \\d+\\.\\d\\d, ")
                 .containsPattern("\\n +2 streams +\\d+\\.\\d\\d tokens/s .* TTFT p50 \\d+ p99 \\d+ ms +ITL p50 \\d+\\.\\d p99 \\d+\\.\\d ms")
-                .containsPattern("warm-up \\d waves? of every level; the JIT compiled for \\d+ ms during the timed rounds; \\d+ collections took \\d+ ms");
+                .containsPattern("warm-up \\d waves? of every level; the JIT compiled for \\d+ ms during the timed rounds; \\d+ collections took \\d+ ms")
+                .contains("memory read, GB/s beside each run")
+                .containsPattern("\\n +2 streams +\\d+\\.\\d GB/s \\(\\d+\\.\\d-\\d+\\.\\d\\)  x 1 over steady rounds ");
     }
 
     @Test
@@ -228,7 +240,8 @@ class ServeCliTest {
                 "--generate-runs", "1");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).containsPattern("generate alone +\\d+\\.\\d\\d tokens/s, prefill included \\(decode \\d+\\.\\d\\d tokens/s, median of 1 runs");
-        assertThat(r.out()).containsPattern("one stream: \\d+\\.\\d\\d tokens/s = \\d+\\.\\d% of generate alone \\(\\d+\\.\\d\\d tokens/s, same process\\)");
+        assertThat(r.out()).containsPattern("one stream: \\d+\\.\\d\\d tokens/s = \\d+\\.\\d% of generate alone \\(\\d+\\.\\d\\d tokens/s, same process\\)")
+                .containsPattern("\\n  memory read +\\d+\\.\\d GB/s \\(\\d+\\.\\d-\\d+\\.\\d\\) beside the run");
 
         r = CliRun.run("bench", "serve", "--preset", "gpt2-tiny", "--concurrency", "2", "--requests", "2", "--prompt-tokens", "5",
                 "--max-tokens", "6", "--generate-runs", "1", "--profile");
