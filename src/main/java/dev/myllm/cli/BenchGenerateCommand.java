@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
                 + "and the GB/s of weights read while decoding.",
                 "Several types, as in --dtype f32,f16,bf16,q8_0: each loaded once, measured in interleaved rounds "
                         + "(after a warm-up of each), with each type's ratio to f32.",
+                "After each run, the memory bandwidth the machine gives (the model's weights read in place by the pool's threads, "
+                        + "median of 3 reads, GB/s): where it changes from minute to minute (a virtual machine), decoding changes with it.",
                 "Compare with python3 tools/membw.py (in the myllm checkout) run in the same sitting."})
 final class BenchGenerateCommand implements Runnable {
     @Mixin
@@ -172,7 +174,9 @@ final class BenchGenerateCommand implements Runnable {
         out.printf("  memory read        %.1f GB/s (median of reads after each run, %.1f-%.1f; the weights read in place by %d threads)%n",
                 median(g), g[0], g[g.length - 1], Parallel.threads());
         StringBuilder sb = new StringBuilder("  runs, tokens/s at GB/s:");
-        for (int r = 0; r < g.length; r++) sb.append(String.format(java.util.Locale.ROOT, " %.1f at %.1f", d.decodeRuns()[r], d.readGbps()[r]));
+        for (int r = 0; r < g.length; r++) {
+            sb.append(String.format(java.util.Locale.ROOT, "%s %.1f at %.1f", r == 0 ? "" : ",", d.decodeRuns()[r], d.readGbps()[r]));
+        }
         out.println(sb);
     }
 

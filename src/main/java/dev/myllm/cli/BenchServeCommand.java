@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
                 "Reports output tokens/s over all streams, time to first token and inter-token latency (p50, p99).",
                 "Several levels, as in --concurrency 1,4,8,16: one server, an untimed warm-up of every level until the JIT is quiet, "
                         + "then interleaved rounds (each starting one level later), with each level's ratio to the first level "
-                        + "(per round: median, min, max) and to generate alone in the same process."})
+                        + "(per round: median, min, max) and to generate alone in the same process.",
+                "After each run, the memory bandwidth the machine gives (the model's weights read in place, GB/s): a round whose "
+                        + "two compared runs read more than 15%% apart is unsteady, and each round ratio is also given over the steady rounds."})
 final class BenchServeCommand implements Runnable {
     @Mixin
     ModelOptions model;

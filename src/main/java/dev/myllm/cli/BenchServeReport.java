@@ -297,6 +297,7 @@ final class BenchServeReport {
             sb.append(reads(l.gbps()));
             if (l != first) sb.append("  x ").append(first.streams()).append(steady(l.tps(), first.tps(), l.gbps(), first.gbps()));
             if (generateTps != null) sb.append("  x generate").append(steady(l.tps(), generateTps, l.gbps(), generateGbps));
+            if (alone != null) sb.append(againstAlone(l, alone).replaceFirst("^; unsteady", "  x generate alone: unsteady"));
             out.println(sb);
         }
         if (generateGbps != null) out.printf("     generate %6s%s%n", "", reads(generateGbps));

@@ -71,7 +71,7 @@ class BenchGenerateCommandTest {
         CliRun text = run(common);
         assertThat(text.code()).as(text.err()).isZero();
         assertThat(text.out()).containsPattern("\\n  memory read +\\d+\\.\\d GB/s \\(median of reads after each run, \\d+\\.\\d-\\d+\\.\\d")
-                .containsPattern("\\n  runs, tokens/s at GB/s:( \\d+\\.\\d at \\d+\\.\\d){3}\\n");
+                .containsPattern("\\n  runs, tokens/s at GB/s: \\d+\\.\\d at \\d+\\.\\d(, \\d+\\.\\d at \\d+\\.\\d){2}\\n");
         // several types: each one's reads beside its runs, and its ratio to f32 over the rounds read alike
         CliRun types = run("bench", "generate", "--preset", "gpt2-tiny", "--prompt-tokens", "4", "--new-tokens", "6", "--runs", "2",
                 "--dtype", "q8_0,f32", "--json");

@@ -81,5 +81,14 @@ class BenchServeReportTest {
                 .containsPattern("\\n +1 stream +70\\.0 GB/s \\(50\\.0-70\\.0\\)")
                 .containsPattern("\\n +8 streams +70\\.0 GB/s \\(70\\.0-75\\.0\\) .*x 1 over steady rounds 4\\.25 \\(2 of 3; round 3 unsteady: 70\\.0 against 50\\.0 GB/s\\)")
                 .containsPattern("\\n +generate +50\\.0 GB/s \\(50\\.0-70\\.0\\)");
+        // generate alone before the server, read at 62 GB/s: within 15% of both levels' median (70); at 50, the x generate column is flagged
+        s = new StringWriter();
+        var alone = new BenchGenerateCommand.Decoding(0.01, 100, 100, 100, new int[0], 6, new double[]{100}, new double[]{62});
+        report(false, s).print(alone, 1, 0, null, null);
+        assertThat(s.toString()).doesNotContain("x generate alone: unsteady").containsPattern("generate alone before the server +62\\.0 GB/s");
+        alone = new BenchGenerateCommand.Decoding(0.01, 100, 100, 100, new int[0], 6, new double[]{100}, new double[]{50});
+        s = new StringWriter();
+        report(false, s).print(alone, 1, 0, null, null);
+        assertThat(s.toString()).containsPattern("\\n +8 streams .*  x generate alone: unsteady: read 70\\.0 against generate alone's 50\\.0 GB/s\\n");
     }
 }
