@@ -12,7 +12,7 @@ import java.util.Locale;
  */
 public record MemoryEstimate(long weightBytes, long optimizerBytes, long activationBytes, long marginBytes) {
     /** The young generation the launcher sets, pack buffers and per-thread attention scratch. */
-    static final long MARGIN = 192L << 20;
+    public static final long MARGIN = 192L << 20;
 
     /** Total bytes of heap the run needs. */
     public long totalBytes() {
@@ -44,17 +44,31 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
      * the peak adds one block's activations, recomputed in backward, and its input's gradient.
      */
     static long activationFloats(GPTConfig cfg, int batch, int context, boolean checkpoint) {
-        long n = (long) batch * context, c = cfg.embDim(), h = cfg.nHeads();
+        long n = (long) batch * context;
+        long head = Ops.linearCrossEntropyFloats((int) n, cfg.vocabSize(), cfg.embDim(), true);
+        return n * (forwardFloatsPerToken(cfg, checkpoint) + backwardFloatsPerToken(cfg)) + head;
+    }
+
+    /**
+     * Floats per token the forward pass keeps for backward up to the final LayerNorm (no output head): the embeddings,
+     * every block's activations (with {@code checkpoint} only their outputs, plus one block recomputed in backward and
+     * its input's gradient), and the final LayerNorm's.
+     */
+    public static long forwardFloatsPerToken(GPTConfig cfg, boolean checkpoint) {
+        long c = cfg.embDim(), h = cfg.nHeads();
         boolean dropout = cfg.dropRate() > 0;
         // per block: ln_1 (C + mean, rstd), qkv (3C), attention (C + one lse per head), c_proj (C), add (C),
         // ln_2 (C + 2), c_fc (4C), c_proj on GELU (C), add (C), and two dropout outputs when on
         long perBlock = 14 * c + h + 4 + (dropout ? 2 * c : 0);
         long embeddings = 3 * c + (dropout ? c : 0);
         long finalNorm = c + 2;
-        long backward = 12 * c; // residual gradient, the feed-forward network's 4C buffers, and their neighbours
-        long head = Ops.linearCrossEntropyFloats((int) n, cfg.vocabSize(), cfg.embDim(), true);
         long blocks = checkpoint ? cfg.nLayers() * c + perBlock + c : cfg.nLayers() * perBlock;
-        return n * (blocks + embeddings + finalNorm + backward) + head;
+        return blocks + embeddings + finalNorm;
+    }
+
+    /** Floats per token of the gradients backward has in flight at once through a block: the residual's, the feed-forward network's 4C buffers and their neighbours. */
+    public static long backwardFloatsPerToken(GPTConfig cfg) {
+        return 12L * cfg.embDim();
     }
 
     /** Whether the estimate fits in {@code heapBytes}. */
@@ -78,8 +92,13 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
      * then {@code remedy}, what to change in the caller's own terms (a command's options, the library's settings).
      */
     public String refusal(int batch, int context, long heapBytes, String remedy) {
+        return refusal("batch " + batch + " × " + context, heapBytes, remedy);
+    }
+
+    /** As above for a run named by {@code run} (for example "batch 8 × 256"), which the line starts with. */
+    public String refusal(String run, long heapBytes, String remedy) {
         if (fits(heapBytes)) return null;
-        return String.format(Locale.ROOT, "batch %d × %d needs %s of memory (%s) but the Java heap is %s; %s",
-                batch, context, gib(totalBytes()), describe().replaceFirst("^about [^:]*: ", ""), gib(heapBytes), remedy);
+        return String.format(Locale.ROOT, "%s needs %s of memory (%s) but the Java heap is %s; %s",
+                run, gib(totalBytes()), describe().replaceFirst("^about [^:]*: ", ""), gib(heapBytes), remedy);
     }
 }
