@@ -12,7 +12,7 @@ import java.util.Locale;
  */
 public record MemoryEstimate(long weightBytes, long optimizerBytes, long activationBytes, long marginBytes) {
     /** The young generation the launcher sets, pack buffers and per-thread attention scratch. */
-    public static final long MARGIN = 192L << 20;
+    static final long MARGIN = 192L << 20;
 
     /** Total bytes of heap the run needs. */
     public long totalBytes() {

@@ -136,6 +136,15 @@ class FineTuningMemoryTest {
     }
 
     @Test
+    void aSmallRunThatRanInASmallHeapIsNotRefusedThere() {
+        // finetune instruct, classify and dpo of gpt2-tiny ran in -Xmx200m (train's 192 MiB margin refused them)
+        GPTConfig tiny = GPTConfig.preset("gpt2-tiny");
+        FineTuningMemory.Names names = new FineTuningMemory.Names("b", "l", "lora", "heap");
+        assertThat(FineTuningMemory.refusal(tiny, FineTuningMemory.Kind.INSTRUCT, Trainable.ALL, 8, 64, false, 200L << 20, names)).isNull();
+        assertThat(FineTuningMemory.refusal(tiny, FineTuningMemory.Kind.CLASSIFIER, Trainable.ALL, 8, 13, false, 200L << 20, names)).isNull();
+    }
+
+    @Test
     void refusalNamesTheBatchTheHeapAndWhatToChange() {
         FineTuningMemory.Names cli = new FineTuningMemory.Names("--batch-size", "--max-length", "--trainable lora", "give Java more memory");
         GPTConfig large = GPTConfig.preset("gpt2-large");
