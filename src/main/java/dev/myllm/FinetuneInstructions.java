@@ -1,6 +1,7 @@
 package dev.myllm;
 
 import dev.myllm.finetune.FineTuning;
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.InstructStore;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionTuning;
@@ -30,7 +31,8 @@ final class FinetuneInstructions {
 
     static Myllm run(InstructOptions o, Trainer.Listener listener) {
         TuningRun r = o.run();
-        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), r, COMMAND, o.data(), o.format());
+        InstructRunStart.Memory memory = new InstructRunStart.Memory(FineTuningMemory.Kind.INSTRUCT, o.trainable(), o.batchSize());
+        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), r, COMMAND, o.data(), o.format(), memory);
         InstructionData.Split split = start.split();
         PromptFormat f = start.format();
         Tokenizer tok = start.tokenizer();
@@ -40,6 +42,7 @@ final class FinetuneInstructions {
                 new InstructionTuning.Batching(o.maxLength(), o.batchSize(), true, o.seed(), o.maskInstruction()), part -> o.data() + " (" + part + ")");
         int batches = data.trainBatches().batchesPerEpoch();
         InstructRunStart.requireBatch(o.data(), batches, data.trainRecords(), o.batchSize());
+        memory.require(m.config(), data.trainBatches().batch(0, 0).cols()); // a batch the run certainly trains on
         long total = FineTuning.totalSteps(r.steps(), (long) o.epochs() * batches);
         start.run().requireStepsLeft(total);
         LongFunction<String> sampler = data.bookSample();

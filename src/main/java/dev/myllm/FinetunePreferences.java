@@ -1,6 +1,7 @@
 package dev.myllm;
 
 import dev.myllm.finetune.FineTuning;
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.InstructStore;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.KeepBest;
@@ -31,7 +32,8 @@ final class FinetunePreferences {
 
     static Myllm run(PreferenceOptions o, Trainer.Listener listener) {
         TuningRun r = o.run();
-        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), r, COMMAND, o.data(), o.format());
+        InstructRunStart.Memory memory = new InstructRunStart.Memory(FineTuningMemory.Kind.DPO, o.trainable(), o.batchSize());
+        InstructRunStart start = InstructRunStart.of(o.model(), o.out(), r, COMMAND, o.data(), o.format(), memory);
         InstructionData.Split split = start.split();
         PromptFormat f = start.format();
         TokenizerCopy kept = TokenizerCopy.read(start.tokenizerFile());
@@ -44,6 +46,7 @@ final class FinetunePreferences {
                 new PreferenceTuning.Dpo(o.beta(), o.rpoAlpha()), part -> o.data() + " (" + part + ")");
         int batches = dpo.trainBatches().batchesPerEpoch();
         InstructRunStart.requireBatch(o.data(), batches, dpo.trainRecords(), o.batchSize());
+        memory.require(policy.config(), dpo.trainBatches().batch(0, 0).cols()); // a batch the run certainly trains on
         long total = FineTuning.totalSteps(r.steps(), (long) o.epochs() * batches);
         start.run().requireStepsLeft(total);
         o.trainable().apply(policy);

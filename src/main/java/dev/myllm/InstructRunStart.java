@@ -1,8 +1,10 @@
 package dev.myllm;
 
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.LoRAModel;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.Trainable;
@@ -34,15 +36,17 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
      * Checks the model directory and the run directory (a run there of {@code command}, "finetune instruct", to resume, or
      * none), then reads the data, the format and the tokenizer.
      */
-    static InstructRunStart of(Path model, Path out, TuningRun controls, String command, String data, PromptFormat format) {
+    static InstructRunStart of(Path model, Path out, TuningRun controls, String command, String data, PromptFormat format, Memory memory) {
         if (!Files.isDirectory(model)) {
             throw new IllegalArgumentException(Files.exists(model) ? "model: " + model + " is a file, not a model directory" : "model: no such model directory: " + model);
         }
+        GPTConfig cfg;
         try {
-            ModelDirectory.readConfig(model); // an empty directory or a classifier is named as the model, before the data is read
+            cfg = ModelDirectory.readConfig(model); // an empty directory or a classifier is named as the model, before the data is read
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model: " + e.getMessage(), e);
         }
+        memory.require(cfg.withDropRate(controls.dropout()), 0);
         LibraryRun run = LibraryRun.open(out, controls, command);
         InstructionData.Split split = InstructionData.bookSplit(InstructionDatasets.standard().load(data, InstructionDatasets.SYNTHETIC_SIZE, SYNTHETIC_SEED));
         PromptFormat f = SavedFormat.orBook(model, format);
@@ -81,6 +85,20 @@ record InstructRunStart(InstructionData.Split split, PromptFormat format, Path t
         o.put("tokenizer", null);
         o.put("log", null);
         return o;
+    }
+
+    /**
+     * The run's heap check ({@link TuningChecks#memory}).
+     *
+     * @param kind      what the model is tuned for
+     * @param trainable what trains
+     * @param batchSize records (DPO: pairs) a batch
+     */
+    record Memory(FineTuningMemory.Kind kind, Trainable trainable, int batchSize) {
+        /** Refuses the run on {@code cfg}'s shape: {@code length} 0 before the data is read, else with batches of that many tokens. */
+        void require(GPTConfig cfg, int length) {
+            TuningChecks.memory(cfg, kind, trainable, batchSize, length);
+        }
     }
 
     /** The model directory's GPT with the run's dropout (the book's 0.0 unless asked). */

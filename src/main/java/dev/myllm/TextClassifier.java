@@ -109,14 +109,17 @@ public final class TextClassifier {
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
         Myllm.given(o, "options");
         TuningRun r = o.run();
+        // a head with bias and shuffled batches, as the command line's defaults; the run's dropout (the book's drop_rate 0.0,
+        // where a GPT-2 config.json asks for 0.1)
+        ClassifierTuning.Settings settings = new ClassifierTuning.Settings(o.model(), o.trainable(), o.lora(), o.tokenRule(), true, r.dropout(), o.maxLength(),
+                o.batchSize(), true, o.seed());
+        ClassifierTuning.Memory memory = new ClassifierTuning.Memory(TuningChecks.MEMORY, false, Runtime.getRuntime().maxMemory());
+        ClassifierTuning.requireMemory(settings, NAMES, memory); // before the run directory and the data, which may be a download
         LibraryRun run = LibraryRun.open(o.out(), r, COMMAND);
         LabelledSplits splits = LabelledSplits.of(LabelledDatasets.standard().load(o.data()), true, o.seed());
         Tokenizer tok = tokenizerBeside(o.model());
-        // a head with bias and shuffled batches, as the command line's defaults; the run's dropout (the book's drop_rate 0.0,
-        // where a GPT-2 config.json asks for 0.1)
         ClassifierTuning tuning = ClassifierTuning.prepare(ClassifierTuning.Data.split(splits, o.data(), LabelledDatasets.defaultMaxLength(o.data())), tok,
-                new ClassifierTuning.Settings(o.model(), o.trainable(), o.lora(), o.tokenRule(), true, r.dropout(), o.maxLength(), o.batchSize(), true, o.seed()),
-                NAMES);
+                settings, NAMES, memory);
         Path own = ModelTokenizer.file(o.model());
         long steps = FineTuning.totalSteps(r.steps(), (long) o.epochs() * tuning.train().batchesPerEpoch());
         run.requireStepsLeft(steps);

@@ -1,11 +1,26 @@
 package dev.myllm;
 
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.LoRA;
 import dev.myllm.finetune.Trainable;
+import dev.myllm.model.GPTConfig;
 
 /** The checks {@link InstructOptions} and {@link PreferenceOptions} share, each a one-line {@link IllegalArgumentException} naming the setting. */
 final class TuningChecks {
+    /** How a fine-tuning's refusal for want of heap names what to change, as {@link Myllm#train}'s does. */
+    static final FineTuningMemory.Names MEMORY = new FineTuningMemory.Names("batchSize", "maxLength", "withLoRA(rank, alpha)",
+            "give the JVM more heap (-Xmx)");
+
     private TuningChecks() {
+    }
+
+    /**
+     * Refuses a run that cannot fit the Java heap ({@link FineTuningMemory}): {@code length} 0 before the data and the
+     * weights are read, else with batches of that many tokens.
+     */
+    static void memory(GPTConfig cfg, FineTuningMemory.Kind kind, Trainable trainable, int batchSize, int length) {
+        String refusal = FineTuningMemory.refusal(cfg, kind, trainable, batchSize, length, false, Runtime.getRuntime().maxMemory(), MEMORY);
+        if (refusal != null) throw new IllegalArgumentException(refusal);
     }
 
     /** The training loop's numbers. */

@@ -105,14 +105,21 @@ final class FinetuneClassifyCommand implements Runnable {
         double rate = lr > 0 ? lr : what == Trainable.LORA && scaleRule == LoRA.Scale.ALPHA_OVER_RANK ? 8e-4 : 5e-5;
         PrintStream err = System.err;
 
+        ClassifierTuning.Settings settings = new ClassifierTuning.Settings(model, what, what == Trainable.LORA ? new LoRA.Settings(loraRank, loraAlpha, scaleRule) : null,
+                rule, !noHeadBias, dropout, maxLength, batchSize, !noShuffle, seed);
+        ClassifierTuning.Memory memory = new ClassifierTuning.Memory(MemoryRemedy.FINETUNE, checkpointing.on, Runtime.getRuntime().maxMemory());
+        try {
+            ClassifierTuning.requireMemory(settings, NAMES, memory); // before the data, which may be a download
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
         LabelledSplits splits = data.splits(seed);
         Tokenizer tok = tokenizer.load(model);
         ClassifierTuning tuning;
         try {
             tuning = ClassifierTuning.prepare(
                     new ClassifierTuning.Data(splits, data.name(), data.source("train"), data.source("validation"), data.source("test"), data.defaultMaxLength()),
-                    tok, new ClassifierTuning.Settings(model, what, what == Trainable.LORA ? new LoRA.Settings(loraRank, loraAlpha, scaleRule) : null,
-                            rule, !noHeadBias, dropout, maxLength, batchSize, !noShuffle, seed), NAMES);
+                    tok, settings, NAMES, memory);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

@@ -1,5 +1,6 @@
 package dev.myllm.cli;
 
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.KeepBest;
 import dev.myllm.finetune.LoRAModel;
@@ -60,6 +61,11 @@ final class FinetuneDpoCommand extends InstructTraining {
     }
 
     @Override
+    FineTuningMemory.Kind kind() {
+        return FineTuningMemory.Kind.DPO;
+    }
+
+    @Override
     public void run() {
         prepare();
         if (!(beta > 0)) throw new CliException("--beta must be positive, got " + beta);
@@ -81,6 +87,7 @@ final class FinetuneDpoCommand extends InstructTraining {
         if (trainBatches.batchesPerEpoch() < 1) {
             throw noTrainingBatch(dpo.trainRecords());
         }
+        requireMemory(trainBatches.batch(0, 0).cols()); // a batch the run certainly trains on
         err.printf(Locale.ROOT, "DPO: %,d parameters%s, format %s, beta %.3g%s%s, lr %.2g; data: %d / %d pairs, %d batches of %d per epoch, %s%n",
                 policy.parameterCount(), lora == null ? ", reference: a frozen copy" : String.format(Locale.ROOT,
                         " (LoRA r %d: %,d trainable), reference: the same weights with the adapters off", lora.lora().settings().rank(),

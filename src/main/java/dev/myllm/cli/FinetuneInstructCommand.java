@@ -3,6 +3,7 @@ package dev.myllm.cli;
 import dev.myllm.data.Batch;
 import dev.myllm.finetune.FineTuning;
 import dev.myllm.finetune.InstructionBatches;
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionTuning;
 import dev.myllm.finetune.LoRAModel;
@@ -46,6 +47,11 @@ final class FinetuneInstructCommand extends InstructTraining {
     }
 
     @Override
+    FineTuningMemory.Kind kind() {
+        return FineTuningMemory.Kind.INSTRUCT;
+    }
+
+    @Override
     public void run() {
         prepare();
         InstructionData.Split split = split();
@@ -61,6 +67,7 @@ final class FinetuneInstructCommand extends InstructTraining {
         }
         InstructionBatches trainBatches = data.trainBatches();
         if (trainBatches.batchesPerEpoch() < 1) throw noTrainingBatch(data.trainRecords());
+        requireMemory(trainBatches.batch(0, 0).cols()); // a batch the run certainly trains on
         err.printf(Locale.ROOT, "instruction tuning: %,d parameters%s, format %s%s, lr %.2g; data: %d / %d / %d records, %d batches of %d per epoch, %s%n",
                 m.parameterCount(), lora == null ? "" : String.format(Locale.ROOT, " (LoRA r %d: %,d trainable)", lora.lora().settings().rank(),
                         lora.lora().parameterCount()), f.id(), maskInstruction ? " (instruction masked)" : "", lr, data.trainRecords(), data.valRecords(), data.testRecords(),

@@ -1,6 +1,7 @@
 package dev.myllm.cli;
 
 import dev.myllm.finetune.FineTuning;
+import dev.myllm.finetune.FineTuningMemory;
 import dev.myllm.finetune.InstructionData;
 import dev.myllm.finetune.InstructionDatasets;
 import dev.myllm.finetune.InstructionExample;
@@ -99,6 +100,9 @@ abstract class InstructTraining implements Runnable {
 
     abstract int epochs();
 
+    /** What the command tunes for, as its memory estimate counts it. */
+    abstract FineTuningMemory.Kind kind();
+
     abstract double lr();
 
     abstract double weightDecay();
@@ -135,6 +139,17 @@ abstract class InstructTraining implements Runnable {
         if (loraScale != null) loraScaleRule();
         if (loraRank != null && loraRank < 1) throw new CliException("--lora-rank must be >= 1, got " + loraRank);
         if (loraAlpha != null && !(loraAlpha > 0)) throw new CliException("--lora-alpha must be positive, got " + loraAlpha);
+        requireMemory(0); // before the data and the weights are read
+    }
+
+    /**
+     * Refuses, as {@code train} does, a run that cannot fit the Java heap: {@code length} 0 before the data is read (the
+     * weights, their gradients and AdamW state), else with batches of that many tokens.
+     */
+    void requireMemory(int length) {
+        String refusal = FineTuningMemory.refusal(ModelDirectories.readConfig(model).withDropRate(dropout), kind(), trainableChoice(), batchSize, length,
+                checkpointing.on, Runtime.getRuntime().maxMemory(), MemoryRemedy.FINETUNE);
+        if (refusal != null) throw new CliException(refusal);
     }
 
     /** The run's length as the header line says it: the epochs, or the steps of {@code --steps}. */
@@ -206,14 +221,18 @@ abstract class InstructTraining implements Runnable {
 
     /** Freezes all but the chosen part of the model (before the optimizer is made, so frozen tensors get no state). */
     void freeze(GPTModel m) {
-        Trainable what = switch (trainable) {
+        trainableChoice().apply(m);
+    }
+
+    /** {@code --trainable}'s choice. */
+    private Trainable trainableChoice() {
+        return switch (trainable) {
             case "all" -> Trainable.ALL;
             case "last-block" -> Trainable.LAST_BLOCK;
             case "last-two-blocks" -> Trainable.LAST_TWO_BLOCKS;
             case "lora" -> Trainable.LORA;
             default -> throw new CliException("--trainable: unknown '" + trainable + "'; choose all, last-block, last-two-blocks or lora");
         };
-        what.apply(m);
     }
 
     /** Saves the model with its tokenizer and the prompt format; resuming a LoRA run reads the frozen weights from {@code --model}. */

@@ -4,6 +4,7 @@ import dev.myllm.data.LabelledExample;
 import dev.myllm.data.LabelledSplits;
 import dev.myllm.io.ClassifierDirectory;
 import dev.myllm.io.ModelDirectory;
+import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
@@ -88,6 +89,17 @@ public final class ClassifierTuning {
     }
 
     /**
+     * The up-front check that the run fits the Java heap ({@link FineTuningMemory}), before the data is read (the
+     * weights, their gradients and AdamW state) and once the texts' length is known, before the weights are read.
+     *
+     * @param names      how a refusal names what to change
+     * @param checkpoint whether the blocks' activations are recomputed in backward ({@code --checkpoint-activations})
+     * @param heapBytes  the heap to fit in, {@link Runtime#maxMemory()}
+     */
+    public record Memory(FineTuningMemory.Names names, boolean checkpoint, long heapBytes) {
+    }
+
+    /**
      * The book's training loop settings: AdamW with decay on every tensor and a constant learning rate, or warmup + cosine
      * when a warmup or a floor is given ({@link FineTuning#schedule}).
      *
@@ -127,13 +139,28 @@ public final class ClassifierTuning {
      * @return the classifier with its datasets
      */
     public static ClassifierTuning prepare(Data data, Tokenizer tok, Settings s, Names names) {
+        return prepare(data, tok, s, names, null);
+    }
+
+    /**
+     * As above; with {@code memory} (null: no check) a run that cannot fit the heap is refused in one line before the
+     * weights are read.
+     *
+     * @param data   the labelled examples
+     * @param tok    the model's tokenizer
+     * @param s      how the classifier is made and batched
+     * @param names  how messages name the model and the settings
+     * @param memory the heap check, or null
+     * @return the classifier with its datasets
+     */
+    public static ClassifierTuning prepare(Data data, Tokenizer tok, Settings s, Names names, Memory memory) {
         LabelledSplits splits = data.splits();
         List<String> labels = splits.labels();
         if (labels.size() < 2) throw new IllegalArgumentException(data.name() + ": every example has the label " + labels + "; a classifier needs at least 2 classes");
         int pad = tok.eotId();
         if (pad < 0) throw new IllegalArgumentException("tokenizer " + tok.name() + " has no <|endoftext|> to pad with");
-        GPTClassifier c = classifier(s, labels, pad, names);
-        if (pad >= c.config().vocabSize()) throw new IllegalArgumentException("the pad id " + pad + " is outside the model's vocabulary of " + c.config().vocabSize());
+        GPTConfig shape = shape(s, names); // the weights are read once the run is known to fit
+        if (pad >= shape.vocabSize()) throw new IllegalArgumentException("the pad id " + pad + " is outside the model's vocabulary of " + shape.vocabSize());
         for (String l : labels) {
             // the labels are those of all three splits: a class seen only in validation or test would be a head output never trained
             if (splits.train().stream().noneMatch(e -> e.label().equals(l))) {
@@ -142,7 +169,7 @@ public final class ClassifierTuning {
         }
 
         List<int[]> trainIds = ClassificationDataset.tokenize(splits.train(), tok);
-        int context = c.config().contextLength();
+        int context = shape.contextLength();
         if (s.maxLength() > context) throw new IllegalArgumentException(names.maxLength() + " " + s.maxLength() + " exceeds the model's context length " + context);
         // a dataset's own default (spam: 256) is cut to a shorter context; a length chosen is not (refused above)
         int length = s.maxLength() > 0 ? s.maxLength() : data.defaultMaxLength().isPresent() ? Math.min(data.defaultMaxLength().getAsInt(), context)
@@ -151,6 +178,8 @@ public final class ClassifierTuning {
             throw new IllegalArgumentException(data.trainSource() + ": the longest text has " + length + " tokens, more than the model's context length "
                     + context + "; give " + names.maxLength() + " N to cut texts");
         }
+        if (memory != null) requireMemory(shape, s, memory, length);
+        GPTClassifier c = classifier(s, labels, pad, names);
         c.maxLength(length);
         ClassificationDataset train = ClassificationDataset.of(trainIds, ClassificationDataset.classIds(splits.train(), labels, data.trainSource()),
                 length, pad, s.batchSize(), true, s.shuffle(), s.seed());
@@ -159,6 +188,35 @@ public final class ClassifierTuning {
         }
         return new ClassifierTuning(c, train, evaluation(splits.validation(), labels, tok, length, pad, s.batchSize(), data.validationSource()),
                 evaluation(splits.test(), labels, tok, length, pad, s.batchSize(), data.testSource()));
+    }
+
+    /**
+     * Refuses in one line a run that cannot fit the heap before its data is read (the weights, their gradients and AdamW
+     * state, from the model's config alone); {@link #prepare} checks again once the texts' length is known.
+     *
+     * @param s      how the classifier is made and batched
+     * @param names  how messages name the model
+     * @param memory the heap check
+     * @throws IllegalArgumentException the refusal, or the model's config will not do (named as {@code names} say)
+     */
+    public static void requireMemory(Settings s, Names names, Memory memory) {
+        requireMemory(shape(s, names), s, memory, 0);
+    }
+
+    private static void requireMemory(GPTConfig shape, Settings s, Memory memory, int length) {
+        String refusal = FineTuningMemory.refusal(shape, FineTuningMemory.Kind.CLASSIFIER, s.trainable(), s.batchSize(), length, memory.checkpoint(),
+                memory.heapBytes(), memory.names());
+        if (refusal != null) throw new IllegalArgumentException(refusal);
+    }
+
+    /** The model's shape with the run's dropout, from its config alone (a classifier directory's body), named as loading names it. */
+    private static GPTConfig shape(Settings s, Names names) {
+        try {
+            GPTConfig cfg = ClassifierDirectory.isClassifier(s.model()) ? ClassifierDirectory.summary(s.model()).config() : ModelDirectory.readConfig(s.model());
+            return cfg.withDropRate(s.dropout());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(names.model() + " " + e.getMessage(), e);
+        }
     }
 
     /** A new head on a language model, or a classifier directory's model with its head kept; then what trains. */
