@@ -267,7 +267,7 @@ public final class Myllm {
      * @param listener sees every step, sample and checkpoint (may be null)
      * @return the tuned model with its tokenizer and prompt format, also saved under {@code options.out()/model}
      * @throws NullPointerException when {@code options} is null
-     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, malformed records, a run already there or none to resume), naming it
+     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, malformed records, a run already there or none to resume), naming it; or when the run cannot fit the Java heap (a lower bound, checked before the data and the weights are read and with the first batch), in one line as {@link Myllm#train}'s
      * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static Myllm finetuneInstructions(InstructOptions options, Trainer.Listener listener) {
@@ -287,7 +287,7 @@ public final class Myllm {
      * @return the tuned model (with {@link PreferenceOptions#keepBest}, the kept one) with its tokenizer and prompt format,
      *         also saved under {@code options.out()/model}
      * @throws NullPointerException when {@code options} is null
-     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, records without {@code chosen} and {@code rejected}, a run already there or none to resume), naming it
+     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, records without {@code chosen} and {@code rejected}, a run already there or none to resume), naming it; or when the run cannot fit the Java heap (a lower bound, checked before the data and the weights are read and with the first batch), in one line as {@link Myllm#train}'s
      * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static Myllm finetunePreferences(PreferenceOptions options, Trainer.Listener listener) {

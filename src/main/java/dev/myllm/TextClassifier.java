@@ -103,7 +103,7 @@ public final class TextClassifier {
      * @param listener sees every step (may be null)
      * @return the trained classifier, also saved under {@code o.out()/model}
      * @throws NullPointerException when {@code o} is null
-     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, malformed rows, a run already there or none to resume), naming it
+     * @throws IllegalArgumentException when the model, data or run directory will not do (no such file, malformed rows, a run already there or none to resume), naming it; or when the run cannot fit the Java heap (a lower bound, checked before the data and the weights are read and with the first batch), in one line as {@link Myllm#train}'s
      * @throws java.io.UncheckedIOException when a file cannot be read or the run cannot be written
      */
     public static TextClassifier finetune(ClassifierOptions o, Trainer.Listener listener) {
