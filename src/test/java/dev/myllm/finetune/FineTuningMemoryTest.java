@@ -19,25 +19,12 @@ class FineTuningMemoryTest {
     /** The shapes measured: small, and wider with dropout, an untied head and more layers. */
     private static final GPTConfig[] SHAPES = {new GPTConfig(500, 64, 64, 4, 2, 0f, true, true, 1e-5f),
             new GPTConfig(300, 128, 96, 4, 3, 0.1f, true, false, 1e-5f)};
-    private static GPTConfig CFG;
     private static final int B = 3, T = 40;
 
-    private interface Check {
-        void run();
-    }
-
-    /** Runs {@code check} once for each shape. */
-    private static void eachShape(Check check) {
-        for (GPTConfig cfg : SHAPES) {
-            CFG = cfg;
-            check.run();
-        }
-    }
-
-    private static int[] ids(int n, long seed) {
+    private static int[] ids(GPTConfig cfg, int n, long seed) {
         Rng r = new Rng(seed);
         int[] ids = new int[n];
-        for (int i = 0; i < n; i++) ids[i] = r.nextInt(CFG.vocabSize());
+        for (int i = 0; i < n; i++) ids[i] = r.nextInt(cfg.vocabSize());
         return ids;
     }
 
@@ -49,75 +36,75 @@ class FineTuningMemoryTest {
         }
     }
 
-    private static GPTModel model(Trainable what) {
-        GPTModel m = new GPTModel(CFG, 1);
+    private static GPTModel model(GPTConfig cfg) {
+        GPTModel m = new GPTModel(cfg, 1);
         m.train(true);
         return m;
     }
 
-    private static void assertLowerBound(FineTuningMemory.Kind kind, Trainable what, long measuredFloats) {
-        long estimated = FineTuningMemory.estimate(CFG, kind, what, B, T, false).activationBytes() / Float.BYTES;
+    private static void assertLowerBound(GPTConfig cfg, FineTuningMemory.Kind kind, Trainable what, long measuredFloats) {
+        long estimated = FineTuningMemory.estimate(cfg, kind, what, B, T, false).activationBytes() / Float.BYTES;
         // at most what the step holds, and not so far below that it says nothing
-        assertThat((double) estimated).as("%s %s %s: measured %d floats", CFG, kind, what, measuredFloats).isBetween(0.5 * measuredFloats, 1.0 * measuredFloats);
+        assertThat((double) estimated).as("%s %s %s: measured %d floats", cfg, kind, what, measuredFloats).isBetween(0.5 * measuredFloats, 1.0 * measuredFloats);
     }
 
     @Test
     void instructionTuningEstimateIsAtMostTheMeasuredPeak() {
-        eachShape(FineTuningMemoryTest::instruct);
+        for (GPTConfig cfg : SHAPES) instruct(cfg);
     }
 
-    private static void instruct() {
-        int[] targets = ids(B * T, 3);
+    private static void instruct(GPTConfig cfg) {
+        int[] targets = ids(cfg, B * T, 3);
         for (int i = 0; i < targets.length; i += 2) targets[i] = -100; // half the positions without a target
         for (Trainable what : new Trainable[]{Trainable.ALL, Trainable.LAST_BLOCK, Trainable.LORA}) {
-            GPTModel m = model(what);
+            GPTModel m = model(cfg);
             if (what == Trainable.LORA) LoRAModel.attach(m, new LoRA.Settings(4, 8, LoRA.Scale.ALPHA_OVER_RANK), 2);
             what.apply(m);
-            Batch b = new Batch(ids(B * T, 2), targets, B, T);
-            assertLowerBound(FineTuningMemory.Kind.INSTRUCT, what, peak(() -> new InstructionLoss(m).loss(b)));
+            Batch b = new Batch(ids(cfg, B * T, 2), targets, B, T);
+            assertLowerBound(cfg, FineTuningMemory.Kind.INSTRUCT, what, peak(() -> new InstructionLoss(m).loss(b)));
         }
     }
 
     @Test
     void classifierEstimateIsAtMostTheMeasuredPeak() {
-        eachShape(FineTuningMemoryTest::classifier);
+        for (GPTConfig cfg : SHAPES) classifier(cfg);
     }
 
-    private static void classifier() {
+    private static void classifier(GPTConfig cfg) {
         for (Trainable what : new Trainable[]{Trainable.ALL, Trainable.LAST_BLOCK, Trainable.HEAD, Trainable.LORA}) {
-            GPTClassifier c = GPTClassifier.withNewHead(model(what), List.of("a", "b"), true, TokenRule.LAST, 0, new Rng(4));
+            GPTClassifier c = GPTClassifier.withNewHead(model(cfg), List.of("a", "b"), true, TokenRule.LAST, 0, new Rng(4));
             if (what == Trainable.LORA) c.addLoRA(new LoRA.Settings(4, 8, LoRA.Scale.ALPHA_OVER_RANK), new Rng(5));
             what.apply(c);
             c.train(true);
-            Batch b = new Batch(ids(B * T, 2), new int[]{0, 1, 1}, B, T);
+            Batch b = new Batch(ids(cfg, B * T, 2), new int[]{0, 1, 1}, B, T);
             long measured = peak(() -> new ClassificationObjective(c).loss(b));
             if (what == Trainable.HEAD) {
                 // backward stays in the head: the forward's activations are all the arena holds
-                assertThat(FineTuningMemory.estimate(CFG, FineTuningMemory.Kind.CLASSIFIER, what, B, T, false).activationBytes() / Float.BYTES)
+                assertThat(FineTuningMemory.estimate(cfg, FineTuningMemory.Kind.CLASSIFIER, what, B, T, false).activationBytes() / Float.BYTES)
                         .isLessThanOrEqualTo(measured);
             } else {
-                assertLowerBound(FineTuningMemory.Kind.CLASSIFIER, what, measured);
+                assertLowerBound(cfg, FineTuningMemory.Kind.CLASSIFIER, what, measured);
             }
         }
     }
 
     @Test
     void dpoEstimateIsAtMostTheMeasuredPeak() {
-        eachShape(FineTuningMemoryTest::dpo);
+        for (GPTConfig cfg : SHAPES) dpo(cfg);
     }
 
-    private static void dpo() {
+    private static void dpo(GPTConfig cfg) {
         int n = B * T;
         boolean[] mask = new boolean[n];
         for (int i = 0; i < n; i++) mask[i] = i % T > T / 2;
-        PreferenceBatch p = new PreferenceBatch(ids(n, 6), ids(n, 7), mask, mask, B, T);
+        PreferenceBatch p = new PreferenceBatch(ids(cfg, n, 6), ids(cfg, n, 7), mask, mask, B, T);
         for (Trainable what : new Trainable[]{Trainable.ALL, Trainable.LORA}) {
-            GPTModel policy = model(what);
+            GPTModel policy = model(cfg);
             LoRAModel lora = what == Trainable.LORA ? LoRAModel.attach(policy, new LoRA.Settings(4, 8, LoRA.Scale.ALPHA_OVER_RANK), 2) : null;
-            LanguageModel reference = PreferenceTuning.reference(lora, () -> new GPTModel(CFG, 1));
+            LanguageModel reference = PreferenceTuning.reference(lora, () -> new GPTModel(cfg, 1));
             what.apply(policy);
             float[][] ref = DpoLoss.reference(reference, p);
-            assertLowerBound(FineTuningMemory.Kind.DPO, what, peak(() -> DpoLoss.batch(LanguageModel.of(policy), ref, p, 0.1, 0).loss()));
+            assertLowerBound(cfg, FineTuningMemory.Kind.DPO, what, peak(() -> DpoLoss.batch(LanguageModel.of(policy), ref, p, 0.1, 0).loss()));
         }
     }
 
