@@ -97,6 +97,12 @@ public final class GgufModel {
         return fileType.fallback(ne[0]);
     }
 
+    /** The type a tensor of a model of {@code c} is stored as in a file of {@code mix}: as llama.cpp's choice. */
+    static GgufType tensorType(String ggufName, long[] ne, GgufMixture mix, GPTConfig c) {
+        if (ne.length == 1 || ggufName.equals("position_embd.weight")) return GgufType.F32; // llama.cpp quantises neither
+        return mix.matrixType(ggufName, ne[0], c.nLayers(), c.tiedHead());
+    }
+
     /**
      * Writes {@code model} with {@code vocab} (as long as the model's vocabulary) to {@code file}
      * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K; a
@@ -116,6 +122,17 @@ public final class GgufModel {
      * write with other files ({@code file} names it in errors); the keys are checked and laid out now.
      */
     public static AtomicFiles.Writer writer(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type, Map<String, String> strings) {
+        return writer(model, vocab, name, file, fileType(type), (n, ne) -> tensorType(n, ne, type), strings);
+    }
+
+    /** As {@link #writer(GPTModel, BpeVocab, String, Path, GgufType, Map)}, each matrix in the type llama.cpp gives it in {@code mix}. */
+    public static AtomicFiles.Writer writer(GPTModel model, BpeVocab vocab, String name, Path file, GgufMixture mix, Map<String, String> strings) {
+        GPTConfig c = model.config();
+        return writer(model, vocab, name, file, mix.fileType, (n, ne) -> tensorType(n, ne, mix, c), strings);
+    }
+
+    private static AtomicFiles.Writer writer(GPTModel model, BpeVocab vocab, String name, Path file, int fileType,
+                                             java.util.function.BiFunction<String, long[], GgufType> typeOf, Map<String, String> strings) {
         GPTConfig c = model.config();
         if (vocab.tokens().size() != c.vocabSize()) {
             throw new IllegalArgumentException(file + ": the tokenizer has " + vocab.tokens().size() + " tokens, the model " + c.vocabSize() + " rows");
@@ -123,7 +140,7 @@ public final class GgufModel {
         GgufWriter w = new GgufWriter();
         w.putString("general.architecture", ARCH);
         w.putString("general.name", name);
-        w.putU32("general.file_type", fileType(type));
+        w.putU32("general.file_type", fileType);
         w.putU32("general.quantization_version", 2);
         w.putU32(ARCH + ".context_length", c.contextLength());
         w.putU32(ARCH + ".embedding_length", c.embDim());
@@ -149,7 +166,7 @@ public final class GgufModel {
             Tensor p = params.get(e.getKey());
             float[] data = p == null ? zeroQkvBias : p.data(); // a model without QKV bias: llama.cpp needs one, zeros
             long[] ne = p == null ? new long[]{3L * c.embDim()} : ne(p.shape());
-            w.addTensor(e.getValue(), ne, tensorType(e.getValue(), ne, type), data, 0);
+            w.addTensor(e.getValue(), ne, typeOf.apply(e.getValue(), ne), data, 0);
         }
         return w::writeTo;
     }
