@@ -1,6 +1,7 @@
 package dev.myllm.cli;
 
 import dev.myllm.io.DType;
+import dev.myllm.io.GgufMixture;
 import dev.myllm.io.GgufModel;
 import dev.myllm.io.GgufType;
 import dev.myllm.io.ModelDirectory;
@@ -45,7 +46,9 @@ final class ExportCommand implements Runnable {
     String format;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0, q4_1, q4_k or q6_k too with --format gguf.")
+            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0, q4_1, q4_k or q6_k too with --format gguf "
+                    + "(every matrix in the one type), or q4_k_m (llama.cpp's Q4_K_M mixture: Q4_K, Q6_K for the head "
+                    + "or tied token table and some blocks' attn_qkv and ffn_down).")
     String dtype;
 
     @Mixin
@@ -87,7 +90,7 @@ final class ExportCommand implements Runnable {
         DType t = switch (ggufType(dtype)) {
             case "f16" -> DType.F16;
             case "bf16" -> DType.BF16;
-            case "q8_0", "q4_0", "q4_1", "q4_k", "q6_k" -> throw new CliException("--dtype " + ggufType(dtype) + " needs --format gguf (safetensors has no block types)");
+            case "q8_0", "q4_0", "q4_1", "q4_k", "q6_k", "q4_k_m" -> throw new CliException("--dtype " + ggufType(dtype) + " needs --format gguf (safetensors has no block types)");
             default -> DType.F32;
         };
         OutputPaths.modelDirectory("--out", out); // before the model is built, and in the words of every other --out
@@ -166,20 +169,22 @@ final class ExportCommand implements Runnable {
         o.flush();
     }
 
-    /** The --dtype of export: the types a model runs in, and the K-quants a GGUF file may be written in (q4_k, q6_k). */
+    /** The --dtype of export: the types a model runs in, and the K-quants a GGUF file may be written in (q4_k, q6_k, q4_k_m). */
     private static String ggufType(String dtype) {
         String t = dtype.toLowerCase(Locale.ROOT);
-        if (t.equals("q4_k") || t.equals("q6_k")) return t; // written by export, not run by the kernels
+        if (t.equals("q4_k") || t.equals("q6_k") || t.equals("q4_k_m")) return t; // written by export, not run by the kernels
         if (dtype.contains(",")) return WeightDtype.parse(dtype); // refuses a list in the words every command uses
         try {
             return PackedWeights.typeName(dtype);
         } catch (IllegalArgumentException e) {
-            throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k or q6_k");
+            throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k, q6_k or q4_k_m");
         }
     }
 
     private void exportGguf() {
-        GgufType t = GgufType.valueOf(ggufType(dtype).toUpperCase(Locale.ROOT));
+        String typeName = ggufType(dtype);
+        GgufMixture mix = typeName.equals("q4_k_m") ? GgufMixture.Q4_K_M : null;
+        GgufType t = mix != null ? mix.base : GgufType.valueOf(typeName.toUpperCase(Locale.ROOT));
         OutputPaths.file("--out", out, ".gguf file");
         if (modelfile != null) {
             if (modelfile.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
@@ -216,7 +221,7 @@ final class ExportCommand implements Runnable {
         String text = modelfileText;
         try {
             java.util.Map<Path, AtomicFiles.Writer> files = new java.util.LinkedHashMap<>();
-            files.put(out, GgufModel.writer(m, vocab, name, out, t, strings));
+            files.put(out, mix != null ? GgufModel.writer(m, vocab, name, out, mix, strings) : GgufModel.writer(m, vocab, name, out, t, strings));
             if (modelfile != null) files.put(modelfile, w -> w.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             AtomicFiles.writeAll(files);
         } catch (IllegalArgumentException e) {
@@ -233,7 +238,7 @@ final class ExportCommand implements Runnable {
         }
         PrintWriter o = spec.commandLine().getOut();
         o.printf("wrote %s (%s, %,d parameters, %s, tokenizer %s, %,.1f MB)%n", out, model.label(), m.config().parameterCount(),
-                t.name().toLowerCase(Locale.ROOT), tok.name(), bytes / 1e6);
+                typeName, tok.name(), bytes / 1e6);
         String file = out.toString();
         o.printf("run it in llama.cpp:  llama-cli -m %s -p \"Every effort moves you\" -n 50 --temp 0%n", file);
         if (format != null) {

@@ -36,6 +36,27 @@ class KQuantCliTest {
     }
 
     @Test
+    void exportWritesTheQ4KMMixtureThatGenerates(@TempDir Path tmp) {
+        Path f = tmp.resolve("m.gguf");
+        CliRun e = CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--dtype", "Q4_K_M", "--out", f.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).contains(", q4_k_m, tokenizer gpt2,");
+        // as llama.cpp: the tied token table Q8_0 (64 is not a super-block), block 1's attn_qkv Q8_0 (Q6_K's stand-in) and
+        // ffn_down Q6_K, block 0's ffn_down Q4_K, the other matrices Q5_0 (Q4_K's stand-in); GgufMixtureTest has every tensor
+        CliRun info = CliRun.run("info", "--model", f.toString());
+        assertThat(info.out()).contains("F32 (19 tensors), Q5_0 (5 tensors), Q8_0 (2 tensors), Q4_K (1 tensor), Q6_K (1 tensor); file type Q4_K_M\n");
+        CliRun g = CliRun.run("generate", "--model", f.toString(), "--prompt", "Hello", "--max-new-tokens", "3", "--temperature", "0", "--ids");
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(g.out().trim().split("\\s+")).hasSizeGreaterThanOrEqualTo(3);
+        CliRun st = CliRun.run("export", "--preset", "gpt2-tiny", "--dtype", "q4_k_m", "--out", tmp.resolve("dir").toString());
+        assertThat(st.code()).isEqualTo(2);
+        assertThat(st.err()).contains("--dtype q4_k_m needs --format gguf");
+        CliRun bad = CliRun.run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--dtype", "q5_k_m", "--out", tmp.resolve("x.gguf").toString());
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--dtype: unknown type 'q5_k_m'; choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k, q6_k or q4_k_m");
+    }
+
+    @Test
     void aQ4KMFileGeneratesAndInfoNamesItsTypes() {
         String f = fixture("tiny256-q4_k_m.gguf").toString();
         CliRun g = CliRun.run("generate", "--model", f, "--prompt", "Hello the", "--max-new-tokens", "5", "--temperature", "0", "--ids");
