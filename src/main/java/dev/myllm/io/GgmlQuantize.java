@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * ggml's reference quantisers of the types {@code export --format gguf} writes beyond Q8_0 and Q4_0/Q4_1:
- * Q4_K and Q6_K ({@code quantize_row_q4_K_ref}, {@code quantize_row_q6_K_ref}: what {@code llama-quantize}
- * runs without an importance matrix) and Q5_0 (llama.cpp's stand-in for Q4_K in a matrix whose rows are
+ * Q4_K, Q5_K and Q6_K ({@code quantize_row_q4_K_ref} ...: what {@code llama-quantize} runs without an
+ * importance matrix) and Q5_0 and Q5_1 (llama.cpp's stand-ins for Q4_K and Q5_K in a matrix whose rows are
  * not whole super-blocks). Operation for operation in float32 as the C code is written, so the bytes are
  * the reference's.
  */
@@ -53,6 +53,32 @@ final class GgmlQuantize {
             qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
         }
         for (int k = 0; k < 4; k++) b[2 + k] = (byte) (qh >>> (8 * k));
+        dst.put(b);
+    }
+
+    /** One Q5_1 block of 32 values from {@code x[o ..]}, 24 bytes (quantize_row_q5_1_ref): Q5_K's stand-in. */
+    static void q5_1(float[] x, int o, ByteBuffer dst) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 31;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        byte[] b = new byte[24];
+        putHalf(b, 0, Float.floatToFloat16(d));
+        putHalf(b, 2, Float.floatToFloat16(min));
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            // C's (uint8_t) of a float in [0, 32) truncates, as Java's (int)
+            int xi0 = (int) ((x[o + j] - min) * id + 0.5f) & 0xFF;
+            int xi1 = (int) ((x[o + 16 + j] - min) * id + 0.5f) & 0xFF;
+            b[8 + j] = (byte) ((xi0 & 0xF) | (xi1 & 0xF) << 4);
+            qh |= ((xi0 & 0x10) >>> 4) << j;
+            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
+        }
+        for (int k = 0; k < 4; k++) b[4 + k] = (byte) (qh >>> (8 * k));
         dst.put(b);
     }
 
@@ -132,6 +158,20 @@ final class GgmlQuantize {
 
     /** One Q4_K super-block of 256 values from {@code x[o ..]}, 144 bytes (quantize_row_q4_K_ref). */
     static void q4_K(float[] x, int o, ByteBuffer dst) {
+        q45_K(x, o, dst, false);
+    }
+
+    /** One Q5_K super-block of 256 values from {@code x[o ..]}, 176 bytes (quantize_row_q5_K_ref). */
+    static void q5_K(float[] x, int o, ByteBuffer dst) {
+        q45_K(x, o, dst, true);
+    }
+
+    /**
+     * Q4_K or ({@code five}) Q5_K: the same code in ggml but for the levels (0..15 or 0..31), make_qkx2_quants' search
+     * (rmin −1, 21 steps or −0.5, 16 steps) and the packing ({f16 d; f16 dmin; u8 scales[12]; (Q5_K: u8 qh[32];) u8 qs[128]}).
+     */
+    private static void q45_K(float[] x, int o, ByteBuffer dst, boolean five) {
+        int nmax = five ? 31 : 15;
         int[] L = new int[QK_K];
         int[] laux = new int[32];
         float[] weights = new float[32], mins = new float[8], scales = new float[8];
@@ -141,13 +181,13 @@ final class GgmlQuantize {
             for (int l = 0; l < 32; l++) sumX2 += x[o + 32 * j + l] * x[o + 32 * j + l];
             float avX = (float) Math.sqrt(sumX2 / 32); // sqrtf: the double root rounds to the float one
             for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[o + 32 * j + l]);
-            scales[j] = makeQkx2(32, 15, x, o + 32 * j, weights, L, 32 * j, mins, j, laux, -1f, 0.1f, 20, false);
+            scales[j] = makeQkx2(32, nmax, x, o + 32 * j, weights, L, 32 * j, mins, j, laux, five ? -0.5f : -1f, 0.1f, five ? 15 : 20, false);
             if (scales[j] > maxScale) maxScale = scales[j];
             if (mins[j] > maxMin) maxMin = mins[j];
         }
         float invScale = maxScale > 0 ? 63f / maxScale : 0f;
         float invMin = maxMin > 0 ? 63f / maxMin : 0f;
-        byte[] b = new byte[144];
+        byte[] b = new byte[five ? 176 : 144];
         int s = 4;
         for (int j = 0; j < 8; j++) {
             int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF); // uint8_t, then MIN(63, ·)
@@ -179,11 +219,16 @@ final class GgmlQuantize {
             float dm = dmin * m;
             for (int ii = 0; ii < 32; ii++) {
                 int l = nearestInt((x[o + 32 * j + ii] + dm) / dd);
-                L[32 * j + ii] = Math.max(0, Math.min(15, l));
+                L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
-        for (int j = 0, q = 16; j < QK_K; j += 64, q += 32) {
-            for (int l = 0; l < 32; l++) b[q + l] = (byte) (L[j + l] | L[j + l + 32] << 4);
+        int qs = five ? 48 : 16; // Q5_K: the fifth bits first, qh[32] at 16, bits 2c and 2c+1 for the c-th 64 values
+        for (int j = 0, q = qs, c = 0; j < QK_K; j += 64, q += 32, c++) {
+            for (int l = 0; l < 32; l++) {
+                int l1 = L[j + l], l2 = L[j + l + 32];
+                if (five) b[16 + l] |= (byte) ((l1 >> 4) << 2 * c | (l2 >> 4) << 2 * c + 1);
+                b[q + l] = (byte) ((l1 & 0xF) | (l2 & 0xF) << 4);
+            }
         }
         dst.put(b);
     }

@@ -9,8 +9,8 @@ import java.nio.ByteOrder;
  * The ggml tensor types a GGUF file may hold that we read, with llama.cpp's block layouts: Q8_0 is 32
  * values as {f16 d; int8 q[32]} (34 bytes, x = q·d), Q4_0 is {f16 d; 16 bytes of nibbles} (x = (q − 8)·d,
  * low nibbles first), Q4_1 is {f16 d; f16 m; 16 bytes} (x = q·d + m). The types we run in are written
- * too; Q5_0, Q5_1, IQ4_NL and the K-quants Q2_K to Q6_K (what {@code llama-quantize} makes) are only
- * read, widened by {@link GgmlBlocks}, and run as {@link #runType()}.
+ * too; Q5_0, Q5_1, IQ4_NL and the K-quants Q2_K to Q6_K (what {@code llama-quantize} makes) are read,
+ * widened by {@link GgmlBlocks}, and run as {@link #runType()}; Q4_K to Q6_K, Q5_0 and Q5_1 are also written.
  */
 public enum GgufType {
     F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q8_0(8, 32, 34), BF16(30, 1, 2),
@@ -133,7 +133,7 @@ public enum GgufType {
 
     /**
      * Encodes {@code n} floats from {@code src[off ..]} into {@code dst} (n a multiple of the block; the block types
-     * as ggml's reference quantisers). Written: the types we run in, Q4_K, Q6_K and Q5_0 (Q4_K's stand-in).
+     * as ggml's reference quantisers). Written: the types we run in, Q4_K, Q5_K, Q6_K, and Q5_0 and Q5_1 (their stand-ins).
      */
     public void quantize(float[] src, int off, int n, java.nio.ByteBuffer dst) {
         switch (this) {
@@ -149,11 +149,13 @@ public enum GgufType {
                     dst.put(q, 0, this == Q8_0 ? Quantize.BLOCK : Quantize.BLOCK / 2);
                 }
             }
-            case Q4_K, Q6_K, Q5_0 -> {
+            case Q4_K, Q5_K, Q6_K, Q5_0, Q5_1 -> {
                 for (int s = off; s < off + n; s += blockSize) {
                     switch (this) {
                         case Q4_K -> GgmlQuantize.q4_K(src, s, dst);
+                        case Q5_K -> GgmlQuantize.q5_K(src, s, dst);
                         case Q6_K -> GgmlQuantize.q6_K(src, s, dst);
+                        case Q5_1 -> GgmlQuantize.q5_1(src, s, dst);
                         default -> GgmlQuantize.q5_0(src, s, dst);
                     }
                 }

@@ -150,10 +150,10 @@ class GgufKQuantsTest {
     }
 
     @Test
-    void q4KQ6KAndQ5_0AreQuantisedByteForByteAsTheReference() {
+    void q4KQ5KQ6KQ5_0AndQ5_1AreQuantisedByteForByteAsTheReference() {
         // the awkward values (zeros, all negative, an outlier, a constant, tiny, normal) as the Python reference quantised them
         try (GgufFile g = GgufFile.open(GgufModelTest.fixture("kquants.gguf"))) {
-            for (GgufType t : new GgufType[]{GgufType.Q4_K, GgufType.Q6_K, GgufType.Q5_0}) {
+            for (GgufType t : new GgufType[]{GgufType.Q4_K, GgufType.Q5_K, GgufType.Q6_K, GgufType.Q5_0, GgufType.Q5_1}) {
                 float[] src = floats(g, g.tensors().get(t + ".quant.src"));
                 GgufFile.Info want = g.tensors().get(t + ".quant");
                 java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate((int) want.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
