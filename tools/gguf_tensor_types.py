@@ -2,9 +2,9 @@
 """Records the tensor types of GGUF files written by llama.cpp's llama_model_quantize as a JSON fixture.
 
 For each LABEL=FILE: general.file_type and every tensor's ggml type name and ne, in the file's order. The
-fixture of GgufMixtureTest is four exports of ours (F32) quantised to Q4_K_M (15) by tools/llama_quantize.py
-with node-llama-cpp 3.21.1's libllama, so the test compares our per-tensor choice with llama.cpp's without
-llama.cpp:
+fixtures of GgufMixtureTest (q4_k_m-types.json, q4_k_s-, q5_k_s-, q5_k_m-) are five exports of ours (F32)
+quantised to Q4_K_M (15), Q4_K_S (14), Q5_K_S (16) and Q5_K_M (17) by tools/llama_quantize.py with node-llama-cpp
+3.21.1's libllama, so the test compares our per-tensor choice with llama.cpp's without llama.cpp:
 
     python3 tools/gguf_tensor_types.py OUT.json gpt2-tiny=TINY.gguf demo=DEMO.gguf ...
 """

@@ -1,11 +1,11 @@
 package dev.myllm.io;
 
 /**
- * llama.cpp's file types that mix K-quants (Q4_K_M): the type its {@code llama_model_quantize} gives each
- * matrix of a GPT-2 (architecture {@code gpt2}, no importance matrix, not {@code --pure}).
+ * llama.cpp's file types that mix K-quants (Q4_K_M, Q4_K_S, Q5_K_S, Q5_K_M): the type its {@code llama_model_quantize}
+ * gives each matrix of a GPT-2 (architecture {@code gpt2}, no importance matrix, not {@code --pure}).
  */
 public enum GgufMixture {
-    Q4_K_M(15, GgufType.Q4_K);
+    Q4_K_M(15, GgufType.Q4_K), Q4_K_S(14, GgufType.Q4_K), Q5_K_S(16, GgufType.Q5_K), Q5_K_M(17, GgufType.Q5_K);
 
     /** llama.cpp's {@code general.file_type} for the mixture. */
     public final int fileType;
@@ -27,9 +27,15 @@ public enum GgufMixture {
         if (ggufName.equals("output.weight") || tied && ggufName.equals("token_embd.weight")) {
             // the head (the token table, when tied): Q8_0 when rows are not whole super-blocks, else Q6_K
             t = cols % base.blockSize != 0 ? GgufType.Q8_0 : GgufType.Q6_K;
-        } else if (ggufName.endsWith(".attn_qkv.weight") || ggufName.endsWith(".ffn_down.weight")) {
-            // attn_qkv counts as attn_v; llama.cpp counts both in its tensor order, which is the blocks' order
-            if (useMoreBits(layer(ggufName), nLayers)) t = GgufType.Q6_K;
+        } else if (ggufName.endsWith(".attn_qkv.weight")) {
+            // attn_qkv counts as attn_v; llama.cpp counts it in its tensor order, which is the blocks' order
+            int layer = layer(ggufName);
+            if ((this == Q4_K_M || this == Q5_K_M) && useMoreBits(layer, nLayers)) t = GgufType.Q6_K;
+            if (this == Q4_K_S && layer < 4) t = GgufType.Q5_K;
+        } else if (ggufName.endsWith(".ffn_down.weight")) {
+            int layer = layer(ggufName);
+            if ((this == Q4_K_M || this == Q5_K_M) && useMoreBits(layer, nLayers)) t = GgufType.Q6_K;
+            if (this == Q4_K_S && layer < nLayers / 8) t = GgufType.Q5_K;
         }
         return t.fallback(cols);
     }
