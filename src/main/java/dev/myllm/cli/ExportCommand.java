@@ -46,9 +46,10 @@ final class ExportCommand implements Runnable {
     String format;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0, q4_1, q4_k or q6_k too with --format gguf "
-                    + "(every matrix in the one type), or q4_k_m (llama.cpp's Q4_K_M mixture: Q4_K, Q6_K for the head "
-                    + "or tied token table and some blocks' attn_qkv and ffn_down).")
+            description = "How to store the weights: f32 (default), f16 or bf16; q8_0, q4_0, q4_1, q4_k, q5_k or q6_k too with --format gguf "
+                    + "(every matrix in the one type), or llama.cpp's mixtures q4_k_m and q5_k_m (Q4_K or Q5_K, Q6_K for the head "
+                    + "or tied token table and some blocks' attn_qkv and ffn_down), q4_k_s (Q4_K, Q6_K for the head, Q5_K for "
+                    + "the first blocks' attn_qkv and ffn_down) or q5_k_s (Q5_K, Q6_K for the head).")
     String dtype;
 
     @Mixin
@@ -90,7 +91,7 @@ final class ExportCommand implements Runnable {
         DType t = switch (ggufType(dtype)) {
             case "f16" -> DType.F16;
             case "bf16" -> DType.BF16;
-            case "q8_0", "q4_0", "q4_1", "q4_k", "q6_k", "q4_k_m" -> throw new CliException("--dtype " + ggufType(dtype) + " needs --format gguf (safetensors has no block types)");
+            case "q8_0", "q4_0", "q4_1", "q4_k", "q5_k", "q6_k", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m" -> throw new CliException("--dtype " + ggufType(dtype) + " needs --format gguf (safetensors has no block types)");
             default -> DType.F32;
         };
         OutputPaths.modelDirectory("--out", out); // before the model is built, and in the words of every other --out
@@ -169,21 +170,24 @@ final class ExportCommand implements Runnable {
         o.flush();
     }
 
-    /** The --dtype of export: the types a model runs in, and the K-quants a GGUF file may be written in (q4_k, q6_k, q4_k_m). */
+    /** The K-quants and llama.cpp's mixtures of them a GGUF file may be written in: written by export, not run by the kernels. */
+    private static final java.util.List<String> K_TYPES = java.util.List.of("q4_k", "q5_k", "q6_k", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m");
+
+    /** The --dtype of export: the types a model runs in, and {@link #K_TYPES}. */
     private static String ggufType(String dtype) {
         String t = dtype.toLowerCase(Locale.ROOT);
-        if (t.equals("q4_k") || t.equals("q6_k") || t.equals("q4_k_m")) return t; // written by export, not run by the kernels
+        if (K_TYPES.contains(t)) return t;
         if (dtype.contains(",")) return WeightDtype.parse(dtype); // refuses a list in the words every command uses
         try {
             return PackedWeights.typeName(dtype);
         } catch (IllegalArgumentException e) {
-            throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k, q6_k or q4_k_m");
+            throw new CliException("--dtype: unknown type '" + dtype + "'; choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k, q5_k, q6_k, q4_k_s, q4_k_m, q5_k_s or q5_k_m");
         }
     }
 
     private void exportGguf() {
         String typeName = ggufType(dtype);
-        GgufMixture mix = typeName.equals("q4_k_m") ? GgufMixture.Q4_K_M : null;
+        GgufMixture mix = typeName.matches("q\\d_k_[sm]") ? GgufMixture.valueOf(typeName.toUpperCase(Locale.ROOT)) : null;
         GgufType t = mix != null ? mix.base : GgufType.valueOf(typeName.toUpperCase(Locale.ROOT));
         OutputPaths.file("--out", out, ".gguf file");
         if (modelfile != null) {

@@ -105,7 +105,7 @@ public final class GgufModel {
 
     /**
      * Writes {@code model} with {@code vocab} (as long as the model's vocabulary) to {@code file}
-     * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K; a
+     * (atomically), matrices stored as {@code type} (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K or Q6_K; a
      * matrix whose rows are not whole blocks as {@link GgufType#fallback} says).
      */
     public static void save(GPTModel model, BpeVocab vocab, String name, Path file, GgufType type) {

@@ -78,9 +78,9 @@ class GgufCliTest {
     @Test
     void badArgumentsAndFilesAreOneLineErrors() throws Exception {
         Path f = dir.resolve("x.gguf");
-        // read, not written; the choices listed are export's own, q4_k, q6_k and q4_k_m among them
+        // read, not written; the choices listed are export's own, the K-quants and their mixtures among them
         assertOneLineError(run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--dtype", "q3_k", "--out", f.toString()), "--dtype", "q3_k",
-                "choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k, q6_k or q4_k_m");
+                "choose f32, f16, bf16, q8_0, q4_0, q4_1, q4_k, q5_k, q6_k, q4_k_s, q4_k_m, q5_k_s or q5_k_m");
         assertOneLineError(run("export", "--preset", "gpt2-tiny", "--format", "onnx", "--out", f.toString()), "--format", "onnx");
         assertOneLineError(run("export", "--preset", "gpt2-tiny", "--dtype", "q8_0", "--out", dir.resolve("d").toString()), "needs --format gguf");
         assertOneLineError(run("export", "--preset", "gpt2-tiny", "--format", "gguf", "--tokenizer", "simple", "--out", f.toString()),
