@@ -102,10 +102,10 @@ public final class ClassifierDirectory {
      */
     public static void save(GPTModel body, Tensor scoreWeight, Tensor scoreBias, Head head, Path dir) {
         if (!body.config().tiedHead()) throw new IllegalArgumentException("a classifier body has no vocabulary head");
-        Map<String, Tensor> tensors = new TreeMap<>();
-        ModelDirectory.hubTensors(body).forEach((k, v) -> tensors.put(Gpt2Layout.PREFIX + k, v));
-        tensors.put("score.weight", scoreWeight);
-        if (scoreBias != null) tensors.put("score.bias", scoreBias);
+        TreeMap<String, SafetensorsWriter.Entry> sorted = new TreeMap<>(); // Python safetensors' order
+        ModelDirectory.hubTensors(body, Tensor::data).forEach((k, v) -> sorted.put(Gpt2Layout.PREFIX + k, v));
+        sorted.put("score.weight", SafetensorsWriter.Entry.of(scoreWeight));
+        if (scoreBias != null) sorted.put("score.bias", SafetensorsWriter.Entry.of(scoreBias));
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("architectures", new String[]{ARCHITECTURE});
         Map<String, String> id2label = new LinkedHashMap<>();
@@ -128,7 +128,7 @@ public final class ClassifierDirectory {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
         }
-        Safetensors.write(dir.resolve(ModelDirectory.WEIGHTS), tensors, Map.of("format", "pt"));
+        SafetensorsWriter.writeEntries(dir.resolve(ModelDirectory.WEIGHTS), sorted, Map.of("format", "pt"), DType.F32);
         AtomicFiles.writeString(dir.resolve(ModelDirectory.CONFIG), config);
     }
 

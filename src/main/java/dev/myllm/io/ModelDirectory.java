@@ -10,12 +10,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SequencedMap;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -123,8 +121,21 @@ public final class ModelDirectory {
      * {@code config.json} names as {@code bos_token_id} and {@code eos_token_id}; the other form means GPT-2's.
      */
     public static void writeInto(GPTModel model, Path dir, DType dtype, int endOfText) {
+        writeInto(model, dir, dtype, endOfText, Tensor::data);
+    }
+
+    /** The same as {@link #writeInto(GPTModel, Path, DType)} storing {@code values} of each parameter in place of its own. */
+    public static void writeInto(GPTModel model, Path dir, DType dtype, Function<Tensor, float[]> values) {
+        writeInto(model, dir, dtype, Gpt2Config.gpt2EndOfText(model.config()), values);
+    }
+
+    /**
+     * The same storing {@code values} of each parameter (a LoRA run's merged weights, made one at a time) in place of
+     * its own.
+     */
+    public static void writeInto(GPTModel model, Path dir, DType dtype, int endOfText, Function<Tensor, float[]> values) {
         checkDtype(dir, dtype);
-        Safetensors.write(dir.resolve(WEIGHTS), hubTensors(model), METADATA, dtype);
+        SafetensorsWriter.writeEntries(dir.resolve(WEIGHTS), hubTensors(model, values), METADATA, dtype);
         // last: a complete config means complete weights
         AtomicFiles.writeString(dir.resolve(CONFIG), Gpt2Config.write(model.config(), dtype, endOfText, Map.of()));
     }
@@ -170,50 +181,46 @@ public final class ModelDirectory {
 
     /**
      * The model's tensors under Hugging Face's names and layouts, sorted by name as Python's
-     * {@code safetensors} orders them. Conv1D transposes are made one at a time while the writer
-     * iterates, so saving gpt2-xl does not need a second copy of its weights in memory.
+     * {@code safetensors} orders them, with {@code values} giving each parameter's stored values
+     * ({@code Tensor::data}, or a LoRA target's merged weight, perhaps in a longer buffer). Conv1D
+     * transposes are made when the writer reaches them, into one buffer (of the largest's size) reused
+     * for every layer, so saving needs one weight's heap beyond the model, not a second copy of it: a
+     * run whose training steps fit the heap can save.
      */
-    static Map<String, Tensor> hubTensors(GPTModel model) {
+    static SequencedMap<String, SafetensorsWriter.Entry> hubTensors(GPTModel model, Function<Tensor, float[]> values) {
         Map<String, Tensor> params = model.namedParameters();
         GPTConfig c = model.config();
         Set<String> names = new java.util.TreeSet<>(Gpt2Layout.fileShapes(c).keySet());
         if (!c.qkvBias()) {
             for (int i = 0; i < c.nLayers(); i++) names.add("h." + i + ".attn.c_attn.bias");
         }
-        List<String> order = List.copyOf(names);
-        Function<String, Tensor> value = n -> {
+        int largest = 0;
+        for (String n : names) if (Gpt2Layout.isConv1d(n) && params.containsKey(n)) largest = Math.max(largest, params.get(n).size());
+        int transposed = largest;
+        float[][] buffer = new float[1][];
+        SequencedMap<String, SafetensorsWriter.Entry> out = new LinkedHashMap<>();
+        for (String n : names) {
             Tensor p = params.get(n);
-            if (p == null) return Tensor.zeros(3 * c.embDim()); // the QKV bias of a model without one
-            return Gpt2Layout.isConv1d(n) ? p.transpose(0, 1) : p;
-        };
-        return new AbstractMap<>() {
-            @Override
-            public Set<Entry<String, Tensor>> entrySet() {
-                return new AbstractSet<>() {
-                    @Override
-                    public Iterator<Entry<String, Tensor>> iterator() {
-                        Iterator<String> it = order.iterator();
-                        return new Iterator<>() {
-                            @Override
-                            public boolean hasNext() {
-                                return it.hasNext();
-                            }
-
-                            @Override
-                            public Entry<String, Tensor> next() {
-                                String n = it.next();
-                                return new SimpleImmutableEntry<>(n, value.apply(n));
-                            }
-                        };
-                    }
-
-                    @Override
-                    public int size() {
-                        return order.size();
-                    }
-                };
+            if (p == null) {
+                int[] shape = {3 * c.embDim()}; // the QKV bias of a model without one
+                out.put(n, new SafetensorsWriter.Entry(shape, () -> new float[shape[0]]));
+            } else if (Gpt2Layout.isConv1d(n)) {
+                int rows = p.shape()[0], cols = p.shape()[1];
+                out.put(n, new SafetensorsWriter.Entry(new int[]{cols, rows},
+                        () -> transpose(values.apply(p), rows, cols, buffer[0] != null ? buffer[0] : (buffer[0] = new float[transposed]))));
+            } else {
+                out.put(n, new SafetensorsWriter.Entry(p.shape(), () -> values.apply(p)));
             }
-        };
+        }
+        return out;
+    }
+
+    /** The first {@code rows x cols} values of {@code src} transposed into {@code dst}. */
+    private static float[] transpose(float[] src, int rows, int cols, float[] dst) {
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < cols; k++) dst[k * rows + r] = src[r * cols + k];
+        }
+        return dst;
     }
 
     static void fill(GPTModel model, Safetensors st, Gpt2Layout.Plan plan) {

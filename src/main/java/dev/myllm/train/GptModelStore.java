@@ -2,7 +2,9 @@ package dev.myllm.train;
 
 import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTModel;
+import dev.myllm.tensor.Tensor;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
  * A {@link GPTModel} saved as a Hugging Face GPT-2 model directory through the io layer's
@@ -27,10 +29,15 @@ public final class GptModelStore implements ModelStore {
 
     @Override
     public void save(Path dir) {
+        save(dir, Tensor::data);
+    }
+
+    /** Saves the model storing {@code values} of each parameter (a LoRA run's merged weights) in place of its own. */
+    public void save(Path dir, Function<Tensor, float[]> values) {
         if (tokenizer == null) {
-            ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32); // GPT-2's
+            ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32, values); // GPT-2's
         } else {
-            ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32, tokenizer.endOfText());
+            ModelDirectory.writeInto(model, dir, dev.myllm.io.DType.F32, tokenizer.endOfText(), values);
             tokenizer.writeInto(dir);
         }
     }

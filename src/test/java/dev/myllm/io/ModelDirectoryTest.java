@@ -139,8 +139,11 @@ class ModelDirectoryTest {
                  "torch_dtype": "float32", "transformers_version": "4.44.0", "use_cache": true, "vocab_size": 67}
                 """);
         List<RawTensor> raw = new java.util.ArrayList<>();
-        for (var e : ModelDirectory.hubTensors(m).entrySet()) {
-            raw.add(RawTensor.f32("transformer." + e.getKey(), e.getValue()));
+        for (var e : ModelDirectory.hubTensors(m, Tensor::data).entrySet()) {
+            int[] shape = e.getValue().shape();
+            int n = java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y);
+            // a copy: the transposes share one (longer) buffer
+            raw.add(RawTensor.f32("transformer." + e.getKey(), Tensor.of(java.util.Arrays.copyOf(e.getValue().values().get(), n), shape)));
             if (e.getKey().endsWith("ln_1.bias")) { // the causal-mask buffers of older versions
                 String layer = e.getKey().substring(0, e.getKey().indexOf(".ln_1"));
                 byte[] mask = new byte[16 * 16];
