@@ -114,13 +114,15 @@ public final class AdamW {
 
     // ---------------------------------------------------------------- state for checkpoints
 
-    /** The moments as tensors named {@code {param}.exp_avg} and {@code {param}.exp_avg_sq} (copies). */
+    /** The moments as tensors named {@code {param}.exp_avg} and {@code {param}.exp_avg_sq}: views of the live state, which the next step changes. */
     public SequencedMap<String, Tensor> stateTensors() {
         SequencedMap<String, Tensor> out = new LinkedHashMap<>();
         for (var e : params.entrySet()) {
             int[] shape = e.getValue().shape();
-            out.put(e.getKey() + ".exp_avg", Tensor.of(m.get(e.getKey()).clone(), shape));
-            out.put(e.getKey() + ".exp_avg_sq", Tensor.of(v.get(e.getKey()).clone(), shape));
+            // the live moments, not copies: a checkpoint writes them at once, and copies of a whole model's moments
+            // could not fit the heap that the training step fits
+            out.put(e.getKey() + ".exp_avg", Tensor.of(m.get(e.getKey()), shape));
+            out.put(e.getKey() + ".exp_avg_sq", Tensor.of(v.get(e.getKey()), shape));
         }
         return out;
     }

@@ -13,6 +13,7 @@ import dev.myllm.tensor.Tensor;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,14 @@ class SaveHeapTest {
     void aModelDirectorysSaveTransposesOneWeightAtATime(@TempDir Path tmp) {
         GPTModel m = RandomModels.uniform(SHAPE, 1);
         long bytes = allocatedBy(() -> new GptModelStore(m).save(tmp));
+        assertThat(bytes).isLessThan(bound(m));
+    }
+
+    @Test
+    void aTrainingCheckpointAllocatesAboutOneTensorNotTheModelAndItsMoments(@TempDir Path tmp) {
+        GPTModel m = RandomModels.uniform(SHAPE, 1);
+        AdamW opt = new AdamW(m.namedParameters(), AdamW.Options.book());
+        long bytes = allocatedBy(() -> Checkpoints.save(tmp, 1, new GptModelStore(m), opt, Map.of("step", 1), () -> { }, 0));
         assertThat(bytes).isLessThan(bound(m));
     }
 
