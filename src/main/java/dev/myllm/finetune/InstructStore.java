@@ -47,7 +47,7 @@ public final class InstructStore implements ModelStore {
         if (lora == null) {
             base.save(dir);
         } else {
-            lora.lora().whileMerged(() -> base.save(dir));
+            base.save(dir, lora.lora().mergedValues()); // one merged weight at a time
             Path a = dir.resolve(ADAPTER);
             try {
                 Files.createDirectories(a);

@@ -199,6 +199,29 @@ public final class LoRA extends Module {
     }
 
     /**
+     * Each weight's values with its update added in, for a save that writes one weight at a time: a target's merged
+     * weight is made in one buffer (of the largest target's size) that the next target reuses, so the save needs one
+     * weight's heap, not a copy of every target; any other parameter's are its own. The values {@link #whileMerged} has.
+     */
+    public java.util.function.Function<Tensor, float[]> mergedValues() {
+        if (layers.containsKey("lm_head") && !targets.containsKey("lm_head")) {
+            throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
+        }
+        Map<Tensor, LoRALinear> byWeight = new java.util.IdentityHashMap<>();
+        layers.forEach((path, a) -> byWeight.put(targets.get(path).weight(), a));
+        int largest = byWeight.keySet().stream().mapToInt(Tensor::size).max().orElse(0);
+        float[][] buffer = new float[1][];
+        return w -> {
+            LoRALinear a = byWeight.get(w);
+            if (a == null) return w.data();
+            if (buffer[0] == null) buffer[0] = new float[largest];
+            System.arraycopy(w.data(), 0, buffer[0], 0, w.size());
+            a.addMergedTo(buffer[0]);
+            return buffer[0];
+        };
+    }
+
+    /**
      * Runs {@code action} (for example saving the model) while every update is added into its base
      * weight, then puts the base weights back bit for bit; the adapters stay attached throughout.
      */

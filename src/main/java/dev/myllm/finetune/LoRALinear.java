@@ -80,10 +80,11 @@ public final class LoRALinear extends Module {
      * Adds the update into {@code w}, a weight in our {@code [out, in]} layout:
      * {@code w += scale·(A·B)ᵀ} block by block, after which a plain linear layer with {@code w}
      * computes the adapted map. The arithmetic is {@link LoRAMerge#add}'s, which a PEFT adapter's
-     * merge shares.
+     * merge shares. Only the first {@code out·in} values are the weight (a save reuses one buffer for
+     * weights of every size).
      */
     public void addMergedTo(float[] w) {
-        if (w.length != out * in) throw new IllegalArgumentException("LoRA merge into " + w.length + " weights, expected " + out + "x" + in);
+        if (w.length < out * in) throw new IllegalArgumentException("LoRA merge into " + w.length + " weights, expected " + out + "x" + in);
         int blockOut = out / a.length;
         for (int blk = 0; blk < a.length; blk++) {
             // A (in, r): A(k,i) = a[i·r + k]; B (r, out/blocks): B(o,k) = b[k·(out/blocks) + o]

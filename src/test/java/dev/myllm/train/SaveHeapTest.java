@@ -4,13 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.myllm.finetune.ClassifierStore;
 import dev.myllm.finetune.GPTClassifier;
+import dev.myllm.finetune.InstructStore;
+import dev.myllm.finetune.LoRA;
+import dev.myllm.finetune.LoRAModel;
+import dev.myllm.finetune.PromptFormat;
 import dev.myllm.finetune.TokenRule;
+import dev.myllm.io.DType;
+import dev.myllm.io.ModelDirectory;
 import dev.myllm.model.GPTConfig;
 import dev.myllm.model.GPTModel;
 import dev.myllm.model.RandomModels;
 import dev.myllm.tensor.Rng;
 import dev.myllm.tensor.Tensor;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +65,27 @@ class SaveHeapTest {
         AdamW opt = new AdamW(m.namedParameters(), AdamW.Options.book());
         long bytes = allocatedBy(() -> Checkpoints.save(tmp, 1, new GptModelStore(m), opt, Map.of("step", 1), () -> { }, 0));
         assertThat(bytes).isLessThan(bound(m));
+    }
+
+    @Test
+    void aLoRARunsSaveMergesOneWeightAtATimeAndWritesWhatWhileMergedWrites(@TempDir Path tmp) throws Exception {
+        GPTModel m = RandomModels.uniform(SHAPE, 2);
+        LoRAModel lm = new LoRAModel(m, new LoRA.Settings(4, 8, LoRA.Scale.ALPHA_OVER_RANK), new Rng(3));
+        Rng r = new Rng(9);
+        for (var a : lm.lora().layers().values()) {
+            for (int i = 0; i < a.blocks(); i++) {
+                float[] b = a.b(i).data();
+                for (int k = 0; k < b.length; k++) b[k] = (float) (r.nextDouble() - 0.5);
+            }
+        }
+        InstructStore store = new InstructStore(m, lm, null, PromptFormat.ALPACA, tmp.resolve("start"), "--trainable lora");
+        Path dir = Files.createDirectories(tmp.resolve("saved"));
+        long bytes = allocatedBy(() -> store.save(dir));
+        assertThat(bytes).isLessThan(bound(m));
+
+        Path merged = Files.createDirectories(tmp.resolve("merged"));
+        lm.lora().whileMerged(() -> ModelDirectory.writeInto(m, merged, DType.F32));
+        assertThat(Files.readAllBytes(dir.resolve(ModelDirectory.WEIGHTS))).isEqualTo(Files.readAllBytes(merged.resolve(ModelDirectory.WEIGHTS)));
     }
 
     @Test
