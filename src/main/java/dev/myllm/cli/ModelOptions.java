@@ -60,6 +60,7 @@ final class ModelOptions {
 
     /** The configuration asked for, without building the model. */
     GPTConfig config() {
+        refuseInitWithModel();
         GPTConfig c;
         if (source.preset != null) {
             try {
@@ -83,8 +84,17 @@ final class ModelOptions {
 
     /** book or gpt2: how a preset's weights are drawn. */
     String initScheme() {
-        if (init != null && source.preset == null) throw new CliException("--init applies to a --preset (a --model has its weights)");
+        refuseInitWithModel();
         return initScheme(source.preset, init);
+    }
+
+    /**
+     * Refuses {@code --init} beside a {@code --model}: it says how a preset's random weights are drawn, and a model
+     * has its own (every command ran the model's weights without a word). {@link #config} and {@link #refuseAdapter},
+     * which the classifier paths call, check it.
+     */
+    private void refuseInitWithModel() {
+        if (init != null && source.preset == null) throw new CliException("--init applies to a --preset (a --model has its weights)");
     }
 
     /** book or gpt2: {@code init} checked, or the preset's default (book for the {@code book-*} presets). */
@@ -166,8 +176,9 @@ final class ModelOptions {
         }
     }
 
-    /** Refuses {@code --adapter} for a model {@code what} cannot adapt (a classifier directory). */
+    /** Refuses {@code --adapter} for a model {@code what} cannot adapt (a classifier directory), and {@code --init} beside it. */
     void refuseAdapter(String what) {
+        refuseInitWithModel();
         if (adapter != null) throw new CliException("--adapter: " + what);
     }
 }

@@ -230,6 +230,30 @@ class OptionErrorsCliTest {
         }
     }
 
+    @Test
+    void initWithAModelIsRefusedNotIgnored() throws Exception {
+        // --init draws a preset's random weights: with --model every command ran the model's own weights without a word
+        String expected = "--init applies to a --preset (a --model has its weights)";
+        assertError(CliRun.run("generate", "--model", lm.toString(), "--init", "book", "--prompt", "hi", "--max-new-tokens", "1"), expected);
+        assertError(CliRun.run("score", "--model", lm.toString(), "--init", "gpt2", "--text", "hi there"), expected);
+        assertError(CliRun.run("info", "--model", lm.toString(), "--init", "book"), expected);
+        assertError(CliRun.run("info", "--model", classifier.toString(), "--init", "book"), expected);
+        assertError(CliRun.run("export", "--model", lm.toString(), "--init", "book", "--out", tmp.resolve("init-export").toString()), expected);
+        assertThat(tmp.resolve("init-export")).doesNotExist();
+        assertError(CliRun.run("export", "--model", classifier.toString(), "--init", "book", "--out", tmp.resolve("init-export").toString()),
+                expected);
+        assertThat(tmp.resolve("init-export")).doesNotExist();
+        // a port in use: a server that got past the model stops there instead of listening
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            String port = Integer.toString(taken.getLocalPort());
+            assertError(CliRun.run("serve", "--model", lm.toString(), "--init", "book", "--port", port), expected);
+            assertError(CliRun.run("serve", "--model", classifier.toString(), "--init", "book", "--port", port), expected);
+        }
+        // a preset still takes it
+        CliRun preset = CliRun.run("info", "--preset", "gpt2-tiny", "--init", "book");
+        assertThat(preset.code()).as(preset.err()).isZero();
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
