@@ -99,7 +99,8 @@ final class ApiHandler extends Handler.Abstract {
         req.setAttribute(JsonErrorHandler.SEEN, Boolean.TRUE);
         String path = Request.getPathInContext(req), method = req.getMethod();
         Outcome out = new Outcome();
-        String endpoint = "other";
+        // named before routing, so that a refused request (400, 401, 404, 405, ...) is counted under the endpoint it was sent to
+        String endpoint = endpointOf(path);
         try {
             endpoint = route(req, resp, cb, path, method, out);
         } catch (ApiError e) {
@@ -121,6 +122,21 @@ final class ApiHandler extends Handler.Abstract {
             if (!(endpoint.equals("health") && out.status == 200)) log.accept(logLine(method, path, out, t0));
         }
         return true;
+    }
+
+    /** The endpoint a request to {@code path} is counted under in {@code myllm_requests_total}; "other" for a URL no route serves. */
+    static String endpointOf(String path) {
+        return switch (path) {
+            case "/health" -> "health";
+            case "/metrics" -> "metrics";
+            case "/v1/models" -> "models";
+            case "/v1/completions" -> "completions";
+            case "/v1/chat/completions" -> "chat";
+            case "/v1/classify" -> "classify";
+            case "/v1/embeddings" -> "embeddings";
+            case "/v1/inspect", "/v1/inspect/model" -> "inspect";
+            default -> path.startsWith("/v1/models/") ? "models" : "other";
+        };
     }
 
     /** The request's log line: method, path, status, tokens in and out, time, and the prompt with --log-prompts. */
