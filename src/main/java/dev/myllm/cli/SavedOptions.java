@@ -106,8 +106,12 @@ final class SavedOptions {
     static void apply(CommandLine.Model.CommandSpec spec, Object saved) {
         if (!(saved instanceof Map<?, ?> map)) return;
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
+        // a length typed again replaces the run's: --steps overrides --epochs, so a saved --steps restored beside a
+        // typed --epochs ignored it (and the run said "nothing to train ... give a larger --steps or --epochs")
+        boolean epochsTyped = given != null && spec.findOption("--epochs") != null && given.hasMatchedOption("--epochs");
         for (OptionSpec o : spec.options()) {
             if (SKIP.contains(o.longestName()) || o.hidden() || (given != null && given.hasMatchedOption(o))) continue;
+            if (epochsTyped && o.longestName().equals("--steps")) continue;
             String key = o.longestName().replaceFirst("^--", "");
             if (!map.containsKey(key)) continue;
             o.setValue(convert(rebase(map.get(key), map), o.type(), key));

@@ -267,6 +267,32 @@ class RerunCliTest {
         assertThat(out).doesNotExist();
     }
 
+    @Test
+    void epochsTypedOnResumeReplaceTheRunsSteps() throws Exception {
+        // a run made with --steps, resumed with --epochs: the saved --steps (which overrides --epochs) was restored, the
+        // typed --epochs ignored, and the run said "nothing to train ... give a larger --steps or --epochs"
+        Path c = tmp.resolve("steps-then-epochs");
+        assertThat(CliRun.run(classifyArgs(c, "--steps", "2")).code()).isZero();
+        CliRun more = CliRun.runCapturingStderr("finetune", "classify", "--resume", c.toString(), "--epochs", "2");
+        assertThat(more.code()).as(more.err()).isZero();
+        assertThat(more.err()).contains("5 batches of 4 per epoch; 10 steps\n").doesNotContain("nothing to train");
+        assertThat(c.resolve("latest")).hasContent("step-000010");
+
+        Path text = tmp.resolve("short.txt");
+        Files.writeString(text, Tokenizers.verdictText().substring(0, 3000));
+        Path t = tmp.resolve("train-steps-then-epochs");
+        String[] shape = {"--preset", "gpt2-tiny", "--n-layer", "1", "--context-length", "16", "--batch-size", "4", "--eval-every", "0",
+                "--eval-batches", "1", "--sample-every", "-1"};
+        List<String> first = new ArrayList<>(List.of("train", "--data", text.toString(), "--out", t.toString(), "--steps", "2"));
+        first.addAll(List.of(shape));
+        CliRun two = CliRun.run(first.toArray(String[]::new));
+        assertThat(two.code()).as(two.err()).isZero();
+        CliRun epoch = CliRun.run("train", "--resume", t.toString(), "--epochs", "1");
+        assertThat(epoch.code()).as(epoch.err()).isZero();
+        assertThat(epoch.err()).doesNotContain("nothing to train");
+        assertThat(Files.readString(t.resolve("latest")).strip()).isNotEqualTo("step-000002");
+    }
+
     private static void assertError(CliRun r, String message) {
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err().strip()).contains(message).doesNotContain("\n").doesNotContain("Exception");
