@@ -66,16 +66,21 @@ final class ScoreCommand implements Runnable {
         if (logitsOut != null) OutputPaths.file("--logits-out", logitsOut, "logits file"); // before the model is built and run, not after
         Tokenizer tok = input.text != null ? tokenizer.load(model) : null;
         int[] ids = tok != null ? tok.encode(input.text, Specials.ALLOW) : readIds(input.idsFile);
+        String from = input.text != null ? "--text" : "--ids-file " + input.idsFile; // what each line below names
+        int n = ids.length;
+        // before the model is loaded, not after
+        if (n < 2) throw new CliException(from + ": the sequence has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
         GPTModel m = weights.build(model, seed);
         if (tok != null) GenerateCommand.checkVocab(tok, m); // as generate says it, rather than an id "outside the vocabulary"
         String dtypeUsed = weights.used();
-        int n = ids.length, vocab = m.config().vocabSize();
-        if (n < 2) throw new CliException("the sequence has " + n + " token" + (n == 1 ? "" : "s") + "; scoring needs at least 2");
+        int vocab = m.config().vocabSize();
         if (n > m.config().contextLength()) {
-            throw new CliException("the sequence has " + n + " tokens but the model's context length is " + m.config().contextLength());
+            throw new CliException(from + ": the sequence has " + n + " tokens but the model's context length is " + m.config().contextLength());
         }
         for (int i = 0; i < n; i++) {
-            if (ids[i] < 0 || ids[i] >= vocab) throw new CliException("token id " + ids[i] + " at position " + i + " is outside the vocabulary of " + vocab);
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new CliException(from + ": token id " + ids[i] + " at position " + i + " is outside the vocabulary of " + vocab);
+            }
         }
         double loss;
         m.eval();

@@ -231,6 +231,21 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void scoresSequenceErrorsNameTheOptionItCameFrom() throws Exception {
+        // "the sequence has 1 token; scoring needs at least 2", "token id 60000 at position 1 is outside the vocabulary":
+        // from --text or from which --ids-file, the line did not say
+        assertError(CliRun.run("score", "--model", lm.toString(), "--text", "hi"), "--text: the sequence has 1 token; scoring needs at least 2");
+        Path ids = tmp.resolve("big-id.txt");
+        Files.writeString(ids, "1 60000 2\n");
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", ids.toString()),
+                "--ids-file " + ids + ": token id 60000 at position 1 is outside the vocabulary of 50257");
+        Path many = tmp.resolve("many-ids.txt");
+        Files.writeString(many, "1 ".repeat(41));
+        assertError(CliRun.run("score", "--model", lm.toString(), "--ids-file", many.toString()),
+                "--ids-file " + many + ": the sequence has 41 tokens but the model's context length is 40");
+    }
+
+    @Test
     void initWithAModelIsRefusedNotIgnored() throws Exception {
         // --init draws a preset's random weights: with --model every command ran the model's own weights without a word
         String expected = "--init applies to a --preset (a --model has its weights)";
