@@ -50,6 +50,7 @@ final class ClassifyCommand implements Runnable {
         List<LabelledExample> labelled = null;
         List<String> all = new ArrayList<>(texts);
         if (file != null) {
+            if (Files.isDirectory(file)) throw new CliException("--file " + file + " is a directory; give a file of texts");
             String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
             try {
                 if (name.endsWith(".csv") || name.endsWith(".tsv") || name.endsWith(".jsonl") || name.endsWith(".json")) {
@@ -64,6 +65,8 @@ final class ClassifyCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CliException("--file: " + e.getMessage());
             }
+            // given, it is meant to hold texts: "nothing to classify: give texts or --file FILE" read as if it had not been
+            if (all.size() == texts.size()) throw new CliException("--file " + file + " holds no texts");
         }
         if (all.isEmpty()) throw new CliException("nothing to classify: give texts or --file FILE");
         if (maxLength < 0) throw new CliException("--max-length must be >= 1, got " + maxLength);

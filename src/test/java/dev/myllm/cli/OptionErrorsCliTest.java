@@ -246,6 +246,17 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void classifyNamesAFileThatIsADirectoryOrHasNoTexts() throws Exception {
+        // "--file: cannot read DIR: Is a directory" (the system's words), and for an empty file "nothing to classify:
+        // give texts or --file FILE", though --file was given
+        assertError(CliRun.run("classify", "--model", classifier.toString(), "--file", tmp.toString()),
+                "--file " + tmp + " is a directory; give a file of texts");
+        Path blank = tmp.resolve("blank.txt");
+        Files.writeString(blank, "\n  \n");
+        assertError(CliRun.run("classify", "--model", classifier.toString(), "--file", blank.toString()), "--file " + blank + " holds no texts");
+    }
+
+    @Test
     void initWithAModelIsRefusedNotIgnored() throws Exception {
         // --init draws a preset's random weights: with --model every command ran the model's own weights without a word
         String expected = "--init applies to a --preset (a --model has its weights)";
