@@ -57,8 +57,9 @@ final class Classifier {
         List<int[]> ids = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             int[] t = served.tokenizer().encode(texts.get(i), Specials.TEXT);
-            if (t.length == 0) throw ApiError.badField("input", "input[" + i + "] is empty");
-            if (!trainedLength && t.length > ctx) throw ApiError.badField("input", "input[" + i + "] has " + t.length + " tokens; the context length is " + ctx);
+            String shown = in.isTextual() ? "input" : "input[" + i + "]"; // as the request sent it, and as /v1/embeddings names it
+            if (t.length == 0) throw ApiError.badField("input", shown + " is an empty string");
+            if (!trainedLength && t.length > ctx) throw ApiError.badField("input", shown + " has " + t.length + " tokens; the context length is " + ctx);
             int[] fitted = model.fit(t);
             total += Math.min(t.length, fitted.length);
             ids.add(fitted);

@@ -48,6 +48,12 @@ class ClassifyAndFormatsTest {
                 assertThat(data.get(i).get("label").asText()).isEqualTo(pSpam > 0.5 ? "spam" : "ham");
             }
             assertEquals(400, TestServers.post(s.base() + "/v1/classify", "{\"input\":7}", null).statusCode());
+            // an empty text is named as /v1/embeddings names it: "input[0] is empty" pointed into a list the request did not send
+            for (String[] k : new String[][]{{"\"\"", "input is an empty string"}, {"[\"a\",\"\"]", "input[1] is an empty string"}}) {
+                var empty = TestServers.post(s.base() + "/v1/classify", "{\"input\":" + k[0] + "}", null);
+                assertEquals(400, empty.statusCode());
+                assertThat(TestServers.json(empty).get("error").get("message").asText()).isEqualTo(k[1]);
+            }
             // a classifier asked to generate: OpenAI's 404 for a model at an endpoint it does not serve
             for (String path : List.of("/v1/completions", "/v1/chat/completions")) {
                 var gen = TestServers.post(s.base() + path, "{\"prompt\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", null);
