@@ -89,8 +89,10 @@ public final class Responder {
         int[] ids = tok.encode(prompt, Specials.TEXT);
         int ctx = model.config().contextLength();
         if (ids.length >= ctx) {
+            // no "/reset": a conversation refuses a turn that does not fit before it gets here (Conversation.say), so this
+            // is a one-shot answer (chat --instruction, respond), which has no conversation to reset
             throw new IllegalArgumentException("the prompt is " + ids.length + " tokens long but the model's context is " + ctx
-                    + " tokens: shorten the instruction" + (format.hasTurns() ? " or /reset the conversation" : ""));
+                    + " tokens: shorten the instruction");
         }
         return ids;
     }

@@ -70,6 +70,11 @@ class InstructCliTest {
         assertThat(r.code()).isNotZero();
         assertThat(r.err().strip()).startsWith("myllm: --instruction: the prompt is ").contains("but the model's context is 128 tokens")
                 .doesNotContain("\n");
+        // in a format with turns it also said "or /reset the conversation", of a one-shot answer that has none
+        CliRun phi3 = CliRun.run("chat", "--preset", "gpt2-tiny", "--format", "phi3", "--instruction", "word ".repeat(200));
+        assertThat(phi3.code()).isEqualTo(2);
+        assertThat(phi3.err().strip()).startsWith("myllm: --instruction: the prompt is ").endsWith("tokens: shorten the instruction")
+                .doesNotContain("/reset");
         CliRun chat = withStdin("word ".repeat(200) + "\n/exit\n", "chat", "--preset", "gpt2-tiny");
         assertThat(chat.code()).isZero();
         assertThat(chat.err()).contains("too long for the model's context");
