@@ -38,7 +38,7 @@ final class ModelOptions {
             description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) merged into the model's weights when loading; a prompt format saved in it (a LoRA run's) wins over the model's.")
     Path adapter;
 
-    @Option(names = "--context-length", paramLabel = "N", description = "Override the preset's context length.")
+    @Option(names = "--context-length", paramLabel = "N", description = "Override the preset's context length; with --model, a shorter window on its weights.")
     Integer contextLength;
 
     @Option(names = "--qkv-bias", negatable = true, description = "Override: bias on the QKV projection (GPT-2: yes; the book's 163M count: no).")
@@ -72,6 +72,11 @@ final class ModelOptions {
             c = ModelDirectories.readConfig(source.model);
         }
         if (contextLength != null && contextLength < 1) throw new CliException("--context-length must be >= 1, got " + contextLength);
+        if (contextLength != null && source.model != null && contextLength > c.contextLength()) {
+            // a model's learned position table has a row per position: more failed on the tensor's shape, naming no option
+            throw new CliException("--context-length " + contextLength + " exceeds the context length " + c.contextLength() + " of --model "
+                    + source.model + " (its position table has " + c.contextLength() + " rows)");
+        }
         try {
             if (contextLength != null) c = c.withContextLength(contextLength);
             if (qkvBias != null) c = c.withQkvBias(qkvBias);

@@ -257,6 +257,18 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void aContextLengthPastAModelsIsNamedNotATensorShape() {
+        // it said "--model DIR/model.safetensors: tensor 'wpe.weight' has shape [40, 16], expected [41, 16] for ..."
+        String expected = "--context-length 41 exceeds the context length 40 of --model " + lm + " (its position table has 40 rows)";
+        assertError(CliRun.run("generate", "--model", lm.toString(), "--context-length", "41", "--prompt", "hi", "--max-new-tokens", "1"), expected);
+        assertError(CliRun.run("score", "--model", lm.toString(), "--context-length", "41", "--text", "hi there"), expected);
+        assertError(CliRun.run("info", "--model", lm.toString(), "--context-length", "41"), expected);
+        // a shorter one is a shorter window on the same weights
+        CliRun shorter = CliRun.run("generate", "--model", lm.toString(), "--context-length", "8", "--prompt", "hi", "--max-new-tokens", "12");
+        assertThat(shorter.code()).as(shorter.err()).isZero();
+    }
+
+    @Test
     void initWithAModelIsRefusedNotIgnored() throws Exception {
         // --init draws a preset's random weights: with --model every command ran the model's own weights without a word
         String expected = "--init applies to a --preset (a --model has its weights)";
