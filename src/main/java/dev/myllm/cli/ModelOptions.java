@@ -41,10 +41,10 @@ final class ModelOptions {
     @Option(names = "--context-length", paramLabel = "N", description = "Override the preset's context length; with --model, a shorter window on its weights.")
     Integer contextLength;
 
-    @Option(names = "--qkv-bias", negatable = true, description = "Override: bias on the QKV projection (GPT-2: yes; the book's 163M count: no).")
+    @Option(names = "--qkv-bias", negatable = true, description = "Override a preset's bias on the QKV projection (GPT-2: yes; the book's 163M count: no); a --model keeps its own.")
     Boolean qkvBias;
 
-    @Option(names = "--tie-weights", negatable = true, description = "Override: output head shares the token embedding (GPT-2: yes; the book: no).")
+    @Option(names = "--tie-weights", negatable = true, description = "Override whether a preset's output head shares the token embedding (GPT-2: yes; the book: no); a --model keeps its own.")
     Boolean tiedHead;
 
     /** The older spelling, kept working. */
@@ -76,6 +76,18 @@ final class ModelOptions {
             // a model's learned position table has a row per position: more failed on the tensor's shape, naming no option
             throw new CliException("--context-length " + contextLength + " exceeds the context length " + c.contextLength() + " of --model "
                     + source.model + " (its position table has " + c.contextLength() + " rows)");
+        }
+        if (source.model != null) {
+            // a model's weights are shaped by its own: another value failed on a tensor, in words that named no option
+            Path m = source.model;
+            if (qkvBias != null && qkvBias != c.qkvBias()) {
+                throw new CliException((qkvBias ? "--qkv-bias" : "--no-qkv-bias") + ": --model " + m + " has "
+                        + (c.qkvBias() ? "a" : "no") + " bias on its QKV projection; leave the option out");
+            }
+            if (tiedHead != null && tiedHead != c.tiedHead()) {
+                throw new CliException((tiedHead ? "--tie-weights" : "--no-tie-weights") + ": --model " + m + " has "
+                        + (c.tiedHead() ? "its output head tied to the token embedding" : "a separate output head") + "; leave the option out");
+            }
         }
         try {
             if (contextLength != null) c = c.withContextLength(contextLength);

@@ -269,6 +269,25 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void aHeadOrBiasOverrideAgainstAModelsOwnIsNamed() throws Exception {
+        // they failed on the weights: "config.json says myllm_qkv_bias: false" (it did not: the option did), "missing tensor
+        // lm_head.weight", or a GGUF file that "holds ..., not the configuration asked for"
+        assertError(CliRun.run("generate", "--model", lm.toString(), "--no-qkv-bias", "--prompt", "hi"),
+                "--no-qkv-bias: --model " + lm + " has a bias on its QKV projection; leave the option out");
+        assertError(CliRun.run("score", "--model", lm.toString(), "--no-tie-weights", "--text", "hi there"),
+                "--no-tie-weights: --model " + lm + " has its output head tied to the token embedding; leave the option out");
+        Path untied = tmp.resolve("untied");
+        ModelDirectory.save(new GPTModel(new GPTConfig(GPTConfig.GPT2_VOCAB, 40, 16, 2, 2, 0f, false, false, 1e-5f), 1), untied);
+        assertError(CliRun.run("generate", "--model", untied.toString(), "--qkv-bias", "--prompt", "hi"),
+                "--qkv-bias: --model " + untied + " has no bias on its QKV projection; leave the option out");
+        assertError(CliRun.run("info", "--model", untied.toString(), "--tie-weights"),
+                "--tie-weights: --model " + untied + " has a separate output head; leave the option out");
+        // the model's own values are no change
+        CliRun same = CliRun.run("generate", "--model", lm.toString(), "--qkv-bias", "--tie-weights", "--prompt", "hi", "--max-new-tokens", "1");
+        assertThat(same.code()).as(same.err()).isZero();
+    }
+
+    @Test
     void initWithAModelIsRefusedNotIgnored() throws Exception {
         // --init draws a preset's random weights: with --model every command ran the model's own weights without a word
         String expected = "--init applies to a --preset (a --model has its weights)";
