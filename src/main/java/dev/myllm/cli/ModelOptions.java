@@ -193,9 +193,16 @@ final class ModelOptions {
         }
     }
 
-    /** Refuses {@code --adapter} for a model {@code what} cannot adapt (a classifier directory), and {@code --init} beside it. */
+    /**
+     * Refuses {@code --adapter} for a model {@code what} cannot adapt (a classifier directory), and {@code --init} and the
+     * shape overrides beside it: a classifier is used as saved.
+     */
     void refuseAdapter(String what) {
         refuseInitWithModel();
+        if (contextLength != null || qkvBias != null || tiedHead != null) {
+            throw new CliException("--context-length, --qkv-bias and --tie-weights change a model's shape; a classifier (" + source.model
+                    + ") is used as saved");
+        }
         if (adapter != null) throw new CliException("--adapter: " + what);
     }
 }

@@ -288,6 +288,19 @@ class OptionErrorsCliTest {
     }
 
     @Test
+    void shapeOverridesBesideAClassifierAreRefusedAsInfoRefusesThem() throws Exception {
+        // serve and export took them and ran or wrote the classifier as saved without a word
+        String expected = "--context-length, --qkv-bias and --tie-weights change a model's shape; a classifier (" + classifier + ") is used as saved";
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            String port = Integer.toString(taken.getLocalPort());
+            assertError(CliRun.run("serve", "--model", classifier.toString(), "--context-length", "8", "--port", port), expected);
+        }
+        assertError(CliRun.run("export", "--model", classifier.toString(), "--no-qkv-bias", "--out", tmp.resolve("shape-export").toString()),
+                expected);
+        assertThat(tmp.resolve("shape-export")).doesNotExist();
+    }
+
+    @Test
     void initWithAModelIsRefusedNotIgnored() throws Exception {
         // --init draws a preset's random weights: with --model every command ran the model's own weights without a word
         String expected = "--init applies to a --preset (a --model has its weights)";
