@@ -81,8 +81,10 @@ final class DemoCommand implements Runnable {
         long budget = (long) (minutes * 60e9);
         // a missing corpus must not cost the previous run
         List<String> texts = new CorpusInput("--data", replaceInvalid).texts(List.of(data));
-        clearRun(out);
         long chars = texts.stream().mapToLong(String::length).sum();
+        // as train says it, but before the previous run is cleared, a vocabulary learned and written and steps timed
+        if (chars == 0) throw new CliException("--data: the corpus is empty: " + data);
+        clearRun(out);
         Path tokFile = out.resolve(GptModelStore.TOKENIZER_FILE);
         long t0 = System.nanoTime();
         TrainedBpe bpe = new BpeTrainer().train(texts, DemoSizing.VOCAB, List.of("<|endoftext|>"), null);

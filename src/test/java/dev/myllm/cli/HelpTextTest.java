@@ -186,6 +186,22 @@ class HelpTextTest {
     }
 
     @Test
+    void anEmptyDemoCorpusIsRefusedBeforeTheWork(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        // it cleared the previous run, learned a 258-token vocabulary, wrote it, timed training steps, and only then
+        // said "--data: the corpus is empty"
+        java.nio.file.Path run = java.nio.file.Files.createDirectories(tmp.resolve("demo"));
+        java.nio.file.Path latest = java.nio.file.Files.writeString(run.resolve("latest"), "step-000010");
+        java.nio.file.Path metrics = java.nio.file.Files.writeString(run.resolve("metrics.jsonl"), "{}\n");
+        java.nio.file.Path empty = java.nio.file.Files.writeString(tmp.resolve("empty.txt"), "");
+        CliRun r = CliRun.runCapturingStderr("demo", "--out", run.toString(), "--data", empty.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("myllm: --data: the corpus is empty: " + empty + "\n");
+        assertThat(latest).hasContent("step-000010");
+        assertThat(metrics).exists();
+        assertThat(run.resolve("myllm-tokenizer.json")).doesNotExist();
+    }
+
+    @Test
     void aDemoRunDirectoryThatCannotBeWrittenIsRefusedBeforeTheWork(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
         java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("afile"), "x");
         // refused before the corpus is read (a missing one is not reached) and the vocabulary learned: it said
