@@ -118,6 +118,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            // a JVM started without it failed with a NoClassDefFoundError stack trace at the first kernel (a jar's manifest cannot add it)
+            System.err.println("myllm: the Java Vector API module is not loaded: run java with --add-modules jdk.incubator.vector"
+                    + " (java --add-modules jdk.incubator.vector -jar myllm.jar ...), or use ./myllm, which adds it");
+            System.exit(2);
+        }
         int code;
         dev.myllm.util.ProgressBars.enable(ConsoleProgressBars::download); // below the command line nothing draws for a person
         try {
