@@ -63,9 +63,9 @@ public final class FineTuningMemory {
             // of them); the reference's passes run before, without gradients, and their buffers are free again
             case DPO -> 2 * n * (forward + cfg.vocabSize()) + n * backward;
         };
-        // no margin for the young generation and work buffers (train's MemoryEstimate.MARGIN, 192 MiB): small runs fit in
-        // less (finetune instruct and classify of gpt2-tiny ran in a heap of 200 MB, which that margin alone nearly fills)
-        return new MemoryEstimate((weights + trains) * Float.BYTES, 2 * trains * Float.BYTES, activations * Float.BYTES, 0);
+        // no margin for the young generation and work buffers (as train's MemoryEstimate): small runs fit in little (finetune
+        // instruct and classify of gpt2-tiny ran in a heap of 200 MB, which a margin of 192 MiB alone nearly filled)
+        return new MemoryEstimate((weights + trains) * Float.BYTES, 2 * trains * Float.BYTES, activations * Float.BYTES);
     }
 
     /**

@@ -30,7 +30,7 @@ class MemoryEstimateTest {
     }
 
     @Test
-    void activationEstimateIsWithinAFifthOfTheMeasuredPeak() {
+    void activationEstimateIsAtMostTheMeasuredPeakAndWithinAFifthOfIt() {
         for (GPTConfig cfg : new GPTConfig[]{
                 new GPTConfig(500, 64, 64, 4, 2, 0f, true, true, 1e-5f),    // small batch: the head keeps probabilities
                 new GPTConfig(300, 128, 32, 2, 3, 0.1f, true, false, 1e-5f)}) { // dropout, untied head
@@ -39,7 +39,7 @@ class MemoryEstimateTest {
                 long measured = measuredPeak(cfg, bt[0], bt[1]);
                 long estimated = MemoryEstimate.activationFloats(cfg, bt[0], bt[1]);
                 assertThat((double) estimated).as("%s, batch %d × %d", cfg, bt[0], bt[1])
-                        .isBetween(0.8 * measured, 1.25 * measured);
+                        .isBetween(0.8 * measured, (double) measured);
             }
         }
     }
@@ -55,5 +55,14 @@ class MemoryEstimateTest {
         assertThat(e8256.refusal(8, 256, 64L << 30, "lower it")).isNull();
         String no = e8256.refusal(8, 256, 3L << 30, "lower it");
         assertThat(no).startsWith("batch 8 × 256 needs 3.").contains("the Java heap is 3.0 GiB").endsWith("; lower it").doesNotContain("\n");
+    }
+
+    @Test
+    void aTinyRunThatRunsInASmallHeapIsNotRefusedThereATooLargeOneStillIs() {
+        // myllm train of gpt2-tiny at its defaults (batch 8 × 128) runs in -Xmx200m: a margin of 192 MiB refused it
+        GPTConfig tiny = GPTConfig.preset("gpt2-tiny");
+        long heap = 200L << 20;
+        assertThat(MemoryEstimate.training(tiny, 8, 128).refusal(8, 128, heap, "lower it")).isNull();
+        assertThat(MemoryEstimate.training(tiny, 256, 128).refusal(256, 128, heap, "lower it")).startsWith("batch 256 × 128 needs ");
     }
 }
