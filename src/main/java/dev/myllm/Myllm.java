@@ -223,8 +223,9 @@ public final class Myllm {
         // (a looser rule would refuse models that load), and an OutOfMemoryError names neither the model nor a remedy
         long heap = Runtime.getRuntime().maxMemory();
         if (config.weightBytes() > heap) {
-            throw new IllegalArgumentException("model " + path + ": its float32 weights need " + dev.myllm.train.MemoryEstimate.gib(config.weightBytes())
-                    + " but the Java heap is " + dev.myllm.train.MemoryEstimate.gib(heap) + "; give the JVM more heap (-Xmx), or load it with loadForInference");
+            String[] sizes = dev.myllm.util.ByteSizes.apart(config.weightBytes(), heap);
+            throw new IllegalArgumentException("model " + path + ": its float32 weights need " + sizes[0]
+                    + " but the Java heap is " + sizes[1] + "; give the JVM more heap (-Xmx), or load it with loadForInference");
         }
         return ModelDirectory.load(path, config);
     }

@@ -24,7 +24,7 @@ class FinetuneMemoryTest {
         return model;
     }
 
-    private static final String HEAP = "but the Java heap is " + dev.myllm.train.MemoryEstimate.gib(Runtime.getRuntime().maxMemory()) + "; ";
+    private static final String HEAP = "but the Java heap is " + dev.myllm.util.ByteSizes.of(Runtime.getRuntime().maxMemory()) + "; ";
 
     @Test
     void instructionTuningEveryWeightOfGpt2LargeIsRefusedLoRAIsNot(@TempDir Path dir) throws Exception {

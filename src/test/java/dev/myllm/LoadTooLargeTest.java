@@ -17,7 +17,7 @@ class LoadTooLargeTest {
                 {"model_type": "gpt2", "vocab_size": 50257, "n_positions": 1024, "n_embd": 4096, "n_head": 32, "n_layer": 40}
                 """);
         Files.writeString(model.resolve("model.safetensors"), "not read");
-        String heap = dev.myllm.train.MemoryEstimate.gib(Runtime.getRuntime().maxMemory());
+        String heap = dev.myllm.util.ByteSizes.of(Runtime.getRuntime().maxMemory());
         assertThatThrownBy(() -> Myllm.load(model)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("model " + model + ": its float32 weights need ")
                 .hasMessageEndingWith(" but the Java heap is " + heap + "; give the JVM more heap (-Xmx), or load it with loadForInference");

@@ -305,7 +305,7 @@ class MyllmTest {
         assertThatThrownBy(() -> Myllm.train(o, null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("batch 64 × 1024 needs ")
                 .hasMessageEndingWith("; lower batchSize or contextLength, or give the JVM more heap (-Xmx)")
-                .hasMessageContaining("but the Java heap is " + dev.myllm.train.MemoryEstimate.gib(Runtime.getRuntime().maxMemory()))
+                .hasMessageContaining("but the Java heap is " + dev.myllm.util.ByteSizes.of(Runtime.getRuntime().maxMemory()))
                 .hasMessageNotContaining("--");
         assertThat(dir.resolve("run")).doesNotExist();
     }

@@ -86,7 +86,7 @@ final class BenchTrainCommand implements Runnable {
         long heap = Runtime.getRuntime().maxMemory();
         String refusal = memory.refusal(batchSize, contextLength, heap, MemoryRemedy.of(false));
         if (refusal != null) throw new CliException(refusal);
-        if (!json) spec.commandLine().getOut().println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
+        if (!json) spec.commandLine().getOut().println("memory: " + memory.describe() + "; heap " + dev.myllm.util.ByteSizes.of(heap));
         GPTModel model = checkpointing.apply(ModelOptions.randomModel(cfg, ModelOptions.initScheme(preset, init), seed));
         AdamW opt = new AdamW(model.namedParameters(), AdamW.Options.book());
         Rng rng = new Rng(7);

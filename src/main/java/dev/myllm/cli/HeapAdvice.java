@@ -1,7 +1,7 @@
 package dev.myllm.cli;
 
+import dev.myllm.util.ByteSizes;
 import java.lang.management.ManagementFactory;
-import java.util.Locale;
 
 /** The out-of-memory line: how big the Java heap is, how much memory the machine has, and how to raise the heap. */
 final class HeapAdvice {
@@ -20,19 +20,15 @@ final class HeapAdvice {
      * a larger heap is suggested only when the machine has room for it (up to 90% of its memory).
      */
     static String outOfMemory(long maxHeap, long physical) {
-        String heap = "out of memory: the Java heap is " + size(maxHeap);
+        String heap = "out of memory: the Java heap is " + ByteSizes.of(maxHeap);
         String smaller = "use a smaller model, batch size or context length";
         if (physical <= 0) return heap + "; " + smaller + ", or raise the heap, e.g. MYLLM_JAVA_OPTS=-Xmx"
                 + (long) Math.ceil(maxHeap * 2 / GIB) + "g";
-        String of = " of " + size(physical) + " of memory";
+        String of = " of " + ByteSizes.of(physical) + " of memory";
         long roomGib = (long) Math.floor(physical * 0.9 / GIB);
         if (roomGib * GIB < maxHeap * 1.1) return heap + of + ", most of this machine's; " + smaller;
         return heap + of + "; " + smaller + ", or raise the heap up to MYLLM_JAVA_OPTS=-Xmx" + roomGib
                 + "g (java -Xmx" + roomGib + "g when run without ./myllm)";
-    }
-
-    private static String size(long bytes) {
-        return bytes < GIB ? (bytes >> 20) + " MiB" : String.format(Locale.ROOT, "%.1f GiB", bytes / GIB);
     }
 
     /** Physical memory as the JVM sees it (a container's limit inside a container), or 0. */

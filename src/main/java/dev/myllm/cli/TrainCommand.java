@@ -183,7 +183,7 @@ final class TrainCommand implements Runnable {
             valTokens = new CorpusInput("--val-data", replaceInvalid).tokens(valData, tok);
         }
         // (after the data is read: a mistyped --data is then its one line alone)
-        System.err.println("memory: " + memory.describe() + "; heap " + MemoryEstimate.gib(heap));
+        System.err.println("memory: " + memory.describe() + "; heap " + dev.myllm.util.ByteSizes.of(heap));
         boolean book = "book".equals(scheme) || (scheme == null && GPTConfig.isBookPreset(preset));
         TorchGenerator torch = book ? new TorchGenerator(seed) : null; // the book's global generator: weights, then loaders and dropout
         TokenWindows train = new TokenWindows(trainTokens, batchSize, ctx, stride > 0 ? stride : ctx, true, seed);

@@ -2,6 +2,7 @@ package dev.myllm.train;
 
 import dev.myllm.model.GPTConfig;
 import dev.myllm.tensor.Ops;
+import dev.myllm.util.ByteSizes;
 import java.util.Locale;
 
 /**
@@ -77,15 +78,14 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
         return totalBytes() <= heapBytes;
     }
 
-    /** For example "about 3.5 GiB: weights and gradients 0.9 GiB, AdamW 0.9 GiB, activations 1.4 GiB". */
+    /** For example "about 3.5 GiB: weights and gradients 0.9 GiB, AdamW state 0.9 GiB, activations 1.4 GiB" ({@link ByteSizes}). */
     public String describe() {
-        return String.format(Locale.ROOT, "about %s: weights and gradients %s, AdamW state %s, activations %s",
-                gib(totalBytes()), gib(weightBytes), gib(optimizerBytes), gib(activationBytes));
+        return "about " + ByteSizes.of(totalBytes()) + ": " + parts();
     }
 
-    /** Bytes as GiB with one decimal. */
-    public static String gib(long bytes) {
-        return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+    private String parts() {
+        return String.format(Locale.ROOT, "weights and gradients %s, AdamW state %s, activations %s",
+                ByteSizes.of(weightBytes), ByteSizes.of(optimizerBytes), ByteSizes.of(activationBytes));
     }
 
     /**
@@ -99,7 +99,7 @@ public record MemoryEstimate(long weightBytes, long optimizerBytes, long activat
     /** As above for a run named by {@code run} (for example "batch 8 × 256"), which the line starts with. */
     public String refusal(String run, long heapBytes, String remedy) {
         if (fits(heapBytes)) return null;
-        return String.format(Locale.ROOT, "%s needs %s of memory (%s) but the Java heap is %s; %s",
-                run, gib(totalBytes()), describe().replaceFirst("^about [^:]*: ", ""), gib(heapBytes), remedy);
+        String[] sizes = ByteSizes.apart(totalBytes(), heapBytes);
+        return String.format(Locale.ROOT, "%s needs %s of memory (%s) but the Java heap is %s; %s", run, sizes[0], parts(), sizes[1], remedy);
     }
 }

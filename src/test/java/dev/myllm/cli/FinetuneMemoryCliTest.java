@@ -23,7 +23,7 @@ class FinetuneMemoryCliTest {
     }
 
     private static String heap() {
-        return dev.myllm.train.MemoryEstimate.gib(Runtime.getRuntime().maxMemory());
+        return dev.myllm.util.ByteSizes.of(Runtime.getRuntime().maxMemory());
     }
 
     /** The one-line refusal, exit code 2, nothing written. */

@@ -65,4 +65,18 @@ class MemoryEstimateTest {
         assertThat(MemoryEstimate.training(tiny, 8, 128).refusal(8, 128, heap, "lower it")).isNull();
         assertThat(MemoryEstimate.training(tiny, 256, 128).refusal(256, 128, heap, "lower it")).startsWith("batch 256 × 128 needs ");
     }
+
+    @Test
+    void smallSizesReadInMebibytesAndARefusalNeverReadsItsNeedEqualToTheHeap() {
+        // they read "needs 0.4 GiB ... weights and gradients 0.0 GiB ... the Java heap is 0.2 GiB"
+        MemoryEstimate e = MemoryEstimate.training(GPTConfig.preset("gpt2-tiny"), 256, 128);
+        assertThat(e.refusal(256, 128, 200L << 20, "lower it")).matches("batch 256 × 128 needs \\d{3} MiB of memory \\(weights and gradients"
+                + " \\d+ MiB, AdamW state \\d+ MiB, activations \\d{3} MiB\\) but the Java heap is 200 MiB; lower it");
+        // a heap a little below the need: both in as many decimals as it takes to tell them apart
+        for (long below : new long[]{1, 1L << 10, 1L << 16, 1L << 19}) {
+            String no = e.refusal(256, 128, e.totalBytes() - below, "lower it");
+            String needs = no.replaceFirst("^batch 256 × 128 needs (\\S+ MiB) .*", "$1"), heap = no.replaceFirst(".* heap is (\\S+ MiB);.*", "$1");
+            assertThat(needs).as(no).isNotEqualTo(heap).doesNotContain(" of memory");
+        }
+    }
 }
