@@ -53,7 +53,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         HelpWrapping.install(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             cmd.getErr().println("myllm: " + Errors.oneLine(ex));
-            if (System.getenv("MYLLM_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            if (debug()) ex.printStackTrace(cmd.getErr());
             return ex instanceof CliException ce ? ce.exitCode() : 1;
         });
         cl.setParameterExceptionHandler((ex, args) -> {
@@ -117,6 +117,26 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         spec.subcommands().values().forEach(sub -> sameVersion(sub.getCommandSpec(), version));
     }
 
+    /** Whether errors show their stack trace after their line ({@code MYLLM_DEBUG} set, as the README tells). */
+    private static boolean debug() {
+        return System.getenv("MYLLM_DEBUG") != null;
+    }
+
+    /**
+     * Runs {@code args} on {@code cl} as {@code ./myllm} does: an OutOfMemoryError, an Error, passes picocli's exception
+     * handler and is caught here, still one line on {@code cl}'s stderr and exit 1; with {@code debug} its stack trace follows.
+     */
+    static int execute(CommandLine cl, String[] args, boolean debug) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            cl.getErr().println("myllm: " + Errors.oneLine(e));
+            if (debug) e.printStackTrace(cl.getErr());
+            cl.getErr().flush();
+            return 1;
+        }
+    }
+
     public static void main(String[] args) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             // a JVM started without it failed with a NoClassDefFoundError stack trace at the first kernel (a jar's manifest cannot add it)
@@ -124,15 +144,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                     + " (java --add-modules jdk.incubator.vector -jar myllm.jar ...), or use ./myllm, which adds it");
             System.exit(2);
         }
-        int code;
         dev.myllm.util.ProgressBars.enable(ConsoleProgressBars::download); // below the command line nothing draws for a person
-        try {
-            code = commandLine(args).execute(args);
-        } catch (OutOfMemoryError e) {
-            // an Error passes picocli's exception handler: still one line, never a stack trace
-            System.err.println("myllm: " + Errors.oneLine(e));
-            code = 1;
-        }
-        System.exit(code);
+        System.exit(execute(commandLine(args), args, debug()));
     }
 }
