@@ -63,6 +63,7 @@ final class ScoreCommand implements Runnable {
 
     @Override
     public void run() {
+        weights.check(); // an option's mistake is named before the input's
         if (logitsOut != null) OutputPaths.file("--logits-out", logitsOut, "logits file"); // before the model is built and run, not after
         Tokenizer tok = input.text != null ? tokenizer.load(model) : null;
         int[] ids = tok != null ? tok.encode(input.text, Specials.ALLOW) : readIds(input.idsFile);

@@ -39,6 +39,11 @@ final class WeightDtype {
 
     private String used;
 
+    /** Refuses a {@code --dtype} that names no type, or a list, before the command reads its input. */
+    void check() {
+        if (dtype != null) parse(dtype);
+    }
+
     /** As {@link #build(ModelOptions, long, PackedMatrix.Halves)}, F16/BF16 files mapped unless {@code --no-mmap}. */
     GPTModel build(ModelOptions model, long seed) {
         return build(model, seed, PackedMatrix.Halves.MAPPED);
