@@ -36,7 +36,7 @@ final class DemoCommand implements Runnable {
 
     @Option(names = "--minutes", defaultValue = "10", description = "Time budget in minutes, setup included (default ${DEFAULT-VALUE}).")
     double minutes;
-    @Option(names = "--out", defaultValue = "runs/demo", description = "Run directory, replaced (default ${DEFAULT-VALUE}).")
+    @Option(names = "--out", defaultValue = "runs/demo", description = "Run directory; an earlier demo's run in it is replaced (default ${DEFAULT-VALUE}).")
     Path out;
     @Option(names = "--data", defaultValue = "austen", description = "Corpus (default ${DEFAULT-VALUE}).")
     String data;
@@ -77,6 +77,7 @@ final class DemoCommand implements Runnable {
         if (!(lr > 0)) throw new CliException("--lr must be positive, got " + lr);
         DemoSizing.config(layers, width, heads);
         OutputPaths.directory("--out", out); // before the corpus is fetched and the vocabulary learned, not after
+        refuseOthersRun(out); // as early: a train run's checkpoints are not the demo's to delete
         long start = System.nanoTime();
         long budget = (long) (minutes * 60e9);
         // a missing corpus must not cost the previous run
@@ -124,15 +125,46 @@ final class DemoCommand implements Runnable {
         o.flush();
     }
 
-    /** Removes an earlier demo's checkpoints and logs, so this run's steps are not mixed with them. */
-    private static void clearRun(Path dir) {
-        if (!Files.isDirectory(dir)) return;
+    /** The file that marks a run directory as the demo's: only such a run is the demo's to replace. */
+    static final String MARKER = "demo-run";
+
+    /**
+     * Refuses a directory holding a run the demo did not make (no {@link #MARKER}): it deleted any run's checkpoints,
+     * so {@code demo --out} a train run's directory lost hours of work without a word.
+     */
+    static void refuseOthersRun(Path dir) {
+        if (!Files.isDirectory(dir) || Files.exists(dir.resolve(MARKER))) return;
+        List<String> found = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.toList()) {
-                String n = p.getFileName().toString();
-                if (n.matches("step-\\d+") || n.startsWith(".tmp-")) deleteTree(p);
-                else if (n.equals("latest") || n.equals("metrics.jsonl")) Files.delete(p);
+            s.map(p -> p.getFileName().toString()).filter(n -> n.matches("step-\\d+")).sorted().forEach(found::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir + ": " + IoErrors.reason(e), e);
+        }
+        for (String n : List.of(dev.myllm.train.Checkpoints.LATEST, "metrics.jsonl")) if (Files.exists(dir.resolve(n))) found.add(n);
+        if (!found.isEmpty()) {
+            throw new CliException("--out " + dir + " holds a training run that demo did not make (" + String.join(", ", found)
+                    + "); give another --out or remove it");
+        }
+    }
+
+    /**
+     * Removes an earlier demo's checkpoints and logs, so this run's steps are not mixed with them, and marks the
+     * directory as the demo's. Hidden leftovers are only removed when their writer is gone (a live one's may be there).
+     */
+    static void clearRun(Path dir) {
+        refuseOthersRun(dir); // checked before the work too; here so that nothing else is ever cleared
+        try {
+            Files.createDirectories(dir);
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (n.matches("step-\\d+")) deleteTree(p);
+                    else if (n.equals(dev.myllm.train.Checkpoints.LATEST) || n.equals("metrics.jsonl")) Files.delete(p);
+                }
             }
+            dev.myllm.util.AtomicFiles.removeAbandonedIn(dir);
+            // before training: a demo killed midway is still the next demo's to replace
+            Files.writeString(dir.resolve(MARKER), "This run was made by myllm demo, which replaces it when run again with this --out.\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot clear " + dir + ": " + IoErrors.reason(e), e);
         }

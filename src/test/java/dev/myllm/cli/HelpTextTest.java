@@ -167,6 +167,7 @@ class HelpTextTest {
         assertThat(new int[]{demo.layers, demo.width, demo.heads}).containsExactly(2, 32, 2);
         // a shape that cannot be is refused before the previous run is cleared
         java.nio.file.Path latest = java.nio.file.Files.writeString(java.nio.file.Files.createDirectories(tmp.resolve("demo")).resolve("latest"), "step-000010");
+        java.nio.file.Files.writeString(tmp.resolve("demo").resolve(DemoCommand.MARKER), ""); // an earlier demo's run
         CliRun bad = CliRun.run("demo", "--out", tmp.resolve("demo").toString(), "--n-embd", "256", "--n-head", "3");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).isEqualTo("myllm: embedding width 256 must be a positive multiple of the 3 heads\n");
@@ -192,6 +193,7 @@ class HelpTextTest {
         java.nio.file.Path run = java.nio.file.Files.createDirectories(tmp.resolve("demo"));
         java.nio.file.Path latest = java.nio.file.Files.writeString(run.resolve("latest"), "step-000010");
         java.nio.file.Path metrics = java.nio.file.Files.writeString(run.resolve("metrics.jsonl"), "{}\n");
+        java.nio.file.Files.writeString(run.resolve(DemoCommand.MARKER), ""); // an earlier demo's run
         java.nio.file.Path empty = java.nio.file.Files.writeString(tmp.resolve("empty.txt"), "");
         CliRun r = CliRun.runCapturingStderr("demo", "--out", run.toString(), "--data", empty.toString());
         assertThat(r.code()).isEqualTo(2);
