@@ -189,9 +189,7 @@ public final class LoRA extends Module {
      * A tied vocabulary head cannot take its update (it is the token embedding too).
      */
     public void merge(GPTModel body) {
-        if (layers.containsKey("lm_head") && !targets.containsKey("lm_head")) {
-            throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
-        }
+        refuseTiedHeadUpdate();
         for (var e : layers.entrySet()) {
             e.getValue().addMergedTo(targets.get(e.getKey()).weight().data());
         }
@@ -201,12 +199,10 @@ public final class LoRA extends Module {
     /**
      * Each weight's values with its update added in, for a save that writes one weight at a time: a target's merged
      * weight is made in one buffer (of the largest target's size) that the next target reuses, so the save needs one
-     * weight's heap, not a copy of every target; any other parameter's are its own. The values {@link #whileMerged} has.
+     * weight's heap, not a copy of every target; any other parameter's are its own. The values {@link #merge} would leave.
      */
     public java.util.function.Function<Tensor, float[]> mergedValues() {
-        if (layers.containsKey("lm_head") && !targets.containsKey("lm_head")) {
-            throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
-        }
+        refuseTiedHeadUpdate();
         Map<Tensor, LoRALinear> byWeight = new java.util.IdentityHashMap<>();
         layers.forEach((path, a) -> byWeight.put(targets.get(path).weight(), a));
         int largest = byWeight.keySet().stream().mapToInt(Tensor::size).max().orElse(0);
@@ -221,25 +217,10 @@ public final class LoRA extends Module {
         };
     }
 
-    /**
-     * Runs {@code action} (for example saving the model) while every update is added into its base
-     * weight, then puts the base weights back bit for bit; the adapters stay attached throughout.
-     */
-    public void whileMerged(Runnable action) {
+    /** A tied vocabulary head cannot take its update: it is the token embedding too. */
+    private void refuseTiedHeadUpdate() {
         if (layers.containsKey("lm_head") && !targets.containsKey("lm_head")) {
             throw new IllegalArgumentException("cannot merge a LoRA on the output head of a model whose head is tied to the token embedding");
-        }
-        Map<Linear, float[]> saved = new LinkedHashMap<>();
-        try {
-            for (var e : layers.entrySet()) {
-                Linear t = targets.get(e.getKey());
-                float[] w = t.weight().data();
-                saved.put(t, w.clone());
-                e.getValue().addMergedTo(w);
-            }
-            action.run();
-        } finally {
-            saved.forEach((t, w) -> System.arraycopy(w, 0, t.weight().data(), 0, w.length));
         }
     }
 
